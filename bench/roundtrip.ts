@@ -1,0 +1,173 @@
+// Produce-then-consume round trip of Avro MarketTicks through the real broker and schema registry.
+// The baseline, in the same run, sends the same bytes without Avro encoding or decoding, so the figures
+// separate the cost of the client + broker from the cost of our serde.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { loadSchema } from '../schemas/catalog.js';
+import type { MarketTick, PointType } from '../schemas/types.js';
+import { type Kafka, createConsumer, createKafka, createProducer } from '../streams/kafka/client.js';
+import { AvroSerde, type Writer } from '../streams/kafka/avro-serde.js';
+import { topicConfig } from '../streams/kafka/topics.js';
+
+const SERIES: Array<[string, PointType]> = [
+  ['HB_NORTH', 'HUB'], ['HB_SOUTH', 'HUB'], ['HB_WEST', 'HUB'], ['HB_HOUSTON', 'HUB'],
+  ['LZ_NORTH', 'LOAD_ZONE'], ['LZ_SOUTH', 'LOAD_ZONE'], ['LZ_WEST', 'LOAD_ZONE'], ['LZ_HOUSTON', 'LOAD_ZONE'],
+];
+
+export function benchTick(i: number, t0: number): MarketTick {
+  const [seriesId, pointType] = SERIES[i % SERIES.length]!;
+  const start = t0 + Math.floor(i / SERIES.length) * 900_000;
+  return { market: 'ERCOT', seriesId, pointType, kind: 'RT_PRICE', intervalStart: start, intervalEnd: start + 900_000, value: 20 + (i % 97) * 0.37, unit: 'USD/MWh', source: 'bench', ingestedAt: t0 };
+}
+
+interface PhaseResult {
+  messages: number;
+  bytes: number;
+  seconds: number;
+}
+
+function rate(p: PhaseResult) {
+  return { msgsPerSec: Math.round(p.messages / p.seconds), mbPerSec: Number((p.bytes / p.seconds / 1_048_576).toFixed(1)), seconds: Number(p.seconds.toFixed(2)) };
+}
+
+async function recreateTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if ((await admin.listTopics()).includes(topic)) {
+      await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+      for (let i = 0; i < 50 && (await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 200));
+    }
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: topicConfig({ name: topic, schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 3_600_000, doc: '' }) }] });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Sends `n` records built by `make`, `batch` per request, up to `inflight` requests at once. */
+async function producePhase(kafka: Kafka, topic: string, n: number, batch: number, inflight: number, make: (i: number) => { key: string; value: Buffer }, progress: (done: number) => void): Promise<PhaseResult> {
+  const producer = createProducer(kafka);
+  await producer.connect();
+  let bytes = 0;
+  let next = 0;
+  let done = 0;
+  const t0 = process.hrtime.bigint();
+  const worker = async () => {
+    while (next < n) {
+      const from = next;
+      const to = Math.min(n, from + batch);
+      next = to;
+      const messages = new Array(to - from);
+      for (let i = from; i < to; i++) {
+        const m = make(i);
+        bytes += m.value.length + m.key.length;
+        messages[i - from] = m;
+      }
+      await producer.send({ topic, acks: -1, messages });
+      done += to - from;
+      progress(done);
+    }
+  };
+  await Promise.all(Array.from({ length: inflight }, worker));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  await producer.disconnect();
+  return { messages: n, bytes, seconds };
+}
+
+async function consumePhase(kafka: Kafka, topic: string, n: number, decode: (v: Buffer) => void, progress: (done: number) => void): Promise<PhaseResult> {
+  const consumer = createConsumer(kafka, `bench-${topic}-${Date.now()}`, { maxBytesPerPartition: 16 * 1_048_576, maxBytes: 64 * 1_048_576, minBytes: 1, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let count = 0;
+  let bytes = 0;
+  let t0 = 0n;
+  let t1 = 0n;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (finish = r));
+  await consumer.run({
+    autoCommit: true,
+    autoCommitInterval: 5_000,
+    partitionsConsumedConcurrently: 3,
+    eachBatch: async ({ batch }) => {
+      if (t0 === 0n) t0 = process.hrtime.bigint();
+      for (const m of batch.messages) {
+        decode(m.value!);
+        bytes += m.value!.length + (m.key?.length ?? 0);
+      }
+      count += batch.messages.length;
+      progress(count);
+      if (count >= n) {
+        if (t1 === 0n) t1 = process.hrtime.bigint();
+        finish();
+      }
+    },
+  });
+  await finished;
+  await consumer.disconnect();
+  return { messages: count, bytes, seconds: Number(t1 - t0) / 1e9 };
+}
+
+function progressPrinter(label: string, n: number): (done: number) => void {
+  let lastPct = -1;
+  return (done) => {
+    const pct = Math.floor((done / n) * 10) * 10;
+    if (pct !== lastPct) {
+      lastPct = pct;
+      process.stderr.write(`\r  ${label.padEnd(22)} ${String(pct).padStart(3)}% (${done.toLocaleString('en-US')} / ${n.toLocaleString('en-US')})${done >= n ? '\n' : ''}`);
+    }
+  };
+}
+
+export async function runRoundtripBench(config: Config, opts: { messages: number; batch: number; baseline: boolean; inflight?: number; partitions?: number }) {
+  const inflight = opts.inflight ?? 4;
+  const partitions = opts.partitions ?? config.kafka.partitions;
+  const kafka = createKafka(config, 'sda-bench');
+  const serde = new AvroSerde(config.registry.url);
+  const avroTopic = 'bench.roundtrip.avro';
+  const rawTopic = 'bench.roundtrip.raw';
+  const writer: Writer<MarketTick> = await serde.register(`${avroTopic}-value`, loadSchema('MarketTick'));
+  const t0 = Date.UTC(2024, 0, 1);
+  const pkg = JSON.parse(fs.readFileSync(path.join(config.root, 'node_modules', 'kafkajs', 'package.json'), 'utf8')) as { version: string };
+  const conditions = {
+    date: new Date().toISOString(),
+    host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    node: process.version,
+    client: `kafkajs ${pkg.version} (idempotent producer, acks=all, no compression, ${inflight} requests in flight, ${opts.batch} records/request; consumer eachBatch, 3 partitions concurrently)`,
+    broker: `Apache Kafka (KRaft, single node) at ${config.kafka.brokers.join(',')}, topic with ${partitions} partitions`,
+    registry: config.registry.url,
+    messages: opts.messages,
+  };
+  process.stderr.write(`roundtrip bench: ${JSON.stringify(conditions)}\n`);
+
+  const results: Record<string, unknown> = {};
+  if (opts.baseline) {
+    await recreateTopic(kafka, rawTopic, partitions);
+    const rawValues = SERIES.map((_, i) => Buffer.from(writer.type.toBuffer(benchTick(i, t0))));
+    const p = await producePhase(kafka, rawTopic, opts.messages, opts.batch, inflight, (i) => ({ key: SERIES[i % SERIES.length]![0], value: rawValues[i % rawValues.length]! }), progressPrinter('baseline produce', opts.messages));
+    let sink = 0;
+    const c = await consumePhase(kafka, rawTopic, opts.messages, (v) => (sink += v.length), progressPrinter('baseline consume', opts.messages));
+    results.baseline = { produce: rate(p), consume: rate(c) };
+  }
+  await recreateTopic(kafka, avroTopic, partitions);
+  const p = await producePhase(kafka, avroTopic, opts.messages, opts.batch, inflight, (i) => {
+    const tick = benchTick(i, t0);
+    return { key: tick.seriesId, value: serde.encode(writer, tick) };
+  }, progressPrinter('avro produce', opts.messages));
+  let checksum = 0;
+  const c = await consumePhase(kafka, avroTopic, opts.messages, (v) => {
+    const d = serde.decodeCached<MarketTick>(v, writer);
+    if (!d) throw new Error('writer schema missing from cache');
+    checksum += d.value.value;
+  }, progressPrinter('avro consume+decode', opts.messages));
+  results.avro = { produce: rate(p), consume: rate(c), avgMessageBytes: Math.round(p.bytes / p.messages) };
+  const report = { bench: 'roundtrip', conditions, results, rssMiB: Math.round(process.memoryUsage().rss / 1_048_576), checksum: Number(checksum.toFixed(2)) };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  const row = (label: string, r: { produce: ReturnType<typeof rate>; consume: ReturnType<typeof rate> }) =>
+    `| ${label} | ${r.produce.msgsPerSec.toLocaleString('en-US')} msg/s (${r.produce.mbPerSec} MB/s) | ${r.consume.msgsPerSec.toLocaleString('en-US')} msg/s (${r.consume.mbPerSec} MB/s) |`;
+  process.stdout.write(`\n| run | produce | consume |\n|---|---|---|\n`);
+  if (results.baseline) process.stdout.write(`${row('raw bytes (baseline)', results.baseline as never)}\n`);
+  process.stdout.write(`${row('Avro MarketTick + registry', results.avro as never)}\n`);
+  return report;
+}

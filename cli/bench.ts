@@ -1,0 +1,21 @@
+// `sda bench <name>`: runs a benchmark from bench/ and prints its figures and conditions.
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { runRoundtripBench } from '../bench/roundtrip.js';
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('benchmarks: print figures and the conditions they were measured under (see bench/RESULTS.md)');
+  bench
+    .command('roundtrip')
+    .description('produce N Avro MarketTicks through the real broker and registry, then consume and decode them; raw-bytes baseline in the same run')
+    .option('-n, --messages <count>', 'messages per phase', '1000000')
+    .option('--batch <size>', 'records per produce request', '10000')
+    .option('--skip-baseline', 'skip the raw-bytes baseline run')
+    .action(async (opts: { messages: string; batch: string; skipBaseline?: boolean }) => {
+      const n = Number(opts.messages);
+      const batch = Number(opts.batch);
+      if (!Number.isInteger(n) || n < 1 || n > 50_000_000) throw new Error(`--messages must be an integer from 1 to 50000000, got ${opts.messages}`);
+      if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) throw new Error(`--batch must be an integer from 1 to 100000, got ${opts.batch}`);
+      await runRoundtripBench(loadConfig(), { messages: n, batch, baseline: !opts.skipBaseline });
+    });
+}

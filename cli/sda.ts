@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// sda: the Smart Dispatch Assistant command line. One subcommand per job; `sda <command> --help` for each.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/config.js';
+import { registerBench } from './bench.js';
+import { registerDemo } from './demo.js';
+import { registerStack } from './stack.js';
+
+const program = new Command('sda')
+  .description('Smart Dispatch Assistant: ERCOT market ticks through Kafka, features, forecasts and answers.')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerStack(program);
+registerDemo(program);
+registerBench(program);
+
+program.addHelpText(
+  'after',
+  `
+Configuration comes from environment variables (KAFKA_BROKERS, SCHEMA_REGISTRY_URL, PGPORT, ...);
+see README.md "Configuration". Logs are JSON lines on stderr; results go to stdout.`,
+);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof ConfigError) {
+    process.stderr.write(`sda: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`sda: ${(err as Error).message}\n`);
+    if (process.env.SDA_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,144 @@
+// One typed configuration, read from the environment once and validated at start-up.
+// Every bad variable is reported together, each by name with what was expected.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}\nFix the variables above (see README "Configuration") and run again.`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  string(name: string, fallback: string): string {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    return raw;
+  }
+
+  port(name: string, fallback: number): number {
+    return this.int(name, fallback, 1, 65_535);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^-?\d+$/.test(raw.trim())) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+      this.problems.push(`${name}=${raw}: expected an integer between ${min} and ${max}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, fallback: T, allowed: readonly T[]): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      this.problems.push(`${name}=${JSON.stringify(raw)}: expected one of ${allowed.join(', ')}`);
+      return fallback;
+    }
+    return raw as T;
+  }
+
+  url(name: string, fallback: string): string {
+    const value = this.string(name, fallback);
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('protocol');
+    } catch {
+      this.problems.push(`${name}=${JSON.stringify(value)}: expected an http(s) URL`);
+    }
+    return value.replace(/\/+$/, '');
+  }
+
+  brokers(name: string, fallback: string): string[] {
+    const list = this.string(name, fallback).split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = list.filter((b) => !/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(b));
+    if (list.length === 0 || bad.length > 0) {
+      this.problems.push(`${name}=${JSON.stringify(this.env[name] ?? fallback)}: expected a comma-separated list of host:port`);
+    }
+    return list;
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The repository root, found from this file's place (works from sources and from dist/). */
+export function projectRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const parts = here.split(path.sep);
+  const distAt = parts.lastIndexOf('dist');
+  const root = distAt >= 0 ? parts.slice(0, distAt).join(path.sep) : path.resolve(here, '..');
+  return root || path.sep;
+}
+
+export function loadConfig(env: Env = process.env) {
+  const r = new Reader(env);
+  const root = projectRoot();
+  const cacheDir = path.resolve(root, r.string('SDA_CACHE_DIR', '.cache'));
+
+  const kafkaPort = r.port('KAFKA_PORT', 19_092);
+  const controllerPort = r.port('KAFKA_CONTROLLER_PORT', 19_093);
+  const registryPort = r.port('REGISTRY_PORT', 18_081);
+  const registryManagementPort = r.port('REGISTRY_MANAGEMENT_PORT', 19_001);
+  const pgPort = r.port('PGPORT', 55_432);
+  const prometheusPort = r.port('PROMETHEUS_PORT', 19_090);
+  const gatewayPort = r.port('GATEWAY_PORT', 18_080);
+
+  const config = {
+    root,
+    cacheDir,
+    logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    kafka: {
+      brokers: r.brokers('KAFKA_BROKERS', `127.0.0.1:${kafkaPort}`),
+      clientId: r.string('KAFKA_CLIENT_ID', 'sda'),
+      port: kafkaPort,
+      controllerPort,
+      partitions: r.int('TOPIC_PARTITIONS', 3, 1, 1_000),
+      heapMb: r.int('KAFKA_HEAP_MB', 1_024, 256, 16_384),
+    },
+    registry: {
+      url: r.url('SCHEMA_REGISTRY_URL', `http://127.0.0.1:${registryPort}/apis/ccompat/v7`),
+      port: registryPort,
+      managementPort: registryManagementPort,
+      heapMb: r.int('REGISTRY_HEAP_MB', 512, 256, 16_384),
+    },
+    postgres: {
+      host: r.string('PGHOST', '127.0.0.1'),
+      port: pgPort,
+      user: r.string('PGUSER', 'sda'),
+      // A secret: read from the environment, never logged. The local cluster is created with it.
+      password: r.string('PGPASSWORD', 'sda-local-dev'),
+      database: r.string('PGDATABASE', 'sda'),
+      registryDatabase: r.string('REGISTRY_PGDATABASE', 'apicurio'),
+    },
+    prometheus: {
+      port: prometheusPort,
+    },
+    gateway: {
+      port: gatewayPort,
+    },
+  };
+  if (controllerPort === kafkaPort) r.problems.push(`KAFKA_CONTROLLER_PORT=${controllerPort}: must differ from KAFKA_PORT`);
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+
+/** The config with secrets replaced, safe to print or log. */
+export function redactConfig(config: Config): unknown {
+  return { ...config, postgres: { ...config.postgres, password: '***' } };
+}

@@ -1,0 +1,72 @@
+// Prometheus from Debian, started with deploy/prometheus.yml and its data under .cache/prometheus.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../../config/config.js';
+import { aptInstall } from './apt.js';
+import { commandExists, httpOk, pidAlive, readPid, startDaemon, stopPid, tail, waitFor } from './process.js';
+import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
+
+export class PrometheusService implements LocalService {
+  readonly name = 'prometheus';
+  private readonly log: string;
+  private readonly pid: string;
+
+  constructor(
+    private readonly config: Config,
+    private readonly paths: StackPaths,
+  ) {
+    this.log = logFile(paths, 'prometheus');
+    this.pid = pidFile(paths, 'prometheus');
+  }
+
+  get port(): number {
+    return this.config.prometheus.port;
+  }
+
+  async install(progress: (msg: string) => void): Promise<boolean> {
+    if (commandExists('prometheus')) return false;
+    progress('installing prometheus from Debian');
+    await aptInstall(['prometheus']);
+    return true;
+  }
+
+  /** deploy/prometheus.yml with the scrape targets' ports taken from the environment. */
+  private writeConfig(): string {
+    const template = fs.readFileSync(path.join(this.paths.deployDir, 'prometheus.yml'), 'utf8');
+    const rendered = template
+      .replaceAll('127.0.0.1:19090', `127.0.0.1:${this.port}`)
+      .replaceAll('127.0.0.1:18080', `127.0.0.1:${this.config.gateway.port}`);
+    fs.mkdirSync(this.paths.prometheus, { recursive: true });
+    const file = path.join(this.paths.prometheus, 'prometheus.yml');
+    fs.writeFileSync(file, rendered);
+    return file;
+  }
+
+  async start(): Promise<void> {
+    if ((await this.health()).up) return;
+    const configFile = this.writeConfig();
+    startDaemon(
+      'prometheus',
+      [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(this.paths.prometheus, 'data')}`,
+        `--web.listen-address=127.0.0.1:${this.port}`, '--storage.tsdb.retention.time=7d', '--web.enable-lifecycle'],
+      { logFile: this.log, pidFile: this.pid },
+    );
+    const ok = await waitFor(async () => {
+      const pid = readPid(this.pid);
+      if (pid && !pidAlive(pid)) throw new Error('exited');
+      return (await this.health()).up;
+    }, 30_000, 250);
+    if (!ok) throw new Error(`Prometheus did not become ready on 127.0.0.1:${this.port}; its log (${this.log}) ends:\n${tail(this.log)}`);
+  }
+
+  async stop(): Promise<void> {
+    const pid = readPid(this.pid);
+    if (pid) await stopPid(pid, 10_000);
+    fs.rmSync(this.pid, { force: true });
+  }
+
+  async health(): Promise<Health> {
+    const url = `http://127.0.0.1:${this.port}/-/ready`;
+    return (await httpOk(url)) ? { up: true, detail: `ready, UI at http://127.0.0.1:${this.port}` } : { up: false, detail: `no answer from ${url}` };
+  }
+}

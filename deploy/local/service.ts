@@ -1,0 +1,46 @@
+// What every service of the local stack can do. The stack starts them in order and reports on them.
+import path from 'node:path';
+import type { Config } from '../../config/config.js';
+
+export interface Health {
+  up: boolean;
+  detail: string;
+}
+
+export interface LocalService {
+  readonly name: string;
+  readonly port: number;
+  /** Download or install what the service needs, once; later calls reuse the cache and return false. */
+  install(progress: (msg: string) => void): Promise<boolean>;
+  /** Start the service unless it already answers. Resolves once it is healthy, or throws naming its log. */
+  start(progress: (msg: string) => void): Promise<void>;
+  stop(): Promise<void>;
+  health(): Promise<Health>;
+}
+
+/** Where the stack keeps its files, all under the git-ignored cache directory. */
+export function stackPaths(config: Config) {
+  const c = config.cacheDir;
+  return {
+    cache: c,
+    logs: path.join(c, 'logs'),
+    run: path.join(c, 'run'),
+    m2: path.join(c, 'm2'),
+    kafka: path.join(c, 'kafka'),
+    registry: path.join(c, 'apicurio'),
+    jdk: path.join(c, 'jdk'),
+    postgres: path.join(c, 'pg'),
+    prometheus: path.join(c, 'prometheus'),
+    deployDir: path.join(config.root, 'deploy'),
+  };
+}
+
+export type StackPaths = ReturnType<typeof stackPaths>;
+
+export function pidFile(paths: StackPaths, name: string): string {
+  return path.join(paths.run, `${name}.pid`);
+}
+
+export function logFile(paths: StackPaths, name: string): string {
+  return path.join(paths.logs, `${name}.log`);
+}

@@ -1,0 +1,125 @@
+// Generated from schemas/*.avsc by schemas/typegen.ts. Do not edit: change the .avsc and run `npm run schemas:types`.
+/* eslint-disable */
+
+export type PointType = 'HUB' | 'LOAD_ZONE' | 'RESOURCE_NODE' | 'WEATHER_ZONE' | 'SYSTEM';
+export const PointTypeValues = ['HUB', 'LOAD_ZONE', 'RESOURCE_NODE', 'WEATHER_ZONE', 'SYSTEM'] as const;
+
+export type TickKind = 'RT_PRICE' | 'DAM_PRICE' | 'LOAD' | 'WIND' | 'SOLAR';
+export const TickKindValues = ['RT_PRICE', 'DAM_PRICE', 'LOAD', 'WIND', 'SOLAR'] as const;
+
+/** One observation of one market series over one interval. Key on the topic: seriesId. */
+export interface MarketTick {
+  /** Market operator, e.g. ERCOT. */
+  market: string;
+  /** Settlement point (HB_NORTH, LZ_HOUSTON, a resource node) or series id (SYSTEM_LOAD, WZ_COAST). */
+  seriesId: string;
+  /** What the series id names. */
+  pointType: PointType;
+  kind: TickKind;
+  /** Interval start, UTC epoch milliseconds. */
+  intervalStart: number;
+  /** Interval end (exclusive), UTC epoch milliseconds. */
+  intervalEnd: number;
+  /** Price in unit (may be negative or at the offer cap) or power in MW. */
+  value: number;
+  /** USD/MWh for prices, MW for load, wind and solar. */
+  unit: string;
+  /** Where the tick came from: ercot-api, file-replay, simulator, taylor, demo. */
+  source: string;
+  /** When the source published it. */
+  ingestedAt: number;
+}
+
+/** The last 24 hours of one series at one step, and the features computed over it. Key: seriesId. */
+export interface FeatureWindow {
+  market: string;
+  seriesId: string;
+  kind: TickKind;
+  /** Window step: 3600000 (hourly) or 900000 (15 minutes). */
+  stepMs: number;
+  windowStart: number;
+  /** Exclusive; the window covers [windowStart, windowEnd). */
+  windowEnd: number;
+  /** One value per step, oldest first; null where the point is missing. */
+  values: Array<null | number>;
+  /** Points present. */
+  count: number;
+  /** Points missing (gaps are marked, never silently filled). */
+  missing: number;
+  mean: null | number;
+  std: null | number;
+  min: null | number;
+  max: null | number;
+  last: null | number;
+  /** Least-squares slope per step. */
+  trend: null | number;
+  lag1h: null | number;
+  lag24h: null | number;
+  lag168h: null | number;
+  /** US/Central hour of the window end, 0-23. */
+  hourOfDay: number;
+  /** US/Central weekday of the window end, 0 = Sunday. */
+  dayOfWeek: number;
+  /** ERCOT holiday at the window end. */
+  isHoliday: boolean;
+  /** Aligned related series for the same interval. */
+  systemLoad: null | number;
+  wind: null | number;
+  solar: null | number;
+  netLoad: null | number;
+  computedAt: number;
+}
+
+/** A model's prediction for one series. Key: seriesId. */
+export interface Forecast {
+  market: string;
+  seriesId: string;
+  /** What is predicted. */
+  kind: TickKind;
+  modelVersion: string;
+  issuedAt: number;
+  /** Start of the first predicted interval. */
+  targetStart: number;
+  stepMs: number;
+  /** Predictions for horizons 1..n steps after targetStart's step. */
+  values: Array<number>;
+  unit: string;
+  /** Time range of the window the model read. */
+  inputStart: number;
+  inputEnd: number;
+}
+
+/** A short text about the market, for retrieval. Key: id. */
+export interface MarketDocument {
+  /** Deterministic id: the same facts give the same id. */
+  id: string;
+  /** hourly-summary, daily-summary, event, forecast-snapshot, concept. */
+  kind: string;
+  seriesId: null | string;
+  rangeStart: null | number;
+  rangeEnd: null | number;
+  text: string;
+  /** The figures the text states, by name. */
+  numbers: Record<string, number>;
+  createdAt: number;
+}
+
+/** A record that could not be processed, with why and its raw bytes. Key: the original key. */
+export interface DeadLetter {
+  /** Where the record came from (a topic, or a source such as file:<path>). */
+  topic: string;
+  /** -1 when it did not come from a topic. */
+  partition: number;
+  /** -1 when it did not come from a topic. */
+  offset: number;
+  /** Stable code: wire-format, unknown-schema, avro-decode, validation, late, ... */
+  reasonCode: string;
+  /** Human-readable reason. */
+  message: string;
+  key: null | Buffer;
+  /** The payload exactly as received. */
+  raw: Buffer;
+  /** Who dead-lettered it. */
+  processor: string;
+  failedAt: number;
+}

@@ -1,0 +1,94 @@
+// The one module that talks to the Kafka client library (kafkajs today). Everything else uses these
+// functions and types, so the library can be swapped on measured evidence.
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerConfig, type IHeaders, type Producer, type ProducerConfig } from 'kafkajs';
+import type { Config } from '../../config/config.js';
+import { logger } from '../../config/logger.js';
+
+export type { Admin, Consumer, Producer, EachBatchPayload, EachMessagePayload, KafkaMessage, IHeaders } from 'kafkajs';
+
+export interface OutgoingRecord {
+  key: string | Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, string | Buffer>;
+  partition?: number;
+  timestamp?: string;
+}
+
+const log = logger('kafka');
+
+function toPinoLevel(level: logLevel): 'error' | 'warn' | 'info' | 'debug' {
+  switch (level) {
+    case logLevel.ERROR:
+    case logLevel.NOTHING:
+      return 'error';
+    case logLevel.WARN:
+      return 'warn';
+    case logLevel.INFO:
+      return 'info';
+    default:
+      return 'debug';
+  }
+}
+
+export function createKafka(config: Config, clientId = config.kafka.clientId, opts: { quiet?: boolean; retries?: number; brokers?: string[] } = {}): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: opts.brokers ?? config.kafka.brokers,
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { initialRetryTime: 200, retries: opts.retries ?? 8, maxRetryTime: 5_000 },
+    logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
+    logCreator: () => ({ namespace, level, log: entry }) => {
+      const { message, timestamp: _ts, logger: _lg, ...extra } = entry;
+      log[toPinoLevel(level)]({ ns: namespace, ...extra }, message);
+    },
+  });
+}
+
+/**
+ * An idempotent producer (acks=all, no duplicates on retry); pass transactionalId for exactly-once pipelines.
+ * kafkajs keeps ordering under idempotence by allowing one request in flight per broker.
+ */
+export function createProducer(kafka: Kafka, options: Partial<ProducerConfig> = {}): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    ...options,
+  });
+}
+
+export function createConsumer(kafka: Kafka, groupId: string, options: Partial<ConsumerConfig> = {}): Consumer {
+  return kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 4 * 1024 * 1024,
+    maxBytes: 32 * 1024 * 1024,
+    ...options,
+  });
+}
+
+export async function sendRecords(producer: Producer, topic: string, records: OutgoingRecord[], compression: 'none' | 'lz4' | 'gzip' = 'none'): Promise<void> {
+  await producer.send({
+    topic,
+    acks: -1,
+    compression: compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+    messages: records.map((r) => ({ key: r.key, value: r.value, headers: r.headers, partition: r.partition, timestamp: r.timestamp })),
+  });
+}
+
+/** Header values as strings (kafkajs gives Buffers, arrays for repeated keys). */
+export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    const first = Array.isArray(v) ? v[0] : v;
+    out[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}
+
+export { Kafka };

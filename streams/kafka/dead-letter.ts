@@ -1,0 +1,53 @@
+// Poison records go to the dead-letter topic with their reason and raw payload; never silently dropped.
+import type { DeadLetter } from '../../schemas/types.js';
+import type { AvroSerde, Writer } from './avro-serde.js';
+import { type Producer, sendRecords } from './client.js';
+import { TOPICS } from './topics.js';
+
+export interface DeadLetterInput {
+  topic: string;
+  partition?: number;
+  offset?: string | number;
+  reasonCode: string;
+  message: string;
+  key?: Buffer | string | null;
+  raw: Buffer | string | null | undefined;
+}
+
+export function toDeadLetter(input: DeadLetterInput, processor: string, now = Date.now()): DeadLetter {
+  const asBuffer = (b: Buffer | string | null | undefined) => (b === null || b === undefined ? null : Buffer.isBuffer(b) ? b : Buffer.from(b, 'utf8'));
+  return {
+    topic: input.topic,
+    partition: input.partition ?? -1,
+    offset: input.offset === undefined ? -1 : Number(input.offset),
+    reasonCode: input.reasonCode,
+    message: input.message.slice(0, 4_000),
+    key: asBuffer(input.key),
+    raw: asBuffer(input.raw) ?? Buffer.alloc(0),
+    processor,
+    failedAt: now,
+  };
+}
+
+export class DeadLetterPublisher {
+  constructor(
+    private readonly serde: AvroSerde,
+    private readonly writer: Writer<DeadLetter>,
+    private readonly producer: Producer,
+    private readonly processor: string,
+  ) {}
+
+  encode(input: DeadLetterInput) {
+    const letter = toDeadLetter(input, this.processor);
+    return {
+      key: letter.key,
+      value: this.serde.encode(this.writer, letter),
+      headers: { 'sda.reason': input.reasonCode, 'sda.source-topic': input.topic, 'sda.processor': this.processor },
+    };
+  }
+
+  async publish(inputs: DeadLetterInput[]): Promise<void> {
+    if (inputs.length === 0) return;
+    await sendRecords(this.producer, TOPICS.deadLetters.name, inputs.map((i) => this.encode(i)));
+  }
+}

@@ -1,0 +1,89 @@
+// A consumer loop that decodes Avro values, hands good records to a handler batch by batch, sends poison
+// records to the dead-letter topic, and commits offsets only after the handler and the dead letters are done.
+// Counts reconcile: received = accepted + deadLettered.
+import type { Writer } from './avro-serde.js';
+import type { AvroSerde } from './avro-serde.js';
+import { type Consumer, type EachBatchPayload, headersToStrings } from './client.js';
+import type { DeadLetterInput, DeadLetterPublisher } from './dead-letter.js';
+import { PoisonRecordError } from './errors.js';
+
+export interface DecodedRecord<T> {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  headers: Record<string, string>;
+  timestamp: string;
+  schemaId: number;
+  value: T;
+}
+
+export interface ConsumeCounts {
+  received: number;
+  accepted: number;
+  deadLettered: number;
+}
+
+export interface DecodingConsumerOptions<T> {
+  consumer: Consumer;
+  serde: AvroSerde;
+  deadLetters: DeadLetterPublisher;
+  topic: string;
+  /** Decode into this schema's shape (resolving older or newer writer schemas). */
+  reader?: Writer<T>;
+  fromBeginning?: boolean;
+  /** Process one decoded batch; offsets are committed after it resolves. */
+  handle: (records: DecodedRecord<T>[]) => Promise<void>;
+  /** Extra validation on the decoded value: return a reason to dead-letter it. */
+  validate?: (value: T) => { reasonCode: string; message: string } | undefined;
+}
+
+export async function runDecodingConsumer<T>(opts: DecodingConsumerOptions<T>): Promise<{ counts: ConsumeCounts }> {
+  const counts: ConsumeCounts = { received: 0, accepted: 0, deadLettered: 0 };
+  await opts.consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+  await opts.consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async (payload: EachBatchPayload) => {
+      const { batch } = payload;
+      const good: DecodedRecord<T>[] = [];
+      const poison: DeadLetterInput[] = [];
+      for (const m of batch.messages) {
+        try {
+          const decoded = opts.serde.decodeCached<T>(m.value, opts.reader) ?? (await opts.serde.decode<T>(m.value, opts.reader));
+          const invalid = opts.validate?.(decoded.value);
+          if (invalid) {
+            poison.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, ...invalid });
+            continue;
+          }
+          good.push({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString('utf8') : null,
+            headers: headersToStrings(m.headers),
+            timestamp: m.timestamp,
+            schemaId: decoded.schemaId,
+            value: decoded.value,
+          });
+        } catch (err) {
+          if (!(err instanceof PoisonRecordError)) throw err; // retriable: the batch is redelivered
+          poison.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, reasonCode: err.reasonCode, message: err.message });
+        }
+      }
+      if (good.length > 0) await opts.handle(good);
+      await opts.deadLetters.publish(poison);
+      counts.received += batch.messages.length;
+      counts.accepted += good.length;
+      counts.deadLettered += poison.length;
+      const last = batch.messages[batch.messages.length - 1];
+      if (last) {
+        payload.resolveOffset(last.offset);
+        await opts.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+      }
+      await payload.heartbeat();
+    },
+  });
+  return { counts };
+}

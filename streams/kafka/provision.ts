@@ -1,0 +1,48 @@
+// Start-up provisioning shared by every program: topics created idempotently, every topic's value schema
+// registered under its TopicNameStrategy subject with BACKWARD compatibility.
+import type { Config } from '../../config/config.js';
+import { logger } from '../../config/logger.js';
+import { loadSchema } from '../../schemas/catalog.js';
+import type { DeadLetter, FeatureWindow, Forecast, MarketDocument, MarketTick } from '../../schemas/types.js';
+import { AvroSerde, type Writer } from './avro-serde.js';
+import { type Kafka, createKafka } from './client.js';
+import { ALL_TOPICS, TOPICS, ensureTopics, subjectFor } from './topics.js';
+
+export interface Writers {
+  ticks: Writer<MarketTick>;
+  features: Writer<FeatureWindow>;
+  forecasts: Writer<Forecast>;
+  documents: Writer<MarketDocument>;
+  deadLetters: Writer<DeadLetter>;
+  windowerChangelog: Writer<FeatureWindow>;
+}
+
+export interface Provisioned {
+  kafka: Kafka;
+  serde: AvroSerde;
+  writers: Writers;
+  createdTopics: string[];
+}
+
+const log = logger('provision');
+
+export async function provision(config: Config, clientId = config.kafka.clientId): Promise<Provisioned> {
+  const kafka = createKafka(config, clientId);
+  const admin = kafka.admin();
+  let createdTopics: string[];
+  try {
+    await admin.connect();
+    createdTopics = await ensureTopics(admin, ALL_TOPICS, config.kafka.partitions);
+  } catch (err) {
+    throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${(err as Error).message}. Start the stack with \`sda stack up\`.`, { cause: err });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+  const serde = new AvroSerde(config.registry.url);
+  const entries = await Promise.all(
+    (Object.keys(TOPICS) as Array<keyof typeof TOPICS>).map(async (k) => [k, await serde.register(subjectFor(TOPICS[k].name), loadSchema(TOPICS[k].schema))] as const),
+  );
+  const writers = Object.fromEntries(entries) as unknown as Writers;
+  log.debug({ createdTopics, subjects: entries.map(([, w]) => `${w.subject}#${w.schemaId}`) }, 'topics and schemas provisioned');
+  return { kafka, serde, writers, createdTopics };
+}

@@ -1,0 +1,51 @@
+// Shared set-up for integration tests: they run against the real services that `sda stack up` started.
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { loadConfig, projectRoot } from '../../config/config.js';
+import { type Admin, createKafka } from '../../streams/kafka/client.js';
+import { topicConfig } from '../../streams/kafka/topics.js';
+
+export const config = loadConfig();
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}.${randomUUID().slice(0, 8)}`;
+}
+
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = createKafka(config, 'sda-test-admin').admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function createTestTopic(name: string, partitions = 3): Promise<void> {
+  await withAdmin((admin) =>
+    admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1, configEntries: topicConfig({ name, schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 3_600_000, doc: '' }) }] }),
+  );
+}
+
+export async function deleteTestTopics(names: string[]): Promise<void> {
+  await withAdmin((admin) => admin.deleteTopics({ topics: names, timeout: 10_000 })).catch(() => undefined);
+}
+
+/** Runs the built CLI; resolves with its exit code and output whatever the code. */
+export function sda(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), ...args], { env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024, timeout: 300_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout: stdout.toString(), stderr: stderr.toString() });
+    });
+  });
+}
+
+export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
