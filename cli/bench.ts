@@ -9,7 +9,7 @@ export function registerBench(program: Command): void {
     .command('roundtrip')
     .description('produce N Avro MarketTicks through the real broker and registry, then consume and decode them; raw-bytes baseline in the same run')
     .option('-n, --messages <count>', 'messages per phase', '1000000')
-    .option('--batch <size>', 'records per produce request', '10000')
+    .option('--batch <size>', 'records per produce request (bulk producer)', '2000')
     .option('--skip-baseline', 'skip the raw-bytes baseline run')
     .action(async (opts: { messages: string; batch: string; skipBaseline?: boolean }) => {
       const n = Number(opts.messages);
