@@ -4,6 +4,10 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
+import { registerIngest } from './ingest.js';
+import { registerProcess } from './process.js';
+import { registerReplay } from './replay.js';
+import { registerSimulate } from './simulate.js';
 import { registerStack } from './stack.js';
 
 const program = new Command('sda')
@@ -12,6 +16,10 @@ const program = new Command('sda')
   .exitOverride();
 
 registerStack(program);
+registerSimulate(program);
+registerReplay(program);
+registerIngest(program);
+registerProcess(program);
 registerDemo(program);
 registerBench(program);
 

@@ -79,7 +79,9 @@ function emitRecord(schema: { [k: string]: unknown }, ctx: Ctx): void {
   const lines: string[] = [];
   for (const field of schema.fields as Array<{ [k: string]: unknown }>) {
     const t = tsType(field.type as Avro, inner);
-    lines.push(`${doc(field.doc, '  ')}  ${String(field.name)}: ${t};`);
+    // A field with a default may be left out when writing (Avro fills in the default); decoded values have it.
+    const optional = Object.prototype.hasOwnProperty.call(field, 'default') ? '?' : '';
+    lines.push(`${doc(field.doc, '  ')}  ${String(field.name)}${optional}: ${t};`);
   }
   ctx.out.push(`${doc(schema.doc, '')}export interface ${name} {\n${lines.join('\n')}\n}\n`);
 }

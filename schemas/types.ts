@@ -28,6 +28,8 @@ export interface MarketTick {
   source: string;
   /** When the source published it. */
   ingestedAt: number;
+  /** True when the value was filled in by the documented gap policy rather than observed. */
+  imputed?: boolean;
 }
 
 /** The last 24 hours of one series at one step, and the features computed over it. Key: seriesId. */
@@ -46,16 +48,16 @@ export interface FeatureWindow {
   count: number;
   /** Points missing (gaps are marked, never silently filled). */
   missing: number;
-  mean: null | number;
-  std: null | number;
-  min: null | number;
-  max: null | number;
-  last: null | number;
+  mean?: null | number;
+  std?: null | number;
+  min?: null | number;
+  max?: null | number;
+  last?: null | number;
   /** Least-squares slope per step. */
-  trend: null | number;
-  lag1h: null | number;
-  lag24h: null | number;
-  lag168h: null | number;
+  trend?: null | number;
+  lag1h?: null | number;
+  lag24h?: null | number;
+  lag168h?: null | number;
   /** US/Central hour of the window end, 0-23. */
   hourOfDay: number;
   /** US/Central weekday of the window end, 0 = Sunday. */
@@ -63,10 +65,10 @@ export interface FeatureWindow {
   /** ERCOT holiday at the window end. */
   isHoliday: boolean;
   /** Aligned related series for the same interval. */
-  systemLoad: null | number;
-  wind: null | number;
-  solar: null | number;
-  netLoad: null | number;
+  systemLoad?: null | number;
+  wind?: null | number;
+  solar?: null | number;
+  netLoad?: null | number;
   computedAt: number;
 }
 
@@ -95,12 +97,12 @@ export interface MarketDocument {
   id: string;
   /** hourly-summary, daily-summary, event, forecast-snapshot, concept. */
   kind: string;
-  seriesId: null | string;
-  rangeStart: null | number;
-  rangeEnd: null | number;
+  seriesId?: null | string;
+  rangeStart?: null | number;
+  rangeEnd?: null | number;
   text: string;
   /** The figures the text states, by name. */
-  numbers: Record<string, number>;
+  numbers?: Record<string, number>;
   createdAt: number;
 }
 
@@ -116,7 +118,7 @@ export interface DeadLetter {
   reasonCode: string;
   /** Human-readable reason. */
   message: string;
-  key: null | Buffer;
+  key?: null | Buffer;
   /** The payload exactly as received. */
   raw: Buffer;
   /** Who dead-lettered it. */

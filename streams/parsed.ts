@@ -11,6 +11,11 @@ export interface Rejection {
   raw: string;
   /** Where it came from: `ercot-api:<report>`, `file:<path>:<line>`, ... */
   origin: string;
+  /**
+   * The tick this row would have been, when everything but its value was readable. The gap policy
+   * (streams/imputation.ts) may fill such a slot; otherwise it is dead-lettered like any rejection.
+   */
+  slot?: Omit<MarketTick, 'value'>;
 }
 
 export type Parsed = { ok: true; tick: MarketTick } | { ok: false; rejection: Rejection };

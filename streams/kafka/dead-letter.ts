@@ -40,7 +40,7 @@ export class DeadLetterPublisher {
   encode(input: DeadLetterInput) {
     const letter = toDeadLetter(input, this.processor);
     return {
-      key: letter.key,
+      key: letter.key ?? null,
       value: this.serde.encode(this.writer, letter),
       headers: { 'sda.reason': input.reasonCode, 'sda.source-topic': input.topic, 'sda.processor': this.processor },
     };

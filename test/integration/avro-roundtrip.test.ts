@@ -30,9 +30,9 @@ describe('Avro MarketTick through the real broker and registry', () => {
 
   it('produces in Confluent wire format; consumes and decodes with key and headers intact', async () => {
     const ticks: MarketTick[] = [
-      { market: 'ERCOT', seriesId: 'HB_NORTH', pointType: 'HUB', kind: 'RT_PRICE', intervalStart: Date.UTC(2024, 7, 20, 20), intervalEnd: Date.UTC(2024, 7, 20, 20, 15), value: 4_999.99, unit: 'USD/MWh', source: 'test', ingestedAt: Date.now() },
-      { market: 'ERCOT', seriesId: 'HB_WEST', pointType: 'HUB', kind: 'RT_PRICE', intervalStart: Date.UTC(2024, 3, 2, 8), intervalEnd: Date.UTC(2024, 3, 2, 8, 15), value: -35.12, unit: 'USD/MWh', source: 'test', ingestedAt: Date.now() },
-      { market: 'ERCOT', seriesId: 'SYSTEM', pointType: 'SYSTEM', kind: 'LOAD', intervalStart: Date.UTC(2024, 7, 20, 21), intervalEnd: Date.UTC(2024, 7, 20, 22), value: 85_559, unit: 'MW', source: 'test', ingestedAt: Date.now() },
+      { market: 'ERCOT', seriesId: 'HB_NORTH', pointType: 'HUB', kind: 'RT_PRICE', intervalStart: Date.UTC(2024, 7, 20, 20), intervalEnd: Date.UTC(2024, 7, 20, 20, 15), value: 4_999.99, unit: 'USD/MWh', source: 'test', ingestedAt: Date.now(), imputed: false },
+      { market: 'ERCOT', seriesId: 'HB_WEST', pointType: 'HUB', kind: 'RT_PRICE', intervalStart: Date.UTC(2024, 3, 2, 8), intervalEnd: Date.UTC(2024, 3, 2, 8, 15), value: -35.12, unit: 'USD/MWh', source: 'test', ingestedAt: Date.now(), imputed: false },
+      { market: 'ERCOT', seriesId: 'SYSTEM', pointType: 'SYSTEM', kind: 'LOAD', intervalStart: Date.UTC(2024, 7, 20, 21), intervalEnd: Date.UTC(2024, 7, 20, 22), value: 85_559, unit: 'MW', source: 'test', ingestedAt: Date.now(), imputed: false },
     ];
     await sendRecords(producer, topic, ticks.map((t, i) => ({ key: t.seriesId, value: serde.encode(writer, t), headers: { 'sda.trace': `trace-${i}`, 'sda.bin': Buffer.from([1, 2, 3]) } })));
 

@@ -20,7 +20,7 @@ describe('Avro schemas', () => {
   it('a MarketTick round-trips through Avro, negative prices and the offer cap included', () => {
     const type = avro.Type.forSchema(loadSchema('MarketTick') as avro.Schema);
     for (const value of [-251.3, 5_000, 0]) {
-      const tick: MarketTick = { market: 'ERCOT', seriesId: 'HB_WEST', pointType: 'HUB', kind: 'RT_PRICE', intervalStart: 1_700_000_000_000, intervalEnd: 1_700_000_900_000, value, unit: 'USD/MWh', source: 'test', ingestedAt: 1_700_000_950_000 };
+      const tick: MarketTick = { market: 'ERCOT', seriesId: 'HB_WEST', pointType: 'HUB', kind: 'RT_PRICE', intervalStart: 1_700_000_000_000, intervalEnd: 1_700_000_900_000, value, unit: 'USD/MWh', source: 'test', ingestedAt: 1_700_000_950_000, imputed: false };
       assert.deepEqual({ ...type.fromBuffer(type.toBuffer(tick)) }, tick);
     }
   });
@@ -52,6 +52,7 @@ describe('type generation', () => {
         type: 'record', name: 'Outer', namespace: 'x', doc: 'outer doc',
         fields: [
           { name: 'maybe', type: ['null', 'double'] },
+          { name: 'withDefault', type: 'boolean', default: false },
           { name: 'color', type: { type: 'enum', name: 'Color', symbols: ['RED', 'BLUE'] } },
           { name: 'list', type: { type: 'array', items: 'long' } },
           { name: 'dict', type: { type: 'map', values: 'string' } },
@@ -64,7 +65,7 @@ describe('type generation', () => {
     assert.match(src, /export type Color = 'RED' \| 'BLUE';/);
     assert.match(src, /export interface Inner \{\n  flag: boolean;\n\}/);
     assert.match(src, /\/\*\* outer doc \*\/\nexport interface Outer \{/);
-    for (const line of ['maybe: null | number;', 'color: Color;', 'list: Array<number>;', 'dict: Record<string, string>;', 'blob: Buffer;', 'inner: Inner;', 'again: Inner;']) {
+    for (const line of ['maybe: null | number;', 'withDefault?: boolean;', 'color: Color;', 'list: Array<number>;', 'dict: Record<string, string>;', 'blob: Buffer;', 'inner: Inner;', 'again: Inner;']) {
       assert.ok(src.includes(`  ${line}`), line);
     }
   });

@@ -1,0 +1,40 @@
+// Parsing and bounding of command-line option values: a bad value stops the command naming the option.
+
+export class OptionError extends Error {
+  constructor(option: string, message: string) {
+    super(`${option}: ${message}`);
+    this.name = 'OptionError';
+  }
+}
+
+export function intOption(name: string, raw: string, min: number, max: number): number {
+  if (!/^-?\d+$/.test(raw.trim())) throw new OptionError(name, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new OptionError(name, `expected an integer from ${min} to ${max}, got ${raw}`);
+  return n;
+}
+
+export function numberOption(name: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new OptionError(name, `expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** An ISO date or date-time; a bare date means 00:00 UTC. */
+export function dateOption(name: string, raw: string): number {
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(raw) ? `${raw}T00:00:00Z` : raw;
+  const t = Date.parse(iso);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw) || Number.isNaN(t)) throw new OptionError(name, `expected an ISO date like 2024-07-01 or 2024-07-01T05:00:00Z, got ${JSON.stringify(raw)}`);
+  return t;
+}
+
+export function listOption(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}
+
+export function speedOption(raw: string): 'max' | number {
+  if (raw === 'max') return 'max';
+  return numberOption('--speed', raw, 0.001, 1e9);
+}

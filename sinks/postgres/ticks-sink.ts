@@ -1,0 +1,168 @@
+// market.ticks → PostgreSQL market_data. Each partition batch is COPYed into a staging table and upserted by
+// (market, series, kind, interval start) in one transaction, together with the batch's dead letters; Kafka
+// offsets are committed only after that transaction commits. A crash anywhere re-delivers at most the
+// uncommitted batch, whose upsert changes nothing: no row is lost or duplicated.
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { Config } from '../../config/config.js';
+import { logger } from '../../config/logger.js';
+import type { MarketTick } from '../../schemas/types.js';
+import { type Consumer, type EachBatchPayload, createConsumer, createProducer } from '../../streams/kafka/client.js';
+import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../streams/kafka/dead-letter.js';
+import { PoisonRecordError } from '../../streams/kafka/errors.js';
+import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { TOPICS } from '../../streams/kafka/topics.js';
+import { checkTick } from '../../streams/tick-validation.js';
+import { copyLine } from './copy-format.js';
+import { createPool } from './pool.js';
+
+const log = logger('postgres-sink');
+
+export interface SinkCounts {
+  received: number;
+  accepted: number;
+  deadLettered: number;
+  batches: number;
+}
+
+export interface TicksSinkOptions {
+  topic?: string;
+  groupId?: string;
+  /** Upper bound on rows per database transaction (a Kafka batch is split above it). */
+  maxRows?: number;
+  processor?: string;
+  onBatch?: (counts: SinkCounts) => void;
+}
+
+const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS market_data_staging (
+  seq bigint, market text, series_id text, point_type text, kind text, start_ms bigint, end_ms bigint,
+  value double precision, unit text, source text, ingested_ms bigint, imputed boolean) ON COMMIT DELETE ROWS`;
+
+// Within a batch the same key can repeat (a correction re-sent): the highest offset wins.
+const UPSERT = `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at, imputed)
+  SELECT DISTINCT ON (market, series_id, kind, start_ms)
+         market, series_id, point_type, kind, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), value, unit, source,
+         to_timestamp(ingested_ms / 1000.0), imputed
+    FROM market_data_staging ORDER BY market, series_id, kind, start_ms, seq DESC
+  ON CONFLICT (market, series_id, kind, interval_start) DO UPDATE SET
+    point_type = EXCLUDED.point_type, interval_end = EXCLUDED.interval_end, value = EXCLUDED.value, unit = EXCLUDED.unit,
+    source = EXCLUDED.source, ingested_at = EXCLUDED.ingested_at, imputed = EXCLUDED.imputed, stored_at = now()
+  WHERE (market_data.value, market_data.interval_end, market_data.unit, market_data.imputed, market_data.point_type)
+        IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.interval_end, EXCLUDED.unit, EXCLUDED.imputed, EXCLUDED.point_type)`;
+
+const DEAD_LETTER_INSERT = `INSERT INTO dead_letters (source_topic, partition, "offset", reason_code, message, raw, processor, failed_at)
+  SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::timestamptz[])
+  ON CONFLICT DO NOTHING`;
+
+function tickLine(seq: string, t: MarketTick): string {
+  return copyLine([seq, t.market, t.seriesId, t.pointType, t.kind, t.intervalStart, t.intervalEnd, t.value, t.unit, t.source, t.ingestedAt, t.imputed ?? false]);
+}
+
+/** Writes one batch of ticks and dead letters in a single transaction; returns once it has committed. */
+export async function writeBatch(client: pg.PoolClient, rows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    if (rows.length > 0) {
+      await client.query(STAGING_DDL);
+      const copy = client.query(copyStreams.from('COPY market_data_staging FROM STDIN'));
+      let i = 0;
+      const source = new Readable({
+        read() {
+          // Push in chunks of up to 2,000 lines so memory stays flat for large batches.
+          if (i >= rows.length) return void this.push(null);
+          let chunk = '';
+          for (const end = Math.min(rows.length, i + 2_000); i < end; i++) chunk += tickLine(rows[i]!.seq, rows[i]!.tick);
+          this.push(chunk);
+        },
+      });
+      await pipeline(source, copy as unknown as Writable);
+      await client.query(UPSERT);
+    }
+    if (letters.length > 0) {
+      const dl = letters.map((l) => toDeadLetter(l, processor));
+      await client.query(DEAD_LETTER_INSERT, [
+        dl.map((d) => d.topic), dl.map((d) => d.partition), dl.map((d) => d.offset), dl.map((d) => d.reasonCode),
+        dl.map((d) => d.message), dl.map((d) => d.raw), dl.map((d) => d.processor), dl.map((d) => new Date(d.failedAt)),
+      ]);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+export interface RunningSink {
+  counts: SinkCounts;
+  stop(): Promise<void>;
+}
+
+export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}, provisioned?: Provisioned): Promise<RunningSink> {
+  const topic = opts.topic ?? TOPICS.ticks.name;
+  const processor = opts.processor ?? 'postgres-sink';
+  const maxRows = opts.maxRows ?? 50_000;
+  const p = provisioned ?? (await provision(config, 'sda-postgres-sink'));
+  const pool = createPool(config, 4);
+  const consumer: Consumer = createConsumer(p.kafka, opts.groupId ?? 'sda-postgres-sink', { maxBytesPerPartition: 8 * 1_048_576 });
+  const dlqProducer = createProducer(p.kafka);
+  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor);
+  await Promise.all([consumer.connect(), dlqProducer.connect()]);
+  const counts: SinkCounts = { received: 0, accepted: 0, deadLettered: 0, batches: 0 };
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 3,
+    eachBatch: async (payload: EachBatchPayload) => {
+      const { batch } = payload;
+      const messages = batch.messages;
+      for (let from = 0; from < messages.length; from += maxRows) {
+        if (!payload.isRunning() || payload.isStale()) return;
+        const slice = messages.slice(from, from + maxRows);
+        const rows: Array<{ seq: string; tick: MarketTick }> = [];
+        const letters: DeadLetterInput[] = [];
+        for (const m of slice) {
+          try {
+            const decoded = p.serde.decodeCached<MarketTick>(m.value, p.writers.ticks) ?? (await p.serde.decode<MarketTick>(m.value, p.writers.ticks));
+            const problem = checkTick(decoded.value);
+            if (problem) letters.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, ...problem });
+            else rows.push({ seq: m.offset, tick: decoded.value });
+          } catch (err) {
+            if (!(err instanceof PoisonRecordError)) throw err;
+            letters.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, reasonCode: err.reasonCode, message: err.message });
+          }
+        }
+        const client = await pool.connect();
+        try {
+          await writeBatch(client, rows, letters, processor);
+        } finally {
+          client.release();
+        }
+        // The database has committed: now publish the dead letters (idempotent producer; a crash here re-delivers
+        // the batch, whose dead-letter rows are already stored and do not duplicate) and commit the offsets.
+        await deadLetters.publish(letters);
+        const last = slice[slice.length - 1]!;
+        payload.resolveOffset(last.offset);
+        await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+        counts.received += slice.length;
+        counts.accepted += rows.length;
+        counts.deadLettered += letters.length;
+        counts.batches += 1;
+        opts.onBatch?.(counts);
+        await payload.heartbeat();
+      }
+    },
+  });
+  log.info({ topic, groupId: opts.groupId ?? 'sda-postgres-sink' }, 'postgres sink started');
+  return {
+    counts,
+    async stop() {
+      await consumer.disconnect();
+      await dlqProducer.disconnect();
+      await pool.end();
+      log.info(counts, 'postgres sink stopped');
+    },
+  };
+}

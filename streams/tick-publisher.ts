@@ -1,0 +1,102 @@
+// Publishes parsed rows from any source: valid ticks as Avro to market.ticks (key = series id), everything
+// else to the dead-letter topic with its reason and raw text. Counts reconcile: read = accepted + deadLettered.
+import type { Config } from '../config/config.js';
+import type { MarketTick } from '../schemas/types.js';
+import { BulkProducer, type OutgoingRecord } from './kafka/client.js';
+import { toDeadLetter } from './kafka/dead-letter.js';
+import type { Provisioned } from './kafka/provision.js';
+import { TOPICS } from './kafka/topics.js';
+import type { Parsed, Rejection } from './parsed.js';
+import { checkTick } from './tick-validation.js';
+
+export interface PublishCounts {
+  read: number;
+  accepted: number;
+  deadLettered: number;
+  imputed: number;
+}
+
+export class TickPublisher {
+  readonly counts: PublishCounts = { read: 0, accepted: 0, deadLettered: 0, imputed: 0 };
+  private readonly producer: BulkProducer;
+  private ticks: OutgoingRecord[] = [];
+  private letters: OutgoingRecord[] = [];
+  /** The batch in flight: the next one is encoded while the broker acknowledges this one. */
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    config: Config,
+    private readonly p: Provisioned,
+    private readonly processor: string,
+    private readonly opts: { topic?: string; batch?: number } = {},
+  ) {
+    this.producer = new BulkProducer(config, `sda-${processor}`);
+  }
+
+  private get batchSize(): number {
+    return this.opts.batch ?? 2_000;
+  }
+
+  /** Queues rows; sends a batch whenever enough are queued. Resolves once queued rows over the batch size are acknowledged. */
+  async add(items: Iterable<Parsed>): Promise<void> {
+    for (const item of items) {
+      this.counts.read++;
+      if (item.ok) {
+        const problem = checkTick(item.tick);
+        if (problem) {
+          this.reject({ ...problem, raw: JSON.stringify(item.tick), origin: item.tick.source });
+          continue;
+        }
+        this.counts.accepted++;
+        if (item.tick.imputed) this.counts.imputed++;
+        this.ticks.push({ key: item.tick.seriesId, value: this.p.serde.encode(this.p.writers.ticks, item.tick) });
+      } else {
+        this.reject(item.rejection);
+      }
+      if (this.ticks.length >= this.batchSize) await this.flushTicks();
+    }
+    if (this.letters.length >= this.batchSize) await this.flushLetters();
+  }
+
+  private reject(r: Rejection): void {
+    this.counts.deadLettered++;
+    const letter = toDeadLetter({ topic: r.origin, reasonCode: r.reasonCode, message: r.message, key: r.slot?.seriesId ?? null, raw: r.raw }, this.processor);
+    this.letters.push({ key: letter.key ?? null, value: this.p.serde.encode(this.p.writers.deadLetters, letter), headers: { 'sda.reason': r.reasonCode, 'sda.processor': this.processor } });
+  }
+
+  private async flushTicks(): Promise<void> {
+    if (this.ticks.length === 0) return;
+    const batch = this.ticks;
+    this.ticks = [];
+    await this.inFlight;
+    const sent = this.producer.send(this.opts.topic ?? TOPICS.ticks.name, batch);
+    sent.catch(() => undefined); // surfaced when awaited by the next flush, not as an unhandled rejection
+    this.inFlight = sent;
+  }
+
+  private async flushLetters(): Promise<void> {
+    if (this.letters.length === 0) return;
+    const batch = this.letters;
+    this.letters = [];
+    await this.producer.send(TOPICS.deadLetters.name, batch);
+  }
+
+  /** Sends everything queued and waits for the broker's acknowledgement. */
+  async flush(): Promise<PublishCounts> {
+    await this.flushTicks();
+    await this.inFlight;
+    await this.flushLetters();
+    return { ...this.counts };
+  }
+
+  async close(): Promise<PublishCounts> {
+    const counts = await this.flush();
+    await this.producer.close();
+    return counts;
+  }
+}
+
+/** The accepted ticks of a batch, for callers that want to show or check what was published. */
+export function acceptedTicks(items: Parsed[]): MarketTick[] {
+  return items.flatMap((i) => (i.ok ? [i.tick] : []));
+}
