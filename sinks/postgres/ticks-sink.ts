@@ -40,17 +40,23 @@ const STAGING_DDL = `CREATE TEMP TABLE IF NOT EXISTS market_data_staging (
   seq bigint, market text, series_id text, point_type text, kind text, start_ms bigint, end_ms bigint,
   value double precision, unit text, source text, ingested_ms bigint, imputed boolean) ON COMMIT DELETE ROWS`;
 
-// Within a batch the same key can repeat (a correction re-sent): the highest offset wins.
-const UPSERT = `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at, imputed)
-  SELECT DISTINCT ON (market, series_id, kind, start_ms)
-         market, series_id, point_type, kind, to_timestamp(start_ms / 1000.0), to_timestamp(end_ms / 1000.0), value, unit, source,
-         to_timestamp(ingested_ms / 1000.0), imputed
-    FROM market_data_staging ORDER BY market, series_id, kind, start_ms, seq DESC
+// writeBatch leaves one row per key in staging (the highest offset wins). Changed rows are updated, new rows
+// inserted: measured about twice as fast as INSERT .. ON CONFLICT DO UPDATE here (bench/RESULTS.md), and just as
+// idempotent. Partitions are keyed by series, so one sink instance writes a key at a time; should two writers
+// still race on a new key, the unique violation rolls the batch back and it is retried with ON CONFLICT.
+const TS = (col: string) => `(timestamptz 'epoch' + ${col} * interval '1 millisecond')`;
+const SAME_KEY = `m.market = s.market AND m.series_id = s.series_id AND m.kind = s.kind AND m.interval_start = ${TS('s.start_ms')}`;
+const UPDATE_CHANGED = `UPDATE market_data m SET point_type = s.point_type, interval_end = ${TS('s.end_ms')}, value = s.value, unit = s.unit,
+    source = s.source, ingested_at = ${TS('s.ingested_ms')}, imputed = s.imputed, stored_at = now()
+  FROM market_data_staging s WHERE ${SAME_KEY}
+   AND (m.value, m.interval_end, m.unit, m.imputed, m.point_type) IS DISTINCT FROM (s.value, ${TS('s.end_ms')}, s.unit, s.imputed, s.point_type)`;
+const INSERT_COLUMNS = `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at, imputed)
+  SELECT market, series_id, point_type, kind, ${TS('start_ms')}, ${TS('end_ms')}, value, unit, source, ${TS('ingested_ms')}, imputed FROM market_data_staging s`;
+const INSERT_NEW = `${INSERT_COLUMNS} WHERE NOT EXISTS (SELECT 1 FROM market_data m WHERE ${SAME_KEY})`;
+const UPSERT_FALLBACK = `${INSERT_COLUMNS}
   ON CONFLICT (market, series_id, kind, interval_start) DO UPDATE SET
     point_type = EXCLUDED.point_type, interval_end = EXCLUDED.interval_end, value = EXCLUDED.value, unit = EXCLUDED.unit,
-    source = EXCLUDED.source, ingested_at = EXCLUDED.ingested_at, imputed = EXCLUDED.imputed, stored_at = now()
-  WHERE (market_data.value, market_data.interval_end, market_data.unit, market_data.imputed, market_data.point_type)
-        IS DISTINCT FROM (EXCLUDED.value, EXCLUDED.interval_end, EXCLUDED.unit, EXCLUDED.imputed, EXCLUDED.point_type)`;
+    source = EXCLUDED.source, ingested_at = EXCLUDED.ingested_at, imputed = EXCLUDED.imputed, stored_at = now()`;
 
 const DEAD_LETTER_INSERT = `INSERT INTO dead_letters (source_topic, partition, "offset", reason_code, message, raw, processor, failed_at)
   SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::text[], $5::text[], $6::bytea[], $7::text[], $8::timestamptz[])
@@ -60,8 +66,24 @@ function tickLine(seq: string, t: MarketTick): string {
   return copyLine([seq, t.market, t.seriesId, t.pointType, t.kind, t.intervalStart, t.intervalEnd, t.value, t.unit, t.source, t.ingestedAt, t.imputed ?? false]);
 }
 
-/** Writes one batch of ticks and dead letters in a single transaction; returns once it has committed. */
-export async function writeBatch(client: pg.PoolClient, rows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string): Promise<void> {
+/** One row per (market, series, kind, interval start); where a batch repeats a key (a re-sent correction), the later offset wins. */
+export function lastPerKey<T extends { tick: MarketTick }>(rows: T[]): T[] {
+  const byKey = new Map<string, T>();
+  for (const r of rows) byKey.set(`${r.tick.market}\u0000${r.tick.seriesId}\u0000${r.tick.kind}\u0000${r.tick.intervalStart}`, r);
+  return byKey.size === rows.length ? rows : [...byKey.values()];
+}
+
+/** Writes one batch of ticks and dead letters in a single transaction; returns once it has committed. Rows are in offset order. */
+export async function writeBatch(client: pg.PoolClient, batchRows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string): Promise<void> {
+  try {
+    await writeBatchOnce(client, lastPerKey(batchRows), letters, processor, false);
+  } catch (err) {
+    if ((err as { code?: string }).code !== '23505') throw err;
+    await writeBatchOnce(client, lastPerKey(batchRows), letters, processor, true);
+  }
+}
+
+async function writeBatchOnce(client: pg.PoolClient, rows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string, conflictSafe: boolean): Promise<void> {
   await client.query('BEGIN');
   try {
     if (rows.length > 0) {
@@ -78,7 +100,12 @@ export async function writeBatch(client: pg.PoolClient, rows: Array<{ seq: strin
         },
       });
       await pipeline(source, copy as unknown as Writable);
-      await client.query(UPSERT);
+      if (conflictSafe) {
+        await client.query(UPSERT_FALLBACK);
+      } else {
+        await client.query(UPDATE_CHANGED);
+        await client.query(INSERT_NEW);
+      }
     }
     if (letters.length > 0) {
       const dl = letters.map((l) => toDeadLetter(l, processor));
@@ -105,7 +132,8 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
   const maxRows = opts.maxRows ?? 50_000;
   const p = provisioned ?? (await provision(config, 'sda-postgres-sink'));
   const pool = createPool(config, 4);
-  const consumer: Consumer = createConsumer(p.kafka, opts.groupId ?? 'sda-postgres-sink', { maxBytesPerPartition: 8 * 1_048_576 });
+  // A short session lets a restarted or surviving instance take over a crashed one's partitions quickly.
+  const consumer: Consumer = createConsumer(p.kafka, opts.groupId ?? 'sda-postgres-sink', { maxBytesPerPartition: 8 * 1_048_576, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   const dlqProducer = createProducer(p.kafka);
   const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor);
   await Promise.all([consumer.connect(), dlqProducer.connect()]);
