@@ -10,7 +10,7 @@ import type { Config } from '../config/config.js';
 import type { MarketTick } from '../schemas/types.js';
 import { copyLine } from '../sinks/postgres/copy-format.js';
 import { createPool } from '../sinks/postgres/pool.js';
-import { writeBatch } from '../sinks/postgres/ticks-sink.js';
+import { type WriteMode, writeBatch } from '../sinks/postgres/ticks-sink.js';
 import { createKafka } from '../streams/kafka/client.js';
 import { provision } from '../streams/kafka/provision.js';
 import { topicConfig } from '../streams/kafka/topics.js';
@@ -79,12 +79,18 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
     await pipeline(src, client.query(copyStreams.from('COPY bench_copy FROM STDIN')) as unknown as Writable);
     const copySecs = secondsSince(t0);
     results['2a PostgreSQL COPY alone (ceiling)'] = { rows: ticks.length, perSec: perSec(ticks.length, copySecs) };
-    t0 = process.hrtime.bigint();
-    for (let from = 0; from < ticks.length; from += 50_000) {
-      await writeBatch(client, ticks.slice(from, from + 50_000).map((tick, k) => ({ seq: String(from + k), tick })), [], 'bench');
+    const labels: Record<WriteMode, string> = {
+      direct: '2b sink write path, new rows: COPY into market_data, 50k rows/txn',
+      staged: '2c sink write path, rows already stored: COPY to staging + insert-new/update-changed',
+      upsert: '2d sink write path, race fallback: COPY to staging + INSERT .. ON CONFLICT DO UPDATE',
+    };
+    for (const mode of ['direct', 'staged', 'upsert'] as const) {
+      t0 = process.hrtime.bigint();
+      for (let from = 0; from < ticks.length; from += 50_000) {
+        await writeBatch(client, ticks.slice(from, from + 50_000).map((tick, k) => ({ seq: String(from + k), tick })), [], 'bench', mode);
+      }
+      results[labels[mode]] = { rows: ticks.length, perSec: perSec(ticks.length, secondsSince(t0)) };
     }
-    const upsertSecs = secondsSince(t0);
-    results['2b sink write path: COPY to staging + upsert, 50k rows/txn'] = { rows: ticks.length, perSec: perSec(ticks.length, upsertSecs) };
   } finally {
     client.release();
   }

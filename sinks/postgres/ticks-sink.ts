@@ -73,38 +73,67 @@ export function lastPerKey<T extends { tick: MarketTick }>(rows: T[]): T[] {
   return byKey.size === rows.length ? rows : [...byKey.values()];
 }
 
-/** Writes one batch of ticks and dead letters in a single transaction; returns once it has committed. Rows are in offset order. */
-export async function writeBatch(client: pg.PoolClient, batchRows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string): Promise<void> {
-  try {
-    await writeBatchOnce(client, lastPerKey(batchRows), letters, processor, false);
-  } catch (err) {
-    if ((err as { code?: string }).code !== '23505') throw err;
-    await writeBatchOnce(client, lastPerKey(batchRows), letters, processor, true);
-  }
+export type WriteMode = 'direct' | 'staged' | 'upsert';
+
+/** After a direct COPY meets an existing row, the next batches go through staging (re-runs repeat many rows). */
+let skipDirect = 0;
+
+function isoLine(t: MarketTick): string {
+  return copyLine([t.market, t.seriesId, t.pointType, t.kind, new Date(t.intervalStart).toISOString(), new Date(t.intervalEnd).toISOString(), t.value, t.unit, t.source, new Date(t.ingestedAt).toISOString(), t.imputed ?? false]);
 }
 
-async function writeBatchOnce(client: pg.PoolClient, rows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string, conflictSafe: boolean): Promise<void> {
+async function copyRows(client: pg.PoolClient, sql: string, rows: Array<{ seq: string; tick: MarketTick }>, line: (r: { seq: string; tick: MarketTick }) => string): Promise<void> {
+  const copy = client.query(copyStreams.from(sql));
+  let i = 0;
+  const source = new Readable({
+    read() {
+      // Push in chunks of up to 2,000 lines so memory stays flat for large batches.
+      if (i >= rows.length) return void this.push(null);
+      let chunk = '';
+      for (const end = Math.min(rows.length, i + 2_000); i < end; i++) chunk += line(rows[i]!);
+      this.push(chunk);
+    },
+  });
+  await pipeline(source, copy as unknown as Writable);
+}
+
+/**
+ * Writes one batch of ticks and dead letters in a single transaction; returns once it has committed. Rows are in
+ * offset order. Fast path: COPY straight into market_data, which succeeds when every key is new (the usual case)
+ * and fails whole on a unique violation when one already exists (a re-delivery or a re-run); then the batch goes
+ * through a staging table: new rows inserted, changed rows updated.
+ */
+export async function writeBatch(client: pg.PoolClient, batchRows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string, only?: WriteMode): Promise<WriteMode> {
+  const rows = lastPerKey(batchRows);
+  const modes: WriteMode[] = only ? [only] : skipDirect > 0 ? ['staged', 'upsert'] : ['direct', 'staged', 'upsert'];
+  if (skipDirect > 0) skipDirect--;
+  for (const mode of modes) {
+    try {
+      await writeBatchOnce(client, rows, letters, processor, mode);
+      return mode;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505' || mode === 'upsert') throw err;
+      if (mode === 'direct') skipDirect = 10;
+    }
+  }
+  throw new Error('unreachable');
+}
+
+async function writeBatchOnce(client: pg.PoolClient, rows: Array<{ seq: string; tick: MarketTick }>, letters: DeadLetterInput[], processor: string, mode: WriteMode): Promise<void> {
   await client.query('BEGIN');
   try {
-    if (rows.length > 0) {
+    if (rows.length > 0 && mode === 'direct') {
+      await copyRows(client, 'COPY market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at, imputed) FROM STDIN', rows, (r) => isoLine(r.tick));
+    } else if (rows.length > 0) {
       await client.query(STAGING_DDL);
-      const copy = client.query(copyStreams.from('COPY market_data_staging FROM STDIN'));
-      let i = 0;
-      const source = new Readable({
-        read() {
-          // Push in chunks of up to 2,000 lines so memory stays flat for large batches.
-          if (i >= rows.length) return void this.push(null);
-          let chunk = '';
-          for (const end = Math.min(rows.length, i + 2_000); i < end; i++) chunk += tickLine(rows[i]!.seq, rows[i]!.tick);
-          this.push(chunk);
-        },
-      });
-      await pipeline(source, copy as unknown as Writable);
-      if (conflictSafe) {
+      await copyRows(client, 'COPY market_data_staging FROM STDIN', rows, (r) => tickLine(r.seq, r.tick));
+      if (mode === 'upsert') {
+        // Safe even if another writer races on the same new key.
         await client.query(UPSERT_FALLBACK);
       } else {
-        await client.query(UPDATE_CHANGED);
-        await client.query(INSERT_NEW);
+        // Only when some rows already existed can one have changed.
+        const inserted = await client.query(INSERT_NEW);
+        if ((inserted.rowCount ?? 0) < rows.length) await client.query(UPDATE_CHANGED);
       }
     }
     if (letters.length > 0) {
