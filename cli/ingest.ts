@@ -8,6 +8,12 @@ import { ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { finishRun, startRun } from '../sinks/postgres/ingest-runs.js';
+import { ErcotClient, ercotCredentialsFromEnv } from '../streams/ercot/client.js';
+import { runIngest, runSchedule, type IngestRunResult } from '../streams/ercot/ingest-job.js';
+import { REPORT_IDS, type ReportId } from '../streams/ercot/reports.js';
+import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
+import { intOption, listOption } from './options.js';
+import { untilSignal } from './process.js';
 
 export function registerIngest(program: Command): Command {
   const ingest = program.command('ingest').description('market data in from real sources: the ERCOT public API (schedule, backfill) and the real taylor demand series');
@@ -36,5 +42,79 @@ export function registerIngest(program: Command): Command {
         await pool.end();
       }
     });
+  ingest
+    .command('schedule')
+    .description('poll the ERCOT public API every interval (hourly by default): each run fetches from the report\'s checkpoint to today, publishes only intervals after it, and records itself in ingest_runs')
+    .option('--reports <list>', `reports to poll (${REPORT_IDS.join(',')})`, REPORT_IDS.join(','))
+    .option('--interval-minutes <n>', 'minutes between polls', '60')
+    .option('--lookback-days <n>', 'how far back the first run (no checkpoint yet) starts', '2')
+    .option('--max-gap <n>', 'fill at most this many consecutive missing values per series (0 = never)', String(DEFAULT_MAX_GAP))
+    .option('--once', 'run each report once and exit')
+    .addHelpText('after', `\nNeeds ERCOT_API_SUBSCRIPTION_KEY, ERCOT_API_USERNAME and ERCOT_API_PASSWORD (ERCOT API Explorer account); ERCOT_API_BASE_URL and ERCOT_TOKEN_URL override the endpoints.`)
+    .action(async (opts: { reports: string; intervalMinutes: string; lookbackDays: string; maxGap: string; once?: boolean }) => {
+      const reports = reportList(opts.reports);
+      const intervalMs = intOption('--interval-minutes', opts.intervalMinutes, 1, 24 * 60) * 60_000;
+      const lookbackDays = intOption('--lookback-days', opts.lookbackDays, 0, 366);
+      const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
+      await withErcot('schedule', maxGap, async (deps) => {
+        const controller = new AbortController();
+        void untilSignal().then(() => controller.abort());
+        const results = await runSchedule(deps, { reports, intervalMs, lookbackDays, once: Boolean(opts.once), signal: controller.signal, onRun: printRun });
+        return results;
+      });
+    });
+
+  ingest
+    .command('backfill')
+    .description('fetch and publish ERCOT reports for a range of delivery days (US/Central), one run per report, recorded in ingest_runs')
+    .requiredOption('--from <date>', 'first delivery day, YYYY-MM-DD')
+    .requiredOption('--to <date>', 'last delivery day, YYYY-MM-DD (inclusive)')
+    .option('--reports <list>', `reports (${REPORT_IDS.join(',')})`, REPORT_IDS.join(','))
+    .option('--max-gap <n>', 'fill at most this many consecutive missing values per series (0 = never)', String(DEFAULT_MAX_GAP))
+    .action(async (opts: { from: string; to: string; reports: string; maxGap: string }) => {
+      for (const [name, v] of [['--from', opts.from], ['--to', opts.to]] as const) {
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new Error(`${name}: expected a date YYYY-MM-DD, got ${JSON.stringify(v)}`);
+      }
+      if (opts.from > opts.to) throw new Error(`--from ${opts.from} is after --to ${opts.to}`);
+      if ((Date.parse(opts.to) - Date.parse(opts.from)) / 86_400_000 > 366) throw new Error('--from/--to: at most 366 days per backfill');
+      const reports = reportList(opts.reports);
+      const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
+      await withErcot('backfill', maxGap, async (deps) => {
+        const results: IngestRunResult[] = [];
+        for (const report of reports) {
+          const r = await runIngest(deps, report, opts.from, opts.to, 'backfill', false);
+          printRun(r);
+          results.push(r);
+        }
+        return results;
+      });
+    });
   return ingest;
+}
+
+function reportList(raw: string): ReportId[] {
+  const list = listOption(raw) ?? [];
+  const bad = list.filter((r) => !(REPORT_IDS as readonly string[]).includes(r));
+  if (bad.length || list.length === 0) throw new Error(`--reports: unknown report ${bad.join(', ') || '(none)'}; reports are ${REPORT_IDS.join(', ')}`);
+  return list as ReportId[];
+}
+
+function printRun(r: IngestRunResult): void {
+  process.stdout.write(`${new Date().toISOString()} ${r.report} ${r.from}..${r.to} ${r.status}: ${r.accepted} ticks published (${r.imputed} imputed), ${r.deadLettered} dead-lettered, ${r.skippedCovered} already covered${r.error ? `; error: ${r.error}` : ''} [run ${r.runId}]\n`);
+}
+
+/** Credentials first (a clear error and non-zero exit without them), then Kafka, the registry and PostgreSQL. */
+async function withErcot(job: string, maxGap: number, body: (deps: Parameters<typeof runIngest>[0]) => Promise<IngestRunResult[]>): Promise<void> {
+  const credentials = ercotCredentialsFromEnv();
+  const config = loadConfig();
+  const p = await provision(config, `sda-ingest-${job}`);
+  const pool = createPool(config, 2);
+  const publisher = new TickPublisher(config, p, `ingest-${job}`);
+  try {
+    const results = await body({ client: new ErcotClient(credentials), publisher, pool, maxGap });
+    if (results.some((r) => r.status === 'failed')) process.exitCode = 1;
+  } finally {
+    await publisher.close();
+    await pool.end();
+  }
 }

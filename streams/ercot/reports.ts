@@ -206,8 +206,9 @@ export interface RowContext {
   source: string;
 }
 
-function fail(ctx: RowContext, reasonCode: string, message: string): Parsed {
-  return reject({ reasonCode, message, raw: ctx.raw, origin: ctx.origin });
+/** `slot`: the tick the row would have been, given when only its value is unusable (the gap policy may fill it). */
+function fail(ctx: RowContext, reasonCode: string, message: string, slot?: Omit<MarketTick, 'value'>): Parsed {
+  return reject({ reasonCode, message, raw: ctx.raw, origin: ctx.origin, ...(slot ? { slot } : {}) });
 }
 
 function cell(index: ColumnIndex, cells: readonly unknown[], column: string): Cell {
@@ -290,6 +291,10 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
     source: ctx.source,
     ingestedAt: ctx.ingestedAt,
   });
+  const slot = (seriesId: string, pointType: PointType): Omit<MarketTick, 'value'> => {
+    const { value: _value, ...rest } = tick(seriesId, pointType, 0);
+    return rest;
+  };
 
   switch (report) {
     case 'rt-spp':
@@ -298,9 +303,10 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
       if (!sp.ok) return [fail(ctx, sp.reasonCode, sp.message)];
       const name = String(sp.value).trim();
       const priceCell = cell(index, cells, 'settlementPointPrice');
-      if (!priceCell.ok) return [fail(ctx, priceCell.reasonCode, `${name}: ${priceCell.message}`)];
+      const spSlot = slot(name, settlementPointType(name));
+      if (!priceCell.ok) return [fail(ctx, priceCell.reasonCode, `${name}: ${priceCell.message}`, index.at.has('settlementPointPrice') ? spSlot : undefined)];
       const price = parseNumber('settlementPointPrice', priceCell.value);
-      if (!price.ok) return [fail(ctx, price.reasonCode, `${name}: ${price.message}`)];
+      if (!price.ok) return [fail(ctx, price.reasonCode, `${name}: ${price.message}`, spSlot)];
       return [accept(tick(name, settlementPointType(name), price.value))];
     }
     case 'load': {
@@ -309,11 +315,11 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
       for (const s of series) {
         const c = cell(index, cells, s.field);
         if (!c.ok) {
-          out.push(fail(ctx, c.reasonCode, `${s.seriesId}: ${c.message}`));
+          out.push(fail(ctx, c.reasonCode, `${s.seriesId}: ${c.message}`, index.at.has(s.field) ? slot(s.seriesId, s.pointType) : undefined));
           continue;
         }
         const v = parseNumber(s.field, c.value);
-        out.push(v.ok ? accept(tick(s.seriesId, s.pointType, v.value)) : fail(ctx, v.reasonCode, `${s.seriesId}: ${v.message}`));
+        out.push(v.ok ? accept(tick(s.seriesId, s.pointType, v.value)) : fail(ctx, v.reasonCode, `${s.seriesId}: ${v.message}`, slot(s.seriesId, s.pointType)));
       }
       return out;
     }
@@ -328,7 +334,7 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
         return [fail(ctx, 'no-actual', `genSystemWide is empty (value ${show(v)}): a forecast-only row, the hour has no measured ${report} generation in this posting`)];
       }
       const n = parseNumber('genSystemWide', v);
-      return [n.ok ? accept(tick(SYSTEM_SERIES_ID, 'SYSTEM', n.value)) : fail(ctx, n.reasonCode, n.message)];
+      return [n.ok ? accept(tick(SYSTEM_SERIES_ID, 'SYSTEM', n.value)) : fail(ctx, n.reasonCode, n.message, slot(SYSTEM_SERIES_ID, 'SYSTEM'))];
     }
   }
 }

@@ -98,6 +98,13 @@ export function headersToStrings(headers: IHeaders | undefined): Record<string, 
 
 export { Kafka };
 
+/** The leaf messages of an error tree (the platformatic client nests AggregateErrors). */
+function innermostMessages(err: unknown, depth = 0): string[] {
+  const nested = (err as { errors?: unknown[] })?.errors;
+  if (Array.isArray(nested) && nested.length > 0 && depth < 5) return [...new Set(nested.flatMap((e) => innermostMessages(e, depth + 1)))];
+  return [(err as Error)?.message ?? String(err)];
+}
+
 /**
  * A high-throughput idempotent producer (acks=all) for sources that publish many records. Keys are partitioned
  * with the Java-compatible murmur2 partitioner, the same as kafkajs's default, so a series lands on the same
@@ -119,6 +126,13 @@ export class BulkProducer {
       retryDelay: 250,
       timeout: 30_000,
       connectTimeout: 5_000,
+      // Keys and values arrive as Buffers already; header names are strings on our side.
+      serializers: {
+        key: (k?: Buffer) => k,
+        value: (v?: Buffer) => v,
+        headerKey: (k?: string) => (k === undefined ? undefined : Buffer.from(k)),
+        headerValue: (v?: Buffer) => v,
+      },
     });
   }
 
@@ -135,7 +149,7 @@ export class BulkProducer {
     const next = this.chain.then(() => this.producer.send({ messages }));
     this.chain = next.catch(() => undefined);
     return next.then(() => undefined, (err: unknown) => {
-      throw new Error(`producing ${records.length} records to ${topic} failed: ${(err as Error).message}`, { cause: err });
+      throw new Error(`producing ${records.length} records to ${topic} failed: ${innermostMessages(err).join('; ')}`, { cause: err });
     });
   }
 
