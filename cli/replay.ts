@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
-import { provision } from '../streams/kafka/provision.js';
+import { ensureTicksTopic, provision } from '../streams/kafka/provision.js';
 import { replay } from '../streams/replay/replay.js';
 import { REPLAY_FORMATS } from '../streams/replay/formats.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
@@ -15,23 +15,27 @@ export function registerReplay(program: Command): void {
     .description('publish ticks from historical CSV files (ERCOT MIS RT/DAM settlement point prices and load by weather zone, or the project\'s own CSV) in event-time order')
     .argument('<files...>', 'CSV files; the layout is detected from each header line')
     .option('--speed <n|max>', 'max: as fast as possible; N: event time advances N times faster than real time (3600 = an hour per second)', 'max')
+    .option('--topic <name>', 'publish to this topic instead of market.ticks (a separate backtest stream); created if missing', 'market.ticks')
     .option('--max-gap <n>', 'fill at most this many consecutive missing values per series by interpolation (0 = never)', String(DEFAULT_MAX_GAP))
-    .action(async (files: string[], opts: { speed: string; maxGap: string }) => {
+    .action(async (files: string[], opts: { speed: string; maxGap: string; topic: string }) => {
       const speed = speedOption(opts.speed);
       const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
       const config = loadConfig();
       const p = await provision(config, 'sda-replay');
-      const publisher = new TickPublisher(config, p, 'replay');
+      await ensureTicksTopic(config, p, opts.topic);
+      const publisher = new TickPublisher(config, p, 'replay', { topic: opts.topic });
       let progress: Progress | undefined;
+      let lastDone = 0;
       const summary = await replay(files, REPLAY_FORMATS, publisher, {
         speed,
         maxGap,
         onProgress: (done, total, eventTime) => {
           progress ??= new Progress('replay', total);
+          lastDone = done;
           progress.update(done, `event time ${new Date(eventTime).toISOString().slice(0, 16)}Z`);
         },
       });
-      progress?.done(summary.accepted);
+      progress?.done(lastDone);
       await publisher.close();
       const range = summary.eventFrom === null ? 'no ticks' : `${new Date(summary.eventFrom).toISOString()} .. ${new Date(summary.eventTo!).toISOString()}`;
       process.stdout.write(

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { provision } from '../streams/kafka/provision.js';
+import { ensureTicksTopic, provision } from '../streams/kafka/provision.js';
 import { toSdaCsvLine, SDA_CSV_HEADER } from '../streams/replay/sda-csv.js';
 import { DEFAULT_PRICE_NODES, seriesCatalog } from '../streams/simulator/catalog.js';
 import { simulateMarket } from '../streams/simulator/market.js';
@@ -19,9 +19,10 @@ export function registerSimulate(program: Command): void {
     .option('--seed <n>', 'random seed; the same seed gives identical output', '42')
     .option('--nodes <list>', `comma-separated price nodes (default all: ${DEFAULT_PRICE_NODES.join(',')})`)
     .option('--no-system', 'leave out system load, wind, solar and weather-zone loads')
+    .option('--topic <name>', 'publish to this topic instead of market.ticks; created if missing', 'market.ticks')
     .option('--out <file>', 'write the ticks to this CSV file (the format `sda replay` reads) instead of publishing')
     .addHelpText('after', '\nThe model is documented in streams/simulator/README.md.')
-    .action(async (opts: { days: string; start: string; seed: string; nodes?: string; system: boolean; out?: string }) => {
+    .action(async (opts: { days: string; start: string; seed: string; nodes?: string; system: boolean; out?: string; topic: string }) => {
       const simOpts = {
         days: numberOption('--days', opts.days, 0.01, 3_660),
         start: dateOption('--start', opts.start),
@@ -54,7 +55,8 @@ export function registerSimulate(program: Command): void {
       }
       const config = loadConfig();
       const p = await provision(config, 'sda-simulate');
-      const publisher = new TickPublisher(config, p, 'simulator');
+      await ensureTicksTopic(config, p, opts.topic);
+      const publisher = new TickPublisher(config, p, 'simulator', { topic: opts.topic });
       let batch = [];
       for (const tick of simulateMarket(simOpts)) {
         batch.push({ ok: true as const, tick });
@@ -70,6 +72,6 @@ export function registerSimulate(program: Command): void {
       const counts = await publisher.close();
       progress.done(n);
       const secs = (Date.now() - t0) / 1_000;
-      process.stdout.write(`published ${counts.accepted.toLocaleString('en-US')} ticks to market.ticks (${counts.deadLettered} dead-lettered) in ${secs.toFixed(1)} s, ${Math.round(counts.accepted / secs).toLocaleString('en-US')} ticks/s\n`);
+      process.stdout.write(`published ${counts.accepted.toLocaleString('en-US')} ticks to ${opts.topic} (${counts.deadLettered} dead-lettered) in ${secs.toFixed(1)} s, ${Math.round(counts.accepted / secs).toLocaleString('en-US')} ticks/s\n`);
     });
 }

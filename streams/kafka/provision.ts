@@ -46,3 +46,21 @@ export async function provision(config: Config, clientId = config.kafka.clientId
   log.debug({ createdTopics, subjects: entries.map(([, w]) => `${w.subject}#${w.schemaId}`) }, 'topics and schemas provisioned');
   return { kafka, serde, writers, createdTopics };
 }
+
+/**
+ * A topic of MarketTicks other than market.ticks (a backtest replay, a test), created like market.ticks and with
+ * the MarketTick schema registered under its own TopicNameStrategy subject.
+ */
+export async function ensureTicksTopic(config: Config, p: Provisioned, topic: string): Promise<void> {
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new Error(`topic name ${JSON.stringify(topic)} must be 1-249 of A-Z a-z 0-9 . _ -`);
+  if (topic === TOPICS.ticks.name) return;
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [{ ...TOPICS.ticks, name: topic }], config.kafka.partitions);
+  } finally {
+    await admin.disconnect();
+  }
+  const writer = await p.serde.register(subjectFor(topic), loadSchema('MarketTick'));
+  if (writer.schemaId !== p.writers.ticks.schemaId) throw new Error(`subject ${subjectFor(topic)} resolved the MarketTick schema to id ${writer.schemaId}, expected ${p.writers.ticks.schemaId}`);
+}
