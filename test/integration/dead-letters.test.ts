@@ -64,8 +64,9 @@ describe('poison records go to the dead-letter topic and the consumer keeps goin
     const mine: DeadLetter[] = [];
     await dlq.run({
       eachMessage: async ({ message }) => {
-        const { value } = await serde.decode<DeadLetter>(message.value, letters);
-        if (value.topic === topic) mine.push(value);
+        // Other writers share market.dlq; only this test's letters matter, and nothing there may stall the reader.
+        const decoded = await serde.decode<DeadLetter>(message.value, letters).catch(() => undefined);
+        if (decoded?.value.topic === topic) mine.push(decoded.value);
       },
     });
     await until(() => mine.length >= 3, 30_000, 'three dead letters for the test topic');
