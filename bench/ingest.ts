@@ -15,6 +15,8 @@ import { createKafka } from '../streams/kafka/client.js';
 import { provision } from '../streams/kafka/provision.js';
 import { topicConfig } from '../streams/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';
+import { stackPaths } from '../deploy/local/service.js';
+import { CpuMeter, cpuSeconds, pidFromFile, treeCpuSeconds } from './cpu.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 
 const BENCH_MARKET = 'BENCH';
@@ -131,6 +133,15 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
   await recreate(config, topic);
   sink = sinkProcess(config, topic, `bench-e2e-${Date.now()}`);
   await new Promise((r) => setTimeout(r, 4_000)); // let the sink join its group before the clock starts
+  const paths = stackPaths(config);
+  const sinkPid = sink.pid;
+  const meter = new CpuMeter({
+    'publisher (this Node process: simulate, validate, Avro encode, produce)': () => cpuSeconds(process.pid),
+    'sink (Node: fetch, decode, validate, COPY text, commits)': () => (sinkPid ? cpuSeconds(sinkPid) : 0),
+    'Kafka broker (JVM)': () => cpuSeconds(pidFromFile(`${paths.run}/kafka.pid`) ?? -1),
+    'PostgreSQL (postmaster, backends, WAL writer, checkpointer)': () => treeCpuSeconds(pidFromFile(`${paths.postgres}/data/postmaster.pid`) ?? -1),
+    'schema registry (JVM)': () => cpuSeconds(pidFromFile(`${paths.run}/schema-registry.pid`) ?? -1),
+  });
   t0 = process.hrtime.bigint();
   const e2ePublisher = new TickPublisher(config, p, 'bench-ingest', { topic });
   batch = [];
@@ -146,7 +157,15 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
   const produced = secondsSince(t0);
   while ((await count()) < e2eCounts.accepted) await new Promise((r) => setTimeout(r, 100));
   const e2eSecs = secondsSince(t0);
+  const cpu = meter.delta();
   sink.kill('SIGTERM');
+  const cpuTotal = Object.values(cpu).reduce((a, b) => a + b, 0);
+  results['5 CPU during end to end'] = {
+    wallSeconds: Number(e2eSecs.toFixed(2)),
+    coresBusy: Number((cpuTotal / e2eSecs).toFixed(2)),
+    cpuSeconds: cpu,
+    cpuMicrosPerTick: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Number(((v / e2eCounts.accepted) * 1e6).toFixed(1))])),
+  };
   results['5 end to end: simulator → Kafka → PostgreSQL (concurrent)'] = { ticks: e2eCounts.accepted, perSec: perSec(e2eCounts.accepted, e2eSecs), publishDoneAtSec: Number(produced.toFixed(2)), lastRowAtSec: Number(e2eSecs.toFixed(2)) };
   await pool.query('DELETE FROM market_data WHERE market = $1', [BENCH_MARKET]);
   await pool.end();
@@ -160,6 +179,11 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
   };
   const report = { bench: 'ingest', conditions, results };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n\n| stage | ticks/s |\n|---|---|\n`);
-  for (const [k, v] of Object.entries(results)) process.stdout.write(`| ${k} | ${(v as { perSec: number }).perSec.toLocaleString('en-US')} |\n`);
+  for (const [k, v] of Object.entries(results)) if ('perSec' in (v as object)) process.stdout.write(`| ${k} | ${(v as { perSec: number }).perSec.toLocaleString('en-US')} |\n`);
+  const cpuRow = results['5 CPU during end to end'] as { cpuMicrosPerTick: Record<string, number>; coresBusy: number } | undefined;
+  if (cpuRow) {
+    process.stdout.write(`\nCPU per tick, end to end (${cpuRow.coresBusy} of ${os.cpus().length} cores busy):\n\n| process | CPU µs/tick |\n|---|---|\n`);
+    for (const [k, v] of Object.entries(cpuRow.cpuMicrosPerTick)) process.stdout.write(`| ${k} | ${v} |\n`);
+  }
   return report;
 }

@@ -78,8 +78,20 @@ export type WriteMode = 'direct' | 'staged' | 'upsert';
 /** After a direct COPY meets an existing row, the next batches go through staging (re-runs repeat many rows). */
 let skipDirect = 0;
 
+// Many ticks share a timestamp (every series of one interval), and toISOString was a fifth of the sink's CPU.
+const isoCache = new Map<number, string>();
+function iso(ms: number): string {
+  let s = isoCache.get(ms);
+  if (s === undefined) {
+    if (isoCache.size >= 100_000) isoCache.clear();
+    s = new Date(ms).toISOString();
+    isoCache.set(ms, s);
+  }
+  return s;
+}
+
 function isoLine(t: MarketTick): string {
-  return copyLine([t.market, t.seriesId, t.pointType, t.kind, new Date(t.intervalStart).toISOString(), new Date(t.intervalEnd).toISOString(), t.value, t.unit, t.source, new Date(t.ingestedAt).toISOString(), t.imputed ?? false]);
+  return copyLine([t.market, t.seriesId, t.pointType, t.kind, iso(t.intervalStart), iso(t.intervalEnd), t.value, t.unit, t.source, iso(t.ingestedAt), t.imputed ?? false]);
 }
 
 async function copyRows(client: pg.PoolClient, sql: string, rows: Array<{ seq: string; tick: MarketTick }>, line: (r: { seq: string; tick: MarketTick }) => string): Promise<void> {
