@@ -25,6 +25,20 @@ function* benchTicks(days: number): Generator<MarketTick> {
   for (const t of simulateMarket({ start: Date.UTC(2024, 0, 1, 6), days, seed: 7 })) yield { ...t, market: BENCH_MARKET };
 }
 
+/** Simulates and publishes `days` of bench ticks in batches of 2,000; resolves once the broker acknowledged all. */
+async function publishDays(publisher: TickPublisher, days: number) {
+  let batch: Array<{ ok: true; tick: MarketTick }> = [];
+  for (const tick of benchTicks(days)) {
+    batch.push({ ok: true, tick });
+    if (batch.length === 2_000) {
+      await publisher.add(batch);
+      batch = [];
+    }
+  }
+  await publisher.add(batch);
+  return publisher.close();
+}
+
 const secondsSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const perSec = (n: number, s: number) => Math.round(n / s);
 
@@ -102,18 +116,8 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
   const p = await provision(config, 'sda-bench-ingest');
   const topic = 'bench.ingest.ticks';
   await recreate(config, topic);
-  const publisher = new TickPublisher(config, p, 'bench-ingest', { topic });
   t0 = process.hrtime.bigint();
-  let batch: Array<{ ok: true; tick: MarketTick }> = [];
-  for (const tick of benchTicks(opts.days)) {
-    batch.push({ ok: true, tick });
-    if (batch.length === 2_000) {
-      await publisher.add(batch);
-      batch = [];
-    }
-  }
-  await publisher.add(batch);
-  const counts = await publisher.close();
+  const counts = await publishDays(new TickPublisher(config, p, 'bench-ingest', { topic }), opts.days);
   const pubSecs = secondsSince(t0);
   results['3 publish: simulate + validate + Avro + produce'] = { ticks: counts.accepted, perSec: perSec(counts.accepted, pubSecs) };
 
@@ -143,17 +147,7 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
     'schema registry (JVM)': () => cpuSeconds(pidFromFile(`${paths.run}/schema-registry.pid`) ?? -1),
   });
   t0 = process.hrtime.bigint();
-  const e2ePublisher = new TickPublisher(config, p, 'bench-ingest', { topic });
-  batch = [];
-  for (const tick of benchTicks(opts.days)) {
-    batch.push({ ok: true, tick });
-    if (batch.length === 2_000) {
-      await e2ePublisher.add(batch);
-      batch = [];
-    }
-  }
-  await e2ePublisher.add(batch);
-  const e2eCounts = await e2ePublisher.close();
+  const e2eCounts = await publishDays(new TickPublisher(config, p, 'bench-ingest', { topic }), opts.days);
   const produced = secondsSince(t0);
   while ((await count()) < e2eCounts.accepted) await new Promise((r) => setTimeout(r, 100));
   const e2eSecs = secondsSince(t0);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../../config/config.js';
 import { createKafka } from '../../streams/kafka/client.js';
 import { findJava, mvn } from './java.js';
-import { pidAlive, readPid, run, startDaemon, stopPid, tail, tcpOpen, waitFor } from './process.js';
+import { readPid, run, startDaemon, startFailure, stopPid, tcpOpen, waitHealthy } from './process.js';
 import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
 
 export class KafkaService implements LocalService {
@@ -97,12 +97,8 @@ export class KafkaService implements LocalService {
         '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`, '-cp', cp, 'kafka.Kafka', props],
       { logFile: this.log, pidFile: this.pid },
     );
-    const ok = await waitFor(async () => {
-      const pid = readPid(this.pid);
-      if (pid && !pidAlive(pid)) throw new Error('exited');
-      return (await this.health()).up;
-    }, 90_000, 300);
-    if (!ok) throw new Error(`Kafka did not come up on 127.0.0.1:${this.port} within 90 s; its log (${this.log}) ends:\n${tail(this.log)}`);
+    const outcome = await waitHealthy(this.pid, async () => (await this.health()).up, 90_000, 300);
+    if (outcome !== 'up') throw startFailure(`Kafka on 127.0.0.1:${this.port}`, outcome, 90_000, this.log);
   }
 
   async stop(): Promise<void> {

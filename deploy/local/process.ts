@@ -136,3 +136,24 @@ export function tail(file: string, lines = 25): string {
     return '(no log)';
   }
 }
+
+/**
+ * Waits until a daemon started with `startDaemon` answers its health check. Gives up early if the process exits
+ * (a bad config, a port in use), so the caller can show its log at once instead of waiting out the timeout.
+ */
+export async function waitHealthy(pidFile: string, healthy: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<'up' | 'exited' | 'timeout'> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await healthy().catch(() => false)) return 'up';
+    const pid = readPid(pidFile);
+    if (pid && !pidAlive(pid)) return 'exited';
+    if (Date.now() >= deadline) return 'timeout';
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The error for a daemon that did not come up, with the end of its log. */
+export function startFailure(what: string, outcome: 'exited' | 'timeout', timeoutMs: number, logFile: string): Error {
+  const why = outcome === 'exited' ? 'exited during start-up' : `did not answer within ${Math.round(timeoutMs / 1_000)} s`;
+  return new Error(`${what} ${why}; its log (${logFile}) ends:\n${tail(logFile)}`);
+}

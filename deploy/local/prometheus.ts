@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config/config.js';
 import { aptInstall } from './apt.js';
-import { commandExists, httpOk, pidAlive, readPid, startDaemon, stopPid, tail, waitFor } from './process.js';
+import { commandExists, httpOk, readPid, startDaemon, startFailure, stopPid, waitHealthy } from './process.js';
 import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
 
 export class PrometheusService implements LocalService {
@@ -51,12 +51,8 @@ export class PrometheusService implements LocalService {
         `--web.listen-address=127.0.0.1:${this.port}`, '--storage.tsdb.retention.time=7d', '--web.enable-lifecycle'],
       { logFile: this.log, pidFile: this.pid },
     );
-    const ok = await waitFor(async () => {
-      const pid = readPid(this.pid);
-      if (pid && !pidAlive(pid)) throw new Error('exited');
-      return (await this.health()).up;
-    }, 30_000, 250);
-    if (!ok) throw new Error(`Prometheus did not become ready on 127.0.0.1:${this.port}; its log (${this.log}) ends:\n${tail(this.log)}`);
+    const outcome = await waitHealthy(this.pid, async () => (await this.health()).up, 30_000, 250);
+    if (outcome !== 'up') throw startFailure(`Prometheus on 127.0.0.1:${this.port}`, outcome, 30_000, this.log);
   }
 
   async stop(): Promise<void> {

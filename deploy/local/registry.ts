@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config/config.js';
 import { findJava, mvn } from './java.js';
-import { httpOk, pidAlive, readPid, run, startDaemon, stopPid, tail, waitFor } from './process.js';
+import { httpOk, readPid, run, startDaemon, startFailure, stopPid, waitHealthy } from './process.js';
 import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
 
 export const APICURIO_VERSION = '3.3.3';
@@ -78,12 +78,8 @@ export class RegistryService implements LocalService {
         '-jar', this.runJar()],
       { logFile: this.log, pidFile: this.pid, env, cwd: this.home },
     );
-    const ok = await waitFor(async () => {
-      const pid = readPid(this.pid);
-      if (pid && !pidAlive(pid)) throw new Error('exited');
-      return (await this.health()).up;
-    }, 120_000, 500);
-    if (!ok) throw new Error(`Apicurio Registry did not answer on ${this.baseUrl()} within 120 s; its log (${this.log}) ends:\n${tail(this.log)}`);
+    const outcome = await waitHealthy(this.pid, async () => (await this.health()).up, 120_000, 500);
+    if (outcome !== 'up') throw startFailure(`Apicurio Registry on ${this.baseUrl()}`, outcome, 120_000, this.log);
   }
 
   async stop(): Promise<void> {
