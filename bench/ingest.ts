@@ -15,6 +15,7 @@ import { createKafka } from '../streams/kafka/client.js';
 import { provision } from '../streams/kafka/provision.js';
 import { topicConfig } from '../streams/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';
+import { postgresDataDir } from '../deploy/local/postgres.js';
 import { stackPaths } from '../deploy/local/service.js';
 import { CpuMeter, cpuSeconds, pidFromFile, treeCpuSeconds } from './cpu.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
@@ -143,7 +144,7 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
     'publisher (this Node process: simulate, validate, Avro encode, produce)': () => cpuSeconds(process.pid),
     'sink (Node: fetch, decode, validate, COPY text, commits)': () => (sinkPid ? cpuSeconds(sinkPid) : 0),
     'Kafka broker (JVM)': () => cpuSeconds(pidFromFile(`${paths.run}/kafka.pid`) ?? -1),
-    'PostgreSQL (postmaster, backends, WAL writer, checkpointer)': () => treeCpuSeconds(pidFromFile(`${paths.postgres}/data/postmaster.pid`) ?? -1),
+    'PostgreSQL (postmaster, backends, WAL writer, checkpointer)': () => treeCpuSeconds(pidFromFile(`${postgresDataDir(paths.postgres)}/postmaster.pid`) ?? -1),
     'schema registry (JVM)': () => cpuSeconds(pidFromFile(`${paths.run}/schema-registry.pid`) ?? -1),
   });
   t0 = process.hrtime.bigint();

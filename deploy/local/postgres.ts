@@ -1,4 +1,6 @@
 // PostgreSQL 15 from Debian as a project-owned cluster under .cache/pg, on its own port.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +21,25 @@ function pgBinDir(): string | undefined {
   return undefined;
 }
 
+/**
+ * Where the cluster lives: `.cache/pg`, unless we are root and the postgres system user cannot reach it (a clone
+ * under /root, mode 700); then a directory of its own under /var/lib/postgresql, named after the clone's path.
+ */
+function serverHome(preferred: string): string {
+  if (os.userInfo().uid !== 0) return preferred;
+  let probe = preferred;
+  while (!fs.existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe);
+  const reachable = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', probe]).status === 0;
+  if (reachable) return preferred;
+  const tag = createHash('sha256').update(preferred).digest('hex').slice(0, 12);
+  return path.join('/var/lib/postgresql', `sda-${tag}`);
+}
+
+/** The data directory of the cluster for a given `.cache/pg`. */
+export function postgresDataDir(preferred: string): string {
+  return path.join(serverHome(preferred), 'data');
+}
+
 /** PostgreSQL refuses to run as root; as root we run its tools as the `postgres` system user. */
 function asServerUser(cmd: string, args: string[]): [string, string[]] {
   if (os.userInfo().uid !== 0) return [cmd, args];
@@ -27,6 +48,7 @@ function asServerUser(cmd: string, args: string[]): [string, string[]] {
 
 export class PostgresService implements LocalService {
   readonly name = 'postgres';
+  private readonly home: string;
   private readonly dataDir: string;
   private readonly socketDir: string;
   private readonly log: string;
@@ -35,9 +57,12 @@ export class PostgresService implements LocalService {
     private readonly config: Config,
     private readonly paths: StackPaths,
   ) {
-    this.dataDir = path.join(paths.postgres, 'data');
-    this.socketDir = path.join(paths.postgres, 'socket');
-    this.log = logFile(paths, 'postgres');
+    const home = serverHome(paths.postgres);
+    this.home = home;
+    this.dataDir = path.join(home, 'data');
+    this.socketDir = path.join(home, 'socket');
+    // The server writes its own log, so it must sit where the postgres user can write.
+    this.log = home === paths.postgres ? logFile(paths, 'postgres') : path.join(home, 'postgres.log');
   }
 
   get port(): number {
@@ -63,11 +88,12 @@ export class PostgresService implements LocalService {
   private async initCluster(bin: string, progress: (msg: string) => void): Promise<void> {
     if (fs.existsSync(path.join(this.dataDir, 'PG_VERSION'))) return;
     progress('creating cluster (initdb)');
-    fs.mkdirSync(this.paths.postgres, { recursive: true });
-    this.chownForServer(this.paths.postgres);
+    if (this.home !== this.paths.postgres) progress(`the postgres user cannot reach ${this.paths.postgres}; the cluster lives in ${this.home}`);
+    fs.mkdirSync(this.home, { recursive: true });
+    this.chownForServer(this.home);
     this.chownForServer(this.dataDir);
     this.chownForServer(this.socketDir);
-    const pwFile = path.join(this.paths.postgres, '.pw');
+    const pwFile = path.join(this.home, '.pw');
     fs.writeFileSync(pwFile, `${this.config.postgres.password}\n`, { mode: 0o600 });
     this.chownForServer(pwFile);
     try {
