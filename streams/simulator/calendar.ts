@@ -1,6 +1,8 @@
-// US/Central time for the simulator without Intl: the DST rule (since 2007: second Sunday of March at 2:00 CST
-// to first Sunday of November at 2:00 CDT) is computed arithmetically once per year and cached, so a lookup
-// is two comparisons. Also the local calendar fields the model needs, and ERCOT's holidays.
+// US/Central calendar fields for the simulator without Intl: the DST bounds (streams/ercot/central-time.ts) are
+// cached per year, so a lookup is two comparisons. Also ERCOT's holidays.
+import { centralDstBoundsUtc } from '../ercot/central-time.js';
+
+export { centralOffsetMs } from '../ercot/central-time.js';
 
 export const MINUTE_MS = 60_000;
 export const QUARTER_MS = 15 * MINUTE_MS;
@@ -25,19 +27,6 @@ function nthWeekday(year: number, month: number, weekday: number, n: number): nu
   const last = Date.UTC(year, month + 1, 1) - DAY_MS;
   const back = (weekdayOfDay(Math.floor(last / DAY_MS)) - weekday + 7) % 7;
   return last - back * DAY_MS;
-}
-
-/** [start, end) of daylight saving time in a year, as UTC ms. */
-export function centralDstBoundsUtc(year: number): [number, number] {
-  const start = nthWeekday(year, 2, 0, 2) + 2 * HOUR_MS - CST_OFFSET_MS; // 2:00 CST = 08:00 UTC
-  const end = nthWeekday(year, 10, 0, 1) + 2 * HOUR_MS - CDT_OFFSET_MS; // 2:00 CDT = 07:00 UTC
-  return [start, end];
-}
-
-/** UTC offset of US/Central at a UTC instant, in ms (-6 h or -5 h). Convenience form; CentralClock caches. */
-export function centralOffsetMs(utcMs: number): number {
-  const [start, end] = centralDstBoundsUtc(new Date(utcMs).getUTCFullYear());
-  return utcMs >= start && utcMs < end ? CDT_OFFSET_MS : CST_OFFSET_MS;
 }
 
 /** ERCOT holidays of a year as local day indices (floor(localMs / day)): New Year, Memorial Day,
@@ -84,7 +73,7 @@ export class CentralClock {
       const year = new Date(utcMs).getUTCFullYear();
       this.dstYearStart = Date.UTC(year, 0, 1);
       this.dstYearEnd = Date.UTC(year + 1, 0, 1);
-      [this.dstStart, this.dstEnd] = centralDstBoundsUtc(year);
+      ({ start: this.dstStart, end: this.dstEnd } = centralDstBoundsUtc(year));
     }
     return utcMs >= this.dstStart && utcMs < this.dstEnd ? CDT_OFFSET_MS : CST_OFFSET_MS;
   }
