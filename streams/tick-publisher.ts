@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.js';
 import type { MarketTick } from '../schemas/types.js';
 import { BulkProducer, type OutgoingRecord } from './kafka/client.js';
-import { toDeadLetter } from './kafka/dead-letter.js';
+import { encodeDeadLetter } from './kafka/dead-letter.js';
 import type { Provisioned } from './kafka/provision.js';
 import { TOPICS } from './kafka/topics.js';
 import type { Parsed, Rejection } from './parsed.js';
@@ -60,8 +60,7 @@ export class TickPublisher {
 
   private reject(r: Rejection): void {
     this.counts.deadLettered++;
-    const letter = toDeadLetter({ topic: r.origin, reasonCode: r.reasonCode, message: r.message, key: r.slot?.seriesId ?? null, raw: r.raw }, this.processor);
-    this.letters.push({ key: letter.key ?? null, value: this.p.serde.encode(this.p.writers.deadLetters, letter), headers: { 'sda.reason': r.reasonCode, 'sda.processor': this.processor } });
+    this.letters.push(encodeDeadLetter(this.p.serde, this.p.writers.deadLetters, { topic: r.origin, reasonCode: r.reasonCode, message: r.message, key: r.slot?.seriesId ?? null, raw: r.raw }, this.processor));
   }
 
   private async flushTicks(): Promise<void> {

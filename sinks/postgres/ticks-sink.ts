@@ -11,7 +11,7 @@ import { logger } from '../../config/logger.js';
 import type { MarketTick } from '../../schemas/types.js';
 import { type Consumer, type EachBatchPayload, createConsumer, createProducer } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../streams/kafka/dead-letter.js';
-import { PoisonRecordError } from '../../streams/kafka/errors.js';
+import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
 import { checkTick } from '../../streams/tick-validation.js';
@@ -190,19 +190,8 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
       for (let from = 0; from < messages.length; from += maxRows) {
         if (!payload.isRunning() || payload.isStale()) return;
         const slice = messages.slice(from, from + maxRows);
-        const rows: Array<{ seq: string; tick: MarketTick }> = [];
-        const letters: DeadLetterInput[] = [];
-        for (const m of slice) {
-          try {
-            const decoded = p.serde.decodeCached<MarketTick>(m.value, p.writers.ticks) ?? (await p.serde.decode<MarketTick>(m.value, p.writers.ticks));
-            const problem = checkTick(decoded.value);
-            if (problem) letters.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, ...problem });
-            else rows.push({ seq: m.offset, tick: decoded.value });
-          } catch (err) {
-            if (!(err instanceof PoisonRecordError)) throw err;
-            letters.push({ topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, reasonCode: err.reasonCode, message: err.message });
-          }
-        }
+        const { good, poison: letters } = await decodeBatch<MarketTick>(p.serde, { topic, partition: batch.partition, messages: slice }, p.writers.ticks, checkTick);
+        const rows = good.map((r) => ({ seq: r.offset, tick: r.value }));
         const client = await pool.connect();
         try {
           await writeBatch(client, rows, letters, processor);

@@ -1,7 +1,7 @@
 // Poison records go to the dead-letter topic with their reason and raw payload; never silently dropped.
 import type { DeadLetter } from '../../schemas/types.js';
 import type { AvroSerde, Writer } from './avro-serde.js';
-import { type Producer, sendRecords } from './client.js';
+import { type OutgoingRecord, type Producer, sendRecords } from './client.js';
 import { TOPICS } from './topics.js';
 
 export interface DeadLetterInput {
@@ -29,6 +29,16 @@ export function toDeadLetter(input: DeadLetterInput, processor: string, now = Da
   };
 }
 
+/** A dead letter as a record for market.dlq: Avro value, the original key, the reason in a header. */
+export function encodeDeadLetter(serde: AvroSerde, writer: Writer<DeadLetter>, input: DeadLetterInput, processor: string): OutgoingRecord {
+  const letter = toDeadLetter(input, processor);
+  return {
+    key: letter.key ?? null,
+    value: serde.encode(writer, letter),
+    headers: { 'sda.reason': input.reasonCode, 'sda.source-topic': input.topic, 'sda.processor': processor },
+  };
+}
+
 export class DeadLetterPublisher {
   constructor(
     private readonly serde: AvroSerde,
@@ -37,17 +47,8 @@ export class DeadLetterPublisher {
     private readonly processor: string,
   ) {}
 
-  encode(input: DeadLetterInput) {
-    const letter = toDeadLetter(input, this.processor);
-    return {
-      key: letter.key ?? null,
-      value: this.serde.encode(this.writer, letter),
-      headers: { 'sda.reason': input.reasonCode, 'sda.source-topic': input.topic, 'sda.processor': this.processor },
-    };
-  }
-
   async publish(inputs: DeadLetterInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    await sendRecords(this.producer, TOPICS.deadLetters.name, inputs.map((i) => this.encode(i)));
+    await sendRecords(this.producer, TOPICS.deadLetters.name, inputs.map((i) => encodeDeadLetter(this.serde, this.writer, i, this.processor)));
   }
 }

@@ -3,7 +3,7 @@
 // Counts reconcile: received = accepted + deadLettered.
 import type { Writer } from './avro-serde.js';
 import type { AvroSerde } from './avro-serde.js';
-import { type Consumer, type EachBatchPayload, headersToStrings } from './client.js';
+import { type Consumer, type EachBatchPayload, type KafkaMessage, headersToStrings } from './client.js';
 import type { DeadLetterInput, DeadLetterPublisher } from './dead-letter.js';
 import { PoisonRecordError } from './errors.js';
 
@@ -38,6 +38,46 @@ export interface DecodingConsumerOptions<T> {
   validate?: (value: T) => { reasonCode: string; message: string } | undefined;
 }
 
+/**
+ * Decodes a batch's messages (the writer schemas fetched once) and sorts them into good records and dead letters:
+ * a poison payload (bad framing, unknown schema, undecodable body) or a value `validate` rejects. A registry that
+ * cannot be reached throws (retriable: the batch is redelivered).
+ */
+export async function decodeBatch<T>(
+  serde: AvroSerde,
+  batch: { topic: string; partition: number; messages: KafkaMessage[] },
+  reader: Writer<T> | undefined,
+  validate?: (value: T) => { reasonCode: string; message: string } | undefined,
+): Promise<{ good: DecodedRecord<T>[]; poison: DeadLetterInput[] }> {
+  const good: DecodedRecord<T>[] = [];
+  const poison: DeadLetterInput[] = [];
+  for (const m of batch.messages) {
+    const letter = (reason: { reasonCode: string; message: string }) => poison.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, ...reason });
+    try {
+      const decoded = serde.decodeCached<T>(m.value, reader) ?? (await serde.decode<T>(m.value, reader));
+      const invalid = validate?.(decoded.value);
+      if (invalid) {
+        letter(invalid);
+        continue;
+      }
+      good.push({
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: m.offset,
+        key: m.key ? m.key.toString('utf8') : null,
+        headers: m.headers ? headersToStrings(m.headers) : {},
+        timestamp: m.timestamp,
+        schemaId: decoded.schemaId,
+        value: decoded.value,
+      });
+    } catch (err) {
+      if (!(err instanceof PoisonRecordError)) throw err;
+      letter({ reasonCode: err.reasonCode, message: err.message });
+    }
+  }
+  return { good, poison };
+}
+
 export async function runDecodingConsumer<T>(opts: DecodingConsumerOptions<T>): Promise<{ counts: ConsumeCounts }> {
   const counts: ConsumeCounts = { received: 0, accepted: 0, deadLettered: 0 };
   await opts.consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
@@ -47,31 +87,7 @@ export async function runDecodingConsumer<T>(opts: DecodingConsumerOptions<T>): 
     partitionsConsumedConcurrently: 1,
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
-      const good: DecodedRecord<T>[] = [];
-      const poison: DeadLetterInput[] = [];
-      for (const m of batch.messages) {
-        try {
-          const decoded = opts.serde.decodeCached<T>(m.value, opts.reader) ?? (await opts.serde.decode<T>(m.value, opts.reader));
-          const invalid = opts.validate?.(decoded.value);
-          if (invalid) {
-            poison.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, ...invalid });
-            continue;
-          }
-          good.push({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key ? m.key.toString('utf8') : null,
-            headers: headersToStrings(m.headers),
-            timestamp: m.timestamp,
-            schemaId: decoded.schemaId,
-            value: decoded.value,
-          });
-        } catch (err) {
-          if (!(err instanceof PoisonRecordError)) throw err; // retriable: the batch is redelivered
-          poison.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key, raw: m.value, reasonCode: err.reasonCode, message: err.message });
-        }
-      }
+      const { good, poison } = await decodeBatch(opts.serde, batch, opts.reader, opts.validate);
       if (good.length > 0) await opts.handle(good);
       await opts.deadLetters.publish(poison);
       counts.received += batch.messages.length;
