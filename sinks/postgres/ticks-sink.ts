@@ -198,8 +198,9 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
         } finally {
           client.release();
         }
-        // The database has committed: now publish the dead letters (idempotent producer; a crash here re-delivers
-        // the batch, whose dead-letter rows are already stored and do not duplicate) and commit the offsets.
+        // The database has committed: now publish the dead letters and commit the offsets. A crash between the two
+        // re-delivers the batch: its rows and dead_letters rows do not duplicate (keyed upserts), but market.dlq may
+        // carry such a letter twice; dead_letters, keyed by source topic/partition/offset, is the exact record.
         await deadLetters.publish(letters);
         const last = slice[slice.length - 1]!;
         payload.resolveOffset(last.offset);
