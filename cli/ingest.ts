@@ -111,7 +111,8 @@ async function withErcot(job: string, maxGap: number, body: (deps: Parameters<ty
   const pool = createPool(config, 2);
   const publisher = new TickPublisher(config, p, `ingest-${job}`);
   try {
-    const results = await body({ client: new ErcotClient(credentials), publisher, pool, maxGap });
+    const onPage = (report: string, page: number, total: number) => process.stderr.write(`${report}: page ${page}/${total}\n`);
+    const results = await body({ client: new ErcotClient(credentials), publisher, pool, maxGap, onPage });
     if (results.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await publisher.close();
