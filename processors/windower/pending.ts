@@ -1,0 +1,41 @@
+// One step slot that is still open (its end is after the watermark): the ticks that make it up, keyed by their
+// intervalStart so that a re-delivered tick replaces the earlier one (idempotent). The slot's value is the
+// duration-weighted mean of its ticks, weight = the part of the tick's interval inside the slot / step. For
+// ticks that tile the slot (four 15-minute prices in an hour) this is their plain mean, bit for bit: the weights
+// are powers of two. A slot with only some of its ticks is the mean of those present.
+
+/** [intervalStart, value, weight] of one constituent tick. */
+export type SlotPart = [start: number, value: number, weight: number];
+
+export class PendingSlot {
+  private readonly parts = new Map<number, SlotPart>();
+
+  set(start: number, value: number, weight: number): void {
+    this.parts.set(start, [start, value, weight]);
+  }
+
+  /** Constituents sorted by intervalStart: the order is independent of arrival order. */
+  sorted(): SlotPart[] {
+    return [...this.parts.values()].sort((a, b) => a[0] - b[0]);
+  }
+
+  /** The slot's value (NaN when empty). */
+  value(): number {
+    if (this.parts.size === 1) {
+      for (const p of this.parts.values()) return p[1];
+    }
+    let sw = 0;
+    let swv = 0;
+    for (const [, v, w] of this.sorted()) {
+      sw += w;
+      swv += w * v;
+    }
+    return sw > 0 ? swv / sw : NaN;
+  }
+
+  static fromParts(parts: ReadonlyArray<SlotPart>): PendingSlot {
+    const p = new PendingSlot();
+    for (const [s, v, w] of parts) p.set(s, v, w);
+    return p;
+  }
+}

@@ -1,0 +1,324 @@
+// The pure core of the stateful windower: one PartitionWindower per input partition turns MarketTicks into
+// FeatureWindows (the last W steps of a series and its features) in event time. No I/O, no clock: computedAt is
+// passed in, and the whole state snapshots to and restores from plain JSON. See README.md in this folder.
+import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js';
+import { centralCalendar } from './calendar.js';
+import { SeriesState, seriesKey, type SeriesSnapshot } from './series-state.js';
+import { Watermark } from './watermark.js';
+
+export { idleEventTime } from './watermark.js';
+export type { SeriesSnapshot } from './series-state.js';
+export type { StatsSnapshot } from './features.js';
+export type { SlotPart } from './pending.js';
+
+export const HOUR_MS = 3_600_000;
+export const QUARTER_MS = 900_000;
+/** Related series looked up for every window, per market. */
+export const RELATED_SERIES_ID = 'SYSTEM';
+
+export interface WindowerOptions {
+  /** Window step: hourly or 15 minutes. */
+  stepMs: typeof HOUR_MS | typeof QUARTER_MS;
+  /** Steps per window; default 24 hours' worth (24 hourly, 96 quarter-hourly). */
+  windowSteps?: number;
+  /** How far behind the newest event time a tick may arrive and still count; default 2 steps. */
+  allowedLatenessMs?: number;
+}
+
+/** A tick the windower did not take. `late`: its slot was already emitted; `validation`: unusable interval or value. */
+export interface WindowerRejection {
+  reasonCode: 'late' | 'validation';
+  message: string;
+}
+
+export interface AddResult {
+  /** Windows that became final, ordered by windowEnd, then market, seriesId, kind. */
+  windows: FeatureWindow[];
+  late?: WindowerRejection;
+}
+
+export interface WindowerSnapshot {
+  version: 1;
+  stepMs: number;
+  windowSteps: number;
+  allowedLatenessMs: number;
+  maxEventTime: number | null;
+  /** Last finalised (emitted) slot index, null before the first event. */
+  frontierSlot: number | null;
+  /** In key order. */
+  series: SeriesSnapshot[];
+}
+
+interface Resolved {
+  stepMs: number;
+  windowSteps: number;
+  allowedLatenessMs: number;
+  historySlots: number;
+  lag1: number;
+  lag24: number;
+  lag168: number;
+}
+
+function resolve(opts: WindowerOptions): Resolved {
+  const { stepMs } = opts;
+  if (stepMs !== HOUR_MS && stepMs !== QUARTER_MS) throw new RangeError(`windower stepMs ${String(stepMs)} is not ${HOUR_MS} or ${QUARTER_MS}`);
+  const perHour = HOUR_MS / stepMs;
+  const windowSteps = opts.windowSteps ?? 24 * perHour;
+  if (!Number.isInteger(windowSteps) || windowSteps < 2 || windowSteps > 10_000) throw new RangeError(`windower windowSteps ${windowSteps} is not an integer in 2-10000`);
+  const allowedLatenessMs = opts.allowedLatenessMs ?? 2 * stepMs;
+  if (!Number.isSafeInteger(allowedLatenessMs) || allowedLatenessMs < 0) throw new RangeError(`windower allowedLatenessMs ${allowedLatenessMs} is not a non-negative integer`);
+  const lag168 = 168 * perHour;
+  return { stepMs, windowSteps, allowedLatenessMs, historySlots: Math.max(windowSteps, lag168 + 1), lag1: perHour, lag24: 24 * perHour, lag168 };
+}
+
+const nullable = (v: number): number | null => (Number.isNaN(v) ? null : v);
+const iso = (ms: number): string => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : String(ms));
+
+export class PartitionWindower {
+  private readonly o: Resolved;
+  private readonly watermark: Watermark;
+  /** Last finalised slot; every slot <= it has been emitted. */
+  private frontier: number | null = null;
+  private readonly byKey = new Map<string, SeriesState>();
+  /** Series in key order: the emission order within a step. */
+  private readonly ordered: SeriesState[] = [];
+
+  constructor(opts: WindowerOptions) {
+    this.o = resolve(opts);
+    this.watermark = new Watermark(this.o.stepMs, this.o.allowedLatenessMs);
+  }
+
+  get stepMs(): number {
+    return this.o.stepMs;
+  }
+
+  get windowSteps(): number {
+    return this.o.windowSteps;
+  }
+
+  /** Max event time minus allowed lateness; null before the first tick. */
+  get watermarkMs(): number | null {
+    return this.watermark.value();
+  }
+
+  get seriesCount(): number {
+    return this.ordered.length;
+  }
+
+  /** Apply one tick; returns the windows that became final and, when the tick was not taken, why. */
+  add(tick: MarketTick, computedAt: number): AddResult {
+    const bad = this.take(tick, true);
+    if (bad) return { windows: [], late: bad };
+    return { windows: this.watermark.observe(tick.intervalStart) ? this.advance(computedAt) : [] };
+  }
+
+  /**
+   * Feed a related (context) series tick that belongs to another partition, e.g. SYSTEM load for a partition
+   * that holds only prices: it is kept for the related-series features but neither emitted nor allowed to move
+   * this partition's watermark. Returns a rejection when it is late here.
+   */
+  addRelated(tick: MarketTick): WindowerRejection | undefined {
+    return this.take(tick, false);
+  }
+
+  /**
+   * Move event time forward without a tick (an idle partition; see idleEventTime) and return the windows that
+   * became final. Never moves it back.
+   */
+  advanceTo(eventTimeMs: number, computedAt: number): FeatureWindow[] {
+    if (!Number.isFinite(eventTimeMs)) throw new RangeError(`advanceTo: event time ${eventTimeMs} is not finite`);
+    if (this.frontier === null) this.initFrontier(Math.floor((eventTimeMs - this.o.allowedLatenessMs) / this.o.stepMs) - 1);
+    return this.watermark.observe(eventTimeMs) ? this.advance(computedAt) : [];
+  }
+
+  private take(tick: MarketTick, emits: boolean): WindowerRejection | undefined {
+    const { stepMs: S } = this.o;
+    const start = tick.intervalStart;
+    const end = tick.intervalEnd;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end <= start || !Number.isFinite(tick.value)) {
+      return {
+        reasonCode: 'validation',
+        message: `tick ${tick.seriesId} ${tick.kind}: interval [${String(start)}, ${String(end)}) or value ${String(tick.value)} unusable`,
+      };
+    }
+    // Before this partition's first own tick there is no watermark: related ticks are only stored.
+    if (this.frontier === null && emits) this.initFrontier(Math.floor((start - this.o.allowedLatenessMs) / S) - 1);
+    const frontier = this.frontier ?? -Infinity;
+    const firstSlot = Math.floor(start / S);
+    const lastSlot = Math.ceil(end / S) - 1;
+    if (lastSlot <= frontier) {
+      return {
+        reasonCode: 'late',
+        message:
+          `tick ${tick.market} ${tick.seriesId} ${tick.kind} for ${iso(start)}-${iso(end)} is late: windows up to ` +
+          `${iso((frontier + 1) * S)} were already emitted (watermark ${iso(this.watermark.value() ?? NaN)}, allowed lateness ${this.o.allowedLatenessMs} ms)`,
+      };
+    }
+    const key = seriesKey(tick.market, tick.seriesId, tick.kind);
+    let series = this.byKey.get(key);
+    const from = Math.max(firstSlot, frontier + 1);
+    if (!series) {
+      series = SeriesState.create(tick.market, tick.seriesId, tick.kind, emits, from, this.frontier ?? from - 1, this.o.historySlots, this.o.windowSteps);
+      this.insert(series);
+    } else if (emits && !series.emits) {
+      series.emits = true;
+    }
+    if (lastSlot === firstSlot) {
+      series.addPart(firstSlot, start, tick.value, (end - start) / S);
+    } else {
+      for (let slot = from; slot <= lastSlot; slot++) {
+        const overlap = Math.min(end, (slot + 1) * S) - Math.max(start, slot * S);
+        series.addPart(slot, start, tick.value, overlap / S);
+      }
+    }
+    return undefined;
+  }
+
+  /** The first watermark: series stored before it (related ticks only) start right after it. */
+  private initFrontier(frontier: number): void {
+    this.frontier = frontier;
+    for (const s of this.ordered) s.rebase(frontier);
+  }
+
+  private insert(series: SeriesState): void {
+    this.byKey.set(series.key, series);
+    let lo = 0;
+    let hi = this.ordered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ordered[mid]!.key < series.key) lo = mid + 1;
+      else hi = mid;
+    }
+    this.ordered.splice(lo, 0, series);
+  }
+
+  /** Finalise and emit every step up to the watermark. */
+  private advance(computedAt: number): FeatureWindow[] {
+    const target = this.watermark.lastFinalSlot();
+    const out: FeatureWindow[] = [];
+    if (target === null || this.frontier === null) return out;
+    while (this.frontier < target) {
+      let next = Infinity;
+      for (const s of this.ordered) {
+        const c = s.nextEmitSlot(this.frontier);
+        if (c < next) next = c;
+      }
+      if (next > target) {
+        this.frontier = target;
+        break;
+      }
+      const k = next;
+      for (const s of this.ordered) s.catchUp(k);
+      this.emitStep(k, computedAt, out);
+      this.frontier = k;
+    }
+    return out;
+  }
+
+  private emitStep(k: number, computedAt: number, out: FeatureWindow[]): void {
+    const { stepMs: S, windowSteps: W } = this.o;
+    let calendar: ReturnType<typeof centralCalendar> | undefined;
+    let related: Map<string, [number, number, number]> | undefined;
+    for (const s of this.ordered) {
+      if (!s.emits || s.firstSlot > k - W + 1 || s.stats.n === 0) continue;
+      calendar ??= centralCalendar(k * S);
+      related ??= new Map();
+      let rel = related.get(s.market);
+      if (!rel) {
+        rel = [this.relatedValue(s.market, 'LOAD', k), this.relatedValue(s.market, 'WIND', k), this.relatedValue(s.market, 'SOLAR', k)];
+        related.set(s.market, rel);
+      }
+      out.push(this.window(s, k, calendar, rel, computedAt));
+    }
+  }
+
+  private relatedValue(market: string, kind: TickKind, k: number): number {
+    const s = this.byKey.get(seriesKey(market, RELATED_SERIES_ID, kind));
+    return s ? s.ring.valueAt(k) : NaN;
+  }
+
+  private window(
+    s: SeriesState,
+    k: number,
+    cal: ReturnType<typeof centralCalendar>,
+    [load, wind, solar]: [number, number, number],
+    computedAt: number,
+  ): FeatureWindow {
+    const { stepMs: S, windowSteps: W } = this.o;
+    const first = k - W + 1;
+    const values = s.ring.slice(k, W);
+    let last = NaN;
+    for (let j = W - 1; j >= 0; j--) {
+      const v = values[j];
+      if (v !== null && v !== undefined) {
+        last = v;
+        break;
+      }
+    }
+    const st = s.stats;
+    st.refine(s.ring);
+    const net = load - wind - solar;
+    return {
+      market: s.market,
+      seriesId: s.seriesId,
+      kind: s.kind,
+      stepMs: S,
+      windowStart: first * S,
+      windowEnd: (k + 1) * S,
+      values,
+      count: st.n,
+      missing: W - st.n,
+      mean: nullable(st.mean()),
+      std: nullable(st.std()),
+      min: nullable(st.min()),
+      max: nullable(st.max()),
+      last: nullable(last),
+      trend: nullable(st.trend()),
+      lag1h: nullable(s.ring.valueAt(k - this.o.lag1)),
+      lag24h: nullable(s.ring.valueAt(k - this.o.lag24)),
+      lag168h: nullable(s.ring.valueAt(k - this.o.lag168)),
+      hourOfDay: cal.hourOfDay,
+      dayOfWeek: cal.dayOfWeek,
+      isHoliday: cal.isHoliday,
+      systemLoad: nullable(load),
+      wind: nullable(wind),
+      solar: nullable(solar),
+      netLoad: nullable(net),
+      computedAt,
+    };
+  }
+
+  /** The whole state as a plain JSON-able object (deterministic for a given input history). */
+  snapshot(): WindowerSnapshot {
+    return {
+      version: 1,
+      stepMs: this.o.stepMs,
+      windowSteps: this.o.windowSteps,
+      allowedLatenessMs: this.o.allowedLatenessMs,
+      maxEventTime: this.watermark.maxEventTime,
+      frontierSlot: this.frontier,
+      series: this.ordered.map((s) => s.snapshot()),
+    };
+  }
+
+  /**
+   * Rebuild a windower from a snapshot. `opts` must agree with the snapshot on stepMs and windowSteps (when
+   * given); allowedLatenessMs, when given, replaces the snapshot's (it takes effect from the next tick on).
+   */
+  static restore(snap: WindowerSnapshot, opts?: Partial<WindowerOptions>): PartitionWindower {
+    if (snap.version !== 1) throw new Error(`windower snapshot version ${String(snap.version)} is not supported`);
+    if (opts?.stepMs !== undefined && opts.stepMs !== snap.stepMs) throw new Error(`windower snapshot has stepMs ${snap.stepMs}, options ask for ${opts.stepMs}`);
+    const w = new PartitionWindower({
+      stepMs: snap.stepMs as WindowerOptions['stepMs'],
+      windowSteps: snap.windowSteps,
+      allowedLatenessMs: opts?.allowedLatenessMs ?? snap.allowedLatenessMs,
+    });
+    if (opts?.windowSteps !== undefined && opts.windowSteps !== snap.windowSteps) {
+      throw new Error(`windower snapshot has windowSteps ${snap.windowSteps}, options ask for ${opts.windowSteps}`);
+    }
+    if (snap.maxEventTime !== null) w.watermark.observe(snap.maxEventTime);
+    w.frontier = snap.frontierSlot;
+    for (const s of snap.series) w.insert(SeriesState.restore(s, w.o.historySlots, w.o.windowSteps));
+    return w;
+  }
+}
