@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
+import { startWindower } from '../processors/windower/processor.js';
 import { intOption } from './options.js';
 import { Progress } from './progress.js';
 
@@ -33,6 +34,35 @@ export function registerProcess(program: Command): Command {
       const sig = await untilSignal();
       await sink.stop();
       process.stdout.write(`postgres-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
+    });
+  proc
+    .command('windower')
+    .description('consume market ticks into rolling 24-hour FeatureWindows on market.features, exactly once: windows, dead letters, state (changelog) and input offsets commit in one Kafka transaction per batch')
+    .option('--step <minutes>', 'window step: 60 or 15', '60')
+    .option('--input <topic>', 'ticks topic', 'market.ticks')
+    .option('--output <topic>', 'features topic', 'market.features')
+    .option('--changelog <topic>', 'state changelog topic (compacted)', 'sda.windower.changelog')
+    .option('--group <id>', 'consumer group (instances share partitions)', 'sda-windower')
+    .option('--max-batch-bytes <n>', 'fetch size per partition, which bounds the records per transaction', String(4 * 1_048_576))
+    .action(async (opts: { step: string; input: string; output: string; changelog: string; group: string; maxBatchBytes: string }) => {
+      const step = intOption('--step', opts.step, 15, 60);
+      if (step !== 15 && step !== 60) throw new Error(`--step: expected 60 or 15, got ${opts.step}`);
+      for (const [name, t] of [['--input', opts.input], ['--output', opts.output], ['--changelog', opts.changelog]] as const) {
+        if (!/^[A-Za-z0-9._-]{1,249}$/.test(t)) throw new Error(`${name}: ${JSON.stringify(t)} is not a valid topic name`);
+      }
+      const progress = new Progress('windower');
+      const w = await startWindower(loadConfig(), {
+        stepMs: step === 60 ? 3_600_000 : 900_000,
+        inputTopic: opts.input,
+        outputTopic: opts.output,
+        changelogTopic: opts.changelog,
+        groupId: opts.group,
+        maxBytesPerPartition: intOption('--max-batch-bytes', opts.maxBatchBytes, 1_024, 256 * 1_048_576),
+        onBatch: (c) => progress.update(c.received, `windows ${c.windows}, dead-lettered ${c.deadLettered}, transactions ${c.transactions}`),
+      });
+      const sig = await untilSignal();
+      await w.stop();
+      process.stdout.write(`windower stopped on ${sig}: ${JSON.stringify(w.counts)}\n`);
     });
   return proc;
 }

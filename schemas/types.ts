@@ -125,3 +125,16 @@ export interface DeadLetter {
   processor: string;
   failedAt: number;
 }
+
+/** The windower's state for one input partition, written in the same Kafka transaction as the windows it emitted and the input offsets it consumed. Key: <input topic>:<partition>; the topic is compacted, so the latest state per partition survives. */
+export interface WindowerState {
+  inputTopic: string;
+  partition: number;
+  /** The first input offset this state has not consumed. */
+  nextOffset: number;
+  stepMs: number;
+  /** PartitionWindower.snapshot() as JSON. */
+  snapshot: string;
+  /** Event time of the last tick applied (deterministic, not wall time). */
+  savedAt: number;
+}

@@ -21,7 +21,7 @@ export const TOPICS = {
   forecasts: { name: 'market.forecasts', schema: 'Forecast', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Model forecasts, keyed by series id.' },
   documents: { name: 'market.documents', schema: 'MarketDocument', cleanupPolicy: 'compact', retentionMs: -1, doc: 'Text documents for retrieval, keyed by document id (latest wins).' },
   deadLetters: { name: 'market.dlq', schema: 'DeadLetter', cleanupPolicy: 'delete', retentionMs: 30 * DAY, partitions: 1, doc: 'Records that could not be processed, with reason and raw bytes.' },
-  windowerChangelog: { name: 'sda.windower.state-changelog', schema: 'FeatureWindow', cleanupPolicy: 'compact', retentionMs: -1, doc: 'Compacted changelog of the windower state, keyed by series id.' },
+  windowerChangelog: { name: 'sda.windower.changelog', schema: 'WindowerState', cleanupPolicy: 'compact', retentionMs: -1, doc: 'Compacted changelog of the windower state, one record per input partition, written in the windower\'s transactions.' },
 } as const satisfies Record<string, TopicSpec>;
 
 export const ALL_TOPICS: TopicSpec[] = Object.values(TOPICS);

@@ -1,0 +1,187 @@
+// The windower as a Kafka processor with exactly-once effect. For each input batch of one partition, one Kafka
+// transaction carries: the FeatureWindows it made final (to market.features), its dead letters (late ticks,
+// poison records), the partition's new state (to the compacted changelog), and the consumer offsets
+// (sendOffsets). Either all of it becomes visible to read_committed readers or none does. On (re)assignment a
+// partition's state is restored from the changelog, whose nextOffset is exactly where the committed offsets point.
+// computedAt is the ingestion time of the tick that made a window final, so outputs depend on the input alone.
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../../config/config.js';
+import { logger } from '../../config/logger.js';
+import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
+import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer } from '../../streams/kafka/client.js';
+import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
+import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
+import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { TOPICS } from '../../streams/kafka/topics.js';
+import { checkTick } from '../../streams/tick-validation.js';
+import { HOUR_MS, PartitionWindower, QUARTER_MS, type WindowerSnapshot } from './windower.js';
+
+const log = logger('windower');
+
+export interface WindowerProcessorOptions {
+  inputTopic?: string;
+  outputTopic?: string;
+  changelogTopic?: string;
+  groupId?: string;
+  stepMs?: typeof HOUR_MS | typeof QUARTER_MS;
+  /** Prefix of the per-partition transactional ids; a restarted instance reuses them and so fences its zombie. */
+  transactionalIdPrefix?: string;
+  /** Fetch size per partition, which bounds the records per transaction (tests use small ones). */
+  maxBytesPerPartition?: number;
+  onBatch?: (counts: WindowerCounts) => void;
+}
+
+export interface WindowerCounts {
+  received: number;
+  windows: number;
+  deadLettered: number;
+  transactions: number;
+}
+
+interface PartitionTask {
+  windower: PartitionWindower;
+  producer: Producer;
+}
+
+/** Reads the latest committed state of each partition of `inputTopic` from the changelog (read_committed). */
+export async function readChangelog(kafka: Kafka, p: Provisioned, changelogTopic: string, inputTopic: string): Promise<Map<number, WindowerState>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: Array<{ partition: number; offset: string }>;
+  try {
+    ends = await admin.fetchTopicOffsets(changelogTopic);
+  } finally {
+    await admin.disconnect();
+  }
+  const states = new Map<number, WindowerState>();
+  const pending = ends.filter((e) => e.offset !== '0');
+  if (pending.length === 0) return states;
+  // The end offsets are read without isolation; under read_committed the consumer stops short of an open
+  // transaction's records, so the wait ends at the last offset it can see (or after a quiet period).
+  const reader = createConsumer(kafka, `sda-windower-restore-${randomUUID()}`, { readUncommitted: false, maxWaitTimeInMs: 200 });
+  await reader.connect();
+  try {
+    await reader.subscribe({ topic: changelogTopic, fromBeginning: true });
+    const reached = new Map<number, bigint>();
+    let lastProgress = Date.now();
+    await reader.run({
+      eachMessage: async ({ partition, message }) => {
+        lastProgress = Date.now();
+        reached.set(partition, BigInt(message.offset) + 1n);
+        const key = message.key?.toString() ?? '';
+        if (!key.startsWith(`${inputTopic}:`) || !message.value) return;
+        const { value } = await p.serde.decode<WindowerState>(message.value, p.writers.windowerChangelog);
+        states.set(value.partition, value);
+      },
+    });
+    const done = () => pending.every((e) => (reached.get(e.partition) ?? 0n) >= BigInt(e.offset));
+    while (!done() && Date.now() - lastProgress < 5_000) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await reader.disconnect();
+  }
+  return states;
+}
+
+export async function startWindower(config: Config, opts: WindowerProcessorOptions = {}, provisioned?: Provisioned) {
+  const inputTopic = opts.inputTopic ?? TOPICS.ticks.name;
+  const outputTopic = opts.outputTopic ?? TOPICS.features.name;
+  const changelogTopic = opts.changelogTopic ?? TOPICS.windowerChangelog.name;
+  const groupId = opts.groupId ?? 'sda-windower';
+  const stepMs = opts.stepMs ?? HOUR_MS;
+  const txPrefix = opts.transactionalIdPrefix ?? groupId;
+  const p = provisioned ?? (await provision(config, 'sda-windower'));
+  const kafka = p.kafka;
+  const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, transactions: 0 };
+  const tasks = new Map<number, PartitionTask>();
+  const consumer: Consumer = createConsumer(kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1_048_576 });
+  let restored = new Map<number, WindowerState>();
+  let restoredAt = -1;
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    // Partitions this member no longer owns: drop their state and producers; a new owner restores from the changelog.
+    const mine = new Set((e.payload.memberAssignment[inputTopic] ?? []) as number[]);
+    for (const [partition, task] of tasks) {
+      if (!mine.has(partition)) {
+        tasks.delete(partition);
+        void task.producer.disconnect().catch(() => undefined);
+      }
+    }
+    restoredAt = -1; // state on the changelog may have moved while we did not own a partition
+  });
+
+  const taskFor = async (partition: number): Promise<PartitionTask> => {
+    const known = tasks.get(partition);
+    if (known) return known;
+    if (restoredAt < 0) {
+      restored = await readChangelog(kafka, p, changelogTopic, inputTopic);
+      restoredAt = Date.now();
+    }
+    const saved = restored.get(partition);
+    const windower = saved ? PartitionWindower.restore(JSON.parse(saved.snapshot) as WindowerSnapshot, { stepMs }) : new PartitionWindower({ stepMs });
+    const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
+    await producer.connect();
+    const task = { windower, producer };
+    tasks.set(partition, task);
+    log.info({ partition, restoredFrom: saved ? String(saved.nextOffset) : null, series: windower.seriesCount }, 'partition state ready');
+    return task;
+  };
+
+  await consumer.connect();
+  await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async (payload: EachBatchPayload) => {
+      const { batch } = payload;
+      if (batch.messages.length === 0) return;
+      const task = await taskFor(batch.partition);
+      const before = task.windower.snapshot();
+      const { good, poison } = await decodeBatch<MarketTick>(p.serde, batch, p.writers.ticks, checkTick);
+      const letters: DeadLetterInput[] = [...poison];
+      const windows: FeatureWindow[] = [];
+      let savedAt = 0;
+      for (const r of good) {
+        const result = task.windower.add(r.value, r.value.ingestedAt);
+        windows.push(...result.windows);
+        savedAt = Math.max(savedAt, r.value.intervalStart);
+        if (result.late) letters.push({ topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, raw: batch.messages.find((m) => m.offset === r.offset)?.value ?? null, ...result.late });
+      }
+      const last = batch.messages[batch.messages.length - 1]!;
+      const nextOffset = BigInt(last.offset) + 1n;
+      const state: WindowerState = { inputTopic, partition: batch.partition, nextOffset: Number(nextOffset), stepMs, snapshot: JSON.stringify(task.windower.snapshot()), savedAt };
+      const tx = await task.producer.transaction();
+      try {
+        if (windows.length > 0) {
+          await tx.send({ topic: outputTopic, acks: -1, messages: windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })) });
+        }
+        if (letters.length > 0) {
+          await tx.send({ topic: TOPICS.deadLetters.name, acks: -1, messages: letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'windower')) as never });
+        }
+        await tx.send({ topic: changelogTopic, acks: -1, messages: [{ key: `${inputTopic}:${batch.partition}`, value: p.serde.encode(p.writers.windowerChangelog, state) }] });
+        await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset.toString() }] }] });
+        await tx.commit();
+      } catch (err) {
+        await tx.abort().catch(() => undefined);
+        // The batch will be delivered again: put the state back as it was before it.
+        task.windower = PartitionWindower.restore(before, { stepMs });
+        throw err;
+      }
+      payload.resolveOffset(last.offset);
+      counts.received += batch.messages.length;
+      counts.windows += windows.length;
+      counts.deadLettered += letters.length;
+      counts.transactions += 1;
+      opts.onBatch?.(counts);
+      await payload.heartbeat();
+    },
+  });
+  return {
+    counts,
+    async stop() {
+      await consumer.disconnect();
+      await Promise.all([...tasks.values()].map((t) => t.producer.disconnect().catch(() => undefined)));
+    },
+  };
+}
+
