@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startWindower } from '../processors/windower/processor.js';
+import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { intOption } from './options.js';
 import { Progress } from './progress.js';
 
@@ -63,6 +64,18 @@ export function registerProcess(program: Command): Command {
       const sig = await untilSignal();
       await w.stop();
       process.stdout.write(`windower stopped on ${sig}: ${JSON.stringify(w.counts)}\n`);
+    });
+  proc
+    .command('features-sink')
+    .description('consume committed FeatureWindows from market.features into the PostgreSQL features table (idempotent upsert, offsets after the database commit)')
+    .option('--topic <name>', 'features topic', 'market.features')
+    .option('--group <id>', 'consumer group', 'sda-features-sink')
+    .action(async (opts: { topic: string; group: string }) => {
+      if (!/^[A-Za-z0-9._-]{1,249}$/.test(opts.topic)) throw new Error(`--topic: ${JSON.stringify(opts.topic)} is not a valid topic name`);
+      const sink = await startFeaturesSink(loadConfig(), { topic: opts.topic, groupId: opts.group });
+      const sig = await untilSignal();
+      await sink.stop();
+      process.stdout.write(`features-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });
   return proc;
 }

@@ -1,0 +1,74 @@
+// Windower → market.features → features table → the training feature matrix, against the real services.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadFeatureMatrix, FEATURE_COLUMNS } from '../../model/feature-matrix.js';
+import { startWindower } from '../../processors/windower/processor.js';
+import { startFeaturesSink } from '../../sinks/postgres/features-sink.js';
+import { createPool } from '../../sinks/postgres/pool.js';
+import { BulkProducer } from '../../streams/kafka/client.js';
+import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { simulateMarket } from '../../streams/simulator/market.js';
+import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
+
+describe('features: windower output stored in PostgreSQL and loaded as a matrix', () => {
+  const input = uniqueName('test.feat.in');
+  const output = uniqueName('test.feat.out');
+  const changelog = uniqueName('test.feat.log');
+  const market = `T${input.slice(-8).toUpperCase()}`;
+  const pool = createPool(config, 2);
+  let p: Provisioned;
+
+  before(async () => {
+    p = await provision(config, 'sda-test-features');
+    await createTestTopic(input, 3);
+    await createTestTopic(output, 3);
+    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: changelog, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }));
+  });
+
+  after(async () => {
+    await pool.query('DELETE FROM features WHERE market = $1', [market]);
+    await pool.end();
+    await deleteTestTopics([input, output, changelog]);
+  });
+
+  it('stores every window once and loads an (N, M) matrix with its column order', async () => {
+    // Eight days of one hub's 15-minute real-time prices, under a market name of this test's own.
+    const ticks = [...simulateMarket({ start: Date.UTC(2024, 6, 1, 5), days: 8, seed: 5, nodes: ['HB_NORTH'], includeSystem: false })]
+      .filter((t) => t.kind === 'RT_PRICE')
+      .map((t) => ({ ...t, market }));
+    const producer = new BulkProducer(config, 'sda-test-features-input');
+    await producer.send(input, ticks.map((t) => ({ key: t.seriesId, value: p.serde.encode(p.writers.ticks, t) })));
+    await producer.close();
+
+    const windower = await startWindower(config, { inputTopic: input, outputTopic: output, changelogTopic: changelog, groupId: uniqueName('test-feat-win') }, p);
+    const sink = await startFeaturesSink(config, { topic: output, groupId: uniqueName('test-feat-sink') }, p);
+    try {
+      const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM features WHERE market = $1', [market])).rows[0]!.n);
+      // 8 days = hourly slots 0..191. The first window ends with slot 23; the newest tick starts at 191:45, so the
+      // watermark (2 steps of lateness) is 189:45 and slots up to 188 are final: windows for slots 23..188.
+      const expected = 188 - 23 + 1;
+      const deadline = Date.now() + 60_000;
+      while ((await count()) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await count(), expected);
+      assert.equal(windower.counts.windows, expected, 'one row per window emitted');
+
+      const first = await pool.query<{ values: number[]; count: number; missing: number }>('SELECT "values", count, missing FROM features WHERE market = $1 ORDER BY window_end LIMIT 1', [market]);
+      assert.equal(first.rows[0]!.values.length, 24, 'the first window holds exactly 24 hourly points');
+      assert.equal(first.rows[0]!.count + first.rows[0]!.missing, 24);
+
+      const m = await loadFeatureMatrix(pool, { market, seriesId: 'HB_NORTH', from: new Date(Date.UTC(2024, 6, 1)), to: new Date(Date.UTC(2024, 6, 10)) });
+      assert.deepEqual(m.shape, [expected, FEATURE_COLUMNS.length + 24]);
+      assert.deepEqual(m.columns.slice(0, 3), ['mean', 'std', 'min']);
+      assert.equal(m.columns[m.columns.length - 1], 'v23');
+      assert.ok(m.rows.every((r) => r.length === m.shape[1]));
+      assert.ok(m.windowEnds.every((t, i) => i === 0 || t > m.windowEnds[i - 1]!), 'rows in time order');
+      // mean is the mean of the window's values
+      const row = m.rows[10]!;
+      const vals = row.slice(FEATURE_COLUMNS.length).filter((v) => !Number.isNaN(v));
+      assert.ok(Math.abs(row[0]! - vals.reduce((a, b) => a + b, 0) / vals.length) < 1e-9);
+    } finally {
+      await sink.stop();
+      await windower.stop();
+    }
+  });
+});
