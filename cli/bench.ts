@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { runIngestBench } from '../bench/ingest.js';
+import { runWindowerBench } from '../bench/windower.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';
 import { numberOption } from './options.js';
 
@@ -26,5 +27,12 @@ export function registerBench(program: Command): void {
     .option('--days <n>', 'simulated days (all series; 365 days = 569,400 ticks)', '365')
     .action(async (opts: { days: string }) => {
       await runIngestBench(loadConfig(), { days: numberOption('--days', opts.days, 1, 3_660) });
+    });
+  bench
+    .command('windower')
+    .description('the windower with all features: pure core, the exactly-once Kafka processor (catch-up), live lag, with the broker\'s produce/consume as the reference')
+    .option('--days <n>', 'simulated days of all series (90 days = 140,400 ticks)', '90')
+    .action(async (opts: { days: string }) => {
+      await runWindowerBench(loadConfig(), { days: numberOption('--days', opts.days, 1, 3_660) });
     });
 }

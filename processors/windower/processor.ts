@@ -36,6 +36,8 @@ export interface WindowerCounts {
   windows: number;
   deadLettered: number;
   transactions: number;
+  /** Milliseconds from the broker timestamp of the batch's last input record to its transaction's commit. */
+  lastLagMs: number;
 }
 
 interface PartitionTask {
@@ -91,11 +93,12 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   const txPrefix = opts.transactionalIdPrefix ?? groupId;
   const p = provisioned ?? (await provision(config, 'sda-windower'));
   const kafka = p.kafka;
-  const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, transactions: 0 };
-  const tasks = new Map<number, PartitionTask>();
+  const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, transactions: 0, lastLagMs: 0 };
+  const tasks = new Map<number, Promise<PartitionTask>>();
   const consumer: Consumer = createConsumer(kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1_048_576 });
   let restored = new Map<number, WindowerState>();
   let restoredAt = -1;
+  let restoring: Promise<Map<number, WindowerState>> | undefined;
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     // Partitions this member no longer owns: drop their state and producers; a new owner restores from the changelog.
@@ -103,17 +106,29 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     for (const [partition, task] of tasks) {
       if (!mine.has(partition)) {
         tasks.delete(partition);
-        void task.producer.disconnect().catch(() => undefined);
+        void task.then((t) => t.producer.disconnect()).catch(() => undefined);
       }
     }
     restoredAt = -1; // state on the changelog may have moved while we did not own a partition
+    restoring = undefined;
+    // Prepare every newly assigned partition at once (one changelog read, producers initialised in parallel).
+    for (const partition of mine) void taskFor(partition).catch((err: unknown) => log.error({ partition, err: (err as Error).message }, 'partition set-up failed'));
   });
 
-  const taskFor = async (partition: number): Promise<PartitionTask> => {
-    const known = tasks.get(partition);
-    if (known) return known;
+  const taskFor = (partition: number): Promise<PartitionTask> => {
+    let task = tasks.get(partition);
+    if (!task) {
+      task = setUp(partition);
+      tasks.set(partition, task);
+      task.catch(() => tasks.delete(partition)); // a failed set-up is retried by the next batch
+    }
+    return task;
+  };
+
+  const setUp = async (partition: number): Promise<PartitionTask> => {
     if (restoredAt < 0) {
-      restored = await readChangelog(kafka, p, changelogTopic, inputTopic);
+      restoring ??= readChangelog(kafka, p, changelogTopic, inputTopic);
+      restored = await restoring;
       restoredAt = Date.now();
     }
     const saved = restored.get(partition);
@@ -121,7 +136,6 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
     await producer.connect();
     const task = { windower, producer };
-    tasks.set(partition, task);
     log.info({ partition, restoredFrom: saved ? String(saved.nextOffset) : null, series: windower.seriesCount }, 'partition state ready');
     return task;
   };
@@ -152,8 +166,9 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       const state: WindowerState = { inputTopic, partition: batch.partition, nextOffset: Number(nextOffset), stepMs, snapshot: JSON.stringify(task.windower.snapshot()), savedAt };
       const tx = await task.producer.transaction();
       try {
-        if (windows.length > 0) {
-          await tx.send({ topic: outputTopic, acks: -1, messages: windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })) });
+        // kafkajs groups a request's messages per partition in quadratic time: keep requests to 1,000 records.
+        for (let i = 0; i < windows.length; i += 1_000) {
+          await tx.send({ topic: outputTopic, acks: -1, messages: windows.slice(i, i + 1_000).map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })) });
         }
         if (letters.length > 0) {
           await tx.send({ topic: TOPICS.deadLetters.name, acks: -1, messages: letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'windower')) as never });
@@ -172,6 +187,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       counts.windows += windows.length;
       counts.deadLettered += letters.length;
       counts.transactions += 1;
+      counts.lastLagMs = Date.now() - Number(last.timestamp);
       opts.onBatch?.(counts);
       await payload.heartbeat();
     },
@@ -180,7 +196,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     counts,
     async stop() {
       await consumer.disconnect();
-      await Promise.all([...tasks.values()].map((t) => t.producer.disconnect().catch(() => undefined)));
+      await Promise.all([...tasks.values()].map((t) => t.then((x) => x.producer.disconnect()).catch(() => undefined)));
     },
   };
 }

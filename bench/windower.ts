@@ -1,0 +1,104 @@
+// The windower with all features: the pure core alone, then the Kafka processor with exactly-once transactions
+// over a pre-produced topic, then live (records produced while it runs) for the end-to-end lag; the broker's own
+// produce/consume round trip of the same records is measured in the same run as the reference.
+import os from 'node:os';
+import type { Config } from '../config/config.js';
+import { startWindower } from '../processors/windower/processor.js';
+import { PartitionWindower } from '../processors/windower/windower.js';
+import type { MarketTick } from '../schemas/types.js';
+import { BulkProducer, createConsumer, createKafka } from '../streams/kafka/client.js';
+import { provision } from '../streams/kafka/provision.js';
+import { topicConfig } from '../streams/kafka/topics.js';
+import { simulateMarket } from '../streams/simulator/market.js';
+
+const perSec = (n: number, ms: number) => Math.round((n / ms) * 1_000);
+
+async function freshTopics(config: Config, topics: Array<{ name: string; compact?: boolean; partitions?: number }>) {
+  const admin = createKafka(config, 'sda-bench-admin').admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const stale = topics.filter((t) => existing.has(t.name)).map((t) => t.name);
+    if (stale.length) {
+      await admin.deleteTopics({ topics: stale });
+      for (let i = 0; i < 50 && (await admin.listTopics()).some((t) => stale.includes(t)); i++) await new Promise((r) => setTimeout(r, 200));
+    }
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? config.kafka.partitions, replicationFactor: 1, configEntries: topicConfig({ name: t.name, schema: 'MarketTick', cleanupPolicy: t.compact ? 'compact' : 'delete', retentionMs: t.compact ? -1 : 3_600_000, doc: '' }) })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function runWindowerBench(config: Config, opts: { days: number }) {
+  const ticks: MarketTick[] = [...simulateMarket({ start: Date.UTC(2024, 0, 1, 6), days: opts.days, seed: 3 })];
+  const series = new Set(ticks.map((t) => `${t.seriesId}|${t.kind}`)).size;
+  const results: Record<string, unknown> = {};
+
+  // 1. The pure core: one PartitionWindower over every tick, all features.
+  global.gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const core = new PartitionWindower({ stepMs: 3_600_000 });
+  let t0 = performance.now();
+  let windows = 0;
+  for (const t of ticks) windows += core.add(t, t.ingestedAt).windows.length;
+  const coreMs = performance.now() - t0;
+  global.gc?.();
+  const heapPerSeries = Math.round((process.memoryUsage().heapUsed - heap0) / series);
+  const snapshotPerSeries = Math.round(JSON.stringify(core.snapshot()).length / series);
+  results['1 core: PartitionWindower.add, all features'] = { ticks: ticks.length, perSec: perSec(ticks.length, coreMs), windows, series, heapBytesPerSeries: heapPerSeries, snapshotBytesPerSeries: snapshotPerSeries };
+
+  const p = await provision(config, 'sda-bench-windower');
+  const input = 'bench.windower.in';
+  await freshTopics(config, [{ name: input }, { name: 'bench.windower.out' }, { name: 'bench.windower.changelog', compact: true, partitions: 1 }]);
+  const encoded = ticks.map((t) => ({ key: t.seriesId, value: p.serde.encode(p.writers.ticks, t) }));
+  const producer = new BulkProducer(config, 'sda-bench-windower');
+  t0 = performance.now();
+  for (let i = 0; i < encoded.length; i += 2_000) await producer.send(input, encoded.slice(i, i + 2_000));
+  results['2 broker reference: produce (bulk producer, acks=all)'] = { ticks: encoded.length, perSec: perSec(encoded.length, performance.now() - t0) };
+
+  // 2b. Broker reference: consume the same records back, no processing.
+  const reader = createConsumer(p.kafka, `bench-reader-${Date.now()}`, { maxBytesPerPartition: 4 * 1_048_576 });
+  await reader.connect();
+  await reader.subscribe({ topic: input, fromBeginning: true });
+  let seen = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  await reader.run({ eachBatch: async ({ batch }) => { if (!firstAt) firstAt = performance.now(); seen += batch.messages.length; lastAt = performance.now(); } });
+  while (seen < encoded.length) await new Promise((r) => setTimeout(r, 20));
+  await reader.disconnect();
+  results['2b broker reference: consume (kafkajs eachBatch)'] = { ticks: seen, perSec: perSec(seen, lastAt - firstAt) };
+
+  // 3. The processor over the pre-produced topic: decode, windows, transactions (windows + changelog + offsets).
+  let started = 0;
+  let done = 0;
+  const w = await startWindower(config, { inputTopic: input, outputTopic: 'bench.windower.out', changelogTopic: 'bench.windower.changelog', groupId: `bench-windower-${Date.now()}`, onBatch: (c) => { if (!started) started = performance.now(); if (c.received >= encoded.length && !done) done = performance.now(); } }, p);
+  while (!done) await new Promise((r) => setTimeout(r, 20));
+  results['3 processor: consume + decode + windows + features + transactions (catch-up)'] = { ticks: w.counts.received, perSec: perSec(w.counts.received, done - started), windows: w.counts.windows, transactions: w.counts.transactions, note: 'from the first committed transaction to the last' };
+
+  // 4. Live: the next block of simulated time produced in batches while the processor runs; lag per transaction.
+  const lags: number[] = [];
+  const live = [...simulateMarket({ start: Date.UTC(2024, 0, 1, 6) + opts.days * 86_400_000, days: 7, seed: 3 })].map((t) => ({ key: t.seriesId, value: p.serde.encode(p.writers.ticks, t) }));
+  const before = w.counts.received;
+  const target = before + live.length;
+  let lastTx = w.counts.transactions;
+  const lagTimer = setInterval(() => { if (w.counts.transactions !== lastTx) { lastTx = w.counts.transactions; lags.push(w.counts.lastLagMs); } }, 1);
+  for (let i = 0; i < live.length; i += 500) {
+    await producer.send(input, live.slice(i, i + 500));
+    await new Promise((r) => setTimeout(r, 25)); // about 20,000 ticks/s offered
+  }
+  while (w.counts.received < target) await new Promise((r) => setTimeout(r, 20));
+  clearInterval(lagTimer);
+  await producer.close();
+  await w.stop();
+  lags.sort((a, b) => a - b);
+  const q = (f: number) => lags[Math.min(lags.length - 1, Math.floor(f * lags.length))] ?? null;
+  results['4 live: produce-to-committed-window lag'] = { ticks: live.length, offeredPerSec: 20_000, transactions: lags.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: lags[lags.length - 1] ?? null };
+
+  const report = { bench: 'windower', conditions: { date: new Date().toISOString(), host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; broker and Node on this machine`, node: process.version, days: opts.days, step: 'hourly windows of 24 points', partitions: config.kafka.partitions }, results };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n\n| stage | ticks/s |\n|---|---|\n`);
+  for (const [k, v] of Object.entries(results)) if ('perSec' in (v as object)) process.stdout.write(`| ${k} | ${(v as { perSec: number }).perSec.toLocaleString('en-US')} |\n`);
+  return report;
+}
