@@ -127,4 +127,39 @@ describe('windower: exactly-once through Kafka transactions', () => {
     assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
     for (const [partition, records] of a) assert.deepEqual(b.get(partition), records, `partition ${partition}: byte-identical windows, same order`);
   });
+
+  it('two instances in one group split the partitions; when one dies the other restores its state and the output still matches', async () => {
+    const outC = uniqueName('test.win.out-c');
+    const logC = uniqueName('test.win.log-c');
+    await createTestTopic(outC, 3);
+    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: logC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }));
+    const groupC = uniqueName('test-win-c');
+    const first = windower({ input, output: outC, changelog: logC, group: groupC });
+    const second = windower({ input, output: outC, changelog: logC, group: groupC });
+    try {
+      // Both members hold partitions once the group has settled.
+      const members = async () => withAdmin(async (admin) => (await admin.describeGroups([groupC])).groups[0]?.members ?? []);
+      const deadline = Date.now() + 60_000;
+      let split = false;
+      while (!split && Date.now() < deadline) {
+        const ms = await members();
+        split = ms.length === 2 && ms.every((m) => m.memberAssignment.length > 0);
+        if (!split) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(split, 'both instances own partitions');
+      // Kill one as soon as the group has committed some progress; the survivor takes over its partitions.
+      const progress = async () => withAdmin(async (admin) => ((await admin.fetchOffsets({ groupId: groupC, topics: [input] }))[0]?.partitions ?? []).reduce((n, c) => n + Math.max(0, Number(c.offset)), 0));
+      while ((await progress()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      first.kill('SIGKILL');
+      await exited(first);
+      await waitCaughtUp(groupC, input, 120_000);
+    } finally {
+      for (const c of [first, second]) c.kill('SIGTERM');
+      await Promise.all([exited(first), exited(second)]);
+    }
+    const a = await committedContent(p, outA);
+    const c = await committedContent(p, outC);
+    for (const [partition, records] of a) assert.deepEqual(c.get(partition), records, `partition ${partition}: identical to the single uninterrupted run`);
+    await deleteTestTopics([outC, logC]);
+  });
 });
