@@ -16,6 +16,8 @@ import { TAYLOR_LENGTH, TAYLOR_SERIES, ensureTaylorCsv, taylorParsed } from '../
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
+import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
+import { startWindower } from '../processors/windower/processor.js';
 import { TOPICS } from '../streams/kafka/topics.js';
 
 const HOUR = 3_600_000;
@@ -42,23 +44,24 @@ export function demoTicks(now = Date.now()): MarketTick[] {
 }
 
 export async function runDemo(config: Config, print: (line: string) => void): Promise<{ consumed: number; deadLettered: number }> {
-  print('1/6  stack: PostgreSQL, Kafka (KRaft), Apicurio Registry, Prometheus');
+  print('1/7  stack: PostgreSQL, Kafka (KRaft), Apicurio Registry, Prometheus');
   await stackUp(config, { print });
   print(formatStatus(await stackStatus(config)));
 
-  print('\n2/6  topics and Avro schemas (TopicNameStrategy subjects, BACKWARD compatibility)');
+  print('\n2/7  topics and Avro schemas (TopicNameStrategy subjects, BACKWARD compatibility)');
   const provisioned = await provision(config, 'sda-demo');
   const { kafka, serde, writers } = provisioned;
   for (const w of Object.values(writers)) print(`     ${w.subject.padEnd(40)} schema id ${w.schemaId}`);
 
   await demoMarketData(config, provisioned, print);
+  await demoFeatures(config, provisioned, print);
 
   const runTag = randomUUID();
   const ticks = demoTicks();
   const producer = createProducer(kafka);
   await producer.connect();
   // The consumer joins first and reads from the end, so it sees exactly this run's records.
-  print(`\n5/6  round trip: a fresh consumer group (sda-demo-${runTag.slice(0, 8)}) joins ${TOPICS.ticks.name} at its end`);
+  print(`\n6/7  round trip: a fresh consumer group (sda-demo-${runTag.slice(0, 8)}) joins ${TOPICS.ticks.name} at its end`);
   const consumer = createConsumer(kafka, `sda-demo-${runTag}`);
   const dlqConsumer = createConsumer(kafka, `sda-demo-dlq-${runTag}`);
   await Promise.all([consumer.connect(), dlqConsumer.connect()]);
@@ -80,7 +83,7 @@ export async function runDemo(config: Config, print: (line: string) => void): Pr
   await joined;
   await new Promise((r) => setTimeout(r, 500)); // the fetch positions are set just after the join
 
-  print(`\n6/6  producing ${ticks.length} MarketTick records (key = series id) and 1 poison record; consuming, decoding, dead-lettering what does not decode`);
+  print(`\n7/7  producing ${ticks.length} MarketTick records (key = series id) and 1 poison record; consuming, decoding, dead-lettering what does not decode`);
   const runStart = Date.now();
   await sendRecords(
     producer,
@@ -119,22 +122,23 @@ const DEMO_SIM = { start: Date.UTC(2024, 6, 1, 5), days: 2, seed: 42 };
 
 /** Steps 3 and 4: simulated and real market data into Kafka, then the PostgreSQL sink stores it. */
 async function demoMarketData(config: Config, p: Provisioned, print: (line: string) => void): Promise<void> {
-  print(`\n3/6  market data in: ${DEMO_SIM.days} simulated days of an ERCOT-like market (seed ${DEMO_SIM.seed}) and the real taylor demand series`);
+  print(`\n3/7  market data in: ${DEMO_SIM.days} simulated days of an ERCOT-like market (seed ${DEMO_SIM.seed}) and the real taylor demand series`);
   const publisher = new TickPublisher(config, p, 'demo');
+  // Oldest first: the windower keeps one watermark per partition, so event time should move forward.
+  const taylorFile = await ensureTaylorCsv(config, (m) => print(`     taylor: ${m}`));
+  const taylor = taylorParsed(fs.readFileSync(taylorFile, 'utf8'), Date.now());
+  await publisher.add(taylor);
+  print(`     taylor: ${TAYLOR_LENGTH.toLocaleString('en-US')} half-hourly England & Wales demand values (June-August 2000) published as ${TAYLOR_SERIES}`);
   const t0 = Date.now();
   const simulated = [...simulateMarket(DEMO_SIM)].map((tick) => ({ ok: true as const, tick }));
   await publisher.add(simulated);
   await publisher.flush();
   const simSecs = (Date.now() - t0) / 1_000;
   print(`     simulator: ${simulated.length.toLocaleString('en-US')} ticks published to ${TOPICS.ticks.name} in ${simSecs.toFixed(1)} s`);
-  const taylorFile = await ensureTaylorCsv(config, (m) => print(`     taylor: ${m}`));
-  const taylor = taylorParsed(fs.readFileSync(taylorFile, 'utf8'), Date.now());
-  await publisher.add(taylor);
   const counts = await publisher.close();
-  print(`     taylor: ${TAYLOR_LENGTH.toLocaleString('en-US')} half-hourly England & Wales demand values (June-August 2000) published as ${TAYLOR_SERIES}`);
   print(`     counts reconcile: ${counts.read.toLocaleString('en-US')} read = ${counts.accepted.toLocaleString('en-US')} accepted + ${counts.deadLettered} dead-lettered`);
 
-  print('\n4/6  PostgreSQL sink: market.ticks -> market_data (COPY, idempotent, offsets committed after the database)');
+  print('\n4/7  PostgreSQL sink: market.ticks -> market_data (COPY, idempotent, offsets committed after the database)');
   const pool = createPool(config, 1);
   const sink = await startTicksSink(config, {}, p);
   try {
@@ -170,6 +174,52 @@ async function demoMarketData(config: Config, p: Provisioned, print: (line: stri
     if (now.sim < simulated.length || now.taylor < TAYLOR_LENGTH) throw new Error('the sink did not store the demo data within 120 s; check `sda stack status` and .cache/logs/');
   } finally {
     await sink.stop();
+    await pool.end();
+  }
+}
+
+/** Committed offsets of `group` have reached the end of `topic`. */
+async function caughtUp(p: Provisioned, group: string, topic: string): Promise<boolean> {
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions ?? [];
+    return ends.every((e) => e.offset === '0' || committed.find((c) => c.partition === e.partition)?.offset === e.offset);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Step 5: the windower turns market.ticks into feature windows exactly once; the features sink stores them. */
+async function demoFeatures(config: Config, p: Provisioned, print: (line: string) => void): Promise<void> {
+  print('\n5/7  windower: market.ticks -> rolling 24-hour windows and features on market.features (one Kafka transaction per batch) -> features table');
+  const windower = await startWindower(config, {}, p);
+  const sink = await startFeaturesSink(config, {}, p);
+  const pool = createPool(config, 1);
+  try {
+    const deadline = Date.now() + 120_000;
+    // market.features is transactional (commit markers take offsets), so the sink is compared by counts instead.
+    while (!((await caughtUp(p, 'sda-windower', TOPICS.ticks.name)) && sink.counts.stored >= windower.counts.windows) && Date.now() < deadline) {
+      if (windower.crashed) throw new Error(`the windower stopped: ${windower.crashed.message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    print(`     this run: ${windower.counts.windows.toLocaleString('en-US')} windows from ${windower.counts.received.toLocaleString('en-US')} ticks in ${windower.counts.transactions} transactions; ${windower.counts.deadLettered} ticks dead-lettered (late: older than the partition's watermark, e.g. a re-run's data)`);
+    const rows = await pool.query<{ window_end: Date; count: number; missing: number; mean: number; std: number; trend: number; lag_24h: number | null; system_load: number | null }>(
+      `SELECT window_end, count, missing, mean, std, trend, lag_24h, system_load FROM features
+        WHERE market = 'ERCOT' AND series_id = 'HB_NORTH' AND kind = 'RT_PRICE' AND step_ms = 3600000 AND count >= 20
+        ORDER BY window_end DESC LIMIT 4`,
+    );
+    print(`     HB_NORTH RT, the latest well-filled hourly windows of 24 points (features table):`);
+    print(`     ${'window end (UTC)'.padEnd(20)}${'points'.padStart(8)}${'mean'.padStart(9)}${'std'.padStart(8)}${'trend/h'.padStart(9)}${'lag 24h'.padStart(9)}${'system load'.padStart(13)}`);
+    const f = (v: number | null, d = 2) => (v === null ? '-' : v.toFixed(d));
+    for (const r of rows.rows.reverse()) {
+      print(`     ${r.window_end.toISOString().slice(0, 16).padEnd(20)}${`${r.count}/${r.count + r.missing}`.padStart(8)}${f(r.mean).padStart(9)}${f(r.std).padStart(8)}${f(r.trend).padStart(9)}${f(r.lag_24h).padStart(9)}${f(r.system_load, 0).padStart(13)}`);
+    }
+    if (rows.rowCount === 0) throw new Error('no feature windows were stored within 120 s; check `sda stack status` and .cache/logs/');
+  } finally {
+    await sink.stop();
+    await windower.stop();
     await pool.end();
   }
 }

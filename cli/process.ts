@@ -61,7 +61,7 @@ export function registerProcess(program: Command): Command {
         maxBytesPerPartition: intOption('--max-batch-bytes', opts.maxBatchBytes, 1_024, 256 * 1_048_576),
         onBatch: (c) => progress.update(c.received, `windows ${c.windows}, dead-lettered ${c.deadLettered}, transactions ${c.transactions}`),
       });
-      const sig = await untilSignal();
+      const sig = await Promise.race([untilSignal(), w.failed]);
       await w.stop();
       process.stdout.write(`windower stopped on ${sig}: ${JSON.stringify(w.counts)}\n`);
     });

@@ -126,14 +126,16 @@ export interface DeadLetter {
   failedAt: number;
 }
 
-/** The windower's state for one input partition, written in the same Kafka transaction as the windows it emitted and the input offsets it consumed. Key: <input topic>:<partition>; the topic is compacted, so the latest state per partition survives. */
+/** The windower's state for one input partition, written in the same Kafka transaction as the windows it emitted and the input offsets it consumed. One record per partition (key <input topic>:<partition>, seriesKey null: watermark, frontier, next offset) and one per series (key <input topic>:<partition>:<series key>: that series' ring and sums); a series that left the state gets a tombstone. The topic is compacted, so the latest state survives. */
 export interface WindowerState {
   inputTopic: string;
   partition: number;
   /** The first input offset this state has not consumed. */
   nextOffset: number;
   stepMs: number;
-  /** PartitionWindower.snapshot() as JSON. */
+  /** Null for the partition record; the series key for a series record. */
+  seriesKey?: null | string;
+  /** JSON: the partition-level fields of PartitionWindower.snapshot() (series omitted), or one SeriesSnapshot. */
   snapshot: string;
   /** Event time of the last tick applied (deterministic, not wall time). */
   savedAt: number;

@@ -14,7 +14,8 @@ import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
 import { checkTick } from '../../streams/tick-validation.js';
-import { HOUR_MS, PartitionWindower, QUARTER_MS, type WindowerSnapshot } from './windower.js';
+import { seriesKey } from './series-state.js';
+import { HOUR_MS, PartitionWindower, QUARTER_MS, type SeriesSnapshot, type WindowerSnapshot } from './windower.js';
 
 const log = logger('windower');
 
@@ -43,10 +44,17 @@ export interface WindowerCounts {
 interface PartitionTask {
   windower: PartitionWindower;
   producer: Producer;
+  /** Series keys last written to the changelog, to tombstone those that leave. */
+  keys: Set<string>;
+}
+
+export interface PartitionState {
+  partition: WindowerState;
+  series: Map<string, SeriesSnapshot>;
 }
 
 /** Reads the latest committed state of each partition of `inputTopic` from the changelog (read_committed). */
-export async function readChangelog(kafka: Kafka, p: Provisioned, changelogTopic: string, inputTopic: string): Promise<Map<number, WindowerState>> {
+export async function readChangelog(kafka: Kafka, p: Provisioned, changelogTopic: string, inputTopic: string): Promise<Map<number, PartitionState>> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: Array<{ partition: number; offset: string }>;
@@ -55,7 +63,12 @@ export async function readChangelog(kafka: Kafka, p: Provisioned, changelogTopic
   } finally {
     await admin.disconnect();
   }
-  const states = new Map<number, WindowerState>();
+  const states = new Map<number, PartitionState>();
+  const stateOf = (partition: number) => {
+    let st = states.get(partition);
+    if (!st) states.set(partition, (st = { partition: undefined as unknown as WindowerState, series: new Map() }));
+    return st;
+  };
   const pending = ends.filter((e) => e.offset !== '0');
   if (pending.length === 0) return states;
   // The end offsets are read without isolation; under read_committed the consumer stops short of an open
@@ -71,9 +84,17 @@ export async function readChangelog(kafka: Kafka, p: Provisioned, changelogTopic
         lastProgress = Date.now();
         reached.set(partition, BigInt(message.offset) + 1n);
         const key = message.key?.toString() ?? '';
-        if (!key.startsWith(`${inputTopic}:`) || !message.value) return;
+        if (!key.startsWith(`${inputTopic}:`)) return;
+        if (!message.value) {
+          // A tombstone: the series left the state.
+          const [, part, ...rest] = key.slice(inputTopic.length).split(':');
+          if (rest.length > 0) stateOf(Number(part)).series.delete(rest.join(':'));
+          return;
+        }
         const { value } = await p.serde.decode<WindowerState>(message.value, p.writers.windowerChangelog);
-        states.set(value.partition, value);
+        const st = stateOf(value.partition);
+        if (value.seriesKey) st.series.set(value.seriesKey, JSON.parse(value.snapshot) as SeriesSnapshot);
+        else st.partition = value;
       },
     });
     const done = () => pending.every((e) => (reached.get(e.partition) ?? 0n) >= BigInt(e.offset));
@@ -81,7 +102,33 @@ export async function readChangelog(kafka: Kafka, p: Provisioned, changelogTopic
   } finally {
     await reader.disconnect();
   }
+  for (const [k, st] of states) if (!st.partition) states.delete(k); // series records without a committed partition record
   return states;
+}
+
+/** A partition's state as changelog records: the partition record, every series, and tombstones for series gone since `previous`. */
+function stateRecords(p: Provisioned, inputTopic: string, partition: number, nextOffset: bigint, stepMs: number, savedAt: number, snap: WindowerSnapshot, previous: Set<string>) {
+  const { series, ...partitionLevel } = snap;
+  const base = { inputTopic, partition, nextOffset: Number(nextOffset), stepMs, savedAt };
+  const records: Array<{ key: string; value: Buffer | null }> = [
+    { key: `${inputTopic}:${partition}`, value: p.serde.encode(p.writers.windowerChangelog, { ...base, seriesKey: null, snapshot: JSON.stringify(partitionLevel) }) },
+  ];
+  const now = new Set<string>();
+  for (const s of series) {
+    const key = seriesKey(s.market, s.seriesId, s.kind);
+    now.add(key);
+    records.push({ key: `${inputTopic}:${partition}:${key}`, value: p.serde.encode(p.writers.windowerChangelog, { ...base, seriesKey: key, snapshot: JSON.stringify(s) }) });
+  }
+  for (const gone of previous) if (!now.has(gone)) records.push({ key: `${inputTopic}:${partition}:${gone}`, value: null });
+  return { records, keys: now };
+}
+
+/**
+ * Sends inside a transaction in requests of at most 1,000 records: kafkajs groups a request's messages per
+ * partition in quadratic time, and one request must stay under the broker's message size limit.
+ */
+async function sendChunked(tx: { send: Producer['send'] }, topic: string, records: Array<{ key: string | Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }>): Promise<void> {
+  for (let i = 0; i < records.length; i += 1_000) await tx.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
 }
 
 export async function startWindower(config: Config, opts: WindowerProcessorOptions = {}, provisioned?: Provisioned) {
@@ -96,9 +143,9 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, transactions: 0, lastLagMs: 0 };
   const tasks = new Map<number, Promise<PartitionTask>>();
   const consumer: Consumer = createConsumer(kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1_048_576 });
-  let restored = new Map<number, WindowerState>();
+  let restored = new Map<number, PartitionState>();
   let restoredAt = -1;
-  let restoring: Promise<Map<number, WindowerState>> | undefined;
+  let restoring: Promise<Map<number, PartitionState>> | undefined;
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     // Partitions this member no longer owns: drop their state and producers; a new owner restores from the changelog.
@@ -132,13 +179,27 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       restoredAt = Date.now();
     }
     const saved = restored.get(partition);
-    const windower = saved ? PartitionWindower.restore(JSON.parse(saved.snapshot) as WindowerSnapshot, { stepMs }) : new PartitionWindower({ stepMs });
+    const windower = saved
+      ? PartitionWindower.restore({ ...(JSON.parse(saved.partition.snapshot) as Omit<WindowerSnapshot, 'series'>), series: [...saved.series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s) }, { stepMs })
+      : new PartitionWindower({ stepMs });
     const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
     await producer.connect();
-    const task = { windower, producer };
-    log.info({ partition, restoredFrom: saved ? String(saved.nextOffset) : null, series: windower.seriesCount }, 'partition state ready');
+    const task = { windower, producer, keys: new Set(saved ? saved.series.keys() : []) };
+    log.info({ partition, restoredFrom: saved ? String(saved.partition.nextOffset) : null, series: windower.seriesCount }, 'partition state ready');
     return task;
   };
+
+  // kafkajs restarts the consumer after retriable failures; a crash it will not restart from must not go unnoticed.
+  let crashed: Error | undefined;
+  let onFailed: (err: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (onFailed = reject));
+  failed.catch(() => undefined);
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (e.payload.restart) return;
+    crashed = e.payload.error;
+    log.fatal({ err: crashed.message }, 'windower consumer crashed and will not restart');
+    onFailed(new Error(`windower stopped: ${crashed.message}`));
+  });
 
   await consumer.connect();
   await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
@@ -163,19 +224,15 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       }
       const last = batch.messages[batch.messages.length - 1]!;
       const nextOffset = BigInt(last.offset) + 1n;
-      const state: WindowerState = { inputTopic, partition: batch.partition, nextOffset: Number(nextOffset), stepMs, snapshot: JSON.stringify(task.windower.snapshot()), savedAt };
+      const state = stateRecords(p, inputTopic, batch.partition, nextOffset, stepMs, savedAt, task.windower.snapshot(), task.keys);
       const tx = await task.producer.transaction();
       try {
-        // kafkajs groups a request's messages per partition in quadratic time: keep requests to 1,000 records.
-        for (let i = 0; i < windows.length; i += 1_000) {
-          await tx.send({ topic: outputTopic, acks: -1, messages: windows.slice(i, i + 1_000).map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })) });
-        }
-        if (letters.length > 0) {
-          await tx.send({ topic: TOPICS.deadLetters.name, acks: -1, messages: letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'windower')) as never });
-        }
-        await tx.send({ topic: changelogTopic, acks: -1, messages: [{ key: `${inputTopic}:${batch.partition}`, value: p.serde.encode(p.writers.windowerChangelog, state) }] });
+        await sendChunked(tx, outputTopic, windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+        await sendChunked(tx, TOPICS.deadLetters.name, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'windower')));
+        await sendChunked(tx, changelogTopic, state.records);
         await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset.toString() }] }] });
         await tx.commit();
+        task.keys = state.keys;
       } catch (err) {
         await tx.abort().catch(() => undefined);
         // The batch will be delivered again: put the state back as it was before it.
@@ -194,6 +251,11 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   });
   return {
     counts,
+    /** Rejects if the consumer crashed beyond kafkajs's own restarts. */
+    failed,
+    get crashed() {
+      return crashed;
+    },
     async stop() {
       await consumer.disconnect();
       await Promise.all([...tasks.values()].map((t) => t.then((x) => x.producer.disconnect()).catch(() => undefined)));
