@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '../../config/config.js';
@@ -12,12 +14,19 @@ import { config, createTestTopic, deleteTestTopics, uniqueName, until, withAdmin
 const SERIES = 8;
 const INTERVALS = 750; // 6,000 valid ticks
 
+const sinkLog = path.join(os.tmpdir(), `sda-sink-test-${process.pid}.log`);
+
 function startSink(topic: string, group: string): ChildProcess {
-  return spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', 'postgres-sink', '--topic', topic, '--group', group, '--max-rows', '150'], {
-    stdio: ['ignore', 'ignore', 'ignore'],
+  const log = fs.openSync(sinkLog, 'a');
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', 'postgres-sink', '--topic', topic, '--group', group, '--max-rows', '150'], {
+    stdio: ['ignore', 'ignore', log],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
+  fs.closeSync(log);
+  return child;
 }
+
+const sinkLogTail = () => (fs.existsSync(sinkLog) ? fs.readFileSync(sinkLog, 'utf8').split('\n').slice(-15).join('\n') : '(no log)');
 
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
@@ -91,9 +100,9 @@ describe('PostgreSQL sink: market.ticks → market_data', () => {
           const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions;
           return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.offset);
         });
-      const lagDeadline = Date.now() + 30_000;
+      const lagDeadline = Date.now() + 90_000;
       while (!(await lagFree()) && Date.now() < lagDeadline) await new Promise((r) => setTimeout(r, 250));
-      assert.ok(await lagFree(), 'committed offsets reach the end of every partition');
+      assert.ok(await lagFree(), `committed offsets reach the end of every partition; the sink's log ends:\n${sinkLogTail()}`);
 
       const rows = await pool.query<{ n: string; keys: string; sum: number; neg: string; cap: string }>(
         `SELECT count(*) AS n, count(DISTINCT (series_id, interval_start)) AS keys, sum(value) AS sum,
