@@ -32,7 +32,7 @@ export function registerProcess(program: Command): Command {
         maxRows,
         onBatch: (c) => progress.update(c.received, `accepted ${c.accepted}, dead-lettered ${c.deadLettered}, batches ${c.batches}`),
       });
-      const sig = await untilSignal();
+      const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
       process.stdout.write(`postgres-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });

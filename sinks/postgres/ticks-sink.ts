@@ -164,6 +164,8 @@ async function writeBatchOnce(client: pg.PoolClient, rows: Array<{ seq: string; 
 
 export interface RunningSink {
   counts: SinkCounts;
+  /** Rejects if the consumer crashed beyond kafkajs's own restarts (a supervisor should then restart the sink). */
+  failed: Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -179,6 +181,13 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
   const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor);
   await Promise.all([consumer.connect(), dlqProducer.connect()]);
   const counts: SinkCounts = { received: 0, accepted: 0, deadLettered: 0, batches: 0 };
+  let onFailed: (err: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (onFailed = reject));
+  failed.catch(() => undefined);
+  consumer.on(consumer.events.CRASH, (e) => {
+    log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'postgres sink consumer crashed');
+    if (!e.payload.restart) onFailed(new Error(`postgres sink stopped: ${e.payload.error.message}`));
+  });
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -217,6 +226,7 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
   log.info({ topic, groupId: opts.groupId ?? 'sda-postgres-sink' }, 'postgres sink started');
   return {
     counts,
+    failed,
     async stop() {
       await consumer.disconnect();
       await dlqProducer.disconnect();
