@@ -73,7 +73,7 @@ export function registerProcess(program: Command): Command {
     .action(async (opts: { topic: string; group: string }) => {
       if (!/^[A-Za-z0-9._-]{1,249}$/.test(opts.topic)) throw new Error(`--topic: ${JSON.stringify(opts.topic)} is not a valid topic name`);
       const sink = await startFeaturesSink(loadConfig(), { topic: opts.topic, groupId: opts.group });
-      const sig = await untilSignal();
+      const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
       process.stdout.write(`features-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
@@ -189,17 +189,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     return task;
   };
 
-  // kafkajs restarts the consumer after retriable failures; a crash it will not restart from must not go unnoticed.
-  let crashed: Error | undefined;
-  let onFailed: (err: Error) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => (onFailed = reject));
-  failed.catch(() => undefined);
-  consumer.on(consumer.events.CRASH, (e) => {
-    if (e.payload.restart) return;
-    crashed = e.payload.error;
-    log.fatal({ err: crashed.message }, 'windower consumer crashed and will not restart');
-    onFailed(new Error(`windower stopped: ${crashed.message}`));
-  });
+  const crash = watchCrash(consumer, 'windower');
 
   await consumer.connect();
   await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
@@ -252,9 +242,9 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   return {
     counts,
     /** Rejects if the consumer crashed beyond kafkajs's own restarts. */
-    failed,
+    failed: crash.failed,
     get crashed() {
-      return crashed;
+      return crash.crashed();
     },
     async stop() {
       await consumer.disconnect();

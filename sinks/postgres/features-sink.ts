@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import type { FeatureWindow } from '../../schemas/types.js';
-import { type EachBatchPayload, createConsumer, createProducer } from '../../streams/kafka/client.js';
+import { type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
 import { DeadLetterPublisher } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
@@ -49,6 +49,7 @@ export async function startFeaturesSink(config: Config, opts: { topic?: string; 
   const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, producer, 'features-sink');
   await Promise.all([consumer.connect(), producer.connect()]);
   const counts = { received: 0, stored: 0, deadLettered: 0 };
+  const { failed } = watchCrash(consumer, 'features-sink');
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,
@@ -80,6 +81,7 @@ export async function startFeaturesSink(config: Config, opts: { topic?: string; 
   log.info({ topic }, 'features sink started');
   return {
     counts,
+    failed,
     async stop() {
       await consumer.disconnect();
       await producer.disconnect();

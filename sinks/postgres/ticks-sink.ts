@@ -9,7 +9,7 @@ import copyStreams from 'pg-copy-streams';
 import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import type { MarketTick } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, createConsumer, createProducer } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
@@ -181,13 +181,7 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
   const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor);
   await Promise.all([consumer.connect(), dlqProducer.connect()]);
   const counts: SinkCounts = { received: 0, accepted: 0, deadLettered: 0, batches: 0 };
-  let onFailed: (err: Error) => void = () => undefined;
-  const failed = new Promise<never>((_, reject) => (onFailed = reject));
-  failed.catch(() => undefined);
-  consumer.on(consumer.events.CRASH, (e) => {
-    log.error({ err: e.payload.error.message, restart: e.payload.restart }, 'postgres sink consumer crashed');
-    if (!e.payload.restart) onFailed(new Error(`postgres sink stopped: ${e.payload.error.message}`));
-  });
+  const { failed } = watchCrash(consumer, 'postgres-sink');
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
     autoCommit: false,

@@ -85,6 +85,24 @@ export async function sendRecords(producer: Producer, topic: string, records: Ou
   });
 }
 
+/**
+ * Watches a consumer for a crash kafkajs will not restart from (it restarts after retriable errors itself):
+ * `failed` rejects with the reason, so a job can end non-zero instead of hanging.
+ */
+export function watchCrash(consumer: Consumer, job: string): { failed: Promise<never>; crashed: () => Error | undefined } {
+  let crashed: Error | undefined;
+  let onFailed: (err: Error) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (onFailed = reject));
+  failed.catch(() => undefined);
+  consumer.on(consumer.events.CRASH, (e) => {
+    log.error({ job, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
+    if (e.payload.restart) return;
+    crashed = e.payload.error;
+    onFailed(new Error(`${job} stopped: ${crashed.message}`));
+  });
+  return { failed, crashed: () => crashed };
+}
+
 /** Header values as strings (kafkajs gives Buffers, arrays for repeated keys). */
 export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
