@@ -11,12 +11,11 @@ import type { MarketTick } from '../schemas/types.js';
 import { copyLine } from '../sinks/postgres/copy-format.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { type WriteMode, writeBatch } from '../sinks/postgres/ticks-sink.js';
-import { createKafka } from '../streams/kafka/client.js';
 import { provision } from '../streams/kafka/provision.js';
-import { topicConfig } from '../streams/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { postgresDataDir } from '../deploy/local/postgres.js';
 import { stackPaths } from '../deploy/local/service.js';
+import { freshTopics } from './topics.js';
 import { CpuMeter, cpuSeconds, pidFromFile, treeCpuSeconds } from './cpu.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 
@@ -42,20 +41,6 @@ async function publishDays(publisher: TickPublisher, days: number) {
 
 const secondsSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e9;
 const perSec = (n: number, s: number) => Math.round(n / s);
-
-async function recreate(config: Config, topic: string): Promise<void> {
-  const admin = createKafka(config, 'sda-bench-admin').admin();
-  await admin.connect();
-  try {
-    if ((await admin.listTopics()).includes(topic)) {
-      await admin.deleteTopics({ topics: [topic] });
-      for (let i = 0; i < 50 && (await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 200));
-    }
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: config.kafka.partitions, replicationFactor: 1, configEntries: topicConfig({ name: topic, schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 3_600_000, doc: '' }) }] });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 function sinkProcess(config: Config, topic: string, group: string): ChildProcess {
   return spawn(process.execPath, [path.join(config.root, 'dist', 'cli', 'sda.js'), 'process', 'postgres-sink', '--topic', topic, '--group', group], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'warn' } });
@@ -116,7 +101,7 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
   // 3. Publish alone: simulate + validate + Avro encode + produce (acks=all).
   const p = await provision(config, 'sda-bench-ingest');
   const topic = 'bench.ingest.ticks';
-  await recreate(config, topic);
+  await freshTopics(config, [{ name: topic }]);
   t0 = process.hrtime.bigint();
   const counts = await publishDays(new TickPublisher(config, p, 'bench-ingest', { topic }), opts.days);
   const pubSecs = secondsSince(t0);
@@ -135,7 +120,7 @@ export async function runIngestBench(config: Config, opts: { days: number }) {
   await pool.query('DELETE FROM market_data WHERE market = $1', [BENCH_MARKET]);
 
   // 5. End to end, both running at once: first tick simulated → last row committed in PostgreSQL.
-  await recreate(config, topic);
+  await freshTopics(config, [{ name: topic }]);
   sink = sinkProcess(config, topic, `bench-e2e-${Date.now()}`);
   await new Promise((r) => setTimeout(r, 4_000)); // let the sink join its group before the clock starts
   const paths = stackPaths(config);

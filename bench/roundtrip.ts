@@ -9,7 +9,7 @@ import { loadSchema } from '../schemas/catalog.js';
 import type { MarketTick, PointType } from '../schemas/types.js';
 import { BulkProducer, type Kafka, type OutgoingRecord, createConsumer, createKafka, createProducer } from '../streams/kafka/client.js';
 import { AvroSerde, type Writer } from '../streams/kafka/avro-serde.js';
-import { topicConfig } from '../streams/kafka/topics.js';
+import { freshTopics } from './topics.js';
 
 const SERIES: Array<[string, PointType]> = [
   ['HB_NORTH', 'HUB'], ['HB_SOUTH', 'HUB'], ['HB_WEST', 'HUB'], ['HB_HOUSTON', 'HUB'],
@@ -30,20 +30,6 @@ interface PhaseResult {
 
 function rate(p: PhaseResult) {
   return { msgsPerSec: Math.round(p.messages / p.seconds), mbPerSec: Number((p.bytes / p.seconds / 1_048_576).toFixed(1)), seconds: Number(p.seconds.toFixed(2)) };
-}
-
-async function recreateTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    if ((await admin.listTopics()).includes(topic)) {
-      await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
-      for (let i = 0; i < 50 && (await admin.listTopics()).includes(topic); i++) await new Promise((r) => setTimeout(r, 200));
-    }
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor: 1, configEntries: topicConfig({ name: topic, schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 3_600_000, doc: '' }) }] });
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 type ClientName = 'kafkajs' | 'platformatic';
@@ -174,16 +160,16 @@ export async function runRoundtripBench(config: Config, opts: RoundtripOptions) 
   if (opts.baseline) {
     const rawValues = SERIES.map((_, i) => Buffer.from(writer.type.toBuffer(benchTick(i, t0))));
     const makeRaw = (i: number) => ({ key: SERIES[i % SERIES.length]![0], value: rawValues[i % rawValues.length]! });
-    await recreateTopic(kafka, rawTopic, partitions);
+    await freshTopics(config, [{ name: rawTopic, partitions }]);
     const pk = await producePhase(config, kafka, 'kafkajs', rawTopic, opts.messages, kafkajsBatch, inflight, makeRaw, progressPrinter('raw produce (kafkajs)', opts.messages));
     rows.push(['raw bytes, kafkajs producer', pk, undefined]);
-    await recreateTopic(kafka, rawTopic, partitions);
+    await freshTopics(config, [{ name: rawTopic, partitions }]);
     const pp = await producePhase(config, kafka, 'platformatic', rawTopic, opts.messages, opts.batch, inflight, makeRaw, progressPrinter('raw produce (bulk)', opts.messages));
     let sink = 0;
     const c = await consumePhase(kafka, rawTopic, opts.messages, (v) => (sink += v.length), progressPrinter('raw consume', opts.messages));
     rows.push(['raw bytes, bulk producer (baseline)', pp, c]);
   }
-  await recreateTopic(kafka, avroTopic, partitions);
+  await freshTopics(config, [{ name: avroTopic, partitions }]);
   const p = await producePhase(config, kafka, 'platformatic', avroTopic, opts.messages, opts.batch, inflight, (i) => {
     const tick = benchTick(i, t0);
     return { key: tick.seriesId, value: serde.encode(writer, tick) };

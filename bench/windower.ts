@@ -6,31 +6,12 @@ import type { Config } from '../config/config.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { PartitionWindower } from '../processors/windower/windower.js';
 import type { MarketTick } from '../schemas/types.js';
-import { BulkProducer, createConsumer, createKafka } from '../streams/kafka/client.js';
+import { BulkProducer, createConsumer } from '../streams/kafka/client.js';
+import { freshTopics } from './topics.js';
 import { provision } from '../streams/kafka/provision.js';
-import { topicConfig } from '../streams/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 
 const perSec = (n: number, ms: number) => Math.round((n / ms) * 1_000);
-
-async function freshTopics(config: Config, topics: Array<{ name: string; compact?: boolean; partitions?: number }>) {
-  const admin = createKafka(config, 'sda-bench-admin').admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const stale = topics.filter((t) => existing.has(t.name)).map((t) => t.name);
-    if (stale.length) {
-      await admin.deleteTopics({ topics: stale });
-      for (let i = 0; i < 50 && (await admin.listTopics()).some((t) => stale.includes(t)); i++) await new Promise((r) => setTimeout(r, 200));
-    }
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topics.map((t) => ({ topic: t.name, numPartitions: t.partitions ?? config.kafka.partitions, replicationFactor: 1, configEntries: topicConfig({ name: t.name, schema: 'MarketTick', cleanupPolicy: t.compact ? 'compact' : 'delete', retentionMs: t.compact ? -1 : 3_600_000, doc: '' }) })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 export async function runWindowerBench(config: Config, opts: { days: number }) {
   const ticks: MarketTick[] = [...simulateMarket({ start: Date.UTC(2024, 0, 1, 6), days: opts.days, seed: 3 })];

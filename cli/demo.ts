@@ -18,7 +18,7 @@ import { createPool } from '../sinks/postgres/pool.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startWindower } from '../processors/windower/processor.js';
-import { TOPICS } from '../streams/kafka/topics.js';
+import { TOPICS, groupCaughtUp } from '../streams/kafka/topics.js';
 
 const HOUR = 3_600_000;
 
@@ -178,14 +178,11 @@ async function demoMarketData(config: Config, p: Provisioned, print: (line: stri
   }
 }
 
-/** Committed offsets of `group` have reached the end of `topic`. */
 async function caughtUp(p: Provisioned, group: string, topic: string): Promise<boolean> {
   const admin = p.kafka.admin();
   await admin.connect();
   try {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions ?? [];
-    return ends.every((e) => e.offset === '0' || committed.find((c) => c.partition === e.partition)?.offset === e.offset);
+    return await groupCaughtUp(admin, group, topic);
   } finally {
     await admin.disconnect();
   }

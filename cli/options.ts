@@ -38,3 +38,9 @@ export function speedOption(raw: string): 'max' | number {
   if (raw === 'max') return 'max';
   return numberOption('--speed', raw, 0.001, 1e9);
 }
+
+/** A Kafka topic name: 1-249 of A-Z a-z 0-9 . _ - (Kafka's own rule). */
+export function topicOption(name: string, raw: string): string {
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(raw)) throw new OptionError(name, `${JSON.stringify(raw)} is not a valid topic name (1-249 of A-Z a-z 0-9 . _ -)`);
+  return raw;
+}

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
-import { intOption } from './options.js';
+import { intOption, topicOption } from './options.js';
 import { Progress } from './progress.js';
 
 /** Resolves on SIGINT or SIGTERM, so a job can stop cleanly (offsets are only committed after a sink commit). */
@@ -24,7 +24,7 @@ export function registerProcess(program: Command): Command {
     .option('--max-rows <n>', 'most rows per database transaction', '50000')
     .action(async (opts: { topic: string; group: string; maxRows: string }) => {
       const maxRows = intOption('--max-rows', opts.maxRows, 1, 1_000_000);
-      if (!/^[A-Za-z0-9._-]{1,249}$/.test(opts.topic)) throw new Error(`--topic: ${JSON.stringify(opts.topic)} is not a valid topic name`);
+      topicOption('--topic', opts.topic);
       const progress = new Progress('postgres-sink');
       const sink = await startTicksSink(loadConfig(), {
         topic: opts.topic,
@@ -48,9 +48,7 @@ export function registerProcess(program: Command): Command {
     .action(async (opts: { step: string; input: string; output: string; changelog: string; group: string; maxBatchBytes: string }) => {
       const step = intOption('--step', opts.step, 15, 60);
       if (step !== 15 && step !== 60) throw new Error(`--step: expected 60 or 15, got ${opts.step}`);
-      for (const [name, t] of [['--input', opts.input], ['--output', opts.output], ['--changelog', opts.changelog]] as const) {
-        if (!/^[A-Za-z0-9._-]{1,249}$/.test(t)) throw new Error(`${name}: ${JSON.stringify(t)} is not a valid topic name`);
-      }
+      for (const [name, t] of [['--input', opts.input], ['--output', opts.output], ['--changelog', opts.changelog]] as const) topicOption(name, t);
       const progress = new Progress('windower');
       const w = await startWindower(loadConfig(), {
         stepMs: step === 60 ? 3_600_000 : 900_000,
@@ -71,7 +69,7 @@ export function registerProcess(program: Command): Command {
     .option('--topic <name>', 'features topic', 'market.features')
     .option('--group <id>', 'consumer group', 'sda-features-sink')
     .action(async (opts: { topic: string; group: string }) => {
-      if (!/^[A-Za-z0-9._-]{1,249}$/.test(opts.topic)) throw new Error(`--topic: ${JSON.stringify(opts.topic)} is not a valid topic name`);
+      topicOption('--topic', opts.topic);
       const sink = await startFeaturesSink(loadConfig(), { topic: opts.topic, groupId: opts.group });
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();

@@ -210,7 +210,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
         const result = task.windower.add(r.value, r.value.ingestedAt);
         windows.push(...result.windows);
         savedAt = Math.max(savedAt, r.value.intervalStart);
-        if (result.late) letters.push({ topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, raw: batch.messages.find((m) => m.offset === r.offset)?.value ?? null, ...result.late });
+        if (result.late) letters.push({ topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, raw: r.raw, ...result.late });
       }
       const last = batch.messages[batch.messages.length - 1]!;
       const nextOffset = BigInt(last.offset) + 1n;

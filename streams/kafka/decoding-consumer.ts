@@ -16,6 +16,8 @@ export interface DecodedRecord<T> {
   timestamp: string;
   schemaId: number;
   value: T;
+  /** The payload as received, for a dead letter raised after decoding. */
+  raw: Buffer | null;
 }
 
 export interface ConsumeCounts {
@@ -69,6 +71,7 @@ export async function decodeBatch<T>(
         timestamp: m.timestamp,
         schemaId: decoded.schemaId,
         value: decoded.value,
+        raw: m.value,
       });
     } catch (err) {
       if (!(err instanceof PoisonRecordError)) throw err;

@@ -57,3 +57,13 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], defaultPart
   });
   return missing.map((s) => s.name);
 }
+
+/**
+ * Whether a consumer group's committed offsets have reached the end of every partition of a non-transactional
+ * topic (on a transactional one, commit markers sit past the last record). An empty partition needs no commit.
+ */
+export async function groupCaughtUp(admin: Admin, groupId: string, topic: string): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+  return ends.every((e) => e.offset === '0' || committed.find((c) => c.partition === e.partition)?.offset === e.offset);
+}

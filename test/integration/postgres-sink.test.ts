@@ -9,7 +9,8 @@ import type { MarketTick } from '../../schemas/types.js';
 import { createPool } from '../../sinks/postgres/pool.js';
 import { BulkProducer, type OutgoingRecord } from '../../streams/kafka/client.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { config, createTestTopic, deleteTestTopics, uniqueName, until, withAdmin } from './harness.js';
+import { groupCaughtUp } from '../../streams/kafka/topics.js';
+import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 
 const SERIES = 8;
 const INTERVALS = 750; // 6,000 valid ticks
@@ -93,13 +94,7 @@ describe('PostgreSQL sink: market.ticks → market_data', () => {
       const until2 = Date.now() + 90_000;
       while ((await count()) < total && Date.now() < until2) await new Promise((r) => setTimeout(r, 200));
       // Let the sink commit its final offsets, then check the group has no lag.
-      await until(() => true, 0, '');
-      const lagFree = async () =>
-        withAdmin(async (admin) => {
-          const ends = await admin.fetchTopicOffsets(topic);
-          const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]!.partitions;
-          return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.offset);
-        });
+      const lagFree = () => withAdmin((admin) => groupCaughtUp(admin, group, topic));
       const lagDeadline = Date.now() + 90_000;
       while (!(await lagFree()) && Date.now() < lagDeadline) await new Promise((r) => setTimeout(r, 250));
       assert.ok(await lagFree(), `committed offsets reach the end of every partition; the sink's log ends:\n${sinkLogTail()}`);

@@ -8,6 +8,7 @@ import { projectRoot } from '../../config/config.js';
 import { BulkProducer } from '../../streams/kafka/client.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
+import { groupCaughtUp } from '../../streams/kafka/topics.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 
 function windower(args: { input: string; output: string; changelog: string; group: string }): ChildProcess {
@@ -19,14 +20,7 @@ function windower(args: { input: string; output: string; changelog: string; grou
 
 const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
-/** Committed offsets of the group have reached the end of the input topic. */
-async function caughtUp(group: string, topic: string): Promise<boolean> {
-  return withAdmin(async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = (await admin.fetchOffsets({ groupId: group, topics: [topic] }))[0]?.partitions ?? [];
-    return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.offset);
-  });
-}
+const caughtUp = (group: string, topic: string) => withAdmin((admin) => groupCaughtUp(admin, group, topic));
 
 async function waitCaughtUp(group: string, topic: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
