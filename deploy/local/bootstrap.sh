@@ -13,7 +13,7 @@ fi
 
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.sda-lock-snapshot; then
   echo "bootstrap: npm ci" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.sda-lock-snapshot
 fi
 

@@ -1,0 +1,196 @@
+// The model contract shared by both trainers (TypeScript/tfjs and model/gpu PyTorch) and the serving side
+// (processors/forecaster, gateway): how a feature window becomes model input, the ONNX input/output names and
+// shapes, and the metadata file written beside every model. A model from either trainer is served the same way.
+//
+// Input:  ONNX_INPUT, float32 [batch, steps, SEQUENCE_FEATURES.length], already scaled (see scaleSequence).
+// Output: ONNX_OUTPUT, float32 [batch, horizon], the target for steps 1..horizon after the window end, scaled by
+//         metadata.scaler.target; unscale with unscaleTarget.
+// The architecture: one (or more) LSTM layers, recurrent activation sigmoid, then a dense layer to `horizon`.
+
+/** Name of the ONNX graph input. */
+export const ONNX_INPUT = 'input';
+/** Name of the ONNX graph output. */
+export const ONNX_OUTPUT = 'output';
+/** ONNX opset both trainers write. */
+export const ONNX_OPSET = 17;
+/** File names inside a registry version directory. */
+export const MODEL_FILE = 'model.onnx';
+export const METADATA_FILE = 'metadata.json';
+
+/**
+ * Features per time step, in order. The window's own value at each step (scaled with the target scaler),
+ * whether it was missing, the time of day of the step, and window-level context repeated at every step.
+ */
+export const SEQUENCE_FEATURES = [
+  'value', 'missing', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'is_holiday', 'system_load', 'wind', 'solar', 'net_load',
+] as const;
+export type SequenceFeature = (typeof SEQUENCE_FEATURES)[number];
+
+/** The part of a feature window a model reads: FeatureWindow (Avro) and a feature-matrix row both provide it. */
+export interface WindowInput {
+  stepMs: number;
+  windowEnd: number;
+  values: ReadonlyArray<number | null>;
+  hourOfDay: number;
+  dayOfWeek: number;
+  isHoliday: boolean;
+  systemLoad?: number | null;
+  wind?: number | null;
+  solar?: number | null;
+  netLoad?: number | null;
+}
+
+export interface Standardizer {
+  mean: number;
+  std: number;
+}
+
+export interface Scaler {
+  /** One entry per SEQUENCE_FEATURES element (the `value` entry equals `target`). */
+  features: Standardizer[];
+  target: Standardizer;
+}
+
+export interface ModelMetadata {
+  formatVersion: 1;
+  version: string;
+  createdAt: string;
+  trainer: 'tfjs' | 'pytorch';
+  /** The backend that trained it, e.g. "tfjs-wasm", "tfjs-cpu", "torch-cuda", "torch-cpu". */
+  backend: string;
+  architecture: { type: 'lstm'; layers: number; units: number; steps: number; features: number; horizon: number; recurrentActivation: 'sigmoid' };
+  target: { market: string; kind: string; seriesIds: string[]; stepMs: number; unit: string };
+  featureOrder: string[];
+  scaler: Scaler;
+  trainingRange: { from: string; to: string };
+  holdoutRange: { from: string; to: string };
+  /** Scores on the hold-out; keys such as "rmse", "mae", "rmse_naive_last", "rmse_ridge". */
+  metrics: Record<string, number>;
+  gitCommit: string;
+  onnx: { file: string; input: string; output: string; opset: number };
+  /** Free-form training details (epochs, batch size, loss per epoch, epoch seconds). */
+  training?: Record<string, unknown>;
+}
+
+const TWO_PI = 2 * Math.PI;
+const HOUR_MS = 3_600_000;
+
+/** Mean/std with a floor so a constant (or absent) feature scales to 0 instead of dividing by zero. */
+export function fitStandardizer(values: Iterable<number>): Standardizer {
+  let n = 0;
+  let mean = 0;
+  let m2 = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    n++;
+    const d = v - mean;
+    mean += d / n;
+    m2 += d * (v - mean);
+  }
+  const std = n > 1 ? Math.sqrt(m2 / (n - 1)) : 0;
+  return { mean: n > 0 ? mean : 0, std: std > 1e-9 ? std : 1 };
+}
+
+/**
+ * Raw (unscaled) features of one window as [steps][SEQUENCE_FEATURES], row-major in `out`. Missing values are NaN
+ * here; scaleSequence turns them into 0 (the mean) after scaling.
+ */
+export function windowToSequence(w: WindowInput, out: Float32Array = new Float32Array(w.values.length * SEQUENCE_FEATURES.length)): Float32Array {
+  const F = SEQUENCE_FEATURES.length;
+  const W = w.values.length;
+  const stepHours = w.stepMs / HOUR_MS;
+  const dow = (TWO_PI * w.dayOfWeek) / 7;
+  const dowSin = Math.sin(dow);
+  const dowCos = Math.cos(dow);
+  const num = (v: number | null | undefined) => (v === null || v === undefined ? Number.NaN : v);
+  const load = num(w.systemLoad);
+  const wind = num(w.wind);
+  const solar = num(w.solar);
+  const net = num(w.netLoad);
+  for (let i = 0; i < W; i++) {
+    const o = i * F;
+    const v = w.values[i];
+    const missing = v === null || v === undefined || !Number.isFinite(v);
+    // Step i starts (W - i) steps before the window end; hourOfDay is the local hour of the window end.
+    const hour = (((w.hourOfDay - (W - i) * stepHours) % 24) + 24) % 24;
+    out[o] = missing ? Number.NaN : v;
+    out[o + 1] = missing ? 1 : 0;
+    out[o + 2] = Math.sin((TWO_PI * hour) / 24);
+    out[o + 3] = Math.cos((TWO_PI * hour) / 24);
+    out[o + 4] = dowSin;
+    out[o + 5] = dowCos;
+    out[o + 6] = w.isHoliday ? 1 : 0;
+    out[o + 7] = load;
+    out[o + 8] = wind;
+    out[o + 9] = solar;
+    out[o + 10] = net;
+  }
+  return out;
+}
+
+/** Features whose scaling is fixed (flags and sin/cos): the scaler keeps mean 0, std 1 for them. */
+export const UNSCALED_FEATURES: ReadonlySet<SequenceFeature> = new Set(['missing', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'is_holiday']);
+
+/** Scale a raw sequence (from windowToSequence) in place; NaN (missing) becomes 0, the feature's mean. */
+export function scaleSequence(seq: Float32Array, scaler: Scaler): Float32Array {
+  const F = scaler.features.length;
+  for (let i = 0; i < seq.length; i++) {
+    const s = scaler.features[i % F]!;
+    const v = seq[i]!;
+    seq[i] = Number.isFinite(v) ? (v - s.mean) / s.std : 0;
+  }
+  return seq;
+}
+
+export function scaleTarget(v: number, scaler: Scaler): number {
+  return (v - scaler.target.mean) / scaler.target.std;
+}
+
+export function unscaleTarget(v: number, scaler: Scaler): number {
+  return v * scaler.target.std + scaler.target.mean;
+}
+
+/** The model input for one window: windowToSequence then scaleSequence. */
+export function modelInput(w: WindowInput, scaler: Scaler, out?: Float32Array): Float32Array {
+  return scaleSequence(windowToSequence(w, out), scaler);
+}
+
+/** Whether a model serves this window (same market, kind and step; series in its list, or any when the list is empty). */
+export function servesWindow(meta: ModelMetadata, w: { market: string; seriesId: string; kind: string; stepMs: number; values: ReadonlyArray<unknown> }): boolean {
+  const t = meta.target;
+  return (
+    w.market === t.market && w.kind === t.kind && w.stepMs === t.stepMs && w.values.length === meta.architecture.steps &&
+    (t.seriesIds.length === 0 || t.seriesIds.includes(w.seriesId))
+  );
+}
+
+/** Check a parsed metadata.json; throws naming the first thing wrong. */
+export function validateMetadata(m: unknown, where: string): ModelMetadata {
+  const fail = (what: string): never => {
+    throw new Error(`${where}: invalid model metadata: ${what}`);
+  };
+  if (typeof m !== 'object' || m === null) fail('not a JSON object');
+  const o = m as Record<string, unknown>;
+  if (o.formatVersion !== 1) fail(`formatVersion ${String(o.formatVersion)} (expected 1)`);
+  if (typeof o.version !== 'string' || o.version === '') fail('version missing');
+  const a = o.architecture as Record<string, unknown> | undefined;
+  if (!a || a.type !== 'lstm') fail('architecture.type must be "lstm"');
+  for (const k of ['layers', 'units', 'steps', 'features', 'horizon'] as const) {
+    if (!Number.isInteger(a![k]) || (a![k] as number) < 1) fail(`architecture.${k} must be a positive integer`);
+  }
+  if (a!.features !== SEQUENCE_FEATURES.length) fail(`architecture.features ${String(a!.features)} (this build reads ${SEQUENCE_FEATURES.length})`);
+  const order = o.featureOrder;
+  if (!Array.isArray(order) || order.join(',') !== SEQUENCE_FEATURES.join(',')) fail(`featureOrder must be ${SEQUENCE_FEATURES.join(',')}`);
+  const sc = o.scaler as Scaler | undefined;
+  const okStd = (s: unknown) => typeof s === 'object' && s !== null && Number.isFinite((s as Standardizer).mean) && (s as Standardizer).std > 0;
+  if (!sc || !Array.isArray(sc.features) || sc.features.length !== SEQUENCE_FEATURES.length || !sc.features.every(okStd) || !okStd(sc.target)) {
+    fail('scaler must hold a {mean, std>0} per feature and for the target');
+  }
+  const t = o.target as Record<string, unknown> | undefined;
+  if (!t || typeof t.market !== 'string' || typeof t.kind !== 'string' || !Array.isArray(t.seriesIds) || !Number.isInteger(t.stepMs)) {
+    fail('target must name market, kind, seriesIds and stepMs');
+  }
+  const x = o.onnx as Record<string, unknown> | undefined;
+  if (!x || x.input !== ONNX_INPUT || x.output !== ONNX_OUTPUT || typeof x.file !== 'string') fail(`onnx must name file, input "${ONNX_INPUT}", output "${ONNX_OUTPUT}"`);
+  return m as ModelMetadata;
+}
