@@ -4,6 +4,10 @@ import { loadConfig } from '../config/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
+import { startForecaster } from '../processors/forecaster/processor.js';
+import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
+import { createPool } from '../sinks/postgres/pool.js';
+import { recordLiveMetric } from '../model/metrics-store.js';
 import { intOption, topicOption } from './options.js';
 import { Progress } from './progress.js';
 
@@ -30,7 +34,7 @@ export function registerProcess(program: Command): Command {
         topic: opts.topic,
         groupId: opts.group,
         maxRows,
-        onBatch: (c) => progress.update(c.received, `accepted ${c.accepted}, dead-lettered ${c.deadLettered}, batches ${c.batches}`),
+        onBatch: (c) => progress.update(c.received, `accepted ${c.accepted}, dead-lettered ${c.deadLettered}, context copies ${c.contextCopies}, batches ${c.batches}`),
       });
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
@@ -74,6 +78,63 @@ export function registerProcess(program: Command): Command {
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
       process.stdout.write(`features-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
+    });
+  proc
+    .command('forecaster')
+    .description('consume committed FeatureWindows, forecast the ones the current model serves (one onnxruntime run per batch across series) and publish Forecasts to market.forecasts exactly once; follows model_registry/current without a restart; logs a live RMSE per series')
+    .option('--input <topic>', 'features topic', 'market.features')
+    .option('--output <topic>', 'forecasts topic', 'market.forecasts')
+    .option('--group <id>', 'consumer group (instances share partitions)', 'sda-forecaster')
+    .option('--registry <dir>', 'model registry (default MODEL_REGISTRY_DIR or ./model_registry)')
+    .option('--poll-ms <n>', 'how often model_registry/current is read', '2000')
+    .option('--max-batch <n>', 'most windows per onnxruntime run', '4096')
+    .option('--rmse-window <n>', 'errors per series in the live RMSE', '168')
+    .option('--metrics-interval <s>', 'seconds between live RMSE reports', '60')
+    .action(async (opts: { input: string; output: string; group: string; registry?: string; pollMs: string; maxBatch: string; rmseWindow: string; metricsInterval: string }) => {
+      for (const [name, t] of [['--input', opts.input], ['--output', opts.output]] as const) topicOption(name, t);
+      const progress = new Progress('forecaster');
+      const config = loadConfig();
+      const pool = createPool(config, 1);
+      const abort = new AbortController();
+      const signal = untilSignal().then((sig) => { abort.abort(); return sig; });
+      const f = await startForecaster(config, {
+        inputTopic: opts.input,
+        outputTopic: opts.output,
+        groupId: opts.group,
+        registryDir: opts.registry,
+        pollMs: intOption('--poll-ms', opts.pollMs, 100, 3_600_000),
+        maxBatch: intOption('--max-batch', opts.maxBatch, 1, 65_536),
+        rmseWindow: intOption('--rmse-window', opts.rmseWindow, 1, 100_000),
+        metricsIntervalMs: intOption('--metrics-interval', opts.metricsInterval, 1, 86_400) * 1_000,
+        signal: abort.signal,
+        // The live RMSE per (model version, series) into model_metrics (split 'live'), every --metrics-interval.
+        onLiveMetrics: async (live) => {
+          for (const m of live) await recordLiveMetric(pool, m.modelVersion, m.seriesId, m.rmse, m.n);
+        },
+        onBatch: (c) => progress.update(c.received, `forecasts ${c.forecasts}, skipped ${c.skipped}, dead-lettered ${c.deadLettered}, runs ${c.inferenceRuns}, model ${c.modelVersion}`),
+      }).catch((err: unknown) => {
+        if (abort.signal.aborted) return undefined;
+        throw err;
+      });
+      if (!f) {
+        await pool.end();
+        process.stdout.write(`forecaster stopped on ${await signal} before a model appeared\n`);
+        return;
+      }
+      const sig = await Promise.race([signal, f.failed]).finally(() => f.stop().then(() => pool.end()));
+      process.stdout.write(`forecaster stopped on ${sig}: ${JSON.stringify(f.counts)}\n`);
+    });
+  proc
+    .command('forecasts-sink')
+    .description('consume committed Forecasts from market.forecasts into the PostgreSQL forecasts table (idempotent upsert, offsets after the database commit)')
+    .option('--topic <name>', 'forecasts topic', 'market.forecasts')
+    .option('--group <id>', 'consumer group', 'sda-forecasts-sink')
+    .action(async (opts: { topic: string; group: string }) => {
+      topicOption('--topic', opts.topic);
+      const sink = await startForecastsSink(loadConfig(), { topic: opts.topic, groupId: opts.group });
+      const sig = await Promise.race([untilSignal(), sink.failed]);
+      await sink.stop();
+      process.stdout.write(`forecasts-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });
   return proc;
 }

@@ -3,6 +3,7 @@
 import type { Config } from '../config/config.js';
 import type { MarketTick } from '../schemas/types.js';
 import { BulkProducer, type OutgoingRecord } from './kafka/client.js';
+import { CONTEXT_HEADER, copyPartitions, isContextTick } from './kafka/context-series.js';
 import { encodeDeadLetter } from './kafka/dead-letter.js';
 import type { Provisioned } from './kafka/provision.js';
 import { TOPICS } from './kafka/topics.js';
@@ -23,6 +24,10 @@ export class TickPublisher {
   private letters: OutgoingRecord[] = [];
   /** The batch in flight: the next one is encoded while the broker acknowledges this one. */
   private inFlight: Promise<void> = Promise.resolve();
+  /** Partitions of the target topic, read once: context ticks (SYSTEM load/wind/solar) get a copy on each. */
+  private partitions: Promise<number> | undefined;
+  /** Context copies written (not counted in `accepted`: each is a copy of an accepted tick). */
+  contextCopies = 0;
 
   constructor(
     config: Config,
@@ -49,13 +54,37 @@ export class TickPublisher {
         }
         this.counts.accepted++;
         if (item.tick.imputed) this.counts.imputed++;
-        this.ticks.push({ key: item.tick.seriesId, value: this.p.serde.encode(this.p.writers.ticks, item.tick) });
+        const value = this.p.serde.encode(this.p.writers.ticks, item.tick);
+        this.ticks.push({ key: item.tick.seriesId, value });
+        if (isContextTick(item.tick)) {
+          for (const partition of copyPartitions(item.tick.seriesId, await this.partitionCount())) {
+            this.ticks.push({ key: item.tick.seriesId, value, partition, headers: { [CONTEXT_HEADER]: '1' } });
+            this.contextCopies++;
+          }
+        }
       } else {
         this.reject(item.rejection);
       }
       if (this.ticks.length >= this.batchSize) await this.flushTicks();
     }
     if (this.letters.length >= this.batchSize) await this.flushLetters();
+  }
+
+  private partitionCount(): Promise<number> {
+    this.partitions ??= (async () => {
+      const admin = this.p.kafka.admin();
+      await admin.connect();
+      try {
+        const topic = this.opts.topic ?? TOPICS.ticks.name;
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        const n = meta.topics[0]?.partitions.length ?? 0;
+        if (n < 1) throw new Error(`topic ${topic} has no partitions; run \`sda stack up\` (it provisions the topics)`);
+        return n;
+      } finally {
+        await admin.disconnect();
+      }
+    })();
+    return this.partitions;
   }
 
   private reject(r: Rejection): void {

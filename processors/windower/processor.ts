@@ -13,6 +13,7 @@ import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
+import { isContextCopy } from '../../streams/kafka/context-series.js';
 import { checkTick } from '../../streams/tick-validation.js';
 import { seriesKey } from './series-state.js';
 import { HOUR_MS, PartitionWindower, QUARTER_MS, type SeriesSnapshot, type WindowerSnapshot } from './windower.js';
@@ -36,6 +37,10 @@ export interface WindowerCounts {
   received: number;
   windows: number;
   deadLettered: number;
+  /** Context copies of SYSTEM ticks read as related-series input (streams/kafka/context-series.ts). */
+  context: number;
+  /** Context copies older than this partition's watermark, dropped (the home partition judges the original). */
+  contextLate: number;
   transactions: number;
   /** Milliseconds from the broker timestamp of the batch's last input record to its transaction's commit. */
   lastLagMs: number;
@@ -140,7 +145,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   const txPrefix = opts.transactionalIdPrefix ?? groupId;
   const p = provisioned ?? (await provision(config, 'sda-windower'));
   const kafka = p.kafka;
-  const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, transactions: 0, lastLagMs: 0 };
+  const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, context: 0, contextLate: 0, transactions: 0, lastLagMs: 0 };
   const tasks = new Map<number, Promise<PartitionTask>>();
   const consumer: Consumer = createConsumer(kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1_048_576 });
   let restored = new Map<number, PartitionState>();
@@ -206,7 +211,16 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       const letters: DeadLetterInput[] = [...poison];
       const windows: FeatureWindow[] = [];
       let savedAt = 0;
+      let context = 0;
+      let contextLate = 0;
       for (const r of good) {
+        if (isContextCopy(r.headers)) {
+          // A copy of a SYSTEM tick homed on another partition: aligned beside this partition's series only. A late
+          // copy is dropped here; its home partition judges (and dead-letters) the original.
+          if (task.windower.addRelated(r.value)) contextLate++;
+          context++;
+          continue;
+        }
         const result = task.windower.add(r.value, r.value.ingestedAt);
         windows.push(...result.windows);
         savedAt = Math.max(savedAt, r.value.intervalStart);
@@ -233,6 +247,8 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       counts.received += batch.messages.length;
       counts.windows += windows.length;
       counts.deadLettered += letters.length;
+      counts.context += context;
+      counts.contextLate += contextLate;
       counts.transactions += 1;
       counts.lastLagMs = Date.now() - Number(last.timestamp);
       opts.onBatch?.(counts);

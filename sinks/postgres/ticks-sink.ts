@@ -14,6 +14,7 @@ import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../s
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
+import { isContextCopy } from '../../streams/kafka/context-series.js';
 import { checkTick } from '../../streams/tick-validation.js';
 import { copyLine } from './copy-format.js';
 import { createPool } from './pool.js';
@@ -24,6 +25,8 @@ export interface SinkCounts {
   received: number;
   accepted: number;
   deadLettered: number;
+  /** Context copies of SYSTEM ticks (streams/kafka/context-series.ts): skipped, their home record is stored. */
+  contextCopies: number;
   batches: number;
 }
 
@@ -180,7 +183,7 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
   const dlqProducer = createProducer(p.kafka);
   const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor);
   await Promise.all([consumer.connect(), dlqProducer.connect()]);
-  const counts: SinkCounts = { received: 0, accepted: 0, deadLettered: 0, batches: 0 };
+  const counts: SinkCounts = { received: 0, accepted: 0, deadLettered: 0, contextCopies: 0, batches: 0 };
   const { failed } = watchCrash(consumer, 'postgres-sink');
   await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({
@@ -194,7 +197,7 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
         if (!payload.isRunning() || payload.isStale()) return;
         const slice = messages.slice(from, from + maxRows);
         const { good, poison: letters } = await decodeBatch<MarketTick>(p.serde, { topic, partition: batch.partition, messages: slice }, p.writers.ticks, checkTick);
-        const rows = good.map((r) => ({ seq: r.offset, tick: r.value }));
+        const rows = good.filter((r) => !isContextCopy(r.headers)).map((r) => ({ seq: r.offset, tick: r.value }));
         const client = await pool.connect();
         try {
           await writeBatch(client, rows, letters, processor);
@@ -211,6 +214,7 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
         counts.received += slice.length;
         counts.accepted += rows.length;
         counts.deadLettered += letters.length;
+        counts.contextCopies += good.length - rows.length;
         counts.batches += 1;
         opts.onBatch?.(counts);
         await payload.heartbeat();

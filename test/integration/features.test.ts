@@ -71,4 +71,40 @@ describe('features: windower output stored in PostgreSQL and loaded as a matrix'
       await windower.stop();
     }
   });
+  it('at the 15-minute step, the last 7 days of one hub load as one row per 15 minutes with 96 values each', async () => {
+    const input15 = uniqueName('test.feat15.in');
+    const output15 = uniqueName('test.feat15.out');
+    const changelog15 = uniqueName('test.feat15.log');
+    const market15 = `Q${input15.slice(-8).toUpperCase()}`;
+    await createTestTopic(input15, 3);
+    await createTestTopic(output15, 3);
+    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: changelog15, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }));
+    const start = Date.UTC(2024, 6, 1, 5);
+    const ticks = [...simulateMarket({ start, days: 9, seed: 5, nodes: ['HB_NORTH'], includeSystem: false })].filter((t) => t.kind === 'RT_PRICE').map((t) => ({ ...t, market: market15 }));
+    const producer = new BulkProducer(config, 'sda-test-features-15');
+    await producer.send(input15, ticks.map((t) => ({ key: t.seriesId, value: p.serde.encode(p.writers.ticks, t) })));
+    await producer.close();
+    const windower = await startWindower(config, { inputTopic: input15, outputTopic: output15, changelogTopic: changelog15, groupId: uniqueName('test-feat15-win'), stepMs: 900_000 }, p);
+    const sink = await startFeaturesSink(config, { topic: output15, groupId: uniqueName('test-feat15-sink') }, p);
+    try {
+      // 864 quarter-hour slots; the first window ends with slot 95, the watermark (2 steps of lateness behind the
+      // newest tick at slot 863) makes slots up to 860 final: windows for slots 95..860.
+      const expected = 860 - 95 + 1;
+      const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM features WHERE market = $1', [market15])).rows[0]!.n);
+      const deadline = Date.now() + 60_000;
+      while ((await count()) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await count(), expected);
+      // The last 7 days: window ends in (end - 7 d, end], one row per 15 minutes.
+      const end = start + (860 + 1) * 900_000;
+      const m = await loadFeatureMatrix(pool, { market: market15, seriesId: 'HB_NORTH', stepMs: 900_000, from: new Date(end - 7 * 86_400_000), to: new Date(end) });
+      assert.deepEqual(m.shape, [7 * 96, FEATURE_COLUMNS.length + 96]);
+      assert.equal(m.columns[m.columns.length - 1], 'v95');
+      assert.ok(m.windowEnds.every((t, i) => i === 0 || t - m.windowEnds[i - 1]! === 900_000), 'one row every 15 minutes, in order');
+    } finally {
+      await sink.stop();
+      await windower.stop();
+      await pool.query('DELETE FROM features WHERE market = $1', [market15]);
+      await deleteTestTopics([input15, output15, changelog15]);
+    }
+  });
 });

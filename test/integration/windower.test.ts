@@ -1,14 +1,18 @@
 // The windower processor against the real broker: a run SIGKILLed at random points and restarted produces
-// byte-identical market.features content to a run that never stopped (exactly-once through transactions).
+// byte-identical market.features content and identical `features` rows to a run that never stopped (exactly-once
+// through transactions); SYSTEM load/wind/solar reach every partition as context copies and align beside each hub.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '../../config/config.js';
-import { BulkProducer } from '../../streams/kafka/client.js';
+import { startFeaturesSink } from '../../sinks/postgres/features-sink.js';
+import { createPool } from '../../sinks/postgres/pool.js';
+import { homePartition } from '../../streams/kafka/context-series.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { groupCaughtUp } from '../../streams/kafka/topics.js';
+import { TickPublisher } from '../../streams/tick-publisher.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 
 function windower(args: { input: string; output: string; changelog: string; group: string }): ChildProcess {
@@ -58,23 +62,42 @@ describe('windower: exactly-once through Kafka transactions', () => {
   const outB = uniqueName('test.win.out-b');
   const logA = uniqueName('test.win.log-a');
   const logB = uniqueName('test.win.log-b');
+  const market = `W${input.slice(-8).toUpperCase()}`;
+  const hubs = ['HB_NORTH', 'HB_WEST', 'HB_HOUSTON'];
+  const pool = createPool(config, 2);
   let p: Provisioned;
+
+  /** market.features → `features` through the real sink, returned as ordered rows, then removed again. */
+  async function featureRows(topic: string, expected: number): Promise<string[]> {
+    const sink = await startFeaturesSink(config, { topic, groupId: uniqueName('test-win-sink') }, p);
+    const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM features WHERE market = $1', [market])).rows[0]!.n);
+    try {
+      const deadline = Date.now() + 60_000;
+      while ((await count()) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    } finally {
+      await sink.stop();
+    }
+    const rows = await pool.query<Record<string, unknown>>('SELECT * FROM features WHERE market = $1 ORDER BY series_id, kind, step_ms, window_end', [market]);
+    await pool.query('DELETE FROM features WHERE market = $1', [market]);
+    return rows.rows.map((r) => JSON.stringify(r));
+  }
 
   before(async () => {
     p = await provision(config, 'sda-test-windower');
     await createTestTopic(input, 3);
     for (const t of [outA, outB]) await createTestTopic(t, 3);
     await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [logA, logB].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })) }));
-    // Four simulated days of hubs and system series, produced once; both runs read the same input.
-    const producer = new BulkProducer(config, 'sda-test-windower-input');
-    const ticks = [...simulateMarket({ start: Date.UTC(2024, 7, 1, 5), days: 4, seed: 11, nodes: ['HB_NORTH', 'HB_WEST', 'HB_HOUSTON'] })];
-    for (let i = 0; i < ticks.length; i += 60) {
-      await producer.send(input, ticks.slice(i, i + 60).map((t) => ({ key: t.seriesId, value: p.serde.encode(p.writers.ticks, t) })));
-    }
-    await producer.close();
+    // Four simulated days of hubs and system series under a market name of this test's own, published once the
+    // way every source publishes (SYSTEM ticks with context copies); both runs read the same input.
+    const publisher = new TickPublisher(config, p, 'test-windower', { topic: input, batch: 60 });
+    await publisher.add([...simulateMarket({ start: Date.UTC(2024, 7, 1, 5), days: 4, seed: 11, nodes: hubs })].map((t) => ({ ok: true as const, tick: { ...t, market } })));
+    await publisher.close();
+    assert.ok(publisher.contextCopies > 0, 'SYSTEM ticks were copied to the other partitions');
   });
 
   after(async () => {
+    await pool.query('DELETE FROM features WHERE market = $1', [market]);
+    await pool.end();
     await deleteTestTopics([input, outA, outB, logA, logB]);
   });
 
@@ -120,6 +143,27 @@ describe('windower: exactly-once through Kafka transactions', () => {
     assert.ok(windows > 100, `the reference run emitted windows (${windows})`);
     assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
     for (const [partition, records] of a) assert.deepEqual(b.get(partition), records, `partition ${partition}: byte-identical windows, same order`);
+
+    // The same through the features sink: identical `features` rows (computed_at comes from the ticks, not the clock).
+    const rowsA = await featureRows(outA, windows);
+    const rowsB = await featureRows(outB, windows);
+    assert.equal(rowsA.length, windows, 'one features row per window');
+    assert.deepEqual(rowsB, rowsA, 'the killed-and-restarted run stored identical features rows');
+
+    // Context alignment: every hub window carries the SYSTEM load of its last interval, whichever partition the hub
+    // is on (the hubs span partitions other than SYSTEM's home).
+    const rows = rowsA.map((r) => JSON.parse(r) as { series_id: string; kind: string; window_end: string; last: number | null; system_load: number | null; wind: number | null; net_load: number | null });
+    const load = new Map(rows.filter((r) => r.series_id === 'SYSTEM' && r.kind === 'LOAD').map((r) => [r.window_end, r.last]));
+    const homes = new Set(hubs.map((h) => homePartition(h, 3)));
+    assert.ok([...homes].some((h) => h !== homePartition('SYSTEM', 3)), 'some hub lives on a partition other than SYSTEM\'s');
+    const hubRows = rows.filter((r) => r.kind === 'RT_PRICE');
+    assert.ok(hubRows.length > 100);
+    for (const r of hubRows) {
+      assert.notEqual(r.system_load, null, `${r.series_id} ${r.window_end}: system load aligned`);
+      assert.equal(r.system_load, load.get(r.window_end), `${r.series_id} ${r.window_end}: the SYSTEM load of the same interval`);
+      assert.notEqual(r.wind, null);
+      assert.notEqual(r.net_load, null);
+    }
   });
 
   it('two instances in one group split the partitions; when one dies the other restores its state and the output still matches', async () => {
