@@ -31,6 +31,8 @@ export interface WindowerProcessorOptions {
   /** Fetch size per partition, which bounds the records per transaction (tests use small ones). */
   maxBytesPerPartition?: number;
   onBatch?: (counts: WindowerCounts) => void;
+  /** Called when the member has joined the group and holds its partitions (benchmarks time from here). */
+  onGroupJoin?: () => void;
 }
 
 export interface WindowerCounts {
@@ -163,6 +165,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     }
     restoredAt = -1; // state on the changelog may have moved while we did not own a partition
     restoring = undefined;
+    opts.onGroupJoin?.();
     // Prepare every newly assigned partition at once (one changelog read, producers initialised in parallel).
     for (const partition of mine) void taskFor(partition).catch((err: unknown) => log.error({ partition, err: (err as Error).message }, 'partition set-up failed'));
   });
@@ -201,7 +204,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
+    partitionsConsumedConcurrently: 3,
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;

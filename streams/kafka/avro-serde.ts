@@ -4,7 +4,7 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
 import { PoisonRecordError, SdaError } from './errors.js';
-import { decodeWire, encodeWire } from './wire-format.js';
+import { HEADER_LENGTH as WIRE_HEADER_BYTES, MAGIC_BYTE, decodeWire } from './wire-format.js';
 
 export interface Writer<T> {
   subject: string;
@@ -33,6 +33,7 @@ function registryMessage(err: unknown): string {
 export class AvroSerde {
   private readonly registry: SchemaRegistry;
   private readonly writers = new Map<string, Writer<unknown>>();
+  private scratch = Buffer.allocUnsafe(64 * 1024);
   private readonly typesById = new Map<number, avro.Type>();
   private readonly resolvers = new Map<string, avro.Resolver>();
   private readonly pending = new Map<number, Promise<avro.Type>>();
@@ -75,15 +76,21 @@ export class AvroSerde {
 
   /** Avro-encodes `value` with the writer's schema and frames it; a value that does not fit names the bad fields. */
   encode<T>(writer: Writer<T>, value: T): Buffer {
-    let body: Buffer;
+    // Encoded straight after the 5-byte wire header in a reused scratch buffer, then copied out once.
     try {
-      body = writer.type.toBuffer(value);
+      for (;;) {
+        const scratch = this.scratch;
+        scratch.writeUInt8(MAGIC_BYTE, 0);
+        scratch.writeUInt32BE(writer.schemaId, 1);
+        const end = writer.type.encode(value, scratch, WIRE_HEADER_BYTES);
+        if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+        this.scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, WIRE_HEADER_BYTES - end));
+      }
     } catch (err) {
       const paths: string[] = [];
       writer.type.isValid(value, { errorHook: (p) => paths.push(p.join('.') || '(root)') });
       throw new SdaError('AVRO_ENCODE', `value does not match the ${writer.subject} schema${paths.length ? ` at ${paths.join(', ')}` : ''}: ${(err as Error).message}`);
     }
-    return encodeWire(writer.schemaId, body);
   }
 
   /** The writer schema for an id, fetched from the registry once. An id the registry does not know is a poison record. */
