@@ -111,8 +111,9 @@ export function windowToSequence(w: WindowInput, out: Float32Array = new Float32
     const o = i * F;
     const v = w.values[i];
     const missing = v === null || v === undefined || !Number.isFinite(v);
-    // Step i starts (W - i) steps before the window end; hourOfDay is the local hour of the window end.
-    const hour = (((w.hourOfDay - (W - i) * stepHours) % 24) + 24) % 24;
+    // Step i starts (W - i) steps before the window end. The windower's hourOfDay is the local hour at the start of
+    // the window's last step (W - 1), so step i's hour is (W - 1 - i) steps earlier.
+    const hour = (((w.hourOfDay - (W - 1 - i) * stepHours) % 24) + 24) % 24;
     out[o] = missing ? Number.NaN : v;
     out[o + 1] = missing ? 1 : 0;
     out[o + 2] = Math.sin((TWO_PI * hour) / 24);

@@ -1,0 +1,164 @@
+// `sda train`: train the tfjs LSTM forecaster on feature windows from PostgreSQL, score it on a time-ordered
+// hold-out against baselines, register it (model.onnx + tfjs checkpoint + metadata.json); `sda train evaluate`
+// scores any registry entry's ONNX model the same way; `sda train metrics` exports the model_metrics table.
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
+import { exportMetricsCsv } from '../model/metrics-store.js';
+import { HOUR_MS, TRAIN_DEFAULTS, runEvaluate, runTraining } from '../model/train.js';
+import { createPool } from '../sinks/postgres/pool.js';
+import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
+
+interface TrainCliOptions {
+  market: string;
+  kind: string;
+  series?: string;
+  step: string;
+  from?: string;
+  to?: string;
+  epochs: string;
+  units: string;
+  layers: string;
+  horizon: string;
+  batch: string;
+  lr: string;
+  lrFinal: string;
+  loss: string;
+  huberDelta: string;
+  scaling: string;
+  target: string;
+  seed: string;
+  backend: string;
+  registry?: string;
+  promote: boolean;
+  exportDataset?: string;
+  progress: boolean;
+}
+
+const NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function nameOption(option: string, raw: string): string {
+  if (!NAME_RE.test(raw)) throw new OptionError(option, `${JSON.stringify(raw)} is not a valid name (1-64 of A-Z a-z 0-9 _ . -)`);
+  return raw;
+}
+
+function oneOf<T extends string>(option: string, raw: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(raw)) throw new OptionError(option, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
+export function registerTrain(program: Command): void {
+  const train = program
+    .command('train')
+    .description('train the LSTM forecaster (tfjs) on feature windows from PostgreSQL, score it on a time-ordered hold-out against naive, seasonal and ridge baselines, and register it (model.onnx, tfjs checkpoint, metadata.json)')
+    .option('--market <name>', 'market of the target series', TRAIN_DEFAULTS.market)
+    .option('--kind <kind>', 'kind of the target series (RT_PRICE, DAM_PRICE, LOAD, ...)', TRAIN_DEFAULTS.kind)
+    .option('--series <list>', 'comma-separated series ids (default: all series of market/kind in features; for prices the HB_* hubs)')
+    .option('--step <minutes>', 'window step of the feature windows: 60 or 15', '60')
+    .option('--from <date>', 'first window end (exclusive), ISO date or date-time (default: the oldest window)')
+    .option('--to <date>', 'last window end (inclusive) (default: the newest window)')
+    .option('--epochs <n>', 'training epochs', String(TRAIN_DEFAULTS.epochs))
+    .option('--units <n>', 'LSTM units per layer', String(TRAIN_DEFAULTS.units))
+    .option('--layers <n>', 'stacked LSTM layers', String(TRAIN_DEFAULTS.layers))
+    .option('--horizon <steps>', 'steps ahead to forecast, 1-24 (one output per step)', String(TRAIN_DEFAULTS.horizon))
+    .option('--batch <n>', 'minibatch size', String(TRAIN_DEFAULTS.batchSize))
+    .option('--lr <rate>', 'Adam learning rate', String(TRAIN_DEFAULTS.learningRate))
+    .option('--lr-final <fraction>', 'learning rate of the last epoch as a fraction of --lr (linear decay from epoch 1)', String(TRAIN_DEFAULTS.finalLrFraction))
+    .option('--loss <name>', 'training loss on the scaled target: huber (robust to price spikes) or mse', TRAIN_DEFAULTS.loss)
+    .option('--huber-delta <d>', 'Huber loss: quadratic within this many scaled units, linear beyond', String(TRAIN_DEFAULTS.huberDelta))
+    .option('--scaling <how>', 'value/target standardizer: robust (median, IQR/1.349) or standard (mean, std)', TRAIN_DEFAULTS.scaling)
+    .option('--target <what>', 'delta: learn the change from the last value (added back inside model.onnx); level: learn the value itself', TRAIN_DEFAULTS.target)
+    .option('--seed <n>', 'seed for initial weights and minibatch order', String(TRAIN_DEFAULTS.seed))
+    .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
+    .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
+    .option('--no-promote', 'register the model without pointing `current` at it')
+    .option('--export-dataset <dir>', 'also write the dataset (dataset.json, X.f32, y.f32, baselines.f32) for the PyTorch trainer')
+    .option('--no-progress', 'no per-epoch progress bar on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  sda train                                      # ERCOT RT_PRICE, all HB_* hubs, whole range, 5 epochs
+  sda train --kind LOAD --market GB --series TAYLOR_EW --epochs 20
+  sda train --horizon 24 --units 64 --no-promote --export-dataset /tmp/ds
+  sda train evaluate --model current             # re-score the served model (or any version / directory)
+  sda train metrics --csv metrics.csv
+
+The hold-out is the last 20% of time (by window end); the scaler is fitted on training samples only. Scores
+(RMSE, MAE per series and overall) go to stdout as a Markdown table and to the model_metrics table.
+Dataset and registry formats: model/README.md.`,
+    )
+    .action(async (opts: TrainCliOptions) => {
+      const step = intOption('--step', opts.step, 15, 60);
+      if (step !== 15 && step !== 60) throw new OptionError('--step', `expected 60 or 15, got ${opts.step}`);
+      const seriesIds = listOption(opts.series)?.map((s) => nameOption('--series', s));
+      const from = opts.from !== undefined ? new Date(dateOption('--from', opts.from)) : undefined;
+      const to = opts.to !== undefined ? new Date(dateOption('--to', opts.to)) : undefined;
+      if (from && to && !(from < to)) throw new OptionError('--from', `${opts.from} must be before --to ${opts.to}`);
+      const config = loadConfig();
+      const pool = createPool(config, 2);
+      try {
+        await runTraining(pool, {
+          market: nameOption('--market', opts.market),
+          kind: nameOption('--kind', opts.kind),
+          stepMs: step === 60 ? HOUR_MS : 900_000,
+          seriesIds,
+          from,
+          to,
+          epochs: intOption('--epochs', opts.epochs, 1, 10_000),
+          units: intOption('--units', opts.units, 1, 1_024),
+          layers: intOption('--layers', opts.layers, 1, 8),
+          horizon: intOption('--horizon', opts.horizon, 1, 24),
+          batchSize: intOption('--batch', opts.batch, 1, 65_536),
+          learningRate: numberOption('--lr', opts.lr, 1e-6, 1),
+          finalLrFraction: numberOption('--lr-final', opts.lrFinal, 0.001, 1),
+          loss: oneOf('--loss', opts.loss, ['huber', 'mse'] as const),
+          huberDelta: numberOption('--huber-delta', opts.huberDelta, 1e-3, 1e3),
+          scaling: oneOf('--scaling', opts.scaling, ['robust', 'standard'] as const),
+          target: oneOf('--target', opts.target, ['delta', 'level'] as const),
+          seed: intOption('--seed', opts.seed, 0, 2 ** 31 - 1),
+          backend: backendChoice(opts.backend),
+          registry: opts.registry,
+          promote: opts.promote,
+          exportDatasetDir: opts.exportDataset,
+          progress: opts.progress,
+        });
+      } finally {
+        await pool.end();
+      }
+    });
+
+  train
+    .command('evaluate')
+    .description("score a registry entry's ONNX model (either trainer) through onnxruntime on its hold-out, with the same baselines and table as training")
+    .requiredOption('--model <dir|version>', 'a version directory, a version name in the registry, or "current"')
+    .option('--dataset <dir>', 'a dataset written by --export-dataset (default: rebuilt from features over the model\'s training and hold-out ranges, with its scaler)')
+    .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
+    .action(async (opts: { model: string; dataset?: string; registry?: string }, cmd: Command) => {
+      // `sda train` has --registry too; commander gives it to the parent when it follows the subcommand name.
+      const registry = opts.registry ?? (cmd.parent?.opts() as { registry?: string } | undefined)?.registry;
+      const config = loadConfig();
+      const pool = createPool(config, 2);
+      try {
+        await runEvaluate(pool, { model: opts.model, datasetDir: opts.dataset, registry });
+      } finally {
+        await pool.end();
+      }
+    });
+
+  train
+    .command('metrics')
+    .description('export the model_metrics table (hold-out and live scores per model version, series, method) as CSV')
+    .requiredOption('--csv <file>', 'output CSV file')
+    .option('--version <version>', 'only this model version')
+    .action(async (opts: { csv: string; version?: string }) => {
+      const config = loadConfig();
+      const pool = createPool(config, 1);
+      try {
+        const n = await exportMetricsCsv(pool, opts.csv, opts.version ? { modelVersion: opts.version } : {});
+        process.stdout.write(`wrote ${n} model_metrics rows to ${opts.csv}\n`);
+      } finally {
+        await pool.end();
+      }
+    });
+}

@@ -1,0 +1,181 @@
+// The PyTorch trainer (model/gpu/train.py) end to end on the CPU, so the CUDA path cannot rot unseen: a dataset
+// from the TypeScript exporter (model/dataset.ts), train.py for 3 epochs into a temporary registry, then the
+// version it wrote is served by onnxruntime-node (OnnxModel) and reproduces the scores train.py reported.
+// Needs Debian's python3-torch, installed on first use (model/gpu/python.ts); no Kafka or PostgreSQL.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { METADATA_FILE, SEQUENCE_FEATURES, unscaleTarget, validateMetadata } from '../../model/contract.js';
+import { type Dataset, type SeriesMatrix, buildDataset, exportDataset, unscaledTargets } from '../../model/dataset.js';
+import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
+import { type TorchPython, ensureTorchPython, trainScriptPath } from '../../model/gpu/python.js';
+import { evaluateHoldout, metricsRecord } from '../../model/evaluate.js';
+import { OnnxModel } from '../../model/onnx-model.js';
+import { listVersions, loadEntry, readCurrent } from '../../model/registry.js';
+import { run } from '../../deploy/local/process.js';
+
+const HOUR_MS = 3_600_000;
+const STEPS = 24;
+const HORIZON = 24;
+
+/**
+ * An hourly series with a daily cycle that follows a net-load context, plus autocorrelated noise (deterministic),
+ * as the feature matrix loadFeatureMatrix returns: one row per 24-step window.
+ */
+function syntheticMatrix(hours: number, seed: number): FeatureMatrix {
+  let s = seed >>> 0;
+  const uniform = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const start = Date.UTC(2026, 0, 5); // a Monday, 00:00 UTC
+  const value: number[] = [];
+  const ctx: Array<{ load: number; wind: number; solar: number }> = [];
+  let noise = 0;
+  for (let i = 0; i < hours; i++) {
+    const h = i % 24;
+    const load = 50_000 + 12_000 * Math.sin((2 * Math.PI * (h - 9)) / 24) + 800 * (uniform() - 0.5);
+    const wind = 15_000 + 6_000 * Math.sin((2 * Math.PI * (h + 6)) / 24);
+    const solar = h >= 6 && h <= 18 ? 12_000 * Math.sin((Math.PI * (h - 6)) / 12) : 0;
+    noise = 0.8 * noise + 4 * (uniform() - 0.5);
+    value.push(25 + 0.0012 * (load - wind - solar - 30_000) + noise);
+    ctx.push({ load, wind, solar });
+  }
+  const columns = [...FEATURE_COLUMNS, ...Array.from({ length: STEPS }, (_, i) => `v${i}`)];
+  const rows: number[][] = [];
+  const windowEnds: number[] = [];
+  for (let e = STEPS; e <= hours; e++) {
+    const vals = value.slice(e - STEPS, e);
+    const end = start + e * HOUR_MS;
+    const c = ctx[e - 1]!;
+    const d = new Date(end);
+    const mean = vals.reduce((a, b) => a + b, 0) / STEPS;
+    const std = Math.sqrt(vals.reduce((a, b) => a + (b - mean) ** 2, 0) / (STEPS - 1));
+    const byName: Record<(typeof FEATURE_COLUMNS)[number], number> = {
+      mean,
+      std,
+      min: Math.min(...vals),
+      max: Math.max(...vals),
+      last: vals[STEPS - 1]!,
+      trend: vals[STEPS - 1]! - vals[0]!,
+      lag_1h: vals[STEPS - 2]!,
+      lag_24h: vals[0]!,
+      lag_168h: Number.NaN,
+      hour_of_day: d.getUTCHours(),
+      day_of_week: d.getUTCDay(),
+      is_holiday: 0,
+      system_load: c.load,
+      wind: c.wind,
+      solar: c.solar,
+      net_load: c.load - c.wind - c.solar,
+      missing: 0,
+    };
+    rows.push([...FEATURE_COLUMNS.map((k) => byName[k]), ...vals]);
+    windowEnds.push(end);
+  }
+  return { columns, rows, windowEnds, shape: [rows.length, columns.length] };
+}
+
+describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
+  let dir = '';
+  let torch: TorchPython;
+  let dataset: Dataset;
+  const datasetDir = () => join(dir, 'dataset');
+  const registry = () => join(dir, 'registry');
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sda-gpu-trainer-'));
+    torch = await ensureTorchPython((msg) => console.log(`gpu-trainer: ${msg}`));
+    console.log(`gpu-trainer: ${torch.python}, torch ${torch.torchVersion}${torch.installSeconds > 0 ? `, installed in ${torch.installSeconds.toFixed(1)} s` : ''}`);
+    const series: SeriesMatrix[] = [{ seriesId: 'HB_SYNTH', matrix: syntheticMatrix(24 * 60, 42) }];
+    dataset = buildDataset(series, { horizon: HORIZON, stepMs: HOUR_MS, target: { market: 'ERCOT', kind: 'RT_PRICE', unit: 'USD/MWh' } });
+    await exportDataset(datasetDir(), dataset);
+  });
+
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('trains 3 epochs, writes a registry version that onnxruntime-node serves with the reported scores', { timeout: 900_000 }, async () => {
+    const summaryPath = join(dir, 'summary.json');
+    const out = await run(torch.python, [
+      trainScriptPath(),
+      '--dataset', datasetDir(),
+      '--registry', registry(),
+      '--device', 'cpu',
+      '--epochs', '3',
+      '--units', '16',
+      '--batch-size', '32',
+      '--lr', '0.005',
+      '--seed', '1',
+      '--threads', '1',
+      '--git-commit', 'test-commit',
+      '--promote',
+      '--summary', summaryPath,
+    ]);
+    assert.match(out, /device cpu/);
+    assert.match(out, /epoch 3\/3: loss [0-9.]+, hold-out loss [0-9.]+, [0-9.]+ s/);
+
+    // The version is complete, named like registry.ts names versions, and `current` points at it.
+    const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { version: string };
+    assert.match(summary.version, /^\d{8}T\d{9}Z-pytorch-[0-9a-f]{4}$/);
+    assert.equal(await readCurrent(registry()), summary.version);
+    assert.deepEqual(await listVersions(registry()), [summary.version]);
+    const entry = await loadEntry(registry(), summary.version);
+    const meta = validateMetadata(JSON.parse(await readFile(join(entry.dir, METADATA_FILE), 'utf8')), 'metadata.json');
+    assert.equal(meta.version, summary.version);
+    assert.equal(meta.trainer, 'pytorch');
+    assert.equal(meta.backend, 'torch-cpu');
+    assert.equal(meta.gitCommit, 'test-commit');
+    assert.deepEqual(meta.architecture, { type: 'lstm', layers: 1, units: 16, steps: STEPS, features: SEQUENCE_FEATURES.length, horizon: HORIZON, recurrentActivation: 'sigmoid' });
+    assert.deepEqual(meta.onnx, { file: 'model.onnx', input: 'input', output: 'output', opset: 17 });
+    assert.deepEqual(meta.scaler, dataset.scaler);
+    assert.deepEqual(meta.target, dataset.target);
+    assert.deepEqual(meta.trainingRange, dataset.trainingRange);
+    assert.deepEqual(meta.holdoutRange, dataset.holdoutRange);
+    assert.ok(!Number.isNaN(Date.parse(meta.createdAt)));
+
+    // The loss went down.
+    const losses = meta.training?.lossPerEpoch as number[];
+    assert.equal(losses.length, 3);
+    assert.ok(losses[2]! < losses[0]!, `training loss did not go down: ${losses.join(', ')}`);
+
+    // onnxruntime-node on the hold-out reproduces the scores train.py computed with torch, and model/evaluate.ts
+    // (what the tfjs trainer reports) gives the same figures for the model and every baseline, ridge included.
+    const model = await OnnxModel.load(entry);
+    try {
+      const F = SEQUENCE_FEATURES.length;
+      const holdout = dataset.n - dataset.trainCount;
+      const X = dataset.X.subarray(dataset.trainCount * STEPS * F);
+      const scaled = await model.predictScaled(X, holdout);
+      const forecast = Float64Array.from(scaled, (v) => unscaleTarget(v, meta.scaler));
+      const evaluated = metricsRecord(evaluateHoldout(dataset, forecast));
+      const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+      console.log(`gpu-trainer: hold-out rmse train.py (torch) ${meta.metrics.rmse} vs onnxruntime-node + evaluate.ts ${evaluated.rmse} (relative ${rel(evaluated.rmse!, meta.metrics.rmse!).toExponential(2)})`);
+      assert.deepEqual(Object.keys(meta.metrics).sort(), Object.keys(evaluated).sort());
+      const worst = Math.max(...Object.entries(evaluated).map(([k, v]) => rel(v, meta.metrics[k]!)));
+      console.log(`gpu-trainer: largest relative difference over ${Object.keys(evaluated).length} metrics: ${worst.toExponential(2)}`);
+      for (const [key, value] of Object.entries(evaluated)) {
+        assert.ok(rel(value, meta.metrics[key]!) < 1e-3, `${key}: onnxruntime-node + evaluate.ts ${value}, train.py ${meta.metrics[key]}`);
+      }
+      assert.equal(meta.metrics.n_holdout, holdout * HORIZON);
+      // A plain RMSE over every hold-out point, independent of evaluate.ts.
+      const truth = unscaledTargets(dataset, dataset.trainCount, dataset.n);
+      let se = 0;
+      forecast.forEach((p, i) => (se += (p - truth[i]!) ** 2));
+      assert.ok(rel(Math.sqrt(se / forecast.length), meta.metrics.rmse!) < 1e-3);
+    } finally {
+      await model.close();
+    }
+  });
+
+  test('refuses a dataset directory it cannot read, without writing a version', async () => {
+    await assert.rejects(
+      run(torch.python, [trainScriptPath(), '--dataset', join(dir, 'no-such-dataset'), '--registry', join(dir, 'registry-2'), '--device', 'cpu']),
+      (err: Error) => /cannot read dataset header/.test(err.message),
+    );
+    assert.deepEqual(await listVersions(join(dir, 'registry-2')), []);
+  });
+});
