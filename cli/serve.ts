@@ -1,0 +1,28 @@
+// `sda serve`: the HTTP gateway (GET /forecast, /healthz, /livez) until Ctrl-C / SIGTERM.
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { startGateway } from '../gateway/server.js';
+import { intOption } from './options.js';
+import { untilSignal } from './process.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('start the HTTP gateway: GET /forecast?series=HB_NORTH[&at=ISO][&kind=RT_PRICE][&market=ERCOT] from the forecasts table, GET /healthz (postgres, kafka, schema registry, model registry)')
+    .option('--port <n>', 'port to listen on (default GATEWAY_PORT or 18080; 0 = any free port)')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--registry <dir>', 'model registry directory reported by /healthz (default MODEL_REGISTRY_DIR or ./model_registry)')
+    .option('--no-rag', 'do not answer /query (it then answers 503); by default the RAG responder loads on the first question')
+    .action(async (opts: { port?: string; host: string; registry?: string; rag: boolean }) => {
+      const config = loadConfig();
+      const port = opts.port === undefined ? config.gateway.port : intOption('--port', opts.port, 0, 65_535);
+      if (!/^[A-Za-z0-9.:\-[\]]{1,255}$/.test(opts.host)) throw new Error(`--host: ${JSON.stringify(opts.host)} is not a host name or address`);
+      const rag = opts.rag ? (await import('../rag/query-service.js')).createRagQueryService(config) : null;
+      const gw = await startGateway(config, { port, host: opts.host, registryDir: opts.registry, queryService: rag });
+      process.stdout.write(`gateway listening on ${gw.url} (GET /forecast?series=HB_NORTH, /healthz); Ctrl-C to stop\n`);
+      const sig = await untilSignal();
+      await gw.close();
+      await rag?.close();
+      process.stdout.write(`gateway stopped on ${sig}\n`);
+    });
+}

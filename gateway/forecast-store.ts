@@ -1,0 +1,75 @@
+// Reads of the `forecasts` table for the gateway. Parameterised; each lookup is bounded by the primary-key prefix
+// (market, series, kind) and, for a time, by FORECAST_MAX_SPAN_MS before it, so it touches at most a week of rows.
+import type pg from 'pg';
+import { FORECAST_MAX_SPAN_MS } from '../processors/forecaster/forecast.js';
+import type { ForecastQuery } from './forecast-params.js';
+
+export interface ForecastAnswer {
+  series: string;
+  market: string;
+  kind: string;
+  modelVersion: string;
+  interval: { start: string; end: string };
+  predicted: number | null;
+  unit: string;
+  issuedAt: string;
+  inputs: { start: string; end: string };
+  /** Which horizon (1..n) of the forecast the interval is. */
+  horizonStep: number;
+  /** How many steps the forecast predicts. */
+  horizon: number;
+}
+
+interface Row {
+  model_version: string;
+  target_start: Date;
+  step_ms: number;
+  values: number[];
+  unit: string;
+  issued_at: Date;
+  input_start: Date;
+  input_end: Date;
+}
+
+const FIELDS = 'model_version, target_start, step_ms, "values", unit, issued_at, input_start, input_end';
+
+export const SQL_AT = `SELECT ${FIELDS} FROM forecasts
+  WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start <= $4 AND target_start > $5 AND target_end > $4
+  ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
+export const SQL_LATEST = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
+const SQL_KNOWN = `SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND series_id = $2)
+  OR EXISTS (SELECT 1 FROM market_data WHERE market = $1 AND series_id = $2) AS known`;
+
+/** The newest-issued forecast whose intervals contain `at` (or the newest one, first interval), or null. */
+export async function findForecast(pool: pg.Pool, q: ForecastQuery): Promise<ForecastAnswer | null> {
+  const res =
+    q.at === null
+      ? await pool.query<Row>(SQL_LATEST, [q.market, q.series, q.kind])
+      : await pool.query<Row>(SQL_AT, [q.market, q.series, q.kind, new Date(q.at), new Date(q.at - FORECAST_MAX_SPAN_MS)]);
+  const row = res.rows[0];
+  if (!row) return null;
+  const start = row.target_start.getTime();
+  const step = Number(row.step_ms);
+  const h = q.at === null ? 1 : Math.floor((q.at - start) / step) + 1;
+  const value = row.values[h - 1];
+  const iso = (t: number) => new Date(t).toISOString();
+  return {
+    series: q.series,
+    market: q.market,
+    kind: q.kind,
+    modelVersion: row.model_version,
+    interval: { start: iso(start + (h - 1) * step), end: iso(start + h * step) },
+    predicted: typeof value === 'number' && Number.isFinite(value) ? value : null,
+    unit: row.unit,
+    issuedAt: row.issued_at.toISOString(),
+    inputs: { start: row.input_start.toISOString(), end: row.input_end.toISOString() },
+    horizonStep: h,
+    horizon: row.values.length,
+  };
+}
+
+/** Whether the series has any forecast or any market data in the market. */
+export async function seriesKnown(pool: pg.Pool, market: string, series: string): Promise<boolean> {
+  const res = await pool.query<{ known: boolean }>(SQL_KNOWN, [market, series]);
+  return res.rows[0]?.known === true;
+}

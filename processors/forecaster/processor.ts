@@ -1,0 +1,213 @@
+// The forecaster: committed FeatureWindows (read_committed) → Forecast records, exactly once. For each input batch
+// of one partition, one Kafka transaction carries its forecasts (to market.forecasts), its dead letters and the
+// consumer offsets (sendOffsets), so a read_committed reader sees each forecast once however often the batch is
+// processed. Forecasts are deterministic too (issuedAt = the window's computedAt), so even a replay by the same
+// model version rewrites identical records. Partitions are processed concurrently and their windows share one
+// onnxruntime run (inference-batcher.ts); the model follows the registry's `current` (model-watcher.ts).
+import type { Config } from '../../config/config.js';
+import { logger } from '../../config/logger.js';
+import { registryRoot } from '../../model/registry.js';
+import type { FeatureWindow, Forecast } from '../../schemas/types.js';
+import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
+import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
+import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
+import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { TOPICS } from '../../streams/kafka/topics.js';
+import { toForecast } from './forecast.js';
+import { InferenceBatcher } from './inference-batcher.js';
+import { type LiveMetric, LiveRmse } from './live-rmse.js';
+import { ModelWatcher } from './model-watcher.js';
+
+const log = logger('forecaster');
+
+export interface ForecasterOptions {
+  inputTopic?: string;
+  outputTopic?: string;
+  groupId?: string;
+  /** Prefix of the per-partition transactional ids; a restarted instance reuses them and so fences its zombie. */
+  transactionalIdPrefix?: string;
+  /** The model registry (default MODEL_REGISTRY_DIR or ./model_registry). */
+  registryDir?: string;
+  /** How often the registry's `current` is read (ms). */
+  pollMs?: number;
+  /** Partitions processed at once (their windows share inference runs). */
+  concurrency?: number;
+  /** Most windows per onnxruntime run. */
+  maxBatch?: number;
+  /** Fetch size per partition (bounds the records per transaction). */
+  maxBytesPerPartition?: number;
+  /** Errors per series in the live RMSE ring. */
+  rmseWindow?: number;
+  /** How often the live RMSE is logged and handed to onLiveMetrics (ms). */
+  metricsIntervalMs?: number;
+  /**
+   * HOOK for the model_metrics table (migration 006, model/metrics-store.ts recordLiveMetric): called every
+   * metricsIntervalMs with the live RMSE per (model version, series). cli/process.ts wires it.
+   */
+  onLiveMetrics?: (metrics: LiveMetric[]) => Promise<void> | void;
+  onBatch?: (counts: ForecasterCounts) => void;
+  /** Aborts the wait for a first model. */
+  signal?: AbortSignal;
+}
+
+export interface ForecasterCounts {
+  received: number;
+  forecasts: number;
+  /** Windows the served model does not serve (market, kind, step, series or length differ). */
+  skipped: number;
+  /** Served windows with no points at all. */
+  empty: number;
+  deadLettered: number;
+  transactions: number;
+  inferenceRuns: number;
+  modelVersion: string | null;
+  modelSwitches: number;
+}
+
+async function sendChunked(tx: { send: Producer['send'] }, topic: string, records: Array<{ key: string | Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }>): Promise<void> {
+  for (let i = 0; i < records.length; i += 1_000) await tx.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
+}
+
+export async function startForecaster(config: Config, opts: ForecasterOptions = {}, provisioned?: Provisioned) {
+  const inputTopic = opts.inputTopic ?? TOPICS.features.name;
+  const outputTopic = opts.outputTopic ?? TOPICS.forecasts.name;
+  const groupId = opts.groupId ?? 'sda-forecaster';
+  const txPrefix = opts.transactionalIdPrefix ?? groupId;
+  const root = registryRoot(opts.registryDir);
+  const watcher = new ModelWatcher(root, { pollMs: opts.pollMs ?? 2_000 });
+  const counts: ForecasterCounts = { received: 0, forecasts: 0, skipped: 0, empty: 0, deadLettered: 0, transactions: 0, inferenceRuns: 0, modelVersion: null, modelSwitches: 0 };
+  const rmse = new LiveRmse(opts.rmseWindow ?? 168);
+
+  // Wait for a first model before consuming anything: windows stay in Kafka until there is something to serve them.
+  watcher.start();
+  try {
+    await watcher.ready(opts.signal);
+  } catch (err) {
+    await watcher.close();
+    throw err;
+  }
+  const batcher = new InferenceBatcher(watcher, opts.maxBatch ?? 4_096);
+  const p = provisioned ?? (await provision(config, 'sda-forecaster'));
+  // A missing output topic would make the transactional producer retry forever: refuse to start instead.
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [inputTopic, outputTopic].filter((t) => !existing.has(t));
+    if (missing.length > 0) throw new Error(`forecaster: topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist; create ${missing.length > 1 ? 'them' : 'it'} (sda stack up creates the standard topics)`);
+  } catch (err) {
+    await watcher.close();
+    throw err;
+  } finally {
+    await admin.disconnect();
+  }
+  const producers = new Map<number, Promise<Producer>>();
+  const consumer: Consumer = createConsumer(p.kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576 });
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    // Producers of partitions this member no longer owns go; the new owner's producer fences them anyway.
+    const mine = new Set((e.payload.memberAssignment[inputTopic] ?? []) as number[]);
+    for (const [partition, producer] of producers) {
+      if (!mine.has(partition)) {
+        producers.delete(partition);
+        void producer.then((x) => x.disconnect()).catch(() => undefined);
+      }
+    }
+  });
+
+  const producerFor = (partition: number): Promise<Producer> => {
+    let pr = producers.get(partition);
+    if (!pr) {
+      const producer = createProducer(p.kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
+      pr = producer.connect().then(() => producer);
+      producers.set(partition, pr);
+      pr.catch(() => producers.delete(partition));
+    }
+    return pr;
+  };
+
+  const report = async () => {
+    const live = rmse.snapshot();
+    if (live.length === 0) return;
+    log.info({ modelVersion: watcher.version, series: live.length, live: live.slice(0, 50).map((m) => ({ series: m.seriesId, kind: m.kind, version: m.modelVersion, rmse: Number(m.rmse.toPrecision(6)), n: m.n })) }, 'live RMSE (horizon 1)');
+    try {
+      await opts.onLiveMetrics?.(live);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'recording live metrics failed');
+    }
+  };
+  const metricsTimer = setInterval(() => void report(), opts.metricsIntervalMs ?? 60_000);
+  metricsTimer.unref();
+
+  const crash = watchCrash(consumer, 'forecaster');
+  await consumer.connect();
+  await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: opts.concurrency ?? config.kafka.partitions,
+    eachBatch: async (payload: EachBatchPayload) => {
+      const { batch } = payload;
+      if (batch.messages.length === 0) return;
+      const producer = await producerFor(batch.partition);
+      const { good, poison } = await decodeBatch<FeatureWindow>(p.serde, batch, p.writers.features);
+      const windows = good.map((g) => g.value);
+      const result = windows.length > 0 ? await batcher.submit(windows) : undefined;
+      const forecasts: Forecast[] = [];
+      if (result) windows.forEach((w, i) => { const v = result.values[i]; if (v) forecasts.push(toForecast(w, result.version, result.metadata, v)); });
+      const letters: DeadLetterInput[] = poison;
+      const last = batch.messages[batch.messages.length - 1]!;
+      const nextOffset = (BigInt(last.offset) + 1n).toString();
+      const tx = await producer.transaction();
+      try {
+        await sendChunked(tx, outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));
+        await sendChunked(tx, TOPICS.deadLetters.name, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'forecaster')));
+        await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }] });
+        await tx.commit();
+      } catch (err) {
+        await tx.abort().catch(() => undefined);
+        throw err; // the batch is delivered again
+      }
+      payload.resolveOffset(last.offset);
+      // Live RMSE after the commit, so a batch that is processed twice is scored once. Per window in order: its last
+      // point scores an earlier forecast, then its own forecast waits for a later window.
+      const byWindow = new Map(forecasts.map((f) => [`${f.market}\u0000${f.seriesId}\u0000${f.kind}\u0000${f.targetStart}`, f]));
+      for (const w of windows) {
+        rmse.observeActual(w);
+        const f = byWindow.get(`${w.market}\u0000${w.seriesId}\u0000${w.kind}\u0000${w.windowEnd}`);
+        if (f) rmse.recordForecast(f);
+      }
+      counts.received += batch.messages.length;
+      counts.forecasts += forecasts.length;
+      counts.skipped += result?.skipped ?? 0;
+      counts.empty += result?.empty ?? 0;
+      counts.deadLettered += letters.length;
+      counts.transactions += 1;
+      counts.inferenceRuns = batcher.runs;
+      counts.modelVersion = result?.version ?? counts.modelVersion;
+      counts.modelSwitches = watcher.switches;
+      opts.onBatch?.(counts);
+      await payload.heartbeat();
+    },
+  });
+  log.info({ inputTopic, outputTopic, groupId, registry: root, modelVersion: watcher.version }, 'forecaster started');
+  return {
+    counts,
+    /** The live RMSE per (model version, series) so far. */
+    liveRmse: () => rmse.snapshot(),
+    /** The version served now. */
+    get modelVersion() {
+      return watcher.version;
+    },
+    /** Reads the registry now instead of at the next poll. */
+    pollModel: () => watcher.poll(),
+    failed: crash.failed,
+    async stop() {
+      clearInterval(metricsTimer);
+      await consumer.disconnect();
+      await Promise.all([...producers.values()].map((pr) => pr.then((x) => x.disconnect()).catch(() => undefined)));
+      await report();
+      await watcher.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// An untrained model of the contract's architecture (model/contract.ts), written to a registry as a version: for
+// tests, benchmarks and a smoke run of the serving path before `sda train` has produced a real one. Its weights are
+// seeded, so the same options give the same model.
+import * as tf from '@tensorflow/tfjs';
+import { MODEL_FILE, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, SEQUENCE_FEATURES, type ModelMetadata } from '../../model/contract.js';
+import { buildLstm } from '../../model/lstm.js';
+import { exportTfjsLstmToOnnx } from '../../model/onnx-export.js';
+import { setCurrent, writeVersion } from '../../model/registry.js';
+
+export interface RandomModelOptions {
+  version: string;
+  market?: string;
+  kind?: string;
+  seriesIds?: string[];
+  stepMs?: number;
+  unit?: string;
+  steps?: number;
+  horizon?: number;
+  units?: number;
+  seed?: number;
+  /** Target scaler; the other numeric features get mean 0, std 1. */
+  target?: { mean: number; std: number };
+}
+
+export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
+  const steps = o.steps ?? 24;
+  const target = o.target ?? { mean: 40, std: 15 };
+  const now = new Date().toISOString();
+  return {
+    formatVersion: 1,
+    version: o.version,
+    createdAt: now,
+    trainer: 'tfjs',
+    backend: `tfjs-${tf.getBackend() ?? 'cpu'}`,
+    architecture: { type: 'lstm', layers: 1, units: o.units ?? 4, steps, features: SEQUENCE_FEATURES.length, horizon: o.horizon ?? 4, recurrentActivation: 'sigmoid' },
+    target: { market: o.market ?? 'ERCOT', kind: o.kind ?? 'RT_PRICE', seriesIds: o.seriesIds ?? [], stepMs: o.stepMs ?? 3_600_000, unit: o.unit ?? 'USD/MWh' },
+    featureOrder: [...SEQUENCE_FEATURES],
+    scaler: { features: SEQUENCE_FEATURES.map((f) => (f === 'value' ? { ...target } : { mean: 0, std: 1 })), target: { ...target } },
+    trainingRange: { from: now, to: now },
+    holdoutRange: { from: now, to: now },
+    metrics: {},
+    gitCommit: 'untrained',
+    onnx: { file: MODEL_FILE, input: ONNX_INPUT, output: ONNX_OUTPUT, opset: ONNX_OPSET },
+    training: { note: 'untrained: seeded random weights' },
+  };
+}
+
+/** Builds the model, exports it to ONNX and writes the version into `root`; with `makeCurrent`, points `current` at it. */
+export async function writeRandomModel(root: string, o: RandomModelOptions, makeCurrent = true): Promise<ModelMetadata> {
+  const meta = randomModelMetadata(o);
+  const a = meta.architecture;
+  const model = buildLstm({ steps: a.steps, features: a.features, horizon: a.horizon, units: a.units, layers: 1, seed: o.seed ?? 1 });
+  try {
+    const onnxBytes = exportTfjsLstmToOnnx(model, { steps: a.steps, features: a.features, horizon: a.horizon });
+    await writeVersion(root, meta, { [MODEL_FILE]: onnxBytes });
+  } finally {
+    model.dispose();
+  }
+  if (makeCurrent) await setCurrent(root, meta.version);
+  return meta;
+}

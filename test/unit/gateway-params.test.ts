@@ -1,0 +1,37 @@
+// GET /forecast parameter rules (gateway/forecast-params.ts): pure, no server.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AT_MAX, AT_MIN, ParamError, parseForecastQuery, parseIsoInstant } from '../../gateway/forecast-params.js';
+
+describe('gateway /forecast parameters', () => {
+  it('reads ISO-8601 instants with Z, offsets, fractions and bare dates', () => {
+    assert.equal(parseIsoInstant('2024-07-01T15:00:00Z'), Date.UTC(2024, 6, 1, 15));
+    assert.equal(parseIsoInstant('2024-07-01T10:00:00-05:00'), Date.UTC(2024, 6, 1, 15));
+    assert.equal(parseIsoInstant('2024-07-01T20:30+0530'), Date.UTC(2024, 6, 1, 15));
+    assert.equal(parseIsoInstant('2024-07-01T15:00:00 00:00'), Date.UTC(2024, 6, 1, 15), 'an unencoded + arrives as a space');
+    assert.equal(parseIsoInstant('2024-07-01T15:00:00.250Z'), Date.UTC(2024, 6, 1, 15, 0, 0, 250));
+    assert.equal(parseIsoInstant('2024-07-01'), Date.UTC(2024, 6, 1));
+    for (const bad of ['2024-07-01T15:00:00', '2024-02-30T00:00:00Z', '2024-07-01T24:00:00Z', '2024-7-1', 'now', '', '2024-07-01T15:00:00+25:00', '1719846000000']) {
+      assert.ok(Number.isNaN(parseIsoInstant(bad)), bad);
+    }
+  });
+
+  it('applies defaults and bounds every parameter', () => {
+    assert.deepEqual(parseForecastQuery({ series: 'HB_NORTH' }), { series: 'HB_NORTH', market: 'ERCOT', kind: 'RT_PRICE', at: null });
+    assert.deepEqual(parseForecastQuery({ series: 'LZ_HOUSTON', kind: 'LOAD', market: 'ERCOT', at: '2024-07-01T00:00:00Z' }), { series: 'LZ_HOUSTON', market: 'ERCOT', kind: 'LOAD', at: Date.UTC(2024, 6, 1) });
+    assert.equal(parseForecastQuery({ series: 'X', at: new Date(AT_MIN).toISOString() }).at, AT_MIN);
+    const bad: Array<Record<string, unknown>> = [
+      {},
+      { series: '' },
+      { series: "HB_NORTH';DROP" },
+      { series: 'A'.repeat(65) },
+      { series: ['HB_NORTH', 'HB_WEST'] },
+      { series: 'HB_NORTH', at: new Date(AT_MAX).toISOString() },
+      { series: 'HB_NORTH', at: `2024-07-01T00:00:00.${'0'.repeat(40)}Z` },
+      { series: 'HB_NORTH', kind: 'rt_price' },
+      { series: 'HB_NORTH', market: 'ERCOT;' },
+      { series: 'HB_NORTH', extra: '1' },
+    ];
+    for (const q of bad) assert.throws(() => parseForecastQuery(q), ParamError, JSON.stringify(q));
+  });
+});
