@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a clone to run: Node dependencies (npm ci, only when the lockfile changed) and the TypeScript build.
-# With --test it also installs the tools the test suite uses (Debian's docker-compose, to validate the compose file).
+# With --test it also installs the tools the test suite uses (Debian's docker-compose, to validate the compose file;
+# Debian's chromium, the headless browser of test/integration/dashboard.test.ts, about 25 s to install).
 # Services themselves are installed and started by `sda stack up`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +25,7 @@ chmod +x dist/cli/sda.js
 if [ "${1:-}" = "--test" ]; then
   missing=()
   command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
       echo "bootstrap: tests need ${missing[*]}: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2

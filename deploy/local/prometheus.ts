@@ -30,21 +30,40 @@ export class PrometheusService implements LocalService {
     return true;
   }
 
-  /** deploy/prometheus.yml with the scrape targets' ports taken from the environment. */
-  private writeConfig(): string {
+  /** Where gateways on other ports register file_sd target files (job sda-gateway-instances). */
+  get targetsDir(): string {
+    return path.join(this.paths.prometheus, 'targets');
+  }
+
+  /** deploy/prometheus.yml with the scrape targets' ports taken from the environment; true when the file changed. */
+  private writeConfig(): { file: string; changed: boolean } {
     const template = fs.readFileSync(path.join(this.paths.deployDir, 'prometheus.yml'), 'utf8');
+    const m = this.config.metricsPorts;
     const rendered = template
       .replaceAll('127.0.0.1:19090', `127.0.0.1:${this.port}`)
-      .replaceAll('127.0.0.1:18080', `127.0.0.1:${this.config.gateway.port}`);
-    fs.mkdirSync(this.paths.prometheus, { recursive: true });
+      .replaceAll('127.0.0.1:18080', `127.0.0.1:${this.config.gateway.port}`)
+      .replaceAll('127.0.0.1:19101', `127.0.0.1:${m.postgresSink}`)
+      .replaceAll('127.0.0.1:19102', `127.0.0.1:${m.windower}`)
+      .replaceAll('127.0.0.1:19103', `127.0.0.1:${m.featuresSink}`)
+      .replaceAll('127.0.0.1:19104', `127.0.0.1:${m.forecaster}`)
+      .replaceAll('127.0.0.1:19105', `127.0.0.1:${m.forecastsSink}`);
+    fs.mkdirSync(this.targetsDir, { recursive: true });
     const file = path.join(this.paths.prometheus, 'prometheus.yml');
-    fs.writeFileSync(file, rendered);
-    return file;
+    const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    if (before !== rendered) fs.writeFileSync(file, rendered);
+    return { file, changed: before !== rendered };
   }
 
   async start(): Promise<void> {
-    if ((await this.health()).up) return;
-    const configFile = this.writeConfig();
+    if ((await this.health()).up) {
+      // A running Prometheus picks up a changed deploy/prometheus.yml (or changed ports) without a restart.
+      if (this.writeConfig().changed) {
+        const res = await fetch(`http://127.0.0.1:${this.port}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+        if (!res.ok) throw new Error(`Prometheus on 127.0.0.1:${this.port} refused the new configuration (HTTP ${res.status}): ${(await res.text()).slice(0, 300)}; see ${this.log}`);
+      }
+      return;
+    }
+    const configFile = this.writeConfig().file;
     startDaemon(
       'prometheus',
       [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(this.paths.prometheus, 'data')}`,

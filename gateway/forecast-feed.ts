@@ -1,0 +1,134 @@
+// The gateway's live feed of forecasts: a Kafka consumer on the forecasts topic (Avro Forecast, decoded with the
+// project's serde), in a consumer group of its own per gateway instance so every instance sees every forecast, that
+// starts from the end of the topic and hands each new forecast to its listeners (the SSE hub). It commits nothing
+// that matters (the group is this process's alone and is deleted when it stops). Undecodable records are counted
+// and skipped: the forecasts sink, which owns the topic's durable processing, dead-letters them.
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config/config.js';
+import { logger } from '../config/logger.js';
+import type { Forecast } from '../schemas/types.js';
+import { type Consumer, createConsumer } from '../streams/kafka/client.js';
+import { decodeBatch } from '../streams/kafka/decoding-consumer.js';
+import { type Provisioned, provision } from '../streams/kafka/provision.js';
+import { TOPICS } from '../streams/kafka/topics.js';
+
+const log = logger('forecast-feed');
+
+export interface FeedForecast extends Forecast {
+  /** When the gateway received it (ms since the epoch). */
+  receivedAt: number;
+}
+
+export interface ForecastFeedOptions {
+  topic?: string;
+  /** Consumer group; default sda-gateway-<host>-<pid>-<random>, unique per instance. */
+  groupId?: string;
+  onForecast?: (f: FeedForecast) => void;
+  onUndecodable?: (n: number) => void;
+}
+
+export class ForecastFeed {
+  readonly topic: string;
+  readonly groupId: string;
+  private readonly listeners = new Set<(f: FeedForecast) => void>();
+  private consumer: Consumer | undefined;
+  private p: Provisioned | undefined;
+  private readyPromise: Promise<void> | undefined;
+  private stopping = false;
+  private onStop: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.onStop = resolve));
+
+  constructor(
+    private readonly config: Config,
+    private readonly opts: ForecastFeedOptions = {},
+  ) {
+    this.topic = opts.topic ?? TOPICS.forecasts.name;
+    this.groupId = opts.groupId ?? `sda-gateway-${hostname().replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 40)}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    if (opts.onForecast) this.listeners.add(opts.onForecast);
+  }
+
+  subscribe(fn: (f: FeedForecast) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Connects and starts consuming; resolves once the group owns the topic's partitions and sits at the end offsets
+   * read before joining, so every forecast published after ready() resolves reaches the listeners.
+   */
+  start(): Promise<void> {
+    this.readyPromise ??= this.run();
+    return this.readyPromise;
+  }
+
+  private async run(): Promise<void> {
+    const p = (this.p = await provision(this.config, 'sda-gateway-feed'));
+    if (this.stopping) return;
+    const admin = p.kafka.admin();
+    await admin.connect();
+    let ends: Array<{ partition: number; offset: string }>;
+    try {
+      ends = await admin.fetchTopicOffsets(this.topic);
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.stopping) return;
+    const consumer = (this.consumer = createConsumer(p.kafka, this.groupId, { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 200 }));
+    let joined: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => (joined = resolve));
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const mine = (e.payload.memberAssignment[this.topic] ?? []) as number[];
+      for (const partition of mine) {
+        const end = ends.find((x) => x.partition === partition)?.offset;
+        if (end !== undefined) consumer.seek({ topic: this.topic, partition, offset: end });
+      }
+      joined();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
+    await consumer.run({
+      autoCommit: true,
+      eachBatch: async ({ batch }) => {
+        const { good, poison } = await decodeBatch<Forecast>(p.serde, batch, p.writers.forecasts);
+        if (poison.length > 0) {
+          log.warn({ topic: batch.topic, partition: batch.partition, n: poison.length, reason: poison[0]?.reasonCode }, 'undecodable forecasts skipped');
+          this.opts.onUndecodable?.(poison.length);
+        }
+        const receivedAt = Date.now();
+        for (const g of good) {
+          const f: FeedForecast = { ...g.value, receivedAt };
+          for (const fn of this.listeners) {
+            try {
+              fn(f);
+            } catch (err) {
+              log.warn({ err: (err as Error).message }, 'a forecast listener failed');
+            }
+          }
+        }
+      },
+    });
+    await Promise.race([ready, this.stopped]);
+    if (this.stopping) return;
+    log.info({ topic: this.topic, groupId: this.groupId }, 'live forecast feed started');
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.onStop();
+    await this.readyPromise?.catch(() => undefined);
+    const c = this.consumer;
+    this.consumer = undefined;
+    if (!c || !this.p) return;
+    await c.disconnect().catch(() => undefined);
+    const admin = this.p.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.deleteGroups([this.groupId]);
+    } catch {
+      // the group expires on its own
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// The gateway's Prometheus metrics, served at GET /metrics: HTTP request durations per route and status, consumer
+// lag per group and partition (read from the Kafka admin API when Prometheus scrapes, with a time limit), the
+// end-to-end latency of forecasts reaching the gateway, the live-feed clients, the model registry's current version,
+// and the process-wide series of processors/metrics.ts (merged in, so a processor run in this process shows too).
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { readCurrent } from '../model/registry.js';
+import { processorRegistry } from '../processors/metrics.js';
+import type { ConsumerLagReader } from './consumer-lag.js';
+
+/** The route label of a request: its matched route pattern (never the raw URL, which may carry ids or secrets). */
+export function routeLabel(req: Request): string {
+  const fixed = (req.res?.locals as { routeLabel?: unknown } | undefined)?.routeLabel;
+  if (typeof fixed === 'string') return fixed;
+  const route = (req.route as { path?: unknown } | undefined)?.path;
+  if (typeof route === 'string') return `${req.baseUrl}${route}` || '/';
+  if (req.baseUrl) return `${req.baseUrl}/*`;
+  return 'unmatched';
+}
+
+export class GatewayMetrics {
+  private readonly own = new Registry();
+  /** What /metrics serves: the gateway's series and the process-wide ones. */
+  readonly registry: Registry;
+
+  readonly httpDuration = new Histogram({
+    name: 'sda_http_request_duration_seconds',
+    help: 'Gateway HTTP request duration from arrival to the end of the response, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.own],
+  });
+
+  readonly endToEnd = new Histogram({
+    name: 'sda_forecast_end_to_end_seconds',
+    help: 'Time from the ingestion of the tick that completed a forecast\'s input window (Forecast.issuedAt, which the forecaster sets to that tick\'s ingestedAt) to the forecast\'s arrival at the gateway\'s live feed.',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1_800, 3_600],
+    registers: [this.own],
+  });
+
+  readonly forecastsReceived = new Counter({
+    name: 'sda_gateway_forecasts_received_total',
+    help: 'Forecasts the gateway\'s live feed consumed from Kafka.',
+    registers: [this.own],
+  });
+
+  readonly feedPoison = new Counter({
+    name: 'sda_gateway_feed_undecodable_total',
+    help: 'Records on the forecasts topic the live feed could not decode (skipped; the sinks dead-letter them).',
+    registers: [this.own],
+  });
+
+  readonly sseClients = new Gauge({
+    name: 'sda_gateway_sse_clients',
+    help: 'Browsers connected to GET /events.',
+    registers: [this.own],
+  });
+
+  constructor(lag: ConsumerLagReader | null, registryDir: string) {
+    const own = this.own;
+    new Gauge({
+      name: 'sda_consumer_lag',
+      help: 'Records a consumer group has not committed yet, per topic partition (log end offset - committed offset), read from Kafka when scraped. On transactional topics the commit markers count too.',
+      labelNames: ['group', 'topic', 'partition'] as const,
+      registers: [own],
+      async collect() {
+        this.reset();
+        if (!lag) return;
+        for (const g of await lag.read()) for (const p of g.partitions) this.set({ group: g.group, topic: g.topic, partition: String(p.partition) }, p.lag);
+      },
+    });
+    new Gauge({
+      name: 'sda_consumer_lag_up',
+      help: '1 when the last lag read of a group answered, else 0.',
+      labelNames: ['group'] as const,
+      registers: [own],
+      async collect() {
+        this.reset();
+        if (!lag) return;
+        for (const g of await lag.read()) this.set({ group: g.group }, g.lag === null ? 0 : 1);
+      },
+    });
+    new Gauge({
+      name: 'sda_registry_model_info',
+      help: 'The model registry\'s current version as the gateway reads it (value 1 on that version; no series when there is none).',
+      labelNames: ['model_version'] as const,
+      registers: [own],
+      async collect() {
+        this.reset();
+        const v = await readCurrent(registryDir).catch(() => null);
+        if (v !== null) this.set({ model_version: v }, 1);
+      },
+    });
+    this.registry = Registry.merge([own, processorRegistry]);
+  }
+
+  /** Express middleware timing every request; the route label is read when the response has finished. */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      const t0 = process.hrtime.bigint();
+      res.once('finish', () => {
+        // A live-feed stream lasts as long as the browser stays; its duration is not a request latency.
+        if (String(res.getHeader('content-type') ?? '').startsWith('text/event-stream')) return;
+        this.httpDuration.observe({ method: req.method, route: routeLabel(req), status: String(res.statusCode) }, Number(process.hrtime.bigint() - t0) / 1e9);
+      });
+      next();
+    };
+  }
+
+  /** GET /metrics. */
+  handler() {
+    return async (_req: Request, res: Response): Promise<void> => {
+      res.set('Content-Type', this.registry.contentType);
+      res.send(await this.registry.metrics());
+    };
+  }
+}

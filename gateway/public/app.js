@@ -1,0 +1,191 @@
+// The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
+// /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
+import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { alignedData, errorSeries, mergeForecast } from '/chart-data.js';
+
+const $ = (sel) => document.querySelector(sel);
+const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
+const utc = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '?');
+const params = new URLSearchParams(location.hash.slice(1));
+
+let plot = null;
+let state = null;
+let selected = null;
+let liveCount = 0;
+let firstData = false;
+window.__sdaLiveForecasts = 0;
+
+function cell(tr, text, cls) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  if (cls) td.className = cls;
+  tr.appendChild(td);
+}
+
+async function getJson(url, init) {
+  const res = await fetch(url, { headers: { accept: 'application/json' }, ...init });
+  const body = await res.json().catch(() => ({ error: `HTTP ${res.status}`, detail: 'the answer was not JSON' }));
+  return { ok: res.ok, status: res.status, body };
+}
+
+async function loadOverview() {
+  const { ok, body } = await getJson('/api/overview');
+  if (!ok) return;
+  const prices = $('#prices tbody');
+  prices.replaceChildren();
+  for (const p of body.prices) {
+    const tr = document.createElement('tr');
+    cell(tr, p.market === 'ERCOT' ? p.series : `${p.market}/${p.series}`);
+    cell(tr, p.pointType === 'HUB' ? 'hub' : 'load zone');
+    cell(tr, utc(p.intervalStart));
+    cell(tr, fmt(p.value), p.value < 0 ? 'num neg' : 'num');
+    prices.appendChild(tr);
+  }
+  $('#last-tick').textContent = utc(body.pipeline.lastTickIngestedAt);
+  $('#last-interval').textContent = utc(body.pipeline.lastIntervalEnd);
+  const pipe = $('#pipeline tbody');
+  pipe.replaceChildren();
+  for (const g of body.pipeline.consumers) {
+    const tr = document.createElement('tr');
+    cell(tr, g.group);
+    cell(tr, g.topic);
+    cell(tr, g.lag === null ? `unknown (${g.error ?? 'no answer'})` : g.lag.toLocaleString('en-US'), 'num');
+    pipe.appendChild(tr);
+  }
+  const mv = $('#model-version');
+  mv.textContent = body.model.version ? `model: ${body.model.version}` : 'model: none';
+  mv.className = body.model.version ? 'badge ok' : 'badge bad';
+}
+
+async function loadSeries() {
+  const { ok, body } = await getJson('/api/series?kind=RT_PRICE');
+  const sel = $('#series');
+  sel.replaceChildren();
+  if (!ok) return;
+  for (const s of body.series) {
+    const o = document.createElement('option');
+    o.value = `${s.market}/${s.series}`;
+    o.textContent = s.market === 'ERCOT' ? s.series : `${s.market}/${s.series}`;
+    sel.appendChild(o);
+  }
+  const want = params.get('series') ? `${params.get('market') ?? 'ERCOT'}/${params.get('series')}` : 'ERCOT/HB_NORTH';
+  if ([...sel.options].some((o) => o.value === want)) sel.value = want;
+}
+
+function renderStats() {
+  const e = errorSeries(state.actual, state.forecast);
+  const info = state.curveInfo ? ` · newest forecast issued ${utc(state.curveInfo.issuedAt)} by ${state.curveInfo.modelVersion}` : '';
+  $('#error-stats').textContent = e.n === 0
+    ? `no forecast has an actual yet${info}`
+    : `error (forecast − actual, horizon 1) over ${e.n} points: RMSE ${fmt(e.rmse)}, MAE ${fmt(e.mae)}, bias ${fmt(e.bias)}; RMSE of the last ${e.window}: ${fmt(e.rollingRmse)} ${state.unit ?? ''}${info}`;
+}
+
+function draw() {
+  const data = alignedData(state);
+  if (!plot) {
+    const el = $('#plot');
+    plot = new uPlot({
+      width: Math.max(320, el.clientWidth || 900),
+      height: 360,
+      // Times in UTC, as everywhere else on the page.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      scales: { x: { time: true }, err: { auto: true } },
+      series: [
+        {},
+        { label: 'actual (hourly mean)', stroke: '#1f6feb', width: 2, spanGaps: true },
+        { label: 'forecast (horizon 1)', stroke: '#d9480f', width: 2, spanGaps: true, points: { show: true, size: 4 } },
+        { label: 'newest forecast', stroke: '#f59f00', width: 1.5, dash: [6, 4], spanGaps: true },
+        { label: 'error', stroke: '#7048e8', width: 1, scale: 'err', spanGaps: false, points: { show: true, size: 3 } },
+      ],
+      axes: [{}, { label: state.unit ?? '' }, { side: 1, scale: 'err', label: 'error', grid: { show: false } }],
+    }, data, el);
+    window.__sdaPlot = plot;
+  } else {
+    plot.setData(data);
+  }
+  renderStats();
+  if (!firstData && data[0].length > 0) {
+    firstData = true;
+    performance.mark('sda-first-data');
+    window.__sdaFirstData = performance.now();
+  }
+}
+
+async function loadHistory() {
+  const [market, series] = $('#series').value.split('/');
+  if (!series) return;
+  selected = { market, series, kind: 'RT_PRICE' };
+  const q = new URLSearchParams({ series, market, kind: 'RT_PRICE', hours: $('#hours').value });
+  const { ok, body } = await getJson(`/api/history?${q}`);
+  if (!ok) {
+    $('#error-stats').textContent = `${body.error}: ${body.detail}`;
+    return;
+  }
+  state = {
+    unit: body.unit,
+    actual: { t: body.actual.t, v: body.actual.v },
+    forecast: { t: body.forecast.t, v: body.forecast.v },
+    curve: body.latestCurve ? { t: body.latestCurve.t, v: body.latestCurve.v } : { t: [], v: [] },
+    curveInfo: body.latestCurve ? { issuedAt: body.latestCurve.issuedAt, modelVersion: body.latestCurve.modelVersion } : null,
+  };
+  draw();
+}
+
+function startFeed() {
+  const status = $('#feed-status');
+  const es = new EventSource('/events');
+  es.addEventListener('open', () => { status.textContent = 'live feed: connected'; status.className = 'badge ok'; });
+  es.addEventListener('error', () => { status.textContent = 'live feed: reconnecting'; status.className = 'badge bad'; });
+  es.addEventListener('forecast', (ev) => {
+    const f = JSON.parse(ev.data);
+    if (!selected || !state || f.market !== selected.market || f.seriesId !== selected.series || f.kind !== selected.kind) return;
+    mergeForecast(state, f);
+    draw();
+    liveCount += 1;
+    window.__sdaLiveForecasts = liveCount;
+    window.__sdaLastLiveAt = Date.now();
+    $('#live-count').textContent = `${liveCount} live forecast${liveCount === 1 ? '' : 's'}, last for ${utc(new Date(f.targetStart).toISOString())}`;
+  });
+}
+
+function say(cls, text, sources) {
+  const div = document.createElement('div');
+  div.className = `msg ${cls}`;
+  div.textContent = text;
+  if (sources && sources.length > 0) {
+    const ul = document.createElement('ul');
+    for (const s of sources) {
+      const li = document.createElement('li');
+      li.textContent = s.title ? `${s.title} (${s.id})` : s.id;
+      ul.appendChild(li);
+    }
+    div.appendChild(ul);
+  }
+  $('#chat-log').appendChild(div);
+  div.scrollIntoView({ block: 'end' });
+}
+
+$('#chat-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const q = $('#question').value.trim();
+  if (!q) return;
+  say('user', q);
+  $('#question').value = '';
+  const body = { q };
+  if (selected) body.series = selected.series;
+  try {
+    const r = await getJson('/query', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+    if (r.ok) say('bot', r.body.answer, r.body.sources);
+    else say('error', `${r.body.error}: ${r.body.detail}`);
+  } catch (err) {
+    say('error', `the gateway did not answer: ${err.message}`);
+  }
+});
+
+$('#series').addEventListener('change', () => { plot?.destroy(); plot = null; loadHistory(); });
+$('#hours').addEventListener('change', () => loadHistory());
+
+await Promise.all([loadOverview(), loadSeries()]);
+startFeed();
+await loadHistory();
+setInterval(loadOverview, 10_000);

@@ -1,0 +1,58 @@
+// Pure helpers for the forecast chart: the page's state (actuals, horizon-1 forecasts, the newest forecast's curve)
+// turned into uPlot's aligned columns, a live forecast merged in, and the forecast error recomputed.
+
+/** Aligned data for uPlot: [x, actual, forecast (h1), latest curve, error]; times in seconds. */
+export function alignedData(state) {
+  const xs = new Set();
+  for (const s of [state.actual, state.forecast, state.curve]) for (const t of s.t) xs.add(t);
+  const x = [...xs].sort((a, b) => a - b);
+  const col = (s) => {
+    const m = new Map(s.t.map((t, i) => [t, s.v[i]]));
+    return x.map((t) => (m.has(t) ? m.get(t) : null));
+  };
+  const err = errorSeries(state.actual, state.forecast);
+  const em = new Map(err.t.map((t, i) => [t, err.error[i]]));
+  return [x, col(state.actual), col(state.forecast), col(state.curve), x.map((t) => (em.has(t) ? em.get(t) : null))];
+}
+
+/** forecast - actual where both exist, with RMSE, MAE, bias and the RMSE of the last `window` errors. */
+export function errorSeries(actual, forecast, window = 24) {
+  const a = new Map(actual.t.map((t, i) => [t, actual.v[i]]));
+  const pairs = [];
+  forecast.t.forEach((t, i) => {
+    const f = forecast.v[i];
+    if (a.has(t) && Number.isFinite(a.get(t)) && Number.isFinite(f)) pairs.push([t, f - a.get(t)]);
+  });
+  pairs.sort((p, q) => p[0] - q[0]);
+  const error = pairs.map((p) => p[1]);
+  const n = error.length;
+  const last = error.slice(-window);
+  const rms = (xs) => (xs.length === 0 ? null : Math.sqrt(xs.reduce((s, e) => s + e * e, 0) / xs.length));
+  return {
+    t: pairs.map((p) => p[0]),
+    error,
+    n,
+    rmse: rms(error),
+    mae: n === 0 ? null : error.reduce((s, e) => s + Math.abs(e), 0) / n,
+    bias: n === 0 ? null : error.reduce((s, e) => s + e, 0) / n,
+    rollingRmse: rms(last),
+    window: last.length,
+  };
+}
+
+/** Merges a live forecast (times in ms) into the state: its horizon-1 point, and it becomes the latest curve. */
+export function mergeForecast(state, f) {
+  const t0 = Math.round(f.targetStart / 1000);
+  const i = state.forecast.t.indexOf(t0);
+  if (i >= 0) state.forecast.v[i] = f.values[0];
+  else {
+    state.forecast.t.push(t0);
+    state.forecast.v.push(f.values[0]);
+    const order = state.forecast.t.map((t, k) => [t, state.forecast.v[k]]).sort((p, q) => p[0] - q[0]);
+    state.forecast.t = order.map((p) => p[0]);
+    state.forecast.v = order.map((p) => p[1]);
+  }
+  state.curve = { t: f.values.map((_, h) => Math.round((f.targetStart + h * f.stepMs) / 1000)), v: f.values.slice() };
+  state.curveInfo = { issuedAt: new Date(f.issuedAt).toISOString(), modelVersion: f.modelVersion };
+  return state;
+}

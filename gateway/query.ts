@@ -1,0 +1,76 @@
+// GET/POST /query: questions for the RAG responder. The responder (issue 7) plugs in as a QueryService; until one is
+// injected the route answers 503 with a JSON reason, and the dashboard's chat shows it.
+import express, { type Request, type Response } from 'express';
+import { type RouteSchema, validated } from './validate.js';
+
+export interface QuerySource {
+  /** What the source is: a document id, a table and key, a URL. */
+  id: string;
+  title?: string;
+  excerpt?: string;
+  score?: number;
+}
+
+export interface QueryAnswer {
+  answer: string;
+  sources: QuerySource[];
+}
+
+export interface QueryQuestion {
+  question: string;
+  /** A series the question is about, when the asker picked one. */
+  series?: string;
+}
+
+/** What the RAG responder implements. */
+export interface QueryService {
+  answer(q: QueryQuestion, signal: AbortSignal): Promise<QueryAnswer>;
+}
+
+export const MAX_QUESTION_CHARS = 2_000;
+
+const questionParams = {
+  q: { type: 'string', description: 'The question.', required: true, minLength: 1, maxLength: MAX_QUESTION_CHARS, example: 'Why did HB_WEST go negative last night?' },
+  series: { type: 'string', description: 'A series the question is about.', pattern: /^[A-Za-z0-9_.-]{1,64}$/, maxLength: 64 },
+} as const;
+
+const answerResponses = {
+  '200': { description: 'The answer with its sources.' },
+  '400': { description: 'A parameter is missing, unknown or out of bounds.' },
+  '503': { description: 'The query service is not available (the RAG responder is not installed).' },
+};
+
+export const QUERY_ROUTES = {
+  get: { method: 'get', path: '/query', summary: 'Ask a dispatch question (RAG): the answer and its sources.', tags: ['query'], query: questionParams, responses: answerResponses },
+  post: {
+    method: 'post',
+    path: '/query',
+    summary: 'Ask a dispatch question (RAG) with a JSON body {q, series?}: the answer and its sources.',
+    tags: ['query'],
+    body: questionParams,
+    responses: { ...answerResponses, '413': { description: 'The body is larger than the limit.' } },
+  },
+} as const satisfies Record<string, RouteSchema>;
+
+export const QUERY_UNAVAILABLE = { error: 'query service unavailable', detail: 'the RAG responder is not installed yet (issue 7)' } as const;
+
+export function queryRouter(service: QueryService | null, opts: { timeoutMs?: number } = {}): express.Router {
+  const router = express.Router();
+  const answer = async (q: QueryQuestion, res: Response) => {
+    if (!service) {
+      res.status(503).json(QUERY_UNAVAILABLE);
+      return;
+    }
+    const signal = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
+    res.json(await service.answer(q, signal));
+  };
+  router.get(QUERY_ROUTES.get.path, validated(QUERY_ROUTES.get), async (_req: Request, res: Response) => {
+    const p = res.locals.query as { q: string; series?: string };
+    await answer({ question: p.q, series: p.series }, res);
+  });
+  router.post(QUERY_ROUTES.post.path, validated(QUERY_ROUTES.post), async (_req: Request, res: Response) => {
+    const p = res.locals.body as { q: string; series?: string };
+    await answer({ question: p.q, series: p.series }, res);
+  });
+  return router;
+}

@@ -1,0 +1,155 @@
+// The HTTP gateway (express 5): GET /forecast from the `forecasts` table, GET /healthz with each dependency,
+// GET /livez (no dependency; the baseline of bench/forecast.ts). Every answer is JSON; errors are
+// {error, detail} with no stack trace, and every query parameter is validated and bounded (forecast-params.ts).
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import { logger } from '../config/logger.js';
+import { registryRoot } from '../model/registry.js';
+import { createPool } from '../sinks/postgres/pool.js';
+import { ParamError, parseForecastQuery } from './forecast-params.js';
+import { findForecast, seriesKnown } from './forecast-store.js';
+import { Health, kafkaCheck, modelRegistryCheck, postgresCheck, schemaRegistryCheck } from './health.js';
+import { type GatewayExtensions, createGatewayExtensions } from './dashboard.js';
+import { drainServer } from './http-policy.js';
+import type { QueryService } from './query.js';
+
+const log = logger('gateway');
+
+/** The longest URL accepted (path and query). */
+export const MAX_URL_LENGTH = 2_048;
+
+export interface GatewayDeps {
+  pool: pg.Pool;
+  health: Health;
+  /** The dashboard, live feed, /query, /metrics, /openapi.json and the HTTP policy (gateway/dashboard.ts). */
+  extensions?: GatewayExtensions;
+}
+
+function sendError(res: Response, status: number, error: string, detail: string): void {
+  res.status(status).json({ error, detail });
+}
+
+export function createGateway(_config: Config, deps: GatewayDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.set('etag', false);
+  for (const m of deps.extensions?.before ?? []) app.use(m);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    res.set('Cache-Control', 'no-store');
+    if (req.url.length > MAX_URL_LENGTH) return sendError(res, 414, 'uri_too_long', `the request URL is longer than ${MAX_URL_LENGTH} characters`);
+    if (req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && req.path === '/query')) return sendError(res, 405, 'method_not_allowed', `${req.method} is not supported; the gateway answers GET (and POST /query)`);
+    next();
+  });
+
+  app.get('/livez', (_req: Request, res: Response) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/healthz', async (_req: Request, res: Response) => {
+    const report = await deps.health.report();
+    res.status(report.status === 'down' ? 503 : 200).json(report);
+  });
+
+  app.get('/forecast', async (req: Request, res: Response) => {
+    let q;
+    try {
+      q = parseForecastQuery(req.query as Record<string, unknown>);
+    } catch (err) {
+      if (err instanceof ParamError) return sendError(res, 400, 'bad_request', err.detail);
+      throw err;
+    }
+    const answer = await findForecast(deps.pool, q);
+    if (answer) return res.json(answer);
+    if (!(await seriesKnown(deps.pool, q.market, q.series))) {
+      return sendError(res, 404, 'unknown_series', `no forecasts and no market data for series ${q.series} in market ${q.market}`);
+    }
+    return sendError(
+      res,
+      404,
+      'no_forecast',
+      q.at === null
+        ? `series ${q.series} (${q.market}, ${q.kind}) has no forecast yet`
+        : `no forecast of ${q.series} (${q.market}, ${q.kind}) covers ${new Date(q.at).toISOString()}`,
+    );
+  });
+
+  if (deps.extensions) app.use(deps.extensions.routes);
+
+  app.use((req: Request, res: Response) => sendError(res, 404, 'not_found', `no route ${req.method} ${req.path.slice(0, 100)}; try GET /forecast?series=HB_NORTH or GET /healthz`));
+
+  // Errors: logged here, a short JSON answer to the client (never a stack trace).
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { code?: string; message?: string; status?: number; type?: string };
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'bad_request', 'the request could not be read');
+    const unavailable = typeof e.code === 'string' && (/^(08|57P)/.test(e.code) || ['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET'].includes(e.code)) || /timeout|terminated|Connection/i.test(e.message ?? '');
+    log.error({ path: req.path, code: e.code, err: e.message }, 'request failed');
+    if (res.headersSent) return;
+    if (unavailable) return sendError(res, 503, 'unavailable', 'the forecast store is unavailable; try again shortly');
+    return sendError(res, 500, 'internal', 'internal error; see the gateway log');
+  });
+  return app;
+}
+
+export interface GatewayOptions {
+  port?: number;
+  host?: string;
+  registryDir?: string;
+  /** PostgreSQL connections. */
+  poolSize?: number;
+  /** The live forecast feed behind GET /events (a Kafka consumer); default true. */
+  liveFeed?: boolean;
+  /** The RAG responder behind /query (issue 7); without one /query answers 503. */
+  queryService?: QueryService | null;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  server: Server;
+  extensions: GatewayExtensions;
+  close(): Promise<void>;
+}
+
+/** Starts the gateway on GATEWAY_PORT (or opts.port; 0 = an ephemeral port) with its own pool and health checks. */
+export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<RunningGateway> {
+  const pool = createPool(config, opts.poolSize ?? 8);
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection failed'));
+  const kafka = kafkaCheck(config);
+  const root = registryRoot(opts.registryDir);
+  const health = new Health({
+    postgres: { check: postgresCheck(pool), required: true },
+    kafka: { check: kafka, required: true },
+    schemaRegistry: { check: schemaRegistryCheck(config.registry.url), required: true },
+    modelRegistry: { check: modelRegistryCheck(root), required: false },
+  });
+  const extensions = createGatewayExtensions(config, { pool, registryDir: root, liveFeed: opts.liveFeed, queryService: opts.queryService });
+  const app = createGateway(config, { pool, health, extensions });
+  const host = opts.host ?? '127.0.0.1';
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(opts.port ?? config.gateway.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ url, registry: root }, 'gateway listening');
+  return {
+    url,
+    port,
+    server,
+    extensions,
+    async close() {
+      // Graceful: live-feed streams end, in-flight requests get up to GATEWAY_SHUTDOWN_GRACE_MS to finish.
+      extensions.closeStreams();
+      await drainServer(server, config.gateway.shutdownGraceMs);
+      await extensions.close();
+      await kafka.close();
+      await pool.end();
+    },
+  };
+}

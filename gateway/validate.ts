@@ -1,0 +1,92 @@
+// Request validation from one declarative schema per route: query and JSON-body parameters with their names, types
+// and bounds. Unknown parameters are refused; the first problem becomes a 400 naming the parameter. The same schemas
+// produce the OpenAPI document (openapi.ts), so the documentation cannot drift from what is enforced. Pure.
+import type { NextFunction, Request, Response } from 'express';
+
+export type ParamSpec =
+  | { type: 'string'; description: string; required?: boolean; default?: string; minLength?: number; maxLength: number; pattern?: RegExp; enum?: readonly string[]; example?: string }
+  | { type: 'integer'; description: string; required?: boolean; default?: number; minimum: number; maximum: number; example?: number };
+
+export type ParamSpecs = Record<string, ParamSpec>;
+
+export interface RouteSchema {
+  method: 'get' | 'post';
+  /** The path as OpenAPI writes it. */
+  path: string;
+  summary: string;
+  tags?: string[];
+  query?: ParamSpecs;
+  /** A JSON object body (POST). */
+  body?: ParamSpecs;
+  /** status → description, and optionally a JSON schema of the answer. */
+  responses: Record<string, { description: string; contentType?: string; schema?: Record<string, unknown> }>;
+}
+
+export type ParamValues = Record<string, string | number | undefined>;
+
+export class ValidationError extends Error {
+  constructor(
+    readonly param: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'ValidationError';
+  }
+}
+
+const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
+
+function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 'body'): string | number | undefined {
+  if (raw === undefined || raw === null || raw === '') {
+    if (spec.required) throw new ValidationError(name, `${name} is required${spec.example !== undefined ? `, e.g. ${name}=${spec.example}` : ''}`);
+    return spec.default;
+  }
+  if (spec.type === 'integer') {
+    let n: number;
+    if (where === 'body' && typeof raw === 'number') n = raw;
+    else if (typeof raw === 'string' && /^-?\d{1,15}$/.test(raw)) n = Number(raw);
+    else if (typeof raw === 'string' || typeof raw === 'number') throw new ValidationError(name, `${name} must be an integer from ${spec.minimum} to ${spec.maximum}, got ${show(String(raw))}`);
+    else throw new ValidationError(name, `${name} must be given once, as a single value`);
+    if (!Number.isInteger(n) || n < spec.minimum || n > spec.maximum) throw new ValidationError(name, `${name} must be an integer from ${spec.minimum} to ${spec.maximum}, got ${show(String(raw))}`);
+    return n;
+  }
+  if (typeof raw !== 'string') throw new ValidationError(name, where === 'query' ? `${name} must be given once, as a single value` : `${name} must be a string`);
+  if (raw.length > spec.maxLength) throw new ValidationError(name, `${name} is longer than ${spec.maxLength} characters`);
+  if (spec.minLength !== undefined && raw.length < spec.minLength) throw new ValidationError(name, `${name} is shorter than ${spec.minLength} characters`);
+  if (spec.enum && !spec.enum.includes(raw)) throw new ValidationError(name, `${name} ${show(raw)} must be one of ${spec.enum.join(', ')}`);
+  if (spec.pattern && !spec.pattern.test(raw)) throw new ValidationError(name, `${name} ${show(raw)} does not match ${spec.pattern.source}`);
+  return raw;
+}
+
+/** Checks `input` against `specs`: unknown names refused, each value typed and bounded, defaults filled in. */
+export function validateParams(specs: ParamSpecs, input: Record<string, unknown>, where: 'query' | 'body'): ParamValues {
+  const unknown = Object.keys(input).filter((k) => !Object.hasOwn(specs, k));
+  if (unknown.length > 0) {
+    const allowed = Object.keys(specs);
+    throw new ValidationError(unknown[0]!, `unknown ${where} parameter${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map(show).join(', ')}; allowed: ${allowed.length > 0 ? allowed.join(', ') : 'none'}`);
+  }
+  const out: ParamValues = {};
+  for (const [name, spec] of Object.entries(specs)) out[name] = checkOne(name, spec, input[name], where);
+  return out;
+}
+
+/**
+ * Express middleware for a route schema: the checked query parameters land in res.locals.query and the checked body
+ * in res.locals.body; a problem answers 400 {error: "bad_request", param, detail}.
+ */
+export function validated(schema: RouteSchema) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    try {
+      res.locals.query = validateParams(schema.query ?? {}, (req.query ?? {}) as Record<string, unknown>, 'query');
+      if (schema.body) {
+        const body: unknown = req.body;
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError('body', 'the body must be a JSON object (Content-Type: application/json)');
+        res.locals.body = validateParams(schema.body, body as Record<string, unknown>, 'body');
+      }
+      next();
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      res.status(400).json({ error: 'bad_request', param: err.param, detail: err.detail });
+    }
+  };
+}

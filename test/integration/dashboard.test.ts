@@ -1,0 +1,152 @@
+// The dashboard in a real headless Chromium (Debian's, driven by playwright-core) against a gateway on an ephemeral
+// port: the page draws a series of this test's own market from PostgreSQL, a forecast published to Kafka (Avro, on a
+// topic of the test's own that the gateway's live feed reads) appears without a reload, the chat shows /query's
+// answer, and a screenshot is kept under .cache/artifacts/.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { loadConfig } from '../../config/config.js';
+import { type RunningGateway, startGateway } from '../../gateway/server.js';
+import type { Forecast } from '../../schemas/types.js';
+import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
+import { createPool } from '../../sinks/postgres/pool.js';
+import { createProducer, sendRecords } from '../../streams/kafka/client.js';
+import { provision } from '../../streams/kafka/provision.js';
+import { config, createTestTopic, deleteTestTopics, uniqueName } from './harness.js';
+
+const HOUR = 3_600_000;
+const QUARTER = 900_000;
+/** The last actual interval ends here; the page's window follows the data. */
+const END = Date.UTC(2024, 7, 1, 0);
+export const CHROMIUM = '/usr/bin/chromium';
+
+interface PlotWindow {
+  __sdaFirstData?: number;
+  __sdaLiveForecasts?: number;
+  __sdaPlot?: { data: Array<Array<number | null>> };
+}
+
+describe('dashboard in headless Chromium', () => {
+  const market = `D${uniqueName('x').slice(-8).toUpperCase()}`;
+  const series = 'HB_DASHTEST';
+  const topic = uniqueName('test.dashboard.forecasts');
+  const pool = createPool(config, 2);
+  let registry: string;
+  let gw: RunningGateway;
+  let browser: Browser;
+
+  const forecast = (targetStart: number, values: number[], issuedAt: number): Forecast => ({
+    market, seriesId: series, kind: 'RT_PRICE', modelVersion: 'dash-v1', issuedAt, targetStart, stepMs: HOUR, values, unit: 'USD/MWh', inputStart: targetStart - 24 * HOUR, inputEnd: targetStart,
+  });
+
+  before(async () => {
+    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: bootstrap.sh --test installs Debian's chromium`);
+    // 24 hours of 15-minute prices: hourly means 30, 31, ... 53.
+    const rows: unknown[][] = [];
+    for (let q = 0; q < 96; q++) {
+      const start = END - 24 * HOUR + q * QUARTER;
+      const hour = Math.floor(q / 4);
+      rows.push([market, series, new Date(start), new Date(start + QUARTER), 30 + hour + (q % 4 - 1.5) * 0.1]);
+    }
+    await pool.query(
+      `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
+       SELECT u.m, u.s, 'HUB', 'RT_PRICE', u.a, u.b, u.v, 'USD/MWh', 'test', now()
+       FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::float8[]) AS u(m, s, a, b, v)`,
+      [0, 1, 2, 3, 4].map((i) => rows.map((r) => r[i])),
+    );
+    // Horizon-1 forecasts of the last 12 hours, each 2 above the actual.
+    await writeForecasts(pool, Array.from({ length: 12 }, (_, k) => {
+      const t = END - 12 * HOUR + k * HOUR;
+      return forecast(t, [30 + 12 + k + 2, 0, 0], t);
+    }));
+    await createTestTopic(topic);
+    registry = await mkdtemp(path.join(os.tmpdir(), 'sda-dash-registry-'));
+    gw = await startGateway(loadConfig({ ...process.env, GATEWAY_FORECASTS_TOPIC: topic, GATEWAY_SSE_HEARTBEAT_MS: '1000' }), { port: 0, registryDir: registry });
+    await gw.extensions.ready;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await gw?.close();
+    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
+    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
+    await pool.end();
+    await deleteTestTopics([topic]);
+    if (registry) await rm(registry, { recursive: true, force: true });
+  });
+
+  it('draws the series, takes a live forecast from Kafka without a reload, and shows /query\'s answer in the chat', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      // The chat's 503 from /query is expected; anything else (a CSP violation, a script error) is not.
+      if (m.type() === 'error' && !/status of 503/.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+    await page.goto(`${gw.url}/#market=${market}&series=${series}`);
+    await page.waitForFunction(() => (window as unknown as PlotWindow).__sdaFirstData !== undefined, undefined, { timeout: 30_000 });
+    const drawn = await page.evaluate(() => (window as unknown as PlotWindow).__sdaPlot!.data);
+    const count = (col: Array<number | null> | undefined) => (col ?? []).filter((v) => v !== null).length;
+    assert.equal(count(drawn[1]), 24, 'one actual point per hour');
+    assert.equal(count(drawn[2]), 12, 'one horizon-1 forecast per hour');
+    assert.equal(count(drawn[4]), 12, 'an error point wherever a forecast has an actual');
+    assert.ok(drawn[4]!.filter((v) => v !== null).every((v) => Math.abs(v! - 2) < 1e-9), 'each error is forecast - actual = 2');
+    assert.match((await page.textContent('#error-stats')) ?? '', /over 12 points: RMSE 2\.00, MAE 2\.00, bias 2\.00/);
+    assert.equal(await page.inputValue('#series'), `${market}/${series}`);
+    assert.ok(Number(await page.locator('#plot canvas').count()) >= 1, 'uPlot drew a canvas');
+
+    // A new forecast on the feed's topic, for the hour after the last actual.
+    const p = await provision(config, 'sda-test-dashboard');
+    const producer = createProducer(p.kafka);
+    await producer.connect();
+    const live = forecast(END, [77.5, 78.5, 79.5], Date.now());
+    try {
+      await sendRecords(producer, topic, [{ key: series, value: p.serde.encode(p.writers.forecasts, live) }]);
+    } finally {
+      await producer.disconnect();
+    }
+    await page.waitForFunction(() => ((window as unknown as PlotWindow).__sdaLiveForecasts ?? 0) >= 1, undefined, { timeout: 30_000 });
+    const after = await page.evaluate(() => (window as unknown as PlotWindow).__sdaPlot!.data);
+    const i = after[0]!.indexOf(END / 1_000);
+    assert.ok(i >= 0, 'the live forecast\'s interval is on the time axis');
+    assert.equal(after[2]![i], 77.5, 'its horizon-1 value is on the forecast line');
+    assert.equal(count(after[3]), 3, 'it is the newest forecast\'s curve, all three horizons');
+    assert.equal(count(after[2]), 13);
+    assert.match((await page.textContent('#live-count')) ?? '', /^1 live forecast, last for 2024-08-01 00:00Z/);
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), 1, 'no reload happened');
+
+    await page.fill('#question', 'Why is HB_DASHTEST high?');
+    await page.click('#chat-form button');
+    await page.waitForSelector('.msg.error', { timeout: 10_000 });
+    assert.equal(await page.textContent('.msg.error'), 'query service unavailable: the RAG responder is not installed yet (issue 7)');
+
+    const dir = path.join(config.cacheDir, 'artifacts');
+    await mkdir(dir, { recursive: true });
+    const shot = path.join(dir, `dashboard-${new Date().toISOString().replace(/[:.]/g, '-')}.png`);
+    await page.screenshot({ path: shot, fullPage: true });
+    process.stdout.write(`dashboard screenshot: ${shot}\n`);
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
+  it('ends live-feed streams cleanly when the gateway shuts down', async () => {
+    const own = await startGateway(loadConfig({ ...process.env, GATEWAY_FORECASTS_TOPIC: topic, GATEWAY_SHUTDOWN_GRACE_MS: '5000' }), { port: 0, registryDir: registry });
+    await own.extensions.ready;
+    const res = await fetch(`${own.url}/events`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const reader = res.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    assert.match(first, /: connected/);
+    await own.close();
+    // The server ended the stream (a cut connection would make the read reject with "terminated").
+    let done = false;
+    while (!done) done = (await reader.read()).done;
+    await assert.rejects(fetch(`${own.url}/livez`), 'the listener is closed');
+  });
+});

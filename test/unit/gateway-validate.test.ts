@@ -1,0 +1,91 @@
+// The gateway's request validation, OpenAPI document and forecast-error maths: pure, no server.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { partitionLag } from '../../gateway/consumer-lag.js';
+import { DASHBOARD_ROUTES } from '../../gateway/dashboard-api.js';
+import { forecastError } from '../../gateway/forecast-error.js';
+import { CORE_ROUTES, buildOpenApi } from '../../gateway/openapi.js';
+import { QUERY_ROUTES } from '../../gateway/query.js';
+import { type ParamSpecs, ValidationError, validateParams } from '../../gateway/validate.js';
+
+const history = DASHBOARD_ROUTES.history.query;
+
+function rejects(input: Record<string, unknown>, param: string, detail: RegExp, where: 'query' | 'body' = 'query', specs: ParamSpecs = history) {
+  assert.throws(() => validateParams(specs, input, where), (err: unknown) => {
+    assert.ok(err instanceof ValidationError, String(err));
+    assert.equal(err.param, param);
+    assert.match(err.detail, detail);
+    return true;
+  });
+}
+
+describe('gateway request validation', () => {
+  it('fills defaults and types integers', () => {
+    assert.deepEqual(validateParams(history, { series: 'HB_NORTH' }, 'query'), { series: 'HB_NORTH', market: 'ERCOT', kind: 'RT_PRICE', hours: 48 });
+    assert.deepEqual(validateParams(history, { series: 'TAYLOR_EW', market: 'GB', kind: 'LOAD', hours: '720' }, 'query'), { series: 'TAYLOR_EW', market: 'GB', kind: 'LOAD', hours: 720 });
+  });
+
+  it('names the parameter at fault: missing, unknown, out of bounds, malformed, repeated', () => {
+    rejects({}, 'series', /series is required/);
+    rejects({ series: 'HB_NORTH', hour: '2' }, 'hour', /unknown query parameter "hour"; allowed: series, market, kind, hours/);
+    rejects({ series: 'HB_NORTH', hours: '0' }, 'hours', /from 1 to 720/);
+    rejects({ series: 'HB_NORTH', hours: '721' }, 'hours', /from 1 to 720/);
+    rejects({ series: 'HB_NORTH', hours: '1.5' }, 'hours', /integer/);
+    rejects({ series: 'HB_NORTH', hours: '1e3' }, 'hours', /integer/);
+    rejects({ series: 'HB_NORTH', hours: '99999999999999999999' }, 'hours', /integer/);
+    rejects({ series: "HB_NORTH';DROP TABLE x" }, 'series', /does not match/);
+    rejects({ series: 'A'.repeat(65) }, 'series', /longer than 64/);
+    rejects({ series: ['HB_NORTH', 'HB_WEST'] }, 'series', /given once/);
+    rejects({ series: 'HB_NORTH', kind: 'PRICE' }, 'kind', /must be one of RT_PRICE, DAM_PRICE, LOAD, WIND, SOLAR/);
+  });
+
+  it('checks JSON bodies: strings only where strings are expected, no extra properties, bounded length', () => {
+    const body = QUERY_ROUTES.post.body;
+    assert.deepEqual(validateParams(body, { q: 'why?' }, 'body'), { q: 'why?', series: undefined });
+    rejects({ q: 42 }, 'q', /must be a string/, 'body', body);
+    rejects({ q: 'x'.repeat(2_001) }, 'q', /longer than 2000/, 'body', body);
+    rejects({ q: 'ok', admin: true }, 'admin', /unknown body parameter "admin"/, 'body', body);
+    rejects({ q: '' }, 'q', /q is required/, 'body', body);
+  });
+});
+
+describe('gateway OpenAPI document', () => {
+  const doc = buildOpenApi([...CORE_ROUTES, ...Object.values(DASHBOARD_ROUTES), ...Object.values(QUERY_ROUTES)], { version: '1.2.3', rateLimitPerMinute: 60, bodyLimitBytes: 1_024 }) as {
+    openapi: string;
+    paths: Record<string, Record<string, { parameters: Array<{ name: string; required: boolean; schema: Record<string, unknown> }>; requestBody?: { content: Record<string, { schema: { required: string[]; additionalProperties: boolean } }> }; responses: Record<string, unknown> }>>;
+  };
+
+  it('documents every route with the bounds the validator enforces', () => {
+    assert.equal(doc.openapi, '3.1.0');
+    for (const p of ['/', '/forecast', '/healthz', '/livez', '/metrics', '/events', '/openapi.json', '/api/overview', '/api/series', '/api/history', '/query']) assert.ok(doc.paths[p]?.get, `GET ${p}`);
+    assert.ok(doc.paths['/query']?.post?.requestBody);
+    const hours = doc.paths['/api/history']!.get!.parameters.find((x) => x.name === 'hours')!;
+    assert.deepEqual(hours.schema, { type: 'integer', minimum: 1, maximum: 720, default: 48 });
+    assert.equal(doc.paths['/api/history']!.get!.parameters.find((x) => x.name === 'series')!.required, true);
+    const body = doc.paths['/query']!.post!.requestBody!.content['application/json']!.schema;
+    assert.deepEqual(body.required, ['q']);
+    assert.equal(body.additionalProperties, false);
+    assert.ok(doc.paths['/api/history']!.get!.responses['429'], 'the rate limit is documented');
+  });
+});
+
+describe('forecast error', () => {
+  it('pairs forecasts with actuals at the same time and gives RMSE, MAE, bias and a trailing RMSE', () => {
+    const e = forecastError({ t: [1, 2, 3, 4], v: [10, 20, null, 40] }, { t: [2, 3, 4, 5], v: [23, 30, 36, 50] }, 1);
+    assert.deepEqual(e.t, [2, 4]);
+    assert.deepEqual(e.error, [3, -4]);
+    assert.equal(e.n, 2);
+    assert.equal(e.rmse, Math.sqrt((9 + 16) / 2));
+    assert.equal(e.mae, 3.5);
+    assert.equal(e.bias, -0.5);
+    assert.deepEqual(e.rollingRmse, [3, 4]);
+    assert.equal(forecastError({ t: [], v: [] }, { t: [1], v: [1] }).rmse, null);
+  });
+
+  it('computes partition lag from the end, start and committed offsets', () => {
+    assert.equal(partitionLag(100, 0, 40), 60);
+    assert.equal(partitionLag(100, 30, -1), 70, 'nothing committed: the whole retained partition');
+    assert.equal(partitionLag(100, 50, 20), 50, 'a commit before the retained start counts from the start');
+    assert.equal(partitionLag(100, 0, 100), 0);
+  });
+});
