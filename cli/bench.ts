@@ -4,7 +4,9 @@ import { loadConfig } from '../config/config.js';
 import { runIngestBench } from '../bench/ingest.js';
 import { runWindowerBench } from '../bench/windower.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';
-import { numberOption } from './options.js';
+import { runForecastBench } from '../bench/forecast.js';
+import { runGatewayBench } from '../bench/gateway.js';
+import { intOption, numberOption } from './options.js';
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks: print figures and the conditions they were measured under (see bench/RESULTS.md)');
@@ -34,5 +36,57 @@ export function registerBench(program: Command): void {
     .option('--days <n>', 'simulated days of all series (90 days = 140,400 ticks)', '90')
     .action(async (opts: { days: string }) => {
       await runWindowerBench(loadConfig(), { days: numberOption('--days', opts.days, 1, 3_660) });
+    });
+  bench
+    .command('forecast')
+    .description('serving: ONNX inference of the current model (or a fresh one: LSTM 32, 24x11) at batch 1 and 256 with the bare onnxruntime run as baseline; GET /forecast latency at fixed rates from autocannon in a second process, with /livez and the raw PostgreSQL query as baselines')
+    .option('--duration <s>', 'seconds per load run', '15')
+    .option('--rates <list>', 'request rates, req/s over all connections', '200,1000')
+    .option('--connections <n>', 'autocannon connections', '10')
+    .option('--fresh', 'benchmark a freshly built model even if the registry has a current one')
+    .option('--units <n>', 'LSTM units of a freshly built model', '32')
+    .option('--horizon <n>', 'horizon of a freshly built model', '24')
+    .action(async (opts: { duration: string; rates: string; connections: string; fresh?: boolean; units: string; horizon: string }) => {
+      const rates = opts.rates.split(',').map((r) => intOption('--rates', r.trim(), 1, 100_000));
+      if (rates.length === 0 || rates.length > 5) throw new Error('--rates: give 1 to 5 rates');
+      await runForecastBench(loadConfig(), {
+        duration: intOption('--duration', opts.duration, 1, 300),
+        rates,
+        connections: intOption('--connections', opts.connections, 1, 1_000),
+        fresh: opts.fresh === true,
+        units: intOption('--units', opts.units, 1, 512),
+        horizon: intOption('--horizon', opts.horizon, 1, 168),
+      });
+    });
+  bench
+    .command('gateway')
+    .description('dashboard and gateway: page load to first chart data in headless Chromium (DOMContentLoaded as baseline), forecast publish → page update over the live feed, tick → windower → forecaster → page, and GET / and /forecast latency at a fixed rate from autocannon in a second process with /livez as baseline')
+    .option('--runs <n>', 'timed page loads', '20')
+    .option('--live <n>', 'live forecasts timed from publication to the page', '20')
+    .option('--duration <s>', 'seconds per load run', '10')
+    .option('--rate <n>', 'request rate, req/s over all connections', '200')
+    .option('--connections <n>', 'autocannon connections', '10')
+    .option('--chain-hours <n>', 'simulated hours timed from tick to page through the windower and forecaster (0 = skip)', '10')
+    .action(async (opts: { runs: string; live: string; duration: string; rate: string; connections: string; chainHours: string }) => {
+      await runGatewayBench(loadConfig(), {
+        runs: intOption('--runs', opts.runs, 1, 1_000),
+        live: intOption('--live', opts.live, 1, 1_000),
+        duration: intOption('--duration', opts.duration, 1, 300),
+        rate: intOption('--rate', opts.rate, 1, 100_000),
+        connections: intOption('--connections', opts.connections, 1, 1_000),
+        chainHours: intOption('--chain-hours', opts.chainHours, 0, 23),
+      });
+    });
+  bench
+    .command('rag')
+    .description('retrieval: embedding latency (1 text, batch of 64), LanceDB indexing and search over N documents, the local LM\'s prompt and generation speed per thread count')
+    .option('--documents <n>', 'synthetic summaries to index and search', '5000')
+    .option('--repeats <n>', 'timed repeats per latency figure', '50')
+    .option('--threads <list>', 'LM thread counts to compare', '1,2')
+    .action(async (opts: { documents: string; repeats: string; threads: string }) => {
+      const threads = opts.threads.split(',').map((t) => intOption('--threads', t.trim(), 1, 64));
+      if (threads.length === 0 || threads.length > 4) throw new Error('--threads: give 1 to 4 thread counts');
+      const { runRagBench } = await import('../bench/rag.js');
+      await runRagBench(loadConfig(), { documents: intOption('--documents', opts.documents, 10, 200_000), repeats: intOption('--repeats', opts.repeats, 3, 10_000), threads });
     });
 }

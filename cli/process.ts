@@ -8,8 +8,10 @@ import { startForecaster } from '../processors/forecaster/processor.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { recordLiveMetric } from '../model/metrics-store.js';
+import { exposeCounts, setLiveRmse, setModelVersion, startMetricsServer } from '../processors/metrics.js';
 import { intOption, topicOption } from './options.js';
 import { Progress } from './progress.js';
+import { registerRagProcesses } from './process-rag.js';
 
 /** Resolves on SIGINT or SIGTERM, so a job can stop cleanly (offsets are only committed after a sink commit). */
 export function untilSignal(): Promise<string> {
@@ -30,14 +32,18 @@ export function registerProcess(program: Command): Command {
       const maxRows = intOption('--max-rows', opts.maxRows, 1, 1_000_000);
       topicOption('--topic', opts.topic);
       const progress = new Progress('postgres-sink');
-      const sink = await startTicksSink(loadConfig(), {
+      const config = loadConfig();
+      const metrics = await startMetricsServer(config.metricsPorts.postgresSink);
+      const sink = await startTicksSink(config, {
         topic: opts.topic,
         groupId: opts.group,
         maxRows,
         onBatch: (c) => progress.update(c.received, `accepted ${c.accepted}, dead-lettered ${c.deadLettered}, context copies ${c.contextCopies}, batches ${c.batches}`),
       });
+      exposeCounts('postgres-sink', () => sink.counts);
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
+      await metrics.close();
       process.stdout.write(`postgres-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });
   proc
@@ -54,7 +60,9 @@ export function registerProcess(program: Command): Command {
       if (step !== 15 && step !== 60) throw new Error(`--step: expected 60 or 15, got ${opts.step}`);
       for (const [name, t] of [['--input', opts.input], ['--output', opts.output], ['--changelog', opts.changelog]] as const) topicOption(name, t);
       const progress = new Progress('windower');
-      const w = await startWindower(loadConfig(), {
+      const config = loadConfig();
+      const metrics = await startMetricsServer(config.metricsPorts.windower);
+      const w = await startWindower(config, {
         stepMs: step === 60 ? 3_600_000 : 900_000,
         inputTopic: opts.input,
         outputTopic: opts.output,
@@ -63,8 +71,10 @@ export function registerProcess(program: Command): Command {
         maxBytesPerPartition: intOption('--max-batch-bytes', opts.maxBatchBytes, 1_024, 256 * 1_048_576),
         onBatch: (c) => progress.update(c.received, `windows ${c.windows}, dead-lettered ${c.deadLettered}, transactions ${c.transactions}`),
       });
+      exposeCounts('windower', () => w.counts);
       const sig = await Promise.race([untilSignal(), w.failed]);
       await w.stop();
+      await metrics.close();
       process.stdout.write(`windower stopped on ${sig}: ${JSON.stringify(w.counts)}\n`);
     });
   proc
@@ -74,9 +84,13 @@ export function registerProcess(program: Command): Command {
     .option('--group <id>', 'consumer group', 'sda-features-sink')
     .action(async (opts: { topic: string; group: string }) => {
       topicOption('--topic', opts.topic);
-      const sink = await startFeaturesSink(loadConfig(), { topic: opts.topic, groupId: opts.group });
+      const config = loadConfig();
+      const metrics = await startMetricsServer(config.metricsPorts.featuresSink);
+      const sink = await startFeaturesSink(config, { topic: opts.topic, groupId: opts.group });
+      exposeCounts('features-sink', () => sink.counts);
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
+      await metrics.close();
       process.stdout.write(`features-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });
   proc
@@ -95,6 +109,7 @@ export function registerProcess(program: Command): Command {
       const progress = new Progress('forecaster');
       const config = loadConfig();
       const pool = createPool(config, 1);
+      const metrics = await startMetricsServer(config.metricsPorts.forecaster);
       const abort = new AbortController();
       const signal = untilSignal().then((sig) => { abort.abort(); return sig; });
       const f = await startForecaster(config, {
@@ -109,19 +124,28 @@ export function registerProcess(program: Command): Command {
         signal: abort.signal,
         // The live RMSE per (model version, series) into model_metrics (split 'live'), every --metrics-interval.
         onLiveMetrics: async (live) => {
+          setLiveRmse(live);
           for (const m of live) await recordLiveMetric(pool, m.modelVersion, m.seriesId, m.rmse, m.n);
         },
-        onBatch: (c) => progress.update(c.received, `forecasts ${c.forecasts}, skipped ${c.skipped}, dead-lettered ${c.deadLettered}, runs ${c.inferenceRuns}, model ${c.modelVersion}`),
-      }).catch((err: unknown) => {
+        onBatch: (c) => {
+          setModelVersion(c.modelVersion);
+          progress.update(c.received, `forecasts ${c.forecasts}, skipped ${c.skipped}, dead-lettered ${c.deadLettered}, runs ${c.inferenceRuns}, model ${c.modelVersion}`);
+        },
+      }).catch(async (err: unknown) => {
         if (abort.signal.aborted) return undefined;
+        // Close what keeps the process alive, so a failed start ends the command.
+        await Promise.all([pool.end(), metrics.close()]).catch(() => undefined);
         throw err;
       });
       if (!f) {
         await pool.end();
+        await metrics.close();
         process.stdout.write(`forecaster stopped on ${await signal} before a model appeared\n`);
         return;
       }
-      const sig = await Promise.race([signal, f.failed]).finally(() => f.stop().then(() => pool.end()));
+      exposeCounts('forecaster', () => f.counts);
+      setModelVersion(f.modelVersion);
+      const sig = await Promise.race([signal, f.failed]).finally(() => f.stop().then(() => Promise.all([pool.end(), metrics.close()])));
       process.stdout.write(`forecaster stopped on ${sig}: ${JSON.stringify(f.counts)}\n`);
     });
   proc
@@ -131,10 +155,15 @@ export function registerProcess(program: Command): Command {
     .option('--group <id>', 'consumer group', 'sda-forecasts-sink')
     .action(async (opts: { topic: string; group: string }) => {
       topicOption('--topic', opts.topic);
-      const sink = await startForecastsSink(loadConfig(), { topic: opts.topic, groupId: opts.group });
+      const config = loadConfig();
+      const metrics = await startMetricsServer(config.metricsPorts.forecastsSink);
+      const sink = await startForecastsSink(config, { topic: opts.topic, groupId: opts.group });
+      exposeCounts('forecasts-sink', () => sink.counts);
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
+      await metrics.close();
       process.stdout.write(`forecasts-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });
+  registerRagProcesses(proc);
   return proc;
 }

@@ -5,10 +5,14 @@ import { ConfigError } from '../config/config.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerIngest } from './ingest.js';
+import { registerModels } from './models.js';
+import { registerSummarize } from './summarize.js';
 import { registerProcess } from './process.js';
 import { registerReplay } from './replay.js';
+import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { registerStack } from './stack.js';
+import { registerTrain } from './train.js';
 
 const program = new Command('sda')
   .description('Smart Dispatch Assistant: ERCOT market ticks through Kafka, features, forecasts and answers.')
@@ -22,6 +26,10 @@ registerIngest(program);
 registerProcess(program);
 registerDemo(program);
 registerBench(program);
+registerTrain(program);
+registerServe(program);
+registerModels(program);
+registerSummarize(program);
 
 program.addHelpText(
   'after',

@@ -63,6 +63,13 @@ class Reader {
     return value.replace(/\/+$/, '');
   }
 
+  /** An http(s) URL, or undefined when the variable is unset or empty. */
+  optionalUrl(name: string): string | undefined {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return undefined;
+    return this.url(name, raw);
+  }
+
   brokers(name: string, fallback: string): string[] {
     const list = this.string(name, fallback).split(',').map((s) => s.trim()).filter(Boolean);
     const bad = list.filter((b) => !/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(b));
@@ -129,8 +136,47 @@ export function loadConfig(env: Env = process.env) {
     },
     gateway: {
       port: gatewayPort,
+      /** Requests a minute per client address (0 = no limit). */
+      rateLimitPerMinute: r.int('GATEWAY_RATE_LIMIT_PER_MIN', 1_200, 0, 1_000_000),
+      bodyLimitBytes: r.int('GATEWAY_BODY_LIMIT_BYTES', 16_384, 256, 1_048_576),
+      sseMaxClients: r.int('GATEWAY_SSE_MAX_CLIENTS', 100, 1, 10_000),
+      sseHeartbeatMs: r.int('GATEWAY_SSE_HEARTBEAT_MS', 15_000, 1_000, 300_000),
+      /** The topic the live feed (GET /events) reads. */
+      forecastsTopic: r.string('GATEWAY_FORECASTS_TOPIC', 'market.forecasts'),
+      shutdownGraceMs: r.int('GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    },
+    /** Where each processor serves GET /metrics for Prometheus (deploy/prometheus.yml scrapes these). */
+    metricsPorts: {
+      postgresSink: r.port('POSTGRES_SINK_METRICS_PORT', 19_101),
+      windower: r.port('WINDOWER_METRICS_PORT', 19_102),
+      featuresSink: r.port('FEATURES_SINK_METRICS_PORT', 19_103),
+      forecaster: r.port('FORECASTER_METRICS_PORT', 19_104),
+      forecastsSink: r.port('FORECASTS_SINK_METRICS_PORT', 19_105),
+    },
+    // Retrieval (issue 7): model files, the vector store, the language model.
+    models: {
+      dir: path.resolve(cacheDir, r.string('MODELS_DIR', 'models')),
+    },
+    vector: {
+      /** LanceDB's directory, used when QDRANT_URL is unset. */
+      dir: path.resolve(root, r.string('VECTOR_DIR', path.join(cacheDir, 'lancedb'))),
+      qdrantUrl: r.optionalUrl('QDRANT_URL'),
+      // A secret: never logged.
+      qdrantApiKey: r.string('QDRANT_API_KEY', ''),
+      collection: r.string('VECTOR_COLLECTION', 'market_documents'),
+    },
+    llm: {
+      /** An OpenAI-compatible endpoint (`.../v1`); unset: the local GGUF model through node-llama-cpp. */
+      baseUrl: r.optionalUrl('LLM_BASE_URL'),
+      // A secret: never logged.
+      apiKey: r.string('LLM_API_KEY', ''),
+      model: r.string('LLM_MODEL', 'gpt-4o-mini'),
+      threads: r.int('LLM_THREADS', 2, 1, 256),
+      contextSize: r.int('LLM_CONTEXT_SIZE', 2_048, 256, 131_072),
     },
   };
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.vector.collection)) r.problems.push(`VECTOR_COLLECTION=${JSON.stringify(config.vector.collection)}: expected 1-64 of A-Z a-z 0-9 _ -`);
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.gateway.forecastsTopic)) r.problems.push(`GATEWAY_FORECASTS_TOPIC=${JSON.stringify(config.gateway.forecastsTopic)}: expected a topic name (1-249 of A-Z a-z 0-9 . _ -)`);
   if (controllerPort === kafkaPort) r.problems.push(`KAFKA_CONTROLLER_PORT=${controllerPort}: must differ from KAFKA_PORT`);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
@@ -140,5 +186,10 @@ export type Config = ReturnType<typeof loadConfig>;
 
 /** The config with secrets replaced, safe to print or log. */
 export function redactConfig(config: Config): unknown {
-  return { ...config, postgres: { ...config.postgres, password: '***' } };
+  return {
+    ...config,
+    postgres: { ...config.postgres, password: '***' },
+    vector: { ...config.vector, qdrantApiKey: config.vector.qdrantApiKey ? '***' : '' },
+    llm: { ...config.llm, apiKey: config.llm.apiKey ? '***' : '' },
+  };
 }

@@ -16,7 +16,7 @@ export function logger(component: string): Logger {
         base: { runId: RUN_ID },
         timestamp: pino.stdTimeFunctions.isoTime,
         // Secrets never reach a log line, whatever a caller passes.
-        redact: { paths: ['password', '*.password', 'postgres.password', 'connectionString', '*.connectionString'], censor: '***' },
+        redact: { paths: ['password', '*.password', 'postgres.password', 'connectionString', '*.connectionString', 'apiKey', '*.apiKey'], censor: '***' },
       },
       pino.destination(2),
     );

@@ -1,0 +1,63 @@
+// `sda process vector-sink` and `sda process summarizer`: the retrieval side's long-running jobs, under `sda process`.
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { logger } from '../config/logger.js';
+import { intOption, topicOption } from './options.js';
+import { untilSignal } from './process.js';
+import { Progress } from './progress.js';
+
+export function registerRagProcesses(proc: Command): void {
+  proc
+    .command('vector-sink')
+    .description('consume market.documents, embed each text (all-MiniLM-L6-v2, ONNX) and upsert it into the vector store (Qdrant when QDRANT_URL is set, else LanceDB in VECTOR_DIR); tombstones delete; offsets committed after the store write')
+    .option('--topic <name>', 'documents topic', 'market.documents')
+    .option('--group <id>', 'consumer group', 'sda-documents-sink')
+    .action(async (opts: { topic: string; group: string }) => {
+      topicOption('--topic', opts.topic);
+      const progress = new Progress('vector-sink');
+      // Loaded here: ONNX Runtime, LanceDB and the tokenizer are not needed by the other `sda` commands.
+      const { startDocumentsSink } = await import('../sinks/vector/documents-sink.js');
+      const sink = await startDocumentsSink(loadConfig(), {
+        topic: opts.topic,
+        groupId: opts.group,
+        onBatch: (c) => progress.update(c.received, `upserted ${c.upserted}, deleted ${c.deleted}, dead-lettered ${c.deadLettered}`),
+      });
+      process.stdout.write(`vector-sink writing to ${sink.store.backend} collection ${sink.store.collection}; Ctrl-C to stop\n`);
+      const sig = await Promise.race([untilSignal(), sink.failed]);
+      await sink.stop();
+      process.stdout.write(`vector-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
+    });
+  proc
+    .command('summarizer')
+    .description('every --every minutes, summarize the last --lookback-hours of market_data and forecasts onto market.documents (the same ids each time, so the latest summary of a period wins); the concepts corpus on the first run')
+    .option('--every <minutes>', 'minutes between runs', '60')
+    .option('--lookback-hours <n>', 'hours summarized each run (whole Central days are completed by later runs)', '48')
+    .option('--market <name>', 'market', 'ERCOT')
+    .option('--topic <name>', 'documents topic', 'market.documents')
+    .action(async (opts: { every: string; lookbackHours: string; market: string; topic: string }) => {
+      const everyMs = intOption('--every', opts.every, 1, 24 * 60) * 60_000;
+      const lookbackMs = intOption('--lookback-hours', opts.lookbackHours, 1, 24 * 400) * 3_600_000;
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.market)) throw new Error(`--market: ${JSON.stringify(opts.market)} is not a market name`);
+      topicOption('--topic', opts.topic);
+      const config = loadConfig();
+      const log = logger('summarizer');
+      const { summarize } = await import('../processors/summarizer/summarizer.js');
+      const stop = untilSignal();
+      let stopped: string | undefined;
+      void stop.then((sig) => (stopped = sig));
+      for (let run = 0; !stopped; run++) {
+        const to = Date.now();
+        try {
+          const c = await summarize(config, { market: opts.market, from: to - lookbackMs, to, topic: opts.topic, concepts: run === 0 });
+          process.stdout.write(`${new Date(to).toISOString()} published ${c.published} documents (${c.daily} daily, ${c.hourly} hourly, ${c.events} events, ${c.forecasts} forecasts, ${c.concepts} concepts)\n`);
+        } catch (err) {
+          // The next run covers the same period again, so a failed run loses nothing.
+          log.error({ err: (err as Error).message }, 'summarizer run failed');
+        }
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([stop, new Promise((r) => (timer = setTimeout(r, everyMs)))]);
+        clearTimeout(timer);
+      }
+      process.stdout.write(`summarizer stopped on ${stopped}\n`);
+    });
+}

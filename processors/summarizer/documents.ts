@@ -1,0 +1,219 @@
+// Market facts → short texts for retrieval (MarketDocument). Pure: hourly statistics in, documents out.
+// Ids name the facts' subject and period (kind, market, series, kind of value, start), so summarising the same
+// period again replaces the earlier document on the compacted topic instead of adding another.
+import { HOUR_MS, centralDateOf, centralMidnightUtc, centralOffsetMs } from '../../streams/ercot/central-time.js';
+import type { MarketDocument } from '../../schemas/types.js';
+
+export interface HourlyStat {
+  market: string;
+  seriesId: string;
+  kind: string;
+  unit: string;
+  /** UTC epoch ms of the hour's start. */
+  hourStart: number;
+  mean: number;
+  min: number;
+  minAt: number;
+  max: number;
+  maxAt: number;
+  count: number;
+  /** Intervals below zero. */
+  negative: number;
+}
+
+export interface ForecastSnapshot {
+  market: string;
+  seriesId: string;
+  kind: string;
+  modelVersion: string;
+  unit: string;
+  stepMs: number;
+  targetStart: number;
+  values: number[];
+  issuedAt: number;
+}
+
+/** Thresholds for events: a spike is an hour whose high is at least `spikeFactor` x the day's mean and `spikeMin`. */
+export interface EventRules {
+  spikeMin: number;
+  spikeFactor: number;
+  /** At or above this a price is reported as scarcity pricing (ERCOT's offer cap is $5,000/MWh). */
+  scarcity: number;
+}
+
+export const DEFAULT_EVENT_RULES: EventRules = { spikeMin: 250, spikeFactor: 3, scarcity: 4_500 };
+
+const KIND_LABEL: Record<string, string> = {
+  RT_PRICE: 'real-time price',
+  DAM_PRICE: 'day-ahead price',
+  LOAD: 'load',
+  WIND: 'wind generation',
+  SOLAR: 'solar generation',
+};
+
+export const kindLabel = (kind: string) => KIND_LABEL[kind] ?? kind.toLowerCase();
+const isPrice = (kind: string) => kind.endsWith('_PRICE');
+
+/** A value as the documents write it: prices with cents, MW as whole numbers. The same text goes into `numbers`. */
+export function formatValue(value: number, unit: string): string {
+  return unit.includes('$') || unit.startsWith('USD') ? value.toFixed(2) : Math.round(value).toString();
+}
+
+export const round = (value: number, unit: string) => Number(formatValue(value, unit));
+
+function unitText(unit: string): string {
+  return unit === 'USD/MWh' ? '$/MWh' : unit;
+}
+
+/** "2024-07-01 17:00 CT" for an instant, in ERCOT's Central time. */
+export function centralLabel(utcMs: number): string {
+  const local = new Date(utcMs + centralOffsetMs(utcMs)).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, 16)} CT`;
+}
+
+const centralClock = (utcMs: number) => centralLabel(utcMs).slice(11);
+
+export function documentId(kind: string, market: string, seriesId: string, valueKind: string, start: number): string {
+  return `${kind}:${market}:${seriesId}:${valueKind}:${new Date(start).toISOString()}`;
+}
+
+export function hourlyDocument(h: HourlyStat, createdAt: number): MarketDocument {
+  const u = unitText(h.unit);
+  const f = (v: number) => formatValue(v, h.unit);
+  const negative = isPrice(h.kind) && h.negative > 0 ? ` ${h.negative} of ${h.count} intervals were negative.` : '';
+  return {
+    id: documentId('hourly-summary', h.market, h.seriesId, h.kind, h.hourStart),
+    kind: 'hourly-summary',
+    seriesId: h.seriesId,
+    rangeStart: h.hourStart,
+    rangeEnd: h.hourStart + HOUR_MS,
+    text: h.count === 1
+      ? `${h.seriesId} ${kindLabel(h.kind)} (${h.market}), hour starting ${centralLabel(h.hourStart)}: ${f(h.mean)} ${u}.`
+      : `${h.seriesId} ${kindLabel(h.kind)} (${h.market}), hour starting ${centralLabel(h.hourStart)}: average ${f(h.mean)} ${u}, low ${f(h.min)} at ${centralClock(h.minAt)}, high ${f(h.max)} at ${centralClock(h.maxAt)} (${h.count} intervals).${negative}`,
+    numbers: { mean: round(h.mean, h.unit), min: round(h.min, h.unit), max: round(h.max, h.unit), intervals: h.count },
+    createdAt,
+  };
+}
+
+export interface DailyStat {
+  market: string;
+  seriesId: string;
+  kind: string;
+  unit: string;
+  /** Central operating day, YYYY-MM-DD. */
+  day: string;
+  dayStart: number;
+  dayEnd: number;
+  mean: number;
+  min: number;
+  minAt: number;
+  max: number;
+  maxAt: number;
+  count: number;
+  negative: number;
+  hours: number;
+}
+
+/** Hourly statistics folded into Central operating days, per (market, series, kind). */
+export function dailyStats(hours: readonly HourlyStat[]): DailyStat[] {
+  const byKey = new Map<string, DailyStat>();
+  for (const h of hours) {
+    const day = centralDateOf(h.hourStart);
+    const key = `${h.market}\u0000${h.seriesId}\u0000${h.kind}\u0000${day}`;
+    const d = byKey.get(key);
+    if (!d) {
+      const dayStart = centralMidnightUtc(day);
+      const next = centralDateOf(dayStart + 26 * HOUR_MS);
+      byKey.set(key, { market: h.market, seriesId: h.seriesId, kind: h.kind, unit: h.unit, day, dayStart, dayEnd: centralMidnightUtc(next), mean: h.mean, min: h.min, minAt: h.minAt, max: h.max, maxAt: h.maxAt, count: h.count, negative: h.negative, hours: 1 });
+      continue;
+    }
+    d.mean = (d.mean * d.count + h.mean * h.count) / (d.count + h.count);
+    d.count += h.count;
+    d.negative += h.negative;
+    d.hours += 1;
+    if (h.min < d.min) [d.min, d.minAt] = [h.min, h.minAt];
+    if (h.max > d.max) [d.max, d.maxAt] = [h.max, h.maxAt];
+  }
+  return [...byKey.values()];
+}
+
+export function dailyDocument(d: DailyStat, createdAt: number): MarketDocument {
+  const u = unitText(d.unit);
+  const f = (v: number) => formatValue(v, d.unit);
+  const negative = isPrice(d.kind) ? (d.negative > 0 ? ` ${d.negative} intervals were negative.` : ' No interval was negative.') : '';
+  return {
+    id: documentId('daily-summary', d.market, d.seriesId, d.kind, d.dayStart),
+    kind: 'daily-summary',
+    seriesId: d.seriesId,
+    rangeStart: d.dayStart,
+    rangeEnd: d.dayEnd,
+    text: `${d.seriesId} ${kindLabel(d.kind)} (${d.market}) on ${d.day} (Central): average ${f(d.mean)} ${u}, low ${f(d.min)} at ${centralClock(d.minAt)}, high ${f(d.max)} at ${centralClock(d.maxAt)}, from ${d.count} intervals in ${d.hours} hours.${negative}`,
+    numbers: { mean: round(d.mean, d.unit), min: round(d.min, d.unit), max: round(d.max, d.unit), intervals: d.count, negativeIntervals: d.negative },
+    createdAt,
+  };
+}
+
+/** Price events: negative prices (one document per series and day), spikes and scarcity (one per hour). */
+export function eventDocuments(hours: readonly HourlyStat[], days: readonly DailyStat[], createdAt: number, rules: EventRules = DEFAULT_EVENT_RULES): MarketDocument[] {
+  const docs: MarketDocument[] = [];
+  for (const d of days) {
+    if (!isPrice(d.kind) || d.negative === 0) continue;
+    const u = unitText(d.unit);
+    docs.push({
+      id: documentId('event', d.market, d.seriesId, `${d.kind}:negative`, d.dayStart),
+      kind: 'event',
+      seriesId: d.seriesId,
+      rangeStart: d.dayStart,
+      rangeEnd: d.dayEnd,
+      text: `Negative prices: ${d.seriesId} ${kindLabel(d.kind)} was below zero in ${d.negative} intervals on ${d.day} (Central), lowest ${formatValue(d.min, d.unit)} ${u} at ${centralClock(d.minAt)}. Negative prices usually mean more wind or solar than the grid can use nearby.`,
+      numbers: { negativeIntervals: d.negative, min: round(d.min, d.unit) },
+      createdAt,
+    });
+  }
+  const dayMean = new Map(days.map((d) => [`${d.market}\u0000${d.seriesId}\u0000${d.kind}\u0000${d.day}`, d.mean]));
+  for (const h of hours) {
+    if (!isPrice(h.kind)) continue;
+    const mean = dayMean.get(`${h.market}\u0000${h.seriesId}\u0000${h.kind}\u0000${centralDateOf(h.hourStart)}`) ?? h.mean;
+    const scarcity = h.max >= rules.scarcity;
+    const spike = h.max >= rules.spikeMin && h.max >= rules.spikeFactor * Math.max(mean, 1);
+    if (!scarcity && !spike) continue;
+    const u = unitText(h.unit);
+    const what = scarcity ? `Scarcity pricing: ${h.seriesId} ${kindLabel(h.kind)} reached ${formatValue(h.max, h.unit)} ${u}, near the $5,000/MWh offer cap,` : `Price spike: ${h.seriesId} ${kindLabel(h.kind)} reached ${formatValue(h.max, h.unit)} ${u},`;
+    docs.push({
+      id: documentId('event', h.market, h.seriesId, `${h.kind}:${scarcity ? 'scarcity' : 'spike'}`, h.hourStart),
+      kind: 'event',
+      seriesId: h.seriesId,
+      rangeStart: h.hourStart,
+      rangeEnd: h.hourStart + HOUR_MS,
+      text: `${what} at ${centralLabel(h.maxAt)}, against a daily average of ${formatValue(mean, h.unit)} ${u}.`,
+      numbers: { max: round(h.max, h.unit), dailyMean: round(mean, h.unit) },
+      createdAt,
+    });
+  }
+  return docs;
+}
+
+export function forecastDocument(f: ForecastSnapshot, createdAt: number): MarketDocument {
+  const u = unitText(f.unit);
+  const fv = (v: number) => formatValue(v, f.unit);
+  const end = f.targetStart + f.values.length * f.stepMs;
+  let hi = 0;
+  let lo = 0;
+  f.values.forEach((v, i) => {
+    if (v > f.values[hi]!) hi = i;
+    if (v < f.values[lo]!) lo = i;
+  });
+  const mean = f.values.reduce((a, b) => a + b, 0) / f.values.length;
+  const at = (i: number) => centralLabel(f.targetStart + i * f.stepMs);
+  const first = f.values.slice(0, 6).map(fv).join(', ');
+  return {
+    id: documentId('forecast-snapshot', f.market, f.seriesId, f.kind, f.targetStart),
+    kind: 'forecast-snapshot',
+    seriesId: f.seriesId,
+    rangeStart: f.targetStart,
+    rangeEnd: end,
+    text: `Forecast for ${f.seriesId} ${kindLabel(f.kind)} (${f.market}) by model ${f.modelVersion}, issued ${centralLabel(f.issuedAt)}, for ${f.values.length} steps from ${centralLabel(f.targetStart)}: average ${fv(mean)} ${u}, low ${fv(f.values[lo]!)} at ${at(lo)}, high ${fv(f.values[hi]!)} at ${at(hi)}. First values: ${first}.`,
+    numbers: { mean: round(mean, f.unit), min: round(f.values[lo]!, f.unit), max: round(f.values[hi]!, f.unit), steps: f.values.length },
+    createdAt,
+  };
+}

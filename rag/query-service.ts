@@ -1,0 +1,53 @@
+// The responder as the gateway's QueryService (gateway/query.ts): built on the first question, so the gateway
+// starts without loading models, and shared by every question after that.
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import { logger } from '../config/logger.js';
+import { createPool } from '../sinks/postgres/pool.js';
+import { openVectorStore } from '../sinks/vector/open-store.js';
+import type { VectorStore } from '../sinks/vector/store.js';
+import { type OnnxEmbedder, createEmbedder } from './embeddings.js';
+import { type ChatModel, createChatModel } from './llm.js';
+import { Responder, type ResponderAnswer } from './responder.js';
+
+const log = logger('rag-query');
+
+interface Parts {
+  responder: Responder;
+  embedder: OnnxEmbedder;
+  store: VectorStore;
+  llm: ChatModel;
+  pool: pg.Pool;
+}
+
+export interface RagQueryService {
+  answer(q: { question: string; series?: string }, signal: AbortSignal): Promise<ResponderAnswer>;
+  close(): Promise<void>;
+}
+
+export function createRagQueryService(config: Config): RagQueryService {
+  let parts: Promise<Parts> | undefined;
+  const build = async (): Promise<Parts> => {
+    const started = performance.now();
+    const [embedder, store, llm] = await Promise.all([createEmbedder(config), openVectorStore(config), createChatModel(config)]);
+    await store.ensureCollection(embedder.dim);
+    const pool = createPool(config, 2);
+    log.info({ backend: store.backend, collection: store.collection, llm: llm.name, ms: Math.round(performance.now() - started) }, 'responder ready');
+    return { responder: new Responder({ embedder, store, llm, pool }), embedder, store, llm, pool };
+  };
+  return {
+    async answer(q, signal) {
+      // A failed start is not cached: the next question tries again.
+      parts ??= build().catch((err: unknown) => {
+        parts = undefined;
+        throw err;
+      });
+      return (await parts).responder.answer(q, signal);
+    },
+    async close() {
+      const p = await parts?.catch(() => undefined);
+      if (!p) return;
+      await Promise.allSettled([p.llm.close(), p.embedder.close(), p.store.close(), p.pool.end()]);
+    },
+  };
+}
