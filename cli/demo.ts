@@ -1,26 +1,45 @@
-// `sda demo`: the main job end to end, for a newcomer: the stack comes up, schemas are registered, a simulated
-// ERCOT-like market and the real taylor demand series flow through Kafka into PostgreSQL, and a handful of ticks
-// are produced, consumed back, decoded and printed, with a poison record shown arriving on the dead-letter topic.
+// `sda demo`: the main job end to end, for a newcomer. The stack comes up and schemas are registered; 45 simulated
+// days of an ERCOT-like market and the real taylor demand series flow through Kafka into PostgreSQL; the windower
+// makes feature windows exactly once; an LSTM is trained and registered; the forecaster serves it in the stream;
+// the gateway answers /forecast, the RAG responder answers /query from summaries in the vector store; a round trip
+// and a poison record show the wire format and the dead-letter topic. Then, unless --no-serve, the simulation goes
+// on live (one simulated hour every --pace ms) while the dashboard at / shows prices and forecasts as they arrive.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import type { Command } from 'commander';
+import type pg from 'pg';
 import { type Config, loadConfig } from '../config/config.js';
 import { formatStatus, stackStatus, stackUp } from '../deploy/local/stack.js';
+import { startGateway } from '../gateway/server.js';
+import { TRAIN_DEFAULTS, runTraining } from '../model/train.js';
+import { startForecaster } from '../processors/forecaster/processor.js';
+import { summarize } from '../processors/summarizer/summarizer.js';
+import { startWindower } from '../processors/windower/processor.js';
+import { createRagQueryService } from '../rag/query-service.js';
 import type { DeadLetter, MarketTick, PointType, TickKind } from '../schemas/types.js';
+import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
+import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
+import { createPool } from '../sinks/postgres/pool.js';
+import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
+import { startDocumentsSink } from '../sinks/vector/documents-sink.js';
 import { createConsumer, createProducer, sendRecords } from '../streams/kafka/client.js';
 import { DeadLetterPublisher } from '../streams/kafka/dead-letter.js';
 import { type DecodedRecord, runDecodingConsumer } from '../streams/kafka/decoding-consumer.js';
-import { type Provisioned, provision } from '../streams/kafka/provision.js';
+import { type Provisioned, ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { TOPICS, groupCaughtUp } from '../streams/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { TAYLOR_LENGTH, TAYLOR_SERIES, ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
-import { createPool } from '../sinks/postgres/pool.js';
-import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
-import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
-import { startWindower } from '../processors/windower/processor.js';
-import { TOPICS, groupCaughtUp } from '../streams/kafka/topics.js';
+import { intOption } from './options.js';
+import { untilSignal } from './process.js';
 
 const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const STEPS = 10;
+/** 45 days: enough hourly windows of the five hubs to train on (about 5,000) in under a minute on two cores. */
+const DEMO_SIM = { start: Date.UTC(2024, 4, 1, 5), days: 45, seed: 42 };
+/** The round trip and its poison record use a topic of their own, so they never move market.ticks' event time. */
+const ROUNDTRIP_TOPIC = 'demo.roundtrip';
 
 /** A few plausible ERCOT ticks for the last whole hours: hub and zone prices, system load, wind, solar. */
 export function demoTicks(now = Date.now()): MarketTick[] {
@@ -43,138 +62,27 @@ export function demoTicks(now = Date.now()): MarketTick[] {
   return ticks;
 }
 
-export async function runDemo(config: Config, print: (line: string) => void): Promise<{ consumed: number; deadLettered: number }> {
-  print('1/7  stack: PostgreSQL, Kafka (KRaft), Apicurio Registry, Prometheus');
-  await stackUp(config, { print });
-  print(formatStatus(await stackStatus(config)));
-
-  print('\n2/7  topics and Avro schemas (TopicNameStrategy subjects, BACKWARD compatibility)');
-  const provisioned = await provision(config, 'sda-demo');
-  const { kafka, serde, writers } = provisioned;
-  for (const w of Object.values(writers)) print(`     ${w.subject.padEnd(40)} schema id ${w.schemaId}`);
-
-  await demoMarketData(config, provisioned, print);
-  await demoFeatures(config, provisioned, print);
-
-  const runTag = randomUUID();
-  const ticks = demoTicks();
-  const producer = createProducer(kafka);
-  await producer.connect();
-  // The consumer joins first and reads from the end, so it sees exactly this run's records.
-  print(`\n6/7  round trip: a fresh consumer group (sda-demo-${runTag.slice(0, 8)}) joins ${TOPICS.ticks.name} at its end`);
-  const consumer = createConsumer(kafka, `sda-demo-${runTag}`);
-  const dlqConsumer = createConsumer(kafka, `sda-demo-dlq-${runTag}`);
-  await Promise.all([consumer.connect(), dlqConsumer.connect()]);
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  const deadLetters = new DeadLetterPublisher(serde, writers.deadLetters, producer, 'sda-demo');
-  const mine: DecodedRecord<MarketTick>[] = [];
-  const letters: DeadLetter[] = [];
-  await runDecodingConsumer<MarketTick>({
-    consumer,
-    serde,
-    deadLetters,
-    topic: TOPICS.ticks.name,
-    reader: writers.ticks,
-    fromBeginning: false,
-    handle: async (records) => {
-      mine.push(...records.filter((r) => r.headers['sda.demo-run'] === runTag));
-    },
-  });
-  await joined;
-  await new Promise((r) => setTimeout(r, 500)); // the fetch positions are set just after the join
-
-  print(`\n7/7  producing ${ticks.length} MarketTick records (key = series id) and 1 poison record; consuming, decoding, dead-lettering what does not decode`);
-  const runStart = Date.now();
-  await sendRecords(
-    producer,
-    TOPICS.ticks.name,
-    ticks.map((t) => ({ key: t.seriesId, value: serde.encode(writers.ticks, t), headers: { 'sda.demo-run': runTag, 'sda.kind': t.kind } })),
-  );
-  await sendRecords(producer, TOPICS.ticks.name, [{ key: 'HB_NORTH', value: Buffer.from('{"price": "not avro"}'), headers: { 'sda.demo-run': runTag } }]);
-  await dlqConsumer.subscribe({ topic: TOPICS.deadLetters.name, fromBeginning: true });
-  await dlqConsumer.run({
-    eachMessage: async ({ message }) => {
-      // market.dlq is shared; a record there that does not decode is skipped, never allowed to stall the reader.
-      const decoded = await serde.decode<DeadLetter>(message.value, writers.deadLetters).catch(() => undefined);
-      const value = decoded?.value;
-      if (value && value.processor === 'sda-demo' && value.failedAt >= runStart) letters.push(value);
-    },
-  });
-  const deadline = Date.now() + 60_000;
-  while ((mine.length < ticks.length || letters.length < 1) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-  await Promise.all([consumer.disconnect(), dlqConsumer.disconnect(), producer.disconnect()]);
-
-  mine.sort((a, b) => a.value.intervalStart - b.value.intervalStart || a.value.seriesId.localeCompare(b.value.seriesId) || a.value.kind.localeCompare(b.value.kind));
-  print(`\n     ${'interval start (UTC)'.padEnd(22)}${'series'.padEnd(12)}${'kind'.padEnd(10)}${'value'.padStart(12)} unit      partition/offset`);
-  for (const r of mine) {
-    const t = r.value;
-    print(`     ${new Date(t.intervalStart).toISOString().slice(0, 16).padEnd(22)}${t.seriesId.padEnd(12)}${t.kind.padEnd(10)}${t.value.toFixed(2).padStart(12)} ${t.unit.padEnd(9)} ${r.partition}/${r.offset}`);
-  }
-  for (const l of letters.slice(0, 1)) print(`\n     dead letter: ${l.topic}[${l.partition}]@${l.offset} reason=${l.reasonCode}: ${l.message}`);
-  print(`\nDemo done: ${mine.length}/${ticks.length} ticks round-tripped through Kafka + the registry, ${letters.length} poison record dead-lettered.`);
-  print('Next: `./sda simulate --days 30`, `./sda replay <files>`, `./sda process postgres-sink`, `./sda bench ingest` (see README).');
-  print('The stack keeps running: `./sda stack status`, `./sda stack down`.');
-  if (mine.length !== ticks.length || letters.length < 1) throw new Error('the demo did not see all its records come back within 60 s; check `sda stack status` and .cache/logs/');
-  return { consumed: mine.length, deadLettered: letters.length };
+export interface DemoOptions {
+  /** Keep serving (live simulation, processors, gateway and dashboard) until Ctrl-C. */
+  serve: boolean;
+  /** Wall milliseconds per simulated hour while serving. */
+  paceMs: number;
+  epochs: number;
 }
 
-const DEMO_SIM = { start: Date.UTC(2024, 6, 1, 5), days: 2, seed: 42 };
+interface Stoppable {
+  stop(): Promise<void>;
+}
 
-/** Steps 3 and 4: simulated and real market data into Kafka, then the PostgreSQL sink stores it. */
-async function demoMarketData(config: Config, p: Provisioned, print: (line: string) => void): Promise<void> {
-  print(`\n3/7  market data in: ${DEMO_SIM.days} simulated days of an ERCOT-like market (seed ${DEMO_SIM.seed}) and the real taylor demand series`);
-  const publisher = new TickPublisher(config, p, 'demo');
-  // Oldest first: the windower keeps one watermark per partition, so event time should move forward.
-  const taylorFile = await ensureTaylorCsv(config, (m) => print(`     taylor: ${m}`));
-  const taylor = taylorParsed(fs.readFileSync(taylorFile, 'utf8'), Date.now());
-  await publisher.add(taylor);
-  print(`     taylor: ${TAYLOR_LENGTH.toLocaleString('en-US')} half-hourly England & Wales demand values (June-August 2000) published as ${TAYLOR_SERIES}`);
-  const t0 = Date.now();
-  const simulated = [...simulateMarket(DEMO_SIM)].map((tick) => ({ ok: true as const, tick }));
-  await publisher.add(simulated);
-  await publisher.flush();
-  const simSecs = (Date.now() - t0) / 1_000;
-  print(`     simulator: ${simulated.length.toLocaleString('en-US')} ticks published to ${TOPICS.ticks.name} in ${simSecs.toFixed(1)} s`);
-  const counts = await publisher.close();
-  print(`     counts reconcile: ${counts.read.toLocaleString('en-US')} read = ${counts.accepted.toLocaleString('en-US')} accepted + ${counts.deadLettered} dead-lettered`);
+const n = (v: number) => v.toLocaleString('en-US');
 
-  print('\n4/7  PostgreSQL sink: market.ticks -> market_data (COPY, idempotent, offsets committed after the database)');
-  const pool = createPool(config, 1);
-  const sink = await startTicksSink(config, {}, p);
-  try {
-    const simEnd = DEMO_SIM.start + DEMO_SIM.days * 86_400_000;
-    // Stored means: a row with the same key and the same value, whichever source wrote it first.
-    const ticks = simulated.map((s) => s.tick);
-    const stored = async () => {
-      const r = await pool.query<{ sim: string; taylor: string }>(
-        `SELECT (SELECT count(*) FROM market_data m
-                   JOIN unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS t(series_id, kind, start_ms, value)
-                     ON m.market = 'ERCOT' AND m.series_id = t.series_id AND m.kind = t.kind
-                    AND m.interval_start = timestamptz 'epoch' + t.start_ms * interval '1 millisecond' AND m.value = t.value) AS sim,
-                (SELECT count(*) FROM market_data WHERE market = 'GB' AND series_id = $5) AS taylor`,
-        [ticks.map((t) => t.seriesId), ticks.map((t) => t.kind), ticks.map((t) => t.intervalStart), ticks.map((t) => t.value), TAYLOR_SERIES],
-      );
-      return { sim: Number(r.rows[0]!.sim), taylor: Number(r.rows[0]!.taylor) };
-    };
-    const deadline = Date.now() + 120_000;
-    let now = await stored();
-    while ((now.sim < simulated.length || now.taylor < TAYLOR_LENGTH) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      now = await stored();
-    }
-    print(`     market_data holds all ${now.sim.toLocaleString('en-US')} simulated ticks and ${now.taylor.toLocaleString('en-US')} taylor values`);
-    const hubs = await pool.query<{ series_id: string; n: string; mean: number; min: number; max: number; negative: string }>(
-      `SELECT series_id, count(*) AS n, avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) FILTER (WHERE value < 0) AS negative
-         FROM market_data WHERE market = 'ERCOT' AND kind = 'RT_PRICE' AND point_type = 'HUB' AND interval_start >= $1 AND interval_start < $2
-        GROUP BY series_id ORDER BY series_id`,
-      [new Date(DEMO_SIM.start), new Date(simEnd)],
-    );
-    print(`     ${'hub'.padEnd(12)}${'RT intervals'.padStart(13)}${'mean $/MWh'.padStart(12)}${'min'.padStart(10)}${'max'.padStart(10)}${'negative'.padStart(10)}`);
-    for (const h of hubs.rows) print(`     ${h.series_id.padEnd(12)}${h.n.padStart(13)}${h.mean.toFixed(2).padStart(12)}${h.min.toFixed(2).padStart(10)}${h.max.toFixed(2).padStart(10)}${h.negative.padStart(10)}`);
-    if (now.sim < simulated.length || now.taylor < TAYLOR_LENGTH) throw new Error('the sink did not store the demo data within 120 s; check `sda stack status` and .cache/logs/');
-  } finally {
-    await sink.stop();
-    await pool.end();
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, crashed?: () => Error | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    const err = crashed?.();
+    if (err) throw new Error(`${what}: ${err.message}`);
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs / 1_000} s; check \`sda stack status\` and .cache/logs/`);
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -188,48 +96,282 @@ async function caughtUp(p: Provisioned, group: string, topic: string): Promise<b
   }
 }
 
-/** Step 5: the windower turns market.ticks into feature windows exactly once; the features sink stores them. */
-async function demoFeatures(config: Config, p: Provisioned, print: (line: string) => void): Promise<void> {
-  print('\n5/7  windower: market.ticks -> rolling 24-hour windows and features on market.features (one Kafka transaction per batch) -> features table');
-  const windower = await startWindower(config, {}, p);
-  const sink = await startFeaturesSink(config, {}, p);
-  const pool = createPool(config, 1);
+export async function runDemo(config: Config, print: (line: string) => void, opts: DemoOptions = { serve: false, paceMs: 2_000, epochs: TRAIN_DEFAULTS.epochs }): Promise<void> {
+  const step = (i: number, title: string) => print(`\n${i}/${STEPS}  ${title}`);
+  const running: Stoppable[] = [];
+  const pool = createPool(config, 2);
   try {
-    const deadline = Date.now() + 120_000;
-    // market.features is transactional (commit markers take offsets), so the sink is compared by counts instead.
-    while (!((await caughtUp(p, 'sda-windower', TOPICS.ticks.name)) && sink.counts.stored >= windower.counts.windows) && Date.now() < deadline) {
-      if (windower.crashed) throw new Error(`the windower stopped: ${windower.crashed.message}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    print(`     this run: ${windower.counts.windows.toLocaleString('en-US')} windows from ${windower.counts.received.toLocaleString('en-US')} ticks in ${windower.counts.transactions} transactions; ${windower.counts.deadLettered} ticks dead-lettered (late: older than the partition's watermark, e.g. a re-run's data)`);
-    const rows = await pool.query<{ window_end: Date; count: number; missing: number; mean: number; std: number; trend: number; lag_24h: number | null; system_load: number | null }>(
-      `SELECT window_end, count, missing, mean, std, trend, lag_24h, system_load FROM features
-        WHERE market = 'ERCOT' AND series_id = 'HB_NORTH' AND kind = 'RT_PRICE' AND step_ms = 3600000 AND count >= 20
-        ORDER BY window_end DESC LIMIT 4`,
+    print(`1/${STEPS}  stack: PostgreSQL, Kafka (KRaft), Apicurio Registry, Prometheus`);
+    await stackUp(config, { print });
+    print(formatStatus(await stackStatus(config)));
+
+    step(2, 'topics and Avro schemas (TopicNameStrategy subjects, BACKWARD compatibility)');
+    const p = await provision(config, 'sda-demo');
+    for (const w of Object.values(p.writers)) print(`     ${w.subject.padEnd(40)} schema id ${w.schemaId}`);
+
+    const simEnd = await demoMarketData(config, p, pool, running, print, step);
+    await demoFeatures(config, p, pool, running, print, step);
+
+    step(6, `training: feature windows from PostgreSQL -> LSTM (tfjs) -> ONNX in model_registry/, scored against baselines on a time-ordered hold-out`);
+    const trained = await runTraining(pool, { ...TRAIN_DEFAULTS, epochs: opts.epochs, backend: 'auto', promote: true, print: (l) => print(`     ${l}`) });
+    print(`     model ${trained.version} is current (model_registry/current); backend ${trained.backend}`);
+
+    step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
+    const forecaster = await startForecaster(config, {}, p);
+    running.push(forecaster);
+    let forecasterCrash: Error | undefined;
+    forecaster.failed.catch((err: unknown) => {
+      forecasterCrash = err as Error;
+    });
+    const forecastsSink = await startForecastsSink(config, {}, p);
+    running.push(forecastsSink);
+    await waitFor(
+      'the forecaster catching up with market.features',
+      async () => forecaster.counts.modelVersion !== null && (await caughtUp(p, 'sda-forecaster', TOPICS.features.name)) && forecastsSink.counts.stored >= forecaster.counts.forecasts,
+      300_000,
+      () => forecasterCrash,
     );
-    print(`     HB_NORTH RT, the latest well-filled hourly windows of 24 points (features table):`);
-    print(`     ${'window end (UTC)'.padEnd(20)}${'points'.padStart(8)}${'mean'.padStart(9)}${'std'.padStart(8)}${'trend/h'.padStart(9)}${'lag 24h'.padStart(9)}${'system load'.padStart(13)}`);
-    const f = (v: number | null, d = 2) => (v === null ? '-' : v.toFixed(d));
-    for (const r of rows.rows.reverse()) {
-      print(`     ${r.window_end.toISOString().slice(0, 16).padEnd(20)}${`${r.count}/${r.count + r.missing}`.padStart(8)}${f(r.mean).padStart(9)}${f(r.std).padStart(8)}${f(r.trend).padStart(9)}${f(r.lag_24h).padStart(9)}${f(r.system_load, 0).padStart(13)}`);
-    }
-    if (!(await caughtUp(p, 'sda-windower', TOPICS.ticks.name))) throw new Error('the windower did not catch up with market.ticks within 120 s; check `sda stack status` and .cache/logs/');
-    if (rows.rowCount === 0) {
-      // Only possible when market.ticks already held newer data before the demo's: its ticks are then late.
-      print('     (none: market.ticks already held newer data, so the demo\'s ticks were late for the windower; replay history into its own topic, see README "Windower")');
-    }
+    print(`     this run: ${n(forecaster.counts.forecasts)} forecasts from ${n(forecaster.counts.received)} windows (${n(forecaster.counts.skipped)} not served by the model) in ${n(forecaster.counts.inferenceRuns)} inference runs, model ${forecaster.counts.modelVersion}`);
+    await printForecasts(pool, print);
+
+    step(8, `gateway: GET /forecast, /healthz, /metrics, /openapi.json and the dashboard at / (port ${config.gateway.port})`);
+    const rag = createRagQueryService(config);
+    running.push({ stop: () => rag.close() });
+    const gw = await startGateway(config, { port: config.gateway.port, queryService: rag }).catch((err: Error) => {
+      throw new Error(`the gateway could not listen on port ${config.gateway.port} (${err.message}); stop what uses it (another \`sda serve\`?) or set GATEWAY_PORT`);
+    });
+    running.push({ stop: () => gw.close() });
+    const forecast = await fetch(`${gw.url}/forecast?series=HB_NORTH`);
+    print(`     GET /forecast?series=HB_NORTH -> ${forecast.status}`);
+    for (const line of JSON.stringify(await forecast.json(), null, 2).split('\n')) print(`       ${line}`);
+    const health = (await (await fetch(`${gw.url}/healthz`)).json()) as { status?: string; dependencies?: Record<string, { status?: string }> };
+    print(`     GET /healthz -> ${health.status ?? '?'} (${Object.entries(health.dependencies ?? {}).map(([k, v]) => `${k} ${v.status ?? '?'}`).join(', ')})`);
+
+    step(9, 'RAG: summaries of the last 7 simulated days -> market.documents -> MiniLM embeddings -> vector store; GET /query answered by the local model');
+    const docs = await summarize(config, { market: 'ERCOT', from: simEnd - 7 * DAY, to: simEnd, hourly: false }, p);
+    print(`     summarizer: ${n(docs.published)} documents (${docs.daily} daily summaries, ${docs.events} events, ${docs.forecasts} forecast snapshots, ${docs.concepts} concept notes)`);
+    const docSink = await startDocumentsSink(config, {}, p);
+    running.push(docSink);
+    await waitFor('the documents sink embedding and storing the summaries', () => docSink.counts.received >= docs.published, 600_000);
+    print(`     documents sink: ${n(docSink.counts.upserted)} embedded and stored in ${docSink.store.backend}`);
+    const question = 'What is the forecast for HB_NORTH?';
+    const t0 = Date.now();
+    const answer = await fetch(`${gw.url}/query?q=${encodeURIComponent(question)}`);
+    const body = (await answer.json()) as { answer?: string; sources?: Array<{ id?: string; title?: string; kind?: string }>; error?: string; detail?: string };
+    print(`     GET /query?q=${question} -> ${answer.status} in ${((Date.now() - t0) / 1_000).toFixed(1)} s`);
+    print(`     answer: ${body.answer ?? `${body.error ?? ''} ${body.detail ?? ''}`}`);
+    for (const s of (body.sources ?? []).slice(0, 5)) print(`       source: ${s.title ?? s.id ?? JSON.stringify(s)}`);
+
+    await demoRoundTrip(config, p, print, step);
+
+    print(`\nDemo done. Dashboard: ${gw.url}/  ·  /forecast?series=HB_NORTH  ·  /query?q=...  ·  /metrics  ·  /openapi.json`);
+    print('The stack keeps running after the demo: `./sda stack status`, `./sda stack down`.');
+    if (!opts.serve) return;
+    print(`Live: the simulation goes on at one simulated hour every ${opts.paceMs} ms; the windower, forecaster and sinks keep running and the dashboard updates as forecasts arrive. Ctrl-C to stop.`);
+    await serveLive(config, p, pool, simEnd, opts.paceMs, print);
   } finally {
-    await sink.stop();
-    await windower.stop();
+    for (const r of running.reverse()) await r.stop().catch(() => undefined);
     await pool.end();
   }
+}
+
+/** Steps 3 and 4: simulated and real market data into Kafka (once: a re-run finds them stored), the sink stores them. Returns the simulation's end. */
+async function demoMarketData(config: Config, p: Provisioned, pool: pg.Pool, running: Stoppable[], print: (line: string) => void, step: (i: number, t: string) => void): Promise<number> {
+  step(3, `market data in: ${DEMO_SIM.days} simulated days of an ERCOT-like market (seed ${DEMO_SIM.seed}) and the real taylor demand series`);
+  const simEnd = DEMO_SIM.start + DEMO_SIM.days * DAY;
+  const ticks = [...simulateMarket(DEMO_SIM)];
+  // Stored means: a row with the same key and the same value, whichever source wrote it first.
+  const stored = async () => {
+    const r = await pool.query<{ sim: string; taylor: string }>(
+      `SELECT (SELECT count(*) FROM market_data m
+                 JOIN unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS t(series_id, kind, start_ms, value)
+                   ON m.market = 'ERCOT' AND m.series_id = t.series_id AND m.kind = t.kind
+                  AND m.interval_start = timestamptz 'epoch' + t.start_ms * interval '1 millisecond' AND m.value = t.value) AS sim,
+              (SELECT count(*) FROM market_data WHERE market = 'GB' AND series_id = $5) AS taylor`,
+      [ticks.map((t) => t.seriesId), ticks.map((t) => t.kind), ticks.map((t) => t.intervalStart), ticks.map((t) => t.value), TAYLOR_SERIES],
+    );
+    return { sim: Number(r.rows[0]!.sim), taylor: Number(r.rows[0]!.taylor) };
+  };
+  const before = await stored();
+  if (before.sim === ticks.length && before.taylor === TAYLOR_LENGTH) {
+    print(`     already in market_data from an earlier run (${n(before.sim)} simulated ticks, ${n(before.taylor)} taylor values): not published again, since`);
+    print('     the windower would rightly dead-letter a second copy of old event time as late');
+  } else {
+    const publisher = new TickPublisher(config, p, 'demo');
+    // Oldest first: the windower keeps one watermark per partition, so event time should move forward.
+    const taylorFile = await ensureTaylorCsv(config, (m) => print(`     taylor: ${m}`));
+    await publisher.add(taylorParsed(fs.readFileSync(taylorFile, 'utf8'), Date.now()));
+    print(`     taylor: ${n(TAYLOR_LENGTH)} half-hourly England & Wales demand values (June-August 2000) published as ${TAYLOR_SERIES}`);
+    const t0 = Date.now();
+    await publisher.add(ticks.map((tick) => ({ ok: true as const, tick })));
+    const counts = await publisher.close();
+    print(`     simulator: ${n(ticks.length)} ticks published to ${TOPICS.ticks.name} in ${((Date.now() - t0) / 1_000).toFixed(1)} s (SYSTEM ticks also as ${n(publisher.contextCopies)} context copies, one per other partition)`);
+    print(`     counts reconcile: ${n(counts.read)} read = ${n(counts.accepted)} accepted + ${counts.deadLettered} dead-lettered`);
+  }
+
+  step(4, 'PostgreSQL sink: market.ticks -> market_data (COPY, idempotent, offsets committed after the database)');
+  const sink = await startTicksSink(config, {}, p);
+  running.push(sink);
+  let now = before;
+  await waitFor('the sink storing the demo data', async () => {
+    now = await stored();
+    return now.sim >= ticks.length && now.taylor >= TAYLOR_LENGTH;
+  }, 180_000);
+  print(`     market_data holds all ${n(now.sim)} simulated ticks and ${n(now.taylor)} taylor values`);
+  const hubs = await pool.query<{ series_id: string; n: string; mean: number; min: number; max: number; negative: string }>(
+    `SELECT series_id, count(*) AS n, avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) FILTER (WHERE value < 0) AS negative
+       FROM market_data WHERE market = 'ERCOT' AND kind = 'RT_PRICE' AND point_type = 'HUB' AND interval_start >= $1 AND interval_start < $2
+      GROUP BY series_id ORDER BY series_id`,
+    [new Date(DEMO_SIM.start), new Date(simEnd)],
+  );
+  print(`     ${'hub'.padEnd(12)}${'RT intervals'.padStart(13)}${'mean $/MWh'.padStart(12)}${'min'.padStart(10)}${'max'.padStart(10)}${'negative'.padStart(10)}`);
+  for (const h of hubs.rows) print(`     ${h.series_id.padEnd(12)}${h.n.padStart(13)}${h.mean.toFixed(2).padStart(12)}${h.min.toFixed(2).padStart(10)}${h.max.toFixed(2).padStart(10)}${h.negative.padStart(10)}`);
+  return simEnd;
+}
+
+/** Step 5: the windower turns market.ticks into feature windows exactly once; the features sink stores them. */
+async function demoFeatures(config: Config, p: Provisioned, pool: pg.Pool, running: Stoppable[], print: (line: string) => void, step: (i: number, t: string) => void): Promise<void> {
+  step(5, 'windower: market.ticks -> rolling 24-hour windows and features on market.features (one Kafka transaction per batch) -> features table');
+  const windower = await startWindower(config, {}, p);
+  running.push(windower);
+  const sink = await startFeaturesSink(config, {}, p);
+  running.push(sink);
+  // market.features is transactional (commit markers take offsets), so the sink is compared by counts instead.
+  await waitFor('the windower catching up with market.ticks', async () => (await caughtUp(p, 'sda-windower', TOPICS.ticks.name)) && sink.counts.stored >= windower.counts.windows, 300_000, () => windower.crashed);
+  print(`     this run: ${n(windower.counts.windows)} windows from ${n(windower.counts.received)} ticks (${n(windower.counts.context)} of them context copies of SYSTEM series) in ${windower.counts.transactions} transactions; ${windower.counts.deadLettered} dead-lettered`);
+  const rows = await pool.query<{ window_end: Date; count: number; missing: number; mean: number; std: number; trend: number; lag_24h: number | null; system_load: number | null; wind: number | null }>(
+    `SELECT window_end, count, missing, mean, std, trend, lag_24h, system_load, wind FROM features
+      WHERE market = 'ERCOT' AND series_id = 'HB_NORTH' AND kind = 'RT_PRICE' AND step_ms = 3600000 AND count >= 20
+      ORDER BY window_end DESC LIMIT 4`,
+  );
+  print('     HB_NORTH RT, the latest hourly windows of 24 points (features table):');
+  print(`     ${'window end (UTC)'.padEnd(20)}${'points'.padStart(8)}${'mean'.padStart(9)}${'std'.padStart(8)}${'trend/h'.padStart(9)}${'lag 24h'.padStart(9)}${'system load'.padStart(13)}${'wind'.padStart(9)}`);
+  const f = (v: number | null, d = 2) => (v === null ? '-' : v.toFixed(d));
+  for (const r of rows.rows.reverse()) {
+    print(`     ${r.window_end.toISOString().slice(0, 16).padEnd(20)}${`${r.count}/${r.count + r.missing}`.padStart(8)}${f(r.mean).padStart(9)}${f(r.std).padStart(8)}${f(r.trend).padStart(9)}${f(r.lag_24h).padStart(9)}${f(r.system_load, 0).padStart(13)}${f(r.wind, 0).padStart(9)}`);
+  }
+  if (rows.rowCount === 0) throw new Error('no HB_NORTH windows in the features table: market.ticks held newer data before the demo\'s, so its ticks were late (see README "Windower"); to start afresh: `./sda stack down`, remove .cache/kafka/data and .cache/pg, run the demo again');
+}
+
+/** The latest HB_NORTH forecasts beside the actual hourly price, and the horizon-1 error over the hold-out range. */
+async function printForecasts(pool: pg.Pool, print: (line: string) => void): Promise<void> {
+  const r = await pool.query<{ target_start: Date; predicted: number; actual: number | null; model_version: string }>(
+    `SELECT f.target_start, f."values"[1] AS predicted, f.model_version,
+            (SELECT avg(m.value) FROM market_data m WHERE m.market = f.market AND m.series_id = f.series_id AND m.kind = f.kind
+                AND m.interval_start >= f.target_start AND m.interval_start < f.target_start + f.step_ms * interval '1 millisecond') AS actual
+       FROM forecasts f WHERE f.market = 'ERCOT' AND f.series_id = 'HB_NORTH' AND f.kind = 'RT_PRICE'
+      ORDER BY f.target_start DESC, f.issued_at DESC LIMIT 48`,
+  );
+  const rows = r.rows.reverse();
+  const errors = rows.filter((x) => x.actual !== null).map((x) => x.predicted - Number(x.actual));
+  const rmse = errors.length ? Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length) : Number.NaN;
+  print(`     HB_NORTH, next-hour forecasts beside the hour's actual mean (forecasts JOIN market_data); RMSE over the last ${errors.length}: ${rmse.toFixed(2)} USD/MWh`);
+  print(`     ${'hour (UTC)'.padEnd(20)}${'forecast'.padStart(10)}${'actual'.padStart(10)}`);
+  for (const x of rows.slice(-4)) print(`     ${x.target_start.toISOString().slice(0, 16).padEnd(20)}${x.predicted.toFixed(2).padStart(10)}${(x.actual === null ? '-' : Number(x.actual).toFixed(2)).padStart(10)}`);
+}
+
+/** Step 10: ticks produced and consumed back through the registry, and a poison record dead-lettered, on a topic of their own. */
+async function demoRoundTrip(config: Config, p: Provisioned, print: (line: string) => void, step: (i: number, t: string) => void): Promise<void> {
+  const { kafka, serde, writers } = p;
+  await ensureTicksTopic(config, p, ROUNDTRIP_TOPIC);
+  const runTag = randomUUID();
+  const ticks = demoTicks();
+  const producer = createProducer(kafka);
+  await producer.connect();
+  // The consumer joins first and reads from the end, so it sees exactly this run's records.
+  step(10, `round trip: ${ticks.length} MarketTick records and 1 poison record through ${ROUNDTRIP_TOPIC}; a fresh consumer group decodes them and dead-letters what does not decode`);
+  const consumer = createConsumer(kafka, `sda-demo-${runTag}`);
+  const dlqConsumer = createConsumer(kafka, `sda-demo-dlq-${runTag}`);
+  await Promise.all([consumer.connect(), dlqConsumer.connect()]);
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  const deadLetters = new DeadLetterPublisher(serde, writers.deadLetters, producer, 'sda-demo');
+  const mine: DecodedRecord<MarketTick>[] = [];
+  const letters: DeadLetter[] = [];
+  try {
+    await runDecodingConsumer<MarketTick>({
+      consumer,
+      serde,
+      deadLetters,
+      topic: ROUNDTRIP_TOPIC,
+      reader: writers.ticks,
+      fromBeginning: false,
+      handle: async (records) => {
+        mine.push(...records.filter((r) => r.headers['sda.demo-run'] === runTag));
+      },
+    });
+    await joined;
+    await new Promise((r) => setTimeout(r, 500)); // the fetch positions are set just after the join
+    const runStart = Date.now();
+    await sendRecords(producer, ROUNDTRIP_TOPIC, ticks.map((t) => ({ key: t.seriesId, value: serde.encode(writers.ticks, t), headers: { 'sda.demo-run': runTag, 'sda.kind': t.kind } })));
+    await sendRecords(producer, ROUNDTRIP_TOPIC, [{ key: 'HB_NORTH', value: Buffer.from('{"price": "not avro"}'), headers: { 'sda.demo-run': runTag } }]);
+    await dlqConsumer.subscribe({ topic: TOPICS.deadLetters.name, fromBeginning: true });
+    await dlqConsumer.run({
+      eachMessage: async ({ message }) => {
+        // market.dlq is shared; a record there that does not decode is skipped, never allowed to stall the reader.
+        const decoded = await serde.decode<DeadLetter>(message.value, writers.deadLetters).catch(() => undefined);
+        const value = decoded?.value;
+        if (value && value.processor === 'sda-demo' && value.failedAt >= runStart) letters.push(value);
+      },
+    });
+    await waitFor('the round trip', () => mine.length >= ticks.length && letters.length >= 1, 60_000);
+  } finally {
+    await Promise.all([consumer.disconnect(), dlqConsumer.disconnect(), producer.disconnect()]);
+  }
+  mine.sort((a, b) => a.value.intervalStart - b.value.intervalStart || a.value.seriesId.localeCompare(b.value.seriesId) || a.value.kind.localeCompare(b.value.kind));
+  print(`     ${'interval start (UTC)'.padEnd(22)}${'series'.padEnd(12)}${'kind'.padEnd(10)}${'value'.padStart(12)} unit      partition/offset`);
+  for (const r of mine.slice(0, 6)) {
+    const t = r.value;
+    print(`     ${new Date(t.intervalStart).toISOString().slice(0, 16).padEnd(22)}${t.seriesId.padEnd(12)}${t.kind.padEnd(10)}${t.value.toFixed(2).padStart(12)} ${t.unit.padEnd(9)} ${r.partition}/${r.offset}`);
+  }
+  print(`     ... ${mine.length}/${ticks.length} ticks round-tripped through Kafka and the registry`);
+  for (const l of letters.slice(0, 1)) print(`     dead letter: ${l.topic}[${l.partition}]@${l.offset} reason=${l.reasonCode}: ${l.message}`);
+}
+
+/** Continue the simulation from where market_data ends, one simulated hour per paceMs, until Ctrl-C. */
+async function serveLive(config: Config, p: Provisioned, pool: pg.Pool, simEnd: number, paceMs: number, print: (line: string) => void): Promise<void> {
+  const latest = await pool.query<{ t: Date | null }>(`SELECT max(interval_end) AS t FROM market_data WHERE market = 'ERCOT' AND source = 'simulator'`);
+  const start = Math.max(simEnd, Math.ceil((latest.rows[0]!.t?.getTime() ?? simEnd) / HOUR) * HOUR);
+  let stopped = false;
+  const signal = untilSignal().then((sig) => {
+    stopped = true;
+    return sig;
+  });
+  const publisher = new TickPublisher(config, p, 'demo-live');
+  let hour = start;
+  let batch: MarketTick[] = [];
+  try {
+    for (const tick of simulateMarket({ start, days: 365, seed: DEMO_SIM.seed + 1 })) {
+      if (stopped) break;
+      if (tick.intervalStart >= hour + HOUR) {
+        await publisher.add(batch.map((t) => ({ ok: true as const, tick: t })));
+        await publisher.flush();
+        print(`     live: ${new Date(hour).toISOString().slice(0, 13)}:00Z published (${batch.length} ticks)`);
+        batch = [];
+        hour += HOUR;
+        await Promise.race([new Promise((r) => setTimeout(r, paceMs)), signal]);
+        if (stopped) break;
+      }
+      batch.push(tick);
+    }
+  } finally {
+    await publisher.close();
+  }
+  print(`stopped on ${await signal}`);
 }
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the pipeline end to end: stack up, schemas registered, simulated and real market data through Kafka into PostgreSQL, a round trip printed, a poison record dead-lettered')
-    .action(async () => {
-      await runDemo(loadConfig(), (line) => process.stdout.write(`${line}\n`));
+    .description(
+      'run the pipeline end to end: stack up, 45 simulated days and the real taylor series through Kafka into PostgreSQL, feature windows, an LSTM trained and served in the stream, /forecast and /query answered by the gateway, a round trip and a dead letter; then keeps the simulation going live with the dashboard at http://127.0.0.1:GATEWAY_PORT/ until Ctrl-C',
+    )
+    .option('--no-serve', 'stop after the steps instead of serving the live dashboard')
+    .option('--pace <ms>', 'wall milliseconds per simulated hour while serving live', '2000')
+    .option('--epochs <n>', 'training epochs', String(TRAIN_DEFAULTS.epochs))
+    .action(async (o: { serve: boolean; pace: string; epochs: string }) => {
+      const opts: DemoOptions = { serve: o.serve, paceMs: intOption('--pace', o.pace, 50, 3_600_000), epochs: intOption('--epochs', o.epochs, 1, 500) };
+      await runDemo(loadConfig(), (line) => process.stdout.write(`${line}\n`), opts);
+      // Clients that keep sockets (Kafka, the local model) do not hold the process once the demo is over.
+      process.exit(0);
     });
 }
