@@ -6,7 +6,7 @@ import { runWindowerBench } from '../bench/windower.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';
 import { runForecastBench } from '../bench/forecast.js';
 import { runGatewayBench } from '../bench/gateway.js';
-import { intOption, numberOption } from './options.js';
+import { intOption, listOption, numberOption } from './options.js';
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks: print figures and the conditions they were measured under (see bench/RESULTS.md)');
@@ -29,6 +29,25 @@ export function registerBench(program: Command): void {
     .option('--days <n>', 'simulated days (all series; 365 days = 569,400 ticks)', '365')
     .action(async (opts: { days: string }) => {
       await runIngestBench(loadConfig(), { days: numberOption('--days', opts.days, 1, 3_660) });
+    });
+  bench
+    .command('train')
+    .description('seconds per training epoch of the same LSTM on the same dataset (the target\'s feature matrix in PostgreSQL; run sda demo first) for each tfjs backend and for the PyTorch trainer on CPU')
+    .option('--market <m>', 'market of the target', 'ERCOT')
+    .option('--kind <k>', 'kind of the target', 'RT_PRICE')
+    .option('--epochs <n>', 'epochs per trainer', '3')
+    .option('--backends <list>', 'tfjs backends to time (node-gpu, node, wasm, cpu)', 'wasm,cpu')
+    .option('--no-torch', 'skip the PyTorch trainer')
+    .action(async (opts: { market: string; kind: string; epochs: string; backends: string; torch: boolean }) => {
+      const { runTrainBench } = await import('../bench/train.js');
+      const { BACKEND_ORDER } = await import('../model/backend.js');
+      const backends = (listOption(opts.backends) ?? []).map((b) => {
+        const name = BACKEND_ORDER.find((x) => x === b);
+        if (!name) throw new Error(`--backends: ${b} is not one of ${BACKEND_ORDER.join(', ')}`);
+        return name;
+      });
+      if (!/^[A-Z0-9_]{1,32}$/.test(opts.market) || !/^[A-Z_]{1,32}$/.test(opts.kind)) throw new Error('--market and --kind are upper-case names, e.g. ERCOT and RT_PRICE');
+      await runTrainBench(loadConfig(), { market: opts.market, kind: opts.kind, epochs: intOption('--epochs', opts.epochs, 1, 100), backends, torch: opts.torch });
     });
   bench
     .command('windower')
