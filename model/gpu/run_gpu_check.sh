@@ -10,8 +10,10 @@
 # runs it in onnxruntime on the hold-out against torch (max diff; train.py fails above 1e-4), and leaves the
 # registry version, the log and a JSON summary under $OUT (default: a new temporary directory).
 #
-# Environment: OUT, DEVICE (cuda), EPOCHS (10), BATCH (1024), UNITS (64), LAYERS (1), LR (0.001),
-# SYNTH_N (100000), HORIZON (24, synthetic only), PYTHON (python3).
+# Environment: OUT, DEVICE (cuda), EPOCHS (10), BATCH (1024), UNITS (64), LAYERS (1), LR (0.003),
+# LR_FINAL (0.1), LOSS (huber), HUBER_DELTA (0.5), TARGET (delta), SYNTH_N (100000), HORIZON (24, synthetic only),
+# PYTHON (python3). Loss, target and learning-rate schedule are train.py's (and the tfjs trainer's) defaults; the
+# larger batch and LSTM are sized for the GPU timing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,7 +24,11 @@ EPOCHS=${EPOCHS:-10}
 BATCH=${BATCH:-1024}
 UNITS=${UNITS:-64}
 LAYERS=${LAYERS:-1}
-LR=${LR:-0.001}
+LR=${LR:-0.003}
+LR_FINAL=${LR_FINAL:-0.1}
+LOSS=${LOSS:-huber}
+HUBER_DELTA=${HUBER_DELTA:-0.5}
+TARGET=${TARGET:-delta}
 SYNTH_N=${SYNTH_N:-100000}
 HORIZON=${HORIZON:-24}
 mkdir -p "$OUT"
@@ -54,10 +60,11 @@ else
   say "== dataset $DATASET"
 fi
 
-say "== train ($DEVICE, $EPOCHS epochs, batch $BATCH, LSTM $LAYERS x $UNITS)"
+say "== train ($DEVICE, $EPOCHS epochs, batch $BATCH, LSTM $LAYERS x $UNITS, target $TARGET, loss $LOSS, lr $LR x $LR_FINAL at the end)"
 set +e
 "$PYTHON" model/gpu/train.py --dataset "$DATASET" --registry "$OUT/model_registry" --device "$DEVICE" \
-  --epochs "$EPOCHS" --batch-size "$BATCH" --units "$UNITS" --layers "$LAYERS" --lr "$LR" \
+  --epochs "$EPOCHS" --batch-size "$BATCH" --units "$UNITS" --layers "$LAYERS" --lr "$LR" --lr-final "$LR_FINAL" \
+  --loss "$LOSS" --huber-delta "$HUBER_DELTA" --target "$TARGET" \
   --verify-onnx --promote --summary "$OUT/summary.json" 2>&1 | tee -a "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
@@ -83,7 +90,7 @@ except ImportError:
 meta = json.load(open(os.path.join(root, version, "metadata.json")))
 t = meta["training"]
 secs = t["epochSeconds"]
-print(f"version {version}, backend {meta['backend']}, device {t['device']}")
+print(f"version {version}, backend {meta['backend']}, device {t['device']}, loss {t['loss']}, target {t['target'].split(':')[0]}")
 print(f"epoch seconds: first {secs[0]:.3f}, median of the rest {statistics.median(secs[1:] or secs):.3f}")
 print("metrics: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in meta["metrics"].items()))
 print("onnx verification: " + json.dumps(t.get("onnxVerification")))

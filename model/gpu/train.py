@@ -14,6 +14,11 @@ hidden state, nn.Linear to the horizon. It is exported with torch.onnx.export (o
 [batch, steps, features], output "output" [batch, horizon], dynamic batch) into
 <registry>/<version>/model.onnx with metadata.json (ModelMetadata), written atomically.
 
+It trains as the TypeScript trainer (model/train.ts TRAIN_DEFAULTS) does by default: --target delta (the network
+learns the scaled target minus the scaled `value` at the window's last step, 0 when missing; the forward pass adds
+that value back, so the exported graph still maps input to the scaled level), --loss huber (delta 0.5, scaled
+units), Adam 0.003 falling linearly to 0.1x at the last epoch, batch 64, LSTM 32, 5 epochs.
+
 Runs on Debian's python3-torch 1.13 (CPU) and on torch 2.x (CUDA). Needs numpy; onnxruntime only for
 --verify-onnx.
 """
@@ -109,18 +114,54 @@ class Dataset:
     def unscale_target(self, v: np.ndarray) -> np.ndarray:
         return v.astype(np.float64) * self.target_std + self.target_mean
 
+    def value_to_target_scale(self) -> Tuple[float, float]:
+        """(a, b) with target-scaled value = a * scaled value + b; (1, 0) when value and target share the
+        standardizer, as the exporter writes them."""
+        if self.value_mean == self.target_mean and self.value_std == self.target_std:
+            return 1.0, 0.0
+        return self.value_std / self.target_std, (self.value_mean - self.target_mean) / self.target_std
+
+
+MISSING_INDEX = SEQUENCE_FEATURES.index("missing")
+
 
 class LstmForecaster(nn.Module):
-    """LSTM layer(s) → the last step's hidden state → Linear to the horizon (model/contract.ts)."""
+    """LSTM layer(s) → the last step's hidden state → Linear to the horizon (model/contract.ts).
 
-    def __init__(self, features: int, units: int, layers: int, horizon: int):
+    With residual=True (--target delta) the head learns the change from the last observed value and forward adds
+    that value back: out = head(h_last) + last, where last = x[:, -1, value] in target-scaled units, broadcast over
+    the horizon. As model/lstm.ts lastScaledValue: the exporter scales `value` with the target's own standardizer,
+    so the input already is in target-scaled units (value_scale 1, value_shift 0: a plain slice, the graph
+    model/lstm.ts addLastValueResidual builds) and a missing value is 0 there. Should a dataset's `value` scaler
+    differ from the target scaler, the input is mapped (x * std_v + mean_v - mean_t) / std_t and a missing value
+    (missing flag 1) still contributes 0, as it does on the TS side. torch.onnx.export traces all of it into the
+    graph, so the ONNX input/output contract is unchanged."""
+
+    def __init__(self, features: int, units: int, layers: int, horizon: int, residual: bool = False,
+                 value_index: int = 0, value_scale: float = 1.0, value_shift: float = 0.0):
         super().__init__()
         self.lstm = nn.LSTM(input_size=features, hidden_size=units, num_layers=layers, batch_first=True)
         self.head = nn.Linear(units, horizon)
+        self.residual = residual
+        self.value_index = value_index
+        self.value_scale = float(value_scale)
+        self.value_shift = float(value_shift)
+
+    def last_scaled_value(self, x: torch.Tensor) -> torch.Tensor:
+        """[batch, 1]: the last step's `value` in target-scaled units (0 when missing)."""
+        vi = self.value_index
+        last = x[:, -1, vi:vi + 1]
+        if self.value_scale != 1.0 or self.value_shift != 0.0:
+            present = 1.0 - x[:, -1, MISSING_INDEX:MISSING_INDEX + 1]
+            last = (last * self.value_scale + self.value_shift) * present
+        return last
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out, _ = self.lstm(x)
-        return self.head(out[:, -1, :])
+        y = self.head(out[:, -1, :])
+        if self.residual:
+            y = y + self.last_scaled_value(x)
+        return y
 
 
 def pick_device(choice: str) -> torch.device:
@@ -154,7 +195,8 @@ def predict(model: nn.Module, X: torch.Tensor, batch: int = 4096) -> np.ndarray:
 
 
 def holdout_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch: int = 4096) -> float:
-    """Mean squared error (scaled units) over the hold-out, computed where the data lives."""
+    """Mean squared error (scaled units) over the hold-out, computed where the data lives. With the residual this
+    is also the MSE of the delta, so it is the figure model/lstm.ts reports as hold-out loss in either mode."""
     model.eval()
     total = 0.0
     with torch.no_grad():
@@ -162,6 +204,19 @@ def holdout_loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor, batch: int 
             d = model(X[i:i + batch]) - y[i:i + batch]
             total += float((d.double() ** 2).sum().item())
     return total / max(1, y.numel())
+
+
+def lr_at(lr: float, final_fraction: float, epoch: int, epochs: int) -> float:
+    """model/lstm.ts: the learning rate falls linearly from lr (epoch 1) to final_fraction * lr (the last epoch)."""
+    if epochs <= 1:
+        return lr
+    return lr * (1 - (1 - final_fraction) * ((epoch - 1) / (epochs - 1)))
+
+
+def make_loss(name: str, delta: float) -> nn.Module:
+    # tf.losses.huberLoss and nn.HuberLoss agree: 0.5 e^2 for |e| <= delta, delta (|e| - delta / 2) beyond;
+    # both average over every element of the batch.
+    return nn.HuberLoss(delta=delta) if name == "huber" else nn.MSELoss()
 
 
 RIDGE_ALPHAS = [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
@@ -336,12 +391,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap.add_argument("--registry", default=os.environ.get("MODEL_REGISTRY_DIR", "model_registry"),
                     help="registry root (default: $MODEL_REGISTRY_DIR or ./model_registry)")
     ap.add_argument("--device", choices=["auto", "cuda", "cpu"], default="auto", help="default auto: cuda when available")
-    ap.add_argument("--units", type=int, default=64, help="LSTM units per layer (default 64)")
+    # Defaults: those of the TypeScript trainer (model/train.ts TRAIN_DEFAULTS).
+    ap.add_argument("--units", type=int, default=32, help="LSTM units per layer (default 32)")
     ap.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default 1)")
-    ap.add_argument("--epochs", type=int, default=20, help="default 20")
-    ap.add_argument("--batch-size", type=int, default=256, help="default 256")
-    ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    ap.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    ap.add_argument("--epochs", type=int, default=5, help="default 5")
+    ap.add_argument("--batch-size", type=int, default=64, help="default 64")
+    ap.add_argument("--lr", type=float, default=0.003, help="Adam learning rate of the first epoch (default 0.003)")
+    ap.add_argument("--lr-final", type=float, default=0.1,
+                    help="learning rate of the last epoch as a fraction of --lr, linear decay from epoch 1 (default 0.1; 1 = constant)")
+    ap.add_argument("--loss", choices=["huber", "mse"], default="huber", help="training loss on the scaled target (default huber)")
+    ap.add_argument("--huber-delta", type=float, default=0.5, help="Huber loss: quadratic within this many scaled units (default 0.5)")
+    ap.add_argument("--target", choices=["delta", "level"], default="delta",
+                    help="delta (default): learn the change from the last value, added back inside the model (and the ONNX graph); level: learn the level")
+    ap.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
     ap.add_argument("--promote", action="store_true", help="point <registry>/current at the new version")
     ap.add_argument("--git-commit", default=None, help="commit recorded in metadata (default $SDA_GIT_COMMIT, $GIT_COMMIT, else unknown)")
@@ -354,6 +416,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             ap.error(f"--{k.replace('_', '-')} must be a positive integer")
     if not (a.lr > 0):
         ap.error("--lr must be positive")
+    if not (0 < a.lr_final <= 1):
+        ap.error("--lr-final must be in (0, 1]")
+    if not (a.huber_delta > 0):
+        ap.error("--huber-delta must be positive")
     return a
 
 
@@ -380,16 +446,35 @@ def main(argv: Optional[List[str]] = None) -> int:
     X_train, y_train = X[: ds.train_count].to(device), y[: ds.train_count].to(device)
     X_hold_dev, y_hold_dev = X[ds.train_count:].to(device), y[ds.train_count:].to(device)
 
-    model = LstmForecaster(ds.features, a.units, a.layers, ds.horizon).to(device)
+    value_scale, value_shift = ds.value_to_target_scale()
+    residual = a.target == "delta"
+    model = LstmForecaster(ds.features, a.units, a.layers, ds.horizon, residual=residual, value_index=ds.value_index,
+                           value_scale=value_scale, value_shift=value_shift).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    loss_fn = nn.MSELoss()
+    # With the residual inside forward, loss(model(x), y) is the loss of the head's output against y - last value:
+    # the delta target of model/train.ts, without shifting y.
+    loss_fn = make_loss(a.loss, a.huber_delta)
+    loss_label = f"huber (delta {a.huber_delta:g}, scaled target)" if a.loss == "huber" else "mse (scaled target)"
+    if not residual:
+        residual_label = ""
+    elif (value_scale, value_shift) == (1.0, 0.0):
+        residual_label = " (+ last scaled value)"
+    else:
+        residual_label = f" (+ last value x {value_scale:.6g} + {value_shift:.6g} in target units, 0 when missing)"
+    log(f"target {a.target}{residual_label}, loss {loss_label}, Adam lr {a.lr:g} → {a.lr * a.lr_final:g}, "
+        f"batch {a.batch_size}, LSTM {a.layers} x {a.units}")
     gen = torch.Generator(device="cpu")
     gen.manual_seed(a.seed)
 
     losses: List[float] = []
     hold_losses: List[float] = []
     epoch_seconds: List[float] = []
+    lr_per_epoch: List[float] = []
     for epoch in range(1, a.epochs + 1):
+        lr = lr_at(a.lr, a.lr_final, epoch, a.epochs)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        lr_per_epoch.append(lr)
         model.train()
         sync(device)
         t0 = time.perf_counter()
@@ -413,7 +498,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         losses.append(train_loss)
         hold_losses.append(hold_loss)
         epoch_seconds.append(secs)
-        log(f"epoch {epoch}/{a.epochs}: loss {train_loss:.6f}, hold-out loss {hold_loss:.6f}, {secs:.2f} s")
+        log(f"epoch {epoch}/{a.epochs}: loss {train_loss:.6f}, hold-out loss {hold_loss:.6f}, {secs:.2f} s (lr {lr:.6g})")
 
     device_pred = None
     if device.type != "cpu":
@@ -484,8 +569,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             "epochs": a.epochs,
             "batchSize": a.batch_size,
             "learningRate": a.lr,
+            "finalLrFraction": a.lr_final,
+            "learningRatePerEpoch": lr_per_epoch,
             "optimizer": "adam",
-            "loss": "mse",
+            "loss": loss_label,
+            "target": (
+                "delta: the network learns the scaled target minus the scaled value at the last step; the module's "
+                "forward (and so model.onnx) adds that value back, so it outputs the scaled level"
+                if residual else "level"
+            ),
             "seed": a.seed,
             "device": device_label(device),
             "torchVersion": torch.__version__,
@@ -513,7 +605,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         log(f"current → {version}")
     if a.summary:
         with open(a.summary, "w", encoding="utf-8") as f:
-            json.dump({"version": version, "dir": final, "device": device_label(device), "metrics": metrics,
+            json.dump({"version": version, "dir": final, "device": device_label(device), "target": a.target,
+                       "loss": loss_label, "metrics": metrics,
                        "lossPerEpoch": losses, "epochSeconds": epoch_seconds, "onnx": verify}, f, indent=2)
             f.write("\n")
     return 0
