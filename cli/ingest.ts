@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../config/config.js';
-import { provision } from '../streams/kafka/provision.js';
+import { ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { TOPICS } from '../streams/kafka/topics.js';
 import { ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { createPool } from '../sinks/postgres/pool.js';
@@ -12,7 +13,7 @@ import { ErcotClient, ercotCredentialsFromEnv } from '../streams/ercot/client.js
 import { runIngest, runSchedule, type IngestRunResult } from '../streams/ercot/ingest-job.js';
 import { REPORT_IDS, type ReportId } from '../streams/ercot/reports.js';
 import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
-import { intOption, listOption } from './options.js';
+import { intOption, listOption, topicOption } from './options.js';
 import { untilSignal } from './process.js';
 
 export function registerIngest(program: Command): Command {
@@ -20,16 +21,19 @@ export function registerIngest(program: Command): Command {
   ingest
     .command('taylor')
     .description('publish the real taylor series (half-hourly England & Wales demand, June-August 2000, 4,032 values, from Debian r-cran-forecast) as series TAYLOR_EW')
-    .action(async () => {
+    .option('--topic <name>', 'publish to this topic instead of market.ticks (created if missing)', 'market.ticks')
+    .action(async (opts: { topic: string }) => {
+      const topic = topicOption('--topic', opts.topic);
       const config = loadConfig();
       const file = await ensureTaylorCsv(config, (m) => process.stderr.write(`taylor: ${m}\n`));
       const items = taylorParsed(fs.readFileSync(file, 'utf8'), Date.now());
       const p = await provision(config, 'sda-ingest');
+      await ensureTicksTopic(config, p, topic);
       const pool = createPool(config, 1);
       const runId = randomUUID();
       const first = items.find((i) => i.ok);
       await startRun(pool, { runId, job: 'import', report: 'taylor', from: first?.ok ? first.tick.intervalStart : null, to: null });
-      const publisher = new TickPublisher(config, p, 'ingest-taylor');
+      const publisher = new TickPublisher(config, p, 'ingest-taylor', { topic });
       try {
         await publisher.add(items);
         const counts = await publisher.close();
@@ -50,13 +54,14 @@ export function registerIngest(program: Command): Command {
     .option('--lookback-days <n>', 'how far back the first run (no checkpoint yet) starts', '2')
     .option('--max-gap <n>', 'fill at most this many consecutive missing values per series (0 = never)', String(DEFAULT_MAX_GAP))
     .option('--once', 'run each report once and exit')
+    .option('--topic <name>', 'publish to this topic instead of market.ticks (created if missing)', 'market.ticks')
     .addHelpText('after', `\nNeeds ERCOT_API_SUBSCRIPTION_KEY, ERCOT_API_USERNAME and ERCOT_API_PASSWORD (ERCOT API Explorer account); ERCOT_API_BASE_URL and ERCOT_TOKEN_URL override the endpoints.`)
-    .action(async (opts: { reports: string; intervalMinutes: string; lookbackDays: string; maxGap: string; once?: boolean }) => {
+    .action(async (opts: { reports: string; intervalMinutes: string; lookbackDays: string; maxGap: string; once?: boolean; topic: string }) => {
       const reports = reportList(opts.reports);
       const intervalMs = intOption('--interval-minutes', opts.intervalMinutes, 1, 24 * 60) * 60_000;
       const lookbackDays = intOption('--lookback-days', opts.lookbackDays, 0, 366);
       const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
-      await withErcot('schedule', maxGap, async (deps) => {
+      await withErcot('schedule', maxGap, topicOption('--topic', opts.topic), async (deps) => {
         const controller = new AbortController();
         void untilSignal().then(() => controller.abort());
         const results = await runSchedule(deps, { reports, intervalMs, lookbackDays, once: Boolean(opts.once), signal: controller.signal, onRun: printRun });
@@ -71,7 +76,8 @@ export function registerIngest(program: Command): Command {
     .requiredOption('--to <date>', 'last delivery day, YYYY-MM-DD (inclusive)')
     .option('--reports <list>', `reports (${REPORT_IDS.join(',')})`, REPORT_IDS.join(','))
     .option('--max-gap <n>', 'fill at most this many consecutive missing values per series (0 = never)', String(DEFAULT_MAX_GAP))
-    .action(async (opts: { from: string; to: string; reports: string; maxGap: string }) => {
+    .option('--topic <name>', 'publish to this topic instead of market.ticks (created if missing)', 'market.ticks')
+    .action(async (opts: { from: string; to: string; reports: string; maxGap: string; topic: string }) => {
       for (const [name, v] of [['--from', opts.from], ['--to', opts.to]] as const) {
         if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new Error(`${name}: expected a date YYYY-MM-DD, got ${JSON.stringify(v)}`);
       }
@@ -79,7 +85,7 @@ export function registerIngest(program: Command): Command {
       if ((Date.parse(opts.to) - Date.parse(opts.from)) / 86_400_000 > 366) throw new Error('--from/--to: at most 366 days per backfill');
       const reports = reportList(opts.reports);
       const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
-      await withErcot('backfill', maxGap, async (deps) => {
+      await withErcot('backfill', maxGap, topicOption('--topic', opts.topic), async (deps) => {
         const results: IngestRunResult[] = [];
         for (const report of reports) {
           const r = await runIngest(deps, report, opts.from, opts.to, 'backfill', false);
@@ -104,15 +110,18 @@ function printRun(r: IngestRunResult): void {
 }
 
 /** Credentials first (a clear error and non-zero exit without them), then Kafka, the registry and PostgreSQL. */
-async function withErcot(job: string, maxGap: number, body: (deps: Parameters<typeof runIngest>[0]) => Promise<IngestRunResult[]>): Promise<void> {
+async function withErcot(job: string, maxGap: number, topic: string, body: (deps: Parameters<typeof runIngest>[0]) => Promise<IngestRunResult[]>): Promise<void> {
   const credentials = ercotCredentialsFromEnv();
   const config = loadConfig();
   const p = await provision(config, `sda-ingest-${job}`);
+  await ensureTicksTopic(config, p, topic);
   const pool = createPool(config, 2);
-  const publisher = new TickPublisher(config, p, `ingest-${job}`);
+  const publisher = new TickPublisher(config, p, `ingest-${job}`, { topic });
   try {
     const onPage = (report: string, page: number, total: number) => process.stderr.write(`${report}: page ${page}/${total}\n`);
-    const results = await body({ client: new ErcotClient(credentials), publisher, pool, maxGap, onPage });
+    // Checkpoints belong to the stream they record: another topic keeps its own.
+    const checkpointPrefix = topic === TOPICS.ticks.name ? undefined : `${topic}:`;
+    const results = await body({ client: new ErcotClient(credentials), publisher, pool, maxGap, onPage, checkpointPrefix });
     if (results.some((r) => r.status === 'failed')) process.exitCode = 1;
   } finally {
     await publisher.close();

@@ -105,7 +105,7 @@ describe('ERCOT ingestion: schedule with checkpoints, backfill from the CLI', ()
     fake.datasets.set(RT_PATH, { fields: RT_FIELDS, rows: rtDay(date, 'normal', point) });
     const cli = (env: NodeJS.ProcessEnv) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-        execFile(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'ingest', 'backfill', '--reports', 'rt-spp', '--from', date, '--to', date], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
+        execFile(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'ingest', 'backfill', '--reports', 'rt-spp', '--from', date, '--to', date, '--topic', topic], { env: { ...process.env, ...env } }, (err, stdout, stderr) =>
           resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         ),
       );

@@ -114,7 +114,9 @@ describe('simulate, replay and the taylor import', () => {
     assert.equal(items.length, TAYLOR_LENGTH);
     const first = items[0]!;
     assert.ok(first.ok && first.tick.value === 22_262 && first.tick.intervalStart === TAYLOR_START && first.tick.seriesId === TAYLOR_SERIES);
-    const r = await sda(['ingest', 'taylor']);
+    // A topic of the test's own: the shared market.ticks keeps only the demo's and the user's event time.
+    const topic = uniqueName('test.taylor');
+    const r = await sda(['ingest', 'taylor', '--topic', topic]);
     assert.equal(r.code, 0, r.stderr);
     const runId = /run ([0-9a-f-]{36})/.exec(r.stdout)?.[1];
     assert.ok(runId, r.stdout);
@@ -124,6 +126,7 @@ describe('simulate, replay and the taylor import', () => {
       assert.deepEqual(row.rows.map((x) => [x.status, Number(x.rows_accepted)]), [['succeeded', TAYLOR_LENGTH]]);
     } finally {
       await pool.end();
+      await deleteTestTopics([topic]);
     }
   });
 
