@@ -110,10 +110,10 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     for (const w of Object.values(p.writers)) print(`     ${w.subject.padEnd(40)} schema id ${w.schemaId}`);
 
     const simEnd = await demoMarketData(config, p, pool, running, print, step);
-    await demoFeatures(config, p, pool, running, print, step);
+    const windows = await demoFeatures(config, p, pool, running, print, step);
 
     step(6, `training: feature windows from PostgreSQL -> LSTM (tfjs) -> ONNX in model_registry/, scored against baselines on a time-ordered hold-out`);
-    const trained = await runTraining(pool, { ...TRAIN_DEFAULTS, epochs: opts.epochs, backend: 'auto', promote: true, print: (l) => print(`     ${l}`) });
+    const trained = await runTraining(pool, { ...TRAIN_DEFAULTS, epochs: opts.epochs, backend: 'auto', promote: true, print: (l) => { for (const line of l.split('\n')) print(`     ${line}`); } });
     print(`     model ${trained.version} is current (model_registry/current); backend ${trained.backend}`);
 
     step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
@@ -125,9 +125,19 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     });
     const forecastsSink = await startForecastsSink(config, {}, p);
     running.push(forecastsSink);
+    // market.features is transactional: a commit marker follows each transaction's records, so the forecaster's
+    // committed offsets stop one short of the end. Caught up = it has read this run's windows and gone quiet.
+    let lastReceived = -1;
+    let quietSince = Date.now();
     await waitFor(
       'the forecaster catching up with market.features',
-      async () => forecaster.counts.modelVersion !== null && (await caughtUp(p, 'sda-forecaster', TOPICS.features.name)) && forecastsSink.counts.stored >= forecaster.counts.forecasts,
+      () => {
+        if (forecaster.counts.received !== lastReceived) {
+          lastReceived = forecaster.counts.received;
+          quietSince = Date.now();
+        }
+        return forecaster.counts.modelVersion !== null && forecaster.counts.received >= windows && Date.now() - quietSince > 3_000 && forecastsSink.counts.stored >= forecaster.counts.forecasts;
+      },
       300_000,
       () => forecasterCrash,
     );
@@ -230,7 +240,7 @@ async function demoMarketData(config: Config, p: Provisioned, pool: pg.Pool, run
 }
 
 /** Step 5: the windower turns market.ticks into feature windows exactly once; the features sink stores them. */
-async function demoFeatures(config: Config, p: Provisioned, pool: pg.Pool, running: Stoppable[], print: (line: string) => void, step: (i: number, t: string) => void): Promise<void> {
+async function demoFeatures(config: Config, p: Provisioned, pool: pg.Pool, running: Stoppable[], print: (line: string) => void, step: (i: number, t: string) => void): Promise<number> {
   step(5, 'windower: market.ticks -> rolling 24-hour windows and features on market.features (one Kafka transaction per batch) -> features table');
   const windower = await startWindower(config, {}, p);
   running.push(windower);
@@ -251,6 +261,7 @@ async function demoFeatures(config: Config, p: Provisioned, pool: pg.Pool, runni
     print(`     ${r.window_end.toISOString().slice(0, 16).padEnd(20)}${`${r.count}/${r.count + r.missing}`.padStart(8)}${f(r.mean).padStart(9)}${f(r.std).padStart(8)}${f(r.trend).padStart(9)}${f(r.lag_24h).padStart(9)}${f(r.system_load, 0).padStart(13)}${f(r.wind, 0).padStart(9)}`);
   }
   if (rows.rowCount === 0) throw new Error('no HB_NORTH windows in the features table: market.ticks held newer data before the demo\'s, so its ticks were late (see README "Windower"); to start afresh: `./sda stack down`, remove .cache/kafka/data and .cache/pg, run the demo again');
+  return windower.counts.windows;
 }
 
 /** The latest HB_NORTH forecasts beside the actual hourly price, and the horizon-1 error over the hold-out range. */
