@@ -136,12 +136,12 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
           lastReceived = forecaster.counts.received;
           quietSince = Date.now();
         }
-        return forecaster.counts.modelVersion !== null && forecaster.counts.received >= windows && Date.now() - quietSince > 3_000 && forecastsSink.counts.stored >= forecaster.counts.forecasts;
+        return forecaster.modelVersion !== null && forecaster.counts.received >= windows && Date.now() - quietSince > 3_000 && forecastsSink.counts.stored >= forecaster.counts.forecasts;
       },
       300_000,
       () => forecasterCrash,
     );
-    print(`     this run: ${n(forecaster.counts.forecasts)} forecasts from ${n(forecaster.counts.received)} windows (${n(forecaster.counts.skipped)} not served by the model) in ${n(forecaster.counts.inferenceRuns)} inference runs, model ${forecaster.counts.modelVersion}`);
+    print(`     this run: ${n(forecaster.counts.forecasts)} forecasts from ${n(forecaster.counts.received)} windows (${n(forecaster.counts.skipped)} not served by the model) in ${n(forecaster.counts.inferenceRuns)} inference runs, model ${forecaster.modelVersion}`);
     await printForecasts(pool, print);
 
     step(8, `gateway: GET /forecast, /healthz, /metrics, /openapi.json and the dashboard at / (port ${config.gateway.port})`);
