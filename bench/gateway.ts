@@ -2,7 +2,6 @@
 // page as baseline), a forecast's trip from its publication to Kafka to the page (arrival at the gateway's feed as
 // the split point), and HTTP latency of GET / and GET /forecast at a fixed rate from autocannon in a SECOND process
 // on loopback, with GET /livez (no dependency) as baseline. Data lives under a market of the bench's own.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import { startWindower } from '../processors/windower/processor.js';
 import type { MarketTick } from '../schemas/types.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
+import { type CannonResult, autocannon } from './autocannon.js';
 
 export interface GatewayBenchOptions {
   /** Page loads timed (after 2 warm-up loads). */
@@ -49,32 +49,6 @@ function quantiles(ms: number[]) {
   const s = [...ms].sort((a, b) => a - b);
   const q = (f: number) => Number((s[Math.min(s.length - 1, Math.floor(f * s.length))] ?? Number.NaN).toFixed(1));
   return { n: s.length, p50Ms: q(0.5), p99Ms: q(0.99), maxMs: Number((s[s.length - 1] ?? Number.NaN).toFixed(1)) };
-}
-
-interface CannonResult {
-  path: string;
-  offeredPerSec: number;
-  achievedPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-}
-
-/** autocannon in a child process, JSON output. */
-function autocannon(url: string, rate: number, connections: number, duration: number): Promise<CannonResult> {
-  const bin = path.join(process.cwd(), 'node_modules', 'autocannon', 'autocannon.js');
-  const args = [bin, '-j', '-n', '-c', String(connections), '-d', String(duration), '-R', String(rate), url];
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { maxBuffer: 64 * 1024 * 1024, timeout: (duration + 60) * 1_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`autocannon failed: ${err.message} ${stderr.slice(0, 500)}`));
-      const lines = stdout.trim().split('\n');
-      const r = JSON.parse(lines[lines.length - 1]!) as { latency: { p50: number; p99: number; max: number }; requests: { average: number; total: number }; non2xx: number; errors: number };
-      resolve({ path: url.replace(/^http:\/\/[^/]+/, ''), offeredPerSec: rate, achievedPerSec: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, maxMs: r.latency.max, requests: r.requests.total, non2xx: r.non2xx, errors: r.errors });
-    });
-  });
 }
 
 /**
