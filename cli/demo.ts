@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type pg from 'pg';
 import { type Config, loadConfig } from '../config/config.js';
 import { formatStatus, stackStatus, stackUp } from '../deploy/local/stack.js';
+import type { HealthReport } from '../gateway/health.js';
 import { startGateway } from '../gateway/server.js';
 import { TRAIN_DEFAULTS, runTraining } from '../model/train.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
@@ -154,8 +155,8 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     const forecast = await fetch(`${gw.url}/forecast?series=HB_NORTH`);
     print(`     GET /forecast?series=HB_NORTH -> ${forecast.status}`);
     for (const line of JSON.stringify(await forecast.json(), null, 2).split('\n')) print(`       ${line}`);
-    const health = (await (await fetch(`${gw.url}/healthz`)).json()) as { status?: string; dependencies?: Record<string, { status?: string }> };
-    print(`     GET /healthz -> ${health.status ?? '?'} (${Object.entries(health.dependencies ?? {}).map(([k, v]) => `${k} ${v.status ?? '?'}`).join(', ')})`);
+    const health = (await (await fetch(`${gw.url}/healthz`)).json()) as HealthReport;
+    print(`     GET /healthz -> ${health.status}: ${Object.entries(health.dependencies).map(([k, v]) => `${k} ${v.up ? 'up' : 'DOWN'} (${v.detail})`).join('; ')}`);
 
     step(9, 'RAG: summaries of the last 7 simulated days -> market.documents -> MiniLM embeddings -> vector store; GET /query answered by the local model');
     const docs = await summarize(config, { market: 'ERCOT', from: simEnd - 7 * DAY, to: simEnd, hourly: false }, p);
