@@ -108,4 +108,22 @@ export function registerBench(program: Command): void {
       const { runRagBench } = await import('../bench/rag.js');
       await runRagBench(loadConfig(), { documents: intOption('--documents', opts.documents, 10, 200_000), repeats: intOption('--repeats', opts.repeats, 3, 10_000), threads });
     });
+  bench
+    .command('rag-eval')
+    .description('the RAG responder on the evaluation question set (test/rag-eval/questions.ts): simulated market RAGEVAL → market_data, summaries → embeddings → LanceDB (.cache/rag-eval), then every question; retrieval recall@5, answers stating the expected facts, grounding-check pass rate, injection resistance, latency p50/p95, with the no-model facts answer as baseline')
+    .option('--threads <n>', 'local LM threads (default LLM_THREADS)')
+    .option('--max-tokens <n>', 'most tokens per answer (default the responder\'s 160)')
+    .option('--questions <n>', 'only the first n questions (a quick look; default all)')
+    .option('--skip-llm', 'retrieval and the no-model baseline only')
+    .option('--keep', 'leave the RAGEVAL rows in PostgreSQL after the run')
+    .action(async (opts: { threads?: string; maxTokens?: string; questions?: string; skipLlm?: boolean; keep?: boolean }) => {
+      const { runRagEvalBench } = await import('../bench/rag-eval.js');
+      await runRagEvalBench(loadConfig(), {
+        ...(opts.threads ? { threads: intOption('--threads', opts.threads, 1, 64) } : {}),
+        ...(opts.maxTokens ? { maxTokens: intOption('--max-tokens', opts.maxTokens, 16, 1_024) } : {}),
+        ...(opts.questions ? { limit: intOption('--questions', opts.questions, 1, 1_000) } : {}),
+        skipLlm: opts.skipLlm === true,
+        keep: opts.keep === true,
+      });
+    });
 }

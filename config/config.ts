@@ -171,7 +171,8 @@ export function loadConfig(env: Env = process.env) {
       // A secret: never logged.
       apiKey: r.string('LLM_API_KEY', ''),
       model: r.string('LLM_MODEL', 'gpt-4o-mini'),
-      threads: r.int('LLM_THREADS', 2, 1, 256),
+      /** 1 by default: on the 2-core machine 2 llama.cpp threads were 1.5-8x slower than 1 (bench/RESULTS.md). */
+      threads: r.int('LLM_THREADS', 1, 1, 256),
       contextSize: r.int('LLM_CONTEXT_SIZE', 2_048, 256, 131_072),
     },
   };

@@ -96,7 +96,7 @@ export class LocalLlamaModel implements ChatModel {
 
   /** Loads a GGUF file on the CPU with the package's prebuilt binary (never builds or downloads one). */
   static async load(modelPath: string, opts: LocalModelOptions = {}): Promise<LocalLlamaModel> {
-    const threads = opts.threads ?? 2;
+    const threads = opts.threads ?? 1;
     try {
       // Imported here, not at module load, so code that only embeds never loads llama.cpp.
       const lib = await import('node-llama-cpp');
