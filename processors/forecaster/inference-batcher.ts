@@ -5,6 +5,7 @@
 // forecast by the same version: a model switch lands between runs.
 import { servesWindow, type ModelMetadata } from '../../model/contract.js';
 import type { FeatureWindow } from '../../schemas/types.js';
+import { inferenceSeconds } from '../metrics.js';
 import type { ModelWatcher } from './model-watcher.js';
 
 export interface BatchResult {
@@ -70,7 +71,9 @@ export class InferenceBatcher {
       );
       for (let i = 0; i < todo.length; i += this.maxBatch) {
         const chunk = todo.slice(i, i + this.maxBatch);
+        const stop = inferenceSeconds.startTimer({ model_version: model.version });
         const out = await model.forecast(chunk.map((t) => t.w));
+        stop();
         this.runs += 1;
         this.windows += chunk.length;
         this.largestRun = Math.max(this.largestRun, chunk.length);
