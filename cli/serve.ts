@@ -1,4 +1,4 @@
-// `sda serve`: the HTTP gateway (GET /forecast, /healthz, /livez) until Ctrl-C / SIGTERM.
+// `sda serve`: the HTTP gateway (dashboard, /forecast, /query, /healthz, /metrics, /openapi.json) until Ctrl-C / SIGTERM.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { startGateway } from '../gateway/server.js';
@@ -8,7 +8,7 @@ import { untilSignal } from './process.js';
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('start the HTTP gateway: GET /forecast?series=HB_NORTH[&at=ISO][&kind=RT_PRICE][&market=ERCOT] from the forecasts table, GET /healthz (postgres, kafka, schema registry, model registry)')
+    .description('start the HTTP gateway: the dashboard at / (live forecasts over /events), GET /forecast?series=HB_NORTH[&at=ISO][&kind=RT_PRICE][&market=ERCOT], GET|POST /query (RAG), GET /api/*, /healthz (postgres, kafka, schema registry, model registry), /livez, /metrics, /openapi.json')
     .option('--port <n>', 'port to listen on (default GATEWAY_PORT or 18080; 0 = any free port)')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--registry <dir>', 'model registry directory reported by /healthz (default MODEL_REGISTRY_DIR or ./model_registry)')
@@ -19,7 +19,7 @@ export function registerServe(program: Command): void {
       if (!/^[A-Za-z0-9.:\-[\]]{1,255}$/.test(opts.host)) throw new Error(`--host: ${JSON.stringify(opts.host)} is not a host name or address`);
       const rag = opts.rag ? (await import('../rag/query-service.js')).createRagQueryService(config) : null;
       const gw = await startGateway(config, { port, host: opts.host, registryDir: opts.registry, queryService: rag });
-      process.stdout.write(`gateway listening on ${gw.url} (GET /forecast?series=HB_NORTH, /healthz); Ctrl-C to stop\n`);
+      process.stdout.write(`gateway listening on ${gw.url} (dashboard at /, /forecast?series=HB_NORTH, /query?q=..., /healthz, /metrics, /openapi.json); Ctrl-C to stop\n`);
       const sig = await untilSignal();
       await gw.close();
       await rag?.close();
