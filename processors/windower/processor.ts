@@ -204,7 +204,11 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 3,
+    // One partition at a time: every partition's transaction writes to the one changelog partition, and a restore
+    // (read_committed) cannot see past a killed instance's open transaction until it is fenced. Sequential
+    // transactions keep every committed state before any open one, so a restore always sees it; concurrent ones
+    // can hide one partition's committed state behind another's open transaction (a kill test caught this).
+    partitionsConsumedConcurrently: 1,
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
       if (batch.messages.length === 0) return;
