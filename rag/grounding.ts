@@ -23,3 +23,26 @@ export function ungroundedNumbers(answer: string, context: readonly string[]): n
   }
   return [...new Set(numbersIn(answer))].filter((v) => !known.has(key(v)));
 }
+
+export interface GroundingResult {
+  /** Numbers of the answer found in no trusted text (those only an untrusted text holds included). */
+  ungrounded: number[];
+  /** The subset of `ungrounded` that an untrusted (quarantined) text states: the answer repeats an injection. */
+  tainted: number[];
+  grounded: boolean;
+}
+
+/**
+ * The grounding check with quarantine: only `trusted` texts (tool facts, documents that read as data) are
+ * evidence. A number that only an `untrusted` text holds fails the answer, and is reported as tainted.
+ */
+export function checkGrounding(answer: string, trusted: readonly string[], untrusted: readonly string[] = []): GroundingResult {
+  const ungrounded = ungroundedNumbers(answer, trusted);
+  const bad = new Set<number>();
+  for (const c of untrusted) for (const v of numbersIn(c)) {
+    bad.add(key(v));
+    bad.add(key(Math.abs(v)));
+  }
+  const tainted = ungrounded.filter((v) => bad.has(key(v)));
+  return { ungrounded, tainted, grounded: ungrounded.length === 0 };
+}

@@ -64,7 +64,8 @@ export function parseQuestion(question: string, now: number, pickedSeries?: stri
     : /\breal[- ]time\b|\bRT\b|\bprice|\$|\bspike|\bnegative\b/i.test(question) ? 'RT_PRICE'
       : /\bwind\b/i.test(question) ? 'WIND'
         : /\bsolar\b/i.test(question) ? 'SOLAR'
-          : /\bload\b|\bdemand\b/i.test(question) ? 'LOAD'
+          // "load zone" names a settlement point, not the load series.
+          : /\bload\b(?!\s+zones?\b)|\bdemand\b/i.test(question) ? 'LOAD'
             : null;
   // Load, wind and solar are system-wide series unless the question names a zone.
   if (series.size === 0 && (kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR')) series.add('SYSTEM');
