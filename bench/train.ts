@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { Config } from '../config/config.js';
 import { type BackendName, selectBackend } from '../model/backend.js';
 import { buildDataset, exportDataset } from '../model/dataset.js';
@@ -74,7 +73,6 @@ export async function runTrainBench(config: Config, opts: TrainBenchOptions) {
     rows.push({ trainer: `tfjs ${selected.label}`, epochSeconds: secs, medianSeconds: median(secs), samplesPerSec: Math.round(dataset.trainCount / median(secs)) });
     process.stderr.write(`bench train: tfjs ${selected.label}: ${secs.map((s) => s.toFixed(2)).join(', ')} s per epoch\n`);
   }
-  void tf; // the backends above register themselves with the tfjs instance imported here
 
   if (opts.torch) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'sda-bench-train-'));

@@ -10,6 +10,8 @@ import { TOPICS } from './kafka/topics.js';
 import type { Parsed, Rejection } from './parsed.js';
 import { checkTick } from './tick-validation.js';
 
+const CONTEXT_HEADERS = { [CONTEXT_HEADER]: '1' };
+
 export interface PublishCounts {
   read: number;
   accepted: number;
@@ -26,6 +28,8 @@ export class TickPublisher {
   private inFlight: Promise<void> = Promise.resolve();
   /** Partitions of the target topic, read once: context ticks (SYSTEM load/wind/solar) get a copy on each. */
   private partitions: Promise<number> | undefined;
+  /** The partitions that get a copy of each context tick (all but the SYSTEM key's home partition). */
+  private copyTargets: number[] | undefined;
   /** Context copies written (not counted in `accepted`: each is a copy of an accepted tick). */
   contextCopies = 0;
 
@@ -57,8 +61,10 @@ export class TickPublisher {
         const value = this.p.serde.encode(this.p.writers.ticks, item.tick);
         this.ticks.push({ key: item.tick.seriesId, value });
         if (isContextTick(item.tick)) {
-          for (const partition of copyPartitions(item.tick.seriesId, await this.partitionCount())) {
-            this.ticks.push({ key: item.tick.seriesId, value, partition, headers: { [CONTEXT_HEADER]: '1' } });
+          // Context ticks share one key (the SYSTEM series id), so their copy partitions are worked out once.
+          this.copyTargets ??= copyPartitions(item.tick.seriesId, await this.partitionCount());
+          for (const partition of this.copyTargets) {
+            this.ticks.push({ key: item.tick.seriesId, value, partition, headers: CONTEXT_HEADERS });
             this.contextCopies++;
           }
         }

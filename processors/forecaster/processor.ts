@@ -8,7 +8,7 @@ import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import { registryRoot } from '../../model/registry.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
@@ -62,10 +62,6 @@ export interface ForecasterCounts {
   inferenceRuns: number;
   modelVersion: string | null;
   modelSwitches: number;
-}
-
-async function sendChunked(tx: { send: Producer['send'] }, topic: string, records: Array<{ key: string | Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }>): Promise<void> {
-  for (let i = 0; i < records.length; i += 1_000) await tx.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
 }
 
 export async function startForecaster(config: Config, opts: ForecasterOptions = {}, provisioned?: Provisioned) {

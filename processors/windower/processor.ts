@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
@@ -128,14 +128,6 @@ function stateRecords(p: Provisioned, inputTopic: string, partition: number, nex
   }
   for (const gone of previous) if (!now.has(gone)) records.push({ key: `${inputTopic}:${partition}:${gone}`, value: null });
   return { records, keys: now };
-}
-
-/**
- * Sends inside a transaction in requests of at most 1,000 records: kafkajs groups a request's messages per
- * partition in quadratic time, and one request must stay under the broker's message size limit.
- */
-async function sendChunked(tx: { send: Producer['send'] }, topic: string, records: Array<{ key: string | Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }>): Promise<void> {
-  for (let i = 0; i < records.length; i += 1_000) await tx.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
 }
 
 export async function startWindower(config: Config, opts: WindowerProcessorOptions = {}, provisioned?: Provisioned) {

@@ -76,6 +76,14 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
   });
 }
 
+/**
+ * Sends inside a transaction in requests of at most 1,000 records: kafkajs groups a request's messages per
+ * partition in quadratic time, and one request must stay under the broker's message size limit.
+ */
+export async function sendChunked(tx: { send: Producer['send'] }, topic: string, records: Array<{ key: string | Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }>): Promise<void> {
+  for (let i = 0; i < records.length; i += 1_000) await tx.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
+}
+
 export async function sendRecords(producer: Producer, topic: string, records: OutgoingRecord[], compression: 'none' | 'lz4' | 'gzip' = 'none'): Promise<void> {
   await producer.send({
     topic,
