@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'SCHEMA_INCOMPATIBLE'
   | 'SCHEMA_INVALID'
   | 'REGISTRY_UNAVAILABLE'
-  | 'KAFKA_UNAVAILABLE';
+  | 'KAFKA_UNAVAILABLE'
+  | 'RUN_NAME_INVALID';
 
 export class SdaError extends Error {
   constructor(

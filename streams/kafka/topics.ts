@@ -2,6 +2,7 @@
 // Keys are the series id (or document id), so one partition holds whole series.
 import type { Admin } from './client.js';
 import type { SchemaName } from '../../schemas/catalog.js';
+import { SdaError } from './errors.js';
 
 export interface TopicSpec {
   name: string;
@@ -25,6 +26,53 @@ export const TOPICS = {
 } as const satisfies Record<string, TopicSpec>;
 
 export const ALL_TOPICS: TopicSpec[] = Object.values(TOPICS);
+
+/** The prefix of every run-scoped topic: `run.<NAME>.<suffix>`. */
+export const RUN_TOPIC_PREFIX = 'run.';
+
+/**
+ * Validates a run name: 1-64 of [A-Za-z0-9_-] (no dot, so `run.NAME.x` parses back unambiguously).
+ * Returns the name unchanged; throws SdaError code RUN_NAME_INVALID otherwise.
+ */
+export function validateRunName(name: string): string {
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
+    throw new SdaError('RUN_NAME_INVALID', `run name ${JSON.stringify(name)} is invalid: use 1-64 of A-Z a-z 0-9 _ - (e.g. --run backtest-july)`);
+  }
+  return name;
+}
+
+/** A live topic name's run-scoped name: the first dot segment (market., sda.) replaced by `run.NAME.`. */
+export function runTopicName(liveName: string, run: string): string {
+  const dot = liveName.indexOf('.');
+  return `${RUN_TOPIC_PREFIX}${validateRunName(run)}.${dot < 0 ? liveName : liveName.slice(dot + 1)}`;
+}
+
+/**
+ * The topic set of a run. `undefined` is the live set (TOPICS itself); a run name gives the same specs renamed
+ * `run.NAME.<x>` (market.ticks -> run.NAME.ticks, sda.windower.changelog -> run.NAME.windower.changelog), with
+ * their schemas registered under their own TopicNameStrategy subjects (`run.NAME.ticks-value`). Generic over
+ * every entry of TOPICS. Throws RUN_NAME_INVALID for a bad name.
+ */
+export function topicSet(run?: string): { [K in keyof typeof TOPICS]: TopicSpec } {
+  if (run === undefined) return TOPICS;
+  validateRunName(run);
+  const out: Record<string, TopicSpec> = {};
+  for (const [key, spec] of Object.entries(TOPICS) as Array<[string, TopicSpec]>) {
+    out[key] = { ...spec, name: runTopicName(spec.name, run), doc: `${spec.doc} (run ${run})` };
+  }
+  return out as { [K in keyof typeof TOPICS]: TopicSpec };
+}
+
+/** The run a topic belongs to (`run.NAME.x` -> NAME), or undefined for a live topic. */
+export function runOfTopic(topic: string): string | undefined {
+  const m = /^run\.([A-Za-z0-9_-]{1,64})\./.exec(topic);
+  return m?.[1];
+}
+
+/** Consumer group / transactional id base of a job in a run: undefined -> base unchanged; 'NAME' -> `${base}.run.NAME`. */
+export function groupFor(base: string, run?: string): string {
+  return run === undefined ? base : `${base}.run.${validateRunName(run)}`;
+}
 
 export function subjectFor(topic: string): string {
   return `${topic}-value`;
