@@ -4,6 +4,22 @@ import type pg from 'pg';
 import { FORECAST_MAX_SPAN_MS } from '../processors/forecaster/forecast.js';
 import type { ForecastQuery } from './forecast-params.js';
 
+/** One horizon of a forecast: the interval [start, end), its quantiles and what produced it. */
+export interface ForecastStep {
+  /** Horizon, 1-based. */
+  h: number;
+  start: string;
+  end: string;
+  /** 10th percentile; null when the forecast carries no quantiles. */
+  p10: number | null;
+  /** The point forecast (the median when quantiles are present). */
+  p50: number | null;
+  /** 90th percentile; null when the forecast carries no quantiles. */
+  p90: number | null;
+  /** "lstm", "baseline:NAME" where a baseline served that horizon, or "model" when the forecast does not say. */
+  source: string;
+}
+
 export interface ForecastAnswer {
   series: string;
   market: string;
@@ -18,6 +34,12 @@ export interface ForecastAnswer {
   horizonStep: number;
   /** How many steps the forecast predicts. */
   horizon: number;
+  /** The selected interval's 10th / 90th percentile (null without quantiles) and what produced it. */
+  p10: number | null;
+  p90: number | null;
+  source: string;
+  /** The whole forecast, horizon 1..n. */
+  steps: ForecastStep[];
 }
 
 interface Row {
@@ -29,9 +51,12 @@ interface Row {
   issued_at: Date;
   input_start: Date;
   input_end: Date;
+  p10: number[] | null;
+  p90: number[] | null;
+  step_sources: string[] | null;
 }
 
-const FIELDS = 'model_version, target_start, step_ms, "values", unit, issued_at, input_start, input_end';
+const FIELDS = 'model_version, target_start, step_ms, "values", unit, issued_at, input_start, input_end, p10, p90, step_sources';
 
 export const SQL_AT = `SELECT ${FIELDS} FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start <= $4 AND target_start > $5 AND target_end > $4
@@ -40,7 +65,11 @@ export const SQL_LATEST = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND
 const SQL_KNOWN = `SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND series_id = $2)
   OR EXISTS (SELECT 1 FROM market_data WHERE market = $1 AND series_id = $2) AS known`;
 
-/** The newest-issued forecast whose intervals contain `at` (or the newest one, first interval), or null. */
+/**
+ * The newest-issued forecast whose intervals contain `at` (or the newest one, first interval), or null. The answer
+ * carries the selected interval (horizonStep h covers [targetStart + (h-1)*step, targetStart + h*step)) and the
+ * whole curve in `steps`, each with P10/P50/P90 and its source.
+ */
 export async function findForecast(pool: pg.Pool, q: ForecastQuery): Promise<ForecastAnswer | null> {
   const res =
     q.at === null
@@ -51,20 +80,34 @@ export async function findForecast(pool: pg.Pool, q: ForecastQuery): Promise<For
   const start = row.target_start.getTime();
   const step = Number(row.step_ms);
   const h = q.at === null ? 1 : Math.floor((q.at - start) / step) + 1;
-  const value = row.values[h - 1];
   const iso = (t: number) => new Date(t).toISOString();
+  const num = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const steps: ForecastStep[] = row.values.map((v, i) => ({
+    h: i + 1,
+    start: iso(start + i * step),
+    end: iso(start + (i + 1) * step),
+    p10: num(row.p10?.[i]),
+    p50: num(v),
+    p90: num(row.p90?.[i]),
+    source: row.step_sources?.[i] ?? 'model',
+  }));
+  const sel = steps[h - 1]!;
   return {
     series: q.series,
     market: q.market,
     kind: q.kind,
     modelVersion: row.model_version,
-    interval: { start: iso(start + (h - 1) * step), end: iso(start + h * step) },
-    predicted: typeof value === 'number' && Number.isFinite(value) ? value : null,
+    interval: { start: sel.start, end: sel.end },
+    predicted: sel.p50,
     unit: row.unit,
     issuedAt: row.issued_at.toISOString(),
     inputs: { start: row.input_start.toISOString(), end: row.input_end.toISOString() },
     horizonStep: h,
     horizon: row.values.length,
+    p10: sel.p10,
+    p90: sel.p90,
+    source: sel.source,
+    steps,
   };
 }
 

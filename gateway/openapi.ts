@@ -26,13 +26,13 @@ export const CORE_ROUTES: RouteSchema[] = [
   {
     method: 'get',
     path: '/forecast',
-    summary: 'The newest forecast covering a time (or the newest forecast\'s first interval) for a series.',
+    summary: 'The newest forecast covering a time (or the newest forecast\'s first interval) for a series: the selected interval (predicted = P50, p10, p90, source) and the whole curve in `steps` (h, start, end, p10, p50, p90, source; up to 36 hourly steps). `at` selects any hour in the curve.',
     tags: ['forecast'],
     query: {
       series: { type: 'string', description: 'Series id.', required: true, pattern: /^[A-Z0-9_]{1,64}$/, maxLength: 64, example: 'HB_NORTH' },
       market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: /^[A-Z0-9_]{1,64}$/, maxLength: 64 },
       kind: { type: 'string', description: 'What is forecast.', enum: TickKindValues, default: 'RT_PRICE', maxLength: 16 },
-      at: { type: 'string', description: 'An ISO-8601 instant with Z or an offset (or a date), 2000-01-01 to 2100-01-01.', maxLength: 40 },
+      at: { type: 'string', description: 'An ISO-8601 instant with Z or an offset (or a date), 2000-01-01 to 2100-01-01; selects the interval containing it in the newest forecast that covers it.', maxLength: 40 },
     },
     responses: { '200': { description: 'The forecast.' }, '400': { description: 'Bad parameter.' }, '404': { description: 'Unknown series or no forecast.' }, '503': { description: 'The store is unavailable.' } },
   },

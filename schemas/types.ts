@@ -83,12 +83,18 @@ export interface Forecast {
   /** Start of the first predicted interval. */
   targetStart: number;
   stepMs: number;
-  /** Predictions for horizons 1..n steps after targetStart's step. */
+  /** Point predictions for horizons 1..n: horizon h covers [targetStart + (h-1)*stepMs, targetStart + h*stepMs). The median (P50) when p10/p90 are present. */
   values: Array<number>;
   unit: string;
   /** Time range of the window the model read. */
   inputStart: number;
   inputEnd: number;
+  /** 10th percentile per horizon, same length as values; values is then the median (P50). Null from writers without quantiles. */
+  p10?: null | Array<number>;
+  /** 90th percentile per horizon, same length as values; p10 <= values <= p90 at every step. */
+  p90?: null | Array<number>;
+  /** What produced each horizon, same length as values: "lstm" for the model, "baseline:NAME" (e.g. baseline:same_hour_yesterday) where a baseline scored better on the hold-out for that horizon. Null: all from the model. */
+  stepSources?: null | Array<string>;
 }
 
 /** A short text about the market, for retrieval. Key: id. */

@@ -8,16 +8,27 @@ import type { Provisioned } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
 import { type TableSinkCounts, startTableSink } from './table-sink.js';
 
-const COLUMNS = ['market', 'series_id', 'kind', 'step_ms', 'model_version', 'target_start', 'target_end', 'values', 'unit', 'issued_at', 'input_start', 'input_end'] as const;
-const TYPES = ['text', 'text', 'text', 'int', 'text', 'timestamptz', 'timestamptz', 'text', 'text', 'timestamptz', 'timestamptz', 'timestamptz'];
+const COLUMNS = ['market', 'series_id', 'kind', 'step_ms', 'model_version', 'target_start', 'target_end', 'values', 'unit', 'issued_at', 'input_start', 'input_end', 'p10', 'p90', 'step_sources'] as const;
+const TYPES = ['text', 'text', 'text', 'int', 'text', 'timestamptz', 'timestamptz', 'text', 'text', 'timestamptz', 'timestamptz', 'timestamptz', 'text', 'text', 'text'];
+/** Array columns travel as array literals per row (unnest cannot carry a 2-D array) and are cast back. */
+const ARRAY_CAST: Partial<Record<(typeof COLUMNS)[number], string>> = { values: 'float8[]', p10: 'float8[]', p90: 'float8[]', step_sources: 'text[]' };
 const KEY = ['market', 'series_id', 'kind', 'step_ms', 'model_version', 'target_start'];
 
-// "values" travels as an array literal per row (unnest cannot carry a 2-D array) and is cast back.
 const UPSERT = `INSERT INTO forecasts (${COLUMNS.map((c) => `"${c}"`).join(', ')})
-  SELECT ${COLUMNS.map((c, i) => (c === 'values' ? `u.c${i}::float8[]` : `u.c${i}`)).join(', ')}
+  SELECT ${COLUMNS.map((c, i) => (ARRAY_CAST[c] ? `u.c${i}::${ARRAY_CAST[c]}` : `u.c${i}`)).join(', ')}
     FROM unnest(${TYPES.map((t, i) => `$${i + 1}::${t}[]`).join(', ')}) AS u(${COLUMNS.map((_, i) => `c${i}`).join(', ')})
   ON CONFLICT (${KEY.join(', ')}) DO UPDATE SET
   ${COLUMNS.filter((c) => !KEY.includes(c)).map((c) => `"${c}" = EXCLUDED."${c}"`).join(', ')}, stored_at = now()`;
+
+/** A PostgreSQL array literal of doubles (NaN for a non-finite value), or null for a missing array. */
+function floatArray(v: readonly number[] | null | undefined): string | null {
+  return v == null ? null : `{${v.map((x) => (Number.isFinite(x) ? String(x) : 'NaN')).join(',')}}`;
+}
+
+/** A PostgreSQL array literal of strings, each quoted and escaped (array-literal rules), or null. */
+function textArray(v: readonly string[] | null | undefined): string | null {
+  return v == null ? null : `{${v.map((x) => `"${x.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
+}
 
 /** Upserts forecasts; one statement per call. Within one call a key seen twice keeps its last record. */
 export async function writeForecasts(client: pg.PoolClient | pg.Pool, forecasts: Forecast[]): Promise<void> {
@@ -28,7 +39,7 @@ export async function writeForecasts(client: pg.PoolClient | pg.Pool, forecasts:
   const cols: unknown[][] = COLUMNS.map(() => []);
   for (const f of byKey.values()) {
     const row: unknown[] = [f.market, f.seriesId, f.kind, f.stepMs, f.modelVersion, new Date(f.targetStart), new Date(f.targetStart + f.values.length * f.stepMs),
-      `{${f.values.map((v) => (Number.isFinite(v) ? String(v) : 'NaN')).join(',')}}`, f.unit, new Date(f.issuedAt), new Date(f.inputStart), new Date(f.inputEnd)];
+      floatArray(f.values), f.unit, new Date(f.issuedAt), new Date(f.inputStart), new Date(f.inputEnd), floatArray(f.p10), floatArray(f.p90), textArray(f.stepSources)];
     row.forEach((v, i) => cols[i]!.push(v));
   }
   await client.query(UPSERT, cols);

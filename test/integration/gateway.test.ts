@@ -41,6 +41,12 @@ describe('gateway: GET /forecast and /healthz', () => {
       { ...base, seriesId: 'HB_NORTH', modelVersion: 'v1', issuedAt: S + HOUR + 60_000, targetStart: S + HOUR, values: [11, 21, 31, 41], inputStart: S - 23 * HOUR, inputEnd: S + HOUR },
       // C: the same window as B by an older version, issued earlier
       { ...base, seriesId: 'HB_NORTH', modelVersion: 'v0', issuedAt: S + HOUR + 30_000, targetStart: S + HOUR, values: [-1, -2, -3, -4], inputStart: S - 23 * HOUR, inputEnd: S + HOUR },
+      // Q: a 36-step forecast with quantiles; horizon 24 served by a baseline
+      {
+        ...base, seriesId: 'HB_SOUTH', modelVersion: 'q1', issuedAt: S + 60_000, targetStart: S, inputStart: S - 24 * HOUR, inputEnd: S,
+        values: Array.from({ length: 36 }, (_, i) => 100 + i), p10: Array.from({ length: 36 }, (_, i) => 90 + i), p90: Array.from({ length: 36 }, (_, i) => 120 + i),
+        stepSources: Array.from({ length: 36 }, (_, i) => (i === 23 ? 'baseline:same_hour_yesterday' : 'lstm')),
+      },
     ]);
     await pool.query(
       `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
@@ -67,6 +73,8 @@ describe('gateway: GET /forecast and /healthz', () => {
       interval: { start: iso(S + 2 * HOUR), end: iso(S + 3 * HOUR) },
       predicted: 21, unit: 'USD/MWh', issuedAt: iso(S + HOUR + 60_000),
       inputs: { start: iso(S - 23 * HOUR), end: iso(S + HOUR) }, horizonStep: 2, horizon: 4,
+      p10: null, p90: null, source: 'model',
+      steps: [11, 21, 31, 41].map((v, i) => ({ h: i + 1, start: iso(S + (i + 1) * HOUR), end: iso(S + (i + 2) * HOUR), p10: null, p50: v, p90: null, source: 'model' })),
     });
     // An offset other than Z, and kind given explicitly.
     const offset = await get(`/forecast?series=HB_NORTH&market=${market}&kind=RT_PRICE&at=2024-07-01T09:00:00-05:00`); // = S + 2h
@@ -83,6 +91,26 @@ describe('gateway: GET /forecast and /healthz', () => {
     // Just before: both cover it and B, issued later, wins over A's last step.
     const before = await get(`/forecast?series=HB_NORTH&market=${market}&at=${iso(S + 4 * HOUR - 1)}`);
     assert.equal(before.body.predicted, 31);
+  });
+
+  it('serves the whole 36-hour curve with P10/P50/P90 and each step\'s source; `at` selects any hour in it', async () => {
+    const latest = await get(`/forecast?series=HB_SOUTH&market=${market}`);
+    assert.equal(latest.status, 200);
+    const steps = latest.body.steps as Array<Record<string, unknown>>;
+    assert.equal(steps.length, 36);
+    assert.deepEqual(steps[0], { h: 1, start: iso(S), end: iso(S + HOUR), p10: 90, p50: 100, p90: 120, source: 'lstm' });
+    assert.deepEqual(steps[35], { h: 36, start: iso(S + 35 * HOUR), end: iso(S + 36 * HOUR), p10: 125, p50: 135, p90: 155, source: 'lstm' });
+    assert.equal(steps[23]!.source, 'baseline:same_hour_yesterday');
+    assert.equal(latest.body.predicted, 100);
+    assert.equal(latest.body.p10, 90);
+    assert.equal(latest.body.p90, 120);
+    // Hour 24 of the curve (a baseline served it) and the last hour.
+    const h24 = await get(`/forecast?series=HB_SOUTH&market=${market}&at=${iso(S + 23 * HOUR + 15 * 60_000)}`);
+    assert.deepEqual([h24.body.horizonStep, h24.body.predicted, h24.body.p10, h24.body.p90, h24.body.source], [24, 123, 113, 143, 'baseline:same_hour_yesterday']);
+    const h36 = await get(`/forecast?series=HB_SOUTH&market=${market}&at=${iso(S + 35 * HOUR)}`);
+    assert.deepEqual([h36.body.horizonStep, h36.body.horizon, h36.body.predicted], [36, 36, 135]);
+    const past = await get(`/forecast?series=HB_SOUTH&market=${market}&at=${iso(S + 36 * HOUR)}`);
+    assert.equal(past.status, 404);
   });
 
   it('without `at`, answers the newest forecast\'s first interval', async () => {
@@ -117,7 +145,7 @@ describe('gateway: GET /forecast and /healthz', () => {
       assert.equal(typeof r.body.detail, 'string', q);
     }
     const count = await pool.query<{ n: string }>('SELECT count(*) AS n FROM forecasts WHERE market = $1', [market]);
-    assert.equal(Number(count.rows[0]!.n), 3, 'the table is untouched');
+    assert.equal(Number(count.rows[0]!.n), 4, 'the table is untouched');
   });
 
   it('answers 404 for an unknown series and, distinctly, for a known series with no forecast at that time', async () => {
