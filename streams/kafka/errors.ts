@@ -9,7 +9,12 @@ export type ErrorCode =
   | 'SCHEMA_INVALID'
   | 'REGISTRY_UNAVAILABLE'
   | 'KAFKA_UNAVAILABLE'
-  | 'RUN_NAME_INVALID';
+  | 'RUN_NAME_INVALID'
+  // dispatch/ (issue 13): a battery that cannot exist, prices that cannot be optimised, no feasible schedule
+  | 'ASSET_INVALID'
+  | 'PRICES_INVALID'
+  | 'DISPATCH_INFEASIBLE'
+  | 'SOLVER_FAILED';
 
 export class SdaError extends Error {
   constructor(

@@ -1,0 +1,154 @@
+// The backtest engine (pure apart from the solver): strategies on one grid, settled on actual prices.
+import type { Highs } from 'highs';
+import { centralDateOf } from '../streams/ercot/central-time.js';
+import { SdaError } from '../streams/kafka/errors.js';
+import { type BatteryAsset, validateBattery } from './asset.js';
+import { scheduleFromPower, validateCurve, type PriceCurve } from './optimiser.js';
+import {
+  type BacktestGrid, type BaselineHours, type ForecastCurve, type StrategyName, type StrategyRun,
+  baselineBid, baselineHoursFrom, forecastDriven, gridSpan, perfectForesight, persistence,
+} from './strategies.js';
+
+/** One strategy's settled result. Money in $, energy in MWh. */
+export interface StrategyResult {
+  name: StrategyName;
+  /** Settled on actual prices, net of degradation cost. */
+  netRevenue: number;
+  /** netRevenue / perfect foresight's netRevenue * 100 (null without perfect foresight or when it earns <= 0). */
+  pctOfPerfect: number | null;
+  cycles: number;
+  chargedMwh: number;
+  /** Energy throughput: MWh discharged to the grid (what degradation cost is charged on). */
+  dischargedMwh: number;
+  /** Net revenue by US Central month, 'YYYY-MM' -> $. */
+  revenueByMonth: Record<string, number>;
+  solves: number;
+  solveMs: number;
+  idleIntervals: number;
+  notes: string[];
+  /** Per interval of the grid (for plots): charge, discharge MW, state of charge MWh, cumulative P&L $. */
+  series: { chargeMw: number[]; dischargeMw: number[]; socMwh: number[]; cumulativePnl: number[] };
+}
+
+export interface BacktestInput {
+  asset: BatteryAsset;
+  grid: BacktestGrid;
+  /** Forecasts of the asset's settlement point's real-time price (needed by 'forecast'). */
+  forecasts: ForecastCurve[];
+  strategies: StrategyName[];
+  /** Fixed hours for 'baseline'; default: from the price history before fromMs (baselineHoursFrom). */
+  baselineHours?: BaselineHours;
+  /** Called after each strategy (for a progress bar). */
+  onStrategy?: (name: StrategyName, done: number, total: number) => void;
+}
+
+export interface BacktestResult {
+  assetId: string;
+  settlementPoint: string;
+  fromMs: number;
+  toMs: number;
+  stepMs: number;
+  intervals: number;
+  /** Actual prices of the backtest intervals, $/MWh. */
+  prices: number[];
+  strategies: StrategyResult[];
+}
+
+/**
+ * Runs the strategies over [fromMs, toMs) and settles each on the actual prices: revenue = sum over intervals of
+ * price * (discharge - charge) * hours - degradation * discharge * hours. Deterministic for the same input.
+ * Errors: ASSET_INVALID, PRICES_INVALID (grid not aligned, prices missing), and the optimiser's errors.
+ */
+export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult {
+  const { asset, grid } = input;
+  validateBattery(asset);
+  validateCurve(grid.actual);
+  const { first, count } = gridSpan(grid);
+  if (first < 0 || count <= 0 || first + count > grid.actual.prices.length || (grid.fromMs - grid.actual.startMs) % grid.actual.stepMs !== 0) {
+    throw new SdaError('PRICES_INVALID', `actual prices (${new Date(grid.actual.startMs).toISOString()} + ${grid.actual.prices.length} x ${grid.actual.stepMs / 60_000} min) do not cover the backtest ${new Date(grid.fromMs).toISOString()} to ${new Date(grid.toMs).toISOString()} on whole intervals`);
+  }
+  const actual: PriceCurve = { startMs: grid.fromMs, stepMs: grid.actual.stepMs, prices: grid.actual.prices.slice(first, first + count) };
+  const runs: StrategyRun[] = [];
+  const order = [...input.strategies];
+  order.forEach((name, k) => {
+    if (name === 'perfect') runs.push(perfectForesight(highs, asset, grid));
+    else if (name === 'forecast') runs.push(forecastDriven(highs, asset, grid, input.forecasts));
+    else if (name === 'persistence') runs.push(persistence(highs, asset, grid));
+    else {
+      const history: PriceCurve = { startMs: grid.actual.startMs, stepMs: grid.actual.stepMs, prices: grid.actual.prices.slice(0, first) };
+      runs.push(baselineBid(asset, grid, input.baselineHours ?? baselineHoursFrom(asset, history)));
+    }
+    input.onStrategy?.(name, k + 1, order.length);
+  });
+  const settled = runs.map((r) => settle(asset, actual, r));
+  const perfect = settled.find((s) => s.name === 'perfect');
+  for (const s of settled) s.pctOfPerfect = perfect && perfect.netRevenue > 0 ? (100 * s.netRevenue) / perfect.netRevenue : null;
+  return {
+    assetId: asset.id,
+    settlementPoint: asset.settlementPoint,
+    fromMs: grid.fromMs,
+    toMs: grid.toMs,
+    stepMs: grid.actual.stepMs,
+    intervals: count,
+    prices: actual.prices,
+    strategies: settled,
+  };
+}
+
+/** Settles a strategy's power on actual prices (pure). */
+export function settle(asset: BatteryAsset, actual: PriceCurve, run: StrategyRun): StrategyResult {
+  const s = scheduleFromPower(asset, actual, run.charge, run.discharge);
+  const revenueByMonth: Record<string, number> = {};
+  const cumulativePnl: number[] = [];
+  let cum = 0;
+  for (const iv of s.intervals) {
+    const month = centralDateOf(iv.startMs).slice(0, 7);
+    revenueByMonth[month] = (revenueByMonth[month] ?? 0) + iv.revenue;
+    cum += iv.revenue;
+    cumulativePnl.push(cum);
+  }
+  return {
+    name: run.name,
+    netRevenue: s.expectedRevenue,
+    pctOfPerfect: null,
+    cycles: s.cycles,
+    chargedMwh: s.chargedMwh,
+    dischargedMwh: s.dischargedMwh,
+    revenueByMonth,
+    solves: run.solves,
+    solveMs: run.solveMs,
+    idleIntervals: run.idleIntervals,
+    notes: run.notes,
+    series: { chargeMw: run.charge, dischargeMw: run.discharge, socMwh: s.intervals.map((i) => i.socMwh), cumulativePnl },
+  };
+}
+
+/**
+ * Hourly mean price per hour from ticks at any step that divides an hour (15-minute RT SPP): the settlement price of
+ * a schedule that holds its power for the hour (sum of p_q * x * 0.25 = x * mean p_q). Hours missing any interval
+ * are filled from the hour before (the first priced hour for leading gaps) and counted, so the grid has no holes. Input: [startMs, price] pairs.
+ */
+export function hourlyPrices(points: Array<[number, number]>, fromMs: number, toMs: number): { curve: PriceCurve; filledHours: number } {
+  const HOUR = 3_600_000;
+  const n = Math.round((toMs - fromMs) / HOUR);
+  const sum = new Float64Array(n);
+  const cnt = new Uint16Array(n);
+  for (const [t, p] of points) {
+    const i = Math.floor((t - fromMs) / HOUR);
+    if (i < 0 || i >= n || !Number.isFinite(p)) continue;
+    sum[i]! += p;
+    cnt[i]!++;
+  }
+  const prices: number[] = [];
+  let filled = 0;
+  const firstReal = cnt.findIndex((c) => c > 0);
+  for (let i = 0; i < n; i++) {
+    if (cnt[i]! > 0) prices.push(sum[i]! / cnt[i]!);
+    else {
+      filled++;
+      // Before the first priced hour, the first priced hour; after it, the hour before.
+      prices.push(i < firstReal || prices.length === 0 ? (firstReal >= 0 ? sum[firstReal]! / cnt[firstReal]! : 0) : prices[prices.length - 1]!);
+    }
+  }
+  return { curve: { startMs: fromMs, stepMs: HOUR, prices }, filledHours: filled };
+}

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import type { Highs } from 'highs';
+import { makeBattery, validateBattery, type BatteryAsset } from '../../dispatch/asset.js';
+import { hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
+import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimiser.js';
+import { baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
+import { SdaError } from '../../streams/kafka/errors.js';
+
+const HOUR = 3_600_000;
+// 2026-01-05 00:00 Central (CST, UTC-6): one market day in winter, no DST change.
+const T0 = Date.UTC(2026, 0, 5, 6);
+
+function coded(code: string) {
+  return (e: unknown) => e instanceof SdaError && e.code === code;
+}
+
+function near(actual: number, expected: number, what: string, tol = 1e-6): void {
+  assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} != ${expected}`);
+}
+
+let highs: Highs;
+before(async () => {
+  highs = await loadSolver();
+});
+
+describe('battery LP, hand-checkable cases', () => {
+  it('two prices, cheap then dear: charges its whole energy, then discharges exactly its energy', () => {
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10, 10, 50, 50] });
+    assert.deepEqual(s.intervals.map((i) => [i.chargeMw, i.dischargeMw]), [[10, 0], [10, 0], [0, 10], [0, 10]]);
+    assert.deepEqual(s.intervals.map((i) => i.socMwh), [10, 20, 10, 0]);
+    near(s.chargedMwh, 20, 'charged');
+    near(s.dischargedMwh, 20, 'discharged');
+    // 20 MWh bought at $10, sold at $50.
+    near(s.expectedRevenue, 20 * 50 - 20 * 10, 'revenue');
+    near(s.cycles, 1, 'cycles');
+  });
+
+  it('works on 15-minute prices the same way', () => {
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: 900_000, prices: [...Array(8).fill(10), ...Array(8).fill(50)] });
+    near(s.chargedMwh, 20, 'charged');
+    near(s.dischargedMwh, 20, 'discharged');
+    near(s.expectedRevenue, 800, 'revenue');
+  });
+
+  it('efficiency and degradation cost reduce the trade exactly as computed by hand', () => {
+    // Round trip 0.81: each leg 0.9. Charging 10 MW x 2 h stores 18 MWh; discharging it delivers 18 x 0.9 = 16.2 MWh.
+    // Revenue: 16.2 x 50 - 20 x 10 = 610; degradation $5 per MWh discharged: 610 - 5 x 16.2 = 529.
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.81, degradationCostPerMwh: 5 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10, 10, 50, 50] });
+    near(s.chargedMwh, 20, 'charged');
+    near(s.dischargedMwh, 16.2, 'discharged');
+    near(s.intervals[1]!.socMwh, 18, 'full SoC');
+    near(s.expectedRevenue, 529, 'revenue');
+    // With a spread too small to cover the losses (0.81 x 12 < 10), it does nothing.
+    const idle = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10, 10, 12, 12] });
+    near(idle.chargedMwh, 0, 'no trade');
+    near(idle.expectedRevenue, 0, 'no revenue');
+  });
+
+  it('respects the daily cycle limit and the state of charge bounds', () => {
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1, minSoc: 0.1, maxSoc: 0.9, initialSoc: 0.1, dailyCycleLimit: 0.5 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10, 10, 50, 50] });
+    // Usable 16 MWh; half a cycle = 8 MWh out of storage.
+    near(s.dischargedMwh, 8, 'discharged');
+    for (const iv of s.intervals) assert.ok(iv.socMwh >= 2 - 1e-9 && iv.socMwh <= 18 + 1e-9, `SoC ${iv.socMwh}`);
+    near(s.expectedRevenue, 8 * 40, 'revenue');
+  });
+
+  it('never charges and discharges at once, even when negative prices would pay the LP to', () => {
+    // Full battery, negative prices: the LP relaxation earns by charging 10 MW while discharging 8.1 MW
+    // (0.9 x 10 in = 8.1 / 0.9 out), importing 1.9 MW x 2 h x $50 = $190 for nothing. The MILP forbids it.
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.81, initialSoc: 1 });
+    const curve: PriceCurve = { startMs: T0, stepMs: HOUR, prices: [-50, -50] };
+    const relaxed = optimiseWith(highs, asset, curve, { simultaneous: 'lp' });
+    near(relaxed.expectedRevenue, 190, 'LP relaxation');
+    const s = optimiseWith(highs, asset, curve);
+    assert.equal(s.solver.milp, true);
+    for (const iv of s.intervals) assert.ok(iv.chargeMw === 0 || iv.dischargeMw === 0, `both at ${iv.startMs}`);
+    // What a real battery can do: discharge 8.1 MW in hour 1 (paying 8.1 x $50), recharge 10 MW in hour 2
+    // (0.9 x 10 = 8.1 / 0.9 MWh back in, earning 10 x $50): 1.9 x $50 = $95.
+    near(s.expectedRevenue, 95, 'MILP');
+    near(s.intervals[0]!.dischargeMw, 8.1, 'hour 1 discharge');
+    near(s.intervals[1]!.chargeMw, 10, 'hour 2 charge');
+  });
+
+  it('values the P50 schedule at P10 and P90 prices', () => {
+    const asset = makeBattery({ powerMw: 10, energyMwh: 10, roundTripEfficiency: 1 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10, 50], p10: [5, 30], p90: [20, 90] });
+    near(s.expectedRevenue, 400, 'P50');
+    near(s.revenueAtP10!, 10 * 30 - 10 * 5, 'P10');
+    near(s.revenueAtP90!, 10 * 90 - 10 * 20, 'P90');
+  });
+});
+
+describe('coded errors', () => {
+  it('rejects impossible batteries, naming every broken rule', () => {
+    assert.throws(() => makeBattery({ powerMw: -1, energyMwh: 20 }), coded('ASSET_INVALID'));
+    assert.throws(() => makeBattery({ powerMw: 10, energyMwh: 0 }), coded('ASSET_INVALID'));
+    assert.throws(() => makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 0 }), coded('ASSET_INVALID'));
+    assert.throws(() => makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1.2 }), coded('ASSET_INVALID'));
+    assert.throws(() => makeBattery({ powerMw: 10, energyMwh: 20, minSoc: 0.8, maxSoc: 0.2 }), coded('ASSET_INVALID'));
+    assert.throws(() => makeBattery({ powerMw: 10, energyMwh: 20, minSoc: 0.2, initialSoc: 0.1 }), coded('ASSET_INVALID'));
+    assert.throws(() => makeBattery({ powerMw: 10, energyMwh: 20, dailyCycleLimit: -1 }), coded('ASSET_INVALID'));
+    try {
+      makeBattery({ powerMw: -1, energyMwh: Number.NaN, roundTripEfficiency: 2 });
+      assert.fail('no error');
+    } catch (e) {
+      const msg = (e as Error).message;
+      assert.match(msg, /powerMw/);
+      assert.match(msg, /energyMwh/);
+      assert.match(msg, /roundTripEfficiency/);
+    }
+    const good: BatteryAsset = makeBattery({ powerMw: 10, energyMwh: 20 });
+    assert.equal(validateBattery(good), good);
+  });
+
+  it('reports an infeasible problem and a bad price curve', () => {
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20 });
+    // From empty, one hour at 10 MW cannot reach 20 MWh.
+    assert.throws(() => optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10] }, { finalSocMinMwh: 20 }), coded('DISPATCH_INFEASIBLE'));
+    assert.throws(() => optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10] }, { initialSocMwh: 25 }), coded('DISPATCH_INFEASIBLE'));
+    assert.throws(() => optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [10, Number.NaN] }), coded('PRICES_INVALID'));
+    assert.throws(() => optimiseWith(highs, asset, { startMs: T0, stepMs: 7_000, prices: [10] }), coded('PRICES_INVALID'));
+    assert.throws(() => optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [] }), coded('PRICES_INVALID'));
+    assert.throws(() => optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [1, 2], p10: [1] }), coded('PRICES_INVALID'));
+  });
+});
+
+/** A deterministic ERCOT-like hourly price path: daily shape, noise, evening spikes, some negative nights. */
+function syntheticPrices(days: number, seed: number): number[] {
+  let s = seed;
+  const rnd = (): number => {
+    s = (s * 16_807) % 2_147_483_647;
+    return s / 2_147_483_647;
+  };
+  const out: number[] = [];
+  for (let h = 0; h < days * 24; h++) {
+    const hod = h % 24;
+    let p = 25 + 15 * Math.sin(((hod - 10) / 24) * 2 * Math.PI) + 8 * (rnd() - 0.5);
+    if (hod >= 18 && hod <= 20 && rnd() < 0.15) p += 200 * rnd();
+    if (hod <= 4 && rnd() < 0.1) p = -20 * rnd();
+    out.push(p);
+  }
+  return out;
+}
+
+describe('strategies and backtest', () => {
+  const days = 12;
+  const prices = syntheticPrices(days, 7);
+  const actual: PriceCurve = { startMs: T0, stepMs: HOUR, prices };
+  const grid = { actual, fromMs: T0 + 2 * 24 * HOUR, toMs: T0 + days * 24 * HOUR };
+  // Forecasts: the truth with deterministic noise, issued hourly, 36 h ahead.
+  const forecasts: ForecastCurve[] = [];
+  for (let i = 24; i < prices.length; i++) {
+    const t = T0 + i * HOUR;
+    forecasts.push({ issuedAt: t, inputEnd: t, targetStart: t, stepMs: HOUR, values: prices.slice(i, i + 36).map((p, k) => p + 6 * Math.sin(i + k)) });
+  }
+  const asset = makeBattery({ id: 'test-bess', powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, dailyCycleLimit: 1.5, degradationCostPerMwh: 2 });
+
+  it('perfect foresight settles at least as high as every other strategy on the same prices', () => {
+    const r = runBacktest(highs, { asset, grid, forecasts, strategies: ['perfect', 'forecast', 'persistence', 'baseline'] });
+    const perfect = r.strategies.find((s) => s.name === 'perfect')!;
+    assert.ok(perfect.netRevenue > 0);
+    near(perfect.pctOfPerfect!, 100, 'perfect %');
+    for (const s of r.strategies) {
+      assert.ok(s.netRevenue <= perfect.netRevenue + 1e-6, `${s.name} ${s.netRevenue} > perfect ${perfect.netRevenue}`);
+      assert.equal(s.series.socMwh.length, r.intervals);
+      near(Object.values(s.revenueByMonth).reduce((a, b) => a + b, 0), s.netRevenue, `${s.name} months`, 1e-6);
+      near(s.series.cumulativePnl.at(-1)!, s.netRevenue, `${s.name} cumulative`, 1e-6);
+    }
+    // A good forecast beats trading blind.
+    const forecast = r.strategies.find((s) => s.name === 'forecast')!;
+    assert.ok(forecast.netRevenue > 0);
+    assert.equal(forecast.idleIntervals, 0);
+  });
+
+  it('gives the same figures when run again', () => {
+    const a = runBacktest(highs, { asset, grid, forecasts, strategies: ['forecast', 'persistence', 'baseline', 'perfect'] });
+    const b = runBacktest(highs, { asset, grid, forecasts: [...forecasts].reverse(), strategies: ['forecast', 'persistence', 'baseline', 'perfect'] });
+    assert.deepEqual(
+      a.strategies.map((s) => [s.name, s.netRevenue, s.cycles]),
+      b.strategies.map((s) => [s.name, s.netRevenue, s.cycles]),
+    );
+  });
+
+  it('idles the forecast strategy until a forecast is available on the market clock', () => {
+    const late = forecasts.filter((f) => f.inputEnd >= grid.fromMs + 5 * HOUR);
+    const r = runBacktest(highs, { asset, grid, forecasts: late, strategies: ['forecast'] });
+    assert.equal(r.strategies[0]!.idleIntervals, 5);
+    assert.deepEqual(r.strategies[0]!.series.chargeMw.slice(0, 5), [0, 0, 0, 0, 0]);
+  });
+
+  it('baseline bid charges only in its charge hours and discharges only in its discharge hours', () => {
+    const run = baselineBid(asset, grid, { chargeHours: [1, 2, 3], dischargeHours: [18, 19, 20] });
+    run.charge.forEach((c, i) => {
+      const hourCentral = (new Date(grid.fromMs + i * HOUR).getUTCHours() + 18) % 24; // CST = UTC-6
+      if (c > 0) assert.ok([1, 2, 3].includes(hourCentral), `charge at ${hourCentral}`);
+      if (run.discharge[i]! > 0) assert.ok([18, 19, 20].includes(hourCentral), `discharge at ${hourCentral}`);
+    });
+    assert.ok(run.charge.some((c) => c > 0) && run.discharge.some((d) => d > 0));
+  });
+
+  it('picks baseline hours from the history: cheapest to charge, dearest to discharge', () => {
+    const h = baselineHoursFrom(asset, actual);
+    assert.equal(h.chargeHours.length, 2);
+    assert.equal(h.dischargeHours.length, 2);
+    // The sine's trough is at hour 4 (Central) and its crest at hour 16.
+    assert.ok(h.chargeHours.every((x) => x >= 1 && x <= 7), `charge ${h.chargeHours}`);
+    assert.ok(h.dischargeHours.every((x) => x >= 13 && x <= 21), `discharge ${h.dischargeHours}`);
+  });
+
+  it('cuts a forecast from now to its end and refuses one that does not cover now', () => {
+    const f: ForecastCurve = { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: [1, 2, 3], p10: [0, 1, 2], p90: [2, 3, 4] };
+    assert.deepEqual(curveFrom(f, T0 + HOUR, HOUR)?.prices, [2, 3]);
+    assert.deepEqual(curveFrom(f, T0 + HOUR, HOUR)?.p90, [3, 4]);
+    assert.deepEqual(curveFrom(f, T0 + HOUR, 900_000)?.prices, [2, 2, 2, 2, 3, 3, 3, 3]);
+    assert.equal(curveFrom(f, T0 - HOUR, HOUR), null);
+    assert.equal(curveFrom(f, T0 + 3 * HOUR, HOUR), null);
+  });
+
+  it('averages 15-minute prices into hours and fills missing hours', () => {
+    const { curve, filledHours } = hourlyPrices([[T0, 10], [T0 + 900_000, 20], [T0 + 1_800_000, 30], [T0 + 2_700_000, 40], [T0 + 2 * HOUR, 7]], T0, T0 + 3 * HOUR);
+    assert.deepEqual(curve.prices, [25, 25, 7]);
+    assert.equal(filledHours, 1);
+  });
+});
