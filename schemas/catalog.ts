@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../config/config.js';
 
-export const SCHEMA_NAMES = ['MarketTick', 'FeatureWindow', 'Forecast', 'MarketDocument', 'DeadLetter', 'WindowerState'] as const;
+export const SCHEMA_NAMES = ['MarketTick', 'FeatureWindow', 'Forecast', 'MarketDocument', 'DeadLetter', 'WindowerState', 'DispatchSchedule'] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
 export interface AvroSchemaJson {

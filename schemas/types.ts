@@ -146,3 +146,43 @@ export interface WindowerState {
   /** Event time of the last tick applied (deterministic, not wall time). */
   savedAt: number;
 }
+
+/** A battery's schedule made from one forecast issue (dispatch/, issue 13). Key: assetId. Interval i covers [startAt + i*stepMs, startAt + (i+1)*stepMs); power at the grid connection in MW, state of charge in MWh at the end of the interval, money in $. */
+export interface DispatchSchedule {
+  market: string;
+  assetId: string;
+  /** Where the asset settles; its real-time price is what was forecast. */
+  settlementPoint: string;
+  /** forecast (rolling horizon on the latest forecast), or a backtest strategy name. */
+  strategy: string;
+  /** Version of the model whose forecast was used. */
+  modelVersion: string;
+  /** issuedAt of the Forecast used. */
+  forecastIssuedAt: number;
+  /** inputEnd of the Forecast used: the market-clock instant of the decision. */
+  forecastInputEnd: number;
+  /** Start of the first scheduled interval (the forecast's targetStart). */
+  startAt: number;
+  stepMs: number;
+  chargeMw: Array<number>;
+  dischargeMw: Array<number>;
+  /** State of charge at the end of each interval. */
+  socMwh: Array<number>;
+  /** The price per interval the schedule was optimised on ($/MWh): the forecast's P50. */
+  prices: Array<number>;
+  /** State of charge at startAt, carried from the asset's previous schedule. */
+  initialSocMwh: number;
+  /** Energy already discharged out of storage on startAt's market day before startAt (for the daily cycle limit). */
+  cycleEnergyUsedMwh: number;
+  /** Sum over intervals of price * (discharge - charge) * hours - degradation cost * discharge * hours, on prices. */
+  expectedRevenue: number;
+  /** The same schedule valued at the forecast's P10 prices; null without quantiles. */
+  revenueAtP10?: null | number;
+  /** The same schedule valued at the forecast's P90 prices; null without quantiles. */
+  revenueAtP90?: null | number;
+  powerMw: number;
+  energyMwh: number;
+  roundTripEfficiency: number;
+  /** Solved as a MILP (an LP solution charged and discharged at once). */
+  milp: boolean;
+}

@@ -3,7 +3,7 @@
 import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import { loadSchema } from '../../schemas/catalog.js';
-import type { DeadLetter, FeatureWindow, Forecast, MarketDocument, MarketTick, WindowerState } from '../../schemas/types.js';
+import type { DeadLetter, DispatchSchedule, FeatureWindow, Forecast, MarketDocument, MarketTick, WindowerState } from '../../schemas/types.js';
 import { AvroSerde, type Writer } from './avro-serde.js';
 import { type Kafka, createKafka } from './client.js';
 import { ALL_TOPICS, TOPICS, ensureTopics, subjectFor } from './topics.js';
@@ -12,6 +12,7 @@ export interface Writers {
   ticks: Writer<MarketTick>;
   features: Writer<FeatureWindow>;
   forecasts: Writer<Forecast>;
+  dispatch: Writer<DispatchSchedule>;
   documents: Writer<MarketDocument>;
   deadLetters: Writer<DeadLetter>;
   windowerChangelog: Writer<WindowerState>;

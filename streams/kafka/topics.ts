@@ -20,6 +20,7 @@ export const TOPICS = {
   ticks: { name: 'market.ticks', schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Raw market ticks from every source, keyed by series id.' },
   features: { name: 'market.features', schema: 'FeatureWindow', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Rolling 24-hour windows and their features, keyed by series id.' },
   forecasts: { name: 'market.forecasts', schema: 'Forecast', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Model forecasts, keyed by series id.' },
+  dispatch: { name: 'market.dispatch', schema: 'DispatchSchedule', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Battery schedules from the dispatcher, one per asset and forecast issue, keyed by asset id.' },
   documents: { name: 'market.documents', schema: 'MarketDocument', cleanupPolicy: 'compact', retentionMs: -1, doc: 'Text documents for retrieval, keyed by document id (latest wins).' },
   deadLetters: { name: 'market.dlq', schema: 'DeadLetter', cleanupPolicy: 'delete', retentionMs: 30 * DAY, partitions: 1, doc: 'Records that could not be processed, with reason and raw bytes.' },
   windowerChangelog: { name: 'sda.windower.changelog', schema: 'WindowerState', cleanupPolicy: 'compact', retentionMs: -1, doc: 'Compacted changelog of the windower state, one record per input partition, written in the windower\'s transactions.' },
