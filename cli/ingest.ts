@@ -106,7 +106,7 @@ function reportList(raw: string): ReportId[] {
 }
 
 function printRun(r: IngestRunResult): void {
-  process.stdout.write(`${new Date().toISOString()} ${r.report} ${r.from}..${r.to} ${r.status}: ${r.accepted} ticks published (${r.imputed} imputed), ${r.deadLettered} dead-lettered, ${r.skippedCovered} already covered${r.error ? `; error: ${r.error}` : ''} [run ${r.runId}]\n`);
+  process.stdout.write(`${new Date().toISOString()} ${r.report} ${r.from}..${r.to} ${r.status}: ${r.accepted} ticks published (${r.imputed} imputed), ${r.deadLettered} dead-lettered, ${r.skippedCovered} already covered${r.emptyDays.length > 0 ? `; EMPTY day(s) with no rows from ERCOT: ${r.emptyDays.join(', ')} (fetched again next run)` : ''}${r.error ? `; error: ${r.error}` : ''} [run ${r.runId}]\n`);
 }
 
 /** Credentials first (a clear error and non-zero exit without them), then Kafka, the registry and PostgreSQL. */

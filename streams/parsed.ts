@@ -16,9 +16,35 @@ export interface Rejection {
    * (streams/imputation.ts) may fill such a slot; otherwise it is dead-lettered like any rejection.
    */
   slot?: Omit<MarketTick, 'value'>;
+  /** The row's ERCOT time label, on DST-change days only (streams/ercot/dst-day.ts checks the whole day). */
+  label?: HourLabel;
 }
 
-export type Parsed = { ok: true; tick: MarketTick } | { ok: false; rejection: Rejection };
+/**
+ * An ERCOT row's own time label, kept on rows of DST-change days (spring-forward, fall-back) so the day's numbering
+ * can be checked once every row of the day is in (streams/ercot/dst-day.ts, placeDstDays). `provisional` rows were
+ * placed by a guess that only the whole day can confirm; a publisher refuses them (dead letter 'dst-day-numbering').
+ */
+export interface HourLabel {
+  /** Delivery/operating date, YYYY-MM-DD (US Central). */
+  date: string;
+  /** The hour ending as written, 1..25. */
+  hourEnding: number;
+  /** 15-minute interval 1..4 (1 for hourly data). */
+  interval: number;
+  /** The row's DSTFlag; null when the report has no DSTFlag column. */
+  dstFlag: boolean | null;
+  stepMinutes: 15 | 60;
+  /** The report and file/request the row belongs to: rows are checked per day within one group. */
+  group: string;
+  /** The series the row belongs to (duplicates of one hour are told apart per series). */
+  seriesKey: string;
+  raw: string;
+  origin: string;
+  provisional: boolean;
+}
+
+export type Parsed = { ok: true; tick: MarketTick; label?: HourLabel } | { ok: false; rejection: Rejection };
 
 export const accept = (tick: MarketTick): Parsed => ({ ok: true, tick });
 export const reject = (rejection: Rejection): Parsed => ({ ok: false, rejection });

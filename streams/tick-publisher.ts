@@ -50,7 +50,11 @@ export class TickPublisher {
   async add(items: Iterable<Parsed>): Promise<void> {
     for (const item of items) {
       this.counts.read++;
-      if (item.ok) {
+      if (item.ok && item.label?.provisional) {
+        // A row of a DST-change day whose hour only the whole day can place (streams/ercot/dst-day.ts): the caller
+        // did not run placeDstDays over the day, so it is not published on a guess.
+        this.reject({ reasonCode: 'dst-day-numbering', message: `${item.tick.seriesId}: ${item.label.date} hour ending ${item.label.hourEnding} was not placed: its day's numbering was never checked as a whole (placeDstDays)`, raw: item.label.raw, origin: item.label.origin });
+      } else if (item.ok) {
         const problem = checkTick(item.tick);
         if (problem) {
           this.reject({ ...problem, raw: JSON.stringify(item.tick), origin: item.tick.source });

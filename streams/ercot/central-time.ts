@@ -18,11 +18,13 @@
 // hour "2*" and puts it after hour 2 at 01:00-02:00 -06:00; and gridstatus's ERCOT parser ("DST Flag is Y during
 // the repeated hour"). DSTFlag "Y" on any other hour is an error. Within the repeated hour a DSTFlag is required.
 //
-// Spring-forward day (2nd Sunday of March, 23 hours): local 02:00-03:00 does not exist. ERCOT normally omits that
-// hour (HE 3, 15-minute delivery hour 3). A label that nevertheless falls in the gap is read as the hour that ends
-// at 03:00 CDT, i.e. with the CDT offset: HE 3 maps onto the same real hour as HE 2 (01:00-02:00 CST,
-// 07:00-08:00 UTC). This matches hour-ending semantics (the hour "ending 03:00" on that day is the one starting at
-// 01:00 CST, as in the EWS example whose short hour runs from 01:00-06:00 to 03:00-05:00) and gridstatus's handling.
+// Spring-forward day (2nd Sunday of March, 23 hours): local 02:00-03:00 does not exist. ERCOT numbers the day's
+// hours 1, 2, 4..24 (hour ending 03, 15-minute delivery hour 3, is omitted). A label that nevertheless falls in the
+// gap names an hour that does not exist: centralToUtc throws CentralTimeError with reasonCode 'nonexistent-hour'
+// and the row is dead-lettered. It is never moved onto another hour (an earlier version read it with the CDT offset,
+// which gave it the same UTC interval as hour ending 02, so a bogus later row replaced the real price; field case
+// 06 in test/fixtures/field-cases/). Whole-day numbering checks (a day numbered 1..25 or 1..23) live in
+// dst-day.ts, because they need every row of the day.
 
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
@@ -40,7 +42,7 @@ export class CentralTimeError extends Error {
     readonly field: CentralTimeField,
     readonly value: unknown,
     message: string,
-    readonly reasonCode: 'bad-timestamp' | 'bad-dst-flag' = field === 'dstFlag' ? 'bad-dst-flag' : 'bad-timestamp',
+    readonly reasonCode: 'bad-timestamp' | 'bad-dst-flag' | 'nonexistent-hour' = field === 'dstFlag' ? 'bad-dst-flag' : 'bad-timestamp',
   ) {
     super(message);
     this.name = 'CentralTimeError';
@@ -157,7 +159,9 @@ export function isSkippedCentralTime(date: CivilDate, minuteOfDay: number): bool
 
 /**
  * UTC epoch ms of a local wall time. `repeated` selects the second occurrence in the fall-back hour (DSTFlag Y);
- * it is an error anywhere else. Wall times in the spring-forward gap are read with the CDT offset (see the header).
+ * it is an error anywhere else.
+ * @throws CentralTimeError reasonCode 'nonexistent-hour' for a wall time in the spring-forward gap (02:00-03:00 local
+ *         on the 2nd Sunday of March), which no clock shows.
  */
 export function centralWallToUtc(date: CivilDate, minuteOfDay: number, repeated: boolean): number {
   if (!Number.isInteger(minuteOfDay) || minuteOfDay < 0 || minuteOfDay >= 24 * 60) {
@@ -171,6 +175,14 @@ export function centralWallToUtc(date: CivilDate, minuteOfDay: number, repeated:
     else if (minuteOfDay < 120) toUtc = repeated ? CST_TO_UTC_MS : CDT_TO_UTC_MS;
     else toUtc = CST_TO_UTC_MS;
   } else if (n === r.springDay) {
+    if (minuteOfDay >= 120 && minuteOfDay < 180) {
+      throw new CentralTimeError(
+        'hour',
+        minuteOfDay,
+        `${formatCivil(date)} local ${wall(minuteOfDay)} does not exist: on the spring-forward day clocks jump from 02:00 CST to 03:00 CDT, so the hour ending 03:00 (local 02:00-03:00) is skipped and the day has 23 hours, numbered 1, 2, 4..24`,
+        'nonexistent-hour',
+      );
+    }
     toUtc = minuteOfDay < 120 ? CST_TO_UTC_MS : CDT_TO_UTC_MS;
   } else {
     toUtc = n > r.springDay && n < r.fallDay ? CDT_TO_UTC_MS : CST_TO_UTC_MS;
@@ -189,11 +201,13 @@ export function centralWallToUtc(date: CivilDate, minuteOfDay: number, repeated:
 /**
  * Exact UTC [start, end) of an ERCOT interval.
  * @param date        delivery/operating date, "YYYY-MM-DD" or "MM/DD/YYYY" (or a parsed CivilDate)
- * @param hourEnding  1..24 (ERCOT never uses 25; the repeated hour is HE 2 with dstFlag true)
+ * @param hourEnding  1..24 (ERCOT never uses 25; the repeated hour is HE 2 with dstFlag true; a day numbered 1..25 is
+ *                    renumbered by dst-day.ts before it gets here)
  * @param interval    1..4 for 15-minute data, 1 for hourly data
  * @param dstFlag     ERCOT's DSTFlag: true only for the repeated (second) 01:00-02:00 on fall-back day
  * @param stepMinutes 15 or 60
- * @throws CentralTimeError with `field` naming the bad input
+ * @throws CentralTimeError with `field` naming the bad input; reasonCode 'nonexistent-hour' for HE 3 on the
+ *         spring-forward day
  */
 export function centralToUtc(
   date: string | CivilDate,
@@ -246,16 +260,19 @@ function wall(minuteOfDay: number): string {
 const HOUR_TEXT = /^(\d{1,2})(?::00)?$/;
 const INT_TEXT = /^\d{1,2}$/;
 
-/** Hour ending from the API (integer, or "01:00".."24:00") or a CSV cell ("1", "01", "01:00"). */
-export function parseHourEnding(value: unknown): number {
+/**
+ * Hour ending from the API (integer, or "01:00".."24:00") or a CSV cell ("1", "01", "01:00").
+ * @param maxHour 24, or 25 on a fall-back day (a day some sources number 1..25; dst-day.ts places it)
+ */
+export function parseHourEnding(value: unknown, maxHour: 24 | 25 = 24): number {
   let n: number | undefined;
   if (typeof value === 'number') n = value;
   else if (typeof value === 'string') {
     const m = HOUR_TEXT.exec(value.trim());
     if (m) n = Number(m[1]);
   }
-  if (n === undefined || !Number.isInteger(n) || n < 1 || n > 24) {
-    throw new CentralTimeError('hour', value, `hour ending ${show(value)} is not 1-24 or "01:00"-"24:00"`);
+  if (n === undefined || !Number.isInteger(n) || n < 1 || n > maxHour) {
+    throw new CentralTimeError('hour', value, `hour ending ${show(value)} is not 1-${maxHour} or "01:00"-"${maxHour}:00"${n === 25 ? ' (hour ending 25 exists only on the fall-back day, in a day numbered 1..25)' : ''}`);
   }
   return n;
 }

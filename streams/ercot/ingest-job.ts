@@ -2,14 +2,19 @@
 // publish ticks and dead letters, then record the run and move the report's checkpoint. A run writes a JSON log
 // line at start and at end and a row in ingest_runs. The checkpoint is the end of the latest interval published
 // for the report; an incremental run skips intervals at or before it, so a restart neither skips nor republishes.
+// Every log line carries the process's `runId` (config/logger.ts); the ingest run's own id is `ingestRunId`.
+// An empty day (the API answers 200 with no rows for a day that should have data, as in a publication gap) is
+// logged as a warning and counted per day; the checkpoint stops before it for the rest of the run, so the next
+// incremental run fetches it again (field case 11 in test/fixtures/field-cases/).
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { logger } from '../../config/logger.js';
 import { advanceCheckpoint, finishRun, readCheckpoint, startRun } from '../../sinks/postgres/ingest-runs.js';
 import { imputeGaps } from '../imputation.js';
+import { placeDstDays } from './dst-day.js';
 import type { Parsed } from '../parsed.js';
 import type { PublishCounts, TickPublisher } from '../tick-publisher.js';
-import { centralDateOf } from './central-time.js';
+import { centralDateOf, centralMidnightUtc } from './central-time.js';
 import type { ErcotClient } from './client.js';
 import type { ReportId } from './reports.js';
 
@@ -23,6 +28,10 @@ export interface IngestRunResult extends PublishCounts {
   to: string;
   skippedCovered: number;
   coveredTo: number | null;
+  /** Rows (ticks and rejections) the API returned per delivery day, YYYY-MM-DD -> count. */
+  rowsPerDay: Record<string, number>;
+  /** Days that should have data but came back empty; the checkpoint did not move past the first of them. */
+  emptyDays: string[];
   status: 'succeeded' | 'failed';
   error?: string;
 }
@@ -35,7 +44,16 @@ export interface IngestDeps {
   onPage?: (report: ReportId, page: number, totalPages: number) => void;
   /** Prefix of the checkpoint names (tests use their own); the checkpoint of a report is `${prefix}${report}`. */
   checkpointPrefix?: string;
+  /** The clock that says whether a day should have data yet (default Date.now). */
+  now?: () => number;
 }
+
+/**
+ * How long after a delivery day starts (its Central midnight) ERCOT has published rows for it: the first 15-minute
+ * settlement point prices post within minutes, the hourly reports within about an hour. A day that is still empty
+ * this long after it began is an empty day, not a day not yet begun.
+ */
+export const EMPTY_DAY_GRACE_MS = 2 * 3_600_000;
 
 /** Delivery dates from `from` to `to` inclusive, as YYYY-MM-DD. */
 export function deliveryDays(from: string, to: string): string[] {
@@ -54,15 +72,28 @@ export async function runIngest(deps: IngestDeps, report: ReportId, from: string
   const checkpointName = `${deps.checkpointPrefix ?? ''}${report}`;
   const checkpoint = await readCheckpoint(deps.pool, checkpointName);
   await startRun(deps.pool, { runId, job, report, from: Date.parse(`${from}T00:00:00Z`), to: Date.parse(`${to}T00:00:00Z`) + DAY_MS });
-  log.info({ event: 'ingest-start', runId, job, report, from, to, checkpoint: checkpoint === null ? null : new Date(checkpoint).toISOString() }, 'ingest run started');
+  log.info({ event: 'ingest-start', ingestRunId: runId, job, report, from, to, checkpoint: checkpoint === null ? null : new Date(checkpoint).toISOString() }, 'ingest run started');
   const before = { ...deps.publisher.counts };
+  const now = deps.now ?? Date.now;
   let skippedCovered = 0;
   let coveredTo = checkpoint;
+  const rowsPerDay: Record<string, number> = {};
+  const emptyDays: string[] = [];
   try {
     for (const day of deliveryDays(from, to)) {
       const items: Parsed[] = [];
-      for await (const page of deps.client.fetchReport(report, { from: day, to: day }, (p, total) => deps.onPage?.(report, p, total))) items.push(...page);
-      const { items: filled } = imputeGaps(items, deps.maxGap);
+      let pages = 0;
+      for await (const page of deps.client.fetchReport(report, { from: day, to: day }, (p, total) => deps.onPage?.(report, p, total))) {
+        pages++;
+        items.push(...page);
+      }
+      rowsPerDay[day] = items.length;
+      if (items.length === 0 && centralMidnightUtc(day) + EMPTY_DAY_GRACE_MS <= now()) {
+        emptyDays.push(day);
+        log.warn({ event: 'ingest-empty-day', ingestRunId: runId, report, day, pages, rows: 0, checkpointHeld: incremental }, `ERCOT returned no rows for ${report} on ${day}, a day that should have data (a publication gap?); ${incremental ? 'the checkpoint stays before it so the next run fetches it again' : 'run the backfill again later'}`);
+      }
+      // Every row of the day is in: check the hour numbering of DST-change days as a whole (dst-day.ts).
+      const { items: filled } = imputeGaps(placeDstDays(items), deps.maxGap);
       const fresh = filled.filter((i) => {
         const end = i.ok ? i.tick.intervalEnd : i.rejection.slot?.intervalEnd;
         const covered = incremental && checkpoint !== null && end !== undefined && end <= checkpoint;
@@ -71,22 +102,24 @@ export async function runIngest(deps: IngestDeps, report: ReportId, from: string
       });
       await deps.publisher.add(fresh);
       await deps.publisher.flush();
-      for (const i of fresh) if (i.ok && (coveredTo === null || i.tick.intervalEnd > coveredTo)) coveredTo = i.tick.intervalEnd;
+      // The checkpoint never passes an empty day: after one, later days are published but the checkpoint holds.
+      if (emptyDays.length === 0) for (const i of fresh) if (i.ok && (coveredTo === null || i.tick.intervalEnd > coveredTo)) coveredTo = i.tick.intervalEnd;
       // Only after the broker acknowledged the day's records does the checkpoint move. Checkpoints belong to the
       // incremental (scheduled) stream: a backfill of old days must not drag the scheduler back.
       if (incremental && coveredTo !== null && coveredTo !== checkpoint) await advanceCheckpoint(deps.pool, checkpointName, coveredTo, runId);
     }
     const counts = diff(deps.publisher.counts, before);
     await finishRun(deps.pool, runId, counts, 'succeeded');
-    const result: IngestRunResult = { runId, report, from, to, ...counts, skippedCovered, coveredTo, status: 'succeeded' };
-    log.info({ event: 'ingest-end', ...result, coveredTo: coveredTo === null ? null : new Date(coveredTo).toISOString() }, 'ingest run finished');
+    const result: IngestRunResult = { runId, report, from, to, ...counts, skippedCovered, coveredTo, rowsPerDay, emptyDays, status: 'succeeded' };
+    const { runId: _runId, ...logged } = result;
+    log[emptyDays.length > 0 ? 'warn' : 'info']({ event: 'ingest-end', ingestRunId: runId, ...logged, coveredTo: coveredTo === null ? null : new Date(coveredTo).toISOString() }, emptyDays.length > 0 ? `ingest run finished with ${emptyDays.length} empty day(s): ${emptyDays.join(', ')}` : 'ingest run finished');
     return result;
   } catch (err) {
     const counts = diff(deps.publisher.counts, before);
     const error = (err as Error).message;
     await finishRun(deps.pool, runId, counts, 'failed', error).catch(() => undefined);
-    log.error({ event: 'ingest-end', runId, report, from, to, ...counts, status: 'failed', error }, 'ingest run failed');
-    return { runId, report, from, to, ...counts, skippedCovered, coveredTo, status: 'failed', error };
+    log.error({ event: 'ingest-end', ingestRunId: runId, report, from, to, ...counts, rowsPerDay, emptyDays, status: 'failed', error }, 'ingest run failed');
+    return { runId, report, from, to, ...counts, skippedCovered, coveredTo, rowsPerDay, emptyDays, status: 'failed', error };
   }
 }
 

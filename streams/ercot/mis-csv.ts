@@ -15,6 +15,7 @@
 // Dates are MM/DD/YYYY, hours "01:00".."24:00" (or 1..24 for DeliveryHour), DSTFlag "Y"/"N" ("Y" = the repeated
 // fall-back hour; see central-time.ts).
 import { reject, type Parsed } from '../parsed.js';
+import { placeDstDays } from './dst-day.js';
 import { normalizeColumnName, parseRow, resolveColumns, SOURCE_FILE } from './reports.js';
 
 export type CsvLayout = 'rt-spp' | 'dam-spp' | 'load';
@@ -118,7 +119,8 @@ export function parseMisCsvLine(layout: CsvLayout, headers: string[], line: stri
 
 /**
  * A whole MIS CSV text: detects the layout from the first line and parses every following line, with origins
- * `file:<path>:<line>` (1-based, the header is line 1). Throws when the header is not a known layout.
+ * `file:<path>:<line>` (1-based, the header is line 1), and the hour numbering of DST-change days checked over the
+ * whole file (dst-day.ts). Throws when the header is not a known layout.
  */
 export function parseMisCsv(text: string, path: string, ingestedAt: number): { layout: CsvLayout; parsed: Parsed[] } {
   const lines = text.split('\n');
@@ -130,5 +132,5 @@ export function parseMisCsv(text: string, path: string, ingestedAt: number): { l
   for (let i = 1; i < lines.length; i++) {
     for (const p of parseMisCsvLine(layout, headers, lines[i] ?? '', `file:${path}:${i + 1}`, ingestedAt)) parsed.push(p);
   }
-  return { layout, parsed };
+  return { layout, parsed: placeDstDays(parsed) };
 }

@@ -16,9 +16,9 @@
 //                                       postedDatetime, deliveryDate, hourEnding (integer), genSystemWide (actual MW,
 //                                       empty for hours not yet measured), COPHSL/STWPF/STPPF/... forecasts, DSTFlag
 import type { MarketTick, PointType, TickKind } from '../../schemas/types.js';
-import { accept, reject, type Parsed } from '../parsed.js';
-import { CentralTimeError, centralToUtc, isRepeatedCentralTime, parseDstFlag, parseErcotDate, parseHourEnding, parseInterval, HOUR_MS, MINUTE_MS } from './central-time.js';
-import { settlementPointType, SYSTEM_SERIES_ID, WEATHER_ZONE_SERIES } from './settlement-point.js';
+import { accept, reject, type HourLabel, type Parsed } from '../parsed.js';
+import { CentralTimeError, centralDayKind, centralToUtc, formatCivil, parseDstFlag, parseErcotDate, parseHourEnding, parseInterval, HOUR_MS, MINUTE_MS } from './central-time.js';
+import { ERCOT_POINT_TYPES, seriesForSettlementPoint, settlementPointType, SYSTEM_SERIES_ID, WEATHER_ZONE_SERIES } from './settlement-point.js';
 
 export type ReportId = 'rt-spp' | 'dam-spp' | 'load' | 'wind' | 'solar';
 export const REPORT_IDS: readonly ReportId[] = ['rt-spp', 'dam-spp', 'load', 'wind', 'solar'];
@@ -124,6 +124,7 @@ const ALIASES: Record<string, readonly string[]> = {
   hourEnding: ['hourending'],
   settlementPoint: ['settlementpoint', 'settlementpointname'],
   settlementPointPrice: ['settlementpointprice'],
+  settlementPointType: ['settlementpointtype'],
   DSTFlag: ['dstflag', 'repeatedhourflag'],
   coast: ['coast'],
   east: ['east'],
@@ -168,7 +169,7 @@ export function resolveColumns(report: ReportId, names: readonly string[]): Colu
   const cached = perReport?.get(report);
   if (cached) return cached;
   const layout = LAYOUTS[report];
-  const wanted = [layout.date, layout.hour, ...(layout.interval ? [layout.interval] : []), 'DSTFlag', ...layout.values];
+  const wanted = [layout.date, layout.hour, ...(layout.interval ? [layout.interval] : []), 'DSTFlag', 'settlementPointType', ...layout.values];
   const normalized = names.map((n) => normalizeColumnName(String(n)));
   const at = new Map<string, number>();
   for (const canonical of wanted) {
@@ -254,29 +255,59 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
   }
   const dstIndex = index.at.get('DSTFlag');
   let interval: { start: number; end: number };
+  // On DST-change days every row keeps its label, so the day's numbering can be checked once the whole day is in
+  // (dst-day.ts). A fall-back day may be numbered 1..25 (no repeated hour 2): hour ending 25 is read here as the
+  // last hour of such a day, provisionally, as are no-DSTFlag rows from hour 2 on; placeDstDays confirms or rejects.
+  let label: Omit<HourLabel, 'seriesKey'> | undefined;
+  let labelError: CentralTimeError | undefined;
   try {
     const date = parseErcotDate(String(dateCell.value));
-    const hour = parseHourEnding(hourCell.value);
+    const dayKind = centralDayKind(date);
+    const hour = parseHourEnding(hourCell.value, dayKind === 'fall-back' ? 25 : 24);
     const quarter = layout.interval ? parseInterval(intervalValue) : 1;
     const stepMinutes = spec.stepMs === 15 * MINUTE_MS ? 15 : 60;
     let repeated = false;
+    let flag: boolean | null = null;
+    let provisional = false;
     if (dstIndex === undefined) {
-      // Older files have no DSTFlag column: fine, except inside the hour that happens twice.
-      if (isRepeatedCentralTime(date, (hour - 1) * 60 + (quarter - 1) * stepMinutes)) {
-        return [fail(ctx, 'bad-timestamp', `${layout.date} ${show(dateCell.value)} hour ${hour} is the repeated fall-back hour but the report has no DSTFlag column to tell the two apart`)];
-      }
+      // Older files have no DSTFlag column: fine, except inside the hour that happens twice, where only the day's
+      // numbering (1..25) can tell the two occurrences apart.
+      if (dayKind === 'fall-back' && hour >= 2) provisional = true;
     } else {
-      const flag = cells[dstIndex];
-      if (isBlank(flag)) return [fail(ctx, 'missing-field', `DSTFlag is empty (value ${show(flag)})`)];
-      repeated = parseDstFlag(flag);
+      const flagCell = cells[dstIndex];
+      if (isBlank(flagCell)) return [fail(ctx, 'missing-field', `DSTFlag is empty (value ${show(flagCell)})`)];
+      repeated = flag = parseDstFlag(flagCell);
     }
-    interval = centralToUtc(date, hour, quarter, repeated, stepMinutes);
+    if (hour === 25) provisional = true;
+    if (dayKind !== 'normal') {
+      const group = `${report}|${ctx.origin.replace(/:page=\d+.*$|:row=\d+$|:\d+$/, '')}`;
+      label = { date: formatCivil(date), hourEnding: hour, interval: quarter, dstFlag: flag, stepMinutes, group, raw: ctx.raw, origin: ctx.origin, provisional };
+    }
+    try {
+      // A provisional hour is placed as the 1..25 numbering reads it; placeDstDays re-places or rejects it.
+      interval = hour === 25 ? centralToUtc(date, 24, quarter, false, stepMinutes) : centralToUtc(date, hour, quarter, repeated && !provisional, stepMinutes);
+    } catch (err) {
+      if (!(err instanceof CentralTimeError) || !label) throw err;
+      labelError = err;
+      interval = { start: 0, end: 0 };
+    }
   } catch (err) {
     if (err instanceof CentralTimeError) {
       const column = err.field === 'date' ? layout.date : err.field === 'hour' ? layout.hour : err.field === 'interval' ? (layout.interval ?? 'interval') : 'DSTFlag';
       return [fail(ctx, err.reasonCode, `${column}: ${err.message}`)];
     }
     throw err;
+  }
+  const timeColumn = (err: CentralTimeError) => (err.field === 'date' ? layout.date : err.field === 'hour' ? layout.hour : err.field === 'interval' ? (layout.interval ?? 'interval') : 'DSTFlag');
+  /** The row's result on a DST-change day carries its label (with the series it is for). */
+  const labelled = (p: Parsed, seriesKey: string): Parsed => {
+    if (!label) return p;
+    const l: HourLabel = { ...label, seriesKey };
+    return p.ok ? { ...p, label: l } : { ok: false, rejection: { ...p.rejection, label: l } };
+  };
+  if (labelError) {
+    // Still labelled: a phantom hour on a spring-forward day is one of the facts the day check looks at.
+    return [labelled(fail(ctx, labelError.reasonCode, `${timeColumn(labelError)}: ${labelError.message}`), '')];
   }
 
   const tick = (seriesId: string, pointType: PointType, value: number): MarketTick => ({
@@ -302,12 +333,23 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
       const sp = cell(index, cells, 'settlementPoint');
       if (!sp.ok) return [fail(ctx, sp.reasonCode, sp.message)];
       const name = String(sp.value).trim();
+      // The type column decides when the report has one (LZ and LZEW rows share a name; settlement-point.ts).
+      let series: { seriesId: string; pointType: PointType } = { seriesId: name, pointType: settlementPointType(name) };
+      if (index.at.has('settlementPointType')) {
+        const typeCell = cell(index, cells, 'settlementPointType');
+        if (!typeCell.ok) return [fail(ctx, typeCell.reasonCode, `${name}: ${typeCell.message}`)];
+        const typed = seriesForSettlementPoint(name, String(typeCell.value));
+        if (!typed) {
+          return [fail(ctx, 'unknown-point-type', `${name}: settlementPointType ${show(typeCell.value)} is not one ERCOT publishes (${Object.keys(ERCOT_POINT_TYPES).join(', ')})`)];
+        }
+        series = typed;
+      }
       const priceCell = cell(index, cells, 'settlementPointPrice');
-      const spSlot = slot(name, settlementPointType(name));
-      if (!priceCell.ok) return [fail(ctx, priceCell.reasonCode, `${name}: ${priceCell.message}`, index.at.has('settlementPointPrice') ? spSlot : undefined)];
+      const spSlot = slot(series.seriesId, series.pointType);
+      if (!priceCell.ok) return [labelled(fail(ctx, priceCell.reasonCode, `${series.seriesId}: ${priceCell.message}`, index.at.has('settlementPointPrice') ? spSlot : undefined), series.seriesId)];
       const price = parseNumber('settlementPointPrice', priceCell.value);
-      if (!price.ok) return [fail(ctx, price.reasonCode, `${name}: ${price.message}`, spSlot)];
-      return [accept(tick(name, settlementPointType(name), price.value))];
+      if (!price.ok) return [labelled(fail(ctx, price.reasonCode, `${series.seriesId}: ${price.message}`, spSlot), series.seriesId)];
+      return [labelled(accept(tick(series.seriesId, series.pointType, price.value)), series.seriesId)];
     }
     case 'load': {
       const out: Parsed[] = [];
@@ -315,11 +357,11 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
       for (const s of series) {
         const c = cell(index, cells, s.field);
         if (!c.ok) {
-          out.push(fail(ctx, c.reasonCode, `${s.seriesId}: ${c.message}`, index.at.has(s.field) ? slot(s.seriesId, s.pointType) : undefined));
+          out.push(labelled(fail(ctx, c.reasonCode, `${s.seriesId}: ${c.message}`, index.at.has(s.field) ? slot(s.seriesId, s.pointType) : undefined), s.seriesId));
           continue;
         }
         const v = parseNumber(s.field, c.value);
-        out.push(v.ok ? accept(tick(s.seriesId, s.pointType, v.value)) : fail(ctx, v.reasonCode, `${s.seriesId}: ${v.message}`, slot(s.seriesId, s.pointType)));
+        out.push(labelled(v.ok ? accept(tick(s.seriesId, s.pointType, v.value)) : fail(ctx, v.reasonCode, `${s.seriesId}: ${v.message}`, slot(s.seriesId, s.pointType)), s.seriesId));
       }
       return out;
     }
@@ -334,7 +376,7 @@ export function parseRow(report: ReportId, index: ColumnIndex, cells: readonly u
         return [fail(ctx, 'no-actual', `genSystemWide is empty (value ${show(v)}): a forecast-only row, the hour has no measured ${report} generation in this posting`)];
       }
       const n = parseNumber('genSystemWide', v);
-      return [n.ok ? accept(tick(SYSTEM_SERIES_ID, 'SYSTEM', n.value)) : fail(ctx, n.reasonCode, n.message, slot(SYSTEM_SERIES_ID, 'SYSTEM'))];
+      return [labelled(n.ok ? accept(tick(SYSTEM_SERIES_ID, 'SYSTEM', n.value)) : fail(ctx, n.reasonCode, n.message, slot(SYSTEM_SERIES_ID, 'SYSTEM')), SYSTEM_SERIES_ID)];
     }
   }
 }

@@ -1,6 +1,7 @@
 // Scheduled and backfill ingestion from a local fake of the ERCOT API into the real Kafka, registry and PostgreSQL.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { projectRoot } from '../../config/config.js';
@@ -112,15 +113,80 @@ describe('ERCOT ingestion: schedule with checkpoints, backfill from the CLI', ()
     const ok = await cli({ ERCOT_API_BASE_URL: `${fake.base}/api/public-reports`, ERCOT_TOKEN_URL: `${fake.base}/b2c/token`, ERCOT_API_SUBSCRIPTION_KEY: KEY, ERCOT_API_USERNAME: USER, ERCOT_API_PASSWORD: PASSWORD });
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /rt-spp 2024-07-10\.\.2024-07-10 succeeded: 96 ticks published/);
-    const events = ok.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; runId?: string; time?: string; report?: string });
+    const lines = ok.stderr.split('\n').filter((l) => l.startsWith('{'));
+    // Each key once per line: the process's runId (the logger's) and the ingest run's own ingestRunId.
+    for (const l of lines) assert.ok((l.match(/"runId":/g) ?? []).length <= 1, `runId twice in ${l}`);
+    const events = lines.map((l) => JSON.parse(l) as { event?: string; runId?: string; ingestRunId?: string; time?: string; report?: string });
     const start = events.find((e) => e.event === 'ingest-start');
     const end = events.find((e) => e.event === 'ingest-end');
-    assert.ok(start && end && start.runId === end.runId && start.report === 'rt-spp', 'start and end lines of one run');
+    assert.ok(start && end && start.ingestRunId === end.ingestRunId && start.report === 'rt-spp', 'start and end lines of one run');
+    assert.ok(start.runId && start.runId === end.runId && start.runId !== start.ingestRunId, 'the process runId and the ingest run id are different keys');
+    assert.match(ok.stdout, new RegExp(`\\[run ${start.ingestRunId}\\]`), 'stdout names the same ingest run');
     assert.ok(start.time && !Number.isNaN(Date.parse(start.time)), 'timestamped');
     assert.doesNotMatch(ok.stderr, new RegExp(PASSWORD), 'the password is never logged');
 
     const missing = await cli({ ERCOT_API_SUBSCRIPTION_KEY: '', ERCOT_API_USERNAME: '', ERCOT_API_PASSWORD: '' });
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /missing ERCOT_API_SUBSCRIPTION_KEY, ERCOT_API_USERNAME, ERCOT_API_PASSWORD/);
+  });
+
+  it('field case 11: an empty day (200, zero records) is warned and counted, the checkpoint holds before it, the next run fetches it', async () => {
+    const gapBody = JSON.parse(readFileSync(new URL('../../../test/fixtures/field-cases/11-api-empty-gap-day.json', import.meta.url), 'utf8')) as { _meta: { totalRecords: number }; data: unknown[] };
+    assert.equal(gapBody._meta.totalRecords, 0);
+    assert.deepEqual(gapBody.data, []);
+    const [d1, d2, d3] = ['2024-07-22', '2024-07-23', '2024-07-24'];
+    fake.datasets.set(RT_PATH, { fields: RT_FIELDS, rows: [...rtDay(d1!, 'normal', point), ...rtDay(d3!, 'normal', point)] });
+    fake.bodiesByDate.set(d2!, gapBody);
+    const prefix = `${topic}:gap:`;
+    const nowMs = centralMidnightUtc(d3!) + 12 * 3_600_000;
+    const poll = async () => {
+      const publisher = new TickPublisher(config, p, 'test-ercot', { topic });
+      const client = new ErcotClient({ ...fake.options(), sleep: async () => undefined });
+      try {
+        const [r] = await runSchedule({ client, publisher, pool, checkpointPrefix: prefix, now: () => nowMs }, { reports: ['rt-spp'], intervalMs: 3_600_000, lookbackDays: 2, once: true, signal: new AbortController().signal, now: () => nowMs });
+        return r!;
+      } finally {
+        await publisher.close();
+      }
+    };
+    const checkpoint = async () => (await pool.query<{ covered_to: Date }>('SELECT covered_to FROM ingest_checkpoints WHERE report = $1', [`${prefix}rt-spp`])).rows[0]?.covered_to.getTime();
+
+    const first = await poll();
+    assert.equal(first.status, 'succeeded');
+    assert.deepEqual(first.rowsPerDay, { [d1!]: 96, [d2!]: 0, [d3!]: 96 });
+    assert.deepEqual(first.emptyDays, [d2]);
+    assert.equal(first.accepted, 192, 'the days around the gap are published');
+    assert.equal(first.coveredTo, centralMidnightUtc(d2!), 'the checkpoint stops at the end of the last day before the empty day');
+    assert.equal(await checkpoint(), centralMidnightUtc(d2!));
+
+    // ERCOT fills the gap: the next run starts at the empty day and fetches it.
+    fake.bodiesByDate.delete(d2!);
+    fake.datasets.set(RT_PATH, { fields: RT_FIELDS, rows: [d1!, d2!, d3!].flatMap((d) => rtDay(d, 'normal', point)) });
+    const second = await poll();
+    assert.equal(second.from, d2, 'the next run begins at the empty day');
+    assert.deepEqual(second.emptyDays, []);
+    assert.equal(second.rowsPerDay[d2!], 96);
+    assert.equal(second.accepted, 192, 'the filled day, and the day after it again (the sink upserts)');
+    assert.equal(await checkpoint(), centralMidnightUtc('2024-07-25'), 'now the checkpoint passes it');
+
+    // The run log of `sda ingest backfill`: a warning line for the empty day and the per-day counts on the end line.
+    fake.bodiesByDate.set(d2!, gapBody);
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+      execFile(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'ingest', 'backfill', '--reports', 'rt-spp', '--from', d1!, '--to', d2!, '--topic', topic], {
+        env: { ...process.env, ERCOT_API_BASE_URL: `${fake.base}/api/public-reports`, ERCOT_TOKEN_URL: `${fake.base}/b2c/token`, ERCOT_API_SUBSCRIPTION_KEY: KEY, ERCOT_API_USERNAME: USER, ERCOT_API_PASSWORD: PASSWORD },
+      }, (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr })),
+    );
+    fake.bodiesByDate.clear();
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /EMPTY day\(s\) with no rows from ERCOT: 2024-07-23/);
+    const events = run.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { event?: string; level?: number; day?: string; rows?: number; rowsPerDay?: Record<string, number>; emptyDays?: string[] });
+    const warn = events.find((e) => e.event === 'ingest-empty-day');
+    assert.ok(warn, 'a warning line for the empty day');
+    assert.equal(warn.level, 40, 'logged at warn level');
+    assert.equal(warn.day, d2);
+    assert.equal(warn.rows, 0);
+    const end = events.find((e) => e.event === 'ingest-end');
+    assert.deepEqual(end?.rowsPerDay, { [d1!]: 96, [d2!]: 0 });
+    assert.deepEqual(end?.emptyDays, [d2]);
   });
 });

@@ -65,9 +65,10 @@ describe('central time: centralToUtc', () => {
     assert.equal(iso(centralToUtc('2024-03-10', 24, 1, false, 60).end), '2024-03-11T05:00:00.000Z');
   });
 
-  it('spring-forward day: a label in the missing 02:00-03:00 is the hour ending 03:00 CDT (same real hour as HE 2)', () => {
-    assert.deepEqual(centralToUtc('2024-03-10', 3, 1, false, 60), centralToUtc('2024-03-10', 2, 1, false, 60));
-    assert.equal(iso(centralToUtc('2024-03-10', 3, 2, false, 15).start), '2024-03-10T07:15:00.000Z');
+  it('spring-forward day: a label in the missing 02:00-03:00 (hour ending 03) is an error naming the hour, never moved onto HE 2', () => {
+    throwsField(() => centralToUtc('2024-03-10', 3, 1, false, 60), 'hour', 'nonexistent-hour');
+    throwsField(() => centralToUtc('2024-03-10', 3, 2, false, 15), 'hour', 'nonexistent-hour');
+    assert.throws(() => centralToUtc('2024-03-10', 3, 4, false, 15), /local 02:45 does not exist: on the spring-forward day clocks jump from 02:00 CST to 03:00 CDT/);
   });
 
   it('fall-back day: HE 2 happens twice, DSTFlag true is the second (CST) occurrence', () => {

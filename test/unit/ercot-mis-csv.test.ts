@@ -63,7 +63,7 @@ describe('parseMisCsvLine', () => {
     const summary = perLine.map((ps) => ps.map((p) => (p.ok ? `${p.tick.seriesId}=${p.tick.value}` : p.rejection.reasonCode)).join(' '));
     assert.deepEqual(summary, [
       'HB_NORTH=5000',
-      'LZ_HOUSTON=123.45',
+      'LZ_HOUSTON_EW=123.45',
       '7RNCHSLR_ALL=-25.5',
       'ODD "QUOTED", NODE=20',
       'not-a-number',

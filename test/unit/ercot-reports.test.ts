@@ -1,3 +1,4 @@
+import { placeDstDays } from '../../streams/ercot/dst-day.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
@@ -22,7 +23,8 @@ describe('settlement point types', () => {
     assert.equal(settlementPointType('LZ_HOUSTON'), 'LOAD_ZONE');
     assert.equal(settlementPointType('LZ_CPS'), 'LOAD_ZONE');
     assert.equal(settlementPointType('7RNCHSLR_ALL'), 'RESOURCE_NODE');
-    assert.equal(settlementPointType('DC_E'), 'RESOURCE_NODE');
+    assert.equal(settlementPointType('DC_E'), 'LOAD_ZONE', 'a DC tie is a load zone (type LZ_DC in RT SPP)');
+    assert.equal(settlementPointType('DC_L'), 'LOAD_ZONE');
     assert.equal(settlementPointType('HBX_NOT_A_HUB'), 'RESOURCE_NODE');
   });
 });
@@ -127,10 +129,11 @@ describe('rowsToParsed', () => {
     assert.equal(rejections(out)[0]!.reasonCode, 'bad-timestamp');
     assert.match(rejections(out)[0]!.message, /not in the repeated 01:00-02:00 hour/);
 
-    const noFlag = rowsToParsed('dam-spp', ['deliveryDate', 'hourEnding', 'settlementPoint', 'settlementPointPrice'], [
+    // Without a DSTFlag column only the whole day can tell (placeDstDays, run once a day's rows are all in).
+    const noFlag = placeDstDays(rowsToParsed('dam-spp', ['deliveryDate', 'hourEnding', 'settlementPoint', 'settlementPointPrice'], [
       ['2024-11-03', '01:00', 'HB_NORTH', 20],
       ['2024-11-03', '02:00', 'HB_NORTH', 21],
-    ], 'o', AT);
+    ], 'o', AT));
     assert.equal(ticks(noFlag).length, 1);
     assert.match(rejections(noFlag)[0]!.message, /repeated fall-back hour but the report has no DSTFlag column/);
   });
