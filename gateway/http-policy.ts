@@ -1,7 +1,8 @@
 // The HTTP policy every gateway route gets: security headers (helmet; a Content-Security-Policy that allows only
 // the gateway's own origin, which the dashboard needs and nothing more), a per-address rate limit answering 429 JSON,
 // one structured access-log line per request, and the graceful drain used at shutdown.
-import type { Server } from 'node:http';
+import { maxHeaderSize as defaultMaxHeaderSize, STATUS_CODES, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
@@ -41,8 +42,12 @@ export function rateLimiter(perMinute: number): RequestHandler {
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     skip: (req) => req.path === '/metrics' || req.path === '/livez',
-    handler: (_req: Request, res: Response) => {
-      res.status(429).json({ error: 'too_many_requests', detail: `more than ${perMinute} requests a minute from this address; retry after the RateLimit-Reset header's seconds` });
+    handler: (req: Request, res: Response) => {
+      // Retry-After (RFC 9110) carries the seconds the message points to; the draft-8 RateLimit header says the same as t=.
+      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1_000));
+      res.set('Retry-After', String(seconds));
+      res.status(429).json({ error: 'too_many_requests', detail: `more than ${perMinute} requests a minute from this address; retry after ${seconds} s (the Retry-After header)` });
     },
   });
 }
@@ -96,4 +101,48 @@ export async function drainServer(server: Server, graceMs: number): Promise<{ fo
     return { forced: true };
   }
   return { forced: false };
+}
+
+/**
+ * The first problem with a request target's percent-encoding, or undefined when every %XX sequence is valid UTF-8.
+ * Checks the path and each query name and value ('+' is a space there), as decodeURIComponent would read them.
+ */
+export function badPercentEncoding(url: string): string | undefined {
+  const q = url.indexOf('?');
+  const parts = [q < 0 ? url : url.slice(0, q), ...(q < 0 ? [] : url.slice(q + 1).split(/[&=]/))];
+  for (const part of parts) {
+    try {
+      decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      const at = /%(?![0-9A-Fa-f]{2})|%[0-9A-Fa-f]{2}/.exec(part);
+      return `${JSON.stringify(part.length > 60 ? `${part.slice(0, 60)}...` : part)} is not valid percent-encoding (each % must start a %XX escape of UTF-8 bytes${at ? `; see ${JSON.stringify(part.slice(at.index, at.index + 9))}` : ''})`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Answers requests Node's HTTP parser refuses before express sees them (a request line or headers over
+ * `maxHeaderSize`, malformed HTTP, a header timeout) with a JSON body like every other gateway error, instead of
+ * Node's default bare status line. `detail` names the limit that was hit.
+ */
+export function answerClientErrors(server: Server, limits: { maxUrlLength: number }): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // A response already went out on this connection (e.g. an early 413 while the body was still arriving, whose
+    // rest the parser then read as a new request): end it, as Node's default handler does, rather than answer twice.
+    const answered = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (err.code === 'ECONNRESET' || !socket.writable || answered) {
+      socket.destroy();
+      return;
+    }
+    const maxHeader = (server as Server & { maxHeaderSize?: number }).maxHeaderSize ?? defaultMaxHeaderSize;
+    const [status, error, detail] =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers_too_large', `the request line and headers are longer than ${maxHeader} bytes; URLs may be up to ${limits.maxUrlLength} characters (send long questions with POST /query)`]
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request_timeout', 'the request did not arrive in time']
+          : [400, 'bad_request', `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'})`];
+    const body = JSON.stringify({ error, detail });
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`);
+  });
 }

@@ -28,9 +28,11 @@ export interface QueryService {
 }
 
 export const MAX_QUESTION_CHARS = 2_000;
+/** How long /query waits for the responder. */
+export const QUERY_TIMEOUT_MS = 30_000;
 
 const questionParams = {
-  q: { type: 'string', description: 'The question.', required: true, minLength: 1, maxLength: MAX_QUESTION_CHARS, example: 'Why did HB_WEST go negative last night?' },
+  q: { type: 'string', description: 'The question (not only white space).', required: true, minLength: 1, maxLength: MAX_QUESTION_CHARS, notBlank: true, example: 'Why did HB_WEST go negative last night?' },
   series: { type: 'string', description: 'A series the question is about.', pattern: /^[A-Za-z0-9_.-]{1,64}$/, maxLength: 64 },
 } as const;
 
@@ -38,6 +40,7 @@ const answerResponses = {
   '200': { description: 'The answer with its sources.' },
   '400': { description: 'A parameter is missing, unknown or out of bounds.' },
   '503': { description: 'The query service is not available (the RAG responder is not installed).' },
+  '504': { description: 'The responder did not answer in time.' },
 };
 
 export const QUERY_ROUTES = {
@@ -61,8 +64,15 @@ export function queryRouter(service: QueryService | null, opts: { timeoutMs?: nu
       res.status(503).json(QUERY_UNAVAILABLE);
       return;
     }
-    const signal = AbortSignal.timeout(opts.timeoutMs ?? 30_000);
-    res.json(await service.answer(q, signal));
+    const timeoutMs = opts.timeoutMs ?? QUERY_TIMEOUT_MS;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      res.json(await service.answer(q, signal));
+    } catch (err) {
+      // The responder ran out of time: a JSON 504 saying so (other failures go to the gateway's error handler).
+      if (!signal.aborted) throw err;
+      res.status(504).json({ error: 'query_timeout', detail: `the responder did not answer within ${timeoutMs / 1_000} s; try a narrower question or again shortly` });
+    }
   };
   router.get(QUERY_ROUTES.get.path, validated(QUERY_ROUTES.get), async (_req: Request, res: Response) => {
     const p = res.locals.query as { q: string; series?: string };

@@ -13,7 +13,7 @@ import { ParamError, parseForecastQuery } from './forecast-params.js';
 import { findForecast, seriesKnown } from './forecast-store.js';
 import { Health, kafkaCheck, modelRegistryCheck, postgresCheck, schemaRegistryCheck } from './health.js';
 import { type GatewayExtensions, createGatewayExtensions } from './dashboard.js';
-import { drainServer } from './http-policy.js';
+import { answerClientErrors, badPercentEncoding, drainServer } from './http-policy.js';
 import type { QueryService } from './query.js';
 
 const log = logger('gateway');
@@ -41,7 +41,9 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set('Cache-Control', 'no-store');
-    if (req.url.length > MAX_URL_LENGTH) return sendError(res, 414, 'uri_too_long', `the request URL is longer than ${MAX_URL_LENGTH} characters`);
+    if (req.url.length > MAX_URL_LENGTH) return sendError(res, 414, 'uri_too_long', `the request URL is ${req.url.length} characters; the limit is ${MAX_URL_LENGTH} (send long questions with POST /query)`);
+    const encoding = badPercentEncoding(req.url);
+    if (encoding) return sendError(res, 400, 'bad_encoding', encoding);
     if (req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && req.path === '/query')) return sendError(res, 405, 'method_not_allowed', `${req.method} is not supported; the gateway answers GET (and POST /query)`);
     next();
   });
@@ -84,11 +86,22 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
 
   // Errors: logged here, a short JSON answer to the client (never a stack trace).
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const e = err as { code?: string; message?: string; status?: number; type?: string };
-    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'bad_request', 'the request could not be read');
+    const e = err as { code?: string; message?: string; status?: number; type?: string; limit?: number; length?: number; expose?: boolean };
+    if (res.headersSent) {
+      log.error({ path: req.path, code: e.code, err: e.message }, 'request failed after its answer had started');
+      return;
+    }
+    // Body-reading errors (body-parser's `type`) say what was wrong and the limit.
+    if (e.type === 'entity.too.large') {
+      return sendError(res, 413, 'payload_too_large', `the request body${e.length !== undefined ? ` is ${e.length} bytes; it` : ''} is larger than the limit of ${e.limit ?? _config.gateway.bodyLimitBytes} bytes (GATEWAY_BODY_LIMIT_BYTES)`);
+    }
+    if (e.type === 'entity.parse.failed') return sendError(res, 400, 'bad_json', `the body is not valid JSON: ${(e.message ?? '').slice(0, 200)}`);
+    if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') return sendError(res, 415, 'unsupported_encoding', `${(e.message ?? '').slice(0, 200)}; send UTF-8 JSON without content encoding`);
+    if (e.type === 'request.aborted' || e.type === 'request.size.invalid') return sendError(res, 400, 'bad_request', `the request body could not be read: ${(e.message ?? '').slice(0, 200)}`);
+    if (err instanceof URIError) return sendError(res, 400, 'bad_encoding', `the request path is not valid percent-encoding: ${e.message}`);
+    if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return sendError(res, e.status, 'bad_request', `the request could not be read${e.expose && e.message ? `: ${e.message.slice(0, 200)}` : ''}`);
     const unavailable = typeof e.code === 'string' && (/^(08|57P)/.test(e.code) || ['ECONNREFUSED', 'ETIMEDOUT', 'ECONNRESET'].includes(e.code)) || /timeout|terminated|Connection/i.test(e.message ?? '');
     log.error({ path: req.path, code: e.code, err: e.message }, 'request failed');
-    if (res.headersSent) return;
     if (unavailable) return sendError(res, 503, 'unavailable', 'the forecast store is unavailable; try again shortly');
     return sendError(res, 500, 'internal', 'internal error; see the gateway log');
   });
@@ -135,6 +148,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
+  answerClientErrors(server, { maxUrlLength: MAX_URL_LENGTH });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info({ url, registry: root }, 'gateway listening');

@@ -4,7 +4,7 @@
 import type { NextFunction, Request, Response } from 'express';
 
 export type ParamSpec =
-  | { type: 'string'; description: string; required?: boolean; default?: string; minLength?: number; maxLength: number; pattern?: RegExp; enum?: readonly string[]; example?: string }
+  | { type: 'string'; description: string; required?: boolean; default?: string; minLength?: number; maxLength: number; pattern?: RegExp; enum?: readonly string[]; example?: string; notBlank?: boolean }
   | { type: 'integer'; description: string; required?: boolean; default?: number; minimum: number; maximum: number; example?: number };
 
 export type ParamSpecs = Record<string, ParamSpec>;
@@ -36,6 +36,11 @@ export class ValidationError extends Error {
 
 const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
 
+/** Only white space: what String.prototype.trim removes (spaces, tabs, line breaks, no-break spaces) and zero-width characters. */
+const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
+/** C0 controls other than tab, line feed and carriage return, and DEL: no question or id carries them (PostgreSQL text refuses NUL). */
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+
 function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 'body'): string | number | undefined {
   if (raw === undefined || raw === null || raw === '') {
     if (spec.required) throw new ValidationError(name, `${name} is required${spec.example !== undefined ? `, e.g. ${name}=${spec.example}` : ''}`);
@@ -51,7 +56,12 @@ function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 
     return n;
   }
   if (typeof raw !== 'string') throw new ValidationError(name, where === 'query' ? `${name} must be given once, as a single value` : `${name} must be a string`);
-  if (raw.length > spec.maxLength) throw new ValidationError(name, `${name} is longer than ${spec.maxLength} characters`);
+  if (raw.length > spec.maxLength) throw new ValidationError(name, `${name} is longer than ${spec.maxLength} characters (${raw.length})`);
+  if (CONTROL.test(raw)) throw new ValidationError(name, `${name} contains a control character (U+${raw.match(CONTROL)![0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}); send plain text`);
+  if (spec.notBlank && BLANK.test(raw)) {
+    if (spec.required) throw new ValidationError(name, `${name} is only white space (spaces, tabs, line breaks or no-break spaces); write some text${spec.example !== undefined ? `, e.g. ${name}=${spec.example}` : ''}`);
+    return spec.default;
+  }
   if (spec.minLength !== undefined && raw.length < spec.minLength) throw new ValidationError(name, `${name} is shorter than ${spec.minLength} characters`);
   if (spec.enum && !spec.enum.includes(raw)) throw new ValidationError(name, `${name} ${show(raw)} must be one of ${spec.enum.join(', ')}`);
   if (spec.pattern && !spec.pattern.test(raw)) throw new ValidationError(name, `${name} ${show(raw)} does not match ${spec.pattern.source}`);
