@@ -12,6 +12,7 @@ import { exposeCounts, setLiveRmse, setModelVersion, startMetricsServer } from '
 import { intOption, topicOption } from './options.js';
 import { Progress } from './progress.js';
 import { registerRagProcesses } from './process-rag.js';
+import { registerDispatchProcesses } from './process-dispatch.js';
 
 /** Resolves on SIGINT or SIGTERM, so a job can stop cleanly (offsets are only committed after a sink commit). */
 export function untilSignal(): Promise<string> {
@@ -165,5 +166,6 @@ export function registerProcess(program: Command): Command {
       process.stdout.write(`forecasts-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });
   registerRagProcesses(proc);
+  registerDispatchProcesses(proc);
   return proc;
 }

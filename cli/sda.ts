@@ -2,6 +2,7 @@
 // sda: the Smart Dispatch Assistant command line. One subcommand per job; `sda <command> --help` for each.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { registerBacktest } from './backtest.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerIngest } from './ingest.js';
@@ -26,6 +27,7 @@ registerIngest(program);
 registerProcess(program);
 registerDemo(program);
 registerBench(program);
+registerBacktest(program);
 registerTrain(program);
 registerServe(program);
 registerModels(program);

@@ -5,8 +5,8 @@ import { SdaError } from '../streams/kafka/errors.js';
 import { type BatteryAsset, validateBattery } from './asset.js';
 import { scheduleFromPower, validateCurve, type PriceCurve } from './optimiser.js';
 import {
-  type BacktestGrid, type BaselineHours, type ForecastCurve, type StrategyName, type StrategyRun,
-  baselineBid, baselineHoursFrom, forecastDriven, gridSpan, perfectForesight, persistence,
+  type BacktestGrid, type BaselineHours, type ForecastCurve, type PublishedSchedule, type StrategyName, type StrategyRun,
+  baselineBid, baselineHoursFrom, forecastDriven, fromSchedules, gridSpan, perfectForesight, persistence,
 } from './strategies.js';
 
 /** One strategy's settled result. Money in $, energy in MWh. */
@@ -35,6 +35,8 @@ export interface BacktestInput {
   grid: BacktestGrid;
   /** Forecasts of the asset's settlement point's real-time price (needed by 'forecast'). */
   forecasts: ForecastCurve[];
+  /** The dispatcher's published schedules: when given, 'forecast' settles these instead of re-optimising here. */
+  schedules?: PublishedSchedule[];
   strategies: StrategyName[];
   /** Fixed hours for 'baseline'; default: from the price history before fromMs (baselineHoursFrom). */
   baselineHours?: BaselineHours;
@@ -72,7 +74,7 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
   const order = [...input.strategies];
   order.forEach((name, k) => {
     if (name === 'perfect') runs.push(perfectForesight(highs, asset, grid));
-    else if (name === 'forecast') runs.push(forecastDriven(highs, asset, grid, input.forecasts));
+    else if (name === 'forecast') runs.push(input.schedules ? fromSchedules(asset, grid, input.schedules) : forecastDriven(highs, asset, grid, input.forecasts));
     else if (name === 'persistence') runs.push(persistence(highs, asset, grid));
     else {
       const history: PriceCurve = { startMs: grid.actual.startMs, stepMs: grid.actual.stepMs, prices: grid.actual.prices.slice(0, first) };

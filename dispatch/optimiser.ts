@@ -253,7 +253,7 @@ export function optimiseWith(highs: Highs, asset: BatteryAsset, curve: PriceCurv
   if (mode === 'auto' && !result.milp && hasSimultaneous(result.x, result.steps)) {
     result = solveOnce(highs, asset, curve, opts, true);
   }
-  return toSchedule(asset, curve, result.x, result.milp, result.solveMs, result.columns, result.rows);
+  return toSchedule(asset, curve, result.x, result.milp, result.solveMs, result.columns, result.rows, opts.initialSocMwh);
 }
 
 /** optimiseWith after loading the solver once. */
@@ -282,7 +282,7 @@ function solveOnce(highs: Highs, asset: BatteryAsset, curve: PriceCurve, opts: O
 }
 
 /** Reads a solved column vector back into a Schedule (pure). */
-function toSchedule(asset: BatteryAsset, curve: PriceCurve, x: Float64Array, milp: boolean, solveMs: number, columns: number, rows: number): Schedule {
+function toSchedule(asset: BatteryAsset, curve: PriceCurve, x: Float64Array, milp: boolean, solveMs: number, columns: number, rows: number, initialSocMwh: number | undefined): Schedule {
   const T = curve.prices.length;
   const charge: number[] = [];
   const discharge: number[] = [];
@@ -290,7 +290,7 @@ function toSchedule(asset: BatteryAsset, curve: PriceCurve, x: Float64Array, mil
     charge.push(clamp(clean(x[3 * t]!), 0, asset.powerMw));
     discharge.push(clamp(clean(x[3 * t + 1]!), 0, asset.powerMw));
   }
-  return scheduleFromPower(asset, curve, charge, discharge, { milp, solveMs, columns, rows });
+  return scheduleFromPower(asset, curve, charge, discharge, { milp, solveMs, columns, rows }, initialSocMwh);
 }
 
 function clamp(v: number, lo: number, hi: number): number {

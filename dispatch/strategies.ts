@@ -269,3 +269,46 @@ export function baselineBid(asset: BatteryAsset, g: BacktestGrid, hours: Baselin
   const he = (xs: number[]): string => xs.map((x) => x + 1).join(',');
   return { name: 'baseline', charge, discharge, solves: 0, solveMs: 0, idleIntervals: 0, notes: [`charge HE ${he(hours.chargeHours)}, discharge HE ${he(hours.dischargeHours)} (Central)`] };
 }
+
+/** A published schedule as the stitcher needs it (a DispatchSchedule record has these fields). */
+export interface PublishedSchedule {
+  forecastInputEnd: number;
+  startAt: number;
+  stepMs: number;
+  chargeMw: number[];
+  dischargeMw: number[];
+}
+
+/**
+ * The forecast-driven strategy as the stream ran it: the dispatcher's schedules (run.NAME.dispatch) stitched on the
+ * market clock. Each interval follows the latest schedule decided by then (forecastInputEnd <= interval start) that
+ * covers it, exactly what the dispatcher assumed when it carried the state of charge from one schedule to the next.
+ * Power is clipped to what the battery can do (it never needs to be when the schedules chain), and intervals no
+ * schedule covers are idle.
+ */
+export function fromSchedules(asset: BatteryAsset, g: BacktestGrid, schedules: PublishedSchedule[]): StrategyRun {
+  const { count } = gridSpan(g);
+  const step = g.actual.stepMs;
+  const sorted = [...schedules].sort((a, b) => a.forecastInputEnd - b.forecastInputEnd || a.startAt - b.startAt);
+  const charge = new Array<number>(count).fill(0);
+  const discharge = new Array<number>(count).fill(0);
+  const state = new BatteryState(asset, step / HOUR_MS);
+  let next = 0;
+  let latest: PublishedSchedule | undefined;
+  let idle = 0;
+  for (let i = 0; i < count; i++) {
+    const at = g.fromMs + i * step;
+    while (next < sorted.length && sorted[next]!.forecastInputEnd <= at) latest = sorted[next++];
+    let c = 0;
+    let d = 0;
+    const k = latest ? Math.floor((at - latest.startAt) / latest.stepMs) : -1;
+    if (latest && k >= 0 && k < latest.chargeMw.length) {
+      c = Math.min(latest.chargeMw[k]!, state.maxCharge());
+      d = Math.min(latest.dischargeMw[k]!, state.maxDischarge(at));
+    } else idle++;
+    charge[i] = c;
+    discharge[i] = d;
+    state.apply(at, c, d);
+  }
+  return { name: 'forecast', charge, discharge, solves: sorted.length, solveMs: 0, idleIntervals: idle, notes: [`${sorted.length} schedules from the dispatcher, stitched on the market clock`] };
+}

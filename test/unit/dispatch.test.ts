@@ -37,6 +37,13 @@ describe('battery LP, hand-checkable cases', () => {
     near(s.cycles, 1, 'cycles');
   });
 
+  it('starts from the given state of charge and reports it per interval', () => {
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [50, 50, 10] }, { initialSocMwh: 15 });
+    assert.deepEqual(s.intervals.map((i) => i.socMwh), [5, 0, 0]);
+    near(s.expectedRevenue, 15 * 50, 'revenue');
+  });
+
   it('works on 15-minute prices the same way', () => {
     const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 });
     const s = optimiseWith(highs, asset, { startMs: T0, stepMs: 900_000, prices: [...Array(8).fill(10), ...Array(8).fill(50)] });

@@ -1,0 +1,99 @@
+// `sda backtest`: battery strategies over history, settled on actual prices; table on stdout, JSON and HTML files.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { makeBattery, type BatteryAsset } from '../dispatch/asset.js';
+import { findAsset, loadAssets } from '../dispatch/assets-config.js';
+import { backtestHtml, backtestJson, backtestTable, monthTable } from '../dispatch/report.js';
+import { STRATEGY_NAMES, type StrategyName } from '../dispatch/strategies.js';
+import { type ActualsSource, runBacktestJob } from '../processors/dispatcher/backtest-job.js';
+import { validateRunName } from '../streams/kafka/topics.js';
+import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
+import { Progress } from './progress.js';
+
+export function registerBacktest(program: Command): void {
+  program
+    .command('backtest')
+    .description('replay history through battery strategies (forecast-driven rolling horizon, baseline bid, yesterday\'s-prices persistence, perfect foresight) and settle each on the actual real-time price at the asset\'s settlement point; prints a table, writes JSON and a self-contained HTML report')
+    .requiredOption('--from <date>', 'first hour of the backtest, ISO date or date-time (UTC)')
+    .requiredOption('--to <date>', 'end of the backtest (exclusive)')
+    .option('--asset <ids>', 'comma-separated asset ids from --assets (default: the first asset)')
+    .option('--assets <file>', 'battery list (JSON, default config/assets.json)')
+    .option('--power <mw>', 'an ad-hoc battery instead of --asset: power, MW')
+    .option('--energy <mwh>', 'an ad-hoc battery: energy, MWh (with --power)')
+    .option('--series <points>', 'comma-separated settlement points: run each asset at each of them instead of its own')
+    .option('--strategies <list>', `comma-separated: ${STRATEGY_NAMES.join(',')}`, STRATEGY_NAMES.join(','))
+    .option('--run <name>', 'a run-scoped topic set: forecasts from run.NAME.forecasts; the dispatcher and dispatch sink run on it (schedules on run.NAME.dispatch, rows in dispatch_schedules with run = NAME) and the forecast strategy settles those schedules')
+    .option('--input <files>', 'actual prices from these files (comma-separated; any file `sda replay` reads) instead of market_data')
+    .option('--simulate <days>', 'actual prices from the simulator (the same as `sda simulate --days D --start S --seed N`) instead of market_data')
+    .option('--sim-start <date>', 'with --simulate: its --start', '2024-07-01')
+    .option('--seed <n>', 'with --simulate: its --seed', '42')
+    .option('--model <version>', 'only forecasts of this model version')
+    .option('--registry <dir>', 'model registry, to check each model was trained on data before --from')
+    .option('--allow-lookahead', 'skip the check that models were trained before --from')
+    .option('--out <dir>', 'where backtest.json and backtest.html go (default .cache/backtests/<run or live>)')
+    .option('--json', 'print the JSON report on stdout instead of the tables')
+    .addHelpText('after', `
+Forecasts come from the run's topic (--run) or the forecasts table. To backtest through the whole pipeline on a run:
+  sda train --to FROM ...                 (a model that saw nothing from --from on)
+  sda replay FILE --run NAME               (or sda simulate --run NAME): ticks -> run.NAME.ticks
+  sda process windower --run NAME, sda process forecaster --run NAME   (until caught up)
+  sda backtest --run NAME --from FROM --to TO --input FILE --asset bess-north
+The optimiser, strategies and settlement: dispatch/README.md.`)
+    .action(async (opts: {
+      from: string; to: string; asset?: string; assets?: string; power?: string; energy?: string; series?: string; strategies: string; run?: string;
+      input?: string; simulate?: string; simStart: string; seed: string; model?: string; registry?: string; allowLookahead?: boolean; out?: string; json?: boolean;
+    }) => {
+      const fromMs = dateOption('--from', opts.from);
+      const toMs = dateOption('--to', opts.to);
+      if (fromMs % 3_600_000 !== 0 || toMs % 3_600_000 !== 0) throw new OptionError('--from/--to', 'must be whole hours (UTC)');
+      if (!(toMs > fromMs) || toMs - fromMs > 3 * 366 * 86_400_000) throw new OptionError('--to', 'must be after --from and at most 3 years later');
+      const strategies = (listOption(opts.strategies) ?? []) as StrategyName[];
+      const bad = strategies.filter((s) => !(STRATEGY_NAMES as readonly string[]).includes(s));
+      if (bad.length > 0 || strategies.length === 0) throw new OptionError('--strategies', `unknown ${bad.join(',') || '(none)'}; choose from ${STRATEGY_NAMES.join(',')}`);
+      if (opts.run !== undefined) validateRunName(opts.run);
+      let assets: BatteryAsset[];
+      if (opts.power !== undefined || opts.energy !== undefined) {
+        if (opts.power === undefined || opts.energy === undefined) throw new OptionError('--power/--energy', 'give both for an ad-hoc battery');
+        const sp = listOption(opts.series)?.[0] ?? 'HB_NORTH';
+        assets = [makeBattery({ id: `adhoc-${opts.power}mw-${opts.energy}mwh`, settlementPoint: sp, powerMw: numberOption('--power', opts.power, 0.001, 10_000), energyMwh: numberOption('--energy', opts.energy, 0.001, 100_000) })];
+      } else {
+        const all = loadAssets(opts.assets);
+        assets = (listOption(opts.asset) ?? [all[0]!.id]).map((id) => findAsset(all, id));
+      }
+      const series = listOption(opts.series);
+      if (series && opts.power === undefined) {
+        assets = assets.flatMap((a) => series.map((sp) => makeBattery({ ...a, id: series.length > 1 || sp !== a.settlementPoint ? `${a.id}@${sp}` : a.id, settlementPoint: sp })));
+      }
+      let actuals: ActualsSource = { kind: 'db' };
+      if (opts.input && opts.simulate) throw new OptionError('--input/--simulate', 'choose one source of actual prices');
+      if (opts.input) actuals = { kind: 'files', files: listOption(opts.input)! };
+      if (opts.simulate) actuals = { kind: 'simulator', days: numberOption('--simulate', opts.simulate, 1, 3_660), start: dateOption('--sim-start', opts.simStart), seed: intOption('--seed', opts.seed, 0, Number.MAX_SAFE_INTEGER) };
+      const progress = new Progress('backtest', assets.length * strategies.length + (opts.run ? 2 : 0), 2_000);
+      const job = await runBacktestJob(loadConfig(), {
+        assets, fromMs, toMs, strategies, actuals,
+        ...(opts.run !== undefined ? { run: opts.run } : {}),
+        ...(opts.model ? { modelVersion: opts.model } : {}),
+        ...(opts.registry ? { registryDir: opts.registry } : {}),
+        allowLookahead: Boolean(opts.allowLookahead),
+        onProgress: (done, _total, what) => progress.update(done, what),
+      });
+      progress.done(assets.length * strategies.length + (opts.run ? 2 : 0), `${job.wallSeconds.toFixed(1)} s`);
+      const dir = opts.out ?? path.join(process.env.SDA_CACHE_DIR ?? '.cache', 'backtests', opts.run ?? 'live');
+      fs.mkdirSync(dir, { recursive: true });
+      const json = { meta: job.meta, uncheckedModels: job.uncheckedModels, results: job.results.map((r) => backtestJson(r)) };
+      fs.writeFileSync(path.join(dir, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);
+      fs.writeFileSync(path.join(dir, 'backtest.html'), backtestHtml(job.results, job.meta));
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+        return;
+      }
+      for (const [k, v] of Object.entries(job.meta)) process.stdout.write(`${k}: ${v}\n`);
+      if (job.uncheckedModels.length > 0) process.stdout.write(`not in the registry, training range unchecked: ${job.uncheckedModels.join(', ')}\n`);
+      for (const r of job.results) {
+        process.stdout.write(`\n${r.assetId} at ${r.settlementPoint}\n${backtestTable(r)}\n\nnet revenue by month (US Central)\n${monthTable(r)}\n`);
+      }
+      process.stdout.write(`\nwrote ${path.join(dir, 'backtest.json')} and ${path.join(dir, 'backtest.html')}\n`);
+    });
+}

@@ -1,0 +1,53 @@
+// `sda process dispatcher` and `sda process dispatch-sink`: the dispatch side's long-running jobs, under `sda process`.
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config.js';
+import { loadAssets } from '../dispatch/assets-config.js';
+import { groupFor, topicSet } from '../streams/kafka/topics.js';
+import { untilSignal } from './process.js';
+import { Progress } from './progress.js';
+
+export function registerDispatchProcesses(proc: Command): void {
+  proc
+    .command('dispatcher')
+    .description('consume committed Forecasts (market.forecasts) and publish one DispatchSchedule per configured battery and forecast issue to market.dispatch, exactly once (one Kafka transaction per batch); the battery follows its latest schedule until the next forecast (rolling horizon); state read back from its own output topic at start-up')
+    .option('--assets <file>', 'battery list (JSON, see config/assets.json)')
+    .option('--run <name>', 'work on a run-scoped topic set: run.NAME.forecasts -> run.NAME.dispatch (a backtest)')
+    .option('--group <id>', 'consumer group and transactional id base', 'sda-dispatcher')
+    .addHelpText('after', '\nThe optimiser and its formulation: dispatch/README.md.')
+    .action(async (opts: { assets?: string; run?: string; group: string }) => {
+      const assets = loadAssets(opts.assets);
+      const topics = topicSet(opts.run);
+      const progress = new Progress('dispatcher');
+      const { startDispatcher } = await import('../processors/dispatcher/processor.js');
+      const d = await startDispatcher(loadConfig(), {
+        assets,
+        inputTopic: topics.forecasts.name,
+        outputTopic: topics.dispatch.name,
+        deadLetterTopic: topics.deadLetters.name,
+        groupId: groupFor(opts.group, opts.run),
+        onBatch: (c) => progress.update(c.received, `schedules ${c.schedules}, skipped ${c.skipped}, dead-lettered ${c.deadLettered}`),
+      });
+      process.stdout.write(`dispatcher: ${assets.map((a) => `${a.id} (${a.settlementPoint}, ${a.powerMw} MW / ${a.energyMwh} MWh)`).join(', ')}; ${topics.forecasts.name} -> ${topics.dispatch.name}; ${d.counts.restored} latest schedules restored; Ctrl-C to stop\n`);
+      const sig = await Promise.race([untilSignal(), d.failed]);
+      await d.stop();
+      process.stdout.write(`dispatcher stopped on ${sig}: ${JSON.stringify(d.counts)}\n`);
+    });
+  proc
+    .command('dispatch-sink')
+    .description('consume committed DispatchSchedules (market.dispatch, or run.NAME.dispatch) into the dispatch_schedules table: idempotent upsert, offsets committed after the database commit')
+    .option('--run <name>', 'the run-scoped topic run.NAME.dispatch; rows carry run = NAME')
+    .option('--group <id>', 'consumer group', 'sda-dispatch-sink')
+    .action(async (opts: { run?: string; group: string }) => {
+      const topics = topicSet(opts.run);
+      const progress = new Progress('dispatch-sink');
+      const { startDispatchSink } = await import('../sinks/postgres/dispatch-sink.js');
+      const sink = await startDispatchSink(loadConfig(), {
+        topic: topics.dispatch.name,
+        groupId: groupFor(opts.group, opts.run),
+        onBatch: (c) => progress.update(c.received, `stored ${c.stored}, dead-lettered ${c.deadLettered}`),
+      });
+      const sig = await Promise.race([untilSignal(), sink.failed]);
+      await sink.stop();
+      process.stdout.write(`dispatch-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
+    });
+}

@@ -1,0 +1,159 @@
+// Backtest reports (pure): the table printed on stdout, the JSON, and a self-contained HTML page with inline SVG
+// plots (no server, no CDN, no script).
+import { centralDateOf } from '../streams/ercot/central-time.js';
+import type { BacktestResult, StrategyResult } from './backtest.js';
+
+const COLORS: Record<string, string> = { forecast: '#1f77b4', baseline: '#ff7f0e', persistence: '#2ca02c', perfect: '#7f7f7f' };
+
+function money(x: number): string {
+  return `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
+}
+
+function pct(x: number | null): string {
+  return x === null ? 'n/a' : `${x.toFixed(1)}%`;
+}
+
+/** The per-strategy summary as a Markdown table (also what stdout shows). */
+export function backtestTable(r: BacktestResult): string {
+  const head = '| strategy | net revenue | % of perfect foresight | cycles | charged MWh | throughput MWh (discharged) | idle intervals | solves |';
+  const rule = '|---|---:|---:|---:|---:|---:|---:|---:|';
+  const rows = r.strategies.map((s) => `| ${s.name} | ${money(s.netRevenue)} | ${pct(s.pctOfPerfect)} | ${s.cycles.toFixed(1)} | ${s.chargedMwh.toFixed(0)} | ${s.dischargedMwh.toFixed(0)} | ${s.idleIntervals} | ${s.solves} |`);
+  return [head, rule, ...rows].join('\n');
+}
+
+/** Net revenue by US Central month per strategy, as a Markdown table. */
+export function monthTable(r: BacktestResult): string {
+  const months = [...new Set(r.strategies.flatMap((s) => Object.keys(s.revenueByMonth)))].sort();
+  const head = `| month | ${r.strategies.map((s) => s.name).join(' | ')} |`;
+  const rule = `|---|${r.strategies.map(() => '---:').join('|')}|`;
+  const rows = months.map((m) => `| ${m} | ${r.strategies.map((s) => money(s.revenueByMonth[m] ?? 0)).join(' | ')} |`);
+  return [head, rule, ...rows].join('\n');
+}
+
+/** The JSON report: everything but the per-interval series (those are in the HTML). */
+export function backtestJson(r: BacktestResult, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...extra,
+    assetId: r.assetId,
+    settlementPoint: r.settlementPoint,
+    from: new Date(r.fromMs).toISOString(),
+    to: new Date(r.toMs).toISOString(),
+    stepMinutes: r.stepMs / 60_000,
+    intervals: r.intervals,
+    strategies: r.strategies.map((s: StrategyResult) => ({
+      name: s.name,
+      netRevenue: round(s.netRevenue, 2),
+      pctOfPerfect: s.pctOfPerfect === null ? null : round(s.pctOfPerfect, 2),
+      cycles: round(s.cycles, 3),
+      chargedMwh: round(s.chargedMwh, 3),
+      dischargedMwh: round(s.dischargedMwh, 3),
+      revenueByMonth: Object.fromEntries(Object.entries(s.revenueByMonth).map(([k, v]) => [k, round(v, 2)])),
+      idleIntervals: s.idleIntervals,
+      solves: s.solves,
+      notes: s.notes,
+    })),
+  };
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+interface Line {
+  name: string;
+  color: string;
+  values: number[];
+  /** Draw as steps (a value holds for its interval). */
+  step?: boolean;
+  dash?: boolean;
+}
+
+function esc(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+/** An SVG line chart of several series over the same x (epoch ms), with axes, ticks and a legend. */
+function svgChart(title: string, xs: number[], lines: Line[], unit: string, opts: { width?: number; height?: number; zeroLine?: boolean } = {}): string {
+  const W = opts.width ?? 960;
+  const H = opts.height ?? 260;
+  const L = 70;
+  const R = 10;
+  const T = 28;
+  const B = 36;
+  const all = lines.flatMap((l) => l.values).filter(Number.isFinite);
+  let lo = Math.min(...all, opts.zeroLine ? 0 : Infinity);
+  let hi = Math.max(...all, opts.zeroLine ? 0 : -Infinity);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) { lo = 0; hi = 1; }
+  if (hi === lo) { hi += 1; lo -= 1; }
+  const x0 = xs[0] ?? 0;
+  const x1 = (xs[xs.length - 1] ?? 1) + (xs.length > 1 ? xs[1]! - xs[0]! : 1);
+  const sx = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
+  const sy = (y: number) => T + (1 - (y - lo) / (hi - lo)) * (H - T - B);
+  const dx = xs.length > 1 ? xs[1]! - xs[0]! : 0;
+  const paths = lines.map((l) => {
+    let d = '';
+    l.values.forEach((v, i) => {
+      const x = xs[i]!;
+      const y = sy(v).toFixed(1);
+      if (l.step) d += `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${y}L${sx(x + dx).toFixed(1)},${y}`;
+      else d += `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${y}`;
+    });
+    return `<path d="${d}" fill="none" stroke="${l.color}" stroke-width="1.3"${l.dash ? ' stroke-dasharray="4 3"' : ''}/>`;
+  });
+  const yTicks = Array.from({ length: 5 }, (_, k) => lo + ((hi - lo) * k) / 4);
+  const yAxis = yTicks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${sy(v).toFixed(1)}" y2="${sy(v).toFixed(1)}" stroke="#eee"/><text x="${L - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end">${v.toLocaleString('en-US', { maximumFractionDigits: Math.abs(hi - lo) < 10 ? 1 : 0 })}</text>`);
+  const nx = 6;
+  const xAxis = Array.from({ length: nx + 1 }, (_, k) => x0 + ((x1 - x0) * k) / nx).map((x) => `<text x="${sx(x).toFixed(1)}" y="${H - B + 16}" text-anchor="middle">${centralDateOf(x)}</text>`);
+  const zero = opts.zeroLine && lo < 0 && hi > 0 ? `<line x1="${L}" x2="${W - R}" y1="${sy(0).toFixed(1)}" y2="${sy(0).toFixed(1)}" stroke="#999"/>` : '';
+  const legend = lines.map((l, k) => `<rect x="${L + k * 150}" y="8" width="12" height="3" fill="${l.color}"/><text x="${L + k * 150 + 16}" y="13">${esc(l.name)}</text>`);
+  return `<figure><figcaption>${esc(title)} (${esc(unit)})</figcaption><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="100%" font-size="11" font-family="sans-serif">
+${yAxis.join('')}${zero}${xAxis.join('')}<line x1="${L}" x2="${L}" y1="${T}" y2="${H - B}" stroke="#333"/><line x1="${L}" x2="${W - R}" y1="${H - B}" y2="${H - B}" stroke="#333"/>
+${paths.join('\n')}
+${legend.join('')}</svg></figure>`;
+}
+
+/**
+ * A self-contained HTML report: the summary and month tables, price with each strategy's net power over the last
+ * `zoomDays` days, state of charge over the same days, and cumulative P&L per strategy over the whole backtest.
+ */
+export function backtestHtml(results: BacktestResult[], meta: Record<string, string> = {}, zoomDays = 7): string {
+  const sections = results.map((r) => {
+    const xs = r.prices.map((_, i) => r.fromMs + i * r.stepMs);
+    const zoom = Math.min(xs.length, Math.round((zoomDays * 86_400_000) / r.stepMs));
+    const z0 = xs.length - zoom;
+    const zx = xs.slice(z0);
+    const color = (s: StrategyResult) => COLORS[s.name] ?? '#000';
+    const power = r.strategies.filter((s) => s.name !== 'perfect').map((s) => ({ name: `${s.name} net MW`, color: color(s), values: s.series.dischargeMw.slice(z0).map((d, i) => d - s.series.chargeMw[z0 + i]!), step: true }));
+    const price = svgChart(`${r.assetId} at ${r.settlementPoint}: actual price, last ${zoomDays} days`, zx, [{ name: 'actual price', color: '#d62728', values: r.prices.slice(z0), step: true }], '$/MWh', { zeroLine: true, height: 200 });
+    const sched = svgChart('net power per strategy (discharge +, charge -)', zx, power, 'MW', { zeroLine: true, height: 200 });
+    const soc = svgChart('state of charge per strategy', zx, r.strategies.map((s) => ({ name: s.name, color: color(s), values: s.series.socMwh.slice(z0), step: true, dash: s.name === 'perfect' })), 'MWh', { height: 200 });
+    const pnl = svgChart('cumulative P&L per strategy, whole backtest', xs, r.strategies.map((s) => ({ name: s.name, color: color(s), values: s.series.cumulativePnl, dash: s.name === 'perfect' })), '$', { zeroLine: true });
+    return `<section><h2>${esc(r.assetId)} (${esc(r.settlementPoint)}), ${new Date(r.fromMs).toISOString().slice(0, 16)}Z to ${new Date(r.toMs).toISOString().slice(0, 16)}Z</h2>
+${mdToHtml(backtestTable(r))}
+<h3>Net revenue by month (US Central)</h3>
+${mdToHtml(monthTable(r))}
+${price}
+${sched}
+${soc}
+${pnl}
+<p class="notes">${r.strategies.map((s) => `<b>${esc(s.name)}</b>: ${esc(s.notes.join('; '))}`).join('<br>')}</p></section>`;
+  });
+  const metaRows = Object.entries(meta).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Battery dispatch backtest</title>
+<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th:first-child,td:first-child{text-align:left}figure{margin:1em 0}figcaption{font-weight:bold;margin-bottom:4px}.notes{font-size:90%;color:#555}</style>
+</head><body><h1>Battery dispatch backtest</h1>
+<table>${metaRows}</table>
+<p>Every strategy is settled on the actual real-time price at the asset's settlement point: revenue = price &times; (discharge &minus; charge) &times; hours &minus; degradation cost &times; discharged MWh. Perfect foresight (the same LP on the actual prices) is the upper bound. Formulation: dispatch/README.md.</p>
+${sections.join('\n')}
+</body></html>
+`;
+}
+
+function mdToHtml(md: string): string {
+  const lines = md.split('\n').filter((l) => !/^\|[-:|]+\|$/.test(l));
+  const cells = (l: string) => l.split('|').slice(1, -1).map((c) => esc(c.trim()));
+  const [head, ...rows] = lines;
+  return `<table><tr>${cells(head!).map((c) => `<th>${c}</th>`).join('')}</tr>${rows.map((r) => `<tr>${cells(r).map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</table>`;
+}

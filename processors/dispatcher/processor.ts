@@ -1,0 +1,211 @@
+// The dispatcher: committed Forecasts (read_committed) -> one DispatchSchedule per asset and forecast issue, exactly
+// once. Like the forecaster, each input batch of one partition is one Kafka transaction carrying its schedules, its
+// dead letters and the consumer offsets. Its only state, each asset's latest schedule (where the battery is), is
+// the last record per asset on its own output topic: read back at start-up (read_committed), so a restart carries
+// on from exactly what was committed. Schedules are deterministic for the same forecasts.
+import type { Config } from '../../config/config.js';
+import { logger } from '../../config/logger.js';
+import type { BatteryAsset } from '../../dispatch/asset.js';
+import { loadSolver } from '../../dispatch/optimiser.js';
+import { loadSchema } from '../../schemas/catalog.js';
+import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
+import type { Writer } from '../../streams/kafka/avro-serde.js';
+import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, sendChunked, watchCrash } from '../../streams/kafka/client.js';
+import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
+import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
+import { SdaError } from '../../streams/kafka/errors.js';
+import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { TOPICS, ensureTopics, subjectFor } from '../../streams/kafka/topics.js';
+import { planFromForecast } from './plan.js';
+
+const log = logger('dispatcher');
+
+export interface DispatcherOptions {
+  assets: BatteryAsset[];
+  inputTopic?: string;
+  outputTopic?: string;
+  deadLetterTopic?: string;
+  groupId?: string;
+  transactionalIdPrefix?: string;
+  onBatch?: (counts: DispatcherCounts) => void;
+}
+
+export interface DispatcherCounts {
+  received: number;
+  schedules: number;
+  /** Forecasts no asset settles on (another series or kind), or older than the asset's latest schedule. */
+  skipped: number;
+  deadLettered: number;
+  transactions: number;
+  /** Latest schedules read back from the output topic at start-up. */
+  restored: number;
+}
+
+/**
+ * Each key's last value on a topic, read_committed from the beginning. Stops when every partition is read up to
+ * its end offset (less the one commit marker a transactional partition ends with), or after `idleMs` without a
+ * record (a tail of aborted transactions).
+ */
+export async function readLatestByKey<T>(p: Provisioned, topic: string, reader: Writer<T>, idleMs = 2_000): Promise<Map<string, T>> {
+  const admin = p.kafka.admin();
+  await admin.connect();
+  let ends: Array<{ partition: number; offset: string }>;
+  try {
+    ends = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const out = new Map<string, T>();
+  const pending = new Map(ends.filter((e) => BigInt(e.offset) > 0n).map((e) => [e.partition, BigInt(e.offset)]));
+  if (pending.size === 0) return out;
+  const consumer = createConsumer(p.kafka, `sda-dispatcher-restore-${process.pid}-${Date.now()}`, { readUncommitted: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let idle = setTimeout(resolve, idleMs * 5);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            clearTimeout(idle);
+            idle = setTimeout(resolve, idleMs);
+            if (message.key && message.value) {
+              const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
+              out.set(message.key.toString('utf8'), value);
+            }
+            const end = pending.get(partition);
+            if (end !== undefined && BigInt(message.offset) + 2n >= end) pending.delete(partition);
+            if (pending.size === 0) {
+              clearTimeout(idle);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/** The writer for a dispatch topic (created if missing): market.dispatch's own, or the schema registered under a run topic's subject. */
+async function dispatchWriter(config: Config, p: Provisioned, topic: string, dlqTopic: string): Promise<Writer<DispatchSchedule>> {
+  // Processors create the topics they write (a run's run.NAME.dispatch and run.NAME.dlq).
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, [{ ...TOPICS.dispatch, name: topic }, { ...TOPICS.deadLetters, name: dlqTopic }], config.kafka.partitions);
+  } finally {
+    await admin.disconnect();
+  }
+  if (topic === TOPICS.dispatch.name) return p.writers.dispatch;
+  return p.serde.register(subjectFor(topic), loadSchema('DispatchSchedule'));
+}
+
+export async function startDispatcher(config: Config, opts: DispatcherOptions, provisioned?: Provisioned) {
+  if (opts.assets.length === 0) throw new SdaError('ASSET_INVALID', 'dispatcher: no assets to schedule (config/assets.json)');
+  const inputTopic = opts.inputTopic ?? TOPICS.forecasts.name;
+  const outputTopic = opts.outputTopic ?? TOPICS.dispatch.name;
+  const dlqTopic = opts.deadLetterTopic ?? TOPICS.deadLetters.name;
+  const groupId = opts.groupId ?? 'sda-dispatcher';
+  const txPrefix = opts.transactionalIdPrefix ?? groupId;
+  const p = provisioned ?? (await provision(config, 'sda-dispatcher'));
+  const highs = await loadSolver();
+  const writer = await dispatchWriter(config, p, outputTopic, dlqTopic);
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    if (!existing.has(inputTopic)) throw new Error(`dispatcher: input topic ${inputTopic} does not exist; run the forecaster first (sda stack up creates the standard topics)`);
+  } finally {
+    await admin.disconnect();
+  }
+  const latest = await readLatestByKey<DispatchSchedule>(p, outputTopic, writer);
+  const counts: DispatcherCounts = { received: 0, schedules: 0, skipped: 0, deadLettered: 0, transactions: 0, restored: latest.size };
+  const bySeries = new Map<string, BatteryAsset[]>();
+  for (const a of opts.assets) bySeries.set(a.settlementPoint, [...(bySeries.get(a.settlementPoint) ?? []), a]);
+
+  const producers = new Map<number, Promise<Producer>>();
+  const producerFor = (partition: number): Promise<Producer> => {
+    let pr = producers.get(partition);
+    if (!pr) {
+      const producer = createProducer(p.kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
+      pr = producer.connect().then(() => producer);
+      producers.set(partition, pr);
+      pr.catch(() => producers.delete(partition));
+    }
+    return pr;
+  };
+  const consumer: Consumer = createConsumer(p.kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+  const crash = watchCrash(consumer, 'dispatcher');
+  await consumer.connect();
+  await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 1,
+    eachBatch: async (payload: EachBatchPayload) => {
+      const { batch } = payload;
+      if (batch.messages.length === 0) return;
+      const producer = await producerFor(batch.partition);
+      const { good, poison } = await decodeBatch<Forecast>(p.serde, batch, p.writers.forecasts);
+      const letters: DeadLetterInput[] = [...poison];
+      // Tentative state: applied only after the transaction commits, so an aborted batch leaves no trace.
+      const next = new Map<string, DispatchSchedule>();
+      const out: DispatchSchedule[] = [];
+      let skipped = 0;
+      for (const rec of good) {
+        const f = rec.value;
+        const assets = bySeries.get(f.seriesId) ?? [];
+        let used = false;
+        for (const asset of assets) {
+          try {
+            const s = planFromForecast(highs, asset, f, next.get(asset.id) ?? latest.get(asset.id));
+            if (!s) continue;
+            next.set(asset.id, s);
+            out.push(s);
+            used = true;
+          } catch (err) {
+            if (!(err instanceof SdaError) || err.code === 'SOLVER_FAILED') throw err;
+            letters.push({ topic: rec.topic, partition: rec.partition, offset: rec.offset, key: rec.key, raw: rec.raw, reasonCode: err.code.toLowerCase().replace(/_/g, '-'), message: `asset ${asset.id}: ${err.message}` });
+            used = true;
+          }
+        }
+        if (!used) skipped++;
+      }
+      const last = batch.messages[batch.messages.length - 1]!;
+      const tx = await producer.transaction();
+      try {
+        await sendChunked(tx, outputTopic, out.map((s) => ({ key: s.assetId, value: p.serde.encode(writer, s) })));
+        await sendChunked(tx, dlqTopic, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'dispatcher')));
+        await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
+        await tx.commit();
+      } catch (err) {
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+      payload.resolveOffset(last.offset);
+      for (const [k, v] of next) latest.set(k, v);
+      counts.received += batch.messages.length;
+      counts.schedules += out.length;
+      counts.skipped += skipped;
+      counts.deadLettered += letters.length;
+      counts.transactions += 1;
+      opts.onBatch?.(counts);
+      await payload.heartbeat();
+    },
+  });
+  log.info({ inputTopic, outputTopic, groupId, assets: opts.assets.map((a) => a.id), restored: latest.size }, 'dispatcher started');
+  return {
+    counts,
+    failed: crash.failed,
+    /** Each asset's latest committed schedule. */
+    latest: () => new Map(latest),
+    async stop() {
+      await consumer.disconnect();
+      await Promise.all([...producers.values()].map((pr) => pr.then((x) => x.disconnect()).catch(() => undefined)));
+    },
+  };
+}
