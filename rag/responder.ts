@@ -1,10 +1,12 @@
-// The RAG responder: a question → retrieval (filtered by the series, period and value kind it names; for a whole
-// day, the daily summary first) + exact facts from PostgreSQL → injection quarantine (a retrieved document that
-// reads as instructions is untrusted: left out of the prompt, never quoted, no evidence for grounding) → a prompt
-// that quotes the facts and trusted documents as data in delimited blocks → the language model → a grounding check
-// (every number in the model's text must be in the facts or a trusted document). The answer is facts first: a
-// deterministic statement of the tool facts, followed by the model's explanation only when it passes the check
-// (regenerated once if not); without facts, the model's text if grounded, else the best trusted documents as written.
+// The RAG responder (issues 7 and 14): a question -> the market clock (the end of the latest stored interval of the
+// market, rag/market-clock.ts) -> a structured intent {series, kind, period, measure} (rag/intent.ts) -> exact facts
+// from parameterised SQL per measure (rag/tools.ts), composed into the answer, which states the period it used in CT.
+// Unknown series, kinds and periods are answered as unknown with the known ones listed. The language model only
+// phrases: its text is kept when every number in it matches a fact with the same series, measure and time, it does
+// not repeat itself and it ends on a full sentence (rag/check.ts); otherwise it is dropped and nothing extra is said.
+// Retrieved documents support explanations (and answer concept questions); a document that reads as instructions is
+// quarantined: left out of the prompt, never quoted, no evidence. The facts answer never waits for the model: when
+// the model is busy past its capacity the facts answer returns at once (mode 'facts', modelSkipped 'busy').
 import type pg from 'pg';
 import { logger } from '../config/logger.js';
 import type { SearchHit, VectorStore } from '../sinks/vector/store.js';
@@ -13,7 +15,14 @@ import { checkGrounding } from './grounding.js';
 import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';
 import { type ParsedQuestion, parseQuestion } from './question.js';
-import { type Fact, currentForecast, latestValue, seriesStats } from './tools.js';
+import { checkModelText } from './check.js';
+import { type Intent, type MarketCatalog, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
+import { KNOWN_PERIODS, type Period, ctLabel, describePeriod } from './market-clock.js';
+import {
+  type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, latestFact, latestValue, marketState,
+  negativeFact, rankFact, relationFact, seriesStats, statsFact,
+} from './tools.js';
+import { dispatchFact } from './dispatch-answer.js';
 
 const log = logger('responder');
 
@@ -38,6 +47,16 @@ export interface ResponderAnswer {
   ungrounded: number[];
   /** Ids of retrieved documents quarantined as instruction-like (never quoted, not in the prompt). */
   quarantined?: string[];
+  /** The structured query the question became (issue 14). */
+  intent?: Intent;
+  /** The period the answer used, "yesterday (2024-08-07 00:00 CT to 2024-08-08 00:00 CT)", or null. */
+  period?: string | null;
+  /** The market clock: the end of the latest stored interval, "2024-08-08 00:00 CT" (null for an empty market). */
+  marketNow?: string | null;
+  /** Why the model's text was not used: 'off', 'busy', 'failed', 'unknown', or the check's reasons ('wrong-number', 'repetition', 'unfinished'). */
+  modelSkipped?: string[];
+  /** The model's checked text alone (what SSE streams after the facts), '' when it was dropped or not asked. */
+  phrasing?: string;
 }
 
 export interface ResponderDeps {
@@ -49,7 +68,12 @@ export interface ResponderDeps {
   /** Documents retrieved per question, plus one concept (default 4: the prompt stays small for a CPU model). */
   k?: number;
   maxTokens?: number;
+  /** A fixed market clock (UTC ms) instead of the one read from market_data; for tests and replays. */
   now?: () => number;
+  /** Model calls allowed to wait behind the one running before questions get the facts answer at once (default 1). */
+  modelQueue?: number;
+  /** How long the market clock and series list are reused, ms (default 5000). */
+  clockTtlMs?: number;
 }
 
 export const SYSTEM_PROMPT = [
@@ -130,14 +154,75 @@ export function namesWholeDay(question: string, q: ParsedQuestion): boolean {
   return !/\bhours?\b|\bHE\s?\d|\b\d{1,2}:\d{2}\b|\b\d{1,2}\s*(?:a\.?m\b\.?|p\.?m\b\.?)|\bnoon\b|\bmidnight\b|\bmorning\b|\bafternoon\b|\bevening\b|\bnight\b|\btonight\b/i.test(question);
 }
 
+/** The intent as the retrieval filters read it (series, period, kind, forecast). */
+export function retrievalQuestion(intent: Intent): ParsedQuestion {
+  return { series: intent.series.slice(0, 3), period: intent.period ? { from: intent.period.from, to: intent.period.to, label: intent.period.label } : null, kind: intent.kind, wantsForecast: intent.measure === 'forecast' };
+}
+
+/** The answer to a question about something the market does not hold, listing what it holds; null when all is known. */
+export function unknownAnswer(intent: Intent, state: MarketState, market: string): string | null {
+  const known = [...state.series.keys()].sort();
+  const parts: string[] = [];
+  if (intent.unknownSeries.length > 0) parts.push(`There is no series ${intent.unknownSeries.join(' or ')} in market ${market}; known: ${known.join(', ') || '(none: the market has no data yet)'}.`);
+  if (intent.unknownKind) {
+    const kinds = [...new Set([...state.series.values()].flat())].sort();
+    parts.push(`This market stores no ${intent.unknownKind} data; known value kinds: ${(kinds.length ? kinds : [...INTENT_KINDS]).join(', ')}.`);
+  }
+  if (intent.unknownPeriod) parts.push(`I cannot resolve the period "${intent.unknownPeriod}"; known periods: ${KNOWN_PERIODS.join(', ')}.`);
+  return parts.length ? parts.join(' ') : null;
+}
+
+/** A count of model calls running or waiting; past `1 + queue` the caller answers without the model. */
+class ModelGate {
+  private active = 0;
+  constructor(private readonly queue: number) {}
+  tryEnter(): boolean {
+    if (this.active >= 1 + this.queue) return false;
+    this.active += 1;
+    return true;
+  }
+  leave(): void {
+    this.active = Math.max(0, this.active - 1);
+  }
+}
+
+export interface FactsResult {
+  intent: Intent;
+  state: MarketState;
+  now: number | null;
+  facts: MeasureFact[];
+  /** The answer from the facts alone (what the chat shows first). */
+  answer: string;
+  /** Unknown series, kind or period: the answer says so and nothing else is asked. */
+  unknown: boolean;
+}
+
 export class Responder {
-  constructor(private readonly deps: ResponderDeps) {}
+  private state: { at: number; value: Promise<MarketState> } | undefined;
+  private readonly gate: ModelGate;
+
+  constructor(private readonly deps: ResponderDeps) {
+    this.gate = new ModelGate(deps.modelQueue ?? 1);
+  }
 
   private get market(): string {
     return this.deps.market ?? 'ERCOT';
   }
 
-  /** Exact facts for the series and period the question names. */
+  /** The market clock and the market's series (rag/tools.ts marketState), reused for clockTtlMs. */
+  async marketState(): Promise<MarketState> {
+    const ttl = this.deps.clockTtlMs ?? 5_000;
+    const t = performance.now();
+    if (!this.state || t - this.state.at > ttl) {
+      const value = marketState(this.deps.pool, this.market);
+      this.state = { at: t, value };
+      value.catch(() => (this.state = undefined));
+    }
+    const s = await this.state.value;
+    return this.deps.now ? { ...s, now: this.deps.now() } : s;
+  }
+
+  /** Exact facts for the series and period the question names (the issue-7 path, kept for callers of ParsedQuestion). */
   async facts(q: ParsedQuestion): Promise<Fact[]> {
     const kind = q.kind ?? 'RT_PRICE';
     const facts: Fact[] = [];
@@ -152,6 +237,105 @@ export class Responder {
       }
     }
     return facts;
+  }
+
+  /** The facts an intent asks for: one parameterised query per series and measure (rag/tools.ts). */
+  async measureFacts(intent: Intent, now: number | null): Promise<MeasureFact[]> {
+    const pool = this.deps.pool;
+    const market = this.market;
+    const kind = intent.kind ?? 'RT_PRICE';
+    if (now === null) return [];
+    const p: FactPeriod | null = intent.period ? { from: intent.period.from, to: intent.period.to, text: describePeriod(intent.period) } : null;
+    // A data measure with no period: the market day of the clock.
+    const dayOf = (): FactPeriod => {
+      const label = { from: now - 24 * 3_600_000, to: now, label: 'the last 24 hours' };
+      return { ...label, text: describePeriod(label) };
+    };
+    const all = async (fn: (series: string) => Promise<MeasureFact | null>, limit = 12) => (await Promise.all(intent.series.slice(0, limit).map(fn))).filter((f): f is MeasureFact => f !== null);
+    switch (intent.measure) {
+      case 'concept':
+        return [];
+      case 'dispatch':
+        return (await dispatchFact(pool, market, intent, now)).filter((f): f is MeasureFact => f !== null);
+      case 'latest':
+        return all((s) => (p && p.to <= now - 15 * 60_000 ? statsFact(pool, market, s, kind, p) : latestFact(pool, market, s, kind, now)));
+      case 'forecast':
+        return all((s) => forecastFact(pool, market, s, kind === 'DAM_PRICE' ? 'RT_PRICE' : kind, now, p && p.to > now ? { ...p, from: Math.max(p.from, now) } : null));
+      case 'negative': {
+        const facts = await all((s) => negativeFact(pool, market, s, kind, p ?? dayOf()));
+        // Scanning every price series: the ones that went negative, or one line saying none did.
+        if (intent.named === 0 && facts.length > 1) {
+          const neg = facts.filter((f) => (f.numbers.negativeIntervals ?? 0) > 0);
+          if (neg.length > 0) return neg.sort((a, b) => (b.numbers.negativeIntervals ?? 0) - (a.numbers.negativeIntervals ?? 0));
+          const pp = p ?? dayOf();
+          return [{ id: `negative:*:${kind}:${new Date(pp.from).toISOString()}`, text: `No ${kindLabelOf(kind)} interval was negative at any of ${facts.length} settlement points (${intent.series.join(', ')}), ${pp.text}.`, numbers: {}, values: facts.flatMap((f) => f.values) }];
+        }
+        return facts;
+      }
+      case 'capped': {
+        const facts = await all((s) => cappedFact(pool, market, s, kind, p ?? dayOf()));
+        if (intent.named === 0 && facts.length > 1) return facts.sort((a, b) => (b.numbers.max ?? 0) - (a.numbers.max ?? 0)).slice(0, 3);
+        return facts;
+      }
+      case 'rank': {
+        const f = await rankFact(pool, market, intent.series, kind, p ?? dayOf(), intent.ascending === true);
+        return f ? [f] : [];
+      }
+      case 'relation': {
+        const driver = intent.relationTo ?? 'WIND';
+        return all((s) => relationFact(pool, market, s, kind, driver, p ?? dayOf()), 3);
+      }
+      case 'compare': {
+        const facts = await all((s) => statsFact(pool, market, s, kind, p ?? dayOf()), 5);
+        if (facts.length >= 2) {
+          const [a, b] = facts as [MeasureFact, MeasureFact];
+          const ma = a.values.find((v) => v.measure === 'mean')!;
+          const mb = b.values.find((v) => v.measure === 'mean')!;
+          const diff = Math.round((ma.value - mb.value) * 100) / 100;
+          facts.push({
+            id: `compare:${ma.series}:${mb.series}:${kind}`,
+            text: `${ma.series} averaged ${Math.abs(diff).toFixed(2)} ${ma.unit} ${diff >= 0 ? 'above' : 'below'} ${mb.series} over the same period.`,
+            numbers: { difference: diff },
+            values: [{ series: ma.series, kind, measure: 'difference', value: Math.abs(diff), unit: ma.unit }],
+          });
+        }
+        return facts;
+      }
+      case 'max':
+      case 'min':
+      case 'extremes':
+      case 'mean':
+      case 'summary': {
+        const facts = await all((s) => statsFact(pool, market, s, kind, p ?? dayOf()));
+        // Scanning every price series for an extreme: the top three.
+        if (intent.named === 0 && facts.length > 3) {
+          const key = (f: MeasureFact) => f.numbers[intent.measure === 'min' ? 'min' : 'max'] ?? 0;
+          return facts.sort((a, b) => (intent.measure === 'min' ? key(a) - key(b) : key(b) - key(a))).slice(0, 3);
+        }
+        return facts;
+      }
+    }
+  }
+
+  /** Parses the question against the market clock and answers from the facts alone: no retrieval, no model. */
+  async factsOnly(input: { question: string; series?: string }): Promise<FactsResult> {
+    const question = input.question.trim();
+    if (!question) throw new Error('empty question');
+    const state = await this.marketState();
+    const catalog: MarketCatalog = { series: state.series };
+    const intent = parseIntent(question, state.now ?? (this.deps.now ?? Date.now)(), catalog, input.series?.toUpperCase());
+    const unknown = unknownAnswer(intent, state, this.market);
+    if (unknown) return { intent, state, now: state.now, facts: [], answer: unknown, unknown: true };
+    const facts = await this.measureFacts(intent, state.now);
+    let answer = '';
+    if (facts.length > 0) answer = factsStatement(facts);
+    else if (intent.measure !== 'concept' && intent.measure !== 'dispatch') {
+      const where = intent.series.length ? intent.series.join(', ') : 'the named series';
+      answer = state.now === null
+        ? `Market ${this.market} has no stored data yet, so there is nothing to answer from.`
+        : `There is no ${kindLabelOf(intent.kind ?? 'RT_PRICE')} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}; the market's latest stored interval ends ${ctLabel(state.now)}.`;
+    } else if (intent.measure === 'dispatch') answer = 'I cannot schedule a battery yet: the dispatch engine or a price forecast for the period is not available.';
+    return { intent, state, now: state.now, facts, answer, unknown: false };
   }
 
   /**
@@ -182,43 +366,78 @@ export class Responder {
       .slice(0, k + 1);
   }
 
-  async answer(input: { question: string; series?: string }, signal?: AbortSignal): Promise<ResponderAnswer> {
+  /**
+   * The whole answer: the facts answer, then (when `model` is not 'off' and the model has capacity) retrieval and
+   * the model's checked phrasing after it. `onFacts` is called with the facts answer before the model is asked, so
+   * a stream can send it at once. Errors: 'empty question' for a blank question (the gateway answers 400 first).
+   */
+  async answer(input: { question: string; series?: string }, signal?: AbortSignal, opts: { model?: 'auto' | 'off'; onFacts?: (a: ResponderAnswer) => void } = {}): Promise<ResponderAnswer> {
     const question = input.question.trim();
     if (!question) throw new Error('empty question');
-    const parsed = parseQuestion(question, (this.deps.now ?? Date.now)(), input.series);
-    const [facts, retrieved] = await Promise.all([this.facts(parsed), this.retrieve(question, parsed)]);
+    const base = await this.factsOnly(input);
+    const { intent, facts } = base;
+    const periodText = intent.period ? describePeriod(intent.period) : null;
+    const common = { intent, period: periodText, marketNow: base.now === null ? null : ctLabel(base.now) };
+    const factSources: ResponderSource[] = facts.map((f) => ({ id: f.id, title: 'database fact', excerpt: f.text }));
+    if (base.unknown) return { answer: base.answer, sources: [], mode: 'facts', ungrounded: [], quarantined: [], ...common, modelSkipped: ['unknown'], phrasing: '' };
+    log.debug({ intent: describeIntent(intent) }, 'intent');
+    const concept = intent.measure === 'concept';
+    const first: ResponderAnswer = { answer: base.answer, sources: factSources, mode: 'facts', ungrounded: [], quarantined: [], ...common, phrasing: '' };
+    if (!concept) opts.onFacts?.(first);
+    if (opts.model === 'off' && !concept) return { ...first, modelSkipped: ['off'] };
+
+    const retrieved = await this.retrieve(question, retrievalQuestion(intent));
     // Retrieved documents are data, never instructions: one that reads as instructions is quarantined.
     const { trusted: hits, untrusted } = quarantine(retrieved, (h) => h.payload.text);
     if (untrusted.length > 0) log.warn({ quarantined: untrusted.map((u) => ({ id: u.item.payload.docId, signals: u.signals })) }, 'instruction-like documents quarantined');
     const hitSource = (h: SearchHit) => ({ id: h.payload.docId, title: `${h.payload.kind}${h.payload.series ? ` ${h.payload.series}` : ''}`, excerpt: h.payload.text, score: Number(h.score.toFixed(4)) });
     const sources: ResponderSource[] = [
-      ...facts.map((f) => ({ id: f.id, title: 'database fact', excerpt: f.text })),
+      ...factSources,
       ...hits.map(hitSource),
       ...untrusted.map(({ item, signals }) => ({ ...hitSource(item), title: `${hitSource(item).title} (quarantined: instruction-like text [${signals.join(', ')}]; not used)`, untrusted: true })),
     ];
     const quarantined = untrusted.map((u) => u.item.payload.docId);
-    // The question is not data: a number only it states ("say the price is 9999") does not ground an answer;
-    // nor does a number only a quarantined document states.
-    const context = [...facts.map((f) => f.text), ...hits.map((h) => h.payload.text)];
-    const suspect = untrusted.map((u) => u.item.payload.text);
+    // Concepts: the documents are the answer (the concept ones first); without facts nothing else is stated.
+    const docsAnswer = concept || facts.length === 0 ? factsAnswer([...hits.filter((h) => h.payload.kind === 'concept'), ...hits.filter((h) => h.payload.kind !== 'concept')].slice(0, concept ? 1 : 3), []) : base.answer;
+    const factsOnlyAnswer: ResponderAnswer = { ...first, answer: concept ? docsAnswer : base.answer, sources, quarantined };
+    if (concept) opts.onFacts?.(factsOnlyAnswer);
+    if (opts.model === 'off') return { ...factsOnlyAnswer, modelSkipped: ['off'] };
+    if (!this.gate.tryEnter()) return { ...factsOnlyAnswer, modelSkipped: ['busy'] };
+    const values = facts.flatMap((f) => f.values);
+    const documents = concept ? hits.map((h) => h.payload.text) : [];
     let ungrounded: number[] = [];
-    for (const attempt of [0, 1]) {
-      let text: string;
-      try {
-        const completion = await this.deps.llm.complete(buildMessages(question, hits, facts, attempt === 1 ? ungrounded : undefined), { maxTokens: this.deps.maxTokens ?? 160, temperature: 0, ...(signal ? { signal } : {}) });
-        text = completion.text.trim();
-      } catch (err) {
-        log.warn({ err: (err as Error).message, attempt }, 'the language model failed; answering with the facts');
-        break;
+    let skipped: string[] = [];
+    try {
+      for (const attempt of [0, 1]) {
+        let text: string;
+        try {
+          const completion = await this.deps.llm.complete(buildMessages(question, concept ? hits : hits.filter((h) => h.payload.kind === 'concept'), facts, attempt === 1 ? ungrounded : undefined), { maxTokens: this.deps.maxTokens ?? 160, temperature: 0, ...(signal ? { signal } : {}) });
+          text = completion.text.trim();
+        } catch (err) {
+          log.warn({ err: (err as Error).message, attempt }, 'the language model failed; answering with the facts');
+          skipped = ['failed'];
+          break;
+        }
+        const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents });
+        // A text that echoes the prompt's markup or reads as instructions is not an explanation.
+        const echoes = instructionSignals(text);
+        const tainted = checkGrounding(text, [], untrusted.map((u) => u.item.payload.text)).ungrounded.length > 0 && untrusted.length > 0 && check.wrong.length > 0;
+        ungrounded = check.wrong;
+        if (check.kept && echoes.length === 0 && !tainted) {
+          const answer = concept ? (facts.length ? composeAnswer(facts, text) : text) : composeAnswer(facts, text);
+          return { answer, sources, mode: attempt === 0 ? 'model' : 'regenerated', ungrounded: [], quarantined, ...common, phrasing: text };
+        }
+        skipped = [...check.reasons, ...(echoes.length ? ['instruction-echo'] : [])];
+        log.info({ attempt, reasons: skipped, wrong: check.wrong, echoes }, 'model text dropped by the check');
+        // Repetition and cut-off text come back the same at temperature 0: no second try.
+        if (signal?.aborted || !check.reasons.includes('wrong-number')) break;
       }
-      const check = checkGrounding(text, context, suspect);
-      ungrounded = check.ungrounded;
-      // A text that echoes the prompt's markup or reads as instructions is not an explanation.
-      const echoes = instructionSignals(text);
-      if (text && check.grounded && echoes.length === 0) return { answer: composeAnswer(facts, text), sources, mode: attempt === 0 ? 'model' : 'regenerated', ungrounded: [], quarantined };
-      log.info({ attempt, ungrounded, tainted: check.tainted, echoes }, 'model text not grounded in the trusted data');
-      if (signal?.aborted) break;
+    } finally {
+      this.gate.leave();
     }
-    return { answer: factsAnswer(hits, facts), sources, mode: 'facts', ungrounded, quarantined };
+    return { ...factsOnlyAnswer, ungrounded, modelSkipped: skipped };
   }
 }
+
+const kindLabelOf = (kind: string) => ({ RT_PRICE: 'real-time price', DAM_PRICE: 'day-ahead price', LOAD: 'load', WIND: 'wind generation', SOLAR: 'solar generation' })[kind] ?? kind.toLowerCase();
+export type { Period };

@@ -70,3 +70,250 @@ export async function currentForecast(pool: pg.Pool, market: string, series: str
     numbers: { next: round(values[0]!, r.unit), mean: round(mean, r.unit), min: round(values[lo]!, r.unit), max: round(values[hi]!, r.unit), steps: values.length },
   };
 }
+
+// -----------------------------------------------------------------------------------------------------------------
+// Issue 14: the market clock and one parameterised query per measure. Every fact names its series, kind, period and
+// the time of each value it states (FactValue), so the model's words can be checked against them (rag/check.ts).
+
+/** One number a fact states, with what it is: the structured check matches the model's numbers against these. */
+export interface FactValue {
+  series: string;
+  kind: string;
+  /** mean, min, max, latest, negativeIntervals, cappedIntervals, scarcityIntervals, intervals, correlation, slope, next, difference, ... */
+  measure: string;
+  value: number;
+  unit: string;
+  /** Interval start (UTC ms) the value belongs to, when it belongs to one. */
+  at?: number;
+}
+
+export interface MeasureFact extends Fact {
+  values: FactValue[];
+}
+
+/** The market clock and what the market holds, read in one statement. */
+export interface MarketState {
+  /** End of the latest stored interval of any series (day-ahead prices, a forward market, left out), UTC ms; null for an empty market. */
+  now: number | null;
+  /** Series id -> value kinds stored. */
+  series: Map<string, string[]>;
+}
+
+/**
+ * Every (series, kind) of a market with its latest interval end: a loose index scan over the primary key
+ * (market, series_id, kind, interval_start), so it reads about two index entries per pair, not the table.
+ */
+export const SQL_MARKET_STATE = `WITH RECURSIVE pairs AS (
+    (SELECT series_id, kind FROM market_data WHERE market = $1 ORDER BY series_id, kind LIMIT 1)
+    UNION ALL
+    SELECT n.series_id, n.kind FROM pairs p CROSS JOIN LATERAL (
+      SELECT series_id, kind FROM market_data WHERE market = $1 AND (series_id, kind) > (p.series_id, p.kind)
+      ORDER BY series_id, kind LIMIT 1) n
+  )
+  SELECT p.series_id, p.kind, l.interval_end FROM pairs p CROSS JOIN LATERAL (
+    SELECT interval_end FROM market_data m WHERE m.market = $1 AND m.series_id = p.series_id AND m.kind = p.kind
+    ORDER BY interval_start DESC LIMIT 1) l`;
+
+/** The market clock ("now" = end of the latest stored interval; DAM prices excluded) and the market's series. */
+export async function marketState(pool: pg.Pool, market: string): Promise<MarketState> {
+  const res = await pool.query<{ series_id: string; kind: string; interval_end: Date }>(SQL_MARKET_STATE, [market]);
+  const series = new Map<string, string[]>();
+  let now: number | null = null;
+  let anyEnd: number | null = null;
+  for (const r of res.rows) {
+    series.set(r.series_id, [...(series.get(r.series_id) ?? []), r.kind]);
+    const end = r.interval_end.getTime();
+    anyEnd = Math.max(anyEnd ?? end, end);
+    if (r.kind !== 'DAM_PRICE') now = Math.max(now ?? end, end);
+  }
+  return { now: now ?? anyEnd, series };
+}
+
+const PERIOD_SQL = 'market = $1 AND series_id = $2 AND kind = $3 AND interval_start >= $4 AND interval_start < $5';
+
+export interface FactPeriod {
+  from: number;
+  to: number;
+  /** "yesterday (2024-08-07 00:00 CT to 2024-08-08 00:00 CT)" */
+  text: string;
+}
+
+/** Mean, low and high with their interval starts, interval count and negative count of a series over a period. */
+export async function statsFact(pool: pg.Pool, market: string, series: string, kind: string, p: FactPeriod): Promise<MeasureFact | null> {
+  const res = await pool.query<{ unit: string; mean: number; min: number; max: number; count: number; negative: number; min_at: Date; max_at: Date }>(SQL_SERIES_STATS, [market, series, kind, new Date(p.from), new Date(p.to)]);
+  const r = res.rows[0];
+  if (!r || r.count === 0) return null;
+  const f = (v: number) => formatValue(Number(v), r.unit);
+  const u = unitText(r.unit);
+  const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: round(Number(value), r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
+  const neg = kind.endsWith('_PRICE') ? ` ${r.negative} of them were negative.` : '';
+  return {
+    id: `stats:${series}:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
+    text: `${series} ${kindLabel(kind)}, ${p.text}: average ${f(r.mean)} ${u}, low ${f(r.min)} ${u} at ${centralLabel(r.min_at.getTime())}, high ${f(r.max)} ${u} at ${centralLabel(r.max_at.getTime())}, over ${r.count} intervals.${neg}`,
+    numbers: { mean: round(Number(r.mean), r.unit), min: round(Number(r.min), r.unit), max: round(Number(r.max), r.unit), intervals: r.count, negativeIntervals: r.negative },
+    values: [v('mean', r.mean), v('min', r.min, r.min_at.getTime()), v('max', r.max, r.max_at.getTime()), { series, kind, measure: 'intervals', value: r.count, unit: 'intervals' }, ...(kind.endsWith('_PRICE') ? [{ series, kind, measure: 'negativeIntervals', value: r.negative, unit: 'intervals' }] : [])],
+  };
+}
+
+export const SQL_LATEST_BEFORE = `SELECT value, unit, interval_start, interval_end FROM market_data
+  WHERE market = $1 AND series_id = $2 AND kind = $3 AND interval_start < $4 ORDER BY interval_start DESC LIMIT 1`;
+
+/** The latest value of a series at or before the market clock. */
+export async function latestFact(pool: pg.Pool, market: string, series: string, kind: string, now: number): Promise<MeasureFact | null> {
+  const res = await pool.query<{ value: number; unit: string; interval_start: Date; interval_end: Date }>(SQL_LATEST_BEFORE, [market, series, kind, new Date(now)]);
+  const r = res.rows[0];
+  if (!r) return null;
+  const at = r.interval_start.getTime();
+  const u = unitText(r.unit);
+  return {
+    id: `latest:${series}:${kind}:${r.interval_start.toISOString()}`,
+    text: `The latest ${series} ${kindLabel(kind)} is ${formatValue(Number(r.value), r.unit)} ${u}, for the interval ${centralLabel(at)} to ${centralLabel(r.interval_end.getTime())}.`,
+    numbers: { value: round(Number(r.value), r.unit) },
+    values: [{ series, kind, measure: 'latest', value: round(Number(r.value), r.unit), unit: u, at }],
+  };
+}
+
+export const SQL_INTERVALS_WHERE = `SELECT interval_start, interval_end, value, unit FROM market_data
+  WHERE ${PERIOD_SQL} AND value >= $6 AND value < $7 ORDER BY interval_start LIMIT 2000`;
+
+/** Consecutive intervals as runs: [start, end, count, extreme value, its start]. */
+function runsOf(rows: ReadonlyArray<{ interval_start: Date; interval_end: Date; value: number }>, pickLow: boolean): Array<{ start: number; end: number; count: number; value: number; at: number }> {
+  const runs: Array<{ start: number; end: number; count: number; value: number; at: number }> = [];
+  for (const r of rows) {
+    const s = r.interval_start.getTime();
+    const e = r.interval_end.getTime();
+    const v = Number(r.value);
+    const last = runs[runs.length - 1];
+    if (last && last.end === s) {
+      last.end = e;
+      last.count += 1;
+      if (pickLow ? v < last.value : v > last.value) [last.value, last.at] = [v, s];
+    } else runs.push({ start: s, end: e, count: 1, value: v, at: s });
+  }
+  return runs;
+}
+
+const clockOf = (ms: number) => centralLabel(ms).slice(11, 16);
+const runText = (r: { start: number; end: number; count: number }) => `${centralLabel(r.start).slice(0, 16)}-${clockOf(r.end)} CT (${r.count} interval${r.count === 1 ? '' : 's'})`;
+
+/** Intervals of a price series below zero in a period: the count, the runs they form and the lowest price with its time. */
+export async function negativeFact(pool: pg.Pool, market: string, series: string, kind: string, p: FactPeriod): Promise<MeasureFact> {
+  const res = await pool.query<{ interval_start: Date; interval_end: Date; value: number; unit: string }>(SQL_INTERVALS_WHERE, [market, series, kind, new Date(p.from), new Date(p.to), -1e12, 0]);
+  const id = `negative:${series}:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`;
+  const n = res.rows.length;
+  if (n === 0) return { id, text: `${series} ${kindLabel(kind)}, ${p.text}: no interval was negative.`, numbers: { negativeIntervals: 0 }, values: [{ series, kind, measure: 'negativeIntervals', value: 0, unit: 'intervals' }] };
+  const unit = res.rows[0]!.unit;
+  const u = unitText(unit);
+  const runs = runsOf(res.rows, true);
+  const low = runs.reduce((a, b) => (b.value < a.value ? b : a));
+  const shown = runs.slice(0, 6).map(runText).join(', ');
+  return {
+    id,
+    text: `${series} ${kindLabel(kind)}, ${p.text}: ${n} interval${n === 1 ? ' was' : 's were'} negative, in ${runs.length} run${runs.length === 1 ? '' : 's'}: ${shown}${runs.length > 6 ? `, and ${runs.length - 6} more` : ''}; the lowest was ${formatValue(low.value, unit)} ${u} at ${centralLabel(low.at)}.`,
+    numbers: { negativeIntervals: n, min: round(low.value, unit) },
+    values: [{ series, kind, measure: 'negativeIntervals', value: n, unit: 'intervals' }, { series, kind, measure: 'min', value: round(low.value, unit), unit: u, at: low.at }, ...runs.map((r) => ({ series, kind, measure: 'runIntervals', value: r.count, unit: 'intervals', at: r.start }))],
+  };
+}
+
+/** ERCOT's system-wide offer cap, $/MWh (streams/simulator/prices.ts OFFER_CAP; the scarcity level is the summarizer's DEFAULT_EVENT_RULES). */
+export const OFFER_CAP_USD = 5_000;
+export const SCARCITY_USD = 4_500;
+
+/** Intervals of a price series at the offer cap and at scarcity levels in a period, with the peak and its time. */
+export async function cappedFact(pool: pg.Pool, market: string, series: string, kind: string, p: FactPeriod): Promise<MeasureFact | null> {
+  const stats = await statsFact(pool, market, series, kind, p);
+  if (!stats) return null;
+  const res = await pool.query<{ interval_start: Date; interval_end: Date; value: number; unit: string }>(SQL_INTERVALS_WHERE, [market, series, kind, new Date(p.from), new Date(p.to), SCARCITY_USD, 1e12]);
+  const atCap = res.rows.filter((r) => Number(r.value) >= OFFER_CAP_USD - 0.005).length;
+  const scarce = res.rows.length;
+  const max = stats.values.find((v) => v.measure === 'max')!;
+  const runs = runsOf(res.rows, false);
+  return {
+    id: `capped:${series}:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
+    text: `${series} ${kindLabel(kind)}, ${p.text}: ${atCap} interval${atCap === 1 ? ' was' : 's were'} at the $5,000/MWh offer cap and ${scarce} at or above the scarcity level of $4,500/MWh${runs.length ? ` (${runs.slice(0, 6).map(runText).join(', ')})` : ''}; the peak was ${max.value.toFixed(2)} ${max.unit} at ${centralLabel(max.at!)}.`,
+    numbers: { cappedIntervals: atCap, scarcityIntervals: scarce, max: max.value },
+    values: [
+      { series, kind, measure: 'cappedIntervals', value: atCap, unit: 'intervals' }, { series, kind, measure: 'scarcityIntervals', value: scarce, unit: 'intervals' }, max,
+      { series, kind, measure: 'offerCap', value: OFFER_CAP_USD, unit: '$/MWh' }, { series, kind, measure: 'scarcityLevel', value: SCARCITY_USD, unit: '$/MWh' },
+    ],
+  };
+}
+
+export const SQL_RANK = `SELECT series_id, avg(value) AS mean, unit, count(*)::int AS count FROM market_data
+  WHERE market = $1 AND series_id = ANY($2::text[]) AND kind = $3 AND interval_start >= $4 AND interval_start < $5
+  GROUP BY series_id, unit ORDER BY avg(value) DESC, series_id`;
+
+/** Series ranked by their mean over a period (highest first, or lowest first when `ascending`). */
+export async function rankFact(pool: pg.Pool, market: string, series: readonly string[], kind: string, p: FactPeriod, ascending: boolean): Promise<MeasureFact | null> {
+  const res = await pool.query<{ series_id: string; mean: number; unit: string; count: number }>(SQL_RANK, [market, series, kind, new Date(p.from), new Date(p.to)]);
+  if (res.rows.length === 0) return null;
+  const rows = ascending ? [...res.rows].reverse() : res.rows;
+  const unit = rows[0]!.unit;
+  const u = unitText(unit);
+  return {
+    id: `rank:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
+    text: `${kindLabel(kind)[0]!.toUpperCase()}${kindLabel(kind).slice(1)} average by series, ${p.text}, ${ascending ? 'lowest' : 'highest'} first: ${rows.map((r) => `${r.series_id} ${formatValue(Number(r.mean), unit)} ${u}`).join(', ')}. ${ascending ? 'Lowest' : 'Highest'}: ${rows[0]!.series_id}.`,
+    numbers: Object.fromEntries(rows.map((r) => [r.series_id, round(Number(r.mean), unit)])),
+    values: rows.map((r) => ({ series: r.series_id, kind, measure: 'mean', value: round(Number(r.mean), unit), unit: u })),
+  };
+}
+
+export const SQL_RELATION = `WITH price AS (
+    SELECT date_trunc('hour', interval_start) AS h, avg(value) AS v FROM market_data
+    WHERE market = $1 AND series_id = $2 AND kind = $3 AND interval_start >= $5 AND interval_start < $6 GROUP BY 1),
+  driver AS (
+    SELECT date_trunc('hour', interval_start) AS h, avg(value) AS v FROM market_data
+    WHERE market = $1 AND series_id = 'SYSTEM' AND kind = $4 AND interval_start >= $5 AND interval_start < $6 GROUP BY 1)
+  SELECT corr(price.v, driver.v) AS r, regr_slope(price.v, driver.v) AS slope, count(*)::int AS hours,
+    avg(price.v) AS price_mean, avg(driver.v) AS driver_mean
+  FROM price JOIN driver USING (h)`;
+
+/**
+ * How a price moved with system wind, load or solar over a period: the Pearson correlation of hourly means
+ * (PostgreSQL corr) and the least-squares slope in $/MWh per GW (regr_slope x 1000), over the hours both hold.
+ */
+export async function relationFact(pool: pg.Pool, market: string, series: string, kind: string, driver: 'WIND' | 'LOAD' | 'SOLAR', p: FactPeriod): Promise<MeasureFact | null> {
+  const res = await pool.query<{ r: number | null; slope: number | null; hours: number; price_mean: number | null; driver_mean: number | null }>(SQL_RELATION, [market, series, kind, driver, new Date(p.from), new Date(p.to)]);
+  const r = res.rows[0];
+  if (!r || r.hours < 3 || r.r === null || r.slope === null) return null;
+  const corr = Math.round(Number(r.r) * 100) / 100;
+  const slope = Math.round(Number(r.slope) * 1000 * 100) / 100;
+  const strength = Math.abs(corr) >= 0.7 ? 'strong' : Math.abs(corr) >= 0.4 ? 'moderate' : Math.abs(corr) >= 0.2 ? 'weak' : 'little or no';
+  const dir = corr < 0 ? 'negative' : 'positive';
+  return {
+    id: `relation:${series}:${kind}:${driver}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
+    text: `${series} ${kindLabel(kind)} against system ${kindLabel(driver)}, ${p.text}, over ${r.hours} hours of hourly means: correlation ${corr.toFixed(2)} (${strength}${strength === 'little or no' ? '' : ` ${dir}`} relation); the price changed by ${slope.toFixed(2)} $/MWh per GW of ${kindLabel(driver)} (least-squares slope); average price ${formatValue(Number(r.price_mean), '$')} $/MWh, average ${kindLabel(driver)} ${Math.round(Number(r.driver_mean))} MW.`,
+    numbers: { correlation: corr, slopePerGw: slope, hours: r.hours },
+    values: [
+      { series, kind, measure: 'correlation', value: corr, unit: '' }, { series, kind, measure: 'slope', value: slope, unit: '$/MWh per GW' }, { series, kind, measure: 'hours', value: r.hours, unit: 'hours' },
+      { series, kind, measure: 'mean', value: round(Number(r.price_mean), '$'), unit: '$/MWh' }, { series: 'SYSTEM', kind: driver, measure: 'mean', value: Math.round(Number(r.driver_mean)), unit: 'MW' },
+    ],
+  };
+}
+
+export const SQL_FORECAST_AT = `SELECT model_version, step_ms, target_start, "values", unit, issued_at FROM forecasts
+  WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
+
+/** The newest forecast issued at or before the market clock; within `p` when given (its steps that fall in it). */
+export async function forecastFact(pool: pg.Pool, market: string, series: string, kind: string, now: number, p: FactPeriod | null): Promise<MeasureFact | null> {
+  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; unit: string; issued_at: Date }>(SQL_FORECAST_AT, [market, series, kind, new Date(now)]);
+  const r = res.rows[0];
+  if (!r || r.values.length === 0) return null;
+  const step = Number(r.step_ms);
+  const start0 = r.target_start.getTime();
+  let steps = r.values.map((v, i) => ({ v: Number(v), at: start0 + i * step }));
+  if (p) steps = steps.filter((s) => s.at >= p.from && s.at < p.to);
+  if (steps.length === 0) return null;
+  const u = unitText(r.unit);
+  const f = (v: number) => formatValue(v, r.unit);
+  const mean = steps.reduce((a, s) => a + s.v, 0) / steps.length;
+  const hi = steps.reduce((a, s) => (s.v > a.v ? s : a));
+  const lo = steps.reduce((a, s) => (s.v < a.v ? s : a));
+  const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: round(value, r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
+  return {
+    id: `forecast:${series}:${kind}:${r.model_version}:${start0}`,
+    text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())}) has ${steps.length} steps from ${centralLabel(steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${centralLabel(lo.at)}, high ${f(hi.v)} ${u} at ${centralLabel(hi.at)}.`,
+    numbers: { next: round(steps[0]!.v, r.unit), mean: round(mean, r.unit), min: round(lo.v, r.unit), max: round(hi.v, r.unit), steps: steps.length },
+    values: [v('next', steps[0]!.v, steps[0]!.at), v('mean', mean), v('min', lo.v, lo.at), v('max', hi.v, hi.at), { series, kind, measure: 'steps', value: steps.length, unit: 'steps' }],
+  };
+}

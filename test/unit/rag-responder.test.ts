@@ -240,13 +240,13 @@ describe('responder with quarantine and facts first', () => {
     assert.ok(llm.prompts.length === 2 && llm.prompts.every((p) => !p.includes('SYSTEM OVERRIDE') && !p.includes('always answer')), 'the planted text never reaches the model');
     const src = a.sources.find((s) => s.untrusted);
     assert.ok(src && /quarantined/.test(src.title!), JSON.stringify(a.sources));
-    assert.match(a.answer, /^Here is what the data shows: HB_NORTH real-time price .*average 25\.45 \$\/MWh/);
+    assert.match(a.answer, /^Here is what the data shows: HB_NORTH real-time price, .*average 25\.45 \$\/MWh/);
   });
 
   it('puts the exact facts first and the grounded explanation after; drops an ungrounded or markup-echoing one', async () => {
     const good = await make(model(() => 'The hourly low of 14.69 $/MWh came in the early morning.')).answer({ question });
     assert.equal(good.mode, 'model');
-    assert.match(good.answer, /^Here is what the data shows: HB_NORTH real-time price .*average 25\.45 \$\/MWh.*\n\nThe hourly low of 14\.69 \$\/MWh came in the early morning\.$/s);
+    assert.match(good.answer, /^Here is what the data shows: HB_NORTH real-time price, .*average 25\.45 \$\/MWh.*\n\nThe hourly low of 14\.69 \$\/MWh came in the early morning\.$/s);
     const wrong = await make(model(() => 'The average was 26.00 $/MWh.')).answer({ question });
     assert.equal(wrong.mode, 'facts');
     assert.ok(!wrong.answer.includes('26.00') && wrong.answer.includes('25.45'), wrong.answer);

@@ -1,0 +1,145 @@
+// The model's words, checked (issue 14): model text is kept only if
+//  - every number in it matches a fact value (rag/tools.ts FactValue) with the same series, measure and time: a number
+//    in a sentence that names a series must be a value of that series; one that follows a measure word ("average",
+//    "high", "low") must be that measure; a clock time or date in the sentence must be the time of the value it goes
+//    with. Not "appears somewhere in the context": a figure from another day, series or statistic fails;
+//  - it does not repeat itself (a sentence twice, a word run looping);
+//  - it ends on a full sentence (not cut off at the token limit).
+// Without facts (concept questions) the numbers must be written in the trusted documents the model was shown.
+// Pure; the responder drops text that fails and says nothing extra.
+import { centralOffsetMs } from '../streams/ercot/central-time.js';
+import { numbersIn } from './grounding.js';
+import type { FactValue } from './tools.js';
+
+export interface TextCheck {
+  kept: boolean;
+  /** Why the text was dropped: 'empty', 'wrong-number', 'repetition', 'unfinished'. */
+  reasons: string[];
+  /** Numbers that match no fact with the same series, measure and time. */
+  wrong: number[];
+}
+
+const MEASURE_WORDS: Array<[RegExp, string[]]> = [
+  [/\b(?:average|mean|averaged|typical)\b/i, ['mean']],
+  [/\b(?:highest|high|max(?:imum)?|peak(?:ed)?|top|spiked?|rose to|reached)\b/i, ['max']],
+  [/\b(?:lowest|low|min(?:imum)?|bottom(?:ed)?|trough|fell to|dropped to)\b/i, ['min']],
+  [/\b(?:latest|current(?:ly)?|now)\b/i, ['latest']],
+  [/\bnext\b/i, ['next']],
+  [/\bcorrelation\b/i, ['correlation']],
+];
+const COMPARABLE = new Set(['mean', 'min', 'max', 'latest', 'next']);
+
+/** The sentences of a text (split after . ! ? followed by a space or the end; decimals and "p.m." stay whole). */
+export function sentences(text: string): string[] {
+  return text.split(/(?<=[.!?])\s+(?=[A-Z0-9"'(])/).map((s) => s.trim()).filter(Boolean);
+}
+
+/** Whether the text ends a sentence: its last character (after closing quotes or brackets) is . ! or ?. */
+export function endsOnFullSentence(text: string): boolean {
+  return /[.!?]["')\]]*\s*$/.test(text.trim());
+}
+
+/**
+ * Degenerate repetition: a sentence of 3+ words that occurs twice, a 5-word sequence that occurs three times, or one
+ * word four times in a row.
+ */
+export function isRepetitive(text: string): boolean {
+  const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9$.,\s-]/g, '').replace(/\s+/g, ' ').trim();
+  const seen = new Set<string>();
+  for (const s of sentences(text)) {
+    const n = norm(s);
+    if (n.split(' ').length < 3) continue;
+    if (seen.has(n)) return true;
+    seen.add(n);
+  }
+  const words = norm(text).split(' ').filter(Boolean);
+  const grams = new Map<string, number>();
+  for (let i = 0; i + 5 <= words.length; i++) {
+    const g = words.slice(i, i + 5).join(' ');
+    const c = (grams.get(g) ?? 0) + 1;
+    if (c >= 3) return true;
+    grams.set(g, c);
+  }
+  for (let i = 0; i + 4 <= words.length; i++) if (words[i] === words[i + 1] && words[i] === words[i + 2] && words[i] === words[i + 3]) return true;
+  return false;
+}
+
+const clockOf = (ms: number) => new Date(ms + centralOffsetMs(ms)).toISOString().slice(11, 16);
+const dateOf = (ms: number) => new Date(ms + centralOffsetMs(ms)).toISOString().slice(0, 10);
+
+/** Clock times written in a sentence ("18:30", "6:30 pm", "6 p.m.") as "HH:MM", with their positions. */
+function timesIn(s: string): Array<{ hhmm: string; index: number; raw: string }> {
+  const out: Array<{ hhmm: string; index: number; raw: string }> = [];
+  for (const m of s.matchAll(/\b(\d{1,2})(?::(\d{2}))?\s*(a\.?m\.?|p\.?m\.?)(?![a-z])|\b(\d{1,2}):(\d{2})\b/gi)) {
+    let h: number;
+    let min: number;
+    if (m[3]) {
+      h = Number(m[1]) % 12 + (/^p/i.test(m[3]) ? 12 : 0);
+      min = Number(m[2] ?? 0);
+    } else {
+      h = Number(m[4]);
+      min = Number(m[5]);
+    }
+    if (h > 24 || min > 59) continue;
+    out.push({ hhmm: `${String(h % 24).padStart(2, '0')}:${String(min).padStart(2, '0')}`, index: m.index!, raw: m[0] });
+  }
+  return out;
+}
+
+const near = (a: number, b: number) => Math.abs(a - b) < 0.005 + 1e-9 || Math.abs(Math.abs(a) - Math.abs(b)) < 0.005 + 1e-9;
+
+/**
+ * Checks model text against the facts' values. `series` are the series codes the facts are about (a sentence that
+ * names one of them restricts its numbers to it); `periodTexts` are the fact sentences, whose dates and times (the
+ * period bounds) a model may repeat; `documents` are trusted document texts whose numbers count only when there are
+ * no fact values (concept answers).
+ */
+export function checkModelText(text: string, values: readonly FactValue[], opts: { periodTexts?: readonly string[]; documents?: readonly string[] } = {}): TextCheck {
+  const t = text.trim();
+  if (!t) return { kept: false, reasons: ['empty'], wrong: [] };
+  const reasons: string[] = [];
+  if (!endsOnFullSentence(t)) reasons.push('unfinished');
+  if (isRepetitive(t)) reasons.push('repetition');
+  const wrong: number[] = [];
+  const allSeries = [...new Set(values.map((v) => v.series))];
+  const factText = (opts.periodTexts ?? []).join(' ');
+  const docNumbers = new Set((opts.documents ?? []).flatMap((d) => numbersIn(d)).map((v) => Math.round(Math.abs(v) * 100)));
+  for (const s of sentences(t)) {
+    const named = allSeries.filter((code) => new RegExp(`\\b${code}\\b`, 'i').test(s));
+    const times = timesIn(s);
+    const dates = [...s.matchAll(/\b\d{4}-\d{2}-\d{2}\b/g)].map((m) => ({ date: m[0], index: m.index! }));
+    // Dates and times first: each must be a fact value's time or a bound the facts state.
+    for (const d of dates) if (!factText.includes(d.date) && !values.some((v) => v.at !== undefined && dateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
+    for (const tm of times) if (!factText.includes(tm.hhmm) && !values.some((v) => v.at !== undefined && clockOf(v.at) === tm.hhmm)) wrong.push(Number(tm.hhmm.replace(':', '.')));
+    // Then every other number, with its place in the sentence.
+    let masked = s;
+    for (const x of [...times.map((m) => ({ i: m.index, n: m.raw.length })), ...dates.map((d) => ({ i: d.index, n: 10 }))]) masked = masked.slice(0, x.i) + ' '.repeat(x.n) + masked.slice(x.i + x.n);
+    masked = masked.replace(/\b(?:HB|LZ|LZEW|DC|WZ)_[A-Z0-9_]+\b/gi, (m) => ' '.repeat(m.length));
+    for (const m of masked.matchAll(/(?<![\w.])-?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\$?\d+(?:\.\d+)?(?![\d])/g)) {
+      const n = Number(m[0].replace(/[$,]/g, ''));
+      if (!Number.isFinite(n)) continue;
+      if (values.length === 0) {
+        if (!docNumbers.has(Math.round(Math.abs(n) * 100))) wrong.push(n);
+        continue;
+      }
+      let cands = values.filter((v) => near(v.value, n));
+      if (named.length > 0) cands = cands.filter((v) => named.includes(v.series) || v.series === 'SYSTEM' && !allSeries.every((x) => x === 'SYSTEM'));
+      // The measure word closest before the number (in the same clause) must be the value's measure.
+      const before = masked.slice(Math.max(0, m.index! - 60), m.index!);
+      let best: { at: number; measures: string[] } | null = null;
+      for (const [re, measures] of MEASURE_WORDS) {
+        for (const w of before.matchAll(new RegExp(re.source, 'gi'))) if (!best || w.index! > best.at) best = { at: w.index!, measures };
+      }
+      if (best) {
+        const withMeasure = cands.filter((v) => !COMPARABLE.has(v.measure) || best!.measures.includes(v.measure));
+        cands = withMeasure;
+      }
+      // A time after the number in the same sentence ("... 61.20 at 18:30") must be the value's time.
+      const after = times.filter((tm) => tm.index > m.index! && tm.index - m.index! < 40);
+      if (after.length > 0 && cands.some((v) => v.at !== undefined)) cands = cands.filter((v) => v.at === undefined || clockOf(v.at) === after[0]!.hhmm);
+      if (cands.length === 0) wrong.push(n);
+    }
+  }
+  if (wrong.length > 0) reasons.push('wrong-number');
+  return { kept: reasons.length === 0, reasons, wrong: [...new Set(wrong)] };
+}

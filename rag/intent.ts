@@ -1,0 +1,175 @@
+// Questions become structured queries: a question -> an Intent {series, kind, period, measure}, which the responder
+// turns into parameterised SQL (rag/tools.ts). Pure: the market clock and the series the market holds are inputs
+// (rag/tools.ts marketClock reads them). Rule-based; a language model is never the source of a number here.
+//
+// Series: settlement point codes (HB_*, LZ_*, LZEW_*, DC_*, WZ_*) and SYSTEM as written; plain names ("Houston",
+// "the West hub", "the Houston load zone", "Panhandle"); system-wide load, wind and solar are SYSTEM. A code the market
+// does not hold is an unknown series (the answer lists the known ones). A chart's picked series is used only when
+// the question names none.
+import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from './market-clock.js';
+
+export const VALUE_KINDS = ['RT_PRICE', 'DAM_PRICE', 'LOAD', 'WIND', 'SOLAR'] as const;
+export type ValueKind = (typeof VALUE_KINDS)[number];
+
+/**
+ * What is asked of the data:
+ * latest        the latest stored value (the market clock's interval)
+ * max / min     the highest / lowest value in the period, with its interval start
+ * extremes      both, with times
+ * mean          the average over the period
+ * summary       mean, min, max with times and counts (a period with no narrower measure)
+ * negative      how many intervals were below zero, and which (prices)
+ * capped        intervals at the offer cap ($5,000/MWh) and at scarcity levels (>= $4,500/MWh), with the peak
+ * compare       two or more series side by side over the same period (mean, min, max, difference of means)
+ * rank          every hub (or load zone) ordered by the mean, highest / lowest first
+ * relation      the price against wind, load or solar over the period: Pearson correlation of hourly means
+ * forecast      the latest stored forecast for the series
+ * dispatch      a battery's charge/discharge schedule (the dispatch engine)
+ * concept       an explanation from the concepts corpus, no data
+ */
+export type Measure = 'latest' | 'max' | 'min' | 'extremes' | 'mean' | 'summary' | 'negative' | 'capped' | 'compare' | 'rank' | 'relation' | 'forecast' | 'dispatch' | 'concept';
+
+export interface Intent {
+  measure: Measure;
+  /** Known series the question names, in order (or the picked series, or those a measure scans). */
+  series: string[];
+  /** Codes the question names that the market does not hold. */
+  unknownSeries: string[];
+  kind: ValueKind | null;
+  /** A value kind the market does not hold ("gas price", "temperature"), as written. */
+  unknownKind?: string;
+  period: Period | null;
+  /** A relative-period phrase the market clock does not resolve. */
+  unknownPeriod?: string;
+  /** For relation: the driver the price is set against. */
+  relationTo?: 'WIND' | 'LOAD' | 'SOLAR';
+  /** For rank: whether the question asks for the lowest first. */
+  ascending?: boolean;
+  /** How many series the question itself names (before picked or scanned series are added). */
+  named: number;
+}
+
+/** What the market holds, for validation: its series and the kinds stored for each. */
+export interface MarketCatalog {
+  /** series id -> value kinds stored for it. */
+  series: ReadonlyMap<string, readonly string[]>;
+}
+
+const ALIASES: Array<[RegExp, string]> = [
+  [/\b(?:the\s+)?houston\s+load\s+zone\b|\bload\s+zone\s+houston\b/i, 'LZ_HOUSTON'],
+  [/\b(?:the\s+)?north\s+load\s+zone\b|\bload\s+zone\s+north\b/i, 'LZ_NORTH'],
+  [/\b(?:the\s+)?south\s+load\s+zone\b|\bload\s+zone\s+south\b/i, 'LZ_SOUTH'],
+  [/\b(?:the\s+)?west\s+load\s+zone\b|\bload\s+zone\s+west\b/i, 'LZ_WEST'],
+  [/\bnorth\s+hub\b|\bhub\s+north\b/i, 'HB_NORTH'],
+  [/\bsouth\s+hub\b|\bhub\s+south\b/i, 'HB_SOUTH'],
+  [/\bwest\s+hub\b|\bhub\s+west\b/i, 'HB_WEST'],
+  [/\bhouston\s+hub\b|\bhub\s+houston\b/i, 'HB_HOUSTON'],
+  [/\bpanhandle(?:\s+hub)?\b|\bpan\s+hub\b/i, 'HB_PAN'],
+  // A bare city name means its hub (not when it is part of a load-zone name, matched above).
+  [/\bhouston\b(?!\s+load\s+zone)/i, 'HB_HOUSTON'],
+];
+
+const CODE = /\b(?:HB|LZ|LZEW|DC|WZ)_[A-Za-z0-9_]+\b/gi;
+
+/** Value kinds nobody stores here, named so the answer can say so. */
+const UNKNOWN_KINDS = /\b(gas|natural gas|coal|nuclear|hydro|emissions?|carbon|temperature|humidity|rain(?:fall)?|ancillary|reg(?:ulation)?[- ]up|spinning reserve|congestion rent|capacity price|lmp)\b/i;
+
+function kindOf(q: string): ValueKind | null {
+  if (/\bday[- ]ahead\b|\bDAM\b/i.test(q)) return 'DAM_PRICE';
+  if (/\breal[- ]time\b|\bRT\b|\bprices?\b|\$|\bspike|\bnegative\b|\boffer cap\b|\bscarcity\b|\bcapped\b|\bSPP\b/i.test(q)) return 'RT_PRICE';
+  if (/\bwind\b/i.test(q)) return 'WIND';
+  if (/\bsolar\b/i.test(q)) return 'SOLAR';
+  // "load zone" names a settlement point, not the load series.
+  if (/\bload\b(?!\s+zones?\b)|\bdemand\b/i.test(q)) return 'LOAD';
+  return null;
+}
+
+const HUB = /^HB_/;
+const ZONE = /^LZ_/;
+const isPrice = (k: string | null) => k === 'RT_PRICE' || k === 'DAM_PRICE';
+
+/**
+ * The intent of a question. `now` is the market clock (UTC ms; see rag/market-clock.ts); `catalog` the series the
+ * market holds (an empty catalog accepts every code); `picked` a series chosen on a chart, used only when the
+ * question names none.
+ */
+export function parseIntent(question: string, now: number, catalog: MarketCatalog, picked?: string): Intent {
+  const q = question;
+  const known = catalog.series;
+  const accept = (code: string) => known.size === 0 || known.has(code);
+  const series: string[] = [];
+  const unknownSeries: string[] = [];
+  const add = (code: string) => {
+    const c = code.toUpperCase();
+    if (series.includes(c) || unknownSeries.includes(c)) return;
+    (accept(c) ? series : unknownSeries).push(c);
+  };
+  for (const m of q.matchAll(CODE)) add(m[0]);
+  if (/\bSYSTEM\b/.test(q)) add('SYSTEM');
+  let text = q;
+  for (const [re, code] of ALIASES) {
+    if (re.test(text)) {
+      add(code);
+      text = text.replace(re, ' ');
+    }
+  }
+
+  const resolved = resolvePeriod(q, now);
+  const period = resolved && !isUnknownPeriod(resolved) ? resolved : null;
+  const unknownPeriod = isUnknownPeriod(resolved) ? resolved.unknown : undefined;
+  const unknownKind = UNKNOWN_KINDS.exec(q)?.[1];
+  let kind = kindOf(q);
+
+  // Relation: a price set against wind, load or solar.
+  const driver = /\bwind\b/i.test(q) ? 'WIND' : /\bsolar\b/i.test(q) ? 'SOLAR' : /\bload\b(?!\s+zones?\b)|\bdemand\b/i.test(q) ? 'LOAD' : undefined;
+  const asksRelation = driver !== undefined && (series.length + unknownSeries.length > 0 || period !== null) && /\bprices?\b|\bRT\b|\breal[- ]time\b|\bday[- ]ahead\b|\bHB_|\bLZ_/i.test(q)
+    && /\b(relat\w*|correlat\w*|affect\w*|impact\w*|depend\w*|driv\w*|track\w*|move[sd]? with|follow\w*|respond\w*|link\w*|connect\w*)\b/i.test(q);
+
+  let measure: Measure;
+  const named = series.length + unknownSeries.length;
+  const dataWords = /\b(average|mean|high|highest|low|lowest|max|maximum|min|minimum|peak|spike[sd]?|negative|capped|latest|current|now|forecast|predict\w*|expect\w*|how (?:high|low|many|much)|what (?:was|is|were) the (?:price|load|wind|solar)|compare|versus|vs\.?|which (?:hub|zone|load zone|settlement point))\b/i;
+  if (/\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
+  else if (asksRelation) measure = 'relation';
+  else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
+  else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';
+  else if (/\bforecast\w*\b|\bpredict\w*\b|\bexpect\w*\b|\boutlook\b|\bwill\b/i.test(q) && (named > 0 || kind !== null) && !/\bforecaster\b/i.test(q)) measure = 'forecast';
+  else if (period && period.from >= now && (named > 0 || kind !== null)) measure = 'forecast';
+  else if (/\bnegative\b|\bbelow zero\b|\bunder zero\b|\bless than zero\b/i.test(q) && (named > 0 || period !== null)) measure = 'negative';
+  else if (/\b(?:at|hit|reach\w*|near)\s+(?:the\s+)?(?:offer\s+)?cap\b|\bcapped\b|\bscarcity\b/i.test(q) && (named > 0 || period !== null)) measure = 'capped';
+  else if (named === 0 && period === null && !(dataWords.test(q) && (picked !== undefined || kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR'))) measure = 'concept';
+  else {
+    const hi = /\b(highest|high|max|maximum|peak|spiked?|top|how high)\b/i.test(q);
+    const lo = /\b(lowest|low|min|minimum|bottom|trough|how low)\b/i.test(q);
+    const mean = /\b(average|mean|typical)\b/i.test(q);
+    measure = hi && lo ? 'extremes' : hi ? 'max' : lo ? 'min' : mean ? 'mean' : period && period.rule !== 'now' ? 'summary' : 'latest';
+  }
+
+  // Series the measure needs when the question names none.
+  const dataMeasure = measure !== 'concept' && measure !== 'dispatch';
+  if (series.length === 0 && unknownSeries.length === 0 && dataMeasure) {
+    if (kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR' || (measure === 'relation' && !isPrice(kind))) add('SYSTEM');
+    else if (picked) add(picked);
+  }
+  if (measure === 'relation') {
+    if (!isPrice(kind)) kind = 'RT_PRICE';
+    if (series.length === 1 && series[0] === 'SYSTEM' && known.size > 0) series.splice(0, 1, ...[...known.keys()].filter((s) => HUB.test(s)).slice(0, 1));
+  }
+  if (measure === 'rank' || ((measure === 'negative' || measure === 'capped' || measure === 'max' || measure === 'min' || measure === 'extremes') && series.length === 0 && unknownSeries.length === 0)) {
+    const zones = /\bload zones?\b|\bzones?\b/i.test(q) && !/\bhubs?\b/i.test(q);
+    const pool = [...known.keys()].filter((s) => (measure === 'rank' ? (zones ? ZONE.test(s) : HUB.test(s)) : HUB.test(s) || ZONE.test(s))).sort();
+    if (series.length === 0) series.push(...pool);
+    if (kind === null) kind = 'RT_PRICE';
+  }
+  if (dataMeasure && kind === null) kind = series.every((s) => s === 'SYSTEM') && series.length > 0 ? 'LOAD' : 'RT_PRICE';
+  const out: Intent = { measure, series, unknownSeries, kind, period, named };
+  if (unknownKind) out.unknownKind = unknownKind;
+  if (unknownPeriod) out.unknownPeriod = unknownPeriod;
+  if (measure === 'relation' && driver) out.relationTo = driver;
+  if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);
+  return out;
+}
+
+/** A one-line description of an intent, for logs and the evaluation report. */
+export function describeIntent(i: Intent): string {
+  return `${i.measure} ${i.kind ?? '-'} [${i.series.join(',')}]${i.unknownSeries.length ? ` unknown [${i.unknownSeries.join(',')}]` : ''} ${i.period ? describePeriod(i.period) : i.unknownPeriod ? `unknown period "${i.unknownPeriod}"` : 'no period'}`;
+}

@@ -1,0 +1,190 @@
+// The market clock: "now" is the end of the latest stored interval of a market (rag/tools.ts marketClock reads it
+// from market_data), never the wall clock, so the simulator, a replay and live ERCOT are equally valid times.
+// Relative periods in a question resolve against it in US Central prevailing time (America/Chicago, the DST rule of
+// streams/ercot/central-time.ts). Pure: no I/O, no Date.now().
+//
+// Periods, for a market clock N (the end of the latest stored interval) whose Central date is D:
+//   now / right now / currently / latest   the latest stored interval: [N - 15 min, N)
+//   this hour                                the clock hour holding the latest stored interval: [floor_h(N - 1 ms), +1 h)
+//   today / so far today                     D 00:00 to D+1 00:00 (data ends at N)
+//   this morning / afternoon / evening       D 06:00-12:00 / 12:00-18:00 / 18:00-24:00
+//   tonight                                  D 18:00 to D+1 06:00
+//   yesterday                                D-1 00:00 to D 00:00
+//   last night / overnight                   D-1 18:00 to D 06:00
+//   the last / past N hours (N in 1..168)    [N - n h, N)
+//   the last / past N days (1..92), past week, last 24 hours   the same Central wall time n days before N, to N
+//   last week                                the previous Monday-Sunday Central week
+//   this week                                this week's Monday 00:00 to N
+//   last month / this month                  the previous calendar month / this month's 1st 00:00 to N
+//   tomorrow                                 D+1 00:00 to D+2 00:00
+//   next hour / next N hours / next 24 hours [N, N + n h)
+//   YYYY-MM-DD, "August 6, 2024", "Aug 6"    that Central operating day (the year of D when none is written)
+// Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
+import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralOffsetMs, centralWallToUtc, parseErcotDate } from '../streams/ercot/central-time.js';
+
+/** A resolved period: [from, to) in UTC epoch ms, with the name the question used. */
+export interface Period {
+  from: number;
+  to: number;
+  /** What the question called it ("yesterday", "the last 24 hours", "2024-08-06"). */
+  label: string;
+  /** Which rule resolved it (see the table at the top of this file); 'date' for a written date. */
+  rule: PeriodRule;
+}
+
+export type PeriodRule =
+  | 'now' | 'this-hour' | 'today' | 'this-morning' | 'this-afternoon' | 'this-evening' | 'tonight' | 'yesterday' | 'last-night'
+  | 'last-hours' | 'last-days' | 'last-week' | 'this-week' | 'last-month' | 'this-month' | 'tomorrow' | 'next-hours' | 'date';
+
+/** A relative-period phrase the clock does not know ("last fortnight"), so the answer can say so. */
+export interface UnknownPeriod {
+  unknown: string;
+}
+
+export const KNOWN_PERIODS = [
+  'now', 'this hour', 'today', 'this morning', 'this afternoon', 'this evening', 'tonight', 'yesterday', 'last night',
+  'the last N hours', 'the last N days', 'the past week', 'last week', 'this week', 'last month', 'this month',
+  'tomorrow', 'next hour', 'the next N hours', 'a date (2024-08-06 or August 6, 2024)',
+] as const;
+
+const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
+const MONTH_RE = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** The Central date `days` calendar days after `date` ("YYYY-MM-DD"; negative goes back). */
+export function addCentralDays(date: string, days: number): string {
+  const d = parseErcotDate(date);
+  return new Date(Date.UTC(d.year, d.month - 1, d.day + days)).toISOString().slice(0, 10);
+}
+
+/** UTC ms of a Central wall time; a time in the spring-forward gap reads as the first instant after it (03:00 CDT). */
+function wallUtc(date: string, minuteOfDay: number): number {
+  const d = parseErcotDate(date);
+  try {
+    return centralWallToUtc(d, minuteOfDay, false);
+  } catch {
+    return centralWallToUtc(d, 180, false);
+  }
+}
+
+/** Minutes past Central midnight of an instant (wall clock; 01:30 on the fall-back day reads as 90 either time). */
+function minuteOfDay(utcMs: number): number {
+  const local = utcMs + centralOffsetMs(utcMs);
+  return Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS);
+}
+
+function day(date: string, label: string, rule: PeriodRule, days = 1): Period {
+  return { from: centralMidnightUtc(date), to: centralMidnightUtc(addCentralDays(date, days)), label, rule };
+}
+
+/** "2024-08-06 00:00 CT" for an instant, in Central prevailing time. */
+export function ctLabel(utcMs: number): string {
+  const local = new Date(utcMs + centralOffsetMs(utcMs)).toISOString();
+  return `${local.slice(0, 10)} ${local.slice(11, 16)} CT`;
+}
+
+/** How an answer states a period: "yesterday (2024-08-06 00:00 CT to 2024-08-07 00:00 CT)". */
+export function describePeriod(p: Pick<Period, 'from' | 'to' | 'label'>): string {
+  return `${p.label} (${ctLabel(p.from)} to ${ctLabel(p.to)})`;
+}
+
+/**
+ * The period a question names, resolved against the market clock `now` (UTC epoch ms, the end of the latest stored
+ * interval); null when it names none; {unknown} for a relative phrase this clock does not resolve ("last fortnight",
+ * "the last 500 days"), so the answer can list the known ones (KNOWN_PERIODS). Rules: the table at the top of this file.
+ */
+export function resolvePeriod(question: string, now: number): Period | UnknownPeriod | null {
+  const q = question.toLowerCase();
+  const today = centralDateOf(now);
+  const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(q);
+  if (iso) {
+    const date = `${iso[1]}-${iso[2]}-${iso[3]}`;
+    try {
+      parseErcotDate(date);
+    } catch {
+      return { unknown: date };
+    }
+    return day(date, date, 'date');
+  }
+  const named = new RegExp(`\\b${MONTH_RE}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?\\s+(\\d{4}))?`, 'i').exec(q);
+  if (named) {
+    const month = MONTHS.findIndex((m) => m.startsWith(named[1]!.slice(0, 3))) + 1;
+    const year = named[3] ?? today.slice(0, 4);
+    const date = `${year}-${pad(month)}-${pad(Number(named[2]))}`;
+    try {
+      parseErcotDate(date);
+    } catch {
+      return { unknown: named[0] };
+    }
+    return day(date, named[3] ? date : `${date}`, 'date');
+  }
+  const yesterday = addCentralDays(today, -1);
+  const tomorrow = addCentralDays(today, 1);
+  const hourFloor = Math.floor((now - 1) / HOUR_MS) * HOUR_MS;
+  const n = (s: string | undefined) => (s === undefined || s === '' ? 1 : /^\d+$/.test(s) ? Number(s) : WORD_NUMBERS[s] ?? NaN);
+  const num = '(\\d{1,4}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty-four|forty-eight)';
+  const lastHours = new RegExp(`\\b(?:last|past|previous|prior)\\s+(?:${num}\\s+)?hours?\\b`).exec(q);
+  if (lastHours) {
+    const h = n(lastHours[1]);
+    if (!(h >= 1 && h <= 168)) return { unknown: lastHours[0] };
+    return { from: now - h * HOUR_MS, to: now, label: h === 1 ? 'the last hour' : `the last ${h} hours`, rule: 'last-hours' };
+  }
+  const nextHours = new RegExp(`\\b(?:next|coming|following)\\s+(?:${num}\\s+)?hours?\\b`).exec(q);
+  if (nextHours) {
+    const h = n(nextHours[1]);
+    if (!(h >= 1 && h <= 168)) return { unknown: nextHours[0] };
+    return { from: now, to: now + h * HOUR_MS, label: h === 1 ? 'the next hour' : `the next ${h} hours`, rule: 'next-hours' };
+  }
+  const lastDays = new RegExp(`\\b(?:last|past|previous|prior)\\s+${num}\\s+days?\\b|\\b(?:past|previous|prior)\\s+(week|day)\\b`).exec(q);
+  if (lastDays) {
+    const d = lastDays[2] === 'week' ? 7 : lastDays[2] === 'day' ? 1 : n(lastDays[1]);
+    if (!(d >= 1 && d <= 92)) return { unknown: lastDays[0] };
+    return { from: wallUtc(addCentralDays(today, -d), minuteOfDay(now)), to: now, label: d === 7 && lastDays[2] === 'week' ? 'the past week' : d === 1 ? 'the last day' : `the last ${d} days`, rule: 'last-days' };
+  }
+  const nextDays = new RegExp(`\\bnext\\s+${num}\\s+days?\\b`).exec(q);
+  if (nextDays) {
+    const d = n(nextDays[1]);
+    if (!(d >= 1 && d <= 7)) return { unknown: nextDays[0] };
+    return { from: now, to: wallUtc(addCentralDays(today, d), minuteOfDay(now)), label: `the next ${d} days`, rule: 'next-hours' };
+  }
+  if (/\blast night\b|\bovernight\b/.test(q)) return { from: wallUtc(yesterday, 18 * 60), to: wallUtc(today, 6 * 60), label: 'last night', rule: 'last-night' };
+  if (/\byesterday\b/.test(q)) return day(yesterday, 'yesterday', 'yesterday');
+  if (/\btomorrow\b/.test(q)) return day(tomorrow, 'tomorrow', 'tomorrow');
+  if (/\btonight\b/.test(q)) return { from: wallUtc(today, 18 * 60), to: wallUtc(tomorrow, 6 * 60), label: 'tonight', rule: 'tonight' };
+  if (/\bthis morning\b/.test(q)) return { from: wallUtc(today, 6 * 60), to: wallUtc(today, 12 * 60), label: 'this morning', rule: 'this-morning' };
+  if (/\bthis afternoon\b/.test(q)) return { from: wallUtc(today, 12 * 60), to: wallUtc(today, 18 * 60), label: 'this afternoon', rule: 'this-afternoon' };
+  if (/\bthis evening\b/.test(q)) return { from: wallUtc(today, 18 * 60), to: centralMidnightUtc(tomorrow), label: 'this evening', rule: 'this-evening' };
+  if (/\btoday\b/.test(q)) return day(today, 'today', 'today');
+  if (/\bthis hour\b|\bcurrent hour\b/.test(q)) return { from: hourFloor, to: hourFloor + HOUR_MS, label: 'this hour', rule: 'this-hour' };
+  if (/\blast week\b/.test(q)) {
+    const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));
+    return { from: centralMidnightUtc(addCentralDays(monday, -7)), to: centralMidnightUtc(monday), label: 'last week', rule: 'last-week' };
+  }
+  if (/\bthis week\b/.test(q)) {
+    const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));
+    return { from: centralMidnightUtc(monday), to: now, label: 'this week', rule: 'this-week' };
+  }
+  if (/\blast month\b/.test(q)) {
+    const first = `${today.slice(0, 8)}01`;
+    const prev = addCentralDays(first, -1);
+    return { from: centralMidnightUtc(`${prev.slice(0, 8)}01`), to: centralMidnightUtc(first), label: 'last month', rule: 'last-month' };
+  }
+  if (/\bthis month\b/.test(q)) return { from: centralMidnightUtc(`${today.slice(0, 8)}01`), to: now, label: 'this month', rule: 'this-month' };
+  if (/\bright now\b|\bcurrently\b|\bcurrent (?:price|value|load|wind|solar)\b|\bnow\b|\blatest\b|\bat the moment\b/.test(q)) return { from: now - 15 * MINUTE_MS, to: now, label: 'now', rule: 'now' };
+  // A relative phrase none of the rules above resolved.
+  const odd = /\b(?:last|past|next|this|previous)\s+(fortnight|decade|year|quarter|season|century|(?:\d+\s+)?(?:weeks|months|years|minutes?|seconds?))\b/.exec(q);
+  if (odd) return { unknown: odd[0] };
+  return null;
+}
+
+/** Day of the week of a date, 0 = Sunday. */
+function parseDow(date: string): number {
+  const d = parseErcotDate(date);
+  return new Date(Date.UTC(d.year, d.month - 1, d.day)).getUTCDay();
+}
+
+const WORD_NUMBERS: Record<string, number> = {
+  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, 'twenty-four': 24, 'forty-eight': 48,
+};
+
+export const isUnknownPeriod = (p: Period | UnknownPeriod | null): p is UnknownPeriod => p !== null && 'unknown' in p;

@@ -1,0 +1,114 @@
+// The market clock (rag/market-clock.ts): every relative period against a fixed clock that is not the wall clock,
+// on ordinary days and on both DST change days (2024-03-10, 23 hours; 2024-11-03, 25 hours).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { type Period, addCentralDays, describePeriod, isUnknownPeriod, resolvePeriod } from '../../rag/market-clock.js';
+
+const H = 3_600_000;
+/** 2024-08-07 14:00 CDT (19:00 UTC), a Wednesday: the end of the latest stored interval. */
+const NOW = Date.UTC(2024, 7, 7, 19);
+const cdt = (y: number, m: number, d: number, h = 0, min = 0) => Date.UTC(y, m - 1, d, h + 5, min);
+const cst = (y: number, m: number, d: number, h = 0, min = 0) => Date.UTC(y, m - 1, d, h + 6, min);
+
+function period(q: string, now = NOW): Period {
+  const p = resolvePeriod(q, now);
+  assert.ok(p && !isUnknownPeriod(p), `${q}: ${JSON.stringify(p)}`);
+  return p;
+}
+const span = (p: Period) => [new Date(p.from).toISOString(), new Date(p.to).toISOString()];
+const iso = (...ms: number[]) => ms.map((m) => new Date(m).toISOString());
+
+describe('market clock: relative periods on an ordinary day', () => {
+  it('now and this hour are the latest stored interval and its clock hour', () => {
+    assert.deepEqual(span(period('What is the HB_WEST price right now?')), iso(NOW - 15 * 60_000, NOW));
+    assert.deepEqual(span(period('latest HB_NORTH price')), iso(NOW - 15 * 60_000, NOW));
+    // The clock ends at 14:00 sharp, so the hour that holds the latest interval is 13:00-14:00.
+    assert.deepEqual(span(period('HB_WEST this hour')), iso(cdt(2024, 8, 7, 13), cdt(2024, 8, 7, 14)));
+    assert.deepEqual(span(period('HB_WEST this hour', NOW + 20 * 60_000)), iso(cdt(2024, 8, 7, 14), cdt(2024, 8, 7, 15)));
+  });
+
+  it('today, yesterday, last night, this morning, tonight and tomorrow are Central wall-clock spans', () => {
+    assert.deepEqual(span(period('prices today')), iso(cdt(2024, 8, 7), cdt(2024, 8, 8)));
+    assert.deepEqual(span(period('Were there any negative prices yesterday?')), iso(cdt(2024, 8, 6), cdt(2024, 8, 7)));
+    assert.deepEqual(span(period('Why did HB_WEST go negative last night?')), iso(cdt(2024, 8, 6, 18), cdt(2024, 8, 7, 6)));
+    assert.deepEqual(span(period('this morning')), iso(cdt(2024, 8, 7, 6), cdt(2024, 8, 7, 12)));
+    assert.deepEqual(span(period('tonight')), iso(cdt(2024, 8, 7, 18), cdt(2024, 8, 8, 6)));
+    assert.deepEqual(span(period('forecast for tomorrow')), iso(cdt(2024, 8, 8), cdt(2024, 8, 9)));
+  });
+
+  it('the last N hours and days, the past week and last week', () => {
+    assert.deepEqual(span(period('the last 24 hours')), iso(NOW - 24 * H, NOW));
+    assert.deepEqual(span(period('over the past 6 hours')), iso(NOW - 6 * H, NOW));
+    assert.deepEqual(span(period('in the last hour')), iso(NOW - H, NOW));
+    assert.deepEqual(span(period('the last 3 days')), iso(cdt(2024, 8, 4, 14), NOW));
+    assert.deepEqual(span(period('the past week')), iso(cdt(2024, 7, 31, 14), NOW));
+    // Last week: the Monday-Sunday week before this one (2024-07-29 to 2024-08-05).
+    assert.deepEqual(span(period('average last week')), iso(cdt(2024, 7, 29), cdt(2024, 8, 5)));
+    assert.deepEqual(span(period('this week')), iso(cdt(2024, 8, 5), NOW));
+    assert.deepEqual(span(period('last month')), iso(cdt(2024, 7, 1), cdt(2024, 8, 1)));
+  });
+
+  it('the next hour and the next 24 hours start at the clock', () => {
+    assert.deepEqual(span(period('next hour')), iso(NOW, NOW + H));
+    assert.deepEqual(span(period('the next 24 hours')), iso(NOW, NOW + 24 * H));
+    assert.equal(period('the next 24 hours').label, 'the next 24 hours');
+  });
+
+  it('written dates are Central operating days, the year of the clock when none is written', () => {
+    assert.deepEqual(span(period('on 2024-07-04')), iso(cdt(2024, 7, 4), cdt(2024, 7, 5)));
+    assert.deepEqual(span(period('on August 6, 2024')), iso(cdt(2024, 8, 6), cdt(2024, 8, 7)));
+    assert.deepEqual(span(period('on Aug 6')), iso(cdt(2024, 8, 6), cdt(2024, 8, 7)));
+  });
+
+  it('states the period with dates and times in CT', () => {
+    assert.equal(describePeriod(period('yesterday')), 'yesterday (2024-08-06 00:00 CT to 2024-08-07 00:00 CT)');
+    assert.equal(describePeriod(period('last night')), 'last night (2024-08-06 18:00 CT to 2024-08-07 06:00 CT)');
+  });
+
+  it('says which relative phrases it does not know, and names none for a question without a period', () => {
+    assert.deepEqual(resolvePeriod('prices over the last fortnight', NOW), { unknown: 'last fortnight' });
+    assert.deepEqual(resolvePeriod('the last 500 days', NOW), { unknown: 'last 500 days' });
+    assert.deepEqual(resolvePeriod('on 2024-02-30', NOW), { unknown: '2024-02-30' });
+    assert.equal(resolvePeriod('What is the offer cap?', NOW), null);
+  });
+});
+
+describe('market clock: DST change days', () => {
+  // Spring forward: 2024-03-10 has 23 hours (02:00 CST jumps to 03:00 CDT).
+  const SPRING_NOW = cdt(2024, 3, 10, 15); // 15:00 CDT on the spring-forward Sunday
+  it('today on the spring-forward day is 23 hours; yesterday before it 24', () => {
+    const today = period('today', SPRING_NOW);
+    assert.deepEqual(span(today), iso(cst(2024, 3, 10), cdt(2024, 3, 11)));
+    assert.equal(today.to - today.from, 23 * H);
+    assert.equal(period('yesterday', SPRING_NOW).to - period('yesterday', SPRING_NOW).from, 24 * H);
+    // Last night spans the change: 18:00 CST to 06:00 CDT is 11 hours.
+    const night = period('last night', SPRING_NOW);
+    assert.deepEqual(span(night), iso(cst(2024, 3, 9, 18), cdt(2024, 3, 10, 6)));
+    assert.equal(night.to - night.from, 11 * H);
+    // The last 3 days keep the wall time: 15:00 CST three days back, so 71 hours of real time.
+    const three = period('last 3 days', SPRING_NOW);
+    assert.deepEqual(span(three), iso(cst(2024, 3, 7, 15), SPRING_NOW));
+    assert.equal(three.to - three.from, 71 * H);
+    // The last 24 hours are 24 real hours.
+    assert.equal(period('the last 24 hours', SPRING_NOW).to - period('the last 24 hours', SPRING_NOW).from, 24 * H);
+  });
+
+  // Fall back: 2024-11-03 has 25 hours (01:00-02:00 happens twice).
+  const FALL_NOW = cst(2024, 11, 4, 9); // Monday 09:00 CST
+  it('yesterday on the day after fall-back is 25 hours; tomorrow from the Saturday is 25 hours', () => {
+    const y = period('yesterday', FALL_NOW);
+    assert.deepEqual(span(y), iso(cdt(2024, 11, 3), cst(2024, 11, 4)));
+    assert.equal(y.to - y.from, 25 * H);
+    const tomorrow = period('tomorrow', cdt(2024, 11, 2, 12));
+    assert.equal(tomorrow.to - tomorrow.from, 25 * H);
+    assert.equal(describePeriod(y), 'yesterday (2024-11-03 00:00 CT to 2024-11-04 00:00 CT)');
+    // Last night across the change: 18:00 CST Sunday to 06:00 CST Monday; the night before the change is 13 hours.
+    assert.equal(period('last night', cdt(2024, 11, 3, 0) + 10 * H).to - period('last night', cdt(2024, 11, 3, 0) + 10 * H).from, 13 * H);
+  });
+
+  it('steps calendar days across month and year ends', () => {
+    assert.equal(addCentralDays('2024-03-01', -1), '2024-02-29');
+    assert.equal(addCentralDays('2024-12-31', 1), '2025-01-01');
+    assert.deepEqual(span(period('last month', cst(2025, 1, 15, 12))), iso(cst(2024, 12, 1), cst(2025, 1, 1)));
+  });
+});
