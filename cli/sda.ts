@@ -2,6 +2,7 @@
 // sda: the Smart Dispatch Assistant command line. One subcommand per job; `sda <command> --help` for each.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
 import { registerBacktest } from './backtest.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
@@ -10,10 +11,14 @@ import { registerModels } from './models.js';
 import { registerSummarize } from './summarize.js';
 import { registerProcess } from './process.js';
 import { registerReplay } from './replay.js';
+import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { registerStack } from './stack.js';
 import { registerTrain } from './train.js';
+
+// `sda train --help | head`: a reader that closes the pipe early ends the command quietly (cli/closed-pipe.ts).
+exitQuietlyOnClosedPipe();
 
 const program = new Command('sda')
   .description('Smart Dispatch Assistant: ERCOT market ticks through Kafka, features, forecasts and answers.')
@@ -23,6 +28,7 @@ const program = new Command('sda')
 registerStack(program);
 registerSimulate(program);
 registerReplay(program);
+registerRun(program);
 registerIngest(program);
 registerProcess(program);
 registerDemo(program);
