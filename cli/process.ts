@@ -1,5 +1,6 @@
 // `sda process <name>`: long-running consumers that turn topics into tables and derived topics.
 import type { Command } from 'commander';
+import { type TopicSpec, TOPICS, groupFor, topicSet } from '../streams/kafka/topics.js';
 import { loadConfig } from '../config/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startWindower } from '../processors/windower/processor.js';
@@ -9,7 +10,7 @@ import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { recordLiveMetric } from '../model/metrics-store.js';
 import { exposeCounts, setLiveRmse, setModelVersion, startMetricsServer } from '../processors/metrics.js';
-import { intOption, topicOption } from './options.js';
+import { OptionError, intOption, topicOption } from './options.js';
 import { Progress } from './progress.js';
 import { registerRagProcesses } from './process-rag.js';
 import { registerDispatchProcesses } from './process-dispatch.js';
@@ -21,6 +22,20 @@ export function untilSignal(): Promise<string> {
   });
 }
 
+const RUN_HELP = 'run-scoped: read and write run.NAME.* topics with run-scoped consumer groups and transactional ids (see `sda run list`); the topic and group options are then set by the run';
+
+/**
+ * `--run NAME`: the run's topic set (streams/kafka/topics.ts topicSet), or undefined without --run. The run sets
+ * the topics and groups itself, so an explicit topic/group option beside it is refused (OptionError).
+ */
+export function runScope(cmd: Command, run: string | undefined, explicit: string[]): { [K in keyof typeof TOPICS]: TopicSpec } | undefined {
+  if (run === undefined) return undefined;
+  const set = topicSet(run); // throws RUN_NAME_INVALID for a bad name
+  const clash = explicit.filter((name) => cmd.getOptionValueSource(name) === 'cli');
+  if (clash.length > 0) throw new OptionError('--run', `sets the topics and consumer group itself; leave out ${clash.map((n) => `--${n}`).join(', ')}`);
+  return set;
+}
+
 export function registerProcess(program: Command): Command {
   const proc = program.command('process').description('long-running stream processors and sinks (stop with Ctrl-C / SIGTERM)');
   proc
@@ -29,8 +44,11 @@ export function registerProcess(program: Command): Command {
     .option('--topic <name>', 'topic to consume', 'market.ticks')
     .option('--group <id>', 'consumer group (instances with the same group share partitions)', 'sda-postgres-sink')
     .option('--max-rows <n>', 'most rows per database transaction', '50000')
-    .action(async (opts: { topic: string; group: string; maxRows: string }) => {
+    .option('--run <name>', `${RUN_HELP}; rows stored under market run.NAME.<market>`)
+    .action(async (opts: { topic: string; group: string; maxRows: string; run?: string }, cmd: Command) => {
       const maxRows = intOption('--max-rows', opts.maxRows, 1, 1_000_000);
+      const set = runScope(cmd, opts.run, ['topic', 'group']);
+      if (set) Object.assign(opts, { topic: set.ticks.name, group: groupFor(opts.group, opts.run) });
       topicOption('--topic', opts.topic);
       const progress = new Progress('postgres-sink');
       const config = loadConfig();
@@ -39,6 +57,7 @@ export function registerProcess(program: Command): Command {
         topic: opts.topic,
         groupId: opts.group,
         maxRows,
+        run: opts.run,
         onBatch: (c) => progress.update(c.received, `accepted ${c.accepted}, dead-lettered ${c.deadLettered}, context copies ${c.contextCopies}, batches ${c.batches}`),
       });
       exposeCounts('postgres-sink', () => sink.counts);
@@ -56,7 +75,11 @@ export function registerProcess(program: Command): Command {
     .option('--changelog <topic>', 'state changelog topic (compacted)', 'sda.windower.changelog')
     .option('--group <id>', 'consumer group (instances share partitions)', 'sda-windower')
     .option('--max-batch-bytes <n>', 'fetch size per partition, which bounds the records per transaction', String(4 * 1_048_576))
-    .action(async (opts: { step: string; input: string; output: string; changelog: string; group: string; maxBatchBytes: string }) => {
+    .option('--run <name>', `${RUN_HELP}; event time is the run's own (old history is not late)`)
+    .addHelpText('after', '\nA series\' window is emitted as soon as its slot is complete (four 15-minute ticks for an hourly slot, one hourly tick),\nor when the watermark (newest event time - 2 steps) passes it; a later tick within those 2 steps re-emits it corrected;\nolder ones go to the dead-letter topic (reason late). See processors/windower/README.md.')
+    .action(async (opts: { step: string; input: string; output: string; changelog: string; group: string; maxBatchBytes: string; run?: string }, cmd: Command) => {
+      const set = runScope(cmd, opts.run, ['input', 'output', 'changelog', 'group']);
+      if (set) Object.assign(opts, { input: set.ticks.name, output: set.features.name, changelog: set.windowerChangelog.name, group: groupFor(opts.group, opts.run) });
       const step = intOption('--step', opts.step, 15, 60);
       if (step !== 15 && step !== 60) throw new Error(`--step: expected 60 or 15, got ${opts.step}`);
       for (const [name, t] of [['--input', opts.input], ['--output', opts.output], ['--changelog', opts.changelog]] as const) topicOption(name, t);
@@ -68,6 +91,7 @@ export function registerProcess(program: Command): Command {
         inputTopic: opts.input,
         outputTopic: opts.output,
         changelogTopic: opts.changelog,
+        deadLetterTopic: set?.deadLetters.name,
         groupId: opts.group,
         maxBytesPerPartition: intOption('--max-batch-bytes', opts.maxBatchBytes, 1_024, 256 * 1_048_576),
         onBatch: (c) => progress.update(c.received, `windows ${c.windows}, dead-lettered ${c.deadLettered}, transactions ${c.transactions}`),
@@ -83,11 +107,14 @@ export function registerProcess(program: Command): Command {
     .description('consume committed FeatureWindows from market.features into the PostgreSQL features table (idempotent upsert, offsets after the database commit)')
     .option('--topic <name>', 'features topic', 'market.features')
     .option('--group <id>', 'consumer group', 'sda-features-sink')
-    .action(async (opts: { topic: string; group: string }) => {
+    .option('--run <name>', `${RUN_HELP}; rows stored under market run.NAME.<market>`)
+    .action(async (opts: { topic: string; group: string; run?: string }, cmd: Command) => {
+      const set = runScope(cmd, opts.run, ['topic', 'group']);
+      if (set) Object.assign(opts, { topic: set.features.name, group: groupFor(opts.group, opts.run) });
       topicOption('--topic', opts.topic);
       const config = loadConfig();
       const metrics = await startMetricsServer(config.metricsPorts.featuresSink);
-      const sink = await startFeaturesSink(config, { topic: opts.topic, groupId: opts.group });
+      const sink = await startFeaturesSink(config, { topic: opts.topic, groupId: opts.group, run: opts.run });
       exposeCounts('features-sink', () => sink.counts);
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
@@ -105,7 +132,10 @@ export function registerProcess(program: Command): Command {
     .option('--max-batch <n>', 'most windows per onnxruntime run', '4096')
     .option('--rmse-window <n>', 'errors per series in the live RMSE', '168')
     .option('--metrics-interval <s>', 'seconds between live RMSE reports', '60')
-    .action(async (opts: { input: string; output: string; group: string; registry?: string; pollMs: string; maxBatch: string; rmseWindow: string; metricsInterval: string }) => {
+    .option('--run <name>', RUN_HELP)
+    .action(async (opts: { input: string; output: string; group: string; registry?: string; pollMs: string; maxBatch: string; rmseWindow: string; metricsInterval: string; run?: string }, cmd: Command) => {
+      const set = runScope(cmd, opts.run, ['input', 'output', 'group']);
+      if (set) Object.assign(opts, { input: set.features.name, output: set.forecasts.name, group: groupFor(opts.group, opts.run) });
       for (const [name, t] of [['--input', opts.input], ['--output', opts.output]] as const) topicOption(name, t);
       const progress = new Progress('forecaster');
       const config = loadConfig();
@@ -117,6 +147,7 @@ export function registerProcess(program: Command): Command {
         inputTopic: opts.input,
         outputTopic: opts.output,
         groupId: opts.group,
+        deadLetterTopic: set?.deadLetters.name,
         registryDir: opts.registry,
         pollMs: intOption('--poll-ms', opts.pollMs, 100, 3_600_000),
         maxBatch: intOption('--max-batch', opts.maxBatch, 1, 65_536),
@@ -154,11 +185,14 @@ export function registerProcess(program: Command): Command {
     .description('consume committed Forecasts from market.forecasts into the PostgreSQL forecasts table (idempotent upsert, offsets after the database commit)')
     .option('--topic <name>', 'forecasts topic', 'market.forecasts')
     .option('--group <id>', 'consumer group', 'sda-forecasts-sink')
-    .action(async (opts: { topic: string; group: string }) => {
+    .option('--run <name>', `${RUN_HELP}; rows stored under market run.NAME.<market>`)
+    .action(async (opts: { topic: string; group: string; run?: string }, cmd: Command) => {
+      const set = runScope(cmd, opts.run, ['topic', 'group']);
+      if (set) Object.assign(opts, { topic: set.forecasts.name, group: groupFor(opts.group, opts.run) });
       topicOption('--topic', opts.topic);
       const config = loadConfig();
       const metrics = await startMetricsServer(config.metricsPorts.forecastsSink);
-      const sink = await startForecastsSink(config, { topic: opts.topic, groupId: opts.group });
+      const sink = await startForecastsSink(config, { topic: opts.topic, groupId: opts.group, run: opts.run });
       exposeCounts('forecasts-sink', () => sink.counts);
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();

@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
-import { ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { ensureOutputTopics, ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { runScope } from './process.js';
 import { replay } from '../streams/replay/replay.js';
 import { REPLAY_FORMATS } from '../streams/replay/formats.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
@@ -16,14 +17,19 @@ export function registerReplay(program: Command): void {
     .argument('<files...>', 'CSV files; the layout is detected from each header line')
     .option('--speed <n|max>', 'max: as fast as possible; N: event time advances N times faster than real time (3600 = an hour per second)', 'max')
     .option('--topic <name>', 'publish to this topic instead of market.ticks (a separate backtest stream); created if missing', 'market.ticks')
+    .option('--run <name>', 'publish to the run-scoped topic run.NAME.ticks (dead letters to run.NAME.dlq), created if missing, for a backtest beside the live pipeline; then `sda process windower --run NAME` etc.')
     .option('--max-gap <n>', 'fill at most this many consecutive missing values per series by interpolation (0 = never)', String(DEFAULT_MAX_GAP))
-    .action(async (files: string[], opts: { speed: string; maxGap: string; topic: string }) => {
+    .action(async (files: string[], opts: { speed: string; maxGap: string; topic: string; run?: string }, cmd: Command) => {
       const speed = speedOption(opts.speed);
       const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
       const config = loadConfig();
       const p = await provision(config, 'sda-replay');
-      await ensureTicksTopic(config, p, opts.topic);
-      const publisher = new TickPublisher(config, p, 'replay', { topic: opts.topic });
+      const set = runScope(cmd, opts.run, ['topic']);
+      if (set) {
+        opts.topic = set.ticks.name;
+        await ensureOutputTopics(config, p, [set.ticks, set.deadLetters]);
+      } else await ensureTicksTopic(config, p, opts.topic);
+      const publisher = new TickPublisher(config, p, 'replay', { topic: opts.topic, deadLetterTopic: set?.deadLetters.name });
       let progress: Progress | undefined;
       let lastDone = 0;
       const summary = await replay(files, REPLAY_FORMATS, publisher, {

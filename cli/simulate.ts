@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { ensureOutputTopics, ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { runScope } from './process.js';
 import { toSdaCsvLine, SDA_CSV_HEADER } from '../streams/replay/sda-csv.js';
 import { DEFAULT_PRICE_NODES, seriesCatalog } from '../streams/simulator/catalog.js';
 import { simulateMarket } from '../streams/simulator/market.js';
@@ -20,9 +21,10 @@ export function registerSimulate(program: Command): void {
     .option('--nodes <list>', `comma-separated price nodes (default all: ${DEFAULT_PRICE_NODES.join(',')})`)
     .option('--no-system', 'leave out system load, wind, solar and weather-zone loads')
     .option('--topic <name>', 'publish to this topic instead of market.ticks; created if missing', 'market.ticks')
+    .option('--run <name>', 'publish to the run-scoped topic run.NAME.ticks (dead letters to run.NAME.dlq), created if missing')
     .option('--out <file>', 'write the ticks to this CSV file (the format `sda replay` reads) instead of publishing')
     .addHelpText('after', '\nThe model is documented in streams/simulator/README.md.')
-    .action(async (opts: { days: string; start: string; seed: string; nodes?: string; system: boolean; out?: string; topic: string }) => {
+    .action(async (opts: { days: string; start: string; seed: string; nodes?: string; system: boolean; out?: string; topic: string; run?: string }, cmd: Command) => {
       const simOpts = {
         days: numberOption('--days', opts.days, 0.01, 3_660),
         start: dateOption('--start', opts.start),
@@ -55,8 +57,12 @@ export function registerSimulate(program: Command): void {
       }
       const config = loadConfig();
       const p = await provision(config, 'sda-simulate');
-      await ensureTicksTopic(config, p, opts.topic);
-      const publisher = new TickPublisher(config, p, 'simulator', { topic: opts.topic });
+      const set = runScope(cmd, opts.run, ['topic']);
+      if (set) {
+        opts.topic = set.ticks.name;
+        await ensureOutputTopics(config, p, [set.ticks, set.deadLetters]);
+      } else await ensureTicksTopic(config, p, opts.topic);
+      const publisher = new TickPublisher(config, p, 'simulator', { topic: opts.topic, deadLetterTopic: set?.deadLetters.name });
       let batch = [];
       for (const tick of simulateMarket(simOpts)) {
         batch.push({ ok: true as const, tick });

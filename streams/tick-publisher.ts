@@ -37,7 +37,8 @@ export class TickPublisher {
     config: Config,
     private readonly p: Provisioned,
     private readonly processor: string,
-    private readonly opts: { topic?: string; batch?: number } = {},
+    /** topic: where ticks go (default market.ticks); deadLetterTopic: where rejections go (default market.dlq). */
+    private readonly opts: { topic?: string; deadLetterTopic?: string; batch?: number } = {},
   ) {
     this.producer = new BulkProducer(config, `sda-${processor}`);
   }
@@ -116,7 +117,7 @@ export class TickPublisher {
     if (this.letters.length === 0) return;
     const batch = this.letters;
     this.letters = [];
-    await this.producer.send(TOPICS.deadLetters.name, batch);
+    await this.producer.send(this.opts.deadLetterTopic ?? TOPICS.deadLetters.name, batch);
   }
 
   /** Sends everything queued and waits for the broker's acknowledgement. */

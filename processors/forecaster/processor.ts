@@ -11,7 +11,7 @@ import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
 import { toForecast } from './forecast.js';
 import { InferenceBatcher } from './inference-batcher.js';
@@ -24,6 +24,8 @@ export interface ForecasterOptions {
   inputTopic?: string;
   outputTopic?: string;
   groupId?: string;
+  /** Where poison records go; default market.dlq (a run's: run.NAME.dlq). */
+  deadLetterTopic?: string;
   /** Prefix of the per-partition transactional ids; a restarted instance reuses them and so fences its zombie. */
   transactionalIdPrefix?: string;
   /** The model registry (default MODEL_REGISTRY_DIR or ./model_registry). */
@@ -67,6 +69,7 @@ export interface ForecasterCounts {
 export async function startForecaster(config: Config, opts: ForecasterOptions = {}, provisioned?: Provisioned) {
   const inputTopic = opts.inputTopic ?? TOPICS.features.name;
   const outputTopic = opts.outputTopic ?? TOPICS.forecasts.name;
+  const deadLetterTopic = opts.deadLetterTopic ?? TOPICS.deadLetters.name;
   const groupId = opts.groupId ?? 'sda-forecaster';
   const txPrefix = opts.transactionalIdPrefix ?? groupId;
   const root = registryRoot(opts.registryDir);
@@ -84,10 +87,12 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   }
   const batcher = new InferenceBatcher(watcher, opts.maxBatch ?? 4_096);
   const p = provisioned ?? (await provision(config, 'sda-forecaster'));
-  // A missing output topic would make the transactional producer retry forever: refuse to start instead.
+  // A missing output topic would make the transactional producer retry forever: create the topics this processor
+  // writes (and its input, which a run's windower may not have created yet) before anything starts.
   const admin = p.kafka.admin();
   await admin.connect();
   try {
+    await ensureOutputTopics(config, p, [{ ...TOPICS.features, name: inputTopic }, { ...TOPICS.forecasts, name: outputTopic }, { ...TOPICS.deadLetters, name: deadLetterTopic }]);
     const existing = new Set(await admin.listTopics());
     const missing = [inputTopic, outputTopic].filter((t) => !existing.has(t));
     if (missing.length > 0) throw new Error(`forecaster: topic${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist; create ${missing.length > 1 ? 'them' : 'it'} (sda stack up creates the standard topics)`);

@@ -33,6 +33,16 @@ export class PendingSlot {
     return sw > 0 ? swv / sw : NaN;
   }
 
+  /**
+   * How much of the slot its ticks cover: the sum of their weights (overlap / step). 1 = complete, e.g. four
+   * 15-minute ticks in an hourly slot (4 x 0.25, exact in binary) or one hourly tick in a 15-minute slot.
+   */
+  coverage(): number {
+    let sw = 0;
+    for (const p of this.parts.values()) sw += p[2];
+    return sw;
+  }
+
   static fromParts(parts: ReadonlyArray<SlotPart>): PendingSlot {
     const p = new PendingSlot();
     for (const [s, v, w] of parts) p.set(s, v, w);

@@ -11,7 +11,7 @@ import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/typ
 import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
 import { isContextCopy } from '../../streams/kafka/context-series.js';
 import { checkTick } from '../../streams/tick-validation.js';
@@ -24,6 +24,8 @@ export interface WindowerProcessorOptions {
   inputTopic?: string;
   outputTopic?: string;
   changelogTopic?: string;
+  /** Where late ticks and poison records go; default market.dlq (a run's: run.NAME.dlq). */
+  deadLetterTopic?: string;
   groupId?: string;
   stepMs?: typeof HOUR_MS | typeof QUARTER_MS;
   /** Prefix of the per-partition transactional ids; a restarted instance reuses them and so fences its zombie. */
@@ -134,10 +136,17 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   const inputTopic = opts.inputTopic ?? TOPICS.ticks.name;
   const outputTopic = opts.outputTopic ?? TOPICS.features.name;
   const changelogTopic = opts.changelogTopic ?? TOPICS.windowerChangelog.name;
+  const deadLetterTopic = opts.deadLetterTopic ?? TOPICS.deadLetters.name;
   const groupId = opts.groupId ?? 'sda-windower';
   const stepMs = opts.stepMs ?? HOUR_MS;
   const txPrefix = opts.transactionalIdPrefix ?? groupId;
   const p = provisioned ?? (await provision(config, 'sda-windower'));
+  // The topics this processor writes, created (and their schemas registered) if missing.
+  await ensureOutputTopics(config, p, [
+    { ...TOPICS.features, name: outputTopic },
+    { ...TOPICS.windowerChangelog, name: changelogTopic },
+    { ...TOPICS.deadLetters, name: deadLetterTopic },
+  ]);
   const kafka = p.kafka;
   const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, context: 0, contextLate: 0, transactions: 0, lastLagMs: 0 };
   const tasks = new Map<number, Promise<PartitionTask>>();
@@ -231,7 +240,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       const tx = await task.producer.transaction();
       try {
         await sendChunked(tx, outputTopic, windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
-        await sendChunked(tx, TOPICS.deadLetters.name, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'windower')));
+        await sendChunked(tx, deadLetterTopic, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'windower')));
         await sendChunked(tx, changelogTopic, state.records);
         await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset.toString() }] }] });
         await tx.commit();

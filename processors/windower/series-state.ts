@@ -20,7 +20,19 @@ export interface SeriesSnapshot {
   stats: StatsSnapshot;
   /** Open slots in ascending order, each with its ticks in ascending intervalStart. */
   pending: Array<{ slot: number; parts: SlotPart[] }>;
+  /**
+   * Open slots whose window was already emitted early (the slot was complete), ascending, each with the related
+   * values [systemLoad, wind, solar] it was emitted with, or null when a later tick changed the slot (the window
+   * must be emitted again). Absent in snapshots from before early firing: none.
+   */
+  fired?: Array<[slot: number, related: FiredRelated | null]>;
 }
+
+/** The related values [systemLoad, wind, solar] an early window was emitted with (null = missing). */
+export type FiredRelated = [number | null, number | null, number | null];
+
+/** A slot counts as complete when its ticks cover it: coverage >= 1 - this (5-minute ticks sum to 1 only roughly). */
+export const COMPLETE_TOLERANCE = 1e-9;
 
 export function seriesKey(market: string, seriesId: string, kind: string): string {
   return `${market}\u0000${seriesId}\u0000${kind}`;
@@ -33,6 +45,8 @@ export class SeriesState {
   /** Newest finalised slot that has a value (for skipping empty steps); -Infinity when none is known. */
   private lastRingData = -Infinity;
   readonly pending = new Map<number, PendingSlot>();
+  /** Open slots already emitted early (see SeriesSnapshot.fired); a contiguous run starting right after the frontier. */
+  readonly fired = new Map<number, FiredRelated | null>();
 
   constructor(
     readonly market: string,
@@ -61,6 +75,32 @@ export class SeriesState {
     }
     p.set(start, value, weight);
     if (slot < this.firstSlot) this.firstSlot = slot;
+  }
+
+  /** Value of a slot: finalised (ring) or still open (pending, the mean of the ticks so far); NaN when missing. */
+  valueAt(slot: number): number {
+    if (slot <= this.ring.endSlot) return this.ring.valueAt(slot);
+    const p = this.pending.get(slot);
+    return p ? p.value() : NaN;
+  }
+
+  /** Whether an open slot has all its expected intervals (its ticks cover the whole step). */
+  isComplete(slot: number): boolean {
+    const p = this.pending.get(slot);
+    return p !== undefined && p.coverage() >= 1 - COMPLETE_TOLERANCE;
+  }
+
+  /** Mark every early-emitted slot at or after `slot` as changed (its window is emitted again). */
+  touchFired(slot: number): void {
+    if (this.fired.size === 0) return;
+    for (const k of this.fired.keys()) if (k >= slot) this.fired.set(k, null);
+  }
+
+  /** Newest slot emitted early, or `frontier` when none. */
+  firedThrough(frontier: number): number {
+    let e = frontier;
+    for (const k of this.fired.keys()) if (k > e) e = k;
+    return e;
   }
 
   /** Start the (still empty) ring right after `frontier`, dropping open slots at or before it. */
@@ -130,6 +170,7 @@ export class SeriesState {
       ring: this.ring.toArray(),
       stats: this.stats.snapshot(),
       pending,
+      ...(this.fired.size > 0 ? { fired: [...this.fired.entries()].sort((a, b) => a[0] - b[0]) } : {}),
     };
   }
 
@@ -142,6 +183,7 @@ export class SeriesState {
       if (v !== null && v !== undefined) state.lastRingData = s.ringEndSlot - s.ring.length + 1 + i;
     }
     for (const { slot, parts } of s.pending) state.pending.set(slot, PendingSlot.fromParts(parts));
+    for (const [slot, related] of s.fired ?? []) state.fired.set(slot, related === null ? null : [related[0], related[1], related[2]]);
     return state;
   }
 }

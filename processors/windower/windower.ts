@@ -3,7 +3,7 @@
 // passed in, and the whole state snapshots to and restores from plain JSON. See README.md in this folder.
 import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js';
 import { centralCalendar } from './calendar.js';
-import { SeriesState, seriesKey, type SeriesSnapshot } from './series-state.js';
+import { type FiredRelated, SeriesState, seriesKey, type SeriesSnapshot } from './series-state.js';
 import { Watermark } from './watermark.js';
 
 export { idleEventTime } from './watermark.js';
@@ -23,6 +23,12 @@ export interface WindowerOptions {
   windowSteps?: number;
   /** How far behind the newest event time a tick may arrive and still count; default 2 steps. */
   allowedLatenessMs?: number;
+  /**
+   * Emit a series' window as soon as its slot is complete (its ticks cover the whole step: four 15-minute ticks
+   * for an hourly slot, one hourly tick), before the watermark passes it; later ticks within the allowed lateness
+   * re-emit it corrected. Default true; false = emit only when the watermark passes (the earlier behaviour).
+   */
+  fireWhenComplete?: boolean;
 }
 
 /** A tick the windower did not take. `late`: its slot was already emitted; `validation`: unusable interval or value. */
@@ -39,6 +45,8 @@ export interface AddResult {
 
 export interface WindowerSnapshot {
   version: 1;
+  /** Absent in snapshots from before early firing (restored as true unless the options say otherwise). */
+  fireWhenComplete?: boolean;
   stepMs: number;
   windowSteps: number;
   allowedLatenessMs: number;
@@ -57,6 +65,7 @@ interface Resolved {
   lag1: number;
   lag24: number;
   lag168: number;
+  fireWhenComplete: boolean;
 }
 
 function resolve(opts: WindowerOptions): Resolved {
@@ -68,7 +77,12 @@ function resolve(opts: WindowerOptions): Resolved {
   const allowedLatenessMs = opts.allowedLatenessMs ?? 2 * stepMs;
   if (!Number.isSafeInteger(allowedLatenessMs) || allowedLatenessMs < 0) throw new RangeError(`windower allowedLatenessMs ${allowedLatenessMs} is not a non-negative integer`);
   const lag168 = 168 * perHour;
-  return { stepMs, windowSteps, allowedLatenessMs, historySlots: Math.max(windowSteps, lag168 + 1), lag1: perHour, lag24: 24 * perHour, lag168 };
+  return { stepMs, windowSteps, allowedLatenessMs, historySlots: Math.max(windowSteps, lag168 + 1), lag1: perHour, lag24: 24 * perHour, lag168, fireWhenComplete: opts.fireWhenComplete ?? true };
+}
+
+/** Whether an early window's related values equal the ones at finalisation. */
+function sameRelated(was: FiredRelated, [load, wind, solar]: [number, number, number]): boolean {
+  return was[0] === nullable(load) && was[1] === nullable(wind) && was[2] === nullable(solar);
 }
 
 const nullable = (v: number): number | null => (Number.isNaN(v) ? null : v);
@@ -82,6 +96,8 @@ export class PartitionWindower {
   private readonly byKey = new Map<string, SeriesState>();
   /** Series in key order: the emission order within a step. */
   private readonly ordered: SeriesState[] = [];
+  /** The series the last take() updated (add() fires its complete slots). */
+  private taken: SeriesState | undefined;
 
   constructor(opts: WindowerOptions) {
     this.o = resolve(opts);
@@ -109,7 +125,14 @@ export class PartitionWindower {
   add(tick: MarketTick, computedAt: number): AddResult {
     const bad = this.take(tick, true);
     if (bad) return { windows: [], late: bad };
-    return { windows: this.watermark.observe(tick.intervalStart) ? this.advance(computedAt) : [] };
+    const moved = this.watermark.observe(tick.intervalStart);
+    const windows = moved ? this.advance(computedAt) : [];
+    if (this.o.fireWhenComplete) {
+      // After the watermark moved, any series may have complete slots right after the new frontier; otherwise only
+      // the series this tick touched can have changed.
+      this.fireEarly(moved ? this.ordered : this.taken ? [this.taken] : [], computedAt, windows);
+    }
+    return { windows };
   }
 
   /**
@@ -128,7 +151,10 @@ export class PartitionWindower {
   advanceTo(eventTimeMs: number, computedAt: number): FeatureWindow[] {
     if (!Number.isFinite(eventTimeMs)) throw new RangeError(`advanceTo: event time ${eventTimeMs} is not finite`);
     if (this.frontier === null) this.initFrontier(Math.floor((eventTimeMs - this.o.allowedLatenessMs) / this.o.stepMs) - 1);
-    return this.watermark.observe(eventTimeMs) ? this.advance(computedAt) : [];
+    if (!this.watermark.observe(eventTimeMs)) return [];
+    const out = this.advance(computedAt);
+    if (this.o.fireWhenComplete) this.fireEarly(this.ordered, computedAt, out);
+    return out;
   }
 
   private take(tick: MarketTick, emits: boolean): WindowerRejection | undefined {
@@ -163,6 +189,10 @@ export class PartitionWindower {
     } else if (emits && !series.emits) {
       series.emits = true;
     }
+    this.taken = emits ? series : undefined;
+    // A tick for a slot whose window was already emitted early: that window (and the later early ones, which hold
+    // the slot too) will be emitted again with the corrected value.
+    series.touchFired(from);
     if (lastSlot === firstSlot) {
       series.addPart(firstSlot, start, tick.value, (end - start) / S);
     } else {
@@ -212,7 +242,89 @@ export class PartitionWindower {
       this.emitStep(k, computedAt, out);
       this.frontier = k;
     }
+    for (const s of this.ordered) {
+      if (s.fired.size > 0) for (const k of s.fired.keys()) if (k <= this.frontier) s.fired.delete(k);
+    }
     return out;
+  }
+
+  /**
+   * Early firing: for each series, re-emit its early windows that a later tick changed, then emit the window of
+   * every complete slot right after its last emitted one (contiguous: a slot still missing ticks holds the later
+   * ones back until the watermark passes it). Appends to `out`, keeping it ordered by windowEnd, then series.
+   */
+  private fireEarly(candidates: readonly SeriesState[], computedAt: number, out: FeatureWindow[]): void {
+    const F = this.frontier;
+    if (F === null) return;
+    const early: FeatureWindow[] = [];
+    for (const s of candidates) {
+      if (!s.emits) continue;
+      if (s.fired.size > 0) {
+        for (const k of [...s.fired.keys()].sort((a, b) => a - b)) {
+          if (s.fired.get(k) !== null) continue;
+          const w = this.earlyWindow(s, k, computedAt);
+          if (w) {
+            early.push(w);
+            s.fired.set(k, [w.systemLoad ?? null, w.wind ?? null, w.solar ?? null]);
+          } else s.fired.delete(k);
+        }
+      }
+      // Slots before the series' first possible window have none to emit: start at the later of the two.
+      for (let k = Math.max(s.firedThrough(F) + 1, s.firstSlot + this.o.windowSteps - 1); s.isComplete(k); k++) {
+        const w = this.earlyWindow(s, k, computedAt);
+        if (!w) break;
+        early.push(w);
+        s.fired.set(k, [w.systemLoad ?? null, w.wind ?? null, w.solar ?? null]);
+      }
+    }
+    if (early.length > 1) early.sort((a, b) => a.windowEnd - b.windowEnd); // stable: series order kept within a step
+    for (const w of early) out.push(w);
+  }
+
+  /**
+   * The window ending at open slot k of one series, from its finalised history and its open slots so far,
+   * features computed directly (two-pass) over the W values; undefined when the series may not emit there yet
+   * (too little history, or an empty window), as at finalisation.
+   */
+  private earlyWindow(s: SeriesState, k: number, computedAt: number): FeatureWindow | undefined {
+    const { stepMs: S, windowSteps: W } = this.o;
+    if (s.firstSlot > k - W + 1) return undefined;
+    const values: Array<number | null> = new Array<number | null>(W);
+    let n = 0;
+    let sum = 0;
+    let min = Infinity;
+    let max = -Infinity;
+    let last = NaN;
+    for (let j = 0; j < W; j++) {
+      const v = s.valueAt(k - W + 1 + j);
+      if (Number.isNaN(v)) {
+        values[j] = null;
+        continue;
+      }
+      values[j] = v;
+      n++;
+      sum += v;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      last = v;
+    }
+    if (n === 0) return undefined;
+    const mean = sum / n;
+    let jbar = 0;
+    for (let j = 0; j < W; j++) if (values[j] !== null) jbar += j;
+    jbar /= n;
+    let ss = 0;
+    let sjy = 0;
+    let sjj = 0;
+    for (let j = 0; j < W; j++) {
+      const v = values[j];
+      if (v === null || v === undefined) continue;
+      ss += (v - mean) * (v - mean);
+      sjy += (j - jbar) * (v - mean);
+      sjj += (j - jbar) * (j - jbar);
+    }
+    const rel: [number, number, number] = [this.relatedValue(s.market, 'LOAD', k), this.relatedValue(s.market, 'WIND', k), this.relatedValue(s.market, 'SOLAR', k)];
+    return this.assemble(s, k, values, { n, mean, std: Math.sqrt(ss / n), min, max, last, trend: n >= 2 && sjj > 0 ? sjy / sjj : NaN }, centralCalendar(k * S), rel, computedAt);
   }
 
   private emitStep(k: number, computedAt: number, out: FeatureWindow[]): void {
@@ -228,13 +340,20 @@ export class PartitionWindower {
         rel = [this.relatedValue(s.market, 'LOAD', k), this.relatedValue(s.market, 'WIND', k), this.relatedValue(s.market, 'SOLAR', k)];
         related.set(s.market, rel);
       }
+      if (s.fired.size > 0 && s.fired.has(k)) {
+        // Emitted early: emit again only if it changed since (a later tick for its slots, or new related values).
+        const was = s.fired.get(k);
+        s.fired.delete(k);
+        if (was && sameRelated(was, rel)) continue;
+      }
       out.push(this.window(s, k, calendar, rel, computedAt));
     }
   }
 
+  /** A related series' value at slot k: finalised, or the open slot's value so far (early windows). */
   private relatedValue(market: string, kind: TickKind, k: number): number {
     const s = this.byKey.get(seriesKey(market, RELATED_SERIES_ID, kind));
-    return s ? s.ring.valueAt(k) : NaN;
+    return s ? s.valueAt(k) : NaN;
   }
 
   private window(
@@ -244,8 +363,7 @@ export class PartitionWindower {
     [load, wind, solar]: [number, number, number],
     computedAt: number,
   ): FeatureWindow {
-    const { stepMs: S, windowSteps: W } = this.o;
-    const first = k - W + 1;
+    const { windowSteps: W } = this.o;
     const values = s.ring.slice(k, W);
     let last = NaN;
     for (let j = W - 1; j >= 0; j--) {
@@ -257,6 +375,20 @@ export class PartitionWindower {
     }
     const st = s.stats;
     st.refine(s.ring);
+    return this.assemble(s, k, values, { n: st.n, mean: st.mean(), std: st.std(), min: st.min(), max: st.max(), last, trend: st.trend() }, cal, [load, wind, solar], computedAt);
+  }
+
+  private assemble(
+    s: SeriesState,
+    k: number,
+    values: Array<number | null>,
+    f: { n: number; mean: number; std: number; min: number; max: number; last: number; trend: number },
+    cal: ReturnType<typeof centralCalendar>,
+    [load, wind, solar]: [number, number, number],
+    computedAt: number,
+  ): FeatureWindow {
+    const { stepMs: S, windowSteps: W } = this.o;
+    const first = k - W + 1;
     const net = load - wind - solar;
     return {
       market: s.market,
@@ -266,17 +398,17 @@ export class PartitionWindower {
       windowStart: first * S,
       windowEnd: (k + 1) * S,
       values,
-      count: st.n,
-      missing: W - st.n,
-      mean: nullable(st.mean()),
-      std: nullable(st.std()),
-      min: nullable(st.min()),
-      max: nullable(st.max()),
-      last: nullable(last),
-      trend: nullable(st.trend()),
-      lag1h: nullable(s.ring.valueAt(k - this.o.lag1)),
-      lag24h: nullable(s.ring.valueAt(k - this.o.lag24)),
-      lag168h: nullable(s.ring.valueAt(k - this.o.lag168)),
+      count: f.n,
+      missing: W - f.n,
+      mean: nullable(f.mean),
+      std: nullable(f.std),
+      min: nullable(f.min),
+      max: nullable(f.max),
+      last: nullable(f.last),
+      trend: nullable(f.trend),
+      lag1h: nullable(s.valueAt(k - this.o.lag1)),
+      lag24h: nullable(s.valueAt(k - this.o.lag24)),
+      lag168h: nullable(s.valueAt(k - this.o.lag168)),
       hourOfDay: cal.hourOfDay,
       dayOfWeek: cal.dayOfWeek,
       isHoliday: cal.isHoliday,
@@ -292,6 +424,7 @@ export class PartitionWindower {
   snapshot(): WindowerSnapshot {
     return {
       version: 1,
+      fireWhenComplete: this.o.fireWhenComplete,
       stepMs: this.o.stepMs,
       windowSteps: this.o.windowSteps,
       allowedLatenessMs: this.o.allowedLatenessMs,
@@ -312,6 +445,7 @@ export class PartitionWindower {
       stepMs: snap.stepMs as WindowerOptions['stepMs'],
       windowSteps: snap.windowSteps,
       allowedLatenessMs: opts?.allowedLatenessMs ?? snap.allowedLatenessMs,
+      fireWhenComplete: opts?.fireWhenComplete ?? snap.fireWhenComplete ?? true,
     });
     if (opts?.windowSteps !== undefined && opts.windowSteps !== snap.windowSteps) {
       throw new Error(`windower snapshot has windowSteps ${snap.windowSteps}, options ask for ${opts.windowSteps}`);

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../../config/config.js';
 import type { FeatureWindow } from '../../schemas/types.js';
 import type { Provisioned } from '../../streams/kafka/provision.js';
-import { TOPICS } from '../../streams/kafka/topics.js';
+import { TOPICS, runMarket } from '../../streams/kafka/topics.js';
 import { type TableSinkCounts, startTableSink } from './table-sink.js';
 
 const COLUMNS = ['market', 'series_id', 'kind', 'step_ms', 'window_start', 'window_end', 'values', 'count', 'missing', 'mean', 'std', 'min', 'max', 'last', 'trend',
@@ -22,10 +22,17 @@ const UPSERT = `INSERT INTO features (${COLUMNS.map((c) => `"${c}"`).join(', ')}
 
 const arrayLiteral = (values: Array<number | null>) => `{${values.map((v) => (v === null ? 'NULL' : String(v))).join(',')}}`;
 
+/**
+ * Upserts feature windows; one statement per call. Within one call a key seen twice (a window fired early and
+ * corrected later in the same batch) keeps its last record: ON CONFLICT cannot touch one row twice in a statement,
+ * and a batch that always fails would stop the sink.
+ */
 export async function writeFeatures(client: pg.PoolClient | pg.Pool, windows: FeatureWindow[]): Promise<void> {
   if (windows.length === 0) return;
+  const byKey = new Map<string, FeatureWindow>();
+  for (const w of windows) byKey.set(`${w.market}\u0000${w.seriesId}\u0000${w.kind}\u0000${w.stepMs}\u0000${w.windowEnd}`, w);
   const cols: unknown[][] = COLUMNS.map(() => []);
-  for (const w of windows) {
+  for (const w of byKey.values()) {
     const row: unknown[] = [w.market, w.seriesId, w.kind, w.stepMs, new Date(w.windowStart), new Date(w.windowEnd), arrayLiteral(w.values), w.count, w.missing,
       w.mean ?? null, w.std ?? null, w.min ?? null, w.max ?? null, w.last ?? null, w.trend ?? null, w.lag1h ?? null, w.lag24h ?? null, w.lag168h ?? null,
       w.hourOfDay, w.dayOfWeek, w.isHoliday, w.systemLoad ?? null, w.wind ?? null, w.solar ?? null, w.netLoad ?? null, new Date(w.computedAt)];
@@ -34,10 +41,13 @@ export async function writeFeatures(client: pg.PoolClient | pg.Pool, windows: Fe
   await client.query(UPSERT, cols);
 }
 
-export async function startFeaturesSink(config: Config, opts: { topic?: string; groupId?: string; onBatch?: (c: TableSinkCounts) => void } = {}, provisioned?: Provisioned) {
+/** `run`: rows are stored under market `run.NAME.<market>` (runMarket), apart from the live rows. */
+export async function startFeaturesSink(config: Config, opts: { topic?: string; groupId?: string; run?: string; onBatch?: (c: TableSinkCounts) => void } = {}, provisioned?: Provisioned) {
+  const run = opts.run;
+  const write = run === undefined ? writeFeatures : (client: pg.PoolClient, windows: FeatureWindow[]) => writeFeatures(client, windows.map((w) => ({ ...w, market: runMarket(w.market, run) })));
   return startTableSink<FeatureWindow>(
     config,
-    { name: 'features-sink', topic: opts.topic ?? TOPICS.features.name, groupId: opts.groupId ?? 'sda-features-sink', reader: (p) => p.writers.features, write: writeFeatures },
+    { name: 'features-sink', topic: opts.topic ?? TOPICS.features.name, groupId: opts.groupId ?? 'sda-features-sink', reader: (p) => p.writers.features, write },
     provisioned,
     opts.onBatch,
   );

@@ -13,7 +13,7 @@ import { type Consumer, type EachBatchPayload, createConsumer, createProducer, w
 import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { TOPICS } from '../../streams/kafka/topics.js';
+import { TOPICS, runMarket } from '../../streams/kafka/topics.js';
 import { isContextCopy } from '../../streams/kafka/context-series.js';
 import { checkTick } from '../../streams/tick-validation.js';
 import { copyLine } from './copy-format.js';
@@ -36,6 +36,8 @@ export interface TicksSinkOptions {
   /** Upper bound on rows per database transaction (a Kafka batch is split above it). */
   maxRows?: number;
   processor?: string;
+  /** A run's ticks: rows are stored under market `run.NAME.<market>` (runMarket), apart from the live rows. */
+  run?: string;
   onBatch?: (counts: SinkCounts) => void;
 }
 
@@ -197,7 +199,8 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
         if (!payload.isRunning() || payload.isStale()) return;
         const slice = messages.slice(from, from + maxRows);
         const { good, poison: letters } = await decodeBatch<MarketTick>(p.serde, { topic, partition: batch.partition, messages: slice }, p.writers.ticks, checkTick);
-        const rows = good.filter((r) => !isContextCopy(r.headers)).map((r) => ({ seq: r.offset, tick: r.value }));
+        const run = opts.run;
+        const rows = good.filter((r) => !isContextCopy(r.headers)).map((r) => ({ seq: r.offset, tick: run === undefined ? r.value : { ...r.value, market: runMarket(r.value.market, run) } }));
         const client = await pool.connect();
         try {
           await writeBatch(client, rows, letters, processor);

@@ -6,7 +6,7 @@ import { loadSchema } from '../../schemas/catalog.js';
 import type { DeadLetter, DispatchSchedule, FeatureWindow, Forecast, MarketDocument, MarketTick, WindowerState } from '../../schemas/types.js';
 import { AvroSerde, type Writer } from './avro-serde.js';
 import { type Kafka, createKafka } from './client.js';
-import { ALL_TOPICS, TOPICS, ensureTopics, subjectFor } from './topics.js';
+import { ALL_TOPICS, TOPICS, type TopicSpec, ensureTopics, subjectFor } from './topics.js';
 
 export interface Writers {
   ticks: Writer<MarketTick>;
@@ -64,4 +64,27 @@ export async function ensureTicksTopic(config: Config, p: Provisioned, topic: st
   }
   const writer = await p.serde.register(subjectFor(topic), loadSchema('MarketTick'));
   if (writer.schemaId !== p.writers.ticks.schemaId) throw new Error(`subject ${subjectFor(topic)} resolved the MarketTick schema to id ${writer.schemaId}, expected ${p.writers.ticks.schemaId}`);
+}
+
+/**
+ * Creates the topics a processor writes if they are missing (partitions, cleanup and retention of their spec) and
+ * registers each one's value schema under its own TopicNameStrategy subject (`<name>-value`), so a processor
+ * pointed at new topics (a run's `run.NAME.*`, a test's) works without creating them by hand. Existing topics are
+ * left as they are. Returns the names it created. Throws when Kafka or the registry cannot be reached.
+ */
+export async function ensureOutputTopics(config: Config, p: Provisioned, specs: TopicSpec[]): Promise<string[]> {
+  const admin = p.kafka.admin();
+  await admin.connect();
+  let created: string[];
+  try {
+    created = await ensureTopics(admin, specs, config.kafka.partitions);
+  } finally {
+    await admin.disconnect();
+  }
+  for (const spec of specs) {
+    if (ALL_TOPICS.some((t) => t.name === spec.name)) continue; // registered by provision()
+    await p.serde.register(subjectFor(spec.name), loadSchema(spec.schema));
+  }
+  if (created.length > 0) log.info({ created }, 'output topics created');
+  return created;
 }

@@ -70,6 +70,16 @@ export function runOfTopic(topic: string): string | undefined {
   return m?.[1];
 }
 
+/**
+ * The `market` a run's rows are stored under in the PostgreSQL tables (market_data, features, forecasts):
+ * undefined -> the market unchanged (live); 'NAME' -> `run.NAME.<market>`. Market is in every table key, so a
+ * run replaying the same series and hours as the live pipeline never overwrites a live row; a run's rows are
+ * read with `WHERE market = 'run.NAME.ERCOT'` and removed by `sda run delete NAME`.
+ */
+export function runMarket(market: string, run?: string): string {
+  return run === undefined ? market : `${RUN_TOPIC_PREFIX}${validateRunName(run)}.${market}`;
+}
+
 /** Consumer group / transactional id base of a job in a run: undefined -> base unchanged; 'NAME' -> `${base}.run.NAME`. */
 export function groupFor(base: string, run?: string): string {
   return run === undefined ? base : `${base}.run.${validateRunName(run)}`;

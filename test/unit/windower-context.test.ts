@@ -34,7 +34,7 @@ const prices = (start: number, hours: number): MarketTick[] =>
 describe('windower context features', () => {
   it('aligns SYSTEM load, wind and solar to the last slot and computes net load', () => {
     const T0 = Date.UTC(2024, 4, 6, 5); // 2024-05-06 00:00 CDT
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 });
     const ticks: MarketTick[] = [];
     const load = (q: number): number => 50_000 + 100 * q;
     const wind = (q: number): number => 10_000 + 10 * (q % 7);
@@ -60,13 +60,13 @@ describe('windower context features', () => {
     assert.equal(noSolar.netLoad, null);
     assert.equal(noSolar.systemLoad, hourMean(load, 25));
     // the SYSTEM series get their own windows too, in key order after HB_NORTH
-    const all = run(new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 }), ticks);
+    const all = run(new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 }), ticks);
     assert.deepEqual(all.slice(0, 4).map((x) => `${x.seriesId}/${x.kind}`), ['HB_NORTH/DAM_PRICE', 'SYSTEM/LOAD', 'SYSTEM/SOLAR', 'SYSTEM/WIND']);
   });
 
   it('takes related series only from the same market, and from another partition through addRelated', () => {
     const T0 = Date.UTC(2024, 4, 6, 5);
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 });
     // related ticks before this partition's first own tick are kept
     for (let n = 0; n < 25; n++) {
       assert.equal(w.addRelated(tick('SYSTEM', 'LOAD', T0 + n * HOUR, HOUR, 1000 + n)), undefined);
@@ -87,7 +87,7 @@ describe('windower context features', () => {
   it('gives the Central hour and weekday of the last slot across the DST changes', () => {
     // spring forward: 2024-03-10 02:00 CST -> 03:00 CDT (08:00 UTC)
     const spring = Date.UTC(2024, 2, 9, 6); // 2024-03-09 00:00 CST
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 });
     const out = run(w, prices(spring, 60));
     const hours = out.map((x) => x.hourOfDay);
     const atSpring = out.findIndex((x) => x.windowEnd - HOUR === Date.UTC(2024, 2, 10, 7));
@@ -96,7 +96,7 @@ describe('windower context features', () => {
     assert.equal(centralDateOf(out[atSpring]!.windowEnd - HOUR), '2024-03-10');
     // fall back: 2024-11-03 02:00 CDT -> 01:00 CST (07:00 UTC)
     const fall = Date.UTC(2024, 10, 2, 5); // 2024-11-02 00:00 CDT
-    const out2 = run(new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 }), prices(fall, 60));
+    const out2 = run(new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 }), prices(fall, 60));
     const atFall = out2.findIndex((x) => x.windowEnd - HOUR === Date.UTC(2024, 10, 3, 5)); // 00:00 CDT
     assert.deepEqual(out2.slice(atFall, atFall + 4).map((x) => x.hourOfDay), [0, 1, 1, 2], 'local 01:00 happens twice');
     assert.ok(out2.slice(atFall, atFall + 4).every((x) => x.dayOfWeek === 0 && !x.isHoliday));
@@ -107,7 +107,7 @@ describe('windower context features', () => {
 
   it('marks ERCOT holidays in Central time (2024-07-04)', () => {
     const start = Date.UTC(2024, 6, 2, 5); // 2024-07-02 00:00 CDT
-    const out = run(new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 }), prices(start, 24 * 4));
+    const out = run(new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 }), prices(start, 24 * 4));
     for (const x of out) {
       const date = centralDateOf(x.windowEnd - HOUR);
       assert.equal(x.isHoliday, date === '2024-07-04', `${date} ${x.hourOfDay}`);

@@ -29,7 +29,7 @@ function collect(w: PartitionWindower, ticks: MarketTick[]): { windows: FeatureW
 
 describe('windower event time', () => {
   it('takes out-of-order ticks within the allowed lateness into the right slot', () => {
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 2 * HOUR });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 2 * HOUR });
     const order = [...Array(22).keys()];
     // after hour 24 the watermark is 22:00: hours 22 and 23 are still open
     const { windows, late } = collect(w, [...order.map((n) => h(n, n)), h(24, 24), h(23, 23), h(22, 22), h(25, 25), h(26, 26)]);
@@ -40,7 +40,7 @@ describe('windower event time', () => {
   });
 
   it('rejects a tick whose slot was already emitted as late, and leaves the state alone', () => {
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 2 * HOUR });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 2 * HOUR });
     const ticks = [...[...Array(27).keys()].filter((n) => n !== 10).map((n) => h(n, n)), h(10, 10), h(24, 99), h(25, 25.5), h(27, 27)];
     const { windows, late } = collect(w, ticks);
     // after hour 26 the watermark is 24:00: slots up to hour 23 are final; hour 10 and 24 (at 27) are late by then
@@ -57,7 +57,7 @@ describe('windower event time', () => {
   });
 
   it('replaces a duplicate tick (same series and interval start) instead of adding it', () => {
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 });
     const quarters = (q: number, v: number): MarketTick => tick('HB_NORTH', 'RT_PRICE', T0 + q * QUARTER, QUARTER, v);
     const ticks: MarketTick[] = [];
     for (let q = 0; q < 96; q++) {
@@ -73,15 +73,15 @@ describe('windower event time', () => {
   });
 
   it('rejects unusable ticks with reason validation', () => {
-    const w = new PartitionWindower({ stepMs: HOUR });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR });
     assert.equal(w.add({ ...h(0, 1), value: Number.NaN }, 0).late?.reasonCode, 'validation');
     assert.equal(w.add({ ...h(0, 1), intervalEnd: T0 }, 0).late?.reasonCode, 'validation');
     assert.equal(w.watermarkMs, null);
   });
 
   it('keeps one watermark per partition, and an idle partition can be advanced by wall clock', () => {
-    const busy = new PartitionWindower({ stepMs: HOUR });
-    const idle = new PartitionWindower({ stepMs: HOUR });
+    const busy = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR });
+    const idle = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR });
     collect(idle, [...Array(24).keys()].map((n) => h(n, n, 'HB_WEST')));
     const busyOut = collect(busy, [...Array(40).keys()].map((n) => h(n, n)));
     assert.equal(busyOut.windows.length, 40 - 26);
@@ -98,7 +98,7 @@ describe('windower event time', () => {
 
   it('validates its options', () => {
     assert.throws(() => new PartitionWindower({ stepMs: 60_000 as typeof HOUR }), /stepMs/);
-    assert.throws(() => new PartitionWindower({ stepMs: HOUR, windowSteps: 1 }), /windowSteps/);
-    assert.throws(() => new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: -1 }), /allowedLatenessMs/);
+    assert.throws(() => new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, windowSteps: 1 }), /windowSteps/);
+    assert.throws(() => new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: -1 }), /allowedLatenessMs/);
   });
 });

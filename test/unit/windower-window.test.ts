@@ -33,7 +33,7 @@ const hourly = (n: number, value: (h: number) => number, skip: (h: number) => bo
 
 describe('windower windows', () => {
   it('emits the first window only once 24 hourly steps exist, with exactly 24 points', () => {
-    const w = new PartitionWindower({ stepMs: HOUR }); // lateness 2 h by default
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR }); // lateness 2 h by default
     const ticks = hourly(30, (h) => 100 + h);
     const emittedAt: number[] = [];
     const out: FeatureWindow[] = [];
@@ -66,7 +66,7 @@ describe('windower windows', () => {
   });
 
   it('averages 15-minute ticks into hourly values', () => {
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 });
     const price = (q: number): number => 20 + ((q * 7) % 13) * 1.25 + (q % 4 === 3 ? 0.1 : 0);
     const ticks = Array.from({ length: 4 * 25 }, (_, q) => tick('HB_NORTH', 'RT_PRICE', T0 + q * QUARTER, QUARTER, price(q)));
     const out = feed(w, ticks);
@@ -77,7 +77,7 @@ describe('windower windows', () => {
   });
 
   it('marks gaps as missing and null, and computes the features over the present points', () => {
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 });
     const out = feed(w, hourly(25, (h) => h, (h) => h === 5 || h === 6 || h === 23));
     const win = out[0]!;
     assert.equal(win.windowEnd, T0 + 24 * HOUR);
@@ -94,17 +94,17 @@ describe('windower windows', () => {
   });
 
   it('has a positive trend for a rising series and a negative one for a falling series', () => {
-    const up = feed(new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 }), hourly(25, (h) => 10 + 2 * h));
-    const down = feed(new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 }), hourly(25, (h) => 50 - 0.5 * h + (h % 2) * 0.3));
+    const up = feed(new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 }), hourly(25, (h) => 10 + 2 * h));
+    const down = feed(new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 }), hourly(25, (h) => 50 - 0.5 * h + (h % 2) * 0.3));
     assert.ok(Math.abs(up[0]!.trend! - 2) < 1e-12, `trend ${up[0]!.trend}`);
     assert.ok(down[0]!.trend! < 0, `trend ${down[0]!.trend}`);
-    const flat = feed(new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 }), hourly(25, () => 7.3));
+    const flat = feed(new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 }), hourly(25, () => 7.3));
     assert.equal(flat[0]!.std, 0);
     assert.ok(Math.abs(flat[0]!.trend!) < 1e-12);
   });
 
   it('supports a 15-minute step: 96 points, first window after 96 steps', () => {
-    const w = new PartitionWindower({ stepMs: QUARTER, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: QUARTER, allowedLatenessMs: 0 });
     assert.equal(w.windowSteps, 96);
     const ticks = Array.from({ length: 98 }, (_, q) => tick('HB_NORTH', 'RT_PRICE', T0 + q * QUARTER, QUARTER, q));
     const out = feed(w, ticks);
@@ -119,13 +119,13 @@ describe('windower windows', () => {
   });
 
   it('spreads an hourly tick over the four 15-minute slots it covers', () => {
-    const w = new PartitionWindower({ stepMs: QUARTER, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: QUARTER, allowedLatenessMs: 0 });
     const out = feed(w, hourly(25, (h) => h));
     assert.deepEqual(out[0]!.values, Array.from({ length: 96 }, (_, q) => Math.floor(q / 4)));
   });
 
   it('stops emitting once a silent series has nothing left in its window', () => {
-    const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: 0 });
+    const w = new PartitionWindower({ fireWhenComplete: false, stepMs: HOUR, allowedLatenessMs: 0 });
     const out = feed(w, [...hourly(30, (h) => h), tick('HB_SOUTH', 'DAM_PRICE', T0 + 100 * HOUR, HOUR, 1)]);
     const north = out.filter((x) => x.seriesId === 'HB_NORTH');
     // windows ending at hours 24..29 while fed, then 24 more (ending 30..53) while its values age out

@@ -1,0 +1,183 @@
+// `sda run list|delete`: the run-scoped topic sets (`run.NAME.*`, streams/kafka/topics.ts topicSet) that
+// `sda replay --run NAME` and the processors' `--run NAME` create, found from the broker's topic names, with
+// their record counts, consumer groups, registry subjects and table rows; and their removal.
+import type { Command } from 'commander';
+import { type Config, loadConfig } from '../config/config.js';
+import { type Admin, createKafka } from '../streams/kafka/client.js';
+import { RUN_TOPIC_PREFIX, runOfTopic, validateRunName } from '../streams/kafka/topics.js';
+import { createPool } from '../sinks/postgres/pool.js';
+
+export interface RunInfo {
+  name: string;
+  /** Topic -> records (sum over partitions of end - start offsets; transaction markers count too). */
+  topics: Array<{ topic: string; partitions: number; records: number }>;
+  /** Consumer groups of the run (`<base>.run.NAME`, streams/kafka/topics.ts groupFor) with their state. */
+  groups: Array<{ group: string; state: string }>;
+  subjects: string[];
+}
+
+async function withAdmin<T>(config: Config, f: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = createKafka(config, 'sda-run', { quiet: true }).admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${(err as Error).message}. Start the stack with \`sda stack up\`.`, { cause: err });
+  }
+  try {
+    return await f(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function registrySubjects(config: Config): Promise<string[]> {
+  const res = await fetch(`${config.registry.url}/subjects`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`schema registry ${config.registry.url} answered ${res.status} listing subjects`);
+  return (await res.json()) as string[];
+}
+
+/** Every run found on the broker (topics named run.NAME.*), or only `only`; with counts, groups and subjects. */
+export async function listRuns(config: Config, only?: string): Promise<RunInfo[]> {
+  if (only !== undefined) validateRunName(only);
+  const subjects = await registrySubjects(config).catch(() => [] as string[]);
+  return withAdmin(config, async (admin) => {
+    const byRun = new Map<string, RunInfo>();
+    const info = (name: string): RunInfo => {
+      let r = byRun.get(name);
+      if (!r) byRun.set(name, (r = { name, topics: [], groups: [], subjects: [] }));
+      return r;
+    };
+    for (const topic of (await admin.listTopics()).sort()) {
+      const run = runOfTopic(topic);
+      if (run === undefined || (only !== undefined && run !== only)) continue;
+      const offsets = await admin.fetchTopicOffsets(topic);
+      info(run).topics.push({ topic, partitions: offsets.length, records: offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0) });
+    }
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
+    const runGroups = groups.map((g) => [g, /\.run\.([A-Za-z0-9_-]{1,64})$/.exec(g)?.[1]] as const).filter(([, run]) => run !== undefined && (only === undefined || run === only));
+    if (runGroups.length > 0) {
+      const described = await admin.describeGroups(runGroups.map(([g]) => g));
+      for (const d of described.groups) info(/\.run\.([A-Za-z0-9_-]{1,64})$/.exec(d.groupId)![1]!).groups.push({ group: d.groupId, state: d.state });
+    }
+    for (const subject of subjects) {
+      const run = runOfTopic(subject);
+      if (run !== undefined && (only === undefined || run === only)) info(run).subjects.push(subject);
+    }
+    return [...byRun.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  });
+}
+
+export interface DeletedRun {
+  name: string;
+  topics: string[];
+  groups: string[];
+  /** Groups that could not be deleted (still have members: stop the run's processors first). */
+  groupsKept: Array<{ group: string; reason: string }>;
+  subjects: string[];
+  /** Table -> rows deleted (markets `run.NAME.*`; dispatch_schedules by its run column). */
+  rows: Record<string, number>;
+}
+
+/**
+ * Deletes a run: its topics, its consumer groups (those with no members), its registry subjects (soft then
+ * permanent) and its table rows (market `run.NAME.<market>` in market_data, features, forecasts; run = NAME in
+ * dispatch_schedules where that table exists). Throws RUN_NAME_INVALID for a bad name.
+ */
+export async function deleteRun(config: Config, name: string): Promise<DeletedRun> {
+  validateRunName(name);
+  const [run] = await listRuns(config, name);
+  const out: DeletedRun = { name, topics: [], groups: [], groupsKept: [], subjects: [], rows: {} };
+  if (run) {
+    await withAdmin(config, async (admin) => {
+      const groups = run.groups.map((g) => g.group);
+      if (groups.length > 0) {
+        try {
+          await admin.deleteGroups(groups);
+          out.groups.push(...groups);
+        } catch (err) {
+          // kafkajs reports per group; delete one by one to tell which are busy
+          for (const g of groups) {
+            try {
+              await admin.deleteGroups([g]);
+              out.groups.push(g);
+            } catch (e) {
+              out.groupsKept.push({ group: g, reason: (e as Error).message || (err as Error).message });
+            }
+          }
+        }
+      }
+      const topics = run.topics.map((t) => t.topic);
+      if (topics.length > 0) {
+        await admin.deleteTopics({ topics, timeout: 30_000 });
+        out.topics.push(...topics);
+      }
+    });
+    for (const subject of run.subjects) {
+      for (const q of ['', '?permanent=true']) {
+        const res = await fetch(`${config.registry.url}/subjects/${encodeURIComponent(subject)}${q}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
+        if (!res.ok && res.status !== 404) throw new Error(`schema registry answered ${res.status} deleting subject ${subject}`);
+      }
+      out.subjects.push(subject);
+    }
+  }
+  const pool = createPool(config, 1);
+  try {
+    const prefix = `${RUN_TOPIC_PREFIX}${name}.`;
+    for (const table of ['market_data', 'features', 'forecasts']) {
+      const exists = (await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table])).rows[0]?.t;
+      if (!exists) continue;
+      // Fixed table names from the list above; the prefix is a parameter.
+      const r = await pool.query(`DELETE FROM ${table} WHERE starts_with(market, $1)`, [prefix]);
+      out.rows[table] = r.rowCount ?? 0;
+    }
+    if ((await pool.query<{ t: string | null }>("SELECT to_regclass('dispatch_schedules') AS t")).rows[0]?.t) {
+      out.rows.dispatch_schedules = (await pool.query('DELETE FROM dispatch_schedules WHERE run = $1', [name])).rowCount ?? 0;
+    }
+  } finally {
+    await pool.end();
+  }
+  return out;
+}
+
+export function registerRun(program: Command): void {
+  const run = program.command('run').description('run-scoped topic sets for backtests (run.NAME.ticks, .features, .forecasts, .dispatch, .dlq, .windower.changelog): list and delete');
+  run
+    .command('list')
+    .description('list the runs found on the broker (topics named run.NAME.*): topics with record counts, consumer groups, registry subjects')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const runs = await listRuns(loadConfig());
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
+        return;
+      }
+      if (runs.length === 0) {
+        process.stdout.write('no runs (start one with `sda replay FILE --run NAME` or `sda simulate --run NAME`)\n');
+        return;
+      }
+      for (const r of runs) {
+        process.stdout.write(`run ${r.name}\n`);
+        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions\n`);
+        for (const g of r.groups) process.stdout.write(`  group ${g.group} (${g.state})\n`);
+        process.stdout.write(`  subjects ${r.subjects.length}\n`);
+      }
+    });
+  run
+    .command('delete')
+    .description('delete a run: its topics, consumer groups, registry subjects and table rows (markets run.NAME.*); prints what it deleted')
+    .argument('<name>', 'the run name (1-64 of A-Z a-z 0-9 _ -)')
+    .action(async (name: string) => {
+      const d = await deleteRun(loadConfig(), name);
+      const rows = Object.entries(d.rows).map(([t, n]) => `${t} ${n}`).join(', ');
+      process.stdout.write(
+        [
+          `deleted run ${d.name}: ${d.topics.length} topics, ${d.groups.length} consumer groups, ${d.subjects.length} registry subjects; rows: ${rows || 'none'}`,
+          ...d.topics.map((t) => `  topic ${t}`),
+          ...d.groups.map((g) => `  group ${g}`),
+          ...d.subjects.map((s) => `  subject ${s}`),
+          ...d.groupsKept.map((g) => `  KEPT group ${g.group}: ${g.reason} (stop the run's processors, then run this again)`),
+        ].join('\n') + '\n',
+      );
+      if (d.groupsKept.length > 0) process.exitCode = 1;
+    });
+}
