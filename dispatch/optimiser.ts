@@ -9,6 +9,11 @@ import { type BatteryAsset, legEfficiency, usableEnergyMwh, validateBattery } fr
 const HOUR_MS = 3_600_000;
 /** Below this a MW or MWh figure is solver noise, printed and stored as 0. */
 const EPS = 1e-7;
+/**
+ * Tie-break cost, $ per MWh charged and per MWh discharged, in the objective only (never in reported revenue): a
+ * break-even trade (round trip 1, no degradation cost, equal prices) is left out instead of picked arbitrarily.
+ */
+export const TIE_BREAK_PER_MWH = 1e-6;
 /** The longest problem one call accepts: a year of 15-minute intervals plus a day. */
 export const MAX_INTERVALS = 366 * 96;
 
@@ -170,14 +175,14 @@ export function buildBatteryModel(asset: BatteryAsset, curve: PriceCurve, opts: 
     // c_t
     let j = 3 * t;
     starts[j] = indices.length;
-    colCost[j] = -price * h;
+    colCost[j] = (-price - TIE_BREAK_PER_MWH) * h;
     colUpper[j] = P;
     push(t, -eta * h);
     if (milp) push(milpRow0 + 2 * t, 1);
     // d_t
     j = 3 * t + 1;
     starts[j] = indices.length;
-    colCost[j] = (price - asset.degradationCostPerMwh) * h;
+    colCost[j] = (price - asset.degradationCostPerMwh - TIE_BREAK_PER_MWH) * h;
     colUpper[j] = P;
     push(t, h / eta);
     if (asset.dailyCycleLimit !== null) push(cycleRow0 + dayOf[t]!, h / eta);

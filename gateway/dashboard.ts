@@ -16,6 +16,7 @@ import { accessLogger, rateLimiter, securityHeaders } from './http-policy.js';
 import { GatewayMetrics } from './metrics.js';
 import { CORE_ROUTES, buildOpenApi } from './openapi.js';
 import { QUERY_ROUTES, type QueryService, queryRouter } from './query.js';
+import { DISPATCH_ROUTES, dispatchApi } from './dispatch-api.js';
 import { SseHub } from './sse.js';
 import { validated } from './validate.js';
 
@@ -83,7 +84,7 @@ export function createGatewayExtensions(config: Config, opts: DashboardOptions):
       })
     : Promise.resolve();
 
-  const openapi = buildOpenApi([...CORE_ROUTES, ...Object.values(DASHBOARD_ROUTES), ...Object.values(QUERY_ROUTES)], {
+  const openapi = buildOpenApi([...CORE_ROUTES, ...Object.values(DASHBOARD_ROUTES), ...Object.values(DISPATCH_ROUTES), ...Object.values(QUERY_ROUTES)], {
     version: packageVersion(),
     rateLimitPerMinute: config.gateway.rateLimitPerMinute,
     bodyLimitBytes: config.gateway.bodyLimitBytes,
@@ -104,6 +105,7 @@ export function createGatewayExtensions(config: Config, opts: DashboardOptions):
     events(req, res);
   });
   routes.use(dashboardApi({ pool: opts.pool, lag, registryDir: opts.registryDir }));
+  routes.use(dispatchApi({ pool: opts.pool }));
   // JSON bodies only where a route takes one, bounded.
   routes.use('/query', express.json({ limit: config.gateway.bodyLimitBytes, type: 'application/json' }));
   routes.use(queryRouter(opts.queryService ?? null));

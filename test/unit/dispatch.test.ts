@@ -37,11 +37,18 @@ describe('battery LP, hand-checkable cases', () => {
     near(s.cycles, 1, 'cycles');
   });
 
+  it('leaves break-even trades out (round trip 1, no degradation cost, equal prices)', () => {
+    const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [35, 35, 35, 35, 10, 50] });
+    assert.deepEqual(s.intervals.slice(0, 4).map((i) => i.chargeMw + i.dischargeMw), [0, 0, 0, 0]);
+    near(s.expectedRevenue, 10 * 40, 'revenue');
+  });
+
   it('starts from the given state of charge and reports it per interval', () => {
     const asset = makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 });
-    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [50, 50, 10] }, { initialSocMwh: 15 });
+    const s = optimiseWith(highs, asset, { startMs: T0, stepMs: HOUR, prices: [60, 50, 10] }, { initialSocMwh: 15 });
     assert.deepEqual(s.intervals.map((i) => i.socMwh), [5, 0, 0]);
-    near(s.expectedRevenue, 15 * 50, 'revenue');
+    near(s.expectedRevenue, 10 * 60 + 5 * 50, 'revenue');
   });
 
   it('works on 15-minute prices the same way', () => {
@@ -173,7 +180,8 @@ describe('strategies and backtest', () => {
     assert.ok(perfect.netRevenue > 0);
     near(perfect.pctOfPerfect!, 100, 'perfect %');
     for (const s of r.strategies) {
-      assert.ok(s.netRevenue <= perfect.netRevenue + 1e-6, `${s.name} ${s.netRevenue} > perfect ${perfect.netRevenue}`);
+      // Up to the optimiser's tie-break ($1e-6 per MWh of throughput, objective only).
+      assert.ok(s.netRevenue <= perfect.netRevenue + 0.01, `${s.name} ${s.netRevenue} > perfect ${perfect.netRevenue}`);
       assert.equal(s.series.socMwh.length, r.intervals);
       near(Object.values(s.revenueByMonth).reduce((a, b) => a + b, 0), s.netRevenue, `${s.name} months`, 1e-6);
       near(s.series.cumulativePnl.at(-1)!, s.netRevenue, `${s.name} cumulative`, 1e-6);

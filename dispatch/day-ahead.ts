@@ -1,0 +1,130 @@
+// Tomorrow's schedule of a battery from the latest forecast (pure apart from the solver): what GET /dispatch, the
+// responder's battery question and the demo show.
+import type { Highs } from 'highs';
+import { centralDateOf, centralMidnightUtc } from '../streams/ercot/central-time.js';
+import { type BatteryAsset, legEfficiency } from './asset.js';
+import { optimiseWith, type Schedule } from './optimiser.js';
+import type { ForecastCurve } from './strategies.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface DayAheadInterval {
+  start: string;
+  end: string;
+  /** ERCOT hour ending of the interval's hour (1-24, US Central). */
+  hourEnding: number;
+  chargeMw: number;
+  dischargeMw: number;
+  socMwh: number;
+  /** Forecast price used ($/MWh, the P50) and its band when the forecast has one. */
+  price: number;
+  p10: number | null;
+  p90: number | null;
+  revenue: number;
+}
+
+export interface DayAheadPlan {
+  assetId: string;
+  settlementPoint: string;
+  /** The US Central market day planned ("YYYY-MM-DD"). */
+  day: string;
+  /** How the day was chosen, in words (the market clock, not the wall clock). */
+  dayBasis: string;
+  /** Intervals of the day the forecast covers (24 for a whole day; fewer when the forecast ends early). */
+  coveredHours: number;
+  initialSocMwh: number;
+  forecast: { modelVersion: string | null; issuedAt: string; targetStart: string; stepMs: number; steps: number; quantiles: boolean };
+  intervals: DayAheadInterval[];
+  expectedRevenue: number;
+  revenueAtP10: number | null;
+  revenueAtP90: number | null;
+  chargedMwh: number;
+  dischargedMwh: number;
+  cycles: number;
+  /** Hours ending with charging / discharging, e.g. "HE 3-5" and "HE 19-20". */
+  chargeHours: string;
+  dischargeHours: string;
+}
+
+/** "HE 3-5, HE 14" from hour-ending numbers. */
+export function hourRanges(hes: number[]): string {
+  if (hes.length === 0) return 'none';
+  const sorted = [...new Set(hes)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  let a = sorted[0]!;
+  let b = a;
+  for (const h of sorted.slice(1)) {
+    if (h === b + 1) b = h;
+    else {
+      parts.push(a === b ? `HE ${a}` : `HE ${a}-${b}`);
+      a = b = h;
+    }
+  }
+  parts.push(a === b ? `HE ${a}` : `HE ${a}-${b}`);
+  return parts.join(', ');
+}
+
+/**
+ * Plans the US Central day after the forecast's first interval (the market clock's "tomorrow"), or that first
+ * interval's own day when `day` is 'today', on the forecast's P50 from the asset's initial state of charge.
+ * Returns null when the forecast covers no interval of that day. Errors: the optimiser's coded errors.
+ */
+export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today' = 'tomorrow', initialSocMwh?: number): DayAheadPlan | null {
+  const today = centralDateOf(f.targetStart);
+  const target = day === 'today' ? today : centralDateOf(centralMidnightUtc(today) + 36 * HOUR_MS);
+  const dayStart = Math.max(centralMidnightUtc(target), f.targetStart);
+  const dayEnd = centralMidnightUtc(centralDateOf(centralMidnightUtc(target) + 36 * HOUR_MS));
+  const first = Math.ceil((dayStart - f.targetStart) / f.stepMs);
+  const last = Math.min(f.values.length, Math.floor((dayEnd - f.targetStart) / f.stepMs));
+  if (last <= first) return null;
+  const slice = <T>(a: T[] | null | undefined): T[] | null => (a && a.length === f.values.length ? a.slice(first, last) : null);
+  const startMs = f.targetStart + first * f.stepMs;
+  const s: Schedule = optimiseWith(highs, asset, { startMs, stepMs: f.stepMs, prices: f.values.slice(first, last), p10: slice(f.p10), p90: slice(f.p90) }, initialSocMwh === undefined ? {} : { initialSocMwh });
+  const p10 = slice(f.p10);
+  const p90 = slice(f.p90);
+  const intervals = s.intervals.map((iv, k) => {
+    const he = Math.floor((iv.startMs - centralMidnightUtc(centralDateOf(iv.startMs))) / HOUR_MS) + 1;
+    return {
+      start: new Date(iv.startMs).toISOString(),
+      end: new Date(iv.startMs + f.stepMs).toISOString(),
+      hourEnding: he,
+      chargeMw: round(iv.chargeMw, 4),
+      dischargeMw: round(iv.dischargeMw, 4),
+      socMwh: round(iv.socMwh, 4),
+      price: round(iv.price, 2),
+      p10: p10 ? round(p10[k]!, 2) : null,
+      p90: p90 ? round(p90[k]!, 2) : null,
+      revenue: round(iv.revenue, 2),
+    };
+  });
+  return {
+    assetId: asset.id,
+    settlementPoint: asset.settlementPoint,
+    day: target,
+    dayBasis: `the US Central day ${day === 'today' ? 'of' : 'after'} the latest forecast's first interval (${new Date(f.targetStart).toISOString()}, the market clock)`,
+    coveredHours: intervals.length * (f.stepMs / HOUR_MS),
+    initialSocMwh: initialSocMwh ?? asset.initialSoc * asset.energyMwh,
+    forecast: { modelVersion: f.modelVersion ?? null, issuedAt: new Date(f.issuedAt).toISOString(), targetStart: new Date(f.targetStart).toISOString(), stepMs: f.stepMs, steps: f.values.length, quantiles: p10 !== null && p90 !== null },
+    intervals,
+    expectedRevenue: round(s.expectedRevenue, 2),
+    revenueAtP10: s.revenueAtP10 === null ? null : round(s.revenueAtP10, 2),
+    revenueAtP90: s.revenueAtP90 === null ? null : round(s.revenueAtP90, 2),
+    chargedMwh: round(s.chargedMwh, 3),
+    dischargedMwh: round(s.dischargedMwh, 3),
+    cycles: round(s.dischargedMwh / legEfficiency(asset) / ((asset.maxSoc - asset.minSoc) * asset.energyMwh), 3),
+    chargeHours: hourRanges(intervals.filter((i) => i.chargeMw > 1e-6).map((i) => i.hourEnding)),
+    dischargeHours: hourRanges(intervals.filter((i) => i.dischargeMw > 1e-6).map((i) => i.hourEnding)),
+  };
+}
+
+function round(x: number, d: number): number {
+  const f = 10 ** d;
+  return Math.round(x * f) / f;
+}
+
+/** One line a person reads: when to charge and discharge, the expected revenue and its band. */
+export function describePlan(p: DayAheadPlan, asset: BatteryAsset): string {
+  const band = p.revenueAtP10 !== null && p.revenueAtP90 !== null ? ` (at the forecast's P10 prices $${p.revenueAtP10.toFixed(0)}, at P90 $${p.revenueAtP90.toFixed(0)})` : '';
+  const partial = p.coveredHours < 23 ? ` The forecast covers only ${p.coveredHours} hours of that day.` : '';
+  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue $${p.expectedRevenue.toFixed(0)}${band}, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${partial}`;
+}

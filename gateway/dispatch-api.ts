@@ -1,0 +1,126 @@
+// GET /dispatch: tomorrow's schedule of a configured battery (?asset=) or an ad-hoc one (?series=&power=&energy=),
+// optimised on the latest forecast of the settlement point's real-time price, with the expected revenue and the
+// forecast it used. A configured asset's latest stored schedule from the dispatcher (dispatch_schedules) is returned
+// beside it when there is one. Parameters validated by one schema (validate.ts), which also documents the route.
+import express, { type Request, type Response } from 'express';
+import type pg from 'pg';
+import { type BatteryAsset, makeBattery } from '../dispatch/asset.js';
+import { loadAssets } from '../dispatch/assets-config.js';
+import { planDayAhead } from '../dispatch/day-ahead.js';
+import { loadSolver } from '../dispatch/optimiser.js';
+import type { ForecastCurve } from '../dispatch/strategies.js';
+import { SdaError } from '../streams/kafka/errors.js';
+import { type RouteSchema, validated } from './validate.js';
+
+const NUM = /^\d{1,6}(\.\d{1,3})?$/;
+
+export const DISPATCH_ROUTES = {
+  dispatch: {
+    method: 'get',
+    path: '/dispatch',
+    summary: 'Tomorrow\'s (US Central, on the market clock) charge/discharge schedule of a battery, optimised (LP, HiGHS) on the latest forecast of its settlement point\'s real-time price (P50; revenue also at P10/P90): per hour charge MW, discharge MW, state of charge MWh, price, revenue; the expected net revenue; the forecast used. Either asset= (config/assets.json) or series= with power= and energy= for an ad-hoc battery.',
+    tags: ['dispatch'],
+    query: {
+      asset: { type: 'string', description: 'A configured asset id (config/assets.json).', pattern: /^[A-Za-z0-9_.-]{1,64}$/, maxLength: 64, example: 'bess-north' },
+      series: { type: 'string', description: 'Ad-hoc battery: its settlement point.', pattern: /^[A-Z0-9_]{1,64}$/, maxLength: 64, example: 'HB_NORTH' },
+      power: { type: 'string', description: 'Ad-hoc battery: power, MW (0 < power <= 10000).', pattern: NUM, maxLength: 10, example: '10' },
+      energy: { type: 'string', description: 'Ad-hoc battery: energy, MWh (0 < energy <= 100000).', pattern: NUM, maxLength: 10, example: '20' },
+      efficiency: { type: 'string', description: 'Ad-hoc battery: round-trip efficiency in (0, 1], default 0.85.', pattern: /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, maxLength: 6 },
+      market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: /^[A-Z0-9_]{1,64}$/, maxLength: 64 },
+      day: { type: 'string', description: 'tomorrow (the day after the latest forecast\'s first interval) or today.', enum: ['tomorrow', 'today'], default: 'tomorrow', maxLength: 8 },
+    },
+    responses: {
+      '200': { description: 'The plan: day, intervals, expectedRevenue, revenueAtP10/P90, chargeHours, dischargeHours, forecast, and the dispatcher\'s latest stored schedule (asset= only) or null.' },
+      '400': { description: 'Neither asset nor series+power+energy, both, or a parameter out of bounds.' },
+      '404': { description: 'Unknown asset, or no forecast of the settlement point (or none covering the day).' },
+      '503': { description: 'The store is unavailable.' },
+    },
+  },
+} as const satisfies Record<string, RouteSchema>;
+
+interface ForecastRow {
+  model_version: string;
+  issued_at: Date;
+  input_end: Date;
+  target_start: Date;
+  step_ms: number;
+  values: number[];
+  p10: number[] | null;
+  p90: number[] | null;
+}
+
+/** The newest forecast of a series' real-time price (newest first interval, then newest issue). */
+export async function latestPriceForecast(pool: pg.Pool, market: string, series: string): Promise<(ForecastCurve & { modelVersion: string }) | null> {
+  const r = await pool.query<ForecastRow>(
+    `SELECT model_version, issued_at, input_end, target_start, step_ms, "values", p10, p90 FROM forecasts
+      WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE' ORDER BY target_start DESC, issued_at DESC LIMIT 1`,
+    [market, series],
+  );
+  const x = r.rows[0];
+  return x ? { modelVersion: x.model_version, issuedAt: x.issued_at.getTime(), inputEnd: x.input_end.getTime(), targetStart: x.target_start.getTime(), stepMs: x.step_ms, values: x.values, p10: x.p10, p90: x.p90 } : null;
+}
+
+/** The dispatcher's newest stored schedule of an asset (live run), as JSON, or null. */
+async function latestStoredSchedule(pool: pg.Pool, assetId: string): Promise<Record<string, unknown> | null> {
+  const r = await pool.query(
+    `SELECT model_version, forecast_issued_at, start_at, end_at, step_ms, charge_mw, discharge_mw, soc_mwh, prices, initial_soc_mwh, expected_revenue, revenue_at_p10, revenue_at_p90
+       FROM dispatch_schedules WHERE run = '' AND asset_id = $1 ORDER BY forecast_input_end DESC, start_at DESC LIMIT 1`,
+    [assetId],
+  );
+  const x = r.rows[0] as Record<string, unknown> | undefined;
+  if (!x) return null;
+  return {
+    modelVersion: x.model_version, forecastIssuedAt: (x.forecast_issued_at as Date).toISOString(), start: (x.start_at as Date).toISOString(), end: (x.end_at as Date).toISOString(), stepMs: x.step_ms,
+    chargeMw: x.charge_mw, dischargeMw: x.discharge_mw, socMwh: x.soc_mwh, prices: x.prices, initialSocMwh: x.initial_soc_mwh, expectedRevenue: x.expected_revenue, revenueAtP10: x.revenue_at_p10, revenueAtP90: x.revenue_at_p90,
+  };
+}
+
+function sendError(res: Response, status: number, error: string, detail: string): void {
+  res.status(status).json({ error, detail });
+}
+
+export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): express.Router {
+  const router = express.Router();
+  let assets: BatteryAsset[] | null = null;
+  let assetsError: string | null = null;
+  try {
+    assets = loadAssets(deps.assetsFile);
+  } catch (err) {
+    assetsError = (err as Error).message;
+  }
+  router.get(DISPATCH_ROUTES.dispatch.path, validated(DISPATCH_ROUTES.dispatch), async (_req: Request, res: Response) => {
+    const q = res.locals.query as Record<string, string | undefined>;
+    const adHoc = q.series !== undefined || q.power !== undefined || q.energy !== undefined || q.efficiency !== undefined;
+    if (q.asset !== undefined && adHoc) return sendError(res, 400, 'bad_request', 'give either asset= or series= with power= and energy=, not both');
+    let asset: BatteryAsset;
+    if (q.asset !== undefined) {
+      if (!assets) return sendError(res, 500, 'assets_invalid', `the asset list cannot be used: ${assetsError}`);
+      const found = assets.find((a) => a.id === q.asset);
+      if (!found) return sendError(res, 404, 'unknown_asset', `no asset ${q.asset}; configured: ${assets.map((a) => a.id).join(', ')}`);
+      asset = found;
+    } else {
+      if (q.series === undefined || q.power === undefined || q.energy === undefined) {
+        return sendError(res, 400, 'bad_request', 'give asset= (e.g. asset=bess-north) or series=, power= and energy= (e.g. series=HB_NORTH&power=10&energy=20)');
+      }
+      try {
+        asset = makeBattery({ id: 'adhoc', settlementPoint: q.series, market: q.market ?? 'ERCOT', powerMw: Number(q.power), energyMwh: Number(q.energy), ...(q.efficiency !== undefined ? { roundTripEfficiency: Number(q.efficiency) } : {}) });
+      } catch (err) {
+        if (err instanceof SdaError) return sendError(res, 400, 'bad_request', err.message);
+        throw err;
+      }
+    }
+    const f = await latestPriceForecast(deps.pool, asset.market, asset.settlementPoint);
+    if (!f) return sendError(res, 404, 'no_forecast', `no forecast of ${asset.settlementPoint} (${asset.market}, RT_PRICE) yet; run the forecaster (sda process forecaster)`);
+    const day = (q.day ?? 'tomorrow') as 'tomorrow' | 'today';
+    const plan = planDayAhead(await loadSolver(), asset, f, day);
+    if (!plan) return sendError(res, 404, 'no_forecast', `the latest forecast of ${asset.settlementPoint} (first interval ${new Date(f.targetStart).toISOString()}, ${f.values.length} steps) does not reach ${day}; try day=today`);
+    const stored = q.asset !== undefined ? await latestStoredSchedule(deps.pool, asset.id) : null;
+    return res.json({
+      asset: { id: asset.id, settlementPoint: asset.settlementPoint, market: asset.market, powerMw: asset.powerMw, energyMwh: asset.energyMwh, roundTripEfficiency: asset.roundTripEfficiency, minSoc: asset.minSoc, maxSoc: asset.maxSoc, dailyCycleLimit: asset.dailyCycleLimit, degradationCostPerMwh: asset.degradationCostPerMwh },
+      ...plan,
+      forecastCurve: { targetStart: new Date(f.targetStart).toISOString(), stepMs: f.stepMs, p50: f.values, p10: f.p10 ?? null, p90: f.p90 ?? null },
+      dispatcherSchedule: stored,
+    });
+  });
+  return router;
+}
