@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { logger } from '../config/logger.js';
+import { type ConsumerFault, consumerFaults } from '../streams/kafka/client.js';
 
 const log = logger('metrics');
 
@@ -31,6 +32,34 @@ export const recordsDeadLettered = new Counter({
   labelNames: ['processor'] as const,
   registers: [processorRegistry],
 });
+
+export const consumerErrors = new Counter({
+  name: 'sda_consumer_errors_total',
+  help: 'Failed batches (the batch is delivered again) and crashes of a consumer, by consumer group, kind (batch, crash) and reason (kafka-unavailable, rebalance, postgres-unavailable, registry-unavailable, other).',
+  labelNames: ['group', 'kind', 'reason'] as const,
+  registers: [processorRegistry],
+});
+
+export const consumerRestarts = new Counter({
+  name: 'sda_consumer_restarts_total',
+  help: 'Crashes a consumer restarted from by itself, by consumer group.',
+  labelNames: ['group'] as const,
+  registers: [processorRegistry],
+});
+
+/** Per group, the faults counted so far (read synchronously by tests and the soak bench). */
+const faultsByGroup = new Map<string, number>();
+
+consumerFaults.on('fault', (f: ConsumerFault) => {
+  consumerErrors.inc({ group: f.group, kind: f.kind, reason: f.reason });
+  if (f.kind === 'crash' && f.restart) consumerRestarts.inc({ group: f.group });
+  faultsByGroup.set(f.group, (faultsByGroup.get(f.group) ?? 0) + 1);
+});
+
+/** Failed batches plus crashes of consumer group `group` in this process so far (what sda_consumer_errors_total sums to). */
+export function consumerErrorCount(group: string): number {
+  return faultsByGroup.get(group) ?? 0;
+}
 
 /** One onnxruntime run (a batch of windows), in seconds; the forecaster observes it. */
 export const inferenceSeconds = new Histogram({

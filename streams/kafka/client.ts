@@ -2,6 +2,7 @@
 // library can be swapped on measured evidence. Today: kafkajs for admin, consumers and transactions;
 // @platformatic/kafka for bulk producing, where bench/roundtrip.ts measured it 2-3x faster than kafkajs on this
 // machine (kafkajs groups a request's messages per partition in quadratic time and encodes records slowly).
+import { EventEmitter } from 'node:events';
 import { Producer as PlatformaticProducer, compatibilityPartitioner } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerConfig, type IHeaders, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Config } from '../../config/config.js';
@@ -64,8 +65,56 @@ export function createProducer(kafka: Kafka, options: Partial<ProducerConfig> = 
   });
 }
 
+/** What a consumer's failure was about, for logs and the consumer error counter (processors/metrics.ts). */
+export type ConsumerFaultReason = 'kafka-unavailable' | 'rebalance' | 'postgres-unavailable' | 'registry-unavailable' | 'other';
+
+export interface ConsumerFault {
+  group: string;
+  reason: ConsumerFaultReason;
+  message: string;
+  /** 'batch': a batch handler threw (the batch is delivered again); 'crash': the consumer stopped, `restart` says whether kafkajs restarts it. */
+  kind: 'batch' | 'crash';
+  restart?: boolean;
+}
+
+/** Every consumer's failed batches and crashes, as events ('fault', ConsumerFault): processors/metrics.ts counts them. */
+export const consumerFaults = new EventEmitter();
+
+const REBALANCE_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'FENCED_INSTANCE_ID']);
+
+/**
+ * Sorts an error by the service that failed: kafkajs errors by name and protocol error type (group errors are a
+ * rebalance), SdaError REGISTRY_UNAVAILABLE, node-postgres errors by SQLSTATE class (08 connection, 57 operator
+ * intervention such as an administrator shutdown) or the driver's connection messages.
+ */
+export function faultReason(err: unknown): ConsumerFaultReason {
+  let e = err as { name?: string; type?: string; code?: unknown; message?: string; cause?: unknown; severity?: string } | undefined;
+  for (let depth = 0; e && depth < 5; depth++) {
+    if (e.code === 'REGISTRY_UNAVAILABLE') return 'registry-unavailable';
+    if (typeof e.type === 'string' && REBALANCE_TYPES.has(e.type)) return 'rebalance';
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (e.severity !== undefined && /^(08|57|53)/.test(code)) return 'postgres-unavailable';
+    if (/Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection/i.test(e.message ?? '')) return 'postgres-unavailable';
+    if (!e.cause) break;
+    e = e.cause as typeof e;
+  }
+  const top = err as { name?: string; message?: string; code?: unknown } | undefined;
+  if (top?.name?.startsWith('KafkaJS')) return 'kafka-unavailable';
+  if (top?.code === 'ECONNREFUSED' || top?.code === 'ECONNRESET') return 'postgres-unavailable';
+  return 'other';
+}
+
+function reportFault(fault: ConsumerFault): void {
+  (fault.kind === 'crash' && !fault.restart ? log.error : log.warn).call(log, fault, fault.kind === 'batch' ? 'batch failed; it is delivered again' : 'consumer crashed');
+  consumerFaults.emit('fault', fault);
+}
+
+/**
+ * A kafkajs consumer whose batch handlers report their failures (logged with the reason, counted in
+ * sda_consumer_errors_total) before kafkajs retries the batch, and whose crashes are reported the same way.
+ */
 export function createConsumer(kafka: Kafka, groupId: string, options: Partial<ConsumerConfig> = {}): Consumer {
-  return kafka.consumer({
+  const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
     sessionTimeout: 30_000,
@@ -74,6 +123,72 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
     maxBytes: 32 * 1024 * 1024,
     ...options,
   });
+  const run = consumer.run;
+  const guard = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      reportFault({ group: groupId, reason: faultReason(err), message: (err as Error)?.message ?? String(err), kind: 'batch' });
+      throw err;
+    }
+  };
+  // The consumer's subscriptions and run config, to start it again after a crash kafkajs does not restart from.
+  const subscribe = consumer.subscribe;
+  const disconnect = consumer.disconnect;
+  const subscriptions: Array<Parameters<Consumer['subscribe']>[0]> = [];
+  let runConfig: Parameters<Consumer['run']>[0] | undefined;
+  let stopped = false;
+  let restartTimer: NodeJS.Timeout | undefined;
+  consumer.subscribe = (s) => {
+    subscriptions.push(s);
+    return subscribe(s);
+  };
+  consumer.disconnect = () => {
+    stopped = true;
+    clearTimeout(restartTimer);
+    return disconnect();
+  };
+  consumer.run = (config) => {
+    runConfig = { ...config, eachBatch: config?.eachBatch && guard(config.eachBatch), eachMessage: config?.eachMessage && guard(config.eachMessage) };
+    return run(runConfig);
+  };
+  // kafkajs restarts a consumer after retriable errors only; a broker that stays away longer than its retries ends in a
+  // non-retriable one (no group coordinator, no broker available) and the consumer stays stopped. Kafka-side crashes
+  // are restarted here with a capped backoff, for as long as it takes: join again, resume from the committed offsets.
+  const restart = (attempt: number) => {
+    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5));
+    restartTimer = setTimeout(async () => {
+      if (stopped) return;
+      try {
+        await consumer.connect();
+        for (const s of subscriptions) await subscribe(s);
+        await run(runConfig);
+        log.warn({ group: groupId, attempt: attempt + 1 }, 'consumer started again after a crash');
+      } catch (err) {
+        log.warn({ group: groupId, attempt: attempt + 1, err: (err as Error).message, nextInMs: Math.min(30_000, 1_000 * 2 ** Math.min(attempt + 1, 5)) }, 'consumer could not start again yet');
+        await disconnect().catch(() => undefined);
+        restart(attempt + 1);
+      }
+    }, delay);
+    restartTimer.unref?.();
+  };
+  consumer.on(consumer.events.CRASH, (e) => {
+    const selfRestart = !e.payload.restart && !stopped && runConfig !== undefined && restartsAfterCrash(e.payload.error);
+    reportFault({ group: groupId, reason: faultReason(e.payload.error), message: e.payload.error.message, kind: 'crash', restart: e.payload.restart || selfRestart });
+    if (selfRestart) restart(0);
+  });
+  return consumer;
+}
+
+/**
+ * Whether createConsumer starts a consumer again after a crash kafkajs itself does not restart from: when the root
+ * cause is a Kafka error (broker, coordinator or metadata unavailable). A crash whose root cause is the handler's own
+ * programming error (TypeError, RangeError, ...) stays a crash.
+ */
+export function restartsAfterCrash(err: Error): boolean {
+  let e: { name?: string; cause?: unknown } = err;
+  for (let depth = 0; depth < 5 && e.cause; depth++) e = e.cause as typeof e;
+  return typeof e.name === 'string' && e.name.startsWith('KafkaJS') && e.name !== 'KafkaJSNotImplemented';
 }
 
 /**
@@ -94,7 +209,8 @@ export async function sendRecords(producer: Producer, topic: string, records: Ou
 }
 
 /**
- * Watches a consumer for a crash kafkajs will not restart from (it restarts after retriable errors itself):
+ * Watches a consumer for a crash neither kafkajs nor createConsumer restarts from (kafkajs restarts after retriable
+ * errors, createConsumer after Kafka-side ones):
  * `failed` rejects with the reason, so a job can end non-zero instead of hanging.
  */
 export function watchCrash(consumer: Consumer, job: string): { failed: Promise<never>; crashed: () => Error | undefined } {
@@ -103,8 +219,8 @@ export function watchCrash(consumer: Consumer, job: string): { failed: Promise<n
   const failed = new Promise<never>((_, reject) => (onFailed = reject));
   failed.catch(() => undefined);
   consumer.on(consumer.events.CRASH, (e) => {
-    log.error({ job, err: e.payload.error.message, restart: e.payload.restart }, 'consumer crashed');
-    if (e.payload.restart) return;
+    log.error({ job, err: e.payload.error.message, restart: e.payload.restart || restartsAfterCrash(e.payload.error) }, 'consumer crashed');
+    if (e.payload.restart || restartsAfterCrash(e.payload.error)) return;
     crashed = e.payload.error;
     onFailed(new Error(`${job} stopped: ${crashed.message}`));
   });
