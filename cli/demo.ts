@@ -14,9 +14,12 @@ import type { HealthReport } from '../gateway/health.js';
 import { startGateway } from '../gateway/server.js';
 import { TRAIN_DEFAULTS, runTraining } from '../model/train.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
+import { serveInProcessMetrics } from '../processors/in-process-metrics.js';
+import { exposeCounts } from '../processors/metrics.js';
 import { summarize } from '../processors/summarizer/summarizer.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { createRagQueryService } from '../rag/query-service.js';
+import { demoDispatch } from './demo-dispatch.js';
 import type { DeadLetter, MarketTick, PointType, TickKind } from '../schemas/types.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
@@ -36,7 +39,7 @@ import { untilSignal } from './process.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const STEPS = 10;
+const STEPS = 11;
 /** 45 days: enough hourly windows of the five hubs to train on (about 5,000) in under a minute on two cores. */
 const DEMO_SIM = { start: Date.UTC(2024, 4, 1, 5), days: 45, seed: 42 };
 /** The round trip and its poison record use a topic of their own, so they never move market.ticks' event time. */
@@ -109,6 +112,10 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     step(2, 'topics and Avro schemas (TopicNameStrategy subjects, BACKWARD compatibility)');
     const p = await provision(config, 'sda-demo');
     for (const w of Object.values(p.writers)) print(`     ${w.subject.padEnd(40)} schema id ${w.schemaId}`);
+    // The processors run in this process; each one's series are served on its own port for Prometheus (sda-processors job).
+    const processorMetrics = await serveInProcessMetrics(config);
+    running.push(processorMetrics);
+    print(`     processor metrics for Prometheus: ${Object.entries(processorMetrics.servers).map(([name, s]) => `${name} ${s.url}`).join(', ')}`);
 
     const simEnd = await demoMarketData(config, p, pool, running, print, step);
     const windows = await demoFeatures(config, p, pool, running, print, step);
@@ -119,12 +126,14 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
 
     step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
     const forecaster = await startForecaster(config, {}, p);
+    exposeCounts('forecaster', () => forecaster.counts);
     running.push(forecaster);
     let forecasterCrash: Error | undefined;
     forecaster.failed.catch((err: unknown) => {
       forecasterCrash = err as Error;
     });
     const forecastsSink = await startForecastsSink(config, {}, p);
+    exposeCounts('forecasts-sink', () => forecastsSink.counts);
     running.push(forecastsSink);
     // market.features is transactional: a commit marker follows each transaction's records, so the forecaster's
     // committed offsets stop one short of the end. Caught up = it has read this run's windows and gone quiet.
@@ -175,6 +184,9 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
 
     await demoRoundTrip(config, p, print, step);
 
+    step(11, 'dispatch: market.forecasts -> dispatcher (battery LP on HiGHS) -> market.dispatch -> dispatch_schedules; backtest of the demo days; GET /dispatch');
+    running.push(...(await demoDispatch(config, p, pool, gw.url, print)));
+
     print(`\nDemo done. Dashboard: ${gw.url}/  ·  /forecast?series=HB_NORTH  ·  /query?q=...  ·  /metrics  ·  /openapi.json`);
     print('The stack keeps running after the demo: `./sda stack status`, `./sda stack down`.');
     if (!opts.serve) return;
@@ -222,6 +234,7 @@ async function demoMarketData(config: Config, p: Provisioned, pool: pg.Pool, run
 
   step(4, 'PostgreSQL sink: market.ticks -> market_data (COPY, idempotent, offsets committed after the database)');
   const sink = await startTicksSink(config, {}, p);
+  exposeCounts('postgres-sink', () => sink.counts);
   running.push(sink);
   let now = before;
   await waitFor('the sink storing the demo data', async () => {
@@ -244,8 +257,10 @@ async function demoMarketData(config: Config, p: Provisioned, pool: pg.Pool, run
 async function demoFeatures(config: Config, p: Provisioned, pool: pg.Pool, running: Stoppable[], print: (line: string) => void, step: (i: number, t: string) => void): Promise<number> {
   step(5, 'windower: market.ticks -> rolling 24-hour windows and features on market.features (one Kafka transaction per batch) -> features table');
   const windower = await startWindower(config, {}, p);
+  exposeCounts('windower', () => windower.counts);
   running.push(windower);
   const sink = await startFeaturesSink(config, {}, p);
+  exposeCounts('features-sink', () => sink.counts);
   running.push(sink);
   // market.features is transactional (commit markers take offsets), so the sink is compared by counts instead.
   await waitFor('the windower catching up with market.ticks', async () => (await caughtUp(p, 'sda-windower', TOPICS.ticks.name)) && sink.counts.stored >= windower.counts.windows, 300_000, () => windower.crashed);
