@@ -1,0 +1,82 @@
+// The demo's dispatch step: the dispatcher in the stream (market.forecasts -> market.dispatch -> dispatch_schedules),
+// the backtest table over the demo's simulated days, and tomorrow's schedule for one battery (GET /dispatch).
+import type pg from 'pg';
+import type { Config } from '../config/config.js';
+import type { BatteryAsset } from '../dispatch/asset.js';
+import { loadAssets } from '../dispatch/assets-config.js';
+import type { DayAheadPlan } from '../dispatch/day-ahead.js';
+import { backtestTable } from '../dispatch/report.js';
+import { runBacktestJob } from '../processors/dispatcher/backtest-job.js';
+import { startDispatcher } from '../processors/dispatcher/processor.js';
+import { startDispatchSink } from '../sinks/postgres/dispatch-sink.js';
+import type { Provisioned } from '../streams/kafka/provision.js';
+
+const HOUR_MS = 3_600_000;
+
+/** The range a backtest of the stored data can cover for a series: from its first forecast's decision time to its last actual. */
+export async function storedBacktestRange(pool: pg.Pool, market: string, seriesId: string): Promise<{ fromMs: number; toMs: number; models: string[] } | null> {
+  const f = await pool.query<{ lo: Date | null; models: string[] | null }>(
+    `SELECT min(input_end) AS lo, array_agg(DISTINCT model_version) AS models FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE'`, [market, seriesId]);
+  const a = await pool.query<{ hi: Date | null }>(`SELECT max(interval_end) AS hi FROM market_data WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE'`, [market, seriesId]);
+  const lo = f.rows[0]?.lo;
+  const hi = a.rows[0]?.hi;
+  if (!lo || !hi) return null;
+  const fromMs = Math.ceil(lo.getTime() / HOUR_MS) * HOUR_MS;
+  const toMs = Math.floor(hi.getTime() / HOUR_MS) * HOUR_MS;
+  return toMs - fromMs >= 24 * HOUR_MS ? { fromMs, toMs, models: f.rows[0]?.models ?? [] } : null;
+}
+
+/**
+ * The printed part of the step (no Kafka): the backtest table of `asset` over the stored days that have forecasts, and
+ * the plan GET /dispatch returns for it (`plan`, or none). Returns the lines.
+ */
+export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: BatteryAsset, plan: DayAheadPlan | null): Promise<string[]> {
+  const lines: string[] = [];
+  const range = await storedBacktestRange(pool, asset.market, asset.settlementPoint);
+  if (!range) lines.push(`backtest: fewer than 24 hours of ${asset.settlementPoint} both forecast and settled yet`);
+  else {
+    const job = await runBacktestJob(config, { assets: [asset], fromMs: range.fromMs, toMs: range.toMs, strategies: ['forecast', 'baseline', 'persistence', 'perfect'], actuals: { kind: 'db' }, allowLookahead: true });
+    lines.push(`backtest of ${asset.id} (${asset.powerMw} MW / ${asset.energyMwh} MWh at ${asset.settlementPoint}), ${new Date(range.fromMs).toISOString().slice(0, 16)}Z to ${new Date(range.toMs).toISOString().slice(0, 16)}Z, settled on actual RT prices (${job.wallSeconds.toFixed(1)} s):`);
+    lines.push(...backtestTable(job.results[0]!).split('\n'));
+    lines.push(`(in-sample: the demo's model ${range.models.join(', ')} was trained on these simulated days; \`sda backtest\` with a model trained before --from gives an honest figure)`);
+  }
+  if (!plan) lines.push(`tomorrow: no forecast of ${asset.settlementPoint} reaches tomorrow yet`);
+  else {
+    lines.push(`tomorrow (${plan.day}, US Central) on forecast ${plan.forecast.modelVersion} issued ${plan.forecast.issuedAt}: charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue $${plan.expectedRevenue.toFixed(0)}${plan.revenueAtP10 !== null ? ` (P10 prices $${plan.revenueAtP10.toFixed(0)}, P90 $${plan.revenueAtP90!.toFixed(0)})` : ''}`);
+    lines.push('  HE  price $/MWh  charge MW  discharge MW  SoC MWh');
+    for (const iv of plan.intervals) {
+      lines.push(`  ${String(iv.hourEnding).padStart(2)}  ${iv.price.toFixed(2).padStart(11)}  ${iv.chargeMw.toFixed(2).padStart(9)}  ${iv.dischargeMw.toFixed(2).padStart(12)}  ${iv.socMwh.toFixed(2).padStart(7)}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * The demo step: starts the dispatcher and the dispatch sink on the live topics (they keep running with the demo),
+ * waits for them to go quiet, prints their counts, the backtest table and GET /dispatch?asset=<first asset>.
+ * Returns the jobs to stop.
+ */
+export async function demoDispatch(config: Config, p: Provisioned, pool: pg.Pool, gatewayUrl: string, print: (line: string) => void): Promise<Array<{ stop(): Promise<void> }>> {
+  const assets = loadAssets();
+  const dispatcher = await startDispatcher(config, { assets }, p);
+  const sink = await startDispatchSink(config, {}, p);
+  let last = -1;
+  let quietSince = Date.now();
+  const deadline = Date.now() + 180_000;
+  while (Date.now() < deadline) {
+    const n = dispatcher.counts.received + sink.counts.received;
+    if (n !== last) {
+      last = n;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince > 4_000 && sink.counts.stored >= dispatcher.counts.schedules) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  print(`     dispatcher: ${dispatcher.counts.schedules} schedules for ${assets.map((a) => a.id).join(', ')} from ${dispatcher.counts.received} forecasts (${dispatcher.counts.skipped} of other series), ${dispatcher.counts.deadLettered} dead-lettered; dispatch sink stored ${sink.counts.stored}`);
+  const asset = assets[0]!;
+  const res = await fetch(`${gatewayUrl}/dispatch?asset=${encodeURIComponent(asset.id)}`);
+  print(`     GET /dispatch?asset=${asset.id} -> ${res.status}`);
+  const plan = res.ok ? ((await res.json()) as DayAheadPlan) : null;
+  if (!res.ok) print(`       ${JSON.stringify(await res.json())}`);
+  for (const line of await dispatchReportLines(config, pool, asset, plan)) print(`     ${line}`);
+  return [dispatcher, sink];
+}
