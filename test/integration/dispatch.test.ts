@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { dispatchReportLines } from '../../cli/demo-dispatch.js';
+import { planDayAhead } from '../../dispatch/day-ahead.js';
 import { startGateway } from '../../gateway/server.js';
 import { makeBattery } from '../../dispatch/asset.js';
 import { hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
@@ -185,5 +187,44 @@ describe('GET /dispatch', () => {
     } finally {
       await gw.close();
     }
+  });
+});
+
+describe('the demo\'s dispatch step, on stored data of its own market', () => {
+  const market = `D${randomUUID().slice(0, 8).toUpperCase().replace(/-/g, '')}`;
+  const pool = createPool(config, 2);
+  const asset = makeBattery({ id: 'demo-test', market, settlementPoint: 'HB_NORTH', powerMw: 10, energyMwh: 20, dailyCycleLimit: 2 });
+  let latest: Forecast;
+
+  before(async () => {
+    const points = actualsFromSimulator(SIM, 'HB_NORTH');
+    await pool.query(
+      `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
+       SELECT $1, 'HB_NORTH', 'HUB', 'RT_PRICE', t, t + interval '15 minutes', v, '$/MWh', 'test', now() FROM unnest($2::timestamptz[], $3::float8[]) AS u(t, v)`,
+      [market, points.map(([t]) => new Date(t)), points.map(([, v]) => v)],
+    );
+    const { curve } = hourlyPrices(points, SIM.start, SIM.start + SIM.days * DAY);
+    const fs: Forecast[] = [];
+    for (let i = 24; i < curve.prices.length; i += 6) {
+      const t = SIM.start + i * HOUR;
+      const values = Array.from({ length: 36 }, (_, k) => curve.prices[Math.min(i + k, curve.prices.length - 1)]! * 0.95 + 1);
+      fs.push({ market, seriesId: 'HB_NORTH', kind: 'RT_PRICE', modelVersion: 'demo-test', issuedAt: t, targetStart: t, stepMs: HOUR, values, unit: '$/MWh', inputStart: t - DAY, inputEnd: t, p10: null, p90: null, stepSources: null });
+    }
+    await writeForecasts(pool, fs);
+    latest = fs[fs.length - 1]!;
+  });
+
+  after(async () => {
+    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
+    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
+    await pool.end();
+  });
+
+  it('prints the backtest table of the stored days and tomorrow\'s schedule', async () => {
+    const plan = planDayAhead(await loadSolver(), asset, latest, 'today');
+    const lines = await dispatchReportLines(config, pool, asset, plan);
+    const text = lines.join('\n');
+    for (const s of ['| forecast |', '| baseline |', '| persistence |', '| perfect |', '100.0%', 'in-sample', 'HE  price']) assert.ok(text.includes(s), `missing ${s} in\n${text}`);
+    assert.equal(lines.filter((l) => /^ {1,2}\d{1,2} /.test(l)).length, plan!.intervals.length);
   });
 });
