@@ -1,7 +1,7 @@
 // The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
 // /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { alignedData, errorSeries, mergeForecast } from '/chart-data.js';
+import { alignedData, errorSeries, mergeForecast, mergeHistory } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -9,7 +9,12 @@ const utc = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z'
 const params = new URLSearchParams(location.hash.slice(1));
 
 let plot = null;
+/** The forecast error has its own chart under the prices: its own axis, zero and unit (not the price axis). */
+let errPlot = null;
 let state = null;
+/** Seconds between refreshes of the actuals (and stored forecasts) while the page is open; #refresh=N overrides. */
+const REFRESH_S = Math.min(300, Math.max(1, Number(params.get('refresh')) || 15));
+window.__sdaHistoryRefreshes = 0;
 let selected = null;
 let liveCount = 0;
 let firstData = false;
@@ -87,21 +92,36 @@ function draw() {
     plot = new uPlot({
       width: Math.max(320, el.clientWidth || 900),
       height: 360,
-      // Times in UTC, as everywhere else on the page.
+      // Times in UTC, as everywhere else on the page; the time axis says so.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      cursor: { sync: { key: 'sda-forecast' } },
       scales: { x: { time: true }, err: { auto: true } },
       series: [
-        {},
+        { label: 'time (UTC)' },
         { label: 'actual (hourly mean)', stroke: '#1f6feb', width: 2, spanGaps: true },
         { label: 'forecast (horizon 1)', stroke: '#d9480f', width: 2, spanGaps: true, points: { show: true, size: 4 } },
         { label: 'newest forecast', stroke: '#f59f00', width: 1.5, dash: [6, 4], spanGaps: true },
-        { label: 'error', stroke: '#7048e8', width: 1, scale: 'err', spanGaps: false, points: { show: true, size: 3 } },
+        // Drawn in the error chart below (its own scale); kept here hidden so the columns stay aligned.
+        { label: 'error (chart below)', stroke: '#7048e8', width: 1, scale: 'err', show: false },
       ],
-      axes: [{}, { label: state.unit ?? '' }, { side: 1, scale: 'err', label: 'error', grid: { show: false } }],
+      axes: [{ label: 'time (UTC)' }, { label: `price (${state.unit ?? ''})`, size: 60 }],
     }, data, el);
     window.__sdaPlot = plot;
+    const errEl = $('#error-plot');
+    errPlot = new uPlot({
+      width: Math.max(320, errEl.clientWidth || 900),
+      height: 200,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+      cursor: { sync: { key: 'sda-forecast' } },
+      // Symmetric around zero, so the zero line sits in the middle and over/under-forecasts read at a glance.
+      scales: { x: { time: true }, y: { range: (_u, min, max) => { const m = Math.max(1, Math.abs(min ?? 0), Math.abs(max ?? 0)) * 1.1; return [-m, m]; } } },
+      series: [{ label: 'time (UTC)' }, { label: `error: forecast − actual (${state.unit ?? ''})`, stroke: '#7048e8', width: 1, spanGaps: false, points: { show: true, size: 3 } }],
+      axes: [{ label: 'time (UTC)' }, { label: `error (${state.unit ?? ''})`, space: 20, size: 60 }],
+    }, [data[0], data[4]], errEl);
+    window.__sdaErrPlot = errPlot;
   } else {
     plot.setData(data);
+    errPlot?.setData([data[0], data[4]]);
   }
   renderStats();
   if (!firstData && data[0].length > 0) {
@@ -129,6 +149,20 @@ async function loadHistory() {
     curveInfo: body.latestCurve ? { issuedAt: body.latestCurve.issuedAt, modelVersion: body.latestCurve.modelVersion } : null,
   };
   draw();
+}
+
+/** Live actuals: the history is fetched again every REFRESH_S seconds and merged (new actuals, stored forecasts). */
+async function refreshHistory() {
+  if (!selected || !state) return;
+  const want = selected;
+  const q = new URLSearchParams({ series: want.series, market: want.market, kind: want.kind, hours: $('#hours').value });
+  const { ok, body } = await getJson(`/api/history?${q}`).catch(() => ({ ok: false }));
+  if (!ok || selected !== want || !state) return;
+  mergeHistory(state, body);
+  draw();
+  window.__sdaHistoryRefreshes += 1;
+  const last = state.actual.t.at(-1);
+  $('#actual-status').textContent = last === undefined ? '' : `actuals to ${utc(new Date(last * 1000).toISOString())} (refreshed every ${REFRESH_S} s)`;
 }
 
 function startFeed() {
@@ -182,10 +216,11 @@ $('#chat-form').addEventListener('submit', async (ev) => {
   }
 });
 
-$('#series').addEventListener('change', () => { plot?.destroy(); plot = null; loadHistory(); });
+$('#series').addEventListener('change', () => { plot?.destroy(); plot = null; errPlot?.destroy(); errPlot = null; loadHistory(); });
 $('#hours').addEventListener('change', () => loadHistory());
 
 await Promise.all([loadOverview(), loadSeries()]);
 startFeed();
 await loadHistory();
 setInterval(loadOverview, 10_000);
+setInterval(() => void refreshHistory(), REFRESH_S * 1_000);

@@ -56,3 +56,24 @@ export function mergeForecast(state, f) {
   state.curveInfo = { issuedAt: new Date(f.issuedAt).toISOString(), modelVersion: f.modelVersion };
   return state;
 }
+
+/**
+ * Merges a fresh /api/history answer into the state: the actuals are replaced by the answer's (they only grow as
+ * ticks arrive; the window slides), stored horizon-1 forecasts are added to those already shown (a live forecast the
+ * store does not have yet stays), and the newest curve is taken when the answer's is newer than the one shown.
+ */
+export function mergeHistory(state, body) {
+  state.actual = { t: body.actual.t.slice(), v: body.actual.v.slice() };
+  const from = state.actual.t.length > 0 ? state.actual.t[0] : -Infinity;
+  const f = new Map(state.forecast.t.map((t, i) => [t, state.forecast.v[i]]));
+  body.forecast.t.forEach((t, i) => f.set(t, body.forecast.v[i]));
+  const order = [...f.entries()].filter(([t]) => t >= from).sort((p, q) => p[0] - q[0]);
+  state.forecast = { t: order.map((p) => p[0]), v: order.map((p) => p[1]) };
+  const c = body.latestCurve;
+  if (c && (!state.curveInfo || Date.parse(c.issuedAt) > Date.parse(state.curveInfo.issuedAt))) {
+    state.curve = { t: c.t.slice(), v: c.v.slice() };
+    state.curveInfo = { issuedAt: c.issuedAt, modelVersion: c.modelVersion };
+  }
+  if (body.unit) state.unit = body.unit;
+  return state;
+}

@@ -27,7 +27,9 @@ export const CHROMIUM = '/usr/bin/chromium';
 interface PlotWindow {
   __sdaFirstData?: number;
   __sdaLiveForecasts?: number;
+  __sdaHistoryRefreshes?: number;
   __sdaPlot?: { data: Array<Array<number | null>> };
+  __sdaErrPlot?: { data: Array<Array<number | null>> };
 }
 
 describe('dashboard in headless Chromium', () => {
@@ -88,7 +90,8 @@ describe('dashboard in headless Chromium', () => {
       // The chat's 503 from /query is expected; anything else (a CSP violation, a script error) is not.
       if (m.type() === 'error' && !/status of 503/.test(m.text())) problems.push(`console: ${m.text()}`);
     });
-    await page.goto(`${gw.url}/#market=${market}&series=${series}`);
+    // refresh=1: the actuals are fetched again every second (15 s by default).
+    await page.goto(`${gw.url}/#market=${market}&series=${series}&refresh=1`);
     await page.waitForFunction(() => (window as unknown as PlotWindow).__sdaFirstData !== undefined, undefined, { timeout: 30_000 });
     const drawn = await page.evaluate(() => (window as unknown as PlotWindow).__sdaPlot!.data);
     const count = (col: Array<number | null> | undefined) => (col ?? []).filter((v) => v !== null).length;
@@ -119,6 +122,34 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(count(after[2]), 13);
     assert.match((await page.textContent('#live-count')) ?? '', /^1 live forecast, last for 2024-08-01 00:00Z/);
     assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), 1, 'no reload happened');
+
+    // Axes: the time axis says its time zone; the error has its own chart, axis and unit, symmetric around zero.
+    assert.match((await page.textContent('#plot')) ?? '', /time \(UTC\)/, 'the legend names the time zone');
+    const labels = await page.evaluate(() => { const w = window as unknown as { __sdaPlot: { axes: Array<{ label?: string }> }; __sdaErrPlot: { axes: Array<{ label?: string }> } }; return [w.__sdaPlot.axes.map((a) => a.label), w.__sdaErrPlot.axes.map((a) => a.label)]; });
+    assert.deepEqual(labels, [['time (UTC)', 'price (USD/MWh)'], ['time (UTC)', 'error (USD/MWh)']]);
+    const errScale = await page.evaluate(() => { const u = (window as unknown as { __sdaErrPlot: { scales: { y: { min: number; max: number } } } }).__sdaErrPlot; return [u.scales.y.min, u.scales.y.max]; });
+    assert.ok(errScale[0]! < 0 && Math.abs(errScale[0]! + errScale[1]!) < 1e-9, `error axis symmetric around its own zero: ${errScale.join(', ')}`);
+
+    // New ticks arrive: the hour the live forecast is for. The actual line grows, and the error line and figures follow.
+    await pool.query(
+      `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
+       SELECT $1, $2, 'HUB', 'RT_PRICE', t, t + interval '15 minutes', 70, 'USD/MWh', 'test', now()
+       FROM generate_series($3::timestamptz, $3::timestamptz + interval '45 minutes', interval '15 minutes') AS t`,
+      [market, series, new Date(END)],
+    );
+    await page.waitForFunction(() => ((window as unknown as PlotWindow).__sdaPlot!.data[1] ?? []).filter((v) => v !== null).length >= 25, undefined, { timeout: 30_000 });
+    const grown = await page.evaluate(() => (window as unknown as PlotWindow).__sdaPlot!.data);
+    const j = grown[0]!.indexOf(END / 1_000);
+    assert.equal(grown[1]![j], 70, 'the new hour is on the actual line');
+    assert.equal(count(grown[1]), 25, 'the actual line grew by the new hour');
+    assert.equal(count(grown[2]), 13, 'the live forecast is still shown');
+    const errData = await page.evaluate(() => (window as unknown as PlotWindow).__sdaErrPlot!.data);
+    assert.equal(count(errData[1]), 13, 'a new error point');
+    assert.equal(errData[1]![errData[0]!.indexOf(END / 1_000)], 7.5, 'forecast 77.5 - actual 70');
+    await page.waitForFunction(() => /over 13 points/.test(document.querySelector('#error-stats')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.match((await page.textContent('#actual-status')) ?? '', /actuals to 2024-08-01 00:00Z \(refreshed every 1 s\)/);
+    assert.ok(((await page.evaluate(() => (window as unknown as PlotWindow).__sdaHistoryRefreshes)) ?? 0) >= 1);
+    assert.equal(await page.evaluate(() => performance.getEntriesByType('navigation').length), 1, 'still no reload');
 
     await page.fill('#question', 'Why is HB_DASHTEST high?');
     await page.click('#chat-form button');
