@@ -14,7 +14,8 @@ function misFormat(layout: CsvLayout, name: string): CsvFormat {
         cachedHeader = header;
         headers = parseCsvHeader(header);
       }
-      return parseMisCsvLine(layout, headers, line, origin, ingestedAt).map((p) => (p.ok ? { ok: true as const, tick: { ...p.tick, source: 'file-replay' } } : p));
+      // The row's label (DST-change days) stays: replay() checks those days as a whole (streams/ercot/dst-day.ts).
+      return parseMisCsvLine(layout, headers, line, origin, ingestedAt).map((p) => (p.ok ? { ...p, tick: { ...p.tick, source: 'file-replay' } } : p));
     },
   };
 }

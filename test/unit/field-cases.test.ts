@@ -2,7 +2,9 @@
 // input through the product's own parsing and validation, with its exact right result; and the whole kind each
 // case belongs to (every DST-day numbering variant, every settlement point type, negative generation at night).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
@@ -101,6 +103,23 @@ describe('the DST-day numbering kind: 23, 24 or 25 hours, placed exactly or reje
     assert.equal(at(4), '2024-11-03T08:00:00.000Z'); // 02:00 CST
     assert.equal(at(25), '2024-11-04T05:00:00.000Z'); // 23:00 CST
     assert.equal(iso(t.find((x) => x.value === 125)!.intervalEnd), '2024-11-04T05:15:00.000Z');
+  });
+
+  it('the replay path places a 1..25 day the same way (labels survive readReplayFile)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sda-field-'));
+    try {
+      const file = path.join(dir, 'fall-1-25.csv');
+      writeFileSync(file, fallDay('1..25', false));
+      const read = await readReplayFile(file, REPLAY_FORMATS, AT);
+      assert.ok(read.items.some((p) => p.ok && p.label?.provisional), 'the 1..25 rows arrive provisional');
+      const t = ticks(placeDstDays(read.items));
+      assert.equal(t.length, 25);
+      assertOneValuePerInterval(t);
+      assert.equal(iso(t.find((x) => x.value === 103)!.intervalStart), '2024-11-03T07:00:00.000Z');
+      assert.ok(t.every((x) => x.source === 'file-replay'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fall-back day numbered 1..25 with a DSTFlag column of N: placed by the 1..25 numbering', () => {
