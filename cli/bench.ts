@@ -6,10 +6,22 @@ import { runWindowerBench } from '../bench/windower.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';
 import { runForecastBench } from '../bench/forecast.js';
 import { runGatewayBench } from '../bench/gateway.js';
+import { runDispatchBench } from '../bench/dispatch.js';
 import { intOption, listOption, numberOption } from './options.js';
 
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('benchmarks: print figures and the conditions they were measured under (see bench/RESULTS.md)');
+  bench
+    .command('dispatch')
+    .description('battery LP solve time per problem size (1-step call as baseline, 36 hourly, 96 x 15-min, MILP) and a backtest of a simulated year: every strategy settled on RT prices, forecast-driven on a ridge forecast trained on the year before, with its wall time')
+    .option('--solves <n>', 'solves per problem size', '200')
+    .option('--days <n>', 'backtest days after the training year', '365')
+    .option('--node <id>', 'settlement point', 'HB_NORTH')
+    .option('--seed <n>', 'simulator seed', '42')
+    .action(async (opts: { solves: string; days: string; node: string; seed: string }) => {
+      if (!/^[A-Z0-9_]{1,64}$/.test(opts.node)) throw new Error(`--node: ${JSON.stringify(opts.node)} is not a settlement point like HB_NORTH`);
+      await runDispatchBench({ solves: intOption('--solves', opts.solves, 1, 10_000), days: intOption('--days', opts.days, 7, 366), node: opts.node, seed: intOption('--seed', opts.seed, 0, 1_000_000) });
+    });
   bench
     .command('roundtrip')
     .description('produce N Avro MarketTicks through the real broker and registry, then consume and decode them; raw-bytes baseline in the same run')
