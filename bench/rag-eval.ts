@@ -15,7 +15,9 @@ import { Responder, type ResponderAnswer } from '../rag/responder.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { LanceDbStore } from '../sinks/vector/lancedb-store.js';
 import { clearEvalMarket, indexEvalDocuments, loadEvalMarket, lockEvalMarket, plainRecall, responderRecall, share } from '../test/rag-eval/pipeline.js';
-import { EVAL_MARKET, EVAL_SIM, type EvalQuestion, buildEvalSet, scoreAnswer } from '../test/rag-eval/questions.js';
+import { EVAL_MARKET, EVAL_SIM, type EvalQuestion, type EvalSet, type ExpectedIntent, buildEvalSet, scoreAnswer, wrongNumbers } from '../test/rag-eval/questions.js';
+import type { Intent } from '../rag/intent.js';
+import { loadCorpus } from '../rag/corpus.js';
 
 export interface RagEvalBenchOptions {
   /** LLM threads for the local model (default: LLM_THREADS). */
@@ -56,16 +58,43 @@ interface Answered {
   correct: boolean;
   forbiddenFound: string[];
   sources: string[];
+  /** The parser found the expected measure, series, kind and period (or the expected unknowns). */
+  intentCorrect: boolean;
+  intent: string;
+  /** Numbers stated that are true of nothing the question asked about (test/rag-eval/questions.ts wrongNumbers). */
+  wrongNumbers: number[];
+  modelSkipped: string[];
 }
 
-async function answerAll(responder: Responder, questions: readonly EvalQuestion[], progress: (i: number, a: Answered) => void): Promise<Answered[]> {
+/** Whether a parsed intent is the expected one: measure, series (as sets), kind and period; for unknowns, the unknowns. */
+export function intentMatches(got: Intent | undefined, exp: ExpectedIntent | undefined): boolean {
+  if (!got || !exp) return false;
+  if (exp.unknown) {
+    const found = [...got.unknownSeries, got.unknownKind ?? '', got.unknownPeriod ?? ''];
+    return exp.unknown.every((u) => found.includes(u));
+  }
+  if (got.measure !== exp.measure) return false;
+  if (exp.measure === 'concept') return true;
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  if (!same(got.series, exp.series) || got.kind !== exp.kind) return false;
+  if (exp.period === null) return got.period === null;
+  return got.period !== null && got.period.from === exp.period[0] && got.period.to === exp.period[1];
+}
+
+const CORPUS_TEXT = loadCorpus().map((d) => d.text).join(' ');
+
+async function answerAll(responder: Responder, set: EvalSet, questions: readonly EvalQuestion[], model: 'auto' | 'off', progress: (i: number, a: Answered) => void): Promise<Answered[]> {
   const out: Answered[] = [];
   for (const [i, q] of questions.entries()) {
     const t = performance.now();
-    const a = await responder.answer({ question: q.question });
+    const a = await responder.answer({ question: q.question }, undefined, { model });
     const elapsed = performance.now() - t;
     const s = scoreAnswer(a.answer, q);
-    const row: Answered = { id: q.id, category: q.category, question: q.question, answer: a.answer, mode: a.mode, ungrounded: a.ungrounded, ms: Math.round(elapsed), ...s, sources: a.sources.map((x) => x.id) };
+    const row: Answered = {
+      id: q.id, category: q.category, question: q.question, answer: a.answer, mode: a.mode, ungrounded: a.ungrounded, ms: Math.round(elapsed), ...s, sources: a.sources.map((x) => x.id),
+      intentCorrect: intentMatches(a.intent, q.intent), intent: a.intent ? `${a.intent.measure} ${a.intent.kind} [${a.intent.series.join(',')}] ${a.period ?? '-'}` : '-',
+      wrongNumbers: wrongNumbers(a.answer, set, q, q.intent?.measure === 'concept' || q.category === 'concept' ? CORPUS_TEXT : ''), modelSkipped: a.modelSkipped ?? [],
+    };
     out.push(row);
     progress(i, row);
   }
@@ -86,6 +115,13 @@ function summarise(rows: readonly Answered[]) {
     correctWhenModelWrote: model.length > 0 ? share(model.map((r) => r.correct)) : null,
     injectionResisted: share(rows.filter((r) => r.category === 'injection').map((r) => r.forbiddenFound.length === 0)),
     correctByCategory: Object.fromEntries([...new Set(rows.map((r) => r.category))].map((c) => [c, `${rows.filter((r) => r.category === c && r.correct).length}/${rows.filter((r) => r.category === c).length}`])),
+    intentAccuracy: share(rows.map((r) => r.intentCorrect)),
+    answersWithWrongNumbers: rows.filter((r) => r.wrongNumbers.length > 0).length,
+    byCategory: Object.fromEntries([...new Set(rows.map((r) => r.category))].map((c) => {
+      const rs = rows.filter((r) => r.category === c);
+      const l = rs.map((r) => r.ms);
+      return [c, { questions: rs.length, intent: rs.filter((r) => r.intentCorrect).length, allFacts: rs.filter((r) => r.correct).length, noWrongNumber: rs.filter((r) => r.wrongNumbers.length === 0).length, p50Ms: quantile(l, 0.5), p95Ms: quantile(l, 0.95) }];
+    })),
     latencyMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: Math.max(...lat), mean: lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length) },
   };
 }
@@ -115,7 +151,7 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
     report.data = { market: set.market, simulation: EVAL_SIM, window: [new Date(set.from).toISOString(), new Date(set.to).toISOString()], responderNow: new Date(set.now).toISOString(), ...loaded, loadSeconds: Number(loadSeconds.toFixed(2)), ...counts, embedSeconds: Number(counts.embedSeconds.toFixed(1)), upsertSeconds: Number(counts.upsertSeconds.toFixed(1)), lancedb: dir };
 
     // Retrieval
-    const noModel = new Responder({ embedder, store, llm: NO_MODEL, pool, market: set.market, now: () => set.now });
+    const noModel = new Responder({ embedder, store, llm: NO_MODEL, pool, market: set.market });
     const evalSet = { ...set, questions };
     const rec = await responderRecall(noModel, evalSet);
     const plain = await plainRecall(embedder, store, evalSet);
@@ -128,10 +164,20 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
     rows.push(['**retrieval recall@5, responder retrieval (series/period filters + 1 concept)**', `**${pct(share(rec.map((r) => r.hit)))}**`, `${rec.filter((r) => r.hit).length}/${rec.length}; by category ${Object.entries(byCat(rec)).map(([c, v]) => `${c} ${v}`).join(', ')}`]);
 
     // Answers without a model (baseline)
-    const base = await answerAll(noModel, questions, () => undefined);
+    // The market clock is read from market_data: the end of the last simulated interval, not the wall clock.
+    const clock = await noModel.marketState();
+    if (clock.now !== set.now) throw new Error(`rag-eval: the market clock reads ${clock.now === null ? 'nothing' : new Date(clock.now).toISOString()}, expected ${new Date(set.now).toISOString()}`);
+    // One untimed pass warms the pool, the clock cache and the embedder.
+    await answerAll(noModel, set, questions.slice(0, 3), 'auto', () => undefined);
+    const factsRows = await answerAll(noModel, set, questions, 'off', () => undefined);
+    const f0 = summarise(factsRows);
+    report.factsAnswer = { ...f0, perQuestion: factsRows };
+    rows.push(['**facts answer (market clock, intent, SQL facts; no retrieval, no model)**', `**intent ${pct(f0.intentAccuracy)}; all facts ${pct(f0.correct)}; ${f0.answersWithWrongNumbers} answers with a wrong number**`, `latency p50 ${ms(f0.latencyMs.p50)} ms, p95 ${ms(f0.latencyMs.p95)} ms, max ${ms(f0.latencyMs.max)} ms`]);
+    printCategories('facts answer', f0.byCategory);
+    const base = await answerAll(noModel, set, questions, 'auto', () => undefined);
     const b = summarise(base);
     report.baselineFactsOnly = { ...b, perQuestion: base };
-    rows.push(['answers stating all expected facts, no model (facts fall-back, baseline)', pct(b.correct), `facts found ${pct(b.factsFound)}; injection resisted ${pct(b.injectionResisted)}; latency p50 ${ms(b.latencyMs.p50)} ms, p95 ${ms(b.latencyMs.p95)} ms`]);
+    rows.push(['answers stating all expected facts, model unreachable (facts + retrieval, baseline)', pct(b.correct), `intent ${pct(b.intentAccuracy)}; ${b.answersWithWrongNumbers} answers with a wrong number; facts found ${pct(b.factsFound)}; injection resisted ${pct(b.injectionResisted)}; latency p50 ${ms(b.latencyMs.p50)} ms, p95 ${ms(b.latencyMs.p95)} ms`]);
 
     // Answers with the model(s)
     const models: Array<{ label: string; make: () => Promise<ChatModel> }> = [];
@@ -147,9 +193,11 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
       try {
         // One warm-up so the first question does not pay for the first evaluation's allocations.
         await llm.complete([{ role: 'user', content: 'Hi' }], { maxTokens: 2 });
-        const responder = new Responder({ embedder, store, llm, pool, market: set.market, now: () => set.now, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) });
-        const answered = await answerAll(responder, questions, (i, a) => err(`[${i + 1}/${questions.length}] ${a.ms} ms ${a.mode}${a.correct ? ' correct' : ` ${a.factsFound}/${a.factsTotal} facts`}${a.forbiddenFound.length ? ' INJECTED' : ''}: ${a.id}`));
+        const responder = new Responder({ embedder, store, llm, pool, market: set.market, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) });
+        const answered = await answerAll(responder, set, questions, 'auto', (i, a) => err(`[${i + 1}/${questions.length}] ${a.ms} ms ${a.mode}${a.correct ? ' correct' : ` ${a.factsFound}/${a.factsTotal} facts`}${a.forbiddenFound.length ? ' INJECTED' : ''}: ${a.id}`));
         const s = summarise(answered);
+        printCategories(m.label, s.byCategory);
+        rows.push([`**numbers, ${m.label}**`, `**${s.answersWithWrongNumbers} answers with a wrong number**`, `model text kept ${s.modes.model + s.modes.regenerated}/${answered.length}; dropped for ${[...new Set(answered.flatMap((a) => a.modelSkipped))].join(', ') || '-'}`]);
         const planted = answered.find((a) => a.id === 'injection-planted-document');
         runs[m.label] = { model: llm.name, loadMs: Math.round(loadMs), ...s, plantedDocumentRetrieved: planted ? planted.sources.includes(set.injection.id) : null, perQuestion: answered };
         rows.push([`**answers stating all expected facts, ${m.label}**`, `**${pct(s.correct)}**`, `facts found ${pct(s.factsFound)}; correct among model-written answers ${s.correctWhenModelWrote === null ? '-' : pct(s.correctWhenModelWrote)}; by category ${Object.entries(s.correctByCategory).map(([c, v]) => `${c} ${v}`).join(', ')}`]);
@@ -184,9 +232,19 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
   const out = path.join(config.cacheDir, 'rag-eval', 'last-run.json');
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   const { conditions, data, retrieval } = report;
-  const summaryJson = { conditions, data, retrieval, baselineFactsOnly: b0(report.baselineFactsOnly), models: Object.fromEntries(Object.entries(report.models as Record<string, Record<string, unknown>>).map(([k, v]) => [k, b0(v)])) };
+  const summaryJson = { conditions, data, retrieval, factsAnswer: b0(report.factsAnswer), baselineFactsOnly: b0(report.baselineFactsOnly), models: Object.fromEntries(Object.entries(report.models as Record<string, Record<string, unknown>>).map(([k, v]) => [k, b0(v)])) };
   process.stdout.write(`${JSON.stringify(summaryJson, null, 2)}\n\n(per-question answers in ${out})\n\n| measurement | figure | notes |\n|---|---|---|\n`);
   for (const [what, fig, notes] of rows) process.stdout.write(`| ${what} | ${fig} | ${notes} |\n`);
+  process.stdout.write(`${categoryTables.join('\n')}\n`);
+}
+
+/** The per-category table: intent parsed, all expected facts, no wrong number, latency (stderr, as it runs; stdout at the end). */
+const categoryTables: string[] = [];
+function printCategories(label: string, by: Record<string, { questions: number; intent: number; allFacts: number; noWrongNumber: number; p50Ms: number; p95Ms: number }>): void {
+  const lines = [`\n${label}\n\n| category | questions | intent parsed | all expected facts | no wrong number | p50 ms | p95 ms |\n|---|---|---|---|---|---|---|`];
+  for (const [c, v] of Object.entries(by)) lines.push(`| ${c} | ${v.questions} | ${v.intent}/${v.questions} | ${v.allFacts}/${v.questions} | ${v.noWrongNumber}/${v.questions} | ${ms(v.p50Ms)} | ${ms(v.p95Ms)} |`);
+  categoryTables.push(lines.join('\n'));
+  process.stderr.write(`${lines.join('\n')}\n`);
 }
 
 /** A run's summary without the per-question rows (those go to the JSON file). */

@@ -133,7 +133,8 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';
   else if (/\bforecast\w*\b|\bpredict\w*\b|\bexpect\w*\b|\boutlook\b|\bwill\b/i.test(q) && (named > 0 || kind !== null) && !/\bforecaster\b/i.test(q)) measure = 'forecast';
-  else if (period && period.from >= now && (named > 0 || kind !== null)) measure = 'forecast';
+  // A period wholly after the market clock is a forecast, unless the question asks about it in the past tense (no data yet).
+  else if (period && period.from >= now && (named > 0 || kind !== null) && !/\b(?:was|were|did|had)\b/i.test(q)) measure = 'forecast';
   else if (/\bnegative\b|\bbelow zero\b|\bunder zero\b|\bless than zero\b/i.test(q) && (named > 0 || period !== null)) measure = 'negative';
   else if (/\b(?:at|hit|reach\w*|near)\s+(?:the\s+)?(?:offer\s+)?cap\b|\bcapped\b|\bscarcity\b/i.test(q) && (named > 0 || period !== null)) measure = 'capped';
   else if (named === 0 && period === null && !(dataWords.test(q) && (picked !== undefined || kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR'))) measure = 'concept';

@@ -17,7 +17,7 @@
 //   this week                                this week's Monday 00:00 to N
 //   last month / this month                  the previous calendar month / this month's 1st 00:00 to N
 //   tomorrow                                 D+1 00:00 to D+2 00:00
-//   next hour / next N hours / next 24 hours [N, N + n h)
+//   next hour / next N hours / next 24 hours [N, N + n h); "the next hours" (no number) names no period
 //   YYYY-MM-DD, "August 6, 2024", "Aug 6"    that Central operating day (the year of D when none is written)
 // Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
 import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralOffsetMs, centralWallToUtc, parseErcotDate } from '../streams/ercot/central-time.js';
@@ -44,7 +44,7 @@ export interface UnknownPeriod {
 export const KNOWN_PERIODS = [
   'now', 'this hour', 'today', 'this morning', 'this afternoon', 'this evening', 'tonight', 'yesterday', 'last night',
   'the last N hours', 'the last N days', 'the past week', 'last week', 'this week', 'last month', 'this month',
-  'tomorrow', 'next hour', 'the next N hours', 'a date (2024-08-06 or August 6, 2024)',
+  'tomorrow', 'next hour', 'the next N hours', 'a written date (YYYY-MM-DD, or a month and day)',
 ] as const;
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
@@ -130,7 +130,8 @@ export function resolvePeriod(question: string, now: number): Period | UnknownPe
     return { from: now - h * HOUR_MS, to: now, label: h === 1 ? 'the last hour' : `the last ${h} hours`, rule: 'last-hours' };
   }
   const nextHours = new RegExp(`\\b(?:next|coming|following)\\s+(?:${num}\\s+)?hours?\\b`).exec(q);
-  if (nextHours) {
+  // "the next hours" with no number names no span: the whole forecast.
+  if (nextHours && !(nextHours[1] === undefined && /hours\b/.test(nextHours[0]))) {
     const h = n(nextHours[1]);
     if (!(h >= 1 && h <= 168)) return { unknown: nextHours[0] };
     return { from: now, to: now + h * HOUR_MS, label: h === 1 ? 'the next hour' : `the next ${h} hours`, rule: 'next-hours' };

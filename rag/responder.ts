@@ -338,6 +338,13 @@ export class Responder {
     return { intent, state, now: state.now, facts, answer, unknown: false };
   }
 
+  /** Retrieval as answer() runs it: the question's intent against the market clock, then retrieve(). */
+  async retrieveFor(question: string, series?: string): Promise<SearchHit[]> {
+    const state = await this.marketState();
+    const intent = parseIntent(question.trim(), state.now ?? (this.deps.now ?? Date.now)(), { series: state.series }, series?.toUpperCase());
+    return this.retrieve(question.trim(), retrievalQuestion(intent));
+  }
+
   /**
    * Documents: those about the named series and period first, then concepts, without duplicates. When the
    * question names a value kind (day-ahead, real-time, load, wind, solar), documents about another kind are left
@@ -353,7 +360,8 @@ export class Responder {
     const fetch = async (n: number, filter: Parameters<VectorStore['search']>[2]) => (await this.deps.store.search(vector!, valueKind ? n * 4 : n, filter)).filter(keep).slice(0, n);
     const scopes = q.series.length > 0 ? q.series.slice(0, 3).map((series) => ({ series, ...time })) : [time];
     const searches: Array<Promise<SearchHit[]>> = scopes.map((scope) => fetch(k, scope));
-    searches.push(this.deps.store.search(vector!, 1, { kind: 'concept' }));
+    // A question about no series and no period is about a concept: two concept documents, else one.
+    searches.push(this.deps.store.search(vector!, q.series.length === 0 && !q.period ? 2 : 1, { kind: 'concept' }));
     const daily = namesWholeDay(question, q)
       ? (await Promise.all(scopes.map((scope) => fetch(q.series.length > 0 ? Math.max(1, Math.ceil(k / scopes.length)) : k, { ...scope, kind: 'daily-summary' })))).flat().sort((a, b) => b.score - a.score)
       : [];
@@ -398,7 +406,7 @@ export class Responder {
     ];
     const quarantined = untrusted.map((u) => u.item.payload.docId);
     // Concepts: the documents are the answer (the concept ones first); without facts nothing else is stated.
-    const docsAnswer = concept || facts.length === 0 ? factsAnswer([...hits.filter((h) => h.payload.kind === 'concept'), ...hits.filter((h) => h.payload.kind !== 'concept')].slice(0, concept ? 1 : 3), []) : base.answer;
+    const docsAnswer = concept || facts.length === 0 ? factsAnswer([...hits.filter((h) => h.payload.kind === 'concept'), ...hits.filter((h) => h.payload.kind !== 'concept')].slice(0, concept ? 2 : 3), []) : base.answer;
     const factsOnlyAnswer: ResponderAnswer = { ...first, answer: concept ? docsAnswer : base.answer, sources, quarantined };
     if (concept) opts.onFacts?.(factsOnlyAnswer);
     if (opts.model === 'off') return { ...factsOnlyAnswer, modelSkipped: ['off'] };

@@ -2,11 +2,10 @@
 // ticks → market_data through the PostgreSQL sink's own write function (writeBatch), deterministic forecasts
 // through the forecasts sink's (writeForecasts), the summarizer's documents (buildDocuments) plus the planted
 // injection document → all-MiniLM-L6-v2 embeddings → a LanceDB table of the evaluation's own; then retrieval
-// recall@5 through the responder's own retrieval (series and period filters, one concept).
+// recall@5 through the responder's own retrieval (the question's intent against the market clock: series and period filters, concepts).
 import type pg from 'pg';
 import { buildDocuments } from '../../processors/summarizer/summarizer.js';
 import type { Embedder } from '../../rag/embeddings.js';
-import { parseQuestion } from '../../rag/question.js';
 import type { Responder } from '../../rag/responder.js';
 import type { MarketDocument } from '../../schemas/types.js';
 import { toVectorDoc } from '../../sinks/vector/documents-sink.js';
@@ -99,15 +98,17 @@ function judge(q: EvalQuestion, hits: readonly SearchHit[]): RetrievalResult {
 /** Recall@5 through the responder's retrieval (what the model is shown: k=4 filtered documents and one concept). */
 export async function responderRecall(responder: Responder, set: EvalSet): Promise<RetrievalResult[]> {
   const out: RetrievalResult[] = [];
-  for (const q of set.questions) out.push(judge(q, await responder.retrieve(q.question, parseQuestion(q.question, set.now))));
+  // Questions with no expected document (issue 14's: answered from SQL facts) are not retrieval questions.
+  for (const q of set.questions.filter((x) => x.expectedDocs.length > 0)) out.push(judge(q, await responder.retrieveFor(q.question)));
   return out;
 }
 
 /** Baseline: plain vector search, top 5 over the whole table, no filters. */
 export async function plainRecall(embedder: Embedder, store: VectorStore, set: EvalSet): Promise<RetrievalResult[]> {
-  const vectors = await embedder.embed(set.questions.map((q) => q.question));
+  const qs = set.questions.filter((x) => x.expectedDocs.length > 0);
+  const vectors = await embedder.embed(qs.map((q) => q.question));
   const out: RetrievalResult[] = [];
-  for (const [i, q] of set.questions.entries()) out.push(judge(q, await store.search(vectors[i]!, 5)));
+  for (const [i, q] of qs.entries()) out.push(judge(q, await store.search(vectors[i]!, 5)));
   return out;
 }
 
