@@ -101,6 +101,22 @@ function checkShape(body: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * An empty page inside a non-empty result: the page has no rows although _meta.totalRecords says rows exist at its
+ * position (totalRecords > (page - 1) x pageSize). Seen as a transient answer; retried like a truncated body, so a
+ * day is never taken as complete with a page missing. A result of zero records (a day with no data) is not this:
+ * the ingest job reports such a day (ingest-job.ts).
+ * @returns the problem in words, or undefined
+ */
+export function emptyPageProblem(body: ReportPageBody, url: string): string | undefined {
+  if (body.data.length > 0) return undefined;
+  const { totalRecords, pageSize } = body._meta;
+  const page = Number(new URL(url).searchParams.get('page') ?? '1');
+  if (typeof totalRecords !== 'number' || typeof pageSize !== 'number' || !Number.isFinite(page) || pageSize <= 0) return undefined;
+  if (totalRecords > (page - 1) * pageSize) return `page ${page} has no rows although _meta.totalRecords is ${totalRecords} in pages of ${pageSize}: an empty page inside the result`;
+  return undefined;
+}
+
 /** Client-side sliding-window limiter: at most `limit` requests in any 60 s. */
 class RequestBudget {
   readonly #stamps: number[] = [];
@@ -284,6 +300,8 @@ export class ErcotClient {
     }
     const problem = checkShape(body);
     if (problem) throw new ErcotError('BAD_RESPONSE', `GET ${where}: not a report page: ${problem}`, true, { status });
+    const empty = emptyPageProblem(body as ReportPageBody, url);
+    if (empty) throw new ErcotError('BAD_RESPONSE', `GET ${where}: ${empty}`, true, { status });
     return body as ReportPageBody;
   }
 }

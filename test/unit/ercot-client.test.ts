@@ -29,6 +29,8 @@ async function rejectsWith(promise: Promise<unknown>, check: (err: ErcotError) =
   });
 }
 
+const DAM_FIELDS_FOR_EMPTY = ['deliveryDate', 'hourEnding', 'settlementPoint', 'settlementPointPrice', 'DSTFlag'].map((name) => ({ name, dataType: 'VARCHAR' }));
+
 describe('ErcotClient against a local fake ERCOT', () => {
   const fake = new FakeErcot();
   let sleeps: number[];
@@ -72,6 +74,22 @@ describe('ErcotClient against a local fake ERCOT', () => {
     const t = ticks(out);
     assert.equal(iso(t[0]!.intervalStart), '2024-07-15T05:00:00.000Z');
     assert.ok(t.every((x) => x.source === 'ercot-api' && x.market === 'ERCOT' && x.kind === 'RT_PRICE'));
+  });
+
+  it('an empty page inside a non-empty result is retried, and fails clearly when it stays empty', async () => {
+    fake.datasets.set('/np4-190-cd/dam_stlmnt_pnt_prices', { fields: DAM_FIELDS_FOR_EMPTY, rows: [['2024-07-15', '01:00', 'HB_NORTH', 20, false]] });
+    const emptyPage = { status: 200, body: { _meta: { totalRecords: 1, pageSize: 40, totalPages: 1, currentPage: 1 }, fields: DAM_FIELDS_FOR_EMPTY, data: [] } };
+    fake.faults.push(emptyPage);
+    const retries: string[] = [];
+    const out = await collect(client({ onRetry: (r) => retries.push(r.error.message) }), 'dam-spp', '2024-07-15', '2024-07-15');
+    assert.equal(out.length, 1, 'the row arrives on the retry');
+    assert.match(retries[0] ?? '', /page 1 has no rows although _meta.totalRecords is 1 in pages of 40/);
+    fake.stickyFault = emptyPage;
+    try {
+      await assert.rejects(collect(client(), 'dam-spp', '2024-07-15', '2024-07-15'), /an empty page inside the result/);
+    } finally {
+      fake.stickyFault = undefined;
+    }
   });
 
   it('an empty result is zero pages of rows, not an error', async () => {
