@@ -60,14 +60,14 @@ export function registerTrain(program: Command): void {
     .option('--epochs <n>', 'training epochs', String(TRAIN_DEFAULTS.epochs))
     .option('--units <n>', 'LSTM units per layer', String(TRAIN_DEFAULTS.units))
     .option('--layers <n>', 'stacked LSTM layers', String(TRAIN_DEFAULTS.layers))
-    .option('--horizon <steps>', 'steps ahead to forecast, 1-24 (one output per step)', String(TRAIN_DEFAULTS.horizon))
+    .option('--horizon <steps>', 'steps ahead to forecast, 1-96 (P10/P50/P90 per step; 36 hourly steps cover tomorrow\'s day-ahead market)', String(TRAIN_DEFAULTS.horizon))
     .option('--batch <n>', 'minibatch size', String(TRAIN_DEFAULTS.batchSize))
-    .option('--lr <rate>', 'Adam learning rate', String(TRAIN_DEFAULTS.learningRate))
+    .option('--lr <rates>', 'Adam learning rate(s), comma-separated: each is trained with early stopping and the best on the validation slice kept', TRAIN_DEFAULTS.learningRates.join(','))
     .option('--lr-final <fraction>', 'learning rate of the last epoch as a fraction of --lr (linear decay from epoch 1)', String(TRAIN_DEFAULTS.finalLrFraction))
-    .option('--loss <name>', 'training loss on the scaled target: huber (robust to price spikes) or mse', TRAIN_DEFAULTS.loss)
+    .option('--loss <name>', 'loss of the P50 head: pinball (the median; P10/P90 always use pinball loss), huber or mse', TRAIN_DEFAULTS.loss)
     .option('--huber-delta <d>', 'Huber loss: quadratic within this many scaled units, linear beyond', String(TRAIN_DEFAULTS.huberDelta))
     .option('--scaling <how>', 'value/target standardizer: robust (median, IQR/1.349) or standard (mean, std)', TRAIN_DEFAULTS.scaling)
-    .option('--target <what>', 'delta: learn the change from the last value (added back inside model.onnx); level: learn the value itself', TRAIN_DEFAULTS.target)
+    .option('--target <what>', 'ridge: learn the correction to a ridge forecast; delta: the change from the last value; level: the value itself (the base is added back inside model.onnx)', TRAIN_DEFAULTS.target)
     .option('--seed <n>', 'seed for initial weights and minibatch order', String(TRAIN_DEFAULTS.seed))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
@@ -78,14 +78,17 @@ export function registerTrain(program: Command): void {
       'after',
       `
 Examples:
-  sda train                                      # ERCOT RT_PRICE, all HB_* hubs, whole range, 5 epochs
+  sda train                                      # ERCOT RT_PRICE, all HB_* hubs, whole range, 36 h, P10/P50/P90
   sda train --kind LOAD --market GB --series TAYLOR_EW --epochs 20
   sda train --horizon 24 --units 64 --no-promote --export-dataset /tmp/ds
   sda train evaluate --model current             # re-score the served model (or any version / directory)
   sda train metrics --csv metrics.csv
 
-The hold-out is the last 20% of time (by window end); the scaler is fitted on training samples only. Scores
-(RMSE, MAE per series and overall) go to stdout as a Markdown table and to the model_metrics table.
+The hold-out is the last 20% of time (by window end); the scaler is fitted on training samples only. The
+latest 20% of the training samples is a validation slice for early stopping, the learning rate, the per-horizon
+choice of what serves each hour (network or a baseline that beat it there) and the conformal calibration of the
+P10-P90 band. Scores (RMSE, MAE per series and overall, RMSE per horizon, pinball loss, band coverage) go to stdout
+and to the model_metrics table.
 Dataset and registry formats: model/README.md.`,
     )
     .action(async (opts: TrainCliOptions) => {
@@ -95,6 +98,9 @@ Dataset and registry formats: model/README.md.`,
       const from = opts.from !== undefined ? new Date(dateOption('--from', opts.from)) : undefined;
       const to = opts.to !== undefined ? new Date(dateOption('--to', opts.to)) : undefined;
       if (from && to && !(from < to)) throw new OptionError('--from', `${opts.from} must be before --to ${opts.to}`);
+      const lrList = listOption(opts.lr) ?? [];
+      if (lrList.length === 0 || lrList.length > 4) throw new OptionError('--lr', `expected 1 to 4 comma-separated rates, got ${JSON.stringify(opts.lr)}`);
+      const lrs = lrList.map((v) => numberOption('--lr', v, 1e-6, 1));
       const config = loadConfig();
       const pool = createPool(config, 2);
       try {
@@ -108,14 +114,15 @@ Dataset and registry formats: model/README.md.`,
           epochs: intOption('--epochs', opts.epochs, 1, 10_000),
           units: intOption('--units', opts.units, 1, 1_024),
           layers: intOption('--layers', opts.layers, 1, 8),
-          horizon: intOption('--horizon', opts.horizon, 1, 24),
+          horizon: intOption('--horizon', opts.horizon, 1, 96),
           batchSize: intOption('--batch', opts.batch, 1, 65_536),
-          learningRate: numberOption('--lr', opts.lr, 1e-6, 1),
+          learningRate: lrs[0]!,
+          learningRates: lrs,
           finalLrFraction: numberOption('--lr-final', opts.lrFinal, 0.001, 1),
-          loss: oneOf('--loss', opts.loss, ['huber', 'mse'] as const),
+          loss: oneOf('--loss', opts.loss, ['pinball', 'huber', 'mse'] as const),
           huberDelta: numberOption('--huber-delta', opts.huberDelta, 1e-3, 1e3),
           scaling: oneOf('--scaling', opts.scaling, ['robust', 'standard'] as const),
-          target: oneOf('--target', opts.target, ['delta', 'level'] as const),
+          target: oneOf('--target', opts.target, ['ridge', 'delta', 'level'] as const),
           seed: intOption('--seed', opts.seed, 0, 2 ** 31 - 1),
           backend: backendChoice(opts.backend),
           registry: opts.registry,

@@ -4,13 +4,25 @@
 //
 // Input:  ONNX_INPUT, float32 [batch, steps, SEQUENCE_FEATURES.length], already scaled (see scaleSequence).
 // Output: ONNX_OUTPUT, float32 [batch, horizon], the target for steps 1..horizon after the window end, scaled by
-//         metadata.scaler.target; unscale with unscaleTarget.
-// The architecture: one (or more) LSTM layers, recurrent activation sigmoid, then a dense layer to `horizon`.
+//         metadata.scaler.target; unscale with unscaleTarget. The point forecast: the median (P50) when the model
+//         has quantiles.
+//         ONNX_QUANTILES (when metadata.architecture.quantiles is set, e.g. [0.1, 0.5, 0.9]): float32
+//         [batch, quantiles.length, horizon], same scaling, sorted along axis 1 at every step (P10 <= P50 <= P90);
+//         its middle row equals ONNX_OUTPUT. Older models have no such output and serve point forecasts only.
+//         metadata.stepSources[h-1] names what produced horizon h ("lstm" or "baseline:NAME"): a model whose
+//         network lost to a baseline at some horizon on the validation slice computes that baseline inside the
+//         graph for that horizon (model/served-graph.ts).
+// The architecture: one (or more) LSTM layers, recurrent activation sigmoid, then a dense layer to `horizon` (or,
+// with quantiles, to 3 x horizon: the P50 residual and the two softplus band widths; see model/README.md).
 
 /** Name of the ONNX graph input. */
 export const ONNX_INPUT = 'input';
 /** Name of the ONNX graph output. */
 export const ONNX_OUTPUT = 'output';
+/** Name of the optional quantile output [batch, quantiles, horizon]. */
+export const ONNX_QUANTILES = 'quantiles';
+/** The quantile levels new models predict: P10, P50 (the point forecast), P90. */
+export const QUANTILES = [0.1, 0.5, 0.9] as const;
 /** ONNX opset both trainers write. */
 export const ONNX_OPSET = 17;
 /** File names inside a registry version directory. */
@@ -58,7 +70,19 @@ export interface ModelMetadata {
   trainer: 'tfjs' | 'pytorch';
   /** The backend that trained it, e.g. "tfjs-wasm", "tfjs-cpu", "torch-cuda", "torch-cpu". */
   backend: string;
-  architecture: { type: 'lstm'; layers: number; units: number; steps: number; features: number; horizon: number; recurrentActivation: 'sigmoid' };
+  architecture: {
+    type: 'lstm'; layers: number; units: number; steps: number; features: number; horizon: number; recurrentActivation: 'sigmoid';
+    /** Quantile levels of the ONNX_QUANTILES output, ascending (absent: point forecasts only). */
+    quantiles?: number[];
+  };
+  /** What produced each horizon (length horizon): "lstm" or "baseline:NAME"; absent: all from the network. */
+  stepSources?: string[];
+  /**
+   * For horizons whose source is "baseline:same_hour_last_week" (served by the forecaster from the windows it has
+   * seen; the graph's output for that step is the fallback): the P10/P90 band as distances below/above the value,
+   * in the target's unit, per horizon (validation residual quantiles).
+   */
+  lastWeekBand?: { below: number[]; above: number[] };
   target: { market: string; kind: string; seriesIds: string[]; stepMs: number; unit: string };
   featureOrder: string[];
   scaler: Scaler;
@@ -67,7 +91,7 @@ export interface ModelMetadata {
   /** Scores on the hold-out; keys such as "rmse", "mae", "rmse_naive_last", "rmse_ridge". */
   metrics: Record<string, number>;
   gitCommit: string;
-  onnx: { file: string; input: string; output: string; opset: number };
+  onnx: { file: string; input: string; output: string; opset: number; quantiles?: string };
   /** Free-form training details (epochs, batch size, loss per epoch, epoch seconds). */
   training?: Record<string, unknown>;
 }
@@ -193,5 +217,16 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
   }
   const x = o.onnx as Record<string, unknown> | undefined;
   if (!x || x.input !== ONNX_INPUT || x.output !== ONNX_OUTPUT || typeof x.file !== 'string') fail(`onnx must name file, input "${ONNX_INPUT}", output "${ONNX_OUTPUT}"`);
+  const q = a!.quantiles;
+  if (q !== undefined) {
+    if (!Array.isArray(q) || q.length < 1 || !q.every((v, i) => typeof v === 'number' && v > 0 && v < 1 && (i === 0 || v > (q[i - 1] as number)))) {
+      fail('architecture.quantiles must be ascending levels in (0, 1)');
+    }
+    if (x!.quantiles !== ONNX_QUANTILES) fail(`onnx.quantiles must be "${ONNX_QUANTILES}" when architecture.quantiles is set`);
+  }
+  const src = o.stepSources;
+  if (src !== undefined && (!Array.isArray(src) || src.length !== a!.horizon || !src.every((v) => typeof v === 'string' && v !== ''))) {
+    fail(`stepSources must name a source for each of the ${String(a!.horizon)} horizons`);
+  }
   return m as ModelMetadata;
 }

@@ -172,11 +172,15 @@ function rawSamples(series: SeriesMatrix[], horizon: number, stepMs: number): { 
       let last = Number.NaN;
       for (let i = w.values.length - 1; i >= 0 && !Number.isFinite(last); i--) last = w.values[i] ?? Number.NaN;
       const base = new Float64Array(3 * horizon);
+      // Seasonal naive as known at issue time (Hyndman & Athanasopoulos, FPP3 §5.2): y(T + h − m·(k + 1)),
+      // k = floor((h − 1) / m); beyond a day ahead, "same hour yesterday" is the same hour two days back.
+      const perDay = Math.max(1, Math.round(DAY_MS / stepMs));
+      const perWeek = Math.max(1, Math.round(WEEK_MS / stepMs));
       for (let k = 1; k <= horizon; k++) {
         const t = end + k * stepMs;
         base[k - 1] = last;
-        base[horizon + k - 1] = lookup(t - DAY_MS);
-        base[2 * horizon + k - 1] = lookup(t - WEEK_MS);
+        base[horizon + k - 1] = lookup(t - (Math.floor((k - 1) / perDay) + 1) * DAY_MS);
+        base[2 * horizon + k - 1] = lookup(t - (Math.floor((k - 1) / perWeek) + 1) * WEEK_MS);
       }
       samples.push({ seriesId, windowEnd: end, seq: windowToSequence(w, new Float32Array(W * F)), y, base });
     });

@@ -3,6 +3,7 @@
 // (same-hour-last-week needs a week of history), so the figures are comparable.
 import { fitDatasetRidge, predictRidge } from './baselines.js';
 import { type Dataset, unscaledTargets } from './dataset.js';
+import { type QuantileScore, quantileScore } from './quantile.js';
 
 export const METHODS = ['model', 'naive_last', 'same_hour_yesterday', 'same_hour_last_week', 'ridge'] as const;
 export type Method = (typeof METHODS)[number];
@@ -26,6 +27,17 @@ export interface Score {
   mae: number;
 }
 
+/** Horizons reported in the per-horizon table (those up to the model's horizon). */
+export const REPORT_HORIZONS = [1, 6, 12, 24, 36] as const;
+
+export interface HorizonScore {
+  /** Horizon, 1-based. */
+  h: number;
+  method: Method;
+  n: number;
+  rmse: number;
+}
+
 export interface Evaluation {
   unit: string;
   horizon: number;
@@ -33,14 +45,24 @@ export interface Evaluation {
   samples: number;
   points: number;
   scores: Score[];
+  /** All series together, per horizon 1..H and method (same points as `scores`). */
+  byHorizon: HorizonScore[];
+  /** The model's P10/P50/P90 on the same points, when it has quantiles. */
+  quantiles?: QuantileScore;
   ridgeAlpha: number;
+}
+
+/** Optional P10/P90 of the model ([hold-out samples, horizon] each, unscaled); the point forecast is the P50. */
+export interface ModelQuantiles {
+  p10: ArrayLike<number>;
+  p90: ArrayLike<number>;
 }
 
 /**
  * Score unscaled model forecasts ([holdout samples, horizon], in sample order after trainCount) against the
  * hold-out targets, with every baseline. Ridge is fitted here on the training samples.
  */
-export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>): Evaluation {
+export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, quantiles?: ModelQuantiles): Evaluation {
   const H = d.horizon;
   const from = d.trainCount;
   const count = d.n - from;
@@ -66,6 +88,8 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>): E
     acc.set(k, a);
   };
   let points = 0;
+  const perH = METHODS.map(() => ({ se: new Float64Array(H), n: new Float64Array(H) }));
+  const q = { y: [] as number[], p10: [] as number[], p50: [] as number[], p90: [] as number[] };
   for (let i = 0; i < count; i++) {
     const series = d.seriesIds[from + i]!;
     for (let h = 0; h < H; h++) {
@@ -73,12 +97,27 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>): E
       const y = actual[j]!;
       if (!Number.isFinite(y) || !METHODS.every((m) => Number.isFinite(forecasts[m][j]))) continue;
       points++;
-      for (const m of METHODS) {
+      METHODS.forEach((m, k) => {
         const e = forecasts[m][j]! - y;
         add(series, m, e);
         add(OVERALL, m, e);
+        perH[k]!.se[h]! += e * e;
+        perH[k]!.n[h]! += 1;
+      });
+      if (quantiles) {
+        q.y.push(y);
+        q.p10.push(quantiles.p10[j]!);
+        q.p50.push(modelForecast[j]!);
+        q.p90.push(quantiles.p90[j]!);
       }
     }
+  }
+  const byHorizon: HorizonScore[] = [];
+  for (let h = 0; h < H; h++) {
+    METHODS.forEach((m, k) => {
+      const n = perH[k]!.n[h]!;
+      if (n > 0) byHorizon.push({ h: h + 1, method: m, n, rmse: Math.sqrt(perH[k]!.se[h]! / n) });
+    });
   }
   const series = [...new Set(d.seriesIds.slice(from))].sort();
   const scores: Score[] = [];
@@ -89,7 +128,10 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>): E
       scores.push({ seriesId: s, method: m, n: a.n, rmse: Math.sqrt(a.se / a.n), mae: a.ae / a.n });
     }
   }
-  return { unit: d.target.unit, horizon: H, samples: count, points, scores, ridgeAlpha: ridge.alpha };
+  return {
+    unit: d.target.unit, horizon: H, samples: count, points, scores, byHorizon, ridgeAlpha: ridge.alpha,
+    ...(quantiles ? { quantiles: quantileScore(q.y, q.p10, q.p50, q.p90) } : {}),
+  };
 }
 
 export function score(e: Evaluation, seriesId: string, method: Method): Score | undefined {
@@ -106,7 +148,40 @@ export function metricsRecord(e: Evaluation): Record<string, number> {
     out[`mae${suffix}`] = s.mae;
   }
   out.n_holdout = e.points;
+  for (const s of e.byHorizon) {
+    if (!(REPORT_HORIZONS as readonly number[]).includes(s.h)) continue;
+    out[`rmse_h${s.h}${s.method === 'model' ? '' : `_${s.method}`}`] = s.rmse;
+  }
+  if (e.quantiles) {
+    out.pinball = e.quantiles.meanPinball;
+    out.pinball_p10 = e.quantiles.pinball.p10;
+    out.pinball_p50 = e.quantiles.pinball.p50;
+    out.pinball_p90 = e.quantiles.pinball.p90;
+    out.coverage_p10_p90 = e.quantiles.coverage;
+  }
   return out;
+}
+
+/** RMSE per reported horizon (rows) and method (columns), all series together, best of each row in bold. */
+export function horizonTable(e: Evaluation): string {
+  const hs = REPORT_HORIZONS.filter((h) => h <= e.horizon);
+  const lines = [`| h | ${METHODS.map((m) => METHOD_LABELS[m]).join(' | ')} |`, `|---:|${METHODS.map(() => '---:').join('|')}|`];
+  for (const h of hs) {
+    const row = METHODS.map((m) => e.byHorizon.find((s) => s.h === h && s.method === m)?.rmse ?? Number.NaN);
+    const best = Math.min(...row.filter(Number.isFinite));
+    lines.push(`| ${h} | ${row.map((v) => (v === best ? `**${fmt(v)}**` : fmt(v))).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+/** One line: pinball loss per quantile and the P10-P90 band's coverage on the hold-out. */
+export function quantileLine(e: Evaluation): string {
+  const q = e.quantiles;
+  if (!q) return 'no quantiles';
+  return (
+    `quantiles on the hold-out: pinball loss ${fmt(q.meanPinball)} ${e.unit} (P10 ${fmt(q.pinball.p10)}, P50 ${fmt(q.pinball.p50)}, P90 ${fmt(q.pinball.p90)}); ` +
+    `P10-P90 coverage ${(q.coverage * 100).toFixed(1)}% (target 80%; ${(q.below * 100).toFixed(1)}% below, ${(q.above * 100).toFixed(1)}% above), mean width ${fmt(q.meanWidth)} ${e.unit}; ${q.n} points`
+  );
 }
 
 const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(4));

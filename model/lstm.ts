@@ -12,10 +12,11 @@ const { onnx } = p;
 
 /**
  * What the network learns: 'level' = the scaled target itself; 'delta' = the scaled target minus the scaled
- * `value` at the window's last step (0 when missing), added back inside the ONNX graph (addLastValueResidual),
- * so the served model still maps input → scaled level and serving is unchanged.
+ * `value` at the window's last step (0 when missing); 'ridge' = the scaled target minus a ridge regression's
+ * forecast from the same window (fitted on the training samples). The base is added back inside the ONNX graph
+ * (addLastValueResidual, or model/served-graph.ts), so the served model still maps input → scaled level.
  */
-export type TargetMode = 'level' | 'delta';
+export type TargetMode = 'level' | 'delta' | 'ridge';
 
 const VALUE = SEQUENCE_FEATURES.indexOf('value');
 
@@ -75,6 +76,10 @@ export interface LstmConfig {
   units: number;
   layers: number;
   seed: number;
+  /** Dense outputs per horizon step: 1 (point) or 3 (quantile network: P50 residual, two band widths). Default 1. */
+  outputsPerStep?: 1 | 3;
+  /** Start the dense layer at zero, so the untrained network adds nothing to its linear base. Default false. */
+  zeroDense?: boolean;
 }
 
 /** A small deterministic PRNG (mulberry32) for shuffling. */
@@ -105,7 +110,7 @@ export function buildLstm(c: LstmConfig): tf.Sequential {
       }),
     );
   }
-  model.add(tf.layers.dense({ units: c.horizon, kernelInitializer: tf.initializers.glorotUniform({ seed: c.seed + 1000 }), name: 'dense' }));
+  model.add(tf.layers.dense({ units: c.horizon * (c.outputsPerStep ?? 1), kernelInitializer: c.zeroDense ? tf.initializers.zeros() : tf.initializers.glorotUniform({ seed: c.seed + 1000 }), name: 'dense' }));
   return model;
 }
 
@@ -116,7 +121,28 @@ export function modelSummary(model: tf.LayersModel): string {
   return lines.join('\n');
 }
 
-export type TrainLoss = 'mse' | 'huber';
+export type TrainLoss = 'mse' | 'huber' | 'pinball';
+
+/**
+ * The quantile network's loss on a raw output [batch, 3·H] = (m, a, b) against the target [batch, ≥H] (its first H
+ * columns): P50 = m, P10 = m − softplus(a), P90 = m + softplus(b) (non-crossing), loss = point(P50) +
+ * pinball_0.1(P10) + pinball_0.9(P90), each a mean over batch and horizon. The point term is pinball_0.5 (half the
+ * absolute error: the median) by default, or Huber / MSE. Pinball loss: model/quantile.ts `pinball`.
+ */
+export function quantileNetworkLoss(H: number, point: TrainLoss = 'pinball', huberDelta = 1): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Scalar {
+  return (yTrue, yPred) => {
+    const y = yTrue.slice([0, 0], [-1, H]);
+    const m = yPred.slice([0, 0], [-1, H]);
+    const a = tf.softplus(yPred.slice([0, H], [-1, H]));
+    const b = tf.softplus(yPred.slice([0, 2 * H], [-1, H]));
+    const pin = (q: tf.Tensor, tau: number) => {
+      const d = y.sub(q);
+      return tf.maximum(d.mul(tau), d.mul(tau - 1)).mean() as tf.Scalar;
+    };
+    const p50 = point === 'pinball' ? pin(m, 0.5) : point === 'huber' ? tf.losses.huberLoss(y, m, undefined, huberDelta) : tf.losses.meanSquaredError(y, m);
+    return (p50 as tf.Scalar).add(pin(m.sub(a), 0.1)).add(pin(m.add(b), 0.9));
+  };
+}
 
 export interface EpochResult {
   epoch: number;
@@ -127,6 +153,9 @@ export interface EpochResult {
   /** Seconds spent on the hold-out forward pass after it. */
   holdoutSeconds: number;
 }
+
+/** Per-epoch results; with restoreBest, the epoch whose weights were kept (0 = untrained) and its validation MSE. */
+export type EpochResults = EpochResult[] & { bestEpoch?: number; bestLoss?: number };
 
 export interface TrainLstmOptions {
   epochs: number;
@@ -143,23 +172,30 @@ export interface TrainLstmOptions {
   huberDelta?: number;
   onBatch?: (epoch: number, batch: number, batches: number, meanLoss: number) => void;
   onEpoch?: (r: EpochResult) => void;
+  /** A quantile network (3·H outputs) trained with quantileNetworkLoss; `loss` is then its P50 term. */
+  quantile?: boolean;
+  /**
+   * Early stopping: after training, restore the weights of the epoch (0 = before training) with the lowest
+   * "hold-out" loss, i.e. on samples [trainCount, n) of the dataset given, which the caller makes a validation slice.
+   */
+  restoreBest?: boolean;
 }
 
-/** Copy samples `idx` of d.X / d.y into batch buffers. */
-function gather(d: Dataset, idx: ArrayLike<number>, from: number, to: number, xb: Float32Array, yb: Float32Array): void {
+/** Copy samples `idx` of d.X / d.y into batch buffers; y repeated `reps` times per row (to the output width). */
+function gather(d: Dataset, idx: ArrayLike<number>, from: number, to: number, xb: Float32Array, yb: Float32Array, reps = 1): void {
   const size = d.steps * d.features;
   const H = d.horizon;
   for (let i = from; i < to; i++) {
     const s = idx[i]!;
     xb.set(d.X.subarray(s * size, (s + 1) * size), (i - from) * size);
-    yb.set(d.y.subarray(s * H, (s + 1) * H), (i - from) * H);
+    for (let r = 0; r < reps; r++) yb.set(d.y.subarray(s * H, (s + 1) * H), ((i - from) * reps + r) * H);
   }
 }
 
-/** Scaled predictions for samples [from, to) ([count, horizon]), in batches. */
+/** Scaled predictions for samples [from, to) ([count, outputs]; outputs = horizon, or 3·horizon raw for a quantile network), in batches. */
 export function predictScaled(model: tf.LayersModel, d: Dataset, from: number, to: number, batch = 1024): Float32Array {
   const size = d.steps * d.features;
-  const H = d.horizon;
+  const H = (model.outputs[0]!.shape[1] as number | null) ?? d.horizon;
   const out = new Float32Array((to - from) * H);
   for (let b = from; b < to; b += batch) {
     const e = Math.min(to, b + batch);
@@ -172,34 +208,41 @@ export function predictScaled(model: tf.LayersModel, d: Dataset, from: number, t
   return out;
 }
 
-function mseScaled(pred: Float32Array, d: Dataset, from: number): number {
+/** MSE of the point forecast (the first horizon columns of each row of `width` outputs) against d.y from sample `from`. */
+function mseScaled(pred: Float32Array, d: Dataset, from: number, width = d.horizon): number {
+  const H = d.horizon;
+  const rows = pred.length / width;
   let s = 0;
-  for (let i = 0; i < pred.length; i++) {
-    const e = pred[i]! - d.y[from * d.horizon + i]!;
-    s += e * e;
+  for (let r = 0; r < rows; r++) {
+    for (let h = 0; h < H; h++) {
+      const e = pred[r * width + h]! - d.y[(from + r) * H + h]!;
+      s += e * e;
+    }
   }
-  return pred.length ? s / pred.length : Number.NaN;
+  return rows ? s / (rows * H) : Number.NaN;
 }
 
 /**
  * Train on d's training samples; returns loss per epoch (train = mean minibatch loss in the training loss,
  * hold-out = MSE on the scaled target after the epoch).
  */
-export async function trainLstm(model: tf.LayersModel, d: Dataset, o: TrainLstmOptions): Promise<EpochResult[]> {
+export async function trainLstm(model: tf.LayersModel, d: Dataset, o: TrainLstmOptions): Promise<EpochResults> {
   const delta = o.huberDelta ?? 1;
   const huber = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.huberLoss(yTrue, yPred, undefined, delta);
   const optimizer = tf.train.adam(o.learningRate);
-  model.compile({ optimizer, loss: o.loss === 'huber' ? huber : 'meanSquaredError' });
+  const reps = o.quantile ? 3 : 1;
+  const width = d.horizon * reps;
+  model.compile({ optimizer, loss: o.quantile ? quantileNetworkLoss(d.horizon, o.loss ?? 'pinball', delta) : o.loss === 'huber' ? huber : 'meanSquaredError' });
   const lrAt = (epoch: number) => o.learningRate * (o.epochs > 1 ? 1 - (1 - (o.finalLrFraction ?? 1)) * ((epoch - 1) / (o.epochs - 1)) : 1);
   const size = d.steps * d.features;
-  const H = d.horizon;
   const n = d.trainCount;
   const batches = Math.ceil(n / o.batchSize);
   const rng = mulberry32(o.seed);
   const idx = Uint32Array.from({ length: n }, (_, i) => i);
   const xb = new Float32Array(o.batchSize * size);
-  const yb = new Float32Array(o.batchSize * H);
-  const results: EpochResult[] = [];
+  const yb = new Float32Array(o.batchSize * width);
+  const results: EpochResults = [];
+  let best = { epoch: 0, loss: o.restoreBest ? mseScaled(predictScaled(model, d, d.trainCount, d.n), d, d.trainCount, width) : Number.POSITIVE_INFINITY, weights: o.restoreBest ? model.getWeights().map((w) => w.clone()) : [] };
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
     // AdamOptimizer reads its public learningRate field on every step.
@@ -216,9 +259,9 @@ export async function trainLstm(model: tf.LayersModel, d: Dataset, o: TrainLstmO
       const from = b * o.batchSize;
       const to = Math.min(n, from + o.batchSize);
       const m = to - from;
-      gather(d, idx, from, to, xb, yb);
+      gather(d, idx, from, to, xb, yb, reps);
       const x = tf.tensor3d(xb.subarray(0, m * size), [m, d.steps, d.features]);
-      const y = tf.tensor2d(yb.subarray(0, m * H), [m, H]);
+      const y = tf.tensor2d(yb.subarray(0, m * width), [m, width]);
       const loss = (await model.trainOnBatch(x, y)) as number;
       x.dispose();
       y.dispose();
@@ -228,12 +271,22 @@ export async function trainLstm(model: tf.LayersModel, d: Dataset, o: TrainLstmO
       o.onBatch?.(epoch, b + 1, batches, sum / count);
     }
     const t1 = performance.now();
-    const holdoutLoss = mseScaled(predictScaled(model, d, d.trainCount, d.n), d, d.trainCount);
+    const holdoutLoss = mseScaled(predictScaled(model, d, d.trainCount, d.n), d, d.trainCount, width);
     const r = { epoch, trainLoss: sum / count, holdoutLoss, seconds: (t1 - t0) / 1_000, holdoutSeconds: (performance.now() - t1) / 1_000 };
     results.push(r);
     o.onEpoch?.(r);
+    if (o.restoreBest && holdoutLoss < best.loss) {
+      best.weights.forEach((w) => w.dispose());
+      best = { epoch, loss: holdoutLoss, weights: model.getWeights().map((w) => w.clone()) };
+    }
+  }
+  if (o.restoreBest) {
+    model.setWeights(best.weights);
+    best.weights.forEach((w) => w.dispose());
+    results.bestEpoch = best.epoch;
+    results.bestLoss = best.loss;
   }
   // A function loss cannot be serialised into the tfjs checkpoint's training config; the weights are what matter.
-  if (o.loss === 'huber') model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'meanSquaredError' });
+  if (o.loss === 'huber' || o.quantile) model.compile({ optimizer: tf.train.adam(o.learningRate), loss: 'meanSquaredError' });
   return results;
 }

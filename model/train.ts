@@ -9,11 +9,14 @@ import type pg from 'pg';
 import { Progress } from '../cli/progress.js';
 import { projectRoot } from '../config/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
-import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, type Scaler, unscaleTarget } from './contract.js';
+import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
+import { fitRidge } from './baselines.js';
+import { LAST_WEEK_SOURCE, type ServedSource, type StepSource, chooseStepSources, conformalOffsets, conformalQuantile, seasonalNaiveIndex } from './quantile.js';
+import { type ServedSpec, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
 import { type Dataset, EmptyDatasetError, type SeriesMatrix, type TargetScaling, buildDataset, exportDataset, readDataset, rescaleInputs } from './dataset.js';
-import { type Evaluation, evaluateHoldout, markdownTable, metricsRecord, summaryLine } from './evaluate.js';
+import { type Evaluation, evaluateHoldout, horizonTable, markdownTable, metricsRecord, quantileLine, summaryLine } from './evaluate.js';
 import { loadFeatureMatrix } from './feature-matrix.js';
-import { type TargetMode, type TrainLoss, addLastValueResidual, buildLstm, lastScaledValue, modelSummary, predictScaled, shiftTargets, trainLstm } from './lstm.js';
+import { type EpochResult, type TargetMode, type TrainLoss, buildLstm, modelSummary, predictScaled, trainLstm } from './lstm.js';
 import { recordMetrics } from './metrics-store.js';
 import { exportTfjsLstmToOnnx } from './onnx-export.js';
 import { OnnxModel } from './onnx-model.js';
@@ -39,6 +42,8 @@ export interface TrainOptions extends TargetQuery {
   horizon: number;
   batchSize: number;
   learningRate: number;
+  /** Learning rates to try (each trained with early stopping; the best on the validation slice is kept). Default [learningRate]. */
+  learningRates?: readonly number[];
   /** Learning rate of the last epoch as a fraction of learningRate (linear decay; default TRAIN_DEFAULTS). */
   finalLrFraction?: number;
   /** Training loss on the scaled target (default 'huber'). */
@@ -63,17 +68,18 @@ export const TRAIN_DEFAULTS = {
   market: 'ERCOT',
   kind: 'RT_PRICE',
   stepMs: HOUR_MS,
-  epochs: 5,
+  epochs: 6,
   units: 32,
   layers: 1,
-  horizon: 1,
+  horizon: 36,
   batchSize: 64,
   learningRate: 0.003,
+  learningRates: [0.003, 0.001] as readonly number[],
   finalLrFraction: 0.1,
-  loss: 'huber' as TrainLoss,
+  loss: 'pinball' as TrainLoss,
   huberDelta: 0.5,
   scaling: 'robust' as TargetScaling,
-  target: 'delta' as TargetMode,
+  target: 'ridge' as TargetMode,
   seed: 42,
 } as const;
 
@@ -83,9 +89,12 @@ export interface TrainResult {
   promoted: boolean;
   backend: string;
   dataset: Dataset;
+  /** Per epoch of the chosen learning rate; holdoutLoss is the validation slice's P50 MSE (scaled). */
   epochs: Array<{ epoch: number; trainLoss: number; holdoutLoss: number; seconds: number; holdoutSeconds: number }>;
   evaluation: Evaluation;
   metadata: ModelMetadata;
+  /** The served graph's parts (linear base, ridge, sources, band offsets) around the tfjs network. */
+  spec: ServedSpec;
 }
 
 /** The unit of a target's values (features rows carry none). */
@@ -193,48 +202,34 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     print(`dataset written: ${files.join(', ')}`);
   }
 
-  const arch = { steps: dataset.steps, features: dataset.features, horizon: o.horizon, units: o.units, layers: o.layers, seed: o.seed };
-  const model = buildLstm(arch);
-  print(modelSummary(model));
-
   const target = o.target ?? TRAIN_DEFAULTS.target;
-  if (target === 'delta') shiftTargets(dataset, -1);
-  const showProgress = o.progress ?? true;
-  let bar: Progress | null = null;
-  const epochs = await trainLstm(model, dataset, {
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    learningRate: o.learningRate,
-    finalLrFraction: o.finalLrFraction ?? TRAIN_DEFAULTS.finalLrFraction,
-    loss,
-    huberDelta,
-    seed: o.seed,
-    onBatch: (epoch, b, total, meanLoss) => {
-      if (!showProgress) return;
-      if (b === 1) bar = new Progress(`epoch ${epoch}/${o.epochs}`, total);
-      bar?.update(b, `loss ${meanLoss.toFixed(4)}`);
-    },
-    onEpoch: (r) => {
-      if (showProgress) (bar as Progress | null)?.done(Math.ceil(dataset.trainCount / o.batchSize), `loss ${r.trainLoss.toFixed(4)}`);
-      print(`epoch ${r.epoch}/${o.epochs}: train loss ${r.trainLoss.toFixed(5)} (${loss}), hold-out loss ${r.holdoutLoss.toFixed(5)} (MSE), scaled units, ${r.seconds.toFixed(1)} s (+${r.holdoutSeconds.toFixed(1)} s hold-out)`);
-    },
-  });
-
-  const scaled = predictScaled(model, dataset, dataset.trainCount, dataset.n);
-  if (target === 'delta') {
-    shiftTargets(dataset, 1);
-    for (let i = 0; i < scaled.length; i++) scaled[i]! += lastScaledValue(dataset, dataset.trainCount + Math.floor(i / o.horizon));
-  }
-  const forecast = Float64Array.from(scaled, (v) => unscaleTarget(v, dataset.scaler));
-  const evaluation = evaluateHoldout(dataset, forecast);
+  const lrs = o.learningRates && o.learningRates.length > 0 ? [...o.learningRates] : [o.learningRate];
+  const served = await trainQuantileModel(dataset, { ...o, loss, huberDelta, target, learningRates: lrs }, print);
+  const { model, spec, epochs, chosenLr, validation } = served;
+  const H = dataset.horizon;
+  const holdCount = dataset.n - dataset.trainCount;
+  const raw = predictScaled(model, dataset, dataset.trainCount, dataset.n);
+  const q = servedForecast(spec, dataset.X, raw, dataset.trainCount, dataset.n);
+  const un = (a: Float64Array) => Float64Array.from(a, (v) => unscaleTarget(v, dataset.scaler));
+  const forecast = un(q.p50);
+  const p10 = un(q.p10);
+  const p90 = un(q.p90);
+  applyLastWeek(dataset, served.stepSources, served.lastWeekBand, forecast, p10, p90);
+  const evaluation = evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
   print(markdownTable(evaluation));
   print('');
+  print(`hold-out RMSE per horizon (${dataset.target.unit}), all series; the model column is what is served (per-horizon sources below):`);
+  print(horizonTable(evaluation));
+  print('');
   print(summaryLine(evaluation));
+  print(quantileLine(evaluation));
+  print(`step sources (chosen on the validation slice): ${describeSources(served.stepSources)}`);
+  if (holdCount * H !== forecast.length) throw new Error('internal: hold-out forecast size');
 
   const version = newVersion('tfjs');
-  const exported = exportTfjsLstmToOnnx(model, { steps: dataset.steps, features: dataset.features, horizon: o.horizon });
-  const onnxBytes = target === 'delta' ? addLastValueResidual(exported, dataset.steps) : exported;
+  const exported = exportTfjsLstmToOnnx(model, { steps: dataset.steps, features: dataset.features, horizon: 3 * H });
+  const onnxBytes = composeServedGraph(exported, spec);
   const tfjsFiles = await serializeTfjsModel(model);
   const metadata: ModelMetadata = {
     formatVersion: 1,
@@ -242,7 +237,9 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     createdAt: new Date().toISOString(),
     trainer: 'tfjs',
     backend: backend.label,
-    architecture: { type: 'lstm', layers: o.layers, units: o.units, steps: dataset.steps, features: dataset.features, horizon: o.horizon, recurrentActivation: 'sigmoid' },
+    architecture: { type: 'lstm', layers: o.layers, units: o.units, steps: dataset.steps, features: dataset.features, horizon: H, recurrentActivation: 'sigmoid', quantiles: [...QUANTILES] },
+    stepSources: [...served.stepSources],
+    ...(served.stepSources.includes(LAST_WEEK_SOURCE) ? { lastWeekBand: served.lastWeekBand } : {}),
     target: dataset.target,
     featureOrder: dataset.featureOrder,
     scaler: dataset.scaler,
@@ -250,25 +247,33 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     holdoutRange: dataset.holdoutRange,
     metrics: metricsRecord(evaluation),
     gitCommit: await gitCommit(),
-    onnx: { file: MODEL_FILE, input: ONNX_INPUT, output: ONNX_OUTPUT, opset: ONNX_OPSET },
+    onnx: { file: MODEL_FILE, input: ONNX_INPUT, output: ONNX_OUTPUT, opset: ONNX_OPSET, quantiles: ONNX_QUANTILES },
     training: {
       epochs: o.epochs,
+      bestEpoch: epochs.bestEpoch,
       batchSize: o.batchSize,
       optimizer: 'adam',
-      learningRate: o.learningRate,
+      learningRate: chosenLr,
+      learningRatesTried: validation.map((v) => ({ learningRate: v.lr, validationMse: v.loss, bestEpoch: v.bestEpoch })),
       finalLrFraction: o.finalLrFraction ?? TRAIN_DEFAULTS.finalLrFraction,
-      loss: loss === 'huber' ? `huber (delta ${huberDelta}, scaled target)` : 'mse (scaled target)',
+      loss: `quantile network: P50 ${loss === 'huber' ? `huber (delta ${huberDelta})` : loss === 'mse' ? 'mse' : 'pinball 0.5'} + pinball 0.1 (P50 − softplus(a)) + pinball 0.9 (P50 + softplus(b)), scaled target`,
       target:
-        target === 'delta'
-          ? 'delta: the network learns the scaled target minus the scaled value at the last step; model.onnx adds that value back (Slice, Reshape, Add), so it outputs the scaled level; the tfjs checkpoint outputs the delta'
-          : 'level',
+        target === 'ridge'
+          ? 'ridge: the network learns the scaled target minus a ridge forecast from the same window (fitted on the training part); model.onnx adds the ridge back (model/served-graph.ts); the tfjs checkpoint outputs the raw [P50 residual, a, b]'
+          : target === 'delta'
+            ? 'delta: the network learns the scaled target minus the scaled value at the last step; model.onnx adds it back; the tfjs checkpoint outputs the raw [P50 residual, a, b]'
+            : 'level',
       targetScaling: scaling === 'robust' ? 'robust (median, IQR/1.349)' : 'standard (mean, std)',
+      validation: `the last ${Math.round(VALIDATION_FRACTION * 100)}% of the training samples by time (${served.validationCount} samples): early stopping, learning rate, per-horizon source and conformal band calibration; never the hold-out`,
+      conformal: { cLo: Array.from(spec.cLo), cHi: Array.from(spec.cHi) },
+      graphSources: [...spec.sources],
       seed: o.seed,
       samples: dataset.n,
       trainSamples: dataset.trainCount,
+      fitSamples: served.fitCount,
       holdoutSamples: dataset.n - dataset.trainCount,
       lossPerEpoch: epochs.map((e) => e.trainLoss),
-      holdoutLossPerEpoch: epochs.map((e) => e.holdoutLoss),
+      validationLossPerEpoch: epochs.map((e) => e.holdoutLoss),
       epochSeconds: epochs.map((e) => e.seconds),
       ridgeAlpha: evaluation.ridgeAlpha,
       tfjsCheckpoint: 'tfjs/model.json',
@@ -288,7 +293,228 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const rows = await recordMetrics(pool, version, evaluation, 'holdout');
   print(`model_metrics: ${rows} rows for ${version}`);
   model.dispose();
-  return { version, dir, promoted: o.promote, backend: backend.label, dataset, epochs, evaluation, metadata };
+  return { version, dir, promoted: o.promote, backend: backend.label, dataset, epochs, evaluation, metadata, spec };
+}
+
+/**
+ * Hold-out forecasts as the forecaster serves them: at horizons whose source is same hour last week, that value
+ * (the dataset's baseline, where known) with its band, in place. forecast/p10/p90: [hold-out samples, H], unscaled.
+ */
+export function applyLastWeek(d: Dataset, sources: readonly string[] | undefined, band: { below: number[]; above: number[] } | undefined, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array): void {
+  if (!sources?.includes(LAST_WEEK_SOURCE)) return;
+  const H = d.horizon;
+  const lw = d.baselines.same_hour_last_week;
+  for (let i = 0; i < d.n - d.trainCount; i++) {
+    for (let h = 0; h < H; h++) {
+      if (sources[h] !== LAST_WEEK_SOURCE) continue;
+      const v = lw[(d.trainCount + i) * H + h]!;
+      if (!Number.isFinite(v)) continue;
+      const j = i * H + h;
+      forecast[j] = v;
+      if (p10) p10[j] = v - (band?.below[h] ?? 0);
+      if (p90) p90[j] = v + (band?.above[h] ?? 0);
+    }
+  }
+}
+
+/** Share of the training samples (the latest by time) kept out of fitting for validation. */
+export const VALIDATION_FRACTION = 0.2;
+
+/** "h1-5 lstm, h6 baseline:same_hour_yesterday, ..." */
+export function describeSources(sources: readonly string[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  while (i < sources.length) {
+    let j = i;
+    while (j + 1 < sources.length && sources[j + 1] === sources[i]) j++;
+    parts.push(`h${i + 1}${j > i ? `-${j + 1}` : ''} ${sources[i]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
+
+interface QuantileTrainOptions {
+  units: number;
+  layers: number;
+  epochs: number;
+  batchSize: number;
+  learningRates: number[];
+  finalLrFraction?: number;
+  loss: TrainLoss;
+  huberDelta: number;
+  target: TargetMode;
+  seed: number;
+  stepMs: number;
+  progress?: boolean;
+  /** Refit ridge and network on all training samples after the validation choices (default true). */
+  refit?: boolean;
+}
+
+/**
+ * Fit the served quantile model on a dataset's training samples (never the hold-out):
+ * 1. split the training samples by time: the first 80% fit (minus the samples whose targets reach into the
+ *    validation period), the last 20% validate;
+ * 2. fit ridge on the fit part; the network learns the residual over the linear base (ridge by default);
+ * 3. for each learning rate, train with early stopping on the validation P50 MSE (epoch 0 = the base alone);
+ *    keep the best;
+ * 4. per horizon, serve the source (network, ridge, naive last, same hour yesterday) with the lowest validation MSE;
+ * 5. calibrate the P10/P90 band per side and horizon on the validation slice (split conformal);
+ * 6. refit ridge and network (for the best epoch count) on all training samples, keeping those choices.
+ */
+export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptions, print: (s: string) => void) {
+  const H = dataset.horizon;
+  const P = dataset.steps * dataset.features;
+  let refitSeconds = 0;
+  const valFrom = Math.floor(dataset.trainCount * (1 - VALIDATION_FRACTION));
+  const cutoff = dataset.windowEnds[valFrom]!;
+  let fitCount = 0;
+  while (fitCount < valFrom && dataset.windowEnds[fitCount]! + H * o.stepMs <= cutoff) fitCount++;
+  if (fitCount < 2 || dataset.trainCount - fitCount < 1) throw new EmptyDatasetError(`too few training samples (${dataset.trainCount}) for a validation slice at horizon ${H}; widen --from/--to`);
+  const ridge = fitRidge(dataset.X, dataset.y, P, H, fitCount);
+  const ridgeW = Float32Array.from(ridge.weights.subarray(0, P * H));
+  const ridgeB = Float32Array.from(ridge.weights.subarray(P * H));
+  const baseW = new Float32Array(P * H);
+  const baseB = new Float32Array(H);
+  const VALUE = SEQUENCE_FEATURES.indexOf('value');
+  if (o.target === 'ridge') {
+    baseW.set(ridgeW);
+    baseB.set(ridgeB);
+  } else if (o.target === 'delta') {
+    for (let h = 0; h < H; h++) baseW[((dataset.steps - 1) * dataset.features + VALUE) * H + h] = 1;
+  }
+  const perDay = Math.max(1, Math.round(86_400_000 / o.stepMs));
+  const spec: ServedSpec = {
+    steps: dataset.steps, features: dataset.features, horizon: H, baseW, baseB, ridgeW, ridgeB,
+    seasonalIndex: Array.from({ length: H }, (_, h) => seasonalNaiveIndex(h + 1, perDay, dataset.steps)),
+    sources: Array.from({ length: H }, () => 'lstm' as ServedSource),
+    cLo: new Float32Array(H), cHi: new Float32Array(H),
+  };
+  // The network's target: the scaled level minus the base, on training samples [0, trainCount).
+  const parts = linearParts(spec, dataset.X, 0, dataset.trainCount);
+  const resid = new Float32Array(dataset.trainCount * H);
+  for (let i = 0; i < resid.length; i++) resid[i] = dataset.y[i]! - parts.base[i]!;
+  const view: Dataset = { ...dataset, y: resid, trainCount: fitCount, n: dataset.trainCount };
+  print(`validation: fit on ${fitCount} samples, validate on ${dataset.trainCount - fitCount} (the latest 20% of training by time); hold-out untouched; linear base ${o.target} (ridge alpha ${ridge.alpha})`);
+
+  let bestRun: { model: ReturnType<typeof buildLstm>; epochs: Awaited<ReturnType<typeof trainLstm>>; lr: number; loss: number } | null = null;
+  const validation: Array<{ lr: number; loss: number; bestEpoch: number }> = [];
+  for (const lr of o.learningRates) {
+    const model = buildLstm({ steps: dataset.steps, features: dataset.features, horizon: H, units: o.units, layers: o.layers, seed: o.seed, outputsPerStep: 3, zeroDense: true });
+    if (!bestRun) print(modelSummary(model));
+    let bar: Progress | null = null;
+    const showProgress = o.progress ?? true;
+    const epochs = await trainLstm(model, view, {
+      epochs: o.epochs, batchSize: o.batchSize, learningRate: lr, finalLrFraction: o.finalLrFraction ?? TRAIN_DEFAULTS.finalLrFraction,
+      loss: o.loss, huberDelta: o.huberDelta, seed: o.seed, quantile: true, restoreBest: true,
+      onBatch: (epoch, b, total, meanLoss) => {
+        if (!showProgress) return;
+        if (b === 1) bar = new Progress(`lr ${lr} epoch ${epoch}/${o.epochs}`, total);
+        bar?.update(b, `loss ${meanLoss.toFixed(4)}`);
+      },
+      onEpoch: (r: EpochResult) => {
+        if (showProgress) (bar as Progress | null)?.done(Math.ceil(fitCount / o.batchSize), `loss ${r.trainLoss.toFixed(4)}`);
+        print(`lr ${lr} epoch ${r.epoch}/${o.epochs}: train loss ${r.trainLoss.toFixed(5)} (quantile), validation P50 MSE ${r.holdoutLoss.toFixed(5)} (scaled), ${r.seconds.toFixed(1)} s (+${r.holdoutSeconds.toFixed(1)} s validation)`);
+      },
+    });
+    const loss = epochs.bestLoss ?? Number.POSITIVE_INFINITY;
+    validation.push({ lr, loss, bestEpoch: epochs.bestEpoch ?? o.epochs });
+    print(`lr ${lr}: best validation P50 MSE ${loss.toFixed(5)} after epoch ${epochs.bestEpoch ?? o.epochs}${epochs.bestEpoch === 0 ? ' (the linear base alone)' : ''}`);
+    if (!bestRun || loss < bestRun.loss) {
+      bestRun?.model.dispose();
+      bestRun = { model, epochs, lr, loss };
+    } else {
+      model.dispose();
+    }
+  }
+  const { model, epochs, lr: chosenLr } = bestRun!;
+  if (o.learningRates.length > 1) print(`learning rate ${chosenLr} chosen on the validation slice`);
+
+  // Per-horizon source and band calibration on the validation samples [fitCount, trainCount).
+  const vCount = dataset.trainCount - fitCount;
+  const rawVal = predictScaled(model, dataset, fitCount, dataset.trainCount);
+  const vParts = linearParts(spec, dataset.X, fitCount, dataset.trainCount);
+  const yVal = dataset.y.subarray(fitCount * H, dataset.trainCount * H);
+  const errs: Partial<Record<ServedSource, { se: Float64Array; n: Float64Array }>> = {};
+  const add = (src: ServedSource, h: number, pred: number, y: number) => {
+    if (!Number.isFinite(pred)) return;
+    const e = (errs[src] ??= { se: new Float64Array(H), n: new Float64Array(H) });
+    e.se[h]! += (pred - y) ** 2;
+    e.n[h]! += 1;
+  };
+  for (let i = 0; i < vCount; i++) {
+    for (let h = 0; h < H; h++) {
+      const j = i * H + h;
+      const y = yVal[j]!;
+      add('lstm', h, vParts.base[j]! + rawVal[i * 3 * H + h]!, y);
+      add('baseline:ridge', h, vParts.ridge[j]!, y);
+      add('baseline:naive_last', h, vParts.naive[j]!, y);
+      if (spec.seasonalIndex[h]! >= 0) add('baseline:same_hour_yesterday', h, vParts.seasonal[j]!, y);
+    }
+  }
+  spec.sources = chooseStepSources(errs, H);
+  // Same hour last week (the dataset's baseline, known at issue time for h <= a week): served by the forecaster
+  // from its history where it beat every other source on the validation slice.
+  const lastWeek = dataset.baselines.same_hour_last_week;
+  const allErrs: Partial<Record<StepSource, { se: Float64Array; n: Float64Array }>> = { ...errs };
+  const lw = { se: new Float64Array(H), n: new Float64Array(H) };
+  const lwResid: number[][] = Array.from({ length: H }, () => []);
+  for (let i = 0; i < vCount; i++) {
+    for (let h = 0; h < H; h++) {
+      const raw = lastWeek[(fitCount + i) * H + h]!;
+      if (!Number.isFinite(raw)) continue;
+      const y = yVal[i * H + h]!;
+      lw.se[h]! += (scaleTarget(raw, dataset.scaler) - y) ** 2;
+      lw.n[h]! += 1;
+      lwResid[h]!.push(unscaleTarget(y, dataset.scaler) - raw);
+    }
+  }
+  allErrs[LAST_WEEK_SOURCE] = lw;
+  // Only where it has a value for most validation samples, so a choice is not made on a few points.
+  for (let h = 0; h < H; h++) if (lw.n[h]! < 0.9 * vCount) lw.n[h] = 0;
+  const stepSources = chooseStepSources(allErrs, H);
+  const tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2;
+  const lastWeekBand = {
+    below: lwResid.map((r) => Math.max(0, conformalQuantile(r.map((v) => -v), 1 - tail) || 0)),
+    above: lwResid.map((r) => Math.max(0, conformalQuantile(r, 1 - tail) || 0)),
+  };
+  const uncal = servedForecast(spec, dataset.X, rawVal, fitCount, dataset.trainCount);
+  const lo = uncal.p50.map((v, j) => v - uncal.p10[j]!);
+  const hi = uncal.p90.map((v, j) => v - uncal.p50[j]!);
+  const { cLo, cHi } = conformalOffsets(yVal, uncal.p50, lo, hi, H, tail);
+  spec.cLo = Float32Array.from(cLo);
+  spec.cHi = Float32Array.from(cHi);
+  let final = model;
+  if (o.refit ?? true) {
+    // Refit on every training sample (fit + validation) with the choices made on the validation slice (learning
+    // rate, epochs, sources, band offsets): the ridge as the ridge baseline is fitted, then the network for the best
+    // epoch count on the residual over it.
+    const full = fitRidge(dataset.X, dataset.y, P, H, dataset.trainCount);
+    spec.ridgeW = Float32Array.from(full.weights.subarray(0, P * H));
+    spec.ridgeB = Float32Array.from(full.weights.subarray(P * H));
+    if (o.target === 'ridge') {
+      spec.baseW = spec.ridgeW;
+      spec.baseB = spec.ridgeB;
+    }
+    const bestEpoch = epochs.bestEpoch ?? o.epochs;
+    const fullParts = linearParts(spec, dataset.X, 0, dataset.trainCount);
+    const fullResid = new Float32Array(dataset.trainCount * H);
+    for (let i = 0; i < fullResid.length; i++) fullResid[i] = dataset.y[i]! - fullParts.base[i]!;
+    final = buildLstm({ steps: dataset.steps, features: dataset.features, horizon: H, units: o.units, layers: o.layers, seed: o.seed, outputsPerStep: 3, zeroDense: true });
+    if (bestEpoch > 0) {
+      const refitEpochs = await trainLstm(final, { ...dataset, y: fullResid, n: dataset.trainCount }, {
+        epochs: bestEpoch, batchSize: o.batchSize, learningRate: chosenLr,
+        // the same learning rates per epoch as the chosen run's first bestEpoch epochs
+        finalLrFraction: o.epochs > 1 ? 1 - (1 - (o.finalLrFraction ?? TRAIN_DEFAULTS.finalLrFraction)) * ((bestEpoch - 1) / (o.epochs - 1)) : 1,
+        loss: o.loss, huberDelta: o.huberDelta, seed: o.seed, quantile: true,
+        onEpoch: (r: EpochResult) => print(`refit on all ${dataset.trainCount} training samples, epoch ${r.epoch}/${bestEpoch}: train loss ${r.trainLoss.toFixed(5)}, ${r.seconds.toFixed(1)} s`),
+      });
+      refitSeconds = refitEpochs.reduce((a, e) => a + e.seconds, 0);
+    } else {
+      print('refit: the best epoch count is 0, so the network stays at zero and the linear base serves alone');
+    }
+    model.dispose();
+  }
+  return { model: final, spec, stepSources, lastWeekBand, epochs, chosenLr, validation, fitCount, validationCount: vCount, refitSeconds };
 }
 
 /** A registry entry from a directory path (holding metadata.json) or a version name in the registry. */
@@ -360,18 +586,34 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
     const H = dataset.horizon;
     const count = dataset.n - dataset.trainCount;
     const forecast = new Float64Array(count * H);
+    const p10 = new Float64Array(count * H);
+    const p90 = new Float64Array(count * H);
     const batch = 512;
     for (let b = 0; b < count; b += batch) {
       const m = Math.min(batch, count - b);
       const s = dataset.trainCount + b;
-      const out = await onnx.predictScaled(dataset.X.slice(s * size, (s + m) * size), m);
-      for (let i = 0; i < m * H; i++) forecast[b * H + i] = unscaleTarget(out[i]!, meta.scaler);
+      const { output, quantiles } = await onnx.runScaled(dataset.X.slice(s * size, (s + m) * size), m);
+      for (let i = 0; i < m * H; i++) forecast[b * H + i] = unscaleTarget(output[i]!, meta.scaler);
+      if (quantiles) {
+        for (let i = 0; i < m; i++) {
+          for (let h = 0; h < H; h++) {
+            p10[(b + i) * H + h] = unscaleTarget(quantiles[i * 3 * H + h]!, meta.scaler);
+            p90[(b + i) * H + h] = unscaleTarget(quantiles[i * 3 * H + 2 * H + h]!, meta.scaler);
+          }
+        }
+      }
     }
-    const evaluation = evaluateHoldout(dataset, forecast);
+    applyLastWeek(dataset, meta.stepSources, meta.lastWeekBand, forecast, p10, p90);
+    const evaluation = evaluateHoldout(dataset, forecast, onnx.hasQuantiles ? { p10, p90 } : undefined);
     print('');
     print(markdownTable(evaluation));
     print('');
+    print(`hold-out RMSE per horizon (${dataset.target.unit}), all series:`);
+    print(horizonTable(evaluation));
+    print('');
     print(summaryLine(evaluation));
+    if (evaluation.quantiles) print(quantileLine(evaluation));
+    if (meta.stepSources) print(`step sources: ${describeSources(meta.stepSources)}`);
     const rows = await recordMetrics(pool, entry.version, evaluation, 'holdout');
     print(`model_metrics: ${rows} rows for ${entry.version}`);
     return { version: entry.version, evaluation };

@@ -13,6 +13,8 @@ export interface BatchResult {
   metadata: ModelMetadata;
   /** Per submitted window: its horizon values, or null when the model does not serve it (or it has no points). */
   values: Array<number[] | null>;
+  /** Per submitted window: its P10/P90 per horizon when the model has quantiles, else null. */
+  bands: Array<{ p10: number[]; p90: number[] } | null>;
   /** How many of the windows were not served, and how many had no points. */
   skipped: number;
   empty: number;
@@ -60,7 +62,7 @@ export class InferenceBatcher {
     try {
       if (!model) throw new Error('no model loaded');
       const meta = model.metadata;
-      const results = requests.map((r) => ({ version: model.version, metadata: meta, values: new Array<number[] | null>(r.windows.length).fill(null), skipped: 0, empty: 0 }));
+      const results = requests.map((r) => ({ version: model.version, metadata: meta, values: new Array<number[] | null>(r.windows.length).fill(null), bands: new Array<{ p10: number[]; p90: number[] } | null>(r.windows.length).fill(null), skipped: 0, empty: 0 }));
       const todo: Array<{ req: number; at: number; w: FeatureWindow }> = [];
       requests.forEach((r, req) =>
         r.windows.forEach((w, at) => {
@@ -72,12 +74,16 @@ export class InferenceBatcher {
       for (let i = 0; i < todo.length; i += this.maxBatch) {
         const chunk = todo.slice(i, i + this.maxBatch);
         const stop = inferenceSeconds.startTimer({ model_version: model.version });
-        const out = await model.forecast(chunk.map((t) => t.w));
+        const out = await model.forecastBands(chunk.map((t) => t.w));
         stop();
         this.runs += 1;
         this.windows += chunk.length;
         this.largestRun = Math.max(this.largestRun, chunk.length);
-        chunk.forEach((t, k) => (results[t.req]!.values[t.at] = out[k]!));
+        chunk.forEach((t, k) => {
+          const f = out[k]!;
+          results[t.req]!.values[t.at] = f.values;
+          if (f.p10 && f.p90) results[t.req]!.bands[t.at] = { p10: f.p10, p90: f.p90 };
+        });
       }
       requests.forEach((r, i) => r.resolve(results[i]!));
     } catch (err) {

@@ -14,6 +14,7 @@ import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
 import { toForecast } from './forecast.js';
+import { SeriesHistory, serveSteps } from './history.js';
 import { InferenceBatcher } from './inference-batcher.js';
 import { type LiveMetric, LiveRmse } from './live-rmse.js';
 import { ModelWatcher } from './model-watcher.js';
@@ -75,6 +76,8 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   const root = registryRoot(opts.registryDir);
   const watcher = new ModelWatcher(root, { pollMs: opts.pollMs ?? 2_000 });
   const counts: ForecasterCounts = { received: 0, forecasts: 0, skipped: 0, empty: 0, deadLettered: 0, transactions: 0, inferenceRuns: 0, modelVersion: null, modelSwitches: 0 };
+  // Slot values seen per series (8 days), for the steps the model serves from "same hour last week".
+  const history = new SeriesHistory();
   const rmse = new LiveRmse(opts.rmseWindow ?? 168);
 
   // Wait for a first model before consuming anything: windows stay in Kafka until there is something to serve them.
@@ -155,14 +158,22 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       const windows = good.map((g) => g.value);
       const result = windows.length > 0 ? await batcher.submit(windows) : undefined;
       const forecasts: Forecast[] = [];
-      if (result) windows.forEach((w, i) => { const v = result.values[i]; if (v) forecasts.push(toForecast(w, result.version, result.metadata, v)); });
+      for (const w of windows) history.add(w);
+      if (result) {
+        windows.forEach((w, i) => {
+          const v = result.values[i];
+          if (!v) return;
+          const s = serveSteps(w, result.metadata, v, result.bands[i] ?? undefined, history);
+          forecasts.push(toForecast(w, result.version, result.metadata, s.values, s));
+        });
+      }
       const letters: DeadLetterInput[] = poison;
       const last = batch.messages[batch.messages.length - 1]!;
       const nextOffset = (BigInt(last.offset) + 1n).toString();
       const tx = await producer.transaction();
       try {
         await sendChunked(tx, outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));
-        await sendChunked(tx, TOPICS.deadLetters.name, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'forecaster')));
+        await sendChunked(tx, deadLetterTopic, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'forecaster')));
         await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }] });
         await tx.commit();
       } catch (err) {

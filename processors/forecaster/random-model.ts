@@ -2,7 +2,9 @@
 // tests, benchmarks and a smoke run of the serving path before `sda train` has produced a real one. Its weights are
 // seeded, so the same options give the same model.
 import * as tf from '@tensorflow/tfjs';
-import { MODEL_FILE, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, SEQUENCE_FEATURES, type ModelMetadata } from '../../model/contract.js';
+import { MODEL_FILE, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type ModelMetadata } from '../../model/contract.js';
+import { seasonalNaiveIndex } from '../../model/quantile.js';
+import { type ServedSpec, composeServedGraph } from '../../model/served-graph.js';
 import { buildLstm } from '../../model/lstm.js';
 import { exportTfjsLstmToOnnx } from '../../model/onnx-export.js';
 import { setCurrent, writeVersion } from '../../model/registry.js';
@@ -20,6 +22,11 @@ export interface RandomModelOptions {
   seed?: number;
   /** Target scaler; the other numeric features get mean 0, std 1. */
   target?: { mean: number; std: number };
+  /**
+   * A quantile model (P10/P50/P90 output, model/served-graph.ts) with these step sources (length horizon; "lstm",
+   * "baseline:ridge", "baseline:naive_last", "baseline:same_hour_yesterday"); the ridge part is zero.
+   */
+  stepSources?: string[];
 }
 
 export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
@@ -32,7 +39,8 @@ export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
     createdAt: now,
     trainer: 'tfjs',
     backend: `tfjs-${tf.getBackend() ?? 'cpu'}`,
-    architecture: { type: 'lstm', layers: 1, units: o.units ?? 4, steps, features: SEQUENCE_FEATURES.length, horizon: o.horizon ?? 4, recurrentActivation: 'sigmoid' },
+    architecture: { type: 'lstm', layers: 1, units: o.units ?? 4, steps, features: SEQUENCE_FEATURES.length, horizon: o.horizon ?? 4, recurrentActivation: 'sigmoid', ...(o.stepSources ? { quantiles: [...QUANTILES] } : {}) },
+    ...(o.stepSources ? { stepSources: [...o.stepSources] } : {}),
     target: { market: o.market ?? 'ERCOT', kind: o.kind ?? 'RT_PRICE', seriesIds: o.seriesIds ?? [], stepMs: o.stepMs ?? 3_600_000, unit: o.unit ?? 'USD/MWh' },
     featureOrder: [...SEQUENCE_FEATURES],
     scaler: { features: SEQUENCE_FEATURES.map((f) => (f === 'value' ? { ...target } : { mean: 0, std: 1 })), target: { ...target } },
@@ -40,8 +48,8 @@ export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
     holdoutRange: { from: now, to: now },
     metrics: {},
     gitCommit: 'untrained',
-    onnx: { file: MODEL_FILE, input: ONNX_INPUT, output: ONNX_OUTPUT, opset: ONNX_OPSET },
-    training: { note: 'untrained: seeded random weights' },
+    onnx: { file: MODEL_FILE, input: ONNX_INPUT, output: ONNX_OUTPUT, opset: ONNX_OPSET, ...(o.stepSources ? { quantiles: ONNX_QUANTILES } : {}) },
+    training: { note: 'untrained: seeded random weights', ...(o.stepSources ? { graphSources: [...o.stepSources] } : {}) },
   };
 }
 
@@ -49,9 +57,22 @@ export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
 export async function writeRandomModel(root: string, o: RandomModelOptions, makeCurrent = true): Promise<ModelMetadata> {
   const meta = randomModelMetadata(o);
   const a = meta.architecture;
-  const model = buildLstm({ steps: a.steps, features: a.features, horizon: a.horizon, units: a.units, layers: 1, seed: o.seed ?? 1 });
+  const q = o.stepSources ? 3 : 1;
+  const model = buildLstm({ steps: a.steps, features: a.features, horizon: a.horizon, units: a.units, layers: 1, seed: o.seed ?? 1, outputsPerStep: q });
   try {
-    const onnxBytes = exportTfjsLstmToOnnx(model, { steps: a.steps, features: a.features, horizon: a.horizon });
+    let onnxBytes = exportTfjsLstmToOnnx(model, { steps: a.steps, features: a.features, horizon: q * a.horizon });
+    if (o.stepSources) {
+      const P = a.steps * a.features;
+      const H = a.horizon;
+      const spec: ServedSpec = {
+        steps: a.steps, features: a.features, horizon: H,
+        baseW: new Float32Array(P * H), baseB: new Float32Array(H), ridgeW: new Float32Array(P * H), ridgeB: new Float32Array(H),
+        seasonalIndex: Array.from({ length: H }, (_, h) => seasonalNaiveIndex(h + 1, Math.round(86_400_000 / (o.stepMs ?? 3_600_000)), a.steps)),
+        sources: o.stepSources as ServedSpec['sources'],
+        cLo: new Float32Array(H).fill(0.1), cHi: new Float32Array(H).fill(0.1),
+      };
+      onnxBytes = composeServedGraph(onnxBytes, spec);
+    }
     await writeVersion(root, meta, { [MODEL_FILE]: onnxBytes });
   } finally {
     model.dispose();

@@ -126,7 +126,9 @@ describe('forecaster: feature windows to forecasts, exactly once, with model hot
       }
 
       // A new version becomes current while the forecaster runs: later windows carry it, no restart.
-      const v2 = await writeRandomModel(registry, { version: `fc-test-v2-${market}`, market, seriesIds: [], horizon: 4, units: 4, seed: 2 });
+      // v2 is a 36-hour quantile model: P10/P50/P90 per step, hour 24 served by same hour yesterday.
+      const sources = Array.from({ length: 36 }, (_, h) => (h === 23 ? 'baseline:same_hour_yesterday' : 'lstm'));
+      const v2 = await writeRandomModel(registry, { version: `fc-test-v2-${market}`, market, seriesIds: [], horizon: 36, units: 4, seed: 2, stepSources: sources });
       await until(() => forecaster.modelVersion === v2.version, 30_000, 'the forecaster to load v2');
       await send(phase2);
       const n2 = phase2.filter(served).length;
@@ -134,6 +136,21 @@ describe('forecaster: feature windows to forecasts, exactly once, with model hot
       assert.equal(await rows(v1.version), n1);
       assert.equal(await rows(v2.version), n2, 'phase 2 forecasts carry the new version');
       assert.equal(forecaster.counts.modelSwitches, 1);
+      const q = await pool.query<{ values: number[]; p10: number[] | null; p90: number[] | null; step_sources: string[] | null; target_start: Date; series_id: string }>(
+        'SELECT "values", p10, p90, step_sources, target_start, series_id FROM forecasts WHERE market = $1 AND model_version = $2', [market, v2.version]);
+      assert.equal(q.rows.length, n2);
+      const byEnd = new Map(phase2.filter(served).map((w) => [`${w.seriesId}|${w.windowEnd}`, w]));
+      for (const r of q.rows) {
+        assert.equal(r.values.length, 36, 'a 36-step forecast');
+        assert.equal(r.p10?.length, 36, 'P10 per step');
+        assert.equal(r.p90?.length, 36, 'P90 per step');
+        assert.deepEqual(r.step_sources, sources);
+        r.values.forEach((v, h) => assert.ok(r.p10![h]! <= v && v <= r.p90![h]!, `P10 <= P50 <= P90 at step ${h + 1}: ${r.p10![h]} ${v} ${r.p90![h]}`));
+        // Hour 24 is the value 24 hours before its slot: the window's last value.
+        const w = byEnd.get(`${r.series_id}|${r.target_start.getTime()}`)!;
+        const last = w.values[w.values.length - 1];
+        if (typeof last === 'number') assert.ok(Math.abs(r.values[23]! - last) <= 1e-3 * (1 + Math.abs(last)), `hour 24 = same hour yesterday ${last}, got ${r.values[23]}`);
+      }
 
       // Restart on the same group: it resumes after the committed offsets.
       await forecaster.stop();

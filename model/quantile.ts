@@ -1,0 +1,154 @@
+// Probabilistic forecasts: scores (pinball loss, band coverage), split-conformal calibration of a P10-P90 band,
+// the seasonal naive forecast's window index, and the per-horizon choice between the network and the baselines.
+// Pure functions over flat arrays, shared by the trainer (model/train.ts), the served graph (model/served-graph.ts)
+// and the tests.
+
+/**
+ * Pinball (quantile) loss of one forecast q of the tau-quantile against the actual y:
+ * tau·(y − q) when y ≥ q, (1 − tau)·(q − y) otherwise (Koenker & Bassett 1978; Gneiting & Raftery 2007, eq. 40).
+ * Same unit as y; its mean is minimised by the true tau-quantile.
+ */
+export function pinball(y: number, q: number, tau: number): number {
+  const d = y - q;
+  return d >= 0 ? tau * d : (tau - 1) * d;
+}
+
+export interface QuantileScore {
+  /** Points scored (finite actual and quantiles). */
+  n: number;
+  /** Mean pinball loss of each quantile, in the target's unit. */
+  pinball: { p10: number; p50: number; p90: number };
+  /** Mean of the three: the quantile score reported as "pinball loss". */
+  meanPinball: number;
+  /** Share of actuals inside [P10, P90] (both ends included); 0.8 for a calibrated band. */
+  coverage: number;
+  /** Shares below P10 and above P90 (0.1 each when calibrated). */
+  below: number;
+  above: number;
+  /** Mean P90 − P10. */
+  meanWidth: number;
+}
+
+/**
+ * Pinball loss per quantile and empirical coverage of the P10-P90 band over the points where the actual and all
+ * three quantiles are finite. Arrays are parallel (same length, any layout).
+ */
+export function quantileScore(actual: ArrayLike<number>, p10: ArrayLike<number>, p50: ArrayLike<number>, p90: ArrayLike<number>): QuantileScore {
+  if (p10.length !== actual.length || p50.length !== actual.length || p90.length !== actual.length) {
+    throw new Error(`quantileScore: ${actual.length} actuals, ${p10.length}/${p50.length}/${p90.length} quantiles`);
+  }
+  let n = 0;
+  let l10 = 0;
+  let l50 = 0;
+  let l90 = 0;
+  let inside = 0;
+  let below = 0;
+  let above = 0;
+  let width = 0;
+  for (let i = 0; i < actual.length; i++) {
+    const y = actual[i]!;
+    const a = p10[i]!;
+    const m = p50[i]!;
+    const b = p90[i]!;
+    if (!Number.isFinite(y) || !Number.isFinite(a) || !Number.isFinite(m) || !Number.isFinite(b)) continue;
+    n++;
+    l10 += pinball(y, a, 0.1);
+    l50 += pinball(y, m, 0.5);
+    l90 += pinball(y, b, 0.9);
+    if (y < a) below++;
+    else if (y > b) above++;
+    else inside++;
+    width += b - a;
+  }
+  const d = n || Number.NaN;
+  const pin = { p10: l10 / d, p50: l50 / d, p90: l90 / d };
+  return { n, pinball: pin, meanPinball: (pin.p10 + pin.p50 + pin.p90) / 3, coverage: inside / d, below: below / d, above: above / d, meanWidth: width / d };
+}
+
+/**
+ * The split-conformal quantile of scores at level `level`: the ceil((n + 1)·level)-th smallest of the n finite
+ * scores (Vovk et al. 2005; Romano, Patterson & Candès 2019, "Conformalized Quantile Regression", eq. 7), or the
+ * largest when that rank exceeds n. NaN when there is no finite score.
+ */
+export function conformalQuantile(scores: ArrayLike<number>, level: number): number {
+  const v = Float64Array.from(Array.from(scores).filter(Number.isFinite)).sort();
+  if (v.length === 0) return Number.NaN;
+  const rank = Math.min(v.length, Math.ceil((v.length + 1) * level));
+  return v[Math.max(0, rank - 1)]!;
+}
+
+/**
+ * Per-side, per-horizon conformal offsets for a band [p50 − relu(lo + cLo), p50 + relu(hi + cHi)] so that on the
+ * calibration samples about `tail` of the actuals fall below it and `tail` above (CQR with each side calibrated on
+ * its own, Romano et al. 2019 §3 / Kivaranovic et al. 2020). p50, lo, hi, y: [count, horizon] row-major (lo/hi the
+ * band's half-widths below and above p50 before calibration; 0 for a point forecast, which then gets empirical
+ * residual quantiles). Returns cLo, cHi per horizon (0 where there is no finite point).
+ */
+export function conformalOffsets(
+  y: ArrayLike<number>, p50: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>, horizon: number, tail = 0.1,
+): { cLo: Float64Array; cHi: Float64Array } {
+  const count = Math.floor(y.length / horizon);
+  const cLo = new Float64Array(horizon);
+  const cHi = new Float64Array(horizon);
+  const sLo = new Float64Array(count);
+  const sHi = new Float64Array(count);
+  for (let h = 0; h < horizon; h++) {
+    for (let i = 0; i < count; i++) {
+      const j = i * horizon + h;
+      // How far beyond the uncalibrated band edge the actual lies (positive = outside).
+      sLo[i] = p50[j]! - y[j]! - lo[j]!;
+      sHi[i] = y[j]! - p50[j]! - hi[j]!;
+    }
+    const a = conformalQuantile(sLo, 1 - tail);
+    const b = conformalQuantile(sHi, 1 - tail);
+    cLo[h] = Number.isFinite(a) ? a : 0;
+    cHi[h] = Number.isFinite(b) ? b : 0;
+  }
+  return { cLo, cHi };
+}
+
+/**
+ * The window index (0 = oldest step, steps − 1 = the last) holding the seasonal naive forecast of horizon h
+ * (1-based) with period m steps: y(T + h − m·(k + 1)), k = floor((h − 1) / m) (Hyndman & Athanasopoulos,
+ * "Forecasting: Principles and Practice", 3rd ed., §5.2), i.e. the same hour on the latest day known at issue
+ * time. −1 when it lies before the window.
+ */
+export function seasonalNaiveIndex(h: number, m: number, steps: number): number {
+  const k = Math.floor((h - 1) / m);
+  const idx = steps - 1 + h - m * (k + 1);
+  return idx >= 0 ? idx : -1;
+}
+
+/** The sources the served graph can compute for a horizon; 'lstm' is the network (on its ridge base). */
+export const SERVED_SOURCES = ['lstm', 'baseline:ridge', 'baseline:naive_last', 'baseline:same_hour_yesterday'] as const;
+export type ServedSource = (typeof SERVED_SOURCES)[number];
+/**
+ * Same hour last week needs a week of history, more than a window holds: the forecaster serves it from the windows
+ * it has seen (processors/forecaster/history.ts) and falls back to the graph's source for a step it cannot fill.
+ */
+export const LAST_WEEK_SOURCE = 'baseline:same_hour_last_week';
+export type StepSource = ServedSource | typeof LAST_WEEK_SOURCE;
+
+/**
+ * For each horizon, the source with the lowest mean squared error on the validation samples (ties keep the one
+ * listed first, so list 'lstm' first). errors[source]: squared-error sums and counts per horizon; a source absent
+ * or with no point at a horizon cannot be chosen there; with no source at all a horizon gets 'lstm'.
+ */
+export function chooseStepSources<S extends StepSource>(errors: Partial<Record<S, { se: ArrayLike<number>; n: ArrayLike<number> }>>, horizon: number): S[] {
+  const out: S[] = [];
+  for (let h = 0; h < horizon; h++) {
+    let best = 'lstm' as S;
+    let bestMse = Number.POSITIVE_INFINITY;
+    for (const s of Object.keys(errors) as S[]) {
+      const e = errors[s];
+      if (!e || !(e.n[h]! > 0)) continue;
+      const mse = e.se[h]! / e.n[h]!;
+      if (mse < bestMse) {
+        best = s;
+        bestMse = mse;
+      }
+    }
+    out.push(best);
+  }
+  return out;
+}

@@ -1,0 +1,209 @@
+// The served quantile forecaster: the bare network (input → raw [batch, 3·H]: the P50 residual m, and the band
+// widths a, b before softplus) wrapped with a linear base, the per-horizon source choice and the conformal band
+// offsets, all inside the ONNX graph so serving stays "input → output / quantiles" (model/contract.ts).
+//
+// In scaled target units, per horizon h (one-hot source weights s_h over lstm, ridge, naive_last, same_hour_yesterday):
+//   base     = flatten(input) · baseW + baseB            (the linear model the network corrects; ridge by default)
+//   lstm     = base + m
+//   ridge    = flatten(input) · ridgeW + ridgeB
+//   naive    = input[:, steps-1, value]
+//   seasonal = input[:, seasonalIndex_h, value]           (same hour on the latest known day, quantile.ts)
+//   P50      = Σ s_h · source
+//   P10      = P50 − relu(s_lstm,h · softplus(a) + cLo_h)
+//   P90      = P50 + relu(s_lstm,h · softplus(b) + cHi_h)
+// So P10 <= P50 <= P90 by construction (non-crossing), and a horizon served by a baseline keeps the baseline's
+// value as P50 with a band from its validation residuals. `servedForecast` computes the same in TypeScript.
+import p from 'onnx-proto';
+import type { onnx as O } from 'onnx-proto';
+import { ONNX_INPUT, ONNX_OUTPUT, ONNX_QUANTILES, SEQUENCE_FEATURES } from './contract.js';
+import { SERVED_SOURCES, type ServedSource } from './quantile.js';
+
+const { onnx } = p;
+const VALUE = SEQUENCE_FEATURES.indexOf('value');
+
+export interface ServedSpec {
+  steps: number;
+  features: number;
+  horizon: number;
+  /** Linear base the network's P50 residual is added to: [steps·features, H] row-major, and [H]. */
+  baseW: Float32Array;
+  baseB: Float32Array;
+  /** Ridge baseline (may equal the base): [steps·features, H], [H]. */
+  ridgeW: Float32Array;
+  ridgeB: Float32Array;
+  /** Window index of the seasonal naive forecast per horizon; −1 where unavailable (never chosen). */
+  seasonalIndex: number[];
+  /** The source of each horizon. */
+  sources: ServedSource[];
+  /** Conformal offsets per horizon (scaled units), see the header. */
+  cLo: Float32Array;
+  cHi: Float32Array;
+}
+
+export interface ServedForecast {
+  /** [count, H] each, scaled. */
+  p10: Float64Array;
+  p50: Float64Array;
+  p90: Float64Array;
+}
+
+const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
+const relu = (x: number) => (x > 0 ? x : 0);
+
+/** The parts every source needs, per sample and horizon (scaled): base, ridge, naive, seasonal. */
+export function linearParts(spec: ServedSpec, X: ArrayLike<number>, from: number, to: number): { base: Float64Array; ridge: Float64Array; naive: Float64Array; seasonal: Float64Array } {
+  const H = spec.horizon;
+  const P = spec.steps * spec.features;
+  const count = to - from;
+  const base = new Float64Array(count * H);
+  const ridge = new Float64Array(count * H);
+  const naive = new Float64Array(count * H);
+  const seasonal = new Float64Array(count * H);
+  for (let i = 0; i < count; i++) {
+    const o = (from + i) * P;
+    for (let h = 0; h < H; h++) {
+      let b = spec.baseB[h]!;
+      let r = spec.ridgeB[h]!;
+      for (let j = 0; j < P; j++) {
+        const x = X[o + j]!;
+        if (x === 0) continue;
+        b += x * spec.baseW[j * H + h]!;
+        r += x * spec.ridgeW[j * H + h]!;
+      }
+      base[i * H + h] = b;
+      ridge[i * H + h] = r;
+      naive[i * H + h] = X[o + (spec.steps - 1) * spec.features + VALUE]!;
+      const s = spec.seasonalIndex[h]!;
+      seasonal[i * H + h] = s >= 0 ? X[o + s * spec.features + VALUE]! : Number.NaN;
+    }
+  }
+  return { base, ridge, naive, seasonal };
+}
+
+/**
+ * The served P10/P50/P90 (scaled) for samples [from, to) of X ([n, steps, features] scaled), from the bare
+ * network's raw output `raw` ([to − from, 3·H]). The TypeScript twin of composeServedGraph.
+ */
+export function servedForecast(spec: ServedSpec, X: ArrayLike<number>, raw: ArrayLike<number>, from: number, to: number): ServedForecast {
+  const H = spec.horizon;
+  const count = to - from;
+  if (raw.length !== count * 3 * H) throw new Error(`servedForecast: ${raw.length} raw outputs for ${count} samples × 3·${H}`);
+  const parts = linearParts(spec, X, from, to);
+  const p10 = new Float64Array(count * H);
+  const p50 = new Float64Array(count * H);
+  const p90 = new Float64Array(count * H);
+  for (let i = 0; i < count; i++) {
+    for (let h = 0; h < H; h++) {
+      const j = i * H + h;
+      const src = spec.sources[h]!;
+      const isLstm = src === 'lstm' ? 1 : 0;
+      const m = raw[i * 3 * H + h]!;
+      const a = raw[i * 3 * H + H + h]!;
+      const b = raw[i * 3 * H + 2 * H + h]!;
+      const v =
+        src === 'lstm' ? parts.base[j]! + m
+        : src === 'baseline:ridge' ? parts.ridge[j]!
+        : src === 'baseline:naive_last' ? parts.naive[j]!
+        : parts.seasonal[j]!;
+      p50[j] = v;
+      p10[j] = v - relu(isLstm * softplus(a) + spec.cLo[h]!);
+      p90[j] = v + relu(isLstm * softplus(b) + spec.cHi[h]!);
+    }
+  }
+  return { p10, p50, p90 };
+}
+
+function floatTensor(name: string, dims: number[], data: ArrayLike<number>): O.ITensorProto {
+  const raw = new Uint8Array(data.length * 4);
+  const view = new DataView(raw.buffer);
+  for (let i = 0; i < data.length; i++) view.setFloat32(i * 4, data[i]!, true);
+  return onnx.TensorProto.create({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: raw });
+}
+
+function int64Tensor(name: string, values: number[]): O.ITensorProto {
+  const raw = new Uint8Array(values.length * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return onnx.TensorProto.create({ name, dims: [values.length], dataType: onnx.TensorProto.DataType.INT64, rawData: raw });
+}
+
+function valueInfo(name: string, dims: Array<number | string>): O.IValueInfoProto {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+  });
+}
+
+/**
+ * Wrap a bare network ONNX model (ONNX_OUTPUT = raw [batch, 3·H]) into the served graph described in the header:
+ * outputs ONNX_OUTPUT [batch, H] (P50) and ONNX_QUANTILES [batch, 3, H] (P10, P50, P90), scaled. Throws when the
+ * graph is not such a network.
+ */
+export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Array {
+  const { steps, features: F, horizon: H } = spec;
+  const P = steps * F;
+  if (spec.baseW.length !== P * H || spec.ridgeW.length !== P * H || spec.baseB.length !== H || spec.ridgeB.length !== H) throw new Error('served graph: base/ridge weights do not match steps × features × horizon');
+  if (spec.sources.length !== H || spec.seasonalIndex.length !== H || spec.cLo.length !== H || spec.cHi.length !== H) throw new Error(`served graph: per-horizon arrays must have ${H} entries`);
+  spec.sources.forEach((s, h) => {
+    if (s === 'baseline:same_hour_yesterday' && !(spec.seasonalIndex[h]! >= 0)) throw new Error(`served graph: horizon ${h + 1} has no seasonal naive value in the window`);
+  });
+  const model = onnx.ModelProto.decode(bytes);
+  const graph = model.graph;
+  if (!graph?.node || !graph.initializer) throw new Error('served graph: the ONNX model has no graph');
+  const producers = graph.node.filter((n) => n.output?.includes(ONNX_OUTPUT));
+  if (producers.length !== 1) throw new Error(`served graph: expected one node producing ${ONNX_OUTPUT}, found ${producers.length}`);
+  producers[0]!.output = producers[0]!.output!.map((o) => (o === ONNX_OUTPUT ? 'net_raw' : o));
+  const oneHot = (src: ServedSource) => spec.sources.map((s) => (s === src ? 1 : 0));
+  graph.initializer.push(
+    int64Tensor('sv_m_start', [0]), int64Tensor('sv_a_start', [H]), int64Tensor('sv_b_start', [2 * H]), int64Tensor('sv_b_end', [3 * H]), int64Tensor('sv_axis1', [1]),
+    int64Tensor('sv_flat_shape', [-1, P]), int64Tensor('sv_values_shape', [-1, steps]),
+    int64Tensor('sv_value_starts', [0, VALUE]), int64Tensor('sv_value_ends', [steps, VALUE + 1]), int64Tensor('sv_value_axes', [1, 2]),
+    int64Tensor('sv_last_start', [steps - 1]), int64Tensor('sv_last_end', [steps]),
+    int64Tensor('sv_seasonal_index', spec.seasonalIndex.map((i) => Math.max(0, i))),
+    floatTensor('sv_base_W', [P, H], spec.baseW), floatTensor('sv_base_B', [H], spec.baseB),
+    floatTensor('sv_ridge_W', [P, H], spec.ridgeW), floatTensor('sv_ridge_B', [H], spec.ridgeB),
+    ...SERVED_SOURCES.map((s, k) => floatTensor(`sv_onehot_${k}`, [H], oneHot(s))),
+    floatTensor('sv_c_lo', [H], spec.cLo), floatTensor('sv_c_hi', [H], spec.cHi),
+  );
+  const n = (name: string, opType: string, input: string[], output: string[], attribute: O.IAttributeProto[] = []) => onnx.NodeProto.create({ name, opType, input, output, attribute });
+  const AT = onnx.AttributeProto.AttributeType;
+  graph.node.push(
+    n('sv_slice_m', 'Slice', ['net_raw', 'sv_m_start', 'sv_a_start', 'sv_axis1'], ['net_m']),
+    n('sv_slice_a', 'Slice', ['net_raw', 'sv_a_start', 'sv_b_start', 'sv_axis1'], ['net_a']),
+    n('sv_slice_b', 'Slice', ['net_raw', 'sv_b_start', 'sv_b_end', 'sv_axis1'], ['net_b']),
+    n('sv_flatten', 'Reshape', [ONNX_INPUT, 'sv_flat_shape'], ['x_flat']),
+    n('sv_base_mm', 'MatMul', ['x_flat', 'sv_base_W'], ['base_mm']),
+    n('sv_base', 'Add', ['base_mm', 'sv_base_B'], ['base']),
+    n('sv_lstm', 'Add', ['base', 'net_m'], ['src_lstm']),
+    n('sv_ridge_mm', 'MatMul', ['x_flat', 'sv_ridge_W'], ['ridge_mm']),
+    n('sv_ridge', 'Add', ['ridge_mm', 'sv_ridge_B'], ['src_ridge']),
+    n('sv_values3d', 'Slice', [ONNX_INPUT, 'sv_value_starts', 'sv_value_ends', 'sv_value_axes'], ['values3d']),
+    n('sv_values', 'Reshape', ['values3d', 'sv_values_shape'], ['values']),
+    n('sv_naive', 'Slice', ['values', 'sv_last_start', 'sv_last_end', 'sv_axis1'], ['src_naive']),
+    n('sv_seasonal', 'Gather', ['values', 'sv_seasonal_index'], ['src_seasonal'], [{ name: 'axis', type: AT.INT, i: 1 }]),
+    n('sv_w0', 'Mul', ['src_lstm', 'sv_onehot_0'], ['w0']),
+    n('sv_w1', 'Mul', ['src_ridge', 'sv_onehot_1'], ['w1']),
+    n('sv_w2', 'Mul', ['src_naive', 'sv_onehot_2'], ['w2']),
+    n('sv_w3', 'Mul', ['src_seasonal', 'sv_onehot_3'], ['w3']),
+    n('sv_p50', 'Sum', ['w0', 'w1', 'w2', 'w3'], ['p50']),
+    n('sv_softplus_a', 'Softplus', ['net_a'], ['sp_a']),
+    n('sv_softplus_b', 'Softplus', ['net_b'], ['sp_b']),
+    n('sv_lo_mask', 'Mul', ['sp_a', 'sv_onehot_0'], ['lo_m']),
+    n('sv_hi_mask', 'Mul', ['sp_b', 'sv_onehot_0'], ['hi_m']),
+    n('sv_lo_cal', 'Add', ['lo_m', 'sv_c_lo'], ['lo_c']),
+    n('sv_hi_cal', 'Add', ['hi_m', 'sv_c_hi'], ['hi_c']),
+    n('sv_lo_relu', 'Relu', ['lo_c'], ['lo']),
+    n('sv_hi_relu', 'Relu', ['hi_c'], ['hi']),
+    n('sv_p10', 'Sub', ['p50', 'lo'], ['p10']),
+    n('sv_p90', 'Add', ['p50', 'hi'], ['p90']),
+    n('sv_u10', 'Unsqueeze', ['p10', 'sv_axis1'], ['p10_3d']),
+    n('sv_u50', 'Unsqueeze', ['p50', 'sv_axis1'], ['p50_3d']),
+    n('sv_u90', 'Unsqueeze', ['p90', 'sv_axis1'], ['p90_3d']),
+    n('sv_quantiles', 'Concat', ['p10_3d', 'p50_3d', 'p90_3d'], [ONNX_QUANTILES], [{ name: 'axis', type: AT.INT, i: 1 }]),
+    n('sv_output', 'Identity', ['p50'], [ONNX_OUTPUT]),
+  );
+  graph.output = [valueInfo(ONNX_OUTPUT, ['batch', H]), valueInfo(ONNX_QUANTILES, ['batch', 3, H])];
+  const err = onnx.ModelProto.verify(model);
+  if (err) throw new Error(`served graph: invalid model proto: ${err}`);
+  return onnx.ModelProto.encode(model).finish();
+}

@@ -1,0 +1,85 @@
+// Per-series values of the slots the forecaster has seen in its input windows, kept for eight days, so it can serve
+// the "same hour last week" baseline for the horizons where the model's metadata chose it
+// (metadata.stepSources[h-1] = "baseline:same_hour_last_week"). A slot it has not seen (after a restart, or in the
+// first week of a series) leaves the model's own value for that step, and the record's stepSources says so.
+import type { ModelMetadata } from '../../model/contract.js';
+import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
+
+const WEEK_MS = 7 * 86_400_000;
+const KEEP_MS = 8 * 86_400_000;
+
+/** The part of a FeatureWindow the history reads. */
+export interface HistoryWindow {
+  market: string;
+  seriesId: string;
+  kind: string;
+  stepMs: number;
+  windowEnd: number;
+  values: ReadonlyArray<number | null>;
+}
+
+export class SeriesHistory {
+  /** series key → slot end (UTC ms) → value. */
+  private readonly slots = new Map<string, Map<number, number>>();
+
+  private static key(w: HistoryWindow): string {
+    return `${w.market}\u0000${w.seriesId}\u0000${w.kind}\u0000${w.stepMs}`;
+  }
+
+  /** Record a window's values (slot i ends at windowEnd − (W − 1 − i)·step) and drop slots older than 8 days. */
+  add(w: HistoryWindow): void {
+    const k = SeriesHistory.key(w);
+    let m = this.slots.get(k);
+    if (!m) this.slots.set(k, (m = new Map()));
+    const W = w.values.length;
+    w.values.forEach((v, i) => {
+      if (v !== null && Number.isFinite(v)) m.set(w.windowEnd - (W - 1 - i) * w.stepMs, v);
+    });
+    const oldest = w.windowEnd - KEEP_MS;
+    for (const t of m.keys()) if (t < oldest) m.delete(t);
+  }
+
+  /** The value of the slot ending at `slotEnd`, if seen. */
+  get(w: HistoryWindow, slotEnd: number): number | undefined {
+    return this.slots.get(SeriesHistory.key(w))?.get(slotEnd);
+  }
+
+  /** Series tracked (for tests and metrics). */
+  get size(): number {
+    return this.slots.size;
+  }
+}
+
+export interface ServedSteps {
+  values: number[];
+  p10: number[] | null;
+  p90: number[] | null;
+  stepSources: string[] | null;
+}
+
+/**
+ * The steps a forecast serves: the model's output, with "same hour last week" (y at target slot end − 7 days,
+ * Hyndman & Athanasopoulos FPP3 §5.2, m = a week) and its band (metadata.lastWeekBand) wherever the metadata chose
+ * it and the history holds that slot. stepSources names what produced each step; a chosen step without history
+ * falls back to the graph's source (metadata.training.graphSources, else "lstm").
+ */
+export function serveSteps(w: HistoryWindow, meta: ModelMetadata, values: number[], band: { p10: number[]; p90: number[] } | undefined, history: SeriesHistory): ServedSteps {
+  const sources = meta.stepSources && meta.stepSources.length === values.length ? meta.stepSources : null;
+  if (!sources) return { values, p10: band?.p10 ?? null, p90: band?.p90 ?? null, stepSources: null };
+  const graph = (meta.training?.graphSources as string[] | undefined) ?? [];
+  const out = { values: [...values], p10: band ? [...band.p10] : null, p90: band ? [...band.p90] : null, stepSources: [...sources] };
+  sources.forEach((s, i) => {
+    if (s !== LAST_WEEK_SOURCE) return;
+    const v = history.get(w, w.windowEnd + (i + 1) * w.stepMs - WEEK_MS);
+    if (v === undefined) {
+      out.stepSources[i] = graph[i] ?? 'lstm';
+      return;
+    }
+    out.values[i] = v;
+    if (out.p10 && out.p90) {
+      out.p10[i] = v - (meta.lastWeekBand?.below[i] ?? 0);
+      out.p90[i] = v + (meta.lastWeekBand?.above[i] ?? 0);
+    }
+  });
+  return out;
+}
