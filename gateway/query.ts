@@ -1,7 +1,10 @@
 // GET/POST /query: questions for the RAG responder. The responder (issue 7) plugs in as a QueryService; until one is
 // injected the route answers 503 with a JSON reason, and the dashboard's chat shows it.
 import express, { type Request, type Response } from 'express';
+import { logger } from '../config/logger.js';
 import { type RouteSchema, validated } from './validate.js';
+
+const log = logger('query');
 
 export interface QuerySource {
   /** What the source is: a document id, a table and key, a URL. */
@@ -25,6 +28,12 @@ export interface QueryQuestion {
 /** What the RAG responder implements. */
 export interface QueryService {
   answer(q: QueryQuestion, signal: AbortSignal): Promise<QueryAnswer>;
+  /**
+   * The same answer in two steps (issue 14): `onFacts` gets the facts answer as soon as it is computed, then the
+   * promise resolves with the final answer (the model's checked phrasing after the facts, or the facts alone).
+   * Used for `Accept: text/event-stream` requests; without it they get one `answer` event.
+   */
+  answerStream?(q: QueryQuestion, signal: AbortSignal, onFacts: (a: QueryAnswer) => void): Promise<QueryAnswer>;
 }
 
 export const MAX_QUESTION_CHARS = 2_000;
@@ -57,6 +66,36 @@ export const QUERY_ROUTES = {
 
 export const QUERY_UNAVAILABLE = { error: 'query service unavailable', detail: 'the RAG responder is not installed yet (issue 7)' } as const;
 
+/** Whether the client asked for server-sent events (Accept: text/event-stream). */
+function wantsEventStream(req: Request): boolean {
+  return /\btext\/event-stream\b/i.test(req.get('accept') ?? '');
+}
+
+/**
+ * /query as server-sent events: `event: facts` with the facts answer as soon as it is computed, then `event: answer`
+ * with the final answer (the model's checked phrasing after the facts, or the facts again when it was dropped), then
+ * `event: done`. A failure after the stream has started is `event: error` with {error, detail}.
+ */
+async function streamAnswer(service: QueryService, q: QueryQuestion, res: Response, signal: AbortSignal, timeoutMs: number): Promise<void> {
+  res.status(200).set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+  res.flushHeaders();
+  const send = (event: string, data: unknown) => {
+    if (!res.writableEnded) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  try {
+    const final = service.answerStream ? await service.answerStream(q, signal, (a) => send('facts', a)) : await service.answer(q, signal);
+    send('answer', final);
+    send('done', {});
+  } catch (err) {
+    send('error', signal.aborted
+      ? { error: 'query_timeout', detail: `the responder did not answer within ${timeoutMs / 1_000} s; try a narrower question or again shortly` }
+      : { error: 'internal', detail: 'the responder failed; see the gateway log' });
+    if (!signal.aborted) log.error({ err: (err as Error).message }, 'streamed answer failed');
+  } finally {
+    res.end();
+  }
+}
+
 export function queryRouter(service: QueryService | null, opts: { timeoutMs?: number } = {}): express.Router {
   const router = express.Router();
   const answer = async (q: QueryQuestion, res: Response) => {
@@ -66,6 +105,7 @@ export function queryRouter(service: QueryService | null, opts: { timeoutMs?: nu
     }
     const timeoutMs = opts.timeoutMs ?? QUERY_TIMEOUT_MS;
     const signal = AbortSignal.timeout(timeoutMs);
+    if (wantsEventStream(res.req)) return streamAnswer(service, q, res, signal, timeoutMs);
     try {
       res.json(await service.answer(q, signal));
     } catch (err) {

@@ -47,6 +47,8 @@ export interface Intent {
   ascending?: boolean;
   /** How many series the question itself names (before picked or scanned series are added). */
   named: number;
+  /** For negative and capped: the question also asks for the average, high or low, so the period's statistics come too. */
+  withStats?: boolean;
 }
 
 /** What the market holds, for validation: its series and the kinds stored for each. */
@@ -166,6 +168,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   if (unknownKind) out.unknownKind = unknownKind;
   if (unknownPeriod) out.unknownPeriod = unknownPeriod;
   if (measure === 'relation' && driver) out.relationTo = driver;
+  if ((measure === 'negative' || measure === 'capped') && /\b(average|mean|high|highest|low|lowest|peak)\b/i.test(q) && named > 0) out.withStats = true;
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);
   return out;
 }

@@ -22,6 +22,8 @@ interface Parts {
 
 export interface RagQueryService {
   answer(q: { question: string; series?: string }, signal: AbortSignal): Promise<ResponderAnswer>;
+  /** The facts answer to `onFacts` as soon as it is computed, then the final answer (the gateway streams both). */
+  answerStream(q: { question: string; series?: string }, signal: AbortSignal, onFacts: (a: ResponderAnswer) => void): Promise<ResponderAnswer>;
   close(): Promise<void>;
 }
 
@@ -35,14 +37,17 @@ export function createRagQueryService(config: Config): RagQueryService {
     log.info({ backend: store.backend, collection: store.collection, llm: llm.name, ms: Math.round(performance.now() - started) }, 'responder ready');
     return { responder: new Responder({ embedder, store, llm, pool }), embedder, store, llm, pool };
   };
+  // A failed start is not cached: the next question tries again.
+  const ready = () => (parts ??= build().catch((err: unknown) => {
+    parts = undefined;
+    throw err;
+  }));
   return {
     async answer(q, signal) {
-      // A failed start is not cached: the next question tries again.
-      parts ??= build().catch((err: unknown) => {
-        parts = undefined;
-        throw err;
-      });
-      return (await parts).responder.answer(q, signal);
+      return (await ready()).responder.answer(q, signal);
+    },
+    async answerStream(q, signal, onFacts) {
+      return (await ready()).responder.answer(q, signal, { onFacts });
     },
     async close() {
       const p = await parts?.catch(() => undefined);

@@ -262,7 +262,8 @@ export class Responder {
       case 'forecast':
         return all((s) => forecastFact(pool, market, s, kind === 'DAM_PRICE' ? 'RT_PRICE' : kind, now, p && p.to > now ? { ...p, from: Math.max(p.from, now) } : null));
       case 'negative': {
-        const facts = await all((s) => negativeFact(pool, market, s, kind, p ?? dayOf()));
+        const stats = intent.withStats ? await all((s) => statsFact(pool, market, s, kind, p ?? dayOf()), 3) : [];
+        const facts = [...stats, ...(await all((s) => negativeFact(pool, market, s, kind, p ?? dayOf())))];
         // Scanning every price series: the ones that went negative, or one line saying none did.
         if (intent.named === 0 && facts.length > 1) {
           const neg = facts.filter((f) => (f.numbers.negativeIntervals ?? 0) > 0);

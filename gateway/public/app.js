@@ -197,6 +197,7 @@ function say(cls, text, sources) {
   }
   $('#chat-log').appendChild(div);
   div.scrollIntoView({ block: 'end' });
+  return div;
 }
 
 $('#chat-form').addEventListener('submit', async (ev) => {
@@ -206,15 +207,48 @@ $('#chat-form').addEventListener('submit', async (ev) => {
   say('user', q);
   $('#question').value = '';
   const body = { q };
-  if (selected) body.series = selected.series;
+  // The chart's series goes along only when the question names none (a code, SYSTEM, a hub or a load zone).
+  if (selected && !NAMES_SERIES.test(q)) body.series = selected.series;
   try {
-    const r = await getJson('/query', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
-    if (r.ok) say('bot', r.body.answer, r.body.sources);
-    else say('error', `${r.body.error}: ${r.body.detail}`);
+    const res = await fetch('/query', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify(body) });
+    if (!res.ok || !(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      const b = await res.json().catch(() => ({ error: `HTTP ${res.status}`, detail: 'the answer was not JSON' }));
+      say('error', `${b.error}: ${b.detail}`);
+      return;
+    }
+    // Server-sent events: the facts answer first, then the final answer (with the model's checked phrasing).
+    let shown = null;
+    await readEvents(res, (event, data) => {
+      if (event === 'facts' || (event === 'answer' && (!shown || data.answer !== shown.text))) {
+        shown?.div.remove();
+        shown = { text: data.answer, div: say('bot', data.answer, data.sources) };
+      } else if (event === 'error') say('error', `${data.error}: ${data.detail}`);
+    });
   } catch (err) {
     say('error', `the gateway did not answer: ${err.message}`);
   }
 });
+
+const NAMES_SERIES = /\b(?:HB|LZ|LZEW|DC|WZ)_[A-Za-z0-9_]+|\bSYSTEM\b|\bhub\b|\bload zone\b|\bhouston\b|\bpanhandle\b/i;
+
+/** Reads a text/event-stream response body, calling onEvent(name, parsed JSON data) per event. */
+async function readEvents(res, onEvent) {
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += value;
+    let cut;
+    while ((cut = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, cut);
+      buf = buf.slice(cut + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (data !== undefined) onEvent(event, JSON.parse(data));
+    }
+  }
+}
 
 $('#series').addEventListener('change', () => { plot?.destroy(); plot = null; errPlot?.destroy(); errPlot = null; loadHistory(); });
 $('#hours').addEventListener('change', () => loadHistory());

@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import { queryRouter } from '../../gateway/query.js';
 import { buildDocuments } from '../../processors/summarizer/summarizer.js';
 import { type OnnxEmbedder, createEmbedder } from '../../rag/embeddings.js';
 import { numbersIn } from '../../rag/grounding.js';
@@ -93,8 +97,63 @@ describe('RAG responder', () => {
     assert.ok(ids.includes(`event:${market}:HB_NORTH:RT_PRICE:negative:${new Date(DAY1 + 24 * H).toISOString()}`), ids.join(' '));
     assert.ok(a.answer.length > 0);
     // Facts first: the exact SQL statistics lead the answer, whatever the model wrote.
-    assert.match(a.answer, /^Here is what the data shows: HB_NORTH real-time price 2024-07-02 \(2024-07-02 00:00 CT to 2024-07-03 00:00 CT\): average /);
+    assert.match(a.answer, /^Here is what the data shows: HB_NORTH real-time price, 2024-07-02 \(2024-07-02 00:00 CT to 2024-07-03 00:00 CT\): average /);
+    assert.match(a.answer, /HB_NORTH real-time price, 2024-07-02 \(2024-07-02 00:00 CT to 2024-07-03 00:00 CT\): 4 intervals were negative, in 1 run: 2024-07-02 03:00-04:00 CT \(4 intervals\); the lowest was -11\.50 \$\/MWh at 2024-07-02 03:45 CT\./);
     assertGrounded(a);
+  });
+
+  it('reads the market clock from the data: "yesterday" is the last stored day, whatever the wall clock says', async () => {
+    const clocked = new Responder({ embedder, store, llm, pool, market });
+    const a = await clocked.answer({ question: 'Were there any negative prices yesterday?' }, undefined, { model: 'off' });
+    assert.equal(a.marketNow, '2024-07-03 00:00 CT');
+    assert.equal(a.period, 'yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT)');
+    assert.equal(a.intent?.measure, 'negative');
+    assert.match(a.answer, /HB_NORTH real-time price, yesterday \(2024-07-02 00:00 CT to 2024-07-03 00:00 CT\): 4 intervals were negative/);
+    const latest = await clocked.answer({ question: 'What is the HB_NORTH price right now?' }, undefined, { model: 'off' });
+    assert.match(latest.answer, /The latest HB_NORTH real-time price is [\d.]+ \$\/MWh, for the interval 2024-07-02 23:45 CT to 2024-07-03 00:00 CT\./);
+  });
+
+  it('answers an unknown series as unknown, listing the known ones', async () => {
+    const a = await responder.answer({ question: 'What is the forecast for HB_NOWHERE?' });
+    assert.equal(a.answer, `There is no series HB_NOWHERE in market ${market}; known: HB_NORTH.`);
+    assert.deepEqual(a.sources, []);
+  });
+
+  it('streams the facts first over server-sent events, and answers at once when the model is busy', async () => {
+    // The real model, held at a gate this test opens, so the second question finds it busy.
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const held: ChatModel = { name: llm.name, close: async () => {}, complete: async (m, o) => (await gate, llm.complete(m, o)) };
+    const busy = new Responder({ embedder, store, llm: held, pool, market, maxTokens: 48, modelQueue: 0 });
+    const app = express();
+    app.use(express.json());
+    app.use(queryRouter({ answer: (q, signal) => busy.answer(q, signal), answerStream: (q, signal, onFacts) => busy.answer(q, signal, { onFacts }) }));
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/query`;
+    try {
+      const first = fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream' }, body: JSON.stringify({ q: 'What was the average HB_NORTH price yesterday?' }) });
+      const res = await first;
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = '';
+      while (!text.includes('event: facts')) text += (await reader.read()).value ?? '';
+      // The facts event arrived while the model is still held: the facts never wait for it.
+      assert.match(text, /event: facts\ndata: \{"answer":"Here is what the data shows: HB_NORTH real-time price, yesterday/);
+      const second = await busy.answer({ question: 'What was the lowest HB_NORTH price yesterday?' });
+      assert.deepEqual(second.modelSkipped, ['busy']);
+      assert.match(second.answer, /low -11\.50 \$\/MWh at 2024-07-02 03:45 CT/);
+      open();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      assert.match(text, /event: answer\ndata: \{"answer":"Here is what the data shows: HB_NORTH real-time price, yesterday[\s\S]*event: done/);
+    } finally {
+      open();
+      server.close();
+    }
   });
 
   it('does not repeat a number that only the question states', async () => {
@@ -110,7 +169,7 @@ describe('RAG responder', () => {
     assert.equal(a.mode, 'facts');
     const forecast = a.sources.find((s) => s.id.startsWith('forecast:HB_NORTH:RT_PRICE:test-v1:'));
     assert.ok(forecast, a.sources.map((s) => s.id).join(' '));
-    assert.match(a.answer, /next value 30\.00 \$\/MWh, average 41\.50, low 30\.00 at 2024-07-03 00:00 CT, high 53\.00 at 2024-07-03 23:00 CT/);
+    assert.match(a.answer, /next value 30\.00 \$\/MWh, average 41\.50 \$\/MWh, low 30\.00 \$\/MWh at 2024-07-03 00:00 CT, high 53\.00 \$\/MWh at 2024-07-03 23:00 CT/);
     assertGrounded(a);
   });
 
@@ -138,7 +197,7 @@ describe('RAG responder', () => {
       assert.equal(src.untrusted, true);
       assert.deepEqual(a.quarantined, [planted.id]);
       assert.ok(!a.answer.includes('999.99') && !a.answer.includes('999'), a.answer);
-      assert.match(a.answer, /^Here is what the data shows: HB_NORTH real-time price 2024-07-02 /);
+      assert.match(a.answer, /^Here is what the data shows: HB_NORTH real-time price, 2024-07-02 /);
       assertGrounded(a);
     }
   });
