@@ -18,9 +18,10 @@ export function registerBench(program: Command): void {
     .option('--days <n>', 'backtest days after the training year', '365')
     .option('--node <id>', 'settlement point', 'HB_NORTH')
     .option('--seed <n>', 'simulator seed', '42')
-    .action(async (opts: { solves: string; days: string; node: string; seed: string }) => {
+    .option('--clip <q>', 'quantile of the training prices the ridge forecast is winsorised at (1 = none)', '0.99')
+    .action(async (opts: { solves: string; days: string; node: string; seed: string; clip: string }) => {
       if (!/^[A-Z0-9_]{1,64}$/.test(opts.node)) throw new Error(`--node: ${JSON.stringify(opts.node)} is not a settlement point like HB_NORTH`);
-      await runDispatchBench({ solves: intOption('--solves', opts.solves, 1, 10_000), days: intOption('--days', opts.days, 7, 366), node: opts.node, seed: intOption('--seed', opts.seed, 0, 1_000_000) });
+      await runDispatchBench({ solves: intOption('--solves', opts.solves, 1, 10_000), days: intOption('--days', opts.days, 7, 366), node: opts.node, seed: intOption('--seed', opts.seed, 0, 1_000_000), clipQuantile: numberOption('--clip', opts.clip, 0.5, 1) });
     });
   bench
     .command('roundtrip')

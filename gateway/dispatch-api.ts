@@ -36,6 +36,14 @@ export const DISPATCH_ROUTES = {
       '503': { description: 'The store is unavailable.' },
     },
   },
+  assets: {
+    method: 'get',
+    path: '/api/assets',
+    summary: 'The configured batteries (config/assets.json): id, settlement point, power, energy, efficiency, state-of-charge bounds, cycle limit, degradation cost.',
+    tags: ['dispatch'],
+    query: {},
+    responses: { '200': { description: '{assets: [...]}' }, '500': { description: 'The asset file is invalid (the detail names each problem).' } },
+  },
 } as const satisfies Record<string, RouteSchema>;
 
 interface ForecastRow {
@@ -88,6 +96,10 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
   } catch (err) {
     assetsError = (err as Error).message;
   }
+  router.get(DISPATCH_ROUTES.assets.path, validated(DISPATCH_ROUTES.assets), (_req: Request, res: Response) => {
+    if (!assets) return sendError(res, 500, 'assets_invalid', `the asset list cannot be used: ${assetsError}`);
+    return res.json({ assets });
+  });
   router.get(DISPATCH_ROUTES.dispatch.path, validated(DISPATCH_ROUTES.dispatch), async (_req: Request, res: Response) => {
     const q = res.locals.query as Record<string, string | undefined>;
     const adHoc = q.series !== undefined || q.power !== undefined || q.energy !== undefined || q.efficiency !== undefined;

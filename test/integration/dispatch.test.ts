@@ -183,7 +183,13 @@ describe('GET /dispatch', () => {
       await bad('series=HB_NOWHERE&power=10&energy=20', 404, /no forecast/);
       await bad('series=HB_NORTH&power=10&energy=20&foo=1', 400, /unknown/);
       const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
-      assert.ok(doc.paths['/dispatch'], '/dispatch is documented');
+      assert.ok(doc.paths['/dispatch'] && doc.paths['/api/assets'], '/dispatch and /api/assets are documented');
+      const assets = (await (await fetch(`${gw.url}/api/assets`)).json()) as { assets: Array<{ id: string }> };
+      assert.ok(assets.assets.some((a) => a.id === 'bess-north'));
+      // The dashboard's dispatch panel is served.
+      const page = await (await fetch(`${gw.url}/`)).text();
+      assert.match(page, /dispatch-panel\.js/);
+      assert.equal((await fetch(`${gw.url}/dispatch-panel.js`)).status, 200);
     } finally {
       await gw.close();
     }
