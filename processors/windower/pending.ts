@@ -9,9 +9,14 @@ export type SlotPart = [start: number, value: number, weight: number];
 
 export class PendingSlot {
   private readonly parts = new Map<number, SlotPart>();
+  /** value() and coverage() as last computed; NaN = not computed since the last set. */
+  private cachedValue = NaN;
+  private cachedCoverage = NaN;
 
   set(start: number, value: number, weight: number): void {
     this.parts.set(start, [start, value, weight]);
+    this.cachedValue = NaN;
+    this.cachedCoverage = NaN;
   }
 
   /** Constituents sorted by intervalStart: the order is independent of arrival order. */
@@ -21,6 +26,11 @@ export class PendingSlot {
 
   /** The slot's value (NaN when empty). */
   value(): number {
+    if (this.cachedValue === this.cachedValue) return this.cachedValue; // not NaN: cached
+    return (this.cachedValue = this.compute());
+  }
+
+  private compute(): number {
     if (this.parts.size === 1) {
       for (const p of this.parts.values()) return p[1];
     }
@@ -38,9 +48,10 @@ export class PendingSlot {
    * 15-minute ticks in an hourly slot (4 x 0.25, exact in binary) or one hourly tick in a 15-minute slot.
    */
   coverage(): number {
+    if (this.cachedCoverage === this.cachedCoverage) return this.cachedCoverage;
     let sw = 0;
     for (const p of this.parts.values()) sw += p[2];
-    return sw;
+    return (this.cachedCoverage = sw);
   }
 
   static fromParts(parts: ReadonlyArray<SlotPart>): PendingSlot {

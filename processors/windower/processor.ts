@@ -225,7 +225,10 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
         if (isContextCopy(r.headers)) {
           // A copy of a SYSTEM tick homed on another partition: aligned beside this partition's series only. A late
           // copy is dropped here; its home partition judges (and dead-letters) the original.
-          if (task.windower.addRelated(r.value)) contextLate++;
+          // It may complete a slot other series wait on (early firing): those windows come out here.
+          const result = task.windower.addContext(r.value, r.value.ingestedAt);
+          if (result.late) contextLate++;
+          windows.push(...result.windows);
           context++;
           continue;
         }

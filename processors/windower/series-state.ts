@@ -47,6 +47,8 @@ export class SeriesState {
   readonly pending = new Map<number, PendingSlot>();
   /** Open slots already emitted early (see SeriesSnapshot.fired); a contiguous run starting right after the frontier. */
   readonly fired = new Map<number, FiredRelated | null>();
+  /** Some entry of `fired` is null (changed since it was emitted). */
+  firedDirty = false;
 
   constructor(
     readonly market: string,
@@ -93,7 +95,12 @@ export class SeriesState {
   /** Mark every early-emitted slot at or after `slot` as changed (its window is emitted again). */
   touchFired(slot: number): void {
     if (this.fired.size === 0) return;
-    for (const k of this.fired.keys()) if (k >= slot) this.fired.set(k, null);
+    for (const k of this.fired.keys()) {
+      if (k >= slot) {
+        this.fired.set(k, null);
+        this.firedDirty = true;
+      }
+    }
   }
 
   /** Newest slot emitted early, or `frontier` when none. */
@@ -183,7 +190,10 @@ export class SeriesState {
       if (v !== null && v !== undefined) state.lastRingData = s.ringEndSlot - s.ring.length + 1 + i;
     }
     for (const { slot, parts } of s.pending) state.pending.set(slot, PendingSlot.fromParts(parts));
-    for (const [slot, related] of s.fired ?? []) state.fired.set(slot, related === null ? null : [related[0], related[1], related[2]]);
+    for (const [slot, related] of s.fired ?? []) {
+      state.fired.set(slot, related === null ? null : [related[0], related[1], related[2]]);
+      if (related === null) state.firedDirty = true;
+    }
     return state;
   }
 }

@@ -98,6 +98,8 @@ export class PartitionWindower {
   private readonly ordered: SeriesState[] = [];
   /** The series the last take() updated (add() fires its complete slots). */
   private taken: SeriesState | undefined;
+  /** Per market, its related series [LOAD, WIND, SOLAR] of RELATED_SERIES_ID (undefined: none yet); reset on insert. */
+  private readonly relatedCache = new Map<string, Array<SeriesState | undefined>>();
 
   constructor(opts: WindowerOptions) {
     this.o = resolve(opts);
@@ -128,9 +130,10 @@ export class PartitionWindower {
     const moved = this.watermark.observe(tick.intervalStart);
     const windows = moved ? this.advance(computedAt) : [];
     if (this.o.fireWhenComplete) {
-      // After the watermark moved, any series may have complete slots right after the new frontier; otherwise only
-      // the series this tick touched can have changed.
-      this.fireEarly(moved ? this.ordered : this.taken ? [this.taken] : [], computedAt, windows);
+      // After the watermark moved, any series may have complete slots right after the new frontier; a related
+      // (SYSTEM) tick may complete the slot other series wait on; otherwise only the series this tick touched.
+      const t = this.taken;
+      this.fireEarly(moved || (t?.seriesId === RELATED_SERIES_ID && this.completes(t, tick)) ? this.ordered : t ? [t] : [], computedAt, windows);
     }
     return { windows };
   }
@@ -142,6 +145,27 @@ export class PartitionWindower {
    */
   addRelated(tick: MarketTick): WindowerRejection | undefined {
     return this.take(tick, false);
+  }
+
+  /**
+   * addRelated, and then the early windows it completes: a series' slot fires once its own ticks and its market's
+   * related series (where this partition holds them) cover it, so a context tick can be the one that completes it.
+   * The Kafka processor uses this for context copies; `late` as addRelated.
+   */
+  addContext(tick: MarketTick, computedAt: number): AddResult {
+    const late = this.take(tick, false);
+    if (late) return { windows: [], late };
+    const windows: FeatureWindow[] = [];
+    if (this.o.fireWhenComplete && tick.seriesId === RELATED_SERIES_ID) {
+      const s = this.byKey.get(seriesKey(tick.market, tick.seriesId, tick.kind));
+      if (s && this.completes(s, tick)) this.fireEarly(this.ordered, computedAt, windows);
+    }
+    return { windows };
+  }
+
+  /** Whether the slot holding the tick's last instant is now complete for the series (others may wait on it). */
+  private completes(s: SeriesState, tick: MarketTick): boolean {
+    return s.isComplete(Math.ceil(tick.intervalEnd / this.o.stepMs) - 1);
   }
 
   /**
@@ -212,6 +236,7 @@ export class PartitionWindower {
 
   private insert(series: SeriesState): void {
     this.byKey.set(series.key, series);
+    this.relatedCache.clear();
     let lo = 0;
     let hi = this.ordered.length;
     while (lo < hi) {
@@ -259,7 +284,8 @@ export class PartitionWindower {
     const early: FeatureWindow[] = [];
     for (const s of candidates) {
       if (!s.emits) continue;
-      if (s.fired.size > 0) {
+      if (s.firedDirty) {
+        s.firedDirty = false;
         for (const k of [...s.fired.keys()].sort((a, b) => a - b)) {
           if (s.fired.get(k) !== null) continue;
           const w = this.earlyWindow(s, k, computedAt);
@@ -270,7 +296,7 @@ export class PartitionWindower {
         }
       }
       // Slots before the series' first possible window have none to emit: start at the later of the two.
-      for (let k = Math.max(s.firedThrough(F) + 1, s.firstSlot + this.o.windowSteps - 1); s.isComplete(k); k++) {
+      for (let k = Math.max(s.firedThrough(F) + 1, s.firstSlot + this.o.windowSteps - 1); s.isComplete(k) && this.relatedComplete(s.market, k); k++) {
         const w = this.earlyWindow(s, k, computedAt);
         if (!w) break;
         early.push(w);
@@ -350,9 +376,24 @@ export class PartitionWindower {
     }
   }
 
+  private relatedStates(market: string): Array<SeriesState | undefined> {
+    let r = this.relatedCache.get(market);
+    if (!r) {
+      r = (['LOAD', 'WIND', 'SOLAR'] as const).map((kind) => this.byKey.get(seriesKey(market, RELATED_SERIES_ID, kind)));
+      this.relatedCache.set(market, r);
+    }
+    return r;
+  }
+
+  /** Whether every related series this partition holds for `market` has slot k complete (early firing waits for them). */
+  private relatedComplete(market: string, k: number): boolean {
+    for (const r of this.relatedStates(market)) if (r && !r.isComplete(k)) return false;
+    return true;
+  }
+
   /** A related series' value at slot k: finalised, or the open slot's value so far (early windows). */
   private relatedValue(market: string, kind: TickKind, k: number): number {
-    const s = this.byKey.get(seriesKey(market, RELATED_SERIES_ID, kind));
+    const s = this.relatedStates(market)[kind === 'LOAD' ? 0 : kind === 'WIND' ? 1 : 2];
     return s ? s.valueAt(k) : NaN;
   }
 

@@ -162,3 +162,25 @@ describe('windower early firing', () => {
     }
   });
 });
+
+describe('data-to-forecast staleness', () => {
+  it('is zero at each hour end with early firing, and the watermark delay (lateness + a step) without', async () => {
+    const { simulateStaleness } = await import('../../processors/windower/staleness.js');
+    const ticks = quarters(48);
+    const after = simulateStaleness(ticks, { stepMs: HOUR });
+    const before = simulateStaleness(ticks, { stepMs: HOUR, fireWhenComplete: false });
+    assert.equal(after.maxMs, 0); // each hour's last quarter completes it: its window (target) starts at the data's end
+    // watermark-only: hour k is final once the newest tick starts 2 h after its end, and the data then ends 3 h after it
+    assert.equal(before.meanMs, 3 * HOUR);
+    assert.equal(before.maxMs, 3 * HOUR);
+    assert.ok(before.p50Ms > after.p50Ms);
+  });
+
+  it('reads stored staleness as tick end minus forecast target and says whether it is under one step', async () => {
+    const { describeStaleness } = await import('../../sinks/postgres/staleness.js');
+    const s = { market: 'ERCOT', newestTickEnd: T0 + 16 * HOUR, newestForecastTarget: T0 + 16 * HOUR, stalenessMs: 0 };
+    assert.match(describeStaleness(s), /staleness 0\.00 h = 0\.00 steps \(under one step\)/);
+    assert.match(describeStaleness({ ...s, newestForecastTarget: T0 + 13 * HOUR, stalenessMs: 3 * HOUR }), /3\.00 steps \(one step or more behind\)/);
+    assert.match(describeStaleness({ ...s, newestForecastTarget: null, stalenessMs: null }), /no forecast stored yet/);
+  });
+});
