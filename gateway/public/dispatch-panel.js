@@ -18,7 +18,8 @@ function draw(plan) {
   const xs = plan.intervals.map((i) => Date.parse(i.start) / 1000);
   const net = plan.intervals.map((i) => i.dischargeMw - i.chargeMw);
   const data = [xs, plan.intervals.map((i) => i.price), plan.intervals.map((i) => i.p10), plan.intervals.map((i) => i.p90), net];
-  const soc = [xs, plan.intervals.map((i) => i.socMwh)];
+  // State of charge at each interval's end, starting from the initial state at the first interval's start.
+  const soc = [[xs[0], ...plan.intervals.map((i) => Date.parse(i.end) / 1000)], [plan.initialSocMwh, ...plan.intervals.map((i) => i.socMwh)]];
   const stepped = uPlot.paths.stepped({ align: 1 });
   const width = Math.max(320, $('#dispatch-plot').clientWidth || 900);
   if (pricePlot) pricePlot.destroy();
@@ -42,7 +43,7 @@ function draw(plan) {
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { sync: { key: 'sda-dispatch' } },
     scales: { x: { time: true }, y: { range: () => [0, plan.asset.energyMwh] } },
-    series: [{ label: 'time (UTC)' }, { label: 'state of charge (MWh, end of hour)', stroke: '#2b8a3e', width: 2, fill: 'rgba(43,138,62,0.12)' }],
+    series: [{ label: 'time (UTC)' }, { label: 'state of charge (MWh)', stroke: '#2b8a3e', width: 2, fill: 'rgba(43,138,62,0.12)' }],
     axes: [{ label: 'time (UTC)' }, { label: 'MWh', size: 60 }],
   }, soc, $('#dispatch-soc'));
   window.__sdaDispatchPlot = pricePlot;
