@@ -110,6 +110,26 @@ export function registerBench(program: Command): void {
       });
     });
   bench
+    .command('soak')
+    .description('simulated ticks replayed at a speed-up through the whole pipeline (each job a child process) with the gateway under steady GET /forecast and /query load: RSS and heap of every process, consumer lag and errors sampled over time, memory slope after warm-up; curves as CSV/JSON under .cache/artifacts/')
+    .option('--days <n>', 'simulated days replayed (7 = one week)', '7')
+    .option('--speed <x>', 'event time this many times faster than real time (a week: 100 = 100 min, 1000 = 10 min)', '1000')
+    .option('--sample <s>', 'seconds between samples', '5')
+    .option('--forecast-rate <n>', 'GET /forecast requests per second', '20')
+    .option('--query-rate <n>', 'GET /query requests per second (each is a responder answer)', '0.1')
+    .option('--no-rag', 'no RAG responder behind /query (it answers 503); default: the responder, models from `sda models fetch`')
+    .action(async (opts: { days: string; speed: string; sample: string; forecastRate: string; queryRate: string; rag: boolean }) => {
+      const { runSoakBench } = await import('../bench/soak.js');
+      await runSoakBench(loadConfig(), {
+        days: numberOption('--days', opts.days, 1 / 96, 366),
+        speed: numberOption('--speed', opts.speed, 1, 1_000_000),
+        sampleSeconds: numberOption('--sample', opts.sample, 1, 600),
+        forecastRate: intOption('--forecast-rate', opts.forecastRate, 1, 100_000),
+        queryRate: numberOption('--query-rate', opts.queryRate, 0, 100),
+        rag: opts.rag,
+      });
+    });
+  bench
     .command('rag')
     .description('retrieval: embedding latency (1 text, batch of 64), LanceDB indexing and search over N documents, the local LM\'s prompt and generation speed per thread count')
     .option('--documents <n>', 'synthetic summaries to index and search', '5000')
