@@ -182,6 +182,19 @@ describe('the DST-day numbering kind: 23, 24 or 25 hours, placed exactly or reje
     assert.equal(iso(t.at(-1)!.intervalStart), '2024-03-11T04:00:00.000Z');
   });
 
+  it('the API path (hourly load without DSTFlag, numbered 1..25) is placed the same way once the day is whole', () => {
+    const fields = ['operatingDay', 'hourEnding', 'coast', 'east', 'farWest', 'north', 'northC', 'southern', 'southC', 'west', 'total'];
+    const rows = Array.from({ length: 25 }, (_, i) => ['2024-11-03', `${String(i + 1).padStart(2, '0')}:00`, 1, 2, 3, 4, 5, 6, 7, 8, 1000 + i + 1]);
+    const page = rowsToParsed('load', fields, rows, 'ercot-api:load:page=1', AT);
+    const placed = placeDstDays(page);
+    assert.equal(rejections(placed).length, 0);
+    const system = ticks(placed).filter((t) => t.seriesId === 'SYSTEM');
+    assert.equal(system.length, 25);
+    assertOneValuePerInterval(ticks(placed));
+    assert.equal(iso(system.find((t) => t.value === 1003)!.intervalStart), '2024-11-03T07:00:00.000Z', 'HE 3 is the repeated 01:00, CST');
+    assert.equal(iso(system.find((t) => t.value === 1025)!.intervalStart), '2024-11-04T05:00:00.000Z');
+  });
+
   it('hour ending 25 on a day that is not the fall-back day is rejected', () => {
     const { parsed } = parseMisCsv(rtCsv([['07/15/2024', 25, 1, 'HB_NORTH', 'HU', 30, 'N']]), 'f.csv', AT);
     assert.equal(rejections(parsed)[0]!.reasonCode, 'bad-timestamp');
