@@ -65,6 +65,9 @@ export function createProducer(kafka: Kafka, options: Partial<ProducerConfig> = 
   });
 }
 
+/** The longest wait between attempts to start a crashed consumer again (as kafkajs's own maxRetryTime): a broker that is back is seen within this. */
+const RESTART_MAX_MS = 5_000;
+
 /** What a consumer's failure was about, for logs and the consumer error counter (processors/metrics.ts). */
 export type ConsumerFaultReason = 'kafka-unavailable' | 'rebalance' | 'postgres-unavailable' | 'registry-unavailable' | 'other';
 
@@ -154,9 +157,9 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
   };
   // kafkajs restarts a consumer after retriable errors only; a broker that stays away longer than its retries ends in a
   // non-retriable one (no group coordinator, no broker available) and the consumer stays stopped. Kafka-side crashes
-  // are restarted here with a capped backoff, for as long as it takes: join again, resume from the committed offsets.
+  // are restarted here with a backoff capped at RESTART_MAX_MS, for as long as it takes: join again, resume from the committed offsets.
   const restart = (attempt: number) => {
-    const delay = Math.min(30_000, 1_000 * 2 ** Math.min(attempt, 5));
+    const delay = Math.min(RESTART_MAX_MS, 500 * 2 ** Math.min(attempt, 4));
     restartTimer = setTimeout(async () => {
       if (stopped) return;
       try {
@@ -165,7 +168,7 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
         await run(runConfig);
         log.warn({ group: groupId, attempt: attempt + 1 }, 'consumer started again after a crash');
       } catch (err) {
-        log.warn({ group: groupId, attempt: attempt + 1, err: (err as Error).message, nextInMs: Math.min(30_000, 1_000 * 2 ** Math.min(attempt + 1, 5)) }, 'consumer could not start again yet');
+        log.warn({ group: groupId, attempt: attempt + 1, err: (err as Error).message, nextInMs: Math.min(RESTART_MAX_MS, 500 * 2 ** Math.min(attempt + 1, 4)) }, 'consumer could not start again yet');
         await disconnect().catch(() => undefined);
         restart(attempt + 1);
       }
