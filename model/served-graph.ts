@@ -4,7 +4,7 @@
 //
 // In scaled target units, per horizon h (one-hot source weights s_h over lstm, ridge, naive_last, same_hour_yesterday):
 //   base     = flatten(input) · baseW + baseB            (the linear model the network corrects; ridge by default)
-//   lstm     = base + m
+//   lstm     = base + shrink_h · m                     (shrink in [0, 1], fitted on the validation slice)
 //   ridge    = flatten(input) · ridgeW + ridgeB
 //   naive    = input[:, steps-1, value]
 //   seasonal = input[:, seasonalIndex_h, value]           (same hour on the latest known day, quantile.ts)
@@ -38,6 +38,8 @@ export interface ServedSpec {
   /** Conformal offsets per horizon (scaled units), see the header. */
   cLo: Float32Array;
   cHi: Float32Array;
+  /** Per horizon, the share of the network's P50 correction kept (0..1); absent: 1. */
+  shrink?: Float32Array;
 }
 
 export interface ServedForecast {
@@ -101,7 +103,7 @@ export function servedForecast(spec: ServedSpec, X: ArrayLike<number>, raw: Arra
       const a = raw[i * 3 * H + H + h]!;
       const b = raw[i * 3 * H + 2 * H + h]!;
       const v =
-        src === 'lstm' ? parts.base[j]! + m
+        src === 'lstm' ? parts.base[j]! + (spec.shrink ? spec.shrink[h]! : 1) * m
         : src === 'baseline:ridge' ? parts.ridge[j]!
         : src === 'baseline:naive_last' ? parts.naive[j]!
         : parts.seasonal[j]!;
@@ -143,7 +145,7 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
   const { steps, features: F, horizon: H } = spec;
   const P = steps * F;
   if (spec.baseW.length !== P * H || spec.ridgeW.length !== P * H || spec.baseB.length !== H || spec.ridgeB.length !== H) throw new Error('served graph: base/ridge weights do not match steps × features × horizon');
-  if (spec.sources.length !== H || spec.seasonalIndex.length !== H || spec.cLo.length !== H || spec.cHi.length !== H) throw new Error(`served graph: per-horizon arrays must have ${H} entries`);
+  if (spec.sources.length !== H || spec.seasonalIndex.length !== H || spec.cLo.length !== H || spec.cHi.length !== H || (spec.shrink && spec.shrink.length !== H)) throw new Error(`served graph: per-horizon arrays must have ${H} entries`);
   spec.sources.forEach((s, h) => {
     if (s === 'baseline:same_hour_yesterday' && !(spec.seasonalIndex[h]! >= 0)) throw new Error(`served graph: horizon ${h + 1} has no seasonal naive value in the window`);
   });
@@ -164,6 +166,7 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
     floatTensor('sv_ridge_W', [P, H], spec.ridgeW), floatTensor('sv_ridge_B', [H], spec.ridgeB),
     ...SERVED_SOURCES.map((s, k) => floatTensor(`sv_onehot_${k}`, [H], oneHot(s))),
     floatTensor('sv_c_lo', [H], spec.cLo), floatTensor('sv_c_hi', [H], spec.cHi),
+    floatTensor('sv_shrink', [H], spec.shrink ?? new Float32Array(H).fill(1)),
   );
   const n = (name: string, opType: string, input: string[], output: string[], attribute: O.IAttributeProto[] = []) => onnx.NodeProto.create({ name, opType, input, output, attribute });
   const AT = onnx.AttributeProto.AttributeType;
@@ -174,7 +177,8 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
     n('sv_flatten', 'Reshape', [ONNX_INPUT, 'sv_flat_shape'], ['x_flat']),
     n('sv_base_mm', 'MatMul', ['x_flat', 'sv_base_W'], ['base_mm']),
     n('sv_base', 'Add', ['base_mm', 'sv_base_B'], ['base']),
-    n('sv_lstm', 'Add', ['base', 'net_m'], ['src_lstm']),
+    n('sv_shrink_m', 'Mul', ['net_m', 'sv_shrink'], ['net_m_shrunk']),
+    n('sv_lstm', 'Add', ['base', 'net_m_shrunk'], ['src_lstm']),
     n('sv_ridge_mm', 'MatMul', ['x_flat', 'sv_ridge_W'], ['ridge_mm']),
     n('sv_ridge', 'Add', ['ridge_mm', 'sv_ridge_B'], ['src_ridge']),
     n('sv_values3d', 'Slice', [ONNX_INPUT, 'sv_value_starts', 'sv_value_ends', 'sv_value_axes'], ['values3d']),

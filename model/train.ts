@@ -266,6 +266,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
       targetScaling: scaling === 'robust' ? 'robust (median, IQR/1.349)' : 'standard (mean, std)',
       validation: `the last ${Math.round(VALIDATION_FRACTION * 100)}% of the training samples by time (${served.validationCount} samples): early stopping, learning rate, per-horizon source and conformal band calibration; never the hold-out`,
       conformal: { cLo: Array.from(spec.cLo), cHi: Array.from(spec.cHi) },
+      shrink: spec.shrink ? Array.from(spec.shrink) : undefined,
       graphSources: [...spec.sources],
       seed: o.seed,
       samples: dataset.n,
@@ -357,7 +358,8 @@ interface QuantileTrainOptions {
  * 2. fit ridge on the fit part; the network learns the residual over the linear base (ridge by default);
  * 3. for each learning rate, train with early stopping on the validation P50 MSE (epoch 0 = the base alone);
  *    keep the best;
- * 4. per horizon, serve the source (network, ridge, naive last, same hour yesterday) with the lowest validation MSE;
+ * 4. per horizon, shrink the network's correction by the least-squares factor in [0, 1], then serve the source
+ *    (network, ridge, naive last, same hour yesterday, same hour last week) with the lowest validation MSE;
  * 5. calibrate the P10/P90 band per side and horizon on the validation slice (split conformal);
  * 6. refit ridge and network (for the best epoch count) on all training samples, keeping those choices.
  */
@@ -441,11 +443,25 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     e.se[h]! += (pred - y) ** 2;
     e.n[h]! += 1;
   };
+  // Shrinkage of the network's correction per horizon: the least-squares share of m that fits y − base on the
+  // validation slice, clipped to [0, 1] (0: the base alone; 1: the network as trained).
+  const shrink = new Float32Array(H);
+  for (let h = 0; h < H; h++) {
+    let num = 0;
+    let den = 0;
+    for (let i = 0; i < vCount; i++) {
+      const m = rawVal[i * 3 * H + h]!;
+      num += m * (yVal[i * H + h]! - vParts.base[i * H + h]!);
+      den += m * m;
+    }
+    shrink[h] = den > 0 ? Math.min(1, Math.max(0, num / den)) : 0;
+  }
+  spec.shrink = shrink;
   for (let i = 0; i < vCount; i++) {
     for (let h = 0; h < H; h++) {
       const j = i * H + h;
       const y = yVal[j]!;
-      add('lstm', h, vParts.base[j]! + rawVal[i * 3 * H + h]!, y);
+      add('lstm', h, vParts.base[j]! + (spec.shrink ? spec.shrink[h]! : 1) * rawVal[i * 3 * H + h]!, y);
       add('baseline:ridge', h, vParts.ridge[j]!, y);
       add('baseline:naive_last', h, vParts.naive[j]!, y);
       if (spec.seasonalIndex[h]! >= 0) add('baseline:same_hour_yesterday', h, vParts.seasonal[j]!, y);

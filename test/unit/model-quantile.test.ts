@@ -120,6 +120,7 @@ describe('the served graph (ONNX Runtime) against servedForecast', () => {
       sources: ['lstm', 'baseline:ridge', 'baseline:naive_last', 'baseline:same_hour_yesterday', 'lstm', 'lstm'],
       // negative offsets shrink a band: relu keeps it from crossing
       cLo: Float32Array.from([0.1, 0.5, 0.2, 0.3, -5, 0]), cHi: Float32Array.from([0, 0.4, 0.1, 0.2, 0.3, -5]),
+      shrink: Float32Array.from([0.5, 1, 1, 1, 0, 0.3]),
     };
     const bytes = composeServedGraph(exportTfjsLstmToOnnx(net, { steps, features: F, horizon: 3 * H }), spec);
     const n = 9;
@@ -148,6 +149,9 @@ describe('the served graph (ONNX Runtime) against servedForecast', () => {
         assert.ok(Math.abs(p50[i * H + 2]! - value(steps - 1)) < 1e-6, 'h3 serves naive last: the last step\'s scaled value');
         assert.ok(Math.abs(p50[i * H + 3]! - value(3)) < 1e-6, 'h4 serves same hour yesterday: window index 3');
         assert.ok(Math.abs(qd[i * 3 * H + 4]! - p50[i * H + 4]!) < 1e-6, 'h5 band below shrunk to nothing, not crossed');
+        let base5 = spec.baseB[4]!;
+        for (let k = 0; k < P; k++) base5 += X[i * P + k]! * spec.baseW[k * H + 4]!;
+        assert.ok(Math.abs(p50[i * H + 4]! - base5) < 1e-4, 'h5 shrink 0: the linear base alone');
       }
     } finally {
       await session.release();
