@@ -7,7 +7,7 @@ import { loadSolver } from '../../dispatch/optimiser.js';
 import type { ForecastCurve, StrategyName } from '../../dispatch/strategies.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { topicSet } from '../../streams/kafka/topics.js';
+import { runMarket, topicSet } from '../../streams/kafka/topics.js';
 import { createPool } from '../../sinks/postgres/pool.js';
 import { type PricePoints, actualsFromDb, actualsFromFiles, actualsFromSimulator, assertNoLookahead, curvesOf, dispatchRun, forecastsFromDb, readTopic } from './backtest-sources.js';
 
@@ -76,11 +76,17 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
     let forecastCount = 0;
     let filled = 0;
     const versions: string[] = [];
+    let actualsMarket: string | undefined;
     for (const asset of o.assets) {
       let points: PricePoints;
       if (o.actuals.kind === 'files') points = await actualsFromFiles(o.actuals.files, asset.market, asset.settlementPoint);
       else if (o.actuals.kind === 'simulator') points = actualsFromSimulator(o.actuals, asset.settlementPoint);
-      else points = await actualsFromDb(pool!, asset.market, asset.settlementPoint, histFrom, o.toMs);
+      else {
+        // A run's ticks are stored under market run.NAME.<market> (runMarket); without them, the live rows.
+        points = o.run !== undefined ? await actualsFromDb(pool!, runMarket(asset.market, o.run), asset.settlementPoint, histFrom, o.toMs) : [];
+        if (points.length === 0) points = await actualsFromDb(pool!, asset.market, asset.settlementPoint, histFrom, o.toMs);
+        else actualsMarket = runMarket(asset.market, o.run);
+      }
       const firstPoint = points.reduce((m, [t]) => Math.min(m, t), Infinity);
       const gridStart = Math.max(histFrom, Math.floor(firstPoint / HOUR_MS) * HOUR_MS);
       if (!(gridStart <= o.fromMs)) throw new Error(`no actual ${asset.settlementPoint} prices at ${new Date(o.fromMs).toISOString()} (first: ${Number.isFinite(firstPoint) ? new Date(firstPoint).toISOString() : 'none'}); choose --from inside the data`);
@@ -110,7 +116,7 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
     const wallSeconds = (performance.now() - t0) / 1_000;
     const meta: Record<string, string> = {
       period: `${new Date(o.fromMs).toISOString()} to ${new Date(o.toMs).toISOString()} (${((o.toMs - o.fromMs) / DAY_MS).toFixed(1)} days, hourly grid)`,
-      'actual prices': o.actuals.kind === 'files' ? `files ${o.actuals.files.join(', ')}` : o.actuals.kind === 'simulator' ? `simulator seed ${o.actuals.seed} from ${new Date(o.actuals.start).toISOString()}, ${o.actuals.days} days` : 'market_data (PostgreSQL)',
+      'actual prices': o.actuals.kind === 'files' ? `files ${o.actuals.files.join(', ')}` : o.actuals.kind === 'simulator' ? `simulator seed ${o.actuals.seed} from ${new Date(o.actuals.start).toISOString()}, ${o.actuals.days} days` : `market_data (PostgreSQL), market ${actualsMarket ?? o.assets[0]?.market}`,
       forecasts: o.run !== undefined ? `${topicSet(o.run).forecasts.name} (${forecastCount} of the assets' series)` : `forecasts table (${forecastCount})`,
       'forecast strategy': o.run !== undefined ? `the dispatcher's ${schedules.length} schedules on ${topicSet(o.run).dispatch.name}, stitched` : 'rolling horizon re-optimised each hour here',
       models: [...new Set(versions)].join(', ') || 'none',
