@@ -15,8 +15,7 @@ import { Responder, type ResponderAnswer } from '../rag/responder.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { LanceDbStore } from '../sinks/vector/lancedb-store.js';
 import { clearEvalMarket, indexEvalDocuments, loadEvalMarket, lockEvalMarket, plainRecall, responderRecall, share } from '../test/rag-eval/pipeline.js';
-import { EVAL_MARKET, EVAL_SIM, type EvalQuestion, type EvalSet, type ExpectedIntent, buildEvalSet, scoreAnswer, wrongNumbers } from '../test/rag-eval/questions.js';
-import type { Intent } from '../rag/intent.js';
+import { EVAL_MARKET, EVAL_SIM, type EvalQuestion, type EvalSet, buildEvalSet, intentMatches, scoreAnswer, wrongNumbers } from '../test/rag-eval/questions.js';
 import { loadCorpus } from '../rag/corpus.js';
 
 export interface RagEvalBenchOptions {
@@ -64,21 +63,6 @@ interface Answered {
   /** Numbers stated that are true of nothing the question asked about (test/rag-eval/questions.ts wrongNumbers). */
   wrongNumbers: number[];
   modelSkipped: string[];
-}
-
-/** Whether a parsed intent is the expected one: measure, series (as sets), kind and period; for unknowns, the unknowns. */
-export function intentMatches(got: Intent | undefined, exp: ExpectedIntent | undefined): boolean {
-  if (!got || !exp) return false;
-  if (exp.unknown) {
-    const found = [...got.unknownSeries, got.unknownKind ?? '', got.unknownPeriod ?? ''];
-    return exp.unknown.every((u) => found.includes(u));
-  }
-  if (got.measure !== exp.measure) return false;
-  if (exp.measure === 'concept') return true;
-  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
-  if (!same(got.series, exp.series) || got.kind !== exp.kind) return false;
-  if (exp.period === null) return got.period === null;
-  return got.period !== null && got.period.from === exp.period[0] && got.period.to === exp.period[1];
 }
 
 const CORPUS_TEXT = loadCorpus().map((d) => d.text).join(' ');

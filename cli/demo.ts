@@ -174,13 +174,16 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     running.push(docSink);
     await waitFor('the documents sink embedding and storing the summaries', () => docSink.counts.received >= docs.published, 600_000);
     print(`     documents sink: ${n(docSink.counts.upserted)} embedded and stored in ${docSink.store.backend}`);
-    const question = 'What is the forecast for HB_NORTH?';
-    const t0 = Date.now();
-    const answer = await fetch(`${gw.url}/query?q=${encodeURIComponent(question)}`);
-    const body = (await answer.json()) as { answer?: string; sources?: Array<{ id?: string; title?: string; kind?: string }>; error?: string; detail?: string };
-    print(`     GET /query?q=${question} -> ${answer.status} in ${((Date.now() - t0) / 1_000).toFixed(1)} s`);
-    print(`     answer: ${body.answer ?? `${body.error ?? ''} ${body.detail ?? ''}`}`);
-    for (const s of (body.sources ?? []).slice(0, 5)) print(`       source: ${s.title ?? s.id ?? JSON.stringify(s)}`);
+    // Issue 14: periods resolve against the market clock (the end of the latest stored interval), every number is a
+    // SQL fact, unknown series are named as such; the model only phrases, and its words are checked.
+    for (const question of ['What is the forecast for HB_NORTH?', 'Were there any negative prices yesterday?', 'What is the forecast for HB_NOWHERE?']) {
+      const t0 = Date.now();
+      const answer = await fetch(`${gw.url}/query?q=${encodeURIComponent(question)}`);
+      const body = (await answer.json()) as { answer?: string; sources?: Array<{ id?: string; title?: string; kind?: string }>; error?: string; detail?: string; marketNow?: string; mode?: string; modelSkipped?: string[] };
+      print(`     GET /query?q=${question} -> ${answer.status} in ${((Date.now() - t0) / 1_000).toFixed(1)} s (market clock ${body.marketNow ?? '-'}; ${body.mode === 'facts' ? `facts only${body.modelSkipped?.length ? `, model text not used: ${body.modelSkipped.join(', ')}` : ''}` : 'facts + checked model text'})`);
+      print(`     answer: ${body.answer ?? `${body.error ?? ''} ${body.detail ?? ''}`}`);
+      for (const s of (body.sources ?? []).slice(0, 3)) print(`       source: ${s.title ?? s.id ?? JSON.stringify(s)}`);
+    }
 
     await demoRoundTrip(config, p, print, step);
 

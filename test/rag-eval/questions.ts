@@ -16,6 +16,7 @@ import {
   kindLabel,
 } from '../../processors/summarizer/documents.js';
 import { slug } from '../../rag/corpus.js';
+import type { Intent } from '../../rag/intent.js';
 import type { Forecast, MarketDocument, MarketTick } from '../../schemas/types.js';
 import { HOUR_MS, centralDateOf, centralMidnightUtc } from '../../streams/ercot/central-time.js';
 import { HUBS, simulateMarket } from '../../streams/simulator/market.js';
@@ -645,3 +646,19 @@ export function wrongNumbers(answer: string, set: EvalSet, q: EvalQuestion, corp
   }
   return statedNumbers(answer).filter((n) => !allowed.some((a) => Math.abs(a - n) <= 0.005 + 1e-9 || Math.abs(Math.abs(a) - Math.abs(n)) <= 0.005 + 1e-9 || (Number.isInteger(n) && Math.abs(a - n) <= 0.5)));
 }
+
+/** Whether a parsed intent is the expected one: measure, series (as sets), kind and period; for unknowns, the unknowns. */
+export function intentMatches(got: Intent | undefined, exp: ExpectedIntent | undefined): boolean {
+  if (!got || !exp) return false;
+  if (exp.unknown) {
+    const found = [...got.unknownSeries, got.unknownKind ?? '', got.unknownPeriod ?? ''];
+    return exp.unknown.every((u) => found.includes(u));
+  }
+  if (got.measure !== exp.measure) return false;
+  if (exp.measure === 'concept') return true;
+  const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  if (!same(got.series, exp.series) || got.kind !== exp.kind) return false;
+  if (exp.period === null) return got.period === null;
+  return got.period !== null && got.period.from === exp.period[0] && got.period.to === exp.period[1];
+}
+
