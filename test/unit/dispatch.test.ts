@@ -6,6 +6,11 @@ import { hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
 import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimiser.js';
 import { baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
 import { SdaError } from '../../streams/kafka/errors.js';
+import { parseAssets } from '../../dispatch/assets-config.js';
+import { hourRanges, planDayAhead } from '../../dispatch/day-ahead.js';
+import { backtestHtml, backtestJson, backtestTable } from '../../dispatch/report.js';
+import { planFromForecast, stateAt } from '../../processors/dispatcher/plan.js';
+import type { Forecast } from '../../schemas/types.js';
 
 const HOUR = 3_600_000;
 // 2026-01-05 00:00 Central (CST, UTC-6): one market day in winter, no DST change.
@@ -240,5 +245,59 @@ describe('strategies and backtest', () => {
     const { curve, filledHours } = hourlyPrices([[T0, 10], [T0 + 900_000, 20], [T0 + 1_800_000, 30], [T0 + 2_700_000, 40], [T0 + 2 * HOUR, 7]], T0, T0 + 3 * HOUR);
     assert.deepEqual(curve.prices, [25, 25, 7]);
     assert.equal(filledHours, 1);
+  });
+});
+
+describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and reports', () => {
+  const asset = makeBattery({ id: 'b1', settlementPoint: 'HB_NORTH', powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 });
+  const forecast = (t: number, values: number[], extra: Partial<Forecast> = {}): Forecast => ({
+    market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', modelVersion: 'm1', issuedAt: t, targetStart: t, stepMs: HOUR, values, unit: '$/MWh',
+    inputStart: t - 24 * HOUR, inputEnd: t, p10: null, p90: null, stepSources: null, ...extra,
+  });
+
+  it('starts each schedule where the previous one had the battery, and skips older or foreign forecasts', () => {
+    const first = planFromForecast(highs, asset, forecast(T0, [10, 10, 50, 50]), undefined)!;
+    assert.deepEqual(first.socMwh, [10, 20, 10, 0]);
+    // An hour later the battery has followed the first schedule's first hour: 10 MWh in, 10 MWh of today's discharge 0.
+    assert.deepEqual(stateAt(asset, first, T0 + HOUR), { socMwh: 10, cycleEnergyUsedMwh: 0 });
+    assert.deepEqual(stateAt(asset, first, T0 + 3 * HOUR), { socMwh: 10, cycleEnergyUsedMwh: 10 });
+    const second = planFromForecast(highs, asset, forecast(T0 + HOUR, [10, 50, 50]), first)!;
+    assert.equal(second.initialSocMwh, 10);
+    near(second.expectedRevenue, 10 * 50 + 10 * 50 - 10 * 10, 'second schedule');
+    assert.equal(planFromForecast(highs, asset, forecast(T0 - HOUR, [1, 2]), first), null, 'older than the latest schedule');
+    assert.equal(planFromForecast(highs, asset, forecast(T0 + 2 * HOUR, [1, 2], { seriesId: 'HB_WEST' }), first), null, 'another settlement point');
+    assert.equal(planFromForecast(highs, asset, forecast(T0 + 2 * HOUR, [1, 2], { kind: 'LOAD' }), first), null, 'not a price');
+    assert.throws(() => planFromForecast(highs, asset, forecast(T0 + 2 * HOUR, [1, Number.NaN]), first), coded('PRICES_INVALID'));
+  });
+
+  it('reads the asset file, naming every bad entry', () => {
+    const ok = parseAssets({ assets: [{ id: 'a', settlementPoint: 'HB_NORTH', powerMw: 1, energyMwh: 2 }] });
+    assert.equal(ok[0]!.roundTripEfficiency, 0.85);
+    assert.throws(() => parseAssets({}), coded('ASSET_INVALID'));
+    assert.throws(() => parseAssets({ assets: [{ id: 'a', powerMw: 1, energyMwh: 2 }, { id: 'a', powerMw: 1, energyMwh: 2 }] }), /duplicate id a/);
+    assert.throws(() => parseAssets({ assets: [{ id: 'x', powerMw: -1, energyMwh: 2 }, 7] }), (e: unknown) => e instanceof SdaError && /assets\[0\].*powerMw/.test(e.message) && /assets\[1\] is not an object/.test(e.message));
+  });
+
+  it('plans tomorrow (US Central) from a forecast and names the hours ending', () => {
+    // T0 = 2026-01-05 00:00 CST; 36 hourly steps reach 12:00 on 2026-01-06.
+    const values = Array.from({ length: 36 }, (_, h) => (h % 24 === 2 || h % 24 === 3 ? 5 : h % 24 === 8 ? 90 : 30));
+    const plan = planDayAhead(highs, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }), { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values }, 'tomorrow')!;
+    assert.equal(plan.day, '2026-01-06');
+    assert.equal(plan.coveredHours, 12);
+    assert.equal(plan.chargeHours, 'HE 3-4');
+    near(plan.expectedRevenue, 10 * 90 - 20 * 5 + 10 * 30, 'tomorrow');
+    assert.equal(hourRanges([1, 2, 3, 7, 9, 10]), 'HE 1-3, HE 7, HE 9-10');
+    assert.equal(planDayAhead(highs, asset, { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: [1, 2] }, 'tomorrow'), null);
+  });
+
+  it('writes a table, JSON and a self-contained HTML report', () => {
+    const prices = syntheticPrices(4, 3);
+    const r = runBacktest(highs, { asset, grid: { actual: { startMs: T0, stepMs: HOUR, prices }, fromMs: T0 + 24 * HOUR, toMs: T0 + 4 * 24 * HOUR }, forecasts: [], strategies: ['baseline', 'perfect'] });
+    assert.match(backtestTable(r), /\| perfect \| \$[\d,]+ \| 100\.0% \|/);
+    assert.deepEqual(Object.keys(backtestJson(r)).sort(), ['assetId', 'from', 'intervals', 'settlementPoint', 'stepMinutes', 'strategies', 'to']);
+    const html = backtestHtml([r], { period: 'test <period>' });
+    assert.equal((html.match(/<svg/g) ?? []).length, 4);
+    assert.ok(html.includes('test &lt;period&gt;'), 'escaped');
+    assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org)/);
   });
 });
