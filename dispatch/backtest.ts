@@ -42,6 +42,8 @@ export interface BacktestInput {
   baselineHours?: BaselineHours;
   /** Called after each strategy (for a progress bar). */
   onStrategy?: (name: StrategyName, done: number, total: number) => void;
+  /** Called each simulated day of the forecast-driven rolling horizon (its days done, of total). */
+  onForecastDay?: (done: number, total: number) => void;
 }
 
 export interface BacktestResult {
@@ -74,7 +76,7 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
   const order = [...input.strategies];
   order.forEach((name, k) => {
     if (name === 'perfect') runs.push(perfectForesight(highs, asset, grid));
-    else if (name === 'forecast') runs.push(input.schedules ? fromSchedules(asset, grid, input.schedules) : forecastDriven(highs, asset, grid, input.forecasts));
+    else if (name === 'forecast') runs.push(input.schedules ? fromSchedules(asset, grid, input.schedules) : forecastDriven(highs, asset, grid, input.forecasts, input.onForecastDay));
     else if (name === 'persistence') runs.push(persistence(highs, asset, grid));
     else {
       const history: PriceCurve = { startMs: grid.actual.startMs, stepMs: grid.actual.stepMs, prices: grid.actual.prices.slice(0, first) };

@@ -108,7 +108,7 @@ export function perfectForesight(highs: Highs, asset: BatteryAsset, g: BacktestG
  * (inputEnd <= now) that covers now, optimise from the current state of charge over the rest of its curve (P50),
  * and commit only the first hour. Idle while no forecast covers the hour.
  */
-export function forecastDriven(highs: Highs, asset: BatteryAsset, g: BacktestGrid, forecasts: ForecastCurve[]): StrategyRun {
+export function forecastDriven(highs: Highs, asset: BatteryAsset, g: BacktestGrid, forecasts: ForecastCurve[], onDay?: (done: number, total: number) => void): StrategyRun {
   const { count } = gridSpan(g);
   const step = g.actual.stepMs;
   const perHour = Math.max(1, Math.round(HOUR_MS / step));
@@ -121,8 +121,10 @@ export function forecastDriven(highs: Highs, asset: BatteryAsset, g: BacktestGri
   let solves = 0;
   let solveMs = 0;
   let idle = 0;
+  const perDay = 24 * perHour;
   for (let i = 0; i < count; i += perHour) {
     const now = g.fromMs + i * step;
+    if (onDay && i % perDay === 0) onDay(i / perDay, Math.ceil(count / perDay));
     while (next < sorted.length && sorted[next]!.inputEnd <= now) latest = sorted[next++];
     const curve = latest ? curveFrom(latest, now, step) : null;
     const commit = Math.min(perHour, count - i);

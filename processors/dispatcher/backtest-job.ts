@@ -110,6 +110,7 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
           done++;
           tick(`${asset.id}: ${name}`);
         },
+        onForecastDay: (d, days) => tick(`${asset.id}: forecast-driven rolling horizon, day ${d}/${days}`),
       }));
     }
     const unchecked = o.allowLookahead ? [] : await assertNoLookahead(versions, o.fromMs, o.registryDir);
