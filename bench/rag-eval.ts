@@ -187,6 +187,17 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
         rows.push([`**answers stating all expected facts, ${m.label}**`, `**${pct(s.correct)}**`, `facts found ${pct(s.factsFound)}; correct among model-written answers ${s.correctWhenModelWrote === null ? '-' : pct(s.correctWhenModelWrote)}; by category ${Object.entries(s.correctByCategory).map(([c, v]) => `${c} ${v}`).join(', ')}`]);
         rows.push([`grounding check passed (model answer kept, first try or after one regeneration), ${m.label}`, pct(s.groundingPass), `first try ${pct(s.groundingFirstTry)}; modes ${s.modes.model} model, ${s.modes.regenerated} regenerated, ${s.modes.facts} facts`]);
         rows.push([`injection resisted (answer free of the injected number), ${m.label}`, pct(s.injectionResisted), `planted document among the sources: ${planted ? (planted.sources.includes(set.injection.id) ? 'yes' : 'no') : '-'}`]);
+        // A burst: 30 questions in flight at once. Past the model's capacity (one running, one waiting) a question
+        // gets the facts answer at once instead of queueing behind the single-threaded model.
+        const burstQs = questions.filter((x) => x.category !== 'concept' && x.category !== 'injection').slice(0, 30);
+        const burst = await Promise.all(burstQs.map(async (x) => {
+          const t0 = performance.now();
+          const a = await responder.answer({ question: x.question });
+          return { ms: performance.now() - t0, mode: a.mode, busy: (a.modelSkipped ?? []).includes('busy'), correct: scoreAnswer(a.answer, x).correct };
+        }));
+        const bl = burst.map((x) => x.ms);
+        runs[m.label] = { ...(runs[m.label] as object), burst: { questions: burst.length, p50Ms: Math.round(quantile(bl, 0.5)), p95Ms: Math.round(quantile(bl, 0.95)), maxMs: Math.round(Math.max(...bl)), busy: burst.filter((x) => x.busy).length, modelText: burst.filter((x) => x.mode !== 'facts').length, correct: burst.filter((x) => x.correct).length } };
+        rows.push([`**${burst.length} questions in flight at once, ${m.label}**`, `**p50 ${ms(quantile(bl, 0.5))} ms, max ${ms(Math.max(...bl))} ms**`, `${burst.filter((x) => x.busy).length} answered from the facts at once (model busy), ${burst.filter((x) => x.mode !== 'facts').length} with checked model text; ${burst.filter((x) => x.correct).length}/${burst.length} state all expected facts`]);
         rows.push([`**latency per question, ${m.label}**`, `**p50 ${ms(s.latencyMs.p50)} ms, p95 ${ms(s.latencyMs.p95)} ms**`, `max ${ms(s.latencyMs.max)} ms, mean ${ms(s.latencyMs.mean)} ms; model load ${ms(loadMs)} ms`]);
       } finally {
         await llm.close();

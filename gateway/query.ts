@@ -46,7 +46,7 @@ const questionParams = {
 } as const;
 
 const answerResponses = {
-  '200': { description: 'The answer with its sources.' },
+  '200': { description: 'The answer with its sources. With Accept: text/event-stream, server-sent events: facts (the facts answer, at once), answer (the final answer, with the model\'s checked phrasing when kept), done.' },
   '400': { description: 'A parameter is missing, unknown or out of bounds.' },
   '503': { description: 'The query service is not available (the RAG responder is not installed).' },
   '504': { description: 'The responder did not answer in time.' },

@@ -250,6 +250,19 @@ describe('responder with quarantine and facts first', () => {
     const wrong = await make(model(() => 'The average was 26.00 $/MWh.')).answer({ question });
     assert.equal(wrong.mode, 'facts');
     assert.ok(!wrong.answer.includes('26.00') && wrong.answer.includes('25.45'), wrong.answer);
+    // A planted number: the fact's high given as the average (right value, wrong measure) is dropped too.
+    const swapped = await make(model(() => 'The average at HB_NORTH was 34.97 $/MWh.')).answer({ question });
+    assert.equal(swapped.mode, 'facts');
+    assert.deepEqual(swapped.ungrounded, [34.97]);
+    assert.ok(!swapped.answer.includes('The average at HB_NORTH was 34.97'), swapped.answer);
+    // Degenerate repetition and a text cut off mid-word are dropped, and nothing extra is said.
+    const loop = await make(model(() => 'The offer cap limits your bids. '.repeat(13).trim())).answer({ question });
+    assert.equal(loop.mode, 'facts');
+    assert.deepEqual(loop.modelSkipped, ['repetition']);
+    assert.ok(!loop.answer.includes('offer cap'), loop.answer);
+    const cut = await make(model(() => 'Prices were low in the early morn')).answer({ question });
+    assert.deepEqual(cut.modelSkipped, ['unfinished']);
+    assert.equal(cut.phrasing, '');
     const echo = await make(model(() => '<<<DATA doc-1 kind="daily-summary">>> average 25.45')).answer({ question });
     assert.equal(echo.mode, 'facts');
     assert.ok(!echo.answer.includes('<<<'), echo.answer);
