@@ -136,7 +136,8 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';
   else if (/\bforecast\w*\b|\bpredict\w*\b|\bexpect\w*\b|\boutlook\b|\bwill\b/i.test(q) && (named > 0 || kind !== null) && !/\bforecaster\b/i.test(q)) measure = 'forecast';
   // A period wholly after the market clock is a forecast, unless the question asks about it in the past tense (no data yet).
-  else if (period && period.from >= now && (named > 0 || kind !== null) && !/\b(?:was|were|did|had)\b/i.test(q)) measure = 'forecast';
+  // Day-ahead prices for a coming day are stored data (the DAM clears the day before), not a forecast.
+  else if (period && period.from >= now && (named > 0 || kind !== null) && kind !== 'DAM_PRICE' && !/\b(?:was|were|did|had)\b/i.test(q)) measure = 'forecast';
   else if (/\bnegative\b|\bbelow zero\b|\bunder zero\b|\bless than zero\b/i.test(q) && (named > 0 || period !== null)) measure = 'negative';
   else if (/\b(?:at|hit|reach\w*|near)\s+(?:the\s+)?(?:offer\s+)?cap\b|\bcapped\b|\bscarcity\b/i.test(q) && (named > 0 || period !== null)) measure = 'capped';
   else if (named === 0 && period === null && !(dataWords.test(q) && (picked !== undefined || kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR'))) measure = 'concept';
@@ -155,6 +156,8 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   }
   if (measure === 'relation') {
     if (!isPrice(kind)) kind = 'RT_PRICE';
+    // No series named: every hub.
+    if (series.length === 0 && unknownSeries.length === 0) series.push(...[...known.keys()].filter((s) => HUB.test(s)).sort());
     if (series.length === 1 && series[0] === 'SYSTEM' && known.size > 0) series.splice(0, 1, ...[...known.keys()].filter((s) => HUB.test(s)).slice(0, 1));
   }
   if (measure === 'rank' || ((measure === 'negative' || measure === 'capped' || measure === 'max' || measure === 'min' || measure === 'extremes') && series.length === 0 && unknownSeries.length === 0)) {

@@ -9,7 +9,7 @@
 //   today / so far today                     D 00:00 to D+1 00:00 (data ends at N)
 //   this morning / afternoon / evening       D 06:00-12:00 / 12:00-18:00 / 18:00-24:00
 //   tonight                                  D 18:00 to D+1 06:00
-//   yesterday                                D-1 00:00 to D 00:00
+//   yesterday                                D-1 00:00 to D 00:00 (yesterday morning/afternoon/evening: its 06-12/12-18/18-24)
 //   last night / overnight                   D-1 18:00 to D 06:00
 //   the last / past N hours (N in 1..168)    [N - n h, N)
 //   the last / past N days (1..92), past week, last 24 hours   the same Central wall time n days before N, to N
@@ -147,6 +147,11 @@ export function resolvePeriod(question: string, now: number): Period | UnknownPe
     const d = n(nextDays[1]);
     if (!(d >= 1 && d <= 7)) return { unknown: nextDays[0] };
     return { from: now, to: wallUtc(addCentralDays(today, d), minuteOfDay(now)), label: `the next ${d} days`, rule: 'next-hours' };
+  }
+  const partOfYesterday = /\byesterday\s+(morning|afternoon|evening)\b/.exec(q);
+  if (partOfYesterday) {
+    const [a, b] = partOfYesterday[1] === 'morning' ? [6, 12] : partOfYesterday[1] === 'afternoon' ? [12, 18] : [18, 24];
+    return { from: wallUtc(yesterday, a * 60), to: b === 24 ? centralMidnightUtc(today) : wallUtc(yesterday, b * 60), label: `yesterday ${partOfYesterday[1]}`, rule: 'yesterday' };
   }
   if (/\blast night\b|\bovernight\b/.test(q)) return { from: wallUtc(yesterday, 18 * 60), to: wallUtc(today, 6 * 60), label: 'last night', rule: 'last-night' };
   if (/\byesterday\b/.test(q)) return day(yesterday, 'yesterday', 'yesterday');

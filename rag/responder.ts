@@ -284,7 +284,7 @@ export class Responder {
       }
       case 'relation': {
         const driver = intent.relationTo ?? 'WIND';
-        return all((s) => relationFact(pool, market, s, kind, driver, p ?? dayOf()), 3);
+        return all((s) => relationFact(pool, market, s, kind, driver, p ?? dayOf()), 5);
       }
       case 'compare': {
         const facts = await all((s) => statsFact(pool, market, s, kind, p ?? dayOf()), 5);

@@ -45,6 +45,12 @@ describe('intent: series, kind, period, measure', () => {
     assert.equal(m('How many hours ahead does the forecaster look, and with what kind of model?'), 'concept');
   });
 
+  it('reads stored day-ahead prices for a coming day as data, not a forecast; a relation with no series covers the hubs', () => {
+    assert.equal(intent('What is the DAM price for HB_NORTH tomorrow?').measure, 'summary');
+    assert.equal(intent('What is the HB_NORTH price tomorrow?').measure, 'forecast');
+    assert.deepEqual(intent('How is wind affecting prices yesterday?').series, ['HB_HOUSTON', 'HB_NORTH', 'HB_PAN', 'HB_SOUTH', 'HB_WEST']);
+  });
+
   it('scans every price series when a question about negatives names none', () => {
     const i = intent('Were there any negative prices yesterday?');
     assert.equal(i.kind, 'RT_PRICE');

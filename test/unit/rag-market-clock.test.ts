@@ -34,6 +34,8 @@ describe('market clock: relative periods on an ordinary day', () => {
     assert.deepEqual(span(period('this morning')), iso(cdt(2024, 8, 7, 6), cdt(2024, 8, 7, 12)));
     assert.deepEqual(span(period('tonight')), iso(cdt(2024, 8, 7, 18), cdt(2024, 8, 8, 6)));
     assert.deepEqual(span(period('forecast for tomorrow')), iso(cdt(2024, 8, 8), cdt(2024, 8, 9)));
+    assert.deepEqual(span(period('solar yesterday afternoon')), iso(cdt(2024, 8, 6, 12), cdt(2024, 8, 6, 18)));
+    assert.deepEqual(span(period('yesterday evening')), iso(cdt(2024, 8, 6, 18), cdt(2024, 8, 7)));
   });
 
   it('the last N hours and days, the past week and last week', () => {
