@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../../config/config.js';
 import type { FeatureWindow } from '../../schemas/types.js';
 import type { Provisioned } from '../../streams/kafka/provision.js';
-import { TOPICS, runMarket } from '../../streams/kafka/topics.js';
+import { TOPICS, runMarket, topicSet } from '../../streams/kafka/topics.js';
 import { type TableSinkCounts, startTableSink } from './table-sink.js';
 
 const COLUMNS = ['market', 'series_id', 'kind', 'step_ms', 'window_start', 'window_end', 'values', 'count', 'missing', 'mean', 'std', 'min', 'max', 'last', 'trend',
@@ -47,7 +47,7 @@ export async function startFeaturesSink(config: Config, opts: { topic?: string; 
   const write = run === undefined ? writeFeatures : (client: pg.PoolClient, windows: FeatureWindow[]) => writeFeatures(client, windows.map((w) => ({ ...w, market: runMarket(w.market, run) })));
   return startTableSink<FeatureWindow>(
     config,
-    { name: 'features-sink', topic: opts.topic ?? TOPICS.features.name, groupId: opts.groupId ?? 'sda-features-sink', reader: (p) => p.writers.features, write },
+    { name: 'features-sink', topic: opts.topic ?? TOPICS.features.name, groupId: opts.groupId ?? 'sda-features-sink', reader: (p) => p.writers.features, write, inputSpec: TOPICS.features, deadLetterTopic: run === undefined ? undefined : topicSet(run).deadLetters.name },
     provisioned,
     opts.onBatch,
   );

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../../config/config.js';
 import type { Forecast } from '../../schemas/types.js';
 import type { Provisioned } from '../../streams/kafka/provision.js';
-import { TOPICS, runMarket } from '../../streams/kafka/topics.js';
+import { TOPICS, runMarket, topicSet } from '../../streams/kafka/topics.js';
 import { type TableSinkCounts, startTableSink } from './table-sink.js';
 
 const COLUMNS = ['market', 'series_id', 'kind', 'step_ms', 'model_version', 'target_start', 'target_end', 'values', 'unit', 'issued_at', 'input_start', 'input_end', 'p10', 'p90', 'step_sources'] as const;
@@ -51,7 +51,7 @@ export async function startForecastsSink(config: Config, opts: { topic?: string;
   const write = run === undefined ? writeForecasts : (client: pg.PoolClient, forecasts: Forecast[]) => writeForecasts(client, forecasts.map((f) => ({ ...f, market: runMarket(f.market, run) })));
   return startTableSink<Forecast>(
     config,
-    { name: 'forecasts-sink', topic: opts.topic ?? TOPICS.forecasts.name, groupId: opts.groupId ?? 'sda-forecasts-sink', reader: (p) => p.writers.forecasts, write },
+    { name: 'forecasts-sink', topic: opts.topic ?? TOPICS.forecasts.name, groupId: opts.groupId ?? 'sda-forecasts-sink', reader: (p) => p.writers.forecasts, write, inputSpec: TOPICS.forecasts, deadLetterTopic: run === undefined ? undefined : topicSet(run).deadLetters.name },
     provisioned,
     opts.onBatch,
   );

@@ -8,7 +8,8 @@ import { type EachBatchPayload, createConsumer, createProducer, watchCrash } fro
 import type { Writer } from '../../streams/kafka/avro-serde.js';
 import { DeadLetterPublisher } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
+import { TOPICS, type TopicSpec } from '../../streams/kafka/topics.js';
 import { createPool } from './pool.js';
 
 export interface TableSinkSpec<T> {
@@ -18,6 +19,10 @@ export interface TableSinkSpec<T> {
   groupId: string;
   /** The reader schema records are decoded into. */
   reader: (p: Provisioned) => Writer<T>;
+  /** Where poison records go; default market.dlq. */
+  deadLetterTopic?: string;
+  /** The spec of the input topic: it is created (with the dead-letter topic) if missing, so a sink may start first. */
+  inputSpec?: TopicSpec;
   /** Upsert the decoded values inside the open transaction. */
   write: (client: pg.PoolClient, values: T[]) => Promise<void>;
 }
@@ -32,10 +37,14 @@ export interface TableSinkCounts {
 export async function startTableSink<T>(config: Config, spec: TableSinkSpec<T>, provisioned?: Provisioned, onBatch?: (c: TableSinkCounts) => void) {
   const log = logger(spec.name);
   const p = provisioned ?? (await provision(config, `sda-${spec.name}`));
+  await ensureOutputTopics(config, p, [
+    ...(spec.inputSpec ? [{ ...spec.inputSpec, name: spec.topic }] : []),
+    { ...TOPICS.deadLetters, name: spec.deadLetterTopic ?? TOPICS.deadLetters.name },
+  ]);
   const pool = createPool(config, 2);
   const consumer = createConsumer(p.kafka, spec.groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   const producer = createProducer(p.kafka);
-  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, producer, spec.name);
+  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, producer, spec.name, spec.deadLetterTopic);
   await Promise.all([consumer.connect(), producer.connect()]);
   const counts: TableSinkCounts = { received: 0, stored: 0, deadLettered: 0, batches: 0 };
   const { failed } = watchCrash(consumer, spec.name);

@@ -12,8 +12,8 @@ import type { MarketTick } from '../../schemas/types.js';
 import { type Consumer, type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { TOPICS, runMarket } from '../../streams/kafka/topics.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
+import { TOPICS, runMarket, topicSet } from '../../streams/kafka/topics.js';
 import { isContextCopy } from '../../streams/kafka/context-series.js';
 import { checkTick } from '../../streams/tick-validation.js';
 import { copyLine } from './copy-format.js';
@@ -179,11 +179,13 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
   const processor = opts.processor ?? 'postgres-sink';
   const maxRows = opts.maxRows ?? 50_000;
   const p = provisioned ?? (await provision(config, 'sda-postgres-sink'));
+  // Its input and dead-letter topics, created if missing (a sink may start before the replay that feeds it).
+  await ensureOutputTopics(config, p, [{ ...TOPICS.ticks, name: topic }, opts.run === undefined ? TOPICS.deadLetters : topicSet(opts.run).deadLetters]);
   const pool = createPool(config, 4);
   // A short session lets a restarted or surviving instance take over a crashed one's partitions quickly.
   const consumer: Consumer = createConsumer(p.kafka, opts.groupId ?? 'sda-postgres-sink', { maxBytesPerPartition: 8 * 1_048_576, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   const dlqProducer = createProducer(p.kafka);
-  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor);
+  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor, opts.run === undefined ? undefined : topicSet(opts.run).deadLetters.name);
   await Promise.all([consumer.connect(), dlqProducer.connect()]);
   const counts: SinkCounts = { received: 0, accepted: 0, deadLettered: 0, contextCopies: 0, batches: 0 };
   const { failed } = watchCrash(consumer, 'postgres-sink');

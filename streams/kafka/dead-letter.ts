@@ -45,10 +45,12 @@ export class DeadLetterPublisher {
     private readonly writer: Writer<DeadLetter>,
     private readonly producer: Producer,
     private readonly processor: string,
+    /** Default market.dlq; a run's jobs use run.NAME.dlq. */
+    private readonly topic: string = TOPICS.deadLetters.name,
   ) {}
 
   async publish(inputs: DeadLetterInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    await sendRecords(this.producer, TOPICS.deadLetters.name, inputs.map((i) => encodeDeadLetter(this.serde, this.writer, i, this.processor)));
+    await sendRecords(this.producer, this.topic, inputs.map((i) => encodeDeadLetter(this.serde, this.writer, i, this.processor)));
   }
 }
