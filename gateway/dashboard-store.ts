@@ -77,7 +77,11 @@ export interface History {
   /** The newest-issued horizon-1 forecast of each interval start. */
   forecast: { t: number[]; v: number[]; modelVersions: string[] };
   /** The newest forecast's whole horizon. */
-  latestCurve: { t: number[]; v: number[]; issuedAt: string; modelVersion: string } | null;
+  latestCurve: {
+    t: number[]; v: number[]; issuedAt: string; modelVersion: string;
+    /** P10/P90 per step (null for a forecast without quantiles) and what produced each step. */
+    p10: Array<number | null> | null; p90: Array<number | null> | null; sources: string[] | null;
+  } | null;
   error: ErrorSummary;
 }
 
@@ -94,7 +98,7 @@ const SQL_FORECASTS = `SELECT target_start, step_ms, "values"[1] AS h1, model_ve
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start >= $4 AND target_start < $5
   ORDER BY target_start, issued_at DESC, stored_at DESC LIMIT ${MAX_FORECAST_ROWS}`;
 
-const SQL_LATEST_CURVE = `SELECT target_start, step_ms, "values", model_version, issued_at FROM forecasts
+const SQL_LATEST_CURVE = `SELECT target_start, step_ms, "values", p10, p90, step_sources, model_version, issued_at FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
 /**
@@ -111,7 +115,7 @@ export async function seriesHistory(pool: pg.Pool, q: { market: string; series: 
   const [actualRes, forecastRes, curveRes] = await Promise.all([
     pool.query<{ t: Date; v: number }>(SQL_ACTUAL, [...args, new Date(from), new Date(to)]),
     pool.query<{ target_start: Date; step_ms: number; h1: number | null; model_version: string; issued_at: Date }>(SQL_FORECASTS, [...args, new Date(from), new Date(to + HOUR)]),
-    pool.query<{ target_start: Date; step_ms: number; values: number[]; model_version: string; issued_at: Date }>(SQL_LATEST_CURVE, args),
+    pool.query<{ target_start: Date; step_ms: number; values: number[]; p10: number[] | null; p90: number[] | null; step_sources: string[] | null; model_version: string; issued_at: Date }>(SQL_LATEST_CURVE, args),
   ]);
   const sec = (ms: number) => Math.round(ms / 1_000);
   const actual = { t: actualRes.rows.map((r) => sec(r.t.getTime())), v: actualRes.rows.map((r) => Number(r.v)) };
@@ -127,7 +131,10 @@ export async function seriesHistory(pool: pg.Pool, q: { market: string; series: 
   }
   const c = curveRes.rows[0];
   const latestCurve = c
-    ? { t: c.values.map((_, h) => sec(c.target_start.getTime() + h * Number(c.step_ms))), v: c.values.map(Number), issuedAt: c.issued_at.toISOString(), modelVersion: c.model_version }
+    ? {
+      t: c.values.map((_, h) => sec(c.target_start.getTime() + h * Number(c.step_ms))), v: c.values.map(Number), issuedAt: c.issued_at.toISOString(), modelVersion: c.model_version,
+      p10: c.p10 ? c.p10.map((x) => (Number.isFinite(x) ? Number(x) : null)) : null, p90: c.p90 ? c.p90.map((x) => (Number.isFinite(x) ? Number(x) : null)) : null, sources: c.step_sources,
+    }
     : null;
   return {
     market: q.market,

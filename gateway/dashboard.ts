@@ -64,7 +64,7 @@ function uplotDir(): string {
 
 /** The forecast as the page receives it (times in ms since the epoch). */
 export function forecastEvent(f: FeedForecast) {
-  return { market: f.market, seriesId: f.seriesId, kind: f.kind, modelVersion: f.modelVersion, issuedAt: f.issuedAt, targetStart: f.targetStart, stepMs: f.stepMs, values: f.values, unit: f.unit, inputEnd: f.inputEnd, receivedAt: f.receivedAt };
+  return { market: f.market, seriesId: f.seriesId, kind: f.kind, modelVersion: f.modelVersion, issuedAt: f.issuedAt, targetStart: f.targetStart, stepMs: f.stepMs, values: f.values, p10: f.p10 ?? null, p90: f.p90 ?? null, stepSources: f.stepSources ?? null, unit: f.unit, inputEnd: f.inputEnd, receivedAt: f.receivedAt };
 }
 
 export function createGatewayExtensions(config: Config, opts: DashboardOptions): GatewayExtensions {

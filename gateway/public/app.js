@@ -103,7 +103,11 @@ function draw() {
         { label: 'newest forecast', stroke: '#f59f00', width: 1.5, dash: [6, 4], spanGaps: true },
         // Drawn in the error chart below (its own scale); kept here hidden so the columns stay aligned.
         { label: 'error (chart below)', stroke: '#7048e8', width: 1, scale: 'err', show: false },
+        // The newest forecast's 80% band: a fan from P10 to P90 around its P50 curve.
+        { label: 'newest forecast P10', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true },
+        { label: 'newest forecast P90', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true },
       ],
+      bands: [{ series: [6, 5], fill: 'rgba(245,159,0,0.18)' }],
       axes: [{ label: 'time (UTC)' }, { label: `price (${state.unit ?? ''})`, size: 60 }],
     }, data, el);
     window.__sdaPlot = plot;
@@ -145,7 +149,7 @@ async function loadHistory() {
     unit: body.unit,
     actual: { t: body.actual.t, v: body.actual.v },
     forecast: { t: body.forecast.t, v: body.forecast.v },
-    curve: body.latestCurve ? { t: body.latestCurve.t, v: body.latestCurve.v } : { t: [], v: [] },
+    curve: body.latestCurve ? { t: body.latestCurve.t, v: body.latestCurve.v, p10: body.latestCurve.p10 ?? null, p90: body.latestCurve.p90 ?? null } : { t: [], v: [] },
     curveInfo: body.latestCurve ? { issuedAt: body.latestCurve.issuedAt, modelVersion: body.latestCurve.modelVersion } : null,
   };
   draw();

@@ -1,7 +1,10 @@
 // Pure helpers for the forecast chart: the page's state (actuals, horizon-1 forecasts, the newest forecast's curve)
 // turned into uPlot's aligned columns, a live forecast merged in, and the forecast error recomputed.
 
-/** Aligned data for uPlot: [x, actual, forecast (h1), latest curve, error]; times in seconds. */
+/**
+ * Aligned data for uPlot: [x, actual, forecast (h1), latest curve (P50), error, latest P10, latest P90]; times in
+ * seconds. P10/P90 are null where the newest forecast has no band (a model without quantiles).
+ */
 export function alignedData(state) {
   const xs = new Set();
   for (const s of [state.actual, state.forecast, state.curve]) for (const t of s.t) xs.add(t);
@@ -12,7 +15,8 @@ export function alignedData(state) {
   };
   const err = errorSeries(state.actual, state.forecast);
   const em = new Map(err.t.map((t, i) => [t, err.error[i]]));
-  return [x, col(state.actual), col(state.forecast), col(state.curve), x.map((t) => (em.has(t) ? em.get(t) : null))];
+  const band = (k) => col({ t: state.curve.t, v: Array.isArray(state.curve[k]) ? state.curve[k] : state.curve.t.map(() => null) });
+  return [x, col(state.actual), col(state.forecast), col(state.curve), x.map((t) => (em.has(t) ? em.get(t) : null)), band('p10'), band('p90')];
 }
 
 /** forecast - actual where both exist, with RMSE, MAE, bias and the RMSE of the last `window` errors. */
@@ -52,7 +56,7 @@ export function mergeForecast(state, f) {
     state.forecast.t = order.map((p) => p[0]);
     state.forecast.v = order.map((p) => p[1]);
   }
-  state.curve = { t: f.values.map((_, h) => Math.round((f.targetStart + h * f.stepMs) / 1000)), v: f.values.slice() };
+  state.curve = { t: f.values.map((_, h) => Math.round((f.targetStart + h * f.stepMs) / 1000)), v: f.values.slice(), p10: f.p10 ? f.p10.slice() : null, p90: f.p90 ? f.p90.slice() : null };
   state.curveInfo = { issuedAt: new Date(f.issuedAt).toISOString(), modelVersion: f.modelVersion };
   return state;
 }
@@ -71,7 +75,7 @@ export function mergeHistory(state, body) {
   state.forecast = { t: order.map((p) => p[0]), v: order.map((p) => p[1]) };
   const c = body.latestCurve;
   if (c && (!state.curveInfo || Date.parse(c.issuedAt) > Date.parse(state.curveInfo.issuedAt))) {
-    state.curve = { t: c.t.slice(), v: c.v.slice() };
+    state.curve = { t: c.t.slice(), v: c.v.slice(), p10: c.p10 ? c.p10.slice() : null, p90: c.p90 ? c.p90.slice() : null };
     state.curveInfo = { issuedAt: c.issuedAt, modelVersion: c.modelVersion };
   }
   if (body.unit) state.unit = body.unit;

@@ -9,15 +9,19 @@ Reads a dataset directory written by the TypeScript exporter (model/dataset.ts, 
                  same hour last week); NaN where unknown
 The first trainCount samples train, the rest (time-ordered) are the hold-out.
 
-The model follows model/contract.ts: nn.LSTM (batch_first, U units, L layers, sigmoid gates), the last step's
-hidden state, nn.Linear to the horizon. It is exported with torch.onnx.export (opset 17, input "input"
-[batch, steps, features], output "output" [batch, horizon], dynamic batch) into
-<registry>/<version>/model.onnx with metadata.json (ModelMetadata), written atomically.
+The model follows model/contract.ts and model/served-graph.ts: nn.LSTM (batch_first, U units, L layers, sigmoid
+gates), the last step's hidden state, nn.Linear to 3 x horizon raw outputs (the P50 correction m and two band
+widths a, b), wrapped with the linear base (ridge), the per-horizon source choice, shrinkage and conformal band
+offsets (ServedForecaster). It is exported with torch.onnx.export (opset 17, input "input" [batch, steps,
+features], outputs "output" [batch, horizon] = P50 and "quantiles" [batch, 3, horizon] = P10/P50/P90, dynamic
+batch) into <registry>/<version>/model.onnx with metadata.json (ModelMetadata), written atomically.
 
-It trains as the TypeScript trainer (model/train.ts TRAIN_DEFAULTS) does by default: --target delta (the network
-learns the scaled target minus the scaled `value` at the window's last step, 0 when missing; the forward pass adds
-that value back, so the exported graph still maps input to the scaled level), --loss huber (delta 0.5, scaled
-units), Adam 0.003 falling linearly to 0.1x at the last epoch, batch 64, LSTM 32, 5 epochs.
+It trains as the TypeScript trainer (model/train.ts trainQuantileModel, TRAIN_DEFAULTS) does by default: the
+latest 20% of the training samples validate (early stopping with epoch 0 = the base alone, the learning rate from
+--lr 0.003,0.001, per-horizon sources incl. same hour last week, shrinkage, split-conformal offsets); the network
+learns the scaled target minus a ridge forecast (--target ridge) with pinball loss on P50 = m, P10 = m - softplus(a),
+P90 = m + softplus(b); Adam falling linearly to 0.1x at the last epoch, batch 64, LSTM 32, 6 epochs; then ridge and
+network are refitted on all training samples (network for the best epoch count). On CUDA when available.
 
 Runs on Debian's python3-torch 1.13 (CPU) and on torch 2.x (CUDA). Needs numpy; onnxruntime only for
 --verify-onnx.
@@ -164,6 +168,133 @@ class LstmForecaster(nn.Module):
         return y
 
 
+QUANTILES = [0.1, 0.5, 0.9]
+ONNX_QUANTILES = "quantiles"
+GRAPH_SOURCES = ["lstm", "baseline:ridge", "baseline:naive_last", "baseline:same_hour_yesterday"]
+LAST_WEEK_SOURCE = "baseline:same_hour_last_week"
+REPORT_HORIZONS = [1, 6, 12, 24, 36]
+
+
+def describe_sources(sources: List[str]) -> str:
+    """model/train.ts describeSources: "h1-5 lstm, h6 baseline:same_hour_yesterday, ..."."""
+    parts, i = [], 0
+    while i < len(sources):
+        j = i
+        while j + 1 < len(sources) and sources[j + 1] == sources[i]:
+            j += 1
+        parts.append(f"h{i + 1}{'-' + str(j + 1) if j > i else ''} {sources[i]}")
+        i = j + 1
+    return ", ".join(parts)
+
+
+def seasonal_naive_index(h: int, m: int, steps: int) -> int:
+    """model/quantile.ts seasonalNaiveIndex: window index of y(T + h - m(k + 1)), k = floor((h - 1) / m) (FPP3 5.2)."""
+    k = (h - 1) // m
+    idx = steps - 1 + h - m * (k + 1)
+    return idx if idx >= 0 else -1
+
+
+def conformal_quantile(scores: np.ndarray, level: float) -> float:
+    """model/quantile.ts conformalQuantile: the ceil((n + 1) level)-th smallest finite score (NaN when none)."""
+    v = np.sort(scores[np.isfinite(scores)])
+    if v.size == 0:
+        return float("nan")
+    rank = min(v.size, int(math.ceil((v.size + 1) * level)))
+    return float(v[max(0, rank - 1)])
+
+
+class QuantileNet(nn.Module):
+    """The bare network: LSTM → last hidden state → Linear to 3 x horizon raw outputs (m, a, b)."""
+
+    def __init__(self, features: int, units: int, layers: int, horizon: int):
+        super().__init__()
+        self.lstm = nn.LSTM(input_size=features, hidden_size=units, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(units, 3 * horizon)
+        nn.init.zeros_(self.head.weight)  # the untrained network adds nothing to its base (epoch 0)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.lstm(x)
+        return self.head(out[:, -1, :])
+
+
+class ServedForecaster(nn.Module):
+    """model/served-graph.ts in torch: P50 = sum over sources of onehot * source, with source lstm = base +
+    shrink * m; P10 = P50 - relu(onehot_lstm * softplus(a) + cLo); P90 = P50 + relu(onehot_lstm * softplus(b) + cHi).
+    forward returns (P50 [batch, H], quantiles [batch, 3, H])."""
+
+    def __init__(self, net: QuantileNet, spec: Dict[str, np.ndarray], steps: int, features: int, horizon: int, value_index: int):
+        super().__init__()
+        self.net = net
+        self.H = horizon
+        self.steps = steps
+        self.features = features
+        self.vi = value_index
+        f = lambda a: torch.tensor(np.asarray(a, dtype=np.float32))  # noqa: E731
+        self.register_buffer("baseW", f(spec["baseW"]))
+        self.register_buffer("baseB", f(spec["baseB"]))
+        self.register_buffer("ridgeW", f(spec["ridgeW"]))
+        self.register_buffer("ridgeB", f(spec["ridgeB"]))
+        self.register_buffer("onehot", f(spec["onehot"]))  # [4, H]
+        self.register_buffer("cLo", f(spec["cLo"]))
+        self.register_buffer("cHi", f(spec["cHi"]))
+        self.register_buffer("shrink", f(spec["shrink"]))
+        self.register_buffer("seasonal", torch.tensor(np.maximum(0, np.asarray(spec["seasonalIndex"])), dtype=torch.long))
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        H = self.H
+        raw = self.net(x)
+        m, a, b = raw[:, :H], raw[:, H:2 * H], raw[:, 2 * H:]
+        flat = x.reshape(-1, self.steps * self.features)
+        base = flat @ self.baseW + self.baseB
+        ridge = flat @ self.ridgeW + self.ridgeB
+        values = x[:, :, self.vi]
+        naive = values[:, self.steps - 1:self.steps]
+        seasonal = values[:, self.seasonal]
+        oh = self.onehot
+        p50 = (base + self.shrink * m) * oh[0] + ridge * oh[1] + naive * oh[2] + seasonal * oh[3]
+        lo = torch.relu(nn.functional.softplus(a) * oh[0] + self.cLo)
+        hi = torch.relu(nn.functional.softplus(b) * oh[0] + self.cHi)
+        q = torch.stack([p50 - lo, p50, p50 + hi], dim=1)
+        return p50, q
+
+
+def quantile_loss(raw: torch.Tensor, y: torch.Tensor, H: int, point: str, delta: float) -> torch.Tensor:
+    """model/lstm.ts quantileNetworkLoss: point(P50 = m) + pinball_0.1(m - softplus(a)) + pinball_0.9(m + softplus(b))."""
+    m = raw[:, :H]
+    a = nn.functional.softplus(raw[:, H:2 * H])
+    b = nn.functional.softplus(raw[:, 2 * H:])
+
+    def pin(q: torch.Tensor, tau: float) -> torch.Tensor:
+        d = y - q
+        return torch.maximum(d * tau, d * (tau - 1)).mean()
+
+    if point == "pinball":
+        p50 = pin(m, 0.5)
+    elif point == "huber":
+        p50 = nn.functional.huber_loss(m, y, delta=delta)
+    else:
+        p50 = nn.functional.mse_loss(m, y)
+    return p50 + pin(m - a, 0.1) + pin(m + b, 0.9)
+
+
+def served_numpy(spec: Dict[str, np.ndarray], X2: np.ndarray, raw: np.ndarray, steps: int, features: int, vi: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """servedForecast (model/served-graph.ts) in numpy, float64: (P10, P50, P90), scaled, [n, H]."""
+    H = raw.shape[1] // 3
+    m, a, b = raw[:, :H], raw[:, H:2 * H], raw[:, 2 * H:]
+    base = X2 @ spec["baseW"] + spec["baseB"]
+    ridge = X2 @ spec["ridgeW"] + spec["ridgeB"]
+    values = X2.reshape(-1, steps, features)[:, :, vi]
+    naive = values[:, steps - 1:steps]
+    seasonal = values[:, np.maximum(0, np.asarray(spec["seasonalIndex"]))]
+    oh = spec["onehot"]
+    p50 = (base + spec["shrink"] * m) * oh[0] + ridge * oh[1] + naive * oh[2] + seasonal * oh[3]
+    sp = lambda v: np.logaddexp(0.0, v)  # noqa: E731
+    lo = np.maximum(0.0, sp(a) * oh[0] + spec["cLo"])
+    hi = np.maximum(0.0, sp(b) * oh[0] + spec["cHi"])
+    return p50 - lo, p50, p50 + hi
+
+
 def pick_device(choice: str) -> torch.device:
     if choice == "cuda":
         if not torch.cuda.is_available():
@@ -272,7 +403,7 @@ def fit_ridge(X: np.ndarray, Y: np.ndarray, train_count: int, validation_fractio
     raise ValueError("ridge: the normal equations are singular for every penalty tried")
 
 
-def holdout_metrics(ds: "Dataset", pred: np.ndarray) -> Tuple[Dict[str, float], Dict[str, Any]]:
+def holdout_metrics(ds: "Dataset", pred: np.ndarray, p10: Optional[np.ndarray] = None, p90: Optional[np.ndarray] = None) -> Tuple[Dict[str, float], Dict[str, Any]]:
     """Scores in the target's unit, as model/evaluate.ts computes them for the tfjs trainer: the model and every
     baseline on the same points (those where all of them have a forecast). Keys: rmse, mae, rmse_<baseline>,
     mae_<baseline>, n_holdout."""
@@ -301,6 +432,27 @@ def holdout_metrics(ds: "Dataset", pred: np.ndarray) -> Tuple[Dict[str, float], 
         if points:
             metrics[f"rmse{suffix}"] = float(math.sqrt(np.mean(d * d)))
             metrics[f"mae{suffix}"] = float(np.mean(np.abs(d)))
+            # per reported horizon, as model/evaluate.ts metricsRecord
+            for h in REPORT_HORIZONS:
+                if h > H or not ok[:, h - 1].any():
+                    continue
+                dh = f[ok[:, h - 1], h - 1] - truth[ok[:, h - 1], h - 1]
+                metrics[f"rmse_h{h}{suffix}"] = float(math.sqrt(np.mean(dh * dh)))
+    if points and p10 is not None and p90 is not None:
+        y, a, m, b = truth[ok], p10.astype(np.float64)[ok], forecasts["model"][ok], p90.astype(np.float64)[ok]
+        keep = np.isfinite(a) & np.isfinite(b)
+        y, a, m, b = y[keep], a[keep], m[keep], b[keep]
+
+        def pin(q: np.ndarray, tau: float) -> float:
+            d = y - q
+            return float(np.mean(np.where(d >= 0, tau * d, (tau - 1) * d)))
+
+        l10, l50, l90 = pin(a, 0.1), pin(m, 0.5), pin(b, 0.9)
+        metrics["pinball"] = (l10 + l50 + l90) / 3
+        metrics["pinball_p10"] = l10
+        metrics["pinball_p50"] = l50
+        metrics["pinball_p90"] = l90
+        metrics["coverage_p10_p90"] = float(np.mean((y >= a) & (y <= b)))
     if points == 0:
         # No point where every method has a forecast (e.g. a hold-out without a week of history): no scores,
         # rather than NaN, which is not JSON.
@@ -317,7 +469,7 @@ def onnx_export_kwargs() -> Dict[str, Any]:
     return {"dynamo": False} if "dynamo" in params else {}
 
 
-def export_onnx(model: nn.Module, path: str, steps: int, features: int) -> None:
+def export_onnx(model: nn.Module, path: str, steps: int, features: int, quantiles: bool = False) -> None:
     model = model.cpu().eval()
     dummy = torch.zeros(2, steps, features, dtype=torch.float32)
     with warnings.catch_warnings():
@@ -330,8 +482,8 @@ def export_onnx(model: nn.Module, path: str, steps: int, features: int) -> None:
             (dummy,),
             path,
             input_names=[ONNX_INPUT],
-            output_names=[ONNX_OUTPUT],
-            dynamic_axes={ONNX_INPUT: {0: "batch"}, ONNX_OUTPUT: {0: "batch"}},
+            output_names=[ONNX_OUTPUT, ONNX_QUANTILES] if quantiles else [ONNX_OUTPUT],
+            dynamic_axes={ONNX_INPUT: {0: "batch"}, ONNX_OUTPUT: {0: "batch"}, **({ONNX_QUANTILES: {0: "batch"}} if quantiles else {})},
             opset_version=ONNX_OPSET,
             do_constant_folding=True,
             **onnx_export_kwargs(),
@@ -364,21 +516,24 @@ def set_current(root: str, version: str) -> None:
     os.replace(tmp, os.path.join(root, CURRENT_FILE))
 
 
-def verify_onnx(path: str, X_hold: np.ndarray, reference: np.ndarray) -> Tuple[float, np.ndarray]:
-    """Run the exported model in onnxruntime on the hold-out; max |onnxruntime - reference| and the outputs."""
+def verify_onnx(path: str, X_hold: np.ndarray, reference: np.ndarray, reference_q: np.ndarray) -> Tuple[float, np.ndarray]:
+    """Run the exported model in onnxruntime on the hold-out; max |onnxruntime - reference| over both outputs
+    (P50 [n, H] and quantiles [n, 3, H]) and the P50 outputs."""
     import onnxruntime as ort  # only needed here
 
     sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     names = ([i.name for i in sess.get_inputs()], [o.name for o in sess.get_outputs()])
-    if names != ([ONNX_INPUT], [ONNX_OUTPUT]):
-        raise SystemExit(f"train.py: {path} has inputs/outputs {names}, expected ([{ONNX_INPUT}], [{ONNX_OUTPUT}])")
-    outs = []
+    if names != ([ONNX_INPUT], [ONNX_OUTPUT, ONNX_QUANTILES]):
+        raise SystemExit(f"train.py: {path} has inputs/outputs {names}, expected ([{ONNX_INPUT}], [{ONNX_OUTPUT}, {ONNX_QUANTILES}])")
+    outs, qs = [], []
     for i in range(0, X_hold.shape[0], 4096):
-        outs.append(sess.run([ONNX_OUTPUT], {ONNX_INPUT: X_hold[i:i + 4096]})[0])
-    got = np.concatenate(outs, axis=0)
+        o, q = sess.run([ONNX_OUTPUT, ONNX_QUANTILES], {ONNX_INPUT: X_hold[i:i + 4096]})
+        outs.append(o)
+        qs.append(q)
+    got, got_q = np.concatenate(outs, axis=0), np.concatenate(qs, axis=0)
     # batch 1 too: the batch dimension must really be dynamic
     one = sess.run([ONNX_OUTPUT], {ONNX_INPUT: X_hold[:1]})[0]
-    diff = max(float(np.max(np.abs(got - reference))), float(np.max(np.abs(one - reference[:1]))))
+    diff = max(float(np.max(np.abs(got - reference))), float(np.max(np.abs(got_q - reference_q))), float(np.max(np.abs(one - reference[:1]))))
     return diff, got
 
 
@@ -394,15 +549,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     # Defaults: those of the TypeScript trainer (model/train.ts TRAIN_DEFAULTS).
     ap.add_argument("--units", type=int, default=32, help="LSTM units per layer (default 32)")
     ap.add_argument("--layers", type=int, default=1, help="stacked LSTM layers (default 1)")
-    ap.add_argument("--epochs", type=int, default=5, help="default 5")
+    ap.add_argument("--epochs", type=int, default=6, help="default 6 (early stopping on the validation slice keeps the best, 0 = the base alone)")
     ap.add_argument("--batch-size", type=int, default=64, help="default 64")
-    ap.add_argument("--lr", type=float, default=0.003, help="Adam learning rate of the first epoch (default 0.003)")
+    ap.add_argument("--lr", default="0.003,0.001", help="Adam learning rate(s) of the first epoch, comma-separated; the best on the validation slice is kept (default 0.003,0.001)")
     ap.add_argument("--lr-final", type=float, default=0.1,
                     help="learning rate of the last epoch as a fraction of --lr, linear decay from epoch 1 (default 0.1; 1 = constant)")
-    ap.add_argument("--loss", choices=["huber", "mse"], default="huber", help="training loss on the scaled target (default huber)")
+    ap.add_argument("--loss", choices=["pinball", "huber", "mse"], default="pinball", help="loss of the P50 term (default pinball: the median); P10/P90 always use pinball loss")
     ap.add_argument("--huber-delta", type=float, default=0.5, help="Huber loss: quadratic within this many scaled units (default 0.5)")
-    ap.add_argument("--target", choices=["delta", "level"], default="delta",
-                    help="delta (default): learn the change from the last value, added back inside the model (and the ONNX graph); level: learn the level")
+    ap.add_argument("--target", choices=["ridge", "delta", "level"], default="ridge",
+                    help="the linear base the network corrects, added back inside the ONNX graph: ridge (default), delta (the last value) or level (none)")
     ap.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
     ap.add_argument("--promote", action="store_true", help="point <registry>/current at the new version")
@@ -414,8 +569,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for k in ("units", "layers", "epochs", "batch_size"):
         if getattr(a, k) < 1:
             ap.error(f"--{k.replace('_', '-')} must be a positive integer")
-    if not (a.lr > 0):
-        ap.error("--lr must be positive")
+    try:
+        a.lrs = [float(v) for v in str(a.lr).split(",") if v.strip()]
+    except ValueError:
+        ap.error("--lr must be comma-separated numbers, e.g. 0.003,0.001")
+    if not a.lrs or len(a.lrs) > 4 or not all(v > 0 for v in a.lrs):
+        ap.error("--lr must be 1 to 4 positive rates")
     if not (0 < a.lr_final <= 1):
         ap.error("--lr-final must be in (0, 1]")
     if not (a.huber_delta > 0):
@@ -441,75 +600,197 @@ def main(argv: Optional[List[str]] = None) -> int:
     log(f"dataset {a.dataset}: {ds.n} samples ({ds.train_count} training, {n_hold} hold-out), "
         f"steps {ds.steps}, features {ds.features}, horizon {ds.horizon}")
 
-    X = torch.from_numpy(np.ascontiguousarray(ds.X))
-    y = torch.from_numpy(np.ascontiguousarray(ds.y))
-    X_train, y_train = X[: ds.train_count].to(device), y[: ds.train_count].to(device)
-    X_hold_dev, y_hold_dev = X[ds.train_count:].to(device), y[ds.train_count:].to(device)
+    H, steps, F, tc = ds.horizon, ds.steps, ds.features, ds.train_count
+    P = steps * F
+    vi = ds.value_index
+    X2 = ds.X.reshape(ds.n, -1).astype(np.float64)
+    y64 = ds.y.astype(np.float64)
+    # The validation slice: the latest 20% of the training samples; the fit part drops the samples whose targets
+    # reach into it (model/train.ts trainQuantileModel).
+    step_ms = int(ds.header["target"]["stepMs"])
+    ends = np.asarray(ds.header["windowEnds"], dtype=np.int64)
+    val_from = int(math.floor(tc * 0.8))
+    cutoff = ends[val_from]
+    fit = 0
+    while fit < val_from and ends[fit] + H * step_ms <= cutoff:
+        fit += 1
+    if fit < 2 or tc - fit < 1:
+        print(f"train.py: too few training samples ({tc}) for a validation slice at horizon {H}", file=sys.stderr)
+        return 2
+    W, alpha = fit_ridge(X2, y64, fit)
+    per_day = max(1, round(86_400_000 / step_ms))
+    spec: Dict[str, Any] = {
+        "ridgeW": W[:-1], "ridgeB": W[-1], "baseW": np.zeros((P, H)), "baseB": np.zeros(H),
+        "seasonalIndex": [seasonal_naive_index(h + 1, per_day, steps) for h in range(H)],
+        "onehot": np.vstack([np.ones(H), np.zeros((3, H))]), "cLo": np.zeros(H), "cHi": np.zeros(H), "shrink": np.ones(H),
+    }
 
-    value_scale, value_shift = ds.value_to_target_scale()
-    residual = a.target == "delta"
-    model = LstmForecaster(ds.features, a.units, a.layers, ds.horizon, residual=residual, value_index=ds.value_index,
-                           value_scale=value_scale, value_shift=value_shift).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    # With the residual inside forward, loss(model(x), y) is the loss of the head's output against y - last value:
-    # the delta target of model/train.ts, without shifting y.
-    loss_fn = make_loss(a.loss, a.huber_delta)
-    loss_label = f"huber (delta {a.huber_delta:g}, scaled target)" if a.loss == "huber" else "mse (scaled target)"
-    if not residual:
-        residual_label = ""
-    elif (value_scale, value_shift) == (1.0, 0.0):
-        residual_label = " (+ last scaled value)"
+    def set_base() -> None:
+        if a.target == "ridge":
+            spec["baseW"], spec["baseB"] = spec["ridgeW"], spec["ridgeB"]
+        elif a.target == "delta":
+            bw = np.zeros((P, H))
+            bw[(steps - 1) * F + vi, :] = 1.0
+            spec["baseW"], spec["baseB"] = bw, np.zeros(H)
+        else:
+            spec["baseW"], spec["baseB"] = np.zeros((P, H)), np.zeros(H)
+
+    set_base()
+    resid = (y64[:tc] - (X2[:tc] @ spec["baseW"] + spec["baseB"])).astype(np.float32)
+    X_all = torch.from_numpy(np.ascontiguousarray(ds.X)).to(device)
+    R_all = torch.from_numpy(np.ascontiguousarray(resid)).to(device)
+    loss_label = {"pinball": "pinball 0.5", "huber": f"huber (delta {a.huber_delta:g})", "mse": "mse"}[a.loss]
+    loss_label = f"quantile network: P50 {loss_label} + pinball 0.1 (P50 - softplus(a)) + pinball 0.9 (P50 + softplus(b)), scaled target"
+    log(f"target {a.target} (the network learns the scaled target minus the base), loss {loss_label}, Adam lr {','.join(f'{v:g}' for v in a.lrs)} → x{a.lr_final:g}, "
+        f"batch {a.batch_size}, LSTM {a.layers} x {a.units}, horizon {H} x P10/P50/P90")
+    log(f"validation: fit on {fit} samples, validate on {tc - fit} (the latest 20% of training by time); hold-out untouched; ridge alpha {alpha}")
+
+    def val_mse(net: nn.Module) -> float:
+        net.eval()
+        with torch.no_grad():
+            d = net(X_all[fit:tc])[:, :H] - R_all[fit:tc]
+        return float((d.double() ** 2).mean().item())
+
+    def train(lr0: float, epochs: int, count: int, validate: bool, final_fraction: float) -> Tuple[QuantileNet, Dict[str, Any]]:
+        torch.manual_seed(a.seed)
+        net = QuantileNet(F, a.units, a.layers, H).to(device)
+        opt = torch.optim.Adam(net.parameters(), lr=lr0)
+        gen = torch.Generator(device="cpu")
+        gen.manual_seed(a.seed)
+        info: Dict[str, Any] = {"loss": [], "val": [], "seconds": [], "lr": []}
+        best = (0, val_mse(net) if validate else float("inf"), {k: v.detach().clone() for k, v in net.state_dict().items()})
+        for epoch in range(1, epochs + 1):
+            lr = lr_at(lr0, final_fraction, epoch, epochs)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            info["lr"].append(lr)
+            net.train()
+            sync(device)
+            t0 = time.perf_counter()
+            perm = torch.randperm(count, generator=gen).to(device)
+            total = torch.zeros((), dtype=torch.float64, device=device)
+            for i in range(0, count, a.batch_size):
+                idx = perm[i:i + a.batch_size]
+                opt.zero_grad(set_to_none=True)
+                loss = quantile_loss(net(X_all[idx]), R_all[idx], H, a.loss, a.huber_delta)
+                loss.backward()
+                opt.step()
+                total += loss.detach().double() * idx.shape[0]
+            train_loss = float(total.item()) / count
+            if not math.isfinite(train_loss):
+                raise SystemExit(f"train.py: training diverged (loss {train_loss} at epoch {epoch}); try a smaller --lr")
+            sync(device)
+            secs = time.perf_counter() - t0
+            v = val_mse(net) if validate else float("nan")
+            info["loss"].append(train_loss)
+            info["val"].append(v)
+            info["seconds"].append(secs)
+            log(f"lr {lr0:g} epoch {epoch}/{epochs}: loss {train_loss:.6f}, " + (f"validation loss {v:.6f}, " if validate else "") + f"{secs:.2f} s (lr {lr:.6g})")
+            if validate and v < best[1]:
+                best = (epoch, v, {k: t.detach().clone() for k, t in net.state_dict().items()})
+        if validate:
+            net.load_state_dict(best[2])
+            info["bestEpoch"], info["bestLoss"] = best[0], best[1]
+        return net, info
+
+    runs = []
+    for lr0 in a.lrs:
+        net, info = train(lr0, a.epochs, fit, True, a.lr_final)
+        log(f"lr {lr0:g}: best validation P50 MSE {info['bestLoss']:.6f} after epoch {info['bestEpoch']}")
+        runs.append((info["bestLoss"], lr0, net, info))
+    runs.sort(key=lambda r: r[0])
+    _, chosen_lr, net, info = runs[0]
+    best_epoch = int(info["bestEpoch"])
+
+    # Per-horizon shrinkage, sources and band offsets on the validation slice (scaled units).
+    net.eval()
+    with torch.no_grad():
+        raw_val = net(X_all[fit:tc]).double().cpu().numpy()
+    yv = y64[fit:tc]
+    base_v = X2[fit:tc] @ spec["baseW"] + spec["baseB"]
+    m = raw_val[:, :H]
+    den = (m * m).sum(axis=0)
+    spec["shrink"] = np.where(den > 0, np.clip((m * (yv - base_v)).sum(axis=0) / np.where(den > 0, den, 1), 0, 1), 0.0)
+    cand = {
+        "lstm": base_v + spec["shrink"] * m,
+        "baseline:ridge": X2[fit:tc] @ spec["ridgeW"] + spec["ridgeB"],
+        "baseline:naive_last": np.repeat(X2[fit:tc, (steps - 1) * F + vi][:, None], H, axis=1),
+        "baseline:same_hour_yesterday": ds.X[fit:tc][:, np.maximum(0, np.asarray(spec["seasonalIndex"])), vi].astype(np.float64),
+    }
+    mse = {k: np.mean((v - yv) ** 2, axis=0) for k, v in cand.items()}
+    for h in range(H):
+        if spec["seasonalIndex"][h] < 0:
+            mse["baseline:same_hour_yesterday"][h] = np.inf
+    graph_sources = [min(GRAPH_SOURCES, key=lambda k: (mse[k][h], GRAPH_SOURCES.index(k))) for h in range(H)]
+    lw_raw = ds.baselines[BASELINE_KEYS[2]][fit:tc].astype(np.float64) if ds.baselines is not None else np.full_like(yv, np.nan)
+    lw_scaled = (lw_raw - ds.target_mean) / ds.target_std
+    lw_ok = np.isfinite(lw_raw)
+    step_sources: List[str] = []
+    below, above = [], []
+    tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2
+    for h in range(H):
+        src = graph_sources[h]
+        okh = lw_ok[:, h]
+        if okh.sum() >= 0.9 * (tc - fit):
+            lw_mse = float(np.mean((lw_scaled[okh, h] - yv[okh, h]) ** 2))
+            if lw_mse < mse[src][h]:
+                src = LAST_WEEK_SOURCE
+        step_sources.append(src)
+        r = ds.unscale_target(yv[okh, h]) - lw_raw[okh, h]
+        below.append(max(0.0, conformal_quantile(-r, 1 - tail) if r.size else 0.0))
+        above.append(max(0.0, conformal_quantile(r, 1 - tail) if r.size else 0.0))
+    spec["onehot"] = np.array([[1.0 if g == k else 0.0 for g in graph_sources] for k in GRAPH_SOURCES])
+    p10v, p50v, p90v = served_numpy({**spec, "cLo": np.zeros(H), "cHi": np.zeros(H)}, X2[fit:tc], raw_val, steps, F, vi)
+    lo, hi = p50v - p10v, p90v - p50v
+    spec["cLo"] = np.array([conformal_quantile(p50v[:, h] - yv[:, h] - lo[:, h], 1 - tail) for h in range(H)])
+    spec["cHi"] = np.array([conformal_quantile(yv[:, h] - p50v[:, h] - hi[:, h], 1 - tail) for h in range(H)])
+    spec["cLo"] = np.nan_to_num(spec["cLo"])
+    spec["cHi"] = np.nan_to_num(spec["cHi"])
+
+    # Refit ridge and the network (best epoch count) on every training sample.
+    W, alpha_full = fit_ridge(X2, y64, tc)
+    spec["ridgeW"], spec["ridgeB"] = W[:-1], W[-1]
+    set_base()
+    resid = (y64[:tc] - (X2[:tc] @ spec["baseW"] + spec["baseB"])).astype(np.float32)
+    R_all = torch.from_numpy(np.ascontiguousarray(resid)).to(device)
+    refit_fraction = 1 - (1 - a.lr_final) * ((best_epoch - 1) / (a.epochs - 1)) if a.epochs > 1 and best_epoch > 0 else 1.0
+    if best_epoch > 0:
+        log(f"refit on all {tc} training samples for {best_epoch} epoch(s), lr {chosen_lr:g}")
+        final_net, refit_info = train(chosen_lr, best_epoch, tc, False, refit_fraction)
     else:
-        residual_label = f" (+ last value x {value_scale:.6g} + {value_shift:.6g} in target units, 0 when missing)"
-    log(f"target {a.target}{residual_label}, loss {loss_label}, Adam lr {a.lr:g} → {a.lr * a.lr_final:g}, "
-        f"batch {a.batch_size}, LSTM {a.layers} x {a.units}")
-    gen = torch.Generator(device="cpu")
-    gen.manual_seed(a.seed)
+        log("refit: the best epoch count is 0, so the network stays at zero and the linear base serves alone")
+        torch.manual_seed(a.seed)
+        final_net, refit_info = QuantileNet(F, a.units, a.layers, H).to(device), {"seconds": []}
+    losses, hold_losses, epoch_seconds, lr_per_epoch = info["loss"], info["val"], info["seconds"], info["lr"]
 
-    losses: List[float] = []
-    hold_losses: List[float] = []
-    epoch_seconds: List[float] = []
-    lr_per_epoch: List[float] = []
-    for epoch in range(1, a.epochs + 1):
-        lr = lr_at(a.lr, a.lr_final, epoch, a.epochs)
-        for g in opt.param_groups:
-            g["lr"] = lr
-        lr_per_epoch.append(lr)
-        model.train()
-        sync(device)
-        t0 = time.perf_counter()
-        perm = torch.randperm(ds.train_count, generator=gen).to(device)
-        total = torch.zeros((), dtype=torch.float64, device=device)
-        for i in range(0, ds.train_count, a.batch_size):
-            idx = perm[i:i + a.batch_size]
-            xb, yb = X_train[idx], y_train[idx]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-            total += loss.detach().double() * idx.shape[0]
-        train_loss = float(total.item()) / ds.train_count
-        if not math.isfinite(train_loss):
-            print(f"train.py: training diverged (loss {train_loss} at epoch {epoch}); try a smaller --lr", file=sys.stderr)
-            return 4
-        sync(device)
-        secs = time.perf_counter() - t0
-        hold_loss = holdout_loss(model, X_hold_dev, y_hold_dev)
-        losses.append(train_loss)
-        hold_losses.append(hold_loss)
-        epoch_seconds.append(secs)
-        log(f"epoch {epoch}/{a.epochs}: loss {train_loss:.6f}, hold-out loss {hold_loss:.6f}, {secs:.2f} s (lr {lr:.6g})")
-
+    served = ServedForecaster(final_net.cpu(), spec, steps, F, H, vi).eval()
+    X_hold = np.ascontiguousarray(ds.X[tc:])
+    with torch.no_grad():
+        p50_t, q_t = served(torch.from_numpy(X_hold))
+    pred_scaled, q_scaled = p50_t.numpy(), q_t.numpy()
     device_pred = None
     if device.type != "cpu":
-        device_pred = predict(model, X_hold_dev)
-    # Scores from the model as exported (float32 on the CPU), so onnxruntime reproduces them on any host.
-    cpu_model = model.cpu().eval()
-    X_hold = np.ascontiguousarray(ds.X[ds.train_count:])
-    pred_scaled = predict(cpu_model, torch.from_numpy(X_hold))
+        served_dev = ServedForecaster(QuantileNet(F, a.units, a.layers, H), spec, steps, F, H, vi)
+        served_dev.net.load_state_dict(final_net.state_dict())
+        served_dev = served_dev.to(device).eval()
+        with torch.no_grad():
+            device_pred = served_dev(X_all[tc:])[0].float().cpu().numpy()
     pred = ds.unscale_target(pred_scaled)
-    metrics, metric_details = holdout_metrics(ds, pred)
+    p10 = ds.unscale_target(q_scaled[:, 0, :])
+    p90 = ds.unscale_target(q_scaled[:, 2, :])
+    if ds.baselines is not None and LAST_WEEK_SOURCE in step_sources:
+        lw_hold = ds.baselines[BASELINE_KEYS[2]][tc:].astype(np.float64)
+        for h, src in enumerate(step_sources):
+            if src != LAST_WEEK_SOURCE:
+                continue
+            okh = np.isfinite(lw_hold[:, h])
+            pred[okh, h] = lw_hold[okh, h]
+            p10[okh, h] = lw_hold[okh, h] - below[h]
+            p90[okh, h] = lw_hold[okh, h] + above[h]
+    metrics, metric_details = holdout_metrics(ds, pred, p10, p90)
     log("hold-out: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()) + f" (ridge alpha {metric_details['ridgeAlpha']})")
+    log("step sources: " + describe_sources(step_sources))
+    cpu_model = served
 
     if device_pred is not None:
         log(f"max |torch {device.type} - torch cpu| on the hold-out (scaled): {float(np.max(np.abs(device_pred - pred_scaled))):.3e}")
@@ -524,19 +805,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     os.makedirs(tmp)
     onnx_path = os.path.join(tmp, MODEL_FILE)
     t0 = time.perf_counter()
-    export_onnx(cpu_model, onnx_path, ds.steps, ds.features)
+    export_onnx(cpu_model, onnx_path, ds.steps, ds.features, quantiles=True)
     export_secs = time.perf_counter() - t0
 
     verify: Dict[str, float] = {}
     if a.verify_onnx:
-        diff, ort_scaled = verify_onnx(onnx_path, X_hold, pred_scaled)
+        diff, ort_scaled = verify_onnx(onnx_path, X_hold, pred_scaled, q_scaled)
         truth = ds.unscale_target(ds.y[ds.train_count:])
         ok = np.isfinite(truth)
         rmse_of = lambda p: float(math.sqrt(np.mean((p[ok] - truth[ok]) ** 2)))  # noqa: E731
-        ort_rmse, torch_rmse = rmse_of(ds.unscale_target(ort_scaled)), rmse_of(pred)
+        ort_rmse, torch_rmse = rmse_of(ds.unscale_target(ort_scaled)), rmse_of(ds.unscale_target(pred_scaled))
         verify = {"maxAbsDiffVsTorchCpu": diff, "rmseOnnxruntime": ort_rmse, "rmseTorch": torch_rmse}
-        log(f"onnxruntime on the hold-out: max |onnxruntime - torch cpu| = {diff:.3e} (scaled); "
-            f"rmse over all hold-out points: onnxruntime {ort_rmse:.6f}, torch {torch_rmse:.6f}")
+        log(f"onnxruntime on the hold-out: max |onnxruntime - torch cpu| = {diff:.3e} (scaled, both outputs); "
+            f"rmse of the graph's P50 over all hold-out points: onnxruntime {ort_rmse:.6f}, torch {torch_rmse:.6f}")
         if device_pred is not None:
             d2 = float(np.max(np.abs(ort_scaled - device_pred)))
             verify["maxAbsDiffVsTorchDevice"] = d2
@@ -555,8 +836,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         "backend": backend,
         "architecture": {
             "type": "lstm", "layers": a.layers, "units": a.units, "steps": ds.steps, "features": ds.features,
-            "horizon": ds.horizon, "recurrentActivation": "sigmoid",
+            "horizon": ds.horizon, "recurrentActivation": "sigmoid", "quantiles": QUANTILES,
         },
+        "stepSources": step_sources,
+        **({"lastWeekBand": {"below": below, "above": above}} if LAST_WEEK_SOURCE in step_sources else {}),
         "target": h["target"],
         "featureOrder": h["featureOrder"],
         "scaler": h["scaler"],
@@ -564,20 +847,28 @@ def main(argv: Optional[List[str]] = None) -> int:
         "holdoutRange": h["holdoutRange"],
         "metrics": metrics,
         "gitCommit": git_commit(a.git_commit),
-        "onnx": {"file": MODEL_FILE, "input": ONNX_INPUT, "output": ONNX_OUTPUT, "opset": ONNX_OPSET},
+        "onnx": {"file": MODEL_FILE, "input": ONNX_INPUT, "output": ONNX_OUTPUT, "opset": ONNX_OPSET, "quantiles": ONNX_QUANTILES},
         "training": {
             "epochs": a.epochs,
+            "bestEpoch": best_epoch,
             "batchSize": a.batch_size,
-            "learningRate": a.lr,
+            "learningRate": chosen_lr,
+            "learningRatesTried": [{"learningRate": r[1], "validationMse": r[0], "bestEpoch": r[3]["bestEpoch"]} for r in sorted(runs, key=lambda r: a.lrs.index(r[1]))],
             "finalLrFraction": a.lr_final,
             "learningRatePerEpoch": lr_per_epoch,
             "optimizer": "adam",
             "loss": loss_label,
-            "target": (
-                "delta: the network learns the scaled target minus the scaled value at the last step; the module's "
-                "forward (and so model.onnx) adds that value back, so it outputs the scaled level"
-                if residual else "level"
-            ),
+            "target": {
+                "ridge": "ridge: the network learns the scaled target minus a ridge forecast from the same window; model.onnx adds the ridge back (model/served-graph.ts)",
+                "delta": "delta: the network learns the scaled target minus the scaled value at the last step; model.onnx adds it back",
+                "level": "level",
+            }[a.target],
+            "validation": f"the last 20% of the training samples by time ({tc - fit} samples): early stopping, learning rate, per-horizon source, shrinkage and conformal band calibration; never the hold-out",
+            "graphSources": graph_sources,
+            "shrink": [float(v) for v in spec["shrink"]],
+            "conformal": {"cLo": [float(v) for v in spec["cLo"]], "cHi": [float(v) for v in spec["cHi"]]},
+            "fitSamples": fit,
+            "refitEpochSeconds": refit_info["seconds"],
             "seed": a.seed,
             "device": device_label(device),
             "torchVersion": torch.__version__,
@@ -585,10 +876,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             "trainSamples": ds.train_count,
             "holdoutSamples": n_hold,
             "lossPerEpoch": losses,
-            "holdoutLossPerEpoch": hold_losses,
+            "validationLossPerEpoch": hold_losses,
             "epochSeconds": epoch_seconds,
             "onnxExportSeconds": export_secs,
             "ridgeAlpha": metric_details["ridgeAlpha"],
+            "ridgeAlphaBase": alpha_full,
             **({"onnxVerification": verify} if verify else {}),
         },
     }
@@ -605,7 +897,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         log(f"current → {version}")
     if a.summary:
         with open(a.summary, "w", encoding="utf-8") as f:
-            json.dump({"version": version, "dir": final, "device": device_label(device), "target": a.target,
+            json.dump({"version": version, "dir": final, "device": device_label(device), "target": a.target, "stepSources": step_sources,
                        "loss": loss_label, "metrics": metrics,
                        "lossPerEpoch": losses, "epochSeconds": epoch_seconds, "onnx": verify}, f, indent=2)
             f.write("\n")

@@ -9,7 +9,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { METADATA_FILE, SEQUENCE_FEATURES, unscaleTarget, validateMetadata } from '../../model/contract.js';
+import { METADATA_FILE, type ModelMetadata, SEQUENCE_FEATURES, unscaleTarget, validateMetadata } from '../../model/contract.js';
+import { applyLastWeek } from '../../model/train.js';
 import { type Dataset, type SeriesMatrix, buildDataset, exportDataset, unscaledTargets } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 import { type TorchPython, ensureTorchPython, trainScriptPath } from '../../model/gpu/python.js';
@@ -80,6 +81,27 @@ function syntheticMatrix(hours: number, seed: number): FeatureMatrix {
   return { columns, rows, windowEnds, shape: [rows.length, columns.length] };
 }
 
+/**
+ * The hold-out forecasts as served: the ONNX model's P50 and P10/P90 (onnxruntime-node), with the steps whose
+ * source is same hour last week filled from the dataset as the forecaster fills them from its history.
+ */
+async function servedHoldout(model: OnnxModel, meta: ModelMetadata, X: Float32Array, count: number, d: Dataset) {
+  const { output, quantiles } = await model.runScaled(X, count);
+  assert.ok(quantiles, 'the model has a quantiles output');
+  const H = meta.architecture.horizon;
+  const forecast = Float64Array.from(output, (v) => unscaleTarget(v, meta.scaler));
+  const p10 = new Float64Array(count * H);
+  const p90 = new Float64Array(count * H);
+  for (let i = 0; i < count; i++) {
+    for (let h = 0; h < H; h++) {
+      p10[i * H + h] = unscaleTarget(quantiles[i * 3 * H + h]!, meta.scaler);
+      p90[i * H + h] = unscaleTarget(quantiles[i * 3 * H + 2 * H + h]!, meta.scaler);
+    }
+  }
+  applyLastWeek(d, meta.stepSources, meta.lastWeekBand, forecast, p10, p90);
+  return { forecast, p10, p90 };
+}
+
 describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
   let dir = '';
   let torch: TorchPython;
@@ -108,6 +130,7 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
       '--registry', registry(),
       '--device', 'cpu',
       '--epochs', '3',
+      '--lr', '0.003',
       '--seed', '1',
       '--threads', '1',
       '--git-commit', 'test-commit',
@@ -115,8 +138,9 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
       '--summary', summaryPath,
     ]);
     assert.match(out, /device cpu/);
-    assert.match(out, /target delta \(\+ last scaled value\), loss huber \(delta 0\.5, scaled target\), Adam lr 0\.003 → 0\.0003, batch 64, LSTM 1 x 32/);
-    assert.match(out, /epoch 3\/3: loss [0-9.]+, hold-out loss [0-9.]+, [0-9.]+ s \(lr 0\.0003\)/);
+    assert.match(out, /target ridge \(the network learns the scaled target minus the base\), loss quantile network: P50 pinball 0\.5 \+ pinball 0\.1 .*, Adam lr 0\.003 → x0\.1, batch 64, LSTM 1 x 32, horizon 24 x P10\/P50\/P90/);
+    assert.match(out, /lr 0\.003 epoch 3\/3: loss [0-9.]+, validation loss [0-9.]+, [0-9.]+ s \(lr 0\.0003\)/);
+    assert.match(out, /step sources: h1[ -]/);
 
     // The version is complete, named like registry.ts names versions, and `current` points at it.
     const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { version: string };
@@ -129,8 +153,9 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     assert.equal(meta.trainer, 'pytorch');
     assert.equal(meta.backend, 'torch-cpu');
     assert.equal(meta.gitCommit, 'test-commit');
-    assert.deepEqual(meta.architecture, { type: 'lstm', layers: 1, units: 32, steps: STEPS, features: SEQUENCE_FEATURES.length, horizon: HORIZON, recurrentActivation: 'sigmoid' });
-    assert.deepEqual(meta.onnx, { file: 'model.onnx', input: 'input', output: 'output', opset: 17 });
+    assert.deepEqual(meta.architecture, { type: 'lstm', layers: 1, units: 32, steps: STEPS, features: SEQUENCE_FEATURES.length, horizon: HORIZON, recurrentActivation: 'sigmoid', quantiles: [0.1, 0.5, 0.9] });
+    assert.deepEqual(meta.onnx, { file: 'model.onnx', input: 'input', output: 'output', opset: 17, quantiles: 'quantiles' });
+    assert.equal(meta.stepSources?.length, HORIZON);
     assert.deepEqual(meta.scaler, dataset.scaler);
     assert.deepEqual(meta.target, dataset.target);
     assert.deepEqual(meta.trainingRange, dataset.trainingRange);
@@ -139,8 +164,8 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
 
     // Trained as the tfjs trainer trains by default, and says so as model/train.ts does.
     const training = meta.training as Record<string, unknown>;
-    assert.match(String(training.target), /^delta: /);
-    assert.equal(training.loss, 'huber (delta 0.5, scaled target)');
+    assert.match(String(training.target), /^ridge: /);
+    assert.equal(training.loss, 'quantile network: P50 pinball 0.5 + pinball 0.1 (P50 - softplus(a)) + pinball 0.9 (P50 + softplus(b)), scaled target');
     assert.equal(training.batchSize, 64);
     assert.equal(training.learningRate, 0.003);
     assert.equal(training.finalLrFraction, 0.1);
@@ -158,9 +183,10 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
       const F = SEQUENCE_FEATURES.length;
       const holdout = dataset.n - dataset.trainCount;
       const X = dataset.X.subarray(dataset.trainCount * STEPS * F);
-      const scaled = await model.predictScaled(X, holdout);
-      const forecast = Float64Array.from(scaled, (v) => unscaleTarget(v, meta.scaler));
-      const evaluated = metricsRecord(evaluateHoldout(dataset, forecast));
+      const { forecast, p10, p90 } = await servedHoldout(model, meta, X, holdout, dataset);
+      // P10 <= P50 <= P90 at every step, as served
+      forecast.forEach((v, i) => assert.ok(p10[i]! <= v + 1e-9 && v <= p90[i]! + 1e-9, `point ${i}: ${p10[i]} <= ${v} <= ${p90[i]}`));
+      const evaluated = metricsRecord(evaluateHoldout(dataset, forecast, { p10, p90 }));
       const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
       console.log(`gpu-trainer: hold-out rmse train.py (torch) ${meta.metrics.rmse} vs onnxruntime-node + evaluate.ts ${evaluated.rmse} (relative ${rel(evaluated.rmse!, meta.metrics.rmse!).toExponential(2)})`);
       assert.deepEqual(Object.keys(meta.metrics).sort(), Object.keys(evaluated).sort());
@@ -188,22 +214,26 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     const reg = join(dir, 'registry-level');
     const out = await run(torch.python, [
       trainScriptPath(), '--dataset', datasetDir(), '--registry', reg, '--device', 'cpu',
-      '--epochs', '2', '--target', 'level', '--loss', 'mse', '--lr-final', '1', '--seed', '1', '--threads', '1',
+      '--epochs', '2', '--target', 'level', '--loss', 'mse', '--lr', '0.003', '--lr-final', '1', '--seed', '1', '--threads', '1',
     ]);
-    assert.match(out, /target level, loss mse \(scaled target\), Adam lr 0\.003 → 0\.003,/);
+    assert.match(out, /target level \(the network learns the scaled target minus the base\), loss quantile network: P50 mse \+ .*, Adam lr 0\.003 → x1,/);
     const [version] = await listVersions(reg);
     assert.equal(await readCurrent(reg), null, 'not promoted without --promote');
     const entry = await loadEntry(reg, version!);
     const meta = validateMetadata(JSON.parse(await readFile(join(entry.dir, METADATA_FILE), 'utf8')), 'metadata.json');
     const training = meta.training as Record<string, unknown>;
     assert.equal(training.target, 'level');
-    assert.equal(training.loss, 'mse (scaled target)');
+    assert.match(String(training.loss), /^quantile network: P50 mse \+ /);
+    // With no base the untrained network predicts 0: the network itself serves, so the parity below covers it.
+    assert.ok((training.bestEpoch as number) >= 1, `best epoch ${String(training.bestEpoch)}`);
     assert.deepEqual(training.learningRatePerEpoch, [0.003, 0.003]);
     const model = await OnnxModel.load(entry);
     try {
       const F = SEQUENCE_FEATURES.length;
-      const scaled = await model.predictScaled(dataset.X.subarray(dataset.trainCount * STEPS * F), dataset.n - dataset.trainCount);
-      const evaluated = metricsRecord(evaluateHoldout(dataset, Float64Array.from(scaled, (v) => unscaleTarget(v, meta.scaler))));
+      const { forecast, p10, p90 } = await servedHoldout(model, meta, dataset.X.subarray(dataset.trainCount * STEPS * F), dataset.n - dataset.trainCount, dataset);
+      forecast.forEach((v, i) => assert.ok(p10[i]! <= v + 1e-9 && v <= p90[i]! + 1e-9, `point ${i}: ${p10[i]} <= ${v} <= ${p90[i]}`));
+      const evaluated = metricsRecord(evaluateHoldout(dataset, forecast, { p10, p90 }));
+      for (const k of ['pinball', 'coverage_p10_p90']) assert.ok(Math.abs(evaluated[k]! - meta.metrics[k]!) <= 1e-3 * Math.abs(meta.metrics[k]!), `${k}: ${evaluated[k]} vs ${meta.metrics[k]}`);
       assert.ok(Math.abs(evaluated.rmse! - meta.metrics.rmse!) / meta.metrics.rmse! < 1e-3, `onnxruntime-node ${evaluated.rmse}, train.py ${meta.metrics.rmse}`);
     } finally {
       await model.close();
