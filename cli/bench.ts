@@ -70,6 +70,18 @@ export function registerBench(program: Command): void {
       await runWindowerBench(loadConfig(), { days: numberOption('--days', opts.days, 1, 3_660) });
     });
   bench
+    .command('forecast-quality')
+    .description('forecast quality of `sda train` with its defaults (36 h, P10/P50/P90) on the simulated market and on taylor, through the real windower and features sink: hold-out RMSE per horizon (h = 1, 6, 12, 24, 36) for the served model and every baseline, pinball loss, P10-P90 coverage, step sources, seconds per epoch')
+    .option('--days <n>', 'simulated days (the demo uses 45)', '45')
+    .option('--datasets <list>', 'sim, taylor or both', 'sim,taylor')
+    .option('--epochs <n>', 'epochs (default: sda train\'s)')
+    .action(async (opts: { days: string; datasets: string; epochs?: string }) => {
+      const { runForecastQualityBench } = await import('../bench/forecast-quality.js');
+      const datasets = listOption(opts.datasets) ?? [];
+      for (const d of datasets) if (d !== 'sim' && d !== 'taylor') throw new Error(`--datasets: ${d} is not sim or taylor`);
+      await runForecastQualityBench(loadConfig(), { days: numberOption('--days', opts.days, 14, 365), datasets, epochs: opts.epochs ? intOption('--epochs', opts.epochs, 1, 100) : undefined });
+    });
+  bench
     .command('forecast')
     .description('serving: ONNX inference of the current model (or a fresh one: LSTM 32, 24x11) at batch 1 and 256 with the bare onnxruntime run as baseline; GET /forecast latency at fixed rates from autocannon in a second process, with /livez and the raw PostgreSQL query as baselines')
     .option('--duration <s>', 'seconds per load run', '15')

@@ -163,7 +163,15 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     running.push({ stop: () => gw.close() });
     const forecast = await fetch(`${gw.url}/forecast?series=HB_NORTH`);
     print(`     GET /forecast?series=HB_NORTH -> ${forecast.status}`);
-    for (const line of JSON.stringify(await forecast.json(), null, 2).split('\n')) print(`       ${line}`);
+    const answer = (await forecast.json()) as { steps?: Array<{ h: number; start: string; p10: number | null; p50: number | null; p90: number | null; source: string }> } & Record<string, unknown>;
+    const { steps, ...head } = answer;
+    for (const line of JSON.stringify({ ...head, steps: steps ? `[${steps.length} steps]` : undefined }, null, 2).split('\n')) print(`       ${line}`);
+    if (steps && steps.length > 0) {
+      // The whole curve: a few horizons of the 36, each with its P10-P90 band and what produced it.
+      const f = (v: number | null) => (v === null ? '-' : v.toFixed(2)).padStart(9);
+      print(`       ${'h'.padStart(3)}  ${'interval start (UTC)'.padEnd(24)}${'P10'.padStart(9)}${'P50'.padStart(9)}${'P90'.padStart(9)}  source`);
+      for (const s of steps.filter((x) => [1, 6, 12, 24, 36].includes(x.h))) print(`       ${String(s.h).padStart(3)}  ${s.start.padEnd(24)}${f(s.p10)}${f(s.p50)}${f(s.p90)}  ${s.source}`);
+    }
     const health = (await (await fetch(`${gw.url}/healthz`)).json()) as HealthReport;
     print(`     GET /healthz -> ${health.status}: ${Object.entries(health.dependencies).map(([k, v]) => `${k} ${v.up ? 'up' : 'DOWN'} (${v.detail})`).join('; ')}`);
 
