@@ -69,13 +69,22 @@ export function hourRanges(hes: number[]): string {
  * interval's own day when `day` is 'today', on the forecast's P50 from the asset's initial state of charge.
  * Returns null when the forecast covers no interval of that day. Errors: the optimiser's coded errors.
  */
-export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today' = 'tomorrow', initialSocMwh?: number): DayAheadPlan | null {
+/**
+ * The forecast's steps [first, last) that fall on `day` ('tomorrow' = the US Central day after the forecast's first
+ * interval, 'today' = that interval's own day) and the day's date; last <= first when the forecast covers none of it.
+ */
+export function daySpan(f: Pick<ForecastCurve, 'targetStart' | 'stepMs' | 'values'>, day: 'tomorrow' | 'today'): { target: string; first: number; last: number } {
   const today = centralDateOf(f.targetStart);
   const target = day === 'today' ? today : centralDateOf(centralMidnightUtc(today) + 36 * HOUR_MS);
   const dayStart = Math.max(centralMidnightUtc(target), f.targetStart);
   const dayEnd = centralMidnightUtc(centralDateOf(centralMidnightUtc(target) + 36 * HOUR_MS));
   const first = Math.ceil((dayStart - f.targetStart) / f.stepMs);
   const last = Math.min(f.values.length, Math.floor((dayEnd - f.targetStart) / f.stepMs));
+  return { target, first, last };
+}
+
+export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today' = 'tomorrow', initialSocMwh?: number): DayAheadPlan | null {
+  const { target, first, last } = daySpan(f, day);
   if (last <= first) return null;
   const slice = <T>(a: T[] | null | undefined): T[] | null => (a && a.length === f.values.length ? a.slice(first, last) : null);
   const startMs = f.targetStart + first * f.stepMs;

@@ -6,7 +6,7 @@ import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { type BatteryAsset, makeBattery } from '../dispatch/asset.js';
 import { loadAssets } from '../dispatch/assets-config.js';
-import { planDayAhead } from '../dispatch/day-ahead.js';
+import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
 import { SdaError } from '../streams/kafka/errors.js';
@@ -39,7 +39,7 @@ export const DISPATCH_ROUTES = {
   assets: {
     method: 'get',
     path: '/api/assets',
-    summary: 'The configured batteries (config/assets.json): id, settlement point, power, energy, efficiency, state-of-charge bounds, cycle limit, degradation cost.',
+    summary: 'The configured batteries (config/assets.json): id, settlement point, power, energy, efficiency, state-of-charge bounds, cycle limit, degradation cost; and `plannable`: the day GET /dispatch can plan from the latest forecast (tomorrow, today, or null without one).',
     tags: ['dispatch'],
     query: {},
     responses: { '200': { description: '{assets: [...]}' }, '500': { description: 'The asset file is invalid (the detail names each problem).' } },
@@ -96,9 +96,15 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
   } catch (err) {
     assetsError = (err as Error).message;
   }
-  router.get(DISPATCH_ROUTES.assets.path, validated(DISPATCH_ROUTES.assets), (_req: Request, res: Response) => {
+  router.get(DISPATCH_ROUTES.assets.path, validated(DISPATCH_ROUTES.assets), async (_req: Request, res: Response) => {
     if (!assets) return sendError(res, 500, 'assets_invalid', `the asset list cannot be used: ${assetsError}`);
-    return res.json({ assets });
+    const out = [];
+    for (const a of assets) {
+      const f = await latestPriceForecast(deps.pool, a.market, a.settlementPoint);
+      const covers = (day: 'tomorrow' | 'today') => f !== null && daySpan(f, day).last > daySpan(f, day).first;
+      out.push({ ...a, plannable: covers('tomorrow') ? 'tomorrow' : covers('today') ? 'today' : null });
+    }
+    return res.json({ assets: out });
   });
   router.get(DISPATCH_ROUTES.dispatch.path, validated(DISPATCH_ROUTES.dispatch), async (_req: Request, res: Response) => {
     const q = res.locals.query as Record<string, string | undefined>;

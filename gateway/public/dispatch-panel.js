@@ -8,9 +8,12 @@ const money = (v) => (v === null || v === undefined ? '–' : `${v < 0 ? '-' : '
 let pricePlot = null;
 let socPlot = null;
 
+// The day each configured asset can be planned for (GET /api/assets), so the page never asks for a plan it cannot get.
+const plannable = new Map();
+
 function query() {
   const asset = $('#dispatch-asset').value;
-  if (asset) return `asset=${encodeURIComponent(asset)}`;
+  if (asset) return `asset=${encodeURIComponent(asset)}&day=${plannable.get(asset) ?? 'tomorrow'}`;
   return `series=${encodeURIComponent($('#dispatch-series').value.trim())}&power=${encodeURIComponent($('#dispatch-power').value)}&energy=${encodeURIComponent($('#dispatch-energy').value)}`;
 }
 
@@ -73,6 +76,7 @@ async function start() {
     if (res.ok) {
       const { assets } = await res.json();
       for (const a of assets) {
+        if (a.plannable) plannable.set(a.id, a.plannable);
         const o = document.createElement('option');
         o.value = a.id;
         o.textContent = `${a.id} (${a.settlementPoint}, ${a.powerMw} MW / ${a.energyMwh} MWh)`;
@@ -86,8 +90,17 @@ async function start() {
     e.preventDefault();
     void load();
   });
+  // Plans on its own only for an asset whose forecast covers a day; otherwise it waits for the Plan button.
+  const first = [...plannable.keys()][0];
+  if (first === undefined) {
+    $('#dispatch-summary').textContent = 'no battery has a price forecast yet: pick one, or give a series, MW and MWh, and press Plan';
+    return;
+  }
+  $('#dispatch-asset').value = first;
   await load();
-  setInterval(() => void load(), 60_000);
+  setInterval(() => {
+    if ($('#dispatch-asset').value === first) void load();
+  }, 60_000);
 }
 
 void start();
