@@ -10,8 +10,8 @@
 # runs it in onnxruntime on the hold-out against torch (max diff; train.py fails above 1e-4), and leaves the
 # registry version, the log and a JSON summary under $OUT (default: a new temporary directory).
 #
-# Environment: OUT, DEVICE (cuda), EPOCHS (10), BATCH (1024), UNITS (64), LAYERS (1), LR (0.003),
-# LR_FINAL (0.1), LOSS (huber), HUBER_DELTA (0.5), TARGET (delta), SYNTH_N (100000), HORIZON (24, synthetic only),
+# Environment: OUT, DEVICE (cuda), EPOCHS (10), BATCH (1024), UNITS (64), LAYERS (1), LR (0.003,0.001),
+# LR_FINAL (0.1), LOSS (pinball), HUBER_DELTA (0.5), TARGET (ridge), SYNTH_N (100000), HORIZON (36, synthetic only),
 # PYTHON (python3). Loss, target and learning-rate schedule are train.py's (and the tfjs trainer's) defaults; the
 # larger batch and LSTM are sized for the GPU timing.
 set -euo pipefail
@@ -24,13 +24,13 @@ EPOCHS=${EPOCHS:-10}
 BATCH=${BATCH:-1024}
 UNITS=${UNITS:-64}
 LAYERS=${LAYERS:-1}
-LR=${LR:-0.003}
+LR=${LR:-0.003,0.001}
 LR_FINAL=${LR_FINAL:-0.1}
-LOSS=${LOSS:-huber}
+LOSS=${LOSS:-pinball}
 HUBER_DELTA=${HUBER_DELTA:-0.5}
-TARGET=${TARGET:-delta}
+TARGET=${TARGET:-ridge}
 SYNTH_N=${SYNTH_N:-100000}
-HORIZON=${HORIZON:-24}
+HORIZON=${HORIZON:-36}
 mkdir -p "$OUT"
 LOG="$OUT/gpu-check.log"
 : >"$LOG"
