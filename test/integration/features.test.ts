@@ -44,9 +44,10 @@ describe('features: windower output stored in PostgreSQL and loaded as a matrix'
     const sink = await startFeaturesSink(config, { topic: output, groupId: uniqueName('test-feat-sink') }, p);
     try {
       const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM features WHERE market = $1', [market])).rows[0]!.n);
-      // 8 days = hourly slots 0..191. The first window ends with slot 23; the newest tick starts at 191:45, so the
-      // watermark (2 steps of lateness) is 189:45 and slots up to 188 are final: windows for slots 23..188.
-      const expected = 188 - 23 + 1;
+      // 8 days = hourly slots 0..191. The first window ends with slot 23; every hour has its four quarters, so each
+      // window comes out as soon as its hour is complete (early firing), the last three before the watermark
+      // (newest tick 191:45 - 2 steps) reaches them: windows for slots 23..191.
+      const expected = 191 - 23 + 1;
       const deadline = Date.now() + 60_000;
       while ((await count()) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       assert.equal(await count(), expected);
@@ -87,15 +88,15 @@ describe('features: windower output stored in PostgreSQL and loaded as a matrix'
     const windower = await startWindower(config, { inputTopic: input15, outputTopic: output15, changelogTopic: changelog15, groupId: uniqueName('test-feat15-win'), stepMs: 900_000 }, p);
     const sink = await startFeaturesSink(config, { topic: output15, groupId: uniqueName('test-feat15-sink') }, p);
     try {
-      // 864 quarter-hour slots; the first window ends with slot 95, the watermark (2 steps of lateness behind the
-      // newest tick at slot 863) makes slots up to 860 final: windows for slots 95..860.
-      const expected = 860 - 95 + 1;
+      // 864 quarter-hour slots; the first window ends with slot 95; every slot holds its one 15-minute tick, so each
+      // is complete on arrival and its window comes out at once (early firing): windows for slots 95..863.
+      const expected = 863 - 95 + 1;
       const count = async () => Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM features WHERE market = $1', [market15])).rows[0]!.n);
       const deadline = Date.now() + 60_000;
       while ((await count()) < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       assert.equal(await count(), expected);
       // The last 7 days: window ends in (end - 7 d, end], one row per 15 minutes.
-      const end = start + (860 + 1) * 900_000;
+      const end = start + (863 + 1) * 900_000;
       const m = await loadFeatureMatrix(pool, { market: market15, seriesId: 'HB_NORTH', stepMs: 900_000, from: new Date(end - 7 * 86_400_000), to: new Date(end) });
       assert.deepEqual(m.shape, [7 * 96, FEATURE_COLUMNS.length + 96]);
       assert.equal(m.columns[m.columns.length - 1], 'v95');
