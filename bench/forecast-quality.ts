@@ -138,7 +138,8 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
           const rows = r.evaluation.byHorizon.filter((s) => s.h === h);
           const model = rows.find((s) => s.method === 'model')!.rmse;
           const best = Math.min(...rows.filter((s) => s.method !== 'model').map((s) => s.rmse));
-          return `h${h} ${model <= best ? 'beats' : 'LOSES TO'} the best baseline (${model.toFixed(2)} vs ${best.toFixed(2)})`;
+          const verdict = Math.abs(model - best) <= 1e-6 * best ? 'ties (serves)' : model < best ? 'beats' : 'LOSES TO';
+          return `h${h} ${verdict} the best baseline (${model.toFixed(2)} vs ${best.toFixed(2)})`;
         });
         print(wins.join('; '));
         results[t.market] = { byHorizon: r.evaluation.byHorizon.filter((s) => (REPORT_HORIZONS as readonly number[]).includes(s.h)), quantiles: r.evaluation.quantiles, stepSources: r.metadata.stepSources, seconds, epochSeconds, training: r.metadata.training };

@@ -10,7 +10,7 @@ import type { Config } from '../config/config.js';
 import { type BackendName, selectBackend } from '../model/backend.js';
 import { buildDataset, exportDataset } from '../model/dataset.js';
 import { ensureTorchPython, trainScriptPath } from '../model/gpu/python.js';
-import { buildLstm, shiftTargets, trainLstm } from '../model/lstm.js';
+import { buildLstm, trainLstm } from '../model/lstm.js';
 import { TRAIN_DEFAULTS, loadMatrices, unitFor } from '../model/train.js';
 import { createPool } from '../sinks/postgres/pool.js';
 
@@ -56,10 +56,11 @@ export async function runTrainBench(config: Config, opts: TrainBenchOptions) {
     });
     if (!selected) continue;
     const dataset = buildDataset(series, base);
-    conditions = { samples: dataset.n, trainSamples: dataset.trainCount, steps: dataset.steps, features: dataset.features, ...arch, batchSize: TRAIN_DEFAULTS.batchSize, loss: TRAIN_DEFAULTS.loss, target: TRAIN_DEFAULTS.target };
-    shiftTargets(dataset, -1);
-    const model = buildLstm({ steps: dataset.steps, features: dataset.features, ...arch });
+    conditions = { samples: dataset.n, trainSamples: dataset.trainCount, steps: dataset.steps, features: dataset.features, ...arch, batchSize: TRAIN_DEFAULTS.batchSize, loss: `quantile network, P50 ${TRAIN_DEFAULTS.loss} + pinball 0.1/0.9`, outputs: 3 * TRAIN_DEFAULTS.horizon };
+    // The served quantile network (3·H outputs, pinball loss), timed over the training samples.
+    const model = buildLstm({ steps: dataset.steps, features: dataset.features, ...arch, outputsPerStep: 3, zeroDense: true });
     const epochs = await trainLstm(model, dataset, {
+      quantile: true,
       epochs: opts.epochs,
       batchSize: TRAIN_DEFAULTS.batchSize,
       learningRate: TRAIN_DEFAULTS.learningRate,
@@ -84,14 +85,17 @@ export async function runTrainBench(config: Config, opts: TrainBenchOptions) {
       await new Promise<void>((resolve, reject) => {
         execFile(
           py.python,
-          [trainScriptPath(), '--dataset', path.join(dir, 'dataset'), '--registry', path.join(dir, 'registry'), '--device', 'cpu', '--epochs', String(opts.epochs), '--units', String(arch.units), '--batch-size', String(TRAIN_DEFAULTS.batchSize), '--summary', summary],
+          [trainScriptPath(), '--dataset', path.join(dir, 'dataset'), '--registry', path.join(dir, 'registry'), '--device', 'cpu', '--epochs', String(opts.epochs), '--units', String(arch.units), '--batch-size', String(TRAIN_DEFAULTS.batchSize), '--lr', String(TRAIN_DEFAULTS.learningRate), '--summary', summary],
           { timeout: 3_600_000, maxBuffer: 64 * 1024 * 1024 },
           (err, _stdout, stderr) => (err ? reject(new Error(`train.py failed: ${err.message}\n${stderr.slice(-2_000)}`)) : resolve()),
         );
       });
-      const s = JSON.parse(await readFile(summary, 'utf8')) as { epochSeconds?: number[]; training?: { epochSeconds?: number[] } };
+      const s = JSON.parse(await readFile(summary, 'utf8')) as { dir: string; epochSeconds?: number[]; training?: { epochSeconds?: number[] } };
       const secs = s.epochSeconds ?? s.training?.epochSeconds ?? [];
-      rows.push({ trainer: `PyTorch ${py.torchVersion} CPU (model/gpu/train.py)`, epochSeconds: secs, medianSeconds: median(secs), samplesPerSec: Math.round(dataset.trainCount / median(secs)) });
+      // train.py's epochs run over the fit part of the training samples (the rest validates).
+      const meta = JSON.parse(await readFile(path.join(s.dir, 'metadata.json'), 'utf8')) as { training?: { fitSamples?: number } };
+      const fitSamples = meta.training?.fitSamples ?? dataset.trainCount;
+      rows.push({ trainer: `PyTorch ${py.torchVersion} CPU (model/gpu/train.py, ${fitSamples} samples per epoch)`, epochSeconds: secs, medianSeconds: median(secs), samplesPerSec: Math.round(fitSamples / median(secs)) });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
