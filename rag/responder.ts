@@ -9,6 +9,7 @@
 // the model is busy past its capacity the facts answer returns at once (mode 'facts', modelSkipped 'busy').
 import type pg from 'pg';
 import { logger } from '../config/logger.js';
+import { kindLabel } from '../processors/summarizer/documents.js';
 import type { SearchHit, VectorStore } from '../sinks/vector/store.js';
 import type { Embedder } from './embeddings.js';
 import { checkGrounding } from './grounding.js';
@@ -269,7 +270,7 @@ export class Responder {
           const neg = facts.filter((f) => (f.numbers.negativeIntervals ?? 0) > 0);
           if (neg.length > 0) return neg.sort((a, b) => (b.numbers.negativeIntervals ?? 0) - (a.numbers.negativeIntervals ?? 0));
           const pp = p ?? dayOf();
-          return [{ id: `negative:*:${kind}:${new Date(pp.from).toISOString()}`, text: `No ${kindLabelOf(kind)} interval was negative at any of ${facts.length} settlement points (${intent.series.join(', ')}), ${pp.text}.`, numbers: {}, values: facts.flatMap((f) => f.values) }];
+          return [{ id: `negative:*:${kind}:${new Date(pp.from).toISOString()}`, text: `No ${kindLabel(kind)} interval was negative at any of ${facts.length} settlement points (${intent.series.join(', ')}), ${pp.text}.`, numbers: {}, values: facts.flatMap((f) => f.values) }];
         }
         return facts;
       }
@@ -334,7 +335,7 @@ export class Responder {
       const where = intent.series.length ? intent.series.join(', ') : 'the named series';
       answer = state.now === null
         ? `Market ${this.market} has no stored data yet, so there is nothing to answer from.`
-        : `There is no ${kindLabelOf(intent.kind ?? 'RT_PRICE')} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}; the market's latest stored interval ends ${ctLabel(state.now)}.`;
+        : `There is no ${kindLabel(intent.kind ?? 'RT_PRICE')} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}; the market's latest stored interval ends ${ctLabel(state.now)}.`;
     } else if (intent.measure === 'dispatch') answer = 'I cannot schedule a battery yet: the dispatch engine or a price forecast for the period is not available.';
     return { intent, state, now: state.now, facts, answer, unknown: false };
   }
@@ -433,7 +434,8 @@ export class Responder {
         const tainted = checkGrounding(text, [], untrusted.map((u) => u.item.payload.text)).ungrounded.length > 0 && untrusted.length > 0 && check.wrong.length > 0;
         ungrounded = check.wrong;
         if (check.kept && echoes.length === 0 && !tainted) {
-          const answer = concept ? (facts.length ? composeAnswer(facts, text) : text) : composeAnswer(facts, text);
+          // Concepts: the documents as written lead (like facts), the model's checked words follow.
+          const answer = concept ? `${docsAnswer}\n\n${text}` : composeAnswer(facts, text);
           return { answer, sources, mode: attempt === 0 ? 'model' : 'regenerated', ungrounded: [], quarantined, ...common, phrasing: text };
         }
         skipped = [...check.reasons, ...(echoes.length ? ['instruction-echo'] : [])];
@@ -448,5 +450,4 @@ export class Responder {
   }
 }
 
-const kindLabelOf = (kind: string) => ({ RT_PRICE: 'real-time price', DAM_PRICE: 'day-ahead price', LOAD: 'load', WIND: 'wind generation', SOLAR: 'solar generation' })[kind] ?? kind.toLowerCase();
 export type { Period };
