@@ -155,7 +155,7 @@ export function registerBench(program: Command): void {
     });
   bench
     .command('rag-eval')
-    .description('the RAG responder on the evaluation question set (test/rag-eval/questions.ts): simulated market RAGEVAL → market_data, summaries → embeddings → LanceDB (.cache/rag-eval), then every question; retrieval recall@5, answers stating the expected facts, grounding-check pass rate, injection resistance, latency p50/p95, with the no-model facts answer as baseline')
+    .description('the RAG responder on the evaluation question set (test/rag-eval/questions.ts): simulated market RAGEVAL → market_data, summaries → embeddings → LanceDB (.cache/rag-eval), then every question over the market clock read from the data; retrieval recall@5, and per category intent parsed, every expected fact present, no wrong number, latency p50/p95 for the facts answer, without and with the model (30 questions at once too); grounding, injection resistance')
     .option('--threads <n>', 'local LM threads (default LLM_THREADS)')
     .option('--max-tokens <n>', 'most tokens per answer (default the responder\'s 160)')
     .option('--questions <n>', 'only the first n questions (a quick look; default all)')
