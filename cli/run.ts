@@ -50,13 +50,15 @@ export async function listRuns(config: Config, only?: string): Promise<RunInfo[]
     for (const topic of (await admin.listTopics()).sort()) {
       const run = runOfTopic(topic);
       if (run === undefined || (only !== undefined && run !== only)) continue;
-      const offsets = await admin.fetchTopicOffsets(topic);
+      // A topic deleted meanwhile (another run's clean-up) is skipped, not an error.
+      const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
+      if (!offsets) continue;
       info(run).topics.push({ topic, partitions: offsets.length, records: offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0) });
     }
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
     const runGroups = groups.map((g) => [g, /\.run\.([A-Za-z0-9_-]{1,64})$/.exec(g)?.[1]] as const).filter(([, run]) => run !== undefined && (only === undefined || run === only));
     if (runGroups.length > 0) {
-      const described = await admin.describeGroups(runGroups.map(([g]) => g));
+      const described = await admin.describeGroups(runGroups.map(([g]) => g)).catch(() => ({ groups: runGroups.map(([g]) => ({ groupId: g, state: 'Unknown' })) }));
       for (const d of described.groups) info(/\.run\.([A-Za-z0-9_-]{1,64})$/.exec(d.groupId)![1]!).groups.push({ group: d.groupId, state: d.state });
     }
     for (const subject of subjects) {

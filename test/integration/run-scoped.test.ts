@@ -79,7 +79,8 @@ describe('run-scoped replay (sda simulate --run, sda process ... --run, sda run 
     // The windower creates run.NAME.features, the changelog and run.NAME.dlq itself.
     const windower = processor('windower', run);
     const sink = processor('features-sink', run);
-    children.push(windower, sink);
+    const ticksSink = processor('postgres-sink', run);
+    children.push(windower, sink, ticksSink);
     await waitFor('the windower to catch up on the run', 120_000, async () => ((await withAdmin((a) => groupCaughtUp(a, groupFor('sda-windower', run), set.ticks.name))) ? true : undefined));
     const topics = await withAdmin((a) => a.listTopics());
     for (const t of [set.features.name, set.windowerChangelog.name, set.deadLetters.name]) assert.ok(topics.includes(t), `${t} created by the processors`);
@@ -116,6 +117,8 @@ describe('run-scoped replay (sda simulate --run, sda process ... --run, sda run 
     assert.equal(letters.length, 1);
     assert.equal(letters[0]!.reasonCode, 'late');
 
+    const tickRows = () => pool.query<{ n: string }>('SELECT count(*) AS n FROM market_data WHERE market = $1', [market]).then((r) => Number(r.rows[0]!.n));
+    assert.equal(await waitFor('the run\'s ticks in market_data', 60_000, async () => ((await tickRows()) === ticks ? true : undefined)), true);
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map(exited));
     // No live topic moved. market.dlq is shared with every other job on this stack (other tests dead-letter there
@@ -139,6 +142,7 @@ describe('run-scoped replay (sda simulate --run, sda process ... --run, sda run 
     // sda run list shows it; sda run delete removes its topics, groups, subjects and rows.
     const list = await sda(['run', 'list', '--json']);
     assert.equal(list.code, 0, list.stderr);
+    assert.ok(list.stdout.trim().startsWith('['), `sda run list --json printed JSON: ${JSON.stringify(list.stdout.slice(0, 200))} ${list.stderr.slice(0, 500)}`);
     const mine = (JSON.parse(list.stdout) as Array<{ name: string; topics: Array<{ topic: string }>; groups: Array<{ group: string }>; subjects: string[] }>).find((r) => r.name === run);
     assert.ok(mine, 'the run is listed');
     assert.deepEqual(mine.topics.map((t) => t.topic).sort(), [set.deadLetters.name, set.features.name, set.ticks.name, set.windowerChangelog.name].sort());
@@ -150,6 +154,8 @@ describe('run-scoped replay (sda simulate --run, sda process ... --run, sda run 
     const left = await withAdmin((a) => a.listTopics());
     assert.deepEqual(left.filter((t) => t.startsWith(`run.${run}.`)), []);
     assert.equal((await pool.query('SELECT 1 FROM features WHERE market = $1', [market])).rows.length, 0, 'the run\'s rows are gone');
+    assert.equal(await tickRows(), 0, 'the run\'s ticks are gone from market_data');
+    assert.match(del.stdout, /market_data 240, features \d+/);
     const again = await sda(['run', 'list', '--json']);
     assert.equal((JSON.parse(again.stdout) as Array<{ name: string }>).some((r) => r.name === run), false, 'the run is no longer listed');
   });
