@@ -6,7 +6,7 @@ import { loadConfig } from '../config/config.js';
 import { makeBattery, type BatteryAsset } from '../dispatch/asset.js';
 import { findAsset, loadAssets } from '../dispatch/assets-config.js';
 import { backtestHtml, backtestJson, backtestTable, monthTable } from '../dispatch/report.js';
-import { STRATEGY_NAMES, type StrategyName } from '../dispatch/strategies.js';
+import { PRICE_BASES, type PriceBasis, STRATEGY_NAMES, type StrategyName } from '../dispatch/strategies.js';
 import { type ActualsSource, runBacktestJob } from '../processors/dispatcher/backtest-job.js';
 import { validateRunName } from '../streams/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
@@ -29,6 +29,7 @@ export function registerBacktest(program: Command): void {
     .option('--simulate <days>', 'actual prices from the simulator (the same as `sda simulate --days D --start S --seed N`) instead of market_data')
     .option('--sim-start <date>', 'with --simulate: its --start', '2024-07-01')
     .option('--seed <n>', 'with --simulate: its --seed', '42')
+    .option('--price-basis <basis>', 'what the forecast strategy optimises on: p50 (the median) or mean (0.3 P10 + 0.4 P50 + 0.3 P90, the expected price; see dispatch/README.md)', 'p50')
     .option('--model <version>', 'only forecasts of this model version')
     .option('--registry <dir>', 'model registry, to check each model was trained on data before --from')
     .option('--allow-lookahead', 'skip the check that models were trained before --from')
@@ -43,7 +44,7 @@ Forecasts come from the run's topic (--run) or the forecasts table. To backtest 
 The optimiser, strategies and settlement: dispatch/README.md.`)
     .action(async (opts: {
       from: string; to: string; asset?: string; assets?: string; power?: string; energy?: string; series?: string; strategies: string; run?: string;
-      input?: string; simulate?: string; simStart: string; seed: string; model?: string; registry?: string; allowLookahead?: boolean; out?: string; json?: boolean;
+      input?: string; simulate?: string; simStart: string; seed: string; priceBasis: string; model?: string; registry?: string; allowLookahead?: boolean; out?: string; json?: boolean;
     }) => {
       const fromMs = dateOption('--from', opts.from);
       const toMs = dateOption('--to', opts.to);
@@ -53,6 +54,7 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
       const bad = strategies.filter((s) => !(STRATEGY_NAMES as readonly string[]).includes(s));
       if (bad.length > 0 || strategies.length === 0) throw new OptionError('--strategies', `unknown ${bad.join(',') || '(none)'}; choose from ${STRATEGY_NAMES.join(',')}`);
       if (opts.run !== undefined) validateRunName(opts.run);
+      if (!(PRICE_BASES as readonly string[]).includes(opts.priceBasis)) throw new OptionError('--price-basis', `expected ${PRICE_BASES.join(' or ')}, got ${JSON.stringify(opts.priceBasis)}`);
       let assets: BatteryAsset[];
       if (opts.power !== undefined || opts.energy !== undefined) {
         if (opts.power === undefined || opts.energy === undefined) throw new OptionError('--power/--energy', 'give both for an ad-hoc battery');
@@ -77,6 +79,7 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
         ...(opts.model ? { modelVersion: opts.model } : {}),
         ...(opts.registry ? { registryDir: opts.registry } : {}),
         allowLookahead: Boolean(opts.allowLookahead),
+        priceBasis: opts.priceBasis as PriceBasis,
         onProgress: (done, _total, what) => progress.update(done, what),
       });
       progress.done(assets.length * strategies.length + (opts.run ? 2 : 0), `${job.wallSeconds.toFixed(1)} s`);

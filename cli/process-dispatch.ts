@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { loadAssets } from '../dispatch/assets-config.js';
 import { groupFor, topicSet } from '../streams/kafka/topics.js';
+import { PRICE_BASES, type PriceBasis } from '../dispatch/strategies.js';
+import { OptionError } from './options.js';
 import { untilSignal } from './process.js';
 import { Progress } from './progress.js';
 
@@ -13,18 +15,22 @@ export function registerDispatchProcesses(proc: Command): void {
     .option('--assets <file>', 'battery list (JSON, see config/assets.json)')
     .option('--run <name>', 'work on a run-scoped topic set: run.NAME.forecasts -> run.NAME.dispatch (a backtest)')
     .option('--group <id>', 'consumer group and transactional id base', 'sda-dispatcher')
+    .option('--price-basis <basis>', 'optimise on the forecast\'s p50 or its mean (0.3 P10 + 0.4 P50 + 0.3 P90); one dispatcher (group) per basis', 'p50')
     .addHelpText('after', '\nThe optimiser and its formulation: dispatch/README.md.')
-    .action(async (opts: { assets?: string; run?: string; group: string }) => {
+    .action(async (opts: { assets?: string; run?: string; group: string; priceBasis: string }) => {
+      if (!(PRICE_BASES as readonly string[]).includes(opts.priceBasis)) throw new OptionError('--price-basis', `expected ${PRICE_BASES.join(' or ')}, got ${JSON.stringify(opts.priceBasis)}`);
       const assets = loadAssets(opts.assets);
       const topics = topicSet(opts.run);
       const progress = new Progress('dispatcher');
       const { startDispatcher } = await import('../processors/dispatcher/processor.js');
       const d = await startDispatcher(loadConfig(), {
         assets,
+        priceBasis: opts.priceBasis as PriceBasis,
         inputTopic: topics.forecasts.name,
         outputTopic: topics.dispatch.name,
         deadLetterTopic: topics.deadLetters.name,
-        groupId: groupFor(opts.group, opts.run),
+        // One group per basis: the default group name gets a -mean suffix for the mean basis.
+        groupId: groupFor(opts.priceBasis === 'mean' && opts.group === 'sda-dispatcher' ? 'sda-dispatcher-mean' : opts.group, opts.run),
         onBatch: (c) => progress.update(c.received, `schedules ${c.schedules}, skipped ${c.skipped}, dead-lettered ${c.deadLettered}`),
       });
       process.stdout.write(`dispatcher: ${assets.map((a) => `${a.id} (${a.settlementPoint}, ${a.powerMw} MW / ${a.energyMwh} MWh)`).join(', ')}; ${topics.forecasts.name} -> ${topics.dispatch.name}; ${d.counts.restored} latest schedules restored; Ctrl-C to stop\n`);

@@ -5,7 +5,7 @@ import { SdaError } from '../streams/kafka/errors.js';
 import { type BatteryAsset, validateBattery } from './asset.js';
 import { scheduleFromPower, validateCurve, type PriceCurve } from './optimiser.js';
 import {
-  type BacktestGrid, type BaselineHours, type ForecastCurve, type PublishedSchedule, type StrategyName, type StrategyRun,
+  type BacktestGrid, type BaselineHours, type ForecastCurve, type PriceBasis, type PublishedSchedule, type StrategyName, type StrategyRun,
   baselineBid, baselineHoursFrom, forecastDriven, fromSchedules, gridSpan, perfectForesight, persistence,
 } from './strategies.js';
 
@@ -42,6 +42,8 @@ export interface BacktestInput {
   baselineHours?: BaselineHours;
   /** Called after each strategy (for a progress bar). */
   onStrategy?: (name: StrategyName, done: number, total: number) => void;
+  /** The price the forecast-driven strategy optimises on (default p50). */
+  priceBasis?: PriceBasis;
   /** Called each simulated day of the forecast-driven rolling horizon (its days done, of total). */
   onForecastDay?: (done: number, total: number) => void;
 }
@@ -76,7 +78,7 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
   const order = [...input.strategies];
   order.forEach((name, k) => {
     if (name === 'perfect') runs.push(perfectForesight(highs, asset, grid));
-    else if (name === 'forecast') runs.push(input.schedules ? fromSchedules(asset, grid, input.schedules) : forecastDriven(highs, asset, grid, input.forecasts, input.onForecastDay));
+    else if (name === 'forecast') runs.push(input.schedules ? fromSchedules(asset, grid, input.schedules) : forecastDriven(highs, asset, grid, input.forecasts, input.onForecastDay, input.priceBasis));
     else if (name === 'persistence') runs.push(persistence(highs, asset, grid));
     else {
       const history: PriceCurve = { startMs: grid.actual.startMs, stepMs: grid.actual.stepMs, prices: grid.actual.prices.slice(0, first) };

@@ -4,7 +4,7 @@ import type { Highs } from 'highs';
 import { centralDateOf, centralMidnightUtc } from '../streams/ercot/central-time.js';
 import { type BatteryAsset, legEfficiency } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
-import type { ForecastCurve } from './strategies.js';
+import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -16,7 +16,7 @@ export interface DayAheadInterval {
   chargeMw: number;
   dischargeMw: number;
   socMwh: number;
-  /** Forecast price used ($/MWh, the P50) and its band when the forecast has one. */
+  /** Price the plan used ($/MWh: the P50, or the expected price with basis=mean) and the forecast's band when it has one. */
   price: number;
   p10: number | null;
   p90: number | null;
@@ -83,12 +83,12 @@ export function daySpan(f: Pick<ForecastCurve, 'targetStart' | 'stepMs' | 'value
   return { target, first, last };
 }
 
-export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today' = 'tomorrow', initialSocMwh?: number): DayAheadPlan | null {
+export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today' = 'tomorrow', initialSocMwh?: number, basis: PriceBasis = 'p50'): DayAheadPlan | null {
   const { target, first, last } = daySpan(f, day);
   if (last <= first) return null;
   const slice = <T>(a: T[] | null | undefined): T[] | null => (a && a.length === f.values.length ? a.slice(first, last) : null);
   const startMs = f.targetStart + first * f.stepMs;
-  const s: Schedule = optimiseWith(highs, asset, { startMs, stepMs: f.stepMs, prices: f.values.slice(first, last), p10: slice(f.p10), p90: slice(f.p90) }, initialSocMwh === undefined ? {} : { initialSocMwh });
+  const s: Schedule = optimiseWith(highs, asset, { startMs, stepMs: f.stepMs, prices: basisPrices(f.values, f.p10, f.p90, basis).slice(first, last), p10: slice(f.p10), p90: slice(f.p90) }, initialSocMwh === undefined ? {} : { initialSocMwh });
   const p10 = slice(f.p10);
   const p90 = slice(f.p90);
   const intervals = s.intervals.map((iv, k) => {

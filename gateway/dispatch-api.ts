@@ -28,6 +28,7 @@ export const DISPATCH_ROUTES = {
       efficiency: { type: 'string', description: 'Ad-hoc battery: round-trip efficiency in (0, 1], default 0.85.', pattern: /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, maxLength: 6 },
       market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: /^[A-Z0-9_]{1,64}$/, maxLength: 64 },
       day: { type: 'string', description: 'tomorrow (the day after the latest forecast\'s first interval) or today.', enum: ['tomorrow', 'today'], default: 'tomorrow', maxLength: 8 },
+      basis: { type: 'string', description: 'Optimise on the forecast\'s p50 or its mean (0.3 P10 + 0.4 P50 + 0.3 P90, the expected price).', enum: ['p50', 'mean'], default: 'p50', maxLength: 4 },
     },
     responses: {
       '200': { description: 'The plan: day, intervals, expectedRevenue, revenueAtP10/P90, chargeHours, dischargeHours, forecast, and the dispatcher\'s latest stored schedule (asset= only) or null.' },
@@ -130,7 +131,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     const f = await latestPriceForecast(deps.pool, asset.market, asset.settlementPoint);
     if (!f) return sendError(res, 404, 'no_forecast', `no forecast of ${asset.settlementPoint} (${asset.market}, RT_PRICE) yet; run the forecaster (sda process forecaster)`);
     const day = (q.day ?? 'tomorrow') as 'tomorrow' | 'today';
-    const plan = planDayAhead(await loadSolver(), asset, f, day);
+    const plan = planDayAhead(await loadSolver(), asset, f, day, undefined, (q.basis ?? 'p50') as 'p50' | 'mean');
     if (!plan) return sendError(res, 404, 'no_forecast', `the latest forecast of ${asset.settlementPoint} (first interval ${new Date(f.targetStart).toISOString()}, ${f.values.length} steps) does not reach ${day}; try day=today`);
     const stored = q.asset !== undefined ? await latestStoredSchedule(deps.pool, asset.id) : null;
     return res.json({

@@ -4,7 +4,7 @@ import type { Config } from '../../config/config.js';
 import { type BatteryAsset } from '../../dispatch/asset.js';
 import { type BacktestResult, hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
 import { loadSolver } from '../../dispatch/optimiser.js';
-import type { ForecastCurve, StrategyName } from '../../dispatch/strategies.js';
+import type { ForecastCurve, PriceBasis, StrategyName } from '../../dispatch/strategies.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { runMarket, topicSet } from '../../streams/kafka/topics.js';
@@ -28,6 +28,8 @@ export interface BacktestJobOptions {
   modelVersion?: string;
   registryDir?: string;
   allowLookahead?: boolean;
+  /** The price the forecast strategy (and, on a run, the dispatcher) optimises on; default p50. */
+  priceBasis?: PriceBasis;
   /** Days of price history before fromMs for persistence and the baseline's hours (default 14). */
   historyDays?: number;
   onProgress?: (done: number, total: number, what: string) => void;
@@ -69,7 +71,7 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
       runForecasts = await readTopic<Forecast>(p!, topicSet(o.run).forecasts.name, p!.writers.forecasts);
       done++;
       tick(`${runForecasts.length} forecasts; dispatching`);
-      schedules = await dispatchRun(config, p!, o.run, o.assets, (what) => tick(what));
+      schedules = await dispatchRun(config, p!, o.run, o.assets, (what) => tick(what), o.priceBasis ?? 'p50');
       done++;
     }
     const results: BacktestResult[] = [];
@@ -106,6 +108,7 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
         forecasts,
         ...(o.run !== undefined ? { schedules: mine } : {}),
         strategies: o.strategies,
+        priceBasis: o.priceBasis ?? 'p50',
         onStrategy: (name) => {
           done++;
           tick(`${asset.id}: ${name}`);

@@ -4,13 +4,13 @@
 import type pg from 'pg';
 import type { Config } from '../../config/config.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
-import type { ForecastCurve } from '../../dispatch/strategies.js';
+import type { ForecastCurve, PriceBasis } from '../../dispatch/strategies.js';
 import { loadEntry, registryRoot } from '../../model/registry.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../streams/kafka/avro-serde.js';
 import { createConsumer } from '../../streams/kafka/client.js';
 import type { Provisioned } from '../../streams/kafka/provision.js';
-import { topicSet } from '../../streams/kafka/topics.js';
+import { groupFor, topicSet } from '../../streams/kafka/topics.js';
 import { REPLAY_FORMATS } from '../../streams/replay/formats.js';
 import { readReplayFile } from '../../streams/replay/replay.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
@@ -153,18 +153,19 @@ export async function assertNoLookahead(versions: string[], fromMs: number, regi
  * -> dispatch_schedules (run = NAME), in-process, until both have read everything there is. Returns the run's
  * schedules of the given assets as read back from run.NAME.dispatch. A second call finds them committed and adds none.
  */
-export async function dispatchRun(config: Config, p: Provisioned, run: string, assets: BatteryAsset[], onProgress?: (what: string) => void): Promise<DispatchSchedule[]> {
+export async function dispatchRun(config: Config, p: Provisioned, run: string, assets: BatteryAsset[], onProgress?: (what: string) => void, priceBasis: PriceBasis = 'p50'): Promise<DispatchSchedule[]> {
   const topics = topicSet(run);
   const dispatcher = await startDispatcher(config, {
     assets,
+    priceBasis,
     inputTopic: topics.forecasts.name,
     outputTopic: topics.dispatch.name,
     deadLetterTopic: topics.deadLetters.name,
-    groupId: `sda-dispatcher.run.${run}`,
+    groupId: dispatcherGroup(run, priceBasis),
     onBatch: (c) => onProgress?.(`dispatcher: ${c.received} forecasts read, ${c.schedules} schedules`),
   }, p);
   try {
-    await waitCaughtUp(p, `sda-dispatcher.run.${run}`, topics.forecasts.name, () => dispatcher.counts.received);
+    await waitCaughtUp(p, dispatcherGroup(run, priceBasis), topics.forecasts.name, () => dispatcher.counts.received);
   } finally {
     await dispatcher.stop();
   }
@@ -176,7 +177,13 @@ export async function dispatchRun(config: Config, p: Provisioned, run: string, a
     await sink.stop();
   }
   const ids = new Set(assets.map((a) => a.id));
-  return all.filter((s) => ids.has(s.assetId));
+  const strategy = priceBasis === 'mean' ? 'forecast:mean' : 'forecast';
+  return all.filter((s) => ids.has(s.assetId) && s.strategy === strategy);
+}
+
+/** The run's dispatcher group: one per price basis, so each basis dispatches the run's forecasts once. */
+export function dispatcherGroup(run: string, basis: PriceBasis): string {
+  return groupFor(basis === 'mean' ? 'sda-dispatcher-mean' : 'sda-dispatcher', run);
 }
 
 /**

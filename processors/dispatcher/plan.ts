@@ -4,6 +4,7 @@
 import type { Highs } from 'highs';
 import { type BatteryAsset, legEfficiency } from '../../dispatch/asset.js';
 import { optimiseWith } from '../../dispatch/optimiser.js';
+import { type PriceBasis, basisPrices } from '../../dispatch/strategies.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import { centralDateOf } from '../../streams/ercot/central-time.js';
 
@@ -41,11 +42,11 @@ export function stateAt(asset: BatteryAsset, prev: DispatchSchedule | undefined,
  * the forecast does not fit the asset or is older than the asset's latest schedule (the market clock never runs
  * backwards). Deterministic: the same forecast and previous schedule give the same record.
  */
-export function planFromForecast(highs: Highs, asset: BatteryAsset, f: Forecast, prev: DispatchSchedule | undefined): DispatchSchedule | null {
+export function planFromForecast(highs: Highs, asset: BatteryAsset, f: Forecast, prev: DispatchSchedule | undefined, basis: PriceBasis = 'p50'): DispatchSchedule | null {
   if (!forecastFits(asset, f) || f.values.length === 0) return null;
   if (prev && (f.inputEnd < prev.forecastInputEnd || (f.inputEnd === prev.forecastInputEnd && f.targetStart < prev.startAt))) return null;
   const start = stateAt(asset, prev, f.targetStart);
-  const s = optimiseWith(highs, asset, { startMs: f.targetStart, stepMs: f.stepMs, prices: f.values, p10: f.p10 ?? null, p90: f.p90 ?? null }, {
+  const s = optimiseWith(highs, asset, { startMs: f.targetStart, stepMs: f.stepMs, prices: basisPrices(f.values, f.p10, f.p90, basis), p10: f.p10 ?? null, p90: f.p90 ?? null }, {
     initialSocMwh: start.socMwh,
     cycleEnergyUsedMwh: start.cycleEnergyUsedMwh,
   });
@@ -53,7 +54,7 @@ export function planFromForecast(highs: Highs, asset: BatteryAsset, f: Forecast,
     market: asset.market,
     assetId: asset.id,
     settlementPoint: asset.settlementPoint,
-    strategy: 'forecast',
+    strategy: basis === 'mean' ? 'forecast:mean' : 'forecast',
     modelVersion: f.modelVersion,
     forecastIssuedAt: f.issuedAt,
     forecastInputEnd: f.inputEnd,

@@ -7,6 +7,7 @@ import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
 import { loadSolver } from '../../dispatch/optimiser.js';
+import type { PriceBasis } from '../../dispatch/strategies.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../streams/kafka/avro-serde.js';
@@ -22,6 +23,8 @@ const log = logger('dispatcher');
 
 export interface DispatcherOptions {
   assets: BatteryAsset[];
+  /** The price schedules are optimised on: the forecast's P50 (default) or its expected price (dispatch/strategies.ts). */
+  priceBasis?: PriceBasis;
   inputTopic?: string;
   outputTopic?: string;
   deadLetterTopic?: string;
@@ -46,7 +49,7 @@ export interface DispatcherCounts {
  * its end offset (less the one commit marker a transactional partition ends with), or after `idleMs` without a
  * record (a tail of aborted transactions).
  */
-export async function readLatestByKey<T>(p: Provisioned, topic: string, reader: Writer<T>, idleMs = 2_000): Promise<Map<string, T>> {
+export async function readLatestByKey<T>(p: Provisioned, topic: string, reader: Writer<T>, idleMs = 2_000, keep: (value: T) => boolean = () => true): Promise<Map<string, T>> {
   const admin = p.kafka.admin();
   await admin.connect();
   let ends: Array<{ partition: number; offset: string }>;
@@ -72,7 +75,7 @@ export async function readLatestByKey<T>(p: Provisioned, topic: string, reader: 
             idle = setTimeout(resolve, idleMs);
             if (message.key && message.value) {
               const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
-              out.set(message.key.toString('utf8'), value);
+              if (keep(value)) out.set(message.key.toString('utf8'), value);
             }
             const end = pending.get(partition);
             if (end !== undefined && BigInt(message.offset) + 2n >= end) pending.delete(partition);
@@ -122,7 +125,9 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
   } finally {
     await admin.disconnect();
   }
-  const latest = await readLatestByKey<DispatchSchedule>(p, outputTopic, writer);
+  // Schedules of the other price basis on the same topic are another dispatcher's state.
+  const strategy = opts.priceBasis === 'mean' ? 'forecast:mean' : 'forecast';
+  const latest = await readLatestByKey<DispatchSchedule>(p, outputTopic, writer, 2_000, (s) => s.strategy === strategy);
   const counts: DispatcherCounts = { received: 0, schedules: 0, skipped: 0, deadLettered: 0, transactions: 0, restored: latest.size };
   const bySeries = new Map<string, BatteryAsset[]>();
   for (const a of opts.assets) bySeries.set(a.settlementPoint, [...(bySeries.get(a.settlementPoint) ?? []), a]);
@@ -162,7 +167,7 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
         let used = false;
         for (const asset of assets) {
           try {
-            const s = planFromForecast(highs, asset, f, next.get(asset.id) ?? latest.get(asset.id));
+            const s = planFromForecast(highs, asset, f, next.get(asset.id) ?? latest.get(asset.id), opts.priceBasis);
             if (!s) continue;
             next.set(asset.id, s);
             out.push(s);

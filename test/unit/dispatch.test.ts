@@ -4,7 +4,7 @@ import type { Highs } from 'highs';
 import { makeBattery, validateBattery, type BatteryAsset } from '../../dispatch/asset.js';
 import { hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
 import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimiser.js';
-import { baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
+import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
 import { SdaError } from '../../streams/kafka/errors.js';
 import { parseAssets } from '../../dispatch/assets-config.js';
 import { hourRanges, planDayAhead } from '../../dispatch/day-ahead.js';
@@ -230,6 +230,19 @@ describe('strategies and backtest', () => {
     // The sine's trough is at hour 4 (Central) and its crest at hour 16.
     assert.ok(h.chargeHours.every((x) => x >= 1 && x <= 7), `charge ${h.chargeHours}`);
     assert.ok(h.dischargeHours.every((x) => x >= 13 && x <= 21), `discharge ${h.dischargeHours}`);
+  });
+
+  it('optimises on the expected price (0.3 P10 + 0.4 P50 + 0.3 P90) when asked: a right-skewed evening pays', () => {
+    assert.deepEqual(basisPrices([30, 30], [20, 20], [40, 140], 'mean'), [30, 60]);
+    assert.deepEqual(basisPrices([30, 30], null, [40, 140], 'mean'), [30, 30], 'no P10: the values');
+    assert.deepEqual(basisPrices([30, 30], [20, 20], [40, 140], 'p50'), [30, 30]);
+    // Flat median, a scarcity tail in hour 2: the median sees no trade, the expected price does.
+    const b = makeBattery({ powerMw: 10, energyMwh: 10, roundTripEfficiency: 0.9 });
+    const f: ForecastCurve = { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: [30, 30], p10: [25, 20], p90: [35, 140] };
+    const median = optimiseWith(highs, b, curveFrom(f, T0, HOUR, 'p50')!);
+    const mean = optimiseWith(highs, b, curveFrom(f, T0, HOUR, 'mean')!);
+    near(median.chargedMwh, 0, 'median: no trade');
+    assert.ok(mean.chargedMwh > 0 && mean.intervals[1]!.dischargeMw > 0, 'mean: charge, then discharge into the tail');
   });
 
   it('cuts a forecast from now to its end and refuses one that does not cover now', () => {
