@@ -54,7 +54,7 @@ export function createKafka(config: Config, clientId = config.kafka.clientId, op
  * kafkajs keeps ordering under idempotence by allowing one request in flight per broker.
  */
 export function createProducer(kafka: Kafka, options: Partial<ProducerConfig> = {}): Producer {
-  return kafka.producer({
+  const make = () => kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     // As the Java client does (retries = MAX_INT), so a retried batch can never be applied twice or out of order.
@@ -62,6 +62,52 @@ export function createProducer(kafka: Kafka, options: Partial<ProducerConfig> = 
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
     ...options,
+  });
+  return options.transactionalId ? renewingTransactionalProducer(make, options.transactionalId) : make();
+}
+
+type Transaction = Awaited<ReturnType<Producer['transaction']>>;
+
+/**
+ * A transactional producer that survives a failed transaction. kafkajs keeps a producer's transaction state machine
+ * for its whole life: when a commit or abort fails (the broker went away mid-transaction) it stays in COMMITTING or
+ * ABORTING and every later transaction() throws "Cannot call beginTransaction in state ABORTING", so the consumer
+ * feeding it could never make progress again. After any failed transaction() / commit / abort, the next
+ * transaction() replaces the producer with a fresh one under the same transactional id: its InitProducerId bumps the
+ * epoch, which fences the old producer and makes the coordinator abort the transaction it left open (the Kafka
+ * protocol's recovery, KIP-98), so nothing of that transaction becomes visible and its input is processed again.
+ */
+function renewingTransactionalProducer(make: () => Producer, transactionalId: string): Producer {
+  let inner = make();
+  let broken = false;
+  let connected = false;
+  const failed = (err: unknown): never => {
+    broken = true;
+    throw err;
+  };
+  const wrap = (tx: Transaction): Transaction => ({
+    ...tx,
+    commit: () => tx.commit().catch(failed),
+    abort: () => tx.abort().catch(failed),
+  });
+  const transaction = async (): Promise<Transaction> => {
+    if (broken) {
+      const old = inner;
+      inner = make();
+      broken = false;
+      await old.disconnect().catch(() => undefined);
+      if (connected) await inner.connect().catch(failed);
+      log.warn({ transactionalId }, 'transactional producer replaced after a failed transaction (the new epoch fences the old one)');
+    }
+    return wrap(await inner.transaction().catch(failed));
+  };
+  return new Proxy({} as Producer, {
+    get(_, prop) {
+      if (prop === 'transaction') return transaction;
+      if (prop === 'connect') return async () => { connected = true; await inner.connect(); };
+      if (prop === 'disconnect') return async () => { connected = false; await inner.disconnect(); };
+      return Reflect.get(inner, prop);
+    },
   });
 }
 
