@@ -78,10 +78,12 @@ export interface ModelMetadata {
   /** What produced each horizon (length horizon): "lstm" or "baseline:NAME"; absent: all from the network. */
   stepSources?: string[];
   /**
-   * For horizons whose source is "baseline:same_hour_last_week" (served by the forecaster from the windows it has
-   * seen; the graph's output for that step is the fallback): the P10/P90 band as distances below/above the value,
-   * in the target's unit, per horizon (validation residual quantiles).
+   * Per horizon, the weight of "same hour last week" in the served value (0: unused; 1: alone; between: a blend
+   * with the graph's output): the forecaster serves w·(value 168 h before the target, from the windows it has seen)
+   * + (1 − w)·(graph P50), and the graph's output alone where it has no such value.
    */
+  lastWeekWeight?: number[];
+  /** For horizons with lastWeekWeight > 0: the P10/P90 band as distances below/above the served value, in the target's unit. */
   lastWeekBand?: { below: number[]; above: number[] };
   target: { market: string; kind: string; seriesIds: string[]; stepMs: number; unit: string };
   featureOrder: string[];

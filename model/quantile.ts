@@ -152,3 +152,81 @@ export function chooseStepSources<S extends StepSource>(errors: Partial<Record<S
   }
   return out;
 }
+
+/** A horizon's choice: source `a` with weight `w`, plus source `b` with 1 − w (b null: `a` alone, w = 1). */
+export interface Blend {
+  a: string;
+  b: string | null;
+  w: number;
+  /** Validation MSE of the choice (scaled units). */
+  mse: number;
+}
+
+/** A blend is chosen only when its validation MSE is this share below the best single source's. */
+export const BLEND_MARGIN = 0.02;
+
+/** Weights tried for a blend of two sources (on the first). */
+export const BLEND_WEIGHTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+
+/**
+ * Per horizon, the single source or two-source blend (weights BLEND_WEIGHTS, summing to 1) with the lowest mean
+ * squared error on the validation samples: forecast combination (Bates & Granger 1969) with weights chosen on data
+ * the forecasts were not fitted on. candidates: name → forecasts [count, horizon] row-major, NaN where unknown, in
+ * order of preference (ties keep the earlier single source, and singles win ties against blends). A candidate
+ * unknown at more than 10% of a horizon's points is not used there; the others are scored on the points where all
+ * of them are known. A blend must beat the best single source by `margin` (relative MSE).
+ */
+export function chooseBlends(candidates: Record<string, ArrayLike<number>>, y: ArrayLike<number>, horizon: number, margin = BLEND_MARGIN): Blend[] {
+  const names = Object.keys(candidates);
+  const count = Math.floor(y.length / horizon);
+  const out: Blend[] = [];
+  for (let h = 0; h < horizon; h++) {
+    const known = (k: string, i: number) => Number.isFinite(candidates[k]![i * horizon + h]!);
+    const usable = names.filter((k) => {
+      let n = 0;
+      for (let i = 0; i < count; i++) if (known(k, i)) n++;
+      return n > 0 && n >= 0.9 * count;
+    });
+    const rows: number[] = [];
+    for (let i = 0; i < count; i++) if (Number.isFinite(y[i * horizon + h]!) && usable.every((k) => known(k, i))) rows.push(i);
+    const mse = (f: (i: number) => number) => {
+      let s = 0;
+      for (const i of rows) s += (f(i) - y[i * horizon + h]!) ** 2;
+      return rows.length ? s / rows.length : Number.POSITIVE_INFINITY;
+    };
+    const v = (k: string, i: number) => candidates[k]![i * horizon + h]!;
+    let best: Blend = { a: usable[0] ?? names[0]!, b: null, w: 1, mse: Number.POSITIVE_INFINITY };
+    for (const k of usable) {
+      const e = mse((i) => v(k, i));
+      if (e < best.mse) best = { a: k, b: null, w: 1, mse: e };
+    }
+    // A blend must beat the best single source by BLEND_MARGIN, so noise on the validation slice does not pick one.
+    const single = best;
+    let blend: Blend | null = null;
+    usable.forEach((a, ia) => {
+      for (const b of usable.slice(ia + 1)) {
+        for (const w of BLEND_WEIGHTS) {
+          const e = mse((i) => w * v(a, i) + (1 - w) * v(b, i));
+          if (e < (blend?.mse ?? Number.POSITIVE_INFINITY)) blend = { a, b, w, mse: e };
+        }
+      }
+    });
+    out.push(blend !== null && (blend as Blend).mse < (1 - margin) * single.mse ? blend : single);
+  }
+  return out;
+}
+
+/** The label of a choice: the source, or "blend:0.6 lstm + 0.4 baseline:same_hour_last_week". */
+export function blendLabel(c: Pick<Blend, 'a' | 'b' | 'w'>): string {
+  return c.b === null ? c.a : `blend:${c.w.toFixed(1)} ${c.a} + ${(1 - c.w).toFixed(1)} ${c.b}`;
+}
+
+/**
+ * The weight of same hour last week per horizon (0: not used), from a model's metadata: lastWeekWeight, or 1 where
+ * stepSources names it alone (models written before blends).
+ */
+export function lastWeekWeights(m: { stepSources?: string[]; lastWeekWeight?: number[]; architecture: { horizon: number } }): number[] {
+  const H = m.architecture.horizon;
+  if (Array.isArray(m.lastWeekWeight) && m.lastWeekWeight.length === H) return m.lastWeekWeight;
+  return Array.from({ length: H }, (_, h) => (m.stepSources?.[h] === LAST_WEEK_SOURCE ? 1 : 0));
+}

@@ -2,7 +2,8 @@
 // widths a, b before softplus) wrapped with a linear base, the per-horizon source choice and the conformal band
 // offsets, all inside the ONNX graph so serving stays "input → output / quantiles" (model/contract.ts).
 //
-// In scaled target units, per horizon h (one-hot source weights s_h over lstm, ridge, naive_last, same_hour_yesterday):
+// In scaled target units, per horizon h (source weights s_h over lstm, ridge, naive_last, same_hour_yesterday: one-hot
+// for a single source, or two weights summing to 1 for a blend):
 //   base     = flatten(input) · baseW + baseB            (the linear model the network corrects; ridge by default)
 //   lstm     = base + shrink_h · m                     (shrink in [0, 1], fitted on the validation slice)
 //   ridge    = flatten(input) · ridgeW + ridgeB
@@ -33,8 +34,10 @@ export interface ServedSpec {
   ridgeB: Float32Array;
   /** Window index of the seasonal naive forecast per horizon; −1 where unavailable (never chosen). */
   seasonalIndex: number[];
-  /** The source of each horizon. */
+  /** The source of each horizon (a one-hot weight); `weights` overrides it. */
   sources: ServedSource[];
+  /** Per SERVED_SOURCES entry, its weight at each horizon (blends: two weights summing to 1). */
+  weights?: Float32Array[];
   /** Conformal offsets per horizon (scaled units), see the header. */
   cLo: Float32Array;
   cHi: Float32Array;
@@ -47,6 +50,12 @@ export interface ServedForecast {
   p10: Float64Array;
   p50: Float64Array;
   p90: Float64Array;
+}
+
+/** Per SERVED_SOURCES entry, its weight per horizon: spec.weights, or one-hot from spec.sources. */
+export function sourceWeights(spec: ServedSpec): Float32Array[] {
+  if (spec.weights) return spec.weights;
+  return SERVED_SOURCES.map((src) => Float32Array.from(spec.sources, (s) => (s === src ? 1 : 0)));
 }
 
 const softplus = (x: number) => (x > 20 ? x : Math.log1p(Math.exp(x)));
@@ -91,25 +100,23 @@ export function servedForecast(spec: ServedSpec, X: ArrayLike<number>, raw: Arra
   const count = to - from;
   if (raw.length !== count * 3 * H) throw new Error(`servedForecast: ${raw.length} raw outputs for ${count} samples × 3·${H}`);
   const parts = linearParts(spec, X, from, to);
+  const w = sourceWeights(spec);
   const p10 = new Float64Array(count * H);
   const p50 = new Float64Array(count * H);
   const p90 = new Float64Array(count * H);
   for (let i = 0; i < count; i++) {
     for (let h = 0; h < H; h++) {
       const j = i * H + h;
-      const src = spec.sources[h]!;
-      const isLstm = src === 'lstm' ? 1 : 0;
+      const [wl, wr, wn, ws] = w.map((x) => x[h]!) as [number, number, number, number];
       const m = raw[i * 3 * H + h]!;
       const a = raw[i * 3 * H + H + h]!;
       const b = raw[i * 3 * H + 2 * H + h]!;
-      const v =
-        src === 'lstm' ? parts.base[j]! + (spec.shrink ? spec.shrink[h]! : 1) * m
-        : src === 'baseline:ridge' ? parts.ridge[j]!
-        : src === 'baseline:naive_last' ? parts.naive[j]!
-        : parts.seasonal[j]!;
+      const lstm = parts.base[j]! + (spec.shrink ? spec.shrink[h]! : 1) * m;
+      // A zero weight contributes nothing (the seasonal value is NaN where it is not in the window).
+      const v = (wl ? wl * lstm : 0) + (wr ? wr * parts.ridge[j]! : 0) + (wn ? wn * parts.naive[j]! : 0) + (ws ? ws * parts.seasonal[j]! : 0);
       p50[j] = v;
-      p10[j] = v - relu(isLstm * softplus(a) + spec.cLo[h]!);
-      p90[j] = v + relu(isLstm * softplus(b) + spec.cHi[h]!);
+      p10[j] = v - relu(wl * softplus(a) + spec.cLo[h]!);
+      p90[j] = v + relu(wl * softplus(b) + spec.cHi[h]!);
     }
   }
   return { p10, p50, p90 };
@@ -146,8 +153,10 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
   const P = steps * F;
   if (spec.baseW.length !== P * H || spec.ridgeW.length !== P * H || spec.baseB.length !== H || spec.ridgeB.length !== H) throw new Error('served graph: base/ridge weights do not match steps × features × horizon');
   if (spec.sources.length !== H || spec.seasonalIndex.length !== H || spec.cLo.length !== H || spec.cHi.length !== H || (spec.shrink && spec.shrink.length !== H)) throw new Error(`served graph: per-horizon arrays must have ${H} entries`);
-  spec.sources.forEach((s, h) => {
-    if (s === 'baseline:same_hour_yesterday' && !(spec.seasonalIndex[h]! >= 0)) throw new Error(`served graph: horizon ${h + 1} has no seasonal naive value in the window`);
+  const weights = sourceWeights(spec);
+  if (weights.length !== SERVED_SOURCES.length || weights.some((x) => x.length !== H)) throw new Error(`served graph: weights must be ${SERVED_SOURCES.length} arrays of ${H}`);
+  weights[3]!.forEach((x, h) => {
+    if (x !== 0 && !(spec.seasonalIndex[h]! >= 0)) throw new Error(`served graph: horizon ${h + 1} has no seasonal naive value in the window`);
   });
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph;
@@ -155,7 +164,7 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
   const producers = graph.node.filter((n) => n.output?.includes(ONNX_OUTPUT));
   if (producers.length !== 1) throw new Error(`served graph: expected one node producing ${ONNX_OUTPUT}, found ${producers.length}`);
   producers[0]!.output = producers[0]!.output!.map((o) => (o === ONNX_OUTPUT ? 'net_raw' : o));
-  const oneHot = (src: ServedSource) => spec.sources.map((s) => (s === src ? 1 : 0));
+
   graph.initializer.push(
     int64Tensor('sv_m_start', [0]), int64Tensor('sv_a_start', [H]), int64Tensor('sv_b_start', [2 * H]), int64Tensor('sv_b_end', [3 * H]), int64Tensor('sv_axis1', [1]),
     int64Tensor('sv_flat_shape', [-1, P]), int64Tensor('sv_values_shape', [-1, steps]),
@@ -164,7 +173,7 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
     int64Tensor('sv_seasonal_index', spec.seasonalIndex.map((i) => Math.max(0, i))),
     floatTensor('sv_base_W', [P, H], spec.baseW), floatTensor('sv_base_B', [H], spec.baseB),
     floatTensor('sv_ridge_W', [P, H], spec.ridgeW), floatTensor('sv_ridge_B', [H], spec.ridgeB),
-    ...SERVED_SOURCES.map((s, k) => floatTensor(`sv_onehot_${k}`, [H], oneHot(s))),
+    ...SERVED_SOURCES.map((_, k) => floatTensor(`sv_onehot_${k}`, [H], weights[k]!)),
     floatTensor('sv_c_lo', [H], spec.cLo), floatTensor('sv_c_hi', [H], spec.cHi),
     floatTensor('sv_shrink', [H], spec.shrink ?? new Float32Array(H).fill(1)),
   );

@@ -11,7 +11,7 @@ import { projectRoot } from '../config/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
 import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
 import { fitRidge } from './baselines.js';
-import { LAST_WEEK_SOURCE, type ServedSource, type StepSource, chooseStepSources, conformalOffsets, conformalQuantile, seasonalNaiveIndex } from './quantile.js';
+import { LAST_WEEK_SOURCE, SERVED_SOURCES, type ServedSource, type StepSource, blendLabel, chooseBlends, conformalOffsets, conformalQuantile, lastWeekWeights, seasonalNaiveIndex } from './quantile.js';
 import { type ServedSpec, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
 import { type Dataset, EmptyDatasetError, type SeriesMatrix, type TargetScaling, buildDataset, exportDataset, readDataset, rescaleInputs } from './dataset.js';
 import { type Evaluation, evaluateHoldout, horizonTable, markdownTable, metricsRecord, quantileLine, summaryLine } from './evaluate.js';
@@ -214,7 +214,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const forecast = un(q.p50);
   const p10 = un(q.p10);
   const p90 = un(q.p90);
-  applyLastWeek(dataset, served.stepSources, served.lastWeekBand, forecast, p10, p90);
+  const lwMeta = { stepSources: served.stepSources, lastWeekWeight: served.lastWeekWeight, lastWeekBand: served.lastWeekBand, architecture: { horizon: H } } as Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'>;
+  applyLastWeek(dataset, lwMeta, forecast, p10, p90);
   const evaluation = evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
   print(markdownTable(evaluation));
@@ -239,7 +240,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     backend: backend.label,
     architecture: { type: 'lstm', layers: o.layers, units: o.units, steps: dataset.steps, features: dataset.features, horizon: H, recurrentActivation: 'sigmoid', quantiles: [...QUANTILES] },
     stepSources: [...served.stepSources],
-    ...(served.stepSources.includes(LAST_WEEK_SOURCE) ? { lastWeekBand: served.lastWeekBand } : {}),
+    ...(served.lastWeekWeight.some((w) => w > 0) ? { lastWeekWeight: served.lastWeekWeight, lastWeekBand: served.lastWeekBand } : {}),
     target: dataset.target,
     featureOrder: dataset.featureOrder,
     scaler: dataset.scaler,
@@ -267,7 +268,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
       validation: `the last ${Math.round(VALIDATION_FRACTION * 100)}% of the training samples by time (${served.validationCount} samples): early stopping, learning rate, per-horizon source and conformal band calibration; never the hold-out`,
       conformal: { cLo: Array.from(spec.cLo), cHi: Array.from(spec.cHi) },
       shrink: spec.shrink ? Array.from(spec.shrink) : undefined,
-      graphSources: [...spec.sources],
+      graphSources: [...served.graphSources],
+      sourceWeights: Object.fromEntries(SERVED_SOURCES.map((k, i) => [k, Array.from(spec.weights?.[i] ?? [])])),
       seed: o.seed,
       samples: dataset.n,
       trainSamples: dataset.trainCount,
@@ -298,22 +300,27 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
 }
 
 /**
- * Hold-out forecasts as the forecaster serves them: at horizons whose source is same hour last week, that value
- * (the dataset's baseline, where known) with its band, in place. forecast/p10/p90: [hold-out samples, H], unscaled.
+ * Hold-out forecasts as the forecaster serves them: at horizons that use same hour last week (weight w > 0), the
+ * served value w·(last week) + (1 − w)·(graph P50) where last week's value is known, with its band
+ * (metadata.lastWeekBand), in place. forecast/p10/p90: [hold-out samples, H], unscaled; forecast holds the graph's
+ * P50 on entry.
  */
-export function applyLastWeek(d: Dataset, sources: readonly string[] | undefined, band: { below: number[]; above: number[] } | undefined, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array): void {
-  if (!sources?.includes(LAST_WEEK_SOURCE)) return;
+export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array): void {
+  const weights = lastWeekWeights(meta);
+  if (!weights.some((w) => w > 0)) return;
   const H = d.horizon;
   const lw = d.baselines.same_hour_last_week;
   for (let i = 0; i < d.n - d.trainCount; i++) {
     for (let h = 0; h < H; h++) {
-      if (sources[h] !== LAST_WEEK_SOURCE) continue;
+      const w = weights[h]!;
+      if (!(w > 0)) continue;
       const v = lw[(d.trainCount + i) * H + h]!;
       if (!Number.isFinite(v)) continue;
       const j = i * H + h;
-      forecast[j] = v;
-      if (p10) p10[j] = v - (band?.below[h] ?? 0);
-      if (p90) p90[j] = v + (band?.above[h] ?? 0);
+      const served = w * v + (1 - w) * forecast[j]!;
+      forecast[j] = served;
+      if (p10) p10[j] = served - (meta.lastWeekBand?.below[h] ?? 0);
+      if (p90) p90[j] = served + (meta.lastWeekBand?.above[h] ?? 0);
     }
   }
 }
@@ -436,13 +443,6 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const rawVal = predictScaled(model, dataset, fitCount, dataset.trainCount);
   const vParts = linearParts(spec, dataset.X, fitCount, dataset.trainCount);
   const yVal = dataset.y.subarray(fitCount * H, dataset.trainCount * H);
-  const errs: Partial<Record<ServedSource, { se: Float64Array; n: Float64Array }>> = {};
-  const add = (src: ServedSource, h: number, pred: number, y: number) => {
-    if (!Number.isFinite(pred)) return;
-    const e = (errs[src] ??= { se: new Float64Array(H), n: new Float64Array(H) });
-    e.se[h]! += (pred - y) ** 2;
-    e.n[h]! += 1;
-  };
   // Shrinkage of the network's correction per horizon: the least-squares share of m that fits y − base on the
   // validation slice, clipped to [0, 1] (0: the base alone; 1: the network as trained).
   const shrink = new Float32Array(H);
@@ -457,48 +457,77 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     shrink[h] = den > 0 ? Math.min(1, Math.max(0, num / den)) : 0;
   }
   spec.shrink = shrink;
+  // Every source's validation forecasts (scaled), then per horizon the best single source or two-source blend.
+  const lastWeek = dataset.baselines.same_hour_last_week;
+  const cand: Record<StepSource, Float64Array> = {
+    lstm: new Float64Array(vCount * H),
+    'baseline:ridge': vParts.ridge,
+    'baseline:naive_last': vParts.naive,
+    'baseline:same_hour_yesterday': vParts.seasonal,
+    [LAST_WEEK_SOURCE]: new Float64Array(vCount * H),
+  };
   for (let i = 0; i < vCount; i++) {
     for (let h = 0; h < H; h++) {
       const j = i * H + h;
-      const y = yVal[j]!;
-      add('lstm', h, vParts.base[j]! + (spec.shrink ? spec.shrink[h]! : 1) * rawVal[i * 3 * H + h]!, y);
-      add('baseline:ridge', h, vParts.ridge[j]!, y);
-      add('baseline:naive_last', h, vParts.naive[j]!, y);
-      if (spec.seasonalIndex[h]! >= 0) add('baseline:same_hour_yesterday', h, vParts.seasonal[j]!, y);
+      cand.lstm[j] = vParts.base[j]! + shrink[h]! * rawVal[i * 3 * H + h]!;
+      const lw = lastWeek[(fitCount + i) * H + h]!;
+      cand[LAST_WEEK_SOURCE][j] = Number.isFinite(lw) ? scaleTarget(lw, dataset.scaler) : Number.NaN;
     }
   }
-  spec.sources = chooseStepSources(errs, H);
-  // Same hour last week (the dataset's baseline, known at issue time for h <= a week): served by the forecaster
-  // from its history where it beat every other source on the validation slice.
-  const lastWeek = dataset.baselines.same_hour_last_week;
-  const allErrs: Partial<Record<StepSource, { se: Float64Array; n: Float64Array }>> = { ...errs };
-  const lw = { se: new Float64Array(H), n: new Float64Array(H) };
-  const lwResid: number[][] = Array.from({ length: H }, () => []);
-  for (let i = 0; i < vCount; i++) {
-    for (let h = 0; h < H; h++) {
-      const raw = lastWeek[(fitCount + i) * H + h]!;
-      if (!Number.isFinite(raw)) continue;
-      const y = yVal[i * H + h]!;
-      lw.se[h]! += (scaleTarget(raw, dataset.scaler) - y) ** 2;
-      lw.n[h]! += 1;
-      lwResid[h]!.push(unscaleTarget(y, dataset.scaler) - raw);
-    }
-  }
-  allErrs[LAST_WEEK_SOURCE] = lw;
-  // Only where it has a value for most validation samples, so a choice is not made on a few points.
-  for (let h = 0; h < H; h++) if (lw.n[h]! < 0.9 * vCount) lw.n[h] = 0;
-  const stepSources = chooseStepSources(allErrs, H);
-  const tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2;
-  const lastWeekBand = {
-    below: lwResid.map((r) => Math.max(0, conformalQuantile(r.map((v) => -v), 1 - tail) || 0)),
-    above: lwResid.map((r) => Math.max(0, conformalQuantile(r, 1 - tail) || 0)),
+  const blends = chooseBlends(cand, yVal, H);
+  const graphOnly = chooseBlends(Object.fromEntries(SERVED_SOURCES.map((k) => [k, cand[k]])), yVal, H);
+  const weights = SERVED_SOURCES.map(() => new Float32Array(H));
+  const lastWeekWeight = new Array<number>(H).fill(0);
+  const stepSources: string[] = [];
+  const graphSources: string[] = [];
+  const put = (k: string, w: number, h: number) => {
+    weights[SERVED_SOURCES.indexOf(k as ServedSource)]![h]! += w;
   };
+  blends.forEach((c, h) => {
+    stepSources.push(blendLabel(c));
+    const lwIn = c.a === LAST_WEEK_SOURCE ? c.w : c.b === LAST_WEEK_SOURCE ? 1 - c.w : 0;
+    if (lwIn === 0) {
+      put(c.a, c.w, h);
+      if (c.b) put(c.b, 1 - c.w, h);
+      graphSources.push(blendLabel(c));
+    } else if (lwIn === 1) {
+      // last week alone: the graph serves its own best choice when the forecaster has no history
+      const g = graphOnly[h]!;
+      put(g.a, g.w, h);
+      if (g.b) put(g.b, 1 - g.w, h);
+      graphSources.push(blendLabel(g));
+    } else {
+      const other = c.a === LAST_WEEK_SOURCE ? c.b! : c.a;
+      put(other, 1, h);
+      graphSources.push(other);
+    }
+    lastWeekWeight[h] = lwIn;
+  });
+  spec.weights = weights;
+  spec.sources = graphSources.map((g) => (SERVED_SOURCES.includes(g as ServedSource) ? (g as ServedSource) : 'lstm'));
+  const tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2;
   const uncal = servedForecast(spec, dataset.X, rawVal, fitCount, dataset.trainCount);
   const lo = uncal.p50.map((v, j) => v - uncal.p10[j]!);
   const hi = uncal.p90.map((v, j) => v - uncal.p50[j]!);
   const { cLo, cHi } = conformalOffsets(yVal, uncal.p50, lo, hi, H, tail);
   spec.cLo = Float32Array.from(cLo);
   spec.cHi = Float32Array.from(cHi);
+  // The band of a step that uses last week: validation residual quantiles around the served (blended) value, in
+  // the target's unit.
+  const lastWeekBand = { below: new Array<number>(H).fill(0), above: new Array<number>(H).fill(0) };
+  for (let h = 0; h < H; h++) {
+    if (lastWeekWeight[h] === 0) continue;
+    const r: number[] = [];
+    for (let i = 0; i < vCount; i++) {
+      const j = i * H + h;
+      const lw = cand[LAST_WEEK_SOURCE][j]!;
+      if (!Number.isFinite(lw)) continue;
+      const v = lastWeekWeight[h]! * lw + (1 - lastWeekWeight[h]!) * uncal.p50[j]!;
+      r.push((yVal[j]! - v) * dataset.scaler.target.std);
+    }
+    lastWeekBand.below[h] = Math.max(0, conformalQuantile(r.map((v) => -v), 1 - tail) || 0);
+    lastWeekBand.above[h] = Math.max(0, conformalQuantile(r, 1 - tail) || 0);
+  }
   let final = model;
   if (o.refit ?? true) {
     // Refit on every training sample (fit + validation) with the choices made on the validation slice (learning
@@ -530,7 +559,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     }
     model.dispose();
   }
-  return { model: final, spec, stepSources, lastWeekBand, epochs, chosenLr, validation, fitCount, validationCount: vCount, refitSeconds };
+  return { model: final, spec, stepSources, graphSources, lastWeekWeight, lastWeekBand, epochs, chosenLr, validation, fitCount, validationCount: vCount, refitSeconds };
 }
 
 /** A registry entry from a directory path (holding metadata.json) or a version name in the registry. */
@@ -619,7 +648,7 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
         }
       }
     }
-    applyLastWeek(dataset, meta.stepSources, meta.lastWeekBand, forecast, p10, p90);
+    applyLastWeek(dataset, meta, forecast, p10, p90);
     const evaluation = evaluateHoldout(dataset, forecast, onnx.hasQuantiles ? { p10, p90 } : undefined);
     print('');
     print(markdownTable(evaluation));

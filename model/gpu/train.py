@@ -175,6 +175,50 @@ LAST_WEEK_SOURCE = "baseline:same_hour_last_week"
 REPORT_HORIZONS = [1, 6, 12, 24, 36]
 
 
+BLEND_WEIGHTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+BLEND_MARGIN = 0.02
+
+
+def choose_blends(cand: Dict[str, np.ndarray], y: np.ndarray) -> List[Tuple[str, Optional[str], float]]:
+    """model/quantile.ts chooseBlends: per horizon the single source or two-source blend (weights BLEND_WEIGHTS) with
+    the lowest validation MSE; a candidate unknown at more than 10% of the points is not used there; a blend must
+    beat the best single source by BLEND_MARGIN. Returns (a, b or None, weight of a) per horizon."""
+    names = list(cand.keys())
+    count, H = y.shape
+    out: List[Tuple[str, Optional[str], float]] = []
+    for h in range(H):
+        usable = [k for k in names if np.isfinite(cand[k][:, h]).sum() > 0 and np.isfinite(cand[k][:, h]).sum() >= 0.9 * count]
+        rows = np.isfinite(y[:, h])
+        for k in usable:
+            rows &= np.isfinite(cand[k][:, h])
+        yy = y[rows, h]
+        v = {k: cand[k][rows, h] for k in usable}
+
+        def mse(f: np.ndarray) -> float:
+            return float(np.mean((f - yy) ** 2)) if yy.size else float("inf")
+
+        best = (usable[0] if usable else names[0], None, 1.0, float("inf"))
+        for k in usable:
+            e = mse(v[k])
+            if e < best[3]:
+                best = (k, None, 1.0, e)
+        blend = None
+        for ia, a in enumerate(usable):
+            for b in usable[ia + 1:]:
+                for w in BLEND_WEIGHTS:
+                    e = mse(w * v[a] + (1 - w) * v[b])
+                    if blend is None or e < blend[3]:
+                        blend = (a, b, w, e)
+        chosen = blend if blend is not None and blend[3] < (1 - BLEND_MARGIN) * best[3] else best
+        out.append((chosen[0], chosen[1], chosen[2]))
+    return out
+
+
+def blend_label(a: str, b: Optional[str], w: float) -> str:
+    """model/quantile.ts blendLabel."""
+    return a if b is None else f"blend:{w:.1f} {a} + {1 - w:.1f} {b}"
+
+
 def describe_sources(sources: List[str]) -> str:
     """model/train.ts describeSources: "h1-5 lstm, h6 baseline:same_hour_yesterday, ..."."""
     parts, i = [], 0
@@ -711,41 +755,56 @@ def main(argv: Optional[List[str]] = None) -> int:
     m = raw_val[:, :H]
     den = (m * m).sum(axis=0)
     spec["shrink"] = np.where(den > 0, np.clip((m * (yv - base_v)).sum(axis=0) / np.where(den > 0, den, 1), 0, 1), 0.0)
+    lw_raw = ds.baselines[BASELINE_KEYS[2]][fit:tc].astype(np.float64) if ds.baselines is not None else np.full_like(yv, np.nan)
+    seas = ds.X[fit:tc][:, np.maximum(0, np.asarray(spec["seasonalIndex"])), vi].astype(np.float64)
+    seas[:, np.asarray(spec["seasonalIndex"]) < 0] = np.nan
     cand = {
         "lstm": base_v + spec["shrink"] * m,
         "baseline:ridge": X2[fit:tc] @ spec["ridgeW"] + spec["ridgeB"],
         "baseline:naive_last": np.repeat(X2[fit:tc, (steps - 1) * F + vi][:, None], H, axis=1),
-        "baseline:same_hour_yesterday": ds.X[fit:tc][:, np.maximum(0, np.asarray(spec["seasonalIndex"])), vi].astype(np.float64),
+        "baseline:same_hour_yesterday": seas,
+        LAST_WEEK_SOURCE: (lw_raw - ds.target_mean) / ds.target_std,
     }
-    mse = {k: np.mean((v - yv) ** 2, axis=0) for k, v in cand.items()}
-    for h in range(H):
-        if spec["seasonalIndex"][h] < 0:
-            mse["baseline:same_hour_yesterday"][h] = np.inf
-    graph_sources = [min(GRAPH_SOURCES, key=lambda k: (mse[k][h], GRAPH_SOURCES.index(k))) for h in range(H)]
-    lw_raw = ds.baselines[BASELINE_KEYS[2]][fit:tc].astype(np.float64) if ds.baselines is not None else np.full_like(yv, np.nan)
-    lw_scaled = (lw_raw - ds.target_mean) / ds.target_std
-    lw_ok = np.isfinite(lw_raw)
+    blends = choose_blends(cand, yv)
+    graph_only = choose_blends({k: cand[k] for k in GRAPH_SOURCES}, yv)
+    weights = np.zeros((len(GRAPH_SOURCES), H))
+    lw_weight = [0.0] * H
     step_sources: List[str] = []
-    below, above = [], []
+    graph_sources: List[str] = []
+    for h, (ca, cb, cw) in enumerate(blends):
+        step_sources.append(blend_label(ca, cb, cw))
+        lw_in = cw if ca == LAST_WEEK_SOURCE else (1 - cw) if cb == LAST_WEEK_SOURCE else 0.0
+        if lw_in == 0:
+            weights[GRAPH_SOURCES.index(ca), h] += cw
+            if cb is not None:
+                weights[GRAPH_SOURCES.index(cb), h] += 1 - cw
+            graph_sources.append(blend_label(ca, cb, cw))
+        elif lw_in == 1:
+            ga, gb, gw = graph_only[h]
+            weights[GRAPH_SOURCES.index(ga), h] += gw
+            if gb is not None:
+                weights[GRAPH_SOURCES.index(gb), h] += 1 - gw
+            graph_sources.append(blend_label(ga, gb, gw))
+        else:
+            other = cb if ca == LAST_WEEK_SOURCE else ca
+            weights[GRAPH_SOURCES.index(other), h] += 1.0
+            graph_sources.append(other)
+        lw_weight[h] = float(lw_in)
+    spec["onehot"] = weights
     tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2
-    for h in range(H):
-        src = graph_sources[h]
-        okh = lw_ok[:, h]
-        if okh.sum() >= 0.9 * (tc - fit):
-            lw_mse = float(np.mean((lw_scaled[okh, h] - yv[okh, h]) ** 2))
-            if lw_mse < mse[src][h]:
-                src = LAST_WEEK_SOURCE
-        step_sources.append(src)
-        r = ds.unscale_target(yv[okh, h]) - lw_raw[okh, h]
-        below.append(max(0.0, conformal_quantile(-r, 1 - tail) if r.size else 0.0))
-        above.append(max(0.0, conformal_quantile(r, 1 - tail) if r.size else 0.0))
-    spec["onehot"] = np.array([[1.0 if g == k else 0.0 for g in graph_sources] for k in GRAPH_SOURCES])
     p10v, p50v, p90v = served_numpy({**spec, "cLo": np.zeros(H), "cHi": np.zeros(H)}, X2[fit:tc], raw_val, steps, F, vi)
     lo, hi = p50v - p10v, p90v - p50v
-    spec["cLo"] = np.array([conformal_quantile(p50v[:, h] - yv[:, h] - lo[:, h], 1 - tail) for h in range(H)])
-    spec["cHi"] = np.array([conformal_quantile(yv[:, h] - p50v[:, h] - hi[:, h], 1 - tail) for h in range(H)])
-    spec["cLo"] = np.nan_to_num(spec["cLo"])
-    spec["cHi"] = np.nan_to_num(spec["cHi"])
+    spec["cLo"] = np.nan_to_num(np.array([conformal_quantile(p50v[:, h] - yv[:, h] - lo[:, h], 1 - tail) for h in range(H)]))
+    spec["cHi"] = np.nan_to_num(np.array([conformal_quantile(yv[:, h] - p50v[:, h] - hi[:, h], 1 - tail) for h in range(H)]))
+    below, above = [0.0] * H, [0.0] * H
+    for h in range(H):
+        if lw_weight[h] == 0:
+            continue
+        okh = np.isfinite(cand[LAST_WEEK_SOURCE][:, h])
+        served_v = lw_weight[h] * cand[LAST_WEEK_SOURCE][okh, h] + (1 - lw_weight[h]) * p50v[okh, h]
+        r = (yv[okh, h] - served_v) * ds.target_std
+        below[h] = max(0.0, np.nan_to_num(conformal_quantile(-r, 1 - tail)))
+        above[h] = max(0.0, np.nan_to_num(conformal_quantile(r, 1 - tail)))
 
     # Refit ridge and the network (best epoch count) on every training sample.
     W, alpha_full = fit_ridge(X2, y64, tc)
@@ -778,15 +837,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     pred = ds.unscale_target(pred_scaled)
     p10 = ds.unscale_target(q_scaled[:, 0, :])
     p90 = ds.unscale_target(q_scaled[:, 2, :])
-    if ds.baselines is not None and LAST_WEEK_SOURCE in step_sources:
+    if ds.baselines is not None and any(w > 0 for w in lw_weight):
         lw_hold = ds.baselines[BASELINE_KEYS[2]][tc:].astype(np.float64)
-        for h, src in enumerate(step_sources):
-            if src != LAST_WEEK_SOURCE:
+        for h, w in enumerate(lw_weight):
+            if w <= 0:
                 continue
             okh = np.isfinite(lw_hold[:, h])
-            pred[okh, h] = lw_hold[okh, h]
-            p10[okh, h] = lw_hold[okh, h] - below[h]
-            p90[okh, h] = lw_hold[okh, h] + above[h]
+            served_v = w * lw_hold[okh, h] + (1 - w) * pred[okh, h]
+            pred[okh, h] = served_v
+            p10[okh, h] = served_v - below[h]
+            p90[okh, h] = served_v + above[h]
     metrics, metric_details = holdout_metrics(ds, pred, p10, p90)
     log("hold-out: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()) + f" (ridge alpha {metric_details['ridgeAlpha']})")
     log("step sources: " + describe_sources(step_sources))
@@ -839,7 +899,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "horizon": ds.horizon, "recurrentActivation": "sigmoid", "quantiles": QUANTILES,
         },
         "stepSources": step_sources,
-        **({"lastWeekBand": {"below": below, "above": above}} if LAST_WEEK_SOURCE in step_sources else {}),
+        **({"lastWeekWeight": lw_weight, "lastWeekBand": {"below": below, "above": above}} if any(w > 0 for w in lw_weight) else {}),
         "target": h["target"],
         "featureOrder": h["featureOrder"],
         "scaler": h["scaler"],
@@ -865,6 +925,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             }[a.target],
             "validation": f"the last 20% of the training samples by time ({tc - fit} samples): early stopping, learning rate, per-horizon source, shrinkage and conformal band calibration; never the hold-out",
             "graphSources": graph_sources,
+            "sourceWeights": {k: [float(v) for v in weights[i]] for i, k in enumerate(GRAPH_SOURCES)},
             "shrink": [float(v) for v in spec["shrink"]],
             "conformal": {"cLo": [float(v) for v in spec["cLo"]], "cHi": [float(v) for v in spec["cHi"]]},
             "fitSamples": fit,

@@ -3,7 +3,7 @@
 // (metadata.stepSources[h-1] = "baseline:same_hour_last_week"). A slot it has not seen (after a restart, or in the
 // first week of a series) leaves the model's own value for that step, and the record's stepSources says so.
 import type { ModelMetadata } from '../../model/contract.js';
-import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
+import { lastWeekWeights } from '../../model/quantile.js';
 
 const WEEK_MS = 7 * 86_400_000;
 const KEEP_MS = 8 * 86_400_000;
@@ -59,26 +59,29 @@ export interface ServedSteps {
 
 /**
  * The steps a forecast serves: the model's output, with "same hour last week" (y at target slot end − 7 days,
- * Hyndman & Athanasopoulos FPP3 §5.2, m = a week) and its band (metadata.lastWeekBand) wherever the metadata chose
- * it and the history holds that slot. stepSources names what produced each step; a chosen step without history
- * falls back to the graph's source (metadata.training.graphSources, else "lstm").
+ * Hyndman & Athanasopoulos FPP3 §5.2, m = a week) blended in with weight w (metadata.lastWeekWeight; w = 1: alone)
+ * wherever the metadata uses it and the history holds that slot, with its band (metadata.lastWeekBand). stepSources
+ * names what produced each step; a step without history falls back to the graph's own choice
+ * (metadata.training.graphSources, else "lstm").
  */
 export function serveSteps(w: HistoryWindow, meta: ModelMetadata, values: number[], band: { p10: number[]; p90: number[] } | undefined, history: SeriesHistory): ServedSteps {
   const sources = meta.stepSources && meta.stepSources.length === values.length ? meta.stepSources : null;
   if (!sources) return { values, p10: band?.p10 ?? null, p90: band?.p90 ?? null, stepSources: null };
+  const weights = lastWeekWeights(meta);
   const graph = (meta.training?.graphSources as string[] | undefined) ?? [];
   const out = { values: [...values], p10: band ? [...band.p10] : null, p90: band ? [...band.p90] : null, stepSources: [...sources] };
-  sources.forEach((s, i) => {
-    if (s !== LAST_WEEK_SOURCE) return;
+  weights.forEach((lw, i) => {
+    if (!(lw > 0) || i >= values.length) return;
     const v = history.get(w, w.windowEnd + (i + 1) * w.stepMs - WEEK_MS);
     if (v === undefined) {
       out.stepSources[i] = graph[i] ?? 'lstm';
       return;
     }
-    out.values[i] = v;
+    const served = lw * v + (1 - lw) * values[i]!;
+    out.values[i] = served;
     if (out.p10 && out.p90) {
-      out.p10[i] = v - (meta.lastWeekBand?.below[i] ?? 0);
-      out.p90[i] = v + (meta.lastWeekBand?.above[i] ?? 0);
+      out.p10[i] = served - (meta.lastWeekBand?.below[i] ?? 0);
+      out.p90[i] = served + (meta.lastWeekBand?.above[i] ?? 0);
     }
   });
   return out;

@@ -98,7 +98,7 @@ async function servedHoldout(model: OnnxModel, meta: ModelMetadata, X: Float32Ar
       p90[i * H + h] = unscaleTarget(quantiles[i * 3 * H + 2 * H + h]!, meta.scaler);
     }
   }
-  applyLastWeek(d, meta.stepSources, meta.lastWeekBand, forecast, p10, p90);
+  applyLastWeek(d, meta, forecast, p10, p90);
   return { forecast, p10, p90 };
 }
 

@@ -7,7 +7,7 @@ import ort from 'onnxruntime-node';
 import { type ModelMetadata, ONNX_INPUT, ONNX_OUTPUT, ONNX_QUANTILES, SEQUENCE_FEATURES } from '../../model/contract.js';
 import { buildLstm, mulberry32, predictScaled } from '../../model/lstm.js';
 import { exportTfjsLstmToOnnx } from '../../model/onnx-export.js';
-import { chooseStepSources, conformalOffsets, conformalQuantile, pinball, quantileScore, seasonalNaiveIndex } from '../../model/quantile.js';
+import { blendLabel, chooseBlends, chooseStepSources, conformalOffsets, conformalQuantile, pinball, quantileScore, seasonalNaiveIndex } from '../../model/quantile.js';
 import { type ServedSpec, composeServedGraph, servedForecast } from '../../model/served-graph.js';
 import type { Dataset } from '../../model/dataset.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
@@ -104,6 +104,38 @@ describe('seasonal naive and the per-horizon choice', () => {
   });
 });
 
+describe('per-horizon blends', () => {
+  it('chooses the baseline where it wins, a blend where two sources err independently, and keeps a single source within the margin', () => {
+    const rng = mulberry32(5);
+    const n = 400;
+    const H = 3;
+    const y = new Float64Array(n * H);
+    const lstm = new Float64Array(n * H);
+    const lastWeek = new Float64Array(n * H);
+    for (let i = 0; i < n; i++) {
+      for (let h = 0; h < H; h++) {
+        const j = i * H + h;
+        y[j] = Math.sin(i / 7 + h);
+        const e1 = rng() - 0.5;
+        const e2 = rng() - 0.5;
+        // h1: the network is much better; h2: last week is much better; h3: equally good, independent errors.
+        lstm[j] = y[j]! + (h === 0 ? 0.1 : 1) * e1;
+        lastWeek[j] = h === 2 && i % 50 === 0 ? Number.NaN : y[j]! + (h === 1 ? 0.1 : h === 0 ? 1 : 1) * e2;
+      }
+    }
+    const c = chooseBlends({ lstm, 'baseline:same_hour_last_week': lastWeek }, y, H);
+    assert.deepEqual([c[0]!.a, c[0]!.b], ['lstm', null]);
+    assert.deepEqual([c[1]!.a, c[1]!.b], ['baseline:same_hour_last_week', null]);
+    // Two equally good forecasts with independent errors: the even blend halves the error variance.
+    assert.deepEqual([c[2]!.a, c[2]!.b], ['lstm', 'baseline:same_hour_last_week']);
+    assert.ok(Math.abs(c[2]!.w - 0.5) <= 0.1, `weight ${c[2]!.w}`);
+    assert.equal(blendLabel(c[2]!), `blend:${c[2]!.w.toFixed(1)} lstm + ${(1 - c[2]!.w).toFixed(1)} baseline:same_hour_last_week`);
+    // A source unknown at more than 10% of the points is not used.
+    const sparse = Float64Array.from(lastWeek, (v, j) => (j % 3 === 2 && j % 2 === 0 ? Number.NaN : v));
+    assert.equal(chooseBlends({ lstm, 'baseline:same_hour_last_week': sparse }, y, H)[2]!.b, null);
+  });
+});
+
 describe('the served graph (ONNX Runtime) against servedForecast', () => {
   it('matches to float precision, keeps P10 <= P50 <= P90, and serves each horizon from its source', async () => {
     const steps = 24;
@@ -122,6 +154,9 @@ describe('the served graph (ONNX Runtime) against servedForecast', () => {
       cLo: Float32Array.from([0.1, 0.5, 0.2, 0.3, -5, 0]), cHi: Float32Array.from([0, 0.4, 0.1, 0.2, 0.3, -5]),
       shrink: Float32Array.from([0.5, 1, 1, 1, 0, 0.3]),
     };
+    // h6 is a blend: 0.7 network + 0.3 naive last
+    spec.weights = ['lstm', 'baseline:ridge', 'baseline:naive_last', 'baseline:same_hour_yesterday'].map((src) =>
+      Float32Array.from(spec.sources, (s, h) => (h === 5 ? (src === 'lstm' ? 0.7 : src === 'baseline:naive_last' ? 0.3 : 0) : s === src ? 1 : 0)));
     const bytes = composeServedGraph(exportTfjsLstmToOnnx(net, { steps, features: F, horizon: 3 * H }), spec);
     const n = 9;
     const X = Float32Array.from({ length: n * P }, () => (rng() - 0.5) * 3);
@@ -163,6 +198,7 @@ describe('the served graph (ONNX Runtime) against servedForecast', () => {
 describe('forecaster: same hour last week from the windows seen', () => {
   const HOUR = 3_600_000;
   const meta = {
+    architecture: { horizon: 2 },
     stepSources: ['lstm', 'baseline:same_hour_last_week'],
     lastWeekBand: { below: [0, 3], above: [0, 4] },
     training: { graphSources: ['lstm', 'baseline:ridge'] },
@@ -178,5 +214,11 @@ describe('forecaster: same hour last week from the windows seen', () => {
     h.add(w(T + 2 * HOUR - 7 * 24 * HOUR, [40, 50]));
     const again = serveSteps(w(T, [1, 2]), meta, [10, 20], { p10: [9, 19], p90: [11, 21] }, h);
     assert.deepEqual(again, { values: [10, 50], p10: [9, 47], p90: [11, 54], stepSources: ['lstm', 'baseline:same_hour_last_week'] });
+    // A blend: 0.25 of last week with 0.75 of the graph's value.
+    const blend = { ...meta, lastWeekWeight: [0, 0.25], stepSources: ['lstm', 'blend:0.8 lstm + 0.2 baseline:same_hour_last_week'] } as unknown as ModelMetadata;
+    const mixed = serveSteps(w(T, [1, 2]), blend, [10, 20], { p10: [9, 19], p90: [11, 21] }, h);
+    assert.deepEqual(mixed.values, [10, 0.25 * 50 + 0.75 * 20]);
+    assert.deepEqual(mixed.p10, [9, 27.5 - 3]);
+    assert.equal(mixed.stepSources![1], 'blend:0.8 lstm + 0.2 baseline:same_hour_last_week');
   });
 });
