@@ -226,6 +226,10 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
     }
     if (x!.quantiles !== ONNX_QUANTILES) fail(`onnx.quantiles must be "${ONNX_QUANTILES}" when architecture.quantiles is set`);
   }
+  const lww = o.lastWeekWeight;
+  if (lww !== undefined && (!Array.isArray(lww) || lww.length !== a!.horizon || !lww.every((v) => typeof v === 'number' && v >= 0 && v <= 1))) {
+    fail(`lastWeekWeight must hold a weight in [0, 1] for each of the ${String(a!.horizon)} horizons`);
+  }
   const src = o.stepSources;
   if (src !== undefined && (!Array.isArray(src) || src.length !== a!.horizon || !src.every((v) => typeof v === 'string' && v !== ''))) {
     fail(`stepSources must name a source for each of the ${String(a!.horizon)} horizons`);
