@@ -5,6 +5,7 @@ import { loadAssets } from '../dispatch/assets-config.js';
 import { groupFor, topicSet } from '../streams/kafka/topics.js';
 import { PRICE_BASES, type PriceBasis } from '../dispatch/strategies.js';
 import { OptionError } from './options.js';
+import { exposeCounts, startMetricsServer } from '../processors/metrics.js';
 import { untilSignal } from './process.js';
 import { Progress } from './progress.js';
 
@@ -22,8 +23,10 @@ export function registerDispatchProcesses(proc: Command): void {
       const assets = loadAssets(opts.assets);
       const topics = topicSet(opts.run);
       const progress = new Progress('dispatcher');
+      const config = loadConfig();
+      const metrics = await startMetricsServer(config.dispatchMetricsPorts.dispatcher);
       const { startDispatcher } = await import('../processors/dispatcher/processor.js');
-      const d = await startDispatcher(loadConfig(), {
+      const d = await startDispatcher(config, {
         assets,
         priceBasis: opts.priceBasis as PriceBasis,
         inputTopic: topics.forecasts.name,
@@ -33,9 +36,11 @@ export function registerDispatchProcesses(proc: Command): void {
         groupId: groupFor(opts.priceBasis === 'mean' && opts.group === 'sda-dispatcher' ? 'sda-dispatcher-mean' : opts.group, opts.run),
         onBatch: (c) => progress.update(c.received, `schedules ${c.schedules}, skipped ${c.skipped}, dead-lettered ${c.deadLettered}`),
       });
+      exposeCounts('dispatcher', () => d.counts);
       process.stdout.write(`dispatcher: ${assets.map((a) => `${a.id} (${a.settlementPoint}, ${a.powerMw} MW / ${a.energyMwh} MWh)`).join(', ')}; ${topics.forecasts.name} -> ${topics.dispatch.name}; ${d.counts.restored} latest schedules restored; Ctrl-C to stop\n`);
       const sig = await Promise.race([untilSignal(), d.failed]);
       await d.stop();
+      await metrics.close();
       process.stdout.write(`dispatcher stopped on ${sig}: ${JSON.stringify(d.counts)}\n`);
     });
   proc
@@ -46,14 +51,18 @@ export function registerDispatchProcesses(proc: Command): void {
     .action(async (opts: { run?: string; group: string }) => {
       const topics = topicSet(opts.run);
       const progress = new Progress('dispatch-sink');
+      const config = loadConfig();
+      const metrics = await startMetricsServer(config.dispatchMetricsPorts.dispatchSink);
       const { startDispatchSink } = await import('../sinks/postgres/dispatch-sink.js');
-      const sink = await startDispatchSink(loadConfig(), {
+      const sink = await startDispatchSink(config, {
         topic: topics.dispatch.name,
         groupId: groupFor(opts.group, opts.run),
         onBatch: (c) => progress.update(c.received, `stored ${c.stored}, dead-lettered ${c.deadLettered}`),
       });
+      exposeCounts('dispatch-sink', () => sink.counts);
       const sig = await Promise.race([untilSignal(), sink.failed]);
       await sink.stop();
+      await metrics.close();
       process.stdout.write(`dispatch-sink stopped on ${sig}: ${JSON.stringify(sink.counts)}\n`);
     });
 }

@@ -153,6 +153,11 @@ export function loadConfig(env: Env = process.env) {
       forecaster: r.port('FORECASTER_METRICS_PORT', 19_104),
       forecastsSink: r.port('FORECASTS_SINK_METRICS_PORT', 19_105),
     },
+    /** Where `sda process dispatcher` and `dispatch-sink` serve GET /metrics (issue 13; scraped like metricsPorts). */
+    dispatchMetricsPorts: {
+      dispatcher: r.port('DISPATCHER_METRICS_PORT', 19_106),
+      dispatchSink: r.port('DISPATCH_SINK_METRICS_PORT', 19_107),
+    },
     // Retrieval (issue 7): model files, the vector store, the language model.
     models: {
       dir: path.resolve(cacheDir, r.string('MODELS_DIR', 'models')),
