@@ -46,7 +46,9 @@ export class PrometheusService implements LocalService {
       .replaceAll('127.0.0.1:19102', `127.0.0.1:${m.windower}`)
       .replaceAll('127.0.0.1:19103', `127.0.0.1:${m.featuresSink}`)
       .replaceAll('127.0.0.1:19104', `127.0.0.1:${m.forecaster}`)
-      .replaceAll('127.0.0.1:19105', `127.0.0.1:${m.forecastsSink}`);
+      .replaceAll('127.0.0.1:19105', `127.0.0.1:${m.forecastsSink}`)
+      .replaceAll('127.0.0.1:19106', `127.0.0.1:${this.config.dispatchMetricsPorts.dispatcher}`)
+      .replaceAll('127.0.0.1:19107', `127.0.0.1:${this.config.dispatchMetricsPorts.dispatchSink}`);
     fs.mkdirSync(this.targetsDir, { recursive: true });
     const file = path.join(this.paths.prometheus, 'prometheus.yml');
     const before = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
