@@ -145,7 +145,7 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
       baselinePlainTop5: share(plain.map((r) => r.hit)), baselineByCategory: byCat(plain),
     };
     rows.push(['retrieval recall@5, plain top-5 vector search, no filters (baseline)', pct(share(plain.map((r) => r.hit))), `${plain.filter((r) => r.hit).length}/${plain.length}`]);
-    rows.push(['**retrieval recall@5, responder retrieval (series/period filters + 1 concept)**', `**${pct(share(rec.map((r) => r.hit)))}**`, `${rec.filter((r) => r.hit).length}/${rec.length}; by category ${Object.entries(byCat(rec)).map(([c, v]) => `${c} ${v}`).join(', ')}`]);
+    rows.push(['**retrieval recall@5, responder retrieval (the intent: series, period and kind filters, plus concepts)**', `**${pct(share(rec.map((r) => r.hit)))}**`, `${rec.filter((r) => r.hit).length}/${rec.length}; by category ${Object.entries(byCat(rec)).map(([c, v]) => `${c} ${v}`).join(', ')}`]);
 
     // Answers without a model (baseline)
     // The market clock is read from market_data: the end of the last simulated interval, not the wall clock.
