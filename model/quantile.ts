@@ -129,30 +129,6 @@ export type ServedSource = (typeof SERVED_SOURCES)[number];
 export const LAST_WEEK_SOURCE = 'baseline:same_hour_last_week';
 export type StepSource = ServedSource | typeof LAST_WEEK_SOURCE;
 
-/**
- * For each horizon, the source with the lowest mean squared error on the validation samples (ties keep the one
- * listed first, so list 'lstm' first). errors[source]: squared-error sums and counts per horizon; a source absent
- * or with no point at a horizon cannot be chosen there; with no source at all a horizon gets 'lstm'.
- */
-export function chooseStepSources<S extends StepSource>(errors: Partial<Record<S, { se: ArrayLike<number>; n: ArrayLike<number> }>>, horizon: number): S[] {
-  const out: S[] = [];
-  for (let h = 0; h < horizon; h++) {
-    let best = 'lstm' as S;
-    let bestMse = Number.POSITIVE_INFINITY;
-    for (const s of Object.keys(errors) as S[]) {
-      const e = errors[s];
-      if (!e || !(e.n[h]! > 0)) continue;
-      const mse = e.se[h]! / e.n[h]!;
-      if (mse < bestMse) {
-        best = s;
-        bestMse = mse;
-      }
-    }
-    out.push(best);
-  }
-  return out;
-}
-
 /** A horizon's choice: source `a` with weight `w`, plus source `b` with 1 − w (b null: `a` alone, w = 1). */
 export interface Blend {
   a: string;

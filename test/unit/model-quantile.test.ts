@@ -7,7 +7,7 @@ import ort from 'onnxruntime-node';
 import { type ModelMetadata, ONNX_INPUT, ONNX_OUTPUT, ONNX_QUANTILES, SEQUENCE_FEATURES } from '../../model/contract.js';
 import { buildLstm, mulberry32, predictScaled } from '../../model/lstm.js';
 import { exportTfjsLstmToOnnx } from '../../model/onnx-export.js';
-import { blendLabel, chooseBlends, chooseStepSources, conformalOffsets, conformalQuantile, pinball, quantileScore, seasonalNaiveIndex } from '../../model/quantile.js';
+import { blendLabel, chooseBlends, conformalOffsets, conformalQuantile, pinball, quantileScore, seasonalNaiveIndex } from '../../model/quantile.js';
 import { type ServedSpec, composeServedGraph, servedForecast } from '../../model/served-graph.js';
 import type { Dataset } from '../../model/dataset.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
@@ -88,19 +88,6 @@ describe('seasonal naive and the per-horizon choice', () => {
     assert.equal(seasonalNaiveIndex(25, 24, 24), 0); // two days back
     assert.equal(seasonalNaiveIndex(36, 24, 24), 11);
     assert.equal(seasonalNaiveIndex(1, 96, 24), -1); // a 15-minute series: yesterday is not in a 6-hour window
-  });
-
-  it('picks the baseline where it has the lower validation MSE and keeps the network elsewhere', () => {
-    const sources = chooseStepSources(
-      {
-        lstm: { se: [1, 10, 5], n: [10, 10, 10] },
-        'baseline:ridge': { se: [2, 4, 5], n: [10, 10, 10] },
-        'baseline:same_hour_last_week': { se: [0.5, 9, 1], n: [0, 10, 10] },
-      },
-      3,
-    );
-    // h1: last week has no points; h2: ridge 0.4 < 0.9 < 1; h3: ties between lstm and ridge keep lstm, last week wins.
-    assert.deepEqual(sources, ['lstm', 'baseline:ridge', 'baseline:same_hour_last_week']);
   });
 });
 
