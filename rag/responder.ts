@@ -54,7 +54,7 @@ export interface ResponderAnswer {
   period?: string | null;
   /** The market clock: the end of the latest stored interval, "2024-08-08 00:00 CT" (null for an empty market). */
   marketNow?: string | null;
-  /** Why the model's text was not used: 'off', 'busy', 'failed', 'unknown', or the check's reasons ('wrong-number', 'repetition', 'unfinished'). */
+  /** Why the model's text was not used: 'off', 'busy', 'timeout', 'failed', 'unknown', or the check's reasons ('wrong-number', 'repetition', 'unfinished'). */
   modelSkipped?: string[];
   /** The model's checked text alone (what SSE streams after the facts), '' when it was dropped or not asked. */
   phrasing?: string;
@@ -73,6 +73,8 @@ export interface ResponderDeps {
   now?: () => number;
   /** Model calls allowed to wait behind the one running before questions get the facts answer at once (default 1). */
   modelQueue?: number;
+  /** How long the model may take for one answer (both tries) before the facts answer goes out alone, ms (default 20000, under the gateway's 30 s). */
+  modelTimeoutMs?: number;
   /** How long the market clock and series list are reused, ms (default 5000). */
   clockTtlMs?: number;
 }
@@ -417,15 +419,17 @@ export class Responder {
     const documents = concept ? hits.map((h) => h.payload.text) : [];
     let ungrounded: number[] = [];
     let skipped: string[] = [];
+    // The model's time is bounded below the caller's: past it the facts answer goes out alone.
+    const modelSignal = AbortSignal.any([...(signal ? [signal] : []), AbortSignal.timeout(this.deps.modelTimeoutMs ?? 20_000)]);
     try {
       for (const attempt of [0, 1]) {
         let text: string;
         try {
-          const completion = await this.deps.llm.complete(buildMessages(question, concept ? hits : hits.filter((h) => h.payload.kind === 'concept'), facts, attempt === 1 ? ungrounded : undefined), { maxTokens: this.deps.maxTokens ?? 160, temperature: 0, ...(signal ? { signal } : {}) });
+          const completion = await this.deps.llm.complete(buildMessages(question, concept ? hits : hits.filter((h) => h.payload.kind === 'concept'), facts, attempt === 1 ? ungrounded : undefined), { maxTokens: this.deps.maxTokens ?? 160, temperature: 0, signal: modelSignal });
           text = completion.text.trim();
         } catch (err) {
           log.warn({ err: (err as Error).message, attempt }, 'the language model failed; answering with the facts');
-          skipped = ['failed'];
+          skipped = [modelSignal.aborted && !signal?.aborted ? 'timeout' : 'failed'];
           break;
         }
         const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents });
@@ -441,7 +445,7 @@ export class Responder {
         skipped = [...check.reasons, ...(echoes.length ? ['instruction-echo'] : [])];
         log.info({ attempt, reasons: skipped, wrong: check.wrong, echoes }, 'model text dropped by the check');
         // Repetition and cut-off text come back the same at temperature 0: no second try.
-        if (signal?.aborted || !check.reasons.includes('wrong-number')) break;
+        if (modelSignal.aborted || !check.reasons.includes('wrong-number')) break;
       }
     } finally {
       this.gate.leave();

@@ -263,6 +263,11 @@ describe('responder with quarantine and facts first', () => {
     const cut = await make(model(() => 'Prices were low in the early morn')).answer({ question });
     assert.deepEqual(cut.modelSkipped, ['unfinished']);
     assert.equal(cut.phrasing, '');
+    // A model past its time: the facts answer goes out alone.
+    const stuck: ChatModel = { name: 'stuck', close: async () => {}, complete: (_m, o) => new Promise((_r, reject) => o?.signal?.addEventListener('abort', () => reject(new Error('aborted')))) };
+    const late = await new Responder({ embedder, store, llm: stuck, pool, market: 'M', now: () => NOW, modelTimeoutMs: 20 }).answer({ question });
+    assert.deepEqual([late.mode, late.modelSkipped], ['facts', ['timeout']]);
+    assert.match(late.answer, /average 25\.45/);
     const echo = await make(model(() => '<<<DATA doc-1 kind="daily-summary">>> average 25.45')).answer({ question });
     assert.equal(echo.mode, 'facts');
     assert.ok(!echo.answer.includes('<<<'), echo.answer);
