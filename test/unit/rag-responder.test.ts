@@ -265,7 +265,9 @@ describe('responder with quarantine and facts first', () => {
     assert.equal(cut.phrasing, '');
     // A model past its time: the facts answer goes out alone.
     const stuck: ChatModel = { name: 'stuck', close: async () => {}, complete: (_m, o) => new Promise((_r, reject) => o?.signal?.addEventListener('abort', () => reject(new Error('aborted')))) };
-    const late = await new Responder({ embedder, store, llm: stuck, pool, market: 'M', now: () => NOW, modelTimeoutMs: 20 }).answer({ question });
+    // (AbortSignal.timeout's timer does not hold the event loop open; this one does, while the test waits.)
+    const keepAlive = setInterval(() => {}, 1_000);
+    const late = await new Responder({ embedder, store, llm: stuck, pool, market: 'M', now: () => NOW, modelTimeoutMs: 20 }).answer({ question }).finally(() => clearInterval(keepAlive));
     assert.deepEqual([late.mode, late.modelSkipped], ['facts', ['timeout']]);
     assert.match(late.answer, /average 25\.45/);
     const echo = await make(model(() => '<<<DATA doc-1 kind="daily-summary">>> average 25.45')).answer({ question });
