@@ -104,8 +104,8 @@ function draw() {
         // Drawn in the error chart below (its own scale); kept here hidden so the columns stay aligned.
         { label: 'error (chart below)', stroke: '#7048e8', width: 1, scale: 'err', show: false },
         // The newest forecast's 80% band: a fan from P10 to P90 around its P50 curve.
-        { label: 'newest forecast P10', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true },
-        { label: 'newest forecast P90', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true },
+        { label: 'newest forecast P10', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true, points: { show: false } },
+        { label: 'newest forecast P90', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true, points: { show: false } },
       ],
       bands: [{ series: [6, 5], fill: 'rgba(245,159,0,0.18)' }],
       axes: [{ label: 'time (UTC)' }, { label: `price (${state.unit ?? ''})`, size: 60 }],
