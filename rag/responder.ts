@@ -12,7 +12,6 @@ import { logger } from '../config/logger.js';
 import { kindLabel } from '../processors/summarizer/documents.js';
 import type { SearchHit, VectorStore } from '../sinks/vector/store.js';
 import type { Embedder } from './embeddings.js';
-import { checkGrounding } from './grounding.js';
 import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';
 import { type ParsedQuestion, parseQuestion } from './question.js';
@@ -54,7 +53,7 @@ export interface ResponderAnswer {
   period?: string | null;
   /** The market clock: the end of the latest stored interval, "2024-08-08 00:00 CT" (null for an empty market). */
   marketNow?: string | null;
-  /** Why the model's text was not used: 'off', 'busy', 'timeout', 'failed', 'unknown', or the check's reasons ('wrong-number', 'repetition', 'unfinished'). */
+  /** Why the model's text was not used: 'off', 'busy', 'timeout', 'failed', 'unknown', 'no-facts', or the check's reasons ('wrong-number', 'repetition', 'unfinished'). */
   modelSkipped?: string[];
   /** The model's checked text alone (what SSE streams after the facts), '' when it was dropped or not asked. */
   phrasing?: string;
@@ -414,6 +413,8 @@ export class Responder {
     const factsOnlyAnswer: ResponderAnswer = { ...first, answer: concept ? docsAnswer : base.answer, sources, quarantined };
     if (concept) opts.onFacts?.(factsOnlyAnswer);
     if (opts.model === 'off') return { ...factsOnlyAnswer, modelSkipped: ['off'] };
+    // A data question with no facts (no data for the period, no schedule): nothing for the model to phrase.
+    if (!concept && facts.length === 0) return { ...factsOnlyAnswer, modelSkipped: ['no-facts'] };
     if (!this.gate.tryEnter()) return { ...factsOnlyAnswer, modelSkipped: ['busy'] };
     const values = facts.flatMap((f) => f.values);
     const documents = concept ? hits.map((h) => h.payload.text) : [];
@@ -435,9 +436,8 @@ export class Responder {
         const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents });
         // A text that echoes the prompt's markup or reads as instructions is not an explanation.
         const echoes = instructionSignals(text);
-        const tainted = checkGrounding(text, [], untrusted.map((u) => u.item.payload.text)).ungrounded.length > 0 && untrusted.length > 0 && check.wrong.length > 0;
         ungrounded = check.wrong;
-        if (check.kept && echoes.length === 0 && !tainted) {
+        if (check.kept && echoes.length === 0) {
           // Concepts: the documents as written lead (like facts), the model's checked words follow.
           const answer = concept ? `${docsAnswer}\n\n${text}` : composeAnswer(facts, text);
           return { answer, sources, mode: attempt === 0 ? 'model' : 'regenerated', ungrounded: [], quarantined, ...common, phrasing: text };
