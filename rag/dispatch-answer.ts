@@ -1,74 +1,64 @@
 // The dispatch measure of the responder (issue 14): "When should the West battery charge tomorrow?" -> a battery from
-// config/assets.json (named by id, by its settlement point, or the first one) -> the newest price forecast of its
-// settlement point issued at or before the market clock, for the asked period (default tomorrow, Central) -> the
-// dispatch engine's optimiser (dispatch/optimiser.ts, HiGHS) -> a fact listing the charge and discharge hours and the
-// expected revenue on the forecast prices. When the engine, the asset file or a forecast is missing the fact says
-// the schedule cannot be made yet, and why.
+// config/assets.json (the one at a settlement point the question names, else the first) -> the newest price
+// forecast of its settlement point issued at or before the market clock -> the dispatch engine's day-ahead plan
+// (dispatch/day-ahead.ts planDayAhead, HiGHS; the same plan GET /dispatch shows) for tomorrow (or today when the
+// question says today) -> a fact with the charge and discharge hours and the expected revenue. When the engine, the
+// asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
 import type pg from 'pg';
-import { centralLabel } from '../processors/summarizer/documents.js';
 import { logger } from '../config/logger.js';
-import type { Intent } from './intent.js';
+import { centralLabel } from '../processors/summarizer/documents.js';
 import { addCentralDays, describePeriod } from './market-clock.js';
+import type { Intent } from './intent.js';
 import { centralDateOf, centralMidnightUtc } from '../streams/ercot/central-time.js';
-import { SQL_FORECAST_AT, type FactValue, type MeasureFact } from './tools.js';
+import type { FactValue, MeasureFact } from './tools.js';
 
 const log = logger('rag-dispatch');
 
-const money = (v: number) => `$${v.toFixed(2).replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
+export const SQL_DISPATCH_FORECAST = `SELECT model_version, step_ms, target_start, "values", p10, p90, issued_at, input_end FROM forecasts
+  WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE' AND issued_at <= $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
 /** The schedule fact for a dispatch question, or a fact saying why there is none. */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
-  const period = intent.period && intent.period.to > now ? intent.period : (() => {
-    const d = addCentralDays(centralDateOf(now), 1);
-    return { from: centralMidnightUtc(d), to: centralMidnightUtc(addCentralDays(d, 1)), label: 'tomorrow', rule: 'tomorrow' as const };
-  })();
+  const day: 'today' | 'tomorrow' = intent.period?.rule === 'today' ? 'today' : 'tomorrow';
+  const d = day === 'today' ? centralDateOf(now) : addCentralDays(centralDateOf(now), 1);
+  const period = { from: centralMidnightUtc(d), to: centralMidnightUtc(addCentralDays(d, 1)), label: day };
   const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `I cannot schedule a battery for ${describePeriod(period)} yet: ${why}.`, numbers: {}, values: [] });
-  let assets: Array<{ id: string; settlementPoint: string; powerMw: number; energyMwh: number; market: string }>;
-  let optimise: (asset: never, curve: { startMs: number; stepMs: number; prices: number[] }) => Promise<{ intervals: Array<{ startMs: number; chargeMw: number; dischargeMw: number }>; expectedRevenue: number; stepMs: number }>;
+  let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js') };
   try {
-    const cfg = await import('../dispatch/assets-config.js');
-    const opt = await import('../dispatch/optimiser.js');
-    assets = cfg.loadAssets();
-    optimise = opt.optimise as unknown as typeof optimise;
+    engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js') };
   } catch (err) {
     log.info({ err: (err as Error).message }, 'dispatch engine not available');
     return [cannot(`the dispatch engine is not available (${(err as Error).message.slice(0, 120)})`)];
   }
+  let assets: ReturnType<typeof engine.assets.loadAssets>;
+  try {
+    assets = engine.assets.loadAssets();
+  } catch (err) {
+    return [cannot((err as Error).message.slice(0, 200))];
+  }
   if (assets.length === 0) return [cannot('no battery is configured in config/assets.json')];
-  const byPoint = intent.series.length > 0 ? assets.find((a) => intent.series.includes(a.settlementPoint)) : undefined;
-  const asset = byPoint ?? assets[0]!;
-  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; issued_at: Date }>(SQL_FORECAST_AT, [market, asset.settlementPoint, 'RT_PRICE', new Date(now)]);
+  const asset = assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]!;
+  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; p10: number[] | null; p90: number[] | null; issued_at: Date; input_end: Date }>(SQL_DISPATCH_FORECAST, [market, asset.settlementPoint, new Date(now)]);
   const f = res.rows[0];
   if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${centralLabel(now)}`)];
-  const step = Number(f.step_ms);
-  const start0 = f.target_start.getTime();
-  const steps = f.values.map((v, i) => ({ at: start0 + i * step, v: Number(v) })).filter((s) => s.at >= period.from && s.at < period.to);
-  if (steps.length < 2) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${centralLabel(f.issued_at.getTime())}) does not cover it`)];
-  const schedule = await optimise({ ...asset } as never, { startMs: steps[0]!.at, stepMs: step, prices: steps.map((s) => s.v) });
-  const runs = (pick: (i: { chargeMw: number; dischargeMw: number }) => number) => {
-    const out: Array<{ from: number; to: number; mw: number }> = [];
-    for (const i of schedule.intervals) {
-      const mw = pick(i);
-      if (mw < 0.01) continue;
-      const last = out[out.length - 1];
-      if (last && last.to === i.startMs) [last.to, last.mw] = [i.startMs + step, Math.max(last.mw, mw)];
-      else out.push({ from: i.startMs, to: i.startMs + step, mw });
-    }
-    return out;
+  const curve = {
+    modelVersion: f.model_version, issuedAt: f.issued_at.getTime(), inputEnd: f.input_end.getTime(), targetStart: f.target_start.getTime(), stepMs: Number(f.step_ms),
+    values: f.values.map(Number), p10: f.p10?.map(Number) ?? null, p90: f.p90?.map(Number) ?? null,
   };
-  const show = (rs: Array<{ from: number; to: number; mw: number }>) => rs.length === 0 ? 'none' : rs.map((r) => `${centralLabel(r.from).slice(11, 16)}-${centralLabel(r.to).slice(11, 16)} CT at up to ${r.mw.toFixed(1)} MW`).join(', ');
-  const charge = runs((i) => i.chargeMw);
-  const discharge = runs((i) => i.dischargeMw);
+  const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, day);
+  if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${centralLabel(curve.issuedAt)}) does not cover that day`)];
+  const sp = asset.settlementPoint;
+  const v = (measure: string, value: number, unit: string, at?: number): FactValue => ({ series: sp, kind: 'DISPATCH', measure, value, unit, ...(at !== undefined ? { at } : {}) });
   const values: FactValue[] = [
-    { series: asset.settlementPoint, kind: 'DISPATCH', measure: 'expectedRevenue', value: Math.round(schedule.expectedRevenue * 100) / 100, unit: '$' },
-    { series: asset.settlementPoint, kind: 'DISPATCH', measure: 'powerMw', value: asset.powerMw, unit: 'MW' },
-    { series: asset.settlementPoint, kind: 'DISPATCH', measure: 'energyMwh', value: asset.energyMwh, unit: 'MWh' },
-    ...[...charge, ...discharge].map((r) => ({ series: asset.settlementPoint, kind: 'DISPATCH', measure: 'mw', value: Math.round(r.mw * 10) / 10, unit: 'MW', at: r.from })),
+    v('expectedRevenue', plan.expectedRevenue, '$'), v('powerMw', asset.powerMw, 'MW'), v('energyMwh', asset.energyMwh, 'MWh'),
+    v('chargedMwh', plan.chargedMwh, 'MWh'), v('dischargedMwh', plan.dischargedMwh, 'MWh'), v('cycles', plan.cycles, 'cycles'),
+    ...(plan.revenueAtP10 !== null ? [v('revenueAtP10', plan.revenueAtP10, '$')] : []), ...(plan.revenueAtP90 !== null ? [v('revenueAtP90', plan.revenueAtP90, '$')] : []),
+    ...plan.intervals.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW', Date.parse(i.start))),
   ];
   return [{
-    id: `dispatch:${asset.id}:${f.model_version}:${steps[0]!.at}`,
-    text: `Schedule for battery ${asset.id} (${asset.settlementPoint}, ${asset.powerMw} MW / ${asset.energyMwh} MWh), ${describePeriod(period)}, on the ${asset.settlementPoint} price forecast of model ${f.model_version} issued ${centralLabel(f.issued_at.getTime())}: charge ${show(charge)}; discharge ${show(discharge)}; expected revenue ${money(schedule.expectedRevenue)} on the forecast prices.`,
-    numbers: { expectedRevenue: Math.round(schedule.expectedRevenue * 100) / 100 },
+    id: `dispatch:${asset.id}:${plan.day}:${f.model_version}`,
+    text: `Battery ${asset.id}, ${describePeriod(period)}: ${engine.plan.describePlan(plan, asset)}`,
+    numbers: { expectedRevenue: plan.expectedRevenue },
     values,
   }];
 }

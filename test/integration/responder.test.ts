@@ -113,6 +113,14 @@ describe('RAG responder', () => {
     assert.match(latest.answer, /The latest HB_NORTH real-time price is [\d.]+ \$\/MWh, for the interval 2024-07-02 23:45 CT to 2024-07-03 00:00 CT\./);
   });
 
+  it('answers a battery question with the dispatch engine\'s plan on the stored forecast', async () => {
+    const a = await responder.answer({ question: 'When should the battery at HB_NORTH charge today? Give me the dispatch schedule.' }, undefined, { model: 'off' });
+    assert.equal(a.intent?.measure, 'dispatch');
+    assert.ok(a.sources.some((s) => s.id === 'dispatch:bess-north:2024-07-03:test-v1'), a.sources.map((s) => s.id).join(' '));
+    // Prices rise through the day (30 + hour): charge early, discharge late.
+    assert.match(a.answer, /^Here is what the data shows: Battery bess-north, today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 10 MW \/ 20 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE 1-\d+, discharge HE \d+-24;/);
+  });
+
   it('answers an unknown series as unknown, listing the known ones', async () => {
     const a = await responder.answer({ question: 'What is the forecast for HB_NOWHERE?' });
     assert.equal(a.answer, `There is no series HB_NOWHERE in market ${market}; known: HB_NORTH.`);
