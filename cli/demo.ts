@@ -24,6 +24,7 @@ import type { DeadLetter, MarketTick, PointType, TickKind } from '../schemas/typ
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../sinks/postgres/pool.js';
+import { describeStaleness, storedStaleness } from '../sinks/postgres/staleness.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startDocumentsSink } from '../sinks/vector/documents-sink.js';
 import { createConsumer, createProducer, sendRecords } from '../streams/kafka/client.js';
@@ -153,6 +154,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     );
     print(`     this run: ${n(forecaster.counts.forecasts)} forecasts from ${n(forecaster.counts.received)} windows (${n(forecaster.counts.skipped)} not served by the model) in ${n(forecaster.counts.inferenceRuns)} inference runs, model ${forecaster.modelVersion}`);
     await printForecasts(pool, print);
+    print(`     data-to-forecast staleness: ${describeStaleness(await storedStaleness(pool, 'ERCOT'))}`);
 
     step(8, `gateway: GET /forecast, /healthz, /metrics, /openapi.json and the dashboard at / (port ${config.gateway.port})`);
     const rag = createRagQueryService(config);

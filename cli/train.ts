@@ -7,6 +7,7 @@ import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
 import { HOUR_MS, TRAIN_DEFAULTS, runEvaluate, runTraining } from '../model/train.js';
 import { createPool } from '../sinks/postgres/pool.js';
+import { validateRunName } from '../streams/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
 
 interface TrainCliOptions {
@@ -30,6 +31,7 @@ interface TrainCliOptions {
   seed: string;
   backend: string;
   registry?: string;
+  run?: string;
   promote: boolean;
   exportDataset?: string;
   progress: boolean;
@@ -70,6 +72,7 @@ export function registerTrain(program: Command): void {
     .option('--target <what>', 'ridge: learn the correction to a ridge forecast; delta: the change from the last value; level: the value itself (the base is added back inside model.onnx)', TRAIN_DEFAULTS.target)
     .option('--seed <n>', 'seed for initial weights and minibatch order', String(TRAIN_DEFAULTS.seed))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
+    .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
     .option('--no-promote', 'register the model without pointing `current` at it')
     .option('--export-dataset <dir>', 'also write the dataset (dataset.json, X.f32, y.f32, baselines.f32) for the PyTorch trainer')
@@ -129,6 +132,7 @@ Dataset and registry formats: model/README.md.`,
           promote: opts.promote,
           exportDatasetDir: opts.exportDataset,
           progress: opts.progress,
+          run: opts.run === undefined ? undefined : validateRunName(opts.run),
         });
       } finally {
         await pool.end();

@@ -22,6 +22,7 @@ import { exportTfjsLstmToOnnx } from './onnx-export.js';
 import { OnnxModel } from './onnx-model.js';
 import { CURRENT_FILE, type RegistryEntry, loadEntry, readCurrent, newVersion, registryRoot, setCurrent, writeVersion } from './registry.js';
 import { serializeTfjsModel } from './tfjs-io.js';
+import { runMarket } from '../streams/kafka/topics.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -58,6 +59,12 @@ export interface TrainOptions extends TargetQuery {
   registry?: string;
   promote: boolean;
   exportDatasetDir?: string;
+  /**
+   * Train on a run's rows (`sda train --run NAME`): features are read under market `run.NAME.<market>` (where a run's
+   * sinks write them, see runMarket) while the model's target market stays `<market>`, so the forecaster serves the
+   * run's windows (which carry the plain market on run.NAME.features).
+   */
+  run?: string;
   /** Human-readable output (stdout by default). */
   print?: (line: string) => void;
   /** Show the per-epoch progress bar on stderr (default true). */
@@ -186,7 +193,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const backend = await selectBackend(o.backend);
   print(`backend: ${backend.label}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}`);
 
-  const { series } = await loadMatrices(pool, o, print);
+  const { series } = await loadMatrices(pool, { ...o, market: runMarket(o.market, o.run) }, print);
   const loss = o.loss ?? TRAIN_DEFAULTS.loss;
   const huberDelta = o.huberDelta ?? TRAIN_DEFAULTS.huberDelta;
   const scaling = o.scaling ?? TRAIN_DEFAULTS.scaling;
