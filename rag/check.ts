@@ -4,7 +4,9 @@
 //    "high", "low") must be that measure; a clock time or date in the sentence must be the time of the value it goes
 //    with. Not "appears somewhere in the context": a figure from another day, series or statistic fails;
 //  - it does not repeat itself (a sentence twice, a word run looping);
-//  - it ends on a full sentence (not cut off at the token limit).
+//  - it ends on a full sentence (not cut off at the token limit);
+//  - it does not say the opposite of an event count it answers ("No, there were no negative prices" when the facts
+//    count negative intervals).
 // Without facts (concept questions) the numbers must be written in the trusted documents the model was shown.
 // Pure; the responder drops text that fails and says nothing extra.
 import { centralOffsetMs } from '../streams/ercot/central-time.js';
@@ -13,7 +15,7 @@ import type { FactValue } from './tools.js';
 
 export interface TextCheck {
   kept: boolean;
-  /** Why the text was dropped: 'empty', 'wrong-number', 'repetition', 'unfinished'. */
+  /** Why the text was dropped: 'empty', 'wrong-number', 'repetition', 'unfinished', 'contradiction'. */
   reasons: string[];
   /** Numbers that match no fact with the same series, measure and time. */
   wrong: number[];
@@ -86,6 +88,34 @@ function timesIn(s: string): Array<{ hhmm: string; index: number; raw: string }>
   return out;
 }
 
+/** Event counts a yes/no answer is about, with the words a sentence uses for them. */
+const EVENT_COUNTS: Array<{ measure: string; words: RegExp }> = [
+  { measure: 'negativeIntervals', words: /\bnegative\b|\bbelow zero\b/i },
+  { measure: 'cappedIntervals', words: /\bcap(?:ped)?\b|\boffer cap\b/i },
+  { measure: 'scarcityIntervals', words: /\bscarcity\b|\bspikes?\b/i },
+];
+const NEGATION = /\b(?:no|none|not|never|zero|neither|nor|nothing|didn't|wasn't|weren't|hasn't|haven't)\b/i;
+
+/**
+ * Whether model text says the opposite of an event count it answers: "No, there were no negative prices" when the
+ * facts count negative intervals (> 0), or "Yes" / an affirmed event when every such count is 0. A yes/no answer
+ * has no number for the number check to catch, so it is checked by polarity: a leading "No"/"Yes", or a sentence that
+ * names the event with a negation word. Pure.
+ */
+export function contradictsCounts(text: string, values: readonly FactValue[]): boolean {
+  const leadNo = /^\s*no\b/i.test(text);
+  const leadYes = /^\s*yes\b/i.test(text);
+  for (const { measure, words } of EVENT_COUNTS) {
+    const counts = values.filter((v) => v.measure === measure);
+    if (counts.length === 0) continue;
+    const present = counts.some((v) => v.value > 0);
+    const denied = sentences(text).some((snt) => words.test(snt) && NEGATION.test(snt));
+    if (present && (leadNo || denied)) return true;
+    if (!present && leadYes) return true;
+  }
+  return false;
+}
+
 const near = (a: number, b: number) => Math.abs(a - b) < 0.005 + 1e-9 || Math.abs(Math.abs(a) - Math.abs(b)) < 0.005 + 1e-9;
 
 /**
@@ -141,5 +171,6 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
     }
   }
   if (wrong.length > 0) reasons.push('wrong-number');
+  if (contradictsCounts(t, values)) reasons.push('contradiction');
   return { kept: reasons.length === 0, reasons, wrong: [...new Set(wrong)] };
 }

@@ -118,6 +118,16 @@ describe('model text check', () => {
     assert.equal(endsOnFullSentence('It was "high."'), true);
   });
 
+  it('drops a yes/no answer that contradicts the event count (the demo kept "No, there were no negative prices")', () => {
+    const counted: FactValue[] = [{ series: 'HB_WEST', kind: 'RT_PRICE', measure: 'negativeIntervals', value: 2, unit: 'intervals' }];
+    assert.deepEqual(checkModelText('No, there were no negative prices yesterday.', counted).reasons, ['contradiction']);
+    assert.deepEqual(checkModelText('Prices never went negative at HB_WEST.', counted).reasons, ['contradiction']);
+    assert.equal(checkModelText('Yes, HB_WEST went negative on a windy morning.', counted).kept, true);
+    const none: FactValue[] = [{ series: 'HB_WEST', kind: 'RT_PRICE', measure: 'negativeIntervals', value: 0, unit: 'intervals' }];
+    assert.deepEqual(checkModelText('Yes, prices went negative.', none).reasons, ['contradiction']);
+    assert.equal(checkModelText('No, prices stayed positive all day.', none).kept, true);
+  });
+
   it('checks concept answers against the documents they were given when there are no facts', () => {
     const docs = ['The system-wide offer cap is $5,000 per MWh.'];
     assert.equal(checkModelText('The offer cap is $5,000/MWh.', [], { documents: docs }).kept, true);
