@@ -65,21 +65,17 @@ export function hourRanges(hes: number[]): string {
 }
 
 /**
- * Plans the next operating day (the market clock's "tomorrow": the first US Central day not yet started at the
- * forecast's first interval, which is the day beginning there when the clock sits on a Central midnight), or that
- * first interval's own day when `day` is 'today', on the forecast's P50 from the asset's initial state of charge.
+ * Plans the US Central day after the forecast's first interval (the market clock's "tomorrow"), or that first
+ * interval's own day when `day` is 'today', on the forecast's P50 from the asset's initial state of charge.
  * Returns null when the forecast covers no interval of that day. Errors: the optimiser's coded errors.
  */
 /**
- * The forecast's steps [first, last) that fall on `day` ('tomorrow' = the next operating day: the first US Central day
- * not yet started at the forecast's first interval; 'today' = that interval's own day) and the day's date; last <= first when the forecast covers none of it.
+ * The forecast's steps [first, last) that fall on `day` ('tomorrow' = the US Central day after the forecast's first
+ * interval, 'today' = that interval's own day) and the day's date; last <= first when the forecast covers none of it.
  */
 export function daySpan(f: Pick<ForecastCurve, 'targetStart' | 'stepMs' | 'values'>, day: 'tomorrow' | 'today'): { target: string; first: number; last: number } {
   const today = centralDateOf(f.targetStart);
-  // The next operating day: the first US Central day not yet started at the forecast's first interval. When the
-  // market clock sits exactly on a Central midnight (the day just ended), that is the day that begins there.
-  const startsToday = centralMidnightUtc(today) === f.targetStart;
-  const target = day === 'today' || startsToday ? today : centralDateOf(centralMidnightUtc(today) + 36 * HOUR_MS);
+  const target = day === 'today' ? today : centralDateOf(centralMidnightUtc(today) + 36 * HOUR_MS);
   const dayStart = Math.max(centralMidnightUtc(target), f.targetStart);
   const dayEnd = centralMidnightUtc(centralDateOf(centralMidnightUtc(target) + 36 * HOUR_MS));
   const first = Math.ceil((dayStart - f.targetStart) / f.stepMs);
@@ -114,7 +110,7 @@ export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve
     assetId: asset.id,
     settlementPoint: asset.settlementPoint,
     day: target,
-    dayBasis: `${day === 'today' ? 'the US Central day of' : 'the next US Central operating day not yet started at'} the latest forecast's first interval (${new Date(f.targetStart).toISOString()}, the market clock)`,
+    dayBasis: `the US Central day ${day === 'today' ? 'of' : 'after'} the latest forecast's first interval (${new Date(f.targetStart).toISOString()}, the market clock)`,
     coveredHours: intervals.length * (f.stepMs / HOUR_MS),
     initialSocMwh: initialSocMwh ?? asset.initialSoc * asset.energyMwh,
     forecast: { modelVersion: f.modelVersion ?? null, issuedAt: new Date(f.issuedAt).toISOString(), targetStart: new Date(f.targetStart).toISOString(), stepMs: f.stepMs, steps: f.values.length, quantiles: p10 !== null && p90 !== null },

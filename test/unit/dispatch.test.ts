@@ -295,18 +295,12 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     // T0 = 2026-01-05 00:00 CST; 36 hourly steps reach 12:00 on 2026-01-06.
     const values = Array.from({ length: 36 }, (_, h) => (h % 24 === 2 || h % 24 === 3 ? 5 : h % 24 === 8 ? 90 : 30));
     const plan = planDayAhead(highs, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }), { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values }, 'tomorrow')!;
-    // The clock sits on a Central midnight: the next operating day is the one beginning there, fully covered.
-    assert.equal(plan.day, '2026-01-05');
-    assert.equal(plan.coveredHours, 24);
+    assert.equal(plan.day, '2026-01-06');
+    assert.equal(plan.coveredHours, 12);
     assert.equal(plan.chargeHours, 'HE 3-4');
     near(plan.expectedRevenue, 10 * 90 - 20 * 5 + 10 * 30, 'tomorrow');
-    // One hour later that day has started: tomorrow is 2026-01-06, covered from HE 1 to HE 13 by the 36 steps.
-    const later = planDayAhead(highs, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }), { issuedAt: T0 + HOUR, inputEnd: T0 + HOUR, targetStart: T0 + HOUR, stepMs: HOUR, values }, 'tomorrow')!;
-    assert.equal(later.day, '2026-01-06');
-    assert.equal(later.coveredHours, 13);
     assert.equal(hourRanges([1, 2, 3, 7, 9, 10]), 'HE 1-3, HE 7, HE 9-10');
-    // A short forecast issued after midnight covers none of tomorrow.
-    assert.equal(planDayAhead(highs, asset, { issuedAt: T0 + HOUR, inputEnd: T0 + HOUR, targetStart: T0 + HOUR, stepMs: HOUR, values: [1, 2] }, 'tomorrow'), null);
+    assert.equal(planDayAhead(highs, asset, { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: [1, 2] }, 'tomorrow'), null);
   });
 
   it('writes a table, JSON and a self-contained HTML report', () => {
