@@ -23,9 +23,9 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const d = day === 'today' ? centralDateOf(now) : addCentralDays(centralDateOf(now), 1);
   const period = { from: centralMidnightUtc(d), to: centralMidnightUtc(addCentralDays(d, 1)), label: day };
   const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `I cannot schedule a battery for ${describePeriod(period)} yet: ${why}.`, numbers: {}, values: [] });
-  let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js') };
+  let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js'); asset: typeof import('../dispatch/asset.js') };
   try {
-    engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js') };
+    engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js'), asset: await import('../dispatch/asset.js') };
   } catch (err) {
     log.info({ err: (err as Error).message }, 'dispatch engine not available');
     return [cannot(`the dispatch engine is not available (${(err as Error).message.slice(0, 120)})`)];
@@ -37,7 +37,18 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     return [cannot((err as Error).message.slice(0, 200))];
   }
   if (assets.length === 0) return [cannot('no battery is configured in config/assets.json')];
-  const asset = assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]!;
+  const configured = assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]!;
+  // A battery the question describes ("a 10 MW / 20 MWh battery") at the settlement point it names (else the first
+  // configured asset's), with the configured asset's other parameters; validated like GET /dispatch's ad-hoc battery.
+  let asset = configured;
+  if (intent.battery) {
+    const sp = intent.series.find((s) => s !== 'SYSTEM') ?? configured.settlementPoint;
+    try {
+      asset = engine.asset.makeBattery({ ...configured, id: `${intent.battery.powerMw}MW/${intent.battery.energyMwh}MWh at ${sp}`, settlementPoint: sp, powerMw: intent.battery.powerMw, energyMwh: intent.battery.energyMwh });
+    } catch (err) {
+      return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
+    }
+  }
   const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; p10: number[] | null; p90: number[] | null; issued_at: Date; input_end: Date }>(SQL_DISPATCH_FORECAST, [market, asset.settlementPoint, new Date(now)]);
   const f = res.rows[0];
   if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${centralLabel(now)}`)];

@@ -49,6 +49,8 @@ export interface Intent {
   named: number;
   /** For negative and capped: the question also asks for the average, high or low, so the period's statistics come too. */
   withStats?: boolean;
+  /** For dispatch: the battery the question describes ("a 10 MW / 20 MWh battery"), instead of a configured one. */
+  battery?: { powerMw: number; energyMwh: number };
 }
 
 /** What the market holds, for validation: its series and the kinds stored for each. */
@@ -172,6 +174,11 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   if (unknownPeriod) out.unknownPeriod = unknownPeriod;
   if (measure === 'relation' && driver) out.relationTo = driver;
   if ((measure === 'negative' || measure === 'capped') && /\b(average|mean|high|highest|low|lowest|peak)\b/i.test(q) && named > 0) out.withStats = true;
+  if (measure === 'dispatch') {
+    // "10 MW / 20 MWh", "10MW and 20 MWh", "a 10 MW, 20 MWh battery": power first, then energy.
+    const size = /(\d+(?:\.\d+)?)\s*MW(?!h)\b[^?\d]{0,24}?(\d+(?:\.\d+)?)\s*MWh\b/i.exec(q);
+    if (size) out.battery = { powerMw: Number(size[1]), energyMwh: Number(size[2]) };
+  }
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);
   return out;
 }

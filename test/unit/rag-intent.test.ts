@@ -39,6 +39,12 @@ describe('intent: series, kind, period, measure', () => {
     assert.equal(m('How did wind affect HB_WEST prices yesterday?'), 'relation');
     assert.equal(m('What is the forecast for HB_NORTH for the next 24 hours?'), 'forecast');
     assert.equal(m('When should the battery at HB_WEST charge tomorrow? Give me the dispatch schedule.'), 'dispatch');
+    // The question: the battery's size comes from the question, not from the configured assets.
+    const sized = intent('If I have a 10 MW / 20 MWh battery, when should I charge and discharge tomorrow?');
+    assert.equal(sized.measure, 'dispatch');
+    assert.deepEqual(sized.battery, { powerMw: 10, energyMwh: 20 });
+    assert.deepEqual(intent('When should a 2.5MW and 10 MWh battery at HB_WEST charge tomorrow?').battery, { powerMw: 2.5, energyMwh: 10 });
+    assert.equal(intent('When should the battery at HB_WEST charge tomorrow?').battery, undefined);
     assert.equal(m('What does the offer cap mean for my bidding?'), 'concept');
     assert.equal(m('How does a battery earn money from energy arbitrage?'), 'concept');
     assert.equal(m('What is the operating reserve demand curve and how does it affect real-time prices?'), 'concept');
