@@ -8,6 +8,8 @@ import { findAsset, loadAssets } from '../dispatch/assets-config.js';
 import { backtestHtml, backtestJson, backtestTable, monthTable } from '../dispatch/report.js';
 import { PRICE_BASES, type PriceBasis, STRATEGY_NAMES, type StrategyName } from '../dispatch/strategies.js';
 import { type ActualsSource, runBacktestJob } from '../processors/dispatcher/backtest-job.js';
+import { type HistorySource, runPipelineForBacktest } from '../processors/dispatcher/backtest-pipeline.js';
+import { provision } from '../streams/kafka/provision.js';
 import { validateRunName } from '../streams/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
 import { Progress } from './progress.js';
@@ -25,6 +27,8 @@ export function registerBacktest(program: Command): void {
     .option('--series <points>', 'comma-separated settlement points: run each asset at each of them instead of its own')
     .option('--strategies <list>', `comma-separated: ${STRATEGY_NAMES.join(',')}`, STRATEGY_NAMES.join(','))
     .option('--run <name>', 'a run-scoped topic set: forecasts from run.NAME.forecasts; the dispatcher and dispatch sink run on it (schedules on run.NAME.dispatch, rows in dispatch_schedules with run = NAME) and the forecast strategy settles those schedules')
+    .option('--pipeline', 'with --run and --simulate or --input: first replay that history through the whole pipeline on the run (ticks -> windower -> features -> an LSTM trained with the defaults on windows ending at or before --from -> forecaster -> forecasts), then dispatch and settle; actual prices from the run\'s stored ticks')
+    .option('--epochs <n>', 'with --pipeline: training epochs (default: sda train\'s)')
     .option('--input <files>', 'actual prices from these files (comma-separated; any file `sda replay` reads) instead of market_data')
     .option('--simulate <days>', 'actual prices from the simulator (the same as `sda simulate --days D --start S --seed N`) instead of market_data')
     .option('--sim-start <date>', 'with --simulate: its --start', '2024-07-01')
@@ -36,7 +40,9 @@ export function registerBacktest(program: Command): void {
     .option('--out <dir>', 'where backtest.json and backtest.html go (default .cache/backtests/<run or live>)')
     .option('--json', 'print the JSON report on stdout instead of the tables')
     .addHelpText('after', `
-Forecasts come from the run's topic (--run) or the forecasts table. To backtest through the whole pipeline on a run:
+Forecasts come from the run's topic (--run) or the forecasts table. The whole pipeline on a run, in one command:
+  sda backtest --pipeline --run NAME --simulate 120 --sim-start 2024-01-01 --from 2024-04-01 --to 2024-05-01 --asset bess-north
+or step by step:
   sda train --to FROM ...                 (a model that saw nothing from --from on)
   sda replay FILE --run NAME               (or sda simulate --run NAME): ticks -> run.NAME.ticks
   sda process windower --run NAME, sda process forecaster --run NAME   (until caught up)
@@ -44,7 +50,7 @@ Forecasts come from the run's topic (--run) or the forecasts table. To backtest 
 The optimiser, strategies and settlement: dispatch/README.md.`)
     .action(async (opts: {
       from: string; to: string; asset?: string; assets?: string; power?: string; energy?: string; series?: string; strategies: string; run?: string;
-      input?: string; simulate?: string; simStart: string; seed: string; priceBasis: string; model?: string; registry?: string; allowLookahead?: boolean; out?: string; json?: boolean;
+      pipeline?: boolean; epochs?: string; input?: string; simulate?: string; simStart: string; seed: string; priceBasis: string; model?: string; registry?: string; allowLookahead?: boolean; out?: string; json?: boolean;
     }) => {
       const fromMs = dateOption('--from', opts.from);
       const toMs = dateOption('--to', opts.to);
@@ -72,12 +78,28 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
       if (opts.input && opts.simulate) throw new OptionError('--input/--simulate', 'choose one source of actual prices');
       if (opts.input) actuals = { kind: 'files', files: listOption(opts.input)! };
       if (opts.simulate) actuals = { kind: 'simulator', days: numberOption('--simulate', opts.simulate, 1, 3_660), start: dateOption('--sim-start', opts.simStart), seed: intOption('--seed', opts.seed, 0, Number.MAX_SAFE_INTEGER) };
+      let registryDir = opts.registry;
+      if (opts.pipeline) {
+        if (opts.run === undefined) throw new OptionError('--pipeline', 'needs --run NAME (the topic set the history replays on)');
+        if (actuals.kind === 'db') throw new OptionError('--pipeline', 'needs the history to replay: --simulate DAYS (with --sim-start) or --input FILES');
+        registryDir ??= path.join(process.env.SDA_CACHE_DIR ?? '.cache', 'backtests', opts.run, 'model_registry');
+        const history: HistorySource = actuals.kind === 'files' ? { kind: 'files', files: actuals.files } : { kind: 'simulator', start: actuals.start, days: actuals.days, seed: actuals.seed, nodes: [...new Set(assets.map((a) => a.settlementPoint))] };
+        const epochs = opts.epochs === undefined ? undefined : intOption('--epochs', opts.epochs, 1, 10_000);
+        const config = loadConfig();
+        const p = await provision(config, 'sda-backtest');
+        const t0 = Date.now();
+        const stage = (what: string) => process.stderr.write(`backtest pipeline [${((Date.now() - t0) / 1_000).toFixed(0)} s] ${what}\n`);
+        const r = await runPipelineForBacktest(config, p, { run: opts.run, history, trainTo: fromMs, registryDir, ...(epochs !== undefined ? { epochs } : {}), onProgress: stage, print: (l) => { if (!opts.json) process.stdout.write(`  ${l}\n`); } });
+        stage(`${r.ticksPublished.toLocaleString('en-US')} ticks (${r.ticksDeadLettered} dead-lettered), ${r.windows.toLocaleString('en-US')} windows, model ${r.modelVersion}, ${r.forecasts.toLocaleString('en-US')} forecasts; seconds: ${Object.entries(r.seconds).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
+        // Settle on the prices the run stored (market run.NAME.<market>), exactly what went through the pipeline.
+        actuals = { kind: 'db' };
+      }
       const progress = new Progress('backtest', assets.length * strategies.length + (opts.run ? 2 : 0), 2_000);
       const job = await runBacktestJob(loadConfig(), {
         assets, fromMs, toMs, strategies, actuals,
         ...(opts.run !== undefined ? { run: opts.run } : {}),
         ...(opts.model ? { modelVersion: opts.model } : {}),
-        ...(opts.registry ? { registryDir: opts.registry } : {}),
+        ...(registryDir ? { registryDir } : {}),
         allowLookahead: Boolean(opts.allowLookahead),
         priceBasis: opts.priceBasis as PriceBasis,
         onProgress: (done, _total, what) => progress.update(done, what),

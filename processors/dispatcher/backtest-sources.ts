@@ -8,8 +8,8 @@ import type { ForecastCurve, PriceBasis } from '../../dispatch/strategies.js';
 import { loadEntry, registryRoot } from '../../model/registry.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../streams/kafka/avro-serde.js';
-import { createConsumer } from '../../streams/kafka/client.js';
 import type { Provisioned } from '../../streams/kafka/provision.js';
+import { readTopicToEnd } from '../../streams/kafka/read-topic.js';
 import { groupFor, topicSet } from '../../streams/kafka/topics.js';
 import { REPLAY_FORMATS } from '../../streams/replay/formats.js';
 import { readReplayFile } from '../../streams/replay/replay.js';
@@ -72,55 +72,9 @@ export async function forecastsFromDb(pool: pg.Pool, market: string, seriesId: s
   return r.rows.map((x) => ({ modelVersion: x.model_version, issuedAt: x.issued_at.getTime(), inputEnd: x.input_end.getTime(), targetStart: x.target_start.getTime(), stepMs: x.step_ms, values: x.values, p10: x.p10, p90: x.p90 }));
 }
 
-/**
- * Every value of a topic, read_committed from the beginning up to the end offsets taken at the start (less the commit
- * marker a transactional partition ends with), or until `idleMs` passes without a record.
- */
+/** Every value of a topic from the beginning to its current end, in (partition, offset) order (see readTopicToEnd). */
 export async function readTopic<T>(p: Provisioned, topic: string, reader: Writer<T>, idleMs = 3_000): Promise<T[]> {
-  const admin = p.kafka.admin();
-  await admin.connect();
-  let ends: Array<{ partition: number; offset: string }>;
-  try {
-    if (!(await admin.listTopics()).includes(topic)) return [];
-    ends = await admin.fetchTopicOffsets(topic);
-  } finally {
-    await admin.disconnect();
-  }
-  const pending = new Map(ends.filter((e) => BigInt(e.offset) > 0n).map((e) => [e.partition, BigInt(e.offset)]));
-  const out: Array<{ partition: number; offset: bigint; value: T }> = [];
-  if (pending.size === 0) return [];
-  const consumer = createConsumer(p.kafka, `sda-backtest-read-${process.pid}-${Date.now()}`, { readUncommitted: false });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      let idle = setTimeout(resolve, idleMs * 3);
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            clearTimeout(idle);
-            idle = setTimeout(resolve, idleMs);
-            if (message.value) {
-              const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
-              out.push({ partition, offset: BigInt(message.offset), value });
-            }
-            const end = pending.get(partition);
-            if (end !== undefined && BigInt(message.offset) + 2n >= end) pending.delete(partition);
-            if (pending.size === 0) {
-              clearTimeout(idle);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  // Deterministic order whatever the fetch interleaving.
-  out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
-  return out.map((x) => x.value);
+  return (await readTopicToEnd(p, topic, reader, { idleMs, groupPrefix: 'sda-backtest-read' })).map((r) => r.value);
 }
 
 /**
@@ -191,7 +145,7 @@ export function dispatcherGroup(run: string, basis: PriceBasis): string {
  * transactional partition ends with a commit marker), or until `count()` has not moved for `quietMs` after a grace
  * period for joining the group (a tail of aborted transactions).
  */
-async function waitCaughtUp(p: Provisioned, group: string, topic: string, count: () => number, quietMs = 15_000): Promise<void> {
+export async function waitCaughtUp(p: Provisioned, group: string, topic: string, count: () => number, quietMs = 15_000): Promise<void> {
   const admin = p.kafka.admin();
   await admin.connect();
   try {

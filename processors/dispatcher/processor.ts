@@ -12,6 +12,7 @@ import { loadSchema } from '../../schemas/catalog.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../streams/kafka/avro-serde.js';
 import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, sendChunked, watchCrash } from '../../streams/kafka/client.js';
+import { readTopicToEnd } from '../../streams/kafka/read-topic.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { SdaError } from '../../streams/kafka/errors.js';
@@ -50,45 +51,9 @@ export interface DispatcherCounts {
  * record (a tail of aborted transactions).
  */
 export async function readLatestByKey<T>(p: Provisioned, topic: string, reader: Writer<T>, idleMs = 2_000, keep: (value: T) => boolean = () => true): Promise<Map<string, T>> {
-  const admin = p.kafka.admin();
-  await admin.connect();
-  let ends: Array<{ partition: number; offset: string }>;
-  try {
-    ends = await admin.fetchTopicOffsets(topic);
-  } finally {
-    await admin.disconnect();
-  }
   const out = new Map<string, T>();
-  const pending = new Map(ends.filter((e) => BigInt(e.offset) > 0n).map((e) => [e.partition, BigInt(e.offset)]));
-  if (pending.size === 0) return out;
-  const consumer = createConsumer(p.kafka, `sda-dispatcher-restore-${process.pid}-${Date.now()}`, { readUncommitted: false });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      let idle = setTimeout(resolve, idleMs * 5);
-      consumer
-        .run({
-          autoCommit: false,
-          eachMessage: async ({ partition, message }) => {
-            clearTimeout(idle);
-            idle = setTimeout(resolve, idleMs);
-            if (message.key && message.value) {
-              const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
-              if (keep(value)) out.set(message.key.toString('utf8'), value);
-            }
-            const end = pending.get(partition);
-            if (end !== undefined && BigInt(message.offset) + 2n >= end) pending.delete(partition);
-            if (pending.size === 0) {
-              clearTimeout(idle);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
+  for (const r of await readTopicToEnd(p, topic, reader, { idleMs, firstIdleFactor: 5, groupPrefix: 'sda-dispatcher-restore' })) {
+    if (r.key !== null && keep(r.value)) out.set(r.key, r.value);
   }
   return out;
 }

@@ -86,3 +86,41 @@ describe('sda backtest --run through the whole pipeline', () => {
     assert.equal((await readTopic<DispatchSchedule>(p, topics.dispatch.name, p.writers.dispatch)).length, schedules.length, 'nothing new on a second run');
   });
 });
+
+describe('sda backtest --pipeline: the whole pipeline in one command', () => {
+  const run = `t13q-${randomUUID().slice(0, 8)}`;
+  let out: string;
+
+  before(async () => {
+    out = await mkdtemp(path.join(os.tmpdir(), 'sda-btp-out-'));
+  });
+
+  after(async () => {
+    await sda(['run', 'delete', run]);
+    await rm(out, { recursive: true, force: true });
+    await rm(path.join(config.cacheDir, 'backtests', run), { recursive: true, force: true });
+  });
+
+  it('simulates history onto run.NAME.ticks, windows it, trains before --from, forecasts, dispatches and settles', async () => {
+    const args = ['backtest', '--pipeline', '--run', run, '--simulate', '20', '--sim-start', '2024-07-01', '--from', '2024-07-16', '--to', '2024-07-19', '--asset', 'bess-north', '--epochs', '3', '--out', out, '--json'];
+    const r = await sda(args);
+    assert.equal(r.code, 0, r.stderr.slice(-3_000));
+    assert.match(r.stderr, /backtest pipeline .* ticks \(0 dead-lettered\), [\d,]+ windows, model \S+, [\d,]+ forecasts/);
+    const report = JSON.parse(r.stdout) as { meta: Record<string, string>; uncheckedModels: string[]; results: Array<{ strategies: Array<{ name: string; netRevenue: number }> }> };
+    // The model came from the run's own registry and was checked to have trained before --from (no --allow-lookahead).
+    assert.deepEqual(report.uncheckedModels, []);
+    assert.match(report.meta['actual prices']!, new RegExp(`market run\\.${run}\\.ERCOT`));
+    const by = Object.fromEntries(report.results[0]!.strategies.map((s) => [s.name, s.netRevenue]));
+    assert.deepEqual(Object.keys(by).sort(), ['baseline', 'forecast', 'perfect', 'persistence']);
+    for (const [name, v] of Object.entries(by)) assert.ok(v <= by.perfect! + 0.01, `${name} above perfect foresight`);
+    const pool = createPool(config, 1);
+    try {
+      const fc = await pool.query<{ n: string }>('SELECT count(*) AS n FROM forecasts WHERE market = $1', [`run.${run}.ERCOT`]);
+      assert.ok(Number(fc.rows[0]!.n) > 0, 'the run\'s forecasts stored under its own market');
+      const sch = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dispatch_schedules WHERE run = $1', [run]);
+      assert.ok(Number(sch.rows[0]!.n) > 0, 'schedules stored');
+    } finally {
+      await pool.end();
+    }
+  });
+});

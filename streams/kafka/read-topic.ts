@@ -1,0 +1,88 @@
+// Reading a topic from the beginning to its current end, read_committed, outside any consumer group's progress: for
+// a backtest's outputs and for a processor restoring its state from its own output topic.
+import type { Writer } from './avro-serde.js';
+import { createConsumer } from './client.js';
+import type { Provisioned } from './provision.js';
+import { PoisonRecordError } from './errors.js';
+import { logger } from '../../config/logger.js';
+
+const log = logger('read-topic');
+
+export interface TopicRecord<T> {
+  partition: number;
+  offset: bigint;
+  /** The record key as UTF-8, null when the record has none. */
+  key: string | null;
+  value: T;
+}
+
+/**
+ * Every decoded value of `topic`, read_committed from the beginning up to the end offsets taken at the start (less
+ * the one commit marker a transactional partition ends with), or until `idleMs` passes without a record (a tail of
+ * aborted transactions); before the first record it waits `firstIdleFactor` x `idleMs`. Returns records ordered by
+ * (partition, offset), whatever the fetch interleaving; [] for a missing or empty topic. Records without a value
+ * (tombstones) and poison records (PoisonRecordError: wrong wire format, unknown schema, bad Avro) are
+ * skipped, the latter logged. Uses a throw-away consumer group named `<groupPrefix>-<pid>-<time>`; commits nothing.
+ * Errors: Kafka and schema-registry errors from the client and the serde.
+ */
+export async function readTopicToEnd<T>(
+  p: Provisioned,
+  topic: string,
+  reader: Writer<T>,
+  opts: { idleMs?: number; firstIdleFactor?: number; groupPrefix?: string } = {},
+): Promise<Array<TopicRecord<T>>> {
+  const idleMs = opts.idleMs ?? 3_000;
+  const admin = p.kafka.admin();
+  await admin.connect();
+  let ends: Array<{ partition: number; offset: string }>;
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return [];
+    ends = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const pending = new Map(ends.filter((e) => BigInt(e.offset) > 0n).map((e) => [e.partition, BigInt(e.offset)]));
+  const out: Array<TopicRecord<T>> = [];
+  let poison = 0;
+  if (pending.size === 0) return out;
+  const consumer = createConsumer(p.kafka, `${opts.groupPrefix ?? 'sda-read'}-${process.pid}-${Date.now()}`, { readUncommitted: false });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let idle = setTimeout(resolve, idleMs * (opts.firstIdleFactor ?? 3));
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            clearTimeout(idle);
+            idle = setTimeout(resolve, idleMs);
+            if (message.value) {
+              try {
+                const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
+                out.push({ partition, offset: BigInt(message.offset), key: message.key ? message.key.toString('utf8') : null, value });
+              } catch (err) {
+                // A poison record (not the wire format, an unknown schema) is skipped and logged, never the end of the
+                // read: the processors dead-letter such records; a reader of the whole topic steps over them.
+                if (!(err instanceof PoisonRecordError)) throw err;
+                poison++;
+                log.warn({ topic, partition, offset: message.offset, code: err.code, err: err.message }, 'undecodable record skipped');
+              }
+            }
+            const end = pending.get(partition);
+            if (end !== undefined && BigInt(message.offset) + 2n >= end) pending.delete(partition);
+            if (pending.size === 0) {
+              clearTimeout(idle);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  if (poison > 0) log.info({ topic, read: out.length, skipped: poison }, 'topic read with undecodable records skipped');
+  out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  return out;
+}
