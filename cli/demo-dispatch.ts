@@ -30,7 +30,7 @@ export async function storedBacktestRange(pool: pg.Pool, market: string, seriesI
  * The printed part of the step (no Kafka): the backtest table of `asset` over the stored days that have forecasts, and
  * the plan GET /dispatch returns for it (`plan`, or none). Returns the lines.
  */
-export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: BatteryAsset, plan: DayAheadPlan | null): Promise<string[]> {
+export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: BatteryAsset, plan: DayAheadPlan | null, dayLabel: 'tomorrow' | 'today' = 'tomorrow'): Promise<string[]> {
   const lines: string[] = [];
   const range = await storedBacktestRange(pool, asset.market, asset.settlementPoint);
   if (!range) lines.push(`backtest: fewer than 24 hours of ${asset.settlementPoint} both forecast and settled yet`);
@@ -42,7 +42,7 @@ export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: 
   }
   if (!plan) lines.push(`tomorrow: no forecast of ${asset.settlementPoint} reaches tomorrow yet`);
   else {
-    lines.push(`tomorrow (${plan.day}, US Central) on forecast ${plan.forecast.modelVersion} issued ${plan.forecast.issuedAt}: charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue $${plan.expectedRevenue.toFixed(0)}${plan.revenueAtP10 !== null ? ` (P10 prices $${plan.revenueAtP10.toFixed(0)}, P90 $${plan.revenueAtP90!.toFixed(0)})` : ''}`);
+    lines.push(`${dayLabel} (${plan.day}, US Central, ${plan.coveredHours} h covered by the forecast) on forecast ${plan.forecast.modelVersion} issued ${plan.forecast.issuedAt}: charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue $${plan.expectedRevenue.toFixed(0)}${plan.revenueAtP10 !== null ? ` (P10 prices $${plan.revenueAtP10.toFixed(0)}, P90 $${plan.revenueAtP90!.toFixed(0)})` : ''}`);
     lines.push('  HE  price $/MWh  charge MW  discharge MW  SoC MWh');
     for (const iv of plan.intervals) {
       lines.push(`  ${String(iv.hourEnding).padStart(2)}  ${iv.price.toFixed(2).padStart(11)}  ${iv.chargeMw.toFixed(2).padStart(9)}  ${iv.dischargeMw.toFixed(2).padStart(12)}  ${iv.socMwh.toFixed(2).padStart(7)}`);
@@ -75,8 +75,20 @@ export async function demoDispatch(config: Config, p: Provisioned, pool: pg.Pool
   const asset = assets[0]!;
   const res = await fetch(`${gatewayUrl}/dispatch?asset=${encodeURIComponent(asset.id)}`);
   print(`     GET /dispatch?asset=${asset.id} -> ${res.status}`);
-  const plan = res.ok ? ((await res.json()) as DayAheadPlan) : null;
+  let plan = res.ok ? ((await res.json()) as DayAheadPlan) : null;
   if (!res.ok) print(`       ${JSON.stringify(await res.json())}`);
-  for (const line of await dispatchReportLines(config, pool, asset, plan)) print(`     ${line}`);
+  let dayLabel: 'tomorrow' | 'today' = 'tomorrow';
+  // The demo's market clock can sit on a Central midnight, where the 36-hour forecast covers all of the day just
+  // begun and only half of tomorrow: then the whole day ahead (day=today) is the plan a desk would act on.
+  if (plan && plan.coveredHours < 24) {
+    const today = await fetch(`${gatewayUrl}/dispatch?asset=${encodeURIComponent(asset.id)}&day=today`);
+    const t = today.ok ? ((await today.json()) as DayAheadPlan) : null;
+    if (t && t.coveredHours >= 24) {
+      print(`     tomorrow is covered for ${plan.coveredHours} h only; GET /dispatch?asset=${asset.id}&day=today -> ${today.status} (the whole day ahead)`);
+      plan = t;
+      dayLabel = 'today';
+    }
+  }
+  for (const line of await dispatchReportLines(config, pool, asset, plan, dayLabel)) print(`     ${line}`);
   return [dispatcher, sink];
 }
