@@ -64,7 +64,7 @@ export const QUERY_ROUTES = {
   },
 } as const satisfies Record<string, RouteSchema>;
 
-export const QUERY_UNAVAILABLE = { error: 'query service unavailable', detail: 'the RAG responder is not installed yet (issue 7)' } as const;
+export const QUERY_UNAVAILABLE = { error: 'query service unavailable', detail: 'this gateway runs without the responder (started with --no-rag or without a query service); start it with `sda serve` to answer questions' } as const;
 
 /** Whether the client asked for server-sent events (Accept: text/event-stream). */
 function wantsEventStream(req: Request): boolean {

@@ -17,6 +17,7 @@ import { createPool } from '../../sinks/postgres/pool.js';
 import { createProducer, sendRecords } from '../../streams/kafka/client.js';
 import { provision } from '../../streams/kafka/provision.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName } from './harness.js';
+import { QUERY_UNAVAILABLE } from '../../gateway/query.js';
 
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
@@ -154,7 +155,7 @@ describe('dashboard in headless Chromium', () => {
     await page.fill('#question', 'Why is HB_DASHTEST high?');
     await page.click('#chat-form button');
     await page.waitForSelector('.msg.error', { timeout: 10_000 });
-    assert.equal(await page.textContent('.msg.error'), 'query service unavailable: the RAG responder is not installed yet (issue 7)');
+    assert.equal(await page.textContent('.msg.error'), `${QUERY_UNAVAILABLE.error}: ${QUERY_UNAVAILABLE.detail}`);
 
     const dir = path.join(config.cacheDir, 'artifacts');
     await mkdir(dir, { recursive: true });

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../config/config.js';
 import { type RunningGateway, startGateway } from '../../gateway/server.js';
 import { config, uniqueName } from './harness.js';
+import { QUERY_UNAVAILABLE } from '../../gateway/query.js';
 
 interface PromVector {
   status: string;
@@ -95,7 +96,7 @@ describe('gateway monitoring and HTTP policy', () => {
     }
     const q = await fetch(`${gw.url}/query?q=${encodeURIComponent('what is the price at HB_NORTH?')}`);
     assert.equal(q.status, 503);
-    assert.deepEqual(await q.json(), { error: 'query service unavailable', detail: 'the RAG responder is not installed yet (issue 7)' });
+    assert.deepEqual(await q.json(), QUERY_UNAVAILABLE);
     const post = await fetch(`${gw.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q: 'why?' }) });
     assert.equal(post.status, 503);
     const extra = await fetch(`${gw.url}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ q: 'why?', role: 'admin' }) });
