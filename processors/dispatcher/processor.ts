@@ -11,7 +11,7 @@ import type { PriceBasis } from '../../dispatch/strategies.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../streams/kafka/avro-serde.js';
-import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, sendChunked, watchCrash } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, type Producer, createConsumer, partitionProducers, sendChunked, watchCrash } from '../../streams/kafka/client.js';
 import { readTopicToEnd } from '../../streams/kafka/read-topic.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
@@ -97,17 +97,7 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
   const bySeries = new Map<string, BatteryAsset[]>();
   for (const a of opts.assets) bySeries.set(a.settlementPoint, [...(bySeries.get(a.settlementPoint) ?? []), a]);
 
-  const producers = new Map<number, Promise<Producer>>();
-  const producerFor = (partition: number): Promise<Producer> => {
-    let pr = producers.get(partition);
-    if (!pr) {
-      const producer = createProducer(p.kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
-      pr = producer.connect().then(() => producer);
-      producers.set(partition, pr);
-      pr.catch(() => producers.delete(partition));
-    }
-    return pr;
-  };
+  const { producers, producerFor } = partitionProducers(p.kafka, `${txPrefix}-${inputTopic}`);
   const consumer: Consumer = createConsumer(p.kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   const crash = watchCrash(consumer, 'dispatcher');
   await consumer.connect();

@@ -8,7 +8,7 @@ import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import { registryRoot } from '../../model/registry.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, type Producer, createConsumer, partitionProducers, watchCrash, sendChunked } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
@@ -105,7 +105,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   } finally {
     await admin.disconnect();
   }
-  const producers = new Map<number, Promise<Producer>>();
+  const { producers, producerFor } = partitionProducers(p.kafka, `${txPrefix}-${inputTopic}`);
   const consumer: Consumer = createConsumer(p.kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576 });
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
@@ -119,16 +119,6 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     }
   });
 
-  const producerFor = (partition: number): Promise<Producer> => {
-    let pr = producers.get(partition);
-    if (!pr) {
-      const producer = createProducer(p.kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
-      pr = producer.connect().then(() => producer);
-      producers.set(partition, pr);
-      pr.catch(() => producers.delete(partition));
-    }
-    return pr;
-  };
 
   const report = async () => {
     const live = rmse.snapshot();

@@ -53,6 +53,27 @@ export function createKafka(config: Config, clientId = config.kafka.clientId, op
  * An idempotent producer (acks=all, no duplicates on retry); pass transactionalId for exactly-once pipelines.
  * kafkajs keeps ordering under idempotence by allowing one request in flight per broker.
  */
+/**
+ * Transactional producers, one per input partition (transactional id `${prefix}-${partition}`, so a restarted
+ * instance fences the old one's open transaction for that partition), created and connected on first use. A
+ * failed connect is forgotten, so the next batch of that partition tries again. `producers` is the live map
+ * (for dropping revoked partitions and disconnecting on stop).
+ */
+export function partitionProducers(kafka: Kafka, prefix: string): { producers: Map<number, Promise<Producer>>; producerFor: (partition: number) => Promise<Producer> } {
+  const producers = new Map<number, Promise<Producer>>();
+  const producerFor = (partition: number): Promise<Producer> => {
+    let pr = producers.get(partition);
+    if (!pr) {
+      const producer = createProducer(kafka, { transactionalId: `${prefix}-${partition}` });
+      pr = producer.connect().then(() => producer);
+      producers.set(partition, pr);
+      pr.catch(() => producers.delete(partition));
+    }
+    return pr;
+  };
+  return { producers, producerFor };
+}
+
 export function createProducer(kafka: Kafka, options: Partial<ProducerConfig> = {}): Producer {
   const make = () => kafka.producer({
     idempotent: true,
