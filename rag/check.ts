@@ -15,7 +15,7 @@ import type { FactValue } from './tools.js';
 
 export interface TextCheck {
   kept: boolean;
-  /** Why the text was dropped: 'empty', 'wrong-number', 'repetition', 'unfinished', 'contradiction'. */
+  /** Why the text was dropped: 'empty', 'wrong-number', 'repetition', 'unfinished', 'contradiction', 'unsupported'. */
   reasons: string[];
   /** Numbers that match no fact with the same series, measure and time. */
   wrong: number[];
@@ -88,6 +88,29 @@ function timesIn(s: string): Array<{ hhmm: string; index: number; raw: string }>
   return out;
 }
 
+const STOPWORDS = new Set(('that this with from have which their there they them then than when what where will would could should about into also been more most much such only other some your these those were being does very just like over under each many make made more mostly because while after before between during through same both '
+  + 'here high higher lower price prices market markets energy power').split(' '));
+const contentWords = (text: string): string[] => (text.toLowerCase().match(/[a-z][a-z'-]{3,}/g) ?? []).map((w) => w.replace(/'s$|s$/, '')).filter((w) => !STOPWORDS.has(w));
+
+/**
+ * Sentences of a concept explanation that the documents shown to the model do not support: a sentence of three or
+ * more content words (4+ letters, not stop words, plural folded) of which under 70% occur in the documents, or one
+ * that names a capitalised word (not the first) the documents never use ("the North East of Germany" in an answer
+ * about ERCOT's offer cap). A lexical check, not understanding: it keeps paraphrase close to the documents and drops
+ * what the small model adds from nowhere. Pure.
+ */
+export function unsupportedSentences(text: string, documents: readonly string[]): string[] {
+  const vocab = new Set(documents.flatMap((d) => contentWords(d)));
+  const docText = documents.join(' ').toLowerCase();
+  return sentences(text).filter((snt) => {
+    const words = contentWords(snt);
+    const known = words.filter((w) => vocab.has(w)).length;
+    if (words.length >= 3 && known / words.length < 0.7) return true;
+    const names = [...snt.matchAll(/(?<=\s)[A-Z][a-z]{2,}\b/g)].map((m) => m[0].toLowerCase());
+    return names.some((n) => !docText.includes(n));
+  });
+}
+
 /** Event counts a yes/no answer is about, with the words a sentence uses for them. */
 const EVENT_COUNTS: Array<{ measure: string; words: RegExp }> = [
   { measure: 'negativeIntervals', words: /\bnegative\b|\bbelow zero\b/i },
@@ -141,6 +164,13 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
     // Dates and times first: each must be a fact value's time or a bound the facts state.
     for (const d of dates) if (!factText.includes(d.date) && !values.some((v) => v.at !== undefined && dateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
     for (const tm of times) if (!factText.includes(tm.hhmm) && !values.some((v) => v.at !== undefined && clockOf(v.at) === tm.hhmm)) wrong.push(Number(tm.hhmm.replace(':', '.')));
+    // A date written with its time ("2024-06-15 20:00") is one instant: it must be a fact value's time or a bound the
+    // facts state together, not a true date beside a true clock time from another day.
+    for (const d of dates) {
+      const tm = times.find((x) => x.index >= d.index + 10 && x.index - (d.index + 10) <= 3);
+      if (!tm) continue;
+      if (!factText.includes(`${d.date} ${tm.hhmm}`) && !values.some((v) => v.at !== undefined && dateOf(v.at) === d.date && clockOf(v.at) === tm.hhmm)) wrong.push(Number(`${d.date.replace(/-/g, '')}${tm.hhmm.replace(':', '')}`));
+    }
     // Then every other number, with its place in the sentence.
     let masked = s;
     for (const x of [...times.map((m) => ({ i: m.index, n: m.raw.length })), ...dates.map((d) => ({ i: d.index, n: 10 }))]) masked = masked.slice(0, x.i) + ' '.repeat(x.n) + masked.slice(x.i + x.n);
@@ -172,5 +202,6 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
   }
   if (wrong.length > 0) reasons.push('wrong-number');
   if (contradictsCounts(t, values)) reasons.push('contradiction');
+  if (values.length === 0 && opts.documents && opts.documents.length > 0 && unsupportedSentences(t, opts.documents).length > 0) reasons.push('unsupported');
   return { kept: reasons.length === 0, reasons, wrong: [...new Set(wrong)] };
 }

@@ -44,7 +44,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   if (intent.battery) {
     const sp = intent.series.find((s) => s !== 'SYSTEM') ?? configured.settlementPoint;
     try {
-      asset = engine.asset.makeBattery({ ...configured, id: `${intent.battery.powerMw}MW/${intent.battery.energyMwh}MWh at ${sp}`, settlementPoint: sp, powerMw: intent.battery.powerMw, energyMwh: intent.battery.energyMwh });
+      asset = engine.asset.makeBattery({ ...configured, id: `adhoc-${intent.battery.powerMw}mw-${intent.battery.energyMwh}mwh-${sp}`.slice(0, 64), settlementPoint: sp, powerMw: intent.battery.powerMw, energyMwh: intent.battery.energyMwh });
     } catch (err) {
       return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
     }
@@ -68,7 +68,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   ];
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.model_version}`,
-    text: `Battery ${asset.id}, ${describePeriod(period)}: ${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== 'SYSTEM') ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period)}: ${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
   }];

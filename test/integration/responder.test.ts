@@ -121,6 +121,13 @@ describe('RAG responder', () => {
     assert.match(a.answer, /^Here is what the data shows: Battery bess-north, today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 10 MW \/ 20 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE 1-\d+, discharge HE \d+-24;/);
   });
 
+  it('plans the battery the question describes, at its size', async () => {
+    const a = await responder.answer({ question: 'If I have a 2 MW / 8 MWh battery at HB_NORTH, when should I charge and discharge today?' }, undefined, { model: 'off' });
+    assert.equal(a.intent?.measure, 'dispatch');
+    assert.match(a.answer, /Your battery, today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 2 MW \/ 8 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE /);
+    assert.doesNotMatch(a.answer, /cannot schedule/);
+  });
+
   it('answers an unknown series as unknown, listing the known ones', async () => {
     const a = await responder.answer({ question: 'What is the forecast for HB_NOWHERE?' });
     assert.equal(a.answer, `There is no series HB_NOWHERE in market ${market}; known: HB_NORTH.`);

@@ -111,6 +111,11 @@ describe('model text check', () => {
     // The high came at 18:30, not 17:00.
     assert.equal(check('HB_WEST peaked at 61.20 at 17:00 CT.').kept, false);
     assert.deepEqual(check('HB_WEST peaked at 61.20 at 17:00 CT.').reasons, ['wrong-number']);
+    // A true date beside a true clock time is still wrong when together they name another instant (the tester's case).
+    const periodTexts = ['HB_WEST real-time price, yesterday (2024-08-07 00:00 CT to 2024-08-08 00:00 CT)'];
+    assert.equal(checkModelText('The highest HB_WEST price was on 2024-08-07 18:30 CT.', values, { periodTexts }).kept, true);
+    // 2024-08-08 is a bound of the period and 18:30 the high's clock time, but 2024-08-08 18:30 is no fact's time.
+    assert.deepEqual(checkModelText('The highest HB_WEST price was on 2024-08-08 18:30 CT.', values, { periodTexts }).reasons, ['wrong-number']);
   });
 
   it('drops degenerate repetition and text cut off mid-sentence', () => {
@@ -138,5 +143,9 @@ describe('model text check', () => {
     const docs = ['The system-wide offer cap is $5,000 per MWh.'];
     assert.equal(checkModelText('The offer cap is $5,000/MWh.', [], { documents: docs }).kept, true);
     assert.deepEqual(checkModelText('The offer cap is $9,000/MWh.', [], { documents: docs }).wrong, [9000]);
+    // Words from nowhere (the tester's "offer cap" answer) are dropped; a paraphrase of the document is kept.
+    const cap = ['ERCOT\'s system-wide offer cap is $5,000 per MWh: no generator can offer energy above it, so real-time prices stop there during scarcity.'];
+    assert.equal(checkModelText('The offer cap stops real-time prices at $5,000 per MWh during scarcity.', [], { documents: cap }).kept, true);
+    assert.deepEqual(checkModelText('It applies to the energy market in the North East of Germany.', [], { documents: cap }).reasons, ['unsupported']);
   });
 });
