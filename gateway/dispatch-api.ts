@@ -102,8 +102,12 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     const out = [];
     for (const a of assets) {
       const f = await latestPriceForecast(deps.pool, a.market, a.settlementPoint);
-      const covers = (day: 'tomorrow' | 'today') => f !== null && daySpan(f, day).last > daySpan(f, day).first;
-      out.push({ ...a, plannable: covers('tomorrow') ? 'tomorrow' : covers('today') ? 'today' : null });
+      const steps = (day: 'tomorrow' | 'today') => (f === null ? 0 : Math.max(0, daySpan(f, day).last - daySpan(f, day).first));
+      // The day a desk acts on: tomorrow, unless the forecast covers more of today (the market clock on a Central
+      // midnight: all of the day just begun, half of tomorrow).
+      const tomorrow = steps('tomorrow');
+      const today = steps('today');
+      out.push({ ...a, plannable: tomorrow > 0 && tomorrow >= today ? 'tomorrow' : today > 0 ? 'today' : null });
     }
     return res.json({ assets: out });
   });

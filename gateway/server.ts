@@ -14,7 +14,7 @@ import { findForecast, seriesKnown } from './forecast-store.js';
 import { Health, kafkaCheck, modelRegistryCheck, postgresCheck, schemaRegistryCheck } from './health.js';
 import { type GatewayExtensions, createGatewayExtensions } from './dashboard.js';
 import { answerClientErrors, badPercentEncoding, drainServer } from './http-policy.js';
-import type { QueryService } from './query.js';
+import { MAX_QUESTION_CHARS, type QueryService } from './query.js';
 
 const log = logger('gateway');
 
@@ -41,7 +41,7 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
 
   app.use((req: Request, res: Response, next: NextFunction) => {
     res.set('Cache-Control', 'no-store');
-    if (req.url.length > MAX_URL_LENGTH) return sendError(res, 414, 'uri_too_long', `the request URL is ${req.url.length} characters; the limit is ${MAX_URL_LENGTH} (send long questions with POST /query)`);
+    if (req.url.length > MAX_URL_LENGTH) return sendError(res, 414, 'uri_too_long', `the request URL is ${req.url.length} characters; the limit is ${MAX_URL_LENGTH}${req.path === '/query' ? ` (a question may have up to ${MAX_QUESTION_CHARS} characters; one that does not fit in a URL goes in the body of POST /query)` : ''}`);
     const encoding = badPercentEncoding(req.url);
     if (encoding) return sendError(res, 400, 'bad_encoding', encoding);
     if (req.method !== 'GET' && req.method !== 'HEAD' && !(req.method === 'POST' && req.path === '/query')) return sendError(res, 405, 'method_not_allowed', `${req.method} is not supported; the gateway answers GET (and POST /query)`);

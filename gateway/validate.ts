@@ -56,6 +56,7 @@ function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 
     return n;
   }
   if (typeof raw !== 'string') throw new ValidationError(name, where === 'query' ? `${name} must be given once, as a single value` : `${name} must be a string`);
+  if (spec.enum && raw.length > spec.maxLength) throw new ValidationError(name, `${name} must be one of ${spec.enum.join(', ')}`);
   if (raw.length > spec.maxLength) throw new ValidationError(name, `${name} is longer than ${spec.maxLength} characters (${raw.length})`);
   if (CONTROL.test(raw)) throw new ValidationError(name, `${name} contains a control character (U+${raw.match(CONTROL)![0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}); send plain text`);
   if (spec.notBlank && BLANK.test(raw)) {
@@ -64,7 +65,8 @@ function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 
   }
   if (spec.minLength !== undefined && raw.length < spec.minLength) throw new ValidationError(name, `${name} is shorter than ${spec.minLength} characters`);
   if (spec.enum && !spec.enum.includes(raw)) throw new ValidationError(name, `${name} ${show(raw)} must be one of ${spec.enum.join(', ')}`);
-  if (spec.pattern && !spec.pattern.test(raw)) throw new ValidationError(name, `${name} ${show(raw)} does not match ${spec.pattern.source}`);
+  // The description says what a value must be in words ("power, MW (0 < power <= 10000)"); the pattern is the fallback.
+  if (spec.pattern && !spec.pattern.test(raw)) throw new ValidationError(name, spec.description ? `${name} ${show(raw)} is not valid: ${spec.description}${spec.example !== undefined ? ` (e.g. ${name}=${spec.example})` : ''}` : `${name} ${show(raw)} does not match ${spec.pattern.source}`);
   return raw;
 }
 

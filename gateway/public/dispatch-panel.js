@@ -13,7 +13,9 @@ const plannable = new Map();
 
 function query() {
   const asset = $('#dispatch-asset').value;
-  if (asset) return `asset=${encodeURIComponent(asset)}&day=${plannable.get(asset) ?? 'tomorrow'}`;
+  const day = plannable.get(asset) ?? 'tomorrow';
+  $('#dispatch-title').textContent = `Battery dispatch: ${day}'s schedule`;
+  if (asset) return `asset=${encodeURIComponent(asset)}&day=${day}`;
   return `series=${encodeURIComponent($('#dispatch-series').value.trim())}&power=${encodeURIComponent($('#dispatch-power').value)}&energy=${encodeURIComponent($('#dispatch-energy').value)}`;
 }
 

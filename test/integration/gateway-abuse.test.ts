@@ -178,7 +178,7 @@ describe('gateway under malformed input: no 5xx, JSON errors with messages', () 
     assertJsonError(header, 'big header');
     const mid = await send(gw.url, 'GET', `/query?q=${'a'.repeat(3_000)}`);
     assert.equal(mid.status, 414);
-    assert.match(assertJsonError(mid, '3k URL').detail, /the limit is 2048 \(send long questions with POST \/query\)/);
+    assert.match(assertJsonError(mid, '3k URL').detail, /the limit is 2048 \(a question may have up to 2000 characters; one that does not fit in a URL goes in the body of POST \/query\)/);
     for (const bytes of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n', 'GET /\x00 HTTP/1.1\r\n\r\n']) {
       const out = await raw(gw.url, bytes);
       const [head, body] = out.split('\r\n\r\n');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { partitionLag } from '../../gateway/consumer-lag.js';
 import { DASHBOARD_ROUTES } from '../../gateway/dashboard-api.js';
+import { DISPATCH_ROUTES } from '../../gateway/dispatch-api.js';
 import { forecastError } from '../../gateway/forecast-error.js';
 import { CORE_ROUTES, buildOpenApi } from '../../gateway/openapi.js';
 import { QUERY_ROUTES } from '../../gateway/query.js';
@@ -33,7 +34,10 @@ describe('gateway request validation', () => {
     rejects({ series: 'HB_NORTH', hours: '1.5' }, 'hours', /integer/);
     rejects({ series: 'HB_NORTH', hours: '1e3' }, 'hours', /integer/);
     rejects({ series: 'HB_NORTH', hours: '99999999999999999999' }, 'hours', /integer/);
-    rejects({ series: "HB_NORTH';DROP TABLE x" }, 'series', /does not match/);
+    rejects({ series: "HB_NORTH';DROP TABLE x" }, 'series', /is not valid: /);
+    // Malformed values are explained in words, not as a regular expression (the tester saw ^\d{1,6}... for power=-5).
+    rejects({ series: 'HB_NORTH', power: '-5', energy: '20' }, 'power', /power "-5" is not valid: Ad-hoc battery: power, MW \(0 < power <= 10000\)\. \(e\.g\. power=10\)/, 'query', DISPATCH_ROUTES.dispatch.query);
+    rejects({ series: 'HB_NORTH', day: '2024-06-15' }, 'day', /day must be one of tomorrow, today/, 'query', DISPATCH_ROUTES.dispatch.query);
     rejects({ series: 'A'.repeat(65) }, 'series', /longer than 64/);
     rejects({ series: ['HB_NORTH', 'HB_WEST'] }, 'series', /given once/);
     rejects({ series: 'HB_NORTH', kind: 'PRICE' }, 'kind', /must be one of RT_PRICE, DAM_PRICE, LOAD, WIND, SOLAR/);
