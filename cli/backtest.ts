@@ -42,11 +42,13 @@ export function registerBacktest(program: Command): void {
     .addHelpText('after', `
 Forecasts come from the run's topic (--run) or the forecasts table. The whole pipeline on a run, in one command:
   sda backtest --pipeline --run NAME --simulate 120 --sim-start 2024-01-01 --from 2024-04-01 --to 2024-05-01 --asset bess-north
-or step by step:
-  sda train --to FROM ...                 (a model that saw nothing from --from on)
-  sda replay FILE --run NAME               (or sda simulate --run NAME): ticks -> run.NAME.ticks
-  sda process windower --run NAME, sda process forecaster --run NAME   (until caught up)
-  sda backtest --run NAME --from FROM --to TO --input FILE --asset bess-north
+or step by step (each job until caught up):
+  sda replay FILE --run NAME                          (or sda simulate --run NAME): ticks -> run.NAME.ticks
+  sda process postgres-sink --run NAME                 (the run's prices in market_data, market run.NAME.ERCOT)
+  sda process windower --run NAME, sda process features-sink --run NAME
+  sda train --run NAME --to FROM --registry DIR        (a model that saw nothing from --from on)
+  sda process forecaster --run NAME --registry DIR
+  sda backtest --run NAME --from FROM --to TO --registry DIR --asset bess-north
 The optimiser, strategies and settlement: dispatch/README.md.`)
     .action(async (opts: {
       from: string; to: string; asset?: string; assets?: string; power?: string; energy?: string; series?: string; strategies: string; run?: string;
@@ -83,6 +85,13 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
         if (opts.run === undefined) throw new OptionError('--pipeline', 'needs --run NAME (the topic set the history replays on)');
         if (actuals.kind === 'db') throw new OptionError('--pipeline', 'needs the history to replay: --simulate DAYS (with --sim-start) or --input FILES');
         registryDir ??= path.join(process.env.SDA_CACHE_DIR ?? '.cache', 'backtests', opts.run, 'model_registry');
+        if (actuals.kind === 'simulator') {
+          // Check the period against the history before publishing anything: training and the baselines need the days before --from.
+          const simEnd = actuals.start + actuals.days * 86_400_000;
+          const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+          if (toMs > simEnd) throw new OptionError('--to', `is after the simulated history ends (${iso(simEnd)}): raise --simulate or move --to`);
+          if (fromMs - actuals.start < 14 * 86_400_000) throw new OptionError('--from', `needs at least 14 days of history before it to train on and for the baselines; the simulation starts ${iso(actuals.start)}: move --sim-start earlier or --from later`);
+        }
         const history: HistorySource = actuals.kind === 'files' ? { kind: 'files', files: actuals.files } : { kind: 'simulator', start: actuals.start, days: actuals.days, seed: actuals.seed, nodes: [...new Set(assets.map((a) => a.settlementPoint))] };
         const epochs = opts.epochs === undefined ? undefined : intOption('--epochs', opts.epochs, 1, 10_000);
         const config = loadConfig();

@@ -200,9 +200,14 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     step(11, 'dispatch: market.forecasts -> dispatcher (battery LP on HiGHS) -> market.dispatch -> dispatch_schedules; backtest of the demo days; GET /dispatch');
     running.push(...(await demoDispatch(config, p, pool, gw.url, print)));
 
-    print(`\nDemo done. Dashboard: ${gw.url}/  ·  /forecast?series=HB_NORTH  ·  /query?q=...  ·  /metrics  ·  /openapi.json`);
+    if (!opts.serve) {
+      // The gateway stops with the demo: say how to get it back rather than point at a port nobody serves.
+      print('\nDemo done. The gateway stops with it (--no-serve): `./sda serve` brings the dashboard, /forecast, /dispatch and /query back on the stored data.');
+      print('The stack keeps running after the demo: `./sda stack status`, `./sda stack down`.');
+      return;
+    }
+    print(`\nDemo done. Dashboard: ${gw.url}/  ·  /forecast?series=HB_NORTH  ·  /dispatch?asset=bess-north  ·  /query?q=...  ·  /metrics  ·  /openapi.json`);
     print('The stack keeps running after the demo: `./sda stack status`, `./sda stack down`.');
-    if (!opts.serve) return;
     print(`Live: the simulation goes on at one simulated hour every ${opts.paceMs} ms; the windower, forecaster and sinks keep running and the dashboard updates as forecasts arrive. Ctrl-C to stop.`);
     await serveLive(config, p, pool, simEnd, opts.paceMs, print);
   } finally {

@@ -1,6 +1,8 @@
 // `sda run list|delete`: the run-scoped topic sets (`run.NAME.*`, streams/kafka/topics.ts topicSet) that
 // `sda replay --run NAME` and the processors' `--run NAME` create, found from the broker's topic names, with
 // their record counts, consumer groups, registry subjects and table rows; and their removal.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config/config.js';
 import { type Admin, createKafka } from '../streams/kafka/client.js';
@@ -169,8 +171,18 @@ export function registerRun(program: Command): void {
     .description('delete a run: its topics, consumer groups, registry subjects and table rows (markets run.NAME.*); prints what it deleted')
     .argument('<name>', 'the run name (1-64 of A-Z a-z 0-9 _ -)')
     .action(async (name: string) => {
-      const d = await deleteRun(loadConfig(), name);
-      const rows = Object.entries(d.rows).map(([t, n]) => `${t} ${n}`).join(', ');
+      const config = loadConfig();
+      const d = await deleteRun(config, name);
+      // The run's backtest outputs and model registry (sda backtest --pipeline) go with it.
+      const files = path.join(config.cacheDir, 'backtests', d.name);
+      const hadFiles = fs.existsSync(files);
+      fs.rmSync(files, { recursive: true, force: true });
+      const rows = Object.entries(d.rows).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(', ');
+      if (d.topics.length + d.groups.length + d.subjects.length + d.groupsKept.length === 0 && !rows && !hadFiles) {
+        process.stderr.write(`sda: no run ${d.name}: no topics run.${d.name}.*, groups, subjects, rows or files (\`sda run list\` shows the runs)\n`);
+        process.exitCode = 1;
+        return;
+      }
       process.stdout.write(
         [
           `deleted run ${d.name}: ${d.topics.length} topics, ${d.groups.length} consumer groups, ${d.subjects.length} registry subjects; rows: ${rows || 'none'}`,
@@ -178,6 +190,7 @@ export function registerRun(program: Command): void {
           ...d.groups.map((g) => `  group ${g}`),
           ...d.subjects.map((s) => `  subject ${s}`),
           ...d.groupsKept.map((g) => `  KEPT group ${g.group}: ${g.reason} (stop the run's processors, then run this again)`),
+          ...(hadFiles ? [`  files ${files}`] : []),
         ].join('\n') + '\n',
       );
       if (d.groupsKept.length > 0) process.exitCode = 1;

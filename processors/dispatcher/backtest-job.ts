@@ -76,6 +76,7 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
     }
     const results: BacktestResult[] = [];
     let forecastCount = 0;
+    let usedSchedules = 0;
     let filled = 0;
     const versions: string[] = [];
     let actualsMarket: string | undefined;
@@ -101,7 +102,9 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
         forecastCount += forecasts.length;
         versions.push(...forecasts.map((f) => f.modelVersion));
       }
-      const mine = schedules.filter((s) => s.assetId === asset.id);
+      // The asset's schedules that reach into the backtest's period (one issued before --from is in force at --from).
+      const mine = schedules.filter((s) => s.assetId === asset.id && s.startAt < o.toMs && s.startAt + s.chargeMw.length * s.stepMs > o.fromMs);
+      usedSchedules += mine.length;
       results.push(runBacktest(highs, {
         asset,
         grid: { actual: curve, fromMs: o.fromMs, toMs: o.toMs },
@@ -122,7 +125,7 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
       period: `${new Date(o.fromMs).toISOString()} to ${new Date(o.toMs).toISOString()} (${((o.toMs - o.fromMs) / DAY_MS).toFixed(1)} days, hourly grid)`,
       'actual prices': o.actuals.kind === 'files' ? `files ${o.actuals.files.join(', ')}` : o.actuals.kind === 'simulator' ? `simulator seed ${o.actuals.seed} from ${new Date(o.actuals.start).toISOString()}, ${o.actuals.days} days` : `market_data (PostgreSQL), market ${actualsMarket ?? o.assets[0]?.market}`,
       forecasts: o.run !== undefined ? `${topicSet(o.run).forecasts.name} (${forecastCount} of the assets' series)` : `forecasts table (${forecastCount})`,
-      'forecast strategy': o.run !== undefined ? `the dispatcher's ${schedules.length} schedules on ${topicSet(o.run).dispatch.name}, stitched` : 'rolling horizon re-optimised each hour here',
+      'forecast strategy': o.run !== undefined ? `the dispatcher's ${usedSchedules} schedules on ${topicSet(o.run).dispatch.name} that reach into the period (of ${schedules.length}), stitched` : 'rolling horizon re-optimised each hour here',
       models: [...new Set(versions)].join(', ') || 'none',
       'hours filled (no price)': String(filled),
       'wall time': `${wallSeconds.toFixed(1)} s`,

@@ -156,6 +156,9 @@ describe('run-scoped replay (sda simulate --run, sda process ... --run, sda run 
     assert.equal((await pool.query('SELECT 1 FROM features WHERE market = $1', [market])).rows.length, 0, 'the run\'s rows are gone');
     assert.equal(await tickRows(), 0, 'the run\'s ticks are gone from market_data');
     assert.match(del.stdout, /market_data 240, features \d+/);
+    const twice = await sda(['run', 'delete', run]);
+    assert.equal(twice.code, 1, 'deleting a run that is not there is an error');
+    assert.match(twice.stderr, new RegExp(`no run ${run}`));
     const again = await sda(['run', 'list', '--json']);
     assert.equal((JSON.parse(again.stdout) as Array<{ name: string }>).some((r) => r.name === run), false, 'the run is no longer listed');
   });
