@@ -18,7 +18,8 @@ import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from
 
 function windower(args: { input: string; output: string; changelog: string; group: string }): ChildProcess {
   return spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', 'windower', '--input', args.input, '--output', args.output, '--changelog', args.changelog, '--group', args.group, '--max-batch-bytes', '2048'], {
-    stdio: ['ignore', 'ignore', 'ignore'],
+    // SDA_TEST_CHILD_STDERR=1 shows the windowers' own logs when debugging.
+    stdio: ['ignore', 'ignore', process.env.SDA_TEST_CHILD_STDERR ? 'inherit' : 'ignore'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
 }
@@ -182,11 +183,14 @@ describe('windower: exactly-once through Kafka transactions', () => {
     await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: logC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }));
     const groupC = uniqueName('test-win-c');
     const first = windower({ input, output: outC, changelog: logC, group: groupC });
+    const members = async () => withAdmin(async (admin) => (await admin.describeGroups([groupC])).groups[0]?.members ?? []);
+    // The second instance starts once the first has joined: two members starting in the same instant sometimes left
+    // the second outside the group for minutes (seen in 3 of 5 runs on 2026-12-01; cause not found yet).
+    const joinedBy = Date.now() + 60_000;
+    while ((await members()).length === 0 && Date.now() < joinedBy) await new Promise((r) => setTimeout(r, 50));
     const second = windower({ input, output: outC, changelog: logC, group: groupC });
     try {
-      // Both members hold partitions once the group has settled. The bound is generous: on a loaded 2-core machine the
-      // second process's start and the first one's rejoin (after its current transaction) took over a minute once.
-      const members = async () => withAdmin(async (admin) => (await admin.describeGroups([groupC])).groups[0]?.members ?? []);
+      // Both members hold partitions once the group has settled (a generous bound for a loaded 2-core machine).
       const deadline = Date.now() + 180_000;
       let split = false;
       while (!split && Date.now() < deadline) {
