@@ -73,22 +73,15 @@ export async function demoDispatch(config: Config, p: Provisioned, pool: pg.Pool
   }
   print(`     dispatcher: ${dispatcher.counts.schedules} schedules for ${assets.map((a) => a.id).join(', ')} from ${dispatcher.counts.received} forecasts (${dispatcher.counts.skipped} of other series), ${dispatcher.counts.deadLettered} dead-lettered; dispatch sink stored ${sink.counts.stored}`);
   const asset = assets[0]!;
-  const res = await fetch(`${gatewayUrl}/dispatch?asset=${encodeURIComponent(asset.id)}`);
-  print(`     GET /dispatch?asset=${asset.id} -> ${res.status}`);
-  let plan = res.ok ? ((await res.json()) as DayAheadPlan) : null;
+  // The day to plan is the gateway's choice (GET /api/assets `plannable`): tomorrow, or today when the forecast covers
+  // more of it (the demo's market clock sits on a Central midnight: all of the day just begun, half of tomorrow).
+  const listed = (await (await fetch(`${gatewayUrl}/api/assets`)).json()) as { assets?: Array<{ id: string; plannable: 'tomorrow' | 'today' | null }> };
+  const dayLabel = listed.assets?.find((a) => a.id === asset.id)?.plannable ?? 'tomorrow';
+  const url = `/dispatch?asset=${encodeURIComponent(asset.id)}&day=${dayLabel}`;
+  const res = await fetch(`${gatewayUrl}${url}`);
+  print(`     GET ${url} -> ${res.status}`);
+  const plan = res.ok ? ((await res.json()) as DayAheadPlan) : null;
   if (!res.ok) print(`       ${JSON.stringify(await res.json())}`);
-  let dayLabel: 'tomorrow' | 'today' = 'tomorrow';
-  // The demo's market clock can sit on a Central midnight, where the 36-hour forecast covers all of the day just
-  // begun and only half of tomorrow: then the whole day ahead (day=today) is the plan a desk would act on.
-  if (plan && plan.coveredHours < 24) {
-    const today = await fetch(`${gatewayUrl}/dispatch?asset=${encodeURIComponent(asset.id)}&day=today`);
-    const t = today.ok ? ((await today.json()) as DayAheadPlan) : null;
-    if (t && t.coveredHours >= 24) {
-      print(`     tomorrow is covered for ${plan.coveredHours} h only; GET /dispatch?asset=${asset.id}&day=today -> ${today.status} (the whole day ahead)`);
-      plan = t;
-      dayLabel = 'today';
-    }
-  }
   for (const line of await dispatchReportLines(config, pool, asset, plan, dayLabel)) print(`     ${line}`);
   return [dispatcher, sink];
 }
