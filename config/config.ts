@@ -145,6 +145,8 @@ export function loadConfig(env: Env = process.env) {
       forecastsTopic: r.string('GATEWAY_FORECASTS_TOPIC', 'market.forecasts'),
       shutdownGraceMs: r.int('GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     },
+    /** The address processors' GET /metrics listens on: loopback here; 0.0.0.0 in a container or pod (deploy/k8s). */
+    metricsHost: r.string('METRICS_HOST', '127.0.0.1'),
     /** Where each processor serves GET /metrics for Prometheus (deploy/prometheus.yml scrapes these). */
     metricsPorts: {
       postgresSink: r.port('POSTGRES_SINK_METRICS_PORT', 19_101),
@@ -183,6 +185,7 @@ export function loadConfig(env: Env = process.env) {
   };
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.vector.collection)) r.problems.push(`VECTOR_COLLECTION=${JSON.stringify(config.vector.collection)}: expected 1-64 of A-Z a-z 0-9 _ -`);
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.gateway.forecastsTopic)) r.problems.push(`GATEWAY_FORECASTS_TOPIC=${JSON.stringify(config.gateway.forecastsTopic)}: expected a topic name (1-249 of A-Z a-z 0-9 . _ -)`);
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(config.metricsHost)) r.problems.push(`METRICS_HOST=${JSON.stringify(config.metricsHost)}: expected an address to listen on (127.0.0.1, 0.0.0.0, ::)`);
   if (controllerPort === kafkaPort) r.problems.push(`KAFKA_CONTROLLER_PORT=${controllerPort}: must differ from KAFKA_PORT`);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

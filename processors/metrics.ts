@@ -4,6 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { loadConfig } from '../config/config.js';
 import { logger } from '../config/logger.js';
 import { type ConsumerFault, consumerFaults } from '../streams/kafka/client.js';
 
@@ -132,7 +133,8 @@ export interface MetricsServer {
 }
 
 /**
- * Serves GET /metrics (Prometheus text format) from `registry` on host:port (port 0 = any free port). When the port
+ * Serves GET /metrics (Prometheus text format) from `registry` on host:port (port 0 = any free port; host defaults to
+ * METRICS_HOST, 127.0.0.1 unless set). When the port
  * is taken (a second instance of the same processor on this machine) it serves on a free port instead and warns:
  * metrics must never stop a processor.
  */
@@ -149,7 +151,7 @@ export async function startMetricsServer(port: number, opts: { host?: string; re
 
 async function listenMetrics(port: number, opts: { host?: string; registry?: Registry }): Promise<MetricsServer> {
   const registry = opts.registry ?? processorRegistry;
-  const host = opts.host ?? '127.0.0.1';
+  const host = opts.host ?? loadConfig().metricsHost;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {
