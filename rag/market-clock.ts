@@ -19,6 +19,10 @@
 //   tomorrow                                 D+1 00:00 to D+2 00:00
 //   next hour / next N hours / next 24 hours [N, N + n h); "the next hours" (no number) names no period
 //   YYYY-MM-DD, "August 6, 2024", "Aug 6"    that Central operating day (the year of D when none is written)
+//   a clock time on a day ("6pm tomorrow", "tomorrow at 18:00", "hour ending 18 today", "HE7 on 2024-08-06"):
+//     a whole hour ("6pm", "18:00") is the clock hour [18:00, 19:00); a time within the hour ("6:30pm") is the
+//     15-minute interval holding it [18:30, 18:45); hour ending N (ERCOT's HE, 1..24) is [N-1:00, N:00). The day is
+//     the one the question names (today, yesterday, tomorrow, a date), or D when it names none.
 // Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
 import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralOffsetMs, centralWallToUtc, parseErcotDate } from '../streams/ercot/central-time.js';
 
@@ -34,7 +38,8 @@ export interface Period {
 
 export type PeriodRule =
   | 'now' | 'this-hour' | 'today' | 'this-morning' | 'this-afternoon' | 'this-evening' | 'tonight' | 'yesterday' | 'last-night'
-  | 'last-hours' | 'last-days' | 'last-week' | 'this-week' | 'last-month' | 'this-month' | 'tomorrow' | 'next-hours' | 'date';
+  | 'last-hours' | 'last-days' | 'last-week' | 'this-week' | 'last-month' | 'this-month' | 'tomorrow' | 'next-hours' | 'date'
+  | 'clock-time';
 
 /** A relative-period phrase the clock does not know ("last fortnight"), so the answer can say so. */
 export interface UnknownPeriod {
@@ -45,6 +50,7 @@ export const KNOWN_PERIODS = [
   'now', 'this hour', 'today', 'this morning', 'this afternoon', 'this evening', 'tonight', 'yesterday', 'last night',
   'the last N hours', 'the last N days', 'the past week', 'last week', 'this week', 'last month', 'this month',
   'tomorrow', 'next hour', 'the next N hours', 'a written date (YYYY-MM-DD, or a month and day)',
+  'a clock time on a day, or an hour ending, on a day named above',
 ] as const;
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
@@ -94,6 +100,59 @@ export function describePeriod(p: Pick<Period, 'from' | 'to' | 'label'>): string
  * "the last 500 days"), so the answer can list the known ones (KNOWN_PERIODS). Rules: the table at the top of this file.
  */
 export function resolvePeriod(question: string, now: number): Period | UnknownPeriod | null {
+  const p = resolveSpan(question, now);
+  const clock = clockTimeIn(question.toLowerCase());
+  if (clock === null || (p !== null && 'unknown' in p)) return p;
+  if ('unknown' in clock) return clock;
+  // A clock time narrows a day; on a span that is not one day ("the last 24 hours at 6pm") it is left out.
+  if (p !== null && !DAY_RULES.has(p.rule)) return p;
+  const date = p === null ? centralDateOf(now) : centralDateOf(p.from);
+  const dayLabel = p === null ? 'today' : p.label;
+  const from = wallUtc(date, clock.minuteOfDay);
+  return { from, to: from + clock.lengthMs, label: `${dayLabel} ${clock.label}`, rule: 'clock-time' };
+}
+
+const DAY_RULES: ReadonlySet<PeriodRule> = new Set(['today', 'yesterday', 'tomorrow', 'date']);
+
+/**
+ * A clock time written in a question, in Central wall time: "6pm" / "6 p.m." / "noon" (the clock hour), "6:30pm" /
+ * "18:30" (the 15-minute interval holding it), "18:00" (the clock hour), "hour ending 18" / "HE18" (ERCOT's hour
+ * ending: 17:00-18:00). Null when none is written; {unknown} for an impossible one ("25:00", "13pm", "hour ending 0").
+ */
+export function clockTimeIn(q: string): { minuteOfDay: number; lengthMs: number; label: string } | UnknownPeriod | null {
+  const he = /\b(?:hour[- ]ending|he)\s*(\d{1,2})\b/.exec(q);
+  if (he) {
+    const n = Number(he[1]);
+    if (!(n >= 1 && n <= 24)) return { unknown: he[0] };
+    return { minuteOfDay: (n - 1) * 60, lengthMs: HOUR_MS, label: `hour ending ${n}` };
+  }
+  const twelve = /\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b\.?/.exec(q) ?? (/\bnoon\b/.test(q) ? ['noon', '12', undefined, 'p'] : null);
+  if (twelve) {
+    const h = Number(twelve[1]);
+    const m = twelve[2] === undefined ? 0 : Number(twelve[2]);
+    if (!(h >= 1 && h <= 12 && m <= 59)) return { unknown: twelve[0]! };
+    return clockAt(((h % 12) + (twelve[3] === 'p' ? 12 : 0)) * 60 + m, twelve[2] !== undefined);
+  }
+  const iso = /(?:^|[^\d:-])([01]?\d|2[0-9]):(\d{2})(?![\d:])/.exec(q);
+  if (iso) {
+    const h = Number(iso[1]);
+    const m = Number(iso[2]);
+    if (!(h <= 23 && m <= 59)) return { unknown: `${iso[1]}:${iso[2]}` };
+    return clockAt(h * 60 + m, true);
+  }
+  return null;
+}
+
+/** A whole hour is that clock hour; any other minute is the 15-minute interval holding it. */
+function clockAt(minute: number, minutesWritten: boolean): { minuteOfDay: number; lengthMs: number; label: string } {
+  const hhmm = (x: number) => `${pad(Math.floor(x / 60))}:${pad(x % 60)}`;
+  if (minute % 60 === 0 || !minutesWritten) return { minuteOfDay: minute, lengthMs: HOUR_MS, label: `${hhmm(minute)}-${hhmm(minute + 60).replace(/^24:/, '00:')}` };
+  const start = minute - (minute % 15);
+  return { minuteOfDay: start, lengthMs: 15 * MINUTE_MS, label: `${hhmm(start)}-${hhmm(start + 15).replace(/^24:/, '00:')}` };
+}
+
+/** The period a question names, before a clock time narrows it (resolvePeriod). */
+function resolveSpan(question: string, now: number): Period | UnknownPeriod | null {
   const q = question.toLowerCase();
   const today = centralDateOf(now);
   const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(q);

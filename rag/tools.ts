@@ -291,21 +291,35 @@ export async function relationFact(pool: pg.Pool, market: string, series: string
   };
 }
 
-export const SQL_FORECAST_AT = `SELECT model_version, step_ms, target_start, "values", unit, issued_at FROM forecasts
+export const SQL_FORECAST_AT = `SELECT model_version, step_ms, target_start, "values", p10, p90, unit, issued_at FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
-/** The newest forecast issued at or before the market clock; within `p` when given (its steps that fall in it). */
+/**
+ * The newest forecast issued at or before the market clock; within `p` when given (its steps that overlap it, so
+ * "18:30" finds the hourly step 18:00-19:00). One step is stated with its P10-P90 band when the forecast has one.
+ */
 export async function forecastFact(pool: pg.Pool, market: string, series: string, kind: string, now: number, p: FactPeriod | null): Promise<MeasureFact | null> {
-  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; unit: string; issued_at: Date }>(SQL_FORECAST_AT, [market, series, kind, new Date(now)]);
+  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; p10: number[] | null; p90: number[] | null; unit: string; issued_at: Date }>(SQL_FORECAST_AT, [market, series, kind, new Date(now)]);
   const r = res.rows[0];
   if (!r || r.values.length === 0) return null;
   const step = Number(r.step_ms);
   const start0 = r.target_start.getTime();
-  let steps = r.values.map((v, i) => ({ v: Number(v), at: start0 + i * step }));
-  if (p) steps = steps.filter((s) => s.at >= p.from && s.at < p.to);
+  let steps = r.values.map((v, i) => ({ v: Number(v), at: start0 + i * step, p10: r.p10?.[i], p90: r.p90?.[i] }));
+  if (p) steps = steps.filter((s) => s.at < p.to && s.at + step > p.from);
   if (steps.length === 0) return null;
   const u = unitText(r.unit);
   const f = (v: number) => formatValue(v, r.unit);
+  if (steps.length === 1) {
+    const s0 = steps[0]!;
+    const band = s0.p10 !== undefined && s0.p90 !== undefined && s0.p10 !== null && s0.p90 !== null ? { p10: Number(s0.p10), p90: Number(s0.p90) } : null;
+    const fv = (measure: string, value: number): FactValue => ({ series, kind, measure, value: round(value, r.unit), unit: u, at: s0.at });
+    return {
+      id: `forecast:${series}:${kind}:${r.model_version}:${start0}`,
+      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())}) for ${centralLabel(s0.at)} to ${centralLabel(s0.at + step)} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
+      numbers: { value: round(s0.v, r.unit), ...(band ? { p10: round(band.p10, r.unit), p90: round(band.p90, r.unit) } : {}), steps: 1 },
+      values: [fv('value', s0.v), ...(band ? [fv('p10', band.p10), fv('p90', band.p90)] : [])],
+    };
+  }
   const mean = steps.reduce((a, s) => a + s.v, 0) / steps.length;
   const hi = steps.reduce((a, s) => (s.v > a.v ? s : a));
   const lo = steps.reduce((a, s) => (s.v < a.v ? s : a));

@@ -302,6 +302,18 @@ export function buildEvalSet(market = EVAL_MARKET): EvalSet {
     const docId = documentId('forecast-snapshot', market, f.seriesId, f.kind, f.targetStart);
     q.push({ id: `forecast-${f.seriesId.toLowerCase()}-${f.kind.toLowerCase()}`, category: 'forecast', question, facts: [num('next value', fig.next), num('forecast average', fig.mean)], forbidden: [], expectedDocs: [docId], factDoc: docId });
   }
+  {
+    // One hour of the forecast: 6pm on the forecast's day is the step 18:00-19:00 CT.
+    const f = forecasts[0]!;
+    const at = centralMidnightUtc(centralDateOf(f.targetStart)) + 18 * HOUR_MS;
+    const i = (at - f.targetStart) / f.stepMs;
+    const docId = documentId('forecast-snapshot', market, f.seriesId, f.kind, f.targetStart);
+    q.push({
+      id: 'forecast-at-6pm-hb_north-rt_price', category: 'forecast', question: 'What will the HB_NORTH real-time price be at 6pm today, according to the forecast?',
+      facts: [num('the 18:00 step', Number(formatValue(f.values[i]!, f.unit)))], forbidden: [], expectedDocs: [docId],
+      intent: { measure: 'forecast', series: ['HB_NORTH'], kind: 'RT_PRICE', period: [at, at + HOUR_MS] },
+    });
+  }
 
   // 7. Concepts, answered from the corpus.
   const c = (id: string, heading: string, question: string, facts: ExpectedFact[]) => q.push({ id: `concept-${id}`, category: 'concept', question, facts, forbidden: [], expectedDocs: [concept(heading)], factDoc: concept(heading) });

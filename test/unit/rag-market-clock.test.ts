@@ -114,3 +114,38 @@ describe('market clock: DST change days', () => {
     assert.deepEqual(span(period('last month', cst(2025, 1, 15, 12))), iso(cst(2024, 12, 1), cst(2025, 1, 1)));
   });
 });
+
+describe('market clock: a clock time on a day', () => {
+  it('narrows the named day to the clock hour, the 15-minute interval or the hour ending', () => {
+    const six = period('What will HB_NORTH be at 6pm tomorrow?');
+    assert.deepEqual(span(six), iso(cdt(2024, 8, 8, 18), cdt(2024, 8, 8, 19)));
+    assert.equal(six.label, 'tomorrow 18:00-19:00');
+    assert.equal(six.rule, 'clock-time');
+    assert.deepEqual(span(period('HB_NORTH price tomorrow at 18:00')), iso(cdt(2024, 8, 8, 18), cdt(2024, 8, 8, 19)));
+    assert.deepEqual(span(period('the price yesterday at 6:40 p.m.')), iso(cdt(2024, 8, 6, 18, 30), cdt(2024, 8, 6, 18, 45)));
+    assert.deepEqual(span(period('HB_WEST on 2024-08-05 at 07:15')), iso(cdt(2024, 8, 5, 7, 15), cdt(2024, 8, 5, 7, 30)));
+    // ERCOT's hour ending 18 is 17:00-18:00; HE1 is the first hour of the day.
+    assert.deepEqual(span(period('hour ending 18 tomorrow')), iso(cdt(2024, 8, 8, 17), cdt(2024, 8, 8, 18)));
+    assert.deepEqual(span(period('HE1 yesterday')), iso(cdt(2024, 8, 6, 0), cdt(2024, 8, 6, 1)));
+    assert.deepEqual(span(period('at noon today')), iso(cdt(2024, 8, 7, 12), cdt(2024, 8, 7, 13)));
+    assert.deepEqual(span(period('12am tomorrow')), iso(cdt(2024, 8, 8, 0), cdt(2024, 8, 8, 1)));
+    // No day named: the market clock's day.
+    assert.deepEqual(span(period('price at 9am')), iso(cdt(2024, 8, 7, 9), cdt(2024, 8, 7, 10)));
+  });
+
+  it('leaves spans that are not a day alone, and names impossible times', () => {
+    assert.deepEqual(span(period('the last 24 hours, peak at 6pm')), iso(NOW - 24 * H, NOW));
+    for (const q of ['price at 25:00 today', 'hour ending 0 tomorrow', 'HE 25 today', '13pm tomorrow']) {
+      const p = resolvePeriod(q, NOW);
+      assert.ok(isUnknownPeriod(p), `${q}: ${JSON.stringify(p)}`);
+    }
+    // A battery size is not a clock time.
+    assert.equal(resolvePeriod('a 10 MW / 20 MWh battery', NOW), null);
+  });
+
+  it('places a clock hour on the DST change days by Central wall time', () => {
+    // 2024-03-10 springs forward at 02:00: 06:00 CDT is 11:00 UTC. 2024-11-03 falls back: 18:00 CST is 00:00 UTC the 4th.
+    assert.deepEqual(span(period('HB_NORTH at 6am on 2024-03-10')), iso(cdt(2024, 3, 10, 6), cdt(2024, 3, 10, 7)));
+    assert.deepEqual(span(period('HB_NORTH at 6pm on 2024-11-03')), iso(cst(2024, 11, 3, 18), cst(2024, 11, 3, 19)));
+  });
+});
