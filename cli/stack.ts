@@ -1,7 +1,7 @@
 // `sda stack up|down|status`: the local services, no Docker needed.
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
-import { SERVICE_NAMES, formatStatus, stackDown, stackStatus, stackUp } from '../deploy/local/stack.js';
+import { SERVICE_NAMES, formatStatus, stackDown, stackProvision, stackStatus, stackUp } from '../deploy/local/stack.js';
 
 export function registerStack(program: Command): void {
   const stack = program
@@ -18,6 +18,16 @@ export function registerStack(program: Command): void {
       process.stderr.write('sda stack up\n');
       await stackUp(config, { only });
       process.stdout.write(`${formatStatus(await stackStatus(config))}\nstack up in ${((Date.now() - t0) / 1_000).toFixed(1)} s; logs in ${config.cacheDir}/logs\n`);
+    });
+
+  stack
+    .command('provision')
+    .description('apply migrations, create topics and register schemas on the services the environment names (PGHOST, KAFKA_BROKERS, SCHEMA_REGISTRY_URL), installing and starting nothing: for containers and Kubernetes (deploy/k8s). Safe to run twice.')
+    .action(async () => {
+      const config = loadConfig();
+      process.stderr.write('sda stack provision\n');
+      const r = await stackProvision(config);
+      process.stdout.write(`provisioned: ${r.migrations.length} migration(s) applied, ${r.createdTopics.length} topic(s) created\n`);
     });
 
   stack

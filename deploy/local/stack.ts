@@ -75,6 +75,27 @@ export async function stackUp(config: Config, opts: { only?: string[]; print?: (
   return { reports, migrations, createdTopics };
 }
 
+/**
+ * Migrations, topics and schemas against the configured services, installing and starting nothing: the step a
+ * container or Kubernetes deployment runs once before the pipeline (deploy/k8s: the `sda-provision` Job). Idempotent.
+ * Throws when PostgreSQL, Kafka or the registry cannot be reached, naming which.
+ */
+export async function stackProvision(config: Config, print: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<{ migrations: string[]; createdTopics: string[] }> {
+  const pool = createPool(config);
+  let migrations: string[];
+  try {
+    migrations = await migrate(pool);
+  } catch (err) {
+    throw new Error(`cannot apply migrations on PostgreSQL at ${config.postgres.host}:${config.postgres.port}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    await pool.end();
+  }
+  print(`  ${'migrations'.padEnd(16)} ${migrations.length ? `applied ${migrations.join(', ')}` : 'up to date'}`);
+  const p = await provision(config, 'sda-provision');
+  print(`  ${'topics+schemas'.padEnd(16)} ${p.createdTopics.length ? `created ${p.createdTopics.join(', ')}` : 'topics exist'}; subjects registered (BACKWARD)`);
+  return { migrations, createdTopics: p.createdTopics };
+}
+
 export async function stackDown(config: Config, opts: { only?: string[] } = {}): Promise<void> {
   // Stop in reverse order so nothing loses a dependency while still running.
   for (const svc of pick(config, opts.only).reverse()) {
