@@ -6,12 +6,15 @@ import type { Config } from '../config/config.js';
 import { type Admin, createKafka } from '../streams/kafka/client.js';
 import { TOPICS } from '../streams/kafka/topics.js';
 
-/** The pipeline's consumer groups and the topic each reads. */
-export const PIPELINE_GROUPS: ReadonlyArray<{ group: string; topic: string }> = [
+/**
+ * The pipeline's consumer groups and the topic each reads; `transactional` marks a topic written only inside Kafka
+ * transactions (the windower writes market.features exactly once), whose log ends with a commit marker.
+ */
+export const PIPELINE_GROUPS: ReadonlyArray<{ group: string; topic: string; transactional?: boolean }> = [
   { group: 'sda-postgres-sink', topic: TOPICS.ticks.name },
   { group: 'sda-windower', topic: TOPICS.ticks.name },
-  { group: 'sda-features-sink', topic: TOPICS.features.name },
-  { group: 'sda-forecaster', topic: TOPICS.features.name },
+  { group: 'sda-features-sink', topic: TOPICS.features.name, transactional: true },
+  { group: 'sda-forecaster', topic: TOPICS.features.name, transactional: true },
 ];
 
 export interface PartitionLag {
@@ -33,9 +36,14 @@ export interface GroupLag {
   error?: string;
 }
 
-/** Lag of one partition: end - committed, or end - start when nothing is committed. Pure. */
-export function partitionLag(end: number, start: number, committed: number): number {
-  return Math.max(0, end - (committed < 0 ? start : Math.max(committed, start)));
+/**
+ * Lag of one partition: end - committed, or end - start when nothing is committed. Pure. On a transactional topic
+ * the last offset of an idle log is the commit marker of the last transaction (a control record no consumer
+ * receives or commits past: KIP-98), so a group committed up to it has lag 0, not 1.
+ */
+export function partitionLag(end: number, start: number, committed: number, transactional = false): number {
+  const lag = Math.max(0, end - (committed < 0 ? start : Math.max(committed, start)));
+  return transactional && committed >= 0 && lag === 1 ? 0 : lag;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -50,7 +58,7 @@ export class ConsumerLagReader {
 
   constructor(
     private readonly config: Config,
-    private readonly groups: ReadonlyArray<{ group: string; topic: string }> = PIPELINE_GROUPS,
+    private readonly groups: ReadonlyArray<{ group: string; topic: string; transactional?: boolean }> = PIPELINE_GROUPS,
     private readonly opts: { timeoutMs?: number; cacheMs?: number } = {},
   ) {}
 
@@ -95,12 +103,12 @@ export class ConsumerLagReader {
       return this.groups.map((g) => ({ ...g, lag: null, partitions: [], error: (err as Error).message }));
     }
     return Promise.all(
-      this.groups.map(async ({ group, topic }): Promise<GroupLag> => {
+      this.groups.map(async ({ group, topic, transactional }): Promise<GroupLag> => {
         try {
           const committed = (await withTimeout(admin.fetchOffsets({ groupId: group, topics: [topic] }), timeout, `offsets of ${group}`))[0]?.partitions ?? [];
           const partitions = (ends.get(topic) ?? []).map((e) => {
             const c = Number(committed.find((p) => p.partition === e.partition)?.offset ?? -1);
-            return { group, topic, partition: e.partition, end: e.high, committed: c, lag: partitionLag(e.high, e.low, c) };
+            return { group, topic, partition: e.partition, end: e.high, committed: c, lag: partitionLag(e.high, e.low, c, transactional) };
           });
           return { group, topic, lag: partitions.reduce((a, p) => a + p.lag, 0), partitions };
         } catch (err) {

@@ -91,5 +91,10 @@ describe('forecast error', () => {
     assert.equal(partitionLag(100, 30, -1), 70, 'nothing committed: the whole retained partition');
     assert.equal(partitionLag(100, 50, 20), 50, 'a commit before the retained start counts from the start');
     assert.equal(partitionLag(100, 0, 100), 0);
+    // A transactional topic's idle log ends with a commit marker no consumer commits past.
+    assert.equal(partitionLag(100, 0, 99), 1, 'a plain topic: one record unread');
+    assert.equal(partitionLag(100, 0, 99, true), 0, 'a transactional topic: only the commit marker is left');
+    assert.equal(partitionLag(100, 0, 90, true), 10);
+    assert.equal(partitionLag(1, 0, -1, true), 1, 'nothing committed: still the whole partition');
   });
 });
