@@ -7,6 +7,7 @@ import { registerBacktest } from './backtest.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
 import { registerIngest } from './ingest.js';
+import { registerK8s } from './k8s.js';
 import { registerModels } from './models.js';
 import { registerSummarize } from './summarize.js';
 import { registerProcess } from './process.js';
@@ -38,6 +39,7 @@ registerTrain(program);
 registerServe(program);
 registerModels(program);
 registerSummarize(program);
+registerK8s(program);
 
 program.addHelpText(
   'after',
