@@ -38,7 +38,7 @@ const median = (xs: number[]) => {
 export async function runTrainBench(config: Config, opts: TrainBenchOptions) {
   const pool = createPool(config, 1);
   const quiet = () => undefined;
-  let series;
+  let series: Awaited<ReturnType<typeof loadMatrices>>['series'];
   try {
     ({ series } = await loadMatrices(pool, { market: opts.market, kind: opts.kind, stepMs: TRAIN_DEFAULTS.stepMs }, quiet));
   } finally {

@@ -1,6 +1,6 @@
 // `sda process <name>`: long-running consumers that turn topics into tables and derived topics.
 import type { Command } from 'commander';
-import { type TopicSpec, TOPICS, groupFor, topicSet } from '../streams/kafka/topics.js';
+import { type TopicSpec, type TOPICS, groupFor, topicSet } from '../streams/kafka/topics.js';
 import { loadConfig } from '../config/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startWindower } from '../processors/windower/processor.js';

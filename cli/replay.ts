@@ -48,7 +48,8 @@ export function registerReplay(program: Command): void {
         [
           ...summary.files.map((f) => `  ${f.file}: ${f.format}, ${f.rows.toLocaleString('en-US')} rows`),
           `replayed ${summary.accepted.toLocaleString('en-US')} ticks (${summary.imputed} imputed), ${summary.deadLettered} dead-lettered, of ${summary.read.toLocaleString('en-US')} parsed; event time ${range}; ${summary.wallSeconds.toFixed(1)} s at speed ${speed}`,
-        ].join('\n') + '\n',
+          '',
+        ].join('\n'),
       );
     });
 }

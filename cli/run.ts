@@ -191,7 +191,8 @@ export function registerRun(program: Command): void {
           ...d.subjects.map((s) => `  subject ${s}`),
           ...d.groupsKept.map((g) => `  KEPT group ${g.group}: ${g.reason} (stop the run's processors, then run this again)`),
           ...(hadFiles ? [`  files ${files}`] : []),
-        ].join('\n') + '\n',
+          '',
+        ].join('\n'),
       );
       if (d.groupsKept.length > 0) process.exitCode = 1;
     });

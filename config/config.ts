@@ -72,7 +72,7 @@ class Reader {
 
   brokers(name: string, fallback: string): string[] {
     const list = this.string(name, fallback).split(',').map((s) => s.trim()).filter(Boolean);
-    const bad = list.filter((b) => !/^[A-Za-z0-9.\-_\[\]:]+:\d{1,5}$/.test(b));
+    const bad = list.filter((b) => !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(b));
     if (list.length === 0 || bad.length > 0) {
       this.problems.push(`${name}=${JSON.stringify(this.env[name] ?? fallback)}: expected a comma-separated list of host:port`);
     }

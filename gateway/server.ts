@@ -58,7 +58,7 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
   });
 
   app.get('/forecast', async (req: Request, res: Response) => {
-    let q;
+    let q: ReturnType<typeof parseForecastQuery>;
     try {
       q = parseForecastQuery(req.query as Record<string, unknown>);
     } catch (err) {

@@ -201,7 +201,7 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
   if (o.formatVersion !== 1) fail(`formatVersion ${String(o.formatVersion)} (expected 1)`);
   if (typeof o.version !== 'string' || o.version === '') fail('version missing');
   const a = o.architecture as Record<string, unknown> | undefined;
-  if (!a || a.type !== 'lstm') fail('architecture.type must be "lstm"');
+  if (a?.type !== 'lstm') fail('architecture.type must be "lstm"');
   for (const k of ['layers', 'units', 'steps', 'features', 'horizon'] as const) {
     if (!Number.isInteger(a![k]) || (a![k] as number) < 1) fail(`architecture.${k} must be a positive integer`);
   }

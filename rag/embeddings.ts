@@ -138,7 +138,7 @@ export class OnnxEmbedder implements Embedder {
       };
       const outputs = await this.session.run(feeds);
       const hidden = outputs.last_hidden_state ?? outputs[this.session.outputNames[0]!];
-      if (!hidden || hidden.dims.length !== 3 || hidden.dims[2] !== this.dim) throw new Error(`unexpected embedding output shape ${JSON.stringify(hidden?.dims)}`);
+      if (hidden?.dims.length !== 3 || hidden.dims[2] !== this.dim) throw new Error(`unexpected embedding output shape ${JSON.stringify(hidden?.dims)}`);
       const vectors = meanPoolNormalize(hidden.data as Float32Array, enc.attentionMask, enc.batch, enc.seqLen, this.dim);
       chunk.forEach((c, j) => (result[c.i] = vectors[j]!));
     }

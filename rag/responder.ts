@@ -14,7 +14,7 @@ import type { SearchHit, VectorStore } from '../sinks/vector/store.js';
 import type { Embedder } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';
-import { type ParsedQuestion, parseQuestion } from './question.js';
+import type { ParsedQuestion } from './question.js';
 import { checkModelText } from './check.js';
 import { type Intent, type MarketCatalog, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
 import { KNOWN_PERIODS, type Period, ctLabel, describePeriod } from './market-clock.js';
@@ -373,7 +373,11 @@ export class Responder {
     if (daily.length === 0 && hits.every((h) => h.payload.kind === 'concept') && (q.period || q.series.length > 0)) hits = hits.concat(await fetch(k, q.series[0] ? { series: q.series[0] } : {}));
     const seen = new Set<string>();
     return [...daily, ...hits.sort((a, b) => b.score - a.score)]
-      .filter((h) => (seen.has(h.id) ? false : (seen.add(h.id), true)))
+      .filter((h) => {
+        if (seen.has(h.id)) return false;
+        seen.add(h.id);
+        return true;
+      })
       .slice(0, k + 1);
   }
 

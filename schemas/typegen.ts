@@ -80,7 +80,7 @@ function emitRecord(schema: { [k: string]: unknown }, ctx: Ctx): void {
   for (const field of schema.fields as Array<{ [k: string]: unknown }>) {
     const t = tsType(field.type as Avro, inner);
     // A field with a default may be left out when writing (Avro fills in the default); decoded values have it.
-    const optional = Object.prototype.hasOwnProperty.call(field, 'default') ? '?' : '';
+    const optional = Object.hasOwn(field, 'default') ? '?' : '';
     lines.push(`${doc(field.doc, '  ')}  ${String(field.name)}${optional}: ${t};`);
   }
   ctx.out.push(`${doc(schema.doc, '')}export interface ${name} {\n${lines.join('\n')}\n}\n`);

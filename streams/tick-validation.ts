@@ -19,7 +19,7 @@ export const MAX_POWER_MW = 500_000;
 export const MIN_GENERATION_MW: Readonly<Record<'WIND' | 'SOLAR', number>> = { WIND: -400, SOLAR: -200 };
 const MIN_INTERVAL_MS = 60_000;
 const MAX_INTERVAL_MS = 31 * 24 * 3_600_000;
-const SERIES_ID = /^[A-Za-z0-9_.\-]{1,64}$/;
+const SERIES_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export const UNIT_FOR: Record<TickKind, string> = {
   RT_PRICE: 'USD/MWh',

@@ -7,7 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../config/config.js';
 import { aptInstall } from './apt.js';
-import { readPid, run, stopPid, tail, waitFor } from './process.js';
+import { readPid, run, stopPid, tail } from './process.js';
 import { type Health, type LocalService, type StackPaths, logFile } from './service.js';
 
 function pgBinDir(): string | undefined {

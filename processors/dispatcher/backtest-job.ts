@@ -1,7 +1,7 @@
 // One backtest job, whatever its sources: actual prices + forecasts (+ a run's dispatcher schedules) -> the engine
 // (dispatch/backtest.ts) per asset. Used by `sda backtest`, the demo and the integration test.
 import type { Config } from '../../config/config.js';
-import { type BatteryAsset } from '../../dispatch/asset.js';
+import type { BatteryAsset } from '../../dispatch/asset.js';
 import { type BacktestResult, hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
 import { loadSolver } from '../../dispatch/optimiser.js';
 import type { ForecastCurve, PriceBasis, StrategyName } from '../../dispatch/strategies.js';

@@ -86,7 +86,7 @@ export async function assertNoLookahead(versions: string[], fromMs: number, regi
   const unknown: string[] = [];
   const root = registryRoot(registryDir);
   for (const v of [...new Set(versions)]) {
-    let entry;
+    let entry: Awaited<ReturnType<typeof loadEntry>>;
     try {
       entry = await loadEntry(root, v);
     } catch {

@@ -11,7 +11,7 @@ import type { PriceBasis } from '../../dispatch/strategies.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../streams/kafka/avro-serde.js';
-import { type Consumer, type EachBatchPayload, type Producer, createConsumer, partitionProducers, sendChunked, watchCrash } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, sendChunked, watchCrash } from '../../streams/kafka/client.js';
 import { readTopicToEnd } from '../../streams/kafka/read-topic.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';

@@ -8,7 +8,7 @@ import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 import { registryRoot } from '../../model/registry.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, type Producer, createConsumer, partitionProducers, watchCrash, sendChunked } from '../../streams/kafka/client.js';
+import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, watchCrash, sendChunked } from '../../streams/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
 import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';

@@ -26,7 +26,7 @@ export class PendingSlot {
 
   /** The slot's value (NaN when empty). */
   value(): number {
-    if (this.cachedValue === this.cachedValue) return this.cachedValue; // not NaN: cached
+    if (!Number.isNaN(this.cachedValue)) return this.cachedValue; // NaN marks "not computed yet"
     return (this.cachedValue = this.compute());
   }
 
@@ -48,7 +48,7 @@ export class PendingSlot {
    * 15-minute ticks in an hourly slot (4 x 0.25, exact in binary) or one hourly tick in a 15-minute slot.
    */
   coverage(): number {
-    if (this.cachedCoverage === this.cachedCoverage) return this.cachedCoverage;
+    if (!Number.isNaN(this.cachedCoverage)) return this.cachedCoverage;
     let sw = 0;
     for (const p of this.parts.values()) sw += p[2];
     return (this.cachedCoverage = sw);

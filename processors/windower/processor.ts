@@ -16,7 +16,7 @@ import { TOPICS } from '../../streams/kafka/topics.js';
 import { isContextCopy } from '../../streams/kafka/context-series.js';
 import { checkTick } from '../../streams/tick-validation.js';
 import { seriesKey } from './series-state.js';
-import { HOUR_MS, PartitionWindower, QUARTER_MS, type SeriesSnapshot, type WindowerSnapshot } from './windower.js';
+import { HOUR_MS, PartitionWindower, type QUARTER_MS, type SeriesSnapshot, type WindowerSnapshot } from './windower.js';
 
 const log = logger('windower');
 

@@ -51,7 +51,7 @@ export class SlotRing {
     let i = this.index(slot);
     for (; slot <= lastSlot; slot++) {
       const v = this.buf[i]!;
-      out.push(v === v ? v : null); // NaN -> null
+      out.push(Number.isNaN(v) ? null : v);
       i = i + 1 === this.capacity ? 0 : i + 1;
     }
     return out;

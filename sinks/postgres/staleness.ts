@@ -26,7 +26,7 @@ export async function storedStaleness(pool: pg.Pool | pg.PoolClient, market = 'E
 
 /** One line for the demo: "data to 15:45Z, newest forecast for 15:00Z: 0.75 h behind (aim: under 1 step)". */
 export function describeStaleness(s: StoredStaleness, stepMs = 3_600_000): string {
-  const hhmm = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
+  const hhmm = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z`;
   if (s.newestTickEnd === null) return `${s.market}: no ticks stored yet`;
   if (s.newestForecastTarget === null || s.stalenessMs === null) return `${s.market}: data to ${hhmm(s.newestTickEnd)}, no forecast stored yet`;
   const steps = s.stalenessMs / stepMs;

@@ -4,7 +4,7 @@
 // machine (kafkajs groups a request's messages per partition in quadratic time and encodes records slowly).
 import { EventEmitter } from 'node:events';
 import { Producer as PlatformaticProducer, compatibilityPartitioner } from '@platformatic/kafka';
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Admin, type Consumer, type ConsumerConfig, type IHeaders, type Producer, type ProducerConfig } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerConfig, type IHeaders, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 

@@ -69,14 +69,14 @@ export class Supply {
     const u = rng.uniform();
     const size = p.tripMinMw + (p.tripMaxMw - p.tripMinMw) * rng.uniform();
     if (u < p.tripProbability) this.tripsMw += size;
-    const cold = statewideF < p.coldThresholdF ? p.coldMwPerF * Math.pow(p.coldThresholdF - statewideF, 1.25) : 0;
+    const cold = statewideF < p.coldThresholdF ? p.coldMwPerF * (p.coldThresholdF - statewideF) ** 1.25 : 0;
     const heat = statewideF > p.heatThresholdF ? p.heatMwPerF * (statewideF - p.heatThresholdF) : 0;
     const forced = Math.max(0, p.forcedMeanMw + slow) + this.tripsMw + cold + heat;
     this.availableMw = Math.max(0, planned - forced);
     // Day ahead: maintenance and the weather are known; the slow outage level partly, trips and the exact
     // size of weather failures not.
     this.expectedMw = Math.max(0, planned - (p.forcedMeanMw + 0.7 * slow + 0.5 * this.tripsMw + 0.8 * (cold + heat)));
-    const coldGas = statewideF < p.gasColdThresholdF ? p.gasColdPerF * Math.pow(p.gasColdThresholdF - statewideF, 1.3) : 0;
+    const coldGas = statewideF < p.gasColdThresholdF ? p.gasColdPerF * (p.gasColdThresholdF - statewideF) ** 1.3 : 0;
     this.gas = Math.max(p.gasFloor, p.gasMean + p.gasWinterPremium * (winterness(dayOfYear) - 0.5) + p.gasSd * this.gasNoise.step(rng) + coldGas);
   }
 }

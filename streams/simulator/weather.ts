@@ -106,7 +106,7 @@ export function clearSkySolar(utcMs: number, dayOfYear: number): number {
   const lat = p.solarLatDeg * DEG;
   const sinElev = Math.sin(lat) * Math.sin(decl) + Math.cos(lat) * Math.cos(decl) * Math.cos(hourAngle);
   if (sinElev <= 0.035) return 0;
-  return Math.pow(sinElev, p.solarShapeExponent);
+  return sinElev ** p.solarShapeExponent;
 }
 
 /** The weather state after a step. */

@@ -18,7 +18,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const H = 3_600_000;
 const DAY = Date.UTC(2024, 6, 1, 5); // 2024-07-01 00:00 CDT
 
 describe('OpenAI-compatible endpoint: llama.cpp llama-server on loopback', () => {
@@ -40,7 +39,7 @@ describe('OpenAI-compatible endpoint: llama.cpp llama-server on loopback', () =>
     server = await startLlamaServer(bin, modelPaths(config).llmGguf, { threads: 1 });
     // One day of HB_NORTH prices: 30 + hour, with a dip to -5 at 03:00-03:15.
     const starts = Array.from({ length: 96 }, (_, i) => DAY + i * 15 * 60_000);
-    const values = starts.map((t, i) => (i === 12 ? -5 : 30 + Math.floor(i / 4)));
+    const values = starts.map((_start, i) => (i === 12 ? -5 : 30 + Math.floor(i / 4)));
     await pool.query(
       `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
        SELECT $1, 'HB_NORTH', 'HUB', 'RT_PRICE', t, t + interval '15 minutes', v, 'USD/MWh', 'test', now() FROM unnest($2::timestamptz[], $3::float8[]) AS u(t, v)`,

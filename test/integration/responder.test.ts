@@ -138,7 +138,14 @@ describe('RAG responder', () => {
     // The real model, held at a gate this test opens, so the second question finds it busy.
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
-    const held: ChatModel = { name: llm.name, close: async () => {}, complete: async (m, o) => (await gate, llm.complete(m, o)) };
+    const held: ChatModel = {
+      name: llm.name,
+      close: async () => {},
+      complete: async (m, o) => {
+        await gate;
+        return llm.complete(m, o);
+      },
+    };
     const busy = new Responder({ embedder, store, llm: held, pool, market, maxTokens: 48, modelQueue: 0 });
     const app = express();
     app.use(express.json());

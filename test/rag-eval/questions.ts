@@ -619,7 +619,7 @@ export function statedNumbers(answer: string): number[] {
 export function wrongNumbers(answer: string, set: EvalSet, q: EvalQuestion, corpusText = ''): number[] {
   const allowed: number[] = [5_000, 4_500, ...(q.allowed ?? []), ...q.facts.flatMap((f) => (f.type === 'number' ? [f.value] : [])), ...answerNumbers(corpusText).map((x) => x.value)];
   const intent = q.intent;
-  if (intent && intent.period && intent.kind) {
+  if (intent?.period && intent.kind) {
     const [from, to] = intent.period;
     const kinds = intent.measure === 'relation' ? [intent.kind] : [intent.kind];
     for (const sid of intent.series) {

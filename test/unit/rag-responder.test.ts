@@ -214,7 +214,15 @@ describe('responder with quarantine and facts first', () => {
   } as unknown as pg.Pool;
   const model = (reply: (m: readonly ChatMessage[]) => string): ChatModel & { prompts: string[] } => {
     const prompts: string[] = [];
-    return { name: 'fake', prompts, close: async () => {}, complete: async (m) => (prompts.push(m.map((x) => x.content).join('\n')), { text: reply(m), completionTokens: 1, seconds: 0, model: 'fake' }) };
+    return {
+      name: 'fake',
+      prompts,
+      close: async () => {},
+      complete: async (m) => {
+        prompts.push(m.map((x) => x.content).join('\n'));
+        return { text: reply(m), completionTokens: 1, seconds: 0, model: 'fake' };
+      },
+    };
   };
   const question = `What was the average real-time price at HB_NORTH on ${DAY}?`;
   const make = (llm: ChatModel) => new Responder({ embedder, store, llm, pool, market: 'M', now: () => NOW });

@@ -63,7 +63,7 @@ describe('type generation', () => {
       },
     ]);
     assert.match(src, /export type Color = 'RED' \| 'BLUE';/);
-    assert.match(src, /export interface Inner \{\n  flag: boolean;\n\}/);
+    assert.match(src, /export interface Inner \{\n {2}flag: boolean;\n\}/);
     assert.match(src, /\/\*\* outer doc \*\/\nexport interface Outer \{/);
     for (const line of ['maybe: null | number;', 'withDefault?: boolean;', 'color: Color;', 'list: Array<number>;', 'dict: Record<string, string>;', 'blob: Buffer;', 'inner: Inner;', 'again: Inner;']) {
       assert.ok(src.includes(`  ${line}`), line);
