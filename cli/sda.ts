@@ -16,6 +16,7 @@ import { registerRun } from './run.js';
 import { registerServe } from './serve.js';
 import { registerSimulate } from './simulate.js';
 import { registerStack } from './stack.js';
+import { registerTrace } from './trace.js';
 import { registerTrain } from './train.js';
 
 // `sda train --help | head`: a reader that closes the pipe early ends the command quietly (cli/closed-pipe.ts).
@@ -40,6 +41,7 @@ registerServe(program);
 registerModels(program);
 registerSummarize(program);
 registerK8s(program);
+registerTrace(program);
 
 program.addHelpText(
   'after',
