@@ -10,6 +10,12 @@ version=${version#v}
 cache=${SDA_CACHE_DIR:-.cache}
 case $cache in /*) ;; *) cache="$root/$cache" ;; esac
 release="$cache/node/$version"
+# kafkajs 2.2.4 (no release since 2023) sets timers with a negative delay (tulios/kafkajs#1751); Node 24 warns about
+# each such timer on stderr (it always ran them after 1 ms, as Node 20 did silently). Children inherit NODE_OPTIONS.
+case " ${NODE_OPTIONS:-} " in
+  *" --disable-warning=TimeoutNegativeWarning "*) ;;
+  *) NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }--disable-warning=TimeoutNegativeWarning"; export NODE_OPTIONS ;;
+esac
 if [ -x "$release/bin/node" ]; then
   PATH="$release/bin:$PATH"
   npm_config_nodedir="$release"
