@@ -55,6 +55,7 @@ export const DESIGN_ITEMS: readonly TraceItem[] = [
   { id: 'D.forecaster', title: 'Forecaster: ONNX, 36 h, P10/P50/P90', check: 'Forecasts served in the stream from the current model' },
   { id: 'D.dispatcher', title: 'Dispatcher: battery schedules by LP (HiGHS)', check: 'Schedules optimal on hand-checkable cases; published exactly once' },
   { id: 'D.run-scoped', title: 'Backtests on run-scoped topic sets (run.NAME.*)', check: 'History replays never collide with live time' },
+  { id: 'D.summarizer', title: 'Summarizer: market documents for retrieval (market.documents)', check: 'Documents keyed by id, their numbers from the stored data' },
   { id: 'D.vector-store', title: 'Vector store: LanceDB embedded, Qdrant for servers', check: 'The same contract on each backend' },
   { id: 'D.embeddings', title: 'Embeddings: all-MiniLM-L6-v2 (ONNX)', check: '384-d unit vectors, paraphrases closer' },
   { id: 'D.language-model', title: 'Language model: SmolLM2 GGUF via node-llama-cpp; any OpenAI-compatible endpoint', check: 'Answers through either path' },

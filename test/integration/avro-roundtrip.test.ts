@@ -1,3 +1,4 @@
+// trace: D.kafka, D.registry
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSchema } from '../../schemas/catalog.js';

@@ -1,3 +1,4 @@
+// trace: 8.1, D.run-scoped
 // The backtest through the whole pipeline on a run-scoped topic set, against the real Kafka, registry and
 // PostgreSQL: `sda simulate --run NAME` -> run.NAME.ticks -> windower -> run.NAME.features -> forecaster (a tiny
 // model in a temporary registry) -> run.NAME.forecasts -> `sda backtest --run NAME` (dispatcher + dispatch sink on

@@ -1,3 +1,4 @@
+// trace: 6.2
 // The forecast chart's fan: the newest 36-hour forecast drawn with its P10-P90 band (uPlot band between the P10 and
 // P90 series), in headless Chromium against the real gateway and PostgreSQL (rows under a market of its own).
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// trace: 1.4, D.dead-letters
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSchema } from '../../schemas/catalog.js';

@@ -1,3 +1,4 @@
+// trace: 8.1, D.dispatcher, D.exactly-once
 // Dispatch in the stream and the backtest over a run-scoped topic set, against the real Kafka, registry and
 // PostgreSQL: forecasts on run.NAME.forecasts -> the dispatcher -> run.NAME.dispatch (exactly once, a poison record
 // dead-lettered) -> dispatch_schedules rows with run = NAME; the backtest settles those schedules on the actual

@@ -1,3 +1,4 @@
+// trace: 4.1, D.vector-store
 // market.documents → embeddings → vector store (LanceDB in a temporary directory), against the real Kafka and registry.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

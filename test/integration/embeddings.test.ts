@@ -1,3 +1,4 @@
+// trace: 4.1, D.embeddings
 // all-MiniLM-L6-v2 through ONNX Runtime, with the model fetched into .cache/models on first use.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+// trace: 1.1, 1.2, 1.6, D.sources
 // Scheduled and backfill ingestion from a local fake of the ERCOT API into the real Kafka, registry and PostgreSQL.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -1,3 +1,4 @@
+// trace: D.exactly-once
 // Faults survived, with counts reconciled (issue 17): the five consumers (ticks sink, windower, features sink,
 // forecaster, forecasts sink) run in this process on topics of their own while a real service of the stack is
 // stopped and started again under them: the Kafka broker mid-stream, PostgreSQL mid-batch, the schema registry for

@@ -1,3 +1,4 @@
+// trace: 2.1, 2.4, 3.1
 // Windower → market.features → features table → the training feature matrix, against the real services.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// trace: D.forecaster, D.exactly-once
 // Forecaster: FeatureWindows on a topic → Forecasts on a topic (exactly once) → the forecasts table, against the
 // real Kafka, registry and PostgreSQL, with a tiny untrained model in a temporary registry. A new model version
 // is picked up while it runs; a restart on the same group adds no duplicates.

@@ -1,3 +1,4 @@
+// trace: D.gateway
 // The gateway under malformed input (against the real PostgreSQL, Kafka and registry): many bad requests, each
 // answered below 500 with a JSON body that carries an error code and a message; the limits say what they are; the
 // 429 sends the header its message points to. The /query service here is a small stand-in that refuses blank

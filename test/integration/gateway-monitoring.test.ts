@@ -1,3 +1,4 @@
+// trace: 7.1, D.prometheus, D.gateway
 // The gateway's monitoring and HTTP policy against the real stack: the stack's Prometheus scrapes a gateway on an
 // ephemeral port (registered through the file_sd directory of deploy/prometheus.yml) and its series are queryable;
 // security headers, the rate limit, validation errors naming the parameter, bounded bodies, /query's 503 and the

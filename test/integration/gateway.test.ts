@@ -1,3 +1,4 @@
+// trace: D.gateway
 // The HTTP gateway on an ephemeral port against the real PostgreSQL (rows under a market of this test's own) and
 // the real Kafka and registry for /healthz.
 import assert from 'node:assert/strict';

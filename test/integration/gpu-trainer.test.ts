@@ -1,3 +1,4 @@
+// trace: 3.2, 3.3, 3.5
 // The PyTorch trainer (model/gpu/train.py) end to end on the CPU, so the CUDA path cannot rot unseen: a dataset
 // from the TypeScript exporter (model/dataset.ts, robust scaling as `sda train` uses), train.py for 3 epochs with
 // its defaults (those of the tfjs trainer: delta target with the last value added back inside the model, Huber 0.5,

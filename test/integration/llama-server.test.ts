@@ -1,3 +1,4 @@
+// trace: 4.3, D.language-model
 // The LLM_BASE_URL path against a real OpenAI-compatible endpoint (issue 14): llama.cpp's own llama-server, built
 // once from the source node-llama-cpp ships (test/integration/llama-server.ts, cached under .cache/llama-server/),
 // serving the same SmolLM2 GGUF on loopback. The responder runs against it with the facts in PostgreSQL (a market

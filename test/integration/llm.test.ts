@@ -1,3 +1,4 @@
+// trace: D.language-model
 // The chat models: the local SmolLM2-135M-Instruct through node-llama-cpp (fetched into .cache/models on first
 // use), and an OpenAI-compatible endpoint when LLM_BASE_URL names one.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// trace: 1.5, D.postgres, D.exactly-once
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';

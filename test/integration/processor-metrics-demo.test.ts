@@ -1,3 +1,4 @@
+// trace: D.prometheus
 // The demo's in-process processors' metrics, scraped by the stack's real Prometheus: the five processor ports are
 // started the way `sda demo` starts them (serveInProcessMetrics, exposeCounts per processor), registered through the
 // file_sd directory of deploy/prometheus.yml (ephemeral ports here; the demo uses the configured ones that the

@@ -1,3 +1,4 @@
+// trace: D.numbers-from-tools
 // The RAG evaluation set (test/rag-eval/) against the real pieces, without a language model: the simulated market
 // written to PostgreSQL through the sinks' write functions under the evaluation's own market name (RAGEVAL), the
 // summarizer's documents and the planted injection document embedded with all-MiniLM-L6-v2 into a LanceDB

@@ -1,3 +1,4 @@
+// trace: D.sources
 // The simulator and replay commands end to end, and the real taylor series, against the real services.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

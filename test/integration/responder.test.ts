@@ -1,3 +1,4 @@
+// trace: 4.3, D.numbers-from-tools, D.market-clock
 // The RAG responder end to end against the real pieces: PostgreSQL (market_data and forecasts rows under a
 // market name of this test's own), the summarizer's documents embedded into LanceDB (a temporary directory),
 // all-MiniLM-L6-v2 and the local SmolLM2 model. Model wording varies; what is asserted is what the responder

@@ -1,3 +1,4 @@
+// trace: D.run-scoped
 // Run-scoped replays against the real broker, registry and PostgreSQL: `sda simulate --run NAME` publishes old
 // history to run.NAME.ticks; `sda process windower --run NAME` (which creates its own output topics) turns it into
 // windows on run.NAME.features without dead-lettering the old event time; `sda process features-sink --run NAME`

@@ -1,3 +1,4 @@
+// trace: D.registry
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadSchema } from '../../schemas/catalog.js';

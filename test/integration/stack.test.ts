@@ -1,3 +1,4 @@
+// trace: D.kafka, D.postgres
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// trace: D.summarizer
 // The summarizer against the real services: market_data rows under a market name of this test's own → documents on
 // a topic of its own, decoded through the registry; a second run over the same period gives the same ids.
 import assert from 'node:assert/strict';

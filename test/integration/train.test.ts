@@ -1,3 +1,4 @@
+// trace: 3.1, 3.3, 3.4, 3.5, 7.2
 // Training end to end against the real services: 40 simulated days of two hubs and SYSTEM, under a market name of
 // this test's own, through the real windower and features sink into PostgreSQL; then `runTraining` (5 small epochs)
 // writes a registry entry whose ONNX model, tfjs checkpoint and metadata reload, `current` points at it, its scores

@@ -1,3 +1,4 @@
+// trace: 4.1, D.vector-store
 // The same contract against every vector store backend: LanceDB always (embedded, a temporary directory),
 // Qdrant when QDRANT_URL names a server (`docker compose up qdrant`). Vectors are real embeddings.
 import assert from 'node:assert/strict';

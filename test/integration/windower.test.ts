@@ -1,3 +1,4 @@
+// trace: D.windower, D.exactly-once
 // The windower processor against the real broker: a run SIGKILLed at random points and restarted produces
 // byte-identical market.features content and identical `features` rows to a run that never stopped (exactly-once
 // through transactions); SYSTEM load/wind/solar reach every partition as context copies and align beside each hub.

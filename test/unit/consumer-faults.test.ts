@@ -1,3 +1,4 @@
+// trace: D.kafka, D.dead-letters
 // How a consumer's failure is classified (logs, sda_consumer_errors_total) and which crashes createConsumer starts
 // again by itself: the errors are the real classes kafkajs, node-postgres and our serde throw.
 import assert from 'node:assert/strict';

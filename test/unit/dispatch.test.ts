@@ -1,3 +1,4 @@
+// trace: 8.1, D.dispatcher
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Highs } from 'highs';

@@ -1,3 +1,4 @@
+// trace: 1.3
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {

@@ -1,3 +1,4 @@
+// trace: 1.1, 1.2, D.sources
 // The ERCOT client against a local HTTP server that answers like api.ercot.com (_meta/fields/data pages, 401/429/5xx
 // in APIM's shapes) and like ERCOT's B2C token endpoint. Sleeps are recorded, not waited.
 import assert from 'node:assert/strict';

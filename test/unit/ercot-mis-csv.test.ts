@@ -1,3 +1,4 @@
+// trace: 1.3, D.sources
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// trace: 1.4, D.dead-letters
 // The ERCOT field cases (test/fixtures/field-cases/, copied from the shared field-case set with its README): each
 // input through the product's own parsing and validation, with its exact right result; and the whole kind each
 // case belongs to (every DST-day numbering variant, every settlement point type, negative generation at night).

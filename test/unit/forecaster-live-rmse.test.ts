@@ -1,3 +1,4 @@
+// trace: 7.2, D.forecaster
 // Live RMSE of the forecaster (processors/forecaster/live-rmse.ts): pure, no services.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

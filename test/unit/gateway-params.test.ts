@@ -1,3 +1,4 @@
+// trace: D.gateway
 // GET /forecast parameter rules (gateway/forecast-params.ts): pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// trace: D.gateway
 // The gateway's request validation, OpenAPI document and forecast-error maths: pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,3 +1,4 @@
+// trace: D.prometheus
 // The demo's in-process processors' metrics: each of the five scraped ports serves its own processor's series, and
 // every series of the process is served by exactly one port (so sums over the five Prometheus targets stay right).
 import assert from 'node:assert/strict';

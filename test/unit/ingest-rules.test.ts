@@ -1,3 +1,4 @@
+// trace: 1.4
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';

@@ -1,3 +1,4 @@
+// trace: 3.4
 // Ridge regression recovers a known linear function and picks its penalty on a time-ordered slice; the hold-out
 // evaluation scores every method on the same points, per series and overall.
 import assert from 'node:assert/strict';

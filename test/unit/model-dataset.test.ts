@@ -1,3 +1,4 @@
+// trace: 3.1
 // The training dataset from synthetic feature matrices: targets, dropped samples, the time-ordered split, the
 // scaler fitted on training samples only, scaling/missing handling, the baselines, and the file round trip.
 import assert from 'node:assert/strict';

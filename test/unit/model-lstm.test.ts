@@ -1,3 +1,4 @@
+// trace: 3.2, 3.3
 // The tfjs LSTM: the contract's architecture (sigmoid recurrent activation, last hidden state, dense to the
 // horizon), deterministic initial weights for a seed, and a training loss that falls on a learnable series.
 import assert from 'node:assert/strict';

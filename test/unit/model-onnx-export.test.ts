@@ -1,3 +1,4 @@
+// trace: 3.5, D.forecaster
 // The tfjs → ONNX export (model/onnx-export.ts): random tfjs LSTM forecasters of each supported shape give the
 // same outputs in onnxruntime-node as in tfjs, survive a checkpoint round trip (model/tfjs-io.ts), and serve from
 // a registry version through OnnxModel.

@@ -1,3 +1,4 @@
+// trace: D.forecaster
 // Quantile forecasts: pinball loss and band coverage on constructed cases, split-conformal offsets, the seasonal
 // naive index, the per-horizon choice of sources, the served graph (ONNX Runtime) against its TypeScript twin, and
 // the forecaster's "same hour last week" steps.

@@ -1,3 +1,4 @@
+// trace: D.prometheus
 // processors/metrics.ts: the counters a processor reports and the /metrics server it scrapes from (loopback only).
 import assert from 'node:assert/strict';
 import net from 'node:net';

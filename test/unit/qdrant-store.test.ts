@@ -1,3 +1,4 @@
+// trace: D.vector-store
 // The Qdrant backend's id mapping, error text and collection check, against a tiny local HTTP server that answers
 // the handful of REST endpoints the store uses the way Qdrant's REST API does (JSON bodies {result, status, time};
 // errors {"status": {"error": reason}}; point ids only UUIDs or unsigned integers, else 400). It is not Qdrant:

@@ -1,3 +1,4 @@
+// trace: D.numbers-from-tools
 // The evaluation's answer scoring (test/rag-eval/questions.ts): numbers within the rounding they are written
 // with, times in 24- and 12-hour forms, forbidden text.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// trace: D.language-model
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LlmError, parseChatCompletion, validateMessages } from '../../rag/llm.js';

@@ -1,3 +1,4 @@
+// trace: D.market-clock
 // The market clock (rag/market-clock.ts): every relative period against a fixed clock that is not the wall clock,
 // on ordinary days and on both DST change days (2024-03-10, 23 hours; 2024-11-03, 25 hours).
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// trace: D.embeddings
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cosine, meanPoolNormalize, padBatch } from '../../rag/embeddings.js';

@@ -1,3 +1,4 @@
+// trace: D.embeddings
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

@@ -1,3 +1,4 @@
+// trace: D.run-scoped
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SdaError } from '../../streams/kafka/errors.js';

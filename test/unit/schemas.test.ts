@@ -1,3 +1,4 @@
+// trace: D.registry
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, it } from 'node:test';

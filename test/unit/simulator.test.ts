@@ -1,3 +1,4 @@
+// trace: D.sources
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';

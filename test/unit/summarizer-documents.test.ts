@@ -1,3 +1,4 @@
+// trace: D.summarizer
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { conceptDocuments } from '../../rag/corpus.js';

@@ -1,3 +1,4 @@
+// trace: 4.1, D.vector-store
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lanceWhere, sqlString } from '../../sinks/vector/lancedb-store.js';

@@ -1,3 +1,4 @@
+// trace: 2.3, D.windower
 // Context features: the related SYSTEM series aligned to the window's last slot, net load, and the US/Central
 // calendar across DST changes and an ERCOT holiday.
 import assert from 'node:assert/strict';

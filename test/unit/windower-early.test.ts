@@ -1,3 +1,4 @@
+// trace: D.freshness, D.windower
 // Early firing: a series' window comes out as soon as its slot is complete (all expected intervals present),
 // before the watermark passes it; a later tick within the allowed lateness re-emits it corrected; beyond the
 // lateness the tick is refused as late. Against the watermark-only windower, the last emission of every window

@@ -1,3 +1,4 @@
+// trace: 2.3, D.windower
 // The windower's incremental features against a brute-force recomputation from every accepted tick, over
 // thousands of steps of random data with gaps, ties, disorder within the allowed lateness, duplicates and late
 // ticks; also which windows are emitted, their order, and the late decisions.

@@ -1,3 +1,4 @@
+// trace: D.windower
 // Snapshot and restore: a windower restored from a JSON round trip of its snapshot, at any point, gives the
 // same subsequent output byte for byte as one never interrupted; and the same input gives the same output.
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// trace: 2.2, D.windower
 // Event time: disorder within the allowed lateness, late ticks, duplicates, invalid ticks, idle partitions.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

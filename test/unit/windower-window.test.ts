@@ -1,3 +1,4 @@
+// trace: 2.2, D.windower
 // Window shape: when the first window comes and how big it is, aggregation of finer ticks, gaps, trend, the
 // 15-minute step, and when a silent series stops emitting.
 import assert from 'node:assert/strict';

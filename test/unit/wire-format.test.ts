@@ -1,3 +1,4 @@
+// trace: D.kafka, D.registry
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PoisonRecordError } from '../../streams/kafka/errors.js';
