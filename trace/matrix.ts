@@ -175,7 +175,7 @@ const day = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 function table(rows: MatrixRow[], head: string): string[] {
   const lines = [`| ${head} | Requirement | Test case | Status | Tests: file (passed/failed/skipped) | Last result |`, '|---|---|---|---|---|---|'];
   for (const r of rows) {
-    const tests = r.files.length ? r.files.map((f) => `\`${f.file}\` (${f.pass}/${f.fail}/${f.skip})`).join('<br>') : '-';
+    const tests = r.files.length ? r.files.map((f) => `\`${f.file}\` ${f.pass + f.fail + f.skip ? `(${f.pass}/${f.fail}/${f.skip})` : '(not run)'}`).join('<br>') : '-';
     const last = r.last ? `${day(r.last.date)}, ${r.last.commit}` : 'not run';
     const req = r.item.note ? `${r.item.title}<br>_${r.item.note}_` : r.item.title;
     lines.push(`| ${r.item.id} | ${cell(req)} | ${cell(r.item.check)} | ${STATUS[r.coverage]} | ${tests} | ${last} |`);
