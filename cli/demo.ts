@@ -20,6 +20,7 @@ import { summarize } from '../processors/summarizer/summarizer.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { createRagQueryService } from '../rag/query-service.js';
 import { demoDispatch } from './demo-dispatch.js';
+import { demoDeployStep } from './demo-deploy.js';
 import type { DeadLetter, MarketTick, PointType, TickKind } from '../schemas/types.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
@@ -40,7 +41,7 @@ import { untilSignal } from './process.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const STEPS = 11;
+const STEPS = 12;
 /** 45 days: enough hourly windows of the five hubs to train on (about 5,000) in under a minute on two cores. */
 const DEMO_SIM = { start: Date.UTC(2024, 4, 1, 5), days: 45, seed: 42 };
 /** The round trip and its poison record use a topic of their own, so they never move market.ticks' event time. */
@@ -199,6 +200,9 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
 
     step(11, 'dispatch: market.forecasts -> dispatcher (battery LP on HiGHS) -> market.dispatch -> dispatch_schedules; backtest of the demo days; GET /dispatch');
     running.push(...(await demoDispatch(config, p, pool, gw.url, print)));
+
+    step(12, 'deployment and traceability: deploy/k8s rendered and checked offline (kubectl kustomize, kubernetes-validate, project rules; no cluster here); the PRD steps covered by the last test results (sda trace)');
+    demoDeployStep(config, print);
 
     if (!opts.serve) {
       // The gateway stops with the demo: say how to get it back rather than point at a port nobody serves.

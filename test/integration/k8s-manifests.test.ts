@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { demoDeployStep } from '../../cli/demo-deploy.js';
 import { loadConfig } from '../../config/config.js';
 import { topicDifferences } from '../../deploy/k8s/checks.js';
 import { CUSTOM_RESOURCE_KINDS, type ValidationReport, ensureValidator, formatReport, k8sDir, kubectlVersion, validateK8s } from '../../deploy/k8s/validate.js';
@@ -94,6 +95,16 @@ describe('Kubernetes manifests (deploy/k8s), offline', () => {
     assert.ok(problems.includes('Deployment/windower: 4 replicas but market.ticks has 3 partitions (members beyond that idle)'), problems.join('\n'));
     assert.ok(problems.some((p) => p.startsWith('ScaledObject/windower: up to 6 replicas')), problems.join('\n'));
     assert.ok(overlay(report).results.every((x) => x.status !== 'invalid'), 'the schemas alone cannot see it');
+  });
+
+  it('the demo step prints the validation report and where the requirements stand', (t) => {
+    if (skip) return t.skip(skip);
+    const lines: string[] = [];
+    assert.equal(demoDeployStep(config, (l) => lines.push(l)), true);
+    const text = lines.join('\n');
+    assert.match(text, /overlays\/local: \d+ resources: \d+ valid, 0 invalid, 11 skipped/);
+    assert.match(text, /no cluster starts on this machine/);
+    assert.match(text, /traceability: no test results yet|traceability \(TRACEABILITY.md, from \d+ test results\): \d+ of \d+ requirements covered/);
   });
 
   it('has a KafkaTopic for each topic of streams/kafka/topics.ts, with its partitions, cleanup policy and retention', (t) => {
