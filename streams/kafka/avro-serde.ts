@@ -30,6 +30,14 @@ function registryMessage(err: unknown): string {
   return msg.replace(/\s+/g, ' ').slice(0, 1_000);
 }
 
+/** Attempts after a compatibility-level mismatch that may be another registrant's unfinished first registration. */
+const CONFIG_RACE_RETRIES = 8;
+
+/** The registry client's refusal when the subject's level is not the one asked for (it checks before registering). */
+function isConfigRace(err: unknown): boolean {
+  return /Compatibility does not match the configuration/i.test((err as Error)?.message ?? '');
+}
+
 export class AvroSerde {
   private readonly registry: SchemaRegistry;
   private readonly writers = new Map<string, Writer<unknown>>();
@@ -46,6 +54,11 @@ export class AvroSerde {
    * Registers `schema` under `subject` with BACKWARD compatibility and returns a writer for it. The registry
    * rejects a change that readers of the new schema could not apply to old data; that surfaces as
    * SdaError SCHEMA_INCOMPATIBLE carrying the registry's explanation.
+   *
+   * A new subject gets its compatibility level in a second request after the first registration, so a process
+   * registering the same new subject in between (processors of one run starting together) reads the registry's
+   * default level and the client refuses with "Compatibility does not match the configuration (BACKWARD != NONE)".
+   * That is retried for up to ~6 s (CONFIG_RACE_RETRIES) before it counts as a real mismatch.
    */
   async register<T = unknown>(subject: string, schema: object): Promise<Writer<T>> {
     let type: avro.Type;
@@ -56,7 +69,15 @@ export class AvroSerde {
     }
     let id: number;
     try {
-      ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
+      for (let attempt = 0; ; attempt++) {
+        try {
+          ({ id } = await this.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY.BACKWARD }));
+          break;
+        } catch (err) {
+          if (attempt >= CONFIG_RACE_RETRIES || !isConfigRace(err)) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(1_000, 100 * 2 ** attempt)));
+        }
+      }
     } catch (err) {
       const status = registryStatus(err);
       const name = (err as Error)?.name ?? '';

@@ -32,6 +32,16 @@ describe('schema evolution under BACKWARD compatibility (real registry)', () => 
     assert.equal(value.value, 42.5);
   });
 
+  it('registers a new subject from several clients at once (processors of one run starting together), all with the same id', async () => {
+    // The registry client sets a new subject's level after its first registration; a client in between used to
+    // read the default level and fail with SCHEMA_INCOMPATIBLE (a run's windower died this way on CI).
+    const subject = `${uniqueName('test.evolution')}-value`;
+    const writers = await Promise.all(Array.from({ length: 6 }, () => new AvroSerde(config.registry.url).register<MarketTick>(subject, base)));
+    assert.equal(new Set(writers.map((w) => w.schemaId)).size, 1, 'one schema id for the one schema');
+    const cfg = (await (await fetch(`${config.registry.url}/config/${subject}`)).json()) as { compatibilityLevel: string };
+    assert.equal(cfg.compatibilityLevel, 'BACKWARD');
+  });
+
   it('rejects an incompatible change with a clear SCHEMA_INCOMPATIBLE error from our code', async () => {
     const subject = `${uniqueName('test.evolution')}-value`;
     const serde = new AvroSerde(config.registry.url);
