@@ -5,8 +5,54 @@
 import { ConfigError, loadConfig } from '../../config/config.js';
 import { TOPICS } from '../../streams/kafka/topics.js';
 
+interface Ref {
+  name: string;
+  key?: string;
+  optional?: boolean;
+}
+interface Port {
+  name?: string;
+  containerPort?: number;
+  port?: number;
+  number?: number;
+  targetPort?: number | string;
+}
+interface Probe {
+  httpGet?: { path?: string; port?: number | string };
+}
+interface Container {
+  name?: string;
+  args?: string[];
+  ports?: Port[];
+  resources?: { requests?: { cpu?: string; memory?: string } };
+  livenessProbe?: Probe;
+  readinessProbe?: Probe;
+  startupProbe?: Probe;
+  envFrom?: Array<{ configMapRef?: Ref; secretRef?: Ref }>;
+  env?: Array<{ name: string; valueFrom?: { secretKeyRef?: Ref; configMapKeyRef?: Ref } }>;
+}
+interface IngressPath {
+  path?: string;
+  backend?: { service?: { name?: string; port?: { name?: string; number?: number } } };
+}
+/** The fields of the kinds these rules read (Deployment, Job, Service, PDB, HPA, ScaledObject, Ingress, KafkaTopic). */
+interface Spec {
+  replicas?: number;
+  /** A Service's label map, or a workload's or PDB's { matchLabels }. */
+  selector?: { matchLabels?: Record<string, string>; [label: string]: string | Record<string, string> | undefined };
+  template?: { metadata?: { labels?: Record<string, string> }; spec?: { containers?: Container[] } };
+  ports?: Port[];
+  scaleTargetRef?: { kind?: string; name?: string };
+  maxReplicas?: number;
+  maxReplicaCount?: number;
+  rules?: Array<{ http?: { paths?: IngressPath[] } }>;
+  topicName?: string;
+  partitions?: number;
+  config?: Record<string, string | number>;
+}
+
 /** One parsed Kubernetes document (the rendered output of `kubectl kustomize`). */
-export type K8sDoc = { apiVersion?: string; kind?: string; metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string>; stringData?: Record<string, string> };
+export type K8sDoc = { apiVersion?: string; kind?: string; metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: Spec; data?: Record<string, string>; stringData?: Record<string, string> };
 
 /** The annotation that names a consumer Deployment's input topic: its replicas may not exceed the topic's partitions. */
 export const INPUT_TOPIC_ANNOTATION = 'sda.dev/input-topic';
@@ -29,11 +75,11 @@ export function metricsPortOf(role: string, config: ReturnType<typeof loadConfig
 
 const id = (d: K8sDoc) => `${d.kind}/${d.metadata?.name}`;
 const ofKind = (docs: K8sDoc[], kind: string) => docs.filter((d) => d.kind === kind);
-const matches = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+const matches = (selector: Record<string, unknown> | undefined, labels: Record<string, string> | undefined) =>
   !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
 /** A pod-owning workload's pod template, whatever its kind. */
-function podSpec(d: K8sDoc): { labels: Record<string, string>; spec: any } | undefined {
+function podSpec(d: K8sDoc): { labels: Record<string, string>; spec: { containers?: Container[] } } | undefined {
   if (d.kind === 'Deployment' || d.kind === 'StatefulSet' || d.kind === 'Job') return { labels: d.spec?.template?.metadata?.labels ?? {}, spec: d.spec?.template?.spec ?? {} };
   return undefined;
 }
@@ -84,12 +130,12 @@ export function projectProblems(docs: K8sDoc[]): string[] {
   for (const w of workloads) {
     const pod = podSpec(w)!;
     const annotations = w.metadata?.annotations ?? {};
-    for (const c of (pod.spec.containers ?? []) as any[]) {
+    for (const c of pod.spec.containers ?? []) {
       const where = `${id(w)} container ${c.name}`;
       const req = c.resources?.requests ?? {};
       if (!req.cpu || !req.memory) problems.push(`${where}: requests no ${!req.cpu ? 'cpu' : 'memory'}`);
-      const portNames = new Set(((c.ports ?? []) as any[]).map((p) => p.name).filter(Boolean));
-      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+      const portNames = new Set((c.ports ?? []).map((p) => p.name).filter(Boolean));
+      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
         const port = c[probe]?.httpGet?.port;
         if (typeof port === 'string' && !portNames.has(port)) problems.push(`${where}: ${probe} uses port "${port}", which the container does not name`);
       }
@@ -97,24 +143,24 @@ export function projectProblems(docs: K8sDoc[]): string[] {
         if (!c.livenessProbe) problems.push(`${where}: no livenessProbe (or annotate ${NO_PROBE_ANNOTATION} with the reason)`);
         if (!c.readinessProbe) problems.push(`${where}: no readinessProbe (or annotate ${NO_PROBE_ANNOTATION} with the reason)`);
       }
-      const args = (c.args ?? []) as string[];
+      const args = c.args ?? [];
       if (config && args[0] === 'process' && args[1]) {
         const want = metricsPortOf(args[1], config);
-        const metrics = ((c.ports ?? []) as any[]).find((p) => p.name === 'metrics');
+        const metrics = (c.ports ?? []).find((p) => p.name === 'metrics');
         if (want !== undefined && metrics?.containerPort !== want) problems.push(`${where}: metrics containerPort ${metrics?.containerPort ?? '(none)'} but config/config.ts serves ${args[1]}'s /metrics on ${want}`);
       }
-      for (const from of (c.envFrom ?? []) as any[]) {
+      for (const from of c.envFrom ?? []) {
         const ref = from.configMapRef ?? from.secretRef;
         const kind = from.configMapRef ? 'ConfigMap' : 'Secret';
         if (ref && !ref.optional && !names.has(`${kind}/${ref.name}`)) problems.push(`${where}: envFrom ${kind} ${ref.name} is not in the set`);
       }
-      for (const e of (c.env ?? []) as any[]) {
+      for (const e of c.env ?? []) {
         const ref = e.valueFrom?.secretKeyRef ?? e.valueFrom?.configMapKeyRef;
         const kind = e.valueFrom?.secretKeyRef ? 'Secret' : 'ConfigMap';
         if (!ref || ref.optional) continue;
         const target = docs.find((d) => d.kind === kind && d.metadata?.name === ref.name);
         if (!target) problems.push(`${where}: ${e.name} refers to ${kind} ${ref.name}, which is not in the set`);
-        else if (!(ref.key in { ...(target.data ?? {}), ...(target.stringData ?? {}) })) problems.push(`${where}: ${e.name} refers to key ${ref.key} that ${kind} ${ref.name} lacks`);
+        else if (ref.key !== undefined && !(ref.key in { ...(target.data ?? {}), ...(target.stringData ?? {}) })) problems.push(`${where}: ${e.name} refers to key ${ref.key} that ${kind} ${ref.name} lacks`);
       }
     }
     const topic = annotations[INPUT_TOPIC_ANNOTATION];
@@ -145,9 +191,9 @@ export function projectProblems(docs: K8sDoc[]): string[] {
       continue;
     }
     if (d.kind === 'Service') {
-      for (const p of (d.spec?.ports ?? []) as any[]) {
+      for (const p of d.spec?.ports ?? []) {
         if (typeof p.targetPort !== 'string') continue;
-        const has = selected.some((w) => ((podSpec(w)!.spec.containers ?? []) as any[]).some((c) => ((c.ports ?? []) as any[]).some((cp) => cp.name === p.targetPort)));
+        const has = selected.some((w) => (podSpec(w)!.spec.containers ?? []).some((c) => (c.ports ?? []).some((cp) => cp.name === p.targetPort)));
         if (!has) problems.push(`${id(d)}: targetPort "${p.targetPort}" is named by no container it selects`);
       }
     }
@@ -155,7 +201,7 @@ export function projectProblems(docs: K8sDoc[]): string[] {
 
   const ingresses = ofKind(docs, 'Ingress');
   if (ingresses.length > 0) {
-    const routes = ingresses.flatMap((i) => ((i.spec?.rules ?? []) as any[]).flatMap((r) => (r.http?.paths ?? []) as any[]));
+    const routes = ingresses.flatMap((i) => (i.spec?.rules ?? []).flatMap((r) => r.http?.paths ?? []));
     for (const want of ['/forecast', '/query']) {
       const route = routes.find((p) => p.path === want);
       if (!route) {
@@ -165,7 +211,7 @@ export function projectProblems(docs: K8sDoc[]): string[] {
       const svc = ofKind(docs, 'Service').find((s) => s.metadata?.name === route.backend?.service?.name);
       const port = route.backend?.service?.port;
       if (!svc) problems.push(`Ingress ${want}: backend Service ${route.backend?.service?.name} is not in the set`);
-      else if (!((svc.spec?.ports ?? []) as any[]).some((p) => (port?.name !== undefined ? p.name === port.name : p.port === port?.number))) problems.push(`Ingress ${want}: Service ${svc.metadata?.name} has no port ${port?.name ?? port?.number}`);
+      else if (!(svc.spec?.ports ?? []).some((p) => (port?.name !== undefined ? p.name === port.name : p.port === port?.number))) problems.push(`Ingress ${want}: Service ${svc.metadata?.name} has no port ${port?.name ?? port?.number}`);
     }
   }
   return problems;
