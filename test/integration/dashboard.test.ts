@@ -1,4 +1,4 @@
-// trace: 6.1, 6.2
+// trace: 4.3, 6.1, 6.2
 // The dashboard in a real headless Chromium (Debian's, driven by playwright-core) against a gateway on an ephemeral
 // port: the page draws a series of this test's own market from PostgreSQL, a forecast published to Kafka (Avro, on a
 // topic of the test's own that the gateway's live feed reads) appears without a reload, the chat shows /query's

@@ -1,4 +1,4 @@
-// trace: 3.2
+// trace: D.forecaster
 // Backend selection: tfjs-node(-gpu) are optional and absent here, so `auto` falls back to wasm; without wasm to
 // cpu; a backend asked for by name must load or the error says why.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// trace: 4.3, D.numbers-from-tools
+// trace: D.numbers-from-tools
 // Questions become structured queries (rag/intent.ts) and model text is checked against the facts (rag/check.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,4 +1,4 @@
-// trace: 4.3, D.numbers-from-tools
+// trace: D.numbers-from-tools
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type pg from 'pg';
