@@ -1,6 +1,7 @@
 // Forecast quality with `sda train`'s defaults: the simulated market (the demo's 45 days, seed 42) and the real
 // taylor demand series go through the real windower and features sink (bench topics, bench markets QSIM and QGB),
-// then runTraining with TRAIN_DEFAULTS (36 h, P10/P50/P90) registers into a temporary registry (not promoted).
+// then runTraining with TRAIN_DEFAULTS (36 h, P10/P50/P90, rolling-origin validation) registers into a temporary
+// registry (not promoted).
 // Prints per dataset: hold-out RMSE per horizon (h = 1, 6, 12, 24, 36) for the served model and every baseline,
 // pinball loss and P10-P90 coverage, the step sources, and seconds per epoch and for the whole training.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -133,6 +134,8 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
         print('');
         print(quantileLine(r.evaluation));
         print(`step sources: ${describeSources(r.metadata.stepSources ?? [])}`);
+        const folds = (r.metadata.training?.rollingOrigin as Array<{ fitSamples: number; validationSamples: number; bestEpoch: number }> | undefined) ?? [];
+        if (folds.length > 1) print(`validation: rolling origin, ${folds.length} blocks (fit/validate samples ${folds.map((f) => `${f.fitSamples}/${f.validationSamples}`).join(', ')}; best epochs ${folds.map((f) => f.bestEpoch).join(', ')}; refit ${String(r.metadata.training?.refitEpochs)} epochs)`);
         print(`training: ${seconds.toFixed(1)} s in all (${(r.metadata.training?.learningRatesTried as unknown[])?.length ?? 1} learning rates), median ${median(epochSeconds).toFixed(2)} s per epoch of the chosen run (${r.metadata.training?.fitSamples} samples, batch ${TRAIN_DEFAULTS.batchSize}), best epoch ${String(r.metadata.training?.bestEpoch)}, lr ${String(r.metadata.training?.learningRate)}`);
         const wins = REPORT_HORIZONS.filter((h) => h <= r.evaluation.horizon).map((h) => {
           const rows = r.evaluation.byHorizon.filter((s) => s.h === h);

@@ -29,6 +29,7 @@ interface TrainCliOptions {
   scaling: string;
   target: string;
   seed: string;
+  folds: string;
   backend: string;
   registry?: string;
   run?: string;
@@ -71,6 +72,7 @@ export function registerTrain(program: Command): void {
     .option('--scaling <how>', 'value/target standardizer: robust (median, IQR/1.349) or standard (mean, std)', TRAIN_DEFAULTS.scaling)
     .option('--target <what>', 'ridge: learn the correction to a ridge forecast; delta: the change from the last value; level: the value itself (the base is added back inside model.onnx)', TRAIN_DEFAULTS.target)
     .option('--seed <n>', 'seed for initial weights and minibatch order', String(TRAIN_DEFAULTS.seed))
+    .option('--folds <n>', 'rolling-origin validation blocks (10% of the training samples each, the latest first; each forecast by models fitted only before it) for early stopping, per-horizon sources and the conformal band; 1 = one slice of the latest 20%; blocks under 3 days fall back to 1', String(TRAIN_DEFAULTS.folds))
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
@@ -127,6 +129,7 @@ Dataset and registry formats: model/README.md.`,
           scaling: oneOf('--scaling', opts.scaling, ['robust', 'standard'] as const),
           target: oneOf('--target', opts.target, ['ridge', 'delta', 'level'] as const),
           seed: intOption('--seed', opts.seed, 0, 2 ** 31 - 1),
+          folds: intOption('--folds', opts.folds, 1, 5),
           backend: backendChoice(opts.backend),
           registry: opts.registry,
           promote: opts.promote,

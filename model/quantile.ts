@@ -108,6 +108,36 @@ export function conformalOffsets(
 }
 
 /**
+ * conformalOffsets over rolling-origin blocks: each block (`folds`: its sample count, in order, summing to the
+ * sample count) is calibrated on its own and the widest offset per side and horizon is kept, so the band reaches
+ * its nominal coverage on the calibration samples of every block, the most volatile one included (each block is
+ * a calibration set of split conformal; taking the maximum is conservative when the blocks are exchangeable and
+ * covers a shift to the worst origin seen when they are not). One block (or none given): conformalOffsets.
+ * Arrays as in conformalOffsets. Throws RangeError when the folds do not add up to the sample count.
+ */
+export function conformalOffsetsByBlock(
+  y: ArrayLike<number>, p50: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>, horizon: number, tail = 0.1, folds?: readonly number[],
+): { cLo: Float64Array; cHi: Float64Array } {
+  const count = Math.floor(y.length / horizon);
+  if (!folds || folds.length <= 1) return conformalOffsets(y, p50, lo, hi, horizon, tail);
+  if (folds.reduce((a, b) => a + b, 0) !== count) throw new RangeError(`conformalOffsetsByBlock: folds hold ${folds.reduce((a, b) => a + b, 0)} samples, the forecasts ${count}`);
+  const cLo = new Float64Array(horizon).fill(Number.NEGATIVE_INFINITY);
+  const cHi = new Float64Array(horizon).fill(Number.NEGATIVE_INFINITY);
+  const sl = (a: ArrayLike<number>, from: number, to: number) => Float64Array.from({ length: (to - from) * horizon }, (_, j) => a[from * horizon + j]!);
+  let from = 0;
+  for (const c of folds) {
+    const to = from + c;
+    const r = conformalOffsets(sl(y, from, to), sl(p50, from, to), sl(lo, from, to), sl(hi, from, to), horizon, tail);
+    for (let h = 0; h < horizon; h++) {
+      cLo[h] = Math.max(cLo[h]!, r.cLo[h]!);
+      cHi[h] = Math.max(cHi[h]!, r.cHi[h]!);
+    }
+    from = to;
+  }
+  return { cLo, cHi };
+}
+
+/**
  * The window index (0 = oldest step, steps − 1 = the last) holding the seasonal naive forecast of horizon h
  * (1-based) with period m steps: y(T + h − m·(k + 1)), k = floor((h − 1) / m) (Hyndman & Athanasopoulos,
  * "Forecasting: Principles and Practice", 3rd ed., §5.2), i.e. the same hour on the latest day known at issue
@@ -134,7 +164,7 @@ export interface Blend {
   a: string;
   b: string | null;
   w: number;
-  /** Validation MSE of the choice (scaled units). */
+  /** Validation MSE of the choice (scaled units); with rolling-origin folds its worst block's MSE ratio to that block's best single source. */
   mse: number;
 }
 
@@ -151,10 +181,26 @@ export const BLEND_WEIGHTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
  * order of preference (ties keep the earlier single source, and singles win ties against blends). A candidate
  * unknown at more than 10% of a horizon's points is not used there; the others are scored on the points where all
  * of them are known. A blend must beat the best single source by `margin` (relative MSE).
+ *
+ * `folds` (rolling-origin blocks, model/rolling-origin.ts): the number of samples of each block, in order, summing
+ * to the sample count. With two or more, a choice is scored by its worst block: the largest over blocks of its
+ * MSE there divided by the best single source's MSE there (minimax relative regret across forecast origins), so
+ * a source must hold up at every origin, and a calm block weighs as much as a volatile one; `mse` is then that
+ * ratio. Without folds (or one), the pooled MSE as above.
  */
-export function chooseBlends(candidates: Record<string, ArrayLike<number>>, y: ArrayLike<number>, horizon: number, margin = BLEND_MARGIN): Blend[] {
+export function chooseBlends(candidates: Record<string, ArrayLike<number>>, y: ArrayLike<number>, horizon: number, margin = BLEND_MARGIN, folds?: readonly number[]): Blend[] {
   const names = Object.keys(candidates);
   const count = Math.floor(y.length / horizon);
+  if (folds && folds.reduce((a, b) => a + b, 0) !== count) throw new RangeError(`chooseBlends: folds hold ${folds.reduce((a, b) => a + b, 0)} samples, the forecasts ${count}`);
+  // The block of each sample (0 without folds).
+  const blockOf = new Int32Array(count);
+  if (folds && folds.length > 1) {
+    let i = 0;
+    folds.forEach((c, k) => {
+      for (let j = 0; j < c; j++) blockOf[i++] = k;
+    });
+  }
+  const blocks = folds && folds.length > 1 ? folds.length : 1;
   const out: Blend[] = [];
   for (let h = 0; h < horizon; h++) {
     const known = (k: string, i: number) => Number.isFinite(candidates[k]![i * horizon + h]!);
@@ -165,12 +211,34 @@ export function chooseBlends(candidates: Record<string, ArrayLike<number>>, y: A
     });
     const rows: number[] = [];
     for (let i = 0; i < count; i++) if (Number.isFinite(y[i * horizon + h]!) && usable.every((k) => known(k, i))) rows.push(i);
-    const mse = (f: (i: number) => number) => {
-      let s = 0;
-      for (const i of rows) s += (f(i) - y[i * horizon + h]!) ** 2;
-      return rows.length ? s / rows.length : Number.POSITIVE_INFINITY;
+    // MSE per block (one block without folds).
+    const blockMse = (f: (i: number) => number) => {
+      const sum = new Float64Array(blocks);
+      const n = new Float64Array(blocks);
+      for (const i of rows) {
+        sum[blockOf[i]!]! += (f(i) - y[i * horizon + h]!) ** 2;
+        n[blockOf[i]!]!++;
+      }
+      return Array.from(sum, (v, k) => (n[k]! > 0 ? v / n[k]! : Number.NaN));
     };
     const v = (k: string, i: number) => candidates[k]![i * horizon + h]!;
+    // Per block, the best single source's MSE (the reference of the worst-block ratio).
+    const ref = new Float64Array(blocks).fill(Number.POSITIVE_INFINITY);
+    if (blocks > 1) {
+      for (const k of usable) blockMse((i) => v(k, i)).forEach((e, b) => { if (e < ref[b]!) ref[b] = e; });
+    }
+    const mse = (f: (i: number) => number) => {
+      const e = blockMse(f);
+      if (blocks === 1) return rows.length && Number.isFinite(e[0]!) ? e[0]! : Number.POSITIVE_INFINITY;
+      let worst = 0;
+      let any = false;
+      e.forEach((x, b) => {
+        if (!Number.isFinite(x)) return;
+        any = true;
+        worst = Math.max(worst, ref[b]! > 0 ? x / ref[b]! : x === 0 ? 1 : Number.POSITIVE_INFINITY);
+      });
+      return any ? worst : Number.POSITIVE_INFINITY;
+    };
     let best: Blend = { a: usable[0] ?? names[0]!, b: null, w: 1, mse: Number.POSITIVE_INFINITY };
     for (const k of usable) {
       const e = mse((i) => v(k, i));

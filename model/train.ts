@@ -11,7 +11,8 @@ import { projectRoot } from '../config/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
 import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
 import { fitRidge } from './baselines.js';
-import { LAST_WEEK_SOURCE, SERVED_SOURCES, type ServedSource, type StepSource, blendLabel, chooseBlends, conformalOffsets, conformalQuantile, lastWeekWeights, seasonalNaiveIndex } from './quantile.js';
+import { BLEND_MARGIN, LAST_WEEK_SOURCE, SERVED_SOURCES, type ServedSource, type StepSource, blendLabel, chooseBlends, conformalOffsetsByBlock, conformalQuantile, lastWeekWeights, seasonalNaiveIndex } from './quantile.js';
+import { type Fold, ROLLING_FOLDS, concatFolds, rollingOrigins } from './rolling-origin.js';
 import { type ServedSpec, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
 import { type Dataset, EmptyDatasetError, type SeriesMatrix, type TargetScaling, buildDataset, exportDataset, readDataset, rescaleInputs } from './dataset.js';
 import { type Evaluation, evaluateHoldout, horizonTable, markdownTable, metricsRecord, quantileLine, summaryLine } from './evaluate.js';
@@ -55,6 +56,8 @@ export interface TrainOptions extends TargetQuery {
   /** Learn the level, or the delta from the last value with the residual added inside the ONNX graph. */
   target?: TargetMode;
   seed: number;
+  /** Rolling-origin validation blocks (model/rolling-origin.ts; default TRAIN_DEFAULTS.folds; 1 = one slice). */
+  folds?: number;
   backend: BackendChoice;
   registry?: string;
   promote: boolean;
@@ -88,6 +91,7 @@ export const TRAIN_DEFAULTS = {
   scaling: 'robust' as TargetScaling,
   target: 'ridge' as TargetMode,
   seed: 42,
+  folds: ROLLING_FOLDS,
 } as const;
 
 export interface TrainResult {
@@ -232,7 +236,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   print('');
   print(summaryLine(evaluation));
   print(quantileLine(evaluation));
-  print(`step sources (chosen on the validation slice): ${describeSources(served.stepSources)}`);
+  print(`step sources (chosen on the validation ${served.folds.length > 1 ? 'blocks' : 'slice'}): ${describeSources(served.stepSources)}`);
   if (holdCount * H !== forecast.length) throw new Error('internal: hold-out forecast size');
 
   const version = newVersion('tfjs');
@@ -272,7 +276,12 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
             ? 'delta: the network learns the scaled target minus the scaled value at the last step; model.onnx adds it back; the tfjs checkpoint outputs the raw [P50 residual, a, b]'
             : 'level',
       targetScaling: scaling === 'robust' ? 'robust (median, IQR/1.349)' : 'standard (mean, std)',
-      validation: `the last ${Math.round(VALIDATION_FRACTION * 100)}% of the training samples by time (${served.validationCount} samples): early stopping, learning rate, per-horizon source and conformal band calibration; never the hold-out`,
+      validation:
+        served.folds.length > 1
+          ? `rolling origin: ${served.folds.length} blocks of the latest training samples (${served.validationCount} in all), each forecast by a ridge and a network fitted only on the samples before it; the newest block chose the learning rate, every block early-stopped its own network, and the pooled blocks chose the per-horizon sources, the shrinkage and the conformal band; the refit trains for the median of the blocks' best epochs; never the hold-out`
+          : `the last ${Math.round(VALIDATION_FRACTION * 100)}% of the training samples by time (${served.validationCount} samples): early stopping, learning rate, per-horizon source and conformal band calibration; never the hold-out`,
+      rollingOrigin: served.folds,
+      refitEpochs: served.refitEpochs,
       conformal: { cLo: Array.from(spec.cLo), cHi: Array.from(spec.cHi) },
       shrink: spec.shrink ? Array.from(spec.shrink) : undefined,
       graphSources: [...served.graphSources],
@@ -363,95 +372,150 @@ interface QuantileTrainOptions {
   progress?: boolean;
   /** Refit ridge and network on all training samples after the validation choices (default true). */
   refit?: boolean;
+  /** Rolling-origin validation blocks (model/rolling-origin.ts; default TRAIN_DEFAULTS.folds; 1 = one slice). */
+  folds?: number;
 }
 
 /**
  * Fit the served quantile model on a dataset's training samples (never the hold-out):
- * 1. split the training samples by time: the first 80% fit (minus the samples whose targets reach into the
- *    validation period), the last 20% validate;
- * 2. fit ridge on the fit part; the network learns the residual over the linear base (ridge by default);
- * 3. for each learning rate, train with early stopping on the validation P50 MSE (epoch 0 = the base alone);
- *    keep the best;
- * 4. per horizon, shrink the network's correction by the least-squares factor in [0, 1], then serve the source
- *    (network, ridge, naive last, same hour yesterday, same hour last week) with the lowest validation MSE;
- * 5. calibrate the P10/P90 band per side and horizon on the validation slice (split conformal);
- * 6. refit ridge and network (for the best epoch count) on all training samples, keeping those choices.
+ * 1. rolling origins (model/rolling-origin.ts): `folds` blocks of the latest training samples (3 × 10% by
+ *    default), each fitted only on the samples whose targets end before it (an expanding window); with too little
+ *    data (a block under 3 days) one slice, the latest 20%, as before;
+ * 2. per fold, fit ridge on the fit part; the network learns the residual over the linear base (ridge by default);
+ * 3. on the newest fold, for each learning rate, train with early stopping on the validation P50 MSE (epoch 0 =
+ *    the base alone) and keep the best; the older folds train with that learning rate, each early-stopped on its
+ *    own block;
+ * 4. pooling every block's out-of-sample forecasts: per horizon, shrink the network's correction by the
+ *    least-squares factor in [0, 1], then serve the source or two-source blend (network, ridge, naive last, same
+ *    hour yesterday, same hour last week) whose worst block, relative to that block's best single source, is best
+ *    (minimax regret across origins; quantile.ts chooseBlends);
+ * 5. calibrate the P10/P90 band per side and horizon on each block's residuals of that served forecast (split
+ *    conformal, finite-sample rank) and keep the widest (quantile.ts conformalOffsetsByBlock);
+ * 6. refit ridge and network (for the median of the folds' best epoch counts) on all training samples, keeping
+ *    those choices.
+ * Returns the network, the served graph's spec, the choices and per-fold figures. Throws EmptyDatasetError when
+ * the training samples leave no fit part or no validation sample.
  */
 export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptions, print: (s: string) => void) {
   const H = dataset.horizon;
   const P = dataset.steps * dataset.features;
   let refitSeconds = 0;
-  const valFrom = Math.floor(dataset.trainCount * (1 - VALIDATION_FRACTION));
-  const cutoff = dataset.windowEnds[valFrom]!;
-  let fitCount = 0;
-  while (fitCount < valFrom && dataset.windowEnds[fitCount]! + H * o.stepMs <= cutoff) fitCount++;
-  if (fitCount < 2 || dataset.trainCount - fitCount < 1) throw new EmptyDatasetError(`too few training samples (${dataset.trainCount}) for a validation slice at horizon ${H}; widen --from/--to`);
-  const ridge = fitRidge(dataset.X, dataset.y, P, H, fitCount);
-  const ridgeW = Float32Array.from(ridge.weights.subarray(0, P * H));
-  const ridgeB = Float32Array.from(ridge.weights.subarray(P * H));
-  const baseW = new Float32Array(P * H);
-  const baseB = new Float32Array(H);
+  const folds = rollingOrigins(dataset.windowEnds, dataset.trainCount, H * o.stepMs, { folds: o.folds ?? TRAIN_DEFAULTS.folds, singleFraction: VALIDATION_FRACTION });
+  const newest = folds[folds.length - 1]!;
+  if (newest.fitCount < 2 || newest.to - newest.from < 1) throw new EmptyDatasetError(`too few training samples (${dataset.trainCount}) for a validation slice at horizon ${H}; widen --from/--to`);
   const VALUE = SEQUENCE_FEATURES.indexOf('value');
-  if (o.target === 'ridge') {
-    baseW.set(ridgeW);
-    baseB.set(ridgeB);
-  } else if (o.target === 'delta') {
-    for (let h = 0; h < H; h++) baseW[((dataset.steps - 1) * dataset.features + VALUE) * H + h] = 1;
-  }
   const perDay = Math.max(1, Math.round(86_400_000 / o.stepMs));
-  const spec: ServedSpec = {
-    steps: dataset.steps, features: dataset.features, horizon: H, baseW, baseB, ridgeW, ridgeB,
-    seasonalIndex: Array.from({ length: H }, (_, h) => seasonalNaiveIndex(h + 1, perDay, dataset.steps)),
-    sources: Array.from({ length: H }, () => 'lstm' as ServedSource),
-    cLo: new Float32Array(H), cHi: new Float32Array(H),
-  };
-  // The network's target: the scaled level minus the base, on training samples [0, trainCount).
-  const parts = linearParts(spec, dataset.X, 0, dataset.trainCount);
-  const resid = new Float32Array(dataset.trainCount * H);
-  for (let i = 0; i < resid.length; i++) resid[i] = dataset.y[i]! - parts.base[i]!;
-  const view: Dataset = { ...dataset, y: resid, trainCount: fitCount, n: dataset.trainCount };
-  print(`validation: fit on ${fitCount} samples, validate on ${dataset.trainCount - fitCount} (the latest 20% of training by time); hold-out untouched; linear base ${o.target} (ridge alpha ${ridge.alpha})`);
-
-  let bestRun: { model: ReturnType<typeof buildLstm>; epochs: Awaited<ReturnType<typeof trainLstm>>; lr: number; loss: number } | null = null;
-  const validation: Array<{ lr: number; loss: number; bestEpoch: number }> = [];
-  for (const lr of o.learningRates) {
-    const model = buildLstm({ steps: dataset.steps, features: dataset.features, horizon: H, units: o.units, layers: o.layers, seed: o.seed, outputsPerStep: 3, zeroDense: true });
-    if (!bestRun) print(modelSummary(model));
-    let bar: Progress | null = null;
-    const showProgress = o.progress ?? true;
-    const epochs = await trainLstm(model, view, {
-      epochs: o.epochs, batchSize: o.batchSize, learningRate: lr, finalLrFraction: o.finalLrFraction ?? TRAIN_DEFAULTS.finalLrFraction,
-      loss: o.loss, huberDelta: o.huberDelta, seed: o.seed, quantile: true, restoreBest: true,
-      onBatch: (epoch, b, total, meanLoss) => {
-        if (!showProgress) return;
-        if (b === 1) bar = new Progress(`lr ${lr} epoch ${epoch}/${o.epochs}`, total);
-        bar?.update(b, `loss ${meanLoss.toFixed(4)}`);
-      },
-      onEpoch: (r: EpochResult) => {
-        if (showProgress) (bar as Progress | null)?.done(Math.ceil(fitCount / o.batchSize), `loss ${r.trainLoss.toFixed(4)}`);
-        print(`lr ${lr} epoch ${r.epoch}/${o.epochs}: train loss ${r.trainLoss.toFixed(5)} (quantile), validation P50 MSE ${r.holdoutLoss.toFixed(5)} (scaled), ${r.seconds.toFixed(1)} s (+${r.holdoutSeconds.toFixed(1)} s validation)`);
-      },
-    });
-    const loss = epochs.bestLoss ?? Number.POSITIVE_INFINITY;
-    validation.push({ lr, loss, bestEpoch: epochs.bestEpoch ?? o.epochs });
-    print(`lr ${lr}: best validation P50 MSE ${loss.toFixed(5)} after epoch ${epochs.bestEpoch ?? o.epochs}${epochs.bestEpoch === 0 ? ' (the linear base alone)' : ''}`);
-    if (!bestRun || loss < bestRun.loss) {
-      bestRun?.model.dispose();
-      bestRun = { model, epochs, lr, loss };
-    } else {
-      model.dispose();
+  const seasonalIndex = Array.from({ length: H }, (_, h) => seasonalNaiveIndex(h + 1, perDay, dataset.steps));
+  // A fold's linear parts: ridge fitted on the fold's fit samples; the network's base is that ridge (or the last
+  // value, or zero).
+  const foldSpec = (fitCount: number): { spec: ServedSpec; alpha: number } => {
+    const ridge = fitRidge(dataset.X, dataset.y, P, H, fitCount);
+    const ridgeW = Float32Array.from(ridge.weights.subarray(0, P * H));
+    const ridgeB = Float32Array.from(ridge.weights.subarray(P * H));
+    let baseW = new Float32Array(P * H);
+    let baseB = new Float32Array(H);
+    if (o.target === 'ridge') {
+      baseW = ridgeW;
+      baseB = ridgeB;
+    } else if (o.target === 'delta') {
+      for (let h = 0; h < H; h++) baseW[((dataset.steps - 1) * dataset.features + VALUE) * H + h] = 1;
     }
+    return {
+      spec: { steps: dataset.steps, features: dataset.features, horizon: H, baseW, baseB, ridgeW, ridgeB, seasonalIndex, sources: Array.from({ length: H }, () => 'lstm' as ServedSource), cLo: new Float32Array(H), cHi: new Float32Array(H) },
+      alpha: ridge.alpha,
+    };
+  };
+  const iso = (i: number) => new Date(dataset.windowEnds[i]!).toISOString();
+  if (folds.length > 1) {
+    print(`validation: rolling origin, ${folds.length} blocks of the latest training samples, each forecast by a ridge and a network fitted only on the samples before it (hold-out untouched); linear base ${o.target}`);
+    folds.forEach((f, k) => print(`  fold ${k + 1}: fit on ${f.fitCount} samples, validate on ${f.to - f.from} (window ends ${iso(f.from)} .. ${iso(f.to - 1)})`));
   }
-  const { model, epochs, lr: chosenLr } = bestRun!;
-  if (o.learningRates.length > 1) print(`learning rate ${chosenLr} chosen on the validation slice`);
 
-  // Per-horizon source and band calibration on the validation samples [fitCount, trainCount).
-  const vCount = dataset.trainCount - fitCount;
-  const rawVal = predictScaled(model, dataset, fitCount, dataset.trainCount);
-  const vParts = linearParts(spec, dataset.X, fitCount, dataset.trainCount);
-  const yVal = dataset.y.subarray(fitCount * H, dataset.trainCount * H);
+  // Train per fold, the newest first: it tries every learning rate (early stopping on its block) and the older
+  // folds train with the learning rate it chose.
+  type FoldOut = { fold: Fold; spec: ServedSpec; raw: Float32Array; perEpoch: Float32Array[]; parts: ReturnType<typeof linearParts>; bestEpoch: number; loss: number };
+  const outs: FoldOut[] = new Array(folds.length);
+  let chosenLr = o.learningRates[0]!;
+  let epochs: Awaited<ReturnType<typeof trainLstm>> = [];
+  let model: ReturnType<typeof buildLstm> | null = null;
+  const validation: Array<{ lr: number; loss: number; bestEpoch: number }> = [];
+  for (let k = folds.length - 1; k >= 0; k--) {
+    const f = folds[k]!;
+    const isNewest = k === folds.length - 1;
+    const { spec: fs, alpha } = foldSpec(f.fitCount);
+    // The network's target: the scaled level minus the base, on samples [0, to); it validates (early stopping) on
+    // every sample after its fit part, [fitCount, to).
+    const parts0 = linearParts(fs, dataset.X, 0, f.to);
+    const resid = new Float32Array(f.to * H);
+    for (let i = 0; i < resid.length; i++) resid[i] = dataset.y[i]! - parts0.base[i]!;
+    const view: Dataset = { ...dataset, y: resid, trainCount: f.fitCount, n: f.to };
+    if (folds.length === 1) print(`validation: fit on ${f.fitCount} samples, validate on ${f.to - f.fitCount} (the latest ${Math.round(VALIDATION_FRACTION * 100)}% of training by time); hold-out untouched; linear base ${o.target} (ridge alpha ${alpha})`);
+    else print(`fold ${k + 1}/${folds.length}: ridge alpha ${alpha}${isNewest ? '' : `, learning rate ${chosenLr}`}`);
+    let bestRun: { model: ReturnType<typeof buildLstm>; epochs: Awaited<ReturnType<typeof trainLstm>>; lr: number; loss: number; perEpoch: Float32Array[] } | null = null;
+    for (const lr of isNewest ? o.learningRates : [chosenLr]) {
+      const m = buildLstm({ steps: dataset.steps, features: dataset.features, horizon: H, units: o.units, layers: o.layers, seed: o.seed, outputsPerStep: 3, zeroDense: true });
+      if (isNewest && !bestRun) print(modelSummary(m));
+      let bar: Progress | null = null;
+      const showProgress = o.progress ?? true;
+      const tag = folds.length > 1 ? `fold ${k + 1} lr ${lr}` : `lr ${lr}`;
+      // The block's raw forecasts after every epoch (index 0 = before training), so that the choices below can use
+      // each fold's network at the epoch count the refit will train for.
+      const perEpoch: Float32Array[] = [predictScaled(m, dataset, f.from, f.to)];
+      const ep = await trainLstm(m, view, {
+        epochs: o.epochs, batchSize: o.batchSize, learningRate: lr, finalLrFraction: o.finalLrFraction ?? TRAIN_DEFAULTS.finalLrFraction,
+        loss: o.loss, huberDelta: o.huberDelta, seed: o.seed, quantile: true, restoreBest: true,
+        onBatch: (epoch, b, total, meanLoss) => {
+          if (!showProgress) return;
+          if (b === 1) bar = new Progress(`${tag} epoch ${epoch}/${o.epochs}`, total);
+          bar?.update(b, `loss ${meanLoss.toFixed(4)}`);
+        },
+        onEpoch: (r: EpochResult) => {
+          perEpoch.push(predictScaled(m, dataset, f.from, f.to));
+          if (showProgress) (bar as Progress | null)?.done(Math.ceil(f.fitCount / o.batchSize), `loss ${r.trainLoss.toFixed(4)}`);
+          print(`${tag} epoch ${r.epoch}/${o.epochs}: train loss ${r.trainLoss.toFixed(5)} (quantile), validation P50 MSE ${r.holdoutLoss.toFixed(5)} (scaled), ${r.seconds.toFixed(1)} s (+${r.holdoutSeconds.toFixed(1)} s validation)`);
+        },
+      });
+      const loss = ep.bestLoss ?? Number.POSITIVE_INFINITY;
+      if (isNewest) validation.push({ lr, loss, bestEpoch: ep.bestEpoch ?? o.epochs });
+      print(`${tag}: best validation P50 MSE ${loss.toFixed(5)} after epoch ${ep.bestEpoch ?? o.epochs}${ep.bestEpoch === 0 ? ' (the linear base alone)' : ''}`);
+      if (!bestRun || loss < bestRun.loss) {
+        bestRun?.model.dispose();
+        bestRun = { model: m, epochs: ep, lr, loss, perEpoch };
+      } else {
+        m.dispose();
+      }
+    }
+    const run = bestRun!;
+    if (isNewest) {
+      chosenLr = run.lr;
+      epochs = run.epochs;
+      if (o.learningRates.length > 1) print(`learning rate ${chosenLr} chosen on the ${folds.length > 1 ? 'newest validation block' : 'validation slice'}`);
+    }
+    outs[k] = { fold: f, spec: fs, raw: predictScaled(run.model, dataset, f.from, f.to), perEpoch: run.perEpoch, parts: linearParts(fs, dataset.X, f.from, f.to), bestEpoch: run.epochs.bestEpoch ?? o.epochs, loss: run.loss };
+    if (isNewest) model = run.model;
+    else run.model.dispose();
+  }
+  // The refit's epoch count: the median of the folds' early-stopping epochs (the newest fold's alone without folds).
+  // Every fold's block forecasts are then taken from its network after that many epochs, so the choices below are
+  // made on networks trained as long as the served one.
+  const foldEpochs = outs.map((r) => r.bestEpoch).sort((a, b) => a - b);
+  const refitEpochCount = foldEpochs[(foldEpochs.length - 1) >> 1]!;
+  for (const r of outs) r.raw = r.perEpoch[Math.min(refitEpochCount, r.perEpoch.length - 1)]!;
+  if (folds.length > 1) print(`rolling origin: best epochs per fold ${outs.map((r) => r.bestEpoch).join(', ')}; the refit trains ${refitEpochCount} (their median)`);
+  // The choices below use the out-of-sample forecasts of every fold's block, pooled (samples in fold order).
+  const spec = outs[folds.length - 1]!.spec;
+  const vCount = outs.reduce((a, r) => a + (r.fold.to - r.fold.from), 0);
+  const rawVal = concatFolds(outs.map((r) => r.raw));
+  const vParts = {
+    base: concatFolds(outs.map((r) => r.parts.base)),
+    ridge: concatFolds(outs.map((r) => r.parts.ridge)),
+    naive: concatFolds(outs.map((r) => r.parts.naive)),
+    seasonal: concatFolds(outs.map((r) => r.parts.seasonal)),
+  };
+  const yVal = concatFolds(outs.map((r) => dataset.y.subarray(r.fold.from * H, r.fold.to * H)));
+  const lastWeekVal = concatFolds(outs.map((r) => dataset.baselines.same_hour_last_week.subarray(r.fold.from * H, r.fold.to * H)));
   // Shrinkage of the network's correction per horizon: the least-squares share of m that fits y − base on the
-  // validation slice, clipped to [0, 1] (0: the base alone; 1: the network as trained).
+  // validation samples, clipped to [0, 1] (0: the base alone; 1: the network as trained).
   const shrink = new Float32Array(H);
   for (let h = 0; h < H; h++) {
     let num = 0;
@@ -465,7 +529,6 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   }
   spec.shrink = shrink;
   // Every source's validation forecasts (scaled), then per horizon the best single source or two-source blend.
-  const lastWeek = dataset.baselines.same_hour_last_week;
   const cand: Record<StepSource, Float64Array> = {
     lstm: new Float64Array(vCount * H),
     'baseline:ridge': vParts.ridge,
@@ -477,12 +540,17 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     for (let h = 0; h < H; h++) {
       const j = i * H + h;
       cand.lstm[j] = vParts.base[j]! + shrink[h]! * rawVal[i * 3 * H + h]!;
-      const lw = lastWeek[(fitCount + i) * H + h]!;
+      const lw = lastWeekVal[j]!;
       cand[LAST_WEEK_SOURCE][j] = Number.isFinite(lw) ? scaleTarget(lw, dataset.scaler) : Number.NaN;
     }
   }
-  const blends = chooseBlends(cand, yVal, H);
-  const graphOnly = chooseBlends(Object.fromEntries(SERVED_SOURCES.map((k) => [k, cand[k]])), yVal, H);
+  // Scored by the worst block relative to its best single source (quantile.ts chooseBlends) when there are folds.
+  // A network trained for 0 epochs outputs 0: its forecast is the linear base (ridge by default), so it is not a
+  // source of its own (the base is served under its own name).
+  const blockSizes = outs.map((r) => r.fold.to - r.fold.from);
+  const offered = (names: readonly string[]) => Object.fromEntries(names.filter((k) => refitEpochCount > 0 || k !== 'lstm').map((k) => [k, cand[k as StepSource]!]));
+  const blends = chooseBlends(offered(Object.keys(cand)), yVal, H, BLEND_MARGIN, blockSizes);
+  const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes);
   const weights = SERVED_SOURCES.map(() => new Float32Array(H));
   const lastWeekWeight = new Array<number>(H).fill(0);
   const stepSources: string[] = [];
@@ -512,34 +580,42 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   });
   spec.weights = weights;
   spec.sources = graphSources.map((g) => (SERVED_SOURCES.includes(g as ServedSource) ? (g as ServedSource) : 'lstm'));
+  // The uncalibrated served forecast of each block, from its own fold's linear parts and network.
+  const uncalFolds = outs.map((r) => servedForecast({ ...r.spec, weights, sources: spec.sources, shrink, cLo: new Float32Array(H), cHi: new Float32Array(H) }, dataset.X, r.raw, r.fold.from, r.fold.to));
+  const uncal = { p10: concatFolds(uncalFolds.map((u) => u.p10)), p50: concatFolds(uncalFolds.map((u) => u.p50)), p90: concatFolds(uncalFolds.map((u) => u.p90)) };
   const tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2;
-  const uncal = servedForecast(spec, dataset.X, rawVal, fitCount, dataset.trainCount);
   const lo = uncal.p50.map((v, j) => v - uncal.p10[j]!);
   const hi = uncal.p90.map((v, j) => v - uncal.p50[j]!);
-  const { cLo, cHi } = conformalOffsets(yVal, uncal.p50, lo, hi, H, tail);
+  // Calibrated on every block, keeping the widest offsets (quantile.ts conformalOffsetsByBlock).
+  const { cLo, cHi } = conformalOffsetsByBlock(yVal, uncal.p50, lo, hi, H, tail, blockSizes);
   spec.cLo = Float32Array.from(cLo);
   spec.cHi = Float32Array.from(cHi);
   // The band of a step that uses last week: validation residual quantiles around the served (blended) value, in
   // the target's unit.
   const lastWeekBand = { below: new Array<number>(H).fill(0), above: new Array<number>(H).fill(0) };
+  // Per block, like the graph's band, keeping the widest.
+  const blockStart = blockSizes.map((_, k) => blockSizes.slice(0, k).reduce((a, b) => a + b, 0));
   for (let h = 0; h < H; h++) {
     if (lastWeekWeight[h] === 0) continue;
-    const r: number[] = [];
-    for (let i = 0; i < vCount; i++) {
-      const j = i * H + h;
-      const lw = cand[LAST_WEEK_SOURCE][j]!;
-      if (!Number.isFinite(lw)) continue;
-      const v = lastWeekWeight[h]! * lw + (1 - lastWeekWeight[h]!) * uncal.p50[j]!;
-      r.push((yVal[j]! - v) * dataset.scaler.target.std);
-    }
-    lastWeekBand.below[h] = Math.max(0, conformalQuantile(r.map((v) => -v), 1 - tail) || 0);
-    lastWeekBand.above[h] = Math.max(0, conformalQuantile(r, 1 - tail) || 0);
+    blockSizes.forEach((size, k) => {
+      const r: number[] = [];
+      for (let i = blockStart[k]!; i < blockStart[k]! + size; i++) {
+        const j = i * H + h;
+        const lw = cand[LAST_WEEK_SOURCE][j]!;
+        if (!Number.isFinite(lw)) continue;
+        const v = lastWeekWeight[h]! * lw + (1 - lastWeekWeight[h]!) * uncal.p50[j]!;
+        r.push((yVal[j]! - v) * dataset.scaler.target.std);
+      }
+      lastWeekBand.below[h] = Math.max(lastWeekBand.below[h]!, conformalQuantile(r.map((v) => -v), 1 - tail) || 0);
+      lastWeekBand.above[h] = Math.max(lastWeekBand.above[h]!, conformalQuantile(r, 1 - tail) || 0);
+    });
   }
-  let final = model;
+  const foldInfo = outs.map((r) => ({ fitSamples: r.fold.fitCount, validationSamples: r.fold.to - r.fold.from, from: iso(r.fold.from), to: iso(r.fold.to - 1), bestEpoch: r.bestEpoch, validationMse: r.loss }));
+  let final = model!;
   if (o.refit ?? true) {
-    // Refit on every training sample (fit + validation) with the choices made on the validation slice (learning
-    // rate, epochs, sources, band offsets): the ridge as the ridge baseline is fitted, then the network for the best
-    // epoch count on the residual over it.
+    // Refit on every training sample (fit + validation) with the choices made on the validation blocks (learning
+    // rate, epochs, sources, band offsets): the ridge as the ridge baseline is fitted, then the network for the
+    // chosen epoch count on the residual over it.
     const full = fitRidge(dataset.X, dataset.y, P, H, dataset.trainCount);
     spec.ridgeW = Float32Array.from(full.weights.subarray(0, P * H));
     spec.ridgeB = Float32Array.from(full.weights.subarray(P * H));
@@ -547,7 +623,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
       spec.baseW = spec.ridgeW;
       spec.baseB = spec.ridgeB;
     }
-    const bestEpoch = epochs.bestEpoch ?? o.epochs;
+    const bestEpoch = refitEpochCount;
     const fullParts = linearParts(spec, dataset.X, 0, dataset.trainCount);
     const fullResid = new Float32Array(dataset.trainCount * H);
     for (let i = 0; i < fullResid.length; i++) fullResid[i] = dataset.y[i]! - fullParts.base[i]!;
@@ -564,9 +640,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     } else {
       print('refit: the best epoch count is 0, so the network stays at zero and the linear base serves alone');
     }
-    model.dispose();
+    model!.dispose();
   }
-  return { model: final, spec, stepSources, graphSources, lastWeekWeight, lastWeekBand, epochs, chosenLr, validation, fitCount, validationCount: vCount, refitSeconds };
+  return { model: final, spec, stepSources, graphSources, lastWeekWeight, lastWeekBand, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds };
 }
 
 /** A registry entry from a directory path (holding metadata.json) or a version name in the registry. */

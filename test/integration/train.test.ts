@@ -99,6 +99,9 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
       batchSize: 64,
       learningRate: 0.003,
       seed: 5,
+      // One validation slice keeps this test's training time as it was; the rolling-origin folds are covered by
+      // test/unit/model-rolling-origin.test.ts on a small dataset.
+      folds: 1,
       backend: 'auto',
       registry,
       promote: true,
