@@ -202,7 +202,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     running.push(...(await demoDispatch(config, p, pool, gw.url, print)));
 
     step(12, 'deployment and traceability: deploy/k8s rendered and checked offline (kubectl kustomize, kubernetes-validate, project rules; no cluster here); the PRD steps covered by the last test results (sda trace)');
-    demoDeployStep(config, print);
+    await demoDeployStep(config, print);
 
     if (!opts.serve) {
       // The gateway stops with the demo: say how to get it back rather than point at a port nobody serves.

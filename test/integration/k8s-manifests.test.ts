@@ -97,10 +97,10 @@ describe('Kubernetes manifests (deploy/k8s), offline', () => {
     assert.ok(overlay(report).results.every((x) => x.status !== 'invalid'), 'the schemas alone cannot see it');
   });
 
-  it('the demo step prints the validation report and where the requirements stand', (t) => {
+  it('the demo step prints the validation report and where the requirements stand', async (t) => {
     if (skip) return t.skip(skip);
     const lines: string[] = [];
-    assert.equal(demoDeployStep(config, (l) => lines.push(l)), true);
+    assert.equal(await demoDeployStep(config, (l) => lines.push(l)), true);
     const text = lines.join('\n');
     assert.match(text, /overlays\/local: \d+ resources: \d+ valid, 0 invalid, 11 skipped/);
     assert.match(text, /no cluster starts on this machine/);
