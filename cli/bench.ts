@@ -1,9 +1,12 @@
 // `sda bench <name>`: runs a benchmark from bench/ and prints its figures and conditions.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.js';
 import { runIngestBench } from '../bench/ingest.js';
 import { runWindowerBench } from '../bench/windower.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';
+import { runClientsBench } from '../bench/kafka-clients.js';
 import { runForecastBench } from '../bench/forecast.js';
 import { runGatewayBench } from '../bench/gateway.js';
 import { runDispatchBench } from '../bench/dispatch.js';
@@ -35,6 +38,27 @@ export function registerBench(program: Command): void {
       if (!Number.isInteger(n) || n < 1 || n > 50_000_000) throw new Error(`--messages must be an integer from 1 to 50000000, got ${opts.messages}`);
       if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) throw new Error(`--batch must be an integer from 1 to 100000, got ${opts.batch}`);
       await runRoundtripBench(loadConfig(), { messages: n, batch, baseline: !opts.skipBaseline });
+    });
+  bench
+    .command('clients')
+    .description('kafkajs vs @platformatic/kafka (installed 1.x and 2.x fetched into .cache/bench) on the round trip workload, produce then consume, on each Node binary given, in one run (issue 11)')
+    .option('-n, --messages <count>', 'records per cell (produce, then consume)', '200000')
+    .option('--nodes <paths>', 'comma-separated node binaries (default: this Node and /usr/bin/node when it differs)')
+    .option('--clients <names>', 'kafkajs, platformatic (1.x), platformatic2', 'kafkajs,platformatic,platformatic2')
+    .option('--rounds <n>', 'rounds over the matrix, alternating order', '3')
+    .action(async (opts: { messages: string; nodes?: string; clients: string; rounds: string }) => {
+      const clients = listOption(opts.clients) ?? [];
+      const bad = clients.filter((c) => !['kafkajs', 'platformatic', 'platformatic2'].includes(c));
+      if (clients.length === 0 || bad.length > 0) throw new Error(`--clients takes kafkajs, platformatic, platformatic2; got ${opts.clients}`);
+      const nodes = listOption(opts.nodes) ?? [process.execPath, ...(fs.existsSync('/usr/bin/node') && fs.realpathSync('/usr/bin/node') !== fs.realpathSync(process.execPath) ? ['/usr/bin/node'] : [])];
+      const missing = nodes.filter((n) => !fs.existsSync(n));
+      if (missing.length > 0) throw new Error(`--nodes: no such file ${missing.join(', ')}; give absolute paths of node binaries`);
+      await runClientsBench(loadConfig(), {
+        messages: intOption('--messages', opts.messages, 1_000, 5_000_000),
+        nodes: nodes.map((n) => path.resolve(n)),
+        clients: clients as Array<'kafkajs' | 'platformatic' | 'platformatic2'>,
+        rounds: intOption('--rounds', opts.rounds, 1, 10),
+      });
     });
   bench
     .command('ingest')
