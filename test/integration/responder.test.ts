@@ -42,6 +42,16 @@ function prices(): Array<{ t: number; v: number }> {
   return out;
 }
 
+/** `p`, or an error naming `what` after `ms`, so a stuck step fails its test instead of hanging the file. */
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Every number in the answer appears in the facts or trusted documents that the responder returned as sources. */
 function assertGrounded(a: ResponderAnswer): void {
   const data = new Set(a.sources.filter((s) => !s.untrusted).flatMap((s) => numbersIn(s.excerpt ?? '')).flatMap((v) => [Math.round(v * 100), Math.round(Math.abs(v) * 100)]));
@@ -136,14 +146,21 @@ describe('RAG responder', () => {
   });
 
   it('streams the facts first over server-sent events, and answers at once when the model is busy', async () => {
-    // The real model, held at a gate this test opens, so the second question finds it busy.
+    // The real model, held at a gate this test opens, so the second question finds it busy. The first question's
+    // facts event goes out before its retrieval, so the second is asked only once the first holds the model (else
+    // the second can take the model's place and wait at the gate for ever: the hang CI saw); the hold also ends on
+    // the caller's signal, as a real model's generation does.
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
+    let entered!: () => void;
+    const inModel = new Promise<void>((r) => (entered = r));
+    const aborted = (s?: AbortSignal) => new Promise<never>((_, reject) => s?.addEventListener('abort', () => reject(s.reason), { once: true }));
     const held: ChatModel = {
       name: llm.name,
       close: async () => {},
       complete: async (m, o) => {
-        await gate;
+        entered();
+        await Promise.race([gate, aborted(o?.signal)]);
         return llm.complete(m, o);
       },
     };
@@ -160,15 +177,20 @@ describe('RAG responder', () => {
       assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
       const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
       let text = '';
-      while (!text.includes('event: facts')) text += (await reader.read()).value ?? '';
+      while (!text.includes('event: facts')) {
+        const { value, done } = await within(reader.read(), 60_000, 'the facts event');
+        assert.ok(!done, `the stream ended before the facts event: ${text}`);
+        text += value;
+      }
       // The facts event arrived while the model is still held: the facts never wait for it.
       assert.match(text, /event: facts\ndata: \{"answer":"Here is what the data shows: HB_NORTH real-time price, yesterday/);
-      const second = await busy.answer({ question: 'What was the lowest HB_NORTH price yesterday?' });
+      await within(inModel, 60_000, 'the first question to reach the model');
+      const second = await within(busy.answer({ question: 'What was the lowest HB_NORTH price yesterday?' }), 60_000, 'the answer to the second question');
       assert.deepEqual(second.modelSkipped, ['busy']);
       assert.match(second.answer, /low -11\.50 \$\/MWh at 2024-07-02 03:45 CT/);
       open();
       for (;;) {
-        const { value, done } = await reader.read();
+        const { value, done } = await within(reader.read(), 120_000, `the rest of the stream after ${JSON.stringify(text)}`);
         if (done) break;
         text += value;
       }
