@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
 import { createEmbedder } from '../rag/embeddings.js';
-import { type ChatModel, LlmError, OpenAiCompatibleModel, createChatModel } from '../rag/llm.js';
+import { type ChatModel, LlmError, LocalLlamaModel, OpenAiCompatibleModel, createChatModel } from '../rag/llm.js';
+import { modelPaths } from '../rag/models.js';
 import { Responder, type ResponderAnswer } from '../rag/responder.js';
 import { createPool } from '../sinks/postgres/pool.js';
 import { LanceDbStore } from '../sinks/vector/lancedb-store.js';
@@ -27,6 +28,10 @@ export interface RagEvalBenchOptions {
   skipLlm?: boolean;
   /** Leave the RAGEVAL rows in PostgreSQL after the run. */
   keep?: boolean;
+  /** LoRA adapters (GGUF) to run the set with too, each on top of the local model (issue 15, `sda lm evaluate`). */
+  adapters?: Array<{ label: string; path: string }>;
+  /** Where the report goes (default .cache/rag-eval/last-run.json). */
+  reportFile?: string;
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -166,8 +171,11 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
     // Answers with the model(s)
     const models: Array<{ label: string; make: () => Promise<ChatModel> }> = [];
     if (!opts.skipLlm) {
-      models.push({ label: `local SmolLM2-135M-Instruct Q4_1, ${threads} thread(s)`, make: () => createChatModel({ ...config, llm: { ...config.llm, baseUrl: undefined, threads } }) });
+      models.push({ label: `local SmolLM2-135M-Instruct Q4_1, ${threads} thread(s)`, make: () => createChatModel({ ...config, llm: { ...config.llm, baseUrl: undefined, threads, adapter: 'off' } }) });
       if (config.llm.baseUrl) models.push({ label: `OpenAI-compatible ${config.llm.model}`, make: async () => new OpenAiCompatibleModel(config.llm.baseUrl!, config.llm.model, config.llm.apiKey) });
+      for (const a of opts.adapters ?? []) {
+        models.push({ label: `local SmolLM2-135M-Instruct Q4_1 + LoRA ${a.label}, ${threads} thread(s)`, make: () => LocalLlamaModel.load(modelPaths(config).llmGguf, { threads, contextSize: config.llm.contextSize, adapter: { path: a.path, label: a.label } }) });
+      }
     }
     const runs: Record<string, unknown> = {};
     for (const m of models) {
@@ -224,7 +232,7 @@ export async function runRagEvalBench(config: Config, opts: RagEvalBenchOptions 
     scoring: 'a fact is found when the answer states the number within the rounding it is written with (sign optional) or contains one of the fact\'s texts (case-insensitive); correct = every fact found and no forbidden text',
   };
   fs.mkdirSync(path.join(config.cacheDir, 'rag-eval'), { recursive: true });
-  const out = path.join(config.cacheDir, 'rag-eval', 'last-run.json');
+  const out = opts.reportFile ?? path.join(config.cacheDir, 'rag-eval', 'last-run.json');
   fs.writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   const { conditions, data, retrieval } = report;
   const summaryJson = { conditions, data, retrieval, factsAnswer: b0(report.factsAnswer), baselineFactsOnly: b0(report.baselineFactsOnly), models: Object.fromEntries(Object.entries(report.models as Record<string, Record<string, unknown>>).map(([k, v]) => [k, b0(v)])) };

@@ -36,6 +36,7 @@ import { TOPICS, groupCaughtUp } from '../streams/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { TAYLOR_LENGTH, TAYLOR_SERIES, ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
+import { demoLmStep } from './demo-lm.js';
 import { intOption } from './options.js';
 import { untilSignal } from './process.js';
 
@@ -195,6 +196,8 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
       print(`     answer: ${body.answer ?? `${body.error ?? ''} ${body.detail ?? ''}`}`);
       for (const s of (body.sources ?? []).slice(0, 3)) print(`       source: ${s.title ?? s.id ?? JSON.stringify(s)}`);
     }
+    // Issue 15: the fine-tuned adapter, when `sda lm finetune` has made one (never trained here), base vs tuned.
+    await demoLmStep(config, pool, print);
 
     await demoRoundTrip(config, p, print, step);
 

@@ -181,6 +181,10 @@ export function loadConfig(env: Env = process.env) {
       /** 1 by default: on the 2-core machine 2 llama.cpp threads were 1.5-8x slower than 1 (bench/RESULTS.md). */
       threads: r.int('LLM_THREADS', 1, 1, 256),
       contextSize: r.int('LLM_CONTEXT_SIZE', 2_048, 256, 131_072),
+      /** The fine-tuned LoRA adapter for the local model (issue 15): off, latest, a version (v003) or a .gguf path; a missing one falls back to the base model with a warning. */
+      adapter: r.string('LLM_ADAPTER', 'off'),
+      /** Fine-tuning's working directory: the venv-made base model, the pairs, the adapter registry (adapters/). */
+      lmDir: path.resolve(cacheDir, r.string('LM_DIR', 'lm')),
     },
   };
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.vector.collection)) r.problems.push(`VECTOR_COLLECTION=${JSON.stringify(config.vector.collection)}: expected 1-64 of A-Z a-z 0-9 _ -`);

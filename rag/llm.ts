@@ -1,7 +1,9 @@
 // The language model behind answers: one interface, two implementations. The embedded default runs
 // SmolLM2-135M-Instruct (GGUF, fetched into .cache/models) on the CPU through node-llama-cpp's prebuilt
 // binaries; LLM_BASE_URL switches to any OpenAI-compatible chat completions endpoint (LLM_API_KEY, never logged).
+import path from 'node:path';
 import type { Config } from '../config/config.js';
+import { resolveAdapter } from './adapters.js';
 import { logger } from '../config/logger.js';
 import { ensureModel, modelPaths } from './models.js';
 
@@ -79,6 +81,8 @@ type LlamaContext = Awaited<ReturnType<LlamaModel['createContext']>>;
 export interface LocalModelOptions {
   threads?: number;
   contextSize?: number;
+  /** A LoRA adapter in GGUF (llama.cpp's convert_lora_to_gguf.py output) applied on top of the model; scale default 1. */
+  adapter?: { path: string; scale?: number; label?: string };
 }
 
 export class LocalLlamaModel implements ChatModel {
@@ -90,11 +94,15 @@ export class LocalLlamaModel implements ChatModel {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     modelPath: string,
+    adapterLabel?: string,
   ) {
-    this.name = `local:${modelPath.split('/').pop()}`;
+    this.name = `local:${modelPath.split('/').pop()}${adapterLabel ? `+lora:${adapterLabel}` : ''}`;
   }
 
-  /** Loads a GGUF file on the CPU with the package's prebuilt binary (never builds or downloads one). */
+  /**
+   * Loads a GGUF file on the CPU with the package's prebuilt binary (never builds or downloads one), with a LoRA
+   * adapter when `opts.adapter` names one (node-llama-cpp's createContext lora option). LLM_LOAD when either fails.
+   */
   static async load(modelPath: string, opts: LocalModelOptions = {}): Promise<LocalLlamaModel> {
     const threads = opts.threads ?? 1;
     try {
@@ -102,8 +110,12 @@ export class LocalLlamaModel implements ChatModel {
       const lib = await import('node-llama-cpp');
       const llama = await lib.getLlama({ gpu: false, build: 'never', skipDownload: true, maxThreads: threads, logLevel: lib.LlamaLogLevel.error, progressLogs: false });
       const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
-      const context = await model.createContext({ contextSize: opts.contextSize ?? 2_048, threads, sequences: 1 });
-      return new LocalLlamaModel(lib, model, context, modelPath);
+      const lora = opts.adapter ? { lora: { adapters: [{ filePath: opts.adapter.path, scale: opts.adapter.scale ?? 1 }] } } : {};
+      const context = await model.createContext({ contextSize: opts.contextSize ?? 2_048, threads, sequences: 1, ...lora }).catch(async (err: unknown) => {
+        await model.dispose();
+        throw err;
+      });
+      return new LocalLlamaModel(lib, model, context, modelPath, opts.adapter ? (opts.adapter.label ?? opts.adapter.path.split('/').pop()) : undefined);
     } catch (err) {
       throw new LlmError('LLM_LOAD', `could not load ${modelPath} with node-llama-cpp: ${(err as Error).message}`, false, { cause: err });
     }
@@ -203,9 +215,27 @@ export class OpenAiCompatibleModel implements ChatModel {
   async close(): Promise<void> {}
 }
 
-/** The configured model: the endpoint at LLM_BASE_URL if set, else the local GGUF (fetched first if missing). */
+/**
+ * The configured model: the endpoint at LLM_BASE_URL if set, else the local GGUF (fetched first if missing), with the
+ * LoRA adapter LLM_ADAPTER selects (rag/adapters.ts). An adapter that is missing or does not load falls back to the
+ * base model with a warning (logged and passed to `progress`); it never fails the caller.
+ */
 export async function createChatModel(config: Config, progress?: (msg: string) => void): Promise<ChatModel> {
   if (config.llm.baseUrl) return new OpenAiCompatibleModel(config.llm.baseUrl, config.llm.model, config.llm.apiKey);
   await ensureModel(config, 'llm', progress);
-  return LocalLlamaModel.load(modelPaths(config).llmGguf, { threads: config.llm.threads, contextSize: config.llm.contextSize });
+  const base = { threads: config.llm.threads, contextSize: config.llm.contextSize };
+  const gguf = modelPaths(config).llmGguf;
+  const choice = resolveAdapter(config.llm.adapter ?? 'off', path.join(config.llm.lmDir ?? path.join(config.cacheDir, 'lm'), 'adapters'));
+  const warn = (reason: string) => {
+    log.warn({ adapter: config.llm.adapter, reason }, 'LoRA adapter not used; the base model answers');
+    progress?.(`warning: ${reason}; using the base model`);
+  };
+  if (choice.kind === 'missing') warn(choice.reason);
+  if (choice.kind !== 'adapter') return LocalLlamaModel.load(gguf, base);
+  try {
+    return await LocalLlamaModel.load(gguf, { ...base, adapter: { path: choice.path, label: choice.version ?? path.basename(choice.path) } });
+  } catch (err) {
+    warn(`adapter ${choice.path} did not load (${(err as Error).message})`);
+    return LocalLlamaModel.load(gguf, base);
+  }
 }
