@@ -127,10 +127,13 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
         });
         const seconds = (performance.now() - t0) / 1_000;
         const epochSeconds = (r.metadata.training?.epochSeconds as number[]) ?? [];
-        print(`dataset: ${r.dataset.n} samples, ${r.dataset.trainCount} training (of which the latest 20% validate), ${r.dataset.n - r.dataset.trainCount} hold-out; backend ${r.backend}`);
+        print(`dataset: ${r.dataset.n} samples, ${r.dataset.trainCount} training (of which ${String(r.metadata.training?.validationSamples)} validate, the latest), ${r.dataset.n - r.dataset.trainCount} hold-out; backend ${r.backend}`);
         print('');
         print(`hold-out RMSE (${r.evaluation.unit}) per horizon, all series; model = what is served`);
         print(horizonTable(r.evaluation));
+        print('');
+        print(`hold-out MAE (${r.evaluation.unit}) per horizon, all series`);
+        print(horizonTable(r.evaluation, 'mae'));
         print('');
         print(quantileLine(r.evaluation));
         print(`step sources: ${describeSources(r.metadata.stepSources ?? [])}`);

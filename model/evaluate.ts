@@ -36,6 +36,8 @@ export interface HorizonScore {
   method: Method;
   n: number;
   rmse: number;
+  /** Mean absolute error at this horizon, in the target's unit. */
+  mae: number;
 }
 
 export interface Evaluation {
@@ -88,7 +90,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
     acc.set(k, a);
   };
   let points = 0;
-  const perH = METHODS.map(() => ({ se: new Float64Array(H), n: new Float64Array(H) }));
+  const perH = METHODS.map(() => ({ se: new Float64Array(H), ae: new Float64Array(H), n: new Float64Array(H) }));
   const q = { y: [] as number[], p10: [] as number[], p50: [] as number[], p90: [] as number[] };
   for (let i = 0; i < count; i++) {
     const series = d.seriesIds[from + i]!;
@@ -102,6 +104,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
         add(series, m, e);
         add(OVERALL, m, e);
         perH[k]!.se[h]! += e * e;
+        perH[k]!.ae[h]! += Math.abs(e);
         perH[k]!.n[h]! += 1;
       });
       if (quantiles) {
@@ -116,7 +119,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
   for (let h = 0; h < H; h++) {
     METHODS.forEach((m, k) => {
       const n = perH[k]!.n[h]!;
-      if (n > 0) byHorizon.push({ h: h + 1, method: m, n, rmse: Math.sqrt(perH[k]!.se[h]! / n) });
+      if (n > 0) byHorizon.push({ h: h + 1, method: m, n, rmse: Math.sqrt(perH[k]!.se[h]! / n), mae: perH[k]!.ae[h]! / n });
     });
   }
   const series = [...new Set(d.seriesIds.slice(from))].sort();
@@ -162,12 +165,15 @@ export function metricsRecord(e: Evaluation): Record<string, number> {
   return out;
 }
 
-/** RMSE per reported horizon (rows) and method (columns), all series together, best of each row in bold. */
-export function horizonTable(e: Evaluation): string {
+/**
+ * RMSE (or MAE with `metric: 'mae'`) per reported horizon (rows) and method (columns), all series together, best of
+ * each row in bold; in the target's unit.
+ */
+export function horizonTable(e: Evaluation, metric: 'rmse' | 'mae' = 'rmse'): string {
   const hs = REPORT_HORIZONS.filter((h) => h <= e.horizon);
   const lines = [`| h | ${METHODS.map((m) => METHOD_LABELS[m]).join(' | ')} |`, `|---:|${METHODS.map(() => '---:').join('|')}|`];
   for (const h of hs) {
-    const row = METHODS.map((m) => e.byHorizon.find((s) => s.h === h && s.method === m)?.rmse ?? Number.NaN);
+    const row = METHODS.map((m) => e.byHorizon.find((s) => s.h === h && s.method === m)?.[metric] ?? Number.NaN);
     const best = Math.min(...row.filter(Number.isFinite));
     lines.push(`| ${h} | ${row.map((v) => (v === best ? `**${fmt(v)}**` : fmt(v))).join(' | ')} |`);
   }

@@ -233,6 +233,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   print('');
   print(`hold-out RMSE per horizon (${dataset.target.unit}), all series; the model column is what is served (per-horizon sources below):`);
   print(horizonTable(evaluation));
+  print(`hold-out MAE per horizon (${dataset.target.unit}), all series:`);
+  print(horizonTable(evaluation, 'mae'));
   print('');
   print(summaryLine(evaluation));
   print(quantileLine(evaluation));
@@ -290,6 +292,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
       samples: dataset.n,
       trainSamples: dataset.trainCount,
       fitSamples: served.fitCount,
+      validationSamples: served.validationCount,
       holdoutSamples: dataset.n - dataset.trainCount,
       lossPerEpoch: epochs.map((e) => e.trainLoss),
       validationLossPerEpoch: epochs.map((e) => e.holdoutLoss),
@@ -738,6 +741,8 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
     print('');
     print(`hold-out RMSE per horizon (${dataset.target.unit}), all series:`);
     print(horizonTable(evaluation));
+    print(`hold-out MAE per horizon (${dataset.target.unit}), all series:`);
+    print(horizonTable(evaluation, 'mae'));
     print('');
     print(summaryLine(evaluation));
     if (evaluation.quantiles) print(quantileLine(evaluation));
