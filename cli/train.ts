@@ -65,7 +65,7 @@ export function registerTrain(program: Command): void {
     .option('--layers <n>', 'stacked LSTM layers', String(TRAIN_DEFAULTS.layers))
     .option('--horizon <steps>', 'steps ahead to forecast, 1-96 (P10/P50/P90 per step; 36 hourly steps cover tomorrow\'s day-ahead market)', String(TRAIN_DEFAULTS.horizon))
     .option('--batch <n>', 'minibatch size', String(TRAIN_DEFAULTS.batchSize))
-    .option('--lr <rates>', 'Adam learning rate(s), comma-separated: each is trained with early stopping and the best on the validation slice kept', TRAIN_DEFAULTS.learningRates.join(','))
+    .option('--lr <rates>', 'Adam learning rate(s), comma-separated: each is trained with early stopping and the best on the (newest) validation block kept', TRAIN_DEFAULTS.learningRates.join(','))
     .option('--lr-final <fraction>', 'learning rate of the last epoch as a fraction of --lr (linear decay from epoch 1)', String(TRAIN_DEFAULTS.finalLrFraction))
     .option('--loss <name>', 'loss of the P50 head: pinball (the median; P10/P90 always use pinball loss), huber or mse', TRAIN_DEFAULTS.loss)
     .option('--huber-delta <d>', 'Huber loss: quadratic within this many scaled units, linear beyond', String(TRAIN_DEFAULTS.huberDelta))
@@ -89,11 +89,13 @@ Examples:
   sda train evaluate --model current             # re-score the served model (or any version / directory)
   sda train metrics --csv metrics.csv
 
-The hold-out is the last 20% of time (by window end); the scaler is fitted on training samples only. The
-latest 20% of the training samples is a validation slice for early stopping, the learning rate, the per-horizon
-choice of what serves each hour (network or a baseline that beat it there) and the conformal calibration of the
-P10-P90 band. Scores (RMSE, MAE per series and overall, RMSE per horizon, pinball loss, band coverage) go to stdout
-and to the model_metrics table.
+The hold-out is the last 20% of time (by window end); the scaler is fitted on training samples only. Rolling-origin
+validation (--folds 3): the latest 30% of the training samples in 3 blocks, each forecast by a ridge and a network
+fitted only on the samples before it, chooses the epochs, the learning rate and per hour what serves it (network,
+baseline or a blend of two, the one that holds up best at every block) and calibrates the P10-P90 band (split
+conformal per block, the widest kept); with blocks under 3 days, one slice of the latest 20%. Scores (RMSE, MAE per
+series and overall, RMSE and MAE per horizon, pinball loss, band coverage) go to stdout and to the model_metrics
+table.
 Dataset and registry formats: model/README.md.`,
     )
     .action(async (opts: TrainCliOptions) => {
