@@ -228,6 +228,10 @@ describe('trainQuantileModel with rolling origins', () => {
       assert.equal(r.spec.cLo.length, 3);
       assert.ok([...r.spec.cLo, ...r.spec.cHi].every(Number.isFinite));
       assert.match(lines.join('\n'), /validation: rolling origin, 3 blocks/);
+      // the refit trains the median of the folds' best epochs; a network left at 0 epochs is not served as 'lstm'
+      const sorted = r.folds.map((f) => f.bestEpoch).sort((x, y) => x - y);
+      assert.equal(r.refitEpochs, sorted[1]);
+      if (r.refitEpochs === 0) assert.ok(r.stepSources.every((s) => !s.includes('lstm')), r.stepSources.join(', '));
       assert.ok(SEQUENCE_FEATURES.length === d.features);
     } finally {
       r.model.dispose();
