@@ -36,6 +36,7 @@ import { TOPICS, groupCaughtUp } from '../streams/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { TAYLOR_LENGTH, TAYLOR_SERIES, ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
+import { describeRuntime } from '../deploy/local/node.js';
 import { demoLmStep } from './demo-lm.js';
 import { intOption } from './options.js';
 import { untilSignal } from './process.js';
@@ -111,6 +112,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     print(`1/${STEPS}  stack: PostgreSQL, Kafka (KRaft), Apicurio Registry, Prometheus`);
     await stackUp(config, { print });
     print(formatStatus(await stackStatus(config)));
+    print(`     runtime: ${describeRuntime()}`);
 
     step(2, 'topics and Avro schemas (TopicNameStrategy subjects, BACKWARD compatibility)');
     const p = await provision(config, 'sda-demo');

@@ -168,6 +168,22 @@ export async function ensureProjectNode(progress: (msg: string) => void = () => 
 }
 
 /**
+ * One line saying which Node runs this process against the pinned one, for the demo and status output:
+ * 'Node v24.22.3 (the version .nvmrc pins)', or a warning naming the way to the pinned one when the major differs.
+ */
+export function describeRuntime(root = repoRoot(), running: string = process.versions.node): string {
+  let pinned: string;
+  try {
+    pinned = pinnedNodeVersion(root);
+  } catch (err) {
+    return `Node v${running} (${(err as Error).message})`;
+  }
+  if (running === pinned) return `Node v${running} (the version .nvmrc pins)`;
+  if (nodeMajor(running) === nodeMajor(pinned)) return `Node v${running} (.nvmrc pins ${pinned}, the same major)`;
+  return `Node v${running}, not the project's ${pinned} (.nvmrc): run through ./sda or npm run, which use deploy/local/node.sh`;
+}
+
+/**
  * The native addons (`*.node`) under node_modules built for this platform and architecture, relative to root.
  * Variants for other machines are left out: other OS/arch folders, musl builds and the CUDA/Vulkan builds of node-llama-cpp
  * (they need GPU driver libraries; node-llama-cpp falls back to its CPU build without them).

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import {
   NODE_TARBALL_INTEGRITY,
   NodeInstallError,
+  describeRuntime,
   loadNativeAddons,
   nativeAddons,
   nodeMajor,
@@ -71,6 +72,15 @@ describe('project Node version', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('describes the running Node against the pinned one, and says how to reach the pinned one when the major differs', () => {
+    const pinned = pinnedNodeVersion(root);
+    assert.equal(describeRuntime(root, pinned), `Node v${pinned} (the version .nvmrc pins)`);
+    assert.match(describeRuntime(root, `${nodeMajor(pinned)}.0.0`), /same major/);
+    const other = describeRuntime(root, '20.20.2');
+    assert.ok(other.startsWith(`Node v20.20.2, not the project's ${pinned} (.nvmrc)`), other);
+    assert.match(other, /deploy\/local\/node\.sh/);
   });
 
   it('names the registry package per platform and refuses Windows with a coded error', () => {
