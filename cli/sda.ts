@@ -65,4 +65,8 @@ try {
     if (process.env.SDA_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     process.exitCode = 1;
   }
+  // A command that failed half-way may leave a listener or a client open (a processor's /metrics server, a Kafka
+  // connection): the process ends anyway, so a supervisor sees the failure and restarts it instead of a process that
+  // hangs after its error (the timer itself does not keep the process alive).
+  setTimeout(() => process.exit(), 2_000).unref();
 }

@@ -36,14 +36,14 @@ export const recordsDeadLettered = new Counter({
 
 export const consumerErrors = new Counter({
   name: 'sda_consumer_errors_total',
-  help: 'Failed batches (the batch is delivered again) and crashes of a consumer, by consumer group, kind (batch, crash) and reason (kafka-unavailable, rebalance, postgres-unavailable, registry-unavailable, other).',
+  help: 'Failed batches (the batch is delivered again), crashes and stalls (silent past the stall timeout: the watchdog restarts it) of a consumer, by consumer group, kind (batch, crash, stall) and reason (kafka-unavailable, rebalance, postgres-unavailable, registry-unavailable, no-progress, other).',
   labelNames: ['group', 'kind', 'reason'] as const,
   registers: [processorRegistry],
 });
 
 export const consumerRestarts = new Counter({
   name: 'sda_consumer_restarts_total',
-  help: 'Crashes a consumer restarted from by itself, by consumer group.',
+  help: 'Crashes and stalls a consumer restarted from by itself, by consumer group.',
   labelNames: ['group'] as const,
   registers: [processorRegistry],
 });
@@ -53,7 +53,7 @@ const faultsByGroup = new Map<string, number>();
 
 consumerFaults.on('fault', (f: ConsumerFault) => {
   consumerErrors.inc({ group: f.group, kind: f.kind, reason: f.reason });
-  if (f.kind === 'crash' && f.restart) consumerRestarts.inc({ group: f.group });
+  if (f.kind !== 'batch' && f.restart) consumerRestarts.inc({ group: f.group });
   faultsByGroup.set(f.group, (faultsByGroup.get(f.group) ?? 0) + 1);
 });
 

@@ -33,9 +33,12 @@ function registryMessage(err: unknown): string {
 /** Attempts after a compatibility-level mismatch that may be another registrant's unfinished first registration. */
 const CONFIG_RACE_RETRIES = 8;
 
-/** The registry client's refusal when the subject's level is not the one asked for (it checks before registering). */
+/**
+ * The registry client's refusal when the subject's level is not the one asked for (it checks before registering), or
+ * Apicurio's when another client set the level first (the rule exists).
+ */
 function isConfigRace(err: unknown): boolean {
-  return /Compatibility does not match the configuration/i.test((err as Error)?.message ?? '');
+  return /Compatibility does not match the configuration|rule named 'COMPATIBILITY' already exists/i.test((err as Error)?.message ?? '');
 }
 
 export class AvroSerde {
@@ -55,10 +58,12 @@ export class AvroSerde {
    * rejects a change that readers of the new schema could not apply to old data; that surfaces as
    * SdaError SCHEMA_INCOMPATIBLE carrying the registry's explanation.
    *
-   * A new subject gets its compatibility level in a second request after the first registration, so a process
-   * registering the same new subject in between (processors of one run starting together) reads the registry's
-   * default level and the client refuses with "Compatibility does not match the configuration (BACKWARD != NONE)".
-   * That is retried for up to ~6 s (CONFIG_RACE_RETRIES) before it counts as a real mismatch.
+   * A new subject gets its compatibility level in a second request after the first registration, so processors
+   * registering the same new subject at once (those of one run, or two instances of one group, starting together)
+   * race: one reads the registry's default level in between and the client refuses with "Compatibility does not
+   * match the configuration (BACKWARD != NONE)", or both saw no subject and the second level update is refused with
+   * "A rule named 'COMPATIBILITY' already exists" (409). Both are retried for up to ~6 s (CONFIG_RACE_RETRIES); the
+   * retry finds the level set and the schema registered, and returns its id.
    */
   async register<T = unknown>(subject: string, schema: object): Promise<Writer<T>> {
     let type: avro.Type;

@@ -4,7 +4,7 @@
 // machine (kafkajs groups a request's messages per partition in quadratic time and encodes records slowly).
 import { EventEmitter } from 'node:events';
 import { Producer as PlatformaticProducer, compatibilityPartitioner } from '@platformatic/kafka';
-import { CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerConfig, type IHeaders, type Producer, type ProducerConfig } from 'kafkajs';
+import { type Admin, CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerConfig, type IHeaders, type ITopicConfig, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Config } from '../../config/config.js';
 import { logger } from '../../config/logger.js';
 
@@ -136,14 +136,18 @@ function renewingTransactionalProducer(make: () => Producer, transactionalId: st
 const RESTART_MAX_MS = 5_000;
 
 /** What a consumer's failure was about, for logs and the consumer error counter (processors/metrics.ts). */
-export type ConsumerFaultReason = 'kafka-unavailable' | 'rebalance' | 'postgres-unavailable' | 'registry-unavailable' | 'other';
+export type ConsumerFaultReason = 'kafka-unavailable' | 'rebalance' | 'postgres-unavailable' | 'registry-unavailable' | 'no-progress' | 'other';
 
 export interface ConsumerFault {
   group: string;
   reason: ConsumerFaultReason;
   message: string;
-  /** 'batch': a batch handler threw (the batch is delivered again); 'crash': the consumer stopped, `restart` says whether kafkajs restarts it. */
-  kind: 'batch' | 'crash';
+  /**
+   * 'batch': a batch handler threw (the batch is delivered again); 'crash': the consumer stopped, `restart` says
+   * whether it is started again; 'stall': the watchdog found a running consumer silent for `stallMs` (no fetch, batch,
+   * heartbeat, join or crash) and started it again (reason 'no-progress').
+   */
+  kind: 'batch' | 'crash' | 'stall';
   restart?: boolean;
 }
 
@@ -175,31 +179,55 @@ export function faultReason(err: unknown): ConsumerFaultReason {
 }
 
 function reportFault(fault: ConsumerFault): void {
-  (fault.kind === 'crash' && !fault.restart ? log.error : log.warn).call(log, fault, fault.kind === 'batch' ? 'batch failed; it is delivered again' : 'consumer crashed');
+  const msg = fault.kind === 'batch' ? 'batch failed; it is delivered again' : fault.kind === 'stall' ? 'consumer made no progress; the watchdog starts it again' : 'consumer crashed';
+  (fault.kind !== 'batch' && !(fault.kind === 'crash' && fault.restart) ? log.error : log.warn).call(log, fault, msg);
   consumerFaults.emit('fault', fault);
+}
+
+/** kafkajs instrumentation events that show a consumer is alive: fetching, processing, heartbeating, (re)joining or restarting. */
+const LIFE_EVENTS = ['FETCH_START', 'FETCH', 'START_BATCH_PROCESS', 'END_BATCH_PROCESS', 'HEARTBEAT', 'COMMIT_OFFSETS', 'GROUP_JOIN', 'REBALANCING', 'CONNECT', 'CRASH'] as const;
+
+/**
+ * How long a running consumer may stay silent before the watchdog restarts it: three session timeouts, and never less
+ * than 90 s (a JoinGroup may legitimately wait for the whole rebalance timeout, 60 s by default). A consumer fetches
+ * at least every maxWaitTimeInMs (5 s) even when it has nothing to read, so silence this long means its fetch loop is gone.
+ */
+export function stallTimeoutMs(sessionTimeoutMs: number): number {
+  return Math.max(90_000, 3 * sessionTimeoutMs);
 }
 
 /**
  * A kafkajs consumer whose batch handlers report their failures (logged with the reason, counted in
  * sda_consumer_errors_total) before kafkajs retries the batch, and whose crashes are reported the same way.
  */
-export function createConsumer(kafka: Kafka, groupId: string, options: Partial<ConsumerConfig> = {}): Consumer {
+export function createConsumer(kafka: Kafka, groupId: string, options: Partial<ConsumerConfig> & { stallMs?: number } = {}): Consumer {
+  const { stallMs: stallOption, ...kafkaOptions } = options;
+  const sessionTimeout = kafkaOptions.sessionTimeout ?? 30_000;
+  const stallMs = stallOption ?? stallTimeoutMs(sessionTimeout);
   const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
-    sessionTimeout: 30_000,
+    sessionTimeout,
     heartbeatInterval: 3_000,
     maxBytesPerPartition: 4 * 1024 * 1024,
     maxBytes: 32 * 1024 * 1024,
-    ...options,
+    ...kafkaOptions,
   });
   const run = consumer.run;
+  // Handlers running now and since when: a long handler is not a stall (it cannot be interrupted anyway).
+  let handlersRunning = 0;
+  let handlerSince = 0;
+  let lastLife = Date.now();
   const guard = <A extends unknown[]>(fn: (...args: A) => Promise<void>) => async (...args: A) => {
+    if (handlersRunning++ === 0) handlerSince = Date.now();
     try {
       await fn(...args);
     } catch (err) {
       reportFault({ group: groupId, reason: faultReason(err), message: (err as Error)?.message ?? String(err), kind: 'batch' });
       throw err;
+    } finally {
+      handlersRunning--;
+      lastLife = Date.now();
     }
   };
   // The consumer's subscriptions and run config, to start it again after a crash kafkajs does not restart from.
@@ -213,14 +241,64 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
     subscriptions.push(s);
     return subscribe(s);
   };
-  consumer.disconnect = () => {
+  const stopConsumer = consumer.stop;
+  const stoppedByCaller = () => {
     stopped = true;
     clearTimeout(restartTimer);
+    clearInterval(watchdog);
+    watchdog = undefined;
+  };
+  consumer.disconnect = () => {
+    stoppedByCaller();
     return disconnect();
+  };
+  consumer.stop = () => {
+    stoppedByCaller();
+    return stopConsumer();
   };
   consumer.run = (config) => {
     runConfig = { ...config, eachBatch: config?.eachBatch && guard(config.eachBatch), eachMessage: config?.eachMessage && guard(config.eachMessage) };
+    stopped = false;
+    lastLife = Date.now();
+    watchdog ??= startWatchdog();
     return run(runConfig);
+  };
+  for (const e of LIFE_EVENTS) consumer.on(consumer.events[e], () => void (lastLife = Date.now()));
+  // The watchdog: a consumer that was started (run) and not disconnected, with no handler running, that shows no
+  // sign of life for stallMs is stopped and started again (it rejoins and resumes from the committed offsets, so
+  // nothing is lost or repeated beyond what a rebalance does). A handler running longer than stallMs is logged once.
+  let restarting = false;
+  let slowHandlerLogged = 0;
+  let watchdog: NodeJS.Timeout | undefined;
+  const startWatchdog = () => {
+    const timer = setInterval(check, Math.max(1_000, Math.floor(stallMs / 6)));
+    timer.unref?.();
+    return timer;
+  };
+  const check = () => {
+    if (stopped || runConfig === undefined || restarting) return;
+    const now = Date.now();
+    if (handlersRunning > 0) {
+      if (now - handlerSince > stallMs && slowHandlerLogged !== handlerSince) {
+        slowHandlerLogged = handlerSince;
+        log.warn({ group: groupId, runningMs: now - handlerSince, stallMs }, 'a batch handler has been running longer than the stall timeout');
+      }
+      return;
+    }
+    const silentMs = now - lastLife;
+    if (silentMs <= stallMs) return;
+    restarting = true;
+    reportFault({ group: groupId, reason: 'no-progress', message: `no fetch, batch, heartbeat, join or crash for ${silentMs} ms (stall timeout ${stallMs} ms)`, kind: 'stall', restart: true });
+    clearTimeout(restartTimer);
+    const stoppedInTime = Promise.race([stopConsumer().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref?.())]);
+    void stoppedInTime
+      .catch(() => true)
+      .then((ok) => {
+        if (!ok) log.error({ group: groupId }, 'the stalled consumer did not stop within 30 s; starting it again anyway');
+        lastLife = Date.now();
+        restarting = false;
+        if (!stopped) restart(0);
+      });
   };
   // kafkajs restarts a consumer after retriable errors only; a broker that stays away longer than its retries ends in a
   // non-retriable one (no group coordinator, no broker available) and the consumer stays stopped. Kafka-side crashes
@@ -233,7 +311,7 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
         await consumer.connect();
         for (const s of subscriptions) await subscribe(s);
         await run(runConfig);
-        log.warn({ group: groupId, attempt: attempt + 1 }, 'consumer started again after a crash');
+        log.warn({ group: groupId, attempt: attempt + 1 }, 'consumer started again (after a crash or a stall)');
       } catch (err) {
         log.warn({ group: groupId, attempt: attempt + 1, err: (err as Error).message, nextInMs: Math.min(RESTART_MAX_MS, 500 * 2 ** Math.min(attempt + 1, 4)) }, 'consumer could not start again yet');
         await disconnect().catch(() => undefined);
@@ -295,6 +373,37 @@ export function watchCrash(consumer: Consumer, job: string): { failed: Promise<n
     onFailed(new Error(`${job} stopped: ${crashed.message}`));
   });
   return { failed, crashed: () => crashed };
+}
+
+const METADATA_LAG_TYPES = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+const metadataLag = (err: unknown) => METADATA_LAG_TYPES.has((err as { type?: string })?.type ?? '');
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs's own wait (createTopics waitForLeaders)
+ * retries LEADER_NOT_AVAILABLE only; a KRaft broker can answer the metadata request before it has applied the new
+ * topic and says UNKNOWN_TOPIC_OR_PARTITION, which kafkajs throws although the topic was created. That is waited
+ * out here (polling metadata every 100 ms, up to `timeoutMs`). Topics that exist already are left as they are (and
+ * awaited the same way: another process may have created them a moment ago).
+ */
+export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], timeoutMs = 30_000): Promise<void> {
+  try {
+    // false: every topic existed already, perhaps just created by another process; then their leaders are awaited too.
+    if (await admin.createTopics({ waitForLeaders: true, timeout: timeoutMs, topics })) return;
+  } catch (err) {
+    if (!metadataLag(err)) throw err;
+  }
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const md = await admin.fetchTopicMetadata({ topics: names });
+      if (md.topics.length === names.length && md.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!metadataLag(err)) throw err;
+    }
+    if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} were created but have no leader after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Header values as strings (kafkajs gives Buffers, arrays for repeated keys). */

@@ -1,6 +1,6 @@
 // The topics the pipeline uses, their schemas and settings, created idempotently at start-up.
 // Keys are the series id (or document id), so one partition holds whole series.
-import type { Admin } from './client.js';
+import { type Admin, createTopicsAndWait } from './client.js';
 import type { SchemaName } from '../../schemas/catalog.js';
 import { SdaError } from './errors.js';
 
@@ -105,15 +105,15 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[], defaultPart
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   if (missing.length === 0) return [];
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((s) => ({
+  await createTopicsAndWait(
+    admin,
+    missing.map((s) => ({
       topic: s.name,
       numPartitions: s.partitions ?? defaultPartitions,
       replicationFactor: 1,
       configEntries: topicConfig(s),
     })),
-  });
+  );
   return missing.map((s) => s.name);
 }
 

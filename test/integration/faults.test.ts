@@ -26,9 +26,11 @@ import type { MarketTick } from '../../schemas/types.js';
 import { createPool } from '../../sinks/postgres/pool.js';
 import type { Writer } from '../../streams/kafka/avro-serde.js';
 import { type Provisioned, ensureTicksTopic, provision } from '../../streams/kafka/provision.js';
+import { createTopicsAndWait } from '../../streams/kafka/client.js';
 import { subjectFor } from '../../streams/kafka/topics.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { TickPublisher } from '../../streams/tick-publisher.js';
+import { budget, groupProgress, waitUntil, within } from './group-state.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 
 const START = Date.UTC(2024, 6, 1, 5);
@@ -84,6 +86,12 @@ interface RunReport {
   errors: Record<PipelineJob, number>;
 }
 
+/**
+ * Every wait of this file draws on one budget (the outages themselves add 95 s), so a consumer that stops making
+ * progress fails its test with the groups' state in the message long before the runner's 600 s file timeout.
+ */
+const waits = budget(330_000);
+
 const stack = new Map(services(config).map((s) => [s.name, s] as const));
 const svc = (name: Service): LocalService => stack.get(name)!;
 const quiet = () => undefined;
@@ -109,7 +117,7 @@ describe('faults survived: broker, database and registry restarts and a slow sin
     const pub = await provision(config, 'sda-test-faults-pub');
     await ensureTicksTopic(config, pub, topics.ticks);
     for (const t of [topics.features, topics.forecasts]) await createTestTopic(t, 3);
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: topics.changelog, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }));
+    await withAdmin((admin) => createTopicsAndWait(admin, [{ topic: topics.changelog, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]));
     const registry = await mkdtemp(path.join(os.tmpdir(), 'sda-faults-registry-'));
     registries.push(registry);
     // The same seeded weights in every run, so forecasts compare across runs.
@@ -150,23 +158,28 @@ describe('faults survived: broker, database and registry restarts and a slow sin
     const secondHalf = () => publish(ticks.filter((t) => t.intervalStart >= SPLIT), secondWriter);
     try {
       let published: Promise<void> | undefined;
+      const progress = async () => {
+        const now = Date.now();
+        const jobs = PIPELINE_JOBS.map((j) => `${j}: ${JSON.stringify(pipeline.counts[j])}, last batch ${lastBatch[j] === undefined ? 'never' : `${now - lastBatch[j]!} ms ago`}`);
+        const groupsNow = [];
+        for (const j of PIPELINE_JOBS) groupsNow.push(await groupProgress(groups[j].group, groups[j].topic));
+        return `[${label}] ${jobs.join('; ')} | ${groupsNow.join(' | ')}`;
+      };
       if (fault) {
         // Mid-stream: the windower has committed work and has more to do.
-        await waitFor(() => (pipeline.counts.windower.transactions ?? 0) >= 3, 120_000, 'the windower to commit its first transactions', pipeline.failed);
+        await waitFor(() => (pipeline.counts.windower.transactions ?? 0) >= 3, waits.take(90_000), 'the windower to commit its first transactions', pipeline.failed, progress);
         const r = await fault.inject({ published: () => (published ??= secondHalf()), pipeline: pipeline as never });
         restoredAt = r.restoredAt;
         report.outageMs = r.outageMs;
       }
-      await Promise.race([published ?? secondHalf(), pipeline.failed]);
-      const t0 = Date.now();
+      await within(Promise.race([published ?? secondHalf(), pipeline.failed]), waits.take(120_000), 'the second half of the input to be published');
       for (const job of PIPELINE_JOBS) {
         const transactional = job !== 'ticks-sink' && job !== 'windower';
-        await waitForAsync(() => caughtUp(groups[job].group, groups[job].topic, transactional), 300_000, `${job} to catch up on ${groups[job].topic}`, pipeline.failed);
+        await waitForAsync(() => caughtUp(groups[job].group, groups[job].topic, transactional), waits.take(150_000), `${job} to catch up on ${groups[job].topic}`, pipeline.failed, progress);
       }
       if (fault) report.caughtUpMs = Date.now() - restoredAt;
-      void t0;
     } finally {
-      await pipeline.stop();
+      await within(pipeline.stop(), 60_000, `the pipeline of run ${label} to stop`);
     }
     report.firstCommitMs = firstCommit;
     report.errors = Object.fromEntries(PIPELINE_JOBS.map((j) => [j, consumerErrorCount(groups[j].group) - errorsBefore[j]])) as Record<PipelineJob, number>;
@@ -265,20 +278,14 @@ describe('faults survived: broker, database and registry restarts and a slow sin
   });
 });
 
-async function waitFor(check: () => boolean, timeoutMs: number, what: string, failed: Promise<never>): Promise<void> {
-  await waitForAsync(async () => check(), timeoutMs, what, failed);
+async function waitFor(check: () => boolean, timeoutMs: number, what: string, failed: Promise<never>, explain: () => Promise<string>): Promise<void> {
+  await waitForAsync(async () => check(), timeoutMs, what, failed, explain);
 }
 
-async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number, what: string, failed: Promise<never>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+/** Polls `check` until true; a timeout says what it waited for and `explain` (every group's state and offsets); a crashed job fails at once. */
+async function waitForAsync(check: () => Promise<boolean>, timeoutMs: number, what: string, failed: Promise<never>, explain: () => Promise<string>): Promise<void> {
   let gaveUp = false;
-  const loop = (async () => {
-    while (!(await check().catch(() => false))) {
-      if (gaveUp) return;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  })();
+  const loop = waitUntil(what, timeoutMs, async () => gaveUp || (await check()), explain);
   try {
     await Promise.race([loop, failed]);
   } finally {

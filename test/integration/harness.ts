@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig, projectRoot } from '../../config/config.js';
-import { type Admin, createKafka } from '../../streams/kafka/client.js';
+import { type Admin, createKafka, createTopicsAndWait } from '../../streams/kafka/client.js';
 import { topicConfig } from '../../streams/kafka/topics.js';
 
 export const config = loadConfig();
@@ -23,9 +23,7 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
 }
 
 export async function createTestTopic(name: string, partitions = 3): Promise<void> {
-  await withAdmin((admin) =>
-    admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1, configEntries: topicConfig({ name, schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 3_600_000, doc: '' }) }] }),
-  );
+  await withAdmin((admin) => createTopicsAndWait(admin, [{ topic: name, numPartitions: partitions, replicationFactor: 1, configEntries: topicConfig({ name, schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 3_600_000, doc: '' }) }]));
 }
 
 export async function deleteTestTopics(names: string[]): Promise<void> {

@@ -16,22 +16,32 @@ import { createConsumer } from '../../streams/kafka/client.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { groupCaughtUp, groupFor, runMarket, topicSet } from '../../streams/kafka/topics.js';
 import { TickPublisher } from '../../streams/tick-publisher.js';
+import { groupProgress } from './group-state.js';
 import { config, sda, withAdmin } from './harness.js';
 
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
 
+/** The last 3,000 characters each processor wrote to stderr (its warnings and errors), for timeout messages. */
+const stderrTails = new Map<string, string>();
+
 function processor(name: string, run: string): ChildProcess {
-  return spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', name, '--run', run], { stdio: ['ignore', 'ignore', 'ignore'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', name, '--run', run], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'warn' } });
+  stderrTails.set(name, '');
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => stderrTails.set(name, (stderrTails.get(name)! + d).slice(-3_000)));
+  return child;
 }
 const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+
+/** Each processor's exit status (or 'running') and stderr tail, and the run's consumer groups' state and offsets. */
+let explainRun: () => Promise<string> = async () => '';
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${await explainRun().catch((e: Error) => e.message)}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -82,7 +92,18 @@ describe('run-scoped replay (sda simulate --run, sda process ... --run, sda run 
     const sink = processor('features-sink', run);
     const ticksSink = processor('postgres-sink', run);
     children.push(windower, sink, ticksSink);
-    await waitFor('the windower to catch up on the run', 120_000, async () => ((await withAdmin((a) => groupCaughtUp(a, groupFor('sda-windower', run), set.ticks.name))) ? true : undefined));
+    explainRun = async () => {
+      const procs = (
+        [
+          ['windower', windower],
+          ['features-sink', sink],
+          ['postgres-sink', ticksSink],
+        ] as const
+      ).map(([n, c]) => `${n} ${c.exitCode !== null || c.signalCode !== null ? `exited (${c.exitCode ?? c.signalCode})` : 'running'}, stderr: ${JSON.stringify(stderrTails.get(n)?.slice(-1_000) ?? '')}`);
+      const groups = [await groupProgress(groupFor('sda-windower', run), set.ticks.name), await groupProgress(groupFor('sda-features-sink', run), set.features.name).catch(() => '')];
+      return `${procs.join('; ')} | ${groups.join(' | ')}`;
+    };
+    await waitFor('the windower to catch up on the run', 90_000, async () => ((await withAdmin((a) => groupCaughtUp(a, groupFor('sda-windower', run), set.ticks.name))) ? true : undefined));
     const topics = await withAdmin((a) => a.listTopics());
     for (const t of [set.features.name, set.windowerChangelog.name, set.deadLetters.name]) assert.ok(topics.includes(t), `${t} created by the processors`);
     assert.equal(await topicTotal(set.deadLetters.name), 0, 'old event time on the run is not late: nothing dead-lettered');

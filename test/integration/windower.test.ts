@@ -13,28 +13,48 @@ import { createPool } from '../../sinks/postgres/pool.js';
 import { homePartition } from '../../streams/kafka/context-series.js';
 import { type Provisioned, provision } from '../../streams/kafka/provision.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
+import { createTopicsAndWait } from '../../streams/kafka/client.js';
 import { groupCaughtUp } from '../../streams/kafka/topics.js';
 import { TickPublisher } from '../../streams/tick-publisher.js';
+import { budget, groupProgress, waitUntil } from './group-state.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 
+/** Every windower started by this file, with its exit status and the last 2,000 characters of its stderr. */
+const started: Array<{ child: ChildProcess; group: string; tail: string }> = [];
+
 function windower(args: { input: string; output: string; changelog: string; group: string }): ChildProcess {
-  return spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', 'windower', '--input', args.input, '--output', args.output, '--changelog', args.changelog, '--group', args.group, '--max-batch-bytes', '2048'], {
-    // SDA_TEST_CHILD_STDERR=1 shows the windowers' own logs when debugging.
-    stdio: ['ignore', 'ignore', process.env.SDA_TEST_CHILD_STDERR ? 'inherit' : 'ignore'],
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', 'windower', '--input', args.input, '--output', args.output, '--changelog', args.changelog, '--group', args.group, '--max-batch-bytes', '2048'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
+  const entry = { child, group: args.group, tail: '' };
+  started.push(entry);
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    entry.tail = (entry.tail + d).slice(-2_000);
+    // SDA_TEST_CHILD_STDERR=1 shows the windowers' own logs when debugging.
+    if (process.env.SDA_TEST_CHILD_STDERR) process.stderr.write(d);
+  });
+  return child;
 }
 
 const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
 const caughtUp = (group: string, topic: string) => withAdmin((admin) => groupCaughtUp(admin, group, topic));
 
+/** The group's state and offsets, and every windower of the group: running or its exit status, and its stderr tail. */
+async function explain(group: string, topic: string): Promise<string> {
+  const procs = started.filter((s) => s.group === group).map((s, i) => `windower ${i + 1} (pid ${s.child.pid}) ${s.child.exitCode !== null || s.child.signalCode !== null ? `exited (${s.child.exitCode ?? s.child.signalCode})` : 'running'}, stderr: ${JSON.stringify(s.tail.slice(-800))}`);
+  return `${await groupProgress(group, topic)} | ${procs.join('; ')}`;
+}
+
+/**
+ * The waits of this file share one budget, so a windower that stops making progress fails its test with the group's
+ * state in the message well inside the runner's file timeout.
+ */
+const waits = budget(420_000);
+
 async function waitCaughtUp(group: string, topic: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await caughtUp(group, topic))) {
-    if (Date.now() > deadline) throw new Error(`group ${group} did not catch up on ${topic} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitUntil(`group ${group} to catch up on ${topic}`, waits.take(timeoutMs), () => caughtUp(group, topic), () => explain(group, topic));
 }
 
 /** Every committed record of a topic as partition -> [key, value hex] in offset order (read_committed). */
@@ -89,7 +109,7 @@ describe('windower: exactly-once through Kafka transactions', () => {
     p = await provision(config, 'sda-test-windower');
     await createTestTopic(input, 3);
     for (const t of [outA, outB]) await createTestTopic(t, 3);
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [logA, logB].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })) }));
+    await withAdmin((admin) => createTopicsAndWait(admin, [logA, logB].map((topic) => ({ topic, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }))));
     // Four simulated days of hubs and system series under a market name of this test's own, published once the
     // way every source publishes (SYSTEM ticks with context copies); both runs read the same input.
     const publisher = new TickPublisher(config, p, 'test-windower', { topic: input, batch: 60 });
@@ -124,8 +144,7 @@ describe('windower: exactly-once through Kafka transactions', () => {
     for (let kill = 0; kill < 3; kill++) {
       const start = await progressOf();
       const victim = windower({ input, output: outB, changelog: logB, group: groupB });
-      const deadline = Date.now() + 60_000;
-      while ((await progressOf()) <= start && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil(`restarted windower ${kill + 1} to commit progress`, waits.take(60_000), async () => (await progressOf()) > start, () => explain(groupB, input), 20);
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
       victim.kill('SIGKILL');
       await exited(victim);
@@ -181,28 +200,22 @@ describe('windower: exactly-once through Kafka transactions', () => {
     const outC = uniqueName('test.win.out-c');
     const logC = uniqueName('test.win.log-c');
     await createTestTopic(outC, 3);
-    await withAdmin((admin) => admin.createTopics({ waitForLeaders: true, topics: [{ topic: logC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] }));
+    await withAdmin((admin) => createTopicsAndWait(admin, [{ topic: logC, numPartitions: 1, replicationFactor: 1, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]));
     const groupC = uniqueName('test-win-c');
+    // Both instances start in the same instant, as a scaled-out deployment does. (The second used to die at start in
+    // some runs: both registered the new output subjects at once, see AvroSerde.register.)
     const first = windower({ input, output: outC, changelog: logC, group: groupC });
-    const members = async () => withAdmin(async (admin) => (await admin.describeGroups([groupC])).groups[0]?.members ?? []);
-    // The second instance starts once the first has joined: two members starting in the same instant sometimes left
-    // the second outside the group for minutes (seen in 3 of 5 runs on 2026-12-01; cause not found yet).
-    const joinedBy = Date.now() + 60_000;
-    while ((await members()).length === 0 && Date.now() < joinedBy) await new Promise((r) => setTimeout(r, 50));
     const second = windower({ input, output: outC, changelog: logC, group: groupC });
+    const members = async () => withAdmin(async (admin) => (await admin.describeGroups([groupC])).groups[0]?.members ?? []);
     try {
-      // Both members hold partitions once the group has settled (a generous bound for a loaded 2-core machine).
-      const deadline = Date.now() + 180_000;
-      let split = false;
-      while (!split && Date.now() < deadline) {
+      // Both members hold partitions once the group has settled.
+      await waitUntil('both instances to own partitions', waits.take(120_000), async () => {
         const ms = await members();
-        split = ms.length === 2 && ms.every((m) => m.memberAssignment.length > 0);
-        if (!split) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(split, 'both instances own partitions');
+        return ms.length === 2 && ms.every((m) => m.memberAssignment.length > 0);
+      }, () => explain(groupC, input), 100);
       // Kill one as soon as the group has committed some progress; the survivor takes over its partitions.
       const progress = async () => withAdmin(async (admin) => ((await admin.fetchOffsets({ groupId: groupC, topics: [input] }))[0]?.partitions ?? []).reduce((n, c) => n + Math.max(0, Number(c.offset)), 0));
-      while ((await progress()) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitUntil('the group to commit progress', waits.take(60_000), async () => (await progress()) > 0, () => explain(groupC, input), 20);
       first.kill('SIGKILL');
       await exited(first);
       await waitCaughtUp(groupC, input, 120_000);
