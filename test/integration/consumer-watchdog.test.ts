@@ -1,3 +1,4 @@
+// trace: D.kafka, D.exactly-once
 // The consumer watchdog (streams/kafka/client.ts createConsumer) against the real broker: the broker process is frozen
 // (SIGSTOP, as a long GC pause or a stalled host would) so the consumer's fetch hangs and it shows no sign of life;
 // past its stall timeout the watchdog reports a 'stall' fault (counted in sda_consumer_errors_total) and starts the
