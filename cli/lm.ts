@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config/config.js';
-import { generatePairs, readJsonl, writePairs } from '../model/lm/data.js';
+import { dataHash, generatePairs, readJsonl, writePairs } from '../model/lm/data.js';
 import { checkFinetuneOptions, ensureVenv, finetune, lmPaths, perplexity } from '../model/lm/finetune.js';
-import { listAdapters, resolveAdapter } from '../rag/adapters.js';
+import { type PerplexityFigure, listAdapters, resolveAdapter } from '../rag/adapters.js';
 import { createPool } from '../sinks/postgres/pool.js';
 
 const say = (msg: string) => process.stderr.write(`sda lm: ${msg}\n`);
@@ -98,8 +98,9 @@ Afterwards: LLM_ADAPTER=latest (or vNNN, or a path) makes the responder use the 
     .option('--pairs <file>', 'held-out pairs (default: the adapter\'s own held-out file)')
     .option('--limit <n>', 'only the first n questions of the evaluation set (default all)')
     .option('--skip-answers', 'perplexity only (no stack needed)')
+    .option('--recompute', 'measure the held-out perplexity again even when the adapter\'s metadata has it for the same pairs')
     .option('--threads <n>', 'llama.cpp threads for the answer runs (default LLM_THREADS)')
-    .action(async (o: { adapter: string; pairs?: string; limit?: string; skipAnswers?: boolean; threads?: string }) => {
+    .action(async (o: { adapter: string; pairs?: string; limit?: string; skipAnswers?: boolean; recompute?: boolean; threads?: string }) => {
       const config = loadConfig();
       const registry = lmPaths(config).adaptersDir;
       const choice = resolveAdapter(o.adapter, registry);
@@ -107,12 +108,21 @@ Afterwards: LLM_ADAPTER=latest (or vNNN, or a path) makes the responder use the 
       const entry = listAdapters(registry).find((a) => a.version === choice.version)!;
       const pairs = o.pairs ?? entry.metadata?.data.files.heldout;
       if (!pairs || !fs.existsSync(pairs)) throw new Error(`no held-out pairs file (${pairs ?? 'none recorded'}): pass --pairs FILE`);
-      const n = readJsonl(pairs).length;
-      await ensureVenv(config, say);
-      say(`held-out perplexity over ${n} pairs, base and ${entry.version}`);
-      const ppl = await perplexity(config, pairs, path.join(entry.dir, 'peft'), say);
+      const held = readJsonl(pairs);
+      const recorded = entry.metadata?.perplexity;
+      // The adapter's own held-out set, unchanged since training: its perplexities were measured then (same code).
+      const same = !o.pairs && recorded && entry.metadata && dataHash(readJsonl(entry.metadata.data.files.train), held) === entry.metadata.data.sha256;
+      let ppl: { base: PerplexityFigure; tuned?: PerplexityFigure };
+      if (same && !o.recompute) {
+        ppl = recorded;
+        say(`held-out perplexity from ${entry.version}'s metadata (measured after training on the same, unchanged pairs; --recompute measures again)`);
+      } else {
+        await ensureVenv(config, say);
+        say(`held-out perplexity over ${held.length} pairs, base and ${entry.version}`);
+        ppl = await perplexity(config, pairs, path.join(entry.dir, 'peft'), say);
+      }
       const t = ppl.tuned!;
-      process.stdout.write(`held-out perplexity (${n} pairs, ${ppl.base.tokens} answer tokens): base ${ppl.base.perplexity.toFixed(3)}, ${entry.version} ${t.perplexity.toFixed(3)} (${(100 * (1 - t.perplexity / ppl.base.perplexity)).toFixed(1)}% lower)\n`);
+      process.stdout.write(`held-out perplexity (${held.length} pairs, ${ppl.base.tokens} answer tokens): base ${ppl.base.perplexity.toFixed(3)}, ${entry.version} ${t.perplexity.toFixed(3)} (${(100 * (1 - t.perplexity / ppl.base.perplexity)).toFixed(1)}% lower)\n`);
       if (o.skipAnswers) return;
       const { runRagEvalBench } = await import('../bench/rag-eval.js');
       const reportFile = path.join(entry.dir, 'rag-eval.json');

@@ -7,7 +7,7 @@ Subcommands (each prints JSON lines on stdout: {"event": ...}; human progress go
       GGUF: transformers loads a GGUF with `gguf_file=` and dequantises it to float32; `save_pretrained` refuses a
       model loaded that way, so its state dict is copied into a fresh model of the same config, which saves.
   train --base DIR --train JSONL --out DIR [--heldout JSONL] [--epochs N] [--steps N] [--lr X] [--rank R]
-        [--batch B] [--seed S] [--threads T]
+        [--batch B] [--micro-batch M] [--seed S] [--threads T]
       LoRA (peft) on the attention projections q/k/v/o; loss = mean cross-entropy over the answer tokens only
       (prompt tokens are masked with -100). One {"event":"step"} line per optimiser step; the adapter is saved with
       peft's save_pretrained (adapter_model.safetensors + adapter_config.json). With --heldout, the held-out
@@ -201,7 +201,7 @@ def train(args) -> None:
     enc = [encode(tok, p, args.max_len) for p in pairs]
     per_epoch = math.ceil(len(enc) / args.batch)
     total = args.steps if args.steps else per_epoch * args.epochs
-    say(f"{len(pairs)} pairs, batch {args.batch}, {total} steps ({per_epoch} a epoch), LoRA r={args.rank} on q/k/v/o ({trainable} trainable parameters), lr {args.lr}, device {dev}, {torch.get_num_threads()} threads")
+    say(f"{len(pairs)} pairs, batch {args.batch} (micro-batches of {min(args.micro_batch, args.batch)}), {total} steps ({per_epoch} a epoch), LoRA r={args.rank} on q/k/v/o ({trainable} trainable parameters), lr {args.lr}, device {dev}, {torch.get_num_threads()} threads")
     emit("start", pairs=len(pairs), steps=total, batch=args.batch, rank=args.rank, lr=args.lr, trainable=trainable, device=str(dev), threads=torch.get_num_threads(), answer_tokens=sum(sum(1 for y in ys if y != -100) for _, ys in enc))
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=0.0)
     # Linear warm-up over the first tenth of the steps, then linear decay to zero.
@@ -211,23 +211,32 @@ def train(args) -> None:
     losses = []
     step = 0
     model.train()
+    micro = max(1, min(args.micro_batch, args.batch))
     while step < total:
         order = list(range(len(enc)))
         rng.shuffle(order)
-        for ids, labels, mask in batches([enc[i] for i in order], args.batch, tok.pad_token_id):
+        for b in range(0, len(order), args.batch):
             if step >= total:
                 break
             s0 = time.time()
-            ids, labels, mask = ids.to(dev), labels.to(dev), mask.to(dev)
-            loss = answer_loss(model, ids, labels, mask)
-            loss.backward()
+            chunk = [enc[i] for i in order[b : b + args.batch]]
+            # Gradient accumulation over micro-batches: the step's loss is the mean over every answer token of the
+            # batch (token-weighted, as if the batch ran at once), with a fraction of the activation memory.
+            n_tokens = sum(sum(1 for y in ys[1:] if y != -100) for _, ys in chunk)
+            total_nll = 0.0
+            for ids, labels, mask in batches(chunk, micro, tok.pad_token_id):
+                ids, labels, mask = ids.to(dev), labels.to(dev), mask.to(dev)
+                nll = answer_loss(model, ids, labels, mask, reduction="sum")
+                (nll / n_tokens).backward()
+                total_nll += nll.item()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             sched.step()
             opt.zero_grad(set_to_none=True)
             step += 1
-            losses.append(loss.item())
-            emit("step", step=step, steps=total, loss=round(loss.item(), 4), lr=sched.get_last_lr()[0], seconds=round(time.time() - s0, 2), elapsed=round(time.time() - t0, 1), peak_rss_mb=round(peak_rss_mb()))
+            loss = total_nll / n_tokens
+            losses.append(loss)
+            emit("step", step=step, steps=total, loss=round(loss, 4), lr=sched.get_last_lr()[0], seconds=round(time.time() - s0, 2), elapsed=round(time.time() - t0, 1), peak_rss_mb=round(peak_rss_mb()))
     model.save_pretrained(args.out)
     result = {"steps": step, "loss_first": losses[0], "loss_last": losses[-1], "losses": [round(x, 4) for x in losses], "train_seconds": round(time.time() - t0, 1), "peak_rss_mb": round(peak_rss_mb()), "device": str(dev)}
     if dev.type == "cuda":
@@ -235,9 +244,9 @@ def train(args) -> None:
     if args.heldout:
         held = read_pairs(args.heldout)
         say(f"held-out perplexity over {len(held)} pairs, base and tuned")
-        tuned = perplexity_of(model, tok, held, args.max_len, args.batch)
+        tuned = perplexity_of(model, tok, held, args.max_len, micro)
         with model.disable_adapter():
-            basep = perplexity_of(model, tok, held, args.max_len, args.batch)
+            basep = perplexity_of(model, tok, held, args.max_len, micro)
         result["heldout"] = {"base": basep, "tuned": tuned}
     emit("done", adapter=args.out, **result)
 
@@ -275,6 +284,7 @@ def main() -> None:
     t.add_argument("--lr", type=float, default=2e-3)
     t.add_argument("--rank", type=int, default=8)
     t.add_argument("--batch", type=int, default=8)
+    t.add_argument("--micro-batch", dest="micro_batch", type=int, default=2, help="sequences per forward/backward pass (gradient accumulation up to --batch): bounds the activation memory")
     t.add_argument("--seed", type=int, default=1)
     t.add_argument("--threads", type=int, default=0)
     t.add_argument("--max-len", dest="max_len", type=int, default=768)
@@ -282,7 +292,7 @@ def main() -> None:
     e.add_argument("--base", required=True)
     e.add_argument("--pairs", required=True)
     e.add_argument("--adapter")
-    e.add_argument("--batch", type=int, default=8)
+    e.add_argument("--batch", type=int, default=2)
     e.add_argument("--threads", type=int, default=0)
     e.add_argument("--max-len", dest="max_len", type=int, default=768)
     args = p.parse_args()

@@ -130,7 +130,7 @@ async function python(config: Config, args: string[], progress: Progress, onEven
   const p = lmPaths(config);
   const events: PyEvent[] = [];
   await run('nice', ['-n', '10', p.python, p.script, ...args], progress, {
-    env: { PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: '1', TRANSFORMERS_NO_ADVISORY_WARNINGS: '1' },
+    env: { PYTHONUNBUFFERED: '1', TOKENIZERS_PARALLELISM: 'false', HF_HUB_OFFLINE: '1', TRANSFORMERS_NO_ADVISORY_WARNINGS: '1', MALLOC_ARENA_MAX: '2' },
     onLine: (line) => {
       if (!line.startsWith('{')) return;
       try {
