@@ -8,7 +8,6 @@ import { runWindowerBench } from '../bench/windower.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';
 import { runClientsBench } from '../bench/kafka-clients.js';
 import { runForecastBench } from '../bench/forecast.js';
-import { runGatewayBench } from '../bench/gateway.js';
 import { runDispatchBench } from '../bench/dispatch.js';
 import { intOption, listOption, numberOption } from './options.js';
 
@@ -136,6 +135,8 @@ export function registerBench(program: Command): void {
     .option('--connections <n>', 'autocannon connections', '10')
     .option('--chain-hours <n>', 'simulated hours timed from tick to page through the windower and forecaster (0 = skip)', '10')
     .action(async (opts: { runs: string; live: string; duration: string; rate: string; connections: string; chainHours: string }) => {
+      // Imported when run: it loads playwright-core, a dev dependency the production image leaves out.
+      const { runGatewayBench } = await import('../bench/gateway.js');
       await runGatewayBench(loadConfig(), {
         runs: intOption('--runs', opts.runs, 1, 1_000),
         live: intOption('--live', opts.live, 1, 1_000),

@@ -6,6 +6,7 @@ import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
 import { registerBacktest } from './backtest.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
+import { registerDocker } from './docker.js';
 import { registerIngest } from './ingest.js';
 import { registerK8s } from './k8s.js';
 import { registerLm } from './lm.js';
@@ -42,6 +43,7 @@ registerServe(program);
 registerModels(program);
 registerLm(program);
 registerSummarize(program);
+registerDocker(program);
 registerK8s(program);
 registerTrace(program);
 
