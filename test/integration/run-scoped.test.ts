@@ -107,7 +107,9 @@ describe('run-scoped replay (sda simulate --run, sda process ... --run, sda run 
     const topics = await withAdmin((a) => a.listTopics());
     for (const t of [set.features.name, set.windowerChangelog.name, set.deadLetters.name]) assert.ok(topics.includes(t), `${t} created by the processors`);
     assert.equal(await topicTotal(set.deadLetters.name), 0, 'old event time on the run is not late: nothing dead-lettered');
-    assert.ok((await topicTotal(set.features.name)) > 0, 'windows on run.NAME.features');
+    // Waited for, not asserted at once: the end offset an admin reads is the last stable one, and the windower's
+    // transaction markers reach run.NAME.features a moment after its offsets are visible as committed.
+    await waitFor('windows on run.NAME.features', 30_000, async () => ((await topicTotal(set.features.name)) > 0 ? true : undefined));
 
     // The newest RT window is out (its hour was complete) and stored under the run's market.
     const lastEnd = Date.UTC(2024, 0, 3);
