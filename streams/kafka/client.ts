@@ -259,6 +259,7 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
   consumer.run = (config) => {
     runConfig = { ...config, eachBatch: config?.eachBatch && guard(config.eachBatch), eachMessage: config?.eachMessage && guard(config.eachMessage) };
     stopped = false;
+    crashedForGood = false;
     lastLife = Date.now();
     watchdog ??= startWatchdog();
     return run(runConfig);
@@ -268,6 +269,8 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
   // sign of life for stallMs is stopped and started again (it rejoins and resumes from the committed offsets, so
   // nothing is lost or repeated beyond what a rebalance does). A handler running longer than stallMs is logged once.
   let restarting = false;
+  // A crash nobody restarts from (the handler's own error): the caller's watchCrash ends the job; the watchdog keeps out.
+  let crashedForGood = false;
   let slowHandlerLogged = 0;
   let watchdog: NodeJS.Timeout | undefined;
   const startWatchdog = () => {
@@ -276,7 +279,7 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
     return timer;
   };
   const check = () => {
-    if (stopped || runConfig === undefined || restarting) return;
+    if (stopped || runConfig === undefined || restarting || crashedForGood) return;
     const now = Date.now();
     if (handlersRunning > 0) {
       if (now - handlerSince > stallMs && slowHandlerLogged !== handlerSince) {
@@ -323,6 +326,7 @@ export function createConsumer(kafka: Kafka, groupId: string, options: Partial<C
   consumer.on(consumer.events.CRASH, (e) => {
     const selfRestart = !e.payload.restart && !stopped && runConfig !== undefined && restartsAfterCrash(e.payload.error);
     reportFault({ group: groupId, reason: faultReason(e.payload.error), message: e.payload.error.message, kind: 'crash', restart: e.payload.restart || selfRestart });
+    crashedForGood = !e.payload.restart && !selfRestart;
     if (selfRestart) restart(0);
   });
   return consumer;
