@@ -58,6 +58,7 @@ COPY --from=build /src/schemas/ schemas/
 COPY --from=build /src/sinks/postgres/migrations/ sinks/postgres/migrations/
 COPY --from=build /src/rag/corpus/ rag/corpus/
 COPY --from=build /src/gateway/public/ gateway/public/
+COPY --from=build /src/config/assets.json config/assets.json
 COPY deploy/docker/healthcheck.mjs /app/deploy/docker/healthcheck.mjs
 # The CLI must load with production dependencies alone (a dev dependency imported at start-up fails the build here).
 RUN /opt/node/bin/node /app/dist/cli/sda.js --help >/dev/null

@@ -70,7 +70,7 @@ describe('docker compose: the pipeline in containers, /forecast and /query throu
     const images = imagesFor(SERVICES);
     const notFresh = (await imageStates(config, images)).filter((s) => s.state !== 'fresh');
     if (notFresh.length > 0 && !mayBuild) {
-      skipReason = `images not built from the current sources (${notFresh.map((s) => `${s.tag}: ${s.state}`).join(', ')}): run ${prepare} (.ci/run does), or set SDA_DOCKER_BUILD=1`;
+      skipReason = `images not built from the current sources (${notFresh.map((s) => `${s.tag}: ${s.state}`).join(', ')}): run ${prepare} first, or set SDA_DOCKER_BUILD=1`;
       return;
     }
     const t0 = Date.now();
