@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../config/config.js';
-import { IMAGES, buildImages, ensureComposePlugin, ensureEngine, imagesFor } from '../deploy/docker/images.js';
+import { IMAGES, buildImages, dockerSummary, engineAnswers, ensureComposePlugin, ensureEngine, imagesFor } from '../deploy/docker/images.js';
 
 const progress = (msg: string) => process.stderr.write(`sda docker: ${msg}\n`);
 
@@ -77,8 +77,10 @@ export function registerDocker(program: Command): void {
 
   docker
     .command('status')
-    .description('docker compose ps: each container, its state and health')
+    .description('each image and whether it is built from the current sources, then docker compose ps (containers, state, health)')
     .action(async () => {
-      await compose(loadConfig(), ['ps']);
+      const config = loadConfig();
+      process.stdout.write(`${(await dockerSummary(config)).join('\n')}\n`);
+      if (await engineAnswers()) await compose(config, ['ps']);
     });
 }

@@ -345,6 +345,19 @@ export async function buildImages(config: Config, opts: { only?: string[]; force
   return reports;
 }
 
+/**
+ * Lines saying where the containerised pipeline stands, for `sda docker status` and the demo: whether an engine
+ * answers, and each image's state (fresh / stale / missing) with the command that makes it current. Builds nothing.
+ */
+export async function dockerSummary(config: Config): Promise<string[]> {
+  if (!(await engineAnswers())) return ['Docker: no engine answers here; `sda docker install` installs and starts one (root), then `sda docker build && sda docker up`'];
+  const states = await imageStates(config);
+  const lines = states.map((s) => `  ${s.tag.padEnd(28)} ${s.state}`);
+  const todo = states.filter((s) => s.state !== 'fresh');
+  lines.push(todo.length ? `  \`sda docker build\` builds ${todo.map((s) => s.name).join(', ')}; then \`sda docker up\` (ingress at 127.0.0.1:26080)` : '  all images current: `sda docker up` starts the pipeline (ingress at 127.0.0.1:26080)');
+  return ['Docker images (built here from a debootstrap Debian base):', ...lines];
+}
+
 /** The compose services each image serves, for `sda docker build --for SERVICES`. */
 export function imagesFor(services: string[]): string[] {
   const byService: Record<string, ImageSpec['name']> = { postgres: 'postgres', kafka: 'kafka', 'schema-registry': 'registry', prometheus: 'prometheus', ingress: 'ingress' };
