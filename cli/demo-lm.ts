@@ -19,7 +19,7 @@ export async function demoLmStep(config: Config, pool: pg.Pool, print: (line: st
   const registry = lmPaths(config).adaptersDir;
   const latest = listAdapters(registry).pop();
   if (!latest) {
-    print(`     fine-tuned model: no adapter in ${registry} yet; \`./sda lm finetune\` makes one (LoRA on 115 generated Q&A pairs, about 25 minutes on 2 shared cores), then LLM_ADAPTER=latest serves it`);
+    print(`     fine-tuned model: no adapter in ${registry} yet; \`./sda lm finetune\` makes one (LoRA on 115 generated Q&A pairs, about 23 minutes on 2 shared cores), then LLM_ADAPTER=latest serves it`);
     return null;
   }
   const m = latest.metadata;
