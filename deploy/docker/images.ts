@@ -339,7 +339,8 @@ export async function buildImages(config: Config, opts: { only?: string[]; force
       // The image this one replaced, now untagged: removed by id (a prune of untagged images would also take the
       // earlier stages' layers, the build cache that makes the next build fast). Refused while a container uses it.
       const oldId = existing?.split('|')[1];
-      if (oldId) await sh('docker', ['rmi', oldId]).catch(() => undefined);
+      const newId = (await imageInputs(spec.tag))?.split('|')[1];
+      if (oldId && newId && oldId !== newId) await sh('docker', ['rmi', oldId]).catch(() => undefined);
     }
     const size = Number((await sh('docker', ['image', 'inspect', '--format', '{{.Size}}', spec.tag])).trim());
     const report = { name: spec.name, tag: spec.tag, built, seconds: (performance.now() - t0) / 1_000, sizeMb: size / 1e6 };
