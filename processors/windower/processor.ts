@@ -55,6 +55,8 @@ interface PartitionTask {
   producer: Producer;
   /** Series keys last written to the changelog, to tombstone those that leave. */
   keys: Set<string>;
+  /** The input offset the state has consumed up to (the restored state's, then each commit's); earlier records are in it already. */
+  nextOffset?: bigint;
 }
 
 export interface PartitionState {
@@ -154,6 +156,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   let restored = new Map<number, PartitionState>();
   let restoredAt = -1;
   let restoring: Promise<Map<number, PartitionState>> | undefined;
+  let restoringSince = -1;
 
   consumer.on(consumer.events.GROUP_JOIN, (e) => {
     // Partitions this member no longer owns: drop their state and producers; a new owner restores from the changelog.
@@ -166,6 +169,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     }
     restoredAt = -1; // state on the changelog may have moved while we did not own a partition
     restoring = undefined;
+    restoringSince = -1;
     opts.onGroupJoin?.();
     // Prepare every newly assigned partition at once (one changelog read, producers initialised in parallel).
     for (const partition of mine) void taskFor(partition).catch((err: unknown) => log.error({ partition, err: (err as Error).message }, 'partition set-up failed'));
@@ -182,8 +186,18 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   };
 
   const setUp = async (partition: number): Promise<PartitionTask> => {
-    if (restoredAt < 0) {
-      restoring ??= readChangelog(kafka, p, changelogTopic, inputTopic);
+    // The producer first: its InitProducerId fences a killed owner's producer and waits until that owner's last
+    // transaction is complete (a commit the coordinator was finishing when the owner died completes now). Only a
+    // changelog read that starts after that sees this partition's last committed state; one started earlier (for
+    // another partition) may not, so it is read again.
+    const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
+    await producer.connect();
+    const fencedAt = Date.now();
+    if (restoredAt < 0 || restoringSince < fencedAt) {
+      if (!restoring || restoringSince < fencedAt) {
+        restoringSince = Date.now();
+        restoring = readChangelog(kafka, p, changelogTopic, inputTopic);
+      }
       restored = await restoring;
       restoredAt = Date.now();
     }
@@ -191,9 +205,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     const windower = saved
       ? PartitionWindower.restore({ ...(JSON.parse(saved.partition.snapshot) as Omit<WindowerSnapshot, 'series'>), series: [...saved.series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s) }, { stepMs })
       : new PartitionWindower({ stepMs });
-    const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
-    await producer.connect();
-    const task = { windower, producer, keys: new Set(saved ? saved.series.keys() : []) };
+    const task: PartitionTask = { windower, producer, keys: new Set(saved ? saved.series.keys() : []), nextOffset: saved ? BigInt(saved.partition.nextOffset) : undefined };
     log.info({ partition, restoredFrom: saved ? String(saved.partition.nextOffset) : null, series: windower.seriesCount }, 'partition state ready');
     return task;
   };
@@ -214,8 +226,19 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       const { batch } = payload;
       if (batch.messages.length === 0) return;
       const task = await taskFor(batch.partition);
+      // The group's committed offset can be read while a killed owner's last transaction is still being committed
+      // (kafkajs's OffsetFetch has no requireStable), so a batch may start before the restored state's offset:
+      // those records are in the state already and are skipped, or they would be counted and emitted twice.
+      const fresh = task.nextOffset === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= task.nextOffset!);
+      if (fresh.length === 0) {
+        payload.resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+        await payload.heartbeat();
+        return;
+      }
+      if (task.nextOffset !== undefined && BigInt(batch.messages[0]!.offset) > task.nextOffset) log.warn({ partition: batch.partition, from: batch.messages[0]!.offset, stateAt: String(task.nextOffset) }, 'batch starts after the restored state\'s offset (records between were compacted away or the state is behind)');
+      if (fresh.length < batch.messages.length) log.warn({ partition: batch.partition, skipped: batch.messages.length - fresh.length, from: batch.messages[0]!.offset, stateAt: String(task.nextOffset) }, 'records before the restored state\'s offset skipped');
       const before = task.windower.snapshot();
-      const { good, poison } = await decodeBatch<MarketTick>(p.serde, batch, p.writers.ticks, checkTick);
+      const { good, poison } = await decodeBatch<MarketTick>(p.serde, { ...batch, messages: fresh }, p.writers.ticks, checkTick);
       const letters: DeadLetterInput[] = [...poison];
       const windows: FeatureWindow[] = [];
       let savedAt = 0;
@@ -248,6 +271,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
         await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset.toString() }] }] });
         await tx.commit();
         task.keys = state.keys;
+        task.nextOffset = nextOffset;
       } catch (err) {
         await tx.abort().catch(() => undefined);
         // The batch will be delivered again: put the state back as it was before it.
