@@ -169,6 +169,8 @@ export function faultReason(err: unknown): ConsumerFaultReason {
     const code = typeof e.code === 'string' ? e.code : '';
     if (e.severity !== undefined && /^(08|57|53)/.test(code)) return 'postgres-unavailable';
     if (/Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection/i.test(e.message ?? '')) return 'postgres-unavailable';
+    // A bare socket error under a kafkajs wrapper is not Kafka's: kafkajs wraps its own as KafkaJSConnectionError.
+    if (depth > 0 && (code === 'ECONNREFUSED' || code === 'ECONNRESET') && !e.name?.startsWith('KafkaJS')) return 'postgres-unavailable';
     if (!e.cause) break;
     e = e.cause as typeof e;
   }

@@ -35,6 +35,9 @@ describe('consumer faults', () => {
     assert.equal(faultReason(new KafkaJSGroupCoordinatorNotFound!('Failed to find group coordinator')), 'kafka-unavailable');
     // A wrapped cause is looked through: retries exhausted on a database error is still the database.
     assert.equal(faultReason(new KafkaJSNumberOfRetriesExceeded!(pgError('57P01', 'terminating connection'), { retryCount: 8, retryTime: 5_000 })), 'postgres-unavailable');
+    // Retries exhausted on a refused database connection (the sink's pool) is the database, not Kafka.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:55432'), { code: 'ECONNREFUSED' });
+    assert.equal(faultReason(new KafkaJSNumberOfRetriesExceeded!(refused, { retryCount: 5, retryTime: 5_000 })), 'postgres-unavailable');
     // A value the database rejects is not an outage.
     assert.equal(faultReason(Object.assign(new pg.DatabaseError('ON CONFLICT DO UPDATE command cannot affect row a second time', 10, 'error'), { code: '21000', severity: 'ERROR' })), 'other');
     assert.equal(faultReason(new PoisonRecordError('AVRO_DECODE', 'bad body')), 'other');
