@@ -421,7 +421,12 @@ export class Responder {
     if (!concept && facts.length === 0) return { ...factsOnlyAnswer, modelSkipped: ['no-facts'] };
     if (!this.gate.tryEnter()) return { ...factsOnlyAnswer, modelSkipped: ['busy'] };
     const values = facts.flatMap((f) => f.values);
-    const documents = concept ? hits.map((h) => h.payload.text) : [];
+    // The model sees the concept documents only (for a concept question, all hits when none is a concept): a data
+    // summary beside a concept invites a price the question never asked about, and the check of a concept answer
+    // takes its numbers from exactly the documents the model saw.
+    const conceptHits = hits.filter((h) => h.payload.kind === 'concept');
+    const shown = concept && conceptHits.length === 0 ? hits : conceptHits;
+    const documents = concept ? shown.map((h) => h.payload.text) : [];
     let ungrounded: number[] = [];
     let skipped: string[] = [];
     // The model's time is bounded below the caller's: past it the facts answer goes out alone.
@@ -430,7 +435,7 @@ export class Responder {
       for (const attempt of [0, 1]) {
         let text: string;
         try {
-          const completion = await this.deps.llm.complete(buildMessages(question, concept ? hits : hits.filter((h) => h.payload.kind === 'concept'), facts, attempt === 1 ? ungrounded : undefined), { maxTokens: this.deps.maxTokens ?? 160, temperature: 0, signal: modelSignal });
+          const completion = await this.deps.llm.complete(buildMessages(question, shown, facts, attempt === 1 ? ungrounded : undefined), { maxTokens: this.deps.maxTokens ?? 160, temperature: 0, signal: modelSignal });
           text = completion.text.trim();
         } catch (err) {
           log.warn({ err: (err as Error).message, attempt }, 'the language model failed; answering with the facts');

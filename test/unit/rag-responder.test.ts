@@ -283,4 +283,14 @@ describe('responder with quarantine and facts first', () => {
     assert.equal(echo.mode, 'facts');
     assert.ok(!echo.answer.includes('<<<'), echo.answer);
   });
+
+  it('shows a concept question the concept documents only, and keeps a data summary\'s price out of its answer', async () => {
+    const conceptQuestion = 'Why do prices go negative?';
+    const llm = model(() => 'Prices go negative when wind is high; HB_NORTH averaged 25.45 $/MWh.');
+    const a = await make(llm).answer({ question: conceptQuestion });
+    assert.equal(a.intent?.measure, 'concept');
+    // The first prompt holds the concept and no data summary (a retry names the dropped number back to the model).
+    assert.ok(llm.prompts[0]?.includes('Prices go negative when wind is high') && !llm.prompts[0].includes('25.45') && !llm.prompts[0].includes('daily-summary'), llm.prompts.join('\n---\n'));
+    assert.ok(!a.answer.includes('25.45'), a.answer);
+  });
 });
