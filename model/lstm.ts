@@ -7,6 +7,7 @@ import p from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { ONNX_INPUT, ONNX_OUTPUT, SEQUENCE_FEATURES } from './contract.js';
 import type { Dataset } from './dataset.js';
+import { mulberry32 } from '../streams/simulator/prng.js';
 
 const { onnx } = p;
 
@@ -82,17 +83,8 @@ export interface LstmConfig {
   zeroDense?: boolean;
 }
 
-/** A small deterministic PRNG (mulberry32) for shuffling. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** A small deterministic PRNG (mulberry32) for shuffling: streams/simulator/prng.ts. */
+export { mulberry32 };
 
 export function buildLstm(c: LstmConfig): tf.Sequential {
   if (!(c.layers >= 1 && c.units >= 1)) throw new Error(`lstm: layers ${c.layers} and units ${c.units} must be at least 1`);

@@ -28,6 +28,7 @@ import { writeBatch } from '../../sinks/postgres/ticks-sink.js';
 import type { SearchHit, VectorStore } from '../../sinks/vector/store.js';
 import { HOUR_MS, centralMidnightUtc } from '../../streams/ercot/central-time.js';
 import { HUBS, simulateMarket } from '../../streams/simulator/market.js';
+import { mulberry32 } from '../../streams/simulator/prng.js';
 
 export type Split = 'train' | 'heldout';
 
@@ -69,19 +70,7 @@ export class LmDataError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Seeded choices
-
-/** mulberry32: a small deterministic PRNG (same seed, same sequence). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+// Seeded choices (mulberry32: streams/simulator/prng.ts)
 
 function shuffle<T>(xs: T[], rand: () => number): T[] {
   for (let i = xs.length - 1; i > 0; i--) {
@@ -346,7 +335,7 @@ async function dataPairs(pool: pg.Pool, split: Split, market: string, seed: numb
   const { to, days: dayList } = await loadMarket(pool, market, seed, firstDay, days);
   progress(`${split}: simulated ${days} days from ${firstDay} (seed ${seed}) into market ${market}`);
   const responder = new Responder({ ...UNUSED, pool, market, now: () => to });
-  const rand = prng(seed * 7919 + (split === 'train' ? 1 : 2));
+  const rand = mulberry32(seed * 7919 + (split === 'train' ? 1 : 2));
   // Every (template, hub, other hub, day) combination, shuffled; categories interleaved so a small `want` still covers them.
   const byCategory = Object.entries(TEMPLATES).map(([category, ts]) => {
     const combos: Array<{ category: string; question: string }> = [];
