@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 // sda: the Smart Dispatch Assistant command line. One subcommand per job; `sda <command> --help` for each.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
@@ -24,8 +26,14 @@ import { registerTrain } from './train.js';
 // `sda train --help | head`: a reader that closes the pipe early ends the command quietly (cli/closed-pipe.ts).
 exitQuietlyOnClosedPipe();
 
+/** The version in package.json (dist/cli/sda.js -> ../../package.json). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
+}
+
 const program = new Command('sda')
   .description('Smart Dispatch Assistant: ERCOT market ticks through Kafka, features, forecasts and answers.')
+  .version(packageVersion(), '-V, --version', 'print the version of sda (package.json)')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 

@@ -37,7 +37,11 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     return [cannot((err as Error).message.slice(0, 200))];
   }
   if (assets.length === 0) return [cannot('no battery is configured in config/assets.json')];
-  const configured = assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]!;
+  // A battery named in the question ("bess-west") first, then one at a settlement point it names, else the first.
+  const named = intent.assetNames ?? [];
+  const byName = assets.find((a) => named.includes(a.id.toLowerCase()));
+  if (named.length > 0 && !byName) return [cannot(`no battery named ${named.join(', ')} is configured (configured: ${assets.map((a) => a.id).join(', ')})`)];
+  const configured = byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]!;
   // A battery the question describes ("a 10 MW / 20 MWh battery") at the settlement point it names (else the first
   // configured asset's), with the configured asset's other parameters; validated like GET /dispatch's ad-hoc battery.
   let asset = configured;

@@ -51,6 +51,8 @@ export interface Intent {
   withStats?: boolean;
   /** For dispatch: the battery the question describes ("a 10 MW / 20 MWh battery"), instead of a configured one. */
   battery?: { powerMw: number; energyMwh: number };
+  /** For dispatch: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
+  assetNames?: string[];
 }
 
 /** What the market holds, for validation: its series and the kinds stored for each. */
@@ -132,7 +134,9 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   let measure: Measure;
   const named = series.length + unknownSeries.length;
   const dataWords = /\b(average|mean|high|highest|low|lowest|max|maximum|min|minimum|peak|spike[sd]?|negative|capped|latest|current|now|forecast|predict\w*|expect\w*|how (?:high|low|many|much)|what (?:was|is|were) the (?:price|load|wind|solar)|compare|versus|vs\.?|which (?:hub|zone|load zone|settlement point))\b/i;
-  if (/\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
+  // BESS: battery energy storage system; "bess-west schedule tomorrow" names a configured battery.
+  const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q);
+  if (bessNamed || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';
@@ -178,6 +182,8 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     // "10 MW / 20 MWh", "10MW and 20 MWh", "a 10 MW, 20 MWh battery": power first, then energy.
     const size = /(\d+(?:\.\d+)?)\s*MW(?!h)\b[^?\d]{0,24}?(\d+(?:\.\d+)?)\s*MWh\b/i.exec(q);
     if (size) out.battery = { powerMw: Number(size[1]), energyMwh: Number(size[2]) };
+    const names = [...q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)].map((m) => m[0].toLowerCase().replace(/[-_]+$/, ''));
+    if (names.length > 0) out.assetNames = [...new Set(names)];
   }
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);
   return out;

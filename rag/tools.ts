@@ -315,7 +315,7 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
     const fv = (measure: string, value: number): FactValue => ({ series, kind, measure, value: round(value, r.unit), unit: u, at: s0.at });
     return {
       id: `forecast:${series}:${kind}:${r.model_version}:${start0}`,
-      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())}) for ${centralLabel(s0.at)} to ${centralLabel(s0.at + step)} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
+      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${centralLabel(s0.at)} to ${centralLabel(s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
       numbers: { value: round(s0.v, r.unit), ...(band ? { p10: round(band.p10, r.unit), p90: round(band.p90, r.unit) } : {}), steps: 1 },
       values: [fv('value', s0.v), ...(band ? [fv('p10', band.p10), fv('p90', band.p90)] : [])],
     };

@@ -132,6 +132,16 @@ describe('RAG responder', () => {
     assert.match(a.answer, /^Here is what the data shows: Battery bess-north, today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 10 MW \/ 20 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE 1-\d+, discharge HE \d+-24;/);
   });
 
+  it('plans the configured battery the question names, not the first one', async () => {
+    // bess-west is at HB_WEST, which has no forecast in this test's market: the answer says so for HB_WEST.
+    const a = await responder.answer({ question: 'When should bess-west discharge today?' }, undefined, { model: 'off' });
+    assert.equal(a.intent?.measure, 'dispatch');
+    assert.match(a.answer, /there is no price forecast for HB_WEST/);
+    assert.doesNotMatch(a.answer, /bess-north|HB_NORTH/);
+    const unknown = await responder.answer({ question: 'bess-nowhere schedule today' }, undefined, { model: 'off' });
+    assert.match(unknown.answer, /no battery named bess-nowhere is configured \(configured: bess-north, bess-west, bess-houston\)/);
+  });
+
   it('plans the battery the question describes, at its size', async () => {
     const a = await responder.answer({ question: 'If I have a 2 MW / 8 MWh battery at HB_NORTH, when should I charge and discharge today?' }, undefined, { model: 'off' });
     assert.equal(a.intent?.measure, 'dispatch');

@@ -324,7 +324,7 @@ export function buildEvalSet(market = EVAL_MARKET): EvalSet {
   c('ordc', 'Scarcity pricing and the operating reserve demand curve', 'What is the operating reserve demand curve and how does it affect real-time prices?', [text('reserves', 'reserve'), text('price adder', 'adder')]);
   c('negative-why', 'Negative prices', 'Why do electricity prices go negative in West Texas?', [text('wind', 'wind'), text('low demand / surplus', 'demand', 'surplus', 'more generation')]);
   c('net-load', 'Load, wind and solar in ERCOT', 'What is net load and why does it matter for prices?', [text('demand minus wind and solar', 'minus'), text('wind', 'wind'), text('solar', 'solar')]);
-  c('forecast-reading', 'Reading a forecast from this system', 'How many hours ahead does the forecaster look, and with what kind of model?', [num('hours ahead', 24), text('LSTM', 'LSTM')]);
+  c('forecast-reading', 'Reading a forecast from this system', 'How many hours ahead does the forecaster look, and with what kind of model?', [num('hours ahead', 36), text('LSTM', 'LSTM')]);
 
   // 8. A question across series: needs the documents of every hub for the day.
   const rankDay = days[0]!;

@@ -49,3 +49,11 @@ describe('a closed stdout pipe ends the CLI quietly', () => {
     assert.doesNotMatch(head.stderr, /EPIPE|Unhandled/);
   });
 });
+
+describe('sda --version', () => {
+  it('prints the version in package.json and exits 0', () => {
+    const out = execFileSync(process.execPath, [SDA, '--version'], { encoding: 'utf8' }).trim();
+    const pkg = JSON.parse(execFileSync(process.execPath, ['-p', `JSON.stringify(require(${JSON.stringify(path.join(projectRoot(), 'package.json'))}))`], { encoding: 'utf8' })) as { version: string };
+    assert.equal(out, pkg.version);
+  });
+});

@@ -46,6 +46,13 @@ describe('intent: series, kind, period, measure', () => {
     assert.deepEqual(sized.battery, { powerMw: 10, energyMwh: 20 });
     assert.deepEqual(intent('When should a 2.5MW and 10 MWh battery at HB_WEST charge tomorrow?').battery, { powerMw: 2.5, energyMwh: 10 });
     assert.equal(intent('When should the battery at HB_WEST charge tomorrow?').battery, undefined);
+    // A configured battery by name (BESS: battery energy storage system), in any word order.
+    for (const q of ['When should bess-west discharge tomorrow?', 'bess-west schedule tomorrow', 'What is the dispatch schedule for BESS-West today?']) {
+      const i = intent(q);
+      assert.equal(i.measure, 'dispatch', q);
+      assert.deepEqual(i.assetNames, ['bess-west'], q);
+    }
+    assert.equal(intent('When should the battery at HB_WEST charge tomorrow?').assetNames, undefined);
     assert.equal(m('What does the offer cap mean for my bidding?'), 'concept');
     assert.equal(m('How does a battery earn money from energy arbitrage?'), 'concept');
     assert.equal(m('What is the operating reserve demand curve and how does it affect real-time prices?'), 'concept');
