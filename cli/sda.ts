@@ -31,9 +31,14 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }).version;
 }
 
+// `sda --version` / `sda -V` only as the first argument: subcommands have options named --version (a model version).
+if (process.argv[2] === '--version' || process.argv[2] === '-V') {
+  process.stdout.write(`${packageVersion()}\n`);
+  process.exit(0);
+}
+
 const program = new Command('sda')
-  .description('Smart Dispatch Assistant: ERCOT market ticks through Kafka, features, forecasts and answers.')
-  .version(packageVersion(), '-V, --version', 'print the version of sda (package.json)')
+  .description('Smart Dispatch Assistant: ERCOT market ticks through Kafka, features, forecasts and answers. `sda --version` prints the version.')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
