@@ -9,7 +9,7 @@ import { buildBatteryModel, loadSolver, optimiseWith, type PriceCurve } from '..
 import { backtestTable, monthTable } from '../dispatch/report.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
 import { fitRidge, predictLinear } from '../model/baselines.js';
-import { centralCalendar } from '../processors/windower/calendar.js';
+import { centralCalendar } from '../market/calendar.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 
 const HOUR = 3_600_000;

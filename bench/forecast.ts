@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { SEQUENCE_FEATURES, modelInput } from '../model/contract.js';
 import { OnnxModel } from '../model/onnx-model.js';
 import { type RegistryEntry, loadCurrent, loadEntry, registryRoot } from '../model/registry.js';
@@ -15,7 +15,7 @@ import { SQL_AT } from '../gateway/forecast-store.js';
 import { startGateway } from '../gateway/server.js';
 import type { FeatureWindow, Forecast } from '../schemas/types.js';
 import { writeForecasts } from '../sinks/postgres/forecasts-sink.js';
-import { createPool } from '../sinks/postgres/pool.js';
+import { createPool } from '../platform/postgres/pool.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { FORECAST_MAX_SPAN_MS } from '../processors/forecaster/forecast.js';
 import { type CannonResult, autocannon } from './autocannon.js';

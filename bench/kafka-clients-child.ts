@@ -1,13 +1,13 @@
 // One cell of `sda bench clients`: produce N framed Avro MarketTicks to an empty topic with one Kafka client, then
 // consume them back with the same client in a fresh group, on whatever Node runs this file. Prints one JSON line.
-// It imports the client libraries directly (not streams/kafka/client.ts), so the figures are the libraries'.
+// It imports the client libraries directly (not platform/kafka/client.ts), so the figures are the libraries'.
 //   node dist/bench/kafka-clients-child.js '{"client":"kafkajs","brokers":["127.0.0.1:19092"],"topic":"t","messages":200000}'
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
-import { repoRoot } from '../deploy/local/node.js';
+import { repoRoot } from '../platform/installers/node.js';
 
 export type ClientName = 'kafkajs' | 'platformatic' | 'platformatic2';
 

@@ -6,9 +6,9 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
-import { run } from '../deploy/local/process.js';
-import { createKafka } from '../streams/kafka/client.js';
+import type { Config } from '../platform/config.js';
+import { run } from '../platform/installers/process.js';
+import { createKafka } from '../platform/kafka/client.js';
 import type { CellResult, ClientName } from './kafka-clients-child.js';
 import { freshTopics } from './topics.js';
 

@@ -8,12 +8,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { createEmbedder } from '../rag/embeddings.js';
 import { type ChatModel, LlmError, LocalLlamaModel, OpenAiCompatibleModel, createChatModel } from '../rag/llm.js';
 import { modelPaths } from '../rag/models.js';
 import { Responder, type ResponderAnswer } from '../rag/responder.js';
-import { createPool } from '../sinks/postgres/pool.js';
+import { createPool } from '../platform/postgres/pool.js';
 import { LanceDbStore } from '../sinks/vector/lancedb-store.js';
 import { clearEvalMarket, indexEvalDocuments, loadEvalMarket, lockEvalMarket, plainRecall, responderRecall, share } from '../test/rag-eval/pipeline.js';
 import { EVAL_MARKET, EVAL_SIM, type EvalQuestion, type EvalSet, buildEvalSet, intentMatches, scoreAnswer, wrongNumbers } from '../test/rag-eval/questions.js';

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { createEmbedder } from '../rag/embeddings.js';
 import { LocalLlamaModel } from '../rag/llm.js';
 import { ensureModel, modelPaths } from '../rag/models.js';

@@ -4,11 +4,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { loadSchema } from '../schemas/catalog.js';
 import type { MarketTick, PointType } from '../schemas/types.js';
-import { BulkProducer, type Kafka, type OutgoingRecord, createConsumer, createKafka, createProducer } from '../streams/kafka/client.js';
-import { AvroSerde, type Writer } from '../streams/kafka/avro-serde.js';
+import { BulkProducer, type Kafka, type OutgoingRecord, createConsumer, createKafka, createProducer } from '../platform/kafka/client.js';
+import { AvroSerde, type Writer } from '../platform/kafka/avro-serde.js';
 import { freshTopics } from './topics.js';
 
 const SERIES: Array<[string, PointType]> = [

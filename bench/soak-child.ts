@@ -1,8 +1,8 @@
 // One process of the soak bench (bench/soak.ts): a pipeline job or the gateway, started from JSON options, serving
 // its Prometheus metrics on a free port that it prints as its first stdout line ({"metrics": url}). It imports only
 // what its job needs, so the soak measures each job's own memory. Stops on SIGTERM.
-import { loadConfig } from '../config/config.js';
-import { exposeCounts, startMetricsServer } from '../processors/metrics.js';
+import { loadConfig } from '../platform/config.js';
+import { exposeCounts, startMetricsServer } from '../platform/metrics.js';
 
 interface ChildOptions {
   job: 'ticks-sink' | 'windower' | 'features-sink' | 'forecaster' | 'forecasts-sink' | 'gateway';

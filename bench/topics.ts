@@ -1,7 +1,7 @@
 // Bench topics, deleted and created anew for each run so every figure starts from an empty log.
-import type { Config } from '../config/config.js';
-import { createKafka } from '../streams/kafka/client.js';
-import { topicConfig } from '../streams/kafka/topics.js';
+import type { Config } from '../platform/config.js';
+import { createKafka } from '../platform/kafka/client.js';
+import { topicConfig } from '../platform/kafka/topics.js';
 
 export interface BenchTopic {
   name: string;

@@ -6,13 +6,13 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { type BackendName, selectBackend } from '../model/backend.js';
 import { buildDataset, exportDataset } from '../model/dataset.js';
 import { ensureTorchPython, trainScriptPath } from '../model/gpu/python.js';
 import { buildLstm, trainLstm } from '../model/lstm.js';
 import { TRAIN_DEFAULTS, loadMatrices, unitFor } from '../model/train.js';
-import { createPool } from '../sinks/postgres/pool.js';
+import { createPool } from '../platform/postgres/pool.js';
 
 export interface TrainBenchOptions {
   market: string;

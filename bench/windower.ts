@@ -2,14 +2,14 @@
 // over a pre-produced topic, then live (records produced while it runs) for the end-to-end lag; the broker's own
 // produce/consume round trip of the same records is measured in the same run as the reference.
 import os from 'node:os';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { PartitionWindower } from '../processors/windower/windower.js';
 import { simulateStaleness } from '../processors/windower/staleness.js';
 import type { MarketTick } from '../schemas/types.js';
-import { BulkProducer, createConsumer } from '../streams/kafka/client.js';
+import { BulkProducer, createConsumer } from '../platform/kafka/client.js';
 import { freshTopics } from './topics.js';
-import { provision } from '../streams/kafka/provision.js';
+import { provision } from '../platform/kafka/provision.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 
 const perSec = (n: number, ms: number) => Math.round((n / ms) * 1_000);

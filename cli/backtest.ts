@@ -2,17 +2,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { makeBattery, type BatteryAsset } from '../dispatch/asset.js';
 import { findAsset, loadAssets } from '../dispatch/assets-config.js';
 import { backtestHtml, backtestJson, backtestTable, monthTable } from '../dispatch/report.js';
 import { PRICE_BASES, type PriceBasis, STRATEGY_NAMES, type StrategyName } from '../dispatch/strategies.js';
 import { type ActualsSource, runBacktestJob } from '../processors/dispatcher/backtest-job.js';
 import { type HistorySource, runPipelineForBacktest } from '../processors/dispatcher/backtest-pipeline.js';
-import { provision } from '../streams/kafka/provision.js';
-import { validateRunName } from '../streams/kafka/topics.js';
+import { provision } from '../platform/kafka/provision.js';
+import { validateRunName } from '../platform/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
-import { Progress } from './progress.js';
+import { Progress } from '../platform/progress.js';
 
 export function registerBacktest(program: Command): void {
   program

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { runIngestBench } from '../bench/ingest.js';
 import { runWindowerBench } from '../bench/windower.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { type ResultRecord, buildMatrix } from '../trace/matrix.js';
 import { TRACE_ITEMS } from '../trace/requirements.js';
 import { scanTestTags } from './trace.js';

@@ -1,7 +1,7 @@
 // The demo's dispatch step: the dispatcher in the stream (market.forecasts -> market.dispatch -> dispatch_schedules),
 // the backtest table over the demo's simulated days, and tomorrow's schedule for one battery (GET /dispatch).
 import type pg from 'pg';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import type { BatteryAsset } from '../dispatch/asset.js';
 import { loadAssets } from '../dispatch/assets-config.js';
 import type { DayAheadPlan } from '../dispatch/day-ahead.js';
@@ -9,7 +9,7 @@ import { backtestTable } from '../dispatch/report.js';
 import { runBacktestJob } from '../processors/dispatcher/backtest-job.js';
 import { startDispatcher } from '../processors/dispatcher/processor.js';
 import { startDispatchSink } from '../sinks/postgres/dispatch-sink.js';
-import type { Provisioned } from '../streams/kafka/provision.js';
+import type { Provisioned } from '../platform/kafka/provision.js';
 
 const HOUR_MS = 3_600_000;
 

@@ -3,7 +3,7 @@
 // answered with the base model and with the adapter: the exact facts first, then each model's words, kept only when
 // the product's check passes them. Prints; never fails the demo.
 import type pg from 'pg';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { lmPaths } from '../model/lm/finetune.js';
 import { listAdapters } from '../rag/adapters.js';
 import { checkModelText } from '../rag/check.js';

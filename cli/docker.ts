@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { type Config, loadConfig } from '../config/config.js';
+import { type Config, loadConfig } from '../platform/config.js';
 import { IMAGES, buildImages, dockerSummary, engineAnswers, ensureComposePlugin, ensureEngine, imagesFor } from '../deploy/docker/images.js';
 
 const progress = (msg: string) => process.stderr.write(`sda docker: ${msg}\n`);

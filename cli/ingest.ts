@@ -2,13 +2,13 @@
 import type { Command } from 'commander';
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { loadConfig } from '../config/config.js';
-import { ensureTicksTopic, provision } from '../streams/kafka/provision.js';
-import { TOPICS } from '../streams/kafka/topics.js';
+import { loadConfig } from '../platform/config.js';
+import { ensureTicksTopic, provision } from '../platform/kafka/provision.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 import { ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
-import { createPool } from '../sinks/postgres/pool.js';
-import { finishRun, startRun } from '../sinks/postgres/ingest-runs.js';
+import { createPool } from '../platform/postgres/pool.js';
+import { finishRun, startRun } from '../streams/ercot/checkpoints.js';
 import { ErcotClient, ercotCredentialsFromEnv } from '../streams/ercot/client.js';
 import { runIngest, runSchedule, type IngestRunResult } from '../streams/ercot/ingest-job.js';
 import { REPORT_IDS, type ReportId } from '../streams/ercot/reports.js';

@@ -1,7 +1,7 @@
 // `sda k8s render|validate`: the Kubernetes manifests in deploy/k8s, rendered and checked offline (no cluster).
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { formatReport, k8sDir, renderKustomization, validateK8s } from '../deploy/k8s/validate.js';
 
 export function registerK8s(program: Command): void {

@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { type Config, loadConfig } from '../config/config.js';
+import { type Config, loadConfig } from '../platform/config.js';
 import { dataHash, generatePairs, readJsonl, writePairs } from '../model/lm/data.js';
 import { checkFinetuneOptions, ensureVenv, finetune, lmPaths, perplexity } from '../model/lm/finetune.js';
 import { type PerplexityFigure, listAdapters, resolveAdapter } from '../rag/adapters.js';
-import { createPool } from '../sinks/postgres/pool.js';
+import { createPool } from '../platform/postgres/pool.js';
 
 const say = (msg: string) => process.stderr.write(`sda lm: ${msg}\n`);
 

@@ -1,7 +1,7 @@
 // `sda models fetch`: the retrieval models (embeddings, local LM) into the models directory, verified against
 // pinned sizes and sha256. The code paths that need them call the same function, so this is a warm-up step.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { MODEL_ARTIFACTS, MODEL_IDS, type ModelId, ensureModels, isInstalled, verifyInstalled } from '../rag/models.js';
 
 function parseOnly(value: string | undefined): ModelId[] {

@@ -1,13 +1,13 @@
 // `sda process dispatcher` and `sda process dispatch-sink`: the dispatch side's long-running jobs, under `sda process`.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { loadAssets } from '../dispatch/assets-config.js';
-import { groupFor, topicSet } from '../streams/kafka/topics.js';
+import { groupFor, topicSet } from '../platform/kafka/topics.js';
 import { PRICE_BASES, type PriceBasis } from '../dispatch/strategies.js';
 import { OptionError } from './options.js';
-import { exposeCounts, startMetricsServer } from '../processors/metrics.js';
+import { exposeCounts, startMetricsServer } from '../platform/metrics.js';
 import { untilSignal } from './process.js';
-import { Progress } from './progress.js';
+import { Progress } from '../platform/progress.js';
 
 export function registerDispatchProcesses(proc: Command): void {
   proc

@@ -1,10 +1,10 @@
 // `sda process vector-sink` and `sda process summarizer`: the retrieval side's long-running jobs, under `sda process`.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
-import { logger } from '../config/logger.js';
+import { loadConfig } from '../platform/config.js';
+import { logger } from '../platform/logger.js';
 import { intOption, topicOption } from './options.js';
 import { untilSignal } from './process.js';
-import { Progress } from './progress.js';
+import { Progress } from '../platform/progress.js';
 
 export function registerRagProcesses(proc: Command): void {
   proc

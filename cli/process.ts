@@ -1,17 +1,17 @@
 // `sda process <name>`: long-running consumers that turn topics into tables and derived topics.
 import type { Command } from 'commander';
-import { type TopicSpec, type TOPICS, groupFor, topicSet } from '../streams/kafka/topics.js';
-import { loadConfig } from '../config/config.js';
+import { type TopicSpec, type TOPICS, groupFor, topicSet } from '../platform/kafka/topics.js';
+import { loadConfig } from '../platform/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
-import { createPool } from '../sinks/postgres/pool.js';
+import { createPool } from '../platform/postgres/pool.js';
 import { recordLiveMetric } from '../model/metrics-store.js';
-import { exposeCounts, setLiveRmse, setModelVersion, startMetricsServer } from '../processors/metrics.js';
+import { exposeCounts, setLiveRmse, setModelVersion, startMetricsServer } from '../platform/metrics.js';
 import { OptionError, intOption, topicOption } from './options.js';
-import { Progress } from './progress.js';
+import { Progress } from '../platform/progress.js';
 import { registerRagProcesses } from './process-rag.js';
 import { registerDispatchProcesses } from './process-dispatch.js';
 
@@ -25,7 +25,7 @@ export function untilSignal(): Promise<string> {
 const RUN_HELP = 'run-scoped: read and write run.NAME.* topics with run-scoped consumer groups and transactional ids (see `sda run list`); the topic and group options are then set by the run';
 
 /**
- * `--run NAME`: the run's topic set (streams/kafka/topics.ts topicSet), or undefined without --run. The run sets
+ * `--run NAME`: the run's topic set (platform/kafka/topics.ts topicSet), or undefined without --run. The run sets
  * the topics and groups itself, so an explicit topic/group option beside it is refused (OptionError).
  */
 export function runScope(cmd: Command, run: string | undefined, explicit: string[]): { [K in keyof typeof TOPICS]: TopicSpec } | undefined {

@@ -1,14 +1,14 @@
 // `sda replay`: historical files into market.ticks in event-time order, for backtests.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
-import { ensureOutputTopics, ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { ensureOutputTopics, ensureTicksTopic, provision } from '../platform/kafka/provision.js';
 import { runScope } from './process.js';
 import { replay } from '../streams/replay/replay.js';
 import { REPLAY_FORMATS } from '../streams/replay/formats.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { intOption, speedOption } from './options.js';
-import { Progress } from './progress.js';
+import { Progress } from '../platform/progress.js';
 
 export function registerReplay(program: Command): void {
   program

@@ -1,19 +1,19 @@
-// `sda run list|delete`: the run-scoped topic sets (`run.NAME.*`, streams/kafka/topics.ts topicSet) that
+// `sda run list|delete`: the run-scoped topic sets (`run.NAME.*`, platform/kafka/topics.ts topicSet) that
 // `sda replay --run NAME` and the processors' `--run NAME` create, found from the broker's topic names, with
 // their record counts, consumer groups, registry subjects and table rows; and their removal.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { type Config, loadConfig } from '../config/config.js';
-import { type Admin, createKafka } from '../streams/kafka/client.js';
-import { RUN_TOPIC_PREFIX, runOfTopic, validateRunName } from '../streams/kafka/topics.js';
-import { createPool } from '../sinks/postgres/pool.js';
+import { type Config, loadConfig } from '../platform/config.js';
+import { type Admin, createKafka } from '../platform/kafka/client.js';
+import { RUN_TOPIC_PREFIX, runOfTopic, validateRunName } from '../platform/kafka/topics.js';
+import { createPool } from '../platform/postgres/pool.js';
 
 export interface RunInfo {
   name: string;
   /** Topic -> records (sum over partitions of end - start offsets; transaction markers count too). */
   topics: Array<{ topic: string; partitions: number; records: number }>;
-  /** Consumer groups of the run (`<base>.run.NAME`, streams/kafka/topics.ts groupFor) with their state. */
+  /** Consumer groups of the run (`<base>.run.NAME`, platform/kafka/topics.ts groupFor) with their state. */
   groups: Array<{ group: string; state: string }>;
   subjects: string[];
 }

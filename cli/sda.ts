@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../config/config.js';
+import { ConfigError } from '../platform/config.js';
 import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
 import { registerBacktest } from './backtest.js';
 import { registerBench } from './bench.js';

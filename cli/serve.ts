@@ -1,6 +1,6 @@
 // `sda serve`: the HTTP gateway (dashboard, /forecast, /query, /healthz, /metrics, /openapi.json) until Ctrl-C / SIGTERM.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { startGateway } from '../gateway/server.js';
 import { intOption } from './options.js';
 import { untilSignal } from './process.js';

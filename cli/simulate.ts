@@ -1,15 +1,15 @@
 // `sda simulate`: a deterministic ERCOT-like market, published to market.ticks or written to a CSV file.
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
-import { ensureOutputTopics, ensureTicksTopic, provision } from '../streams/kafka/provision.js';
+import { loadConfig } from '../platform/config.js';
+import { ensureOutputTopics, ensureTicksTopic, provision } from '../platform/kafka/provision.js';
 import { runScope } from './process.js';
 import { toSdaCsvLine, SDA_CSV_HEADER } from '../streams/replay/sda-csv.js';
 import { DEFAULT_PRICE_NODES, seriesCatalog } from '../streams/simulator/catalog.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { dateOption, intOption, listOption, numberOption } from './options.js';
-import { Progress } from './progress.js';
+import { Progress } from '../platform/progress.js';
 
 export function registerSimulate(program: Command): void {
   program

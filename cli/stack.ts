@@ -1,6 +1,6 @@
 // `sda stack up|down|status`: the local services, no Docker needed.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { SERVICE_NAMES, formatStatus, stackDown, stackProvision, stackStatus, stackUp } from '../deploy/local/stack.js';
 
 export function registerStack(program: Command): void {

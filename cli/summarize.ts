@@ -1,9 +1,9 @@
 // `sda summarize`: a period of market data and forecasts from PostgreSQL → MarketDocuments on market.documents
 // (hourly and daily summaries, price events, forecast snapshots, the concepts corpus).
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { summarize } from '../processors/summarizer/summarizer.js';
-import { DAY_MS, centralDateOf, centralMidnightUtc } from '../streams/ercot/central-time.js';
+import { DAY_MS, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 import { dateOption, listOption, topicOption } from './options.js';
 
 /** A bare date is a Central operating day (its start, or with `end` the start of the next day); else an ISO instant. */

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { type ResultRecord, buildMatrix, mergeResults, parseJunit, readTags, renderMatrix } from '../trace/matrix.js';
 import { TRACE_ITEMS } from '../trace/requirements.js';
 

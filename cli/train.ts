@@ -2,12 +2,12 @@
 // hold-out against baselines, register it (model.onnx + tfjs checkpoint + metadata.json); `sda train evaluate`
 // scores any registry entry's ONNX model the same way; `sda train metrics` exports the model_metrics table.
 import type { Command } from 'commander';
-import { loadConfig } from '../config/config.js';
+import { loadConfig } from '../platform/config.js';
 import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
 import { HOUR_MS, TRAIN_DEFAULTS, runEvaluate, runTraining } from '../model/train.js';
-import { createPool } from '../sinks/postgres/pool.js';
-import { validateRunName } from '../streams/kafka/topics.js';
+import { createPool } from '../platform/postgres/pool.js';
+import { validateRunName } from '../platform/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
 
 interface TrainCliOptions {

@@ -1,5 +1,5 @@
 // The battery asset model: what a storage asset can do, validated once at the edge.
-import { SdaError } from '../streams/kafka/errors.js';
+import { SdaError } from '../platform/kafka/errors.js';
 
 /**
  * A grid-scale battery (energy storage resource) settled at one ERCOT settlement point.

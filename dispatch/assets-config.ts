@@ -1,8 +1,8 @@
 // The asset list (config/assets.json): parsed and validated once, every problem named.
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../config/config.js';
-import { SdaError } from '../streams/kafka/errors.js';
+import { projectRoot } from '../platform/config.js';
+import { SdaError } from '../platform/kafka/errors.js';
 import { type BatteryAsset, makeBattery } from './asset.js';
 
 /**

@@ -1,7 +1,7 @@
 // The backtest engine (pure apart from the solver): strategies on one grid, settled on actual prices.
 import type { Highs } from 'highs';
-import { centralDateOf } from '../streams/ercot/central-time.js';
-import { SdaError } from '../streams/kafka/errors.js';
+import { centralDateOf } from '../market/central-time.js';
+import { SdaError } from '../platform/kafka/errors.js';
 import { type BatteryAsset, validateBattery } from './asset.js';
 import { scheduleFromPower, validateCurve, type PriceCurve } from './optimiser.js';
 import {

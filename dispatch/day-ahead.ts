@@ -1,7 +1,7 @@
 // Tomorrow's schedule of a battery from the latest forecast (pure apart from the solver): what GET /dispatch, the
 // responder's battery question and the demo show.
 import type { Highs } from 'highs';
-import { centralDateOf, centralMidnightUtc } from '../streams/ercot/central-time.js';
+import { centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 import { type BatteryAsset, legEfficiency } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';

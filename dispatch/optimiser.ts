@@ -2,8 +2,8 @@
 // Building the model is pure; the solver is loaded once per process and solves synchronously after that.
 import { createRequire } from 'node:module';
 import type { Highs, ModelData, ObjectiveSense, VariableType } from 'highs';
-import { SdaError } from '../streams/kafka/errors.js';
-import { centralDateOf } from '../streams/ercot/central-time.js';
+import { SdaError } from '../platform/kafka/errors.js';
+import { centralDateOf } from '../market/central-time.js';
 import { type BatteryAsset, legEfficiency, usableEnergyMwh, validateBattery } from './asset.js';
 
 const HOUR_MS = 3_600_000;

@@ -1,6 +1,6 @@
 // Backtest reports (pure): the table printed on stdout, the JSON, and a self-contained HTML page with inline SVG
 // plots (no server, no CDN, no script).
-import { centralDateOf } from '../streams/ercot/central-time.js';
+import { centralDateOf } from '../market/central-time.js';
 import type { BacktestResult, StrategyResult } from './backtest.js';
 
 const COLORS: Record<string, string> = { forecast: '#1f77b4', baseline: '#ff7f0e', persistence: '#2ca02c', perfect: '#7f7f7f' };

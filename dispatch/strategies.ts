@@ -1,8 +1,8 @@
 // Dispatch strategies. Each turns what it may know at decision time into charge/discharge power per interval on
 // the backtest grid; settlement (dispatch/backtest.ts) then values every strategy on the same actual prices.
 import type { Highs } from 'highs';
-import { centralCalendar } from '../processors/windower/calendar.js';
-import { centralDateOf } from '../streams/ercot/central-time.js';
+import { centralCalendar } from '../market/calendar.js';
+import { centralDateOf } from '../market/central-time.js';
 import { type BatteryAsset, legEfficiency, usableEnergyMwh } from './asset.js';
 import { optimiseWith, type PriceCurve } from './optimiser.js';
 

@@ -2,9 +2,9 @@
 // group's committed offset (a group with no commit on a partition lags by the whole partition). One admin
 // connection is kept and rebuilt after a failure; every read has a time limit, and a short cache keeps the
 // dashboard and Prometheus scrapes from asking the broker more than once a second or so.
-import type { Config } from '../config/config.js';
-import { type Admin, createKafka } from '../streams/kafka/client.js';
-import { TOPICS } from '../streams/kafka/topics.js';
+import type { Config } from '../platform/config.js';
+import { type Admin, createKafka } from '../platform/kafka/client.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 
 /**
  * The pipeline's consumer groups and the topic each reads; `transactional` marks a topic written only inside Kafka

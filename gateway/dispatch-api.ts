@@ -9,7 +9,7 @@ import { loadAssets } from '../dispatch/assets-config.js';
 import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
-import { SdaError } from '../streams/kafka/errors.js';
+import { SdaError } from '../platform/kafka/errors.js';
 import { type RouteSchema, validated } from './validate.js';
 
 const NUM = /^\d{1,6}(\.\d{1,3})?$/;

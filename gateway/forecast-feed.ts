@@ -5,13 +5,13 @@
 // and skipped: the forecasts sink, which owns the topic's durable processing, dead-letters them.
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../config/config.js';
-import { logger } from '../config/logger.js';
+import type { Config } from '../platform/config.js';
+import { logger } from '../platform/logger.js';
 import type { Forecast } from '../schemas/types.js';
-import { type Consumer, createConsumer } from '../streams/kafka/client.js';
-import { decodeBatch } from '../streams/kafka/decoding-consumer.js';
-import { type Provisioned, provision } from '../streams/kafka/provision.js';
-import { TOPICS } from '../streams/kafka/topics.js';
+import { type Consumer, createConsumer } from '../platform/kafka/client.js';
+import { decodeBatch } from '../platform/kafka/decoding-consumer.js';
+import { type Provisioned, provision } from '../platform/kafka/provision.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 
 const log = logger('forecast-feed');
 

@@ -2,9 +2,9 @@
 // are required (503 when one is down); the model registry's current version is reported, and its absence is a
 // "degraded" status, not a failure (the gateway serves stored forecasts without a model).
 import type pg from 'pg';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { loadEntry, readCurrent } from '../model/registry.js';
-import { type Admin, createKafka } from '../streams/kafka/client.js';
+import { type Admin, createKafka } from '../platform/kafka/client.js';
 
 export interface CheckResult {
   up: boolean;

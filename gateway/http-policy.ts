@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
-import { logger } from '../config/logger.js';
+import { logger } from '../platform/logger.js';
 import { routeLabel } from './metrics.js';
 
 const accessLog = logger('http');

@@ -1,11 +1,11 @@
 // The gateway's Prometheus metrics, served at GET /metrics: HTTP request durations per route and status, consumer
 // lag per group and partition (read from the Kafka admin API when Prometheus scrapes, with a time limit), the
 // end-to-end latency of forecasts reaching the gateway, the live-feed clients, the model registry's current version,
-// and the process-wide series of processors/metrics.ts (merged in, so a processor run in this process shows too).
+// and the process-wide series of platform/metrics.ts (merged in, so a processor run in this process shows too).
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readCurrent } from '../model/registry.js';
-import { processorRegistry } from '../processors/metrics.js';
+import { processorRegistry } from '../platform/metrics.js';
 import type { ConsumerLagReader } from './consumer-lag.js';
 
 /** The route label of a request: its matched route pattern (never the raw URL, which may carry ids or secrets). */

@@ -1,7 +1,7 @@
 // GET/POST /query: questions for the RAG responder. The responder (issue 7) plugs in as a QueryService; until one is
 // injected the route answers 503 with a JSON reason, and the dashboard's chat shows it.
 import express, { type Request, type Response } from 'express';
-import { logger } from '../config/logger.js';
+import { logger } from '../platform/logger.js';
 import { type RouteSchema, validated } from './validate.js';
 
 const log = logger('query');

@@ -3,7 +3,7 @@
 // the limit); a client that cannot keep up (its unsent bytes pass a limit) is dropped rather than buffered without
 // bound; close() ends every stream so a graceful shutdown can finish.
 import type { Request, Response } from 'express';
-import { logger } from '../config/logger.js';
+import { logger } from '../platform/logger.js';
 
 const log = logger('sse');
 

@@ -6,8 +6,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type pg from 'pg';
-import { Progress } from '../cli/progress.js';
-import { projectRoot } from '../config/config.js';
+import { Progress } from '../platform/progress.js';
+import { projectRoot } from '../platform/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
 import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
 import { fitRidge } from './baselines.js';
@@ -23,7 +23,7 @@ import { exportTfjsLstmToOnnx } from './onnx-export.js';
 import { OnnxModel } from './onnx-model.js';
 import { CURRENT_FILE, type RegistryEntry, loadEntry, readCurrent, newVersion, registryRoot, setCurrent, writeVersion } from './registry.js';
 import { serializeTfjsModel } from './tfjs-io.js';
-import { runMarket } from '../streams/kafka/topics.js';
+import { runMarket } from '../platform/kafka/topics.js';
 
 export const HOUR_MS = 3_600_000;
 

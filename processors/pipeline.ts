@@ -1,11 +1,11 @@
 // The whole consuming side of the pipeline in one process: ticks sink, windower, features sink, forecaster and
 // forecasts sink on one topic set, each with its own consumer group. The fault tests (test/integration/faults.test.ts)
 // and the soak bench (bench/soak.ts) run it; production runs each job as its own `sda process <name>`.
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
-import type { Provisioned } from '../streams/kafka/provision.js';
+import type { Provisioned } from '../platform/kafka/provision.js';
 import { startForecaster } from './forecaster/processor.js';
 import { startWindower } from './windower/processor.js';
 

@@ -2,7 +2,7 @@
 // .cache/lm/adapters (v001, v002, ...), each holding the adapter as GGUF (what node-llama-cpp loads), peft's own
 // files (adapter_model.safetensors + adapter_config.json) and metadata.json: the base model file and its sha256,
 // the data hash, the training settings, the loss per step and the held-out perplexities. `sda lm finetune` writes a
-// version; LLM_ADAPTER (config/config.ts) picks one: off (the base model), latest, a version (v003) or a path to
+// version; LLM_ADAPTER (platform/config.ts) picks one: off (the base model), latest, a version (v003) or a path to
 // an adapter .gguf. Pure file-system code; no model is loaded here.
 import fs from 'node:fs';
 import path from 'node:path';

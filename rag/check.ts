@@ -9,7 +9,7 @@
 //    count negative intervals).
 // Without facts (concept questions) the numbers must be written in the trusted documents the model was shown.
 // Pure; the responder drops text that fails and says nothing extra.
-import { centralOffsetMs } from '../streams/ercot/central-time.js';
+import { centralOffsetMs } from '../market/central-time.js';
 import { numbersIn } from './grounding.js';
 import type { FactValue } from './tools.js';
 

@@ -2,7 +2,7 @@
 // its id the file and the heading, so editing a section replaces its document.
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../config/config.js';
+import { projectRoot } from '../platform/config.js';
 import type { MarketDocument } from '../schemas/types.js';
 
 export const CORPUS_DIR = path.join(projectRoot(), 'rag', 'corpus');

@@ -5,11 +5,11 @@
 // question says today) -> a fact with the charge and discharge hours and the expected revenue. When the engine, the
 // asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
 import type pg from 'pg';
-import { logger } from '../config/logger.js';
+import { logger } from '../platform/logger.js';
 import { centralLabel } from '../processors/summarizer/documents.js';
 import { addCentralDays, describePeriod } from './market-clock.js';
 import type { Intent } from './intent.js';
-import { centralDateOf, centralMidnightUtc } from '../streams/ercot/central-time.js';
+import { centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 import type { FactValue, MeasureFact } from './tools.js';
 
 const log = logger('rag-dispatch');

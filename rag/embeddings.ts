@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { Tokenizer } from '@huggingface/tokenizers';
 import ort from 'onnxruntime-node';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { ensureModel, modelPaths } from './models.js';
 
 export const EMBEDDING_DIM = 384;

@@ -2,9 +2,9 @@
 // SmolLM2-135M-Instruct (GGUF, fetched into .cache/models) on the CPU through node-llama-cpp's prebuilt
 // binaries; LLM_BASE_URL switches to any OpenAI-compatible chat completions endpoint (LLM_API_KEY, never logged).
 import path from 'node:path';
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import { resolveAdapter } from './adapters.js';
-import { logger } from '../config/logger.js';
+import { logger } from '../platform/logger.js';
 import { ensureModel, modelPaths } from './models.js';
 
 const log = logger('llm');

@@ -1,7 +1,7 @@
 // The market clock: "now" is the end of the latest stored interval of a market (rag/tools.ts marketClock reads it
 // from market_data), never the wall clock, so the simulator, a replay and live ERCOT are equally valid times.
 // Relative periods in a question resolve against it in US Central prevailing time (America/Chicago, the DST rule of
-// streams/ercot/central-time.ts). Pure: no I/O, no Date.now().
+// market/central-time.ts). Pure: no I/O, no Date.now().
 //
 // Periods, for a market clock N (the end of the latest stored interval) whose Central date is D:
 //   now / right now / currently / latest   the latest stored interval: [N - 15 min, N)
@@ -24,7 +24,7 @@
 //     15-minute interval holding it [18:30, 18:45); hour ending N (ERCOT's HE, 1..24) is [N-1:00, N:00). The day is
 //     the one the question names (today, yesterday, tomorrow, a date), or D when it names none.
 // Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
-import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralOffsetMs, centralWallToUtc, parseErcotDate } from '../streams/ercot/central-time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralOffsetMs, centralWallToUtc, parseErcotDate } from '../market/central-time.js';
 
 /** A resolved period: [from, to) in UTC epoch ms, with the name the question used. */
 export interface Period {

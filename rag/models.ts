@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
-import type { Config } from '../config/config.js';
-import { mvn } from '../deploy/local/java.js';
+import type { Config } from '../platform/config.js';
+import { mvn } from '../platform/installers/java.js';
 import { stackPaths } from '../deploy/local/service.js';
 import { extractZipEntry } from './zip.js';
 

@@ -1,9 +1,9 @@
 // The responder as the gateway's QueryService (gateway/query.ts): built on the first question, so the gateway
 // starts without loading models, and shared by every question after that.
 import type pg from 'pg';
-import type { Config } from '../config/config.js';
-import { logger } from '../config/logger.js';
-import { createPool } from '../sinks/postgres/pool.js';
+import type { Config } from '../platform/config.js';
+import { logger } from '../platform/logger.js';
+import { createPool } from '../platform/postgres/pool.js';
 import { openVectorStore } from '../sinks/vector/open-store.js';
 import type { VectorStore } from '../sinks/vector/store.js';
 import { type OnnxEmbedder, createEmbedder } from './embeddings.js';

@@ -1,6 +1,6 @@
 // What a question names: settlement points or series, a period, real-time or day-ahead, whether it asks for a
 // forecast. Pure; the responder turns it into retrieval filters and tool calls.
-import { DAY_MS, centralDateOf, centralMidnightUtc } from '../streams/ercot/central-time.js';
+import { DAY_MS, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 
 export interface ParsedQuestion {
   series: string[];

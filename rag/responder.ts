@@ -8,7 +8,7 @@
 // quarantined: left out of the prompt, never quoted, no evidence. The facts answer never waits for the model: when
 // the model is busy past its capacity the facts answer returns at once (mode 'facts', modelSkipped 'busy').
 import type pg from 'pg';
-import { logger } from '../config/logger.js';
+import { logger } from '../platform/logger.js';
 import { kindLabel } from '../processors/summarizer/documents.js';
 import type { SearchHit, VectorStore } from '../sinks/vector/store.js';
 import type { Embedder } from './embeddings.js';

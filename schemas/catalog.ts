@@ -2,7 +2,7 @@
 // This module loads them and says which topic carries which schema.
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../config/config.js';
+import { projectRoot } from '../platform/config.js';
 
 export const SCHEMA_NAMES = ['MarketTick', 'FeatureWindow', 'Forecast', 'MarketDocument', 'DeadLetter', 'WindowerState', 'DispatchSchedule'] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];

@@ -16,13 +16,13 @@ export interface Rejection {
    * (streams/imputation.ts) may fill such a slot; otherwise it is dead-lettered like any rejection.
    */
   slot?: Omit<MarketTick, 'value'>;
-  /** The row's ERCOT time label, on DST-change days only (streams/ercot/dst-day.ts checks the whole day). */
+  /** The row's ERCOT time label, on DST-change days only (market/dst-day.ts checks the whole day). */
   label?: HourLabel;
 }
 
 /**
  * An ERCOT row's own time label, kept on rows of DST-change days (spring-forward, fall-back) so the day's numbering
- * can be checked once every row of the day is in (streams/ercot/dst-day.ts, placeDstDays). `provisional` rows were
+ * can be checked once every row of the day is in (market/dst-day.ts, placeDstDays). `provisional` rows were
  * placed by a guess that only the whole day can confirm; a publisher refuses them (dead letter 'dst-day-numbering').
  */
 export interface HourLabel {

@@ -3,9 +3,9 @@
 // on it as one real series. Exported once with Rscript into .cache/data/taylor.csv.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config/config.js';
-import { aptInstall } from '../deploy/local/apt.js';
-import { commandExists, run } from '../deploy/local/process.js';
+import type { Config } from '../platform/config.js';
+import { aptInstall } from '../platform/installers/apt.js';
+import { commandExists, run } from '../platform/installers/process.js';
 import type { MarketTick } from '../schemas/types.js';
 import { type Parsed, accept, reject } from './parsed.js';
 

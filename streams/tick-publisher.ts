@@ -1,14 +1,14 @@
 // Publishes parsed rows from any source: valid ticks as Avro to market.ticks (key = series id), everything
 // else to the dead-letter topic with its reason and raw text. Counts reconcile: read = accepted + deadLettered.
-import type { Config } from '../config/config.js';
+import type { Config } from '../platform/config.js';
 import type { MarketTick } from '../schemas/types.js';
-import { BulkProducer, type OutgoingRecord } from './kafka/client.js';
-import { CONTEXT_HEADER, copyPartitions, isContextTick } from './kafka/context-series.js';
-import { encodeDeadLetter } from './kafka/dead-letter.js';
-import type { Provisioned } from './kafka/provision.js';
-import { TOPICS } from './kafka/topics.js';
+import { BulkProducer, type OutgoingRecord } from '../platform/kafka/client.js';
+import { CONTEXT_HEADER, copyPartitions, isContextTick } from '../platform/kafka/context-series.js';
+import { encodeDeadLetter } from '../platform/kafka/dead-letter.js';
+import type { Provisioned } from '../platform/kafka/provision.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 import type { Parsed, Rejection } from './parsed.js';
-import { checkTick } from './tick-validation.js';
+import { checkTick } from '../market/tick-validation.js';
 
 const CONTEXT_HEADERS = { [CONTEXT_HEADER]: '1' };
 
@@ -52,7 +52,7 @@ export class TickPublisher {
     for (const item of items) {
       this.counts.read++;
       if (item.ok && item.label?.provisional) {
-        // A row of a DST-change day whose hour only the whole day can place (streams/ercot/dst-day.ts): the caller
+        // A row of a DST-change day whose hour only the whole day can place (market/dst-day.ts): the caller
         // did not run placeDstDays over the day, so it is not published on a guess.
         this.reject({ reasonCode: 'dst-day-numbering', message: `${item.tick.seriesId}: ${item.label.date} hour ending ${item.label.hourEnding} was not placed: its day's numbering was never checked as a whole (placeDstDays)`, raw: item.label.raw, origin: item.label.origin });
       } else if (item.ok) {

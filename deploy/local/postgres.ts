@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import type { Config } from '../../config/config.js';
-import { aptInstall } from './apt.js';
-import { readPid, run, stopPid, tail } from './process.js';
+import type { Config } from '../../platform/config.js';
+import { aptInstall } from '../../platform/installers/apt.js';
+import { readPid, run, stopPid, tail } from '../../platform/installers/process.js';
 import { type Health, type LocalService, type StackPaths, logFile } from './service.js';
 
 function pgBinDir(): string | undefined {

@@ -1,9 +1,9 @@
 // Prometheus from Debian, started with deploy/prometheus.yml and its data under .cache/prometheus.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../config/config.js';
-import { aptInstall } from './apt.js';
-import { commandExists, httpOk, readPid, startDaemon, startFailure, stopPid, waitHealthy } from './process.js';
+import type { Config } from '../../platform/config.js';
+import { aptInstall } from '../../platform/installers/apt.js';
+import { commandExists, httpOk, readPid, startDaemon, startFailure, stopPid, waitHealthy } from '../../platform/installers/process.js';
 import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
 
 export class PrometheusService implements LocalService {

@@ -3,9 +3,9 @@
 // so schema ids survive restarts (messages on topics keep referring to them).
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../../config/config.js';
-import { findJava, mvn } from './java.js';
-import { httpOk, readPid, run, startDaemon, startFailure, stopPid, waitHealthy } from './process.js';
+import type { Config } from '../../platform/config.js';
+import { findJava, mvn } from '../../platform/installers/java.js';
+import { httpOk, readPid, run, startDaemon, startFailure, stopPid, waitHealthy } from '../../platform/installers/process.js';
 import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
 
 export const APICURIO_VERSION = '3.3.3';

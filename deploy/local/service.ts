@@ -1,6 +1,6 @@
 // What every service of the local stack can do. The stack starts them in order and reports on them.
 import path from 'node:path';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 
 export interface Health {
   up: boolean;

@@ -1,11 +1,11 @@
 // The local stack without Docker: PostgreSQL, Kafka (KRaft), Apicurio Registry and Prometheus, installed on
 // first use into .cache/, started on loopback, health-checked; then migrations, topics and schemas.
 import fs from 'node:fs';
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { migrate } from '../../sinks/postgres/migrate.js';
-import { provision } from '../../streams/kafka/provision.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { migrate } from '../../platform/postgres/migrate.js';
+import { provision } from '../../platform/kafka/provision.js';
 import { KafkaService } from './kafka.js';
 import { PostgresService } from './postgres.js';
 import { PrometheusService } from './prometheus.js';

@@ -4,9 +4,9 @@
 // faster on it than on the reference BLAS that Debian otherwise selects.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../config/config.js';
-import { aptInstall } from '../../deploy/local/apt.js';
-import { run } from '../../deploy/local/process.js';
+import { projectRoot } from '../../platform/config.js';
+import { aptInstall } from '../../platform/installers/apt.js';
+import { run } from '../../platform/installers/process.js';
 
 /** Debian packages that give /usr/bin/python3 torch (1.13 on bookworm, CPU) and numpy, and a fast BLAS. */
 export const TORCH_APT_PACKAGES = ['python3-torch', 'libopenblas0-pthread'];

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Config, projectRoot } from '../../config/config.js';
+import { type Config, projectRoot } from '../../platform/config.js';
 import { ADAPTER_FILE, type AdapterMetadata, METADATA_FILE, type PerplexityFigure, nextVersion } from '../../rag/adapters.js';
 import { ensureModel, modelPaths, sha256File } from '../../rag/models.js';
 import { type LmPair, dataHash, GENERATOR, readJsonl } from './data.js';

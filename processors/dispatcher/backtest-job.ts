@@ -1,14 +1,14 @@
 // One backtest job, whatever its sources: actual prices + forecasts (+ a run's dispatcher schedules) -> the engine
 // (dispatch/backtest.ts) per asset. Used by `sda backtest`, the demo and the integration test.
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
 import { type BacktestResult, hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
 import { loadSolver } from '../../dispatch/optimiser.js';
 import type { ForecastCurve, PriceBasis, StrategyName } from '../../dispatch/strategies.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { runMarket, topicSet } from '../../streams/kafka/topics.js';
-import { createPool } from '../../sinks/postgres/pool.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { runMarket, topicSet } from '../../platform/kafka/topics.js';
+import { createPool } from '../../platform/postgres/pool.js';
 import { type PricePoints, actualsFromDb, actualsFromFiles, actualsFromSimulator, assertNoLookahead, curvesOf, dispatchRun, forecastsFromDb, readTopic } from './backtest-sources.js';
 
 const HOUR_MS = 3_600_000;

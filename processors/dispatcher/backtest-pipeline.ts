@@ -4,11 +4,11 @@
 // windows that end at or before the backtest's start (so it has seen nothing it is scored on), registered in the
 // run's own model registry; the forecaster on the run serves it -> run.NAME.forecasts -> forecasts sink. The
 // dispatcher and dispatch sink then run on the run in runBacktestJob (backtest-job.ts).
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import { TRAIN_DEFAULTS, runTraining } from '../../model/train.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { type Provisioned, ensureOutputTopics } from '../../streams/kafka/provision.js';
-import { groupFor, topicSet } from '../../streams/kafka/topics.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { type Provisioned, ensureOutputTopics } from '../../platform/kafka/provision.js';
+import { groupFor, topicSet } from '../../platform/kafka/topics.js';
 import { REPLAY_FORMATS } from '../../streams/replay/formats.js';
 import { replay } from '../../streams/replay/replay.js';
 import { simulateMarket } from '../../streams/simulator/market.js';

@@ -2,15 +2,15 @@
 // (a run's forecasts topic, or the forecasts table); and the stream leg of a run: the dispatcher and the dispatch
 // sink in-process on run.NAME.forecasts -> run.NAME.dispatch -> dispatch_schedules, until caught up.
 import type pg from 'pg';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
 import type { ForecastCurve, PriceBasis } from '../../dispatch/strategies.js';
 import { loadEntry, registryRoot } from '../../model/registry.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
-import type { Writer } from '../../streams/kafka/avro-serde.js';
-import type { Provisioned } from '../../streams/kafka/provision.js';
-import { readTopicToEnd } from '../../streams/kafka/read-topic.js';
-import { groupFor, topicSet } from '../../streams/kafka/topics.js';
+import type { Writer } from '../../platform/kafka/avro-serde.js';
+import type { Provisioned } from '../../platform/kafka/provision.js';
+import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
+import { groupFor, topicSet } from '../../platform/kafka/topics.js';
 import { REPLAY_FORMATS } from '../../streams/replay/formats.js';
 import { readReplayFile } from '../../streams/replay/replay.js';
 import { simulateMarket } from '../../streams/simulator/market.js';

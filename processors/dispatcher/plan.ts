@@ -6,7 +6,7 @@ import { type BatteryAsset, legEfficiency } from '../../dispatch/asset.js';
 import { optimiseWith } from '../../dispatch/optimiser.js';
 import { type PriceBasis, basisPrices } from '../../dispatch/strategies.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
-import { centralDateOf } from '../../streams/ercot/central-time.js';
+import { centralDateOf } from '../../market/central-time.js';
 
 const HOUR_MS = 3_600_000;
 

@@ -3,21 +3,21 @@
 // dead letters and the consumer offsets. Its only state, each asset's latest schedule (where the battery is), is
 // the last record per asset on its own output topic: read back at start-up (read_committed), so a restart carries
 // on from exactly what was committed. Schedules are deterministic for the same forecasts.
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
 import { loadSolver } from '../../dispatch/optimiser.js';
 import type { PriceBasis } from '../../dispatch/strategies.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
-import type { Writer } from '../../streams/kafka/avro-serde.js';
-import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, sendChunked, watchCrash } from '../../streams/kafka/client.js';
-import { readTopicToEnd } from '../../streams/kafka/read-topic.js';
-import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
-import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { SdaError } from '../../streams/kafka/errors.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { TOPICS, ensureTopics, subjectFor } from '../../streams/kafka/topics.js';
+import type { Writer } from '../../platform/kafka/avro-serde.js';
+import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, sendChunked, watchCrash } from '../../platform/kafka/client.js';
+import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
+import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
+import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { SdaError } from '../../platform/kafka/errors.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { TOPICS, ensureTopics, subjectFor } from '../../platform/kafka/topics.js';
 import { planFromForecast } from './plan.js';
 
 const log = logger('dispatcher');

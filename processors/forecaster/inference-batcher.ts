@@ -5,7 +5,7 @@
 // forecast by the same version: a model switch lands between runs.
 import { servesWindow, type ModelMetadata } from '../../model/contract.js';
 import type { FeatureWindow } from '../../schemas/types.js';
-import { inferenceSeconds } from '../metrics.js';
+import { inferenceSeconds } from '../../platform/metrics.js';
 import type { ModelWatcher } from './model-watcher.js';
 
 export interface BatchResult {

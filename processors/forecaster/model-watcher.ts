@@ -3,7 +3,7 @@
 // so a run already in flight finishes on the model it started with (acquire/release) and the next run uses the
 // new one. A model that fails to load is logged and the old one stays; it is tried again only when `current`
 // changes. With no `current` yet the watcher logs once and keeps polling.
-import { logger } from '../../config/logger.js';
+import { logger } from '../../platform/logger.js';
 import { OnnxModel } from '../../model/onnx-model.js';
 import { loadEntry, readCurrent } from '../../model/registry.js';
 import { FORECAST_MAX_SPAN_MS } from './forecast.js';

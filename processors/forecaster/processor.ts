@@ -4,15 +4,15 @@
 // processed. Forecasts are deterministic too (issuedAt = the window's computedAt), so even a replay by the same
 // model version rewrites identical records. Partitions are processed concurrently and their windows share one
 // onnxruntime run (inference-batcher.ts); the model follows the registry's `current` (model-watcher.ts).
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
 import { registryRoot } from '../../model/registry.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, watchCrash, sendChunked } from '../../streams/kafka/client.js';
-import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
-import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
-import { TOPICS } from '../../streams/kafka/topics.js';
+import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, watchCrash, sendChunked } from '../../platform/kafka/client.js';
+import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
+import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
+import { TOPICS } from '../../platform/kafka/topics.js';
 import { toForecast } from './forecast.js';
 import { SeriesHistory, serveSteps } from './history.js';
 import { InferenceBatcher } from './inference-batcher.js';

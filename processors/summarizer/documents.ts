@@ -1,7 +1,7 @@
 // Market facts → short texts for retrieval (MarketDocument). Pure: hourly statistics in, documents out.
 // Ids name the facts' subject and period (kind, market, series, kind of value, start), so summarising the same
 // period again replaces the earlier document on the compacted topic instead of adding another.
-import { HOUR_MS, centralDateOf, centralMidnightUtc, centralOffsetMs } from '../../streams/ercot/central-time.js';
+import { HOUR_MS, centralDateOf, centralMidnightUtc, centralOffsetMs } from '../../market/central-time.js';
 import type { MarketDocument } from '../../schemas/types.js';
 
 export interface HourlyStat {

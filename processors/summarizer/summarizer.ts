@@ -2,14 +2,14 @@
 // price events and forecast snapshots (plus the handwritten concepts corpus) as MarketDocuments on
 // market.documents, keyed by document id. Running it again over the same period rewrites the same ids.
 import type pg from 'pg';
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
 import { loadCorpus } from '../../rag/corpus.js';
 import type { MarketDocument } from '../../schemas/types.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { createProducer, sendRecords } from '../../streams/kafka/client.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { TOPICS, subjectFor } from '../../streams/kafka/topics.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { createProducer, sendRecords } from '../../platform/kafka/client.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { TOPICS, subjectFor } from '../../platform/kafka/topics.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import {
   DEFAULT_EVENT_RULES,

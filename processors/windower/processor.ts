@@ -5,16 +5,16 @@
 // partition's state is restored from the changelog, whose nextOffset is exactly where the committed offsets point.
 // computedAt is the ingestion time of the tick that made a window final, so outputs depend on the input alone.
 import { randomUUID } from 'node:crypto';
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
 import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../streams/kafka/client.js';
-import { type DeadLetterInput, encodeDeadLetter } from '../../streams/kafka/dead-letter.js';
-import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
-import { TOPICS } from '../../streams/kafka/topics.js';
-import { isContextCopy } from '../../streams/kafka/context-series.js';
-import { checkTick } from '../../streams/tick-validation.js';
+import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../platform/kafka/client.js';
+import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
+import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
+import { TOPICS } from '../../platform/kafka/topics.js';
+import { isContextCopy } from '../../platform/kafka/context-series.js';
+import { checkTick } from '../../market/tick-validation.js';
 import { seriesKey } from './series-state.js';
 import { HOUR_MS, PartitionWindower, type QUARTER_MS, type SeriesSnapshot, type WindowerSnapshot } from './windower.js';
 
@@ -41,7 +41,7 @@ export interface WindowerCounts {
   received: number;
   windows: number;
   deadLettered: number;
-  /** Context copies of SYSTEM ticks read as related-series input (streams/kafka/context-series.ts). */
+  /** Context copies of SYSTEM ticks read as related-series input (platform/kafka/context-series.ts). */
   context: number;
   /** Context copies older than this partition's watermark, dropped (the home partition judges the original). */
   contextLate: number;

@@ -2,7 +2,7 @@
 // FeatureWindows (the last W steps of a series and its features) in event time. No I/O, no clock: computedAt is
 // passed in, and the whole state snapshots to and restores from plain JSON. See README.md in this folder.
 import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js';
-import { centralCalendar } from './calendar.js';
+import { centralCalendar } from '../../market/calendar.js';
 import { type FiredRelated, SeriesState, seriesKey, type SeriesSnapshot } from './series-state.js';
 import { Watermark } from './watermark.js';
 

@@ -2,10 +2,10 @@
 // transactions and upserts by (run, asset, strategy, model version, forecast issue, first interval), so a re-delivered
 // schedule rewrites the same row; offsets are committed after the database commit (sinks/postgres/table-sink.ts).
 import type pg from 'pg';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import type { DispatchSchedule } from '../../schemas/types.js';
-import type { Provisioned } from '../../streams/kafka/provision.js';
-import { TOPICS, runOfTopic } from '../../streams/kafka/topics.js';
+import type { Provisioned } from '../../platform/kafka/provision.js';
+import { TOPICS, runOfTopic } from '../../platform/kafka/topics.js';
 import { type TableSinkCounts, startTableSink } from './table-sink.js';
 
 const COLUMNS = ['run', 'market', 'asset_id', 'settlement_point', 'strategy', 'model_version', 'forecast_issued_at', 'forecast_input_end', 'start_at', 'end_at', 'step_ms',

@@ -2,10 +2,10 @@
 // each batch by (market, series, kind, step, window end) in one transaction, and commits the Kafka offsets after
 // it; a re-delivered batch rewrites the same rows.
 import type pg from 'pg';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import type { FeatureWindow } from '../../schemas/types.js';
-import type { Provisioned } from '../../streams/kafka/provision.js';
-import { TOPICS, runMarket, topicSet } from '../../streams/kafka/topics.js';
+import type { Provisioned } from '../../platform/kafka/provision.js';
+import { TOPICS, runMarket, topicSet } from '../../platform/kafka/topics.js';
 import { type TableSinkCounts, startTableSink } from './table-sink.js';
 
 const COLUMNS = ['market', 'series_id', 'kind', 'step_ms', 'window_start', 'window_end', 'values', 'count', 'missing', 'mean', 'std', 'min', 'max', 'last', 'trend',

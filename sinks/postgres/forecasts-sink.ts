@@ -2,10 +2,10 @@
 // upserts by (market, series, kind, step, model version, target start), so a re-delivered forecast rewrites the
 // same row; offsets are committed after the database commit (sinks/postgres/table-sink.ts).
 import type pg from 'pg';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import type { Forecast } from '../../schemas/types.js';
-import type { Provisioned } from '../../streams/kafka/provision.js';
-import { TOPICS, runMarket, topicSet } from '../../streams/kafka/topics.js';
+import type { Provisioned } from '../../platform/kafka/provision.js';
+import { TOPICS, runMarket, topicSet } from '../../platform/kafka/topics.js';
 import { type TableSinkCounts, startTableSink } from './table-sink.js';
 
 const COLUMNS = ['market', 'series_id', 'kind', 'step_ms', 'model_version', 'target_start', 'target_end', 'values', 'unit', 'issued_at', 'input_start', 'input_end', 'p10', 'p90', 'step_sources'] as const;

@@ -2,15 +2,15 @@
 // good records in one PostgreSQL transaction, dead-letter the poison ones, then commit the Kafka offsets. A batch
 // re-delivered after a crash is written again, so `write` must be an idempotent upsert.
 import type pg from 'pg';
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
-import { type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
-import type { Writer } from '../../streams/kafka/avro-serde.js';
-import { DeadLetterPublisher } from '../../streams/kafka/dead-letter.js';
-import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
-import { TOPICS, type TopicSpec } from '../../streams/kafka/topics.js';
-import { createPool } from './pool.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
+import { type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../platform/kafka/client.js';
+import type { Writer } from '../../platform/kafka/avro-serde.js';
+import { DeadLetterPublisher } from '../../platform/kafka/dead-letter.js';
+import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
+import { TOPICS, type TopicSpec } from '../../platform/kafka/topics.js';
+import { createPool } from '../../platform/postgres/pool.js';
 
 export interface TableSinkSpec<T> {
   /** Names the job in logs, dead letters and the default client id. */

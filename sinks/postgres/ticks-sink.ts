@@ -6,18 +6,18 @@ import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
 import type { MarketTick } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
-import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../streams/kafka/dead-letter.js';
-import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, ensureOutputTopics, provision } from '../../streams/kafka/provision.js';
-import { TOPICS, runMarket, topicSet } from '../../streams/kafka/topics.js';
-import { isContextCopy } from '../../streams/kafka/context-series.js';
-import { checkTick } from '../../streams/tick-validation.js';
-import { copyLine } from './copy-format.js';
-import { createPool } from './pool.js';
+import { type Consumer, type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../platform/kafka/client.js';
+import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../platform/kafka/dead-letter.js';
+import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
+import { TOPICS, runMarket, topicSet } from '../../platform/kafka/topics.js';
+import { isContextCopy } from '../../platform/kafka/context-series.js';
+import { checkTick } from '../../market/tick-validation.js';
+import { copyLine } from '../../platform/postgres/copy-format.js';
+import { createPool } from '../../platform/postgres/pool.js';
 
 const log = logger('postgres-sink');
 
@@ -25,7 +25,7 @@ export interface SinkCounts {
   received: number;
   accepted: number;
   deadLettered: number;
-  /** Context copies of SYSTEM ticks (streams/kafka/context-series.ts): skipped, their home record is stored. */
+  /** Context copies of SYSTEM ticks (platform/kafka/context-series.ts): skipped, their home record is stored. */
   contextCopies: number;
   batches: number;
 }

@@ -1,15 +1,15 @@
 // market.documents → embeddings → the vector store. Each batch is embedded and upserted (point id derived from
 // the document id, so a redelivered batch rewrites the same points), and the Kafka offsets are committed only
 // after the store write. The topic is compacted: a tombstone (null value) removes the document's point.
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../../platform/config.js';
+import { logger } from '../../platform/logger.js';
 import { type Embedder, createEmbedder } from '../../rag/embeddings.js';
 import type { MarketDocument } from '../../schemas/types.js';
-import { type EachBatchPayload, type KafkaMessage, createConsumer, createProducer, watchCrash } from '../../streams/kafka/client.js';
-import { DeadLetterPublisher } from '../../streams/kafka/dead-letter.js';
-import { decodeBatch } from '../../streams/kafka/decoding-consumer.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { TOPICS } from '../../streams/kafka/topics.js';
+import { type EachBatchPayload, type KafkaMessage, createConsumer, createProducer, watchCrash } from '../../platform/kafka/client.js';
+import { DeadLetterPublisher } from '../../platform/kafka/dead-letter.js';
+import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { TOPICS } from '../../platform/kafka/topics.js';
 import { openVectorStore } from './open-store.js';
 import { type VectorDoc, type VectorStore, pointId } from './store.js';
 

@@ -1,5 +1,5 @@
 // Picks the vector store from the configuration: Qdrant when QDRANT_URL is set, else LanceDB in VECTOR_DIR.
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import { LanceDbStore } from './lancedb-store.js';
 import { QdrantStore } from './qdrant-store.js';
 import type { VectorStore } from './store.js';

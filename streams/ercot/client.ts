@@ -15,7 +15,7 @@
 // everything else fails at once. Failures are ErcotError values with a stable code and `retriable`.
 import type { Parsed } from '../parsed.js';
 import { describeUrl, ERCOT_CLIENT_ID, ERCOT_TOKEN_URL, snippet, statusError, TokenProvider, transportError } from './auth.js';
-import { formatCivil, parseErcotDate } from './central-time.js';
+import { formatCivil, parseErcotDate } from '../../market/central-time.js';
 import { ErcotConfigError, ErcotError } from './errors.js';
 import { REPORTS, rowsToParsed, type ReportId } from './reports.js';
 

@@ -2,19 +2,19 @@
 // publish ticks and dead letters, then record the run and move the report's checkpoint. A run writes a JSON log
 // line at start and at end and a row in ingest_runs. The checkpoint is the end of the latest interval published
 // for the report; an incremental run skips intervals at or before it, so a restart neither skips nor republishes.
-// Every log line carries the process's `runId` (config/logger.ts); the ingest run's own id is `ingestRunId`.
+// Every log line carries the process's `runId` (platform/logger.ts); the ingest run's own id is `ingestRunId`.
 // An empty day (the API answers 200 with no rows for a day that should have data, as in a publication gap) is
 // logged as a warning and counted per day; the checkpoint stops before it for the rest of the run, so the next
 // incremental run fetches it again (field case 11 in test/fixtures/field-cases/).
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { logger } from '../../config/logger.js';
-import { advanceCheckpoint, finishRun, readCheckpoint, startRun } from '../../sinks/postgres/ingest-runs.js';
+import { logger } from '../../platform/logger.js';
+import { advanceCheckpoint, finishRun, readCheckpoint, startRun } from './checkpoints.js';
 import { imputeGaps } from '../imputation.js';
-import { placeDstDays } from './dst-day.js';
+import { placeDstDays } from '../../market/dst-day.js';
 import type { Parsed } from '../parsed.js';
 import type { PublishCounts, TickPublisher } from '../tick-publisher.js';
-import { centralDateOf, centralMidnightUtc } from './central-time.js';
+import { centralDateOf, centralMidnightUtc } from '../../market/central-time.js';
 import type { ErcotClient } from './client.js';
 import type { ReportId } from './reports.js';
 

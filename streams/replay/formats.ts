@@ -14,7 +14,7 @@ function misFormat(layout: CsvLayout, name: string): CsvFormat {
         cachedHeader = header;
         headers = parseCsvHeader(header);
       }
-      // The row's label (DST-change days) stays: replay() checks those days as a whole (streams/ercot/dst-day.ts).
+      // The row's label (DST-change days) stays: replay() checks those days as a whole (market/dst-day.ts).
       return parseMisCsvLine(layout, headers, line, origin, ingestedAt).map((p) => (p.ok ? { ...p, tick: { ...p.tick, source: 'file-replay' } } : p));
     },
   };

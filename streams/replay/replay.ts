@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import readline from 'node:readline';
 import type { MarketTick } from '../../schemas/types.js';
-import { placeDstDays } from '../ercot/dst-day.js';
+import { placeDstDays } from '../../market/dst-day.js';
 import { imputeGaps } from '../imputation.js';
 import { type Parsed, reject } from '../parsed.js';
 import type { PublishCounts, TickPublisher } from '../tick-publisher.js';
@@ -86,7 +86,7 @@ export async function replay(files: string[], formats: CsvFormat[], publisher: T
   const ingestedAt = t0;
   const reads: FileRead[] = [];
   for (const f of files) reads.push(await readReplayFile(f, formats, ingestedAt));
-  // DST-change days are checked over every row of the day before anything is published (streams/ercot/dst-day.ts).
+  // DST-change days are checked over every row of the day before anything is published (market/dst-day.ts).
   const { items } = imputeGaps(placeDstDays(reads.flatMap((r) => r.items)), opts.maxGap);
   const rejected = items.filter((i) => !i.ok);
   const ticks = items.flatMap((i) => (i.ok ? [i.tick] : [])).sort(eventOrder);

@@ -2,7 +2,7 @@
 // thermally lagged temperature (cooling above a balance point, convex heating below another), with noise.
 import { Ar1, type Rng } from './prng.js';
 import { WEATHER_ZONES, type WeatherZone } from './catalog.js';
-import type { CentralFields } from './calendar.js';
+import type { CentralFields } from '../../market/holidays.js';
 
 export interface ZoneLoadParams {
   /** Share of the system base and weather response. */

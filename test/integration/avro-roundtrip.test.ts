@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { MarketTick } from '../../schemas/types.js';
-import { AvroSerde, type Writer } from '../../streams/kafka/avro-serde.js';
-import { type Consumer, type KafkaMessage, type Producer, createConsumer, createKafka, createProducer, headersToStrings, sendRecords } from '../../streams/kafka/client.js';
-import { decodeWire } from '../../streams/kafka/wire-format.js';
+import { AvroSerde, type Writer } from '../../platform/kafka/avro-serde.js';
+import { type Consumer, type KafkaMessage, type Producer, createConsumer, createKafka, createProducer, headersToStrings, sendRecords } from '../../platform/kafka/client.js';
+import { decodeWire } from '../../platform/kafka/wire-format.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, until } from './harness.js';
 
 describe('Avro MarketTick through the real broker and registry', () => {

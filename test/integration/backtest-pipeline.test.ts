@@ -14,9 +14,9 @@ import { startForecaster } from '../../processors/forecaster/processor.js';
 import { writeRandomModel } from '../../processors/forecaster/random-model.js';
 import { startWindower } from '../../processors/windower/processor.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { groupFor, topicSet } from '../../streams/kafka/topics.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { groupFor, topicSet } from '../../platform/kafka/topics.js';
 import { config, sda, until, withAdmin } from './harness.js';
 
 describe('sda backtest --run through the whole pipeline', () => {

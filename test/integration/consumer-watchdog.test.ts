@@ -1,15 +1,15 @@
 // trace: D.kafka, D.exactly-once
-// The consumer watchdog (streams/kafka/client.ts createConsumer) against the real broker: the broker process is frozen
+// The consumer watchdog (platform/kafka/client.ts createConsumer) against the real broker: the broker process is frozen
 // (SIGSTOP, as a long GC pause or a stalled host would) so the consumer's fetch hangs and it shows no sign of life;
 // past its stall timeout the watchdog reports a 'stall' fault (counted in sda_consumer_errors_total) and starts the
 // consumer again, which rejoins and reads on from the committed offsets: every record is seen, none twice.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { pidFile, stackPaths } from '../../deploy/local/service.js';
-import { readPid } from '../../deploy/local/process.js';
-import { consumerErrorCount } from '../../processors/metrics.js';
-import { type ConsumerFault, consumerFaults, createConsumer, createKafka, createProducer } from '../../streams/kafka/client.js';
-import { groupCaughtUp } from '../../streams/kafka/topics.js';
+import { readPid } from '../../platform/installers/process.js';
+import { consumerErrorCount } from '../../platform/metrics.js';
+import { type ConsumerFault, consumerFaults, createConsumer, createKafka, createProducer } from '../../platform/kafka/client.js';
+import { groupCaughtUp } from '../../platform/kafka/topics.js';
 import { groupProgress, waitUntil } from './group-state.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 

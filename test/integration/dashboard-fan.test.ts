@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { type RunningGateway, startGateway } from '../../gateway/server.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
-import { createPool } from '../../sinks/postgres/pool.js';
+import { createPool } from '../../platform/postgres/pool.js';
 import { config, uniqueName } from './harness.js';
 
 const HOUR = 3_600_000;

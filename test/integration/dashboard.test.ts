@@ -10,13 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig } from '../../platform/config.js';
 import { type RunningGateway, startGateway } from '../../gateway/server.js';
 import type { Forecast } from '../../schemas/types.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { createProducer, sendRecords } from '../../streams/kafka/client.js';
-import { provision } from '../../streams/kafka/provision.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { createProducer, sendRecords } from '../../platform/kafka/client.js';
+import { provision } from '../../platform/kafka/provision.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName } from './harness.js';
 import { QUERY_UNAVAILABLE } from '../../gateway/query.js';
 

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DeadLetter, MarketTick } from '../../schemas/types.js';
-import { AvroSerde, type Writer } from '../../streams/kafka/avro-serde.js';
-import { type Producer, createConsumer, createKafka, createProducer, sendRecords } from '../../streams/kafka/client.js';
-import { DeadLetterPublisher } from '../../streams/kafka/dead-letter.js';
-import { type DecodedRecord, runDecodingConsumer } from '../../streams/kafka/decoding-consumer.js';
-import { TOPICS, subjectFor } from '../../streams/kafka/topics.js';
-import { encodeWire } from '../../streams/kafka/wire-format.js';
+import { AvroSerde, type Writer } from '../../platform/kafka/avro-serde.js';
+import { type Producer, createConsumer, createKafka, createProducer, sendRecords } from '../../platform/kafka/client.js';
+import { DeadLetterPublisher } from '../../platform/kafka/dead-letter.js';
+import { type DecodedRecord, runDecodingConsumer } from '../../platform/kafka/decoding-consumer.js';
+import { TOPICS, subjectFor } from '../../platform/kafka/topics.js';
+import { encodeWire } from '../../platform/kafka/wire-format.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, until } from './harness.js';
 
 describe('poison records go to the dead-letter topic and the consumer keeps going', () => {

@@ -18,10 +18,10 @@ import { runBacktestJob } from '../../processors/dispatcher/backtest-job.js';
 import { startDispatcher } from '../../processors/dispatcher/processor.js';
 import type { DeadLetter, DispatchSchedule, Forecast } from '../../schemas/types.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { createProducer } from '../../streams/kafka/client.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { topicSet } from '../../streams/kafka/topics.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { createProducer } from '../../platform/kafka/client.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { topicSet } from '../../platform/kafka/topics.js';
 import { config, createTestTopic, deleteTestTopics, withAdmin } from './harness.js';
 
 const HOUR = 3_600_000;

@@ -11,10 +11,10 @@ import type { MarketDocument } from '../../schemas/types.js';
 import { startDocumentsSink } from '../../sinks/vector/documents-sink.js';
 import { LanceDbStore } from '../../sinks/vector/lancedb-store.js';
 import { pointId } from '../../sinks/vector/store.js';
-import type { Writer } from '../../streams/kafka/avro-serde.js';
-import { createProducer } from '../../streams/kafka/client.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { TOPICS, groupCaughtUp, subjectFor } from '../../streams/kafka/topics.js';
+import type { Writer } from '../../platform/kafka/avro-serde.js';
+import { createProducer } from '../../platform/kafka/client.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { TOPICS, groupCaughtUp, subjectFor } from '../../platform/kafka/topics.js';
 import { config, deleteTestTopics, uniqueName, until, withAdmin } from './harness.js';
 
 const H = 3_600_000;

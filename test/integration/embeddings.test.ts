@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { EMBEDDING_DIM, MAX_TOKENS, type OnnxEmbedder, cosine, createEmbedder } from '../../rag/embeddings.js';
 import { config } from './harness.js';
 

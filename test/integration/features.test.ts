@@ -5,9 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import { loadFeatureMatrix, FEATURE_COLUMNS } from '../../model/feature-matrix.js';
 import { startWindower } from '../../processors/windower/processor.js';
 import { startFeaturesSink } from '../../sinks/postgres/features-sink.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { BulkProducer } from '../../streams/kafka/client.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { BulkProducer } from '../../platform/kafka/client.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 

@@ -14,9 +14,9 @@ import { writeRandomModel } from '../../processors/forecaster/random-model.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { startForecastsSink } from '../../sinks/postgres/forecasts-sink.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { BulkProducer, createConsumer } from '../../streams/kafka/client.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { BulkProducer, createConsumer } from '../../platform/kafka/client.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, until } from './harness.js';
 

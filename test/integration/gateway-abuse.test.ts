@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../platform/config.js';
 import type { QueryService } from '../../gateway/query.js';
 import { type RunningGateway, startGateway } from '../../gateway/server.js';
 import { config } from './harness.js';

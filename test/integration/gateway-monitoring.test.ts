@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig } from '../../platform/config.js';
 import { type RunningGateway, startGateway } from '../../gateway/server.js';
 import { config, uniqueName } from './harness.js';
 import { QUERY_UNAVAILABLE } from '../../gateway/query.js';

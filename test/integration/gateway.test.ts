@@ -11,8 +11,8 @@ import { setCurrent, writeVersion } from '../../model/registry.js';
 import { randomModelMetadata } from '../../processors/forecaster/random-model.js';
 import { type RunningGateway, startGateway } from '../../gateway/server.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { loadConfig } from '../../config/config.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { loadConfig } from '../../platform/config.js';
 import { config, uniqueName } from './harness.js';
 
 const HOUR = 3_600_000;

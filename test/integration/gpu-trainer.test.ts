@@ -18,7 +18,7 @@ import { type TorchPython, ensureTorchPython, trainScriptPath } from '../../mode
 import { evaluateHoldout, metricsRecord } from '../../model/evaluate.js';
 import { OnnxModel } from '../../model/onnx-model.js';
 import { listVersions, loadEntry, readCurrent } from '../../model/registry.js';
-import { run } from '../../deploy/local/process.js';
+import { run } from '../../platform/installers/process.js';
 
 const HOUR_MS = 3_600_000;
 const STEPS = 24;

@@ -2,7 +2,7 @@
 // state and members (with the partitions each holds) from DescribeGroups, and per partition the committed offset
 // against the end offset. A CI log then says whether a consumer was outside the group, rebalancing, or in the group
 // but not committing, instead of a bare "timed out".
-import type { Admin } from '../../streams/kafka/client.js';
+import type { Admin } from '../../platform/kafka/client.js';
 import { withAdmin } from './harness.js';
 
 /** Decodes a kafkajs MemberAssignment buffer (ConsumerProtocol v0/v1: version, [topic, [partition]]). */

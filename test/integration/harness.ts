@@ -2,9 +2,9 @@
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { loadConfig, projectRoot } from '../../config/config.js';
-import { type Admin, createKafka, createTopicsAndWait } from '../../streams/kafka/client.js';
-import { topicConfig } from '../../streams/kafka/topics.js';
+import { loadConfig, projectRoot } from '../../platform/config.js';
+import { type Admin, createKafka, createTopicsAndWait } from '../../platform/kafka/client.js';
+import { topicConfig } from '../../platform/kafka/topics.js';
 
 export const config = loadConfig();
 

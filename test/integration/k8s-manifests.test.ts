@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { demoDeployStep } from '../../cli/demo-deploy.js';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig } from '../../platform/config.js';
 import { topicDifferences } from '../../deploy/k8s/checks.js';
 import { CUSTOM_RESOURCE_KINDS, type ValidationReport, ensureValidator, formatReport, k8sDir, kubectlVersion, validateK8s } from '../../deploy/k8s/validate.js';
 
@@ -107,7 +107,7 @@ describe('Kubernetes manifests (deploy/k8s), offline', () => {
     assert.match(text, /traceability: no test results yet|traceability \(TRACEABILITY.md, from \d+ test results\): \d+ of \d+ requirements covered/);
   });
 
-  it('has a KafkaTopic for each topic of streams/kafka/topics.ts, with its partitions, cleanup policy and retention', (t) => {
+  it('has a KafkaTopic for each topic of platform/kafka/topics.ts, with its partitions, cleanup policy and retention', (t) => {
     if (skip) return t.skip(skip);
     const local = overlay(validateK8s({ cacheDir: config.cacheDir }));
     assert.deepEqual(topicDifferences(local.documents, 3), []);

@@ -11,7 +11,7 @@ import { numbersIn } from '../../rag/grounding.js';
 import { createChatModel, LlmError, OpenAiCompatibleModel } from '../../rag/llm.js';
 import { ensureModel, modelPaths } from '../../rag/models.js';
 import { Responder } from '../../rag/responder.js';
-import { createPool } from '../../sinks/postgres/pool.js';
+import { createPool } from '../../platform/postgres/pool.js';
 import { LanceDbStore } from '../../sinks/vector/lancedb-store.js';
 import { config, uniqueName } from './harness.js';
 import { ensureLlamaServer, type LlamaServer, startLlamaServer } from './llama-server.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 
 const run = promisify(execFile);
 

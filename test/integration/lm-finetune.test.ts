@@ -13,7 +13,7 @@ import { generatePairs, writePairs } from '../../model/lm/data.js';
 import { LmError, type FinetuneResult, ensureVenv, finetune, lmPaths } from '../../model/lm/finetune.js';
 import { LocalLlamaModel, createChatModel } from '../../rag/llm.js';
 import { modelPaths } from '../../rag/models.js';
-import { createPool } from '../../sinks/postgres/pool.js';
+import { createPool } from '../../platform/postgres/pool.js';
 import { config, uniqueName } from './harness.js';
 
 /** Rejects with a message naming what was awaited when `ms` passes first. */

@@ -5,12 +5,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 import type { MarketTick } from '../../schemas/types.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { BulkProducer, type OutgoingRecord } from '../../streams/kafka/client.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
-import { groupCaughtUp } from '../../streams/kafka/topics.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { BulkProducer, type OutgoingRecord } from '../../platform/kafka/client.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
+import { groupCaughtUp } from '../../platform/kafka/topics.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
 
 const SERIES = 8;

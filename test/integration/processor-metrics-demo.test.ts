@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { SCRAPED_PROCESSORS, serveInProcessMetrics, type InProcessMetrics } from '../../processors/in-process-metrics.js';
+import { SCRAPED_PROCESSORS, serveInProcessMetrics, type InProcessMetrics } from '../../platform/in-process-metrics.js';
 import { config, uniqueName } from './harness.js';
 
 type PromResult = Array<{ metric: Record<string, string>; value: [number, string] }>;

@@ -21,7 +21,7 @@ import { Responder, type ResponderAnswer } from '../../rag/responder.js';
 import type { MarketDocument } from '../../schemas/types.js';
 import { toVectorDoc } from '../../sinks/vector/documents-sink.js';
 import { LanceDbStore } from '../../sinks/vector/lancedb-store.js';
-import { createPool } from '../../sinks/postgres/pool.js';
+import { createPool } from '../../platform/postgres/pool.js';
 import { config, uniqueName } from './harness.js';
 
 const H = 3_600_000;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { MarketTick } from '../../schemas/types.js';
-import { AvroSerde } from '../../streams/kafka/avro-serde.js';
-import { SdaError } from '../../streams/kafka/errors.js';
+import { AvroSerde } from '../../platform/kafka/avro-serde.js';
+import { SdaError } from '../../platform/kafka/errors.js';
 import { config, uniqueName } from './harness.js';
 
 const base = loadSchema('MarketTick');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { sda } from './harness.js';
 
 describe('local stack commands', () => {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { summarize } from '../../processors/summarizer/summarizer.js';
 import type { MarketDocument } from '../../schemas/types.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { createConsumer } from '../../streams/kafka/client.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { createConsumer } from '../../platform/kafka/client.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { config, deleteTestTopics, uniqueName, until, withAdmin } from './harness.js';
 
 const H = 3_600_000;

@@ -6,15 +6,15 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 import type { FeatureWindow } from '../../schemas/types.js';
 import { startFeaturesSink } from '../../sinks/postgres/features-sink.js';
-import { createPool } from '../../sinks/postgres/pool.js';
-import { homePartition } from '../../streams/kafka/context-series.js';
-import { type Provisioned, provision } from '../../streams/kafka/provision.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { homePartition } from '../../platform/kafka/context-series.js';
+import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
-import { createTopicsAndWait } from '../../streams/kafka/client.js';
-import { groupCaughtUp } from '../../streams/kafka/topics.js';
+import { createTopicsAndWait } from '../../platform/kafka/client.js';
+import { groupCaughtUp } from '../../platform/kafka/topics.js';
 import { TickPublisher } from '../../streams/tick-publisher.js';
 import { budget, groupProgress, waitUntil } from './group-state.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
@@ -59,7 +59,7 @@ async function waitCaughtUp(group: string, topic: string, timeoutMs: number): Pr
 
 /** Every committed record of a topic as partition -> [key, value hex] in offset order (read_committed). */
 async function committedContent(p: Provisioned, topic: string): Promise<Map<number, string[]>> {
-  const { createConsumer } = await import('../../streams/kafka/client.js');
+  const { createConsumer } = await import('../../platform/kafka/client.js');
   const consumer = createConsumer(p.kafka, uniqueName('test-reader'), { readUncommitted: false, maxWaitTimeInMs: 200 });
   const out = new Map<number, string[]>();
   await consumer.connect();

@@ -18,7 +18,7 @@ import {
 import { slug } from '../../rag/corpus.js';
 import type { Intent } from '../../rag/intent.js';
 import type { Forecast, MarketDocument, MarketTick } from '../../schemas/types.js';
-import { HOUR_MS, centralDateOf, centralMidnightUtc } from '../../streams/ercot/central-time.js';
+import { HOUR_MS, centralDateOf, centralMidnightUtc } from '../../market/central-time.js';
 import { HUBS, simulateMarket } from '../../streams/simulator/market.js';
 
 /** The simulated window. Changing any of these changes every expected fact (they are recomputed, not stored). */

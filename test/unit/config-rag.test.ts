@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, redactConfig } from '../../config/config.js';
+import { ConfigError, loadConfig, redactConfig } from '../../platform/config.js';
 
 describe('retrieval configuration', () => {
   it('defaults to LanceDB and the local model under the cache directory', () => {

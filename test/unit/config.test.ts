@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, redactConfig } from '../../config/config.js';
+import { ConfigError, loadConfig, redactConfig } from '../../platform/config.js';
 
 describe('configuration', () => {
   it('has loopback defaults derived from the port variables', () => {

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import kafkajs from 'kafkajs';
 import pg from 'pg';
-import { consumerErrorCount } from '../../processors/metrics.js';
-import { consumerFaults, faultReason, restartsAfterCrash } from '../../streams/kafka/client.js';
-import { PoisonRecordError, SdaError } from '../../streams/kafka/errors.js';
+import { consumerErrorCount } from '../../platform/metrics.js';
+import { consumerFaults, faultReason, restartsAfterCrash } from '../../platform/kafka/client.js';
+import { PoisonRecordError, SdaError } from '../../platform/kafka/errors.js';
 
 // kafkajs is CommonJS: its error classes come off the default export. Constructed as kafkajs does (its typings omit
 // the metadata arguments).

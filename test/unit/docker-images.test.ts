@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { IMAGES, imagesFor } from '../../deploy/docker/images.js';
 
 const root = projectRoot();

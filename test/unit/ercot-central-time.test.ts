@@ -13,7 +13,7 @@ import {
   parseErcotDate,
   parseHourEnding,
   parseInterval,
-} from '../../streams/ercot/central-time.js';
+} from '../../market/central-time.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const utc = (s: string) => Date.parse(s);

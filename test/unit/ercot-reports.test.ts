@@ -1,11 +1,11 @@
 // trace: 1.3
-import { placeDstDays } from '../../streams/ercot/dst-day.js';
+import { placeDstDays } from '../../market/dst-day.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
 import type { Parsed, Rejection } from '../../streams/parsed.js';
 import { REPORT_IDS, REPORTS, rowsToParsed } from '../../streams/ercot/reports.js';
-import { settlementPointType } from '../../streams/ercot/settlement-point.js';
+import { settlementPointType } from '../../market/settlement-point.js';
 
 const ticks = (ps: Parsed[]): MarketTick[] => ps.flatMap((p) => (p.ok ? [p.tick] : []));
 const rejections = (ps: Parsed[]): Rejection[] => ps.flatMap((p) => (p.ok ? [] : [p.rejection]));

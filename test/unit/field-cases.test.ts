@@ -9,14 +9,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
-import { placeDstDays } from '../../streams/ercot/dst-day.js';
+import { placeDstDays } from '../../market/dst-day.js';
 import { parseMisCsv } from '../../streams/ercot/mis-csv.js';
 import { rowsToParsed } from '../../streams/ercot/reports.js';
-import { ERCOT_POINT_TYPES, seriesForSettlementPoint } from '../../streams/ercot/settlement-point.js';
+import { ERCOT_POINT_TYPES, seriesForSettlementPoint } from '../../market/settlement-point.js';
 import type { Parsed, Rejection } from '../../streams/parsed.js';
 import { REPLAY_FORMATS } from '../../streams/replay/formats.js';
 import { readReplayFile } from '../../streams/replay/replay.js';
-import { checkTick, MIN_GENERATION_MW } from '../../streams/tick-validation.js';
+import { checkTick, MIN_GENERATION_MW } from '../../market/tick-validation.js';
 
 // Compiled tests run from dist/test/unit; the fixtures stay in the source tree.
 const FIXTURES = new URL('../../../test/fixtures/field-cases/', import.meta.url);

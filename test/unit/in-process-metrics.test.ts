@@ -3,9 +3,9 @@
 // every series of the process is served by exactly one port (so sums over the five Prometheus targets stay right).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../config/config.js';
-import { SCRAPED_PROCESSORS, filterExposition, homeOf, serveInProcessMetrics } from '../../processors/in-process-metrics.js';
-import { processorRegistry } from '../../processors/metrics.js';
+import { loadConfig } from '../../platform/config.js';
+import { SCRAPED_PROCESSORS, filterExposition, homeOf, serveInProcessMetrics } from '../../platform/in-process-metrics.js';
+import { processorRegistry } from '../../platform/metrics.js';
 
 const TEXT = [
   '# HELP sda_records_processed_total Records.',

@@ -5,7 +5,7 @@ import type { MarketTick } from '../../schemas/types.js';
 import { imputeGaps } from '../../streams/imputation.js';
 import { type Parsed, accept, reject } from '../../streams/parsed.js';
 import { SDA_CSV_HEADER, isSdaCsvHeader, parseSdaCsvLine, toSdaCsvLine } from '../../streams/replay/sda-csv.js';
-import { checkTick } from '../../streams/tick-validation.js';
+import { checkTick } from '../../market/tick-validation.js';
 
 const T0 = Date.UTC(2024, 6, 1);
 const Q = 900_000;

@@ -46,8 +46,8 @@ describe('deploy/k8s project rules', () => {
     assert.deepEqual(projectProblems([configMap, topic, windower({ replicas: 3 })]), ['Deployment/windower: 3 replicas but market.ticks has 2 partitions (members beyond that idle)']);
   });
 
-  it('refuse a metrics port other than config/config.ts gives the role', () => {
-    assert.deepEqual(projectProblems([configMap, windower({ port: 9_100 })]), ["Deployment/windower container windower: metrics containerPort 9100 but config/config.ts serves windower's /metrics on 19102"]);
+  it('refuse a metrics port other than platform/config.ts gives the role', () => {
+    assert.deepEqual(projectProblems([configMap, windower({ port: 9_100 })]), ["Deployment/windower container windower: metrics containerPort 9100 but platform/config.ts serves windower's /metrics on 19102"]);
     assert.deepEqual(projectProblems([{ ...configMap, data: { WINDOWER_METRICS_PORT: '9100' } }, windower({ port: 9_100 })]), []);
   });
 
@@ -57,7 +57,7 @@ describe('deploy/k8s project rules', () => {
   });
 
   it('refuse a ConfigMap the programs would refuse, a missing ConfigMap, and a selector matching nothing', () => {
-    assert.match(projectProblems([{ ...configMap, data: { TOPIC_PARTITIONS: 'three' } }, windower()])[0] ?? '', /ConfigMap env is refused by config\/config.ts: TOPIC_PARTITIONS="three"/);
+    assert.match(projectProblems([{ ...configMap, data: { TOPIC_PARTITIONS: 'three' } }, windower()])[0] ?? '', /ConfigMap env is refused by platform\/config.ts: TOPIC_PARTITIONS="three"/);
     assert.deepEqual(projectProblems([windower()]), ['Deployment/windower container windower: envFrom ConfigMap sda-config is not in the set']);
     const pdb: K8sDoc = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: 'gateway' }, spec: { selector: { matchLabels: { 'app.kubernetes.io/component': 'gateway' } } } };
     assert.deepEqual(projectProblems([configMap, windower(), pdb]), ["PodDisruptionBudget/gateway: its selector matches no workload's pods"]);

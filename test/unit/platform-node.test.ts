@@ -17,7 +17,7 @@ import {
   nodePackageName,
   pinnedNodeVersion,
   repoRoot,
-} from '../../deploy/local/node.js';
+} from '../../platform/installers/node.js';
 
 const root = repoRoot();
 

@@ -1,9 +1,9 @@
 // trace: D.prometheus
-// processors/metrics.ts: the counters a processor reports and the /metrics server it scrapes from (loopback only).
+// platform/metrics.ts: the counters a processor reports and the /metrics server it scrapes from (loopback only).
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { describe, it } from 'node:test';
-import { exposeCounts, inferenceSeconds, processorRegistry, setLiveRmse, setModelVersion, startMetricsServer } from '../../processors/metrics.js';
+import { exposeCounts, inferenceSeconds, processorRegistry, setLiveRmse, setModelVersion, startMetricsServer } from '../../platform/metrics.js';
 
 describe('processor metrics', () => {
   it('serves the processed and dead-lettered counts, inference latency, model version and live RMSE on /metrics', async () => {

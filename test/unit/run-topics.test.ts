@@ -1,8 +1,8 @@
 // trace: D.run-scoped
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SdaError } from '../../streams/kafka/errors.js';
-import { TOPICS, groupFor, runOfTopic, subjectFor, topicSet, validateRunName } from '../../streams/kafka/topics.js';
+import { SdaError } from '../../platform/kafka/errors.js';
+import { TOPICS, groupFor, runOfTopic, subjectFor, topicSet, validateRunName } from '../../platform/kafka/topics.js';
 
 describe('run-scoped topic sets', () => {
   it('leaves the live set as it is when no run is given', () => {

@@ -7,7 +7,7 @@ import { SCHEMA_NAMES, loadSchema } from '../../schemas/catalog.js';
 import { generateTypes } from '../../schemas/typegen.js';
 import type { DeadLetter, MarketTick } from '../../schemas/types.js';
 import { expectedTypesSource, typesFile } from '../../schemas/write-types.js';
-import { ALL_TOPICS, subjectFor } from '../../streams/kafka/topics.js';
+import { ALL_TOPICS, subjectFor } from '../../platform/kafka/topics.js';
 
 describe('Avro schemas', () => {
   it('every schema parses as Avro', () => {

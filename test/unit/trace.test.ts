@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../../platform/config.js';
 import { type ResultRecord, buildMatrix, mergeResults, parseJunit, readTags, renderMatrix, sourceOf } from '../../trace/matrix.js';
 import { PRD_STEPS, TRACE_ITEMS, type TraceItem } from '../../trace/requirements.js';
 

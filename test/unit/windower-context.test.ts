@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js';
-import { centralDateOf } from '../../streams/ercot/central-time.js';
+import { centralDateOf } from '../../market/central-time.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
-import { centralCalendar } from '../../processors/windower/calendar.js';
+import { centralCalendar } from '../../market/calendar.js';
 
 const HOUR = 3_600_000;
 const QUARTER = 900_000;

@@ -1,8 +1,8 @@
 // trace: D.kafka, D.registry
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PoisonRecordError } from '../../streams/kafka/errors.js';
-import { HEADER_LENGTH, decodeWire, encodeWire } from '../../streams/kafka/wire-format.js';
+import { PoisonRecordError } from '../../platform/kafka/errors.js';
+import { HEADER_LENGTH, decodeWire, encodeWire } from '../../platform/kafka/wire-format.js';
 
 describe('Confluent wire format', () => {
   it('frames a body with magic byte 0 and a big-endian schema id', () => {

@@ -4,9 +4,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { loadConfig } from '../config/config.js';
-import { logger } from '../config/logger.js';
-import { type ConsumerFault, consumerFaults } from '../streams/kafka/client.js';
+import { loadConfig } from './config.js';
+import { logger } from './logger.js';
+import { type ConsumerFault, consumerFaults } from './kafka/client.js';
 
 const log = logger('metrics');
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { commandExists, run } from './process.js';
-import type { StackPaths } from './service.js';
+import type { StackPaths } from '../../deploy/local/service.js';
 
 async function javaMajor(javaBin: string): Promise<number | undefined> {
   try {

@@ -3,9 +3,9 @@
 // published by the Node.js project's own tooling, no install script) unpacked under .cache/node/<version>/.
 // bootstrap.sh calls this before anything else runs; deploy/local/node.sh and ./sda then run that binary.
 //
-//   node dist/deploy/local/node.js ensure            prints the path of the node binary the project uses
-//   node dist/deploy/local/node.js install --dest D  unpacks the pinned release into D (bin/node, include/, share/)
-//   node dist/deploy/local/node.js check-native      loads every native addon in node_modules with that binary
+//   node dist/platform/installers/node.js ensure            prints the path of the node binary the project uses
+//   node dist/platform/installers/node.js install --dest D  unpacks the pinned release into D (bin/node, include/, share/)
+//   node dist/platform/installers/node.js check-native      loads every native addon in node_modules with that binary
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -120,7 +120,7 @@ export async function installNode(opts: { version: string; dest: string; platfor
     if (!packed[0] || !fs.existsSync(tarball)) throw new NodeInstallError('NODE_DOWNLOAD', `npm pack ${spec} wrote no tarball in ${work}`);
     const expected = NODE_TARBALL_INTEGRITY[spec];
     const actual = integrityOf(tarball);
-    if (expected === undefined) progress(`${spec} is not pinned in NODE_TARBALL_INTEGRITY (deploy/local/node.ts): trusting npm's registry check (${actual})`);
+    if (expected === undefined) progress(`${spec} is not pinned in NODE_TARBALL_INTEGRITY (platform/installers/node.ts): trusting npm's registry check (${actual})`);
     else if (actual !== expected) throw new NodeInstallError('NODE_INTEGRITY', `${spec} has integrity ${actual}, pinned ${expected}; refusing it`);
     const unpacked = path.join(work, 'release');
     fs.mkdirSync(unpacked);
@@ -260,7 +260,7 @@ async function main(argv: string[]): Promise<number> {
     progress(`${loads.length - failed.length}/${loads.length} native addons load under Node ${n.version} (${n.node})`);
     return failed.length === 0 ? 0 : 1;
   }
-  progress('usage: node dist/deploy/local/node.js ensure | install --dest DIR [--version X.Y.Z] | check-native');
+  progress('usage: node dist/platform/installers/node.js ensure | install --dest DIR [--version X.Y.Z] | check-native');
   return 2;
 }
 

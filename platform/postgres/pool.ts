@@ -1,7 +1,7 @@
 // PostgreSQL connections for the project's database. Queries are always parameterised.
 import pg from 'pg';
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../config.js';
+import { logger } from '../logger.js';
 
 const log = logger('postgres');
 

@@ -16,7 +16,7 @@
 // A type code not in this list is rejected (reason unknown-point-type) rather than guessed.
 // Reports without the column (DAM NP4-190-CD) are classified by name: HB_ hub, LZ_ and DC_x load zone, else a
 // resource node.
-import type { PointType } from '../../schemas/types.js';
+import type { PointType } from '../schemas/types.js';
 
 /** Suffix of the series id of an energy-weighted load-zone price (types LZEW and LZ_DCEW). */
 export const ENERGY_WEIGHTED_SUFFIX = '_EW';

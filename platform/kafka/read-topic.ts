@@ -4,7 +4,7 @@ import type { Writer } from './avro-serde.js';
 import { createConsumer } from './client.js';
 import type { Provisioned } from './provision.js';
 import { PoisonRecordError } from './errors.js';
-import { logger } from '../../config/logger.js';
+import { logger } from '../logger.js';
 
 const log = logger('read-topic');
 

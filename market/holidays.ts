@@ -1,8 +1,8 @@
-// US/Central calendar fields for the simulator without Intl: the DST bounds (streams/ercot/central-time.ts) are
+// US/Central calendar fields for the simulator without Intl: the DST bounds (market/central-time.ts) are
 // cached per year, so a lookup is two comparisons. Also ERCOT's holidays.
-import { centralDstBoundsUtc } from '../ercot/central-time.js';
+import { centralDstBoundsUtc } from './central-time.js';
 
-export { centralOffsetMs } from '../ercot/central-time.js';
+export { centralOffsetMs } from './central-time.js';
 
 export const MINUTE_MS = 60_000;
 export const QUARTER_MS = 15 * MINUTE_MS;

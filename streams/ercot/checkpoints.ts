@@ -1,6 +1,6 @@
 // The ingest_runs table: one row per ingestion run, written at start and end, and per-report checkpoints.
 import type pg from 'pg';
-import type { PublishCounts } from '../../streams/tick-publisher.js';
+import type { PublishCounts } from '../tick-publisher.js';
 
 export interface RunStart {
   runId: string;

@@ -1,7 +1,7 @@
 // Start-up provisioning shared by every program: topics created idempotently, every topic's value schema
 // registered under its TopicNameStrategy subject with BACKWARD compatibility.
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../config.js';
+import { logger } from '../logger.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DeadLetter, DispatchSchedule, FeatureWindow, Forecast, MarketDocument, MarketTick, WindowerState } from '../../schemas/types.js';
 import { AvroSerde, type Writer } from './avro-serde.js';

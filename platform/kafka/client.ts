@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import { Producer as PlatformaticProducer, compatibilityPartitioner } from '@platformatic/kafka';
 import { type Admin, CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerConfig, type IHeaders, type ITopicConfig, type Producer, type ProducerConfig } from 'kafkajs';
-import type { Config } from '../../config/config.js';
-import { logger } from '../../config/logger.js';
+import type { Config } from '../config.js';
+import { logger } from '../logger.js';
 
 export type { Admin, Consumer, Producer, EachBatchPayload, EachMessagePayload, KafkaMessage, IHeaders } from 'kafkajs';
 
@@ -135,7 +135,7 @@ function renewingTransactionalProducer(make: () => Producer, transactionalId: st
 /** The longest wait between attempts to start a crashed consumer again (as kafkajs's own maxRetryTime): a broker that is back is seen within this. */
 const RESTART_MAX_MS = 5_000;
 
-/** What a consumer's failure was about, for logs and the consumer error counter (processors/metrics.ts). */
+/** What a consumer's failure was about, for logs and the consumer error counter (platform/metrics.ts). */
 export type ConsumerFaultReason = 'kafka-unavailable' | 'rebalance' | 'postgres-unavailable' | 'registry-unavailable' | 'no-progress' | 'other';
 
 export interface ConsumerFault {
@@ -151,7 +151,7 @@ export interface ConsumerFault {
   restart?: boolean;
 }
 
-/** Every consumer's failed batches and crashes, as events ('fault', ConsumerFault): processors/metrics.ts counts them. */
+/** Every consumer's failed batches and crashes, as events ('fault', ConsumerFault): platform/metrics.ts counts them. */
 export const consumerFaults = new EventEmitter();
 
 const REBALANCE_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'FENCED_INSTANCE_ID']);

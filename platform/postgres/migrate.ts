@@ -1,13 +1,13 @@
-// Applies sinks/postgres/migrations/*.sql in order, each once, in its own transaction, under an advisory
+// Applies platform/postgres/migrations/*.sql in order, each once, in its own transaction, under an advisory
 // lock so concurrent starters do not race.
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { projectRoot } from '../../config/config.js';
+import { projectRoot } from '../config.js';
 
 const LOCK_KEY = 0x5da_0001;
 
-export function migrationFiles(dir = path.join(projectRoot(), 'sinks', 'postgres', 'migrations')): Array<{ version: string; file: string }> {
+export function migrationFiles(dir = path.join(projectRoot(), 'platform', 'postgres', 'migrations')): Array<{ version: string; file: string }> {
   return fs
     .readdirSync(dir)
     .filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f))

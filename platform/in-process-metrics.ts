@@ -1,7 +1,7 @@
 // Metrics of processors that run inside one process (`sda demo` runs the ticks sink, windower, features sink,
 // forecaster and forecasts sink in-process), served the way Prometheus already scrapes them: each processor's own
 // configured port (config.metricsPorts, deploy/prometheus.yml job sda-processors) answers GET /metrics with that
-// processor's series. The process has one registry (processors/metrics.ts), so each port serves a filtered view:
+// processor's series. The process has one registry (platform/metrics.ts), so each port serves a filtered view:
 //   - a series with a `processor` label goes to that processor's port only;
 //   - series of the model (sda_model_*, sda_forecast_*) go to the forecaster's port;
 //   - everything else (process CPU and memory, consumer errors by group, processors not in the five) to the
@@ -9,7 +9,7 @@
 // So each series is scraped once across the five targets and sums over them stay right. Run as separate processes
 // (`sda process <name>`), each processor serves its whole registry on its port instead (cli/process.ts).
 import { Registry } from 'prom-client';
-import type { Config } from '../config/config.js';
+import type { Config } from './config.js';
 import { exposeCounts, type MetricsServer, processorRegistry, startMetricsServer } from './metrics.js';
 
 /** The processors Prometheus scrapes (deploy/prometheus.yml), their `processor` label and their config port key. */

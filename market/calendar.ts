@@ -1,8 +1,8 @@
 // Calendar features of an instant in US/Central (America/Chicago): local hour, weekday, ERCOT holiday. Pure
-// arithmetic on the project's DST rule (streams/ercot/central-time.ts) and ERCOT holiday list
-// (streams/simulator/calendar.ts); no Intl.
-import { centralOffsetMs } from '../../streams/ercot/central-time.js';
-import { ercotHolidays } from '../../streams/simulator/calendar.js';
+// arithmetic on the project's DST rule (market/central-time.ts) and ERCOT holiday list
+// (market/holidays.ts); no Intl.
+import { centralOffsetMs } from './central-time.js';
+import { ercotHolidays } from './holidays.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
