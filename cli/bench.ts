@@ -32,10 +32,8 @@ export function registerBench(program: Command): void {
     .option('--batch <size>', 'records per produce request (bulk producer)', '2000')
     .option('--skip-baseline', 'skip the raw-bytes baseline run')
     .action(async (opts: { messages: string; batch: string; skipBaseline?: boolean }) => {
-      const n = Number(opts.messages);
-      const batch = Number(opts.batch);
-      if (!Number.isInteger(n) || n < 1 || n > 50_000_000) throw new Error(`--messages must be an integer from 1 to 50000000, got ${opts.messages}`);
-      if (!Number.isInteger(batch) || batch < 1 || batch > 100_000) throw new Error(`--batch must be an integer from 1 to 100000, got ${opts.batch}`);
+      const n = intOption('-n/--messages', opts.messages, 1, 50_000_000);
+      const batch = intOption('--batch', opts.batch, 1, 100_000);
       await runRoundtripBench(loadConfig(), { messages: n, batch, baseline: !opts.skipBaseline });
     });
   bench

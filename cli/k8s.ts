@@ -1,8 +1,10 @@
 // `sda k8s render|validate`: the Kubernetes manifests in deploy/k8s, rendered and checked offline (no cluster).
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { formatReport, k8sDir, renderKustomization, validateK8s } from '../deploy/k8s/validate.js';
+import { OptionError } from './options.js';
 
 export function registerK8s(program: Command): void {
   const k8s = program
@@ -14,7 +16,11 @@ export function registerK8s(program: Command): void {
     .description('print the rendered manifests of a kustomization (`kubectl kustomize`), ready for `kubectl apply -f -`')
     .option('--dir <path>', 'kustomization directory, relative to deploy/k8s or absolute', 'overlays/local')
     .action((opts: { dir: string }) => {
-      process.stdout.write(renderKustomization(path.resolve(k8sDir(), opts.dir)));
+      const dir = path.resolve(k8sDir(), opts.dir);
+      if (!existsSync(path.join(dir, 'kustomization.yaml'))) {
+        throw new OptionError('--dir', `${dir} has no kustomization.yaml; try base or overlays/local (relative to ${k8sDir()})`);
+      }
+      process.stdout.write(renderKustomization(dir));
     });
 
   k8s

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { startGateway } from '../gateway/server.js';
-import { intOption } from './options.js';
+import { OptionError, intOption } from './options.js';
 import { untilSignal } from './process.js';
 
 export function registerServe(program: Command): void {
@@ -18,7 +18,10 @@ export function registerServe(program: Command): void {
       const port = opts.port === undefined ? config.gateway.port : intOption('--port', opts.port, 0, 65_535);
       if (!/^[A-Za-z0-9.:\-[\]]{1,255}$/.test(opts.host)) throw new Error(`--host: ${JSON.stringify(opts.host)} is not a host name or address`);
       const rag = opts.rag ? (await import('../rag/query-service.js')).createRagQueryService(config) : null;
-      const gw = await startGateway(config, { port, host: opts.host, registryDir: opts.registry, queryService: rag });
+      const gw = await startGateway(config, { port, host: opts.host, registryDir: opts.registry, queryService: rag }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE') throw err;
+        throw new OptionError('--port', `${opts.host}:${port} is already in use (another gateway or service?); choose another with --port N or GATEWAY_PORT, or 0 for any free port`);
+      });
       process.stdout.write(`gateway listening on ${gw.url} (dashboard at /, /forecast?series=HB_NORTH, /query?q=..., /healthz, /metrics, /openapi.json); Ctrl-C to stop\n`);
       const sig = await untilSignal();
       await gw.close();

@@ -82,7 +82,10 @@ export async function loadEntry(root: string, version: string): Promise<Registry
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    throw new Error(`model registry: ${path} is missing; train a model first (sda train)`);
+    const known = await listVersions(root);
+    throw new Error(
+      `model registry: no model ${version} in ${root} (${path} is missing); ${known.length ? `versions there: ${known.join(', ')} (or current)` : 'it has no model yet: train one first (sda train)'}`,
+    );
   }
   let parsed: unknown;
   try {
