@@ -39,18 +39,27 @@ export function encodeDeadLetter(serde: AvroSerde, writer: Writer<DeadLetter>, i
   };
 }
 
+/** Dead letters of one processor to one dead-letter topic: encoded (for a transaction's send) or published. */
 export class DeadLetterPublisher {
   constructor(
     private readonly serde: AvroSerde,
     private readonly writer: Writer<DeadLetter>,
-    private readonly producer: Producer,
+    /** Needed by publish(); a transactional consumer sends encode()'s records in its own transaction instead. */
+    private readonly producer: Producer | undefined,
     private readonly processor: string,
     /** Default market.dlq; a run's jobs use run.NAME.dlq. */
-    private readonly topic: string = TOPICS.deadLetters.name,
+    readonly topic: string = TOPICS.deadLetters.name,
   ) {}
 
-  async publish(inputs: DeadLetterInput[]): Promise<void> {
+  /** The letters as records for the dead-letter topic (Avro value, original key, reason headers). */
+  encode(inputs: readonly DeadLetterInput[]): OutgoingRecord[] {
+    return inputs.map((i) => encodeDeadLetter(this.serde, this.writer, i, this.processor));
+  }
+
+  /** Sends the letters (acks=all) with the producer given at construction. Errors: Kafka errors; an Error when there is no producer. */
+  async publish(inputs: readonly DeadLetterInput[]): Promise<void> {
     if (inputs.length === 0) return;
-    await sendRecords(this.producer, this.topic, inputs.map((i) => encodeDeadLetter(this.serde, this.writer, i, this.processor)));
+    if (!this.producer) throw new Error(`dead letters of ${this.processor}: no producer to publish with (send encode()'s records in the transaction)`);
+    await sendRecords(this.producer, this.topic, this.encode(inputs));
   }
 }
