@@ -10,13 +10,13 @@ import type pg from 'pg';
 import { type Config, projectRoot } from '../platform/config.js';
 import { logger } from '../platform/logger.js';
 import { ConsumerLagReader } from './consumer-lag.js';
-import { DASHBOARD_ROUTES, dashboardApi } from './dashboard-api.js';
+import { dashboardApi } from './dashboard-api.js';
 import { type FeedForecast, ForecastFeed } from './forecast-feed.js';
 import { accessLogger, rateLimiter, securityHeaders } from './http-policy.js';
 import { GatewayMetrics } from './metrics.js';
-import { CORE_ROUTES, buildOpenApi } from './openapi.js';
-import { QUERY_ROUTES, type QueryService, queryRouter } from './query.js';
-import { DISPATCH_ROUTES, dispatchApi } from './dispatch-api.js';
+import { CORE_ROUTES, buildOpenApi, gatewayRoutes } from './openapi.js';
+import { type QueryService, queryRouter } from './query.js';
+import { dispatchApi } from './dispatch-api.js';
 import { SseHub } from './sse.js';
 import { validated } from './validate.js';
 
@@ -84,7 +84,7 @@ export function createGatewayExtensions(config: Config, opts: DashboardOptions):
       })
     : Promise.resolve();
 
-  const openapi = buildOpenApi([...CORE_ROUTES, ...Object.values(DASHBOARD_ROUTES), ...Object.values(DISPATCH_ROUTES), ...Object.values(QUERY_ROUTES)], {
+  const openapi = buildOpenApi(gatewayRoutes(), {
     version: packageVersion(),
     rateLimitPerMinute: config.gateway.rateLimitPerMinute,
     bodyLimitBytes: config.gateway.bodyLimitBytes,

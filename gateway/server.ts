@@ -1,6 +1,7 @@
 // The HTTP gateway (express 5): GET /forecast from the `forecasts` table, GET /healthz with each dependency,
 // GET /livez (no dependency; the baseline of bench/forecast.ts). Every answer is JSON; errors are
-// {error, detail} with no stack trace, and every query parameter is validated and bounded (forecast-params.ts).
+// {error, detail} with no stack trace, and every query parameter is validated and bounded by the route's schema
+// (validate.ts; /forecast's in forecast-params.ts), the same schema /openapi.json is built from.
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -9,12 +10,14 @@ import type { Config } from '../platform/config.js';
 import { logger } from '../platform/logger.js';
 import { registryRoot } from '../model/registry.js';
 import { createPool } from '../platform/postgres/pool.js';
-import { ParamError, parseForecastQuery } from './forecast-params.js';
+import { FORECAST_ROUTE, forecastQuery } from './forecast-params.js';
 import { findForecast, seriesKnown } from './forecast-store.js';
 import { Health, kafkaCheck, modelRegistryCheck, postgresCheck, schemaRegistryCheck } from './health.js';
 import { type GatewayExtensions, createGatewayExtensions } from './dashboard.js';
 import { answerClientErrors, badPercentEncoding, drainServer } from './http-policy.js';
+import { CORE_ROUTES } from './openapi.js';
 import { MAX_QUESTION_CHARS, type QueryService } from './query.js';
+import { validated } from './validate.js';
 
 const log = logger('gateway');
 
@@ -48,23 +51,18 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
     next();
   });
 
-  app.get('/livez', (_req: Request, res: Response) => {
+  const core = (route: string) => CORE_ROUTES.find((r) => r.path === route)!;
+  app.get('/livez', validated(core('/livez')), (_req: Request, res: Response) => {
     res.json({ status: 'ok' });
   });
 
-  app.get('/healthz', async (_req: Request, res: Response) => {
+  app.get('/healthz', validated(core('/healthz')), async (_req: Request, res: Response) => {
     const report = await deps.health.report();
     res.status(report.status === 'down' ? 503 : 200).json(report);
   });
 
-  app.get('/forecast', async (req: Request, res: Response) => {
-    let q: ReturnType<typeof parseForecastQuery>;
-    try {
-      q = parseForecastQuery(req.query as Record<string, unknown>);
-    } catch (err) {
-      if (err instanceof ParamError) return sendError(res, 400, 'bad_request', err.detail);
-      throw err;
-    }
+  app.get('/forecast', validated(FORECAST_ROUTE), async (_req: Request, res: Response) => {
+    const q = forecastQuery(res.locals.query);
     const answer = await findForecast(deps.pool, q);
     if (answer) return res.json(answer);
     if (!(await seriesKnown(deps.pool, q.market, q.series))) {

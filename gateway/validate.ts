@@ -1,11 +1,17 @@
 // Request validation from one declarative schema per route: query and JSON-body parameters with their names, types
 // and bounds. Unknown parameters are refused; the first problem becomes a 400 naming the parameter. The same schemas
-// produce the OpenAPI document (openapi.ts), so the documentation cannot drift from what is enforced. Pure.
+// produce the OpenAPI document (openapi.ts: paramJsonSchema below), so the documentation cannot drift from what is
+// enforced. Every route of the gateway, /forecast included, is checked here; there is no second validator. Pure.
 import type { NextFunction, Request, Response } from 'express';
 
 export type ParamSpec =
   | { type: 'string'; description: string; required?: boolean; default?: string; minLength?: number; maxLength: number; pattern?: RegExp; enum?: readonly string[]; example?: string; notBlank?: boolean }
-  | { type: 'integer'; description: string; required?: boolean; default?: number; minimum: number; maximum: number; example?: number };
+  | { type: 'integer'; description: string; required?: boolean; default?: number; minimum: number; maximum: number; example?: number }
+  /**
+   * A point in time written as ISO-8601 (parseIsoInstant), checked to lie in [minimum, maximum) (UTC ms); the
+   * validated value is UTC ms. OpenAPI shows it as a string with ISO_INSTANT_RE as its pattern.
+   */
+  | { type: 'instant'; description: string; required?: boolean; minimum: number; maximum: number; maxLength: number; example?: string };
 
 export type ParamSpecs = Record<string, ParamSpec>;
 
@@ -36,6 +42,50 @@ export class ValidationError extends Error {
 
 const show = (v: string) => JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}...` : v);
 
+/**
+ * An ISO-8601 instant as the gateway accepts it: a date (midnight UTC), or a date-time with an explicit offset (Z or
+ * ±hh:mm / ±hhmm). A "+" left unencoded in a URL query arrives as a space; it is read as the "+" it was.
+ */
+export const ISO_INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+\- ]\d{2}:?\d{2}))?$/;
+
+/** Parses an ISO-8601 instant (ISO_INSTANT_RE) to UTC ms; NaN when it is not one (or not a real calendar time). */
+export function parseIsoInstant(raw: string): number {
+  const m = ISO_INSTANT_RE.exec(raw);
+  if (!m) return Number.NaN;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
+  const ms = Number(frac.padEnd(3, '0').slice(0, 3));
+  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
+  const back = new Date(local);
+  // Date.UTC rolls 2024-02-30 over into March: a time that does not round-trip does not exist.
+  if (back.getUTCFullYear() !== Number(y) || back.getUTCMonth() !== Number(mo) - 1 || back.getUTCDate() !== Number(d) || back.getUTCHours() !== Number(h) || back.getUTCMinutes() !== Number(mi) || back.getUTCSeconds() !== Number(s)) {
+    return Number.NaN;
+  }
+  if (zone === 'Z') return local;
+  const sign = zone[0] === '-' ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  const oh = Number(digits.slice(0, 2));
+  const om = Number(digits.slice(2, 4));
+  if (oh > 23 || om > 59) return Number.NaN;
+  return local - sign * (oh * 60 + om) * 60_000;
+}
+
+/**
+ * The JSON Schema (OpenAPI 3.1) of one parameter, derived from its spec: the bounds, pattern, enum and default the
+ * validator enforces. An instant's range is not expressible on a string; its description says it.
+ */
+export function paramJsonSchema(p: ParamSpec): Record<string, unknown> {
+  if (p.type === 'integer') return { type: 'integer', minimum: p.minimum, maximum: p.maximum, ...(p.default !== undefined ? { default: p.default } : {}) };
+  if (p.type === 'instant') return { type: 'string', maxLength: p.maxLength, pattern: ISO_INSTANT_RE.source };
+  return {
+    type: 'string',
+    maxLength: p.maxLength,
+    ...(p.minLength !== undefined ? { minLength: p.minLength } : {}),
+    ...(p.pattern ? { pattern: p.pattern.source } : {}),
+    ...(p.enum ? { enum: [...p.enum] } : {}),
+    ...(p.default !== undefined ? { default: p.default } : {}),
+  };
+}
+
 /** Only white space: what String.prototype.trim removes (spaces, tabs, line breaks, no-break spaces) and zero-width characters. */
 const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
 /** C0 controls other than tab, line feed and carriage return, and DEL: no question or id carries them (PostgreSQL text refuses NUL). */
@@ -44,7 +94,15 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 'body'): string | number | undefined {
   if (raw === undefined || raw === null || raw === '') {
     if (spec.required) throw new ValidationError(name, `${name} is required${spec.example !== undefined ? `, e.g. ${name}=${spec.example}` : ''}`);
-    return spec.default;
+    return spec.type === 'instant' ? undefined : spec.default;
+  }
+  if (spec.type === 'instant') {
+    if (typeof raw !== 'string') throw new ValidationError(name, where === 'query' ? `${name} must be given once, as a single value` : `${name} must be a string`);
+    if (raw.length > spec.maxLength) throw new ValidationError(name, `${name} is longer than ${spec.maxLength} characters (${raw.length}), too long for an ISO-8601 time`);
+    const at = parseIsoInstant(raw);
+    if (Number.isNaN(at)) throw new ValidationError(name, `${name} ${show(raw)} is not an ISO-8601 time such as 2024-07-01T15:00:00Z (a date-time needs Z or an offset)`);
+    if (at < spec.minimum || at >= spec.maximum) throw new ValidationError(name, `${name} ${show(raw)} is out of range (${new Date(spec.minimum).toISOString()} to ${new Date(spec.maximum).toISOString()})`);
+    return at;
   }
   if (spec.type === 'integer') {
     let n: number;

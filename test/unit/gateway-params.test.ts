@@ -1,8 +1,9 @@
 // trace: D.gateway
-// GET /forecast parameter rules (gateway/forecast-params.ts): pure, no server.
+// GET /forecast parameter rules (its route schema in gateway/forecast-params.ts, checked by gateway/validate.ts): pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AT_MAX, AT_MIN, ParamError, parseForecastQuery, parseIsoInstant } from '../../gateway/forecast-params.js';
+import { AT_MAX, AT_MIN, parseForecastQuery } from '../../gateway/forecast-params.js';
+import { ValidationError, parseIsoInstant } from '../../gateway/validate.js';
 
 describe('gateway /forecast parameters', () => {
   it('reads ISO-8601 instants with Z, offsets, fractions and bare dates', () => {
@@ -21,18 +22,28 @@ describe('gateway /forecast parameters', () => {
     assert.deepEqual(parseForecastQuery({ series: 'HB_NORTH' }), { series: 'HB_NORTH', market: 'ERCOT', kind: 'RT_PRICE', at: null });
     assert.deepEqual(parseForecastQuery({ series: 'LZ_HOUSTON', kind: 'LOAD', market: 'ERCOT', at: '2024-07-01T00:00:00Z' }), { series: 'LZ_HOUSTON', market: 'ERCOT', kind: 'LOAD', at: Date.UTC(2024, 6, 1) });
     assert.equal(parseForecastQuery({ series: 'X', at: new Date(AT_MIN).toISOString() }).at, AT_MIN);
-    const bad: Array<Record<string, unknown>> = [
-      {},
-      { series: '' },
-      { series: "HB_NORTH';DROP" },
-      { series: 'A'.repeat(65) },
-      { series: ['HB_NORTH', 'HB_WEST'] },
-      { series: 'HB_NORTH', at: new Date(AT_MAX).toISOString() },
-      { series: 'HB_NORTH', at: `2024-07-01T00:00:00.${'0'.repeat(40)}Z` },
-      { series: 'HB_NORTH', kind: 'rt_price' },
-      { series: 'HB_NORTH', market: 'ERCOT;' },
-      { series: 'HB_NORTH', extra: '1' },
+    // Each bad query beside the parameter the 400 must name.
+    const bad: Array<[Record<string, unknown>, string]> = [
+      [{}, 'series'],
+      [{ series: '' }, 'series'],
+      [{ series: "HB_NORTH';DROP" }, 'series'],
+      [{ series: 'A'.repeat(65) }, 'series'],
+      [{ series: ['HB_NORTH', 'HB_WEST'] }, 'series'],
+      [{ series: 'HB_NORTH', at: new Date(AT_MAX).toISOString() }, 'at'],
+      [{ series: 'HB_NORTH', at: new Date(AT_MIN - 1).toISOString() }, 'at'],
+      [{ series: 'HB_NORTH', at: `2024-07-01T00:00:00.${'0'.repeat(40)}Z` }, 'at'],
+      [{ series: 'HB_NORTH', at: 'yesterday' }, 'at'],
+      [{ series: 'HB_NORTH', kind: 'rt_price' }, 'kind'],
+      [{ series: 'HB_NORTH', market: 'ERCOT;' }, 'market'],
+      [{ series: 'HB_NORTH', extra: '1' }, 'extra'],
     ];
-    for (const q of bad) assert.throws(() => parseForecastQuery(q), ParamError, JSON.stringify(q));
+    for (const [q, param] of bad) {
+      assert.throws(() => parseForecastQuery(q), (err: unknown) => {
+        assert.ok(err instanceof ValidationError, `${JSON.stringify(q)}: ${String(err)}`);
+        assert.equal(err.param, param, JSON.stringify(q));
+        assert.match(err.detail, new RegExp(`\\b${param}\\b`), 'the message names the parameter');
+        return true;
+      });
+    }
   });
 });
