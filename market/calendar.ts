@@ -1,11 +1,9 @@
-// Calendar features of an instant in US/Central (America/Chicago): local hour, weekday, ERCOT holiday. Pure
-// arithmetic on the project's DST rule (market/central-time.ts) and ERCOT holiday list
-// (market/holidays.ts); no Intl.
-import { centralOffsetMs } from './central-time.js';
-import { ercotHolidays } from './holidays.js';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+// Calendar fields of an instant in US/Central (America/Chicago): local hour, weekday, day of the year, ERCOT holiday.
+// The one place that turns an instant into local calendar fields; the offset comes from central-time.ts (tz
+// database, cached per year), the holidays from holidays.ts. Used by the windower's and the dispatcher's features
+// (centralCalendar) and by the simulator's sweep through time (CentralClock).
+import { centralOffsetMs, DAY_MS, HOUR_MS } from './central-time.js';
+import { ercotHolidaysCached, weekdayOfDay } from './holidays.js';
 
 export interface CentralCalendar {
   /** Local clock hour 0-23 (01 appears twice on fall-back day, 02 never on spring-forward day). */
@@ -16,22 +14,74 @@ export interface CentralCalendar {
   isHoliday: boolean;
 }
 
-const holidaysByYear = new Map<number, Set<number>>();
-
-function holidays(year: number): Set<number> {
-  let h = holidaysByYear.get(year);
-  if (!h) {
-    h = ercotHolidays(year);
-    holidaysByYear.set(year, h);
-  }
-  return h;
+/** Local wall time of an instant written as if it were UTC (ms): the base of every local calendar field. */
+export function centralWallMs(utcMs: number): number {
+  return utcMs + centralOffsetMs(utcMs);
 }
 
+/**
+ * Local calendar features of an instant.
+ * @param utcMs UTC epoch ms
+ * @throws RangeError when utcMs is not finite
+ */
 export function centralCalendar(utcMs: number): CentralCalendar {
-  const local = utcMs + centralOffsetMs(utcMs); // local wall time written as if it were UTC
+  const local = centralWallMs(utcMs);
   const dayIndex = Math.floor(local / DAY_MS);
-  const hourOfDay = Math.floor((local - dayIndex * DAY_MS) / HOUR_MS);
-  const dayOfWeek = (((dayIndex + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
   const year = new Date(dayIndex * DAY_MS).getUTCFullYear();
-  return { hourOfDay, dayOfWeek, isHoliday: holidays(year).has(dayIndex) };
+  return {
+    hourOfDay: Math.floor((local - dayIndex * DAY_MS) / HOUR_MS),
+    dayOfWeek: weekdayOfDay(dayIndex),
+    isHoliday: ercotHolidaysCached(year).has(dayIndex),
+  };
+}
+
+/** Local (US/Central) calendar fields of one instant. Reused by CentralClock to avoid allocation. */
+export interface CentralFields {
+  /** UTC offset in ms: -21600000 (CST) or -18000000 (CDT). */
+  offsetMs: number;
+  /** Local clock hour 0-23 as a fraction (e.g. 13.25 at 13:15). */
+  hour: number;
+  /** 0 = Sunday. */
+  weekday: number;
+  /** Days since local January 1 00:00, fractional (0 to 365.x). */
+  dayOfYear: number;
+  /** Saturday, Sunday or an ERCOT holiday. */
+  offDay: boolean;
+}
+
+/** Local calendar fields for a mostly-monotonic sweep through time (the simulator): keeps the local year. */
+export class CentralClock {
+  private localYearStart = Infinity;
+  private localYearEnd = -Infinity;
+  private holidays: ReadonlySet<number> = new Set<number>();
+
+  /** UTC offset of Central time at utcMs, in ms (central-time.ts). */
+  offsetMs(utcMs: number): number {
+    return centralOffsetMs(utcMs);
+  }
+
+  /** Fill `out` with the local fields of utcMs (UTC epoch ms) and return it. */
+  fields(utcMs: number, out: CentralFields): CentralFields {
+    const offset = centralOffsetMs(utcMs);
+    const local = utcMs + offset;
+    if (local < this.localYearStart || local >= this.localYearEnd) {
+      const year = new Date(local).getUTCFullYear();
+      this.localYearStart = Date.UTC(year, 0, 1);
+      this.localYearEnd = Date.UTC(year + 1, 0, 1);
+      this.holidays = ercotHolidaysCached(year);
+    }
+    const dayIndex = Math.floor(local / DAY_MS);
+    const weekday = weekdayOfDay(dayIndex);
+    out.offsetMs = offset;
+    out.hour = (local - dayIndex * DAY_MS) / HOUR_MS;
+    out.weekday = weekday;
+    out.dayOfYear = (local - this.localYearStart) / DAY_MS;
+    out.offDay = weekday === 0 || weekday === 6 || this.holidays.has(dayIndex);
+    return out;
+  }
+}
+
+/** A CentralFields to fill (CST, midnight, Sunday). */
+export function newCentralFields(): CentralFields {
+  return { offsetMs: -6 * HOUR_MS, hour: 0, weekday: 0, dayOfYear: 0, offDay: false };
 }

@@ -2,7 +2,7 @@
 // thermally lagged temperature (cooling above a balance point, convex heating below another), with noise.
 import { Ar1, type Rng } from './prng.js';
 import { WEATHER_ZONES, type WeatherZone } from './catalog.js';
-import type { CentralFields } from '../../market/holidays.js';
+import type { CentralFields } from '../../market/calendar.js';
 
 export interface ZoneLoadParams {
   /** Share of the system base and weather response. */

@@ -1,7 +1,8 @@
 // The ERCOT-like market simulator: ties weather, load, supply, prices, congestion, real-time noise and
 // day-ahead forecasts together and streams MarketTicks in event-time order. See README.md for the model.
 import type { MarketTick } from '../../schemas/types.js';
-import { CentralClock, HOUR_MS, QUARTER_MS, newCentralFields } from '../../market/holidays.js';
+import { CentralClock, newCentralFields } from '../../market/calendar.js';
+import { HOUR_MS, QUARTER_MS } from '../../market/central-time.js';
 import {
   MARKET,
   PRICE_NODES,

@@ -2,7 +2,7 @@
 // at a time. All stochastic parts are unit-variance AR(1) processes (see prng.ts) scaled here.
 import { Ar1, type Rng } from './prng.js';
 import { WEATHER_ZONES, type WeatherZone } from './catalog.js';
-import type { CentralFields } from '../../market/holidays.js';
+import type { CentralFields } from '../../market/calendar.js';
 
 const TWO_PI = 2 * Math.PI;
 const DEG = Math.PI / 180;

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
-import { CentralClock, centralOffsetMs, newCentralFields } from '../../market/holidays.js';
+import { CentralClock, newCentralFields } from '../../market/calendar.js';
+import { centralOffsetMs } from '../../market/central-time.js';
 import { Rng } from '../../streams/simulator/prng.js';
 import {
   DEFAULT_PRICE_NODES,
