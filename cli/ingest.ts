@@ -13,7 +13,7 @@ import { ErcotClient, ercotCredentialsFromEnv } from '../streams/ercot/client.js
 import { runIngest, runSchedule, type IngestRunResult } from '../streams/ercot/ingest-job.js';
 import { REPORT_IDS, type ReportId } from '../streams/ercot/reports.js';
 import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
-import { intOption, listOption, topicOption } from './options.js';
+import { OptionError, intOption, listOption, topicOption } from './options.js';
 import { untilSignal } from './process.js';
 
 export function registerIngest(program: Command): Command {
@@ -79,10 +79,10 @@ export function registerIngest(program: Command): Command {
     .option('--topic <name>', 'publish to this topic instead of market.ticks (created if missing)', 'market.ticks')
     .action(async (opts: { from: string; to: string; reports: string; maxGap: string; topic: string }) => {
       for (const [name, v] of [['--from', opts.from], ['--to', opts.to]] as const) {
-        if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new Error(`${name}: expected a date YYYY-MM-DD, got ${JSON.stringify(v)}`);
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new OptionError(name, `expected a date YYYY-MM-DD, got ${JSON.stringify(v)}`);
       }
-      if (opts.from > opts.to) throw new Error(`--from ${opts.from} is after --to ${opts.to}`);
-      if ((Date.parse(opts.to) - Date.parse(opts.from)) / 86_400_000 > 366) throw new Error('--from/--to: at most 366 days per backfill');
+      if (opts.from > opts.to) throw new OptionError('--from', `${opts.from} is after --to ${opts.to}`);
+      if ((Date.parse(opts.to) - Date.parse(opts.from)) / 86_400_000 > 366) throw new OptionError('--from/--to', 'at most 366 days per backfill');
       const reports = reportList(opts.reports);
       const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
       await withErcot('backfill', maxGap, topicOption('--topic', opts.topic), async (deps) => {
@@ -101,7 +101,7 @@ export function registerIngest(program: Command): Command {
 function reportList(raw: string): ReportId[] {
   const list = listOption(raw) ?? [];
   const bad = list.filter((r) => !(REPORT_IDS as readonly string[]).includes(r));
-  if (bad.length || list.length === 0) throw new Error(`--reports: unknown report ${bad.join(', ') || '(none)'}; reports are ${REPORT_IDS.join(', ')}`);
+  if (bad.length || list.length === 0) throw new OptionError('--reports', `unknown report ${bad.join(', ') || '(none)'}; reports are ${REPORT_IDS.join(', ')}`);
   return list as ReportId[];
 }
 

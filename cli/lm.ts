@@ -10,18 +10,14 @@ import { dataHash, generatePairs, readJsonl, writePairs } from '../model/lm/data
 import { checkFinetuneOptions, ensureVenv, finetune, lmPaths, perplexity } from '../model/lm/finetune.js';
 import { type PerplexityFigure, listAdapters, resolveAdapter } from '../rag/adapters.js';
 import { createPool } from '../platform/postgres/pool.js';
+import { OptionError, intOption } from './options.js';
+import { SdaError } from '../platform/errors.js';
 
 const say = (msg: string) => process.stderr.write(`sda lm: ${msg}\n`);
 
-function int(name: string, v: string, min: number, max: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} ${JSON.stringify(v)}: expected an integer ${min}-${max}`);
-  return n;
-}
-
 function num(name: string, v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`--${name} ${JSON.stringify(v)}: expected a number`);
+  if (v.trim() === '' || !Number.isFinite(n)) throw new OptionError(`--${name}`, `expected a number, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -38,7 +34,9 @@ async function makeData(config: Config, dir: string, seed: number, train: number
     process.stdout.write(`files: ${files.train}, ${files.heldout}\n`);
     return files;
   } catch (err) {
-    if ((err as { code?: string }).code === 'ECONNREFUSED') throw new Error(`PostgreSQL is not reachable at ${config.postgres.host}:${config.postgres.port}: start the stack with \`sda stack up\` (the pairs' facts come from the responder's SQL tools)`);
+    if ((err as { code?: string }).code === 'ECONNREFUSED') {
+      throw new SdaError('POSTGRES_UNAVAILABLE', `PostgreSQL is not reachable at ${config.postgres.host}:${config.postgres.port}: start the stack with \`sda stack up\` (the pairs' facts come from the responder's SQL tools)`, true, { cause: err });
+    }
     throw err;
   } finally {
     await pool.end();
@@ -56,7 +54,7 @@ export function registerLm(program: Command): void {
     .option('--out <dir>', 'where train.jsonl and heldout.jsonl go (default .cache/lm/data)')
     .action(async (o: { seed: string; train: string; heldout: string; out?: string }) => {
       const config = loadConfig();
-      await makeData(config, o.out ?? lmPaths(config).dataDir, int('seed', o.seed, 0, 2 ** 31), int('train', o.train, 1, 5_000), int('heldout', o.heldout, 1, 5_000));
+      await makeData(config, o.out ?? lmPaths(config).dataDir, intOption('--seed', o.seed, 0, 2 ** 31), intOption('--train', o.train, 1, 5_000), intOption('--heldout', o.heldout, 1, 5_000));
     });
 
   lm.command('finetune')
@@ -73,12 +71,12 @@ Progress: one line per optimiser step (loss, seconds). Measured on 2 shared core
 Afterwards: LLM_ADAPTER=latest (or vNNN, or a path) makes the responder use the adapter; \`sda lm evaluate\` compares.`)
     .action(async (o: { pairs?: string; epochs: string; steps: string; lr: string; rank: string; batch: string; seed: string }) => {
       const config = loadConfig();
-      const opts = { epochs: int('epochs', o.epochs, 1, 100), steps: int('steps', o.steps, 0, 100_000), lr: num('lr', o.lr), rank: int('rank', o.rank, 1, 256), batch: int('batch', o.batch, 1, 256), seed: int('seed', o.seed, 0, 2 ** 31) };
+      const opts = { epochs: intOption('--epochs', o.epochs, 1, 100), steps: intOption('--steps', o.steps, 0, 100_000), lr: num('lr', o.lr), rank: intOption('--rank', o.rank, 1, 256), batch: intOption('--batch', o.batch, 1, 256), seed: intOption('--seed', o.seed, 0, 2 ** 31) };
       checkFinetuneOptions(opts);
       const dir = o.pairs ?? lmPaths(config).dataDir;
       let files = { train: path.join(dir, 'train.jsonl'), heldout: path.join(dir, 'heldout.jsonl') };
       if (!fs.existsSync(files.train) || !fs.existsSync(files.heldout)) {
-        if (o.pairs) throw new Error(`--pairs ${o.pairs}: needs train.jsonl and heldout.jsonl (make them with \`sda lm data --out ${o.pairs}\`)`);
+        if (o.pairs) throw new OptionError('--pairs', `${o.pairs} needs train.jsonl and heldout.jsonl (make them with \`sda lm data --out ${o.pairs}\`)`);
         files = await makeData(config, dir, opts.seed, 100, 30);
       }
       const t0 = Date.now();
@@ -104,10 +102,10 @@ Afterwards: LLM_ADAPTER=latest (or vNNN, or a path) makes the responder use the 
       const config = loadConfig();
       const registry = lmPaths(config).adaptersDir;
       const choice = resolveAdapter(o.adapter, registry);
-      if (choice.kind !== 'adapter' || !choice.version) throw new Error(choice.kind === 'missing' ? choice.reason : `--adapter ${o.adapter}: name a version in ${registry} (or latest)`);
+      if (choice.kind !== 'adapter' || !choice.version) throw new OptionError('--adapter', choice.kind === 'missing' ? choice.reason : `${o.adapter}: name a version in ${registry} (or latest)`);
       const entry = listAdapters(registry).find((a) => a.version === choice.version)!;
       const pairs = o.pairs ?? entry.metadata?.data.files.heldout;
-      if (!pairs || !fs.existsSync(pairs)) throw new Error(`no held-out pairs file (${pairs ?? 'none recorded'}): pass --pairs FILE`);
+      if (!pairs || !fs.existsSync(pairs)) throw new OptionError('--pairs', `no held-out pairs file (${pairs ?? 'none recorded'}): pass --pairs FILE`);
       const held = readJsonl(pairs);
       const recorded = entry.metadata?.perplexity;
       // The adapter's own held-out set, unchanged since training: its perplexities were measured then (same code).
@@ -129,8 +127,8 @@ Afterwards: LLM_ADAPTER=latest (or vNNN, or a path) makes the responder use the 
       await runRagEvalBench(config, {
         adapters: [{ label: entry.version, path: entry.gguf }],
         reportFile,
-        ...(o.limit ? { limit: int('limit', o.limit, 1, 10_000) } : {}),
-        ...(o.threads ? { threads: int('threads', o.threads, 1, 256) } : {}),
+        ...(o.limit ? { limit: intOption('--limit', o.limit, 1, 10_000) } : {}),
+        ...(o.threads ? { threads: intOption('--threads', o.threads, 1, 256) } : {}),
       });
       process.stdout.write(`(report with both models' answers: ${reportFile})\n`);
     });

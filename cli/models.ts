@@ -2,13 +2,14 @@
 // pinned sizes and sha256. The code paths that need them call the same function, so this is a warm-up step.
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
+import { OptionError } from './options.js';
 import { MODEL_ARTIFACTS, MODEL_IDS, type ModelId, ensureModels, isInstalled, verifyInstalled } from '../rag/models.js';
 
 function parseOnly(value: string | undefined): ModelId[] {
   if (value === undefined) return [...MODEL_IDS];
   const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = ids.filter((id) => !(MODEL_IDS as readonly string[]).includes(id));
-  if (ids.length === 0 || bad.length > 0) throw new Error(`--only: expected a comma-separated list of ${MODEL_IDS.join(', ')}, got ${JSON.stringify(value)}`);
+  if (ids.length === 0 || bad.length > 0) throw new OptionError('--only', `expected a comma-separated list of ${MODEL_IDS.join(', ')}, got ${JSON.stringify(value)}`);
   return ids as ModelId[];
 }
 

@@ -1,9 +1,13 @@
 // Parsing and bounding of command-line option values: a bad value stops the command naming the option.
+import { SdaError } from '../platform/errors.js';
 
-export class OptionError extends Error {
-  constructor(option: string, message: string) {
-    super(`${option}: ${message}`);
-    this.name = 'OptionError';
+/** A command-line option value out of its range or shape (code OPTION_INVALID, not retriable); the message starts with the option. */
+export class OptionError extends SdaError<'OPTION_INVALID'> {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super('OPTION_INVALID', `${option}: ${message}`);
   }
 }
 

@@ -1,8 +1,7 @@
 // `sda process vector-sink` and `sda process summarizer`: the retrieval side's long-running jobs, under `sda process`.
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
-import { logger } from '../platform/logger.js';
-import { intOption, topicOption } from './options.js';
+import { OptionError, intOption, topicOption } from './options.js';
 import { untilSignal } from './process.js';
 import { Progress } from '../platform/progress.js';
 
@@ -29,7 +28,7 @@ export function registerRagProcesses(proc: Command): void {
     });
   proc
     .command('summarizer')
-    .description('every --every minutes, summarize the last --lookback-hours of market_data and forecasts onto market.documents (the same ids each time, so the latest summary of a period wins); the concepts corpus on the first run')
+    .description('every --every minutes, summarize the --lookback-hours before the market clock (the end of the latest stored interval) of market_data and forecasts onto market.documents (the same ids each time, so the latest summary of a period wins); the concepts corpus on the first run that succeeds')
     .option('--every <minutes>', 'minutes between runs', '60')
     .option('--lookback-hours <n>', 'hours summarized each run (whole Central days are completed by later runs)', '48')
     .option('--market <name>', 'market', 'ERCOT')
@@ -37,27 +36,26 @@ export function registerRagProcesses(proc: Command): void {
     .action(async (opts: { every: string; lookbackHours: string; market: string; topic: string }) => {
       const everyMs = intOption('--every', opts.every, 1, 24 * 60) * 60_000;
       const lookbackMs = intOption('--lookback-hours', opts.lookbackHours, 1, 24 * 400) * 3_600_000;
-      if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.market)) throw new Error(`--market: ${JSON.stringify(opts.market)} is not a market name`);
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.market)) throw new OptionError('--market', `${JSON.stringify(opts.market)} is not a market name`);
       topicOption('--topic', opts.topic);
-      const config = loadConfig();
-      const log = logger('summarizer');
-      const { summarize } = await import('../processors/summarizer/summarizer.js');
-      const stop = untilSignal();
+      const { runSummarizerSchedule } = await import('../processors/summarizer/schedule.js');
+      const stop = new AbortController();
       let stopped: string | undefined;
-      void stop.then((sig) => (stopped = sig));
-      for (let run = 0; !stopped; run++) {
-        const to = Date.now();
-        try {
-          const c = await summarize(config, { market: opts.market, from: to - lookbackMs, to, topic: opts.topic, concepts: run === 0 });
-          process.stdout.write(`${new Date(to).toISOString()} published ${c.published} documents (${c.daily} daily, ${c.hourly} hourly, ${c.events} events, ${c.forecasts} forecasts, ${c.concepts} concepts)\n`);
-        } catch (err) {
-          // The next run covers the same period again, so a failed run loses nothing.
-          log.error({ err: (err as Error).message }, 'summarizer run failed');
-        }
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([stop, new Promise((r) => (timer = setTimeout(r, everyMs)))]);
-        clearTimeout(timer);
-      }
+      void untilSignal().then((sig) => {
+        stopped = sig;
+        stop.abort();
+      });
+      await runSummarizerSchedule(loadConfig(), {
+        market: opts.market,
+        topic: opts.topic,
+        everyMs,
+        lookbackMs,
+        signal: stop.signal,
+        onRun: ({ from, to, clock, counts: c }) => {
+          // A failed run is logged by the schedule; the next one covers the same period.
+          if (c) process.stdout.write(`${new Date(from).toISOString()} .. ${new Date(to).toISOString()} (${clock} clock): published ${c.published} documents (${c.daily} daily, ${c.hourly} hourly, ${c.events} events, ${c.forecasts} forecasts, ${c.concepts} concepts)\n`);
+        },
+      });
       process.stdout.write(`summarizer stopped on ${stopped}\n`);
     });
 }

@@ -6,8 +6,10 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../platform/config.js';
 import { type Admin, createKafka } from '../platform/kafka/client.js';
-import { RUN_TOPIC_PREFIX, runOfTopic, validateRunName } from '../platform/kafka/topics.js';
+import { KafkaError } from '../platform/kafka/errors.js';
+import { runOfTopic, validateRunName } from '../platform/kafka/topics.js';
 import { createPool } from '../platform/postgres/pool.js';
+import { deleteRunRows } from '../sinks/postgres/run-rows.js';
 
 export interface RunInfo {
   name: string;
@@ -23,7 +25,7 @@ async function withAdmin<T>(config: Config, f: (admin: Admin) => Promise<T>): Pr
   try {
     await admin.connect();
   } catch (err) {
-    throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${(err as Error).message}. Start the stack with \`sda stack up\`.`, { cause: err });
+    throw new KafkaError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${(err as Error).message}. Start the stack with \`sda stack up\`.`, true, { cause: err });
   }
   try {
     return await f(admin);
@@ -34,7 +36,7 @@ async function withAdmin<T>(config: Config, f: (admin: Admin) => Promise<T>): Pr
 
 async function registrySubjects(config: Config): Promise<string[]> {
   const res = await fetch(`${config.registry.url}/subjects`, { signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`schema registry ${config.registry.url} answered ${res.status} listing subjects`);
+  if (!res.ok) throw new KafkaError('REGISTRY_HTTP', `schema registry ${config.registry.url} answered ${res.status} listing subjects`, res.status >= 500);
   return (await res.json()) as string[];
 }
 
@@ -119,24 +121,14 @@ export async function deleteRun(config: Config, name: string): Promise<DeletedRu
     for (const subject of run.subjects) {
       for (const q of ['', '?permanent=true']) {
         const res = await fetch(`${config.registry.url}/subjects/${encodeURIComponent(subject)}${q}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
-        if (!res.ok && res.status !== 404) throw new Error(`schema registry answered ${res.status} deleting subject ${subject}`);
+        if (!res.ok && res.status !== 404) throw new KafkaError('REGISTRY_HTTP', `schema registry answered ${res.status} deleting subject ${subject}`, res.status >= 500);
       }
       out.subjects.push(subject);
     }
   }
   const pool = createPool(config, 1);
   try {
-    const prefix = `${RUN_TOPIC_PREFIX}${name}.`;
-    for (const table of ['market_data', 'features', 'forecasts']) {
-      const exists = (await pool.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [table])).rows[0]?.t;
-      if (!exists) continue;
-      // Fixed table names from the list above; the prefix is a parameter.
-      const r = await pool.query(`DELETE FROM ${table} WHERE starts_with(market, $1)`, [prefix]);
-      out.rows[table] = r.rowCount ?? 0;
-    }
-    if ((await pool.query<{ t: string | null }>("SELECT to_regclass('dispatch_schedules') AS t")).rows[0]?.t) {
-      out.rows.dispatch_schedules = (await pool.query('DELETE FROM dispatch_schedules WHERE run = $1', [name])).rowCount ?? 0;
-    }
+    out.rows = await deleteRunRows(pool, name);
   } finally {
     await pool.end();
   }

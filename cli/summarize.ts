@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { summarize } from '../processors/summarizer/summarizer.js';
 import { DAY_MS, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
-import { dateOption, listOption, topicOption } from './options.js';
+import { OptionError, dateOption, listOption, topicOption } from './options.js';
 
 /** A bare date is a Central operating day (its start, or with `end` the start of the next day); else an ISO instant. */
 function periodBound(name: string, raw: string, end: boolean): number {
@@ -27,9 +27,9 @@ export function registerSummarize(program: Command): void {
     .action(async (opts: { from: string; to: string; market: string; series?: string; hourly: boolean; concepts: boolean; topic: string }) => {
       const from = periodBound('--from', opts.from, false);
       const to = periodBound('--to', opts.to, true);
-      if (!(to > from)) throw new Error(`--to ${opts.to} must come after --from ${opts.from}`);
-      if (to - from > 400 * DAY_MS) throw new Error('--from/--to: at most 400 days per run');
-      if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.market)) throw new Error(`--market: ${JSON.stringify(opts.market)} is not a market name`);
+      if (!(to > from)) throw new OptionError('--to', `${opts.to} must come after --from ${opts.from}`);
+      if (to - from > 400 * DAY_MS) throw new OptionError('--from/--to', 'at most 400 days per run');
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(opts.market)) throw new OptionError('--market', `${JSON.stringify(opts.market)} is not a market name`);
       topicOption('--topic', opts.topic);
       const counts = await summarize(loadConfig(), { from, to, market: opts.market, series: listOption(opts.series), hourly: opts.hourly, concepts: opts.concepts, topic: opts.topic });
       process.stdout.write(`published ${counts.published} documents to ${opts.topic} for ${new Date(from).toISOString()} .. ${new Date(to).toISOString()}: ` +

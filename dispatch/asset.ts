@@ -1,5 +1,5 @@
 // The battery asset model: what a storage asset can do, validated once at the edge.
-import { SdaError } from '../platform/kafka/errors.js';
+import { DispatchError } from './errors.js';
 
 /**
  * A grid-scale battery (energy storage resource) settled at one ERCOT settlement point.
@@ -60,7 +60,7 @@ export function usableEnergyMwh(asset: Pick<BatteryAsset, 'energyMwh' | 'minSoc'
 
 /**
  * Builds and validates a battery from partial input (defaults above). Every problem is reported at once, in one
- * SdaError with code ASSET_INVALID whose message lists each field and what was expected.
+ * DispatchError with code ASSET_INVALID whose message lists each field and what was expected.
  */
 export function makeBattery(input: Partial<BatteryAsset> & Pick<BatteryAsset, 'powerMw' | 'energyMwh'>): BatteryAsset {
   const a: BatteryAsset = {
@@ -80,7 +80,7 @@ export function makeBattery(input: Partial<BatteryAsset> & Pick<BatteryAsset, 'p
   return a;
 }
 
-/** Throws SdaError ASSET_INVALID listing every broken rule of `a`; returns `a` when it is a physical battery. */
+/** Throws DispatchError ASSET_INVALID listing every broken rule of `a`; returns `a` when it is a physical battery. */
 export function validateBattery(a: BatteryAsset): BatteryAsset {
   const problems: string[] = [];
   const finite = (name: string, v: unknown): v is number => {
@@ -108,6 +108,6 @@ export function validateBattery(a: BatteryAsset): BatteryAsset {
   if (finite('degradationCostPerMwh', a.degradationCostPerMwh) && !(a.degradationCostPerMwh >= 0 && a.degradationCostPerMwh <= ASSET_LIMITS.maxDegradationCostPerMwh)) {
     problems.push(`degradationCostPerMwh must be in [0, ${ASSET_LIMITS.maxDegradationCostPerMwh}] $/MWh (got ${a.degradationCostPerMwh})`);
   }
-  if (problems.length > 0) throw new SdaError('ASSET_INVALID', `battery ${JSON.stringify(a.id)} is invalid: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new DispatchError('ASSET_INVALID', `battery ${JSON.stringify(a.id)} is invalid: ${problems.join('; ')}`);
   return a;
 }

@@ -2,16 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../platform/config.js';
-import { SdaError } from '../platform/kafka/errors.js';
+import { DispatchError } from './errors.js';
 import { type BatteryAsset, makeBattery } from './asset.js';
 
 /**
  * Parses `{ "assets": [ {BatteryAsset fields}, ... ] }` (config/assets.json) into validated batteries.
- * Throws SdaError ASSET_INVALID naming the file, the entry and each broken rule; duplicate ids are an error.
+ * Throws DispatchError ASSET_INVALID naming the file, the entry and each broken rule; duplicate ids are an error.
  */
 export function parseAssets(json: unknown, source = 'config/assets.json'): BatteryAsset[] {
   const list = (json as { assets?: unknown })?.assets;
-  if (!Array.isArray(list) || list.length === 0) throw new SdaError('ASSET_INVALID', `${source}: expected {"assets": [ ... ]} with at least one battery`);
+  if (!Array.isArray(list) || list.length === 0) throw new DispatchError('ASSET_INVALID', `${source}: expected {"assets": [ ... ]} with at least one battery`);
   const problems: string[] = [];
   const out: BatteryAsset[] = [];
   const ids = new Set<string>();
@@ -29,7 +29,7 @@ export function parseAssets(json: unknown, source = 'config/assets.json'): Batte
       problems.push(`assets[${i}]: ${(err as Error).message}`);
     }
   });
-  if (problems.length > 0) throw new SdaError('ASSET_INVALID', `${source}: ${problems.join(' | ')}`);
+  if (problems.length > 0) throw new DispatchError('ASSET_INVALID', `${source}: ${problems.join(' | ')}`);
   return out;
 }
 
@@ -44,7 +44,7 @@ export function loadAssets(file = defaultAssetsFile()): BatteryAsset[] {
   try {
     json = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new SdaError('ASSET_INVALID', `cannot read the asset file ${file}: ${(err as Error).message} (see config/assets.json for the shape)`);
+    throw new DispatchError('ASSET_INVALID', `cannot read the asset file ${file}: ${(err as Error).message} (see config/assets.json for the shape)`);
   }
   return parseAssets(json, file);
 }
@@ -52,6 +52,6 @@ export function loadAssets(file = defaultAssetsFile()): BatteryAsset[] {
 /** One asset by id, or ASSET_INVALID naming the ids there are. */
 export function findAsset(assets: BatteryAsset[], id: string): BatteryAsset {
   const a = assets.find((x) => x.id === id);
-  if (!a) throw new SdaError('ASSET_INVALID', `no asset ${JSON.stringify(id)}; configured: ${assets.map((x) => x.id).join(', ')}`);
+  if (!a) throw new DispatchError('ASSET_INVALID', `no asset ${JSON.stringify(id)}; configured: ${assets.map((x) => x.id).join(', ')}`);
   return a;
 }

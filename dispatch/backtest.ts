@@ -1,7 +1,7 @@
 // The backtest engine (pure apart from the solver): strategies on one grid, settled on actual prices.
 import type { Highs } from 'highs';
 import { centralDateOf } from '../market/central-time.js';
-import { SdaError } from '../platform/kafka/errors.js';
+import { DispatchError } from './errors.js';
 import { type BatteryAsset, validateBattery } from './asset.js';
 import { scheduleFromPower, validateCurve, type PriceCurve } from './optimiser.js';
 import {
@@ -71,7 +71,7 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
   validateCurve(grid.actual);
   const { first, count } = gridSpan(grid);
   if (first < 0 || count <= 0 || first + count > grid.actual.prices.length || (grid.fromMs - grid.actual.startMs) % grid.actual.stepMs !== 0) {
-    throw new SdaError('PRICES_INVALID', `actual prices (${new Date(grid.actual.startMs).toISOString()} + ${grid.actual.prices.length} x ${grid.actual.stepMs / 60_000} min) do not cover the backtest ${new Date(grid.fromMs).toISOString()} to ${new Date(grid.toMs).toISOString()} on whole intervals`);
+    throw new DispatchError('PRICES_INVALID', `actual prices (${new Date(grid.actual.startMs).toISOString()} + ${grid.actual.prices.length} x ${grid.actual.stepMs / 60_000} min) do not cover the backtest ${new Date(grid.fromMs).toISOString()} to ${new Date(grid.toMs).toISOString()} on whole intervals`);
   }
   const actual: PriceCurve = { startMs: grid.fromMs, stepMs: grid.actual.stepMs, prices: grid.actual.prices.slice(first, first + count) };
   const runs: StrategyRun[] = [];

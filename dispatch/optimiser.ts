@@ -2,7 +2,7 @@
 // Building the model is pure; the solver is loaded once per process and solves synchronously after that.
 import { createRequire } from 'node:module';
 import type { Highs, ModelData, ObjectiveSense, VariableType } from 'highs';
-import { SdaError } from '../platform/kafka/errors.js';
+import { DispatchError } from './errors.js';
 import { centralDateOf } from '../market/central-time.js';
 import { type BatteryAsset, legEfficiency, usableEnergyMwh, validateBattery } from './asset.js';
 
@@ -84,12 +84,12 @@ export function loadSolver(): Promise<Highs> {
   const highsLoader = createRequire(import.meta.url)('highs') as typeof import('highs');
   highsPromise ??= highsLoader.default().catch((err: unknown) => {
     highsPromise = undefined;
-    throw new SdaError('SOLVER_FAILED', `cannot load the HiGHS solver (npm highs): ${(err as Error).message}; run npm ci`, false, { cause: err });
+    throw new DispatchError('SOLVER_FAILED', `cannot load the HiGHS solver (npm highs): ${(err as Error).message}; run npm ci`, false, { cause: err });
   });
   return highsPromise!;
 }
 
-/** Throws SdaError PRICES_INVALID unless `curve` is a usable price curve (finite prices, a sane step, quantiles aligned). */
+/** Throws DispatchError PRICES_INVALID unless `curve` is a usable price curve (finite prices, a sane step, quantiles aligned). */
 export function validateCurve(curve: PriceCurve): void {
   const problems: string[] = [];
   if (!Number.isSafeInteger(curve.startMs)) problems.push(`startMs must be an integer epoch millisecond (got ${curve.startMs})`);
@@ -108,7 +108,7 @@ export function validateCurve(curve: PriceCurve): void {
       else if (arr.some((p) => !Number.isFinite(p))) problems.push(`${q} holds a non-finite value`);
     }
   }
-  if (problems.length > 0) throw new SdaError('PRICES_INVALID', `price curve is invalid: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new DispatchError('PRICES_INVALID', `price curve is invalid: ${problems.join('; ')}`);
 }
 
 /** The solver's encodings the model needs (highs.constants), passed in so building stays pure. */
@@ -141,10 +141,10 @@ export function buildBatteryModel(asset: BatteryAsset, curve: PriceCurve, opts: 
   const sMax = asset.maxSoc * asset.energyMwh;
   const s0 = opts.initialSocMwh ?? asset.initialSoc * asset.energyMwh;
   if (!(Number.isFinite(s0) && s0 >= sMin - EPS && s0 <= sMax + EPS)) {
-    throw new SdaError('DISPATCH_INFEASIBLE', `initial state of charge ${s0} MWh lies outside [${sMin}, ${sMax}] MWh of battery ${asset.id}`);
+    throw new DispatchError('DISPATCH_INFEASIBLE', `initial state of charge ${s0} MWh lies outside [${sMin}, ${sMax}] MWh of battery ${asset.id}`);
   }
   const finalMin = opts.finalSocMinMwh ?? sMin;
-  if (finalMin > sMax + EPS) throw new SdaError('DISPATCH_INFEASIBLE', `final state of charge of at least ${finalMin} MWh is above the battery's maximum ${sMax} MWh`);
+  if (finalMin > sMax + EPS) throw new DispatchError('DISPATCH_INFEASIBLE', `final state of charge of at least ${finalMin} MWh is above the battery's maximum ${sMax} MWh`);
 
   // Market days (US Central) for the cycle rows.
   const dayOf: number[] = new Array<number>(T);
@@ -276,13 +276,13 @@ function solveOnce(highs: Highs, asset: BatteryAsset, curve: PriceCurve, opts: O
   const t0 = performance.now();
   const res = milp ? highs.raw.mipCall(built.model) : highs.raw.lpCall(built.model);
   const solveMs = performance.now() - t0;
-  if (res.status === -1) throw new SdaError('SOLVER_FAILED', `HiGHS returned an error for battery ${asset.id} (${built.steps} intervals${milp ? ', MILP' : ''})`);
+  if (res.status === -1) throw new DispatchError('SOLVER_FAILED', `HiGHS returned an error for battery ${asset.id} (${built.steps} intervals${milp ? ', MILP' : ''})`);
   const status = res.value.modelStatus as number;
   const codes = highs.constants.modelStatus;
   if (status === codes.infeasible || status === codes.unboundedOrInfeasible) {
-    throw new SdaError('DISPATCH_INFEASIBLE', `no schedule of battery ${asset.id} meets its constraints over ${built.steps} intervals (initial state of charge, final state of charge or cycle limit cannot all hold)`);
+    throw new DispatchError('DISPATCH_INFEASIBLE', `no schedule of battery ${asset.id} meets its constraints over ${built.steps} intervals (initial state of charge, final state of charge or cycle limit cannot all hold)`);
   }
-  if (status !== codes.optimal) throw new SdaError('SOLVER_FAILED', `HiGHS ended with model status ${status} for battery ${asset.id}`);
+  if (status !== codes.optimal) throw new DispatchError('SOLVER_FAILED', `HiGHS ended with model status ${status} for battery ${asset.id}`);
   return { x: res.value.solution.colValue, milp, steps: built.steps, solveMs, columns: built.model.numCols, rows: built.model.numRows };
 }
 

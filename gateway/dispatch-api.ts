@@ -9,7 +9,7 @@ import { loadAssets } from '../dispatch/assets-config.js';
 import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
-import { SdaError } from '../platform/kafka/errors.js';
+import { DispatchError } from '../dispatch/errors.js';
 import { type RouteSchema, validated } from './validate.js';
 
 const NUM = /^\d{1,6}(\.\d{1,3})?$/;
@@ -128,7 +128,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
       try {
         asset = makeBattery({ id: 'adhoc', settlementPoint: q.series, market: q.market ?? 'ERCOT', powerMw: Number(q.power), energyMwh: Number(q.energy), ...(q.efficiency !== undefined ? { roundTripEfficiency: Number(q.efficiency) } : {}) });
       } catch (err) {
-        if (err instanceof SdaError) return sendError(res, 400, 'bad_request', err.message);
+        if (err instanceof DispatchError) return sendError(res, 400, 'bad_request', err.message);
         throw err;
       }
     }

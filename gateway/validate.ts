@@ -3,6 +3,7 @@
 // produce the OpenAPI document (openapi.ts: paramJsonSchema below), so the documentation cannot drift from what is
 // enforced. Every route of the gateway, /forecast included, is checked here; there is no second validator. Pure.
 import type { NextFunction, Request, Response } from 'express';
+import { SdaError } from '../platform/errors.js';
 
 export type ParamSpec =
   | { type: 'string'; description: string; required?: boolean; default?: string; minLength?: number; maxLength: number; pattern?: RegExp; enum?: readonly string[]; example?: string; notBlank?: boolean }
@@ -30,13 +31,13 @@ export interface RouteSchema {
 
 export type ParamValues = Record<string, string | number | undefined>;
 
-export class ValidationError extends Error {
+/** A request parameter or body that breaks its route's schema (code PARAM_INVALID, not retriable); the gateway answers 400 bad_request. */
+export class ValidationError extends SdaError<'PARAM_INVALID'> {
   constructor(
     readonly param: string,
     readonly detail: string,
   ) {
-    super(detail);
-    this.name = 'ValidationError';
+    super('PARAM_INVALID', detail);
   }
 }
 

@@ -19,6 +19,7 @@ import {
   windowToSequence,
 } from './contract.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from './feature-matrix.js';
+import { SdaError } from '../platform/errors.js';
 
 export const DATASET_FORMAT_VERSION = 1;
 export const DATASET_FILE = 'dataset.json';
@@ -90,10 +91,10 @@ export interface BuildOptions {
   targetScaling?: TargetScaling;
 }
 
-export class EmptyDatasetError extends Error {
+/** The database holds too little history to build the requested samples (code DATASET_EMPTY, not retriable). */
+export class EmptyDatasetError extends SdaError<'DATASET_EMPTY'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'EmptyDatasetError';
+    super('DATASET_EMPTY', message);
   }
 }
 

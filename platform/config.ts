@@ -2,12 +2,12 @@
 // Every bad variable is reported together, each by name with what was expected.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SdaError } from './errors.js';
 
-export class ConfigError extends Error {
-  readonly code = 'CONFIG_INVALID';
+/** Every bad environment variable at once (code CONFIG_INVALID, not retriable); `problems` names each variable. */
+export class ConfigError extends SdaError<'CONFIG_INVALID'> {
   constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n  - ${problems.join('\n  - ')}\nFix the variables above (see README "Configuration") and run again.`);
-    this.name = 'ConfigError';
+    super('CONFIG_INVALID', `invalid configuration:\n  - ${problems.join('\n  - ')}\nFix the variables above (see README "Configuration") and run again.`);
   }
 }
 

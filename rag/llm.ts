@@ -6,6 +6,7 @@ import type { Config } from '../platform/config.js';
 import { resolveAdapter } from './adapters.js';
 import { logger } from '../platform/logger.js';
 import { ensureModel, modelPaths } from './models.js';
+import { SdaError } from '../platform/errors.js';
 
 const log = logger('llm');
 
@@ -38,17 +39,8 @@ export interface ChatModel {
   close(): Promise<void>;
 }
 
-export class LlmError extends Error {
-  constructor(
-    readonly code: 'LLM_BAD_REQUEST' | 'LLM_HTTP' | 'LLM_BAD_RESPONSE' | 'LLM_UNREACHABLE' | 'LLM_LOAD',
-    message: string,
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'LlmError';
-  }
-}
+/** A language-model call that failed; LLM_UNREACHABLE and server-side LLM_HTTP are retriable, a bad request is not. */
+export class LlmError extends SdaError<'LLM_BAD_REQUEST' | 'LLM_HTTP' | 'LLM_BAD_RESPONSE' | 'LLM_UNREACHABLE' | 'LLM_LOAD'> {}
 
 /** Checks a conversation once, at the edge: non-empty, ends with the user's turn, system messages first. */
 export function validateMessages(messages: readonly ChatMessage[]): void {

@@ -10,6 +10,7 @@ import type { Config } from '../platform/config.js';
 import { mvn } from '../platform/installers/java.js';
 import { stackPaths } from '../deploy/local/service.js';
 import { extractZipEntry } from './zip.js';
+import { SdaError } from '../platform/errors.js';
 
 export type ModelId = 'embeddings' | 'llm';
 export const MODEL_IDS: readonly ModelId[] = ['embeddings', 'llm'];
@@ -67,16 +68,10 @@ export const MODEL_ARTIFACTS: Record<ModelId, ModelArtifact> = {
   },
 };
 
-export class ModelFetchError extends Error {
-  readonly code = 'MODEL_FETCH';
-  constructor(
-    message: string,
-    /** Whether trying again can help (a network failure), or not (a checksum that does not match the pin). */
-    readonly retriable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'ModelFetchError';
+/** A model file that could not be fetched (code MODEL_FETCH): retriable for a network failure, not for a checksum that does not match the pin. */
+export class ModelFetchError extends SdaError<'MODEL_FETCH'> {
+  constructor(message: string, retriable: boolean, options?: { cause?: unknown }) {
+    super('MODEL_FETCH', message, retriable, options);
   }
 }
 

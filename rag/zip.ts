@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import zlib from 'node:zlib';
+import { SdaError } from '../platform/errors.js';
 
 export interface ZipEntry {
   name: string;
@@ -21,14 +22,13 @@ const LOCAL_SIGNATURE = 0x04034b50;
 const STORED = 0;
 const DEFLATED = 8;
 
-export class ZipFormatError extends Error {
-  readonly code = 'ZIP_FORMAT';
+/** A ZIP file this reader cannot read (code ZIP_FORMAT, not retriable); the message starts with the file. */
+export class ZipFormatError extends SdaError<'ZIP_FORMAT'> {
   constructor(
     readonly file: string,
     message: string,
   ) {
-    super(`${file}: ${message}`);
-    this.name = 'ZipFormatError';
+    super('ZIP_FORMAT', `${file}: ${message}`);
   }
 }
 

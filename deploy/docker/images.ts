@@ -16,6 +16,7 @@ import { KafkaService } from '../local/kafka.js';
 import { installNode, nodeCacheDir, pinnedNodeVersion } from '../../platform/installers/node.js';
 import { APICURIO_VERSION, RegistryService } from '../local/registry.js';
 import { stackPaths } from '../local/service.js';
+import { SdaError } from '../../platform/errors.js';
 
 /** The base image every project image starts from. */
 export const BASE_IMAGE = 'local/sda-debian:bookworm';
@@ -23,15 +24,7 @@ export const DEBIAN_SUITE = 'bookworm';
 const INPUTS_LABEL = 'org.sda.inputs';
 
 /** A failure with a stable code; `message` says what to do. */
-export class DockerImageError extends Error {
-  constructor(
-    readonly code: 'DOCKER_ENGINE' | 'DOCKER_BUILD' | 'DOCKER_BASE' | 'DOCKER_UNKNOWN_IMAGE' | 'DOCKER_COMPOSE',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DockerImageError';
-  }
-}
+export class DockerImageError extends SdaError<'DOCKER_ENGINE' | 'DOCKER_BUILD' | 'DOCKER_BASE' | 'DOCKER_UNKNOWN_IMAGE' | 'DOCKER_COMPOSE'> {}
 
 export interface ImageSpec {
   /** Short name (`sda docker build kafka`) and the compose service that uses it. */

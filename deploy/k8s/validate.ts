@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type K8sDoc, projectProblems, topicDifferences } from './checks.js';
+import { SdaError } from '../../platform/errors.js';
 
 /** The pinned validator (its wheel carries the schemas of Kubernetes 1.x up to 1.37). */
 export const KUBERNETES_VALIDATE = 'kubernetes-validate==1.37.0';
@@ -15,15 +16,8 @@ export const KUBERNETES_VERSION = '1.32.0';
 /** Kinds that are custom resources of operators (schemas not bundled): rendered, reported as skipped. */
 export const CUSTOM_RESOURCE_KINDS = ['Kafka', 'KafkaNodePool', 'KafkaTopic', 'Cluster', 'ScaledObject'];
 
-export class K8sCheckError extends Error {
-  constructor(
-    readonly code: 'KUBECTL_MISSING' | 'KUSTOMIZE_FAILED' | 'VALIDATOR_UNAVAILABLE' | 'SCHEMA_CHECK_FAILED',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'K8sCheckError';
-  }
-}
+/** A manifest check that could not run or failed; not retriable. */
+export class K8sCheckError extends SdaError<'KUBECTL_MISSING' | 'KUSTOMIZE_FAILED' | 'VALIDATOR_UNAVAILABLE' | 'SCHEMA_CHECK_FAILED'> {}
 
 /** deploy/k8s in this checkout (works from sources and from dist/). */
 export function k8sDir(): string {

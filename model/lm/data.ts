@@ -29,6 +29,7 @@ import type { SearchHit, VectorStore } from '../../sinks/vector/store.js';
 import { HOUR_MS, centralMidnightUtc } from '../../market/central-time.js';
 import { HUBS, simulateMarket } from '../../streams/simulator/market.js';
 import { mulberry32 } from '../../streams/simulator/prng.js';
+import { SdaError } from '../../platform/errors.js';
 
 export type Split = 'train' | 'heldout';
 
@@ -59,15 +60,8 @@ export interface LmPair {
 
 export const GENERATOR = 'sda-lm-data-v1';
 
-export class LmDataError extends Error {
-  constructor(
-    readonly code: 'LM_DATA_LINE' | 'LM_DATA_EMPTY' | 'LM_DATA_OVERLAP' | 'LM_DATA_TOO_FEW' | 'LM_DATA_MARKET',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'LmDataError';
-  }
-}
+/** A fine-tuning data file or generator request that cannot be used; not retriable. */
+export class LmDataError extends SdaError<'LM_DATA_LINE' | 'LM_DATA_EMPTY' | 'LM_DATA_OVERLAP' | 'LM_DATA_TOO_FEW' | 'LM_DATA_MARKET'> {}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Seeded choices (mulberry32: streams/simulator/prng.ts)

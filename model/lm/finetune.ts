@@ -11,17 +11,10 @@ import { type Config, projectRoot } from '../../platform/config.js';
 import { ADAPTER_FILE, type AdapterMetadata, METADATA_FILE, type PerplexityFigure, nextVersion } from '../../rag/adapters.js';
 import { ensureModel, modelPaths, sha256File } from '../../rag/models.js';
 import { type LmPair, dataHash, GENERATOR, readJsonl } from './data.js';
+import { SdaError } from '../../platform/errors.js';
 
-export class LmError extends Error {
-  constructor(
-    readonly code: 'LM_VENV' | 'LM_NO_PYTHON' | 'LM_OFFLINE' | 'LM_PYTHON' | 'LM_CONVERT' | 'LM_LLAMA_CPP' | 'LM_BAD_OPTION',
-    message: string,
-    readonly retriable = false,
-  ) {
-    super(message);
-    this.name = 'LmError';
-  }
-}
+/** A fine-tuning step that failed (venv, Python, conversion, llama.cpp) or a bad option; LM_OFFLINE is retriable. */
+export class LmError extends SdaError<'LM_VENV' | 'LM_NO_PYTHON' | 'LM_OFFLINE' | 'LM_PYTHON' | 'LM_CONVERT' | 'LM_LLAMA_CPP' | 'LM_BAD_OPTION'> {}
 
 /** Where fine-tuning keeps its files (all under the cache directory; LM_DIR moves them). */
 export function lmPaths(config: Config) {

@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run } from './process.js';
+import { SdaError } from '../errors.js';
 
 /**
  * sha512 integrity (as the registry's `dist.integrity`) of the pinned tarballs, so a changed upload is refused.
@@ -22,15 +23,7 @@ export const NODE_TARBALL_INTEGRITY: Readonly<Record<string, string>> = {
 };
 
 /** A failure to provide the project's Node; `code` is stable, the message says what to do. */
-export class NodeInstallError extends Error {
-  constructor(
-    readonly code: 'NODE_VERSION_FILE' | 'NODE_PLATFORM' | 'NODE_DOWNLOAD' | 'NODE_INTEGRITY' | 'NODE_UNPACK',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'NodeInstallError';
-  }
-}
+export class NodeInstallError extends SdaError<'NODE_VERSION_FILE' | 'NODE_PLATFORM' | 'NODE_DOWNLOAD' | 'NODE_INTEGRITY' | 'NODE_UNPACK'> {}
 
 /** The repository root: two folders above deploy/local in the sources, three in dist/. */
 export function repoRoot(): string {

@@ -4,15 +4,16 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { SdaError } from '../errors.js';
 
-export class CommandError extends Error {
+/** A child command that exited non-zero (code COMMAND_FAILED, not retriable); the message ends with its last 4,000 characters of output. */
+export class CommandError extends SdaError<'COMMAND_FAILED'> {
   constructor(
     readonly command: string,
     readonly exitCode: number | null,
     readonly output: string,
   ) {
-    super(`command failed (exit ${exitCode}): ${command}\n${output.slice(-4_000)}`);
-    this.name = 'CommandError';
+    super('COMMAND_FAILED', `command failed (exit ${exitCode}): ${command}\n${output.slice(-4_000)}`);
   }
 }
 

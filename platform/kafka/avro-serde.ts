@@ -3,7 +3,7 @@
 // writer schema is registered; decoding fetches unknown writer schemas once and caches them.
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avro from 'avsc';
-import { PoisonRecordError, SdaError } from './errors.js';
+import { KafkaError, PoisonRecordError } from './errors.js';
 import { HEADER_LENGTH as WIRE_HEADER_BYTES, MAGIC_BYTE, decodeWire } from './wire-format.js';
 
 export interface Writer<T> {
@@ -56,7 +56,7 @@ export class AvroSerde {
   /**
    * Registers `schema` under `subject` with BACKWARD compatibility and returns a writer for it. The registry
    * rejects a change that readers of the new schema could not apply to old data; that surfaces as
-   * SdaError SCHEMA_INCOMPATIBLE carrying the registry's explanation.
+   * KafkaError SCHEMA_INCOMPATIBLE carrying the registry's explanation.
    *
    * A new subject gets its compatibility level in a second request after the first registration, so processors
    * registering the same new subject at once (those of one run, or two instances of one group, starting together)
@@ -70,7 +70,7 @@ export class AvroSerde {
     try {
       type = avro.Type.forSchema(schema as avro.Schema);
     } catch (err) {
-      throw new SdaError('SCHEMA_INVALID', `schema for ${subject} is not valid Avro: ${(err as Error).message}`);
+      throw new KafkaError('SCHEMA_INVALID', `schema for ${subject} is not valid Avro: ${(err as Error).message}`);
     }
     let id: number;
     try {
@@ -87,12 +87,12 @@ export class AvroSerde {
       const status = registryStatus(err);
       const name = (err as Error)?.name ?? '';
       if (status === 409 || /Compatibility/i.test(name) || /incompatib/i.test(registryMessage(err))) {
-        throw new SdaError('SCHEMA_INCOMPATIBLE', `schema registry rejected the new schema for subject ${subject} as not BACKWARD compatible: ${registryMessage(err)}`, false, { cause: err });
+        throw new KafkaError('SCHEMA_INCOMPATIBLE', `schema registry rejected the new schema for subject ${subject} as not BACKWARD compatible: ${registryMessage(err)}`, false, { cause: err });
       }
       if (status === 422) {
-        throw new SdaError('SCHEMA_INVALID', `schema registry rejected the schema for subject ${subject} as invalid: ${registryMessage(err)}`, false, { cause: err });
+        throw new KafkaError('SCHEMA_INVALID', `schema registry rejected the schema for subject ${subject} as invalid: ${registryMessage(err)}`, false, { cause: err });
       }
-      throw new SdaError('REGISTRY_UNAVAILABLE', `could not register subject ${subject} at ${this.registryUrl}: ${registryMessage(err)}. Is the stack up (sda stack status)?`, true, { cause: err });
+      throw new KafkaError('REGISTRY_UNAVAILABLE', `could not register subject ${subject} at ${this.registryUrl}: ${registryMessage(err)}. Is the stack up (sda stack status)?`, true, { cause: err });
     }
     const writer: Writer<T> = { subject, schemaId: id, type };
     this.writers.set(subject, writer as Writer<unknown>);
@@ -115,7 +115,7 @@ export class AvroSerde {
     } catch (err) {
       const paths: string[] = [];
       writer.type.isValid(value, { errorHook: (p) => paths.push(p.join('.') || '(root)') });
-      throw new SdaError('AVRO_ENCODE', `value does not match the ${writer.subject} schema${paths.length ? ` at ${paths.join(', ')}` : ''}: ${(err as Error).message}`);
+      throw new KafkaError('AVRO_ENCODE', `value does not match the ${writer.subject} schema${paths.length ? ` at ${paths.join(', ')}` : ''}: ${(err as Error).message}`);
     }
   }
 
@@ -138,7 +138,7 @@ export class AvroSerde {
             throw new PoisonRecordError('UNKNOWN_SCHEMA', `schema id ${schemaId} is not known to the schema registry`);
           }
           if (/is not Avro/.test(registryMessage(err))) throw new PoisonRecordError('UNKNOWN_SCHEMA', registryMessage(err));
-          throw new SdaError('REGISTRY_UNAVAILABLE', `could not fetch schema ${schemaId} from ${this.registryUrl}: ${registryMessage(err)}`, true, { cause: err });
+          throw new KafkaError('REGISTRY_UNAVAILABLE', `could not fetch schema ${schemaId} from ${this.registryUrl}: ${registryMessage(err)}`, true, { cause: err });
         } finally {
           this.pending.delete(schemaId);
         }
@@ -151,7 +151,7 @@ export class AvroSerde {
   /**
    * Decodes a framed value. With `reader`, old or new writer schemas are resolved to the reader's shape
    * (schema evolution); without it the value has the writer's shape. Throws PoisonRecordError for payloads
-   * that can never decode, SdaError(retriable) when the registry cannot be reached.
+   * that can never decode, KafkaError REGISTRY_UNAVAILABLE (retriable) when the registry cannot be reached.
    */
   async decode<T = unknown>(payload: Buffer | null | undefined, reader?: Writer<T>): Promise<{ schemaId: number; value: T }> {
     const { schemaId, body } = decodeWire(payload);

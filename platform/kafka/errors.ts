@@ -1,6 +1,8 @@
-// Errors are values with stable codes; `retriable` tells the caller whether trying again can help.
+// Codes of the Kafka plumbing (wire format, serde, schema registry, broker, run-scoped topics). The base class with
+// `code` and `retriable` is platform/errors.ts's SdaError.
+import { SdaError } from '../errors.js';
 
-export type ErrorCode =
+export type KafkaErrorCode =
   | 'WIRE_FORMAT'
   | 'UNKNOWN_SCHEMA'
   | 'AVRO_DECODE'
@@ -8,31 +10,19 @@ export type ErrorCode =
   | 'SCHEMA_INCOMPATIBLE'
   | 'SCHEMA_INVALID'
   | 'REGISTRY_UNAVAILABLE'
+  /** The registry answered an unexpected HTTP status; retriable when it is a 5xx. */
+  | 'REGISTRY_HTTP'
   | 'KAFKA_UNAVAILABLE'
   | 'RUN_NAME_INVALID'
-  // dispatch/ (issue 13): a battery that cannot exist, prices that cannot be optimised, no feasible schedule
-  | 'ASSET_INVALID'
-  | 'PRICES_INVALID'
-  | 'DISPATCH_INFEASIBLE'
-  | 'SOLVER_FAILED';
+  | 'TOPIC_NAME_INVALID';
 
-export class SdaError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    readonly retriable = false,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SdaError';
-  }
-}
+/** A failure of the Kafka plumbing; REGISTRY_UNAVAILABLE and KAFKA_UNAVAILABLE are retriable, bad input is not. */
+export class KafkaError extends SdaError<KafkaErrorCode> {}
 
 /** The payload cannot be processed whatever we retry: it belongs on the dead-letter topic. */
-export class PoisonRecordError extends SdaError {
+export class PoisonRecordError extends SdaError<'WIRE_FORMAT' | 'UNKNOWN_SCHEMA' | 'AVRO_DECODE'> {
   constructor(code: 'WIRE_FORMAT' | 'UNKNOWN_SCHEMA' | 'AVRO_DECODE', message: string, options?: { cause?: unknown }) {
     super(code, message, false, options);
-    this.name = 'PoisonRecordError';
   }
 
   /** The dead-letter reason code: the error code in kebab case (wire-format, unknown-schema, avro-decode). */

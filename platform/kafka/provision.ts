@@ -6,6 +6,7 @@ import { loadSchema } from '../../schemas/catalog.js';
 import type { DeadLetter, DispatchSchedule, FeatureWindow, Forecast, MarketDocument, MarketTick, WindowerState } from '../../schemas/types.js';
 import { AvroSerde, type Writer } from './avro-serde.js';
 import { type Kafka, createKafka } from './client.js';
+import { KafkaError } from './errors.js';
 import { ALL_TOPICS, TOPICS, type TopicSpec, ensureTopics, subjectFor } from './topics.js';
 
 export interface Writers {
@@ -35,7 +36,7 @@ export async function provision(config: Config, clientId = config.kafka.clientId
     await admin.connect();
     createdTopics = await ensureTopics(admin, ALL_TOPICS, config.kafka.partitions);
   } catch (err) {
-    throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${(err as Error).message}. Start the stack with \`sda stack up\`.`, { cause: err });
+    throw new KafkaError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${(err as Error).message}. Start the stack with \`sda stack up\`.`, true, { cause: err });
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -53,7 +54,7 @@ export async function provision(config: Config, clientId = config.kafka.clientId
  * the MarketTick schema registered under its own TopicNameStrategy subject.
  */
 export async function ensureTicksTopic(config: Config, p: Provisioned, topic: string): Promise<void> {
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new Error(`topic name ${JSON.stringify(topic)} must be 1-249 of A-Z a-z 0-9 . _ -`);
+  if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new KafkaError('TOPIC_NAME_INVALID', `topic name ${JSON.stringify(topic)} must be 1-249 of A-Z a-z 0-9 . _ -`);
   if (topic === TOPICS.ticks.name) return;
   const admin = p.kafka.admin();
   await admin.connect();

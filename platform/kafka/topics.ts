@@ -2,7 +2,7 @@
 // Keys are the series id (or document id), so one partition holds whole series.
 import { type Admin, createTopicsAndWait } from './client.js';
 import type { SchemaName } from '../../schemas/catalog.js';
-import { SdaError } from './errors.js';
+import { KafkaError } from './errors.js';
 
 export interface TopicSpec {
   name: string;
@@ -33,11 +33,11 @@ export const RUN_TOPIC_PREFIX = 'run.';
 
 /**
  * Validates a run name: 1-64 of [A-Za-z0-9_-] (no dot, so `run.NAME.x` parses back unambiguously).
- * Returns the name unchanged; throws SdaError code RUN_NAME_INVALID otherwise.
+ * Returns the name unchanged; throws KafkaError code RUN_NAME_INVALID otherwise.
  */
 export function validateRunName(name: string): string {
   if (typeof name !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(name)) {
-    throw new SdaError('RUN_NAME_INVALID', `run name ${JSON.stringify(name)} is invalid: use 1-64 of A-Z a-z 0-9 _ - (e.g. --run backtest-july)`);
+    throw new KafkaError('RUN_NAME_INVALID', `run name ${JSON.stringify(name)} is invalid: use 1-64 of A-Z a-z 0-9 _ - (e.g. --run backtest-july)`);
   }
   return name;
 }

@@ -15,7 +15,7 @@ import { type Consumer, type EachBatchPayload, createConsumer, partitionProducer
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
 import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
-import { SdaError } from '../../platform/kafka/errors.js';
+import { DispatchError } from '../../dispatch/errors.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { TOPICS, ensureTopics, subjectFor } from '../../platform/kafka/topics.js';
 import { planFromForecast } from './plan.js';
@@ -73,7 +73,7 @@ async function dispatchWriter(config: Config, p: Provisioned, topic: string, dlq
 }
 
 export async function startDispatcher(config: Config, opts: DispatcherOptions, provisioned?: Provisioned) {
-  if (opts.assets.length === 0) throw new SdaError('ASSET_INVALID', 'dispatcher: no assets to schedule (config/assets.json)');
+  if (opts.assets.length === 0) throw new DispatchError('ASSET_INVALID', 'dispatcher: no assets to schedule (config/assets.json)');
   const inputTopic = opts.inputTopic ?? TOPICS.forecasts.name;
   const outputTopic = opts.outputTopic ?? TOPICS.dispatch.name;
   const dlqTopic = opts.deadLetterTopic ?? TOPICS.deadLetters.name;
@@ -128,7 +128,7 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
             out.push(s);
             used = true;
           } catch (err) {
-            if (!(err instanceof SdaError) || err.code === 'SOLVER_FAILED') throw err;
+            if (!(err instanceof DispatchError) || err.code === 'SOLVER_FAILED') throw err;
             letters.push({ topic: rec.topic, partition: rec.partition, offset: rec.offset, key: rec.key, raw: rec.raw, reasonCode: err.code.toLowerCase().replace(/_/g, '-'), message: `asset ${asset.id}: ${err.message}` });
             used = true;
           }

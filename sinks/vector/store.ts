@@ -2,6 +2,7 @@
 // QDRANT_URL is set). Each record is a document's embedding with its payload; its id is derived from the
 // document id (UUID v5), so writing the same document again replaces it instead of adding a copy.
 import { createHash } from 'node:crypto';
+import { SdaError } from '../../platform/errors.js';
 
 export interface VectorPayload {
   /** The MarketDocument id the vector was made from. */
@@ -60,18 +61,8 @@ export interface VectorStore {
   close(): Promise<void>;
 }
 
-export class VectorStoreError extends Error {
-  constructor(
-    readonly code: 'VECTOR_DIM_MISMATCH' | 'VECTOR_NO_COLLECTION' | 'VECTOR_BAD_INPUT' | 'VECTOR_BACKEND',
-    message: string,
-    /** Whether trying again can help (a server that did not answer), or not (a wrong dimension). */
-    readonly retriable = false,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'VectorStoreError';
-  }
-}
+/** A vector-store failure; `retriable` when a server did not answer, not for a wrong dimension or bad input. */
+export class VectorStoreError extends SdaError<'VECTOR_DIM_MISMATCH' | 'VECTOR_NO_COLLECTION' | 'VECTOR_BAD_INPUT' | 'VECTOR_BACKEND'> {}
 
 /** The namespace of this project's point ids (a fixed random UUID; changing it re-keys every store). */
 export const POINT_ID_NAMESPACE = '7f0f3c1e-4a55-4d0b-9c57-6a3e1f2b8d41';

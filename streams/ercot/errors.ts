@@ -2,6 +2,7 @@
 // `retriable` flag: the client's retry loop retries exactly the retriable ones (up to its ceiling) and then
 // surfaces the last one, with the number of attempts made. No message ever carries a password, a token or the
 // subscription key.
+import { SdaError } from '../../platform/errors.js';
 
 export type ErcotErrorCode =
   /** Required environment variables are missing or malformed (see ercotCredentialsFromEnv). */
@@ -31,16 +32,15 @@ export type ErcotErrorCode =
   /** The body is not valid JSON (e.g. truncated) or lacks _meta/fields/data. Retriable a bounded number of times. */
   | 'BAD_RESPONSE';
 
-export class ErcotError extends Error {
+export class ErcotError extends SdaError<ErcotErrorCode> {
   constructor(
-    readonly code: ErcotErrorCode,
+    code: ErcotErrorCode,
     message: string,
-    readonly retriable: boolean,
+    retriable: boolean,
     readonly details: { status?: number; attempts?: number; url?: string; retryAfterMs?: number } = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'ErcotError';
+    super(code, message, retriable, options);
   }
 
   /** The same error with the number of tries recorded (message unchanged). */
@@ -69,6 +69,5 @@ export class ErcotConfigError extends ErcotError {
     message: string,
   ) {
     super('CONFIG', message, false);
-    this.name = 'ErcotConfigError';
   }
 }

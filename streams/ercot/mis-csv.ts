@@ -17,16 +17,17 @@
 import { reject, type Parsed } from '../parsed.js';
 import { placeDstDays } from '../../market/dst-day.js';
 import { normalizeColumnName, parseRow, resolveColumns, SOURCE_FILE } from './reports.js';
+import { SdaError } from '../../platform/errors.js';
 
 export type CsvLayout = 'rt-spp' | 'dam-spp' | 'load';
 
-export class CsvSyntaxError extends Error {
+/** A CSV record that does not parse (code CSV_SYNTAX, not retriable); `column` is the 1-based character position. */
+export class CsvSyntaxError extends SdaError<'CSV_SYNTAX'> {
   constructor(
     message: string,
     readonly column: number,
   ) {
-    super(message);
-    this.name = 'CsvSyntaxError';
+    super('CSV_SYNTAX', message);
   }
 }
 

@@ -1,6 +1,7 @@
 // Which series the simulator emits, in which order, at which step; and validation of its options.
 import type { PointType, TickKind } from '../../schemas/types.js';
-import { DAY_MS, HOUR_MS, QUARTER_MS } from '../../market/central-time.js';
+import { DAY_MS, HOUR_MS, QUARTER_MS } from '../../market/holidays.js';
+import { SdaError } from '../../platform/errors.js';
 
 /** Trading hubs and load zones, in emission order. */
 export const HUBS = ['HB_NORTH', 'HB_SOUTH', 'HB_WEST', 'HB_HOUSTON', 'HB_PAN'] as const;
@@ -54,10 +55,13 @@ export interface ResolvedOptions {
   includeSystem: boolean;
 }
 
-export class SimulatorOptionError extends Error {
-  constructor(readonly option: string, message: string) {
-    super(`simulator option ${option}: ${message}`);
-    this.name = 'SimulatorOptionError';
+/** A simulator option that cannot be used (code SIMULATOR_OPTION_INVALID, not retriable); `option` names it. */
+export class SimulatorOptionError extends SdaError<'SIMULATOR_OPTION_INVALID'> {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super('SIMULATOR_OPTION_INVALID', `simulator option ${option}: ${message}`);
   }
 }
 

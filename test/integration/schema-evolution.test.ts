@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { MarketTick } from '../../schemas/types.js';
 import { AvroSerde } from '../../platform/kafka/avro-serde.js';
-import { SdaError } from '../../platform/kafka/errors.js';
+import { SdaError } from '../../platform/errors.js';
 import { config, uniqueName } from './harness.js';
 
 const base = loadSchema('MarketTick');

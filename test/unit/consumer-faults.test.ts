@@ -7,7 +7,8 @@ import kafkajs from 'kafkajs';
 import pg from 'pg';
 import { consumerErrorCount } from '../../platform/metrics.js';
 import { consumerFaults, faultReason, restartsAfterCrash } from '../../platform/kafka/client.js';
-import { PoisonRecordError, SdaError } from '../../platform/kafka/errors.js';
+import { SdaError } from '../../platform/errors.js';
+import { PoisonRecordError } from '../../platform/kafka/errors.js';
 
 // kafkajs is CommonJS: its error classes come off the default export. Constructed as kafkajs does (its typings omit
 // the metadata arguments).

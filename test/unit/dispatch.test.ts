@@ -6,7 +6,7 @@ import { makeBattery, validateBattery, type BatteryAsset } from '../../dispatch/
 import { hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
 import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimiser.js';
 import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
-import { SdaError } from '../../platform/kafka/errors.js';
+import { SdaError } from '../../platform/errors.js';
 import { parseAssets } from '../../dispatch/assets-config.js';
 import { hourRanges, planDayAhead } from '../../dispatch/day-ahead.js';
 import { backtestHtml, backtestJson, backtestTable } from '../../dispatch/report.js';

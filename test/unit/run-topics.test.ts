@@ -1,7 +1,7 @@
 // trace: D.run-scoped
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SdaError } from '../../platform/kafka/errors.js';
+import { SdaError } from '../../platform/errors.js';
 import { TOPICS, groupFor, runOfTopic, subjectFor, topicSet, validateRunName } from '../../platform/kafka/topics.js';
 
 describe('run-scoped topic sets', () => {
