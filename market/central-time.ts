@@ -1,10 +1,14 @@
 // ERCOT's market clock: US/Central prevailing time (America/Chicago) with hour-ending labels and a DSTFlag, turned
-// into exact UTC intervals. Pure arithmetic, no Intl: the DST rule is computed per year.
+// into exact UTC intervals.
 //
-// Rules (America/Chicago):
+// The offsets come from the tz database (Node's bundled ICU, through Intl.DateTimeFormat), not from a hand-written
+// rule: once per year the two instants where America/Chicago's offset changes are found by bisection over that
+// year's offsets (to the minute) and cached, so a lookup afterwards is two comparisons. What the tz database says for
+// America/Chicago since 1987:
 //   since 2007:  DST from the 2nd Sunday of March 02:00 CST (08:00 UTC) to the 1st Sunday of November 02:00 CDT
 //                (07:00 UTC); CST = UTC-6, CDT = UTC-5.
 //   1987-2006:   1st Sunday of April to the last Sunday of October, same clock times.
+// A change of the rule arrives with a Node release's tz data, not with an edit here.
 //
 // ERCOT labels: an interval is named by its delivery date, its hour ending HE (1..24; HE 1 is 00:00-01:00, HE 24 is
 // 23:00-24:00) and, for 15-minute data, its interval 1..4 in that hour. The local start is
@@ -28,10 +32,11 @@
 import { SdaError } from '../platform/errors.js';
 
 export const MINUTE_MS = 60_000;
+export const QUARTER_MS = 15 * MINUTE_MS;
 export const HOUR_MS = 60 * MINUTE_MS;
 export const DAY_MS = 24 * HOUR_MS;
-const CST_TO_UTC_MS = 6 * HOUR_MS;
-const CDT_TO_UTC_MS = 5 * HOUR_MS;
+/** The tz database's name of ERCOT's time zone. */
+export const CENTRAL_TIME_ZONE = 'America/Chicago';
 const MIN_YEAR = 1987;
 const MAX_YEAR = 2199;
 
@@ -102,48 +107,144 @@ function dayNumber(d: CivilDate): number {
   return Date.UTC(d.year, d.month - 1, d.day) / DAY_MS;
 }
 
-/** Day number of the n-th (1-based; -1 = last) Sunday of a month (0-based month). */
-function nthSunday(year: number, month0: number, n: number): number {
-  if (n > 0) {
-    const first = Date.UTC(year, month0, 1) / DAY_MS;
-    const weekday = (((first + 4) % 7) + 7) % 7; // 1970-01-01 was a Thursday
-    return first + ((7 - weekday) % 7) + 7 * (n - 1);
-  }
-  const last = Date.UTC(year, month0 + 1, 0) / DAY_MS;
-  const weekday = (((last + 4) % 7) + 7) % 7;
-  return last - weekday;
-}
-
-interface YearRule {
+/**
+ * One year of Central time as the tz database gives it. The offset (local wall time minus UTC, in ms: -21_600_000 for
+ * CST, -18_000_000 for CDT) is `offsets[0]` before `changes[0]`, `offsets[1]` from `changes[0]` to `changes[1]`,
+ * and `offsets[2]` from `changes[1]` to the year's end. A half-year without a change has its "change" at the
+ * half's end with the same offset on both sides.
+ */
+export interface CentralYear {
+  year: number;
+  /** UTC epoch ms of 1 January 00:00 UTC of this year and of the next: the instants this entry covers. */
+  from: number;
+  to: number;
+  /** UTC epoch ms of the offset changes, the first in January-June, the second in July-December. */
+  changes: readonly [number, number];
+  offsets: readonly [number, number, number];
+  /** Day number (days since 1970-01-01) of the local date on which clocks move forward; NaN when they do not. */
   springDay: number;
+  /** Local wall minutes [from, to) of the spring day that no clock shows (02:00-03:00 in America/Chicago). */
+  skipped: readonly [number, number];
+  /** Day number of the local date on which clocks move back; NaN when they do not. */
   fallDay: number;
+  /** Local wall minutes [from, to) of the fall day that happen twice (01:00-02:00 in America/Chicago). */
+  repeated: readonly [number, number];
+  /** Offsets before and after the fall change: the first and the second occurrence of a repeated wall time. */
+  fallOffsets: readonly [number, number];
 }
-const yearRules = new Map<number, YearRule>();
 
-function rule(year: number): YearRule {
-  let r = yearRules.get(year);
-  if (!r) {
-    r =
-      year >= 2007
-        ? { springDay: nthSunday(year, 2, 2), fallDay: nthSunday(year, 10, 1) }
-        : { springDay: nthSunday(year, 3, 1), fallDay: nthSunday(year, 9, -1) };
-    yearRules.set(year, r);
+let tzFormat: Intl.DateTimeFormat | undefined;
+
+/** The tz database's offset of America/Chicago at an instant (local minus UTC, ms, whole seconds). One Intl call. */
+function tzOffsetMs(utcMs: number): number {
+  tzFormat ??= new Intl.DateTimeFormat('en-US', {
+    timeZone: CENTRAL_TIME_ZONE,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  const f = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+  for (const p of tzFormat.formatToParts(utcMs)) if (p.type in f) f[p.type as keyof typeof f] = Number(p.value);
+  const wall = new Date(0);
+  wall.setUTCFullYear(f.year, f.month - 1, f.day); // not Date.UTC: it reads years 0-99 as 1900-1999
+  wall.setUTCHours(f.hour, f.minute, f.second, 0);
+  return wall.getTime() - Math.floor(utcMs / 1000) * 1000;
+}
+
+/**
+ * The first whole-minute instant in (lo, hi] whose offset differs from the offset at `lo`, found by bisection; `hi`
+ * when the offset at `hi` is the same (no change, given at most one change in the range, as every US rule has per
+ * half-year). lo and hi are whole minutes.
+ */
+function firstChange(lo: number, hi: number): number {
+  const before = tzOffsetMs(lo);
+  if (tzOffsetMs(hi) === before) return hi;
+  let a = lo / MINUTE_MS;
+  let b = hi / MINUTE_MS;
+  while (b - a > 1) {
+    const m = Math.floor((a + b) / 2);
+    if (tzOffsetMs(m * MINUTE_MS) === before) a = m;
+    else b = m;
   }
-  return r;
+  return b * MINUTE_MS;
+}
+
+const years = new Map<number, CentralYear>();
+
+/**
+ * Central time of a calendar year from the tz database: its offset changes found by bisection once, then cached.
+ * @param year a whole year; Intl knows America/Chicago's history (the 1987-2006 and the 2007 rules) and its future
+ *             as the bundled tz data has it
+ * @throws RangeError for a year that is not an integer
+ */
+export function centralYear(year: number): CentralYear {
+  let y = years.get(year);
+  if (y) return y;
+  if (!Number.isInteger(year)) throw new RangeError(`centralYear: year ${year} is not an integer`);
+  const from = Date.UTC(year, 0, 1);
+  const mid = Date.UTC(year, 6, 1);
+  const to = Date.UTC(year + 1, 0, 1);
+  const c0 = firstChange(from, mid);
+  const c1 = firstChange(mid, to);
+  const offsets = [tzOffsetMs(from), tzOffsetMs(c0), tzOffsetMs(c1)] as const;
+  let springDay = Number.NaN;
+  let skipped: readonly [number, number] = [0, 0];
+  let fallDay = Number.NaN;
+  let repeated: readonly [number, number] = [0, 0];
+  let fallOffsets: readonly [number, number] = [offsets[1], offsets[2]];
+  for (const [at, before, after] of [
+    [c0, offsets[0], offsets[1]],
+    [c1, offsets[1], offsets[2]],
+  ] as const) {
+    if (after > before) {
+      // Forward: the wall times [at + before, at + after) never occur.
+      springDay = Math.floor((at + before) / DAY_MS);
+      skipped = [(at + before - springDay * DAY_MS) / MINUTE_MS, (at + after - springDay * DAY_MS) / MINUTE_MS];
+    } else if (after < before) {
+      // Back: the wall times [at + after, at + before) occur twice, first with `before`, then with `after`.
+      fallDay = Math.floor((at + after) / DAY_MS);
+      repeated = [(at + after - fallDay * DAY_MS) / MINUTE_MS, (at + before - fallDay * DAY_MS) / MINUTE_MS];
+      fallOffsets = [before, after];
+    }
+  }
+  y = { year, from, to, changes: [c0, c1], offsets, springDay, skipped, fallDay, repeated, fallOffsets };
+  years.set(year, y);
+  return y;
+}
+
+let lastYear: CentralYear | undefined;
+
+/**
+ * UTC offset of Central time at an instant, in ms: -21_600_000 (CST, UTC-6) or -18_000_000 (CDT, UTC-5), as the tz
+ * database says. After the first call in a year, two comparisons (the last year used is kept).
+ * @param utcMs UTC epoch ms
+ * @throws RangeError when utcMs is not a finite number
+ */
+export function centralOffsetMs(utcMs: number): number {
+  let y = lastYear;
+  if (y === undefined || !(utcMs >= y.from && utcMs < y.to)) {
+    if (!Number.isFinite(utcMs)) throw new RangeError(`centralOffsetMs: instant ${utcMs} is not a finite number of ms`);
+    y = lastYear = centralYear(new Date(utcMs).getUTCFullYear());
+  }
+  return utcMs < y.changes[0] ? y.offsets[0] : utcMs < y.changes[1] ? y.offsets[1] : y.offsets[2];
 }
 
 /** [start, end) of daylight saving time in a year, as UTC epoch ms (02:00 CST and 02:00 CDT on the change days). */
 export function centralDstBoundsUtc(year: number): { start: number; end: number } {
-  const r = rule(year);
-  return { start: r.springDay * DAY_MS + 2 * HOUR_MS + CST_TO_UTC_MS, end: r.fallDay * DAY_MS + 2 * HOUR_MS + CDT_TO_UTC_MS };
+  const y = centralYear(year);
+  return { start: y.changes[0], end: y.changes[1] };
 }
 
 /** Whether a date is a DST change day in Central time. */
 export function centralDayKind(date: CivilDate | string): CentralDayKind {
   const d = typeof date === 'string' ? parseErcotDate(date) : date;
   const n = dayNumber(d);
-  const r = rule(d.year);
-  return n === r.springDay ? 'spring-forward' : n === r.fallDay ? 'fall-back' : 'normal';
+  const y = centralYear(d.year);
+  return n === y.springDay ? 'spring-forward' : n === y.fallDay ? 'fall-back' : 'normal';
 }
 
 /** Hours in the local day: 23 on spring-forward day, 25 on fall-back day, else 24. */
@@ -154,13 +255,17 @@ export function hoursInCentralDay(date: CivilDate | string): 23 | 24 | 25 {
 
 /** True when local wall time `minuteOfDay` on `date` occurs twice (01:00-02:00 on fall-back day). */
 export function isRepeatedCentralTime(date: CivilDate, minuteOfDay: number): boolean {
-  return centralDayKind(date) === 'fall-back' && minuteOfDay >= 60 && minuteOfDay < 120;
+  const y = centralYear(date.year);
+  return dayNumber(date) === y.fallDay && minuteOfDay >= y.repeated[0] && minuteOfDay < y.repeated[1];
 }
 
 /** True when local wall time `minuteOfDay` on `date` never occurs (02:00-03:00 on spring-forward day). */
 export function isSkippedCentralTime(date: CivilDate, minuteOfDay: number): boolean {
-  return centralDayKind(date) === 'spring-forward' && minuteOfDay >= 120 && minuteOfDay < 180;
+  const y = centralYear(date.year);
+  return dayNumber(date) === y.springDay && minuteOfDay >= y.skipped[0] && minuteOfDay < y.skipped[1];
 }
+
+const zoneName = (offsetMs: number): string => (offsetMs === -6 * HOUR_MS ? 'CST' : offsetMs === -5 * HOUR_MS ? 'CDT' : `UTC${offsetMs / HOUR_MS}`);
 
 /**
  * UTC epoch ms of a local wall time. `repeated` selects the second occurrence in the fall-back hour (DSTFlag Y);
@@ -173,34 +278,29 @@ export function centralWallToUtc(date: CivilDate, minuteOfDay: number, repeated:
     throw new CentralTimeError('hour', minuteOfDay, `minute of day ${minuteOfDay} is outside 0-1439`);
   }
   const n = dayNumber(date);
-  const r = rule(date.year);
-  let toUtc: number;
-  if (n === r.fallDay) {
-    if (minuteOfDay < 60) toUtc = CDT_TO_UTC_MS;
-    else if (minuteOfDay < 120) toUtc = repeated ? CST_TO_UTC_MS : CDT_TO_UTC_MS;
-    else toUtc = CST_TO_UTC_MS;
-  } else if (n === r.springDay) {
-    if (minuteOfDay >= 120 && minuteOfDay < 180) {
-      throw new CentralTimeError(
-        'hour',
-        minuteOfDay,
-        `${formatCivil(date)} local ${wall(minuteOfDay)} does not exist: on the spring-forward day clocks jump from 02:00 CST to 03:00 CDT, so the hour ending 03:00 (local 02:00-03:00) is skipped and the day has 23 hours, numbered 1, 2, 4..24`,
-        'nonexistent-hour',
-      );
-    }
-    toUtc = minuteOfDay < 120 ? CST_TO_UTC_MS : CDT_TO_UTC_MS;
-  } else {
-    toUtc = n > r.springDay && n < r.fallDay ? CDT_TO_UTC_MS : CST_TO_UTC_MS;
+  const y = centralYear(date.year);
+  if (n === y.springDay && minuteOfDay >= y.skipped[0] && minuteOfDay < y.skipped[1]) {
+    const [from, to] = y.skipped;
+    throw new CentralTimeError(
+      'hour',
+      minuteOfDay,
+      `${formatCivil(date)} local ${wall(minuteOfDay)} does not exist: on the spring-forward day clocks jump from ${wall(from)} ${zoneName(y.offsets[0])} to ${wall(to)} ${zoneName(y.offsets[1])}, so the hour ending ${wall(to)} (local ${wall(from)}-${wall(to)}) is skipped and the day has 23 hours, numbered 1, 2, 4..24`,
+      'nonexistent-hour',
+    );
   }
-  if (repeated && !(n === r.fallDay && minuteOfDay >= 60 && minuteOfDay < 120)) {
+  const local = n * DAY_MS + minuteOfDay * MINUTE_MS;
+  if (n === y.fallDay && minuteOfDay >= y.repeated[0] && minuteOfDay < y.repeated[1]) return local - y.fallOffsets[repeated ? 1 : 0];
+  if (repeated) {
     throw new CentralTimeError(
       'dstFlag',
       true,
-      `DSTFlag is set (repeated hour) but ${formatCivil(date)} ${wall(minuteOfDay)} is not in the repeated 01:00-02:00 hour of a fall-back day`,
+      `DSTFlag is set (repeated hour) but ${formatCivil(date)} ${wall(minuteOfDay)} is not in the repeated ${wall(y.repeated[0])}-${wall(y.repeated[1])} hour of a fall-back day`,
       'bad-timestamp',
     );
   }
-  return n * DAY_MS + minuteOfDay * MINUTE_MS + toUtc;
+  // Outside the gap and the overlap exactly one of the year's offsets maps the wall time onto itself.
+  for (const offset of y.offsets) if (centralOffsetMs(local - offset) === offset) return local - offset;
+  throw new CentralTimeError('hour', minuteOfDay, `${formatCivil(date)} local ${wall(minuteOfDay)} has no UTC instant in the tz data of ${CENTRAL_TIME_ZONE}`);
 }
 
 /**
@@ -233,13 +333,6 @@ export function centralToUtc(
   const minuteOfDay = (hourEnding - 1) * 60 + (interval - 1) * stepMinutes;
   const start = centralWallToUtc(d, minuteOfDay, dstFlag);
   return { start, end: start + stepMinutes * MINUTE_MS };
-}
-
-/** UTC offset of Central time at an instant, in ms: -6 h (CST) or -5 h (CDT). */
-export function centralOffsetMs(utcMs: number): number {
-  const year = new Date(utcMs).getUTCFullYear();
-  const { start, end } = centralDstBoundsUtc(year);
-  return utcMs >= start && utcMs < end ? -CDT_TO_UTC_MS : -CST_TO_UTC_MS;
 }
 
 /** The Central calendar date ("YYYY-MM-DD") of an instant, e.g. today's operating day. */

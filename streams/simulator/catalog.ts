@@ -1,6 +1,6 @@
 // Which series the simulator emits, in which order, at which step; and validation of its options.
 import type { PointType, TickKind } from '../../schemas/types.js';
-import { DAY_MS, HOUR_MS, QUARTER_MS } from '../../market/holidays.js';
+import { DAY_MS, HOUR_MS, QUARTER_MS } from '../../market/central-time.js';
 import { SdaError } from '../../platform/errors.js';
 
 /** Trading hubs and load zones, in emission order. */
