@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import { createPool } from '../../platform/postgres/pool.js';
-import { migrate } from '../../platform/postgres/migrate.js';
+import { MigrationError, migrate } from '../../platform/postgres/migrate.js';
 import { provision } from '../../platform/kafka/provision.js';
 import { KafkaService } from './kafka.js';
 import { PostgresService } from './postgres.js';
@@ -86,6 +86,8 @@ export async function stackProvision(config: Config, print: (line: string) => vo
   try {
     migrations = await migrate(pool);
   } catch (err) {
+    // An edited or failing migration names its file and keeps its code; only a connection problem needs the address.
+    if (err instanceof MigrationError) throw err;
     throw new Error(`cannot apply migrations on PostgreSQL at ${config.postgres.host}:${config.postgres.port}: ${(err as Error).message}`, { cause: err });
   } finally {
     await pool.end();
