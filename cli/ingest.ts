@@ -21,7 +21,7 @@ export function registerIngest(program: Command): Command {
   ingest
     .command('taylor')
     .description('publish the real taylor series (half-hourly England & Wales demand, June-August 2000, 4,032 values, from Debian r-cran-forecast) as series TAYLOR_EW')
-    .option('--topic <name>', 'publish to this topic instead of market.ticks (created if missing)', 'market.ticks')
+    .option('--topic <name>', `publish to this topic instead of ${TOPICS.ticks.name} (created if missing)`, TOPICS.ticks.name)
     .action(async (opts: { topic: string }) => {
       const topic = topicOption('--topic', opts.topic);
       const config = loadConfig();
@@ -54,7 +54,7 @@ export function registerIngest(program: Command): Command {
     .option('--lookback-days <n>', 'how far back the first run (no checkpoint yet) starts', '2')
     .option('--max-gap <n>', 'fill at most this many consecutive missing values per series (0 = never)', String(DEFAULT_MAX_GAP))
     .option('--once', 'run each report once and exit')
-    .option('--topic <name>', 'publish to this topic instead of market.ticks (created if missing)', 'market.ticks')
+    .option('--topic <name>', `publish to this topic instead of ${TOPICS.ticks.name} (created if missing)`, TOPICS.ticks.name)
     .addHelpText('after', `\nNeeds ERCOT_API_SUBSCRIPTION_KEY, ERCOT_API_USERNAME and ERCOT_API_PASSWORD (ERCOT API Explorer account); ERCOT_API_BASE_URL and ERCOT_TOKEN_URL override the endpoints.`)
     .action(async (opts: { reports: string; intervalMinutes: string; lookbackDays: string; maxGap: string; once?: boolean; topic: string }) => {
       const reports = reportList(opts.reports);
@@ -76,7 +76,7 @@ export function registerIngest(program: Command): Command {
     .requiredOption('--to <date>', 'last delivery day, YYYY-MM-DD (inclusive)')
     .option('--reports <list>', `reports (${REPORT_IDS.join(',')})`, REPORT_IDS.join(','))
     .option('--max-gap <n>', 'fill at most this many consecutive missing values per series (0 = never)', String(DEFAULT_MAX_GAP))
-    .option('--topic <name>', 'publish to this topic instead of market.ticks (created if missing)', 'market.ticks')
+    .option('--topic <name>', `publish to this topic instead of ${TOPICS.ticks.name} (created if missing)`, TOPICS.ticks.name)
     .action(async (opts: { from: string; to: string; reports: string; maxGap: string; topic: string }) => {
       for (const [name, v] of [['--from', opts.from], ['--to', opts.to]] as const) {
         if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new OptionError(name, `expected a date YYYY-MM-DD, got ${JSON.stringify(v)}`);

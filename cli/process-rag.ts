@@ -4,12 +4,13 @@ import { loadConfig } from '../platform/config.js';
 import { OptionError, intOption, topicOption } from './options.js';
 import { untilSignal } from './process.js';
 import { Progress } from '../platform/progress.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 
 export function registerRagProcesses(proc: Command): void {
   proc
     .command('vector-sink')
     .description('consume market.documents, embed each text (all-MiniLM-L6-v2, ONNX) and upsert it into the vector store (Qdrant when QDRANT_URL is set, else LanceDB in VECTOR_DIR); tombstones delete; offsets committed after the store write')
-    .option('--topic <name>', 'documents topic', 'market.documents')
+    .option('--topic <name>', 'documents topic', TOPICS.documents.name)
     .option('--group <id>', 'consumer group', 'sda-documents-sink')
     .action(async (opts: { topic: string; group: string }) => {
       topicOption('--topic', opts.topic);
@@ -32,7 +33,7 @@ export function registerRagProcesses(proc: Command): void {
     .option('--every <minutes>', 'minutes between runs', '60')
     .option('--lookback-hours <n>', 'hours summarized each run (whole Central days are completed by later runs)', '48')
     .option('--market <name>', 'market', 'ERCOT')
-    .option('--topic <name>', 'documents topic', 'market.documents')
+    .option('--topic <name>', 'documents topic', TOPICS.documents.name)
     .action(async (opts: { every: string; lookbackHours: string; market: string; topic: string }) => {
       const everyMs = intOption('--every', opts.every, 1, 24 * 60) * 60_000;
       const lookbackMs = intOption('--lookback-hours', opts.lookbackHours, 1, 24 * 400) * 3_600_000;

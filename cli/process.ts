@@ -1,6 +1,6 @@
 // `sda process <name>`: long-running consumers that turn topics into tables and derived topics.
 import type { Command } from 'commander';
-import { type TopicSpec, type TOPICS, groupFor, topicSet } from '../platform/kafka/topics.js';
+import { type TopicSpec, TOPICS, groupFor, topicSet } from '../platform/kafka/topics.js';
 import { loadConfig } from '../platform/config.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startWindower } from '../processors/windower/processor.js';
@@ -41,7 +41,7 @@ export function registerProcess(program: Command): Command {
   proc
     .command('postgres-sink')
     .description('consume market.ticks into PostgreSQL market_data: COPY into staging + idempotent upsert per batch, offsets committed after the database commit, bad records to market.dlq')
-    .option('--topic <name>', 'topic to consume', 'market.ticks')
+    .option('--topic <name>', 'topic to consume', TOPICS.ticks.name)
     .option('--group <id>', 'consumer group (instances with the same group share partitions)', 'sda-postgres-sink')
     .option('--max-rows <n>', 'most rows per database transaction', '50000')
     .option('--run <name>', `${RUN_HELP}; rows stored under market run.NAME.<market>`)
@@ -70,9 +70,9 @@ export function registerProcess(program: Command): Command {
     .command('windower')
     .description('consume market ticks into rolling 24-hour FeatureWindows on market.features, exactly once: windows, dead letters, state (changelog) and input offsets commit in one Kafka transaction per batch')
     .option('--step <minutes>', 'window step: 60 or 15', '60')
-    .option('--input <topic>', 'ticks topic', 'market.ticks')
-    .option('--output <topic>', 'features topic', 'market.features')
-    .option('--changelog <topic>', 'state changelog topic (compacted)', 'sda.windower.changelog')
+    .option('--input <topic>', 'ticks topic', TOPICS.ticks.name)
+    .option('--output <topic>', 'features topic', TOPICS.features.name)
+    .option('--changelog <topic>', 'state changelog topic (compacted)', TOPICS.windowerChangelog.name)
     .option('--group <id>', 'consumer group (instances share partitions)', 'sda-windower')
     .option('--max-batch-bytes <n>', 'fetch size per partition, which bounds the records per transaction', String(4 * 1_048_576))
     .option('--run <name>', `${RUN_HELP}; event time is the run's own (old history is not late)`)
@@ -105,7 +105,7 @@ export function registerProcess(program: Command): Command {
   proc
     .command('features-sink')
     .description('consume committed FeatureWindows from market.features into the PostgreSQL features table (idempotent upsert, offsets after the database commit)')
-    .option('--topic <name>', 'features topic', 'market.features')
+    .option('--topic <name>', 'features topic', TOPICS.features.name)
     .option('--group <id>', 'consumer group', 'sda-features-sink')
     .option('--run <name>', `${RUN_HELP}; rows stored under market run.NAME.<market>`)
     .action(async (opts: { topic: string; group: string; run?: string }, cmd: Command) => {
@@ -124,8 +124,8 @@ export function registerProcess(program: Command): Command {
   proc
     .command('forecaster')
     .description('consume committed FeatureWindows, forecast the ones the current model serves (one onnxruntime run per batch across series) and publish Forecasts to market.forecasts exactly once; follows model_registry/current without a restart; logs a live RMSE per series')
-    .option('--input <topic>', 'features topic', 'market.features')
-    .option('--output <topic>', 'forecasts topic', 'market.forecasts')
+    .option('--input <topic>', 'features topic', TOPICS.features.name)
+    .option('--output <topic>', 'forecasts topic', TOPICS.forecasts.name)
     .option('--group <id>', 'consumer group (instances share partitions)', 'sda-forecaster')
     .option('--registry <dir>', 'model registry (default MODEL_REGISTRY_DIR or ./model_registry)')
     .option('--poll-ms <n>', 'how often model_registry/current is read', '2000')
@@ -183,7 +183,7 @@ export function registerProcess(program: Command): Command {
   proc
     .command('forecasts-sink')
     .description('consume committed Forecasts from market.forecasts into the PostgreSQL forecasts table (idempotent upsert, offsets after the database commit)')
-    .option('--topic <name>', 'forecasts topic', 'market.forecasts')
+    .option('--topic <name>', 'forecasts topic', TOPICS.forecasts.name)
     .option('--group <id>', 'consumer group', 'sda-forecasts-sink')
     .option('--run <name>', `${RUN_HELP}; rows stored under market run.NAME.<market>`)
     .action(async (opts: { topic: string; group: string; run?: string }, cmd: Command) => {

@@ -9,6 +9,7 @@ import { REPLAY_FORMATS } from '../streams/replay/formats.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { intOption, speedOption } from './options.js';
 import { Progress } from '../platform/progress.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 
 export function registerReplay(program: Command): void {
   program
@@ -16,7 +17,7 @@ export function registerReplay(program: Command): void {
     .description('publish ticks from historical CSV files (ERCOT MIS RT/DAM settlement point prices and load by weather zone, or the project\'s own CSV) in event-time order')
     .argument('<files...>', 'CSV files; the layout is detected from each header line')
     .option('--speed <n|max>', 'max: as fast as possible; N: event time advances N times faster than real time (3600 = an hour per second)', 'max')
-    .option('--topic <name>', 'publish to this topic instead of market.ticks (a separate backtest stream); created if missing', 'market.ticks')
+    .option('--topic <name>', `publish to this topic instead of ${TOPICS.ticks.name} (a separate backtest stream); created if missing`, TOPICS.ticks.name)
     .option('--run <name>', 'publish to the run-scoped topic run.NAME.ticks (dead letters to run.NAME.dlq), created if missing, for a backtest beside the live pipeline; then `sda process windower --run NAME` etc.')
     .option('--max-gap <n>', 'fill at most this many consecutive missing values per series by interpolation (0 = never)', String(DEFAULT_MAX_GAP))
     .action(async (files: string[], opts: { speed: string; maxGap: string; topic: string; run?: string }, cmd: Command) => {

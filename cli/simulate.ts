@@ -10,6 +10,7 @@ import { simulateMarket } from '../streams/simulator/market.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { dateOption, intOption, listOption, numberOption } from './options.js';
 import { Progress } from '../platform/progress.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 
 export function registerSimulate(program: Command): void {
   program
@@ -20,7 +21,7 @@ export function registerSimulate(program: Command): void {
     .option('--seed <n>', 'random seed; the same seed gives identical output', '42')
     .option('--nodes <list>', `comma-separated price nodes (default all: ${DEFAULT_PRICE_NODES.join(',')})`)
     .option('--no-system', 'leave out system load, wind, solar and weather-zone loads')
-    .option('--topic <name>', 'publish to this topic instead of market.ticks; created if missing', 'market.ticks')
+    .option('--topic <name>', `publish to this topic instead of ${TOPICS.ticks.name}; created if missing`, TOPICS.ticks.name)
     .option('--run <name>', 'publish to the run-scoped topic run.NAME.ticks (dead letters to run.NAME.dlq), created if missing')
     .option('--out <file>', 'write the ticks to this CSV file (the format `sda replay` reads) instead of publishing')
     .addHelpText('after', '\nThe model is documented in streams/simulator/README.md.')

@@ -5,6 +5,7 @@ import { loadConfig } from '../platform/config.js';
 import { summarize } from '../processors/summarizer/summarizer.js';
 import { DAY_MS, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 import { OptionError, dateOption, listOption, topicOption } from './options.js';
+import { TOPICS } from '../platform/kafka/topics.js';
 
 /** A bare date is a Central operating day (its start, or with `end` the start of the next day); else an ISO instant. */
 function periodBound(name: string, raw: string, end: boolean): number {
@@ -23,7 +24,7 @@ export function registerSummarize(program: Command): void {
     .option('--series <list>', 'only these series, comma-separated (default: every hub, load zone and system series)')
     .option('--no-hourly', 'skip the hourly summaries')
     .option('--no-concepts', 'skip the concepts corpus (rag/corpus/*.md)')
-    .option('--topic <name>', 'documents topic', 'market.documents')
+    .option('--topic <name>', 'documents topic', TOPICS.documents.name)
     .action(async (opts: { from: string; to: string; market: string; series?: string; hourly: boolean; concepts: boolean; topic: string }) => {
       const from = periodBound('--from', opts.from, false);
       const to = periodBound('--to', opts.to, true);

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SdaError } from './errors.js';
+import { TOPICS } from './kafka/topics.js';
 
 /** Every bad environment variable at once (code CONFIG_INVALID, not retriable); `problems` names each variable. */
 export class ConfigError extends SdaError<'CONFIG_INVALID'> {
@@ -142,7 +143,7 @@ export function loadConfig(env: Env = process.env) {
       sseMaxClients: r.int('GATEWAY_SSE_MAX_CLIENTS', 100, 1, 10_000),
       sseHeartbeatMs: r.int('GATEWAY_SSE_HEARTBEAT_MS', 15_000, 1_000, 300_000),
       /** The topic the live feed (GET /events) reads. */
-      forecastsTopic: r.string('GATEWAY_FORECASTS_TOPIC', 'market.forecasts'),
+      forecastsTopic: r.string('GATEWAY_FORECASTS_TOPIC', TOPICS.forecasts.name),
       shutdownGraceMs: r.int('GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     },
     /** The address processors' GET /metrics listens on: loopback here; 0.0.0.0 in a container or pod (deploy/k8s). */
