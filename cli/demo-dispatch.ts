@@ -7,24 +7,10 @@ import { loadAssets } from '../dispatch/assets-config.js';
 import type { DayAheadPlan } from '../dispatch/day-ahead.js';
 import { backtestTable } from '../dispatch/report.js';
 import { runBacktestJob } from '../processors/dispatcher/backtest-job.js';
+import { storedBacktestRange } from '../processors/dispatcher/backtest-sources.js';
 import { startDispatcher } from '../processors/dispatcher/processor.js';
 import { startDispatchSink } from '../sinks/postgres/dispatch-sink.js';
 import type { Provisioned } from '../platform/kafka/provision.js';
-
-const HOUR_MS = 3_600_000;
-
-/** The range a backtest of the stored data can cover for a series: from its first forecast's decision time to its last actual. */
-export async function storedBacktestRange(pool: pg.Pool, market: string, seriesId: string): Promise<{ fromMs: number; toMs: number; models: string[] } | null> {
-  const f = await pool.query<{ lo: Date | null; models: string[] | null }>(
-    `SELECT min(input_end) AS lo, array_agg(DISTINCT model_version) AS models FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE'`, [market, seriesId]);
-  const a = await pool.query<{ hi: Date | null }>(`SELECT max(interval_end) AS hi FROM market_data WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE'`, [market, seriesId]);
-  const lo = f.rows[0]?.lo;
-  const hi = a.rows[0]?.hi;
-  if (!lo || !hi) return null;
-  const fromMs = Math.ceil(lo.getTime() / HOUR_MS) * HOUR_MS;
-  const toMs = Math.floor(hi.getTime() / HOUR_MS) * HOUR_MS;
-  return toMs - fromMs >= 24 * HOUR_MS ? { fromMs, toMs, models: f.rows[0]?.models ?? [] } : null;
-}
 
 /**
  * The printed part of the step (no Kafka): the backtest table of `asset` over the stored days that have forecasts, and

@@ -19,6 +19,7 @@ import { exposeCounts } from '../platform/metrics.js';
 import { summarize } from '../processors/summarizer/summarizer.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { createRagQueryService } from '../rag/query-service.js';
+import { countSeriesRows, countStoredTicks, forecastsBesideActuals, hubPriceStats, latestFeatureWindows, latestIntervalEnd } from '../reports/stored.js';
 import { demoDispatch } from './demo-dispatch.js';
 import { demoDeployStep } from './demo-deploy.js';
 import type { DeadLetter, MarketTick, PointType, TickKind } from '../schemas/types.js';
@@ -232,15 +233,8 @@ async function demoMarketData(config: Config, p: Provisioned, pool: pg.Pool, run
   const ticks = [...simulateMarket(DEMO_SIM)];
   // Stored means: a row with the same key and the same value, whichever source wrote it first.
   const stored = async () => {
-    const r = await pool.query<{ sim: string; taylor: string }>(
-      `SELECT (SELECT count(*) FROM market_data m
-                 JOIN unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS t(series_id, kind, start_ms, value)
-                   ON m.market = 'ERCOT' AND m.series_id = t.series_id AND m.kind = t.kind
-                  AND m.interval_start = timestamptz 'epoch' + t.start_ms * interval '1 millisecond' AND m.value = t.value) AS sim,
-              (SELECT count(*) FROM market_data WHERE market = 'GB' AND series_id = $5) AS taylor`,
-      [ticks.map((t) => t.seriesId), ticks.map((t) => t.kind), ticks.map((t) => t.intervalStart), ticks.map((t) => t.value), TAYLOR_SERIES],
-    );
-    return { sim: Number(r.rows[0]!.sim), taylor: Number(r.rows[0]!.taylor) };
+    const [sim, taylor] = await Promise.all([countStoredTicks(pool, 'ERCOT', ticks), countSeriesRows(pool, 'GB', TAYLOR_SERIES)]);
+    return { sim, taylor };
   };
   const before = await stored();
   if (before.sim === ticks.length && before.taylor === TAYLOR_LENGTH) {
@@ -269,14 +263,9 @@ async function demoMarketData(config: Config, p: Provisioned, pool: pg.Pool, run
     return now.sim >= ticks.length && now.taylor >= TAYLOR_LENGTH;
   }, 180_000);
   print(`     market_data holds all ${n(now.sim)} simulated ticks and ${n(now.taylor)} taylor values`);
-  const hubs = await pool.query<{ series_id: string; n: string; mean: number; min: number; max: number; negative: string }>(
-    `SELECT series_id, count(*) AS n, avg(value) AS mean, min(value) AS min, max(value) AS max, count(*) FILTER (WHERE value < 0) AS negative
-       FROM market_data WHERE market = 'ERCOT' AND kind = 'RT_PRICE' AND point_type = 'HUB' AND interval_start >= $1 AND interval_start < $2
-      GROUP BY series_id ORDER BY series_id`,
-    [new Date(DEMO_SIM.start), new Date(simEnd)],
-  );
+  const hubs = await hubPriceStats(pool, 'ERCOT', DEMO_SIM.start, simEnd);
   print(`     ${'hub'.padEnd(12)}${'RT intervals'.padStart(13)}${'mean $/MWh'.padStart(12)}${'min'.padStart(10)}${'max'.padStart(10)}${'negative'.padStart(10)}`);
-  for (const h of hubs.rows) print(`     ${h.series_id.padEnd(12)}${h.n.padStart(13)}${h.mean.toFixed(2).padStart(12)}${h.min.toFixed(2).padStart(10)}${h.max.toFixed(2).padStart(10)}${h.negative.padStart(10)}`);
+  for (const h of hubs) print(`     ${h.seriesId.padEnd(12)}${String(h.intervals).padStart(13)}${h.mean.toFixed(2).padStart(12)}${h.min.toFixed(2).padStart(10)}${h.max.toFixed(2).padStart(10)}${String(h.negative).padStart(10)}`);
   return simEnd;
 }
 
@@ -292,36 +281,25 @@ async function demoFeatures(config: Config, p: Provisioned, pool: pg.Pool, runni
   // market.features is transactional (commit markers take offsets), so the sink is compared by counts instead.
   await waitFor('the windower catching up with market.ticks', async () => (await caughtUp(p, 'sda-windower', TOPICS.ticks.name)) && sink.counts.stored >= windower.counts.windows, 300_000, () => windower.crashed);
   print(`     this run: ${n(windower.counts.windows)} windows from ${n(windower.counts.received)} ticks (${n(windower.counts.context)} of them context copies of SYSTEM series) in ${windower.counts.transactions} transactions; ${windower.counts.deadLettered} dead-lettered`);
-  const rows = await pool.query<{ window_end: Date; count: number; missing: number; mean: number; std: number; trend: number; lag_24h: number | null; system_load: number | null; wind: number | null }>(
-    `SELECT window_end, count, missing, mean, std, trend, lag_24h, system_load, wind FROM features
-      WHERE market = 'ERCOT' AND series_id = 'HB_NORTH' AND kind = 'RT_PRICE' AND step_ms = 3600000 AND count >= 20
-      ORDER BY window_end DESC LIMIT 4`,
-  );
+  const rows = await latestFeatureWindows(pool, { market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', stepMs: HOUR, minCount: 20, limit: 4 });
   print('     HB_NORTH RT, the latest hourly windows of 24 points (features table):');
   print(`     ${'window end (UTC)'.padEnd(20)}${'points'.padStart(8)}${'mean'.padStart(9)}${'std'.padStart(8)}${'trend/h'.padStart(9)}${'lag 24h'.padStart(9)}${'system load'.padStart(13)}${'wind'.padStart(9)}`);
   const f = (v: number | null, d = 2) => (v === null ? '-' : v.toFixed(d));
-  for (const r of rows.rows.reverse()) {
-    print(`     ${r.window_end.toISOString().slice(0, 16).padEnd(20)}${`${r.count}/${r.count + r.missing}`.padStart(8)}${f(r.mean).padStart(9)}${f(r.std).padStart(8)}${f(r.trend).padStart(9)}${f(r.lag_24h).padStart(9)}${f(r.system_load, 0).padStart(13)}${f(r.wind, 0).padStart(9)}`);
+  for (const r of rows) {
+    print(`     ${r.windowEnd.toISOString().slice(0, 16).padEnd(20)}${`${r.count}/${r.count + r.missing}`.padStart(8)}${f(r.mean).padStart(9)}${f(r.std).padStart(8)}${f(r.trend).padStart(9)}${f(r.lag24h).padStart(9)}${f(r.systemLoad, 0).padStart(13)}${f(r.wind, 0).padStart(9)}`);
   }
-  if (rows.rowCount === 0) throw new Error('no HB_NORTH windows in the features table: market.ticks held newer data before the demo\'s, so its ticks were late (see README "Windower"); to start afresh: `./sda stack down`, remove .cache/kafka/data and .cache/pg, run the demo again');
+  if (rows.length === 0) throw new Error('no HB_NORTH windows in the features table: market.ticks held newer data before the demo\'s, so its ticks were late (see README "Windower"); to start afresh: `./sda stack down`, remove .cache/kafka/data and .cache/pg, run the demo again');
   return windower.counts.windows;
 }
 
 /** The latest HB_NORTH forecasts beside the actual hourly price, and the horizon-1 error over the hold-out range. */
 async function printForecasts(pool: pg.Pool, print: (line: string) => void): Promise<void> {
-  const r = await pool.query<{ target_start: Date; predicted: number; actual: number | null; model_version: string }>(
-    `SELECT f.target_start, f."values"[1] AS predicted, f.model_version,
-            (SELECT avg(m.value) FROM market_data m WHERE m.market = f.market AND m.series_id = f.series_id AND m.kind = f.kind
-                AND m.interval_start >= f.target_start AND m.interval_start < f.target_start + f.step_ms * interval '1 millisecond') AS actual
-       FROM forecasts f WHERE f.market = 'ERCOT' AND f.series_id = 'HB_NORTH' AND f.kind = 'RT_PRICE'
-      ORDER BY f.target_start DESC, f.issued_at DESC LIMIT 48`,
-  );
-  const rows = r.rows.reverse();
-  const errors = rows.filter((x) => x.actual !== null).map((x) => x.predicted - Number(x.actual));
+  const rows = await forecastsBesideActuals(pool, { market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', limit: 48 });
+  const errors = rows.flatMap((x) => (x.actual === null ? [] : [x.predicted - x.actual]));
   const rmse = errors.length ? Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length) : Number.NaN;
   print(`     HB_NORTH, next-hour forecasts beside the hour's actual mean (forecasts JOIN market_data); RMSE over the last ${errors.length}: ${rmse.toFixed(2)} USD/MWh`);
   print(`     ${'hour (UTC)'.padEnd(20)}${'forecast'.padStart(10)}${'actual'.padStart(10)}`);
-  for (const x of rows.slice(-4)) print(`     ${x.target_start.toISOString().slice(0, 16).padEnd(20)}${x.predicted.toFixed(2).padStart(10)}${(x.actual === null ? '-' : Number(x.actual).toFixed(2)).padStart(10)}`);
+  for (const x of rows.slice(-4)) print(`     ${x.targetStart.toISOString().slice(0, 16).padEnd(20)}${x.predicted.toFixed(2).padStart(10)}${(x.actual === null ? '-' : x.actual.toFixed(2)).padStart(10)}`);
 }
 
 /** Step 10: ticks produced and consumed back through the registry, and a poison record dead-lettered, on a topic of their own. */
@@ -383,8 +361,8 @@ async function demoRoundTrip(config: Config, p: Provisioned, print: (line: strin
 
 /** Continue the simulation from where market_data ends, one simulated hour per paceMs, until Ctrl-C. */
 async function serveLive(config: Config, p: Provisioned, pool: pg.Pool, simEnd: number, paceMs: number, print: (line: string) => void): Promise<void> {
-  const latest = await pool.query<{ t: Date | null }>(`SELECT max(interval_end) AS t FROM market_data WHERE market = 'ERCOT' AND source = 'simulator'`);
-  const start = Math.max(simEnd, Math.ceil((latest.rows[0]!.t?.getTime() ?? simEnd) / HOUR) * HOUR);
+  const latest = await latestIntervalEnd(pool, 'ERCOT', 'simulator');
+  const start = Math.max(simEnd, Math.ceil((latest ?? simEnd) / HOUR) * HOUR);
   let stopped = false;
   const signal = untilSignal().then((sig) => {
     stopped = true;

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { Config } from '../../platform/config.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
 import type { ForecastCurve, PriceBasis } from '../../dispatch/strategies.js';
+import { HOUR_MS } from '../../market/central-time.js';
 import { loadEntry, registryRoot } from '../../model/registry.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../platform/kafka/avro-serde.js';
@@ -59,6 +60,24 @@ export async function storedPriceRange(pool: pg.Pool, market: string, seriesId: 
   );
   const row = r.rows[0];
   return row?.lo && row.hi ? { from: row.lo.getTime(), to: row.hi.getTime() } : null;
+}
+
+/**
+ * The whole hours a backtest of the stored data can cover for a series: from its first stored RT-price forecast's
+ * decision time (input_end, rounded up to the hour) to its last stored actual (rounded down), UTC ms, with the model
+ * versions of those forecasts; null when either is missing or they overlap by less than 24 hours.
+ */
+export async function storedBacktestRange(pool: pg.Pool, market: string, seriesId: string): Promise<{ fromMs: number; toMs: number; models: string[] } | null> {
+  const f = await pool.query<{ lo: Date | null; models: string[] | null }>(
+    `SELECT min(input_end) AS lo, array_agg(DISTINCT model_version) AS models FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE'`,
+    [market, seriesId],
+  );
+  const actuals = await storedPriceRange(pool, market, seriesId);
+  const lo = f.rows[0]?.lo;
+  if (!lo || !actuals) return null;
+  const fromMs = Math.ceil(lo.getTime() / HOUR_MS) * HOUR_MS;
+  const toMs = Math.floor(actuals.to / HOUR_MS) * HOUR_MS;
+  return toMs - fromMs >= 24 * HOUR_MS ? { fromMs, toMs, models: f.rows[0]?.models ?? [] } : null;
 }
 
 /** Stored forecasts of a series' real-time price usable in [fromMs, toMs) (input_end before toMs, covering past fromMs). */
