@@ -49,7 +49,7 @@ export function fromPlatformatic(m: Pick<Msg, 'offset' | 'key' | 'value' | 'head
 
 /**
  * Splits drained messages into per-partition runs in offset order, leaving out offsets below `from(partition)`
- * (already finished by this member). Pure; the order of partitions is the order they first appear.
+ * (already finished by this member). Pure; partitions in the order of their first record kept.
  */
 export function groupByPartition<M extends { partition: number; offset: bigint }>(messages: readonly M[], from: (partition: number) => bigint | undefined): Map<number, M[]> {
   const out = new Map<number, M[]>();
