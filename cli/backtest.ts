@@ -84,7 +84,7 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
       if (opts.pipeline) {
         if (opts.run === undefined) throw new OptionError('--pipeline', 'needs --run NAME (the topic set the history replays on)');
         if (actuals.kind === 'db') throw new OptionError('--pipeline', 'needs the history to replay: --simulate DAYS (with --sim-start) or --input FILES');
-        registryDir ??= path.join(process.env.SDA_CACHE_DIR ?? '.cache', 'backtests', opts.run, 'model_registry');
+        registryDir ??= path.join(loadConfig().cacheDir, 'backtests', opts.run, 'model_registry');
         if (actuals.kind === 'simulator') {
           // Check the period against the history before publishing anything: training and the baselines need the days before --from.
           const simEnd = actuals.start + actuals.days * 86_400_000;
@@ -114,7 +114,7 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
         onProgress: (done, _total, what) => progress.update(done, what),
       });
       progress.done(assets.length * strategies.length + (opts.run ? 2 : 0), `${job.wallSeconds.toFixed(1)} s`);
-      const dir = opts.out ?? path.join(process.env.SDA_CACHE_DIR ?? '.cache', 'backtests', opts.run ?? 'live');
+      const dir = opts.out ?? path.join(loadConfig().cacheDir, 'backtests', opts.run ?? 'live');
       fs.mkdirSync(dir, { recursive: true });
       const json = { meta: job.meta, uncheckedModels: job.uncheckedModels, results: job.results.map((r) => backtestJson(r)) };
       fs.writeFileSync(path.join(dir, 'backtest.json'), `${JSON.stringify(json, null, 2)}\n`);

@@ -63,7 +63,7 @@ export function registerDocker(program: Command): void {
       await ensureComposePlugin(config, progress);
       await buildImages(config, { only: services.length ? imagesFor([...services, 'postgres', 'kafka', 'schema-registry']) : [], progress });
       await compose(config, ['up', '-d', '--wait', ...services]);
-      process.stdout.write(`up: dashboard, /forecast and /query at http://127.0.0.1:${process.env.SDA_DOCKER_INGRESS_PORT ?? '26080'}/\n`);
+      process.stdout.write(`up: dashboard, /forecast and /query at http://127.0.0.1:${config.docker.ingressPort}/\n`);
     });
 
   docker

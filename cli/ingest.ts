@@ -9,7 +9,7 @@ import { ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { finishRun, startRun } from '../streams/ercot/checkpoints.js';
-import { ErcotClient, ercotCredentialsFromEnv } from '../streams/ercot/client.js';
+import { ErcotClient, ercotCredentials } from '../streams/ercot/client.js';
 import { runIngest, runSchedule, type IngestRunResult } from '../streams/ercot/ingest-job.js';
 import { REPORT_IDS, type ReportId } from '../streams/ercot/reports.js';
 import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
@@ -109,10 +109,10 @@ function printRun(r: IngestRunResult): void {
   process.stdout.write(`${new Date().toISOString()} ${r.report} ${r.from}..${r.to} ${r.status}: ${r.accepted} ticks published (${r.imputed} imputed), ${r.deadLettered} dead-lettered, ${r.skippedCovered} already covered${r.emptyDays.length > 0 ? `; EMPTY day(s) with no rows from ERCOT: ${r.emptyDays.join(', ')} (fetched again next run)` : ''}${r.error ? `; error: ${r.error}` : ''} [run ${r.runId}]\n`);
 }
 
-/** Credentials first (a clear error and non-zero exit without them), then Kafka, the registry and PostgreSQL. */
+/** Config and the ERCOT credentials first (a clear error and non-zero exit without them), then Kafka, the registry and PostgreSQL. */
 async function withErcot(job: string, maxGap: number, topic: string, body: (deps: Parameters<typeof runIngest>[0]) => Promise<IngestRunResult[]>): Promise<void> {
-  const credentials = ercotCredentialsFromEnv();
   const config = loadConfig();
+  const credentials = ercotCredentials(config.ercot);
   const p = await provision(config, `sda-ingest-${job}`);
   await ensureTicksTopic(config, p, topic);
   const pool = createPool(config, 2);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../platform/config.js';
+import { ConfigError, processSettings } from '../platform/config.js';
 import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
 import { registerBacktest } from './backtest.js';
 import { registerBench } from './bench.js';
@@ -77,7 +77,7 @@ try {
     process.exitCode = 2;
   } else {
     process.stderr.write(`sda: ${(err as Error).message}\n`);
-    if (process.env.SDA_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    if (processSettings().debug) process.stderr.write(`${(err as Error).stack}\n`);
     process.exitCode = 1;
   }
   // A command that failed half-way may leave a listener or a client open (a processor's /metrics server, a Kafka

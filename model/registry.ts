@@ -6,14 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { processSettings } from '../platform/config.js';
 import { METADATA_FILE, type ModelMetadata, validateMetadata } from './contract.js';
 
 export const CURRENT_FILE = 'current';
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** The registry root: MODEL_REGISTRY_DIR, else ./model_registry. */
+/** The registry root, absolute: `dir`, else MODEL_REGISTRY_DIR, else ./model_registry (platform/config.ts processSettings). */
 export function registryRoot(dir?: string): string {
-  return resolve(dir ?? process.env.MODEL_REGISTRY_DIR ?? 'model_registry');
+  return dir === undefined ? processSettings().modelRegistryDir : resolve(dir);
 }
 
 /** A new version name: UTC time to the millisecond, the trainer, and a random suffix (sorts by creation time). */

@@ -116,8 +116,6 @@ export function loadConfig(env: Env = process.env) {
       controllerPort,
       partitions: r.int('TOPIC_PARTITIONS', 3, 1, 1_000),
       heapMb: r.int('KAFKA_HEAP_MB', 1_024, 256, 16_384),
-      /** The client library the consume loop runs on: kafkajs, or @platformatic/kafka (platform/kafka/platformatic-consumer.ts). */
-      consumerClient: r.oneOf('KAFKA_CONSUMER_CLIENT', 'kafkajs', ['kafkajs', 'platformatic'] as const),
     },
     registry: {
       url: r.url('SCHEMA_REGISTRY_URL', `http://127.0.0.1:${registryPort}/apis/ccompat/v7`),

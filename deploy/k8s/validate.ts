@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type K8sDoc, projectProblems, topicDifferences } from './checks.js';
 import { SdaError } from '../../platform/errors.js';
+import { processSettings } from '../../platform/config.js';
 
 /** The pinned validator (its wheel carries the schemas of Kubernetes 1.x up to 1.37). */
 export const KUBERNETES_VALIDATE = 'kubernetes-validate==1.37.0';
@@ -66,7 +67,7 @@ export function ensureValidator(cacheDir: string, print: (line: string) => void 
   const marker = path.join(venv, '.sda-installed');
   if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').trim() === KUBERNETES_VALIDATE && fs.existsSync(python)) return { python };
   const t0 = Date.now();
-  const host = process.env.SDA_PYTHON || 'python3';
+  const host = processSettings().python ?? 'python3';
   print(`creating ${venv} with ${KUBERNETES_VALIDATE} (first time only)`);
   fs.rmSync(venv, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(venv), { recursive: true });

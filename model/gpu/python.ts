@@ -4,7 +4,8 @@
 // faster on it than on the reference BLAS that Debian otherwise selects.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { projectRoot } from '../../platform/config.js';
+import { processSettings, projectRoot } from '../../platform/config.js';
+import { SdaError } from '../../platform/errors.js';
 import { aptInstall } from '../../platform/installers/apt.js';
 import { run } from '../../platform/installers/process.js';
 
@@ -37,18 +38,19 @@ export interface TorchPython {
  * virtualenv `python3` first on PATH does not see Debian's packages, hence /usr/bin/python3 as the fallback.
  */
 export async function ensureTorchPython(progress: (msg: string) => void = () => undefined): Promise<TorchPython> {
-  const candidates = process.env.SDA_PYTHON ? [process.env.SDA_PYTHON] : ['python3', '/usr/bin/python3'];
+  const chosen = processSettings().python;
+  const candidates = chosen ? [chosen] : ['python3', '/usr/bin/python3'];
   for (const python of candidates) {
     const v = await torchVersion(python);
     if (v) return { python, torchVersion: v, installSeconds: 0 };
   }
-  if (process.env.SDA_PYTHON) throw new Error(`SDA_PYTHON=${process.env.SDA_PYTHON} cannot import torch and numpy`);
+  if (chosen) throw new SdaError('PYTHON_NO_TORCH', `SDA_PYTHON=${chosen} cannot import torch and numpy`);
   progress(`installing ${TORCH_APT_PACKAGES.join(' ')} from Debian (once; about 600 MiB)`);
   const t0 = performance.now();
   await aptInstall(TORCH_APT_PACKAGES);
   const installSeconds = (performance.now() - t0) / 1000;
   const python = '/usr/bin/python3';
   const v = existsSync(python) ? await torchVersion(python) : null;
-  if (!v) throw new Error(`installed ${TORCH_APT_PACKAGES.join(', ')}, but ${python} still cannot import torch`);
+  if (!v) throw new SdaError('PYTHON_NO_TORCH', `installed ${TORCH_APT_PACKAGES.join(', ')}, but ${python} still cannot import torch`);
   return { python, torchVersion: v, installSeconds };
 }

@@ -19,7 +19,7 @@ export class LmError extends SdaError<'LM_VENV' | 'LM_NO_PYTHON' | 'LM_OFFLINE' 
 /** Where fine-tuning keeps its files (all under the cache directory; LM_DIR moves them). */
 export function lmPaths(config: Config) {
   const dir = config.llm.lmDir;
-  const venv = process.env.SDA_LM_VENV ? path.resolve(process.env.SDA_LM_VENV) : path.join(config.cacheDir, 'lm-venv');
+  const venv = config.llm.venvDir;
   return {
     dir,
     venv,

@@ -13,6 +13,7 @@
 // exponential backoff and equal jitter (half fixed, half random), capped at maxDelayMs, at most maxAttempts tries
 // (unparseable bodies at most maxInvalidBodyAttempts); a 401 triggers one token refresh and an immediate retry;
 // everything else fails at once. Failures are ErcotError values with a stable code and `retriable`.
+import type { Config } from '../../platform/config.js';
 import type { Parsed } from '../parsed.js';
 import { describeUrl, ERCOT_CLIENT_ID, ERCOT_TOKEN_URL, snippet, statusError, TokenProvider, transportError } from './auth.js';
 import { formatCivil, parseErcotDate } from '../../market/central-time.js';
@@ -333,39 +334,38 @@ export function redactErcotCredentials(c: ErcotCredentials): Omit<ErcotCredentia
 }
 
 /**
- * Reads ERCOT_API_SUBSCRIPTION_KEY, ERCOT_API_USERNAME, ERCOT_API_PASSWORD (required) and ERCOT_API_BASE_URL,
- * ERCOT_TOKEN_URL, ERCOT_API_CLIENT_ID (optional overrides). Throws ErcotConfigError naming every missing or
- * malformed variable at once (never a value). The result spreads into `new ErcotClient({...creds})`; printing it
- * (JSON.stringify, console.log, util.inspect) shows "***" for the password and the subscription key.
+ * Checks the ERCOT settings of the typed config (platform/config.ts `config.ercot`, read from
+ * ERCOT_API_SUBSCRIPTION_KEY, ERCOT_API_USERNAME, ERCOT_API_PASSWORD (required) and ERCOT_API_BASE_URL,
+ * ERCOT_TOKEN_URL, ERCOT_API_CLIENT_ID (optional overrides; empty means ERCOT's public endpoints)). Throws
+ * ErcotConfigError naming every missing or malformed variable at once (never a value). The result spreads into
+ * `new ErcotClient({...creds})`; printing it (JSON.stringify, console.log, util.inspect) shows "***" for the password
+ * and the subscription key.
  */
-export function ercotCredentialsFromEnv(env: Record<string, string | undefined> = process.env): ErcotCredentials {
+export function ercotCredentials(settings: Config['ercot']): ErcotCredentials {
   const missing: string[] = [];
   const invalid: string[] = [];
-  const required = (name: string): string => {
-    const v = env[name];
-    if (v === undefined || v.trim() === '') {
-      missing.push(name);
-      return '';
-    }
-    return v.trim();
+  const required = (field: 'subscriptionKey' | 'username' | 'password'): string => {
+    const v = settings[field].trim();
+    if (v === '') missing.push(ERCOT_ENV[field]);
+    return v;
   };
-  const url = (name: string, dflt: string): string => {
-    const v = env[name]?.trim();
+  const url = (field: 'baseUrl' | 'tokenUrl', dflt: string): string => {
+    const v = settings[field].trim();
     if (!v) return dflt;
     try {
       const u = new URL(v);
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') invalid.push(`${ERCOT_ENV[field]} (expected an http(s) URL)`);
     } catch {
-      invalid.push(`${name} (expected an http(s) URL)`);
+      invalid.push(`${ERCOT_ENV[field]} (expected an http(s) URL)`);
     }
     return v.replace(/\/+$/, '');
   };
-  const subscriptionKey = required(ERCOT_ENV.subscriptionKey);
-  const username = required(ERCOT_ENV.username);
-  const password = required(ERCOT_ENV.password);
-  const baseUrl = url(ERCOT_ENV.baseUrl, ERCOT_API_BASE_URL);
-  const tokenUrl = url(ERCOT_ENV.tokenUrl, ERCOT_TOKEN_URL);
-  const clientId = env[ERCOT_ENV.clientId]?.trim() || ERCOT_CLIENT_ID;
+  const subscriptionKey = required('subscriptionKey');
+  const username = required('username');
+  const password = required('password');
+  const baseUrl = url('baseUrl', ERCOT_API_BASE_URL);
+  const tokenUrl = url('tokenUrl', ERCOT_TOKEN_URL);
+  const clientId = settings.clientId.trim() || ERCOT_CLIENT_ID;
   if (missing.length > 0 || invalid.length > 0) {
     const parts = [
       ...(missing.length > 0 ? [`missing ${missing.join(', ')}`] : []),

@@ -5,7 +5,7 @@
 import { SdaError } from '../../platform/errors.js';
 
 export type ErcotErrorCode =
-  /** Required environment variables are missing or malformed (see ercotCredentialsFromEnv). */
+  /** Required environment variables are missing or malformed (see ercotCredentials in client.ts). */
   | 'CONFIG'
   /** The B2C token endpoint refused the username/password (HTTP 400/401 from the token endpoint). */
   | 'AUTH_FAILED'
@@ -61,7 +61,7 @@ export class ErcotError extends SdaError<ErcotErrorCode> {
   }
 }
 
-/** Thrown by ercotCredentialsFromEnv: `missing` and `invalid` name the variables (never their values). */
+/** Thrown by ercotCredentials (client.ts): `missing` and `invalid` name the variables (never their values). */
 export class ErcotConfigError extends ErcotError {
   constructor(
     readonly missing: string[],

@@ -6,7 +6,8 @@ import { inspect } from 'node:util';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
 import type { Parsed } from '../../streams/parsed.js';
-import { ErcotClient, ercotCredentialsFromEnv, type ErcotClientOptions } from '../../streams/ercot/client.js';
+import { ErcotClient, ercotCredentials, type ErcotClientOptions } from '../../streams/ercot/client.js';
+import { loadConfig } from '../../platform/config.js';
 import { ErcotConfigError, ErcotError } from '../../streams/ercot/errors.js';
 import { ERCOT_CLIENT_ID } from '../../streams/ercot/auth.js';
 import type { ReportId } from '../../streams/ercot/reports.js';
@@ -322,10 +323,12 @@ describe('ErcotClient against a local fake ERCOT', () => {
   });
 });
 
-describe('ercotCredentialsFromEnv', () => {
+describe('ercotCredentials (from the typed config)', () => {
+  const fromEnv = (env: Record<string, string>) => ercotCredentials(loadConfig(env).ercot);
+
   it('names every missing variable, and no value', () => {
     assert.throws(
-      () => ercotCredentialsFromEnv({ ERCOT_API_USERNAME: 'me@example.com', ERCOT_API_PASSWORD: '  ', ERCOT_TOKEN_URL: 'ftp://x' }),
+      () => fromEnv({ ERCOT_API_USERNAME: 'me@example.com', ERCOT_API_PASSWORD: '  ', ERCOT_TOKEN_URL: 'ftp://x' }),
       (err: unknown) => {
         assert.ok(err instanceof ErcotConfigError);
         assert.equal(err.code, 'CONFIG');
@@ -338,13 +341,13 @@ describe('ercotCredentialsFromEnv', () => {
   });
 
   it('reads the variables with ERCOT defaults and overridable URLs, and never prints the secrets', () => {
-    const c = ercotCredentialsFromEnv({ ERCOT_API_SUBSCRIPTION_KEY: KEY, ERCOT_API_USERNAME: USER, ERCOT_API_PASSWORD: PASSWORD });
+    const c = fromEnv({ ERCOT_API_SUBSCRIPTION_KEY: KEY, ERCOT_API_USERNAME: USER, ERCOT_API_PASSWORD: PASSWORD });
     assert.equal(c.baseUrl, 'https://api.ercot.com/api/public-reports');
     assert.equal(c.tokenUrl, 'https://ercotb2c.b2clogin.com/ercotb2c.onmicrosoft.com/B2C_1_PUBAPI-ROPC-FLOW/oauth2/v2.0/token');
     assert.equal(c.clientId, ERCOT_CLIENT_ID);
     assert.equal(c.password, PASSWORD);
     assert.doesNotMatch(JSON.stringify(c) + inspect(c) + String(inspect({ nested: c })), new RegExp(`${PASSWORD}|${KEY}`));
-    const o = ercotCredentialsFromEnv({ ERCOT_API_SUBSCRIPTION_KEY: KEY, ERCOT_API_USERNAME: USER, ERCOT_API_PASSWORD: PASSWORD, ERCOT_API_BASE_URL: 'http://127.0.0.1:9/api/', ERCOT_TOKEN_URL: 'http://127.0.0.1:9/token' });
+    const o = fromEnv({ ERCOT_API_SUBSCRIPTION_KEY: KEY, ERCOT_API_USERNAME: USER, ERCOT_API_PASSWORD: PASSWORD, ERCOT_API_BASE_URL: 'http://127.0.0.1:9/api/', ERCOT_TOKEN_URL: 'http://127.0.0.1:9/token' });
     assert.equal(o.baseUrl, 'http://127.0.0.1:9/api');
     assert.equal(o.tokenUrl, 'http://127.0.0.1:9/token');
     assert.ok(new ErcotClient({ ...o }));
