@@ -18,6 +18,13 @@ export function intOption(name: string, raw: string, min: number, max: number): 
   return n;
 }
 
+/** An integer that must be one of `allowed` (e.g. a window step of 15 or 60 minutes); the error lists them. */
+export function oneOfIntOption(name: string, raw: string, allowed: readonly number[]): number {
+  const n = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !allowed.includes(n)) throw new OptionError(name, `expected ${allowed.join(' or ')}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 export function numberOption(name: string, raw: string, min: number, max: number): number {
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new OptionError(name, `expected a number from ${min} to ${max}, got ${JSON.stringify(raw)}`);

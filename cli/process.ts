@@ -10,7 +10,7 @@ import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { recordLiveMetric } from '../model/metrics-store.js';
 import { exposeCounts, setLiveRmse, setModelVersion, startMetricsServer } from '../platform/metrics.js';
-import { OptionError, intOption, topicOption } from './options.js';
+import { OptionError, intOption, oneOfIntOption, topicOption } from './options.js';
 import { Progress } from '../platform/progress.js';
 import { registerRagProcesses } from './process-rag.js';
 import { registerDispatchProcesses } from './process-dispatch.js';
@@ -80,8 +80,7 @@ export function registerProcess(program: Command): Command {
     .action(async (opts: { step: string; input: string; output: string; changelog: string; group: string; maxBatchBytes: string; run?: string }, cmd: Command) => {
       const set = runScope(cmd, opts.run, ['input', 'output', 'changelog', 'group']);
       if (set) Object.assign(opts, { input: set.ticks.name, output: set.features.name, changelog: set.windowerChangelog.name, group: groupFor(opts.group, opts.run) });
-      const step = intOption('--step', opts.step, 15, 60);
-      if (step !== 15 && step !== 60) throw new Error(`--step: expected 60 or 15, got ${opts.step}`);
+      const step = oneOfIntOption('--step', opts.step, [60, 15]);
       for (const [name, t] of [['--input', opts.input], ['--output', opts.output], ['--changelog', opts.changelog]] as const) topicOption(name, t);
       const progress = new Progress('windower');
       const config = loadConfig();
