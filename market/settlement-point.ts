@@ -66,6 +66,3 @@ export const WEATHER_ZONE_SERIES = [
   { field: 'southC', seriesId: 'WZ_SOUTH_CENTRAL' },
   { field: 'west', seriesId: 'WZ_WEST' },
 ] as const;
-
-/** Series id of system-wide totals (load total, wind, solar); the tick's kind tells them apart. */
-export const SYSTEM_SERIES_ID = 'SYSTEM';

@@ -9,7 +9,9 @@
 //    count negative intervals).
 // Without facts (concept questions) the numbers must be written in the trusted documents the model was shown.
 // Pure; the responder drops text that fails and says nothing extra.
-import { centralOffsetMs } from '../market/central-time.js';
+import { centralDateOf } from '../market/central-time.js';
+import { centralClockText } from '../market/format.js';
+import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { numbersIn } from './grounding.js';
 import type { FactValue } from './tools.js';
 
@@ -66,8 +68,6 @@ export function isRepetitive(text: string): boolean {
   return false;
 }
 
-const clockOf = (ms: number) => new Date(ms + centralOffsetMs(ms)).toISOString().slice(11, 16);
-const dateOf = (ms: number) => new Date(ms + centralOffsetMs(ms)).toISOString().slice(0, 10);
 
 /** Clock times written in a sentence ("18:30", "6:30 pm", "6 p.m.") as "HH:MM", with their positions. */
 function timesIn(s: string): Array<{ hhmm: string; index: number; raw: string }> {
@@ -162,14 +162,14 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
     const times = timesIn(s);
     const dates = [...s.matchAll(/\b\d{4}-\d{2}-\d{2}\b/g)].map((m) => ({ date: m[0], index: m.index! }));
     // Dates and times first: each must be a fact value's time or a bound the facts state.
-    for (const d of dates) if (!factText.includes(d.date) && !values.some((v) => v.at !== undefined && dateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
-    for (const tm of times) if (!factText.includes(tm.hhmm) && !values.some((v) => v.at !== undefined && clockOf(v.at) === tm.hhmm)) wrong.push(Number(tm.hhmm.replace(':', '.')));
+    for (const d of dates) if (!factText.includes(d.date) && !values.some((v) => v.at !== undefined && centralDateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
+    for (const tm of times) if (!factText.includes(tm.hhmm) && !values.some((v) => v.at !== undefined && centralClockText(v.at) === tm.hhmm)) wrong.push(Number(tm.hhmm.replace(':', '.')));
     // A date written with its time ("2024-06-15 20:00") is one instant: it must be a fact value's time or a bound the
     // facts state together, not a true date beside a true clock time from another day.
     for (const d of dates) {
       const tm = times.find((x) => x.index >= d.index + 10 && x.index - (d.index + 10) <= 3);
       if (!tm) continue;
-      if (!factText.includes(`${d.date} ${tm.hhmm}`) && !values.some((v) => v.at !== undefined && dateOf(v.at) === d.date && clockOf(v.at) === tm.hhmm)) wrong.push(Number(`${d.date.replace(/-/g, '')}${tm.hhmm.replace(':', '')}`));
+      if (!factText.includes(`${d.date} ${tm.hhmm}`) && !values.some((v) => v.at !== undefined && centralDateOf(v.at) === d.date && centralClockText(v.at) === tm.hhmm)) wrong.push(Number(`${d.date.replace(/-/g, '')}${tm.hhmm.replace(':', '')}`));
     }
     // Then every other number, with its place in the sentence.
     let masked = s;
@@ -183,7 +183,7 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
         continue;
       }
       let cands = values.filter((v) => near(v.value, n));
-      if (named.length > 0) cands = cands.filter((v) => named.includes(v.series) || v.series === 'SYSTEM' && !allSeries.every((x) => x === 'SYSTEM'));
+      if (named.length > 0) cands = cands.filter((v) => named.includes(v.series) || v.series === SYSTEM_SERIES_ID && !allSeries.every((x) => x === SYSTEM_SERIES_ID));
       // The measure word closest before the number (in the same clause) must be the value's measure.
       const before = masked.slice(Math.max(0, m.index! - 60), m.index!);
       let best: { at: number; measures: string[] } | null = null;
@@ -196,7 +196,7 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
       }
       // A time after the number in the same sentence ("... 61.20 at 18:30") must be the value's time.
       const after = times.filter((tm) => tm.index > m.index! && tm.index - m.index! < 40);
-      if (after.length > 0 && cands.some((v) => v.at !== undefined)) cands = cands.filter((v) => v.at === undefined || clockOf(v.at) === after[0]!.hhmm);
+      if (after.length > 0 && cands.some((v) => v.at !== undefined)) cands = cands.filter((v) => v.at === undefined || centralClockText(v.at) === after[0]!.hhmm);
       if (cands.length === 0) wrong.push(n);
     }
   }

@@ -6,10 +6,11 @@
 // asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
-import { centralLabel } from '../processors/summarizer/documents.js';
+import { centralLabel } from '../market/format.js';
 import { addCentralDays, describePeriod } from './market-clock.js';
 import type { Intent } from './intent.js';
 import { centralDateOf, centralMidnightUtc } from '../market/central-time.js';
+import { SYSTEM_SERIES_ID } from '../market/series.js';
 import type { FactValue, MeasureFact } from './tools.js';
 
 const log = logger('rag-dispatch');
@@ -46,7 +47,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   // configured asset's), with the configured asset's other parameters; validated like GET /dispatch's ad-hoc battery.
   let asset = configured;
   if (intent.battery) {
-    const sp = intent.series.find((s) => s !== 'SYSTEM') ?? configured.settlementPoint;
+    const sp = intent.series.find((s) => s !== SYSTEM_SERIES_ID) ?? configured.settlementPoint;
     try {
       asset = engine.asset.makeBattery({ ...configured, id: `adhoc-${intent.battery.powerMw}mw-${intent.battery.energyMwh}mwh-${sp}`.slice(0, 64), settlementPoint: sp, powerMw: intent.battery.powerMw, energyMwh: intent.battery.energyMwh });
     } catch (err) {
@@ -72,7 +73,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   ];
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.model_version}`,
-    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== 'SYSTEM') ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period)}: ${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period)}: ${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
   }];

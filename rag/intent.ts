@@ -7,6 +7,7 @@
 // does not hold is an unknown series (the answer lists the known ones). A chart's picked series is used only when
 // the question names none.
 import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from './market-clock.js';
+import { SYSTEM_SERIES_ID } from '../market/series.js';
 
 export const VALUE_KINDS = ['RT_PRICE', 'DAM_PRICE', 'LOAD', 'WIND', 'SOLAR'] as const;
 export type ValueKind = (typeof VALUE_KINDS)[number];
@@ -111,7 +112,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     (accept(c) ? series : unknownSeries).push(c);
   };
   for (const m of q.matchAll(CODE)) add(m[0]);
-  if (/\bSYSTEM\b/.test(q)) add('SYSTEM');
+  if (/\bSYSTEM\b/.test(q)) add(SYSTEM_SERIES_ID);
   let text = q;
   for (const [re, code] of ALIASES) {
     if (re.test(text)) {
@@ -157,14 +158,14 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // Series the measure needs when the question names none.
   const dataMeasure = measure !== 'concept' && measure !== 'dispatch';
   if (series.length === 0 && unknownSeries.length === 0 && dataMeasure) {
-    if (kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR' || (measure === 'relation' && !isPrice(kind))) add('SYSTEM');
+    if (kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR' || (measure === 'relation' && !isPrice(kind))) add(SYSTEM_SERIES_ID);
     else if (picked) add(picked);
   }
   if (measure === 'relation') {
     if (!isPrice(kind)) kind = 'RT_PRICE';
     // No series named: every hub.
     if (series.length === 0 && unknownSeries.length === 0) series.push(...[...known.keys()].filter((s) => HUB.test(s)).sort());
-    if (series.length === 1 && series[0] === 'SYSTEM' && known.size > 0) series.splice(0, 1, ...[...known.keys()].filter((s) => HUB.test(s)).slice(0, 1));
+    if (series.length === 1 && series[0] === SYSTEM_SERIES_ID && known.size > 0) series.splice(0, 1, ...[...known.keys()].filter((s) => HUB.test(s)).slice(0, 1));
   }
   if (measure === 'rank' || ((measure === 'negative' || measure === 'capped' || measure === 'max' || measure === 'min' || measure === 'extremes') && series.length === 0 && unknownSeries.length === 0)) {
     const zones = /\bload zones?\b|\bzones?\b/i.test(q) && !/\bhubs?\b/i.test(q);
@@ -172,7 +173,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     if (series.length === 0) series.push(...pool);
     if (kind === null) kind = 'RT_PRICE';
   }
-  if (dataMeasure && kind === null) kind = series.every((s) => s === 'SYSTEM') && series.length > 0 ? 'LOAD' : 'RT_PRICE';
+  if (dataMeasure && kind === null) kind = series.every((s) => s === SYSTEM_SERIES_ID) && series.length > 0 ? 'LOAD' : 'RT_PRICE';
   const out: Intent = { measure, series, unknownSeries, kind, period, named };
   if (unknownKind) out.unknownKind = unknownKind;
   if (unknownPeriod) out.unknownPeriod = unknownPeriod;

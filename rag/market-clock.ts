@@ -24,7 +24,9 @@
 //     15-minute interval holding it [18:30, 18:45); hour ending N (ERCOT's HE, 1..24) is [N-1:00, N:00). The day is
 //     the one the question names (today, yesterday, tomorrow, a date), or D when it names none.
 // Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
-import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralOffsetMs, centralWallToUtc, parseErcotDate } from '../market/central-time.js';
+import { centralWallMs } from '../market/calendar.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralWallToUtc, parseErcotDate } from '../market/central-time.js';
+import { centralLabel } from '../market/format.js';
 
 /** A resolved period: [from, to) in UTC epoch ms, with the name the question used. */
 export interface Period {
@@ -75,7 +77,7 @@ function wallUtc(date: string, minuteOfDay: number): number {
 
 /** Minutes past Central midnight of an instant (wall clock; 01:30 on the fall-back day reads as 90 either time). */
 function minuteOfDay(utcMs: number): number {
-  const local = utcMs + centralOffsetMs(utcMs);
+  const local = centralWallMs(utcMs);
   return Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS);
 }
 
@@ -83,15 +85,9 @@ function day(date: string, label: string, rule: PeriodRule, days = 1): Period {
   return { from: centralMidnightUtc(date), to: centralMidnightUtc(addCentralDays(date, days)), label, rule };
 }
 
-/** "2024-08-06 00:00 CT" for an instant, in Central prevailing time. */
-export function ctLabel(utcMs: number): string {
-  const local = new Date(utcMs + centralOffsetMs(utcMs)).toISOString();
-  return `${local.slice(0, 10)} ${local.slice(11, 16)} CT`;
-}
-
 /** How an answer states a period: "yesterday (2024-08-06 00:00 CT to 2024-08-07 00:00 CT)". */
 export function describePeriod(p: Pick<Period, 'from' | 'to' | 'label'>): string {
-  return `${p.label} (${ctLabel(p.from)} to ${ctLabel(p.to)})`;
+  return `${p.label} (${centralLabel(p.from)} to ${centralLabel(p.to)})`;
 }
 
 /**

@@ -1,6 +1,7 @@
 // What a question names: settlement points or series, a period, real-time or day-ahead, whether it asks for a
 // forecast. Pure; the responder turns it into retrieval filters and tool calls.
 import { DAY_MS, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
+import { SYSTEM_SERIES_ID } from '../market/series.js';
 
 export interface ParsedQuestion {
   series: string[];
@@ -39,7 +40,7 @@ export function parseQuestion(question: string, now: number, pickedSeries?: stri
   if (pickedSeries) series.add(pickedSeries.toUpperCase());
   for (const m of question.matchAll(/\b(?:HB|LZ|WZ)_[A-Za-z_]+\b/gi)) series.add(m[0].toUpperCase());
   // Upper case only: "system-wide" is not the SYSTEM series.
-  if (/\bSYSTEM\b/.test(question)) series.add('SYSTEM');
+  if (/\bSYSTEM\b/.test(question)) series.add(SYSTEM_SERIES_ID);
   if (series.size === (pickedSeries ? 1 : 0)) for (const [re, code] of ALIASES) if (re.test(question)) series.add(code);
 
   let period: ParsedQuestion['period'] = null;
@@ -68,7 +69,7 @@ export function parseQuestion(question: string, now: number, pickedSeries?: stri
           : /\bload\b(?!\s+zones?\b)|\bdemand\b/i.test(question) ? 'LOAD'
             : null;
   // Load, wind and solar are system-wide series unless the question names a zone.
-  if (series.size === 0 && (kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR')) series.add('SYSTEM');
+  if (series.size === 0 && (kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR')) series.add(SYSTEM_SERIES_ID);
   const wantsForecast = /\bforecast|\bpredict|\bexpect|\bwill\b|\bnext\s+(?:\d+\s+)?hours?\b|\btomorrow\b/i.test(question);
   return { series: [...series], period, kind, wantsForecast };
 }

@@ -9,7 +9,7 @@
 // the model is busy past its capacity the facts answer returns at once (mode 'facts', modelSkipped 'busy').
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
-import { kindLabel } from '../processors/summarizer/documents.js';
+import { centralLabel, kindLabel } from '../market/format.js';
 import type { SearchHit, VectorStore } from '../sinks/vector/store.js';
 import type { Embedder } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
@@ -17,7 +17,7 @@ import { instructionSignals, isInstructionLike, quarantine } from './quarantine.
 import type { ParsedQuestion } from './question.js';
 import { checkModelText } from './check.js';
 import { type Intent, type MarketCatalog, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
-import { KNOWN_PERIODS, type Period, ctLabel, describePeriod } from './market-clock.js';
+import { KNOWN_PERIODS, type Period, describePeriod } from './market-clock.js';
 import {
   type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, latestFact, latestValue, marketState,
   negativeFact, rankFact, relationFact, seriesStats, statsFact,
@@ -336,7 +336,7 @@ export class Responder {
       const where = intent.series.length ? intent.series.join(', ') : 'the named series';
       answer = state.now === null
         ? `Market ${this.market} has no stored data yet, so there is nothing to answer from.`
-        : `There is no ${kindLabel(intent.kind ?? 'RT_PRICE')} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}; the market's latest stored interval ends ${ctLabel(state.now)}.`;
+        : `There is no ${kindLabel(intent.kind ?? 'RT_PRICE')} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
     } else if (intent.measure === 'dispatch') answer = 'I cannot schedule a battery yet: the dispatch engine or a price forecast for the period is not available.';
     return { intent, state, now: state.now, facts, answer, unknown: false };
   }
@@ -392,7 +392,7 @@ export class Responder {
     const base = await this.factsOnly(input);
     const { intent, facts } = base;
     const periodText = intent.period ? describePeriod(intent.period) : null;
-    const common = { intent, period: periodText, marketNow: base.now === null ? null : ctLabel(base.now) };
+    const common = { intent, period: periodText, marketNow: base.now === null ? null : centralLabel(base.now) };
     const factSources: ResponderSource[] = facts.map((f) => ({ id: f.id, title: 'database fact', excerpt: f.text }));
     if (base.unknown) return { answer: base.answer, sources: [], mode: 'facts', ungrounded: [], quarantined: [], ...common, modelSkipped: ['unknown'], phrasing: '' };
     log.debug({ intent: describeIntent(intent) }, 'intent');

@@ -2,7 +2,8 @@
 // (market_data), its latest value, and the current forecast (forecasts). Each fact carries the sentence the
 // responder shows the model and the numbers it states, formatted as the sentence writes them.
 import type pg from 'pg';
-import { centralLabel, formatValue, kindLabel, round } from '../processors/summarizer/documents.js';
+import { SYSTEM_SERIES_ID } from '../market/series.js';
+import { centralClockText, centralLabel, formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
 
 export interface Fact {
   /** What was asked: tool name and arguments, also the source id shown to the asker. */
@@ -25,8 +26,6 @@ export const SQL_LATEST_VALUE = `SELECT value, unit, interval_start FROM market_
 export const SQL_LATEST_FORECAST = `SELECT model_version, step_ms, target_start, "values", unit, issued_at FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
-const unitText = (unit: string) => (unit === 'USD/MWh' ? '$/MWh' : unit);
-
 export async function seriesStats(pool: pg.Pool, market: string, series: string, kind: string, from: number, to: number, label: string): Promise<Fact | null> {
   const res = await pool.query<{ unit: string; mean: number; min: number; max: number; count: number; negative: number; min_at: Date; max_at: Date }>(
     SQL_SERIES_STATS, [market, series, kind, new Date(from), new Date(to)]);
@@ -38,7 +37,7 @@ export async function seriesStats(pool: pg.Pool, market: string, series: string,
   return {
     id: `stats:${series}:${kind}:${new Date(from).toISOString()}/${new Date(to).toISOString()}`,
     text: `${series} ${kindLabel(kind)} ${label} (${centralLabel(from)} to ${centralLabel(to)}): average ${f(r.mean)} ${u}, low ${f(r.min)} at ${centralLabel(r.min_at.getTime())}, high ${f(r.max)} at ${centralLabel(r.max_at.getTime())}, ${r.count} intervals.${neg}`,
-    numbers: { mean: round(Number(r.mean), r.unit), min: round(Number(r.min), r.unit), max: round(Number(r.max), r.unit), intervals: r.count, negativeIntervals: r.negative },
+    numbers: { mean: roundAsWritten(Number(r.mean), r.unit), min: roundAsWritten(Number(r.min), r.unit), max: roundAsWritten(Number(r.max), r.unit), intervals: r.count, negativeIntervals: r.negative },
   };
 }
 
@@ -49,7 +48,7 @@ export async function latestValue(pool: pg.Pool, market: string, series: string,
   return {
     id: `latest:${series}:${kind}`,
     text: `The latest ${series} ${kindLabel(kind)} in the database is ${formatValue(Number(r.value), r.unit)} ${unitText(r.unit)} for the interval starting ${centralLabel(r.interval_start.getTime())}.`,
-    numbers: { value: round(Number(r.value), r.unit) },
+    numbers: { value: roundAsWritten(Number(r.value), r.unit) },
   };
 }
 
@@ -67,7 +66,7 @@ export async function currentForecast(pool: pg.Pool, market: string, series: str
   return {
     id: `forecast:${series}:${kind}:${r.model_version}:${start}`,
     text: `The current forecast for ${series} ${kindLabel(kind)} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())}) covers ${values.length} steps from ${centralLabel(start)}: next value ${f(values[0]!)} ${unitText(r.unit)}, average ${f(mean)}, low ${f(values[lo]!)} at ${centralLabel(start + lo * step)}, high ${f(values[hi]!)} at ${centralLabel(start + hi * step)}.`,
-    numbers: { next: round(values[0]!, r.unit), mean: round(mean, r.unit), min: round(values[lo]!, r.unit), max: round(values[hi]!, r.unit), steps: values.length },
+    numbers: { next: roundAsWritten(values[0]!, r.unit), mean: roundAsWritten(mean, r.unit), min: roundAsWritten(values[lo]!, r.unit), max: roundAsWritten(values[hi]!, r.unit), steps: values.length },
   };
 }
 
@@ -145,12 +144,12 @@ export async function statsFact(pool: pg.Pool, market: string, series: string, k
   if (!r || r.count === 0) return null;
   const f = (v: number) => formatValue(Number(v), r.unit);
   const u = unitText(r.unit);
-  const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: round(Number(value), r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
+  const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: roundAsWritten(Number(value), r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
   const neg = kind.endsWith('_PRICE') ? ` ${r.negative} of them were negative.` : '';
   return {
     id: `stats:${series}:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
     text: `${series} ${kindLabel(kind)}, ${p.text}: average ${f(r.mean)} ${u}, low ${f(r.min)} ${u} at ${centralLabel(r.min_at.getTime())}, high ${f(r.max)} ${u} at ${centralLabel(r.max_at.getTime())}, over ${r.count} intervals.${neg}`,
-    numbers: { mean: round(Number(r.mean), r.unit), min: round(Number(r.min), r.unit), max: round(Number(r.max), r.unit), intervals: r.count, negativeIntervals: r.negative },
+    numbers: { mean: roundAsWritten(Number(r.mean), r.unit), min: roundAsWritten(Number(r.min), r.unit), max: roundAsWritten(Number(r.max), r.unit), intervals: r.count, negativeIntervals: r.negative },
     values: [v('mean', r.mean), v('min', r.min, r.min_at.getTime()), v('max', r.max, r.max_at.getTime()), { series, kind, measure: 'intervals', value: r.count, unit: 'intervals' }, ...(kind.endsWith('_PRICE') ? [{ series, kind, measure: 'negativeIntervals', value: r.negative, unit: 'intervals' }] : [])],
   };
 }
@@ -168,8 +167,8 @@ export async function latestFact(pool: pg.Pool, market: string, series: string, 
   return {
     id: `latest:${series}:${kind}:${r.interval_start.toISOString()}`,
     text: `The latest ${series} ${kindLabel(kind)} is ${formatValue(Number(r.value), r.unit)} ${u}, for the interval ${centralLabel(at)} to ${centralLabel(r.interval_end.getTime())}.`,
-    numbers: { value: round(Number(r.value), r.unit) },
-    values: [{ series, kind, measure: 'latest', value: round(Number(r.value), r.unit), unit: u, at }],
+    numbers: { value: roundAsWritten(Number(r.value), r.unit) },
+    values: [{ series, kind, measure: 'latest', value: roundAsWritten(Number(r.value), r.unit), unit: u, at }],
   };
 }
 
@@ -193,8 +192,7 @@ function runsOf(rows: ReadonlyArray<{ interval_start: Date; interval_end: Date; 
   return runs;
 }
 
-const clockOf = (ms: number) => centralLabel(ms).slice(11, 16);
-const runText = (r: { start: number; end: number; count: number }) => `${centralLabel(r.start).slice(0, 16)}-${clockOf(r.end)} CT (${r.count} interval${r.count === 1 ? '' : 's'})`;
+const runText = (r: { start: number; end: number; count: number }) => `${centralLabel(r.start).slice(0, 16)}-${centralClockText(r.end)} CT (${r.count} interval${r.count === 1 ? '' : 's'})`;
 
 /** Intervals of a price series below zero in a period: the count, the runs they form and the lowest price with its time. */
 export async function negativeFact(pool: pg.Pool, market: string, series: string, kind: string, p: FactPeriod): Promise<MeasureFact> {
@@ -210,8 +208,8 @@ export async function negativeFact(pool: pg.Pool, market: string, series: string
   return {
     id,
     text: `${series} ${kindLabel(kind)}, ${p.text}: ${n} interval${n === 1 ? ' was' : 's were'} negative, in ${runs.length} run${runs.length === 1 ? '' : 's'}: ${shown}${runs.length > 6 ? `, and ${runs.length - 6} more` : ''}; the lowest was ${formatValue(low.value, unit)} ${u} at ${centralLabel(low.at)}.`,
-    numbers: { negativeIntervals: n, min: round(low.value, unit) },
-    values: [{ series, kind, measure: 'negativeIntervals', value: n, unit: 'intervals' }, { series, kind, measure: 'min', value: round(low.value, unit), unit: u, at: low.at }, ...runs.map((r) => ({ series, kind, measure: 'runIntervals', value: r.count, unit: 'intervals', at: r.start }))],
+    numbers: { negativeIntervals: n, min: roundAsWritten(low.value, unit) },
+    values: [{ series, kind, measure: 'negativeIntervals', value: n, unit: 'intervals' }, { series, kind, measure: 'min', value: roundAsWritten(low.value, unit), unit: u, at: low.at }, ...runs.map((r) => ({ series, kind, measure: 'runIntervals', value: r.count, unit: 'intervals', at: r.start }))],
   };
 }
 
@@ -253,8 +251,8 @@ export async function rankFact(pool: pg.Pool, market: string, series: readonly s
   return {
     id: `rank:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
     text: `${kindLabel(kind)[0]!.toUpperCase()}${kindLabel(kind).slice(1)} average by series, ${p.text}, ${ascending ? 'lowest' : 'highest'} first: ${rows.map((r) => `${r.series_id} ${formatValue(Number(r.mean), unit)} ${u}`).join(', ')}. ${ascending ? 'Lowest' : 'Highest'}: ${rows[0]!.series_id}.`,
-    numbers: Object.fromEntries(rows.map((r) => [r.series_id, round(Number(r.mean), unit)])),
-    values: rows.map((r) => ({ series: r.series_id, kind, measure: 'mean', value: round(Number(r.mean), unit), unit: u })),
+    numbers: Object.fromEntries(rows.map((r) => [r.series_id, roundAsWritten(Number(r.mean), unit)])),
+    values: rows.map((r) => ({ series: r.series_id, kind, measure: 'mean', value: roundAsWritten(Number(r.mean), unit), unit: u })),
   };
 }
 
@@ -263,7 +261,7 @@ export const SQL_RELATION = `WITH price AS (
     WHERE market = $1 AND series_id = $2 AND kind = $3 AND interval_start >= $5 AND interval_start < $6 GROUP BY 1),
   driver AS (
     SELECT date_trunc('hour', interval_start) AS h, avg(value) AS v FROM market_data
-    WHERE market = $1 AND series_id = 'SYSTEM' AND kind = $4 AND interval_start >= $5 AND interval_start < $6 GROUP BY 1)
+    WHERE market = $1 AND series_id = $7 AND kind = $4 AND interval_start >= $5 AND interval_start < $6 GROUP BY 1)
   SELECT corr(price.v, driver.v) AS r, regr_slope(price.v, driver.v) AS slope, count(*)::int AS hours,
     avg(price.v) AS price_mean, avg(driver.v) AS driver_mean
   FROM price JOIN driver USING (h)`;
@@ -273,7 +271,7 @@ export const SQL_RELATION = `WITH price AS (
  * (PostgreSQL corr) and the least-squares slope in $/MWh per GW (regr_slope x 1000), over the hours both hold.
  */
 export async function relationFact(pool: pg.Pool, market: string, series: string, kind: string, driver: 'WIND' | 'LOAD' | 'SOLAR', p: FactPeriod): Promise<MeasureFact | null> {
-  const res = await pool.query<{ r: number | null; slope: number | null; hours: number; price_mean: number | null; driver_mean: number | null }>(SQL_RELATION, [market, series, kind, driver, new Date(p.from), new Date(p.to)]);
+  const res = await pool.query<{ r: number | null; slope: number | null; hours: number; price_mean: number | null; driver_mean: number | null }>(SQL_RELATION, [market, series, kind, driver, new Date(p.from), new Date(p.to), SYSTEM_SERIES_ID]);
   const r = res.rows[0];
   if (!r || r.hours < 3 || r.r === null || r.slope === null) return null;
   const corr = Math.round(Number(r.r) * 100) / 100;
@@ -286,7 +284,7 @@ export async function relationFact(pool: pg.Pool, market: string, series: string
     numbers: { correlation: corr, slopePerGw: slope, hours: r.hours },
     values: [
       { series, kind, measure: 'correlation', value: corr, unit: '' }, { series, kind, measure: 'slope', value: slope, unit: '$/MWh per GW' }, { series, kind, measure: 'hours', value: r.hours, unit: 'hours' },
-      { series, kind, measure: 'mean', value: round(Number(r.price_mean), '$'), unit: '$/MWh' }, { series: 'SYSTEM', kind: driver, measure: 'mean', value: Math.round(Number(r.driver_mean)), unit: 'MW' },
+      { series, kind, measure: 'mean', value: roundAsWritten(Number(r.price_mean), '$'), unit: '$/MWh' }, { series: SYSTEM_SERIES_ID, kind: driver, measure: 'mean', value: Math.round(Number(r.driver_mean)), unit: 'MW' },
     ],
   };
 }
@@ -312,22 +310,22 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
   if (steps.length === 1) {
     const s0 = steps[0]!;
     const band = s0.p10 !== undefined && s0.p90 !== undefined && s0.p10 !== null && s0.p90 !== null ? { p10: Number(s0.p10), p90: Number(s0.p90) } : null;
-    const fv = (measure: string, value: number): FactValue => ({ series, kind, measure, value: round(value, r.unit), unit: u, at: s0.at });
+    const fv = (measure: string, value: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, at: s0.at });
     return {
       id: `forecast:${series}:${kind}:${r.model_version}:${start0}`,
       text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${centralLabel(s0.at)} to ${centralLabel(s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
-      numbers: { value: round(s0.v, r.unit), ...(band ? { p10: round(band.p10, r.unit), p90: round(band.p90, r.unit) } : {}), steps: 1 },
+      numbers: { value: roundAsWritten(s0.v, r.unit), ...(band ? { p10: roundAsWritten(band.p10, r.unit), p90: roundAsWritten(band.p90, r.unit) } : {}), steps: 1 },
       values: [fv('value', s0.v), ...(band ? [fv('p10', band.p10), fv('p90', band.p90)] : [])],
     };
   }
   const mean = steps.reduce((a, s) => a + s.v, 0) / steps.length;
   const hi = steps.reduce((a, s) => (s.v > a.v ? s : a));
   const lo = steps.reduce((a, s) => (s.v < a.v ? s : a));
-  const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: round(value, r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
+  const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
   return {
     id: `forecast:${series}:${kind}:${r.model_version}:${start0}`,
     text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())}) has ${steps.length} steps from ${centralLabel(steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${centralLabel(lo.at)}, high ${f(hi.v)} ${u} at ${centralLabel(hi.at)}.`,
-    numbers: { next: round(steps[0]!.v, r.unit), mean: round(mean, r.unit), min: round(lo.v, r.unit), max: round(hi.v, r.unit), steps: steps.length },
+    numbers: { next: roundAsWritten(steps[0]!.v, r.unit), mean: roundAsWritten(mean, r.unit), min: roundAsWritten(lo.v, r.unit), max: roundAsWritten(hi.v, r.unit), steps: steps.length },
     values: [v('next', steps[0]!.v, steps[0]!.at), v('mean', mean), v('min', lo.v, lo.at), v('max', hi.v, hi.at), { series, kind, measure: 'steps', value: steps.length, unit: 'steps' }],
   };
 }

@@ -3,6 +3,7 @@
 // at most `maxGap` consecutive intervals and both neighbours exist. Anything else is dead-lettered: longer gaps,
 // gaps at the start or end of the data, and rows that are unreadable beyond their value. Filled ticks carry
 // imputed = true. Observed values are never changed; negative prices and prices at the cap are observations.
+import { seriesKeyOf } from '../market/series.js';
 import type { MarketTick } from '../schemas/types.js';
 import type { Parsed, Rejection } from './parsed.js';
 
@@ -13,20 +14,18 @@ export interface ImputationResult {
   imputed: number;
 }
 
-const seriesKey = (t: { market: string; seriesId: string; kind: string }) => `${t.market}|${t.seriesId}|${t.kind}`;
-
 /** Applies the gap policy to a batch of parsed rows (any order). Output: observed ticks, imputed ticks, and rejections. */
 export function imputeGaps(items: Parsed[], maxGap = DEFAULT_MAX_GAP): ImputationResult {
   const out: Parsed[] = [];
   const bySeries = new Map<string, Array<{ start: number; tick?: MarketTick; missing?: Rejection }>>();
   for (const item of items) {
     if (item.ok) {
-      const k = seriesKey(item.tick);
+      const k = seriesKeyOf(item.tick);
       let list = bySeries.get(k);
       if (!list) bySeries.set(k, (list = []));
       list.push({ start: item.tick.intervalStart, tick: item.tick });
     } else if (item.rejection.slot) {
-      const k = seriesKey(item.rejection.slot);
+      const k = seriesKeyOf(item.rejection.slot);
       let list = bySeries.get(k);
       if (!list) bySeries.set(k, (list = []));
       list.push({ start: item.rejection.slot.intervalStart, missing: item.rejection });

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
-import { centralLabel, kindLabel } from '../../processors/summarizer/documents.js';
+import { centralLabel, kindLabel } from '../../market/format.js';
 import { checkModelText } from '../../rag/check.js';
 import { loadCorpus } from '../../rag/corpus.js';
 import type { Embedder } from '../../rag/embeddings.js';

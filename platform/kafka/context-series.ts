@@ -5,14 +5,14 @@
 // (the home record is the one stored and counted); the windower reads them as related-series input, in the
 // partition's own order, so its output stays a deterministic function of its partition.
 import { compatibilityPartitioner } from '@platformatic/kafka';
+import { SYSTEM_SERIES_ID } from '../../market/series.js';
 
 export const CONTEXT_HEADER = 'sda.context';
-export const CONTEXT_SERIES_ID = 'SYSTEM';
 const CONTEXT_KINDS: ReadonlySet<string> = new Set(['LOAD', 'WIND', 'SOLAR']);
 
 /** Whether a tick is a context series that every partition needs. */
 export function isContextTick(t: { seriesId: string; kind: string }): boolean {
-  return t.seriesId === CONTEXT_SERIES_ID && CONTEXT_KINDS.has(t.kind);
+  return t.seriesId === SYSTEM_SERIES_ID && CONTEXT_KINDS.has(t.kind);
 }
 
 /** Whether a consumed record is a context copy (not the stored original). */

@@ -2,6 +2,7 @@
 // the "same hour last week" baseline for the horizons where the model's metadata chose it
 // (metadata.stepSources[h-1] = "baseline:same_hour_last_week"). A slot it has not seen (after a restart, or in the
 // first week of a series) leaves the model's own value for that step, and the record's stepSources says so.
+import { seriesRecordKey } from '../../market/series.js';
 import type { ModelMetadata } from '../../model/contract.js';
 import { lastWeekWeights } from '../../model/quantile.js';
 
@@ -23,7 +24,7 @@ export class SeriesHistory {
   private readonly slots = new Map<string, Map<number, number>>();
 
   private static key(w: HistoryWindow): string {
-    return `${w.market}\u0000${w.seriesId}\u0000${w.kind}\u0000${w.stepMs}`;
+    return seriesRecordKey(w, w.stepMs);
   }
 
   /** Record a window's values (slot i ends at windowEnd − (W − 1 − i)·step) and drop slots older than 8 days. */

@@ -1,6 +1,7 @@
 // Live accuracy: each forecast's horizon-1 prediction is kept until the window whose last point covers that
 // interval arrives; the squared error then joins a last-N ring per (model version, series), whose RMSE is the live
 // figure. In memory: it restarts empty with the process.
+import { seriesKeyOf } from '../../market/series.js';
 
 export interface LiveMetric {
   market: string;
@@ -48,7 +49,7 @@ export class LiveRmse {
   constructor(private readonly window = 168, private readonly maxPending = 512) {}
 
   private static key(s: { market: string; seriesId: string; kind: string }): string {
-    return `${s.market}\u0000${s.seriesId}\u0000${s.kind}`;
+    return seriesKeyOf(s);
   }
 
   /** A window arrived: its last point is the actual of [windowEnd - stepMs, windowEnd). Returns the error scored, if any. */

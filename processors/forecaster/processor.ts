@@ -7,6 +7,7 @@
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import { registryRoot } from '../../model/registry.js';
+import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, watchCrash, sendChunked } from '../../platform/kafka/client.js';
 import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
@@ -173,10 +174,10 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       payload.resolveOffset(last.offset);
       // Live RMSE after the commit, so a batch that is processed twice is scored once. Per window in order: its last
       // point scores an earlier forecast, then its own forecast waits for a later window.
-      const byWindow = new Map(forecasts.map((f) => [`${f.market}\u0000${f.seriesId}\u0000${f.kind}\u0000${f.targetStart}`, f]));
+      const byWindow = new Map(forecasts.map((f) => [seriesRecordKey(f, f.targetStart), f]));
       for (const w of windows) {
         rmse.observeActual(w);
-        const f = byWindow.get(`${w.market}\u0000${w.seriesId}\u0000${w.kind}\u0000${w.windowEnd}`);
+        const f = byWindow.get(seriesRecordKey(w, w.windowEnd));
         if (f) rmse.recordForecast(f);
       }
       counts.received += batch.messages.length;

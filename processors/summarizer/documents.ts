@@ -1,7 +1,9 @@
 // Market facts → short texts for retrieval (MarketDocument). Pure: hourly statistics in, documents out.
 // Ids name the facts' subject and period (kind, market, series, kind of value, start), so summarising the same
 // period again replaces the earlier document on the compacted topic instead of adding another.
-import { HOUR_MS, centralDateOf, centralMidnightUtc, centralOffsetMs } from '../../market/central-time.js';
+import { HOUR_MS, centralDateOf, centralMidnightUtc } from '../../market/central-time.js';
+import { centralClockText, centralLabel, formatValue, kindLabel, roundAsWritten, unitText } from '../../market/format.js';
+import { seriesRecordKey } from '../../market/series.js';
 import type { MarketDocument } from '../../schemas/types.js';
 
 export interface HourlyStat {
@@ -43,35 +45,9 @@ export interface EventRules {
 
 export const DEFAULT_EVENT_RULES: EventRules = { spikeMin: 250, spikeFactor: 3, scarcity: 4_500 };
 
-const KIND_LABEL: Record<string, string> = {
-  RT_PRICE: 'real-time price',
-  DAM_PRICE: 'day-ahead price',
-  LOAD: 'load',
-  WIND: 'wind generation',
-  SOLAR: 'solar generation',
-};
-
-export const kindLabel = (kind: string) => KIND_LABEL[kind] ?? kind.toLowerCase();
 const isPrice = (kind: string) => kind.endsWith('_PRICE');
-
-/** A value as the documents write it: prices with cents, MW as whole numbers. The same text goes into `numbers`. */
-export function formatValue(value: number, unit: string): string {
-  return unit.includes('$') || unit.startsWith('USD') ? value.toFixed(2) : Math.round(value).toString();
-}
-
-export const round = (value: number, unit: string) => Number(formatValue(value, unit));
-
-function unitText(unit: string): string {
-  return unit === 'USD/MWh' ? '$/MWh' : unit;
-}
-
-/** "2024-07-01 17:00 CT" for an instant, in ERCOT's Central time. */
-export function centralLabel(utcMs: number): string {
-  const local = new Date(utcMs + centralOffsetMs(utcMs)).toISOString();
-  return `${local.slice(0, 10)} ${local.slice(11, 16)} CT`;
-}
-
-const centralClock = (utcMs: number) => centralLabel(utcMs).slice(11);
+/** "17:00 CT": the Central clock time of an instant, as the documents write a low's or a high's time. */
+const centralClock = (utcMs: number) => `${centralClockText(utcMs)} CT`;
 
 export function documentId(kind: string, market: string, seriesId: string, valueKind: string, start: number): string {
   return `${kind}:${market}:${seriesId}:${valueKind}:${new Date(start).toISOString()}`;
@@ -90,7 +66,7 @@ export function hourlyDocument(h: HourlyStat, createdAt: number): MarketDocument
     text: h.count === 1
       ? `${h.seriesId} ${kindLabel(h.kind)} (${h.market}), hour starting ${centralLabel(h.hourStart)}: ${f(h.mean)} ${u}.`
       : `${h.seriesId} ${kindLabel(h.kind)} (${h.market}), hour starting ${centralLabel(h.hourStart)}: average ${f(h.mean)} ${u}, low ${f(h.min)} at ${centralClock(h.minAt)}, high ${f(h.max)} at ${centralClock(h.maxAt)} (${h.count} intervals).${negative}`,
-    numbers: { mean: round(h.mean, h.unit), min: round(h.min, h.unit), max: round(h.max, h.unit), intervals: h.count },
+    numbers: { mean: roundAsWritten(h.mean, h.unit), min: roundAsWritten(h.min, h.unit), max: roundAsWritten(h.max, h.unit), intervals: h.count },
     createdAt,
   };
 }
@@ -119,7 +95,7 @@ export function dailyStats(hours: readonly HourlyStat[]): DailyStat[] {
   const byKey = new Map<string, DailyStat>();
   for (const h of hours) {
     const day = centralDateOf(h.hourStart);
-    const key = `${h.market}\u0000${h.seriesId}\u0000${h.kind}\u0000${day}`;
+    const key = seriesRecordKey(h, day);
     const d = byKey.get(key);
     if (!d) {
       const dayStart = centralMidnightUtc(day);
@@ -148,7 +124,7 @@ export function dailyDocument(d: DailyStat, createdAt: number): MarketDocument {
     rangeStart: d.dayStart,
     rangeEnd: d.dayEnd,
     text: `${d.seriesId} ${kindLabel(d.kind)} (${d.market}) on ${d.day} (Central): average ${f(d.mean)} ${u}, low ${f(d.min)} at ${centralClock(d.minAt)}, high ${f(d.max)} at ${centralClock(d.maxAt)}, from ${d.count} intervals in ${d.hours} hours.${negative}`,
-    numbers: { mean: round(d.mean, d.unit), min: round(d.min, d.unit), max: round(d.max, d.unit), intervals: d.count, negativeIntervals: d.negative },
+    numbers: { mean: roundAsWritten(d.mean, d.unit), min: roundAsWritten(d.min, d.unit), max: roundAsWritten(d.max, d.unit), intervals: d.count, negativeIntervals: d.negative },
     createdAt,
   };
 }
@@ -166,14 +142,14 @@ export function eventDocuments(hours: readonly HourlyStat[], days: readonly Dail
       rangeStart: d.dayStart,
       rangeEnd: d.dayEnd,
       text: `Negative prices: ${d.seriesId} ${kindLabel(d.kind)} was below zero in ${d.negative} intervals on ${d.day} (Central), lowest ${formatValue(d.min, d.unit)} ${u} at ${centralClock(d.minAt)}. Negative prices usually mean more wind or solar than the grid can use nearby.`,
-      numbers: { negativeIntervals: d.negative, min: round(d.min, d.unit) },
+      numbers: { negativeIntervals: d.negative, min: roundAsWritten(d.min, d.unit) },
       createdAt,
     });
   }
-  const dayMean = new Map(days.map((d) => [`${d.market}\u0000${d.seriesId}\u0000${d.kind}\u0000${d.day}`, d.mean]));
+  const dayMean = new Map(days.map((d) => [seriesRecordKey(d, d.day), d.mean]));
   for (const h of hours) {
     if (!isPrice(h.kind)) continue;
-    const mean = dayMean.get(`${h.market}\u0000${h.seriesId}\u0000${h.kind}\u0000${centralDateOf(h.hourStart)}`) ?? h.mean;
+    const mean = dayMean.get(seriesRecordKey(h, centralDateOf(h.hourStart))) ?? h.mean;
     const scarcity = h.max >= rules.scarcity;
     const spike = h.max >= rules.spikeMin && h.max >= rules.spikeFactor * Math.max(mean, 1);
     if (!scarcity && !spike) continue;
@@ -186,7 +162,7 @@ export function eventDocuments(hours: readonly HourlyStat[], days: readonly Dail
       rangeStart: h.hourStart,
       rangeEnd: h.hourStart + HOUR_MS,
       text: `${what} at ${centralLabel(h.maxAt)}, against a daily average of ${formatValue(mean, h.unit)} ${u}.`,
-      numbers: { max: round(h.max, h.unit), dailyMean: round(mean, h.unit) },
+      numbers: { max: roundAsWritten(h.max, h.unit), dailyMean: roundAsWritten(mean, h.unit) },
       createdAt,
     });
   }
@@ -213,7 +189,7 @@ export function forecastDocument(f: ForecastSnapshot, createdAt: number): Market
     rangeStart: f.targetStart,
     rangeEnd: end,
     text: `Forecast for ${f.seriesId} ${kindLabel(f.kind)} (${f.market}) by model ${f.modelVersion}, issued ${centralLabel(f.issuedAt)}, for ${f.values.length} steps from ${centralLabel(f.targetStart)}: average ${fv(mean)} ${u}, low ${fv(f.values[lo]!)} at ${at(lo)}, high ${fv(f.values[hi]!)} at ${at(hi)}. First values: ${first}.`,
-    numbers: { mean: round(mean, f.unit), min: round(f.values[lo]!, f.unit), max: round(f.values[hi]!, f.unit), steps: f.values.length },
+    numbers: { mean: roundAsWritten(mean, f.unit), min: roundAsWritten(f.values[lo]!, f.unit), max: roundAsWritten(f.values[hi]!, f.unit), steps: f.values.length },
     createdAt,
   };
 }

@@ -15,7 +15,7 @@ import { type Provisioned, ensureOutputTopics, provision } from '../../platform/
 import { TOPICS } from '../../platform/kafka/topics.js';
 import { isContextCopy } from '../../platform/kafka/context-series.js';
 import { checkTick } from '../../market/tick-validation.js';
-import { seriesKey } from './series-state.js';
+import { seriesKey } from '../../market/series.js';
 import { HOUR_MS, PartitionWindower, type QUARTER_MS, type SeriesSnapshot, type WindowerSnapshot } from './windower.js';
 
 const log = logger('windower');
@@ -303,4 +303,3 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     },
   };
 }
-

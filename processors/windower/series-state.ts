@@ -1,5 +1,6 @@
 // The state of one series (market, seriesId, kind) in a partition: the finalised history ring (long enough for
 // the 168-hour lag and the window), the running window statistics, and the still-open slots.
+import { seriesKey } from '../../market/series.js';
 import type { TickKind } from '../../schemas/types.js';
 import { RollingStats, type StatsSnapshot } from './features.js';
 import { PendingSlot, type SlotPart } from './pending.js';
@@ -33,10 +34,6 @@ export type FiredRelated = [number | null, number | null, number | null];
 
 /** A slot counts as complete when its ticks cover it: coverage >= 1 - this (5-minute ticks sum to 1 only roughly). */
 export const COMPLETE_TOLERANCE = 1e-9;
-
-export function seriesKey(market: string, seriesId: string, kind: string): string {
-  return `${market}\u0000${seriesId}\u0000${kind}`;
-}
 
 export class SeriesState {
   readonly key: string;

@@ -3,7 +3,8 @@
 // passed in, and the whole state snapshots to and restores from plain JSON. See README.md in this folder.
 import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js';
 import { centralCalendar } from '../../market/calendar.js';
-import { type FiredRelated, SeriesState, seriesKey, type SeriesSnapshot } from './series-state.js';
+import { SYSTEM_SERIES_ID, seriesKey } from '../../market/series.js';
+import { type FiredRelated, SeriesState, type SeriesSnapshot } from './series-state.js';
 import { Watermark } from './watermark.js';
 
 export { idleEventTime } from './watermark.js';
@@ -13,8 +14,6 @@ export type { SlotPart } from './pending.js';
 
 export const HOUR_MS = 3_600_000;
 export const QUARTER_MS = 900_000;
-/** Related series looked up for every window, per market. */
-export const RELATED_SERIES_ID = 'SYSTEM';
 
 export interface WindowerOptions {
   /** Window step: hourly or 15 minutes. */
@@ -98,7 +97,7 @@ export class PartitionWindower {
   private readonly ordered: SeriesState[] = [];
   /** The series the last take() updated (add() fires its complete slots). */
   private taken: SeriesState | undefined;
-  /** Per market, its related series [LOAD, WIND, SOLAR] of RELATED_SERIES_ID (undefined: none yet); reset on insert. */
+  /** Per market, its related series [LOAD, WIND, SOLAR] of SYSTEM_SERIES_ID (undefined: none yet); reset on insert. */
   private readonly relatedCache = new Map<string, Array<SeriesState | undefined>>();
 
   constructor(opts: WindowerOptions) {
@@ -133,7 +132,7 @@ export class PartitionWindower {
       // After the watermark moved, any series may have complete slots right after the new frontier; a related
       // (SYSTEM) tick may complete the slot other series wait on; otherwise only the series this tick touched.
       const t = this.taken;
-      this.fireEarly(moved || (t?.seriesId === RELATED_SERIES_ID && this.completes(t, tick)) ? this.ordered : t ? [t] : [], computedAt, windows);
+      this.fireEarly(moved || (t?.seriesId === SYSTEM_SERIES_ID && this.completes(t, tick)) ? this.ordered : t ? [t] : [], computedAt, windows);
     }
     return { windows };
   }
@@ -156,7 +155,7 @@ export class PartitionWindower {
     const late = this.take(tick, false);
     if (late) return { windows: [], late };
     const windows: FeatureWindow[] = [];
-    if (this.o.fireWhenComplete && tick.seriesId === RELATED_SERIES_ID) {
+    if (this.o.fireWhenComplete && tick.seriesId === SYSTEM_SERIES_ID) {
       const s = this.byKey.get(seriesKey(tick.market, tick.seriesId, tick.kind));
       if (s && this.completes(s, tick)) this.fireEarly(this.ordered, computedAt, windows);
     }
@@ -379,7 +378,7 @@ export class PartitionWindower {
   private relatedStates(market: string): Array<SeriesState | undefined> {
     let r = this.relatedCache.get(market);
     if (!r) {
-      r = (['LOAD', 'WIND', 'SOLAR'] as const).map((kind) => this.byKey.get(seriesKey(market, RELATED_SERIES_ID, kind)));
+      r = (['LOAD', 'WIND', 'SOLAR'] as const).map((kind) => this.byKey.get(seriesKey(market, SYSTEM_SERIES_ID, kind)));
       this.relatedCache.set(market, r);
     }
     return r;

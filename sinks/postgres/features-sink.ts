@@ -3,6 +3,7 @@
 // it; a re-delivered batch rewrites the same rows.
 import type pg from 'pg';
 import type { Config } from '../../platform/config.js';
+import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow } from '../../schemas/types.js';
 import type { Provisioned } from '../../platform/kafka/provision.js';
 import { TOPICS, runMarket, topicSet } from '../../platform/kafka/topics.js';
@@ -30,7 +31,7 @@ const arrayLiteral = (values: Array<number | null>) => `{${values.map((v) => (v 
 export async function writeFeatures(client: pg.PoolClient | pg.Pool, windows: FeatureWindow[]): Promise<void> {
   if (windows.length === 0) return;
   const byKey = new Map<string, FeatureWindow>();
-  for (const w of windows) byKey.set(`${w.market}\u0000${w.seriesId}\u0000${w.kind}\u0000${w.stepMs}\u0000${w.windowEnd}`, w);
+  for (const w of windows) byKey.set(seriesRecordKey(w, w.stepMs, w.windowEnd), w);
   const cols: unknown[][] = COLUMNS.map(() => []);
   for (const w of byKey.values()) {
     const row: unknown[] = [w.market, w.seriesId, w.kind, w.stepMs, new Date(w.windowStart), new Date(w.windowEnd), arrayLiteral(w.values), w.count, w.missing,

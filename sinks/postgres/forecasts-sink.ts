@@ -3,6 +3,7 @@
 // same row; offsets are committed after the database commit (sinks/postgres/table-sink.ts).
 import type pg from 'pg';
 import type { Config } from '../../platform/config.js';
+import { seriesRecordKey } from '../../market/series.js';
 import type { Forecast } from '../../schemas/types.js';
 import type { Provisioned } from '../../platform/kafka/provision.js';
 import { TOPICS, runMarket, topicSet } from '../../platform/kafka/topics.js';
@@ -35,7 +36,7 @@ export async function writeForecasts(client: pg.PoolClient | pg.Pool, forecasts:
   if (forecasts.length === 0) return;
   // ON CONFLICT cannot touch the same row twice in one statement: keep the last record of each key.
   const byKey = new Map<string, Forecast>();
-  for (const f of forecasts) byKey.set(`${f.market}\u0000${f.seriesId}\u0000${f.kind}\u0000${f.stepMs}\u0000${f.modelVersion}\u0000${f.targetStart}`, f);
+  for (const f of forecasts) byKey.set(seriesRecordKey(f, f.stepMs, f.modelVersion, f.targetStart), f);
   const cols: unknown[][] = COLUMNS.map(() => []);
   for (const f of byKey.values()) {
     const row: unknown[] = [f.market, f.seriesId, f.kind, f.stepMs, f.modelVersion, new Date(f.targetStart), new Date(f.targetStart + f.values.length * f.stepMs),

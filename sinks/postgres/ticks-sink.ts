@@ -15,6 +15,7 @@ import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS, runMarket, topicSet } from '../../platform/kafka/topics.js';
 import { isContextCopy } from '../../platform/kafka/context-series.js';
+import { seriesRecordKey } from '../../market/series.js';
 import { checkTick } from '../../market/tick-validation.js';
 import { copyLine } from '../../platform/postgres/copy-format.js';
 import { createPool } from '../../platform/postgres/pool.js';
@@ -74,7 +75,7 @@ function tickLine(seq: string, t: MarketTick): string {
 /** One row per (market, series, kind, interval start); where a batch repeats a key (a re-sent correction), the later offset wins. */
 export function lastPerKey<T extends { tick: MarketTick }>(rows: T[]): T[] {
   const byKey = new Map<string, T>();
-  for (const r of rows) byKey.set(`${r.tick.market}\u0000${r.tick.seriesId}\u0000${r.tick.kind}\u0000${r.tick.intervalStart}`, r);
+  for (const r of rows) byKey.set(seriesRecordKey(r.tick, r.tick.intervalStart), r);
   return byKey.size === rows.length ? rows : [...byKey.values()];
 }
 

@@ -18,7 +18,8 @@
 import type { MarketTick, PointType, TickKind } from '../../schemas/types.js';
 import { accept, reject, type HourLabel, type Parsed } from '../parsed.js';
 import { CentralTimeError, centralDayKind, centralToUtc, formatCivil, parseDstFlag, parseErcotDate, parseHourEnding, parseInterval, HOUR_MS, MINUTE_MS } from '../../market/central-time.js';
-import { ERCOT_POINT_TYPES, seriesForSettlementPoint, settlementPointType, SYSTEM_SERIES_ID, WEATHER_ZONE_SERIES } from '../../market/settlement-point.js';
+import { SYSTEM_SERIES_ID } from '../../market/series.js';
+import { ERCOT_POINT_TYPES, seriesForSettlementPoint, settlementPointType, WEATHER_ZONE_SERIES } from '../../market/settlement-point.js';
 
 export type ReportId = 'rt-spp' | 'dam-spp' | 'load' | 'wind' | 'solar';
 export const REPORT_IDS: readonly ReportId[] = ['rt-spp', 'dam-spp', 'load', 'wind', 'solar'];

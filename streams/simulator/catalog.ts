@@ -1,6 +1,7 @@
 // Which series the simulator emits, in which order, at which step; and validation of its options.
 import type { PointType, TickKind } from '../../schemas/types.js';
 import { DAY_MS, HOUR_MS, QUARTER_MS } from '../../market/central-time.js';
+import { SYSTEM_SERIES_ID } from '../../market/series.js';
 import { SdaError } from '../../platform/errors.js';
 
 /** Trading hubs and load zones, in emission order. */
@@ -16,9 +17,9 @@ export const WEATHER_ZONES = ['COAST', 'EAST', 'FAR_WEST', 'NORTH', 'NORTH_CENTR
 export type WeatherZone = (typeof WEATHER_ZONES)[number];
 
 export const SYSTEM_SERIES = [
-  { seriesId: 'SYSTEM', kind: 'LOAD' },
-  { seriesId: 'SYSTEM', kind: 'WIND' },
-  { seriesId: 'SYSTEM', kind: 'SOLAR' },
+  { seriesId: SYSTEM_SERIES_ID, kind: 'LOAD' },
+  { seriesId: SYSTEM_SERIES_ID, kind: 'WIND' },
+  { seriesId: SYSTEM_SERIES_ID, kind: 'SOLAR' },
 ] as const;
 
 export const MARKET = 'ERCOT';

@@ -9,12 +9,10 @@ import {
   DEFAULT_EVENT_RULES,
   type DailyStat,
   type HourlyStat,
-  centralLabel,
   dailyStats,
   documentId,
-  formatValue,
-  kindLabel,
 } from '../../processors/summarizer/documents.js';
+import { centralLabel, formatValue, kindLabel } from '../../market/format.js';
 import { slug } from '../../rag/corpus.js';
 import type { Intent } from '../../rag/intent.js';
 import type { Forecast, MarketDocument, MarketTick } from '../../schemas/types.js';

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { conceptDocuments } from '../../rag/corpus.js';
-import { type HourlyStat, centralLabel, dailyDocument, dailyStats, eventDocuments, forecastDocument, hourlyDocument } from '../../processors/summarizer/documents.js';
+import { centralLabel } from '../../market/format.js';
+import { type HourlyStat, dailyDocument, dailyStats, eventDocuments, forecastDocument, hourlyDocument } from '../../processors/summarizer/documents.js';
 
 const H = 3_600_000;
 // 2024-07-01 00:00 CDT = 05:00 UTC

@@ -1,0 +1,62 @@
+// How the product writes market values and times in text: prices with cents, MW whole, a kind in words, an instant
+// as Central wall time ("2024-07-01 17:00 CT"). One place, so the summarizer's documents, the responder's facts and
+// the answer checks write and read the same characters (the checks compare numbers and times as text).
+import { centralOffsetMs } from './central-time.js';
+
+const KIND_LABEL: Readonly<Record<string, string>> = {
+  RT_PRICE: 'real-time price',
+  DAM_PRICE: 'day-ahead price',
+  LOAD: 'load',
+  WIND: 'wind generation',
+  SOLAR: 'solar generation',
+};
+
+/** A tick kind in words: RT_PRICE -> "real-time price"; a kind not listed in lower case. */
+export function kindLabel(kind: string): string {
+  return KIND_LABEL[kind] ?? kind.toLowerCase();
+}
+
+/** Whether a unit is money ("USD/MWh", "$/MWh", "$"). */
+export function isMoneyUnit(unit: string): boolean {
+  return unit.includes('$') || unit.startsWith('USD');
+}
+
+/**
+ * A value as text: money with cents ("41.37"), anything else (MW, counts) rounded to a whole number ("52013").
+ * @param value the number (NaN and infinities come out as JavaScript writes them)
+ * @param unit  its unit, which decides the rounding
+ */
+export function formatValue(value: number, unit: string): string {
+  return isMoneyUnit(unit) ? value.toFixed(2) : Math.round(value).toString();
+}
+
+/** The number `formatValue` writes, as a number (41.369 USD/MWh -> 41.37; 52_013.4 MW -> 52013). */
+export function roundAsWritten(value: number, unit: string): number {
+  return Number(formatValue(value, unit));
+}
+
+/** A unit as a sentence writes it: "USD/MWh" -> "$/MWh"; others unchanged ("MW"). */
+export function unitText(unit: string): string {
+  return unit === 'USD/MWh' ? '$/MWh' : unit;
+}
+
+/** Central wall time of an instant as ISO text without a zone, "2024-07-01T17:00:00.000" (+ "Z" not meaning UTC). */
+function centralIso(utcMs: number): string {
+  return new Date(utcMs + centralOffsetMs(utcMs)).toISOString();
+}
+
+/**
+ * "2024-07-01 17:00 CT": an instant in ERCOT's Central prevailing time, to the minute. The two 01:xx hours of the
+ * fall-back day read alike (as a Central clock shows them).
+ * @param utcMs UTC epoch ms
+ * @throws RangeError when utcMs is not finite
+ */
+export function centralLabel(utcMs: number): string {
+  const local = centralIso(utcMs);
+  return `${local.slice(0, 10)} ${local.slice(11, 16)} CT`;
+}
+
+/** "17:00": the Central wall clock of an instant (UTC epoch ms), hours 00-23. */
+export function centralClockText(utcMs: number): string {
+  return centralIso(utcMs).slice(11, 16);
+}
