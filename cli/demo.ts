@@ -31,7 +31,7 @@ import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startDocumentsSink } from '../sinks/vector/documents-sink.js';
 import { createConsumer, createProducer, sendRecords } from '../platform/kafka/client.js';
 import { DeadLetterPublisher } from '../platform/kafka/dead-letter.js';
-import { type DecodedRecord, runDecodingConsumer } from '../platform/kafka/decoding-consumer.js';
+import { type DecodedRecord, runDecodingConsumer } from '../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureTicksTopic, provision } from '../platform/kafka/provision.js';
 import { TOPICS, groupCaughtUp } from '../platform/kafka/topics.js';
 import { simulateMarket } from '../streams/simulator/market.js';

@@ -8,8 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from '../platform/config.js';
 import { logger } from '../platform/logger.js';
 import type { Forecast } from '../schemas/types.js';
-import { type Consumer, createConsumer } from '../platform/kafka/client.js';
-import { decodeBatch } from '../platform/kafka/decoding-consumer.js';
+import { type ConsumeLoop, startConsumeLoop } from '../platform/kafka/consume-loop.js';
 import { type Provisioned, provision } from '../platform/kafka/provision.js';
 import { TOPICS } from '../platform/kafka/topics.js';
 
@@ -32,7 +31,7 @@ export class ForecastFeed {
   readonly topic: string;
   readonly groupId: string;
   private readonly listeners = new Set<(f: FeedForecast) => void>();
-  private consumer: Consumer | undefined;
+  private consumer: ConsumeLoop | undefined;
   private p: Provisioned | undefined;
   private readyPromise: Promise<void> | undefined;
   private stopping = false;
@@ -74,29 +73,36 @@ export class ForecastFeed {
       await admin.disconnect();
     }
     if (this.stopping) return;
-    const consumer = (this.consumer = createConsumer(p.kafka, this.groupId, { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 200 }));
     let joined: () => void = () => undefined;
     const ready = new Promise<void>((resolve) => (joined = resolve));
-    consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      const mine = (e.payload.memberAssignment[this.topic] ?? []) as number[];
-      for (const partition of mine) {
-        const end = ends.find((x) => x.partition === partition)?.offset;
-        if (end !== undefined) consumer.seek({ topic: this.topic, partition, offset: end });
-      }
-      joined();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: true,
-      eachBatch: async ({ batch }) => {
-        const { good, poison } = await decodeBatch<Forecast>(p.serde, batch, p.writers.forecasts);
-        if (poison.length > 0) {
-          log.warn({ topic: batch.topic, partition: batch.partition, n: poison.length, reason: poison[0]?.reasonCode }, 'undecodable forecasts skipped');
-          this.opts.onUndecodable?.(poison.length);
+    this.consumer = await startConsumeLoop<Forecast>(p.kafka, {
+      name: 'forecast-feed',
+      topic: this.topic,
+      groupId: this.groupId,
+      serde: p.serde,
+      reader: p.writers.forecasts,
+      fromBeginning: false,
+      // The group is this process's alone: its offsets matter to nobody, and it starts at the end offsets anyway.
+      commit: { kind: 'after-handler' },
+      // The forecasts sink owns the topic's durable processing and dead-letters undecodable records; here they are counted.
+      deadLetters: {
+        kind: 'skip',
+        onSkipped: (letters) => {
+          log.warn({ topic: letters[0]?.topic, partition: letters[0]?.partition, n: letters.length, reason: letters[0]?.reasonCode }, 'undecodable forecasts skipped');
+          this.opts.onUndecodable?.(letters.length);
+        },
+      },
+      consumer: { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 200 },
+      onAssignment: (mine, seek) => {
+        for (const partition of mine) {
+          const end = ends.find((x) => x.partition === partition)?.offset;
+          if (end !== undefined) seek(partition, end);
         }
+        joined();
+      },
+      handle: async (batch) => {
         const receivedAt = Date.now();
-        for (const g of good) {
+        for (const g of batch.records) {
           const f: FeedForecast = { ...g.value, receivedAt };
           for (const fn of this.listeners) {
             try {
@@ -120,7 +126,7 @@ export class ForecastFeed {
     const c = this.consumer;
     this.consumer = undefined;
     if (!c || !this.p) return;
-    await c.disconnect().catch(() => undefined);
+    await c.stop().catch(() => undefined);
     const admin = this.p.kafka.admin();
     try {
       await admin.connect();

@@ -186,7 +186,7 @@ export interface ConsumeLoopOptions<T> {
   partitionsConsumedConcurrently?: number;
   /** Split a fetched batch into handler calls of at most this many records, each committed on its own. */
   maxRecordsPerBatch?: number;
-  /** Leave out context copies of SYSTEM ticks (platform/kafka/context-series.ts): counted as skipped. */
+  /** Leave out valid context copies of SYSTEM ticks (platform/kafka/context-series.ts): counted as skipped. */
   skipContextCopies?: boolean;
   /** Records without a value: 'decode' (default; they are poison) or 'hand-over' (batch.tombstones). */
   tombstones?: 'decode' | 'hand-over';
@@ -231,10 +231,6 @@ export async function decodeBatch<T>(
   const tombstones: Tombstone[] = [];
   let skipped = 0;
   for (const m of batch.records) {
-    if (opts.skipContextCopies && isContextCopy(m.headers)) {
-      skipped++;
-      continue;
-    }
     if (m.value === null && opts.tombstones === 'hand-over') {
       tombstones.push({ topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ? m.key.toString('utf8') : null });
       continue;
@@ -246,6 +242,10 @@ export async function decodeBatch<T>(
       const invalid = validate?.(decoded.value);
       if (invalid) {
         letter(invalid);
+        continue;
+      }
+      if (opts.skipContextCopies && isContextCopy(m.headers)) {
+        skipped++;
         continue;
       }
       good.push({

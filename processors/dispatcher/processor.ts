@@ -1,8 +1,8 @@
 // The dispatcher: committed Forecasts (read_committed) -> one DispatchSchedule per asset and forecast issue, exactly
-// once. Like the forecaster, each input batch of one partition is one Kafka transaction carrying its schedules, its
-// dead letters and the consumer offsets. Its only state, each asset's latest schedule (where the battery is), is
-// the last record per asset on its own output topic: read back at start-up (read_committed), so a restart carries
-// on from exactly what was committed. Schedules are deterministic for the same forecasts.
+// once. Like the forecaster (the consume loop's transactional policy), each input batch of one partition is one Kafka
+// transaction carrying its schedules, its dead letters and the consumer offsets. Its only state, each asset's latest
+// schedule (where the battery is), is the last record per asset on its own output topic: read back at start-up
+// (read_committed), so a restart carries on from exactly what was committed. Schedules are deterministic for the same forecasts.
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
@@ -11,10 +11,9 @@ import type { PriceBasis } from '../../dispatch/strategies.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DispatchSchedule, Forecast } from '../../schemas/types.js';
 import type { Writer } from '../../platform/kafka/avro-serde.js';
-import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, sendChunked, watchCrash } from '../../platform/kafka/client.js';
+import { partitionProducers } from '../../platform/kafka/client.js';
+import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
-import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
-import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
 import { DispatchError } from '../../dispatch/errors.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { TOPICS, ensureTopics, subjectFor } from '../../platform/kafka/topics.js';
@@ -98,25 +97,22 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
   for (const a of opts.assets) bySeries.set(a.settlementPoint, [...(bySeries.get(a.settlementPoint) ?? []), a]);
 
   const { producers, producerFor } = partitionProducers(p.kafka, `${txPrefix}-${inputTopic}`);
-  const consumer: Consumer = createConsumer(p.kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  const crash = watchCrash(consumer, 'dispatcher');
-  await consumer.connect();
-  await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
-    eachBatch: async (payload: EachBatchPayload) => {
-      const { batch } = payload;
-      if (batch.messages.length === 0) return;
-      const producer = await producerFor(batch.partition);
-      const { good, poison } = await decodeBatch<Forecast>(p.serde, batch, p.writers.forecasts);
-      const letters: DeadLetterInput[] = [...poison];
+  const loop = await startConsumeLoop<Forecast>(p.kafka, {
+    name: 'dispatcher',
+    topic: inputTopic,
+    groupId,
+    serde: p.serde,
+    reader: p.writers.forecasts,
+    commit: { kind: 'transactional', producerFor },
+    deadLetters: { kind: 'publish', writer: p.writers.deadLetters, topic: dlqTopic },
+    consumer: { sessionTimeout: 10_000, heartbeatInterval: 1_000 },
+    handle: async (batch, ctx) => {
       // Tentative state: applied only after the transaction commits, so an aborted batch leaves no trace.
       const next = new Map<string, DispatchSchedule>();
       const out: DispatchSchedule[] = [];
       let skipped = 0;
-      for (const rec of good) {
+      let letters = 0;
+      for (const rec of batch.records) {
         const f = rec.value;
         const assets = bySeries.get(f.seriesId) ?? [];
         let used = false;
@@ -129,42 +125,33 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
             used = true;
           } catch (err) {
             if (!(err instanceof DispatchError) || err.code === 'SOLVER_FAILED') throw err;
-            letters.push({ topic: rec.topic, partition: rec.partition, offset: rec.offset, key: rec.key, raw: rec.raw, reasonCode: err.code.toLowerCase().replace(/_/g, '-'), message: `asset ${asset.id}: ${err.message}` });
+            ctx.deadLetter({ topic: rec.topic, partition: rec.partition, offset: rec.offset, key: rec.key, raw: rec.raw, reasonCode: err.code.toLowerCase().replace(/_/g, '-'), message: `asset ${asset.id}: ${err.message}` });
+            letters++;
             used = true;
           }
         }
         if (!used) skipped++;
       }
-      const last = batch.messages[batch.messages.length - 1]!;
-      const tx = await producer.transaction();
-      try {
-        await sendChunked(tx, outputTopic, out.map((s) => ({ key: s.assetId, value: p.serde.encode(writer, s) })));
-        await sendChunked(tx, dlqTopic, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'dispatcher')));
-        await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
-        await tx.commit();
-      } catch (err) {
-        await tx.abort().catch(() => undefined);
-        throw err;
-      }
-      payload.resolveOffset(last.offset);
-      for (const [k, v] of next) latest.set(k, v);
-      counts.received += batch.messages.length;
-      counts.schedules += out.length;
-      counts.skipped += skipped;
-      counts.deadLettered += letters.length;
-      counts.transactions += 1;
-      opts.onBatch?.(counts);
-      await payload.heartbeat();
+      await ctx.send(outputTopic, out.map((s) => ({ key: s.assetId, value: p.serde.encode(writer, s) })));
+      ctx.onCommit(() => {
+        for (const [k, v] of next) latest.set(k, v);
+        counts.received += batch.received;
+        counts.schedules += out.length;
+        counts.skipped += skipped;
+        counts.deadLettered += batch.rejected.length + letters;
+        counts.transactions += 1;
+        opts.onBatch?.(counts);
+      });
     },
   });
   log.info({ inputTopic, outputTopic, groupId, assets: opts.assets.map((a) => a.id), restored: latest.size }, 'dispatcher started');
   return {
     counts,
-    failed: crash.failed,
+    failed: loop.failed,
     /** Each asset's latest committed schedule. */
     latest: () => new Map(latest),
     async stop() {
-      await consumer.disconnect();
+      await loop.stop();
       await Promise.all([...producers.values()].map((pr) => pr.then((x) => x.disconnect()).catch(() => undefined)));
     },
   };

@@ -1,7 +1,7 @@
-// The forecaster: committed FeatureWindows (read_committed) → Forecast records, exactly once. For each input batch
-// of one partition, one Kafka transaction carries its forecasts (to market.forecasts), its dead letters and the
-// consumer offsets (sendOffsets), so a read_committed reader sees each forecast once however often the batch is
-// processed. Forecasts are deterministic too (issuedAt = the window's computedAt), so even a replay by the same
+// The forecaster: committed FeatureWindows (read_committed) → Forecast records, exactly once. On the consume loop's
+// transactional policy, for each input batch of one partition one Kafka transaction carries its forecasts (to
+// market.forecasts), its dead letters and the consumer offsets (sendOffsets), so a read_committed reader sees each
+// forecast once however often the batch is processed. Forecasts are deterministic too (issuedAt = the window's computedAt), so even a replay by the same
 // model version rewrites identical records. Partitions are processed concurrently and their windows share one
 // onnxruntime run (inference-batcher.ts); the model follows the registry's `current` (model-watcher.ts).
 import type { Config } from '../../platform/config.js';
@@ -9,9 +9,8 @@ import { logger } from '../../platform/logger.js';
 import { registryRoot } from '../../model/registry.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, createConsumer, partitionProducers, watchCrash, sendChunked } from '../../platform/kafka/client.js';
-import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
-import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { partitionProducers } from '../../platform/kafka/client.js';
+import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
 import { toForecast } from './forecast.js';
@@ -107,20 +106,6 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     await admin.disconnect();
   }
   const { producers, producerFor } = partitionProducers(p.kafka, `${txPrefix}-${inputTopic}`);
-  const consumer: Consumer = createConsumer(p.kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576 });
-
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    // Producers of partitions this member no longer owns go; the new owner's producer fences them anyway.
-    const mine = new Set((e.payload.memberAssignment[inputTopic] ?? []) as number[]);
-    for (const [partition, producer] of producers) {
-      if (!mine.has(partition)) {
-        producers.delete(partition);
-        void producer.then((x) => x.disconnect()).catch(() => undefined);
-      }
-    }
-  });
-
-
   const report = async () => {
     const live = rmse.snapshot();
     if (live.length === 0) return;
@@ -134,19 +119,29 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   const metricsTimer = setInterval(() => void report(), opts.metricsIntervalMs ?? 60_000);
   metricsTimer.unref();
 
-  const crash = watchCrash(consumer, 'forecaster');
-  await consumer.connect();
-  await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
+  const loop = await startConsumeLoop<FeatureWindow>(p.kafka, {
+    name: 'forecaster',
+    topic: inputTopic,
+    groupId,
+    serde: p.serde,
+    reader: p.writers.features,
+    // Partitions processed at once: their windows share inference runs.
     partitionsConsumedConcurrently: opts.concurrency ?? config.kafka.partitions,
-    eachBatch: async (payload: EachBatchPayload) => {
-      const { batch } = payload;
-      if (batch.messages.length === 0) return;
-      const producer = await producerFor(batch.partition);
-      const { good, poison } = await decodeBatch<FeatureWindow>(p.serde, batch, p.writers.features);
-      const windows = good.map((g) => g.value);
+    commit: { kind: 'transactional', producerFor },
+    deadLetters: { kind: 'publish', writer: p.writers.deadLetters, topic: deadLetterTopic },
+    consumer: { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576 },
+    onAssignment: (partitions) => {
+      // Producers of partitions this member no longer owns go; the new owner's producer fences them anyway.
+      const mine = new Set(partitions);
+      for (const [partition, producer] of producers) {
+        if (!mine.has(partition)) {
+          producers.delete(partition);
+          void producer.then((x) => x.disconnect()).catch(() => undefined);
+        }
+      }
+    },
+    handle: async (batch, ctx) => {
+      const windows = batch.records.map((g) => g.value);
       const result = windows.length > 0 ? await batcher.submit(windows) : undefined;
       const forecasts: Forecast[] = [];
       for (const w of windows) history.add(w);
@@ -158,39 +153,27 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
           forecasts.push(toForecast(w, result.version, result.metadata, s.values, s));
         });
       }
-      const letters: DeadLetterInput[] = poison;
-      const last = batch.messages[batch.messages.length - 1]!;
-      const nextOffset = (BigInt(last.offset) + 1n).toString();
-      const tx = await producer.transaction();
-      try {
-        await sendChunked(tx, outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));
-        await sendChunked(tx, deadLetterTopic, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'forecaster')));
-        await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset }] }] });
-        await tx.commit();
-      } catch (err) {
-        await tx.abort().catch(() => undefined);
-        throw err; // the batch is delivered again
-      }
-      payload.resolveOffset(last.offset);
-      // Live RMSE after the commit, so a batch that is processed twice is scored once. Per window in order: its last
-      // point scores an earlier forecast, then its own forecast waits for a later window.
-      const byWindow = new Map(forecasts.map((f) => [seriesRecordKey(f, f.targetStart), f]));
-      for (const w of windows) {
-        rmse.observeActual(w);
-        const f = byWindow.get(seriesRecordKey(w, w.windowEnd));
-        if (f) rmse.recordForecast(f);
-      }
-      counts.received += batch.messages.length;
-      counts.forecasts += forecasts.length;
-      counts.skipped += result?.skipped ?? 0;
-      counts.empty += result?.empty ?? 0;
-      counts.deadLettered += letters.length;
-      counts.transactions += 1;
-      counts.inferenceRuns = batcher.runs;
-      counts.modelVersion = result?.version ?? counts.modelVersion;
-      counts.modelSwitches = watcher.switches;
-      opts.onBatch?.(counts);
-      await payload.heartbeat();
+      await ctx.send(outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));
+      ctx.onCommit(() => {
+        // Live RMSE after the commit, so a batch that is processed twice is scored once. Per window in order: its last
+        // point scores an earlier forecast, then its own forecast waits for a later window.
+        const byWindow = new Map(forecasts.map((f) => [seriesRecordKey(f, f.targetStart), f]));
+        for (const w of windows) {
+          rmse.observeActual(w);
+          const f = byWindow.get(seriesRecordKey(w, w.windowEnd));
+          if (f) rmse.recordForecast(f);
+        }
+        counts.received += batch.received;
+        counts.forecasts += forecasts.length;
+        counts.skipped += result?.skipped ?? 0;
+        counts.empty += result?.empty ?? 0;
+        counts.deadLettered += batch.rejected.length;
+        counts.transactions += 1;
+        counts.inferenceRuns = batcher.runs;
+        counts.modelVersion = result?.version ?? counts.modelVersion;
+        counts.modelSwitches = watcher.switches;
+        opts.onBatch?.(counts);
+      });
     },
   });
   log.info({ inputTopic, outputTopic, groupId, registry: root, modelVersion: watcher.version }, 'forecaster started');
@@ -204,10 +187,10 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     },
     /** Reads the registry now instead of at the next poll. */
     pollModel: () => watcher.poll(),
-    failed: crash.failed,
+    failed: loop.failed,
     async stop() {
       clearInterval(metricsTimer);
-      await consumer.disconnect();
+      await loop.stop();
       await Promise.all([...producers.values()].map((pr) => pr.then((x) => x.disconnect()).catch(() => undefined)));
       await report();
       await watcher.close();

@@ -1,16 +1,16 @@
-// The windower as a Kafka processor with exactly-once effect. For each input batch of one partition, one Kafka
-// transaction carries: the FeatureWindows it made final (to market.features), its dead letters (late ticks,
-// poison records), the partition's new state (to the compacted changelog), and the consumer offsets
-// (sendOffsets). Either all of it becomes visible to read_committed readers or none does. On (re)assignment a
-// partition's state is restored from the changelog, whose nextOffset is exactly where the committed offsets point.
-// computedAt is the ingestion time of the tick that made a window final, so outputs depend on the input alone.
+// The windower as a Kafka processor with exactly-once effect, on the consume loop's transactional policy. For each
+// input batch of one partition, one Kafka transaction carries: the FeatureWindows it made final (to market.features),
+// its dead letters (late ticks, poison records), the partition's new state (to the compacted changelog), and the
+// consumer offsets (sendOffsets). Either all of it becomes visible to read_committed readers or none does. On
+// (re)assignment a partition's state is restored from the changelog, whose nextOffset is exactly where the committed
+// offsets point. computedAt is the ingestion time of the tick that made a window final, so outputs depend on the
+// input alone.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, type Kafka, type Producer, createConsumer, createProducer, watchCrash, sendChunked } from '../../platform/kafka/client.js';
-import { type DeadLetterInput, encodeDeadLetter } from '../../platform/kafka/dead-letter.js';
-import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { type Kafka, type Producer, createConsumer, createProducer } from '../../platform/kafka/client.js';
+import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
 import { isContextCopy } from '../../platform/kafka/context-series.js';
@@ -152,15 +152,14 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   const kafka = p.kafka;
   const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, context: 0, contextLate: 0, transactions: 0, lastLagMs: 0 };
   const tasks = new Map<number, Promise<PartitionTask>>();
-  const consumer: Consumer = createConsumer(kafka, groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1_048_576 });
   let restored = new Map<number, PartitionState>();
   let restoredAt = -1;
   let restoring: Promise<Map<number, PartitionState>> | undefined;
   let restoringSince = -1;
 
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+  const onAssignment = (partitions: number[]) => {
     // Partitions this member no longer owns: drop their state and producers; a new owner restores from the changelog.
-    const mine = new Set((e.payload.memberAssignment[inputTopic] ?? []) as number[]);
+    const mine = new Set(partitions);
     for (const [partition, task] of tasks) {
       if (!mine.has(partition)) {
         tasks.delete(partition);
@@ -173,7 +172,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     opts.onGroupJoin?.();
     // Prepare every newly assigned partition at once (one changelog read, producers initialised in parallel).
     for (const partition of mine) void taskFor(partition).catch((err: unknown) => log.error({ partition, err: (err as Error).message }, 'partition set-up failed'));
-  });
+  };
 
   const taskFor = (partition: number): Promise<PartitionTask> => {
     let task = tasks.get(partition);
@@ -210,41 +209,37 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     return task;
   };
 
-  const crash = watchCrash(consumer, 'windower');
-
-  await consumer.connect();
-  await consumer.subscribe({ topic: inputTopic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
+  const loop = await startConsumeLoop<MarketTick>(kafka, {
+    name: 'windower',
+    topic: inputTopic,
+    groupId,
+    serde: p.serde,
+    reader: p.writers.ticks,
+    validate: checkTick,
     // One partition at a time: every partition's transaction writes to the one changelog partition, and a restore
     // (read_committed) cannot see past a killed instance's open transaction until it is fenced. Sequential
     // transactions keep every committed state before any open one, so a restore always sees it; concurrent ones
     // can hide one partition's committed state behind another's open transaction (a kill test caught this).
     partitionsConsumedConcurrently: 1,
-    eachBatch: async (payload: EachBatchPayload) => {
-      const { batch } = payload;
-      if (batch.messages.length === 0) return;
+    commit: { kind: 'transactional', producerFor: async (partition) => (await taskFor(partition)).producer },
+    deadLetters: { kind: 'publish', writer: p.writers.deadLetters, topic: deadLetterTopic },
+    consumer: { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1_048_576 },
+    onAssignment,
+    // The group's committed offset can be read while a killed owner's last transaction is still being committed
+    // (kafkajs's OffsetFetch has no requireStable), so a batch may start before the restored state's offset:
+    // those records are in the state already and are skipped, or they would be counted and emitted twice.
+    resumeAt: async (partition) => (await taskFor(partition)).nextOffset,
+    handle: async (batch, ctx) => {
       const task = await taskFor(batch.partition);
-      // The group's committed offset can be read while a killed owner's last transaction is still being committed
-      // (kafkajs's OffsetFetch has no requireStable), so a batch may start before the restored state's offset:
-      // those records are in the state already and are skipped, or they would be counted and emitted twice.
-      const fresh = task.nextOffset === undefined ? batch.messages : batch.messages.filter((m) => BigInt(m.offset) >= task.nextOffset!);
-      if (fresh.length === 0) {
-        payload.resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
-        await payload.heartbeat();
-        return;
-      }
-      if (task.nextOffset !== undefined && BigInt(batch.messages[0]!.offset) > task.nextOffset) log.warn({ partition: batch.partition, from: batch.messages[0]!.offset, stateAt: String(task.nextOffset) }, 'batch starts after the restored state\'s offset (records between were compacted away or the state is behind)');
-      if (fresh.length < batch.messages.length) log.warn({ partition: batch.partition, skipped: batch.messages.length - fresh.length, from: batch.messages[0]!.offset, stateAt: String(task.nextOffset) }, 'records before the restored state\'s offset skipped');
       const before = task.windower.snapshot();
-      const { good, poison } = await decodeBatch<MarketTick>(p.serde, { ...batch, messages: fresh }, p.writers.ticks, checkTick);
-      const letters: DeadLetterInput[] = [...poison];
+      // The batch will be delivered again: put the state back as it was before it.
+      ctx.onAbort(() => void (task.windower = PartitionWindower.restore(before, { stepMs })));
       const windows: FeatureWindow[] = [];
       let savedAt = 0;
       let context = 0;
       let contextLate = 0;
-      for (const r of good) {
+      let late = 0;
+      for (const r of batch.records) {
         if (isContextCopy(r.headers)) {
           // A copy of a SYSTEM tick homed on another partition: aligned beside this partition's series only. A late
           // copy is dropped here; its home partition judges (and dead-letters) the original.
@@ -258,48 +253,40 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
         const result = task.windower.add(r.value, r.value.ingestedAt);
         windows.push(...result.windows);
         savedAt = Math.max(savedAt, r.value.intervalStart);
-        if (result.late) letters.push({ topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, raw: r.raw, ...result.late });
+        if (result.late) {
+          ctx.deadLetter({ topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, raw: r.raw, ...result.late });
+          late++;
+        }
       }
-      const last = batch.messages[batch.messages.length - 1]!;
-      const nextOffset = BigInt(last.offset) + 1n;
+      const nextOffset = BigInt(batch.nextOffset);
       const state = stateRecords(p, inputTopic, batch.partition, nextOffset, stepMs, savedAt, task.windower.snapshot(), task.keys);
-      const tx = await task.producer.transaction();
-      try {
-        await sendChunked(tx, outputTopic, windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
-        await sendChunked(tx, deadLetterTopic, letters.map((l) => encodeDeadLetter(p.serde, p.writers.deadLetters, l, 'windower')));
-        await sendChunked(tx, changelogTopic, state.records);
-        await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: nextOffset.toString() }] }] });
-        await tx.commit();
+      await ctx.send(outputTopic, windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+      await ctx.send(changelogTopic, state.records);
+      ctx.onCommit(() => {
         task.keys = state.keys;
         task.nextOffset = nextOffset;
-      } catch (err) {
-        await tx.abort().catch(() => undefined);
-        // The batch will be delivered again: put the state back as it was before it.
-        task.windower = PartitionWindower.restore(before, { stepMs });
-        throw err;
-      }
-      payload.resolveOffset(last.offset);
-      counts.received += batch.messages.length;
-      counts.windows += windows.length;
-      counts.deadLettered += letters.length;
-      counts.context += context;
-      counts.contextLate += contextLate;
-      counts.transactions += 1;
-      counts.lastLagMs = Date.now() - Number(last.timestamp);
-      opts.onBatch?.(counts);
-      await payload.heartbeat();
+        counts.received += batch.received;
+        counts.windows += windows.length;
+        counts.deadLettered += batch.rejected.length + late;
+        counts.context += context;
+        counts.contextLate += contextLate;
+        counts.transactions += 1;
+        counts.lastLagMs = Date.now() - batch.lastTimestamp;
+        opts.onBatch?.(counts);
+      });
     },
   });
   return {
     counts,
     /** Rejects if the consumer crashed beyond kafkajs's own restarts. */
-    failed: crash.failed,
+    failed: loop.failed,
     get crashed() {
-      return crash.crashed();
+      return loop.crashed();
     },
     async stop() {
-      await consumer.disconnect();
+      await loop.stop();
       await Promise.all([...tasks.values()].map((t) => t.then((x) => x.producer.disconnect()).catch(() => undefined)));
     },
   };
 }
+

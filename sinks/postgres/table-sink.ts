@@ -1,13 +1,12 @@
-// The loop every topic-to-table sink shares: consume committed records (read_committed), decode a batch, write its
-// good records in one PostgreSQL transaction, dead-letter the poison ones, then commit the Kafka offsets. A batch
-// re-delivered after a crash is written again, so `write` must be an idempotent upsert.
+// Every topic-to-table sink: on the consume loop (platform/kafka/consume-loop.ts, committed records, offsets
+// committed after the handler), each batch's good records are written in one PostgreSQL transaction; the loop
+// dead-letters the poison ones and then commits the Kafka offsets. A batch re-delivered after a crash is written
+// again, so `write` must be an idempotent upsert.
 import type pg from 'pg';
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
-import { type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../platform/kafka/client.js';
 import type { Writer } from '../../platform/kafka/avro-serde.js';
-import { DeadLetterPublisher } from '../../platform/kafka/dead-letter.js';
-import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS, type TopicSpec } from '../../platform/kafka/topics.js';
 import { createPool } from '../../platform/postgres/pool.js';
@@ -42,25 +41,22 @@ export async function startTableSink<T>(config: Config, spec: TableSinkSpec<T>, 
     { ...TOPICS.deadLetters, name: spec.deadLetterTopic ?? TOPICS.deadLetters.name },
   ]);
   const pool = createPool(config, 2);
-  const consumer = createConsumer(p.kafka, spec.groupId, { readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  const producer = createProducer(p.kafka);
-  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, producer, spec.name, spec.deadLetterTopic);
-  await Promise.all([consumer.connect(), producer.connect()]);
   const counts: TableSinkCounts = { received: 0, stored: 0, deadLettered: 0, batches: 0 };
-  const { failed } = watchCrash(consumer, spec.name);
-  const reader = spec.reader(p);
-  await consumer.subscribe({ topic: spec.topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
-      if (batch.messages.length === 0) return;
-      const { good, poison } = await decodeBatch<T>(p.serde, batch, reader);
-      if (good.length > 0) {
+  const loop = await startConsumeLoop<T>(p.kafka, {
+    name: spec.name,
+    topic: spec.topic,
+    groupId: spec.groupId,
+    serde: p.serde,
+    reader: spec.reader(p),
+    commit: { kind: 'after-handler' },
+    deadLetters: { kind: 'publish', writer: p.writers.deadLetters, topic: spec.deadLetterTopic },
+    consumer: { sessionTimeout: 10_000, heartbeatInterval: 1_000 },
+    handle: async (batch, ctx) => {
+      if (batch.records.length > 0) {
         const client = await pool.connect();
         try {
           await client.query('BEGIN');
-          await spec.write(client, good.map((g) => g.value));
+          await spec.write(client, batch.records.map((g) => g.value));
           await client.query('COMMIT');
         } catch (err) {
           await client.query('ROLLBACK').catch(() => undefined);
@@ -69,25 +65,21 @@ export async function startTableSink<T>(config: Config, spec: TableSinkSpec<T>, 
           client.release();
         }
       }
-      await deadLetters.publish(poison);
-      const last = batch.messages[batch.messages.length - 1]!;
-      resolveOffset(last.offset);
-      await consumer.commitOffsets([{ topic: spec.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-      counts.received += batch.messages.length;
-      counts.stored += good.length;
-      counts.deadLettered += poison.length;
-      counts.batches += 1;
-      onBatch?.(counts);
-      await heartbeat();
+      ctx.onCommit(() => {
+        counts.received += batch.received;
+        counts.stored += batch.records.length;
+        counts.deadLettered += batch.rejected.length;
+        counts.batches += 1;
+        onBatch?.(counts);
+      });
     },
   });
   log.info({ topic: spec.topic, groupId: spec.groupId }, `${spec.name} started`);
   return {
     counts,
-    failed,
+    failed: loop.failed,
     async stop() {
-      await consumer.disconnect();
-      await producer.disconnect();
+      await loop.stop();
       await pool.end();
     },
   };

@@ -1,7 +1,7 @@
 // market.ticks → PostgreSQL market_data. Each partition batch is COPYed into a staging table and upserted by
-// (market, series, kind, interval start) in one transaction, together with the batch's dead letters; Kafka
-// offsets are committed only after that transaction commits. A crash anywhere re-delivers at most the
-// uncommitted batch, whose upsert changes nothing: no row is lost or duplicated.
+// (market, series, kind, interval start) in one transaction, together with the batch's dead letters; the consume
+// loop (platform/kafka/consume-loop.ts) commits the Kafka offsets only after that transaction commits. A crash
+// anywhere re-delivers at most the uncommitted batch, whose upsert changes nothing: no row is lost or duplicated.
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
@@ -9,12 +9,10 @@ import copyStreams from 'pg-copy-streams';
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import type { MarketTick } from '../../schemas/types.js';
-import { type Consumer, type EachBatchPayload, createConsumer, createProducer, watchCrash } from '../../platform/kafka/client.js';
-import { type DeadLetterInput, DeadLetterPublisher, toDeadLetter } from '../../platform/kafka/dead-letter.js';
-import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
+import { type DeadLetterInput, toDeadLetter } from '../../platform/kafka/dead-letter.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS, runMarket, topicSet } from '../../platform/kafka/topics.js';
-import { isContextCopy } from '../../platform/kafka/context-series.js';
 import { seriesRecordKey } from '../../market/series.js';
 import { checkTick } from '../../market/tick-validation.js';
 import { copyLine } from '../../platform/postgres/copy-format.js';
@@ -183,57 +181,49 @@ export async function startTicksSink(config: Config, opts: TicksSinkOptions = {}
   // Its input and dead-letter topics, created if missing (a sink may start before the replay that feeds it).
   await ensureOutputTopics(config, p, [{ ...TOPICS.ticks, name: topic }, opts.run === undefined ? TOPICS.deadLetters : topicSet(opts.run).deadLetters]);
   const pool = createPool(config, 4);
-  // A short session lets a restarted or surviving instance take over a crashed one's partitions quickly.
-  const consumer: Consumer = createConsumer(p.kafka, opts.groupId ?? 'sda-postgres-sink', { maxBytesPerPartition: 8 * 1_048_576, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  const dlqProducer = createProducer(p.kafka);
-  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, dlqProducer, processor, opts.run === undefined ? undefined : topicSet(opts.run).deadLetters.name);
-  await Promise.all([consumer.connect(), dlqProducer.connect()]);
   const counts: SinkCounts = { received: 0, accepted: 0, deadLettered: 0, contextCopies: 0, batches: 0 };
-  const { failed } = watchCrash(consumer, 'postgres-sink');
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
+  const run = opts.run;
+  const loop = await startConsumeLoop<MarketTick>(p.kafka, {
+    name: processor,
+    topic,
+    groupId: opts.groupId ?? 'sda-postgres-sink',
+    serde: p.serde,
+    reader: p.writers.ticks,
+    validate: checkTick,
+    // Context copies of SYSTEM ticks are skipped: their home record is the one stored.
+    skipContextCopies: true,
+    maxRecordsPerBatch: maxRows,
     partitionsConsumedConcurrently: 3,
-    eachBatch: async (payload: EachBatchPayload) => {
-      const { batch } = payload;
-      const messages = batch.messages;
-      for (let from = 0; from < messages.length; from += maxRows) {
-        if (!payload.isRunning() || payload.isStale()) return;
-        const slice = messages.slice(from, from + maxRows);
-        const { good, poison: letters } = await decodeBatch<MarketTick>(p.serde, { topic, partition: batch.partition, messages: slice }, p.writers.ticks, checkTick);
-        const run = opts.run;
-        const rows = good.filter((r) => !isContextCopy(r.headers)).map((r) => ({ seq: r.offset, tick: run === undefined ? r.value : { ...r.value, market: runMarket(r.value.market, run) } }));
-        const client = await pool.connect();
-        try {
-          await writeBatch(client, rows, letters, processor);
-        } finally {
-          client.release();
-        }
-        // The database has committed: now publish the dead letters and commit the offsets. A crash between the two
-        // re-delivers the batch: its rows and dead_letters rows do not duplicate (keyed upserts), but market.dlq may
-        // carry such a letter twice; dead_letters, keyed by source topic/partition/offset, is the exact record.
-        await deadLetters.publish(letters);
-        const last = slice[slice.length - 1]!;
-        payload.resolveOffset(last.offset);
-        await consumer.commitOffsets([{ topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-        counts.received += slice.length;
+    commit: { kind: 'after-handler' },
+    deadLetters: { kind: 'publish', writer: p.writers.deadLetters, topic: run === undefined ? undefined : topicSet(run).deadLetters.name },
+    // A short session lets a restarted or surviving instance take over a crashed one's partitions quickly.
+    consumer: { maxBytesPerPartition: 8 * 1_048_576, sessionTimeout: 10_000, heartbeatInterval: 1_000 },
+    handle: async (batch, ctx) => {
+      const rows = batch.records.map((r) => ({ seq: r.offset, tick: run === undefined ? r.value : { ...r.value, market: runMarket(r.value.market, run) } }));
+      // The dead letters are stored with the rows in one transaction (dead_letters, keyed by source topic/partition/
+      // offset, is the exact record); the loop then publishes them to the dead-letter topic and commits the offsets.
+      const client = await pool.connect();
+      try {
+        await writeBatch(client, rows, [...batch.rejected], processor);
+      } finally {
+        client.release();
+      }
+      ctx.onCommit(() => {
+        counts.received += batch.received;
         counts.accepted += rows.length;
-        counts.deadLettered += letters.length;
-        counts.contextCopies += good.length - rows.length;
+        counts.deadLettered += batch.rejected.length;
+        counts.contextCopies += batch.received - batch.records.length - batch.rejected.length;
         counts.batches += 1;
         opts.onBatch?.(counts);
-        await payload.heartbeat();
-      }
+      });
     },
   });
   log.info({ topic, groupId: opts.groupId ?? 'sda-postgres-sink' }, 'postgres sink started');
   return {
     counts,
-    failed,
+    failed: loop.failed,
     async stop() {
-      await consumer.disconnect();
-      await dlqProducer.disconnect();
+      await loop.stop();
       await pool.end();
       log.info(counts, 'postgres sink stopped');
     },

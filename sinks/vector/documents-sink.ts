@@ -1,13 +1,11 @@
 // market.documents → embeddings → the vector store. Each batch is embedded and upserted (point id derived from
-// the document id, so a redelivered batch rewrites the same points), and the Kafka offsets are committed only
-// after the store write. The topic is compacted: a tombstone (null value) removes the document's point.
+// the document id, so a redelivered batch rewrites the same points); the consume loop commits the Kafka offsets
+// only after the store write. The topic is compacted: a tombstone (null value) removes the document's point.
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import { type Embedder, createEmbedder } from '../../rag/embeddings.js';
 import type { MarketDocument } from '../../schemas/types.js';
-import { type EachBatchPayload, type KafkaMessage, createConsumer, createProducer, watchCrash } from '../../platform/kafka/client.js';
-import { DeadLetterPublisher } from '../../platform/kafka/dead-letter.js';
-import { decodeBatch } from '../../platform/kafka/decoding-consumer.js';
+import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
 import { openVectorStore } from './open-store.js';
@@ -53,18 +51,13 @@ type Action = { op: 'upsert'; doc: MarketDocument } | { op: 'delete' };
 
 /**
  * What the batch leaves for each document id, in offset order: the last upsert or tombstone wins. Tombstones are
- * keyed by the record key (the document id); values by their own id.
+ * keyed by the record key (the document id); values by their own id. Both lists are in offset order.
  */
-export function finalActions(messages: KafkaMessage[], decoded: Map<string, MarketDocument>): Map<string, Action> {
+export function finalActions(records: Array<{ offset: string; value: MarketDocument }>, tombstones: Array<{ offset: string; key: string | null }>): Map<string, Action> {
+  const events = [...records.map((r) => ({ offset: BigInt(r.offset), id: r.value.id, action: { op: 'upsert', doc: r.value } as Action })), ...tombstones.flatMap((t) => (t.key === null ? [] : [{ offset: BigInt(t.offset), id: t.key, action: { op: 'delete' } as Action }]))];
+  events.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
   const actions = new Map<string, Action>();
-  for (const m of messages) {
-    if (m.value === null) {
-      if (m.key) actions.set(m.key.toString('utf8'), { op: 'delete' });
-      continue;
-    }
-    const doc = decoded.get(m.offset);
-    if (doc) actions.set(doc.id, { op: 'upsert', doc });
-  }
+  for (const e of events) actions.set(e.id, e.action);
   return actions;
 }
 
@@ -74,22 +67,20 @@ export async function startDocumentsSink(config: Config, opts: DocumentsSinkOpti
   const store = opts.store ?? (await openVectorStore(config));
   await store.ensureCollection(embedder.dim);
   const p = provisioned ?? (await provision(config, 'sda-documents-sink'));
-  const consumer = createConsumer(p.kafka, opts.groupId ?? 'sda-documents-sink', { sessionTimeout: 30_000, heartbeatInterval: 3_000 });
-  const producer = createProducer(p.kafka);
-  const deadLetters = new DeadLetterPublisher(p.serde, p.writers.deadLetters, producer, 'documents-sink');
-  await Promise.all([consumer.connect(), producer.connect()]);
   const counts: DocumentsSinkCounts = { received: 0, upserted: 0, deleted: 0, deadLettered: 0, batches: 0 };
-  const { failed } = watchCrash(consumer, 'documents-sink');
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 1,
-    eachBatch: async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
-      if (batch.messages.length === 0) return;
-      const values = batch.messages.filter((m) => m.value !== null);
-      const { good, poison } = await decodeBatch<MarketDocument>(p.serde, { topic: batch.topic, partition: batch.partition, messages: values }, p.writers.documents, validateDocument);
-      const actions = finalActions(batch.messages, new Map(good.map((g) => [g.offset, g.value])));
+  const loop = await startConsumeLoop<MarketDocument>(p.kafka, {
+    name: 'documents-sink',
+    topic,
+    groupId: opts.groupId ?? 'sda-documents-sink',
+    serde: p.serde,
+    reader: p.writers.documents,
+    validate: validateDocument,
+    tombstones: 'hand-over',
+    commit: { kind: 'after-handler' },
+    deadLetters: { kind: 'publish', writer: p.writers.deadLetters },
+    consumer: { sessionTimeout: 30_000, heartbeatInterval: 3_000 },
+    handle: async (batch, ctx) => {
+      const actions = finalActions(batch.records, batch.tombstones);
       const upserts = [...actions.values()].flatMap((a) => (a.op === 'upsert' ? [a.doc] : []));
       const deletes = [...actions].flatMap(([id, a]) => (a.op === 'delete' ? [pointId(id)] : []));
       // Embedding is the slow part (tens of ms a text on a small CPU): heartbeat between chunks so a large batch
@@ -97,31 +88,27 @@ export async function startDocumentsSink(config: Config, opts: DocumentsSinkOpti
       const vectors: Float32Array[] = [];
       for (let i = 0; i < upserts.length; i += EMBED_CHUNK) {
         vectors.push(...(await embedder.embed(upserts.slice(i, i + EMBED_CHUNK).map((d) => d.text))));
-        await heartbeat();
+        await ctx.heartbeat();
       }
       await store.upsert(upserts.map((d, i) => toVectorDoc(d, vectors[i]!)));
       await store.delete(deletes);
-      await deadLetters.publish(poison);
-      const last = batch.messages[batch.messages.length - 1]!;
-      resolveOffset(last.offset);
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
-      counts.received += batch.messages.length;
-      counts.upserted += upserts.length;
-      counts.deleted += deletes.length;
-      counts.deadLettered += poison.length;
-      counts.batches += 1;
-      opts.onBatch?.({ ...counts });
-      await heartbeat();
+      ctx.onCommit(() => {
+        counts.received += batch.received;
+        counts.upserted += upserts.length;
+        counts.deleted += deletes.length;
+        counts.deadLettered += batch.rejected.length;
+        counts.batches += 1;
+        opts.onBatch?.({ ...counts });
+      });
     },
   });
   log.info({ topic, backend: store.backend, collection: store.collection }, 'documents sink started');
   return {
     counts,
-    failed,
+    failed: loop.failed,
     store,
     async stop() {
-      await consumer.disconnect();
-      await producer.disconnect();
+      await loop.stop();
       if (!opts.store) await store.close();
       if (!opts.embedder) await embedder.close();
     },

@@ -6,7 +6,7 @@ import type { DeadLetter, MarketTick } from '../../schemas/types.js';
 import { AvroSerde, type Writer } from '../../platform/kafka/avro-serde.js';
 import { type Producer, createConsumer, createKafka, createProducer, sendRecords } from '../../platform/kafka/client.js';
 import { DeadLetterPublisher } from '../../platform/kafka/dead-letter.js';
-import { type DecodedRecord, runDecodingConsumer } from '../../platform/kafka/decoding-consumer.js';
+import { type DecodedRecord, runDecodingConsumer } from '../../platform/kafka/consume-loop.js';
 import { TOPICS, subjectFor } from '../../platform/kafka/topics.js';
 import { encodeWire } from '../../platform/kafka/wire-format.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, until } from './harness.js';
