@@ -3,7 +3,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SdaError } from './errors.js';
-import { TOPICS } from './kafka/topics.js';
 
 /** Every bad environment variable at once (code CONFIG_INVALID, not retriable); `problems` names each variable. */
 export class ConfigError extends SdaError<'CONFIG_INVALID'> {
@@ -64,6 +63,12 @@ class Reader {
     return value.replace(/\/+$/, '');
   }
 
+  /** The value, or undefined when the variable is unset or empty. */
+  optionalString(name: string): string | undefined {
+    const raw = this.env[name];
+    return raw === undefined || raw === '' ? undefined : raw;
+  }
+
   /** An http(s) URL, or undefined when the variable is unset or empty. */
   optionalUrl(name: string): string | undefined {
     const raw = this.env[name];
@@ -82,6 +87,26 @@ class Reader {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+const RUN_ID_RE = /^[\w.-]{1,64}$/;
+
+/**
+ * The settings read where no Config is at hand: the logger (modules create theirs when they load), the model
+ * registry's default root, the PyTorch trainer's Python and the CLI's error handler (which also runs when loadConfig
+ * failed). Never throws: a bad LOG_LEVEL or SDA_RUN_ID falls back here (info; a fresh run id) and loadConfig, which
+ * every command calls, reports it by name. Shape: { logLevel, runId (undefined: make one), modelRegistryDir (absolute;
+ * relative values resolve against the working directory), python (undefined: search), debug (print stacks) }.
+ */
+export function processSettings(env: Env = process.env) {
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(env.LOG_LEVEL ?? '') ? (env.LOG_LEVEL as LogLevel) : 'info';
+  return {
+    logLevel,
+    runId: env.SDA_RUN_ID !== undefined && RUN_ID_RE.test(env.SDA_RUN_ID) ? env.SDA_RUN_ID : undefined,
+    modelRegistryDir: path.resolve(env.MODEL_REGISTRY_DIR || 'model_registry'),
+    python: env.SDA_PYTHON || undefined,
+    debug: Boolean(env.SDA_DEBUG),
+  };
+}
 
 /** The repository root, found from this file's place (works from sources and from dist/). */
 export function projectRoot(): string {
@@ -105,10 +130,17 @@ export function loadConfig(env: Env = process.env) {
   const prometheusPort = r.port('PROMETHEUS_PORT', 19_090);
   const gatewayPort = r.port('GATEWAY_PORT', 18_080);
 
+  const early = processSettings(env);
   const config = {
     root,
     cacheDir,
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    /** The run id every log line carries (SDA_RUN_ID; unset: the logger makes one). */
+    runId: early.runId,
+    /** The model registry's root (MODEL_REGISTRY_DIR, default ./model_registry; model/registry.ts registryRoot). */
+    modelRegistryDir: early.modelRegistryDir,
+    /** The Python with torch for model/gpu (SDA_PYTHON; unset: python3 or /usr/bin/python3, see model/gpu/python.ts). */
+    python: early.python,
     kafka: {
       brokers: r.brokers('KAFKA_BROKERS', `127.0.0.1:${kafkaPort}`),
       clientId: r.string('KAFKA_CLIENT_ID', 'sda'),
@@ -116,6 +148,8 @@ export function loadConfig(env: Env = process.env) {
       controllerPort,
       partitions: r.int('TOPIC_PARTITIONS', 3, 1, 1_000),
       heapMb: r.int('KAFKA_HEAP_MB', 1_024, 256, 16_384),
+      /** The client library the consume loop runs on: kafkajs, or @platformatic/kafka (platform/kafka/platformatic-consumer.ts). */
+      consumerClient: r.oneOf('KAFKA_CONSUMER_CLIENT', 'kafkajs', ['kafkajs', 'platformatic'] as const),
     },
     registry: {
       url: r.url('SCHEMA_REGISTRY_URL', `http://127.0.0.1:${registryPort}/apis/ccompat/v7`),
@@ -142,8 +176,8 @@ export function loadConfig(env: Env = process.env) {
       bodyLimitBytes: r.int('GATEWAY_BODY_LIMIT_BYTES', 16_384, 256, 1_048_576),
       sseMaxClients: r.int('GATEWAY_SSE_MAX_CLIENTS', 100, 1, 10_000),
       sseHeartbeatMs: r.int('GATEWAY_SSE_HEARTBEAT_MS', 15_000, 1_000, 300_000),
-      /** The topic the live feed (GET /events) reads. */
-      forecastsTopic: r.string('GATEWAY_FORECASTS_TOPIC', TOPICS.forecasts.name),
+      /** The topic the live feed (GET /events) reads; unset: the catalogue's forecasts topic (TOPICS.forecasts). */
+      forecastsTopic: r.optionalString('GATEWAY_FORECASTS_TOPIC'),
       shutdownGraceMs: r.int('GATEWAY_SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
     },
     /** The address processors' GET /metrics listens on: loopback here; 0.0.0.0 in a container or pod (deploy/k8s). */
@@ -186,10 +220,31 @@ export function loadConfig(env: Env = process.env) {
       adapter: r.string('LLM_ADAPTER', 'off'),
       /** Fine-tuning's working directory: the venv-made base model, the pairs, the adapter registry (adapters/). */
       lmDir: path.resolve(cacheDir, r.string('LM_DIR', 'lm')),
+      /** Fine-tuning's Python venv (SDA_LM_VENV, default $SDA_CACHE_DIR/lm-venv; deploy/local/lm-venv.sh creates it). */
+      venvDir: path.resolve(r.string('SDA_LM_VENV', path.join(cacheDir, 'lm-venv'))),
+    },
+    /** `sda docker`: the ingress port docker-compose.yml publishes (SDA_DOCKER_INGRESS_PORT). */
+    docker: {
+      ingressPort: r.port('SDA_DOCKER_INGRESS_PORT', 26_080),
+    },
+    /**
+     * The ERCOT public API (streams/ercot/client.ts ercotCredentials checks them when ERCOT is used): the
+     * subscription key and the password are secrets, never logged. Empty: unset (base/token URL and client id then
+     * take ERCOT's public endpoints).
+     */
+    ercot: {
+      subscriptionKey: r.string('ERCOT_API_SUBSCRIPTION_KEY', '').trim(),
+      username: r.string('ERCOT_API_USERNAME', '').trim(),
+      password: r.string('ERCOT_API_PASSWORD', '').trim(),
+      baseUrl: r.string('ERCOT_API_BASE_URL', '').trim(),
+      tokenUrl: r.string('ERCOT_TOKEN_URL', '').trim(),
+      clientId: r.string('ERCOT_API_CLIENT_ID', '').trim(),
     },
   };
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.vector.collection)) r.problems.push(`VECTOR_COLLECTION=${JSON.stringify(config.vector.collection)}: expected 1-64 of A-Z a-z 0-9 _ -`);
-  if (!/^[A-Za-z0-9._-]{1,249}$/.test(config.gateway.forecastsTopic)) r.problems.push(`GATEWAY_FORECASTS_TOPIC=${JSON.stringify(config.gateway.forecastsTopic)}: expected a topic name (1-249 of A-Z a-z 0-9 . _ -)`);
+  if (env.SDA_RUN_ID !== undefined && env.SDA_RUN_ID !== '' && early.runId === undefined) r.problems.push(`SDA_RUN_ID=${JSON.stringify(env.SDA_RUN_ID)}: expected 1-64 of A-Z a-z 0-9 _ . -`);
+  if (env.MODEL_REGISTRY_DIR?.includes('\0')) r.problems.push('MODEL_REGISTRY_DIR: contains a NUL character');
+  if (config.gateway.forecastsTopic !== undefined && !/^[A-Za-z0-9._-]{1,249}$/.test(config.gateway.forecastsTopic)) r.problems.push(`GATEWAY_FORECASTS_TOPIC=${JSON.stringify(config.gateway.forecastsTopic)}: expected a topic name (1-249 of A-Z a-z 0-9 . _ -)`);
   if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(config.metricsHost)) r.problems.push(`METRICS_HOST=${JSON.stringify(config.metricsHost)}: expected an address to listen on (127.0.0.1, 0.0.0.0, ::)`);
   if (controllerPort === kafkaPort) r.problems.push(`KAFKA_CONTROLLER_PORT=${controllerPort}: must differ from KAFKA_PORT`);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
@@ -205,5 +260,6 @@ export function redactConfig(config: Config): unknown {
     postgres: { ...config.postgres, password: '***' },
     vector: { ...config.vector, qdrantApiKey: config.vector.qdrantApiKey ? '***' : '' },
     llm: { ...config.llm, apiKey: config.llm.apiKey ? '***' : '' },
+    ercot: { ...config.ercot, subscriptionKey: config.ercot.subscriptionKey ? '***' : '', password: config.ercot.password ? '***' : '' },
   };
 }
