@@ -1,17 +1,15 @@
 // Tomorrow's schedule of a battery from the latest forecast (pure apart from the solver): what GET /dispatch, the
 // responder's battery question and the demo show.
 import type { Highs } from 'highs';
-import { centralDateOf, centralMidnightUtc } from '../market/central-time.js';
+import { HOUR_MS, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
 import { type BatteryAsset, legEfficiency } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
 
-const HOUR_MS = 3_600_000;
-
 export interface DayAheadInterval {
   start: string;
   end: string;
-  /** ERCOT hour ending of the interval's hour (1-24, US Central). */
+  /** ERCOT hour ending of the interval's hour (1-24, US Central; 2 twice on the fall-back day, never 3 on the spring-forward day). */
   hourEnding: number;
   chargeMw: number;
   dischargeMw: number;
@@ -92,7 +90,7 @@ export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve
   const p10 = slice(f.p10);
   const p90 = slice(f.p90);
   const intervals = s.intervals.map((iv, k) => {
-    const he = Math.floor((iv.startMs - centralMidnightUtc(centralDateOf(iv.startMs))) / HOUR_MS) + 1;
+    const he = ercotHourLabel(iv.startMs).hourEnding;
     return {
       start: new Date(iv.startMs).toISOString(),
       end: new Date(iv.startMs + f.stepMs).toISOString(),

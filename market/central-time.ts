@@ -340,6 +340,25 @@ export function centralDateOf(utcMs: number): string {
   return new Date(utcMs + centralOffsetMs(utcMs)).toISOString().slice(0, 10);
 }
 
+/**
+ * ERCOT's label of the instant's hour: its Central delivery date, hour ending (1..24: the local clock hour + 1, so
+ * 3 never occurs on the spring-forward day) and DSTFlag (true only in the repeated, second 01:00-02:00 of the
+ * fall-back day, hour ending 2 again). The inverse of centralToUtc for an interval's start.
+ * @param utcMs UTC epoch ms
+ * @returns { date: "YYYY-MM-DD", hourEnding, dstFlag }
+ * @throws RangeError when utcMs is not finite
+ */
+export function ercotHourLabel(utcMs: number): { date: string; hourEnding: number; dstFlag: boolean } {
+  const offset = centralOffsetMs(utcMs);
+  const local = utcMs + offset;
+  const day = Math.floor(local / DAY_MS);
+  const minute = Math.floor((local - day * DAY_MS) / MINUTE_MS);
+  const date = new Date(day * DAY_MS).toISOString().slice(0, 10);
+  const y = centralYear(Number(date.slice(0, 4)));
+  const dstFlag = day === y.fallDay && minute >= y.repeated[0] && minute < y.repeated[1] && offset === y.fallOffsets[1];
+  return { date, hourEnding: Math.floor(minute / 60) + 1, dstFlag };
+}
+
 /** The local midnight that starts a Central date, as UTC epoch ms. */
 export function centralMidnightUtc(date: CivilDate | string): number {
   const d = typeof date === 'string' ? parseErcotDate(date) : date;

@@ -1,7 +1,7 @@
 // The market clock: "now" is the end of the latest stored interval of a market (rag/tools.ts marketClock reads it
 // from market_data), never the wall clock, so the simulator, a replay and live ERCOT are equally valid times.
-// Relative periods in a question resolve against it in US Central prevailing time (America/Chicago, the DST rule of
-// market/central-time.ts). Pure: no I/O, no Date.now().
+// Relative periods in a question resolve against it in US Central prevailing time (America/Chicago, the tz database's
+// offsets through market/central-time.ts). Pure: no I/O, no Date.now().
 //
 // Periods, for a market clock N (the end of the latest stored interval) whose Central date is D:
 //   now / right now / currently / latest   the latest stored interval: [N - 15 min, N)

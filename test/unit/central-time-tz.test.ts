@@ -12,7 +12,9 @@ import {
   centralDstBoundsUtc,
   centralOffsetMs,
   centralWallToUtc,
+  centralToUtc,
   centralYear,
+  ercotHourLabel,
   HOUR_MS,
   parseErcotDate,
 } from '../../market/central-time.js';
@@ -63,6 +65,24 @@ describe('central time from the tz database', () => {
         }
       }
     }
+  });
+
+  it('labels every 15 minutes of 2000-2040 change days as ERCOT does, and the label maps back to the instant', () => {
+    for (let year = 2000; year <= 2040; year++) {
+      const { start, end } = centralDstBoundsUtc(year);
+      for (const change of [start, end]) {
+        for (let t = change - 4 * HOUR_MS; t < change + 4 * HOUR_MS; t += QUARTER) {
+          const l = ercotHourLabel(t);
+          const minute = new Date(t).getUTCMinutes();
+          assert.equal(centralToUtc(l.date, l.hourEnding, minute / 15 + 1, l.dstFlag, 15).start, t, `${new Date(t).toISOString()} -> ${JSON.stringify(l)}`);
+          assert.notEqual(l.dstFlag && l.hourEnding !== 2, true);
+        }
+      }
+    }
+    assert.deepEqual(ercotHourLabel(Date.UTC(2024, 2, 10, 8)), { date: '2024-03-10', hourEnding: 4, dstFlag: false }); // 03:00 CDT
+    assert.deepEqual(ercotHourLabel(Date.UTC(2024, 10, 3, 6)), { date: '2024-11-03', hourEnding: 2, dstFlag: false }); // 01:00 CDT
+    assert.deepEqual(ercotHourLabel(Date.UTC(2024, 10, 3, 7)), { date: '2024-11-03', hourEnding: 2, dstFlag: true }); // 01:00 CST
+    assert.deepEqual(ercotHourLabel(Date.UTC(2024, 10, 4, 5, 59)), { date: '2024-11-03', hourEnding: 24, dstFlag: false });
   });
 
   it('matches Intl at every hour of 1987-2040, and the change days are the ones the rule of each era names', () => {
