@@ -85,6 +85,12 @@ export interface ModelMetadata {
   lastWeekWeight?: number[];
   /** For horizons with lastWeekWeight > 0: the P10/P90 band as distances below/above the served value, in the target's unit. */
   lastWeekBand?: { below: number[]; above: number[] };
+  /**
+   * True: a step that uses last week takes the graph's band at that step (its offsets calibrated on the served,
+   * blended value's residuals), moved to the served value: P10 = served − (P50 − P10 of the graph), likewise P90;
+   * lastWeekBand is then unused. Absent (models before 2026-12-01's band scale): lastWeekBand.
+   */
+  lastWeekBandFromGraph?: boolean;
   target: { market: string; kind: string; seriesIds: string[]; stepMs: number; unit: string };
   featureOrder: string[];
   scaler: Scaler;

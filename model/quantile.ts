@@ -65,6 +65,35 @@ export function quantileScore(actual: ArrayLike<number>, p10: ArrayLike<number>,
   return { n, pinball: pin, meanPinball: (pin.p10 + pin.p50 + pin.p90) / 3, coverage: inside / d, below: below / d, above: above / d, meanWidth: width / d };
 }
 
+/** Band width and coverage in the highest-actual points against the rest (bandByRegime). */
+export interface RegimeBand {
+  /** The actual at and above which a point counts as "top" (the (1 − share) empirical quantile). */
+  threshold: number;
+  top: { n: number; meanWidth: number; coverage: number };
+  rest: { n: number; meanWidth: number; coverage: number };
+}
+
+/**
+ * Mean P90 − P10 and P10-P90 coverage over the points whose actual is in the top `share` of the actuals (e.g. the
+ * 5% highest-price hours), and over the rest; points with a non-finite value are skipped. Arrays parallel. A band
+ * that sees the regime is wider in the top group.
+ */
+export function bandByRegime(actual: ArrayLike<number>, p10: ArrayLike<number>, p90: ArrayLike<number>, share = 0.05): RegimeBand {
+  const idx: number[] = [];
+  for (let i = 0; i < actual.length; i++) if (Number.isFinite(actual[i]!) && Number.isFinite(p10[i]!) && Number.isFinite(p90[i]!)) idx.push(i);
+  const sorted = idx.map((i) => actual[i]!).sort((a, b) => a - b);
+  const threshold = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * (1 - share)))]! : Number.NaN;
+  const acc = { top: { n: 0, w: 0, c: 0 }, rest: { n: 0, w: 0, c: 0 } };
+  for (const i of idx) {
+    const g = actual[i]! >= threshold ? acc.top : acc.rest;
+    g.n++;
+    g.w += p90[i]! - p10[i]!;
+    if (actual[i]! >= p10[i]! && actual[i]! <= p90[i]!) g.c++;
+  }
+  const out = (g: { n: number; w: number; c: number }) => ({ n: g.n, meanWidth: g.w / (g.n || Number.NaN), coverage: g.c / (g.n || Number.NaN) });
+  return { threshold, top: out(acc.top), rest: out(acc.rest) };
+}
+
 /**
  * The split-conformal quantile of scores at level `level`: the ceil((n + 1)·level)-th smallest of the n finite
  * scores (Vovk et al. 2005; Romano, Patterson & Candès 2019, "Conformalized Quantile Regression", eq. 7), or the
@@ -108,33 +137,153 @@ export function conformalOffsets(
 }
 
 /**
- * conformalOffsets over rolling-origin blocks: each block (`folds`: its sample count, in order, summing to the
- * sample count) is calibrated on its own and the widest offset per side and horizon is kept, so the band reaches
- * its nominal coverage on the calibration samples of every block, the most volatile one included (each block is
- * a calibration set of split conformal; taking the maximum is conservative when the blocks are exchangeable and
- * covers a shift to the worst origin seen when they are not). One block (or none given): conformalOffsets.
- * Arrays as in conformalOffsets. Throws RangeError when the folds do not add up to the sample count.
+ * How the rolling-origin blocks' conformity scores become one offset per side and horizon (conformalOffsetsByBlock):
+ * - 'max': each block calibrated on its own (split conformal), the widest kept: nominal coverage on every block,
+ *   the most volatile included; conservative, and wide when one block held a shift the others did not.
+ * - 'pooled': one split-conformal quantile of all blocks' scores (exchangeable blocks).
+ * - 'median': the median of the blocks' own conformal quantiles: a block's shift moves the offset only when most
+ *   blocks share it (robust to one unusual block, which 'max' follows and 'pooled' partly follows).
+ * - 'mean': the mean of the blocks' conformal quantiles.
+ * - 'recent': weighted split conformal for drifting data (Barber, Candès, Ramdas & Tibshirani 2023, "Conformal
+ *   prediction beyond exchangeability", Ann. Statist. 51(2), §4), each score weighted 2^−(age in blocks), the
+ *   newest block 1, with the test point's weight 1 at +∞.
+ */
+export const BAND_RULES = ['max', 'pooled', 'median', 'mean', 'recent'] as const;
+export type BandRule = (typeof BAND_RULES)[number];
+
+/**
+ * The weighted conformal quantile (Barber et al. 2023, eq. 11): the smallest score s with Σ_{s_i ≤ s} w_i ≥
+ * level·(Σ w_i + wTest), the test point's weight `wTest` sitting at +∞ (then the largest score). Scores and weights
+ * parallel; non-finite scores are skipped. NaN when no score is finite.
+ */
+export function weightedConformalQuantile(scores: ArrayLike<number>, weights: ArrayLike<number>, level: number, wTest = 1): number {
+  const idx: number[] = [];
+  for (let i = 0; i < scores.length; i++) if (Number.isFinite(scores[i]!) && weights[i]! > 0) idx.push(i);
+  if (idx.length === 0) return Number.NaN;
+  idx.sort((a, b) => scores[a]! - scores[b]!);
+  const total = idx.reduce((a, i) => a + weights[i]!, 0) + wTest;
+  let acc = 0;
+  for (const i of idx) {
+    acc += weights[i]!;
+    if (acc >= level * total - 1e-12) return scores[i]!;
+  }
+  return scores[idx[idx.length - 1]!]!;
+}
+
+/**
+ * One side's offset from the conformity scores of each rolling-origin block (oldest first), at `level` (0.9 for a
+ * P90 edge), by `rule` (BAND_RULES). Blocks without a finite score are ignored; NaN when none has one.
+ */
+export function blockOffset(blocks: ArrayLike<number>[], level: number, rule: BandRule): number {
+  const own = blocks.map((b) => conformalQuantile(b, level)).filter(Number.isFinite);
+  if (own.length === 0) return Number.NaN;
+  switch (rule) {
+    case 'max':
+      return Math.max(...own);
+    case 'mean':
+      return own.reduce((a, b) => a + b, 0) / own.length;
+    case 'median': {
+      const s = [...own].sort((a, b) => a - b);
+      return (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2;
+    }
+    case 'pooled':
+      return conformalQuantile(blocks.flatMap((b) => Array.from(b)), level);
+    case 'recent': {
+      const scores = blocks.flatMap((b) => Array.from(b));
+      const weights = blocks.flatMap((b, k) => Array.from({ length: b.length }, () => 2 ** -(blocks.length - 1 - k)));
+      return weightedConformalQuantile(scores, weights, level);
+    }
+  }
+}
+
+/**
+ * conformalOffsets over rolling-origin blocks (`folds`: each block's sample count, in order, summing to the sample
+ * count), combined by `o.rule` (BAND_RULES; default 'max': each block calibrated on its own and the widest offset
+ * kept). `o.scale` ([count] per sample, or [count, horizon] per point; positive): normalized conformal (Lei, G'Sell, Rinaldo, Tibshirani & Wasserman 2018,
+ * "Distribution-free predictive inference for regression", JASA 113, §5.2; Papadopoulos et al. 2011): the scores
+ * are divided by each sample's scale, so the band is [p50 − relu(lo + cLo·scale), p50 + relu(hi + cHi·scale)].
+ * `o.sides`: 'separate' (default) calibrates each side at 1 − tail on its own scores; 'joint' is CQR's two-sided
+ * score (Romano, Patterson & Candès 2019, eq. 6): max of the two sides' scores at 1 − 2·tail, one offset for both
+ * sides, so a block whose misses fall on one side widens the other too.
+ * Arrays as in conformalOffsets. One block (or none given) with rule 'max' and no scale: conformalOffsets.
+ * Throws RangeError when the folds do not add up to the sample count or the scale has the wrong length.
  */
 export function conformalOffsetsByBlock(
   y: ArrayLike<number>, p50: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>, horizon: number, tail = 0.1, folds?: readonly number[],
+  o: { rule?: BandRule; scale?: ArrayLike<number>; sides?: 'separate' | 'joint' } = {},
 ): { cLo: Float64Array; cHi: Float64Array } {
   const count = Math.floor(y.length / horizon);
-  if (!folds || folds.length <= 1) return conformalOffsets(y, p50, lo, hi, horizon, tail);
-  if (folds.reduce((a, b) => a + b, 0) !== count) throw new RangeError(`conformalOffsetsByBlock: folds hold ${folds.reduce((a, b) => a + b, 0)} samples, the forecasts ${count}`);
-  const cLo = new Float64Array(horizon).fill(Number.NEGATIVE_INFINITY);
-  const cHi = new Float64Array(horizon).fill(Number.NEGATIVE_INFINITY);
-  const sl = (a: ArrayLike<number>, from: number, to: number) => Float64Array.from({ length: (to - from) * horizon }, (_, j) => a[from * horizon + j]!);
-  let from = 0;
-  for (const c of folds) {
-    const to = from + c;
-    const r = conformalOffsets(sl(y, from, to), sl(p50, from, to), sl(lo, from, to), sl(hi, from, to), horizon, tail);
-    for (let h = 0; h < horizon; h++) {
-      cLo[h] = Math.max(cLo[h]!, r.cLo[h]!);
-      cHi[h] = Math.max(cHi[h]!, r.cHi[h]!);
+  const sizes = folds && folds.length > 0 ? folds : [count];
+  if (sizes.reduce((a, b) => a + b, 0) !== count) throw new RangeError(`conformalOffsetsByBlock: folds hold ${sizes.reduce((a, b) => a + b, 0)} samples, the forecasts ${count}`);
+  if (o.scale && o.scale.length !== count && o.scale.length !== count * horizon) throw new RangeError(`conformalOffsetsByBlock: ${o.scale.length} scales for ${count} samples of ${horizon} horizons`);
+  const perPoint = o.scale !== undefined && o.scale.length === count * horizon && horizon > 1;
+  const rule = o.rule ?? 'max';
+  const cLo = new Float64Array(horizon);
+  const cHi = new Float64Array(horizon);
+  for (let h = 0; h < horizon; h++) {
+    const lows: Float64Array[] = [];
+    const highs: Float64Array[] = [];
+    let from = 0;
+    for (const c of sizes) {
+      const sLo = new Float64Array(c);
+      const sHi = new Float64Array(c);
+      for (let i = 0; i < c; i++) {
+        const j = (from + i) * horizon + h;
+        const u = o.scale ? o.scale[perPoint ? j : from + i]! : 1;
+        // How far beyond the uncalibrated band edge the actual lies (positive = outside), per unit of scale.
+        sLo[i] = (p50[j]! - y[j]! - lo[j]!) / u;
+        sHi[i] = (y[j]! - p50[j]! - hi[j]!) / u;
+      }
+      lows.push(sLo);
+      highs.push(sHi);
+      from += c;
     }
-    from = to;
+    const joint = o.sides === 'joint' ? blockOffset(lows.map((l, k) => l.map((v, i) => Math.max(v, highs[k]![i]!))), 1 - 2 * tail, rule) : Number.NaN;
+    const a = o.sides === 'joint' ? joint : blockOffset(lows, 1 - tail, rule);
+    const b = o.sides === 'joint' ? joint : blockOffset(highs, 1 - tail, rule);
+    cLo[h] = Number.isFinite(a) ? a : 0;
+    cHi[h] = Number.isFinite(b) ? b : 0;
   }
   return { cLo, cHi };
+}
+
+/**
+ * How a band calibration carries forward across rolling origins, without the hold-out: for each block k ≥ 1 (of
+ * `folds`, oldest first), offsets are calibrated (conformalOffsetsByBlock with `o`) on blocks 0..k−1 only and the
+ * P10-P90 coverage [p50 − relu(lo + cLo·u), p50 + relu(hi + cHi·u)] is measured on block k. Returns the coverage
+ * per tested block (empty with fewer than 2 blocks) and their mean (NaN then). `o.scale` as in
+ * conformalOffsetsByBlock, [count, horizon] per point or [count] per sample. Arrays [count, horizon] row-major.
+ */
+export function nextBlockCoverage(
+  y: ArrayLike<number>, p50: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>, horizon: number, tail: number, folds: readonly number[],
+  o: { rule?: BandRule; scale?: ArrayLike<number>; sides?: 'separate' | 'joint' } = {},
+): { perBlock: number[]; mean: number } {
+  const count = Math.floor(y.length / horizon);
+  const perPoint = o.scale !== undefined && o.scale.length === count * horizon;
+  const u = (i: number, h: number) => (o.scale ? o.scale[perPoint ? i * horizon + h : i]! : 1);
+  const perBlock: number[] = [];
+  let start = folds[0] ?? 0;
+  for (let k = 1; k < folds.length; k++) {
+    const n = start * horizon;
+    const sl = (a: ArrayLike<number>) => Float64Array.from({ length: n }, (_, j) => a[j]!);
+    const scale = o.scale ? Float64Array.from({ length: perPoint ? n : start }, (_, j) => o.scale![j]!) : undefined;
+    const c = conformalOffsetsByBlock(sl(y), sl(p50), sl(lo), sl(hi), horizon, tail, folds.slice(0, k), { ...o, ...(scale ? { scale } : {}) });
+    let inside = 0;
+    let total = 0;
+    for (let i = start; i < start + folds[k]!; i++) {
+      for (let h = 0; h < horizon; h++) {
+        const j = i * horizon + h;
+        if (!Number.isFinite(y[j]!) || !Number.isFinite(p50[j]!)) continue;
+        total++;
+        const below = p50[j]! - Math.max(0, lo[j]! + c.cLo[h]! * u(i, h));
+        const above = p50[j]! + Math.max(0, hi[j]! + c.cHi[h]! * u(i, h));
+        if (y[j]! >= below && y[j]! <= above) inside++;
+      }
+    }
+    perBlock.push(total ? inside / total : Number.NaN);
+    start += folds[k]!;
+  }
+  return { perBlock, mean: perBlock.length ? perBlock.reduce((a, b) => a + b, 0) / perBlock.length : Number.NaN };
 }
 
 /**
@@ -187,8 +336,14 @@ export const BLEND_WEIGHTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
  * MSE there divided by the best single source's MSE there (minimax relative regret across forecast origins), so
  * a source must hold up at every origin, and a calm block weighs as much as a volatile one; `mse` is then that
  * ratio. Without folds (or one), the pooled MSE as above.
+ *
+ * `everyBlock` (with folds): a blend must also beat the chosen single source by `margin` in every block on its own
+ * (dominance across origins), not only in the worst-block ratio, so a blend that wins big at one origin and loses
+ * at another is not served.
  */
-export function chooseBlends(candidates: Record<string, ArrayLike<number>>, y: ArrayLike<number>, horizon: number, margin = BLEND_MARGIN, folds?: readonly number[]): Blend[] {
+export function chooseBlends(
+  candidates: Record<string, ArrayLike<number>>, y: ArrayLike<number>, horizon: number, margin = BLEND_MARGIN, folds?: readonly number[], everyBlock = false,
+): Blend[] {
   const names = Object.keys(candidates);
   const count = Math.floor(y.length / horizon);
   if (folds && folds.reduce((a, b) => a + b, 0) !== count) throw new RangeError(`chooseBlends: folds hold ${folds.reduce((a, b) => a + b, 0)} samples, the forecasts ${count}`);
@@ -247,11 +402,14 @@ export function chooseBlends(candidates: Record<string, ArrayLike<number>>, y: A
     // A blend must beat the best single source by BLEND_MARGIN, so noise on the validation slice does not pick one.
     const single = best;
     let blend: Blend | null = null;
+    const singleBlocks = blockMse((i) => v(single.a, i));
+    const dominates = (f: (i: number) => number) => blockMse(f).every((e, k) => !Number.isFinite(e) || !Number.isFinite(singleBlocks[k]!) || e < (1 - margin) * singleBlocks[k]!);
     usable.forEach((a, ia) => {
       for (const b of usable.slice(ia + 1)) {
         for (const w of BLEND_WEIGHTS) {
-          const e = mse((i) => w * v(a, i) + (1 - w) * v(b, i));
-          if (e < (blend?.mse ?? Number.POSITIVE_INFINITY)) blend = { a, b, w, mse: e };
+          const f = (i: number) => w * v(a, i) + (1 - w) * v(b, i);
+          const e = mse(f);
+          if (e < (blend?.mse ?? Number.POSITIVE_INFINITY) && (!everyBlock || blocks === 1 || dominates(f))) blend = { a, b, w, mse: e };
         }
       }
     });

@@ -10,10 +10,14 @@
 //   naive    = input[:, steps-1, value]
 //   seasonal = input[:, seasonalIndex_h, value]           (same hour on the latest known day, quantile.ts)
 //   P50      = Σ s_h · source
-//   P10      = P50 − relu(s_lstm,h · softplus(a) + cLo_h)
-//   P90      = P50 + relu(s_lstm,h · softplus(b) + cHi_h)
+//   u        = floor + coef · mean_t |value_t − value_t−1| + level · |P50|   (1 without a band scale)
+//   P10      = P50 − relu(n_h · softplus(a) + cLo_h · u)
+//   P90      = P50 + relu(n_h · softplus(b) + cHi_h · u)
+// where n_h, the network band's weight, is the network's share of the served value (bandWeight; s_lstm,h by default).
 // So P10 <= P50 <= P90 by construction (non-crossing), and a horizon served by a baseline keeps the baseline's
-// value as P50 with a band from its validation residuals. `servedForecast` computes the same in TypeScript.
+// value as P50 with a band from its validation residuals, scaled by the window's volatility and the forecast's distance
+// from the typical level (scaled 0 = the training median) when the spec has a band scale (normalized conformal,
+// quantile.ts conformalOffsetsByBlock): wider in volatile or extreme regimes, narrower in calm ones. `servedForecast` computes the same in TypeScript.
 import p from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { ONNX_INPUT, ONNX_OUTPUT, ONNX_QUANTILES, SEQUENCE_FEATURES } from './contract.js';
@@ -43,6 +47,45 @@ export interface ServedSpec {
   cHi: Float32Array;
   /** Per horizon, the share of the network's P50 correction kept (0..1); absent: 1. */
   shrink?: Float32Array;
+  /**
+   * Per horizon, the weight of the network's own band (softplus(a), softplus(b)) in the served band: the network's
+   * share of the value the forecaster serves (less than s_lstm where same hour last week is blended in outside the
+   * graph); absent: the lstm source weight.
+   */
+  bandWeight?: Float32Array;
+  /**
+   * The band's scale u = floor + coef · (mean absolute step change of the window's scaled values) + level · |P50|
+   * (scaled); absent: u = 1.
+   */
+  bandScale?: BandScale;
+}
+
+/** Coefficients of the band's scale (ServedSpec.bandScale); floor > 0 keeps u positive. */
+export interface BandScale {
+  floor: number;
+  /** Per unit of the window's volatility (mean absolute step change, scaled). */
+  coef: number;
+  /** Per unit of |P50| (scaled: the distance from the training median in robust standard deviations); absent: 0. */
+  level?: number;
+}
+
+/**
+ * The window part of the band scale per sample [from, to) of X ([n, steps, features] scaled): floor + coef · the
+ * mean absolute change between consecutive steps of the window's scaled values (its recent volatility); all 1
+ * without a scale. The served scale adds level · |P50| per horizon (servedForecast).
+ */
+export function bandScales(spec: Pick<ServedSpec, 'steps' | 'features' | 'bandScale'>, X: ArrayLike<number>, from: number, to: number): Float64Array {
+  const out = new Float64Array(to - from).fill(1);
+  const s = spec.bandScale;
+  if (!s) return out;
+  const { steps, features: F } = spec;
+  for (let i = 0; i < to - from; i++) {
+    const o = (from + i) * steps * F + VALUE;
+    let sum = 0;
+    for (let t = 1; t < steps; t++) sum += Math.abs(X[o + t * F]! - X[o + (t - 1) * F]!);
+    out[i] = s.floor + s.coef * (steps > 1 ? sum / (steps - 1) : 0);
+  }
+  return out;
 }
 
 export interface ServedForecast {
@@ -100,6 +143,7 @@ export function servedForecast(spec: ServedSpec, X: ArrayLike<number>, raw: Arra
   const count = to - from;
   if (raw.length !== count * 3 * H) throw new Error(`servedForecast: ${raw.length} raw outputs for ${count} samples × 3·${H}`);
   const parts = linearParts(spec, X, from, to);
+  const u = bandScales(spec, X, from, to);
   const w = sourceWeights(spec);
   const p10 = new Float64Array(count * H);
   const p50 = new Float64Array(count * H);
@@ -115,8 +159,10 @@ export function servedForecast(spec: ServedSpec, X: ArrayLike<number>, raw: Arra
       // A zero weight contributes nothing (the seasonal value is NaN where it is not in the window).
       const v = (wl ? wl * lstm : 0) + (wr ? wr * parts.ridge[j]! : 0) + (wn ? wn * parts.naive[j]! : 0) + (ws ? ws * parts.seasonal[j]! : 0);
       p50[j] = v;
-      p10[j] = v - relu(wl * softplus(a) + spec.cLo[h]!);
-      p90[j] = v + relu(wl * softplus(b) + spec.cHi[h]!);
+      const wb = spec.bandWeight ? spec.bandWeight[h]! : wl;
+      const uh = u[i]! + (spec.bandScale?.level ?? 0) * Math.abs(v);
+      p10[j] = v - relu(wb * softplus(a) + spec.cLo[h]! * uh);
+      p90[j] = v + relu(wb * softplus(b) + spec.cHi[h]! * uh);
     }
   }
   return { p10, p50, p90 };
@@ -152,7 +198,9 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
   const { steps, features: F, horizon: H } = spec;
   const P = steps * F;
   if (spec.baseW.length !== P * H || spec.ridgeW.length !== P * H || spec.baseB.length !== H || spec.ridgeB.length !== H) throw new Error('served graph: base/ridge weights do not match steps × features × horizon');
-  if (spec.sources.length !== H || spec.seasonalIndex.length !== H || spec.cLo.length !== H || spec.cHi.length !== H || (spec.shrink && spec.shrink.length !== H)) throw new Error(`served graph: per-horizon arrays must have ${H} entries`);
+  if (spec.sources.length !== H || spec.seasonalIndex.length !== H || spec.cLo.length !== H || spec.cHi.length !== H || (spec.shrink && spec.shrink.length !== H) || (spec.bandWeight && spec.bandWeight.length !== H)) throw new Error(`served graph: per-horizon arrays must have ${H} entries`);
+  if (steps < 2) throw new Error(`served graph: the band scale needs windows of at least 2 steps, got ${steps}`);
+  if (spec.bandScale && !(spec.bandScale.floor > 0 && spec.bandScale.coef >= 0 && (spec.bandScale.level ?? 0) >= 0)) throw new Error('served graph: bandScale needs floor > 0, coef >= 0 and level >= 0');
   const weights = sourceWeights(spec);
   if (weights.length !== SERVED_SOURCES.length || weights.some((x) => x.length !== H)) throw new Error(`served graph: weights must be ${SERVED_SOURCES.length} arrays of ${H}`);
   weights[3]!.forEach((x, h) => {
@@ -176,6 +224,10 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
     ...SERVED_SOURCES.map((_, k) => floatTensor(`sv_onehot_${k}`, [H], weights[k]!)),
     floatTensor('sv_c_lo', [H], spec.cLo), floatTensor('sv_c_hi', [H], spec.cHi),
     floatTensor('sv_shrink', [H], spec.shrink ?? new Float32Array(H).fill(1)),
+    int64Tensor('sv_prev_start', [0]), int64Tensor('sv_prev_end', [steps - 1]), int64Tensor('sv_next_start', [1]), int64Tensor('sv_next_end', [steps]),
+    floatTensor('sv_band_w', [H], spec.bandWeight ?? weights[0]!),
+    floatTensor('sv_scale_floor', [1], [spec.bandScale?.floor ?? 1]), floatTensor('sv_scale_coef', [1], [spec.bandScale?.coef ?? 0]),
+    floatTensor('sv_scale_level', [1], [spec.bandScale?.level ?? 0]),
   );
   const n = (name: string, opType: string, input: string[], output: string[], attribute: O.IAttributeProto[] = []) => onnx.NodeProto.create({ name, opType, input, output, attribute });
   const AT = onnx.AttributeProto.AttributeType;
@@ -201,10 +253,23 @@ export function composeServedGraph(bytes: Uint8Array, spec: ServedSpec): Uint8Ar
     n('sv_p50', 'Sum', ['w0', 'w1', 'w2', 'w3'], ['p50']),
     n('sv_softplus_a', 'Softplus', ['net_a'], ['sp_a']),
     n('sv_softplus_b', 'Softplus', ['net_b'], ['sp_b']),
-    n('sv_lo_mask', 'Mul', ['sp_a', 'sv_onehot_0'], ['lo_m']),
-    n('sv_hi_mask', 'Mul', ['sp_b', 'sv_onehot_0'], ['hi_m']),
-    n('sv_lo_cal', 'Add', ['lo_m', 'sv_c_lo'], ['lo_c']),
-    n('sv_hi_cal', 'Add', ['hi_m', 'sv_c_hi'], ['hi_c']),
+    n('sv_lo_mask', 'Mul', ['sp_a', 'sv_band_w'], ['lo_m']),
+    n('sv_hi_mask', 'Mul', ['sp_b', 'sv_band_w'], ['hi_m']),
+    // u = floor + coef · mean |Δ value| over the window: [batch, 1], broadcast over the horizons
+    n('sv_prev', 'Slice', ['values', 'sv_prev_start', 'sv_prev_end', 'sv_axis1'], ['values_prev']),
+    n('sv_next', 'Slice', ['values', 'sv_next_start', 'sv_next_end', 'sv_axis1'], ['values_next']),
+    n('sv_delta', 'Sub', ['values_next', 'values_prev'], ['values_delta']),
+    n('sv_abs_delta', 'Abs', ['values_delta'], ['values_abs_delta']),
+    n('sv_volatility', 'ReduceMean', ['values_abs_delta'], ['volatility'], [{ name: 'axes', type: AT.INTS, ints: [1] }, { name: 'keepdims', type: AT.INT, i: 1 }]),
+    n('sv_scale_mul', 'Mul', ['volatility', 'sv_scale_coef'], ['scale_var']),
+    n('sv_scale_window', 'Add', ['scale_var', 'sv_scale_floor'], ['scale_window']),
+    n('sv_abs_p50', 'Abs', ['p50'], ['abs_p50']),
+    n('sv_scale_lvl', 'Mul', ['abs_p50', 'sv_scale_level'], ['scale_level']),
+    n('sv_scale', 'Add', ['scale_window', 'scale_level'], ['band_scale']),
+    n('sv_c_lo_scaled', 'Mul', ['sv_c_lo', 'band_scale'], ['c_lo_u']),
+    n('sv_c_hi_scaled', 'Mul', ['sv_c_hi', 'band_scale'], ['c_hi_u']),
+    n('sv_lo_cal', 'Add', ['lo_m', 'c_lo_u'], ['lo_c']),
+    n('sv_hi_cal', 'Add', ['hi_m', 'c_hi_u'], ['hi_c']),
     n('sv_lo_relu', 'Relu', ['lo_c'], ['lo']),
     n('sv_hi_relu', 'Relu', ['hi_c'], ['hi']),
     n('sv_p10', 'Sub', ['p50', 'lo'], ['p10']),

@@ -11,10 +11,10 @@ import { projectRoot } from '../platform/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
 import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
 import { fitRidge } from './baselines.js';
-import { BLEND_MARGIN, LAST_WEEK_SOURCE, SERVED_SOURCES, type ServedSource, type StepSource, blendLabel, chooseBlends, conformalOffsetsByBlock, conformalQuantile, lastWeekWeights, seasonalNaiveIndex } from './quantile.js';
+import { BAND_RULES, BLEND_MARGIN, type BandRule, nextBlockCoverage, LAST_WEEK_SOURCE, type QuantileScore, type RegimeBand, SERVED_SOURCES, type ServedSource, type StepSource, bandByRegime, blendLabel, chooseBlends, conformalOffsetsByBlock, lastWeekWeights, quantileScore, seasonalNaiveIndex } from './quantile.js';
 import { type Fold, ROLLING_FOLDS, concatFolds, rollingOrigins } from './rolling-origin.js';
-import { type ServedSpec, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
-import { type Dataset, EmptyDatasetError, type SeriesMatrix, type TargetScaling, buildDataset, exportDataset, readDataset, rescaleInputs } from './dataset.js';
+import { type BandScale, type ServedSpec, bandScales, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
+import { type Dataset, EmptyDatasetError, type SeriesMatrix, type TargetScaling, buildDataset, exportDataset, readDataset, rescaleInputs, unscaledTargets } from './dataset.js';
 import { type Evaluation, evaluateHoldout, horizonTable, markdownTable, metricsRecord, quantileLine, summaryLine } from './evaluate.js';
 import { loadFeatureMatrix } from './feature-matrix.js';
 import { type EpochResult, type TargetMode, type TrainLoss, buildLstm, modelSummary, predictScaled, trainLstm } from './lstm.js';
@@ -58,6 +58,14 @@ export interface TrainOptions extends TargetQuery {
   seed: number;
   /** Rolling-origin validation blocks (model/rolling-origin.ts; default TRAIN_DEFAULTS.folds; 1 = one slice). */
   folds?: number;
+  /** How the blocks' conformal offsets combine into the band (quantile.ts BAND_RULES; default TRAIN_DEFAULTS.bandRule). */
+  bandRule?: BandRule | 'auto';
+  /** Scale the band (normalized conformal, BAND_SCALES; default TRAIN_DEFAULTS.bandScale). */
+  bandScale?: BandScaleKind;
+  /** Per-side or two-sided calibration (default TRAIN_DEFAULTS.bandSides). */
+  bandSides?: BandSides | 'auto';
+  /** A blend must beat its single source in every rolling-origin block (quantile.ts chooseBlends; default TRAIN_DEFAULTS.blendEveryBlock). */
+  blendEveryBlock?: boolean;
   backend: BackendChoice;
   registry?: string;
   promote: boolean;
@@ -92,7 +100,21 @@ export const TRAIN_DEFAULTS = {
   target: 'ridge' as TargetMode,
   seed: 42,
   folds: ROLLING_FOLDS,
+  bandRule: 'max' as BandRule | 'auto',
+  bandScale: 'none' as BandScaleKind,
+  bandSides: 'separate' as BandSides | 'auto',
+  blendEveryBlock: false,
 } as const;
+
+/**
+ * What scales the band (normalized conformal): nothing; the window's volatility (mean absolute hourly change);
+ * the forecast's distance from the typical level (|P50| in robust standard deviations from the training median);
+ * or both. Each term is normalised by its median on the validation samples.
+ */
+export const BAND_SCALES = ['none', 'volatility', 'level', 'both'] as const;
+export type BandScaleKind = (typeof BAND_SCALES)[number];
+/** Each side of the band calibrated on its own, or one two-sided (CQR) offset for both (quantile.ts conformalOffsetsByBlock). */
+export type BandSides = 'separate' | 'joint';
 
 export interface TrainResult {
   version: string;
@@ -106,6 +128,31 @@ export interface TrainResult {
   metadata: ModelMetadata;
   /** The served graph's parts (linear base, ridge, sources, band offsets) around the tfjs network. */
   spec: ServedSpec;
+  /** Every band rule, with and without the scale, scored on the hold-out for the record (one of them is served). */
+  bandVariants: BandVariantScore[];
+}
+
+/** A band calibration the trainer computed: the rule combining the blocks, and whether it is scaled. */
+export interface BandVariant {
+  rule: BandRule;
+  scale: BandScaleKind;
+  sides: BandSides;
+  cLo: Float32Array;
+  cHi: Float32Array;
+  bandScale?: BandScale;
+  /** Mean P10-P90 coverage on each block k ≥ 2 with offsets from the blocks before it (quantile.ts nextBlockCoverage). */
+  nextBlockCoverage: number;
+}
+
+/** A band variant's hold-out scores: pinball loss and coverage, and width and coverage in the top 5% actuals vs the rest. */
+export interface BandVariantScore {
+  rule: BandRule;
+  scale: BandScaleKind;
+  sides: BandSides;
+  served: boolean;
+  nextBlockCoverage: number;
+  quantiles: QuantileScore;
+  regime: RegimeBand;
 }
 
 /** The unit of a target's values (features rows carry none). */
@@ -225,7 +272,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const forecast = un(q.p50);
   const p10 = un(q.p10);
   const p90 = un(q.p90);
-  const lwMeta = { stepSources: served.stepSources, lastWeekWeight: served.lastWeekWeight, lastWeekBand: served.lastWeekBand, architecture: { horizon: H } } as Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'>;
+  const lwMeta = { stepSources: served.stepSources, lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true, architecture: { horizon: H } } as Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'lastWeekBandFromGraph' | 'architecture'>;
+  const bandVariants = scoreBandVariants(dataset, spec, raw, lwMeta, served.bandVariants);
   applyLastWeek(dataset, lwMeta, forecast, p10, p90);
   const evaluation = evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
@@ -239,6 +287,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   print(summaryLine(evaluation));
   print(quantileLine(evaluation));
   print(`step sources (chosen on the validation ${served.folds.length > 1 ? 'blocks' : 'slice'}): ${describeSources(served.stepSources)}`);
+  print('band rules on the hold-out, for the record (the served one is marked; chosen before, never on, the hold-out):');
+  print(bandVariantTable(bandVariants, dataset.target.unit));
   if (holdCount * H !== forecast.length) throw new Error('internal: hold-out forecast size');
 
   const version = newVersion('tfjs');
@@ -253,7 +303,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     backend: backend.label,
     architecture: { type: 'lstm', layers: o.layers, units: o.units, steps: dataset.steps, features: dataset.features, horizon: H, recurrentActivation: 'sigmoid', quantiles: [...QUANTILES] },
     stepSources: [...served.stepSources],
-    ...(served.lastWeekWeight.some((w) => w > 0) ? { lastWeekWeight: served.lastWeekWeight, lastWeekBand: served.lastWeekBand } : {}),
+    ...(served.lastWeekWeight.some((w) => w > 0) ? { lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true } : {}),
     target: dataset.target,
     featureOrder: dataset.featureOrder,
     scaler: dataset.scaler,
@@ -284,7 +334,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
           : `the last ${Math.round(VALIDATION_FRACTION * 100)}% of the training samples by time (${served.validationCount} samples): early stopping, learning rate, per-horizon source and conformal band calibration; never the hold-out`,
       rollingOrigin: served.folds,
       refitEpochs: served.refitEpochs,
-      conformal: { cLo: Array.from(spec.cLo), cHi: Array.from(spec.cHi) },
+      conformal: { cLo: Array.from(spec.cLo), cHi: Array.from(spec.cHi), bandWeight: spec.bandWeight ? Array.from(spec.bandWeight) : undefined, rule: served.bandRule, sides: served.bandSides, ...(spec.bandScale ? { bandScale: spec.bandScale } : {}) },
       shrink: spec.shrink ? Array.from(spec.shrink) : undefined,
       graphSources: [...served.graphSources],
       sourceWeights: Object.fromEntries(SERVED_SOURCES.map((k, i) => [k, Array.from(spec.weights?.[i] ?? [])])),
@@ -315,16 +365,59 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const rows = await recordMetrics(pool, version, evaluation, 'holdout');
   print(`model_metrics: ${rows} rows for ${version}`);
   model.dispose();
-  return { version, dir, promoted: o.promote, backend: backend.label, dataset, epochs, evaluation, metadata, spec };
+  return { version, dir, promoted: o.promote, backend: backend.label, dataset, epochs, evaluation, metadata, spec, bandVariants };
+}
+
+/**
+ * Score each band variant on the hold-out as it would be served (the graph with the variant's offsets and scale,
+ * last-week steps filled as the forecaster fills them): pinball loss and coverage over the points evaluateHoldout
+ * scores (actual and every baseline known), and width and coverage in the top 5% actuals against the rest. `raw`
+ * is the network's hold-out output [hold-out samples, 3·H]; the spec's own offsets mark the served variant.
+ */
+export function scoreBandVariants(
+  d: Dataset, spec: ServedSpec, raw: ArrayLike<number>, meta: Parameters<typeof applyLastWeek>[1], variants: readonly BandVariant[],
+): BandVariantScore[] {
+  const H = d.horizon;
+  const from = d.trainCount;
+  const actual = unscaledTargets(d, from, d.n);
+  const known = (j: number) => Number.isFinite(actual[j]!) && Number.isFinite(d.baselines.same_hour_last_week[from * H + j]!) && Number.isFinite(d.baselines.same_hour_yesterday[from * H + j]!);
+  const un = (a: Float64Array) => Float64Array.from(a, (v) => unscaleTarget(v, d.scaler));
+  return variants.map((v) => {
+    const q = servedForecast({ ...spec, cLo: v.cLo, cHi: v.cHi, bandScale: v.bandScale }, d.X, raw, from, d.n);
+    const p50 = un(q.p50);
+    const p10 = un(q.p10);
+    const p90 = un(q.p90);
+    applyLastWeek(d, meta, p50, p10, p90);
+    const keep = (a: ArrayLike<number>) => Array.from(a).filter((_, j) => known(j));
+    const y = keep(actual);
+    const served = v.cLo.every((c, h) => c === spec.cLo[h]) && v.cHi.every((c, h) => c === spec.cHi[h]) && v.bandScale === spec.bandScale;
+    return { rule: v.rule, scale: v.scale, sides: v.sides, served, nextBlockCoverage: v.nextBlockCoverage, quantiles: quantileScore(y, keep(p10), keep(p50), keep(p90)), regime: bandByRegime(y, keep(p10), keep(p90), 0.05) };
+  });
+}
+
+/** The band variants' hold-out scores as a Markdown table. */
+export function bandVariantTable(rows: readonly BandVariantScore[], unit: string): string {
+  const f = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(2));
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  const out = [
+    `| rule | scale | sides | next-block coverage (validation) | pinball (${unit}) | coverage | below / above | mean width | width top 5% / rest | coverage top 5% / rest |`,
+    '|---|---|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const q = r.quantiles;
+    out.push(`| ${r.rule}${r.served ? ' (served)' : ''} | ${r.scale} | ${r.sides} | ${pct(r.nextBlockCoverage)} | ${f(q.meanPinball)} | ${pct(q.coverage)} | ${pct(q.below)} / ${pct(q.above)} | ${f(q.meanWidth)} | ${f(r.regime.top.meanWidth)} / ${f(r.regime.rest.meanWidth)} | ${pct(r.regime.top.coverage)} / ${pct(r.regime.rest.coverage)} |`);
+  }
+  return out.join('\n');
 }
 
 /**
  * Hold-out forecasts as the forecaster serves them: at horizons that use same hour last week (weight w > 0), the
  * served value w·(last week) + (1 − w)·(graph P50) where last week's value is known, with its band
- * (metadata.lastWeekBand), in place. forecast/p10/p90: [hold-out samples, H], unscaled; forecast holds the graph's
+ * (metadata.lastWeekBand, or the graph's band moved to the served value when metadata.lastWeekBandFromGraph), in
+ * place. forecast/p10/p90: [hold-out samples, H], unscaled; forecast holds the graph's
  * P50 on entry.
  */
-export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array): void {
+export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array): void {
   const weights = lastWeekWeights(meta);
   if (!weights.some((w) => w > 0)) return;
   const H = d.horizon;
@@ -337,9 +430,14 @@ export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources
       if (!Number.isFinite(v)) continue;
       const j = i * H + h;
       const served = w * v + (1 - w) * forecast[j]!;
+      if (meta.lastWeekBandFromGraph) {
+        if (p10) p10[j] = served - (forecast[j]! - p10[j]!);
+        if (p90) p90[j] = served + (p90[j]! - forecast[j]!);
+      } else {
+        if (p10) p10[j] = served - (meta.lastWeekBand?.below[h] ?? 0);
+        if (p90) p90[j] = served + (meta.lastWeekBand?.above[h] ?? 0);
+      }
       forecast[j] = served;
-      if (p10) p10[j] = served - (meta.lastWeekBand?.below[h] ?? 0);
-      if (p90) p90[j] = served + (meta.lastWeekBand?.above[h] ?? 0);
     }
   }
 }
@@ -377,6 +475,11 @@ interface QuantileTrainOptions {
   refit?: boolean;
   /** Rolling-origin validation blocks (model/rolling-origin.ts; default TRAIN_DEFAULTS.folds; 1 = one slice). */
   folds?: number;
+  /** Band rule and scale (TrainOptions). */
+  bandRule?: BandRule | 'auto';
+  bandScale?: BandScaleKind;
+  bandSides?: BandSides | 'auto';
+  blendEveryBlock?: boolean;
 }
 
 /**
@@ -393,7 +496,9 @@ interface QuantileTrainOptions {
  *    hour yesterday, same hour last week) whose worst block, relative to that block's best single source, is best
  *    (minimax regret across origins; quantile.ts chooseBlends);
  * 5. calibrate the P10/P90 band per side and horizon on each block's residuals of that served forecast (split
- *    conformal, finite-sample rank) and keep the widest (quantile.ts conformalOffsetsByBlock);
+ *    conformal, finite-sample rank), combining the blocks by `bandRule` and, with `bandScale`, dividing the
+ *    residuals by each window's volatility scale (quantile.ts conformalOffsetsByBlock); every rule's offsets are
+ *    returned as bandVariants for the record;
  * 6. refit ridge and network (for the median of the folds' best epoch counts) on all training samples, keeping
  *    those choices.
  * Returns the network, the served graph's spec, the choices and per-fold figures. Throws EmptyDatasetError when
@@ -552,8 +657,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   // source of its own (the base is served under its own name).
   const blockSizes = outs.map((r) => r.fold.to - r.fold.from);
   const offered = (names: readonly string[]) => Object.fromEntries(names.filter((k) => refitEpochCount > 0 || k !== 'lstm').map((k) => [k, cand[k as StepSource]!]));
-  const blends = chooseBlends(offered(Object.keys(cand)), yVal, H, BLEND_MARGIN, blockSizes);
-  const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes);
+  const everyBlock = o.blendEveryBlock ?? TRAIN_DEFAULTS.blendEveryBlock;
+  const blends = chooseBlends(offered(Object.keys(cand)), yVal, H, BLEND_MARGIN, blockSizes, everyBlock);
+  const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes, everyBlock);
   const weights = SERVED_SOURCES.map(() => new Float32Array(H));
   const lastWeekWeight = new Array<number>(H).fill(0);
   const stepSources: string[] = [];
@@ -583,36 +689,67 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   });
   spec.weights = weights;
   spec.sources = graphSources.map((g) => (SERVED_SOURCES.includes(g as ServedSource) ? (g as ServedSource) : 'lstm'));
+  // The network's own band counts by the network's share of the served value (same hour last week takes the rest).
+  spec.bandWeight = Float32Array.from(weights[0]!, (w, h) => w * (1 - lastWeekWeight[h]!));
   // The uncalibrated served forecast of each block, from its own fold's linear parts and network.
-  const uncalFolds = outs.map((r) => servedForecast({ ...r.spec, weights, sources: spec.sources, shrink, cLo: new Float32Array(H), cHi: new Float32Array(H) }, dataset.X, r.raw, r.fold.from, r.fold.to));
+  const uncalFolds = outs.map((r) => servedForecast({ ...r.spec, weights, sources: spec.sources, shrink, bandWeight: spec.bandWeight, cLo: new Float32Array(H), cHi: new Float32Array(H) }, dataset.X, r.raw, r.fold.from, r.fold.to));
   const uncal = { p10: concatFolds(uncalFolds.map((u) => u.p10)), p50: concatFolds(uncalFolds.map((u) => u.p50)), p90: concatFolds(uncalFolds.map((u) => u.p90)) };
   const tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2;
   const lo = uncal.p50.map((v, j) => v - uncal.p10[j]!);
   const hi = uncal.p90.map((v, j) => v - uncal.p50[j]!);
-  // Calibrated on every block, keeping the widest offsets (quantile.ts conformalOffsetsByBlock).
-  const { cLo, cHi } = conformalOffsetsByBlock(yVal, uncal.p50, lo, hi, H, tail, blockSizes);
-  spec.cLo = Float32Array.from(cLo);
-  spec.cHi = Float32Array.from(cHi);
-  // The band of a step that uses last week: validation residual quantiles around the served (blended) value, in
-  // the target's unit.
-  const lastWeekBand = { below: new Array<number>(H).fill(0), above: new Array<number>(H).fill(0) };
-  // Per block, like the graph's band, keeping the widest.
-  const blockStart = blockSizes.map((_, k) => blockSizes.slice(0, k).reduce((a, b) => a + b, 0));
-  for (let h = 0; h < H; h++) {
-    if (lastWeekWeight[h] === 0) continue;
-    blockSizes.forEach((size, k) => {
-      const r: number[] = [];
-      for (let i = blockStart[k]!; i < blockStart[k]! + size; i++) {
-        const j = i * H + h;
-        const lw = cand[LAST_WEEK_SOURCE][j]!;
-        if (!Number.isFinite(lw)) continue;
-        const v = lastWeekWeight[h]! * lw + (1 - lastWeekWeight[h]!) * uncal.p50[j]!;
-        r.push((yVal[j]! - v) * dataset.scaler.target.std);
+  // The value served on each validation sample: blended with same hour last week where a step uses it and it is
+  // known (elsewhere the graph's own P50, the forecaster's fallback). The band is calibrated around it, so a
+  // last-week step serves the graph's band at that step moved to the served value (metadata lastWeekBandFromGraph).
+  const servedVal = Float64Array.from(uncal.p50, (v, j) => {
+    const w = lastWeekWeight[j % H]!;
+    const lw = cand[LAST_WEEK_SOURCE][j]!;
+    return w > 0 && Number.isFinite(lw) ? w * lw + (1 - w) * v : v;
+  });
+  // The band scales (served-graph.ts): u = 0.5 + 0.5 · term / (its median on the validation samples) for one term,
+  // 1/3 + 1/3 · each of two: 1 at the median, wider for a volatile window or an extreme forecast, never below the floor.
+  const vol = concatFolds(outs.map((r) => bandScales({ steps: dataset.steps, features: dataset.features, bandScale: { floor: 0, coef: 1 } }, dataset.X, r.fold.from, r.fold.to)));
+  const medianOf = (a: ArrayLike<number>) => Float64Array.from(a).sort()[(a.length - 1) >> 1] ?? 0;
+  const medVol = medianOf(vol);
+  const medLevel = medianOf(Float64Array.from(uncal.p50, Math.abs));
+  const scaleSpecs: Record<BandScaleKind, BandScale | undefined> = {
+    none: undefined,
+    volatility: medVol > 0 ? { floor: 0.5, coef: 0.5 / medVol } : undefined,
+    level: medLevel > 0 ? { floor: 0.5, coef: 0, level: 0.5 / medLevel } : undefined,
+    both: medVol > 0 && medLevel > 0 ? { floor: 1 / 3, coef: 1 / 3 / medVol, level: 1 / 3 / medLevel } : undefined,
+  };
+  // The scale per validation point, as the graph computes it (the level term from the graph's own P50).
+  const scaleOf = (b: BandScale) => Float64Array.from(uncal.p50, (v, j) => b.floor + b.coef * vol[Math.floor(j / H)]! + (b.level ?? 0) * Math.abs(v));
+  // Every rule with every scale, for the record (runTraining scores them on the hold-out and prints them; only the
+  // configured one is served).
+  const bandVariants: BandVariant[] = [];
+  for (const rule of BAND_RULES) {
+    for (const sides of ['separate', 'joint'] as const) {
+      for (const scale of BAND_SCALES) {
+        const b = scaleSpecs[scale];
+        if (scale !== 'none' && !b) continue;
+        const how = { rule, sides, ...(b ? { scale: scaleOf(b) } : {}) };
+        const c = conformalOffsetsByBlock(yVal, servedVal, lo, hi, H, tail, blockSizes, how);
+        const next = nextBlockCoverage(yVal, servedVal, lo, hi, H, tail, blockSizes, how);
+        bandVariants.push({ rule, scale, sides, cLo: Float32Array.from(c.cLo), cHi: Float32Array.from(c.cHi), ...(b ? { bandScale: b } : {}), nextBlockCoverage: next.mean });
       }
-      lastWeekBand.below[h] = Math.max(lastWeekBand.below[h]!, conformalQuantile(r.map((v) => -v), 1 - tail) || 0);
-      lastWeekBand.above[h] = Math.max(lastWeekBand.above[h]!, conformalQuantile(r, 1 - tail) || 0);
-    });
+    }
   }
+  // 'auto': of the rules and sides allowed, the one whose offsets from the older blocks came closest to the nominal
+  // coverage on the next block (quantile.ts nextBlockCoverage); ties keep the earlier in BAND_RULES order.
+  const wantedRule = o.bandRule ?? TRAIN_DEFAULTS.bandRule;
+  const wantedSides = o.bandSides ?? TRAIN_DEFAULTS.bandSides;
+  const wanted = o.bandScale ?? TRAIN_DEFAULTS.bandScale;
+  const nominal = QUANTILES[2] - QUANTILES[0];
+  const allowed = bandVariants.filter((v) => (wantedRule === 'auto' || v.rule === wantedRule) && (wantedSides === 'auto' || v.sides === wantedSides));
+  const pool = allowed.some((v) => v.scale === wanted) ? allowed.filter((v) => v.scale === wanted) : allowed.filter((v) => v.scale === 'none');
+  const err = (v: BandVariant) => (Number.isFinite(v.nextBlockCoverage) ? Math.abs(v.nextBlockCoverage - nominal) : Number.POSITIVE_INFINITY);
+  const chosen = pool.reduce((best, v) => (err(v) < err(best) - 1e-12 ? v : best), pool[0]!);
+  const bandRule = chosen.rule;
+  const sides = chosen.sides;
+  spec.cLo = chosen.cLo;
+  spec.cHi = chosen.cHi;
+  if (chosen.bandScale) spec.bandScale = chosen.bandScale;
+  print(`band: conformal offsets per horizon, ${sides} sides, blocks combined by rule '${bandRule}'${wantedRule === 'auto' || wantedSides === 'auto' ? ` (chosen by next-block coverage ${(chosen.nextBlockCoverage * 100).toFixed(1)}%)` : ''}, scale ${chosen.scale}${chosen.bandScale ? ` (${JSON.stringify(chosen.bandScale)})` : ''}`);
   const foldInfo = outs.map((r) => ({ fitSamples: r.fold.fitCount, validationSamples: r.fold.to - r.fold.from, from: iso(r.fold.from), to: iso(r.fold.to - 1), bestEpoch: r.bestEpoch, validationMse: r.loss }));
   let final = model!;
   if (o.refit ?? true) {
@@ -645,7 +782,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     }
     model!.dispose();
   }
-  return { model: final, spec, stepSources, graphSources, lastWeekWeight, lastWeekBand, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds };
+  return { model: final, spec, stepSources, graphSources, lastWeekWeight, bandVariants, bandRule, bandSides: sides, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds };
 }
 
 /** A registry entry from a directory path (holding metadata.json) or a version name in the registry. */

@@ -61,7 +61,8 @@ export interface ServedSteps {
 /**
  * The steps a forecast serves: the model's output, with "same hour last week" (y at target slot end − 7 days,
  * Hyndman & Athanasopoulos FPP3 §5.2, m = a week) blended in with weight w (metadata.lastWeekWeight; w = 1: alone)
- * wherever the metadata uses it and the history holds that slot, with its band (metadata.lastWeekBand). stepSources
+ * wherever the metadata uses it and the history holds that slot, with its band (metadata.lastWeekBand, or the graph's
+ * band moved to the served value when metadata.lastWeekBandFromGraph). stepSources
  * names what produced each step; a step without history falls back to the graph's own choice
  * (metadata.training.graphSources, else "lstm").
  */
@@ -80,7 +81,11 @@ export function serveSteps(w: HistoryWindow, meta: ModelMetadata, values: number
     }
     const served = lw * v + (1 - lw) * values[i]!;
     out.values[i] = served;
-    if (out.p10 && out.p90) {
+    if (out.p10 && out.p90 && band && meta.lastWeekBandFromGraph) {
+      // the graph's band at this step (calibrated on the served value's residuals), moved to the served value
+      out.p10[i] = served - (values[i]! - band.p10[i]!);
+      out.p90[i] = served + (band.p90[i]! - values[i]!);
+    } else if (out.p10 && out.p90) {
       out.p10[i] = served - (meta.lastWeekBand?.below[i] ?? 0);
       out.p90[i] = served + (meta.lastWeekBand?.above[i] ?? 0);
     }
