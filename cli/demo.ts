@@ -22,6 +22,7 @@ import { createRagQueryService } from '../rag/query-service.js';
 import { countSeriesRows, countStoredTicks, forecastsBesideActuals, hubPriceStats, latestFeatureWindows, latestIntervalEnd } from '../reports/stored.js';
 import { demoDispatch } from './demo-dispatch.js';
 import { demoDeployStep } from './demo-deploy.js';
+import { SYSTEM_SERIES_ID } from '../market/series.js';
 import type { DeadLetter, MarketTick, PointType, TickKind } from '../schemas/types.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
@@ -57,9 +58,9 @@ export function demoTicks(now = Date.now()): MarketTick[] {
     ['HB_NORTH', 'HUB', 'RT_PRICE', 'USD/MWh', (h) => 28 + 9 * Math.sin(h / 3)],
     ['HB_WEST', 'HUB', 'RT_PRICE', 'USD/MWh', (h) => (h % 4 === 0 ? -4.5 : 21 + 6 * Math.cos(h / 2))],
     ['LZ_HOUSTON', 'LOAD_ZONE', 'RT_PRICE', 'USD/MWh', (h) => 31 + 7 * Math.sin(h / 2)],
-    ['SYSTEM', 'SYSTEM', 'LOAD', 'MW', (h) => 52_000 + 6_000 * Math.sin(h / 4)],
-    ['SYSTEM', 'SYSTEM', 'WIND', 'MW', (h) => 14_000 + 3_000 * Math.cos(h / 5)],
-    ['SYSTEM', 'SYSTEM', 'SOLAR', 'MW', (h) => Math.max(0, 9_000 * Math.sin(((h % 24) - 6) / 12 * Math.PI))],
+    [SYSTEM_SERIES_ID, 'SYSTEM', 'LOAD', 'MW', (h) => 52_000 + 6_000 * Math.sin(h / 4)],
+    [SYSTEM_SERIES_ID, 'SYSTEM', 'WIND', 'MW', (h) => 14_000 + 3_000 * Math.cos(h / 5)],
+    [SYSTEM_SERIES_ID, 'SYSTEM', 'SOLAR', 'MW', (h) => Math.max(0, 9_000 * Math.sin(((h % 24) - 6) / 12 * Math.PI))],
   ];
   const ticks: MarketTick[] = [];
   for (let i = 3; i >= 1; i--) {

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
 import { centralLabel, kindLabel } from '../../market/format.js';
+import { SYSTEM_SERIES_ID } from '../../market/series.js';
 import { checkModelText } from '../../rag/check.js';
 import { loadCorpus } from '../../rag/corpus.js';
 import type { Embedder } from '../../rag/embeddings.js';
@@ -280,7 +281,7 @@ export interface GeneratedData {
 const WINDOWS = { train: '2024-06-10', heldout: '2024-09-16' } as const;
 
 function persistenceForecasts(market: string, ticks: readonly MarketTick[], to: number): Forecast[] {
-  const targets: Array<[string, Forecast['kind']]> = [['HB_NORTH', 'RT_PRICE'], ['SYSTEM', 'LOAD']];
+  const targets: Array<[string, Forecast['kind']]> = [['HB_NORTH', 'RT_PRICE'], [SYSTEM_SERIES_ID, 'LOAD']];
   return targets.map(([seriesId, kind]) => {
     const values: number[] = [];
     let unit = '';
