@@ -25,9 +25,9 @@ const log = logger('dashboard');
 export interface DashboardOptions {
   pool: pg.Pool;
   registryDir: string;
-  /** The RAG responder; null until issue 7 lands (then /query answers 503). */
+  /** The RAG responder (rag/query-service.ts); null or absent: /query answers 503 (`sda serve --no-rag`). */
   queryService?: QueryService | null;
-  /** Start the live feed (a Kafka consumer on config.gateway.forecastsTopic); default true. */
+  /** Start the live feed (a Kafka consumer on config.gateway.forecastsTopic, or the catalogue's forecasts topic); default true. */
   liveFeed?: boolean;
   /** Read consumer lag from Kafka; default true. */
   consumerLag?: boolean;

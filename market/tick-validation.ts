@@ -3,6 +3,7 @@
 // at the $5,000/MWh offer cap are valid.
 import type { MarketTick, TickKind } from '../schemas/types.js';
 
+/** ERCOT's system-wide offer cap, $/MWh: the one definition (the simulator's price curve and the responder's tools use it). */
 export const OFFER_CAP = 5_000;
 /** Real-time prices can fall below the offer floor with adders; far beyond these bounds a price is corrupt. */
 export const PRICE_BOUNDS = { min: -10_000, max: 10_000 } as const;

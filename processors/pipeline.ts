@@ -45,8 +45,6 @@ export function pipelineGroups(o: Pick<PipelineOptions, 'topics' | 'groupPrefix'
   };
 }
 
-export type RunningPipeline = Awaited<ReturnType<typeof startPipeline>>;
-
 /**
  * Starts the five jobs (the forecaster waits for a model in `registryDir`). `failed` rejects with the first job that
  * stopped for good (a crash its consumer will not restart from); `stop()` stops all of them.

@@ -3,6 +3,7 @@
 // responder shows the model and the numbers it states, formatted as the sentence writes them.
 import type pg from 'pg';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
+import { OFFER_CAP } from '../market/tick-validation.js';
 import { centralClockText, centralLabel, formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
 
 export interface Fact {
@@ -213,8 +214,7 @@ export async function negativeFact(pool: pg.Pool, market: string, series: string
   };
 }
 
-/** ERCOT's system-wide offer cap, $/MWh (streams/simulator/prices.ts OFFER_CAP; the scarcity level is the summarizer's DEFAULT_EVENT_RULES). */
-export const OFFER_CAP_USD = 5_000;
+/** The scarcity level, $/MWh (the summarizer's DEFAULT_EVENT_RULES); the offer cap is market/tick-validation.ts OFFER_CAP. */
 export const SCARCITY_USD = 4_500;
 
 /** Intervals of a price series at the offer cap and at scarcity levels in a period, with the peak and its time. */
@@ -222,7 +222,7 @@ export async function cappedFact(pool: pg.Pool, market: string, series: string, 
   const stats = await statsFact(pool, market, series, kind, p);
   if (!stats) return null;
   const res = await pool.query<{ interval_start: Date; interval_end: Date; value: number; unit: string }>(SQL_INTERVALS_WHERE, [market, series, kind, new Date(p.from), new Date(p.to), SCARCITY_USD, 1e12]);
-  const atCap = res.rows.filter((r) => Number(r.value) >= OFFER_CAP_USD - 0.005).length;
+  const atCap = res.rows.filter((r) => Number(r.value) >= OFFER_CAP - 0.005).length;
   const scarce = res.rows.length;
   const max = stats.values.find((v) => v.measure === 'max')!;
   const runs = runsOf(res.rows, false);
@@ -232,7 +232,7 @@ export async function cappedFact(pool: pg.Pool, market: string, series: string, 
     numbers: { cappedIntervals: atCap, scarcityIntervals: scarce, max: max.value },
     values: [
       { series, kind, measure: 'cappedIntervals', value: atCap, unit: 'intervals' }, { series, kind, measure: 'scarcityIntervals', value: scarce, unit: 'intervals' }, max,
-      { series, kind, measure: 'offerCap', value: OFFER_CAP_USD, unit: '$/MWh' }, { series, kind, measure: 'scarcityLevel', value: SCARCITY_USD, unit: '$/MWh' },
+      { series, kind, measure: 'offerCap', value: OFFER_CAP, unit: '$/MWh' }, { series, kind, measure: 'scarcityLevel', value: SCARCITY_USD, unit: '$/MWh' },
     ],
   };
 }

@@ -1,7 +1,6 @@
 // Publishes parsed rows from any source: valid ticks as Avro to market.ticks (key = series id), everything
 // else to the dead-letter topic with its reason and raw text. Counts reconcile: read = accepted + deadLettered.
 import type { Config } from '../platform/config.js';
-import type { MarketTick } from '../schemas/types.js';
 import { BulkProducer, type OutgoingRecord } from '../platform/kafka/client.js';
 import { CONTEXT_HEADER, copyPartitions, isContextTick } from '../platform/kafka/context-series.js';
 import { encodeDeadLetter } from '../platform/kafka/dead-letter.js';
@@ -133,9 +132,4 @@ export class TickPublisher {
     await this.producer.close();
     return counts;
   }
-}
-
-/** The accepted ticks of a batch, for callers that want to show or check what was published. */
-export function acceptedTicks(items: Parsed[]): MarketTick[] {
-  return items.flatMap((i) => (i.ok ? [i.tick] : []));
 }

@@ -13,7 +13,6 @@ import { RegistryService } from './registry.js';
 import { type Health, type LocalService, stackPaths } from './service.js';
 
 export const SERVICE_NAMES = ['postgres', 'kafka', 'schema-registry', 'prometheus'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /** In start order: the registry stores its schemas in PostgreSQL. */
 export function services(config: Config): LocalService[] {

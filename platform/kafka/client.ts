@@ -8,7 +8,7 @@ import { type Admin, CompressionTypes, Kafka, Partitioners, logLevel, type Consu
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
 
-export type { Admin, Consumer, Producer, EachBatchPayload, EachMessagePayload, KafkaMessage, IHeaders } from 'kafkajs';
+export type { Admin, Consumer, Producer, EachBatchPayload, KafkaMessage, IHeaders } from 'kafkajs';
 
 export interface OutgoingRecord {
   key: string | Buffer | null;

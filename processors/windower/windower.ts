@@ -9,8 +9,6 @@ import { Watermark } from './watermark.js';
 
 export { idleEventTime } from './watermark.js';
 export type { SeriesSnapshot } from './series-state.js';
-export type { StatsSnapshot } from './features.js';
-export type { SlotPart } from './pending.js';
 
 export const HOUR_MS = 3_600_000;
 export const QUARTER_MS = 900_000;

@@ -26,14 +26,13 @@ export {
   DEFAULT_PRICE_NODES,
   PRICE_NODES,
   HUBS,
-  LOAD_ZONES,
   WEATHER_ZONES,
   SimulatorOptionError,
   seriesCatalog,
-  type SeriesInfo,
   type SimulatorOptions,
 } from './catalog.js';
-export { OFFER_CAP, OFFER_FLOOR } from './prices.js';
+export { OFFER_FLOOR } from './prices.js';
+export { OFFER_CAP } from '../../market/tick-validation.js';
 
 const STEP_HOURS = QUARTER_MS / HOUR_MS;
 const NODES = PRICE_NODES.length;

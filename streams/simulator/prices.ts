@@ -1,8 +1,8 @@
 // System energy price from net load through a merit-order (supply stack) curve, plus a scarcity adder in the
 // spirit of ERCOT's operating reserve demand curve (ORDC). Pure functions; no state.
+import { OFFER_CAP } from '../../market/tick-validation.js';
 
-/** ERCOT system-wide offer cap and offer floor, USD/MWh. */
-export const OFFER_CAP = 5_000;
+/** ERCOT's system-wide offer floor, USD/MWh (the cap is market/tick-validation.ts OFFER_CAP). */
 export const OFFER_FLOOR = -250;
 
 export const PRICE_PARAMS = {

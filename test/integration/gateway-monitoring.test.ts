@@ -86,7 +86,7 @@ describe('gateway monitoring and HTTP policy', () => {
     assert.equal((await fetch(`${gw.url}/vendor/uplot/../../package.json`)).status, 404, 'no way out of the static folders');
   });
 
-  it('refuses bad parameters with 400 naming the parameter, bounds bodies, and answers /query with 503 until the RAG responder lands', async () => {
+  it('refuses bad parameters with 400 naming the parameter, bounds bodies, and answers /query with 503 without a RAG responder (sda serve --no-rag)', async () => {
     const bad = await fetch(`${gw.url}/api/history?series=HB_NORTH&hours=721`);
     assert.equal(bad.status, 400);
     assert.deepEqual(await bad.json(), { error: 'bad_request', param: 'hours', detail: 'hours must be an integer from 1 to 720, got "721"' });
