@@ -60,3 +60,13 @@ export function centralLabel(utcMs: number): string {
 export function centralClockText(utcMs: number): string {
   return centralIso(utcMs).slice(11, 16);
 }
+
+/**
+ * A target or a set of series as the training messages write it, market/series/kind: "ERCOT/HB_NORTH/RT_PRICE",
+ * several series comma-separated ("ERCOT/HB_NORTH,HB_WEST/RT_PRICE"), an empty list (every series) as "*". For
+ * people, not a key (keys: market/series.ts).
+ */
+export function seriesLabel(market: string, seriesIds: string | readonly string[], kind: string): string {
+  const ids = typeof seriesIds === 'string' ? [seriesIds] : seriesIds;
+  return `${market}/${ids.length ? ids.join(',') : '*'}/${kind}`;
+}

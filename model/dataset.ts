@@ -20,6 +20,7 @@ import {
 } from './contract.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from './feature-matrix.js';
 import { SdaError } from '../platform/errors.js';
+import { seriesLabel } from '../market/format.js';
 
 export const DATASET_FORMAT_VERSION = 1;
 export const DATASET_FILE = 'dataset.json';
@@ -235,7 +236,7 @@ export function buildDataset(series: SeriesMatrix[], opts: BuildOptions): Datase
   const frac = opts.holdoutFraction ?? 0.2;
   if (!(frac > 0 && frac < 1)) throw new Error(`holdoutFraction ${frac}: expected a number between 0 and 1`);
   const { samples, steps } = rawSamples(series, H, opts.stepMs);
-  const what = `${opts.target.market}/${series.map((s) => s.seriesId).join(',')}/${opts.target.kind}`;
+  const what = seriesLabel(opts.target.market, series.map((s) => s.seriesId), opts.target.kind);
   if (samples.length === 0) throw new EmptyDatasetError(`no samples for ${what}: no windows with ${H} known value(s) after them`);
 
   // Time split. Hold-out: window end after the cutoff. Training: every target at or before the cutoff, so no

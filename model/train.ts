@@ -24,6 +24,7 @@ import { OnnxModel } from './onnx-model.js';
 import { CURRENT_FILE, type RegistryEntry, loadEntry, readCurrent, newVersion, registryRoot, setCurrent, writeVersion } from './registry.js';
 import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
+import { seriesLabel } from '../market/format.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -162,7 +163,7 @@ export function unitFor(market: string, kind: string): string {
 }
 
 function describeTarget(q: TargetQuery, series: string[]): string {
-  return `${q.market}/${series.length ? series.join(',') : '*'}/${q.kind}`;
+  return seriesLabel(q.market, series, q.kind);
 }
 
 function emptyHint(q: TargetQuery, series: string[], range: string): string {
@@ -210,7 +211,7 @@ export async function loadMatrices(pool: pg.Pool, q: TargetQuery, print: (s: str
   let cols = 0;
   for (const seriesId of seriesIds) {
     const matrix = await loadFeatureMatrix(pool, { market: q.market, seriesId, kind: q.kind, stepMs: q.stepMs, from, to });
-    print(`feature matrix ${q.market}/${seriesId}/${q.kind}: (N, M) = (${matrix.shape[0]}, ${matrix.shape[1]})`);
+    print(`feature matrix ${seriesLabel(q.market, seriesId, q.kind)}: (N, M) = (${matrix.shape[0]}, ${matrix.shape[1]})`);
     rows += matrix.shape[0];
     if (matrix.shape[0] > 0) cols = matrix.shape[1];
     series.push({ seriesId, matrix });
@@ -817,7 +818,7 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
   const print = o.print ?? ((s: string) => process.stdout.write(`${s}\n`));
   const entry = await resolveEntry(o.model, o.registry);
   const meta = entry.metadata;
-  print(`model ${entry.version} (${meta.trainer}, ${meta.backend}): ${meta.architecture.layers}x LSTM(${meta.architecture.units}) → ${meta.architecture.horizon}, target ${meta.target.market}/${meta.target.seriesIds.join(',')}/${meta.target.kind}`);
+  print(`model ${entry.version} (${meta.trainer}, ${meta.backend}): ${meta.architecture.layers}x LSTM(${meta.architecture.units}) → ${meta.architecture.horizon}, target ${seriesLabel(meta.target.market, meta.target.seriesIds, meta.target.kind)}`);
   let dataset: Dataset;
   if (o.datasetDir) {
     dataset = await readDataset(o.datasetDir);

@@ -1,7 +1,7 @@
 // trace: D.numbers-from-tools, D.market-clock
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { centralClockText, centralLabel, formatValue, isMoneyUnit, kindLabel, roundAsWritten, unitText } from '../../market/format.js';
+import { centralClockText, centralLabel, formatValue, isMoneyUnit, kindLabel, roundAsWritten, seriesLabel, unitText } from '../../market/format.js';
 
 describe('market/format: values and times as the product writes them', () => {
   it('writes money with cents and everything else whole, and rounds to what it writes', () => {
@@ -15,13 +15,16 @@ describe('market/format: values and times as the product writes them', () => {
     assert.ok(isMoneyUnit('USD/MWh') && isMoneyUnit('$/MWh') && !isMoneyUnit('MW'));
   });
 
-  it('names units and kinds in words', () => {
+  it('names units, kinds and series sets in words', () => {
     assert.equal(unitText('USD/MWh'), '$/MWh');
     assert.equal(unitText('MW'), 'MW');
     assert.equal(kindLabel('RT_PRICE'), 'real-time price');
     assert.equal(kindLabel('DAM_PRICE'), 'day-ahead price');
     assert.equal(kindLabel('SOLAR'), 'solar generation');
     assert.equal(kindLabel('NET_LOAD'), 'net_load');
+    assert.equal(seriesLabel('ERCOT', 'HB_NORTH', 'RT_PRICE'), 'ERCOT/HB_NORTH/RT_PRICE');
+    assert.equal(seriesLabel('ERCOT', ['HB_NORTH', 'HB_WEST'], 'RT_PRICE'), 'ERCOT/HB_NORTH,HB_WEST/RT_PRICE');
+    assert.equal(seriesLabel('run.x', [], 'LOAD'), 'run.x/*/LOAD');
   });
 
   it('writes instants in Central prevailing time, CST in winter and CDT in summer, across both DST changes', () => {
