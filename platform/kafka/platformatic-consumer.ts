@@ -180,7 +180,20 @@ export async function startPlatformaticConsumeLoop<T>(config: Config, opts: Cons
   const pump = async (me: NonNullable<typeof current>): Promise<void> => {
     const stream = me.stream!;
     let streamError: unknown;
-    stream.on('error', (err) => void (streamError = err));
+    // One 'readable' listener for the stream's life: with none (and no 'data' listener) Node sets readableFlowing back
+    // to null, and the library's fetch loop stops for good ("nobody is consuming"), with a _read already pending.
+    let wake: (() => void) | undefined;
+    const poke = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    stream.on('readable', poke);
+    stream.on('close', poke);
+    stream.on('error', (err) => {
+      streamError = err;
+      poke();
+    });
     while (current === me && !stopping) {
       if (streamError) throw streamError;
       const drained: Msg[] = [];
@@ -190,17 +203,8 @@ export async function startPlatformaticConsumeLoop<T>(config: Config, opts: Cons
       }
       if (drained.length === 0) {
         if (stream.destroyed || stream.closed) return;
-        await new Promise<void>((resolve) => {
-          const done = () => {
-            stream.off('readable', done);
-            stream.off('close', done);
-            stream.off('error', done);
-            resolve();
-          };
-          stream.on('readable', done);
-          stream.on('close', done);
-          stream.on('error', done);
-        });
+        // Set in the same tick as the read() that found nothing: the next 'readable' is emitted on a later tick.
+        await new Promise<void>((resolve) => (wake = resolve));
         continue;
       }
       const runs = [...groupByPartition(drained, (p) => finished.get(p)).entries()];

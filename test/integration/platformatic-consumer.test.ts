@@ -62,7 +62,7 @@ describe('the consume loop on @platformatic/kafka', () => {
     await deleteTestTopics(topics);
   });
 
-  it('after-handler: every valid record handled, poison dead-lettered, a failed batch delivered again, counts reconcile, offsets committed to the end', async () => {
+  it('after-handler: every valid record handled (also those produced while it waits), poison dead-lettered, a failed batch delivered again, counts reconcile, offsets committed to the end', async () => {
     const topic = await fill();
     const groupId = uniqueName('test-platformatic-after');
     const seen = new Map<string, number>();
@@ -88,11 +88,16 @@ describe('the consume loop on @platformatic/kafka', () => {
     });
     loops.push(loop);
     await until(() => loop.counts.received >= N + 3, 120_000, `all ${N + 3} records (counts ${JSON.stringify(loop.counts)})`);
+    // Records produced once the loop has drained the stream and waits: it must wake up and fetch again.
+    const LIVE = 300;
+    for (let i = N; i < N + LIVE; i += 100)
+      await sendRecords(producer, topic, Array.from({ length: 100 }, (_, j) => ({ key: SERIES[(i + j) % SERIES.length]!, value: serde.encode(ticks, tick(i + j)) })));
+    await until(() => loop.counts.received >= N + 3 + LIVE, 60_000, `the ${LIVE} records produced later (counts ${JSON.stringify(loop.counts)})`);
     assert.equal(failOnce, false, 'the failing batch ran');
-    assert.equal(seen.size, N, 'every valid tick reached the handler');
+    assert.equal(seen.size, N + LIVE, 'every valid tick reached the handler');
     assert.ok([...seen.values()].every((n) => n === 1), 'the failed batch was not counted as handled; nothing else twice');
     const c = loop.counts;
-    assert.deepEqual({ received: c.received, accepted: c.accepted, rejected: c.rejected, skipped: c.skipped }, { received: N + 3, accepted: N, rejected: 3, skipped: 0 });
+    assert.deepEqual({ received: c.received, accepted: c.accepted, rejected: c.rejected, skipped: c.skipped }, { received: N + 3 + LIVE, accepted: N + LIVE, rejected: 3, skipped: 0 });
     assert.deepEqual(letters.map((l) => l.reasonCode).sort(), ['avro-decode', 'unknown-schema', 'wire-format']);
     const offsets = await committedVsEnd(groupId, topic);
     assert.deepEqual(offsets.committed, offsets.end, 'the group committed every partition to its end');
