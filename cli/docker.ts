@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../platform/config.js';
-import { IMAGES, buildImages, dockerSummary, engineAnswers, ensureComposePlugin, ensureEngine, imagesFor } from '../deploy/docker/images.js';
+import { DockerImageError, IMAGES, buildImages, dockerSummary, engineAnswers, ensureComposePlugin, ensureEngine, imagesFor } from '../deploy/docker/images.js';
 
 const progress = (msg: string) => process.stderr.write(`sda docker: ${msg}\n`);
 
@@ -19,7 +19,7 @@ export function compose(config: Config, args: string[], env: NodeJS.ProcessEnv =
 
 async function engineOrExplain(config: Config): Promise<void> {
   const engine = await ensureEngine(config, progress);
-  if (!engine.ok) throw new Error(`no Docker engine can run here: ${engine.reason}`);
+  if (!engine.ok) throw new DockerImageError('DOCKER_ENGINE', `no Docker engine can run here: ${engine.reason}`);
 }
 
 export function registerDocker(program: Command): void {

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
+import { SdaError } from '../platform/errors.js';
+import { OptionError } from './options.js';
 import { type ResultRecord, buildMatrix, mergeResults, parseJunit, readTags, renderMatrix } from '../trace/matrix.js';
 import { TRACE_ITEMS } from '../trace/requirements.js';
 
@@ -50,8 +52,8 @@ export function registerTrace(program: Command): void {
       const used: string[] = [];
       for (const file of reports) {
         if (!fs.existsSync(file)) {
-          if (opts.results) throw new Error(`no test report at ${file}: run the tests with --test-reporter=junit --test-reporter-destination=${file}`);
-          if (results.length === 0) throw new Error(`no test results yet: run \`npm test\` (it writes ${file}), or run test files with \`node --test --test-reporter=junit --test-reporter-destination=${file} dist/test/unit/X.test.js\`, then \`sda trace\``);
+          if (opts.results) throw new OptionError('--results', `no test report at ${file}: run the tests with --test-reporter=junit --test-reporter-destination=${file}`);
+          if (results.length === 0) throw new SdaError('TRACE_NO_RESULTS', `no test results yet: run \`npm test\` (it writes ${file}), or run test files with \`node --test --test-reporter=junit --test-reporter-destination=${file} dist/test/unit/X.test.js\`, then \`sda trace\``);
           process.stderr.write(`sda trace: no report at ${file}; using the earlier results in ${statePath}\n`);
           continue;
         }

@@ -23,6 +23,7 @@ import {
   negativeFact, rankFact, relationFact, seriesStats, statsFact,
 } from './tools.js';
 import { dispatchFact } from './dispatch-answer.js';
+import { SdaError } from '../platform/errors.js';
 
 const log = logger('responder');
 
@@ -323,7 +324,7 @@ export class Responder {
   /** Parses the question against the market clock and answers from the facts alone: no retrieval, no model. */
   async factsOnly(input: { question: string; series?: string }): Promise<FactsResult> {
     const question = input.question.trim();
-    if (!question) throw new Error('empty question');
+    if (!question) throw new SdaError('QUESTION_EMPTY', 'empty question');
     const state = await this.marketState();
     const catalog: MarketCatalog = { series: state.series };
     const intent = parseIntent(question, state.now ?? (this.deps.now ?? Date.now)(), catalog, input.series?.toUpperCase());
@@ -388,7 +389,7 @@ export class Responder {
    */
   async answer(input: { question: string; series?: string }, signal?: AbortSignal, opts: { model?: 'auto' | 'off'; onFacts?: (a: ResponderAnswer) => void } = {}): Promise<ResponderAnswer> {
     const question = input.question.trim();
-    if (!question) throw new Error('empty question');
+    if (!question) throw new SdaError('QUESTION_EMPTY', 'empty question');
     const base = await this.factsOnly(input);
     const { intent, facts } = base;
     const periodText = intent.period ? describePeriod(intent.period) : null;

@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../platform/config.js';
+import { KafkaError } from '../platform/kafka/errors.js';
 
 export const SCHEMA_NAMES = ['MarketTick', 'FeatureWindow', 'Forecast', 'MarketDocument', 'DeadLetter', 'WindowerState', 'DispatchSchedule'] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
@@ -29,10 +30,10 @@ export function loadSchema(name: SchemaName): AvroSchemaJson {
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as AvroSchemaJson;
   } catch (err) {
-    throw new Error(`cannot read Avro schema ${file}: ${(err as Error).message}`);
+    throw new KafkaError('SCHEMA_INVALID', `cannot read Avro schema ${file}: ${(err as Error).message}`, false, { cause: err });
   }
   if (parsed.type !== 'record' || parsed.name !== name) {
-    throw new Error(`schema ${file} must be a record named ${name}`);
+    throw new KafkaError('SCHEMA_INVALID', `schema ${file} must be a record named ${name}`);
   }
   cache.set(name, parsed);
   return parsed;

@@ -8,6 +8,7 @@ import { aptInstall } from '../platform/installers/apt.js';
 import { commandExists, run } from '../platform/installers/process.js';
 import type { MarketTick } from '../schemas/types.js';
 import { type Parsed, accept, reject } from './parsed.js';
+import { SourceFileError } from './errors.js';
 
 export const TAYLOR_SERIES = 'TAYLOR_EW';
 export const TAYLOR_LENGTH = 4_032;
@@ -44,7 +45,7 @@ export async function ensureTaylorCsv(config: Config, progress: (msg: string) =>
 /** The file's values as ticks; a line that is not a positive number becomes a rejection. */
 export function taylorParsed(text: string, ingestedAt: number, origin = 'taylor'): Parsed[] {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length !== TAYLOR_LENGTH) throw new Error(`taylor export has ${lines.length} values, expected ${TAYLOR_LENGTH}; delete .cache/data/taylor.csv and retry`);
+  if (lines.length !== TAYLOR_LENGTH) throw new SourceFileError('FILE_FORMAT', origin, `taylor export has ${lines.length} values, expected ${TAYLOR_LENGTH}; delete .cache/data/taylor.csv and retry`);
   return lines.map((line, i) => {
     const start = TAYLOR_START + i * TAYLOR_STEP_MS;
     const slot: Omit<MarketTick, 'value'> = { market: 'GB', seriesId: TAYLOR_SERIES, pointType: 'SYSTEM', kind: 'LOAD', intervalStart: start, intervalEnd: start + TAYLOR_STEP_MS, unit: 'MW', source: 'taylor', ingestedAt, imputed: false };

@@ -1,16 +1,16 @@
 // Debian packages the stack needs, installed on first use.
 import fs from 'node:fs';
 import os from 'node:os';
-import { commandExists, run } from './process.js';
+import { InstallError, commandExists, run } from './process.js';
 
 let aptUpdated = false;
 
 /** apt-get install, as root, without starting the packages' own system services. */
 export async function aptInstall(packages: string[]): Promise<void> {
   if (os.userInfo().uid !== 0) {
-    throw new Error(`missing Debian packages ${packages.join(', ')}: install them (sudo apt-get install -y --no-install-recommends ${packages.join(' ')}) or run as root`);
+    throw new InstallError('TOOL_MISSING', `missing Debian packages ${packages.join(', ')}: install them (sudo apt-get install -y --no-install-recommends ${packages.join(' ')}) or run as root`);
   }
-  if (!commandExists('apt-get')) throw new Error(`apt-get not found; install ${packages.join(', ')} by hand`);
+  if (!commandExists('apt-get')) throw new InstallError('TOOL_MISSING', `apt-get not found; install ${packages.join(', ')} by hand`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (!aptUpdated) {
     await run('apt-get', ['update', '-qq'], { env });

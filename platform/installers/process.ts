@@ -6,6 +6,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { SdaError } from '../errors.js';
 
+/** A tool the stack needs that is missing or could not be installed (TOOL_MISSING, INSTALL_FAILED); the message says what to do. Not retriable. */
+export class InstallError extends SdaError<'TOOL_MISSING' | 'INSTALL_FAILED'> {}
+
 /** A child command that exited non-zero (code COMMAND_FAILED, not retriable); the message ends with its last 4,000 characters of output. */
 export class CommandError extends SdaError<'COMMAND_FAILED'> {
   constructor(

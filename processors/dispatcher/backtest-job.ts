@@ -10,6 +10,7 @@ import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { runMarket, topicSet } from '../../platform/kafka/topics.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { type PricePoints, actualsFromDb, actualsFromFiles, actualsFromSimulator, assertNoLookahead, curvesOf, dispatchRun, forecastsFromDb, readTopic } from './backtest-sources.js';
+import { DispatchError } from '../../dispatch/errors.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -92,7 +93,7 @@ export async function runBacktestJob(config: Config, o: BacktestJobOptions, prov
       }
       const firstPoint = points.reduce((m, [t]) => Math.min(m, t), Infinity);
       const gridStart = Math.max(histFrom, Math.floor(firstPoint / HOUR_MS) * HOUR_MS);
-      if (!(gridStart <= o.fromMs)) throw new Error(`no actual ${asset.settlementPoint} prices at ${new Date(o.fromMs).toISOString()} (first: ${Number.isFinite(firstPoint) ? new Date(firstPoint).toISOString() : 'none'}); choose --from inside the data`);
+      if (!(gridStart <= o.fromMs)) throw new DispatchError('BACKTEST_INVALID', `no actual ${asset.settlementPoint} prices at ${new Date(o.fromMs).toISOString()} (first: ${Number.isFinite(firstPoint) ? new Date(firstPoint).toISOString() : 'none'}); choose --from inside the data`);
       const { curve, filledHours } = hourlyPrices(points.filter(([t]) => t >= gridStart && t < o.toMs), gridStart, o.toMs);
       filled += filledHours;
       let forecasts: Array<ForecastCurve & { modelVersion: string }> = [];

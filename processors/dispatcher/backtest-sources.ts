@@ -17,6 +17,7 @@ import { readReplayFile } from '../../streams/replay/replay.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { startDispatchSink } from '../../sinks/postgres/dispatch-sink.js';
 import { startDispatcher } from './processor.js';
+import { DispatchError } from '../../dispatch/errors.js';
 
 /** [interval start, $/MWh] of the real-time price of one settlement point. */
 export type PricePoints = Array<[number, number]>;
@@ -115,7 +116,7 @@ export async function assertNoLookahead(versions: string[], fromMs: number, regi
     const m = entry.metadata as { trainingRange?: { to: string }; holdoutRange?: { to: string } };
     const seen = Math.max(Date.parse(m.trainingRange?.to ?? ''), Date.parse(m.holdoutRange?.to ?? ''));
     if (Number.isFinite(seen) && seen > fromMs) {
-      throw new Error(`model ${v} was trained on data up to ${new Date(seen).toISOString()}, after the backtest's start ${new Date(fromMs).toISOString()}: its forecasts would look ahead. Train one on earlier data (sda train --to ${new Date(fromMs).toISOString().slice(0, 10)}) or start the backtest later (--allow-lookahead skips this check)`);
+      throw new DispatchError('BACKTEST_INVALID', `model ${v} was trained on data up to ${new Date(seen).toISOString()}, after the backtest's start ${new Date(fromMs).toISOString()}: its forecasts would look ahead. Train one on earlier data (sda train --to ${new Date(fromMs).toISOString().slice(0, 10)}) or start the backtest later (--allow-lookahead skips this check)`);
     }
   }
   return unknown;

@@ -22,6 +22,7 @@ import {
   forecastDocument,
   hourlyDocument,
 } from './documents.js';
+import { SdaError } from '../../platform/errors.js';
 
 const log = logger('summarizer');
 
@@ -113,7 +114,7 @@ export async function loadForecastSnapshots(pool: pg.Pool, opts: Pick<SummarizeO
 
 /** Every document for the period, without publishing (the pure part after the two queries). */
 export async function buildDocuments(pool: pg.Pool, opts: SummarizeOptions): Promise<{ docs: MarketDocument[]; counts: Omit<SummarizeCounts, 'published'> }> {
-  if (!(opts.to > opts.from)) throw new Error(`summarize: the period must end after it starts (from ${new Date(opts.from).toISOString()}, to ${new Date(opts.to).toISOString()})`);
+  if (!(opts.to > opts.from)) throw new SdaError('PERIOD_INVALID', `summarize: the period must end after it starts (from ${new Date(opts.from).toISOString()}, to ${new Date(opts.to).toISOString()})`);
   const now = opts.now ?? Date.now();
   const hours = await loadHourlyStats(pool, opts);
   const days = dailyStats(hours);

@@ -18,6 +18,7 @@ import { reject, type Parsed } from '../parsed.js';
 import { placeDstDays } from '../../market/dst-day.js';
 import { normalizeColumnName, parseRow, resolveColumns, SOURCE_FILE } from './reports.js';
 import { SdaError } from '../../platform/errors.js';
+import { SourceFileError } from '../errors.js';
 
 export type CsvLayout = 'rt-spp' | 'dam-spp' | 'load';
 
@@ -127,7 +128,7 @@ export function parseMisCsv(text: string, path: string, ingestedAt: number): { l
   const lines = text.split('\n');
   const header = lines[0] ?? '';
   const layout = detectCsvLayout(header);
-  if (!layout) throw new Error(`${path}: unrecognised ERCOT MIS CSV header ${JSON.stringify(header.slice(0, 200))}`);
+  if (!layout) throw new SourceFileError('FILE_FORMAT', path, `${path}: unrecognised ERCOT MIS CSV header ${JSON.stringify(header.slice(0, 200))}`);
   const headers = parseCsvHeader(header.replace(/\r$/, ''));
   const parsed: Parsed[] = [];
   for (let i = 1; i < lines.length; i++) {

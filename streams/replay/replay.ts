@@ -9,6 +9,7 @@ import { imputeGaps } from '../imputation.js';
 import { type Parsed, reject } from '../parsed.js';
 import type { PublishCounts, TickPublisher } from '../tick-publisher.js';
 import { isSdaCsvHeader, parseSdaCsvLine } from './sda-csv.js';
+import { SourceFileError } from '../errors.js';
 
 /** A CSV layout a replay can read: recognised by its header line. */
 export interface CsvFormat {
@@ -31,7 +32,7 @@ export interface FileRead {
 }
 
 export async function readReplayFile(file: string, formats: CsvFormat[], ingestedAt: number): Promise<FileRead> {
-  if (!fs.existsSync(file)) throw new Error(`replay: no such file ${file}`);
+  if (!fs.existsSync(file)) throw new SourceFileError('FILE_MISSING', file, `replay: no such file ${file}`);
   const stream = fs.createReadStream(file, { encoding: 'utf8' });
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let header: string | undefined;
@@ -45,7 +46,7 @@ export async function readReplayFile(file: string, formats: CsvFormat[], ingeste
     if (header === undefined) {
       header = line.replace(/^\uFEFF/, '');
       format = formats.find((f) => f.matches(header!));
-      if (!format) throw new Error(`replay: ${file} has an unknown header ${JSON.stringify(header.slice(0, 200))}; supported: ${formats.map((f) => f.name).join(', ')}`);
+      if (!format) throw new SourceFileError('FILE_FORMAT', file, `replay: ${file} has an unknown header ${JSON.stringify(header.slice(0, 200))}; supported: ${formats.map((f) => f.name).join(', ')}`);
       continue;
     }
     if (line.trim() === '') continue;
@@ -57,7 +58,7 @@ export async function readReplayFile(file: string, formats: CsvFormat[], ingeste
       items.push(reject({ reasonCode: 'bad-row', message: (err as Error).message, raw: line, origin }));
     }
   }
-  if (!format) throw new Error(`replay: ${file} is empty`);
+  if (!format) throw new SourceFileError('FILE_EMPTY', file, `replay: ${file} is empty`);
   return { file, format: format.name, rows, items };
 }
 

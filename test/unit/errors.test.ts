@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CommandError } from '../../platform/installers/process.js';
+import { CommandError, InstallError } from '../../platform/installers/process.js';
 import { NodeInstallError } from '../../platform/installers/node.js';
 import { ConfigError, projectRoot } from '../../platform/config.js';
 import { SdaError, isRetriable } from '../../platform/errors.js';
@@ -14,6 +14,8 @@ import { MigrationError } from '../../platform/postgres/migrate.js';
 import { CentralTimeError } from '../../market/central-time.js';
 import { DispatchError } from '../../dispatch/errors.js';
 import { EmptyDatasetError } from '../../model/dataset.js';
+import { RegistryError } from '../../model/registry.js';
+import { SourceFileError } from '../../streams/errors.js';
 import { LmDataError } from '../../model/lm/data.js';
 import { LmError } from '../../model/lm/finetune.js';
 import { ValidationError } from '../../gateway/validate.js';
@@ -36,10 +38,13 @@ const CASES: Array<{ err: SdaError; cls: string; code: string; retriable: boolea
   { err: new DispatchError('ASSET_INVALID', 'm'), cls: 'DispatchError', code: 'ASSET_INVALID', retriable: false },
   { err: new ConfigError(['PGPORT="x": expected an integer']), cls: 'ConfigError', code: 'CONFIG_INVALID', retriable: false },
   { err: new CommandError('false', 1, 'out'), cls: 'CommandError', code: 'COMMAND_FAILED', retriable: false },
+  { err: new InstallError('TOOL_MISSING', 'm'), cls: 'InstallError', code: 'TOOL_MISSING', retriable: false },
   { err: new NodeInstallError('NODE_DOWNLOAD', 'm'), cls: 'NodeInstallError', code: 'NODE_DOWNLOAD', retriable: false },
   { err: new MigrationError('MIGRATION_CHANGED', 'm', ['001_init.sql']), cls: 'MigrationError', code: 'MIGRATION_CHANGED', retriable: false },
   { err: new CentralTimeError('hour', 25, 'm'), cls: 'CentralTimeError', code: 'bad-timestamp', retriable: false },
   { err: new EmptyDatasetError('m'), cls: 'EmptyDatasetError', code: 'DATASET_EMPTY', retriable: false },
+  { err: new RegistryError('MODEL_NOT_FOUND', 'm'), cls: 'RegistryError', code: 'MODEL_NOT_FOUND', retriable: false },
+  { err: new SourceFileError('FILE_EMPTY', 'a.csv', 'm'), cls: 'SourceFileError', code: 'FILE_EMPTY', retriable: false },
   { err: new LmDataError('LM_DATA_LINE', 'm'), cls: 'LmDataError', code: 'LM_DATA_LINE', retriable: false },
   { err: new LmError('LM_OFFLINE', 'm', true), cls: 'LmError', code: 'LM_OFFLINE', retriable: true },
   { err: new ValidationError('series', 'series is required'), cls: 'ValidationError', code: 'PARAM_INVALID', retriable: false },
