@@ -12,6 +12,7 @@ import type { Config } from '../platform/config.js';
 import { REPORT_HORIZONS, horizonTable, quantileLine } from '../model/evaluate.js';
 import { TRAIN_DEFAULTS, describeSources, runTraining } from '../model/train.js';
 import { startWindower } from '../processors/windower/processor.js';
+import { SYSTEM_SERIES_ID } from '../market/series.js';
 import type { MarketTick } from '../schemas/types.js';
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { createPool } from '../platform/postgres/pool.js';
@@ -89,7 +90,7 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
         market: 'QSIM',
         kind: 'RT_PRICE',
         ticks: async () => [...simulateMarket({ start: Date.UTC(2024, 4, 1, 5), days: opts.days, seed: 42, includeSystem: true })]
-          .filter((t) => (t.kind === 'RT_PRICE' && t.seriesId.startsWith('HB_')) || t.seriesId === 'SYSTEM')
+          .filter((t) => (t.kind === 'RT_PRICE' && t.seriesId.startsWith('HB_')) || t.seriesId === SYSTEM_SERIES_ID)
           .map((t) => ({ ...t, market: 'QSIM' })),
       });
     }
