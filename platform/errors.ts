@@ -43,11 +43,6 @@ export class SdaError<Code extends string = string> extends Error {
   }
 }
 
-/** Whether `err` is a project error that says trying again can help (false for anything else). */
-export function isRetriable(err: unknown): boolean {
-  return err instanceof SdaError && err.retriable;
-}
-
 function errorJson(err: Error, depth: number): Record<string, unknown> {
   const out: Record<string, unknown> = { name: err.name };
   const code = (err as { code?: unknown }).code;

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { CommandError, InstallError } from '../../platform/installers/process.js';
 import { NodeInstallError } from '../../platform/installers/node.js';
 import { ConfigError, projectRoot } from '../../platform/config.js';
-import { SdaError, isRetriable } from '../../platform/errors.js';
+import { SdaError } from '../../platform/errors.js';
 import { KafkaError, PoisonRecordError } from '../../platform/kafka/errors.js';
 import { MigrationError } from '../../platform/postgres/migrate.js';
 import { CentralTimeError } from '../../market/central-time.js';
@@ -87,7 +87,6 @@ describe('SdaError, the one error base', () => {
       assert.equal(c.err.name, c.cls);
       assert.equal(c.err.code, c.code);
       assert.equal(c.err.retriable, c.retriable);
-      assert.equal(isRetriable(c.err), c.retriable);
       const json = JSON.parse(JSON.stringify(c.err)) as Record<string, unknown>;
       assert.equal(json.name, c.cls);
       assert.equal(json.code, c.code);
@@ -134,12 +133,6 @@ describe('SdaError, the one error base', () => {
     const text = JSON.stringify(a);
     assert.match(text, /\[truncated\]/);
     assert.ok(text.length < 2_000, text);
-  });
-
-  it('isRetriable is false for anything that is not an SdaError', () => {
-    assert.equal(isRetriable(Object.assign(new Error('x'), { retriable: true })), false);
-    assert.equal(isRetriable('timeout'), false);
-    assert.equal(isRetriable(undefined), false);
   });
 
   it('no product source declares an error class that does not extend SdaError (or one of its subclasses)', () => {
