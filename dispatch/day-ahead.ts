@@ -1,7 +1,7 @@
 // Tomorrow's schedule of a battery from the latest forecast (pure apart from the solver): what GET /dispatch, the
 // responder's battery question and the demo show.
 import type { Highs } from 'highs';
-import { HOUR_MS, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
+import { HOUR_MS, addCentralDays, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
 import { type BatteryAsset, legEfficiency } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
@@ -73,9 +73,9 @@ export function hourRanges(hes: number[]): string {
  */
 export function daySpan(f: Pick<ForecastCurve, 'targetStart' | 'stepMs' | 'values'>, day: 'tomorrow' | 'today'): { target: string; first: number; last: number } {
   const today = centralDateOf(f.targetStart);
-  const target = day === 'today' ? today : centralDateOf(centralMidnightUtc(today) + 36 * HOUR_MS);
+  const target = day === 'today' ? today : addCentralDays(today, 1);
   const dayStart = Math.max(centralMidnightUtc(target), f.targetStart);
-  const dayEnd = centralMidnightUtc(centralDateOf(centralMidnightUtc(target) + 36 * HOUR_MS));
+  const dayEnd = centralMidnightUtc(addCentralDays(target, 1));
   const first = Math.ceil((dayStart - f.targetStart) / f.stepMs);
   const last = Math.min(f.values.length, Math.floor((dayEnd - f.targetStart) / f.stepMs));
   return { target, first, last };

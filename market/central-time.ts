@@ -359,6 +359,18 @@ export function ercotHourLabel(utcMs: number): { date: string; hourEnding: numbe
   return { date, hourEnding: Math.floor(minute / 60) + 1, dstFlag };
 }
 
+/**
+ * The Central date `days` calendar days after `date` (negative goes back): calendar arithmetic, so a DST change day
+ * is one day like any other.
+ * @param date "YYYY-MM-DD" or "MM/DD/YYYY"
+ * @returns "YYYY-MM-DD"
+ * @throws CentralTimeError when the date does not exist
+ */
+export function addCentralDays(date: string, days: number): string {
+  const d = parseErcotDate(date);
+  return new Date(Date.UTC(d.year, d.month - 1, d.day + days)).toISOString().slice(0, 10);
+}
+
 /** The local midnight that starts a Central date, as UTC epoch ms. */
 export function centralMidnightUtc(date: CivilDate | string): number {
   const d = typeof date === 'string' ? parseErcotDate(date) : date;

@@ -7,9 +7,9 @@
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { centralLabel } from '../market/format.js';
-import { addCentralDays, describePeriod } from './market-clock.js';
+import { describePeriod } from './market-clock.js';
 import type { Intent } from './intent.js';
-import { centralDateOf, centralMidnightUtc } from '../market/central-time.js';
+import { addCentralDays, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import type { FactValue, MeasureFact } from './tools.js';
 

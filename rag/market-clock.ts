@@ -25,7 +25,7 @@
 //     the one the question names (today, yesterday, tomorrow, a date), or D when it names none.
 // Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
 import { centralWallMs } from '../market/calendar.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, centralDateOf, centralMidnightUtc, centralWallToUtc, parseErcotDate } from '../market/central-time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, centralDateOf, centralMidnightUtc, centralWallToUtc, parseErcotDate } from '../market/central-time.js';
 import { centralLabel } from '../market/format.js';
 
 /** A resolved period: [from, to) in UTC epoch ms, with the name the question used. */
@@ -58,12 +58,6 @@ export const KNOWN_PERIODS = [
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 const MONTH_RE = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 const pad = (n: number) => String(n).padStart(2, '0');
-
-/** The Central date `days` calendar days after `date` ("YYYY-MM-DD"; negative goes back). */
-export function addCentralDays(date: string, days: number): string {
-  const d = parseErcotDate(date);
-  return new Date(Date.UTC(d.year, d.month - 1, d.day + days)).toISOString().slice(0, 10);
-}
 
 /** UTC ms of a Central wall time; a time in the spring-forward gap reads as the first instant after it (03:00 CDT). */
 function wallUtc(date: string, minuteOfDay: number): number {

@@ -3,7 +3,8 @@
 // on ordinary days and on both DST change days (2024-03-10, 23 hours; 2024-11-03, 25 hours).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Period, addCentralDays, describePeriod, isUnknownPeriod, resolvePeriod } from '../../rag/market-clock.js';
+import { addCentralDays } from '../../market/central-time.js';
+import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from '../../rag/market-clock.js';
 
 const H = 3_600_000;
 /** 2024-08-07 14:00 CDT (19:00 UTC), a Wednesday: the end of the latest stored interval. */
