@@ -253,18 +253,6 @@ export function hoursInCentralDay(date: CivilDate | string): 23 | 24 | 25 {
   return kind === 'spring-forward' ? 23 : kind === 'fall-back' ? 25 : 24;
 }
 
-/** True when local wall time `minuteOfDay` on `date` occurs twice (01:00-02:00 on fall-back day). */
-export function isRepeatedCentralTime(date: CivilDate, minuteOfDay: number): boolean {
-  const y = centralYear(date.year);
-  return dayNumber(date) === y.fallDay && minuteOfDay >= y.repeated[0] && minuteOfDay < y.repeated[1];
-}
-
-/** True when local wall time `minuteOfDay` on `date` never occurs (02:00-03:00 on spring-forward day). */
-export function isSkippedCentralTime(date: CivilDate, minuteOfDay: number): boolean {
-  const y = centralYear(date.year);
-  return dayNumber(date) === y.springDay && minuteOfDay >= y.skipped[0] && minuteOfDay < y.skipped[1];
-}
-
 const zoneName = (offsetMs: number): string => (offsetMs === -6 * HOUR_MS ? 'CST' : offsetMs === -5 * HOUR_MS ? 'CDT' : `UTC${offsetMs / HOUR_MS}`);
 
 /**
