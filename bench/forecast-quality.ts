@@ -3,14 +3,15 @@
 // then runTraining with TRAIN_DEFAULTS (36 h, P10/P50/P90, rolling-origin validation) registers into a temporary
 // registry (not promoted).
 // Prints per dataset: hold-out RMSE per horizon (h = 1, 6, 12, 24, 36) for the served model and every baseline,
-// pinball loss and P10-P90 coverage, the step sources, and seconds per epoch and for the whole training.
+// pinball loss and P10-P90 coverage, the band width in the top 5% actuals against the rest, every band calibration
+// the trainer computed scored on the hold-out (for the record), the step sources, and seconds per epoch and in all.
 import { mkdtemp, rm } from 'node:fs/promises';
 import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../platform/config.js';
 import { REPORT_HORIZONS, horizonTable, quantileLine } from '../model/evaluate.js';
-import { TRAIN_DEFAULTS, describeSources, runTraining } from '../model/train.js';
+import { TRAIN_DEFAULTS, bandVariantTable, describeSources, runTraining } from '../model/train.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import type { MarketTick } from '../schemas/types.js';
@@ -81,7 +82,7 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
   const registry = await mkdtemp(join(os.tmpdir(), 'sda-bench-quality-'));
   const results: Record<string, unknown> = {};
   print(`bench forecast-quality: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
-  print(`defaults: horizon ${TRAIN_DEFAULTS.horizon}, LSTM ${TRAIN_DEFAULTS.units}, epochs ${opts.epochs ?? TRAIN_DEFAULTS.epochs} (early stopping), lr ${TRAIN_DEFAULTS.learningRates.join('/')}, loss ${TRAIN_DEFAULTS.loss}, target ${TRAIN_DEFAULTS.target}, batch ${TRAIN_DEFAULTS.batchSize}`);
+  print(`defaults: horizon ${TRAIN_DEFAULTS.horizon}, LSTM ${TRAIN_DEFAULTS.units}, epochs ${opts.epochs ?? TRAIN_DEFAULTS.epochs} (early stopping), lr ${TRAIN_DEFAULTS.learningRates.join('/')}, loss ${TRAIN_DEFAULTS.loss}, target ${TRAIN_DEFAULTS.target}, batch ${TRAIN_DEFAULTS.batchSize}, blends ${TRAIN_DEFAULTS.blendRule}, band rule ${TRAIN_DEFAULTS.bandRule} / sides ${TRAIN_DEFAULTS.bandSides} / scale ${TRAIN_DEFAULTS.bandScale}`);
   try {
     const targets: Array<{ name: string; market: string; kind: string; seriesIds?: string[]; ticks: () => Promise<MarketTick[]> }> = [];
     if (opts.datasets.includes('sim')) {
@@ -138,6 +139,13 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
         print('');
         print(quantileLine(r.evaluation));
         print(`step sources: ${describeSources(r.metadata.stepSources ?? [])}`);
+        const served = r.bandVariants.find((v) => v.served);
+        if (served) {
+          const g = served.regime;
+          print(`band (served: ${served.rule}, ${served.sides} sides, scale ${served.scale}): width in the top 5% actuals (>= ${g.threshold.toFixed(1)} ${r.evaluation.unit}) ${g.top.meanWidth.toFixed(2)} vs the rest ${g.rest.meanWidth.toFixed(2)}; coverage there ${(g.top.coverage * 100).toFixed(1)}% vs ${(g.rest.coverage * 100).toFixed(1)}%`);
+        }
+        print('band calibrations on the hold-out, for the record (the served one chosen on the validation blocks):');
+        print(bandVariantTable(r.bandVariants, r.evaluation.unit));
         const folds = (r.metadata.training?.rollingOrigin as Array<{ fitSamples: number; validationSamples: number; bestEpoch: number }> | undefined) ?? [];
         if (folds.length > 1) print(`validation: rolling origin, ${folds.length} blocks (fit/validate samples ${folds.map((f) => `${f.fitSamples}/${f.validationSamples}`).join(', ')}; best epochs ${folds.map((f) => f.bestEpoch).join(', ')}; refit ${String(r.metadata.training?.refitEpochs)} epochs)`);
         print(`training: ${seconds.toFixed(1)} s in all (${(r.metadata.training?.learningRatesTried as unknown[])?.length ?? 1} learning rates), median ${median(epochSeconds).toFixed(2)} s per epoch of the chosen run (${r.metadata.training?.fitSamples} samples, batch ${TRAIN_DEFAULTS.batchSize}), best epoch ${String(r.metadata.training?.bestEpoch)}, lr ${String(r.metadata.training?.learningRate)}`);
@@ -149,7 +157,7 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
           return `h${h} ${verdict} the best baseline (${model.toFixed(2)} vs ${best.toFixed(2)})`;
         });
         print(wins.join('; '));
-        results[t.market] = { byHorizon: r.evaluation.byHorizon.filter((s) => (REPORT_HORIZONS as readonly number[]).includes(s.h)), quantiles: r.evaluation.quantiles, stepSources: r.metadata.stepSources, seconds, epochSeconds, training: r.metadata.training };
+        results[t.market] = { byHorizon: r.evaluation.byHorizon.filter((s) => (REPORT_HORIZONS as readonly number[]).includes(s.h)), quantiles: r.evaluation.quantiles, bandVariants: r.bandVariants, stepSources: r.metadata.stepSources, seconds, epochSeconds, training: r.metadata.training };
         if (process.env.SDA_BENCH_VERBOSE) for (const l of lines) print(`  ${l}`);
       } finally {
         await pool.end();

@@ -65,8 +65,8 @@ export interface TrainOptions extends TargetQuery {
   bandScale?: BandScaleKind;
   /** Per-side or two-sided calibration (default TRAIN_DEFAULTS.bandSides). */
   bandSides?: BandSides | 'auto';
-  /** A blend must beat its single source in every rolling-origin block (quantile.ts chooseBlends; default TRAIN_DEFAULTS.blendEveryBlock). */
-  blendEveryBlock?: boolean;
+  /** When a blend replaces the best single source (BlendRule; default TRAIN_DEFAULTS.blendRule). */
+  blendRule?: BlendRule;
   backend: BackendChoice;
   registry?: string;
   promote: boolean;
@@ -104,8 +104,15 @@ export const TRAIN_DEFAULTS = {
   bandRule: 'max' as BandRule | 'auto',
   bandScale: 'none' as BandScaleKind,
   bandSides: 'separate' as BandSides | 'auto',
-  blendEveryBlock: false,
+  blendRule: 'worst-block' as BlendRule,
 } as const;
+
+/**
+ * When a two-source blend replaces the best single source (quantile.ts chooseBlends): its worst-block MSE ratio
+ * beats the single's by BLEND_MARGIN; 'every-block' also beats it by the margin in every block; 'diebold-mariano'
+ * also passes a one-sided Diebold-Mariano test at 5% on the pooled blocks.
+ */
+export type BlendRule = 'worst-block' | 'every-block' | 'diebold-mariano';
 
 /**
  * What scales the band (normalized conformal): nothing; the window's volatility (mean absolute hourly change);
@@ -480,7 +487,7 @@ interface QuantileTrainOptions {
   bandRule?: BandRule | 'auto';
   bandScale?: BandScaleKind;
   bandSides?: BandSides | 'auto';
-  blendEveryBlock?: boolean;
+  blendRule?: BlendRule;
 }
 
 /**
@@ -658,9 +665,13 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   // source of its own (the base is served under its own name).
   const blockSizes = outs.map((r) => r.fold.to - r.fold.from);
   const offered = (names: readonly string[]) => Object.fromEntries(names.filter((k) => refitEpochCount > 0 || k !== 'lstm').map((k) => [k, cand[k as StepSource]!]));
-  const everyBlock = o.blendEveryBlock ?? TRAIN_DEFAULTS.blendEveryBlock;
-  const blends = chooseBlends(offered(Object.keys(cand)), yVal, H, BLEND_MARGIN, blockSizes, everyBlock);
-  const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes, everyBlock);
+  // Optional stricter blend rules (quantile.ts chooseBlends): dominance in every block; a Diebold-Mariano test
+  // whose Newey-West lag spans h windows of every series (the samples interleave the series by window end).
+  const seriesCount = new Set(dataset.seriesIds.slice(0, dataset.trainCount)).size;
+  const blendRule = o.blendRule ?? TRAIN_DEFAULTS.blendRule;
+  const blendOpts = { everyBlock: blendRule === 'every-block', ...(blendRule === 'diebold-mariano' ? { dmLag: (h: number) => h * seriesCount } : {}) };
+  const blends = chooseBlends(offered(Object.keys(cand)), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
+  const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
   const weights = SERVED_SOURCES.map(() => new Float32Array(H));
   const lastWeekWeight = new Array<number>(H).fill(0);
   const stepSources: string[] = [];

@@ -10,7 +10,7 @@ import { type ModelMetadata, ONNX_INPUT, ONNX_QUANTILES, SEQUENCE_FEATURES } fro
 import type { Dataset } from '../../model/dataset.js';
 import { buildLstm, mulberry32, predictScaled } from '../../model/lstm.js';
 import { exportTfjsLstmToOnnx } from '../../model/onnx-export.js';
-import { bandByRegime, blockOffset, chooseBlends, conformalOffsetsByBlock, conformalQuantile, nextBlockCoverage, seasonalNaiveIndex, weightedConformalQuantile } from '../../model/quantile.js';
+import { bandByRegime, blockOffset, chooseBlends, conformalOffsetsByBlock, dieboldMariano, conformalQuantile, nextBlockCoverage, seasonalNaiveIndex, weightedConformalQuantile } from '../../model/quantile.js';
 import { type ServedSpec, bandScales, composeServedGraph, servedForecast } from '../../model/served-graph.js';
 import { applyLastWeek } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
@@ -105,8 +105,40 @@ describe('blends that must win in every block', () => {
     const y = new Float64Array(2 * per);
     const worst = chooseBlends({ a, b }, y, 1, 0.02, [per, per]);
     assert.deepEqual([worst[0]!.a, worst[0]!.b, worst[0]!.w], ['a', 'b', 0.9]);
-    const every = chooseBlends({ a, b }, y, 1, 0.02, [per, per], true);
+    const every = chooseBlends({ a, b }, y, 1, 0.02, [per, per], { everyBlock: true });
     assert.deepEqual([every[0]!.a, every[0]!.b], ['a', null]);
+  });
+});
+
+describe('the Diebold-Mariano test for a blend', () => {
+  it('is large for a consistent gain, zero for none, and smaller when the differentials are autocorrelated', () => {
+    const rng = mulberry32(17);
+    const gain = range(400, () => 0.2 + (rng() - 0.5));
+    assert.ok(dieboldMariano(gain, 0) > 5, 'a steady gain is significant');
+    assert.equal(dieboldMariano(range(400, (i) => (i % 2 === 0 ? 1 : -1)), 0), 0);
+    // the same values in runs of 10 (as errors of overlapping horizons are): the Newey-West variance grows
+    const runs = range(400, (i) => gain[Math.floor(i / 10)]!);
+    assert.ok(dieboldMariano(runs, 10) < dieboldMariano(runs, 0) / 2, `${dieboldMariano(runs, 10)} vs ${dieboldMariano(runs, 0)}`);
+    assert.ok(Number.isNaN(dieboldMariano([1], 0)));
+  });
+
+  it('keeps the single source when the blend\'s gain is not significant', () => {
+    // y = 0; a errs ±1; b errs ±1 with a sign independent of a's: 0.5 a + 0.5 b halves the MSE except by chance
+    const rng = mulberry32(19);
+    const n = 400;
+    const a = range(n, (i) => (i % 2 === 0 ? 1 : -1));
+    const b = range(n, () => (rng() < 0.5 ? 1 : -1));
+    const y = new Float64Array(n);
+    assert.ok(chooseBlends({ a, b }, y, 1, 0.02, undefined, { dmLag: () => 0 })[0]!.b !== null, 'a real gain passes');
+    // a = z + u, c = z − u (z = ±1, u = ±0.1 uncorrelated with z): both MSE 1.01, the even blend 1.00, a 1% gain
+    // whose differentials 2zu + 0.01 (±0.2) give a DM statistic of 0.01 / (0.2 / √400) = 1, not significant
+    const z = (i: number) => (i % 2 === 0 ? 1 : -1);
+    const u = (i: number) => (i % 4 < 2 ? 0.1 : -0.1);
+    const a2 = range(n, (i) => z(i) + u(i));
+    const c2 = range(n, (i) => z(i) - u(i));
+    assert.equal(chooseBlends({ a2, c2 }, y, 1, 0, undefined, { dmLag: () => 0 })[0]!.b, null);
+    const plain = chooseBlends({ a2, c2 }, y, 1, 0)[0]!;
+    assert.deepEqual([plain.b, plain.w], ['c2', 0.5], 'without the test, a zero margin takes the blend');
   });
 });
 
