@@ -15,6 +15,7 @@
 // client library's types: the library is bound in one place below (kafkajs today, `startConsumeLoop`), and
 // `processBatch` is the client-neutral policy a second binding reuses.
 import type { DeadLetter } from '../../schemas/types.js';
+import { loadConfig } from '../config.js';
 import { logger } from '../logger.js';
 import type { AvroSerde, Writer } from './avro-serde.js';
 import {
@@ -33,6 +34,7 @@ import {
 import { isContextCopy } from './context-series.js';
 import { type DeadLetterInput, DeadLetterPublisher } from './dead-letter.js';
 import { PoisonRecordError } from './errors.js';
+import { startPlatformaticConsumeLoop } from './platformatic-consumer.js';
 
 const log = logger('consume-loop');
 
@@ -419,6 +421,8 @@ function checkOptions<T>(opts: ConsumeLoopOptions<T>): void {
  * Errors: RangeError for bad options; Kafka errors when the broker cannot be reached.
  */
 export async function startConsumeLoop<T>(kafka: Kafka, opts: ConsumeLoopOptions<T>): Promise<ConsumeLoop> {
+  // KAFKA_CONSUMER_CLIENT=platformatic runs the same loop on @platformatic/kafka (issue 11: the client chosen on evidence).
+  if (loadConfig().kafka.consumerClient === 'platformatic') return startPlatformaticConsumeLoop(loadConfig(), opts);
   checkOptions(opts);
   const consumer = createConsumer(kafka, opts.groupId, { readUncommitted: false, ...opts.consumer });
   // The after-handler policy publishes dead letters with a producer of its own; a transactional one sends them in its transaction.
