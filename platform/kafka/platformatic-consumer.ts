@@ -15,6 +15,12 @@
 //   backoff: it joins again and reads from the committed offsets, so nothing of the failed batch counts as done
 //   (kafkajs does the same by restarting the consumer). Records at or below an offset this member already finished
 //   (a rejoin that re-reads from a commit still in flight) are dropped before decoding.
+// Limits measured with 2.12.1 (bench/RESULTS.md, 2026-12-01):
+// - read_committed drops an aborted transaction only when its abort marker is in the same fetch response; one
+//   that spans several responses leaks (1,900 of 2,000 aborted records delivered at 256 KiB per fetch; kafkajs 0).
+//   Only consumers of topics no transactional producer writes (market.ticks) may select this binding.
+// - Its group protocol is 'roundrobin' (kafkajs: 'RoundRobinAssigner'): the two clients cannot share a group, so a
+//   group changes client with all its members stopped.
 import { Consumer as PlatformaticConsumer, FetchIsolationLevels, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
