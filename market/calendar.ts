@@ -2,7 +2,7 @@
 // The one place that turns an instant into local calendar fields; the offset comes from central-time.ts (tz
 // database, cached per year), the holidays from holidays.ts. Used by the windower's and the dispatcher's features
 // (centralCalendar) and by the simulator's sweep through time (CentralClock).
-import { centralOffsetMs, DAY_MS, HOUR_MS } from './central-time.js';
+import { centralOffsetMs, centralYear, DAY_MS, HOUR_MS } from './central-time.js';
 import { ercotHolidaysCached, weekdayOfDay } from './holidays.js';
 
 export interface CentralCalendar {
@@ -39,6 +39,8 @@ export function centralCalendar(utcMs: number): CentralCalendar {
 export interface CentralFields {
   /** UTC offset in ms: -21600000 (CST) or -18000000 (CDT). */
   offsetMs: number;
+  /** Daylight saving in effect, in ms: the offset minus the year's standard offset (0, or 3600000 in CDT). */
+  daylightMs: number;
   /** Local clock hour 0-23 as a fraction (e.g. 13.25 at 13:15). */
   hour: number;
   /** 0 = Sunday. */
@@ -54,6 +56,7 @@ export class CentralClock {
   private localYearStart = Infinity;
   private localYearEnd = -Infinity;
   private holidays: ReadonlySet<number> = new Set<number>();
+  private standardOffsetMs = -6 * HOUR_MS;
 
   /** UTC offset of Central time at utcMs, in ms (central-time.ts). */
   offsetMs(utcMs: number): number {
@@ -69,10 +72,12 @@ export class CentralClock {
       this.localYearStart = Date.UTC(year, 0, 1);
       this.localYearEnd = Date.UTC(year + 1, 0, 1);
       this.holidays = ercotHolidaysCached(year);
+      this.standardOffsetMs = centralYear(year).offsets[0]; // January's offset: standard time in the north
     }
     const dayIndex = Math.floor(local / DAY_MS);
     const weekday = weekdayOfDay(dayIndex);
     out.offsetMs = offset;
+    out.daylightMs = offset - this.standardOffsetMs;
     out.hour = (local - dayIndex * DAY_MS) / HOUR_MS;
     out.weekday = weekday;
     out.dayOfYear = (local - this.localYearStart) / DAY_MS;
@@ -83,5 +88,5 @@ export class CentralClock {
 
 /** A CentralFields to fill (CST, midnight, Sunday). */
 export function newCentralFields(): CentralFields {
-  return { offsetMs: -6 * HOUR_MS, hour: 0, weekday: 0, dayOfYear: 0, offDay: false };
+  return { offsetMs: -6 * HOUR_MS, daylightMs: 0, hour: 0, weekday: 0, dayOfYear: 0, offDay: false };
 }

@@ -148,7 +148,7 @@ export class Weather {
     const w = winterness(doy);
     const season = -Math.cos((TWO_PI * (doy - COLDEST_DAY)) / YEAR_DAYS); // -1 mid-January, +1 mid-July
     // Local standard time (no DST) for physical cycles: the sun does not observe daylight saving.
-    const hourStd = (local.hour - (local.offsetMs / 3_600_000 + 6) + 24) % 24;
+    const hourStd = (local.hour - local.daylightMs / 3_600_000 + 24) % 24;
     const diurnal = diurnalTemperatureShape(hourStd);
 
     const commonAnomaly = (p.commonSdSummerF + (p.commonSdWinterF - p.commonSdSummerF) * w) * this.common.step(rng);

@@ -57,6 +57,7 @@ describe('central time from the tz database', () => {
           assert.equal(cal.hourOfDay, wall.hour, `hour at ${at}`);
           assert.equal(WEEKDAYS[cal.dayOfWeek], wall.weekday, `weekday at ${at}`);
           assert.equal(clock.fields(t, fields).offsetMs, offset, `simulator clock offset at ${at}`);
+          assert.equal(fields.daylightMs, offset + 6 * HOUR_MS, `simulator clock daylight saving at ${at}`);
           assert.equal(fields.hour, wall.hour + wall.minute / 60, `simulator clock hour at ${at}`);
           // The wall time maps back to this instant; in the repeated hour the second occurrence needs `repeated`.
           const minute = wall.hour * 60 + wall.minute;
