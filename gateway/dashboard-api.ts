@@ -9,11 +9,12 @@ import type { ConsumerLagReader } from './consumer-lag.js';
 import { latestPerSeries, seriesHistory } from './dashboard-store.js';
 import { type RouteSchema, validated } from './validate.js';
 
-export const SERIES_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-export const MARKET_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+/** A series id and a market as stored (upper case); the routes read lower case as upper (upperCase). */
+export const SERIES_PATTERN = /^[A-Z0-9_.-]{1,64}$/;
+export const MARKET_PATTERN = /^[A-Z0-9_]{1,64}$/;
 export const MAX_HOURS = 720;
 
-const kindParam = { type: 'string', description: 'What the series measures.', enum: TickKindValues, default: 'RT_PRICE', maxLength: 16 } as const;
+const kindParam = { type: 'string', description: 'What the series measures.', enum: TickKindValues, default: 'RT_PRICE', maxLength: 16, upperCase: true } as const;
 
 export const DASHBOARD_ROUTES = {
   overview: {
@@ -38,8 +39,8 @@ export const DASHBOARD_ROUTES = {
     summary: 'One series over the last `hours` hours up to its latest actual: hourly means of the actuals, the horizon-1 forecasts, the newest forecast\'s whole horizon, and the forecast error (per point, RMSE, MAE, bias).',
     tags: ['dashboard'],
     query: {
-      series: { type: 'string', description: 'Series id.', required: true, pattern: SERIES_PATTERN, maxLength: 64, example: 'HB_NORTH' },
-      market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: MARKET_PATTERN, maxLength: 64 },
+      series: { type: 'string', description: 'Series id.', required: true, pattern: SERIES_PATTERN, maxLength: 64, example: 'HB_NORTH', upperCase: true },
+      market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: MARKET_PATTERN, maxLength: 64, upperCase: true },
       kind: kindParam,
       hours: { type: 'integer', description: 'Hours of history.', default: 48, minimum: 1, maximum: MAX_HOURS },
     },

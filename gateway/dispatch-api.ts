@@ -4,15 +4,15 @@
 // beside it when there is one. Parameters validated by one schema (validate.ts), which also documents the route.
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
-import { type BatteryAsset, makeBattery } from '../dispatch/asset.js';
+import { ASSET_LIMITS, BATTERY_DEFAULTS, type BatteryAsset, makeBattery } from '../dispatch/asset.js';
 import { loadAssets } from '../dispatch/assets-config.js';
 import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
 import { DispatchError } from '../dispatch/errors.js';
+import { MARKET_RE, SERIES_RE } from './forecast-params.js';
+import { missingForecast } from './forecast-store.js';
 import { type RouteSchema, validated } from './validate.js';
-
-const NUM = /^\d{1,6}(\.\d{1,3})?$/;
 
 export const DISPATCH_ROUTES = {
   dispatch: {
@@ -22,11 +22,11 @@ export const DISPATCH_ROUTES = {
     tags: ['dispatch'],
     query: {
       asset: { type: 'string', description: 'A configured asset id (config/assets.json).', pattern: /^[A-Za-z0-9_.-]{1,64}$/, maxLength: 64, example: 'bess-north' },
-      series: { type: 'string', description: 'Ad-hoc battery: its settlement point.', pattern: /^[A-Z0-9_]{1,64}$/, maxLength: 64, example: 'HB_NORTH' },
-      power: { type: 'string', description: 'Ad-hoc battery: power, MW (0 < power <= 10000).', pattern: NUM, maxLength: 10, example: '10' },
-      energy: { type: 'string', description: 'Ad-hoc battery: energy, MWh (0 < energy <= 100000).', pattern: NUM, maxLength: 10, example: '20' },
-      efficiency: { type: 'string', description: 'Ad-hoc battery: round-trip efficiency in (0, 1], default 0.85.', pattern: /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/, maxLength: 6 },
-      market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: /^[A-Z0-9_]{1,64}$/, maxLength: 64 },
+      series: { type: 'string', description: 'Ad-hoc battery: its settlement point.', pattern: SERIES_RE, maxLength: 64, example: 'HB_NORTH', upperCase: true },
+      power: { type: 'number', description: 'Ad-hoc battery: power, MW.', exclusiveMinimum: 0, maximum: ASSET_LIMITS.maxPowerMw, maxLength: 16, example: 10 },
+      energy: { type: 'number', description: 'Ad-hoc battery: energy, MWh.', exclusiveMinimum: 0, maximum: ASSET_LIMITS.maxEnergyMwh, maxLength: 16, example: 20 },
+      efficiency: { type: 'number', description: `Ad-hoc battery: round-trip efficiency, a fraction; ${BATTERY_DEFAULTS.roundTripEfficiency} when not given.`, exclusiveMinimum: 0, maximum: 1, maxLength: 16 },
+      market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: MARKET_RE, maxLength: 64, upperCase: true },
       day: { type: 'string', description: 'tomorrow (the day after the latest forecast\'s first interval) or today.', enum: ['tomorrow', 'today'], default: 'tomorrow', maxLength: 8 },
       basis: { type: 'string', description: 'Optimise on the forecast\'s p50 or its mean (0.3 P10 + 0.4 P50 + 0.3 P90, the expected price).', enum: ['p50', 'mean'], default: 'p50', maxLength: 4 },
     },
@@ -46,6 +46,21 @@ export const DISPATCH_ROUTES = {
     responses: { '200': { description: '{assets: [...]}' }, '500': { description: 'The asset file is invalid (the detail names each problem).' } },
   },
 } as const satisfies Record<string, RouteSchema>;
+
+/** GET /dispatch's query as DISPATCH_ROUTES.dispatch validated it (defaults filled in). */
+interface DispatchQuery {
+  asset?: string;
+  series?: string;
+  /** MW, > 0. */
+  power?: number;
+  /** MWh, > 0. */
+  energy?: number;
+  /** Round trip, a fraction in (0, 1]. */
+  efficiency?: number;
+  market: string;
+  day: 'tomorrow' | 'today';
+  basis: 'p50' | 'mean';
+}
 
 interface ForecastRow {
   model_version: string;
@@ -112,7 +127,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     return res.json({ assets: out });
   });
   router.get(DISPATCH_ROUTES.dispatch.path, validated(DISPATCH_ROUTES.dispatch), async (_req: Request, res: Response) => {
-    const q = res.locals.query as Record<string, string | undefined>;
+    const q = res.locals.query as DispatchQuery;
     const adHoc = q.series !== undefined || q.power !== undefined || q.energy !== undefined || q.efficiency !== undefined;
     if (q.asset !== undefined && adHoc) return sendError(res, 400, 'bad_request', 'give either asset= or series= with power= and energy=, not both');
     let asset: BatteryAsset;
@@ -126,16 +141,19 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
         return sendError(res, 400, 'bad_request', 'give asset= (e.g. asset=bess-north) or series=, power= and energy= (e.g. series=HB_NORTH&power=10&energy=20)');
       }
       try {
-        asset = makeBattery({ id: 'adhoc', settlementPoint: q.series, market: q.market ?? 'ERCOT', powerMw: Number(q.power), energyMwh: Number(q.energy), ...(q.efficiency !== undefined ? { roundTripEfficiency: Number(q.efficiency) } : {}) });
+        asset = makeBattery({ id: 'adhoc', settlementPoint: q.series, market: q.market, powerMw: q.power, energyMwh: q.energy, ...(q.efficiency !== undefined ? { roundTripEfficiency: q.efficiency } : {}) });
       } catch (err) {
         if (err instanceof DispatchError) return sendError(res, 400, 'bad_request', err.message);
         throw err;
       }
     }
     const f = await latestPriceForecast(deps.pool, asset.market, asset.settlementPoint);
-    if (!f) return sendError(res, 404, 'no_forecast', `no forecast of ${asset.settlementPoint} (${asset.market}, RT_PRICE) yet; run the forecaster (sda process forecaster)`);
-    const day = (q.day ?? 'tomorrow') as 'tomorrow' | 'today';
-    const plan = planDayAhead(await loadSolver(), asset, f, day, undefined, (q.basis ?? 'p50') as 'p50' | 'mean');
+    if (!f) {
+      const missing = await missingForecast(deps.pool, asset.market, asset.settlementPoint, `no forecast of ${asset.settlementPoint} (${asset.market}, RT_PRICE) yet; run the forecaster (sda process forecaster)`);
+      return sendError(res, 404, missing.error, missing.detail);
+    }
+    const day = q.day;
+    const plan = planDayAhead(await loadSolver(), asset, f, day, undefined, q.basis);
     if (!plan) return sendError(res, 404, 'no_forecast', `the latest forecast of ${asset.settlementPoint} (first interval ${new Date(f.targetStart).toISOString()}, ${f.values.length} steps) does not reach ${day}; try day=today`);
     const stored = q.asset !== undefined ? await latestStoredSchedule(deps.pool, asset.id) : null;
     return res.json({

@@ -116,3 +116,42 @@ export async function seriesKnown(pool: pg.Pool, market: string, series: string)
   const res = await pool.query<{ known: boolean }>(SQL_KNOWN, [market, series]);
   return res.rows[0]?.known === true;
 }
+
+/** How many known series an unknown_series answer names. */
+export const KNOWN_SERIES_LISTED = 8;
+
+// The distinct series of a market by a loose index scan (one primary-key probe per series, not a scan of every row):
+// market_data holds a row per interval, so a plain DISTINCT would read them all on each unknown-series answer.
+const skipScan = (table: string, cte: string) => `${cte} AS (
+    (SELECT series_id FROM ${table} WHERE market = $1 ORDER BY series_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT t.series_id FROM ${table} t WHERE t.market = $1 AND t.series_id > ${cte}.series_id ORDER BY t.series_id LIMIT 1) FROM ${cte} WHERE ${cte}.series_id IS NOT NULL
+  )`;
+const SQL_SOME_SERIES = `WITH RECURSIVE ${skipScan('market_data', 'data_series')}, ${skipScan('forecasts', 'forecast_series')}
+  SELECT series_id COLLATE "C" AS series_id FROM data_series WHERE series_id IS NOT NULL
+  UNION SELECT series_id COLLATE "C" FROM forecast_series WHERE series_id IS NOT NULL
+  ORDER BY 1 LIMIT $2`;
+
+/** Up to `limit` series ids of `market` that have market data or forecasts, in byte order ([] for an unknown market). */
+export async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERIES_LISTED): Promise<string[]> {
+  const res = await pool.query<{ series_id: string }>(SQL_SOME_SERIES, [market, limit]);
+  return res.rows.map((r) => r.series_id);
+}
+
+/** Why no forecast could be served: a 404's error code and detail. */
+export interface MissingForecast {
+  error: 'unknown_series' | 'no_forecast';
+  detail: string;
+}
+
+/**
+ * The one rule for a series without a forecast to serve (GET /forecast, GET /dispatch): `unknown_series` when the
+ * series has neither forecasts nor market data in the market, naming up to KNOWN_SERIES_LISTED series it does know;
+ * otherwise `no_forecast` with the caller's `noForecastDetail` (the series exists; the forecaster has not covered it).
+ */
+export async function missingForecast(pool: pg.Pool, market: string, series: string, noForecastDetail: string): Promise<MissingForecast> {
+  if (await seriesKnown(pool, market, series)) return { error: 'no_forecast', detail: noForecastDetail };
+  const known = await someKnownSeries(pool, market, KNOWN_SERIES_LISTED + 1);
+  const listed = known.length === 0 ? `market ${market} has no series at all` : `known series in ${market} include ${known.slice(0, KNOWN_SERIES_LISTED).join(', ')}${known.length > KNOWN_SERIES_LISTED ? ', ...' : ''}`;
+  return { error: 'unknown_series', detail: `unknown series ${series}: no forecasts and no market data for it in market ${market}; ${listed}` };
+}

@@ -4,7 +4,7 @@ import { DASHBOARD_ROUTES } from './dashboard-api.js';
 import { DISPATCH_ROUTES } from './dispatch-api.js';
 import { FORECAST_ROUTE } from './forecast-params.js';
 import { QUERY_ROUTES } from './query.js';
-import { type RouteSchema, paramJsonSchema } from './validate.js';
+import { type RouteSchema, paramDescription, paramJsonSchema } from './validate.js';
 
 const ERROR_SCHEMA = {
   type: 'object',
@@ -47,7 +47,7 @@ export function buildOpenApi(routes: RouteSchema[], info: { version: string; rat
       operationId: `${r.method}${r.path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : '')) || 'Root'}`,
       summary: r.summary,
       tags: r.tags ?? [],
-      parameters: Object.entries(r.query ?? {}).map(([name, p]) => ({ name, in: 'query', required: p.required === true, description: p.description, schema: paramJsonSchema(p), ...(p.example !== undefined ? { example: p.example } : {}) })),
+      parameters: Object.entries(r.query ?? {}).map(([name, p]) => ({ name, in: 'query', required: p.required === true, description: paramDescription(p), schema: paramJsonSchema(p), ...(p.example !== undefined ? { example: p.example } : {}) })),
       responses,
     };
     if (r.body) {
@@ -59,7 +59,7 @@ export function buildOpenApi(routes: RouteSchema[], info: { version: string; rat
               type: 'object',
               additionalProperties: false,
               required: Object.entries(r.body).filter(([, p]) => p.required).map(([n]) => n),
-              properties: Object.fromEntries(Object.entries(r.body).map(([n, p]) => [n, { description: p.description, ...paramJsonSchema(p) }])),
+              properties: Object.fromEntries(Object.entries(r.body).map(([n, p]) => [n, { description: paramDescription(p), ...paramJsonSchema(p) }])),
               maxProperties: Object.keys(r.body).length,
             },
           },

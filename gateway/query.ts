@@ -42,7 +42,7 @@ export const QUERY_TIMEOUT_MS = 30_000;
 
 const questionParams = {
   q: { type: 'string', description: 'The question (not only white space).', required: true, minLength: 1, maxLength: MAX_QUESTION_CHARS, notBlank: true, example: 'Why did HB_WEST go negative last night?' },
-  series: { type: 'string', description: 'A series the question is about.', pattern: /^[A-Za-z0-9_.-]{1,64}$/, maxLength: 64 },
+  series: { type: 'string', description: 'A series the question is about.', pattern: /^[A-Z0-9_.-]{1,64}$/, maxLength: 64, upperCase: true },
 } as const;
 
 const answerResponses = {

@@ -11,7 +11,7 @@ import { logger } from '../platform/logger.js';
 import { registryRoot } from '../model/registry.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { FORECAST_ROUTE, forecastQuery } from './forecast-params.js';
-import { findForecast, seriesKnown } from './forecast-store.js';
+import { findForecast, missingForecast } from './forecast-store.js';
 import { Health, kafkaCheck, modelRegistryCheck, postgresCheck, schemaRegistryCheck } from './health.js';
 import { type GatewayExtensions, createGatewayExtensions } from './dashboard.js';
 import { answerClientErrors, badPercentEncoding, drainServer } from './http-policy.js';
@@ -65,17 +65,13 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
     const q = forecastQuery(res.locals.query);
     const answer = await findForecast(deps.pool, q);
     if (answer) return res.json(answer);
-    if (!(await seriesKnown(deps.pool, q.market, q.series))) {
-      return sendError(res, 404, 'unknown_series', `no forecasts and no market data for series ${q.series} in market ${q.market}`);
-    }
-    return sendError(
-      res,
-      404,
-      'no_forecast',
-      q.at === null
-        ? `series ${q.series} (${q.market}, ${q.kind}) has no forecast yet`
-        : `no forecast of ${q.series} (${q.market}, ${q.kind}) covers ${new Date(q.at).toISOString()}`,
+    const missing = await missingForecast(
+      deps.pool,
+      q.market,
+      q.series,
+      q.at === null ? `series ${q.series} (${q.market}, ${q.kind}) has no forecast yet` : `no forecast of ${q.series} (${q.market}, ${q.kind}) covers ${new Date(q.at).toISOString()}`,
     );
+    return sendError(res, 404, missing.error, missing.detail);
   });
 
   if (deps.extensions) app.use(deps.extensions.routes);

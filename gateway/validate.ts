@@ -6,8 +6,32 @@ import type { NextFunction, Request, Response } from 'express';
 import { SdaError } from '../platform/errors.js';
 
 export type ParamSpec =
-  | { type: 'string'; description: string; required?: boolean; default?: string; minLength?: number; maxLength: number; pattern?: RegExp; enum?: readonly string[]; example?: string; notBlank?: boolean }
+  | {
+      type: 'string';
+      description: string;
+      required?: boolean;
+      default?: string;
+      minLength?: number;
+      maxLength: number;
+      pattern?: RegExp;
+      enum?: readonly string[];
+      example?: string;
+      notBlank?: boolean;
+      /**
+       * Case-insensitive: ASCII letters a-z are read as A-Z before the checks, so `pattern` and `enum` describe the
+       * canonical upper-case value and the handler gets that (hb_north is HB_NORTH). OpenAPI says so
+       * (x-case-insensitive, and the parameter's description).
+       */
+      upperCase?: boolean;
+    }
   | { type: 'integer'; description: string; required?: boolean; default?: number; minimum: number; maximum: number; example?: number }
+  /**
+   * A finite decimal number within its bounds (any of minimum / maximum inclusive, exclusiveMinimum / exclusiveMaximum
+   * exclusive). In a query it is written as digits with an optional fraction (`-12.5`): no exponent, sign `+`, hex,
+   * `Infinity` or `NaN`, at most `maxLength` characters; in a JSON body a JSON number (1e400 parses to Infinity and is
+   * refused). The validated value is a number.
+   */
+  | { type: 'number'; description: string; required?: boolean; default?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; exclusiveMaximum?: number; maxLength: number; example?: number }
   /**
    * A point in time written as ISO-8601 (parseIsoInstant), checked to lie in [minimum, maximum) (UTC ms); the
    * validated value is UTC ms. OpenAPI shows it as a string with ISO_INSTANT_RE as its pattern.
@@ -76,6 +100,10 @@ export function parseIsoInstant(raw: string): number {
  */
 export function paramJsonSchema(p: ParamSpec): Record<string, unknown> {
   if (p.type === 'integer') return { type: 'integer', minimum: p.minimum, maximum: p.maximum, ...(p.default !== undefined ? { default: p.default } : {}) };
+  if (p.type === 'number') {
+    const bounds = { minimum: p.minimum, exclusiveMinimum: p.exclusiveMinimum, maximum: p.maximum, exclusiveMaximum: p.exclusiveMaximum, default: p.default };
+    return { type: 'number', ...Object.fromEntries(Object.entries(bounds).filter(([, v]) => v !== undefined)) };
+  }
   if (p.type === 'instant') return { type: 'string', maxLength: p.maxLength, pattern: ISO_INSTANT_RE.source };
   return {
     type: 'string',
@@ -84,8 +112,30 @@ export function paramJsonSchema(p: ParamSpec): Record<string, unknown> {
     ...(p.pattern ? { pattern: p.pattern.source } : {}),
     ...(p.enum ? { enum: [...p.enum] } : {}),
     ...(p.default !== undefined ? { default: p.default } : {}),
+    // JSON Schema has no case-insensitive pattern or enum: they show the canonical form, and this says lower case is read too.
+    ...(p.upperCase ? { 'x-case-insensitive': true } : {}),
   };
 }
+
+/** What a parameter's description says in the OpenAPI document: its spec's, plus that it is case-insensitive where it is. */
+export function paramDescription(p: ParamSpec): string {
+  if (p.type !== 'string' || !p.upperCase) return p.description;
+  const e = p.example ?? p.default ?? p.enum?.[0];
+  return `${p.description} Case-insensitive: lower-case letters are read as upper case${e !== undefined && e !== e.toLowerCase() ? ` (${e.toLowerCase()} is ${e})` : ''}.`;
+}
+
+/** A number's bounds in words, e.g. "0 < power <= 10000". */
+function numberRange(name: string, p: Extract<ParamSpec, { type: 'number' }>): string {
+  const low = p.exclusiveMinimum !== undefined ? `${p.exclusiveMinimum} < ` : p.minimum !== undefined ? `${p.minimum} <= ` : '';
+  const high = p.exclusiveMaximum !== undefined ? ` < ${p.exclusiveMaximum}` : p.maximum !== undefined ? ` <= ${p.maximum}` : '';
+  return `${low}${name}${high}`;
+}
+
+/** A decimal number as a query writes one: an optional minus, digits, an optional fraction. No exponent, so no 1e400. */
+const DECIMAL = /^-?\d+(?:\.\d+)?$/;
+
+/** ASCII a-z to A-Z only: String.prototype.toUpperCase would also turn "ß" into "SS" and "ﬁ" into "FI", letters no id holds. */
+const asciiUpper = (s: string) => s.replace(/[a-z]+/g, (m) => m.toUpperCase());
 
 /** Only white space: what String.prototype.trim removes (spaces, tabs, line breaks, no-break spaces) and zero-width characters. */
 const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
@@ -105,6 +155,22 @@ function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 
     if (at < spec.minimum || at >= spec.maximum) throw new ValidationError(name, `${name} ${show(raw)} is out of range (${new Date(spec.minimum).toISOString()} to ${new Date(spec.maximum).toISOString()})`);
     return at;
   }
+  if (spec.type === 'number') {
+    const range = numberRange(name, spec);
+    let n: number;
+    if (where === 'body' && typeof raw === 'number') n = raw;
+    else if (typeof raw === 'string' && raw.length <= spec.maxLength && DECIMAL.test(raw)) n = Number(raw);
+    else if (typeof raw === 'string' || typeof raw === 'number') throw new ValidationError(name, `${name} must be a decimal number (digits, an optional fraction, no exponent) with ${range}, got ${show(String(raw))}`);
+    else throw new ValidationError(name, `${name} must be given once, as a single value`);
+    const inRange =
+      Number.isFinite(n) &&
+      (spec.minimum === undefined || n >= spec.minimum) &&
+      (spec.exclusiveMinimum === undefined || n > spec.exclusiveMinimum) &&
+      (spec.maximum === undefined || n <= spec.maximum) &&
+      (spec.exclusiveMaximum === undefined || n < spec.exclusiveMaximum);
+    if (!inRange) throw new ValidationError(name, `${name} must be a finite number with ${range}, got ${show(String(raw))}`);
+    return n;
+  }
   if (spec.type === 'integer') {
     let n: number;
     if (where === 'body' && typeof raw === 'number') n = raw;
@@ -123,10 +189,11 @@ function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 
     return spec.default;
   }
   if (spec.minLength !== undefined && raw.length < spec.minLength) throw new ValidationError(name, `${name} is shorter than ${spec.minLength} characters`);
-  if (spec.enum && !spec.enum.includes(raw)) throw new ValidationError(name, `${name} ${show(raw)} must be one of ${spec.enum.join(', ')}`);
+  const value = spec.upperCase ? asciiUpper(raw) : raw;
+  if (spec.enum && !spec.enum.includes(value)) throw new ValidationError(name, `${name} ${show(raw)} must be one of ${spec.enum.join(', ')}`);
   // The description says what a value must be in words ("power, MW (0 < power <= 10000)"); the pattern is the fallback.
-  if (spec.pattern && !spec.pattern.test(raw)) throw new ValidationError(name, spec.description ? `${name} ${show(raw)} is not valid: ${spec.description}${spec.example !== undefined ? ` (e.g. ${name}=${spec.example})` : ''}` : `${name} ${show(raw)} does not match ${spec.pattern.source}`);
-  return raw;
+  if (spec.pattern && !spec.pattern.test(value)) throw new ValidationError(name, spec.description ? `${name} ${show(raw)} is not valid: ${spec.description}${spec.example !== undefined ? ` (e.g. ${name}=${spec.example})` : ''}` : `${name} ${show(raw)} does not match ${spec.pattern.source}`);
+  return value;
 }
 
 /** Checks `input` against `specs`: unknown names refused, each value typed and bounded, defaults filled in. */

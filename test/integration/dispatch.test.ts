@@ -141,10 +141,17 @@ describe('GET /dispatch', () => {
       market, seriesId: 'HB_NORTH', kind: 'RT_PRICE', modelVersion: 'gw-test', issuedAt: start, targetStart: start, stepMs: HOUR, values,
       unit: '$/MWh', inputStart: start - DAY, inputEnd: start, p10: values.map((v) => v - 10), p90: values.map((v) => v + 10), stepSources: null,
     }]);
+    // A settlement point with prices but no forecast.
+    await pool.query(
+      `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
+       VALUES ($1, 'HB_DATAONLY', 'HUB', 'RT_PRICE', $2, $3, 42, 'USD/MWh', 'test', $3)`,
+      [market, new Date(start), new Date(start + 900_000)],
+    );
   });
 
   after(async () => {
     await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
+    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
     await pool.end();
   });
 
@@ -168,20 +175,26 @@ describe('GET /dispatch', () => {
       const tomorrow = await fetch(`${gw.url}/dispatch?series=HB_NORTH&market=${market}&power=10&energy=20`);
       assert.equal(tomorrow.status, 200);
       assert.equal(((await tomorrow.json()) as { coveredHours: number }).coveredHours, 12);
-      const bad = async (query: string, status: number, pattern: RegExp) => {
+      const lower = await fetch(`${gw.url}/dispatch?series=hb_north&market=${market.toLowerCase()}&power=10&energy=20&day=today`);
+      assert.equal(lower.status, 200, 'series and market in lower case are the stored upper case');
+      assert.equal(((await lower.json()) as { asset: { settlementPoint: string } }).asset.settlementPoint, 'HB_NORTH');
+      const bad = async (query: string, status: number, pattern: RegExp, error?: string) => {
         const r = await fetch(`${gw.url}/dispatch?${query}`);
         assert.equal(r.status, status, query);
-        const b = (await r.json()) as { detail: string };
+        const b = (await r.json()) as { error: string; detail: string };
         assert.match(b.detail, pattern, query);
+        if (error !== undefined) assert.equal(b.error, error, query);
       };
       await bad('', 400, /asset=/);
       await bad('series=HB_NORTH&power=10', 400, /energy/);
       await bad('series=HB_NORTH&power=-1&energy=20', 400, /power/);
-      await bad('series=HB_NORTH&power=0&energy=20', 400, /powerMw/);
+      await bad('series=HB_NORTH&power=0&energy=20', 400, /0 < power <= 10000/);
+      await bad('series=HB_NORTH&power=1e400&energy=20', 400, /power must be a decimal number/);
       await bad('series=HB_NORTH&power=10&energy=20&efficiency=1.5', 400, /efficiency/);
       await bad('asset=bess-north&series=HB_NORTH&power=1&energy=2', 400, /not both/);
       await bad('asset=nope', 404, /configured/);
-      await bad('series=HB_NOWHERE&power=10&energy=20', 404, /no forecast/);
+      await bad(`series=HB_NOWHERE&market=${market}&power=10&energy=20`, 404, /^unknown series HB_NOWHERE: .*include HB_DATAONLY, HB_NORTH$/, 'unknown_series');
+      await bad(`series=HB_DATAONLY&market=${market}&power=10&energy=20`, 404, /no forecast of HB_DATAONLY .*run the forecaster/, 'no_forecast');
       await bad('series=HB_NORTH&power=10&energy=20&foo=1', 400, /unknown/);
       const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
       assert.ok(doc.paths['/dispatch'] && doc.paths['/api/assets'], '/dispatch and /api/assets are documented');

@@ -114,6 +114,18 @@ describe('gateway: GET /forecast and /healthz', () => {
     assert.equal(past.status, 404);
   });
 
+  it('reads series, market and kind in any case as the stored upper case', async () => {
+    const lower = await get(`/forecast?series=hb_north&market=${market.toLowerCase()}&kind=rt_price`);
+    assert.equal(lower.status, 200, JSON.stringify(lower.body));
+    assert.deepEqual([lower.body.series, lower.body.market, lower.body.kind, lower.body.predicted], ['HB_NORTH', market, 'RT_PRICE', 11]);
+    const mixed = await get(`/api/history?series=Hb_North&market=${market.toLowerCase()}`);
+    assert.equal(mixed.status, 200, JSON.stringify(mixed.body));
+    const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, { get: { parameters: Array<{ name: string; description: string; schema: Record<string, unknown> }> } }> };
+    const series = doc.paths['/forecast']!.get.parameters.find((p) => p.name === 'series')!;
+    assert.equal(series.schema['x-case-insensitive'], true);
+    assert.match(series.description, /Case-insensitive/);
+  });
+
   it('without `at`, answers the newest forecast\'s first interval', async () => {
     const r = await get(`/forecast?series=HB_NORTH&market=${market}`);
     assert.equal(r.status, 200);
@@ -126,7 +138,7 @@ describe('gateway: GET /forecast and /healthz', () => {
     const bad = [
       `/forecast?market=${market}`,
       '/forecast?series=',
-      '/forecast?series=hb_north',
+      '/forecast?series=hb_n%C3%B6rth',
       `/forecast?series=${encodeURIComponent("HB_NORTH';DROP TABLE forecasts;--")}`,
       `/forecast?series=HB_NORTH&series=HB_WEST`,
       `/forecast?series=${'A'.repeat(65)}`,
@@ -153,6 +165,7 @@ describe('gateway: GET /forecast and /healthz', () => {
     const unknown = await get(`/forecast?series=NO_SUCH_SERIES&market=${market}`);
     assert.equal(unknown.status, 404);
     assert.equal(unknown.body.error, 'unknown_series');
+    assert.match(String(unknown.body.detail), /unknown series NO_SUCH_SERIES: .*known series in \w+ include HB_DATAONLY, HB_NORTH, HB_SOUTH$/, 'names the series it knows');
     const late = await get(`/forecast?series=HB_NORTH&market=${market}&at=${iso(S + 10 * 24 * HOUR)}`);
     assert.equal(late.status, 404);
     assert.equal(late.body.error, 'no_forecast');

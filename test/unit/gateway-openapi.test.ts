@@ -32,6 +32,11 @@ const doc = buildOpenApi(routes, { version: '0.0.0', rateLimitPerMinute: 60, bod
 
 /** What the document must say of a spec, written out here rather than by the function under test. */
 function expectedSchema(p: ParamSpec): Record<string, unknown> {
+  if (p.type === 'number') {
+    const want: Record<string, unknown> = { type: 'number' };
+    for (const k of ['minimum', 'exclusiveMinimum', 'maximum', 'exclusiveMaximum', 'default'] as const) if (p[k] !== undefined) want[k] = p[k];
+    return want;
+  }
   const want: Record<string, unknown> = { type: p.type === 'integer' ? 'integer' : 'string' };
   if (p.type === 'integer') Object.assign(want, { minimum: p.minimum, maximum: p.maximum });
   else want.maxLength = p.maxLength;
@@ -40,6 +45,7 @@ function expectedSchema(p: ParamSpec): Record<string, unknown> {
   if (p.type === 'instant') want.pattern = ISO_INSTANT_RE.source;
   if (p.type === 'string' && p.enum) want.enum = [...p.enum];
   if (p.type !== 'instant' && p.default !== undefined) want.default = p.default;
+  if (p.type === 'string' && p.upperCase) want['x-case-insensitive'] = true;
   return want;
 }
 
@@ -47,6 +53,15 @@ function expectedSchema(p: ParamSpec): Record<string, unknown> {
 function badValues(p: ParamSpec): unknown[] {
   if (p.type === 'integer') return [String(p.minimum - 1), String(p.maximum + 1), '1.5', 'x', ['1', '2']];
   if (p.type === 'instant') return ['yesterday', '2024-07-01T12:00:00', new Date(p.maximum).toISOString(), '9'.repeat(p.maxLength + 1)];
+  if (p.type === 'number') {
+    // Exponents (1e400 is Infinity), hex, words and signs are not decimal numbers; each bound refuses its edge.
+    const out: unknown[] = ['x', '1e400', '1e1', '0x1', 'Infinity', 'NaN', '+1', '1.', '.5', '9'.repeat(p.maxLength + 1), ['1', '2']];
+    if (p.minimum !== undefined) out.push(String(p.minimum - 1));
+    if (p.exclusiveMinimum !== undefined) out.push(String(p.exclusiveMinimum), String(p.exclusiveMinimum - 1));
+    if (p.maximum !== undefined) out.push(String(p.maximum + 0.5));
+    if (p.exclusiveMaximum !== undefined) out.push(String(p.exclusiveMaximum));
+    return out;
+  }
   const out: unknown[] = ['x'.repeat(p.maxLength + 1), 'a\u0000b', ['a', 'b']];
   if (p.enum) out.push('NOT_AN_ENUM_VALUE'.slice(0, p.maxLength));
   if (p.pattern) out.push(' ;');
@@ -88,7 +103,10 @@ describe('gateway: one schema per route for validation and /openapi.json', () =>
         const where = `${r.path}?${param.name}`;
         assert.equal(param.in, 'query', where);
         assert.equal(param.required, spec.required === true, `${where}: required`);
-        assert.equal(param.description, spec.description, `${where}: description`);
+        if (spec.type === 'string' && spec.upperCase) {
+          assert.ok(param.description.startsWith(spec.description), `${where}: description`);
+          assert.match(param.description, /case-insensitive/i, `${where}: the description says lower case is read too`);
+        } else assert.equal(param.description, spec.description, `${where}: description`);
         assert.deepEqual(param.schema, expectedSchema(spec), `${where}: schema`);
         assert.equal(param.example, spec.example, `${where}: example`);
       }
@@ -117,6 +135,10 @@ describe('gateway: one schema per route for validation and /openapi.json', () =>
         for (const [name, p] of Object.entries(specs)) {
           const values = [p.example, p.type === 'instant' ? undefined : p.default].filter((v) => v !== undefined).map(String);
           for (const v of values) assert.doesNotThrow(() => validateParams(specs, { ...baseline(specs), [name]: v }, where), `${r.path} ${name}=${v}`);
+          // A case-insensitive parameter reads the example in lower case as the example itself.
+          if (p.type === 'string' && p.upperCase && p.example !== undefined) {
+            assert.equal(validateParams(specs, { ...baseline(specs), [name]: p.example.toLowerCase() }, where)[name], p.example, `${r.path} ${name}=${p.example.toLowerCase()}`);
+          }
         }
       }
     }

@@ -22,6 +22,9 @@ describe('gateway /forecast parameters', () => {
     assert.deepEqual(parseForecastQuery({ series: 'HB_NORTH' }), { series: 'HB_NORTH', market: 'ERCOT', kind: 'RT_PRICE', at: null });
     assert.deepEqual(parseForecastQuery({ series: 'LZ_HOUSTON', kind: 'LOAD', market: 'ERCOT', at: '2024-07-01T00:00:00Z' }), { series: 'LZ_HOUSTON', market: 'ERCOT', kind: 'LOAD', at: Date.UTC(2024, 6, 1) });
     assert.equal(parseForecastQuery({ series: 'X', at: new Date(AT_MIN).toISOString() }).at, AT_MIN);
+    // Series, market and kind are case-insensitive: read as the stored upper case.
+    assert.deepEqual(parseForecastQuery({ series: 'hb_north', market: 'ercot', kind: 'rt_price' }), { series: 'HB_NORTH', market: 'ERCOT', kind: 'RT_PRICE', at: null });
+    assert.deepEqual(parseForecastQuery({ series: 'Lz_Houston', kind: 'Load' }), { series: 'LZ_HOUSTON', market: 'ERCOT', kind: 'LOAD', at: null });
     // Each bad query beside the parameter the 400 must name.
     const bad: Array<[Record<string, unknown>, string]> = [
       [{}, 'series'],
@@ -33,7 +36,8 @@ describe('gateway /forecast parameters', () => {
       [{ series: 'HB_NORTH', at: new Date(AT_MIN - 1).toISOString() }, 'at'],
       [{ series: 'HB_NORTH', at: `2024-07-01T00:00:00.${'0'.repeat(40)}Z` }, 'at'],
       [{ series: 'HB_NORTH', at: 'yesterday' }, 'at'],
-      [{ series: 'HB_NORTH', kind: 'rt_price' }, 'kind'],
+      [{ series: 'HB_NORTH', kind: 'rt-price' }, 'kind'],
+      [{ series: 'hb_nörth' }, 'series'],
       [{ series: 'HB_NORTH', market: 'ERCOT;' }, 'market'],
       [{ series: 'HB_NORTH', extra: '1' }, 'extra'],
     ];

@@ -37,11 +37,43 @@ describe('gateway request validation', () => {
     rejects({ series: 'HB_NORTH', hours: '99999999999999999999' }, 'hours', /integer/);
     rejects({ series: "HB_NORTH';DROP TABLE x" }, 'series', /is not valid: /);
     // Malformed values are explained in words, not as a regular expression (the tester saw ^\d{1,6}... for power=-5).
-    rejects({ series: 'HB_NORTH', power: '-5', energy: '20' }, 'power', /power "-5" is not valid: Ad-hoc battery: power, MW \(0 < power <= 10000\)\. \(e\.g\. power=10\)/, 'query', DISPATCH_ROUTES.dispatch.query);
+    rejects({ series: 'HB_NORTH', power: '-5', energy: '20' }, 'power', /power must be a finite number with 0 < power <= 10000, got "-5"/, 'query', DISPATCH_ROUTES.dispatch.query);
     rejects({ series: 'HB_NORTH', day: '2024-06-15' }, 'day', /day must be one of tomorrow, today/, 'query', DISPATCH_ROUTES.dispatch.query);
     rejects({ series: 'A'.repeat(65) }, 'series', /longer than 64/);
     rejects({ series: ['HB_NORTH', 'HB_WEST'] }, 'series', /given once/);
     rejects({ series: 'HB_NORTH', kind: 'PRICE' }, 'kind', /must be one of RT_PRICE, DAM_PRICE, LOAD, WIND, SOLAR/);
+  });
+
+  it('reads numbers as finite decimals within the bounds of their schema (/dispatch power, energy, efficiency)', () => {
+    const dispatch = DISPATCH_ROUTES.dispatch.query;
+    const v = validateParams(dispatch, { series: 'hb_north', power: '10', energy: '20.5', efficiency: '1' }, 'query');
+    assert.deepEqual([v.series, v.power, v.energy, v.efficiency], ['HB_NORTH', 10, 20.5, 1]);
+    assert.equal(validateParams(dispatch, { series: 'HB_NORTH', power: '10000', energy: '0.001', efficiency: '0.0001' }, 'query').power, 10_000, 'inclusive maximum');
+    rejects({ series: 'HB_NORTH', power: '0', energy: '20' }, 'power', /0 < power <= 10000, got "0"/, 'query', dispatch);
+    rejects({ series: 'HB_NORTH', power: '10000.01', energy: '20' }, 'power', /0 < power <= 10000/, 'query', dispatch);
+    rejects({ series: 'HB_NORTH', power: '10', energy: '100001' }, 'energy', /0 < energy <= 100000/, 'query', dispatch);
+    rejects({ series: 'HB_NORTH', power: '10', energy: '20', efficiency: '1.5' }, 'efficiency', /0 < efficiency <= 1\b/, 'query', dispatch);
+    rejects({ series: 'HB_NORTH', power: '10', energy: '20', efficiency: '0' }, 'efficiency', /0 < efficiency <= 1\b/, 'query', dispatch);
+    for (const trick of ['1e400', '1e2', '1E2', '0x10', 'Infinity', '-Infinity', 'NaN', '+5', ' 5', '5 ', '5.', '.5', '1_000', '١٠']) {
+      rejects({ series: 'HB_NORTH', power: trick, energy: '20' }, 'power', /power must be a decimal number \(digits, an optional fraction, no exponent\)/, 'query', dispatch);
+    }
+    rejects({ series: 'HB_NORTH', power: '1'.repeat(17), energy: '20' }, 'power', /decimal number/, 'query', dispatch);
+    rejects({ series: 'HB_NORTH', power: ['1', '2'], energy: '20' }, 'power', /given once/, 'query', dispatch);
+    // In a JSON body a number is a JSON number: 1e400 parses to Infinity, which no bound admits.
+    const body = { x: { type: 'number', description: 'x', exclusiveMinimum: 0, maxLength: 16 } } as const satisfies ParamSpecs;
+    assert.deepEqual(validateParams(body, JSON.parse('{"x": 2.5}') as Record<string, unknown>, 'body'), { x: 2.5 });
+    rejects(JSON.parse('{"x": 1e400}') as Record<string, unknown>, 'x', /finite number with 0 < x, got "Infinity"/, 'body', body);
+    rejects({ x: true }, 'x', /given once/, 'body', body);
+  });
+
+  it('reads series, market and kind case-insensitively as the stored upper case, on every route that takes them', () => {
+    assert.deepEqual(validateParams(history, { series: 'hb_north', market: 'ercot', kind: 'load' }, 'query'), { series: 'HB_NORTH', market: 'ERCOT', kind: 'LOAD', hours: 48 });
+    assert.equal(validateParams(DISPATCH_ROUTES.dispatch.query, { series: 'Hb_West', market: 'ercot', power: '1', energy: '2' }, 'query').market, 'ERCOT');
+    assert.equal(validateParams(QUERY_ROUTES.get.query, { q: 'why?', series: 'lz_houston' }, 'query').series, 'LZ_HOUSTON');
+    // Only ASCII letters change: no Unicode case mapping turns a foreign letter into an id ("ß" would be "SS").
+    rejects({ series: 'hb_north_ß' }, 'series', /is not valid/);
+    // The message shows the value as sent.
+    rejects({ series: "hb_north';drop" }, 'series', /series "hb_north';drop" is not valid/);
   });
 
   it('checks JSON bodies: strings only where strings are expected, no extra properties, bounded length', () => {
