@@ -2,6 +2,7 @@
 // responder's battery question and the demo show.
 import type { Highs } from 'highs';
 import { HOUR_MS, addCentralDays, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
+import { hourEndingRanges } from '../market/format.js';
 import { type BatteryAsset, legEfficiency } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
@@ -42,24 +43,6 @@ export interface DayAheadPlan {
   /** Hours ending with charging / discharging, e.g. "HE 3-5" and "HE 19-20". */
   chargeHours: string;
   dischargeHours: string;
-}
-
-/** "HE 3-5, HE 14" from hour-ending numbers. */
-export function hourRanges(hes: number[]): string {
-  if (hes.length === 0) return 'none';
-  const sorted = [...new Set(hes)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  let a = sorted[0]!;
-  let b = a;
-  for (const h of sorted.slice(1)) {
-    if (h === b + 1) b = h;
-    else {
-      parts.push(a === b ? `HE ${a}` : `HE ${a}-${b}`);
-      a = b = h;
-    }
-  }
-  parts.push(a === b ? `HE ${a}` : `HE ${a}-${b}`);
-  return parts.join(', ');
 }
 
 /**
@@ -119,8 +102,8 @@ export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve
     chargedMwh: round(s.chargedMwh, 3),
     dischargedMwh: round(s.dischargedMwh, 3),
     cycles: round(s.dischargedMwh / legEfficiency(asset) / ((asset.maxSoc - asset.minSoc) * asset.energyMwh), 3),
-    chargeHours: hourRanges(intervals.filter((i) => i.chargeMw > 1e-6).map((i) => i.hourEnding)),
-    dischargeHours: hourRanges(intervals.filter((i) => i.dischargeMw > 1e-6).map((i) => i.hourEnding)),
+    chargeHours: hourEndingRanges(intervals.filter((i) => i.chargeMw > 1e-6).map((i) => i.hourEnding)),
+    dischargeHours: hourEndingRanges(intervals.filter((i) => i.dischargeMw > 1e-6).map((i) => i.hourEnding)),
   };
 }
 

@@ -2,6 +2,7 @@
 // the backtest grid; settlement (dispatch/backtest.ts) then values every strategy on the same actual prices.
 import type { Highs } from 'highs';
 import { centralCalendar } from '../market/calendar.js';
+import { hourEndingRanges } from '../market/format.js';
 import { centralDateOf } from '../market/central-time.js';
 import { type BatteryAsset, legEfficiency, usableEnergyMwh } from './asset.js';
 import { optimiseWith, type PriceCurve } from './optimiser.js';
@@ -283,8 +284,8 @@ export function baselineBid(asset: BatteryAsset, g: BacktestGrid, hours: Baselin
     discharge[i] = d;
     state.apply(at, c, d);
   }
-  const he = (xs: number[]): string => xs.map((x) => x + 1).join(',');
-  return { name: 'baseline', charge, discharge, solves: 0, solveMs: 0, idleIntervals: 0, notes: [`charge HE ${he(hours.chargeHours)}, discharge HE ${he(hours.dischargeHours)} (Central)`] };
+  const he = (clockHours: number[]): string => hourEndingRanges(clockHours.map((h) => h + 1));
+  return { name: 'baseline', charge, discharge, solves: 0, solveMs: 0, idleIntervals: 0, notes: [`charge ${he(hours.chargeHours)}, discharge ${he(hours.dischargeHours)} (Central)`] };
 }
 
 /** A published schedule as the stitcher needs it (a DispatchSchedule record has these fields). */

@@ -70,3 +70,24 @@ export function seriesLabel(market: string, seriesIds: string | readonly string[
   const ids = typeof seriesIds === 'string' ? [seriesIds] : seriesIds;
   return `${market}/${ids.length ? ids.join(',') : '*'}/${kind}`;
 }
+
+/**
+ * ERCOT hour endings as ranges: [1, 2, 3, 7, 9, 10] -> "HE 1-3, HE 7, HE 9-10" (order and repeats ignored); "none"
+ * for an empty list.
+ */
+export function hourEndingRanges(hes: readonly number[]): string {
+  if (hes.length === 0) return 'none';
+  const sorted = [...new Set(hes)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  let a = sorted[0]!;
+  let b = a;
+  for (const h of sorted.slice(1)) {
+    if (h === b + 1) b = h;
+    else {
+      parts.push(a === b ? `HE ${a}` : `HE ${a}-${b}`);
+      a = b = h;
+    }
+  }
+  parts.push(a === b ? `HE ${a}` : `HE ${a}-${b}`);
+  return parts.join(', ');
+}

@@ -8,7 +8,8 @@ import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimi
 import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
 import { SdaError } from '../../platform/errors.js';
 import { parseAssets } from '../../dispatch/assets-config.js';
-import { hourRanges, planDayAhead } from '../../dispatch/day-ahead.js';
+import { planDayAhead } from '../../dispatch/day-ahead.js';
+import { hourEndingRanges } from '../../market/format.js';
 import { backtestHtml, backtestJson, backtestTable } from '../../dispatch/report.js';
 import { planFromForecast, stateAt } from '../../processors/dispatcher/plan.js';
 import type { Forecast } from '../../schemas/types.js';
@@ -300,7 +301,7 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     assert.equal(plan.coveredHours, 12);
     assert.equal(plan.chargeHours, 'HE 3-4');
     near(plan.expectedRevenue, 10 * 90 - 20 * 5 + 10 * 30, 'tomorrow');
-    assert.equal(hourRanges([1, 2, 3, 7, 9, 10]), 'HE 1-3, HE 7, HE 9-10');
+    assert.equal(hourEndingRanges([1, 2, 3, 7, 9, 10]), 'HE 1-3, HE 7, HE 9-10');
     assert.equal(planDayAhead(highs, asset, { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: [1, 2] }, 'tomorrow'), null);
   });
 

@@ -1,7 +1,7 @@
 // trace: D.numbers-from-tools, D.market-clock
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { centralClockText, centralLabel, formatValue, isMoneyUnit, kindLabel, roundAsWritten, seriesLabel, unitText } from '../../market/format.js';
+import { centralClockText, centralLabel, formatValue, isMoneyUnit, kindLabel, roundAsWritten, hourEndingRanges, seriesLabel, unitText } from '../../market/format.js';
 
 describe('market/format: values and times as the product writes them', () => {
   it('writes money with cents and everything else whole, and rounds to what it writes', () => {
@@ -25,6 +25,8 @@ describe('market/format: values and times as the product writes them', () => {
     assert.equal(seriesLabel('ERCOT', 'HB_NORTH', 'RT_PRICE'), 'ERCOT/HB_NORTH/RT_PRICE');
     assert.equal(seriesLabel('ERCOT', ['HB_NORTH', 'HB_WEST'], 'RT_PRICE'), 'ERCOT/HB_NORTH,HB_WEST/RT_PRICE');
     assert.equal(seriesLabel('run.x', [], 'LOAD'), 'run.x/*/LOAD');
+    assert.equal(hourEndingRanges([9, 1, 2, 3, 7, 10, 2]), 'HE 1-3, HE 7, HE 9-10');
+    assert.equal(hourEndingRanges([]), 'none');
   });
 
   it('writes instants in Central prevailing time, CST in winter and CDT in summer, across both DST changes', () => {
