@@ -16,7 +16,7 @@ export function registerServe(program: Command): void {
     .action(async (opts: { port?: string; host: string; registry?: string; rag: boolean }) => {
       const config = loadConfig();
       const port = opts.port === undefined ? config.gateway.port : intOption('--port', opts.port, 0, 65_535);
-      if (!/^[A-Za-z0-9.:\-[\]]{1,255}$/.test(opts.host)) throw new Error(`--host: ${JSON.stringify(opts.host)} is not a host name or address`);
+      if (!/^[A-Za-z0-9.:\-[\]]{1,255}$/.test(opts.host)) throw new OptionError('--host', `${JSON.stringify(opts.host)} is not a host name or address`);
       const rag = opts.rag ? (await import('../rag/query-service.js')).createRagQueryService(config) : null;
       const gw = await startGateway(config, { port, host: opts.host, registryDir: opts.registry, queryService: rag }).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'EADDRINUSE') throw err;

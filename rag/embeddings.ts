@@ -6,6 +6,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import ort from 'onnxruntime-node';
 import type { Config } from '../platform/config.js';
 import { ensureModel, modelPaths } from './models.js';
+import { SdaError } from '../platform/errors.js';
 
 export const EMBEDDING_DIM = 384;
 /** sentence-transformers' max_seq_length for this model; longer texts are cut (the model allows 512). */
@@ -31,7 +32,7 @@ export interface EncodedBatch {
 export function encodeText(tokenizer: Tokenizer, text: string, maxTokens = MAX_TOKENS): number[] {
   const cls = tokenizer.token_to_id('[CLS]');
   const sep = tokenizer.token_to_id('[SEP]');
-  if (cls === undefined || sep === undefined) throw new Error('the tokenizer has no [CLS]/[SEP] tokens');
+  if (cls === undefined || sep === undefined) throw new SdaError('EMBEDDING_MODEL_INVALID', 'the tokenizer has no [CLS]/[SEP] tokens');
   const pieces = tokenizer.encode(text, { add_special_tokens: false }).ids;
   return [cls, ...pieces.slice(0, maxTokens - 2), sep];
 }
@@ -114,7 +115,7 @@ export class OnnxEmbedder implements Embedder {
       graphOptimizationLevel: 'all',
     });
     for (const name of ['input_ids', 'attention_mask', 'token_type_ids']) {
-      if (!session.inputNames.includes(name)) throw new Error(`${modelFile}: the model has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
+      if (!session.inputNames.includes(name)) throw new SdaError('EMBEDDING_MODEL_INVALID', `${modelFile}: the model has no input ${name} (inputs: ${session.inputNames.join(', ')})`);
     }
     return new OnnxEmbedder(tokenizer, session, opts.batchSize ?? 16);
   }
@@ -138,7 +139,7 @@ export class OnnxEmbedder implements Embedder {
       };
       const outputs = await this.session.run(feeds);
       const hidden = outputs.last_hidden_state ?? outputs[this.session.outputNames[0]!];
-      if (hidden?.dims.length !== 3 || hidden.dims[2] !== this.dim) throw new Error(`unexpected embedding output shape ${JSON.stringify(hidden?.dims)}`);
+      if (hidden?.dims.length !== 3 || hidden.dims[2] !== this.dim) throw new SdaError('EMBEDDING_MODEL_INVALID', `unexpected embedding output shape ${JSON.stringify(hidden?.dims)}`);
       const vectors = meanPoolNormalize(hidden.data as Float32Array, enc.attentionMask, enc.batch, enc.seqLen, this.dim);
       chunk.forEach((c, j) => (result[c.i] = vectors[j]!));
     }

@@ -4,6 +4,7 @@ import type { Config } from '../platform/config.js';
 import { BulkProducer, type OutgoingRecord } from '../platform/kafka/client.js';
 import { CONTEXT_HEADER, copyPartitions, isContextTick } from '../platform/kafka/context-series.js';
 import { encodeDeadLetter } from '../platform/kafka/dead-letter.js';
+import { KafkaError } from '../platform/kafka/errors.js';
 import type { Provisioned } from '../platform/kafka/provision.js';
 import { TOPICS } from '../platform/kafka/topics.js';
 import type { Parsed, Rejection } from './parsed.js';
@@ -88,7 +89,7 @@ export class TickPublisher {
         const topic = this.opts.topic ?? TOPICS.ticks.name;
         const meta = await admin.fetchTopicMetadata({ topics: [topic] });
         const n = meta.topics[0]?.partitions.length ?? 0;
-        if (n < 1) throw new Error(`topic ${topic} has no partitions; run \`sda stack up\` (it provisions the topics)`);
+        if (n < 1) throw new KafkaError('TOPIC_MISSING', `topic ${topic} has no partitions; run \`sda stack up\` (it provisions the topics)`);
         return n;
       } finally {
         await admin.disconnect();

@@ -3,6 +3,7 @@
 // cli/trace.ts does the reading and writing. A step is covered only by a passing test with no failing one beside it;
 // every other state is shown, never hidden.
 import type { TraceItem } from './requirements.js';
+import { SdaError } from '../platform/errors.js';
 
 export type Outcome = 'pass' | 'fail' | 'skip';
 
@@ -56,7 +57,7 @@ export function sourceOf(file: string, root: string): string {
  * one failing test named by the file. Throws when the text holds no <testsuites> element.
  */
 export function parseJunit(xml: string, root: string): TestResult[] {
-  if (!/<testsuites[\s>]/.test(xml)) throw new Error('not a JUnit report: no <testsuites> element');
+  if (!/<testsuites[\s>]/.test(xml)) throw new SdaError('JUNIT_INVALID', 'not a JUnit report: no <testsuites> element');
   const out: TestResult[] = [];
   // Attribute values may hold '>' (Node escapes only '<', '&' and '"'), so attributes are matched whole.
   for (const m of xml.matchAll(new RegExp(`<testcase(${ATTRS})\\s*(?:/>|>([\\s\\S]*?)</testcase>)`, 'g'))) {

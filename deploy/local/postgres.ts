@@ -7,8 +7,8 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../../platform/config.js';
 import { aptInstall } from '../../platform/installers/apt.js';
-import { readPid, run, stopPid, tail } from '../../platform/installers/process.js';
-import { type Health, type LocalService, type StackPaths, logFile } from './service.js';
+import { InstallError, readPid, run, stopPid, tail } from '../../platform/installers/process.js';
+import { type Health, type LocalService, StackError, type StackPaths, logFile } from './service.js';
 
 function pgBinDir(): string | undefined {
   const base = '/usr/lib/postgresql';
@@ -81,7 +81,7 @@ export class PostgresService implements LocalService {
     if (!fs.existsSync(target)) fs.mkdirSync(target, { recursive: true });
     if (os.userInfo().uid !== 0) return;
     const uid = Number(fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'))?.split(':')[2]);
-    if (!Number.isInteger(uid)) throw new Error('the postgres system user is missing; reinstall the postgresql package');
+    if (!Number.isInteger(uid)) throw new InstallError('TOOL_MISSING', 'the postgres system user is missing; reinstall the postgresql package');
     fs.chownSync(target, uid, uid);
   }
 
@@ -109,7 +109,7 @@ export class PostgresService implements LocalService {
 
   async start(progress: (msg: string) => void): Promise<void> {
     const bin = pgBinDir();
-    if (!bin) throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql; run `sda stack up` as root so it can apt-get install postgresql');
+    if (!bin) throw new InstallError('TOOL_MISSING', 'PostgreSQL server binaries not found under /usr/lib/postgresql; run `sda stack up` as root so it can apt-get install postgresql');
     await this.initCluster(bin, progress);
     if (!(await this.health()).up) {
       fs.mkdirSync(this.paths.logs, { recursive: true });
@@ -127,7 +127,7 @@ export class PostgresService implements LocalService {
       try {
         await run(cmd, args);
       } catch (err) {
-        throw new Error(`PostgreSQL did not start on port ${this.port}; its log (${this.log}) ends:\n${tail(this.log)}\n${(err as Error).message}`);
+        throw new StackError('SERVICE_START', `PostgreSQL did not start on port ${this.port}; its log (${this.log}) ends:\n${tail(this.log)}\n${(err as Error).message}`);
       }
     }
     await this.ensureDatabases();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Config } from '../../platform/config.js';
 import { aptInstall } from '../../platform/installers/apt.js';
 import { commandExists, httpOk, readPid, startDaemon, startFailure, stopPid, waitHealthy } from '../../platform/installers/process.js';
-import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
+import { type Health, type LocalService, StackError, type StackPaths, logFile, pidFile } from './service.js';
 
 export class PrometheusService implements LocalService {
   readonly name = 'prometheus';
@@ -61,7 +61,7 @@ export class PrometheusService implements LocalService {
       // A running Prometheus picks up a changed deploy/prometheus.yml (or changed ports) without a restart.
       if (this.writeConfig().changed) {
         const res = await fetch(`http://127.0.0.1:${this.port}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
-        if (!res.ok) throw new Error(`Prometheus on 127.0.0.1:${this.port} refused the new configuration (HTTP ${res.status}): ${(await res.text()).slice(0, 300)}; see ${this.log}`);
+        if (!res.ok) throw new StackError('SERVICE_START', `Prometheus on 127.0.0.1:${this.port} refused the new configuration (HTTP ${res.status}): ${(await res.text()).slice(0, 300)}; see ${this.log}`);
       }
       return;
     }

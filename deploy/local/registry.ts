@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../platform/config.js';
 import { findJava, mvn } from '../../platform/installers/java.js';
-import { httpOk, readPid, run, startDaemon, startFailure, stopPid, waitHealthy } from '../../platform/installers/process.js';
+import { InstallError, httpOk, readPid, run, startDaemon, startFailure, stopPid, waitHealthy } from '../../platform/installers/process.js';
 import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
 
 export const APICURIO_VERSION = '3.3.3';
@@ -45,7 +45,7 @@ export class RegistryService implements LocalService {
     fs.rmSync(staging, { recursive: true, force: true });
     fs.mkdirSync(staging, { recursive: true });
     await run('tar', ['-xzf', archive, '-C', staging]);
-    if (!fs.existsSync(path.join(staging, 'quarkus-run.jar'))) throw new Error(`${archive} holds no quarkus-run.jar`);
+    if (!fs.existsSync(path.join(staging, 'quarkus-run.jar'))) throw new InstallError('INSTALL_FAILED', `${archive} holds no quarkus-run.jar`);
     fs.renameSync(staging, this.home);
     fs.rmSync(archive, { force: true });
     return true;

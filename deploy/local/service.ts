@@ -1,6 +1,14 @@
 // What every service of the local stack can do. The stack starts them in order and reports on them.
 import path from 'node:path';
 import type { Config } from '../../platform/config.js';
+import { SdaError } from '../../platform/errors.js';
+
+/**
+ * A local stack service that cannot be used: SERVICE_UNKNOWN (a name `sda stack` does not know), SERVICE_START (it did
+ * not start or refused its configuration; the message ends with its log), POSTGRES_UNAVAILABLE (retriable: the
+ * database did not answer). Missing software is platform/installers' InstallError.
+ */
+export class StackError extends SdaError<'SERVICE_UNKNOWN' | 'SERVICE_START' | 'POSTGRES_UNAVAILABLE'> {}
 
 export interface Health {
   up: boolean;

@@ -10,7 +10,7 @@ import { KafkaService } from './kafka.js';
 import { PostgresService } from './postgres.js';
 import { PrometheusService } from './prometheus.js';
 import { RegistryService } from './registry.js';
-import { type Health, type LocalService, stackPaths } from './service.js';
+import { type Health, type LocalService, StackError, stackPaths } from './service.js';
 
 export const SERVICE_NAMES = ['postgres', 'kafka', 'schema-registry', 'prometheus'] as const;
 
@@ -24,7 +24,7 @@ function pick(config: Config, only?: string[]): LocalService[] {
   const all = services(config);
   if (!only || only.length === 0) return all;
   const unknown = only.filter((n) => !all.some((s) => s.name === n));
-  if (unknown.length) throw new Error(`unknown service ${unknown.join(', ')}; services are ${SERVICE_NAMES.join(', ')}`);
+  if (unknown.length) throw new StackError('SERVICE_UNKNOWN', `unknown service ${unknown.join(', ')}; services are ${SERVICE_NAMES.join(', ')}`);
   return all.filter((s) => only.includes(s.name));
 }
 
@@ -87,7 +87,7 @@ export async function stackProvision(config: Config, print: (line: string) => vo
   } catch (err) {
     // An edited or failing migration names its file and keeps its code; only a connection problem needs the address.
     if (err instanceof MigrationError) throw err;
-    throw new Error(`cannot apply migrations on PostgreSQL at ${config.postgres.host}:${config.postgres.port}: ${(err as Error).message}`, { cause: err });
+    throw new StackError('POSTGRES_UNAVAILABLE', `cannot apply migrations on PostgreSQL at ${config.postgres.host}:${config.postgres.port}: ${(err as Error).message}`, true, { cause: err });
   } finally {
     await pool.end();
   }

@@ -7,6 +7,7 @@ import { Producer as PlatformaticProducer, compatibilityPartitioner } from '@pla
 import { type Admin, CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerConfig, type IHeaders, type ITopicConfig, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
+import { KafkaError } from './errors.js';
 
 export type { Admin, Consumer, Producer, EachBatchPayload, KafkaMessage, IHeaders } from 'kafkajs';
 
@@ -407,7 +408,7 @@ export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[], 
     } catch (err) {
       if (!metadataLag(err)) throw err;
     }
-    if (Date.now() > deadline) throw new Error(`topics ${names.join(', ')} were created but have no leader after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new KafkaError('KAFKA_UNAVAILABLE', `topics ${names.join(', ')} were created but have no leader after ${timeoutMs} ms`, true);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -476,7 +477,7 @@ export class BulkProducer {
     const next = this.chain.then(() => this.producer.send({ messages }));
     this.chain = next.catch(() => undefined);
     return next.then(() => undefined, (err: unknown) => {
-      throw new Error(`producing ${records.length} records to ${topic} failed: ${innermostMessages(err).join('; ')}`, { cause: err });
+      throw new KafkaError('KAFKA_PRODUCE', `producing ${records.length} records to ${topic} failed: ${innermostMessages(err).join('; ')}`, (err as { retriable?: unknown }).retriable === true, { cause: err });
     });
   }
 

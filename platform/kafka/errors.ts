@@ -13,6 +13,10 @@ export type KafkaErrorCode =
   /** The registry answered an unexpected HTTP status; retriable when it is a 5xx. */
   | 'REGISTRY_HTTP'
   | 'KAFKA_UNAVAILABLE'
+  /** The broker refused or failed a produce request; `retriable` is kafkajs's own flag for the underlying error. */
+  | 'KAFKA_PRODUCE'
+  /** A topic the job needs does not exist or has no partitions (`sda stack up` creates the standard ones). */
+  | 'TOPIC_MISSING'
   | 'RUN_NAME_INVALID'
   | 'TOPIC_NAME_INVALID';
 

@@ -21,6 +21,7 @@ import { LmError } from '../../model/lm/finetune.js';
 import { ValidationError } from '../../gateway/validate.js';
 import { K8sCheckError } from '../../deploy/k8s/validate.js';
 import { DockerImageError } from '../../deploy/docker/images.js';
+import { StackError } from '../../deploy/local/service.js';
 import { ModelFetchError } from '../../rag/models.js';
 import { LlmError } from '../../rag/llm.js';
 import { ZipFormatError } from '../../rag/zip.js';
@@ -49,6 +50,7 @@ const CASES: Array<{ err: SdaError; cls: string; code: string; retriable: boolea
   { err: new LmError('LM_OFFLINE', 'm', true), cls: 'LmError', code: 'LM_OFFLINE', retriable: true },
   { err: new ValidationError('series', 'series is required'), cls: 'ValidationError', code: 'PARAM_INVALID', retriable: false },
   { err: new K8sCheckError('KUBECTL_MISSING', 'm'), cls: 'K8sCheckError', code: 'KUBECTL_MISSING', retriable: false },
+  { err: new StackError('POSTGRES_UNAVAILABLE', 'm', true), cls: 'StackError', code: 'POSTGRES_UNAVAILABLE', retriable: true },
   { err: new DockerImageError('DOCKER_BUILD', 'm'), cls: 'DockerImageError', code: 'DOCKER_BUILD', retriable: false },
   { err: new ModelFetchError('m', true), cls: 'ModelFetchError', code: 'MODEL_FETCH', retriable: true },
   { err: new LlmError('LLM_UNREACHABLE', 'm', true), cls: 'LlmError', code: 'LLM_UNREACHABLE', retriable: true },
