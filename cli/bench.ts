@@ -9,6 +9,7 @@ import { runRoundtripBench } from '../bench/roundtrip.js';
 import { runClientsBench } from '../bench/kafka-clients.js';
 import { runForecastBench } from '../bench/forecast.js';
 import { runDispatchBench } from '../bench/dispatch.js';
+import { runReadCommittedBench } from '../bench/read-committed.js';
 import { intOption, listOption, numberOption } from './options.js';
 
 export function registerBench(program: Command): void {
@@ -38,10 +39,10 @@ export function registerBench(program: Command): void {
     });
   bench
     .command('clients')
-    .description('kafkajs vs @platformatic/kafka (installed 1.x and 2.x fetched into .cache/bench) on the round trip workload, produce then consume, on each Node binary given, in one run (issue 11)')
+    .description('kafkajs vs @platformatic/kafka (the installed version, and a 2.x fetched into .cache/bench) on the round trip workload, produce then consume, on each Node binary given, in one run (issue 11)')
     .option('-n, --messages <count>', 'records per cell (produce, then consume)', '200000')
     .option('--nodes <paths>', 'comma-separated node binaries (default: this Node and /usr/bin/node when it differs)')
-    .option('--clients <names>', 'kafkajs, platformatic (1.x), platformatic2', 'kafkajs,platformatic,platformatic2')
+    .option('--clients <names>', 'kafkajs, platformatic (installed), platformatic2 (the fetched 2.x)', 'kafkajs,platformatic,platformatic2')
     .option('--rounds <n>', 'rounds over the matrix, alternating order', '3')
     .action(async (opts: { messages: string; nodes?: string; clients: string; rounds: string }) => {
       const clients = listOption(opts.clients) ?? [];
@@ -55,6 +56,19 @@ export function registerBench(program: Command): void {
         nodes: nodes.map((n) => path.resolve(n)),
         clients: clients as Array<'kafkajs' | 'platformatic' | 'platformatic2'>,
         rounds: intOption('--rounds', opts.rounds, 1, 10),
+      });
+    });
+  bench
+    .command('read-committed')
+    .description('kafkajs vs @platformatic/kafka as read_committed readers of an aborted transaction that spans several fetch responses: records delivered per transaction (a correct reader delivers none of the aborted one)')
+    .option('--aborted <n>', 'records in the aborted transaction', '2000')
+    .option('--record-bytes <n>', 'bytes per aborted record', '2000')
+    .option('--fetch-bytes <n>', 'bytes per fetch, both clients', '262144')
+    .action(async (opts: { aborted: string; recordBytes: string; fetchBytes: string }) => {
+      await runReadCommittedBench(loadConfig(), {
+        aborted: intOption('--aborted', opts.aborted, 1, 1_000_000),
+        recordBytes: intOption('--record-bytes', opts.recordBytes, 1, 100_000),
+        fetchBytes: intOption('--fetch-bytes', opts.fetchBytes, 1_024, 64 * 1_048_576),
       });
     });
   bench
