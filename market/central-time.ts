@@ -272,7 +272,7 @@ export function centralWallToUtc(date: CivilDate, minuteOfDay: number, repeated:
     throw new CentralTimeError(
       'hour',
       minuteOfDay,
-      `${formatCivil(date)} local ${wall(minuteOfDay)} does not exist: on the spring-forward day clocks jump from ${wall(from)} ${zoneName(y.offsets[0])} to ${wall(to)} ${zoneName(y.offsets[1])}, so the hour ending ${wall(to)} (local ${wall(from)}-${wall(to)}) is skipped and the day has 23 hours, numbered 1, 2, 4..24`,
+      `${formatCivil(date)} local ${formatWallClock(minuteOfDay)} does not exist: on the spring-forward day clocks jump from ${formatWallClock(from)} ${zoneName(y.offsets[0])} to ${formatWallClock(to)} ${zoneName(y.offsets[1])}, so the hour ending ${formatWallClock(to)} (local ${formatWallClock(from)}-${formatWallClock(to)}) is skipped and the day has 23 hours, numbered 1, 2, 4..24`,
       'nonexistent-hour',
     );
   }
@@ -282,13 +282,13 @@ export function centralWallToUtc(date: CivilDate, minuteOfDay: number, repeated:
     throw new CentralTimeError(
       'dstFlag',
       true,
-      `DSTFlag is set (repeated hour) but ${formatCivil(date)} ${wall(minuteOfDay)} is not in the repeated ${wall(y.repeated[0])}-${wall(y.repeated[1])} hour of a fall-back day`,
+      `DSTFlag is set (repeated hour) but ${formatCivil(date)} ${formatWallClock(minuteOfDay)} is not in the repeated ${formatWallClock(y.repeated[0])}-${formatWallClock(y.repeated[1])} hour of a fall-back day`,
       'bad-timestamp',
     );
   }
   // Outside the gap and the overlap exactly one of the year's offsets maps the wall time onto itself.
   for (const offset of y.offsets) if (centralOffsetMs(local - offset) === offset) return local - offset;
-  throw new CentralTimeError('hour', minuteOfDay, `${formatCivil(date)} local ${wall(minuteOfDay)} has no UTC instant in the tz data of ${CENTRAL_TIME_ZONE}`);
+  throw new CentralTimeError('hour', minuteOfDay, `${formatCivil(date)} local ${formatWallClock(minuteOfDay)} has no UTC instant in the tz data of ${CENTRAL_TIME_ZONE}`);
 }
 
 /**
@@ -370,7 +370,8 @@ export function formatCivil(d: CivilDate): string {
   return `${String(d.year).padStart(4, '0')}-${String(d.month).padStart(2, '0')}-${String(d.day).padStart(2, '0')}`;
 }
 
-function wall(minuteOfDay: number): string {
+/** "HH:MM" of a local wall time given as minutes past midnight (0..1440; 1440 is "24:00"). */
+export function formatWallClock(minuteOfDay: number): string {
   return `${String(Math.floor(minuteOfDay / 60)).padStart(2, '0')}:${String(minuteOfDay % 60).padStart(2, '0')}`;
 }
 

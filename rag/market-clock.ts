@@ -25,7 +25,7 @@
 //     the one the question names (today, yesterday, tomorrow, a date), or D when it names none.
 // Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
 import { centralWallMs } from '../market/calendar.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, centralDateOf, centralMidnightUtc, centralWallToUtc, parseErcotDate } from '../market/central-time.js';
+import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, centralDateOf, centralMidnightUtc, centralWallToUtc, formatCivil, formatWallClock, parseErcotDate } from '../market/central-time.js';
 import { centralLabel } from '../market/format.js';
 
 /** A resolved period: [from, to) in UTC epoch ms, with the name the question used. */
@@ -57,7 +57,6 @@ export const KNOWN_PERIODS = [
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 const MONTH_RE = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-const pad = (n: number) => String(n).padStart(2, '0');
 
 /** UTC ms of a Central wall time; a time in the spring-forward gap reads as the first instant after it (03:00 CDT). */
 function wallUtc(date: string, minuteOfDay: number): number {
@@ -135,10 +134,9 @@ export function clockTimeIn(q: string): { minuteOfDay: number; lengthMs: number;
 
 /** A whole hour is that clock hour; any other minute is the 15-minute interval holding it. */
 function clockAt(minute: number, minutesWritten: boolean): { minuteOfDay: number; lengthMs: number; label: string } {
-  const hhmm = (x: number) => `${pad(Math.floor(x / 60))}:${pad(x % 60)}`;
-  if (minute % 60 === 0 || !minutesWritten) return { minuteOfDay: minute, lengthMs: HOUR_MS, label: `${hhmm(minute)}-${hhmm(minute + 60).replace(/^24:/, '00:')}` };
+  if (minute % 60 === 0 || !minutesWritten) return { minuteOfDay: minute, lengthMs: HOUR_MS, label: `${formatWallClock(minute)}-${formatWallClock(minute + 60).replace(/^24:/, '00:')}` };
   const start = minute - (minute % 15);
-  return { minuteOfDay: start, lengthMs: 15 * MINUTE_MS, label: `${hhmm(start)}-${hhmm(start + 15).replace(/^24:/, '00:')}` };
+  return { minuteOfDay: start, lengthMs: 15 * MINUTE_MS, label: `${formatWallClock(start)}-${formatWallClock(start + 15).replace(/^24:/, '00:')}` };
 }
 
 /** The period a question names, before a clock time narrows it (resolvePeriod). */
@@ -159,7 +157,7 @@ function resolveSpan(question: string, now: number): Period | UnknownPeriod | nu
   if (named) {
     const month = MONTHS.findIndex((m) => m.startsWith(named[1]!.slice(0, 3))) + 1;
     const year = named[3] ?? today.slice(0, 4);
-    const date = `${year}-${pad(month)}-${pad(Number(named[2]))}`;
+    const date = formatCivil({ year: Number(year), month, day: Number(named[2]) });
     try {
       parseErcotDate(date);
     } catch {
