@@ -3,6 +3,7 @@
 // they are not dependencies); where someone installed them they win. Otherwise the WebAssembly backend (about 5-7x
 // faster than the pure-JS one here), and the pure-JS `cpu` backend as the last resort.
 import * as tf from '@tensorflow/tfjs';
+import { ModelError } from './errors.js';
 
 export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -34,7 +35,7 @@ export type Importer = (pkg: string) => Promise<unknown>;
 const defaultImporter: Importer = (pkg) => import(pkg);
 
 export function backendChoice(raw: string): BackendChoice {
-  if (!(BACKEND_CHOICES as readonly string[]).includes(raw)) throw new Error(`--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(raw)}`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(raw)) throw new ModelError('BACKEND_INVALID', `--backend: expected one of ${BACKEND_CHOICES.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw as BackendChoice;
 }
 
@@ -66,10 +67,10 @@ export async function selectBackend(choice: BackendChoice = 'auto', importer: Im
       const why = (err as Error).message.split('\n')[0]!;
       if (choice !== 'auto') {
         const hint = PACKAGES[name].pkg && name !== 'wasm' ? ` (optional: install ${PACKAGES[name].pkg} to use it)` : '';
-        throw new Error(`backend ${name} is not available: ${why}${hint}`);
+        throw new ModelError('BACKEND_UNAVAILABLE', `backend ${name} is not available: ${why}${hint}`);
       }
       skipped.push(`${name}: ${why}`);
     }
   }
-  throw new Error(`no TensorFlow.js backend could start: ${skipped.join('; ')}`);
+  throw new ModelError('BACKEND_UNAVAILABLE', `no TensorFlow.js backend could start: ${skipped.join('; ')}`);
 }

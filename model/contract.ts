@@ -14,6 +14,7 @@
 //         graph for that horizon (model/served-graph.ts).
 // The architecture: one (or more) LSTM layers, recurrent activation sigmoid, then a dense layer to `horizon` (or,
 // with quantiles, to 3 x horizon: the P50 residual and the two softplus band widths; see model/README.md).
+import { ModelError } from './errors.js';
 
 /** Name of the ONNX graph input. */
 export const ONNX_INPUT = 'input';
@@ -200,7 +201,7 @@ export function servesWindow(meta: ModelMetadata, w: { market: string; seriesId:
 /** Check a parsed metadata.json; throws naming the first thing wrong. */
 export function validateMetadata(m: unknown, where: string): ModelMetadata {
   const fail = (what: string): never => {
-    throw new Error(`${where}: invalid model metadata: ${what}`);
+    throw new ModelError('MODEL_METADATA_INVALID', `${where}: invalid model metadata: ${what}`);
   };
   if (typeof m !== 'object' || m === null) fail('not a JSON object');
   const o = m as Record<string, unknown>;

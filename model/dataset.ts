@@ -21,6 +21,7 @@ import {
 import { FEATURE_COLUMNS, type FeatureMatrix } from './feature-matrix.js';
 import { SdaError } from '../platform/errors.js';
 import { seriesLabel } from '../market/format.js';
+import { ModelError } from './errors.js';
 
 export const DATASET_FORMAT_VERSION = 1;
 export const DATASET_FILE = 'dataset.json';
@@ -304,13 +305,13 @@ function header(d: Dataset): DatasetHeader {
 }
 
 function f32Bytes(a: Float32Array): Uint8Array {
-  if (endianness() !== 'LE') throw new Error('dataset files are little-endian float32; this machine is big-endian');
+  if (endianness() !== 'LE') throw new ModelError('DATASET_FILE_INVALID', 'dataset files are little-endian float32; this machine is big-endian');
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 async function readF32(path: string, expected: number): Promise<Float32Array> {
   const buf = await readFile(path);
-  if (buf.byteLength !== expected * 4) throw new Error(`${path}: ${buf.byteLength} bytes, expected ${expected * 4} (${expected} float32)`);
+  if (buf.byteLength !== expected * 4) throw new ModelError('DATASET_FILE_INVALID', `${path}: ${buf.byteLength} bytes, expected ${expected * 4} (${expected} float32)`);
   const out = new Float32Array(expected);
   new Uint8Array(out.buffer).set(buf);
   return out;
@@ -338,11 +339,11 @@ export async function readDataset(dir: string): Promise<Dataset> {
   try {
     h = JSON.parse(await readFile(path, 'utf8')) as DatasetHeader;
   } catch (err) {
-    throw new Error(`${path}: cannot read dataset header (${(err as Error).message})`);
+    throw new ModelError('DATASET_FILE_INVALID', `${path}: cannot read dataset header (${(err as Error).message})`, false, { cause: err });
   }
-  if (h.formatVersion !== DATASET_FORMAT_VERSION) throw new Error(`${path}: formatVersion ${String(h.formatVersion)} (expected ${DATASET_FORMAT_VERSION})`);
-  if (!Array.isArray(h.featureOrder) || h.featureOrder.join(',') !== SEQUENCE_FEATURES.join(',')) throw new Error(`${path}: featureOrder must be ${SEQUENCE_FEATURES.join(',')}`);
-  if (h.seriesIds.length !== h.n || h.windowEnds.length !== h.n || !(h.trainCount > 0 && h.trainCount < h.n)) throw new Error(`${path}: n, trainCount, seriesIds and windowEnds disagree`);
+  if (h.formatVersion !== DATASET_FORMAT_VERSION) throw new ModelError('DATASET_FILE_INVALID', `${path}: formatVersion ${String(h.formatVersion)} (expected ${DATASET_FORMAT_VERSION})`);
+  if (!Array.isArray(h.featureOrder) || h.featureOrder.join(',') !== SEQUENCE_FEATURES.join(',')) throw new ModelError('DATASET_FILE_INVALID', `${path}: featureOrder must be ${SEQUENCE_FEATURES.join(',')}`);
+  if (h.seriesIds.length !== h.n || h.windowEnds.length !== h.n || !(h.trainCount > 0 && h.trainCount < h.n)) throw new ModelError('DATASET_FILE_INVALID', `${path}: n, trainCount, seriesIds and windowEnds disagree`);
   const X = await readF32(join(dir, X_FILE), h.n * h.steps * h.features);
   const y = await readF32(join(dir, Y_FILE), h.n * h.horizon);
   const base = await readF32(join(dir, BASELINES_FILE), 3 * h.n * h.horizon);

@@ -10,6 +10,7 @@ export interface WindowForecast {
   p90?: number[];
 }
 import type { RegistryEntry } from './registry.js';
+import { ModelError } from './errors.js';
 
 export class OnnxModel {
   private constructor(
@@ -26,10 +27,10 @@ export class OnnxModel {
       graphOptimizationLevel: 'all',
     });
     if (!session.inputNames.includes(ONNX_INPUT) || !session.outputNames.includes(ONNX_OUTPUT)) {
-      throw new Error(`${path}: expected input "${ONNX_INPUT}" and output "${ONNX_OUTPUT}", found ${session.inputNames.join(',')} → ${session.outputNames.join(',')}`);
+      throw new ModelError('MODEL_FILE_INVALID', `${path}: expected input "${ONNX_INPUT}" and output "${ONNX_OUTPUT}", found ${session.inputNames.join(',')} → ${session.outputNames.join(',')}`);
     }
     if (entry.metadata.architecture.quantiles && !session.outputNames.includes(ONNX_QUANTILES)) {
-      throw new Error(`${path}: metadata names quantiles ${entry.metadata.architecture.quantiles.join(', ')} but the graph has no "${ONNX_QUANTILES}" output`);
+      throw new ModelError('MODEL_FILE_INVALID', `${path}: metadata names quantiles ${entry.metadata.architecture.quantiles.join(', ')} but the graph has no "${ONNX_QUANTILES}" output`);
     }
     return new OnnxModel(entry.version, entry.metadata, session);
   }

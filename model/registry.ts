@@ -7,13 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { processSettings } from '../platform/config.js';
-import { SdaError } from '../platform/errors.js';
+import { ModelError } from './errors.js';
 import { METADATA_FILE, type ModelMetadata, validateMetadata } from './contract.js';
 
 export const CURRENT_FILE = 'current';
-
-/** A registry request that cannot succeed as asked (a bad version name, a missing or existing version, unreadable metadata); not retriable. */
-export class RegistryError extends SdaError<'MODEL_VERSION_INVALID' | 'MODEL_VERSION_EXISTS' | 'MODEL_FILE_INVALID' | 'MODEL_NOT_FOUND' | 'MODEL_METADATA_INVALID'> {}
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** The registry root, absolute: `dir`, else MODEL_REGISTRY_DIR, else ./model_registry (platform/config.ts processSettings). */
@@ -28,7 +25,7 @@ export function newVersion(trainer: string, now = new Date()): string {
 }
 
 export function assertVersion(version: string): string {
-  if (!VERSION_RE.test(version)) throw new RegistryError('MODEL_VERSION_INVALID', `model version "${version}" is not a valid name (letters, digits, . _ -; up to 128)`);
+  if (!VERSION_RE.test(version)) throw new ModelError('MODEL_VERSION_INVALID', `model version "${version}" is not a valid name (letters, digits, . _ -; up to 128)`);
   return version;
 }
 
@@ -39,12 +36,12 @@ export function assertVersion(version: string): string {
 export async function writeVersion(root: string, metadata: ModelMetadata, files: Record<string, Uint8Array | string>): Promise<string> {
   const version = assertVersion(metadata.version);
   const final = join(root, version);
-  if (existsSync(final)) throw new RegistryError('MODEL_VERSION_EXISTS', `model registry: version ${version} already exists in ${root}`);
+  if (existsSync(final)) throw new ModelError('MODEL_VERSION_EXISTS', `model registry: version ${version} already exists in ${root}`);
   const tmp = join(root, `.${version}.tmp`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   for (const [name, data] of Object.entries(files)) {
-    if (name.includes('..') || name.startsWith('/')) throw new RegistryError('MODEL_FILE_INVALID', `model registry: bad file name ${name}`);
+    if (name.includes('..') || name.startsWith('/')) throw new ModelError('MODEL_FILE_INVALID', `model registry: bad file name ${name}`);
     const path = join(tmp, name);
     await mkdir(join(path, '..'), { recursive: true });
     await writeFile(path, data);
@@ -57,7 +54,7 @@ export async function writeVersion(root: string, metadata: ModelMetadata, files:
 /** Point `current` at a version (atomic replace). */
 export async function setCurrent(root: string, version: string): Promise<void> {
   assertVersion(version);
-  if (!existsSync(join(root, version, METADATA_FILE))) throw new RegistryError('MODEL_NOT_FOUND', `model registry: no version ${version} in ${root}`);
+  if (!existsSync(join(root, version, METADATA_FILE))) throw new ModelError('MODEL_NOT_FOUND', `model registry: no version ${version} in ${root}`);
   const tmp = join(root, `.${CURRENT_FILE}.${process.pid}.tmp`);
   await writeFile(tmp, `${version}\n`);
   await rename(tmp, join(root, CURRENT_FILE));
@@ -88,7 +85,7 @@ export async function loadEntry(root: string, version: string): Promise<Registry
     text = await readFile(path, 'utf8');
   } catch {
     const known = await listVersions(root);
-    throw new RegistryError(
+    throw new ModelError(
       'MODEL_NOT_FOUND',
       `model registry: no model ${version} in ${root} (${path} is missing); ${known.length ? `versions there: ${known.join(', ')} (or current)` : 'it has no model yet: train one first (sda train)'}`,
     );
@@ -97,7 +94,7 @@ export async function loadEntry(root: string, version: string): Promise<Registry
   try {
     parsed = JSON.parse(text);
   } catch (err) {
-    throw new RegistryError('MODEL_METADATA_INVALID', `${path}: not valid JSON (${(err as Error).message})`, false, { cause: err });
+    throw new ModelError('MODEL_METADATA_INVALID', `${path}: not valid JSON (${(err as Error).message})`, false, { cause: err });
   }
   return { version, dir, metadata: validateMetadata(parsed, path) };
 }

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
+import { ModelError } from './errors.js';
 
 export const TFJS_MODEL_JSON = 'model.json';
 export const TFJS_WEIGHTS_BIN = 'weights.bin';
@@ -58,16 +59,16 @@ export function tfjsFileLoader(dir: string): tf.io.IOHandler {
       try {
         json = JSON.parse(await readFile(jsonPath, 'utf8')) as tf.io.ModelJSON;
       } catch (err) {
-        throw new Error(`tfjs load: cannot read ${jsonPath}: ${(err as Error).message}`);
+        throw new ModelError('MODEL_FILE_INVALID', `tfjs load: cannot read ${jsonPath}: ${(err as Error).message}`, false, { cause: err });
       }
-      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`tfjs load: ${jsonPath} has no modelTopology or weightsManifest`);
+      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new ModelError('MODEL_FILE_INVALID', `tfjs load: ${jsonPath} has no modelTopology or weightsManifest`);
       const specs: tf.io.WeightsManifestEntry[] = [];
       const buffers: ArrayBuffer[] = [];
       for (const group of json.weightsManifest) {
         specs.push(...group.weights);
         for (const p of group.paths) {
           const rel = normalize(p);
-          if (isAbsolute(rel) || rel.startsWith('..')) throw new Error(`tfjs load: ${jsonPath} names weights outside its directory (${p})`);
+          if (isAbsolute(rel) || rel.startsWith('..')) throw new ModelError('MODEL_FILE_INVALID', `tfjs load: ${jsonPath} names weights outside its directory (${p})`);
           const b = await readFile(join(dir, rel));
           buffers.push(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
         }

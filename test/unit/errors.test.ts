@@ -14,7 +14,7 @@ import { MigrationError } from '../../platform/postgres/migrate.js';
 import { CentralTimeError } from '../../market/central-time.js';
 import { DispatchError } from '../../dispatch/errors.js';
 import { EmptyDatasetError } from '../../model/dataset.js';
-import { RegistryError } from '../../model/registry.js';
+import { ModelError } from '../../model/errors.js';
 import { SourceFileError } from '../../streams/errors.js';
 import { LmDataError } from '../../model/lm/data.js';
 import { LmError } from '../../model/lm/finetune.js';
@@ -44,7 +44,7 @@ const CASES: Array<{ err: SdaError; cls: string; code: string; retriable: boolea
   { err: new MigrationError('MIGRATION_CHANGED', 'm', ['001_init.sql']), cls: 'MigrationError', code: 'MIGRATION_CHANGED', retriable: false },
   { err: new CentralTimeError('hour', 25, 'm'), cls: 'CentralTimeError', code: 'bad-timestamp', retriable: false },
   { err: new EmptyDatasetError('m'), cls: 'EmptyDatasetError', code: 'DATASET_EMPTY', retriable: false },
-  { err: new RegistryError('MODEL_NOT_FOUND', 'm'), cls: 'RegistryError', code: 'MODEL_NOT_FOUND', retriable: false },
+  { err: new ModelError('MODEL_NOT_FOUND', 'm'), cls: 'ModelError', code: 'MODEL_NOT_FOUND', retriable: false },
   { err: new SourceFileError('FILE_EMPTY', 'a.csv', 'm'), cls: 'SourceFileError', code: 'FILE_EMPTY', retriable: false },
   { err: new LmDataError('LM_DATA_LINE', 'm'), cls: 'LmDataError', code: 'LM_DATA_LINE', retriable: false },
   { err: new LmError('LM_OFFLINE', 'm', true), cls: 'LmError', code: 'LM_OFFLINE', retriable: true },
