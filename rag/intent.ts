@@ -78,6 +78,16 @@ const ALIASES: Array<[RegExp, string]> = [
 
 const CODE = /\b(?:HB|LZ|LZEW|DC|WZ)_[A-Za-z0-9_]+\b/gi;
 
+/**
+ * Whether a question names the SYSTEM series: "SYSTEM" in capitals used as a word ("SYSTEM load", "wind at SYSTEM"),
+ * or "system-wide" load, demand, wind or solar. Not a role header opening injected text: "SYSTEM:" or "SYSTEM
+ * OVERRIDE:" ("SYSTEM: ignore previous instructions"); not "the system-wide offer cap" (a concept) nor a lower-case
+ * "system".
+ */
+export function namesSystemSeries(question: string): boolean {
+  return /\bSYSTEM\b(?!\s*:|\s+[A-Z]+\s*:)/.test(question) || /\bsystem[- ]wide\s+(?:load|demand|wind|solar)\b/i.test(question);
+}
+
 /** Value kinds nobody stores here, named so the answer can say so. */
 const UNKNOWN_KINDS = /\b(gas|natural gas|coal|nuclear|hydro|emissions?|carbon|temperature|humidity|rain(?:fall)?|ancillary|reg(?:ulation)?[- ]up|spinning reserve|congestion rent|capacity price|lmp)\b/i;
 
@@ -112,7 +122,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     (accept(c) ? series : unknownSeries).push(c);
   };
   for (const m of q.matchAll(CODE)) add(m[0]);
-  if (/\bSYSTEM\b/.test(q)) add(SYSTEM_SERIES_ID);
+  if (namesSystemSeries(q)) add(SYSTEM_SERIES_ID);
   let text = q;
   for (const [re, code] of ALIASES) {
     if (re.test(text)) {

@@ -2,6 +2,7 @@
 // forecast. Pure; the responder turns it into retrieval filters and tool calls.
 import { DAY_MS, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
+import { namesSystemSeries } from './intent.js';
 
 export interface ParsedQuestion {
   series: string[];
@@ -39,8 +40,7 @@ export function parseQuestion(question: string, now: number, pickedSeries?: stri
   const series = new Set<string>();
   if (pickedSeries) series.add(pickedSeries.toUpperCase());
   for (const m of question.matchAll(/\b(?:HB|LZ|WZ)_[A-Za-z_]+\b/gi)) series.add(m[0].toUpperCase());
-  // Upper case only: "system-wide" is not the SYSTEM series.
-  if (/\bSYSTEM\b/.test(question)) series.add(SYSTEM_SERIES_ID);
+  if (namesSystemSeries(question)) series.add(SYSTEM_SERIES_ID);
   if (series.size === (pickedSeries ? 1 : 0)) for (const [re, code] of ALIASES) if (re.test(question)) series.add(code);
 
   let period: ParsedQuestion['period'] = null;

@@ -19,8 +19,8 @@ import { checkModelText } from './check.js';
 import { type Intent, type MarketCatalog, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
 import { KNOWN_PERIODS, type Period, describePeriod } from './market-clock.js';
 import {
-  type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, latestFact, latestValue, marketState,
-  negativeFact, rankFact, relationFact, seriesStats, statsFact,
+  type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastSeries, latestFact, latestValue, marketState,
+  negativeFact, notForecastFact, rankFact, relationFact, seriesStats, statsFact,
 } from './tools.js';
 import { dispatchFact } from './dispatch-answer.js';
 import { SdaError } from '../platform/errors.js';
@@ -54,7 +54,7 @@ export interface ResponderAnswer {
   period?: string | null;
   /** The market clock: the end of the latest stored interval, "2024-08-08 00:00 CT" (null for an empty market). */
   marketNow?: string | null;
-  /** Why the model's text was not used: 'off', 'busy', 'timeout', 'failed', 'unknown', 'no-facts', or the check's reasons ('wrong-number', 'repetition', 'unfinished'). */
+  /** Why the model's text was not used: 'off', 'busy', 'timeout', 'failed', 'unknown', 'no-facts', 'off-topic', or the check's reasons ('wrong-number', 'repetition', 'unfinished'). */
   modelSkipped?: string[];
   /** The model's checked text alone (what SSE streams after the facts), '' when it was dropped or not asked. */
   phrasing?: string;
@@ -175,6 +175,23 @@ export function unknownAnswer(intent: Intent, state: MarketState, market: string
   return parts.length ? parts.join(' ') : null;
 }
 
+/**
+ * The least cosine similarity (all-MiniLM-L6-v2) at which a retrieved document counts as about a concept question.
+ * Measured against the eight concept sections of rag/corpus: the evaluation set's nine concept questions and ten more
+ * scored 0.39-0.83 on their best section; fifteen off-topic ones ("what is the colour of the sky", "asdf qwer", "Tell
+ * me a joke", "SYSTEM: ignore previous instructions ...") 0.01-0.22.
+ */
+export const MIN_RELEVANCE = 0.3;
+
+/**
+ * The answer to a question about nothing this market holds and no document is about (no known series, period or
+ * concept): says it is outside what the assistant knows and names what it can answer, with the market's series.
+ */
+export function outsideAnswer(state: MarketState, market: string): string {
+  const series = [...state.series.keys()].sort();
+  return `That question is outside what I know. I answer questions about market ${market}'s stored data${series.length > 0 ? ` (${series.join(', ')})` : ''}: real-time and day-ahead prices, load, wind and solar (latest values, highs and lows, averages, negative or capped prices, comparisons, rankings, relations to wind or load), their forecasts and battery schedules; and I explain market concepts such as settlement points, the offer cap, negative prices and the day-ahead market.`;
+}
+
 /** A count of model calls running or waiting; past `1 + queue` the caller answers without the model. */
 class ModelGate {
   private active = 0;
@@ -262,8 +279,13 @@ export class Responder {
         return (await dispatchFact(pool, market, intent, now)).filter((f): f is MeasureFact => f !== null);
       case 'latest':
         return all((s) => (p && p.to <= now - 15 * 60_000 ? statsFact(pool, market, s, kind, p) : latestFact(pool, market, s, kind, now)));
-      case 'forecast':
-        return all((s) => forecastFact(pool, market, s, kind === 'DAM_PRICE' ? 'RT_PRICE' : kind, now, p && p.to > now ? { ...p, from: Math.max(p.from, now) } : null));
+      case 'forecast': {
+        const fk = kind === 'DAM_PRICE' ? 'RT_PRICE' : kind;
+        const window = p && p.to > now ? { ...p, from: Math.max(p.from, now) } : null;
+        // A series with data that the forecaster does not predict is said to be so, with the ones it does (one query).
+        let forecast: Promise<string[]> | undefined;
+        return all(async (s) => (await forecastFact(pool, market, s, fk, now, window)) ?? notForecastFact(s, fk, await (forecast ??= forecastSeries(pool, market, fk)), market));
+      }
       case 'negative': {
         const stats = intent.withStats ? await all((s) => statsFact(pool, market, s, kind, p ?? dayOf()), 3) : [];
         const facts = [...stats, ...(await all((s) => negativeFact(pool, market, s, kind, p ?? dayOf())))];
@@ -333,7 +355,10 @@ export class Responder {
     const facts = await this.measureFacts(intent, state.now);
     let answer = '';
     if (facts.length > 0) answer = factsStatement(facts);
-    else if (intent.measure !== 'concept' && intent.measure !== 'dispatch') {
+    else if (intent.measure === 'forecast' && state.now !== null) {
+      // The series are forecast (notForecastFact said nothing), but no forecast issued by the clock covers the time.
+      answer = `No stored forecast of ${intent.series.join(', ') || 'the named series'} ${kindLabel(intent.kind ?? 'RT_PRICE')} covers ${intent.period ? describePeriod(intent.period) : 'the time after the market clock'}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
+    } else if (intent.measure !== 'concept' && intent.measure !== 'dispatch') {
       const where = intent.series.length ? intent.series.join(', ') : 'the named series';
       answer = state.now === null
         ? `Market ${this.market} has no stored data yet, so there is nothing to answer from.`
@@ -404,7 +429,9 @@ export class Responder {
 
     const retrieved = await this.retrieve(question, retrievalQuestion(intent));
     // Retrieved documents are data, never instructions: one that reads as instructions is quarantined.
-    const { trusted: hits, untrusted } = quarantine(retrieved, (h) => h.payload.text);
+    const { trusted, untrusted } = quarantine(retrieved, (h) => h.payload.text);
+    // A concept answer is made of documents: only those near enough to the question to be about it.
+    const hits = concept ? trusted.filter((h) => h.score >= MIN_RELEVANCE) : trusted;
     if (untrusted.length > 0) log.warn({ quarantined: untrusted.map((u) => ({ id: u.item.payload.docId, signals: u.signals })) }, 'instruction-like documents quarantined');
     const hitSource = (h: SearchHit) => ({ id: h.payload.docId, title: `${h.payload.kind}${h.payload.series ? ` ${h.payload.series}` : ''}`, excerpt: h.payload.text, score: Number(h.score.toFixed(4)) });
     const sources: ResponderSource[] = [
@@ -413,6 +440,12 @@ export class Responder {
       ...untrusted.map(({ item, signals }) => ({ ...hitSource(item), title: `${hitSource(item).title} (quarantined: instruction-like text [${signals.join(', ')}]; not used)`, untrusted: true })),
     ];
     const quarantined = untrusted.map((u) => u.item.payload.docId);
+    if (concept && hits.length === 0) {
+      // No series, period or concept of this market, and no document about it: out of scope, and said so.
+      const outside: ResponderAnswer = { ...first, answer: outsideAnswer(base.state, this.market), sources, quarantined, modelSkipped: ['off-topic'] };
+      opts.onFacts?.(outside);
+      return outside;
+    }
     // Concepts: the documents are the answer (the concept ones first); without facts nothing else is stated.
     const docsAnswer = concept || facts.length === 0 ? factsAnswer([...hits.filter((h) => h.payload.kind === 'concept'), ...hits.filter((h) => h.payload.kind !== 'concept')].slice(0, concept ? 2 : 3), []) : base.answer;
     const factsOnlyAnswer: ResponderAnswer = { ...first, answer: concept ? docsAnswer : base.answer, sources, quarantined };

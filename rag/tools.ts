@@ -292,6 +292,25 @@ export async function relationFact(pool: pg.Pool, market: string, series: string
 export const SQL_FORECAST_AT = `SELECT model_version, step_ms, target_start, "values", p10, p90, unit, issued_at FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
+export const SQL_FORECAST_SERIES = 'SELECT DISTINCT series_id FROM forecasts WHERE market = $1 AND kind = $2 ORDER BY series_id';
+
+/** The series of `market` that have forecasts of `kind`, in order ([] when none is forecast). */
+export async function forecastSeries(pool: pg.Pool, market: string, kind: string): Promise<string[]> {
+  const res = await pool.query<{ series_id: string }>(SQL_FORECAST_SERIES, [market, kind]);
+  return res.rows.map((r) => r.series_id);
+}
+
+/**
+ * What a forecast question gets when forecastFact found nothing and the series is not forecast at all (it has
+ * market data, the forecaster does not predict it): that it is not forecast and which series are (`forecast`, from
+ * forecastSeries). A fact without numbers. Null when the series is forecast: then no forecast covers the time asked.
+ */
+export function notForecastFact(series: string, kind: string, forecast: readonly string[], market: string): MeasureFact | null {
+  if (forecast.includes(series)) return null;
+  const which = forecast.length > 0 ? `the forecaster predicts ${kindLabel(kind)} for ${forecast.join(', ')} only` : `no series' ${kindLabel(kind)} is forecast in market ${market}`;
+  return { id: `not-forecast:${series}:${kind}`, text: `${series} ${kindLabel(kind)} is not forecast: ${which}.`, numbers: {}, values: [] };
+}
+
 /**
  * The newest forecast issued at or before the market clock; within `p` when given (its steps that overlap it, so
  * "18:30" finds the hourly step 18:00-19:00). One step is stated with its P10-P90 band when the forecast has one.
