@@ -112,13 +112,13 @@ export async function findForecast(pool: pg.Pool, q: ForecastQuery): Promise<For
 }
 
 /** Whether the series has any forecast or any market data in the market. */
-export async function seriesKnown(pool: pg.Pool, market: string, series: string): Promise<boolean> {
+async function seriesKnown(pool: pg.Pool, market: string, series: string): Promise<boolean> {
   const res = await pool.query<{ known: boolean }>(SQL_KNOWN, [market, series]);
   return res.rows[0]?.known === true;
 }
 
 /** How many known series an unknown_series answer names. */
-export const KNOWN_SERIES_LISTED = 8;
+const KNOWN_SERIES_LISTED = 8;
 
 // The distinct series of a market by a loose index scan (one primary-key probe per series, not a scan of every row):
 // market_data holds a row per interval, so a plain DISTINCT would read them all on each unknown-series answer.
@@ -133,7 +133,7 @@ const SQL_SOME_SERIES = `WITH RECURSIVE ${skipScan('market_data', 'data_series')
   ORDER BY 1 LIMIT $2`;
 
 /** Up to `limit` series ids of `market` that have market data or forecasts, in byte order ([] for an unknown market). */
-export async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERIES_LISTED): Promise<string[]> {
+async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERIES_LISTED): Promise<string[]> {
   const res = await pool.query<{ series_id: string }>(SQL_SOME_SERIES, [market, limit]);
   return res.rows.map((r) => r.series_id);
 }

@@ -187,7 +187,7 @@ export const MIN_RELEVANCE = 0.3;
  * The answer to a question about nothing this market holds and no document is about (no known series, period or
  * concept): says it is outside what the assistant knows and names what it can answer, with the market's series.
  */
-export function outsideAnswer(state: MarketState, market: string): string {
+function outsideAnswer(state: MarketState, market: string): string {
   const series = [...state.series.keys()].sort();
   return `That question is outside what I know. I answer questions about market ${market}'s stored data${series.length > 0 ? ` (${series.join(', ')})` : ''}: real-time and day-ahead prices, load, wind and solar (latest values, highs and lows, averages, negative or capped prices, comparisons, rankings, relations to wind or load), their forecasts and battery schedules; and I explain market concepts such as settlement points, the offer cap, negative prices and the day-ahead market.`;
 }
