@@ -280,9 +280,10 @@ export interface BatchControl {
   resolveOffset(offset: string): void;
 }
 
-/** Sends the loop needs: dead letters to the DLQ (after-handler), and the loop's counts. */
-interface LoopState {
+/** What a binding keeps for processBatch over the loop's life: the counts, and the dead-letter publisher (none: skip). */
+export interface LoopState {
   counts: LoopCounts;
+  /** Encodes dead letters (transactional) or publishes them (after-handler); undefined with `deadLetters: skip`. */
   publisher: DeadLetterPublisher | undefined;
 }
 
@@ -388,8 +389,7 @@ async function processSlice<T>(opts: ConsumeLoopOptions<T>, state: LoopState, sl
   if (letters.length > 0 && !state.publisher && opts.deadLetters.kind === 'skip') opts.deadLetters.onSkipped?.(letters);
   const c = state.counts;
   c.received += slice.records.length;
-  c.accepted += good.length;
-  c.accepted += tombstones.length;
+  c.accepted += good.length + tombstones.length;
   c.rejected += poison.length;
   c.skipped += skipped;
   c.deadLettered += state.publisher ? letters.length : 0;
