@@ -19,7 +19,7 @@
 //     when the day also has hour ending 23 and no hour ending 24, it was numbered 1..23 straight through, so every
 //     hour from 3 on would be an hour early -> the whole day is rejected.
 // Never two values for one interval, and never a row moved to another hour without a rule above saying so.
-import { accept, type HourLabel, type Parsed, reject } from '../streams/parsed.js';
+import { accept, type HourLabel, type Parsed, reject } from './parsed.js';
 import { CentralTimeError, centralDayKind, centralToUtc } from './central-time.js';
 
 export const DST_DAY_REASON = 'dst-day-numbering';

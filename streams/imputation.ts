@@ -5,7 +5,7 @@
 // imputed = true. Observed values are never changed; negative prices and prices at the cap are observations.
 import { seriesKeyOf } from '../market/series.js';
 import type { MarketTick } from '../schemas/types.js';
-import type { Parsed, Rejection } from './parsed.js';
+import type { Parsed, Rejection } from '../market/parsed.js';
 
 export const DEFAULT_MAX_GAP = 2;
 

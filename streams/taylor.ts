@@ -7,7 +7,7 @@ import type { Config } from '../platform/config.js';
 import { aptInstall } from '../platform/installers/apt.js';
 import { commandExists, run } from '../platform/installers/process.js';
 import type { MarketTick } from '../schemas/types.js';
-import { type Parsed, accept, reject } from './parsed.js';
+import { type Parsed, accept, reject } from '../market/parsed.js';
 import { SourceFileError } from './errors.js';
 
 export const TAYLOR_SERIES = 'TAYLOR_EW';

@@ -7,7 +7,7 @@ import { encodeDeadLetter } from '../platform/kafka/dead-letter.js';
 import { KafkaError } from '../platform/kafka/errors.js';
 import type { Provisioned } from '../platform/kafka/provision.js';
 import { TOPICS } from '../platform/kafka/topics.js';
-import type { Parsed, Rejection } from './parsed.js';
+import type { Parsed, Rejection } from '../market/parsed.js';
 import { checkTick } from '../market/tick-validation.js';
 
 const CONTEXT_HEADERS = { [CONTEXT_HEADER]: '1' };

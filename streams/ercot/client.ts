@@ -14,7 +14,7 @@
 // (unparseable bodies at most maxInvalidBodyAttempts); a 401 triggers one token refresh and an immediate retry;
 // everything else fails at once. Failures are ErcotError values with a stable code and `retriable`.
 import type { Config } from '../../platform/config.js';
-import type { Parsed } from '../parsed.js';
+import type { Parsed } from '../../market/parsed.js';
 import { describeUrl, ERCOT_CLIENT_ID, ERCOT_TOKEN_URL, snippet, statusError, TokenProvider, transportError } from './auth.js';
 import { formatCivil, parseErcotDate } from '../../market/central-time.js';
 import { ErcotConfigError, ErcotError } from './errors.js';

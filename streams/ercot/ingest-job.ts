@@ -12,7 +12,7 @@ import { logger } from '../../platform/logger.js';
 import { advanceCheckpoint, finishRun, readCheckpoint, startRun } from './checkpoints.js';
 import { imputeGaps } from '../imputation.js';
 import { placeDstDays } from '../../market/dst-day.js';
-import type { Parsed } from '../parsed.js';
+import type { Parsed } from '../../market/parsed.js';
 import type { PublishCounts, TickPublisher } from '../tick-publisher.js';
 import { centralDateOf, centralMidnightUtc } from '../../market/central-time.js';
 import type { ErcotClient } from './client.js';

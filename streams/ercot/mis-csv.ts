@@ -14,7 +14,7 @@
 //                         "WEST","TOTAL","DSTFlag"
 // Dates are MM/DD/YYYY, hours "01:00".."24:00" (or 1..24 for DeliveryHour), DSTFlag "Y"/"N" ("Y" = the repeated
 // fall-back hour; see central-time.ts).
-import { reject, type Parsed } from '../parsed.js';
+import { reject, type Parsed } from '../../market/parsed.js';
 import { placeDstDays } from '../../market/dst-day.js';
 import { normalizeColumnName, parseRow, resolveColumns, SOURCE_FILE } from './reports.js';
 import { SdaError } from '../../platform/errors.js';

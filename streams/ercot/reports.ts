@@ -16,7 +16,7 @@
 //                                       postedDatetime, deliveryDate, hourEnding (integer), genSystemWide (actual MW,
 //                                       empty for hours not yet measured), COPHSL/STWPF/STPPF/... forecasts, DSTFlag
 import type { MarketTick, PointType, TickKind } from '../../schemas/types.js';
-import { accept, reject, type HourLabel, type Parsed } from '../parsed.js';
+import { accept, reject, type HourLabel, type Parsed } from '../../market/parsed.js';
 import { CentralTimeError, centralDayKind, centralToUtc, formatCivil, parseDstFlag, parseErcotDate, parseHourEnding, parseInterval, HOUR_MS, MINUTE_MS } from '../../market/central-time.js';
 import { SYSTEM_SERIES_ID } from '../../market/series.js';
 import { ERCOT_POINT_TYPES, seriesForSettlementPoint, settlementPointType, WEATHER_ZONE_SERIES } from '../../market/settlement-point.js';

@@ -6,7 +6,7 @@ import readline from 'node:readline';
 import type { MarketTick } from '../../schemas/types.js';
 import { placeDstDays } from '../../market/dst-day.js';
 import { imputeGaps } from '../imputation.js';
-import { type Parsed, reject } from '../parsed.js';
+import { type Parsed, reject } from '../../market/parsed.js';
 import type { PublishCounts, TickPublisher } from '../tick-publisher.js';
 import { isSdaCsvHeader, parseSdaCsvLine } from './sda-csv.js';
 import { SourceFileError } from '../errors.js';

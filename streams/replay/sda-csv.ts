@@ -1,7 +1,7 @@
 // The project's own CSV format for ticks: what `sda simulate --out` writes and `sda replay` reads back.
 // One header line, then one tick per line; timestamps are ISO-8601 UTC.
 import { PointTypeValues, TickKindValues, type MarketTick, type PointType, type TickKind } from '../../schemas/types.js';
-import { type Parsed, accept, reject } from '../parsed.js';
+import { type Parsed, accept, reject } from '../../market/parsed.js';
 
 export const SDA_CSV_HEADER = 'market,series_id,point_type,kind,interval_start,interval_end,value,unit,source,imputed';
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
-import type { Parsed } from '../../streams/parsed.js';
+import type { Parsed } from '../../market/parsed.js';
 import { ErcotClient, ercotCredentials, type ErcotClientOptions } from '../../streams/ercot/client.js';
 import { loadConfig } from '../../platform/config.js';
 import { ErcotConfigError, ErcotError } from '../../streams/ercot/errors.js';

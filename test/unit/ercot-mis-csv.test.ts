@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
-import type { Parsed, Rejection } from '../../streams/parsed.js';
+import type { Parsed, Rejection } from '../../market/parsed.js';
 import { CsvSyntaxError, detectCsvLayout, parseCsvHeader, parseMisCsv, parseMisCsvLine, splitCsvLine } from '../../streams/ercot/mis-csv.js';
 
 // Compiled tests run from dist/test/unit; the fixtures stay in the source tree.

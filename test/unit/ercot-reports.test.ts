@@ -3,7 +3,7 @@ import { placeDstDays } from '../../market/dst-day.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
-import type { Parsed, Rejection } from '../../streams/parsed.js';
+import type { Parsed, Rejection } from '../../market/parsed.js';
 import { REPORT_IDS, REPORTS, rowsToParsed } from '../../streams/ercot/reports.js';
 import { settlementPointType } from '../../market/settlement-point.js';
 

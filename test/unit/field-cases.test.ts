@@ -13,7 +13,7 @@ import { placeDstDays } from '../../market/dst-day.js';
 import { parseMisCsv } from '../../streams/ercot/mis-csv.js';
 import { rowsToParsed } from '../../streams/ercot/reports.js';
 import { ERCOT_POINT_TYPES, seriesForSettlementPoint } from '../../market/settlement-point.js';
-import type { Parsed, Rejection } from '../../streams/parsed.js';
+import type { Parsed, Rejection } from '../../market/parsed.js';
 import { REPLAY_FORMATS } from '../../streams/replay/formats.js';
 import { readReplayFile } from '../../streams/replay/replay.js';
 import { checkTick, MIN_GENERATION_MW } from '../../market/tick-validation.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MarketTick } from '../../schemas/types.js';
 import { imputeGaps } from '../../streams/imputation.js';
-import { type Parsed, accept, reject } from '../../streams/parsed.js';
+import { type Parsed, accept, reject } from '../../market/parsed.js';
 import { SDA_CSV_HEADER, isSdaCsvHeader, parseSdaCsvLine, toSdaCsvLine } from '../../streams/replay/sda-csv.js';
 import { checkTick } from '../../market/tick-validation.js';
 
