@@ -14,7 +14,7 @@ import { type ChatModel, LlmError, LocalLlamaModel, OpenAiCompatibleModel, creat
 import { modelPaths } from '../rag/models.js';
 import { Responder, type ResponderAnswer } from '../rag/responder.js';
 import { createPool } from '../platform/postgres/pool.js';
-import { LanceDbStore } from '../sinks/vector/lancedb-store.js';
+import { LanceDbStore } from '../rag/store/lancedb-store.js';
 import { clearEvalMarket, indexEvalDocuments, loadEvalMarket, lockEvalMarket, plainRecall, responderRecall, share } from '../test/rag-eval/pipeline.js';
 import { EVAL_MARKET, EVAL_SIM, type EvalQuestion, type EvalSet, buildEvalSet, intentMatches, scoreAnswer, wrongNumbers } from '../test/rag-eval/questions.js';
 import { loadCorpus } from '../rag/corpus.js';

@@ -9,7 +9,7 @@ import type { Config } from '../platform/config.js';
 import { createEmbedder } from '../rag/embeddings.js';
 import { LocalLlamaModel } from '../rag/llm.js';
 import { ensureModel, modelPaths } from '../rag/models.js';
-import { LanceDbStore } from '../sinks/vector/lancedb-store.js';
+import { LanceDbStore } from '../rag/store/lancedb-store.js';
 
 export interface RagBenchOptions {
   documents: number;

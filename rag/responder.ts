@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { centralLabel, kindLabel } from '../market/format.js';
-import type { SearchHit, VectorStore } from '../sinks/vector/store.js';
+import type { SearchHit, VectorStore } from './store/store.js';
 import type { Embedder } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';

@@ -26,7 +26,7 @@ import type { MeasureFact } from '../../rag/tools.js';
 import type { Forecast, MarketTick } from '../../schemas/types.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
 import { writeBatch } from '../../sinks/postgres/ticks-sink.js';
-import type { SearchHit, VectorStore } from '../../sinks/vector/store.js';
+import type { SearchHit, VectorStore } from '../../rag/store/store.js';
 import { HOUR_MS, centralMidnightUtc } from '../../market/central-time.js';
 import { HUBS, simulateMarket } from '../../streams/simulator/market.js';
 import { mulberry32 } from '../../streams/simulator/prng.js';

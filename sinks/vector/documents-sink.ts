@@ -8,8 +8,8 @@ import type { MarketDocument } from '../../schemas/types.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
-import { openVectorStore } from './open-store.js';
-import { type VectorDoc, type VectorStore, pointId } from './store.js';
+import { openVectorStore } from '../../rag/store/open-store.js';
+import { type VectorDoc, type VectorStore, pointId } from '../../rag/store/store.js';
 
 const log = logger('documents-sink');
 

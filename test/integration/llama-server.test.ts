@@ -12,7 +12,7 @@ import { createChatModel, LlmError, OpenAiCompatibleModel } from '../../rag/llm.
 import { ensureModel, modelPaths } from '../../rag/models.js';
 import { Responder } from '../../rag/responder.js';
 import { createPool } from '../../platform/postgres/pool.js';
-import { LanceDbStore } from '../../sinks/vector/lancedb-store.js';
+import { LanceDbStore } from '../../rag/store/lancedb-store.js';
 import { config, uniqueName } from './harness.js';
 import { ensureLlamaServer, type LlamaServer, startLlamaServer } from './llama-server.js';
 import fs from 'node:fs';

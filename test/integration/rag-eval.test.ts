@@ -16,7 +16,7 @@ import { parseQuestion } from '../../rag/question.js';
 import { Responder } from '../../rag/responder.js';
 import type { MarketDocument } from '../../schemas/types.js';
 import { createPool } from '../../platform/postgres/pool.js';
-import { LanceDbStore } from '../../sinks/vector/lancedb-store.js';
+import { LanceDbStore } from '../../rag/store/lancedb-store.js';
 import { clearEvalMarket, indexEvalDocuments, loadEvalMarket, lockEvalMarket, plainRecall, responderRecall, share } from '../rag-eval/pipeline.js';
 import { EVAL_MARKET, type EvalSet, INJECTED_VALUE, buildEvalSet, intentMatches, scoreAnswer, statesNumber, wrongNumbers } from '../rag-eval/questions.js';
 import { loadCorpus } from '../../rag/corpus.js';

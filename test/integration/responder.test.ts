@@ -20,7 +20,7 @@ import { type ChatModel, OpenAiCompatibleModel, createChatModel } from '../../ra
 import { Responder, type ResponderAnswer } from '../../rag/responder.js';
 import type { MarketDocument } from '../../schemas/types.js';
 import { toVectorDoc } from '../../sinks/vector/documents-sink.js';
-import { LanceDbStore } from '../../sinks/vector/lancedb-store.js';
+import { LanceDbStore } from '../../rag/store/lancedb-store.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { config, uniqueName } from './harness.js';
 

@@ -7,9 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EMBEDDING_DIM, type OnnxEmbedder, createEmbedder } from '../../rag/embeddings.js';
-import { LanceDbStore } from '../../sinks/vector/lancedb-store.js';
-import { QdrantStore } from '../../sinks/vector/qdrant-store.js';
-import { type VectorDoc, type VectorPayload, type VectorStore, VectorStoreError, pointId } from '../../sinks/vector/store.js';
+import { LanceDbStore } from '../../rag/store/lancedb-store.js';
+import { QdrantStore } from '../../rag/store/qdrant-store.js';
+import { type VectorDoc, type VectorPayload, type VectorStore, VectorStoreError, pointId } from '../../rag/store/store.js';
 import { config, uniqueName } from './harness.js';
 
 const H = 3_600_000;

@@ -9,7 +9,7 @@ import type { Embedder } from '../../rag/embeddings.js';
 import type { Responder } from '../../rag/responder.js';
 import type { MarketDocument } from '../../schemas/types.js';
 import { toVectorDoc } from '../../sinks/vector/documents-sink.js';
-import type { SearchHit, VectorStore } from '../../sinks/vector/store.js';
+import type { SearchHit, VectorStore } from '../../rag/store/store.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
 import { writeBatch } from '../../sinks/postgres/ticks-sink.js';
 import type { EvalQuestion, EvalSet } from './questions.js';

@@ -25,7 +25,7 @@ import { StackError } from '../../deploy/local/service.js';
 import { ModelFetchError } from '../../rag/models.js';
 import { LlmError } from '../../rag/llm.js';
 import { ZipFormatError } from '../../rag/zip.js';
-import { VectorStoreError } from '../../sinks/vector/store.js';
+import { VectorStoreError } from '../../rag/store/store.js';
 import { OptionError } from '../../cli/options.js';
 import { SimulatorOptionError } from '../../streams/simulator/catalog.js';
 import { CsvSyntaxError } from '../../streams/ercot/mis-csv.js';

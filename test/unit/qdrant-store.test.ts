@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { QDRANT_ID_NAMESPACE, QdrantStore, collectionMismatch, qdrantPointId, qdrantReason } from '../../sinks/vector/qdrant-store.js';
-import { VectorStoreError, pointId, uuidV5 } from '../../sinks/vector/store.js';
+import { QDRANT_ID_NAMESPACE, QdrantStore, collectionMismatch, qdrantPointId, qdrantReason } from '../../rag/store/qdrant-store.js';
+import { VectorStoreError, pointId, uuidV5 } from '../../rag/store/store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

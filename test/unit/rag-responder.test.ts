@@ -11,7 +11,7 @@ import { instructionSignals, isInstructionLike, quarantine } from '../../rag/qua
 import { parseQuestion } from '../../rag/question.js';
 import { MIN_RELEVANCE, Responder, buildMessages, composeAnswer, documentKindFilter, documentValueKind, factsAnswer, namesWholeDay, sanitizeData } from '../../rag/responder.js';
 import { SQL_FORECAST_SERIES, SQL_SERIES_STATS } from '../../rag/tools.js';
-import type { SearchFilter, SearchHit, VectorStore } from '../../sinks/vector/store.js';
+import type { SearchFilter, SearchHit, VectorStore } from '../../rag/store/store.js';
 import { INJECTED_VALUE, buildEvalSet } from '../rag-eval/questions.js';
 
 const NOW = Date.UTC(2024, 6, 8, 17); // 2024-07-08 12:00 CDT

@@ -1,9 +1,9 @@
 // trace: 4.1, D.vector-store
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { lanceWhere, sqlString } from '../../sinks/vector/lancedb-store.js';
-import { qdrantFilter } from '../../sinks/vector/qdrant-store.js';
-import { VectorStoreError, lastPerId, pointId, uuidV5, validateDocs } from '../../sinks/vector/store.js';
+import { lanceWhere, sqlString } from '../../rag/store/lancedb-store.js';
+import { qdrantFilter } from '../../rag/store/qdrant-store.js';
+import { VectorStoreError, lastPerId, pointId, uuidV5, validateDocs } from '../../rag/store/store.js';
 
 const payload = (docId: string) => ({ docId, kind: 'event', series: 'HB_WEST', timeStart: 0, timeEnd: 3_600_000, text: docId });
 
