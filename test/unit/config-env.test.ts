@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, processSettings, projectRoot, redactConfig } from '../../platform/config.js';
+import { sourceFiles } from './source-files.js';
 
 /** Where reading process.env is allowed, and why. A prefix ending in / covers a folder. */
 const ALLOWED: Record<string, string> = {
@@ -25,23 +26,8 @@ function envReads(text: string): string[] {
   return found;
 }
 
-/** Product sources: every .ts file outside node_modules, dist, dot folders, test/ and bench/. */
-function productSources(): string[] {
-  const root = projectRoot();
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.') || ['node_modules', 'dist'].includes(e.name)) continue;
-      const full = path.join(dir, e.name);
-      const rel = path.relative(root, full).split(path.sep).join('/');
-      if (rel === 'test' || rel === 'bench') continue;
-      if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(rel);
-    }
-  };
-  walk(root);
-  return out.sort();
-}
+/** Product sources (test/ and bench/ left out). */
+const productSources = () => sourceFiles(['test', 'bench']);
 
 describe('configuration only from platform/config.ts', () => {
   it('the scanner finds reads and lets the environment pass to a child', () => {

@@ -30,6 +30,7 @@ import { OptionError } from '../../cli/options.js';
 import { SimulatorOptionError } from '../../streams/simulator/catalog.js';
 import { CsvSyntaxError } from '../../streams/ercot/mis-csv.js';
 import { ErcotConfigError, ErcotError } from '../../streams/ercot/errors.js';
+import { sourceFiles } from './source-files.js';
 
 /** One instance of every exported error class, with the code and retriable flag it must carry. */
 const CASES: Array<{ err: SdaError; cls: string; code: string; retriable: boolean }> = [
@@ -63,23 +64,8 @@ const CASES: Array<{ err: SdaError; cls: string; code: string; retriable: boolea
   { err: new ErcotConfigError(['ERCOT_USERNAME'], [], 'm'), cls: 'ErcotConfigError', code: 'CONFIG', retriable: false },
 ];
 
-/** Product sources: every .ts file outside node_modules, dist, .cache, test and bench. */
-function productSources(): string[] {
-  const root = projectRoot();
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.') || e.name === 'node_modules' || e.name === 'dist') continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path.relative(root, full));
-    }
-  };
-  for (const top of fs.readdirSync(root, { withFileTypes: true })) {
-    if (top.isDirectory() && !top.name.startsWith('.') && !['node_modules', 'dist', 'test', 'bench'].includes(top.name)) walk(path.join(root, top.name));
-  }
-  return out.sort();
-}
+/** Product sources (test/ and bench/ left out). */
+const productSources = () => sourceFiles(['test', 'bench']);
 
 describe('SdaError, the one error base', () => {
   for (const c of CASES) {

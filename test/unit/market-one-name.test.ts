@@ -7,22 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../platform/config.js';
+import { sourceFiles } from './source-files.js';
 
-/** Product and bench sources outside market/: every .ts file outside node_modules, dist, dot folders and test/. */
-function sources(): string[] {
-  const root = projectRoot();
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.') || e.name === 'node_modules' || e.name === 'dist' || e.name === 'test') continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path.relative(root, full).split(path.sep).join('/'));
-    }
-  };
-  walk(root);
-  return out.filter((f) => !f.startsWith('market/')).sort();
-}
+/** Product and bench sources outside market/ (test/ left out). */
+const sources = () => sourceFiles(['test']).filter((f) => !f.startsWith('market/'));
 
 const RULES: Array<{ what: string; re: RegExp }> = [
   // `${x.market}\u0000${x.seriesId}...` or `${market}|${seriesId}|${kind}`: use seriesKey / seriesRecordKey.

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../platform/config.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
+import { sourceFiles } from './source-files.js';
 
 const CATALOGUE = 'platform/kafka/topics.ts';
 
@@ -24,21 +25,8 @@ function topicLiterals(text: string, names: readonly string[]): string[] {
   return found;
 }
 
-/** Product and bench sources: every .ts file outside node_modules, dist, dot folders and test/. */
-function sources(): string[] {
-  const root = projectRoot();
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.name.startsWith('.') || e.name === 'node_modules' || e.name === 'dist' || e.name === 'test') continue;
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path.relative(root, full).split(path.sep).join('/'));
-    }
-  };
-  walk(root);
-  return out.sort();
-}
+/** Product and bench sources (test/ left out). */
+const sources = () => sourceFiles(['test']);
 
 describe('topic names only from the catalogue', () => {
   const names = Object.values(TOPICS).map((t) => t.name);
