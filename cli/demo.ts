@@ -27,7 +27,7 @@ import type { DeadLetter, MarketTick, PointType, TickKind } from '../schemas/typ
 import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../platform/postgres/pool.js';
-import { describeStaleness, storedStaleness } from '../sinks/postgres/staleness.js';
+import { describeStaleness, storedStaleness } from '../reports/staleness.js';
 import { startTicksSink } from '../sinks/postgres/ticks-sink.js';
 import { startDocumentsSink } from '../sinks/vector/documents-sink.js';
 import { createConsumer, createProducer, sendRecords } from '../platform/kafka/client.js';

@@ -178,7 +178,7 @@ describe('data-to-forecast staleness', () => {
   });
 
   it('reads stored staleness as tick end minus forecast target and says whether it is under one step', async () => {
-    const { describeStaleness } = await import('../../sinks/postgres/staleness.js');
+    const { describeStaleness } = await import('../../reports/staleness.js');
     const s = { market: 'ERCOT', newestTickEnd: T0 + 16 * HOUR, newestForecastTarget: T0 + 16 * HOUR, stalenessMs: 0 };
     assert.match(describeStaleness(s), /staleness 0\.00 h = 0\.00 steps \(under one step\)/);
     assert.match(describeStaleness({ ...s, newestForecastTarget: T0 + 13 * HOUR, stalenessMs: 3 * HOUR }), /3\.00 steps \(one step or more behind\)/);
