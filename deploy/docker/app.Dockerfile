@@ -33,6 +33,7 @@ COPY cli/ cli/
 COPY config/ config/
 COPY platform/ platform/
 COPY market/ market/
+COPY reports/ reports/
 COPY deploy/ deploy/
 COPY dispatch/ dispatch/
 COPY gateway/ gateway/

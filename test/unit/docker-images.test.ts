@@ -70,6 +70,19 @@ describe('docker images: what the image build relies on', () => {
     }
   });
 
+  it("the app image compiles every source folder the project's build compiles (tsconfig.json), and COPYs each", () => {
+    const strip = (t: string) => t.replace(/^\s*\/\/.*$/gm, '');
+    const project = (JSON.parse(strip(fs.readFileSync(path.join(root, 'tsconfig.json'), 'utf8'))) as { include: string[] }).include;
+    const image = (JSON.parse(strip(fs.readFileSync(path.join(root, 'deploy/docker/tsconfig.image.json'), 'utf8'))) as { include: string[] }).include.map((i) => i.replace(/^\.\.\/\.\.\//, ''));
+    const dockerfile = fs.readFileSync(path.join(root, 'deploy/docker/app.Dockerfile'), 'utf8');
+    // Tests and the traceability matrix are not part of the product image (bench/rag-eval's test/rag-eval is COPYd apart).
+    for (const folder of project.filter((f) => f !== 'test')) {
+      if (folder === 'trace') continue;
+      assert.ok(image.includes(folder), `deploy/docker/tsconfig.image.json does not compile ${folder}/, which tsconfig.json does`);
+      assert.match(dockerfile, new RegExp(`^COPY ${folder}/ ${folder}/$`, 'm'), `deploy/docker/app.Dockerfile does not COPY ${folder}/`);
+    }
+  });
+
   it('compose publishes every port on 127.0.0.1 below the ephemeral range, and each built image is one sda docker build makes', () => {
     const compose = fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
     const ports = [...compose.matchAll(/^\s*ports:\s*\[(.+)\]/gm)].map((m) => m[1]!);
