@@ -16,12 +16,17 @@ offsets (ServedForecaster). It is exported with torch.onnx.export (opset 17, inp
 features], outputs "output" [batch, horizon] = P50 and "quantiles" [batch, 3, horizon] = P10/P50/P90, dynamic
 batch) into <registry>/<version>/model.onnx with metadata.json (ModelMetadata), written atomically.
 
-It trains as the TypeScript trainer (model/train.ts trainQuantileModel, TRAIN_DEFAULTS) does by default: the
-latest 20% of the training samples validate (early stopping with epoch 0 = the base alone, the learning rate from
---lr 0.003,0.001, per-horizon sources incl. same hour last week, shrinkage, split-conformal offsets); the network
-learns the scaled target minus a ridge forecast (--target ridge) with pinball loss on P50 = m, P10 = m - softplus(a),
-P90 = m + softplus(b); Adam falling linearly to 0.1x at the last epoch, batch 64, LSTM 32, 6 epochs; then ridge and
-network are refitted on all training samples (network for the best epoch count). On CUDA when available.
+It trains as the TypeScript trainer (model/train.ts trainQuantileModel, TRAIN_DEFAULTS) does by default: rolling
+origins (--folds 3: the latest three blocks of 10% of the training samples, each forecast by a ridge and a network
+fitted only on the samples before it; one slice of the latest 20% when a block would span under 3 days); the newest
+block picks the learning rate from --lr 0.003,0.001, every block early-stops its own network (epoch 0 = the base
+alone), the refit trains the median of the blocks' best epochs, and the pooled blocks choose the per-horizon sources
+incl. same hour last week (worst block relative to its best single source), the shrinkage and the split-conformal
+offsets (per block, the widest kept); the network learns the scaled target minus a ridge forecast (--target ridge)
+with pinball loss on P50 = m, P10 = m - softplus(a), P90 = m + softplus(b); Adam falling linearly to 0.1x at the
+last epoch, batch 64, LSTM 32, 6 epochs; then ridge and network are refitted on all training samples. On CUDA when
+available. Not ported: the TypeScript trainer's optional band rules, band scale and blend rules (their defaults are
+what this does); a last-week step's band is metadata.lastWeekBand.
 
 Runs on Debian's python3-torch 1.13 (CPU) and on torch 2.x (CUDA). Needs numpy; onnxruntime only for
 --verify-onnx.
@@ -179,12 +184,18 @@ BLEND_WEIGHTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 BLEND_MARGIN = 0.02
 
 
-def choose_blends(cand: Dict[str, np.ndarray], y: np.ndarray) -> List[Tuple[str, Optional[str], float]]:
-    """model/quantile.ts chooseBlends: per horizon the single source or two-source blend (weights BLEND_WEIGHTS) with
-    the lowest validation MSE; a candidate unknown at more than 10% of the points is not used there; a blend must
-    beat the best single source by BLEND_MARGIN. Returns (a, b or None, weight of a) per horizon."""
+def choose_blends(cand: Dict[str, np.ndarray], y: np.ndarray, folds: Optional[List[int]] = None) -> List[Tuple[str, Optional[str], float]]:
+    """model/quantile.ts chooseBlends: per horizon the single source or two-source blend (weights BLEND_WEIGHTS); a
+    candidate unknown at more than 10% of the points is not used there; a blend must beat the best single source by
+    BLEND_MARGIN. Without folds (or one) the score is the validation MSE; with rolling-origin folds (each block's
+    sample count, in order) it is the worst block's MSE relative to that block's best single source (minimax regret).
+    Returns (a, b or None, weight of a) per horizon."""
     names = list(cand.keys())
     count, H = y.shape
+    blocks = len(folds) if folds and len(folds) > 1 else 1
+    block_of = np.repeat(np.arange(blocks), folds) if blocks > 1 else np.zeros(count, dtype=int)
+    if blocks > 1 and sum(folds) != count:
+        raise ValueError(f"choose_blends: folds hold {sum(folds)} samples, the forecasts {count}")
     out: List[Tuple[str, Optional[str], float]] = []
     for h in range(H):
         usable = [k for k in names if np.isfinite(cand[k][:, h]).sum() > 0 and np.isfinite(cand[k][:, h]).sum() >= 0.9 * count]
@@ -192,10 +203,26 @@ def choose_blends(cand: Dict[str, np.ndarray], y: np.ndarray) -> List[Tuple[str,
         for k in usable:
             rows &= np.isfinite(cand[k][:, h])
         yy = y[rows, h]
+        bo = block_of[rows]
         v = {k: cand[k][rows, h] for k in usable}
 
+        def block_mse(f: np.ndarray) -> np.ndarray:
+            return np.array([float(np.mean((f[bo == b] - yy[bo == b]) ** 2)) if np.any(bo == b) else float("nan") for b in range(blocks)])
+
+        ref = np.full(blocks, np.inf)
+        if blocks > 1:
+            for k in usable:
+                ref = np.minimum(ref, np.nan_to_num(block_mse(v[k]), nan=np.inf))
+
         def mse(f: np.ndarray) -> float:
-            return float(np.mean((f - yy) ** 2)) if yy.size else float("inf")
+            e = block_mse(f)
+            if blocks == 1:
+                return float(e[0]) if yy.size and math.isfinite(e[0]) else float("inf")
+            ok = np.isfinite(e)
+            if not ok.any():
+                return float("inf")
+            ratios = [e[b] / ref[b] if ref[b] > 0 else (1.0 if e[b] == 0 else float("inf")) for b in range(blocks) if ok[b]]
+            return float(max(0.0, *ratios))
 
         best = (usable[0] if usable else names[0], None, 1.0, float("inf"))
         for k in usable:
@@ -212,6 +239,37 @@ def choose_blends(cand: Dict[str, np.ndarray], y: np.ndarray) -> List[Tuple[str,
         chosen = blend if blend is not None and blend[3] < (1 - BLEND_MARGIN) * best[3] else best
         out.append((chosen[0], chosen[1], chosen[2]))
     return out
+
+
+# model/rolling-origin.ts defaults: 3 blocks of 10% of the training samples, each at least 3 days of window ends.
+ROLLING_BLOCK_FRACTION = 0.1
+ROLLING_MIN_BLOCK_MS = 3 * 86_400_000
+
+
+def rolling_origins(ends: np.ndarray, train_count: int, horizon_ms: int, folds: int, single: float = 0.2) -> List[Tuple[int, int, int]]:
+    """model/rolling-origin.ts rollingOrigins: (fitCount, from, to) per block, oldest first; `folds` consecutive blocks
+    of 10% of the training samples ending at train_count, each fitted on the samples whose targets end at or before
+    the block's first window end; one slice (the latest `single`) when folds <= 1 or a block spans under 3 days."""
+    def boundary(i: int) -> int:
+        k = max(0, min(train_count, i))
+        while 0 < k < train_count and ends[k] == ends[k - 1]:
+            k += 1
+        return k
+
+    def fit_before(start: int) -> int:
+        cutoff = ends[start]
+        f = 0
+        while f < start and ends[f] + horizon_ms <= cutoff:
+            f += 1
+        return f
+
+    if folds > 1 and folds * ROLLING_BLOCK_FRACTION < 1:
+        starts = [boundary(int(math.floor(train_count * (1 - (folds - k) * ROLLING_BLOCK_FRACTION)))) for k in range(folds)]
+        out = [(fit_before(st), st, starts[k + 1] if k + 1 < folds else train_count) for k, st in enumerate(starts)]
+        if all(t > f and ends[t - 1] - ends[f] >= ROLLING_MIN_BLOCK_MS and fit >= 2 for fit, f, t in out):
+            return out
+    fit = fit_before(int(math.floor(train_count * (1 - single))))
+    return [(fit, fit, train_count)]
 
 
 def blend_label(a: str, b: Optional[str], w: float) -> str:
@@ -603,6 +661,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap.add_argument("--target", choices=["ridge", "delta", "level"], default="ridge",
                     help="the linear base the network corrects, added back inside the ONNX graph: ridge (default), delta (the last value) or level (none)")
     ap.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    ap.add_argument("--folds", type=int, default=3,
+                    help="rolling-origin validation blocks (10%% of the training samples each, the latest; each forecast by models fitted only before it); 1 = one slice of the latest 20%% (default 3, as sda train)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
     ap.add_argument("--promote", action="store_true", help="point <registry>/current at the new version")
     ap.add_argument("--git-commit", default=None, help="commit recorded in metadata (default $SDA_GIT_COMMIT, $GIT_COMMIT, else unknown)")
@@ -649,60 +709,70 @@ def main(argv: Optional[List[str]] = None) -> int:
     vi = ds.value_index
     X2 = ds.X.reshape(ds.n, -1).astype(np.float64)
     y64 = ds.y.astype(np.float64)
-    # The validation slice: the latest 20% of the training samples; the fit part drops the samples whose targets
-    # reach into it (model/train.ts trainQuantileModel).
+    # Rolling origins (model/rolling-origin.ts, model/train.ts trainQuantileModel): the latest 3 blocks of 10% of the
+    # training samples, each forecast by a ridge and a network fitted only on the samples before it; one slice (the
+    # latest 20%) when a block would span under 3 days.
     step_ms = int(ds.header["target"]["stepMs"])
     ends = np.asarray(ds.header["windowEnds"], dtype=np.int64)
-    val_from = int(math.floor(tc * 0.8))
-    cutoff = ends[val_from]
-    fit = 0
-    while fit < val_from and ends[fit] + H * step_ms <= cutoff:
-        fit += 1
-    if fit < 2 or tc - fit < 1:
+    folds = rolling_origins(ends, tc, H * step_ms, a.folds)
+    fit = folds[-1][0]
+    if fit < 2 or folds[-1][2] - folds[-1][1] < 1:
         print(f"train.py: too few training samples ({tc}) for a validation slice at horizon {H}", file=sys.stderr)
         return 2
-    W, alpha = fit_ridge(X2, y64, fit)
     per_day = max(1, round(86_400_000 / step_ms))
-    spec: Dict[str, Any] = {
-        "ridgeW": W[:-1], "ridgeB": W[-1], "baseW": np.zeros((P, H)), "baseB": np.zeros(H),
-        "seasonalIndex": [seasonal_naive_index(h + 1, per_day, steps) for h in range(H)],
-        "onehot": np.vstack([np.ones(H), np.zeros((3, H))]), "cLo": np.zeros(H), "cHi": np.zeros(H), "shrink": np.ones(H),
-    }
+    seasonal_index = [seasonal_naive_index(h + 1, per_day, steps) for h in range(H)]
 
-    def set_base() -> None:
+    def fold_spec(fit_count: int) -> Tuple[Dict[str, Any], float]:
+        W, alpha = fit_ridge(X2, y64, fit_count)
+        sp: Dict[str, Any] = {
+            "ridgeW": W[:-1], "ridgeB": W[-1], "seasonalIndex": seasonal_index,
+            "onehot": np.vstack([np.ones(H), np.zeros((3, H))]), "cLo": np.zeros(H), "cHi": np.zeros(H), "shrink": np.ones(H),
+        }
         if a.target == "ridge":
-            spec["baseW"], spec["baseB"] = spec["ridgeW"], spec["ridgeB"]
+            sp["baseW"], sp["baseB"] = sp["ridgeW"], sp["ridgeB"]
         elif a.target == "delta":
             bw = np.zeros((P, H))
             bw[(steps - 1) * F + vi, :] = 1.0
-            spec["baseW"], spec["baseB"] = bw, np.zeros(H)
+            sp["baseW"], sp["baseB"] = bw, np.zeros(H)
         else:
-            spec["baseW"], spec["baseB"] = np.zeros((P, H)), np.zeros(H)
+            sp["baseW"], sp["baseB"] = np.zeros((P, H)), np.zeros(H)
+        return sp, alpha
 
-    set_base()
-    resid = (y64[:tc] - (X2[:tc] @ spec["baseW"] + spec["baseB"])).astype(np.float32)
     X_all = torch.from_numpy(np.ascontiguousarray(ds.X)).to(device)
-    R_all = torch.from_numpy(np.ascontiguousarray(resid)).to(device)
     loss_label = {"pinball": "pinball 0.5", "huber": f"huber (delta {a.huber_delta:g})", "mse": "mse"}[a.loss]
     loss_label = f"quantile network: P50 {loss_label} + pinball 0.1 (P50 - softplus(a)) + pinball 0.9 (P50 + softplus(b)), scaled target"
     log(f"target {a.target} (the network learns the scaled target minus the base), loss {loss_label}, Adam lr {','.join(f'{v:g}' for v in a.lrs)} → x{a.lr_final:g}, "
         f"batch {a.batch_size}, LSTM {a.layers} x {a.units}, horizon {H} x P10/P50/P90")
-    log(f"validation: fit on {fit} samples, validate on {tc - fit} (the latest 20% of training by time); hold-out untouched; ridge alpha {alpha}")
+    if len(folds) > 1:
+        log(f"validation: rolling origin, {len(folds)} blocks (fit/validate samples {', '.join(f'{f}/{t - s0}' for f, s0, t in folds)}); hold-out untouched")
+    else:
+        log(f"validation: fit on {fit} samples, validate on {tc - fit} (the latest 20% of training by time); hold-out untouched")
 
-    def val_mse(net: nn.Module) -> float:
-        net.eval()
-        with torch.no_grad():
-            d = net(X_all[fit:tc])[:, :H] - R_all[fit:tc]
-        return float((d.double() ** 2).mean().item())
-
-    def train(lr0: float, epochs: int, count: int, validate: bool, final_fraction: float) -> Tuple[QuantileNet, Dict[str, Any]]:
+    def train(lr0: float, epochs: int, count: int, R_all: torch.Tensor, val: Optional[Tuple[int, int]], block: Optional[Tuple[int, int]],
+              final_fraction: float) -> Tuple[QuantileNet, Dict[str, Any]]:
+        """Train on samples [0, count) against R_all; with val = (from, to), early-stop on the P50 MSE there (epoch 0 =
+        the base alone); with block = (from, to), keep the raw output there after every epoch (index 0 = untrained)."""
         torch.manual_seed(a.seed)
         net = QuantileNet(F, a.units, a.layers, H).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=lr0)
         gen = torch.Generator(device="cpu")
         gen.manual_seed(a.seed)
-        info: Dict[str, Any] = {"loss": [], "val": [], "seconds": [], "lr": []}
-        best = (0, val_mse(net) if validate else float("inf"), {k: v.detach().clone() for k, v in net.state_dict().items()})
+        info: Dict[str, Any] = {"loss": [], "val": [], "seconds": [], "lr": [], "perEpoch": []}
+
+        def val_mse() -> float:
+            net.eval()
+            with torch.no_grad():
+                d = net(X_all[val[0]:val[1]])[:, :H] - R_all[val[0]:val[1]]
+            return float((d.double() ** 2).mean().item())
+
+        def keep_block() -> None:
+            if block is not None:
+                net.eval()
+                with torch.no_grad():
+                    info["perEpoch"].append(net(X_all[block[0]:block[1]]).double().cpu().numpy())
+
+        keep_block()
+        best = (0, val_mse() if val else float("inf"), {k: v.detach().clone() for k, v in net.state_dict().items()})
         for epoch in range(1, epochs + 1):
             lr = lr_at(lr0, final_fraction, epoch, epochs)
             for g in opt.param_groups:
@@ -725,48 +795,74 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise SystemExit(f"train.py: training diverged (loss {train_loss} at epoch {epoch}); try a smaller --lr")
             sync(device)
             secs = time.perf_counter() - t0
-            v = val_mse(net) if validate else float("nan")
+            v = val_mse() if val else float("nan")
+            keep_block()
             info["loss"].append(train_loss)
             info["val"].append(v)
             info["seconds"].append(secs)
-            log(f"lr {lr0:g} epoch {epoch}/{epochs}: loss {train_loss:.6f}, " + (f"validation loss {v:.6f}, " if validate else "") + f"{secs:.2f} s (lr {lr:.6g})")
-            if validate and v < best[1]:
+            log(f"lr {lr0:g} epoch {epoch}/{epochs}: loss {train_loss:.6f}, " + (f"validation loss {v:.6f}, " if val else "") + f"{secs:.2f} s (lr {lr:.6g})")
+            if val and v < best[1]:
                 best = (epoch, v, {k: t.detach().clone() for k, t in net.state_dict().items()})
-        if validate:
+        if val:
             net.load_state_dict(best[2])
             info["bestEpoch"], info["bestLoss"] = best[0], best[1]
         return net, info
 
-    runs = []
-    for lr0 in a.lrs:
-        net, info = train(lr0, a.epochs, fit, True, a.lr_final)
-        log(f"lr {lr0:g}: best validation P50 MSE {info['bestLoss']:.6f} after epoch {info['bestEpoch']}")
-        runs.append((info["bestLoss"], lr0, net, info))
-    runs.sort(key=lambda r: r[0])
-    _, chosen_lr, net, info = runs[0]
-    best_epoch = int(info["bestEpoch"])
+    # Per fold, the newest first: it tries every learning rate; the older folds train with the one it chose.
+    fold_out: List[Dict[str, Any]] = [{} for _ in folds]
+    runs: List[Tuple[float, float, QuantileNet, Dict[str, Any]]] = []
+    chosen_lr = a.lrs[0]
+    info: Dict[str, Any] = {}
+    for k in range(len(folds) - 1, -1, -1):
+        fk, b0, b1 = folds[k]
+        sp, alpha = fold_spec(fk)
+        resid = (y64[:b1] - (X2[:b1] @ sp["baseW"] + sp["baseB"])).astype(np.float32)
+        R_k = torch.from_numpy(np.ascontiguousarray(resid)).to(device)
+        log(f"fold {k + 1}/{len(folds)}: fit on {fk}, validate on samples {b0}..{b1 - 1}; ridge alpha {alpha}")
+        best_run = None
+        for lr0 in (a.lrs if k == len(folds) - 1 else [chosen_lr]):
+            net, inf = train(lr0, a.epochs, fk, R_k, (fk, b1), (b0, b1), a.lr_final)
+            log(f"fold {k + 1} lr {lr0:g}: best validation P50 MSE {inf['bestLoss']:.6f} after epoch {inf['bestEpoch']}")
+            if k == len(folds) - 1:
+                runs.append((inf["bestLoss"], lr0, net, inf))
+            if best_run is None or inf["bestLoss"] < best_run[0]:
+                best_run = (inf["bestLoss"], lr0, net, inf)
+        if k == len(folds) - 1:
+            chosen_lr, info = best_run[1], best_run[3]
+        fold_out[k] = {"spec": sp, "from": b0, "to": b1, "perEpoch": best_run[3]["perEpoch"], "bestEpoch": int(best_run[3]["bestEpoch"])}
+    # The refit's epoch count: the median (lower) of the folds' best epochs; each block's forecasts are taken from
+    # its network after that many epochs.
+    best_epochs = sorted(fo["bestEpoch"] for fo in fold_out)
+    best_epoch = best_epochs[(len(best_epochs) - 1) // 2]
+    log(f"best epochs per fold {', '.join(str(fo['bestEpoch']) for fo in fold_out)}; the refit trains {best_epoch}")
+    for fo in fold_out:
+        fo["raw"] = fo["perEpoch"][min(best_epoch, len(fo["perEpoch"]) - 1)]
 
-    # Per-horizon shrinkage, sources and band offsets on the validation slice (scaled units).
-    net.eval()
-    with torch.no_grad():
-        raw_val = net(X_all[fit:tc]).double().cpu().numpy()
-    yv = y64[fit:tc]
-    base_v = X2[fit:tc] @ spec["baseW"] + spec["baseB"]
+    # Per-horizon shrinkage, sources and band offsets on the pooled blocks (scaled units).
+    block_sizes = [fo["to"] - fo["from"] for fo in fold_out]
+    raw_val = np.concatenate([fo["raw"] for fo in fold_out])
+    yv = np.concatenate([y64[fo["from"]:fo["to"]] for fo in fold_out])
+    Xv = np.concatenate([X2[fo["from"]:fo["to"]] for fo in fold_out])
+    base_v = np.concatenate([X2[fo["from"]:fo["to"]] @ fo["spec"]["baseW"] + fo["spec"]["baseB"] for fo in fold_out])
+    ridge_v = np.concatenate([X2[fo["from"]:fo["to"]] @ fo["spec"]["ridgeW"] + fo["spec"]["ridgeB"] for fo in fold_out])
     m = raw_val[:, :H]
     den = (m * m).sum(axis=0)
-    spec["shrink"] = np.where(den > 0, np.clip((m * (yv - base_v)).sum(axis=0) / np.where(den > 0, den, 1), 0, 1), 0.0)
-    lw_raw = ds.baselines[BASELINE_KEYS[2]][fit:tc].astype(np.float64) if ds.baselines is not None else np.full_like(yv, np.nan)
-    seas = ds.X[fit:tc][:, np.maximum(0, np.asarray(spec["seasonalIndex"])), vi].astype(np.float64)
-    seas[:, np.asarray(spec["seasonalIndex"]) < 0] = np.nan
+    shrink = np.where(den > 0, np.clip((m * (yv - base_v)).sum(axis=0) / np.where(den > 0, den, 1), 0, 1), 0.0)
+    rows_v = np.concatenate([np.arange(fo["from"], fo["to"]) for fo in fold_out])
+    lw_raw = ds.baselines[BASELINE_KEYS[2]][rows_v].astype(np.float64) if ds.baselines is not None else np.full_like(yv, np.nan)
+    seas = ds.X[rows_v][:, np.maximum(0, np.asarray(seasonal_index)), vi].astype(np.float64)
+    seas[:, np.asarray(seasonal_index) < 0] = np.nan
     cand = {
-        "lstm": base_v + spec["shrink"] * m,
-        "baseline:ridge": X2[fit:tc] @ spec["ridgeW"] + spec["ridgeB"],
-        "baseline:naive_last": np.repeat(X2[fit:tc, (steps - 1) * F + vi][:, None], H, axis=1),
+        "lstm": base_v + shrink * m,
+        "baseline:ridge": ridge_v,
+        "baseline:naive_last": np.repeat(Xv[:, (steps - 1) * F + vi][:, None], H, axis=1),
         "baseline:same_hour_yesterday": seas,
         LAST_WEEK_SOURCE: (lw_raw - ds.target_mean) / ds.target_std,
     }
-    blends = choose_blends(cand, yv)
-    graph_only = choose_blends({k: cand[k] for k in GRAPH_SOURCES}, yv)
+    # A network trained for 0 epochs is its linear base, served under the base's own name.
+    offered = [k for k in cand if best_epoch > 0 or k != "lstm"]
+    blends = choose_blends({k: cand[k] for k in offered}, yv, block_sizes)
+    graph_only = choose_blends({k: cand[k] for k in GRAPH_SOURCES if k in offered}, yv, block_sizes)
     weights = np.zeros((len(GRAPH_SOURCES), H))
     lw_weight = [0.0] * H
     step_sources: List[str] = []
@@ -790,32 +886,43 @@ def main(argv: Optional[List[str]] = None) -> int:
             weights[GRAPH_SOURCES.index(other), h] += 1.0
             graph_sources.append(other)
         lw_weight[h] = float(lw_in)
-    spec["onehot"] = weights
     tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2
-    p10v, p50v, p90v = served_numpy({**spec, "cLo": np.zeros(H), "cHi": np.zeros(H)}, X2[fit:tc], raw_val, steps, F, vi)
-    lo, hi = p50v - p10v, p90v - p50v
-    spec["cLo"] = np.nan_to_num(np.array([conformal_quantile(p50v[:, h] - yv[:, h] - lo[:, h], 1 - tail) for h in range(H)]))
-    spec["cHi"] = np.nan_to_num(np.array([conformal_quantile(yv[:, h] - p50v[:, h] - hi[:, h], 1 - tail) for h in range(H)]))
+    # Each block's uncalibrated served forecast from its own fold's linear parts and network; the band offsets per
+    # block (split conformal), the widest kept (model/quantile.ts conformalOffsetsByBlock, rule max).
+    c_lo, c_hi = np.full(H, -np.inf), np.full(H, -np.inf)
     below, above = [0.0] * H, [0.0] * H
-    for h in range(H):
-        if lw_weight[h] == 0:
-            continue
-        okh = np.isfinite(cand[LAST_WEEK_SOURCE][:, h])
-        served_v = lw_weight[h] * cand[LAST_WEEK_SOURCE][okh, h] + (1 - lw_weight[h]) * p50v[okh, h]
-        r = (yv[okh, h] - served_v) * ds.target_std
-        below[h] = max(0.0, np.nan_to_num(conformal_quantile(-r, 1 - tail)))
-        above[h] = max(0.0, np.nan_to_num(conformal_quantile(r, 1 - tail)))
+    start = 0
+    for fo in fold_out:
+        n_b = fo["to"] - fo["from"]
+        sl = slice(start, start + n_b)
+        p10b, p50b, p90b = served_numpy({**fo["spec"], "onehot": weights, "shrink": shrink, "cLo": np.zeros(H), "cHi": np.zeros(H)},
+                                        X2[fo["from"]:fo["to"]], fo["raw"], steps, F, vi)
+        yb = yv[sl]
+        lo, hi = p50b - p10b, p90b - p50b
+        c_lo = np.maximum(c_lo, np.nan_to_num(np.array([conformal_quantile(p50b[:, h] - yb[:, h] - lo[:, h], 1 - tail) for h in range(H)])))
+        c_hi = np.maximum(c_hi, np.nan_to_num(np.array([conformal_quantile(yb[:, h] - p50b[:, h] - hi[:, h], 1 - tail) for h in range(H)])))
+        for h in range(H):
+            if lw_weight[h] == 0:
+                continue
+            lwb = cand[LAST_WEEK_SOURCE][sl, h]
+            okh = np.isfinite(lwb)
+            served_v = lw_weight[h] * lwb[okh] + (1 - lw_weight[h]) * p50b[okh, h]
+            r = (yb[okh, h] - served_v) * ds.target_std
+            below[h] = max(below[h], float(np.nan_to_num(conformal_quantile(-r, 1 - tail))))
+            above[h] = max(above[h], float(np.nan_to_num(conformal_quantile(r, 1 - tail))))
+        start += n_b
+    spec: Dict[str, Any] = {**fold_out[-1]["spec"], "onehot": weights, "shrink": shrink, "cLo": c_lo, "cHi": c_hi}
 
     # Refit ridge and the network (best epoch count) on every training sample.
-    W, alpha_full = fit_ridge(X2, y64, tc)
-    spec["ridgeW"], spec["ridgeB"] = W[:-1], W[-1]
-    set_base()
+    full, alpha_full = fold_spec(tc)
+    for key in ("ridgeW", "ridgeB", "baseW", "baseB"):
+        spec[key] = full[key]
     resid = (y64[:tc] - (X2[:tc] @ spec["baseW"] + spec["baseB"])).astype(np.float32)
     R_all = torch.from_numpy(np.ascontiguousarray(resid)).to(device)
     refit_fraction = 1 - (1 - a.lr_final) * ((best_epoch - 1) / (a.epochs - 1)) if a.epochs > 1 and best_epoch > 0 else 1.0
     if best_epoch > 0:
         log(f"refit on all {tc} training samples for {best_epoch} epoch(s), lr {chosen_lr:g}")
-        final_net, refit_info = train(chosen_lr, best_epoch, tc, False, refit_fraction)
+        final_net, refit_info = train(chosen_lr, best_epoch, tc, R_all, None, None, refit_fraction)
     else:
         log("refit: the best epoch count is 0, so the network stays at zero and the linear base serves alone")
         torch.manual_seed(a.seed)
@@ -923,7 +1030,10 @@ def main(argv: Optional[List[str]] = None) -> int:
                 "delta": "delta: the network learns the scaled target minus the scaled value at the last step; model.onnx adds it back",
                 "level": "level",
             }[a.target],
-            "validation": f"the last 20% of the training samples by time ({tc - fit} samples): early stopping, learning rate, per-horizon source, shrinkage and conformal band calibration; never the hold-out",
+            "validation": (f"rolling origin: {len(folds)} blocks of the latest training samples ({sum(block_sizes)} in all), each forecast by a ridge and a network fitted only on the samples before it; the newest block chose the learning rate, every block early-stopped its own network, and the pooled blocks chose the per-horizon sources (worst block relative to its best single source), the shrinkage and the conformal band (widest block); the refit trains for the median of the blocks' best epochs; never the hold-out"
+                           if len(folds) > 1 else f"the last 20% of the training samples by time ({tc - fit} samples): early stopping, learning rate, per-horizon source, shrinkage and conformal band calibration; never the hold-out"),
+            "rollingOrigin": [{"fitSamples": fo_fit, "validationSamples": fo_to - fo_from, "bestEpoch": fo["bestEpoch"]} for (fo_fit, fo_from, fo_to), fo in zip(folds, fold_out)],
+            "refitEpochs": best_epoch,
             "graphSources": graph_sources,
             "sourceWeights": {k: [float(v) for v in weights[i]] for i, k in enumerate(GRAPH_SOURCES)},
             "shrink": [float(v) for v in spec["shrink"]],
