@@ -16,21 +16,33 @@ export interface TopicRecord<T> {
   value: T;
 }
 
+export interface ReadTopicOptions {
+  /** Ms without a record after which the read ends (default 3,000). */
+  idleMs?: number;
+  /** Before the first record the read waits this many times idleMs (default 3). */
+  firstIdleFactor?: number;
+  /** Prefix of the throw-away consumer group (default sda-read). */
+  groupPrefix?: string;
+}
+
 /**
  * Every decoded value of `topic`, read_committed from the beginning up to the end offsets taken at the start (less
  * the one commit marker a transactional partition ends with), or until `idleMs` passes without a record (a tail of
  * aborted transactions); before the first record it waits `firstIdleFactor` x `idleMs`. Returns records ordered by
  * (partition, offset), whatever the fetch interleaving; [] for a missing or empty topic. Records without a value
- * (tombstones) and poison records (PoisonRecordError: wrong wire format, unknown schema, bad Avro) are
- * skipped, the latter logged. Uses a throw-away consumer group named `<groupPrefix>-<pid>-<time>`; commits nothing.
+ * (tombstones; kept as `value: null` with `tombstones: true`) and poison records (PoisonRecordError: wrong wire
+ * format, unknown schema, bad Avro) are skipped, the latter logged. Uses a throw-away consumer group named `<groupPrefix>-<pid>-<time>`; commits nothing.
  * Errors: Kafka and schema-registry errors from the client and the serde.
  */
+export async function readTopicToEnd<T>(p: Provisioned, topic: string, reader: Writer<T>, opts?: ReadTopicOptions & { tombstones?: false }): Promise<Array<TopicRecord<T>>>;
+/** As above, with the records without a value (a compacted topic's deletes) kept in their place, as `value: null`. */
+export async function readTopicToEnd<T>(p: Provisioned, topic: string, reader: Writer<T>, opts: ReadTopicOptions & { tombstones: true }): Promise<Array<TopicRecord<T | null>>>;
 export async function readTopicToEnd<T>(
   p: Provisioned,
   topic: string,
   reader: Writer<T>,
-  opts: { idleMs?: number; firstIdleFactor?: number; groupPrefix?: string } = {},
-): Promise<Array<TopicRecord<T>>> {
+  opts: ReadTopicOptions & { tombstones?: boolean } = {},
+): Promise<Array<TopicRecord<T | null>>> {
   const idleMs = opts.idleMs ?? 3_000;
   const admin = p.kafka.admin();
   await admin.connect();
@@ -42,7 +54,7 @@ export async function readTopicToEnd<T>(
     await admin.disconnect();
   }
   const pending = new Map(ends.filter((e) => BigInt(e.offset) > 0n).map((e) => [e.partition, BigInt(e.offset)]));
-  const out: Array<TopicRecord<T>> = [];
+  const out: Array<TopicRecord<T | null>> = [];
   let poison = 0;
   if (pending.size === 0) return out;
   const consumer = createConsumer(p.kafka, `${opts.groupPrefix ?? 'sda-read'}-${process.pid}-${Date.now()}`, { readUncommitted: false });
@@ -57,6 +69,7 @@ export async function readTopicToEnd<T>(
           eachMessage: async ({ partition, message }) => {
             clearTimeout(idle);
             idle = setTimeout(resolve, idleMs);
+            if (!message.value && opts.tombstones) out.push({ partition, offset: BigInt(message.offset), key: message.key ? message.key.toString('utf8') : null, value: null });
             if (message.value) {
               try {
                 const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));

@@ -5,11 +5,11 @@
 // (re)assignment a partition's state is restored from the changelog, whose nextOffset is exactly where the committed
 // offsets point. computedAt is the ingestion time of the tick that made a window final, so outputs depend on the
 // input alone.
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
-import { type Kafka, type Producer, createConsumer, createProducer } from '../../platform/kafka/client.js';
+import { type Producer, createProducer } from '../../platform/kafka/client.js';
+import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
@@ -64,54 +64,34 @@ export interface PartitionState {
   series: Map<string, SeriesSnapshot>;
 }
 
-/** Reads the latest committed state of each partition of `inputTopic` from the changelog (read_committed). */
-export async function readChangelog(kafka: Kafka, p: Provisioned, changelogTopic: string, inputTopic: string): Promise<Map<number, PartitionState>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Array<{ partition: number; offset: string }>;
-  try {
-    ends = await admin.fetchTopicOffsets(changelogTopic);
-  } finally {
-    await admin.disconnect();
-  }
+/**
+ * Reads the latest committed state of each partition of `inputTopic` from the changelog (read_committed, to the end
+ * offsets taken at the start: readTopicToEnd). Changelog keys are `<inputTopic>:<partition>` (the partition record)
+ * and `<inputTopic>:<partition>:<series key>` (a series, or its tombstone when the series left the state). Returns the
+ * partitions that have a partition record. Errors: Kafka and registry errors.
+ */
+export async function readChangelog(p: Provisioned, changelogTopic: string, inputTopic: string): Promise<Map<number, PartitionState>> {
   const states = new Map<number, PartitionState>();
   const stateOf = (partition: number) => {
     let st = states.get(partition);
     if (!st) states.set(partition, (st = { partition: undefined as unknown as WindowerState, series: new Map() }));
     return st;
   };
-  const pending = ends.filter((e) => e.offset !== '0');
-  if (pending.length === 0) return states;
-  // The end offsets are read without isolation; under read_committed the consumer stops short of an open
-  // transaction's records, so the wait ends at the last offset it can see (or after a quiet period).
-  const reader = createConsumer(kafka, `sda-windower-restore-${randomUUID()}`, { readUncommitted: false, maxWaitTimeInMs: 200 });
-  await reader.connect();
-  try {
-    await reader.subscribe({ topic: changelogTopic, fromBeginning: true });
-    const reached = new Map<number, bigint>();
-    let lastProgress = Date.now();
-    await reader.run({
-      eachMessage: async ({ partition, message }) => {
-        lastProgress = Date.now();
-        reached.set(partition, BigInt(message.offset) + 1n);
-        const key = message.key?.toString() ?? '';
-        if (!key.startsWith(`${inputTopic}:`)) return;
-        if (!message.value) {
-          // A tombstone: the series left the state.
-          const [, part, ...rest] = key.slice(inputTopic.length).split(':');
-          if (rest.length > 0) stateOf(Number(part)).series.delete(rest.join(':'));
-          return;
-        }
-        const { value } = await p.serde.decode<WindowerState>(message.value, p.writers.windowerChangelog);
-        const st = stateOf(value.partition);
-        if (value.seriesKey) st.series.set(value.seriesKey, JSON.parse(value.snapshot) as SeriesSnapshot);
-        else st.partition = value;
-      },
-    });
-    const done = () => pending.every((e) => (reached.get(e.partition) ?? 0n) >= BigInt(e.offset));
-    while (!done() && Date.now() - lastProgress < 5_000) await new Promise((r) => setTimeout(r, 50));
-  } finally {
-    await reader.disconnect();
+  // A quiet 5 s ends the read short of the end offsets (a tail of aborted transactions, or a killed owner's open one
+  // that read_committed cannot pass); the first record may wait for the throw-away group's join.
+  const records = await readTopicToEnd(p, changelogTopic, p.writers.windowerChangelog, { tombstones: true, idleMs: 5_000, firstIdleFactor: 3, groupPrefix: 'sda-windower-restore' });
+  for (const r of records) {
+    const key = r.key ?? '';
+    if (!key.startsWith(`${inputTopic}:`)) continue;
+    if (r.value === null) {
+      // A tombstone: the series left the state.
+      const [, part, ...rest] = key.slice(inputTopic.length).split(':');
+      if (rest.length > 0) stateOf(Number(part)).series.delete(rest.join(':'));
+      continue;
+    }
+    const st = stateOf(r.value.partition);
+    if (r.value.seriesKey) st.series.set(r.value.seriesKey, JSON.parse(r.value.snapshot) as SeriesSnapshot);
+    else st.partition = r.value;
   }
   for (const [k, st] of states) if (!st.partition) states.delete(k); // series records without a committed partition record
   return states;
@@ -195,7 +175,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     if (restoredAt < 0 || restoringSince < fencedAt) {
       if (!restoring || restoringSince < fencedAt) {
         restoringSince = Date.now();
-        restoring = readChangelog(kafka, p, changelogTopic, inputTopic);
+        restoring = readChangelog(p, changelogTopic, inputTopic);
       }
       restored = await restoring;
       restoredAt = Date.now();
