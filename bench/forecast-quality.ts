@@ -125,6 +125,7 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
           registry,
           promote: false,
           progress: false,
+          scoreBandVariants: true,
           print: (l) => lines.push(l),
         });
         const seconds = (performance.now() - t0) / 1_000;

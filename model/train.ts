@@ -67,6 +67,8 @@ export interface TrainOptions extends TargetQuery {
   bandSides?: BandSides | 'auto';
   /** When a blend replaces the best single source (BlendRule; default TRAIN_DEFAULTS.blendRule). */
   blendRule?: BlendRule;
+  /** Score every band calibration the trainer computed on the hold-out and print them (for the record; bench). */
+  scoreBandVariants?: boolean;
   backend: BackendChoice;
   registry?: string;
   promote: boolean;
@@ -136,7 +138,7 @@ export interface TrainResult {
   metadata: ModelMetadata;
   /** The served graph's parts (linear base, ridge, sources, band offsets) around the tfjs network. */
   spec: ServedSpec;
-  /** Every band rule, with and without the scale, scored on the hold-out for the record (one of them is served). */
+  /** The served band calibration's hold-out scores; with TrainOptions.scoreBandVariants, every calibration computed. */
   bandVariants: BandVariantScore[];
 }
 
@@ -281,7 +283,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const p10 = un(q.p10);
   const p90 = un(q.p90);
   const lwMeta = { stepSources: served.stepSources, lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true, architecture: { horizon: H } } as Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'lastWeekBandFromGraph' | 'architecture'>;
-  const bandVariants = scoreBandVariants(dataset, spec, raw, lwMeta, served.bandVariants);
+  // Every band calibration on the hold-out, for the record (bench forecast-quality); the served one alone otherwise.
+  const bandVariants = scoreBandVariants(dataset, spec, raw, lwMeta, o.scoreBandVariants ? served.bandVariants : served.bandVariants.filter((v) => v.cLo === spec.cLo));
   applyLastWeek(dataset, lwMeta, forecast, p10, p90);
   const evaluation = evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
@@ -295,8 +298,10 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   print(summaryLine(evaluation));
   print(quantileLine(evaluation));
   print(`step sources (chosen on the validation ${served.folds.length > 1 ? 'blocks' : 'slice'}): ${describeSources(served.stepSources)}`);
-  print('band rules on the hold-out, for the record (the served one is marked; chosen before, never on, the hold-out):');
-  print(bandVariantTable(bandVariants, dataset.target.unit));
+  if (o.scoreBandVariants) {
+    print('band rules on the hold-out, for the record (the served one is marked; chosen before, never on, the hold-out):');
+    print(bandVariantTable(bandVariants, dataset.target.unit));
+  }
   if (holdCount * H !== forecast.length) throw new Error('internal: hold-out forecast size');
 
   const version = newVersion('tfjs');
