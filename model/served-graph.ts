@@ -17,7 +17,8 @@
 // So P10 <= P50 <= P90 by construction (non-crossing), and a horizon served by a baseline keeps the baseline's
 // value as P50 with a band from its validation residuals, scaled by the window's volatility and the forecast's distance
 // from the typical level (scaled 0 = the training median) when the spec has a band scale (normalized conformal,
-// quantile.ts conformalOffsetsByBlock): wider in volatile or extreme regimes, narrower in calm ones. `servedForecast` computes the same in TypeScript.
+// quantile.ts conformalOffsetsByBlock): wider in volatile or extreme regimes, narrower in calm ones.
+// `servedForecast` computes the same in TypeScript.
 import p from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { ONNX_INPUT, ONNX_OUTPUT, ONNX_QUANTILES, SEQUENCE_FEATURES } from './contract.js';
