@@ -95,7 +95,7 @@ export interface ConsumedBatch<T> {
   tombstones: Tombstone[];
   /** Poison and invalid records of this batch; the loop dead-letters them after the handler (a sink may also store them). */
   rejected: readonly DeadLetterInput[];
-  /** Records fetched in this batch, whatever became of them (including the ones skipped). */
+  /** Records fetched in this batch, whatever became of them (including those skipped, resumeAt's among them). */
   received: number;
   /** Broker timestamp (ms since the epoch) of the batch's last record. */
   lastTimestamp: number;
@@ -295,6 +295,8 @@ export interface LoopState {
 export async function processBatch<T>(opts: ConsumeLoopOptions<T>, state: LoopState, batch: FetchedBatch, control: BatchControl): Promise<void> {
   if (batch.records.length === 0) return;
   let records = batch.records;
+  // Records resumeAt skipped: counted with the first slice, once it commits.
+  let before = 0;
   const from = await opts.resumeAt?.(batch.partition);
   if (from !== undefined) {
     const fresh = records.filter((m) => BigInt(m.offset) >= from);
@@ -308,23 +310,25 @@ export async function processBatch<T>(opts: ConsumeLoopOptions<T>, state: LoopSt
         { job: opts.name, partition: batch.partition, from: records[0]!.offset, stateAt: String(from) },
         "batch starts after the restored state's offset (records between were compacted away or the state is behind)",
       );
-    state.counts.received += records.length - fresh.length;
-    state.counts.skipped += records.length - fresh.length;
     if (fresh.length === 0) {
       control.resolveOffset(records[records.length - 1]!.offset);
+      state.counts.received += records.length;
+      state.counts.skipped += records.length;
       await control.heartbeat();
       return;
     }
+    before = records.length - fresh.length;
     records = fresh;
   }
   const size = opts.maxRecordsPerBatch ?? records.length;
   for (let i = 0; i < records.length; i += size) {
     if (!control.isRunning()) return;
-    await processSlice(opts, state, { topic: batch.topic, partition: batch.partition, records: records.slice(i, i + size) }, control);
+    await processSlice(opts, state, { topic: batch.topic, partition: batch.partition, records: records.slice(i, i + size) }, control, i === 0 ? before : 0);
   }
 }
 
-async function processSlice<T>(opts: ConsumeLoopOptions<T>, state: LoopState, slice: FetchedBatch, control: BatchControl): Promise<void> {
+/** One slice: decode, handle, dead-letter, commit by the policy, count (`skippedBefore`: records resumeAt skipped ahead of it). */
+async function processSlice<T>(opts: ConsumeLoopOptions<T>, state: LoopState, slice: FetchedBatch, control: BatchControl, skippedBefore: number): Promise<void> {
   const last = slice.records[slice.records.length - 1]!;
   const nextOffset = (BigInt(last.offset) + 1n).toString();
   const { good, poison, tombstones, skipped } = await decodeBatch(opts.serde, slice, opts.reader, opts.validate, opts);
@@ -337,7 +341,7 @@ async function processSlice<T>(opts: ConsumeLoopOptions<T>, state: LoopState, sl
     records: good,
     tombstones,
     rejected: poison,
-    received: slice.records.length,
+    received: slice.records.length + skippedBefore,
     lastTimestamp: Number(last.timestamp),
     nextOffset,
   };
@@ -388,10 +392,10 @@ async function processSlice<T>(opts: ConsumeLoopOptions<T>, state: LoopState, sl
   }
   if (letters.length > 0 && !state.publisher && opts.deadLetters.kind === 'skip') opts.deadLetters.onSkipped?.(letters);
   const c = state.counts;
-  c.received += slice.records.length;
+  c.received += slice.records.length + skippedBefore;
   c.accepted += good.length + tombstones.length;
   c.rejected += poison.length;
-  c.skipped += skipped;
+  c.skipped += skipped + skippedBefore;
   c.deadLettered += state.publisher ? letters.length : 0;
   c.batches += 1;
   for (const fn of committed) fn();
