@@ -13,25 +13,12 @@ import { CONTEXT_HEADER } from '../../platform/kafka/context-series.js';
 import { TOPICS, subjectFor } from '../../platform/kafka/topics.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { DeadLetter, MarketTick } from '../../schemas/types.js';
-import { groupProgress, waitUntil } from './group-state.js';
-import { config, createTestTopic, deleteTestTopics, uniqueName, until, withAdmin } from './harness.js';
+import { committedVsEnd, groupProgress, waitUntil } from './group-state.js';
+import { config, createTestTopic, deleteTestTopics, TEST_HUBS, testTick, uniqueName, until } from './harness.js';
 
-const SERIES = ['HB_NORTH', 'HB_SOUTH', 'HB_WEST', 'HB_HOUSTON', 'LZ_NORTH', 'LZ_SOUTH'];
 const N = 1_200;
-const tick = (i: number): MarketTick => ({
-  market: 'ERCOT', seriesId: SERIES[i % SERIES.length]!, pointType: 'HUB', kind: 'RT_PRICE',
-  intervalStart: 1_700_000_000_000 + i * 900_000, intervalEnd: 1_700_000_900_000 + i * 900_000, value: i, unit: 'USD/MWh', source: 'test', ingestedAt: 0,
-});
-
-/** The group's committed offset per partition (-1: none) vs the topic's end offset per partition. */
-async function committedVsEnd(groupId: string, topic: string): Promise<{ committed: number[]; end: number[] }> {
-  return withAdmin(async (admin) => {
-    const [mine] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const ends = await admin.fetchTopicOffsets(topic);
-    const by = <T extends { partition: number }>(xs: T[]) => [...xs].sort((a, b) => a.partition - b.partition);
-    return { committed: by(mine!.partitions).map((p) => Number(p.offset)), end: by(ends).map((p) => Number(p.offset)) };
-  });
-}
+const SERIES = TEST_HUBS;
+const tick = testTick;
 
 /** Every value on `topic`, read_committed from the beginning, once `expected` have arrived and a further 2 s passed. */
 async function readCommitted(kafka: Kafka, topic: string, expected: number): Promise<Buffer[]> {

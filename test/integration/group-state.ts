@@ -82,3 +82,13 @@ export function budget(totalMs: number): { take: (ms: number) => number; left: (
   const end = Date.now() + totalMs;
   return { take: (ms) => Math.max(1_000, Math.min(ms, end - Date.now())), left: () => end - Date.now() };
 }
+
+/** The group's committed offset per partition (-1: none) against the topic's end offset per partition, both by partition. */
+export async function committedVsEnd(groupId: string, topic: string): Promise<{ committed: number[]; end: number[] }> {
+  return withAdmin(async (admin) => {
+    const [mine] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    const by = <T extends { partition: number }>(xs: T[]) => [...xs].sort((a, b) => a.partition - b.partition);
+    return { committed: by(mine!.partitions).map((p) => Number(p.offset)), end: by(ends).map((p) => Number(p.offset)) };
+  });
+}

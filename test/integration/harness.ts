@@ -5,8 +5,20 @@ import path from 'node:path';
 import { loadConfig, projectRoot } from '../../platform/config.js';
 import { type Admin, createKafka, createTopicsAndWait } from '../../platform/kafka/client.js';
 import { topicConfig } from '../../platform/kafka/topics.js';
+import type { MarketTick } from '../../schemas/types.js';
 
 export const config = loadConfig();
+
+/** The settlement points testTick cycles through. */
+export const TEST_HUBS = ['HB_NORTH', 'HB_SOUTH', 'HB_WEST', 'HB_HOUSTON', 'LZ_NORTH', 'LZ_SOUTH'];
+
+/** Tick i of a synthetic feed: six settlement points in turn, 15-minute intervals from 2023-11-14, value i (USD/MWh). */
+export function testTick(i: number): MarketTick {
+  return {
+    market: 'ERCOT', seriesId: TEST_HUBS[i % TEST_HUBS.length]!, pointType: 'HUB', kind: 'RT_PRICE',
+    intervalStart: 1_700_000_000_000 + i * 900_000, intervalEnd: 1_700_000_900_000 + i * 900_000, value: i, unit: 'USD/MWh', source: 'test', ingestedAt: 0,
+  };
+}
 
 export function uniqueName(prefix: string): string {
   return `${prefix}.${randomUUID().slice(0, 8)}`;

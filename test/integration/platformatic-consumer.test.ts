@@ -10,24 +10,12 @@ import type { DeadLetterInput } from '../../platform/kafka/dead-letter.js';
 import { startPlatformaticConsumeLoop } from '../../platform/kafka/platformatic-consumer.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { MarketTick } from '../../schemas/types.js';
-import { config, createTestTopic, deleteTestTopics, uniqueName, until, withAdmin } from './harness.js';
+import { committedVsEnd } from './group-state.js';
+import { config, createTestTopic, deleteTestTopics, TEST_HUBS, testTick, uniqueName, until } from './harness.js';
 
-const SERIES = ['HB_NORTH', 'HB_SOUTH', 'HB_WEST', 'HB_HOUSTON', 'LZ_NORTH', 'LZ_SOUTH'];
 const N = 3_000;
-const tick = (i: number): MarketTick => ({
-  market: 'ERCOT', seriesId: SERIES[i % SERIES.length]!, pointType: 'HUB', kind: 'RT_PRICE',
-  intervalStart: 1_700_000_000_000 + i * 900_000, intervalEnd: 1_700_000_900_000 + i * 900_000, value: i, unit: 'USD/MWh', source: 'test', ingestedAt: 0,
-});
-
-/** The group's committed offset per partition vs the topic's end offset per partition. */
-async function committedVsEnd(groupId: string, topic: string): Promise<{ committed: number[]; end: number[] }> {
-  return withAdmin(async (admin) => {
-    const [mine] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const ends = await admin.fetchTopicOffsets(topic);
-    const by = <T extends { partition: number }>(xs: T[]) => [...xs].sort((a, b) => a.partition - b.partition);
-    return { committed: by(mine!.partitions).map((p) => Number(p.offset)), end: by(ends).map((p) => Number(p.offset)) };
-  });
-}
+const SERIES = TEST_HUBS;
+const tick = testTick;
 
 describe('the consume loop on @platformatic/kafka', () => {
   const kafka: Kafka = createKafka(config, 'sda-test-platformatic-loop');
