@@ -7,8 +7,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import type { Config } from '../platform/config.js';
-import { mvn } from '../platform/installers/java.js';
-import { stackPaths } from '../deploy/local/service.js';
+import { javaPaths, mvn } from '../platform/installers/java.js';
 import { extractZipEntry } from './zip.js';
 import { SdaError } from '../platform/errors.js';
 
@@ -131,7 +130,7 @@ async function fetchMaven(config: Config, s: MavenSource, downloadDir: string, p
   const coords = `${s.groupId}:${s.artifactId}:${s.version}`;
   progress(`fetching ${coords} from Maven Central (mvn dependency:copy)`);
   try {
-    await mvn(stackPaths(config), ['org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy', `-Dartifact=${coords}`, `-DoutputDirectory=${downloadDir}`]);
+    await mvn(javaPaths(config), ['org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy', `-Dartifact=${coords}`, `-DoutputDirectory=${downloadDir}`]);
   } catch (err) {
     throw new ModelFetchError(`could not fetch ${coords} from Maven Central: ${(err as Error).message}`, true, { cause: err });
   }

