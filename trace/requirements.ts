@@ -66,6 +66,7 @@ export const DESIGN_ITEMS: readonly TraceItem[] = [
   { id: 'D.freshness', title: 'Principle: freshness', check: 'A window fires when its slot is complete' },
   { id: 'D.docker', title: 'Docker engine; images built here from debootstrap (testcontainers)', check: 'The compose stack answers /forecast and /query through the ingress' },
   { id: 'D.kubernetes', title: 'Kubernetes manifests (kustomize)', check: 'Rendered and validated offline; broken manifests refused' },
+  { id: 'D.layout', title: 'Layout: platform/ and market/ at the bottom, one consume loop, one name per concept', check: 'Imports point down the layout; every consumer runs on the one loop; topic names, configuration, series keys and Central time each come from one module' },
 ];
 
 export const TRACE_ITEMS: readonly TraceItem[] = [...PRD_STEPS, ...DESIGN_ITEMS];

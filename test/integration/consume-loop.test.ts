@@ -1,4 +1,4 @@
-// trace: D.kafka, D.dead-letters, D.exactly-once
+// trace: D.kafka, D.dead-letters, D.exactly-once, D.layout
 // The one consume loop (platform/kafka/consume-loop.ts, kafkajs binding) against the real broker and registry: its
 // policy, which every consumer inherits. After-handler: offsets are committed only once the handler resolved, a
 // failed batch is delivered again (and reported as a consumer fault), poison goes to the dead-letter topic with its

@@ -1,3 +1,4 @@
+// trace: D.layout
 // Configuration only from the config module (platform/config.ts): a guard over the product sources that fails when
 // a file outside the allowed ones reads process.env. Handing the environment on to a child process (`...process.env`,
 // `env: process.env`) reads nothing and is allowed anywhere.

@@ -1,3 +1,4 @@
+// trace: D.layout
 // One error base (platform/errors.ts): every error class the project exports is an SdaError with a stable code and a
 // retriable flag, serialises to plain JSON for logs with its cause chain, and no product file declares an error class
 // beside that base.

@@ -1,4 +1,4 @@
-// trace: D.market-clock, D.windower
+// trace: D.market-clock, D.windower, D.layout
 // One name per market concept: a guard over the product sources (and bench/) that fails when a series key is
 // built by hand, when Central wall time is computed from an offset outside market/, or when the SYSTEM series id
 // is typed as a literal instead of SYSTEM_SERIES_ID (market/series.ts).

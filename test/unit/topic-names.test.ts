@@ -1,4 +1,4 @@
-// trace: D.kafka
+// trace: D.kafka, D.layout
 // Topic names come from the catalogue only (platform/kafka/topics.ts: TOPICS, topicSet): a guard over the product
 // sources (and bench/) that fails when a topic name is typed again as a string literal elsewhere.
 import assert from 'node:assert/strict';
