@@ -3,6 +3,7 @@
 // then runTraining with TRAIN_DEFAULTS (36 h, P10/P50/P90, rolling-origin validation) registers into a temporary
 // registry (not promoted).
 // Prints per dataset: hold-out RMSE per horizon (h = 1, 6, 12, 24, 36) for the served model and every baseline,
+// the Diebold-Mariano test of the served forecast against the best baseline at each of those horizons,
 // pinball loss and P10-P90 coverage, the band width in the top 5% actuals against the rest, every band calibration
 // the trainer computed scored on the hold-out (for the record), the step sources, and seconds per epoch and in all.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../platform/config.js';
-import { REPORT_HORIZONS, horizonTable, quantileLine } from '../model/evaluate.js';
+import { REPORT_HORIZONS, horizonTable, quantileLine, significanceLines } from '../model/evaluate.js';
 import { TRAIN_DEFAULTS, bandVariantTable, describeSources, runTraining } from '../model/train.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
@@ -135,6 +136,8 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
         print(`hold-out RMSE (${r.evaluation.unit}) per horizon, all series; model = what is served`);
         print(horizonTable(r.evaluation));
         print('');
+        print(significanceLines(r.evaluation));
+        print('');
         print(`hold-out MAE (${r.evaluation.unit}) per horizon, all series`);
         print(horizonTable(r.evaluation, 'mae'));
         print('');
@@ -155,10 +158,12 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
           const model = rows.find((s) => s.method === 'model')!.rmse;
           const best = Math.min(...rows.filter((s) => s.method !== 'model').map((s) => s.rmse));
           const verdict = Math.abs(model - best) <= 1e-6 * best ? 'ties (serves)' : model < best ? 'beats' : 'LOSES TO';
-          return `h${h} ${verdict} the best baseline (${model.toFixed(2)} vs ${best.toFixed(2)})`;
+          const dm = r.evaluation.significance.find((g) => g.h === h);
+          const p = dm && !dm.same ? `, DM p = ${dm.test.pValue.toFixed(3)}` : '';
+          return `h${h} ${verdict} the best baseline (${model.toFixed(2)} vs ${best.toFixed(2)}${p})`;
         });
         print(wins.join('; '));
-        results[t.market] = { byHorizon: r.evaluation.byHorizon.filter((s) => (REPORT_HORIZONS as readonly number[]).includes(s.h)), quantiles: r.evaluation.quantiles, bandVariants: r.bandVariants, stepSources: r.metadata.stepSources, seconds, epochSeconds, training: r.metadata.training };
+        results[t.market] = { byHorizon: r.evaluation.byHorizon.filter((s) => (REPORT_HORIZONS as readonly number[]).includes(s.h)), significance: r.evaluation.significance, quantiles: r.evaluation.quantiles, bandVariants: r.bandVariants, stepSources: r.metadata.stepSources, seconds, epochSeconds, training: r.metadata.training };
         if (process.env.SDA_BENCH_VERBOSE) for (const l of lines) print(`  ${l}`);
       } finally {
         await pool.end();

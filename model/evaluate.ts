@@ -3,6 +3,7 @@
 // (same-hour-last-week needs a week of history), so the figures are comparable.
 import { fitDatasetRidge, predictRidge } from './baselines.js';
 import { type Dataset, unscaledTargets } from './dataset.js';
+import { type DmTest, dieboldMarianoTest } from './diebold-mariano.js';
 import { type QuantileScore, quantileScore } from './quantile.js';
 
 export const METHODS = ['model', 'naive_last', 'same_hour_yesterday', 'same_hour_last_week', 'ridge'] as const;
@@ -51,7 +52,27 @@ export interface Evaluation {
   byHorizon: HorizonScore[];
   /** The model's P10/P50/P90 on the same points, when it has quantiles. */
   quantiles?: QuantileScore;
+  /** Per reported horizon (REPORT_HORIZONS up to the horizon): the model against the best baseline there. */
+  significance: HorizonSignificance[];
   ridgeAlpha: number;
+}
+
+/**
+ * The served forecast against the baseline with the lowest hold-out RMSE at one horizon: a Diebold-Mariano test
+ * (diebold-mariano.ts dieboldMarianoTest: squared-error loss, Newey-West with h − 1 lags, HLN correction, two-sided
+ * p from Student t with n − 1 df) on the loss differential per forecast origin, the baseline's squared error minus
+ * the model's, averaged over the series that share the window end (the samples interleave the series; one value
+ * per hour keeps the lags in steps). A positive statistic favours the model. The RMSEs are the table's.
+ */
+export interface HorizonSignificance {
+  /** Horizon, 1-based. */
+  h: number;
+  baseline: Exclude<Method, 'model'>;
+  modelRmse: number;
+  baselineRmse: number;
+  /** The model's forecast equals the baseline's at every scored point (it serves that baseline there). */
+  same: boolean;
+  test: DmTest;
 }
 
 /** Optional P10/P90 of the model ([hold-out samples, horizon] each, unscaled); the point forecast is the P50. */
@@ -122,6 +143,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
       if (n > 0) byHorizon.push({ h: h + 1, method: m, n, rmse: Math.sqrt(perH[k]!.se[h]! / n), mae: perH[k]!.ae[h]! / n });
     });
   }
+  const significance = holdoutSignificance(d, actual, forecasts, byHorizon);
   const series = [...new Set(d.seriesIds.slice(from))].sort();
   const scores: Score[] = [];
   for (const s of [...series, OVERALL]) {
@@ -132,9 +154,84 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
     }
   }
   return {
-    unit: d.target.unit, horizon: H, samples: count, points, scores, byHorizon, ridgeAlpha: ridge.alpha,
+    unit: d.target.unit, horizon: H, samples: count, points, scores, byHorizon, significance, ridgeAlpha: ridge.alpha,
     ...(quantiles ? { quantiles: quantileScore(q.y, q.p10, q.p50, q.p90) } : {}),
   };
+}
+
+/**
+ * HorizonSignificance per reported horizon, on the points evaluateHoldout scores (actual and every method known).
+ * actual and forecasts: [hold-out samples, horizon] in the target's unit; byHorizon picks the best baseline.
+ */
+function holdoutSignificance(d: Dataset, actual: ArrayLike<number>, forecasts: Record<Method, ArrayLike<number>>, byHorizon: readonly HorizonScore[]): HorizonSignificance[] {
+  const H = d.horizon;
+  const from = d.trainCount;
+  const count = d.n - from;
+  const out: HorizonSignificance[] = [];
+  for (const h of REPORT_HORIZONS.filter((x) => x <= H)) {
+    const rows = byHorizon.filter((s) => s.h === h);
+    const model = rows.find((s) => s.method === 'model');
+    const others = rows.filter((s) => s.method !== 'model');
+    if (!model || others.length === 0) continue;
+    const best = others.reduce((a, b) => (b.rmse < a.rmse ? b : a));
+    const baseline = best.method as Exclude<Method, 'model'>;
+    // Mean differential per window end (samples are sorted by window end, then series).
+    const diffs: number[] = [];
+    let same = true;
+    let end = Number.NaN;
+    let sum = 0;
+    let k = 0;
+    const flush = () => {
+      if (k > 0) diffs.push(sum / k);
+      sum = 0;
+      k = 0;
+    };
+    for (let i = 0; i < count; i++) {
+      const j = i * H + h - 1;
+      const y = actual[j]!;
+      if (!Number.isFinite(y) || !METHODS.every((m) => Number.isFinite(forecasts[m][j]))) continue;
+      if (d.windowEnds[from + i] !== end) {
+        flush();
+        end = d.windowEnds[from + i]!;
+      }
+      const fm = forecasts.model[j]!;
+      const fb = forecasts[baseline][j]!;
+      if (Math.abs(fm - fb) > 1e-6 * Math.max(1, Math.abs(fb))) same = false;
+      sum += (fb - y) ** 2 - (fm - y) ** 2;
+      k++;
+    }
+    flush();
+    // A model that serves the baseline differs from it only by float rounding: the test of no difference is exact.
+    const test = same ? { ...dieboldMarianoTest(diffs.map(() => 0), h), meanDiff: 0 } : dieboldMarianoTest(diffs, h);
+    out.push({ h, baseline, modelRmse: model.rmse, baselineRmse: best.rmse, same, test });
+  }
+  return out;
+}
+
+/**
+ * The significance table: per reported horizon, the model's and the best baseline's hold-out RMSE (target's unit),
+ * the Diebold-Mariano statistic (HLN-corrected; positive: the model is better), its two-sided p-value and the
+ * number of forecast origins. Empty string when the evaluation has none.
+ */
+export function significanceTable(e: Evaluation): string {
+  if (e.significance.length === 0) return '';
+  const lines = [
+    `| h | model RMSE (${e.unit}) | best baseline | its RMSE | DM (HLN; + = model better) | p (two-sided) | origins |`,
+    '|---:|---:|---|---:|---:|---:|---:|',
+  ];
+  for (const s of e.significance) {
+    const stat = s.same ? '0 (serves it)' : s.test.statistic.toFixed(2);
+    const p = s.test.pValue < 0.0001 ? '< 0.0001' : s.test.pValue.toFixed(4);
+    lines.push(`| ${s.h} | ${fmt(s.modelRmse)} | ${METHOD_LABELS[s.baseline]} | ${fmt(s.baselineRmse)} | ${stat} | ${p} | ${s.test.n} |`);
+  }
+  return lines.join('\n');
+}
+
+/** The significance table under a heading line that says what was tested (for the trainer's and the bench's output). */
+export function significanceLines(e: Evaluation): string {
+  const t = significanceTable(e);
+  if (!t) return '';
+  return `Diebold-Mariano test per horizon, the served forecast against the best baseline of that horizon on the hold-out (squared error; Newey-West with h-1 lags; Harvey-Leybourne-Newbold correction; p from Student t, n-1 df; one loss differential per window end, averaged over the series):\n${t}`;
 }
 
 export function score(e: Evaluation, seriesId: string, method: Method): Score | undefined {

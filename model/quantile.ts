@@ -2,6 +2,7 @@
 // the seasonal naive forecast's window index, and the per-horizon choice between the network and the baselines.
 // Pure functions over flat arrays, shared by the trainer (model/train.ts), the served graph (model/served-graph.ts)
 // and the tests.
+import { dieboldMariano } from './diebold-mariano.js';
 
 /**
  * Pinball (quantile) loss of one forecast q of the tau-quantile against the actual y:
@@ -340,7 +341,7 @@ export const BLEND_WEIGHTS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
  * `o.everyBlock` (with folds): a blend must also beat the chosen single source by `margin` in every block on its own
  * (dominance across origins), not only in the worst-block ratio, so a blend that wins big at one origin and loses
  * at another is not served. `o.dmLag` (h → lag in rows): a blend must also beat the single source in a one-sided
- * Diebold-Mariano test at 5% (dieboldMariano) with that Newey-West lag, so a small gain that autocorrelated
+ * Diebold-Mariano test at 5% (diebold-mariano.ts dieboldMariano) with that Newey-West lag, so a small gain that autocorrelated
  * errors could produce by chance is not served.
  */
 export function chooseBlends(
@@ -429,30 +430,6 @@ export function chooseBlends(
 
 /** One-sided 5% critical value of the standard normal: a Diebold-Mariano statistic above it rejects "no better". */
 export const DM_CRITICAL = 1.645;
-
-/**
- * The Diebold-Mariano statistic (Diebold & Mariano 1995, JBES 13(3)) of loss differentials d (in time order, e.g.
- * squared error of the reference minus that of the challenger): mean(d) / sqrt(V / n) with V the Newey-West
- * long-run variance, Bartlett weights up to `lag` (h-step forecast errors are correlated up to h − 1 steps).
- * Positive: the challenger has the lower loss. NaN with fewer than 2 finite differentials; +∞ when all are equal
- * and positive.
- */
-export function dieboldMariano(d: ArrayLike<number>, lag: number): number {
-  const x = Array.from(d).filter(Number.isFinite);
-  const n = x.length;
-  if (n < 2) return Number.NaN;
-  const mean = x.reduce((a, b) => a + b, 0) / n;
-  const gamma = (l: number) => {
-    let s = 0;
-    for (let t = l; t < n; t++) s += (x[t]! - mean) * (x[t - l]! - mean);
-    return s / n;
-  };
-  let v = gamma(0);
-  const L = Math.min(Math.max(0, Math.floor(lag)), n - 1);
-  for (let l = 1; l <= L; l++) v += 2 * (1 - l / (L + 1)) * gamma(l);
-  if (!(v > 0)) return mean > 0 ? Number.POSITIVE_INFINITY : mean < 0 ? Number.NEGATIVE_INFINITY : 0;
-  return mean / Math.sqrt(v / n);
-}
 
 /** The label of a choice: the source, or "blend:0.6 lstm + 0.4 baseline:same_hour_last_week". */
 export function blendLabel(c: Pick<Blend, 'a' | 'b' | 'w'>): string {

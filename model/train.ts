@@ -15,7 +15,7 @@ import { BAND_RULES, BLEND_MARGIN, type BandRule, nextBlockCoverage, LAST_WEEK_S
 import { type Fold, ROLLING_FOLDS, concatFolds, rollingOrigins } from './rolling-origin.js';
 import { type BandScale, type ServedSpec, bandScales, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
 import { type Dataset, EmptyDatasetError, type SeriesMatrix, type TargetScaling, buildDataset, exportDataset, readDataset, rescaleInputs, unscaledTargets } from './dataset.js';
-import { type Evaluation, evaluateHoldout, horizonTable, markdownTable, metricsRecord, quantileLine, summaryLine } from './evaluate.js';
+import { type Evaluation, evaluateHoldout, horizonTable, markdownTable, metricsRecord, quantileLine, significanceLines, summaryLine } from './evaluate.js';
 import { loadFeatureMatrix } from './feature-matrix.js';
 import { type EpochResult, type TargetMode, type TrainLoss, buildLstm, modelSummary, predictScaled, trainLstm } from './lstm.js';
 import { recordMetrics } from './metrics-store.js';
@@ -292,6 +292,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   print('');
   print(`hold-out RMSE per horizon (${dataset.target.unit}), all series; the model column is what is served (per-horizon sources below):`);
   print(horizonTable(evaluation));
+  print(significanceLines(evaluation));
   print(`hold-out MAE per horizon (${dataset.target.unit}), all series:`);
   print(horizonTable(evaluation, 'mae'));
   print('');
@@ -895,6 +896,7 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
     print('');
     print(`hold-out RMSE per horizon (${dataset.target.unit}), all series:`);
     print(horizonTable(evaluation));
+    print(significanceLines(evaluation));
     print(`hold-out MAE per horizon (${dataset.target.unit}), all series:`);
     print(horizonTable(evaluation, 'mae'));
     print('');

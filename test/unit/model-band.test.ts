@@ -10,7 +10,8 @@ import { type ModelMetadata, ONNX_INPUT, ONNX_QUANTILES, SEQUENCE_FEATURES } fro
 import type { Dataset } from '../../model/dataset.js';
 import { buildLstm, mulberry32, predictScaled } from '../../model/lstm.js';
 import { exportTfjsLstmToOnnx } from '../../model/onnx-export.js';
-import { bandByRegime, blockOffset, chooseBlends, conformalOffsetsByBlock, dieboldMariano, conformalQuantile, nextBlockCoverage, seasonalNaiveIndex, weightedConformalQuantile } from '../../model/quantile.js';
+import { bandByRegime, blockOffset, chooseBlends, conformalOffsetsByBlock, conformalQuantile, nextBlockCoverage, seasonalNaiveIndex, weightedConformalQuantile } from '../../model/quantile.js';
+import { dieboldMariano } from '../../model/diebold-mariano.js';
 import { type ServedSpec, bandScales, composeServedGraph, servedForecast } from '../../model/served-graph.js';
 import { applyLastWeek } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
