@@ -5,12 +5,14 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
-import { HOUR_MS, TRAIN_DEFAULTS, runEvaluate, runTraining } from '../model/train.js';
+import { BAND_SCALES, BAND_SIDES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type TrainOptions, runEvaluate, runTraining } from '../model/train.js';
+import { BAND_RULES } from '../model/quantile.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { validateRunName } from '../platform/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
 
-interface TrainCliOptions {
+/** `sda train`'s options as commander gives them (strings, before validation). */
+export interface TrainCliOptions {
   market: string;
   kind: string;
   series?: string;
@@ -30,6 +32,10 @@ interface TrainCliOptions {
   target: string;
   seed: string;
   folds: string;
+  bandRule: string;
+  bandSides: string;
+  bandScale: string;
+  blendRule: string;
   backend: string;
   registry?: string;
   run?: string;
@@ -48,6 +54,65 @@ function nameOption(option: string, raw: string): string {
 function oneOf<T extends string>(option: string, raw: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(raw)) throw new OptionError(option, `expected one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
   return raw as T;
+}
+
+/**
+ * `sda train`'s options validated into TrainOptions (no I/O): each value in its range or set, --from before --to,
+ * 1-4 learning rates, and the band and blend rules that need rolling-origin blocks refused with --folds 1.
+ * Throws OptionError naming the first bad option.
+ */
+export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
+  const step = intOption('--step', opts.step, 15, 60);
+  if (step !== 15 && step !== 60) throw new OptionError('--step', `expected 60 or 15, got ${opts.step}`);
+  const seriesIds = listOption(opts.series)?.map((s) => nameOption('--series', s));
+  const from = opts.from !== undefined ? new Date(dateOption('--from', opts.from)) : undefined;
+  const to = opts.to !== undefined ? new Date(dateOption('--to', opts.to)) : undefined;
+  if (from && to && !(from < to)) throw new OptionError('--from', `${opts.from} must be before --to ${opts.to}`);
+  const lrList = listOption(opts.lr) ?? [];
+  if (lrList.length === 0 || lrList.length > 4) throw new OptionError('--lr', `expected 1 to 4 comma-separated rates, got ${JSON.stringify(opts.lr)}`);
+  const lrs = lrList.map((v) => numberOption('--lr', v, 1e-6, 1));
+  const folds = intOption('--folds', opts.folds, 1, 5);
+  const bandRule = oneOf('--band-rule', opts.bandRule, [...BAND_RULES, 'auto'] as const);
+  const bandSides = oneOf('--band-sides', opts.bandSides, [...BAND_SIDES, 'auto'] as const);
+  const blendRule = oneOf('--blend-rule', opts.blendRule, BLEND_RULES);
+  // Rules that compare or combine rolling-origin blocks do nothing with one validation slice.
+  if (folds === 1) {
+    if (bandRule !== 'max') throw new OptionError('--band-rule', `${bandRule} combines validation blocks; with --folds 1 there is one slice (use max, or --folds 2 or more)`);
+    if (bandSides === 'auto') throw new OptionError('--band-sides', 'auto chooses by next-block coverage; with --folds 1 there is no next block (use separate or joint, or --folds 2 or more)');
+    if (blendRule === 'every-block') throw new OptionError('--blend-rule', 'every-block compares validation blocks; with --folds 1 there is one slice (use worst-block or diebold-mariano, or --folds 2 or more)');
+  }
+  return {
+    market: nameOption('--market', opts.market),
+    kind: nameOption('--kind', opts.kind),
+    stepMs: step === 60 ? HOUR_MS : 900_000,
+    seriesIds,
+    from,
+    to,
+    epochs: intOption('--epochs', opts.epochs, 1, 10_000),
+    units: intOption('--units', opts.units, 1, 1_024),
+    layers: intOption('--layers', opts.layers, 1, 8),
+    horizon: intOption('--horizon', opts.horizon, 1, 96),
+    batchSize: intOption('--batch', opts.batch, 1, 65_536),
+    learningRate: lrs[0]!,
+    learningRates: lrs,
+    finalLrFraction: numberOption('--lr-final', opts.lrFinal, 0.001, 1),
+    loss: oneOf('--loss', opts.loss, ['pinball', 'huber', 'mse'] as const),
+    huberDelta: numberOption('--huber-delta', opts.huberDelta, 1e-3, 1e3),
+    scaling: oneOf('--scaling', opts.scaling, ['robust', 'standard'] as const),
+    target: oneOf('--target', opts.target, ['ridge', 'delta', 'level'] as const),
+    seed: intOption('--seed', opts.seed, 0, 2 ** 31 - 1),
+    folds,
+    bandRule,
+    bandSides,
+    bandScale: oneOf('--band-scale', opts.bandScale, BAND_SCALES),
+    blendRule,
+    backend: backendChoice(opts.backend),
+    registry: opts.registry,
+    promote: opts.promote,
+    exportDatasetDir: opts.exportDataset,
+    progress: opts.progress,
+    run: opts.run === undefined ? undefined : validateRunName(opts.run),
+  };
 }
 
 export function registerTrain(program: Command): void {
@@ -73,6 +138,10 @@ export function registerTrain(program: Command): void {
     .option('--target <what>', 'ridge: learn the correction to a ridge forecast; delta: the change from the last value; level: the value itself (the base is added back inside model.onnx)', TRAIN_DEFAULTS.target)
     .option('--seed <n>', 'seed for initial weights and minibatch order', String(TRAIN_DEFAULTS.seed))
     .option('--folds <n>', 'rolling-origin validation blocks (10% of the training samples each, the latest first; each forecast by models fitted only before it) for early stopping, per-horizon sources and the conformal band; 1 = one slice of the latest 20%; blocks under 3 days fall back to 1', String(TRAIN_DEFAULTS.folds))
+    .option('--band-rule <rule>', `how the rolling-origin blocks' conformal offsets combine into the P10-P90 band: max (the widest block's), pooled, median, mean, recent (recency-weighted), or auto (of these, the one whose offsets from the older blocks came closest to 80% on the next block); all but max need --folds 2 or more`, TRAIN_DEFAULTS.bandRule)
+    .option('--band-sides <how>', 'separate (each side of the band calibrated on its own), joint (one two-sided offset, CQR), or auto (chosen by next-block coverage, needs --folds 2 or more)', TRAIN_DEFAULTS.bandSides)
+    .option('--band-scale <what>', "scale the band per window inside model.onnx (normalized conformal): none, volatility (the window's mean absolute hourly change), level (|P50| from the training median), or both", TRAIN_DEFAULTS.bandScale)
+    .option('--blend-rule <rule>', 'when a two-source blend replaces the best single source at a horizon: worst-block (beats it by 2% in the worst-block ratio), every-block (and by 2% in every block; needs --folds 2 or more), or diebold-mariano (and in a one-sided Diebold-Mariano test at 5%)', TRAIN_DEFAULTS.blendRule)
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
@@ -95,50 +164,18 @@ fitted only on the samples before it, chooses the epochs, the learning rate and 
 baseline or a blend of two, the one that holds up best at every block) and calibrates the P10-P90 band (split
 conformal per block, the widest kept); with blocks under 3 days, one slice of the latest 20%. Scores (RMSE, MAE per
 series and overall, RMSE and MAE per horizon, pinball loss, band coverage) go to stdout and to the model_metrics
-table.
+table, with a Diebold-Mariano test of the served forecast against the best baseline at h = 1, 6, 12, 24, 36.
+The band and blend options (--band-rule, --band-sides, --band-scale, --blend-rule) are explained in model/README.md
+("band calibration", "step sources"); their defaults (max, separate, none, worst-block) scored best on the simulated
+market and taylor together (bench/RESULTS.md, 2026-12-01).
 Dataset and registry formats: model/README.md.`,
     )
     .action(async (opts: TrainCliOptions) => {
-      const step = intOption('--step', opts.step, 15, 60);
-      if (step !== 15 && step !== 60) throw new OptionError('--step', `expected 60 or 15, got ${opts.step}`);
-      const seriesIds = listOption(opts.series)?.map((s) => nameOption('--series', s));
-      const from = opts.from !== undefined ? new Date(dateOption('--from', opts.from)) : undefined;
-      const to = opts.to !== undefined ? new Date(dateOption('--to', opts.to)) : undefined;
-      if (from && to && !(from < to)) throw new OptionError('--from', `${opts.from} must be before --to ${opts.to}`);
-      const lrList = listOption(opts.lr) ?? [];
-      if (lrList.length === 0 || lrList.length > 4) throw new OptionError('--lr', `expected 1 to 4 comma-separated rates, got ${JSON.stringify(opts.lr)}`);
-      const lrs = lrList.map((v) => numberOption('--lr', v, 1e-6, 1));
+      const options = parseTrainOptions(opts);
       const config = loadConfig();
       const pool = createPool(config, 2);
       try {
-        await runTraining(pool, {
-          market: nameOption('--market', opts.market),
-          kind: nameOption('--kind', opts.kind),
-          stepMs: step === 60 ? HOUR_MS : 900_000,
-          seriesIds,
-          from,
-          to,
-          epochs: intOption('--epochs', opts.epochs, 1, 10_000),
-          units: intOption('--units', opts.units, 1, 1_024),
-          layers: intOption('--layers', opts.layers, 1, 8),
-          horizon: intOption('--horizon', opts.horizon, 1, 96),
-          batchSize: intOption('--batch', opts.batch, 1, 65_536),
-          learningRate: lrs[0]!,
-          learningRates: lrs,
-          finalLrFraction: numberOption('--lr-final', opts.lrFinal, 0.001, 1),
-          loss: oneOf('--loss', opts.loss, ['pinball', 'huber', 'mse'] as const),
-          huberDelta: numberOption('--huber-delta', opts.huberDelta, 1e-3, 1e3),
-          scaling: oneOf('--scaling', opts.scaling, ['robust', 'standard'] as const),
-          target: oneOf('--target', opts.target, ['ridge', 'delta', 'level'] as const),
-          seed: intOption('--seed', opts.seed, 0, 2 ** 31 - 1),
-          folds: intOption('--folds', opts.folds, 1, 5),
-          backend: backendChoice(opts.backend),
-          registry: opts.registry,
-          promote: opts.promote,
-          exportDatasetDir: opts.exportDataset,
-          progress: opts.progress,
-          run: opts.run === undefined ? undefined : validateRunName(opts.run),
-        });
+        await runTraining(pool, options);
       } finally {
         await pool.end();
       }

@@ -72,6 +72,11 @@ export interface HorizonSignificance {
   baselineRmse: number;
   /** The model's forecast equals the baseline's at every scored point (it serves that baseline there). */
   same: boolean;
+  /**
+   * Forecast origins (window ends) more than one step after the previous one: where there are any, the h − 1 lags
+   * count rows, not steps, across them.
+   */
+  gaps: number;
   test: DmTest;
 }
 
@@ -177,6 +182,7 @@ function holdoutSignificance(d: Dataset, actual: ArrayLike<number>, forecasts: R
     const baseline = best.method as Exclude<Method, 'model'>;
     // Mean differential per window end (samples are sorted by window end, then series).
     const diffs: number[] = [];
+    let gaps = 0;
     let same = true;
     let end = Number.NaN;
     let sum = 0;
@@ -192,6 +198,7 @@ function holdoutSignificance(d: Dataset, actual: ArrayLike<number>, forecasts: R
       if (!Number.isFinite(y) || !METHODS.every((m) => Number.isFinite(forecasts[m][j]))) continue;
       if (d.windowEnds[from + i] !== end) {
         flush();
+        if (d.windowEnds[from + i]! - end > d.target.stepMs) gaps++;
         end = d.windowEnds[from + i]!;
       }
       const fm = forecasts.model[j]!;
@@ -203,7 +210,7 @@ function holdoutSignificance(d: Dataset, actual: ArrayLike<number>, forecasts: R
     flush();
     // A model that serves the baseline differs from it only by float rounding: the test of no difference is exact.
     const test = same ? { ...dieboldMarianoTest(diffs.map(() => 0), h), meanDiff: 0 } : dieboldMarianoTest(diffs, h);
-    out.push({ h, baseline, modelRmse: model.rmse, baselineRmse: best.rmse, same, test });
+    out.push({ h, baseline, modelRmse: model.rmse, baselineRmse: best.rmse, same, gaps, test });
   }
   return out;
 }
@@ -211,7 +218,7 @@ function holdoutSignificance(d: Dataset, actual: ArrayLike<number>, forecasts: R
 /**
  * The significance table: per reported horizon, the model's and the best baseline's hold-out RMSE (target's unit),
  * the Diebold-Mariano statistic (HLN-corrected; positive: the model is better), its two-sided p-value and the
- * number of forecast origins. Empty string when the evaluation has none.
+ * number of forecast origins (and gaps between them, if any). Empty string when the evaluation has none.
  */
 export function significanceTable(e: Evaluation): string {
   if (e.significance.length === 0) return '';
@@ -222,7 +229,7 @@ export function significanceTable(e: Evaluation): string {
   for (const s of e.significance) {
     const stat = s.same ? '0 (serves it)' : s.test.statistic.toFixed(2);
     const p = s.test.pValue < 0.0001 ? '< 0.0001' : s.test.pValue.toFixed(4);
-    lines.push(`| ${s.h} | ${fmt(s.modelRmse)} | ${METHOD_LABELS[s.baseline]} | ${fmt(s.baselineRmse)} | ${stat} | ${p} | ${s.test.n} |`);
+    lines.push(`| ${s.h} | ${fmt(s.modelRmse)} | ${METHOD_LABELS[s.baseline]} | ${fmt(s.baselineRmse)} | ${stat} | ${p} | ${s.test.n}${s.gaps ? ` (${s.gaps} gaps)` : ''} |`);
   }
   return lines.join('\n');
 }

@@ -114,7 +114,8 @@ export const TRAIN_DEFAULTS = {
  * beats the single's by BLEND_MARGIN; 'every-block' also beats it by the margin in every block; 'diebold-mariano'
  * also passes a one-sided Diebold-Mariano test at 5% on the pooled blocks.
  */
-export type BlendRule = 'worst-block' | 'every-block' | 'diebold-mariano';
+export const BLEND_RULES = ['worst-block', 'every-block', 'diebold-mariano'] as const;
+export type BlendRule = (typeof BLEND_RULES)[number];
 
 /**
  * What scales the band (normalized conformal): nothing; the window's volatility (mean absolute hourly change);
@@ -124,7 +125,8 @@ export type BlendRule = 'worst-block' | 'every-block' | 'diebold-mariano';
 export const BAND_SCALES = ['none', 'volatility', 'level', 'both'] as const;
 export type BandScaleKind = (typeof BAND_SCALES)[number];
 /** Each side of the band calibrated on its own, or one two-sided (CQR) offset for both (quantile.ts conformalOffsetsByBlock). */
-export type BandSides = 'separate' | 'joint';
+export const BAND_SIDES = ['separate', 'joint'] as const;
+export type BandSides = (typeof BAND_SIDES)[number];
 
 export interface TrainResult {
   version: string;
@@ -741,7 +743,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   // configured one is served).
   const bandVariants: BandVariant[] = [];
   for (const rule of BAND_RULES) {
-    for (const sides of ['separate', 'joint'] as const) {
+    for (const sides of BAND_SIDES) {
       for (const scale of BAND_SCALES) {
         const b = scaleSpecs[scale];
         if (scale !== 'none' && !b) continue;

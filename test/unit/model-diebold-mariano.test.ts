@@ -140,7 +140,7 @@ describe('the hold-out test per horizon (evaluateHoldout)', () => {
     const s = e.significance[0]!;
     assert.equal(s.baseline, 'naive_last');
     assert.equal(s.same, true);
-    assert.deepEqual([s.test.statistic, s.test.pValue, s.test.n], [0, 1, 20]);
+    assert.deepEqual([s.test.statistic, s.test.pValue, s.test.n, s.gaps], [0, 1, 20, 0]);
     assert.match(significanceTable(e), /\| 1 \| 1\.00 \| naive last hour \| 1\.00 \| 0 \(serves it\) \| 1\.0000 \| 20 \|/);
   });
 
@@ -153,6 +153,10 @@ describe('the hold-out test per horizon (evaluateHoldout)', () => {
     assert.ok(s.modelRmse < s.baselineRmse);
     assert.ok(s.test.statistic > 3 && s.test.pValue < 0.01, JSON.stringify(s.test));
     assert.equal(s.test.n, 20, 'the two series of a window end are one differential');
+    // a missing hour among the origins is counted
+    const gap = pairedDataset(60, 40, () => 0.4 * (rng() - 0.5));
+    for (let i = 2 * 50; i < gap.d.n; i++) gap.d.windowEnds[i]! += 3_600_000;
+    assert.equal(evaluateHoldout(gap.d, gap.model).significance[0]!.gaps, 1);
     const worse = pairedDataset(60, 40, () => 3 * (rng() < 0.5 ? 1 : -1) + (rng() - 0.5));
     const w = evaluateHoldout(worse.d, worse.model).significance[0]!;
     assert.ok(w.test.statistic < -3 && w.test.pValue < 0.01, JSON.stringify(w.test));

@@ -1,0 +1,73 @@
+// trace: D.forecaster
+// `sda train`'s band and blend options: commander's defaults are TRAIN_DEFAULTS, each value is checked against its
+// set, the rules that need rolling-origin blocks are refused with --folds 1, and `sda train --help` names them, their
+// defaults and model/README.md. No services: the options are parsed, never trained on.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { Command } from 'commander';
+import { OptionError } from '../../cli/options.js';
+import { type TrainCliOptions, parseTrainOptions, registerTrain } from '../../cli/train.js';
+import { TRAIN_DEFAULTS } from '../../model/train.js';
+import { projectRoot } from '../../platform/config.js';
+
+/** `sda train ARGS` parsed by the real command definition (its defaults included), then validated. */
+function parse(args: string[]) {
+  const program = new Command();
+  registerTrain(program);
+  const train = program.commands.find((c) => c.name() === 'train')!;
+  const { unknown } = train.parseOptions(args);
+  assert.deepEqual(unknown, [], `unknown options ${unknown.join(' ')}`);
+  return parseTrainOptions(train.opts() as TrainCliOptions);
+}
+
+const rejects = (args: string[], option: string, message: RegExp) =>
+  assert.throws(() => parse(args), (e: unknown) => e instanceof OptionError && e.option === option && message.test(e.message), `${args.join(' ')} → ${option}`);
+
+describe('sda train: band and blend options', () => {
+  it('without options: TRAIN_DEFAULTS (band rule, sides, scale, blend rule, folds)', () => {
+    const o = parse([]);
+    assert.deepEqual(
+      [o.bandRule, o.bandSides, o.bandScale, o.blendRule, o.folds],
+      [TRAIN_DEFAULTS.bandRule, TRAIN_DEFAULTS.bandSides, TRAIN_DEFAULTS.bandScale, TRAIN_DEFAULTS.blendRule, TRAIN_DEFAULTS.folds],
+    );
+  });
+
+  it('passes each allowed value through to TrainOptions', () => {
+    const o = parse(['--band-rule', 'recent', '--band-sides', 'joint', '--band-scale', 'both', '--blend-rule', 'diebold-mariano']);
+    assert.deepEqual([o.bandRule, o.bandSides, o.bandScale, o.blendRule], ['recent', 'joint', 'both', 'diebold-mariano']);
+    const auto = parse(['--band-rule', 'auto', '--band-sides', 'auto', '--blend-rule', 'every-block', '--folds', '2']);
+    assert.deepEqual([auto.bandRule, auto.bandSides, auto.blendRule, auto.folds], ['auto', 'auto', 'every-block', 2]);
+    // one slice: the rules that need no blocks
+    const one = parse(['--folds', '1', '--band-sides', 'joint', '--blend-rule', 'diebold-mariano', '--band-scale', 'level']);
+    assert.deepEqual([one.folds, one.bandRule, one.bandSides, one.blendRule, one.bandScale], [1, 'max', 'joint', 'diebold-mariano', 'level']);
+  });
+
+  it('refuses an unknown value, naming the option and the allowed ones', () => {
+    rejects(['--band-rule', 'widest'], '--band-rule', /expected one of max, pooled, median, mean, recent, auto, got "widest"/);
+    rejects(['--band-sides', 'both'], '--band-sides', /expected one of separate, joint, auto/);
+    rejects(['--band-scale', 'vol'], '--band-scale', /expected one of none, volatility, level, both/);
+    rejects(['--blend-rule', 'dm'], '--blend-rule', /expected one of worst-block, every-block, diebold-mariano/);
+  });
+
+  it('refuses the rules that compare validation blocks with --folds 1', () => {
+    rejects(['--folds', '1', '--band-rule', 'pooled'], '--band-rule', /--folds 1/);
+    rejects(['--folds', '1', '--band-rule', 'auto'], '--band-rule', /--folds 1/);
+    rejects(['--folds', '1', '--band-sides', 'auto'], '--band-sides', /no next block/);
+    rejects(['--folds', '1', '--blend-rule', 'every-block'], '--blend-rule', /--folds 1/);
+  });
+
+  it('sda train --help names the options, their defaults and model/README.md', () => {
+    const help = execFileSync(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'train', '--help'], { encoding: 'utf8' });
+    const flat = help.replace(/\s+/g, ' ');
+    // one entry per option: commander starts each at the line's indent with its flag
+    const entries = help.split(/\n {2}(?=-)/).map((e) => e.replace(/\s+/g, ' '));
+    for (const [flag, def] of [['--band-rule <rule>', 'max'], ['--band-sides <how>', 'separate'], ['--band-scale <what>', 'none'], ['--blend-rule <rule>', 'worst-block']] as const) {
+      const entry = entries.find((e) => e.startsWith(flag));
+      assert.ok(entry, `${flag} in --help`);
+      assert.match(entry, new RegExp(`\\(default: "${def}"\\)$`), `${flag}'s default`);
+    }
+    assert.match(flat, /--band-rule, --band-sides, --band-scale, --blend-rule\) are explained in model\/README\.md/);
+  });
+});
