@@ -1,6 +1,6 @@
 // trace: D.forecaster
 // The Diebold-Mariano test of the hold-out tables: Student t against closed forms, the statistic and its
-// Harvey-Leybourne-Newbold (1997) correction on differentials worked by hand, the known answers (no difference: 0 and
+// Harvey-Leybourne-Newbold (1997) correction on differentials worked by hand and against R's forecast::dm.test, the known answers (no difference: 0 and
 // p = 1; a clear gain: a small p), and evaluateHoldout's per-horizon test against the best baseline.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -81,6 +81,26 @@ describe('the Diebold-Mariano test', () => {
     // equal error variances: no evidence either way
     const same = dieboldMarianoTest(Array.from({ length: 300 }, () => gauss() ** 2 - gauss() ** 2), 1);
     assert.ok(same.pValue > 0.05, JSON.stringify(same));
+  });
+
+  it("matches R's forecast::dm.test (8.20, power 2, varestimator \"bartlett\") on 50 differentials", () => {
+    // set.seed(1); e1 <- rnorm(50) + 0.3 * c(0, rnorm(49)); e2 <- rnorm(50) * 0.8; d = e1^2 - e2^2 (positive: e2 better)
+    const d = [
+      0.24901515294165705, -0.15445257192689205, 1.0377079069385722, 2.3508444127217381, -0.015896267939121134, -0.12168976743269644, -0.82916646024501817,
+      0.065834254402106551, -0.46125920429256828, -0.076380116100853879, 0.35360160015161535, 0.97416658440127324, 0.26431077963767685, 2.7182560693344948,
+      1.0134607616919424, 0.044254418945777092, -0.097114770105669171, 0.09635133464975644, 1.5399789639425496, 0.25314083975428558, 2.4471642152953827,
+      0.69139949912532084, -1.1352422983984658, 3.2326509002711905, 0.094691804170815477, 0.1803886179908441, -0.32037837644857936, 2.5685183121675901,
+      0.22740401904474492, -0.10356830324331806, 1.3294094619562655, 0.072424850078789113, -0.10145897352230303, -0.091019671150890935, 1.888498202368321,
+      -0.0040664311325559893, -1.424159747362209, 0.0094253128434059336, 0.83900632534378561, 0.49204743921224453, 0.0050505045885671594, -2.1723001553816466,
+      0.23618383214460159, -0.95553119995641178, 0.091634970441521024, -0.74341087188736787, -0.077626579324166056, -2.6393562210427786, 0.080647512402580571,
+      -0.79501190637289398,
+    ];
+    // R: h, statistic, p.value
+    for (const [h, stat, p] of [[1, 1.63242075828132, 0.109001655674923], [3, 1.52342768770861, 0.134080157828243], [6, 1.26954112403866, 0.210244723394357]] as const) {
+      const r = dieboldMarianoTest(d, h);
+      close(r.statistic, stat, 1e-12, `h ${h} statistic`);
+      close(r.pValue, p, 1e-12, `h ${h} p`);
+    }
   });
 
   it('overlapping h-step errors: the same gain in runs of h is less significant with h − 1 lags than without', () => {
