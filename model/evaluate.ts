@@ -182,6 +182,9 @@ function holdoutSignificance(d: Dataset, actual: ArrayLike<number>, forecasts: R
     const baseline = best.method as Exclude<Method, 'model'>;
     // Mean differential per window end (samples are sorted by window end, then series).
     const diffs: number[] = [];
+    // "Serves the baseline": equal up to the float32 rounding of the served graph (scaled and back), relative to the
+    // value or, near zero (prices), to the baseline's error.
+    const tol = 1e-5;
     let gaps = 0;
     let same = true;
     let end = Number.NaN;
@@ -203,7 +206,7 @@ function holdoutSignificance(d: Dataset, actual: ArrayLike<number>, forecasts: R
       }
       const fm = forecasts.model[j]!;
       const fb = forecasts[baseline][j]!;
-      if (Math.abs(fm - fb) > 1e-6 * Math.max(1, Math.abs(fb))) same = false;
+      if (Math.abs(fm - fb) > tol * Math.max(Math.abs(fb), best.rmse)) same = false;
       sum += (fb - y) ** 2 - (fm - y) ** 2;
       k++;
     }
