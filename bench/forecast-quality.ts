@@ -157,8 +157,8 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
           const rows = r.evaluation.byHorizon.filter((s) => s.h === h);
           const model = rows.find((s) => s.method === 'model')!.rmse;
           const best = Math.min(...rows.filter((s) => s.method !== 'model').map((s) => s.rmse));
-          const verdict = Math.abs(model - best) <= 1e-6 * best ? 'ties (serves)' : model < best ? 'beats' : 'LOSES TO';
           const dm = r.evaluation.significance.find((g) => g.h === h);
+          const verdict = dm?.same || Math.abs(model - best) <= 1e-6 * best ? 'ties (serves)' : model < best ? 'beats' : 'LOSES TO';
           const p = dm && !dm.same ? `, DM p = ${dm.test.pValue.toFixed(3)}` : '';
           return `h${h} ${verdict} the best baseline (${model.toFixed(2)} vs ${best.toFixed(2)}${p})`;
         });
