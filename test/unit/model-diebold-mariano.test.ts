@@ -1,4 +1,4 @@
-// trace: D.forecaster
+// trace: 3.4, D.forecaster
 // The Diebold-Mariano test of the hold-out tables: Student t against closed forms, the statistic and its
 // Harvey-Leybourne-Newbold (1997) correction on differentials worked by hand and against R's forecast::dm.test, the known answers (no difference: 0 and
 // p = 1; a clear gain: a small p), and evaluateHoldout's per-horizon test against the best baseline.
