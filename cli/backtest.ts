@@ -63,19 +63,7 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
       if (bad.length > 0 || strategies.length === 0) throw new OptionError('--strategies', `unknown ${bad.join(',') || '(none)'}; choose from ${STRATEGY_NAMES.join(',')}`);
       if (opts.run !== undefined) validateRunName(opts.run);
       if (!(PRICE_BASES as readonly string[]).includes(opts.priceBasis)) throw new OptionError('--price-basis', `expected ${PRICE_BASES.join(' or ')}, got ${JSON.stringify(opts.priceBasis)}`);
-      let assets: BatteryAsset[];
-      if (opts.power !== undefined || opts.energy !== undefined) {
-        if (opts.power === undefined || opts.energy === undefined) throw new OptionError('--power/--energy', 'give both for an ad-hoc battery');
-        const sp = listOption(opts.series)?.[0] ?? 'HB_NORTH';
-        assets = [makeBattery({ id: `adhoc-${opts.power}mw-${opts.energy}mwh`, settlementPoint: sp, powerMw: numberOption('--power', opts.power, 0.001, 10_000), energyMwh: numberOption('--energy', opts.energy, 0.001, 100_000) })];
-      } else {
-        const all = loadAssets(opts.assets);
-        assets = (listOption(opts.asset) ?? [all[0]!.id]).map((id) => findAsset(all, id));
-      }
-      const series = listOption(opts.series);
-      if (series && opts.power === undefined) {
-        assets = assets.flatMap((a) => series.map((sp) => makeBattery({ ...a, id: series.length > 1 || sp !== a.settlementPoint ? `${a.id}@${sp}` : a.id, settlementPoint: sp })));
-      }
+      const assets = backtestAssets(opts);
       let actuals: ActualsSource = { kind: 'db' };
       if (opts.input && opts.simulate) throw new OptionError('--input/--simulate', 'choose one source of actual prices');
       if (opts.input) actuals = { kind: 'files', files: listOption(opts.input)! };
@@ -130,4 +118,25 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
       }
       process.stdout.write(`\nwrote ${path.join(dir, 'backtest.json')} and ${path.join(dir, 'backtest.html')}\n`);
     });
+}
+
+/**
+ * The batteries a backtest runs: an ad-hoc one (--power with --energy) or ids from the asset file (--asset, default the
+ * first), each at every settlement point of --series (all of them, none dropped). A battery moved to another point is
+ * named `ID.POINT` (the asset id rule allows `.`, not `@`). Errors: OptionError for a lone --power/--energy or bad numbers;
+ * the asset loader's error for an unknown id or an invalid battery.
+ */
+export function backtestAssets(opts: { asset?: string; assets?: string; power?: string; energy?: string; series?: string }): BatteryAsset[] {
+  const series = listOption(opts.series);
+  if (opts.power !== undefined || opts.energy !== undefined) {
+    if (opts.power === undefined || opts.energy === undefined) throw new OptionError('--power/--energy', 'give both for an ad-hoc battery');
+    const powerMw = numberOption('--power', opts.power, 0.001, 10_000);
+    const energyMwh = numberOption('--energy', opts.energy, 0.001, 100_000);
+    const id = `adhoc-${opts.power}mw-${opts.energy}mwh`;
+    return (series ?? ['HB_NORTH']).map((sp) => makeBattery({ id: series && series.length > 1 ? `${id}.${sp}` : id, settlementPoint: sp, powerMw, energyMwh }));
+  }
+  const all = loadAssets(opts.assets);
+  const chosen = (listOption(opts.asset) ?? [all[0]!.id]).map((id) => findAsset(all, id));
+  if (!series) return chosen;
+  return chosen.flatMap((a) => series.map((sp) => makeBattery({ ...a, id: series.length > 1 || sp !== a.settlementPoint ? `${a.id}.${sp}` : a.id, settlementPoint: sp })));
 }

@@ -15,6 +15,7 @@ import { partitionProducers } from '../../platform/kafka/client.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { DispatchError } from '../../dispatch/errors.js';
+import { KafkaError } from '../../platform/kafka/errors.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { TOPICS, ensureTopics, subjectFor } from '../../platform/kafka/topics.js';
 import { planFromForecast } from './plan.js';
@@ -80,15 +81,16 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
   const txPrefix = opts.transactionalIdPrefix ?? groupId;
   const p = provisioned ?? (await provision(config, 'sda-dispatcher'));
   const highs = await loadSolver();
-  const writer = await dispatchWriter(config, p, outputTopic, dlqTopic);
+  // The input is checked before anything is created: a missing run leaves no run.NAME.dispatch, dlq or subject behind.
   const admin = p.kafka.admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
-    if (!existing.has(inputTopic)) throw new Error(`dispatcher: input topic ${inputTopic} does not exist; run the forecaster first (sda stack up creates the standard topics)`);
+    if (!existing.has(inputTopic)) throw new KafkaError('TOPIC_MISSING', `dispatcher: input topic ${inputTopic} does not exist; run the forecaster first (sda stack up creates the standard topics)`);
   } finally {
     await admin.disconnect();
   }
+  const writer = await dispatchWriter(config, p, outputTopic, dlqTopic);
   // Schedules of the other price basis on the same topic are another dispatcher's state.
   const strategy = opts.priceBasis === 'mean' ? 'forecast:mean' : 'forecast';
   const latest = await readLatestByKey<DispatchSchedule>(p, outputTopic, writer, 2_000, (s) => s.strategy === strategy);

@@ -1,0 +1,36 @@
+// trace: 8.1
+// `sda backtest`'s battery selection: configured assets moved to other settlement points get ids the asset rule
+// accepts, and every listed series runs (configured and ad-hoc batteries alike).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { backtestAssets } from '../../cli/backtest.js';
+import { OptionError } from '../../cli/options.js';
+
+describe('sda backtest: the batteries of --asset/--power with --series', () => {
+  it('moves the configured first asset to another point with a valid id', () => {
+    const assets = backtestAssets({ series: 'HB_WEST' });
+    assert.deepEqual(assets.map((a) => [a.id, a.settlementPoint]), [['bess-north.HB_WEST', 'HB_WEST']]);
+  });
+
+  it('keeps an asset\'s own id at its own point, and runs it at every listed point', () => {
+    assert.deepEqual(backtestAssets({ asset: 'bess-north', series: 'HB_NORTH' }).map((a) => a.id), ['bess-north']);
+    const assets = backtestAssets({ asset: 'bess-north,bess-west', series: 'HB_NORTH,HB_WEST' });
+    assert.deepEqual(assets.map((a) => [a.id, a.settlementPoint]), [
+      ['bess-north.HB_NORTH', 'HB_NORTH'], ['bess-north.HB_WEST', 'HB_WEST'],
+      ['bess-west.HB_NORTH', 'HB_NORTH'], ['bess-west.HB_WEST', 'HB_WEST'],
+    ]);
+  });
+
+  it('runs an ad-hoc battery at every listed point, not only the first', () => {
+    const assets = backtestAssets({ power: '10', energy: '20', series: 'HB_WEST,HB_NORTH' });
+    assert.deepEqual(assets.map((a) => [a.id, a.settlementPoint, a.powerMw, a.energyMwh]), [
+      ['adhoc-10mw-20mwh.HB_WEST', 'HB_WEST', 10, 20],
+      ['adhoc-10mw-20mwh.HB_NORTH', 'HB_NORTH', 10, 20],
+    ]);
+    assert.deepEqual(backtestAssets({ power: '10', energy: '20' }).map((a) => [a.id, a.settlementPoint]), [['adhoc-10mw-20mwh', 'HB_NORTH']]);
+  });
+
+  it('refuses --power without --energy', () => {
+    assert.throws(() => backtestAssets({ power: '10' }), OptionError);
+  });
+});
