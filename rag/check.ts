@@ -139,6 +139,61 @@ export function contradictsCounts(text: string, values: readonly FactValue[]): b
   return false;
 }
 
+const NUMBER_RE = /(?<![\w.])-?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\$?\d+(?:\.\d+)?(?![\d])/g;
+
+/** Measure words in a text with their positions. */
+function measureWordsIn(text: string): Array<{ at: number; measures: string[] }> {
+  const out: Array<{ at: number; measures: string[] }> = [];
+  for (const [re, measures] of MEASURE_WORDS) for (const w of text.matchAll(new RegExp(re.source, 'gi'))) out.push({ at: w.index!, measures });
+  return out.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * The measure words a number at `index` (length `length`) in a masked sentence is bound to, each as the measures it
+ * names: the closest measure word in the 60 characters before it, and the measure words after it up to the next
+ * number or the end of the sentence ("23.02 $/MWh, which is the lowest price"), except the last of those when another
+ * number follows ("23.02, low 15": "low" is the next number's). Pure.
+ */
+export function boundMeasures(masked: string, index: number, length: number): string[][] {
+  const bound: string[][] = [];
+  const before = measureWordsIn(masked.slice(Math.max(0, index - 60), index)).at(-1);
+  if (before) bound.push(before.measures);
+  const rest = masked.slice(index + length);
+  const next = new RegExp(NUMBER_RE.source).exec(rest);
+  const after = measureWordsIn(next ? rest.slice(0, next.index) : rest);
+  bound.push(...(next ? after.slice(0, -1) : after).map((w) => w.measures));
+  return bound;
+}
+
+/** A period bound written in text: a date and, when written, its clock time. */
+interface Bound {
+  date: string;
+  time?: string;
+}
+
+const RANGE_RE = /(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2}))?(?:\s*CT)?\s+(?:to|until|through|and|-|–)\s+(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2}))?/gi;
+
+/** Periods written as "DATE [TIME] [CT] to DATE [TIME]" (also until, through, and, a dash), with their positions. */
+export function rangesIn(text: string): Array<{ from: Bound; to: Bound; index: number; length: number }> {
+  return [...text.matchAll(RANGE_RE)].map((m) => ({
+    from: { date: m[1]!, ...(m[2] ? { time: m[2].padStart(5, '0') } : {}) },
+    to: { date: m[3]!, ...(m[4] ? { time: m[4].padStart(5, '0') } : {}) },
+    index: m.index!,
+    length: m[0].length,
+  }));
+}
+
+/** Whether a written bound is a stated one: the same date, and the same time when both write one. */
+const sameBound = (a: Bound, b: Bound) => a.date === b.date && (a.time === undefined || b.time === undefined || a.time === b.time);
+
+/** Value kinds and other capitalised identifiers that are not series ids. */
+const NOT_SERIES = new Set(['RT_PRICE', 'DAM_PRICE', 'SYSTEM_SERIES_ID']);
+
+/** Series ids a sentence writes: settlement point codes and other upper-case ids with an underscore (TAYLOR_EW). */
+export function seriesIdsIn(text: string): string[] {
+  return [...new Set([...text.matchAll(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]).filter((id) => !NOT_SERIES.has(id)))];
+}
+
 const near = (a: number, b: number) => Math.abs(a - b) < 0.005 + 1e-9 || Math.abs(Math.abs(a) - Math.abs(b)) < 0.005 + 1e-9;
 
 /**
@@ -171,11 +226,24 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
       if (!tm) continue;
       if (!factText.includes(`${d.date} ${tm.hhmm}`) && !values.some((v) => v.at !== undefined && centralDateOf(v.at) === d.date && centralClockText(v.at) === tm.hhmm)) wrong.push(Number(`${d.date.replace(/-/g, '')}${tm.hhmm.replace(':', '')}`));
     }
+    // A period the sentence writes ("2024-06-17 00:00 CT to 2024-06-24 00:00 CT") must be one a fact states, bounds in
+    // that order; a date written alone must be a value's date or a day inside a stated period (not its exclusive end).
+    const ranges = rangesIn(s);
+    const factRanges = rangesIn(factText);
+    for (const r of ranges) if (!factRanges.some((f) => sameBound(r.from, f.from) && sameBound(r.to, f.to))) wrong.push(Number(r.from.date.replace(/-/g, '')));
+    for (const d of dates) {
+      if (ranges.some((r) => d.index >= r.index && d.index < r.index + r.length)) continue;
+      const inPeriod = factRanges.some((f) => d.date >= f.from.date && (d.date < f.to.date || (d.date === f.to.date && (f.to.time ?? '00:00') !== '00:00')));
+      if (!inPeriod && factRanges.length > 0 && !values.some((v) => v.at !== undefined && centralDateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
+    }
+    // A sentence that names a series the facts are not about ("The average TAYLOR_EW load is 65418 MW." over SYSTEM
+    // facts) states none of the facts' numbers.
+    const foreign = seriesIdsIn(s).filter((id) => !allSeries.includes(id));
     // Then every other number, with its place in the sentence.
     let masked = s;
     for (const x of [...times.map((m) => ({ i: m.index, n: m.raw.length })), ...dates.map((d) => ({ i: d.index, n: 10 }))]) masked = masked.slice(0, x.i) + ' '.repeat(x.n) + masked.slice(x.i + x.n);
     masked = masked.replace(/\b(?:HB|LZ|LZEW|DC|WZ)_[A-Z0-9_]+\b/gi, (m) => ' '.repeat(m.length));
-    for (const m of masked.matchAll(/(?<![\w.])-?\$?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|(?<![\w.])-?\$?\d+(?:\.\d+)?(?![\d])/g)) {
+    for (const m of masked.matchAll(NUMBER_RE)) {
       const n = Number(m[0].replace(/[$,]/g, ''));
       if (!Number.isFinite(n)) continue;
       if (values.length === 0) {
@@ -184,16 +252,10 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
       }
       let cands = values.filter((v) => near(v.value, n));
       if (named.length > 0) cands = cands.filter((v) => named.includes(v.series) || v.series === SYSTEM_SERIES_ID && !allSeries.every((x) => x === SYSTEM_SERIES_ID));
-      // The measure word closest before the number (in the same clause) must be the value's measure.
-      const before = masked.slice(Math.max(0, m.index! - 60), m.index!);
-      let best: { at: number; measures: string[] } | null = null;
-      for (const [re, measures] of MEASURE_WORDS) {
-        for (const w of before.matchAll(new RegExp(re.source, 'gi'))) if (!best || w.index! > best.at) best = { at: w.index!, measures };
-      }
-      if (best) {
-        const withMeasure = cands.filter((v) => !COMPARABLE.has(v.measure) || best!.measures.includes(v.measure));
-        cands = withMeasure;
-      }
+      else if (foreign.length > 0) cands = [];
+      // Measure words bound to the number (the closest before it in the clause, and those after it that describe it:
+      // "23.02 $/MWh, which is the lowest") must each be the value's measure.
+      for (const measures of boundMeasures(masked, m.index!, m[0].length)) cands = cands.filter((v) => !COMPARABLE.has(v.measure) || measures.includes(v.measure));
       // A time after the number in the same sentence ("... 61.20 at 18:30") must be the value's time.
       const after = times.filter((tm) => tm.index > m.index! && tm.index - m.index! < 40);
       if (after.length > 0 && cands.some((v) => v.at !== undefined)) cands = cands.filter((v) => v.at === undefined || centralClockText(v.at) === after[0]!.hhmm);
