@@ -1,4 +1,5 @@
 // Parsing and bounding of command-line option values: a bad value stops the command naming the option.
+import fs from 'node:fs';
 import { SdaError } from '../platform/errors.js';
 
 /** A command-line option value out of its range or shape (code OPTION_INVALID, not retriable); the message starts with the option. */
@@ -54,4 +55,26 @@ export function speedOption(raw: string): 'max' | number {
 export function topicOption(name: string, raw: string): string {
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(raw)) throw new OptionError(name, `${JSON.stringify(raw)} is not a valid topic name (1-249 of A-Z a-z 0-9 . _ -)`);
   return raw;
+}
+
+/** An ISO date or date-time (as dateOption) that must fall on a whole multiple of `stepMinutes` of UTC time. */
+export function alignedDateOption(name: string, raw: string, stepMinutes: number): number {
+  const t = dateOption(name, raw);
+  if (t % (stepMinutes * 60_000) !== 0) throw new OptionError(name, `must be on a ${stepMinutes}-minute boundary (UTC), got ${JSON.stringify(raw)}`);
+  return t;
+}
+
+/**
+ * Opens (creates or truncates) the file an option names for writing; returns its file descriptor, for
+ * fs.createWriteStream(path, { fd }). Errors: OptionError "cannot write PATH: no such directory" (ENOENT),
+ * "permission denied" (EACCES/EPERM), "is a directory" (EISDIR), or the system's message otherwise.
+ */
+export function outputFileOption(name: string, file: string): number {
+  try {
+    return fs.openSync(file, 'w');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
+    throw new OptionError(name, `cannot write ${file}: ${why}`);
+  }
 }

@@ -19,8 +19,11 @@ export function registerServe(program: Command): void {
       if (!/^[A-Za-z0-9.:\-[\]]{1,255}$/.test(opts.host)) throw new OptionError('--host', `${JSON.stringify(opts.host)} is not a host name or address`);
       const rag = opts.rag ? (await import('../rag/query-service.js')).createRagQueryService(config) : null;
       const gw = await startGateway(config, { port, host: opts.host, registryDir: opts.registry, queryService: rag }).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EADDRINUSE') throw err;
-        throw new OptionError('--port', `${opts.host}:${port} is already in use (another gateway or service?); choose another with --port N or GATEWAY_PORT, or 0 for any free port`);
+        if (err.code === 'EADDRINUSE') throw new OptionError('--port', `${opts.host}:${port} is already in use (another gateway or service?); choose another with --port N or GATEWAY_PORT, or 0 for any free port`);
+        if (err.code === 'EACCES') throw new OptionError('--port', `cannot listen on ${opts.host}:${port} (permission denied; ports below 1024 need privileges)`);
+        // Any other listen failure is the address's: unresolvable (ENOTFOUND) or not this machine's (EADDRNOTAVAIL).
+        if (err.syscall === 'getaddrinfo' || err.code === 'EADDRNOTAVAIL') throw new OptionError('--host', `cannot listen on ${opts.host} (${err.code === 'ENOTFOUND' ? 'no such host or address' : err.code === 'EADDRNOTAVAIL' ? 'not an address of this machine' : err.message})`);
+        throw err;
       });
       process.stdout.write(`gateway listening on ${gw.url} (dashboard at /, /forecast?series=HB_NORTH, /query?q=..., /healthz, /metrics, /openapi.json); Ctrl-C to stop\n`);
       const sig = await untilSignal();

@@ -8,7 +8,7 @@ import { toSdaCsvLine, SDA_CSV_HEADER } from '../streams/replay/sda-csv.js';
 import { DEFAULT_PRICE_NODES, seriesCatalog } from '../streams/simulator/catalog.js';
 import { simulateMarket } from '../streams/simulator/market.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
-import { dateOption, intOption, listOption, numberOption } from './options.js';
+import { OptionError, alignedDateOption, intOption, listOption, numberOption, outputFileOption } from './options.js';
 import { Progress } from '../platform/progress.js';
 import { TOPICS } from '../platform/kafka/topics.js';
 
@@ -16,7 +16,7 @@ export function registerSimulate(program: Command): void {
   program
     .command('simulate')
     .description('generate a realistic ERCOT-like market (hubs, load zones, weather-zone load, wind, solar; RT 15-min and DAM hourly prices), deterministic for a seed, and publish it to market.ticks or write it as CSV')
-    .option('--days <n>', 'days to simulate (fractions allowed, up to 3660)', '7')
+    .option('--days <n>', 'days to simulate: whole 15-minute intervals (0.25 = 6 h), up to 3660', '7')
     .option('--start <date>', 'first interval, ISO date or date-time (UTC), aligned to 15 minutes', '2024-07-01')
     .option('--seed <n>', 'random seed; the same seed gives identical output', '42')
     .option('--nodes <list>', `comma-separated price nodes (default all: ${DEFAULT_PRICE_NODES.join(',')})`)
@@ -27,8 +27,8 @@ export function registerSimulate(program: Command): void {
     .addHelpText('after', '\nThe model is documented in streams/simulator/README.md.')
     .action(async (opts: { days: string; start: string; seed: string; nodes?: string; system: boolean; out?: string; topic: string; run?: string }, cmd: Command) => {
       const simOpts = {
-        days: numberOption('--days', opts.days, 0.01, 3_660),
-        start: dateOption('--start', opts.start),
+        days: quarterDaysOption(opts.days),
+        start: alignedDateOption('--start', opts.start, 15),
         seed: intOption('--seed', opts.seed, 0, Number.MAX_SAFE_INTEGER),
         nodes: listOption(opts.nodes),
         includeSystem: opts.system,
@@ -39,7 +39,7 @@ export function registerSimulate(program: Command): void {
       const t0 = Date.now();
       let n = 0;
       if (opts.out) {
-        const out = fs.createWriteStream(opts.out);
+        const out = fs.createWriteStream(opts.out, { fd: outputFileOption('--out', opts.out) });
         out.write(`${SDA_CSV_HEADER}\n`);
         let chunk = '';
         for (const tick of simulateMarket(simOpts)) {
@@ -81,4 +81,11 @@ export function registerSimulate(program: Command): void {
       const secs = (Date.now() - t0) / 1_000;
       process.stdout.write(`published ${counts.accepted.toLocaleString('en-US')} ticks to ${opts.topic} (${counts.deadLettered} dead-lettered) in ${secs.toFixed(1)} s, ${Math.round(counts.accepted / secs).toLocaleString('en-US')} ticks/s\n`);
     });
+}
+
+/** --days: a number of days from 1/96 (one 15-minute interval) to 3660 that is a whole number of 15-minute intervals. */
+function quarterDaysOption(raw: string): number {
+  const days = numberOption('--days', raw, 0, 3_660);
+  if (days === 0 || Math.abs(days * 96 - Math.round(days * 96)) > 1e-9) throw new OptionError('--days', `must be a whole number of 15-minute intervals (a multiple of 1/96 day, e.g. 0.25 or 1.5), got ${JSON.stringify(raw)}`);
+  return days;
 }

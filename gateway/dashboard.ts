@@ -41,7 +41,9 @@ export interface GatewayExtensions {
   metrics: GatewayMetrics;
   sse: SseHub;
   feed: ForecastFeed | null;
-  /** Resolves when the live feed is consuming (at once when there is none). */
+  /** Starts the live feed (once the server listens); `ready` settles after it. */
+  start(): void;
+  /** Resolves when start() was called and the live feed is consuming (or failed to, logged; at once when there is none). */
   ready: Promise<void>;
   /** Ends the SSE streams (first step of a shutdown). */
   closeStreams(): void;
@@ -78,11 +80,17 @@ export function createGatewayExtensions(config: Config, opts: DashboardOptions):
     if (seconds >= 0) metrics.endToEnd.observe(seconds);
     sse.publish('forecast', forecastEvent(f));
   });
-  const ready = feed
-    ? feed.start().catch((err: Error) => {
-        log.error({ err: err.message, topic: feed.topic }, 'live forecast feed failed to start; /events will carry no forecasts');
-      })
-    : Promise.resolve();
+  // The feed starts only when start() is called (startGateway: after listen succeeded), so a gateway that cannot
+  // listen never logs a feed that started.
+  let startFeed!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    startFeed = () =>
+      resolve(
+        feed?.start().catch((err: Error) => {
+          log.error({ err: err.message, topic: feed.topic }, 'live forecast feed failed to start; /events will carry no forecasts');
+        }),
+      );
+  });
 
   const openapi = buildOpenApi(gatewayRoutes(), {
     version: packageVersion(),
@@ -120,6 +128,7 @@ export function createGatewayExtensions(config: Config, opts: DashboardOptions):
     metrics,
     sse,
     feed,
+    start: () => startFeed(),
     ready,
     closeStreams: () => sse.close(),
     async close() {

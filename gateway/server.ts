@@ -140,7 +140,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(opts.port ?? config.gateway.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
+  }).catch(async (err: unknown) => {
+    // Nothing started yet but the pool and the checks' clients: close them, the caller reports the error.
+    await extensions.close();
+    await kafka.close();
+    await pool.end();
+    throw err;
   });
+  extensions.start();
   server.keepAliveTimeout = 65_000;
   answerClientErrors(server, { maxUrlLength: MAX_URL_LENGTH });
   const port = (server.address() as AddressInfo).port;
