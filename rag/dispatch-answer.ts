@@ -18,6 +18,18 @@ const log = logger('rag-dispatch');
 export const SQL_DISPATCH_FORECAST = `SELECT model_version, step_ms, target_start, "values", p10, p90, issued_at, input_end FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE' AND issued_at <= $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
+/**
+ * The configured battery a dispatch question is about: one it names ("bess-west") first, then one at a settlement
+ * point it names ("my battery at HB_HOUSTON" -> bess-houston), else the first configured one. {missing} with the names
+ * when the question names batteries none of `assets` (non-empty) is. Pure.
+ */
+export function chooseAsset<A extends { id: string; settlementPoint: string }>(assets: readonly A[], intent: Pick<Intent, 'series' | 'assetNames'>): { asset: A } | { missing: string[] } {
+  const named = intent.assetNames ?? [];
+  const byName = assets.find((a) => named.includes(a.id.toLowerCase()));
+  if (named.length > 0 && !byName) return { missing: named };
+  return { asset: byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]! };
+}
+
 /** The schedule fact for a dispatch question, or a fact saying why there is none. */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
   const day: 'today' | 'tomorrow' = intent.period?.rule === 'today' ? 'today' : 'tomorrow';
@@ -38,11 +50,9 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     return [cannot((err as Error).message.slice(0, 200))];
   }
   if (assets.length === 0) return [cannot('no battery is configured in config/assets.json')];
-  // A battery named in the question ("bess-west") first, then one at a settlement point it names, else the first.
-  const named = intent.assetNames ?? [];
-  const byName = assets.find((a) => named.includes(a.id.toLowerCase()));
-  if (named.length > 0 && !byName) return [cannot(`no battery named ${named.join(', ')} is configured (configured: ${assets.map((a) => a.id).join(', ')})`)];
-  const configured = byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]!;
+  const chosen = chooseAsset(assets, intent);
+  if ('missing' in chosen) return [cannot(`no battery named ${chosen.missing.join(', ')} is configured (configured: ${assets.map((a) => a.id).join(', ')})`)];
+  const configured = chosen.asset;
   // A battery the question describes ("a 10 MW / 20 MWh battery") at the settlement point it names (else the first
   // configured asset's), with the configured asset's other parameters; validated like GET /dispatch's ad-hoc battery.
   let asset = configured;

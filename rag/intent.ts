@@ -147,7 +147,11 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   const dataWords = /\b(average|mean|high|highest|low|lowest|max|maximum|min|minimum|peak|spike[sd]?|negative|capped|latest|current|now|forecast|predict\w*|expect\w*|how (?:high|low|many|much)|what (?:was|is|were) the (?:price|load|wind|solar)|compare|versus|vs\.?|which (?:hub|zone|load zone|settlement point))\b/i;
   // BESS: battery energy storage system; "bess-west schedule tomorrow" names a configured battery.
   const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q);
-  if (bessNamed || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
+  // "Should I charge my battery at HB_HOUSTON tomorrow?": a charge or discharge verb with a battery that is the asker's,
+  // or at a settlement point or in a period the question names (not "how does a battery charge?", a concept).
+  const batteryAction = /\b(?:charg\w*|discharg\w*)\b[^?]*\bbatter(?:y|ies)\b|\bbatter(?:y|ies)\b[^?]*\b(?:charg\w*|discharg\w*)\b/i.test(q)
+    && (named > 0 || period !== null || /\b(?:my|our)\s+(?:\w+\s+)?batter(?:y|ies)\b/i.test(q));
+  if (bessNamed || batteryAction || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';

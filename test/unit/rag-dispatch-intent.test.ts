@@ -1,0 +1,47 @@
+// trace: D.numbers-from-tools
+// "Should I charge my battery at HB_HOUSTON tomorrow?" is a dispatch question about the battery configured at that
+// settlement point (fresh-tester finding, 2026-12-01): rag/intent.ts reads it, rag/dispatch-answer.ts chooseAsset
+// picks bess-houston from config/assets.json.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadAssets } from '../../dispatch/assets-config.js';
+import { chooseAsset } from '../../rag/dispatch-answer.js';
+import { type MarketCatalog, parseIntent } from '../../rag/intent.js';
+
+const NOW = Date.UTC(2024, 7, 8, 5); // 2024-08-08 00:00 CDT
+const catalog: MarketCatalog = {
+  series: new Map<string, string[]>([
+    ...['HB_HOUSTON', 'HB_NORTH', 'HB_WEST', 'LZ_HOUSTON'].map((s) => [s, ['RT_PRICE', 'DAM_PRICE']] as [string, string[]]),
+    ['SYSTEM', ['LOAD', 'WIND', 'SOLAR']],
+  ]),
+};
+const intent = (q: string) => parseIntent(q, NOW, catalog);
+
+describe('dispatch questions about my battery at a settlement point', () => {
+  it('reads charge/discharge my battery at a settlement point as dispatch', () => {
+    const i = intent('Should I charge my battery at HB_HOUSTON tomorrow?');
+    assert.equal(i.measure, 'dispatch');
+    assert.deepEqual(i.series, ['HB_HOUSTON']);
+    assert.equal(i.period?.rule, 'tomorrow');
+    assert.equal(intent('When should I discharge the battery at the West hub today?').measure, 'dispatch');
+    assert.equal(intent('Should we charge our battery tonight?').measure, 'dispatch');
+    assert.equal(intent('Should I charge my battery?').measure, 'dispatch');
+  });
+
+  it('keeps a question about how batteries charge a concept', () => {
+    assert.equal(intent('How does a battery charge and discharge?').measure, 'concept');
+    assert.equal(intent('What does it cost to charge batteries?').measure, 'concept');
+  });
+
+  it('plans the battery configured at that settlement point', () => {
+    const assets = loadAssets();
+    const at = (q: string) => {
+      const c = chooseAsset(assets, intent(q));
+      return 'asset' in c ? c.asset.id : `missing ${c.missing}`;
+    };
+    assert.equal(at('Should I charge my battery at HB_HOUSTON tomorrow?'), 'bess-houston');
+    assert.equal(at('Should I charge my battery at the west hub tomorrow?'), 'bess-west');
+    assert.equal(at('bess-north schedule tomorrow'), 'bess-north');
+    assert.equal(at('bess-south schedule tomorrow'), 'missing bess-south');
+  });
+});
