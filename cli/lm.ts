@@ -92,13 +92,17 @@ Afterwards: LLM_ADAPTER=latest (or vNNN, or a path) makes the responder use the 
 
   lm.command('evaluate')
     .description('base vs tuned: held-out perplexity of the reference answers (token-weighted, same template and tokenizer), then the answerer\'s evaluation set (`sda bench rag-eval`) with each model: facts present, wrong numbers kept by the check, latency; needs the stack for the second part')
-    .option('--adapter <v>', 'the adapter: latest, a version (v003)', 'latest')
+    .option('--adapter <v>', 'the adapter compared with the base model: latest, a version (v003); not off (the base model is always measured)', 'latest')
     .option('--pairs <file>', 'held-out pairs (default: the adapter\'s own held-out file)')
     .option('--limit <n>', 'only the first n questions of the evaluation set (default all)')
     .option('--skip-answers', 'perplexity only (no stack needed)')
     .option('--recompute', 'measure the held-out perplexity again even when the adapter\'s metadata has it for the same pairs')
     .option('--threads <n>', 'llama.cpp threads for the answer runs (default LLM_THREADS)')
     .action(async (o: { adapter: string; pairs?: string; limit?: string; skipAnswers?: boolean; recompute?: boolean; threads?: string }) => {
+      // Option values first: a bad --limit is reported before anything is looked up.
+      const limit = o.limit === undefined ? undefined : intOption('--limit', o.limit, 1, 10_000);
+      const threads = o.threads === undefined ? undefined : intOption('--threads', o.threads, 1, 256);
+      if (o.adapter === 'off') throw new OptionError('--adapter', 'off is the base model, which evaluate always measures; name the adapter to compare it with (latest or a version)');
       const config = loadConfig();
       const registry = lmPaths(config).adaptersDir;
       const choice = resolveAdapter(o.adapter, registry);
@@ -127,8 +131,8 @@ Afterwards: LLM_ADAPTER=latest (or vNNN, or a path) makes the responder use the 
       await runRagEvalBench(config, {
         adapters: [{ label: entry.version, path: entry.gguf }],
         reportFile,
-        ...(o.limit ? { limit: intOption('--limit', o.limit, 1, 10_000) } : {}),
-        ...(o.threads ? { threads: intOption('--threads', o.threads, 1, 256) } : {}),
+        ...(limit !== undefined ? { limit } : {}),
+        ...(threads !== undefined ? { threads } : {}),
       });
       process.stdout.write(`(report with both models' answers: ${reportFile})\n`);
     });

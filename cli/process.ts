@@ -82,6 +82,7 @@ export function registerProcess(program: Command): Command {
       if (set) Object.assign(opts, { input: set.ticks.name, output: set.features.name, changelog: set.windowerChangelog.name, group: groupFor(opts.group, opts.run) });
       const step = oneOfIntOption('--step', opts.step, [60, 15]);
       for (const [name, t] of [['--input', opts.input], ['--output', opts.output], ['--changelog', opts.changelog]] as const) topicOption(name, t);
+      const maxBytesPerPartition = intOption('--max-batch-bytes', opts.maxBatchBytes, 1_024, 256 * 1_048_576);
       const progress = new Progress('windower');
       const config = loadConfig();
       const metrics = await startMetricsServer(config.metricsPorts.windower);
@@ -92,7 +93,7 @@ export function registerProcess(program: Command): Command {
         changelogTopic: opts.changelog,
         deadLetterTopic: set?.deadLetters.name,
         groupId: opts.group,
-        maxBytesPerPartition: intOption('--max-batch-bytes', opts.maxBatchBytes, 1_024, 256 * 1_048_576),
+        maxBytesPerPartition,
         onBatch: (c) => progress.update(c.received, `windows ${c.windows}, dead-lettered ${c.deadLettered}, transactions ${c.transactions}`),
       });
       exposeCounts('windower', () => w.counts);
@@ -136,6 +137,13 @@ export function registerProcess(program: Command): Command {
       const set = runScope(cmd, opts.run, ['input', 'output', 'group']);
       if (set) Object.assign(opts, { input: set.features.name, output: set.forecasts.name, group: groupFor(opts.group, opts.run) });
       for (const [name, t] of [['--input', opts.input], ['--output', opts.output]] as const) topicOption(name, t);
+      // Every option value before the metrics server and the pool start: a bad one leaves nothing running.
+      const tuning = {
+        pollMs: intOption('--poll-ms', opts.pollMs, 100, 3_600_000),
+        maxBatch: intOption('--max-batch', opts.maxBatch, 1, 65_536),
+        rmseWindow: intOption('--rmse-window', opts.rmseWindow, 1, 100_000),
+        metricsIntervalMs: intOption('--metrics-interval', opts.metricsInterval, 1, 86_400) * 1_000,
+      };
       const progress = new Progress('forecaster');
       const config = loadConfig();
       const pool = createPool(config, 1);
@@ -148,10 +156,7 @@ export function registerProcess(program: Command): Command {
         groupId: opts.group,
         deadLetterTopic: set?.deadLetters.name,
         registryDir: opts.registry,
-        pollMs: intOption('--poll-ms', opts.pollMs, 100, 3_600_000),
-        maxBatch: intOption('--max-batch', opts.maxBatch, 1, 65_536),
-        rmseWindow: intOption('--rmse-window', opts.rmseWindow, 1, 100_000),
-        metricsIntervalMs: intOption('--metrics-interval', opts.metricsInterval, 1, 86_400) * 1_000,
+        ...tuning,
         signal: abort.signal,
         // The live RMSE per (model version, series) into model_metrics (split 'live'), every --metrics-interval.
         onLiveMetrics: async (live) => {

@@ -1,6 +1,7 @@
 // `sda train`: train the tfjs LSTM forecaster on feature windows from PostgreSQL, score it on a time-ordered
 // hold-out against baselines, register it (model.onnx + tfjs checkpoint + metadata.json); `sda train evaluate`
 // scores any registry entry's ONNX model the same way; `sda train metrics` exports the model_metrics table.
+import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
@@ -9,7 +10,7 @@ import { BAND_SCALES, BAND_SIDES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type Tra
 import { BAND_RULES } from '../model/quantile.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { validateRunName } from '../platform/kafka/topics.js';
-import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
+import { OptionError, dateOption, intOption, listOption, numberOption, oneOfIntOption } from './options.js';
 
 /** `sda train`'s options as commander gives them (strings, before validation). */
 export interface TrainCliOptions {
@@ -62,8 +63,7 @@ function oneOf<T extends string>(option: string, raw: string, allowed: readonly 
  * Throws OptionError naming the first bad option.
  */
 export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
-  const step = intOption('--step', opts.step, 15, 60);
-  if (step !== 15 && step !== 60) throw new OptionError('--step', `expected 60 or 15, got ${opts.step}`);
+  const step = oneOfIntOption('--step', opts.step, [60, 15]);
   const seriesIds = listOption(opts.series)?.map((s) => nameOption('--series', s));
   const from = opts.from !== undefined ? new Date(dateOption('--from', opts.from)) : undefined;
   const to = opts.to !== undefined ? new Date(dateOption('--to', opts.to)) : undefined;
@@ -190,6 +190,8 @@ Dataset and registry formats: model/README.md.`,
     .action(async (opts: { model: string; dataset?: string; registry?: string }, cmd: Command) => {
       // `sda train` has --registry too; commander gives it to the parent when it follows the subcommand name.
       const registry = opts.registry ?? (cmd.parent?.opts() as { registry?: string } | undefined)?.registry;
+      // A path (it has a separator) is a version directory: say so when it is missing, not that it is a bad version name.
+      if (/[\\/]/.test(opts.model) && !fs.existsSync(opts.model)) throw new OptionError('--model', `no such directory: ${opts.model}`);
       const config = loadConfig();
       const pool = createPool(config, 2);
       try {

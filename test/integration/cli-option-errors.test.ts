@@ -40,4 +40,28 @@ describe('sda option errors', () => {
       busy.close();
     }
   });
+
+  it('sda process validates every option before its metrics server starts (the port held by another process here)', async () => {
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((busy.address() as net.AddressInfo).port);
+      assertOneLineError(await sda(['process', 'forecaster', '--poll-ms', '-5'], { FORECASTER_METRICS_PORT: port }), '--poll-ms: expected an integer from 100 to 3600000, got -5');
+      assertOneLineError(await sda(['process', 'windower', '--max-batch-bytes', '1'], { WINDOWER_METRICS_PORT: port }), '--max-batch-bytes: expected an integer from 1024 to 268435456, got 1');
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('train --step names the allowed values whatever the bad value; train evaluate --model PATH says the directory is missing', async () => {
+    assertOneLineError(await sda(['train', '--step', 'abc']), '--step: expected 60 or 15, got "abc"');
+    assertOneLineError(await sda(['train', '--step', '30']), '--step: expected 60 or 15, got "30"');
+    assertOneLineError(await sda(['train', 'evaluate', '--model', '/nonexistent/dir']), '--model: no such directory: /nonexistent/dir');
+  });
+
+  it('lm evaluate checks its option values first and refuses --adapter off with the reason', async () => {
+    const empty = { SDA_CACHE_DIR: '/nonexistent/cache' }; // no adapters there
+    assertOneLineError(await sda(['lm', 'evaluate', '--limit', 'abc'], empty), '--limit: expected an integer from 1 to 10000, got "abc"');
+    assertOneLineError(await sda(['lm', 'evaluate', '--adapter', 'off']), '--adapter: off is the base model, which evaluate always measures; name the adapter to compare it with (latest or a version)');
+  });
 });
