@@ -17,6 +17,9 @@
 //   this week                                this week's Monday 00:00 to N
 //   last month / this month                  the previous calendar month / this month's 1st 00:00 to N
 //   tomorrow                                 D+1 00:00 to D+2 00:00
+//   next week / next month                   the next Monday-Sunday Central week / the next calendar month (after the
+//                                            clock, so a data question about it is a forecast question)
+//   in / during / for / of YYYY, year YYYY   that Central calendar year (1900-2199), Jan 1 00:00 to Jan 1 00:00
 //   next hour / next N hours / next 24 hours [N, N + n h); "the next hours" (no number) names no period
 //   YYYY-MM-DD, "August 6, 2024", "Aug 6"    that Central operating day (the year of D when none is written)
 //   a clock time on a day ("6pm tomorrow", "tomorrow at 18:00", "hour ending 18 today", "HE7 on 2024-08-06"):
@@ -41,7 +44,7 @@ export interface Period {
 export type PeriodRule =
   | 'now' | 'this-hour' | 'today' | 'this-morning' | 'this-afternoon' | 'this-evening' | 'tonight' | 'yesterday' | 'last-night'
   | 'last-hours' | 'last-days' | 'last-week' | 'this-week' | 'last-month' | 'this-month' | 'tomorrow' | 'next-hours' | 'date'
-  | 'clock-time';
+  | 'clock-time' | 'next-week' | 'next-month' | 'year';
 
 /** A relative-period phrase the clock does not know ("last fortnight"), so the answer can say so. */
 export interface UnknownPeriod {
@@ -51,7 +54,7 @@ export interface UnknownPeriod {
 export const KNOWN_PERIODS = [
   'now', 'this hour', 'today', 'this morning', 'this afternoon', 'this evening', 'tonight', 'yesterday', 'last night',
   'the last N hours', 'the last N days', 'the past week', 'last week', 'this week', 'last month', 'this month',
-  'tomorrow', 'next hour', 'the next N hours', 'a written date (YYYY-MM-DD, or a month and day)',
+  'tomorrow', 'next hour', 'the next N hours', 'next week', 'next month', 'a year (in 2024)', 'a written date (YYYY-MM-DD, or a month and day)',
   'a clock time on a day, or an hour ending, on a day named above',
 ] as const;
 
@@ -165,6 +168,12 @@ function resolveSpan(question: string, now: number): Period | UnknownPeriod | nu
     }
     return day(date, named[3] ? date : `${date}`, 'date');
   }
+  // A year written alone ("in 1999", "during 2024", "year 2023"), not a quantity ("in 2024 MW").
+  const year = /\b(?:in|during|for|of|year)\s+(19\d{2}|2[01]\d{2})\b(?!\s*(?:mw|gw|\$|%|[-/]\d))/.exec(q);
+  if (year) {
+    const y = year[1]!;
+    return { from: centralMidnightUtc(`${y}-01-01`), to: centralMidnightUtc(`${Number(y) + 1}-01-01`), label: y, rule: 'year' };
+  }
   const yesterday = addCentralDays(today, -1);
   const tomorrow = addCentralDays(today, 1);
   const hourFloor = Math.floor((now - 1) / HOUR_MS) * HOUR_MS;
@@ -212,6 +221,15 @@ function resolveSpan(question: string, now: number): Period | UnknownPeriod | nu
   if (/\blast week\b/.test(q)) {
     const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));
     return { from: centralMidnightUtc(addCentralDays(monday, -7)), to: centralMidnightUtc(monday), label: 'last week', rule: 'last-week' };
+  }
+  if (/\bnext week\b/.test(q)) {
+    const monday = addCentralDays(today, 7 - ((parseDow(today) + 6) % 7));
+    return { from: centralMidnightUtc(monday), to: centralMidnightUtc(addCentralDays(monday, 7)), label: 'next week', rule: 'next-week' };
+  }
+  if (/\bnext month\b/.test(q)) {
+    const first = `${today.slice(0, 8)}01`;
+    const next = `${addCentralDays(first, 32).slice(0, 8)}01`;
+    return { from: centralMidnightUtc(next), to: centralMidnightUtc(`${addCentralDays(next, 32).slice(0, 8)}01`), label: 'next month', rule: 'next-month' };
   }
   if (/\bthis week\b/.test(q)) {
     const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));

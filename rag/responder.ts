@@ -19,8 +19,8 @@ import { checkModelText } from './check.js';
 import { type Intent, type MarketCatalog, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
 import { KNOWN_PERIODS, type Period, describePeriod } from './market-clock.js';
 import {
-  type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastSeries, latestFact, latestValue, marketState,
-  negativeFact, notForecastFact, rankFact, relationFact, seriesStats, statsFact,
+  type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastReach, forecastSeries, latestFact, latestValue, marketState,
+  negativeFact, notForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
 } from './tools.js';
 import { dispatchFact } from './dispatch-answer.js';
 import { SdaError } from '../platform/errors.js';
@@ -357,12 +357,20 @@ export class Responder {
     if (facts.length > 0) answer = factsStatement(facts);
     else if (intent.measure === 'forecast' && state.now !== null) {
       // The series are forecast (notForecastFact said nothing), but no forecast issued by the clock covers the time.
-      answer = `No stored forecast of ${intent.series.join(', ') || 'the named series'} ${kindLabel(intent.kind ?? 'RT_PRICE')} covers ${intent.period ? describePeriod(intent.period) : 'the time after the market clock'}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
+      // A period the question names is said, with how far the newest forecast reaches: never replaced by another period.
+      const fk = intent.kind === 'DAM_PRICE' || !intent.kind ? 'RT_PRICE' : intent.kind;
+      const reach = intent.series[0] ? await forecastReach(this.deps.pool, this.market, intent.series[0], fk, state.now) : null;
+      const future = intent.period && intent.period.from >= state.now ? ', which is in the future' : '';
+      answer = `No stored forecast of ${intent.series.join(', ') || 'the named series'} ${kindLabel(fk)} covers ${intent.period ? `${describePeriod(intent.period)}${future}` : 'the time after the market clock'}: ${reach ? `the newest forecast covers ${centralLabel(reach.from)} until ${centralLabel(reach.to)}` : 'no forecast was issued by the market clock'}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
     } else if (intent.measure !== 'concept' && intent.measure !== 'dispatch') {
       const where = intent.series.length ? intent.series.join(', ') : 'the named series';
+      const kind = intent.kind ?? 'RT_PRICE';
+      // Name the period asked and what the market holds of the series, so a period without data is never silent.
+      const span = state.now !== null && intent.series[0] ? await seriesSpan(this.deps.pool, this.market, intent.series[0], kind) : null;
+      const holds = span ? `market ${this.market} holds ${intent.series[0]} ${kindLabel(kind)} from ${centralLabel(span.from)} to ${centralLabel(span.to)}` : '';
       answer = state.now === null
         ? `Market ${this.market} has no stored data yet, so there is nothing to answer from.`
-        : `There is no ${kindLabel(intent.kind ?? 'RT_PRICE')} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
+        : `There is no ${kindLabel(kind)} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}${holds ? `: ${holds}` : ''}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
     } else if (intent.measure === 'dispatch') answer = 'I cannot schedule a battery yet: the dispatch engine or a price forecast for the period is not available.';
     return { intent, state, now: state.now, facts, answer, unknown: false };
   }

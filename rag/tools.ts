@@ -155,6 +155,26 @@ export async function statsFact(pool: pg.Pool, market: string, series: string, k
   };
 }
 
+export const SQL_SERIES_SPAN = `SELECT (SELECT interval_start FROM market_data WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY interval_start LIMIT 1) AS first,
+  (SELECT interval_end FROM market_data WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY interval_start DESC LIMIT 1) AS last`;
+
+/** The stored span of a series: first interval start and last interval end (UTC ms), or null when it has no data. Two index probes. */
+export async function seriesSpan(pool: pg.Pool, market: string, series: string, kind: string): Promise<{ from: number; to: number } | null> {
+  const res = await pool.query<{ first: Date | null; last: Date | null }>(SQL_SERIES_SPAN, [market, series, kind]);
+  const r = res.rows[0];
+  return r?.first && r.last ? { from: r.first.getTime(), to: r.last.getTime() } : null;
+}
+
+export const SQL_FORECAST_REACH = `SELECT target_start, step_ms, cardinality("values") AS steps, issued_at FROM forecasts
+  WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
+
+/** How far the newest forecast issued at or before `now` reaches: its first step's start and last step's end (UTC ms), or null when there is none. */
+export async function forecastReach(pool: pg.Pool, market: string, series: string, kind: string, now: number): Promise<{ from: number; to: number } | null> {
+  const res = await pool.query<{ target_start: Date; step_ms: number; steps: number }>(SQL_FORECAST_REACH, [market, series, kind, new Date(now)]);
+  const r = res.rows[0];
+  return r ? { from: r.target_start.getTime(), to: r.target_start.getTime() + Number(r.steps) * Number(r.step_ms) } : null;
+}
+
 export const SQL_LATEST_BEFORE = `SELECT value, unit, interval_start, interval_end FROM market_data
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND interval_start < $4 ORDER BY interval_start DESC LIMIT 1`;
 

@@ -1,0 +1,67 @@
+// trace: D.market-clock
+// A period the question names is never silently replaced by the last 24 hours (fresh-tester finding, 2026-12-01):
+// "in 1999" and "next week" resolve (rag/market-clock.ts), and an answer with no data or no forecast for them names
+// the period and what the market holds (rag/responder.ts).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type pg from 'pg';
+import type { Embedder } from '../../rag/embeddings.js';
+import type { ChatModel } from '../../rag/llm.js';
+import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from '../../rag/market-clock.js';
+import { Responder } from '../../rag/responder.js';
+import type { VectorStore } from '../../rag/store/store.js';
+import { SQL_FORECAST_REACH, SQL_FORECAST_SERIES, SQL_SERIES_SPAN } from '../../rag/tools.js';
+
+/** 2024-06-24 00:00 CDT, a Monday: the end of the latest stored interval. */
+const NOW = Date.UTC(2024, 5, 24, 5);
+const FIRST = Date.UTC(2024, 4, 1, 5); // 2024-05-01 00:00 CDT
+
+function period(q: string): Period {
+  const p = resolvePeriod(q, NOW);
+  assert.ok(p && !isUnknownPeriod(p), `${q}: ${JSON.stringify(p)}`);
+  return p;
+}
+
+describe('market clock: years, next week, next month', () => {
+  it('reads a year written alone as that Central calendar year', () => {
+    assert.equal(describePeriod(period('What was the average HB_NORTH price in 1999?')), '1999 (1999-01-01 00:00 CT to 2000-01-01 00:00 CT)');
+    assert.equal(period('HB_WEST high during 2024').rule, 'year');
+    // Not a quantity, and a written date stays a date.
+    assert.equal(resolvePeriod('Did HB_WEST go above 2000 $/MWh?', NOW), null);
+    assert.equal(period('HB_WEST on 2024-06-20').rule, 'date');
+  });
+
+  it('reads next week and next month as the coming Central week and month', () => {
+    assert.equal(describePeriod(period('What is the average HB_NORTH price next week?')), 'next week (2024-07-01 00:00 CT to 2024-07-08 00:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH next month')), 'next month (2024-07-01 00:00 CT to 2024-08-01 00:00 CT)');
+  });
+});
+
+describe('responder: a period it cannot serve is named, never replaced', () => {
+  const embedder = { dim: 3, modelName: 'fake', embed: async (t: readonly string[]) => t.map(() => new Float32Array(3)), close: async () => {} } as Embedder;
+  const llm: ChatModel = { name: 'fake', close: async () => {}, complete: async () => ({ text: '', completionTokens: 0, seconds: 0, model: 'fake' }) };
+  const store = { search: async () => [] } as unknown as VectorStore;
+  // HB_NORTH real-time price is stored from 2024-05-01 to the clock and forecast 36 hours from it; nothing else answers.
+  const pool = {
+    query: async (sql: string) => ({
+      rows: sql === SQL_SERIES_SPAN ? [{ first: new Date(FIRST), last: new Date(NOW) }]
+        : sql === SQL_FORECAST_REACH ? [{ target_start: new Date(NOW), step_ms: 3_600_000, steps: 36, issued_at: new Date(NOW) }]
+        : sql === SQL_FORECAST_SERIES ? [{ series_id: 'HB_NORTH' }] : [],
+    }),
+  } as unknown as pg.Pool;
+  const r = new Responder({ embedder, store, llm, pool, market: 'ERCOT', now: () => NOW });
+
+  it('a year with no data: names it and the span the market holds', async () => {
+    const a = await r.answer({ question: 'What was the average HB_NORTH price in 1999?' }, undefined, { model: 'off' });
+    assert.equal(a.period, '1999 (1999-01-01 00:00 CT to 2000-01-01 00:00 CT)');
+    assert.equal(a.answer, 'There is no real-time price data for HB_NORTH, 1999 (1999-01-01 00:00 CT to 2000-01-01 00:00 CT): market ERCOT holds HB_NORTH real-time price from 2024-05-01 00:00 CT to 2024-06-24 00:00 CT; the market\'s latest stored interval ends 2024-06-24 00:00 CT.');
+    assert.doesNotMatch(a.answer, /last 24 hours/);
+  });
+
+  it('next week: in the future, with how far the forecast reaches', async () => {
+    const a = await r.answer({ question: 'What is the average HB_NORTH price next week?' }, undefined, { model: 'off' });
+    assert.equal(a.intent?.measure, 'forecast');
+    assert.equal(a.period, 'next week (2024-07-01 00:00 CT to 2024-07-08 00:00 CT)');
+    assert.equal(a.answer, 'No stored forecast of HB_NORTH real-time price covers next week (2024-07-01 00:00 CT to 2024-07-08 00:00 CT), which is in the future: the newest forecast covers 2024-06-24 00:00 CT until 2024-06-25 12:00 CT; the market\'s latest stored interval ends 2024-06-24 00:00 CT.');
+  });
+});
