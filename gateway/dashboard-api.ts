@@ -7,10 +7,10 @@ import { loadCurrent } from '../model/registry.js';
 import { TickKindValues } from '../schemas/types.js';
 import type { ConsumerLagReader } from './consumer-lag.js';
 import { latestPerSeries, seriesHistory } from './dashboard-store.js';
+import { SERIES_PARAM } from './forecast-params.js';
 import { type RouteSchema, validated } from './validate.js';
 
 /** A series id and a market as stored (upper case); the routes read lower case as upper (upperCase). */
-export const SERIES_PATTERN = /^[A-Z0-9_.-]{1,64}$/;
 export const MARKET_PATTERN = /^[A-Z0-9_]{1,64}$/;
 export const MAX_HOURS = 720;
 
@@ -39,7 +39,7 @@ export const DASHBOARD_ROUTES = {
     summary: 'One series over the last `hours` hours up to its latest actual: hourly means of the actuals, the horizon-1 forecasts, the newest forecast\'s whole horizon, and the forecast error (per point, RMSE, MAE, bias).',
     tags: ['dashboard'],
     query: {
-      series: { type: 'string', description: 'Series id.', required: true, pattern: SERIES_PATTERN, maxLength: 64, example: 'HB_NORTH', upperCase: true },
+      series: { ...SERIES_PARAM, required: true },
       market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: MARKET_PATTERN, maxLength: 64, upperCase: true },
       kind: kindParam,
       hours: { type: 'integer', description: 'Hours of history.', default: 48, minimum: 1, maximum: MAX_HOURS },

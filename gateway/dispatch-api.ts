@@ -10,7 +10,7 @@ import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
 import { DispatchError } from '../dispatch/errors.js';
-import { MARKET_RE, SERIES_RE } from './forecast-params.js';
+import { MARKET_RE, SERIES_PARAM } from './forecast-params.js';
 import { missingForecast } from './forecast-store.js';
 import { type RouteSchema, validated } from './validate.js';
 
@@ -21,8 +21,8 @@ export const DISPATCH_ROUTES = {
     summary: 'Tomorrow\'s (US Central, on the market clock) charge/discharge schedule of a battery, optimised (LP, HiGHS) on the latest forecast of its settlement point\'s real-time price (P50; revenue also at P10/P90): per hour charge MW, discharge MW, state of charge MWh, price, revenue; the expected net revenue; the forecast used. Either asset= (config/assets.json) or series= with power= and energy= for an ad-hoc battery.',
     tags: ['dispatch'],
     query: {
-      asset: { type: 'string', description: 'A configured asset id (config/assets.json).', pattern: /^[A-Za-z0-9_.-]{1,64}$/, maxLength: 64, example: 'bess-north' },
-      series: { type: 'string', description: 'Ad-hoc battery: its settlement point.', pattern: SERIES_RE, maxLength: 64, example: 'HB_NORTH', upperCase: true },
+      asset: { type: 'string', description: 'A configured asset id (config/assets.json), case-insensitive.', pattern: /^[A-Za-z0-9_.-]{1,64}$/, maxLength: 64, example: 'bess-north' },
+      series: { ...SERIES_PARAM, description: `Ad-hoc battery: its settlement point. ${SERIES_PARAM.description}` },
       power: { type: 'number', description: 'Ad-hoc battery: power, MW.', exclusiveMinimum: 0, maximum: ASSET_LIMITS.maxPowerMw, maxLength: 16, example: 10 },
       energy: { type: 'number', description: 'Ad-hoc battery: energy, MWh.', exclusiveMinimum: 0, maximum: ASSET_LIMITS.maxEnergyMwh, maxLength: 16, example: 20 },
       efficiency: { type: 'number', description: `Ad-hoc battery: round-trip efficiency, a fraction; ${BATTERY_DEFAULTS.roundTripEfficiency} when not given.`, exclusiveMinimum: 0, maximum: 1, maxLength: 16 },
@@ -133,7 +133,8 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     let asset: BatteryAsset;
     if (q.asset !== undefined) {
       if (!assets) return sendError(res, 500, 'assets_invalid', `the asset list cannot be used: ${assetsError}`);
-      const found = assets.find((a) => a.id === q.asset);
+      // Ids are case-insensitive (BESS-NORTH is bess-north); an exact match wins should two differ only in case.
+      const found = assets.find((a) => a.id === q.asset) ?? assets.find((a) => a.id.toLowerCase() === q.asset!.toLowerCase());
       if (!found) return sendError(res, 404, 'unknown_asset', `no asset ${q.asset}; configured: ${assets.map((a) => a.id).join(', ')}`);
       asset = found;
     } else {
@@ -149,7 +150,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     }
     const f = await latestPriceForecast(deps.pool, asset.market, asset.settlementPoint);
     if (!f) {
-      const missing = await missingForecast(deps.pool, asset.market, asset.settlementPoint, `no forecast of ${asset.settlementPoint} (${asset.market}, RT_PRICE) yet; run the forecaster (sda process forecaster)`);
+      const missing = await missingForecast(deps.pool, asset.market, asset.settlementPoint, 'RT_PRICE', `no forecast of ${asset.settlementPoint} (${asset.market}, RT_PRICE) yet; run the forecaster (sda process forecaster)`);
       return sendError(res, 404, missing.error, missing.detail);
     }
     const day = q.day;

@@ -1,11 +1,21 @@
 // GET /forecast: its route schema (the one source of its validation and of its OpenAPI entry) and the typed query
 // the handler and forecast-store.ts read. Pure, so the rules are unit-tested without a server.
 import { type TickKind, TickKindValues } from '../schemas/types.js';
-import { type ParamValues, type RouteSchema, validateParams } from './validate.js';
+import { type ParamSpec, type ParamValues, type RouteSchema, validateParams } from './validate.js';
 
-/** A series id and a market as stored (upper case); the route reads lower case as upper (upperCase). */
-export const SERIES_RE = /^[A-Z0-9_]{1,64}$/;
+/** A series id and a market as stored (upper case); the routes read lower case as upper (upperCase). */
+export const SERIES_RE = /^[A-Z0-9_.-]{1,64}$/;
 export const MARKET_RE = /^[A-Z0-9_]{1,64}$/;
+
+/** The one series parameter of every route (/forecast, /dispatch, /query, /api/history): the same rule and words. */
+export const SERIES_PARAM = {
+  type: 'string',
+  description: 'Series id: 1-64 of A-Z, 0-9, underscore, dot and hyphen.',
+  pattern: SERIES_RE,
+  maxLength: 64,
+  example: 'HB_NORTH',
+  upperCase: true,
+} as const satisfies ParamSpec;
 /** `at` must fall in [AT_MIN, AT_MAX) (UTC ms). */
 export const AT_MIN = Date.UTC(2000, 0, 1);
 export const AT_MAX = Date.UTC(2100, 0, 1);
@@ -17,7 +27,7 @@ export const FORECAST_ROUTE = {
     "The newest forecast covering a time (or the newest forecast's first interval) for a series: the selected interval (predicted = P50, p10, p90, source) and the whole curve in `steps` (h, start, end, p10, p50, p90, source; up to 36 hourly steps). `at` selects any hour in the curve.",
   tags: ['forecast'],
   query: {
-    series: { type: 'string', description: 'Series id: 1-64 of A-Z 0-9 _.', required: true, pattern: SERIES_RE, maxLength: 64, example: 'HB_NORTH', upperCase: true },
+    series: { ...SERIES_PARAM, required: true },
     market: { type: 'string', description: 'Market: 1-64 of A-Z 0-9 _.', default: 'ERCOT', pattern: MARKET_RE, maxLength: 64, upperCase: true },
     kind: { type: 'string', description: 'What is forecast.', enum: TickKindValues, default: 'RT_PRICE', maxLength: 16, upperCase: true },
     at: {

@@ -138,6 +138,15 @@ async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERI
   return res.rows.map((r) => r.series_id);
 }
 
+// The series of a market that have forecasts of a kind, by the same loose index scan over the primary key.
+const SQL_FORECAST_SERIES = `WITH RECURSIVE s AS (
+    (SELECT series_id FROM forecasts WHERE market = $1 AND kind = $2 ORDER BY series_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT f.series_id FROM forecasts f WHERE f.market = $1 AND f.kind = $2 AND f.series_id > s.series_id ORDER BY f.series_id LIMIT 1) FROM s WHERE s.series_id IS NOT NULL
+  )
+  SELECT series_id FROM s WHERE series_id IS NOT NULL LIMIT $3`;
+const SQL_HAS_FORECAST = 'SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3) AS has';
+
 /** Why no forecast could be served: a 404's error code and detail. */
 export interface MissingForecast {
   error: 'unknown_series' | 'no_forecast';
@@ -147,10 +156,19 @@ export interface MissingForecast {
 /**
  * The one rule for a series without a forecast to serve (GET /forecast, GET /dispatch): `unknown_series` when the
  * series has neither forecasts nor market data in the market, naming up to KNOWN_SERIES_LISTED series it does know;
- * otherwise `no_forecast` with the caller's `noForecastDetail` (the series exists; the forecaster has not covered it).
+ * `no_forecast` saying the series "is not forecast" and naming the series the forecaster does predict when it has no
+ * forecast of `kind` at all while others of the market have; otherwise `no_forecast` with the caller's
+ * `noForecastDetail` (no forecasts of that kind anywhere yet, or none that covers the time asked).
  */
-export async function missingForecast(pool: pg.Pool, market: string, series: string, noForecastDetail: string): Promise<MissingForecast> {
-  if (await seriesKnown(pool, market, series)) return { error: 'no_forecast', detail: noForecastDetail };
+export async function missingForecast(pool: pg.Pool, market: string, series: string, kind: string, noForecastDetail: string): Promise<MissingForecast> {
+  if (await seriesKnown(pool, market, series)) {
+    const has = (await pool.query<{ has: boolean }>(SQL_HAS_FORECAST, [market, series, kind])).rows[0]?.has === true;
+    if (has) return { error: 'no_forecast', detail: noForecastDetail };
+    const forecast = (await pool.query<{ series_id: string }>(SQL_FORECAST_SERIES, [market, kind, KNOWN_SERIES_LISTED + 1])).rows.map((r) => r.series_id);
+    if (forecast.length === 0) return { error: 'no_forecast', detail: noForecastDetail };
+    const listed = `${forecast.slice(0, KNOWN_SERIES_LISTED).join(', ')}${forecast.length > KNOWN_SERIES_LISTED ? ', ...' : ''}`;
+    return { error: 'no_forecast', detail: `${series} (${market}, ${kind}) is not forecast; the forecaster predicts ${listed} (train a model that covers ${series}: sda train --series)` };
+  }
   const known = await someKnownSeries(pool, market, KNOWN_SERIES_LISTED + 1);
   const listed = known.length === 0 ? `market ${market} has no series at all` : `known series in ${market} include ${known.slice(0, KNOWN_SERIES_LISTED).join(', ')}${known.length > KNOWN_SERIES_LISTED ? ', ...' : ''}`;
   return { error: 'unknown_series', detail: `unknown series ${series}: no forecasts and no market data for it in market ${market}; ${listed}` };

@@ -2,6 +2,7 @@
 // injected the route answers 503 with a JSON reason, and the dashboard's chat shows it.
 import express, { type Request, type Response } from 'express';
 import { logger } from '../platform/logger.js';
+import { SERIES_PARAM } from './forecast-params.js';
 import { type RouteSchema, validated } from './validate.js';
 
 const log = logger('query');
@@ -42,7 +43,7 @@ export const QUERY_TIMEOUT_MS = 30_000;
 
 const questionParams = {
   q: { type: 'string', description: 'The question (not only white space).', required: true, minLength: 1, maxLength: MAX_QUESTION_CHARS, notBlank: true, example: 'Why did HB_WEST go negative last night?' },
-  series: { type: 'string', description: 'A series the question is about.', pattern: /^[A-Z0-9_.-]{1,64}$/, maxLength: 64, upperCase: true },
+  series: { ...SERIES_PARAM, description: `A series the question is about. ${SERIES_PARAM.description}` },
 } as const;
 
 const answerResponses = {

@@ -69,6 +69,7 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
       deps.pool,
       q.market,
       q.series,
+      q.kind,
       q.at === null ? `series ${q.series} (${q.market}, ${q.kind}) has no forecast yet` : `no forecast of ${q.series} (${q.market}, ${q.kind}) covers ${new Date(q.at).toISOString()}`,
     );
     return sendError(res, 404, missing.error, missing.detail);

@@ -18,7 +18,8 @@ export type ParamSpec =
       example?: string;
       notBlank?: boolean;
       /**
-       * Case-insensitive: ASCII letters a-z are read as A-Z before the checks, so `pattern` and `enum` describe the
+       * Case-insensitive: ASCII letters a-z are read as A-Z before the checks (an `enum` is case-insensitive always, in
+       * its members' own case), so `pattern` and `enum` describe the
        * canonical upper-case value and the handler gets that (hb_north is HB_NORTH). OpenAPI says so
        * (x-case-insensitive, and the parameter's description).
        */
@@ -113,14 +114,15 @@ export function paramJsonSchema(p: ParamSpec): Record<string, unknown> {
     ...(p.enum ? { enum: [...p.enum] } : {}),
     ...(p.default !== undefined ? { default: p.default } : {}),
     // JSON Schema has no case-insensitive pattern or enum: they show the canonical form, and this says lower case is read too.
-    ...(p.upperCase ? { 'x-case-insensitive': true } : {}),
+    ...(p.upperCase || p.enum ? { 'x-case-insensitive': true } : {}),
   };
 }
 
 /** What a parameter's description says in the OpenAPI document: its spec's, plus that it is case-insensitive where it is. */
 export function paramDescription(p: ParamSpec): string {
-  if (p.type !== 'string' || !p.upperCase) return p.description;
+  if (p.type !== 'string' || (!p.upperCase && !p.enum)) return p.description;
   const e = p.example ?? p.default ?? p.enum?.[0];
+  if (!p.upperCase) return `${p.description} Case-insensitive${e !== undefined && e !== asciiUpper(e) ? ` (${asciiUpper(e)} is ${e})` : ''}.`;
   return `${p.description} Case-insensitive: lower-case letters are read as upper case${e !== undefined && e !== e.toLowerCase() ? ` (${e.toLowerCase()} is ${e})` : ''}.`;
 }
 
@@ -189,8 +191,10 @@ function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 
     return spec.default;
   }
   if (spec.minLength !== undefined && raw.length < spec.minLength) throw new ValidationError(name, `${name} is shorter than ${spec.minLength} characters`);
-  const value = spec.upperCase ? asciiUpper(raw) : raw;
-  if (spec.enum && !spec.enum.includes(value)) throw new ValidationError(name, `${name} ${show(raw)} must be one of ${spec.enum.join(', ')}`);
+  // An enum is case-insensitive whatever its canonical case (P50 is p50, Today is today): the handler gets the member.
+  const member = spec.enum?.find((e) => asciiUpper(e) === asciiUpper(raw));
+  if (spec.enum && member === undefined) throw new ValidationError(name, `${name} ${show(raw)} must be one of ${spec.enum.join(', ')}`);
+  const value = member ?? (spec.upperCase ? asciiUpper(raw) : raw);
   // The description says what a value must be in words ("power, MW (0 < power <= 10000)"); the pattern is the fallback.
   if (spec.pattern && !spec.pattern.test(value)) throw new ValidationError(name, spec.description ? `${name} ${show(raw)} is not valid: ${spec.description}${spec.example !== undefined ? ` (e.g. ${name}=${spec.example})` : ''}` : `${name} ${show(raw)} does not match ${spec.pattern.source}`);
   return value;

@@ -45,7 +45,7 @@ function expectedSchema(p: ParamSpec): Record<string, unknown> {
   if (p.type === 'instant') want.pattern = ISO_INSTANT_RE.source;
   if (p.type === 'string' && p.enum) want.enum = [...p.enum];
   if (p.type !== 'instant' && p.default !== undefined) want.default = p.default;
-  if (p.type === 'string' && p.upperCase) want['x-case-insensitive'] = true;
+  if (p.type === 'string' && (p.upperCase || p.enum)) want['x-case-insensitive'] = true;
   return want;
 }
 
@@ -103,7 +103,7 @@ describe('gateway: one schema per route for validation and /openapi.json', () =>
         const where = `${r.path}?${param.name}`;
         assert.equal(param.in, 'query', where);
         assert.equal(param.required, spec.required === true, `${where}: required`);
-        if (spec.type === 'string' && spec.upperCase) {
+        if (spec.type === 'string' && (spec.upperCase || spec.enum)) {
           assert.ok(param.description.startsWith(spec.description), `${where}: description`);
           assert.match(param.description, /case-insensitive/i, `${where}: the description says lower case is read too`);
         } else assert.equal(param.description, spec.description, `${where}: description`);

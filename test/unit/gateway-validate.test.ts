@@ -6,6 +6,7 @@ import { partitionLag } from '../../gateway/consumer-lag.js';
 import { DASHBOARD_ROUTES } from '../../gateway/dashboard-api.js';
 import { DISPATCH_ROUTES } from '../../gateway/dispatch-api.js';
 import { forecastError } from '../../gateway/forecast-error.js';
+import { FORECAST_ROUTE, SERIES_PARAM } from '../../gateway/forecast-params.js';
 import { CORE_ROUTES, buildOpenApi } from '../../gateway/openapi.js';
 import { QUERY_ROUTES } from '../../gateway/query.js';
 import { type ParamSpecs, ValidationError, validateParams } from '../../gateway/validate.js';
@@ -74,6 +75,22 @@ describe('gateway request validation', () => {
     rejects({ series: 'hb_north_ß' }, 'series', /is not valid/);
     // The message shows the value as sent.
     rejects({ series: "hb_north';drop" }, 'series', /series "hb_north';drop" is not valid/);
+  });
+
+  it('reads enums case-insensitively as their own members (basis=P50 is p50, day=Today is today)', () => {
+    const q = validateParams(DISPATCH_ROUTES.dispatch.query, { asset: 'bess-north', basis: 'P50', day: 'Today' }, 'query');
+    assert.equal(q.basis, 'p50');
+    assert.equal(q.day, 'today');
+    assert.equal(validateParams(DISPATCH_ROUTES.dispatch.query, { asset: 'bess-north', basis: 'MEAN' }, 'query').basis, 'mean');
+    rejects({ asset: 'bess-north', basis: 'p90' }, 'basis', /basis "p90" must be one of p50, mean/, 'query', DISPATCH_ROUTES.dispatch.query);
+  });
+
+  it('has one series rule on every route, and its words match it (dot and hyphen allowed everywhere)', () => {
+    const specs = [FORECAST_ROUTE.query.series, DISPATCH_ROUTES.dispatch.query.series, QUERY_ROUTES.get.query.series, history.series];
+    for (const spec of specs) assert.ok(spec.type === 'string' && spec.pattern?.source === SERIES_PARAM.pattern.source, spec.description);
+    assert.equal(validateParams(FORECAST_ROUTE.query, { series: 'hb_bus-1.a' }, 'query').series, 'HB_BUS-1.A');
+    assert.equal(validateParams(DISPATCH_ROUTES.dispatch.query, { series: 'hb_bus-1.a', power: '1', energy: '2' }, 'query').series, 'HB_BUS-1.A');
+    rejects({ series: 'HB/NORTH' }, 'series', /series "HB\/NORTH" is not valid: Series id: 1-64 of A-Z, 0-9, underscore, dot and hyphen/, 'query', FORECAST_ROUTE.query);
   });
 
   it('checks JSON bodies: strings only where strings are expected, no extra properties, bounded length', () => {
