@@ -2,7 +2,8 @@
 // turns into parameterised SQL (rag/tools.ts). Pure: the market clock and the series the market holds are inputs
 // (rag/tools.ts marketClock reads them). Rule-based; a language model is never the source of a number here.
 //
-// Series: settlement point codes (HB_*, LZ_*, LZEW_*, DC_*, WZ_*) and SYSTEM as written; plain names ("Houston",
+// Series: settlement point codes (HB_*, LZ_*, LZEW_*, DC_*, WZ_*), any other id the market or another market holds
+// (TAYLOR_EW, kept in Intent.otherMarkets with its market), and SYSTEM as written; plain names ("Houston",
 // "the West hub", "the Houston load zone", "Panhandle"); system-wide load, wind and solar are SYSTEM. A code the market
 // does not hold is an unknown series (the answer lists the known ones). A chart's picked series is used only when
 // the question names none.
@@ -54,12 +55,16 @@ export interface Intent {
   battery?: { powerMw: number; energyMwh: number };
   /** For dispatch: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
   assetNames?: string[];
+  /** Series the question names that another market holds (catalog.elsewhere): series id -> that market. */
+  otherMarkets?: Record<string, string>;
 }
 
 /** What the market holds, for validation: its series and the kinds stored for each. */
 export interface MarketCatalog {
   /** series id -> value kinds stored for it. */
   series: ReadonlyMap<string, readonly string[]>;
+  /** Series of other markets: series id -> the market that holds it (the responder answers those in their market). */
+  elsewhere?: ReadonlyMap<string, string>;
 }
 
 const ALIASES: Array<[RegExp, string]> = [
@@ -116,12 +121,18 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   const accept = (code: string) => known.size === 0 || known.has(code);
   const series: string[] = [];
   const unknownSeries: string[] = [];
+  // A series another market holds is kept with that market (the responder answers it there).
+  const otherMarkets: Record<string, string> = {};
   const add = (code: string) => {
     const c = code.toUpperCase();
     if (series.includes(c) || unknownSeries.includes(c)) return;
-    (accept(c) ? series : unknownSeries).push(c);
+    const elsewhere = known.has(c) ? undefined : catalog.elsewhere?.get(c);
+    if (elsewhere) otherMarkets[c] = elsewhere;
+    (accept(c) || elsewhere ? series : unknownSeries).push(c);
   };
   for (const m of q.matchAll(CODE)) add(m[0]);
+  // Any other series id written with an underscore that this market or another holds ("TAYLOR_EW").
+  for (const m of q.matchAll(/\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9]\b/g)) if (known.has(m[0].toUpperCase()) || catalog.elsewhere?.has(m[0].toUpperCase())) add(m[0]);
   if (namesSystemSeries(q)) add(SYSTEM_SERIES_ID);
   let text = q;
   for (const [re, code] of ALIASES) {
@@ -187,7 +198,11 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     if (series.length === 0) series.push(...pool);
     if (kind === null) kind = 'RT_PRICE';
   }
-  if (dataMeasure && kind === null) kind = series.every((s) => s === SYSTEM_SERIES_ID) && series.length > 0 ? 'LOAD' : 'RT_PRICE';
+  // No kind written: the one kind the named series all store ("the forecast for TAYLOR_EW" is its load), else load
+  // for SYSTEM, else the real-time price.
+  const storedKinds = new Set(series.flatMap((s) => known.get(s) ?? []));
+  const onlyKind = series.length > 0 && series.every((s) => known.has(s)) && storedKinds.size === 1 ? ([...storedKinds][0] as ValueKind) : null;
+  if (dataMeasure && kind === null) kind = onlyKind && (VALUE_KINDS as readonly string[]).includes(onlyKind) ? onlyKind : series.every((s) => s === SYSTEM_SERIES_ID) && series.length > 0 ? 'LOAD' : 'RT_PRICE';
   const out: Intent = { measure, series, unknownSeries, kind, period, named };
   if (unknownKind) out.unknownKind = unknownKind;
   if (unknownPeriod) out.unknownPeriod = unknownPeriod;
@@ -200,6 +215,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     const names = [...q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)].map((m) => m[0].toLowerCase().replace(/[-_]+$/, ''));
     if (names.length > 0) out.assetNames = [...new Set(names)];
   }
+  if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);
   return out;
 }

@@ -16,11 +16,11 @@ import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';
 import type { ParsedQuestion } from './question.js';
 import { checkModelText } from './check.js';
-import { type Intent, type MarketCatalog, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
+import { type Intent, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
 import { KNOWN_PERIODS, type Period, describePeriod } from './market-clock.js';
 import {
   type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastReach, forecastSeries, latestFact, latestValue, marketState,
-  negativeFact, notForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
+  allMarketStates, negativeFact, notForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
 } from './tools.js';
 import { dispatchFact } from './dispatch-answer.js';
 import { SdaError } from '../platform/errors.js';
@@ -215,10 +215,13 @@ export interface FactsResult {
   answer: string;
   /** Unknown series, kind or period: the answer says so and nothing else is asked. */
   unknown: boolean;
+  /** The market the facts are from: the responder's, or the other market that holds the series the question names. */
+  market: string;
 }
 
 export class Responder {
   private state: { at: number; value: Promise<MarketState> } | undefined;
+  private markets: { at: number; value: Promise<Map<string, MarketState>> } | undefined;
   private readonly gate: ModelGate;
 
   constructor(private readonly deps: ResponderDeps) {
@@ -259,10 +262,9 @@ export class Responder {
     return facts;
   }
 
-  /** The facts an intent asks for: one parameterised query per series and measure (rag/tools.ts). */
-  async measureFacts(intent: Intent, now: number | null): Promise<MeasureFact[]> {
+  /** The facts an intent asks for in `market` (default the responder's): one parameterised query per series and measure (rag/tools.ts). */
+  async measureFacts(intent: Intent, now: number | null, market = this.market): Promise<MeasureFact[]> {
     const pool = this.deps.pool;
-    const market = this.market;
     const kind = intent.kind ?? 'RT_PRICE';
     if (now === null) return [];
     const p: FactPeriod | null = intent.period ? { from: intent.period.from, to: intent.period.to, text: describePeriod(intent.period) } : null;
@@ -347,32 +349,73 @@ export class Responder {
   async factsOnly(input: { question: string; series?: string }): Promise<FactsResult> {
     const question = input.question.trim();
     if (!question) throw new SdaError('QUESTION_EMPTY', 'empty question');
-    const state = await this.marketState();
-    const catalog: MarketCatalog = { series: state.series };
-    const intent = parseIntent(question, state.now ?? (this.deps.now ?? Date.now)(), catalog, input.series?.toUpperCase());
-    const unknown = unknownAnswer(intent, state, this.market);
-    if (unknown) return { intent, state, now: state.now, facts: [], answer: unknown, unknown: true };
-    const facts = await this.measureFacts(intent, state.now);
+    const own = await this.marketState();
+    const picked = input.series?.toUpperCase();
+    const markets = await this.otherMarkets();
+    const elsewhere = new Map<string, string>();
+    for (const [m, st] of markets) if (m !== this.market) for (const id of st.series.keys()) if (!own.series.has(id) && !elsewhere.has(id)) elsewhere.set(id, m);
+    let intent = parseIntent(question, own.now ?? (this.deps.now ?? Date.now)(), { series: own.series, elsewhere }, picked);
+    let state = own;
+    let market = this.market;
+    // A series of another market ("TAYLOR_EW", stored in GB) is answered in that market, on that market's clock, and
+    // the answer says so; series of two markets in one question are refused with where each is.
+    const other = intent.otherMarkets ?? {};
+    let where = '';
+    if (Object.keys(other).length > 0) {
+      const homes = new Set(intent.series.map((s) => other[s] ?? this.market));
+      const m2 = [...homes][0]!;
+      if (homes.size > 1 || !markets.get(m2)) {
+        const text = `${intent.series.map((s) => `${s} is in market ${other[s] ?? this.market}`).join(', ')}: I answer one market at a time; ask about the series of one market.`;
+        return { intent, state, now: state.now, facts: [], answer: text, unknown: true, market };
+      }
+      market = m2;
+      state = markets.get(m2)!;
+      intent = { ...parseIntent(question, state.now ?? own.now ?? Date.now(), { series: state.series }, picked), otherMarkets: other };
+      where = `${Object.keys(other).join(', ')} ${Object.keys(other).length > 1 ? 'are' : 'is'} in market ${market}, not ${this.market}: answered for market ${market}, whose latest stored interval ends ${state.now === null ? '(no data)' : centralLabel(state.now)}.`;
+    }
+    const unknown = unknownAnswer(intent, state, market);
+    if (unknown) return { intent, state, now: state.now, facts: [], answer: where ? `${where} ${unknown}` : unknown, unknown: true, market };
+    const facts = await this.measureFacts(intent, state.now, market);
+    const result = await this.factsAnswerText(intent, state, market, facts);
+    return { intent, state, now: state.now, facts, answer: where ? `${where} ${result}` : result, unknown: false, market };
+  }
+
+  /** Every market's clock and series (rag/tools.ts allMarketStates), reused for clockTtlMs; only this market when reading them fails. */
+  private async otherMarkets(): Promise<Map<string, MarketState>> {
+    const ttl = this.deps.clockTtlMs ?? 5_000;
+    const t = performance.now();
+    if (!this.markets || t - this.markets.at > ttl) {
+      const value = allMarketStates(this.deps.pool).catch((err) => {
+        log.warn({ err: (err as Error).message }, 'other markets not read');
+        return new Map<string, MarketState>();
+      });
+      this.markets = { at: t, value };
+    }
+    return this.markets.value;
+  }
+
+  /** The answer text from the facts of `market`, or one that says why there are none, naming the period asked. */
+  private async factsAnswerText(intent: Intent, state: MarketState, market: string, facts: readonly MeasureFact[]): Promise<string> {
     let answer = '';
     if (facts.length > 0) answer = factsStatement(facts);
     else if (intent.measure === 'forecast' && state.now !== null) {
       // The series are forecast (notForecastFact said nothing), but no forecast issued by the clock covers the time.
       // A period the question names is said, with how far the newest forecast reaches: never replaced by another period.
       const fk = intent.kind === 'DAM_PRICE' || !intent.kind ? 'RT_PRICE' : intent.kind;
-      const reach = intent.series[0] ? await forecastReach(this.deps.pool, this.market, intent.series[0], fk, state.now) : null;
+      const reach = intent.series[0] ? await forecastReach(this.deps.pool, market, intent.series[0], fk, state.now) : null;
       const future = intent.period && intent.period.from >= state.now ? ', which is in the future' : '';
       answer = `No stored forecast of ${intent.series.join(', ') || 'the named series'} ${kindLabel(fk)} covers ${intent.period ? `${describePeriod(intent.period)}${future}` : 'the time after the market clock'}: ${reach ? `the newest forecast covers ${centralLabel(reach.from)} until ${centralLabel(reach.to)}` : 'no forecast was issued by the market clock'}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
     } else if (intent.measure !== 'concept' && intent.measure !== 'dispatch') {
       const where = intent.series.length ? intent.series.join(', ') : 'the named series';
       const kind = intent.kind ?? 'RT_PRICE';
       // Name the period asked and what the market holds of the series, so a period without data is never silent.
-      const span = state.now !== null && intent.series[0] ? await seriesSpan(this.deps.pool, this.market, intent.series[0], kind) : null;
-      const holds = span ? `market ${this.market} holds ${intent.series[0]} ${kindLabel(kind)} from ${centralLabel(span.from)} to ${centralLabel(span.to)}` : '';
+      const span = state.now !== null && intent.series[0] ? await seriesSpan(this.deps.pool, market, intent.series[0], kind) : null;
+      const holds = span ? `market ${market} holds ${intent.series[0]} ${kindLabel(kind)} from ${centralLabel(span.from)} to ${centralLabel(span.to)}` : '';
       answer = state.now === null
-        ? `Market ${this.market} has no stored data yet, so there is nothing to answer from.`
+        ? `Market ${market} has no stored data yet, so there is nothing to answer from.`
         : `There is no ${kindLabel(kind)} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}${holds ? `: ${holds}` : ''}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
     } else if (intent.measure === 'dispatch') answer = 'I cannot schedule a battery yet: the dispatch engine or a price forecast for the period is not available.';
-    return { intent, state, now: state.now, facts, answer, unknown: false };
+    return answer;
   }
 
   /** Retrieval as answer() runs it: the question's intent against the market clock, then retrieve(). */

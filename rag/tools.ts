@@ -129,6 +129,20 @@ export async function marketState(pool: pg.Pool, market: string): Promise<Market
   return { now: now ?? anyEnd, series };
 }
 
+/** The markets market_data holds: a loose index scan over the primary key's leading column (one probe per market). */
+export const SQL_MARKETS = `WITH RECURSIVE m AS (
+    (SELECT market FROM market_data ORDER BY market LIMIT 1)
+    UNION ALL
+    SELECT (SELECT market FROM market_data WHERE market > m.market ORDER BY market LIMIT 1) FROM m WHERE m.market IS NOT NULL)
+  SELECT market FROM m WHERE market IS NOT NULL`;
+
+/** Every market with stored data, each with its own clock and series (marketState), in market order. */
+export async function allMarketStates(pool: pg.Pool): Promise<Map<string, MarketState>> {
+  const res = await pool.query<{ market: string }>(SQL_MARKETS);
+  const states = await Promise.all(res.rows.map(async (r) => [r.market, await marketState(pool, r.market)] as const));
+  return new Map(states);
+}
+
 const PERIOD_SQL = 'market = $1 AND series_id = $2 AND kind = $3 AND interval_start >= $4 AND interval_start < $5';
 
 export interface FactPeriod {

@@ -1,0 +1,88 @@
+// trace: D.market-clock, D.numbers-from-tools
+// A series another market holds (TAYLOR_EW, load in market GB) is answered in that market on that market's clock,
+// never with the default market's SYSTEM figures (fresh-tester finding, 2026-12-01): rag/intent.ts reads the series
+// (MarketCatalog.elsewhere), rag/responder.ts answers it in GB and says so.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type pg from 'pg';
+import type { Embedder } from '../../rag/embeddings.js';
+import { parseIntent } from '../../rag/intent.js';
+import type { ChatModel } from '../../rag/llm.js';
+import { Responder } from '../../rag/responder.js';
+import type { VectorStore } from '../../rag/store/store.js';
+import { SQL_FORECAST_AT, SQL_FORECAST_SERIES, SQL_MARKET_STATE, SQL_MARKETS, SQL_SERIES_STATS } from '../../rag/tools.js';
+
+const ERCOT_NOW = Date.UTC(2024, 5, 24, 5); // 2024-06-24 00:00 CDT
+const GB_END = Date.UTC(2014, 7, 31, 23); // taylor's last half hour ends 2014-08-31 18:00 CDT
+
+describe('intent: a series of another market', () => {
+  const ercot = new Map<string, string[]>([['HB_NORTH', ['RT_PRICE', 'DAM_PRICE']], ['SYSTEM', ['LOAD', 'WIND', 'SOLAR']]]);
+  it('names the series and its market instead of falling back to SYSTEM', () => {
+    const i = parseIntent('What was the average TAYLOR_EW load?', ERCOT_NOW, { series: ercot, elsewhere: new Map([['TAYLOR_EW', 'GB']]) });
+    assert.deepEqual(i.series, ['TAYLOR_EW']);
+    assert.deepEqual(i.otherMarkets, { TAYLOR_EW: 'GB' });
+    assert.equal(i.kind, 'LOAD');
+    assert.equal(i.measure, 'mean');
+    // Without the other markets it is not a known series: the old SYSTEM fallback stays only for plain "load".
+    assert.deepEqual(parseIntent('What was the average load?', ERCOT_NOW, { series: ercot }).series, ['SYSTEM']);
+  });
+
+  it('takes the one kind a series stores when the question names none', () => {
+    const gb = new Map<string, string[]>([['TAYLOR_EW', ['LOAD']]]);
+    const i = parseIntent('What is the forecast for TAYLOR_EW?', GB_END, { series: gb });
+    assert.equal(i.measure, 'forecast');
+    assert.equal(i.kind, 'LOAD');
+  });
+});
+
+describe('responder: TAYLOR_EW answered in market GB', () => {
+  const embedder = { dim: 3, modelName: 'fake', embed: async (t: readonly string[]) => t.map(() => new Float32Array(3)), close: async () => {} } as Embedder;
+  const llm: ChatModel = { name: 'fake', close: async () => {}, complete: async () => ({ text: '', completionTokens: 0, seconds: 0, model: 'fake' }) };
+  const store = { search: async () => [] } as unknown as VectorStore;
+  const asked: unknown[][] = [];
+  const pool = {
+    query: async (sql: string, params: unknown[] = []) => {
+      asked.push([sql === SQL_SERIES_STATS ? 'stats' : sql === SQL_FORECAST_AT ? 'forecast' : 'other', ...params]);
+      if (sql === SQL_MARKETS) return { rows: [{ market: 'ERCOT' }, { market: 'GB' }] };
+      if (sql === SQL_MARKET_STATE) {
+        return { rows: params[0] === 'GB' ? [{ series_id: 'TAYLOR_EW', kind: 'LOAD', interval_end: new Date(GB_END) }]
+          : [{ series_id: 'HB_NORTH', kind: 'RT_PRICE', interval_end: new Date(ERCOT_NOW) }, { series_id: 'SYSTEM', kind: 'LOAD', interval_end: new Date(ERCOT_NOW) }] };
+      }
+      // SYSTEM load in ERCOT averages 65418 MW; TAYLOR_EW in GB 29876 MW. Only the right one may answer.
+      if (sql === SQL_SERIES_STATS) {
+        const gb = params[0] === 'GB' && params[1] === 'TAYLOR_EW';
+        return { rows: [{ unit: 'MW', mean: gb ? 29876 : 65418, min: gb ? 21000 : 51002, max: gb ? 38000 : 80111, count: 48, negative: 0, min_at: new Date(GB_END - 3_600_000), max_at: new Date(GB_END - 7_200_000) }] };
+      }
+      if (sql === SQL_FORECAST_SERIES) return { rows: params[0] === 'GB' ? [{ series_id: 'TAYLOR_EW' }] : [{ series_id: 'HB_NORTH' }] };
+      if (sql === SQL_FORECAST_AT && params[0] === 'GB' && params[1] === 'TAYLOR_EW' && params[2] === 'LOAD') {
+        return { rows: [{ model_version: 'taylor-1', step_ms: 1_800_000, target_start: new Date(GB_END), values: [30100, 30500], p10: null, p90: null, unit: 'MW', issued_at: new Date(GB_END) }] };
+      }
+      return { rows: [] };
+    },
+  } as unknown as pg.Pool;
+  const r = new Responder({ embedder, store, llm, pool, market: 'ERCOT' });
+
+  it('the average TAYLOR_EW load comes from GB over the last 24 hours of GB\'s clock, and says so', async () => {
+    asked.length = 0;
+    const a = await r.answer({ question: 'What was the average TAYLOR_EW load?' }, undefined, { model: 'off' });
+    assert.match(a.answer, /^TAYLOR_EW is in market GB, not ERCOT: answered for market GB, whose latest stored interval ends 2014-08-31 18:00 CT\. Here is what the data shows: TAYLOR_EW load, the last 24 hours \(2014-08-30 18:00 CT to 2014-08-31 18:00 CT\): average 29876 MW/);
+    assert.doesNotMatch(a.answer, /65418|SYSTEM/);
+    assert.equal(a.marketNow, '2014-08-31 18:00 CT');
+    const stats = asked.filter((q) => q[0] === 'stats');
+    assert.deepEqual(stats.map((q) => q.slice(1, 4)), [['GB', 'TAYLOR_EW', 'LOAD']]);
+  });
+
+  it('the forecast for TAYLOR_EW (load or no kind written) is GB\'s forecast of it, not SYSTEM or a concept', async () => {
+    for (const question of ['What is the forecast for TAYLOR_EW load?', 'What is the forecast for TAYLOR_EW?']) {
+      const a = await r.answer({ question }, undefined, { model: 'off' });
+      assert.equal(a.intent?.measure, 'forecast', question);
+      assert.match(a.answer, /The forecast for TAYLOR_EW load \(model taylor-1, issued 2014-08-31 18:00 CT\) has 2 steps/, question);
+      assert.doesNotMatch(a.answer, /SYSTEM|not forecast|HB_NORTH/, question);
+    }
+  });
+
+  it('refuses series of two markets in one question, naming where each is', async () => {
+    const a = await r.answer({ question: 'Compare TAYLOR_EW and HB_NORTH yesterday' }, undefined, { model: 'off' });
+    assert.equal(a.answer, 'HB_NORTH is in market ERCOT, TAYLOR_EW is in market GB: I answer one market at a time; ask about the series of one market.');
+  });
+});
