@@ -5,6 +5,7 @@ import type { Config } from '../platform/config.js';
 import type { BatteryAsset } from '../dispatch/asset.js';
 import { loadAssets } from '../dispatch/assets-config.js';
 import type { DayAheadPlan } from '../dispatch/day-ahead.js';
+import { formatDollars } from '../market/format.js';
 import { backtestTable } from '../dispatch/report.js';
 import { runBacktestJob } from '../processors/dispatcher/backtest-job.js';
 import { storedBacktestRange } from '../processors/dispatcher/backtest-sources.js';
@@ -28,7 +29,7 @@ export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: 
   }
   if (!plan) lines.push(`tomorrow: no forecast of ${asset.settlementPoint} reaches tomorrow yet`);
   else {
-    lines.push(`${dayLabel} (${plan.day}, US Central, ${plan.coveredHours} h covered by the forecast) on forecast ${plan.forecast.modelVersion} issued ${plan.forecast.issuedAt}: charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue $${plan.expectedRevenue.toFixed(0)}${plan.revenueAtP10 !== null ? ` (P10 prices $${plan.revenueAtP10.toFixed(0)}, P90 $${plan.revenueAtP90!.toFixed(0)})` : ''}`);
+    lines.push(`${dayLabel} (${plan.day}, US Central, ${plan.coveredHours} h covered by the forecast) on forecast ${plan.forecast.modelVersion} issued ${plan.forecast.issuedAt}: charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue ${formatDollars(plan.expectedRevenue)}${plan.revenueAtP10 !== null ? ` (P10 prices ${formatDollars(plan.revenueAtP10)}, P90 ${formatDollars(plan.revenueAtP90!)})` : ''}`);
     lines.push('  HE  price $/MWh  charge MW  discharge MW  SoC MWh');
     for (const iv of plan.intervals) {
       lines.push(`  ${String(iv.hourEnding).padStart(2)}  ${iv.price.toFixed(2).padStart(11)}  ${iv.chargeMw.toFixed(2).padStart(9)}  ${iv.dischargeMw.toFixed(2).padStart(12)}  ${iv.socMwh.toFixed(2).padStart(7)}`);

@@ -2,7 +2,7 @@
 // responder's battery question and the demo show.
 import type { Highs } from 'highs';
 import { HOUR_MS, addCentralDays, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
-import { hourEndingRanges } from '../market/format.js';
+import { formatDollars, hourEndingRanges } from '../market/format.js';
 import { type BatteryAsset, legEfficiency } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
@@ -114,7 +114,7 @@ function round(x: number, d: number): number {
 
 /** One line a person reads: when to charge and discharge, the expected revenue and its band. */
 export function describePlan(p: DayAheadPlan, asset: BatteryAsset): string {
-  const band = p.revenueAtP10 !== null && p.revenueAtP90 !== null ? ` (at the forecast's P10 prices $${p.revenueAtP10.toFixed(0)}, at P90 $${p.revenueAtP90.toFixed(0)})` : '';
+  const band = p.revenueAtP10 !== null && p.revenueAtP90 !== null ? ` (at the forecast's P10 prices ${formatDollars(p.revenueAtP10)}, at P90 ${formatDollars(p.revenueAtP90)})` : '';
   const partial = p.coveredHours < 23 ? ` The forecast covers only ${p.coveredHours} hours of that day.` : '';
-  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue $${p.expectedRevenue.toFixed(0)}${band}, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${partial}`;
+  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue ${formatDollars(p.expectedRevenue)}${band}, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${partial}`;
 }

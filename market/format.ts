@@ -35,6 +35,15 @@ export function roundAsWritten(value: number, unit: string): number {
   return Number(formatValue(value, unit));
 }
 
+/**
+ * Whole dollars as a sentence writes them, the sign before the dollar sign: 2100 -> "$2100", -43.2 -> "-$43" (never
+ * "$-43", which the answer checks would read as 43); a value that rounds to 0 is "$0".
+ */
+export function formatDollars(x: number): string {
+  const whole = Math.round(x);
+  return `${whole < 0 ? '-' : ''}$${Math.abs(whole)}`;
+}
+
 /** A unit as a sentence writes it: "USD/MWh" -> "$/MWh"; others unchanged ("MW"). */
 export function unitText(unit: string): string {
   return unit === 'USD/MWh' ? '$/MWh' : unit;

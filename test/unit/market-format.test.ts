@@ -1,7 +1,7 @@
 // trace: D.numbers-from-tools, D.market-clock
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { centralClockText, centralLabel, formatValue, isMoneyUnit, kindLabel, roundAsWritten, hourEndingRanges, seriesLabel, unitText } from '../../market/format.js';
+import { centralClockText, centralLabel, formatDollars, formatValue, isMoneyUnit, kindLabel, roundAsWritten, hourEndingRanges, seriesLabel, unitText } from '../../market/format.js';
 
 describe('market/format: values and times as the product writes them', () => {
   it('writes money with cents and everything else whole, and rounds to what it writes', () => {
@@ -13,6 +13,13 @@ describe('market/format: values and times as the product writes them', () => {
     assert.equal(roundAsWritten(41.368, 'USD/MWh'), 41.37);
     assert.equal(roundAsWritten(52_013.4, 'MW'), 52_013);
     assert.ok(isMoneyUnit('USD/MWh') && isMoneyUnit('$/MWh') && !isMoneyUnit('MW'));
+  });
+
+  it('writes whole dollars with the sign before the dollar sign', () => {
+    assert.equal(formatDollars(2100), '$2100');
+    assert.equal(formatDollars(-43.2), '-$43');
+    assert.equal(formatDollars(-0.4), '$0');
+    assert.equal(formatDollars(-1_234.5), '-$1234');
   });
 
   it('names units, kinds and series sets in words', () => {
