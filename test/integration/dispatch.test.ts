@@ -194,7 +194,11 @@ describe('GET /dispatch', () => {
       await bad('asset=bess-north&series=HB_NORTH&power=1&energy=2', 400, /not both/);
       await bad('asset=nope', 404, /configured/);
       await bad(`series=HB_NOWHERE&market=${market}&power=10&energy=20`, 404, /^unknown series HB_NOWHERE: .*include HB_DATAONLY, HB_NORTH$/, 'unknown_series');
-      await bad(`series=HB_DATAONLY&market=${market}&power=10&energy=20`, 404, /no forecast of HB_DATAONLY .*run the forecaster/, 'no_forecast');
+      await bad(`series=HB_DATAONLY&market=${market}&power=10&energy=20`, 404, /^HB_DATAONLY \(\w+, RT_PRICE\) is not forecast; the forecaster predicts HB_NORTH /, 'no_forecast');
+      // Asset ids and enums are case-insensitive (README writes P50).
+      const upper = await fetch(`${gw.url}/dispatch?asset=BESS-NORTH&basis=P50&day=Tomorrow`);
+      assert.notEqual(upper.status, 400, 'basis=P50, day=Tomorrow are read');
+      assert.ok(!/unknown_asset/.test(await upper.text()), 'asset=BESS-NORTH is bess-north');
       await bad('series=HB_NORTH&power=10&energy=20&foo=1', 400, /unknown/);
       const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
       assert.ok(doc.paths['/dispatch'] && doc.paths['/api/assets'], '/dispatch and /api/assets are documented');

@@ -172,8 +172,11 @@ describe('gateway: GET /forecast and /healthz', () => {
     const dataOnly = await get(`/forecast?series=HB_DATAONLY&market=${market}`);
     assert.equal(dataOnly.status, 404);
     assert.equal(dataOnly.body.error, 'no_forecast', 'a series with market data but no forecast is known');
+    // The forecaster covers other series of the market: the answer says this one is not forecast, and which are.
+    assert.match(String(dataOnly.body.detail), /^HB_DATAONLY \(\w+, RT_PRICE\) is not forecast; the forecaster predicts HB_NORTH, HB_SOUTH /);
     const otherKind = await get(`/forecast?series=HB_NORTH&market=${market}&kind=LOAD`);
     assert.equal(otherKind.body.error, 'no_forecast');
+    assert.match(String(otherKind.body.detail), /has no forecast yet/, 'no LOAD forecast of any series: not yet, rather than not forecast');
     const route = await get('/nowhere');
     assert.equal(route.status, 404);
     assert.equal(route.body.error, 'not_found');
