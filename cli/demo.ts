@@ -42,6 +42,7 @@ import { describeRuntime } from '../platform/installers/node.js';
 import { demoLmStep } from './demo-lm.js';
 import { intOption } from './options.js';
 import { untilSignal } from './process.js';
+import { type Stoppable, named, stopAll } from './stop-all.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -80,9 +81,6 @@ export interface DemoOptions {
   epochs: number;
 }
 
-interface Stoppable {
-  stop(): Promise<void>;
-}
 
 const n = (v: number) => v.toLocaleString('en-US');
 
@@ -121,7 +119,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     for (const w of Object.values(p.writers)) print(`     ${w.subject.padEnd(40)} schema id ${w.schemaId}`);
     // The processors run in this process; each one's series are served on its own port for Prometheus (sda-processors job).
     const processorMetrics = await serveInProcessMetrics(config);
-    running.push(processorMetrics);
+    running.push(named('processor metrics servers', processorMetrics));
     print(`     processor metrics for Prometheus: ${Object.entries(processorMetrics.servers).map(([name, s]) => `${name} ${s.url}`).join(', ')}`);
 
     const simEnd = await demoMarketData(config, p, pool, running, print, step);
@@ -134,14 +132,14 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
     const forecaster = await startForecaster(config, {}, p);
     exposeCounts('forecaster', () => forecaster.counts);
-    running.push(forecaster);
+    running.push(named('forecaster', forecaster));
     let forecasterCrash: Error | undefined;
     forecaster.failed.catch((err: unknown) => {
       forecasterCrash = err as Error;
     });
     const forecastsSink = await startForecastsSink(config, {}, p);
     exposeCounts('forecasts-sink', () => forecastsSink.counts);
-    running.push(forecastsSink);
+    running.push(named('forecasts sink', forecastsSink));
     // market.features is transactional: a commit marker follows each transaction's records, so the forecaster's
     // committed offsets stop one short of the end. Caught up = it has read this run's windows and gone quiet.
     let lastReceived = -1;
@@ -164,11 +162,11 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
 
     step(8, `gateway: GET /forecast, /healthz, /metrics, /openapi.json and the dashboard at / (port ${config.gateway.port})`);
     const rag = createRagQueryService(config);
-    running.push({ stop: () => rag.close() });
+    running.push({ name: 'RAG responder', stop: () => rag.close() });
     const gw = await startGateway(config, { port: config.gateway.port, queryService: rag }).catch((err: Error) => {
       throw new Error(`the gateway could not listen on port ${config.gateway.port} (${err.message}); stop what uses it (another \`sda serve\`?) or set GATEWAY_PORT`);
     });
-    running.push({ stop: () => gw.close() });
+    running.push({ name: 'gateway', stop: () => gw.close() });
     const forecast = await fetch(`${gw.url}/forecast?series=HB_NORTH`);
     print(`     GET /forecast?series=HB_NORTH -> ${forecast.status}`);
     const answer = (await forecast.json()) as { steps?: Array<{ h: number; start: string; p10: number | null; p50: number | null; p90: number | null; source: string }> } & Record<string, unknown>;
@@ -187,7 +185,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     const docs = await summarize(config, { market: 'ERCOT', from: simEnd - 7 * DAY, to: simEnd, hourly: false }, p);
     print(`     summarizer: ${n(docs.published)} documents (${docs.daily} daily summaries, ${docs.events} events, ${docs.forecasts} forecast snapshots, ${docs.concepts} concept notes)`);
     const docSink = await startDocumentsSink(config, {}, p);
-    running.push(docSink);
+    running.push(named('documents sink', docSink));
     await waitFor('the documents sink embedding and storing the summaries', () => docSink.counts.received >= docs.published, 600_000);
     print(`     documents sink: ${n(docSink.counts.upserted)} embedded and stored in ${docSink.store.backend}`);
     // Issue 14: periods resolve against the market clock (the end of the latest stored interval), every number is a
@@ -206,7 +204,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     await demoRoundTrip(config, p, print, step);
 
     step(11, 'dispatch: market.forecasts -> dispatcher (battery LP on HiGHS) -> market.dispatch -> dispatch_schedules; backtest of the demo days; GET /dispatch');
-    running.push(...(await demoDispatch(config, p, pool, gw.url, print)));
+    running.push(...(await demoDispatch(config, p, pool, gw.url, print)).map((d, i) => named(i === 0 ? 'dispatcher' : 'dispatch sink', d)));
 
     step(12, 'deployment and traceability: deploy/k8s rendered and checked offline (kubectl kustomize, kubernetes-validate, project rules; no cluster here); the PRD steps covered by the last test results (sda trace)');
     await demoDeployStep(config, print);
@@ -222,7 +220,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     print(`Live: the simulation goes on at one simulated hour every ${opts.paceMs} ms; the windower, forecaster and sinks keep running and the dashboard updates as forecasts arrive. Ctrl-C to stop.`);
     await serveLive(config, p, pool, simEnd, opts.paceMs, print);
   } finally {
-    for (const r of running.reverse()) await r.stop().catch(() => undefined);
+    await stopAll(running.reverse(), print);
     await pool.end();
   }
 }
@@ -257,7 +255,7 @@ async function demoMarketData(config: Config, p: Provisioned, pool: pg.Pool, run
   step(4, 'PostgreSQL sink: market.ticks -> market_data (COPY, idempotent, offsets committed after the database)');
   const sink = await startTicksSink(config, {}, p);
   exposeCounts('postgres-sink', () => sink.counts);
-  running.push(sink);
+  running.push(named('postgres sink', sink));
   let now = before;
   await waitFor('the sink storing the demo data', async () => {
     now = await stored();
@@ -275,10 +273,10 @@ async function demoFeatures(config: Config, p: Provisioned, pool: pg.Pool, runni
   step(5, 'windower: market.ticks -> rolling 24-hour windows and features on market.features (one Kafka transaction per batch) -> features table');
   const windower = await startWindower(config, {}, p);
   exposeCounts('windower', () => windower.counts);
-  running.push(windower);
+  running.push(named('windower', windower));
   const sink = await startFeaturesSink(config, {}, p);
   exposeCounts('features-sink', () => sink.counts);
-  running.push(sink);
+  running.push(named('features sink', sink));
   // market.features is transactional (commit markers take offsets), so the sink is compared by counts instead.
   await waitFor('the windower catching up with market.ticks', async () => (await caughtUp(p, 'sda-windower', TOPICS.ticks.name)) && sink.counts.stored >= windower.counts.windows, 300_000, () => windower.crashed);
   print(`     this run: ${n(windower.counts.windows)} windows from ${n(windower.counts.received)} ticks (${n(windower.counts.context)} of them context copies of SYSTEM series) in ${windower.counts.transactions} transactions; ${windower.counts.deadLettered} dead-lettered`);
