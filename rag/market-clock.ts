@@ -54,7 +54,7 @@ export interface UnknownPeriod {
 export const KNOWN_PERIODS = [
   'now', 'this hour', 'today', 'this morning', 'this afternoon', 'this evening', 'tonight', 'yesterday', 'last night',
   'the last N hours', 'the last N days', 'the past week', 'last week', 'this week', 'last month', 'this month',
-  'tomorrow', 'next hour', 'the next N hours', 'next week', 'next month', 'a year (in 2024)', 'a written date (YYYY-MM-DD, or a month and day)',
+  'tomorrow', 'next hour', 'the next N hours', 'next week', 'next month', 'a year written alone (in YYYY)', 'a written date (YYYY-MM-DD, or a month and day)',
   'a clock time on a day, or an hour ending, on a day named above',
 ] as const;
 
