@@ -59,11 +59,15 @@ export async function readTopicToEnd<T>(
   if (pending.size === 0) return out;
   const consumer = createConsumer(p.kafka, `${opts.groupPrefix ?? 'sda-read'}-${process.pid}-${Date.now()}`, { readUncommitted: false });
   await consumer.connect();
+  // run() resolves once the consumer has joined its group; a disconnect before that (the first idle wait ending while
+  // a slow join is still in flight) makes kafkajs log a crash of the consumer (kafkajs issue 1639), so the finally
+  // waits for it.
+  let running: Promise<void> | undefined;
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       let idle = setTimeout(resolve, idleMs * (opts.firstIdleFactor ?? 3));
-      consumer
+      running = consumer
         .run({
           autoCommit: false,
           eachMessage: async ({ partition, message }) => {
@@ -90,9 +94,10 @@ export async function readTopicToEnd<T>(
             }
           },
         })
-        .catch(reject);
+        .catch((err: unknown) => reject(err));
     });
   } finally {
+    await running;
     await consumer.disconnect();
   }
   if (poison > 0) log.info({ topic, read: out.length, skipped: poison }, 'topic read with undecodable records skipped');
