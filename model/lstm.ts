@@ -2,12 +2,16 @@
 // the last step's hidden state, a dense layer to `horizon` scaled outputs. Built so model/onnx-export.ts can
 // translate it. Trained with Adam on MSE in minibatches; the order of training samples is shuffled each epoch
 // with a seeded generator (hold-out samples are never touched), initial weights are seeded too.
+import { setImmediate } from 'node:timers/promises';
 import * as tf from '@tensorflow/tfjs';
 import p from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { ONNX_INPUT, ONNX_OUTPUT, SEQUENCE_FEATURES } from './contract.js';
 import type { Dataset } from './dataset.js';
 import { mulberry32 } from '../streams/simulator/prng.js';
+
+/** The longest a training runs without letting the event loop's timers (heartbeats, HTTP, metrics) run, ms. */
+const YIELD_EVERY_MS = 100;
 
 const { onnx } = p;
 
@@ -235,6 +239,7 @@ export async function trainLstm(model: tf.LayersModel, d: Dataset, o: TrainLstmO
   const yb = new Float32Array(o.batchSize * width);
   const results: EpochResults = [];
   let best = { epoch: 0, loss: o.restoreBest ? mseScaled(predictScaled(model, d, d.trainCount, d.n), d, d.trainCount, width) : Number.POSITIVE_INFINITY, weights: o.restoreBest ? model.getWeights().map((w) => w.clone()) : [] };
+  let lastYield = performance.now();
   for (let epoch = 1; epoch <= o.epochs; epoch++) {
     const t0 = performance.now();
     // AdamOptimizer reads its public learningRate field on every step.
@@ -261,6 +266,12 @@ export async function trainLstm(model: tf.LayersModel, d: Dataset, o: TrainLstmO
       sum += loss * m;
       count += m;
       o.onBatch?.(epoch, b + 1, batches, sum / count);
+      // tfjs resolves trainOnBatch in microtasks, so without this a whole training never lets timers run: a process
+      // that trains beside Kafka consumers (sda demo) would miss their heartbeats past the session timeout.
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await setImmediate();
+        lastYield = performance.now();
+      }
     }
     const t1 = performance.now();
     const holdoutLoss = mseScaled(predictScaled(model, d, d.trainCount, d.n), d, d.trainCount, width);
