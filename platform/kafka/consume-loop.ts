@@ -299,7 +299,8 @@ export async function processBatch<T>(opts: ConsumeLoopOptions<T>, state: LoopSt
   let before = 0;
   const from = await opts.resumeAt?.(batch.partition);
   if (from !== undefined) {
-    const fresh = records.filter((m) => BigInt(m.offset) >= from);
+    // Records come in offset order: only a batch that starts before the state's offset has records to drop.
+    const fresh = BigInt(records[0]!.offset) >= from ? records : records.filter((m) => BigInt(m.offset) >= from);
     if (fresh.length < records.length)
       log.warn(
         { job: opts.name, partition: batch.partition, skipped: records.length - fresh.length, from: records[0]!.offset, stateAt: String(from) },
@@ -390,7 +391,7 @@ async function processSlice<T>(opts: ConsumeLoopOptions<T>, state: LoopState, sl
       failed(err);
     }
   }
-  if (letters.length > 0 && !state.publisher && opts.deadLetters.kind === 'skip') opts.deadLetters.onSkipped?.(letters);
+  if (letters.length > 0 && opts.deadLetters.kind === 'skip') opts.deadLetters.onSkipped?.(letters);
   const c = state.counts;
   c.received += slice.records.length + skippedBefore;
   c.accepted += good.length + tombstones.length;
@@ -407,7 +408,8 @@ function fromKafkajs(m: KafkaMessage): FetchedRecord {
   return { offset: m.offset, key: m.key ?? null, value: m.value ?? null, headers: m.headers ? headersToStrings(m.headers) : {}, timestamp: m.timestamp };
 }
 
-function checkOptions<T>(opts: ConsumeLoopOptions<T>): void {
+/** Checks the options every binding takes. Errors: RangeError naming each bad option. */
+export function checkOptions<T>(opts: ConsumeLoopOptions<T>): void {
   const bad: string[] = [];
   const positiveInt = (name: string, v: number | undefined) =>
     v !== undefined && !(Number.isInteger(v) && v > 0) && bad.push(`${name} must be a positive integer, got ${v}`);
@@ -420,20 +422,30 @@ function checkOptions<T>(opts: ConsumeLoopOptions<T>): void {
 }
 
 /**
+ * The dead-letter publisher of a loop (undefined with `deadLetters: skip`), and the producer it owns: the after-handler
+ * policy publishes dead letters with a producer of its own (`makeProducer`, connected by the caller); a transactional
+ * one encodes them into its own transaction, and `deadLetters: publisher` brings its publisher.
+ */
+export function deadLetterSetup<T>(opts: ConsumeLoopOptions<T>, makeProducer: () => Producer): { producer: Producer | undefined; publisher: DeadLetterPublisher | undefined } {
+  const dl = opts.deadLetters;
+  const producer = dl.kind === 'publish' && opts.commit.kind === 'after-handler' ? makeProducer() : undefined;
+  const publisher =
+    dl.kind === 'publish' ? new DeadLetterPublisher(opts.serde, dl.writer, producer, opts.name, dl.topic) : dl.kind === 'publisher' ? dl.publisher : undefined;
+  return { producer, publisher };
+}
+
+/**
  * Starts the loop on a kafkajs consumer of its own (createConsumer: fault metrics, restarts and the stall
  * watchdog), read_committed. Resolves once the consumer runs (not once it has joined: see onAssignment).
  * Errors: RangeError for bad options; Kafka errors when the broker cannot be reached.
  */
 export async function startConsumeLoop<T>(kafka: Kafka, opts: ConsumeLoopOptions<T>): Promise<ConsumeLoop> {
   // KAFKA_CONSUMER_CLIENT=platformatic runs the same loop on @platformatic/kafka (issue 11: the client chosen on evidence).
-  if (loadConfig().kafka.consumerClient === 'platformatic') return startPlatformaticConsumeLoop(loadConfig(), opts);
+  const config = loadConfig();
+  if (config.kafka.consumerClient === 'platformatic') return startPlatformaticConsumeLoop(config, opts);
   checkOptions(opts);
   const consumer = createConsumer(kafka, opts.groupId, { readUncommitted: false, ...opts.consumer });
-  // The after-handler policy publishes dead letters with a producer of its own; a transactional one sends them in its transaction.
-  const producer = opts.deadLetters.kind === 'publish' && opts.commit.kind === 'after-handler' ? createProducer(kafka) : undefined;
-  const dl = opts.deadLetters;
-  const publisher =
-    dl.kind === 'publish' ? new DeadLetterPublisher(opts.serde, dl.writer, producer, opts.name, dl.topic) : dl.kind === 'publisher' ? dl.publisher : undefined;
+  const { producer, publisher } = deadLetterSetup(opts, () => createProducer(kafka));
   const crash = watchCrash(consumer, opts.name);
   await Promise.all([consumer.connect(), producer?.connect()]);
   const loop = await runOn(consumer, opts, publisher);
