@@ -25,8 +25,7 @@ import { Consumer as PlatformaticConsumer, FetchIsolationLevels, type Message, t
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
 import { type ConsumerFault, consumerFaults, createKafka, createProducer, faultReason } from './client.js';
-import { type ConsumeLoop, type ConsumeLoopOptions, type FetchedRecord, type LoopCounts, processBatch } from './consume-loop.js';
-import { DeadLetterPublisher } from './dead-letter.js';
+import { type ConsumeLoop, type ConsumeLoopOptions, type FetchedRecord, type LoopCounts, checkOptions, deadLetterSetup, processBatch } from './consume-loop.js';
 
 const log = logger('platformatic-consumer');
 
@@ -87,18 +86,8 @@ function reportFault(fault: ConsumerFault): void {
  * restart the consumer; `failed` rejects after MAX_OTHER_FAILURES consecutive failures that are not an outage.
  */
 export async function startPlatformaticConsumeLoop<T>(config: Config, opts: ConsumeLoopOptions<T>): Promise<ConsumeLoop> {
-  const bad: string[] = [];
-  if (!opts.name) bad.push('name is required');
-  if (!opts.topic) bad.push('topic is required');
-  if (!opts.groupId) bad.push('groupId is required');
-  for (const [name, v] of [['partitionsConsumedConcurrently', opts.partitionsConsumedConcurrently], ['maxRecordsPerBatch', opts.maxRecordsPerBatch]] as const)
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) bad.push(`${name} must be a positive integer, got ${v}`);
-  if (bad.length > 0) throw new RangeError(`consume loop ${opts.name || '(unnamed)'}: ${bad.join('; ')}`);
-
-  const dl = opts.deadLetters;
-  const producer = dl.kind === 'publish' && opts.commit.kind === 'after-handler' ? createProducer(createKafka(config, `${config.kafka.clientId}-${opts.name}-dlq`)) : undefined;
-  const publisher =
-    dl.kind === 'publish' ? new DeadLetterPublisher(opts.serde, dl.writer, producer, opts.name, dl.topic) : dl.kind === 'publisher' ? dl.publisher : undefined;
+  checkOptions(opts);
+  const { producer, publisher } = deadLetterSetup(opts, () => createProducer(createKafka(config, `${config.kafka.clientId}-${opts.name}-dlq`)));
   await producer?.connect();
 
   const counts: LoopCounts = { received: 0, accepted: 0, rejected: 0, skipped: 0, deadLettered: 0, batches: 0 };
@@ -180,7 +169,12 @@ export async function startPlatformaticConsumeLoop<T>(config: Config, opts: Cons
     }
     await new Promise((r) => setTimeout(r, restartBackoffMs(restarts)));
     if (stopping) return;
-    await open().catch(fail({ consumer: me.consumer, stream: undefined, owned: new Set() }));
+    // A reopen that fails is one more failure of this loop: `fail` needs the member it belongs to, which is the new one
+    // when consume() threw, or none when the constructor did (then the closed one stands in).
+    await open().catch((reopenErr: unknown) => {
+      current ??= { consumer: me.consumer, stream: undefined, owned: new Set() };
+      return fail(current)(reopenErr);
+    });
   };
 
   const pump = async (me: NonNullable<typeof current>): Promise<void> => {
