@@ -20,6 +20,11 @@ export interface SdaErrorJson {
 const MAX_DEPTH = 5;
 const OWN_FIELDS = new Set(['name', 'message', 'stack', 'code', 'retriable', 'cause']);
 
+/** A dead-letter reason from an error code: the code in kebab case (WIRE_FORMAT -> wire-format). */
+export function deadLetterReason(code: string): string {
+  return code.toLowerCase().replace(/_/g, '-');
+}
+
 export class SdaError<Code extends string = string> extends Error {
   /**
    * @param code stable machine-readable code (SCREAMING_SNAKE, or kebab case where it is a dead-letter reason)

@@ -1,6 +1,6 @@
 // Codes of the Kafka plumbing (wire format, serde, schema registry, broker, run-scoped topics). The base class with
 // `code` and `retriable` is platform/errors.ts's SdaError.
-import { SdaError } from '../errors.js';
+import { SdaError, deadLetterReason } from '../errors.js';
 
 export type KafkaErrorCode =
   | 'WIRE_FORMAT'
@@ -31,6 +31,6 @@ export class PoisonRecordError extends SdaError<'WIRE_FORMAT' | 'UNKNOWN_SCHEMA'
 
   /** The dead-letter reason code: the error code in kebab case (wire-format, unknown-schema, avro-decode). */
   get reasonCode(): string {
-    return this.code.toLowerCase().replace(/_/g, '-');
+    return deadLetterReason(this.code);
   }
 }

@@ -15,6 +15,7 @@ import { partitionProducers } from '../../platform/kafka/client.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { DispatchError } from '../../dispatch/errors.js';
+import { deadLetterReason } from '../../platform/errors.js';
 import { KafkaError } from '../../platform/kafka/errors.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { TOPICS, ensureTopics, subjectFor } from '../../platform/kafka/topics.js';
@@ -127,7 +128,7 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
             used = true;
           } catch (err) {
             if (!(err instanceof DispatchError) || err.code === 'SOLVER_FAILED') throw err;
-            ctx.deadLetter({ topic: rec.topic, partition: rec.partition, offset: rec.offset, key: rec.key, raw: rec.raw, reasonCode: err.code.toLowerCase().replace(/_/g, '-'), message: `asset ${asset.id}: ${err.message}` });
+            ctx.deadLetter({ topic: rec.topic, partition: rec.partition, offset: rec.offset, key: rec.key, raw: rec.raw, reasonCode: deadLetterReason(err.code), message: `asset ${asset.id}: ${err.message}` });
             letters++;
             used = true;
           }
