@@ -58,11 +58,6 @@ export class CentralClock {
   private holidays: ReadonlySet<number> = new Set<number>();
   private standardOffsetMs = -6 * HOUR_MS;
 
-  /** UTC offset of Central time at utcMs, in ms (central-time.ts). */
-  offsetMs(utcMs: number): number {
-    return centralOffsetMs(utcMs);
-  }
-
   /** Fill `out` with the local fields of utcMs (UTC epoch ms) and return it. */
   fields(utcMs: number, out: CentralFields): CentralFields {
     const offset = centralOffsetMs(utcMs);

@@ -187,7 +187,7 @@ export function rangesIn(text: string): Array<{ from: Bound; to: Bound; index: n
 const sameBound = (a: Bound, b: Bound) => a.date === b.date && (a.time === undefined || b.time === undefined || a.time === b.time);
 
 /** Value kinds and other capitalised identifiers that are not series ids. */
-const NOT_SERIES = new Set(['RT_PRICE', 'DAM_PRICE', 'SYSTEM_SERIES_ID']);
+const NOT_SERIES = new Set(['RT_PRICE', 'DAM_PRICE']);
 
 /** Series ids a sentence writes: settlement point codes and other upper-case ids with an underscore (TAYLOR_EW). */
 export function seriesIdsIn(text: string): string[] {
