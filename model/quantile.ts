@@ -117,24 +117,8 @@ export function conformalQuantile(scores: ArrayLike<number>, level: number): num
 export function conformalOffsets(
   y: ArrayLike<number>, p50: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>, horizon: number, tail = 0.1,
 ): { cLo: Float64Array; cHi: Float64Array } {
-  const count = Math.floor(y.length / horizon);
-  const cLo = new Float64Array(horizon);
-  const cHi = new Float64Array(horizon);
-  const sLo = new Float64Array(count);
-  const sHi = new Float64Array(count);
-  for (let h = 0; h < horizon; h++) {
-    for (let i = 0; i < count; i++) {
-      const j = i * horizon + h;
-      // How far beyond the uncalibrated band edge the actual lies (positive = outside).
-      sLo[i] = p50[j]! - y[j]! - lo[j]!;
-      sHi[i] = y[j]! - p50[j]! - hi[j]!;
-    }
-    const a = conformalQuantile(sLo, 1 - tail);
-    const b = conformalQuantile(sHi, 1 - tail);
-    cLo[h] = Number.isFinite(a) ? a : 0;
-    cHi[h] = Number.isFinite(b) ? b : 0;
-  }
-  return { cLo, cHi };
+  // One calibration block: its own quantile per side (conformalOffsetsByBlock's 'max' of one block).
+  return conformalOffsetsByBlock(y, p50, lo, hi, horizon, tail);
 }
 
 /**

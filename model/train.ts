@@ -406,7 +406,8 @@ export function scoreBandVariants(
     applyLastWeek(d, meta, p50, p10, p90);
     const keep = (a: ArrayLike<number>) => Array.from(a).filter((_, j) => known(j));
     const y = keep(actual);
-    const served = v.cLo.every((c, h) => c === spec.cLo[h]) && v.cHi.every((c, h) => c === spec.cHi[h]) && v.bandScale === spec.bandScale;
+    // The served variant is the one the trainer chose (the same object as runTraining's filter): equal offsets of other rules are not it.
+    const served = v.cLo === spec.cLo;
     return { rule: v.rule, scale: v.scale, sides: v.sides, served, nextBlockCoverage: v.nextBlockCoverage, quantiles: quantileScore(y, keep(p10), keep(p50), keep(p90)), regime: bandByRegime(y, keep(p10), keep(p90), 0.05) };
   });
 }
