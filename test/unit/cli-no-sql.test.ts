@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { projectRoot } from '../../platform/config.js';
+import { sourceFiles } from './source-files.js';
 
 /** SQL as this project writes it (upper-case keywords), and any `.query(` / `.query<T>(` call on a pool or client. */
 const SQL = [
@@ -27,16 +28,10 @@ function sqlLines(file: string): string[] {
     .flatMap((line, i) => (SQL.some((re) => re.test(line)) ? [`${path.relative(projectRoot(), file)}:${i + 1}: ${line.trim().slice(0, 120)}`] : []));
 }
 
-function tsFiles(dir: string): string[] {
-  return fs
-    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => path.join(dir, f));
-}
 
 describe('cli/ holds no SQL', () => {
   it('no file in cli/ contains an SQL statement or a database query', () => {
-    const files = tsFiles(path.join(projectRoot(), 'cli'));
+    const files = sourceFiles(['test']).filter((f) => f.startsWith('cli/')).map((f) => path.join(projectRoot(), f));
     assert.ok(files.length > 10, `${files.length} files in cli/`);
     assert.deepEqual(files.flatMap(sqlLines), [], 'move these to the module that owns the data (reports/, sinks/postgres/, processors/, gateway/*-store.ts)');
   });
