@@ -20,7 +20,7 @@ export function registerBacktest(program: Command): void {
     .description('replay history through battery strategies (forecast-driven rolling horizon, baseline bid, yesterday\'s-prices persistence, perfect foresight) and settle each on the actual real-time price at the asset\'s settlement point; prints a table, writes JSON and a self-contained HTML report')
     .requiredOption('--from <date>', 'first hour of the backtest, ISO date or date-time (UTC)')
     .requiredOption('--to <date>', 'end of the backtest (exclusive)')
-    .option('--asset <ids>', 'comma-separated asset ids from --assets (default: the first asset)')
+    .option('--asset <ids>', 'comma-separated asset ids from --assets, case-insensitive (default: the first asset)')
     .option('--assets <file>', 'battery list (JSON, default config/assets.json)')
     .option('--power <mw>', 'an ad-hoc battery instead of --asset: power, MW')
     .option('--energy <mwh>', 'an ad-hoc battery: energy, MWh (with --power)')

@@ -49,9 +49,18 @@ export function loadAssets(file = defaultAssetsFile()): BatteryAsset[] {
   return parseAssets(json, file);
 }
 
-/** One asset by id, or ASSET_INVALID naming the ids there are. */
-export function findAsset(assets: BatteryAsset[], id: string): BatteryAsset {
-  const a = assets.find((x) => x.id === id);
+/**
+ * One asset by id, case-insensitively (BESS-NORTH is bess-north), as every asset= and --asset reads it; an exact match
+ * wins should two configured ids differ only in case. Returns undefined when none matches.
+ */
+export function assetById(assets: readonly BatteryAsset[], id: string): BatteryAsset | undefined {
+  const lower = id.toLowerCase();
+  return assets.find((x) => x.id === id) ?? assets.find((x) => x.id.toLowerCase() === lower);
+}
+
+/** One asset by id (case-insensitive, as assetById), or DispatchError ASSET_INVALID naming the ids there are. */
+export function findAsset(assets: readonly BatteryAsset[], id: string): BatteryAsset {
+  const a = assetById(assets, id);
   if (!a) throw new DispatchError('ASSET_INVALID', `no asset ${JSON.stringify(id)}; configured: ${assets.map((x) => x.id).join(', ')}`);
   return a;
 }

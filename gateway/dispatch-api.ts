@@ -5,7 +5,7 @@
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { ASSET_LIMITS, BATTERY_DEFAULTS, type BatteryAsset, makeBattery } from '../dispatch/asset.js';
-import { loadAssets } from '../dispatch/assets-config.js';
+import { assetById, loadAssets } from '../dispatch/assets-config.js';
 import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
@@ -134,7 +134,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     if (q.asset !== undefined) {
       if (!assets) return sendError(res, 500, 'assets_invalid', `the asset list cannot be used: ${assetsError}`);
       // Ids are case-insensitive (BESS-NORTH is bess-north); an exact match wins should two differ only in case.
-      const found = assets.find((a) => a.id === q.asset) ?? assets.find((a) => a.id.toLowerCase() === q.asset!.toLowerCase());
+      const found = assetById(assets, q.asset);
       if (!found) return sendError(res, 404, 'unknown_asset', `no asset ${q.asset}; configured: ${assets.map((a) => a.id).join(', ')}`);
       asset = found;
     } else {

@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backtestAssets } from '../../cli/backtest.js';
 import { OptionError } from '../../cli/options.js';
+import { loadAssets } from '../../dispatch/assets-config.js';
+import { DispatchError } from '../../dispatch/errors.js';
 
 describe('sda backtest: the batteries of --asset/--power with --series', () => {
   it('moves the configured first asset to another point with a valid id', () => {
@@ -28,6 +30,16 @@ describe('sda backtest: the batteries of --asset/--power with --series', () => {
       ['adhoc-10mw-20mwh.HB_NORTH', 'HB_NORTH', 10, 20],
     ]);
     assert.deepEqual(backtestAssets({ power: '10', energy: '20' }).map((a) => [a.id, a.settlementPoint]), [['adhoc-10mw-20mwh', 'HB_NORTH']]);
+  });
+
+  it('reads asset ids case-insensitively, as the gateway\'s asset= does, and names the configured ids for an unknown one', () => {
+    assert.deepEqual(backtestAssets({ asset: 'BESS-NORTH,Bess-West' }).map((a) => [a.id, a.settlementPoint]), [['bess-north', 'HB_NORTH'], ['bess-west', 'HB_WEST']]);
+    assert.throws(() => backtestAssets({ asset: 'bess-south' }), (err: Error) => {
+      assert.ok(err instanceof DispatchError, String(err));
+      assert.equal(err.code, 'ASSET_INVALID');
+      assert.ok(err.message.includes(`no asset "bess-south"; configured: ${loadAssets().map((a) => a.id).join(', ')}`), err.message);
+      return true;
+    });
   });
 
   it('refuses --power without --energy', () => {
