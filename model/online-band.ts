@@ -1,0 +1,257 @@
+// The online (adaptive) P10-P90 band: per series and per forecast step, the band's distances below and above the
+// served P50 are recalibrated as actuals arrive, from the residuals actual − served P50 of the forecasts issued over
+// the trailing `windowDays`. One class, used by the hold-out evaluation (model/evaluate.ts onlineBandForecasts) and
+// by the live forecaster, so both serve the same band from the same sequence of issues and actuals.
+//
+// Methods (OnlineBandSpec.method):
+// - 'static': the trained offsets only (the band fixed at training time; the comparison point).
+// - 'window': rolling-window (sliding) split conformal: each side's offset is the split-conformal quantile at
+//   1 − tail (tail = (1 − level)/2) of the window's one-sided scores, P50 − actual below and actual − P50 above
+//   (Vovk et al. 2005; for a sliding calibration window under drift, Barber, Candès, Ramdas & Tibshirani 2023,
+//   "Conformal prediction beyond exchangeability", Ann. Statist. 51(2): a window is the 0/1-weighted case of §4).
+// - 'aci': adaptive conformal inference (Gibbs & Candès 2021, "Adaptive conformal inference under distribution
+//   shift", NeurIPS, eq. 2) on the window's scores: each side's miss level α_t follows
+//   α_{t+1} = α_t + γ·(tail − err_t), err_t = 1 when the actual fell beyond that side of the band served at t,
+//   and the offset is the window's quantile at 1 − α_t. γ = 0 is 'window'.
+// Both sides are calibrated separately (a skewed or biased P50 gets an asymmetric band; Romano, Patterson &
+// Candès 2019 §3 / Kivaranovic et al. 2020 for the one-sided scores). Time is UTC ms; a step's target slot is
+// the slot ending originEnd + h·stepMs (h = 1..horizon), as in the dataset (model/dataset.ts).
+
+/** The band's recalibration methods (see the header). */
+export const ONLINE_BAND_METHODS = ['static', 'window', 'aci'] as const;
+export type OnlineBandMethod = (typeof ONLINE_BAND_METHODS)[number];
+
+/** Stored in ModelMetadata.onlineBand (absent: the static band only, as before). */
+export interface OnlineBandSpec {
+  /** ONLINE_BAND_METHODS. */
+  method: OnlineBandMethod;
+  /** Days of target slots whose residuals calibrate the band (the sliding window), > 0. */
+  windowDays: number;
+  /** Nominal central coverage of the band, in (0, 1): 0.8 for P10-P90 (each side's tail (1 − level)/2). */
+  level: number;
+  /** ACI step size γ (per residual, in units of the miss level), >= 0; used by 'aci' only. */
+  gamma: number;
+  /**
+   * Residuals a step needs in its window before its offsets are the online ones alone: with n residuals the
+   * offset is (n/minResiduals)·online + (1 − n/minResiduals)·trained below that (the trained offsets with none), an integer >= 1.
+   */
+  minResiduals: number;
+}
+
+/** The defaults (chosen on the rolling-origin validation blocks: bench/RESULTS.md "Forecast quality: an online band (issue 12)"). */
+export const ONLINE_BAND_DEFAULTS: OnlineBandSpec = Object.freeze({ method: 'aci', windowDays: 14, level: 0.8, gamma: 0.01, minResiduals: 48 }) as OnlineBandSpec;
+
+const DAY_MS = 86_400_000;
+
+/** Why a spec is not usable (validateOnlineBandSpec); the message names the field and the value. */
+export class OnlineBandSpecError extends RangeError {}
+
+/**
+ * Check a parsed OnlineBandSpec (e.g. metadata.json's onlineBand): method one of ONLINE_BAND_METHODS, windowDays
+ * finite > 0, level in (0, 1), gamma finite >= 0, minResiduals an integer >= 1. Missing gamma / minResiduals take
+ * ONLINE_BAND_DEFAULTS'. Returns a fresh spec; throws OnlineBandSpecError naming the first field wrong.
+ */
+export function validateOnlineBandSpec(x: unknown): OnlineBandSpec {
+  if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new OnlineBandSpecError('onlineBand must be an object');
+  const o = x as Record<string, unknown>;
+  if (!(ONLINE_BAND_METHODS as readonly unknown[]).includes(o.method)) throw new OnlineBandSpecError(`onlineBand.method must be one of ${ONLINE_BAND_METHODS.join(', ')}, got ${JSON.stringify(o.method)}`);
+  const num = (k: string, ok: (v: number) => boolean, what: string, dflt?: number): number => {
+    const v = o[k] === undefined ? dflt : o[k];
+    if (typeof v !== 'number' || !ok(v)) throw new OnlineBandSpecError(`onlineBand.${k} must be ${what}, got ${JSON.stringify(o[k])}`);
+    return v;
+  };
+  return {
+    method: o.method as OnlineBandMethod,
+    windowDays: num('windowDays', (v) => Number.isFinite(v) && v > 0, 'a number of days > 0'),
+    level: num('level', (v) => v > 0 && v < 1, 'a level in (0, 1)'),
+    gamma: num('gamma', (v) => Number.isFinite(v) && v >= 0, 'a number >= 0', ONLINE_BAND_DEFAULTS.gamma),
+    minResiduals: num('minResiduals', (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1', ONLINE_BAND_DEFAULTS.minResiduals),
+  };
+}
+
+/** A short label of a spec for tables, e.g. "aci 14 d γ=0.01". */
+export function onlineBandLabel(s: OnlineBandSpec): string {
+  if (s.method === 'static') return 'static';
+  return `${s.method} ${s.windowDays} d${s.method === 'aci' ? ` γ=${s.gamma}` : ''}`;
+}
+
+interface Issued {
+  p50: Float64Array;
+  /** The served band's edges (NaN where unknown). */
+  p10: Float64Array;
+  p90: Float64Array;
+}
+
+/**
+ * One series' online band state. Deterministic: the same sequence of calls gives the same offsets (the state is
+ * the issues and actuals held; offsets are computed from them afresh, so replacing an issue or an actual is
+ * exact). Forgets issues whose last target slot, and actuals whose slot, ended more than windowDays + horizon
+ * steps before the latest origin seen.
+ */
+export class OnlineBand {
+  readonly spec: OnlineBandSpec;
+  readonly horizon: number;
+  readonly stepMs: number;
+  private readonly trainedBelow: Float64Array;
+  private readonly trainedAbove: Float64Array;
+  private readonly issues = new Map<number, Issued>();
+  private readonly actuals = new Map<number, number>();
+  private sortedOrigins: number[] | null = [];
+  private latest = Number.NEGATIVE_INFINITY;
+
+  /**
+   * spec: validated like validateOnlineBandSpec; horizon: steps per forecast (integer >= 1); stepMs: the slot
+   * length (ms, integer > 0); trained: the static band's offsets per step (length horizon, target unit, finite
+   * >= 0; negative ones are taken as 0), served when a step has no residuals. Throws RangeError on a bad argument.
+   */
+  constructor(spec: OnlineBandSpec, horizon: number, stepMs: number, trained: { below: ArrayLike<number>; above: ArrayLike<number> }) {
+    this.spec = validateOnlineBandSpec(spec);
+    if (!Number.isInteger(horizon) || horizon < 1) throw new RangeError(`OnlineBand: horizon must be a positive integer, got ${horizon}`);
+    if (!Number.isInteger(stepMs) || stepMs < 1) throw new RangeError(`OnlineBand: stepMs must be a positive integer, got ${stepMs}`);
+    if (trained.below.length !== horizon || trained.above.length !== horizon) {
+      throw new RangeError(`OnlineBand: trained offsets hold ${trained.below.length}/${trained.above.length} steps, the horizon is ${horizon}`);
+    }
+    const clean = (a: ArrayLike<number>, side: string) =>
+      Float64Array.from({ length: horizon }, (_, h) => {
+        const v = a[h]!;
+        if (!Number.isFinite(v)) throw new RangeError(`OnlineBand: trained.${side}[${h}] is ${v}`);
+        return Math.max(0, v);
+      });
+    this.trainedBelow = clean(trained.below, 'below');
+    this.trainedAbove = clean(trained.above, 'above');
+    this.horizon = horizon;
+    this.stepMs = stepMs;
+  }
+
+  private get windowMs(): number {
+    return this.spec.windowDays * DAY_MS;
+  }
+
+  /**
+   * The served forecast issued at origin `originEnd` (UTC ms; step h targets the slot ending originEnd + h·stepMs),
+   * P50 per step (length horizon, target unit) and the band it was served with (P10/P90 per step; absent: the
+   * band offsets(originEnd) gives now, which is what a caller serving it would have served). Re-issuing the same
+   * origin replaces it. Throws RangeError on a non-finite origin or a wrong length.
+   */
+  issue(originEnd: number, p50: ArrayLike<number>, p10?: ArrayLike<number>, p90?: ArrayLike<number>): void {
+    if (!Number.isFinite(originEnd)) throw new RangeError(`OnlineBand.issue: originEnd ${originEnd}`);
+    for (const [name, a] of [['p50', p50], ['p10', p10], ['p90', p90]] as const) {
+      if (a !== undefined && a.length !== this.horizon) throw new RangeError(`OnlineBand.issue: ${name} holds ${a.length} steps, the horizon is ${this.horizon}`);
+    }
+    const mid = Float64Array.from(p50);
+    let lo: Float64Array;
+    let hi: Float64Array;
+    if (p10 === undefined || p90 === undefined) {
+      const off = this.offsets(originEnd);
+      lo = p10 ? Float64Array.from(p10) : mid.map((v, h) => v - off.below[h]!);
+      hi = p90 ? Float64Array.from(p90) : mid.map((v, h) => v + off.above[h]!);
+    } else {
+      lo = Float64Array.from(p10);
+      hi = Float64Array.from(p90);
+    }
+    if (!this.issues.has(originEnd)) this.sortedOrigins = null;
+    this.issues.set(originEnd, { p50: mid, p10: lo, p90: hi });
+    this.see(originEnd);
+  }
+
+  /** The actual of the slot ending at slotEnd (UTC ms, target unit); a second call for the same slot replaces the value (late corrections). Non-finite values are ignored. */
+  actual(slotEnd: number, value: number): void {
+    if (!Number.isFinite(slotEnd) || !Number.isFinite(value)) return;
+    if (slotEnd <= this.latest - this.windowMs) return; // older than anything a future offset can use
+    this.actuals.set(slotEnd, value);
+  }
+
+  /** Issues and actuals held now (for tests and metrics). */
+  size(): { issues: number; actuals: number } {
+    return { issues: this.issues.size, actuals: this.actuals.size };
+  }
+
+  /**
+   * Offsets (distances below / above P50 per step h = 1..horizon at index h − 1, target unit, >= 0) to serve for
+   * an issue at originEnd: from the residuals of the held issues whose target slot ended within
+   * (originEnd − windowDays, originEnd], by spec.method; a step with n < minResiduals residuals blends toward the
+   * trained offsets (all trained with none). Forgets state older than windowDays (+ horizon) before the latest
+   * origin seen.
+   */
+  offsets(originEnd: number): { below: Float64Array; above: Float64Array } {
+    if (!Number.isFinite(originEnd)) throw new RangeError(`OnlineBand.offsets: originEnd ${originEnd}`);
+    this.see(originEnd);
+    const below = Float64Array.from(this.trainedBelow);
+    const above = Float64Array.from(this.trainedAbove);
+    if (this.spec.method === 'static') return { below, above };
+    const tail = (1 - this.spec.level) / 2;
+    const from = originEnd - this.windowMs;
+    const origins = this.origins();
+    const sLo: number[] = [];
+    const sHi: number[] = [];
+    for (let h = 1; h <= this.horizon; h++) {
+      sLo.length = 0;
+      sHi.length = 0;
+      let aLo = tail;
+      let aHi = tail;
+      for (const o of origins) {
+        const slot = o + h * this.stepMs;
+        if (slot <= from) continue;
+        if (slot > originEnd) break; // origins ascend, so do their slots
+        const y = this.actuals.get(slot);
+        if (y === undefined) continue;
+        const is = this.issues.get(o)!;
+        const m = is.p50[h - 1]!;
+        if (!Number.isFinite(m)) continue;
+        sLo.push(m - y);
+        sHi.push(y - m);
+        if (this.spec.method === 'aci') {
+          // Gibbs & Candès 2021 eq. 2 per side, err against the band served then; α kept in [0, 0.5] (a side's
+          // miss level beyond the median means nothing; at 0 the offset is the window's largest score).
+          const lo = is.p10[h - 1]!;
+          const hi = is.p90[h - 1]!;
+          const errLo = Number.isFinite(lo) && y < lo ? 1 : 0;
+          const errHi = Number.isFinite(hi) && y > hi ? 1 : 0;
+          aLo = Math.min(0.5, Math.max(0, aLo + this.spec.gamma * (tail - errLo)));
+          aHi = Math.min(0.5, Math.max(0, aHi + this.spec.gamma * (tail - errHi)));
+        }
+      }
+      const n = sLo.length;
+      if (n === 0) continue;
+      const w = Math.min(1, n / this.spec.minResiduals);
+      const qLo = Math.max(0, splitConformal(sLo, 1 - aLo));
+      const qHi = Math.max(0, splitConformal(sHi, 1 - aHi));
+      below[h - 1] = w * qLo + (1 - w) * this.trainedBelow[h - 1]!;
+      above[h - 1] = w * qHi + (1 - w) * this.trainedAbove[h - 1]!;
+    }
+    return { below, above };
+  }
+
+  private origins(): number[] {
+    if (this.sortedOrigins === null) this.sortedOrigins = [...this.issues.keys()].sort((a, b) => a - b);
+    return this.sortedOrigins;
+  }
+
+  /** Advance the latest origin seen and forget what no later offsets can use. */
+  private see(originEnd: number): void {
+    if (originEnd <= this.latest) return;
+    this.latest = originEnd;
+    const cut = originEnd - this.windowMs;
+    const lastSlot = this.horizon * this.stepMs;
+    let dropped = false;
+    for (const o of this.issues.keys()) {
+      if (o + lastSlot <= cut) {
+        this.issues.delete(o);
+        dropped = true;
+      }
+    }
+    if (dropped) this.sortedOrigins = null;
+    for (const s of this.actuals.keys()) if (s <= cut) this.actuals.delete(s);
+  }
+}
+
+/**
+ * The split-conformal quantile of the scores at `level`: the ceil((n + 1)·level)-th smallest (the largest when
+ * that rank exceeds n; the smallest at level 0). Same rule as model/quantile.ts conformalQuantile, over a plain
+ * array it may reorder.
+ */
+function splitConformal(scores: number[], level: number): number {
+  scores.sort((a, b) => a - b);
+  const rank = Math.min(scores.length, Math.ceil((scores.length + 1) * level));
+  return scores[Math.max(0, rank - 1)]!;
+}
