@@ -69,6 +69,29 @@ export function validateOnlineBandSpec(x: unknown): OnlineBandSpec {
   };
 }
 
+/**
+ * ModelMetadata.onlineBand: the spec, and the trained offsets per step (distances below / above the served P50,
+ * target unit, length horizon) the band falls back to before it has residuals (the trainer's: the static band's
+ * median distances on the validation blocks). Absent `trained`: the served graph's own band distances.
+ */
+export interface OnlineBandMetadata extends OnlineBandSpec {
+  trained?: { below: number[]; above: number[] };
+}
+
+/**
+ * Check ModelMetadata.onlineBand for a model of `horizon` steps: validateOnlineBandSpec, and `trained` (when
+ * present) two arrays of `horizon` finite numbers >= 0. Throws OnlineBandSpecError naming the field.
+ */
+export function validateOnlineBandMetadata(x: unknown, horizon: number): OnlineBandMetadata {
+  const spec = validateOnlineBandSpec(x);
+  const t = (x as Record<string, unknown>).trained;
+  if (t === undefined) return spec;
+  const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length === horizon && a.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
+  const o = t as Record<string, unknown> | null;
+  if (typeof o !== 'object' || o === null || !ok(o.below) || !ok(o.above)) throw new OnlineBandSpecError(`onlineBand.trained must hold below and above: ${horizon} finite offsets >= 0 each`);
+  return { ...spec, trained: { below: [...o.below], above: [...o.above] } };
+}
+
 /** A short label of a spec for tables, e.g. "aci 14 d γ=0.01". */
 export function onlineBandLabel(s: OnlineBandSpec): string {
   if (s.method === 'static') return 'static';
@@ -254,4 +277,124 @@ function splitConformal(scores: number[], level: number): number {
   scores.sort((a, b) => a - b);
   const rank = Math.min(scores.length, Math.ceil((scores.length + 1) * level));
   return scores[Math.max(0, rank - 1)]!;
+}
+
+/**
+ * The candidates the trainer scores on its validation blocks (and, for the record, on the hold-out): the static
+ * band; rolling-window conformal over 7, 14 and 28 days; ACI on those windows with γ in 0.005, 0.01, 0.02, 0.05
+ * (Gibbs & Candès 2021 use γ = 0.005; Zaffran et al. 2022, "Adaptive conformal predictions for time series", ICML,
+ * show the best γ depends on the series, hence a grid). Level 0.8, minResiduals as the defaults.
+ */
+export function onlineBandCandidates(level = ONLINE_BAND_DEFAULTS.level): OnlineBandSpec[] {
+  const base = { level, gamma: 0, minResiduals: ONLINE_BAND_DEFAULTS.minResiduals };
+  const out: OnlineBandSpec[] = [{ ...base, method: 'static', windowDays: 14 }];
+  for (const windowDays of [7, 14, 28]) {
+    out.push({ ...base, method: 'window', windowDays });
+    for (const gamma of [0.005, 0.01, 0.02, 0.05]) out.push({ ...base, method: 'aci', windowDays, gamma });
+  }
+  return out;
+}
+
+/** Whether two specs are the same band (every field equal). */
+export function sameOnlineBand(a: OnlineBandSpec, b: OnlineBandSpec): boolean {
+  return a.method === b.method && a.windowDays === b.windowDays && a.level === b.level && a.gamma === b.gamma && a.minResiduals === b.minResiduals;
+}
+
+/**
+ * The first sample whose served forecast a live forecaster would replay to rebuild its band before the sample at
+ * `first` (the first hold-out sample): those with window end > windowEnds[first] − windowDays − horizon·stepMs,
+ * so that every residual inside the window of the first origin is known. windowEnds ascending (UTC ms); returns
+ * `first` for the static method (nothing to rebuild).
+ */
+export function onlineBandWarmupFrom(windowEnds: ArrayLike<number>, first: number, spec: OnlineBandSpec, horizon: number, stepMs: number): number {
+  if (spec.method === 'static' || first <= 0) return first;
+  const cut = windowEnds[first]! - spec.windowDays * DAY_MS - horizon * stepMs;
+  let i = first;
+  while (i > 0 && windowEnds[i - 1]! > cut) i--;
+  return i;
+}
+
+/**
+ * Median distance per step of a band below and above its P50 over samples ([count, horizon] row-major, target
+ * unit; negative distances count as 0, non-finite points are skipped; 0 for a step with none): the `trained`
+ * offsets an OnlineBand falls back to.
+ */
+export function medianBandOffsets(p50: ArrayLike<number>, p10: ArrayLike<number>, p90: ArrayLike<number>, horizon: number): { below: number[]; above: number[] } {
+  const count = Math.floor(p50.length / horizon);
+  const med = (a: number[]) => {
+    if (a.length === 0) return 0;
+    a.sort((x, y) => x - y);
+    return (a[(a.length - 1) >> 1]! + a[a.length >> 1]!) / 2;
+  };
+  const below: number[] = [];
+  const above: number[] = [];
+  for (let h = 0; h < horizon; h++) {
+    const b: number[] = [];
+    const u: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const j = i * horizon + h;
+      if (!Number.isFinite(p50[j]!) || !Number.isFinite(p10[j]!) || !Number.isFinite(p90[j]!)) continue;
+      b.push(Math.max(0, p50[j]! - p10[j]!));
+      u.push(Math.max(0, p90[j]! - p50[j]!));
+    }
+    below.push(med(b));
+    above.push(med(u));
+  }
+  return { below, above };
+}
+
+/**
+ * Run the online band over samples in time order as the live forecaster would, one OnlineBand per series:
+ * for each sample i (window end = its origin), the series' actuals of every slot ending at or before the origin
+ * are fed first (never a later one: no peeking), then offsets(origin) give the band served,
+ * P10 = P50 − below, P90 = P50 + above, and the forecast is issued with that band.
+ * samples: seriesIds and windowEnds per sample (window ends ascending, UTC ms), p50 and actual [count, horizon]
+ * row-major in the target unit (actual[i, h−1] is the slot ending windowEnd + h·stepMs; NaN where unknown).
+ * trained: the fallback offsets per step. Returns P10 and P90 [count, horizon]. Throws RangeError when the window
+ * ends are not ascending or the arrays disagree in length.
+ */
+export function onlineBandForecasts(
+  spec: OnlineBandSpec, horizon: number, stepMs: number,
+  samples: { seriesIds: ArrayLike<string>; windowEnds: ArrayLike<number>; p50: ArrayLike<number>; actual: ArrayLike<number> },
+  trained: { below: ArrayLike<number>; above: ArrayLike<number> },
+): { p10: Float64Array; p90: Float64Array } {
+  const count = samples.seriesIds.length;
+  if (samples.windowEnds.length !== count || samples.p50.length !== count * horizon || samples.actual.length !== count * horizon) {
+    throw new RangeError(`onlineBandForecasts: ${count} series ids, ${samples.windowEnds.length} window ends, ${samples.p50.length} P50 and ${samples.actual.length} actuals for horizon ${horizon}`);
+  }
+  // Per series: its slots with an actual, ascending, and how many have been fed.
+  const per = new Map<string, { band: OnlineBand; slots: number[]; values: Map<number, number>; fed: number }>();
+  for (let i = 0; i < count; i++) {
+    if (i > 0 && samples.windowEnds[i]! < samples.windowEnds[i - 1]!) throw new RangeError(`onlineBandForecasts: window ends not ascending at sample ${i}`);
+    const s = samples.seriesIds[i]!;
+    let e = per.get(s);
+    if (!e) {
+      e = { band: new OnlineBand(spec, horizon, stepMs, trained), slots: [], values: new Map(), fed: 0 };
+      per.set(s, e);
+    }
+    for (let h = 1; h <= horizon; h++) {
+      const y = samples.actual[i * horizon + h - 1]!;
+      const slot = samples.windowEnds[i]! + h * stepMs;
+      if (Number.isFinite(y) && !e.values.has(slot)) e.values.set(slot, y);
+    }
+  }
+  for (const e of per.values()) e.slots = [...e.values.keys()].sort((a, b) => a - b);
+  const p10 = new Float64Array(count * horizon);
+  const p90 = new Float64Array(count * horizon);
+  for (let i = 0; i < count; i++) {
+    const e = per.get(samples.seriesIds[i]!)!;
+    const origin = samples.windowEnds[i]!;
+    while (e.fed < e.slots.length && e.slots[e.fed]! <= origin) {
+      const slot = e.slots[e.fed++]!;
+      e.band.actual(slot, e.values.get(slot)!);
+    }
+    const off = e.band.offsets(origin);
+    const mid = Float64Array.from({ length: horizon }, (_, h) => samples.p50[i * horizon + h]!);
+    for (let h = 0; h < horizon; h++) {
+      p10[i * horizon + h] = mid[h]! - off.below[h]!;
+      p90[i * horizon + h] = mid[h]! + off.above[h]!;
+    }
+    e.band.issue(origin, mid, p10.subarray(i * horizon, (i + 1) * horizon), p90.subarray(i * horizon, (i + 1) * horizon));
+  }
+  return { p10, p90 };
 }
