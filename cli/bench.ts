@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { runIngestBench } from '../bench/ingest.js';
 import { runWindowerBench } from '../bench/windower.js';
+import { runWindowerRestoreBench } from '../bench/windower-restore.js';
 import { runRoundtripBench } from '../bench/roundtrip.js';
 import { runClientsBench } from '../bench/kafka-clients.js';
 import { runForecastBench } from '../bench/forecast.js';
@@ -103,6 +104,15 @@ export function registerBench(program: Command): void {
     .option('--days <n>', 'simulated days of all series (90 days = 140,400 ticks)', '90')
     .action(async (opts: { days: string }) => {
       await runWindowerBench(loadConfig(), { days: numberOption('--days', opts.days, 1, 3_660) });
+    });
+  bench
+    .command('windower-restore')
+    .description('the windower\'s restore: ms from the group join to every assigned partition\'s state restored from the changelog, over a changelog filled by one run first, per round')
+    .option('--partitions <n>', 'input partitions', '6')
+    .option('--days <n>', 'simulated days of all series in the changelog\'s state', '8')
+    .option('--rounds <n>', 'restarts timed', '5')
+    .action(async (opts: { partitions: string; days: string; rounds: string }) => {
+      await runWindowerRestoreBench(loadConfig(), { partitions: intOption('--partitions', opts.partitions, 1, 64), days: numberOption('--days', opts.days, 1, 60), rounds: intOption('--rounds', opts.rounds, 1, 50) });
     });
   bench
     .command('forecast-quality')

@@ -35,6 +35,8 @@ export interface WindowerProcessorOptions {
   onBatch?: (counts: WindowerCounts) => void;
   /** Called when the member has joined the group and holds its partitions (benchmarks time from here). */
   onGroupJoin?: () => void;
+  /** Called when a newly assigned partition's state is restored (or found empty) and its producer is ready (bench/windower-restore.ts times this). */
+  onPartitionReady?: (partition: number) => void;
 }
 
 export interface WindowerCounts {
@@ -186,6 +188,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       : new PartitionWindower({ stepMs });
     const task: PartitionTask = { windower, producer, keys: new Set(saved ? saved.series.keys() : []), nextOffset: saved ? BigInt(saved.partition.nextOffset) : undefined };
     log.info({ partition, restoredFrom: saved ? String(saved.partition.nextOffset) : null, series: windower.seriesCount }, 'partition state ready');
+    opts.onPartitionReady?.(partition);
     return task;
   };
 
