@@ -21,7 +21,35 @@ export interface OutgoingRecord {
 
 const log = logger('kafka');
 
-function toPinoLevel(level: logLevel): 'error' | 'warn' | 'info' | 'debug' {
+type PinoLevel = 'error' | 'warn' | 'info' | 'debug';
+
+/**
+ * Retriable protocol errors a group or transaction coordinator answers while it is loading its state or moving, by
+ * kafkajs's message for them (kafkajs src/protocol/error.js, codes 14, 15 and 16, each retriable there; its log entries
+ * carry the message only), with the level their lines are logged at. A just-started broker creates and loads __consumer_offsets and
+ * __transaction_state on the first FindCoordinator, so the first group join or InitProducerId of a fresh stack meets
+ * them; kafkajs retries the request itself, and what it finally cannot do surfaces as its own error (a consumer crash,
+ * a failed connect), which stays at error level.
+ */
+export const RETRIED_COORDINATOR_ERRORS: ReadonlyMap<string, { type: string; level: PinoLevel }> = new Map([
+  ["The coordinator is loading and hence can't process requests for this group", { type: 'GROUP_LOAD_IN_PROGRESS', level: 'debug' }],
+  ['The group coordinator is not available', { type: 'GROUP_COORDINATOR_NOT_AVAILABLE', level: 'debug' }],
+  ['This is not the correct coordinator for this group', { type: 'NOT_COORDINATOR_FOR_GROUP', level: 'debug' }],
+] as const);
+
+/**
+ * The pino level of one kafkajs log entry: kafkajs's level (NOTHING counts as error), except that an error-level line
+ * whose `error` is a retried coordinator error (RETRIED_COORDINATOR_ERRORS: kafkajs's connection logs every error
+ * response at error level, 'Response JoinGroup(...)' with the protocol error's message, before retrying) takes that
+ * error's level. Every other error, retriable or not, stays at error level.
+ */
+export function kafkaLogLevel(level: logLevel, entry: { error?: unknown } = {}): PinoLevel {
+  const pinoLevel = toPinoLevel(level);
+  if (pinoLevel !== 'error' || typeof entry.error !== 'string') return pinoLevel;
+  return RETRIED_COORDINATOR_ERRORS.get(entry.error)?.level ?? 'error';
+}
+
+function toPinoLevel(level: logLevel): PinoLevel {
   switch (level) {
     case logLevel.ERROR:
     case logLevel.NOTHING:
@@ -45,7 +73,7 @@ export function createKafka(config: Config, clientId = config.kafka.clientId, op
     logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, timestamp: _ts, logger: _lg, ...extra } = entry;
-      log[toPinoLevel(level)]({ ns: namespace, ...extra }, message);
+      log[kafkaLogLevel(level, extra)]({ ns: namespace, ...extra }, message);
     },
   });
 }
