@@ -12,6 +12,7 @@ import type { ForecastCurve } from '../dispatch/strategies.js';
 import { DispatchError } from '../dispatch/errors.js';
 import { MARKET_RE, SERIES_PARAM } from './forecast-params.js';
 import { missingForecast } from './forecast-store.js';
+import { storedForecast } from '../reports/forecasts.js';
 import { type RouteSchema, validated } from './validate.js';
 
 export const DISPATCH_ROUTES = {
@@ -62,26 +63,9 @@ interface DispatchQuery {
   basis: 'p50' | 'mean';
 }
 
-interface ForecastRow {
-  model_version: string;
-  issued_at: Date;
-  input_end: Date;
-  target_start: Date;
-  step_ms: number;
-  values: number[];
-  p10: number[] | null;
-  p90: number[] | null;
-}
-
 /** The newest forecast of a series' real-time price (newest first interval, then newest issue). */
 export async function latestPriceForecast(pool: pg.Pool, market: string, series: string): Promise<(ForecastCurve & { modelVersion: string }) | null> {
-  const r = await pool.query<ForecastRow>(
-    `SELECT model_version, issued_at, input_end, target_start, step_ms, "values", p10, p90 FROM forecasts
-      WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE' ORDER BY target_start DESC, issued_at DESC LIMIT 1`,
-    [market, series],
-  );
-  const x = r.rows[0];
-  return x ? { modelVersion: x.model_version, issuedAt: x.issued_at.getTime(), inputEnd: x.input_end.getTime(), targetStart: x.target_start.getTime(), stepMs: x.step_ms, values: x.values, p10: x.p10, p90: x.p90 } : null;
+  return storedForecast(pool, market, series, 'RT_PRICE', { latestTarget: true });
 }
 
 /** The dispatcher's newest stored schedule of an asset (live run), as JSON, or null. */

@@ -1,7 +1,8 @@
-// Reads of the `forecasts` table for the gateway. Parameterised; each lookup is bounded by the primary-key prefix
-// (market, series, kind) and, for a time, by FORECAST_MAX_SPAN_MS before it, so it touches at most a week of rows.
+// The gateway's answers from the `forecasts` table: GET /forecast's shape and the 404 rule for a series without a
+// forecast. The stored reads themselves (which forecast, which series are forecast) are reports/forecasts.ts, shared
+// with the responder. Parameterised.
 import type pg from 'pg';
-import { FORECAST_MAX_SPAN_MS } from '../processors/forecaster/forecast.js';
+import { forecastSeries, storedForecast } from '../reports/forecasts.js';
 import type { ForecastQuery } from './forecast-params.js';
 
 /** One horizon of a forecast: the interval [start, end), its quantiles and what produced it. */
@@ -42,26 +43,6 @@ export interface ForecastAnswer {
   steps: ForecastStep[];
 }
 
-interface Row {
-  model_version: string;
-  target_start: Date;
-  step_ms: number;
-  values: number[];
-  unit: string;
-  issued_at: Date;
-  input_start: Date;
-  input_end: Date;
-  p10: number[] | null;
-  p90: number[] | null;
-  step_sources: string[] | null;
-}
-
-const FIELDS = 'model_version, target_start, step_ms, "values", unit, issued_at, input_start, input_end, p10, p90, step_sources';
-
-export const SQL_AT = `SELECT ${FIELDS} FROM forecasts
-  WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start <= $4 AND target_start > $5 AND target_end > $4
-  ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
-export const SQL_LATEST = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 const SQL_KNOWN = `SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND series_id = $2)
   OR EXISTS (SELECT 1 FROM market_data WHERE market = $1 AND series_id = $2) AS known`;
 
@@ -71,14 +52,10 @@ const SQL_KNOWN = `SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND 
  * whole curve in `steps`, each with P10/P50/P90 and its source.
  */
 export async function findForecast(pool: pg.Pool, q: ForecastQuery): Promise<ForecastAnswer | null> {
-  const res =
-    q.at === null
-      ? await pool.query<Row>(SQL_LATEST, [q.market, q.series, q.kind])
-      : await pool.query<Row>(SQL_AT, [q.market, q.series, q.kind, new Date(q.at), new Date(q.at - FORECAST_MAX_SPAN_MS)]);
-  const row = res.rows[0];
+  const row = await storedForecast(pool, q.market, q.series, q.kind, q.at === null ? { latest: true } : { covering: q.at });
   if (!row) return null;
-  const start = row.target_start.getTime();
-  const step = Number(row.step_ms);
+  const start = row.targetStart;
+  const step = row.stepMs;
   const h = q.at === null ? 1 : Math.floor((q.at - start) / step) + 1;
   const iso = (t: number) => new Date(t).toISOString();
   const num = (v: number | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -89,19 +66,19 @@ export async function findForecast(pool: pg.Pool, q: ForecastQuery): Promise<For
     p10: num(row.p10?.[i]),
     p50: num(v),
     p90: num(row.p90?.[i]),
-    source: row.step_sources?.[i] ?? 'model',
+    source: row.stepSources?.[i] ?? 'model',
   }));
   const sel = steps[h - 1]!;
   return {
     series: q.series,
     market: q.market,
     kind: q.kind,
-    modelVersion: row.model_version,
+    modelVersion: row.modelVersion,
     interval: { start: sel.start, end: sel.end },
     predicted: sel.p50,
     unit: row.unit,
-    issuedAt: row.issued_at.toISOString(),
-    inputs: { start: row.input_start.toISOString(), end: row.input_end.toISOString() },
+    issuedAt: iso(row.issuedAt),
+    inputs: { start: iso(row.inputStart), end: iso(row.inputEnd) },
     horizonStep: h,
     horizon: row.values.length,
     p10: sel.p10,
@@ -138,13 +115,6 @@ async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERI
   return res.rows.map((r) => r.series_id);
 }
 
-// The series of a market that have forecasts of a kind, by the same loose index scan over the primary key.
-const SQL_FORECAST_SERIES = `WITH RECURSIVE s AS (
-    (SELECT series_id FROM forecasts WHERE market = $1 AND kind = $2 ORDER BY series_id LIMIT 1)
-    UNION ALL
-    SELECT (SELECT f.series_id FROM forecasts f WHERE f.market = $1 AND f.kind = $2 AND f.series_id > s.series_id ORDER BY f.series_id LIMIT 1) FROM s WHERE s.series_id IS NOT NULL
-  )
-  SELECT series_id FROM s WHERE series_id IS NOT NULL LIMIT $3`;
 const SQL_HAS_FORECAST = 'SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3) AS has';
 
 /** Why no forecast could be served: a 404's error code and detail. */
@@ -164,7 +134,7 @@ export async function missingForecast(pool: pg.Pool, market: string, series: str
   if (await seriesKnown(pool, market, series)) {
     const has = (await pool.query<{ has: boolean }>(SQL_HAS_FORECAST, [market, series, kind])).rows[0]?.has === true;
     if (has) return { error: 'no_forecast', detail: noForecastDetail };
-    const forecast = (await pool.query<{ series_id: string }>(SQL_FORECAST_SERIES, [market, kind, KNOWN_SERIES_LISTED + 1])).rows.map((r) => r.series_id);
+    const forecast = await forecastSeries(pool, market, kind, KNOWN_SERIES_LISTED + 1);
     if (forecast.length === 0) return { error: 'no_forecast', detail: noForecastDetail };
     const listed = `${forecast.slice(0, KNOWN_SERIES_LISTED).join(', ')}${forecast.length > KNOWN_SERIES_LISTED ? ', ...' : ''}`;
     return { error: 'no_forecast', detail: `${series} (${market}, ${kind}) is not forecast; the forecaster predicts ${listed} (train a model that covers ${series}: sda train --series)` };

@@ -11,12 +11,10 @@ import { describePeriod } from './market-clock.js';
 import type { Intent } from './intent.js';
 import { addCentralDays, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
+import { storedForecast } from '../reports/forecasts.js';
 import type { FactValue, MeasureFact } from './tools.js';
 
 const log = logger('rag-dispatch');
-
-export const SQL_DISPATCH_FORECAST = `SELECT model_version, step_ms, target_start, "values", p10, p90, issued_at, input_end FROM forecasts
-  WHERE market = $1 AND series_id = $2 AND kind = 'RT_PRICE' AND issued_at <= $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
 /**
  * The configured battery a dispatch question is about: one it names ("bess-west") first, then one at a settlement
@@ -64,11 +62,10 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
       return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
     }
   }
-  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; p10: number[] | null; p90: number[] | null; issued_at: Date; input_end: Date }>(SQL_DISPATCH_FORECAST, [market, asset.settlementPoint, new Date(now)]);
-  const f = res.rows[0];
+  const f = await storedForecast(pool, market, asset.settlementPoint, 'RT_PRICE', { issuedBy: now });
   if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${centralLabel(now)}`)];
   const curve = {
-    modelVersion: f.model_version, issuedAt: f.issued_at.getTime(), inputEnd: f.input_end.getTime(), targetStart: f.target_start.getTime(), stepMs: Number(f.step_ms),
+    modelVersion: f.modelVersion, issuedAt: f.issuedAt, inputEnd: f.inputEnd, targetStart: f.targetStart, stepMs: f.stepMs,
     values: f.values.map(Number), p10: f.p10?.map(Number) ?? null, p90: f.p90?.map(Number) ?? null,
   };
   const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, day);
@@ -82,7 +79,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     ...plan.intervals.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW', Date.parse(i.start))),
   ];
   return [{
-    id: `dispatch:${asset.id}:${plan.day}:${f.model_version}`,
+    id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
     text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period)}: ${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,

@@ -19,10 +19,11 @@ import { checkModelText } from './check.js';
 import { type Intent, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
 import { KNOWN_PERIODS, type Period, describePeriod } from './market-clock.js';
 import {
-  type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastReach, forecastSeries, latestFact, latestValue, marketState,
+  type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastReach, latestFact, latestValue,
   allMarketStates, negativeFact, notForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
 } from './tools.js';
 import { dispatchFact } from './dispatch-answer.js';
+import { forecastSeries } from '../reports/forecasts.js';
 import { SdaError } from '../platform/errors.js';
 
 const log = logger('responder');
@@ -220,7 +221,6 @@ export interface FactsResult {
 }
 
 export class Responder {
-  private state: { at: number; value: Promise<MarketState> } | undefined;
   private markets: { at: number; value: Promise<Map<string, MarketState>> } | undefined;
   private readonly gate: ModelGate;
 
@@ -232,16 +232,9 @@ export class Responder {
     return this.deps.market ?? 'ERCOT';
   }
 
-  /** The market clock and the market's series (rag/tools.ts marketState), reused for clockTtlMs. */
+  /** The market clock and the market's series (one entry of allMarketStates, read with the other markets), reused for clockTtlMs. */
   async marketState(): Promise<MarketState> {
-    const ttl = this.deps.clockTtlMs ?? 5_000;
-    const t = performance.now();
-    if (!this.state || t - this.state.at > ttl) {
-      const value = marketState(this.deps.pool, this.market);
-      this.state = { at: t, value };
-      value.catch(() => (this.state = undefined));
-    }
-    const s = await this.state.value;
+    const s = (await this.allMarkets()).get(this.market) ?? { now: null, series: new Map<string, string[]>() };
     return this.deps.now ? { ...s, now: this.deps.now() } : s;
   }
 
@@ -351,7 +344,7 @@ export class Responder {
     if (!question) throw new SdaError('QUESTION_EMPTY', 'empty question');
     const own = await this.marketState();
     const picked = input.series?.toUpperCase();
-    const markets = await this.otherMarkets();
+    const markets = await this.allMarkets();
     const elsewhere = new Map<string, string>();
     for (const [m, st] of markets) if (m !== this.market) for (const id of st.series.keys()) if (!own.series.has(id) && !elsewhere.has(id)) elsewhere.set(id, m);
     let intent = parseIntent(question, own.now ?? (this.deps.now ?? Date.now)(), { series: own.series, elsewhere }, picked);
@@ -380,16 +373,20 @@ export class Responder {
     return { intent, state, now: state.now, facts, answer: where ? `${where} ${result}` : result, unknown: false, market };
   }
 
-  /** Every market's clock and series (rag/tools.ts allMarketStates), reused for clockTtlMs; only this market when reading them fails. */
-  private async otherMarkets(): Promise<Map<string, MarketState>> {
+  /**
+   * Every market's clock and series (rag/tools.ts allMarketStates: this market's and the others' in one read),
+   * reused for clockTtlMs; a failed read is not kept, so the next question reads again. Errors: the pool's.
+   */
+  private async allMarkets(): Promise<Map<string, MarketState>> {
     const ttl = this.deps.clockTtlMs ?? 5_000;
     const t = performance.now();
     if (!this.markets || t - this.markets.at > ttl) {
-      const value = allMarketStates(this.deps.pool).catch((err) => {
-        log.warn({ err: (err as Error).message }, 'other markets not read');
-        return new Map<string, MarketState>();
+      const value = allMarketStates(this.deps.pool);
+      const entry = { at: t, value };
+      this.markets = entry;
+      value.catch(() => {
+        if (this.markets === entry) this.markets = undefined;
       });
-      this.markets = { at: t, value };
     }
     return this.markets.value;
   }

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { OFFER_CAP } from '../market/tick-validation.js';
+import { storedForecast } from '../reports/forecasts.js';
 import { centralClockText, centralLabel, formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
 
 export interface Fact {
@@ -23,9 +24,6 @@ export const SQL_SERIES_STATS = `SELECT unit, avg(value) AS mean, min(value) AS 
 
 export const SQL_LATEST_VALUE = `SELECT value, unit, interval_start FROM market_data
   WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY interval_start DESC LIMIT 1`;
-
-export const SQL_LATEST_FORECAST = `SELECT model_version, step_ms, target_start, "values", unit, issued_at FROM forecasts
-  WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
 
 export async function seriesStats(pool: pg.Pool, market: string, series: string, kind: string, from: number, to: number, label: string): Promise<Fact | null> {
   const res = await pool.query<{ unit: string; mean: number; min: number; max: number; count: number; negative: number; min_at: Date; max_at: Date }>(
@@ -54,19 +52,18 @@ export async function latestValue(pool: pg.Pool, market: string, series: string,
 }
 
 export async function currentForecast(pool: pg.Pool, market: string, series: string, kind: string): Promise<Fact | null> {
-  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; unit: string; issued_at: Date }>(SQL_LATEST_FORECAST, [market, series, kind]);
-  const r = res.rows[0];
+  const r = await storedForecast(pool, market, series, kind, { latest: true });
   if (!r || r.values.length === 0) return null;
   const values = r.values.map(Number);
-  const step = Number(r.step_ms);
-  const start = r.target_start.getTime();
+  const step = r.stepMs;
+  const start = r.targetStart;
   const f = (v: number) => formatValue(v, r.unit);
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const hi = values.indexOf(Math.max(...values));
   const lo = values.indexOf(Math.min(...values));
   return {
-    id: `forecast:${series}:${kind}:${r.model_version}:${start}`,
-    text: `The current forecast for ${series} ${kindLabel(kind)} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())}) covers ${values.length} steps from ${centralLabel(start)}: next value ${f(values[0]!)} ${unitText(r.unit)}, average ${f(mean)}, low ${f(values[lo]!)} at ${centralLabel(start + lo * step)}, high ${f(values[hi]!)} at ${centralLabel(start + hi * step)}.`,
+    id: `forecast:${series}:${kind}:${r.modelVersion}:${start}`,
+    text: `The current forecast for ${series} ${kindLabel(kind)} (model ${r.modelVersion}, issued ${centralLabel(r.issuedAt)}) covers ${values.length} steps from ${centralLabel(start)}: next value ${f(values[0]!)} ${unitText(r.unit)}, average ${f(mean)}, low ${f(values[lo]!)} at ${centralLabel(start + lo * step)}, high ${f(values[hi]!)} at ${centralLabel(start + hi * step)}.`,
     numbers: { next: roundAsWritten(values[0]!, r.unit), mean: roundAsWritten(mean, r.unit), min: roundAsWritten(values[lo]!, r.unit), max: roundAsWritten(values[hi]!, r.unit), steps: values.length },
   };
 }
@@ -179,14 +176,10 @@ export async function seriesSpan(pool: pg.Pool, market: string, series: string, 
   return r?.first && r.last ? { from: r.first.getTime(), to: r.last.getTime() } : null;
 }
 
-export const SQL_FORECAST_REACH = `SELECT target_start, step_ms, cardinality("values") AS steps, issued_at FROM forecasts
-  WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
-
 /** How far the newest forecast issued at or before `now` reaches: its first step's start and last step's end (UTC ms), or null when there is none. */
 export async function forecastReach(pool: pg.Pool, market: string, series: string, kind: string, now: number): Promise<{ from: number; to: number } | null> {
-  const res = await pool.query<{ target_start: Date; step_ms: number; steps: number }>(SQL_FORECAST_REACH, [market, series, kind, new Date(now)]);
-  const r = res.rows[0];
-  return r ? { from: r.target_start.getTime(), to: r.target_start.getTime() + Number(r.steps) * Number(r.step_ms) } : null;
+  const r = await storedForecast(pool, market, series, kind, { issuedBy: now });
+  return r ? { from: r.targetStart, to: r.targetStart + r.values.length * r.stepMs } : null;
 }
 
 export const SQL_LATEST_BEFORE = `SELECT value, unit, interval_start, interval_end FROM market_data
@@ -323,21 +316,10 @@ export async function relationFact(pool: pg.Pool, market: string, series: string
   };
 }
 
-export const SQL_FORECAST_AT = `SELECT model_version, step_ms, target_start, "values", p10, p90, unit, issued_at FROM forecasts
-  WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
-
-export const SQL_FORECAST_SERIES = 'SELECT DISTINCT series_id FROM forecasts WHERE market = $1 AND kind = $2 ORDER BY series_id';
-
-/** The series of `market` that have forecasts of `kind`, in order ([] when none is forecast). */
-export async function forecastSeries(pool: pg.Pool, market: string, kind: string): Promise<string[]> {
-  const res = await pool.query<{ series_id: string }>(SQL_FORECAST_SERIES, [market, kind]);
-  return res.rows.map((r) => r.series_id);
-}
-
 /**
  * What a forecast question gets when forecastFact found nothing and the series is not forecast at all (it has
  * market data, the forecaster does not predict it): that it is not forecast and which series are (`forecast`, from
- * forecastSeries). A fact without numbers. Null when the series is forecast: then no forecast covers the time asked.
+ * reports/forecasts.ts forecastSeries). A fact without numbers. Null when the series is forecast: then no forecast covers the time asked.
  */
 export function notForecastFact(series: string, kind: string, forecast: readonly string[], market: string): MeasureFact | null {
   if (forecast.includes(series)) return null;
@@ -350,11 +332,10 @@ export function notForecastFact(series: string, kind: string, forecast: readonly
  * "18:30" finds the hourly step 18:00-19:00). One step is stated with its P10-P90 band when the forecast has one.
  */
 export async function forecastFact(pool: pg.Pool, market: string, series: string, kind: string, now: number, p: FactPeriod | null): Promise<MeasureFact | null> {
-  const res = await pool.query<{ model_version: string; step_ms: number; target_start: Date; values: number[]; p10: number[] | null; p90: number[] | null; unit: string; issued_at: Date }>(SQL_FORECAST_AT, [market, series, kind, new Date(now)]);
-  const r = res.rows[0];
+  const r = await storedForecast(pool, market, series, kind, { issuedBy: now });
   if (!r || r.values.length === 0) return null;
-  const step = Number(r.step_ms);
-  const start0 = r.target_start.getTime();
+  const step = r.stepMs;
+  const start0 = r.targetStart;
   let steps = r.values.map((v, i) => ({ v: Number(v), at: start0 + i * step, p10: r.p10?.[i], p90: r.p90?.[i] }));
   if (p) steps = steps.filter((s) => s.at < p.to && s.at + step > p.from);
   if (steps.length === 0) return null;
@@ -365,8 +346,8 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
     const band = s0.p10 !== undefined && s0.p90 !== undefined && s0.p10 !== null && s0.p90 !== null ? { p10: Number(s0.p10), p90: Number(s0.p90) } : null;
     const fv = (measure: string, value: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, at: s0.at });
     return {
-      id: `forecast:${series}:${kind}:${r.model_version}:${start0}`,
-      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${centralLabel(s0.at)} to ${centralLabel(s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
+      id: `forecast:${series}:${kind}:${r.modelVersion}:${start0}`,
+      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${centralLabel(r.issuedAt)})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${centralLabel(s0.at)} to ${centralLabel(s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
       numbers: { value: roundAsWritten(s0.v, r.unit), ...(band ? { p10: roundAsWritten(band.p10, r.unit), p90: roundAsWritten(band.p90, r.unit) } : {}), steps: 1 },
       values: [fv('value', s0.v), ...(band ? [fv('p10', band.p10), fv('p90', band.p90)] : [])],
     };
@@ -376,8 +357,8 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
   const lo = steps.reduce((a, s) => (s.v < a.v ? s : a));
   const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
   return {
-    id: `forecast:${series}:${kind}:${r.model_version}:${start0}`,
-    text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.model_version}, issued ${centralLabel(r.issued_at.getTime())}) has ${steps.length} steps from ${centralLabel(steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${centralLabel(lo.at)}, high ${f(hi.v)} ${u} at ${centralLabel(hi.at)}.`,
+    id: `forecast:${series}:${kind}:${r.modelVersion}:${start0}`,
+    text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${centralLabel(r.issuedAt)}) has ${steps.length} steps from ${centralLabel(steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${centralLabel(lo.at)}, high ${f(hi.v)} ${u} at ${centralLabel(hi.at)}.`,
     numbers: { next: roundAsWritten(steps[0]!.v, r.unit), mean: roundAsWritten(mean, r.unit), min: roundAsWritten(lo.v, r.unit), max: roundAsWritten(hi.v, r.unit), steps: steps.length },
     values: [v('next', steps[0]!.v, steps[0]!.at), v('mean', mean), v('min', lo.v, lo.at), v('max', hi.v, hi.at), { series, kind, measure: 'steps', value: steps.length, unit: 'steps' }],
   };

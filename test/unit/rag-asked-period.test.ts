@@ -10,7 +10,8 @@ import type { ChatModel } from '../../rag/llm.js';
 import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from '../../rag/market-clock.js';
 import { Responder } from '../../rag/responder.js';
 import type { VectorStore } from '../../rag/store/store.js';
-import { SQL_FORECAST_REACH, SQL_FORECAST_SERIES, SQL_SERIES_SPAN } from '../../rag/tools.js';
+import { SQL_SERIES_SPAN } from '../../rag/tools.js';
+import { SQL_FORECAST_ISSUED_BY, SQL_FORECAST_SERIES } from '../../reports/forecasts.js';
 
 /** 2024-06-24 00:00 CDT, a Monday: the end of the latest stored interval. */
 const NOW = Date.UTC(2024, 5, 24, 5);
@@ -45,7 +46,7 @@ describe('responder: a period it cannot serve is named, never replaced', () => {
   const pool = {
     query: async (sql: string) => ({
       rows: sql === SQL_SERIES_SPAN ? [{ first: new Date(FIRST), last: new Date(NOW) }]
-        : sql === SQL_FORECAST_REACH ? [{ target_start: new Date(NOW), step_ms: 3_600_000, steps: 36, issued_at: new Date(NOW) }]
+        : sql === SQL_FORECAST_ISSUED_BY ? [{ model_version: 'm1', target_start: new Date(NOW), step_ms: 3_600_000, values: Array.from({ length: 36 }, () => 30), p10: null, p90: null, step_sources: null, unit: 'USD/MWh', issued_at: new Date(NOW), input_start: new Date(NOW - 86_400_000), input_end: new Date(NOW) }]
         : sql === SQL_FORECAST_SERIES ? [{ series_id: 'HB_NORTH' }] : [],
     }),
   } as unknown as pg.Pool;

@@ -10,7 +10,8 @@ import { parseIntent } from '../../rag/intent.js';
 import type { ChatModel } from '../../rag/llm.js';
 import { Responder } from '../../rag/responder.js';
 import type { VectorStore } from '../../rag/store/store.js';
-import { SQL_FORECAST_AT, SQL_FORECAST_SERIES, SQL_MARKET_STATE, SQL_MARKETS, SQL_SERIES_STATS } from '../../rag/tools.js';
+import { SQL_MARKET_STATE, SQL_MARKETS, SQL_SERIES_STATS } from '../../rag/tools.js';
+import { SQL_FORECAST_ISSUED_BY, SQL_FORECAST_SERIES } from '../../reports/forecasts.js';
 
 const ERCOT_NOW = Date.UTC(2024, 5, 24, 5); // 2024-06-24 00:00 CDT
 const GB_END = Date.UTC(2014, 7, 31, 23); // taylor's last half hour ends 2014-08-31 18:00 CDT
@@ -42,7 +43,7 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
   const asked: unknown[][] = [];
   const pool = {
     query: async (sql: string, params: unknown[] = []) => {
-      asked.push([sql === SQL_SERIES_STATS ? 'stats' : sql === SQL_FORECAST_AT ? 'forecast' : 'other', ...params]);
+      asked.push([sql === SQL_SERIES_STATS ? 'stats' : sql === SQL_FORECAST_ISSUED_BY ? 'forecast' : sql === SQL_MARKET_STATE ? 'state' : 'other', ...params]);
       if (sql === SQL_MARKETS) return { rows: [{ market: 'ERCOT' }, { market: 'GB' }] };
       if (sql === SQL_MARKET_STATE) {
         return { rows: params[0] === 'GB' ? [{ series_id: 'TAYLOR_EW', kind: 'LOAD', interval_end: new Date(GB_END) }]
@@ -54,8 +55,8 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
         return { rows: [{ unit: 'MW', mean: gb ? 29876 : 65418, min: gb ? 21000 : 51002, max: gb ? 38000 : 80111, count: 48, negative: 0, min_at: new Date(GB_END - 3_600_000), max_at: new Date(GB_END - 7_200_000) }] };
       }
       if (sql === SQL_FORECAST_SERIES) return { rows: params[0] === 'GB' ? [{ series_id: 'TAYLOR_EW' }] : [{ series_id: 'HB_NORTH' }] };
-      if (sql === SQL_FORECAST_AT && params[0] === 'GB' && params[1] === 'TAYLOR_EW' && params[2] === 'LOAD') {
-        return { rows: [{ model_version: 'taylor-1', step_ms: 1_800_000, target_start: new Date(GB_END), values: [30100, 30500], p10: null, p90: null, unit: 'MW', issued_at: new Date(GB_END) }] };
+      if (sql === SQL_FORECAST_ISSUED_BY && params[0] === 'GB' && params[1] === 'TAYLOR_EW' && params[2] === 'LOAD') {
+        return { rows: [{ model_version: 'taylor-1', step_ms: 1_800_000, target_start: new Date(GB_END), values: [30100, 30500], p10: null, p90: null, step_sources: null, unit: 'MW', issued_at: new Date(GB_END), input_start: new Date(GB_END - 86_400_000), input_end: new Date(GB_END) }] };
       }
       return { rows: [] };
     },
@@ -79,6 +80,14 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
       assert.match(a.answer, /The forecast for TAYLOR_EW load \(model taylor-1, issued 2014-08-31 18:00 CT\) has 2 steps/, question);
       assert.doesNotMatch(a.answer, /SYSTEM|not forecast|HB_NORTH/, question);
     }
+  });
+
+  it('reads each market\'s state once per clock refresh, its own included', async () => {
+    asked.length = 0;
+    const fresh = new Responder({ embedder, store, llm, pool, market: 'ERCOT' });
+    await fresh.answer({ question: 'What was the average TAYLOR_EW load?' }, undefined, { model: 'off' });
+    await fresh.answer({ question: 'What was the average HB_NORTH price yesterday?' }, undefined, { model: 'off' });
+    assert.deepEqual(asked.filter((q) => q[0] === 'state').map((q) => q[1]), ['ERCOT', 'GB']);
   });
 
   it('refuses series of two markets in one question, naming where each is', async () => {

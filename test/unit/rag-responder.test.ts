@@ -10,7 +10,8 @@ import type { ChatMessage, ChatModel } from '../../rag/llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from '../../rag/quarantine.js';
 import { parseQuestion } from '../../rag/question.js';
 import { MIN_RELEVANCE, Responder, buildMessages, composeAnswer, documentKindFilter, documentValueKind, factsAnswer, namesWholeDay, sanitizeData } from '../../rag/responder.js';
-import { SQL_FORECAST_SERIES, SQL_SERIES_STATS } from '../../rag/tools.js';
+import { SQL_SERIES_STATS } from '../../rag/tools.js';
+import { SQL_FORECAST_SERIES } from '../../reports/forecasts.js';
 import type { SearchFilter, SearchHit, VectorStore } from '../../rag/store/store.js';
 import { INJECTED_VALUE, buildEvalSet } from '../rag-eval/questions.js';
 

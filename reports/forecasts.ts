@@ -1,0 +1,112 @@
+// Stored forecasts (the `forecasts` table) as the gateway and the responder read them: which series of a market are
+// forecast, and one stored forecast of a series picked by time. One query each, so GET /forecast, GET /dispatch and
+// the responder's answers agree on which forecast is "the" forecast. Parameterised; each lookup is bounded by the
+// primary-key prefix (market, series_id, kind).
+import type pg from 'pg';
+import { FORECAST_MAX_SPAN_MS } from '../processors/forecaster/forecast.js';
+
+/**
+ * The series of a market that have forecasts of a kind, by a loose index scan over the primary key (one probe per
+ * series, not a read of every forecast row), in byte order, at most $3 of them.
+ */
+export const SQL_FORECAST_SERIES = `WITH RECURSIVE s AS (
+    (SELECT series_id FROM forecasts WHERE market = $1 AND kind = $2 ORDER BY series_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT f.series_id FROM forecasts f WHERE f.market = $1 AND f.kind = $2 AND f.series_id > s.series_id ORDER BY f.series_id LIMIT 1) FROM s WHERE s.series_id IS NOT NULL
+  )
+  SELECT series_id FROM s WHERE series_id IS NOT NULL LIMIT $3`;
+
+/**
+ * The series ids of `market` that have forecasts of `kind` (RT_PRICE, LOAD, ...), in order, at most `limit`
+ * (default: all; a positive whole number); [] when none is forecast. Errors: the pool's.
+ */
+export async function forecastSeries(pool: pg.Pool, market: string, kind: string, limit: number | null = null): Promise<string[]> {
+  if (limit !== null && !(Number.isInteger(limit) && limit > 0)) throw new RangeError(`forecastSeries: limit must be a positive whole number or null (got ${limit})`);
+  const res = await pool.query<{ series_id: string }>(SQL_FORECAST_SERIES, [market, kind, limit]);
+  return res.rows.map((r) => r.series_id);
+}
+
+/** One stored forecast: `values` (P50, the point forecast) step i covers [targetStart + i*stepMs, targetStart + (i+1)*stepMs). */
+export interface StoredForecast {
+  modelVersion: string;
+  /** When the forecaster issued it, UTC ms. */
+  issuedAt: number;
+  /** The input window it was made from, [inputStart, inputEnd), UTC ms (inputEnd: the decision time). */
+  inputStart: number;
+  inputEnd: number;
+  /** Start of the first step, UTC ms, and the step length, ms. */
+  targetStart: number;
+  stepMs: number;
+  /** Point forecast per step, in `unit` (USD/MWh, MW, ...), as PostgreSQL's float8[] gives it (a missing step is null). */
+  values: number[];
+  /** 10th and 90th percentiles per step; null when the forecast carries no quantiles. */
+  p10: number[] | null;
+  p90: number[] | null;
+  /** What produced each step ("lstm", "baseline:NAME"); null when the forecast does not say. */
+  stepSources: string[] | null;
+  unit: string;
+}
+
+/**
+ * Which forecast of a series: the newest issued (`latest`: GET /forecast); the newest issued at or before a time
+ * (`issuedBy`, UTC ms: the responder on the market clock, its dispatch answer); the newest issued whose steps contain
+ * a time (`covering`, UTC ms: GET /forecast?at=; only forecasts starting within FORECAST_MAX_SPAN_MS before it are
+ * read); or the one whose first step starts last, newest issued among those (`latestTarget`: GET /dispatch's price
+ * curve). Ties on issue time go to the one stored last.
+ */
+export type ForecastPick = { latest: true } | { issuedBy: number } | { covering: number } | { latestTarget: true };
+
+const FIELDS = 'model_version, issued_at, input_start, input_end, target_start, step_ms, "values", p10, p90, step_sources, unit';
+const NEWEST = 'ORDER BY issued_at DESC, stored_at DESC LIMIT 1';
+export const SQL_FORECAST_LATEST = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 ${NEWEST}`;
+export const SQL_FORECAST_ISSUED_BY = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ${NEWEST}`;
+export const SQL_FORECAST_LATEST_TARGET = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3
+  ORDER BY target_start DESC, issued_at DESC, stored_at DESC LIMIT 1`;
+export const SQL_FORECAST_COVERING = `SELECT ${FIELDS} FROM forecasts
+  WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start <= $4 AND target_start > $5 AND target_end > $4 ${NEWEST}`;
+
+interface Row {
+  model_version: string;
+  issued_at: Date;
+  input_start: Date;
+  input_end: Date;
+  target_start: Date;
+  step_ms: number;
+  values: number[];
+  p10: number[] | null;
+  p90: number[] | null;
+  step_sources: string[] | null;
+  unit: string;
+}
+
+/**
+ * The stored forecast of (market, series, kind) that `pick` selects, or null when there is none. Errors: RangeError
+ * for a time that is not finite; the pool's.
+ */
+export async function storedForecast(pool: pg.Pool, market: string, series: string, kind: string, pick: ForecastPick): Promise<StoredForecast | null> {
+  let res: pg.QueryResult<Row>;
+  if ('latest' in pick) res = await pool.query<Row>(SQL_FORECAST_LATEST, [market, series, kind]);
+  else if ('latestTarget' in pick) res = await pool.query<Row>(SQL_FORECAST_LATEST_TARGET, [market, series, kind]);
+  else if ('issuedBy' in pick) {
+    if (!Number.isFinite(pick.issuedBy)) throw new RangeError(`storedForecast: issuedBy must be UTC ms (got ${pick.issuedBy})`);
+    res = await pool.query<Row>(SQL_FORECAST_ISSUED_BY, [market, series, kind, new Date(pick.issuedBy)]);
+  } else {
+    if (!Number.isFinite(pick.covering)) throw new RangeError(`storedForecast: covering must be UTC ms (got ${pick.covering})`);
+    res = await pool.query<Row>(SQL_FORECAST_COVERING, [market, series, kind, new Date(pick.covering), new Date(pick.covering - FORECAST_MAX_SPAN_MS)]);
+  }
+  const r = res.rows[0];
+  if (!r) return null;
+  return {
+    modelVersion: r.model_version,
+    issuedAt: r.issued_at.getTime(),
+    inputStart: r.input_start.getTime(),
+    inputEnd: r.input_end.getTime(),
+    targetStart: r.target_start.getTime(),
+    stepMs: Number(r.step_ms),
+    values: r.values,
+    p10: r.p10,
+    p90: r.p90,
+    stepSources: r.step_sources,
+    unit: r.unit,
+  };
+}
