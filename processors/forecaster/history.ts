@@ -7,7 +7,8 @@ import type { ModelMetadata } from '../../model/contract.js';
 import { lastWeekWeights } from '../../model/quantile.js';
 
 const WEEK_MS = 7 * 86_400_000;
-const KEEP_MS = 8 * 86_400_000;
+/** How far behind a series' newest window end the history answers (8 days: a week plus a day of late windows). */
+export const HISTORY_KEEP_MS = 8 * 86_400_000;
 
 /** The part of a FeatureWindow the history reads. */
 export interface HistoryWindow {
@@ -19,35 +20,70 @@ export interface HistoryWindow {
   values: ReadonlyArray<number | null>;
 }
 
-export class SeriesHistory {
-  /** series key → slot end (UTC ms) → value. */
-  private readonly slots = new Map<string, Map<number, number>>();
+interface SeriesSlots {
+  /** The newest window end added (UTC ms). */
+  newest: number;
+  /** slot end (UTC ms) → value. */
+  slots: Map<number, number>;
+}
 
-  private static key(w: HistoryWindow): string {
+/**
+ * Slot values per series, answering only for slots within `keepMs` of the series' newest window end. So its answers
+ * are a function of the windows whose end lies in that span, in the order they were added (a later window's value of
+ * a slot replaces an earlier one: a corrected window wins): a history rebuilt from those windows alone (restore.ts)
+ * answers exactly as one that saw the whole stream.
+ */
+export class SeriesHistory {
+  private readonly series = new Map<string, SeriesSlots>();
+
+  /** keepMs: how far behind the newest window end of a series its slots are kept and answered (ms, > 0). */
+  constructor(readonly keepMs = HISTORY_KEEP_MS) {
+    if (!(Number.isFinite(keepMs) && keepMs > 0)) throw new RangeError(`SeriesHistory: keepMs must be a positive number of ms, got ${keepMs}`);
+  }
+
+  private static key(w: Pick<HistoryWindow, 'market' | 'seriesId' | 'kind' | 'stepMs'>): string {
     return seriesRecordKey(w, w.stepMs);
   }
 
-  /** Record a window's values (slot i ends at windowEnd − (W − 1 − i)·step) and drop slots older than 8 days. */
+  /** Record a window's values (slot i ends at windowEnd − (W − 1 − i)·step) and drop slots older than newest − keepMs. */
   add(w: HistoryWindow): void {
     const k = SeriesHistory.key(w);
-    let m = this.slots.get(k);
-    if (!m) this.slots.set(k, (m = new Map()));
+    let s = this.series.get(k);
+    if (!s) this.series.set(k, (s = { newest: w.windowEnd, slots: new Map() }));
+    const grew = w.windowEnd > s.newest;
+    if (grew) s.newest = w.windowEnd;
+    const oldest = s.newest - this.keepMs;
     const W = w.values.length;
+    const m = s.slots;
     w.values.forEach((v, i) => {
-      if (v !== null && Number.isFinite(v)) m.set(w.windowEnd - (W - 1 - i) * w.stepMs, v);
+      const t = w.windowEnd - (W - 1 - i) * w.stepMs;
+      if (t >= oldest && v !== null && Number.isFinite(v)) m.set(t, v);
     });
-    const oldest = w.windowEnd - KEEP_MS;
-    for (const t of m.keys()) if (t < oldest) m.delete(t);
+    if (grew) for (const t of m.keys()) if (t < oldest) m.delete(t);
   }
 
-  /** The value of the slot ending at `slotEnd`, if seen. */
-  get(w: HistoryWindow, slotEnd: number): number | undefined {
-    return this.slots.get(SeriesHistory.key(w))?.get(slotEnd);
+  /** The value of the slot ending at `slotEnd`, if seen and within keepMs of the series' newest window end. */
+  get(w: Pick<HistoryWindow, 'market' | 'seriesId' | 'kind' | 'stepMs'>, slotEnd: number): number | undefined {
+    const s = this.series.get(SeriesHistory.key(w));
+    if (!s || slotEnd < s.newest - this.keepMs) return undefined;
+    return s.slots.get(slotEnd);
+  }
+
+  /** The newest window end added for the window's series, or undefined. */
+  newest(w: Pick<HistoryWindow, 'market' | 'seriesId' | 'kind' | 'stepMs'>): number | undefined {
+    return this.series.get(SeriesHistory.key(w))?.newest;
   }
 
   /** Series tracked (for tests and metrics). */
   get size(): number {
-    return this.slots.size;
+    return this.series.size;
+  }
+
+  /** Slots held over all series (for metrics and the restore bench). */
+  get slotCount(): number {
+    let n = 0;
+    for (const s of this.series.values()) n += s.slots.size;
+    return n;
   }
 }
 

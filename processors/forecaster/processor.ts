@@ -14,7 +14,8 @@ import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
 import { toForecast } from './forecast.js';
-import { SeriesHistory, serveSteps } from './history.js';
+import { HISTORY_KEEP_MS, SeriesHistory, serveSteps } from './history.js';
+import { readTrailingWindows } from './restore.js';
 import { InferenceBatcher } from './inference-batcher.js';
 import { type LiveMetric, LiveRmse } from './live-rmse.js';
 import { ModelWatcher } from './model-watcher.js';
@@ -49,6 +50,8 @@ export interface ForecasterOptions {
    */
   onLiveMetrics?: (metrics: LiveMetric[]) => Promise<void> | void;
   onBatch?: (counts: ForecasterCounts) => void;
+  /** Called when a partition's state has been rebuilt from its trailing windows (restore.ts), before it is processed. */
+  onRestore?: (restore: PartitionRestore) => void;
   /** Aborts the wait for a first model. */
   signal?: AbortSignal;
 }
@@ -67,6 +70,28 @@ export interface ForecasterCounts {
   modelSwitches: number;
 }
 
+/** What a partition's state rebuild on assignment read and took. */
+export interface PartitionRestore {
+  partition: number;
+  /** The offsets read back: [from, to), to = the group's committed offset. */
+  from: string;
+  to: string;
+  /** Records read and range reads made; windows replayed into the state; series and slots it holds after. */
+  records: number;
+  reads: number;
+  windows: number;
+  series: number;
+  slots: number;
+  /** Wall time of the whole set-up (fence, committed offset, read, replay), ms. */
+  ms: number;
+}
+
+/** One input partition's state: its history (a function of its trailing windows) and the input offset it has consumed up to. */
+interface PartitionState {
+  history: SeriesHistory;
+  nextOffset: bigint;
+}
+
 export async function startForecaster(config: Config, opts: ForecasterOptions = {}, provisioned?: Provisioned) {
   const inputTopic = opts.inputTopic ?? TOPICS.features.name;
   const outputTopic = opts.outputTopic ?? TOPICS.forecasts.name;
@@ -76,9 +101,9 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   const root = registryRoot(opts.registryDir);
   const watcher = new ModelWatcher(root, { pollMs: opts.pollMs ?? 2_000 });
   const counts: ForecasterCounts = { received: 0, forecasts: 0, skipped: 0, empty: 0, deadLettered: 0, transactions: 0, inferenceRuns: 0, modelVersion: null, modelSwitches: 0 };
-  // Slot values seen per series (8 days), for the steps the model serves from "same hour last week".
-  const history = new SeriesHistory();
   const rmse = new LiveRmse(opts.rmseWindow ?? 168);
+  // How far behind a series' newest window its slots are kept (and read back on assignment).
+  const keepMs = HISTORY_KEEP_MS;
 
   // Wait for a first model before consuming anything: windows stay in Kafka until there is something to serve them.
   watcher.start();
@@ -119,6 +144,45 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   const metricsTimer = setInterval(() => void report(), opts.metricsIntervalMs ?? 60_000);
   metricsTimer.unref();
 
+  // Per input partition: its state, rebuilt on assignment from the partition's trailing windows (restore.ts) so that it
+  // is a function of the input alone. Fence first (the partition's transactional producer: its InitProducerId waits for
+  // a killed owner's last transaction to complete), then read the group's committed offset, then the windows before it.
+  const states = new Map<number, Promise<PartitionState>>();
+  const stateFor = (partition: number): Promise<PartitionState> => {
+    let st = states.get(partition);
+    if (!st) {
+      st = rebuild(partition);
+      states.set(partition, st);
+      st.catch(() => {
+        if (states.get(partition) === st) states.delete(partition);
+      });
+    }
+    return st;
+  };
+  const rebuild = async (partition: number): Promise<PartitionState> => {
+    const started = performance.now();
+    await producerFor(partition);
+    const a = p.kafka.admin();
+    await a.connect();
+    let committed: bigint;
+    try {
+      const offset = (await a.fetchOffsets({ groupId, topics: [inputTopic] }))[0]?.partitions.find((x) => x.partition === partition)?.offset;
+      committed = offset === undefined || BigInt(offset) < 0n ? 0n : BigInt(offset);
+    } finally {
+      await a.disconnect();
+    }
+    const history = new SeriesHistory(keepMs);
+    const read = await readTrailingWindows(p, inputTopic, partition, committed, keepMs);
+    for (const w of read.windows) history.add(w);
+    const restore: PartitionRestore = {
+      partition, from: String(read.from), to: String(read.to), records: read.records, reads: read.reads, windows: read.windows.length,
+      series: history.size, slots: history.slotCount, ms: performance.now() - started,
+    };
+    log.info({ ...restore, ms: Math.round(restore.ms) }, 'partition state rebuilt from its trailing windows');
+    opts.onRestore?.(restore);
+    return { history, nextOffset: committed };
+  };
+
   const loop = await startConsumeLoop<FeatureWindow>(p.kafka, {
     name: 'forecaster',
     topic: inputTopic,
@@ -131,7 +195,9 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     deadLetters: { kind: 'publish', writer: p.writers.deadLetters, topic: deadLetterTopic },
     consumer: { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576 },
     onAssignment: (partitions) => {
-      // Producers of partitions this member no longer owns go; the new owner's producer fences them anyway.
+      // Producers and state of partitions this member no longer owns go; the new owner's producer fences them anyway,
+      // and the new owner rebuilds the state from the partition. A partition kept keeps its state (nobody else
+      // processed it meanwhile).
       const mine = new Set(partitions);
       for (const [partition, producer] of producers) {
         if (!mine.has(partition)) {
@@ -139,22 +205,32 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
           void producer.then((x) => x.disconnect()).catch(() => undefined);
         }
       }
+      for (const partition of states.keys()) if (!mine.has(partition)) states.delete(partition);
+      for (const partition of mine) void stateFor(partition).catch((err: unknown) => log.error({ partition, err: (err as Error).message }, 'partition state rebuild failed (retried by the next batch)'));
     },
+    // The group's committed offset can be read before a killed owner's last transaction completes (kafkajs's OffsetFetch
+    // has no requireStable): records before the offset the state was rebuilt to are in it already, and skipped.
+    resumeAt: async (partition) => (await stateFor(partition)).nextOffset,
     handle: async (batch, ctx) => {
+      const state = await stateFor(batch.partition);
+      const history = state.history;
       const windows = batch.records.map((g) => g.value);
       const result = windows.length > 0 ? await batcher.submit(windows) : undefined;
       const forecasts: Forecast[] = [];
-      for (const w of windows) history.add(w);
-      if (result) {
-        windows.forEach((w, i) => {
-          const v = result.values[i];
-          if (!v) return;
-          const s = serveSteps(w, result.metadata, v, result.bands[i] ?? undefined, history);
-          forecasts.push(toForecast(w, result.version, result.metadata, s.values, s));
-        });
-      }
+      // One window at a time, history first: a window's forecast depends on the windows before it in the partition and
+      // itself only, never on how the records were cut into batches (a rebuild replays them in another cut). A batch
+      // delivered again adds the same values in the same order, so the history needs no undo.
+      windows.forEach((w, i) => {
+        history.add(w);
+        const v = result?.values[i];
+        if (!result || !v) return;
+        const s = serveSteps(w, result.metadata, v, result.bands[i] ?? undefined, history);
+        forecasts.push(toForecast(w, result.version, result.metadata, s.values, s));
+      });
+      const nextOffset = BigInt(batch.nextOffset);
       await ctx.send(outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));
       ctx.onCommit(() => {
+        state.nextOffset = nextOffset;
         // Live RMSE after the commit, so a batch that is processed twice is scored once. Per window in order: its last
         // point scores an earlier forecast, then its own forecast waits for a later window.
         const byWindow = new Map(forecasts.map((f) => [seriesRecordKey(f, f.targetStart), f]));

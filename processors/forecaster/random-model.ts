@@ -3,7 +3,7 @@
 // seeded, so the same options give the same model.
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_FILE, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type ModelMetadata } from '../../model/contract.js';
-import { seasonalNaiveIndex } from '../../model/quantile.js';
+import { LAST_WEEK_SOURCE, seasonalNaiveIndex } from '../../model/quantile.js';
 import { type ServedSpec, composeServedGraph } from '../../model/served-graph.js';
 import { buildLstm } from '../../model/lstm.js';
 import { exportTfjsLstmToOnnx } from '../../model/onnx-export.js';
@@ -27,12 +27,22 @@ export interface RandomModelOptions {
    * "baseline:ridge", "baseline:naive_last", "baseline:same_hour_yesterday"); the ridge part is zero.
    */
   stepSources?: string[];
+  /**
+   * With stepSources: the steps (1-based horizons) whose metadata source is "same hour last week", served by the
+   * forecaster from the windows it has seen with this weight (default 1) and the graph's band moved to the served
+   * value (lastWeekBandFromGraph); the graph itself serves stepSources there (training.graphSources).
+   */
+  lastWeek?: { steps: number[]; weight?: number };
 }
 
 export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
   const steps = o.steps ?? 24;
   const target = o.target ?? { mean: 40, std: 15 };
   const now = new Date().toISOString();
+  const H = o.horizon ?? 4;
+  if (o.lastWeek && (!o.stepSources || !o.lastWeek.steps.every((h) => Number.isInteger(h) && h >= 1 && h <= H))) throw new RangeError(`randomModelMetadata: lastWeek needs stepSources and steps in 1..${H}`);
+  const lastWeek = o.lastWeek ? new Set(o.lastWeek.steps) : undefined;
+  const metaSources = o.stepSources?.map((src, h) => (lastWeek?.has(h + 1) ? LAST_WEEK_SOURCE : src));
   return {
     formatVersion: 1,
     version: o.version,
@@ -40,7 +50,8 @@ export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
     trainer: 'tfjs',
     backend: `tfjs-${tf.getBackend() ?? 'cpu'}`,
     architecture: { type: 'lstm', layers: 1, units: o.units ?? 4, steps, features: SEQUENCE_FEATURES.length, horizon: o.horizon ?? 4, recurrentActivation: 'sigmoid', ...(o.stepSources ? { quantiles: [...QUANTILES] } : {}) },
-    ...(o.stepSources ? { stepSources: [...o.stepSources] } : {}),
+    ...(metaSources ? { stepSources: metaSources } : {}),
+    ...(lastWeek ? { lastWeekWeight: Array.from({ length: H }, (_, h) => (lastWeek.has(h + 1) ? (o.lastWeek!.weight ?? 1) : 0)), lastWeekBandFromGraph: true } : {}),
     target: { market: o.market ?? 'ERCOT', kind: o.kind ?? 'RT_PRICE', seriesIds: o.seriesIds ?? [], stepMs: o.stepMs ?? 3_600_000, unit: o.unit ?? 'USD/MWh' },
     featureOrder: [...SEQUENCE_FEATURES],
     scaler: { features: SEQUENCE_FEATURES.map((f) => (f === 'value' ? { ...target } : { mean: 0, std: 1 })), target: { ...target } },

@@ -1,0 +1,121 @@
+// Reading one partition's offset range, read_committed, outside any consumer group's progress: for a processor that
+// rebuilds its in-memory state from the trailing records of its own input partition on assignment
+// (processors/forecaster/restore.ts). readTopicToEnd (read-topic.ts) reads whole topics; this reads a bounded range.
+import type { Writer } from './avro-serde.js';
+import { createConsumer } from './client.js';
+import type { Provisioned } from './provision.js';
+import { PoisonRecordError } from './errors.js';
+import type { TopicRecord } from './read-topic.js';
+import { logger } from '../logger.js';
+
+const log = logger('read-partition');
+
+export interface PartitionRange<T> {
+  /** Decoded records of the range in offset order (poison records and tombstones left out). */
+  records: Array<TopicRecord<T>>;
+  /** The range actually read: `from` raised to the partition's log start offset when retention deleted the start. */
+  from: bigint;
+  to: bigint;
+  /** Records left out: undecodable (poison) or without a value. */
+  skipped: number;
+}
+
+export interface ReadPartitionOptions {
+  /** Ms without a record after which the read ends short of `to` (a tail of aborted records; default 3,000). */
+  idleMs?: number;
+  /** Prefix of the throw-away consumer group (default sda-read-partition). */
+  groupPrefix?: string;
+}
+
+/**
+ * The records of `topic` partition `partition` at offsets [from, to), read_committed (aborted records and
+ * transaction markers are never returned), decoded into `reader`'s shape. `from` below the partition's log start
+ * offset starts there instead (returned as `from`); `to` above its end offset stops at the end. The read ends when a
+ * record at offset ≥ to − 1 arrives (the last offset a consumer's committed position can follow is a data record),
+ * or after `idleMs` without a record (a range that ends in aborted records or markers). Uses a throw-away consumer
+ * group (`<groupPrefix>-<pid>-<time>`) that commits nothing; the topic's other partitions are paused.
+ * Errors: Kafka errors from the client; schema-registry errors from the serde (a registry outage is not poison).
+ */
+export async function readPartitionRange<T>(p: Provisioned, topic: string, partition: number, from: bigint, to: bigint, reader: Writer<T>, opts: ReadPartitionOptions = {}): Promise<PartitionRange<T>> {
+  if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`readPartitionRange: partition must be an integer >= 0, got ${partition}`);
+  if (from < 0n || to < from) throw new RangeError(`readPartitionRange: expected 0 <= from <= to, got [${from}, ${to})`);
+  const idleMs = opts.idleMs ?? 3_000;
+  const admin = p.kafka.admin();
+  await admin.connect();
+  let low: bigint;
+  let high: bigint;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const mine = offsets.find((o) => o.partition === partition);
+    if (!mine) throw new RangeError(`readPartitionRange: ${topic} has no partition ${partition}`);
+    low = BigInt(mine.low);
+    high = BigInt(mine.high);
+  } finally {
+    await admin.disconnect();
+  }
+  const start = from < low ? low : from;
+  const end = to > high ? high : to;
+  const out: Array<TopicRecord<T>> = [];
+  let skipped = 0;
+  if (start >= end) return { records: out, from: start, to: end, skipped };
+  const consumer = createConsumer(p.kafka, `${opts.groupPrefix ?? 'sda-read-partition'}-${process.pid}-${Date.now()}`, { readUncommitted: false, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  let running: Promise<void> | undefined;
+  try {
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const assigned = (e.payload.memberAssignment[topic] ?? []) as number[];
+      const others = assigned.filter((x) => x !== partition);
+      if (others.length > 0) consumer.pause([{ topic, partitions: others }]);
+      consumer.seek({ topic, partition, offset: String(start) });
+    });
+    await consumer.subscribe({ topic, fromBeginning: false });
+    await new Promise<void>((resolve, reject) => {
+      let idle = setTimeout(() => {
+        log.warn({ topic, partition, from: String(start), to: String(end), read: out.length }, 'partition range read ended by the idle timeout (aborted records or markers at its end)');
+        resolve();
+      }, idleMs * 3);
+      let done = false;
+      running = consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (done || batch.partition !== partition) return;
+            clearTimeout(idle);
+            idle = setTimeout(resolve, idleMs);
+            for (const message of batch.messages) {
+              const offset = BigInt(message.offset);
+              if (offset < start) continue; // a fetch from before the seek
+              if (offset >= end) {
+                done = true;
+                break;
+              }
+              if (!message.value) skipped++;
+              else {
+                try {
+                  const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
+                  out.push({ partition, offset, key: message.key ? message.key.toString('utf8') : null, value });
+                } catch (err) {
+                  // Poison records were dead-lettered by the consumer that owns the partition; a restore steps over them.
+                  if (!(err instanceof PoisonRecordError)) throw err;
+                  skipped++;
+                }
+              }
+              if (offset + 1n >= end) done = true;
+            }
+            if (done) {
+              clearTimeout(idle);
+              resolve();
+            }
+          },
+        })
+        .catch((err: unknown) => reject(err));
+    });
+  } finally {
+    await running;
+    await consumer.disconnect();
+  }
+  // A re-fetch after the seek may deliver a record twice: keep the first of each offset, in order.
+  out.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+  const records = out.filter((r, i) => i === 0 || r.offset !== out[i - 1]!.offset);
+  return { records, from: start, to: end, skipped };
+}
