@@ -7,11 +7,9 @@ import { loadCurrent } from '../model/registry.js';
 import { TickKindValues } from '../schemas/types.js';
 import type { ConsumerLagReader } from './consumer-lag.js';
 import { latestPerSeries, seriesHistory } from './dashboard-store.js';
-import { SERIES_PARAM } from './forecast-params.js';
+import { MARKET_PARAM, SERIES_PARAM } from './forecast-params.js';
 import { type RouteSchema, validated } from './validate.js';
 
-/** A series id and a market as stored (upper case); the routes read lower case as upper (upperCase). */
-export const MARKET_PATTERN = /^[A-Z0-9_]{1,64}$/;
 export const MAX_HOURS = 720;
 
 const kindParam = { type: 'string', description: 'What the series measures.', enum: TickKindValues, default: 'RT_PRICE', maxLength: 16, upperCase: true } as const;
@@ -40,7 +38,7 @@ export const DASHBOARD_ROUTES = {
     tags: ['dashboard'],
     query: {
       series: { ...SERIES_PARAM, required: true },
-      market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: MARKET_PATTERN, maxLength: 64, upperCase: true },
+      market: MARKET_PARAM,
       kind: kindParam,
       hours: { type: 'integer', description: 'Hours of history.', default: 48, minimum: 1, maximum: MAX_HOURS },
     },

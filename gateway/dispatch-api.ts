@@ -10,7 +10,7 @@ import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
 import { DispatchError } from '../dispatch/errors.js';
-import { MARKET_RE, SERIES_PARAM } from './forecast-params.js';
+import { MARKET_PARAM, SERIES_PARAM } from './forecast-params.js';
 import { missingForecast } from './forecast-store.js';
 import { storedForecast } from '../reports/forecasts.js';
 import { type RouteSchema, validated } from './validate.js';
@@ -27,7 +27,7 @@ export const DISPATCH_ROUTES = {
       power: { type: 'number', description: 'Ad-hoc battery: power, MW.', exclusiveMinimum: 0, maximum: ASSET_LIMITS.maxPowerMw, maxLength: 16, example: 10 },
       energy: { type: 'number', description: 'Ad-hoc battery: energy, MWh.', exclusiveMinimum: 0, maximum: ASSET_LIMITS.maxEnergyMwh, maxLength: 16, example: 20 },
       efficiency: { type: 'number', description: `Ad-hoc battery: round-trip efficiency, a fraction; ${BATTERY_DEFAULTS.roundTripEfficiency} when not given.`, exclusiveMinimum: 0, maximum: 1, maxLength: 16 },
-      market: { type: 'string', description: 'Market.', default: 'ERCOT', pattern: MARKET_RE, maxLength: 64, upperCase: true },
+      market: MARKET_PARAM,
       day: { type: 'string', description: 'tomorrow (the day after the latest forecast\'s first interval) or today.', enum: ['tomorrow', 'today'], default: 'tomorrow', maxLength: 8 },
       basis: { type: 'string', description: 'Optimise on the forecast\'s p50 or its mean (0.3 P10 + 0.4 P50 + 0.3 P90, the expected price).', enum: ['p50', 'mean'], default: 'p50', maxLength: 4 },
     },

@@ -7,6 +7,16 @@ import { type ParamSpec, type ParamValues, type RouteSchema, validateParams } fr
 export const SERIES_RE = /^[A-Z0-9_.-]{1,64}$/;
 export const MARKET_RE = /^[A-Z0-9_]{1,64}$/;
 
+/** The one market parameter of every route that takes one (/forecast, /dispatch, /api/history): the same rule and words. */
+export const MARKET_PARAM = {
+  type: 'string',
+  description: 'Market: 1-64 of A-Z 0-9 _.',
+  default: 'ERCOT',
+  pattern: MARKET_RE,
+  maxLength: 64,
+  upperCase: true,
+} as const satisfies ParamSpec;
+
 /** The one series parameter of every route (/forecast, /dispatch, /query, /api/history): the same rule and words. */
 export const SERIES_PARAM = {
   type: 'string',
@@ -28,7 +38,7 @@ export const FORECAST_ROUTE = {
   tags: ['forecast'],
   query: {
     series: { ...SERIES_PARAM, required: true },
-    market: { type: 'string', description: 'Market: 1-64 of A-Z 0-9 _.', default: 'ERCOT', pattern: MARKET_RE, maxLength: 64, upperCase: true },
+    market: MARKET_PARAM,
     kind: { type: 'string', description: 'What is forecast.', enum: TickKindValues, default: 'RT_PRICE', maxLength: 16, upperCase: true },
     at: {
       type: 'instant',

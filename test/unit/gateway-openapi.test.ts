@@ -3,6 +3,7 @@
 // constrained parameter refuses a bad value with a 400 naming it. Pure, no server.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { MARKET_PARAM } from '../../gateway/forecast-params.js';
 import { buildOpenApi, gatewayRoutes } from '../../gateway/openapi.js';
 import { ISO_INSTANT_RE, type ParamSpec, type ParamSpecs, ValidationError, validateParams } from '../../gateway/validate.js';
 
@@ -122,6 +123,16 @@ describe('gateway: one schema per route for validation and /openapi.json', () =>
           `${r.path}: required properties`,
         );
       }
+    }
+  });
+
+  it('documents one market parameter, the same on every route that takes one', () => {
+    const taking = routes.filter((r) => r.query?.market !== undefined);
+    assert.deepEqual(taking.map((r) => r.path).sort(), ['/api/history', '/dispatch', '/forecast']);
+    for (const r of taking) {
+      assert.equal(r.query!.market, MARKET_PARAM, `${r.path}: the shared spec`);
+      const param = doc.paths[r.path]![r.method]!.parameters.find((x) => x.name === 'market')!;
+      assert.deepEqual(param, doc.paths['/forecast']!.get!.parameters.find((x) => x.name === 'market'), `${r.path}?market documented as /forecast's`);
     }
   });
 
