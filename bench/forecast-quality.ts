@@ -12,7 +12,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../platform/config.js';
 import { REPORT_HORIZONS, horizonTable, quantileLine, significanceLines } from '../model/evaluate.js';
-import { TRAIN_DEFAULTS, bandVariantTable, describeSources, runTraining } from '../model/train.js';
+import { TRAIN_DEFAULTS, bandVariantTable, describeSources, onlineBandTable, runTraining } from '../model/train.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import type { MarketTick } from '../schemas/types.js';
@@ -146,10 +146,12 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
         const served = r.bandVariants.find((v) => v.served);
         if (served) {
           const g = served.regime;
-          print(`band (served: ${served.rule}, ${served.sides} sides, scale ${served.scale}): width in the top 5% actuals (>= ${g.threshold.toFixed(1)} ${r.evaluation.unit}) ${g.top.meanWidth.toFixed(2)} vs the rest ${g.rest.meanWidth.toFixed(2)}; coverage there ${(g.top.coverage * 100).toFixed(1)}% vs ${(g.rest.coverage * 100).toFixed(1)}%`);
+          print(`static band (${served.rule}, ${served.sides} sides, scale ${served.scale}${r.metadata.onlineBand ? '; not served, the online band is' : ''}): width in the top 5% actuals (>= ${g.threshold.toFixed(1)} ${r.evaluation.unit}) ${g.top.meanWidth.toFixed(2)} vs the rest ${g.rest.meanWidth.toFixed(2)}; coverage there ${(g.top.coverage * 100).toFixed(1)}% vs ${(g.rest.coverage * 100).toFixed(1)}%`);
         }
         print('band calibrations on the hold-out, for the record (the served one chosen on the validation blocks):');
         print(bandVariantTable(r.bandVariants, r.evaluation.unit));
+        print('online band candidates (model/online-band.ts): validation = the rolling-origin blocks after the first, in time order per series; hold-out for the record (the served one chosen before, never on, the hold-out):');
+        print(onlineBandTable(r.onlineBands, r.evaluation.unit));
         const folds = (r.metadata.training?.rollingOrigin as Array<{ fitSamples: number; validationSamples: number; bestEpoch: number }> | undefined) ?? [];
         if (folds.length > 1) print(`validation: rolling origin, ${folds.length} blocks (fit/validate samples ${folds.map((f) => `${f.fitSamples}/${f.validationSamples}`).join(', ')}; best epochs ${folds.map((f) => f.bestEpoch).join(', ')}; refit ${String(r.metadata.training?.refitEpochs)} epochs)`);
         print(`training: ${seconds.toFixed(1)} s in all (${(r.metadata.training?.learningRatesTried as unknown[])?.length ?? 1} learning rates), median ${median(epochSeconds).toFixed(2)} s per epoch of the chosen run (${r.metadata.training?.fitSamples} samples, batch ${TRAIN_DEFAULTS.batchSize}), best epoch ${String(r.metadata.training?.bestEpoch)}, lr ${String(r.metadata.training?.learningRate)}`);
@@ -163,7 +165,7 @@ export async function runForecastQualityBench(config: Config, opts: QualityOptio
           return `h${h} ${verdict} the best baseline (${model.toFixed(2)} vs ${best.toFixed(2)}${p})`;
         });
         print(wins.join('; '));
-        results[t.market] = { byHorizon: r.evaluation.byHorizon.filter((s) => (REPORT_HORIZONS as readonly number[]).includes(s.h)), significance: r.evaluation.significance, quantiles: r.evaluation.quantiles, bandVariants: r.bandVariants, stepSources: r.metadata.stepSources, seconds, epochSeconds, training: r.metadata.training };
+        results[t.market] = { byHorizon: r.evaluation.byHorizon.filter((s) => (REPORT_HORIZONS as readonly number[]).includes(s.h)), significance: r.evaluation.significance, quantiles: r.evaluation.quantiles, staticQuantiles: r.evaluation.staticQuantiles, onlineBand: r.metadata.onlineBand, onlineBands: r.onlineBands, bandVariants: r.bandVariants, stepSources: r.metadata.stepSources, seconds, epochSeconds, training: r.metadata.training };
         if (process.env.SDA_BENCH_VERBOSE) for (const l of lines) print(`  ${l}`);
       } finally {
         await pool.end();

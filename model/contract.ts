@@ -15,6 +15,7 @@
 // The architecture: one (or more) LSTM layers, recurrent activation sigmoid, then a dense layer to `horizon` (or,
 // with quantiles, to 3 x horizon: the P50 residual and the two softplus band widths; see model/README.md).
 import { ModelError } from './errors.js';
+import { type OnlineBandMetadata, OnlineBandSpecError, validateOnlineBandMetadata } from './online-band.js';
 
 /** Name of the ONNX graph input. */
 export const ONNX_INPUT = 'input';
@@ -92,6 +93,12 @@ export interface ModelMetadata {
    * lastWeekBand is then unused. Absent (models before 2026-12-01's band scale): lastWeekBand.
    */
   lastWeekBandFromGraph?: boolean;
+  /**
+   * The online P10-P90 band (model/online-band.ts): the forecaster recalibrates the band per series and step from
+   * the residuals actual − served P50 of its trailing windowDays, falling back to `trained`; absent: the graph's
+   * static band only, as before.
+   */
+  onlineBand?: OnlineBandMetadata;
   target: { market: string; kind: string; seriesIds: string[]; stepMs: number; unit: string };
   featureOrder: string[];
   scaler: Scaler;
@@ -240,6 +247,14 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
   const src = o.stepSources;
   if (src !== undefined && (!Array.isArray(src) || src.length !== a!.horizon || !src.every((v) => typeof v === 'string' && v !== ''))) {
     fail(`stepSources must name a source for each of the ${String(a!.horizon)} horizons`);
+  }
+  if (o.onlineBand !== undefined) {
+    try {
+      validateOnlineBandMetadata(o.onlineBand, a!.horizon as number);
+    } catch (e) {
+      if (e instanceof OnlineBandSpecError) fail(e.message);
+      throw e;
+    }
   }
   return m as ModelMetadata;
 }

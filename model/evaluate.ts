@@ -50,8 +50,10 @@ export interface Evaluation {
   scores: Score[];
   /** All series together, per horizon 1..H and method (same points as `scores`). */
   byHorizon: HorizonScore[];
-  /** The model's P10/P50/P90 on the same points, when it has quantiles. */
+  /** The model's P10/P50/P90 on the same points, when it has quantiles: the served band (the online band when the model has one). */
   quantiles?: QuantileScore;
+  /** With an online band (model/online-band.ts): the static band's P10/P50/P90 on the same points, for comparison. */
+  staticQuantiles?: QuantileScore;
   /** Per reported horizon (REPORT_HORIZONS up to the horizon): the model against the best baseline there. */
   significance: HorizonSignificance[];
   ridgeAlpha: number;
@@ -88,9 +90,10 @@ export interface ModelQuantiles {
 
 /**
  * Score unscaled model forecasts ([holdout samples, horizon], in sample order after trainCount) against the
- * hold-out targets, with every baseline. Ridge is fitted here on the training samples.
+ * hold-out targets, with every baseline. Ridge is fitted here on the training samples. `quantiles`: the served
+ * band; `staticQuantiles` (with an online band): the static band, scored on the same points.
  */
-export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, quantiles?: ModelQuantiles): Evaluation {
+export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, quantiles?: ModelQuantiles, staticQuantiles?: ModelQuantiles): Evaluation {
   const H = d.horizon;
   const from = d.trainCount;
   const count = d.n - from;
@@ -117,7 +120,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
   };
   let points = 0;
   const perH = METHODS.map(() => ({ se: new Float64Array(H), ae: new Float64Array(H), n: new Float64Array(H) }));
-  const q = { y: [] as number[], p10: [] as number[], p50: [] as number[], p90: [] as number[] };
+  const q = { y: [] as number[], p10: [] as number[], p50: [] as number[], p90: [] as number[], s10: [] as number[], s90: [] as number[] };
   for (let i = 0; i < count; i++) {
     const series = d.seriesIds[from + i]!;
     for (let h = 0; h < H; h++) {
@@ -138,6 +141,10 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
         q.p10.push(quantiles.p10[j]!);
         q.p50.push(modelForecast[j]!);
         q.p90.push(quantiles.p90[j]!);
+        if (staticQuantiles) {
+          q.s10.push(staticQuantiles.p10[j]!);
+          q.s90.push(staticQuantiles.p90[j]!);
+        }
       }
     }
   }
@@ -161,6 +168,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
   return {
     unit: d.target.unit, horizon: H, samples: count, points, scores, byHorizon, significance, ridgeAlpha: ridge.alpha,
     ...(quantiles ? { quantiles: quantileScore(q.y, q.p10, q.p50, q.p90) } : {}),
+    ...(quantiles && staticQuantiles ? { staticQuantiles: quantileScore(q.y, q.s10, q.p50, q.s90) } : {}),
   };
 }
 
@@ -269,6 +277,10 @@ export function metricsRecord(e: Evaluation): Record<string, number> {
     out.pinball_p90 = e.quantiles.pinball.p90;
     out.coverage_p10_p90 = e.quantiles.coverage;
   }
+  if (e.staticQuantiles) {
+    out.pinball_static = e.staticQuantiles.meanPinball;
+    out.coverage_p10_p90_static = e.staticQuantiles.coverage;
+  }
   return out;
 }
 
@@ -293,7 +305,10 @@ export function quantileLine(e: Evaluation): string {
   if (!q) return 'no quantiles';
   return (
     `quantiles on the hold-out: pinball loss ${fmt(q.meanPinball)} ${e.unit} (P10 ${fmt(q.pinball.p10)}, P50 ${fmt(q.pinball.p50)}, P90 ${fmt(q.pinball.p90)}); ` +
-    `P10-P90 coverage ${(q.coverage * 100).toFixed(1)}% (target 80%; ${(q.below * 100).toFixed(1)}% below, ${(q.above * 100).toFixed(1)}% above), mean width ${fmt(q.meanWidth)} ${e.unit}; ${q.n} points`
+    `P10-P90 coverage ${(q.coverage * 100).toFixed(1)}% (target 80%; ${(q.below * 100).toFixed(1)}% below, ${(q.above * 100).toFixed(1)}% above), mean width ${fmt(q.meanWidth)} ${e.unit}; ${q.n} points` +
+    (e.staticQuantiles
+      ? ` — the online band; the static band on the same points: pinball loss ${fmt(e.staticQuantiles.meanPinball)} ${e.unit}, coverage ${(e.staticQuantiles.coverage * 100).toFixed(1)}% (${(e.staticQuantiles.below * 100).toFixed(1)}% below, ${(e.staticQuantiles.above * 100).toFixed(1)}% above), mean width ${fmt(e.staticQuantiles.meanWidth)} ${e.unit}`
+      : '')
   );
 }
 

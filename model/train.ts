@@ -24,6 +24,7 @@ import { OnnxModel } from './onnx-model.js';
 import { CURRENT_FILE, type RegistryEntry, loadEntry, readCurrent, newVersion, registryRoot, setCurrent, writeVersion } from './registry.js';
 import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
+import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandForecasts, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
 import { seriesLabel } from '../market/format.js';
 
 export const HOUR_MS = 3_600_000;
@@ -69,6 +70,12 @@ export interface TrainOptions extends TargetQuery {
   blendRule?: BlendRule;
   /** Score every band calibration the trainer computed on the hold-out and print them (for the record; bench). */
   scoreBandVariants?: boolean;
+  /**
+   * The online P10-P90 band (model/online-band.ts) written into the metadata and served/evaluated: a spec, 'auto'
+   * (the candidate closest to 80% coverage on the validation blocks after the first, the lowest pinball loss among
+   * those within 2.5 points) or 'off' (the static band only). Default TRAIN_DEFAULTS.onlineBand.
+   */
+  onlineBand?: OnlineBandSpec | 'auto' | 'off';
   backend: BackendChoice;
   registry?: string;
   promote: boolean;
@@ -107,6 +114,7 @@ export const TRAIN_DEFAULTS = {
   bandScale: 'none' as BandScaleKind,
   bandSides: 'separate' as BandSides | 'auto',
   blendRule: 'worst-block' as BlendRule,
+  onlineBand: ONLINE_BAND_DEFAULTS as OnlineBandSpec | 'auto' | 'off',
 } as const;
 
 /**
@@ -142,6 +150,20 @@ export interface TrainResult {
   spec: ServedSpec;
   /** The served band calibration's hold-out scores; with TrainOptions.scoreBandVariants, every calibration computed. */
   bandVariants: BandVariantScore[];
+  /**
+   * Online band candidates (model/online-band.ts onlineBandCandidates): their validation scores and, with
+   * TrainOptions.scoreBandVariants, their hold-out scores for the record; `served` marks the one in the metadata.
+   */
+  onlineBands: OnlineBandScore[];
+}
+
+/** One online band candidate's scores: on the validation blocks after the first (the choice) and on the hold-out (the record). */
+export interface OnlineBandScore {
+  spec: OnlineBandSpec;
+  served: boolean;
+  /** Absent for a served spec outside the candidates. */
+  validation?: QuantileScore;
+  holdout?: { quantiles: QuantileScore; regime: RegimeBand };
 }
 
 /** A band calibration the trainer computed: the rule combining the blocks, and whether it is scaled. */
@@ -288,7 +310,9 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   // Every band calibration on the hold-out, for the record (bench forecast-quality); the served one alone otherwise.
   const bandVariants = scoreBandVariants(dataset, spec, raw, lwMeta, o.scoreBandVariants ? served.bandVariants : served.bandVariants.filter((v) => v.cLo === spec.cLo));
   applyLastWeek(dataset, lwMeta, forecast, p10, p90);
-  const evaluation = evaluateHoldout(dataset, forecast, { p10, p90 });
+  // The online band over the hold-out as the forecaster serves it (model/online-band.ts), the static band beside it.
+  const online = holdoutOnlineBands(dataset, model, spec, lwMeta, forecast, served.online, o.scoreBandVariants === true);
+  const evaluation = online.served ? evaluateHoldout(dataset, forecast, online.served, { p10, p90 }) : evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
   print(markdownTable(evaluation));
   print('');
@@ -304,6 +328,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   if (o.scoreBandVariants) {
     print('band rules on the hold-out, for the record (the served one is marked; chosen before, never on, the hold-out):');
     print(bandVariantTable(bandVariants, dataset.target.unit));
+    print('online band candidates, validation (blocks after the first) and hold-out, for the record (the served one is marked; chosen before, never on, the hold-out):');
+    print(onlineBandTable(online.scores, dataset.target.unit));
   }
   if (holdCount * H !== forecast.length) throw new Error('internal: hold-out forecast size');
 
@@ -320,6 +346,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     architecture: { type: 'lstm', layers: o.layers, units: o.units, steps: dataset.steps, features: dataset.features, horizon: H, recurrentActivation: 'sigmoid', quantiles: [...QUANTILES] },
     stepSources: [...served.stepSources],
     ...(served.lastWeekWeight.some((w) => w > 0) ? { lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true } : {}),
+    ...(served.online.spec ? { onlineBand: { ...served.online.spec, trained: served.online.trained } satisfies OnlineBandMetadata } : {}),
     target: dataset.target,
     featureOrder: dataset.featureOrder,
     scaler: dataset.scaler,
@@ -352,6 +379,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
       refitEpochs: served.refitEpochs,
       conformal: { cLo: Array.from(spec.cLo), cHi: Array.from(spec.cHi), bandWeight: spec.bandWeight ? Array.from(spec.bandWeight) : undefined, rule: served.bandRule, sides: served.bandSides, ...(spec.bandScale ? { bandScale: spec.bandScale } : {}) },
       shrink: spec.shrink ? Array.from(spec.shrink) : undefined,
+      onlineBandValidation: served.online.scores.map((v) => ({ band: onlineBandLabel(v.spec), coverage: v.validation.coverage, pinball: v.validation.meanPinball, meanWidth: v.validation.meanWidth })),
       graphSources: [...served.graphSources],
       sourceWeights: Object.fromEntries(SERVED_SOURCES.map((k, i) => [k, Array.from(spec.weights?.[i] ?? [])])),
       seed: o.seed,
@@ -381,7 +409,77 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const rows = await recordMetrics(pool, version, evaluation, 'holdout');
   print(`model_metrics: ${rows} rows for ${version}`);
   model.dispose();
-  return { version, dir, promoted: o.promote, backend: backend.label, dataset, epochs, evaluation, metadata, spec, bandVariants };
+  return { version, dir, promoted: o.promote, backend: backend.label, dataset, epochs, evaluation, metadata, spec, bandVariants, onlineBands: online.scores };
+}
+
+/**
+ * The online band candidates over the hold-out (the served one always; every validation candidate with `all`):
+ * each warmed up as the live forecaster rebuilds its state, on the final model's served forecasts of the training
+ * samples whose window end lies within windowDays + horizon of the first hold-out origin (onlineBandWarmupFrom;
+ * in-sample for the refit network), then run over the hold-out in time order per series (onlineBandForecasts).
+ * `forecast`: the served hold-out P50 [hold-out samples, H], unscaled. Returns the scores (hold-out ones on the
+ * points evaluateHoldout scores) and the served candidate's P10/P90 [hold-out samples, H].
+ */
+function holdoutOnlineBands(
+  d: Dataset, model: Parameters<typeof predictScaled>[0], spec: ServedSpec, lwMeta: Parameters<typeof applyLastWeek>[1], forecast: Float64Array,
+  online: { scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null }, all: boolean,
+): { scores: OnlineBandScore[]; served?: { p10: Float64Array; p90: Float64Array } } {
+  const H = d.horizon;
+  const stepMs = d.target.stepMs;
+  const isServed = (s: OnlineBandSpec) => online.spec !== null && sameOnlineBand(s, online.spec);
+  const rows: Array<{ spec: OnlineBandSpec; validation?: QuantileScore }> = online.scores.map((v) => ({ ...v }));
+  if (online.spec && !rows.some((r) => isServed(r.spec))) rows.push({ spec: online.spec });
+  const run = rows.filter((r) => all || isServed(r.spec));
+  const out: OnlineBandScore[] = [];
+  let served: { p10: Float64Array; p90: Float64Array } | undefined;
+  if (run.length > 0) {
+    const warmFrom = Math.min(...run.map((r) => onlineBandWarmupFrom(d.windowEnds, d.trainCount, r.spec, H, stepMs)));
+    const un = (a: Float64Array) => Float64Array.from(a, (v) => unscaleTarget(v, d.scaler));
+    let warm = new Float64Array(0);
+    if (warmFrom < d.trainCount) {
+      const q = servedForecast(spec, d.X, predictScaled(model, d, warmFrom, d.trainCount), warmFrom, d.trainCount);
+      warm = un(q.p50);
+      applyLastWeek(d, lwMeta, warm, un(q.p10), un(q.p90), warmFrom);
+    }
+    const p50 = new Float64Array(warm.length + forecast.length);
+    p50.set(warm);
+    p50.set(forecast, warm.length);
+    const actual = unscaledTargets(d, warmFrom, d.n);
+    const hold = unscaledTargets(d, d.trainCount, d.n);
+    const from = d.trainCount;
+    const known = (j: number) => Number.isFinite(hold[j]!) && Number.isFinite(d.baselines.same_hour_last_week[from * H + j]!) && Number.isFinite(d.baselines.same_hour_yesterday[from * H + j]!);
+    const keep = (a: ArrayLike<number>) => Array.from(a).filter((_, j) => known(j));
+    const y = keep(hold);
+    const m = keep(forecast);
+    for (const r of run) {
+      const w = onlineBandWarmupFrom(d.windowEnds, d.trainCount, r.spec, H, stepMs);
+      const k = w - warmFrom;
+      const band = onlineBandForecasts(r.spec, H, stepMs, { seriesIds: d.seriesIds.slice(w, d.n), windowEnds: d.windowEnds.slice(w, d.n), p50: p50.subarray(k * H), actual: actual.subarray(k * H) }, online.trained);
+      const b10 = band.p10.subarray((from - w) * H);
+      const b90 = band.p90.subarray((from - w) * H);
+      if (isServed(r.spec)) served = { p10: Float64Array.from(b10), p90: Float64Array.from(b90) };
+      const q10 = keep(b10);
+      const q90 = keep(b90);
+      out.push({ spec: r.spec, served: isServed(r.spec), ...(r.validation ? { validation: r.validation } : {}), holdout: { quantiles: quantileScore(y, q10, m, q90), regime: bandByRegime(y, q10, q90, 0.05) } });
+    }
+  }
+  for (const r of rows) if (!run.includes(r) && r.validation) out.push({ spec: r.spec, served: false, validation: r.validation });
+  return { scores: out, ...(served ? { served } : {}) };
+}
+
+/** Online band candidates as a Markdown table: validation coverage and pinball, then hold-out coverage, pinball, width, width top 5% / rest. */
+export function onlineBandTable(rows: readonly OnlineBandScore[], unit: string): string {
+  const f = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : Math.abs(v) >= 100 ? v.toFixed(1) : v.toFixed(2));
+  const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : `${(v * 100).toFixed(1)}%`);
+  const out = [
+    `| online band | validation coverage | validation pinball (${unit}) | hold-out coverage | below / above | pinball (${unit}) | mean width | width top 5% / rest | coverage top 5% / rest |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const h = r.holdout;
+    out.push(`| ${onlineBandLabel(r.spec)}${r.served ? ' (served)' : ''} | ${pct(r.validation?.coverage)} | ${f(r.validation?.meanPinball)} | ${pct(h?.quantiles.coverage)} | ${h ? `${pct(h.quantiles.below)} / ${pct(h.quantiles.above)}` : ''} | ${f(h?.quantiles.meanPinball)} | ${f(h?.quantiles.meanWidth)} | ${h ? `${f(h.regime.top.meanWidth)} / ${f(h.regime.rest.meanWidth)}` : ''} | ${h ? `${pct(h.regime.top.coverage)} / ${pct(h.regime.rest.coverage)}` : ''} |`);
+  }
+  return out.join('\n');
 }
 
 /**
@@ -431,19 +529,20 @@ export function bandVariantTable(rows: readonly BandVariantScore[], unit: string
  * Hold-out forecasts as the forecaster serves them: at horizons that use same hour last week (weight w > 0), the
  * served value w·(last week) + (1 − w)·(graph P50) where last week's value is known, with its band
  * (metadata.lastWeekBand, or the graph's band moved to the served value when metadata.lastWeekBandFromGraph), in
- * place. forecast/p10/p90: [hold-out samples, H], unscaled; forecast holds the graph's
- * P50 on entry.
+ * place. forecast/p10/p90: [samples, H] from sample `from` on (default the hold-out's first, trainCount), unscaled;
+ * forecast holds the graph's P50 on entry.
  */
-export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array): void {
+export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array, from = d.trainCount): void {
   const weights = lastWeekWeights(meta);
   if (!weights.some((w) => w > 0)) return;
   const H = d.horizon;
   const lw = d.baselines.same_hour_last_week;
-  for (let i = 0; i < d.n - d.trainCount; i++) {
+  const count = Math.floor(forecast.length / H);
+  for (let i = 0; i < count; i++) {
     for (let h = 0; h < H; h++) {
       const w = weights[h]!;
       if (!(w > 0)) continue;
-      const v = lw[(d.trainCount + i) * H + h]!;
+      const v = lw[(from + i) * H + h]!;
       if (!Number.isFinite(v)) continue;
       const j = i * H + h;
       const served = w * v + (1 - w) * forecast[j]!;
@@ -497,6 +596,8 @@ interface QuantileTrainOptions {
   bandScale?: BandScaleKind;
   bandSides?: BandSides | 'auto';
   blendRule?: BlendRule;
+  /** The online band (TrainOptions.onlineBand). */
+  onlineBand?: OnlineBandSpec | 'auto' | 'off';
 }
 
 /**
@@ -771,6 +872,10 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   spec.cHi = chosen.cHi;
   if (chosen.bandScale) spec.bandScale = chosen.bandScale;
   print(`band: conformal offsets per horizon, ${sides} sides, blocks combined by rule '${bandRule}'${wantedRule === 'auto' || wantedSides === 'auto' ? ` (chosen by next-block coverage ${(chosen.nextBlockCoverage * 100).toFixed(1)}%)` : ''}, scale ${chosen.scale}${chosen.bandScale ? ` (${JSON.stringify(chosen.bandScale)})` : ''}`);
+  // 7. The online band (model/online-band.ts): every candidate run over the validation blocks in time order per
+  // series, as the forecaster would serve it (warmed up on the first block, scored on the later ones), around the
+  // served validation forecast; its fallback offsets are the static band's median distances there.
+  const online = scoreOnlineValidation(dataset, outs.map((r) => r.fold), servedVal, yVal, lo, hi, chosen, chosen.bandScale ? scaleOf(chosen.bandScale) : undefined, o.onlineBand ?? TRAIN_DEFAULTS.onlineBand, print);
   const foldInfo = outs.map((r) => ({ fitSamples: r.fold.fitCount, validationSamples: r.fold.to - r.fold.from, from: iso(r.fold.from), to: iso(r.fold.to - 1), bestEpoch: r.bestEpoch, validationMse: r.loss }));
   let final = model!;
   if (o.refit ?? true) {
@@ -803,7 +908,57 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     }
     model!.dispose();
   }
-  return { model: final, spec, stepSources, graphSources, lastWeekWeight, bandVariants, bandRule, bandSides: sides, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds };
+  return { model: final, spec, stepSources, graphSources, lastWeekWeight, bandVariants, bandRule, bandSides: sides, online, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds };
+}
+
+/**
+ * The online band candidates on the validation blocks (step 7 of trainQuantileModel): the blocks' samples in fold
+ * order (ascending window ends), served P50 `servedVal` and actuals `yVal` ([count, H], scaled, unscaled here), the
+ * static band from the uncalibrated distances lo/hi plus the chosen variant's offsets (times `scale` per point when
+ * it has one). Each candidate runs over every block and is scored on the blocks after the first (one slice: its
+ * second half). Returns the scores, the fallback offsets (the static band's median distances, target unit) and
+ * the spec chosen by `wanted` (null for 'off').
+ */
+function scoreOnlineValidation(
+  d: Dataset, folds: readonly Fold[], servedVal: ArrayLike<number>, yVal: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>,
+  chosen: Pick<BandVariant, 'cLo' | 'cHi'>, scale: ArrayLike<number> | undefined, wanted: OnlineBandSpec | 'auto' | 'off', print: (s: string) => void,
+): { scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null; staticValidation: QuantileScore } {
+  const H = d.horizon;
+  const un = (v: number) => unscaleTarget(v, d.scaler);
+  const std = d.scaler.target.std;
+  const p50 = Float64Array.from(servedVal, un);
+  const y = Float64Array.from(yVal, un);
+  const p10 = p50.map((v, j) => v - Math.max(0, lo[j]! + chosen.cLo[j % H]! * (scale ? scale[j]! : 1)) * std);
+  const p90 = p50.map((v, j) => v + Math.max(0, hi[j]! + chosen.cHi[j % H]! * (scale ? scale[j]! : 1)) * std);
+  const trained = medianBandOffsets(p50, p10, p90, H);
+  const idx = folds.flatMap((f) => Array.from({ length: f.to - f.from }, (_, k) => f.from + k));
+  const count = idx.length;
+  const first = folds.length > 1 ? folds[0]!.to - folds[0]!.from : Math.floor(count / 2);
+  const samples = { seriesIds: idx.map((i) => d.seriesIds[i]!), windowEnds: idx.map((i) => d.windowEnds[i]!), p50, actual: y };
+  const tailScore = (a10: ArrayLike<number>, a90: ArrayLike<number>) => {
+    const sl = (a: ArrayLike<number>) => Array.prototype.slice.call(a, first * H) as number[];
+    return quantileScore(sl(y), sl(a10), sl(p50), sl(a90));
+  };
+  const scores = onlineBandCandidates().map((spec) => {
+    const band = onlineBandForecasts(spec, H, d.target.stepMs, samples, trained);
+    return { spec, validation: tailScore(band.p10, band.p90) };
+  });
+  const staticValidation = tailScore(p10, p90);
+  let spec: OnlineBandSpec | null = null;
+  if (wanted === 'auto') {
+    const live = scores.filter((s) => s.spec.method !== 'static');
+    const err = (q: QuantileScore) => Math.abs(q.coverage - 0.8);
+    const near = live.filter((s) => err(s.validation) <= 0.025);
+    spec = (near.length > 0 ? near.reduce((a, b) => (b.validation.meanPinball < a.validation.meanPinball ? b : a)) : live.reduce((a, b) => (err(b.validation) < err(a.validation) ? b : a))).spec;
+  } else if (wanted !== 'off') {
+    spec = wanted;
+  }
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  print(`online band: ${scores.length} candidates over the validation blocks in time order per series (warm-up on the first ${first} samples, scored on the ${count - first} after):`);
+  print(`  static band as served (offsets calibrated on these blocks, so in-sample): coverage ${pct(staticValidation.coverage)}, pinball ${staticValidation.meanPinball.toFixed(3)}, width ${staticValidation.meanWidth.toFixed(2)}`);
+  for (const s of scores) print(`  ${onlineBandLabel(s.spec)}${spec && sameOnlineBand(s.spec, spec) ? ' (served)' : ''}: coverage ${pct(s.validation.coverage)} (${pct(s.validation.below)} below, ${pct(s.validation.above)} above), pinball ${s.validation.meanPinball.toFixed(3)}, width ${s.validation.meanWidth.toFixed(2)}`);
+  print(spec ? `online band served: ${onlineBandLabel(spec)}${wanted === 'auto' ? ' (auto: chosen on the validation blocks)' : ''}` : 'online band: off (the static band only)');
+  return { scores, trained, spec, staticValidation };
 }
 
 /** A registry entry from a directory path (holding metadata.json) or a version name in the registry. */

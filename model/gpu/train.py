@@ -63,6 +63,9 @@ SEQUENCE_FEATURES = [
     "system_load", "wind", "solar", "net_load",
 ]
 BASELINE_KEYS = ["naive_last", "same_hour_yesterday", "same_hour_last_week"]
+# model/online-band.ts ONLINE_BAND_DEFAULTS: the online P10-P90 band written into metadata.onlineBand (the same
+# contract as sda train's), with the trained fallback offsets per step computed here.
+ONLINE_BAND_DEFAULTS = {"method": "aci", "windowDays": 14, "level": 0.8, "gamma": 0.01, "minResiduals": 48}
 
 
 def log(msg: str) -> None:
@@ -668,6 +671,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap.add_argument("--git-commit", default=None, help="commit recorded in metadata (default $SDA_GIT_COMMIT, $GIT_COMMIT, else unknown)")
     ap.add_argument("--verify-onnx", action="store_true",
                     help="run the exported model in onnxruntime on the hold-out and fail unless it matches torch (needs onnxruntime)")
+    ap.add_argument("--no-online-band", action="store_true",
+                    help="write no metadata.onlineBand (the forecaster then serves the static band only); default: model/online-band.ts ONLINE_BAND_DEFAULTS")
     ap.add_argument("--summary", default=None, help="also write a JSON summary (version, dir, metrics, losses) to this file")
     a = ap.parse_args(argv)
     for k in ("units", "layers", "epochs", "batch_size"):
@@ -891,6 +896,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     # block (split conformal), the widest kept (model/quantile.ts conformalOffsetsByBlock, rule max).
     c_lo, c_hi = np.full(H, -np.inf), np.full(H, -np.inf)
     below, above = [0.0] * H, [0.0] * H
+    uncal_lo, uncal_hi = [], []
     start = 0
     for fo in fold_out:
         n_b = fo["to"] - fo["from"]
@@ -899,6 +905,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                                         X2[fo["from"]:fo["to"]], fo["raw"], steps, F, vi)
         yb = yv[sl]
         lo, hi = p50b - p10b, p90b - p50b
+        uncal_lo.append(lo)
+        uncal_hi.append(hi)
         c_lo = np.maximum(c_lo, np.nan_to_num(np.array([conformal_quantile(p50b[:, h] - yb[:, h] - lo[:, h], 1 - tail) for h in range(H)])))
         c_hi = np.maximum(c_hi, np.nan_to_num(np.array([conformal_quantile(yb[:, h] - p50b[:, h] - hi[:, h], 1 - tail) for h in range(H)])))
         for h in range(H):
@@ -912,6 +920,19 @@ def main(argv: Optional[List[str]] = None) -> int:
             above[h] = max(above[h], float(np.nan_to_num(conformal_quantile(r, 1 - tail))))
         start += n_b
     spec: Dict[str, Any] = {**fold_out[-1]["spec"], "onehot": weights, "shrink": shrink, "cLo": c_lo, "cHi": c_hi}
+    # The online band's fallback offsets (model/online-band.ts medianBandOffsets): per step, the static band's median
+    # distance below / above the served value on the validation blocks, in the target unit (a last-week step: its band).
+    all_lo, all_hi = np.vstack(uncal_lo), np.vstack(uncal_hi)
+    online_trained: Dict[str, List[float]] = {"below": [], "above": []}
+    for h in range(H):
+        if lw_weight[h] > 0:
+            online_trained["below"].append(float(below[h]))
+            online_trained["above"].append(float(above[h]))
+            continue
+        for key, arr, c in (("below", all_lo, c_lo), ("above", all_hi, c_hi)):
+            d = np.maximum(0.0, arr[:, h] + c[h])
+            d = d[np.isfinite(d)]
+            online_trained[key].append(float(np.median(d)) * ds.target_std if d.size else 0.0)
 
     # Refit ridge and the network (best epoch count) on every training sample.
     full, alpha_full = fold_spec(tc)
@@ -1007,6 +1028,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         },
         "stepSources": step_sources,
         **({"lastWeekWeight": lw_weight, "lastWeekBand": {"below": below, "above": above}} if any(w > 0 for w in lw_weight) else {}),
+        **({} if a.no_online_band else {"onlineBand": {**ONLINE_BAND_DEFAULTS, "trained": online_trained}}),
         "target": h["target"],
         "featureOrder": h["featureOrder"],
         "scaler": h["scaler"],

@@ -1,0 +1,290 @@
+// trace: D.forecaster
+// The online P10-P90 band (model/online-band.ts): coverage that recovers after a shift in scale where a static band
+// does not, no peeking past the origin, replaced actuals and issues, determinism, the fallback to the trained
+// offsets, forgetting what is older than the window, and the spec's validation (also inside the model metadata).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { validateMetadata } from '../../model/contract.js';
+import {
+  ONLINE_BAND_DEFAULTS, OnlineBand, type OnlineBandSpec, OnlineBandSpecError, medianBandOffsets, onlineBandForecasts, onlineBandWarmupFrom, validateOnlineBandSpec,
+} from '../../model/online-band.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const T0 = Date.UTC(2026, 0, 1);
+
+/** A seeded standard normal (mulberry32 + Box-Muller), so every run sees the same residuals. */
+function normal(seed: number): () => number {
+  let a = seed >>> 0;
+  const u = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+}
+
+const spec = (o: Partial<OnlineBandSpec> = {}): OnlineBandSpec => ({ ...ONLINE_BAND_DEFAULTS, method: 'window', windowDays: 7, ...o });
+const flat = (h: number, v: number) => Array.from({ length: h }, () => v);
+
+/**
+ * Hourly origins over `days`; the actual of every slot is P50 (0) plus noise of scale 1 before `shiftDay` and 3
+ * after. Each origin: feed the actual of the slot it ends, take offsets, issue P50 = 0 with that band, and count
+ * whether the actuals of its steps fall inside. Coverage over origins from `scoreFromDay` on.
+ */
+function coverageAfterShift(s: OnlineBandSpec, H: number, days: number, shiftDay: number, scoreFromDay: number): number {
+  const z = normal(7);
+  const actual = new Map<number, number>();
+  for (let t = 0; t <= (days * 24 + H); t++) actual.set(T0 + t * HOUR, (t < shiftDay * 24 ? 1 : 3) * z());
+  // The trained band: a N(0, 1) P10-P90, the right one before the shift.
+  const band = new OnlineBand(s, H, HOUR, { below: flat(H, 1.2816), above: flat(H, 1.2816) });
+  let inside = 0;
+  let total = 0;
+  for (let t = 1; t <= days * 24; t++) {
+    const o = T0 + t * HOUR;
+    band.actual(o, actual.get(o)!);
+    const off = band.offsets(o);
+    band.issue(o, flat(H, 0), Array.from(off.below, (b) => -b), Array.from(off.above));
+    if (t < scoreFromDay * 24) continue;
+    for (let h = 1; h <= H; h++) {
+      const y = actual.get(o + h * HOUR)!;
+      total++;
+      if (y >= -off.below[h - 1]! && y <= off.above[h - 1]!) inside++;
+    }
+  }
+  return inside / total;
+}
+
+describe('online band: coverage under a shift in scale', () => {
+  it('the static band falls to about a third after the residuals triple; the rolling window and ACI return to about 80%', () => {
+    const stat = coverageAfterShift(spec({ method: 'static' }), 3, 40, 20, 28);
+    const win = coverageAfterShift(spec({ method: 'window', windowDays: 7 }), 3, 40, 20, 28);
+    const aci = coverageAfterShift(spec({ method: 'aci', windowDays: 7, gamma: 0.01 }), 3, 40, 20, 28);
+    // N(0, 9) inside ±1.2816: P(|z| <= 0.427) = 0.33.
+    assert.ok(stat > 0.25 && stat < 0.41, `static ${stat}`);
+    assert.ok(Math.abs(win - 0.8) < 0.05, `window ${win}`);
+    assert.ok(Math.abs(aci - 0.8) < 0.05, `aci ${aci}`);
+  });
+
+  it('before the shift the online band covers about 80% too (no shift, no harm)', () => {
+    const win = coverageAfterShift(spec({ method: 'window', windowDays: 7 }), 3, 30, 1000, 8);
+    assert.ok(Math.abs(win - 0.8) < 0.05, `window ${win}`);
+  });
+
+  it('ACI widens a side that keeps missing beyond the plain window quantile', () => {
+    // Residuals above P50 spread over 0..99 in the window, and the served band always missed above (served P90 = P50).
+    const mk = (s: OnlineBandSpec) => {
+      const b = new OnlineBand(s, 1, HOUR, { below: [1], above: [1] });
+      for (let t = 1; t <= 200; t++) {
+        const o = T0 + t * HOUR;
+        b.actual(o, (t * 37) % 100);
+        b.issue(o, [0], [-100], [0]);
+      }
+      return b.offsets(T0 + 201 * HOUR);
+    };
+    const win = mk(spec({ method: 'window', windowDays: 30 }));
+    const aci = mk(spec({ method: 'aci', windowDays: 30, gamma: 0.01 }));
+    assert.ok(aci.above[0]! > win.above[0]!, `aci ${aci.above[0]} vs window ${win.above[0]}`);
+    // Below: never missed, so ACI's miss level grows and its offset is no wider than the window's.
+    assert.ok(aci.below[0]! <= win.below[0]!);
+  });
+});
+
+describe('online band: no peeking, replacements, determinism', () => {
+  const feed = (b: OnlineBand, upTo: number) => {
+    // 2 steps; with few residuals the split-conformal rank is the largest, so one changed residual shows.
+    for (let t = 1; t <= upTo; t++) {
+      const o = T0 + t * HOUR;
+      b.actual(o, Math.sin(t) * 5 + (t % 7));
+      b.issue(o, [1, 2], [0, 0], [3, 4]);
+    }
+  };
+
+  it('an actual after the origin does not change the offsets of that origin; one at the origin does', () => {
+    const a = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const b = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
+    feed(a, 100);
+    feed(b, 100);
+    const origin = T0 + 100 * HOUR;
+    b.actual(origin + HOUR, 1e6);
+    b.actual(origin + 2 * HOUR, -1e6);
+    assert.deepEqual(b.offsets(origin), a.offsets(origin));
+    // The slot ending at the origin itself is known at the origin and counts.
+    const before = a.offsets(origin);
+    a.actual(origin, 1e6);
+    assert.notDeepEqual(a.offsets(origin), before);
+  });
+
+  it('a second actual for a slot replaces the first (a late correction)', () => {
+    const s = spec({ minResiduals: 1 });
+    const a = new OnlineBand(s, 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const b = new OnlineBand(s, 2, HOUR, { below: [1, 1], above: [1, 1] });
+    feed(a, 8);
+    feed(b, 8);
+    const slot = T0 + 5 * HOUR;
+    b.actual(slot, 1e6);
+    assert.notDeepEqual(b.offsets(T0 + 8 * HOUR), a.offsets(T0 + 8 * HOUR));
+    b.actual(slot, Math.sin(5) * 5 + (5 % 7));
+    assert.deepEqual(b.offsets(T0 + 8 * HOUR), a.offsets(T0 + 8 * HOUR));
+  });
+
+  it('re-issuing an origin replaces its forecast', () => {
+    const a = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const b = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
+    feed(a, 100);
+    feed(b, 100);
+    b.issue(T0 + 80 * HOUR, [500, 500], [0, 0], [3, 4]);
+    assert.notDeepEqual(b.offsets(T0 + 100 * HOUR), a.offsets(T0 + 100 * HOUR));
+    b.issue(T0 + 80 * HOUR, [1, 2], [0, 0], [3, 4]);
+    assert.deepEqual(b.offsets(T0 + 100 * HOUR), a.offsets(T0 + 100 * HOUR));
+  });
+
+  it('two instances fed the same calls give exactly the same offsets (window and ACI)', () => {
+    for (const s of [spec(), spec({ method: 'aci', gamma: 0.02 })]) {
+      const a = new OnlineBand(s, 3, HOUR, { below: [1, 2, 3], above: [3, 2, 1] });
+      const b = new OnlineBand(s, 3, HOUR, { below: [1, 2, 3], above: [3, 2, 1] });
+      const z = normal(11);
+      for (let t = 1; t <= 400; t++) {
+        const o = T0 + t * HOUR;
+        const y = z();
+        const m = [z(), z(), z()];
+        a.actual(o, y);
+        b.actual(o, y);
+        const oa = a.offsets(o);
+        const ob = b.offsets(o);
+        assert.deepEqual(oa, ob);
+        a.issue(o, m);
+        b.issue(o, m);
+      }
+    }
+  });
+});
+
+describe('online band: fallback and forgetting', () => {
+  it('with no residual it serves the trained offsets; below minResiduals a blend; from minResiduals on the online offsets alone', () => {
+    const trained = { below: [2], above: [5] };
+    const b = new OnlineBand(spec({ minResiduals: 10 }), 1, HOUR, trained);
+    assert.deepEqual(b.offsets(T0), { below: Float64Array.from([2]), above: Float64Array.from([5]) });
+    // Residuals all exactly 1 above P50 (so the online offsets are 0 below and 1 above).
+    const at = (n: number) => {
+      const x = new OnlineBand(spec({ minResiduals: 10 }), 1, HOUR, trained);
+      for (let t = 0; t < n; t++) {
+        x.issue(T0 + t * HOUR, [0], [-1], [1]);
+        x.actual(T0 + (t + 1) * HOUR, 1);
+      }
+      return x.offsets(T0 + n * HOUR);
+    };
+    const half = at(5);
+    assert.ok(Math.abs(half.below[0]! - 0.5 * 2) < 1e-12, `below ${half.below[0]}`);
+    assert.ok(Math.abs(half.above[0]! - (0.5 * 1 + 0.5 * 5)) < 1e-12, `above ${half.above[0]}`);
+    const full = at(10);
+    assert.equal(full.below[0], 0);
+    assert.equal(full.above[0], 1);
+  });
+
+  it('static serves the trained offsets whatever the residuals', () => {
+    const b = new OnlineBand(spec({ method: 'static' }), 1, HOUR, { below: [2], above: [5] });
+    for (let t = 0; t < 100; t++) {
+      b.issue(T0 + t * HOUR, [0]);
+      b.actual(T0 + (t + 1) * HOUR, 50);
+    }
+    assert.deepEqual(b.offsets(T0 + 100 * HOUR), { below: Float64Array.from([2]), above: Float64Array.from([5]) });
+  });
+
+  it('residuals older than the window no longer count, and the state older than window + horizon is dropped', () => {
+    const s = spec({ windowDays: 1, minResiduals: 1 });
+    const b = new OnlineBand(s, 2, HOUR, { below: [0, 0], above: [0, 0] });
+    // Day 1: residuals of 100; day 2: residuals of 1.
+    for (let t = 1; t <= 48; t++) {
+      const o = T0 + t * HOUR;
+      b.actual(o, t <= 24 ? 100 : 1);
+      b.issue(o, [0, 0]);
+    }
+    const off = b.offsets(T0 + 48 * HOUR);
+    // Window (T0 + 24 h, T0 + 48 h]: slots 25..48 hold 1 only.
+    assert.equal(off.above[0], 1);
+    assert.equal(off.above[1], 1);
+    const held = b.size();
+    assert.ok(held.actuals <= 24 && held.issues <= 24 + 2, JSON.stringify(held));
+    // Far later: nothing in the window, the trained offsets again.
+    const later = b.offsets(T0 + 10 * DAY);
+    assert.deepEqual(later, { below: Float64Array.from([0, 0]), above: Float64Array.from([0, 0]) });
+    assert.deepEqual(b.size(), { issues: 0, actuals: 0 });
+  });
+});
+
+describe('online band: the evaluation run and the spec', () => {
+  it('onlineBandForecasts serves each origin the band an OnlineBand fed only the past gives, per series', () => {
+    const H = 2;
+    const n = 60;
+    const z = normal(3);
+    const ids: string[] = [];
+    const ends: number[] = [];
+    const p50: number[] = [];
+    const actual: number[] = [];
+    const value = new Map<string, number>();
+    for (const sid of ['A', 'B']) for (let t = 0; t <= n + H; t++) value.set(`${sid}:${t}`, (sid === 'A' ? 1 : 10) * z());
+    for (let t = 1; t <= n; t++) {
+      for (const sid of ['A', 'B']) {
+        ids.push(sid);
+        ends.push(T0 + t * HOUR);
+        p50.push(0, 0);
+        actual.push(value.get(`${sid}:${t + 1}`)!, value.get(`${sid}:${t + 2}`)!);
+      }
+    }
+    const s = spec({ minResiduals: 5 });
+    const trained = { below: [1, 1], above: [1, 1] };
+    const out = onlineBandForecasts(s, H, HOUR, { seriesIds: ids, windowEnds: ends, p50, actual }, trained);
+    // By hand for series B: feed actuals up to each origin, then offsets.
+    const b = new OnlineBand(s, H, HOUR, trained);
+    for (let t = 1; t <= n; t++) {
+      const o = T0 + t * HOUR;
+      if (t >= 2) b.actual(o, value.get(`B:${t}`)!);
+      const off = b.offsets(o);
+      const i = (t - 1) * 2 + 1;
+      assert.equal(out.p10[i * H]!, -off.below[0]!);
+      assert.equal(out.p90[i * H + 1]!, off.above[1]!);
+      b.issue(o, [0, 0], [-off.below[0]!, -off.below[1]!], [off.above[0]!, off.above[1]!]);
+    }
+    // Series A's smaller residuals give it a narrower band than B's at the end.
+    const last = (n - 1) * 2;
+    assert.ok(out.p90[last * H]! < out.p90[(last + 1) * H]!);
+    // Changing actuals after the last origin changes nothing served.
+    const actual2 = [...actual];
+    actual2[actual2.length - 1] = 1e9;
+    const out2 = onlineBandForecasts(s, H, HOUR, { seriesIds: ids, windowEnds: ends, p50, actual: actual2 }, trained);
+    assert.deepEqual(out2, out);
+  });
+
+  it('warm-up start, median band offsets', () => {
+    const ends = Array.from({ length: 100 }, (_, i) => T0 + i * HOUR);
+    // First hold-out sample 80; window 1 day + horizon 2 h: ends > T0 + 80 h − 26 h.
+    assert.equal(onlineBandWarmupFrom(ends, 80, spec({ windowDays: 1 }), 2, HOUR), 55);
+    assert.equal(onlineBandWarmupFrom(ends, 80, spec({ method: 'static' }), 2, HOUR), 80);
+    const m = medianBandOffsets([0, 0, 0, 0, 0, 0], [-1, -2, -3, -5, -1, Number.NaN], [2, 1, 4, 3, 6, 5], 2);
+    // Step 1: below 1, 3, 1 and above 2, 4, 6; step 2: the third sample has no P10, so below 2, 5 and above 1, 3.
+    assert.deepEqual(m, { below: [1, 3.5], above: [4, 2] });
+  });
+
+  it('validateOnlineBandSpec names the bad field; metadata with a bad onlineBand is refused', () => {
+    assert.deepEqual(validateOnlineBandSpec({ method: 'window', windowDays: 7, level: 0.8 }), { method: 'window', windowDays: 7, level: 0.8, gamma: ONLINE_BAND_DEFAULTS.gamma, minResiduals: ONLINE_BAND_DEFAULTS.minResiduals });
+    assert.throws(() => validateOnlineBandSpec({ method: 'kalman', windowDays: 7, level: 0.8 }), (e: Error) => e instanceof OnlineBandSpecError && /method/.test(e.message));
+    assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 0, level: 0.8 }), /windowDays/);
+    assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 1 }), /level/);
+    assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 0.8, gamma: -1 }), /gamma/);
+    assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 0.8, minResiduals: 2.5 }), /minResiduals/);
+    assert.throws(() => new OnlineBand(spec(), 2, HOUR, { below: [1], above: [1, 1] }), RangeError);
+    assert.throws(() => new OnlineBand(spec(), 2, HOUR, { below: [1, Number.NaN], above: [1, 1] }), RangeError);
+    const meta = {
+      formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 2, steps: 3, features: 11, horizon: 2, recurrentActivation: 'sigmoid' },
+      featureOrder: ['value', 'missing', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'is_holiday', 'system_load', 'wind', 'solar', 'net_load'],
+      scaler: { features: Array.from({ length: 11 }, () => ({ mean: 0, std: 1 })), target: { mean: 0, std: 1 } },
+      target: { market: 'M', kind: 'K', seriesIds: [], stepMs: HOUR, unit: 'MW' }, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
+    };
+    assert.ok(validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1, 2], above: [1, 2] } } }, 'x'));
+    assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1], above: [1, 2] } } }, 'x'), /onlineBand.trained/);
+    assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, method: 'x' } }, 'x'), /onlineBand.method/);
+  });
+});
