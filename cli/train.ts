@@ -8,6 +8,7 @@ import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
 import { BAND_SCALES, BAND_SIDES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type TrainOptions, runEvaluate, runTraining } from '../model/train.js';
 import { BAND_RULES } from '../model/quantile.js';
+import { ONLINE_BAND_DEFAULTS, type OnlineBandSpec, OnlineBandSpecError, parseOnlineBandChoice } from '../model/online-band.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { validateRunName } from '../platform/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption, oneOfIntOption } from './options.js';
@@ -37,6 +38,7 @@ export interface TrainCliOptions {
   bandSides: string;
   bandScale: string;
   blendRule: string;
+  onlineBand: string;
   backend: string;
   registry?: string;
   run?: string;
@@ -106,6 +108,7 @@ export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
     bandSides,
     bandScale: oneOf('--band-scale', opts.bandScale, BAND_SCALES),
     blendRule,
+    onlineBand: onlineBandOption(opts.onlineBand),
     backend: backendChoice(opts.backend),
     registry: opts.registry,
     promote: opts.promote,
@@ -113,6 +116,16 @@ export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
     progress: opts.progress,
     run: opts.run === undefined ? undefined : validateRunName(opts.run),
   };
+}
+
+/** --online-band: off, auto or METHOD[,WINDOW_DAYS[,GAMMA]] (model/online-band.ts parseOnlineBandChoice). */
+function onlineBandOption(raw: string): OnlineBandSpec | 'auto' | 'off' {
+  try {
+    return parseOnlineBandChoice(raw);
+  } catch (e) {
+    if (e instanceof OnlineBandSpecError) throw new OptionError('--online-band', e.message);
+    throw e;
+  }
 }
 
 export function registerTrain(program: Command): void {
@@ -142,6 +155,7 @@ export function registerTrain(program: Command): void {
     .option('--band-sides <how>', 'separate (each side of the band calibrated on its own), joint (one two-sided offset, CQR), or auto (chosen by next-block coverage, needs --folds 2 or more)', TRAIN_DEFAULTS.bandSides)
     .option('--band-scale <what>', "scale the band per window inside model.onnx (normalized conformal): none, volatility (the window's mean absolute hourly change), level (|P50| from the training median), or both", TRAIN_DEFAULTS.bandScale)
     .option('--blend-rule <rule>', 'when a two-source blend replaces the best single source at a horizon: worst-block (beats it by 2% in the worst-block ratio), every-block (and by 2% in every block; needs --folds 2 or more), or diebold-mariano (and in a one-sided Diebold-Mariano test at 5%)', TRAIN_DEFAULTS.blendRule)
+    .option('--online-band <spec>', `the online P10-P90 band the forecaster serves (recalibrated per series and hour ahead from the residuals of its trailing window; model/online-band.ts): METHOD[,WINDOW_DAYS[,GAMMA]] with METHOD aci (adaptive conformal inference), window (rolling-window conformal) or static; auto (the candidate closest to 80% on the validation blocks); off (the static band only)`, `${ONLINE_BAND_DEFAULTS.method},${ONLINE_BAND_DEFAULTS.windowDays},${ONLINE_BAND_DEFAULTS.gamma}`)
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')

@@ -398,3 +398,17 @@ export function onlineBandForecasts(
   }
   return { p10, p90 };
 }
+
+/**
+ * Read an online band choice as written on a command line: 'off', 'auto', or METHOD[,WINDOW_DAYS[,GAMMA]] (e.g.
+ * 'aci,14,0.01', 'window,7'; missing parts from ONLINE_BAND_DEFAULTS, level and minResiduals too). Throws
+ * OnlineBandSpecError naming what is wrong.
+ */
+export function parseOnlineBandChoice(raw: string): OnlineBandSpec | 'auto' | 'off' {
+  const s = raw.trim();
+  if (s === 'off' || s === 'auto') return s;
+  const [method, days, gamma, ...rest] = s.split(',').map((p) => p.trim());
+  if (rest.length > 0) throw new OnlineBandSpecError(`expected off, auto or METHOD[,WINDOW_DAYS[,GAMMA]], got ${JSON.stringify(raw)}`);
+  const num = (v: string | undefined, dflt: number) => (v === undefined || v === '' ? dflt : /^[0-9]*\.?[0-9]+$/.test(v) ? Number(v) : Number.NaN);
+  return validateOnlineBandSpec({ ...ONLINE_BAND_DEFAULTS, method, windowDays: num(days, ONLINE_BAND_DEFAULTS.windowDays), gamma: num(gamma, ONLINE_BAND_DEFAULTS.gamma) });
+}

@@ -1028,27 +1028,49 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
   try {
     const size = dataset.steps * dataset.features;
     const H = dataset.horizon;
-    const count = dataset.n - dataset.trainCount;
-    const forecast = new Float64Array(count * H);
-    const p10 = new Float64Array(count * H);
-    const p90 = new Float64Array(count * H);
-    const batch = 512;
-    for (let b = 0; b < count; b += batch) {
-      const m = Math.min(batch, count - b);
-      const s = dataset.trainCount + b;
-      const { output, quantiles } = await onnx.runScaled(dataset.X.slice(s * size, (s + m) * size), m);
-      for (let i = 0; i < m * H; i++) forecast[b * H + i] = unscaleTarget(output[i]!, meta.scaler);
-      if (quantiles) {
-        for (let i = 0; i < m; i++) {
-          for (let h = 0; h < H; h++) {
-            p10[(b + i) * H + h] = unscaleTarget(quantiles[i * 3 * H + h]!, meta.scaler);
-            p90[(b + i) * H + h] = unscaleTarget(quantiles[i * 3 * H + 2 * H + h]!, meta.scaler);
+    // The served forecasts (P50, P10, P90, unscaled, [to − from, H]) of samples [from, to), last-week steps filled.
+    const served = async (from: number, to: number) => {
+      const count = to - from;
+      const forecast = new Float64Array(count * H);
+      const p10 = new Float64Array(count * H);
+      const p90 = new Float64Array(count * H);
+      const batch = 512;
+      for (let b = 0; b < count; b += batch) {
+        const m = Math.min(batch, count - b);
+        const s = from + b;
+        const { output, quantiles } = await onnx.runScaled(dataset.X.slice(s * size, (s + m) * size), m);
+        for (let i = 0; i < m * H; i++) forecast[b * H + i] = unscaleTarget(output[i]!, meta.scaler);
+        if (quantiles) {
+          for (let i = 0; i < m; i++) {
+            for (let h = 0; h < H; h++) {
+              p10[(b + i) * H + h] = unscaleTarget(quantiles[i * 3 * H + h]!, meta.scaler);
+              p90[(b + i) * H + h] = unscaleTarget(quantiles[i * 3 * H + 2 * H + h]!, meta.scaler);
+            }
           }
         }
       }
+      applyLastWeek(dataset, meta, forecast, p10, p90, from);
+      return { forecast, p10, p90 };
+    };
+    const { forecast, p10, p90 } = await served(dataset.trainCount, dataset.n);
+    let evaluation: Evaluation;
+    if (meta.onlineBand && onnx.hasQuantiles) {
+      // The online band as the forecaster serves it: warmed up on the model's served forecasts of the training
+      // samples within windowDays + horizon of the first hold-out origin, then run over the hold-out in time order.
+      const ob = meta.onlineBand;
+      const w = onlineBandWarmupFrom(dataset.windowEnds, dataset.trainCount, ob, H, dataset.target.stepMs);
+      const warm = await served(w, dataset.trainCount);
+      const trained = ob.trained ?? (w < dataset.trainCount ? medianBandOffsets(warm.forecast, warm.p10, warm.p90, H) : medianBandOffsets(forecast, p10, p90, H));
+      const p50 = new Float64Array(warm.forecast.length + forecast.length);
+      p50.set(warm.forecast);
+      p50.set(forecast, warm.forecast.length);
+      const band = onlineBandForecasts(ob, H, dataset.target.stepMs, { seriesIds: dataset.seriesIds.slice(w), windowEnds: dataset.windowEnds.slice(w), p50, actual: unscaledTargets(dataset, w, dataset.n) }, trained);
+      const k = (dataset.trainCount - w) * H;
+      print(`online band ${onlineBandLabel(ob)}: warmed up on ${dataset.trainCount - w} training samples' served forecasts`);
+      evaluation = evaluateHoldout(dataset, forecast, { p10: band.p10.subarray(k), p90: band.p90.subarray(k) }, { p10, p90 });
+    } else {
+      evaluation = evaluateHoldout(dataset, forecast, onnx.hasQuantiles ? { p10, p90 } : undefined);
     }
-    applyLastWeek(dataset, meta, forecast, p10, p90);
-    const evaluation = evaluateHoldout(dataset, forecast, onnx.hasQuantiles ? { p10, p90 } : undefined);
     print('');
     print(markdownTable(evaluation));
     print('');

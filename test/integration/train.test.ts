@@ -15,6 +15,7 @@ import { METADATA_FILE, validateMetadata } from '../../model/contract.js';
 import { readDataset } from '../../model/dataset.js';
 import { servedForecast } from '../../model/served-graph.js';
 import { OnnxModel } from '../../model/onnx-model.js';
+import { ONLINE_BAND_DEFAULTS } from '../../model/online-band.js';
 import { loadEntry, readCurrent } from '../../model/registry.js';
 import { loadTfjsModel } from '../../model/tfjs-io.js';
 import { HOUR_MS, runTraining } from '../../model/train.js';
@@ -135,6 +136,12 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
     assert.ok(meta.trainingRange.to < meta.holdoutRange.from);
     for (const k of ['rmse', 'mae', 'rmse_naive_last', 'rmse_same_hour_yesterday', 'rmse_same_hour_last_week', 'rmse_ridge']) assert.ok(Number.isFinite(meta.metrics[k]), k);
     assert.equal((meta.training!.lossPerEpoch as number[]).length, 5);
+    // the online band (model/online-band.ts): in the metadata with its fallback offsets per step; the hold-out scores
+    // are the online band's, with the static band's beside them
+    assert.equal(meta.onlineBand?.method, ONLINE_BAND_DEFAULTS.method);
+    assert.equal(meta.onlineBand?.trained?.below.length, 36);
+    for (const k of ['pinball_static', 'coverage_p10_p90_static']) assert.ok(Number.isFinite(meta.metrics[k]), k);
+    assert.match(out, /the online band; the static band on the same points: pinball loss/);
 
     // `current` points at it
     assert.equal(await readCurrent(registry), r.version);
@@ -187,6 +194,10 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
       assert.match(ev.stdout, /\| series \| method \| n \| RMSE \(USD\/MWh\) \| MAE \(USD\/MWh\) \| RMSE \/ naive \|/);
       for (const hub of HUBS) assert.match(ev.stdout, new RegExp(`\\| ${hub} \\| naive last hour \\|`));
       const rmse = parseRmse(ev.stdout);
+      // the evaluation serves the online band too (warmed up on the ONNX model's own forecasts of the training period)
+      const coverage = Number(/P10-P90 coverage ([\d.]+)%/.exec(ev.stdout)?.[1]) / 100;
+      assert.match(ev.stdout, /the online band; the static band on the same points/);
+      assert.ok(Math.abs(coverage - meta.metrics.coverage_p10_p90!) <= 0.01, `evaluate ${args.join(' ')}: coverage ${coverage} vs training ${meta.metrics.coverage_p10_p90}`);
       assert.ok(Math.abs(rmse - meta.metrics.rmse!) <= 0.01 * meta.metrics.rmse! + 0.01, `evaluate ${args.join(' ')}: RMSE ${rmse} vs training ${meta.metrics.rmse}`);
     }
 

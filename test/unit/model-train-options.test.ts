@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { Command } from 'commander';
 import { OptionError } from '../../cli/options.js';
 import { type TrainCliOptions, parseTrainOptions, registerTrain } from '../../cli/train.js';
+import { ONLINE_BAND_DEFAULTS } from '../../model/online-band.js';
 import { TRAIN_DEFAULTS } from '../../model/train.js';
 import { projectRoot } from '../../platform/config.js';
 
@@ -49,6 +50,18 @@ describe('sda train: band and blend options', () => {
     rejects(['--band-sides', 'both'], '--band-sides', /expected one of separate, joint, auto/);
     rejects(['--band-scale', 'vol'], '--band-scale', /expected one of none, volatility, level, both/);
     rejects(['--blend-rule', 'dm'], '--blend-rule', /expected one of worst-block, every-block, diebold-mariano/);
+  });
+
+  it('--online-band: the defaults, a spec, auto, off; a bad one refused naming the field', () => {
+    assert.deepEqual(parse([]).onlineBand, ONLINE_BAND_DEFAULTS);
+    assert.deepEqual(parse(['--online-band', 'window,7']).onlineBand, { ...ONLINE_BAND_DEFAULTS, method: 'window', windowDays: 7 });
+    assert.deepEqual(parse(['--online-band', 'aci,28,0.05']).onlineBand, { ...ONLINE_BAND_DEFAULTS, method: 'aci', windowDays: 28, gamma: 0.05 });
+    assert.equal(parse(['--online-band', 'auto']).onlineBand, 'auto');
+    assert.equal(parse(['--online-band', 'off']).onlineBand, 'off');
+    rejects(['--online-band', 'kalman'], '--online-band', /method must be one of static, window, aci/);
+    rejects(['--online-band', 'aci,0'], '--online-band', /windowDays/);
+    rejects(['--online-band', 'aci,14,-1'], '--online-band', /gamma/);
+    rejects(['--online-band', 'aci,14,0.01,3'], '--online-band', /METHOD/);
   });
 
   it('refuses the rules that compare validation blocks with --folds 1', () => {
