@@ -134,10 +134,6 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   const kafka = p.kafka;
   const counts: WindowerCounts = { received: 0, windows: 0, deadLettered: 0, context: 0, contextLate: 0, transactions: 0, lastLagMs: 0 };
   const tasks = new Map<number, Promise<PartitionTask>>();
-  let restored = new Map<number, PartitionState>();
-  let restoredAt = -1;
-  let restoring: Promise<Map<number, PartitionState>> | undefined;
-  let restoringSince = -1;
 
   const onAssignment = (partitions: number[]) => {
     // Partitions this member no longer owns: drop their state and producers; a new owner restores from the changelog.
@@ -148,41 +144,47 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
         void task.then((t) => t.producer.disconnect()).catch(() => undefined);
       }
     }
-    restoredAt = -1; // state on the changelog may have moved while we did not own a partition
-    restoring = undefined;
-    restoringSince = -1;
     opts.onGroupJoin?.();
-    // Prepare every newly assigned partition at once (one changelog read, producers initialised in parallel).
-    for (const partition of mine) void taskFor(partition).catch((err: unknown) => log.error({ partition, err: (err as Error).message }, 'partition set-up failed'));
+    // Every newly assigned partition set up at once: producers initialised in parallel, then one changelog read for all.
+    // A partition kept from the last assignment keeps its state (it was this member's all along).
+    const fresh = partitions.filter((partition) => !tasks.has(partition));
+    if (fresh.length > 0) setUp(fresh);
   };
 
+  /** The partition's task; a partition without one (a set-up that failed) is set up alone now. */
   const taskFor = (partition: number): Promise<PartitionTask> => {
-    let task = tasks.get(partition);
-    if (!task) {
-      task = setUp(partition);
-      tasks.set(partition, task);
-      task.catch(() => tasks.delete(partition)); // a failed set-up is retried by the next batch
-    }
-    return task;
+    if (!tasks.has(partition)) setUp([partition]);
+    return tasks.get(partition)!;
   };
 
-  const setUp = async (partition: number): Promise<PartitionTask> => {
-    // The producer first: its InitProducerId fences a killed owner's producer and waits until that owner's last
-    // transaction is complete (a commit the coordinator was finishing when the owner died completes now). Only a
-    // changelog read that starts after that sees this partition's last committed state; one started earlier (for
-    // another partition) may not, so it is read again.
-    const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
-    await producer.connect();
-    const fencedAt = Date.now();
-    if (restoredAt < 0 || restoringSince < fencedAt) {
-      if (!restoring || restoringSince < fencedAt) {
-        restoringSince = Date.now();
-        restoring = readChangelog(p, changelogTopic, inputTopic);
-      }
-      restored = await restoring;
-      restoredAt = Date.now();
-    }
-    const saved = restored.get(partition);
+  /**
+   * Sets up `partitions` together and registers their tasks. Each partition's transactional producer first: its
+   * InitProducerId fences a killed owner's producer and waits until that owner's last transaction is complete (a
+   * commit the coordinator was finishing when the owner died completes now). Only a changelog read that starts after
+   * that sees the partition's last committed state, so the one read waits for every producer (ready or failed). A
+   * partition whose producer or read failed has its task rejected and dropped (its producer disconnected); its next
+   * batch sets it up again.
+   */
+  const setUp = (partitions: number[]): void => {
+    const producers = partitions.map((partition) => {
+      const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
+      return producer.connect().then(() => producer);
+    });
+    const restored = Promise.allSettled(producers).then(() => readChangelog(p, changelogTopic, inputTopic));
+    partitions.forEach((partition, i) => {
+      const producer = producers[i]!;
+      const task = Promise.all([producer, restored]).then(([pr, states]) => ready(partition, pr, states.get(partition)));
+      tasks.set(partition, task);
+      task.catch((err: unknown) => {
+        if (tasks.get(partition) === task) tasks.delete(partition);
+        void producer.then((pr) => pr.disconnect()).catch(() => undefined);
+        log.error({ partition, err: (err as Error).message }, 'partition set-up failed; its next batch tries again');
+      });
+    });
+  };
+
+  /** A partition's task from its ready producer and its restored state (undefined: nothing on the changelog, a fresh windower). */
+  const ready = (partition: number, producer: Producer, saved: PartitionState | undefined): PartitionTask => {
     const windower = saved
       ? PartitionWindower.restore({ ...(JSON.parse(saved.partition.snapshot) as Omit<WindowerSnapshot, 'series'>), series: [...saved.series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, s]) => s) }, { stepMs })
       : new PartitionWindower({ stepMs });
