@@ -6,6 +6,7 @@
 // onnxruntime run (inference-batcher.ts); the model follows the registry's `current` (model-watcher.ts).
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
+import { servesWindow } from '../../model/contract.js';
 import { registryRoot } from '../../model/registry.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
@@ -13,10 +14,9 @@ import { partitionProducers } from '../../platform/kafka/client.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
-import { toForecast } from './forecast.js';
-import { HISTORY_KEEP_MS, SeriesHistory, serveSteps } from './history.js';
-import { readTrailingWindows } from './restore.js';
-import { InferenceBatcher } from './inference-batcher.js';
+import { type BatchResult, InferenceBatcher } from './inference-batcher.js';
+import { type TrailingReadOptions, readTrailingWindows } from './restore.js';
+import { PartitionState, type WindowOutput, stateSpanMs } from './state.js';
 import { type LiveMetric, LiveRmse } from './live-rmse.js';
 import { ModelWatcher } from './model-watcher.js';
 
@@ -50,6 +50,8 @@ export interface ForecasterOptions {
    */
   onLiveMetrics?: (metrics: LiveMetric[]) => Promise<void> | void;
   onBatch?: (counts: ForecasterCounts) => void;
+  /** How the trailing windows are read back on assignment (restore.ts; tests use small chunks). */
+  restore?: TrailingReadOptions;
   /** Called when a partition's state has been rebuilt from its trailing windows (restore.ts), before it is processed. */
   onRestore?: (restore: PartitionRestore) => void;
   /** Aborts the wait for a first model. */
@@ -76,20 +78,24 @@ export interface PartitionRestore {
   /** The offsets read back: [from, to), to = the group's committed offset. */
   from: string;
   to: string;
-  /** Records read and range reads made; windows replayed into the state; series and slots it holds after. */
+  /** Records read and range reads made; windows replayed into the state; series, slots and online bands it holds after. */
   records: number;
   reads: number;
   windows: number;
   series: number;
   slots: number;
+  bands: number;
+  /** The model version whose forecasts fed the online bands (null: the model has none). */
+  bandVersion: string | null;
+  /** The span of event time behind each series' newest window the state needs (ms). */
+  spanMs: number;
   /** Wall time of the whole set-up (fence, committed offset, read, replay), ms. */
   ms: number;
 }
 
-/** One input partition's state: its history (a function of its trailing windows) and the input offset it has consumed up to. */
-interface PartitionState {
-  history: SeriesHistory;
-  nextOffset: bigint;
+/** Per window of a batch result, its output. */
+function outputsOf(r: BatchResult): WindowOutput[] {
+  return r.values.map((values, i) => ({ version: r.version, metadata: r.metadata, values, band: r.bands[i] ?? null }));
 }
 
 export async function startForecaster(config: Config, opts: ForecasterOptions = {}, provisioned?: Provisioned) {
@@ -102,8 +108,6 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   const watcher = new ModelWatcher(root, { pollMs: opts.pollMs ?? 2_000 });
   const counts: ForecasterCounts = { received: 0, forecasts: 0, skipped: 0, empty: 0, deadLettered: 0, transactions: 0, inferenceRuns: 0, modelVersion: null, modelSwitches: 0 };
   const rmse = new LiveRmse(opts.rmseWindow ?? 168);
-  // How far behind a series' newest window its slots are kept (and read back on assignment).
-  const keepMs = HISTORY_KEEP_MS;
 
   // Wait for a first model before consuming anything: windows stay in Kafka until there is something to serve them.
   watcher.start();
@@ -171,16 +175,55 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     } finally {
       await a.disconnect();
     }
-    const history = new SeriesHistory(keepMs);
-    const read = await readTrailingWindows(p, inputTopic, partition, committed, keepMs);
-    for (const w of read.windows) history.add(w);
+    // The span the current model's state needs; a later model that needs more reads the partition again (handle).
+    const model = watcher.acquire();
+    const meta = model?.metadata;
+    if (model) watcher.release(model);
+    const spanMs = stateSpanMs(meta);
+    const read = await readTrailingWindows(p, inputTopic, partition, committed, spanMs, opts.restore);
+    const state = new PartitionState(spanMs, committed);
+    // With an online band, the windows go through the model again (batched), as they went when they were live.
+    const outputs = meta?.onlineBand && read.windows.length > 0 ? outputsOf(await batcher.submit(read.windows)) : [];
+    read.windows.forEach((w, i) => void state.step(w, outputs[i]));
     const restore: PartitionRestore = {
       partition, from: String(read.from), to: String(read.to), records: read.records, reads: read.reads, windows: read.windows.length,
-      series: history.size, slots: history.slotCount, ms: performance.now() - started,
+      series: state.history.size, slots: state.history.slotCount, bands: state.bandCount, bandVersion: state.bandVersion, spanMs, ms: performance.now() - started,
     };
     log.info({ ...restore, ms: Math.round(restore.ms) }, 'partition state rebuilt from its trailing windows');
     opts.onRestore?.(restore);
-    return { history, nextOffset: committed };
+    return state;
+  };
+  const drop = (partition: number, st: Promise<PartitionState>) => {
+    if (states.get(partition) === st) states.delete(partition);
+  };
+  /**
+   * The batch's outputs with the state fed by the same model version: after a model switch the state's bands are
+   * rebuilt from its trailing windows with the new model (one inference run for those and the batch), or the
+   * partition is read again when the new model needs a longer span than the state holds.
+   */
+  const outputsFor = async (partition: number, windows: FeatureWindow[]): Promise<{ state: PartitionState; outputs: WindowOutput[]; result?: BatchResult }> => {
+    let st = stateFor(partition);
+    let state = await st;
+    if (windows.length === 0) return { state, outputs: [] };
+    let result = await batcher.submit(windows);
+    for (let attempt = 0; result.metadata.onlineBand && state.bandVersion !== result.version && attempt < 3; attempt++) {
+      if (stateSpanMs(result.metadata) > state.spanMs) {
+        drop(partition, st);
+        st = stateFor(partition);
+        state = await st;
+        result = await batcher.submit(windows);
+        continue;
+      }
+      const trailing = state.trailing();
+      const both = await batcher.submit([...trailing, ...windows]);
+      const outs = outputsOf(both);
+      state.replay(both.version, outs.slice(0, trailing.length));
+      if (trailing.length > 0) log.info({ partition, modelVersion: both.version, windows: trailing.length, bands: state.bandCount }, 'online bands rebuilt from the trailing windows for the model served now');
+      const skipped = windows.filter((w) => !servesWindow(both.metadata, w)).length;
+      const empty = windows.filter((w) => servesWindow(both.metadata, w) && w.count === 0).length;
+      result = { ...both, values: both.values.slice(trailing.length), bands: both.bands.slice(trailing.length), skipped, empty };
+    }
+    return { state, outputs: outputsOf(result), result };
   };
 
   const loop = await startConsumeLoop<FeatureWindow>(p.kafka, {
@@ -212,20 +255,17 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     // has no requireStable): records before the offset the state was rebuilt to are in it already, and skipped.
     resumeAt: async (partition) => (await stateFor(partition)).nextOffset,
     handle: async (batch, ctx) => {
-      const state = await stateFor(batch.partition);
-      const history = state.history;
       const windows = batch.records.map((g) => g.value);
-      const result = windows.length > 0 ? await batcher.submit(windows) : undefined;
+      // A batch that fails is delivered again: the state it may have changed is dropped and read back from the
+      // partition (at worst one rebuild too many, never a state that saw the batch twice).
+      ctx.onAbort(() => states.delete(batch.partition));
+      const { state, outputs, result } = await outputsFor(batch.partition, windows);
+      // One window at a time, state first: a window's forecast depends on the windows before it in the partition and
+      // itself only, never on how the records were cut into batches (a rebuild replays them in another cut).
       const forecasts: Forecast[] = [];
-      // One window at a time, history first: a window's forecast depends on the windows before it in the partition and
-      // itself only, never on how the records were cut into batches (a rebuild replays them in another cut). A batch
-      // delivered again adds the same values in the same order, so the history needs no undo.
       windows.forEach((w, i) => {
-        history.add(w);
-        const v = result?.values[i];
-        if (!result || !v) return;
-        const s = serveSteps(w, result.metadata, v, result.bands[i] ?? undefined, history);
-        forecasts.push(toForecast(w, result.version, result.metadata, s.values, s));
+        const f = state.step(w, outputs[i]);
+        if (f) forecasts.push(f);
       });
       const nextOffset = BigInt(batch.nextOffset);
       await ctx.send(outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));

@@ -3,6 +3,7 @@
 // seeded, so the same options give the same model.
 import * as tf from '@tensorflow/tfjs';
 import { MODEL_FILE, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type ModelMetadata } from '../../model/contract.js';
+import type { OnlineBandMetadata } from '../../model/online-band.js';
 import { LAST_WEEK_SOURCE, seasonalNaiveIndex } from '../../model/quantile.js';
 import { type ServedSpec, composeServedGraph } from '../../model/served-graph.js';
 import { buildLstm } from '../../model/lstm.js';
@@ -33,6 +34,8 @@ export interface RandomModelOptions {
    * value (lastWeekBandFromGraph); the graph itself serves stepSources there (training.graphSources).
    */
   lastWeek?: { steps: number[]; weight?: number };
+  /** metadata.onlineBand (model/online-band.ts): the forecaster serves its online P10-P90 band. */
+  onlineBand?: OnlineBandMetadata;
 }
 
 export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
@@ -51,6 +54,7 @@ export function randomModelMetadata(o: RandomModelOptions): ModelMetadata {
     backend: `tfjs-${tf.getBackend() ?? 'cpu'}`,
     architecture: { type: 'lstm', layers: 1, units: o.units ?? 4, steps, features: SEQUENCE_FEATURES.length, horizon: o.horizon ?? 4, recurrentActivation: 'sigmoid', ...(o.stepSources ? { quantiles: [...QUANTILES] } : {}) },
     ...(metaSources ? { stepSources: metaSources } : {}),
+    ...(o.onlineBand ? { onlineBand: { ...o.onlineBand } } : {}),
     ...(lastWeek ? { lastWeekWeight: Array.from({ length: H }, (_, h) => (lastWeek.has(h + 1) ? (o.lastWeek!.weight ?? 1) : 0)), lastWeekBandFromGraph: true } : {}),
     target: { market: o.market ?? 'ERCOT', kind: o.kind ?? 'RT_PRICE', seriesIds: o.seriesIds ?? [], stepMs: o.stepMs ?? 3_600_000, unit: o.unit ?? 'USD/MWh' },
     featureOrder: [...SEQUENCE_FEATURES],

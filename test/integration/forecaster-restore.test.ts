@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
 import { type PartitionRestore, startForecaster } from '../../processors/forecaster/processor.js';
-import { writeRandomModel } from '../../processors/forecaster/random-model.js';
+import { type RandomModelOptions, writeRandomModel } from '../../processors/forecaster/random-model.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { BulkProducer } from '../../platform/kafka/client.js';
@@ -43,42 +43,46 @@ async function forecastsOf(p: Provisioned, topic: string): Promise<Map<string, F
 }
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * (1 + Math.abs(a));
+const served = (w: FeatureWindow) => w.kind === 'RT_PRICE' && w.count > 0;
 
 describe('forecaster: state rebuilt from the trailing windows on assignment', () => {
-  const features = uniqueName('test.fcr.features');
-  const outA = uniqueName('test.fcr.forecasts-a');
-  const outB = uniqueName('test.fcr.forecasts-b');
-  const market = `T${features.slice(-8).toUpperCase()}`;
+  const topics: string[] = [];
+  const registries: string[] = [];
   let p: Provisioned;
-  let registry: string;
 
   before(async () => {
     p = await provision(config, 'sda-test-forecaster-restore');
-    await createTestTopic(features, 3);
-    await createTestTopic(outA, 3);
-    await createTestTopic(outB, 3);
-    registry = await mkdtemp(path.join(os.tmpdir(), 'sda-registry-'));
   });
 
   after(async () => {
-    await deleteTestTopics([features, outA, outB]);
-    await rm(registry, { recursive: true, force: true });
+    await deleteTestTopics(topics);
+    for (const r of registries) await rm(r, { recursive: true, force: true });
   });
 
-  it('a forecaster stopped mid-stream and started again writes the same forecasts as one that never stopped', async () => {
+  /**
+   * B consumes the windows up to `cutDay`, stops, and is started again for the rest; A consumes everything at once.
+   * Returns both runs' forecasts, the windows, and B's restores after its restart.
+   */
+  async function runPair(name: string, model: Omit<RandomModelOptions, 'version' | 'market'>, days: number, cutDay: number) {
+    const features = uniqueName(`test.fcr.${name}.features`);
+    const outA = uniqueName(`test.fcr.${name}.forecasts-a`);
+    const outB = uniqueName(`test.fcr.${name}.forecasts-b`);
+    topics.push(features, outA, outB);
+    const market = `T${features.slice(-8).toUpperCase()}`;
+    for (const t of [features, outA, outB]) await createTestTopic(t, 3);
+    const registry = await mkdtemp(path.join(os.tmpdir(), 'sda-registry-'));
+    registries.push(registry);
     const start = Date.UTC(2024, 6, 1, 5);
-    const all = windowsOf(market, start, 12);
-    const cut = start + 10 * DAY;
+    const all = windowsOf(market, start, days);
+    const cut = start + cutDay * DAY;
     const phase1 = all.filter((w) => w.windowEnd <= cut);
     const phase2 = all.filter((w) => w.windowEnd > cut);
-    const served = (w: FeatureWindow) => w.kind === 'RT_PRICE' && w.count > 0;
-    // An 8-step quantile model: steps 3 and 6 served from same hour last week.
-    const sources = ['lstm', 'lstm', 'lstm', 'lstm', 'baseline:same_hour_yesterday', 'lstm', 'lstm', 'lstm'];
-    await writeRandomModel(registry, { version: `fcr-v1-${market}`, market, seriesIds: [], horizon: 8, units: 4, seed: 3, stepSources: sources, lastWeek: { steps: [3, 6], weight: 1 } });
+    await writeRandomModel(registry, { ...model, version: `fcr-${name}-${market}`, market });
 
     const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
     const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
-    const base = { inputTopic: features, registryDir: registry, pollMs: 200, maxBytesPerPartition: 32_768 };
+    // Small fetches (many transactions) and small read-back chunks (the rebuilt span starts mid-partition).
+    const base = { inputTopic: features, registryDir: registry, pollMs: 200, maxBytesPerPartition: 32_768, restore: { firstChunk: 64, guard: 32 } };
     const restores: PartitionRestore[] = [];
     try {
       // B: phase 1, stopped, then started again for phase 2.
@@ -99,9 +103,6 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
       } finally {
         await b.stop();
       }
-      assert.ok(restores.some((r) => r.windows > 0), `the restarted B rebuilt its partitions' state from their windows: ${JSON.stringify(restores)}`);
-      for (const r of restores) if (r.windows > 0) assert.ok(r.slots > 0 && BigInt(r.to) > BigInt(r.from), `restore of partition ${r.partition} holds slots`);
-
       // A: the whole input, never stopped.
       const a = await startForecaster(config, { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-a') }, p);
       try {
@@ -112,12 +113,10 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     } finally {
       await producer.close();
     }
-
     const fa = await forecastsOf(p, outA);
     const fb = await forecastsOf(p, outB);
     assert.equal(fa.size, all.filter(served).length, 'A forecast every served window');
     assert.equal(fb.size, fa.size, 'B forecast every served window once');
-    let lastWeekAfterRestart = 0;
     for (const [k, x] of fa) {
       const y = fb.get(k);
       assert.ok(y, `B has ${k}`);
@@ -125,12 +124,35 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
       assert.equal(y.modelVersion, x.modelVersion);
       assert.equal(y.issuedAt, x.issuedAt);
       x.values.forEach((v, h) => assert.ok(close(v, y.values[h]!), `${k} step ${h + 1}: P50 ${v} (never stopped) vs ${y.values[h]} (restarted)`));
-      x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} vs ${y.p10![h]}`));
-      x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} vs ${y.p90![h]}`));
-      if (x.targetStart > cut && x.stepSources?.[2] === LAST_WEEK_SOURCE) lastWeekAfterRestart++;
+      x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} (never stopped) vs ${y.p10![h]} (restarted)`));
+      x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (never stopped) vs ${y.p90![h]} (restarted)`));
     }
+    return { fa, fb, cut, phase2, restores };
+  }
+
+  // An 8-step quantile model: steps 3 and 6 served from same hour last week, the graph's band elsewhere.
+  const sources = ['lstm', 'lstm', 'lstm', 'lstm', 'baseline:same_hour_yesterday', 'lstm', 'lstm', 'lstm'];
+
+  it('a forecaster stopped mid-stream and started again writes the same forecasts as one that never stopped (steps from last week)', async () => {
+    const { fa, cut, phase2, restores } = await runPair('lw', { seriesIds: [], horizon: 8, units: 4, seed: 3, stepSources: sources, lastWeek: { steps: [3, 6] } }, 12, 10);
+    assert.ok(restores.some((r) => r.windows > 0), `the restarted B rebuilt its partitions' state from their windows: ${JSON.stringify(restores)}`);
+    for (const r of restores) if (r.windows > 0) assert.ok(r.slots > 0 && BigInt(r.to) > BigInt(r.from), `restore of partition ${r.partition} holds slots`);
     // The comparison has teeth: after the restart, steps were served from last week's values (a restarted forecaster
     // without the rebuilt state falls back to the graph there, with another step source).
+    const lastWeekAfterRestart = [...fa.values()].filter((f) => f.targetStart > cut && f.stepSources?.[2] === LAST_WEEK_SOURCE).length;
     assert.ok(lastWeekAfterRestart >= phase2.filter(served).length / 2, `forecasts after the restart served from last week: ${lastWeekAfterRestart}`);
+  });
+
+  it('the same with an online band (rolling-window conformal): its state is rebuilt by replaying the trailing windows through the model', async () => {
+    const H = 8;
+    const onlineBand = { method: 'window' as const, windowDays: 1, level: 0.8, gamma: 0, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
+    const { fa, cut, restores } = await runPair('ob', { seriesIds: [], horizon: H, units: 4, seed: 4, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand }, 16, 14);
+    const rebuilt = restores.filter((r) => r.bands > 0);
+    assert.ok(rebuilt.length > 0, `the restarted B rebuilt online bands: ${JSON.stringify(restores)}`);
+    // Mid-partition: the read-back started after the partition's first record, so the replay is not the whole stream.
+    assert.ok(rebuilt.some((r) => BigInt(r.from) > 0n), `a rebuild started mid-partition: ${JSON.stringify(rebuilt.map((r) => r.from))}`);
+    // The band served after the restart is the online one, not the trained ±5.
+    const after = [...fa.values()].filter((f) => f.targetStart > cut);
+    assert.ok(after.some((f) => Math.abs(f.values[0]! - f.p10![0]! - 5) > 1e-6), 'the online band moved off the trained offsets');
   });
 });

@@ -1,0 +1,143 @@
+// One input partition's forecaster state and the one way it changes: window by window, in offset order. The state is
+// the series' slot history (history.ts, for the steps served from same hour last week) and, for a model with
+// metadata.onlineBand, one OnlineBand per series (model/online-band.ts) fed with every actual the windows carry and
+// every forecast served. The same step() runs live, in the replay of a partition's trailing windows on assignment
+// (restore.ts) and in the replay after a model switch, so the state is a function of (model, trailing windows).
+import { servesWindow, type ModelMetadata } from '../../model/contract.js';
+import { OnlineBand } from '../../model/online-band.js';
+import { seriesRecordKey } from '../../market/series.js';
+import type { FeatureWindow, Forecast } from '../../schemas/types.js';
+import { toForecast } from './forecast.js';
+import { HISTORY_KEEP_MS, SeriesHistory, serveSteps } from './history.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * How far behind a series' newest window end the state needs windows (ms): the history's 8 days, plus for an
+ * online band its window and horizon (an issue counts while its last target slot is inside the window).
+ */
+export function stateSpanMs(meta: ModelMetadata | undefined): number {
+  const b = meta?.onlineBand;
+  if (!meta || !b || b.method === 'static') return HISTORY_KEEP_MS;
+  return HISTORY_KEEP_MS + b.windowDays * DAY_MS + meta.architecture.horizon * meta.target.stepMs;
+}
+
+/** One window's model output, as the inference batcher gives it. */
+export interface WindowOutput {
+  version: string;
+  metadata: ModelMetadata;
+  /** Horizon values (P50 for a quantile model), or null when the model does not serve the window. */
+  values: number[] | null;
+  band: { p10: number[]; p90: number[] } | null;
+}
+
+export class PartitionState {
+  history: SeriesHistory;
+  /** Online bands per series key, built with `bandVersion`'s forecasts. */
+  private bands = new Map<string, OnlineBand>();
+  /** The model version the bands were fed by (null: none fed yet). */
+  bandVersion: string | null = null;
+  /** The trailing windows (newest of their series − spanMs and later), in offset order: a model switch replays them. */
+  private windows: FeatureWindow[] = [];
+  private readonly newest = new Map<string, number>();
+
+  /** spanMs: stateSpanMs of the model the state is for; nextOffset: the input offset it has consumed up to. */
+  constructor(readonly spanMs: number, public nextOffset: bigint) {
+    this.history = new SeriesHistory(HISTORY_KEEP_MS);
+  }
+
+  /** Windows held for a replay (for tests and the restore log). */
+  get windowCount(): number {
+    return this.windows.length;
+  }
+
+  /** Bands held (for tests and the restore log). */
+  get bandCount(): number {
+    return this.bands.size;
+  }
+
+  /**
+   * Advances the state by one window and returns its Forecast, if the model serves it: the window's slots go into
+   * the history; with metadata.onlineBand its series' band gets the window's actuals (slots ending at or before the
+   * window end; a re-emitted window replaces them), then the forecast is served (serveSteps) and, with a band, its
+   * P10/P90 are P50 − below and P50 + above from offsets(windowEnd) and it is issued to the band.
+   */
+  step(w: FeatureWindow, out: WindowOutput | undefined): Forecast | undefined {
+    this.history.add(w);
+    this.keep(w);
+    const meta = out?.metadata;
+    const spec = meta?.onlineBand;
+    let band: OnlineBand | undefined;
+    if (out && meta && spec) {
+      if (out.version !== this.bandVersion) {
+        this.bands.clear();
+        this.bandVersion = out.version;
+      }
+      if (servesWindow(meta, w)) {
+        const k = seriesRecordKey(w, w.stepMs);
+        band = this.bands.get(k);
+        if (!band) {
+          const H = meta.architecture.horizon;
+          // Absent trained offsets (older metadata): none to fall back to but the band's own residuals.
+          const trained = spec.trained ?? { below: new Array<number>(H).fill(0), above: new Array<number>(H).fill(0) };
+          this.bands.set(k, (band = new OnlineBand(spec, H, w.stepMs, trained)));
+        }
+        const W = w.values.length;
+        w.values.forEach((v, i) => {
+          if (v !== null) band!.actual(w.windowEnd - (W - 1 - i) * w.stepMs, v);
+        });
+      }
+    }
+    if (!out?.values) return undefined;
+    const s = serveSteps(w, out.metadata, out.values, out.band ?? undefined, this.history);
+    if (band) {
+      const off = band.offsets(w.windowEnd);
+      s.p10 = s.values.map((v, h) => v - off.below[h]!);
+      s.p90 = s.values.map((v, h) => v + off.above[h]!);
+      band.issue(w.windowEnd, s.values, s.p10, s.p90);
+    }
+    return toForecast(w, out.version, out.metadata, s.values, s);
+  }
+
+  /** Keeps `w` for a replay and drops the windows older than their series' newest − spanMs. */
+  private keep(w: FeatureWindow): void {
+    const k = seriesRecordKey(w, w.stepMs);
+    const before = this.newest.get(k);
+    this.windows.push(w);
+    if (before === undefined || w.windowEnd > before) {
+      this.newest.set(k, w.windowEnd);
+      // Prune now and then (when the list has grown by half since), not on every window.
+      if (this.windows.length > 64 && this.windows.length > 1.5 * this.pruned) this.prune();
+    }
+  }
+
+  private pruned = 0;
+
+  private prune(): void {
+    this.windows = this.windows.filter((x) => x.windowEnd >= this.newest.get(seriesRecordKey(x, x.stepMs))! - this.spanMs);
+    this.pruned = this.windows.length;
+  }
+
+  /**
+   * The state rebuilt from its trailing windows with another model's outputs (a model switch): a fresh history and
+   * fresh bands, every held window stepped again in order. `outputs[i]` is `version`'s output for `trailing()[i]`.
+   */
+  replay(version: string, outputs: ReadonlyArray<WindowOutput | undefined>): void {
+    const windows = this.trailing();
+    if (outputs.length !== windows.length) throw new Error(`internal: ${outputs.length} outputs for ${windows.length} trailing windows`);
+    this.history = new SeriesHistory(HISTORY_KEEP_MS);
+    this.bands = new Map();
+    this.bandVersion = null;
+    this.windows = [];
+    this.newest.clear();
+    this.pruned = 0;
+    this.bandVersion = version;
+    windows.forEach((w, i) => void this.step(w, outputs[i]));
+  }
+
+  /** The windows a replay steps through (pruned first). */
+  trailing(): FeatureWindow[] {
+    this.prune();
+    return [...this.windows];
+  }
+}
