@@ -26,6 +26,7 @@ import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandForecasts, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
 import { seriesLabel } from '../market/format.js';
+import { lastWeekStep } from './last-week.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -545,15 +546,10 @@ export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources
       const v = lw[(from + i) * H + h]!;
       if (!Number.isFinite(v)) continue;
       const j = i * H + h;
-      const served = w * v + (1 - w) * forecast[j]!;
-      if (meta.lastWeekBandFromGraph) {
-        if (p10) p10[j] = served - (forecast[j]! - p10[j]!);
-        if (p90) p90[j] = served + (p90[j]! - forecast[j]!);
-      } else {
-        if (p10) p10[j] = served - (meta.lastWeekBand?.below[h] ?? 0);
-        if (p90) p90[j] = served + (meta.lastWeekBand?.above[h] ?? 0);
-      }
-      forecast[j] = served;
+      const served = lastWeekStep(meta, h, w, v, forecast[j]!, p10?.[j], p90?.[j]);
+      if (p10) p10[j] = served.p10!;
+      if (p90) p90[j] = served.p90!;
+      forecast[j] = served.value;
     }
   }
 }

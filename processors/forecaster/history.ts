@@ -4,6 +4,7 @@
 // first week of a series) leaves the model's own value for that step, and the record's stepSources says so.
 import { seriesRecordKey } from '../../market/series.js';
 import type { ModelMetadata } from '../../model/contract.js';
+import { lastWeekStep } from '../../model/last-week.js';
 import { lastWeekWeights } from '../../model/quantile.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -115,15 +116,12 @@ export function serveSteps(w: HistoryWindow, meta: ModelMetadata, values: number
       out.stepSources[i] = graph[i] ?? 'lstm';
       return;
     }
-    const served = lw * v + (1 - lw) * values[i]!;
-    out.values[i] = served;
-    if (out.p10 && out.p90 && band && meta.lastWeekBandFromGraph) {
-      // the graph's band at this step (calibrated on the served value's residuals), moved to the served value
-      out.p10[i] = served - (values[i]! - band.p10[i]!);
-      out.p90[i] = served + (band.p90[i]! - values[i]!);
-    } else if (out.p10 && out.p90) {
-      out.p10[i] = served - (meta.lastWeekBand?.below[i] ?? 0);
-      out.p90[i] = served + (meta.lastWeekBand?.above[i] ?? 0);
+    // The trainer's rule (model/last-week.ts), so the hold-out scores what is served.
+    const served = lastWeekStep(meta, i, lw, v, values[i]!, band?.p10[i], band?.p90[i]);
+    out.values[i] = served.value;
+    if (out.p10 && out.p90) {
+      out.p10[i] = served.p10!;
+      out.p90[i] = served.p90!;
     }
   });
   return out;
