@@ -133,27 +133,29 @@ export interface CentralYear {
   fallOffsets: readonly [number, number];
 }
 
-let tzFormat: Intl.DateTimeFormat | undefined;
+const tzFormats = new Map<string, Intl.DateTimeFormat>();
 
-/** The tz database's offset of America/Chicago at an instant (local minus UTC, ms, whole seconds). One Intl call. */
-function tzOffsetMs(utcMs: number): number {
-  tzFormat ??= new Intl.DateTimeFormat('en-US', {
-    timeZone: CENTRAL_TIME_ZONE,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
+/**
+ * The tz database's offset of an IANA zone at an instant (local minus UTC, ms, whole seconds). One Intl call.
+ * @throws RangeError for an instant that is not finite or a zone Intl does not know
+ */
+export function zoneOffsetMs(zone: string, utcMs: number): number {
+  if (!Number.isFinite(utcMs)) throw new RangeError(`zoneOffsetMs: instant ${utcMs} is not a finite number of ms`);
+  let format = tzFormats.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    tzFormats.set(zone, format);
+  }
   const f = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-  for (const p of tzFormat.formatToParts(utcMs)) if (p.type in f) f[p.type as keyof typeof f] = Number(p.value);
+  for (const p of format.formatToParts(utcMs)) if (p.type in f) f[p.type as keyof typeof f] = Number(p.value);
   const wall = new Date(0);
   wall.setUTCFullYear(f.year, f.month - 1, f.day); // not Date.UTC: it reads years 0-99 as 1900-1999
   wall.setUTCHours(f.hour, f.minute, f.second, 0);
   return wall.getTime() - Math.floor(utcMs / 1000) * 1000;
 }
+
+/** The tz database's offset of America/Chicago at an instant (local minus UTC, ms, whole seconds). */
+const tzOffsetMs = (utcMs: number): number => zoneOffsetMs(CENTRAL_TIME_ZONE, utcMs);
 
 /**
  * The first whole-minute instant in (lo, hi] whose offset differs from the offset at `lo`, found by bisection; `hi`

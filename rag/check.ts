@@ -9,8 +9,7 @@
 //    count negative intervals).
 // Without facts (concept questions) the numbers must be written in the trusted documents the model was shown.
 // Pure; the responder drops text that fails and says nothing extra.
-import { centralDateOf } from '../market/central-time.js';
-import { centralClockText } from '../market/format.js';
+import { CENTRAL_CLOCK, MARKET_CLOCKS, type ZoneClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { numbersIn } from './grounding.js';
 import type { FactValue } from './tools.js';
@@ -171,9 +170,11 @@ interface Bound {
   time?: string;
 }
 
-const RANGE_RE = /(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2}))?(?:\s*CT)?\s+(?:to|until|through|and|-|–)\s+(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2}))?/gi;
+/** What a written time may carry after it: each market clock's suffix ("CT", "UK"). */
+const CLOCK_SUFFIX = [...new Set([CENTRAL_CLOCK, ...Object.values(MARKET_CLOCKS)].map((c) => c.suffix))].join('|');
+const RANGE_RE = new RegExp(`(\\d{4}-\\d{2}-\\d{2})(?:\\s+(\\d{1,2}:\\d{2}))?(?:\\s*(?:${CLOCK_SUFFIX}))?\\s+(?:to|until|through|and|-|–)\\s+(\\d{4}-\\d{2}-\\d{2})(?:\\s+(\\d{1,2}:\\d{2}))?`, 'gi');
 
-/** Periods written as "DATE [TIME] [CT] to DATE [TIME]" (also until, through, and, a dash), with their positions. */
+/** Periods written as "DATE [TIME] [CT|UK] to DATE [TIME]" (also until, through, and, a dash), with their positions. */
 export function rangesIn(text: string): Array<{ from: Bound; to: Bound; index: number; length: number }> {
   return [...text.matchAll(RANGE_RE)].map((m) => ({
     from: { date: m[1]!, ...(m[2] ? { time: m[2].padStart(5, '0') } : {}) },
@@ -200,9 +201,11 @@ const near = (a: number, b: number) => Math.abs(a - b) < 0.005 + 1e-9 || Math.ab
  * Checks model text against the facts' values. `series` are the series codes the facts are about (a sentence that
  * names one of them restricts its numbers to it); `periodTexts` are the fact sentences, whose dates and times (the
  * period bounds) a model may repeat; `documents` are trusted document texts whose numbers count only when there are
- * no fact values (concept answers).
+ * no fact values (concept answers); `clock` the facts' market clock, on which the values' times are read (default US
+ * Central; market/zone-clock.ts marketClock).
  */
-export function checkModelText(text: string, values: readonly FactValue[], opts: { periodTexts?: readonly string[]; documents?: readonly string[] } = {}): TextCheck {
+export function checkModelText(text: string, values: readonly FactValue[], opts: { periodTexts?: readonly string[]; documents?: readonly string[]; clock?: ZoneClock } = {}): TextCheck {
+  const clock = opts.clock ?? CENTRAL_CLOCK;
   const t = text.trim();
   if (!t) return { kept: false, reasons: ['empty'], wrong: [] };
   const reasons: string[] = [];
@@ -217,14 +220,14 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
     const times = timesIn(s);
     const dates = [...s.matchAll(/\b\d{4}-\d{2}-\d{2}\b/g)].map((m) => ({ date: m[0], index: m.index! }));
     // Dates and times first: each must be a fact value's time or a bound the facts state.
-    for (const d of dates) if (!factText.includes(d.date) && !values.some((v) => v.at !== undefined && centralDateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
-    for (const tm of times) if (!factText.includes(tm.hhmm) && !values.some((v) => v.at !== undefined && centralClockText(v.at) === tm.hhmm)) wrong.push(Number(tm.hhmm.replace(':', '.')));
+    for (const d of dates) if (!factText.includes(d.date) && !values.some((v) => v.at !== undefined && clock.dateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
+    for (const tm of times) if (!factText.includes(tm.hhmm) && !values.some((v) => v.at !== undefined && clock.clockText(v.at) === tm.hhmm)) wrong.push(Number(tm.hhmm.replace(':', '.')));
     // A date written with its time ("2024-06-15 20:00") is one instant: it must be a fact value's time or a bound the
     // facts state together, not a true date beside a true clock time from another day.
     for (const d of dates) {
       const tm = times.find((x) => x.index >= d.index + 10 && x.index - (d.index + 10) <= 3);
       if (!tm) continue;
-      if (!factText.includes(`${d.date} ${tm.hhmm}`) && !values.some((v) => v.at !== undefined && centralDateOf(v.at) === d.date && centralClockText(v.at) === tm.hhmm)) wrong.push(Number(`${d.date.replace(/-/g, '')}${tm.hhmm.replace(':', '')}`));
+      if (!factText.includes(`${d.date} ${tm.hhmm}`) && !values.some((v) => v.at !== undefined && clock.dateOf(v.at) === d.date && clock.clockText(v.at) === tm.hhmm)) wrong.push(Number(`${d.date.replace(/-/g, '')}${tm.hhmm.replace(':', '')}`));
     }
     // A period the sentence writes ("2024-06-17 00:00 CT to 2024-06-24 00:00 CT") must be one a fact states, bounds in
     // that order; a date written alone must be a value's date or a day inside a stated period (not its exclusive end).
@@ -234,7 +237,7 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
     for (const d of dates) {
       if (ranges.some((r) => d.index >= r.index && d.index < r.index + r.length)) continue;
       const inPeriod = factRanges.some((f) => d.date >= f.from.date && (d.date < f.to.date || (d.date === f.to.date && (f.to.time ?? '00:00') !== '00:00')));
-      if (!inPeriod && factRanges.length > 0 && !values.some((v) => v.at !== undefined && centralDateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
+      if (!inPeriod && factRanges.length > 0 && !values.some((v) => v.at !== undefined && clock.dateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
     }
     // A sentence that names a series the facts are not about ("The average TAYLOR_EW load is 65418 MW." over SYSTEM
     // facts) states none of the facts' numbers.
@@ -258,7 +261,7 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
       for (const measures of boundMeasures(masked, m.index!, m[0].length)) cands = cands.filter((v) => !COMPARABLE.has(v.measure) || measures.includes(v.measure));
       // A time after the number in the same sentence ("... 61.20 at 18:30") must be the value's time.
       const after = times.filter((tm) => tm.index > m.index! && tm.index - m.index! < 40);
-      if (after.length > 0 && cands.some((v) => v.at !== undefined)) cands = cands.filter((v) => v.at === undefined || centralClockText(v.at) === after[0]!.hhmm);
+      if (after.length > 0 && cands.some((v) => v.at !== undefined)) cands = cands.filter((v) => v.at === undefined || clock.clockText(v.at) === after[0]!.hhmm);
       if (cands.length === 0) wrong.push(n);
     }
   }

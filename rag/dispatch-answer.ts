@@ -6,10 +6,10 @@
 // asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
-import { centralLabel } from '../market/format.js';
 import { describePeriod } from './market-clock.js';
 import type { Intent } from './intent.js';
-import { addCentralDays, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
+import { addCentralDays } from '../market/central-time.js';
+import { marketClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { storedForecast } from '../reports/forecasts.js';
 import type { FactValue, MeasureFact } from './tools.js';
@@ -31,9 +31,10 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
 /** The schedule fact for a dispatch question, or a fact saying why there is none. */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
   const day: 'today' | 'tomorrow' = intent.period?.rule === 'today' ? 'today' : 'tomorrow';
-  const d = day === 'today' ? centralDateOf(now) : addCentralDays(centralDateOf(now), 1);
-  const period = { from: centralMidnightUtc(d), to: centralMidnightUtc(addCentralDays(d, 1)), label: day };
-  const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `I cannot schedule a battery for ${describePeriod(period)} yet: ${why}.`, numbers: {}, values: [] });
+  const clock = marketClock(market);
+  const d = day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
+  const period = { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day };
+  const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
   let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js'); asset: typeof import('../dispatch/asset.js') };
   try {
     engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js'), asset: await import('../dispatch/asset.js') };
@@ -63,13 +64,13 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     }
   }
   const f = await storedForecast(pool, market, asset.settlementPoint, 'RT_PRICE', { issuedBy: now });
-  if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${centralLabel(now)}`)];
+  if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${clock.label(now)}`)];
   const curve = {
     modelVersion: f.modelVersion, issuedAt: f.issuedAt, inputEnd: f.inputEnd, targetStart: f.targetStart, stepMs: f.stepMs,
     values: f.values.map(Number), p10: f.p10?.map(Number) ?? null, p90: f.p90?.map(Number) ?? null,
   };
   const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, day);
-  if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${centralLabel(curve.issuedAt)}) does not cover that day`)];
+  if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
   const sp = asset.settlementPoint;
   const v = (measure: string, value: number, unit: string, at?: number): FactValue => ({ series: sp, kind: 'DISPATCH', measure, value, unit, ...(at !== undefined ? { at } : {}) });
   const values: FactValue[] = [
@@ -80,7 +81,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   ];
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period)}: ${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
   }];

@@ -9,6 +9,7 @@
 // the question names none.
 import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from './market-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
+import type { ZoneClock } from '../market/zone-clock.js';
 
 export const VALUE_KINDS = ['RT_PRICE', 'DAM_PRICE', 'LOAD', 'WIND', 'SOLAR'] as const;
 export type ValueKind = (typeof VALUE_KINDS)[number];
@@ -65,6 +66,8 @@ export interface MarketCatalog {
   series: ReadonlyMap<string, readonly string[]>;
   /** Series of other markets: series id -> the market that holds it (the responder answers those in their market). */
   elsewhere?: ReadonlyMap<string, string>;
+  /** The market's clock, on which periods resolve (market/zone-clock.ts marketClock; default US Central). */
+  clock?: ZoneClock;
 }
 
 const ALIASES: Array<[RegExp, string]> = [
@@ -142,7 +145,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     }
   }
 
-  const resolved = resolvePeriod(q, now);
+  const resolved = resolvePeriod(q, now, catalog.clock);
   const period = resolved && !isUnknownPeriod(resolved) ? resolved : null;
   const unknownPeriod = isUnknownPeriod(resolved) ? resolved.unknown : undefined;
   const unknownKind = UNKNOWN_KINDS.exec(q)?.[1];

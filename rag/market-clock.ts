@@ -1,7 +1,8 @@
 // The market clock: "now" is the end of the latest stored interval of a market (rag/tools.ts marketClock reads it
 // from market_data), never the wall clock, so the simulator, a replay and live ERCOT are equally valid times.
-// Relative periods in a question resolve against it in US Central prevailing time (America/Chicago, the tz database's
-// offsets through market/central-time.ts). Pure: no I/O, no Date.now().
+// Relative periods in a question resolve against it on the market's own clock (market/zone-clock.ts marketClock): US
+// Central prevailing time for ERCOT (America/Chicago, the tz database's offsets through market/central-time.ts), UK
+// time for GB (Europe/London); "Central" below is that clock. Pure: no I/O, no Date.now().
 //
 // Periods, for a market clock N (the end of the latest stored interval) whose Central date is D:
 //   now / right now / currently / latest   the latest stored interval: [N - 15 min, N)
@@ -26,10 +27,10 @@
 //     a whole hour ("6pm", "18:00") is the clock hour [18:00, 19:00); a time within the hour ("6:30pm") is the
 //     15-minute interval holding it [18:30, 18:45); hour ending N (ERCOT's HE, 1..24) is [N-1:00, N:00). The day is
 //     the one the question names (today, yesterday, tomorrow, a date), or D when it names none.
-// Days are Central operating days: 23 hours on the spring-forward Sunday, 25 on the fall-back Sunday.
-import { centralWallMs } from '../market/calendar.js';
-import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, centralDateOf, centralMidnightUtc, centralWallToUtc, formatCivil, formatWallClock, parseErcotDate } from '../market/central-time.js';
-import { centralLabel } from '../market/format.js';
+// Days are the market's local days (ERCOT's Central operating days): 23 hours on the spring-forward Sunday, 25 on the
+// fall-back Sunday.
+import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, formatCivil, formatWallClock, parseErcotDate } from '../market/central-time.js';
+import { CENTRAL_CLOCK, type ZoneClock } from '../market/zone-clock.js';
 
 /** A resolved period: [from, to) in UTC epoch ms, with the name the question used. */
 export interface Period {
@@ -61,29 +62,27 @@ export const KNOWN_PERIODS = [
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 const MONTH_RE = '(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
 
-/** UTC ms of a Central wall time; a time in the spring-forward gap reads as the first instant after it (03:00 CDT). */
-function wallUtc(date: string, minuteOfDay: number): number {
-  const d = parseErcotDate(date);
-  try {
-    return centralWallToUtc(d, minuteOfDay, false);
-  } catch {
-    return centralWallToUtc(d, 180, false);
-  }
+/** UTC ms of a wall time on `clock`; a time in the spring-forward gap reads as the first instant after it (03:00 CDT). */
+function wallUtc(clock: ZoneClock, date: string, minuteOfDay: number): number {
+  return clock.wallToUtc(date, minuteOfDay);
 }
 
-/** Minutes past Central midnight of an instant (wall clock; 01:30 on the fall-back day reads as 90 either time). */
-function minuteOfDay(utcMs: number): number {
-  const local = centralWallMs(utcMs);
+/** Minutes past local midnight of an instant on `clock` (wall clock; 01:30 on the fall-back day reads as 90 either time). */
+function minuteOfDay(clock: ZoneClock, utcMs: number): number {
+  const local = clock.wallMs(utcMs);
   return Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / MINUTE_MS);
 }
 
-function day(date: string, label: string, rule: PeriodRule, days = 1): Period {
-  return { from: centralMidnightUtc(date), to: centralMidnightUtc(addCentralDays(date, days)), label, rule };
+function day(clock: ZoneClock, date: string, label: string, rule: PeriodRule, days = 1): Period {
+  return { from: clock.midnightUtc(date), to: clock.midnightUtc(addCentralDays(date, days)), label, rule };
 }
 
-/** How an answer states a period: "yesterday (2024-08-06 00:00 CT to 2024-08-07 00:00 CT)". */
-export function describePeriod(p: Pick<Period, 'from' | 'to' | 'label'>): string {
-  return `${p.label} (${centralLabel(p.from)} to ${centralLabel(p.to)})`;
+/**
+ * How an answer states a period on its market's clock (default US Central): "yesterday (2024-08-06 00:00 CT to
+ * 2024-08-07 00:00 CT)"; on GB's, "yesterday (2000-06-05 00:00 UK to 2000-06-06 00:00 UK)".
+ */
+export function describePeriod(p: Pick<Period, 'from' | 'to' | 'label'>, clock: ZoneClock = CENTRAL_CLOCK): string {
+  return `${p.label} (${clock.label(p.from)} to ${clock.label(p.to)})`;
 }
 
 /**
@@ -91,23 +90,23 @@ export function describePeriod(p: Pick<Period, 'from' | 'to' | 'label'>): string
  * interval); null when it names none; {unknown} for a relative phrase this clock does not resolve ("last fortnight",
  * "the last 500 days"), so the answer can list the known ones (KNOWN_PERIODS). Rules: the table at the top of this file.
  */
-export function resolvePeriod(question: string, now: number): Period | UnknownPeriod | null {
-  const p = resolveSpan(question, now);
-  const clock = clockTimeIn(question.toLowerCase());
-  if (clock === null || (p !== null && 'unknown' in p)) return p;
-  if ('unknown' in clock) return clock;
+export function resolvePeriod(question: string, now: number, clock: ZoneClock = CENTRAL_CLOCK): Period | UnknownPeriod | null {
+  const p = resolveSpan(question, now, clock);
+  const time = clockTimeIn(question.toLowerCase());
+  if (time === null || (p !== null && 'unknown' in p)) return p;
+  if ('unknown' in time) return time;
   // A clock time narrows a day; on a span that is not one day ("the last 24 hours at 6pm") it is left out.
   if (p !== null && !DAY_RULES.has(p.rule)) return p;
-  const date = p === null ? centralDateOf(now) : centralDateOf(p.from);
+  const date = clock.dateOf(p === null ? now : p.from);
   const dayLabel = p === null ? 'today' : p.label;
-  const from = wallUtc(date, clock.minuteOfDay);
-  return { from, to: from + clock.lengthMs, label: `${dayLabel} ${clock.label}`, rule: 'clock-time' };
+  const from = wallUtc(clock, date, time.minuteOfDay);
+  return { from, to: from + time.lengthMs, label: `${dayLabel} ${time.label}`, rule: 'clock-time' };
 }
 
 const DAY_RULES: ReadonlySet<PeriodRule> = new Set(['today', 'yesterday', 'tomorrow', 'date']);
 
 /**
- * A clock time written in a question, in Central wall time: "6pm" / "6 p.m." / "noon" (the clock hour), "6:30pm" /
+ * A clock time written in a question, in the market's wall time: "6pm" / "6 p.m." / "noon" (the clock hour), "6:30pm" /
  * "18:30" (the 15-minute interval holding it), "18:00" (the clock hour), "hour ending 18" / "HE18" (ERCOT's hour
  * ending: 17:00-18:00). Null when none is written; {unknown} for an impossible one ("25:00", "13pm", "hour ending 0").
  */
@@ -143,9 +142,9 @@ function clockAt(minute: number, minutesWritten: boolean): { minuteOfDay: number
 }
 
 /** The period a question names, before a clock time narrows it (resolvePeriod). */
-function resolveSpan(question: string, now: number): Period | UnknownPeriod | null {
+function resolveSpan(question: string, now: number, clock: ZoneClock): Period | UnknownPeriod | null {
   const q = question.toLowerCase();
-  const today = centralDateOf(now);
+  const today = clock.dateOf(now);
   const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(q);
   if (iso) {
     const date = `${iso[1]}-${iso[2]}-${iso[3]}`;
@@ -154,7 +153,7 @@ function resolveSpan(question: string, now: number): Period | UnknownPeriod | nu
     } catch {
       return { unknown: date };
     }
-    return day(date, date, 'date');
+    return day(clock, date, date, 'date');
   }
   const named = new RegExp(`\\b${MONTH_RE}\\.?\\s+(\\d{1,2})(?:st|nd|rd|th)?\\b(?:,?\\s+(\\d{4}))?`, 'i').exec(q);
   if (named) {
@@ -166,13 +165,13 @@ function resolveSpan(question: string, now: number): Period | UnknownPeriod | nu
     } catch {
       return { unknown: named[0] };
     }
-    return day(date, named[3] ? date : `${date}`, 'date');
+    return day(clock, date, named[3] ? date : `${date}`, 'date');
   }
   // A year written alone ("in 1999", "during 2024", "year 2023"), not a quantity ("in 2024 MW").
   const year = /\b(?:in|during|for|of|year)\s+(19\d{2}|2[01]\d{2})\b(?!\s*(?:mw|gw|\$|%|[-/]\d))/.exec(q);
   if (year) {
     const y = year[1]!;
-    return { from: centralMidnightUtc(`${y}-01-01`), to: centralMidnightUtc(`${Number(y) + 1}-01-01`), label: y, rule: 'year' };
+    return { from: clock.midnightUtc(`${y}-01-01`), to: clock.midnightUtc(`${Number(y) + 1}-01-01`), label: y, rule: 'year' };
   }
   const yesterday = addCentralDays(today, -1);
   const tomorrow = addCentralDays(today, 1);
@@ -196,51 +195,51 @@ function resolveSpan(question: string, now: number): Period | UnknownPeriod | nu
   if (lastDays) {
     const d = lastDays[2] === 'week' ? 7 : lastDays[2] === 'day' ? 1 : n(lastDays[1]);
     if (!(d >= 1 && d <= 92)) return { unknown: lastDays[0] };
-    return { from: wallUtc(addCentralDays(today, -d), minuteOfDay(now)), to: now, label: d === 7 && lastDays[2] === 'week' ? 'the past week' : d === 1 ? 'the last day' : `the last ${d} days`, rule: 'last-days' };
+    return { from: wallUtc(clock, addCentralDays(today, -d), minuteOfDay(clock, now)), to: now, label: d === 7 && lastDays[2] === 'week' ? 'the past week' : d === 1 ? 'the last day' : `the last ${d} days`, rule: 'last-days' };
   }
   const nextDays = new RegExp(`\\bnext\\s+${num}\\s+days?\\b`).exec(q);
   if (nextDays) {
     const d = n(nextDays[1]);
     if (!(d >= 1 && d <= 7)) return { unknown: nextDays[0] };
-    return { from: now, to: wallUtc(addCentralDays(today, d), minuteOfDay(now)), label: `the next ${d} days`, rule: 'next-hours' };
+    return { from: now, to: wallUtc(clock, addCentralDays(today, d), minuteOfDay(clock, now)), label: `the next ${d} days`, rule: 'next-hours' };
   }
   const partOfYesterday = /\byesterday\s+(morning|afternoon|evening)\b/.exec(q);
   if (partOfYesterday) {
     const [a, b] = partOfYesterday[1] === 'morning' ? [6, 12] : partOfYesterday[1] === 'afternoon' ? [12, 18] : [18, 24];
-    return { from: wallUtc(yesterday, a * 60), to: b === 24 ? centralMidnightUtc(today) : wallUtc(yesterday, b * 60), label: `yesterday ${partOfYesterday[1]}`, rule: 'yesterday' };
+    return { from: wallUtc(clock, yesterday, a * 60), to: b === 24 ? clock.midnightUtc(today) : wallUtc(clock, yesterday, b * 60), label: `yesterday ${partOfYesterday[1]}`, rule: 'yesterday' };
   }
-  if (/\blast night\b|\bovernight\b/.test(q)) return { from: wallUtc(yesterday, 18 * 60), to: wallUtc(today, 6 * 60), label: 'last night', rule: 'last-night' };
-  if (/\byesterday\b/.test(q)) return day(yesterday, 'yesterday', 'yesterday');
-  if (/\btomorrow\b/.test(q)) return day(tomorrow, 'tomorrow', 'tomorrow');
-  if (/\btonight\b/.test(q)) return { from: wallUtc(today, 18 * 60), to: wallUtc(tomorrow, 6 * 60), label: 'tonight', rule: 'tonight' };
-  if (/\bthis morning\b/.test(q)) return { from: wallUtc(today, 6 * 60), to: wallUtc(today, 12 * 60), label: 'this morning', rule: 'this-morning' };
-  if (/\bthis afternoon\b/.test(q)) return { from: wallUtc(today, 12 * 60), to: wallUtc(today, 18 * 60), label: 'this afternoon', rule: 'this-afternoon' };
-  if (/\bthis evening\b/.test(q)) return { from: wallUtc(today, 18 * 60), to: centralMidnightUtc(tomorrow), label: 'this evening', rule: 'this-evening' };
-  if (/\btoday\b/.test(q)) return day(today, 'today', 'today');
+  if (/\blast night\b|\bovernight\b/.test(q)) return { from: wallUtc(clock, yesterday, 18 * 60), to: wallUtc(clock, today, 6 * 60), label: 'last night', rule: 'last-night' };
+  if (/\byesterday\b/.test(q)) return day(clock, yesterday, 'yesterday', 'yesterday');
+  if (/\btomorrow\b/.test(q)) return day(clock, tomorrow, 'tomorrow', 'tomorrow');
+  if (/\btonight\b/.test(q)) return { from: wallUtc(clock, today, 18 * 60), to: wallUtc(clock, tomorrow, 6 * 60), label: 'tonight', rule: 'tonight' };
+  if (/\bthis morning\b/.test(q)) return { from: wallUtc(clock, today, 6 * 60), to: wallUtc(clock, today, 12 * 60), label: 'this morning', rule: 'this-morning' };
+  if (/\bthis afternoon\b/.test(q)) return { from: wallUtc(clock, today, 12 * 60), to: wallUtc(clock, today, 18 * 60), label: 'this afternoon', rule: 'this-afternoon' };
+  if (/\bthis evening\b/.test(q)) return { from: wallUtc(clock, today, 18 * 60), to: clock.midnightUtc(tomorrow), label: 'this evening', rule: 'this-evening' };
+  if (/\btoday\b/.test(q)) return day(clock, today, 'today', 'today');
   if (/\bthis hour\b|\bcurrent hour\b/.test(q)) return { from: hourFloor, to: hourFloor + HOUR_MS, label: 'this hour', rule: 'this-hour' };
   if (/\blast week\b/.test(q)) {
     const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));
-    return { from: centralMidnightUtc(addCentralDays(monday, -7)), to: centralMidnightUtc(monday), label: 'last week', rule: 'last-week' };
+    return { from: clock.midnightUtc(addCentralDays(monday, -7)), to: clock.midnightUtc(monday), label: 'last week', rule: 'last-week' };
   }
   if (/\bnext week\b/.test(q)) {
     const monday = addCentralDays(today, 7 - ((parseDow(today) + 6) % 7));
-    return { from: centralMidnightUtc(monday), to: centralMidnightUtc(addCentralDays(monday, 7)), label: 'next week', rule: 'next-week' };
+    return { from: clock.midnightUtc(monday), to: clock.midnightUtc(addCentralDays(monday, 7)), label: 'next week', rule: 'next-week' };
   }
   if (/\bnext month\b/.test(q)) {
     const first = `${today.slice(0, 8)}01`;
     const next = `${addCentralDays(first, 32).slice(0, 8)}01`;
-    return { from: centralMidnightUtc(next), to: centralMidnightUtc(`${addCentralDays(next, 32).slice(0, 8)}01`), label: 'next month', rule: 'next-month' };
+    return { from: clock.midnightUtc(next), to: clock.midnightUtc(`${addCentralDays(next, 32).slice(0, 8)}01`), label: 'next month', rule: 'next-month' };
   }
   if (/\bthis week\b/.test(q)) {
     const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));
-    return { from: centralMidnightUtc(monday), to: now, label: 'this week', rule: 'this-week' };
+    return { from: clock.midnightUtc(monday), to: now, label: 'this week', rule: 'this-week' };
   }
   if (/\blast month\b/.test(q)) {
     const first = `${today.slice(0, 8)}01`;
     const prev = addCentralDays(first, -1);
-    return { from: centralMidnightUtc(`${prev.slice(0, 8)}01`), to: centralMidnightUtc(first), label: 'last month', rule: 'last-month' };
+    return { from: clock.midnightUtc(`${prev.slice(0, 8)}01`), to: clock.midnightUtc(first), label: 'last month', rule: 'last-month' };
   }
-  if (/\bthis month\b/.test(q)) return { from: centralMidnightUtc(`${today.slice(0, 8)}01`), to: now, label: 'this month', rule: 'this-month' };
+  if (/\bthis month\b/.test(q)) return { from: clock.midnightUtc(`${today.slice(0, 8)}01`), to: now, label: 'this month', rule: 'this-month' };
   if (/\bright now\b|\bcurrently\b|\bcurrent (?:price|value|load|wind|solar)\b|\bnow\b|\blatest\b|\bat the moment\b/.test(q)) return { from: now - 15 * MINUTE_MS, to: now, label: 'now', rule: 'now' };
   // A relative phrase none of the rules above resolved.
   const odd = /\b(?:last|past|next|this|previous)\s+(fortnight|decade|year|quarter|season|century|(?:\d+\s+)?(?:weeks|months|years|minutes?|seconds?))\b/.exec(q);

@@ -1,6 +1,7 @@
 // The RAG responder (issues 7 and 14): a question -> the market clock (the end of the latest stored interval of the
 // market, rag/market-clock.ts) -> a structured intent {series, kind, period, measure} (rag/intent.ts) -> exact facts
-// from parameterised SQL per measure (rag/tools.ts), composed into the answer, which states the period it used in CT.
+// from parameterised SQL per measure (rag/tools.ts), composed into the answer, which states the period it used on the
+// market's own clock (market/zone-clock.ts: CT for ERCOT, UK time for GB).
 // Unknown series, kinds and periods are answered as unknown with the known ones listed. The language model only
 // phrases: its text is kept when every number in it matches a fact with the same series, measure and time, it does
 // not repeat itself and it ends on a full sentence (rag/check.ts); otherwise it is dropped and nothing extra is said.
@@ -9,7 +10,8 @@
 // the model is busy past its capacity the facts answer returns at once (mode 'facts', modelSkipped 'busy').
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
-import { centralLabel, kindLabel } from '../market/format.js';
+import { kindLabel } from '../market/format.js';
+import { marketClock } from '../market/zone-clock.js';
 import type { SearchHit, VectorStore } from './store/store.js';
 import type { Embedder } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
@@ -260,11 +262,13 @@ export class Responder {
     const pool = this.deps.pool;
     const kind = intent.kind ?? 'RT_PRICE';
     if (now === null) return [];
-    const p: FactPeriod | null = intent.period ? { from: intent.period.from, to: intent.period.to, text: describePeriod(intent.period) } : null;
+    // Periods are written on the market's own clock (US Central for ERCOT, UK time for GB).
+    const clock = marketClock(market);
+    const p: FactPeriod | null = intent.period ? { from: intent.period.from, to: intent.period.to, text: describePeriod(intent.period, clock) } : null;
     // A data measure with no period: the market day of the clock.
     const dayOf = (): FactPeriod => {
       const label = { from: now - 24 * 3_600_000, to: now, label: 'the last 24 hours' };
-      return { ...label, text: describePeriod(label) };
+      return { ...label, text: describePeriod(label, clock) };
     };
     const all = async (fn: (series: string) => Promise<MeasureFact | null>, limit = 12) => (await Promise.all(intent.series.slice(0, limit).map(fn))).filter((f): f is MeasureFact => f !== null);
     switch (intent.measure) {
@@ -347,7 +351,7 @@ export class Responder {
     const markets = await this.allMarkets();
     const elsewhere = new Map<string, string>();
     for (const [m, st] of markets) if (m !== this.market) for (const id of st.series.keys()) if (!own.series.has(id) && !elsewhere.has(id)) elsewhere.set(id, m);
-    let intent = parseIntent(question, own.now ?? (this.deps.now ?? Date.now)(), { series: own.series, elsewhere }, picked);
+    let intent = parseIntent(question, own.now ?? (this.deps.now ?? Date.now)(), { series: own.series, elsewhere, clock: marketClock(this.market) }, picked);
     let state = own;
     let market = this.market;
     // A series of another market ("TAYLOR_EW", stored in GB) is answered in that market, on that market's clock, and
@@ -363,8 +367,9 @@ export class Responder {
       }
       market = m2;
       state = markets.get(m2)!;
-      intent = { ...parseIntent(question, state.now ?? own.now ?? Date.now(), { series: state.series }, picked), otherMarkets: other };
-      where = `${Object.keys(other).join(', ')} ${Object.keys(other).length > 1 ? 'are' : 'is'} in market ${market}, not ${this.market}: answered for market ${market}, whose latest stored interval ends ${state.now === null ? '(no data)' : centralLabel(state.now)}.`;
+      intent = { ...parseIntent(question, state.now ?? own.now ?? Date.now(), { series: state.series, clock: marketClock(market) }, picked), otherMarkets: other };
+      const clock = marketClock(market);
+      where = `${Object.keys(other).join(', ')} ${Object.keys(other).length > 1 ? 'are' : 'is'} in market ${market}, not ${this.market}: answered for market ${market}, whose latest stored interval ends ${state.now === null ? '(no data)' : clock.label(state.now)}${clock === marketClock(this.market) ? '' : `; times are ${clock.suffix} time (${clock.zone})`}.`;
     }
     const unknown = unknownAnswer(intent, state, market);
     if (unknown) return { intent, state, now: state.now, facts: [], answer: where ? `${where} ${unknown}` : unknown, unknown: true, market };
@@ -393,6 +398,7 @@ export class Responder {
 
   /** The answer text from the facts of `market`, or one that says why there are none, naming the period asked. */
   private async factsAnswerText(intent: Intent, state: MarketState, market: string, facts: readonly MeasureFact[]): Promise<string> {
+    const clock = marketClock(market);
     let answer = '';
     if (facts.length > 0) answer = factsStatement(facts);
     else if (intent.measure === 'forecast' && state.now !== null) {
@@ -401,16 +407,16 @@ export class Responder {
       const fk = intent.kind === 'DAM_PRICE' || !intent.kind ? 'RT_PRICE' : intent.kind;
       const reach = intent.series[0] ? await forecastReach(this.deps.pool, market, intent.series[0], fk, state.now) : null;
       const future = intent.period && intent.period.from >= state.now ? ', which is in the future' : '';
-      answer = `No stored forecast of ${intent.series.join(', ') || 'the named series'} ${kindLabel(fk)} covers ${intent.period ? `${describePeriod(intent.period)}${future}` : 'the time after the market clock'}: ${reach ? `the newest forecast covers ${centralLabel(reach.from)} until ${centralLabel(reach.to)}` : 'no forecast was issued by the market clock'}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
+      answer = `No stored forecast of ${intent.series.join(', ') || 'the named series'} ${kindLabel(fk)} covers ${intent.period ? `${describePeriod(intent.period, clock)}${future}` : 'the time after the market clock'}: ${reach ? `the newest forecast covers ${clock.label(reach.from)} until ${clock.label(reach.to)}` : 'no forecast was issued by the market clock'}; the market's latest stored interval ends ${clock.label(state.now)}.`;
     } else if (intent.measure !== 'concept' && intent.measure !== 'dispatch') {
       const where = intent.series.length ? intent.series.join(', ') : 'the named series';
       const kind = intent.kind ?? 'RT_PRICE';
       // Name the period asked and what the market holds of the series, so a period without data is never silent.
       const span = state.now !== null && intent.series[0] ? await seriesSpan(this.deps.pool, market, intent.series[0], kind) : null;
-      const holds = span ? `market ${market} holds ${intent.series[0]} ${kindLabel(kind)} from ${centralLabel(span.from)} to ${centralLabel(span.to)}` : '';
+      const holds = span ? `market ${market} holds ${intent.series[0]} ${kindLabel(kind)} from ${clock.label(span.from)} to ${clock.label(span.to)}` : '';
       answer = state.now === null
         ? `Market ${market} has no stored data yet, so there is nothing to answer from.`
-        : `There is no ${kindLabel(kind)} data for ${where}${intent.period ? `, ${describePeriod(intent.period)}` : ''}${holds ? `: ${holds}` : ''}; the market's latest stored interval ends ${centralLabel(state.now)}.`;
+        : `There is no ${kindLabel(kind)} data for ${where}${intent.period ? `, ${describePeriod(intent.period, clock)}` : ''}${holds ? `: ${holds}` : ''}; the market's latest stored interval ends ${clock.label(state.now)}.`;
     } else if (intent.measure === 'dispatch') answer = 'I cannot schedule a battery yet: the dispatch engine or a price forecast for the period is not available.';
     return answer;
   }
@@ -418,7 +424,7 @@ export class Responder {
   /** Retrieval as answer() runs it: the question's intent against the market clock, then retrieve(). */
   async retrieveFor(question: string, series?: string): Promise<SearchHit[]> {
     const state = await this.marketState();
-    const intent = parseIntent(question.trim(), state.now ?? (this.deps.now ?? Date.now)(), { series: state.series }, series?.toUpperCase());
+    const intent = parseIntent(question.trim(), state.now ?? (this.deps.now ?? Date.now)(), { series: state.series, clock: marketClock(this.market) }, series?.toUpperCase());
     return this.retrieve(question.trim(), retrievalQuestion(intent));
   }
 
@@ -465,8 +471,9 @@ export class Responder {
     if (!question) throw new SdaError('QUESTION_EMPTY', 'empty question');
     const base = await this.factsOnly(input);
     const { intent, facts } = base;
-    const periodText = intent.period ? describePeriod(intent.period) : null;
-    const common = { intent, period: periodText, marketNow: base.now === null ? null : centralLabel(base.now) };
+    const clock = marketClock(base.market);
+    const periodText = intent.period ? describePeriod(intent.period, clock) : null;
+    const common = { intent, period: periodText, marketNow: base.now === null ? null : clock.label(base.now) };
     const factSources: ResponderSource[] = facts.map((f) => ({ id: f.id, title: 'database fact', excerpt: f.text }));
     if (base.unknown) return { answer: base.answer, sources: [], mode: 'facts', ungrounded: [], quarantined: [], ...common, modelSkipped: ['unknown'], phrasing: '' };
     log.debug({ intent: describeIntent(intent) }, 'intent');
@@ -524,7 +531,7 @@ export class Responder {
           skipped = [modelSignal.aborted && !signal?.aborted ? 'timeout' : 'failed'];
           break;
         }
-        const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents });
+        const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents, clock });
         // A text that echoes the prompt's markup or reads as instructions is not an explanation.
         const echoes = instructionSignals(text);
         ungrounded = check.wrong;

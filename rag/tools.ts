@@ -5,7 +5,11 @@ import type pg from 'pg';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { OFFER_CAP } from '../market/tick-validation.js';
 import { storedForecast } from '../reports/forecasts.js';
-import { centralClockText, centralLabel, formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
+import { formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
+import { marketClock } from '../market/zone-clock.js';
+
+/** An instant as a fact writes it, on its market's clock: "2024-07-01 17:00 CT" (ERCOT), "2000-06-05 00:00 UK" (GB). */
+const timeLabel = (market: string, utcMs: number): string => marketClock(market).label(utcMs);
 
 export interface Fact {
   /** What was asked: tool name and arguments, also the source id shown to the asker. */
@@ -35,7 +39,7 @@ export async function seriesStats(pool: pg.Pool, market: string, series: string,
   const neg = kind.endsWith('_PRICE') ? ` ${r.negative} intervals were negative.` : '';
   return {
     id: `stats:${series}:${kind}:${new Date(from).toISOString()}/${new Date(to).toISOString()}`,
-    text: `${series} ${kindLabel(kind)} ${label} (${centralLabel(from)} to ${centralLabel(to)}): average ${f(r.mean)} ${u}, low ${f(r.min)} at ${centralLabel(r.min_at.getTime())}, high ${f(r.max)} at ${centralLabel(r.max_at.getTime())}, ${r.count} intervals.${neg}`,
+    text: `${series} ${kindLabel(kind)} ${label} (${timeLabel(market, from)} to ${timeLabel(market, to)}): average ${f(r.mean)} ${u}, low ${f(r.min)} at ${timeLabel(market, r.min_at.getTime())}, high ${f(r.max)} at ${timeLabel(market, r.max_at.getTime())}, ${r.count} intervals.${neg}`,
     numbers: { mean: roundAsWritten(Number(r.mean), r.unit), min: roundAsWritten(Number(r.min), r.unit), max: roundAsWritten(Number(r.max), r.unit), intervals: r.count, negativeIntervals: r.negative },
   };
 }
@@ -46,7 +50,7 @@ export async function latestValue(pool: pg.Pool, market: string, series: string,
   if (!r) return null;
   return {
     id: `latest:${series}:${kind}`,
-    text: `The latest ${series} ${kindLabel(kind)} in the database is ${formatValue(Number(r.value), r.unit)} ${unitText(r.unit)} for the interval starting ${centralLabel(r.interval_start.getTime())}.`,
+    text: `The latest ${series} ${kindLabel(kind)} in the database is ${formatValue(Number(r.value), r.unit)} ${unitText(r.unit)} for the interval starting ${timeLabel(market, r.interval_start.getTime())}.`,
     numbers: { value: roundAsWritten(Number(r.value), r.unit) },
   };
 }
@@ -63,7 +67,7 @@ export async function currentForecast(pool: pg.Pool, market: string, series: str
   const lo = values.indexOf(Math.min(...values));
   return {
     id: `forecast:${series}:${kind}:${r.modelVersion}:${start}`,
-    text: `The current forecast for ${series} ${kindLabel(kind)} (model ${r.modelVersion}, issued ${centralLabel(r.issuedAt)}) covers ${values.length} steps from ${centralLabel(start)}: next value ${f(values[0]!)} ${unitText(r.unit)}, average ${f(mean)}, low ${f(values[lo]!)} at ${centralLabel(start + lo * step)}, high ${f(values[hi]!)} at ${centralLabel(start + hi * step)}.`,
+    text: `The current forecast for ${series} ${kindLabel(kind)} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)}) covers ${values.length} steps from ${timeLabel(market, start)}: next value ${f(values[0]!)} ${unitText(r.unit)}, average ${f(mean)}, low ${f(values[lo]!)} at ${timeLabel(market, start + lo * step)}, high ${f(values[hi]!)} at ${timeLabel(market, start + hi * step)}.`,
     numbers: { next: roundAsWritten(values[0]!, r.unit), mean: roundAsWritten(mean, r.unit), min: roundAsWritten(values[lo]!, r.unit), max: roundAsWritten(values[hi]!, r.unit), steps: values.length },
   };
 }
@@ -160,7 +164,7 @@ export async function statsFact(pool: pg.Pool, market: string, series: string, k
   const neg = kind.endsWith('_PRICE') ? ` ${r.negative} of them were negative.` : '';
   return {
     id: `stats:${series}:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
-    text: `${series} ${kindLabel(kind)}, ${p.text}: average ${f(r.mean)} ${u}, low ${f(r.min)} ${u} at ${centralLabel(r.min_at.getTime())}, high ${f(r.max)} ${u} at ${centralLabel(r.max_at.getTime())}, over ${r.count} intervals.${neg}`,
+    text: `${series} ${kindLabel(kind)}, ${p.text}: average ${f(r.mean)} ${u}, low ${f(r.min)} ${u} at ${timeLabel(market, r.min_at.getTime())}, high ${f(r.max)} ${u} at ${timeLabel(market, r.max_at.getTime())}, over ${r.count} intervals.${neg}`,
     numbers: { mean: roundAsWritten(Number(r.mean), r.unit), min: roundAsWritten(Number(r.min), r.unit), max: roundAsWritten(Number(r.max), r.unit), intervals: r.count, negativeIntervals: r.negative },
     values: [v('mean', r.mean), v('min', r.min, r.min_at.getTime()), v('max', r.max, r.max_at.getTime()), { series, kind, measure: 'intervals', value: r.count, unit: 'intervals' }, ...(kind.endsWith('_PRICE') ? [{ series, kind, measure: 'negativeIntervals', value: r.negative, unit: 'intervals' }] : [])],
   };
@@ -194,7 +198,7 @@ export async function latestFact(pool: pg.Pool, market: string, series: string, 
   const u = unitText(r.unit);
   return {
     id: `latest:${series}:${kind}:${r.interval_start.toISOString()}`,
-    text: `The latest ${series} ${kindLabel(kind)} is ${formatValue(Number(r.value), r.unit)} ${u}, for the interval ${centralLabel(at)} to ${centralLabel(r.interval_end.getTime())}.`,
+    text: `The latest ${series} ${kindLabel(kind)} is ${formatValue(Number(r.value), r.unit)} ${u}, for the interval ${timeLabel(market, at)} to ${timeLabel(market, r.interval_end.getTime())}.`,
     numbers: { value: roundAsWritten(Number(r.value), r.unit) },
     values: [{ series, kind, measure: 'latest', value: roundAsWritten(Number(r.value), r.unit), unit: u, at }],
   };
@@ -220,7 +224,11 @@ function runsOf(rows: ReadonlyArray<{ interval_start: Date; interval_end: Date; 
   return runs;
 }
 
-const runText = (r: { start: number; end: number; count: number }) => `${centralLabel(r.start).slice(0, 16)}-${centralClockText(r.end)} CT (${r.count} interval${r.count === 1 ? '' : 's'})`;
+/** A run of intervals on its market's clock: "2024-07-01 02:00-04:15 CT (9 intervals)". */
+const runText = (market: string) => (r: { start: number; end: number; count: number }): string => {
+  const c = marketClock(market);
+  return `${c.label(r.start).slice(0, 16)}-${c.clockText(r.end)} ${c.suffix} (${r.count} interval${r.count === 1 ? '' : 's'})`;
+};
 
 /** Intervals of a price series below zero in a period: the count, the runs they form and the lowest price with its time. */
 export async function negativeFact(pool: pg.Pool, market: string, series: string, kind: string, p: FactPeriod): Promise<MeasureFact> {
@@ -232,10 +240,10 @@ export async function negativeFact(pool: pg.Pool, market: string, series: string
   const u = unitText(unit);
   const runs = runsOf(res.rows, true);
   const low = runs.reduce((a, b) => (b.value < a.value ? b : a));
-  const shown = runs.slice(0, 6).map(runText).join(', ');
+  const shown = runs.slice(0, 6).map(runText(market)).join(', ');
   return {
     id,
-    text: `${series} ${kindLabel(kind)}, ${p.text}: ${n} interval${n === 1 ? ' was' : 's were'} negative, in ${runs.length} run${runs.length === 1 ? '' : 's'}: ${shown}${runs.length > 6 ? `, and ${runs.length - 6} more` : ''}; the lowest was ${formatValue(low.value, unit)} ${u} at ${centralLabel(low.at)}.`,
+    text: `${series} ${kindLabel(kind)}, ${p.text}: ${n} interval${n === 1 ? ' was' : 's were'} negative, in ${runs.length} run${runs.length === 1 ? '' : 's'}: ${shown}${runs.length > 6 ? `, and ${runs.length - 6} more` : ''}; the lowest was ${formatValue(low.value, unit)} ${u} at ${timeLabel(market, low.at)}.`,
     numbers: { negativeIntervals: n, min: roundAsWritten(low.value, unit) },
     values: [{ series, kind, measure: 'negativeIntervals', value: n, unit: 'intervals' }, { series, kind, measure: 'min', value: roundAsWritten(low.value, unit), unit: u, at: low.at }, ...runs.map((r) => ({ series, kind, measure: 'runIntervals', value: r.count, unit: 'intervals', at: r.start }))],
   };
@@ -255,7 +263,7 @@ export async function cappedFact(pool: pg.Pool, market: string, series: string, 
   const runs = runsOf(res.rows, false);
   return {
     id: `capped:${series}:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
-    text: `${series} ${kindLabel(kind)}, ${p.text}: ${atCap} interval${atCap === 1 ? ' was' : 's were'} at the $5,000/MWh offer cap and ${scarce} at or above the scarcity level of $4,500/MWh${runs.length ? ` (${runs.slice(0, 6).map(runText).join(', ')})` : ''}; the peak was ${max.value.toFixed(2)} ${max.unit} at ${centralLabel(max.at!)}.`,
+    text: `${series} ${kindLabel(kind)}, ${p.text}: ${atCap} interval${atCap === 1 ? ' was' : 's were'} at the $5,000/MWh offer cap and ${scarce} at or above the scarcity level of $4,500/MWh${runs.length ? ` (${runs.slice(0, 6).map(runText(market)).join(', ')})` : ''}; the peak was ${max.value.toFixed(2)} ${max.unit} at ${timeLabel(market, max.at!)}.`,
     numbers: { cappedIntervals: atCap, scarcityIntervals: scarce, max: max.value },
     values: [
       { series, kind, measure: 'cappedIntervals', value: atCap, unit: 'intervals' }, { series, kind, measure: 'scarcityIntervals', value: scarce, unit: 'intervals' }, max,
@@ -347,7 +355,7 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
     const fv = (measure: string, value: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, at: s0.at });
     return {
       id: `forecast:${series}:${kind}:${r.modelVersion}:${start0}`,
-      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${centralLabel(r.issuedAt)})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${centralLabel(s0.at)} to ${centralLabel(s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
+      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${timeLabel(market, s0.at)} to ${timeLabel(market, s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
       numbers: { value: roundAsWritten(s0.v, r.unit), ...(band ? { p10: roundAsWritten(band.p10, r.unit), p90: roundAsWritten(band.p90, r.unit) } : {}), steps: 1 },
       values: [fv('value', s0.v), ...(band ? [fv('p10', band.p10), fv('p90', band.p90)] : [])],
     };
@@ -358,7 +366,7 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
   const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
   return {
     id: `forecast:${series}:${kind}:${r.modelVersion}:${start0}`,
-    text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${centralLabel(r.issuedAt)}) has ${steps.length} steps from ${centralLabel(steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${centralLabel(lo.at)}, high ${f(hi.v)} ${u} at ${centralLabel(hi.at)}.`,
+    text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)}) has ${steps.length} steps from ${timeLabel(market, steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${timeLabel(market, lo.at)}, high ${f(hi.v)} ${u} at ${timeLabel(market, hi.at)}.`,
     numbers: { next: roundAsWritten(steps[0]!.v, r.unit), mean: roundAsWritten(mean, r.unit), min: roundAsWritten(lo.v, r.unit), max: roundAsWritten(hi.v, r.unit), steps: steps.length },
     values: [v('next', steps[0]!.v, steps[0]!.at), v('mean', mean), v('min', lo.v, lo.at), v('max', hi.v, hi.at), { series, kind, measure: 'steps', value: steps.length, unit: 'steps' }],
   };

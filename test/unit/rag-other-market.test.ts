@@ -1,20 +1,23 @@
 // trace: D.market-clock, D.numbers-from-tools
 // A series another market holds (TAYLOR_EW, load in market GB) is answered in that market on that market's clock,
 // never with the default market's SYSTEM figures (fresh-tester finding, 2026-12-01): rag/intent.ts reads the series
-// (MarketCatalog.elsewhere), rag/responder.ts answers it in GB and says so.
+// (MarketCatalog.elsewhere), rag/responder.ts answers it in GB and says so, with GB's times on UK time (Europe/London)
+// and its days counted on the UK calendar (market/zone-clock.ts).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type pg from 'pg';
 import type { Embedder } from '../../rag/embeddings.js';
+import { checkModelText } from '../../rag/check.js';
 import { parseIntent } from '../../rag/intent.js';
 import type { ChatModel } from '../../rag/llm.js';
 import { Responder } from '../../rag/responder.js';
 import type { VectorStore } from '../../rag/store/store.js';
+import { UK_CLOCK } from '../../market/zone-clock.js';
 import { SQL_MARKET_STATE, SQL_MARKETS, SQL_SERIES_STATS } from '../../rag/tools.js';
 import { SQL_FORECAST_ISSUED_BY, SQL_FORECAST_SERIES } from '../../reports/forecasts.js';
 
 const ERCOT_NOW = Date.UTC(2024, 5, 24, 5); // 2024-06-24 00:00 CDT
-const GB_END = Date.UTC(2014, 7, 31, 23); // taylor's last half hour ends 2014-08-31 18:00 CDT
+const GB_END = Date.UTC(2014, 7, 31, 23); // taylor's last half hour ends 2014-09-01 00:00 BST (UK time), 2014-08-31 18:00 CDT
 
 describe('intent: a series of another market', () => {
   const ercot = new Map<string, string[]>([['HB_NORTH', ['RT_PRICE', 'DAM_PRICE']], ['SYSTEM', ['LOAD', 'WIND', 'SOLAR']]]);
@@ -63,12 +66,12 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
   } as unknown as pg.Pool;
   const r = new Responder({ embedder, store, llm, pool, market: 'ERCOT' });
 
-  it('the average TAYLOR_EW load comes from GB over the last 24 hours of GB\'s clock, and says so', async () => {
+  it('the average TAYLOR_EW load comes from GB over the last 24 hours of GB\'s clock, and says so, its times in UK time', async () => {
     asked.length = 0;
     const a = await r.answer({ question: 'What was the average TAYLOR_EW load?' }, undefined, { model: 'off' });
-    assert.match(a.answer, /^TAYLOR_EW is in market GB, not ERCOT: answered for market GB, whose latest stored interval ends 2014-08-31 18:00 CT\. Here is what the data shows: TAYLOR_EW load, the last 24 hours \(2014-08-30 18:00 CT to 2014-08-31 18:00 CT\): average 29876 MW/);
-    assert.doesNotMatch(a.answer, /65418|SYSTEM/);
-    assert.equal(a.marketNow, '2014-08-31 18:00 CT');
+    assert.equal(a.answer, 'TAYLOR_EW is in market GB, not ERCOT: answered for market GB, whose latest stored interval ends 2014-09-01 00:00 UK; times are UK time (Europe/London). Here is what the data shows: TAYLOR_EW load, the last 24 hours (2014-08-31 00:00 UK to 2014-09-01 00:00 UK): average 29876 MW, low 21000 MW at 2014-08-31 23:00 UK, high 38000 MW at 2014-08-31 22:00 UK, over 48 intervals.');
+    assert.doesNotMatch(a.answer, /65418|SYSTEM|\bCT\b/);
+    assert.equal(a.marketNow, '2014-09-01 00:00 UK');
     const stats = asked.filter((q) => q[0] === 'stats');
     assert.deepEqual(stats.map((q) => q.slice(1, 4)), [['GB', 'TAYLOR_EW', 'LOAD']]);
   });
@@ -77,9 +80,27 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
     for (const question of ['What is the forecast for TAYLOR_EW load?', 'What is the forecast for TAYLOR_EW?']) {
       const a = await r.answer({ question }, undefined, { model: 'off' });
       assert.equal(a.intent?.measure, 'forecast', question);
-      assert.match(a.answer, /The forecast for TAYLOR_EW load \(model taylor-1, issued 2014-08-31 18:00 CT\) has 2 steps/, question);
+      assert.match(a.answer, /The forecast for TAYLOR_EW load \(model taylor-1, issued 2014-09-01 00:00 UK\) has 2 steps from 2014-09-01 00:00 UK: next value 30100 MW, average 30300 MW, low 30100 MW at 2014-09-01 00:00 UK, high 30500 MW at 2014-09-01 00:30 UK\./, question);
       assert.doesNotMatch(a.answer, /SYSTEM|not forecast|HB_NORTH/, question);
     }
+  });
+
+  it('counts GB\'s days on the UK calendar: yesterday is the UK day before the clock\'s (BST midnight to midnight)', async () => {
+    asked.length = 0;
+    const a = await r.answer({ question: 'What was the average TAYLOR_EW load yesterday?' }, undefined, { model: 'off' });
+    // The clock is 2014-09-01 00:00 BST: yesterday is 2014-08-31, 2014-08-30 23:00Z to 2014-08-31 23:00Z (on US Central
+    // it would be 2014-08-30 05:00Z to 2014-08-31 05:00Z).
+    assert.equal(a.period, 'yesterday (2014-08-31 00:00 UK to 2014-09-01 00:00 UK)');
+    const stats = asked.filter((q) => q[0] === 'stats');
+    assert.deepEqual(stats.map((q) => [q[4], q[5]]), [[new Date(Date.UTC(2014, 7, 30, 23)), new Date(Date.UTC(2014, 7, 31, 23))]]);
+  });
+
+  it('checks the model\'s words against GB\'s values on UK time', async () => {
+    const values = [{ series: 'TAYLOR_EW', kind: 'LOAD', measure: 'max', value: 38000, unit: 'MW', at: GB_END - 7_200_000 }];
+    assert.deepEqual(checkModelText('TAYLOR_EW load peaked at 38000 MW at 22:00.', values, { clock: UK_CLOCK }).wrong, []);
+    // 22:00 UK is 16:00 CDT: read on Central time, the same sentence states a time no value has.
+    assert.deepEqual(checkModelText('TAYLOR_EW load peaked at 38000 MW at 22:00.', values).wrong.length > 0, true);
+    assert.deepEqual(checkModelText('TAYLOR_EW load peaked at 38000 MW at 16:00.', values, { clock: UK_CLOCK }).wrong.length > 0, true);
   });
 
   it('reads each market\'s state once per clock refresh, its own included', async () => {
