@@ -3,6 +3,7 @@
 // interval, and one series' history: hourly means of its actuals and its forecasts over at most 720 hours.
 import type pg from 'pg';
 import { type ErrorSummary, forecastError } from './forecast-error.js';
+import { storedForecast } from '../reports/forecasts.js';
 
 const HOUR = 3_600_000;
 /** Most series listed. */
@@ -98,9 +99,6 @@ const SQL_FORECASTS = `SELECT target_start, step_ms, "values"[1] AS h1, model_ve
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start >= $4 AND target_start < $5
   ORDER BY target_start, issued_at DESC, stored_at DESC LIMIT ${MAX_FORECAST_ROWS}`;
 
-const SQL_LATEST_CURVE = `SELECT target_start, step_ms, "values", p10, p90, step_sources, model_version, issued_at FROM forecasts
-  WHERE market = $1 AND series_id = $2 AND kind = $3 ORDER BY issued_at DESC, stored_at DESC LIMIT 1`;
-
 /**
  * The last `hours` hours of a series up to its latest actual (the data may be historical, so the window follows
  * the data, not the wall clock), with its forecasts; the newest forecast's horizon may reach past the actuals.
@@ -112,10 +110,10 @@ export async function seriesHistory(pool: pg.Pool, q: { market: string; series: 
   const anchor = (last.actual_end ?? last.forecast_end)!.getTime();
   const to = Math.ceil(anchor / HOUR) * HOUR;
   const from = to - q.hours * HOUR;
-  const [actualRes, forecastRes, curveRes] = await Promise.all([
+  const [actualRes, forecastRes, c] = await Promise.all([
     pool.query<{ t: Date; v: number }>(SQL_ACTUAL, [...args, new Date(from), new Date(to)]),
     pool.query<{ target_start: Date; step_ms: number; h1: number | null; model_version: string; issued_at: Date }>(SQL_FORECASTS, [...args, new Date(from), new Date(to + HOUR)]),
-    pool.query<{ target_start: Date; step_ms: number; values: number[]; p10: number[] | null; p90: number[] | null; step_sources: string[] | null; model_version: string; issued_at: Date }>(SQL_LATEST_CURVE, args),
+    storedForecast(pool, q.market, q.series, q.kind, { latest: true }),
   ]);
   const sec = (ms: number) => Math.round(ms / 1_000);
   const actual = { t: actualRes.rows.map((r) => sec(r.t.getTime())), v: actualRes.rows.map((r) => Number(r.v)) };
@@ -129,11 +127,10 @@ export async function seriesHistory(pool: pg.Pool, q: { market: string; series: 
     forecast.v.push(r.h1);
     if (!forecast.modelVersions.includes(r.model_version)) forecast.modelVersions.push(r.model_version);
   }
-  const c = curveRes.rows[0];
   const latestCurve = c
     ? {
-      t: c.values.map((_, h) => sec(c.target_start.getTime() + h * Number(c.step_ms))), v: c.values.map(Number), issuedAt: c.issued_at.toISOString(), modelVersion: c.model_version,
-      p10: c.p10 ? c.p10.map((x) => (Number.isFinite(x) ? Number(x) : null)) : null, p90: c.p90 ? c.p90.map((x) => (Number.isFinite(x) ? Number(x) : null)) : null, sources: c.step_sources,
+      t: c.values.map((_, h) => sec(c.targetStart + h * c.stepMs)), v: c.values.map(Number), issuedAt: new Date(c.issuedAt).toISOString(), modelVersion: c.modelVersion,
+      p10: c.p10 ? c.p10.map((x) => (Number.isFinite(x) ? Number(x) : null)) : null, p90: c.p90 ? c.p90.map((x) => (Number.isFinite(x) ? Number(x) : null)) : null, sources: c.stepSources,
     }
     : null;
   return {

@@ -120,6 +120,10 @@ describe('gateway: GET /forecast and /healthz', () => {
     assert.deepEqual([lower.body.series, lower.body.market, lower.body.kind, lower.body.predicted], ['HB_NORTH', market, 'RT_PRICE', 11]);
     const mixed = await get(`/api/history?series=Hb_North&market=${market.toLowerCase()}`);
     assert.equal(mixed.status, 200, JSON.stringify(mixed.body));
+    // The dashboard's newest curve is /forecast's newest forecast (B, issued last), read by the same stored-forecast query.
+    assert.deepEqual(mixed.body.latestCurve, {
+      t: [1, 2, 3, 4].map((h) => (S + h * HOUR) / 1_000), v: [11, 21, 31, 41], issuedAt: iso(S + HOUR + 60_000), modelVersion: 'v1', p10: null, p90: null, sources: null,
+    });
     const doc = (await (await fetch(`${gw.url}/openapi.json`)).json()) as { paths: Record<string, { get: { parameters: Array<{ name: string; description: string; schema: Record<string, unknown> }> } }> };
     const series = doc.paths['/forecast']!.get.parameters.find((p) => p.name === 'series')!;
     assert.equal(series.schema['x-case-insensitive'], true);
