@@ -38,15 +38,24 @@ export const RETRIED_COORDINATOR_ERRORS: ReadonlyMap<string, { type: string; lev
 ] as const);
 
 /**
- * The pino level of one kafkajs log entry: kafkajs's level (NOTHING counts as error), except that an error-level line
- * whose `error` is a retried coordinator error (RETRIED_COORDINATOR_ERRORS: kafkajs's connection logs every error
- * response at error level, 'Response JoinGroup(...)' with the protocol error's message, before retrying) takes that
- * error's level. Every other error, retriable or not, stays at error level.
+ * The pino level of one kafkajs log entry (`namespace` as kafkajs names its logger: Connection, Consumer, ...):
+ * kafkajs's level (NOTHING counts as error), except for error-level lines about a retried coordinator error
+ * (RETRIED_COORDINATOR_ERRORS), which take that error's level:
+ * - the connection's line for every error response ('Response JoinGroup(...)', its `error` the protocol error's
+ *   message), logged before kafkajs retries the request;
+ * - the consumer's 'Crash: KafkaJSProtocolError: <message>' for such an error: kafkajs restarts the consumer (the
+ *   error is retriable), and createConsumer reports the crash itself (a warn line with its reason, metrics).
+ * The consumer's 'Restarting the consumer in N ms' (kafkajs logs it at error level, after any retriable crash) is a
+ * warning. Every other error, retriable or not, stays at error level (a broker that is down, a crash kafkajs does not restart from).
  */
-export function kafkaLogLevel(level: logLevel, entry: { error?: unknown } = {}): PinoLevel {
+export function kafkaLogLevel(level: logLevel, namespace = '', entry: { message?: unknown; error?: unknown; [field: string]: unknown } = {}): PinoLevel {
   const pinoLevel = toPinoLevel(level);
-  if (pinoLevel !== 'error' || typeof entry.error !== 'string') return pinoLevel;
-  return RETRIED_COORDINATOR_ERRORS.get(entry.error)?.level ?? 'error';
+  if (pinoLevel !== 'error') return pinoLevel;
+  if (typeof entry.error === 'string') return RETRIED_COORDINATOR_ERRORS.get(entry.error)?.level ?? 'error';
+  if (namespace !== 'Consumer' || typeof entry.message !== 'string') return 'error';
+  if (/^Restarting the consumer in \d+ ?ms$/.test(entry.message)) return 'warn';
+  const crash = /^Crash: KafkaJSProtocolError: (.*)$/s.exec(entry.message);
+  return (crash && RETRIED_COORDINATOR_ERRORS.get(crash[1]!)?.level) ?? 'error';
 }
 
 function toPinoLevel(level: logLevel): PinoLevel {
@@ -73,7 +82,7 @@ export function createKafka(config: Config, clientId = config.kafka.clientId, op
     logLevel: opts.quiet ? logLevel.NOTHING : logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }) => {
       const { message, timestamp: _ts, logger: _lg, ...extra } = entry;
-      log[kafkaLogLevel(level, extra)]({ ns: namespace, ...extra }, message);
+      log[kafkaLogLevel(level, namespace, entry)]({ ns: namespace, ...extra }, message);
     },
   });
 }
@@ -402,8 +411,10 @@ export function watchCrash(consumer: Consumer, job: string): { failed: Promise<n
   const failed = new Promise<never>((_, reject) => (onFailed = reject));
   failed.catch(() => undefined);
   consumer.on(consumer.events.CRASH, (e) => {
-    log.error({ job, err: e.payload.error.message, restart: e.payload.restart || restartsAfterCrash(e.payload.error) }, 'consumer crashed');
-    if (e.payload.restart || restartsAfterCrash(e.payload.error)) return;
+    const restart = e.payload.restart || restartsAfterCrash(e.payload.error);
+    // A crash the consumer is started again from is createConsumer's warning (reportFault); this line is the job's end.
+    (restart ? log.debug : log.error).call(log, { job, err: e.payload.error.message, restart }, 'consumer crashed');
+    if (restart) return;
     crashed = e.payload.error;
     onFailed(new Error(`${job} stopped: ${crashed.message}`));
   });
