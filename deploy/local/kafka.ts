@@ -2,10 +2,39 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../platform/config.js';
-import { createKafka } from '../../platform/kafka/client.js';
+import { createKafka, createProducer } from '../../platform/kafka/client.js';
 import { findJava, mvn } from '../../platform/installers/java.js';
 import { readPid, run, startDaemon, startFailure, stopPid, tcpOpen, waitHealthy } from '../../platform/installers/process.js';
-import { type Health, type LocalService, type StackPaths, logFile, pidFile } from './service.js';
+import { type Health, type LocalService, StackError, type StackPaths, logFile, pidFile } from './service.js';
+
+/** Partitions of __consumer_offsets and of __transaction_state (server.properties); the start-up wait covers each. */
+export const COORDINATOR_PARTITIONS = 10;
+
+/**
+ * The partition of Kafka's internal topic whose leader coordinates group or transactional id `id`: abs(Java
+ * String.hashCode(id)) % partitions, as the broker's group coordinator and transaction state manager compute it
+ * (Kafka Utils.abs maps Integer.MIN_VALUE to 0). Java's hashCode runs over UTF-16 code units with 32-bit wrap-around.
+ */
+export function coordinatorPartition(id: string, partitions: number): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (Math.imul(31, h) + id.charCodeAt(i)) | 0;
+  return (h === -2_147_483_648 ? 0 : Math.abs(h)) % partitions;
+}
+
+/** Ids `<prefix>-<n>`, one per coordinator partition 0..partitions-1 (the first n that lands on it), in partition order. */
+export function coordinatorProbeIds(prefix: string, partitions: number): string[] {
+  const ids: Array<string | undefined> = new Array(partitions).fill(undefined);
+  let found = 0;
+  for (let n = 0; found < partitions; n++) {
+    const id = `${prefix}-${n}`;
+    const p = coordinatorPartition(id, partitions);
+    if (ids[p] === undefined) {
+      ids[p] = id;
+      found++;
+    }
+  }
+  return ids as string[];
+}
 
 export class KafkaService implements LocalService {
   readonly name = 'kafka';
@@ -63,10 +92,10 @@ export class KafkaService implements LocalService {
       `log.dirs=${this.dataDir}`,
       `num.partitions=${this.config.kafka.partitions}`,
       'offsets.topic.replication.factor=1',
-      'offsets.topic.num.partitions=10',
+      `offsets.topic.num.partitions=${COORDINATOR_PARTITIONS}`,
       'transaction.state.log.replication.factor=1',
       'transaction.state.log.min.isr=1',
-      'transaction.state.log.num.partitions=10',
+      `transaction.state.log.num.partitions=${COORDINATOR_PARTITIONS}`,
       'share.coordinator.state.topic.replication.factor=1',
       'share.coordinator.state.topic.min.isr=1',
       'group.initial.rebalance.delay.ms=0',
@@ -99,6 +128,44 @@ export class KafkaService implements LocalService {
     );
     const outcome = await waitHealthy(this.pid, async () => (await this.health()).up, 90_000, 300);
     if (outcome !== 'up') throw startFailure(`Kafka on 127.0.0.1:${this.port}`, outcome, 90_000, this.log);
+    const t0 = Date.now();
+    await this.waitCoordinators(60_000);
+    progress(`group and transaction coordinators ready (${((Date.now() - t0) / 1_000).toFixed(1)} s)`);
+  }
+
+  /**
+   * Waits until every group and transaction coordinator partition has loaded: a broker that answers metadata may still
+   * be creating or loading __consumer_offsets and __transaction_state, and the first consumer group join or transactional
+   * producer of a job would meet 'The coordinator is loading' / 'not available' (retried by kafkajs, but slower and
+   * noisy). One DescribeGroups over a group id per __consumer_offsets partition and one InitProducerId per
+   * __transaction_state partition (coordinatorProbeIds), each retried by kafkajs; the whole tried again until
+   * `timeoutMs`. Leaves behind only the transactional ids sda-stack-ready-* (no transaction is begun).
+   * Throws StackError SERVICE_START naming the last error after `timeoutMs`.
+   */
+  private async waitCoordinators(timeoutMs: number): Promise<void> {
+    const kafka = createKafka(this.config, 'sda-stack-ready', { quiet: true, brokers: [`127.0.0.1:${this.port}`] });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        await admin.describeGroups(coordinatorProbeIds('sda-stack-ready', COORDINATOR_PARTITIONS));
+        await Promise.all(coordinatorProbeIds('sda-stack-ready-tx', COORDINATOR_PARTITIONS).map(async (transactionalId) => {
+          const producer = createProducer(kafka, { transactionalId, retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 10 } });
+          try {
+            await producer.connect();
+          } finally {
+            await producer.disconnect().catch(() => undefined);
+          }
+        }));
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new StackError('SERVICE_START', `Kafka on 127.0.0.1:${this.port} is up but its group and transaction coordinators did not load within ${Math.round(timeoutMs / 1_000)} s: ${(err as Error).message}; its log: ${this.log}`, true, { cause: err });
+        await new Promise((r) => setTimeout(r, 500));
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    }
   }
 
   async stop(): Promise<void> {
