@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
-import { BAND_SCALES, BAND_SIDES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type TrainOptions, runEvaluate, runTraining } from '../model/train.js';
+import { BAND_SCALES, BAND_SIDES, BASE_PENALTIES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type TrainOptions, runEvaluate, runTraining } from '../model/train.js';
 import { BAND_RULES } from '../model/quantile.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandSpec, OnlineBandSpecError, parseOnlineBandChoice } from '../model/online-band.js';
 import { createPool } from '../platform/postgres/pool.js';
@@ -38,6 +38,7 @@ export interface TrainCliOptions {
   bandSides: string;
   bandScale: string;
   blendRule: string;
+  basePenalty: string;
   onlineBand: string;
   backend: string;
   registry?: string;
@@ -108,6 +109,7 @@ export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
     bandSides,
     bandScale: oneOf('--band-scale', opts.bandScale, BAND_SCALES),
     blendRule,
+    basePenalty: oneOf('--base-penalty', opts.basePenalty, BASE_PENALTIES),
     onlineBand: onlineBandOption(opts.onlineBand),
     backend: backendChoice(opts.backend),
     registry: opts.registry,
@@ -155,6 +157,7 @@ export function registerTrain(program: Command): void {
     .option('--band-sides <how>', 'separate (each side of the band calibrated on its own), joint (one two-sided offset, CQR), or auto (chosen by next-block coverage, needs --folds 2 or more)', TRAIN_DEFAULTS.bandSides)
     .option('--band-scale <what>', "scale the band per window inside model.onnx (normalized conformal): none, volatility (the window's mean absolute hourly change), level (|P50| from the training median), or both", TRAIN_DEFAULTS.bandScale)
     .option('--blend-rule <rule>', 'when a two-source blend replaces the best single source at a horizon: worst-block (beats it by 2% in the worst-block ratio), every-block (and by 2% in every block; needs --folds 2 or more), or diebold-mariano (and in a one-sided Diebold-Mariano test at 5%)', TRAIN_DEFAULTS.blendRule)
+    .option('--base-penalty <how>', "the ridge penalty of the network's linear base (--target ridge): shared (the ridge baseline's one penalty) or per-horizon (one per step ahead, chosen on the rolling-origin blocks; the ridge baseline is unchanged)", TRAIN_DEFAULTS.basePenalty)
     .option('--online-band <spec>', `the online P10-P90 band the forecaster serves (recalibrated per series and hour ahead from the residuals of its trailing window; model/online-band.ts): METHOD[,WINDOW_DAYS[,GAMMA]] with METHOD aci (adaptive conformal inference), window (rolling-window conformal) or static; auto (the candidate closest to 80% on the validation blocks); off (the static band only)`, `${ONLINE_BAND_DEFAULTS.method},${ONLINE_BAND_DEFAULTS.windowDays},${ONLINE_BAND_DEFAULTS.gamma}`)
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")

@@ -138,6 +138,99 @@ export function fitRidge(X: ArrayLike<number>, Y: ArrayLike<number>, p: number, 
   throw new Error('ridge: the normal equations are singular for every penalty tried');
 }
 
+/**
+ * Relative penalties the served model's linear base may take per horizon step (fitRidgePerHorizon): wider than
+ * RIDGE_ALPHAS, whose largest value the shared penalty reaches on the simulated market. The ridge baseline keeps
+ * RIDGE_ALPHAS and one penalty.
+ */
+export const BASE_RIDGE_ALPHAS = [1e-3, 1e-2, 1e-1, 1, 3, 10, 30, 100];
+
+const traceScale = (G: Float64Array, p: number) => {
+  let t = 0;
+  for (let i = 0; i < p; i++) t += G[i * (p + 1) + i]!;
+  return t / Math.max(1, p) || 1;
+};
+
+/**
+ * Ridge on rows [0, trainCount) of X ([n, p]) and Y ([n, H]) with a penalty of its own per horizon step: column h
+ * solves (ZᵀZ + λ_h·D) w_h = Zᵀy_h, Z = [X 1], λ_h = alphas[h] · trace(XᵀX) / p, D the identity without the
+ * intercept (as fitRidge). One regression per step ahead with its own hyper-parameter: the direct multi-step
+ * strategy (Ben Taieb, Bontempi, Atiya & Sorjamaa 2012, "A review and comparison of strategies for multi-step ahead
+ * time series forecasting", Expert Syst. Appl. 39(8), §2.2). Returns weights [p + 1, H] row-major (p input weights
+ * then the intercept), as RidgeModel.weights. Throws RangeError for alphas not one positive number per step or
+ * fewer than 2 rows, Error when a system is not positive definite.
+ */
+export function fitRidgePerHorizon(X: ArrayLike<number>, Y: ArrayLike<number>, p: number, H: number, trainCount: number, alphas: readonly number[]): Float64Array {
+  if (alphas.length !== H || !alphas.every((a) => Number.isFinite(a) && a > 0)) throw new RangeError(`ridge per horizon: expected ${H} positive penalties, got [${alphas.join(', ')}]`);
+  if (trainCount < 2) throw new RangeError(`ridge per horizon: ${trainCount} training rows are too few`);
+  const q = p + 1;
+  const { G, B } = gram(X, Y, p, H, 0, trainCount);
+  const out = new Float64Array(q * H);
+  for (const alpha of new Set(alphas)) {
+    const W = solve(G, B, q, H, alpha * traceScale(G, p));
+    if (!W) throw new Error(`ridge per horizon: the normal equations are singular at penalty ${alpha}`);
+    for (let h = 0; h < H; h++) if (alphas[h] === alpha) for (let i = 0; i < q; i++) out[i * H + h] = W[i * H + h]!;
+  }
+  return out;
+}
+
+/** A rolling-origin block for chooseRidgeAlphasByBlock: fit on rows [0, fitCount), forecast rows [from, to). */
+export interface PenaltyFold {
+  fitCount: number;
+  from: number;
+  to: number;
+}
+
+/**
+ * Per horizon step, the penalty of `grid` (relative, as fitRidge's alpha) whose ridge forecasts hold up best across
+ * rolling-origin blocks (model/rolling-origin.ts): each fold fits on rows [0, fitCount) and forecasts its block
+ * [from, to); a penalty's score at step h is its worst block's MSE divided by that block's best penalty's MSE
+ * (minimax relative regret across forecast origins, the rule quantile.ts chooseBlends scores sources by); the lowest
+ * score wins, ties keep the earlier penalty of the grid. One fold: the lowest MSE on it. Returns the penalty per
+ * step and each grid penalty's score per step (`worstRatio[gridIndex][h]`, ≥ 1). Throws RangeError for no folds, a
+ * fold that fits on fewer than 2 rows or whose block is empty or lies outside the rows, or an empty grid.
+ */
+export function chooseRidgeAlphasByBlock(
+  X: ArrayLike<number>, Y: ArrayLike<number>, p: number, H: number, folds: readonly PenaltyFold[], grid: readonly number[] = BASE_RIDGE_ALPHAS,
+): { alphas: number[]; worstRatio: number[][] } {
+  const rows = Math.floor(Y.length / H);
+  if (folds.length === 0) throw new RangeError('ridge penalty per horizon: no validation block');
+  if (grid.length === 0 || !grid.every((a) => Number.isFinite(a) && a > 0)) throw new RangeError(`ridge penalty per horizon: the grid must hold positive penalties, got [${grid.join(', ')}]`);
+  for (const f of folds) {
+    if (!(f.fitCount >= 2 && f.from < f.to && f.from >= 0 && f.to <= rows)) throw new RangeError(`ridge penalty per horizon: block fit ${f.fitCount}, [${f.from}, ${f.to}) does not fit ${rows} rows`);
+  }
+  const q = p + 1;
+  // mse[fold][grid][h]
+  const mse = folds.map((f) => {
+    const { G, B } = gram(X, Y, p, H, 0, f.fitCount);
+    return grid.map((alpha) => {
+      const W = solve(G, B, q, H, alpha * traceScale(G, p));
+      const e = new Float64Array(H).fill(Number.POSITIVE_INFINITY);
+      if (!W) return e;
+      e.fill(0);
+      const pred = predictLinear(W, X, p, H, f.from, f.to);
+      for (let i = 0; i < f.to - f.from; i++) for (let h = 0; h < H; h++) e[h]! += (pred[i * H + h]! - Y[(f.from + i) * H + h]!) ** 2;
+      return e.map((v) => v / (f.to - f.from));
+    });
+  });
+  const worstRatio = grid.map((_, g) =>
+    Array.from({ length: H }, (_, h) =>
+      Math.max(...mse.map((byGrid) => {
+        const best = Math.min(...byGrid.map((e) => e[h]!));
+        return best > 0 ? byGrid[g]![h]! / best : byGrid[g]![h]! === 0 ? 1 : Number.POSITIVE_INFINITY;
+      })),
+    ),
+  );
+  const alphas = Array.from({ length: H }, (_, h) => {
+    let k = 0;
+    grid.forEach((_, g) => {
+      if (worstRatio[g]![h]! < worstRatio[k]![h]! - 1e-12) k = g;
+    });
+    return grid[k]!;
+  });
+  return { alphas, worstRatio };
+}
+
 /** Fit ridge on a dataset's training samples (scaled X flattened, scaled y). */
 export function fitDatasetRidge(d: Dataset): RidgeModel {
   return fitRidge(d.X, d.y, d.steps * d.features, d.horizon, d.trainCount);

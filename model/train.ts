@@ -10,7 +10,7 @@ import { Progress } from '../platform/progress.js';
 import { projectRoot } from '../platform/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
 import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
-import { fitRidge } from './baselines.js';
+import { chooseRidgeAlphasByBlock, fitRidge, fitRidgePerHorizon } from './baselines.js';
 import { BAND_RULES, BLEND_MARGIN, type BandRule, nextBlockCoverage, LAST_WEEK_SOURCE, type QuantileScore, type RegimeBand, SERVED_SOURCES, type ServedSource, type StepSource, bandByRegime, blendLabel, chooseBlends, conformalOffsetsByBlock, lastWeekWeights, quantileScore, seasonalNaiveIndex } from './quantile.js';
 import { type Fold, ROLLING_FOLDS, concatFolds, rollingOrigins } from './rolling-origin.js';
 import { type BandScale, type ServedSpec, bandScales, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
@@ -69,6 +69,8 @@ export interface TrainOptions extends TargetQuery {
   bandSides?: BandSides | 'auto';
   /** When a blend replaces the best single source (BlendRule; default TRAIN_DEFAULTS.blendRule). */
   blendRule?: BlendRule;
+  /** The ridge penalty of the network's linear base: one for all steps, or one per step (BasePenalty; default TRAIN_DEFAULTS.basePenalty). */
+  basePenalty?: BasePenalty;
   /** Score every band calibration the trainer computed on the hold-out and print them (for the record; bench). */
   scoreBandVariants?: boolean;
   /**
@@ -115,6 +117,7 @@ export const TRAIN_DEFAULTS = {
   bandScale: 'none' as BandScaleKind,
   bandSides: 'separate' as BandSides | 'auto',
   blendRule: 'worst-block' as BlendRule,
+  basePenalty: 'shared' as BasePenalty,
   onlineBand: ONLINE_BAND_DEFAULTS as OnlineBandSpec | 'auto' | 'off',
 } as const;
 
@@ -125,6 +128,18 @@ export const TRAIN_DEFAULTS = {
  */
 export const BLEND_RULES = ['worst-block', 'every-block', 'diebold-mariano'] as const;
 export type BlendRule = (typeof BLEND_RULES)[number];
+
+/**
+ * The ridge penalty of the network's linear base (target 'ridge'): 'shared' is the ridge baseline itself (one
+ * penalty, RIDGE_ALPHAS, chosen on the last 20% of the fit part); 'per-horizon' gives each step its own penalty
+ * from BASE_RIDGE_ALPHAS, chosen on the rolling-origin blocks (baselines.ts chooseRidgeAlphasByBlock), so the
+ * base differs from the ridge baseline and is offered as a source of its own even when the network trains 0 epochs
+ * (labelled BASE_SOURCE_LABEL then). The ridge baseline is unchanged either way.
+ */
+export const BASE_PENALTIES = ['shared', 'per-horizon'] as const;
+export type BasePenalty = (typeof BASE_PENALTIES)[number];
+/** The label of the network's source when it serves its per-horizon ridge base alone (0 epochs). */
+export const BASE_SOURCE_LABEL = 'base:ridge_per_horizon';
 
 /**
  * What scales the band (normalized conformal): nothing; the window's volatility (mean absolute hourly change);
@@ -393,6 +408,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
       validationLossPerEpoch: epochs.map((e) => e.holdoutLoss),
       epochSeconds: epochs.map((e) => e.seconds),
       ridgeAlpha: evaluation.ridgeAlpha,
+      ...(served.baseAlphas ? { basePenalty: 'per-horizon', baseRidgeAlphas: served.baseAlphas } : {}),
       tfjsCheckpoint: 'tfjs/model.json',
     },
   };
@@ -592,6 +608,7 @@ interface QuantileTrainOptions {
   bandScale?: BandScaleKind;
   bandSides?: BandSides | 'auto';
   blendRule?: BlendRule;
+  basePenalty?: BasePenalty;
   /** The online band (TrainOptions.onlineBand). */
   onlineBand?: OnlineBandSpec | 'auto' | 'off';
 }
@@ -628,15 +645,25 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const VALUE = SEQUENCE_FEATURES.indexOf('value');
   const perDay = Math.max(1, Math.round(86_400_000 / o.stepMs));
   const seasonalIndex = Array.from({ length: H }, (_, h) => seasonalNaiveIndex(h + 1, perDay, dataset.steps));
-  // A fold's linear parts: ridge fitted on the fold's fit samples; the network's base is that ridge (or the last
-  // value, or zero).
+  // basePenalty 'per-horizon': the base's ridge penalty per step, chosen on the rolling-origin blocks (the ridge
+  // baseline keeps its one penalty).
+  const baseAlphas = (o.basePenalty ?? TRAIN_DEFAULTS.basePenalty) === 'per-horizon' && o.target === 'ridge' ? chooseRidgeAlphasByBlock(dataset.X, dataset.y, P, H, folds).alphas : null;
+  if (baseAlphas) print(`linear base: ridge with a penalty per step, chosen on the validation blocks: ${baseAlphas.join(' ')}`);
+  const perStepBase = (fitCount: number) => {
+    const w = fitRidgePerHorizon(dataset.X, dataset.y, P, H, fitCount, baseAlphas!);
+    return { W: Float32Array.from(w.subarray(0, P * H)), B: Float32Array.from(w.subarray(P * H)) };
+  };
+  // A fold's linear parts: ridge fitted on the fold's fit samples; the network's base is that ridge (or a ridge with
+  // a penalty per step, or the last value, or zero).
   const foldSpec = (fitCount: number): { spec: ServedSpec; alpha: number } => {
     const ridge = fitRidge(dataset.X, dataset.y, P, H, fitCount);
     const ridgeW = Float32Array.from(ridge.weights.subarray(0, P * H));
     const ridgeB = Float32Array.from(ridge.weights.subarray(P * H));
     let baseW = new Float32Array(P * H);
     let baseB = new Float32Array(H);
-    if (o.target === 'ridge') {
+    if (o.target === 'ridge' && baseAlphas) {
+      ({ W: baseW, B: baseB } = perStepBase(fitCount));
+    } else if (o.target === 'ridge') {
       baseW = ridgeW;
       baseB = ridgeB;
     } else if (o.target === 'delta') {
@@ -768,9 +795,11 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   }
   // Scored by the worst block relative to its best single source (quantile.ts chooseBlends) when there are folds.
   // A network trained for 0 epochs outputs 0: its forecast is the linear base (ridge by default), so it is not a
-  // source of its own (the base is served under its own name).
+  // source of its own (the base is served under its own name); a base with a penalty per step is not the ridge
+  // baseline, so it is offered, labelled BASE_SOURCE_LABEL.
   const blockSizes = outs.map((r) => r.fold.to - r.fold.from);
-  const offered = (names: readonly string[]) => Object.fromEntries(names.filter((k) => refitEpochCount > 0 || k !== 'lstm').map((k) => [k, cand[k as StepSource]!]));
+  const offered = (names: readonly string[]) => Object.fromEntries(names.filter((k) => refitEpochCount > 0 || baseAlphas !== null || k !== 'lstm').map((k) => [k, cand[k as StepSource]!]));
+  const label = (c: Parameters<typeof blendLabel>[0]) => (refitEpochCount === 0 && baseAlphas ? blendLabel({ ...c, a: c.a === 'lstm' ? BASE_SOURCE_LABEL : c.a, b: c.b === 'lstm' ? BASE_SOURCE_LABEL : c.b }) : blendLabel(c));
   // Optional stricter blend rules (quantile.ts chooseBlends): dominance in every block; a Diebold-Mariano test
   // whose Newey-West lag spans h windows of every series (the samples interleave the series by window end).
   const seriesCount = new Set(dataset.seriesIds.slice(0, dataset.trainCount)).size;
@@ -786,22 +815,22 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     weights[SERVED_SOURCES.indexOf(k as ServedSource)]![h]! += w;
   };
   blends.forEach((c, h) => {
-    stepSources.push(blendLabel(c));
+    stepSources.push(label(c));
     const lwIn = c.a === LAST_WEEK_SOURCE ? c.w : c.b === LAST_WEEK_SOURCE ? 1 - c.w : 0;
     if (lwIn === 0) {
       put(c.a, c.w, h);
       if (c.b) put(c.b, 1 - c.w, h);
-      graphSources.push(blendLabel(c));
+      graphSources.push(label(c));
     } else if (lwIn === 1) {
       // last week alone: the graph serves its own best choice when the forecaster has no history
       const g = graphOnly[h]!;
       put(g.a, g.w, h);
       if (g.b) put(g.b, 1 - g.w, h);
-      graphSources.push(blendLabel(g));
+      graphSources.push(label(g));
     } else {
       const other = c.a === LAST_WEEK_SOURCE ? c.b! : c.a;
       put(other, 1, h);
-      graphSources.push(other);
+      graphSources.push(label({ a: other, b: null, w: 1 }));
     }
     lastWeekWeight[h] = lwIn;
   });
@@ -881,7 +910,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     const full = fitRidge(dataset.X, dataset.y, P, H, dataset.trainCount);
     spec.ridgeW = Float32Array.from(full.weights.subarray(0, P * H));
     spec.ridgeB = Float32Array.from(full.weights.subarray(P * H));
-    if (o.target === 'ridge') {
+    if (o.target === 'ridge' && baseAlphas) {
+      ({ W: spec.baseW, B: spec.baseB } = perStepBase(dataset.trainCount));
+    } else if (o.target === 'ridge') {
       spec.baseW = spec.ridgeW;
       spec.baseB = spec.ridgeB;
     }
@@ -904,7 +935,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     }
     model!.dispose();
   }
-  return { model: final, spec, stepSources, graphSources, lastWeekWeight, bandVariants, bandRule, bandSides: sides, online, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds };
+  return { model: final, spec, stepSources, graphSources, lastWeekWeight, bandVariants, bandRule, bandSides: sides, online, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds, baseAlphas };
 }
 
 /**
