@@ -115,6 +115,16 @@ export function registerBench(program: Command): void {
       await runWindowerRestoreBench(loadConfig(), { partitions: intOption('--partitions', opts.partitions, 1, 64), days: numberOption('--days', opts.days, 1, 60), rounds: intOption('--rounds', opts.rounds, 1, 50) });
     });
   bench
+    .command('forecaster-restore')
+    .description('the forecaster\'s state rebuild on assignment: per partition, ms from fence to the trailing windows read back and replayed, and the records read, for a last-week model (8 days) and an online-band model, over an input consumed by one run first, per round')
+    .option('--partitions <n>', 'input partitions', '3')
+    .option('--days <n>', 'simulated days of every series in the input', '30')
+    .option('--rounds <n>', 'restarts timed per model', '3')
+    .action(async (opts: { partitions: string; days: string; rounds: string }) => {
+      const { runForecasterRestoreBench } = await import('../bench/forecaster-restore.js');
+      await runForecasterRestoreBench(loadConfig(), { partitions: intOption('--partitions', opts.partitions, 1, 64), days: numberOption('--days', opts.days, 1, 120), rounds: intOption('--rounds', opts.rounds, 1, 50) });
+    });
+  bench
     .command('forecast-quality')
     .description('forecast quality of `sda train` with its defaults (36 h, P10/P50/P90) on the simulated market and on taylor, through the real windower and features sink: hold-out RMSE per horizon (h = 1, 6, 12, 24, 36) for the served model and every baseline, pinball loss, P10-P90 coverage, step sources, seconds per epoch')
     .option('--days <n>', 'simulated days (the demo uses 45)', '45')

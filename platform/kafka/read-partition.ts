@@ -4,7 +4,7 @@
 import type { Writer } from './avro-serde.js';
 import { createConsumer } from './client.js';
 import type { Provisioned } from './provision.js';
-import { PoisonRecordError } from './errors.js';
+import { KafkaError, PoisonRecordError } from './errors.js';
 import type { TopicRecord } from './read-topic.js';
 import { logger } from '../logger.js';
 
@@ -21,7 +21,7 @@ export interface PartitionRange<T> {
 }
 
 export interface ReadPartitionOptions {
-  /** Ms without a record after which the read ends short of `to` (a tail of aborted records; default 3,000). */
+  /** Ms without a record (before the first, and between) after which the read fails (default 30,000). */
   idleMs?: number;
   /** Prefix of the throw-away consumer group (default sda-read-partition). */
   groupPrefix?: string;
@@ -31,15 +31,16 @@ export interface ReadPartitionOptions {
  * The records of `topic` partition `partition` at offsets [from, to), read_committed (aborted records and
  * transaction markers are never returned), decoded into `reader`'s shape. `from` below the partition's log start
  * offset starts there instead (returned as `from`); `to` above its end offset stops at the end. The read ends when a
- * record at offset ≥ to − 1 arrives (the last offset a consumer's committed position can follow is a data record),
- * or after `idleMs` without a record (a range that ends in aborted records or markers). Uses a throw-away consumer
- * group (`<groupPrefix>-<pid>-<time>`) that commits nothing; the topic's other partitions are paused.
- * Errors: Kafka errors from the client; schema-registry errors from the serde (a registry outage is not poison).
+ * record at offset ≥ to − 1 arrives, or one at ≥ to: so `to` must follow a committed data record (a consumer
+ * group's committed offset does) or lie inside the partition. Uses a throw-away consumer group
+ * (`<groupPrefix>-<pid>-<time>`) that commits nothing; the topic's other partitions are paused.
+ * Errors: KafkaError KAFKA_UNAVAILABLE (retriable) when `idleMs` passes without a record before the range's end (a
+ * partial range is never returned); Kafka errors from the client; schema-registry errors from the serde.
  */
 export async function readPartitionRange<T>(p: Provisioned, topic: string, partition: number, from: bigint, to: bigint, reader: Writer<T>, opts: ReadPartitionOptions = {}): Promise<PartitionRange<T>> {
   if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`readPartitionRange: partition must be an integer >= 0, got ${partition}`);
   if (from < 0n || to < from) throw new RangeError(`readPartitionRange: expected 0 <= from <= to, got [${from}, ${to})`);
-  const idleMs = opts.idleMs ?? 3_000;
+  const idleMs = opts.idleMs ?? 30_000;
   const admin = p.kafka.admin();
   await admin.connect();
   let low: bigint;
@@ -70,10 +71,12 @@ export async function readPartitionRange<T>(p: Provisioned, topic: string, parti
     });
     await consumer.subscribe({ topic, fromBeginning: false });
     await new Promise<void>((resolve, reject) => {
-      let idle = setTimeout(() => {
-        log.warn({ topic, partition, from: String(start), to: String(end), read: out.length }, 'partition range read ended by the idle timeout (aborted records or markers at its end)');
-        resolve();
-      }, idleMs * 3);
+      let last = start - 1n;
+      const stalled = () => {
+        log.warn({ topic, partition, from: String(start), to: String(end), lastOffset: String(last), read: out.length }, 'partition range read stalled');
+        reject(new KafkaError('KAFKA_UNAVAILABLE', `reading ${topic} partition ${partition} [${start}, ${end}): no record for ${idleMs} ms after offset ${last}`, true));
+      };
+      let idle = setTimeout(stalled, idleMs);
       let done = false;
       running = consumer
         .run({
@@ -81,10 +84,11 @@ export async function readPartitionRange<T>(p: Provisioned, topic: string, parti
           eachBatch: async ({ batch }) => {
             if (done || batch.partition !== partition) return;
             clearTimeout(idle);
-            idle = setTimeout(resolve, idleMs);
+            idle = setTimeout(stalled, idleMs);
             for (const message of batch.messages) {
               const offset = BigInt(message.offset);
               if (offset < start) continue; // a fetch from before the seek
+              if (offset > last) last = offset;
               if (offset >= end) {
                 done = true;
                 break;

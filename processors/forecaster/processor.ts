@@ -184,7 +184,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     const state = new PartitionState(spanMs, committed);
     // With an online band, the windows go through the model again (batched), as they went when they were live.
     const outputs = meta?.onlineBand && read.windows.length > 0 ? outputsOf(await batcher.submit(read.windows)) : [];
-    read.windows.forEach((w, i) => void state.step(w, outputs[i]));
+    await state.stepAll(read.windows, outputs);
     const restore: PartitionRestore = {
       partition, from: String(read.from), to: String(read.to), records: read.records, reads: read.reads, windows: read.windows.length,
       series: state.history.size, slots: state.history.slotCount, bands: state.bandCount, bandVersion: state.bandVersion, spanMs, ms: performance.now() - started,
@@ -217,7 +217,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       const trailing = state.trailing();
       const both = await batcher.submit([...trailing, ...windows]);
       const outs = outputsOf(both);
-      state.replay(both.version, outs.slice(0, trailing.length));
+      await state.replay(both.version, outs.slice(0, trailing.length));
       if (trailing.length > 0) log.info({ partition, modelVersion: both.version, windows: trailing.length, bands: state.bandCount }, 'online bands rebuilt from the trailing windows for the model served now');
       const skipped = windows.filter((w) => !servesWindow(both.metadata, w)).length;
       const empty = windows.filter((w) => servesWindow(both.metadata, w) && w.count === 0).length;

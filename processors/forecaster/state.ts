@@ -122,7 +122,7 @@ export class PartitionState {
    * The state rebuilt from its trailing windows with another model's outputs (a model switch): a fresh history and
    * fresh bands, every held window stepped again in order. `outputs[i]` is `version`'s output for `trailing()[i]`.
    */
-  replay(version: string, outputs: ReadonlyArray<WindowOutput | undefined>): void {
+  async replay(version: string, outputs: ReadonlyArray<WindowOutput | undefined>): Promise<void> {
     const windows = this.trailing();
     if (outputs.length !== windows.length) throw new Error(`internal: ${outputs.length} outputs for ${windows.length} trailing windows`);
     this.history = new SeriesHistory(HISTORY_KEEP_MS);
@@ -132,7 +132,18 @@ export class PartitionState {
     this.newest.clear();
     this.pruned = 0;
     this.bandVersion = version;
-    windows.forEach((w, i) => void this.step(w, outputs[i]));
+    await this.stepAll(windows, outputs);
+  }
+
+  /**
+   * Steps `windows` in order with their outputs (undefined: the history alone), yielding to the event loop every
+   * 256 windows so that a long replay never holds up the consumer's heartbeats and timers.
+   */
+  async stepAll(windows: readonly FeatureWindow[], outputs: ReadonlyArray<WindowOutput | undefined>): Promise<void> {
+    for (let i = 0; i < windows.length; i++) {
+      this.step(windows[i]!, outputs[i]);
+      if (i % 256 === 255) await new Promise((r) => setImmediate(r));
+    }
   }
 
   /** The windows a replay steps through (pruned first). */

@@ -89,12 +89,12 @@ describe('forecaster partition state', () => {
     assert.notDeepEqual(run(empty, afterCut, outputOf(meta, 1)), a);
   });
 
-  it('a model switch replays the trailing windows: the same as a state fed by the new model over them', () => {
+  it('a model switch replays the trailing windows: the same as a state fed by the new model over them', async () => {
     const v2 = metaOf('v2');
     const st = new PartitionState(span, 0n);
     run(st, before, outputOf(meta, 1));
     const trailing = st.trailing();
-    st.replay(v2.version, trailing.map(outputOf(v2, 1.5)));
+    await st.replay(v2.version, trailing.map(outputOf(v2, 1.5)));
     const fresh = new PartitionState(span, 0n);
     run(fresh, trailing, outputOf(v2, 1.5));
     assert.equal(st.bandVersion, 'v2');
