@@ -54,7 +54,7 @@ export function registerRagProcesses(proc: Command): void {
         signal: stop.signal,
         onRun: ({ from, to, clock, counts: c }) => {
           // A failed run is logged by the schedule; the next one covers the same period.
-          if (c) process.stdout.write(`${new Date(from).toISOString()} .. ${new Date(to).toISOString()} (${clock} clock): published ${c.published} documents (${c.daily} daily, ${c.hourly} hourly, ${c.events} events, ${c.forecasts} forecasts, ${c.concepts} concepts)\n`);
+          if (c) process.stdout.write(`${new Date(from).toISOString()} .. ${new Date(to).toISOString()} (${clock} clock): published ${c.published} documents (${c.daily} daily, ${c.hourly} hourly, ${c.events} events, ${c.forecasts} forecasts, ${c.concepts} concepts${c.withdrawn > 0 ? `, ${c.withdrawn} superseded ids withdrawn` : ''})\n`);
         },
       });
       process.stdout.write(`summarizer stopped on ${stopped}\n`);

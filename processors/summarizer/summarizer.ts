@@ -1,6 +1,9 @@
 // The summarizer: reads a period of market data and forecasts from PostgreSQL, writes hourly and daily summaries,
 // price events and forecast snapshots (plus the handwritten concepts corpus) as MarketDocuments on
-// market.documents, keyed by document id. Running it again over the same period rewrites the same ids.
+// market.documents, keyed by document id. Running it again over the same period rewrites the same ids, and withdraws
+// (tombstones, in the same write) the ids an earlier version keyed differently: GB's Central-day documents
+// (documents.ts supersededDocumentIds). Documents live on the compacted topic and in the vector store (the
+// documents sink deletes a tombstoned id's point); no PostgreSQL table holds them.
 import type pg from 'pg';
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
@@ -21,6 +24,7 @@ import {
   eventDocuments,
   forecastDocument,
   hourlyDocument,
+  supersededDocumentIds,
 } from './documents.js';
 import { SdaError } from '../../platform/errors.js';
 
@@ -67,7 +71,10 @@ export interface SummarizeCounts {
   events: number;
   forecasts: number;
   concepts: number;
+  /** Documents published (tombstones not counted). */
   published: number;
+  /** Tombstones published for superseded ids (supersededDocumentIds): 0 for markets on US Central. */
+  withdrawn: number;
 }
 
 interface HourlyRow {
@@ -112,8 +119,12 @@ export async function loadForecastSnapshots(pool: pg.Pool, opts: Pick<SummarizeO
     .map((r) => ({ market: r.market, seriesId: r.series_id, kind: r.kind, modelVersion: r.model_version, unit: r.unit, stepMs: Number(r.step_ms), targetStart: r.target_start.getTime(), values: r.values.map(Number), issuedAt: r.issued_at.getTime() }));
 }
 
-/** Every document for the period, without publishing (the pure part after the two queries). */
-export async function buildDocuments(pool: pg.Pool, opts: SummarizeOptions): Promise<{ docs: MarketDocument[]; counts: Omit<SummarizeCounts, 'published'> }> {
+/**
+ * Every document for the period, without publishing (the pure part after the two queries), and the ids of documents
+ * they supersede (`withdraw`: the old Central-day ids of a market on another clock, to tombstone in the same write).
+ * @throws SdaError PERIOD_INVALID when `to` is not after `from`
+ */
+export async function buildDocuments(pool: pg.Pool, opts: SummarizeOptions): Promise<{ docs: MarketDocument[]; withdraw: string[]; counts: Omit<SummarizeCounts, 'published' | 'withdrawn'> }> {
   if (!(opts.to > opts.from)) throw new SdaError('PERIOD_INVALID', `summarize: the period must end after it starts (from ${new Date(opts.from).toISOString()}, to ${new Date(opts.to).toISOString()})`);
   const now = opts.now ?? Date.now();
   const hours = await loadHourlyStats(pool, opts);
@@ -125,29 +136,33 @@ export async function buildDocuments(pool: pg.Pool, opts: SummarizeOptions): Pro
   const concepts = opts.concepts === false ? [] : loadCorpus(undefined, now);
   return {
     docs: [...daily, ...events, ...forecasts, ...concepts, ...hourly],
+    withdraw: supersededDocumentIds(hours),
     counts: { hourly: hourly.length, daily: daily.length, events: events.length, forecasts: forecasts.length, concepts: concepts.length },
   };
 }
 
-/** Builds the period's documents and publishes them, keyed by id, to market.documents (or `topic`). */
+/**
+ * Builds the period's documents and publishes them, keyed by id, to market.documents (or `topic`), with a tombstone
+ * (null value) for each superseded id in the same batches, so a re-run leaves no GB Central-day document beside its
+ * UK-day one on the topic or, after the documents sink, in the vector store.
+ */
 export async function summarize(config: Config, opts: SummarizeOptions, provisioned?: Provisioned): Promise<SummarizeCounts> {
   const pool = createPool(config, 2);
   try {
-    const { docs, counts } = await buildDocuments(pool, opts);
+    const { docs, withdraw, counts } = await buildDocuments(pool, opts);
     const p = provisioned ?? (await provision(config, 'sda-summarizer'));
     const topic = opts.topic ?? TOPICS.documents.name;
     const writer = topic === TOPICS.documents.name ? p.writers.documents : await p.serde.register<MarketDocument>(subjectFor(topic), loadSchema(TOPICS.documents.schema));
     const producer = createProducer(p.kafka);
     await producer.connect();
+    const records = [...withdraw.map((id) => ({ key: id, value: null })), ...docs.map((d) => ({ key: d.id, value: p.serde.encode(writer, d) }))];
     try {
-      for (let i = 0; i < docs.length; i += 500) {
-        await sendRecords(producer, topic, docs.slice(i, i + 500).map((d) => ({ key: d.id, value: p.serde.encode(writer, d) })));
-      }
+      for (let i = 0; i < records.length; i += 500) await sendRecords(producer, topic, records.slice(i, i + 500));
     } finally {
       await producer.disconnect();
     }
-    log.info({ ...counts, topic }, 'documents published');
-    return { ...counts, published: docs.length };
+    log.info({ ...counts, withdrawn: withdraw.length, topic }, 'documents published');
+    return { ...counts, published: docs.length, withdrawn: withdraw.length };
   } finally {
     await pool.end();
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { conceptDocuments } from '../../rag/corpus.js';
 import { centralLabel } from '../../market/format.js';
-import { type HourlyStat, dailyDocument, dailyStats, eventDocuments, forecastDocument, hourlyDocument } from '../../processors/summarizer/documents.js';
+import { type HourlyStat, dailyDocument, dailyStats, eventDocuments, forecastDocument, hourlyDocument, supersededDocumentIds } from '../../processors/summarizer/documents.js';
 
 const H = 3_600_000;
 // 2024-07-01 00:00 CDT = 05:00 UTC
@@ -59,6 +59,35 @@ describe('summarizer documents', () => {
     assert.equal(d.kind, 'forecast-snapshot');
     assert.equal(d.rangeEnd, DAY + 4 * H);
     assert.match(d.text, /by model v7, issued 2024-06-30 23:00 CT, for 4 steps from 2024-07-01 00:00 CT: average 25\.00 \$\/MWh, low 10\.00 at 2024-07-01 03:00 CT, high 40\.00 at 2024-07-01 01:00 CT/);
+  });
+
+  it("groups a GB series' hours into UK days and writes its times in UK time (market/zone-clock.ts), withdrawing its old Central-day ids", () => {
+    // 2000-06-05 is a BST day: 00:00 UK = 2000-06-04 23:00 UTC = 18:00 CDT, so a Central day would split it in two.
+    const ukMidnight = Date.UTC(2000, 5, 4, 23);
+    const gb = (i: number, v: number): HourlyStat => {
+      const t = ukMidnight + i * H;
+      return { market: 'GB', seriesId: 'TAYLOR_EW', kind: 'LOAD', unit: 'MW', hourStart: t, mean: v, min: v - 1, minAt: t, max: v + 1, maxAt: t + 30 * 60_000, count: 2, negative: 0 };
+    };
+    const hours = Array.from({ length: 24 }, (_, i) => gb(i, i === 18 ? 40_000 : 30_000));
+    const days = dailyStats(hours);
+    assert.deepEqual(days.map((d) => [d.day, d.dayStart, d.dayEnd, d.hours]), [['2000-06-05', ukMidnight, ukMidnight + 24 * H, 24]]);
+    const doc = dailyDocument(days[0]!, 1);
+    assert.equal(doc.id, 'daily-summary:GB:TAYLOR_EW:LOAD:2000-06-04T23:00:00.000Z');
+    assert.deepEqual([doc.rangeStart, doc.rangeEnd], [ukMidnight, ukMidnight + 24 * H]);
+    assert.match(doc.text, /TAYLOR_EW load \(GB\) on 2000-06-05 \(UK\): average .* low 29999 at 00:00 UK, high 40001 at 18:30 UK, from 48 intervals in 24 hours\.$/);
+    assert.doesNotMatch(doc.text, /CT|Central/);
+    assert.match(hourlyDocument(hours[18]!, 1).text, /hour starting 2000-06-05 18:00 UK: average 40000 MW, low 39999 at 18:00 UK, high 40001 at 18:30 UK/);
+    const f = forecastDocument({ market: 'run.r1.GB', seriesId: 'TAYLOR_EW', kind: 'LOAD', modelVersion: 'v1', unit: 'MW', stepMs: H, targetStart: ukMidnight, values: [1, 2], issuedAt: ukMidnight - H }, 1);
+    assert.match(f.text, /issued 2000-06-04 23:00 UK, for 2 steps from 2000-06-05 00:00 UK: .* high 2 at 2000-06-05 01:00 UK/);
+    // The ids the Central-day code wrote for these hours (Central days 2000-06-04 and 2000-06-05, midnights 05:00 UTC).
+    assert.deepEqual(supersededDocumentIds(hours), ['daily-summary:GB:TAYLOR_EW:LOAD:2000-06-04T05:00:00.000Z', 'daily-summary:GB:TAYLOR_EW:LOAD:2000-06-05T05:00:00.000Z']);
+    assert.ok(!supersededDocumentIds(hours).includes(doc.id));
+    const price: HourlyStat = { ...gb(0, 10), kind: 'RT_PRICE', unit: 'USD/MWh' };
+    assert.deepEqual(supersededDocumentIds([price]), ['daily-summary:GB:TAYLOR_EW:RT_PRICE:2000-06-04T05:00:00.000Z', 'event:GB:TAYLOR_EW:RT_PRICE:negative:2000-06-04T05:00:00.000Z']);
+  });
+
+  it('withdraws nothing for a market on US Central (its ids are unchanged)', () => {
+    assert.deepEqual(supersededDocumentIds([hour(0, 10, -5, 20, 1), hour(23, 20, 15, 400)]), []);
   });
 
   it('turns each ## section of the corpus into a concept document', () => {
