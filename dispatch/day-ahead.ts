@@ -112,7 +112,12 @@ function round(x: number, d: number): number {
   return Math.round(x * f) / f;
 }
 
-/** One line a person reads: when to charge and discharge, the expected revenue and its band. */
+/**
+ * One line a person reads: when to charge and discharge, the expected revenue and its band. The day and its hours
+ * ending stay on US Central ("(US Central)"), not on a market clock (market/zone-clock.ts): day-ahead plans are made
+ * for ERCOT batteries only (the configured assets sit at ERCOT settlement points, and the plan's day and hours ending
+ * are ERCOT's Central operating day).
+ */
 export function describePlan(p: DayAheadPlan, asset: BatteryAsset): string {
   const band = p.revenueAtP10 !== null && p.revenueAtP90 !== null ? ` (at the forecast's P10 prices ${formatDollars(p.revenueAtP10)}, at P90 ${formatDollars(p.revenueAtP90)})` : '';
   const partial = p.coveredHours < 23 ? ` The forecast covers only ${p.coveredHours} hours of that day.` : '';

@@ -9,7 +9,7 @@
 // the question names none.
 import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from './market-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
-import type { ZoneClock } from '../market/zone-clock.js';
+import { CENTRAL_CLOCK, type ZoneClock } from '../market/zone-clock.js';
 
 export const VALUE_KINDS = ['RT_PRICE', 'DAM_PRICE', 'LOAD', 'WIND', 'SOLAR'] as const;
 export type ValueKind = (typeof VALUE_KINDS)[number];
@@ -223,7 +223,11 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   return out;
 }
 
-/** A one-line description of an intent, for logs and the evaluation report. */
-export function describeIntent(i: Intent): string {
-  return `${i.measure} ${i.kind ?? '-'} [${i.series.join(',')}]${i.unknownSeries.length ? ` unknown [${i.unknownSeries.join(',')}]` : ''} ${i.period ? describePeriod(i.period) : i.unknownPeriod ? `unknown period "${i.unknownPeriod}"` : 'no period'}`;
+/**
+ * A one-line description of an intent, for logs and the evaluation report: "stats RT_PRICE [HB_NORTH] yesterday
+ * (2024-08-06 00:00 CT to 2024-08-07 00:00 CT)"; the period on `clock`, the market's the facts come from
+ * (market/zone-clock.ts marketClock; default US Central): GB's "... 00:00 UK".
+ */
+export function describeIntent(i: Intent, clock: ZoneClock = CENTRAL_CLOCK): string {
+  return `${i.measure} ${i.kind ?? '-'} [${i.series.join(',')}]${i.unknownSeries.length ? ` unknown [${i.unknownSeries.join(',')}]` : ''} ${i.period ? describePeriod(i.period, clock) : i.unknownPeriod ? `unknown period "${i.unknownPeriod}"` : 'no period'}`;
 }

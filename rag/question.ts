@@ -1,7 +1,9 @@
 // What a question names: settlement points or series, a period, real-time or day-ahead, whether it asks for a
-// forecast. Pure; the responder turns it into retrieval filters and tool calls.
-import { DAY_MS, centralDateOf, centralMidnightUtc } from '../market/central-time.js';
+// forecast. Pure; the responder turns it into retrieval filters and tool calls. Days are counted on the market's
+// clock (market/zone-clock.ts: US Central for ERCOT, UK time for GB), given by the caller; default US Central.
+import { addCentralDays } from '../market/central-time.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
+import { CENTRAL_CLOCK, type ZoneClock } from '../market/zone-clock.js';
 import { namesSystemSeries } from './intent.js';
 
 export interface ParsedQuestion {
@@ -27,16 +29,24 @@ const ALIASES: Array<[RegExp, string]> = [
 
 const MONTHS = ['january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december'];
 
-function centralDay(date: string, days = 1, label = date): { from: number; to: number; label: string } {
-  const from = centralMidnightUtc(date);
-  // The day after `days` days: step to the middle of the last day and on past midnight, then back to its midnight.
-  const to = centralMidnightUtc(centralDateOf(from + (days - 1) * DAY_MS + DAY_MS + 2 * 3_600_000));
-  return { from, to, label };
+/** `days` whole local days from `date` ("YYYY-MM-DD") on `clock`: [its midnight, the midnight `days` later), UTC ms (23/25-hour days on a clock change). */
+function localDays(clock: ZoneClock, date: string, days = 1, label = date): { from: number; to: number; label: string } {
+  return { from: clock.midnightUtc(date), to: clock.midnightUtc(addCentralDays(date, days)), label };
 }
 
 const pad = (n: number) => String(n).padStart(2, '0');
 
-export function parseQuestion(question: string, now: number, pickedSeries?: string): ParsedQuestion {
+/**
+ * The series, period, value kind and forecast wish a question names (the issue-7 path; the responder's own parser is
+ * rag/intent.ts parseIntent).
+ * @param question    the asker's text
+ * @param now         the market clock, UTC epoch ms (the end of the latest stored interval, rag/market-clock.ts)
+ * @param pickedSeries a series chosen beside the question (the dashboard's), added first
+ * @param clock       the market's clock (market/zone-clock.ts marketClock(market)): days named ("yesterday",
+ *                    "2000-06-05", "the last 3 days") are its local days; default US Central (ERCOT)
+ * @returns period [from, to) in UTC ms, or null when none is named
+ */
+export function parseQuestion(question: string, now: number, pickedSeries?: string, clock: ZoneClock = CENTRAL_CLOCK): ParsedQuestion {
   const series = new Set<string>();
   if (pickedSeries) series.add(pickedSeries.toUpperCase());
   for (const m of question.matchAll(/\b(?:HB|LZ|WZ)_[A-Za-z_]+\b/gi)) series.add(m[0].toUpperCase());
@@ -44,20 +54,20 @@ export function parseQuestion(question: string, now: number, pickedSeries?: stri
   if (series.size === (pickedSeries ? 1 : 0)) for (const [re, code] of ALIASES) if (re.test(question)) series.add(code);
 
   let period: ParsedQuestion['period'] = null;
-  const today = centralDateOf(now);
+  const today = clock.dateOf(now);
+  const day = (date: string, days = 1) => localDays(clock, date, days);
   const iso = /\b(\d{4})-(\d{2})-(\d{2})\b/.exec(question);
   const named = new RegExp(`\\b(${MONTHS.join('|')})\\s+(\\d{1,2})(?:st|nd|rd|th)?,?\\s+(\\d{4})\\b`, 'i').exec(question);
-  if (iso) period = centralDay(`${iso[1]}-${iso[2]}-${iso[3]}`);
-  else if (named) period = centralDay(`${named[3]}-${pad(MONTHS.indexOf(named[1]!.toLowerCase()) + 1)}-${pad(Number(named[2]))}`);
-  else if (/\byesterday\b|\blast night\b/i.test(question)) period = { ...centralDay(centralDateOf(centralMidnightUtc(today) - 12 * 3_600_000)), label: 'yesterday' };
-  else if (/\btoday\b|\btonight\b|\bthis morning\b/i.test(question)) period = { ...centralDay(today), label: 'today' };
+  if (iso) period = day(`${iso[1]}-${iso[2]}-${iso[3]}`);
+  else if (named) period = day(`${named[3]}-${pad(MONTHS.indexOf(named[1]!.toLowerCase()) + 1)}-${pad(Number(named[2]))}`);
+  else if (/\byesterday\b|\blast night\b/i.test(question)) period = { ...day(addCentralDays(today, -1)), label: 'yesterday' };
+  else if (/\btoday\b|\btonight\b|\bthis morning\b/i.test(question)) period = { ...day(today), label: 'today' };
   else {
     const lastDays = /\b(?:last|past)\s+(\d{1,2})\s+days\b/i.exec(question);
     const week = /\b(?:last|past|this)\s+week\b/i.test(question);
     const n = lastDays ? Number(lastDays[1]) : week ? 7 : 0;
     if (n > 0) {
-      const first = centralDateOf(centralMidnightUtc(today) - (n - 1) * DAY_MS + 2 * 3_600_000);
-      period = { ...centralDay(first, n), label: `the last ${n} days` };
+      period = { ...day(addCentralDays(today, -(n - 1)), n), label: `the last ${n} days` };
     }
   }
 

@@ -476,7 +476,7 @@ export class Responder {
     const common = { intent, period: periodText, marketNow: base.now === null ? null : clock.label(base.now) };
     const factSources: ResponderSource[] = facts.map((f) => ({ id: f.id, title: 'database fact', excerpt: f.text }));
     if (base.unknown) return { answer: base.answer, sources: [], mode: 'facts', ungrounded: [], quarantined: [], ...common, modelSkipped: ['unknown'], phrasing: '' };
-    log.debug({ intent: describeIntent(intent) }, 'intent');
+    log.debug({ intent: describeIntent(intent, clock) }, 'intent');
     const concept = intent.measure === 'concept';
     const first: ResponderAnswer = { answer: base.answer, sources: factSources, mode: 'facts', ungrounded: [], quarantined: [], ...common, phrasing: '' };
     if (!concept) opts.onFacts?.(first);
