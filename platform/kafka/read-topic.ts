@@ -8,6 +8,17 @@ import { logger } from '../logger.js';
 
 const log = logger('read-topic');
 
+/** Reads started by this process, to keep their throw-away groups apart. */
+let reads = 0;
+
+/**
+ * A throw-away consumer group id, `<prefix>-<pid>-<time ms>-<n>`, n counting this process's calls: two reads started in
+ * the same millisecond must not share a group, or they split the topic's partitions between them and each ends short.
+ */
+export function throwAwayGroupId(prefix: string): string {
+  return `${prefix}-${process.pid}-${Date.now()}-${++reads}`;
+}
+
 export interface TopicRecord<T> {
   partition: number;
   offset: bigint;
@@ -31,7 +42,7 @@ export interface ReadTopicOptions {
  * aborted transactions); before the first record it waits `firstIdleFactor` x `idleMs`. Returns records ordered by
  * (partition, offset), whatever the fetch interleaving; [] for a missing or empty topic. Records without a value
  * (tombstones; kept as `value: null` with `tombstones: true`) and poison records (PoisonRecordError: wrong wire
- * format, unknown schema, bad Avro) are skipped, the latter logged. Uses a throw-away consumer group named `<groupPrefix>-<pid>-<time>`; commits nothing.
+ * format, unknown schema, bad Avro) are skipped, the latter logged. Uses a throw-away consumer group (throwAwayGroupId); commits nothing.
  * Errors: Kafka and schema-registry errors from the client and the serde.
  */
 export async function readTopicToEnd<T>(p: Provisioned, topic: string, reader: Writer<T>, opts?: ReadTopicOptions & { tombstones?: false }): Promise<Array<TopicRecord<T>>>;
@@ -57,7 +68,7 @@ export async function readTopicToEnd<T>(
   const out: Array<TopicRecord<T | null>> = [];
   let poison = 0;
   if (pending.size === 0) return out;
-  const consumer = createConsumer(p.kafka, `${opts.groupPrefix ?? 'sda-read'}-${process.pid}-${Date.now()}`, { readUncommitted: false });
+  const consumer = createConsumer(p.kafka, throwAwayGroupId(opts.groupPrefix ?? 'sda-read'), { readUncommitted: false });
   await consumer.connect();
   // run() resolves once the consumer has joined its group; a disconnect before that (the first idle wait ending while
   // a slow join is still in flight) makes kafkajs log a crash of the consumer (kafkajs issue 1639), so the finally
