@@ -91,6 +91,9 @@ export async function runForecasterRestoreBench(config: Config, opts: { partitio
         readsPerPartition: median(per.map((x) => x.reads)),
         partitionMsMedian: Math.round(median(per.map((x) => x.ms))),
         partitionMsMax: Math.round(Math.max(...per.map((x) => x.ms))),
+        readMsMedian: Math.round(median(per.map((x) => x.readMs))),
+        inferMsMedian: Math.round(median(per.map((x) => x.inferMs))),
+        replayMsMedian: Math.round(median(per.map((x) => x.replayMs))),
         startToAllRebuiltMsMedian: median(rounds.map((r) => r.wallMs)),
         bandsPerRound: rounds[0]!.restores.reduce((n, x) => n + x.bands, 0),
         slotsPerRound: rounds[0]!.restores.reduce((n, x) => n + x.slots, 0),
@@ -104,8 +107,8 @@ export async function runForecasterRestoreBench(config: Config, opts: { partitio
     conditions: { date: new Date().toISOString(), host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; broker and Node on this machine`, node: process.version, partitions: opts.partitions, days: opts.days, series, windows: encoded.length, rounds: opts.rounds, horizon: H },
     results: rows,
   };
-  const table = ['| model | span (days) | records read (all partitions) | of windows in topic | reads per partition | rebuild ms per partition median / max | start → all rebuilt ms (median) | bands | slots |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|'];
-  for (const r of rows) table.push(`| ${r.model} | ${r.spanDays} | ${r.recordsReadPerRound} | ${r.windowsInTopic} | ${r.readsPerPartition} | ${r.partitionMsMedian} / ${r.partitionMsMax} | ${r.startToAllRebuiltMsMedian} | ${r.bandsPerRound} | ${r.slotsPerRound} |`);
+  const table = ['| model | span (days) | records read (all partitions) | of windows in topic | reads per partition | rebuild ms per partition median / max | of which read / inference / replay (medians) | start → all rebuilt ms (median) | bands | slots |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) table.push(`| ${r.model} | ${r.spanDays} | ${r.recordsReadPerRound} | ${r.windowsInTopic} | ${r.readsPerPartition} | ${r.partitionMsMedian} / ${r.partitionMsMax} | ${r.readMsMedian} / ${r.inferMsMedian} / ${r.replayMsMedian} | ${r.startToAllRebuiltMsMedian} | ${r.bandsPerRound} | ${r.slotsPerRound} |`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n\n${table.join('\n')}\n`);
   return report;
 }

@@ -89,8 +89,11 @@ export interface PartitionRestore {
   bandVersion: string | null;
   /** The span of event time behind each series' newest window the state needs (ms). */
   spanMs: number;
-  /** Wall time of the whole set-up (fence, committed offset, read, replay), ms. */
+  /** Wall time of the whole set-up (fence, committed offset, read, replay), ms; and of its read, inference and replay. */
   ms: number;
+  readMs: number;
+  inferMs: number;
+  replayMs: number;
 }
 
 /** Per window of a batch result, its output. */
@@ -180,16 +183,21 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     const meta = model?.metadata;
     if (model) watcher.release(model);
     const spanMs = stateSpanMs(meta);
+    const t0 = performance.now();
     const read = await readTrailingWindows(p, inputTopic, partition, committed, spanMs, opts.restore);
+    const t1 = performance.now();
     const state = new PartitionState(spanMs, committed);
     // With an online band, the windows go through the model again (batched), as they went when they were live.
     const outputs = meta?.onlineBand && read.windows.length > 0 ? outputsOf(await batcher.submit(read.windows)) : [];
+    const t2 = performance.now();
     await state.stepAll(read.windows, outputs);
+    const t3 = performance.now();
     const restore: PartitionRestore = {
       partition, from: String(read.from), to: String(read.to), records: read.records, reads: read.reads, windows: read.windows.length,
       series: state.history.size, slots: state.history.slotCount, bands: state.bandCount, bandVersion: state.bandVersion, spanMs, ms: performance.now() - started,
+      readMs: t1 - t0, inferMs: t2 - t1, replayMs: t3 - t2,
     };
-    log.info({ ...restore, ms: Math.round(restore.ms) }, 'partition state rebuilt from its trailing windows');
+    log.info({ ...restore, ms: Math.round(restore.ms), readMs: Math.round(restore.readMs), inferMs: Math.round(restore.inferMs), replayMs: Math.round(restore.replayMs) }, 'partition state rebuilt from its trailing windows');
     opts.onRestore?.(restore);
     return state;
   };

@@ -155,4 +155,68 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const after = [...fa.values()].filter((f) => f.targetStart > cut);
     assert.ok(after.some((f) => Math.abs(f.values[0]! - f.p10![0]! - 5) > 1e-6), 'the online band moved off the trained offsets');
   });
+  it('a model switch rebuilds the bands from the trailing windows: a running forecaster that switches serves what one restarted on the new model serves', async () => {
+    const features = uniqueName('test.fcr.sw.features');
+    const outA = uniqueName('test.fcr.sw.forecasts-a');
+    const outB = uniqueName('test.fcr.sw.forecasts-b');
+    topics.push(features, outA, outB);
+    const market = `T${features.slice(-8).toUpperCase()}`;
+    for (const t of [features, outA, outB]) await createTestTopic(t, 3);
+    const registry = await mkdtemp(path.join(os.tmpdir(), 'sda-registry-'));
+    registries.push(registry);
+    const start = Date.UTC(2024, 6, 1, 5);
+    const all = windowsOf(market, start, 14);
+    const cut = start + 12 * DAY;
+    const phase1 = all.filter((w) => w.windowEnd <= cut);
+    const phase2 = all.filter((w) => w.windowEnd > cut);
+    const H = 8;
+    const band = (m: string) => ({ method: m as 'window', windowDays: 1, level: 0.8, gamma: 0, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
+    const v1 = await writeRandomModel(registry, { version: `fcr-sw1-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 5, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('window') });
+    const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
+    const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+    const base = { inputTopic: features, registryDir: registry, pollMs: 200, maxBytesPerPartition: 32_768, restore: { firstChunk: 64, guard: 32 } };
+    const optsA = { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-sw-a') };
+    const optsB = { ...base, outputTopic: outB, groupId: uniqueName('test-fcr-sw-b') };
+    try {
+      await send(phase1);
+      const a = await startForecaster(config, optsA, p);
+      try {
+        let b = await startForecaster(config, optsB, p);
+        try {
+          await until(() => a.counts.received === phase1.length && b.counts.received === phase1.length, 180_000, 'A and B to consume phase 1 with v1');
+        } finally {
+          await b.stop();
+        }
+        // v2 becomes current: A, running, switches and replays its trailing windows with v2; B starts on v2 and reads them back.
+        const v2 = await writeRandomModel(registry, { version: `fcr-sw2-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 6, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('window') });
+        await a.pollModel();
+        assert.equal(a.modelVersion, v2.version, 'A serves v2');
+        assert.notEqual(v1.version, v2.version);
+        b = await startForecaster(config, optsB, p);
+        try {
+          await send(phase2);
+          await until(() => a.counts.received === all.length && b.counts.received === phase2.length, 180_000, 'A and B to consume phase 2 with v2');
+        } finally {
+          await b.stop();
+        }
+      } finally {
+        await a.stop();
+      }
+    } finally {
+      await producer.close();
+    }
+    const fa = await forecastsOf(p, outA);
+    const fb = await forecastsOf(p, outB);
+    const after = [...fa.entries()].filter(([, f]) => f.targetStart > cut);
+    assert.equal(after.length, phase2.filter(served).length);
+    for (const [k, x] of after) {
+      const y = fb.get(k)!;
+      assert.ok(y, `B has ${k}`);
+      assert.equal(x.modelVersion, y.modelVersion);
+      assert.deepEqual(y.stepSources, x.stepSources, `${k}: step sources`);
+      x.values.forEach((v, h) => assert.ok(close(v, y.values[h]!), `${k} step ${h + 1}: P50 ${v} (switched live) vs ${y.values[h]} (restarted on v2)`));
+      x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} (switched live) vs ${y.p10![h]} (restarted on v2)`));
+      x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (switched live) vs ${y.p90![h]} (restarted on v2)`));
+    }
+  });
 });
