@@ -5,7 +5,7 @@ import type { Writer } from './avro-serde.js';
 import { createConsumer } from './client.js';
 import type { Provisioned } from './provision.js';
 import { KafkaError, PoisonRecordError } from './errors.js';
-import type { TopicRecord } from './read-topic.js';
+import { type TopicRecord, throwAwayGroupId } from './read-topic.js';
 import { logger } from '../logger.js';
 
 const log = logger('read-partition');
@@ -32,8 +32,8 @@ export interface ReadPartitionOptions {
  * transaction markers are never returned), decoded into `reader`'s shape. `from` below the partition's log start
  * offset starts there instead (returned as `from`); `to` above its end offset stops at the end. The read ends when a
  * record at offset ≥ to − 1 arrives, or one at ≥ to: so `to` must follow a committed data record (a consumer
- * group's committed offset does) or lie inside the partition. Uses a throw-away consumer group
- * (`<groupPrefix>-<pid>-<time>`) that commits nothing; the topic's other partitions are paused.
+ * group's committed offset does) or lie inside the partition. Uses a throw-away consumer group of its own
+ * (throwAwayGroupId) that commits nothing; the topic's other partitions are paused.
  * Errors: KafkaError KAFKA_UNAVAILABLE (retriable) when `idleMs` passes without a record before the range's end (a
  * partial range is never returned); Kafka errors from the client; schema-registry errors from the serde.
  */
@@ -59,7 +59,9 @@ export async function readPartitionRange<T>(p: Provisioned, topic: string, parti
   const out: Array<TopicRecord<T>> = [];
   let skipped = 0;
   if (start >= end) return { records: out, from: start, to: end, skipped };
-  const consumer = createConsumer(p.kafka, `${opts.groupPrefix ?? 'sda-read-partition'}-${process.pid}-${Date.now()}`, { readUncommitted: false, maxWaitTimeInMs: 200 });
+  // A group of its own even for reads started in the same millisecond (the forecaster rebuilds its partitions at once):
+  // two reads in one group would split the partitions and one would never be given its own.
+  const consumer = createConsumer(p.kafka, throwAwayGroupId(opts.groupPrefix ?? 'sda-read-partition'), { readUncommitted: false, maxWaitTimeInMs: 200 });
   await consumer.connect();
   let running: Promise<void> | undefined;
   try {
