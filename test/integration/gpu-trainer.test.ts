@@ -17,6 +17,7 @@ import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.
 import { type TorchPython, ensureTorchPython, trainScriptPath } from '../../model/gpu/python.js';
 import { evaluateHoldout, metricsRecord } from '../../model/evaluate.js';
 import { OnnxModel } from '../../model/onnx-model.js';
+import { ONLINE_BAND_DEFAULTS } from '../../model/online-band.js';
 import { listVersions, loadEntry, readCurrent } from '../../model/registry.js';
 import { run } from '../../platform/installers/process.js';
 
@@ -157,6 +158,10 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     assert.deepEqual(meta.architecture, { type: 'lstm', layers: 1, units: 32, steps: STEPS, features: SEQUENCE_FEATURES.length, horizon: HORIZON, recurrentActivation: 'sigmoid', quantiles: [0.1, 0.5, 0.9] });
     assert.deepEqual(meta.onnx, { file: 'model.onnx', input: 'input', output: 'output', opset: 17, quantiles: 'quantiles' });
     assert.equal(meta.stepSources?.length, HORIZON);
+    // the online band: the same defaults as sda train's, with a finite fallback offset >= 0 per step
+    const { trained, ...band } = meta.onlineBand ?? {};
+    assert.deepEqual(band, ONLINE_BAND_DEFAULTS);
+    assert.ok(trained && trained.below.length === HORIZON && [...trained.below, ...trained.above].every((v) => Number.isFinite(v) && v >= 0));
     assert.deepEqual(meta.scaler, dataset.scaler);
     assert.deepEqual(meta.target, dataset.target);
     assert.deepEqual(meta.trainingRange, dataset.trainingRange);
