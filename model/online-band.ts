@@ -1,6 +1,6 @@
 // The online (adaptive) P10-P90 band: per series and per forecast step, the band's distances below and above the
 // served P50 are recalibrated as actuals arrive, from the residuals actual − served P50 of the forecasts issued over
-// the trailing `windowDays`. One class, used by the hold-out evaluation (model/evaluate.ts onlineBandForecasts) and
+// the trailing `windowDays`. One class, used by the hold-out evaluation (onlineBandForecasts below, from model/train.ts) and
 // by the live forecaster, so both serve the same band from the same sequence of issues and actuals.
 //
 // Methods (OnlineBandSpec.method):
@@ -19,6 +19,8 @@
 // Both sides are calibrated separately (a skewed or biased P50 gets an asymmetric band; Romano, Patterson &
 // Candès 2019 §3 / Kivaranovic et al. 2020 for the one-sided scores). Time is UTC ms; a step's target slot is
 // the slot ending originEnd + h·stepMs (h = 1..horizon), as in the dataset (model/dataset.ts).
+
+import { SdaError } from '../platform/errors.js';
 
 /** The band's recalibration methods (see the header). */
 export const ONLINE_BAND_METHODS = ['static', 'window', 'aci'] as const;
@@ -50,8 +52,12 @@ export const ONLINE_BAND_DEFAULTS: OnlineBandSpec = Object.freeze({ method: 'aci
 
 const DAY_MS = 86_400_000;
 
-/** Why a spec is not usable (validateOnlineBandSpec); the message names the field and the value. */
-export class OnlineBandSpecError extends RangeError {}
+/** Why a spec is not usable (validateOnlineBandSpec; code ONLINE_BAND_INVALID, not retriable); the message names the field and the value. */
+export class OnlineBandSpecError extends SdaError<'ONLINE_BAND_INVALID'> {
+  constructor(message: string) {
+    super('ONLINE_BAND_INVALID', message);
+  }
+}
 
 /**
  * Check a parsed OnlineBandSpec (e.g. metadata.json's onlineBand): method one of ONLINE_BAND_METHODS, windowDays

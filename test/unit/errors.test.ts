@@ -16,6 +16,7 @@ import { CentralTimeError } from '../../market/central-time.js';
 import { DispatchError } from '../../dispatch/errors.js';
 import { EmptyDatasetError } from '../../model/dataset.js';
 import { ModelError } from '../../model/errors.js';
+import { OnlineBandSpecError } from '../../model/online-band.js';
 import { SourceFileError } from '../../streams/errors.js';
 import { LmDataError } from '../../model/lm/data.js';
 import { LmError } from '../../model/lm/finetune.js';
@@ -47,6 +48,7 @@ const CASES: Array<{ err: SdaError; cls: string; code: string; retriable: boolea
   { err: new CentralTimeError('hour', 25, 'm'), cls: 'CentralTimeError', code: 'bad-timestamp', retriable: false },
   { err: new EmptyDatasetError('m'), cls: 'EmptyDatasetError', code: 'DATASET_EMPTY', retriable: false },
   { err: new ModelError('MODEL_NOT_FOUND', 'm'), cls: 'ModelError', code: 'MODEL_NOT_FOUND', retriable: false },
+  { err: new OnlineBandSpecError('m'), cls: 'OnlineBandSpecError', code: 'ONLINE_BAND_INVALID', retriable: false },
   { err: new SourceFileError('FILE_EMPTY', 'a.csv', 'm'), cls: 'SourceFileError', code: 'FILE_EMPTY', retriable: false },
   { err: new LmDataError('LM_DATA_LINE', 'm'), cls: 'LmDataError', code: 'LM_DATA_LINE', retriable: false },
   { err: new LmError('LM_OFFLINE', 'm', true), cls: 'LmError', code: 'LM_OFFLINE', retriable: true },
