@@ -422,6 +422,10 @@ export function parseOnlineBandChoice(raw: string): OnlineBandSpec | 'auto' | 'o
   if (s === 'off' || s === 'auto') return s;
   const [method, days, gamma, ...rest] = s.split(',').map((p) => p.trim());
   if (rest.length > 0) throw new OnlineBandSpecError(`expected off, auto or METHOD[,WINDOW_DAYS[,GAMMA]], got ${JSON.stringify(raw)}`);
-  const num = (v: string | undefined, dflt: number) => (v === undefined || v === '' ? dflt : /^[0-9]*\.?[0-9]+$/.test(v) ? Number(v) : Number.NaN);
-  return validateOnlineBandSpec({ ...ONLINE_BAND_DEFAULTS, method, windowDays: num(days, ONLINE_BAND_DEFAULTS.windowDays), gamma: num(gamma, ONLINE_BAND_DEFAULTS.gamma) });
+  const num = (what: string, v: string | undefined, dflt: number) => {
+    if (v === undefined || v === '') return dflt;
+    if (!/^-?[0-9]*\.?[0-9]+$/.test(v)) throw new OnlineBandSpecError(`${what} must be a number, got ${JSON.stringify(v)} in ${JSON.stringify(raw)}`);
+    return Number(v);
+  };
+  return validateOnlineBandSpec({ ...ONLINE_BAND_DEFAULTS, method, windowDays: num('WINDOW_DAYS', days, ONLINE_BAND_DEFAULTS.windowDays), gamma: num('GAMMA', gamma, ONLINE_BAND_DEFAULTS.gamma) });
 }

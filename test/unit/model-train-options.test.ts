@@ -62,6 +62,7 @@ describe('sda train: band and blend options', () => {
     rejects(['--online-band', 'aci,0'], '--online-band', /windowDays/);
     rejects(['--online-band', 'aci,14,-1'], '--online-band', /gamma/);
     rejects(['--online-band', 'aci,14,0.01,3'], '--online-band', /METHOD/);
+    rejects(['--online-band', 'aci,x'], '--online-band', /WINDOW_DAYS must be a number, got "x"/);
   });
 
   it('refuses the rules that compare validation blocks with --folds 1', () => {
