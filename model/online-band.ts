@@ -218,24 +218,26 @@ export class OnlineBand {
     const tail = (1 - this.spec.level) / 2;
     const from = originEnd - this.windowMs;
     const origins = this.origins();
-    const sLo: number[] = [];
-    const sHi: number[] = [];
+    const sLo = new Float64Array(origins.length);
+    const sHi = new Float64Array(origins.length);
     for (let h = 1; h <= this.horizon; h++) {
-      sLo.length = 0;
-      sHi.length = 0;
+      let n = 0;
       let aLo = tail;
       let aHi = tail;
-      for (const o of origins) {
+      // Origins ascend, so do their target slots: those in (from, originEnd] are one run, found by bisection.
+      const first = firstAbove(origins, from - h * this.stepMs);
+      for (let k = first; k < origins.length; k++) {
+        const o = origins[k]!;
         const slot = o + h * this.stepMs;
-        if (slot <= from) continue;
-        if (slot > originEnd) break; // origins ascend, so do their slots
+        if (slot > originEnd) break;
         const y = this.actuals.get(slot);
         if (y === undefined) continue;
         const is = this.issues.get(o)!;
         const m = is.p50[h - 1]!;
         if (!Number.isFinite(m)) continue;
-        sLo.push(m - y);
-        sHi.push(y - m);
+        sLo[n] = m - y;
+        sHi[n] = y - m;
+        n++;
         if (this.spec.method === 'aci') {
           // Gibbs & Candès 2021 eq. 2 per side, err against the band served then; α kept in [0, 0.5] (a side's
           // miss level beyond the median means nothing; at 0 the offset is the window's largest score).
@@ -247,11 +249,10 @@ export class OnlineBand {
           aHi = Math.min(0.5, Math.max(0, aHi + this.spec.gamma * (tail - errHi)));
         }
       }
-      const n = sLo.length;
       if (n === 0) continue;
       const w = Math.min(1, n / this.spec.minResiduals);
-      const qLo = Math.max(0, splitConformal(sLo, 1 - aLo));
-      const qHi = Math.max(0, splitConformal(sHi, 1 - aHi));
+      const qLo = Math.max(0, splitConformal(sLo.subarray(0, n), 1 - aLo));
+      const qHi = Math.max(0, splitConformal(sHi.subarray(0, n), 1 - aHi));
       below[h - 1] = w * qLo + (1 - w) * this.trainedBelow[h - 1]!;
       above[h - 1] = w * qHi + (1 - w) * this.trainedAbove[h - 1]!;
     }
@@ -281,13 +282,25 @@ export class OnlineBand {
   }
 }
 
+/** The index of the first element of ascending `a` greater than `x` (a.length when none). */
+function firstAbove(a: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! > x) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /**
  * The split-conformal quantile of the scores at `level`: the ceil((n + 1)·level)-th smallest (the largest when
- * that rank exceeds n; the smallest at level 0). Same rule as model/quantile.ts conformalQuantile, over a plain
- * array it may reorder.
+ * that rank exceeds n; the smallest at level 0). Same rule as model/quantile.ts conformalQuantile, over finite
+ * scores it sorts in place.
  */
-function splitConformal(scores: number[], level: number): number {
-  scores.sort((a, b) => a - b);
+function splitConformal(scores: Float64Array, level: number): number {
+  scores.sort();
   const rank = Math.min(scores.length, Math.ceil((scores.length + 1) * level));
   return scores[Math.max(0, rank - 1)]!;
 }
