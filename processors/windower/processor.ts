@@ -116,6 +116,19 @@ function stateRecords(p: Provisioned, inputTopic: string, partition: number, nex
   return { records, keys: now };
 }
 
+/**
+ * Whether a partition's in-memory state, kept across a new assignment, is no longer the latest: `stateAt` is the input
+ * offset just after the last record the state has processed (undefined: it has processed none and restored nothing),
+ * `committed` the group's committed offset for the partition (undefined: none committed). The windower commits that
+ * offset in the same transaction as the state it writes to the changelog, so the two differ only when another member
+ * owned the partition in between and committed progress of its own (or this member's last commit is still being
+ * acknowledged): the state must then be restored from the changelog. Equal (or both undefined): the state is the
+ * latest and is kept.
+ */
+export function keptStale(stateAt: bigint | undefined, committed: bigint | undefined): boolean {
+  return stateAt !== committed;
+}
+
 export async function startWindower(config: Config, opts: WindowerProcessorOptions = {}, provisioned?: Provisioned) {
   const inputTopic = opts.inputTopic ?? TOPICS.ticks.name;
   const outputTopic = opts.outputTopic ?? TOPICS.features.name;
@@ -146,11 +159,12 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     }
     opts.onGroupJoin?.();
     // Every newly assigned partition set up at once: producers initialised in parallel, then one changelog read for all.
-    // A partition kept from the last assignment keeps its state (it was this member's all along).
+    // A partition kept from the last assignment keeps its state only if the group's committed offset is still where
+    // its state ends (keptStale); otherwise another member owned it in between and it is restored like a new one.
     const fresh = partitions.filter((partition) => !tasks.has(partition));
-    if (fresh.length > 0) setUp(fresh);
+    const kept = new Map(partitions.filter((partition) => tasks.has(partition)).map((partition) => [partition, tasks.get(partition)!] as const));
+    if (fresh.length > 0 || kept.size > 0) setUp(fresh, kept);
   };
-
   /** The partition's task; a partition without one (a set-up that failed) is set up alone now. */
   const taskFor = (partition: number): Promise<PartitionTask> => {
     if (!tasks.has(partition)) setUp([partition]);
@@ -158,29 +172,77 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   };
 
   /**
-   * Sets up `partitions` together and registers their tasks. Each partition's transactional producer first: its
-   * InitProducerId fences a killed owner's producer and waits until that owner's last transaction is complete (a
-   * commit the coordinator was finishing when the owner died completes now). Only a changelog read that starts after
-   * that sees the partition's last committed state, so the one read waits for every producer (ready or failed). A
-   * partition whose producer or read failed has its task rejected and dropped (its producer disconnected); its next
-   * batch sets it up again.
+   * Which of the `kept` partitions (tasks this member held before the assignment) hold state that is no longer the
+   * latest: one OffsetFetch of the group's committed offsets (the windower commits them in its transactions), compared
+   * with each settled task's nextOffset (keptStale). A task that failed, or an offset fetch that failed, counts as
+   * stale: restoring from the changelog is always correct, keeping a stale state never is.
    */
-  const setUp = (partitions: number[]): void => {
-    const producers = partitions.map((partition) => {
+  const staleOf = async (kept: Map<number, Promise<PartitionTask>>): Promise<Set<number>> => {
+    const settled = await Promise.all([...kept].map(([partition, task]) => task.then((t) => [partition, t] as const, () => [partition, undefined] as const)));
+    let committed: Map<number, bigint | undefined>;
+    const admin = kafka.admin();
+    try {
+      await admin.connect();
+      const offsets = (await admin.fetchOffsets({ groupId, topics: [inputTopic] }))[0]?.partitions ?? [];
+      committed = new Map(offsets.map((o) => [o.partition, BigInt(o.offset) < 0n ? undefined : BigInt(o.offset)]));
+    } catch (err) {
+      log.warn({ partitions: [...kept.keys()], err: (err as Error).message }, 'committed offsets not fetched; kept partitions restored from the changelog');
+      return new Set(kept.keys());
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+    const stale = new Set<number>();
+    for (const [partition, task] of settled) {
+      if (!task || keptStale(task.nextOffset, committed.get(partition))) {
+        stale.add(partition);
+        log.warn({ partition, stateAt: task?.nextOffset === undefined ? null : String(task.nextOffset), committed: String(committed.get(partition) ?? null) }, 'kept partition moved on by another member; its state is restored from the changelog');
+      }
+    }
+    return stale;
+  };
+
+  /**
+   * Sets up the `fresh` partitions together and registers their tasks, and checks the `kept` ones (staleOf): a stale
+   * one is set up like a fresh one (its old producer, fenced by the member that owned it in between, disconnected),
+   * the others keep their tasks. Each set-up partition's transactional producer first: its InitProducerId fences a
+   * killed owner's producer and waits until that owner's last transaction is complete (a commit the coordinator was
+   * finishing when the owner died completes now). Only a changelog read that starts after that sees the partition's
+   * last committed state, so the one read (for fresh and stale partitions alike) waits for every producer (ready or
+   * failed). A partition whose producer or read failed has its task rejected and dropped (its producer disconnected);
+   * its next batch sets it up again.
+   */
+  const setUp = (fresh: number[], kept = new Map<number, Promise<PartitionTask>>()): void => {
+    const connect = (partition: number) => {
       const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
       return producer.connect().then(() => producer);
-    });
-    const restored = Promise.allSettled(producers).then(() => readChangelog(p, changelogTopic, inputTopic));
-    partitions.forEach((partition, i) => {
-      const producer = producers[i]!;
-      const task = Promise.all([producer, restored]).then(([pr, states]) => ready(partition, pr, states.get(partition)));
+    };
+    const freshProducers = new Map(fresh.map((partition) => [partition, connect(partition)] as const));
+    const stale = kept.size > 0 ? staleOf(kept) : Promise.resolve(new Set<number>());
+    const keptProducers = new Map([...kept.keys()].map((partition) => [partition, stale.then((s) => (s.has(partition) ? connect(partition) : undefined))] as const));
+    const restored = Promise.allSettled([...freshProducers.values(), ...keptProducers.values()]).then(async () =>
+      fresh.length > 0 || (await stale).size > 0 ? readChangelog(p, changelogTopic, inputTopic) : new Map<number, PartitionState>(),
+    );
+    const register = (partition: number, task: Promise<PartitionTask>, producer: Promise<Producer | undefined>) => {
       tasks.set(partition, task);
       task.catch((err: unknown) => {
         if (tasks.get(partition) === task) tasks.delete(partition);
-        void producer.then((pr) => pr.disconnect()).catch(() => undefined);
+        void producer.then((pr) => pr?.disconnect()).catch(() => undefined);
         log.error({ partition, err: (err as Error).message }, 'partition set-up failed; its next batch tries again');
       });
-    });
+    };
+    for (const [partition, producer] of freshProducers) {
+      register(partition, Promise.all([producer, restored]).then(([pr, states]) => ready(partition, pr, states.get(partition))), producer);
+    }
+    for (const [partition, old] of kept) {
+      const producer = keptProducers.get(partition)!;
+      const task = stale.then(async (s) => {
+        if (!s.has(partition)) return old;
+        void old.then((t) => t.producer.disconnect()).catch(() => undefined);
+        const [pr, states] = await Promise.all([producer, restored]);
+        return ready(partition, pr!, states.get(partition));
+      });
+      register(partition, task, producer);
+    }
   };
 
   /** A partition's task from its ready producer and its restored state (undefined: nothing on the changelog, a fresh windower). */
