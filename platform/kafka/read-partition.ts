@@ -30,9 +30,9 @@ export interface ReadPartitionOptions {
 /**
  * The records of `topic` partition `partition` at offsets [from, to), read_committed (aborted records and
  * transaction markers are never returned), decoded into `reader`'s shape. `from` below the partition's log start
- * offset starts there instead (returned as `from`); `to` above its end offset stops at the end. The read ends when a
- * record at offset ≥ to − 1 arrives, or one at ≥ to: so `to` must follow a committed data record (a consumer
- * group's committed offset does) or lie inside the partition. Uses a throw-away consumer group of its own
+ * offset starts there instead (returned as `from`); `to` above its end offset stops at the end. The read ends when the
+ * consumer has passed offset to − 1, whatever lies there (a record, a transaction marker, an aborted record), so `to`
+ * may be the partition's end offset of a transactional topic. Uses a throw-away consumer group of its own
  * (throwAwayGroupId) that commits nothing; the topic's other partitions are paused.
  * Errors: KafkaError KAFKA_UNAVAILABLE (retriable) when `idleMs` passes without a record before the range's end (a
  * partial range is never returned); Kafka errors from the client; schema-registry errors from the serde.
@@ -80,6 +80,17 @@ export async function readPartitionRange<T>(p: Provisioned, topic: string, parti
       };
       let idle = setTimeout(stalled, idleMs);
       let done = false;
+      // kafkajs reports every batch it consumed, also one that read_committed filtered empty (only transaction
+      // markers or aborted records, never handed to eachBatch), with its last offset: the position has then passed
+      // the range's end even when the range ends in a marker (a transactional topic's end) or an aborted transaction.
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        if (done || e.payload.topic !== topic || e.payload.partition !== partition) return;
+        const lastOffset = BigInt(e.payload.lastOffset);
+        if (lastOffset < start || lastOffset + 1n < end) return;
+        done = true;
+        clearTimeout(idle);
+        resolve();
+      });
       running = consumer
         .run({
           autoCommit: false,

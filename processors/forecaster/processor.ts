@@ -15,7 +15,7 @@ import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
 import { TOPICS } from '../../platform/kafka/topics.js';
 import { type BatchResult, InferenceBatcher } from './inference-batcher.js';
-import { type TrailingReadOptions, readTrailingWindows } from './restore.js';
+import { type TrailingReadOptions, readTrailingForecasts, readTrailingWindows } from './restore.js';
 import { PartitionState, type WindowOutput, stateSpanMs } from './state.js';
 import { type LiveMetric, LiveRmse } from './live-rmse.js';
 import { ModelWatcher } from './model-watcher.js';
@@ -94,6 +94,8 @@ export interface PartitionRestore {
   readMs: number;
   inferMs: number;
   replayMs: number;
+  /** Forecasts read back from the output partition for an ACI band (0 otherwise). */
+  servedForecasts: number;
 }
 
 /** Per window of a batch result, its output. */
@@ -166,6 +168,17 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     }
     return st;
   };
+  const endsOf = async (topic: string) => {
+    const a = p.kafka.admin();
+    await a.connect();
+    try {
+      return await a.fetchTopicOffsets(topic);
+    } finally {
+      await a.disconnect();
+    }
+  };
+  const outputEnds = () => endsOf(outputTopic);
+  const inputEnds = () => endsOf(inputTopic);
   const rebuild = async (partition: number): Promise<PartitionState> => {
     const started = performance.now();
     await producerFor(partition);
@@ -184,9 +197,26 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     if (model) watcher.release(model);
     const spanMs = stateSpanMs(meta);
     const t0 = performance.now();
+    let servedRead = 0;
     const read = await readTrailingWindows(p, inputTopic, partition, committed, spanMs, opts.restore);
-    const t1 = performance.now();
     const state = new PartitionState(spanMs, committed);
+    // ACI counts an origin's misses against the band served there, which depends on all that came before: the bands
+    // this forecaster served are read back from its output partition (the same partition number: both topics are
+    // keyed by series id) and issued again as they were.
+    const band = meta?.onlineBand;
+    if (meta && band?.method === 'aci') {
+      const outputs = await outputEnds();
+      const inputs = await inputEnds();
+      const end = outputs.find((o) => o.partition === partition);
+      if (outputs.length !== inputs.length || !end) {
+        log.warn({ partition, inputPartitions: inputs.length, outputPartitions: outputs.length }, 'input and output topics differ in partitions: the ACI band is replayed without the bands served');
+      } else {
+        const served = await readTrailingForecasts(p, outputTopic, partition, BigInt(end.offset), band.windowDays * 86_400_000 + meta.architecture.horizon * meta.target.stepMs + 86_400_000, opts.restore);
+        for (const f of served) state.recordForecast(f);
+        servedRead = served.length;
+      }
+    }
+    const t1 = performance.now();
     // With an online band, the windows go through the model again (batched), as they went when they were live.
     const outputs = meta?.onlineBand && read.windows.length > 0 ? outputsOf(await batcher.submit(read.windows)) : [];
     const t2 = performance.now();
@@ -195,7 +225,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     const restore: PartitionRestore = {
       partition, from: String(read.from), to: String(read.to), records: read.records, reads: read.reads, windows: read.windows.length,
       series: state.history.size, slots: state.history.slotCount, bands: state.bandCount, bandVersion: state.bandVersion, spanMs, ms: performance.now() - started,
-      readMs: t1 - t0, inferMs: t2 - t1, replayMs: t3 - t2,
+      readMs: t1 - t0, inferMs: t2 - t1, replayMs: t3 - t2, servedForecasts: servedRead,
     };
     log.info({ ...restore, ms: Math.round(restore.ms), readMs: Math.round(restore.readMs), inferMs: Math.round(restore.inferMs), replayMs: Math.round(restore.replayMs) }, 'partition state rebuilt from its trailing windows');
     opts.onRestore?.(restore);

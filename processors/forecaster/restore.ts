@@ -13,7 +13,8 @@
 import type { Provisioned } from '../../platform/kafka/provision.js';
 import { readPartitionRange } from '../../platform/kafka/read-partition.js';
 import { seriesRecordKey } from '../../market/series.js';
-import type { FeatureWindow } from '../../schemas/types.js';
+import type { Writer } from '../../platform/kafka/avro-serde.js';
+import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 
 export interface TrailingRead {
   /** The windows read, in offset order (the caller replays all of them: the stale ones change no answer). */
@@ -40,37 +41,51 @@ export interface TrailingReadOptions {
  * Errors: RangeError for a bad argument; Kafka and schema-registry errors (the caller's set-up fails and is retried).
  */
 export async function readTrailingWindows(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadOptions = {}): Promise<TrailingRead> {
+  const r = await readTrailing(p, topic, partition, end, keepMs, p.writers.features, (w) => w.windowEnd, (w) => seriesRecordKey(w, w.stepMs), opts);
+  return { ...r, windows: r.values };
+}
+
+/**
+ * The forecaster's own Forecast records of output partition `partition` up to `end` (exclusive; its end offset), back
+ * to (newest targetStart of each series) − keepMs, by the same scan: the bands it served, which an ACI online band
+ * counts its misses against (state.ts). Errors: as readTrailingWindows.
+ */
+export async function readTrailingForecasts(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadOptions = {}): Promise<Forecast[]> {
+  return (await readTrailing(p, topic, partition, end, keepMs, p.writers.forecasts, (f) => f.targetStart, (f) => seriesRecordKey(f, f.stepMs), opts)).values;
+}
+
+/** The scan over any topic whose records carry an event time (`at`, ms) per series (`key`). */
+async function readTrailing<T>(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, reader: Writer<T>, at: (v: T) => number, key: (v: T) => string, opts: TrailingReadOptions): Promise<Omit<TrailingRead, 'windows'> & { values: T[] }> {
   if (!(Number.isFinite(keepMs) && keepMs > 0)) throw new RangeError(`readTrailingWindows: keepMs must be a positive number of ms, got ${keepMs}`);
   const firstChunk = BigInt(opts.firstChunk ?? 512);
   const guard = opts.guard ?? 256;
   if (firstChunk < 1n || !(Number.isInteger(guard) && guard >= 1)) throw new RangeError('readTrailingWindows: firstChunk and guard must be integers >= 1');
-  let windows: FeatureWindow[] = [];
+  let windows: T[] = [];
   let from = end;
   let records = 0;
   let reads = 0;
   let chunk = firstChunk;
   const newest = new Map<string, number>();
-  const key = (w: FeatureWindow) => seriesRecordKey(w, w.stepMs);
   while (from > 0n) {
     const want = from > chunk ? from - chunk : 0n;
-    const range = await readPartitionRange(p, topic, partition, want, from, p.writers.features);
+    const range = await readPartitionRange(p, topic, partition, want, from, reader);
     reads++;
     records += range.records.length + range.skipped;
     const got = range.records.map((r) => r.value);
     windows = got.concat(windows);
     const reachedStart = want === 0n || range.from > want;
     from = range.from;
-    for (const w of got) newest.set(key(w), Math.max(newest.get(key(w)) ?? -Infinity, w.windowEnd));
+    for (const w of got) newest.set(key(w), Math.max(newest.get(key(w)) ?? -Infinity, at(w)));
     if (reachedStart) break; // the log start (retention) or the partition's beginning
     // Done when the earliest `guard` windows are all older than their series' cutoff.
     const head = windows.slice(0, guard);
-    if (head.length >= guard && head.every((w) => w.windowEnd < newest.get(key(w))! - keepMs)) break;
+    if (head.length >= guard && head.every((w) => at(w) < newest.get(key(w))! - keepMs)) break;
     // Next chunk: the records the span still missing needs at the rate read so far (event time per record), plus the guard.
     let lo = Infinity;
     let hi = -Infinity;
     for (const w of windows) {
-      lo = Math.min(lo, w.windowEnd);
-      hi = Math.max(hi, w.windowEnd);
+      lo = Math.min(lo, at(w));
+      hi = Math.max(hi, at(w));
     }
     const spanRead = hi - lo;
     const earliestNeeded = Math.min(...[...newest.values()].map((t) => t - keepMs));
@@ -78,5 +93,5 @@ export async function readTrailingWindows(p: Provisioned, topic: string, partiti
     const estimate = spanRead > 0 && missing > 0 ? Math.ceil((windows.length * missing) / spanRead * 1.1) + guard : 0;
     chunk = BigInt(estimate > 0 ? Math.max(estimate, guard) : Number(chunk) * 2);
   }
-  return { windows, from, to: end, records, reads };
+  return { values: windows, from, to: end, records, reads };
 }

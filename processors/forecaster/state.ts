@@ -62,7 +62,7 @@ export class PartitionState {
    * window end; a re-emitted window replaces them), then the forecast is served (serveSteps) and, with a band, its
    * P10/P90 are P50 − below and P50 + above from offsets(windowEnd) and it is issued to the band.
    */
-  step(w: FeatureWindow, out: WindowOutput | undefined): Forecast | undefined {
+  step(w: FeatureWindow, out: WindowOutput | undefined, replay = false): Forecast | undefined {
     this.history.add(w);
     this.keep(w);
     const meta = out?.metadata;
@@ -91,9 +91,19 @@ export class PartitionState {
     if (!out?.values) return undefined;
     const s = serveSteps(w, out.metadata, out.values, out.band ?? undefined, this.history);
     if (band) {
-      const off = band.offsets(w.windowEnd);
-      s.p10 = s.values.map((v, h) => v - off.below[h]!);
-      s.p90 = s.values.map((v, h) => v + off.above[h]!);
+      const k = seriesRecordKey(w, w.stepMs);
+      // A replayed origin is issued with the band actually served there when it is known (ACI counts its misses
+      // against it, and the band served depends on everything before): recorded live, or read back from the output.
+      const known = replay ? this.served.get(k)?.get(w.windowEnd) : undefined;
+      if (known) {
+        s.p10 = [...known.p10];
+        s.p90 = [...known.p90];
+      } else {
+        const off = band.offsets(w.windowEnd);
+        s.p10 = s.values.map((v, h) => v - off.below[h]!);
+        s.p90 = s.values.map((v, h) => v + off.above[h]!);
+        if (!replay) this.recordServed(k, w.windowEnd, s.p10, s.p90);
+      }
       band.issue(w.windowEnd, s.values, s.p10, s.p90);
     }
     return toForecast(w, out.version, out.metadata, s.values, s);
@@ -113,8 +123,30 @@ export class PartitionState {
 
   private pruned = 0;
 
+  /** Bands served per series key and origin (window end): what a replay issues there (ACI reads them). */
+  private readonly served = new Map<string, Map<number, { p10: number[]; p90: number[] }>>();
+
+  private recordServed(k: string, origin: number, p10: number[], p90: number[]): void {
+    let m = this.served.get(k);
+    if (!m) this.served.set(k, (m = new Map()));
+    m.set(origin, { p10, p90 });
+  }
+
+  /**
+   * A Forecast this forecaster served before (read back from its output partition on a rebuild): its band is what a
+   * replay issues at its origin. Later records of the same series and origin (a corrected window) replace earlier ones.
+   */
+  recordForecast(f: Forecast): void {
+    if (f.p10 && f.p90) this.recordServed(seriesRecordKey(f, f.stepMs), f.targetStart, f.p10, f.p90);
+  }
+
   private prune(): void {
     this.windows = this.windows.filter((x) => x.windowEnd >= this.newest.get(seriesRecordKey(x, x.stepMs))! - this.spanMs);
+    for (const [k, m] of this.served) {
+      const newest = this.newest.get(k);
+      if (newest === undefined) continue; // a replay that has not reached the series yet
+      for (const origin of m.keys()) if (origin < newest - this.spanMs) m.delete(origin);
+    }
     this.pruned = this.windows.length;
   }
 
@@ -136,12 +168,12 @@ export class PartitionState {
   }
 
   /**
-   * Steps `windows` in order with their outputs (undefined: the history alone), yielding to the event loop every
+   * Replays `windows` in order with their outputs (undefined: the history alone), yielding to the event loop every
    * 256 windows so that a long replay never holds up the consumer's heartbeats and timers.
    */
   async stepAll(windows: readonly FeatureWindow[], outputs: ReadonlyArray<WindowOutput | undefined>): Promise<void> {
     for (let i = 0; i < windows.length; i++) {
-      this.step(windows[i]!, outputs[i]);
+      this.step(windows[i]!, outputs[i], true);
       if (i % 256 === 255) await new Promise((r) => setImmediate(r));
     }
   }

@@ -155,6 +155,15 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const after = [...fa.values()].filter((f) => f.targetStart > cut);
     assert.ok(after.some((f) => Math.abs(f.values[0]! - f.p10![0]! - 5) > 1e-6), 'the online band moved off the trained offsets');
   });
+  it('the same with an ACI online band: the bands served before the stop are read back from the output and issued again', async () => {
+    const H = 8;
+    const onlineBand = { method: 'aci' as const, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
+    const { restores } = await runPair('aci', { seriesIds: [], horizon: H, units: 4, seed: 7, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand }, 18, 16);
+    const rebuilt = restores.filter((r) => r.bands > 0);
+    assert.ok(rebuilt.some((r) => BigInt(r.from) > 0n), `a rebuild started mid-partition: ${JSON.stringify(rebuilt.map((r) => r.from))}`);
+    assert.ok(rebuilt.every((r) => r.servedForecasts > 0), `the served forecasts were read back: ${JSON.stringify(rebuilt.map((r) => r.servedForecasts))}`);
+  });
+
   it('a model switch rebuilds the bands from the trailing windows: a running forecaster that switches serves what one restarted on the new model serves', async () => {
     const features = uniqueName('test.fcr.sw.features');
     const outA = uniqueName('test.fcr.sw.forecasts-a');

@@ -100,4 +100,25 @@ describe('forecaster partition state', () => {
     assert.equal(st.bandVersion, 'v2');
     sameForecasts(run(st, afterCut, outputOf(v2, 1.5)), run(fresh, afterCut, outputOf(v2, 1.5)), 'replayed vs fed by v2');
   });
+  it('an ACI band is rebuilt exactly when the replay issues the bands served (read back from the output), and not without them', async () => {
+    const aci = randomModelMetadata({
+      version: 'v-aci', horizon: H, stepSources: ['lstm', 'lstm', 'lstm', 'lstm'],
+      onlineBand: { method: 'aci', windowDays: 6, level: 0.8, gamma: 0.05, minResiduals: 10, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } },
+    });
+    const spanAci = stateSpanMs(aci);
+    const full = new PartitionState(spanAci, 0n);
+    const servedBefore = run(full, before, outputOf(aci, 1));
+    const newest = new Map<string, number>();
+    for (const w of before) newest.set(w.seriesId, Math.max(newest.get(w.seriesId) ?? 0, w.windowEnd));
+    const trailing = before.filter((w) => w.windowEnd >= newest.get(w.seriesId)! - spanAci);
+    const rebuild = async (withServed: boolean) => {
+      const st = new PartitionState(spanAci, 0n);
+      if (withServed) for (const f of servedBefore) if (f.targetStart >= newest.get(f.seriesId)! - spanAci) st.recordForecast(f);
+      await st.stepAll(trailing, trailing.map(outputOf(aci, 1)));
+      return st;
+    };
+    const a = run(full, afterCut, outputOf(aci, 1));
+    sameForecasts(run(await rebuild(true), afterCut, outputOf(aci, 1)), a, 'ACI rebuilt with the served bands vs never stopped');
+    assert.notDeepEqual(run(await rebuild(false), afterCut, outputOf(aci, 1)), a, 'without the served bands the ACI band differs');
+  });
 });
