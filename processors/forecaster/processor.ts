@@ -204,7 +204,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     // this forecaster served are read back from its output partition (the same partition number: both topics are
     // keyed by series id) and issued again as they were.
     const band = meta?.onlineBand;
-    if (meta && band?.method === 'aci') {
+    if (meta && band?.method === 'aci' && committed > 0n) {
       const outputs = await outputEnds();
       const inputs = await inputEnds();
       const end = outputs.find((o) => o.partition === partition);
