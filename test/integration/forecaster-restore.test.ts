@@ -179,8 +179,8 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const phase1 = all.filter((w) => w.windowEnd <= cut);
     const phase2 = all.filter((w) => w.windowEnd > cut);
     const H = 8;
-    const band = (m: string) => ({ method: m as 'window', windowDays: 1, level: 0.8, gamma: 0, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
-    const v1 = await writeRandomModel(registry, { version: `fcr-sw1-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 5, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('window') });
+    const band = (m: 'window' | 'aci') => ({ method: m, windowDays: 1, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
+    const v1 = await writeRandomModel(registry, { version: `fcr-sw1-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 5, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('aci') });
     const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
     const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
     const base = { inputTopic: features, registryDir: registry, pollMs: 200, maxBytesPerPartition: 32_768, restore: { firstChunk: 64, guard: 32 } };
@@ -197,7 +197,7 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
           await b.stop();
         }
         // v2 becomes current: A, running, switches and replays its trailing windows with v2; B starts on v2 and reads them back.
-        const v2 = await writeRandomModel(registry, { version: `fcr-sw2-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 6, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('window') });
+        const v2 = await writeRandomModel(registry, { version: `fcr-sw2-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 6, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('aci') });
         await a.pollModel();
         assert.equal(a.modelVersion, v2.version, 'A serves v2');
         assert.notEqual(v1.version, v2.version);
