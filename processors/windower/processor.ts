@@ -165,6 +165,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     const kept = new Map(partitions.filter((partition) => tasks.has(partition)).map((partition) => [partition, tasks.get(partition)!] as const));
     if (fresh.length > 0 || kept.size > 0) setUp(fresh, kept);
   };
+
   /** The partition's task; a partition without one (a set-up that failed) is set up alone now. */
   const taskFor = (partition: number): Promise<PartitionTask> => {
     if (!tasks.has(partition)) setUp([partition]);
@@ -195,7 +196,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     for (const [partition, task] of settled) {
       if (!task || keptStale(task.nextOffset, committed.get(partition))) {
         stale.add(partition);
-        log.warn({ partition, stateAt: task?.nextOffset === undefined ? null : String(task.nextOffset), committed: String(committed.get(partition) ?? null) }, 'kept partition moved on by another member; its state is restored from the changelog');
+        if (task) log.warn({ partition, stateAt: task.nextOffset === undefined ? null : String(task.nextOffset), committed: String(committed.get(partition) ?? null) }, 'kept partition moved on by another member; its state is restored from the changelog');
       }
     }
     return stale;
