@@ -117,7 +117,7 @@ export const TRAIN_DEFAULTS = {
   bandScale: 'none' as BandScaleKind,
   bandSides: 'separate' as BandSides | 'auto',
   blendRule: 'worst-block' as BlendRule,
-  basePenalty: 'shared' as BasePenalty,
+  basePenalty: 'per-horizon' as BasePenalty,
   onlineBand: ONLINE_BAND_DEFAULTS as OnlineBandSpec | 'auto' | 'off',
 } as const;
 
@@ -131,7 +131,8 @@ export type BlendRule = (typeof BLEND_RULES)[number];
 
 /**
  * The ridge penalty of the network's linear base (target 'ridge'): 'shared' is the ridge baseline itself (one
- * penalty, RIDGE_ALPHAS, chosen on the last 20% of the fit part); 'per-horizon' gives each step its own penalty
+ * penalty, RIDGE_ALPHAS, chosen on the last 20% of the fit part); 'per-horizon' (the default since issue 12's
+ * measurement, bench/RESULTS.md) gives each step its own penalty
  * from BASE_RIDGE_ALPHAS, chosen on the rolling-origin blocks (baselines.ts chooseRidgeAlphasByBlock), so the
  * base differs from the ridge baseline and is offered as a source of its own even when the network trains 0 epochs
  * (labelled BASE_SOURCE_LABEL then). The ridge baseline is unchanged either way.

@@ -98,10 +98,10 @@ describe('sda train --base-penalty', () => {
     train.parseOptions(args);
     return parseTrainOptions(train.opts() as TrainCliOptions);
   };
-  it('defaults to TRAIN_DEFAULTS (shared), passes per-horizon through, refuses anything else naming the allowed values', () => {
+  it('defaults to TRAIN_DEFAULTS (per-horizon), passes shared through, refuses anything else naming the allowed values', () => {
     assert.equal(parse([]).basePenalty, TRAIN_DEFAULTS.basePenalty);
-    assert.equal(TRAIN_DEFAULTS.basePenalty, 'shared');
-    assert.equal(parse(['--base-penalty', 'per-horizon']).basePenalty, 'per-horizon');
+    assert.equal(TRAIN_DEFAULTS.basePenalty, 'per-horizon');
+    assert.equal(parse(['--base-penalty', 'shared']).basePenalty, 'shared');
     assert.throws(() => parse(['--base-penalty', 'per-step']), (e: unknown) => e instanceof OptionError && e.option === '--base-penalty' && /expected one of shared, per-horizon/.test(e.message));
   });
 });
