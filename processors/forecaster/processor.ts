@@ -179,18 +179,45 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   };
   const outputEnds = () => endsOf(outputTopic);
   const inputEnds = () => endsOf(inputTopic);
-  const rebuild = async (partition: number): Promise<PartitionState> => {
-    const started = performance.now();
-    await producerFor(partition);
+  /** The group's committed offset of an input partition (0 when none). */
+  const committedOffset = async (partition: number): Promise<bigint> => {
     const a = p.kafka.admin();
     await a.connect();
-    let committed: bigint;
     try {
       const offset = (await a.fetchOffsets({ groupId, topics: [inputTopic] }))[0]?.partitions.find((x) => x.partition === partition)?.offset;
-      committed = offset === undefined || BigInt(offset) < 0n ? 0n : BigInt(offset);
+      return offset === undefined || BigInt(offset) < 0n ? 0n : BigInt(offset);
     } finally {
       await a.disconnect();
     }
+  };
+  /**
+   * A partition kept across a new assignment keeps its state only if the group's committed offset is still where the
+   * state ends: otherwise another member owned it in between (this member was paused past its session) and moved it
+   * on, so its producer (fenced by that member) goes and the state is rebuilt like a newly assigned partition's. An
+   * offset that cannot be read counts as moved: a rebuild is always correct, a stale state never is.
+   */
+  const revalidate = (partition: number, kept: Promise<PartitionState>): void => {
+    const st = (async () => {
+      const state = await kept.catch(() => undefined);
+      const committed = await committedOffset(partition).catch(() => undefined);
+      if (state && committed !== undefined && state.nextOffset === committed) return state;
+      log.warn({ partition, stateAt: state ? String(state.nextOffset) : null, committed: committed === undefined ? null : String(committed) }, 'kept partition moved on by another member (or its state failed): rebuilt from its trailing windows');
+      const producer = producers.get(partition);
+      if (producer) {
+        producers.delete(partition);
+        void producer.then((x) => x.disconnect()).catch(() => undefined);
+      }
+      return rebuild(partition);
+    })();
+    states.set(partition, st);
+    st.catch(() => {
+      if (states.get(partition) === st) states.delete(partition);
+    });
+  };
+  const rebuild = async (partition: number): Promise<PartitionState> => {
+    const started = performance.now();
+    await producerFor(partition);
+    const committed = await committedOffset(partition);
     // The span the current model's state needs; a later model that needs more reads the partition again (handle).
     const model = watcher.acquire();
     const meta = model?.metadata;
@@ -277,8 +304,8 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     consumer: { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxBytesPerPartition: opts.maxBytesPerPartition ?? 1_048_576 },
     onAssignment: (partitions) => {
       // Producers and state of partitions this member no longer owns go; the new owner's producer fences them anyway,
-      // and the new owner rebuilds the state from the partition. A partition kept keeps its state (nobody else
-      // processed it meanwhile).
+      // and the new owner rebuilds the state from the partition. A partition kept keeps its state unless another
+      // member moved it on in between (revalidate).
       const mine = new Set(partitions);
       for (const [partition, producer] of producers) {
         if (!mine.has(partition)) {
@@ -287,6 +314,10 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
         }
       }
       for (const partition of states.keys()) if (!mine.has(partition)) states.delete(partition);
+      for (const partition of mine) {
+        const kept = states.get(partition);
+        if (kept) revalidate(partition, kept);
+      }
       for (const partition of mine) void stateFor(partition).catch((err: unknown) => log.error({ partition, err: (err as Error).message }, 'partition state rebuild failed (retried by the next batch)'));
     },
     // The group's committed offset can be read before a killed owner's last transaction completes (kafkajs's OffsetFetch

@@ -228,4 +228,65 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
       x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (switched live) vs ${y.p90![h]} (restarted on v2)`));
     }
   });
+  it('a rebalance that moves partitions to a second member: the two members together write what one uninterrupted forecaster writes', async () => {
+    const features = uniqueName('test.fcr.rb.features');
+    const outA = uniqueName('test.fcr.rb.forecasts-a');
+    const outB = uniqueName('test.fcr.rb.forecasts-b');
+    topics.push(features, outA, outB);
+    const market = `T${features.slice(-8).toUpperCase()}`;
+    for (const t of [features, outA, outB]) await createTestTopic(t, 3);
+    const registry = await mkdtemp(path.join(os.tmpdir(), 'sda-registry-'));
+    registries.push(registry);
+    const start = Date.UTC(2024, 6, 1, 5);
+    // The simulator's nine settlement points: enough series that every one of the 3 partitions holds some.
+    const core = new PartitionWindower({ stepMs: HOUR });
+    const all: FeatureWindow[] = [];
+    for (const t of simulateMarket({ start, days: 16, seed: 9, includeSystem: false })) if (t.kind === 'RT_PRICE') all.push(...core.add({ ...t, market }, t.ingestedAt).windows);
+    const cut = start + 14 * DAY;
+    const phase1 = all.filter((w) => w.windowEnd <= cut);
+    const phase2 = all.filter((w) => w.windowEnd > cut);
+    const H = 8;
+    const onlineBand = { method: 'aci' as const, windowDays: 2, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
+    await writeRandomModel(registry, { version: `fcr-rb-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 8, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand });
+    const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
+    const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+    const base = { inputTopic: features, registryDir: registry, pollMs: 200, maxBytesPerPartition: 32_768, restore: { firstChunk: 64, guard: 32 } };
+    const optsB = { ...base, outputTopic: outB, groupId: uniqueName('test-fcr-rb-b') };
+    const restores: PartitionRestore[] = [];
+    try {
+      await send(phase1);
+      const b1 = await startForecaster(config, optsB, p);
+      let b2: Awaited<ReturnType<typeof startForecaster>> | undefined;
+      try {
+        await until(() => b1.counts.received === phase1.length, 180_000, 'B1 to consume phase 1');
+        // A second member joins: the group moves some partitions to it, which rebuilds them from the partitions.
+        b2 = await startForecaster(config, { ...optsB, onRestore: (r: PartitionRestore) => void restores.push(r) }, p);
+        await until(() => restores.some((r) => r.windows > 0), 120_000, 'B2 to be given a partition and rebuild it');
+        await send(phase2);
+        await until(() => b1.counts.received + b2!.counts.received === all.length, 180_000, 'B1 and B2 to consume phase 2');
+      } finally {
+        await b2?.stop();
+        await b1.stop();
+      }
+      const a = await startForecaster(config, { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-rb-a') }, p);
+      try {
+        await until(() => a.counts.received === all.length, 180_000, 'A to consume everything');
+      } finally {
+        await a.stop();
+      }
+    } finally {
+      await producer.close();
+    }
+    const fa = await forecastsOf(p, outA);
+    const fb = await forecastsOf(p, outB);
+    assert.equal(fb.size, fa.size, 'B1 and B2 forecast every served window once');
+    for (const [k, x] of fa) {
+      const y = fb.get(k);
+      assert.ok(y, `B has ${k}`);
+      assert.deepEqual(y.stepSources, x.stepSources, `${k}: step sources`);
+      x.values.forEach((v, h) => assert.ok(close(v, y.values[h]!), `${k} step ${h + 1}: P50 ${v} (one member) vs ${y.values[h]} (rebalanced)`));
+      x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} (one member) vs ${y.p10![h]} (rebalanced)`));
+      x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (one member) vs ${y.p90![h]} (rebalanced)`));
+    }
+  });
 });
