@@ -22,7 +22,9 @@ fitted only on the samples before it; one slice of the latest 20% when a block w
 block picks the learning rate from --lr 0.003,0.001, every block early-stops its own network (epoch 0 = the base
 alone), the refit trains the median of the blocks' best epochs, and the pooled blocks choose the per-horizon sources
 incl. same hour last week (worst block relative to its best single source), the shrinkage and the split-conformal
-offsets (per block, the widest kept); the network learns the scaled target minus a ridge forecast (--target ridge)
+offsets (per block, the widest kept); the network learns the scaled target minus a ridge forecast (--target ridge;
+with --base-penalty per-horizon, the default as in sda train, a ridge with its own penalty per step ahead from
+BASE_RIDGE_ALPHAS chosen by the worst rolling-origin block, offered as a source of its own even at 0 epochs)
 with pinball loss on P50 = m, P10 = m - softplus(a), P90 = m + softplus(b); Adam falling linearly to 0.1x at the
 last epoch, batch 64, LSTM 32, 6 epochs; then ridge and network are refitted on all training samples. On CUDA when
 available. Not ported: the TypeScript trainer's optional band rules, band scale and blend rules (their defaults are
@@ -508,6 +510,93 @@ def fit_ridge(X: np.ndarray, Y: np.ndarray, train_count: int, validation_fractio
     raise ValueError("ridge: the normal equations are singular for every penalty tried")
 
 
+# model/baselines.ts BASE_RIDGE_ALPHAS: the relative penalties the linear base may take per horizon step.
+BASE_RIDGE_ALPHAS = [1e-3, 1e-2, 1e-1, 1.0, 3.0, 10.0, 30.0, 100.0]
+BASE_PENALTIES = ["shared", "per-horizon"]
+# model/train.ts BASE_SOURCE_LABEL: the network's source when it serves its per-horizon ridge base alone (0 epochs).
+BASE_SOURCE_LABEL = "base:ridge_per_horizon"
+
+
+def _ridge_gram(X: np.ndarray, Y: np.ndarray, count: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Z'Z and Z'Y over rows [0, count), Z = [X 1] (model/baselines.ts gram)."""
+    Z = np.hstack([X[:count], np.ones((count, 1))])
+    return Z.T @ Z, Z.T @ Y[:count]
+
+
+def _ridge_solve(G: np.ndarray, B: np.ndarray, alpha: float) -> Optional[np.ndarray]:
+    """(G + lambda D) W = B with lambda = alpha * trace(X'X) / p and D the identity without the intercept, by
+    Cholesky; None when not positive definite (model/baselines.ts solve with traceScale)."""
+    p = G.shape[0] - 1
+    lam = alpha * ((float(np.trace(G[:p, :p])) / max(1, p)) or 1.0)
+    A = G.copy()
+    A[np.arange(p), np.arange(p)] += lam
+    try:
+        L = np.linalg.cholesky(A)
+    except np.linalg.LinAlgError:
+        return None
+    return np.linalg.solve(L.T, np.linalg.solve(L, B))
+
+
+def fit_ridge_per_horizon(X: np.ndarray, Y: np.ndarray, train_count: int, alphas: List[float]) -> np.ndarray:
+    """model/baselines.ts fitRidgePerHorizon: ridge on rows [0, train_count) of X [n, p] and Y [n, H] with a penalty
+    of its own per horizon step (column h solves (Z'Z + lambda_h D) w_h = Z'y_h, lambda_h = alphas[h] * trace(X'X) /
+    p, Z = [X 1], the intercept unpenalised): the direct multi-step strategy (Ben Taieb et al. 2012, Expert Syst.
+    Appl. 39(8), section 2.2). Returns weights [p + 1, H] (input weights, then the intercept). Raises ValueError for
+    alphas not one positive number per step, fewer than 2 rows, or a system that is not positive definite."""
+    H = Y.shape[1]
+    if len(alphas) != H or not all(math.isfinite(v) and v > 0 for v in alphas):
+        raise ValueError(f"ridge per horizon: expected {H} positive penalties, got {alphas}")
+    if train_count < 2:
+        raise ValueError(f"ridge per horizon: {train_count} training rows are too few")
+    G, B = _ridge_gram(X, Y, train_count)
+    out = np.zeros((X.shape[1] + 1, H))
+    for alpha in sorted(set(alphas)):
+        W = _ridge_solve(G, B, alpha)
+        if W is None:
+            raise ValueError(f"ridge per horizon: the normal equations are singular at penalty {alpha}")
+        cols = [h for h in range(H) if alphas[h] == alpha]
+        out[:, cols] = W[:, cols]
+    return out
+
+
+def choose_ridge_alphas_by_block(X: np.ndarray, Y: np.ndarray, folds: List[Tuple[int, int, int]],
+                                 grid: List[float] = BASE_RIDGE_ALPHAS) -> Tuple[List[float], np.ndarray]:
+    """model/baselines.ts chooseRidgeAlphasByBlock: per horizon step, the penalty of `grid` whose ridge forecasts
+    hold up best across the rolling-origin blocks (fitCount, from, to): each fold fits on rows [0, fitCount) and
+    forecasts [from, to); a penalty's score at step h is its worst block's MSE divided by that block's best
+    penalty's MSE (minimax relative regret, as choose_blends); the lowest wins, ties keep the earlier penalty.
+    Returns the penalty per step and the scores [grid, H] (>= 1). Raises ValueError for no folds, a bad fold or
+    an empty grid."""
+    rows, H = Y.shape
+    if not folds:
+        raise ValueError("ridge penalty per horizon: no validation block")
+    if not grid or not all(math.isfinite(v) and v > 0 for v in grid):
+        raise ValueError(f"ridge penalty per horizon: the grid must hold positive penalties, got {grid}")
+    for fc, f0, f1 in folds:
+        if not (fc >= 2 and f0 < f1 and f0 >= 0 and f1 <= rows):
+            raise ValueError(f"ridge penalty per horizon: block fit {fc}, [{f0}, {f1}) does not fit {rows} rows")
+    p = X.shape[1]
+    mse = np.full((len(folds), len(grid), H), np.inf)
+    for k, (fc, f0, f1) in enumerate(folds):
+        G, B = _ridge_gram(X, Y, fc)
+        for g, alpha in enumerate(grid):
+            W = _ridge_solve(G, B, alpha)
+            if W is not None:
+                mse[k, g] = np.mean((X[f0:f1] @ W[:p] + W[p] - Y[f0:f1]) ** 2, axis=0)
+    best = mse.min(axis=1, keepdims=True)  # [folds, 1, H]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(best > 0, mse / np.where(best > 0, best, 1), np.where(mse == 0, 1.0, np.inf))
+    worst = ratio.max(axis=0)  # [grid, H]
+    alphas = []
+    for h in range(H):
+        k = 0
+        for g in range(len(grid)):
+            if worst[g, h] < worst[k, h] - 1e-12:
+                k = g
+        alphas.append(float(grid[k]))
+    return alphas, worst
+
+
 def holdout_metrics(ds: "Dataset", pred: np.ndarray, p10: Optional[np.ndarray] = None, p90: Optional[np.ndarray] = None) -> Tuple[Dict[str, float], Dict[str, Any]]:
     """Scores in the target's unit, as model/evaluate.ts computes them for the tfjs trainer: the model and every
     baseline on the same points (those where all of them have a forecast). Keys: rmse, mae, rmse_<baseline>,
@@ -663,6 +752,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap.add_argument("--huber-delta", type=float, default=0.5, help="Huber loss: quadratic within this many scaled units (default 0.5)")
     ap.add_argument("--target", choices=["ridge", "delta", "level"], default="ridge",
                     help="the linear base the network corrects, added back inside the ONNX graph: ridge (default), delta (the last value) or level (none)")
+    ap.add_argument("--base-penalty", choices=BASE_PENALTIES, default="per-horizon",
+                    help="the ridge penalty of the network's linear base (--target ridge): per-horizon (default, as sda train: one per "
+                    "step ahead from BASE_RIDGE_ALPHAS, chosen by the worst rolling-origin block; the ridge baseline is unchanged) "
+                    "or shared (the ridge baseline itself)")
     ap.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
     ap.add_argument("--folds", type=int, default=3,
                     help="rolling-origin validation blocks (10%% of the training samples each, the latest; each forecast by models fitted only before it); 1 = one slice of the latest 20%% (default 3, as sda train)")
@@ -727,13 +820,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     per_day = max(1, round(86_400_000 / step_ms))
     seasonal_index = [seasonal_naive_index(h + 1, per_day, steps) for h in range(H)]
 
+    # --base-penalty per-horizon (model/train.ts trainQuantileModel): the base's ridge penalty per step, chosen on the
+    # rolling-origin blocks (the ridge baseline keeps its one penalty).
+    base_alphas: Optional[List[float]] = None
+    if a.base_penalty == "per-horizon" and a.target == "ridge":
+        base_alphas, _ = choose_ridge_alphas_by_block(X2, y64, folds)
+        log(f"linear base: ridge with a penalty per step, chosen on the validation blocks: {' '.join(f'{v:g}' for v in base_alphas)}")
+
     def fold_spec(fit_count: int) -> Tuple[Dict[str, Any], float]:
         W, alpha = fit_ridge(X2, y64, fit_count)
         sp: Dict[str, Any] = {
             "ridgeW": W[:-1], "ridgeB": W[-1], "seasonalIndex": seasonal_index,
             "onehot": np.vstack([np.ones(H), np.zeros((3, H))]), "cLo": np.zeros(H), "cHi": np.zeros(H), "shrink": np.ones(H),
         }
-        if a.target == "ridge":
+        if a.target == "ridge" and base_alphas is not None:
+            Wb = fit_ridge_per_horizon(X2, y64, fit_count, base_alphas)
+            sp["baseW"], sp["baseB"] = Wb[:-1], Wb[-1]
+        elif a.target == "ridge":
             sp["baseW"], sp["baseB"] = sp["ridgeW"], sp["ridgeB"]
         elif a.target == "delta":
             bw = np.zeros((P, H))
@@ -864,8 +967,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "baseline:same_hour_yesterday": seas,
         LAST_WEEK_SOURCE: (lw_raw - ds.target_mean) / ds.target_std,
     }
-    # A network trained for 0 epochs is its linear base, served under the base's own name.
-    offered = [k for k in cand if best_epoch > 0 or k != "lstm"]
+    # A network trained for 0 epochs is its linear base, served under the base's own name; a base with a penalty per
+    # step is not the ridge baseline, so it is offered, labelled BASE_SOURCE_LABEL (model/train.ts).
+    offered = [k for k in cand if best_epoch > 0 or base_alphas is not None or k != "lstm"]
+
+    def label(ca: str, cb: Optional[str], cw: float) -> str:
+        if best_epoch == 0 and base_alphas is not None:
+            ca = BASE_SOURCE_LABEL if ca == "lstm" else ca
+            cb = BASE_SOURCE_LABEL if cb == "lstm" else cb
+        return blend_label(ca, cb, cw)
+
     blends = choose_blends({k: cand[k] for k in offered}, yv, block_sizes)
     graph_only = choose_blends({k: cand[k] for k in GRAPH_SOURCES if k in offered}, yv, block_sizes)
     weights = np.zeros((len(GRAPH_SOURCES), H))
@@ -873,23 +984,23 @@ def main(argv: Optional[List[str]] = None) -> int:
     step_sources: List[str] = []
     graph_sources: List[str] = []
     for h, (ca, cb, cw) in enumerate(blends):
-        step_sources.append(blend_label(ca, cb, cw))
+        step_sources.append(label(ca, cb, cw))
         lw_in = cw if ca == LAST_WEEK_SOURCE else (1 - cw) if cb == LAST_WEEK_SOURCE else 0.0
         if lw_in == 0:
             weights[GRAPH_SOURCES.index(ca), h] += cw
             if cb is not None:
                 weights[GRAPH_SOURCES.index(cb), h] += 1 - cw
-            graph_sources.append(blend_label(ca, cb, cw))
+            graph_sources.append(label(ca, cb, cw))
         elif lw_in == 1:
             ga, gb, gw = graph_only[h]
             weights[GRAPH_SOURCES.index(ga), h] += gw
             if gb is not None:
                 weights[GRAPH_SOURCES.index(gb), h] += 1 - gw
-            graph_sources.append(blend_label(ga, gb, gw))
+            graph_sources.append(label(ga, gb, gw))
         else:
             other = cb if ca == LAST_WEEK_SOURCE else ca
             weights[GRAPH_SOURCES.index(other), h] += 1.0
-            graph_sources.append(other)
+            graph_sources.append(label(other, None, 1.0))
         lw_weight[h] = float(lw_in)
     tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2
     # Each block's uncalibrated served forecast from its own fold's linear parts and network; the band offsets per
@@ -1074,6 +1185,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "onnxExportSeconds": export_secs,
             "ridgeAlpha": metric_details["ridgeAlpha"],
             "ridgeAlphaBase": alpha_full,
+            **({"basePenalty": "per-horizon", "baseRidgeAlphas": base_alphas} if base_alphas is not None else {}),
             **({"onnxVerification": verify} if verify else {}),
         },
     }

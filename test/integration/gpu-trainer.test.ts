@@ -11,7 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { METADATA_FILE, type ModelMetadata, SEQUENCE_FEATURES, unscaleTarget, validateMetadata } from '../../model/contract.js';
-import { applyLastWeek } from '../../model/train.js';
+import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek } from '../../model/train.js';
+import { BASE_RIDGE_ALPHAS, chooseRidgeAlphasByBlock } from '../../model/baselines.js';
+import { rollingOrigins } from '../../model/rolling-origin.js';
 import { type Dataset, type SeriesMatrix, buildDataset, exportDataset, unscaledTargets } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 import { type TorchPython, ensureTorchPython, trainScriptPath } from '../../model/gpu/python.js';
@@ -176,6 +178,14 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     assert.equal(training.learningRate, 0.003);
     assert.equal(training.finalLrFraction, 0.1);
     assert.deepEqual((training.learningRatePerEpoch as number[]).map((v) => Number(v.toFixed(6))), [0.003, 0.00165, 0.0003]);
+    // The default base penalty, per horizon step, is the one sda train chooses on the same rolling-origin blocks
+    // (model/baselines.ts chooseRidgeAlphasByBlock on model/rolling-origin.ts's blocks).
+    assert.equal(training.basePenalty, 'per-horizon');
+    const folds = rollingOrigins(dataset.windowEnds, dataset.trainCount, HORIZON * HOUR_MS, { folds: TRAIN_DEFAULTS.folds, singleFraction: VALIDATION_FRACTION });
+    const expected = chooseRidgeAlphasByBlock(dataset.X, dataset.y, STEPS * SEQUENCE_FEATURES.length, HORIZON, folds).alphas;
+    assert.deepEqual(training.baseRidgeAlphas, expected);
+    assert.ok(expected.every((v) => BASE_RIDGE_ALPHAS.includes(v)));
+    console.log(`gpu-trainer: base ridge penalties per step ${expected.join(' ')}`);
 
     // The loss went down.
     const losses = meta.training?.lossPerEpoch as number[];
