@@ -16,6 +16,7 @@ import { readDataset } from '../../model/dataset.js';
 import { servedForecast } from '../../model/served-graph.js';
 import { OnnxModel } from '../../model/onnx-model.js';
 import { ONLINE_BAND_DEFAULTS } from '../../model/online-band.js';
+import { BASE_RIDGE_ALPHAS } from '../../model/baselines.js';
 import { loadEntry, readCurrent } from '../../model/registry.js';
 import { loadTfjsModel } from '../../model/tfjs-io.js';
 import { HOUR_MS, runTraining } from '../../model/train.js';
@@ -162,6 +163,11 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
     // the tfjs checkpoint is the bare network (P50 residual over the ridge base, two band widths); model.onnx
     // wraps it (model/served-graph.ts), and servedForecast computes the same from the checkpoint's output
     assert.match(String(meta.training!.target), /^ridge/);
+    // the default base: a ridge penalty per step ahead (TRAIN_DEFAULTS.basePenalty), one of BASE_RIDGE_ALPHAS each
+    assert.equal(meta.training!.basePenalty, 'per-horizon');
+    const baseAlphas = meta.training!.baseRidgeAlphas as number[];
+    assert.equal(baseAlphas.length, 36);
+    assert.ok(baseAlphas.every((v) => BASE_RIDGE_ALPHAS.includes(v)), baseAlphas.join(' '));
     const H = 36;
     assert.equal(raw.length, batch * 3 * H);
     const served = servedForecast(r.spec, x, raw, 0, batch);
