@@ -137,9 +137,10 @@ export class KafkaService implements LocalService {
    * Waits until every group and transaction coordinator partition has loaded: a broker that answers metadata may still
    * be creating or loading __consumer_offsets and __transaction_state, and the first consumer group join or transactional
    * producer of a job would meet 'The coordinator is loading' / 'not available' (retried by kafkajs, but slower and
-   * noisy). One DescribeGroups over a group id per __consumer_offsets partition and one InitProducerId per
-   * __transaction_state partition (coordinatorProbeIds), each retried by kafkajs; the whole tried again until
-   * `timeoutMs`. Leaves behind only the transactional ids sda-stack-ready-* (no transaction is begun).
+   * noisy). One DescribeGroups over a group id per __consumer_offsets partition and one transactional InitProducerId
+   * per __transaction_state partition (coordinatorProbeIds; createProducer's connect fences, connectFenced, so it
+   * reaches the transaction coordinator), each retried by kafkajs; the whole tried again until `timeoutMs`. Leaves
+   * behind only the transactional ids sda-stack-ready-* (the one transaction begun is aborted locally, nothing sent).
    * Throws StackError SERVICE_START naming the last error after `timeoutMs`.
    */
   private async waitCoordinators(timeoutMs: number): Promise<void> {

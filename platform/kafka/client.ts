@@ -128,13 +128,39 @@ export function createProducer(kafka: Kafka, options: Partial<ProducerConfig> = 
 type Transaction = Awaited<ReturnType<Producer['transaction']>>;
 
 /**
- * A transactional producer that survives a failed transaction. kafkajs keeps a producer's transaction state machine
- * for its whole life: when a commit or abort fails (the broker went away mid-transaction) it stays in COMMITTING or
- * ABORTING and every later transaction() throws "Cannot call beginTransaction in state ABORTING", so the consumer
- * feeding it could never make progress again. After any failed transaction() / commit / abort, the next
- * transaction() replaces the producer with a fresh one under the same transactional id: its InitProducerId bumps the
- * epoch, which fences the old producer and makes the coordinator abort the transaction it left open (the Kafka
- * protocol's recovery, KIP-98), so nothing of that transaction becomes visible and its input is processed again.
+ * Connects a kafkajs transactional producer and fences every earlier producer with the same transactional id.
+ * kafkajs 2.2.4's connect() runs only the idempotent InitProducerId, without the transactional id
+ * (kafkajs src/producer/index.js, connect); the transactional InitProducerId, the one that bumps the epoch, fences a
+ * previous owner and makes the coordinator abort or complete that owner's open transaction (KIP-98), runs lazily on
+ * the first transaction(). So this begins one transaction and aborts it at once: the abort of a transaction that added
+ * no partition is local (no EndTxn, kafkajs eosManager abort), and the InitProducerId before it returns only once the
+ * previous owner's transaction is complete (kafkajs retries CONCURRENT_TRANSACTIONS). After this resolves, a producer
+ * of the previous epoch can no longer add partitions, send offsets or commit (INVALID_PRODUCER_EPOCH /
+ * PRODUCER_FENCED). Throws what connect() or InitProducerId throws (KafkaJS errors); on a failure the producer is
+ * disconnected again.
+ */
+export async function connectFenced(producer: Producer): Promise<void> {
+  try {
+    await producer.connect();
+    await (await producer.transaction()).abort();
+  } catch (err) {
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * A transactional producer that fences on connect (connectFenced) and survives a failed transaction. kafkajs keeps a
+ * producer's transaction state machine for its whole life: when a commit or abort fails (the broker went away
+ * mid-transaction) it stays in COMMITTING or ABORTING and every later transaction() throws "Cannot call
+ * beginTransaction in state ABORTING"; when a send, sendBatch or sendOffsets fails (a producer fenced by a newer
+ * owner fails at AddPartitionsToTxn / AddOffsetsToTxn with INVALID_PRODUCER_EPOCH), kafkajs aborts locally and keeps
+ * the old epoch, so every later transaction fails the same way. Either way the consumer feeding it could never make
+ * progress again. After any failed transaction() / send / sendBatch / sendOffsets / commit / abort, the next
+ * transaction() replaces the producer with a fresh one under the same transactional id, fenced (connectFenced): its
+ * InitProducerId bumps the epoch, which fences the old producer and makes the coordinator abort the transaction it
+ * left open (the Kafka protocol's recovery, KIP-98), so nothing of that transaction becomes visible and its input is
+ * processed again. Each replacement logs 'transactional producer replaced after a failed transaction'.
  */
 function renewingTransactionalProducer(make: () => Producer, transactionalId: string): Producer {
   let inner = make();
@@ -146,6 +172,9 @@ function renewingTransactionalProducer(make: () => Producer, transactionalId: st
   };
   const wrap = (tx: Transaction): Transaction => ({
     ...tx,
+    send: (record) => tx.send(record).catch(failed),
+    sendBatch: (batch) => tx.sendBatch(batch).catch(failed),
+    sendOffsets: (offsets) => tx.sendOffsets(offsets).catch(failed),
     commit: () => tx.commit().catch(failed),
     abort: () => tx.abort().catch(failed),
   });
@@ -155,7 +184,7 @@ function renewingTransactionalProducer(make: () => Producer, transactionalId: st
       inner = make();
       broken = false;
       await old.disconnect().catch(() => undefined);
-      if (connected) await inner.connect().catch(failed);
+      if (connected) await connectFenced(inner).catch(failed);
       log.warn({ transactionalId }, 'transactional producer replaced after a failed transaction (the new epoch fences the old one)');
     }
     return wrap(await inner.transaction().catch(failed));
@@ -163,7 +192,7 @@ function renewingTransactionalProducer(make: () => Producer, transactionalId: st
   return new Proxy({} as Producer, {
     get(_, prop) {
       if (prop === 'transaction') return transaction;
-      if (prop === 'connect') return async () => { connected = true; await inner.connect(); };
+      if (prop === 'connect') return async () => { connected = true; await connectFenced(inner).catch(failed); };
       if (prop === 'disconnect') return async () => { connected = false; await inner.disconnect(); };
       return Reflect.get(inner, prop);
     },
