@@ -7,7 +7,9 @@ import { FORECAST_MAX_SPAN_MS } from '../processors/forecaster/forecast.js';
 
 /**
  * The series of a market that have forecasts of a kind, by a loose index scan over the primary key (one probe per
- * series, not a read of every forecast row), in byte order, at most $3 of them.
+ * series, not a read of every forecast row), at most $3 of them, in byte order: `forecasts.series_id` is declared
+ * COLLATE "C" (platform/postgres/migrations/007_forecasts.sql), so ORDER BY and `>` compare bytes there (under another
+ * collation the order, and so which series fall within the limit, would follow that locale).
  */
 export const SQL_FORECAST_SERIES = `WITH RECURSIVE s AS (
     (SELECT series_id FROM forecasts WHERE market = $1 AND kind = $2 ORDER BY series_id LIMIT 1)
@@ -52,7 +54,9 @@ export interface StoredForecast {
  * (`issuedBy`, UTC ms: the responder on the market clock, its dispatch answer); the newest issued whose steps contain
  * a time (`covering`, UTC ms: GET /forecast?at=; only forecasts starting within FORECAST_MAX_SPAN_MS before it are
  * read); or the one whose first step starts last, newest issued among those (`latestTarget`: GET /dispatch's price
- * curve). Ties on issue time go to the one stored last.
+ * curve). Ties on issue time go to the one stored last (`stored_at DESC`), for every pick: for `latestTarget` that
+ * tie-break is new (GET /dispatch's own query before reports/forecasts.ts ordered by target_start and issued_at only, so
+ * two forecasts with the same first step and issue time, e.g. two model versions, came back in no defined order).
  */
 export type ForecastPick = { latest: true } | { issuedBy: number } | { covering: number } | { latestTarget: true };
 
