@@ -32,7 +32,21 @@ export interface ZoneClock {
   midnightUtc(date: string): number;
 }
 
-/** US Central prevailing time, ERCOT's clock: the functions of central-time.ts and format.ts (offsets cached per year). */
+/** ZoneClock.wallToUtc on US Central: central-time.ts, a time in the spring-forward gap read as the first instant after it. */
+function centralWallToUtcOrAfterGap(date: string, minuteOfDay: number): number {
+  const d = parseErcotDate(date);
+  try {
+    return centralWallToUtc(d, minuteOfDay, false);
+  } catch (err) {
+    if (!(err instanceof CentralTimeError) || err.reasonCode !== 'nonexistent-hour') throw err;
+    return centralWallToUtc(d, centralYear(d.year).skipped[1], false);
+  }
+}
+
+/**
+ * US Central prevailing time, ERCOT's clock: the functions of central-time.ts and format.ts (offsets cached per year).
+ * No member uses `this`, so one taken off the object (`const { midnightUtc } = CENTRAL_CLOCK`) works alike.
+ */
 export const CENTRAL_CLOCK: ZoneClock = {
   zone: CENTRAL_TIME_ZONE,
   suffix: 'CT',
@@ -40,18 +54,8 @@ export const CENTRAL_CLOCK: ZoneClock = {
   dateOf: centralDateOf,
   clockText: centralClockText,
   label: centralLabel,
-  wallToUtc(date, minuteOfDay) {
-    const d = parseErcotDate(date);
-    try {
-      return centralWallToUtc(d, minuteOfDay, false);
-    } catch (err) {
-      if (!(err instanceof CentralTimeError) || err.reasonCode !== 'nonexistent-hour') throw err;
-      return centralWallToUtc(d, centralYear(d.year).skipped[1], false);
-    }
-  },
-  midnightUtc(date) {
-    return this.wallToUtc(date, 0);
-  },
+  wallToUtc: centralWallToUtcOrAfterGap,
+  midnightUtc: (date) => centralWallToUtcOrAfterGap(date, 0),
 };
 
 /** Local midnight of a civil date written as if it were UTC, ms. */
@@ -68,6 +72,7 @@ function civilMs(d: CivilDate): number {
  * @param zone   IANA zone name ("Europe/London")
  * @param suffix what a written time carries after it ("UK")
  * @throws RangeError for a zone Intl does not know
+ * No member uses `this`: one taken off the clock (`const { midnightUtc } = UK_CLOCK`) works alike.
  */
 export function zoneClock(zone: string, suffix: string): ZoneClock {
   zoneOffsetMs(zone, 0); // an unknown zone throws here, once
@@ -83,30 +88,29 @@ export function zoneClock(zone: string, suffix: string): ZoneClock {
       const s = iso(utcMs);
       return `${s.slice(0, 10)} ${s.slice(11, 16)} ${suffix}`;
     },
-    wallToUtc(date, minuteOfDay) {
-      const d = parseErcotDate(date);
-      if (!Number.isInteger(minuteOfDay) || minuteOfDay < 0 || minuteOfDay >= 24 * 60) throw new CentralTimeError('hour', minuteOfDay, `minute of day ${minuteOfDay} is outside 0-1439`);
-      const local = civilMs(d) + minuteOfDay * MINUTE_MS;
-      // The offsets around the wall time; each that maps it onto itself gives an instant showing it (two when repeated).
-      const offsets = [...new Set([zoneOffsetMs(zone, local - DAY_MS), zoneOffsetMs(zone, local), zoneOffsetMs(zone, local + DAY_MS)])];
-      const shown = offsets.map((o) => local - o).filter((u) => zoneOffsetMs(zone, u) === local - u).sort((a, b) => a - b);
-      if (shown.length > 0) return shown[0]!;
-      if (offsets.length < 2) throw new CentralTimeError('hour', minuteOfDay, `${formatCivil(d)} ${formatWallClock(minuteOfDay)} has no instant in the tz data of ${zone}`);
-      // In a gap: the change lies between the instants the later and the earlier offset give; find it to the minute.
-      let lo = local - Math.max(...offsets);
-      let hi = local - Math.min(...offsets);
-      const before = zoneOffsetMs(zone, lo);
-      while (hi - lo > MINUTE_MS) {
-        const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
-        if (zoneOffsetMs(zone, mid) === before) lo = mid;
-        else hi = mid;
-      }
-      return hi;
-    },
-    midnightUtc(date) {
-      return this.wallToUtc(date, 0);
-    },
+    wallToUtc,
+    midnightUtc: (date) => wallToUtc(date, 0),
   };
+  function wallToUtc(date: string, minuteOfDay: number): number {
+    const d = parseErcotDate(date);
+    if (!Number.isInteger(minuteOfDay) || minuteOfDay < 0 || minuteOfDay >= 24 * 60) throw new CentralTimeError('hour', minuteOfDay, `minute of day ${minuteOfDay} is outside 0-1439`);
+    const local = civilMs(d) + minuteOfDay * MINUTE_MS;
+    // The offsets around the wall time; each that maps it onto itself gives an instant showing it (two when repeated).
+    const offsets = [...new Set([zoneOffsetMs(zone, local - DAY_MS), zoneOffsetMs(zone, local), zoneOffsetMs(zone, local + DAY_MS)])];
+    const shown = offsets.map((o) => local - o).filter((u) => zoneOffsetMs(zone, u) === local - u).sort((a, b) => a - b);
+    if (shown.length > 0) return shown[0]!;
+    if (offsets.length < 2) throw new CentralTimeError('hour', minuteOfDay, `${formatCivil(d)} ${formatWallClock(minuteOfDay)} has no instant in the tz data of ${zone}`);
+    // In a gap: the change lies between the instants the later and the earlier offset give; find it to the minute.
+    let lo = local - Math.max(...offsets);
+    let hi = local - Math.min(...offsets);
+    const before = zoneOffsetMs(zone, lo);
+    while (hi - lo > MINUTE_MS) {
+      const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
+      if (zoneOffsetMs(zone, mid) === before) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
 }
 
 /** UK civil time (Europe/London): GB's clock. */

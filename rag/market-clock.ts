@@ -100,7 +100,13 @@ export function resolvePeriod(question: string, now: number, clock: ZoneClock = 
   const date = clock.dateOf(p === null ? now : p.from);
   const dayLabel = p === null ? 'today' : p.label;
   const from = wallUtc(clock, date, time.minuteOfDay);
-  return { from, to: from + time.lengthMs, label: `${dayLabel} ${time.label}`, rule: 'clock-time' };
+  // A time in the spring-forward gap (02:30 on 2024-03-10 in Central) starts after it (03:00 CDT): the label names the
+  // span the period really has, and says the written time does not exist that day.
+  const shifted = minuteOfDay(clock, from) !== time.minuteOfDay;
+  const label = shifted
+    ? `${dayLabel} ${clock.clockText(from)}-${clock.clockText(from + time.lengthMs)} (${time.label} is skipped by the clock change that day)`
+    : `${dayLabel} ${time.label}`;
+  return { from, to: from + time.lengthMs, label, rule: 'clock-time' };
 }
 
 const DAY_RULES: ReadonlySet<PeriodRule> = new Set(['today', 'yesterday', 'tomorrow', 'date']);

@@ -47,4 +47,14 @@ describe('market clocks', () => {
     assert.equal(marketClock('run.backtest-1.ERCOT'), CENTRAL_CLOCK);
     assert.throws(() => zoneClock('Europe/Nowhere', 'X'), RangeError);
   });
+
+  it('a member taken off its clock works alike (no member depends on `this`)', () => {
+    const { midnightUtc: centralMidnight, wallToUtc: centralWall } = CENTRAL_CLOCK;
+    const { midnightUtc: ukMidnight, wallToUtc: ukWall } = UK_CLOCK;
+    assert.equal(centralMidnight('2024-03-10'), Date.UTC(2024, 2, 10, 6)); // 00:00 CST
+    assert.equal(centralWall('2024-03-10', 150), Date.UTC(2024, 2, 10, 8)); // 02:30 does not exist: 03:00 CDT
+    assert.equal(ukMidnight('2000-06-05'), Date.UTC(2000, 5, 4, 23)); // 00:00 BST
+    assert.equal(ukWall('2024-03-31', 90), Date.UTC(2024, 2, 31, 1));
+    assert.deepEqual(['2024-07-01', '2024-11-03'].map(CENTRAL_CLOCK.midnightUtc), [Date.UTC(2024, 6, 1, 5), Date.UTC(2024, 10, 3, 5)]);
+  });
 });

@@ -150,4 +150,17 @@ describe('market clock: a clock time on a day', () => {
     assert.deepEqual(span(period('HB_NORTH at 6am on 2024-03-10')), iso(cdt(2024, 3, 10, 6), cdt(2024, 3, 10, 7)));
     assert.deepEqual(span(period('HB_NORTH at 6pm on 2024-11-03')), iso(cst(2024, 11, 3, 18), cst(2024, 11, 3, 19)));
   });
+
+  it('labels a time asked inside the spring-forward gap with the span it really starts at', () => {
+    // 02:00-03:00 does not exist on 2024-03-10 (02:00 CST jumps to 03:00 CDT): 2:30am is read as 03:00 CDT on.
+    const q = period('HB_NORTH at 2:30am on 2024-03-10');
+    assert.deepEqual(span(q), iso(cdt(2024, 3, 10, 3), cdt(2024, 3, 10, 3, 15)));
+    assert.equal(q.label, '2024-03-10 03:00-03:15 (02:30-02:45 is skipped by the clock change that day)');
+    assert.equal(describePeriod(q), '2024-03-10 03:00-03:15 (02:30-02:45 is skipped by the clock change that day) (2024-03-10 03:00 CT to 2024-03-10 03:15 CT)');
+    const he3 = period('HB_NORTH hour ending 3 on 2024-03-10');
+    assert.deepEqual(span(he3), iso(cdt(2024, 3, 10, 3), cdt(2024, 3, 10, 4)));
+    assert.equal(he3.label, '2024-03-10 03:00-04:00 (hour ending 3 is skipped by the clock change that day)');
+    // A time outside the gap keeps the label as asked.
+    assert.equal(period('HB_NORTH at 3:30am on 2024-03-10').label, '2024-03-10 03:30-03:45');
+  });
 });
