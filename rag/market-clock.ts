@@ -1,10 +1,12 @@
-// The market clock: "now" is the end of the latest stored interval of a market (rag/tools.ts marketClock reads it
+// The market clock: "now" is the end of the latest stored interval of a market (rag/tools.ts marketState reads it
 // from market_data), never the wall clock, so the simulator, a replay and live ERCOT are equally valid times.
 // Relative periods in a question resolve against it on the market's own clock (market/zone-clock.ts marketClock): US
-// Central prevailing time for ERCOT (America/Chicago, the tz database's offsets through market/central-time.ts), UK
-// time for GB (Europe/London); "Central" below is that clock. Pure: no I/O, no Date.now().
+// Central prevailing time for ERCOT and any market not listed there (America/Chicago, the tz database's offsets
+// through market/central-time.ts), UK time for GB (Europe/London). "Local" below means that clock's wall time and
+// calendar; the examples are ERCOT's. (addCentralDays is plain calendar arithmetic on a date, the same on any clock.)
+// Pure: no I/O, no Date.now().
 //
-// Periods, for a market clock N (the end of the latest stored interval) whose Central date is D:
+// Periods, for a market clock N (the end of the latest stored interval) whose local date is D:
 //   now / right now / currently / latest   the latest stored interval: [N - 15 min, N)
 //   this hour                                the clock hour holding the latest stored interval: [floor_h(N - 1 ms), +1 h)
 //   today / so far today                     D 00:00 to D+1 00:00 (data ends at N)
@@ -13,20 +15,21 @@
 //   yesterday                                D-1 00:00 to D 00:00 (yesterday morning/afternoon/evening: its 06-12/12-18/18-24)
 //   last night / overnight                   D-1 18:00 to D 06:00
 //   the last / past N hours (N in 1..168)    [N - n h, N)
-//   the last / past N days (1..92), past week, last 24 hours   the same Central wall time n days before N, to N
-//   last week                                the previous Monday-Sunday Central week
+//   the last / past N days (1..92), past week, last 24 hours   the same local wall time n days before N, to N
+//   last week                                the previous Monday-Sunday local week
 //   this week                                this week's Monday 00:00 to N
 //   last month / this month                  the previous calendar month / this month's 1st 00:00 to N
 //   tomorrow                                 D+1 00:00 to D+2 00:00
-//   next week / next month                   the next Monday-Sunday Central week / the next calendar month (after the
+//   next week / next month                   the next Monday-Sunday local week / the next calendar month (after the
 //                                            clock, so a data question about it is a forecast question)
-//   in / during / for / of YYYY, year YYYY   that Central calendar year (1900-2199), Jan 1 00:00 to Jan 1 00:00
+//   in / during / for / of YYYY, year YYYY   that local calendar year (1900-2199), Jan 1 00:00 to Jan 1 00:00
 //   next hour / next N hours / next 24 hours [N, N + n h); "the next hours" (no number) names no period
-//   YYYY-MM-DD, "August 6, 2024", "Aug 6"    that Central operating day (the year of D when none is written)
+//   YYYY-MM-DD, "August 6, 2024", "Aug 6"    that local day (the year of D when none is written)
 //   a clock time on a day ("6pm tomorrow", "tomorrow at 18:00", "hour ending 18 today", "HE7 on 2024-08-06"):
 //     a whole hour ("6pm", "18:00") is the clock hour [18:00, 19:00); a time within the hour ("6:30pm") is the
 //     15-minute interval holding it [18:30, 18:45); hour ending N (ERCOT's HE, 1..24) is [N-1:00, N:00). The day is
-//     the one the question names (today, yesterday, tomorrow, a date), or D when it names none.
+//     the one the question names (today, yesterday, tomorrow, a date), or D when it names none. A time in the
+//     spring-forward gap ("2:30am" on 2024-03-10) starts at the first instant after it, and its label says so.
 // Days are the market's local days (ERCOT's Central operating days): 23 hours on the spring-forward Sunday, 25 on the
 // fall-back Sunday.
 import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, formatCivil, formatWallClock, parseErcotDate } from '../market/central-time.js';
