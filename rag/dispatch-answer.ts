@@ -9,7 +9,7 @@ import { logger } from '../platform/logger.js';
 import { describePeriod } from './market-clock.js';
 import type { Intent } from './intent.js';
 import { addCentralDays } from '../market/central-time.js';
-import { marketClock } from '../market/zone-clock.js';
+import { CENTRAL_CLOCK, marketClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { storedForecast } from '../reports/forecasts.js';
 import type { FactValue, MeasureFact } from './tools.js';
@@ -28,10 +28,25 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
   return { asset: byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]! };
 }
 
-/** The schedule fact for a dispatch question, or a fact saying why there is none. */
+/**
+ * The schedule fact for a dispatch question, or a fact saying why there is none. Day-ahead plans are for ERCOT
+ * batteries on the US Central operating day (dispatch/day-ahead.ts planDayAhead, describePlan), so the period is on
+ * CENTRAL_CLOCK; a market on another clock (GB, on UK time: market/zone-clock.ts marketClock) gets a fact saying no
+ * battery is planned there, read from nothing (its days and the plan's would name different days).
+ */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
   const day: 'today' | 'tomorrow' = intent.period?.rule === 'today' ? 'today' : 'tomorrow';
-  const clock = marketClock(market);
+  const own = marketClock(market);
+  if (own.zone !== CENTRAL_CLOCK.zone) {
+    const d = day === 'today' ? own.dateOf(now) : addCentralDays(own.dateOf(now), 1);
+    const asked = { from: own.midnightUtc(d), to: own.midnightUtc(addCentralDays(d, 1)), label: day };
+    return [{
+      id: 'dispatch:unavailable',
+      text: `I cannot schedule a battery for ${describePeriod(asked, own)}: battery plans are made for ERCOT batteries on the US Central operating day, and market ${market} keeps ${own.suffix} time (${own.zone}).`,
+      numbers: {}, values: [],
+    }];
+  }
+  const clock = CENTRAL_CLOCK;
   const d = day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
   const period = { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day };
   const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
