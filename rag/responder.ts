@@ -234,9 +234,12 @@ export class Responder {
     return this.deps.market ?? 'ERCOT';
   }
 
-  /** The market clock and the market's series (one entry of allMarketStates, read with the other markets), reused for clockTtlMs. */
+  /**
+   * The market clock and the market's series (this market's entry of allMarketStates, read with the other markets),
+   * reused for clockTtlMs. Errors: the pool's, when this market cannot be read (the others' failures are only logged).
+   */
   async marketState(): Promise<MarketState> {
-    const s = (await this.allMarkets()).get(this.market) ?? { now: null, series: new Map<string, string[]>() };
+    const s = (await this.allMarkets()).get(this.market)!;
     return this.deps.now ? { ...s, now: this.deps.now() } : s;
   }
 
@@ -379,14 +382,16 @@ export class Responder {
   }
 
   /**
-   * Every market's clock and series (rag/tools.ts allMarketStates: this market's and the others' in one read),
-   * reused for clockTtlMs; a failed read is not kept, so the next question reads again. Errors: the pool's.
+   * Every market's clock and series (rag/tools.ts allMarketStates: this market's and the others', each read once),
+   * reused for clockTtlMs. This market's failed read fails the question and is not kept, so the next question reads
+   * again; another market that cannot be read (or the list of markets) is logged and left out until the next refresh.
+   * Errors: the pool's, for this market.
    */
   private async allMarkets(): Promise<Map<string, MarketState>> {
     const ttl = this.deps.clockTtlMs ?? 5_000;
     const t = performance.now();
     if (!this.markets || t - this.markets.at > ttl) {
-      const value = allMarketStates(this.deps.pool);
+      const value = allMarketStates(this.deps.pool, this.market, (market, err) => log.warn({ market, err: err.message }, market === null ? 'other markets not listed' : 'other market not read'));
       const entry = { at: t, value };
       this.markets = entry;
       value.catch(() => {

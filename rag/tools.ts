@@ -137,11 +137,38 @@ export const SQL_MARKETS = `WITH RECURSIVE m AS (
     SELECT (SELECT market FROM market_data WHERE market > m.market ORDER BY market LIMIT 1) FROM m WHERE m.market IS NOT NULL)
   SELECT market FROM m WHERE market IS NOT NULL`;
 
-/** Every market with stored data, each with its own clock and series (marketState), in market order. */
-export async function allMarketStates(pool: pg.Pool): Promise<Map<string, MarketState>> {
-  const res = await pool.query<{ market: string }>(SQL_MARKETS);
-  const states = await Promise.all(res.rows.map(async (r) => [r.market, await marketState(pool, r.market)] as const));
-  return new Map(states);
+/**
+ * Every market with stored data, each with its own clock and series (marketState, one statement per market: about two
+ * primary-key probes per (series, kind) pair, however many rows a market holds), `own` first, then the others in
+ * market order. `own` must be read: its failure rejects (it is in the map even when it holds nothing). Listing the
+ * other markets, or reading one of them, may fail without failing the whole: `skipped` is told (market null for the
+ * listing) and that market is left out.
+ * @param own     the market the caller answers for ("ERCOT")
+ * @param skipped called once per market not read, with the error
+ * Errors: the pool's, for `own` only.
+ */
+export async function allMarketStates(pool: pg.Pool, own: string, skipped: (market: string | null, err: Error) => void): Promise<Map<string, MarketState>> {
+  const ownState = marketState(pool, own);
+  const others = (async () => {
+    let markets: string[];
+    try {
+      markets = (await pool.query<{ market: string }>(SQL_MARKETS)).rows.map((r) => r.market).filter((m) => m !== own);
+    } catch (err) {
+      skipped(null, err as Error);
+      return [];
+    }
+    const states = await Promise.all(markets.map(async (m) => {
+      try {
+        return [m, await marketState(pool, m)] as const;
+      } catch (err) {
+        skipped(m, err as Error);
+        return null;
+      }
+    }));
+    return states.filter((e) => e !== null);
+  })();
+  const [o, rest] = await Promise.all([ownState, others]);
+  return new Map([[own, o], ...rest]);
 }
 
 const PERIOD_SQL = 'market = $1 AND series_id = $2 AND kind = $3 AND interval_start >= $4 AND interval_start < $5';

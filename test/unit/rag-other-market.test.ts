@@ -111,6 +111,28 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
     assert.deepEqual(asked.filter((q) => q[0] === 'state').map((q) => q[1]), ['ERCOT', 'GB']);
   });
 
+  it('answers in its own market when another market (or the list of markets) cannot be read; fails when its own cannot', async () => {
+    const failing = (what: (sql: string, params: unknown[]) => boolean) => ({
+      query: async (sql: string, params: unknown[] = []) => {
+        if (what(sql, params)) throw new Error('connection lost');
+        return (pool.query as (s: string, p: unknown[]) => Promise<unknown>)(sql, params);
+      },
+    }) as unknown as pg.Pool;
+    const question = 'What was the average HB_NORTH price yesterday?';
+    const ask = (p: pg.Pool) => new Responder({ embedder, store, llm, pool: p, market: 'ERCOT' }).answer({ question }, undefined, { model: 'off' });
+    const answered = await ask(pool);
+    for (const p of [failing((sql, params) => sql === SQL_MARKET_STATE && params[0] === 'GB'), failing((sql) => sql === SQL_MARKETS)]) {
+      const a = await ask(p);
+      assert.equal(a.answer, answered.answer);
+      assert.equal(a.marketNow, answered.marketNow);
+    }
+    // GB's series is then simply not known elsewhere: the question about it is answered as unknown in ERCOT.
+    const gbDown = await new Responder({ embedder, store, llm, pool: failing((sql, params) => sql === SQL_MARKET_STATE && params[0] === 'GB'), market: 'ERCOT' })
+      .answer({ question: 'What was the average TAYLOR_EW load?' }, undefined, { model: 'off' });
+    assert.doesNotMatch(gbDown.answer, /29876/);
+    await assert.rejects(ask(failing((sql, params) => sql === SQL_MARKET_STATE && params[0] === 'ERCOT')), /connection lost/);
+  });
+
   it('refuses series of two markets in one question, naming where each is', async () => {
     const a = await r.answer({ question: 'Compare TAYLOR_EW and HB_NORTH yesterday' }, undefined, { model: 'off' });
     assert.equal(a.answer, 'HB_NORTH is in market ERCOT, TAYLOR_EW is in market GB: I answer one market at a time; ask about the series of one market.');
