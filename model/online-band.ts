@@ -85,20 +85,21 @@ export function validateOnlineBandSpec(x: unknown): OnlineBandSpec {
 /**
  * ModelMetadata.onlineBand: the spec, and the trained offsets per step (distances below / above the served P50,
  * target unit, length horizon) the band falls back to before it has residuals (the trainer's: the static band's
- * median distances on the validation blocks). Absent `trained`: the served graph's own band distances.
+ * median distances on the validation blocks; `sda train` and model/gpu/train.py both write them). Required, so that
+ * the forecaster and `sda train evaluate` start every band from the same offsets.
  */
 export interface OnlineBandMetadata extends OnlineBandSpec {
-  trained?: { below: number[]; above: number[] };
+  trained: { below: number[]; above: number[] };
 }
 
 /**
- * Check ModelMetadata.onlineBand for a model of `horizon` steps: validateOnlineBandSpec, and `trained` (when
- * present) two arrays of `horizon` finite numbers >= 0. Throws OnlineBandSpecError naming the field.
+ * Check ModelMetadata.onlineBand for a model of `horizon` steps: validateOnlineBandSpec, and `trained` two arrays
+ * of `horizon` finite numbers >= 0. Throws OnlineBandSpecError naming the field (also when `trained` is absent).
  */
 export function validateOnlineBandMetadata(x: unknown, horizon: number): OnlineBandMetadata {
   const spec = validateOnlineBandSpec(x);
   const t = (x as Record<string, unknown>).trained;
-  if (t === undefined) return spec;
+  if (t === undefined) throw new OnlineBandSpecError(`onlineBand.trained is missing: the offsets per step (below, above; ${horizon} each) the band starts from (retrain, or add them)`);
   const ok = (a: unknown): a is number[] => Array.isArray(a) && a.length === horizon && a.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0);
   const o = t as Record<string, unknown> | null;
   if (typeof o !== 'object' || o === null || !ok(o.below) || !ok(o.above)) throw new OnlineBandSpecError(`onlineBand.trained must hold below and above: ${horizon} finite offsets >= 0 each`);

@@ -1088,7 +1088,7 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
       const ob = meta.onlineBand;
       const w = onlineBandWarmupFrom(dataset.windowEnds, dataset.trainCount, ob, H, dataset.target.stepMs);
       const warm = await served(w, dataset.trainCount);
-      const trained = ob.trained ?? (w < dataset.trainCount ? medianBandOffsets(warm.forecast, warm.p10, warm.p90, H) : medianBandOffsets(forecast, p10, p90, H));
+      const trained = ob.trained;
       const p50 = new Float64Array(warm.forecast.length + forecast.length);
       p50.set(warm.forecast);
       p50.set(forecast, warm.forecast.length);

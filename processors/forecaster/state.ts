@@ -37,6 +37,12 @@ export class PartitionState {
   private bands = new Map<string, OnlineBand>();
   /** The model version the bands were fed by (null: none fed yet). */
   bandVersion: string | null = null;
+  /**
+   * Whether the bands served at every origin of the trailing span are known (recorded live or read back): true for a
+   * state that started with the partition (nothing served before it) or whose rebuild read the served bands back.
+   * A state rebuilt without the read-back (its model then had no ACI band) is rebuilt again when an ACI model comes.
+   */
+  servedComplete = false;
   /** The trailing windows (newest of their series − spanMs and later), in offset order: a model switch replays them. */
   private windows: FeatureWindow[] = [];
   private readonly newest = new Map<string, number>();
@@ -44,6 +50,15 @@ export class PartitionState {
   /** spanMs: stateSpanMs of the model the state is for; nextOffset: the input offset it has consumed up to. */
   constructor(readonly spanMs: number, public nextOffset: bigint) {
     this.history = new SeriesHistory(HISTORY_KEEP_MS);
+  }
+
+  /**
+   * Whether a switch to `meta` needs the partition read again rather than a replay of the windows held: the model
+   * needs a longer span than the state holds, or it has an ACI band and the bands served over the span are not all
+   * known (servedComplete), which only the read-back of the output gives.
+   */
+  needsRebuildFor(meta: ModelMetadata): boolean {
+    return stateSpanMs(meta) > this.spanMs || (meta.onlineBand?.method === 'aci' && !this.servedComplete);
   }
 
   /** Windows held for a replay (for tests and the restore log). */
@@ -78,9 +93,7 @@ export class PartitionState {
         band = this.bands.get(k);
         if (!band) {
           const H = meta.architecture.horizon;
-          // Absent trained offsets (older metadata): none to fall back to but the band's own residuals.
-          const trained = spec.trained ?? { below: new Array<number>(H).fill(0), above: new Array<number>(H).fill(0) };
-          this.bands.set(k, (band = new OnlineBand(spec, H, w.stepMs, trained)));
+          this.bands.set(k, (band = new OnlineBand(spec, H, w.stepMs, spec.trained)));
         }
         const W = w.values.length;
         w.values.forEach((v, i) => {
@@ -90,8 +103,8 @@ export class PartitionState {
     }
     if (!out?.values) return undefined;
     const s = serveSteps(w, out.metadata, out.values, out.band ?? undefined, this.history);
+    const k = seriesRecordKey(w, w.stepMs);
     if (band) {
-      const k = seriesRecordKey(w, w.stepMs);
       // A replayed origin is issued with the band actually served there when it is known (ACI counts its misses
       // against it, and the band served depends on everything before): recorded live, or read back from the output.
       const known = replay ? this.served.get(k)?.get(w.windowEnd) : undefined;
@@ -102,10 +115,13 @@ export class PartitionState {
         const off = band.offsets(w.windowEnd);
         s.p10 = s.values.map((v, h) => v - off.below[h]!);
         s.p90 = s.values.map((v, h) => v + off.above[h]!);
-        if (!replay) this.recordServed(k, w.windowEnd, s.p10, s.p90);
       }
       band.issue(w.windowEnd, s.values, s.p10, s.p90);
     }
+    // Every band served live is recorded, whatever model served it (a model without an online band serves its own
+    // P10/P90): a later switch to an ACI model replays these origins with what was served there, as a restart reads
+    // them back from the output.
+    if (!replay && s.p10 && s.p90) this.recordServed(k, w.windowEnd, s.p10, s.p90);
     return toForecast(w, out.version, out.metadata, s.values, s);
   }
 
@@ -159,7 +175,6 @@ export class PartitionState {
     if (outputs.length !== windows.length) throw new Error(`internal: ${outputs.length} outputs for ${windows.length} trailing windows`);
     this.history = new SeriesHistory(HISTORY_KEEP_MS);
     this.bands = new Map();
-    this.bandVersion = null;
     this.windows = [];
     this.newest.clear();
     this.pruned = 0;
@@ -169,7 +184,8 @@ export class PartitionState {
 
   /**
    * Replays `windows` in order with their outputs (undefined: the history alone), yielding to the event loop every
-   * 256 windows so that a long replay never holds up the consumer's heartbeats and timers.
+   * 256 windows so that a long replay does not hold up timers and I/O (the processor's heartbeat timer among them:
+   * kafkajs itself heartbeats only between batches or when the handler calls it, see processor.ts heartbeatWhile).
    */
   async stepAll(windows: readonly FeatureWindow[], outputs: ReadonlyArray<WindowOutput | undefined>): Promise<void> {
     for (let i = 0; i < windows.length; i++) {

@@ -121,4 +121,72 @@ describe('forecaster partition state', () => {
     sameForecasts(run(await rebuild(true), afterCut, outputOf(aci, 1)), a, 'ACI rebuilt with the served bands vs never stopped');
     assert.notDeepEqual(run(await rebuild(false), afterCut, outputOf(aci, 1)), a, 'without the served bands the ACI band differs');
   });
+
+  describe('a live switch to an ACI model', () => {
+    const H4 = ['lstm', 'lstm', 'lstm', 'lstm'];
+    const band = (method: 'aci' | 'window') => ({ method, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 10, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } });
+    const aci = randomModelMetadata({ version: 'v-aci', horizon: H, stepSources: H4, onlineBand: band('aci') });
+    const at = (days: number) => all.findIndex((w) => w.windowEnd >= T0 + days * DAY);
+    /** The trailing windows of `ws` a rebuild reads for `spanMs`, and each series' newest window end. */
+    const trailingOf = (ws: FeatureWindow[], spanMs: number) => {
+      const newest = new Map<string, number>();
+      for (const w of ws) newest.set(w.seriesId, Math.max(newest.get(w.seriesId) ?? 0, w.windowEnd));
+      return { newest, windows: ws.filter((w) => w.windowEnd >= newest.get(w.seriesId)! - spanMs) };
+    };
+    /** A rebuild at the end of `ws` for the ACI model with the forecasts served before read back (processor.ts rebuild). */
+    const rebuildAci = async (ws: FeatureWindow[], served: Forecast[]) => {
+      const span = stateSpanMs(aci);
+      const { newest, windows } = trailingOf(ws, span);
+      const st = new PartitionState(span, 0n);
+      for (const f of served) if (f.targetStart >= newest.get(f.seriesId)! - (3 * DAY + H * HOUR + DAY)) st.recordForecast(f);
+      st.servedComplete = true;
+      await st.stepAll(windows, windows.map(outputOf(aci, 1.2)));
+      return st;
+    };
+
+    it('from a model without an online band: the bands it served are recorded live and replayed, as a restart reads them back', async () => {
+      const plain = randomModelMetadata({ version: 'v-plain', horizon: H, stepSources: H4 });
+      const sw = at(20);
+      const rs = at(21);
+      // Never stopped: the plain model, then the ACI model from sw (the replay of the trailing windows), to the end.
+      const live = new PartitionState(stateSpanMs(aci), 0n);
+      live.servedComplete = true;
+      const served = run(live, all.slice(0, sw), outputOf(plain, 1));
+      assert.ok(served.every((f) => f.p10 && f.p90), 'the plain model serves its own band');
+      assert.equal(live.needsRebuildFor(aci), false, 'a state that saw every band served replays in place');
+      await live.replay(aci.version, live.trailing().map(outputOf(aci, 1.2)));
+      served.push(...run(live, all.slice(sw, rs), outputOf(aci, 1.2)));
+      const a = run(live, all.slice(rs), outputOf(aci, 1.2));
+      // Restarted at rs on the ACI model: the served bands (the plain model's among them) read back.
+      const b = run(await rebuildAci(all.slice(0, rs), served), all.slice(rs), outputOf(aci, 1.2));
+      sameForecasts(b, a, 'switched live vs restarted after the switch');
+    });
+
+    it('after a rebuild without the read-back (a window-band model then): the partition is read again, and serves as one that never stopped', async () => {
+      const win = randomModelMetadata({ version: 'v-window', horizon: H, stepSources: H4, onlineBand: band('window') });
+      const rs = at(20);
+      const sw = at(20.5);
+      const span = stateSpanMs(win);
+      assert.equal(span, stateSpanMs(aci), 'same span: only the missing served bands call for the read');
+      // Never stopped: the window model to sw, then the ACI model.
+      const live = new PartitionState(span, 0n);
+      live.servedComplete = true;
+      const served = run(live, all.slice(0, sw), outputOf(win, 1));
+      assert.equal(live.needsRebuildFor(aci), false);
+      await live.replay(aci.version, live.trailing().map(outputOf(aci, 1.2)));
+      const a = run(live, all.slice(sw), outputOf(aci, 1.2));
+      // Restarted at rs on the window model (no read-back), then the same live switch at sw.
+      const { windows } = trailingOf(all.slice(0, rs), span);
+      const restarted = new PartitionState(span, 0n);
+      await restarted.stepAll(windows, windows.map(outputOf(win, 1)));
+      run(restarted, all.slice(rs, sw), outputOf(win, 1));
+      assert.equal(restarted.needsRebuildFor(aci), true, 'the bands served before the restart are not known: read again');
+      assert.equal(restarted.needsRebuildFor(win), false);
+      // Teeth: replayed in place it serves other bands than the forecaster that never stopped.
+      await restarted.replay(aci.version, restarted.trailing().map(outputOf(aci, 1.2)));
+      assert.notDeepEqual(run(restarted, all.slice(sw), outputOf(aci, 1.2)), a, 'replayed without the served bands');
+      // Read again (what outputsFor does): equal.
+      sameForecasts(run(await rebuildAci(all.slice(0, sw), served), all.slice(sw), outputOf(aci, 1.2)), a, 'read again at the switch vs never stopped');
+    });
+  });
 });

@@ -256,6 +256,24 @@ describe('online band: the evaluation run and the spec', () => {
     actual2[actual2.length - 1] = 1e9;
     const out2 = onlineBandForecasts(s, H, HOUR, { seriesIds: ids, windowEnds: ends, p50, actual: actual2 }, trained);
     assert.deepEqual(out2, out);
+    // No peek: a mid-stream actual (series A, the slot ending at origin tt) changed changes only A's bands at origins
+    // at or after tt (the slot ending at the origin is known there), and does change them.
+    for (const tt of [20, 35, 50]) {
+      const actual3: number[] = [];
+      for (let t = 1; t <= n; t++) for (const sid of ['A', 'B']) for (let h = 1; h <= H; h++) actual3.push(sid === 'A' && t + h === tt ? 1e4 : value.get(`${sid}:${t + h}`)!);
+      const out3 = onlineBandForecasts(s, H, HOUR, { seriesIds: ids, windowEnds: ends, p50, actual: actual3 }, trained);
+      let changed = 0;
+      for (let i = 0; i < ids.length; i++) {
+        const t = (ends[i]! - T0) / HOUR;
+        for (let h = 0; h < H; h++) {
+          const j = i * H + h;
+          if (out3.p10[j] === out.p10[j] && out3.p90[j] === out.p90[j]) continue;
+          assert.ok(ids[i] === 'A' && t >= tt, `actual of A at slot ${tt} changed the band of ${ids[i]} at origin ${t}, step ${h + 1}`);
+          changed++;
+        }
+      }
+      assert.ok(changed > 0, `actual of A at slot ${tt} changed no band`);
+    }
   });
 
   it('warm-up start, median band offsets', () => {
@@ -286,5 +304,7 @@ describe('online band: the evaluation run and the spec', () => {
     assert.ok(validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1, 2], above: [1, 2] } } }, 'x'));
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1], above: [1, 2] } } }, 'x'), /onlineBand.trained/);
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, method: 'x' } }, 'x'), /onlineBand.method/);
+    // The offsets a band starts from are required: the forecaster and `sda train evaluate` start from the same ones.
+    assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS } }, 'x'), /onlineBand.trained is missing/);
   });
 });
