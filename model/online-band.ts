@@ -330,8 +330,12 @@ export function sameOnlineBand(a: OnlineBandSpec, b: OnlineBandSpec): boolean {
 /**
  * The first sample whose served forecast a live forecaster would replay to rebuild its band before the sample at
  * `first` (the first hold-out sample): those with window end > windowEnds[first] − windowDays − horizon·stepMs,
- * so that every residual inside the window of the first origin is known. windowEnds ascending (UTC ms); returns
- * `first` for the static method (nothing to rebuild).
+ * so that every sample the dataset holds whose residuals fall inside the window of the first origin is replayed.
+ * Not every residual a live forecaster would have there: buildDataset (dataset.ts) drops the samples whose window
+ * end lies within horizon steps before the hold-out cutoff (their targets reach into the hold-out), so the origins
+ * of those last up to `horizon` steps per series are never issued and the warmed-up band starts with fewer
+ * residuals (and, for ACI, no misses) there than a live one. windowEnds ascending (UTC ms); returns `first` for the
+ * static method (nothing to rebuild).
  */
 export function onlineBandWarmupFrom(windowEnds: ArrayLike<number>, first: number, spec: OnlineBandSpec, horizon: number, stepMs: number): number {
   if (spec.method === 'static' || first <= 0) return first;

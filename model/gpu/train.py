@@ -1087,6 +1087,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             p10[okh, h] = served_v - below[h]
             p90[okh, h] = served_v + above[h]
     metrics, metric_details = holdout_metrics(ds, pred, p10, p90)
+    if not a.no_online_band:
+        # The band scored here is the static one (the conformal offsets); the forecaster serves the online band
+        # (metadata.onlineBand), whose scores `sda train` records under pinball / coverage_p10_p90. This trainer does
+        # not run the online band over the hold-out, so its static scores go under the names sda train gives the
+        # static band (pinball_static, coverage_p10_p90_static; P10/P90 pinball too) and the served band's are left
+        # to `sda train evaluate --model VERSION`. The P50's pinball is the same for both bands.
+        for k in ("pinball", "coverage_p10_p90", "pinball_p10", "pinball_p90"):
+            if k in metrics:
+                metrics[f"{k}_static"] = metrics.pop(k)
     log("hold-out: " + ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in metrics.items()) + f" (ridge alpha {metric_details['ridgeAlpha']})")
     log("step sources: " + describe_sources(step_sources))
     cpu_model = served
