@@ -195,8 +195,10 @@ export interface ConsumeLoopOptions<T> {
   /**
    * The first offset of a partition the consumer still needs (its restored state holds the earlier ones), or
    * undefined for all. Earlier records are skipped undecoded; a batch of only such records commits nothing.
+   * `heartbeat` tells the group this member is alive: call it while a long wait (a state rebuild) runs, since the
+   * client heartbeats only between batches.
    */
-  resumeAt?: (partition: number) => Promise<bigint | undefined>;
+  resumeAt?: (partition: number, heartbeat: () => Promise<void>) => Promise<bigint | undefined>;
   /** Client settings; the client's defaults where absent (platform/kafka/client.ts createConsumer). */
   consumer?: ConsumerSettings;
   /** Called when the member has joined the group with the partitions it now owns; `seek` moves a partition's position. */
@@ -297,7 +299,7 @@ export async function processBatch<T>(opts: ConsumeLoopOptions<T>, state: LoopSt
   let records = batch.records;
   // Records resumeAt skipped: counted with the first slice, once it commits.
   let before = 0;
-  const from = await opts.resumeAt?.(batch.partition);
+  const from = await opts.resumeAt?.(batch.partition, () => control.heartbeat());
   if (from !== undefined) {
     // Records come in offset order: only a batch that starts before the state's offset has records to drop.
     const fresh = BigInt(records[0]!.offset) >= from ? records : records.filter((m) => BigInt(m.offset) >= from);

@@ -6,7 +6,7 @@
 // onnxruntime run (inference-batcher.ts); the model follows the registry's `current` (model-watcher.ts).
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
-import { servesWindow } from '../../model/contract.js';
+import { type ModelMetadata, servesWindow } from '../../model/contract.js';
 import { registryRoot } from '../../model/registry.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
@@ -96,6 +96,28 @@ export interface PartitionRestore {
   replayMs: number;
   /** Forecasts read back from the output partition for an ACI band (0 otherwise). */
   servedForecasts: number;
+}
+
+/**
+ * Whether a state read for model `a` (span, served-band read-back) is not what model `b` needs: they differ in
+ * stateSpanMs or in having an ACI band.
+ */
+export function readDiffers(a: ModelMetadata | undefined, b: ModelMetadata | undefined): boolean {
+  return stateSpanMs(a) !== stateSpanMs(b) || (a?.onlineBand?.method === 'aci') !== (b?.onlineBand?.method === 'aci');
+}
+
+/**
+ * Awaits `p` while calling `heartbeat` every `everyMs` ms (kafkajs heartbeats only when the batch handler calls it or
+ * between batches, so a rebuild awaited inside a batch would otherwise outlast the session timeout). A heartbeat that
+ * fails (a rebalance under way) is left to the batch's commit, which fails the same way.
+ */
+async function heartbeatWhile<T>(p: Promise<T>, heartbeat: () => Promise<void>, everyMs = 1_000): Promise<T> {
+  const timer = setInterval(() => void heartbeat().catch(() => undefined), everyMs);
+  try {
+    return await p;
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Per window of a batch result, its output. */
@@ -197,9 +219,12 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
    * offset that cannot be read counts as moved: a rebuild is always correct, a stale state never is.
    */
   const revalidate = (partition: number, kept: Promise<PartitionState>): void => {
-    const st = (async () => {
+    const self: { st?: Promise<PartitionState> } = {};
+    const st = (self.st = (async () => {
       const state = await kept.catch(() => undefined);
       const committed = await committedOffset(partition).catch(() => undefined);
+      // Revoked (or set up again) while this waited: a rebuild now would create a producer that fences the new owner.
+      if (states.get(partition) !== self.st) throw new Error(`forecaster: partition ${partition} was reassigned while its kept state was checked`);
       if (state && committed !== undefined && state.nextOffset === committed) return state;
       log.warn({ partition, stateAt: state ? String(state.nextOffset) : null, committed: committed === undefined ? null : String(committed) }, 'kept partition moved on by another member (or its state failed): rebuilt from its trailing windows');
       const producer = producers.get(partition);
@@ -208,7 +233,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
         void producer.then((x) => x.disconnect()).catch(() => undefined);
       }
       return rebuild(partition);
-    })();
+    })());
     states.set(partition, st);
     st.catch(() => {
       if (states.get(partition) === st) states.delete(partition);
@@ -218,35 +243,54 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     const started = performance.now();
     await producerFor(partition);
     const committed = await committedOffset(partition);
-    // The span the current model's state needs; a later model that needs more reads the partition again (handle).
+    // The span and read-back the current model's state needs; a later model that needs more reads the partition
+    // again (outputsFor). The model can change between acquire() and the inference: then the partition is read again
+    // for the model that answered (at most 3 reads; a model still changing after is left to outputsFor's check).
     const model = watcher.acquire();
-    const meta = model?.metadata;
+    let meta = model?.metadata;
     if (model) watcher.release(model);
-    const spanMs = stateSpanMs(meta);
-    const t0 = performance.now();
-    let servedRead = 0;
-    const read = await readTrailingWindows(p, inputTopic, partition, committed, spanMs, opts.restore);
-    const state = new PartitionState(spanMs, committed);
-    // ACI counts an origin's misses against the band served there, which depends on all that came before: the bands
-    // this forecaster served are read back from its output partition (the same partition number: both topics are
-    // keyed by series id) and issued again as they were.
-    const band = meta?.onlineBand;
-    if (meta && band?.method === 'aci' && committed > 0n) {
-      const outputs = await outputEnds();
-      const inputs = await inputEnds();
-      const end = outputs.find((o) => o.partition === partition);
-      if (outputs.length !== inputs.length || !end) {
-        log.warn({ partition, inputPartitions: inputs.length, outputPartitions: outputs.length }, 'input and output topics differ in partitions: the ACI band is replayed without the bands served');
-      } else {
-        const served = await readTrailingForecasts(p, outputTopic, partition, BigInt(end.offset), band.windowDays * 86_400_000 + meta.architecture.horizon * meta.target.stepMs + 86_400_000, opts.restore);
-        for (const f of served) state.recordForecast(f);
-        servedRead = served.length;
+    let spanMs: number;
+    let read: Awaited<ReturnType<typeof readTrailingWindows>>;
+    let state: PartitionState;
+    let servedRead: number;
+    let outputs: WindowOutput[];
+    let t0: number;
+    let t1: number;
+    let t2: number;
+    for (let attempt = 0; ; attempt++) {
+      spanMs = stateSpanMs(meta);
+      t0 = performance.now();
+      servedRead = 0;
+      read = await readTrailingWindows(p, inputTopic, partition, committed, spanMs, opts.restore);
+      state = new PartitionState(spanMs, committed);
+      // Nothing consumed yet: nothing served before, so every band served is recorded live from here on.
+      state.servedComplete = committed === 0n;
+      // ACI counts an origin's misses against the band served there, which depends on all that came before: the bands
+      // this forecaster served are read back from its output partition (the same partition number: both topics are
+      // keyed by series id) and issued again as they were.
+      const band = meta?.onlineBand;
+      if (meta && band?.method === 'aci' && committed > 0n) {
+        const outEnds = await outputEnds();
+        const inEnds = await inputEnds();
+        const end = outEnds.find((o) => o.partition === partition);
+        if (outEnds.length !== inEnds.length || !end) {
+          log.warn({ partition, inputPartitions: inEnds.length, outputPartitions: outEnds.length }, 'input and output topics differ in partitions: the ACI band is replayed without the bands served');
+        } else {
+          const served = await readTrailingForecasts(p, outputTopic, partition, BigInt(end.offset), band.windowDays * 86_400_000 + meta.architecture.horizon * meta.target.stepMs + 86_400_000, opts.restore);
+          for (const f of served) state.recordForecast(f);
+          servedRead = served.length;
+          state.servedComplete = true;
+        }
       }
+      t1 = performance.now();
+      // With an online band, the windows go through the model again (batched), as they went when they were live.
+      const result = meta?.onlineBand && read.windows.length > 0 ? await batcher.submit(read.windows) : undefined;
+      outputs = result ? outputsOf(result) : [];
+      t2 = performance.now();
+      if (!result || !readDiffers(meta, result.metadata) || attempt >= 2) break;
+      log.info({ partition, readFor: meta?.version ?? null, servedBy: result.version }, 'the model changed during the rebuild: the partition is read again for the model served now');
+      meta = result.metadata;
     }
-    const t1 = performance.now();
-    // With an online band, the windows go through the model again (batched), as they went when they were live.
-    const outputs = meta?.onlineBand && read.windows.length > 0 ? outputsOf(await batcher.submit(read.windows)) : [];
-    const t2 = performance.now();
     await state.stepAll(read.windows, outputs);
     const t3 = performance.now();
     const restore: PartitionRestore = {
@@ -272,7 +316,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     if (windows.length === 0) return { state, outputs: [] };
     let result = await batcher.submit(windows);
     for (let attempt = 0; result.metadata.onlineBand && state.bandVersion !== result.version && attempt < 3; attempt++) {
-      if (stateSpanMs(result.metadata) > state.spanMs) {
+      if (state.needsRebuildFor(result.metadata)) {
         drop(partition, st);
         st = stateFor(partition);
         state = await st;
@@ -322,13 +366,13 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     },
     // The group's committed offset can be read before a killed owner's last transaction completes (kafkajs's OffsetFetch
     // has no requireStable): records before the offset the state was rebuilt to are in it already, and skipped.
-    resumeAt: async (partition) => (await stateFor(partition)).nextOffset,
+    resumeAt: async (partition, heartbeat) => (await heartbeatWhile(stateFor(partition), heartbeat)).nextOffset,
     handle: async (batch, ctx) => {
       const windows = batch.records.map((g) => g.value);
       // A batch that fails is delivered again: the state it may have changed is dropped and read back from the
       // partition (at worst one rebuild too many, never a state that saw the batch twice).
       ctx.onAbort(() => states.delete(batch.partition));
-      const { state, outputs, result } = await outputsFor(batch.partition, windows);
+      const { state, outputs, result } = await heartbeatWhile(outputsFor(batch.partition, windows), () => ctx.heartbeat());
       // One window at a time, state first: a window's forecast depends on the windows before it in the partition and
       // itself only, never on how the records were cut into batches (a rebuild replays them in another cut).
       const forecasts: Forecast[] = [];
