@@ -32,7 +32,9 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
  * The schedule fact for a dispatch question, or a fact saying why there is none. Day-ahead plans are for ERCOT
  * batteries on the US Central operating day (dispatch/day-ahead.ts planDayAhead, describePlan), so the period is on
  * CENTRAL_CLOCK; a market on another clock (GB, on UK time: market/zone-clock.ts marketClock) gets a fact saying no
- * battery is planned there, read from nothing (its days and the plan's would name different days).
+ * battery is planned there, read from nothing (its days and the plan's would name different days). The day planned is
+ * the day the header names: the newest forecast issued by `now` plans it as its first interval's own Central day or
+ * the one after; a forecast starting on an earlier day plans nothing (a fact says so).
  */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
   const day: 'today' | 'tomorrow' = intent.period?.rule === 'today' ? 'today' : 'tomorrow';
@@ -84,7 +86,11 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     modelVersion: f.modelVersion, issuedAt: f.issuedAt, inputEnd: f.inputEnd, targetStart: f.targetStart, stepMs: f.stepMs,
     values: f.values.map(Number), p10: f.p10?.map(Number) ?? null, p90: f.p90?.map(Number) ?? null,
   };
-  const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, day);
+  // planDayAhead counts its day from the forecast's first interval, the header from the market clock: plan the day
+  // asked (d) as that interval's own day or the one after; a forecast starting earlier (stale) plans no other day.
+  const planDay = (['today', 'tomorrow'] as const).find((k) => engine.plan.daySpan(curve, k).target === d);
+  if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(now)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}`)];
+  const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, planDay);
   if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
   const sp = asset.settlementPoint;
   const v = (measure: string, value: number, unit: string, at?: number): FactValue => ({ series: sp, kind: 'DISPATCH', measure, value, unit, ...(at !== undefined ? { at } : {}) });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadAssets } from '../../dispatch/assets-config.js';
+import { SQL_FORECAST_ISSUED_BY } from '../../reports/forecasts.js';
 import type pg from 'pg';
 import { UK_CLOCK } from '../../market/zone-clock.js';
 import { chooseAsset, dispatchFact } from '../../rag/dispatch-answer.js';
@@ -54,7 +55,12 @@ describe('dispatch questions in a market not on US Central', () => {
   const GB_NOW = Date.UTC(2014, 7, 31, 23); // 2014-09-01 00:00 BST
   const gbCatalog: MarketCatalog = { series: new Map([['TAYLOR_EW', ['LOAD']]]), clock: UK_CLOCK };
   const asked: string[] = [];
-  const pool = { query: async (sql: string) => (asked.push(sql), { rows: [] }) } as unknown as pg.Pool;
+  const pool = {
+    query: async (sql: string) => {
+      asked.push(sql);
+      return { rows: [] };
+    },
+  } as unknown as pg.Pool;
   for (const market of ['GB', 'run.backtest-1.GB']) {
     it(`refuses in ${market}, naming the UK day asked and why, without a query`, async () => {
       asked.length = 0;
@@ -66,4 +72,38 @@ describe('dispatch questions in a market not on US Central', () => {
       assert.deepEqual(asked, []);
     });
   }
+});
+
+describe('dispatch answer: the day in the header is the day planned', () => {
+  // The plan's day is counted from the forecast's first interval (dispatch/day-ahead.ts daySpan); the header's from the
+  // market clock. A forecast issued by the clock may start on an earlier Central day (stale): then no plan is offered
+  // under a header naming another day.
+  const H = 3_600_000;
+  const D_NOON = Date.UTC(2024, 7, 8, 17); // 2024-08-08 12:00 CDT
+  const forecastAt = (targetStart: number) => ({
+    query: async (sql: string) => (sql === SQL_FORECAST_ISSUED_BY
+      ? { rows: [{ model_version: 'm1', issued_at: new Date(targetStart - H), input_start: new Date(targetStart - 24 * H), input_end: new Date(targetStart), target_start: new Date(targetStart), step_ms: H, values: Array.from({ length: 48 }, (_, i) => 20 + (i % 24) * 3), p10: null, p90: null, step_sources: null, unit: 'USD/MWh' }] }
+      : { rows: [] }),
+  }) as unknown as pg.Pool;
+  const i = intent('Should I charge my battery at HB_HOUSTON tomorrow?');
+
+  it('plans tomorrow (2024-08-09) from a forecast starting today', async () => {
+    const [f] = await dispatchFact(forecastAt(Date.UTC(2024, 7, 8, 5)), 'ERCOT', i, D_NOON);
+    assert.match(f!.id, /^dispatch:bess-houston:2024-08-09:m1$/);
+    assert.match(f!.text, /^Battery bess-houston, tomorrow \(2024-08-09 00:00 CT to 2024-08-10 00:00 CT\): /);
+  });
+
+  it('plans tomorrow from a forecast issued by the clock that starts tomorrow (its own day)', async () => {
+    const [f] = await dispatchFact(forecastAt(Date.UTC(2024, 7, 9, 5)), 'ERCOT', i, Date.UTC(2024, 7, 9, 5));
+    assert.match(f!.id, /^dispatch:bess-houston:2024-08-10:m1$/); // the clock 2024-08-09 00:00 CT: tomorrow is the 10th
+    const [g] = await dispatchFact(forecastAt(Date.UTC(2024, 7, 9, 5)), 'ERCOT', i, D_NOON + 11 * H); // 23:00 CDT on the 8th
+    assert.match(g!.id, /^dispatch:bess-houston:2024-08-09:m1$/);
+    assert.match(g!.text, /^Battery bess-houston, tomorrow \(2024-08-09 00:00 CT to 2024-08-10 00:00 CT\): /);
+  });
+
+  it('says the newest forecast starts a day early instead of heading its 2024-08-08 plan with 2024-08-09', async () => {
+    const [f] = await dispatchFact(forecastAt(Date.UTC(2024, 7, 7, 5)), 'ERCOT', i, D_NOON);
+    assert.equal(f!.id, 'dispatch:unavailable');
+    assert.equal(f!.text, 'I cannot schedule a battery for tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT) yet: the newest HB_HOUSTON forecast issued by 2024-08-08 12:00 CT starts 2024-08-07 00:00 CT, so it plans no battery for 2024-08-09.');
+  });
 });
