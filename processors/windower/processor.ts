@@ -9,6 +9,7 @@ import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
 import { type Producer, createProducer } from '../../platform/kafka/client.js';
+import { KafkaError } from '../../platform/kafka/errors.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
@@ -129,6 +130,16 @@ export function keptStale(stateAt: bigint | undefined, committed: bigint | undef
   return stateAt !== committed;
 }
 
+/**
+ * Whether a state restored from the changelog ends before the group's committed input offset (both input offsets of
+ * one partition; undefined: no state restored / nothing committed). The windower commits its input offset in the
+ * same transaction as the state, so a committed offset past the restored state means the changelog read ended short
+ * (readTopicToEnd stops after an idle spell) and the records in between would be missing from the state.
+ */
+export function restoredBehind(restoredAt: bigint | undefined, committed: bigint | undefined): boolean {
+  return committed !== undefined && (restoredAt === undefined || restoredAt < committed);
+}
+
 export async function startWindower(config: Config, opts: WindowerProcessorOptions = {}, provisioned?: Provisioned) {
   const inputTopic = opts.inputTopic ?? TOPICS.ticks.name;
   const outputTopic = opts.outputTopic ?? TOPICS.features.name;
@@ -173,24 +184,37 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   };
 
   /**
-   * Which of the `kept` partitions (tasks this member held before the assignment) hold state that is no longer the
-   * latest: one OffsetFetch of the group's committed offsets (the windower commits them in its transactions), compared
-   * with each settled task's nextOffset (keptStale). A task that failed, or an offset fetch that failed, counts as
-   * stale: restoring from the changelog is always correct, keeping a stale state never is.
+   * The group's committed offset of each partition of the input topic (one OffsetFetch; the windower commits them in
+   * its transactions), undefined where the group has committed none. Errors: KafkaError KAFKA_UNAVAILABLE (retriable)
+   * when the fetch fails.
    */
-  const staleOf = async (kept: Map<number, Promise<PartitionTask>>): Promise<Set<number>> => {
-    const settled = await Promise.all([...kept].map(([partition, task]) => task.then((t) => [partition, t] as const, () => [partition, undefined] as const)));
-    let committed: Map<number, bigint | undefined>;
+  const committedOffsets = async (): Promise<Map<number, bigint | undefined>> => {
     const admin = kafka.admin();
     try {
       await admin.connect();
       const offsets = (await admin.fetchOffsets({ groupId, topics: [inputTopic] }))[0]?.partitions ?? [];
-      committed = new Map(offsets.map((o) => [o.partition, BigInt(o.offset) < 0n ? undefined : BigInt(o.offset)]));
+      return new Map(offsets.map((o) => [o.partition, BigInt(o.offset) < 0n ? undefined : BigInt(o.offset)]));
+    } catch (err) {
+      throw new KafkaError('KAFKA_UNAVAILABLE', `committed offsets of group ${groupId} on ${inputTopic} not fetched: ${(err as Error).message}`, true, { cause: err });
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  };
+
+  /**
+   * Which of the `kept` partitions (tasks this member held before the assignment) hold state that is no longer the
+   * latest: each settled task's nextOffset compared with the group's committed offset (keptStale). A task that
+   * failed, or an offset fetch that failed, counts as stale: restoring from the changelog is always correct, keeping a
+   * stale state never is.
+   */
+  const staleOf = async (kept: Map<number, Promise<PartitionTask>>, offsets: Promise<Map<number, bigint | undefined>>): Promise<Set<number>> => {
+    const settled = await Promise.all([...kept].map(([partition, task]) => task.then((t) => [partition, t] as const, () => [partition, undefined] as const)));
+    let committed: Map<number, bigint | undefined>;
+    try {
+      committed = await offsets;
     } catch (err) {
       log.warn({ partitions: [...kept.keys()], err: (err as Error).message }, 'committed offsets not fetched; kept partitions restored from the changelog');
       return new Set(kept.keys());
-    } finally {
-      await admin.disconnect().catch(() => undefined);
     }
     const stale = new Set<number>();
     for (const [partition, task] of settled) {
@@ -205,42 +229,67 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
   /**
    * Sets up the `fresh` partitions together and registers their tasks, and checks the `kept` ones (staleOf): a stale
    * one is set up like a fresh one (its old producer, fenced by the member that owned it in between, disconnected),
-   * the others keep their tasks. Each set-up partition's transactional producer first: its InitProducerId fences a
-   * killed owner's producer and waits until that owner's last transaction is complete (a commit the coordinator was
-   * finishing when the owner died completes now). Only a changelog read that starts after that sees the partition's
-   * last committed state, so the one read (for fresh and stale partitions alike) waits for every producer (ready or
-   * failed). A partition whose producer or read failed has its task rejected and dropped (its producer disconnected);
-   * its next batch sets it up again.
+   * the others keep their tasks. Order for the fresh partitions: each one's transactional producer is connected and
+   * fenced first (connectFenced: its transactional InitProducerId fences a previous owner's producer and returns once
+   * that owner's last transaction is complete), then the group's committed offsets are fetched (one OffsetFetch, also
+   * used for the kept check, so for the fresh partitions it is stable), then the changelog is read once for fresh and
+   * stale partitions alike (after every producer is ready or failed). A kept partition's check fetches the same
+   * offsets, but its producer is connected only once it is found stale, so that fetch may run while a previous owner's
+   * last commit is in flight (it then finds the state stale, and restoring is correct). A restored state that ends
+   * before the group's committed offset (a changelog read that ended short, readTopicToEnd's idle timeout) is
+   * rejected with KafkaError KAFKA_UNAVAILABLE (restoredBehind) rather than silently losing the records in between.
+   * A partition whose producer, offsets or read failed has its task rejected and dropped (its producer disconnected);
+   * its next batch sets it up again. A partition revoked or set up again by a newer assignment meanwhile stops before
+   * its producer connects (which would fence the partition's new owner) and before it becomes ready.
    */
   const setUp = (fresh: number[], kept = new Map<number, Promise<PartitionTask>>()): void => {
-    const connect = (partition: number) => {
+    const mine = new Map<number, Promise<PartitionTask>>();
+    const current = (partition: number) => tasks.get(partition) === mine.get(partition);
+    const revoked = (partition: number) => new Error(`partition ${partition} was revoked or set up again by a newer assignment; this set-up stops`);
+    const connect = async (partition: number): Promise<Producer> => {
+      // Registration is synchronous, so by now mine holds this set-up's task.
+      await Promise.resolve();
+      if (!current(partition)) throw revoked(partition);
       const producer = createProducer(kafka, { transactionalId: `${txPrefix}-${inputTopic}-${partition}` });
-      return producer.connect().then(() => producer);
+      await producer.connect();
+      return producer;
     };
     const freshProducers = new Map(fresh.map((partition) => [partition, connect(partition)] as const));
-    const stale = kept.size > 0 ? staleOf(kept) : Promise.resolve(new Set<number>());
+    const offsets = Promise.allSettled(freshProducers.values()).then(committedOffsets);
+    offsets.catch(() => undefined); // each task that needs it reports its failure
+    const stale = kept.size > 0 ? staleOf(kept, offsets) : Promise.resolve(new Set<number>());
     const keptProducers = new Map([...kept.keys()].map((partition) => [partition, stale.then((s) => (s.has(partition) ? connect(partition) : undefined))] as const));
     const restored = Promise.allSettled([...freshProducers.values(), ...keptProducers.values()]).then(async () =>
       fresh.length > 0 || (await stale).size > 0 ? readChangelog(p, changelogTopic, inputTopic) : new Map<number, PartitionState>(),
     );
+    const readyIfCurrent = async (partition: number, producer: Promise<Producer | undefined>): Promise<PartitionTask> => {
+      const [pr, states, committed] = await Promise.all([producer, restored, offsets]);
+      if (!current(partition)) throw revoked(partition);
+      const saved = states.get(partition);
+      const at = saved ? BigInt(saved.partition.nextOffset) : undefined;
+      if (restoredBehind(at, committed.get(partition))) {
+        throw new KafkaError('KAFKA_UNAVAILABLE', `partition ${partition}: the state read from ${changelogTopic} ends at offset ${at ?? 'none'}, before the group's committed offset ${committed.get(partition)} (the changelog read ended short); set up again`, true);
+      }
+      return ready(partition, pr!, saved);
+    };
     const register = (partition: number, task: Promise<PartitionTask>, producer: Promise<Producer | undefined>) => {
+      mine.set(partition, task);
       tasks.set(partition, task);
       task.catch((err: unknown) => {
-        if (tasks.get(partition) === task) tasks.delete(partition);
+        const stillCurrent = tasks.get(partition) === task;
+        if (stillCurrent) tasks.delete(partition);
         void producer.then((pr) => pr?.disconnect()).catch(() => undefined);
-        log.error({ partition, err: (err as Error).message }, 'partition set-up failed; its next batch tries again');
+        if (stillCurrent) log.error({ partition, err: (err as Error).message }, 'partition set-up failed; its next batch tries again');
+        else log.info({ partition, err: (err as Error).message }, 'partition set-up stopped: a newer assignment took the partition');
       });
     };
-    for (const [partition, producer] of freshProducers) {
-      register(partition, Promise.all([producer, restored]).then(([pr, states]) => ready(partition, pr, states.get(partition))), producer);
-    }
+    for (const [partition, producer] of freshProducers) register(partition, readyIfCurrent(partition, producer), producer);
     for (const [partition, old] of kept) {
       const producer = keptProducers.get(partition)!;
       const task = stale.then(async (s) => {
         if (!s.has(partition)) return old;
         void old.then((t) => t.producer.disconnect()).catch(() => undefined);
-        const [pr, states] = await Promise.all([producer, restored]);
-        return ready(partition, pr!, states.get(partition));
+        return readyIfCurrent(partition, producer);
       });
       register(partition, task, producer);
     }
