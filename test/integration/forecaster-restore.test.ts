@@ -1,7 +1,8 @@
 // trace: D.forecaster, D.exactly-once
 // The forecaster's state is a function of the model and its input partition's trailing windows: a forecaster stopped
 // mid-stream and started again (it rebuilds each partition's state from the partition on assignment, restore.ts)
-// writes exactly the Forecast records that one run that never stopped writes over the same input, with a model that
+// writes the Forecast records that one run that never stopped writes over the same input (values within 1e-5
+// relative: assertSameForecasts), with a model that
 // serves some steps from "same hour last week" (state the process builds from the windows it has seen). Real Kafka,
 // registry and a tiny untrained model in a temporary registry; unique topics and groups.
 import assert from 'node:assert/strict';
@@ -44,6 +45,25 @@ async function forecastsOf(p: Provisioned, topic: string): Promise<Map<string, F
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * (1 + Math.abs(a));
 const served = (w: FeatureWindow) => w.kind === 'RT_PRICE' && w.count > 0;
+
+/**
+ * Each forecast of `want` has one in `got` under the same key with the same model version, issue time and step
+ * sources, and P50, P10 and P90 within 1e-5 relative (`close`) at every step. `names`: how the two runs are called
+ * in the messages.
+ */
+function assertSameForecasts(want: Iterable<[string, Forecast]>, got: Map<string, Forecast>, names: [string, string]): void {
+  const [a, b] = names;
+  for (const [k, x] of want) {
+    const y = got.get(k);
+    assert.ok(y, `${b} has ${k}`);
+    assert.equal(y.modelVersion, x.modelVersion, `${k}: model version`);
+    assert.equal(y.issuedAt, x.issuedAt, `${k}: issued at`);
+    assert.deepEqual(y.stepSources, x.stepSources, `${k}: step sources`);
+    x.values.forEach((v, h) => assert.ok(close(v, y.values[h]!), `${k} step ${h + 1}: P50 ${v} (${a}) vs ${y.values[h]} (${b})`));
+    x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} (${a}) vs ${y.p10![h]} (${b})`));
+    x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (${a}) vs ${y.p90![h]} (${b})`));
+  }
+}
 
 describe('forecaster: state rebuilt from the trailing windows on assignment', () => {
   const topics: string[] = [];
@@ -117,16 +137,7 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const fb = await forecastsOf(p, outB);
     assert.equal(fa.size, all.filter(served).length, 'A forecast every served window');
     assert.equal(fb.size, fa.size, 'B forecast every served window once');
-    for (const [k, x] of fa) {
-      const y = fb.get(k);
-      assert.ok(y, `B has ${k}`);
-      assert.deepEqual(y.stepSources, x.stepSources, `${k}: step sources`);
-      assert.equal(y.modelVersion, x.modelVersion);
-      assert.equal(y.issuedAt, x.issuedAt);
-      x.values.forEach((v, h) => assert.ok(close(v, y.values[h]!), `${k} step ${h + 1}: P50 ${v} (never stopped) vs ${y.values[h]} (restarted)`));
-      x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} (never stopped) vs ${y.p10![h]} (restarted)`));
-      x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (never stopped) vs ${y.p90![h]} (restarted)`));
-    }
+    assertSameForecasts(fa, fb, ['never stopped', 'restarted']);
     return { fa, fb, cut, phase2, restores };
   }
 
@@ -218,16 +229,82 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const fb = await forecastsOf(p, outB);
     const after = [...fa.entries()].filter(([, f]) => f.targetStart > cut);
     assert.equal(after.length, phase2.filter(served).length);
-    for (const [k, x] of after) {
-      const y = fb.get(k)!;
-      assert.ok(y, `B has ${k}`);
-      assert.equal(x.modelVersion, y.modelVersion);
-      assert.deepEqual(y.stepSources, x.stepSources, `${k}: step sources`);
-      x.values.forEach((v, h) => assert.ok(close(v, y.values[h]!), `${k} step ${h + 1}: P50 ${v} (switched live) vs ${y.values[h]} (restarted on v2)`));
-      x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} (switched live) vs ${y.p10![h]} (restarted on v2)`));
-      x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (switched live) vs ${y.p90![h]} (restarted on v2)`));
-    }
+    assertSameForecasts(after, fb, ['switched live', 'restarted on v2']);
   });
+  it('a live switch from a window band to an ACI band, on a forecaster restarted on the window model: it reads the served bands back first, and serves what one that never stopped serves', async () => {
+    const features = uniqueName('test.fcr.wa.features');
+    const outA = uniqueName('test.fcr.wa.forecasts-a');
+    const outB = uniqueName('test.fcr.wa.forecasts-b');
+    topics.push(features, outA, outB);
+    const market = `T${features.slice(-8).toUpperCase()}`;
+    for (const t of [features, outA, outB]) await createTestTopic(t, 3);
+    const registry = await mkdtemp(path.join(os.tmpdir(), 'sda-registry-'));
+    registries.push(registry);
+    const start = Date.UTC(2024, 6, 1, 5);
+    const all = windowsOf(market, start, 14);
+    // Restarted within the ACI window before the switch: some of the bands it counts were served before the restart.
+    const restartAt = start + 11.75 * DAY;
+    const cut = start + 12 * DAY;
+    const phase1a = all.filter((w) => w.windowEnd <= restartAt);
+    const phase1b = all.filter((w) => w.windowEnd > restartAt && w.windowEnd <= cut);
+    const phase2 = all.filter((w) => w.windowEnd > cut);
+    const H = 8;
+    // The same window and horizon: the same span, so only the bands served decide whether the partition is read again.
+    const band = (m: 'window' | 'aci') => ({ method: m, windowDays: 1, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
+    await writeRandomModel(registry, { version: `fcr-wa1-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 5, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('window') });
+    const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
+    const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+    const base = { inputTopic: features, registryDir: registry, pollMs: 200, maxBytesPerPartition: 32_768, restore: { firstChunk: 64, guard: 32 } };
+    const restoresB: PartitionRestore[] = [];
+    const optsA = { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-wa-a') };
+    const optsB = { ...base, outputTopic: outB, groupId: uniqueName('test-fcr-wa-b'), onRestore: (r: PartitionRestore) => void restoresB.push(r) };
+    let v2 = '';
+    try {
+      await send(phase1a);
+      const a = await startForecaster(config, optsA, p);
+      try {
+        let b = await startForecaster(config, optsB, p);
+        try {
+          await until(() => a.counts.received === phase1a.length && b.counts.received === phase1a.length, 180_000, 'A and B to consume phase 1a with the window model');
+        } finally {
+          await b.stop();
+        }
+        // B restarts on the window model: rebuilt without reading the served bands back (the model has no ACI band).
+        restoresB.length = 0;
+        b = await startForecaster(config, optsB, p);
+        try {
+          await send(phase1b);
+          await until(() => a.counts.received === phase1a.length + phase1b.length && b.counts.received === phase1b.length, 180_000, 'A and B to consume phase 1b with the window model');
+          assert.ok(restoresB.some((r) => r.windows > 0) && restoresB.every((r) => r.servedForecasts === 0), `B rebuilt without the read-back: ${JSON.stringify(restoresB)}`);
+          restoresB.length = 0;
+          // The ACI model becomes current: both switch live.
+          v2 = (await writeRandomModel(registry, { version: `fcr-wa2-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 6, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('aci') })).version;
+          await a.pollModel();
+          await b.pollModel();
+          assert.equal(a.modelVersion, v2);
+          assert.equal(b.modelVersion, v2);
+          await send(phase2);
+          await until(() => a.counts.received === all.length && b.counts.received === phase1b.length + phase2.length, 180_000, 'A and B to consume phase 2 with the ACI model');
+        } finally {
+          await b.stop();
+        }
+      } finally {
+        await a.stop();
+      }
+    } finally {
+      await producer.close();
+    }
+    const fa = await forecastsOf(p, outA);
+    const fb = await forecastsOf(p, outB);
+    const after = [...fa.entries()].filter(([, f]) => f.targetStart > cut);
+    assert.equal(after.length, phase2.filter(served).length);
+    assert.ok(after.every(([, f]) => f.modelVersion === v2), 'phase 2 served by the ACI model');
+    assertSameForecasts(after, fb, ['never stopped', 'restarted on the window model, then switched']);
+    // How: B read its partitions again for the ACI model, with the bands served (before and after its restart) read back.
+    const reread = restoresB.filter((r) => r.bandVersion === v2 && r.bands > 0);
+    assert.ok(reread.length > 0 && reread.every((r) => r.servedForecasts > 0), `B read the served bands back at the switch: ${JSON.stringify(restoresB)}`);
+  });
+
   it('a rebalance that moves partitions to a second member: the two members together write what one uninterrupted forecaster writes', async () => {
     const features = uniqueName('test.fcr.rb.features');
     const outA = uniqueName('test.fcr.rb.forecasts-a');
@@ -280,13 +357,6 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const fa = await forecastsOf(p, outA);
     const fb = await forecastsOf(p, outB);
     assert.equal(fb.size, fa.size, 'B1 and B2 forecast every served window once');
-    for (const [k, x] of fa) {
-      const y = fb.get(k);
-      assert.ok(y, `B has ${k}`);
-      assert.deepEqual(y.stepSources, x.stepSources, `${k}: step sources`);
-      x.values.forEach((v, h) => assert.ok(close(v, y.values[h]!), `${k} step ${h + 1}: P50 ${v} (one member) vs ${y.values[h]} (rebalanced)`));
-      x.p10!.forEach((v, h) => assert.ok(close(v, y.p10![h]!), `${k} step ${h + 1}: P10 ${v} (one member) vs ${y.p10![h]} (rebalanced)`));
-      x.p90!.forEach((v, h) => assert.ok(close(v, y.p90![h]!), `${k} step ${h + 1}: P90 ${v} (one member) vs ${y.p90![h]} (rebalanced)`));
-    }
+    assertSameForecasts(fa, fb, ['one member', 'rebalanced']);
   });
 });
