@@ -9,6 +9,7 @@ import type { ModelMetadata } from '../../model/contract.js';
 import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
 import { randomModelMetadata } from '../../processors/forecaster/random-model.js';
 import { PartitionState, type WindowOutput, stateSpanMs } from '../../processors/forecaster/state.js';
+import { readDiffers } from '../../processors/forecaster/processor.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 
 const HOUR = 3_600_000;
@@ -120,6 +121,16 @@ describe('forecaster partition state', () => {
     const a = run(full, afterCut, outputOf(aci, 1));
     sameForecasts(run(await rebuild(true), afterCut, outputOf(aci, 1)), a, 'ACI rebuilt with the served bands vs never stopped');
     assert.notDeepEqual(run(await rebuild(false), afterCut, outputOf(aci, 1)), a, 'without the served bands the ACI band differs');
+  });
+
+  it('a rebuild reads again when the model that answered needs another span or read-back than the one it read for (readDiffers)', () => {
+    const band = (method: 'aci' | 'window', windowDays = 2) => ({ method, windowDays, level: 0.8, gamma: 0.05, minResiduals: 10, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } });
+    const m = (version: string, onlineBand?: ReturnType<typeof band>) => randomModelMetadata({ version, horizon: H, stepSources: ['lstm', 'lstm', 'lstm', 'lstm'], ...(onlineBand ? { onlineBand } : {}) });
+    assert.equal(readDiffers(m('a', band('aci')), m('b', band('aci'))), false, 'another version, the same needs');
+    assert.equal(readDiffers(undefined, m('b')), false, 'no model read for, one without a band answered: the history alone');
+    assert.equal(readDiffers(m('a', band('window')), m('b', band('aci'))), true, 'the same span, but ACI needs the served bands');
+    assert.equal(readDiffers(m('a', band('aci')), m('b', band('aci', 3))), true, 'a longer window');
+    assert.equal(readDiffers(m('a'), m('b', band('window'))), true, 'a band where there was none');
   });
 
   describe('a live switch to an ACI model', () => {
