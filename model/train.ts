@@ -431,6 +431,26 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
 }
 
 /**
+ * One online band over the hold-out as the forecaster serves it (onlineBandForecasts): run in time order per series
+ * from its warm-up start (onlineBandWarmupFrom) through the hold-out. `warmFrom` (<= that start): the first sample of
+ * `warmP50`, the served P50 of samples [warmFrom, d.trainCount) (unscaled, row-major [samples, H]); `holdP50` the
+ * served P50 of the hold-out [d.trainCount, d.n); `trained` the offsets the band starts from. Returns the hold-out
+ * samples' P10/P90 ([d.n − d.trainCount, H], unscaled, views into the run's output).
+ */
+function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { below: number[]; above: number[] }, warmFrom: number, warmP50: Float64Array, holdP50: Float64Array): { p10: Float64Array; p90: Float64Array } {
+  const H = d.horizon;
+  const stepMs = d.target.stepMs;
+  const w = onlineBandWarmupFrom(d.windowEnds, d.trainCount, spec, H, stepMs);
+  if (w < warmFrom) throw new Error(`internal: online band warm-up from sample ${w}, served P50 from ${warmFrom}`);
+  const k = (w - warmFrom) * H;
+  const p50 = new Float64Array(warmP50.length - k + holdP50.length);
+  p50.set(warmP50.subarray(k));
+  p50.set(holdP50, warmP50.length - k);
+  const band = onlineBandForecasts(spec, H, stepMs, { seriesIds: d.seriesIds.slice(w, d.n), windowEnds: d.windowEnds.slice(w, d.n), p50, actual: unscaledTargets(d, w, d.n) }, trained);
+  return { p10: band.p10.subarray((d.trainCount - w) * H), p90: band.p90.subarray((d.trainCount - w) * H) };
+}
+
+/**
  * The online band candidates over the hold-out (the served one always; every validation candidate with `all`):
  * each warmed up as the live forecaster rebuilds its state, on the final model's served forecasts of the training
  * samples whose window end lies within windowDays + horizon of the first hold-out origin (onlineBandWarmupFrom;
@@ -459,10 +479,6 @@ function holdoutOnlineBands(
       warm = un(q.p50);
       applyLastWeek(d, lwMeta, warm, un(q.p10), un(q.p90), warmFrom);
     }
-    const p50 = new Float64Array(warm.length + forecast.length);
-    p50.set(warm);
-    p50.set(forecast, warm.length);
-    const actual = unscaledTargets(d, warmFrom, d.n);
     const hold = unscaledTargets(d, d.trainCount, d.n);
     const from = d.trainCount;
     const known = (j: number) => Number.isFinite(hold[j]!) && Number.isFinite(d.baselines.same_hour_last_week[from * H + j]!) && Number.isFinite(d.baselines.same_hour_yesterday[from * H + j]!);
@@ -470,11 +486,7 @@ function holdoutOnlineBands(
     const y = keep(hold);
     const m = keep(forecast);
     for (const r of run) {
-      const w = onlineBandWarmupFrom(d.windowEnds, d.trainCount, r.spec, H, stepMs);
-      const k = w - warmFrom;
-      const band = onlineBandForecasts(r.spec, H, stepMs, { seriesIds: d.seriesIds.slice(w, d.n), windowEnds: d.windowEnds.slice(w, d.n), p50: p50.subarray(k * H), actual: actual.subarray(k * H) }, online.trained);
-      const b10 = band.p10.subarray((from - w) * H);
-      const b90 = band.p90.subarray((from - w) * H);
+      const { p10: b10, p90: b90 } = holdoutOnlineBand(d, r.spec, online.trained, warmFrom, warm, forecast);
       if (isServed(r.spec)) served = { p10: Float64Array.from(b10), p90: Float64Array.from(b90) };
       const q10 = keep(b10);
       const q90 = keep(b90);
@@ -1088,14 +1100,9 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
       const ob = meta.onlineBand;
       const w = onlineBandWarmupFrom(dataset.windowEnds, dataset.trainCount, ob, H, dataset.target.stepMs);
       const warm = await served(w, dataset.trainCount);
-      const trained = ob.trained;
-      const p50 = new Float64Array(warm.forecast.length + forecast.length);
-      p50.set(warm.forecast);
-      p50.set(forecast, warm.forecast.length);
-      const band = onlineBandForecasts(ob, H, dataset.target.stepMs, { seriesIds: dataset.seriesIds.slice(w), windowEnds: dataset.windowEnds.slice(w), p50, actual: unscaledTargets(dataset, w, dataset.n) }, trained);
-      const k = (dataset.trainCount - w) * H;
+      const band = holdoutOnlineBand(dataset, ob, ob.trained, w, warm.forecast, forecast);
       print(`online band ${onlineBandLabel(ob)}: warmed up on ${dataset.trainCount - w} training samples' served forecasts`);
-      evaluation = evaluateHoldout(dataset, forecast, { p10: band.p10.subarray(k), p90: band.p90.subarray(k) }, { p10, p90 });
+      evaluation = evaluateHoldout(dataset, forecast, band, { p10, p90 });
     } else {
       evaluation = evaluateHoldout(dataset, forecast, onnx.hasQuantiles ? { p10, p90 } : undefined);
     }
