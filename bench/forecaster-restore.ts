@@ -39,8 +39,10 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length
 export async function runForecasterRestoreBench(config: Config, opts: { partitions: number; days: number; rounds: number }) {
   const p = await provision(config, 'sda-bench-forecaster-restore');
   const input = 'bench.fc-restore.in';
-  const output = 'bench.fc-restore.out';
-  await freshTopics(config, [{ name: input, partitions: opts.partitions }, { name: output, partitions: opts.partitions }]);
+  // One output topic per model: an ACI model's rebuild reads its own served bands back from its output (another
+  // model's forecasts there would be read as its own).
+  const outputOf = (m: number) => `bench.fc-restore.out.${m}`;
+  await freshTopics(config, [{ name: input, partitions: opts.partitions }]);
   const core = new PartitionWindower({ stepMs: HOUR });
   const windows: FeatureWindow[] = [];
   for (const t of simulateMarket({ start: Date.UTC(2024, 0, 1, 6), days: opts.days, seed: 3 })) windows.push(...core.add(t, t.ingestedAt).windows);
@@ -58,10 +60,11 @@ export async function runForecasterRestoreBench(config: Config, opts: { partitio
   ];
   const rows: Array<Record<string, unknown>> = [];
   for (const [m, model] of models.entries()) {
+    await freshTopics(config, [{ name: outputOf(m), partitions: opts.partitions }]);
     const registry = await mkdtemp(path.join(os.tmpdir(), 'sda-bench-registry-'));
     try {
       await writeRandomModel(registry, { version: `bench-restore-${m}-${Date.now()}`, market: 'ERCOT', kind: 'RT_PRICE', horizon: H, units: 32, seed: 1, stepSources: new Array<string>(H).fill('lstm'), lastWeek, ...model.options });
-      const common = { inputTopic: input, outputTopic: output, groupId: `bench-forecaster-restore-${m}-${Date.now()}`, registryDir: registry, pollMs: 60_000 };
+      const common = { inputTopic: input, outputTopic: outputOf(m), groupId: `bench-forecaster-restore-${m}-${Date.now()}`, registryDir: registry, pollMs: 60_000 };
       let received = 0;
       const fill = await startForecaster(config, { ...common, onBatch: (c) => void (received = c.received) }, p);
       await until(`the first run's ${encoded.length} windows`, 600_000, () => received >= encoded.length);
@@ -97,6 +100,7 @@ export async function runForecasterRestoreBench(config: Config, opts: { partitio
         startToAllRebuiltMsMedian: median(rounds.map((r) => r.wallMs)),
         bandsPerRound: rounds[0]!.restores.reduce((n, x) => n + x.bands, 0),
         slotsPerRound: rounds[0]!.restores.reduce((n, x) => n + x.slots, 0),
+        servedForecastsPerRound: rounds[0]!.restores.reduce((n, x) => n + x.servedForecasts, 0),
       });
     } finally {
       await rm(registry, { recursive: true, force: true });
@@ -107,8 +111,8 @@ export async function runForecasterRestoreBench(config: Config, opts: { partitio
     conditions: { date: new Date().toISOString(), host: `${os.cpus().length} x ${os.cpus()[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; broker and Node on this machine`, node: process.version, partitions: opts.partitions, days: opts.days, series, windows: encoded.length, rounds: opts.rounds, horizon: H },
     results: rows,
   };
-  const table = ['| model | span (days) | records read (all partitions) | of windows in topic | reads per partition | rebuild ms per partition median / max | of which read / inference / replay (medians) | start → all rebuilt ms (median) | bands | slots |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
-  for (const r of rows) table.push(`| ${r.model} | ${r.spanDays} | ${r.recordsReadPerRound} | ${r.windowsInTopic} | ${r.readsPerPartition} | ${r.partitionMsMedian} / ${r.partitionMsMax} | ${r.readMsMedian} / ${r.inferMsMedian} / ${r.replayMsMedian} | ${r.startToAllRebuiltMsMedian} | ${r.bandsPerRound} | ${r.slotsPerRound} |`);
+  const table = ['| model | span (days) | records read (all partitions) | of windows in topic | reads per partition | rebuild ms per partition median / max | of which read / inference / replay (medians) | start → all rebuilt ms (median) | bands | slots | served forecasts read back |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
+  for (const r of rows) table.push(`| ${r.model} | ${r.spanDays} | ${r.recordsReadPerRound} | ${r.windowsInTopic} | ${r.readsPerPartition} | ${r.partitionMsMedian} / ${r.partitionMsMax} | ${r.readMsMedian} / ${r.inferMsMedian} / ${r.replayMsMedian} | ${r.startToAllRebuiltMsMedian} | ${r.bandsPerRound} | ${r.slotsPerRound} | ${r.servedForecastsPerRound} |`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n\n${table.join('\n')}\n`);
   return report;
 }
