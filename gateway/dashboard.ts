@@ -69,6 +69,22 @@ export function forecastEvent(f: FeedForecast) {
   return { market: f.market, seriesId: f.seriesId, kind: f.kind, modelVersion: f.modelVersion, issuedAt: f.issuedAt, targetStart: f.targetStart, stepMs: f.stepMs, values: f.values, p10: f.p10 ?? null, p90: f.p90 ?? null, stepSources: f.stepSources ?? null, unit: f.unit, inputEnd: f.inputEnd, receivedAt: f.receivedAt };
 }
 
+/** Latencies above this are not live ones (the histogram's top bucket): replays, backfills, the simulator's event-time ingestedAt. */
+export const LIVE_LATENCY_MAX_S = 3_600;
+
+/**
+ * Record one forecast's end-to-end latency (ms from its issuedAt, the ingestion time of the tick that completed its
+ * window, to its arrival at the live feed) in sda_forecast_end_to_end_seconds, or count it as excluded when issuedAt is
+ * not a live ingestion time: negative ("future") or over LIVE_LATENCY_MAX_S ("not_live"; the simulator and replays
+ * stamp ingestedAt with event time, so their latencies would read as months or years).
+ */
+export function observeEndToEnd(metrics: Pick<GatewayMetrics, 'endToEnd' | 'endToEndExcluded'>, latencyMs: number): void {
+  const seconds = latencyMs / 1_000;
+  if (!(seconds >= 0)) metrics.endToEndExcluded.inc({ reason: 'future' });
+  else if (seconds > LIVE_LATENCY_MAX_S) metrics.endToEndExcluded.inc({ reason: 'not_live' });
+  else metrics.endToEnd.observe(seconds);
+}
+
 export function createGatewayExtensions(config: Config, opts: DashboardOptions): GatewayExtensions {
   const lag = opts.consumerLag === false ? null : new ConsumerLagReader(config);
   const metrics = new GatewayMetrics(lag, opts.registryDir);
@@ -76,8 +92,7 @@ export function createGatewayExtensions(config: Config, opts: DashboardOptions):
   const feed = opts.liveFeed === false ? null : new ForecastFeed(config, { topic: config.gateway.forecastsTopic, onUndecodable: (n) => metrics.feedPoison.inc(n) });
   feed?.subscribe((f) => {
     metrics.forecastsReceived.inc();
-    const seconds = (f.receivedAt - f.issuedAt) / 1_000;
-    if (seconds >= 0) metrics.endToEnd.observe(seconds);
+    observeEndToEnd(metrics, f.receivedAt - f.issuedAt);
     sse.publish('forecast', forecastEvent(f));
   });
   // The feed starts only when start() is called (startGateway: after listen succeeded), so a gateway that cannot

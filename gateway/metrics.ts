@@ -40,6 +40,13 @@ export class GatewayMetrics {
     registers: [this.own],
   });
 
+  readonly endToEndExcluded = new Counter({
+    name: 'sda_forecast_end_to_end_excluded_total',
+    help: 'Forecasts left out of sda_forecast_end_to_end_seconds because their issuedAt is not a live ingestion time: in the future (reason "future") or more than an hour old (reason "not_live": a replay, a backfill or the simulator, whose ticks carry their event time as ingestedAt).',
+    labelNames: ['reason'] as const,
+    registers: [this.own],
+  });
+
   readonly forecastsReceived = new Counter({
     name: 'sda_gateway_forecasts_received_total',
     help: 'Forecasts the gateway\'s live feed consumed from Kafka.',
