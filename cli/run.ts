@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../platform/config.js';
 import { type Admin, createKafka } from '../platform/kafka/client.js';
+import { SdaError } from '../platform/errors.js';
 import { KafkaError } from '../platform/kafka/errors.js';
 import { runOfTopic, validateRunName } from '../platform/kafka/topics.js';
 import { createPool } from '../platform/postgres/pool.js';
@@ -73,6 +74,33 @@ export async function listRuns(config: Config, only?: string): Promise<RunInfo[]
   });
 }
 
+/** A consumer group of a run that still has members: who they are (kafkajs DescribeGroups' clientId and host). */
+export interface ActiveGroup {
+  group: string;
+  state: string;
+  members: Array<{ clientId: string; host: string }>;
+}
+
+/** The groups among `described` (kafkajs DescribeGroups' answer) that have at least one member. */
+export function activeGroups(described: Array<{ groupId: string; state: string; members: Array<{ clientId: string; clientHost: string }> }>): ActiveGroup[] {
+  return described
+    .filter((g) => g.members.length > 0)
+    .map((g) => ({ group: g.groupId, state: g.state, members: g.members.map((m) => ({ clientId: m.clientId, host: m.clientHost.replace(/^\//, '') })) }));
+}
+
+/**
+ * The RUN_IN_USE error `sda run delete` throws while the run's consumer groups have members: names each group with
+ * its state and members (client id @ host) and says to stop those processors first. Nothing was deleted.
+ */
+export function runInUseError(name: string, busy: ActiveGroup[]): SdaError<'RUN_IN_USE'> {
+  const lines = busy.map((g) => `  group ${g.group} (${g.state}): ${g.members.map((m) => `${m.clientId} @ ${m.host}`).join(', ')}`);
+  return new SdaError(
+    'RUN_IN_USE',
+    `run ${name} is in use: ${busy.length} of its consumer groups ${busy.length === 1 ? 'has' : 'have'} members, so nothing was deleted.\n${lines.join('\n')}\nStop these processors (the \`sda process ... --run ${name}\` jobs on those hosts), then run \`sda run delete ${name}\` again.`,
+    false,
+  );
+}
+
 export interface DeletedRun {
   name: string;
   topics: string[];
@@ -87,7 +115,8 @@ export interface DeletedRun {
 /**
  * Deletes a run: its topics, its consumer groups (those with no members), its registry subjects (soft then
  * permanent) and its table rows (market `run.NAME.<market>` in market_data, features, forecasts; run = NAME in
- * dispatch_schedules where that table exists). Throws RUN_NAME_INVALID for a bad name.
+ * dispatch_schedules where that table exists). Throws RUN_NAME_INVALID for a bad name, and RUN_IN_USE (before
+ * deleting anything) while any of the run's consumer groups has members (its processors are still running).
  */
 export async function deleteRun(config: Config, name: string): Promise<DeletedRun> {
   validateRunName(name);
@@ -96,6 +125,12 @@ export async function deleteRun(config: Config, name: string): Promise<DeletedRu
   if (run) {
     await withAdmin(config, async (admin) => {
       const groups = run.groups.map((g) => g.group);
+      // Refuse before deleting anything while a processor of the run is still consuming: its topics, subjects and
+      // rows would go from under it (it then logs an error per fetch) and its group could not be deleted anyway.
+      if (groups.length > 0) {
+        const busy = activeGroups((await admin.describeGroups(groups)).groups);
+        if (busy.length > 0) throw runInUseError(name, busy);
+      }
       if (groups.length > 0) {
         try {
           await admin.deleteGroups(groups);
@@ -160,7 +195,7 @@ export function registerRun(program: Command): void {
     });
   run
     .command('delete')
-    .description('delete a run: its topics, consumer groups, registry subjects and table rows (markets run.NAME.*); prints what it deleted')
+    .description('delete a run: its topics, consumer groups, registry subjects and table rows (markets run.NAME.*); prints what it deleted. Refused, deleting nothing, while any of its consumer groups has members (stop its processors first)')
     .argument('<name>', 'the run name (1-64 of A-Z a-z 0-9 _ -)')
     .action(async (name: string) => {
       const config = loadConfig();
