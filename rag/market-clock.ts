@@ -30,6 +30,9 @@
 //     15-minute interval holding it [18:30, 18:45); hour ending N (ERCOT's HE, 1..24) is [N-1:00, N:00). The day is
 //     the one the question names (today, yesterday, tomorrow, a date), or D when it names none. A time in the
 //     spring-forward gap ("2:30am" on 2024-03-10) starts at the first instant after it, and its label says so.
+//   a time range on a day ("between 17:00 and 20:00 on 2024-06-10", "from 5pm to 8pm today", "17:00-20:00"): the
+//     whole range [17:00, 20:00) on the local wall clock (start floored, end raised to the 15-minute grid); one that
+//     ends at or before its start ends on the next day ("from 22:00 to 02:00").
 // Days are the market's local days (ERCOT's Central operating days): 23 hours on the spring-forward Sunday, 25 on the
 // fall-back Sunday.
 import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, formatCivil, formatWallClock, parseErcotDate } from '../market/central-time.js';
@@ -103,6 +106,13 @@ export function resolvePeriod(question: string, now: number, clock: ZoneClock = 
   const date = clock.dateOf(p === null ? now : p.from);
   const dayLabel = p === null ? 'today' : p.label;
   const from = wallUtc(clock, date, time.minuteOfDay);
+  if (time.endMinute !== undefined) {
+    // A range ends at its end time's wall clock on the same day, or the next day when it ends at or before its start
+    // ("from 22:00 to 02:00"); on a clock-change day the span is 1 h shorter or longer than the written one.
+    const next = addCentralDays(date, 1);
+    const end = time.endMinute >= 1440 ? clock.midnightUtc(next) : time.endMinute > time.minuteOfDay ? wallUtc(clock, date, time.endMinute) : wallUtc(clock, next, time.endMinute);
+    return { from, to: end, label: `${dayLabel} ${time.label}`, rule: 'clock-time' };
+  }
   // A time in the spring-forward gap (02:30 on 2024-03-10 in Central) starts after it (03:00 CDT): the label names the
   // span the period really has, and says the written time does not exist that day.
   const shifted = minuteOfDay(clock, from) !== time.minuteOfDay;
@@ -114,12 +124,69 @@ export function resolvePeriod(question: string, now: number, clock: ZoneClock = 
 
 const DAY_RULES: ReadonlySet<PeriodRule> = new Set(['today', 'yesterday', 'tomorrow', 'date']);
 
+/** A clock time or range of a question: from minuteOfDay (local wall clock), lengthMs long or to endMinute. */
+export interface ClockTime {
+  minuteOfDay: number;
+  lengthMs: number;
+  label: string;
+  /** A range's end, minutes past local midnight (exclusive; 1440 = midnight); at or before minuteOfDay: the next day. */
+  endMinute?: number;
+}
+
+/** One end of a written range: "17:00", "5pm", "5:30 p.m.", "noon", "midnight", or a bare hour "5" (takes the other end's am/pm). */
+const RANGE_TIME = '(\\d{1,2}(?::\\d{2})?(?:\\s*[ap]\\.?\\s?m\\b\\.?)?|noon|midnight)';
+
+/**
+ * A time range written in a question: "between 17:00 and 20:00", "from 5pm to 8pm", "17:00-20:00", "5-8pm",
+ * "from 17:00 until 20:00". The range is [start, end) on the local wall clock: "between 17:00 and 20:00" is three
+ * hours (the 17:00, 18:00 and 19:00 hours), not the 17:00 hour alone; start floored and end raised to the 15-minute
+ * interval grid. Null when none is written; {unknown} for an impossible end ("25:00", "13pm") or an empty range.
+ * A bare hour ("5") counts only beside an end that has minutes or am/pm ("between 5 and 8" names no time).
+ */
+function clockRangeIn(q: string): ClockTime | UnknownPeriod | null {
+  const m =
+    new RegExp(`\\b(?:between|from)\\s+${RANGE_TIME}\\s*(?:and|to|until|till|through|-|–)\\s*${RANGE_TIME}`).exec(q) ??
+    new RegExp(`(?:^|[^\\d:-])${RANGE_TIME}\\s*(?:-|–|to|until|till)\\s*${RANGE_TIME}(?![\\d:])`).exec(q);
+  if (!m) return null;
+  const ends = [m[1]!, m[2]!].map((t) => /^(\d{1,2})(?::(\d{2}))?\s*(?:([ap])\.?\s?m\b\.?)?$/.exec(t) ?? t);
+  const written = (e: RegExpExecArray | string) => typeof e === 'string' || e[2] !== undefined || e[3] !== undefined;
+  if (!written(ends[0]!) && !written(ends[1]!)) return null;
+  const minutes: number[] = [];
+  for (const [i, e] of ends.entries()) {
+    if (typeof e === 'string') {
+      minutes.push(e === 'noon' ? 720 : i === 0 ? 0 : 1440);
+      continue;
+    }
+    const h = Number(e[1]);
+    const min = e[2] === undefined ? 0 : Number(e[2]);
+    // A bare start hour takes the end's am/pm ("5-8pm" is 17:00-20:00).
+    const other = ends[1 - i]!;
+    const ap = e[3] ?? (i === 0 && e[2] === undefined && typeof other !== 'string' ? other[3] : undefined);
+    if (ap !== undefined) {
+      if (!(h >= 1 && h <= 12 && min <= 59)) return { unknown: m[0].trim() };
+      minutes.push(((h % 12) + (ap === 'p' ? 12 : 0)) * 60 + min);
+    } else {
+      if (!((h <= 23 || (h === 24 && min === 0 && i === 1)) && min <= 59)) return { unknown: m[0].trim() };
+      minutes.push(h * 60 + min);
+    }
+  }
+  const start = minutes[0]! - (minutes[0]! % 15);
+  let end = Math.ceil(minutes[1]! / 15) * 15;
+  if (end === 0) end = 1440;
+  if (end === start) return { unknown: m[0].trim() };
+  const text = (x: number) => formatWallClock(x).replace(/^24:/, '00:');
+  const spanMin = end > start ? end - start : end + 1440 - start;
+  return { minuteOfDay: start, lengthMs: spanMin * MINUTE_MS, endMinute: end, label: `${text(start)}-${text(end)}` };
+}
+
 /**
  * A clock time written in a question, in the market's wall time: "6pm" / "6 p.m." / "noon" (the clock hour), "6:30pm" /
  * "18:30" (the 15-minute interval holding it), "18:00" (the clock hour), "hour ending 18" / "HE18" (ERCOT's hour
  * ending: 17:00-18:00). Null when none is written; {unknown} for an impossible one ("25:00", "13pm", "hour ending 0").
  */
-export function clockTimeIn(q: string): { minuteOfDay: number; lengthMs: number; label: string } | UnknownPeriod | null {
+export function clockTimeIn(q: string): ClockTime | UnknownPeriod | null {
+  const range = clockRangeIn(q);
+  if (range !== null) return range;
   const he = /\b(?:hour[- ]ending|he)\s*(\d{1,2})\b/.exec(q);
   if (he) {
     const n = Number(he[1]);
@@ -144,7 +211,7 @@ export function clockTimeIn(q: string): { minuteOfDay: number; lengthMs: number;
 }
 
 /** A whole hour is that clock hour; any other minute is the 15-minute interval holding it. */
-function clockAt(minute: number, minutesWritten: boolean): { minuteOfDay: number; lengthMs: number; label: string } {
+function clockAt(minute: number, minutesWritten: boolean): ClockTime {
   if (minute % 60 === 0 || !minutesWritten) return { minuteOfDay: minute, lengthMs: HOUR_MS, label: `${formatWallClock(minute)}-${formatWallClock(minute + 60).replace(/^24:/, '00:')}` };
   const start = minute - (minute % 15);
   return { minuteOfDay: start, lengthMs: 15 * MINUTE_MS, label: `${formatWallClock(start)}-${formatWallClock(start + 15).replace(/^24:/, '00:')}` };

@@ -18,6 +18,16 @@ const catalog: MarketCatalog = {
 const intent = (q: string, picked?: string) => parseIntent(q, NOW, catalog, picked);
 
 describe('intent: series, kind, period, measure', () => {
+  it('averages over a whole time range on a day', () => {
+    for (const q of ['average HB_NORTH price on 2024-06-10 between 17:00 and 20:00', 'average HB_NORTH price on 2024-06-10 from 17:00 to 20:00']) {
+      const i = intent(q);
+      assert.equal(i.measure, 'mean', q);
+      assert.deepEqual(i.series, ['HB_NORTH']);
+      // 17:00-20:00 CDT is 22:00-01:00 UTC: three hours, twelve 15-minute intervals.
+      assert.deepEqual([i.period?.from, i.period?.to], [Date.UTC(2024, 5, 10, 22), Date.UTC(2024, 5, 11, 1)], q);
+    }
+  });
+
   it('reads codes and plain names', () => {
     assert.deepEqual(intent('What is the HB_WEST price right now?').series, ['HB_WEST']);
     assert.deepEqual(intent('How high did Houston go yesterday?').series, ['HB_HOUSTON']);

@@ -164,3 +164,39 @@ describe('market clock: a clock time on a day', () => {
     assert.equal(period('HB_NORTH at 3:30am on 2024-03-10').label, '2024-03-10 03:30-03:45');
   });
 });
+
+describe('market clock: a time range on a day', () => {
+  it('is the whole range, not its first hour', () => {
+    for (const q of [
+      'average HB_NORTH price on 2024-06-10 between 17:00 and 20:00',
+      'average HB_NORTH price on 2024-06-10 from 17:00 to 20:00',
+      'TAYLOR_EW load on 2024-06-10 from 5pm to 8pm',
+      'HB_NORTH 2024-06-10 17:00-20:00',
+      'HB_NORTH between 5 and 8pm on 2024-06-10',
+      'HB_NORTH from 17:00 until 20:00 on 2024-06-10',
+    ]) {
+      const p = period(q);
+      assert.deepEqual(span(p), iso(cdt(2024, 6, 10, 17), cdt(2024, 6, 10, 20)), q);
+      assert.equal(p.label, '2024-06-10 17:00-20:00', q);
+      assert.equal(p.rule, 'clock-time');
+    }
+    // A named relative day, no day (the clock's), minutes (start floored, end raised to the 15-minute grid).
+    assert.deepEqual(span(period('HB_NORTH yesterday between 6pm and 9pm')), iso(cdt(2024, 8, 6, 18), cdt(2024, 8, 6, 21)));
+    assert.deepEqual(span(period('HB_NORTH between 09:00 and 11:00')), iso(cdt(2024, 8, 7, 9), cdt(2024, 8, 7, 11)));
+    assert.deepEqual(span(period('HB_NORTH on 2024-08-05 between 6:10pm and 7:20pm')), iso(cdt(2024, 8, 5, 18), cdt(2024, 8, 5, 19, 30)));
+    // To midnight, and past it into the next day.
+    assert.deepEqual(span(period('HB_NORTH from noon to midnight on 2024-08-05')), iso(cdt(2024, 8, 5, 12), cdt(2024, 8, 6, 0)));
+    assert.deepEqual(span(period('HB_NORTH from 22:00 to 02:00 on 2024-08-05')), iso(cdt(2024, 8, 5, 22), cdt(2024, 8, 6, 2)));
+  });
+
+  it('spans a clock change by wall time, and names impossible or empty ranges', () => {
+    // 2024-11-03 falls back at 02:00 CDT: 00:00-04:00 wall time is 5 hours.
+    assert.deepEqual(span(period('HB_NORTH between 00:00 and 04:00 on 2024-11-03')), iso(cdt(2024, 11, 3, 0), cst(2024, 11, 3, 4)));
+    for (const q of ['HB_NORTH between 25:00 and 26:00 today', 'HB_NORTH from 13pm to 2pm today', 'HB_NORTH from 17:00 to 17:00 today']) {
+      assert.ok(isUnknownPeriod(resolvePeriod(q, NOW)), q);
+    }
+    // Bare numbers are not clock times ("between 5 and 8" names no time; a size is not a range).
+    assert.equal(period('HB_NORTH between 5 and 8 yesterday').label, 'yesterday');
+    assert.equal(resolvePeriod('a battery of 10 to 20 MWh', NOW), null);
+  });
+});
