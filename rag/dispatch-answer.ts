@@ -1,14 +1,16 @@
 // The dispatch measure of the responder (issue 14): "When should the West battery charge tomorrow?" -> a battery from
 // config/assets.json (the one at a settlement point the question names, else the first) -> the newest price
 // forecast of its settlement point issued at or before the market clock -> the dispatch engine's day-ahead plan
-// (dispatch/day-ahead.ts planDayAhead, HiGHS; the same plan GET /dispatch shows) for tomorrow (or today when the
-// question says today) -> a fact with the charge and discharge hours and the expected revenue. When the engine, the
+// (dispatch/day-ahead.ts planDayAhead, HiGHS; the same plan GET /dispatch shows) for tomorrow, or today when the
+// question names today or a part of it ("this evening", "tonight", "at 6pm": then what the plan does in that part
+// first, askedDay) -> a fact with the charge and discharge hours and the expected revenue. When the engine, the
 // asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
-import { describePeriod } from './market-clock.js';
+import { type PeriodRule, describePeriod } from './market-clock.js';
 import type { Intent } from './intent.js';
 import { addCentralDays } from '../market/central-time.js';
+import { hourEndingRanges } from '../market/format.js';
 import { CENTRAL_CLOCK, marketClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { storedForecast } from '../reports/forecasts.js';
@@ -28,6 +30,38 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
   return { asset: byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]! };
 }
 
+/** Parts of today a dispatch question may name (rag/market-clock.ts rules), [from, to) hours of the Central day. */
+const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-morning': [6, 12], 'this-afternoon': [12, 18], 'this-evening': [18, 24], tonight: [18, 30] };
+
+/**
+ * The Central day a dispatch question asks about, relative to the market clock `now` (UTC ms), and the part of it
+ * named: no period or "tomorrow" -> tomorrow; "today" -> today; "this morning / afternoon / evening", "tonight" ->
+ * today with that span (06-12, 12-18, 18-24, 18-06 of the next day) on the day of `now`; "now", "this hour", "the
+ * next N hours" -> today with that span; a written date or a clock time on it -> today or tomorrow when it is one of
+ * them (with the clock time's span), else {other} (plans are made for those two days only). Other relative periods
+ * keep the old reading, tomorrow. Pure.
+ */
+export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } {
+  const clock = CENTRAL_CLOCK;
+  const p = intent.period;
+  if (!p || p.rule === 'tomorrow') return { day: 'tomorrow' };
+  if (p.rule === 'today') return { day: 'today' };
+  const today = clock.dateOf(now);
+  const part = PARTS_OF_TODAY[p.rule];
+  if (part) {
+    const at = (h: number) => (h >= 24 ? clock.wallToUtc(addCentralDays(today, 1), (h - 24) * 60) : clock.wallToUtc(today, h * 60));
+    return { day: 'today', window: { from: at(part[0]), to: at(part[1]), label: p.label } };
+  }
+  if (p.rule === 'now' || p.rule === 'this-hour' || p.rule === 'next-hours') return { day: 'today', window: { from: p.from, to: p.to, label: p.label } };
+  if (p.rule === 'date' || p.rule === 'clock-time') {
+    const date = clock.dateOf(p.from);
+    const day = date === today ? 'today' : date === addCentralDays(today, 1) ? 'tomorrow' : undefined;
+    if (!day) return { other: { from: p.from, to: p.to, label: p.label } };
+    return p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day };
+  }
+  return { day: 'tomorrow' };
+}
+
 /**
  * The schedule fact for a dispatch question, or a fact saying why there is none. Day-ahead plans are for ERCOT
  * batteries on the US Central operating day (dispatch/day-ahead.ts planDayAhead, describePlan), so the period is on
@@ -37,7 +71,8 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
  * the one after; a forecast starting on an earlier day plans nothing (a fact says so).
  */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
-  const day: 'today' | 'tomorrow' = intent.period?.rule === 'today' ? 'today' : 'tomorrow';
+  const asked = askedDay(intent, now);
+  const day: 'today' | 'tomorrow' = 'day' in asked ? asked.day : 'tomorrow';
   const own = marketClock(market);
   if (own.zone !== CENTRAL_CLOCK.zone) {
     const d = day === 'today' ? own.dateOf(now) : addCentralDays(own.dateOf(now), 1);
@@ -50,8 +85,16 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   }
   const clock = CENTRAL_CLOCK;
   const d = day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
-  const period = { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day };
+  const window = 'day' in asked ? asked.window : undefined;
+  const period = window ?? { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day };
   const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
+  if ('other' in asked) {
+    return [{
+      id: 'dispatch:unavailable',
+      text: `I cannot schedule a battery for ${describePeriod(asked.other, clock)}: battery plans are made for today or tomorrow (US Central operating days, from the market clock ${clock.label(now)}).`,
+      numbers: {}, values: [],
+    }];
+  }
   let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js'); asset: typeof import('../dispatch/asset.js') };
   try {
     engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js'), asset: await import('../dispatch/asset.js') };
@@ -92,6 +135,23 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(now)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}`)];
   const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, planDay);
   if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
+  // A part of the day asked ("this evening", "tonight", "at 6pm"): the day's plan says what to do in it, or the
+  // answer says the newest forecast does not reach it.
+  let inWindow = '';
+  if (window) {
+    const ivs = plan.intervals.filter((iv) => Date.parse(iv.start) >= window.from && Date.parse(iv.start) < window.to);
+    const planFrom = Date.parse(plan.intervals[0]!.start);
+    const planTo = Date.parse(plan.intervals.at(-1)!.end);
+    if (ivs.length === 0) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) plans ${plan.day} from ${clock.label(planFrom)} to ${clock.label(planTo)}, which does not cover ${window.label}`)];
+    const he = (k: 'chargeMw' | 'dischargeMw') => {
+      const hours = ivs.filter((iv) => iv[k] > 1e-6).map((iv) => iv.hourEnding);
+      return hours.length > 0 ? hourEndingRanges(hours) : 'none';
+    };
+    const from = Date.parse(ivs[0]!.start);
+    const to = Date.parse(ivs.at(-1)!.end);
+    const partial = from > window.from || to < window.to ? ` (the plan covers ${clock.label(from)} to ${clock.label(to)} of it)` : '';
+    inWindow = `${window.label}${partial}: discharge ${he('dischargeMw')}, charge ${he('chargeMw')}. The day's plan: `;
+  }
   const sp = asset.settlementPoint;
   const v = (measure: string, value: number, unit: string, at?: number): FactValue => ({ series: sp, kind: 'DISPATCH', measure, value, unit, ...(at !== undefined ? { at } : {}) });
   const values: FactValue[] = [
@@ -102,7 +162,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   ];
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
   }];

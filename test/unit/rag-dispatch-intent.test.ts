@@ -107,3 +107,49 @@ describe('dispatch answer: the day in the header is the day planned', () => {
     assert.equal(f!.text, 'I cannot schedule a battery for tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT) yet: the newest HB_HOUSTON forecast issued by 2024-08-08 12:00 CT starts 2024-08-07 00:00 CT, so it plans no battery for 2024-08-09.');
   });
 });
+
+describe('dispatch answer: a part of today is planned from the forecast that covers it', () => {
+  // "Should bess-north discharge this evening?" was parsed as this evening and answered with tomorrow's plan.
+  const H = 3_600_000;
+  const CLOCK = Date.UTC(2024, 7, 8, 17); // 2024-08-08 12:00 CDT: the market clock
+  const pool = (targetStart: number, steps: number) => ({
+    query: async (sql: string) => (sql === SQL_FORECAST_ISSUED_BY
+      ? { rows: [{ model_version: 'm1', issued_at: new Date(targetStart - H), input_start: new Date(targetStart - 24 * H), input_end: new Date(targetStart), target_start: new Date(targetStart), step_ms: H, values: Array.from({ length: steps }, (_, i) => 20 + ((i + 13) % 24) * 3), p10: null, p90: null, step_sources: null, unit: 'USD/MWh' }] }
+      : { rows: [] }),
+  }) as unknown as pg.Pool;
+  const asked = (q: string) => parseIntent(q, CLOCK, catalog);
+
+  for (const [q, label, to] of [
+    ['Should bess-north discharge this evening?', 'this evening', '2024-08-09 00:00 CT'],
+    ['Should bess-north discharge tonight?', 'tonight', '2024-08-09 06:00 CT'],
+  ] as const) {
+    it(`plans today for "${q}" and says what to do in ${label}`, async () => {
+      const i = asked(q);
+      assert.equal(i.measure, 'dispatch');
+      const [f] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', i, CLOCK);
+      assert.match(f!.id, /^dispatch:bess-north:2024-08-08:m1$/, f!.text);
+      // Prices rise to 23:00 (20 + 22 * 3 in HE23): the evening discharges there; tonight's hours after midnight are tomorrow's plan.
+      const covers = label === 'tonight' ? ' (the plan covers 2024-08-08 18:00 CT to 2024-08-09 00:00 CT of it)' : '';
+      assert.ok(f!.text.startsWith(`Battery bess-north, ${label} (2024-08-08 18:00 CT to ${to}): ${label}${covers}: discharge HE 22-23, charge none. The day's plan: `), f!.text);
+      assert.match(f!.text, /The day's plan: .* on 2024-08-08 \(US Central\)/);
+    });
+  }
+
+  it('says the newest forecast does not reach this evening instead of planning another day', async () => {
+    // A forecast from 12:00 CDT for 4 hours ends at 16:00: this evening is not in it.
+    const [f] = await dispatchFact(pool(CLOCK, 4), 'ERCOT', asked('Should bess-north discharge this evening?'), CLOCK);
+    assert.equal(f!.id, 'dispatch:unavailable');
+    assert.equal(
+      f!.text,
+      'I cannot schedule a battery for this evening (2024-08-08 18:00 CT to 2024-08-09 00:00 CT) yet: the newest HB_NORTH forecast (issued 2024-08-08 11:00 CT) plans 2024-08-08 from 2024-08-08 12:00 CT to 2024-08-08 16:00 CT, which does not cover this evening.',
+    );
+  });
+
+  it('plans tomorrow with no period, and refuses a day that is neither today nor tomorrow', async () => {
+    const [f] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', asked('Should bess-north discharge?'), CLOCK);
+    assert.match(f!.id, /^dispatch:bess-north:2024-08-09:m1$/);
+    const [g] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', asked('Should bess-north discharge on 2024-06-10?'), CLOCK);
+    assert.equal(g!.id, 'dispatch:unavailable');
+    assert.match(g!.text, /^I cannot schedule a battery for 2024-06-10 \(2024-06-10 00:00 CT to 2024-06-11 00:00 CT\): battery plans are made for today or tomorrow/);
+  });
+});
