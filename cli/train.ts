@@ -10,6 +10,7 @@ import { BAND_SCALES, BAND_SIDES, BASE_PENALTIES, BLEND_RULES, HOUR_MS, TRAIN_DE
 import { BAND_RULES } from '../model/quantile.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandSpec, OnlineBandSpecError, parseOnlineBandChoice } from '../model/online-band.js';
 import { createPool } from '../platform/postgres/pool.js';
+import { TickKindValues } from '../schemas/types.js';
 import { validateRunName } from '../platform/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption, oneOfIntOption } from './options.js';
 
@@ -86,7 +87,9 @@ export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
   }
   return {
     market: nameOption('--market', opts.market),
-    kind: nameOption('--kind', opts.kind),
+    // The kinds a market tick carries (schemas/types.ts TickKindValues): an unknown one is refused here, before the
+    // training backend and the feature matrix load (it used to fail later with 'no feature windows').
+    kind: oneOf('--kind', opts.kind, TickKindValues),
     stepMs: step === 60 ? HOUR_MS : 900_000,
     seriesIds,
     from,
@@ -135,7 +138,7 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('train the LSTM forecaster (tfjs) on feature windows from PostgreSQL, score it on a time-ordered hold-out against naive, seasonal and ridge baselines, and register it (model.onnx, tfjs checkpoint, metadata.json)')
     .option('--market <name>', 'market of the target series', TRAIN_DEFAULTS.market)
-    .option('--kind <kind>', 'kind of the target series (RT_PRICE, DAM_PRICE, LOAD, ...)', TRAIN_DEFAULTS.kind)
+    .option('--kind <kind>', `kind of the target series (${TickKindValues.join(', ')})`, TRAIN_DEFAULTS.kind)
     .option('--series <list>', 'comma-separated series ids (default: all series of market/kind in features; for prices the HB_* hubs)')
     .option('--step <minutes>', 'window step of the feature windows: 60 or 15', '60')
     .option('--from <date>', 'first window end (exclusive), ISO date or date-time (default: the oldest window)')

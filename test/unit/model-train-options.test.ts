@@ -50,6 +50,8 @@ describe('sda train: band and blend options', () => {
     rejects(['--band-sides', 'both'], '--band-sides', /expected one of separate, joint, auto/);
     rejects(['--band-scale', 'vol'], '--band-scale', /expected one of none, volatility, level, both/);
     rejects(['--blend-rule', 'dm'], '--blend-rule', /expected one of worst-block, every-block, diebold-mariano/);
+    rejects(['--kind', 'FOO'], '--kind', /expected one of RT_PRICE, DAM_PRICE, LOAD, WIND, SOLAR, got "FOO"/);
+    assert.equal(parse(['--kind', 'LOAD']).kind, 'LOAD');
   });
 
   it('--online-band: the defaults, a spec, auto, off; a bad one refused naming the field', () => {
