@@ -366,7 +366,11 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     },
     // The group's committed offset can be read before a killed owner's last transaction completes (kafkajs's OffsetFetch
     // has no requireStable): records before the offset the state was rebuilt to are in it already, and skipped.
-    resumeAt: async (partition, heartbeat) => (await heartbeatWhile(stateFor(partition), heartbeat)).nextOffset,
+    // Only the first batch after a (re)build can start before the state's offset; later batches follow the state.
+    resumeAt: async (partition, heartbeat) => {
+      const state = await heartbeatWhile(stateFor(partition), heartbeat);
+      return state.live ? undefined : state.nextOffset;
+    },
     handle: async (batch, ctx) => {
       const windows = batch.records.map((g) => g.value);
       // A batch that fails is delivered again: the state it may have changed is dropped and read back from the
@@ -384,6 +388,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       await ctx.send(outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));
       ctx.onCommit(() => {
         state.nextOffset = nextOffset;
+        state.live = true;
         // Live RMSE after the commit, so a batch that is processed twice is scored once. Per window in order: its last
         // point scores an earlier forecast, then its own forecast waits for a later window.
         const byWindow = new Map(forecasts.map((f) => [seriesRecordKey(f, f.targetStart), f]));

@@ -47,6 +47,13 @@ export class PartitionState {
   private windows: FeatureWindow[] = [];
   private readonly newest = new Map<string, number>();
 
+  /**
+   * True once a live batch has committed on this state: from then on the consumer's position and the state move
+   * together, so resumeAt has nothing to skip (and the one-offset gaps that the input's transaction markers leave
+   * between batches are not "a batch after the state's offset").
+   */
+  live = false;
+
   /** spanMs: stateSpanMs of the model the state is for; nextOffset: the input offset it has consumed up to. */
   constructor(readonly spanMs: number, public nextOffset: bigint) {
     this.history = new SeriesHistory(HISTORY_KEEP_MS);
