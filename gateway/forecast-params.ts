@@ -15,6 +15,9 @@ export const MARKET_PARAM = {
   pattern: MARKET_RE,
   maxLength: 64,
   upperCase: true,
+  // `market=` is a 400, not ERCOT: an empty market is a caller's mistake, and answering ERCOT's data would hide it.
+  emptyRefused: true,
+  example: 'ERCOT',
 } as const satisfies ParamSpec;
 
 /** The one series parameter of every route (/forecast, /dispatch, /query, /api/history): the same rule and words. */

@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { forecastSeries, storedForecast } from '../reports/forecasts.js';
 import type { ForecastQuery } from './forecast-params.js';
+import { TickKindValues } from '../schemas/types.js';
 
 /** One horizon of a forecast: the interval [start, end), its quantiles and what produced it. */
 export interface ForecastStep {
@@ -117,6 +118,9 @@ async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERI
 
 const SQL_HAS_FORECAST = 'SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3) AS has';
 
+// The tick kinds a series has market data of: one primary-key probe per kind (market, series_id, kind, interval_start).
+const SQL_DATA_KINDS = 'SELECT k AS kind FROM unnest($3::text[]) WITH ORDINALITY AS t(k, n) WHERE EXISTS (SELECT 1 FROM market_data WHERE market = $1 AND series_id = $2 AND kind = t.k) ORDER BY n';
+
 /** Why no forecast could be served: a 404's error code and detail. */
 export interface MissingForecast {
   error: 'unknown_series' | 'no_forecast';
@@ -127,13 +131,20 @@ export interface MissingForecast {
  * The one rule for a series without a forecast to serve (GET /forecast, GET /dispatch): `unknown_series` when the
  * series has neither forecasts nor market data in the market, naming up to KNOWN_SERIES_LISTED series it does know;
  * `no_forecast` saying the series "is not forecast" and naming the series the forecaster does predict when it has no
- * forecast of `kind` at all while others of the market have; otherwise `no_forecast` with the caller's
+ * forecast of `kind` at all while others of the market have, or saying it has no market data of `kind` (only of
+ * others, named) when that is why; otherwise `no_forecast` with the caller's
  * `noForecastDetail` (no forecasts of that kind anywhere yet, or none that covers the time asked).
  */
 export async function missingForecast(pool: pg.Pool, market: string, series: string, kind: string, noForecastDetail: string): Promise<MissingForecast> {
   if (await seriesKnown(pool, market, series)) {
     const has = (await pool.query<{ has: boolean }>(SQL_HAS_FORECAST, [market, series, kind])).rows[0]?.has === true;
     if (has) return { error: 'no_forecast', detail: noForecastDetail };
+    // A series with market data, none of this kind (SYSTEM has load, wind and solar, no price): nothing of that
+    // kind can be forecast for it, whatever model is trained.
+    const kinds = (await pool.query<{ kind: string }>(SQL_DATA_KINDS, [market, series, TickKindValues])).rows.map((r) => r.kind);
+    if (kinds.length > 0 && !kinds.includes(kind)) {
+      return { error: 'no_forecast', detail: `${series} (${market}) has no ${kind} data, so there is no ${kind} forecast for it; its market data is ${kinds.join(', ')} (ask for kind=${kinds[0]})` };
+    }
     const forecast = await forecastSeries(pool, market, kind, KNOWN_SERIES_LISTED + 1);
     if (forecast.length === 0) return { error: 'no_forecast', detail: noForecastDetail };
     const listed = `${forecast.slice(0, KNOWN_SERIES_LISTED).join(', ')}${forecast.length > KNOWN_SERIES_LISTED ? ', ...' : ''}`;

@@ -18,6 +18,11 @@ export type ParamSpec =
       example?: string;
       notBlank?: boolean;
       /**
+       * Given empty (`market=`) is a 400 saying to leave it out for the default, instead of the default: an empty value
+       * is a mistake of the caller's (a form or script that meant one), not a wish for the default.
+       */
+      emptyRefused?: boolean;
+      /**
        * Case-insensitive: ASCII letters a-z are read as A-Z before the checks (an `enum` is case-insensitive always, in
        * its members' own case), so `pattern` and `enum` describe the
        * canonical upper-case value and the handler gets that (hb_north is HB_NORTH). OpenAPI says so
@@ -145,6 +150,9 @@ const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
 function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 'body'): string | number | undefined {
+  if (raw === '' && spec.type === 'string' && spec.emptyRefused) {
+    throw new ValidationError(name, `${name} is given empty; give one${spec.example !== undefined ? ` (e.g. ${name}=${spec.example})` : ''}${spec.default !== undefined ? `, or leave ${name} out for ${spec.default}` : ''}`);
+  }
   if (raw === undefined || raw === null || raw === '') {
     if (spec.required) throw new ValidationError(name, `${name} is required${spec.example !== undefined ? `, e.g. ${name}=${spec.example}` : ''}`);
     return spec.type === 'instant' ? undefined : spec.default;

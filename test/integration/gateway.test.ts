@@ -181,6 +181,15 @@ describe('gateway: GET /forecast and /healthz', () => {
     const otherKind = await get(`/forecast?series=HB_NORTH&market=${market}&kind=LOAD`);
     assert.equal(otherKind.body.error, 'no_forecast');
     assert.match(String(otherKind.body.detail), /has no forecast yet/, 'no LOAD forecast of any series: not yet, rather than not forecast');
+    // A series with market data of another kind only (as SYSTEM has load, no price): no data of that kind, not "train a model".
+    const noDataOfKind = await get(`/forecast?series=HB_DATAONLY&market=${market}&kind=LOAD`);
+    assert.equal(noDataOfKind.status, 404);
+    assert.equal(noDataOfKind.body.error, 'no_forecast');
+    assert.equal(noDataOfKind.body.detail, `HB_DATAONLY (${market}) has no LOAD data, so there is no LOAD forecast for it; its market data is RT_PRICE (ask for kind=RT_PRICE)`);
+    // market given empty is a 400, not ERCOT's answer.
+    const emptyMarket = await get('/forecast?series=HB_NORTH&market=');
+    assert.equal(emptyMarket.status, 400);
+    assert.match(String(emptyMarket.body.detail), /market is given empty/);
     const route = await get('/nowhere');
     assert.equal(route.status, 404);
     assert.equal(route.body.error, 'not_found');

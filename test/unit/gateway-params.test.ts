@@ -39,8 +39,11 @@ describe('gateway /forecast parameters', () => {
       [{ series: 'HB_NORTH', kind: 'rt-price' }, 'kind'],
       [{ series: 'hb_nörth' }, 'series'],
       [{ series: 'HB_NORTH', market: 'ERCOT;' }, 'market'],
+      // Given empty is not the default ERCOT: a 400 saying to leave it out.
+      [{ series: 'HB_NORTH', market: '' }, 'market'],
       [{ series: 'HB_NORTH', extra: '1' }, 'extra'],
     ];
+    assert.throws(() => parseForecastQuery({ series: 'HB_NORTH', market: '' }), /market is given empty; give one \(e\.g\. market=ERCOT\), or leave market out for ERCOT/);
     for (const [q, param] of bad) {
       assert.throws(() => parseForecastQuery(q), (err: unknown) => {
         assert.ok(err instanceof ValidationError, `${JSON.stringify(q)}: ${String(err)}`);
