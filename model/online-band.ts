@@ -14,8 +14,10 @@
 //   α_{t+1} = α_t + γ·(tail − err_t), err_t = 1 when the actual fell beyond that side of the band served at t,
 //   and the offset is the window's quantile at 1 − α_t. γ = 0 is 'window'. The state is finite-memory: α starts at
 //   tail at the window's oldest residual and runs over the window's residuals in time order (of target slot), kept
-//   in [0, 0.5]; so it is a function of what the window holds (deterministic, exact under corrections) and forgets
-//   as the window slides, where the paper's α carries all history.
+//   within a factor of tail (ONLINE_BAND_BOUNDS); so it is a function of what the window holds (deterministic,
+//   exact under corrections) and forgets as the window slides, where the paper's α carries all history.
+// Both online methods serve offsets within a factor of the trained ones (ONLINE_BAND_BOUNDS), so neither side is
+// served at zero width (P10 = P50) nor at a spike's size for the window's length.
 // Both sides are calibrated separately (a skewed or biased P50 gets an asymmetric band; Romano, Patterson &
 // Candès 2019 §3 / Kivaranovic et al. 2020 for the one-sided scores). Time is UTC ms; a step's target slot is
 // the slot ending originEnd + h·stepMs (h = 1..horizon), as in the dataset (model/dataset.ts).
@@ -49,6 +51,23 @@ export interface OnlineBandSpec {
  * smallest: 82.5% and 72.0% (bench/RESULTS.md "Forecast quality: an online band (issue 12)", 2026-12-02).
  */
 export const ONLINE_BAND_DEFAULTS: OnlineBandSpec = Object.freeze({ method: 'aci', windowDays: 7, level: 0.8, gamma: 0.01, minResiduals: 48 }) as OnlineBandSpec;
+
+/**
+ * The bounds every online band ('window' and 'aci') is served within, so that neither side collapses to the P50
+ * nor explodes after a run of spikes (bench/RESULTS.md "Forecast quality: an online band (issue 12)", the
+ * 2026-12-02 bounds entry):
+ * - alphaFactor r: ACI's miss level α_t of each side is kept in [tail / r, min(0.5, tail · r)] (tail = (1 − level)/2;
+ *   0.05-0.2 for P10-P90 with r = 2). Gibbs & Candès 2021 let α_t leave [0, 1] (an infinite or empty side); kept in
+ *   [0, 0.5], a long run without misses on one side took that side to the window's median score, which is <= 0 under a
+ *   biased P50 (P10 = P50 served), and a run of misses took it to the window's largest score (a spike's residual).
+ * - offsetFactor F: each served offset is kept in [trained / F, trained · F] of the trained offset of its step and
+ *   side (the static band's, calibrated on the validation blocks): the online band rescales the trained one by at
+ *   most F either way (a trust region around the trained band). F = 4 lets a band follow a residual scale that
+ *   triples (test/unit/online-band.test.ts).
+ * Fixed here, not spec fields: every model served with an online band gets them (the forecaster and `sda train
+ * evaluate` alike); model/gpu/train.py writes only the spec.
+ */
+export const ONLINE_BAND_BOUNDS: Readonly<{ alphaFactor: number; offsetFactor: number }> = Object.freeze({ alphaFactor: 2, offsetFactor: 4 });
 
 const DAY_MS = 86_400_000;
 
@@ -207,8 +226,8 @@ export class OnlineBand {
    * Offsets (distances below / above P50 per step h = 1..horizon at index h − 1, target unit, >= 0) to serve for
    * an issue at originEnd: from the residuals of the held issues whose target slot ended within
    * (originEnd − windowDays, originEnd], by spec.method; a step with n < minResiduals residuals blends toward the
-   * trained offsets (all trained with none). Forgets state older than windowDays (+ horizon) before the latest
-   * origin seen.
+   * trained offsets (all trained with none); every online offset kept within ONLINE_BAND_BOUNDS.offsetFactor of
+   * the trained one. Forgets state older than windowDays (+ horizon) before the latest origin seen.
    */
   offsets(originEnd: number): { below: Float64Array; above: Float64Array } {
     if (!Number.isFinite(originEnd)) throw new RangeError(`OnlineBand.offsets: originEnd ${originEnd}`);
@@ -217,6 +236,8 @@ export class OnlineBand {
     const above = Float64Array.from(this.trainedAbove);
     if (this.spec.method === 'static') return { below, above };
     const tail = (1 - this.spec.level) / 2;
+    const aMin = tail / ONLINE_BAND_BOUNDS.alphaFactor;
+    const aMax = Math.min(0.5, tail * ONLINE_BAND_BOUNDS.alphaFactor);
     const from = originEnd - this.windowMs;
     const origins = this.origins();
     const sLo = new Float64Array(origins.length);
@@ -240,22 +261,23 @@ export class OnlineBand {
         sHi[n] = y - m;
         n++;
         if (this.spec.method === 'aci') {
-          // Gibbs & Candès 2021 eq. 2 per side, err against the band served then; α kept in [0, 0.5] (a side's
-          // miss level beyond the median means nothing; at 0 the offset is the window's largest score).
+          // Gibbs & Candès 2021 eq. 2 per side, err against the band served then; α kept in [aMin, aMax]
+          // (ONLINE_BAND_BOUNDS.alphaFactor: the paper's α may leave [0, 1], an infinite or empty side, which a
+          // served band must not be).
           const lo = is.p10[h - 1]!;
           const hi = is.p90[h - 1]!;
           const errLo = Number.isFinite(lo) && y < lo ? 1 : 0;
           const errHi = Number.isFinite(hi) && y > hi ? 1 : 0;
-          aLo = Math.min(0.5, Math.max(0, aLo + this.spec.gamma * (tail - errLo)));
-          aHi = Math.min(0.5, Math.max(0, aHi + this.spec.gamma * (tail - errHi)));
+          aLo = Math.min(aMax, Math.max(aMin, aLo + this.spec.gamma * (tail - errLo)));
+          aHi = Math.min(aMax, Math.max(aMin, aHi + this.spec.gamma * (tail - errHi)));
         }
       }
       if (n === 0) continue;
       const w = Math.min(1, n / this.spec.minResiduals);
       const qLo = Math.max(0, splitConformal(sLo.subarray(0, n), 1 - aLo));
       const qHi = Math.max(0, splitConformal(sHi.subarray(0, n), 1 - aHi));
-      below[h - 1] = w * qLo + (1 - w) * this.trainedBelow[h - 1]!;
-      above[h - 1] = w * qHi + (1 - w) * this.trainedAbove[h - 1]!;
+      below[h - 1] = boundOffset(w * qLo + (1 - w) * this.trainedBelow[h - 1]!, this.trainedBelow[h - 1]!);
+      above[h - 1] = boundOffset(w * qHi + (1 - w) * this.trainedAbove[h - 1]!, this.trainedAbove[h - 1]!);
     }
     return { below, above };
   }
@@ -281,6 +303,15 @@ export class OnlineBand {
     if (dropped) this.sortedOrigins = null;
     for (const s of this.actuals.keys()) if (s <= cut) this.actuals.delete(s);
   }
+}
+
+/**
+ * An online offset kept within a factor ONLINE_BAND_BOUNDS.offsetFactor (F) of the trained one: in
+ * [trained / F, trained · F] (target unit; `trained` >= 0, so a trained offset of 0 stays 0).
+ */
+function boundOffset(v: number, trained: number): number {
+  const f = ONLINE_BAND_BOUNDS.offsetFactor;
+  return Math.min(trained * f, Math.max(trained / f, v));
 }
 
 /** The index of the first element of ascending `a` greater than `x` (a.length when none). */

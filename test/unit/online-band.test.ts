@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateMetadata } from '../../model/contract.js';
 import {
-  ONLINE_BAND_DEFAULTS, OnlineBand, type OnlineBandSpec, OnlineBandSpecError, medianBandOffsets, onlineBandForecasts, onlineBandWarmupFrom, validateOnlineBandSpec,
+  ONLINE_BAND_BOUNDS, ONLINE_BAND_DEFAULTS, OnlineBand, type OnlineBandSpec, OnlineBandSpecError, medianBandOffsets, onlineBandForecasts, onlineBandWarmupFrom, validateOnlineBandSpec,
 } from '../../model/online-band.js';
 
 const HOUR = 3_600_000;
@@ -76,7 +76,7 @@ describe('online band: coverage under a shift in scale', () => {
   it('ACI widens a side that keeps missing beyond the plain window quantile', () => {
     // Residuals above P50 spread over 0..99 in the window, and the served band always missed above (served P90 = P50).
     const mk = (s: OnlineBandSpec) => {
-      const b = new OnlineBand(s, 1, HOUR, { below: [1], above: [1] });
+      const b = new OnlineBand(s, 1, HOUR, { below: [50], above: [50] });
       for (let t = 1; t <= 200; t++) {
         const o = T0 + t * HOUR;
         b.actual(o, (t * 37) % 100);
@@ -92,6 +92,52 @@ describe('online band: coverage under a shift in scale', () => {
   });
 });
 
+describe('online band: bounds (no zero-width side, no spike-sized band)', () => {
+  const F = ONLINE_BAND_BOUNDS.offsetFactor;
+
+  it('an ACI fed a long run of covered points never serves a zero-width side, even under a P50 biased low', () => {
+    // Every actual 1-10 above P50 and inside the served band (no miss on either side, 60 days): before the
+    // bounds, the lower side's α grew to 0.5 and its offset was the median of P50 − actual (< 0), served as 0.
+    const z = normal(3);
+    for (const s of [spec({ method: 'aci', gamma: 0.01 }), spec({ method: 'window' })]) {
+      const H = 3;
+      const trained = { below: flat(H, 8), above: flat(H, 8) };
+      const b = new OnlineBand(s, H, HOUR, trained);
+      let least = Number.POSITIVE_INFINITY;
+      for (let t = 1; t <= 60 * 24; t++) {
+        const o = T0 + t * HOUR;
+        b.actual(o, 5.5 + 4.5 * Math.tanh(z()));
+        const off = b.offsets(o);
+        for (let h = 0; h < H; h++) least = Math.min(least, off.below[h]!, off.above[h]!);
+        b.issue(o, flat(H, 0), flat(H, -100), flat(H, 100));
+      }
+      assert.ok(least >= 8 / F - 1e-12 && least > 0, `${s.method}: smallest offset ${least}`);
+    }
+  });
+
+  it('a run of spikes does not widen the band beyond the cap, and the band narrows again', () => {
+    // Two calm days (residuals N(0, 5²)), then 6 h at +5,000 (every served P90 missed), then calm for 7 days.
+    const z = normal(11);
+    const H = 3;
+    const trained = { below: flat(H, 6.4), above: flat(H, 6.4) };
+    const b = new OnlineBand(spec({ method: 'aci', gamma: 0.01 }), H, HOUR, trained);
+    let widest = 0;
+    let last = 0;
+    for (let t = 1; t <= 9 * 24; t++) {
+      const o = T0 + t * HOUR;
+      const spike = t > 48 && t <= 54;
+      b.actual(o, spike ? 5_000 : 5 * z());
+      const off = b.offsets(o);
+      for (let h = 0; h < H; h++) widest = Math.max(widest, off.above[h]!, off.below[h]!);
+      last = off.above[0]!;
+      b.issue(o, flat(H, 0), Array.from(off.below, (v) => -v), Array.from(off.above));
+    }
+    assert.ok(widest <= F * 6.4 + 1e-9, `widest offset ${widest}, the cap ${F * 6.4}`);
+    // The spikes left the 7-day window: back to about the calm band (N(0, 25): 90% quantile 6.4).
+    assert.ok(last < 12, `above after the window ${last}`);
+  });
+});
+
 describe('online band: no peeking, replacements, determinism', () => {
   const feed = (b: OnlineBand, upTo: number) => {
     // 2 steps; with few residuals the split-conformal rank is the largest, so one changed residual shows.
@@ -103,8 +149,8 @@ describe('online band: no peeking, replacements, determinism', () => {
   };
 
   it('an actual after the origin does not change the offsets of that origin; one at the origin does', () => {
-    const a = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
-    const b = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const a = new OnlineBand(spec(), 2, HOUR, { below: [5, 5], above: [5, 5] });
+    const b = new OnlineBand(spec(), 2, HOUR, { below: [5, 5], above: [5, 5] });
     feed(a, 100);
     feed(b, 100);
     const origin = T0 + 100 * HOUR;
@@ -119,8 +165,8 @@ describe('online band: no peeking, replacements, determinism', () => {
 
   it('a second actual for a slot replaces the first (a late correction)', () => {
     const s = spec({ minResiduals: 1 });
-    const a = new OnlineBand(s, 2, HOUR, { below: [1, 1], above: [1, 1] });
-    const b = new OnlineBand(s, 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const a = new OnlineBand(s, 2, HOUR, { below: [5, 5], above: [5, 5] });
+    const b = new OnlineBand(s, 2, HOUR, { below: [5, 5], above: [5, 5] });
     feed(a, 8);
     feed(b, 8);
     const slot = T0 + 5 * HOUR;
@@ -131,8 +177,8 @@ describe('online band: no peeking, replacements, determinism', () => {
   });
 
   it('re-issuing an origin replaces its forecast', () => {
-    const a = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
-    const b = new OnlineBand(spec(), 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const a = new OnlineBand(spec(), 2, HOUR, { below: [5, 5], above: [5, 5] });
+    const b = new OnlineBand(spec(), 2, HOUR, { below: [5, 5], above: [5, 5] });
     feed(a, 100);
     feed(b, 100);
     b.issue(T0 + 80 * HOUR, [500, 500], [0, 0], [3, 4]);
@@ -164,10 +210,10 @@ describe('online band: no peeking, replacements, determinism', () => {
 
 describe('online band: fallback and forgetting', () => {
   it('with no residual it serves the trained offsets; below minResiduals a blend; from minResiduals on the online offsets alone', () => {
-    const trained = { below: [2], above: [5] };
+    const trained = { below: [2], above: [2] };
     const b = new OnlineBand(spec({ minResiduals: 10 }), 1, HOUR, trained);
-    assert.deepEqual(b.offsets(T0), { below: Float64Array.from([2]), above: Float64Array.from([5]) });
-    // Residuals all exactly 1 above P50 (so the online offsets are 0 below and 1 above).
+    assert.deepEqual(b.offsets(T0), { below: Float64Array.from([2]), above: Float64Array.from([2]) });
+    // Residuals all exactly 1 above P50 (so the online offsets are 0 below, served at the floor trained / F, and 1 above).
     const at = (n: number) => {
       const x = new OnlineBand(spec({ minResiduals: 10 }), 1, HOUR, trained);
       for (let t = 0; t < n; t++) {
@@ -178,9 +224,9 @@ describe('online band: fallback and forgetting', () => {
     };
     const half = at(5);
     assert.ok(Math.abs(half.below[0]! - 0.5 * 2) < 1e-12, `below ${half.below[0]}`);
-    assert.ok(Math.abs(half.above[0]! - (0.5 * 1 + 0.5 * 5)) < 1e-12, `above ${half.above[0]}`);
+    assert.ok(Math.abs(half.above[0]! - (0.5 * 1 + 0.5 * 2)) < 1e-12, `above ${half.above[0]}`);
     const full = at(10);
-    assert.equal(full.below[0], 0);
+    assert.equal(full.below[0], 2 / ONLINE_BAND_BOUNDS.offsetFactor);
     assert.equal(full.above[0], 1);
   });
 
@@ -195,8 +241,8 @@ describe('online band: fallback and forgetting', () => {
 
   it('residuals older than the window no longer count, and the state older than window + horizon is dropped', () => {
     const s = spec({ windowDays: 1, minResiduals: 1 });
-    const b = new OnlineBand(s, 2, HOUR, { below: [0, 0], above: [0, 0] });
-    // Day 1: residuals of 100; day 2: residuals of 1.
+    const b = new OnlineBand(s, 2, HOUR, { below: [2, 2], above: [2, 2] });
+    // Day 1: residuals of 100 (served at the cap 4 · 2); day 2: residuals of 1.
     for (let t = 1; t <= 48; t++) {
       const o = T0 + t * HOUR;
       b.actual(o, t <= 24 ? 100 : 1);
@@ -210,7 +256,7 @@ describe('online band: fallback and forgetting', () => {
     assert.ok(held.actuals <= 24 && held.issues <= 24 + 2, JSON.stringify(held));
     // Far later: nothing in the window, the trained offsets again.
     const later = b.offsets(T0 + 10 * DAY);
-    assert.deepEqual(later, { below: Float64Array.from([0, 0]), above: Float64Array.from([0, 0]) });
+    assert.deepEqual(later, { below: Float64Array.from([2, 2]), above: Float64Array.from([2, 2]) });
     assert.deepEqual(b.size(), { issues: 0, actuals: 0 });
   });
 });
