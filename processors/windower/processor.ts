@@ -228,14 +228,12 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
 
   /**
    * Sets up the `fresh` partitions together and registers their tasks, and checks the `kept` ones (staleOf): a stale
-   * one is set up like a fresh one (its old producer, fenced by the member that owned it in between, disconnected),
-   * the others keep their tasks. Order for the fresh partitions: each one's transactional producer is connected and
-   * fenced first (connectFenced: its transactional InitProducerId fences a previous owner's producer and returns once
-   * that owner's last transaction is complete), then the group's committed offsets are fetched (one OffsetFetch, also
-   * used for the kept check, so for the fresh partitions it is stable), then the changelog is read once for fresh and
-   * stale partitions alike (after every producer is ready or failed). A kept partition's check fetches the same
-   * offsets, but its producer is connected only once it is found stale, so that fetch may run while a previous owner's
-   * last commit is in flight (it then finds the state stale, and restoring is correct). A restored state that ends
+   * one is set up like a fresh one, the others keep their state. Order: every partition's (fresh and kept) new
+   * transactional producer is connected and fenced first (connectFenced: its transactional InitProducerId fences a
+   * previous owner's producer, this member's own old one included, and returns once that owner's last transaction is
+   * complete; a kept partition's old producer is disconnected and its task continues on the new one), then the group's
+   * committed offsets are fetched (one OffsetFetch after all the fences, so no commit is still in flight and the kept
+   * check cannot race one), then the changelog is read once for fresh and stale partitions alike. A restored state that ends
    * before the group's committed offset (a changelog read that ended short, readTopicToEnd's idle timeout) is
    * rejected with KafkaError KAFKA_UNAVAILABLE (restoredBehind) rather than silently losing the records in between.
    * A partition whose producer, offsets or read failed has its task rejected and dropped (its producer disconnected);
@@ -254,11 +252,13 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       await producer.connect();
       return producer;
     };
+    // Every partition's producer is connected (fenced) first, kept ones too: the offsets fetched after that are stable
+    // (no previous owner's commit still in flight), so the kept check cannot race one.
     const freshProducers = new Map(fresh.map((partition) => [partition, connect(partition)] as const));
-    const offsets = Promise.allSettled(freshProducers.values()).then(committedOffsets);
+    const keptProducers = new Map([...kept.keys()].map((partition) => [partition, connect(partition)] as const));
+    const offsets = Promise.allSettled([...freshProducers.values(), ...keptProducers.values()]).then(committedOffsets);
     offsets.catch(() => undefined); // each task that needs it reports its failure
     const stale = kept.size > 0 ? staleOf(kept, offsets) : Promise.resolve(new Set<number>());
-    const keptProducers = new Map([...kept.keys()].map((partition) => [partition, stale.then((s) => (s.has(partition) ? connect(partition) : undefined))] as const));
     const restored = Promise.allSettled([...freshProducers.values(), ...keptProducers.values()]).then(async () =>
       fresh.length > 0 || (await stale).size > 0 ? readChangelog(p, changelogTopic, inputTopic) : new Map<number, PartitionState>(),
     );
@@ -287,9 +287,15 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     for (const [partition, old] of kept) {
       const producer = keptProducers.get(partition)!;
       const task = stale.then(async (s) => {
-        if (!s.has(partition)) return old;
-        void old.then((t) => t.producer.disconnect()).catch(() => undefined);
-        return readyIfCurrent(partition, producer);
+        // The old producer goes either way: the new one has fenced it.
+        const before = await old.catch(() => undefined);
+        void before?.producer.disconnect().catch(() => undefined);
+        if (s.has(partition) || !before) return readyIfCurrent(partition, producer);
+        // Still the latest: the state stays, on the new producer (a failed connect fails the set-up, which starts again).
+        const pr = await producer;
+        if (!current(partition)) throw revoked(partition);
+        before.producer = pr;
+        return before;
       });
       register(partition, task, producer);
     }
