@@ -193,6 +193,33 @@ export interface PenaltyFold {
 export function chooseRidgeAlphasByBlock(
   X: ArrayLike<number>, Y: ArrayLike<number>, p: number, H: number, folds: readonly PenaltyFold[], grid: readonly number[] = BASE_RIDGE_ALPHAS,
 ): { alphas: number[]; worstRatio: number[][] } {
+  const steps = penaltyChoice(X, Y, p, H, folds, grid);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * chooseRidgeAlphasByBlock with `pace()` awaited after each fold's fits (a fold's Gram matrix and the grid's
+ * solves), so that a long choice lets the event loop run (model/paced.ts). The same result and errors (as a
+ * rejection).
+ */
+export async function chooseRidgeAlphasByBlockPaced(
+  X: ArrayLike<number>, Y: ArrayLike<number>, p: number, H: number, folds: readonly PenaltyFold[], pace: () => Promise<void>, grid: readonly number[] = BASE_RIDGE_ALPHAS,
+): Promise<{ alphas: number[]; worstRatio: number[][] }> {
+  const steps = penaltyChoice(X, Y, p, H, folds, grid);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await pace();
+  }
+}
+
+/** chooseRidgeAlphasByBlock's work, pausing (yield) after each fold. */
+function* penaltyChoice(
+  X: ArrayLike<number>, Y: ArrayLike<number>, p: number, H: number, folds: readonly PenaltyFold[], grid: readonly number[],
+): Generator<void, { alphas: number[]; worstRatio: number[][] }> {
   const rows = Math.floor(Y.length / H);
   if (folds.length === 0) throw new RangeError('ridge penalty per horizon: no validation block');
   if (grid.length === 0 || !grid.every((a) => Number.isFinite(a) && a > 0)) throw new RangeError(`ridge penalty per horizon: the grid must hold positive penalties, got [${grid.join(', ')}]`);
@@ -201,9 +228,11 @@ export function chooseRidgeAlphasByBlock(
   }
   const q = p + 1;
   // mse[fold][grid][h]
-  const mse = folds.map((f) => {
+  const mse: Float64Array[][] = [];
+  for (const f of folds) {
     const { G, B } = gram(X, Y, p, H, 0, f.fitCount);
-    return grid.map((alpha) => {
+    yield;
+    mse.push(grid.map((alpha) => {
       const W = solve(G, B, q, H, alpha * traceScale(G, p));
       const e = new Float64Array(H).fill(Number.POSITIVE_INFINITY);
       if (!W) return e;
@@ -211,8 +240,9 @@ export function chooseRidgeAlphasByBlock(
       const pred = predictLinear(W, X, p, H, f.from, f.to);
       for (let i = 0; i < f.to - f.from; i++) for (let h = 0; h < H; h++) e[h]! += (pred[i * H + h]! - Y[(f.from + i) * H + h]!) ** 2;
       return e.map((v) => v / (f.to - f.from));
-    });
-  });
+    }));
+    yield;
+  }
   const worstRatio = grid.map((_, g) =>
     Array.from({ length: H }, (_, h) =>
       Math.max(...mse.map((byGrid) => {

@@ -10,7 +10,7 @@ import { Progress } from '../platform/progress.js';
 import { projectRoot } from '../platform/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
 import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
-import { chooseRidgeAlphasByBlock, fitRidge, fitRidgePerHorizon } from './baselines.js';
+import { chooseRidgeAlphasByBlockPaced, fitRidge, fitRidgePerHorizon } from './baselines.js';
 import { BAND_RULES, BLEND_MARGIN, type BandRule, nextBlockCoverage, LAST_WEEK_SOURCE, type QuantileScore, type RegimeBand, SERVED_SOURCES, type ServedSource, type StepSource, bandByRegime, blendLabel, chooseBlends, conformalOffsetsByBlock, lastWeekWeights, quantileScore, seasonalNaiveIndex } from './quantile.js';
 import { type Fold, ROLLING_FOLDS, concatFolds, rollingOrigins } from './rolling-origin.js';
 import { type BandScale, type ServedSpec, bandScales, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
@@ -24,9 +24,10 @@ import { OnnxModel } from './onnx-model.js';
 import { CURRENT_FILE, type RegistryEntry, loadEntry, readCurrent, newVersion, registryRoot, setCurrent, writeVersion } from './registry.js';
 import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
-import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandForecasts, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
+import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
 import { seriesLabel } from '../market/format.js';
 import { lastWeekStep } from './last-week.js';
+import { type Pace, onlineBandForecastsPaced, pacer } from './paced.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -294,6 +295,9 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const print = o.print ?? ((s: string) => process.stdout.write(`${s}\n`));
   const backend = await selectBackend(o.backend);
   print(`backend: ${backend.label}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}`);
+  // Training runs beside Kafka consumers in sda demo: every long synchronous step below is followed by a yield
+  // (model/paced.ts) so that their heartbeats go on.
+  const pace = pacer();
 
   const { series } = await loadMatrices(pool, { ...o, market: runMarket(o.market, o.run) }, print);
   const loss = o.loss ?? TRAIN_DEFAULTS.loss;
@@ -313,11 +317,13 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
 
   const target = o.target ?? TRAIN_DEFAULTS.target;
   const lrs = o.learningRates && o.learningRates.length > 0 ? [...o.learningRates] : [o.learningRate];
-  const served = await trainQuantileModel(dataset, { ...o, loss, huberDelta, target, learningRates: lrs }, print);
+  await pace();
+  const served = await trainQuantileModel(dataset, { ...o, loss, huberDelta, target, learningRates: lrs, pace }, print);
   const { model, spec, epochs, chosenLr, validation } = served;
   const H = dataset.horizon;
   const holdCount = dataset.n - dataset.trainCount;
   const raw = predictScaled(model, dataset, dataset.trainCount, dataset.n);
+  await pace();
   const q = servedForecast(spec, dataset.X, raw, dataset.trainCount, dataset.n);
   const un = (a: Float64Array) => Float64Array.from(a, (v) => unscaleTarget(v, dataset.scaler));
   const forecast = un(q.p50);
@@ -325,10 +331,11 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const p90 = un(q.p90);
   const lwMeta = { stepSources: served.stepSources, lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true, architecture: { horizon: H } } as Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'lastWeekBandFromGraph' | 'architecture'>;
   // Every band calibration on the hold-out, for the record (bench forecast-quality); the served one alone otherwise.
-  const bandVariants = scoreBandVariants(dataset, spec, raw, lwMeta, o.scoreBandVariants ? served.bandVariants : served.bandVariants.filter((v) => v.cLo === spec.cLo));
+  const bandVariants = await scoreBandVariants(dataset, spec, raw, lwMeta, o.scoreBandVariants ? served.bandVariants : served.bandVariants.filter((v) => v.cLo === spec.cLo), pace);
   applyLastWeek(dataset, lwMeta, forecast, p10, p90);
   // The online band over the hold-out as the forecaster serves it (model/online-band.ts), the static band beside it.
-  const online = holdoutOnlineBands(dataset, model, spec, lwMeta, forecast, served.online, o.scoreBandVariants === true);
+  const online = await holdoutOnlineBands(dataset, model, spec, lwMeta, forecast, served.online, o.scoreBandVariants === true, pace);
+  await pace();
   const evaluation = online.served ? evaluateHoldout(dataset, forecast, online.served, { p10, p90 }) : evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
   print(markdownTable(evaluation));
@@ -349,6 +356,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     print(onlineBandTable(online.scores, dataset.target.unit));
   }
   if (holdCount * H !== forecast.length) throw new Error('internal: hold-out forecast size');
+  await pace();
 
   const version = newVersion('tfjs');
   const exported = exportTfjsLstmToOnnx(model, { steps: dataset.steps, features: dataset.features, horizon: 3 * H });
@@ -435,9 +443,10 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
  * from its warm-up start (onlineBandWarmupFrom) through the hold-out. `warmFrom` (<= that start): the first sample of
  * `warmP50`, the served P50 of samples [warmFrom, d.trainCount) (unscaled, row-major [samples, H]); `holdP50` the
  * served P50 of the hold-out [d.trainCount, d.n); `trained` the offsets the band starts from. Returns the hold-out
- * samples' P10/P90 ([d.n − d.trainCount, H], unscaled, views into the run's output).
+ * samples' P10/P90 ([d.n − d.trainCount, H], unscaled, views into the run's output). Runs one series at a time,
+ * awaiting `pace` between them (model/paced.ts; the same numbers).
  */
-function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { below: number[]; above: number[] }, warmFrom: number, warmP50: Float64Array, holdP50: Float64Array): { p10: Float64Array; p90: Float64Array } {
+async function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { below: number[]; above: number[] }, warmFrom: number, warmP50: Float64Array, holdP50: Float64Array, pace: Pace = pacer()): Promise<{ p10: Float64Array; p90: Float64Array }> {
   const H = d.horizon;
   const stepMs = d.target.stepMs;
   const w = onlineBandWarmupFrom(d.windowEnds, d.trainCount, spec, H, stepMs);
@@ -446,7 +455,7 @@ function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { below: n
   const p50 = new Float64Array(warmP50.length - k + holdP50.length);
   p50.set(warmP50.subarray(k));
   p50.set(holdP50, warmP50.length - k);
-  const band = onlineBandForecasts(spec, H, stepMs, { seriesIds: d.seriesIds.slice(w, d.n), windowEnds: d.windowEnds.slice(w, d.n), p50, actual: unscaledTargets(d, w, d.n) }, trained);
+  const band = await onlineBandForecastsPaced(spec, H, stepMs, { seriesIds: d.seriesIds.slice(w, d.n), windowEnds: d.windowEnds.slice(w, d.n), p50, actual: unscaledTargets(d, w, d.n) }, trained, pace);
   return { p10: band.p10.subarray((d.trainCount - w) * H), p90: band.p90.subarray((d.trainCount - w) * H) };
 }
 
@@ -458,10 +467,10 @@ function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { below: n
  * `forecast`: the served hold-out P50 [hold-out samples, H], unscaled. Returns the scores (hold-out ones on the
  * points evaluateHoldout scores) and the served candidate's P10/P90 [hold-out samples, H].
  */
-function holdoutOnlineBands(
+async function holdoutOnlineBands(
   d: Dataset, model: Parameters<typeof predictScaled>[0], spec: ServedSpec, lwMeta: Parameters<typeof applyLastWeek>[1], forecast: Float64Array,
-  online: { scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null }, all: boolean,
-): { scores: OnlineBandScore[]; served?: { p10: Float64Array; p90: Float64Array } } {
+  online: { scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null }, all: boolean, pace: Pace,
+): Promise<{ scores: OnlineBandScore[]; served?: { p10: Float64Array; p90: Float64Array } }> {
   const H = d.horizon;
   const stepMs = d.target.stepMs;
   const isServed = (s: OnlineBandSpec) => online.spec !== null && sameOnlineBand(s, online.spec);
@@ -475,7 +484,9 @@ function holdoutOnlineBands(
     const un = (a: Float64Array) => Float64Array.from(a, (v) => unscaleTarget(v, d.scaler));
     let warm = new Float64Array(0);
     if (warmFrom < d.trainCount) {
-      const q = servedForecast(spec, d.X, predictScaled(model, d, warmFrom, d.trainCount), warmFrom, d.trainCount);
+      const warmRaw = predictScaled(model, d, warmFrom, d.trainCount);
+      await pace();
+      const q = servedForecast(spec, d.X, warmRaw, warmFrom, d.trainCount);
       warm = un(q.p50);
       applyLastWeek(d, lwMeta, warm, un(q.p10), un(q.p90), warmFrom);
     }
@@ -486,7 +497,7 @@ function holdoutOnlineBands(
     const y = keep(hold);
     const m = keep(forecast);
     for (const r of run) {
-      const { p10: b10, p90: b90 } = holdoutOnlineBand(d, r.spec, online.trained, warmFrom, warm, forecast);
+      const { p10: b10, p90: b90 } = await holdoutOnlineBand(d, r.spec, online.trained, warmFrom, warm, forecast, pace);
       if (isServed(r.spec)) served = { p10: Float64Array.from(b10), p90: Float64Array.from(b90) };
       const q10 = keep(b10);
       const q90 = keep(b90);
@@ -517,16 +528,19 @@ export function onlineBandTable(rows: readonly OnlineBandScore[], unit: string):
  * last-week steps filled as the forecaster fills them): pinball loss and coverage over the points evaluateHoldout
  * scores (actual and every baseline known), and width and coverage in the top 5% actuals against the rest. `raw`
  * is the network's hold-out output [hold-out samples, 3·H]; the spec's own offsets mark the served variant.
+ * Awaits `pace` (model/paced.ts) before each variant.
  */
-export function scoreBandVariants(
-  d: Dataset, spec: ServedSpec, raw: ArrayLike<number>, meta: Parameters<typeof applyLastWeek>[1], variants: readonly BandVariant[],
-): BandVariantScore[] {
+export async function scoreBandVariants(
+  d: Dataset, spec: ServedSpec, raw: ArrayLike<number>, meta: Parameters<typeof applyLastWeek>[1], variants: readonly BandVariant[], pace: Pace = pacer(),
+): Promise<BandVariantScore[]> {
   const H = d.horizon;
   const from = d.trainCount;
   const actual = unscaledTargets(d, from, d.n);
   const known = (j: number) => Number.isFinite(actual[j]!) && Number.isFinite(d.baselines.same_hour_last_week[from * H + j]!) && Number.isFinite(d.baselines.same_hour_yesterday[from * H + j]!);
   const un = (a: Float64Array) => Float64Array.from(a, (v) => unscaleTarget(v, d.scaler));
-  return variants.map((v) => {
+  const out: BandVariantScore[] = [];
+  for (const v of variants) {
+    await pace();
     const q = servedForecast({ ...spec, cLo: v.cLo, cHi: v.cHi, bandScale: v.bandScale }, d.X, raw, from, d.n);
     const p50 = un(q.p50);
     const p10 = un(q.p10);
@@ -536,8 +550,9 @@ export function scoreBandVariants(
     const y = keep(actual);
     // The served variant is the one the trainer chose (the same object as runTraining's filter): equal offsets of other rules are not it.
     const served = v.cLo === spec.cLo;
-    return { rule: v.rule, scale: v.scale, sides: v.sides, served, nextBlockCoverage: v.nextBlockCoverage, quantiles: quantileScore(y, keep(p10), keep(p50), keep(p90)), regime: bandByRegime(y, keep(p10), keep(p90), 0.05) };
-  });
+    out.push({ rule: v.rule, scale: v.scale, sides: v.sides, served, nextBlockCoverage: v.nextBlockCoverage, quantiles: quantileScore(y, keep(p10), keep(p50), keep(p90)), regime: bandByRegime(y, keep(p10), keep(p90), 0.05) });
+  }
+  return out;
 }
 
 /** The band variants' hold-out scores as a Markdown table. */
@@ -624,6 +639,8 @@ interface QuantileTrainOptions {
   basePenalty?: BasePenalty;
   /** The online band (TrainOptions.onlineBand). */
   onlineBand?: OnlineBandSpec | 'auto' | 'off';
+  /** Awaited between the long synchronous steps (model/paced.ts; default a new pacer()). */
+  pace?: Pace;
 }
 
 /**
@@ -652,6 +669,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const H = dataset.horizon;
   const P = dataset.steps * dataset.features;
   let refitSeconds = 0;
+  const pace = o.pace ?? pacer();
   const folds = rollingOrigins(dataset.windowEnds, dataset.trainCount, H * o.stepMs, { folds: o.folds ?? TRAIN_DEFAULTS.folds, singleFraction: VALIDATION_FRACTION });
   const newest = folds[folds.length - 1]!;
   if (newest.fitCount < 2 || newest.to - newest.from < 1) throw new EmptyDatasetError(`too few training samples (${dataset.trainCount}) for a validation slice at horizon ${H}; widen --from/--to`);
@@ -660,7 +678,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const seasonalIndex = Array.from({ length: H }, (_, h) => seasonalNaiveIndex(h + 1, perDay, dataset.steps));
   // basePenalty 'per-horizon': the base's ridge penalty per step, chosen on the rolling-origin blocks (the ridge
   // baseline keeps its one penalty).
-  const baseAlphas = (o.basePenalty ?? TRAIN_DEFAULTS.basePenalty) === 'per-horizon' && o.target === 'ridge' ? chooseRidgeAlphasByBlock(dataset.X, dataset.y, P, H, folds).alphas : null;
+  await pace();
+  const baseAlphas = (o.basePenalty ?? TRAIN_DEFAULTS.basePenalty) === 'per-horizon' && o.target === 'ridge' ? (await chooseRidgeAlphasByBlockPaced(dataset.X, dataset.y, P, H, folds, pace)).alphas : null;
+  await pace();
   if (baseAlphas) print(`linear base: ridge with a penalty per step, chosen on the validation blocks: ${baseAlphas.join(' ')}`);
   const perStepBase = (fitCount: number) => {
     const w = fitRidgePerHorizon(dataset.X, dataset.y, P, H, fitCount, baseAlphas!);
@@ -668,8 +688,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   };
   // A fold's linear parts: ridge fitted on the fold's fit samples; the network's base is that ridge (or a ridge with
   // a penalty per step, or the last value, or zero).
-  const foldSpec = (fitCount: number): { spec: ServedSpec; alpha: number } => {
+  const foldSpec = async (fitCount: number): Promise<{ spec: ServedSpec; alpha: number }> => {
     const ridge = fitRidge(dataset.X, dataset.y, P, H, fitCount);
+    await pace();
     const ridgeW = Float32Array.from(ridge.weights.subarray(0, P * H));
     const ridgeB = Float32Array.from(ridge.weights.subarray(P * H));
     let baseW = new Float32Array(P * H);
@@ -704,12 +725,14 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   for (let k = folds.length - 1; k >= 0; k--) {
     const f = folds[k]!;
     const isNewest = k === folds.length - 1;
-    const { spec: fs, alpha } = foldSpec(f.fitCount);
+    const { spec: fs, alpha } = await foldSpec(f.fitCount);
+    await pace();
     // The network's target: the scaled level minus the base, on samples [0, to); it validates (early stopping) on
     // every sample after its fit part, [fitCount, to).
     const parts0 = linearParts(fs, dataset.X, 0, f.to);
     const resid = new Float32Array(f.to * H);
     for (let i = 0; i < resid.length; i++) resid[i] = dataset.y[i]! - parts0.base[i]!;
+    await pace();
     const view: Dataset = { ...dataset, y: resid, trainCount: f.fitCount, n: f.to };
     if (folds.length === 1) print(`validation: fit on ${f.fitCount} samples, validate on ${f.to - f.fitCount} (the latest ${Math.round(VALIDATION_FRACTION * 100)}% of training by time); hold-out untouched; linear base ${o.target} (ridge alpha ${alpha})`);
     else print(`fold ${k + 1}/${folds.length}: ridge alpha ${alpha}${isNewest ? '' : `, learning rate ${chosenLr}`}`);
@@ -717,12 +740,14 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     for (const lr of isNewest ? o.learningRates : [chosenLr]) {
       const m = buildLstm({ steps: dataset.steps, features: dataset.features, horizon: H, units: o.units, layers: o.layers, seed: o.seed, outputsPerStep: 3, zeroDense: true });
       if (isNewest && !bestRun) print(modelSummary(m));
+      await pace();
       let bar: Progress | null = null;
       const showProgress = o.progress ?? true;
       const tag = folds.length > 1 ? `fold ${k + 1} lr ${lr}` : `lr ${lr}`;
       // The block's raw forecasts after every epoch (index 0 = before training), so that the choices below can use
       // each fold's network at the epoch count the refit will train for.
       const perEpoch: Float32Array[] = [predictScaled(m, dataset, f.from, f.to)];
+      await pace();
       const ep = await trainLstm(m, view, {
         epochs: o.epochs, batchSize: o.batchSize, learningRate: lr, finalLrFraction: o.finalLrFraction ?? TRAIN_DEFAULTS.finalLrFraction,
         loss: o.loss, huberDelta: o.huberDelta, seed: o.seed, quantile: true, restoreBest: true,
@@ -737,6 +762,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
           print(`${tag} epoch ${r.epoch}/${o.epochs}: train loss ${r.trainLoss.toFixed(5)} (quantile), validation P50 MSE ${r.holdoutLoss.toFixed(5)} (scaled), ${r.seconds.toFixed(1)} s (+${r.holdoutSeconds.toFixed(1)} s validation)`);
         },
       });
+      await pace();
       const loss = ep.bestLoss ?? Number.POSITIVE_INFINITY;
       if (isNewest) validation.push({ lr, loss, bestEpoch: ep.bestEpoch ?? o.epochs });
       print(`${tag}: best validation P50 MSE ${loss.toFixed(5)} after epoch ${ep.bestEpoch ?? o.epochs}${ep.bestEpoch === 0 ? ' (the linear base alone)' : ''}`);
@@ -756,6 +782,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     outs[k] = { fold: f, spec: fs, raw: predictScaled(run.model, dataset, f.from, f.to), perEpoch: run.perEpoch, parts: linearParts(fs, dataset.X, f.from, f.to), bestEpoch: run.epochs.bestEpoch ?? o.epochs, loss: run.loss };
     if (isNewest) model = run.model;
     else run.model.dispose();
+    await pace();
   }
   // The refit's epoch count: the median of the folds' early-stopping epochs (the newest fold's alone without folds).
   // Every fold's block forecasts are then taken from its network after that many epochs, so the choices below are
@@ -790,6 +817,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     shrink[h] = den > 0 ? Math.min(1, Math.max(0, num / den)) : 0;
   }
   spec.shrink = shrink;
+  await pace();
   // Every source's validation forecasts (scaled), then per horizon the best single source or two-source blend.
   const cand: Record<StepSource, Float64Array> = {
     lstm: new Float64Array(vCount * H),
@@ -818,7 +846,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const seriesCount = new Set(dataset.seriesIds.slice(0, dataset.trainCount)).size;
   const blendRule = o.blendRule ?? TRAIN_DEFAULTS.blendRule;
   const blendOpts = { everyBlock: blendRule === 'every-block', ...(blendRule === 'diebold-mariano' ? { dmLag: (h: number) => h * seriesCount } : {}) };
+  await pace();
   const blends = chooseBlends(offered(Object.keys(cand)), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
+  await pace();
   const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
   const weights = SERVED_SOURCES.map(() => new Float32Array(H));
   const lastWeekWeight = new Array<number>(H).fill(0);
@@ -854,6 +884,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   // The uncalibrated served forecast of each block, from its own fold's linear parts and network.
   const uncalFolds = outs.map((r) => servedForecast({ ...r.spec, weights, sources: spec.sources, shrink, bandWeight: spec.bandWeight, cLo: new Float32Array(H), cHi: new Float32Array(H) }, dataset.X, r.raw, r.fold.from, r.fold.to));
   const uncal = { p10: concatFolds(uncalFolds.map((u) => u.p10)), p50: concatFolds(uncalFolds.map((u) => u.p50)), p90: concatFolds(uncalFolds.map((u) => u.p90)) };
+  await pace();
   const tail = (1 - (QUANTILES[2] - QUANTILES[0])) / 2;
   const lo = uncal.p50.map((v, j) => v - uncal.p10[j]!);
   const hi = uncal.p90.map((v, j) => v - uncal.p50[j]!);
@@ -887,6 +918,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
       for (const scale of BAND_SCALES) {
         const b = scaleSpecs[scale];
         if (scale !== 'none' && !b) continue;
+        await pace();
         const how = { rule, sides, ...(b ? { scale: scaleOf(b) } : {}) };
         const c = conformalOffsetsByBlock(yVal, servedVal, lo, hi, H, tail, blockSizes, how);
         const next = nextBlockCoverage(yVal, servedVal, lo, hi, H, tail, blockSizes, how);
@@ -913,7 +945,8 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   // 7. The online band (model/online-band.ts): every candidate run over the validation blocks in time order per
   // series, as the forecaster would serve it (warmed up on the first block, scored on the later ones), around the
   // served validation forecast; its fallback offsets are the static band's median distances there.
-  const online = scoreOnlineValidation(dataset, outs.map((r) => r.fold), servedVal, yVal, lo, hi, chosen, chosen.bandScale ? scaleOf(chosen.bandScale) : undefined, o.onlineBand ?? TRAIN_DEFAULTS.onlineBand, print);
+  const online = await scoreOnlineValidation(dataset, outs.map((r) => r.fold), servedVal, yVal, lo, hi, chosen, chosen.bandScale ? scaleOf(chosen.bandScale) : undefined, o.onlineBand ?? TRAIN_DEFAULTS.onlineBand, print, pace);
+  await pace();
   const foldInfo = outs.map((r) => ({ fitSamples: r.fold.fitCount, validationSamples: r.fold.to - r.fold.from, from: iso(r.fold.from), to: iso(r.fold.to - 1), bestEpoch: r.bestEpoch, validationMse: r.loss }));
   let final = model!;
   if (o.refit ?? true) {
@@ -921,6 +954,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     // rate, epochs, sources, band offsets): the ridge as the ridge baseline is fitted, then the network for the
     // chosen epoch count on the residual over it.
     const full = fitRidge(dataset.X, dataset.y, P, H, dataset.trainCount);
+    await pace();
     spec.ridgeW = Float32Array.from(full.weights.subarray(0, P * H));
     spec.ridgeB = Float32Array.from(full.weights.subarray(P * H));
     if (o.target === 'ridge' && baseAlphas) {
@@ -929,10 +963,12 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
       spec.baseW = spec.ridgeW;
       spec.baseB = spec.ridgeB;
     }
+    await pace();
     const bestEpoch = refitEpochCount;
     const fullParts = linearParts(spec, dataset.X, 0, dataset.trainCount);
     const fullResid = new Float32Array(dataset.trainCount * H);
     for (let i = 0; i < fullResid.length; i++) fullResid[i] = dataset.y[i]! - fullParts.base[i]!;
+    await pace();
     final = buildLstm({ steps: dataset.steps, features: dataset.features, horizon: H, units: o.units, layers: o.layers, seed: o.seed, outputsPerStep: 3, zeroDense: true });
     if (bestEpoch > 0) {
       const refitEpochs = await trainLstm(final, { ...dataset, y: fullResid, n: dataset.trainCount }, {
@@ -957,12 +993,13 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
  * static band from the uncalibrated distances lo/hi plus the chosen variant's offsets (times `scale` per point when
  * it has one). Each candidate runs over every block and is scored on the blocks after the first (one slice: its
  * second half). Returns the scores, the fallback offsets (the static band's median distances, target unit) and
- * the spec chosen by `wanted` (null for 'off').
+ * the spec chosen by `wanted` (null for 'off'). Each candidate runs one series at a time, awaiting `pace` between
+ * them (model/paced.ts; the same numbers).
  */
-function scoreOnlineValidation(
+async function scoreOnlineValidation(
   d: Dataset, folds: readonly Fold[], servedVal: ArrayLike<number>, yVal: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>,
-  chosen: Pick<BandVariant, 'cLo' | 'cHi'>, scale: ArrayLike<number> | undefined, wanted: OnlineBandSpec | 'auto' | 'off', print: (s: string) => void,
-): { scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null; staticValidation: QuantileScore } {
+  chosen: Pick<BandVariant, 'cLo' | 'cHi'>, scale: ArrayLike<number> | undefined, wanted: OnlineBandSpec | 'auto' | 'off', print: (s: string) => void, pace: Pace,
+): Promise<{ scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null; staticValidation: QuantileScore }> {
   const H = d.horizon;
   const un = (v: number) => unscaleTarget(v, d.scaler);
   const std = d.scaler.target.std;
@@ -979,10 +1016,11 @@ function scoreOnlineValidation(
     const sl = (a: ArrayLike<number>) => Array.prototype.slice.call(a, first * H) as number[];
     return quantileScore(sl(y), sl(a10), sl(p50), sl(a90));
   };
-  const scores = onlineBandCandidates().map((spec) => {
-    const band = onlineBandForecasts(spec, H, d.target.stepMs, samples, trained);
-    return { spec, validation: tailScore(band.p10, band.p90) };
-  });
+  const scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }> = [];
+  for (const spec of onlineBandCandidates()) {
+    const band = await onlineBandForecastsPaced(spec, H, d.target.stepMs, samples, trained, pace);
+    scores.push({ spec, validation: tailScore(band.p10, band.p90) });
+  }
   const staticValidation = tailScore(p10, p90);
   let spec: OnlineBandSpec | null = null;
   if (wanted === 'auto') {
@@ -1100,7 +1138,7 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
       const ob = meta.onlineBand;
       const w = onlineBandWarmupFrom(dataset.windowEnds, dataset.trainCount, ob, H, dataset.target.stepMs);
       const warm = await served(w, dataset.trainCount);
-      const band = holdoutOnlineBand(dataset, ob, ob.trained, w, warm.forecast, forecast);
+      const band = await holdoutOnlineBand(dataset, ob, ob.trained, w, warm.forecast, forecast);
       print(`online band ${onlineBandLabel(ob)}: warmed up on ${dataset.trainCount - w} training samples' served forecasts`);
       evaluation = evaluateHoldout(dataset, forecast, band, { p10, p90 });
     } else {
