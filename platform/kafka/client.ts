@@ -29,12 +29,15 @@ type PinoLevel = 'error' | 'warn' | 'info' | 'debug';
  * carry the message only), with the level their lines are logged at. A just-started broker creates and loads __consumer_offsets and
  * __transaction_state on the first FindCoordinator, so the first group join or InitProducerId of a fresh stack meets
  * them; kafkajs retries the request itself, and what it finally cannot do surfaces as its own error (a consumer crash,
- * a failed connect), which stays at error level.
+ * a failed connect), which stays at error level. Code 51 (CONCURRENT_TRANSACTIONS, retriable in kafkajs) is the
+ * transaction coordinator's answer to a new producer's fencing InitProducerId (connectFenced) while the previous
+ * owner's open transaction is still being aborted: expected on every takeover of a partition, retried, debug.
  */
 export const RETRIED_COORDINATOR_ERRORS: ReadonlyMap<string, { type: string; level: PinoLevel }> = new Map([
   ["The coordinator is loading and hence can't process requests for this group", { type: 'GROUP_LOAD_IN_PROGRESS', level: 'debug' }],
   ['The group coordinator is not available', { type: 'GROUP_COORDINATOR_NOT_AVAILABLE', level: 'debug' }],
   ['This is not the correct coordinator for this group', { type: 'NOT_COORDINATOR_FOR_GROUP', level: 'debug' }],
+  ['The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing', { type: 'CONCURRENT_TRANSACTIONS', level: 'debug' }],
 ] as const);
 
 /**
