@@ -215,23 +215,30 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   /**
    * A partition kept across a new assignment keeps its state only if the group's committed offset is still where the
    * state ends: otherwise another member owned it in between (this member was paused past its session) and moved it
-   * on, so its producer (fenced by that member) goes and the state is rebuilt like a newly assigned partition's. An
-   * offset that cannot be read counts as moved: a rebuild is always correct, a stale state never is.
+   * on, and the state is rebuilt like a newly assigned partition's. Fence first, as the windower does: the partition
+   * gets a new producer (its InitProducerId waits out a transaction another owner still has open, and fences it), so
+   * the committed offset read after it is stable (kafkajs's OffsetFetch has no requireStable). An offset that cannot
+   * be read counts as moved: a rebuild is always correct, a stale state never is.
    */
   const revalidate = (partition: number, kept: Promise<PartitionState>): void => {
     const self: { st?: Promise<PartitionState> } = {};
+    // Revoked (or set up again) while this waited: a producer created now would fence the new owner.
+    const current = () => {
+      if (states.get(partition) !== self.st) throw new Error(`forecaster: partition ${partition} was reassigned while its kept state was checked`);
+    };
     const st = (self.st = (async () => {
       const state = await kept.catch(() => undefined);
+      current();
+      const old = producers.get(partition);
+      if (old) {
+        producers.delete(partition);
+        void old.then((x) => x.disconnect()).catch(() => undefined);
+      }
+      await producerFor(partition);
       const committed = await committedOffset(partition).catch(() => undefined);
-      // Revoked (or set up again) while this waited: a rebuild now would create a producer that fences the new owner.
-      if (states.get(partition) !== self.st) throw new Error(`forecaster: partition ${partition} was reassigned while its kept state was checked`);
+      current();
       if (state && committed !== undefined && state.nextOffset === committed) return state;
       log.warn({ partition, stateAt: state ? String(state.nextOffset) : null, committed: committed === undefined ? null : String(committed) }, 'kept partition moved on by another member (or its state failed): rebuilt from its trailing windows');
-      const producer = producers.get(partition);
-      if (producer) {
-        producers.delete(partition);
-        void producer.then((x) => x.disconnect()).catch(() => undefined);
-      }
       return rebuild(partition);
     })());
     states.set(partition, st);
