@@ -4,8 +4,8 @@
 import type { Writer } from './avro-serde.js';
 import { createConsumer } from './client.js';
 import type { Provisioned } from './provision.js';
-import { KafkaError, PoisonRecordError } from './errors.js';
-import { type TopicRecord, throwAwayGroupId } from './read-topic.js';
+import { KafkaError } from './errors.js';
+import { type TopicRecord, decodeOrPoison, throwAwayGroupId } from './read-topic.js';
 import { logger } from '../logger.js';
 
 const log = logger('read-partition');
@@ -106,17 +106,10 @@ export async function readPartitionRange<T>(p: Provisioned, topic: string, parti
                 done = true;
                 break;
               }
-              if (!message.value) skipped++;
-              else {
-                try {
-                  const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
-                  out.push({ partition, offset, key: message.key ? message.key.toString('utf8') : null, value });
-                } catch (err) {
-                  // Poison records were dead-lettered by the consumer that owns the partition; a restore steps over them.
-                  if (!(err instanceof PoisonRecordError)) throw err;
-                  skipped++;
-                }
-              }
+              // Poison records were dead-lettered by the consumer that owns the partition; a restore steps over them.
+              const d = message.value ? await decodeOrPoison(p, message.value, reader) : undefined;
+              if (d && 'value' in d) out.push({ partition, offset, key: message.key ? message.key.toString('utf8') : null, value: d.value });
+              else skipped++;
               if (offset + 1n >= end) done = true;
             }
             if (done) {

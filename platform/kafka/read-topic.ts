@@ -37,9 +37,10 @@ export interface ReadTopicOptions {
 }
 
 /**
- * Every decoded value of `topic`, read_committed from the beginning up to the end offsets taken at the start (less
- * the one commit marker a transactional partition ends with), or until `idleMs` passes without a record (a tail of
- * aborted transactions); before the first record it waits `firstIdleFactor` x `idleMs`. Returns records ordered by
+ * Every decoded value of `topic`, read_committed from the beginning up to the end offsets taken at the start (a
+ * partition is done when the consumer's position passes its end offset − 1: its last record, or the commit marker or
+ * aborted tail a transactional partition ends with), or until `idleMs` passes without a record; before the first
+ * record it waits `firstIdleFactor` x `idleMs`. Returns records ordered by
  * (partition, offset), whatever the fetch interleaving; [] for a missing or empty topic. Records without a value
  * (tombstones; kept as `value: null` with `tombstones: true`) and poison records (PoisonRecordError: wrong wire
  * format, unknown schema, bad Avro) are skipped, the latter logged. Uses a throw-away consumer group (throwAwayGroupId); commits nothing.
@@ -78,6 +79,20 @@ export async function readTopicToEnd<T>(
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       let idle = setTimeout(resolve, idleMs * (opts.firstIdleFactor ?? 3));
+      // A partition is read once the position passes the last offset taken at the start: a record there, or a batch
+      // whose last offset (control records included) is there — kafkajs reports every batch it consumed, also one that
+      // read_committed filtered empty, so a partition ending in a commit marker or an aborted transaction ends too.
+      const done = (partition: number, offset: bigint) => {
+        const end = pending.get(partition);
+        if (end !== undefined && offset + 1n >= end) pending.delete(partition);
+        if (pending.size === 0) {
+          clearTimeout(idle);
+          resolve();
+        }
+      };
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        if (e.payload.topic === topic) done(e.payload.partition, BigInt(e.payload.lastOffset));
+      });
       running = consumer
         .run({
           autoCommit: false,
@@ -86,23 +101,16 @@ export async function readTopicToEnd<T>(
             idle = setTimeout(resolve, idleMs);
             if (!message.value && opts.tombstones) out.push({ partition, offset: BigInt(message.offset), key: message.key ? message.key.toString('utf8') : null, value: null });
             if (message.value) {
-              try {
-                const { value } = p.serde.decodeCached<T>(message.value, reader) ?? (await p.serde.decode<T>(message.value, reader));
-                out.push({ partition, offset: BigInt(message.offset), key: message.key ? message.key.toString('utf8') : null, value });
-              } catch (err) {
-                // A poison record (not the wire format, an unknown schema) is skipped and logged, never the end of the
-                // read: the processors dead-letter such records; a reader of the whole topic steps over them.
-                if (!(err instanceof PoisonRecordError)) throw err;
+              // A poison record (not the wire format, an unknown schema) is skipped and logged, never the end of the
+              // read: the processors dead-letter such records; a reader of the whole topic steps over them.
+              const d = await decodeOrPoison(p, message.value, reader);
+              if ('value' in d) out.push({ partition, offset: BigInt(message.offset), key: message.key ? message.key.toString('utf8') : null, value: d.value });
+              else {
                 poison++;
-                log.warn({ topic, partition, offset: message.offset, code: err.code, err: err.message }, 'undecodable record skipped');
+                log.warn({ topic, partition, offset: message.offset, code: d.poison.code, err: d.poison.message }, 'undecodable record skipped');
               }
             }
-            const end = pending.get(partition);
-            if (end !== undefined && BigInt(message.offset) + 2n >= end) pending.delete(partition);
-            if (pending.size === 0) {
-              clearTimeout(idle);
-              resolve();
-            }
+            done(partition, BigInt(message.offset));
           },
         })
         .catch((err: unknown) => reject(err));
@@ -114,4 +122,20 @@ export async function readTopicToEnd<T>(
   if (poison > 0) log.info({ topic, read: out.length, skipped: poison }, 'topic read with undecodable records skipped');
   out.sort((a, b) => a.partition - b.partition || (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
   return out;
+}
+
+/**
+ * One record value (Confluent wire format bytes) decoded into `reader`'s schema ({ value }), or the PoisonRecordError
+ * saying why it cannot be ({ poison }: not the wire format, an unknown schema id, bytes the writer schema does not
+ * read). The consumer that owns a partition dead-letters such records; readers of a topic's history step over them.
+ * Any other error (the schema registry unreachable) throws.
+ */
+export async function decodeOrPoison<T>(p: Provisioned, bytes: Buffer, reader: Writer<T>): Promise<{ value: T } | { poison: PoisonRecordError }> {
+  try {
+    const { value } = p.serde.decodeCached<T>(bytes, reader) ?? (await p.serde.decode<T>(bytes, reader));
+    return { value };
+  } catch (err) {
+    if (!(err instanceof PoisonRecordError)) throw err;
+    return { poison: err };
+  }
 }
