@@ -471,19 +471,6 @@ def fit_ridge(X: np.ndarray, Y: np.ndarray, train_count: int, validation_fractio
         Xa = np.hstack([X[a:b], np.ones((b - a, 1))])
         return Xa.T @ Xa, Xa.T @ Y[a:b]
 
-    def scale(G: np.ndarray) -> float:
-        t = float(np.trace(G[:p, :p])) / max(1, p)
-        return t or 1.0
-
-    def solve(G: np.ndarray, B: np.ndarray, lam: float) -> Optional[np.ndarray]:
-        A = G.copy()
-        A[np.arange(p), np.arange(p)] += lam
-        try:
-            L = np.linalg.cholesky(A)
-        except np.linalg.LinAlgError:
-            return None
-        return np.linalg.solve(L.T, np.linalg.solve(L, B))
-
     def predict(W: np.ndarray, a: int, b: int) -> np.ndarray:
         return X[a:b] @ W[:p] + W[p]
 
@@ -496,14 +483,14 @@ def fit_ridge(X: np.ndarray, Y: np.ndarray, train_count: int, validation_fractio
     best_alpha, best_mse = RIDGE_ALPHAS[-1], float("inf")
     if 0 < split < train_count:
         for alpha in RIDGE_ALPHAS:
-            W = solve(Gi, Bi, alpha * scale(Gi))
+            W = _ridge_solve(Gi, Bi, alpha)
             if W is None:
                 continue
             e = float(np.mean((predict(W, split, train_count) - Y[split:train_count]) ** 2))
             if e < best_mse:
                 best_alpha, best_mse = alpha, e
     for alpha in [best_alpha] + [a for a in RIDGE_ALPHAS if a > best_alpha]:
-        W = solve(Gf, Bf, alpha * scale(Gf))
+        W = _ridge_solve(Gf, Bf, alpha)
         if W is not None:
             assert W.shape == (q, Y.shape[1])
             return W, alpha
