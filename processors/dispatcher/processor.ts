@@ -3,6 +3,7 @@
 // transaction carrying its schedules, its dead letters and the consumer offsets. Its only state, each asset's latest
 // schedule (where the battery is), is the last record per asset on its own output topic: read back at start-up
 // (read_committed), so a restart carries on from exactly what was committed. Schedules are deterministic for the same forecasts.
+import { pacer } from '../../model/paced.js';
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import type { BatteryAsset } from '../../dispatch/asset.js';
@@ -115,6 +116,7 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
       const out: DispatchSchedule[] = [];
       let skipped = 0;
       let letters = 0;
+      const pace = pacer();
       for (const rec of batch.records) {
         const f = rec.value;
         const assets = bySeries.get(f.seriesId) ?? [];
@@ -134,6 +136,10 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
           }
         }
         if (!used) skipped++;
+        // One LP per forecast and asset is synchronous WASM: a backlog of thousands would hold the event loop for
+        // seconds, and the consumers sharing this process (sda demo) would miss their heartbeats.
+        await pace();
+        await ctx.heartbeat();
       }
       await ctx.send(outputTopic, out.map((s) => ({ key: s.assetId, value: p.serde.encode(writer, s) })));
       ctx.onCommit(() => {
