@@ -41,6 +41,15 @@ export const RETRIED_COORDINATOR_ERRORS: ReadonlyMap<string, { type: string; lev
 ] as const);
 
 /**
+ * kafkajs's message for REBALANCE_IN_PROGRESS (code 27, non-retriable there): the group coordinator's answer to a
+ * heartbeat when a member joins or leaves, the protocol's notice to rejoin. kafkajs's Runner rejoins and says so at
+ * warn ('The group is rebalancing, re-joining'), so the connection's error line for that heartbeat response is logged
+ * at info (`sda demo` printed one per consumer as its processors joined); the same error on any other request stays
+ * at error level.
+ */
+export const REBALANCE_NOTICE = 'The group is rebalancing, so a rejoin is needed';
+
+/**
  * The pino level of one kafkajs log entry (`namespace` as kafkajs names its logger: Connection, Consumer, ...):
  * kafkajs's level (NOTHING counts as error), except for error-level lines about a retried coordinator error
  * (RETRIED_COORDINATOR_ERRORS), which take that error's level:
@@ -54,7 +63,10 @@ export const RETRIED_COORDINATOR_ERRORS: ReadonlyMap<string, { type: string; lev
 export function kafkaLogLevel(level: logLevel, namespace = '', entry: { message?: unknown; error?: unknown; [field: string]: unknown } = {}): PinoLevel {
   const pinoLevel = toPinoLevel(level);
   if (pinoLevel !== 'error') return pinoLevel;
-  if (typeof entry.error === 'string') return RETRIED_COORDINATOR_ERRORS.get(entry.error)?.level ?? 'error';
+  if (typeof entry.error === 'string') {
+    if (entry.error === REBALANCE_NOTICE && namespace === 'Connection' && typeof entry.message === 'string' && entry.message.startsWith('Response Heartbeat(')) return 'info';
+    return RETRIED_COORDINATOR_ERRORS.get(entry.error)?.level ?? 'error';
+  }
   if (namespace !== 'Consumer' || typeof entry.message !== 'string') return 'error';
   if (/^Restarting the consumer in \d+ ?ms$/.test(entry.message)) return 'warn';
   const crash = /^Crash: KafkaJSProtocolError: (.*)$/s.exec(entry.message);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { logLevel } from 'kafkajs';
-import { RETRIED_COORDINATOR_ERRORS, kafkaLogLevel } from '../../platform/kafka/client.js';
+import { REBALANCE_NOTICE, RETRIED_COORDINATOR_ERRORS, kafkaLogLevel } from '../../platform/kafka/client.js';
 
 interface ProtocolError {
   type: string;
@@ -34,6 +34,7 @@ describe('kafkajs log levels', () => {
 
   it('non-retriable errors, and retriable ones that are not the coordinator\'s, stay at error level', () => {
     for (const type of ['TOPIC_AUTHORIZATION_FAILED', 'GROUP_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED', 'INVALID_PRODUCER_EPOCH', 'REBALANCE_IN_PROGRESS']) {
+      assert.equal(kafkaLogLevel(logLevel.ERROR, 'Connection', { ...response(type), message: 'Response SyncGroup(key: 14, version: 3)' }), 'error', type);
       assert.equal(byType(type).retriable, false, `${type} is non-retriable in kafkajs`);
       assert.equal(kafkaLogLevel(logLevel.ERROR, 'Connection', response(type)), 'error', type);
     }
@@ -66,6 +67,13 @@ describe('kafkajs log levels', () => {
     assert.equal(kafkaLogLevel(logLevel.WARN, 'Connection', response('TOPIC_AUTHORIZATION_FAILED')), 'warn');
     assert.equal(kafkaLogLevel(logLevel.INFO, 'Consumer', { message: 'Starting' }), 'info');
     assert.equal(kafkaLogLevel(logLevel.DEBUG, 'Connection', { message: 'Request Fetch(key: 1, version: 11)' }), 'debug');
+  });
+
+  it('a heartbeat answered "rebalancing" (a member joined or left) is info: kafkajs rejoins and logs that at warn', () => {
+    assert.equal(byType('REBALANCE_IN_PROGRESS').message, REBALANCE_NOTICE);
+    assert.equal(kafkaLogLevel(logLevel.ERROR, 'Connection', { ...response('REBALANCE_IN_PROGRESS'), message: 'Response Heartbeat(key: 12, version: 3)' }), 'info');
+    assert.equal(kafkaLogLevel(logLevel.ERROR, 'Connection', { ...response('REBALANCE_IN_PROGRESS'), message: 'Response JoinGroup(key: 11, version: 5)' }), 'error');
+    assert.equal(kafkaLogLevel(logLevel.ERROR, 'Runner', { ...response('REBALANCE_IN_PROGRESS'), message: 'Response Heartbeat(key: 12, version: 3)' }), 'error');
   });
 
   it('every retried coordinator error is one kafkajs marks retriable, under the message kafkajs gives it', () => {
