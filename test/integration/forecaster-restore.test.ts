@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
-import { type PartitionRestore, startForecaster } from '../../processors/forecaster/processor.js';
+import { type ForecasterOptions, type PartitionRestore, startForecaster } from '../../processors/forecaster/processor.js';
 import { type RandomModelOptions, writeRandomModel } from '../../processors/forecaster/random-model.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
@@ -33,6 +33,16 @@ function windowsOf(market: string, start: number, days: number): FeatureWindow[]
 }
 
 /** The committed Forecast records of a topic, keyed by series and target start (a key seen twice fails). */
+/** Runs a forecaster until it has received `count` windows (at most 3 minutes, else fails naming `what`), then stops it. */
+async function consumeAll(p: Provisioned, opts: ForecasterOptions, count: number, what: string): Promise<void> {
+  const f = await startForecaster(config, opts, p);
+  try {
+    await until(() => f.counts.received === count, 180_000, what);
+  } finally {
+    await f.stop();
+  }
+}
+
 async function forecastsOf(p: Provisioned, topic: string): Promise<Map<string, Forecast>> {
   const out = new Map<string, Forecast>();
   for (const r of await readTopicToEnd(p, topic, p.writers.forecasts, { idleMs: 2_000 })) {
@@ -108,28 +118,13 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
       // B: phase 1, stopped, then started again for phase 2.
       await send(phase1);
       const optsB = { ...base, outputTopic: outB, groupId: uniqueName('test-fcr-b'), onRestore: (r: PartitionRestore) => void restores.push(r) };
-      let b = await startForecaster(config, optsB, p);
-      try {
-        await until(() => b.counts.received === phase1.length, 180_000, 'B to consume phase 1');
-      } finally {
-        await b.stop();
-      }
+      await consumeAll(p, optsB, phase1.length, 'B to consume phase 1');
       assert.ok(restores.every((r) => r.windows === 0), 'a first start has nothing to rebuild');
       restores.length = 0;
       await send(phase2);
-      b = await startForecaster(config, optsB, p);
-      try {
-        await until(() => b.counts.received === phase2.length, 180_000, 'B to consume phase 2 after its restart');
-      } finally {
-        await b.stop();
-      }
+      await consumeAll(p, optsB, phase2.length, 'B to consume phase 2 after its restart');
       // A: the whole input, never stopped.
-      const a = await startForecaster(config, { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-a') }, p);
-      try {
-        await until(() => a.counts.received === all.length, 180_000, 'A to consume everything');
-      } finally {
-        await a.stop();
-      }
+      await consumeAll(p, { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-a') }, all.length, 'A to consume everything');
     } finally {
       await producer.close();
     }
@@ -345,12 +340,7 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
         await b2?.stop();
         await b1.stop();
       }
-      const a = await startForecaster(config, { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-rb-a') }, p);
-      try {
-        await until(() => a.counts.received === all.length, 180_000, 'A to consume everything');
-      } finally {
-        await a.stop();
-      }
+      await consumeAll(p, { ...base, outputTopic: outA, groupId: uniqueName('test-fcr-rb-a') }, all.length, 'A to consume everything');
     } finally {
       await producer.close();
     }
