@@ -16,7 +16,7 @@ import { createPool } from '../platform/postgres/pool.js';
 import { TRAIN_DEFAULTS, runTraining } from '../model/train.js';
 
 /** A stretch without timers: ms between two probe ticks, the line printed last before it began and those printed during it. */
-export interface Block {
+interface Block {
   ms: number;
   atSeconds: number;
   after: string;
@@ -28,7 +28,7 @@ export interface Block {
  * ticks, minus nothing: a gap of tickMs is no block), and monitorEventLoopDelay's max and p99 (ms). `lines` is read
  * at each gap to name where the work was: the last line before the gap began and those printed during it.
  */
-export async function probeBlocks<T>(work: () => Promise<T>, lines: Array<{ t: number; line: string }>, tickMs = 5, reportMs = 200): Promise<{ result: T; blocks: Block[]; maxMs: number; p99Ms: number }> {
+async function probeBlocks<T>(work: () => Promise<T>, lines: Array<{ t: number; line: string }>, tickMs = 5, reportMs = 200): Promise<{ result: T; blocks: Block[]; maxMs: number; p99Ms: number }> {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
   const t0 = performance.now();

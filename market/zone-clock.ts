@@ -3,9 +3,10 @@
 // GB (Great Britain: the real `taylor` series, streams/taylor.ts) is UK civil time, Europe/London (GMT in winter,
 // BST = UTC+1 in summer). Offsets come from the tz database through Intl with the IANA zone, never a written offset.
 import {
-  CENTRAL_TIME_ZONE, DAY_MS, MINUTE_MS, type CivilDate, CentralTimeError, centralDateOf, centralOffsetMs, centralWallToUtc, centralYear, formatCivil,
+  CENTRAL_TIME_ZONE, DAY_MS, MINUTE_MS, type CivilDate, CentralTimeError, centralDateOf, centralWallToUtc, centralYear, formatCivil,
   formatWallClock, parseErcotDate, zoneOffsetMs,
 } from './central-time.js';
+import { centralWallMs } from './calendar.js';
 import { centralClockText, centralLabel } from './format.js';
 
 /** The clock of one market: how its instants read on the wall and which instant a wall time of a day is. */
@@ -50,7 +51,7 @@ function centralWallToUtcOrAfterGap(date: string, minuteOfDay: number): number {
 export const CENTRAL_CLOCK: ZoneClock = {
   zone: CENTRAL_TIME_ZONE,
   suffix: 'CT',
-  wallMs: (utcMs) => utcMs + centralOffsetMs(utcMs),
+  wallMs: centralWallMs,
   dateOf: centralDateOf,
   clockText: centralClockText,
   label: centralLabel,

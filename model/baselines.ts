@@ -175,7 +175,7 @@ export function fitRidgePerHorizon(X: ArrayLike<number>, Y: ArrayLike<number>, p
 }
 
 /** A rolling-origin block for chooseRidgeAlphasByBlock: fit on rows [0, fitCount), forecast rows [from, to). */
-export interface PenaltyFold {
+interface PenaltyFold {
   fitCount: number;
   from: number;
   to: number;

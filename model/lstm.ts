@@ -8,10 +8,8 @@ import p from 'onnx-proto';
 import type { onnx as O } from 'onnx-proto';
 import { ONNX_INPUT, ONNX_OUTPUT, SEQUENCE_FEATURES } from './contract.js';
 import type { Dataset } from './dataset.js';
+import { YIELD_EVERY_MS } from './paced.js';
 import { mulberry32 } from '../streams/simulator/prng.js';
-
-/** The longest a training runs without letting the event loop's timers (heartbeats, HTTP, metrics) run, ms. */
-const YIELD_EVERY_MS = 100;
 
 const { onnx } = p;
 

@@ -488,7 +488,7 @@ async function holdoutOnlineBands(
       await pace();
       const q = servedForecast(spec, d.X, warmRaw, warmFrom, d.trainCount);
       warm = un(q.p50);
-      applyLastWeek(d, lwMeta, warm, un(q.p10), un(q.p90), warmFrom);
+      applyLastWeek(d, lwMeta, warm, undefined, undefined, warmFrom); // only the served P50 warms the band up
     }
     const hold = unscaledTargets(d, d.trainCount, d.n);
     const from = d.trainCount;
