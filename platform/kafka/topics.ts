@@ -1,5 +1,6 @@
 // The topics the pipeline uses, their schemas and settings, created idempotently at start-up.
 // Keys are the series id (or document id), so one partition holds whole series.
+import type { Kafka } from 'kafkajs';
 import { type Admin, createTopicsAndWait } from './client.js';
 import type { SchemaName } from '../../schemas/catalog.js';
 import { KafkaError } from './errors.js';
@@ -125,4 +126,23 @@ export async function groupCaughtUp(admin: Admin, groupId: string, topic: string
   const ends = await admin.fetchTopicOffsets(topic);
   const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
   return ends.every((e) => e.offset === '0' || committed.find((c) => c.partition === e.partition)?.offset === e.offset);
+}
+
+/**
+ * The committed offset of each partition of `topic` for consumer group `groupId` (one OffsetFetch over a short-lived
+ * admin connection), undefined where the group has committed none. The processors read it on assignment to decide
+ * whether a kept or restored partition state is still the latest. Errors: KafkaError KAFKA_UNAVAILABLE (retriable)
+ * when the fetch fails.
+ */
+export async function groupCommittedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint | undefined>> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const offsets = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    return new Map(offsets.map((o) => [o.partition, BigInt(o.offset) < 0n ? undefined : BigInt(o.offset)]));
+  } catch (err) {
+    throw new KafkaError('KAFKA_UNAVAILABLE', `committed offsets of group ${groupId} on ${topic} not fetched: ${(err as Error).message}`, true, { cause: err });
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }

@@ -13,7 +13,7 @@ import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { partitionProducers } from '../../platform/kafka/client.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
-import { TOPICS } from '../../platform/kafka/topics.js';
+import { TOPICS, groupCommittedOffsets } from '../../platform/kafka/topics.js';
 import { type BatchResult, InferenceBatcher } from './inference-batcher.js';
 import { type TrailingReadOptions, readTrailingForecasts, readTrailingWindows } from './restore.js';
 import { PartitionState, type WindowOutput, stateSpanMs } from './state.js';
@@ -202,16 +202,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
   const outputEnds = () => endsOf(outputTopic);
   const inputEnds = () => endsOf(inputTopic);
   /** The group's committed offset of an input partition (0 when none). */
-  const committedOffset = async (partition: number): Promise<bigint> => {
-    const a = p.kafka.admin();
-    await a.connect();
-    try {
-      const offset = (await a.fetchOffsets({ groupId, topics: [inputTopic] }))[0]?.partitions.find((x) => x.partition === partition)?.offset;
-      return offset === undefined || BigInt(offset) < 0n ? 0n : BigInt(offset);
-    } finally {
-      await a.disconnect();
-    }
-  };
+  const committedOffset = async (partition: number): Promise<bigint> => (await groupCommittedOffsets(p.kafka, groupId, inputTopic)).get(partition) ?? 0n;
   /**
    * A partition kept across a new assignment keeps its state only if the group's committed offset is still where the
    * state ends: otherwise another member owned it in between (this member was paused past its session) and moved it

@@ -13,7 +13,7 @@ import { KafkaError } from '../../platform/kafka/errors.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
-import { TOPICS } from '../../platform/kafka/topics.js';
+import { TOPICS, groupCommittedOffsets } from '../../platform/kafka/topics.js';
 import { isContextCopy } from '../../platform/kafka/context-series.js';
 import { checkTick } from '../../market/tick-validation.js';
 import { seriesKey } from '../../market/series.js';
@@ -183,23 +183,8 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
     return tasks.get(partition)!;
   };
 
-  /**
-   * The group's committed offset of each partition of the input topic (one OffsetFetch; the windower commits them in
-   * its transactions), undefined where the group has committed none. Errors: KafkaError KAFKA_UNAVAILABLE (retriable)
-   * when the fetch fails.
-   */
-  const committedOffsets = async (): Promise<Map<number, bigint | undefined>> => {
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      const offsets = (await admin.fetchOffsets({ groupId, topics: [inputTopic] }))[0]?.partitions ?? [];
-      return new Map(offsets.map((o) => [o.partition, BigInt(o.offset) < 0n ? undefined : BigInt(o.offset)]));
-    } catch (err) {
-      throw new KafkaError('KAFKA_UNAVAILABLE', `committed offsets of group ${groupId} on ${inputTopic} not fetched: ${(err as Error).message}`, true, { cause: err });
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  };
+  /** The group's committed offset of each input partition (the windower commits them in its transactions). */
+  const committedOffsets = () => groupCommittedOffsets(kafka, groupId, inputTopic);
 
   /**
    * Which of the `kept` partitions (tasks this member held before the assignment) hold state that is no longer the
