@@ -123,7 +123,7 @@ export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
   };
 }
 
-/** --online-band: off, auto or METHOD[,WINDOW_DAYS[,GAMMA]] (model/online-band.ts parseOnlineBandChoice). */
+/** --online-band: off, auto or METHOD[,WINDOW_DAYS[,GAMMA[,CENTRE_DAYS]]] (model/online-band.ts parseOnlineBandChoice). */
 function onlineBandOption(raw: string): OnlineBandSpec | 'auto' | 'off' {
   try {
     return parseOnlineBandChoice(raw);
@@ -161,7 +161,7 @@ export function registerTrain(program: Command): void {
     .option('--band-scale <what>', "scale the band per window inside model.onnx (normalized conformal): none, volatility (the window's mean absolute hourly change), level (|P50| from the training median), or both", TRAIN_DEFAULTS.bandScale)
     .option('--blend-rule <rule>', 'when a two-source blend replaces the best single source at a horizon: worst-block (beats it by 2% in the worst-block ratio), every-block (and by 2% in every block; needs --folds 2 or more), or diebold-mariano (and in a one-sided Diebold-Mariano test at 5%)', TRAIN_DEFAULTS.blendRule)
     .option('--base-penalty <how>', "the ridge penalty of the network's linear base (--target ridge): shared (the ridge baseline's one penalty) or per-horizon (the default: one per step ahead, chosen on the rolling-origin blocks; the ridge baseline is unchanged)", TRAIN_DEFAULTS.basePenalty)
-    .option('--online-band <spec>', `the online P10-P90 band the forecaster serves (recalibrated per series and hour ahead from the residuals of its trailing window; model/online-band.ts): METHOD[,WINDOW_DAYS[,GAMMA]] with METHOD aci (adaptive conformal inference), window (rolling-window conformal) or static; auto (the candidate closest to 80% on the validation blocks); off (the static band only)`, `${ONLINE_BAND_DEFAULTS.method},${ONLINE_BAND_DEFAULTS.windowDays},${ONLINE_BAND_DEFAULTS.gamma}`)
+    .option('--online-band <spec>', `the online P10-P90 band the forecaster serves (recalibrated per series and hour ahead from the residuals of its trailing window; model/online-band.ts): METHOD[,WINDOW_DAYS[,GAMMA[,CENTRE_DAYS]]] with METHOD aci (adaptive conformal inference), window (rolling-window conformal) or static, and CENTRE_DAYS > 0 to shift the served P50 by the median residual of that many trailing days (default 0: off; it lost on the validation blocks); auto (the candidate closest to 80% on the validation blocks); off (the static band only)`, `${ONLINE_BAND_DEFAULTS.method},${ONLINE_BAND_DEFAULTS.windowDays},${ONLINE_BAND_DEFAULTS.gamma}`)
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')

@@ -18,6 +18,12 @@
 //   exact under corrections) and forgets as the window slides, where the paper's α carries all history.
 // Both online methods serve offsets within a factor of the trained ones (ONLINE_BAND_BOUNDS), so neither side is
 // served at zero width (P10 = P50) nor at a spike's size for the window's length.
+// The centre (OnlineBandSpec.centreDays > 0): the served P50 is the model's P50 plus, per step, the median of the
+// residuals actual − model P50 of the issues whose target slot ended in the trailing centreDays (an online median
+// (bias) correction: the median of the residuals is the shift that leaves half the recent actuals on each side, the
+// quantile-regression intercept under pinball loss at 0.5, Koenker & Bassett 1978). It is a function of the model's
+// outputs and the actuals alone, never of what was served before, so a replay of the same windows recomputes it
+// exactly. The band's scores are then taken against the served (centred) P50.
 // Both sides are calibrated separately (a skewed or biased P50 gets an asymmetric band; Romano, Patterson &
 // Candès 2019 §3 / Kivaranovic et al. 2020 for the one-sided scores). Time is UTC ms; a step's target slot is
 // the slot ending originEnd + h·stepMs (h = 1..horizon), as in the dataset (model/dataset.ts).
@@ -41,16 +47,24 @@ export interface OnlineBandSpec {
   /**
    * Residuals a step needs in its window before its offsets are the online ones alone: with n residuals the
    * offset is (n/minResiduals)·online + (1 − n/minResiduals)·trained below that (the trained offsets with none), an integer >= 1.
+   * The centre's shift is scaled the same way toward 0.
    */
   minResiduals: number;
+  /**
+   * Days of target slots whose residuals (actual − the model's P50) give the centre's median shift of the served P50,
+   * >= 0; 0 = no centre (the model's P50 is served). Absent in metadata written before it: 0.
+   */
+  centreDays: number;
 }
 
 /**
  * The defaults: ACI on a 7-day window, γ = 0.01, chosen on the rolling-origin validation blocks (never the
  * hold-out) as the candidate whose worse coverage error of the two bench datasets (simulated market, taylor) is the
  * smallest: 82.5% and 72.0% (bench/RESULTS.md "Forecast quality: an online band (issue 12)", 2026-12-02).
+ * No centre (centreDays 0): a 7- or 14-day median centre raised the validation RMSE at h6-h36 on both datasets
+ * (taylor h24 781 → 890 MW) and took taylor's validation coverage to 67% (bench/RESULTS.md "the median centre", 2026-12-02).
  */
-export const ONLINE_BAND_DEFAULTS: OnlineBandSpec = Object.freeze({ method: 'aci', windowDays: 7, level: 0.8, gamma: 0.01, minResiduals: 48 }) as OnlineBandSpec;
+export const ONLINE_BAND_DEFAULTS: OnlineBandSpec = Object.freeze({ method: 'aci', windowDays: 7, level: 0.8, gamma: 0.01, minResiduals: 48, centreDays: 0 }) as OnlineBandSpec;
 
 /**
  * The bounds every online band ('window' and 'aci') is served within, so that neither side collapses to the P50
@@ -80,8 +94,8 @@ export class OnlineBandSpecError extends SdaError<'ONLINE_BAND_INVALID'> {
 
 /**
  * Check a parsed OnlineBandSpec (e.g. metadata.json's onlineBand): method one of ONLINE_BAND_METHODS, windowDays
- * finite > 0, level in (0, 1), gamma finite >= 0, minResiduals an integer >= 1. Missing gamma / minResiduals take
- * ONLINE_BAND_DEFAULTS'. Returns a fresh spec; throws OnlineBandSpecError naming the first field wrong.
+ * finite > 0, level in (0, 1), gamma finite >= 0, minResiduals an integer >= 1, centreDays finite >= 0. Missing
+ * gamma / minResiduals take ONLINE_BAND_DEFAULTS'; missing centreDays is 0 (metadata written before the centre). Returns a fresh spec; throws OnlineBandSpecError naming the first field wrong.
  */
 export function validateOnlineBandSpec(x: unknown): OnlineBandSpec {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new OnlineBandSpecError('onlineBand must be an object');
@@ -98,6 +112,7 @@ export function validateOnlineBandSpec(x: unknown): OnlineBandSpec {
     level: num('level', (v) => v > 0 && v < 1, 'a level in (0, 1)'),
     gamma: num('gamma', (v) => Number.isFinite(v) && v >= 0, 'a number >= 0', ONLINE_BAND_DEFAULTS.gamma),
     minResiduals: num('minResiduals', (v) => Number.isInteger(v) && v >= 1, 'an integer >= 1', ONLINE_BAND_DEFAULTS.minResiduals),
+    centreDays: num('centreDays', (v) => Number.isFinite(v) && v >= 0, 'a number of days >= 0', 0),
   };
 }
 
@@ -125,13 +140,17 @@ export function validateOnlineBandMetadata(x: unknown, horizon: number): OnlineB
   return { ...spec, trained: { below: [...o.below], above: [...o.above] } };
 }
 
-/** A short label of a spec for tables, e.g. "aci 14 d γ=0.01". */
+/** A short label of a spec for tables, e.g. "aci 14 d γ=0.01", "aci 7 d γ=0.01, median 7 d". */
 export function onlineBandLabel(s: OnlineBandSpec): string {
-  if (s.method === 'static') return 'static';
-  return `${s.method} ${s.windowDays} d${s.method === 'aci' ? ` γ=${s.gamma}` : ''}`;
+  const centre = s.centreDays > 0 ? `, median ${s.centreDays} d` : '';
+  if (s.method === 'static') return `static${centre}`;
+  return `${s.method} ${s.windowDays} d${s.method === 'aci' ? ` γ=${s.gamma}` : ''}${centre}`;
 }
 
 interface Issued {
+  /** The model's P50 (before the centre). */
+  raw: Float64Array;
+  /** The served P50 (the model's plus the centre's shift). */
   p50: Float64Array;
   /** The served band's edges (NaN where unknown). */
   p10: Float64Array;
@@ -141,8 +160,8 @@ interface Issued {
 /**
  * One series' online band state. Deterministic: the same sequence of calls gives the same offsets (the state is
  * the issues and actuals held; offsets are computed from them afresh, so replacing an issue or an actual is
- * exact). Forgets issues whose last target slot, and actuals whose slot, ended more than windowDays + horizon
- * steps before the latest origin seen.
+ * exact). Forgets issues whose last target slot, and actuals whose slot, ended more than max(windowDays,
+ * centreDays) before the latest origin seen.
  */
 export class OnlineBand {
   readonly spec: OnlineBandSpec;
@@ -183,15 +202,20 @@ export class OnlineBand {
     return this.spec.windowDays * DAY_MS;
   }
 
+  /** How far back from the latest origin anything is used (ms): the band's window or the centre's, the longer. */
+  private get keepMs(): number {
+    return Math.max(this.spec.windowDays, this.spec.centreDays) * DAY_MS;
+  }
+
   /**
    * The served forecast issued at origin `originEnd` (UTC ms; step h targets the slot ending originEnd + h·stepMs),
    * P50 per step (length horizon, target unit) and the band it was served with (P10/P90 per step; absent: the
    * band offsets(originEnd) gives now, which is what a caller serving it would have served). Re-issuing the same
    * origin replaces it. Throws RangeError on a non-finite origin or a wrong length.
    */
-  issue(originEnd: number, p50: ArrayLike<number>, p10?: ArrayLike<number>, p90?: ArrayLike<number>): void {
+  issue(originEnd: number, p50: ArrayLike<number>, p10?: ArrayLike<number>, p90?: ArrayLike<number>, raw?: ArrayLike<number>): void {
     if (!Number.isFinite(originEnd)) throw new RangeError(`OnlineBand.issue: originEnd ${originEnd}`);
-    for (const [name, a] of [['p50', p50], ['p10', p10], ['p90', p90]] as const) {
+    for (const [name, a] of [['p50', p50], ['p10', p10], ['p90', p90], ['raw', raw]] as const) {
       if (a !== undefined && a.length !== this.horizon) throw new RangeError(`OnlineBand.issue: ${name} holds ${a.length} steps, the horizon is ${this.horizon}`);
     }
     const mid = Float64Array.from(p50);
@@ -206,14 +230,66 @@ export class OnlineBand {
       hi = Float64Array.from(p90);
     }
     if (!this.issues.has(originEnd)) this.sortedOrigins = null;
-    this.issues.set(originEnd, { p50: mid, p10: lo, p90: hi });
+    this.issues.set(originEnd, { raw: raw === undefined ? mid : Float64Array.from(raw), p50: mid, p10: lo, p90: hi });
     this.see(originEnd);
+  }
+
+  /**
+   * Serve the forecast issued at originEnd (UTC ms) from the model's P50 `raw` (length horizon, target unit): P50 =
+   * raw + centre(originEnd), P10 = P50 − below and P90 = P50 + above from offsets(originEnd), or the band `known`
+   * (P10/P90 per step) where the caller knows what was served there (a replay of origins served before); the forecast
+   * is issued to the band. Returns the served P50/P10/P90 (length horizon each). Throws RangeError as issue().
+   */
+  serve(originEnd: number, raw: ArrayLike<number>, known?: { p10: ArrayLike<number>; p90: ArrayLike<number> }): { p50: Float64Array; p10: Float64Array; p90: Float64Array } {
+    if (raw.length !== this.horizon) throw new RangeError(`OnlineBand.serve: raw holds ${raw.length} steps, the horizon is ${this.horizon}`);
+    const shift = this.centre(originEnd);
+    const p50 = Float64Array.from({ length: this.horizon }, (_, h) => raw[h]! + shift[h]!);
+    let p10: Float64Array;
+    let p90: Float64Array;
+    if (known) {
+      p10 = Float64Array.from(known.p10);
+      p90 = Float64Array.from(known.p90);
+    } else {
+      const off = this.offsets(originEnd);
+      p10 = p50.map((v, h) => v - off.below[h]!);
+      p90 = p50.map((v, h) => v + off.above[h]!);
+    }
+    this.issue(originEnd, p50, p10, p90, raw);
+    return { p50, p10, p90 };
+  }
+
+  /**
+   * The centre's shift per step (index h − 1, target unit) for an issue at originEnd: the median of actual − model
+   * P50 over the held issues whose step-h target slot ended within (originEnd − centreDays, originEnd], scaled by
+   * min(1, n / minResiduals) for n residuals (0 with none, and at every step when centreDays is 0).
+   */
+  centre(originEnd: number): Float64Array {
+    if (!Number.isFinite(originEnd)) throw new RangeError(`OnlineBand.centre: originEnd ${originEnd}`);
+    this.see(originEnd);
+    const shift = new Float64Array(this.horizon);
+    if (this.spec.centreDays <= 0) return shift;
+    const from = originEnd - this.spec.centreDays * DAY_MS;
+    const origins = this.origins();
+    const r = new Float64Array(origins.length);
+    for (let h = 1; h <= this.horizon; h++) {
+      let n = 0;
+      for (let k = firstAbove(origins, from - h * this.stepMs); k < origins.length; k++) {
+        const slot = origins[k]! + h * this.stepMs;
+        if (slot > originEnd) break;
+        const y = this.actuals.get(slot);
+        const m = this.issues.get(origins[k]!)!.raw[h - 1]!;
+        if (y === undefined || !Number.isFinite(m)) continue;
+        r[n++] = y - m;
+      }
+      if (n > 0) shift[h - 1] = Math.min(1, n / this.spec.minResiduals) * median(r.subarray(0, n));
+    }
+    return shift;
   }
 
   /** The actual of the slot ending at slotEnd (UTC ms, target unit); a second call for the same slot replaces the value (late corrections). Non-finite values are ignored. */
   actual(slotEnd: number, value: number): void {
     if (!Number.isFinite(slotEnd) || !Number.isFinite(value)) return;
-    if (slotEnd <= this.latest - this.windowMs) return; // older than anything a future offset can use
+    if (slotEnd <= this.latest - this.keepMs) return; // older than anything a future offset or centre can use
     this.actuals.set(slotEnd, value);
   }
 
@@ -291,7 +367,7 @@ export class OnlineBand {
   private see(originEnd: number): void {
     if (originEnd <= this.latest) return;
     this.latest = originEnd;
-    const cut = originEnd - this.windowMs;
+    const cut = originEnd - this.keepMs;
     const lastSlot = this.horizon * this.stepMs;
     let dropped = false;
     for (const o of this.issues.keys()) {
@@ -312,6 +388,13 @@ export class OnlineBand {
 function boundOffset(v: number, trained: number): number {
   const f = ONLINE_BAND_BOUNDS.offsetFactor;
   return Math.min(trained * f, Math.max(trained / f, v));
+}
+
+/** The median of `a` (sorted in place; the mean of the two middle values for an even length; a.length >= 1). */
+function median(a: Float64Array): number {
+  a.sort();
+  const n = a.length;
+  return (a[(n - 1) >> 1]! + a[n >> 1]!) / 2;
 }
 
 /** The index of the first element of ascending `a` greater than `x` (a.length when none). */
@@ -341,36 +424,42 @@ function splitConformal(scores: Float64Array, level: number): number {
  * The candidates the trainer scores on its validation blocks (and, for the record, on the hold-out): the static
  * band; rolling-window conformal over 7, 14 and 28 days; ACI on those windows with γ in 0.005, 0.01, 0.02, 0.05
  * (Gibbs & Candès 2021 use γ = 0.005; Zaffran et al. 2022, "Adaptive conformal predictions for time series", ICML,
- * show the best γ depends on the series, hence a grid). Level 0.8, minResiduals as the defaults.
+ * show the best γ depends on the series, hence a grid); each without a centre and with each of `centres` (days of
+ * the centre's median, > 0). Level 0.8, minResiduals as the defaults.
  */
-export function onlineBandCandidates(level = ONLINE_BAND_DEFAULTS.level): OnlineBandSpec[] {
-  const base = { level, gamma: 0, minResiduals: ONLINE_BAND_DEFAULTS.minResiduals };
-  const out: OnlineBandSpec[] = [{ ...base, method: 'static', windowDays: 14 }];
-  for (const windowDays of [7, 14, 28]) {
-    out.push({ ...base, method: 'window', windowDays });
-    for (const gamma of [0.005, 0.01, 0.02, 0.05]) out.push({ ...base, method: 'aci', windowDays, gamma });
+export function onlineBandCandidates(level = ONLINE_BAND_DEFAULTS.level, centres: readonly number[] = [7]): OnlineBandSpec[] {
+  const out: OnlineBandSpec[] = [];
+  for (const centreDays of [0, ...centres]) {
+    const base = { level, gamma: 0, minResiduals: ONLINE_BAND_DEFAULTS.minResiduals, centreDays };
+    out.push({ ...base, method: 'static', windowDays: 14 });
+    for (const windowDays of [7, 14, 28]) {
+      out.push({ ...base, method: 'window', windowDays });
+      for (const gamma of [0.005, 0.01, 0.02, 0.05]) out.push({ ...base, method: 'aci', windowDays, gamma });
+    }
   }
   return out;
 }
 
 /** Whether two specs are the same band (every field equal). */
 export function sameOnlineBand(a: OnlineBandSpec, b: OnlineBandSpec): boolean {
-  return a.method === b.method && a.windowDays === b.windowDays && a.level === b.level && a.gamma === b.gamma && a.minResiduals === b.minResiduals;
+  return a.method === b.method && a.windowDays === b.windowDays && a.level === b.level && a.gamma === b.gamma && a.minResiduals === b.minResiduals && a.centreDays === b.centreDays;
 }
 
 /**
  * The first sample whose served forecast a live forecaster would replay to rebuild its band before the sample at
- * `first` (the first hold-out sample): those with window end > windowEnds[first] − windowDays − horizon·stepMs,
+ * `first` (the first hold-out sample): those with window end > windowEnds[first] − D − horizon·stepMs, D the
+ * longer of the band's window (none for 'static') and the centre's,
  * so that every sample the dataset holds whose residuals fall inside the window of the first origin is replayed.
  * Not every residual a live forecaster would have there: buildDataset (dataset.ts) drops the samples whose window
  * end lies within horizon steps before the hold-out cutoff (their targets reach into the hold-out), so the origins
  * of those last up to `horizon` steps per series are never issued and the warmed-up band starts with fewer
  * residuals (and, for ACI, no misses) there than a live one. windowEnds ascending (UTC ms); returns `first` for the
- * static method (nothing to rebuild).
+ * static method without a centre (nothing to rebuild).
  */
 export function onlineBandWarmupFrom(windowEnds: ArrayLike<number>, first: number, spec: OnlineBandSpec, horizon: number, stepMs: number): number {
-  if (spec.method === 'static' || first <= 0) return first;
-  const cut = windowEnds[first]! - spec.windowDays * DAY_MS - horizon * stepMs;
+  const days = Math.max(spec.method === 'static' ? 0 : spec.windowDays, spec.centreDays);
+  if (days <= 0 || first <= 0) return first;
+  const cut = windowEnds[first]! - days * DAY_MS - horizon * stepMs;
   let i = first;
   while (i > 0 && windowEnds[i - 1]! > cut) i--;
   return i;
@@ -408,18 +497,19 @@ export function medianBandOffsets(p50: ArrayLike<number>, p10: ArrayLike<number>
 /**
  * Run the online band over samples in time order as the live forecaster would, one OnlineBand per series:
  * for each sample i (window end = its origin), the series' actuals of every slot ending at or before the origin
- * are fed first (never a later one: no peeking), then offsets(origin) give the band served,
- * P10 = P50 − below, P90 = P50 + above, and the forecast is issued with that band.
- * samples: seriesIds and windowEnds per sample (window ends ascending, UTC ms), p50 and actual [count, horizon]
- * row-major in the target unit (actual[i, h−1] is the slot ending windowEnd + h·stepMs; NaN where unknown).
- * trained: the fallback offsets per step. Returns P10 and P90 [count, horizon]. Throws RangeError when the window
- * ends are not ascending or the arrays disagree in length.
+ * are fed first (never a later one: no peeking), then OnlineBand.serve gives the forecast served (P50 = the model's
+ * P50 + the centre's shift, P10 = P50 − below, P90 = P50 + above) and issues it.
+ * samples: seriesIds and windowEnds per sample (window ends ascending, UTC ms), p50 (the model's) and actual
+ * [count, horizon] row-major in the target unit (actual[i, h−1] is the slot ending windowEnd + h·stepMs; NaN where
+ * unknown). trained: the fallback offsets per step. Returns the served P50, P10 and P90 [count, horizon] (P50 = the
+ * input's when spec.centreDays is 0). Throws RangeError when the window ends are not ascending or the arrays
+ * disagree in length.
  */
 export function onlineBandForecasts(
   spec: OnlineBandSpec, horizon: number, stepMs: number,
   samples: { seriesIds: ArrayLike<string>; windowEnds: ArrayLike<number>; p50: ArrayLike<number>; actual: ArrayLike<number> },
   trained: { below: ArrayLike<number>; above: ArrayLike<number> },
-): { p10: Float64Array; p90: Float64Array } {
+): { p50: Float64Array; p10: Float64Array; p90: Float64Array } {
   const count = samples.seriesIds.length;
   if (samples.windowEnds.length !== count || samples.p50.length !== count * horizon || samples.actual.length !== count * horizon) {
     throw new RangeError(`onlineBandForecasts: ${count} series ids, ${samples.windowEnds.length} window ends, ${samples.p50.length} P50 and ${samples.actual.length} actuals for horizon ${horizon}`);
@@ -441,6 +531,7 @@ export function onlineBandForecasts(
     }
   }
   for (const e of per.values()) e.slots = [...e.values.keys()].sort((a, b) => a - b);
+  const p50 = new Float64Array(count * horizon);
   const p10 = new Float64Array(count * horizon);
   const p90 = new Float64Array(count * horizon);
   for (let i = 0; i < count; i++) {
@@ -450,31 +541,29 @@ export function onlineBandForecasts(
       const slot = e.slots[e.fed++]!;
       e.band.actual(slot, e.values.get(slot)!);
     }
-    const off = e.band.offsets(origin);
-    const mid = Float64Array.from({ length: horizon }, (_, h) => samples.p50[i * horizon + h]!);
-    for (let h = 0; h < horizon; h++) {
-      p10[i * horizon + h] = mid[h]! - off.below[h]!;
-      p90[i * horizon + h] = mid[h]! + off.above[h]!;
-    }
-    e.band.issue(origin, mid, p10.subarray(i * horizon, (i + 1) * horizon), p90.subarray(i * horizon, (i + 1) * horizon));
+    const served = e.band.serve(origin, Float64Array.from({ length: horizon }, (_, h) => samples.p50[i * horizon + h]!));
+    p50.set(served.p50, i * horizon);
+    p10.set(served.p10, i * horizon);
+    p90.set(served.p90, i * horizon);
   }
-  return { p10, p90 };
+  return { p50, p10, p90 };
 }
 
 /**
- * Read an online band choice as written on a command line: 'off', 'auto', or METHOD[,WINDOW_DAYS[,GAMMA]] (e.g.
- * 'aci,14,0.01', 'window,7'; missing parts from ONLINE_BAND_DEFAULTS, level and minResiduals too). Throws
- * OnlineBandSpecError naming what is wrong.
+ * Read an online band choice as written on a command line: 'off', 'auto', or
+ * METHOD[,WINDOW_DAYS[,GAMMA[,CENTRE_DAYS]]] (e.g. 'aci,14,0.01', 'window,7', 'aci,7,0.01,7' for a 7-day median
+ * centre; missing parts from ONLINE_BAND_DEFAULTS, level and minResiduals too). Throws OnlineBandSpecError naming what
+ * is wrong.
  */
 export function parseOnlineBandChoice(raw: string): OnlineBandSpec | 'auto' | 'off' {
   const s = raw.trim();
   if (s === 'off' || s === 'auto') return s;
-  const [method, days, gamma, ...rest] = s.split(',').map((p) => p.trim());
-  if (rest.length > 0) throw new OnlineBandSpecError(`expected off, auto or METHOD[,WINDOW_DAYS[,GAMMA]], got ${JSON.stringify(raw)}`);
+  const [method, days, gamma, centre, ...rest] = s.split(',').map((p) => p.trim());
+  if (rest.length > 0) throw new OnlineBandSpecError(`expected off, auto or METHOD[,WINDOW_DAYS[,GAMMA[,CENTRE_DAYS]]], got ${JSON.stringify(raw)}`);
   const num = (what: string, v: string | undefined, dflt: number) => {
     if (v === undefined || v === '') return dflt;
     if (!/^-?[0-9]*\.?[0-9]+$/.test(v)) throw new OnlineBandSpecError(`${what} must be a number, got ${JSON.stringify(v)} in ${JSON.stringify(raw)}`);
     return Number(v);
   };
-  return validateOnlineBandSpec({ ...ONLINE_BAND_DEFAULTS, method, windowDays: num('WINDOW_DAYS', days, ONLINE_BAND_DEFAULTS.windowDays), gamma: num('GAMMA', gamma, ONLINE_BAND_DEFAULTS.gamma) });
+  return validateOnlineBandSpec({ ...ONLINE_BAND_DEFAULTS, method, windowDays: num('WINDOW_DAYS', days, ONLINE_BAND_DEFAULTS.windowDays), gamma: num('GAMMA', gamma, ONLINE_BAND_DEFAULTS.gamma), centreDays: num('CENTRE_DAYS', centre, ONLINE_BAND_DEFAULTS.centreDays) });
 }

@@ -32,7 +32,7 @@ export function pacer(everyMs = YIELD_EVERY_MS): Pace {
 
 /**
  * onlineBandForecasts (model/online-band.ts) run one series at a time with `pace()` awaited between series: the
- * same P10/P90 ([count, horizon], target unit), because onlineBandForecasts keeps one OnlineBand per series, fed
+ * same P50/P10/P90 ([count, horizon], target unit), because onlineBandForecasts keeps one OnlineBand per series, fed
  * only that series' actuals and issues in the samples' order, so a series' band never depends on another's samples.
  * Arguments and errors as onlineBandForecasts (RangeError on disagreeing lengths or window ends not ascending).
  */
@@ -41,7 +41,7 @@ export async function onlineBandForecastsPaced(
   samples: { seriesIds: ArrayLike<string>; windowEnds: ArrayLike<number>; p50: ArrayLike<number>; actual: ArrayLike<number> },
   trained: { below: ArrayLike<number>; above: ArrayLike<number> },
   pace: Pace = pacer(),
-): Promise<{ p10: Float64Array; p90: Float64Array }> {
+): Promise<{ p50: Float64Array; p10: Float64Array; p90: Float64Array }> {
   const count = samples.seriesIds.length;
   if (samples.windowEnds.length !== count || samples.p50.length !== count * horizon || samples.actual.length !== count * horizon) {
     throw new RangeError(`onlineBandForecasts: ${count} series ids, ${samples.windowEnds.length} window ends, ${samples.p50.length} P50 and ${samples.actual.length} actuals for horizon ${horizon}`);
@@ -56,6 +56,7 @@ export async function onlineBandForecastsPaced(
     if (rows) rows.push(i);
     else bySeries.set(s, [i]);
   }
+  const out50 = new Float64Array(count * horizon);
   const p10 = new Float64Array(count * horizon);
   const p90 = new Float64Array(count * horizon);
   for (const [series, rows] of bySeries) {
@@ -71,10 +72,11 @@ export async function onlineBandForecastsPaced(
     });
     const band = onlineBandForecasts(spec, horizon, stepMs, { seriesIds: new Array<string>(m).fill(series), windowEnds: rows.map((i) => samples.windowEnds[i]!), p50, actual }, trained);
     rows.forEach((i, k) => {
+      out50.set(band.p50.subarray(k * horizon, (k + 1) * horizon), i * horizon);
       p10.set(band.p10.subarray(k * horizon, (k + 1) * horizon), i * horizon);
       p90.set(band.p90.subarray(k * horizon, (k + 1) * horizon), i * horizon);
     });
   }
   await pace();
-  return { p10, p90 };
+  return { p50: out50, p10, p90 };
 }

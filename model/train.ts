@@ -336,7 +336,8 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   // The online band over the hold-out as the forecaster serves it (model/online-band.ts), the static band beside it.
   const online = await holdoutOnlineBands(dataset, model, spec, lwMeta, forecast, served.online, o.scoreBandVariants === true, pace);
   await pace();
-  const evaluation = online.served ? evaluateHoldout(dataset, forecast, online.served, { p10, p90 }) : evaluateHoldout(dataset, forecast, { p10, p90 });
+  // With an online band the served P50 is the band's (the model's plus its centre, when it has one).
+  const evaluation = online.served ? evaluateHoldout(dataset, online.served.p50, online.served, { p10, p90 }) : evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
   print(markdownTable(evaluation));
   print('');
@@ -443,10 +444,10 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
  * from its warm-up start (onlineBandWarmupFrom) through the hold-out. `warmFrom` (<= that start): the first sample of
  * `warmP50`, the served P50 of samples [warmFrom, d.trainCount) (unscaled, row-major [samples, H]); `holdP50` the
  * served P50 of the hold-out [d.trainCount, d.n); `trained` the offsets the band starts from. Returns the hold-out
- * samples' P10/P90 ([d.n − d.trainCount, H], unscaled, views into the run's output). Runs one series at a time,
- * awaiting `pace` between them (model/paced.ts; the same numbers).
+ * samples' P50 (holdP50 plus the band's centre) and P10/P90 ([d.n − d.trainCount, H], unscaled, views into the
+ * run's output). Runs one series at a time, awaiting `pace` between them (model/paced.ts; the same numbers).
  */
-async function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { below: number[]; above: number[] }, warmFrom: number, warmP50: Float64Array, holdP50: Float64Array, pace: Pace = pacer()): Promise<{ p10: Float64Array; p90: Float64Array }> {
+async function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { below: number[]; above: number[] }, warmFrom: number, warmP50: Float64Array, holdP50: Float64Array, pace: Pace = pacer()): Promise<{ p50: Float64Array; p10: Float64Array; p90: Float64Array }> {
   const H = d.horizon;
   const stepMs = d.target.stepMs;
   const w = onlineBandWarmupFrom(d.windowEnds, d.trainCount, spec, H, stepMs);
@@ -456,7 +457,8 @@ async function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { be
   p50.set(warmP50.subarray(k));
   p50.set(holdP50, warmP50.length - k);
   const band = await onlineBandForecastsPaced(spec, H, stepMs, { seriesIds: d.seriesIds.slice(w, d.n), windowEnds: d.windowEnds.slice(w, d.n), p50, actual: unscaledTargets(d, w, d.n) }, trained, pace);
-  return { p10: band.p10.subarray((d.trainCount - w) * H), p90: band.p90.subarray((d.trainCount - w) * H) };
+  const k0 = (d.trainCount - w) * H;
+  return { p50: band.p50.subarray(k0), p10: band.p10.subarray(k0), p90: band.p90.subarray(k0) };
 }
 
 /**
@@ -464,13 +466,14 @@ async function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { be
  * each warmed up as the live forecaster rebuilds its state, on the final model's served forecasts of the training
  * samples whose window end lies within windowDays + horizon of the first hold-out origin (onlineBandWarmupFrom;
  * in-sample for the refit network), then run over the hold-out in time order per series (onlineBandForecasts).
- * `forecast`: the served hold-out P50 [hold-out samples, H], unscaled. Returns the scores (hold-out ones on the
- * points evaluateHoldout scores) and the served candidate's P10/P90 [hold-out samples, H].
+ * `forecast`: the model's hold-out P50 [hold-out samples, H], unscaled (before a centre). Returns the scores
+ * (hold-out ones on the points evaluateHoldout scores, each against its own P50) and the served candidate's
+ * P50 (with its centre), P10 and P90 [hold-out samples, H].
  */
 async function holdoutOnlineBands(
   d: Dataset, model: Parameters<typeof predictScaled>[0], spec: ServedSpec, lwMeta: Parameters<typeof applyLastWeek>[1], forecast: Float64Array,
   online: { scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null }, all: boolean, pace: Pace,
-): Promise<{ scores: OnlineBandScore[]; served?: { p10: Float64Array; p90: Float64Array } }> {
+): Promise<{ scores: OnlineBandScore[]; served?: { p50: Float64Array; p10: Float64Array; p90: Float64Array } }> {
   const H = d.horizon;
   const stepMs = d.target.stepMs;
   const isServed = (s: OnlineBandSpec) => online.spec !== null && sameOnlineBand(s, online.spec);
@@ -478,7 +481,7 @@ async function holdoutOnlineBands(
   if (online.spec && !rows.some((r) => isServed(r.spec))) rows.push({ spec: online.spec });
   const run = rows.filter((r) => all || isServed(r.spec));
   const out: OnlineBandScore[] = [];
-  let served: { p10: Float64Array; p90: Float64Array } | undefined;
+  let served: { p50: Float64Array; p10: Float64Array; p90: Float64Array } | undefined;
   if (run.length > 0) {
     const warmFrom = Math.min(...run.map((r) => onlineBandWarmupFrom(d.windowEnds, d.trainCount, r.spec, H, stepMs)));
     const un = (a: Float64Array) => Float64Array.from(a, (v) => unscaleTarget(v, d.scaler));
@@ -495,10 +498,10 @@ async function holdoutOnlineBands(
     const known = (j: number) => Number.isFinite(hold[j]!) && Number.isFinite(d.baselines.same_hour_last_week[from * H + j]!) && Number.isFinite(d.baselines.same_hour_yesterday[from * H + j]!);
     const keep = (a: ArrayLike<number>) => Array.from(a).filter((_, j) => known(j));
     const y = keep(hold);
-    const m = keep(forecast);
     for (const r of run) {
-      const { p10: b10, p90: b90 } = await holdoutOnlineBand(d, r.spec, online.trained, warmFrom, warm, forecast, pace);
-      if (isServed(r.spec)) served = { p10: Float64Array.from(b10), p90: Float64Array.from(b90) };
+      const { p50: b50, p10: b10, p90: b90 } = await holdoutOnlineBand(d, r.spec, online.trained, warmFrom, warm, forecast, pace);
+      if (isServed(r.spec)) served = { p50: Float64Array.from(b50), p10: Float64Array.from(b10), p90: Float64Array.from(b90) };
+      const m = keep(b50);
       const q10 = keep(b10);
       const q90 = keep(b90);
       out.push({ spec: r.spec, served: isServed(r.spec), ...(r.validation ? { validation: r.validation } : {}), holdout: { quantiles: quantileScore(y, q10, m, q90), regime: bandByRegime(y, q10, q90, 0.05) } });
@@ -1012,16 +1015,28 @@ async function scoreOnlineValidation(
   const count = idx.length;
   const first = folds.length > 1 ? folds[0]!.to - folds[0]!.from : Math.floor(count / 2);
   const samples = { seriesIds: idx.map((i) => d.seriesIds[i]!), windowEnds: idx.map((i) => d.windowEnds[i]!), p50, actual: y };
-  const tailScore = (a10: ArrayLike<number>, a90: ArrayLike<number>) => {
-    const sl = (a: ArrayLike<number>) => Array.prototype.slice.call(a, first * H) as number[];
-    return quantileScore(sl(y), sl(a10), sl(p50), sl(a90));
-  };
+  const sl = (a: ArrayLike<number>) => Array.prototype.slice.call(a, first * H) as number[];
+  const tailScore = (a10: ArrayLike<number>, a50: ArrayLike<number>, a90: ArrayLike<number>) => quantileScore(sl(y), sl(a10), sl(a50), sl(a90));
   const scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }> = [];
+  // The served P50's RMSE per step on the scored blocks, per centre (it does not depend on the band).
+  const rmseByCentre = new Map<number, number[]>();
+  const stepRmse = (a50: ArrayLike<number>) => {
+    const se = new Float64Array(H);
+    const n = new Float64Array(H);
+    for (let j = first * H; j < count * H; j++) {
+      const e = a50[j]! - y[j]!;
+      if (!Number.isFinite(e)) continue;
+      se[j % H]! += e * e;
+      n[j % H]!++;
+    }
+    return Array.from(se, (v, h) => Math.sqrt(v / n[h]!));
+  };
   for (const spec of onlineBandCandidates()) {
     const band = await onlineBandForecastsPaced(spec, H, d.target.stepMs, samples, trained, pace);
-    scores.push({ spec, validation: tailScore(band.p10, band.p90) });
+    scores.push({ spec, validation: tailScore(band.p10, band.p50, band.p90) });
+    if (!rmseByCentre.has(spec.centreDays)) rmseByCentre.set(spec.centreDays, stepRmse(band.p50));
   }
-  const staticValidation = tailScore(p10, p90);
+  const staticValidation = tailScore(p10, p50, p90);
   let spec: OnlineBandSpec | null = null;
   if (wanted === 'auto') {
     const live = scores.filter((s) => s.spec.method !== 'static');
@@ -1035,6 +1050,8 @@ async function scoreOnlineValidation(
   print(`online band: ${scores.length} candidates over the validation blocks in time order per series (warm-up on the first ${first} samples, scored on the ${count - first} after):`);
   print(`  static band as served (offsets calibrated on these blocks, so in-sample): coverage ${pct(staticValidation.coverage)}, pinball ${staticValidation.meanPinball.toFixed(3)}, width ${staticValidation.meanWidth.toFixed(2)}`);
   for (const s of scores) print(`  ${onlineBandLabel(s.spec)}${spec && sameOnlineBand(s.spec, spec) ? ' (served)' : ''}: coverage ${pct(s.validation.coverage)} (${pct(s.validation.below)} below, ${pct(s.validation.above)} above), pinball ${s.validation.meanPinball.toFixed(3)}, width ${s.validation.meanWidth.toFixed(2)}`);
+  const shown = [1, 6, 12, 24, 36].filter((h) => h <= H);
+  for (const [c, r] of rmseByCentre) print(`  served P50 with ${c > 0 ? `the median centre over ${c} d` : 'no centre'}: validation RMSE ${shown.map((h) => `h${h} ${r[h - 1]!.toFixed(3)}`).join(', ')}`);
   print(spec ? `online band served: ${onlineBandLabel(spec)}${wanted === 'auto' ? ' (auto: chosen on the validation blocks)' : ''}` : 'online band: off (the static band only)');
   return { scores, trained, spec, staticValidation };
 }
@@ -1140,7 +1157,7 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
       const warm = await served(w, dataset.trainCount);
       const band = await holdoutOnlineBand(dataset, ob, ob.trained, w, warm.forecast, forecast);
       print(`online band ${onlineBandLabel(ob)}: warmed up on ${dataset.trainCount - w} training samples' served forecasts`);
-      evaluation = evaluateHoldout(dataset, forecast, band, { p10, p90 });
+      evaluation = evaluateHoldout(dataset, band.p50, band, { p10, p90 });
     } else {
       evaluation = evaluateHoldout(dataset, forecast, onnx.hasQuantiles ? { p10, p90 } : undefined);
     }

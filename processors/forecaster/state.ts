@@ -14,12 +14,13 @@ const DAY_MS = 86_400_000;
 
 /**
  * How far behind a series' newest window end the state needs windows (ms): the history's 8 days, plus for an
- * online band its window and horizon (an issue counts while its last target slot is inside the window).
+ * online band the longer of its window and its centre's, and the horizon (an issue counts while its last target
+ * slot is inside the window).
  */
 export function stateSpanMs(meta: ModelMetadata | undefined): number {
   const b = meta?.onlineBand;
-  if (!meta || !b || b.method === 'static') return HISTORY_KEEP_MS;
-  return HISTORY_KEEP_MS + b.windowDays * DAY_MS + meta.architecture.horizon * meta.target.stepMs;
+  if (!meta || !b || (b.method === 'static' && !(b.centreDays > 0))) return HISTORY_KEEP_MS;
+  return HISTORY_KEEP_MS + Math.max(b.method === 'static' ? 0 : b.windowDays, b.centreDays) * DAY_MS + meta.architecture.horizon * meta.target.stepMs;
 }
 
 /** One window's model output, as the inference batcher gives it. */
@@ -81,8 +82,8 @@ export class PartitionState {
   /**
    * Advances the state by one window and returns its Forecast, if the model serves it: the window's slots go into
    * the history; with metadata.onlineBand its series' band gets the window's actuals (slots ending at or before the
-   * window end; a re-emitted window replaces them), then the forecast is served (serveSteps) and, with a band, its
-   * P10/P90 are P50 − below and P50 + above from offsets(windowEnd) and it is issued to the band.
+   * window end; a re-emitted window replaces them), then the forecast is served (serveSteps) and, with a band,
+   * OnlineBand.serve gives its P50 (the model's plus the centre), P10 and P90 and issues it to the band.
    */
   step(w: FeatureWindow, out: WindowOutput | undefined, replay = false): Forecast | undefined {
     this.history.add(w);
@@ -114,16 +115,13 @@ export class PartitionState {
     if (band) {
       // A replayed origin is issued with the band actually served there when it is known (ACI counts its misses
       // against it, and the band served depends on everything before): recorded live, or read back from the output.
+      // The P50 served is the model's plus the band's centre (model/online-band.ts), a function of the model's outputs
+      // and the actuals alone, so a replay recomputes it.
       const known = replay ? this.served.get(k)?.get(w.windowEnd) : undefined;
-      if (known) {
-        s.p10 = [...known.p10];
-        s.p90 = [...known.p90];
-      } else {
-        const off = band.offsets(w.windowEnd);
-        s.p10 = s.values.map((v, h) => v - off.below[h]!);
-        s.p90 = s.values.map((v, h) => v + off.above[h]!);
-      }
-      band.issue(w.windowEnd, s.values, s.p10, s.p90);
+      const served = band.serve(w.windowEnd, s.values, known);
+      s.values = Array.from(served.p50);
+      s.p10 = Array.from(served.p10);
+      s.p90 = Array.from(served.p90);
     }
     // Every band served live is recorded, whatever model served it (a model without an online band serves its own
     // P10/P90): a later switch to an ACI model replays these origins with what was served there, as a restart reads

@@ -151,7 +151,7 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
 
   it('the same with an online band (rolling-window conformal): its state is rebuilt by replaying the trailing windows through the model', async () => {
     const H = 8;
-    const onlineBand = { method: 'window' as const, windowDays: 1, level: 0.8, gamma: 0, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
+    const onlineBand = { method: 'window' as const, windowDays: 1, level: 0.8, gamma: 0, minResiduals: 12, centreDays: 0, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
     const { fa, cut, restores } = await runPair('ob', { seriesIds: [], horizon: H, units: 4, seed: 4, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand }, 16, 14);
     const rebuilt = restores.filter((r) => r.bands > 0);
     assert.ok(rebuilt.length > 0, `the restarted B rebuilt online bands: ${JSON.stringify(restores)}`);
@@ -161,9 +161,10 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const after = [...fa.values()].filter((f) => f.targetStart > cut);
     assert.ok(after.some((f) => Math.abs(f.values[0]! - f.p10![0]! - 5) > 1e-6), 'the online band moved off the trained offsets');
   });
-  it('the same with an ACI online band: the bands served before the stop are read back from the output and issued again', async () => {
+  it('the same with an ACI online band and a median centre: the bands served before the stop are read back from the output and issued again, the centre recomputed', async () => {
     const H = 8;
-    const onlineBand = { method: 'aci' as const, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
+    // centreDays 4 > windowDays 3: the rebuild reads the input back over the centre's span.
+    const onlineBand = { method: 'aci' as const, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 12, centreDays: 4, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
     const { restores } = await runPair('aci', { seriesIds: [], horizon: H, units: 4, seed: 7, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand }, 18, 16);
     const rebuilt = restores.filter((r) => r.bands > 0);
     assert.ok(rebuilt.some((r) => BigInt(r.from) > 0n), `a rebuild started mid-partition: ${JSON.stringify(rebuilt.map((r) => r.from))}`);
@@ -185,7 +186,7 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const phase1 = all.filter((w) => w.windowEnd <= cut);
     const phase2 = all.filter((w) => w.windowEnd > cut);
     const H = 8;
-    const band = (m: 'window' | 'aci') => ({ method: m, windowDays: 1, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
+    const band = (m: 'window' | 'aci') => ({ method: m, windowDays: 1, level: 0.8, gamma: 0.05, minResiduals: 12, centreDays: 0, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
     const v1 = await writeRandomModel(registry, { version: `fcr-sw1-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 5, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('aci') });
     const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
     const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
@@ -245,7 +246,7 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const phase2 = all.filter((w) => w.windowEnd > cut);
     const H = 8;
     // The same window and horizon: the same span, so only the bands served decide whether the partition is read again.
-    const band = (m: 'window' | 'aci') => ({ method: m, windowDays: 1, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
+    const band = (m: 'window' | 'aci') => ({ method: m, windowDays: 1, level: 0.8, gamma: 0.05, minResiduals: 12, centreDays: 0, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } });
     await writeRandomModel(registry, { version: `fcr-wa1-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 5, stepSources: sources, lastWeek: { steps: [3] }, onlineBand: band('window') });
     const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
     const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
@@ -318,7 +319,7 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
     const phase1 = all.filter((w) => w.windowEnd <= cut);
     const phase2 = all.filter((w) => w.windowEnd > cut);
     const H = 8;
-    const onlineBand = { method: 'aci' as const, windowDays: 2, level: 0.8, gamma: 0.05, minResiduals: 12, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
+    const onlineBand = { method: 'aci' as const, windowDays: 2, level: 0.8, gamma: 0.05, minResiduals: 12, centreDays: 0, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
     await writeRandomModel(registry, { version: `fcr-rb-${market}`, market, seriesIds: [], horizon: H, units: 4, seed: 8, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand });
     const producer = new BulkProducer(config, 'sda-test-forecaster-restore-input');
     const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));

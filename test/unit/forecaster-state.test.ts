@@ -42,10 +42,11 @@ function outputOf(meta: ModelMetadata, scale: number): (w: FeatureWindow) => Win
   };
 }
 
-function metaOf(version: string): ModelMetadata {
+/** A model with a rolling-window band over 2 days and (centreDays) a median centre of its P50. */
+function metaOf(version: string, centreDays = 3): ModelMetadata {
   return randomModelMetadata({
     version, horizon: H, stepSources: ['lstm', 'lstm', 'lstm', 'lstm'], lastWeek: { steps: [2, 4], weight: 1 },
-    onlineBand: { method: 'window', windowDays: 2, level: 0.8, gamma: 0, minResiduals: 10, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } },
+    onlineBand: { method: 'window', windowDays: 2, level: 0.8, gamma: 0, minResiduals: 10, centreDays, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } },
   });
 }
 
@@ -65,9 +66,10 @@ describe('forecaster partition state', () => {
   const before = all.slice(0, cutAt);
   const afterCut = all.slice(cutAt);
 
-  it('spans the history and, with an online band, its window and horizon', () => {
+  it('spans the history and, with an online band, the longer of its window and centre, and its horizon', () => {
     assert.equal(stateSpanMs(undefined), 8 * DAY);
-    assert.equal(span, 8 * DAY + 2 * DAY + H * HOUR);
+    assert.equal(span, 8 * DAY + 3 * DAY + H * HOUR);
+    assert.equal(stateSpanMs(metaOf('v0', 0)), 8 * DAY + 2 * DAY + H * HOUR);
   });
 
   it('a state rebuilt from the trailing windows serves the next windows as the one that saw everything', () => {
@@ -85,6 +87,11 @@ describe('forecaster partition state', () => {
     sameForecasts(b, a, 'rebuilt vs never stopped');
     assert.ok(a.some((f) => f.stepSources?.[1] === LAST_WEEK_SOURCE), 'steps served from last week');
     assert.ok(a.some((f) => Math.abs(f.values[0]! - f.p10![0]! - 2) > 1e-9), 'the online band moved off the trained offsets');
+    // The centre moved the served P50 off the model's (a state of the same model without the centre serves otherwise).
+    const plain = new PartitionState(span, 0n);
+    run(plain, before, outputOf(metaOf('v1', 0), 1));
+    const c = run(plain, afterCut, outputOf(metaOf('v1', 0), 1));
+    assert.ok(a.some((f, i) => Math.abs(f.values[0]! - c[i]!.values[0]!) > 1e-9), 'the centre shifted the P50');
     // Teeth: a state that starts empty at the cut serves otherwise.
     const empty = new PartitionState(span, 0n);
     assert.notDeepEqual(run(empty, afterCut, outputOf(meta, 1)), a);
@@ -106,7 +113,7 @@ describe('forecaster partition state', () => {
     // bands with and without the served ones no longer differ and the negative check below says nothing.
     const aci = randomModelMetadata({
       version: 'v-aci', horizon: H, stepSources: ['lstm', 'lstm', 'lstm', 'lstm'],
-      onlineBand: { method: 'aci', windowDays: 6, level: 0.8, gamma: 0.02, minResiduals: 10, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } },
+      onlineBand: { method: 'aci', windowDays: 6, level: 0.8, gamma: 0.02, minResiduals: 10, centreDays: 0, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } },
     });
     const spanAci = stateSpanMs(aci);
     const full = new PartitionState(spanAci, 0n);
@@ -126,18 +133,19 @@ describe('forecaster partition state', () => {
   });
 
   it('a rebuild reads again when the model that answered needs another span or read-back than the one it read for (readDiffers)', () => {
-    const band = (method: 'aci' | 'window', windowDays = 2) => ({ method, windowDays, level: 0.8, gamma: 0.05, minResiduals: 10, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } });
+    const band = (method: 'aci' | 'window', windowDays = 2) => ({ method, windowDays, level: 0.8, gamma: 0.05, minResiduals: 10, centreDays: 0, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } });
     const m = (version: string, onlineBand?: ReturnType<typeof band>) => randomModelMetadata({ version, horizon: H, stepSources: ['lstm', 'lstm', 'lstm', 'lstm'], ...(onlineBand ? { onlineBand } : {}) });
     assert.equal(readDiffers(m('a', band('aci')), m('b', band('aci'))), false, 'another version, the same needs');
     assert.equal(readDiffers(undefined, m('b')), false, 'no model read for, one without a band answered: the history alone');
     assert.equal(readDiffers(m('a', band('window')), m('b', band('aci'))), true, 'the same span, but ACI needs the served bands');
     assert.equal(readDiffers(m('a', band('aci')), m('b', band('aci', 3))), true, 'a longer window');
+    assert.equal(readDiffers(m('a', band('aci')), m('b', { ...band('aci'), centreDays: 4 })), true, 'a centre longer than the window');
     assert.equal(readDiffers(m('a'), m('b', band('window'))), true, 'a band where there was none');
   });
 
   describe('a live switch to an ACI model', () => {
     const H4 = ['lstm', 'lstm', 'lstm', 'lstm'];
-    const band = (method: 'aci' | 'window') => ({ method, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 10, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } });
+    const band = (method: 'aci' | 'window') => ({ method, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 10, centreDays: 0, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } });
     const aci = randomModelMetadata({ version: 'v-aci', horizon: H, stepSources: H4, onlineBand: band('aci') });
     const at = (days: number) => all.findIndex((w) => w.windowEnd >= T0 + days * DAY);
     /** The trailing windows of `ws` a rebuild reads for `spanMs`, and each series' newest window end. */

@@ -63,7 +63,9 @@ describe('sda train: band and blend options', () => {
     rejects(['--online-band', 'kalman'], '--online-band', /method must be one of static, window, aci/);
     rejects(['--online-band', 'aci,0'], '--online-band', /windowDays/);
     rejects(['--online-band', 'aci,14,-1'], '--online-band', /gamma/);
-    rejects(['--online-band', 'aci,14,0.01,3'], '--online-band', /METHOD/);
+    assert.deepEqual(parse(['--online-band', 'aci,14,0.01,3']).onlineBand, { ...ONLINE_BAND_DEFAULTS, method: 'aci', windowDays: 14, gamma: 0.01, centreDays: 3 });
+    rejects(['--online-band', 'aci,14,0.01,-3'], '--online-band', /centreDays/);
+    rejects(['--online-band', 'aci,14,0.01,3,1'], '--online-band', /METHOD/);
     rejects(['--online-band', 'aci,x'], '--online-band', /WINDOW_DAYS must be a number, got "x"/);
   });
 

@@ -327,13 +327,19 @@ describe('online band: the evaluation run and the spec', () => {
     // First hold-out sample 80; window 1 day + horizon 2 h: ends > T0 + 80 h − 26 h.
     assert.equal(onlineBandWarmupFrom(ends, 80, spec({ windowDays: 1 }), 2, HOUR), 55);
     assert.equal(onlineBandWarmupFrom(ends, 80, spec({ method: 'static' }), 2, HOUR), 80);
+    // A centre longer than the band's window reaches further back; a static band with a centre warms up too.
+    assert.equal(onlineBandWarmupFrom(ends, 80, spec({ windowDays: 1, centreDays: 2 }), 2, HOUR), 31);
+    assert.equal(onlineBandWarmupFrom(ends, 80, spec({ method: 'static', centreDays: 1 }), 2, HOUR), 55);
     const m = medianBandOffsets([0, 0, 0, 0, 0, 0], [-1, -2, -3, -5, -1, Number.NaN], [2, 1, 4, 3, 6, 5], 2);
     // Step 1: below 1, 3, 1 and above 2, 4, 6; step 2: the third sample has no P10, so below 2, 5 and above 1, 3.
     assert.deepEqual(m, { below: [1, 3.5], above: [4, 2] });
   });
 
   it('validateOnlineBandSpec names the bad field; metadata with a bad onlineBand is refused', () => {
-    assert.deepEqual(validateOnlineBandSpec({ method: 'window', windowDays: 7, level: 0.8 }), { method: 'window', windowDays: 7, level: 0.8, gamma: ONLINE_BAND_DEFAULTS.gamma, minResiduals: ONLINE_BAND_DEFAULTS.minResiduals });
+    assert.deepEqual(validateOnlineBandSpec({ method: 'window', windowDays: 7, level: 0.8 }), { method: 'window', windowDays: 7, level: 0.8, gamma: ONLINE_BAND_DEFAULTS.gamma, minResiduals: ONLINE_BAND_DEFAULTS.minResiduals, centreDays: 0 });
+    assert.equal(validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 0.8, centreDays: 14 }).centreDays, 14);
+    assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 0.8, centreDays: -1 }), /centreDays/);
+    assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 0.8, centreDays: '7' }), /centreDays/);
     assert.throws(() => validateOnlineBandSpec({ method: 'kalman', windowDays: 7, level: 0.8 }), (e: Error) => e instanceof OnlineBandSpecError && /method/.test(e.message));
     assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 0, level: 0.8 }), /windowDays/);
     assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 1 }), /level/);
@@ -352,5 +358,100 @@ describe('online band: the evaluation run and the spec', () => {
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, method: 'x' } }, 'x'), /onlineBand.method/);
     // The offsets a band starts from are required: the forecaster and `sda train evaluate` start from the same ones.
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS } }, 'x'), /onlineBand.trained is missing/);
+  });
+});
+
+describe('online band: the centre (an online median correction of the served P50)', () => {
+  const H = 3;
+  /** Hourly origins over `days`: the model's P50 is 0, the actuals `bias` + N(0, 1); served through OnlineBand.serve. */
+  const runBiased = (s: OnlineBandSpec, days: number, bias: number, scoreFromDay: number) => {
+    const z = normal(11);
+    const actual = new Map<number, number>();
+    for (let t = 0; t <= days * 24 + H; t++) actual.set(T0 + t * HOUR, bias + z());
+    const band = new OnlineBand(s, H, HOUR, { below: flat(H, 1.2816), above: flat(H, 1.2816) });
+    let below = 0;
+    let inside = 0;
+    let total = 0;
+    let lastP50 = 0;
+    let width = 0;
+    for (let t = 1; t <= days * 24; t++) {
+      const o = T0 + t * HOUR;
+      band.actual(o, actual.get(o)!);
+      const served = band.serve(o, flat(H, 0));
+      lastP50 = served.p50[H - 1]!;
+      for (let h = 0; h < H; h++) assert.ok(served.p10[h]! < served.p50[h]! && served.p50[h]! < served.p90[h]!, `P10 < P50 < P90 at origin ${t}, step ${h + 1}`);
+      if (t < scoreFromDay * 24) continue;
+      for (let h = 1; h <= H; h++) {
+        const y = actual.get(o + h * HOUR)!;
+        total++;
+        if (y < served.p50[h - 1]!) below++;
+        width += served.p90[h - 1]! - served.p10[h - 1]!;
+        if (y >= served.p10[h - 1]! && y <= served.p90[h - 1]!) inside++;
+      }
+    }
+    return { below: below / total, coverage: inside / total, lastP50, width: width / total };
+  };
+
+  it('a P50 biased low by 3: with the centre half the actuals fall below the served P50 and the band covers about 80%; without it almost none, and only a far wider band covers', () => {
+    const centred = runBiased(spec({ method: 'aci', windowDays: 7, gamma: 0.01, centreDays: 7 }), 21, 3, 8);
+    const plain = runBiased(spec({ method: 'aci', windowDays: 7, gamma: 0.01, centreDays: 0 }), 21, 3, 8);
+    assert.ok(centred.below > 0.4 && centred.below < 0.6, `share below the centred P50 ${centred.below}`);
+    assert.ok(centred.coverage > 0.72 && centred.coverage < 0.88, `coverage with the centre ${centred.coverage}`);
+    assert.ok(Math.abs(centred.lastP50 - 3) < 0.3, `the centred P50 ${centred.lastP50} is near the bias 3`);
+    assert.ok(plain.below < 0.05, `share below the model's P50 ${plain.below}`);
+    assert.ok(centred.width < 0.7 * plain.width, `mean width ${centred.width} with the centre, ${plain.width} without`);
+  });
+
+  it('centreDays 0 serves the model P50 unchanged; the shift blends in below minResiduals and uses only slots at or before the origin', () => {
+    const none = new OnlineBand(spec({ centreDays: 0, minResiduals: 4 }), 1, HOUR, { below: [1], above: [1] });
+    const c = new OnlineBand(spec({ centreDays: 1, minResiduals: 4 }), 1, HOUR, { below: [1], above: [1] });
+    for (let t = 1; t <= 3; t++) {
+      const o = T0 + t * HOUR;
+      for (const b of [none, c]) b.actual(o, 10);
+      assert.equal(none.serve(o, [2]).p50[0], 2);
+      // Residuals 10 − 2 = 8 of the slots ending at or before o whose issues are held: t − 1 of them (the first origin has none).
+      assert.equal(c.serve(o, [2]).p50[0], 2 + ((t - 1) / 4) * 8);
+    }
+    // An actual after the origin does not move that origin's centre; re-issuing with another raw P50 does.
+    const o = T0 + 4 * HOUR;
+    c.actual(o, 10);
+    const before = c.centre(o)[0]!;
+    c.actual(o + HOUR, 1e6);
+    assert.equal(c.centre(o)[0], before);
+    // Origins 1-3 have residuals 8, 8, 8 (scaled 3/4: 6); the model's P50 of origins 2 and 3 replaced by 4 gives 8, 6, 6.
+    assert.equal(before, 6);
+    c.issue(T0 + 2 * HOUR, [4], undefined, undefined, [4]);
+    c.issue(T0 + 3 * HOUR, [4], undefined, undefined, [4]);
+    assert.equal(c.centre(o)[0], (3 / 4) * 6);
+  });
+
+  it('the centre depends on the model P50 and the actuals only, not on the bands served (a replay with the served bands recomputes the same P50)', () => {
+    const s = spec({ method: 'aci', windowDays: 1, gamma: 0.05, centreDays: 2, minResiduals: 3 });
+    const a = new OnlineBand(s, 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const b = new OnlineBand(s, 2, HOUR, { below: [1, 1], above: [1, 1] });
+    const z = normal(5);
+    for (let t = 1; t <= 80; t++) {
+      const o = T0 + t * HOUR;
+      const y = 2 + z();
+      a.actual(o, y);
+      b.actual(o, y);
+      const raw = [Math.sin(t), Math.cos(t)];
+      const sa = a.serve(o, raw);
+      // b is told other bands were served (as a replay would be); its P50 must still be a's.
+      const sb = b.serve(o, raw, { p10: [sa.p10[0]! - 1, sa.p10[1]! - 1], p90: [sa.p90[0]! + 1, sa.p90[1]! + 1] });
+      assert.deepEqual(sb.p50, sa.p50);
+    }
+  });
+
+  it('state is kept for the longer of the band window and the centre', () => {
+    const b = new OnlineBand(spec({ windowDays: 1, centreDays: 3, minResiduals: 1 }), 1, HOUR, { below: [1], above: [1] });
+    for (let t = 1; t <= 5 * 24; t++) {
+      const o = T0 + t * HOUR;
+      b.actual(o, 1);
+      b.serve(o, [0]);
+    }
+    // About three days of issues and actuals are held (not one).
+    assert.ok(b.size().issues >= 3 * 24 && b.size().issues <= 3 * 24 + 2, `issues held ${b.size().issues}`);
+    assert.equal(b.centre(T0 + 5 * 24 * HOUR)[0], 1);
   });
 });
