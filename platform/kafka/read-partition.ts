@@ -2,7 +2,7 @@
 // rebuilds its in-memory state from the trailing records of its own input partition on assignment
 // (processors/forecaster/restore.ts). readTopicToEnd (read-topic.ts) reads whole topics; this reads a bounded range.
 import type { Writer } from './avro-serde.js';
-import { createConsumer } from './client.js';
+import { type Admin, createConsumer } from './client.js';
 import type { Provisioned } from './provision.js';
 import { KafkaError } from './errors.js';
 import { type TopicRecord, decodeOrPoison, throwAwayGroupId } from './read-topic.js';
@@ -25,6 +25,11 @@ export interface ReadPartitionOptions {
   idleMs?: number;
   /** Prefix of the throw-away consumer group (default sda-read-partition). */
   groupPrefix?: string;
+  /**
+   * A connected admin client to read the partition's offsets with, owned (and closed) by the caller: a scan of many
+   * ranges reads them all over one connection. Default: a short-lived one per call.
+   */
+  admin?: Admin;
 }
 
 /**
@@ -33,7 +38,8 @@ export interface ReadPartitionOptions {
  * offset starts there instead (returned as `from`); `to` above its end offset stops at the end. The read ends when the
  * consumer has passed offset to − 1, whatever lies there (a record, a transaction marker, an aborted record), so `to`
  * may be the partition's end offset of a transactional topic. Uses a throw-away consumer group of its own
- * (throwAwayGroupId) that commits nothing; the topic's other partitions are paused.
+ * (throwAwayGroupId) that commits nothing; the topic's other partitions are paused. The log start and end offsets come
+ * from `opts.admin` when given, else from an admin connection of its own.
  * Errors: KafkaError KAFKA_UNAVAILABLE (retriable) when `idleMs` passes without a record before the range's end (a
  * partial range is never returned); Kafka errors from the client; schema-registry errors from the serde.
  */
@@ -41,8 +47,8 @@ export async function readPartitionRange<T>(p: Provisioned, topic: string, parti
   if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`readPartitionRange: partition must be an integer >= 0, got ${partition}`);
   if (from < 0n || to < from) throw new RangeError(`readPartitionRange: expected 0 <= from <= to, got [${from}, ${to})`);
   const idleMs = opts.idleMs ?? 30_000;
-  const admin = p.kafka.admin();
-  await admin.connect();
+  const admin = opts.admin ?? p.kafka.admin();
+  if (!opts.admin) await admin.connect();
   let low: bigint;
   let high: bigint;
   try {
@@ -52,7 +58,7 @@ export async function readPartitionRange<T>(p: Provisioned, topic: string, parti
     low = BigInt(mine.low);
     high = BigInt(mine.high);
   } finally {
-    await admin.disconnect();
+    if (!opts.admin) await admin.disconnect();
   }
   const start = from < low ? low : from;
   const end = to > high ? high : to;

@@ -129,20 +129,21 @@ export async function groupCaughtUp(admin: Admin, groupId: string, topic: string
 }
 
 /**
- * The committed offset of each partition of `topic` for consumer group `groupId` (one OffsetFetch over a short-lived
- * admin connection), undefined where the group has committed none. The processors read it on assignment to decide
- * whether a kept or restored partition state is still the latest. Errors: KafkaError KAFKA_UNAVAILABLE (retriable)
- * when the fetch fails.
+ * The committed offset of each partition of `topic` for consumer group `groupId` (one OffsetFetch), undefined where
+ * the group has committed none. `client`: a connected Admin the caller owns and keeps open (the forecaster's rebuild
+ * reads its offsets, ends and ranges over one), or a Kafka client, from which a short-lived admin connection is
+ * opened and closed. The processors read it on assignment to decide whether a kept or restored partition state is
+ * still the latest. Errors: KafkaError KAFKA_UNAVAILABLE (retriable) when the fetch (or the connection) fails.
  */
-export async function groupCommittedOffsets(kafka: Kafka, groupId: string, topic: string): Promise<Map<number, bigint | undefined>> {
-  const admin = kafka.admin();
+export async function groupCommittedOffsets(client: Kafka | Admin, groupId: string, topic: string): Promise<Map<number, bigint | undefined>> {
+  const [admin, owned]: [Admin, boolean] = 'admin' in client ? [client.admin(), true] : [client, false];
   try {
-    await admin.connect();
+    if (owned) await admin.connect();
     const offsets = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
     return new Map(offsets.map((o) => [o.partition, BigInt(o.offset) < 0n ? undefined : BigInt(o.offset)]));
   } catch (err) {
     throw new KafkaError('KAFKA_UNAVAILABLE', `committed offsets of group ${groupId} on ${topic} not fetched: ${(err as Error).message}`, true, { cause: err });
   } finally {
-    await admin.disconnect().catch(() => undefined);
+    if (owned) await admin.disconnect().catch(() => undefined);
   }
 }

@@ -10,9 +10,10 @@ import { type ModelMetadata, servesWindow } from '../../model/contract.js';
 import { registryRoot } from '../../model/registry.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
-import { partitionProducers } from '../../platform/kafka/client.js';
+import { type Admin, partitionProducers } from '../../platform/kafka/client.js';
 import { startConsumeLoop } from '../../platform/kafka/consume-loop.js';
 import { type Provisioned, ensureOutputTopics, provision } from '../../platform/kafka/provision.js';
+import { KafkaError } from '../../platform/kafka/errors.js';
 import { TOPICS, groupCommittedOffsets } from '../../platform/kafka/topics.js';
 import { type BatchResult, InferenceBatcher } from './inference-batcher.js';
 import { type TrailingReadOptions, readTrailingForecasts, readTrailingWindows } from './restore.js';
@@ -190,19 +191,11 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
     }
     return st;
   };
-  const endsOf = async (topic: string) => {
-    const a = p.kafka.admin();
-    await a.connect();
-    try {
-      return await a.fetchTopicOffsets(topic);
-    } finally {
-      await a.disconnect();
-    }
-  };
-  const outputEnds = () => endsOf(outputTopic);
-  const inputEnds = () => endsOf(inputTopic);
-  /** The group's committed offset of an input partition (0 when none). */
-  const committedOffset = async (partition: number): Promise<bigint> => (await groupCommittedOffsets(p.kafka, groupId, inputTopic)).get(partition) ?? 0n;
+  /**
+   * The group's committed offset of an input partition (0 when none), over `admin` (connected, the caller's) or a
+   * short-lived admin connection of its own.
+   */
+  const committedOffset = async (partition: number, admin?: Admin): Promise<bigint> => (await groupCommittedOffsets(admin ?? p.kafka, groupId, inputTopic)).get(partition) ?? 0n;
   /**
    * A partition kept across a new assignment keeps its state only if the group's committed offset is still where the
    * state ends: otherwise another member owned it in between (this member was paused past its session) and moved it
@@ -237,10 +230,25 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       if (states.get(partition) === st) states.delete(partition);
     });
   };
+  // A rebuild reads the committed offset, every chunk's log offsets (restore.ts, readPartitionRange) and, with an ACI
+  // band, both topics' end offsets over one admin connection, closed when it ends (was one connection per read).
   const rebuild = async (partition: number): Promise<PartitionState> => {
     const started = performance.now();
+    const admin = p.kafka.admin();
+    try {
+      // A failed connection fails the rebuild as a failed committed-offset read does (retriable KAFKA_UNAVAILABLE).
+      await admin.connect().catch((err: unknown) => {
+        throw new KafkaError('KAFKA_UNAVAILABLE', `forecaster: partition ${partition} not rebuilt, no admin connection: ${(err as Error).message}`, true, { cause: err });
+      });
+      return await rebuildOver(admin, partition, started);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  };
+  /** rebuild's work over its connected `admin`; `started`: performance.now() when the rebuild began (PartitionRestore.ms). */
+  const rebuildOver = async (admin: Admin, partition: number, started: number): Promise<PartitionState> => {
     await producerFor(partition);
-    const committed = await committedOffset(partition);
+    const committed = await committedOffset(partition, admin);
     // The span and read-back the current model's state needs; a later model that needs more reads the partition
     // again (outputsFor). The model can change between acquire() and the inference: then the partition is read again
     // for the model that answered (at most 3 reads; a model still changing after is left to outputsFor's check).
@@ -259,7 +267,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       spanMs = stateSpanMs(meta);
       t0 = performance.now();
       servedRead = 0;
-      read = await readTrailingWindows(p, inputTopic, partition, committed, spanMs, opts.restore);
+      read = await readTrailingWindows(p, inputTopic, partition, committed, spanMs, { ...opts.restore, admin });
       state = new PartitionState(spanMs, committed);
       // Nothing consumed yet: nothing served before, so every band served is recorded live from here on.
       state.servedComplete = committed === 0n;
@@ -268,13 +276,13 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       // keyed by series id) and issued again as they were.
       const band = meta?.onlineBand;
       if (meta && band?.method === 'aci' && committed > 0n) {
-        const outEnds = await outputEnds();
-        const inEnds = await inputEnds();
+        const outEnds = await admin.fetchTopicOffsets(outputTopic);
+        const inEnds = await admin.fetchTopicOffsets(inputTopic);
         const end = outEnds.find((o) => o.partition === partition);
         if (outEnds.length !== inEnds.length || !end) {
           log.warn({ partition, inputPartitions: inEnds.length, outputPartitions: outEnds.length }, 'input and output topics differ in partitions: the ACI band is replayed without the bands served');
         } else {
-          const served = await readTrailingForecasts(p, outputTopic, partition, BigInt(end.offset), band.windowDays * 86_400_000 + meta.architecture.horizon * meta.target.stepMs + 86_400_000, opts.restore);
+          const served = await readTrailingForecasts(p, outputTopic, partition, BigInt(end.offset), band.windowDays * 86_400_000 + meta.architecture.horizon * meta.target.stepMs + 86_400_000, { ...opts.restore, admin });
           for (const f of served) state.recordForecast(f);
           servedRead = served.length;
           state.servedComplete = true;

@@ -11,7 +11,7 @@
 // windower emits a partition's windows in event-time order up to its allowed lateness (a correction re-emits a window
 // within hours), so a run of `guard` stale windows has every needed window after it.
 import type { Provisioned } from '../../platform/kafka/provision.js';
-import { readPartitionRange } from '../../platform/kafka/read-partition.js';
+import { type ReadPartitionOptions, readPartitionRange } from '../../platform/kafka/read-partition.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { Writer } from '../../platform/kafka/avro-serde.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
@@ -34,13 +34,17 @@ export interface TrailingReadOptions {
   guard?: number;
 }
 
+/** The scan's options and the connected admin client its range reads share (readPartitionRange's `admin`). */
+export type TrailingReadScan = TrailingReadOptions & Pick<ReadPartitionOptions, 'admin'>;
+
 /**
  * Reads partition `partition` of `topic` back from offset `end` (exclusive; the group's committed offset) far enough
  * to hold every window with windowEnd >= (newest windowEnd of its series in the read) − keepMs, by the scan described
- * above. keepMs in ms (> 0). Returns [] windows when `end` is 0 (nothing consumed yet).
+ * above. keepMs in ms (> 0). Returns [] windows when `end` is 0 (nothing consumed yet). `opts.admin`: a connected
+ * admin client (the caller's, left open) for every chunk's offsets; without it each chunk opens one of its own.
  * Errors: RangeError for a bad argument; Kafka and schema-registry errors (the caller's set-up fails and is retried).
  */
-export async function readTrailingWindows(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadOptions = {}): Promise<TrailingRead> {
+export async function readTrailingWindows(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadScan = {}): Promise<TrailingRead> {
   const r = await readTrailing(p, topic, partition, end, keepMs, p.writers.features, (w) => w.windowEnd, (w) => seriesRecordKey(w, w.stepMs), opts);
   return { ...r, windows: r.values };
 }
@@ -50,12 +54,12 @@ export async function readTrailingWindows(p: Provisioned, topic: string, partiti
  * to (newest targetStart of each series) − keepMs, by the same scan: the bands it served, which an ACI online band
  * counts its misses against (state.ts). Errors: as readTrailingWindows.
  */
-export async function readTrailingForecasts(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadOptions = {}): Promise<Forecast[]> {
+export async function readTrailingForecasts(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadScan = {}): Promise<Forecast[]> {
   return (await readTrailing(p, topic, partition, end, keepMs, p.writers.forecasts, (f) => f.targetStart, (f) => seriesRecordKey(f, f.stepMs), opts)).values;
 }
 
 /** The scan over any topic whose records carry an event time (`at`, ms) per series (`key`). */
-async function readTrailing<T>(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, reader: Writer<T>, at: (v: T) => number, key: (v: T) => string, opts: TrailingReadOptions): Promise<Omit<TrailingRead, 'windows'> & { values: T[] }> {
+async function readTrailing<T>(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, reader: Writer<T>, at: (v: T) => number, key: (v: T) => string, opts: TrailingReadScan): Promise<Omit<TrailingRead, 'windows'> & { values: T[] }> {
   if (!(Number.isFinite(keepMs) && keepMs > 0)) throw new RangeError(`readTrailingWindows: keepMs must be a positive number of ms, got ${keepMs}`);
   const firstChunk = BigInt(opts.firstChunk ?? 512);
   const guard = opts.guard ?? 256;
@@ -68,7 +72,7 @@ async function readTrailing<T>(p: Provisioned, topic: string, partition: number,
   const newest = new Map<string, number>();
   while (from > 0n) {
     const want = from > chunk ? from - chunk : 0n;
-    const range = await readPartitionRange(p, topic, partition, want, from, reader);
+    const range = await readPartitionRange(p, topic, partition, want, from, reader, { admin: opts.admin });
     reads++;
     records += range.records.length + range.skipped;
     const got = range.records.map((r) => r.value);

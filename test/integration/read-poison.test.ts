@@ -1,7 +1,8 @@
 // trace: D.kafka
 // The history readers (platform/kafka/read-topic.ts readTopicToEnd for the windower's changelog and the dispatcher,
 // read-partition.ts readPartitionRange for the forecaster's rebuild) step over a poison record and a record without a
-// value, and keep the valid records on both sides of them, in offset order (one decodeOrPoison for both).
+// value, and keep the valid records on both sides of them, in offset order (one decodeOrPoison for both); a range
+// read over the caller's admin client opens no admin connection of its own.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createProducer } from '../../platform/kafka/client.js';
@@ -49,5 +50,36 @@ describe('history readers and poison records', { timeout: 120_000 }, () => {
     const range = await readPartitionRange(p, topic, 0, 0n, 5n, p.writers.ticks);
     assert.deepEqual(range.records.map((r) => [r.offset, r.key]), [[0n, 'a'], [2n, 'c'], [4n, 'e']]);
     assert.equal(range.skipped, 2);
+  });
+
+  it("readPartitionRange over the caller's admin reads the same range, opens no admin of its own and leaves the caller's connected", async () => {
+    // p.kafka with admin() counted: the forecaster's rebuild passes one admin to all its range reads.
+    let opened = 0;
+    const kafka: Provisioned['kafka'] = Object.create(p.kafka, {
+      admin: {
+        value: (...args: Parameters<Provisioned['kafka']['admin']>) => {
+          opened++;
+          return p.kafka.admin(...args);
+        },
+      },
+    });
+    const counted = { ...p, kafka };
+    const admin = p.kafka.admin();
+    let disconnects = 0;
+    admin.on(admin.events.DISCONNECT, () => void disconnects++);
+    await admin.connect();
+    try {
+      const first = await readPartitionRange(counted, topic, 0, 1n, 5n, p.writers.ticks, { admin });
+      const second = await readPartitionRange(counted, topic, 0, 3n, 5n, p.writers.ticks, { admin });
+      assert.deepEqual(first.records.map((r) => [r.offset, r.key]), [[2n, 'c'], [4n, 'e']]);
+      assert.deepEqual(second.records.map((r) => [r.offset, r.key]), [[4n, 'e']]);
+      assert.equal(opened, 0, 'no admin of its own');
+      assert.equal(disconnects, 0, "the caller's admin is left connected");
+      // Without one it opens (and closes) its own, through the same counted client.
+      await readPartitionRange(counted, topic, 0, 0n, 5n, p.writers.ticks);
+      assert.equal(opened, 1);
+    } finally {
+      await admin.disconnect();
+    }
   });
 });
