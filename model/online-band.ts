@@ -510,14 +510,10 @@ export function onlineBandForecasts(
   samples: { seriesIds: ArrayLike<string>; windowEnds: ArrayLike<number>; p50: ArrayLike<number>; actual: ArrayLike<number> },
   trained: { below: ArrayLike<number>; above: ArrayLike<number> },
 ): { p50: Float64Array; p10: Float64Array; p90: Float64Array } {
-  const count = samples.seriesIds.length;
-  if (samples.windowEnds.length !== count || samples.p50.length !== count * horizon || samples.actual.length !== count * horizon) {
-    throw new RangeError(`onlineBandForecasts: ${count} series ids, ${samples.windowEnds.length} window ends, ${samples.p50.length} P50 and ${samples.actual.length} actuals for horizon ${horizon}`);
-  }
+  const count = checkBandSamples(horizon, samples);
   // Per series: its slots with an actual, ascending, and how many have been fed.
   const per = new Map<string, { band: OnlineBand; slots: number[]; values: Map<number, number>; fed: number }>();
   for (let i = 0; i < count; i++) {
-    if (i > 0 && samples.windowEnds[i]! < samples.windowEnds[i - 1]!) throw new RangeError(`onlineBandForecasts: window ends not ascending at sample ${i}`);
     const s = samples.seriesIds[i]!;
     let e = per.get(s);
     if (!e) {
@@ -547,6 +543,21 @@ export function onlineBandForecasts(
     p90.set(served.p90, i * horizon);
   }
   return { p50, p10, p90 };
+}
+
+/**
+ * The sample count of onlineBandForecasts' `samples` after checking them: windowEnds one per series id and ascending,
+ * p50 and actual [count, horizon]. Throws RangeError naming the disagreeing lengths or the first sample out of order.
+ */
+export function checkBandSamples(horizon: number, samples: { seriesIds: ArrayLike<string>; windowEnds: ArrayLike<number>; p50: ArrayLike<number>; actual: ArrayLike<number> }): number {
+  const count = samples.seriesIds.length;
+  if (samples.windowEnds.length !== count || samples.p50.length !== count * horizon || samples.actual.length !== count * horizon) {
+    throw new RangeError(`onlineBandForecasts: ${count} series ids, ${samples.windowEnds.length} window ends, ${samples.p50.length} P50 and ${samples.actual.length} actuals for horizon ${horizon}`);
+  }
+  for (let i = 1; i < count; i++) {
+    if (samples.windowEnds[i]! < samples.windowEnds[i - 1]!) throw new RangeError(`onlineBandForecasts: window ends not ascending at sample ${i}`);
+  }
+  return count;
 }
 
 /**

@@ -4,7 +4,7 @@
 // inside the epochs; the rest of training (ridge penalty choice, band variants, online band candidates, hold-out
 // scoring) awaits a Pace between steps. Numerics are unchanged: only where the work pauses moves.
 import { setImmediate } from 'node:timers/promises';
-import { type OnlineBandSpec, onlineBandForecasts } from './online-band.js';
+import { type OnlineBandSpec, checkBandSamples, onlineBandForecasts } from './online-band.js';
 
 /** How long training runs between two macrotask yields (ms), as model/lstm.ts's epochs. */
 export const YIELD_EVERY_MS = 100;
@@ -42,13 +42,7 @@ export async function onlineBandForecastsPaced(
   trained: { below: ArrayLike<number>; above: ArrayLike<number> },
   pace: Pace = pacer(),
 ): Promise<{ p50: Float64Array; p10: Float64Array; p90: Float64Array }> {
-  const count = samples.seriesIds.length;
-  if (samples.windowEnds.length !== count || samples.p50.length !== count * horizon || samples.actual.length !== count * horizon) {
-    throw new RangeError(`onlineBandForecasts: ${count} series ids, ${samples.windowEnds.length} window ends, ${samples.p50.length} P50 and ${samples.actual.length} actuals for horizon ${horizon}`);
-  }
-  for (let i = 1; i < count; i++) {
-    if (samples.windowEnds[i]! < samples.windowEnds[i - 1]!) throw new RangeError(`onlineBandForecasts: window ends not ascending at sample ${i}`);
-  }
+  const count = checkBandSamples(horizon, samples);
   const bySeries = new Map<string, number[]>();
   for (let i = 0; i < count; i++) {
     const s = samples.seriesIds[i]!;
