@@ -250,7 +250,8 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
   }
   if (o.onlineBand !== undefined) {
     try {
-      validateOnlineBandMetadata(o.onlineBand, a!.horizon as number);
+      // The checked band replaces the raw one: fields written before they existed take their defaults (centreDays 0).
+      o.onlineBand = validateOnlineBandMetadata(o.onlineBand, a!.horizon as number);
     } catch (e) {
       if (e instanceof OnlineBandSpecError) fail(e.message);
       throw e;

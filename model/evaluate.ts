@@ -86,6 +86,8 @@ export interface HorizonSignificance {
 export interface ModelQuantiles {
   p10: ArrayLike<number>;
   p90: ArrayLike<number>;
+  /** The P50 the band lies around, when it is not the served forecast (the static band beside an online band with a centre). */
+  p50?: ArrayLike<number>;
 }
 
 /**
@@ -120,7 +122,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
   };
   let points = 0;
   const perH = METHODS.map(() => ({ se: new Float64Array(H), ae: new Float64Array(H), n: new Float64Array(H) }));
-  const q = { y: [] as number[], p10: [] as number[], p50: [] as number[], p90: [] as number[], s10: [] as number[], s90: [] as number[] };
+  const q = { y: [] as number[], p10: [] as number[], p50: [] as number[], p90: [] as number[], s10: [] as number[], s50: [] as number[], s90: [] as number[] };
   for (let i = 0; i < count; i++) {
     const series = d.seriesIds[from + i]!;
     for (let h = 0; h < H; h++) {
@@ -143,6 +145,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
         q.p90.push(quantiles.p90[j]!);
         if (staticQuantiles) {
           q.s10.push(staticQuantiles.p10[j]!);
+          q.s50.push(staticQuantiles.p50 ? staticQuantiles.p50[j]! : modelForecast[j]!);
           q.s90.push(staticQuantiles.p90[j]!);
         }
       }
@@ -168,7 +171,7 @@ export function evaluateHoldout(d: Dataset, modelForecast: ArrayLike<number>, qu
   return {
     unit: d.target.unit, horizon: H, samples: count, points, scores, byHorizon, significance, ridgeAlpha: ridge.alpha,
     ...(quantiles ? { quantiles: quantileScore(q.y, q.p10, q.p50, q.p90) } : {}),
-    ...(quantiles && staticQuantiles ? { staticQuantiles: quantileScore(q.y, q.s10, q.p50, q.s90) } : {}),
+    ...(quantiles && staticQuantiles ? { staticQuantiles: quantileScore(q.y, q.s10, q.s50, q.s90) } : {}),
   };
 }
 

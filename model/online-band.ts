@@ -303,7 +303,7 @@ export class OnlineBand {
    * an issue at originEnd: from the residuals of the held issues whose target slot ended within
    * (originEnd − windowDays, originEnd], by spec.method; a step with n < minResiduals residuals blends toward the
    * trained offsets (all trained with none); every online offset kept within ONLINE_BAND_BOUNDS.offsetFactor of
-   * the trained one. Forgets state older than windowDays (+ horizon) before the latest origin seen.
+   * the trained one. Forgets state older than max(windowDays, centreDays) before the latest origin seen.
    */
   offsets(originEnd: number): { below: Float64Array; above: Float64Array } {
     if (!Number.isFinite(originEnd)) throw new RangeError(`OnlineBand.offsets: originEnd ${originEnd}`);
@@ -425,9 +425,9 @@ function splitConformal(scores: Float64Array, level: number): number {
  * band; rolling-window conformal over 7, 14 and 28 days; ACI on those windows with γ in 0.005, 0.01, 0.02, 0.05
  * (Gibbs & Candès 2021 use γ = 0.005; Zaffran et al. 2022, "Adaptive conformal predictions for time series", ICML,
  * show the best γ depends on the series, hence a grid); each without a centre and with each of `centres` (days of
- * the centre's median, > 0). Level 0.8, minResiduals as the defaults.
+ * the centre's median, > 0; none by default). Level 0.8, minResiduals as the defaults.
  */
-export function onlineBandCandidates(level = ONLINE_BAND_DEFAULTS.level, centres: readonly number[] = [7]): OnlineBandSpec[] {
+export function onlineBandCandidates(level = ONLINE_BAND_DEFAULTS.level, centres: readonly number[] = []): OnlineBandSpec[] {
   const out: OnlineBandSpec[] = [];
   for (const centreDays of [0, ...centres]) {
     const base = { level, gamma: 0, minResiduals: ONLINE_BAND_DEFAULTS.minResiduals, centreDays };
@@ -446,9 +446,22 @@ export function sameOnlineBand(a: OnlineBandSpec, b: OnlineBandSpec): boolean {
 }
 
 /**
+ * How far before an origin the forecasts that the band served there depends on were issued (ms): for the band
+ * ('window', 'aci'), the issues whose target slot lies in its window, windowDays + horizon steps back; with a centre,
+ * each served P50 needs the model's P50 of the issues whose target slot lies in the centre's window before it, another
+ * centreDays + horizon steps. So a replay from origin T − span recomputes at T exactly what an uninterrupted run
+ * serves: (windowDays + centreDays)·day + 2·horizon·stepMs with both, one part with one, 0 for a static band without
+ * a centre.
+ */
+export function onlineBandSpanMs(spec: Pick<OnlineBandSpec, 'method' | 'windowDays' | 'centreDays'>, horizon: number, stepMs: number): number {
+  const band = spec.method === 'static' ? 0 : spec.windowDays * DAY_MS + horizon * stepMs;
+  const centre = spec.centreDays > 0 ? spec.centreDays * DAY_MS + horizon * stepMs : 0;
+  return band + centre;
+}
+
+/**
  * The first sample whose served forecast a live forecaster would replay to rebuild its band before the sample at
- * `first` (the first hold-out sample): those with window end > windowEnds[first] − D − horizon·stepMs, D the
- * longer of the band's window (none for 'static') and the centre's,
+ * `first` (the first hold-out sample): those with window end > windowEnds[first] − onlineBandSpanMs(spec),
  * so that every sample the dataset holds whose residuals fall inside the window of the first origin is replayed.
  * Not every residual a live forecaster would have there: buildDataset (dataset.ts) drops the samples whose window
  * end lies within horizon steps before the hold-out cutoff (their targets reach into the hold-out), so the origins
@@ -457,9 +470,9 @@ export function sameOnlineBand(a: OnlineBandSpec, b: OnlineBandSpec): boolean {
  * static method without a centre (nothing to rebuild).
  */
 export function onlineBandWarmupFrom(windowEnds: ArrayLike<number>, first: number, spec: OnlineBandSpec, horizon: number, stepMs: number): number {
-  const days = Math.max(spec.method === 'static' ? 0 : spec.windowDays, spec.centreDays);
-  if (days <= 0 || first <= 0) return first;
-  const cut = windowEnds[first]! - days * DAY_MS - horizon * stepMs;
+  const span = onlineBandSpanMs(spec, horizon, stepMs);
+  if (span <= 0 || first <= 0) return first;
+  const cut = windowEnds[first]! - span;
   let i = first;
   while (i > 0 && windowEnds[i - 1]! > cut) i--;
   return i;

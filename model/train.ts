@@ -337,7 +337,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const online = await holdoutOnlineBands(dataset, model, spec, lwMeta, forecast, served.online, o.scoreBandVariants === true, pace);
   await pace();
   // With an online band the served P50 is the band's (the model's plus its centre, when it has one).
-  const evaluation = online.served ? evaluateHoldout(dataset, online.served.p50, online.served, { p10, p90 }) : evaluateHoldout(dataset, forecast, { p10, p90 });
+  const evaluation = online.served ? evaluateHoldout(dataset, online.served.p50, online.served, { p10, p50: forecast, p90 }) : evaluateHoldout(dataset, forecast, { p10, p90 });
   print('');
   print(markdownTable(evaluation));
   print('');
@@ -464,7 +464,7 @@ async function holdoutOnlineBand(d: Dataset, spec: OnlineBandSpec, trained: { be
 /**
  * The online band candidates over the hold-out (the served one always; every validation candidate with `all`):
  * each warmed up as the live forecaster rebuilds its state, on the final model's served forecasts of the training
- * samples whose window end lies within windowDays + horizon of the first hold-out origin (onlineBandWarmupFrom;
+ * samples whose window end lies within onlineBandSpanMs of the first hold-out origin (onlineBandWarmupFrom;
  * in-sample for the refit network), then run over the hold-out in time order per series (onlineBandForecasts).
  * `forecast`: the model's hold-out P50 [hold-out samples, H], unscaled (before a centre). Returns the scores
  * (hold-out ones on the points evaluateHoldout scores, each against its own P50) and the served candidate's
@@ -642,6 +642,8 @@ interface QuantileTrainOptions {
   basePenalty?: BasePenalty;
   /** The online band (TrainOptions.onlineBand). */
   onlineBand?: OnlineBandSpec | 'auto' | 'off';
+  /** Also score the online band candidates with a 7-day median centre on the validation blocks (for the record; bench). */
+  scoreBandVariants?: boolean;
   /** Awaited between the long synchronous steps (model/paced.ts; default a new pacer()). */
   pace?: Pace;
 }
@@ -948,7 +950,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   // 7. The online band (model/online-band.ts): every candidate run over the validation blocks in time order per
   // series, as the forecaster would serve it (warmed up on the first block, scored on the later ones), around the
   // served validation forecast; its fallback offsets are the static band's median distances there.
-  const online = await scoreOnlineValidation(dataset, outs.map((r) => r.fold), servedVal, yVal, lo, hi, chosen, chosen.bandScale ? scaleOf(chosen.bandScale) : undefined, o.onlineBand ?? TRAIN_DEFAULTS.onlineBand, print, pace);
+  const online = await scoreOnlineValidation(dataset, outs.map((r) => r.fold), servedVal, yVal, lo, hi, chosen, chosen.bandScale ? scaleOf(chosen.bandScale) : undefined, o.onlineBand ?? TRAIN_DEFAULTS.onlineBand, o.scoreBandVariants ? [7] : [], print, pace);
   await pace();
   const foldInfo = outs.map((r) => ({ fitSamples: r.fold.fitCount, validationSamples: r.fold.to - r.fold.from, from: iso(r.fold.from), to: iso(r.fold.to - 1), bestEpoch: r.bestEpoch, validationMse: r.loss }));
   let final = model!;
@@ -994,14 +996,16 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
  * The online band candidates on the validation blocks (step 7 of trainQuantileModel): the blocks' samples in fold
  * order (ascending window ends), served P50 `servedVal` and actuals `yVal` ([count, H], scaled, unscaled here), the
  * static band from the uncalibrated distances lo/hi plus the chosen variant's offsets (times `scale` per point when
- * it has one). Each candidate runs over every block and is scored on the blocks after the first (one slice: its
- * second half). Returns the scores, the fallback offsets (the static band's median distances, target unit) and
- * the spec chosen by `wanted` (null for 'off'). Each candidate runs one series at a time, awaiting `pace` between
+ * it has one). The candidates: onlineBandCandidates with `centres` (days of a median centre to score too; [] for
+ * none) and `wanted` when it is a spec not among them. Each runs over every block and is scored on the blocks after
+ * the first (one slice: its second half); 'auto' chooses among those without a centre. Returns the scores, the
+ * fallback offsets (the static band's median distances, target unit) and the spec chosen by `wanted` (null for
+ * 'off'). Each candidate runs one series at a time, awaiting `pace` between
  * them (model/paced.ts; the same numbers).
  */
 async function scoreOnlineValidation(
   d: Dataset, folds: readonly Fold[], servedVal: ArrayLike<number>, yVal: ArrayLike<number>, lo: ArrayLike<number>, hi: ArrayLike<number>,
-  chosen: Pick<BandVariant, 'cLo' | 'cHi'>, scale: ArrayLike<number> | undefined, wanted: OnlineBandSpec | 'auto' | 'off', print: (s: string) => void, pace: Pace,
+  chosen: Pick<BandVariant, 'cLo' | 'cHi'>, scale: ArrayLike<number> | undefined, wanted: OnlineBandSpec | 'auto' | 'off', centres: readonly number[], print: (s: string) => void, pace: Pace,
 ): Promise<{ scores: Array<{ spec: OnlineBandSpec; validation: QuantileScore }>; trained: { below: number[]; above: number[] }; spec: OnlineBandSpec | null; staticValidation: QuantileScore }> {
   const H = d.horizon;
   const un = (v: number) => unscaleTarget(v, d.scaler);
@@ -1031,7 +1035,10 @@ async function scoreOnlineValidation(
     }
     return Array.from(se, (v, h) => Math.sqrt(v / n[h]!));
   };
-  for (const spec of onlineBandCandidates()) {
+  // The candidates without a centre, those with each of `centres`, and the one asked for if it is neither.
+  const candidates = onlineBandCandidates(undefined, centres);
+  if (typeof wanted === 'object' && !candidates.some((c) => sameOnlineBand(c, wanted))) candidates.push(wanted);
+  for (const spec of candidates) {
     const band = await onlineBandForecastsPaced(spec, H, d.target.stepMs, samples, trained, pace);
     scores.push({ spec, validation: tailScore(band.p10, band.p50, band.p90) });
     if (!rmseByCentre.has(spec.centreDays)) rmseByCentre.set(spec.centreDays, stepRmse(band.p50));
@@ -1039,7 +1046,8 @@ async function scoreOnlineValidation(
   const staticValidation = tailScore(p10, p50, p90);
   let spec: OnlineBandSpec | null = null;
   if (wanted === 'auto') {
-    const live = scores.filter((s) => s.spec.method !== 'static');
+    // A centre moves the served P50, which coverage and pinball do not weigh against RMSE: auto chooses a band only.
+    const live = scores.filter((s) => s.spec.method !== 'static' && s.spec.centreDays === 0);
     const err = (q: QuantileScore) => Math.abs(q.coverage - 0.8);
     const near = live.filter((s) => err(s.validation) <= 0.025);
     spec = (near.length > 0 ? near.reduce((a, b) => (b.validation.meanPinball < a.validation.meanPinball ? b : a)) : live.reduce((a, b) => (err(b.validation) < err(a.validation) ? b : a))).spec;
@@ -1151,13 +1159,13 @@ export async function runEvaluate(pool: pg.Pool, o: EvaluateOptions): Promise<{ 
     let evaluation: Evaluation;
     if (meta.onlineBand && onnx.hasQuantiles) {
       // The online band as the forecaster serves it: warmed up on the model's served forecasts of the training
-      // samples within windowDays + horizon of the first hold-out origin, then run over the hold-out in time order.
+      // samples within onlineBandSpanMs of the first hold-out origin, then run over the hold-out in time order.
       const ob = meta.onlineBand;
       const w = onlineBandWarmupFrom(dataset.windowEnds, dataset.trainCount, ob, H, dataset.target.stepMs);
       const warm = await served(w, dataset.trainCount);
       const band = await holdoutOnlineBand(dataset, ob, ob.trained, w, warm.forecast, forecast);
       print(`online band ${onlineBandLabel(ob)}: warmed up on ${dataset.trainCount - w} training samples' served forecasts`);
-      evaluation = evaluateHoldout(dataset, band.p50, band, { p10, p90 });
+      evaluation = evaluateHoldout(dataset, band.p50, band, { p10, p50: forecast, p90 });
     } else {
       evaluation = evaluateHoldout(dataset, forecast, onnx.hasQuantiles ? { p10, p90 } : undefined);
     }

@@ -4,23 +4,21 @@
 // every forecast served. The same step() runs live, in the replay of a partition's trailing windows on assignment
 // (restore.ts) and in the replay after a model switch, so the state is a function of (model, trailing windows).
 import { servesWindow, type ModelMetadata } from '../../model/contract.js';
-import { OnlineBand } from '../../model/online-band.js';
+import { OnlineBand, onlineBandSpanMs } from '../../model/online-band.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { toForecast } from './forecast.js';
 import { HISTORY_KEEP_MS, SeriesHistory, serveSteps } from './history.js';
 
-const DAY_MS = 86_400_000;
-
 /**
  * How far behind a series' newest window end the state needs windows (ms): the history's 8 days, plus for an
- * online band the longer of its window and its centre's, and the horizon (an issue counts while its last target
- * slot is inside the window).
+ * online band onlineBandSpanMs (its window and horizon, and with a centre the centre's window and horizon too: a
+ * replayed origin's centred P50 needs the model's P50 that far before it).
  */
 export function stateSpanMs(meta: ModelMetadata | undefined): number {
   const b = meta?.onlineBand;
-  if (!meta || !b || (b.method === 'static' && !(b.centreDays > 0))) return HISTORY_KEEP_MS;
-  return HISTORY_KEEP_MS + Math.max(b.method === 'static' ? 0 : b.windowDays, b.centreDays) * DAY_MS + meta.architecture.horizon * meta.target.stepMs;
+  if (!meta || !b) return HISTORY_KEEP_MS;
+  return HISTORY_KEEP_MS + onlineBandSpanMs(b, meta.architecture.horizon, meta.target.stepMs);
 }
 
 /** One window's model output, as the inference batcher gives it. */

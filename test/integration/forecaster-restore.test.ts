@@ -163,9 +163,10 @@ describe('forecaster: state rebuilt from the trailing windows on assignment', ()
   });
   it('the same with an ACI online band and a median centre: the bands served before the stop are read back from the output and issued again, the centre recomputed', async () => {
     const H = 8;
-    // centreDays 4 > windowDays 3: the rebuild reads the input back over the centre's span.
-    const onlineBand = { method: 'aci' as const, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 12, centreDays: 4, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
-    const { restores } = await runPair('aci', { seriesIds: [], horizon: H, units: 4, seed: 7, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand }, 18, 16);
+    // The rebuild reads the input back over the history (8 d), the band's window and the centre's (3 d + 8 h, 2 d + 8 h):
+    // 13.7 of the 20 days before the stop, so it starts mid-partition.
+    const onlineBand = { method: 'aci' as const, windowDays: 3, level: 0.8, gamma: 0.05, minResiduals: 12, centreDays: 2, trained: { below: new Array<number>(H).fill(5), above: new Array<number>(H).fill(5) } };
+    const { restores } = await runPair('aci', { seriesIds: [], horizon: H, units: 4, seed: 7, stepSources: sources, lastWeek: { steps: [3, 6] }, onlineBand }, 22, 20);
     const rebuilt = restores.filter((r) => r.bands > 0);
     assert.ok(rebuilt.some((r) => BigInt(r.from) > 0n), `a rebuild started mid-partition: ${JSON.stringify(rebuilt.map((r) => r.from))}`);
     assert.ok(rebuilt.every((r) => r.servedForecasts > 0), `the served forecasts were read back: ${JSON.stringify(rebuilt.map((r) => r.servedForecasts))}`);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateMetadata } from '../../model/contract.js';
 import {
-  ONLINE_BAND_BOUNDS, ONLINE_BAND_DEFAULTS, OnlineBand, type OnlineBandSpec, OnlineBandSpecError, medianBandOffsets, onlineBandForecasts, onlineBandWarmupFrom, validateOnlineBandSpec,
+  ONLINE_BAND_BOUNDS, ONLINE_BAND_DEFAULTS, OnlineBand, type OnlineBandSpec, OnlineBandSpecError, medianBandOffsets, onlineBandForecasts, onlineBandSpanMs, onlineBandWarmupFrom, validateOnlineBandSpec,
 } from '../../model/online-band.js';
 
 const HOUR = 3_600_000;
@@ -327,8 +327,10 @@ describe('online band: the evaluation run and the spec', () => {
     // First hold-out sample 80; window 1 day + horizon 2 h: ends > T0 + 80 h − 26 h.
     assert.equal(onlineBandWarmupFrom(ends, 80, spec({ windowDays: 1 }), 2, HOUR), 55);
     assert.equal(onlineBandWarmupFrom(ends, 80, spec({ method: 'static' }), 2, HOUR), 80);
-    // A centre longer than the band's window reaches further back; a static band with a centre warms up too.
-    assert.equal(onlineBandWarmupFrom(ends, 80, spec({ windowDays: 1, centreDays: 2 }), 2, HOUR), 31);
+    // With a centre, a served P50 in the band's window needs the model's P50 over the centre's window before it: the
+    // two spans add up (1 d + 2 h + 2 d + 2 h = 76 h: ends > 80 h − 76 h); a static band with a centre warms up too.
+    assert.equal(onlineBandSpanMs(spec({ windowDays: 1, centreDays: 2 }), 2, HOUR), 76 * HOUR);
+    assert.equal(onlineBandWarmupFrom(ends, 80, spec({ windowDays: 1, centreDays: 2 }), 2, HOUR), 5);
     assert.equal(onlineBandWarmupFrom(ends, 80, spec({ method: 'static', centreDays: 1 }), 2, HOUR), 55);
     const m = medianBandOffsets([0, 0, 0, 0, 0, 0], [-1, -2, -3, -5, -1, Number.NaN], [2, 1, 4, 3, 6, 5], 2);
     // Step 1: below 1, 3, 1 and above 2, 4, 6; step 2: the third sample has no P10, so below 2, 5 and above 1, 3.
@@ -354,6 +356,12 @@ describe('online band: the evaluation run and the spec', () => {
       target: { market: 'M', kind: 'K', seriesIds: [], stepMs: HOUR, unit: 'MW' }, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
     };
     assert.ok(validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1, 2], above: [1, 2] } } }, 'x'));
+    // Metadata written before centreDays existed: the validated metadata carries it as 0 (not undefined, which would
+    // make every span NaN downstream).
+    const { centreDays: _, ...before } = ONLINE_BAND_DEFAULTS;
+    const old = validateMetadata({ ...meta, onlineBand: { ...before, trained: { below: [1, 2], above: [1, 2] } } }, 'x');
+    assert.equal(old.onlineBand?.centreDays, 0);
+    assert.equal(onlineBandSpanMs(old.onlineBand!, 2, HOUR), 7 * DAY + 2 * HOUR);
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1], above: [1, 2] } } }, 'x'), /onlineBand.trained/);
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, method: 'x' } }, 'x'), /onlineBand.method/);
     // The offsets a band starts from are required: the forecaster and `sda train evaluate` start from the same ones.
@@ -412,12 +420,15 @@ describe('online band: the centre (an online median correction of the served P50
       // Residuals 10 − 2 = 8 of the slots ending at or before o whose issues are held: t − 1 of them (the first origin has none).
       assert.equal(c.serve(o, [2]).p50[0], 2 + ((t - 1) / 4) * 8);
     }
-    // An actual after the origin does not move that origin's centre; re-issuing with another raw P50 does.
+    // An actual after the origin does not move that origin's centre, though an issue held targets its slot (the
+    // origin o's own forecast); it does move the next origin's. Re-issuing with another raw P50 moves it too.
     const o = T0 + 4 * HOUR;
     c.actual(o, 10);
     const before = c.centre(o)[0]!;
-    c.actual(o + HOUR, 1e6);
+    c.issue(o, [2], undefined, undefined, [2]);
+    c.actual(o + HOUR, -1e6);
     assert.equal(c.centre(o)[0], before);
+    assert.notEqual(c.centre(o + HOUR)[0], before);
     // Origins 1-3 have residuals 8, 8, 8 (scaled 3/4: 6); the model's P50 of origins 2 and 3 replaced by 4 gives 8, 6, 6.
     assert.equal(before, 6);
     c.issue(T0 + 2 * HOUR, [4], undefined, undefined, [4]);
