@@ -11,97 +11,38 @@
 // (and the warning is not logged); a member that processed the gap's windows twice or skipped some writes a different
 // set of forecasts.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
-import { projectRoot } from '../../platform/config.js';
 import { BulkProducer } from '../../platform/kafka/client.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
-import { groupCaughtUp } from '../../platform/kafka/topics.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { writeRandomModel } from '../../processors/forecaster/random-model.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
-import { budget, groupProgress, waitUntil } from './group-state.js';
+import { waitUntil } from './group-state.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
+import { SdaChildren, stop } from './sda-children.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** Every forecaster started by this file, with the last 4,000 characters of its stderr and (up to 1 MB) all of it. */
-const started: Array<{ child: ChildProcess; group: string; name: string; tail: string; log: string }> = [];
+const children = new SdaChildren('forecaster');
+const { waits } = children;
+const explain = (group: string, topic: string) => children.explain(group, topic);
+const waitCaughtUp = (group: string, topic: string, timeoutMs: number) => children.waitCaughtUp(group, topic, timeoutMs);
 
 /**
  * `sda process forecaster` as a child process at a log level (warn: its warnings, the rebuild of a kept partition
  * among them). The live RMSE goes to model_metrics only when it stops (`--metrics-interval` a day); `after` deletes it.
  */
 function forecaster(name: string, args: { input: string; output: string; group: string; registry: string }, level = 'warn'): ChildProcess {
-  const cli = path.join(projectRoot(), 'dist', 'cli', 'sda.js');
-  const child = spawn(
-    process.execPath,
-    [
-      cli,
-      'process',
-      'forecaster',
-      '--input',
-      args.input,
-      '--output',
-      args.output,
-      '--group',
-      args.group,
-      '--registry',
-      args.registry,
-      '--metrics-interval',
-      '86400',
-    ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: level },
-    },
-  );
-  const entry = { child, group: args.group, name, tail: '', log: '' };
-  started.push(entry);
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    entry.tail = (entry.tail + d).slice(-4_000);
-    if (entry.log.length < 1_000_000) entry.log += d;
-    if (process.env.SDA_TEST_CHILD_STDERR) process.stderr.write(d);
-  });
-  return child;
-}
-
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
-
-async function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  c.kill('SIGCONT'); // a stopped child cannot act on SIGTERM
-  c.kill('SIGTERM');
-  await exited(c);
-}
-
-async function explain(group: string, topic: string): Promise<string> {
-  const procs = started
-    .filter((s) => s.group === group)
-    .map(
-      (s) =>
-        `forecaster ${s.name} (pid ${s.child.pid}) ${s.child.exitCode !== null || s.child.signalCode !== null ? `exited (${s.child.exitCode ?? s.child.signalCode})` : 'running'}, stderr: ${JSON.stringify(s.tail.slice(-800))}`,
-    );
-  return `${await groupProgress(group, topic)} | ${procs.join('; ')}`;
-}
-
-const waits = budget(420_000);
-
-async function waitCaughtUp(group: string, topic: string, timeoutMs: number): Promise<void> {
-  await waitUntil(
-    `group ${group} to catch up on ${topic}`,
-    waits.take(timeoutMs),
-    () => withAdmin((admin) => groupCaughtUp(admin, group, topic)),
-    () => explain(group, topic),
-  );
+  return children.spawn(name, args.group, ['process', 'forecaster', '--input', args.input, '--output', args.output, '--group', args.group, '--registry', args.registry, '--metrics-interval', '86400'], level);
 }
 
 /** Feature windows of `days` simulated days (two hubs' RT prices and the system series), under `market`. */
@@ -159,7 +100,7 @@ describe('forecaster: a partition lost and regained', () => {
   });
 
   after(async () => {
-    await Promise.all(started.map((s) => stop(s.child)));
+    await children.stopAll();
     // The live RMSE rows the children wrote when they stopped.
     if (versions.length > 0) await pool.query('DELETE FROM model_metrics WHERE model_version = ANY($1::text[])', [versions]).catch(() => undefined);
     await pool.end();
@@ -246,7 +187,7 @@ describe('forecaster: a partition lost and regained', () => {
       a.kill('SIGCONT');
       await waitCaughtUp(group, input, 120_000);
       offsets.push(await committed());
-      ({ log: aLog, tail: aTail } = started.find((s) => s.child === a)!);
+      ({ log: aLog, tail: aTail } = children.of(a));
       await stop(a);
 
       const refGroup = uniqueName('test-fcre-ref');

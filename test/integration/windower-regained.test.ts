@@ -6,59 +6,26 @@
 // the changelog, so its outputs equal those of one run that never stopped. With the state kept, the windows after the
 // gap miss the other member's records and differ.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { projectRoot } from '../../platform/config.js';
 import { createTopicsAndWait } from '../../platform/kafka/client.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
-import { groupCaughtUp } from '../../platform/kafka/topics.js';
 import type { MarketTick } from '../../schemas/types.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { TickPublisher } from '../../streams/tick-publisher.js';
-import { budget, groupProgress, waitUntil } from './group-state.js';
+import { waitUntil } from './group-state.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
+import { SdaChildren, stop } from './sda-children.js';
 
-/** Every windower started by this file, with the last 4,000 characters of its stderr. */
-const started: Array<{ child: ChildProcess; group: string; name: string; tail: string; log: string }> = [];
+const children = new SdaChildren('windower');
+const { waits } = children;
+const explain = (group: string, topic: string) => children.explain(group, topic);
+const waitCaughtUp = (group: string, topic: string, timeoutMs: number) => children.waitCaughtUp(group, topic, timeoutMs);
 
 /** `sda process windower` as a child process at a log level (warn: its warnings, the restore of a kept partition among them). */
 function windower(name: string, args: { input: string; output: string; changelog: string; group: string }, level = 'warn'): ChildProcess {
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'dist', 'cli', 'sda.js'), 'process', 'windower', '--input', args.input, '--output', args.output, '--changelog', args.changelog, '--group', args.group], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, LOG_LEVEL: level },
-  });
-  const entry = { child, group: args.group, name, tail: '', log: '' };
-  started.push(entry);
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    entry.tail = (entry.tail + d).slice(-4_000);
-    if (entry.log.length < 1_000_000) entry.log += d;
-    if (process.env.SDA_TEST_CHILD_STDERR) process.stderr.write(d);
-  });
-  return child;
-}
-
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
-
-async function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  c.kill('SIGCONT'); // a stopped child cannot act on SIGTERM
-  c.kill('SIGTERM');
-  await exited(c);
-}
-
-async function explain(group: string, topic: string): Promise<string> {
-  const procs = started
-    .filter((s) => s.group === group)
-    .map((s) => `windower ${s.name} (pid ${s.child.pid}) ${s.child.exitCode !== null || s.child.signalCode !== null ? `exited (${s.child.exitCode ?? s.child.signalCode})` : 'running'}, stderr: ${JSON.stringify(s.tail.slice(-800))}`);
-  return `${await groupProgress(group, topic)} | ${procs.join('; ')}`;
-}
-
-const waits = budget(420_000);
-
-async function waitCaughtUp(group: string, topic: string, timeoutMs: number): Promise<void> {
-  await waitUntil(`group ${group} to catch up on ${topic}`, waits.take(timeoutMs), () => withAdmin((admin) => groupCaughtUp(admin, group, topic)), () => explain(group, topic));
+  return children.spawn(name, args.group, ['process', 'windower', '--input', args.input, '--output', args.output, '--changelog', args.changelog, '--group', args.group], level);
 }
 
 /** Three simulated days under a market name of the test's own, a day per phase. */
@@ -81,7 +48,7 @@ describe('windower: a partition lost and regained', () => {
   });
 
   after(async () => {
-    await Promise.all(started.map((s) => stop(s.child)));
+    await children.stopAll();
     for (const pub of publishers) await pub.close().catch(() => undefined);
     await deleteTestTopics(topics);
   });
@@ -126,7 +93,7 @@ describe('windower: a partition lost and regained', () => {
     if (bProcesses) await publish(parts[1]!);
     const b = windower('B', { input, output: outX, changelog: logX, group }, 'info');
     // B has the partition once its state is restored and its producer initialised (which fences A's).
-    await waitUntil('member B to set up the partition', waits.take(90_000), async () => started.find((s) => s.child === b)!.log.includes('partition state ready'), () => explain(group, input), 200);
+    await waitUntil('member B to set up the partition', waits.take(90_000), async () => children.of(b).log.includes('partition state ready'), () => explain(group, input), 200);
     if (bProcesses) await waitCaughtUp(group, input, 90_000);
     await stop(b);
     offsets.push(await committed());
@@ -136,7 +103,7 @@ describe('windower: a partition lost and regained', () => {
     a.kill('SIGCONT');
     await waitCaughtUp(group, input, 120_000);
     offsets.push(await committed());
-    const { tail: aTail, log: aLog } = started.find((s) => s.child === a)!;
+    const { tail: aTail, log: aLog } = children.of(a);
     await stop(a);
 
     const refGroup = uniqueName('test-winre-ref');
