@@ -1,11 +1,14 @@
 // `sda train`: train the tfjs LSTM forecaster on feature windows from PostgreSQL, score it on a time-ordered
 // hold-out against baselines, register it (model.onnx + tfjs checkpoint + metadata.json); `sda train evaluate`
-// scores any registry entry's ONNX model the same way; `sda train metrics` exports the model_metrics table.
+// scores any registry entry's ONNX model the same way; `sda train promote` points `current` at a registered version;
+// `sda train metrics` exports the model_metrics table.
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
+import { metricsSummaryLine } from '../model/evaluate.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
+import { promoteVersion, registryRoot } from '../model/registry.js';
 import { BAND_SCALES, BAND_SIDES, BASE_PENALTIES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type TrainOptions, runEvaluate, runTraining } from '../model/train.js';
 import { BAND_RULES } from '../model/quantile.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandSpec, OnlineBandSpecError, parseOnlineBandChoice } from '../model/online-band.js';
@@ -165,7 +168,7 @@ export function registerTrain(program: Command): void {
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
-    .option('--no-promote', 'register the model without pointing `current` at it')
+    .option('--no-promote', 'register the model without pointing `current` at it (promote it later: sda train promote VERSION)')
     .option('--export-dataset <dir>', 'also write the dataset (dataset.json, X.f32, y.f32, baselines.f32) for the PyTorch trainer')
     .option('--no-progress', 'no per-epoch progress bar on stderr')
     .addHelpText(
@@ -176,6 +179,7 @@ Examples:
   sda train --kind LOAD --market GB --series TAYLOR_EW --epochs 20
   sda train --horizon 24 --units 64 --no-promote --export-dataset /tmp/ds
   sda train evaluate --model current             # re-score the served model (or any version / directory)
+  sda train promote VERSION                      # serve a version registered with --no-promote (or roll back)
   sda train metrics --csv metrics.csv
 
 The hold-out is the last 20% of time (by window end); the scaler is fitted on training samples only. Rolling-origin
@@ -219,6 +223,37 @@ Dataset and registry formats: model/README.md.`,
       } finally {
         await pool.end();
       }
+    });
+
+  train
+    .command('promote')
+    .description("point the registry's `current` at an existing version (one registered with --no-promote, or an earlier one to roll back); the forecaster picks it up live (within --poll-ms)")
+    .argument('<version>', 'a version directory name in the registry (ls the registry, or see the error, for the newest)')
+    .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
+    .addHelpText(
+      'after',
+      `
+Refused, leaving current unchanged, when the version is not in the registry, its metadata.json does not validate
+(model/contract.ts) or names another version, or its ONNX file is missing or empty; the error lists the newest
+versions. current is replaced atomically (a rename), as sda train does. Prints the previous and the new current
+version and the new one's hold-out scores against naive last hour and ridge when its metadata has them.
+
+Examples:
+  sda train --no-promote                         # register, keep serving the current model
+  sda train promote 20261202T031500123Z-tfjs-1a2b
+  sda train promote 20261130T120000000Z-tfjs-9f8e --registry /srv/model_registry   # roll back`,
+    )
+    .action(async (version: string, opts: { registry?: string }, cmd: Command) => {
+      // As for evaluate: --registry before the subcommand name belongs to the parent.
+      const registry = opts.registry ?? (cmd.parent?.opts() as { registry?: string } | undefined)?.registry;
+      const root = registryRoot(registry);
+      const { previous, previousInvalid, entry } = await promoteVersion(root, version);
+      const before = previousInvalid !== undefined ? `${JSON.stringify(previousInvalid)} (not a version name)` : (previous ?? '(none)');
+      process.stdout.write(`registry: ${root}\nprevious current: ${before}\n`);
+      process.stdout.write(`current → ${entry.version}${previous === entry.version ? ' (it already was)' : ''}\n`);
+      const m = entry.metadata;
+      const summary = metricsSummaryLine(m.metrics, m.target.unit, m.architecture.horizon);
+      process.stdout.write(summary === null ? 'no hold-out scores in its metadata\n' : `hold-out: ${summary}\n`);
     });
 
   train

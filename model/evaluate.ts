@@ -339,9 +339,24 @@ export function summaryLine(e: Evaluation): string {
   const n = score(e, OVERALL, 'naive_last');
   const r = score(e, OVERALL, 'ridge');
   if (!m || !n || !r) return 'no hold-out points with every forecast available';
+  return formatSummary(m.rmse, n.rmse, r.rmse, e.unit, e.points, e.horizon);
+}
+
+/**
+ * summaryLine's line from a registry entry's stored hold-out scores (metadata.metrics as metricsRecord or the
+ * PyTorch trainer writes them: rmse, rmse_naive_last, rmse_ridge, n_holdout; RMSE in `unit`); null when one of the
+ * three RMSEs is missing or not finite (an untrained or foreign entry).
+ */
+export function metricsSummaryLine(metrics: Readonly<Record<string, number>>, unit: string, horizon: number): string | null {
+  const { rmse, rmse_naive_last: naive, rmse_ridge: ridge, n_holdout: points } = metrics;
+  if (![rmse, naive, ridge].every((v) => typeof v === 'number' && Number.isFinite(v))) return null;
+  return formatSummary(rmse!, naive!, ridge!, unit, points ?? Number.NaN, horizon);
+}
+
+function formatSummary(model: number, naive: number, ridge: number, unit: string, points: number, horizon: number): string {
   const pct = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(1)}%`;
   return (
-    `model RMSE ${fmt(m.rmse)} ${e.unit}: ${m.rmse < n.rmse ? 'beats' : 'does NOT beat'} naive last hour (${fmt(n.rmse)}, ${pct(m.rmse, n.rmse)}), ` +
-    `${m.rmse < r.rmse ? 'beats' : 'does NOT beat'} ridge (${fmt(r.rmse)}, gap ${pct(m.rmse, r.rmse)}); ${e.points} points, horizon ${e.horizon}`
+    `model RMSE ${fmt(model)} ${unit}: ${model < naive ? 'beats' : 'does NOT beat'} naive last hour (${fmt(naive)}, ${pct(model, naive)}), ` +
+    `${model < ridge ? 'beats' : 'does NOT beat'} ridge (${fmt(ridge)}, gap ${pct(model, ridge)}); ${points} points, horizon ${horizon}`
   );
 }

@@ -4,7 +4,7 @@
 // a reader never sees a half-written model. Both trainers (TypeScript and model/gpu/train.py) write this layout.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { processSettings } from '../platform/config.js';
 import { ModelError } from './errors.js';
@@ -103,6 +103,73 @@ export async function loadEntry(root: string, version: string): Promise<Registry
 export async function loadCurrent(root: string): Promise<RegistryEntry | null> {
   const v = await readCurrent(root);
   return v === null ? null : loadEntry(root, v);
+}
+
+/** What promoteVersion did: the version `current` named before (null: none) and the entry it names now. */
+export interface Promotion {
+  previous: string | null;
+  /** `current` held text that is not a version name (written by hand): shown, then replaced. */
+  previousInvalid?: string;
+  entry: RegistryEntry;
+}
+
+/** For error messages: the newest `n` versions of `root` but `except` ("versions there, newest first: a, b (N in all: ls ROOT)"), or what to do when there are none. */
+async function versionsHint(root: string, except?: string, n = 5): Promise<string> {
+  const known = (await listVersions(root)).filter((v) => v !== except);
+  if (known.length === 0) return `${root} has no${except === undefined ? '' : ' other'} model versions: train one (sda train --registry ${root})`;
+  const newest = known.slice(-n).reverse();
+  return `versions there, newest first: ${newest.join(', ')}${known.length > n ? ` (${known.length} in all: ls ${root})` : ''}`;
+}
+
+/**
+ * Point `current` at an existing version after checking that the forecaster could load it: `<root>/<version>/`
+ * holds metadata.json that validates (model/contract.ts validateMetadata) and names this version, and the ONNX file
+ * it names is a non-empty file there. `current` is written by setCurrent (atomic rename), as training's promote does;
+ * on any failure it is left unchanged.
+ * @param root the registry directory (registryRoot)
+ * @param version a version directory name in `root`
+ * @returns the previous `current` and the promoted entry
+ * @throws ModelError MODEL_VERSION_INVALID (not a version name), MODEL_NOT_FOUND (no such version or registry; the
+ *   message lists the newest versions), MODEL_METADATA_INVALID (metadata.json unreadable, breaking the contract or
+ *   naming another version), MODEL_FILE_INVALID (the ONNX file missing or empty)
+ */
+export async function promoteVersion(root: string, version: string): Promise<Promotion> {
+  if (!VERSION_RE.test(version)) {
+    throw new ModelError('MODEL_VERSION_INVALID', `"${version}" is not a model version name (letters, digits, . _ -; up to 128); ${await versionsHint(root)}`);
+  }
+  if (!existsSync(root)) throw new ModelError('MODEL_NOT_FOUND', `no model registry at ${root}: pass --registry DIR (or set MODEL_REGISTRY_DIR) to the one \`sda train\` wrote`);
+  const dir = join(root, version);
+  if (!existsSync(join(dir, METADATA_FILE))) {
+    const what = existsSync(dir) ? `${dir} has no ${METADATA_FILE} (not a complete version)` : `no version ${version} in ${root}`;
+    throw new ModelError('MODEL_NOT_FOUND', `cannot promote ${version}: ${what}; ${await versionsHint(root)}`);
+  }
+  let entry: RegistryEntry;
+  try {
+    entry = await loadEntry(root, version);
+  } catch (err) {
+    if (!(err instanceof ModelError)) throw err;
+    throw new ModelError(err.code, `cannot promote ${version}: ${err.message}; retrain it (sda train) or promote another version; ${await versionsHint(root, version)}`, false, { cause: err });
+  }
+  if (entry.metadata.version !== version) {
+    throw new ModelError('MODEL_METADATA_INVALID', `cannot promote ${version}: ${join(dir, METADATA_FILE)} names version "${entry.metadata.version}", not its directory's name (a copied or renamed version): rename the directory back or promote another version; ${await versionsHint(root, version)}`);
+  }
+  // The path the forecaster loads (model/onnx-model.ts OnnxModel.load).
+  const onnxPath = join(entry.dir, entry.metadata.onnx.file);
+  const onnxStat = await stat(onnxPath).catch(() => null);
+  if (!onnxStat?.isFile() || onnxStat.size === 0) {
+    const what = onnxStat === null ? 'is missing' : !onnxStat.isFile() ? 'is not a file' : 'is empty';
+    throw new ModelError('MODEL_FILE_INVALID', `cannot promote ${version}: its ONNX file ${onnxPath} (metadata onnx.file) ${what}; retrain it (sda train) or promote another version; ${await versionsHint(root, version)}`);
+  }
+  let previous: string | null = null;
+  let previousInvalid: string | undefined;
+  try {
+    previous = await readCurrent(root);
+  } catch (err) {
+    if (!(err instanceof ModelError)) throw err;
+    previousInvalid = (await readFile(join(root, CURRENT_FILE), 'utf8')).trim();
+  }
+  await setCurrent(root, version);
+  return { previous, ...(previousInvalid !== undefined ? { previousInvalid } : {}), entry };
 }
 
 /** All complete versions, oldest first. */
