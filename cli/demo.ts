@@ -15,7 +15,8 @@ import { startGateway } from '../gateway/server.js';
 import { TRAIN_DEFAULTS, runTraining } from '../model/train.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
 import { serveInProcessMetrics } from '../platform/in-process-metrics.js';
-import { exposeCounts } from '../platform/metrics.js';
+import { exposeCounts, setModelVersion } from '../platform/metrics.js';
+import { forecasterHooks } from '../processors/forecaster/hooks.js';
 import { summarize } from '../processors/summarizer/summarizer.js';
 import { startWindower } from '../processors/windower/processor.js';
 import { createRagQueryService } from '../rag/query-service.js';
@@ -130,8 +131,10 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     print(`     model ${trained.version} is current (model_registry/current); backend ${trained.backend}`);
 
     step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
-    const forecaster = await startForecaster(config, {}, p);
+    // The same hooks as `sda process forecaster`: live RMSE into model_metrics and sda_forecast_live_rmse, sda_model_info.
+    const forecaster = await startForecaster(config, forecasterHooks(pool), p);
     exposeCounts('forecaster', () => forecaster.counts);
+    setModelVersion(forecaster.modelVersion);
     running.push(named('forecaster', forecaster));
     let forecasterCrash: Error | undefined;
     forecaster.failed.catch((err: unknown) => {

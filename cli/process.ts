@@ -8,8 +8,8 @@ import { startFeaturesSink } from '../sinks/postgres/features-sink.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
 import { startForecastsSink } from '../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../platform/postgres/pool.js';
-import { recordLiveMetric } from '../model/metrics-store.js';
-import { exposeCounts, setLiveRmse, setModelVersion, startMetricsServer } from '../platform/metrics.js';
+import { forecasterHooks } from '../processors/forecaster/hooks.js';
+import { exposeCounts, setModelVersion, startMetricsServer } from '../platform/metrics.js';
 import { OptionError, intOption, oneOfIntOption, topicOption } from './options.js';
 import { Progress } from '../platform/progress.js';
 import { registerRagProcesses } from './process-rag.js';
@@ -150,6 +150,7 @@ export function registerProcess(program: Command): Command {
       const metrics = await startMetricsServer(config.metricsPorts.forecaster);
       const abort = new AbortController();
       const signal = untilSignal().then((sig) => { abort.abort(); return sig; });
+      const hooks = forecasterHooks(pool);
       const f = await startForecaster(config, {
         inputTopic: opts.input,
         outputTopic: opts.output,
@@ -159,12 +160,9 @@ export function registerProcess(program: Command): Command {
         ...tuning,
         signal: abort.signal,
         // The live RMSE per (model version, series) into model_metrics (split 'live'), every --metrics-interval.
-        onLiveMetrics: async (live) => {
-          setLiveRmse(live);
-          for (const m of live) await recordLiveMetric(pool, m.modelVersion, m.seriesId, m.rmse, m.n);
-        },
+        onLiveMetrics: hooks.onLiveMetrics,
         onBatch: (c) => {
-          setModelVersion(c.modelVersion);
+          hooks.onBatch(c);
           progress.update(c.received, `forecasts ${c.forecasts}, skipped ${c.skipped}, dead-lettered ${c.deadLettered}, runs ${c.inferenceRuns}, model ${c.modelVersion}`);
         },
       }).catch(async (err: unknown) => {

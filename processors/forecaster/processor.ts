@@ -47,7 +47,7 @@ export interface ForecasterOptions {
   metricsIntervalMs?: number;
   /**
    * HOOK for the model_metrics table (migration 006, model/metrics-store.ts recordLiveMetric): called every
-   * metricsIntervalMs with the live RMSE per (model version, series). cli/process.ts wires it.
+   * metricsIntervalMs with the live RMSE per (model version, series). forecasterHooks (hooks.ts) wires it.
    */
   onLiveMetrics?: (metrics: LiveMetric[]) => Promise<void> | void;
   onBatch?: (counts: ForecasterCounts) => void;
