@@ -6,6 +6,7 @@ import type { BatteryAsset } from '../dispatch/asset.js';
 import { loadAssets } from '../dispatch/assets-config.js';
 import type { DayAheadPlan } from '../dispatch/day-ahead.js';
 import { formatDollars } from '../market/format.js';
+import { exposeCounts } from '../platform/metrics.js';
 import { backtestTable } from '../dispatch/report.js';
 import { runBacktestJob } from '../processors/dispatcher/backtest-job.js';
 import { storedBacktestRange } from '../processors/dispatcher/backtest-sources.js';
@@ -46,7 +47,9 @@ export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: 
 export async function demoDispatch(config: Config, p: Provisioned, pool: pg.Pool, gatewayUrl: string, print: (line: string) => void): Promise<Array<{ stop(): Promise<void> }>> {
   const assets = loadAssets();
   const dispatcher = await startDispatcher(config, { assets }, p);
+  exposeCounts('dispatcher', () => dispatcher.counts);
   const sink = await startDispatchSink(config, {}, p);
+  exposeCounts('dispatch-sink', () => sink.counts);
   let last = -1;
   let quietSince = Date.now();
   const deadline = Date.now() + 180_000;

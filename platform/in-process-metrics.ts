@@ -1,24 +1,27 @@
 // Metrics of processors that run inside one process (`sda demo` runs the ticks sink, windower, features sink,
-// forecaster and forecasts sink in-process), served the way Prometheus already scrapes them: each processor's own
-// configured port (config.metricsPorts, deploy/prometheus.yml job sda-processors) answers GET /metrics with that
-// processor's series. The process has one registry (platform/metrics.ts), so each port serves a filtered view:
+// forecaster, forecasts sink, dispatcher and dispatch sink in-process), served the way Prometheus already scrapes them:
+// each processor's own configured port (config.metricsPorts and config.dispatchMetricsPorts, deploy/prometheus.yml job
+// sda-processors) answers GET /metrics with that processor's series. The process has one registry
+// (platform/metrics.ts), so each port serves a filtered view:
 //   - a series with a `processor` label goes to that processor's port only;
 //   - series of the model (sda_model_*, sda_forecast_*) go to the forecaster's port;
-//   - everything else (process CPU and memory, consumer errors by group, processors not in the five) to the
+//   - everything else (process CPU and memory, consumer errors by group, processors not in the seven) to the
 //     postgres-sink port, the first one.
-// So each series is scraped once across the five targets and sums over them stay right. Run as separate processes
+// So each series is scraped once across the seven targets and sums over them stay right. Run as separate processes
 // (`sda process <name>`), each processor serves its whole registry on its port instead (cli/process.ts).
 import { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { exposeCounts, type MetricsServer, processorRegistry, startMetricsServer } from './metrics.js';
 
-/** The processors Prometheus scrapes (deploy/prometheus.yml), their `processor` label and their config port key. */
+/** The processors Prometheus scrapes (deploy/prometheus.yml), their `processor` label and their configured port. */
 export const SCRAPED_PROCESSORS = [
-  { name: 'postgres-sink', port: 'postgresSink' },
-  { name: 'windower', port: 'windower' },
-  { name: 'features-sink', port: 'featuresSink' },
-  { name: 'forecaster', port: 'forecaster' },
-  { name: 'forecasts-sink', port: 'forecastsSink' },
+  { name: 'postgres-sink', port: (c: Config) => c.metricsPorts.postgresSink },
+  { name: 'windower', port: (c: Config) => c.metricsPorts.windower },
+  { name: 'features-sink', port: (c: Config) => c.metricsPorts.featuresSink },
+  { name: 'forecaster', port: (c: Config) => c.metricsPorts.forecaster },
+  { name: 'forecasts-sink', port: (c: Config) => c.metricsPorts.forecastsSink },
+  { name: 'dispatcher', port: (c: Config) => c.dispatchMetricsPorts.dispatcher },
+  { name: 'dispatch-sink', port: (c: Config) => c.dispatchMetricsPorts.dispatchSink },
 ] as const;
 
 export type ScrapedProcessor = (typeof SCRAPED_PROCESSORS)[number]['name'];
@@ -86,7 +89,7 @@ export interface InProcessMetrics {
 export async function serveInProcessMetrics(config: Config): Promise<InProcessMetrics> {
   const servers = {} as Record<ScrapedProcessor, MetricsServer>;
   try {
-    for (const p of SCRAPED_PROCESSORS) servers[p.name] = await startMetricsServer(config.metricsPorts[p.port], { registry: new ProcessorView(p.name) });
+    for (const p of SCRAPED_PROCESSORS) servers[p.name] = await startMetricsServer(p.port(config), { registry: new ProcessorView(p.name) });
   } catch (err) {
     await Promise.allSettled(Object.values(servers).map((s) => s.close()));
     throw err;

@@ -1,7 +1,10 @@
 // trace: D.prometheus
-// The demo's in-process processors' metrics: each of the five scraped ports serves its own processor's series, and
-// every series of the process is served by exactly one port (so sums over the five Prometheus targets stay right).
+// The demo's in-process processors' metrics: each of the seven scraped ports serves its own processor's series, and
+// every series of the process is served by exactly one port (so sums over the seven Prometheus targets stay right);
+// every target of deploy/prometheus.yml's sda-processors job is one of them (the demo runs all seven).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../platform/config.js';
 import { SCRAPED_PROCESSORS, filterExposition, homeOf, serveInProcessMetrics } from '../../platform/in-process-metrics.js';
@@ -40,11 +43,21 @@ describe('in-process processor metrics (the demo)', () => {
     assert.deepEqual(served.sort(), samples.sort());
   });
 
-  it('served the way the demo serves them: five ports, each with its own sda_records_processed_total', async () => {
-    const ephemeral = { ...loadConfig(), metricsPorts: { postgresSink: 0, windower: 0, featuresSink: 0, forecaster: 0, forecastsSink: 0 } };
+  it('every sda-processors target of deploy/prometheus.yml is served, on the port the stack renders into it', () => {
+    const yml = readFileSync(path.join(loadConfig().root, 'deploy', 'prometheus.yml'), 'utf8');
+    const job = yml.slice(yml.indexOf('job_name: sda-processors'));
+    const targets = [...job.matchAll(/targets: \['127\.0\.0\.1:(\d+)'\]\s*\n\s*labels: \{ processor: ([\w-]+) \}/g)].map((x) => [x[2], Number(x[1])]);
+    assert.ok(targets.length >= 7, `the job's targets: ${JSON.stringify(targets)}`);
+    // The defaults (no *_METRICS_PORT set) are the template's ports: each scraped processor serves its target's port.
+    const defaults = loadConfig({});
+    assert.deepEqual(SCRAPED_PROCESSORS.map((p) => [p.name, p.port(defaults)]).sort(), targets.sort());
+  });
+
+  it('served the way the demo serves them: seven ports, each with its own sda_records_processed_total', async () => {
+    const ephemeral = { ...loadConfig(), metricsPorts: { postgresSink: 0, windower: 0, featuresSink: 0, forecaster: 0, forecastsSink: 0 }, dispatchMetricsPorts: { dispatcher: 0, dispatchSink: 0 } };
     const m = await serveInProcessMetrics(ephemeral);
     try {
-      const counts = { 'postgres-sink': 11, windower: 22, 'features-sink': 33, forecaster: 44, 'forecasts-sink': 55 } as const;
+      const counts = { 'postgres-sink': 11, windower: 22, 'features-sink': 33, forecaster: 44, 'forecasts-sink': 55, dispatcher: 66, 'dispatch-sink': 77 } as const;
       for (const [name, received] of Object.entries(counts)) m.expose(name as keyof typeof counts, () => ({ received, deadLettered: 1 }));
       // The process registry's families before and after the scrapes: some come and go in between (the GC
       // histogram's first sample comes with the first garbage collection; nodejs_active_requests has samples only
@@ -63,7 +76,7 @@ describe('in-process processor metrics (the demo)', () => {
       }
       assert.match(seen.get('postgres-sink')!, /^sda_process_cpu_seconds_total /m, 'process series on the first port');
       for (const p of SCRAPED_PROCESSORS.slice(1)) assert.doesNotMatch(seen.get(p.name)!, /^sda_process_cpu_seconds_total /m, `not again on ${p.name}`);
-      // Together the five ports serve every series family of the process registry.
+      // Together the seven ports serve every series family of the process registry.
       const union = new Set([...seen.values()].flatMap((t) => [...names(t)]));
       const after = names(await processorRegistry.metrics());
       const stable = [...before].filter((n) => after.has(n));
