@@ -4,7 +4,9 @@
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 
 const $ = (sel) => document.querySelector(sel);
-const money = (v) => (v === null || v === undefined ? '–' : `${v < 0 ? '-' : ''}$${Math.abs(v).toLocaleString('en-US', { maximumFractionDigits: 0 })}`);
+// Whole dollars, the sign after rounding (signDisplay 'negative': -0.4 is "$0", not "-$0"): -$1,235, $0, $43.
+const DOLLARS = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 0, signDisplay: 'negative' });
+const money = (v) => (v === null || v === undefined ? '–' : DOLLARS.format(v));
 let pricePlot = null;
 let socPlot = null;
 
