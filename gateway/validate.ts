@@ -85,9 +85,12 @@ export function parseIsoInstant(raw: string): number {
   if (!m) return Number.NaN;
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
   const ms = Number(frac.padEnd(3, '0').slice(0, 3));
-  const local = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), ms);
-  const back = new Date(local);
-  // Date.UTC rolls 2024-02-30 over into March: a time that does not round-trip does not exist.
+  // setUTCFullYear, not Date.UTC: Date.UTC reads years 0-99 as 1900-1999, so 0001-01-01 would not round-trip.
+  const back = new Date(0);
+  back.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  back.setUTCHours(Number(h), Number(mi), Number(s), ms);
+  const local = back.getTime();
+  // The setters roll 2024-02-30 over into March: a time that does not round-trip does not exist.
   if (back.getUTCFullYear() !== Number(y) || back.getUTCMonth() !== Number(mo) - 1 || back.getUTCDate() !== Number(d) || back.getUTCHours() !== Number(h) || back.getUTCMinutes() !== Number(mi) || back.getUTCSeconds() !== Number(s)) {
     return Number.NaN;
   }

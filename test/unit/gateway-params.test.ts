@@ -13,6 +13,9 @@ describe('gateway /forecast parameters', () => {
     assert.equal(parseIsoInstant('2024-07-01T15:00:00 00:00'), Date.UTC(2024, 6, 1, 15), 'an unencoded + arrives as a space');
     assert.equal(parseIsoInstant('2024-07-01T15:00:00.250Z'), Date.UTC(2024, 6, 1, 15, 0, 0, 250));
     assert.equal(parseIsoInstant('2024-07-01'), Date.UTC(2024, 6, 1));
+    // Years 0-99 are those years (Date.UTC alone would read them as 1900-1999).
+    assert.equal(parseIsoInstant('0001-01-01T00:00:00Z'), new Date('0001-01-01T00:00:00Z').getTime());
+    assert.equal(parseIsoInstant('0099-12-31T23:00:00-01:00'), new Date('0100-01-01T00:00:00Z').getTime());
     for (const bad of ['2024-07-01T15:00:00', '2024-02-30T00:00:00Z', '2024-07-01T24:00:00Z', '2024-7-1', 'now', '', '2024-07-01T15:00:00+25:00', '1719846000000']) {
       assert.ok(Number.isNaN(parseIsoInstant(bad)), bad);
     }
@@ -43,6 +46,11 @@ describe('gateway /forecast parameters', () => {
       [{ series: 'HB_NORTH', market: '' }, 'market'],
       [{ series: 'HB_NORTH', extra: '1' }, 'extra'],
     ];
+    // A well-formed time outside 2000-2100 is out of range, whichever side and century; a malformed one is not ISO-8601.
+    for (const at of ['0001-01-01T00:00:00Z', '0050-06-15', '1999-12-31T23:59:59Z', '2100-01-01T00:00:00Z', '9999-12-31T00:00:00Z']) {
+      assert.throws(() => parseForecastQuery({ series: 'HB_NORTH', at }), /^ValidationError: at "[^"]+" is out of range \(2000-01-01T00:00:00\.000Z to 2100-01-01T00:00:00\.000Z\)$/, at);
+    }
+    assert.throws(() => parseForecastQuery({ series: 'HB_NORTH', at: '0001-02-30T00:00:00Z' }), /is not an ISO-8601 time/);
     assert.throws(() => parseForecastQuery({ series: 'HB_NORTH', market: '' }), /market is given empty; give one \(e\.g\. market=ERCOT\), or leave market out for ERCOT/);
     for (const [q, param] of bad) {
       assert.throws(() => parseForecastQuery(q), (err: unknown) => {
