@@ -57,6 +57,14 @@ export interface WindowInput {
 export interface Standardizer {
   mean: number;
   std: number;
+  /**
+   * The range of the raw feature in the training inputs (optional; written by fitScaler since 2026-12-02):
+   * scaleSequence clips an input into [min, max] before scaling, so a window beyond anything the model was fitted on
+   * (a $5,000 price in a model trained on $-10-$180) is served as the nearest value it saw instead of being
+   * extrapolated linearly (winsorized inputs, as scikit-learn's MinMaxScaler(clip=True)). Absent: no clip.
+   */
+  min?: number;
+  max?: number;
 }
 
 export interface Scaler {
@@ -172,13 +180,23 @@ export function windowToSequence(w: WindowInput, out: Float32Array = new Float32
 /** Features whose scaling is fixed (flags and sin/cos): the scaler keeps mean 0, std 1 for them. */
 export const UNSCALED_FEATURES: ReadonlySet<SequenceFeature> = new Set(['missing', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'is_holiday']);
 
-/** Scale a raw sequence (from windowToSequence) in place; NaN (missing) becomes 0, the feature's mean. */
+/**
+ * Scale a raw sequence (from windowToSequence, [steps, SEQUENCE_FEATURES.length] row-major) in place: each value
+ * clipped into its feature's [min, max] when the scaler has them (Standardizer.min/max), then (v − mean) / std;
+ * NaN (missing) becomes 0, the feature's mean.
+ */
 export function scaleSequence(seq: Float32Array, scaler: Scaler): Float32Array {
   const F = scaler.features.length;
   for (let i = 0; i < seq.length; i++) {
     const s = scaler.features[i % F]!;
-    const v = seq[i]!;
-    seq[i] = Number.isFinite(v) ? (v - s.mean) / s.std : 0;
+    let v = seq[i]!;
+    if (!Number.isFinite(v)) {
+      seq[i] = 0;
+      continue;
+    }
+    if (s.min !== undefined && v < s.min) v = s.min;
+    if (s.max !== undefined && v > s.max) v = s.max;
+    seq[i] = (v - s.mean) / s.std;
   }
   return seq;
 }
@@ -223,9 +241,14 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
   const order = o.featureOrder;
   if (!Array.isArray(order) || order.join(',') !== SEQUENCE_FEATURES.join(',')) fail(`featureOrder must be ${SEQUENCE_FEATURES.join(',')}`);
   const sc = o.scaler as Scaler | undefined;
-  const okStd = (s: unknown) => typeof s === 'object' && s !== null && Number.isFinite((s as Standardizer).mean) && (s as Standardizer).std > 0;
+  const okStd = (s: unknown) => {
+    if (typeof s !== 'object' || s === null) return false;
+    const { mean, std, min, max } = s as Standardizer;
+    const okBound = (b: unknown) => b === undefined || (typeof b === 'number' && Number.isFinite(b));
+    return Number.isFinite(mean) && std > 0 && okBound(min) && okBound(max) && !(min !== undefined && max !== undefined && min > max);
+  };
   if (!sc || !Array.isArray(sc.features) || sc.features.length !== SEQUENCE_FEATURES.length || !sc.features.every(okStd) || !okStd(sc.target)) {
-    fail('scaler must hold a {mean, std>0} per feature and for the target');
+    fail('scaler must hold a {mean, std>0, optional finite min <= max} per feature and for the target');
   }
   const t = o.target as Record<string, unknown> | undefined;
   if (!t || typeof t.market !== 'string' || typeof t.kind !== 'string' || !Array.isArray(t.seriesIds) || !Number.isInteger(t.stepMs)) {

@@ -212,20 +212,39 @@ export function fitRobustStandardizer(values: Iterable<number>): Standardizer {
   return spread > 1e-9 ? { mean: q(0.5), std: spread } : fitStandardizer(v);
 }
 
-/** Fit the scaler on training samples: value and target share one standardizer; flags and sin/cos stay 0/1. */
+/**
+ * Fit the scaler on training samples: value and target share one standardizer (mean, std); flags and sin/cos stay
+ * 0/1. Every scaled input feature also gets the range of its finite training inputs (Standardizer.min/max: the value
+ * over every step of every training window, a context feature over each window's last step), which scaleSequence
+ * clips later inputs into. train: raw sequences [steps, SEQUENCE_FEATURES.length] and targets.
+ */
 export function fitScaler(train: ReadonlyArray<{ seq: Float32Array; y: ArrayLike<number> }>, steps: number, scaling: TargetScaling = 'standard'): Scaler {
   const F = SEQUENCE_FEATURES.length;
   const fit = scaling === 'robust' ? fitRobustStandardizer : fitStandardizer;
   const target = fit((function* () {
     for (const s of train) yield s.y[0]!;
   })());
+  const range = (f: number, fromStep: number): { min?: number; max?: number } => {
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    for (const s of train) {
+      for (let t = fromStep; t < steps; t++) {
+        const v = s.seq[t * F + f]!;
+        if (!Number.isFinite(v)) continue;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+    }
+    return min <= max ? { min, max } : {};
+  };
   const features: Standardizer[] = SEQUENCE_FEATURES.map((name, f) => {
-    if (name === 'value') return { ...target };
+    if (name === 'value') return { mean: target.mean, std: target.std, ...range(f, 0) };
     if (UNSCALED_FEATURES.has(name)) return { mean: 0, std: 1 };
     // Window-level context: the same at every step, so one value per sample (its last step).
-    return fitStandardizer((function* () {
+    const st = fitStandardizer((function* () {
       for (const s of train) yield s.seq[(steps - 1) * F + f]!;
     })());
+    return { ...st, ...range(f, steps - 1) };
   });
   return { features, target };
 }
@@ -354,12 +373,13 @@ export async function readDataset(dir: string): Promise<Dataset> {
 
 /**
  * Re-express X (scaled with the dataset's scaler) in another scaler (a model's), in place. A missing value
- * (missing flag 1) stays 0; other features are unscaled and scaled again.
+ * (missing flag 1) stays 0; other features are unscaled, clipped into the model's range (Standardizer.min/max, as
+ * scaleSequence) and scaled again.
  */
 export function rescaleInputs(d: Dataset, to: Scaler): void {
   const F = d.features;
   const from = d.scaler;
-  const same = (a: Standardizer, b: Standardizer) => a.mean === b.mean && a.std === b.std;
+  const same = (a: Standardizer, b: Standardizer) => a.mean === b.mean && a.std === b.std && a.min === b.min && a.max === b.max;
   if (from.features.every((s, f) => same(s, to.features[f]!))) return;
   const valueIdx = SEQUENCE_FEATURES.indexOf('value');
   const missingIdx = SEQUENCE_FEATURES.indexOf('missing');
@@ -368,7 +388,10 @@ export function rescaleInputs(d: Dataset, to: Scaler): void {
       if (f === valueIdx && d.X[o + missingIdx] === 1) continue;
       const a = from.features[f]!;
       const b = to.features[f]!;
-      d.X[o + f] = (d.X[o + f]! * a.std + a.mean - b.mean) / b.std;
+      let v = d.X[o + f]! * a.std + a.mean;
+      if (b.min !== undefined && v < b.min) v = b.min;
+      if (b.max !== undefined && v > b.max) v = b.max;
+      d.X[o + f] = (v - b.mean) / b.std;
     }
   }
 }

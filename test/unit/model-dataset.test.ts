@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SEQUENCE_FEATURES, UNSCALED_FEATURES } from '../../model/contract.js';
+import { SEQUENCE_FEATURES, UNSCALED_FEATURES, scaleSequence } from '../../model/contract.js';
 import { type Dataset, EmptyDatasetError, buildDataset, exportDataset, fitRobustStandardizer, readDataset, unscaledTargets } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 
@@ -88,7 +88,8 @@ describe('model dataset', () => {
     assert.ok(Math.abs(d.scaler.target.mean - mean) < 1e-6, 'target mean from training samples');
     const all = Array.from(unscaledTargets(d, 0, d.n));
     assert.ok(Math.abs(d.scaler.target.mean - all.reduce((a, b) => a + b, 0) / all.length) > 10, 'not from all samples');
-    assert.deepEqual(d.scaler.features[SEQUENCE_FEATURES.indexOf('value')], d.scaler.target);
+    const { min: _min, max: _max, ...valueScale } = d.scaler.features[SEQUENCE_FEATURES.indexOf('value')]!;
+    assert.deepEqual(valueScale, d.scaler.target);
     SEQUENCE_FEATURES.forEach((name, f) => {
       if (UNSCALED_FEATURES.has(name)) assert.deepEqual(d.scaler.features[f], { mean: 0, std: 1 }, name);
     });
@@ -101,6 +102,38 @@ describe('model dataset', () => {
     assert.ok(Math.abs(ys.reduce((a, b) => a + b, 0) / ys.length) < 1e-5);
   });
 
+  it('inputs beyond the training range are clipped to it (value over every step, context over the last), in the hold-out and when served', () => {
+    // The value rises with time, so the hold-out's inputs lie above every training input.
+    const d = buildDataset([{ seriesId: 'A', matrix: syntheticMatrix(400, linear, (end) => 30_000 + linear(end)) }], { horizon: 1, stepMs: HOUR, target: TARGET });
+    const F = d.features;
+    const vi = SEQUENCE_FEATURES.indexOf('value');
+    const li = SEQUENCE_FEATURES.indexOf('system_load');
+    const v = d.scaler.features[vi]!;
+    const l = d.scaler.features[li]!;
+    assert.ok(v.min !== undefined && v.max !== undefined && l.min !== undefined && l.max !== undefined, 'ranges recorded');
+    let trainMax = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < d.trainCount; i++) for (let t = 0; t < d.steps; t++) trainMax = Math.max(trainMax, d.X[(i * d.steps + t) * F + vi]! * v.std + v.mean);
+    assert.ok(Math.abs(trainMax - v.max!) < 1e-3 * Math.max(1, Math.abs(v.max!)), `max of the scaled training inputs ${trainMax} is the recorded max ${v.max}`);
+    // Every hold-out input (value, and the load at the last step) sits at the clip: (max − mean) / std.
+    const last = d.n - 1;
+    const top = (v.max! - v.mean) / v.std;
+    assert.ok(Math.abs(d.X[(last * d.steps + d.steps - 1) * F + vi]! - top) < 1e-5, 'the newest hold-out value is clipped to the training max');
+    assert.ok(Math.abs(d.X[(last * d.steps + d.steps - 1) * F + li]! - (l.max! - l.mean) / l.std) < 1e-5, 'the load too');
+    // The serving path (scaleSequence) clips the same way; a NaN still becomes 0.
+    const seq = new Float32Array(F * 2).fill(0);
+    seq[vi] = v.max! + 1e6;
+    seq[F + vi] = Number.NaN;
+    scaleSequence(seq, d.scaler);
+    assert.ok(Math.abs(seq[vi]! - top) < 1e-5);
+    assert.equal(seq[F + vi], 0);
+    // Without a range (metadata written before it) nothing is clipped.
+    const plain = { ...d.scaler, features: d.scaler.features.map(({ mean, std }) => ({ mean, std })) };
+    const seq2 = new Float32Array(F).fill(0);
+    seq2[vi] = v.max! + 1e6;
+    scaleSequence(seq2, plain);
+    assert.ok(seq2[vi]! > top + 1);
+  });
+
   it('robust scaling: median and IQR / 1.349, untouched by rare spikes', () => {
     const values = Array.from({ length: 1_000 }, (_, i) => (i % 100 === 0 ? 3_000 : 20 + (i % 10)));
     const s = fitRobustStandardizer(values);
@@ -110,7 +143,7 @@ describe('model dataset', () => {
     const spiky = (t: number) => (linear(t) % 50 === 0 ? 5_000 : linear(t) % 7);
     const d = buildDataset([{ seriesId: 'A', matrix: syntheticMatrix(400, spiky) }], { horizon: 1, stepMs: HOUR, target: TARGET, targetScaling: 'robust' });
     assert.equal(d.scaler.target.mean, 3);
-    assert.deepEqual(d.scaler.features[0], d.scaler.target);
+    assert.deepEqual({ mean: d.scaler.features[0]!.mean, std: d.scaler.features[0]!.std }, d.scaler.target);
     const std = buildDataset([{ seriesId: 'A', matrix: syntheticMatrix(400, spiky) }], { horizon: 1, stepMs: HOUR, target: TARGET });
     assert.ok(std.scaler.target.std > 10 * d.scaler.target.std, 'the spikes inflate the standard deviation');
   });
