@@ -247,7 +247,12 @@ Examples:
       // As for evaluate: --registry before the subcommand name belongs to the parent.
       const registry = opts.registry ?? (cmd.parent?.opts() as { registry?: string } | undefined)?.registry;
       const root = registryRoot(registry);
-      const { previous, previousInvalid, entry } = await promoteVersion(root, version);
+      // Opened with ONNX Runtime as the forecaster opens it, so a corrupt file is refused here, not after `current` moved.
+      const { previous, previousInvalid, entry } = await promoteVersion(root, version, async (e) => {
+        const { OnnxModel } = await import('../model/onnx-model.js');
+        const m = await OnnxModel.load(e);
+        await m.close();
+      });
       const before = previousInvalid !== undefined ? `${JSON.stringify(previousInvalid)} (not a version name)` : (previous ?? '(none)');
       process.stdout.write(`registry: ${root}\nprevious current: ${before}\n`);
       process.stdout.write(`current → ${entry.version}${previous === entry.version ? ' (it already was)' : ''}\n`);

@@ -59,16 +59,37 @@ export interface Standardizer {
   std: number;
   /**
    * The range of the raw feature in the training inputs (optional; written by fitScaler since 2026-12-02):
-   * scaleSequence clips an input into [min, max] before scaling, so a window beyond anything the model was fitted on
-   * (a $5,000 price in a model trained on $-10-$180) is served as the nearest value it saw instead of being
-   * extrapolated linearly (winsorized inputs, as scikit-learn's MinMaxScaler(clip=True)). Absent: no clip.
+   * scaleSequence clips an input into inputClipBounds (the range widened by INPUT_CLIP_MARGIN of its width each side)
+   * before scaling, so a window far beyond anything the model was fitted on (a $5,000 price in a model trained on
+   * $-10-$180) is not extrapolated linearly, while a moderate new high (a record load a little above the training
+   * season's) passes. Winsorized inputs, as scikit-learn's MinMaxScaler(clip=True), with a margin. Absent: no clip.
    */
   min?: number;
   max?: number;
 }
 
+/**
+ * How far beyond its training range an input may go before it is clipped, as a share of the range's width on each
+ * side. 0.25: a load model trained on a 20-45 GW season still reads a 51 GW record as itself; a price model trained
+ * on $-106-$102 reads a $5,000 interval as $154 (bench/RESULTS.md "model inputs clipped to the training range").
+ */
+export const INPUT_CLIP_MARGIN = 0.25;
+
+/**
+ * The interval a feature's raw inputs are clipped into: [min − m·(max − min), max + m·(max − min)], m =
+ * INPUT_CLIP_MARGIN; null when the standardizer has no range (no clip).
+ */
+export function inputClipBounds(s: Standardizer): { lo: number; hi: number } | null {
+  if (s.min === undefined || s.max === undefined) return null;
+  const w = (s.max - s.min) * INPUT_CLIP_MARGIN;
+  return { lo: s.min - w, hi: s.max + w };
+}
+
 export interface Scaler {
-  /** One entry per SEQUENCE_FEATURES element (the `value` entry equals `target`). */
+  /**
+   * One entry per SEQUENCE_FEATURES element (the `value` entry has the target's mean and std, and the value inputs'
+   * range).
+   */
   features: Standardizer[];
   target: Standardizer;
 }
@@ -182,20 +203,21 @@ export const UNSCALED_FEATURES: ReadonlySet<SequenceFeature> = new Set(['missing
 
 /**
  * Scale a raw sequence (from windowToSequence, [steps, SEQUENCE_FEATURES.length] row-major) in place: each value
- * clipped into its feature's [min, max] when the scaler has them (Standardizer.min/max), then (v − mean) / std;
- * NaN (missing) becomes 0, the feature's mean.
+ * clipped into its feature's inputClipBounds when the scaler has a range (Standardizer.min/max), then
+ * (v − mean) / std; NaN (missing) becomes 0, the feature's mean.
  */
 export function scaleSequence(seq: Float32Array, scaler: Scaler): Float32Array {
   const F = scaler.features.length;
+  const bounds = scaler.features.map(inputClipBounds);
   for (let i = 0; i < seq.length; i++) {
     const s = scaler.features[i % F]!;
+    const b = bounds[i % F];
     let v = seq[i]!;
     if (!Number.isFinite(v)) {
       seq[i] = 0;
       continue;
     }
-    if (s.min !== undefined && v < s.min) v = s.min;
-    if (s.max !== undefined && v > s.max) v = s.max;
+    if (b) v = Math.min(b.hi, Math.max(b.lo, v));
     seq[i] = (v - s.mean) / s.std;
   }
   return seq;

@@ -14,6 +14,7 @@ import {
   UNSCALED_FEATURES,
   type WindowInput,
   fitStandardizer,
+  inputClipBounds,
   scaleSequence,
   scaleTarget,
   windowToSequence,
@@ -373,13 +374,15 @@ export async function readDataset(dir: string): Promise<Dataset> {
 
 /**
  * Re-express X (scaled with the dataset's scaler) in another scaler (a model's), in place. A missing value
- * (missing flag 1) stays 0; other features are unscaled, clipped into the model's range (Standardizer.min/max, as
- * scaleSequence) and scaled again.
+ * (missing flag 1) stays 0; other features are unscaled, clipped into the model's inputClipBounds (as
+ * scaleSequence) and scaled again. An input the dataset's own range clipped stays clipped there (its raw value is
+ * gone), so a dataset whose range is narrower than the model's scores the model on inputs it would not be served.
  */
 export function rescaleInputs(d: Dataset, to: Scaler): void {
   const F = d.features;
   const from = d.scaler;
   const same = (a: Standardizer, b: Standardizer) => a.mean === b.mean && a.std === b.std && a.min === b.min && a.max === b.max;
+  const bounds = to.features.map(inputClipBounds);
   if (from.features.every((s, f) => same(s, to.features[f]!))) return;
   const valueIdx = SEQUENCE_FEATURES.indexOf('value');
   const missingIdx = SEQUENCE_FEATURES.indexOf('missing');
@@ -389,8 +392,8 @@ export function rescaleInputs(d: Dataset, to: Scaler): void {
       const a = from.features[f]!;
       const b = to.features[f]!;
       let v = d.X[o + f]! * a.std + a.mean;
-      if (b.min !== undefined && v < b.min) v = b.min;
-      if (b.max !== undefined && v > b.max) v = b.max;
+      const c = bounds[f];
+      if (c) v = Math.min(c.hi, Math.max(c.lo, v));
       d.X[o + f] = (v - b.mean) / b.std;
     }
   }

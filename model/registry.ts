@@ -124,16 +124,19 @@ async function versionsHint(root: string, except?: string, n = 5): Promise<strin
 /**
  * Point `current` at an existing version after checking that the forecaster could load it: `<root>/<version>/`
  * holds metadata.json that validates (model/contract.ts validateMetadata) and names this version, and the ONNX file
- * it names is a non-empty file there. `current` is written by setCurrent (atomic rename), as training's promote does;
- * on any failure it is left unchanged.
+ * it names is a non-empty file there, and `load` (when given: the CLI opens it with ONNX Runtime, as the forecaster
+ * does, and closes it) accepts the entry. `current` is written by setCurrent (atomic rename), as training's promote
+ * does; on any failure it is left unchanged.
  * @param root the registry directory (registryRoot)
  * @param version a version directory name in `root`
+ * @param load opens the entry as the forecaster would (model/onnx-model.ts OnnxModel.load then close); a rejection
+ *   refuses the promotion
  * @returns the previous `current` and the promoted entry
  * @throws ModelError MODEL_VERSION_INVALID (not a version name), MODEL_NOT_FOUND (no such version or registry; the
  *   message lists the newest versions), MODEL_METADATA_INVALID (metadata.json unreadable, breaking the contract or
- *   naming another version), MODEL_FILE_INVALID (the ONNX file missing or empty)
+ *   naming another version), MODEL_FILE_INVALID (the ONNX file missing or empty, or `load` rejected it)
  */
-export async function promoteVersion(root: string, version: string): Promise<Promotion> {
+export async function promoteVersion(root: string, version: string, load?: (entry: RegistryEntry) => Promise<void>): Promise<Promotion> {
   if (!VERSION_RE.test(version)) {
     throw new ModelError('MODEL_VERSION_INVALID', `"${version}" is not a model version name (letters, digits, . _ -; up to 128); ${await versionsHint(root)}`);
   }
@@ -159,6 +162,13 @@ export async function promoteVersion(root: string, version: string): Promise<Pro
   if (!onnxStat?.isFile() || onnxStat.size === 0) {
     const what = onnxStat === null ? 'is missing' : !onnxStat.isFile() ? 'is not a file' : 'is empty';
     throw new ModelError('MODEL_FILE_INVALID', `cannot promote ${version}: its ONNX file ${onnxPath} (metadata onnx.file) ${what}; retrain it (sda train) or promote another version; ${await versionsHint(root, version)}`);
+  }
+  if (load) {
+    try {
+      await load(entry);
+    } catch (err) {
+      throw new ModelError('MODEL_FILE_INVALID', `cannot promote ${version}: ${onnxPath} does not load as the forecaster loads it (${err instanceof Error ? err.message : String(err)}); retrain it (sda train) or promote another version; ${await versionsHint(root, version)}`, false, { cause: err });
+    }
   }
   let previous: string | null = null;
   let previousInvalid: string | undefined;

@@ -4,9 +4,10 @@
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 
 const $ = (sel) => document.querySelector(sel);
-// Whole dollars, the sign after rounding (signDisplay 'negative': -0.4 is "$0", not "-$0"): -$1,235, $0, $43.
-const DOLLARS = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 0, signDisplay: 'negative' });
-const money = (v) => (v === null || v === undefined ? '–' : DOLLARS.format(v));
+// Whole dollars, rounded before formatting so the sign follows the rounding (-0.4 is "$0", not "-$0"; `|| 0` turns
+// -0 into 0): -$1,235, $0, $43. No signDisplay option: Firefox ESR 115 lacks 'negative' and would throw here.
+const DOLLARS = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 0 });
+const money = (v) => (v === null || v === undefined ? '–' : DOLLARS.format(Math.round(v) || 0));
 let pricePlot = null;
 let socPlot = null;
 

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SEQUENCE_FEATURES, UNSCALED_FEATURES, scaleSequence } from '../../model/contract.js';
+import { SEQUENCE_FEATURES, UNSCALED_FEATURES, inputClipBounds, scaleSequence } from '../../model/contract.js';
 import { type Dataset, EmptyDatasetError, buildDataset, exportDataset, fitRobustStandardizer, readDataset, unscaledTargets } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 
@@ -102,36 +102,55 @@ describe('model dataset', () => {
     assert.ok(Math.abs(ys.reduce((a, b) => a + b, 0) / ys.length) < 1e-5);
   });
 
-  it('inputs beyond the training range are clipped to it (value over every step, context over the last), in the hold-out and when served', () => {
-    // The value rises with time, so the hold-out's inputs lie above every training input.
-    const d = buildDataset([{ seriesId: 'A', matrix: syntheticMatrix(400, linear, (end) => 30_000 + linear(end)) }], { horizon: 1, stepMs: HOUR, target: TARGET });
-    const F = d.features;
+  it('inputs far beyond the training range are clipped (value over every step, context over the last; ranges from training only), in the hold-out and when served', () => {
+    // Value and load rise with time, and the hold-out holds one huge value and one huge load: far outside the clip.
+    const spikeT = T0 + 390 * HOUR;
+    const value = (t: number) => linear(t) + (t === spikeT ? 1e6 : 0);
+    const load = (end: number) => 30_000 + linear(end) + (end === spikeT ? 1e7 : 0);
+    const matrix = syntheticMatrix(400, value, load);
+    const d = buildDataset([{ seriesId: 'A', matrix }], { horizon: 1, stepMs: HOUR, target: TARGET });
     const vi = SEQUENCE_FEATURES.indexOf('value');
     const li = SEQUENCE_FEATURES.indexOf('system_load');
     const v = d.scaler.features[vi]!;
     const l = d.scaler.features[li]!;
-    assert.ok(v.min !== undefined && v.max !== undefined && l.min !== undefined && l.max !== undefined, 'ranges recorded');
-    let trainMax = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < d.trainCount; i++) for (let t = 0; t < d.steps; t++) trainMax = Math.max(trainMax, d.X[(i * d.steps + t) * F + vi]! * v.std + v.mean);
-    assert.ok(Math.abs(trainMax - v.max!) < 1e-3 * Math.max(1, Math.abs(v.max!)), `max of the scaled training inputs ${trainMax} is the recorded max ${v.max}`);
-    // Every hold-out input (value, and the load at the last step) sits at the clip: (max − mean) / std.
-    const last = d.n - 1;
-    const top = (v.max! - v.mean) / v.std;
-    assert.ok(Math.abs(d.X[(last * d.steps + d.steps - 1) * F + vi]! - top) < 1e-5, 'the newest hold-out value is clipped to the training max');
-    assert.ok(Math.abs(d.X[(last * d.steps + d.steps - 1) * F + li]! - (l.max! - l.mean) / l.std) < 1e-5, 'the load too');
-    // The serving path (scaleSequence) clips the same way; a NaN still becomes 0.
+    // The ranges are the training inputs' (value: every step of every training window; load: their last step).
+    const trainEnds = d.windowEnds.slice(0, d.trainCount);
+    const lastTrain = Math.max(...trainEnds);
+    assert.equal(l.max, load(lastTrain), 'the load range ends at the last training window, not in the hold-out');
+    assert.equal(l.min, load(Math.min(...trainEnds)));
+    assert.equal(v.max, linear(lastTrain), 'the value range ends at the last training window\'s last slot');
+    assert.equal(v.min, linear(Math.min(...trainEnds) - (W - 1) * HOUR), 'and starts at the first window\'s first slot');
+    // Every input equals the unclipped one clamped into inputClipBounds: the same dataset scaled without ranges.
+    const plain = { ...d.scaler, features: d.scaler.features.map(({ mean, std }) => ({ mean, std })) };
+    const raw = buildDataset([{ seriesId: 'A', matrix }], { horizon: 1, stepMs: HOUR, target: TARGET, scaler: plain });
+    let clipped = 0;
+    for (const [f, s] of [[vi, v], [li, l]] as const) {
+      const b = inputClipBounds(s)!;
+      assert.ok(b.hi > s.max! && b.lo < s.min!, 'the bounds leave a margin');
+      for (let k = f; k < d.X.length; k += F) {
+        const x = raw.X[k]! * s.std + s.mean;
+        const want = (Math.min(b.hi, Math.max(b.lo, x)) - s.mean) / s.std;
+        assert.ok(Math.abs(d.X[k]! - want) < 1e-4 * Math.max(1, Math.abs(want)), `input ${k} (feature ${f}): ${d.X[k]} vs ${want}`);
+        if (x > b.hi) clipped++;
+      }
+    }
+    assert.ok(clipped > 0, 'the spikes were clipped');
+    // The serving path (scaleSequence) clips the same way; a NaN still becomes 0; without a range nothing is clipped.
     const seq = new Float32Array(F * 2).fill(0);
-    seq[vi] = v.max! + 1e6;
+    seq[vi] = 5_000_000;
     seq[F + vi] = Number.NaN;
     scaleSequence(seq, d.scaler);
-    assert.ok(Math.abs(seq[vi]! - top) < 1e-5);
+    assert.ok(Math.abs(seq[vi]! - (inputClipBounds(v)!.hi - v.mean) / v.std) < 1e-5);
     assert.equal(seq[F + vi], 0);
-    // Without a range (metadata written before it) nothing is clipped.
-    const plain = { ...d.scaler, features: d.scaler.features.map(({ mean, std }) => ({ mean, std })) };
     const seq2 = new Float32Array(F).fill(0);
-    seq2[vi] = v.max! + 1e6;
+    seq2[vi] = 5_000_000;
     scaleSequence(seq2, plain);
-    assert.ok(seq2[vi]! > top + 1);
+    assert.ok(Math.abs(seq2[vi]! - (5_000_000 - v.mean) / v.std) < 1);
+    // A moderate new high passes (a record load a little above the season's).
+    const seq3 = new Float32Array(F).fill(0);
+    seq3[vi] = v.max! + 0.1 * (v.max! - v.min!);
+    scaleSequence(seq3, d.scaler);
+    assert.ok(Math.abs(seq3[vi]! - (v.max! + 0.1 * (v.max! - v.min!) - v.mean) / v.std) < 1e-4);
   });
 
   it('robust scaling: median and IQR / 1.349, untouched by rare spikes', () => {

@@ -3,13 +3,14 @@
 // scaleSequence): a fresh-clone tester saw a model trained on $-10-$180 prices serve P50s from -$320 to +$2,244 for a
 // day after $5,000 intervals entered its 24 h input window (the linear base extrapolates). Through the ONNX model as
 // the forecaster runs it (OnnxModel.forecastBands, a seeded random LSTM): a window with a $5,000 spike is served as
-// the same window with the spike at the training max; without a recorded range it is not.
+// the same window with the spike at the clip bound (the training max plus INPUT_CLIP_MARGIN of the range); without a
+// recorded range it is not.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { METADATA_FILE, validateMetadata } from '../../model/contract.js';
+import { INPUT_CLIP_MARGIN, METADATA_FILE, inputClipBounds, validateMetadata } from '../../model/contract.js';
 import { OnnxModel } from '../../model/onnx-model.js';
 import { loadEntry } from '../../model/registry.js';
 import { writeRandomModel } from '../../processors/forecaster/random-model.js';
@@ -20,7 +21,7 @@ describe('model inputs clipped to the training range', () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
   });
 
-  it('a $5,000 spike in the input window is served as the training max; without a range it is extrapolated', async () => {
+  it('a $5,000 spike in the input window is served as the clip bound; without a range it is extrapolated', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sda-clip-'));
     dirs.push(root);
     const meta = await writeRandomModel(root, { version: 'clip-test', horizon: 4, units: 8, seed: 3, stepSources: ['lstm', 'lstm', 'lstm', 'lstm'] });
@@ -34,12 +35,14 @@ describe('model inputs clipped to the training range', () => {
     const base = { stepMs: 3_600_000, windowEnd: Date.UTC(2024, 5, 26, 12), hourOfDay: 6, dayOfWeek: 3, isHoliday: false };
     const calm = Array.from({ length: 24 }, (_, i) => 30 + 5 * Math.sin(i / 4));
     const spike = { ...base, values: calm.map((v, i) => (i >= 18 ? 5_000 : v)) };
-    const atMax = { ...base, values: calm.map((v, i) => (i >= 18 ? 180 : v)) };
+    const hi = inputClipBounds(entry.metadata.scaler.features[0]!)!.hi;
+    assert.equal(hi, 180 + INPUT_CLIP_MARGIN * 190);
+    const atMax = { ...base, values: calm.map((v, i) => (i >= 18 ? hi : v)) };
     const clipped = await OnnxModel.load(entry);
     const plain = await OnnxModel.load({ ...entry, metadata: { ...entry.metadata, scaler: { ...entry.metadata.scaler, features: entry.metadata.scaler.features.map(({ mean, std }) => ({ mean, std })) } } });
     try {
       const [s, a] = await clipped.forecastBands([spike, atMax]);
-      assert.deepEqual(s, a, 'the spike is served as the training max');
+      assert.deepEqual(s, a, 'the spike is served as the clip bound');
       const [u] = await plain.forecastBands([spike]);
       assert.ok(u!.values.some((v, h) => Math.abs(v - a!.values[h]!) > 1), `without a range the spike moves the forecast: ${u!.values.join(', ')} vs ${a!.values.join(', ')}`);
     } finally {

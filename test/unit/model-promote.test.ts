@@ -113,4 +113,18 @@ describe('sda train promote', () => {
     assert.match(bad.stderr, /cannot promote v9-missing: no version v9-missing in .*versions there, newest first: v5-renamed, v4-no-onnx, v3-bad-meta, v2-new, v1-old/);
     assert.equal(bad.stdout, '');
   });
+
+  it('the CLI refuses a version whose ONNX file does not load as the forecaster loads it; current unchanged', async () => {
+    await writeRandomModel(root, { version: 'v6-corrupt', seed: 6 }, false);
+    await writeFile(join(root, 'v6-corrupt', MODEL_FILE), 'not an onnx model');
+    const before = await readFile(join(root, CURRENT_FILE), 'utf8');
+    const r = spawnSync(process.execPath, [SDA, 'train', 'promote', 'v6-corrupt', '--registry', root], { encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stdout);
+    assert.match(r.stderr, /cannot promote v6-corrupt: .*model\.onnx does not load as the forecaster loads it/);
+    assert.equal(await readFile(join(root, CURRENT_FILE), 'utf8'), before, 'current unchanged');
+    // The library call with a loader refuses it the same way.
+    await assert.rejects(promoteVersion(root, 'v6-corrupt', async () => {
+      throw new Error('Protobuf parsing failed');
+    }), (e: unknown) => e instanceof ModelError && e.code === 'MODEL_FILE_INVALID' && /Protobuf parsing failed/.test(e.message));
+  });
 });
