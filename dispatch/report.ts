@@ -5,8 +5,10 @@ import type { BacktestResult, StrategyResult } from './backtest.js';
 
 const COLORS: Record<string, string> = { forecast: '#1f77b4', baseline: '#ff7f0e', persistence: '#2ca02c', perfect: '#7f7f7f' };
 
+/** Whole dollars with thousands separators, the sign after rounding: -1234.5 -> "-$1,235" (away from 0 as toLocaleString), -0.4 -> "$0" (not "-$0"). */
 function money(x: number): string {
-  return `${x < 0 ? '-' : ''}$${Math.abs(x).toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
+  const whole = Number(Math.abs(x).toFixed(0)) * Math.sign(x);
+  return `${whole < 0 ? '-' : ''}$${Math.abs(whole).toLocaleString('en-US', { maximumFractionDigits: 0 })}`;
 }
 
 function pct(x: number | null): string {

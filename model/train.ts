@@ -580,9 +580,11 @@ export function bandVariantTable(rows: readonly BandVariantScore[], unit: string
  * place. forecast/p10/p90: [samples, H] from sample `from` on (default the hold-out's first, trainCount), unscaled;
  * forecast holds the graph's P50 on entry.
  */
-export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array, from = d.trainCount): void {
+export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph' | 'scaler'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array, from = d.trainCount): void {
   const weights = lastWeekWeights(meta);
   if (!weights.some((w) => w > 0)) return;
+  // Last week's value clipped as the served one is (lastWeekStep): the model's scaler, else the dataset's (training's own).
+  const clipMeta = { ...meta, scaler: meta.scaler ?? d.scaler };
   const H = d.horizon;
   const lw = d.baselines.same_hour_last_week;
   const count = Math.floor(forecast.length / H);
@@ -593,7 +595,7 @@ export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources
       const v = lw[(from + i) * H + h]!;
       if (!Number.isFinite(v)) continue;
       const j = i * H + h;
-      const served = lastWeekStep(meta, h, w, v, forecast[j]!, p10?.[j], p90?.[j]);
+      const served = lastWeekStep(clipMeta, h, w, v, forecast[j]!, p10?.[j], p90?.[j]);
       if (p10) p10[j] = served.p10!;
       if (p90) p90[j] = served.p90!;
       forecast[j] = served.value;

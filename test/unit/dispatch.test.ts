@@ -309,6 +309,11 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     const prices = syntheticPrices(4, 3);
     const r = runBacktest(highs, { asset, grid: { actual: { startMs: T0, stepMs: HOUR, prices }, fromMs: T0 + 24 * HOUR, toMs: T0 + 4 * 24 * HOUR }, forecasts: [], strategies: ['baseline', 'perfect'] });
     assert.match(backtestTable(r), /\| perfect \| \$[\d,]+ \| 100\.0% \|/);
+    // Money the sign of which follows the rounding: -0.4 is "$0", -1234.5 "-$1,235".
+    const tiny = { ...r, strategies: r.strategies.map((st, k) => ({ ...st, netRevenue: k === 0 ? -0.4 : -1234.5 })) };
+    const t = backtestTable(tiny);
+    assert.match(t, new RegExp(`\\| ${r.strategies[0]!.name} \\| \\$0 \\|`));
+    assert.match(t, new RegExp(`\\| ${r.strategies[1]!.name} \\| -\\$1,235 \\|`));
     assert.deepEqual(Object.keys(backtestJson(r)).sort(), ['assetId', 'from', 'intervals', 'settlementPoint', 'stepMinutes', 'strategies', 'to']);
     const html = backtestHtml([r], { period: 'test <period>' });
     assert.equal((html.match(/<svg/g) ?? []).length, 4);

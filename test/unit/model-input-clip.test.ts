@@ -13,9 +13,34 @@ import { after, describe, it } from 'node:test';
 import { INPUT_CLIP_MARGIN, METADATA_FILE, inputClipBounds, validateMetadata } from '../../model/contract.js';
 import { OnnxModel } from '../../model/onnx-model.js';
 import { loadEntry } from '../../model/registry.js';
-import { writeRandomModel } from '../../processors/forecaster/random-model.js';
+import { lastWeekStep } from '../../model/last-week.js';
+import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
+import { randomModelMetadata, writeRandomModel } from '../../processors/forecaster/random-model.js';
 
 describe('model inputs clipped to the training range', () => {
+  it('a step served from same hour last week reads last week\'s value clipped the same way (forecaster serveSteps, trainer lastWeekStep)', () => {
+    // A re-tester: a 0.1 weight on a $4,988 interval a week earlier served $527-$541 against an actual of $40.
+    const HOUR = 3_600_000;
+    const T = Date.UTC(2024, 6, 3, 1);
+    const ranged = randomModelMetadata({ version: 'lw-clip', horizon: 2, stepSources: ['lstm', 'lstm'], lastWeek: { steps: [1], weight: 0.1 } });
+    ranged.scaler.features[0] = { ...ranged.scaler.features[0]!, min: -10, max: 180 };
+    const plain = randomModelMetadata({ version: 'lw-plain', horizon: 2, stepSources: ['lstm', 'lstm'], lastWeek: { steps: [1], weight: 0.1 } });
+    const history = new SeriesHistory();
+    const key = { market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', stepMs: HOUR };
+    // Last week's window holds $4,988 at the slot step 1 targets (T + 1 h − 7 d); this week's is calm.
+    history.add({ ...key, windowEnd: T + HOUR - 7 * 24 * HOUR, values: Array.from({ length: 24 }, (_, i) => (i === 23 ? 4_988 : 30)) });
+    const w = { ...key, windowEnd: T, values: Array.from({ length: 24 }, () => 40) };
+    history.add(w);
+    const band = { p10: [35, 35], p90: [45, 45] };
+    const hi = inputClipBounds(ranged.scaler.features[0]!)!.hi;
+    const a = serveSteps(w, ranged, [40, 40], band, history);
+    assert.ok(Math.abs(a.values[0]! - (0.1 * hi + 0.9 * 40)) < 1e-9, `served ${a.values[0]}`);
+    assert.ok(Math.abs(a.p90![0]! - (a.values[0]! + 5)) < 1e-9, 'the band moves with the clipped value');
+    assert.equal(lastWeekStep(ranged, 0, 0.1, 4_988, 40).value, a.values[0]);
+    const b = serveSteps(w, plain, [40, 40], band, history);
+    assert.ok(Math.abs(b.values[0]! - (0.1 * 4_988 + 0.9 * 40)) < 1e-9, 'without a range, as before');
+  });
+
   const dirs: string[] = [];
   after(async () => {
     for (const d of dirs) await rm(d, { recursive: true, force: true });
