@@ -431,7 +431,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     await setCurrent(root, version);
     print(`current → ${version}`);
   } else {
-    print('not promoted (--no-promote): current unchanged');
+    print(`not promoted (--no-promote): current unchanged; to serve it: sda train promote ${version}${o.registry ? ` --registry ${o.registry}` : ''}`);
   }
   const rows = await recordMetrics(pool, version, evaluation, 'holdout');
   print(`model_metrics: ${rows} rows for ${version}`);
