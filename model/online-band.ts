@@ -230,7 +230,8 @@ export class OnlineBand {
       hi = Float64Array.from(p90);
     }
     if (!this.issues.has(originEnd)) this.sortedOrigins = null;
-    this.issues.set(originEnd, { raw: raw === undefined ? mid : Float64Array.from(raw), p50: mid, p10: lo, p90: hi });
+    // The model's P50 is kept apart only where the centre reads it (centre() returns 0 shifts without one).
+    this.issues.set(originEnd, { raw: raw === undefined || this.spec.centreDays <= 0 ? mid : Float64Array.from(raw), p50: mid, p10: lo, p90: hi });
     this.see(originEnd);
   }
 

@@ -17,12 +17,14 @@ export interface SdaChild {
   log: string;
 }
 
+const hasExited = (c: ChildProcess): boolean => c.exitCode !== null || c.signalCode !== null;
+
 /** Resolves when `c` has exited (at once if it already has). */
-export const exited = (c: ChildProcess): Promise<void> => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+const exited = (c: ChildProcess): Promise<void> => new Promise<void>((r) => (hasExited(c) ? r() : c.once('exit', () => r())));
 
 /** SIGCONT then SIGTERM, and wait for the exit (nothing for a child that has exited). */
 export async function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
+  if (hasExited(c)) return;
   c.kill('SIGCONT'); // a stopped child cannot act on SIGTERM
   c.kill('SIGTERM');
   await exited(c);
@@ -68,7 +70,7 @@ export class SdaChildren {
   async explain(group: string, topic: string): Promise<string> {
     const procs = this.started
       .filter((s) => s.group === group)
-      .map((s) => `${this.kind} ${s.name} (pid ${s.child.pid}) ${s.child.exitCode !== null || s.child.signalCode !== null ? `exited (${s.child.exitCode ?? s.child.signalCode})` : 'running'}, stderr: ${JSON.stringify(s.tail.slice(-800))}`);
+      .map((s) => `${this.kind} ${s.name} (pid ${s.child.pid}) ${hasExited(s.child) ? `exited (${s.child.exitCode ?? s.child.signalCode})` : 'running'}, stderr: ${JSON.stringify(s.tail.slice(-800))}`);
     return `${await groupProgress(group, topic)} | ${procs.join('; ')}`;
   }
 
