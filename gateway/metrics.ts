@@ -1,10 +1,13 @@
 // The gateway's Prometheus metrics, served at GET /metrics: HTTP request durations per route and status, consumer
 // lag per group and partition (read from the Kafka admin API when Prometheus scrapes, with a time limit), the
 // end-to-end latency of forecasts reaching the gateway, the live-feed clients, the model registry's current version,
-// and the process-wide series of platform/metrics.ts (merged in, so a processor run in this process shows too).
+// and the process-wide series of platform/metrics.ts (merged in, so a processor run in this process shows too),
+// except while platform/in-process-metrics.ts serves those on the processor ports (`sda demo`): then they are left
+// out here, so each series is exposed by exactly one endpoint and Prometheus does not scrape it twice.
 import type { NextFunction, Request, Response } from 'express';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { readCurrent } from '../model/registry.js';
+import { processSeriesServedByPorts } from '../platform/in-process-metrics.js';
 import { processorRegistry } from '../platform/metrics.js';
 import type { ConsumerLagReader } from './consumer-lag.js';
 
@@ -20,7 +23,7 @@ export function routeLabel(req: Request): string {
 
 export class GatewayMetrics {
   private readonly own = new Registry();
-  /** What /metrics serves: the gateway's series and the process-wide ones. */
+  /** The gateway's series and the process-wide ones (what /metrics serves unless the processor ports serve the latter). */
   readonly registry: Registry;
 
   readonly httpDuration = new Histogram({
@@ -116,11 +119,21 @@ export class GatewayMetrics {
     };
   }
 
+  /**
+   * The registry GET /metrics serves now: the gateway's own series alone while the process-wide ones are served on
+   * the processor ports (processSeriesServedByPorts: `sda demo` runs the processors and the gateway in one process),
+   * else both merged.
+   */
+  served(): Registry {
+    return processSeriesServedByPorts() ? this.own : this.registry;
+  }
+
   /** GET /metrics. */
   handler() {
     return async (_req: Request, res: Response): Promise<void> => {
-      res.set('Content-Type', this.registry.contentType);
-      res.send(await this.registry.metrics());
+      const registry = this.served();
+      res.set('Content-Type', registry.contentType);
+      res.send(await registry.metrics());
     };
   }
 }

@@ -9,6 +9,8 @@
 //     postgres-sink port, the first one.
 // So each series is scraped once across the seven targets and sums over them stay right. Run as separate processes
 // (`sda process <name>`), each processor serves its whole registry on its port instead (cli/process.ts).
+// While these ports serve the process registry, a gateway in the same process (`sda demo`) leaves it out of its own
+// /metrics (gateway/metrics.ts reads processSeriesServedByPorts), or Prometheus would scrape every series twice.
 import { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import { exposeCounts, type MetricsServer, processorRegistry, startMetricsServer } from './metrics.js';
@@ -74,6 +76,17 @@ class ProcessorView extends Registry {
   }
 }
 
+/** How many serveInProcessMetrics sets are running in this process (started and not stopped). */
+let serving = 0;
+
+/**
+ * True while serveInProcessMetrics serves this process's registry (platform/metrics.ts processorRegistry) on the
+ * processor ports: those ports are then the one place its series are exposed.
+ */
+export function processSeriesServedByPorts(): boolean {
+  return serving > 0;
+}
+
 export interface InProcessMetrics {
   /** processor -> where its /metrics is served. */
   servers: Record<ScrapedProcessor, MetricsServer>;
@@ -94,10 +107,16 @@ export async function serveInProcessMetrics(config: Config): Promise<InProcessMe
     await Promise.allSettled(Object.values(servers).map((s) => s.close()));
     throw err;
   }
+  serving += 1;
+  let stopped = false;
   return {
     servers,
     expose: (processor, read) => exposeCounts(processor, read),
     async stop() {
+      if (!stopped) {
+        stopped = true;
+        serving -= 1;
+      }
       await Promise.allSettled(Object.values(servers).map((s) => s.close()));
     },
   };
