@@ -1,7 +1,7 @@
 // The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
 // /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { alignedData, errorSeries, mergeForecast, mergeHistory } from '/chart-data.js';
+import { alignedData, errorSeries, mergeForecast, mergeHistory, priceRange } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -12,6 +12,11 @@ let plot = null;
 /** The forecast error has its own chart under the prices: its own axis, zero and unit (not the price axis). */
 let errPlot = null;
 let state = null;
+/**
+ * The price axis's range (chart-data.js priceRange): the newest forecast's band and the bulk of the past values, so
+ * one spike does not flatten the rest; the values beyond it are marked at the chart's edge. #full-range shows all.
+ */
+let yRange = null;
 /** Seconds between refreshes of the actuals (and stored forecasts) while the page is open; #refresh=N overrides. */
 const REFRESH_S = Math.min(300, Math.max(1, Number(params.get('refresh')) || 15));
 window.__sdaHistoryRefreshes = 0;
@@ -85,8 +90,68 @@ function renderStats() {
     : `error (forecast − actual, horizon 1) over ${e.n} points: RMSE ${fmt(e.rmse)}, MAE ${fmt(e.mae)}, bias ${fmt(e.bias)}; RMSE of the last ${e.window}: ${fmt(e.rollingRmse)} ${state.unit ?? ''}${info}`;
 }
 
+/** The price scale's range: the robust one, or every value with the "full range" box ticked; uPlot pads and snaps it. */
+function priceScale(_u, dataMin, dataMax) {
+  const full = $('#full-range').checked;
+  const [min, max] = yRange ? (full ? yRange.full : [yRange.min, yRange.max]) : [dataMin ?? 0, dataMax ?? 1];
+  return uPlot.rangeNum(min, max === min ? min + 1 : max, 0.1, true);
+}
+
+/** Marks each value outside the price axis at the edge it passed: a triangle and the value, in its series' colour. */
+function markClipped(u) {
+  if (!yRange || $('#full-range').checked) return;
+  const { ctx, bbox } = u;
+  const px = uPlot.pxRatio;
+  ctx.save();
+  ctx.font = `bold ${11 * px}px sans-serif`;
+  ctx.textAlign = 'left';
+  ctx.lineWidth = 3 * px;
+  ctx.strokeStyle = '#fff';
+  for (const c of yRange.clipped) {
+    const x = u.valToPos(c.t, 'x', true);
+    if (x < bbox.left || x > bbox.left + bbox.width) continue;
+    const high = c.side === 'high';
+    const edge = high ? bbox.top : bbox.top + bbox.height;
+    const dir = high ? 1 : -1;
+    ctx.fillStyle = c.series === 'actual' ? '#1f6feb' : '#d9480f';
+    ctx.beginPath();
+    ctx.moveTo(x, edge);
+    ctx.lineTo(x - 5 * px, edge + dir * 8 * px);
+    ctx.lineTo(x + 5 * px, edge + dir * 8 * px);
+    ctx.closePath();
+    ctx.fill();
+    // Beside the triangle (the clipped line runs through it), on a white halo so grid and band lines do not cross it.
+    const label = c.v.toLocaleString('en-US', { maximumFractionDigits: 0 });
+    ctx.textBaseline = high ? 'top' : 'bottom';
+    ctx.strokeText(label, x + 8 * px, edge + dir * 2 * px);
+    ctx.fillText(label, x + 8 * px, edge + dir * 2 * px);
+  }
+  ctx.restore();
+}
+
+/** Says under the chart how many values lie beyond the axis, and their extreme. */
+function renderRangeNote() {
+  const note = $('#range-note');
+  const out = yRange && !$('#full-range').checked ? yRange.clipped : [];
+  if (out.length === 0) {
+    note.textContent = '';
+    return;
+  }
+  const high = out.filter((c) => c.side === 'high');
+  const low = out.filter((c) => c.side === 'low');
+  const money = (v) => v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  const unit = state.unit ? ` ${state.unit}` : '';
+  const parts = [];
+  if (high.length > 0) parts.push(`${high.length} above the price axis (up to ${money(Math.max(...high.map((c) => c.v)))}${unit})`);
+  if (low.length > 0) parts.push(`${low.length} below it (down to ${money(Math.min(...low.map((c) => c.v)))}${unit})`);
+  note.textContent = `${parts.join(' and ')}, each marked with its value at the chart's edge: the axis is scaled to the forecast band and the 5th-95th percentile of the past values ("full range" shows every value).`;
+}
+
 function draw() {
   const data = alignedData(state);
+  yRange = priceRange(data);
+  window.__sdaPriceRange = yRange;
+  renderRangeNote();
   if (!plot) {
     const el = $('#plot');
     plot = new uPlot({
@@ -95,7 +160,8 @@ function draw() {
       // Times in UTC, as everywhere else on the page; the time axis says so.
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       cursor: { sync: { key: 'sda-forecast' } },
-      scales: { x: { time: true }, err: { auto: true } },
+      scales: { x: { time: true }, y: { range: priceScale }, err: { auto: true } },
+      hooks: { draw: [markClipped] },
       series: [
         { label: 'time (UTC)' },
         { label: 'actual (hourly mean)', stroke: '#1f6feb', width: 2, spanGaps: true },
@@ -256,6 +322,10 @@ async function readEvents(res, onEvent) {
 
 $('#series').addEventListener('change', () => { plot?.destroy(); plot = null; errPlot?.destroy(); errPlot = null; loadHistory(); });
 $('#hours').addEventListener('change', () => loadHistory());
+$('#full-range').addEventListener('change', () => {
+  renderRangeNote();
+  if (plot) plot.setData(plot.data);
+});
 
 await Promise.all([loadOverview(), loadSeries()]);
 startFeed();

@@ -81,3 +81,58 @@ export function mergeHistory(state, body) {
   if (body.unit) state.unit = body.unit;
   return state;
 }
+
+/** The share of past values (actuals and horizon-1 forecasts) the price axis is scaled to: their 5th to 95th percentile. */
+export const BULK_QUANTILES = [0.05, 0.95];
+
+/**
+ * How far past the core range a value must be before it is clipped, in core spans: showing it would leave the normal
+ * hours less than half the chart's height.
+ */
+export const CLIP_SPANS = 1;
+
+/** The q-quantile (0..1) of ascending `sorted` by linear interpolation between closest ranks (R type 7). */
+export function quantile(sorted, q) {
+  if (sorted.length === 0) return null;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+}
+
+/**
+ * The price chart's y range from alignedData's columns (prices in the series' unit, e.g. USD/MWh), robust to a
+ * scarcity spike: one interval at the $5,000 cap must not flatten 48 h of $20-60 hours and the forecast fan.
+ * - The core range covers the newest forecast (P50 curve, P10 and P90) in full and the bulk of the past values
+ *   (actuals and horizon-1 forecasts between their BULK_QUANTILES).
+ * - Each end extends to the farthest value within CLIP_SPANS core spans of the core (an ordinary peak is shown whole);
+ *   values farther out are left outside and returned in `clipped` ({t seconds, v, series 'actual' | 'forecast',
+ *   side 'high' | 'low'}) for the chart to mark at its edge. Without such values the range is the data's full range.
+ * Returns {min, max, full: [min, max] of every value, clipped}, or null when no column has a finite value.
+ */
+export function priceRange(data) {
+  const [x, actual, forecast, curve, , p10, p90] = data;
+  const finite = (col) => (col ?? []).filter((v) => v !== null && Number.isFinite(v));
+  const past = [...finite(actual), ...finite(forecast)].sort((a, b) => a - b);
+  const newest = [...finite(curve), ...finite(p10), ...finite(p90)];
+  const every = [...past, ...newest];
+  if (every.length === 0) return null;
+  const full = [Math.min(...every), Math.max(...every)];
+  const core = [...newest];
+  if (past.length > 0) core.push(quantile(past, BULK_QUANTILES[0]), quantile(past, BULK_QUANTILES[1]));
+  const lo = Math.min(...core);
+  const hi = Math.max(...core);
+  const reach = CLIP_SPANS * Math.max(hi - lo, 1);
+  const shown = every.filter((v) => v >= lo - reach && v <= hi + reach);
+  const max = Math.max(hi, ...shown);
+  const min = Math.min(lo, ...shown);
+  const clipped = [];
+  for (const [series, col] of [['actual', actual], ['forecast', forecast]]) {
+    (col ?? []).forEach((v, i) => {
+      if (v === null || !Number.isFinite(v)) return;
+      if (v > max) clipped.push({ t: x[i], v, series, side: 'high' });
+      else if (v < min) clipped.push({ t: x[i], v, series, side: 'low' });
+    });
+  }
+  return { min, max, full, clipped };
+}
