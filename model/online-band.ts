@@ -16,6 +16,11 @@
 //   tail at the window's oldest residual and runs over the window's residuals in time order (of target slot), kept
 //   within a factor of tail (ONLINE_BAND_BOUNDS); so it is a function of what the window holds (deterministic,
 //   exact under corrections) and forgets as the window slides, where the paper's α carries all history.
+// - 'aci-interval': the paper's ACI as written, on the band's miss (err_t = 1 when the actual fell outside the band
+//   served at t, on either side): one α_t per step, α_{t+1} = α_t + γ·((1 − level) − err_t), each side's offset the
+//   window's one-sided quantile at 1 − α_t/2. Same finite memory as 'aci'; α kept within the same reach per side
+//   (α_t/2 in 'aci''s bounds). Where one side cannot miss (a biased P50 whose one side sits at its floor), the other
+//   side takes the misses the level allows, so the band's coverage, not each side's, tracks the level.
 // Both online methods serve offsets within a factor of the trained ones (ONLINE_BAND_BOUNDS), so neither side is
 // served at zero width (P10 = P50) nor at a spike's size for the window's length.
 // The centre (OnlineBandSpec.centreDays > 0): the served P50 is the model's P50 plus, per step, the median of the
@@ -31,8 +36,13 @@
 import { SdaError } from '../platform/errors.js';
 
 /** The band's recalibration methods (see the header). */
-export const ONLINE_BAND_METHODS = ['static', 'window', 'aci'] as const;
+export const ONLINE_BAND_METHODS = ['static', 'window', 'aci', 'aci-interval'] as const;
 export type OnlineBandMethod = (typeof ONLINE_BAND_METHODS)[number];
+
+/** Whether a method counts misses against the band served at each origin (ACI, per side or on the interval): a rebuilt forecaster then needs the bands it served, read back from its output. */
+export function readsServedBands(method: OnlineBandMethod | undefined): boolean {
+  return method === 'aci' || method === 'aci-interval';
+}
 
 /** Stored in ModelMetadata.onlineBand (absent: the static band only, as before). */
 export interface OnlineBandSpec {
@@ -42,7 +52,7 @@ export interface OnlineBandSpec {
   windowDays: number;
   /** Nominal central coverage of the band, in (0, 1): 0.8 for P10-P90 (each side's tail (1 − level)/2). */
   level: number;
-  /** ACI step size γ (per residual, in units of the miss level), >= 0; used by 'aci' only. */
+  /** ACI step size γ (per residual, in units of the miss level), >= 0; used by 'aci' and 'aci-interval' only. */
   gamma: number;
   /**
    * Residuals a step needs in its window before its offsets are the online ones alone: with n residuals the
@@ -67,7 +77,7 @@ export interface OnlineBandSpec {
 export const ONLINE_BAND_DEFAULTS: OnlineBandSpec = Object.freeze({ method: 'aci', windowDays: 7, level: 0.8, gamma: 0.01, minResiduals: 48, centreDays: 0 }) as OnlineBandSpec;
 
 /**
- * The bounds every online band ('window' and 'aci') is served within, so that neither side collapses to the P50
+ * The bounds every online band ('window', 'aci', 'aci-interval') is served within, so that neither side collapses to the P50
  * nor explodes after a run of spikes (bench/RESULTS.md "Forecast quality: an online band (issue 12)", the
  * 2026-12-02 bounds entry):
  * - alphaFactor r: ACI's miss level α_t of each side is kept in [tail / r, min(0.5, tail · r)] (tail = (1 − level)/2;
@@ -144,7 +154,7 @@ export function validateOnlineBandMetadata(x: unknown, horizon: number): OnlineB
 export function onlineBandLabel(s: OnlineBandSpec): string {
   const centre = s.centreDays > 0 ? `, median ${s.centreDays} d` : '';
   if (s.method === 'static') return `static${centre}`;
-  return `${s.method} ${s.windowDays} d${s.method === 'aci' ? ` γ=${s.gamma}` : ''}${centre}`;
+  return `${s.method} ${s.windowDays} d${readsServedBands(s.method) ? ` γ=${s.gamma}` : ''}${centre}`;
 }
 
 interface Issued {
@@ -315,6 +325,7 @@ export class OnlineBand {
     const tail = (1 - this.spec.level) / 2;
     const aMin = tail / ONLINE_BAND_BOUNDS.alphaFactor;
     const aMax = Math.min(0.5, tail * ONLINE_BAND_BOUNDS.alphaFactor);
+    const interval = this.spec.method === 'aci-interval';
     const from = originEnd - this.windowMs;
     const origins = this.origins();
     const sLo = new Float64Array(origins.length);
@@ -337,16 +348,22 @@ export class OnlineBand {
         sLo[n] = m - y;
         sHi[n] = y - m;
         n++;
-        if (this.spec.method === 'aci') {
-          // Gibbs & Candès 2021 eq. 2 per side, err against the band served then; α kept in [aMin, aMax]
-          // (ONLINE_BAND_BOUNDS.alphaFactor: the paper's α may leave [0, 1], an infinite or empty side, which a
-          // served band must not be).
+        if (this.spec.method === 'aci' || interval) {
+          // Gibbs & Candès 2021 eq. 2, err against the band served then: per side ('aci'), or on the interval with
+          // each side at α/2 ('aci-interval': aLo = aHi = α/2, so α/2 += γ·(2·tail − err)/2). α kept in
+          // [aMin, aMax] per side (ONLINE_BAND_BOUNDS.alphaFactor: the paper's α may leave [0, 1], an infinite or
+          // empty side, which a served band must not be).
           const lo = is.p10[h - 1]!;
           const hi = is.p90[h - 1]!;
           const errLo = Number.isFinite(lo) && y < lo ? 1 : 0;
           const errHi = Number.isFinite(hi) && y > hi ? 1 : 0;
-          aLo = Math.min(aMax, Math.max(aMin, aLo + this.spec.gamma * (tail - errLo)));
-          aHi = Math.min(aMax, Math.max(aMin, aHi + this.spec.gamma * (tail - errHi)));
+          if (interval) {
+            aLo = Math.min(aMax, Math.max(aMin, aLo + (this.spec.gamma * (2 * tail - Math.max(errLo, errHi))) / 2));
+            aHi = aLo;
+          } else {
+            aLo = Math.min(aMax, Math.max(aMin, aLo + this.spec.gamma * (tail - errLo)));
+            aHi = Math.min(aMax, Math.max(aMin, aHi + this.spec.gamma * (tail - errHi)));
+          }
         }
       }
       if (n === 0) continue;
@@ -423,7 +440,8 @@ function splitConformal(scores: Float64Array, level: number): number {
 
 /**
  * The candidates the trainer scores on its validation blocks (and, for the record, on the hold-out): the static
- * band; rolling-window conformal over 7, 14 and 28 days; ACI on those windows with γ in 0.005, 0.01, 0.02, 0.05
+ * band; rolling-window conformal over 7, 14 and 28 days; ACI per side and on the interval ('aci', 'aci-interval') on
+ * those windows with γ in 0.005, 0.01, 0.02, 0.05
  * (Gibbs & Candès 2021 use γ = 0.005; Zaffran et al. 2022, "Adaptive conformal predictions for time series", ICML,
  * show the best γ depends on the series, hence a grid); each without a centre and with each of `centres` (days of
  * the centre's median, > 0; none by default). Level 0.8, minResiduals as the defaults.
@@ -435,7 +453,9 @@ export function onlineBandCandidates(level = ONLINE_BAND_DEFAULTS.level, centres
     out.push({ ...base, method: 'static', windowDays: 14 });
     for (const windowDays of [7, 14, 28]) {
       out.push({ ...base, method: 'window', windowDays });
-      for (const gamma of [0.005, 0.01, 0.02, 0.05]) out.push({ ...base, method: 'aci', windowDays, gamma });
+      for (const method of ['aci', 'aci-interval'] as const) {
+        for (const gamma of [0.005, 0.01, 0.02, 0.05]) out.push({ ...base, method, windowDays, gamma });
+      }
     }
   }
   return out;
@@ -448,7 +468,7 @@ export function sameOnlineBand(a: OnlineBandSpec, b: OnlineBandSpec): boolean {
 
 /**
  * How far before an origin the forecasts that the band served there depends on were issued (ms): for the band
- * ('window', 'aci'), the issues whose target slot lies in its window, windowDays + horizon steps back; with a centre,
+ * ('window', 'aci', 'aci-interval'), the issues whose target slot lies in its window, windowDays + horizon steps back; with a centre,
  * each served P50 needs the model's P50 of the issues whose target slot lies in the centre's window before it, another
  * centreDays + horizon steps. So a replay from origin T − span recomputes at T exactly what an uninterrupted run
  * serves: (windowDays + centreDays)·day + 2·horizon·stepMs with both, one part with one, 0 for a static band without

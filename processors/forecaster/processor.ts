@@ -8,6 +8,7 @@ import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import { type ModelMetadata, servesWindow } from '../../model/contract.js';
 import { registryRoot } from '../../model/registry.js';
+import { readsServedBands } from '../../model/online-band.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { type Admin, partitionProducers } from '../../platform/kafka/client.js';
@@ -104,7 +105,7 @@ export interface PartitionRestore {
  * stateSpanMs or in having an ACI band.
  */
 export function readDiffers(a: ModelMetadata | undefined, b: ModelMetadata | undefined): boolean {
-  return stateSpanMs(a) !== stateSpanMs(b) || (a?.onlineBand?.method === 'aci') !== (b?.onlineBand?.method === 'aci');
+  return stateSpanMs(a) !== stateSpanMs(b) || readsServedBands(a?.onlineBand?.method) !== readsServedBands(b?.onlineBand?.method);
 }
 
 /**
@@ -275,7 +276,7 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       // this forecaster served are read back from its output partition (the same partition number: both topics are
       // keyed by series id) and issued again as they were.
       const band = meta?.onlineBand;
-      if (meta && band?.method === 'aci' && committed > 0n) {
+      if (meta && band && readsServedBands(band.method) && committed > 0n) {
         const outEnds = await admin.fetchTopicOffsets(outputTopic);
         const inEnds = await admin.fetchTopicOffsets(inputTopic);
         const end = outEnds.find((o) => o.partition === partition);

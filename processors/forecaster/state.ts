@@ -4,7 +4,7 @@
 // every forecast served. The same step() runs live, in the replay of a partition's trailing windows on assignment
 // (restore.ts) and in the replay after a model switch, so the state is a function of (model, trailing windows).
 import { servesWindow, type ModelMetadata } from '../../model/contract.js';
-import { OnlineBand, onlineBandSpanMs } from '../../model/online-band.js';
+import { OnlineBand, onlineBandSpanMs, readsServedBands } from '../../model/online-band.js';
 import { seriesRecordKey } from '../../market/series.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { toForecast } from './forecast.js';
@@ -64,7 +64,7 @@ export class PartitionState {
    * known (servedComplete), which only the read-back of the output gives.
    */
   needsRebuildFor(meta: ModelMetadata): boolean {
-    return stateSpanMs(meta) > this.spanMs || (meta.onlineBand?.method === 'aci' && !this.servedComplete);
+    return stateSpanMs(meta) > this.spanMs || (readsServedBands(meta.onlineBand?.method) && !this.servedComplete);
   }
 
   /** Windows held for a replay (for tests and the restore log). */
