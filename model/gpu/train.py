@@ -67,7 +67,7 @@ SEQUENCE_FEATURES = [
 BASELINE_KEYS = ["naive_last", "same_hour_yesterday", "same_hour_last_week"]
 # model/online-band.ts ONLINE_BAND_DEFAULTS: the online P10-P90 band written into metadata.onlineBand (the same
 # contract as sda train's), with the trained fallback offsets per step computed here.
-ONLINE_BAND_DEFAULTS = {"method": "aci", "windowDays": 7, "level": 0.8, "gamma": 0.01, "minResiduals": 48, "centreDays": 0}
+ONLINE_BAND_DEFAULTS = {"method": "aci-interval", "windowDays": 14, "level": 0.8, "gamma": 0.02, "minResiduals": 48, "centreDays": 0}
 
 
 def log(msg: str) -> None:

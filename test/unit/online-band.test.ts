@@ -89,6 +89,10 @@ describe('online band: coverage under a shift in scale', () => {
     assert.ok(aci.above[0]! > win.above[0]!, `aci ${aci.above[0]} vs window ${win.above[0]}`);
     // Below: never missed, so ACI's miss level grows and its offset is no wider than the window's.
     assert.ok(aci.below[0]! <= win.below[0]!);
+    // α is unbounded below (ONLINE_BAND_BOUNDS.alphaFloor 0): a side that keeps missing reaches the window's largest
+    // score (99 here, within the cap 4 × 50), where a floor of tail/2 stopped at its 95% quantile (95).
+    assert.equal(ONLINE_BAND_BOUNDS.alphaFloor, 0);
+    assert.equal(mk(spec({ method: 'aci', windowDays: 30, gamma: 0.05 })).above[0], 99);
   });
 });
 
@@ -408,7 +412,7 @@ describe('online band: the evaluation run and the spec', () => {
     const { centreDays: _, ...before } = ONLINE_BAND_DEFAULTS;
     const old = validateMetadata({ ...meta, onlineBand: { ...before, trained: { below: [1, 2], above: [1, 2] } } }, 'x');
     assert.equal(old.onlineBand?.centreDays, 0);
-    assert.equal(onlineBandSpanMs(old.onlineBand!, 2, HOUR), 7 * DAY + 2 * HOUR);
+    assert.equal(onlineBandSpanMs(old.onlineBand!, 2, HOUR), ONLINE_BAND_DEFAULTS.windowDays * DAY + 2 * HOUR);
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1], above: [1, 2] } } }, 'x'), /onlineBand.trained/);
     assert.throws(() => validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, method: 'x' } }, 'x'), /onlineBand.method/);
     // The offsets a band starts from are required: the forecaster and `sda train evaluate` start from the same ones.
