@@ -4,6 +4,7 @@
 import type pg from 'pg';
 import { type ErrorSummary, forecastError } from './forecast-error.js';
 import { storedForecast } from '../reports/forecasts.js';
+import { RUN_TOPIC_PREFIX, liveMarketSql } from '../platform/kafka/topics.js';
 
 const HOUR = 3_600_000;
 /** Most series listed. */
@@ -23,7 +24,8 @@ export interface SeriesLatest {
   ingestedAt: string;
 }
 
-// (market, series_id) pairs by a recursive walk of the primary key, then the latest row of `kind` of each.
+// (market, series_id) pairs by a recursive walk of the primary key, then the latest row of `kind` of each; live
+// markets only: a run's rows (market `run.NAME.<market>`, liveMarketSql) stay out of the live views.
 const SQL_SERIES = `WITH RECURSIVE s AS (
     (SELECT market, series_id FROM market_data ORDER BY market, series_id LIMIT 1)
     UNION ALL
@@ -35,6 +37,7 @@ const SQL_SERIES = `WITH RECURSIVE s AS (
   FROM s CROSS JOIN LATERAL (
     SELECT point_type, interval_start, interval_end, value, unit, ingested_at FROM market_data m
     WHERE m.market = s.market AND m.series_id = s.series_id AND m.kind = $1 ORDER BY m.interval_start DESC LIMIT 1) l
+  WHERE ${liveMarketSql('s.market', 2)}
   ORDER BY s.market, s.series_id
   LIMIT ${MAX_SERIES}`;
 
@@ -49,9 +52,13 @@ interface SeriesRow {
   ingested_at: Date;
 }
 
-/** Every series with data of `kind`, with its latest interval. */
+/**
+ * Every series of a live market with data of `kind`, with its latest interval (at most MAX_SERIES, in market and
+ * series order). A run's rows (`run.NAME.<market>`, platform/kafka/topics.ts runMarket) are left out: the overview,
+ * the prices table and the series list show the live market only (README: runs replay beside the live one).
+ */
 export async function latestPerSeries(pool: pg.Pool, kind: string): Promise<SeriesLatest[]> {
-  const res = await pool.query<SeriesRow>(SQL_SERIES, [kind]);
+  const res = await pool.query<SeriesRow>(SQL_SERIES, [kind, RUN_TOPIC_PREFIX]);
   return res.rows.map((r) => ({
     market: r.market,
     series: r.series_id,

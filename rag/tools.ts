@@ -7,6 +7,7 @@ import { OFFER_CAP } from '../market/tick-validation.js';
 import { storedForecast } from '../reports/forecasts.js';
 import { formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
 import { marketClock } from '../market/zone-clock.js';
+import { RUN_TOPIC_PREFIX, liveMarketSql } from '../platform/kafka/topics.js';
 
 /** An instant as a fact writes it, on its market's clock: "2024-07-01 17:00 CT" (ERCOT), "2000-06-05 00:00 UK" (GB). */
 const timeLabel = (market: string, utcMs: number): string => marketClock(market).label(utcMs);
@@ -130,19 +131,22 @@ export async function marketState(pool: pg.Pool, market: string): Promise<Market
   return { now: now ?? anyEnd, series };
 }
 
-/** The markets market_data holds: a loose index scan over the primary key's leading column (one probe per market). */
+/**
+ * The live markets market_data holds: a loose index scan over the primary key's leading column (one probe per
+ * market); a run's markets (`run.NAME.<market>`) are left out (liveMarketSql; $1 = RUN_TOPIC_PREFIX).
+ */
 export const SQL_MARKETS = `WITH RECURSIVE m AS (
     (SELECT market FROM market_data ORDER BY market LIMIT 1)
     UNION ALL
     SELECT (SELECT market FROM market_data WHERE market > m.market ORDER BY market LIMIT 1) FROM m WHERE m.market IS NOT NULL)
-  SELECT market FROM m WHERE market IS NOT NULL`;
+  SELECT market FROM m WHERE market IS NOT NULL AND ${liveMarketSql('market', 1)}`;
 
 /**
- * Every market with stored data, each with its own clock and series (marketState, one statement per market: about two
- * primary-key probes per (series, kind) pair, however many rows a market holds), `own` first, then the others in
- * market order. `own` must be read: its failure rejects (it is in the map even when it holds nothing). Listing the
- * other markets, or reading one of them, may fail without failing the whole: `skipped` is told (market null for the
- * listing) and that market is left out.
+ * Every live market with stored data (a run's markets left out, SQL_MARKETS), each with its own clock and series
+ * (marketState, one statement per market: about two primary-key probes per (series, kind) pair, however many rows a
+ * market holds), `own` first, then the others in market order. `own` must be read: its failure rejects (it is in
+ * the map even when it holds nothing). Listing the other markets, or reading one of them, may fail without failing
+ * the whole: `skipped` is told (market null for the listing) and that market is left out.
  * @param own     the market the caller answers for ("ERCOT")
  * @param skipped called once per market not read, with the error
  * Errors: the pool's, for `own` only.
@@ -152,7 +156,7 @@ export async function allMarketStates(pool: pg.Pool, own: string, skipped: (mark
   const others = (async () => {
     let markets: string[];
     try {
-      markets = (await pool.query<{ market: string }>(SQL_MARKETS)).rows.map((r) => r.market).filter((m) => m !== own);
+      markets = (await pool.query<{ market: string }>(SQL_MARKETS, [RUN_TOPIC_PREFIX])).rows.map((r) => r.market).filter((m) => m !== own);
     } catch (err) {
       skipped(null, err as Error);
       return [];

@@ -81,6 +81,26 @@ export function runMarket(market: string, run?: string): string {
   return run === undefined ? market : `${RUN_TOPIC_PREFIX}${validateRunName(run)}.${market}`;
 }
 
+/** Whether a stored market is a run's (`run.NAME.<market>`, runMarket) rather than a live market ('ERCOT', 'GB'). */
+export function isRunMarket(market: string): boolean {
+  return market.startsWith(RUN_TOPIC_PREFIX);
+}
+
+/**
+ * The one SQL rule for "a live market, not a run's" (the live views: the dashboard's overview, prices table and series
+ * list, /query's market list): `NOT starts_with(<column>, $<param>)`, with RUN_TOPIC_PREFIX bound by the caller as
+ * parameter `param` (liveMarketSql('m.market', 2) -> `NOT starts_with(m.market, $2)`, params [..., RUN_TOPIC_PREFIX]).
+ * A live market never starts with 'run.' (runMarket writes the prefix; a live market is upper case A-Z0-9_).
+ * @param column a fixed column reference of the caller's SQL (letters, digits, _ and one dot), never input
+ * @param param  the 1-based placeholder number the prefix is bound to
+ * Errors: TypeError for a column or placeholder outside those rules.
+ */
+export function liveMarketSql(column: string, param: number): string {
+  if (!/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/.test(column)) throw new TypeError(`liveMarketSql: not a column reference: ${column}`);
+  if (!Number.isInteger(param) || param < 1) throw new TypeError(`liveMarketSql: not a placeholder number: ${param}`);
+  return `NOT starts_with(${column}, $${param})`;
+}
+
 /** Consumer group / transactional id base of a job in a run: undefined -> base unchanged; 'NAME' -> `${base}.run.NAME`. */
 export function groupFor(base: string, run?: string): string {
   return run === undefined ? base : `${base}.run.${validateRunName(run)}`;

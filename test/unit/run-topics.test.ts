@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SdaError } from '../../platform/errors.js';
-import { TOPICS, groupFor, runOfTopic, subjectFor, topicSet, validateRunName } from '../../platform/kafka/topics.js';
+import { RUN_TOPIC_PREFIX, TOPICS, groupFor, isRunMarket, liveMarketSql, runMarket, runOfTopic, subjectFor, topicSet, validateRunName } from '../../platform/kafka/topics.js';
 
 describe('run-scoped topic sets', () => {
   it('leaves the live set as it is when no run is given', () => {
@@ -39,5 +39,17 @@ describe('run-scoped topic sets', () => {
     }
     assert.equal(validateRunName('A_z-09'), 'A_z-09');
     assert.equal(validateRunName('x'.repeat(64)), 'x'.repeat(64));
+  });
+
+  it('tells a run\'s market from a live one, with one SQL rule bound to the prefix', () => {
+    assert.equal(isRunMarket(runMarket('ERCOT', 'jul')), true);
+    assert.equal(isRunMarket('run.jul.ERCOT'), true);
+    assert.equal(isRunMarket('ERCOT'), false);
+    assert.equal(isRunMarket('RUNWAY'), false);
+    assert.equal(liveMarketSql('s.market', 2), 'NOT starts_with(s.market, $2)');
+    assert.equal(liveMarketSql('market', 1), 'NOT starts_with(market, $1)');
+    assert.equal(RUN_TOPIC_PREFIX, 'run.');
+    for (const bad of ["market'); DROP TABLE x; --", 'Market', 'a.b.c', '']) assert.throws(() => liveMarketSql(bad, 1), TypeError, bad);
+    for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => liveMarketSql('market', bad), TypeError, String(bad));
   });
 });
