@@ -1,7 +1,7 @@
 // The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
 // /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { alignedData, errorSeries, mergeForecast, mergeHistory, priceRange } from '/chart-data.js';
+import { alignedData, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, priceRange } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -17,6 +17,8 @@ let state = null;
  * one spike does not flatten the rest; the values beyond it are marked at the chart's edge. #full-range shows all.
  */
 let yRange = null;
+/** The error chart's range (chart-data.js errorRange): the same robust rule, symmetric around zero; #full-range shows all. */
+let errRange = null;
 /** Seconds between refreshes of the actuals (and stored forecasts) while the page is open; #refresh=N overrides. */
 const REFRESH_S = Math.min(300, Math.max(1, Number(params.get('refresh')) || 15));
 window.__sdaHistoryRefreshes = 0;
@@ -86,7 +88,7 @@ function renderStats() {
   const e = errorSeries(state.actual, state.forecast);
   const info = state.curveInfo ? ` · newest forecast issued ${utc(state.curveInfo.issuedAt)} by ${state.curveInfo.modelVersion}` : '';
   $('#error-stats').textContent = e.n === 0
-    ? `no forecast has an actual yet${info}`
+    ? `${noErrorStatus(state, selected ?? { market: '?', series: '?', kind: 'RT_PRICE' })}${info}`
     : `error (forecast − actual, horizon 1) over ${e.n} points: RMSE ${fmt(e.rmse)}, MAE ${fmt(e.mae)}, bias ${fmt(e.bias)}; RMSE of the last ${e.window}: ${fmt(e.rollingRmse)} ${state.unit ?? ''}${info}`;
 }
 
@@ -97,36 +99,64 @@ function priceScale(_u, dataMin, dataMax) {
   return uPlot.rangeNum(min, max === min ? min + 1 : max, 0.1, true);
 }
 
-/** Marks each value outside the price axis at the edge it passed: a triangle and the value, in its series' colour. */
-function markClipped(u) {
-  if (!yRange || $('#full-range').checked) return;
-  const { ctx, bbox } = u;
-  const px = uPlot.pxRatio;
-  ctx.save();
-  ctx.font = `bold ${11 * px}px sans-serif`;
-  ctx.textAlign = 'left';
-  ctx.lineWidth = 3 * px;
-  ctx.strokeStyle = '#fff';
-  for (const c of yRange.clipped) {
-    const x = u.valToPos(c.t, 'x', true);
-    if (x < bbox.left || x > bbox.left + bbox.width) continue;
-    const high = c.side === 'high';
-    const edge = high ? bbox.top : bbox.top + bbox.height;
-    const dir = high ? 1 : -1;
-    ctx.fillStyle = c.series === 'actual' ? '#1f6feb' : '#d9480f';
-    ctx.beginPath();
-    ctx.moveTo(x, edge);
-    ctx.lineTo(x - 5 * px, edge + dir * 8 * px);
-    ctx.lineTo(x + 5 * px, edge + dir * 8 * px);
-    ctx.closePath();
-    ctx.fill();
-    // Beside the triangle (the clipped line runs through it), on a white halo so grid and band lines do not cross it.
-    const label = c.v.toLocaleString('en-US', { maximumFractionDigits: 0 });
-    ctx.textBaseline = high ? 'top' : 'bottom';
-    ctx.strokeText(label, x + 8 * px, edge + dir * 2 * px);
-    ctx.fillText(label, x + 8 * px, edge + dir * 2 * px);
-  }
-  ctx.restore();
+/** The clipped-value markers' colours: each series' line colour. */
+const MARK_COLOUR = { actual: '#1f6feb', forecast: '#d9480f', error: '#7048e8' };
+
+/**
+ * A uPlot draw hook marking each value outside the chart's range (`range()`: priceRange or errorRange) at the edge it
+ * passed: a triangle per value in its series' colour and, per marker of chart-data.js layoutMarkers, one label (the
+ * most extreme value, with the count where close values merged), so labels never overlap.
+ */
+function markClipped(name, range) {
+  return (u) => {
+    const r = range();
+    window.__sdaMarkers = { ...window.__sdaMarkers, [name]: [] };
+    if (!r || $('#full-range').checked) return;
+    const { ctx, bbox } = u;
+    const px = uPlot.pxRatio;
+    ctx.save();
+    ctx.font = `bold ${11 * px}px sans-serif`;
+    ctx.lineWidth = 3 * px;
+    ctx.strokeStyle = '#fff';
+    const points = r.clipped
+      .map((c) => ({ x: u.valToPos(c.t, 'x', true), v: c.v, series: c.series, side: c.side }))
+      .filter((p) => Number.isFinite(p.x) && p.x >= bbox.left && p.x <= bbox.left + bbox.width);
+    const markers = layoutMarkers(points, (label) => ctx.measureText(label).width, { px, right: bbox.left + bbox.width });
+    window.__sdaMarkers[name] = markers;
+    for (const m of markers) {
+      const high = m.side === 'high';
+      const edge = high ? bbox.top : bbox.top + bbox.height;
+      const dir = high ? 1 : -1;
+      for (const p of m.points) {
+        ctx.fillStyle = MARK_COLOUR[p.series] ?? '#333';
+        ctx.beginPath();
+        ctx.moveTo(p.x, edge);
+        ctx.lineTo(p.x - 5 * px, edge + dir * 8 * px);
+        ctx.lineTo(p.x + 5 * px, edge + dir * 8 * px);
+        ctx.closePath();
+        ctx.fill();
+      }
+    }
+    // Labels after every triangle, beside their marker (the clipped line runs through the triangle), on a white halo
+    // so grid and band lines do not cross them.
+    for (const m of markers) {
+      const high = m.side === 'high';
+      const edge = high ? bbox.top : bbox.top + bbox.height;
+      ctx.fillStyle = MARK_COLOUR[m.series] ?? '#333';
+      ctx.textAlign = m.align;
+      ctx.textBaseline = high ? 'top' : 'bottom';
+      ctx.strokeText(m.label, m.labelX, edge + (high ? 2 : -2) * px);
+      ctx.fillText(m.label, m.labelX, edge + (high ? 2 : -2) * px);
+    }
+    ctx.restore();
+  };
+}
+
+/** The error scale's range: errorRange's (every error with the "full range" box ticked), padded by a tenth. */
+function errorScale(_u, dataMin, dataMax) {
+  const full = $('#full-range').checked;
+  const [min, max] = errRange ? (full ? errRange.full : [errRange.min, errRange.max]) : [-Math.max(1, Math.abs(dataMin ?? 0), Math.abs(dataMax ?? 0)), Math.max(1, Math.abs(dataMin ?? 0), Math.abs(dataMax ?? 0))];
+  return [min * 1.1, max * 1.1];
 }
 
 /** Says under the chart how many values lie beyond the axis, and their extreme. */
@@ -151,6 +181,8 @@ function draw() {
   const data = alignedData(state);
   yRange = priceRange(data);
   window.__sdaPriceRange = yRange;
+  errRange = errorRange(data);
+  window.__sdaErrorRange = errRange;
   renderRangeNote();
   if (!plot) {
     const el = $('#plot');
@@ -161,7 +193,7 @@ function draw() {
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       cursor: { sync: { key: 'sda-forecast' } },
       scales: { x: { time: true }, y: { range: priceScale }, err: { auto: true } },
-      hooks: { draw: [markClipped] },
+      hooks: { draw: [markClipped('price', () => yRange)] },
       series: [
         { label: 'time (UTC)' },
         { label: 'actual (hourly mean)', stroke: '#1f6feb', width: 2, spanGaps: true },
@@ -183,8 +215,10 @@ function draw() {
       height: 200,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
       cursor: { sync: { key: 'sda-forecast' } },
-      // Symmetric around zero, so the zero line sits in the middle and over/under-forecasts read at a glance.
-      scales: { x: { time: true }, y: { range: (_u, min, max) => { const m = Math.max(1, Math.abs(min ?? 0), Math.abs(max ?? 0)) * 1.1; return [-m, m]; } } },
+      // Symmetric around zero, so the zero line sits in the middle and over/under-forecasts read at a glance; robust to
+      // a spike's error like the price axis (errorRange), every error under "full range".
+      scales: { x: { time: true }, y: { range: errorScale } },
+      hooks: { draw: [markClipped('error', () => errRange)] },
       series: [{ label: 'time (UTC)' }, { label: `error: forecast − actual (${state.unit ?? ''})`, stroke: '#7048e8', width: 1, spanGaps: false, points: { show: true, size: 3 } }],
       axes: [{ label: 'time (UTC)' }, { label: `error (${state.unit ?? ''})`, space: 20, size: 60 }],
     }, [data[0], data[4]], errEl);
@@ -325,6 +359,7 @@ $('#hours').addEventListener('change', () => loadHistory());
 $('#full-range').addEventListener('change', () => {
   renderRangeNote();
   if (plot) plot.setData(plot.data);
+  if (errPlot) errPlot.setData(errPlot.data);
 });
 
 await Promise.all([loadOverview(), loadSeries()]);

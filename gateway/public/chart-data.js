@@ -101,38 +101,144 @@ export function quantile(sorted, q) {
 }
 
 /**
- * The price chart's y range from alignedData's columns (prices in the series' unit, e.g. USD/MWh), robust to a
- * scarcity spike: one interval at the $5,000 cap must not flatten 48 h of $20-60 hours and the forecast fan.
- * - The core range covers the newest forecast (P50 curve, P10 and P90) in full and the bulk of the past values
- *   (actuals and horizon-1 forecasts between their BULK_QUANTILES).
- * - Each end extends to the farthest value within CLIP_SPANS core spans of the core (an ordinary peak is shown whole);
- *   values farther out are left outside and returned in `clipped` ({t seconds, v, series 'actual' | 'forecast',
- *   side 'high' | 'low'}) for the chart to mark at its edge. Without such values the range is the data's full range.
- * Returns {min, max, full: [min, max] of every value, clipped}, or null when no column has a finite value.
+ * The robust range rule shared by the price and error charts (values in the chart's unit): the core range covers
+ * every `newest` value in full and the bulk of the `past` values (between their BULK_QUANTILES); each end extends to
+ * the farthest value within CLIP_SPANS core spans of the core, so an ordinary peak is shown whole and only values
+ * farther out are left outside. Returns {min, max, full: [min, max] of every value}, or null without a finite value.
  */
-export function priceRange(data) {
-  const [x, actual, forecast, curve, , p10, p90] = data;
-  const finite = (col) => (col ?? []).filter((v) => v !== null && Number.isFinite(v));
-  const past = [...finite(actual), ...finite(forecast)].sort((a, b) => a - b);
-  const newest = [...finite(curve), ...finite(p10), ...finite(p90)];
-  const every = [...past, ...newest];
+export function robustRange(past, newest = []) {
+  const finite = (xs) => xs.filter((v) => v !== null && v !== undefined && Number.isFinite(v));
+  const sorted = finite(past).sort((a, b) => a - b);
+  const fresh = finite(newest);
+  const every = [...sorted, ...fresh];
   if (every.length === 0) return null;
   const full = [Math.min(...every), Math.max(...every)];
-  const core = [...newest];
-  if (past.length > 0) core.push(quantile(past, BULK_QUANTILES[0]), quantile(past, BULK_QUANTILES[1]));
+  const core = [...fresh];
+  if (sorted.length > 0) core.push(quantile(sorted, BULK_QUANTILES[0]), quantile(sorted, BULK_QUANTILES[1]));
   const lo = Math.min(...core);
   const hi = Math.max(...core);
   const reach = CLIP_SPANS * Math.max(hi - lo, 1);
   const shown = every.filter((v) => v >= lo - reach && v <= hi + reach);
-  const max = Math.max(hi, ...shown);
-  const min = Math.min(lo, ...shown);
+  return { min: Math.min(lo, ...shown), max: Math.max(hi, ...shown), full };
+}
+
+/** The values of the named columns (aligned with x, seconds) above `max` or below `min`: {t, v, series, side}. */
+function clippedBeyond(x, named, min, max) {
   const clipped = [];
-  for (const [series, col] of [['actual', actual], ['forecast', forecast]]) {
+  for (const [series, col] of named) {
     (col ?? []).forEach((v, i) => {
       if (v === null || !Number.isFinite(v)) return;
       if (v > max) clipped.push({ t: x[i], v, series, side: 'high' });
       else if (v < min) clipped.push({ t: x[i], v, series, side: 'low' });
     });
   }
-  return { min, max, full, clipped };
+  return clipped;
+}
+
+/**
+ * The price chart's y range from alignedData's columns (prices in the series' unit, e.g. USD/MWh), robust to a
+ * scarcity spike: one interval at the $5,000 cap must not flatten 48 h of $20-60 hours and the forecast fan.
+ * robustRange with the newest forecast (P50 curve, P10 and P90) as `newest` and the actuals and horizon-1 forecasts
+ * as `past`; values outside are returned in `clipped` ({t seconds, v, series 'actual' | 'forecast', side 'high' |
+ * 'low'}) for the chart to mark at its edge. Without such values the range is the data's full range.
+ * Returns {min, max, full: [min, max] of every value, clipped}, or null when no column has a finite value.
+ */
+export function priceRange(data) {
+  const [x, actual, forecast, curve, , p10, p90] = data;
+  const r = robustRange([...(actual ?? []), ...(forecast ?? [])], [...(curve ?? []), ...(p10 ?? []), ...(p90 ?? [])]);
+  if (r === null) return null;
+  return { ...r, clipped: clippedBeyond(x, [['actual', actual], ['forecast', forecast]], r.min, r.max) };
+}
+
+/**
+ * The error chart's y range (forecast − actual, alignedData's column 4, in the price unit): the same robust rule as
+ * the price axis (robustRange over the errors), made symmetric around zero so the zero line sits in the middle:
+ * [-m, m] with m the larger end's magnitude (at least 1). A spike's error (the $5,000 hour's -4,950) lies outside and
+ * is returned in `clipped` (series 'error'). Returns {min, max, full: symmetric over every error, clipped}, or null
+ * when there is no error.
+ */
+export function errorRange(data) {
+  const [x, , , , error] = data;
+  const r = robustRange(error ?? []);
+  if (r === null) return null;
+  const m = Math.max(1, Math.abs(r.min), Math.abs(r.max));
+  const f = Math.max(1, Math.abs(r.full[0]), Math.abs(r.full[1]));
+  return { min: -m, max: m, full: [-f, f], clipped: clippedBeyond(x, [['error', error]], -m, m) };
+}
+
+/** The label of a clipped-value marker: the value rounded to whole units ("5,000"), with the count when merged ("5,000 (×3)"). */
+export function markerLabel(v, n = 1) {
+  const value = v.toLocaleString('en-US', { maximumFractionDigits: 0 });
+  return n > 1 ? `${value} (×${n})` : value;
+}
+
+/**
+ * Where a clipped-value marker's triangle and label sit, in the chart's canvas pixels: the triangle's half width, the
+ * gap between triangle and label, and the least gap between two markers' boxes.
+ */
+export const MARKER_PX = { half: 5, gap: 3, space: 4 };
+
+/**
+ * Lays out the clipped-value markers so no two labels (nor a label and another marker's triangle) overlap: per edge
+ * ('high', 'low'), across series, the points are taken left to right and a point whose triangle would touch the
+ * current marker's box joins it; a marker shows its most extreme value (highest above, lowest below) and the count
+ * when it holds more than one point ("5,000 (×3)"), in that point's series. The label sits right of the marker's last
+ * triangle, or left of its first one where it would pass `right`, so it covers none of its triangles; a marker whose box still touches the one before is
+ * merged into it. Every point keeps its triangle (`points`).
+ *
+ * `points`: {x (pixels), v, series, side}; `measure(label)`: the label's width in pixels; `px`: the device pixel
+ * ratio (MARKER_PX is in CSS pixels); `right`: the plot area's right edge in pixels. Returns, per marker, {side, v, n,
+ * series, label, labelX, align 'left' | 'right' (canvas textAlign), box: [left, right], points: [{x, series}]};
+ * within an edge the boxes are ascending and at least MARKER_PX.space × px apart. Throws on a non-finite x.
+ */
+export function layoutMarkers(points, measure, { px = 1, right = Infinity } = {}) {
+  const half = MARKER_PX.half * px;
+  const gap = MARKER_PX.gap * px;
+  const space = MARKER_PX.space * px;
+  const place = (m) => {
+    const ext = m.side === 'high' ? m.all.reduce((a, p) => (p.v > a.v ? p : a)) : m.all.reduce((a, p) => (p.v < a.v ? p : a));
+    const label = markerLabel(ext.v, m.all.length);
+    const w = measure(label);
+    const xs = m.all.map((p) => p.x);
+    const first = Math.min(...xs);
+    const last = Math.max(...xs);
+    // Past the marker's last triangle (or before its first), so the label covers none of its triangles.
+    const atRight = last + half + gap + w <= right;
+    const labelX = atRight ? last + half + gap : first - half - gap;
+    const box = atRight ? [first - half, labelX + w] : [labelX - w, last + half];
+    return { side: m.side, v: ext.v, n: m.all.length, series: ext.series, label, labelX, align: atRight ? 'left' : 'right', box, all: m.all };
+  };
+  const out = [];
+  for (const side of ['high', 'low']) {
+    const row = points.filter((p) => p.side === side).sort((a, b) => a.x - b.x);
+    const markers = [];
+    for (const p of row) {
+      if (!Number.isFinite(p.x)) throw new Error(`layoutMarkers: x of a clipped point is not a number: ${p.x}`);
+      const last = markers.at(-1);
+      if (last && p.x - half < last.box[1] + space) markers[markers.length - 1] = place({ side, all: [...last.all, p] });
+      else markers.push(place({ side, all: [p] }));
+      // A label put left of its triangle (the right edge) or a grown count may reach back to the marker before.
+      while (markers.length >= 2 && markers.at(-1).box[0] < markers.at(-2).box[1] + space) {
+        const b = markers.pop();
+        const a = markers.pop();
+        markers.push(place({ side, all: [...a.all, ...b.all] }));
+      }
+    }
+    for (const m of markers) {
+      const { all, ...rest } = m;
+      out.push({ ...rest, points: all.map((p) => ({ x: p.x, series: p.series })) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The status line's text when no horizon-1 forecast has an actual: a series with no forecast stored at all (no
+ * newest curve, no horizon-1 forecast in the window) is not forecast, as GET /forecast says ("... is not forecast");
+ * otherwise its forecasts have no actual yet. `series`: {market, series, kind}.
+ */
+export function noErrorStatus(state, series) {
+  const none = !state.curveInfo && state.forecast.t.length === 0 && state.curve.t.length === 0;
+  if (none) return `${series.series} (${series.market}, ${series.kind}) is not forecast: no forecast of it is stored, so there is no forecast error to show (train a model that covers ${series.series}: sda train --series)`;
+  return 'no forecast has an actual yet';
 }

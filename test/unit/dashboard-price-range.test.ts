@@ -22,9 +22,43 @@ interface PriceRange {
   full: [number, number];
   clipped: Clipped[];
 }
+interface Marker {
+  side: 'high' | 'low';
+  v: number;
+  n: number;
+  series: string;
+  label: string;
+  labelX: number;
+  align: 'left' | 'right';
+  box: [number, number];
+  points: Array<{ x: number; series: string }>;
+}
 interface ChartData {
   priceRange(data: Column[]): PriceRange | null;
+  errorRange(data: Column[]): { min: number; max: number; full: [number, number]; clipped: Array<{ t: number; v: number; series: string; side: string }> } | null;
   quantile(sorted: number[], q: number): number | null;
+  layoutMarkers(points: Array<{ x: number; v: number; series: string; side: string }>, measure: (label: string) => number, opts?: { px?: number; right?: number }): Marker[];
+  noErrorStatus(state: unknown, series: { market: string; series: string; kind: string }): string;
+}
+
+/** A label's width at 7 px a character (the 11 px bold sans-serif the chart draws is about that). */
+const measure = (label: string) => label.length * 7;
+
+/** Asserts that within each edge the markers' boxes (triangles and label) are ascending and do not touch. */
+function assertApart(markers: Marker[]): void {
+  for (const side of ['high', 'low']) {
+    const row = markers.filter((m) => m.side === side);
+    for (let i = 1; i < row.length; i++) {
+      assert.ok(row[i]!.box[0] >= row[i - 1]!.box[1] + 4, `${side} markers ${row[i - 1]!.label} ${JSON.stringify(row[i - 1]!.box)} and ${row[i]!.label} ${JSON.stringify(row[i]!.box)} overlap`);
+    }
+    for (const m of row) {
+      const labelBox = m.align === 'left' ? [m.labelX, m.labelX + measure(m.label)] : [m.labelX - measure(m.label), m.labelX];
+      assert.ok(labelBox[0]! >= m.box[0] && labelBox[1]! <= m.box[1], `the label of ${m.label} lies inside its box`);
+      for (const p of m.points) {
+        assert.ok(p.x + 5 <= labelBox[0]! || p.x - 5 >= labelBox[1]!, `the label of ${m.label} ${JSON.stringify(labelBox)} covers no triangle (x ${p.x})`);
+      }
+    }
+  }
 }
 
 const HOUR_S = 3_600;
@@ -105,5 +139,66 @@ describe('dashboard price axis (chart-data.js priceRange)', () => {
 
   it('no values: null (uPlot ranges the empty chart itself)', () => {
     assert.equal(chart.priceRange([[], [], [], [], [], [], []]), null);
+  });
+
+  it('clipped markers close together merge per edge, across series, into the most extreme value and a count; none overlap', () => {
+    // HB_WEST at 720 h: -85 (actual) and -91 (forecast) 3 px apart drew "-854" and "-:91"; LZ_NORTH's heat-wave
+    // spikes drew "▲4,1▲2,976" at the top.
+    const points = [
+      { x: 300, v: -85, series: 'actual', side: 'low' },
+      { x: 303, v: -91, series: 'forecast', side: 'low' },
+      { x: 500, v: -60, series: 'actual', side: 'low' },
+      { x: 100, v: 4_100, series: 'actual', side: 'high' },
+      { x: 112, v: 2_976, series: 'forecast', side: 'high' },
+      { x: 130, v: 5_000, series: 'actual', side: 'high' },
+      { x: 400, v: 900, series: 'actual', side: 'high' },
+    ];
+    const markers = chart.layoutMarkers(points, measure);
+    assertApart(markers);
+    assert.deepEqual(markers.map((m) => [m.side, m.label, m.series, m.n]), [
+      ['high', '5,000 (×3)', 'actual', 3],
+      ['high', '900', 'actual', 1],
+      ['low', '-91 (×2)', 'forecast', 2],
+      ['low', '-60', 'actual', 1],
+    ]);
+    // Every clipped value keeps its triangle.
+    assert.deepEqual(markers.flatMap((m) => m.points.map((p) => p.x)).sort((a, b) => a - b), points.map((p) => p.x).sort((a, b) => a - b));
+  });
+
+  it('a run of clipped hours merges as labels would collide, and a label at the right edge goes left of its triangle', () => {
+    // An hourly spike every 6 px for 10 hours, then two far apart; 24 px per hour further right.
+    const run = Array.from({ length: 10 }, (_, i) => ({ x: 50 + 6 * i, v: 1_000 + 100 * i, series: i % 2 ? 'forecast' : 'actual', side: 'high' }));
+    const apart = [{ x: 400, v: 800, series: 'actual', side: 'high' }, { x: 700, v: 750, series: 'actual', side: 'high' }];
+    const markers = chart.layoutMarkers([...apart, ...run], measure, { right: 720 });
+    assertApart(markers);
+    assert.deepEqual(markers.map((m) => m.label), ['1,900 (×10)', '800', '750']);
+    const edge = markers[2]!;
+    assert.equal(edge.align, 'right');
+    assert.ok(edge.box[1] <= 720 && edge.labelX <= 700, `the label stays inside the plot: ${JSON.stringify(edge)}`);
+    // Scaled for a device pixel ratio of 2: the triangles' half width and the spacing double.
+    const scaled = chart.layoutMarkers(run.map((p) => ({ ...p, x: p.x * 2 })), (l) => measure(l) * 2, { px: 2 });
+    assert.deepEqual(scaled.map((m) => [m.label, m.labelX, m.box]), [['1,900 (×10)', 2 * (104 + 5 + 3), [2 * (50 - 5), 2 * (112 + 77)]]]);
+    assert.throws(() => chart.layoutMarkers([{ x: Number.NaN, v: 1, series: 'actual', side: 'high' }], measure), /not a number/);
+  });
+
+  it('the error chart: the same robust rule, symmetric around zero, a spike\'s error clipped', () => {
+    const spiked = NORMAL.slice();
+    spiked[30] = 5_000;
+    const data = columns(spiked);
+    // alignedData's error column: forecast − actual = 2 in the normal hours, a wild miss at the spike.
+    data[4] = data[0]!.map((_, i) => (i < 48 ? (i === 30 ? -4_950 : 2 + (i % 5) - 2) : null));
+    const r = chart.errorRange(data)!;
+    assert.equal(r.max, -r.min);
+    assert.ok(r.max < 10, `the error axis reads the normal hours: ${JSON.stringify(r)}`);
+    assert.deepEqual(r.full, [-4_950, 4_950]);
+    assert.deepEqual(r.clipped, [{ t: data[0]![30], v: -4_950, series: 'error', side: 'low' }]);
+    assert.equal(chart.errorRange([[], [], [], [], [], [], []]), null);
+  });
+
+  it('the status line says a series without any forecast is not forecast', () => {
+    const none = { actual: { t: [1], v: [30] }, forecast: { t: [], v: [] }, curve: { t: [], v: [] }, curveInfo: null };
+    assert.match(chart.noErrorStatus(none, { market: 'ERCOT', series: 'LZ_NORTH', kind: 'RT_PRICE' }), /^LZ_NORTH \(ERCOT, RT_PRICE\) is not forecast/);
+    const waiting = { ...none, curve: { t: [2], v: [31] }, curveInfo: { issuedAt: '2024-08-01T00:00:00Z', modelVersion: 'v1' } };
+    assert.equal(chart.noErrorStatus(waiting, { market: 'ERCOT', series: 'HB_NORTH', kind: 'RT_PRICE' }), 'no forecast has an actual yet');
   });
 });
