@@ -2,32 +2,22 @@
 // The forecast chart's fan: the newest 36-hour forecast drawn with its P10-P90 band (uPlot band between the P10 and
 // P90 series), in headless Chromium against the real gateway and PostgreSQL (rows under a market of its own).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
-import { projectRoot } from '../../platform/config.js';
-import { type RunningGateway, startGateway } from '../../gateway/server.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../../platform/postgres/pool.js';
+import { type DashboardRig, keepScreenshot, openDashboard, startDashboardRig, stopDashboardRig } from './dashboard-browser.js';
 import { config, uniqueName } from './harness.js';
 
 const HOUR = 3_600_000;
 const END = Date.UTC(2024, 7, 1, 0);
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('dashboard: the newest forecast as a P10-P90 fan', () => {
   const market = `F${uniqueName('x').slice(-8).toUpperCase()}`;
   const series = 'HB_FANTEST';
   const pool = createPool(config, 2);
-  let registry: string;
-  let gw: RunningGateway;
-  let browser: Browser;
+  let rig: DashboardRig | undefined;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: bootstrap.sh --test installs Debian's chromium`);
     // 24 hourly actuals up to END, and one 36-hour forecast from END with a band widening with the horizon.
     const starts = Array.from({ length: 24 }, (_, h) => END - (24 - h) * HOUR);
     await pool.query(
@@ -40,26 +30,13 @@ describe('dashboard: the newest forecast as a P10-P90 fan', () => {
       market, seriesId: series, kind: 'RT_PRICE', modelVersion: 'fan-v1', issuedAt: END, targetStart: END, stepMs: HOUR, unit: 'USD/MWh', inputStart: END - 24 * HOUR, inputEnd: END,
       values, p10: values.map((v, h) => v - 2 - h / 4), p90: values.map((v, h) => v + 3 + h / 2), stepSources: values.map(() => 'lstm'),
     }]);
-    registry = await mkdtemp(path.join(os.tmpdir(), 'sda-fan-registry-'));
-    gw = await startGateway(config, { port: 0, registryDir: registry, liveFeed: false });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    rig = await startDashboardRig('sda-fan-registry-', config, { liveFeed: false });
   });
 
-  after(async () => {
-    await browser?.close();
-    await gw?.close();
-    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
-    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
-    await pool.end();
-    if (registry) await rm(registry, { recursive: true, force: true });
-  });
+  after(() => stopDashboardRig(rig, pool, market));
 
   it('draws P10 and P90 around the newest curve and fills the band between them', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${gw.url}/#market=${market}&series=${series}`);
-    await page.waitForFunction(() => (window as unknown as { __sdaFirstData?: number }).__sdaFirstData !== undefined, undefined, { timeout: 30_000 });
+    const { page, errors } = await openDashboard(rig!.browser, rig!.gw.url, market, series);
     const plot = await page.evaluate(() => {
       const p = (window as unknown as { __sdaPlot: { data: Array<Array<number | null>>; series: Array<{ label?: string }>; bands?: Array<{ series: number[] }> } }).__sdaPlot;
       return { data: p.data, labels: p.series.map((s) => s.label), bands: (p.bands ?? []).map((b) => b.series) };
@@ -75,11 +52,7 @@ describe('dashboard: the newest forecast as a P10-P90 fan', () => {
       assert.ok(p10![i]! <= curve![i]! && curve![i]! <= p90![i]!, `P10 <= P50 <= P90 at ${x![i]}`);
     }
     assert.equal(p90![idx[35]!]! - p10![idx[35]!]!, 5 + 35 * 0.75, 'the last hour\'s band as stored');
-    const dir = path.join(projectRoot(), '.cache', 'artifacts');
-    await mkdir(dir, { recursive: true });
-    const shot = path.join(dir, 'dashboard-fan.png');
-    await page.locator('#plot').screenshot({ path: shot });
-    console.log(`dashboard-fan: screenshot ${shot}`);
+    await keepScreenshot(page.locator('#plot'), 'dashboard-fan.png', 'dashboard-fan');
     await page.close();
   });
 });

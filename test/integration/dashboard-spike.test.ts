@@ -7,21 +7,14 @@
 // merged marker, labels beside their triangles. A series without forecasts says it is not forecast. Screenshots are
 // kept under .cache/artifacts/ (dashboard-spike.png, -full.png, -cluster.png).
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
-import { type RunningGateway, startGateway } from '../../gateway/server.js';
-import { projectRoot } from '../../platform/config.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
+import { type DashboardRig, keepScreenshot, openDashboard, startDashboardRig, stopDashboardRig } from './dashboard-browser.js';
 import { config, uniqueName } from './harness.js';
 
 const HOUR = 3_600_000;
 const END = Date.UTC(2024, 7, 1, 0);
-const CHROMIUM = '/usr/bin/chromium';
 const SPIKE_HOUR = 30;
 /**
  * The cluster series: two adjacent hours at the top ($5,000 and $4,100) and two at the bottom (-$250 and -$191), one
@@ -48,12 +41,9 @@ describe('dashboard: the price axis after a $5,000 spike', () => {
   const series = 'HB_SPIKETEST';
   const cluster = 'HB_CLUSTERTEST';
   const pool = createPool(config, 2);
-  let registry: string;
-  let gw: RunningGateway;
-  let browser: Browser;
+  let rig: DashboardRig | undefined;
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: bootstrap.sh --test installs Debian's chromium`);
     const starts = Array.from({ length: 48 }, (_, h) => END - (48 - h) * HOUR);
     const values = starts.map((_, h) => (h === SPIKE_HOUR ? 5_000 : 40 + 20 * Math.sin((2 * Math.PI * h) / 24)));
     await pool.query(
@@ -87,26 +77,13 @@ describe('dashboard: the price axis after a $5,000 spike', () => {
         values: curve, p10: curve.map((v, h) => v - 6 - h / 4), p90: curve.map((v, h) => v + 8 + h / 2), stepSources: curve.map(() => 'lstm'),
       },
     ]);
-    registry = await mkdtemp(path.join(os.tmpdir(), 'sda-spike-registry-'));
-    gw = await startGateway(config, { port: 0, registryDir: registry, liveFeed: false });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    rig = await startDashboardRig('sda-spike-registry-', config, { liveFeed: false });
   });
 
-  after(async () => {
-    await browser?.close();
-    await gw?.close();
-    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
-    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
-    await pool.end();
-    if (registry) await rm(registry, { recursive: true, force: true });
-  });
+  after(() => stopDashboardRig(rig, pool, market));
 
   it('scales to the normal hours and the band, marks the spike, and shows it all under "full range"', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${gw.url}/#market=${market}&series=${series}`);
-    await page.waitForFunction(() => (window as unknown as { __sdaFirstData?: number }).__sdaFirstData !== undefined, undefined, { timeout: 30_000 });
+    const { page, errors } = await openDashboard(rig!.browser, rig!.gw.url, market, series);
     const read = () =>
       page.evaluate(() => {
         const w = window as unknown as { __sdaPlot: { scales: { y: { min: number; max: number } } }; __sdaPriceRange?: { clipped: Array<{ v: number; side: string; series: string }> } };
@@ -117,28 +94,18 @@ describe('dashboard: the price axis after a $5,000 spike', () => {
     assert.ok(robust.y.max < 150 && robust.y.min >= 0, `the axis reads the $20-60 hours and the band: ${JSON.stringify(robust.y)}`);
     assert.deepEqual(robust.clipped?.map((c) => [c.series, c.v, c.side]), [['actual', 5_000, 'high']]);
     assert.match(robust.note, /^1 above the price axis \(up to 5,000\.00 USD\/MWh\), each marked with its value/);
-    const dir = path.join(projectRoot(), '.cache', 'artifacts');
-    await mkdir(dir, { recursive: true });
-    const shot = path.join(dir, 'dashboard-spike.png');
-    await page.locator('#forecast').screenshot({ path: shot });
-    console.log(`dashboard-spike: screenshot ${shot}`);
+    await keepScreenshot(page.locator('#forecast'), 'dashboard-spike.png', 'dashboard-spike');
 
     await page.locator('#full-range').check();
     const full = await read();
     assert.ok(full.y.max >= 5_000, `"full range" shows the spike: ${JSON.stringify(full.y)}`);
     assert.equal(full.note, '');
-    const fullShot = path.join(dir, 'dashboard-spike-full.png');
-    await page.locator('#forecast').screenshot({ path: fullShot });
-    console.log(`dashboard-spike: screenshot ${fullShot}`);
+    await keepScreenshot(page.locator('#forecast'), 'dashboard-spike-full.png', 'dashboard-spike');
     await page.close();
   });
 
   it('merges clipped values close together on both edges into one marker each, on the price and the error chart', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${gw.url}/#market=${market}&series=${cluster}`);
-    await page.waitForFunction(() => (window as unknown as { __sdaFirstData?: number }).__sdaFirstData !== undefined, undefined, { timeout: 30_000 });
+    const { page, errors } = await openDashboard(rig!.browser, rig!.gw.url, market, cluster);
     // Both charts have drawn their markers (uPlot draws in a microtask after setData).
     await page.waitForFunction(() => { const m = (window as unknown as { __sdaMarkers?: Record<string, unknown[]> }).__sdaMarkers; return m?.price?.length && m?.error?.length; }, undefined, { timeout: 10_000 });
     const seen = await page.evaluate(() => {
@@ -167,11 +134,7 @@ describe('dashboard: the price axis after a $5,000 spike', () => {
       assert.ok(m.align === 'left' ? m.labelX > Math.max(...xs) : m.labelX < Math.min(...xs), `${m.label} at ${m.labelX} beside its triangles ${xs.join(', ')}`);
     }
     assert.ok(seen.y.max < 150 && seen.y.min > -50, `the price axis reads the normal hours: ${JSON.stringify(seen.y)}`);
-    const dir = path.join(projectRoot(), '.cache', 'artifacts');
-    await mkdir(dir, { recursive: true });
-    const shot = path.join(dir, 'dashboard-spike-cluster.png');
-    await page.locator('#forecast').screenshot({ path: shot });
-    console.log(`dashboard-spike: screenshot ${shot}`);
+    await keepScreenshot(page.locator('#forecast'), 'dashboard-spike-cluster.png', 'dashboard-spike');
 
     // "full range" shows every error too.
     await page.locator('#full-range').check();
@@ -181,9 +144,7 @@ describe('dashboard: the price axis after a $5,000 spike', () => {
     await page.close();
 
     // A series with market data and no forecast says so, as GET /forecast does (a new page: the hash alone does not reload).
-    const plain = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await plain.goto(`${gw.url}/#market=${market}&series=${UNFORECAST}`);
-    await plain.waitForFunction(() => (window as unknown as { __sdaFirstData?: number }).__sdaFirstData !== undefined, undefined, { timeout: 30_000 });
+    const { page: plain } = await openDashboard(rig!.browser, rig!.gw.url, market, UNFORECAST);
     const stats = await plain.locator('#error-stats').textContent();
     assert.match(stats ?? '', new RegExp(`^${UNFORECAST} \\(${market}, RT_PRICE\\) is not forecast`));
     await plain.close();

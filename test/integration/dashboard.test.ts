@@ -4,19 +4,17 @@
 // topic of the test's own that the gateway's live feed reads) appears without a reload, the chat shows /query's
 // answer, and a screenshot is kept under .cache/artifacts/.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
 import { loadConfig } from '../../platform/config.js';
-import { type RunningGateway, startGateway } from '../../gateway/server.js';
+import { startGateway } from '../../gateway/server.js';
 import type { Forecast } from '../../schemas/types.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { createProducer, sendRecords } from '../../platform/kafka/client.js';
 import { provision } from '../../platform/kafka/provision.js';
+import { type DashboardRig, openDashboard, startDashboardRig, stopDashboardRig } from './dashboard-browser.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName } from './harness.js';
 import { QUERY_UNAVAILABLE } from '../../gateway/query.js';
 
@@ -24,7 +22,6 @@ const HOUR = 3_600_000;
 const QUARTER = 900_000;
 /** The last actual interval ends here; the page's window follows the data. */
 const END = Date.UTC(2024, 7, 1, 0);
-export const CHROMIUM = '/usr/bin/chromium';
 
 interface PlotWindow {
   __sdaFirstData?: number;
@@ -39,16 +36,13 @@ describe('dashboard in headless Chromium', () => {
   const series = 'HB_DASHTEST';
   const topic = uniqueName('test.dashboard.forecasts');
   const pool = createPool(config, 2);
-  let registry: string;
-  let gw: RunningGateway;
-  let browser: Browser;
+  let rig: DashboardRig | undefined;
 
   const forecast = (targetStart: number, values: number[], issuedAt: number): Forecast => ({
     market, seriesId: series, kind: 'RT_PRICE', modelVersion: 'dash-v1', issuedAt, targetStart, stepMs: HOUR, values, unit: 'USD/MWh', inputStart: targetStart - 24 * HOUR, inputEnd: targetStart,
   });
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: bootstrap.sh --test installs Debian's chromium`);
     // 24 hours of 15-minute prices: hourly means 30, 31, ... 53.
     const rows: unknown[][] = [];
     for (let q = 0; q < 96; q++) {
@@ -68,33 +62,25 @@ describe('dashboard in headless Chromium', () => {
       return forecast(t, [30 + 12 + k + 2, 0, 0], t);
     }));
     await createTestTopic(topic);
-    registry = await mkdtemp(path.join(os.tmpdir(), 'sda-dash-registry-'));
-    gw = await startGateway(loadConfig({ ...process.env, GATEWAY_FORECASTS_TOPIC: topic, GATEWAY_SSE_HEARTBEAT_MS: '1000' }), { port: 0, registryDir: registry });
-    await gw.extensions.ready;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    rig = await startDashboardRig('sda-dash-registry-', loadConfig({ ...process.env, GATEWAY_FORECASTS_TOPIC: topic, GATEWAY_SSE_HEARTBEAT_MS: '1000' }));
   });
 
   after(async () => {
-    await browser?.close();
-    await gw?.close();
-    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
-    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
-    await pool.end();
+    await stopDashboardRig(rig, pool, market);
     await deleteTestTopics([topic]);
-    if (registry) await rm(registry, { recursive: true, force: true });
   });
 
   it('draws the series, takes a live forecast from Kafka without a reload, and shows /query\'s answer in the chat', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
     const problems: string[] = [];
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      // The chat's 503 from /query is expected; anything else (a CSP violation, a script error) is not.
-      if (m.type() === 'error' && !/status of 503/.test(m.text())) problems.push(`console: ${m.text()}`);
-    });
     // refresh=1: the actuals are fetched again every second (15 s by default).
-    await page.goto(`${gw.url}/#market=${market}&series=${series}&refresh=1`);
-    await page.waitForFunction(() => (window as unknown as PlotWindow).__sdaFirstData !== undefined, undefined, { timeout: 30_000 });
+    const { page, errors } = await openDashboard(rig!.browser, rig!.gw.url, market, series, {
+      viewport: { width: 1280, height: 1100 },
+      refreshS: 1,
+      onPage: (p) => p.on('console', (m) => {
+        // The chat's 503 from /query is expected; anything else (a CSP violation, a script error) is not.
+        if (m.type() === 'error' && !/status of 503/.test(m.text())) problems.push(`console: ${m.text()}`);
+      }),
+    });
     const drawn = await page.evaluate(() => (window as unknown as PlotWindow).__sdaPlot!.data);
     const count = (col: Array<number | null> | undefined) => (col ?? []).filter((v) => v !== null).length;
     assert.equal(count(drawn[1]), 24, 'one actual point per hour');
@@ -163,12 +149,12 @@ describe('dashboard in headless Chromium', () => {
     const shot = path.join(dir, `dashboard-${new Date().toISOString().replace(/[:.]/g, '-')}.png`);
     await page.screenshot({ path: shot, fullPage: true });
     process.stdout.write(`dashboard screenshot: ${shot}\n`);
-    assert.deepEqual(problems, []);
+    assert.deepEqual([...errors.map((e) => `page error: ${e}`), ...problems], []);
     await page.close();
   });
 
   it('ends live-feed streams cleanly when the gateway shuts down', async () => {
-    const own = await startGateway(loadConfig({ ...process.env, GATEWAY_FORECASTS_TOPIC: topic, GATEWAY_SHUTDOWN_GRACE_MS: '5000' }), { port: 0, registryDir: registry });
+    const own = await startGateway(loadConfig({ ...process.env, GATEWAY_FORECASTS_TOPIC: topic, GATEWAY_SHUTDOWN_GRACE_MS: '5000' }), { port: 0, registryDir: rig!.registry });
     await own.extensions.ready;
     const res = await fetch(`${own.url}/events`);
     assert.equal(res.status, 200);
