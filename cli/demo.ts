@@ -13,6 +13,10 @@ import { formatStatus, stackStatus, stackUp } from '../deploy/local/stack.js';
 import type { HealthReport } from '../gateway/health.js';
 import { startGateway } from '../gateway/server.js';
 import { TRAIN_DEFAULTS, runTraining } from '../model/train.js';
+import { type Evaluation, metricsRecord } from '../model/evaluate.js';
+import { readCurrent, registryRoot } from '../model/registry.js';
+import { storedForecast } from '../reports/forecasts.js';
+import { demoPromotion } from './demo-promote.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
 import { serveInProcessMetrics } from '../platform/in-process-metrics.js';
 import { exposeCounts, setModelVersion } from '../platform/metrics.js';
@@ -127,8 +131,17 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     const windows = await demoFeatures(config, p, pool, running, print, step);
 
     step(6, `training: feature windows from PostgreSQL -> LSTM (tfjs) -> ONNX in model_registry/, scored against baselines on a time-ordered hold-out`);
-    const trained = await runTraining(pool, { ...TRAIN_DEFAULTS, epochs: opts.epochs, backend: 'auto', promote: true, print: (l) => { for (const line of l.split('\n')) print(`     ${line}`); } });
-    print(`     model ${trained.version} is current (model_registry/current); backend ${trained.backend}`);
+    const registry = registryRoot();
+    const current = await readCurrent(registry);
+    const demoRule = (version: string, evaluation: Evaluation) => {
+      const promotion = demoPromotion(version, metricsRecord(evaluation), current);
+      print(`     ${promotion.line}`);
+      return promotion.promote;
+    };
+    // The demo's simulated days only (window ends up to simEnd): a second run after a live phase finds later, live
+    // windows in `features` too (scarcity spikes included) and would otherwise train and score on those.
+    const trained = await runTraining(pool, { ...TRAIN_DEFAULTS, to: new Date(simEnd), epochs: opts.epochs, backend: 'auto', promote: demoRule, print: (l) => { for (const line of l.split('\n')) print(`     ${line}`); } });
+    print(trained.promoted ? `     model ${trained.version} is current (model_registry/current); backend ${trained.backend}` : `     model ${trained.version} registered, not served; the forecaster serves ${current}`);
 
     step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
     // The same hooks as `sda process forecaster`: live RMSE into model_metrics and sda_forecast_live_rmse, sda_model_info.
@@ -160,6 +173,13 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
       () => forecasterCrash,
     );
     print(`     this run: ${n(forecaster.counts.forecasts)} forecasts from ${n(forecaster.counts.received)} windows (${n(forecaster.counts.skipped)} not served by the model) in ${n(forecaster.counts.inferenceRuns)} inference runs, model ${forecaster.modelVersion}`);
+    if (forecaster.counts.received === 0) {
+      // A second run: the windower made no new windows, and the forecaster's consumer group committed past every
+      // stored one in an earlier run, so the model served here forecast nothing; say whose forecasts are shown.
+      const newest = await storedForecast(pool, 'ERCOT', 'HB_NORTH', 'RT_PRICE', { latest: true });
+      print(`     no new windows on ${TOPICS.features.name} (an earlier run's forecaster already read them all), so ${forecaster.modelVersion} made no forecasts here;`);
+      print(`     the forecasts below and in steps 8, 9 and 11 are the stored ones, the newest by ${newest?.modelVersion ?? 'no model'}${newest && newest.modelVersion !== forecaster.modelVersion ? ` (not ${forecaster.modelVersion})` : ''}`);
+    }
     await printForecasts(pool, print);
     print(`     data-to-forecast staleness: ${describeStaleness(await storedStaleness(pool, 'ERCOT'))}`);
 

@@ -82,7 +82,11 @@ export interface TrainOptions extends TargetQuery {
   onlineBand?: OnlineBandSpec | 'auto' | 'off';
   backend: BackendChoice;
   registry?: string;
-  promote: boolean;
+  /**
+   * Point `current` at the new version: true, false (--no-promote), or a rule given the version and its hold-out
+   * evaluation that decides and prints why (sda demo's, cli/demo-promote.ts).
+   */
+  promote: boolean | ((version: string, evaluation: Evaluation) => boolean | Promise<boolean>);
   exportDatasetDir?: string;
   /**
    * Train on a run's rows (`sda train --run NAME`): features are read under market `run.NAME.<market>` (where a run's
@@ -427,16 +431,17 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   for (const [name, bytes] of Object.entries(tfjsFiles)) files[`tfjs/${name}`] = bytes;
   const dir = await writeVersion(root, metadata, files);
   print(`registered ${version} in ${root}`);
-  if (o.promote) {
+  const promote = typeof o.promote === 'function' ? await o.promote(version, evaluation) : o.promote;
+  if (promote) {
     await setCurrent(root, version);
     print(`current → ${version}`);
-  } else {
+  } else if (o.promote === false) {
     print(`not promoted (--no-promote): current unchanged; to serve it: sda train promote ${version}${o.registry ? ` --registry ${o.registry}` : ''}`);
   }
   const rows = await recordMetrics(pool, version, evaluation, 'holdout');
   print(`model_metrics: ${rows} rows for ${version}`);
   model.dispose();
-  return { version, dir, promoted: o.promote, backend: backend.label, dataset, epochs, evaluation, metadata, spec, bandVariants, onlineBands: online.scores };
+  return { version, dir, promoted: promote, backend: backend.label, dataset, epochs, evaluation, metadata, spec, bandVariants, onlineBands: online.scores };
 }
 
 /**

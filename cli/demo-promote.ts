@@ -1,0 +1,42 @@
+// `sda demo`'s promotion rule for the model it trains (step 6): the demo promotes a model that beats both baselines
+// on its hold-out, or any model when the registry has no `current` yet (the forecaster needs one to serve); a model
+// that loses to naive last hour or ridge while another version is current is registered but not promoted, and the
+// demo says so. Before, the demo promoted every model it trained, so a second run could silently replace a better
+// model with one that loses to its baseline.
+
+/** What the demo does with a model it trained: promote it or not, and the line that says why. */
+export interface DemoPromotion {
+  promote: boolean;
+  line: string;
+}
+
+/**
+ * Decide whether the demo promotes `version`.
+ * @param version the registered version the demo trained
+ * @param metrics its overall hold-out scores as model/evaluate.ts metricsRecord writes them: rmse (the model),
+ *   rmse_naive_last, rmse_ridge, in the target's unit (USD/MWh for prices)
+ * @param current the version `current` names now (model/registry.ts readCurrent), null when none
+ * @returns promote: true when there is no current, or the model's RMSE is below both baselines' (strictly, the
+ *   comparison model/evaluate.ts summaryLine prints as "beats"); a score that is missing or not finite counts as losing
+ * @throws RangeError when version is empty
+ */
+export function demoPromotion(version: string, metrics: Readonly<Record<string, number>>, current: string | null): DemoPromotion {
+  if (!version) throw new RangeError('demoPromotion: version must be a non-empty version name');
+  const { rmse, rmse_naive_last: naive, rmse_ridge: ridge } = metrics;
+  const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+  const lost: string[] = [];
+  if (!finite(rmse)) lost.push('no finite hold-out RMSE');
+  else {
+    if (!finite(naive) || !(rmse < naive)) lost.push(`naive last hour (${finite(naive) ? naive.toFixed(2) : '-'})`);
+    if (!finite(ridge) || !(rmse < ridge)) lost.push(`ridge (${finite(ridge) ? ridge.toFixed(2) : '-'})`);
+  }
+  const rmseText = finite(rmse) ? rmse.toFixed(2) : '-';
+  if (lost.length === 0) return { promote: true, line: `model ${version} beats naive last hour and ridge on the hold-out: promoted` };
+  if (current === null || current === version) {
+    return { promote: true, line: `model ${version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}, but no other model is current: promoted so the forecaster has one to serve` };
+  }
+  return {
+    promote: false,
+    line: `model ${version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}: NOT promoted; current stays ${current} (to serve the new one anyway: ./sda train promote ${version})`,
+  };
+}
