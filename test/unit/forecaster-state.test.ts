@@ -139,12 +139,12 @@ describe('forecaster partition state', () => {
     assert.equal(st.bandVersion, 'v2');
     sameForecasts(run(st, afterCut, outputOf(v2, 1.5)), run(fresh, afterCut, outputOf(v2, 1.5)), 'replayed vs fed by v2');
   });
-  it('an ACI band is rebuilt exactly when the replay issues the bands served (read back from the output), and not without them', async () => {
+  for (const method of ['aci', 'aci-interval'] as const) it(`an ACI band (${method}) is rebuilt exactly when the replay issues the bands served (read back from the output), and not without them`, async () => {
     // γ = 0.02: at 0.05 the miss level reaches ONLINE_BAND_BOUNDS' limits within a few misses in both runs, so the
     // bands with and without the served ones no longer differ and the negative check below says nothing.
     const aci = randomModelMetadata({
       version: 'v-aci', horizon: H, stepSources: ['lstm', 'lstm', 'lstm', 'lstm'],
-      onlineBand: { method: 'aci', windowDays: 6, level: 0.8, gamma: 0.02, minResiduals: 10, centreDays: 0, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } },
+      onlineBand: { method, windowDays: 6, level: 0.8, gamma: 0.02, minResiduals: 10, centreDays: 0, trained: { below: [2, 2, 2, 2], above: [2, 2, 2, 2] } },
     });
     const spanAci = stateSpanMs(aci);
     const full = new PartitionState(spanAci, 0n);
