@@ -83,8 +83,21 @@ async function latestStoredSchedule(pool: pg.Pool, assetId: string): Promise<Rec
   };
 }
 
-function sendError(res: Response, status: number, error: string, detail: string): void {
-  res.status(status).json({ error, detail });
+/** An error answer: {error, detail}, and `param` (the parameter at fault) on a 400 about a parameter, as validate.ts answers. */
+function sendError(res: Response, status: number, error: string, detail: string, param?: string): void {
+  res.status(status).json(param === undefined ? { error, detail } : { error, param, detail });
+}
+
+/**
+ * The first parameter an ad-hoc battery lacks (series, power, energy in that order), or undefined when it has all three.
+ * With none of them and no asset either, `asset` is named: it is the first of the two ways to ask.
+ */
+function missingDispatchParam(q: DispatchQuery): 'asset' | 'series' | 'power' | 'energy' | undefined {
+  if (q.series === undefined && q.power === undefined && q.energy === undefined && q.efficiency === undefined) return 'asset';
+  if (q.series === undefined) return 'series';
+  if (q.power === undefined) return 'power';
+  if (q.energy === undefined) return 'energy';
+  return undefined;
 }
 
 export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): express.Router {
@@ -113,7 +126,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
   router.get(DISPATCH_ROUTES.dispatch.path, validated(DISPATCH_ROUTES.dispatch), async (_req: Request, res: Response) => {
     const q = res.locals.query as DispatchQuery;
     const adHoc = q.series !== undefined || q.power !== undefined || q.energy !== undefined || q.efficiency !== undefined;
-    if (q.asset !== undefined && adHoc) return sendError(res, 400, 'bad_request', 'give either asset= or series= with power= and energy=, not both');
+    if (q.asset !== undefined && adHoc) return sendError(res, 400, 'bad_request', 'give either asset= or series= with power= and energy=, not both', 'asset');
     let asset: BatteryAsset;
     if (q.asset !== undefined) {
       if (!assets) return sendError(res, 500, 'assets_invalid', `the asset list cannot be used: ${assetsError}`);
@@ -122,8 +135,11 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
       if (!found) return sendError(res, 404, 'unknown_asset', `no asset ${q.asset}; configured: ${assets.map((a) => a.id).join(', ')}`);
       asset = found;
     } else {
-      if (q.series === undefined || q.power === undefined || q.energy === undefined) {
-        return sendError(res, 400, 'bad_request', 'give asset= (e.g. asset=bess-north) or series=, power= and energy= (e.g. series=HB_NORTH&power=10&energy=20)');
+      const missing = missingDispatchParam(q);
+      if (missing === 'asset') return sendError(res, 400, 'bad_request', 'asset is required, or series=, power= and energy= for an ad-hoc battery: give asset= (e.g. asset=bess-north) or series=, power= and energy= (e.g. series=HB_NORTH&power=10&energy=20)', 'asset');
+      if (missing !== undefined || q.series === undefined || q.power === undefined || q.energy === undefined) {
+        const name = missing ?? 'series';
+        return sendError(res, 400, 'bad_request', `${name} is required for an ad-hoc battery (series=, power= and energy=, e.g. series=HB_NORTH&power=10&energy=20), or give asset= (e.g. asset=bess-north)`, name);
       }
       try {
         asset = makeBattery({ id: 'adhoc', settlementPoint: q.series, market: q.market, powerMw: q.power, energyMwh: q.energy, ...(q.efficiency !== undefined ? { roundTripEfficiency: q.efficiency } : {}) });

@@ -15,8 +15,7 @@ export const MARKET_PARAM = {
   pattern: MARKET_RE,
   maxLength: 64,
   upperCase: true,
-  // `market=` is a 400, not ERCOT: an empty market is a caller's mistake, and answering ERCOT's data would hide it.
-  emptyRefused: true,
+  // `market=` is a 400, not ERCOT (validate.ts refuses every parameter given empty): answering ERCOT's data would hide the mistake.
   example: 'ERCOT',
 } as const satisfies ParamSpec;
 
@@ -46,7 +45,7 @@ export const FORECAST_ROUTE = {
     at: {
       type: 'instant',
       description:
-        'An ISO-8601 instant with Z or an offset (or a date), 2000-01-01 to 2100-01-01; selects the interval containing it in the newest forecast that covers it.',
+        'An ISO-8601 instant with Z or an offset (or a date), 2000-01-01 to 2100-01-01; selects the interval containing it in the newest forecast that covers it. Left out: the newest forecast\'s first interval (given empty it is a 400, as every parameter).',
       minimum: AT_MIN,
       maximum: AT_MAX,
       maxLength: 40,

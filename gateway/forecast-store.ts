@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { forecastSeries, storedForecast } from '../reports/forecasts.js';
 import type { ForecastQuery } from './forecast-params.js';
 import { TickKindValues } from '../schemas/types.js';
+import { RUN_TOPIC_PREFIX, liveMarketSql } from '../platform/kafka/topics.js';
 
 /** One horizon of a forecast: the interval [start, end), its quantiles and what produced it. */
 export interface ForecastStep {
@@ -116,6 +117,67 @@ async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERI
   return res.rows.map((r) => r.series_id);
 }
 
+// The distinct markets of a table by a loose index scan (both primary keys lead with market), then one (market,
+// series_id) primary-key probe per market: the live markets other than $2 that hold series $1. $3 is RUN_TOPIC_PREFIX.
+const marketScan = (table: string, cte: string) => `${cte} AS (
+    (SELECT market FROM ${table} ORDER BY market LIMIT 1)
+    UNION ALL
+    SELECT (SELECT t.market FROM ${table} t WHERE t.market > ${cte}.market ORDER BY t.market LIMIT 1) FROM ${cte} WHERE ${cte}.market IS NOT NULL
+  )`;
+const SQL_OTHER_MARKETS = `WITH RECURSIVE ${marketScan('market_data', 'data_markets')}, ${marketScan('forecasts', 'forecast_markets')}
+  SELECT m.market FROM (SELECT market COLLATE "C" AS market FROM data_markets UNION SELECT market COLLATE "C" FROM forecast_markets) m
+  WHERE m.market IS NOT NULL AND m.market <> $2 AND ${liveMarketSql('m.market', 3)}
+    AND (EXISTS (SELECT 1 FROM market_data d WHERE d.market = m.market AND d.series_id = $1)
+      OR EXISTS (SELECT 1 FROM forecasts f WHERE f.market = m.market AND f.series_id = $1))
+  ORDER BY 1 LIMIT $4`;
+
+/** How many other markets an unknown_series answer names. */
+const OTHER_MARKETS_LISTED = 3;
+
+/**
+ * The live markets other than `market` in which `series` has market data or forecasts (byte order, at most `limit`):
+ * TAYLOR_EW asked in ERCOT is GB's. Run-scoped markets (`run.NAME.<market>`) are left out.
+ */
+export async function otherMarketsOf(pool: pg.Pool, series: string, market: string, limit = OTHER_MARKETS_LISTED + 1): Promise<string[]> {
+  const res = await pool.query<{ market: string }>(SQL_OTHER_MARKETS, [series, market, RUN_TOPIC_PREFIX, limit]);
+  return res.rows.map((r) => r.market);
+}
+
+/** What the stored forecasts of one series and kind span: first and last issue, first and last target time (UTC ms). */
+export interface ForecastCoverage {
+  /** Issue times of the first- and last-issued forecast. */
+  firstIssuedAt: number;
+  lastIssuedAt: number;
+  /** The start of the earliest forecast interval, and the end of the latest one. */
+  firstTarget: number;
+  lastTarget: number;
+}
+
+// Four ends of the (market, series_id, kind) index ranges: forecasts_series_target and forecasts_series_issued serve
+// them; max(target_end) reads the series' rows (no index), only on a 404.
+const SQL_COVERAGE = `SELECT min(issued_at) AS first_issued, max(issued_at) AS last_issued, min(target_start) AS first_target, max(target_end) AS last_target
+  FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3`;
+
+/** The span of the stored forecasts of a series and kind, or null when it has none. */
+export async function forecastCoverage(pool: pg.Pool, market: string, series: string, kind: string): Promise<ForecastCoverage | null> {
+  const r = (await pool.query<{ first_issued: Date | null; last_issued: Date | null; first_target: Date | null; last_target: Date | null }>(SQL_COVERAGE, [market, series, kind])).rows[0];
+  if (!r?.first_issued || !r.last_issued || !r.first_target || !r.last_target) return null;
+  return { firstIssuedAt: r.first_issued.getTime(), lastIssuedAt: r.last_issued.getTime(), firstTarget: r.first_target.getTime(), lastTarget: r.last_target.getTime() };
+}
+
+/**
+ * GET /forecast's 404 detail when no stored forecast of a series covers `at` (UTC ms): whether `at` lies after the
+ * last forecast interval, before the first, or in a gap between forecasts, with the span the stored forecasts cover
+ * (first and last target time, first and last issue), so a caller can pick a time that has one.
+ */
+export function notCoveredDetail(series: string, market: string, kind: string, at: number, c: ForecastCoverage | null): string {
+  const iso = (t: number) => new Date(t).toISOString();
+  const head = `no forecast of ${series} (${market}, ${kind}) covers ${iso(at)}`;
+  if (c === null) return head;
+  const where = at >= c.lastTarget ? 'it is after the last forecast interval' : at < c.firstTarget ? 'it is before the first forecast interval' : 'it falls between stored forecasts';
+  return `${head}: ${where}; the stored forecasts cover ${iso(c.firstTarget)} to ${iso(c.lastTarget)} (issued ${iso(c.firstIssuedAt)} to ${iso(c.lastIssuedAt)})`;
+}
+
 const SQL_HAS_FORECAST = 'SELECT EXISTS (SELECT 1 FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3) AS has';
 
 // The tick kinds a series has market data of: one primary-key probe per kind (market, series_id, kind, interval_start).
@@ -133,7 +195,8 @@ export interface MissingForecast {
  * `no_forecast` saying the series "is not forecast" and naming the series the forecaster does predict when it has no
  * forecast of `kind` at all while others of the market have, or saying it has no market data of `kind` (only of
  * others, named) when that is why; otherwise `no_forecast` with the caller's
- * `noForecastDetail` (no forecasts of that kind anywhere yet, or none that covers the time asked).
+ * `noForecastDetail` (no forecasts of that kind anywhere yet, or none that covers the time asked). An unknown series
+ * that another live market holds (TAYLOR_EW asked in ERCOT) names that market and says to ask with market=<it>.
  */
 export async function missingForecast(pool: pg.Pool, market: string, series: string, kind: string, noForecastDetail: string): Promise<MissingForecast> {
   if (await seriesKnown(pool, market, series)) {
@@ -149,6 +212,12 @@ export async function missingForecast(pool: pg.Pool, market: string, series: str
     if (forecast.length === 0) return { error: 'no_forecast', detail: noForecastDetail };
     const listed = `${forecast.slice(0, KNOWN_SERIES_LISTED).join(', ')}${forecast.length > KNOWN_SERIES_LISTED ? ', ...' : ''}`;
     return { error: 'no_forecast', detail: `${series} (${market}, ${kind}) is not forecast; the forecaster predicts ${listed} (train a model that covers ${series}: sda train --series)` };
+  }
+  // A series of another market (TAYLOR_EW is GB's) asked in this one: say where it is and how to ask there.
+  const elsewhere = await otherMarketsOf(pool, series, market);
+  if (elsewhere.length > 0) {
+    const markets = `${elsewhere.slice(0, OTHER_MARKETS_LISTED).join(', ')}${elsewhere.length > OTHER_MARKETS_LISTED ? ', ...' : ''}`;
+    return { error: 'unknown_series', detail: `unknown series ${series} in market ${market}: ${series} is a series of market${elsewhere.length > 1 ? 's' : ''} ${markets}; ask with market=${elsewhere[0]}` };
   }
   const known = await someKnownSeries(pool, market, KNOWN_SERIES_LISTED + 1);
   const listed = known.length === 0 ? `market ${market} has no series at all` : `known series in ${market} include ${known.slice(0, KNOWN_SERIES_LISTED).join(', ')}${known.length > KNOWN_SERIES_LISTED ? ', ...' : ''}`;

@@ -11,7 +11,7 @@ import { logger } from '../platform/logger.js';
 import { registryRoot } from '../model/registry.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { FORECAST_ROUTE, forecastQuery } from './forecast-params.js';
-import { findForecast, missingForecast } from './forecast-store.js';
+import { findForecast, forecastCoverage, missingForecast, notCoveredDetail } from './forecast-store.js';
 import { Health, kafkaCheck, modelRegistryCheck, postgresCheck, schemaRegistryCheck } from './health.js';
 import { type GatewayExtensions, createGatewayExtensions } from './dashboard.js';
 import { answerClientErrors, badPercentEncoding, drainServer } from './http-policy.js';
@@ -70,7 +70,7 @@ export function createGateway(_config: Config, deps: GatewayDeps): express.Expre
       q.market,
       q.series,
       q.kind,
-      q.at === null ? `series ${q.series} (${q.market}, ${q.kind}) has no forecast yet` : `no forecast of ${q.series} (${q.market}, ${q.kind}) covers ${new Date(q.at).toISOString()}`,
+      q.at === null ? `series ${q.series} (${q.market}, ${q.kind}) has no forecast yet` : notCoveredDetail(q.series, q.market, q.kind, q.at, await forecastCoverage(deps.pool, q.market, q.series, q.kind)),
     );
     return sendError(res, 404, missing.error, missing.detail);
   });

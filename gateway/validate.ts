@@ -1,5 +1,5 @@
 // Request validation from one declarative schema per route: query and JSON-body parameters with their names, types
-// and bounds. Unknown parameters are refused; the first problem becomes a 400 naming the parameter. The same schemas
+// and bounds. Unknown parameters are refused, and so is any parameter given empty; the first problem becomes a 400 naming the parameter. The same schemas
 // produce the OpenAPI document (openapi.ts: paramJsonSchema below), so the documentation cannot drift from what is
 // enforced. Every route of the gateway, /forecast included, is checked here; there is no second validator. Pure.
 import type { NextFunction, Request, Response } from 'express';
@@ -17,11 +17,6 @@ export type ParamSpec =
       enum?: readonly string[];
       example?: string;
       notBlank?: boolean;
-      /**
-       * Given empty (`market=`) is a 400 saying to leave it out for the default, instead of the default: an empty value
-       * is a mistake of the caller's (a form or script that meant one), not a wish for the default.
-       */
-      emptyRefused?: boolean;
       /**
        * Case-insensitive: ASCII letters a-z are read as A-Z before the checks (an `enum` is case-insensitive always, in
        * its members' own case), so `pattern` and `enum` describe the
@@ -103,6 +98,36 @@ export function parseIsoInstant(raw: string): number {
   return local - sign * (oh * 60 + om) * 60_000;
 }
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/**
+ * Why a string that is written as an ISO-8601 instant (it matches ISO_INSTANT_RE) still names no real time, in words
+ * ("2024-02-30 does not exist: February 2024 has 29 days"), or null when it is a real time or not ISO-8601 at all (the
+ * caller says "not an ISO-8601 time" then). Checks the month (01-12), the day against the month's length in the
+ * proleptic Gregorian calendar (ISO 8601's), hour 00-23, minute and second 00-59 and an offset's hh 00-23, mm 00-59.
+ */
+export function isoInstantProblem(raw: string): string | null {
+  const m = ISO_INSTANT_RE.exec(raw);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, , zone] = m;
+  const date = `${y}-${mo}-${d}`;
+  const month = Number(mo);
+  if (month < 1 || month > 12) return `${date} does not exist: there is no month ${mo} (01-12)`;
+  const year = Number(y);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  if (Number(d) < 1 || Number(d) > days) return `${date} does not exist: ${MONTHS[month - 1]} ${y} has ${days} days`;
+  if (h !== undefined && Number(h) > 23) return `hour ${h} does not exist (00-23; midnight ending a day is 00:00 of the next)`;
+  if (mi !== undefined && Number(mi) > 59) return `minute ${mi} does not exist (00-59)`;
+  if (s !== undefined && Number(s) > 59) return `second ${s} does not exist (00-59; a leap second cannot be given)`;
+  if (zone !== undefined && zone !== 'Z') {
+    const digits = zone.slice(1).replace(':', '');
+    // A space is a "+" a URL query did not encode.
+    if (Number(digits.slice(0, 2)) > 23 || Number(digits.slice(2, 4)) > 59) return `the offset ${zone[0] === ' ' ? `+${zone.slice(1)}` : zone} does not exist (hh 00-23, mm 00-59)`;
+  }
+  return null;
+}
+
 /**
  * The JSON Schema (OpenAPI 3.1) of one parameter, derived from its spec: the bounds, pattern, enum and default the
  * validator enforces. An instant's range is not expressible on a string; its description says it.
@@ -152,11 +177,21 @@ const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
 /** C0 controls other than tab, line feed and carriage return, and DEL: no question or id carries them (PostgreSQL text refuses NUL). */
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 
+/**
+ * The 400 of a parameter given empty (`at=`, `series=`, `{"q": ""}`): every parameter of every route, required or
+ * not. An empty value is a caller's mistake (a form or script that meant to fill it in), not a wish for the default
+ * or for "none": reading `at=` as "latest" would answer a question that was not asked.
+ */
+function emptyError(name: string, spec: ParamSpec, where: 'query' | 'body'): ValidationError {
+  const example = spec.example !== undefined ? (where === 'query' ? `${name}=${spec.example}` : `"${name}": ${JSON.stringify(spec.example)}`) : undefined;
+  if (spec.required) return new ValidationError(name, `${name} is given empty; ${name} is required${example !== undefined ? `, e.g. ${example}` : ''}`);
+  const dflt = 'default' in spec && spec.default !== undefined ? ` for ${spec.default}` : '';
+  return new ValidationError(name, `${name} is given empty; give one${example !== undefined ? ` (e.g. ${example})` : ''}, or leave ${name} out${dflt}`);
+}
+
 function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 'body'): string | number | undefined {
-  if (raw === '' && spec.type === 'string' && spec.emptyRefused) {
-    throw new ValidationError(name, `${name} is given empty; give one${spec.example !== undefined ? ` (e.g. ${name}=${spec.example})` : ''}${spec.default !== undefined ? `, or leave ${name} out for ${spec.default}` : ''}`);
-  }
-  if (raw === undefined || raw === null || raw === '') {
+  if (raw === '') throw emptyError(name, spec, where);
+  if (raw === undefined || raw === null) {
     if (spec.required) throw new ValidationError(name, `${name} is required${spec.example !== undefined ? `, e.g. ${name}=${spec.example}` : ''}`);
     return spec.type === 'instant' ? undefined : spec.default;
   }
@@ -164,7 +199,12 @@ function checkOne(name: string, spec: ParamSpec, raw: unknown, where: 'query' | 
     if (typeof raw !== 'string') throw new ValidationError(name, where === 'query' ? `${name} must be given once, as a single value` : `${name} must be a string`);
     if (raw.length > spec.maxLength) throw new ValidationError(name, `${name} is longer than ${spec.maxLength} characters (${raw.length}), too long for an ISO-8601 time`);
     const at = parseIsoInstant(raw);
-    if (Number.isNaN(at)) throw new ValidationError(name, `${name} ${show(raw)} is not an ISO-8601 time such as 2024-07-01T15:00:00Z (a date-time needs Z or an offset)`);
+    if (Number.isNaN(at)) {
+      // Well-formed but impossible (2024-02-30, 24:00): say what does not exist rather than "not ISO-8601".
+      const problem = isoInstantProblem(raw);
+      if (problem !== null) throw new ValidationError(name, `${name} ${show(raw)} is not a valid time: ${problem}`);
+      throw new ValidationError(name, `${name} ${show(raw)} is not an ISO-8601 time such as 2024-07-01T15:00:00Z (a date-time needs Z or an offset)`);
+    }
     if (at < spec.minimum || at >= spec.maximum) throw new ValidationError(name, `${name} ${show(raw)} is out of range (${new Date(spec.minimum).toISOString()} to ${new Date(spec.maximum).toISOString()})`);
     return at;
   }

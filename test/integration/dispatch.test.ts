@@ -178,20 +178,31 @@ describe('GET /dispatch', () => {
       const lower = await fetch(`${gw.url}/dispatch?series=hb_north&market=${market.toLowerCase()}&power=10&energy=20&day=today`);
       assert.equal(lower.status, 200, 'series and market in lower case are the stored upper case');
       assert.equal(((await lower.json()) as { asset: { settlementPoint: string } }).asset.settlementPoint, 'HB_NORTH');
-      const bad = async (query: string, status: number, pattern: RegExp, error?: string) => {
+      const bad = async (query: string, status: number, pattern: RegExp, error?: string, param?: string) => {
         const r = await fetch(`${gw.url}/dispatch?${query}`);
         assert.equal(r.status, status, query);
-        const b = (await r.json()) as { error: string; detail: string };
+        const b = (await r.json()) as { error: string; detail: string; param?: string };
         assert.match(b.detail, pattern, query);
         if (error !== undefined) assert.equal(b.error, error, query);
+        // A 400 about a parameter names it in `param`, as the schema's own 400s do (the body shape of validate.ts).
+        if (param !== undefined) assert.deepEqual(Object.keys(b).sort(), ['detail', 'error', 'param'], query);
+        if (param !== undefined) assert.equal(b.param, param, query);
       };
-      await bad('', 400, /asset=/);
-      await bad('series=HB_NORTH&power=10', 400, /energy/);
+      await bad('', 400, /asset=/, 'bad_request', 'asset');
+      // A missing parameter of an ad-hoc battery is named, like any other validation error (the tester's power=10 without energy).
+      await bad('series=HB_NORTH&power=10', 400, /^energy is required for an ad-hoc battery/, 'bad_request', 'energy');
+      await bad('series=HB_NORTH&energy=20', 400, /^power is required/, 'bad_request', 'power');
+      await bad('power=10&energy=20', 400, /^series is required/, 'bad_request', 'series');
+      // Given empty is a 400 naming the parameter, not "missing" and not a default.
+      await bad('series=HB_NORTH&power=10&energy=', 400, /^energy is given empty/, 'bad_request', 'energy');
+      await bad('series=HB_NORTH&power=10&energy=20&efficiency=', 400, /^efficiency is given empty/, 'bad_request', 'efficiency');
+      await bad('series=HB_NORTH&power=10&energy=20&day=', 400, /^day is given empty; .*leave day out for tomorrow/, 'bad_request', 'day');
+      await bad('asset=', 400, /^asset is given empty/, 'bad_request', 'asset');
       await bad('series=HB_NORTH&power=-1&energy=20', 400, /power/);
       await bad('series=HB_NORTH&power=0&energy=20', 400, /0 < power <= 10000/);
       await bad('series=HB_NORTH&power=1e400&energy=20', 400, /power must be a decimal number/);
       await bad('series=HB_NORTH&power=10&energy=20&efficiency=1.5', 400, /efficiency/);
-      await bad('asset=bess-north&series=HB_NORTH&power=1&energy=2', 400, /not both/);
+      await bad('asset=bess-north&series=HB_NORTH&power=1&energy=2', 400, /not both/, 'bad_request', 'asset');
       await bad('asset=nope', 404, /configured/);
       await bad(`series=HB_NOWHERE&market=${market}&power=10&energy=20`, 404, /^unknown series HB_NOWHERE: .*include HB_DATAONLY, HB_NORTH$/, 'unknown_series');
       await bad(`series=HB_DATAONLY&market=${market}&power=10&energy=20`, 404, /^HB_DATAONLY \(\w+, RT_PRICE\) is not forecast; the forecaster predicts HB_NORTH /, 'no_forecast');

@@ -21,6 +21,9 @@ const iso = (t: number) => new Date(t).toISOString();
 
 describe('gateway: GET /forecast and /healthz', () => {
   const market = `G${uniqueName('x').slice(-8).toUpperCase()}`;
+  // A second market of this test's own holding a series the first does not (as GB holds TAYLOR_EW and ERCOT does not).
+  const otherMarket = `${market}B`;
+  const foreignSeries = `TAYLOR_${market}`;
   const pool = createPool(config, 2);
   let gw: RunningGateway;
   let registry: string;
@@ -54,6 +57,11 @@ describe('gateway: GET /forecast and /healthz', () => {
        VALUES ($1, 'HB_DATAONLY', 'HUB', 'RT_PRICE', $2, $3, 42, 'USD/MWh', 'test', $3)`,
       [market, new Date(S), new Date(S + 900_000)],
     );
+    await pool.query(
+      `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
+       VALUES ($1, $2, 'HUB', 'LOAD', $3, $4, 42, 'MW', 'test', $4)`,
+      [otherMarket, foreignSeries, new Date(S), new Date(S + 900_000)],
+    );
     registry = await mkdtemp(path.join(os.tmpdir(), 'sda-gw-registry-'));
     gw = await startGateway(config, { port: 0, registryDir: registry });
   });
@@ -61,7 +69,7 @@ describe('gateway: GET /forecast and /healthz', () => {
   after(async () => {
     await gw?.close();
     await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
-    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
+    await pool.query('DELETE FROM market_data WHERE market = ANY($1::text[])', [[market, otherMarket]]);
     await pool.end();
     await rm(registry, { recursive: true, force: true });
   });
@@ -161,6 +169,17 @@ describe('gateway: GET /forecast and /healthz', () => {
       assert.equal(r.body.error, 'bad_request', q);
       assert.equal(typeof r.body.detail, 'string', q);
     }
+    // Any parameter given empty is a 400 naming it: `at=` is not "the latest" (the tester's finding), `series=` not "missing".
+    for (const [q, param] of [['series=HB_NORTH&at=', 'at'], ['series=', 'series'], ['series=HB_NORTH&kind=', 'kind'], ['series=HB_NORTH&market=', 'market']] as const) {
+      const r = await get(`/forecast?${q}`);
+      assert.equal(r.status, 400, q);
+      assert.deepEqual(r.body, { error: 'bad_request', param, detail: r.body.detail }, q);
+      assert.match(String(r.body.detail), new RegExp(`^${param} is given empty; `), q);
+    }
+    // A well-formed date that does not exist says so, not "not ISO-8601".
+    const feb30 = await get('/forecast?series=HB_NORTH&at=2024-02-30T00:00:00Z');
+    assert.equal(feb30.body.param, 'at');
+    assert.equal(feb30.body.detail, 'at "2024-02-30T00:00:00Z" is not a valid time: 2024-02-30 does not exist: February 2024 has 29 days');
     const count = await pool.query<{ n: string }>('SELECT count(*) AS n FROM forecasts WHERE market = $1', [market]);
     assert.equal(Number(count.rows[0]!.n), 4, 'the table is untouched');
   });
@@ -173,6 +192,20 @@ describe('gateway: GET /forecast and /healthz', () => {
     const late = await get(`/forecast?series=HB_NORTH&market=${market}&at=${iso(S + 10 * 24 * HOUR)}`);
     assert.equal(late.status, 404);
     assert.equal(late.body.error, 'no_forecast');
+    // The 404 says where the time lies and what the stored forecasts cover: HB_NORTH's rows cover [S, S+5h), issued S+1m to S+1h1m.
+    const span = `the stored forecasts cover ${iso(S)} to ${iso(S + 5 * HOUR)} (issued ${iso(S + 60_000)} to ${iso(S + HOUR + 60_000)})`;
+    assert.equal(late.body.detail, `no forecast of HB_NORTH (${market}, RT_PRICE) covers ${iso(S + 10 * 24 * HOUR)}: it is after the last forecast interval; ${span}`);
+    const far = await get(`/forecast?series=HB_NORTH&market=${market}&at=2099-01-01T00:00:00Z`);
+    assert.equal(far.status, 404);
+    assert.equal(far.body.detail, `no forecast of HB_NORTH (${market}, RT_PRICE) covers 2099-01-01T00:00:00.000Z: it is after the last forecast interval; ${span}`);
+    const early = await get(`/forecast?series=HB_NORTH&market=${market}&at=${iso(S - HOUR)}`);
+    assert.equal(early.status, 404);
+    assert.equal(early.body.detail, `no forecast of HB_NORTH (${market}, RT_PRICE) covers ${iso(S - HOUR)}: it is before the first forecast interval; ${span}`);
+    // A series of another market (TAYLOR_EW asked in ERCOT): the answer names its market and how to ask there.
+    const foreign = await get(`/forecast?series=${foreignSeries}&market=${market}`);
+    assert.equal(foreign.status, 404);
+    assert.equal(foreign.body.error, 'unknown_series');
+    assert.equal(foreign.body.detail, `unknown series ${foreignSeries} in market ${market}: ${foreignSeries} is a series of market ${otherMarket}; ask with market=${otherMarket}`);
     const dataOnly = await get(`/forecast?series=HB_DATAONLY&market=${market}`);
     assert.equal(dataOnly.status, 404);
     assert.equal(dataOnly.body.error, 'no_forecast', 'a series with market data but no forecast is known');

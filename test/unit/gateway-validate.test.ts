@@ -100,6 +100,36 @@ describe('gateway request validation', () => {
     rejects({ q: 'x'.repeat(2_001) }, 'q', /longer than 2000/, 'body', body);
     rejects({ q: 'ok', admin: true }, 'admin', /unknown body parameter "admin"/, 'body', body);
     rejects({ q: '' }, 'q', /q is required/, 'body', body);
+    rejects({ q: '' }, 'q', /^q is given empty; q is required, e\.g\. "q": "Why did HB_WEST go negative last night\?"$/, 'body', body);
+    rejects({ q: 'why?', series: '' }, 'series', /^series is given empty; give one \(e\.g\. "series": "HB_NORTH"\), or leave series out$/, 'body', body);
+  });
+
+  it('refuses every parameter given empty, on every route, naming it (not read as missing or as the default)', () => {
+    // /forecast's at= was read as "latest" and /dispatch's energy= as missing; now each is a 400 naming the parameter.
+    const routes: Array<[string, ParamSpecs, Record<string, string>]> = [
+      ['/forecast', FORECAST_ROUTE.query, { series: 'HB_NORTH' }],
+      ['/dispatch', DISPATCH_ROUTES.dispatch.query, { series: 'HB_NORTH', power: '10', energy: '20' }],
+      ['/api/history', history, { series: 'HB_NORTH' }],
+      ['/query', QUERY_ROUTES.get.query, { q: 'why?' }],
+    ];
+    let checked = 0;
+    for (const [route, specs, valid] of routes) {
+      assert.doesNotThrow(() => validateParams(specs, valid, 'query'), route);
+      for (const [name, spec] of Object.entries(specs)) {
+        const input = { ...valid, [name]: '' };
+        assert.throws(() => validateParams(specs, input, 'query'), (err: unknown) => {
+          assert.ok(err instanceof ValidationError, `${route} ${name}=: ${String(err)}`);
+          assert.equal(err.param, name, `${route} ${name}=`);
+          assert.match(err.detail, new RegExp(`^${name} is given empty; `), `${route} ${name}=`);
+          if (spec.required) assert.match(err.detail, new RegExp(`${name} is required`), `${route} ${name}=`);
+          else assert.match(err.detail, new RegExp(`leave ${name} out`), `${route} ${name}=`);
+          return true;
+        });
+        checked += 1;
+      }
+    }
+    assert.ok(checked >= 16, `every parameter of the four routes (${checked})`);
+    rejects({ series: 'HB_NORTH', hours: '' }, 'hours', /^hours is given empty; give one, or leave hours out for 48$/);
   });
 });
 
