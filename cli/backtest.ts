@@ -13,13 +13,14 @@ import { provision } from '../platform/kafka/provision.js';
 import { validateRunName } from '../platform/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
 import { Progress } from '../platform/progress.js';
+import { centralOffsetMs, centralWallToUtc } from '../market/central-time.js';
 
 export function registerBacktest(program: Command): void {
   program
     .command('backtest')
     .description('replay history through battery strategies (forecast-driven rolling horizon, baseline bid, yesterday\'s-prices persistence, perfect foresight) and settle each on the actual real-time price at the asset\'s settlement point; prints a table, writes JSON and a self-contained HTML report')
-    .requiredOption('--from <date>', 'first hour of the backtest, ISO date or date-time (UTC)')
-    .requiredOption('--to <date>', 'end of the backtest (exclusive)')
+    .requiredOption('--from <date>', 'first hour of the backtest, ISO date or date-time (UTC; a plain date is UTC midnight, 18:00 or 19:00 US Central the day before)')
+    .requiredOption('--to <date>', 'end of the backtest (exclusive; the same reading)')
     .option('--asset <ids>', 'comma-separated asset ids from --assets, case-insensitive (default: the first asset)')
     .option('--assets <file>', 'battery list (JSON, default config/assets.json)')
     .option('--power <mw>', 'an ad-hoc battery instead of --asset: power, MW')
@@ -64,6 +65,8 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
       if (opts.run !== undefined) validateRunName(opts.run);
       if (!(PRICE_BASES as readonly string[]).includes(opts.priceBasis)) throw new OptionError('--price-basis', `expected ${PRICE_BASES.join(' or ')}, got ${JSON.stringify(opts.priceBasis)}`);
       const assets = backtestAssets(opts);
+      const hint = plainDateHint(opts.from, opts.to);
+      if (hint) (opts.json ? process.stderr : process.stdout).write(`${hint}\n`);
       let actuals: ActualsSource = { kind: 'db' };
       if (opts.input && opts.simulate) throw new OptionError('--input/--simulate', 'choose one source of actual prices');
       if (opts.input) actuals = { kind: 'files', files: listOption(opts.input)! };
@@ -114,10 +117,28 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
       for (const [k, v] of Object.entries(job.meta)) process.stdout.write(`${k}: ${v}\n`);
       if (job.uncheckedModels.length > 0) process.stdout.write(`not in the registry, training range unchecked: ${job.uncheckedModels.join(', ')}\n`);
       for (const r of job.results) {
-        process.stdout.write(`\n${r.assetId} at ${r.settlementPoint}\n${backtestTable(r)}\n\nnet revenue by month (US Central)\n${monthTable(r)}\n`);
+        process.stdout.write(`\n${r.assetId} at ${r.settlementPoint}\n${backtestTable(r)}\n\nsettled revenue by month (US Central; the end state of charge is not in it)\n${monthTable(r)}\n`);
       }
       process.stdout.write(`\nwrote ${path.join(dir, 'backtest.json')} and ${path.join(dir, 'backtest.html')}\n`);
     });
+}
+
+/**
+ * One line when --from or --to is a plain date (YYYY-MM-DD), which dateOption reads as UTC midnight: ERCOT's trading
+ * day runs on US Central Prevailing Time (the Operating Day, HE 1-24, in ERCOT's reports), so such a bound falls at 18:00 or
+ * 19:00 Central the day before and cuts a Central evening off; the line names the Central clock time and the explicit
+ * UTC times of the Central midnights. Null when both bounds carry a time. Pure; does not change how dates are parsed.
+ */
+export function plainDateHint(from: string, to: string): string | null {
+  const plain = [['--from', from], ['--to', to]].filter(([, v]) => /^\d{4}-\d{2}-\d{2}$/.test(v!)) as Array<[string, string]>;
+  if (plain.length === 0) return null;
+  const central = (ms: number) => new Date(ms + centralOffsetMs(ms)).toISOString().slice(0, 16).replace('T', ' ');
+  const midnight = (d: string) => {
+    const [year, month, day] = d.split('-').map(Number) as [number, number, number];
+    return new Date(centralWallToUtc({ year, month, day }, 0, false)).toISOString().replace('.000Z', 'Z');
+  };
+  const read = plain.map(([k, v]) => `${k} ${v} is ${v}T00:00Z (${central(Date.parse(`${v}T00:00:00Z`))} US Central)`).join(', ');
+  return `note: ${read}; the ERCOT trading day is US Central time: for whole Central days give explicit times, e.g. ${plain.map(([k, v]) => `${k} ${midnight(v)}`).join(' ')}`;
 }
 
 /**

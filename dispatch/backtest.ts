@@ -2,7 +2,7 @@
 import type { Highs } from 'highs';
 import { centralDateOf } from '../market/central-time.js';
 import { DispatchError } from './errors.js';
-import { type BatteryAsset, validateBattery } from './asset.js';
+import { type BatteryAsset, legEfficiency, validateBattery } from './asset.js';
 import { scheduleFromPower, validateCurve, type PriceCurve } from './optimiser.js';
 import {
   type BacktestGrid, type BaselineHours, type ForecastCurve, type PriceBasis, type PublishedSchedule, type StrategyName, type StrategyRun,
@@ -12,9 +12,21 @@ import {
 /** One strategy's settled result. Money in $, energy in MWh. */
 export interface StrategyResult {
   name: StrategyName;
-  /** Settled on actual prices, net of degradation cost. */
+  /** Settled on actual prices, net of degradation cost: the cash of the period alone, nothing valued at the end. */
   netRevenue: number;
-  /** netRevenue / perfect foresight's netRevenue * 100 (null without perfect foresight or when it earns <= 0). */
+  /** State of charge at the start of the period (the asset's initialSoc), MWh stored. */
+  startSocMwh: number;
+  /** State of charge at the end of the last interval, MWh stored. */
+  endSocMwh: number;
+  /**
+   * The energy left in the battery relative to the start, marked to market, $:
+   * (endSocMwh - startSocMwh) * eta * (markPrice - degradation $/MWh), eta = the discharge leg's efficiency (see
+   * endSocValue()). Negative when the strategy ended emptier than it began.
+   */
+  endSocValue: number;
+  /** netRevenue + endSocValue: what the strategy earned with its end state of charge valued ($). */
+  valuedRevenue: number;
+  /** valuedRevenue / perfect foresight's valuedRevenue * 100 (null without perfect foresight or when it earns <= 0). */
   pctOfPerfect: number | null;
   cycles: number;
   chargedMwh: number;
@@ -24,7 +36,10 @@ export interface StrategyResult {
   revenueByMonth: Record<string, number>;
   solves: number;
   solveMs: number;
+  /** Intervals at zero power: neither charging nor discharging (for any reason, planned or for want of input). */
   idleIntervals: number;
+  /** Of those, the intervals the strategy had nothing to decide on (no forecast yet, no yesterday): StrategyRun.noInputIntervals. */
+  noInputIntervals: number;
   notes: string[];
   /** Per interval of the grid (for plots): charge, discharge MW, state of charge MWh, cumulative P&L $. */
   series: { chargeMw: number[]; dischargeMw: number[]; socMwh: number[]; cumulativePnl: number[] };
@@ -57,12 +72,46 @@ export interface BacktestResult {
   intervals: number;
   /** Actual prices of the backtest intervals, $/MWh. */
   prices: number[];
+  /** The price the end state of charge is marked at, $/MWh: endSocMarkPrice(prices), the same for every strategy. */
+  endSocPrice: number;
   strategies: StrategyResult[];
+}
+
+/** Power below which an interval counts as idle, MW (the solver's round-off, far below any real set point). */
+export const IDLE_MW = 1e-6;
+
+/** What the end state of charge is marked at (for the table footnote and the JSON). */
+export const END_SOC_PRICE_RULE = 'mean actual price of the last 24 hours of the period';
+
+/**
+ * The price the energy left in the battery at the end is marked at, $/MWh: the mean actual price of the last 24 hours
+ * of the period (of the whole period when it is shorter), i.e. the market's own recent level, the same for every
+ * strategy so that none is credited with its own forecast. Input: the period's actual prices on its grid (finite,
+ * non-empty; validateCurve checks that). Errors: PRICES_INVALID on an empty curve.
+ */
+export function endSocMarkPrice(actual: PriceCurve): number {
+  const n = Math.max(1, Math.round(86_400_000 / actual.stepMs));
+  const last = actual.prices.slice(-n);
+  if (last.length === 0) throw new DispatchError('PRICES_INVALID', 'no actual prices to mark the end state of charge at');
+  return last.reduce((a, b) => a + b, 0) / last.length;
+}
+
+/**
+ * The value of the state-of-charge difference at the end of a period, $: (endSocMwh - startSocMwh) * eta *
+ * (markPrice - degradation), eta = sqrt(round-trip efficiency), the discharge leg. That is what selling the extra stored
+ * energy at markPrice would bring to the grid net of degradation (or, when negative, what the energy the strategy took
+ * out of the starting charge is worth at the same price), the usual mark-to-market of terminal inventory in storage
+ * backtests, linear so that a strategy cannot gain by ending full or empty per se. Pure.
+ */
+export function endSocValue(asset: BatteryAsset, startSocMwh: number, endSocMwh: number, markPrice: number): number {
+  return (endSocMwh - startSocMwh) * legEfficiency(asset) * (markPrice - asset.degradationCostPerMwh);
 }
 
 /**
  * Runs the strategies over [fromMs, toMs) and settles each on the actual prices: revenue = sum over intervals of
- * price * (discharge - charge) * hours - degradation * discharge * hours. Deterministic for the same input.
+ * price * (discharge - charge) * hours - degradation * discharge * hours; the state of charge left at the end relative
+ * to the start is then valued at endSocMarkPrice (endSocValue), and % of perfect foresight compares those valued
+ * figures. Deterministic for the same input.
  * Errors: ASSET_INVALID, PRICES_INVALID (grid not aligned, prices missing), and the optimiser's errors.
  */
 export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult {
@@ -86,9 +135,10 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
     }
     input.onStrategy?.(name, k + 1, order.length);
   });
-  const settled = runs.map((r) => settle(asset, actual, r));
+  const markPrice = endSocMarkPrice(actual);
+  const settled = runs.map((r) => settle(asset, actual, r, markPrice));
   const perfect = settled.find((s) => s.name === 'perfect');
-  for (const s of settled) s.pctOfPerfect = perfect && perfect.netRevenue > 0 ? (100 * s.netRevenue) / perfect.netRevenue : null;
+  for (const s of settled) s.pctOfPerfect = perfect && perfect.valuedRevenue > 0 ? (100 * s.valuedRevenue) / perfect.valuedRevenue : null;
   return {
     assetId: asset.id,
     settlementPoint: asset.settlementPoint,
@@ -97,13 +147,20 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
     stepMs: grid.actual.stepMs,
     intervals: count,
     prices: actual.prices,
+    endSocPrice: markPrice,
     strategies: settled,
   };
 }
 
-/** Settles a strategy's power on actual prices (pure). */
-export function settle(asset: BatteryAsset, actual: PriceCurve, run: StrategyRun): StrategyResult {
+/**
+ * Settles a strategy's power on actual prices and values its end state of charge at markPrice ($/MWh, default
+ * endSocMarkPrice(actual)) (pure). An interval is idle when both its charge and its discharge are 0 MW (below IDLE_MW).
+ */
+export function settle(asset: BatteryAsset, actual: PriceCurve, run: StrategyRun, markPrice: number = endSocMarkPrice(actual)): StrategyResult {
   const s = scheduleFromPower(asset, actual, run.charge, run.discharge);
+  const startSocMwh = asset.initialSoc * asset.energyMwh;
+  const endSocMwh = s.intervals.at(-1)?.socMwh ?? startSocMwh;
+  const value = endSocValue(asset, startSocMwh, endSocMwh, markPrice);
   const revenueByMonth: Record<string, number> = {};
   const cumulativePnl: number[] = [];
   let cum = 0;
@@ -116,6 +173,10 @@ export function settle(asset: BatteryAsset, actual: PriceCurve, run: StrategyRun
   return {
     name: run.name,
     netRevenue: s.expectedRevenue,
+    startSocMwh,
+    endSocMwh,
+    endSocValue: value,
+    valuedRevenue: s.expectedRevenue + value,
     pctOfPerfect: null,
     cycles: s.cycles,
     chargedMwh: s.chargedMwh,
@@ -123,7 +184,8 @@ export function settle(asset: BatteryAsset, actual: PriceCurve, run: StrategyRun
     revenueByMonth,
     solves: run.solves,
     solveMs: run.solveMs,
-    idleIntervals: run.idleIntervals,
+    idleIntervals: s.intervals.filter((iv) => Math.abs(iv.chargeMw) < IDLE_MW && Math.abs(iv.dischargeMw) < IDLE_MW).length,
+    noInputIntervals: run.noInputIntervals,
     notes: run.notes,
     series: { chargeMw: run.charge, dischargeMw: run.discharge, socMwh: s.intervals.map((i) => i.socMwh), cumulativePnl },
   };

@@ -49,8 +49,11 @@ export interface StrategyRun {
   discharge: number[];
   solves: number;
   solveMs: number;
-  /** Intervals the strategy sat idle because it had nothing to decide on (no forecast yet, no yesterday). */
-  idleIntervals: number;
+  /**
+   * Intervals the strategy had nothing to decide on (no forecast covering them yet, no yesterday in the history) and so
+   * sat at zero power. Not the same as settlement's idleIntervals (every interval at zero power, for any reason).
+   */
+  noInputIntervals: number;
   notes: string[];
 }
 
@@ -114,7 +117,7 @@ export function perfectForesight(highs: Highs, asset: BatteryAsset, g: BacktestG
     discharge: s.intervals.map((i) => i.dischargeMw),
     solves: 1,
     solveMs: s.solver.solveMs,
-    idleIntervals: 0,
+    noInputIntervals: 0,
     notes: [`one ${s.solver.milp ? 'MILP' : 'LP'} over ${count} intervals`],
   };
 }
@@ -163,7 +166,7 @@ export function forecastDriven(highs: Highs, asset: BatteryAsset, g: BacktestGri
       state.apply(at, c, d);
     }
   }
-  return { name: 'forecast', charge, discharge, solves, solveMs, idleIntervals: idle, notes: [`${sorted.length} forecasts, re-optimised each hour on the ${basis === 'mean' ? 'expected price (0.3 P10 + 0.4 P50 + 0.3 P90)' : 'P50'}, first hour committed`] };
+  return { name: 'forecast', charge, discharge, solves, solveMs, noInputIntervals: idle, notes: [`${sorted.length} forecasts, re-optimised each hour on the ${basis === 'mean' ? 'expected price (0.3 P10 + 0.4 P50 + 0.3 P90)' : 'P50'}, first hour committed`] };
 }
 
 /**
@@ -228,7 +231,7 @@ export function persistence(highs: Highs, asset: BatteryAsset, g: BacktestGrid):
     }
     i = j;
   }
-  return { name: 'persistence', charge, discharge, solves, solveMs, idleIntervals: idle, notes: ['each market day optimised on the prices 24 h earlier'] };
+  return { name: 'persistence', charge, discharge, solves, solveMs, noInputIntervals: idle, notes: ['each market day optimised on the prices 24 h earlier'] };
 }
 
 /** Fixed hours of a baseline bid: Central clock hours (0-23, the hour starting then; hour ending = hour + 1). */
@@ -285,7 +288,7 @@ export function baselineBid(asset: BatteryAsset, g: BacktestGrid, hours: Baselin
     state.apply(at, c, d);
   }
   const he = (clockHours: number[]): string => hourEndingRanges(clockHours.map((h) => h + 1));
-  return { name: 'baseline', charge, discharge, solves: 0, solveMs: 0, idleIntervals: 0, notes: [`charge ${he(hours.chargeHours)}, discharge ${he(hours.dischargeHours)} (Central)`] };
+  return { name: 'baseline', charge, discharge, solves: 0, solveMs: 0, noInputIntervals: 0, notes: [`charge ${he(hours.chargeHours)}, discharge ${he(hours.dischargeHours)} (Central)`] };
 }
 
 /** A published schedule as the stitcher needs it (a DispatchSchedule record has these fields). */
@@ -328,5 +331,5 @@ export function fromSchedules(asset: BatteryAsset, g: BacktestGrid, schedules: P
     discharge[i] = d;
     state.apply(at, c, d);
   }
-  return { name: 'forecast', charge, discharge, solves: sorted.length, solveMs: 0, idleIntervals: idle, notes: [`${sorted.length} schedules from the dispatcher, stitched on the market clock`] };
+  return { name: 'forecast', charge, discharge, solves: sorted.length, solveMs: 0, noInputIntervals: idle, notes: [`${sorted.length} schedules from the dispatcher, stitched on the market clock`] };
 }

@@ -69,7 +69,27 @@ describe('sda backtest --run through the whole pipeline', () => {
     const args = ['backtest', '--run', run, '--from', '2024-07-03', '--to', '2024-07-06', '--simulate', '5', '--sim-start', '2024-07-01', '--asset', 'bess-north', '--allow-lookahead', '--out', out, '--json'];
     const first = await sda(args);
     assert.equal(first.code, 0, first.stderr.slice(-2_000));
-    const a = JSON.parse(first.stdout) as { results: Array<{ strategies: Array<{ name: string; netRevenue: number }> }> };
+    const a = JSON.parse(first.stdout) as { results: Array<{ intervals: number; endSocPrice: number; strategies: Array<{ name: string; netRevenue: number; startSocMwh: number; endSocMwh: number; endSocValue: number; valuedRevenue: number; pctOfPerfect: number | null; idleIntervals: number; noInputIntervals: number }> }> };
+    // Plain dates are UTC midnight: one note says so (stderr, since --json keeps stdout for the report).
+    assert.match(first.stderr, /note: --from 2024-07-03 is 2024-07-03T00:00Z \(2024-07-02 19:00 US Central\), --to 2024-07-06 is 2024-07-06T00:00Z \(2024-07-05 19:00 US Central\); .* --from 2024-07-03T05:00:00Z --to 2024-07-06T05:00:00Z/);
+    // The end state of charge and its value per strategy: bess-north is 20 MWh, 85% round trip, $2/MWh degradation, starting at 5%.
+    const res = a.results[0]!;
+    assert.equal(res.intervals, 72);
+    const perfectValued = res.strategies.find((s) => s.name === 'perfect')!.valuedRevenue;
+    for (const s of res.strategies) {
+      assert.equal(s.startSocMwh, 1, s.name);
+      assert.ok(s.endSocMwh >= 1 - 1e-6 && s.endSocMwh <= 19 + 1e-6, `${s.name} end SoC ${s.endSocMwh}`);
+      assert.ok(Math.abs(s.endSocValue - (s.endSocMwh - 1) * Math.sqrt(0.85) * (res.endSocPrice - 2)) < 0.02, `${s.name} end SoC value ${s.endSocValue}`);
+      assert.ok(Math.abs(s.valuedRevenue - (s.netRevenue + s.endSocValue)) < 0.02, s.name);
+      if (perfectValued > 0) assert.ok(Math.abs(s.pctOfPerfect! - (100 * s.valuedRevenue) / perfectValued) < 0.01, s.name);
+      // Idle = neither charging nor discharging, for want of input or by plan.
+      assert.ok(s.idleIntervals >= s.noInputIntervals && s.idleIntervals <= 72, `${s.name} idle ${s.idleIntervals}, no input ${s.noInputIntervals}`);
+    }
+    // The strategies that trade on actual prices or fixed hours trade some hours and rest in others (a 2-hour battery over three days).
+    for (const name of ['perfect', 'baseline']) {
+      const idle = res.strategies.find((s) => s.name === name)!.idleIntervals;
+      assert.ok(idle > 0 && idle < 72, `${name} idle ${idle}`);
+    }
     const schedules = await readTopic<DispatchSchedule>(p, topics.dispatch.name, p.writers.dispatch);
     assert.equal(schedules.filter((s) => s.assetId === 'bess-north').length, forecasts.length, 'one schedule per forecast issue on run.NAME.dispatch');
     const rows = await pool.query<{ n: string }>('SELECT count(*) AS n FROM dispatch_schedules WHERE run = $1 AND asset_id = $2', [run, 'bess-north']);
@@ -78,6 +98,9 @@ describe('sda backtest --run through the whole pipeline', () => {
     for (const [name, v] of Object.entries(by)) assert.ok(v <= by.perfect! + 0.01, `${name} above perfect foresight`);
     const html = await readFile(path.join(out, 'backtest.html'), 'utf8');
     assert.match(html, /<svg/);
+    assert.ok(html.includes('actual price, whole period, 2024-07-03 00:00Z to 2024-07-06 00:00Z (3 days)'), 'the chart names the period');
+    assert.doesNotMatch(html, /last 7 days/);
+    assert.match(html, /time \(UTC\)/);
     assert.doesNotMatch(html, /<script|https?:\/\/(?!www\.w3\.org)/, 'self-contained: no script, no remote resource');
 
     const second = await sda(args);

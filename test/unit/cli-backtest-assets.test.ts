@@ -3,7 +3,7 @@
 // accepts, and every listed series runs (configured and ad-hoc batteries alike).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backtestAssets } from '../../cli/backtest.js';
+import { backtestAssets, plainDateHint } from '../../cli/backtest.js';
 import { OptionError } from '../../cli/options.js';
 import { loadAssets } from '../../dispatch/assets-config.js';
 import { DispatchError } from '../../dispatch/errors.js';
@@ -44,5 +44,17 @@ describe('sda backtest: the batteries of --asset/--power with --series', () => {
 
   it('refuses --power without --energy', () => {
     assert.throws(() => backtestAssets({ power: '10' }), OptionError);
+  });
+});
+
+describe('sda backtest: the note on plain dates', () => {
+  it('says a plain date is UTC midnight, names the Central clock time and the Central midnight in UTC', () => {
+    // June: CDT (UTC-5), so UTC midnight is 19:00 Central the day before, and Central midnight is 05:00Z.
+    assert.equal(plainDateHint('2024-06-21', '2024-06-24'),
+      'note: --from 2024-06-21 is 2024-06-21T00:00Z (2024-06-20 19:00 US Central), --to 2024-06-24 is 2024-06-24T00:00Z (2024-06-23 19:00 US Central); the ERCOT trading day is US Central time: for whole Central days give explicit times, e.g. --from 2024-06-21T05:00:00Z --to 2024-06-24T05:00:00Z');
+    // January: CST (UTC-6); only the plain bound is named.
+    assert.match(plainDateHint('2024-01-10', '2024-01-12T06:00:00Z')!, /^note: --from 2024-01-10 is 2024-01-10T00:00Z \(2024-01-09 18:00 US Central\); .* e\.g\. --from 2024-01-10T06:00:00Z$/);
+    assert.equal(plainDateHint('2024-06-21T05:00:00Z', '2024-06-24T05:00:00Z'), null);
+    assert.equal(plainDateHint('2024-06-21T00:00', '2024-06-24T00:00:00Z'), null);
   });
 });

@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type { Highs } from 'highs';
 import { makeBattery, validateBattery, type BatteryAsset } from '../../dispatch/asset.js';
-import { hourlyPrices, runBacktest } from '../../dispatch/backtest.js';
+import { END_SOC_PRICE_RULE, endSocMarkPrice, hourlyPrices, runBacktest, settle } from '../../dispatch/backtest.js';
 import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimiser.js';
 import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
 import { SdaError } from '../../platform/errors.js';
 import { parseAssets } from '../../dispatch/assets-config.js';
 import { planDayAhead } from '../../dispatch/day-ahead.js';
 import { hourEndingRanges } from '../../market/format.js';
-import { backtestHtml, backtestJson, backtestTable } from '../../dispatch/report.js';
+import { backtestHtml, backtestJson, backtestTable, timeTicks } from '../../dispatch/report.js';
 import { planFromForecast, stateAt } from '../../processors/dispatcher/plan.js';
 import type { Forecast } from '../../schemas/types.js';
 
@@ -196,7 +196,7 @@ describe('strategies and backtest', () => {
     // A good forecast beats trading blind.
     const forecast = r.strategies.find((s) => s.name === 'forecast')!;
     assert.ok(forecast.netRevenue > 0);
-    assert.equal(forecast.idleIntervals, 0);
+    assert.equal(forecast.noInputIntervals, 0);
   });
 
   it('gives the same figures when run again', () => {
@@ -211,8 +211,56 @@ describe('strategies and backtest', () => {
   it('idles the forecast strategy until a forecast is available on the market clock', () => {
     const late = forecasts.filter((f) => f.inputEnd >= grid.fromMs + 5 * HOUR);
     const r = runBacktest(highs, { asset, grid, forecasts: late, strategies: ['forecast'] });
-    assert.equal(r.strategies[0]!.idleIntervals, 5);
+    assert.equal(r.strategies[0]!.noInputIntervals, 5);
     assert.deepEqual(r.strategies[0]!.series.chargeMw.slice(0, 5), [0, 0, 0, 0, 0]);
+    // Idle counts every interval at zero power: the 5 without a forecast and the planned ones after them.
+    const s = r.strategies[0]!;
+    assert.equal(s.idleIntervals, s.series.chargeMw.filter((c, i) => c === 0 && s.series.dischargeMw[i] === 0).length);
+    assert.ok(s.idleIntervals > 5, `${s.idleIntervals} idle intervals`);
+  });
+
+  it('counts an interval idle when it neither charges nor discharges, perfect foresight included', () => {
+    const r = runBacktest(highs, { asset, grid, forecasts, strategies: ['perfect', 'baseline'] });
+    for (const s of r.strategies) {
+      const zero = s.series.chargeMw.filter((c, i) => c < 1e-6 && s.series.dischargeMw[i]! < 1e-6).length;
+      assert.equal(s.idleIntervals, zero, s.name);
+      assert.ok(s.idleIntervals > 0 && s.idleIntervals < r.intervals, `${s.name}: ${s.idleIntervals} of ${r.intervals}`);
+      assert.equal(s.noInputIntervals, 0, s.name);
+    }
+  });
+
+  it('values the state of charge left at the end at the mean actual price of the last 24 hours (constructed case)', () => {
+    // 48 h: $10 the first day, $50 the second; charge 10 MW in hours 0 and 1, nothing after: ends with energy stored.
+    const bess = makeBattery({ id: 'mark', powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.81, degradationCostPerMwh: 2 });
+    const curve: PriceCurve = { startMs: T0, stepMs: HOUR, prices: [...Array(24).fill(10), ...Array(24).fill(50)] };
+    const charge = Array.from({ length: 48 }, (_, i) => (i < 2 ? 10 : 0));
+    const discharge = new Array<number>(48).fill(0);
+    near(endSocMarkPrice(curve), 50, 'mark price');
+    const s = settle(bess, curve, { name: 'baseline', charge, discharge, solves: 0, solveMs: 0, noInputIntervals: 0, notes: [] });
+    near(s.netRevenue, -2 * 10 * 10, 'settled: 20 MWh bought at $10');
+    near(s.startSocMwh, 0, 'start SoC');
+    near(s.endSocMwh, 20 * 0.9, 'end SoC: 20 MWh x charge leg 0.9');
+    // 18 MWh stored x discharge leg 0.9 x ($50 - $2 degradation) = $777.60.
+    near(s.endSocValue, 18 * 0.9 * 48, 'end SoC value');
+    near(s.valuedRevenue, -200 + 777.6, 'valued');
+    assert.equal(s.idleIntervals, 46);
+    // A strategy that ends emptier than it began pays for the energy it took, at the same mark.
+    const full = makeBattery({ id: 'mark-full', powerMw: 10, energyMwh: 20, roundTripEfficiency: 1, initialSoc: 1 });
+    const d = settle(full, curve, { name: 'baseline', charge: new Array<number>(48).fill(0), discharge: Array.from({ length: 48 }, (_, i) => (i === 0 ? 10 : 0)), solves: 0, solveMs: 0, noInputIntervals: 0, notes: [] });
+    near(d.netRevenue, 100, 'sold 10 MWh at $10');
+    near(d.endSocValue, -10 * 50, 'the 10 MWh taken out valued at $50');
+    near(d.valuedRevenue, -400, 'selling below the mark loses');
+  });
+
+  it('compares % of perfect foresight on the revenue with the end state of charge valued', () => {
+    const r = runBacktest(highs, { asset, grid, forecasts, strategies: ['perfect', 'baseline', 'forecast'] });
+    near(r.endSocPrice, prices.slice(-24).reduce((a, b) => a + b, 0) / 24, 'mark = mean of the last 24 h');
+    const perfect = r.strategies.find((s) => s.name === 'perfect')!;
+    for (const s of r.strategies) {
+      near(s.endSocMwh, s.series.socMwh.at(-1)!, `${s.name} end SoC`);
+      near(s.valuedRevenue, s.netRevenue + s.endSocValue, `${s.name} valued`);
+      near(s.pctOfPerfect!, (100 * s.valuedRevenue) / perfect.valuedRevenue, `${s.name} %`);
+    }
   });
 
   it('baseline bid charges only in its charge hours and discharges only in its discharge hours', () => {
@@ -310,14 +358,52 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     const r = runBacktest(highs, { asset, grid: { actual: { startMs: T0, stepMs: HOUR, prices }, fromMs: T0 + 24 * HOUR, toMs: T0 + 4 * 24 * HOUR }, forecasts: [], strategies: ['baseline', 'perfect'] });
     assert.match(backtestTable(r), /\| perfect \| \$[\d,]+ \| 100\.0% \|/);
     // Money the sign of which follows the rounding: -0.4 is "$0", -1234.5 "-$1,235".
-    const tiny = { ...r, strategies: r.strategies.map((st, k) => ({ ...st, netRevenue: k === 0 ? -0.4 : -1234.5 })) };
+    const tiny = { ...r, strategies: r.strategies.map((st, k) => ({ ...st, valuedRevenue: k === 0 ? -0.4 : -1234.5 })) };
     const t = backtestTable(tiny);
     assert.match(t, new RegExp(`\\| ${r.strategies[0]!.name} \\| \\$0 \\|`));
     assert.match(t, new RegExp(`\\| ${r.strategies[1]!.name} \\| -\\$1,235 \\|`));
-    assert.deepEqual(Object.keys(backtestJson(r)).sort(), ['assetId', 'from', 'intervals', 'settlementPoint', 'stepMinutes', 'strategies', 'to']);
+    // The settled revenue, end SoC and its value have their own columns; a footnote gives the mark price and its rule.
+    const table = backtestTable(r);
+    assert.match(table.split('\n')[0]!, /\| net revenue incl\. end SoC \| % of perfect foresight \| settled revenue \| end SoC MWh \| end SoC value \|/);
+    const base = r.strategies.find((st) => st.name === 'baseline')!;
+    assert.ok(table.includes(`| baseline | $${Math.round(base.valuedRevenue).toLocaleString('en-US')} |`), table);
+    assert.ok(table.includes(`| ${base.endSocMwh.toFixed(1)} |`), table);
+    assert.ok(table.includes(`mark price $${r.endSocPrice.toFixed(2)}/MWh = the ${END_SOC_PRICE_RULE}`), table);
+    assert.match(table, /idle intervals: intervals \(of 72, 60 min each\) with neither charging nor discharging/);
+    const json = backtestJson(r);
+    assert.deepEqual(Object.keys(json).sort(), ['assetId', 'endSocPrice', 'endSocPriceRule', 'from', 'intervals', 'settlementPoint', 'stepMinutes', 'strategies', 'to']);
+    const js = (json.strategies as Array<Record<string, unknown>>).find((st) => st.name === 'baseline')!;
+    for (const k of ['netRevenue', 'startSocMwh', 'endSocMwh', 'endSocValue', 'valuedRevenue', 'idleIntervals', 'noInputIntervals']) assert.equal(typeof js[k], 'number', k);
     const html = backtestHtml([r], { period: 'test <period>' });
     assert.equal((html.match(/<svg/g) ?? []).length, 4);
+    // A 3-day backtest: the charts say they show the whole period, in UTC, with distinct tick labels none cut off.
+    assert.doesNotMatch(html, /last 7 days/);
+    assert.ok(html.includes(': actual price, whole period, 2026-01-06 06:00Z to 2026-01-09 06:00Z (3 days)'), 'price title names the period');
+    assert.equal((html.match(/time \(UTC\)/g) ?? []).length, 4);
+    const priceSvg = html.slice(html.indexOf('actual price, whole period'), html.indexOf('net power per strategy'));
+    const labels = [...priceSvg.matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="(start|middle|end)">([^<]+)<\/text>/g)].filter((m) => /^\d\d-\d\d \d\d:\d\d$/.test(m[3]!));
+    assert.deepEqual(labels.map((m) => m[3]), ['01-06 12:00', '01-07 00:00', '01-07 12:00', '01-08 00:00', '01-08 12:00', '01-09 00:00']);
+    // 'MM-DD HH:MM' is about 65 px at 11 px: none may reach past the 960 px wide SVG (or left of 0).
+    for (const [, x, anchor, label] of labels) {
+      const right = anchor === 'end' ? Number(x) : anchor === 'middle' ? Number(x) + 33 : Number(x) + 65;
+      assert.ok(right <= 960, `${label} cut off at x ${x} (${anchor})`);
+    }
+    // On a period that ends on a tick, the last label is anchored at its end, inside the plot.
+    const aligned = runBacktest(highs, { asset, grid: { actual: { startMs: T0 - 6 * HOUR, stepMs: HOUR, prices: syntheticPrices(5, 3) }, fromMs: T0 + 18 * HOUR, toMs: T0 + 90 * HOUR }, forecasts: [], strategies: ['baseline'] });
+    const alignedHtml = backtestHtml([aligned]);
+    const last = [...alignedHtml.slice(0, alignedHtml.indexOf('net power per strategy')).matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="(start|middle|end)">(\d\d-\d\d \d\d:\d\d)<\/text>/g)].at(-1)!;
+    assert.deepEqual([last[1], last[2], last[3]], ['950.0', 'end', '01-09 00:00']);
+    assert.ok(html.includes('mark price $'), 'the footnote is in the HTML too');
     assert.ok(html.includes('test &lt;period&gt;'), 'escaped');
     assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('labels a time axis in UTC with distinct ticks on whole hours or days', () => {
+    const d0 = Date.UTC(2024, 5, 21);
+    assert.deepEqual(timeTicks(d0, d0 + 7 * 24 * HOUR).map((t) => t.label), ['2024-06-21', '2024-06-22', '2024-06-23', '2024-06-24', '2024-06-25', '2024-06-26', '2024-06-27', '2024-06-28']);
+    const year = timeTicks(d0 + 5 * HOUR, d0 + 365 * 24 * HOUR).map((t) => t.label);
+    assert.equal(new Set(year).size, year.length, year.join(' '));
+    assert.ok(year.length >= 2 && year.length <= 8, year.join(' '));
+    assert.deepEqual(timeTicks(d0, d0), []);
   });
 });
