@@ -13,7 +13,8 @@ import { provision } from '../platform/kafka/provision.js';
 import { validateRunName } from '../platform/kafka/topics.js';
 import { OptionError, dateOption, intOption, listOption, numberOption } from './options.js';
 import { Progress } from '../platform/progress.js';
-import { centralOffsetMs, centralWallToUtc } from '../market/central-time.js';
+import { centralWallToUtc } from '../market/central-time.js';
+import { centralLabel } from '../market/format.js';
 
 export function registerBacktest(program: Command): void {
   program
@@ -132,12 +133,11 @@ The optimiser, strategies and settlement: dispatch/README.md.`)
 export function plainDateHint(from: string, to: string): string | null {
   const plain = [['--from', from], ['--to', to]].filter(([, v]) => /^\d{4}-\d{2}-\d{2}$/.test(v!)) as Array<[string, string]>;
   if (plain.length === 0) return null;
-  const central = (ms: number) => new Date(ms + centralOffsetMs(ms)).toISOString().slice(0, 16).replace('T', ' ');
   const midnight = (d: string) => {
     const [year, month, day] = d.split('-').map(Number) as [number, number, number];
     return new Date(centralWallToUtc({ year, month, day }, 0, false)).toISOString().replace('.000Z', 'Z');
   };
-  const read = plain.map(([k, v]) => `${k} ${v} is ${v}T00:00Z (${central(Date.parse(`${v}T00:00:00Z`))} US Central)`).join(', ');
+  const read = plain.map(([k, v]) => `${k} ${v} is ${v}T00:00Z (${centralLabel(Date.parse(`${v}T00:00:00Z`))})`).join(', ');
   return `note: ${read}; the ERCOT trading day is US Central time: for whole Central days give explicit times, e.g. ${plain.map(([k, v]) => `${k} ${midnight(v)}`).join(' ')}`;
 }
 

@@ -71,7 +71,7 @@ describe('sda backtest --run through the whole pipeline', () => {
     assert.equal(first.code, 0, first.stderr.slice(-2_000));
     const a = JSON.parse(first.stdout) as { results: Array<{ intervals: number; endSocPrice: number; strategies: Array<{ name: string; netRevenue: number; startSocMwh: number; endSocMwh: number; endSocValue: number; valuedRevenue: number; pctOfPerfect: number | null; idleIntervals: number; noInputIntervals: number }> }> };
     // Plain dates are UTC midnight: one note says so (stderr, since --json keeps stdout for the report).
-    assert.match(first.stderr, /note: --from 2024-07-03 is 2024-07-03T00:00Z \(2024-07-02 19:00 US Central\), --to 2024-07-06 is 2024-07-06T00:00Z \(2024-07-05 19:00 US Central\); .* --from 2024-07-03T05:00:00Z --to 2024-07-06T05:00:00Z/);
+    assert.match(first.stderr, /note: --from 2024-07-03 is 2024-07-03T00:00Z \(2024-07-02 19:00 CT\), --to 2024-07-06 is 2024-07-06T00:00Z \(2024-07-05 19:00 CT\); .* --from 2024-07-03T05:00:00Z --to 2024-07-06T05:00:00Z/);
     // The end state of charge and its value per strategy: bess-north is 20 MWh, 85% round trip, $2/MWh degradation, starting at 5%.
     const res = a.results[0]!;
     assert.equal(res.intervals, 72);

@@ -51,9 +51,9 @@ describe('sda backtest: the note on plain dates', () => {
   it('says a plain date is UTC midnight, names the Central clock time and the Central midnight in UTC', () => {
     // June: CDT (UTC-5), so UTC midnight is 19:00 Central the day before, and Central midnight is 05:00Z.
     assert.equal(plainDateHint('2024-06-21', '2024-06-24'),
-      'note: --from 2024-06-21 is 2024-06-21T00:00Z (2024-06-20 19:00 US Central), --to 2024-06-24 is 2024-06-24T00:00Z (2024-06-23 19:00 US Central); the ERCOT trading day is US Central time: for whole Central days give explicit times, e.g. --from 2024-06-21T05:00:00Z --to 2024-06-24T05:00:00Z');
+      'note: --from 2024-06-21 is 2024-06-21T00:00Z (2024-06-20 19:00 CT), --to 2024-06-24 is 2024-06-24T00:00Z (2024-06-23 19:00 CT); the ERCOT trading day is US Central time: for whole Central days give explicit times, e.g. --from 2024-06-21T05:00:00Z --to 2024-06-24T05:00:00Z');
     // January: CST (UTC-6); only the plain bound is named.
-    assert.match(plainDateHint('2024-01-10', '2024-01-12T06:00:00Z')!, /^note: --from 2024-01-10 is 2024-01-10T00:00Z \(2024-01-09 18:00 US Central\); .* e\.g\. --from 2024-01-10T06:00:00Z$/);
+    assert.match(plainDateHint('2024-01-10', '2024-01-12T06:00:00Z')!, /^note: --from 2024-01-10 is 2024-01-10T00:00Z \(2024-01-09 18:00 CT\); .* e\.g\. --from 2024-01-10T06:00:00Z$/);
     assert.equal(plainDateHint('2024-06-21T05:00:00Z', '2024-06-24T05:00:00Z'), null);
     assert.equal(plainDateHint('2024-06-21T00:00', '2024-06-24T00:00:00Z'), null);
   });
