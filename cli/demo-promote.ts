@@ -22,15 +22,7 @@ export interface DemoPromotion {
  */
 export function demoPromotion(version: string, metrics: Readonly<Record<string, number>>, current: string | null): DemoPromotion {
   if (!version) throw new RangeError('demoPromotion: version must be a non-empty version name');
-  const { rmse, rmse_naive_last: naive, rmse_ridge: ridge } = metrics;
-  const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
-  const lost: string[] = [];
-  if (!finite(rmse)) lost.push('no finite hold-out RMSE');
-  else {
-    if (!finite(naive) || !(rmse < naive)) lost.push(`naive last hour (${finite(naive) ? naive.toFixed(2) : '-'})`);
-    if (!finite(ridge) || !(rmse < ridge)) lost.push(`ridge (${finite(ridge) ? ridge.toFixed(2) : '-'})`);
-  }
-  const rmseText = finite(rmse) ? rmse.toFixed(2) : '-';
+  const { lost, rmseText } = baselinesNotBeaten(metrics);
   if (lost.length === 0) return { promote: true, line: `model ${version} beats naive last hour and ridge on the hold-out: promoted` };
   if (current === null || current === version) {
     return { promote: true, line: `model ${version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}, but no other model is current: promoted so the forecaster has one to serve` };
@@ -39,4 +31,22 @@ export function demoPromotion(version: string, metrics: Readonly<Record<string, 
     promote: false,
     line: `model ${version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}: NOT promoted; current stays ${current} (to serve the new one anyway: ./sda train promote ${version})`,
   };
+}
+
+/**
+ * The baselines a model's overall hold-out RMSE does not beat (strictly below), as printed phrases, e.g.
+ * "ridge (11.08)": naive last hour and ridge, from metrics as model/evaluate.ts metricsRecord writes them (rmse,
+ * rmse_naive_last, rmse_ridge, target unit); a missing or non-finite score counts as not beaten ("no finite hold-out
+ * RMSE" for the model's own). Empty when the model beats both. rmseText: the model's RMSE to 2 decimals, or "-".
+ */
+export function baselinesNotBeaten(metrics: Readonly<Record<string, number>> | undefined): { lost: string[]; rmseText: string } {
+  const { rmse, rmse_naive_last: naive, rmse_ridge: ridge } = metrics ?? {};
+  const finite = (v: number | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+  const lost: string[] = [];
+  if (!finite(rmse)) lost.push('no finite hold-out RMSE');
+  else {
+    if (!finite(naive) || !(rmse < naive)) lost.push(`naive last hour (${finite(naive) ? naive.toFixed(2) : '-'})`);
+    if (!finite(ridge) || !(rmse < ridge)) lost.push(`ridge (${finite(ridge) ? ridge.toFixed(2) : '-'})`);
+  }
+  return { lost, rmseText: finite(rmse) ? rmse.toFixed(2) : '-' };
 }

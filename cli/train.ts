@@ -9,6 +9,7 @@ import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
 import { metricsSummaryLine } from '../model/evaluate.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
 import { promoteVersion, registryRoot } from '../model/registry.js';
+import { baselinesNotBeaten } from './demo-promote.js';
 import { BAND_SCALES, BAND_SIDES, BASE_PENALTIES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type TrainOptions, runEvaluate, runTraining } from '../model/train.js';
 import { BAND_RULES } from '../model/quantile.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandSpec, OnlineBandSpecError, parseOnlineBandChoice } from '../model/online-band.js';
@@ -259,6 +260,11 @@ Examples:
       const m = entry.metadata;
       const summary = metricsSummaryLine(m.metrics, m.target.unit, m.architecture.horizon);
       process.stdout.write(summary === null ? 'no hold-out scores in its metadata\n' : `hold-out: ${summary}\n`);
+      // Promoting stays the user's call (a roll-back may knowingly serve a weaker model); say so when it loses.
+      const { lost, rmseText } = baselinesNotBeaten(m.metrics);
+      if (lost.length > 0 && previous !== entry.version) {
+        process.stderr.write(`warning: ${entry.version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}; to go back: sda train promote ${previous ?? 'VERSION'}${registry ? ` --registry ${registry}` : ''}\n`);
+      }
     });
 
   train

@@ -3,7 +3,7 @@
 // lower figure), is promoted when nothing is current (the forecaster needs a model), and one that beats both is.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { demoPromotion } from '../../cli/demo-promote.js';
+import { baselinesNotBeaten, demoPromotion } from '../../cli/demo-promote.js';
 
 const NEW = '20261202T071128498Z-tfjs-9f5a';
 const OLD = '20261202T070447914Z-tfjs-5150';
@@ -37,5 +37,10 @@ describe('demoPromotion', () => {
 
   it('refuses an empty version', () => {
     assert.throws(() => demoPromotion('', { rmse: 1 }, null), RangeError);
+  });
+  it('baselinesNotBeaten names each baseline not beaten strictly, and a model without scores', () => {
+    assert.deepEqual(baselinesNotBeaten({ rmse: 9.5, rmse_naive_last: 12, rmse_ridge: 9 }), { lost: ['ridge (9.00)'], rmseText: '9.50' });
+    assert.deepEqual(baselinesNotBeaten({ rmse: 8, rmse_naive_last: 12, rmse_ridge: 9 }).lost, []);
+    assert.deepEqual(baselinesNotBeaten(undefined), { lost: ['no finite hold-out RMSE'], rmseText: '-' });
   });
 });

@@ -107,6 +107,8 @@ describe('sda train promote', () => {
     assert.match(ok.stdout, new RegExp(`previous current: ${OLD}\\n`));
     assert.match(ok.stdout, new RegExp(`current → ${NEW}\\n`));
     assert.match(ok.stdout, /hold-out: model RMSE 9\.50 USD\/MWh: beats naive last hour/);
+    // It loses to ridge (9.50 vs 9.00): promoted all the same (a roll-back is the user's call), with a warning and the way back.
+    assert.equal(ok.stderr, `warning: ${NEW} (hold-out RMSE 9.50) does not beat ridge (9.00); to go back: sda train promote ${OLD} --registry ${root}\n`);
     // --registry before the subcommand name (commander gives it to `sda train`).
     const bad = spawnSync(process.execPath, [SDA, 'train', '--registry', root, 'promote', 'v9-missing'], { encoding: 'utf8' });
     assert.equal(bad.status, 1, bad.stdout);
