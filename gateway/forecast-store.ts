@@ -6,6 +6,7 @@ import { forecastSeries, storedForecast } from '../reports/forecasts.js';
 import type { ForecastQuery } from './forecast-params.js';
 import { TickKindValues } from '../schemas/types.js';
 import { RUN_TOPIC_PREFIX, liveMarketSql } from '../platform/kafka/topics.js';
+import { marketScanCte } from '../platform/postgres/loose-scan.js';
 
 /** One horizon of a forecast: the interval [start, end), its quantiles and what produced it. */
 export interface ForecastStep {
@@ -117,14 +118,9 @@ async function someKnownSeries(pool: pg.Pool, market: string, limit = KNOWN_SERI
   return res.rows.map((r) => r.series_id);
 }
 
-// The distinct markets of a table by a loose index scan (both primary keys lead with market), then one (market,
+// The distinct markets of both tables (marketScanCte: both primary keys lead with market), then one (market,
 // series_id) primary-key probe per market: the live markets other than $2 that hold series $1. $3 is RUN_TOPIC_PREFIX.
-const marketScan = (table: string, cte: string) => `${cte} AS (
-    (SELECT market FROM ${table} ORDER BY market LIMIT 1)
-    UNION ALL
-    SELECT (SELECT t.market FROM ${table} t WHERE t.market > ${cte}.market ORDER BY t.market LIMIT 1) FROM ${cte} WHERE ${cte}.market IS NOT NULL
-  )`;
-const SQL_OTHER_MARKETS = `WITH RECURSIVE ${marketScan('market_data', 'data_markets')}, ${marketScan('forecasts', 'forecast_markets')}
+const SQL_OTHER_MARKETS = `WITH RECURSIVE ${marketScanCte('market_data', 'data_markets')}, ${marketScanCte('forecasts', 'forecast_markets')}
   SELECT m.market FROM (SELECT market COLLATE "C" AS market FROM data_markets UNION SELECT market COLLATE "C" FROM forecast_markets) m
   WHERE m.market IS NOT NULL AND m.market <> $2 AND ${liveMarketSql('m.market', 3)}
     AND (EXISTS (SELECT 1 FROM market_data d WHERE d.market = m.market AND d.series_id = $1)

@@ -8,6 +8,7 @@ import { storedForecast } from '../reports/forecasts.js';
 import { formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
 import { marketClock } from '../market/zone-clock.js';
 import { RUN_TOPIC_PREFIX, liveMarketSql } from '../platform/kafka/topics.js';
+import { marketScanCte } from '../platform/postgres/loose-scan.js';
 
 /** An instant as a fact writes it, on its market's clock: "2024-07-01 17:00 CT" (ERCOT), "2000-06-05 00:00 UK" (GB). */
 const timeLabel = (market: string, utcMs: number): string => marketClock(market).label(utcMs);
@@ -132,13 +133,10 @@ export async function marketState(pool: pg.Pool, market: string): Promise<Market
 }
 
 /**
- * The live markets market_data holds: a loose index scan over the primary key's leading column (one probe per
- * market); a run's markets (`run.NAME.<market>`) are left out (liveMarketSql; $1 = RUN_TOPIC_PREFIX).
+ * The live markets market_data holds: a loose index scan over the primary key's leading column (marketScanCte, one
+ * probe per market); a run's markets (`run.NAME.<market>`) are left out (liveMarketSql; $1 = RUN_TOPIC_PREFIX).
  */
-export const SQL_MARKETS = `WITH RECURSIVE m AS (
-    (SELECT market FROM market_data ORDER BY market LIMIT 1)
-    UNION ALL
-    SELECT (SELECT market FROM market_data WHERE market > m.market ORDER BY market LIMIT 1) FROM m WHERE m.market IS NOT NULL)
+export const SQL_MARKETS = `WITH RECURSIVE ${marketScanCte('market_data', 'm')}
   SELECT market FROM m WHERE market IS NOT NULL AND ${liveMarketSql('market', 1)}`;
 
 /**
