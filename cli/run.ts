@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../platform/config.js';
-import { type Admin, createKafka } from '../platform/kafka/client.js';
+import { type Admin, type Kafka, createKafka } from '../platform/kafka/client.js';
+import { countDataRecords } from '../platform/kafka/count-records.js';
 import { SdaError } from '../platform/errors.js';
 import { KafkaError } from '../platform/kafka/errors.js';
 import { runOfTopic, validateRunName } from '../platform/kafka/topics.js';
@@ -14,22 +15,27 @@ import { deleteRunRows } from '../sinks/postgres/run-rows.js';
 
 export interface RunInfo {
   name: string;
-  /** Topic -> records (sum over partitions of end - start offsets; transaction markers count too). */
-  topics: Array<{ topic: string; partitions: number; records: number }>;
+  /**
+   * Topic -> its data records, read read_committed (platform/kafka/count-records.ts countDataRecords): transaction
+   * markers and aborted records not counted. `complete` false: the count stopped short of the end (a transaction
+   * still open), `records` is what was read up to there.
+   */
+  topics: Array<{ topic: string; partitions: number; records: number; complete: boolean }>;
   /** Consumer groups of the run (`<base>.run.NAME`, platform/kafka/topics.ts groupFor) with their state. */
   groups: Array<{ group: string; state: string }>;
   subjects: string[];
 }
 
-async function withAdmin<T>(config: Config, f: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin = createKafka(config, 'sda-run', { quiet: true }).admin();
+async function withAdmin<T>(config: Config, f: (admin: Admin, kafka: Kafka) => Promise<T>): Promise<T> {
+  const kafka = createKafka(config, 'sda-run', { quiet: true });
+  const admin = kafka.admin();
   try {
     await admin.connect();
   } catch (err) {
     throw new KafkaError('KAFKA_UNAVAILABLE', `cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${(err as Error).message}. Start the stack with \`sda stack up\`.`, true, { cause: err });
   }
   try {
-    return await f(admin);
+    return await f(admin, kafka);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
@@ -41,25 +47,31 @@ async function registrySubjects(config: Config): Promise<string[]> {
   return (await res.json()) as string[];
 }
 
-/** Every run found on the broker (topics named run.NAME.*), or only `only`; with counts, groups and subjects. */
-export async function listRuns(config: Config, only?: string): Promise<RunInfo[]> {
+/**
+ * Every run found on the broker (topics named run.NAME.*), or only `only`; with counts, groups and subjects.
+ * `opts.count` false leaves the record counts at 0 (complete false) instead of reading the topics.
+ */
+export async function listRuns(config: Config, only?: string, opts: { count?: boolean } = {}): Promise<RunInfo[]> {
   if (only !== undefined) validateRunName(only);
   const subjects = await registrySubjects(config).catch(() => [] as string[]);
-  return withAdmin(config, async (admin) => {
+  return withAdmin(config, async (admin, kafka) => {
     const byRun = new Map<string, RunInfo>();
     const info = (name: string): RunInfo => {
       let r = byRun.get(name);
       if (!r) byRun.set(name, (r = { name, topics: [], groups: [], subjects: [] }));
       return r;
     };
-    for (const topic of (await admin.listTopics()).sort()) {
+    const topics = (await admin.listTopics()).sort().filter((topic) => {
       const run = runOfTopic(topic);
-      if (run === undefined || (only !== undefined && run !== only)) continue;
-      // A topic deleted meanwhile (another run's clean-up) is skipped, not an error.
-      const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
-      if (!offsets) continue;
-      info(run).topics.push({ topic, partitions: offsets.length, records: offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0) });
-    }
+      return run !== undefined && (only === undefined || run === only);
+    });
+    // A topic deleted meanwhile (another run's clean-up) is left out by the count, not an error.
+    if (opts.count === false) {
+      for (const topic of topics) {
+        const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
+        if (offsets) info(runOfTopic(topic)!).topics.push({ topic, partitions: offsets.length, records: 0, complete: false });
+      }
+    } else for (const t of await countDataRecords(kafka, admin, topics, { groupPrefix: 'sda-run-count' })) info(runOfTopic(t.topic)!).topics.push(t);
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
     const runGroups = groups.map((g) => [g, /\.run\.([A-Za-z0-9_-]{1,64})$/.exec(g)?.[1]] as const).filter(([, run]) => run !== undefined && (only === undefined || run === only));
     if (runGroups.length > 0) {
@@ -120,7 +132,7 @@ export interface DeletedRun {
  */
 export async function deleteRun(config: Config, name: string): Promise<DeletedRun> {
   validateRunName(name);
-  const [run] = await listRuns(config, name);
+  const [run] = await listRuns(config, name, { count: false });
   const out: DeletedRun = { name, topics: [], groups: [], groupsKept: [], subjects: [], rows: {} };
   if (run) {
     await withAdmin(config, async (admin) => {
@@ -188,7 +200,7 @@ export function registerRun(program: Command): void {
       }
       for (const r of runs) {
         process.stdout.write(`run ${r.name}\n`);
-        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions\n`);
+        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions${t.complete ? '' : ' (counted so far: a transaction is still open)'}\n`);
         for (const g of r.groups) process.stdout.write(`  group ${g.group} (${g.state})\n`);
         process.stdout.write(`  subjects ${r.subjects.length}\n`);
       }

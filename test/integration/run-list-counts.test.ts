@@ -1,0 +1,71 @@
+// trace: D.run-scoped
+// `sda run list` counts a run topic's data records, not its offsets: a transactional producer's commit markers (one
+// per partition a transaction wrote) and an aborted transaction's records and marker take offsets but are no records a
+// reader gets. Against the shared broker, on a run of its own: N committed records in several transactions, one
+// aborted transaction, and a plain (non-transactional) topic beside it.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import { connectFenced, createKafka, createProducer } from '../../platform/kafka/client.js';
+import { topicSet } from '../../platform/kafka/topics.js';
+import type { RunInfo } from '../../cli/run.js';
+import { config, createTestTopic, deleteTestTopics, sda, withAdmin } from './harness.js';
+
+describe('sda run list record counts', () => {
+  const run = `count-${randomUUID().slice(0, 8)}`;
+  const set = topicSet(run);
+  const txTopic = set.features.name;
+  const plainTopic = set.ticks.name;
+  const kafka = createKafka(config, `sda-test-${run}`, { quiet: true });
+
+  after(async () => {
+    await deleteTestTopics([txTopic, plainTopic]);
+  });
+
+  it('counts committed data records: markers and aborted records left out', async () => {
+    await createTestTopic(txTopic, 3);
+    await createTestTopic(plainTopic, 2);
+    const tx = createProducer(kafka, { transactionalId: `sda-test-${run}` });
+    await connectFenced(tx);
+    const committed = 25;
+    try {
+      // 25 records in 5 transactions over 3 partitions: 5 x 3 commit markers, 15 offsets the old count added.
+      for (let t = 0; t < 5; t++) {
+        const trx = await tx.transaction();
+        await trx.send({ topic: txTopic, messages: Array.from({ length: 5 }, (_, i) => ({ key: `HB_${t}_${i}`, value: Buffer.from(`v${t * 5 + i}`), partition: i % 3 })) });
+        await trx.commit();
+      }
+      const aborted = await tx.transaction();
+      await aborted.send({ topic: txTopic, messages: Array.from({ length: 4 }, (_, i) => ({ key: `X${i}`, value: Buffer.from('aborted'), partition: i % 3 })) });
+      await aborted.abort();
+    } finally {
+      await tx.disconnect();
+    }
+    const plain = createProducer(kafka);
+    await plain.connect();
+    try {
+      await plain.send({ topic: plainTopic, messages: Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`p${i}`), partition: i % 2 })) });
+    } finally {
+      await plain.disconnect();
+    }
+    const offsets = await withAdmin(async (a) => (await a.fetchTopicOffsets(txTopic)).reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
+    assert.ok(offsets > committed, `the transactional topic's offsets (${offsets}) exceed its records: markers take offsets`);
+
+    const json = await sda(['run', 'list', '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const info = (JSON.parse(json.stdout) as RunInfo[]).find((r) => r.name === run);
+    assert.ok(info, `run ${run} listed`);
+    assert.deepEqual(
+      info.topics.map((t) => [t.topic, t.records, t.partitions, t.complete]),
+      [
+        [txTopic, committed, 3, true],
+        [plainTopic, 7, 2, true],
+      ].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
+    );
+
+    const text = await sda(['run', 'list']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, new RegExp(`topic ${txTopic.replace(/\./g, '\\.')}\\s+${committed} records, 3 partitions\\n`));
+    assert.match(text.stdout, new RegExp(`topic ${plainTopic.replace(/\./g, '\\.')}\\s+7 records, 2 partitions\\n`));
+  });
+});
