@@ -17,6 +17,7 @@ import { type Evaluation, metricsRecord } from '../model/evaluate.js';
 import { readCurrent, registryRoot } from '../model/registry.js';
 import { storedForecast } from '../reports/forecasts.js';
 import { demoPromotion } from './demo-promote.js';
+import { demoReforecast } from './demo-reforecast.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
 import { serveInProcessMetrics } from '../platform/in-process-metrics.js';
 import { exposeCounts, setModelVersion } from '../platform/metrics.js';
@@ -56,6 +57,8 @@ const STEPS = 12;
 const DEMO_SIM = { start: Date.UTC(2024, 4, 1, 5), days: 45, seed: 42 };
 /** The round trip and its poison record use a topic of their own, so they never move market.ticks' event time. */
 const ROUNDTRIP_TOPIC = 'demo.roundtrip';
+/** A model promoted after the stored forecasts forecasts again the windows of the last 7 days (those step 9 summarizes). */
+const REFORECAST_SPAN_MS = 7 * DAY;
 
 /** A few plausible ERCOT ticks for the last whole hours: hub and zone prices, system load, wind, solar. */
 export function demoTicks(now = Date.now()): MarketTick[] {
@@ -144,6 +147,11 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     print(trained.promoted ? `     model ${trained.version} is current (model_registry/current); backend ${trained.backend}` : `     model ${trained.version} registered, not served; the forecaster serves ${current}`);
 
     step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
+    // A model promoted since the stored forecasts were issued (step 6 on a second run) forecasts the latest windows
+    // again: the forecaster's group is moved back over them before it starts (cli/demo-reforecast.ts).
+    const again = await demoReforecast(p, pool, { current: await readCurrent(registry), groupId: 'sda-forecaster', inputTopic: TOPICS.features.name, market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', spanMs: REFORECAST_SPAN_MS });
+    for (const line of again.lines) print(`     ${line}`);
+    const expected = windows + (again.rewound?.windows ?? 0);
     // The same hooks as `sda process forecaster`: live RMSE into model_metrics and sda_forecast_live_rmse, sda_model_info.
     const forecaster = await startForecaster(config, forecasterHooks(pool), p);
     exposeCounts('forecaster', () => forecaster.counts);
@@ -167,7 +175,7 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
           lastReceived = forecaster.counts.received;
           quietSince = Date.now();
         }
-        return forecaster.modelVersion !== null && forecaster.counts.received >= windows && Date.now() - quietSince > 3_000 && forecastsSink.counts.stored >= forecaster.counts.forecasts;
+        return forecaster.modelVersion !== null && forecaster.counts.received >= expected && Date.now() - quietSince > 3_000 && forecastsSink.counts.stored >= forecaster.counts.forecasts;
       },
       300_000,
       () => forecasterCrash,
@@ -175,7 +183,8 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     print(`     this run: ${n(forecaster.counts.forecasts)} forecasts from ${n(forecaster.counts.received)} windows (${n(forecaster.counts.skipped)} not served by the model) in ${n(forecaster.counts.inferenceRuns)} inference runs, model ${forecaster.modelVersion}`);
     if (forecaster.counts.received === 0) {
       // A second run: the windower made no new windows, and the forecaster's consumer group committed past every
-      // stored one in an earlier run, so the model served here forecast nothing; say whose forecasts are shown.
+      // stored one in an earlier run, so the model served here forecast nothing (it issued the stored ones already, or
+      // the rewind above could not be made); say whose forecasts are shown.
       const newest = await storedForecast(pool, 'ERCOT', 'HB_NORTH', 'RT_PRICE', { latest: true });
       print(`     no new windows on ${TOPICS.features.name} (an earlier run's forecaster already read them all), so ${forecaster.modelVersion} made no forecasts here;`);
       print(`     the forecasts below and in steps 8, 9 and 11 are the stored ones, the newest by ${newest?.modelVersion ?? 'no model'}${newest && newest.modelVersion !== forecaster.modelVersion ? ` (not ${forecaster.modelVersion})` : ''}`);
@@ -319,7 +328,11 @@ async function printForecasts(pool: pg.Pool, print: (line: string) => void): Pro
   const rows = await forecastsBesideActuals(pool, { market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', limit: 48 });
   const errors = rows.flatMap((x) => (x.actual === null ? [] : [x.predicted - x.actual]));
   const rmse = errors.length ? Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length) : Number.NaN;
-  print(`     HB_NORTH, next-hour forecasts beside the hour's actual mean (forecasts JOIN market_data); RMSE over the last ${errors.length}: ${rmse.toFixed(2)} USD/MWh`);
+  // Which model issued the forecasts shown (a second run's new model, once it has forecast the latest windows again).
+  const versions = new Map<string, number>();
+  for (const x of rows) versions.set(x.modelVersion, (versions.get(x.modelVersion) ?? 0) + 1);
+  const by = [...versions].map(([v, k]) => (versions.size > 1 ? `${v} (${k})` : v)).join(', ') || 'no model';
+  print(`     HB_NORTH, next-hour forecasts of model ${by} beside the hour's actual mean (forecasts JOIN market_data); RMSE over the last ${errors.length}: ${rmse.toFixed(2)} USD/MWh`);
   print(`     ${'hour (UTC)'.padEnd(20)}${'forecast'.padStart(10)}${'actual'.padStart(10)}`);
   for (const x of rows.slice(-4)) print(`     ${x.targetStart.toISOString().slice(0, 16).padEnd(20)}${x.predicted.toFixed(2).padStart(10)}${(x.actual === null ? '-' : x.actual.toFixed(2)).padStart(10)}`);
 }

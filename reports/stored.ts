@@ -115,19 +115,22 @@ export interface ForecastBesideActual {
 }
 
 /**
- * The `limit` forecasts of one series with the latest first steps (newest issue first where several share one),
- * oldest first, each beside the mean of the stored actuals over its first step.
+ * The forecasts of one series for the `limit` latest first steps, one per first step (the newest issued there, ties
+ * on issue time to the one stored last, as GET /forecast picks: two model versions issue the same window's forecast at
+ * the same time), oldest first, each beside the mean of the stored actuals over its first step (null before they are).
  */
 export async function forecastsBesideActuals(
   pool: pg.Pool,
   q: { market: string; seriesId: string; kind: string; limit: number },
 ): Promise<ForecastBesideActual[]> {
   const r = await pool.query<{ target_start: Date; predicted: number; actual: number | null; model_version: string }>(
-    `SELECT f.target_start, f."values"[1] AS predicted, f.model_version,
+    `SELECT f.target_start, f.predicted, f.model_version,
             (SELECT avg(m.value) FROM market_data m WHERE m.market = f.market AND m.series_id = f.series_id AND m.kind = f.kind
                 AND m.interval_start >= f.target_start AND m.interval_start < f.target_start + f.step_ms * interval '1 millisecond') AS actual
-       FROM forecasts f WHERE f.market = $1 AND f.series_id = $2 AND f.kind = $3
-      ORDER BY f.target_start DESC, f.issued_at DESC LIMIT $4`,
+       FROM (SELECT DISTINCT ON (target_start) market, series_id, kind, step_ms, target_start, "values"[1] AS predicted, model_version
+               FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3
+              ORDER BY target_start DESC, issued_at DESC, stored_at DESC LIMIT $4) f
+      ORDER BY f.target_start DESC`,
     [q.market, q.seriesId, q.kind, q.limit],
   );
   return r.rows
