@@ -3,8 +3,9 @@
 // forecast of its settlement point issued at or before the market clock -> the dispatch engine's day-ahead plan
 // (dispatch/day-ahead.ts planDayAhead, HiGHS; the same plan GET /dispatch shows) for tomorrow, or today when the
 // question names today or a part of it ("this evening", "tonight", "at 6pm": then what the plan does in that part
-// first, askedDay) -> a fact with the charge and discharge hours and the expected revenue. When the engine, the
-// asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
+// first, askedDay) -> a fact with the charge and discharge hours and the expected revenue, and its basis (the
+// settlement point, the day and the forecast-snapshot document of the forecast read: the answer's sources). When
+// the engine, the asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { type PeriodRule, describePeriod } from './market-clock.js';
@@ -14,6 +15,7 @@ import { hourEndingRanges } from '../market/format.js';
 import { CENTRAL_CLOCK, marketClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { storedForecast } from '../reports/forecasts.js';
+import { documentId } from '../processors/summarizer/documents.js';
 import type { FactValue, MeasureFact } from './tools.js';
 
 const log = logger('rag-dispatch');
@@ -165,5 +167,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
+    // The plan read this forecast of this settlement point, for this day: the answer's sources are these, no others.
+    basis: { series: sp, from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), documents: [{ id: documentId('forecast-snapshot', market, sp, 'RT_PRICE', f.targetStart), names: `by model ${f.modelVersion}, issued ${clock.label(f.issuedAt)},` }] },
   }];
 }

@@ -6,13 +6,15 @@
 // phrases: its text is kept when every number in it matches a fact with the same series, measure and time, it does
 // not repeat itself and it ends on a full sentence (rag/check.ts); otherwise it is dropped and nothing extra is said.
 // Retrieved documents support explanations (and answer concept questions); a document that reads as instructions is
-// quarantined: left out of the prompt, never quoted, no evidence. The facts answer never waits for the model: when
-// the model is busy past its capacity the facts answer returns at once (mode 'facts', modelSkipped 'busy').
+// quarantined: left out of the prompt, never quoted, no evidence. A battery plan's sources are not searched: they are
+// the stored forecast document the plan read (its settlement point and day) and one concept (dispatchDocuments).
+// The facts answer never waits for the model: when the model is busy past its capacity the facts answer returns at
+// once (mode 'facts', modelSkipped 'busy').
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { kindLabel } from '../market/format.js';
 import { marketClock } from '../market/zone-clock.js';
-import type { SearchHit, VectorStore } from './store/store.js';
+import { type SearchHit, type VectorStore, pointId } from './store/store.js';
 import type { Embedder } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';
@@ -426,7 +428,7 @@ export class Responder {
     return answer;
   }
 
-  /** Retrieval as answer() runs it: the question's intent against the market clock, then retrieve(). */
+  /** Retrieval as answer() runs it: the question's intent against the market clock, then retrieve() (a dispatch answer lists dispatchDocuments instead). */
   async retrieveFor(question: string, series?: string): Promise<SearchHit[]> {
     const state = await this.marketState();
     const intent = parseIntent(question.trim(), state.now ?? (this.deps.now ?? Date.now)(), { series: state.series, clock: marketClock(this.market) }, series?.toUpperCase());
@@ -467,6 +469,31 @@ export class Responder {
   }
 
   /**
+   * The documents of a dispatch answer: those its facts were built on (MeasureFact.basis: the forecast-snapshot of the
+   * forecast the plan read, of the battery's settlement point), each scored by cosine similarity to the question, then
+   * the concept nearest the question. Nothing else is searched: the plan reads no other settlement point or day, so a
+   * similarity search (unfiltered when the question names a battery but no settlement point) would list documents that
+   * do not support the answer. A basis document the store does not hold (not summarised yet), or holds written for
+   * another forecast (its text lacks the basis's `names`), is left out. Errors: the embedder's and the store's.
+   */
+  async dispatchDocuments(question: string, facts: readonly MeasureFact[]): Promise<SearchHit[]> {
+    const wanted = facts.flatMap((f) => f.basis?.documents ?? []);
+    const [vector] = await this.deps.embedder.embed([question]);
+    const [stored, concepts] = await Promise.all([wanted.length > 0 ? this.deps.store.get([...new Set(wanted.map((d) => pointId(d.id)))]) : Promise.resolve([]), this.deps.store.search(vector!, 1, { kind: 'concept' })]);
+    const byDoc = new Map(stored.map((s) => [s.payload.docId, s]));
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
+    const norm = (a: Float32Array) => Math.sqrt(dot(a, a)) || 1;
+    const seen = new Set<string>();
+    const basis = wanted.flatMap((d) => {
+      const s = byDoc.get(d.id);
+      if (!s || seen.has(d.id) || !s.payload.text.includes(d.names)) return [];
+      seen.add(d.id);
+      return [{ id: s.id, score: dot(vector!, s.vector) / (norm(vector!) * norm(s.vector)), payload: s.payload }];
+    });
+    return [...basis, ...concepts];
+  }
+
+  /**
    * The whole answer: the facts answer, then (when `model` is not 'off' and the model has capacity) retrieval and
    * the model's checked phrasing after it. `onFacts` is called with the facts answer before the model is asked, so
    * a stream can send it at once. Errors: 'empty question' for a blank question (the gateway answers 400 first).
@@ -487,7 +514,8 @@ export class Responder {
     if (!concept) opts.onFacts?.(first);
     if (opts.model === 'off' && !concept) return { ...first, modelSkipped: ['off'] };
 
-    const retrieved = await this.retrieve(question, retrievalQuestion(intent));
+    // A battery plan's sources are what it read (its settlement point's forecast for the day planned), not a search.
+    const retrieved = intent.measure === 'dispatch' ? await this.dispatchDocuments(question, facts) : await this.retrieve(question, retrievalQuestion(intent));
     // Retrieved documents are data, never instructions: one that reads as instructions is quarantined.
     const { trusted, untrusted } = quarantine(retrieved, (h) => h.payload.text);
     // A concept answer is made of documents: only those near enough to the question to be about it.

@@ -92,6 +92,14 @@ export interface FactValue {
 
 export interface MeasureFact extends Fact {
   values: FactValue[];
+  /**
+   * What a dispatch fact is built on: the battery's settlement point, the period it was planned for, [from, to) UTC ms,
+   * and the stored documents it read: `id` a MarketDocument id (the price forecast's forecast-snapshot), `names` a phrase
+   * the stored text must hold to be about what was read (the forecast's model and issue time: a snapshot of another
+   * forecast with the same target start has the same id). The responder lists those documents as the answer's sources
+   * instead of a similarity search (rag/responder.ts dispatchDocuments).
+   */
+  basis?: { series: string; from: number; to: number; documents: Array<{ id: string; names: string }> };
 }
 
 /** The market clock and what the market holds, read in one statement. */
