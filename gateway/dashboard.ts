@@ -69,14 +69,22 @@ export function forecastEvent(f: FeedForecast) {
   return { market: f.market, seriesId: f.seriesId, kind: f.kind, modelVersion: f.modelVersion, issuedAt: f.issuedAt, targetStart: f.targetStart, stepMs: f.stepMs, values: f.values, p10: f.p10 ?? null, p90: f.p90 ?? null, stepSources: f.stepSources ?? null, unit: f.unit, inputEnd: f.inputEnd, receivedAt: f.receivedAt };
 }
 
-/** Latencies above this are not live ones (the histogram's top bucket): replays, backfills, the simulator's event-time ingestedAt. */
+/** Latencies above this are not live ones (the histogram's top bucket): old windows forecast again, a long backlog. */
 export const LIVE_LATENCY_MAX_S = 3_600;
 
 /**
- * Record one forecast's end-to-end latency (ms from its issuedAt, the ingestion time of the tick that completed its
- * window, to its arrival at the live feed) in sda_forecast_end_to_end_seconds, or count it as excluded when issuedAt is
- * not a live ingestion time: negative ("future") or over LIVE_LATENCY_MAX_S ("not_live"; the simulator and replays
- * stamp ingestedAt with event time, so their latencies would read as months or years).
+ * A forecast's end-to-end latency in ms: its arrival at the live feed minus its record's Kafka timestamp, which the
+ * windower and the forecaster carry on from the tick record that completed its window (the tick's publication to
+ * Kafka). Not minus issuedAt: that is the tick's ingestedAt, which the simulator and replays set to event time.
+ */
+export function endToEndMs(f: Pick<FeedForecast, 'receivedAt' | 'recordTimestamp'>): number {
+  return f.receivedAt - f.recordTimestamp;
+}
+
+/**
+ * Record one forecast's end-to-end latency (ms, endToEndMs) in sda_forecast_end_to_end_seconds, or count it as
+ * excluded: negative ("future": clock skew between hosts) or over LIVE_LATENCY_MAX_S ("not_live": windows of more than
+ * an hour ago forecast again, as after a model promotion the demo re-forecasts, or a backlog after an outage).
  */
 export function observeEndToEnd(metrics: Pick<GatewayMetrics, 'endToEnd' | 'endToEndExcluded'>, latencyMs: number): void {
   const seconds = latencyMs / 1_000;
@@ -92,7 +100,7 @@ export function createGatewayExtensions(config: Config, opts: DashboardOptions):
   const feed = opts.liveFeed === false ? null : new ForecastFeed(config, { topic: config.gateway.forecastsTopic, onUndecodable: (n) => metrics.feedPoison.inc(n) });
   feed?.subscribe((f) => {
     metrics.forecastsReceived.inc();
-    observeEndToEnd(metrics, f.receivedAt - f.issuedAt);
+    observeEndToEnd(metrics, endToEndMs(f));
     sse.publish('forecast', forecastEvent(f));
   });
   // The feed starts only when start() is called (startGateway: after listen succeeded), so a gateway that cannot

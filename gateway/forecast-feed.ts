@@ -17,6 +17,11 @@ const log = logger('forecast-feed');
 export interface FeedForecast extends Forecast {
   /** When the gateway received it (ms since the epoch). */
   receivedAt: number;
+  /**
+   * The forecast record's Kafka timestamp (ms since the epoch). The forecaster gives it its window record's timestamp
+   * and the windower that of the tick record that made the window final: when that tick was published to Kafka.
+   */
+  recordTimestamp: number;
 }
 
 export interface ForecastFeedOptions {
@@ -103,7 +108,7 @@ export class ForecastFeed {
       handle: async (batch) => {
         const receivedAt = Date.now();
         for (const g of batch.records) {
-          const f: FeedForecast = { ...g.value, receivedAt };
+          const f: FeedForecast = { ...g.value, receivedAt, recordTimestamp: Number(g.timestamp) };
           for (const fn of this.listeners) {
             try {
               fn(f);

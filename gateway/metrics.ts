@@ -38,14 +38,14 @@ export class GatewayMetrics {
 
   readonly endToEnd = new Histogram({
     name: 'sda_forecast_end_to_end_seconds',
-    help: 'Time from the ingestion of the tick that completed a forecast\'s input window (Forecast.issuedAt, which the forecaster sets to that tick\'s ingestedAt) to the forecast\'s arrival at the gateway\'s live feed.',
+    help: 'Time from the publication to Kafka of the tick that completed a forecast\'s input window (the forecast record\'s Kafka timestamp, which the windower and the forecaster carry on from that tick\'s record) to the forecast\'s arrival at the gateway\'s live feed.',
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1_800, 3_600],
     registers: [this.own],
   });
 
   readonly endToEndExcluded = new Counter({
     name: 'sda_forecast_end_to_end_excluded_total',
-    help: 'Forecasts left out of sda_forecast_end_to_end_seconds because their issuedAt is not a live ingestion time: in the future (reason "future") or more than an hour old (reason "not_live": a replay, a backfill or the simulator, whose ticks carry their event time as ingestedAt).',
+    help: 'Forecasts left out of sda_forecast_end_to_end_seconds because their latency is not a live one: negative (reason "future": clock skew) or over an hour (reason "not_live": old windows forecast again, a backlog after an outage).',
     labelNames: ['reason'] as const,
     registers: [this.own],
   });

@@ -431,7 +431,7 @@ export function restartsAfterCrash(err: Error): boolean {
  * Sends inside a transaction in requests of at most 1,000 records: kafkajs groups a request's messages per
  * partition in quadratic time, and one request must stay under the broker's message size limit.
  */
-export async function sendChunked(tx: { send: Producer['send'] }, topic: string, records: Array<{ key: string | Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer> }>): Promise<void> {
+export async function sendChunked(tx: { send: Producer['send'] }, topic: string, records: Array<{ key: string | Buffer | null; value: Buffer | null; headers?: Record<string, string | Buffer>; timestamp?: string }>): Promise<void> {
   for (let i = 0; i < records.length; i += 1_000) await tx.send({ topic, acks: -1, messages: records.slice(i, i + 1_000) });
 }
 

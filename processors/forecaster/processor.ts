@@ -387,12 +387,18 @@ export async function startForecaster(config: Config, opts: ForecasterOptions = 
       // One window at a time, state first: a window's forecast depends on the windows before it in the partition and
       // itself only, never on how the records were cut into batches (a rebuild replays them in another cut).
       const forecasts: Forecast[] = [];
+      // Each forecast's record carries its window record's Kafka timestamp: the windower set it to the timestamp of the
+      // tick record that made the window final, so the gateway measures tick publication -> forecast at the gateway.
+      const stamps: string[] = [];
       windows.forEach((w, i) => {
         const f = state.step(w, outputs[i]);
-        if (f) forecasts.push(f);
+        if (f) {
+          forecasts.push(f);
+          stamps.push(batch.records[i]!.timestamp);
+        }
       });
       const nextOffset = BigInt(batch.nextOffset);
-      await ctx.send(outputTopic, forecasts.map((f) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f) })));
+      await ctx.send(outputTopic, forecasts.map((f, i) => ({ key: f.seriesId, value: p.serde.encode(p.writers.forecasts, f), timestamp: stamps[i] })));
       ctx.onCommit(() => {
         state.nextOffset = nextOffset;
         state.live = true;

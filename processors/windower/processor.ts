@@ -4,7 +4,9 @@
 // consumer offsets (sendOffsets). Either all of it becomes visible to read_committed readers or none does. On
 // (re)assignment a partition's state is restored from the changelog, whose nextOffset is exactly where the committed
 // offsets point. computedAt is the ingestion time of the tick that made a window final, so outputs depend on the
-// input alone.
+// input alone; a window's record carries that tick record's Kafka timestamp too (as Kafka Streams carries an input
+// record's timestamp to its outputs), which the forecaster carries on to its forecast: the gateway measures the end-to-end
+// latency from it (gateway/dashboard.ts endToEndMs), also for simulated and replayed ticks, whose ingestedAt is event time.
 import type { Config } from '../../platform/config.js';
 import { logger } from '../../platform/logger.js';
 import type { FeatureWindow, MarketTick, WindowerState } from '../../schemas/types.js';
@@ -323,6 +325,8 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       // The batch will be delivered again: put the state back as it was before it.
       ctx.onAbort(() => void (task.windower = PartitionWindower.restore(before, { stepMs })));
       const windows: FeatureWindow[] = [];
+      /** The Kafka timestamp of the tick record that made each window final (windows[i] <- stamps[i]). */
+      const stamps: string[] = [];
       let savedAt = 0;
       let context = 0;
       let contextLate = 0;
@@ -335,11 +339,13 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
           const result = task.windower.addContext(r.value, r.value.ingestedAt);
           if (result.late) contextLate++;
           windows.push(...result.windows);
+          for (const _ of result.windows) stamps.push(r.timestamp);
           context++;
           continue;
         }
         const result = task.windower.add(r.value, r.value.ingestedAt);
         windows.push(...result.windows);
+        for (const _ of result.windows) stamps.push(r.timestamp);
         savedAt = Math.max(savedAt, r.value.intervalStart);
         if (result.late) {
           ctx.deadLetter({ topic: batch.topic, partition: batch.partition, offset: r.offset, key: r.key, raw: r.raw, ...result.late });
@@ -348,7 +354,7 @@ export async function startWindower(config: Config, opts: WindowerProcessorOptio
       }
       const nextOffset = BigInt(batch.nextOffset);
       const state = stateRecords(p, inputTopic, batch.partition, nextOffset, stepMs, savedAt, task.windower.snapshot(), task.keys);
-      await ctx.send(outputTopic, windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+      await ctx.send(outputTopic, windows.map((w, i) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w), timestamp: stamps[i] })));
       await ctx.send(changelogTopic, state.records);
       ctx.onCommit(() => {
         task.keys = state.keys;

@@ -1,6 +1,7 @@
 // trace: D.gateway
-// sda_forecast_end_to_end_seconds measures live latency only: a forecast whose issuedAt is an event time (the
-// simulator, replays) is counted as excluded instead of filling the +Inf bucket with years.
+// sda_forecast_end_to_end_seconds measures live latency only: a latency over an hour (old windows forecast again, a
+// backlog) or negative (clock skew) is counted as excluded instead of filling the +Inf bucket. The latency itself
+// (from the tick record's timestamp, gateway/dashboard.ts endToEndMs) is tested in integration/end-to-end-latency.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LIVE_LATENCY_MAX_S, observeEndToEnd } from '../../gateway/dashboard.js';
@@ -20,7 +21,7 @@ describe('gateway end-to-end latency metric', () => {
     const m = new GatewayMetrics(null, '/nonexistent-registry');
     observeEndToEnd(m, 250); // 0.25 s: live
     observeEndToEnd(m, LIVE_LATENCY_MAX_S * 1_000); // exactly the limit: still live
-    observeEndToEnd(m, 2.4 * 365 * 86_400_000); // a simulated 2024 tick seen in 2026
+    observeEndToEnd(m, 2.4 * 365 * 86_400_000); // years: not a live latency
     observeEndToEnd(m, -5_000); // issued "in the future" (clock skew)
     const r = await read(m);
     assert.equal(r.count, 2);
