@@ -6,6 +6,7 @@
 // on live (one simulated hour every --pace ms) while the dashboard at / shows prices and forecasts as they arrive.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import type pg from 'pg';
 import { type Config, loadConfig } from '../platform/config.js';
@@ -45,6 +46,7 @@ import { simulateMarket } from '../streams/simulator/market.js';
 import { TAYLOR_LENGTH, TAYLOR_SERIES, ensureTaylorCsv, taylorParsed } from '../streams/taylor.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { describeRuntime } from '../platform/installers/node.js';
+import { logToFile } from '../platform/logger.js';
 import { demoLmStep } from './demo-lm.js';
 import { intOption } from './options.js';
 import { untilSignal } from './process.js';
@@ -437,7 +439,12 @@ export function registerDemo(program: Command): void {
     .option('--epochs <n>', 'training epochs', String(TRAIN_DEFAULTS.epochs))
     .action(async (o: { serve: boolean; pace: string; epochs: string }) => {
       const opts: DemoOptions = { serve: o.serve, paceMs: intOption('--pace', o.pace, 50, 3_600_000), epochs: intOption('--epochs', o.epochs, 1, 500) };
-      await runDemo(loadConfig(), (line) => process.stdout.write(`${line}\n`), opts);
+      const config = loadConfig();
+      // The processors run in this process: their JSON log lines go to a file, so the steps on stdout read cleanly;
+      // warnings and errors reach the terminal (stderr) too. `sda process ...` on its own logs to stderr as before.
+      const logFile = logToFile(path.join(config.cacheDir, 'logs', 'demo.log'), 'warn');
+      process.stdout.write(`logs: ${path.relative(process.cwd(), logFile) || logFile} (JSON lines; warnings and errors also here)\n`);
+      await runDemo(config, (line) => process.stdout.write(`${line}\n`), opts);
       // Clients that keep sockets (Kafka, the local model) do not hold the process once the demo is over.
       process.exit(0);
     });
