@@ -9,7 +9,7 @@
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { type PeriodRule, describePeriod } from './market-clock.js';
-import type { Intent } from './intent.js';
+import { BATTERY_SIZE_LIMITS, type BatterySize, type Intent } from './intent.js';
 import { addCentralDays } from '../market/central-time.js';
 import { hourEndingRanges } from '../market/format.js';
 import { CENTRAL_CLOCK, marketClock } from '../market/zone-clock.js';
@@ -30,6 +30,34 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
   const byName = assets.find((a) => named.includes(a.id.toLowerCase()));
   if (named.length > 0 && !byName) return { missing: named };
   return { asset: byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]! };
+}
+
+const figure = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
+
+/**
+ * The size to plan a battery the question describes with (issue: "a 10 MWh battery" planned bess-west's 100 MW /
+ * 200 MWh): the figures written, and a figure not written derived from the duration of `basis` (the configured
+ * battery chosen for the question, chooseAsset: its energyMwh / powerMw, hours): energy alone -> power = energy /
+ * duration; power alone -> energy = power x duration; both -> both as written. A derived figure keeps 6 significant
+ * digits. Pure.
+ * @param size  MW and/or MWh as the question writes them (rag/intent.ts parseBatterySize: positive, within bounds)
+ * @param basis the configured battery whose duration is used
+ * @returns {powerMw, energyMwh, derived}, derived a phrase saying what was derived from what ("10 MWh as asked; 5 MW
+ *          derived from bess-west's duration of 2 hours (200 MWh / 100 MW)") or '' when both were written; or
+ *          {problem} when the derived figure is above BATTERY_SIZE_LIMITS (naming it and how it was derived)
+ */
+export function adhocSize(size: BatterySize, basis: { id: string; powerMw: number; energyMwh: number }): { powerMw: number; energyMwh: number; derived: string } | { problem: string } {
+  if (size.powerMw !== undefined && size.energyMwh !== undefined) return { powerMw: size.powerMw, energyMwh: size.energyMwh, derived: '' };
+  const hours = basis.energyMwh / basis.powerMw;
+  const from = `${basis.id}'s duration of ${hours.toLocaleString('en-US', { maximumFractionDigits: 2 })} hour${hours === 1 ? '' : 's'} (${figure(basis.energyMwh)} MWh / ${figure(basis.powerMw)} MW)`;
+  const [given, other] = size.powerMw !== undefined
+    ? [{ value: size.powerMw, unit: 'MW' }, { what: 'energy', value: Number((size.powerMw * hours).toPrecision(6)), unit: 'MWh', max: BATTERY_SIZE_LIMITS.maxEnergyMwh }]
+    : [{ value: size.energyMwh!, unit: 'MWh' }, { what: 'power', value: Number((size.energyMwh! / hours).toPrecision(6)), unit: 'MW', max: BATTERY_SIZE_LIMITS.maxPowerMw }];
+  if (other.value > other.max) {
+    return { problem: `the ${other.what} derived from ${figure(given.value)} ${given.unit} at ${from} is ${figure(other.value)} ${other.unit}, above the largest this planner accepts, ${figure(other.max)} ${other.unit}: give the battery's ${other.what} too` };
+  }
+  const derived = `${figure(given.value)} ${given.unit} as asked; ${figure(other.value)} ${other.unit} derived from ${from}`;
+  return size.powerMw !== undefined ? { powerMw: size.powerMw, energyMwh: other.value, derived } : { powerMw: other.value, energyMwh: size.energyMwh!, derived };
 }
 
 /** Parts of today a dispatch question may name (rag/market-clock.ts rules), [from, to) hours of the Central day. */
@@ -97,6 +125,8 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
       numbers: {}, values: [],
     }];
   }
+  // A battery size written but not usable ("-10 MW", "a 10 battery", "500 GWh"): said, naming the figure, read from nothing.
+  if (intent.batteryProblem) return [{ id: 'dispatch:unavailable', text: `I cannot plan that battery: ${intent.batteryProblem}.`, numbers: {}, values: [] }];
   let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js'); asset: typeof import('../dispatch/asset.js') };
   try {
     engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js'), asset: await import('../dispatch/asset.js') };
@@ -114,13 +144,18 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const chosen = chooseAsset(assets, intent);
   if ('missing' in chosen) return [cannot(`no battery named ${chosen.missing.join(', ')} is configured (configured: ${assets.map((a) => a.id).join(', ')})`)];
   const configured = chosen.asset;
-  // A battery the question describes ("a 10 MW / 20 MWh battery") at the settlement point it names (else the first
-  // configured asset's), with the configured asset's other parameters; validated like GET /dispatch's ad-hoc battery.
+  // A battery the question describes ("a 10 MW / 20 MWh battery", "a 10 MWh battery": the other figure from the
+  // configured asset's duration, adhocSize) at the settlement point it names (else the first configured asset's), with
+  // the configured asset's other parameters; validated like GET /dispatch's ad-hoc battery.
   let asset = configured;
+  let derived = '';
   if (intent.battery) {
     const sp = intent.series.find((s) => s !== SYSTEM_SERIES_ID) ?? configured.settlementPoint;
+    const size = adhocSize(intent.battery, configured);
+    if ('problem' in size) return [{ id: 'dispatch:unavailable', text: `I cannot plan that battery: ${size.problem}.`, numbers: {}, values: [] }];
+    derived = size.derived;
     try {
-      asset = engine.asset.makeBattery({ ...configured, id: `adhoc-${intent.battery.powerMw}mw-${intent.battery.energyMwh}mwh-${sp}`.slice(0, 64), settlementPoint: sp, powerMw: intent.battery.powerMw, energyMwh: intent.battery.energyMwh });
+      asset = engine.asset.makeBattery({ ...configured, id: `adhoc-${size.powerMw}mw-${size.energyMwh}mwh-${sp}`.slice(0, 64), settlementPoint: sp, powerMw: size.powerMw, energyMwh: size.energyMwh });
     } catch (err) {
       return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
     }
@@ -160,11 +195,14 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     v('expectedRevenue', plan.expectedRevenue, '$'), v('powerMw', asset.powerMw, 'MW'), v('energyMwh', asset.energyMwh, 'MWh'),
     v('chargedMwh', plan.chargedMwh, 'MWh'), v('dischargedMwh', plan.dischargedMwh, 'MWh'), v('cycles', plan.cycles, 'cycles'),
     ...(plan.revenueAtP10 !== null ? [v('revenueAtP10', plan.revenueAtP10, '$')] : []), ...(plan.revenueAtP90 !== null ? [v('revenueAtP90', plan.revenueAtP90, '$')] : []),
+    // A figure derived from a configured battery's duration: that battery's size and duration (the answer names them).
+    ...(derived ? [v('basisPowerMw', configured.powerMw, 'MW'), v('basisEnergyMwh', configured.energyMwh, 'MWh'), v('durationHours', configured.energyMwh / configured.powerMw, 'hours')] : []),
     ...plan.intervals.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW', Date.parse(i.start))),
   ];
+  const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : ` (at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another)`}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${yours(derived, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
     // The plan read this forecast of this settlement point, for this day: the answer's sources are these, no others.

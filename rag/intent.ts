@@ -10,6 +10,7 @@
 import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from './market-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { CENTRAL_CLOCK, type ZoneClock } from '../market/zone-clock.js';
+import { ASSET_LIMITS } from '../dispatch/asset.js';
 
 export const VALUE_KINDS = ['RT_PRICE', 'DAM_PRICE', 'LOAD', 'WIND', 'SOLAR'] as const;
 export type ValueKind = (typeof VALUE_KINDS)[number];
@@ -52,8 +53,14 @@ export interface Intent {
   named: number;
   /** For negative and capped: the question also asks for the average, high or low, so the period's statistics come too. */
   withStats?: boolean;
-  /** For dispatch: the battery the question describes ("a 10 MW / 20 MWh battery"), instead of a configured one. */
-  battery?: { powerMw: number; energyMwh: number };
+  /**
+   * For dispatch: the size of the battery the question describes, instead of a configured one's: power in MW and/or
+   * energy in MWh, at least one of them ("a 10 MW / 20 MWh battery", "a 10 MWh battery": the planner derives the
+   * other from the configured battery's duration, rag/dispatch-answer.ts adhocSize). Absent with batteryProblem.
+   */
+  battery?: BatterySize;
+  /** For dispatch: why the size written is not usable (not positive, too large, no unit, two of one figure), naming the figure. */
+  batteryProblem?: string;
   /** For dispatch: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
   assetNames?: string[];
   /** Series the question names that another market holds (catalog.elsewhere): series id -> that market. */
@@ -162,9 +169,10 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // BESS: battery energy storage system; "bess-west schedule tomorrow" names a configured battery.
   const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q);
   // "Should I charge my battery at HB_HOUSTON tomorrow?": a charge or discharge verb with a battery that is the asker's,
-  // or at a settlement point or in a period the question names (not "how does a battery charge?", a concept).
+  // or at a settlement point or in a period the question names (not "how does a battery charge?", a concept); "my
+  // 10 MW / 20 MWh battery" is the asker's too.
   const batteryAction = /\b(?:charg\w*|discharg\w*)\b[^?]*\bbatter(?:y|ies)\b|\bbatter(?:y|ies)\b[^?]*\b(?:charg\w*|discharg\w*)\b/i.test(q)
-    && (named > 0 || period !== null || /\b(?:my|our)\s+(?:\w+\s+)?batter(?:y|ies)\b/i.test(q));
+    && (named > 0 || period !== null || /\b(?:my|our)\s+(?:[\w.,/-]+\s+){0,5}batter(?:y|ies)\b/i.test(q));
   if (bessNamed || batteryAction || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
@@ -212,15 +220,71 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   if (measure === 'relation' && driver) out.relationTo = driver;
   if ((measure === 'negative' || measure === 'capped') && /\b(average|mean|high|highest|low|lowest|peak)\b/i.test(q) && named > 0) out.withStats = true;
   if (measure === 'dispatch') {
-    // "10 MW / 20 MWh", "10MW and 20 MWh", "a 10 MW, 20 MWh battery": power first, then energy.
-    const size = /(\d+(?:\.\d+)?)\s*MW(?!h)\b[^?\d]{0,24}?(\d+(?:\.\d+)?)\s*MWh\b/i.exec(q);
-    if (size) out.battery = { powerMw: Number(size[1]), energyMwh: Number(size[2]) };
+    const size = parseBatterySize(q);
+    if ('problem' in size) out.batteryProblem = size.problem;
+    else if (size.size) out.battery = size.size;
     const names = [...q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)].map((m) => m[0].toLowerCase().replace(/[-_]+$/, ''));
     if (names.length > 0) out.assetNames = [...new Set(names)];
   }
   if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);
   return out;
+}
+
+/** A battery's size as a question writes it: power, MW, and/or energy, MWh (at least one). */
+export type BatterySize = { powerMw: number; energyMwh?: number } | { powerMw?: number; energyMwh: number };
+
+/**
+ * The largest battery a question may describe: 10,000 MW (10 GW) of power and 100,000 MWh (100 GWh) of energy, the
+ * dispatch engine's own bounds (dispatch/asset.ts ASSET_LIMITS; GET /dispatch's ad-hoc battery has the same). The
+ * largest batteries built are a few GWh: a bigger figure is a typo or a unit mix-up, and it would scale the LP badly.
+ */
+export const BATTERY_SIZE_LIMITS = { maxPowerMw: ASSET_LIMITS.maxPowerMw, maxEnergyMwh: ASSET_LIMITS.maxEnergyMwh } as const;
+
+// A figure with a power or energy unit: "10 MW", "20MWh", "2.5-MW", "1,500 kWh", "0.5 GWh", "10 megawatts",
+// "20 megawatt-hours". A sign written before it ("-10 MW") is kept, so that it is refused rather than read as 10.
+const SIZE_FIGURE = /(?<![\w.]|\d,)(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*-?\s*(?:([kmg])w(h)?|(kilo|mega|giga)watts?(-?\s*hours?)?)(?![a-z])/gi;
+// A number written straight before "battery" (or "BESS") with no unit: "a 10 battery", "10 MW / 20 battery" (not "2
+// batteries": a count).
+const UNITLESS_SIZE = /(?<![\w.$]|\d,)(-?\d+(?:\.\d+)?)\s*-?\s*(?:battery|bess)\b/i;
+const SCALE: Record<string, number> = { k: 0.001, kilo: 0.001, m: 1, mega: 1, g: 1000, giga: 1000 };
+
+const figure = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
+
+/**
+ * The size of the battery a dispatch question describes, in MW and MWh: a power figure (kW, MW, GW, or the words
+ * kilowatts, megawatts, gigawatts) and/or an energy figure (kWh, MWh, GWh, or kilowatt-hours ...), in any order
+ * ("a 10 MW / 20 MWh battery", "20 MWh, 10 MW", "a 10 MWh battery", "500 kW"); kW and GW figures are converted to
+ * MW. Pure.
+ * @returns {size} with the figures written (size undefined when none is), or {problem}: a sentence naming the figure
+ *          that is not usable: not positive ("-10 MW", "0 MWh"), above BATTERY_SIZE_LIMITS, a number before
+ *          "battery" with no unit ("a 10 battery"), or two different figures of one kind ("10 MW or 20 MW").
+ */
+export function parseBatterySize(question: string): { size?: BatterySize } | { problem: string } {
+  const power: Array<{ mw: number; written: string }> = [];
+  const energy: Array<{ mw: number; written: string }> = [];
+  for (const m of question.matchAll(SIZE_FIGURE)) {
+    const prefix = (m[2] ?? m[4]!).toLowerCase();
+    const isEnergy = m[3] !== undefined || m[5] !== undefined;
+    (isEnergy ? energy : power).push({ mw: Number(m[1]!.replace(/,/g, '')) * SCALE[prefix]!, written: m[0].trim() });
+  }
+  const unitless = UNITLESS_SIZE.exec(question);
+  if (unitless) return { problem: `the battery size "${unitless[1]}" has no unit: write its power in MW or its energy in MWh (for example "a ${unitless[1]!.replace(/^-/, '')} MWh battery")` };
+  const one = (list: typeof power, what: string, unit: string, max: number): { value?: number; problem?: string } => {
+    const values = [...new Set(list.map((f) => f.mw))];
+    if (values.length > 1) return { problem: `the question gives ${list.length} battery ${what} figures (${list.map((f) => f.written).join(', ')}): give one ${what} in ${unit}` };
+    const f = list[0];
+    if (!f) return {};
+    if (!(f.mw > 0)) return { problem: `the battery ${what} "${f.written}" is not positive: a battery's ${what} must be above 0 ${unit}` };
+    if (f.mw > max) return { problem: `the battery ${what} "${f.written}" is above the largest this planner accepts, ${figure(max)} ${unit} (${figure(max / 1000)} G${unit.slice(1)})` };
+    return { value: f.mw };
+  };
+  const p = one(power, 'power', 'MW', BATTERY_SIZE_LIMITS.maxPowerMw);
+  const e = one(energy, 'energy', 'MWh', BATTERY_SIZE_LIMITS.maxEnergyMwh);
+  const problem = [p.problem, e.problem].filter(Boolean).join('; ');
+  if (problem) return { problem };
+  if (p.value !== undefined) return { size: e.value !== undefined ? { powerMw: p.value, energyMwh: e.value } : { powerMw: p.value } };
+  return e.value !== undefined ? { size: { energyMwh: e.value } } : {};
 }
 
 /**

@@ -149,6 +149,16 @@ describe('RAG responder', () => {
     assert.doesNotMatch(a.answer, /cannot schedule/);
   });
 
+  it('plans a battery given by its energy alone, its power from the configured battery\'s duration, and refuses a size that is not positive', async () => {
+    // Finding: "a 10 MWh battery" was planned as the configured battery (bess-north, 10 MW / 20 MWh here).
+    const a = await responder.answer({ question: "What's the best discharge hour for a 10 MWh battery at HB_NORTH today?" }, undefined, { model: 'off' });
+    assert.equal(a.intent?.measure, 'dispatch');
+    assert.match(a.answer, /Your battery \(10 MWh as asked; 5 MW derived from bess-north's duration of 2 hours \(20 MWh \/ 10 MW\)\), today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 5 MW \/ 10 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE /);
+    assert.ok(a.sources.some((s) => s.id === 'dispatch:adhoc-5mw-10mwh-HB_NORTH:2024-07-03:test-v1'), a.sources.map((s) => s.id).join(' '));
+    const bad = await responder.answer({ question: 'What is the best discharge hour for a -10 MWh battery at HB_NORTH today?' }, undefined, { model: 'off' });
+    assert.match(bad.answer, /I cannot plan that battery: the battery energy "-10 MWh" is not positive/);
+  });
+
   it('answers an unknown series as unknown, listing the known ones', async () => {
     const a = await responder.answer({ question: 'What is the forecast for HB_NOWHERE?' });
     assert.equal(a.answer, `There is no series HB_NOWHERE in market ${market}; known: HB_NORTH.`);

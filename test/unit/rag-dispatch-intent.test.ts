@@ -8,8 +8,8 @@ import { loadAssets } from '../../dispatch/assets-config.js';
 import { SQL_FORECAST_ISSUED_BY } from '../../reports/forecasts.js';
 import type pg from 'pg';
 import { UK_CLOCK } from '../../market/zone-clock.js';
-import { chooseAsset, dispatchFact } from '../../rag/dispatch-answer.js';
-import { type MarketCatalog, parseIntent } from '../../rag/intent.js';
+import { adhocSize, chooseAsset, dispatchFact } from '../../rag/dispatch-answer.js';
+import { type MarketCatalog, parseBatterySize, parseIntent } from '../../rag/intent.js';
 
 const NOW = Date.UTC(2024, 7, 8, 5); // 2024-08-08 00:00 CDT
 const catalog: MarketCatalog = {
@@ -151,5 +151,116 @@ describe('dispatch answer: a part of today is planned from the forecast that cov
     const [g] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', asked('Should bess-north discharge on 2024-06-10?'), CLOCK);
     assert.equal(g!.id, 'dispatch:unavailable');
     assert.match(g!.text, /^I cannot schedule a battery for 2024-06-10 \(2024-06-10 00:00 CT to 2024-06-11 00:00 CT\): battery plans are made for today or tomorrow/);
+  });
+});
+
+describe('a battery size given alone is planned, the other figure derived from a configured battery', () => {
+  // Finding: "the best discharge hour for a 10 MWh battery at HB_WEST today" planned bess-west at 100 MW / 200 MWh:
+  // the size was read only when both MW and MWh were written.
+  it('reads power, energy or both, in any order and unit', () => {
+    const i = intent("What's the best discharge hour for a 10 MWh battery at HB_WEST today?");
+    assert.equal(i.measure, 'dispatch');
+    assert.deepEqual(i.series, ['HB_WEST']);
+    assert.equal(i.period?.rule, 'today');
+    assert.deepEqual(i.battery, { energyMwh: 10 });
+    assert.equal(i.batteryProblem, undefined);
+    assert.deepEqual(intent('When should a 25 MW battery at HB_HOUSTON charge tomorrow?').battery, { powerMw: 25 });
+    assert.deepEqual(intent('Should I charge my 20 MWh, 10 MW battery tomorrow?').battery, { powerMw: 10, energyMwh: 20 });
+    assert.deepEqual(intent('Should I charge my 10 MW / 20 MWh battery?').battery, { powerMw: 10, energyMwh: 20 }); // no period, no point: "my ... battery"
+    assert.deepEqual(intent('When should a 1,500 kWh battery at HB_WEST charge tomorrow?').battery, { energyMwh: 1.5 });
+    assert.deepEqual(intent('When should a 500 kW / 2 MWh battery at HB_WEST charge tomorrow?').battery, { powerMw: 0.5, energyMwh: 2 });
+    assert.deepEqual(intent('When should a 1.2 GWh battery at HB_WEST charge tomorrow?').battery, { energyMwh: 1200 });
+    assert.deepEqual(intent('When should a 10 megawatt, 40 megawatt-hour battery at HB_WEST charge tomorrow?').battery, { powerMw: 10, energyMwh: 40 });
+    // Prices in $/MWh and a count of batteries are not sizes.
+    assert.equal(intent('Should my 2 batteries at HB_WEST discharge when prices pass 50 $/MWh tomorrow?').battery, undefined);
+    assert.equal(intent('Should my 2 batteries at HB_WEST discharge when prices pass 50 $/MWh tomorrow?').batteryProblem, undefined);
+  });
+
+  it('refuses a size that is not positive, too large, unit-less or given twice, naming the figure', () => {
+    const problem = (q: string) => {
+      const i = intent(q);
+      assert.equal(i.measure, 'dispatch', q);
+      assert.equal(i.battery, undefined, q);
+      return i.batteryProblem;
+    };
+    assert.equal(problem('Should I charge my -10 MWh battery at HB_WEST tomorrow?'), `the battery energy "-10 MWh" is not positive: a battery's energy must be above 0 MWh`);
+    assert.equal(problem('Should I charge my 0 MW battery at HB_WEST tomorrow?'), `the battery power "0 MW" is not positive: a battery's power must be above 0 MW`);
+    assert.equal(problem('Should I charge my 10 MW / -20 MWh battery at HB_WEST tomorrow?'), `the battery energy "-20 MWh" is not positive: a battery's energy must be above 0 MWh`);
+    assert.equal(problem('Should I charge my 200,000 MWh battery at HB_WEST tomorrow?'), 'the battery energy "200,000 MWh" is above the largest this planner accepts, 100,000 MWh (100 GWh)');
+    assert.equal(problem('Should I charge my 20 GW battery at HB_WEST tomorrow?'), 'the battery power "20 GW" is above the largest this planner accepts, 10,000 MW (10 GW)');
+    assert.equal(problem('Should I charge my 10 battery at HB_WEST tomorrow?'), 'the battery size "10" has no unit: write its power in MW or its energy in MWh (for example "a 10 MWh battery")');
+    assert.equal(problem('Should I charge my 10 MW / 20 battery at HB_WEST tomorrow?'), 'the battery size "20" has no unit: write its power in MW or its energy in MWh (for example "a 20 MWh battery")');
+    assert.equal(problem('Should I charge my 10 MW or 20 MW battery at HB_WEST tomorrow?'), 'the question gives 2 battery power figures (10 MW, 20 MW): give one power in MW');
+    // The bounds are the dispatch engine's own: the largest accepted passes.
+    assert.deepEqual(parseBatterySize('a 10,000 MW / 100,000 MWh battery'), { size: { powerMw: 10_000, energyMwh: 100_000 } });
+  });
+
+  it('derives the figure not given from the configured battery\'s duration', () => {
+    const west = { id: 'bess-west', powerMw: 100, energyMwh: 200 };
+    assert.deepEqual(adhocSize({ energyMwh: 10 }, west), { powerMw: 5, energyMwh: 10, derived: "10 MWh as asked; 5 MW derived from bess-west's duration of 2 hours (200 MWh / 100 MW)" });
+    assert.deepEqual(adhocSize({ powerMw: 10 }, { id: 'bess-houston', powerMw: 50, energyMwh: 200 }), { powerMw: 10, energyMwh: 40, derived: "10 MW as asked; 40 MWh derived from bess-houston's duration of 4 hours (200 MWh / 50 MW)" });
+    assert.deepEqual(adhocSize({ powerMw: 3, energyMwh: 7 }, west), { powerMw: 3, energyMwh: 7, derived: '' });
+    const third = adhocSize({ energyMwh: 10 }, { id: 'b3', powerMw: 3, energyMwh: 10 });
+    assert.ok('powerMw' in third && third.powerMw === 3 && third.derived.includes('duration of 3.33 hours (10 MWh / 3 MW)'), JSON.stringify(third));
+    assert.deepEqual(adhocSize({ energyMwh: 90_000 }, { id: 'bess-houston', powerMw: 50, energyMwh: 200 }), {
+      problem: "the power derived from 90,000 MWh at bess-houston's duration of 4 hours (200 MWh / 50 MW) is 22,500 MW, above the largest this planner accepts, 10,000 MW: give the battery's power too",
+    });
+  });
+
+  const H = 3_600_000;
+  const CLOCK = Date.UTC(2024, 7, 8, 5); // 2024-08-08 00:00 CDT
+  const asked: string[] = [];
+  // A stored forecast for 48 hours from the clock, prices rising through each day (20 + 3 x hour).
+  const pool = {
+    query: async (sql: string) => {
+      asked.push(sql);
+      return sql === SQL_FORECAST_ISSUED_BY
+        ? { rows: [{ model_version: 'm1', issued_at: new Date(CLOCK - H), input_start: new Date(CLOCK - 24 * H), input_end: new Date(CLOCK), target_start: new Date(CLOCK), step_ms: H, values: Array.from({ length: 48 }, (_, i) => 20 + (i % 24) * 3), p10: null, p90: null, step_sources: null, unit: 'USD/MWh' }] }
+        : { rows: [] };
+    },
+  } as unknown as pg.Pool;
+  const plan = async (q: string) => {
+    asked.length = 0;
+    const [f] = await dispatchFact(pool, 'ERCOT', parseIntent(q, CLOCK, catalog), CLOCK);
+    const value = (m: string) => f!.values.filter((v) => v.measure === m).map((v) => v.value);
+    return { f: f!, value };
+  };
+
+  it('plans a 10 MWh battery at HB_WEST at 5 MW (bess-west is 2 hours), saying so', async () => {
+    const { f, value } = await plan("What's the best discharge hour for a 10 MWh battery at HB_WEST today?");
+    assert.match(f.id, /^dispatch:adhoc-5mw-10mwh-HB_WEST:2024-08-08:m1$/, f.text);
+    assert.ok(f.text.startsWith("Your battery (10 MWh as asked; 5 MW derived from bess-west's duration of 2 hours (200 MWh / 100 MW)), today (2024-08-08 00:00 CT to 2024-08-09 00:00 CT): 5 MW / 10 MWh battery at HB_WEST on 2024-08-08 (US Central): "), f.text);
+    assert.deepEqual([value('powerMw'), value('energyMwh'), value('durationHours'), value('basisPowerMw'), value('basisEnergyMwh')], [[5], [10], [2], [100], [200]]);
+    // Every hour's charge or discharge is within the 5 MW planned (bess-west's 100 MW before), and some hour uses it.
+    const mw = [...value('chargeMw'), ...value('dischargeMw')];
+    assert.ok(mw.length > 0 && mw.every((x) => x <= 5 + 1e-6) && mw.some((x) => x > 5 - 1e-6), mw.join(' '));
+    assert.ok(value('dischargedMwh')[0]! <= 10, String(value('dischargedMwh')));
+  });
+
+  it('plans a 10 MW battery at HB_HOUSTON with 40 MWh (bess-houston is 4 hours), and one at no point from the first battery', async () => {
+    const { f, value } = await plan('When should a 10 MW battery at HB_HOUSTON charge tomorrow?');
+    assert.ok(f.text.startsWith("Your battery (10 MW as asked; 40 MWh derived from bess-houston's duration of 4 hours (200 MWh / 50 MW)), tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT): 10 MW / 40 MWh battery at HB_HOUSTON"), f.text);
+    assert.deepEqual([value('powerMw'), value('energyMwh')], [[10], [40]]);
+    const { f: g } = await plan('Should I charge my 30 MWh battery tomorrow?');
+    assert.ok(g.text.startsWith("Your battery (30 MWh as asked; 15 MW derived from bess-north's duration of 2 hours (20 MWh / 10 MW); at HB_NORTH, the first configured battery's settlement point: name a hub or load zone to choose another), tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT): 15 MW / 30 MWh battery at HB_NORTH"), g.text);
+  });
+
+  it('keeps both figures when both are given, and says nothing was derived', async () => {
+    const { f, value } = await plan('When should a 2 MW / 8 MWh battery at HB_WEST charge tomorrow?');
+    assert.ok(f.text.startsWith('Your battery, tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT): 2 MW / 8 MWh battery at HB_WEST'), f.text);
+    assert.deepEqual([value('powerMw'), value('energyMwh'), value('durationHours')], [[2], [8], []]);
+  });
+
+  it('answers an unusable size with the figure named, reading nothing', async () => {
+    for (const [q, text] of [
+      ['Should I charge my -10 MWh battery at HB_WEST tomorrow?', `I cannot plan that battery: the battery energy "-10 MWh" is not positive: a battery's energy must be above 0 MWh.`],
+      ['Should I charge my 10 battery at HB_WEST tomorrow?', 'I cannot plan that battery: the battery size "10" has no unit: write its power in MW or its energy in MWh (for example "a 10 MWh battery").'],
+      ['Should I charge my 90,000 MWh battery at HB_HOUSTON tomorrow?', "I cannot plan that battery: the power derived from 90,000 MWh at bess-houston's duration of 4 hours (200 MWh / 50 MW) is 22,500 MW, above the largest this planner accepts, 10,000 MW: give the battery's power too."],
+    ] as const) {
+      const { f } = await plan(q);
+      assert.equal(f.id, 'dispatch:unavailable', q);
+      assert.equal(f.text, text);
+      assert.deepEqual(asked, [], q);
+    }
   });
 });
