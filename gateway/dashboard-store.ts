@@ -104,7 +104,7 @@ const SQL_ACTUAL = `SELECT date_bin('1 hour', interval_start, TIMESTAMPTZ '2000-
 
 const SQL_FORECASTS = `SELECT target_start, step_ms, "values"[1] AS h1, model_version, issued_at FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start >= $4 AND target_start < $5
-  ORDER BY target_start, issued_at DESC, stored_at DESC LIMIT ${MAX_FORECAST_ROWS}`;
+  ORDER BY target_start, issued_at DESC, stored_at DESC, model_version DESC LIMIT ${MAX_FORECAST_ROWS}`;
 
 /**
  * The last `hours` hours of a series up to its latest actual (the data may be historical, so the window follows

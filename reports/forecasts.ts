@@ -54,18 +54,20 @@ export interface StoredForecast {
  * (`issuedBy`, UTC ms: the responder on the market clock, its dispatch answer); the newest issued whose steps contain
  * a time (`covering`, UTC ms: GET /forecast?at=; only forecasts starting within FORECAST_MAX_SPAN_MS before it are
  * read); or the one whose first step starts last, newest issued among those (`latestTarget`: GET /dispatch's price
- * curve). Ties on issue time go to the one stored last (`stored_at DESC`), for every pick: for `latestTarget` that
+ * curve). Ties on issue time go to the one stored last (`stored_at DESC`), then to the newer model version (versions
+ * start with their UTC creation time, model/registry.ts newVersion; rows of one sink transaction share stored_at, so
+ * two versions' forecasts of the same window rebuilt in one batch would otherwise tie), for every pick: for `latestTarget` that
  * tie-break is new (GET /dispatch's own query before reports/forecasts.ts ordered by target_start and issued_at only, so
  * two forecasts with the same first step and issue time, e.g. two model versions, came back in no defined order).
  */
 export type ForecastPick = { latest: true } | { issuedBy: number } | { covering: number } | { latestTarget: true };
 
 const FIELDS = 'model_version, issued_at, input_start, input_end, target_start, step_ms, "values", p10, p90, step_sources, unit';
-const NEWEST = 'ORDER BY issued_at DESC, stored_at DESC LIMIT 1';
+const NEWEST = 'ORDER BY issued_at DESC, stored_at DESC, model_version DESC LIMIT 1';
 export const SQL_FORECAST_LATEST = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 ${NEWEST}`;
 export const SQL_FORECAST_ISSUED_BY = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ${NEWEST}`;
 export const SQL_FORECAST_LATEST_TARGET = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3
-  ORDER BY target_start DESC, issued_at DESC, stored_at DESC LIMIT 1`;
+  ORDER BY target_start DESC, issued_at DESC, stored_at DESC, model_version DESC LIMIT 1`;
 export const SQL_FORECAST_COVERING = `SELECT ${FIELDS} FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start <= $4 AND target_start > $5 AND target_end > $4 ${NEWEST}`;
 

@@ -129,7 +129,7 @@ export async function forecastsBesideActuals(
                 AND m.interval_start >= f.target_start AND m.interval_start < f.target_start + f.step_ms * interval '1 millisecond') AS actual
        FROM (SELECT DISTINCT ON (target_start) market, series_id, kind, step_ms, target_start, "values"[1] AS predicted, model_version
                FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3
-              ORDER BY target_start DESC, issued_at DESC, stored_at DESC LIMIT $4) f
+              ORDER BY target_start DESC, issued_at DESC, stored_at DESC, model_version DESC LIMIT $4) f
       ORDER BY f.target_start DESC`,
     [q.market, q.seriesId, q.kind, q.limit],
   );

@@ -49,7 +49,7 @@ export const SQL_HOURLY = `SELECT market, series_id, kind, unit,
 export const SQL_FORECASTS = `SELECT DISTINCT ON (market, series_id, kind) market, series_id, kind, model_version, unit, step_ms, target_start, "values", issued_at
   FROM forecasts
   WHERE market = $1 AND issued_at >= $2 AND issued_at < $3 AND ($4::text[] IS NULL OR series_id = ANY($4::text[]))
-  ORDER BY market, series_id, kind, issued_at DESC, stored_at DESC`;
+  ORDER BY market, series_id, kind, issued_at DESC, stored_at DESC, model_version DESC`;
 
 export interface SummarizeOptions {
   market?: string;

@@ -1,0 +1,54 @@
+// trace: D.gateway, D.forecaster
+// Two model versions' forecasts of the same window with the same issue time and the same stored_at (a reviewer's
+// finding, 2026-12-02: after the demo's rewind both versions forecast the same windows, and rows written by one sink
+// transaction share stored_at = now(), e.g. when the forecasts table is rebuilt from market.forecasts): every pick of
+// reports/forecasts.ts (GET /forecast, ?at=, the responder's issuedBy, GET /dispatch's latestTarget), the demo's
+// table (reports/stored.ts forecastsBesideActuals) and the dashboard's rows go to the newer model version, not to
+// whichever row the sort happens to return. Real PostgreSQL, rows under this test's own market.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createPool } from '../../platform/postgres/pool.js';
+import { storedForecast } from '../../reports/forecasts.js';
+import { forecastsBesideActuals } from '../../reports/stored.js';
+import { config, uniqueName } from './harness.js';
+
+const H = 3_600_000;
+const ISSUED = Date.UTC(2024, 6, 1, 12);
+const OLD = '20261201T000000000Z-tfjs-aaaa';
+const NEW = '20261202T000000000Z-tfjs-bbbb';
+
+describe('forecast picks break a tie on issue and store time by the newer model version', () => {
+  const market = `T${uniqueName('tie').slice(-8).toUpperCase()}`;
+  const pool = createPool(config, 2);
+
+  before(async () => {
+    // One statement: both rows get the same stored_at (now() is the transaction's start). Each series gets the two
+    // versions in the other order, so a sort that keeps insertion order fails one of them.
+    for (const [series, order] of [['HB_NORTH', [NEW, OLD]], ['HB_WEST', [OLD, NEW]]] as const) {
+      await pool.query(
+        `INSERT INTO forecasts (market, series_id, kind, step_ms, model_version, target_start, target_end, "values", unit, issued_at, input_start, input_end)
+         SELECT $1, $2, 'RT_PRICE', 3600000, v, $3, $4, ARRAY[CASE WHEN v = $7 THEN 20.0 ELSE 10.0 END, 11.0]::float8[], 'USD/MWh', $5, $6, $5
+           FROM unnest($8::text[]) AS u(v)`,
+        [market, series, new Date(ISSUED), new Date(ISSUED + 2 * H), new Date(ISSUED), new Date(ISSUED - 24 * H), NEW, order],
+      );
+    }
+  });
+
+  after(async () => {
+    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
+    await pool.end();
+  });
+
+  for (const series of ['HB_NORTH', 'HB_WEST']) {
+    it(`${series}: the stored rows tie on issued_at and stored_at; every pick returns the newer version`, async () => {
+      const r = await pool.query<{ n: string }>('SELECT count(DISTINCT stored_at) AS n FROM forecasts WHERE market = $1 AND series_id = $2', [market, series]);
+      assert.equal(Number(r.rows[0]!.n), 1, 'the two versions share stored_at (the tie this test is about)');
+      for (const pick of [{ latest: true }, { issuedBy: ISSUED }, { covering: ISSUED + H / 2 }, { latestTarget: true }] as const) {
+        const f = await storedForecast(pool, market, series, 'RT_PRICE', pick);
+        assert.equal(f?.modelVersion, NEW, `pick ${JSON.stringify(pick)}`);
+      }
+      const rows = await forecastsBesideActuals(pool, { market, seriesId: series, kind: 'RT_PRICE', limit: 5 });
+      assert.deepEqual(rows.map((x) => [x.modelVersion, x.predicted]), [[NEW, 20]]);
+    });
+  }
+});
