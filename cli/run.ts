@@ -17,8 +17,8 @@ export interface RunInfo {
   name: string;
   /**
    * Topic -> its data records, read read_committed (platform/kafka/count-records.ts countDataRecords): transaction
-   * markers and aborted records not counted. `complete` false: the count stopped short of the end (a transaction
-   * still open), `records` is what was read up to there.
+   * markers and aborted records not counted. `complete` false: records exist past the count (a transaction open
+   * when counted, or the read stopped at its idle limit), `records` is the committed records up to there.
    */
   topics: Array<{ topic: string; partitions: number; records: number; complete: boolean }>;
   /** Consumer groups of the run (`<base>.run.NAME`, platform/kafka/topics.ts groupFor) with their state. */
@@ -71,7 +71,7 @@ export async function listRuns(config: Config, only?: string, opts: { count?: bo
         const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
         if (offsets) info(runOfTopic(topic)!).topics.push({ topic, partitions: offsets.length, records: 0, complete: false });
       }
-    } else for (const t of await countDataRecords(kafka, admin, topics, { groupPrefix: 'sda-run-count' })) info(runOfTopic(t.topic)!).topics.push(t);
+    } else for (const t of await countDataRecords(config, kafka, admin, topics, { groupPrefix: 'sda-run-count' })) info(runOfTopic(t.topic)!).topics.push(t);
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
     const runGroups = groups.map((g) => [g, /\.run\.([A-Za-z0-9_-]{1,64})$/.exec(g)?.[1]] as const).filter(([, run]) => run !== undefined && (only === undefined || run === only));
     if (runGroups.length > 0) {
@@ -200,7 +200,7 @@ export function registerRun(program: Command): void {
       }
       for (const r of runs) {
         process.stdout.write(`run ${r.name}\n`);
-        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions${t.complete ? '' : ' (counted so far: a transaction is still open)'}\n`);
+        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions${t.complete ? '' : ' (committed records only: a transaction is open)'}\n`);
         for (const g of r.groups) process.stdout.write(`  group ${g.group} (${g.state})\n`);
         process.stdout.write(`  subjects ${r.subjects.length}\n`);
       }

@@ -1,9 +1,10 @@
 // The one module that talks to Kafka client libraries. Everything else uses these functions and types, so a
 // library can be swapped on measured evidence. Today: kafkajs for admin, consumers and transactions;
 // @platformatic/kafka for bulk producing, where bench/roundtrip.ts measured it 2-3x faster than kafkajs on this
-// machine (kafkajs groups a request's messages per partition in quadratic time and encodes records slowly).
+// machine (kafkajs groups a request's messages per partition in quadratic time and encodes records slowly), and for
+// read_uncommitted offset listing (partitionEnds), which kafkajs's admin cannot ask.
 import { EventEmitter } from 'node:events';
-import { Producer as PlatformaticProducer, compatibilityPartitioner } from '@platformatic/kafka';
+import { Admin as PlatformaticAdmin, FetchIsolationLevels, Producer as PlatformaticProducer, compatibilityPartitioner } from '@platformatic/kafka';
 import { type Admin, CompressionTypes, Kafka, Partitioners, logLevel, type Consumer, type ConsumerConfig, type IHeaders, type ITopicConfig, type Producer, type ProducerConfig } from 'kafkajs';
 import type { Config } from '../config.js';
 import { logger } from '../logger.js';
@@ -514,6 +515,46 @@ function innermostMessages(err: unknown, depth = 0): string[] {
   const nested = (err as { errors?: unknown[] })?.errors;
   if (Array.isArray(nested) && nested.length > 0 && depth < 5) return [...new Set(nested.flatMap((e) => innermostMessages(e, depth + 1)))];
   return [(err as Error)?.message ?? String(err)];
+}
+
+/** One partition's ends, as offsets: `highWatermark` the offset after its last appended record, committed or not; `lastStable` the first offset a read_committed reader cannot pass yet (the first record of the oldest transaction still open), equal to `highWatermark` when none is open. */
+export interface PartitionEnds {
+  highWatermark: bigint;
+  lastStable: bigint;
+}
+
+/**
+ * The ends of `partitions` of `topic` (partition -> PartitionEnds), from two ListOffsets requests (latest offset),
+ * read_uncommitted then read_committed: a transaction open on a partition shows as `lastStable` < `highWatermark`.
+ * kafkajs cannot ask the first: its admin.fetchTopicOffsets always lists read_committed, so its `high` is the last
+ * stable offset. The high watermark is asked first, so a plain record appended between the two requests never reads
+ * as an open transaction (it moves the last stable offset past the high watermark taken before it).
+ * Errors: KafkaError('KAFKA_UNAVAILABLE', retriable) when the broker cannot answer, or answers with an error (an
+ * unknown topic or partition included), the client's message in it.
+ */
+export async function partitionEnds(config: Config, topic: string, partitions: number[]): Promise<Map<number, PartitionEnds>> {
+  const out = new Map<number, PartitionEnds>();
+  if (partitions.length === 0) return out;
+  const admin = new PlatformaticAdmin({ clientId: `${config.kafka.clientId}-offsets`, bootstrapBrokers: config.kafka.brokers, retries: 3, retryDelay: 250, timeout: 10_000, connectTimeout: 5_000 });
+  const latest = async (isolationLevel: (typeof FetchIsolationLevels)[keyof typeof FetchIsolationLevels]): Promise<Map<number, bigint>> => {
+    const topics = await admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }], isolationLevel });
+    return new Map((topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+  };
+  try {
+    const high = await latest(FetchIsolationLevels.READ_UNCOMMITTED);
+    const stable = await latest(FetchIsolationLevels.READ_COMMITTED);
+    for (const partition of partitions) {
+      const h = high.get(partition);
+      const s = stable.get(partition);
+      if (h === undefined || s === undefined) throw new Error(`no offsets answered for partition ${partition}`);
+      out.set(partition, { highWatermark: h, lastStable: s });
+    }
+    return out;
+  } catch (err) {
+    throw new KafkaError('KAFKA_UNAVAILABLE', `cannot list the end offsets of ${topic}: ${innermostMessages(err).join('; ')}`, true, { cause: err });
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
 }
 
 /**

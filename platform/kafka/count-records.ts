@@ -1,7 +1,8 @@
 // Counting a topic's data records: what a read_committed consumer reads from the log start to the end. The end offset
 // minus the start offset is not that count on a transactional topic (each transaction's commit or abort marker takes
 // an offset, an aborted transaction's records take offsets too) nor on a compacted one (the cleaner leaves gaps).
-import { type Admin, type Kafka, createConsumer } from './client.js';
+import type { Config } from '../config.js';
+import { type Admin, type Kafka, createConsumer, partitionEnds } from './client.js';
 import { throwAwayGroupId } from './read-topic.js';
 
 export interface TopicRecordCount {
@@ -10,9 +11,10 @@ export interface TopicRecordCount {
   /** Data records (tombstones included; transaction markers and aborted records not), summed over partitions. */
   records: number;
   /**
-   * False when the count stopped at the idle limit before reaching every partition's end offset: a transaction still
-   * open (a read_committed reader stops at its first record until it commits or aborts) or a slow broker. `records`
-   * is then what was read up to there.
+   * False when records exist past what was counted: a transaction was open on a partition when the count started (its
+   * last stable offset below its high watermark: a read_committed reader stops at the open transaction's first record
+   * until it commits or aborts), or the read stopped at the idle limit before reaching every partition's end offset
+   * (a slow broker). `records` is then the committed records up to there.
    */
   complete: boolean;
 }
@@ -26,12 +28,13 @@ export interface CountRecordsOptions {
 
 /**
  * The data records of each of `topics`, counted by reading them, read_committed, from each partition's log start to
- * its end offset taken at the start (records appended later are not counted). Values are not decoded. A topic that
+ * its last stable offset taken at the start (records appended later are not counted, nor those of a transaction open
+ * then: `complete` false). `config` gives the brokers for the high watermarks (client.ts partitionEnds). Values are not decoded. A topic that
  * does not exist (deleted meanwhile) is left out of the answer. One throw-away consumer group (throwAwayGroupId) for
  * all topics; commits nothing. Answers in the order of `topics`.
- * Errors: Kafka errors from the admin client and the consumer.
+ * Errors: Kafka errors from the admin client and the consumer; KafkaError KAFKA_UNAVAILABLE from partitionEnds.
  */
-export async function countDataRecords(kafka: Kafka, admin: Admin, topics: string[], opts: CountRecordsOptions = {}): Promise<TopicRecordCount[]> {
+export async function countDataRecords(config: Config, kafka: Kafka, admin: Admin, topics: string[], opts: CountRecordsOptions = {}): Promise<TopicRecordCount[]> {
   const idleMs = opts.idleMs ?? 3_000;
   const out = new Map<string, TopicRecordCount>();
   /** `topic partition` -> the end offset the read must pass. */
@@ -42,7 +45,11 @@ export async function countDataRecords(kafka: Kafka, admin: Admin, topics: strin
   for (const topic of topics) {
     const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
     if (!offsets) continue;
-    out.set(topic, { topic, partitions: offsets.length, records: 0, complete: true });
+    // kafkajs lists read_committed: `high` is the last stable offset, the end of the read. A transaction open on a
+    // partition leaves it below the high watermark; that count is not complete.
+    const ends = await partitionEnds(config, topic, offsets.map((o) => o.partition));
+    const open = [...ends.values()].some((e) => e.lastStable < e.highWatermark);
+    out.set(topic, { topic, partitions: offsets.length, records: 0, complete: !open });
     for (const o of offsets) if (BigInt(o.high) > BigInt(o.low)) pending.set(key(topic, o.partition), BigInt(o.high));
   }
   const toRead = [...new Set([...pending.keys()].map((k) => k.slice(0, k.lastIndexOf(' '))))];

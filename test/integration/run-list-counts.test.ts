@@ -68,4 +68,40 @@ describe('sda run list record counts', () => {
     assert.match(text.stdout, new RegExp(`topic ${txTopic.replace(/\./g, '\\.')}\\s+${committed} records, 3 partitions\\n`));
     assert.match(text.stdout, new RegExp(`topic ${plainTopic.replace(/\./g, '\\.')}\\s+7 records, 2 partitions\\n`));
   });
+
+  it('a transaction still open: the committed records counted, the count not complete', async () => {
+    // 2 committed records, then 3 in a transaction left open while `sda run list` counts: kafkajs lists offsets
+    // read_committed (its end is the last stable offset, 3 here), so only the high watermark (6) shows the open one.
+    const openRun = `open-${randomUUID().slice(0, 8)}`;
+    const openTopic = topicSet(openRun).forecasts.name;
+    await createTestTopic(openTopic, 1);
+    const tx = createProducer(kafka, { transactionalId: `sda-test-${openRun}` });
+    await connectFenced(tx);
+    try {
+      const first = await tx.transaction();
+      await first.send({ topic: openTopic, messages: [0, 1].map((i) => ({ key: `c${i}`, value: Buffer.from(`committed ${i}`), partition: 0 })) });
+      await first.commit();
+      const open = await tx.transaction();
+      try {
+        await open.send({ topic: openTopic, messages: [0, 1, 2].map((i) => ({ key: `o${i}`, value: Buffer.from(`open ${i}`), partition: 0 })) });
+        const json = await sda(['run', 'list', '--json']);
+        assert.equal(json.code, 0, json.stderr);
+        const info = (JSON.parse(json.stdout) as RunInfo[]).find((r) => r.name === openRun);
+        assert.ok(info, `run ${openRun} listed`);
+        assert.deepEqual(info.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: false }]);
+        const text = await sda(['run', 'list']);
+        assert.equal(text.code, 0, text.stderr);
+        assert.match(text.stdout, new RegExp(`topic ${openTopic.replace(/\./g, '\\.')}\\s+2 records, 1 partitions \\(committed records only: a transaction is open\\)\\n`));
+      } finally {
+        await open.abort();
+      }
+      // Aborted: nothing open any more, the same 2 records, complete.
+      const after = await sda(['run', 'list', '--json']);
+      assert.equal(after.code, 0, after.stderr);
+      assert.deepEqual((JSON.parse(after.stdout) as RunInfo[]).find((r) => r.name === openRun)?.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: true }]);
+    } finally {
+      await tx.disconnect();
+      await deleteTestTopics([openTopic]);
+    }
+  });
 });
