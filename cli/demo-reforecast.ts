@@ -19,7 +19,8 @@ export interface DemoReforecastQuery {
   market: string;
   seriesId: string;
   kind: string;
-  /** How far behind each series' newest window the windows are forecast again (ms, > 0). */
+  /** How far behind the input topic's newest window the windows are forecast again (ms, > 0); series whose windows
+   * all lie before that (the taylor demand of 2000 beside ERCOT's 2024) are not. */
   spanMs: number;
 }
 
@@ -36,10 +37,10 @@ const day = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T',
 
 /**
  * Rewinds the forecaster's group when `q.current` did not issue the newest stored forecast of (market, series,
- * kind): then the forecaster, started next on `q.groupId`, forecasts the windows within `q.spanMs` of each series'
- * newest window with the current model. Nothing is done when there is no current model, no stored forecast, or the
- * newest one is the current model's (a second call after the forecaster caught up is a no-op). A group that still has
- * running members (another `sda process forecaster`) is not moved: a line says that the current model serves from
+ * kind): then the forecaster, started next on `q.groupId`, forecasts the windows within `q.spanMs` of the input
+ * topic's newest window with the current model (rewindForecaster's cutoff; the window ends printed are those >= it).
+ * Nothing is done when there is no current model, no stored forecast, or the newest one is the current model's (a
+ * second call after the forecaster caught up is a no-op). A group that still has running members (another `sda process forecaster`) is not moved: a line says that the current model serves from
  * the next window on. Errors: the pool's (reading the stored forecast); Kafka errors of the rewind are reported in
  * `lines`, never thrown.
  */
@@ -58,11 +59,13 @@ export async function demoReforecast(p: Provisioned, pool: pg.Pool, q: DemoRefor
   if (rewound.windows === 0) return { storedVersion: newest.modelVersion, rewound, lines: [`${head}; no window to read again on ${q.inputTopic}`] };
   const first = Math.min(...rewound.partitions.map((r) => r.firstWindowEnd));
   const last = Math.max(...rewound.partitions.map((r) => r.lastWindowEnd));
+  const older = rewound.partitions.reduce((a, r) => a + r.older, 0);
+  const olderNote = older > 0 ? `, and ${older.toLocaleString('en-US')} older windows of other series written between them` : '';
   return {
     storedVersion: newest.modelVersion,
     rewound,
     lines: [
-      `${head}: ${q.groupId} moved back over the last ${days} days of windows on ${q.inputTopic}, ${rewound.windows.toLocaleString('en-US')} windows in ${rewound.partitions.length} partitions (window ends ${day(first)} to ${day(last)} UTC),`,
+      `${head}: ${q.groupId} moved back over the last ${days} days of windows on ${q.inputTopic}, ${rewound.windows.toLocaleString('en-US')} windows in ${rewound.partitions.length} partitions (window ends ${day(first)} to ${day(last)} UTC${olderNote}),`,
       `so the forecaster forecasts them again with ${q.current} (exactly once per read, rows added beside ${newest.modelVersion}'s)`,
     ],
   };

@@ -7,6 +7,10 @@
 // forecaster started again issues v2 forecasts for exactly the served windows of those 2 days, once each, equal to a
 // forecaster that read the whole topic with v2; the readers pick v2 (newest stored, one row per hour); a second
 // demoReforecast does nothing. rewindForecaster's scan over many small chunks lands on the first offset in the span.
+// A series that stopped long ago (3 days of the year 2000 on each partition, written just before the last 2 days'
+// windows, as taylor's demand beside ERCOT in the demo) is not read again: the cutoff is the topic's newest window −
+// the span, not each series' own newest (which moved its partition back to the stopped series' last 2 days and
+// re-read everything after, and printed window ends from the year 2000).
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -44,6 +48,8 @@ describe('forecaster rewind: a newly promoted model forecasts the latest windows
   let p: Provisioned;
   let registry: string;
   const windows: FeatureWindow[] = [];
+  /** The stopped series' windows: HB_OLD0 on partition 0, HB_OLD1 on partition 1 (written before the last 2 days'). */
+  const stale: Array<{ partition: number; window: FeatureWindow }> = [];
 
   before(async () => {
     p = await provision(config, 'sda-test-forecaster-rewind');
@@ -53,8 +59,19 @@ describe('forecaster rewind: a newly promoted model forecasts the latest windows
     registry = await mkdtemp(path.join(os.tmpdir(), 'sda-registry-'));
     const core = new PartitionWindower({ stepMs: HOUR });
     for (const t of simulateMarket({ start: Date.UTC(2024, 6, 1, 5), days: 10, seed: 13, nodes: ['HB_NORTH', 'HB_WEST'], includeSystem: true })) windows.push(...core.add({ ...t, market }, t.ingestedAt).windows);
+    for (const partition of [0, 1]) {
+      const old = new PartitionWindower({ stepMs: HOUR });
+      for (const t of simulateMarket({ start: Date.UTC(2000, 6, 1, 5), days: 3, seed: 17, nodes: ['HB_WEST'], includeSystem: false })) {
+        if (t.kind === 'RT_PRICE') stale.push(...old.add({ ...t, market, seriesId: `HB_OLD${partition}` }, t.ingestedAt).windows.map((window) => ({ partition, window })));
+      }
+    }
     const producer = new BulkProducer(config, 'sda-test-forecaster-rewind-input');
-    await producer.send(features, windows.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+    // The stopped series go just before the windows of the last 2 days, where the rewind's scan reads them.
+    const spanStart = Math.max(...windows.map((w) => w.windowEnd)) - 2 * DAY;
+    const send = (ws: FeatureWindow[]) => producer.send(features, ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })));
+    await send(windows.filter((w) => w.windowEnd < spanStart));
+    await producer.send(features, stale.map((s) => ({ key: s.window.seriesId, partition: s.partition, value: p.serde.encode(p.writers.features, s.window) })));
+    await send(windows.filter((w) => w.windowEnd >= spanStart));
     await producer.close();
   });
 
@@ -78,9 +95,10 @@ describe('forecaster rewind: a newly promoted model forecasts the latest windows
     };
     try {
       let forecaster = await startForecaster(config, opts, p);
-      await until(() => forecaster.counts.received === windows.length, 120_000, 'v1 reading every window');
+      await until(() => forecaster.counts.received === windows.length + stale.length, 120_000, 'v1 reading every window');
       const n1 = forecaster.counts.forecasts;
-      assert.equal(n1, windows.filter(served).length);
+      assert.equal(n1, windows.filter(served).length + stale.filter((s) => served(s.window)).length);
+      assert.ok(stale.filter((s) => served(s.window)).length > 48, 'the stopped series were served too');
       await waitRows(v1.version, n1);
       await forecaster.stop();
 
@@ -91,11 +109,15 @@ describe('forecaster rewind: a newly promoted model forecasts the latest windows
       // The old behaviour: the forecaster started on v2 reads nothing, so nothing v2 issued is stored.
       const again = await demoReforecast(p, pool, query);
       assert.equal(again.storedVersion, v1.version);
-      const newest = new Map<string, number>();
-      for (const w of windows) newest.set(seriesRecordKey(w, w.stepMs), Math.max(newest.get(seriesRecordKey(w, w.stepMs)) ?? 0, w.windowEnd));
-      const inSpan = windows.filter((w) => w.windowEnd >= newest.get(seriesRecordKey(w, w.stepMs))! - 2 * DAY);
+      const cutoff = Math.max(...windows.map((w) => w.windowEnd)) - 2 * DAY;
+      const inSpan = windows.filter((w) => w.windowEnd >= cutoff);
+      assert.equal(new Set(inSpan.map((w) => seriesRecordKey(w, w.stepMs))).size, new Set(windows.map((w) => seriesRecordKey(w, w.stepMs))).size, 'every 2024 series has windows in the span');
       assert.ok(again.rewound, `rewound: ${again.lines.join(' / ')}`);
-      assert.equal(again.rewound.windows, inSpan.length, 'the windows of the last 2 days of each series are read again, no more');
+      assert.equal(again.rewound.cutoff, cutoff);
+      assert.equal(again.rewound.windows, inSpan.length, 'the windows of the last 2 days of the topic are read again, no more (none of the stopped series)');
+      assert.deepEqual(again.rewound.partitions.map((r) => r.older), [0, 0]);
+      const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+      assert.ok(again.lines.join(' ').includes(`(window ends ${minute(Math.min(...inSpan.map((w) => w.windowEnd)))} to ${minute(cutoff + 2 * DAY)} UTC)`), again.lines.join(' / '));
       assert.ok(inSpan.length < windows.length / 3);
       assert.match(again.lines.join(' '), new RegExp(`${v1.version}'s, not the current ${v2.version}'s`));
 
@@ -121,7 +143,7 @@ describe('forecaster rewind: a newly promoted model forecasts the latest windows
       // Equal to what a forecaster that read the whole topic with v2 serves there (the history before the span was rebuilt).
       const reference = await startForecaster(config, { ...opts, outputTopic: referenceTopic, groupId: uniqueName('test-fcrw-ref') }, p);
       try {
-        await until(() => reference.counts.received === windows.length, 120_000, 'the reference reading every window');
+        await until(() => reference.counts.received === windows.length + stale.length, 120_000, 'the reference reading every window');
       } finally {
         await reference.stop();
       }
@@ -135,6 +157,8 @@ describe('forecaster rewind: a newly promoted model forecasts the latest windows
         if (f.stepSources?.[2] === LAST_WEEK_SOURCE) lastWeek++;
       }
       assert.ok(lastWeek >= out.length / 2, `forecasts served from last week: ${lastWeek} of ${out.length}`);
+
+      assert.ok(!out.some((f) => f.seriesId.startsWith('HB_OLD')), 'no stopped series forecast again');
 
       // The readers: GET /forecast's pick and the demo's table show v2, one row per hour.
       assert.equal((await storedForecast(pool, market, 'HB_NORTH', 'RT_PRICE', { latest: true }))?.modelVersion, v2.version);
@@ -160,11 +184,12 @@ describe('forecaster rewind: a newly promoted model forecasts the latest windows
     const r = await rewindForecaster(p, { groupId: g, inputTopic: features, spanMs: DAY, chunk: 16, guard: 8 });
     const committed = await groupCommittedOffsets(p.kafka, g, features);
     assert.equal(r.partitions.length, ends.filter((e) => e.offset !== '0').length);
+    const cutoff = Math.max(...all.map((x) => x.value.windowEnd)) - DAY;
+    assert.equal(r.cutoff, cutoff);
     for (const part of r.partitions) {
       const mine = all.filter((x) => x.partition === part.partition).sort((a, b) => (a.offset < b.offset ? -1 : 1));
-      const newest = new Map<string, number>();
-      for (const x of mine) newest.set(seriesRecordKey(x.value, x.value.stepMs), Math.max(newest.get(seriesRecordKey(x.value, x.value.stepMs)) ?? 0, x.value.windowEnd));
-      const first = mine.find((x) => x.value.windowEnd >= newest.get(seriesRecordKey(x.value, x.value.stepMs))! - DAY)!;
+      assert.ok(mine.some((x) => x.value.seriesId === `HB_OLD${part.partition}`), 'a stopped series on this partition');
+      const first = mine.find((x) => x.value.windowEnd >= cutoff)!;
       assert.equal(part.to, first.offset, `partition ${part.partition}: the first window of the last day`);
       assert.equal(committed.get(part.partition), first.offset, 'committed there');
       assert.equal(part.windows, mine.filter((x) => x.offset >= first.offset).length);
