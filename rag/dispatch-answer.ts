@@ -9,7 +9,7 @@
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { type PeriodRule, describePeriod } from './market-clock.js';
-import { BATTERY_SIZE_LIMITS, type BatterySize, type Intent } from './intent.js';
+import { BATTERY_SIZE_LIMITS, type BatterySize, type Intent, figure } from './intent.js';
 import { addCentralDays } from '../market/central-time.js';
 import { hourEndingRanges } from '../market/format.js';
 import { CENTRAL_CLOCK, marketClock } from '../market/zone-clock.js';
@@ -32,32 +32,55 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
   return { asset: byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]! };
 }
 
-const figure = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
-
 /**
  * The size to plan a battery the question describes with (issue: "a 10 MWh battery" planned bess-west's 100 MW /
- * 200 MWh): the figures written, and a figure not written derived from the duration of `basis` (the configured
- * battery chosen for the question, chooseAsset: its energyMwh / powerMw, hours): energy alone -> power = energy /
- * duration; power alone -> energy = power x duration; both -> both as written. A derived figure keeps 6 significant
+ * 200 MWh): the figures written, and a figure not written derived from the duration written ("a 10 MW 4-hour
+ * battery": energy = 10 MW x 4 hours = 40 MWh; "40 MWh, 4 hours": power = 40 MWh / 4 hours), else from the duration
+ * of `basis` (the configured battery chosen for the question, chooseAsset: its energyMwh / powerMw, hours): energy
+ * alone -> power = energy / duration; power alone -> energy = power x duration; a duration alone -> basis's power,
+ * energy = that power x the duration; power and energy -> both as written. A derived figure keeps 6 significant
  * digits. Pure.
- * @param size  MW and/or MWh as the question writes them (rag/intent.ts parseBatterySize: positive, within bounds)
- * @param basis the configured battery whose duration is used
+ * @param size  MW, MWh and/or hours as the question writes them (rag/intent.ts parseBatterySize: positive, within
+ *              bounds, consistent when all three are written)
+ * @param basis the configured battery whose duration (or power, for a duration alone) is used
  * @returns {powerMw, energyMwh, derived}, derived a phrase saying what was derived from what ("10 MWh as asked; 5 MW
- *          derived from bess-west's duration of 2 hours (200 MWh / 100 MW)") or '' when both were written; or
- *          {problem} when the derived figure is above BATTERY_SIZE_LIMITS (naming it and how it was derived)
+ *          derived from bess-west's duration of 2 hours (200 MWh / 100 MW)", "10 MW and 4 hours as asked; 40 MWh
+ *          derived from them (10 MW x 4 hours)") or '' when power and energy were both written; or {problem} when a
+ *          derived figure is above BATTERY_SIZE_LIMITS (naming it and how it was derived)
  */
 export function adhocSize(size: BatterySize, basis: { id: string; powerMw: number; energyMwh: number }): { powerMw: number; energyMwh: number; derived: string } | { problem: string } {
-  if (size.powerMw !== undefined && size.energyMwh !== undefined) return { powerMw: size.powerMw, energyMwh: size.energyMwh, derived: '' };
+  const { powerMw: p, energyMwh: e, durationHours: d } = size;
+  if (p !== undefined && e !== undefined) return { powerMw: p, energyMwh: e, derived: '' };
+  const hoursText = (h: number) => `${h.toLocaleString('en-US', { maximumFractionDigits: 2 })} hour${h === 1 ? '' : 's'}`;
+  const round = (x: number) => Number(x.toPrecision(6));
   const hours = basis.energyMwh / basis.powerMw;
-  const from = `${basis.id}'s duration of ${hours.toLocaleString('en-US', { maximumFractionDigits: 2 })} hour${hours === 1 ? '' : 's'} (${figure(basis.energyMwh)} MWh / ${figure(basis.powerMw)} MW)`;
-  const [given, other] = size.powerMw !== undefined
-    ? [{ value: size.powerMw, unit: 'MW' }, { what: 'energy', value: Number((size.powerMw * hours).toPrecision(6)), unit: 'MWh', max: BATTERY_SIZE_LIMITS.maxEnergyMwh }]
-    : [{ value: size.energyMwh!, unit: 'MWh' }, { what: 'power', value: Number((size.energyMwh! / hours).toPrecision(6)), unit: 'MW', max: BATTERY_SIZE_LIMITS.maxPowerMw }];
-  if (other.value > other.max) {
-    return { problem: `the ${other.what} derived from ${figure(given.value)} ${given.unit} at ${from} is ${figure(other.value)} ${other.unit}, above the largest this planner accepts, ${figure(other.max)} ${other.unit}: give the battery's ${other.what} too` };
+  const from = `${basis.id}'s duration of ${hoursText(hours)} (${figure(basis.energyMwh)} MWh / ${figure(basis.powerMw)} MW)`;
+  // The figure derived: what, its value and unit, how it was derived (for a refusal), and the phrase the answer shows.
+  let out: { powerMw: number; energyMwh: number; what: 'power' | 'energy'; how: string; derived: string };
+  if (d !== undefined && p !== undefined) {
+    const energyMwh = round(p * d);
+    out = { powerMw: p, energyMwh, what: 'energy', how: `${figure(p)} MW x ${hoursText(d)}`, derived: `${figure(p)} MW and ${hoursText(d)} as asked; ${figure(energyMwh)} MWh derived from them (${figure(p)} MW x ${hoursText(d)})` };
+  } else if (d !== undefined && e !== undefined) {
+    const powerMw = round(e / d);
+    out = { powerMw, energyMwh: e, what: 'power', how: `${figure(e)} MWh / ${hoursText(d)}`, derived: `${figure(e)} MWh and ${hoursText(d)} as asked; ${figure(powerMw)} MW derived from them (${figure(e)} MWh / ${hoursText(d)})` };
+  } else if (d !== undefined) {
+    const energyMwh = round(basis.powerMw * d);
+    out = {
+      powerMw: basis.powerMw, energyMwh, what: 'energy', how: `${basis.id}'s power of ${figure(basis.powerMw)} MW x ${hoursText(d)}`,
+      derived: `${hoursText(d)} as asked; ${figure(basis.powerMw)} MW from ${basis.id}'s power and ${figure(energyMwh)} MWh derived from it (${figure(basis.powerMw)} MW x ${hoursText(d)})`,
+    };
+  } else if (p !== undefined) {
+    const energyMwh = round(p * hours);
+    out = { powerMw: p, energyMwh, what: 'energy', how: `${figure(p)} MW at ${from}`, derived: `${figure(p)} MW as asked; ${figure(energyMwh)} MWh derived from ${from}` };
+  } else {
+    const powerMw = round(e! / hours);
+    out = { powerMw, energyMwh: e!, what: 'power', how: `${figure(e!)} MWh at ${from}`, derived: `${figure(e!)} MWh as asked; ${figure(powerMw)} MW derived from ${from}` };
   }
-  const derived = `${figure(given.value)} ${given.unit} as asked; ${figure(other.value)} ${other.unit} derived from ${from}`;
-  return size.powerMw !== undefined ? { powerMw: size.powerMw, energyMwh: other.value, derived } : { powerMw: other.value, energyMwh: size.energyMwh!, derived };
+  const [value, unit, max] = out.what === 'energy' ? [out.energyMwh, 'MWh', BATTERY_SIZE_LIMITS.maxEnergyMwh] : [out.powerMw, 'MW', BATTERY_SIZE_LIMITS.maxPowerMw];
+  if (value > max) {
+    return { problem: `the ${out.what} derived from ${out.how} is ${figure(value)} ${unit}, above the largest this planner accepts, ${figure(max)} ${unit}: give the battery's ${out.what} too` };
+  }
+  return { powerMw: out.powerMw, energyMwh: out.energyMwh, derived: out.derived };
 }
 
 /** Parts of today a dispatch question may name (rag/market-clock.ts rules), [from, to) hours of the Central day. */
@@ -144,8 +167,8 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const chosen = chooseAsset(assets, intent);
   if ('missing' in chosen) return [cannot(`no battery named ${chosen.missing.join(', ')} is configured (configured: ${assets.map((a) => a.id).join(', ')})`)];
   const configured = chosen.asset;
-  // A battery the question describes ("a 10 MW / 20 MWh battery", "a 10 MWh battery": the other figure from the
-  // configured asset's duration, adhocSize) at the settlement point it names (else the first configured asset's), with
+  // A battery the question describes ("a 10 MW / 20 MWh battery", "a 10 MW 4-hour battery", "a 10 MWh battery": the
+  // other figure from the duration asked, else the configured asset's, adhocSize) at the settlement point it names (else the first configured asset's), with
   // the configured asset's other parameters; validated like GET /dispatch's ad-hoc battery.
   let asset = configured;
   let derived = '';
@@ -195,8 +218,10 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     v('expectedRevenue', plan.expectedRevenue, '$'), v('powerMw', asset.powerMw, 'MW'), v('energyMwh', asset.energyMwh, 'MWh'),
     v('chargedMwh', plan.chargedMwh, 'MWh'), v('dischargedMwh', plan.dischargedMwh, 'MWh'), v('cycles', plan.cycles, 'cycles'),
     ...(plan.revenueAtP10 !== null ? [v('revenueAtP10', plan.revenueAtP10, '$')] : []), ...(plan.revenueAtP90 !== null ? [v('revenueAtP90', plan.revenueAtP90, '$')] : []),
-    // A figure derived from a configured battery's duration: that battery's size and duration (the answer names them).
-    ...(derived ? [v('basisPowerMw', configured.powerMw, 'MW'), v('basisEnergyMwh', configured.energyMwh, 'MWh'), v('durationHours', configured.energyMwh / configured.powerMw, 'hours')] : []),
+    // A figure derived: the duration used (the one asked, else the configured battery's) and, when the configured
+    // battery's duration or power was used, that battery's size (the answer names them).
+    ...(derived ? [v('durationHours', intent.battery?.durationHours ?? configured.energyMwh / configured.powerMw, 'hours')] : []),
+    ...(derived && (intent.battery?.durationHours === undefined || (intent.battery.powerMw === undefined && intent.battery.energyMwh === undefined)) ? [v('basisPowerMw', configured.powerMw, 'MW'), v('basisEnergyMwh', configured.energyMwh, 'MWh')] : []),
     ...plan.intervals.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW', Date.parse(i.start))),
   ];
   const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');

@@ -54,12 +54,13 @@ export interface Intent {
   /** For negative and capped: the question also asks for the average, high or low, so the period's statistics come too. */
   withStats?: boolean;
   /**
-   * For dispatch: the size of the battery the question describes, instead of a configured one's: power in MW and/or
-   * energy in MWh, at least one of them ("a 10 MW / 20 MWh battery", "a 10 MWh battery": the planner derives the
-   * other from the configured battery's duration, rag/dispatch-answer.ts adhocSize). Absent with batteryProblem.
+   * For dispatch: the size of the battery the question describes, instead of a configured one's: power in MW, energy
+   * in MWh and/or duration in hours, at least one of them ("a 10 MW / 20 MWh battery", "a 10 MW 4-hour battery", "a
+   * 10 MWh battery": the planner derives a figure not written from the duration written, else from the configured
+   * battery's, rag/dispatch-answer.ts adhocSize). Absent with batteryProblem.
    */
   battery?: BatterySize;
-  /** For dispatch: why the size written is not usable (not positive, too large, no unit, two of one figure), naming the figure. */
+  /** For dispatch: why the size written is not usable (not positive, too large, no unit, two of one figure, figures that disagree, a form not read), naming the figure. */
   batteryProblem?: string;
   /** For dispatch: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
   assetNames?: string[];
@@ -169,10 +170,12 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // BESS: battery energy storage system; "bess-west schedule tomorrow" names a configured battery.
   const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q);
   // "Should I charge my battery at HB_HOUSTON tomorrow?": a charge or discharge verb with a battery that is the asker's,
-  // or at a settlement point or in a period the question names (not "how does a battery charge?", a concept); "my
-  // 10 MW / 20 MWh battery" is the asker's too.
+  // or at a settlement point or in a period the question names (not "how does a battery charge?", a concept). The
+  // asker's: "my/our battery", with only size tokens between (MY_BATTERY: "my 10 MW / 20 MWh battery", "my 10 MW
+  // 4-hour battery") and at most one other word ("my home battery"); not "in my experience, how does a battery
+  // charge?" nor "how do my colleagues say a battery should charge?".
   const batteryAction = /\b(?:charg\w*|discharg\w*)\b[^?]*\bbatter(?:y|ies)\b|\bbatter(?:y|ies)\b[^?]*\b(?:charg\w*|discharg\w*)\b/i.test(q)
-    && (named > 0 || period !== null || /\b(?:my|our)\s+(?:[\w.,/-]+\s+){0,5}batter(?:y|ies)\b/i.test(q));
+    && (named > 0 || period !== null || MY_BATTERY.test(q));
   if (bessNamed || batteryAction || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
@@ -231,8 +234,15 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   return out;
 }
 
-/** A battery's size as a question writes it: power, MW, and/or energy, MWh (at least one). */
-export type BatterySize = { powerMw: number; energyMwh?: number } | { powerMw?: number; energyMwh: number };
+/**
+ * A battery's size as a question writes it: power, MW, energy, MWh, and duration, hours (energy / power at full power);
+ * at least one of the three. All three are written only when they agree (energy = power x duration).
+ */
+export interface BatterySize {
+  powerMw?: number;
+  energyMwh?: number;
+  durationHours?: number;
+}
 
 /**
  * The largest battery a question may describe: 10,000 MW (10 GW) of power and 100,000 MWh (100 GWh) of energy, the
@@ -246,45 +256,92 @@ export const BATTERY_SIZE_LIMITS = { maxPowerMw: ASSET_LIMITS.maxPowerMw, maxEne
 const SIZE_FIGURE = /(?<![\w.]|\d,)(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*-?\s*(?:([kmg])w(h)?|(kilo|mega|giga)watts?(-?\s*hours?)?)(?![a-z])/gi;
 // A number written straight before "battery" (or "BESS") with no unit: "a 10 battery", "10 MW / 20 battery" (not "2
 // batteries": a count).
-const UNITLESS_SIZE = /(?<![\w.$]|\d,)(-?\d+(?:\.\d+)?)\s*-?\s*(?:battery|bess)\b/i;
+// A 4-digit year is not a size ("the 2024 battery schedule"), isYear.
+const UNITLESS_SIZE = /(?<![\w.$]|\d,)(-?\d+(?:\.\d+)?)\s*-?\s*(?:battery|bess)\b/gi;
 const SCALE: Record<string, number> = { k: 0.001, kilo: 0.001, m: 1, mega: 1, g: 1000, giga: 1000 };
+// A duration: "4-hour", "4 hours", "4 hrs", "4 h", "4h" (the "x 2h" of "10 MW x 2h" too). Counted as the battery's only
+// inside a size phrase (SIZE_PHRASE): "the next 6 hours" is a period, "charge for 3 hours" not a size.
+const DURATION = /(?<![\w.]|\d,)(-?\d+(?:\.\d+)?)\s*-?\s*(?:hours?|hrs?|h)(?![a-z])/gi;
+// One token of a size phrase: a number with or without a power, energy or duration unit (also the forms refused by
+// MALFORMED_FIGURE: "10,5 MWh", "1e3 MW", "10 m.w."), or "/", ",", "and", "x", "×", "by", "+".
+const SIZE_TOKEN = String.raw`(?:-?\d[\d.,]*(?![\d.,])(?:e[+-]?\d+(?!\d))?(?:\s*(?:-\s*)?(?:[kmg]w(?:h)?|(?:kilo|mega|giga)watts?(?:-?\s*hours?)?|[kmg]\.\s*w\.?(?:\s*h\.?)?|hours?|hrs?|h)(?![a-z]))?|[/,×+]|\b(?:and|x|by)\b)`;
+// A run of size tokens; one written straight before "battery" or "BESS", or holding a power or energy figure, is where
+// a duration belongs to the battery ("a 10 MW 4-hour battery", "10 MW x 2h") (parseBatterySize checks which).
+const SIZE_PHRASE = new RegExp(String.raw`(?:${SIZE_TOKEN}\s*)+`, 'gi');
+// "my/our ... battery" with only size tokens between, and at most one other word right before "battery".
+const MY_BATTERY = new RegExp(String.raw`\b(?:my|our)\s+(?:${SIZE_TOKEN}\s*)*(?:[a-z][\w-]*\s+)?batter(?:y|ies)\b`, 'i');
+// Figures this parser does not read, refused naming the figure rather than dropped (a battery planned at a size not
+// asked): a decimal comma ("10,5 MWh": 10.5 or 105?; any comma not in groups of three), an exponent ("1e3 MW"), a
+// dotted unit ("10 m.w.").
+const MALFORMED_FIGURE: Array<[RegExp, string]> = [
+  [/(?<![\w.,])-?(?!\d{1,3}(?:,\d{3})+(?![\d,]))\d+(?:,\d+)+\s*-?\s*(?:[kmg]w|(?:kilo|mega|giga)watt)\w*/i, 'has a comma that is not a thousands separator: write decimals with a point ("10.5 MWh") and thousands in groups of three ("1,500 kWh")'],
+  [/(?<![\w.])-?\d+(?:\.\d+)?e[+-]?\d+\s*-?\s*(?:[kmg]w|(?:kilo|mega|giga)watt)\w*/i, 'is written with an exponent: write the number in full ("1000 MW" or "1 GW")'],
+  [/(?<![\w.])-?\d+(?:[.,]\d+)*\s*[kmg]\.\s*w\.?(?:\s*h\.?)?(?![a-z])/i, 'has a dotted unit: write the unit as kW, MW, GW (power) or kWh, MWh, GWh (energy)'],
+];
 
-const figure = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
+/** A number as the answers write it: thousands commas, at most 6 decimals ("1,500", "3.333333"). */
+export const figure = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 6 });
+
+/** Whether a number is a year ("the 2024 battery schedule"), not a size: 4 digits, 1900-2099. */
+const isYear = (written: string) => /^(?:19|20)\d{2}$/.test(written);
 
 /**
- * The size of the battery a dispatch question describes, in MW and MWh: a power figure (kW, MW, GW, or the words
- * kilowatts, megawatts, gigawatts) and/or an energy figure (kWh, MWh, GWh, or kilowatt-hours ...), in any order
- * ("a 10 MW / 20 MWh battery", "20 MWh, 10 MW", "a 10 MWh battery", "500 kW"); kW and GW figures are converted to
- * MW. Pure.
+ * The size of the battery a dispatch question describes, in MW, MWh and hours: a power figure (kW, MW, GW, or the
+ * words kilowatts, megawatts, gigawatts), an energy figure (kWh, MWh, GWh, or kilowatt-hours ...) and/or a duration
+ * ("4-hour", "4 hours", "4 hrs", "4 h", "4h"), in any order ("a 10 MW / 20 MWh battery", "20 MWh, 10 MW", "a 10 MWh
+ * battery", "500 kW", "a 10 MW 4-hour battery", "10 MW x 2h"); kW and GW figures are converted to MW. A duration counts
+ * only inside a size phrase (SIZE_PHRASE: right before "battery", or beside a power or energy figure): "in the next 6
+ * hours" is a period. A 4-digit year before "battery" is not a size ("the 2024 battery schedule"). Pure.
  * @returns {size} with the figures written (size undefined when none is), or {problem}: a sentence naming the figure
- *          that is not usable: not positive ("-10 MW", "0 MWh"), above BATTERY_SIZE_LIMITS, a number before
- *          "battery" with no unit ("a 10 battery"), or two different figures of one kind ("10 MW or 20 MW").
+ *          that is not usable: not positive ("-10 MW", "0 MWh", "0-hour"), above BATTERY_SIZE_LIMITS, a number right
+ *          before "battery" with no unit ("a 10 battery"), two different figures of one kind ("10 MW or 20 MW"), a
+ *          power, energy and duration that disagree ("10 MW, 20 MWh, 4-hour": 10 MW x 4 h is 40 MWh), or a figure
+ *          written in a form this parser does not read (MALFORMED_FIGURE): a decimal comma ("10,5 MWh"), an exponent
+ *          ("1e3 MW") or a dotted unit ("10 m.w."); these are refused, not guessed at nor dropped.
  */
 export function parseBatterySize(question: string): { size?: BatterySize } | { problem: string } {
+  for (const [re, why] of MALFORMED_FIGURE) {
+    const m = re.exec(question);
+    if (m) return { problem: `the battery figure "${m[0].trim()}" ${why}` };
+  }
   const power: Array<{ mw: number; written: string }> = [];
   const energy: Array<{ mw: number; written: string }> = [];
+  const hours: Array<{ mw: number; written: string }> = [];
   for (const m of question.matchAll(SIZE_FIGURE)) {
     const prefix = (m[2] ?? m[4]!).toLowerCase();
     const isEnergy = m[3] !== undefined || m[5] !== undefined;
     (isEnergy ? energy : power).push({ mw: Number(m[1]!.replace(/,/g, '')) * SCALE[prefix]!, written: m[0].trim() });
   }
-  const unitless = UNITLESS_SIZE.exec(question);
+  for (const phrase of question.matchAll(SIZE_PHRASE)) {
+    const beforeBattery = /^\s*(?:batter(?:y|ies)|bess)\b/i.test(question.slice(phrase.index + phrase[0].length));
+    if (!beforeBattery && [...phrase[0].matchAll(SIZE_FIGURE)].length === 0) continue;
+    for (const d of phrase[0].matchAll(DURATION)) hours.push({ mw: Number(d[1]), written: d[0].trim() });
+  }
+  const unitless = [...question.matchAll(UNITLESS_SIZE)].find((m) => !isYear(m[1]!));
   if (unitless) return { problem: `the battery size "${unitless[1]}" has no unit: write its power in MW or its energy in MWh (for example "a ${unitless[1]!.replace(/^-/, '')} MWh battery")` };
-  const one = (list: typeof power, what: string, unit: string, max: number): { value?: number; problem?: string } => {
+  const one = (list: typeof power, what: string, unit: string, max: number): { value?: number; written?: string; problem?: string } => {
     const values = [...new Set(list.map((f) => f.mw))];
     if (values.length > 1) return { problem: `the question gives ${list.length} battery ${what} figures (${list.map((f) => f.written).join(', ')}): give one ${what} in ${unit}` };
     const f = list[0];
     if (!f) return {};
     if (!(f.mw > 0)) return { problem: `the battery ${what} "${f.written}" is not positive: a battery's ${what} must be above 0 ${unit}` };
     if (f.mw > max) return { problem: `the battery ${what} "${f.written}" is above the largest this planner accepts, ${figure(max)} ${unit} (${figure(max / 1000)} G${unit.slice(1)})` };
-    return { value: f.mw };
+    return { value: f.mw, written: f.written };
   };
   const p = one(power, 'power', 'MW', BATTERY_SIZE_LIMITS.maxPowerMw);
   const e = one(energy, 'energy', 'MWh', BATTERY_SIZE_LIMITS.maxEnergyMwh);
-  const problem = [p.problem, e.problem].filter(Boolean).join('; ');
+  // A duration's bound is what it implies: the energy or power derived from it is checked (dispatch-answer.ts adhocSize).
+  const d = one(hours, 'duration', 'hours', Number.POSITIVE_INFINITY);
+  const problem = [p.problem, e.problem, d.problem].filter(Boolean).join('; ');
   if (problem) return { problem };
-  if (p.value !== undefined) return { size: e.value !== undefined ? { powerMw: p.value, energyMwh: e.value } : { powerMw: p.value } };
-  return e.value !== undefined ? { size: { energyMwh: e.value } } : {};
+  if (p.value !== undefined && e.value !== undefined && d.value !== undefined) {
+    const implied = p.value * d.value;
+    if (Math.abs(implied - e.value) > 1e-6 * Math.max(e.value, implied)) {
+      return { problem: `the battery figures disagree: "${p.written}" for "${d.written}" is ${figure(implied)} MWh, not "${e.written}" (energy = power x duration): give two of power, energy and duration` };
+    }
+  }
+  if (p.value === undefined && e.value === undefined && d.value === undefined) return {};
+  return { size: { ...(p.value !== undefined ? { powerMw: p.value } : {}), ...(e.value !== undefined ? { energyMwh: e.value } : {}), ...(d.value !== undefined ? { durationHours: d.value } : {}) } };
 }
 
 /**

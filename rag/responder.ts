@@ -15,7 +15,7 @@ import { logger } from '../platform/logger.js';
 import { kindLabel } from '../market/format.js';
 import { marketClock } from '../market/zone-clock.js';
 import { type SearchHit, type VectorStore, pointId } from './store/store.js';
-import type { Embedder } from './embeddings.js';
+import { type Embedder, cosine } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';
 import type { ParsedQuestion } from './question.js';
@@ -481,14 +481,12 @@ export class Responder {
     const [vector] = await this.deps.embedder.embed([question]);
     const [stored, concepts] = await Promise.all([wanted.length > 0 ? this.deps.store.get([...new Set(wanted.map((d) => pointId(d.id)))]) : Promise.resolve([]), this.deps.store.search(vector!, 1, { kind: 'concept' })]);
     const byDoc = new Map(stored.map((s) => [s.payload.docId, s]));
-    const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, x, i) => sum + x * (b[i] ?? 0), 0);
-    const norm = (a: Float32Array) => Math.sqrt(dot(a, a)) || 1;
     const seen = new Set<string>();
     const basis = wanted.flatMap((d) => {
       const s = byDoc.get(d.id);
       if (!s || seen.has(d.id) || !s.payload.text.includes(d.names)) return [];
       seen.add(d.id);
-      return [{ id: s.id, score: dot(vector!, s.vector) / (norm(vector!) * norm(s.vector)), payload: s.payload }];
+      return [{ id: s.id, score: cosine(vector!, s.vector), payload: s.payload }];
     });
     return [...basis, ...concepts];
   }

@@ -34,6 +34,12 @@ describe('dispatch questions about my battery at a settlement point', () => {
   it('keeps a question about how batteries charge a concept', () => {
     assert.equal(intent('How does a battery charge and discharge?').measure, 'concept');
     assert.equal(intent('What does it cost to charge batteries?').measure, 'concept');
+    // Reviewer M2: only size tokens (and one word: "my home battery") between "my" and "battery" make it the asker's.
+    assert.equal(intent('In my experience, how does a battery charge?').measure, 'concept');
+    assert.equal(intent('How do my colleagues say a battery should charge?').measure, 'concept');
+    assert.equal(intent('Should I charge my home battery?').measure, 'dispatch');
+    assert.equal(intent('Should I charge my 10 MW 4-hour battery?').measure, 'dispatch');
+    assert.equal(intent('Should I charge my 10 MW x 2h battery?').measure, 'dispatch');
   });
 
   it('plans the battery configured at that settlement point', () => {
@@ -193,6 +199,48 @@ describe('a battery size given alone is planned, the other figure derived from a
     assert.equal(problem('Should I charge my 10 MW or 20 MW battery at HB_WEST tomorrow?'), 'the question gives 2 battery power figures (10 MW, 20 MW): give one power in MW');
     // The bounds are the dispatch engine's own: the largest accepted passes.
     assert.deepEqual(parseBatterySize('a 10,000 MW / 100,000 MWh battery'), { size: { powerMw: 10_000, energyMwh: 100_000 } });
+    // A year before "battery" is not a unit-less size (reviewer Low 4).
+    const year = intent('Show the 2024 battery schedule at HB_WEST');
+    assert.equal(year.measure, 'dispatch');
+    assert.equal(year.batteryProblem, undefined);
+    assert.equal(year.battery, undefined);
+    assert.deepEqual(parseBatterySize('my 1,500,000 kWh battery'), { size: { energyMwh: 1500 } });
+  });
+
+  it('refuses a figure written in a form it does not read, naming it (not dropped: reviewer Low 5)', () => {
+    const problem = (q: string) => {
+      const i = intent(q);
+      assert.equal(i.measure, 'dispatch', q);
+      assert.equal(i.battery, undefined, q);
+      return i.batteryProblem;
+    };
+    const comma = 'has a comma that is not a thousands separator: write decimals with a point ("10.5 MWh") and thousands in groups of three ("1,500 kWh")';
+    assert.equal(problem('Should I charge my 10,5 MWh battery at HB_WEST tomorrow?'), `the battery figure "10,5 MWh" ${comma}`);
+    assert.equal(problem('Should I charge my 1,500,00 MWh battery at HB_WEST tomorrow?'), `the battery figure "1,500,00 MWh" ${comma}`);
+    assert.equal(problem('Should I charge my 1e3 MW battery at HB_WEST tomorrow?'), 'the battery figure "1e3 MW" is written with an exponent: write the number in full ("1000 MW" or "1 GW")');
+    assert.equal(problem('Should I charge my 10 m.w. battery at HB_WEST tomorrow?'), 'the battery figure "10 m.w." has a dotted unit: write the unit as kW, MW, GW (power) or kWh, MWh, GWh (energy)');
+  });
+
+  it('reads a duration inside the size phrase and uses it (reviewer M3)', () => {
+    const size = (q: string) => {
+      const i = intent(q);
+      assert.equal(i.measure, 'dispatch', q);
+      assert.equal(i.batteryProblem, undefined, q);
+      return i.battery;
+    };
+    assert.deepEqual(size('Should my 10 MW 4-hour battery at HB_WEST charge tomorrow?'), { powerMw: 10, durationHours: 4 });
+    assert.deepEqual(size('When should a 10 MW x 2h battery at HB_WEST charge tomorrow?'), { powerMw: 10, durationHours: 2 });
+    assert.deepEqual(size('Should my 40 MWh, 4 hour battery at HB_WEST charge tomorrow?'), { energyMwh: 40, durationHours: 4 });
+    assert.deepEqual(size('Should my 10 MW, 2.5 hrs battery at HB_WEST charge tomorrow?'), { powerMw: 10, durationHours: 2.5 });
+    assert.deepEqual(size('Should my 4 h battery at HB_WEST charge tomorrow?'), { durationHours: 4 });
+    assert.deepEqual(size('Should my 10 MW / 40 MWh / 4-hour battery at HB_WEST charge tomorrow?'), { powerMw: 10, energyMwh: 40, durationHours: 4 });
+    // Hours that are a period or a time span, not the battery's duration.
+    assert.deepEqual(size('Should my 10 MW battery at HB_WEST charge in the next 6 hours?'), { powerMw: 10 });
+    assert.deepEqual(size('Should my 10 MW battery at HB_WEST charge for 3 hours tomorrow?'), { powerMw: 10 });
+    const problem = (q: string) => intent(q).batteryProblem;
+    assert.equal(problem('Should my 10 MW / 20 MWh / 4-hour battery at HB_WEST charge tomorrow?'), 'the battery figures disagree: "10 MW" for "4-hour" is 40 MWh, not "20 MWh" (energy = power x duration): give two of power, energy and duration');
+    assert.equal(problem('Should I charge my 2-hour, 4-hour battery at HB_WEST tomorrow?'), 'the question gives 2 battery duration figures (2-hour, 4-hour): give one duration in hours');
+    assert.equal(problem('Should I charge my 0-hour 10 MW battery at HB_WEST tomorrow?'), `the battery duration "0-hour" is not positive: a battery's duration must be above 0 hours`);
   });
 
   it('derives the figure not given from the configured battery\'s duration', () => {
@@ -204,6 +252,17 @@ describe('a battery size given alone is planned, the other figure derived from a
     assert.ok('powerMw' in third && third.powerMw === 3 && third.derived.includes('duration of 3.33 hours (10 MWh / 3 MW)'), JSON.stringify(third));
     assert.deepEqual(adhocSize({ energyMwh: 90_000 }, { id: 'bess-houston', powerMw: 50, energyMwh: 200 }), {
       problem: "the power derived from 90,000 MWh at bess-houston's duration of 4 hours (200 MWh / 50 MW) is 22,500 MW, above the largest this planner accepts, 10,000 MW: give the battery's power too",
+    });
+  });
+
+  it('derives from the duration asked before the configured battery\'s', () => {
+    const west = { id: 'bess-west', powerMw: 100, energyMwh: 200 };
+    assert.deepEqual(adhocSize({ powerMw: 10, durationHours: 4 }, west), { powerMw: 10, energyMwh: 40, derived: '10 MW and 4 hours as asked; 40 MWh derived from them (10 MW x 4 hours)' });
+    assert.deepEqual(adhocSize({ energyMwh: 40, durationHours: 4 }, west), { powerMw: 10, energyMwh: 40, derived: '40 MWh and 4 hours as asked; 10 MW derived from them (40 MWh / 4 hours)' });
+    assert.deepEqual(adhocSize({ durationHours: 4 }, west), { powerMw: 100, energyMwh: 400, derived: "4 hours as asked; 100 MW from bess-west's power and 400 MWh derived from it (100 MW x 4 hours)" });
+    assert.deepEqual(adhocSize({ powerMw: 10, energyMwh: 40, durationHours: 4 }, west), { powerMw: 10, energyMwh: 40, derived: '' });
+    assert.deepEqual(adhocSize({ powerMw: 5_000, durationHours: 100 }, west), {
+      problem: "the energy derived from 5,000 MW x 100 hours is 500,000 MWh, above the largest this planner accepts, 100,000 MWh: give the battery's energy too",
     });
   });
 
@@ -243,6 +302,15 @@ describe('a battery size given alone is planned, the other figure derived from a
     assert.deepEqual([value('powerMw'), value('energyMwh')], [[10], [40]]);
     const { f: g } = await plan('Should I charge my 30 MWh battery tomorrow?');
     assert.ok(g.text.startsWith("Your battery (30 MWh as asked; 15 MW derived from bess-north's duration of 2 hours (20 MWh / 10 MW); at HB_NORTH, the first configured battery's settlement point: name a hub or load zone to choose another), tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT): 15 MW / 30 MWh battery at HB_NORTH"), g.text);
+  });
+
+  it('plans my 10 MW 4-hour battery at 40 MWh (not 20 MWh from bess-west\'s 2 hours), saying so', async () => {
+    const { f, value } = await plan('Should my 10 MW 4-hour battery at HB_WEST charge tomorrow?');
+    assert.ok(f.text.startsWith('Your battery (10 MW and 4 hours as asked; 40 MWh derived from them (10 MW x 4 hours)), tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT): 10 MW / 40 MWh battery at HB_WEST'), f.text);
+    assert.deepEqual([value('powerMw'), value('energyMwh'), value('durationHours'), value('basisPowerMw')], [[10], [40], [4], []]);
+    const { f: g } = await plan('Should my 10 MW / 20 MWh / 4-hour battery at HB_WEST charge tomorrow?');
+    assert.equal(g.text, 'I cannot plan that battery: the battery figures disagree: "10 MW" for "4-hour" is 40 MWh, not "20 MWh" (energy = power x duration): give two of power, energy and duration.');
+    assert.deepEqual(asked, []);
   });
 
   it('keeps both figures when both are given, and says nothing was derived', async () => {
