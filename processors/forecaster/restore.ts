@@ -4,8 +4,9 @@
 //
 // How far back: the state answers only for a series' windows that end within `keepMs` of its newest window end
 // (SeriesHistory), so the read needs every window of the partition with windowEnd >= (newest of its series) − keepMs.
-// Kafka timestamps cannot bound that (the windower's records carry the wall-clock time they were written, and event
-// time as a record timestamp would let the 30-day time retention delete a replay of history at once), so the read
+// Kafka timestamps cannot bound that (the windower's records carry the record timestamp of the tick record that
+// completed each window: when that tick was published, not its event time; and event time as a record timestamp
+// would let the 30-day time retention delete a replay of history at once), so the read
 // scans back from the committed offset in chunks: the tail first, then what the tail's event-time rate says the
 // rest of the span needs, until the earliest `guard` records read are all older than their series' cutoff. The
 // windower emits a partition's windows in event-time order up to its allowed lateness (a correction re-emits a window
