@@ -3,8 +3,9 @@
 // issuedAt, is event time (2024), which once left the histogram empty (every forecast "not_live"). Against the real
 // Kafka and registry: ticks published with known record timestamps go through the windower and the forecaster (a tiny
 // untrained model) to the gateway's live feed (createGatewayExtensions, the wiring `sda serve` and `sda demo` use);
-// each forecast record must carry the timestamp of a tick record, and every forecast is observed in the histogram
-// with the latency from that tick's publication.
+// each forecast record must carry the timestamp of the tick record that made its window final (the ticks are stamped
+// t0 + i, so the tick is known exactly: an in-process PartitionWindower fed the same ticks says which), and every
+// forecast is observed in the histogram with the latency from that tick's publication.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,6 +16,7 @@ import type { FeedForecast } from '../../gateway/forecast-feed.js';
 import { startForecaster } from '../../processors/forecaster/processor.js';
 import { writeRandomModel } from '../../processors/forecaster/random-model.js';
 import { startWindower } from '../../processors/windower/processor.js';
+import { PartitionWindower } from '../../processors/windower/windower.js';
 import { BulkProducer } from '../../platform/kafka/client.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { createPool } from '../../platform/postgres/pool.js';
@@ -65,8 +67,20 @@ describe('end-to-end latency of forecasts from simulated ticks', () => {
       await until(() => forecaster.counts.forecasts > 0 && seen.length === forecaster.counts.forecasts && windower.counts.received === ticks.length, 120_000, 'forecasts at the feed');
       await new Promise((r) => setTimeout(r, 1_000)); // none left in flight
       assert.equal(seen.length, forecaster.counts.forecasts);
+      // The tick that made each window final: the windower's core fed the same ticks in the same order (one partition,
+      // no context copies) emits the window on it; served windows are the RT_PRICE ones with data.
+      const core = new PartitionWindower({ stepMs: 3_600_000 });
+      const completedBy: string[] = [];
+      ticks.forEach((t, i) => {
+        for (const w of core.add(t, t.ingestedAt).windows) if (w.kind === 'RT_PRICE' && w.count > 0) completedBy.push(`${w.seriesId} ${new Date(w.windowEnd).toISOString()} <- tick ${i}`);
+      });
+      assert.ok(new Set(completedBy.map((x) => x.split(' <- ')[1])).size > 10, 'windows made final by many different ticks');
+      assert.deepEqual(
+        seen.map((f) => `${f.seriesId} ${new Date(f.targetStart).toISOString()} <- tick ${f.recordTimestamp - t0}`).sort(),
+        completedBy.sort(),
+        'each forecast record carries the timestamp t0 + i of the tick i that made its window final',
+      );
       for (const f of seen) {
-        assert.ok(f.recordTimestamp >= t0 && f.recordTimestamp < t0 + ticks.length, `forecast ${f.seriesId} ${new Date(f.targetStart).toISOString()}: record timestamp ${f.recordTimestamp} is a tick record's (${t0}..${t0 + ticks.length - 1})`);
         assert.ok(f.receivedAt - f.issuedAt > LIVE_LATENCY_MAX_S * 1_000, 'issuedAt is event time, long before');
         assert.ok(endToEndMs(f) >= 120_000 - ticks.length && endToEndMs(f) < 600_000, `latency ${endToEndMs(f)} ms from the tick's publication`);
       }
