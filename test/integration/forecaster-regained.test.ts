@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
-import { BulkProducer } from '../../platform/kafka/client.js';
+import { BulkProducer, createConsumer } from '../../platform/kafka/client.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { createPool } from '../../platform/postgres/pool.js';
@@ -54,13 +54,42 @@ function windowsOf(market: string, start: number, days: number): FeatureWindow[]
   return out;
 }
 
-/** The committed (read_committed) Forecast records of a topic, keyed by series and target start (a key seen twice fails). */
-async function forecastsOf(p: Provisioned, topic: string): Promise<Map<string, Forecast>> {
-  const out = new Map<string, Forecast>();
-  for (const r of await readTopicToEnd(p, topic, p.writers.forecasts, { idleMs: 2_000, groupPrefix: 'test-fcre-read' })) {
+/** A forecast record's value and its Kafka record timestamp (ms since the epoch, decimal string). */
+type StampedForecast = Forecast & { recordTimestamp: string };
+
+/** The record timestamps of a topic's committed records (read_committed), keyed by `partition/offset`. */
+async function recordTimestamps(p: Provisioned, topic: string): Promise<Map<string, string>> {
+  const consumer = createConsumer(p.kafka, uniqueName('test-fcre-ts'), { readUncommitted: false, maxWaitTimeInMs: 200 });
+  const out = new Map<string, string>();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let quietSince = Date.now();
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      quietSince = Date.now();
+      out.set(`${partition}/${message.offset}`, message.timestamp);
+    },
+  });
+  // Transaction markers occupy offsets too, so the last record sits below the end offset: wait for quiet instead.
+  while (Date.now() - quietSince < 3_000) await new Promise((r) => setTimeout(r, 100));
+  await consumer.disconnect();
+  return out;
+}
+
+/**
+ * The committed (read_committed) Forecast records of a topic with their record timestamps, keyed by series and
+ * target start (a key seen twice fails).
+ */
+async function forecastsOf(p: Provisioned, topic: string): Promise<Map<string, StampedForecast>> {
+  const out = new Map<string, StampedForecast>();
+  const records = await readTopicToEnd(p, topic, p.writers.forecasts, { idleMs: 2_000, groupPrefix: 'test-fcre-read' });
+  const stamps = await recordTimestamps(p, topic);
+  for (const r of records) {
     const k = `${r.value.seriesId}|${r.value.targetStart}`;
     assert.ok(!out.has(k), `one forecast per window on ${topic}: ${k} twice`);
-    out.set(k, r.value);
+    const recordTimestamp = stamps.get(`${r.partition}/${r.offset}`);
+    assert.ok(recordTimestamp !== undefined, `${topic} ${r.partition}/${r.offset}: record timestamp read`);
+    out.set(k, { ...r.value, recordTimestamp });
   }
   return out;
 }
@@ -69,10 +98,11 @@ async function forecastsOf(p: Provisioned, topic: string): Promise<Map<string, F
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * (1 + Math.abs(a));
 
 /**
- * `got` holds the same keys as `want` and, under each, a forecast with the same model version, issue time and step
- * sources, and P50, P10 and P90 within 1e-5 relative (`close`) at every step.
+ * `got` holds the same keys as `want` and, under each, a forecast with the same model version, issue time, step
+ * sources and Kafka record timestamp (its window record's: the gateway's end-to-end latency is measured from it), and
+ * P50, P10 and P90 within 1e-5 relative (`close`) at every step.
  */
-function assertSameForecasts(want: Map<string, Forecast>, got: Map<string, Forecast>, tail: string): void {
+function assertSameForecasts(want: Map<string, StampedForecast>, got: Map<string, StampedForecast>, tail: string): void {
   assert.deepEqual(
     [...got.keys()].sort(),
     [...want.keys()].sort(),
@@ -82,6 +112,7 @@ function assertSameForecasts(want: Map<string, Forecast>, got: Map<string, Forec
     const y = got.get(k)!;
     assert.equal(y.modelVersion, x.modelVersion, `${k}: model version`);
     assert.equal(y.issuedAt, x.issuedAt, `${k}: issued at`);
+    assert.equal(y.recordTimestamp, x.recordTimestamp, `${k}: record timestamp`);
     assert.deepEqual(y.stepSources, x.stepSources, `${k}: step sources (a stale state falls back to the graph where last week's slot is missing)`);
     for (const q of ['values', 'p10', 'p90'] as const)
       x[q]!.forEach((v, h) => assert.ok(close(v, y[q]![h]!), `${k} step ${h + 1}: ${q} ${v} (uninterrupted) vs ${y[q]![h]} (regained)`));
@@ -221,6 +252,11 @@ describe('forecaster: a partition lost and regained', () => {
       afterGap.length > 0 && fromLastWeek >= afterGap.length / 2,
       `forecasts after the gap served from last week: ${fromLastWeek} of ${afterGap.length}`,
     );
+    // Each forecast record carries its window record's timestamp (the windows here are written once each).
+    const windowStamps = await recordTimestamps(p, input);
+    const windowRecords = await readTopicToEnd(p, input, p.writers.features, { idleMs: 2_000, groupPrefix: 'test-fcre-read' });
+    const windowStamp = new Map(windowRecords.map((r) => [`${r.value.seriesId}|${r.value.windowEnd}`, windowStamps.get(`${r.partition}/${r.offset}`)]));
+    for (const [k, f] of expected) assert.equal(f.recordTimestamp, windowStamp.get(k), `${k}: the reference's record timestamp is its window record's`);
     assertSameForecasts(expected, got, aTail);
   });
 });

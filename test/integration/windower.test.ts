@@ -57,7 +57,11 @@ async function waitCaughtUp(group: string, topic: string, timeoutMs: number): Pr
   await waitUntil(`group ${group} to catch up on ${topic}`, waits.take(timeoutMs), () => caughtUp(group, topic), () => explain(group, topic));
 }
 
-/** Every committed record of a topic as partition -> [key, value hex] in offset order (read_committed). */
+/**
+ * Every committed record of a topic as partition -> ['timestamp|key=value hex'] in offset order (read_committed). The
+ * record timestamp (ms) is an output too: the windower stamps each window with the timestamp of the tick record that
+ * completed it, and the gateway's end-to-end latency is measured from it.
+ */
 async function committedContent(p: Provisioned, topic: string): Promise<Map<number, string[]>> {
   const { createConsumer } = await import('../../platform/kafka/client.js');
   const consumer = createConsumer(p.kafka, uniqueName('test-reader'), { readUncommitted: false, maxWaitTimeInMs: 200 });
@@ -69,7 +73,7 @@ async function committedContent(p: Provisioned, topic: string): Promise<Map<numb
     eachMessage: async ({ partition, message }) => {
       quietSince = Date.now();
       const list = out.get(partition) ?? [];
-      list.push(`${message.key?.toString()}=${message.value?.toString('hex')}`);
+      list.push(`${message.timestamp}|${message.key?.toString()}=${message.value?.toString('hex')}`);
       out.set(partition, list);
     },
   });
@@ -164,7 +168,7 @@ describe('windower: exactly-once through Kafka transactions', () => {
     const windows = [...a.values()].reduce((n, l) => n + l.length, 0);
     assert.ok(windows > 100, `the reference run emitted windows (${windows})`);
     assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
-    for (const [partition, records] of a) assert.deepEqual(b.get(partition), records, `partition ${partition}: byte-identical windows, same order`);
+    for (const [partition, records] of a) assert.deepEqual(b.get(partition), records, `partition ${partition}: byte-identical windows with the same record timestamps, same order`);
 
     // The same through the features sink: identical `features` rows (computed_at comes from the ticks, not the clock).
     // A window emitted early and re-emitted corrected is one row (the sink upserts by key, the last record wins).
