@@ -29,36 +29,69 @@ export interface CountRecordsOptions {
 /**
  * The data records of each of `topics`, counted by reading them, read_committed, from each partition's log start to
  * its last stable offset taken at the start (records appended later are not counted, nor those of a transaction open
- * then: `complete` false). `config` gives the brokers for the high watermarks (client.ts partitionEnds). Values are not decoded. A topic that
- * does not exist (deleted meanwhile) is left out of the answer. One throw-away consumer group (read-topic.ts readPartitionsToEnd) for
- * all topics; commits nothing. Answers in the order of `topics`.
- * Errors: Kafka errors from the admin client and the consumer; KafkaError KAFKA_UNAVAILABLE from partitionEnds.
+ * then: `complete` false). `config` gives the brokers for the high watermarks (client.ts partitionEnds). Values are
+ * not decoded. A topic that does not exist, or is deleted before the read subscribes to it (another run's clean-up),
+ * is left out of the answer (one deleted during the read too, when the read fails on it; otherwise it is counted up to
+ * there, `complete` false). One throw-away
+ * consumer group (read-topic.ts readPartitionsToEnd) for all topics; commits nothing. Answers in the order of `topics`.
+ * Errors: Kafka errors from the admin client and the consumer, and KafkaError KAFKA_UNAVAILABLE from partitionEnds,
+ * when the topics concerned are still there.
  */
 export async function countDataRecords(config: Config, kafka: Kafka, admin: Admin, topics: string[], opts: CountRecordsOptions = {}): Promise<TopicRecordCount[]> {
   const idleMs = opts.idleMs ?? 3_000;
   const out = new Map<string, TopicRecordCount>();
   /** topic -> partition -> the end offset the read must pass (partitions with records only). */
   const ends = new Map<string, Map<number, bigint>>();
+  /** Those of `names` no longer on the broker: a failure that concerns them is their deletion meanwhile. */
+  const gone = async (names: string[]): Promise<string[]> => {
+    const listed = new Set(await admin.listTopics());
+    return names.filter((t) => !listed.has(t));
+  };
+  /** f's answer, or undefined when it fails and `topic` is gone; its error otherwise. */
+  const unlessGone = async <T>(topic: string, f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (err) {
+      if ((await gone([topic])).length > 0) return undefined;
+      throw err;
+    }
+  };
   for (const topic of topics) {
-    const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
+    const offsets = await unlessGone(topic, () => admin.fetchTopicOffsets(topic));
     if (!offsets) continue;
     // kafkajs lists read_committed: `high` is the last stable offset, the end of the read. A transaction open on a
     // partition leaves it below the high watermark; that count is not complete.
-    const marks = await partitionEnds(config, topic, offsets.map((o) => o.partition));
+    const marks = await unlessGone(topic, () => partitionEnds(config, topic, offsets.map((o) => o.partition)));
+    if (!marks) continue;
     const open = [...marks.values()].some((e) => e.lastStable < e.highWatermark);
     out.set(topic, { topic, partitions: offsets.length, records: 0, complete: !open });
     const toRead = offsets.filter((o) => BigInt(o.high) > BigInt(o.low));
     if (toRead.length > 0) ends.set(topic, new Map(toRead.map((o) => [o.partition, BigInt(o.high)])));
   }
-  // One fetch wait of 200 ms: a count has nothing to wait for past the ends taken above.
-  const unfinished = await readPartitionsToEnd(
-    kafka,
-    ends,
-    ({ topic, messages }) => {
-      out.get(topic)!.records += messages.length;
-    },
-    { groupPrefix: opts.groupPrefix ?? 'sda-count', idleMs, firstIdleMs: idleMs * 3, maxWaitTimeInMs: 200 },
-  );
+  // One fetch wait of 200 ms: a count has nothing to wait for past the ends taken above. A read that fails because a
+  // topic was deleted since (the subscribe fails on it) is read again without the deleted ones, from the start.
+  let unfinished: Array<{ topic: string; partition: number }>;
+  for (;;) {
+    try {
+      unfinished = await readPartitionsToEnd(
+        kafka,
+        ends,
+        ({ topic, messages }) => {
+          out.get(topic)!.records += messages.length;
+        },
+        { groupPrefix: opts.groupPrefix ?? 'sda-count', idleMs, firstIdleMs: idleMs * 3, maxWaitTimeInMs: 200 },
+      );
+      break;
+    } catch (err) {
+      const deleted = await gone([...ends.keys()]);
+      if (deleted.length === 0) throw err;
+      for (const t of deleted) {
+        ends.delete(t);
+        out.delete(t);
+      }
+      for (const count of out.values()) count.records = 0;
+    }
+  }
   for (const { topic } of unfinished) out.get(topic)!.complete = false;
   return topics.flatMap((t) => out.get(t) ?? []);
 }

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { connectFenced, createKafka, createProducer } from '../../platform/kafka/client.js';
+import { type Admin, connectFenced, createKafka, createProducer } from '../../platform/kafka/client.js';
+import { countDataRecords } from '../../platform/kafka/count-records.js';
 import { topicSet } from '../../platform/kafka/topics.js';
 import type { RunInfo } from '../../cli/run.js';
 import { config, createTestTopic, deleteTestTopics, sda, withAdmin } from './harness.js';
@@ -102,6 +103,53 @@ describe('sda run list record counts', () => {
     } finally {
       await tx.disconnect();
       await deleteTestTopics([openTopic]);
+    }
+  });
+
+  it('a topic deleted while the count runs is left out, not an error', async () => {
+    // Three topics of one run, 2 records each. The real admin client, wrapped so that the deletions fall between the
+    // count's steps: `gone1` just after its offsets were listed (before its high watermarks), `gone2` after its
+    // offsets and high watermarks, before the read subscribes (deleted when the count lists the third topic).
+    const delRun = `del-${randomUUID().slice(0, 8)}`;
+    const s = topicSet(delRun);
+    const [gone1, gone2, kept] = [s.ticks.name, s.features.name, s.forecasts.name];
+    for (const t of [gone1, gone2, kept]) await createTestTopic(t, 1);
+    const plain = createProducer(kafka);
+    await plain.connect();
+    try {
+      for (const t of [gone1, gone2, kept]) await plain.send({ topic: t, messages: [{ key: 'a', value: Buffer.from('1') }, { key: 'b', value: Buffer.from('2') }] });
+    } finally {
+      await plain.disconnect();
+    }
+    try {
+      await withAdmin(async (admin) => {
+        const deleteNow = async (topic: string) => {
+          await admin.deleteTopics({ topics: [topic], timeout: 10_000 });
+          const deadline = Date.now() + 10_000;
+          while ((await admin.listTopics()).includes(topic)) {
+            if (Date.now() > deadline) throw new Error(`${topic} still listed 10 s after its deletion`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        const racing = new Proxy(admin, {
+          get(target, prop) {
+            if (prop === 'fetchTopicOffsets')
+              return async (topic: string) => {
+                if (topic === kept) await deleteNow(gone2);
+                const offsets = await target.fetchTopicOffsets(topic);
+                if (topic === gone1) await deleteNow(gone1);
+                return offsets;
+              };
+            const v = Reflect.get(target, prop, target) as unknown;
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        }) as Admin;
+        const counts = await countDataRecords(config, kafka, racing, [gone1, gone2, kept], { idleMs: 1_000 });
+        assert.deepEqual(counts, [{ topic: kept, partitions: 1, records: 2, complete: true }]);
+      });
+    } finally {
+      const left = await withAdmin((admin) => admin.listTopics());
+      await deleteTestTopics([gone1, gone2, kept].filter((t) => left.includes(t)));
     }
   });
 });
