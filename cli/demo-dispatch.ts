@@ -8,7 +8,7 @@ import type { DayAheadPlan } from '../dispatch/day-ahead.js';
 import { formatDollars } from '../market/format.js';
 import { exposeCounts } from '../platform/metrics.js';
 import { backtestTable } from '../dispatch/report.js';
-import { runBacktestJob } from '../processors/dispatcher/backtest-job.js';
+import { runBacktestJobInWorker } from '../processors/dispatcher/backtest-worker.js';
 import { storedBacktestRange } from '../processors/dispatcher/backtest-sources.js';
 import { startDispatcher } from '../processors/dispatcher/processor.js';
 import { startDispatchSink } from '../sinks/postgres/dispatch-sink.js';
@@ -23,7 +23,8 @@ export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: 
   const range = await storedBacktestRange(pool, asset.market, asset.settlementPoint);
   if (!range) lines.push(`backtest: fewer than 24 hours of ${asset.settlementPoint} both forecast and settled yet`);
   else {
-    const job = await runBacktestJob(config, { assets: [asset], fromMs: range.fromMs, toMs: range.toMs, strategies: ['forecast', 'baseline', 'persistence', 'perfect'], actuals: { kind: 'db' }, allowLookahead: true });
+    // On a worker thread: the solves are synchronous and would hold the loop the demo's consumers heartbeat on.
+    const job = await runBacktestJobInWorker(config, { assets: [asset], fromMs: range.fromMs, toMs: range.toMs, strategies: ['forecast', 'baseline', 'persistence', 'perfect'], actuals: { kind: 'db' }, allowLookahead: true });
     lines.push(`backtest of ${asset.id} (${asset.powerMw} MW / ${asset.energyMwh} MWh at ${asset.settlementPoint}), ${new Date(range.fromMs).toISOString().slice(0, 16)}Z to ${new Date(range.toMs).toISOString().slice(0, 16)}Z, settled on actual RT prices (${job.wallSeconds.toFixed(1)} s):`);
     lines.push(...backtestTable(job.results[0]!).split('\n'));
     lines.push(`(in-sample: the demo's model ${range.models.join(', ')} was trained on these simulated days; \`sda backtest\` with a model trained before --from gives an honest figure)`);
