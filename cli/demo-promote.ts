@@ -4,6 +4,17 @@
 // demo says so. Before, the demo promoted every model it trained, so a second run could silently replace a better
 // model with one that loses to its baseline.
 
+// A model identical to the current one (model/registry.ts sameModel: same ONNX bytes, same metadata apart from
+// version, creation time, commit and epoch timings; a second run on the same data with the same seed) is neither
+// registered again nor promoted (model/train.ts keepIdenticalCurrent): promoting it changed nothing served yet made
+// the demo re-forecast the last 7 days with the "new" model (a fresh-clone tester's finding).
+
+/** The demo's line for a trained model identical to the current `current` (TrainResult.sameAsCurrent). */
+export function sameModelLine(current: string): string {
+  if (!current) throw new RangeError('sameModelLine: current must be a non-empty version name');
+  return `same model as the current ${current}: kept the current one (the identical new one was not registered again), nothing to re-forecast`;
+}
+
 /** What the demo does with a model it trained: promote it or not, and the line that says why. */
 export interface DemoPromotion {
   promote: boolean;

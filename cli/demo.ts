@@ -17,7 +17,7 @@ import { TRAIN_DEFAULTS, runTraining } from '../model/train.js';
 import { type Evaluation, metricsRecord } from '../model/evaluate.js';
 import { readCurrent, registryRoot } from '../model/registry.js';
 import { storedForecast } from '../reports/forecasts.js';
-import { demoPromotion } from './demo-promote.js';
+import { demoPromotion, sameModelLine } from './demo-promote.js';
 import { demoReforecast } from './demo-reforecast.js';
 import { startForecaster } from '../processors/forecaster/processor.js';
 import { serveInProcessMetrics } from '../platform/in-process-metrics.js';
@@ -145,8 +145,9 @@ export async function runDemo(config: Config, print: (line: string) => void, opt
     };
     // The demo's simulated days only (window ends up to simEnd): a second run after a live phase finds later, live
     // windows in `features` too (scarcity spikes included) and would otherwise train and score on those.
-    const trained = await runTraining(pool, { ...TRAIN_DEFAULTS, to: new Date(simEnd), epochs: opts.epochs, backend: 'auto', promote: demoRule, print: (l) => { for (const line of l.split('\n')) print(`     ${line}`); } });
-    print(trained.promoted ? `     model ${trained.version} is current (model_registry/current); backend ${trained.backend}` : `     model ${trained.version} registered, not served; the forecaster serves ${current}`);
+    const trained = await runTraining(pool, { ...TRAIN_DEFAULTS, to: new Date(simEnd), epochs: opts.epochs, backend: 'auto', promote: demoRule, keepIdenticalCurrent: true, print: (l) => { for (const line of l.split('\n')) print(`     ${line}`); } });
+    if (trained.sameAsCurrent) print(`     ${sameModelLine(trained.sameAsCurrent)}`);
+    else print(trained.promoted ? `     model ${trained.version} is current (model_registry/current); backend ${trained.backend}` : `     model ${trained.version} registered, not served; the forecaster serves ${current}`);
 
     step(7, 'forecaster: market.features -> current ONNX model (onnxruntime-node, batched) -> market.forecasts (exactly once) -> forecasts table');
     // A model promoted since the stored forecasts were issued (step 6 on a second run) forecasts the latest windows

@@ -191,3 +191,57 @@ export async function listVersions(root: string): Promise<string[]> {
     .map((d) => d.name)
     .sort();
 }
+
+/** A model as the forecaster serves it: its metadata and the bytes of its ONNX file (metadata.onnx.file). */
+export interface ModelFiles {
+  metadata: ModelMetadata;
+  onnx: Uint8Array;
+}
+
+/** Metadata fields that say when, from which commit and how fast a model was made, not what it serves: sameModel ignores them. */
+export const PROVENANCE_FIELDS = ['version', 'createdAt', 'gitCommit', 'training.epochSeconds'] as const;
+
+/** `m` as JSON with sorted keys, PROVENANCE_FIELDS left out (undefined values dropped as JSON.stringify drops them). */
+function servedIdentity(m: ModelMetadata): string {
+  const copy = JSON.parse(JSON.stringify(m)) as Record<string, unknown>;
+  delete copy.version;
+  delete copy.createdAt;
+  delete copy.gitCommit;
+  const training = copy.training;
+  if (typeof training === 'object' && training !== null) delete (training as Record<string, unknown>).epochSeconds;
+  return JSON.stringify(copy, (_k, v: unknown) =>
+    typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/**
+ * Whether two models are the same model: byte-identical ONNX files and metadata equal apart from PROVENANCE_FIELDS
+ * (version name, creation time, git commit, per-epoch wall-clock seconds), compared as JSON with sorted keys. A
+ * second training run on the same windows with the same seed gives such a twin (sda demo run twice).
+ */
+export function sameModel(a: ModelFiles, b: ModelFiles): boolean {
+  return Buffer.from(a.onnx.buffer, a.onnx.byteOffset, a.onnx.byteLength).equals(Buffer.from(b.onnx.buffer, b.onnx.byteOffset, b.onnx.byteLength)) && servedIdentity(a.metadata) === servedIdentity(b.metadata);
+}
+
+/** An entry's metadata and ONNX bytes (<entry.dir>/<metadata.onnx.file>). @throws the fs error when the file cannot be read */
+export async function readModelFiles(entry: RegistryEntry): Promise<ModelFiles> {
+  return { metadata: entry.metadata, onnx: await readFile(join(entry.dir, entry.metadata.onnx.file)) };
+}
+
+/**
+ * The entry `current` names in `root` when it is the same model as `candidate` (sameModel), else null: also null
+ * when there is no current, or its metadata or ONNX file cannot be read or is invalid (then the candidate is not a
+ * duplicate of anything servable, and the caller registers it as usual).
+ */
+export async function identicalCurrent(root: string, candidate: ModelFiles): Promise<RegistryEntry | null> {
+  let entry: RegistryEntry | null;
+  let files: ModelFiles;
+  try {
+    entry = await loadCurrent(root);
+    if (entry === null) return null;
+    files = await readModelFiles(entry);
+  } catch {
+    return null;
+  }
+  return sameModel(files, candidate) ? entry : null;
+}

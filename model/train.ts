@@ -21,7 +21,7 @@ import { type EpochResult, type TargetMode, type TrainLoss, buildLstm, modelSumm
 import { recordMetrics } from './metrics-store.js';
 import { exportTfjsLstmToOnnx } from './onnx-export.js';
 import { OnnxModel } from './onnx-model.js';
-import { CURRENT_FILE, type RegistryEntry, loadEntry, readCurrent, newVersion, registryRoot, setCurrent, writeVersion } from './registry.js';
+import { CURRENT_FILE, PROVENANCE_FIELDS, type RegistryEntry, identicalCurrent, loadEntry, readCurrent, newVersion, registryRoot, setCurrent, writeVersion } from './registry.js';
 import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
@@ -87,6 +87,13 @@ export interface TrainOptions extends TargetQuery {
    * evaluation that decides and prints why (sda demo's, cli/demo-promote.ts).
    */
   promote: boolean | ((version: string, evaluation: Evaluation) => boolean | Promise<boolean>);
+  /**
+   * When the registry's `current` is the same model as the one just trained (model/registry.ts sameModel: identical
+   * ONNX bytes, metadata equal apart from version, creation time, commit and epoch timings), register nothing,
+   * promote nothing, record no model_metrics rows, and return the current one with sameAsCurrent set (sda demo run
+   * twice on the same data and seed). Default false: every run is registered.
+   */
+  keepIdenticalCurrent?: boolean;
   exportDatasetDir?: string;
   /**
    * Train on a run's rows (`sda train --run NAME`): features are read under market `run.NAME.<market>` (where a run's
@@ -159,9 +166,12 @@ export const BAND_SIDES = ['separate', 'joint'] as const;
 export type BandSides = (typeof BAND_SIDES)[number];
 
 export interface TrainResult {
+  /** The registered version, or with sameAsCurrent the current one (nothing new was registered). */
   version: string;
   dir: string;
   promoted: boolean;
+  /** Set (to the current version) when TrainOptions.keepIdenticalCurrent found the trained model identical to it. */
+  sameAsCurrent?: string;
   backend: string;
   dataset: Dataset;
   /** Per epoch of the chosen learning rate; holdoutLoss is the validation slice's P50 MSE (scaled). */
@@ -429,6 +439,12 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const root = registryRoot(o.registry);
   const files: Record<string, Uint8Array> = { [MODEL_FILE]: onnxBytes };
   for (const [name, bytes] of Object.entries(tfjsFiles)) files[`tfjs/${name}`] = bytes;
+  const same = o.keepIdenticalCurrent ? await identicalCurrent(root, { metadata, onnx: onnxBytes }) : null;
+  if (same) {
+    print(`same model as the current ${same.version}: identical ONNX bytes, metadata equal apart from ${PROVENANCE_FIELDS.join(', ')}; not registered again, current unchanged`);
+    model.dispose();
+    return { version: same.version, dir: same.dir, promoted: false, sameAsCurrent: same.version, backend: backend.label, dataset, epochs, evaluation, metadata: same.metadata, spec, bandVariants, onlineBands: online.scores };
+  }
   const dir = await writeVersion(root, metadata, files);
   print(`registered ${version} in ${root}`);
   const promote = typeof o.promote === 'function' ? await o.promote(version, evaluation) : o.promote;

@@ -17,7 +17,7 @@ import { servedForecast } from '../../model/served-graph.js';
 import { OnnxModel } from '../../model/onnx-model.js';
 import { ONLINE_BAND_DEFAULTS } from '../../model/online-band.js';
 import { BASE_RIDGE_ALPHAS } from '../../model/baselines.js';
-import { loadEntry, readCurrent } from '../../model/registry.js';
+import { listVersions, loadEntry, readCurrent } from '../../model/registry.js';
 import { loadTfjsModel } from '../../model/tfjs-io.js';
 import { HOUR_MS, runTraining } from '../../model/train.js';
 import { startWindower } from '../../processors/windower/processor.js';
@@ -213,6 +213,38 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
     const text = await readFile(csv, 'utf8');
     assert.match(text, /^model_version,series_id,split,metric,baseline,value,recorded_at\n/);
     assert.equal(text.trim().split('\n').length, 1 + 3 * 5 * 3);
+  });
+
+  it('a second run on the same windows with the same seed trains the same model: with keepIdenticalCurrent (sda demo) it is neither registered nor promoted', async () => {
+    assert.ok(version, 'the first test registered a model');
+    const registry = join(work, 'registry');
+    const versions = await listVersions(registry);
+    const lines: string[] = [];
+    const r = await runTraining(pool, {
+      market,
+      kind: 'RT_PRICE',
+      stepMs: HOUR_MS,
+      epochs: 5,
+      units: 12,
+      layers: 1,
+      horizon: 36,
+      batchSize: 64,
+      learningRate: 0.003,
+      seed: 5,
+      folds: 1,
+      backend: 'auto',
+      registry,
+      promote: true,
+      keepIdenticalCurrent: true,
+      print: (l) => lines.push(l),
+      progress: false,
+    });
+    assert.equal(r.sameAsCurrent, version, lines.join('\n'));
+    assert.equal(r.version, version);
+    assert.equal(r.promoted, false);
+    assert.match(lines.join('\n'), new RegExp(`same model as the current ${version}: identical ONNX bytes.*not registered again, current unchanged`));
+    assert.deepEqual(await listVersions(registry), versions);
+    assert.equal(await readCurrent(registry), version);
   });
 
   it('says clearly when there are no feature windows', async () => {
