@@ -8,6 +8,7 @@
 //  - it does not say the opposite of an event count it answers ("No, there were no negative prices" when the facts
 //    count negative intervals).
 // Without facts (concept questions) the numbers must be written in the trusted documents the model was shown.
+// Before the check, a sentence saying the data is not available is dropped when facts were found (dropDataDenials).
 // Pure; the responder drops text that fails and says nothing extra.
 import { CENTRAL_CLOCK, MARKET_CLOCKS, type ZoneClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
@@ -35,6 +36,34 @@ const COMPARABLE = new Set(['mean', 'min', 'max', 'latest', 'next']);
 /** The sentences of a text (split after . ! ? followed by a space or the end; decimals and "p.m." stay whole). */
 export function sentences(text: string): string[] {
   return text.split(/(?<=[.!?])\s+(?=[A-Z0-9"'(])/).map((s) => s.trim()).filter(Boolean);
+}
+
+// A sentence saying the data is missing or the question cannot be answered: "The data is not available to answer the
+// question.", "There is no data for that day.", "I don't have enough information to answer.", "I cannot answer that."
+const DATA_DENIAL = /\b(?:data|information|prices?|figures?|values?|records?)\b[^.!?]*\b(?:is|are|was|were)\s+(?:not|un)\s*available\b|\bno\s+(?:such\s+|relevant\s+|price\s+)?(?:data|information)\b|\bnot\s+enough\s+(?:data|information)\b|\b(?:do|does)\s*(?:not|n't)\s+(?:have|contain|include)\s+(?:the\s+|any\s+|enough\s+)?(?:data|information)\b|\b(?:cannot|can't|can\s+not|unable\s+to)\s+(?:be\s+)?answer\w*\b|\b(?:data|information)\s+(?:is|are)\s+(?:missing|lacking|insufficient)\b/i;
+
+/**
+ * The model's text without the sentences that say the data is not available (DATA_DENIAL), when the answer has facts
+ * (`hasFacts`: database facts with values were found): such a sentence contradicts the facts stated above it
+ * ("...no interval was negative. The data is not available to answer the question."). Without facts the text is
+ * returned whole. Pure.
+ * @returns {text, dropped}: the text with those sentences removed (blank lines collapsed; '' when nothing is left)
+ *          and the sentences removed, in order
+ */
+export function dropDataDenials(text: string, hasFacts: boolean): { text: string; dropped: string[] } {
+  if (!hasFacts) return { text, dropped: [] };
+  const dropped: string[] = [];
+  const paragraphs = text.split(/\n\s*\n/).map((p) => {
+    const before = dropped.length;
+    const kept = sentences(p).filter((s) => {
+      if (!DATA_DENIAL.test(s)) return true;
+      dropped.push(s);
+      return false;
+    });
+    return dropped.length === before ? p.trim() : kept.join(' ');
+  });
+  if (dropped.length === 0) return { text, dropped };
+  return { text: paragraphs.filter((p) => p.trim() !== '').join('\n\n'), dropped };
 }
 
 /** Whether the text ends a sentence: its last character (after closing quotes or brackets) is . ! or ?. */

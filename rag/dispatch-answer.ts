@@ -91,15 +91,26 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
  * named: no period or "tomorrow" -> tomorrow; "today" -> today; "this morning / afternoon / evening", "tonight" ->
  * today with that span (06-12, 12-18, 18-24, 18-06 of the next day) on the day of `now`; "now", "this hour", "the
  * next N hours" -> today with that span; a written date or a clock time on it -> today or tomorrow when it is one of
- * them (with the clock time's span), else {other} (plans are made for those two days only). Other relative periods
- * keep the old reading, tomorrow. Pure.
+ * them (with the clock time's span); a period over before today began and inside one Central day ("yesterday",
+ * "yesterday evening", a past date) -> {past} with that day (and the part asked when not the whole day), which
+ * dispatchFact answers with the plan made for it on the forecast issued by its start; any other day -> {other} (plans
+ * are made for today and tomorrow only). Other relative periods keep the old reading, tomorrow. Pure.
  */
-export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } {
+export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } {
   const clock = CENTRAL_CLOCK;
   const p = intent.period;
   if (!p || p.rule === 'tomorrow') return { day: 'tomorrow' };
   if (p.rule === 'today') return { day: 'today' };
   const today = clock.dateOf(now);
+  // A period over before today began, inside one Central day ("yesterday", "yesterday evening", "on 2024-06-10"):
+  // that day, with the part asked when it is not the whole day. Periods over several past days stay {other}.
+  if (p.to <= clock.midnightUtc(today)) {
+    const date = clock.dateOf(p.from);
+    if (clock.dateOf(p.to - 1) !== date) return { other: { from: p.from, to: p.to, label: p.label } };
+    const from = clock.midnightUtc(date);
+    const to = clock.midnightUtc(addCentralDays(date, 1));
+    return { past: { date, from, to, label: p.label, ...(p.from === from && p.to === to ? {} : { window: { from: p.from, to: p.to, label: p.label } }) } };
+  }
   const part = PARTS_OF_TODAY[p.rule];
   if (part) {
     const at = (h: number) => (h >= 24 ? clock.wallToUtc(addCentralDays(today, 1), (h - 24) * 60) : clock.wallToUtc(today, h * 60));
@@ -121,10 +132,14 @@ export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 't
  * CENTRAL_CLOCK; a market on another clock (GB, on UK time: market/zone-clock.ts marketClock) gets a fact saying no
  * battery is planned there, read from nothing (its days and the plan's would name different days). The day planned is
  * the day the header names: the newest forecast issued by `now` plans it as its first interval's own Central day or
- * the one after; a forecast starting on an earlier day plans nothing (a fact says so).
+ * the one after; a forecast starting on an earlier day plans nothing (a fact says so). A past day (askedDay {past}) is
+ * planned the same way on the newest forecast issued by its start (its day-ahead plan), the text saying it is what
+ * was planned, not what the battery did, and naming the `sda backtest` command that settles that day; its basis is
+ * that forecast's document.
  */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
   const asked = askedDay(intent, now);
+  const past = 'past' in asked ? asked.past : undefined;
   const day: 'today' | 'tomorrow' = 'day' in asked ? asked.day : 'tomorrow';
   const own = marketClock(market);
   if (own.zone !== CENTRAL_CLOCK.zone) {
@@ -137,10 +152,14 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     }];
   }
   const clock = CENTRAL_CLOCK;
-  const d = day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
-  const window = 'day' in asked ? asked.window : undefined;
-  const period = window ?? { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day };
-  const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
+  const d = past ? past.date : day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
+  const window = 'day' in asked ? asked.window : past?.window;
+  const period = window ?? (past ? { from: past.from, to: past.to, label: past.label } : { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day });
+  // A past day: plans look forward, so the answer is the day-ahead plan made for that day on the newest forecast issued
+  // by its start (what the planner would have said the day before), never what the battery did; a backtest settles that.
+  const issuedBy = past ? past.from : now;
+  const backtest = (id: string) => `sda backtest --from ${new Date(clock.midnightUtc(d)).toISOString().slice(0, 16)}Z --to ${new Date(clock.midnightUtc(addCentralDays(d, 1))).toISOString().slice(0, 16)}Z --asset ${id}`;
+  const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: past ? `I cannot show a battery plan for ${describePeriod(period, clock)}: ${why}.` : `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
   if ('other' in asked) {
     return [{
       id: 'dispatch:unavailable',
@@ -183,8 +202,9 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
       return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
     }
   }
-  const f = await storedForecast(pool, market, asset.settlementPoint, 'RT_PRICE', { issuedBy: now });
-  if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${clock.label(now)}`)];
+  const f = await storedForecast(pool, market, asset.settlementPoint, 'RT_PRICE', { issuedBy });
+  const replay = past ? `; to see what ${intent.battery ? 'a battery' : asset.id} would have done on ${d} settled on actual prices, run ${backtest(intent.battery ? configured.id : asset.id)}` : '';
+  if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${clock.label(issuedBy)}${past ? ', the start of that day (plans look forward: a day is planned on the forecasts issued before it)' : ''}${replay}`)];
   const curve = {
     modelVersion: f.modelVersion, issuedAt: f.issuedAt, inputEnd: f.inputEnd, targetStart: f.targetStart, stepMs: f.stepMs,
     values: f.values.map(Number), p10: f.p10?.map(Number) ?? null, p90: f.p90?.map(Number) ?? null,
@@ -192,7 +212,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   // planDayAhead counts its day from the forecast's first interval, the header from the market clock: plan the day
   // asked (d) as that interval's own day or the one after; a forecast starting earlier (stale) plans no other day.
   const planDay = (['today', 'tomorrow'] as const).find((k) => engine.plan.daySpan(curve, k).target === d);
-  if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(now)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}`)];
+  if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(issuedBy)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}${replay}`)];
   const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, planDay);
   if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
   // A part of the day asked ("this evening", "tonight", "at 6pm"): the day's plan says what to do in it, or the
@@ -227,7 +247,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${yours(derived, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${yours(derived, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${past ? `the plan made for ${d} before it began, on the newest ${sp} forecast issued by ${clock.label(issuedBy)} (issued ${clock.label(curve.issuedAt)}); plans look forward, so this is what was planned, not what the battery did${replay}. ` : ''}${inWindow}${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
     // The plan read this forecast of this settlement point, for this day: the answer's sources are these, no others.

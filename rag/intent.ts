@@ -76,6 +76,11 @@ export interface MarketCatalog {
   elsewhere?: ReadonlyMap<string, string>;
   /** The market's clock, on which periods resolve (market/zone-clock.ts marketClock; default US Central). */
   clock?: ZoneClock;
+  /**
+   * Configured batteries (config/assets.json): battery id, lower-cased ("bess-north") -> its settlement point
+   * ("HB_NORTH"). A question naming one names its settlement point too ("prices at bess-north yesterday").
+   */
+  assets?: ReadonlyMap<string, string>;
 }
 
 const ALIASES: Array<[RegExp, string]> = [
@@ -145,6 +150,12 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // Any other series id written with an underscore that this market or another holds ("TAYLOR_EW").
   for (const m of q.matchAll(/\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]*[A-Za-z0-9]\b/g)) if (known.has(m[0].toUpperCase()) || catalog.elsewhere?.has(m[0].toUpperCase())) add(m[0]);
   if (namesSystemSeries(q)) add(SYSTEM_SERIES_ID);
+  // A configured battery named ("bess-north") is at its settlement point: the series its prices are read from (when
+  // the market holds it; else the dispatch answer says there is no forecast for it, not "no series").
+  for (const m of q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)) {
+    const sp = catalog.assets?.get(m[0].toLowerCase().replace(/[-_]+$/, ''));
+    if (sp && accept(sp)) add(sp);
+  }
   let text = q;
   for (const [re, code] of ALIASES) {
     if (re.test(text)) {
@@ -168,7 +179,12 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   const named = series.length + unknownSeries.length;
   const dataWords = /\b(average|mean|high|highest|low|lowest|max|maximum|min|minimum|peak|spike[sd]?|negative|capped|latest|current|now|forecast|predict\w*|expect\w*|how (?:high|low|many|much)|what (?:was|is|were) the (?:price|load|wind|solar)|compare|versus|vs\.?|which (?:hub|zone|load zone|settlement point))\b/i;
   // BESS: battery energy storage system; "bess-west schedule tomorrow" names a configured battery.
-  const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q);
+  // A configured battery's name ("bess-north") with what it does or should do, or with a period, is a question about
+  // its schedule too ("What did bess-north do yesterday?", "What should bess-north do tomorrow?"): the battery has no
+  // series of its own, so read as a data question it lost its settlement point and answered "no data". Not when the
+  // question asks for a value ("the price at bess-north yesterday": a data question at its settlement point, assets).
+  const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q)
+    || /\bbess[-_][a-z0-9]/i.test(q) && kind === null && !dataWords.test(q) && (period !== null || /\b(?:do|does|did|doing|done|should|run|ran|running|operat\w*)\b/i.test(q));
   // "Should I charge my battery at HB_HOUSTON tomorrow?": a charge or discharge verb with a battery that is the asker's,
   // or at a settlement point or in a period the question names (not "how does a battery charge?", a concept). The
   // asker's: "my/our battery", with only size tokens between (MY_BATTERY: "my 10 MW / 20 MWh battery", "my 10 MW

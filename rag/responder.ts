@@ -19,7 +19,7 @@ import { type Embedder, cosine } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from './quarantine.js';
 import type { ParsedQuestion } from './question.js';
-import { checkModelText } from './check.js';
+import { checkModelText, dropDataDenials } from './check.js';
 import { type Intent, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent } from './intent.js';
 import { KNOWN_PERIODS, type Period, describePeriod } from './market-clock.js';
 import {
@@ -31,6 +31,21 @@ import { forecastSeries } from '../reports/forecasts.js';
 import { SdaError } from '../platform/errors.js';
 
 const log = logger('responder');
+
+/**
+ * The configured batteries' settlement points (config/assets.json, dispatch/assets-config.ts loadAssets): battery id,
+ * lower-cased -> settlement point; empty when the dispatch engine or the asset file is not there (logged). Read per
+ * question, like the dispatch answer reads it.
+ */
+async function assetPoints(): Promise<ReadonlyMap<string, string>> {
+  try {
+    const { loadAssets } = await import('../dispatch/assets-config.js');
+    return new Map(loadAssets().map((a) => [a.id.toLowerCase(), a.settlementPoint]));
+  } catch (err) {
+    log.debug({ err: (err as Error).message }, 'no configured batteries');
+    return new Map();
+  }
+}
 
 export interface ResponderSource {
   id: string;
@@ -356,7 +371,8 @@ export class Responder {
     const markets = await this.allMarkets();
     const elsewhere = new Map<string, string>();
     for (const [m, st] of markets) if (m !== this.market) for (const id of st.series.keys()) if (!own.series.has(id) && !elsewhere.has(id)) elsewhere.set(id, m);
-    let intent = parseIntent(question, own.now ?? (this.deps.now ?? Date.now)(), { series: own.series, elsewhere, clock: marketClock(this.market) }, picked);
+    const assets = await assetPoints();
+    let intent = parseIntent(question, own.now ?? (this.deps.now ?? Date.now)(), { series: own.series, elsewhere, clock: marketClock(this.market), assets }, picked);
     let state = own;
     let market = this.market;
     // A series of another market ("TAYLOR_EW", stored in GB) is answered in that market, on that market's clock, and
@@ -372,7 +388,7 @@ export class Responder {
       }
       market = m2;
       state = markets.get(m2)!;
-      intent = { ...parseIntent(question, state.now ?? own.now ?? Date.now(), { series: state.series, clock: marketClock(market) }, picked), otherMarkets: other };
+      intent = { ...parseIntent(question, state.now ?? own.now ?? Date.now(), { series: state.series, clock: marketClock(market), assets }, picked), otherMarkets: other };
       const clock = marketClock(market);
       where = `${Object.keys(other).join(', ')} ${Object.keys(other).length > 1 ? 'are' : 'is'} in market ${market}, not ${this.market}: answered for market ${market}, whose latest stored interval ends ${state.now === null ? '(no data)' : clock.label(state.now)}${clock === marketClock(this.market) ? '' : `; times are ${clock.suffix} time (${clock.zone})`}.`;
     }
@@ -431,7 +447,7 @@ export class Responder {
   /** Retrieval as answer() runs it: the question's intent against the market clock, then retrieve() (a dispatch answer lists dispatchDocuments instead). */
   async retrieveFor(question: string, series?: string): Promise<SearchHit[]> {
     const state = await this.marketState();
-    const intent = parseIntent(question.trim(), state.now ?? (this.deps.now ?? Date.now)(), { series: state.series, clock: marketClock(this.market) }, series?.toUpperCase());
+    const intent = parseIntent(question.trim(), state.now ?? (this.deps.now ?? Date.now)(), { series: state.series, clock: marketClock(this.market), assets: await assetPoints() }, series?.toUpperCase());
     return this.retrieve(question.trim(), retrievalQuestion(intent));
   }
 
@@ -439,12 +455,16 @@ export class Responder {
    * Documents: those about the named series and period first, then concepts, without duplicates. When the
    * question names a value kind (day-ahead, real-time, load, wind, solar), documents about another kind are left
    * out; when it names whole days and no hour, the daily summaries of the period lead, ahead of the hourly ones.
+   * `exact` (answer(): the sources of a data answer, whose facts read one value kind of the named series over the
+   * period): documents of another value kind than q.kind are left out even when the question does not write the kind
+   * ("negative prices" read real-time prices: not day-ahead summaries), and when the period holds no document of
+   * the series nothing from other days is listed instead (only the concept).
    */
-  async retrieve(question: string, q: ParsedQuestion): Promise<SearchHit[]> {
+  async retrieve(question: string, q: ParsedQuestion, opts: { exact?: boolean } = {}): Promise<SearchHit[]> {
     const k = this.deps.k ?? 4;
     const [vector] = await this.deps.embedder.embed([question]);
     const time = q.period ? { from: q.period.from, to: q.period.to } : {};
-    const valueKind = documentKindFilter(question, q);
+    const valueKind = opts.exact && q.kind ? q.kind : documentKindFilter(question, q);
     const keep = (h: SearchHit) => valueKind === null || h.payload.kind === 'concept' || (documentValueKind(h.payload.docId) ?? valueKind) === valueKind;
     // Over-fetch when filtering on kind afterwards (the stores filter on document kind, not value kind).
     const fetch = async (n: number, filter: Parameters<VectorStore['search']>[2]) => (await this.deps.store.search(vector!, valueKind ? n * 4 : n, filter)).filter(keep).slice(0, n);
@@ -457,7 +477,7 @@ export class Responder {
       : [];
     let hits = (await Promise.all(searches)).flat();
     // A period with no documents of its own: fall back to the series alone, then to anything.
-    if (daily.length === 0 && hits.every((h) => h.payload.kind === 'concept') && (q.period || q.series.length > 0)) hits = hits.concat(await fetch(k, q.series[0] ? { series: q.series[0] } : {}));
+    if (!(opts.exact && q.period) && daily.length === 0 && hits.every((h) => h.payload.kind === 'concept') && (q.period || q.series.length > 0)) hits = hits.concat(await fetch(k, q.series[0] ? { series: q.series[0] } : {}));
     const seen = new Set<string>();
     return [...daily, ...hits.sort((a, b) => b.score - a.score)]
       .filter((h) => {
@@ -513,7 +533,10 @@ export class Responder {
     if (opts.model === 'off' && !concept) return { ...first, modelSkipped: ['off'] };
 
     // A battery plan's sources are what it read (its settlement point's forecast for the day planned), not a search.
-    const retrieved = intent.measure === 'dispatch' ? await this.dispatchDocuments(question, facts) : await this.retrieve(question, retrievalQuestion(intent));
+    // A data answer's sources are documents of the series, value kind and period its facts read (not other days' or
+    // another kind's); a relation reads two kinds (the price and its driver), a concept no data: searched as before.
+    const exact = intent.measure !== 'concept' && intent.measure !== 'relation';
+    const retrieved = intent.measure === 'dispatch' ? await this.dispatchDocuments(question, facts) : await this.retrieve(question, retrievalQuestion(intent), { exact });
     // Retrieved documents are data, never instructions: one that reads as instructions is quarantined.
     const { trusted, untrusted } = quarantine(retrieved, (h) => h.payload.text);
     // A concept answer is made of documents: only those near enough to the question to be about it.
@@ -561,6 +584,12 @@ export class Responder {
           log.warn({ err: (err as Error).message, attempt }, 'the language model failed; answering with the facts');
           skipped = [modelSignal.aborted && !signal?.aborted ? 'timeout' : 'failed'];
           break;
+        }
+        // A sentence saying the data is not available contradicts the facts found: dropped, the rest checked.
+        const denial = dropDataDenials(text, !concept && values.length > 0);
+        if (denial.dropped.length > 0) {
+          log.info({ attempt, dropped: denial.dropped }, 'model sentences saying the data is not available dropped: facts were found');
+          text = denial.text;
         }
         const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents, clock });
         // A text that echoes the prompt's markup or reads as instructions is not an explanation.

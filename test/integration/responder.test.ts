@@ -132,6 +132,40 @@ describe('RAG responder', () => {
     assert.match(a.answer, /^Here is what the data shows: Battery bess-north, today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 10 MW \/ 20 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE 1-\d+, discharge HE \d+-24;/);
   });
 
+  it('answers what a named battery did yesterday from the plan made before the day, and a negative-price question from that day\'s real-time documents', async () => {
+    // Fresh-clone tester's finding: "What did bess-north do yesterday?" was a summary of no series ("no real-time price
+    // data for the named series"), and a negative-price answer listed other days' day-ahead documents and kept the
+    // model's "The data is not available to answer the question.".
+    const clocked = new Responder({ embedder, store, llm, pool, market, maxTokens: 96 });
+    const none = await clocked.answer({ question: 'What did bess-north do yesterday?' }, undefined, { model: 'off' });
+    assert.equal(none.intent?.measure, 'dispatch');
+    assert.deepEqual(none.intent?.series, ['HB_NORTH']);
+    // The only stored forecast was issued at the end of 2024-07-02: none was issued before yesterday began.
+    assert.equal(none.answer, 'Here is what the data shows: I cannot show a battery plan for yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT): there is no price forecast for HB_NORTH issued by 2024-07-02 00:00 CT, the start of that day (plans look forward: a day is planned on the forecasts issued before it); to see what bess-north would have done on 2024-07-02 settled on actual prices, run sda backtest --from 2024-07-02T05:00Z --to 2024-07-03T05:00Z --asset bess-north.');
+    await pool.query(
+      `INSERT INTO forecasts (market, series_id, kind, step_ms, model_version, target_start, target_end, "values", unit, issued_at, input_start, input_end)
+       VALUES ($1, 'HB_NORTH', 'RT_PRICE', 3600000, 'test-v0', $2, $3, $4, 'USD/MWh', $5, $6, $2)`,
+      [market, new Date(DAY1 + 24 * H), new Date(DAY1 + 48 * H), Array.from({ length: 24 }, (_, i) => 30 + i), new Date(DAY1 + 24 * H - 60_000), new Date(DAY1)],
+    );
+    try {
+      const a = await clocked.answer({ question: 'What should bess-north do yesterday?' }, undefined, { model: 'off' });
+      assert.ok(a.sources.some((s) => s.id === 'dispatch:bess-north:2024-07-02:test-v0'), a.sources.map((s) => s.id).join(' '));
+      assert.match(a.answer, /^Here is what the data shows: Battery bess-north, yesterday \(2024-07-02 00:00 CT to 2024-07-03 00:00 CT\): the plan made for 2024-07-02 before it began, on the newest HB_NORTH forecast issued by 2024-07-02 00:00 CT \(issued 2024-07-01 23:59 CT\); plans look forward, so this is what was planned, not what the battery did; .*10 MW \/ 20 MWh battery at HB_NORTH on 2024-07-02 \(US Central\): charge HE 1-\d+, discharge HE \d+-24;/);
+    } finally {
+      await pool.query(`DELETE FROM forecasts WHERE market = $1 AND model_version = 'test-v0'`, [market]);
+    }
+    const neg = await clocked.answer({ question: 'Were there negative prices at HB_NORTH yesterday?' });
+    assert.equal(neg.intent?.measure, 'negative');
+    const docs = neg.sources.filter((s) => s.title !== 'database fact' && !s.id.startsWith('concept:'));
+    assert.ok(docs.length > 0, neg.sources.map((s) => s.id).join(' '));
+    // Only HB_NORTH real-time documents of 2024-07-02 (daily and hourly summaries, events): none of 2024-07-01.
+    for (const d of docs) {
+      const m = /^[a-z-]+:[^:]+:HB_NORTH:RT_PRICE:(?:[a-z-]+:)?(\d{4}-\d{2}-\d{2}T[\d:.]+Z)$/.exec(d.id);
+      assert.ok(m && Date.parse(m[1]!) >= DAY1 + 24 * H && Date.parse(m[1]!) < DAY1 + 48 * H, neg.sources.map((s) => s.id).join(' '));
+    }
+    assert.doesNotMatch(neg.answer, /not available/);
+  });
+
   it('plans the configured battery the question names, not the first one', async () => {
     // bess-west is at HB_WEST, which has no forecast in this test's market: the answer says so for HB_WEST.
     const a = await responder.answer({ question: 'When should bess-west discharge today?' }, undefined, { model: 'off' });
