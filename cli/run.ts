@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { type Config, loadConfig } from '../platform/config.js';
 import { type Admin, type Kafka, createKafka } from '../platform/kafka/client.js';
-import { countDataRecords } from '../platform/kafka/count-records.js';
+import { type TopicRecordCount, countDataRecords } from '../platform/kafka/count-records.js';
 import { SdaError } from '../platform/errors.js';
 import { KafkaError } from '../platform/kafka/errors.js';
 import { runOfTopic, validateRunName } from '../platform/kafka/topics.js';
@@ -18,9 +18,10 @@ export interface RunInfo {
   /**
    * Topic -> its data records, read read_committed (platform/kafka/count-records.ts countDataRecords): transaction
    * markers and aborted records not counted. `complete` false: records exist past the count (a transaction open
-   * when counted, or the read stopped at its idle limit), `records` is the committed records up to there.
+   * when counted, or the read stopped at its idle limit), `records` is the committed records up to there;
+   * `incomplete` says which ('transaction-open', 'read-cut-short', or 'not-counted' with `count: false`).
    */
-  topics: Array<{ topic: string; partitions: number; records: number; complete: boolean }>;
+  topics: TopicRecordCount[];
   /** Consumer groups of the run (`<base>.run.NAME`, platform/kafka/topics.ts groupFor) with their state. */
   groups: Array<{ group: string; state: string }>;
   subjects: string[];
@@ -69,7 +70,7 @@ export async function listRuns(config: Config, only?: string, opts: { count?: bo
     if (opts.count === false) {
       for (const topic of topics) {
         const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
-        if (offsets) info(runOfTopic(topic)!).topics.push({ topic, partitions: offsets.length, records: 0, complete: false });
+        if (offsets) info(runOfTopic(topic)!).topics.push({ topic, partitions: offsets.length, records: 0, complete: false, incomplete: 'not-counted' });
       }
     } else for (const t of await countDataRecords(config, kafka, admin, topics, { groupPrefix: 'sda-run-count' })) info(runOfTopic(t.topic)!).topics.push(t);
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
@@ -182,6 +183,14 @@ export async function deleteRun(config: Config, name: string): Promise<DeletedRu
   return out;
 }
 
+/** The note `sda run list` prints after an incomplete count ('' when complete), by TopicRecordCount.incomplete. */
+export function incompleteNote(t: Pick<TopicRecordCount, 'complete' | 'incomplete'>): string {
+  if (t.complete) return '';
+  if (t.incomplete === 'transaction-open') return ' (committed records only: a transaction is open)';
+  if (t.incomplete === 'not-counted') return ' (not counted)';
+  return ' (at least: the read stopped at its idle limit before the end)';
+}
+
 export function registerRun(program: Command): void {
   const run = program.command('run').description('run-scoped topic sets for backtests (run.NAME.ticks, .features, .forecasts, .dispatch, .dlq, .windower.changelog): list and delete');
   run
@@ -200,7 +209,7 @@ export function registerRun(program: Command): void {
       }
       for (const r of runs) {
         process.stdout.write(`run ${r.name}\n`);
-        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions${t.complete ? '' : ' (committed records only: a transaction is open)'}\n`);
+        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions${incompleteNote(t)}\n`);
         for (const g of r.groups) process.stdout.write(`  group ${g.group} (${g.state})\n`);
         process.stdout.write(`  subjects ${r.subjects.length}\n`);
       }

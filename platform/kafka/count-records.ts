@@ -2,7 +2,7 @@
 // minus the start offset is not that count on a transactional topic (each transaction's commit or abort marker takes
 // an offset, an aborted transaction's records take offsets too) nor on a compacted one (the cleaner leaves gaps).
 import type { Config } from '../config.js';
-import { type Admin, type Kafka, partitionEnds } from './client.js';
+import { type Admin, type Kafka, type PartitionEnds, partitionEnds } from './client.js';
 import { readPartitionsToEnd } from './read-topic.js';
 
 export interface TopicRecordCount {
@@ -14,9 +14,37 @@ export interface TopicRecordCount {
    * False when records exist past what was counted: a transaction was open on a partition when the count started (its
    * last stable offset below its high watermark: a read_committed reader stops at the open transaction's first record
    * until it commits or aborts), or the read stopped at the idle limit before reaching every partition's end offset
-   * (a slow broker). `records` is then the committed records up to there.
+   * (a slow broker). `records` is then the committed records up to there. `incomplete` says which.
    */
   complete: boolean;
+  /**
+   * Why `complete` is false (absent when true): 'transaction-open' (records stop at an open transaction; those before
+   * it all counted), 'read-cut-short' (the read ended at its idle limit before an end: fewer than the committed
+   * records up to there may be counted; wins over 'transaction-open' when both), 'not-counted' (cli/run.ts, the
+   * topics were not read).
+   */
+  incomplete?: IncompleteReason;
+}
+
+export type IncompleteReason = 'transaction-open' | 'read-cut-short' | 'not-counted';
+
+/**
+ * What a count reads of one topic, from its partitions' log starts (`low`, kafkajs fetchTopicOffsets) and their ends
+ * taken in one client.ts partitionEnds call: each partition is read up to its `lastStable` (partitions with records
+ * there only, in `ends`), and the count is complete when no partition's `lastStable` is below its `highWatermark`.
+ * Both from the same listing, so a transaction that commits between the two listings cannot leave the read's end
+ * below its records while the count reads complete. Offsets are bigint; a partition missing from `marks` throws.
+ */
+export function countPlan(lows: Array<{ partition: number; low: bigint }>, marks: Map<number, PartitionEnds>): { ends: Map<number, bigint>; complete: boolean } {
+  const ends = new Map<number, bigint>();
+  let complete = true;
+  for (const { partition, low } of lows) {
+    const m = marks.get(partition);
+    if (m === undefined) throw new Error(`no end offsets for partition ${partition}`);
+    if (m.lastStable < m.highWatermark) complete = false;
+    if (m.lastStable > low) ends.set(partition, m.lastStable);
+  }
+  return { ends, complete };
 }
 
 export interface CountRecordsOptions {
@@ -29,7 +57,7 @@ export interface CountRecordsOptions {
 /**
  * The data records of each of `topics`, counted by reading them, read_committed, from each partition's log start to
  * its last stable offset taken at the start (records appended later are not counted, nor those of a transaction open
- * then: `complete` false). `config` gives the brokers for the high watermarks (client.ts partitionEnds). Values are
+ * then: `complete` false; countPlan). `config` gives the brokers for the ends (client.ts partitionEnds). Values are
  * not decoded. A topic that does not exist, or is deleted before the read subscribes to it (another run's clean-up),
  * is left out of the answer (one deleted during the read too, when the read fails on it; otherwise it is counted up to
  * there, `complete` false). One throw-away
@@ -59,14 +87,13 @@ export async function countDataRecords(config: Config, kafka: Kafka, admin: Admi
   for (const topic of topics) {
     const offsets = await unlessGone(topic, () => admin.fetchTopicOffsets(topic));
     if (!offsets) continue;
-    // kafkajs lists read_committed: `high` is the last stable offset, the end of the read. A transaction open on a
-    // partition leaves it below the high watermark; that count is not complete.
+    // The read's end and `complete` from the same listing (countPlan), not kafkajs's `high` (also a last stable
+    // offset, but taken earlier: a transaction committed in between would stop the read below its records, complete).
     const marks = await unlessGone(topic, () => partitionEnds(config, topic, offsets.map((o) => o.partition)));
     if (!marks) continue;
-    const open = [...marks.values()].some((e) => e.lastStable < e.highWatermark);
-    out.set(topic, { topic, partitions: offsets.length, records: 0, complete: !open });
-    const toRead = offsets.filter((o) => BigInt(o.high) > BigInt(o.low));
-    if (toRead.length > 0) ends.set(topic, new Map(toRead.map((o) => [o.partition, BigInt(o.high)])));
+    const plan = countPlan(offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low) })), marks);
+    out.set(topic, { topic, partitions: offsets.length, records: 0, complete: plan.complete, ...(plan.complete ? {} : { incomplete: 'transaction-open' as const }) });
+    if (plan.ends.size > 0) ends.set(topic, plan.ends);
   }
   // One fetch wait of 200 ms: a count has nothing to wait for past the ends taken above. A read that fails because a
   // topic was deleted since (the subscribe fails on it) is read again without the deleted ones, from the start.
@@ -92,6 +119,6 @@ export async function countDataRecords(config: Config, kafka: Kafka, admin: Admi
       for (const count of out.values()) count.records = 0;
     }
   }
-  for (const { topic } of unfinished) out.get(topic)!.complete = false;
+  for (const { topic } of unfinished) Object.assign(out.get(topic)!, { complete: false, incomplete: 'read-cut-short' });
   return topics.flatMap((t) => out.get(t) ?? []);
 }

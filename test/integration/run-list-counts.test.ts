@@ -9,7 +9,7 @@ import { after, describe, it } from 'node:test';
 import { type Admin, connectFenced, createKafka, createProducer } from '../../platform/kafka/client.js';
 import { countDataRecords } from '../../platform/kafka/count-records.js';
 import { topicSet } from '../../platform/kafka/topics.js';
-import type { RunInfo } from '../../cli/run.js';
+import { type RunInfo, incompleteNote } from '../../cli/run.js';
 import { config, createTestTopic, deleteTestTopics, sda, withAdmin } from './harness.js';
 
 describe('sda run list record counts', () => {
@@ -89,7 +89,7 @@ describe('sda run list record counts', () => {
         assert.equal(json.code, 0, json.stderr);
         const info = (JSON.parse(json.stdout) as RunInfo[]).find((r) => r.name === openRun);
         assert.ok(info, `run ${openRun} listed`);
-        assert.deepEqual(info.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: false }]);
+        assert.deepEqual(info.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: false, incomplete: 'transaction-open' }]);
         const text = await sda(['run', 'list']);
         assert.equal(text.code, 0, text.stderr);
         assert.match(text.stdout, new RegExp(`topic ${openTopic.replace(/\./g, '\\.')}\\s+2 records, 1 partitions \\(committed records only: a transaction is open\\)\\n`));
@@ -103,6 +103,73 @@ describe('sda run list record counts', () => {
     } finally {
       await tx.disconnect();
       await deleteTestTopics([openTopic]);
+    }
+  });
+
+  it('a transaction committed between the offset listings: its records counted (the read ends where complete is judged)', async () => {
+    // 2 committed records (offsets 0-1, marker 2), then 3 in a transaction (3-5) open when kafkajs lists the offsets
+    // (its `high`, read_committed, is 3) and committed (marker 6) before the high watermarks are listed. The read's end
+    // taken from that first listing stopped at 3 while the second said nothing was open: 2 records, complete.
+    const lateRun = `late-${randomUUID().slice(0, 8)}`;
+    const lateTopic = topicSet(lateRun).forecasts.name;
+    await createTestTopic(lateTopic, 1);
+    const tx = createProducer(kafka, { transactionalId: `sda-test-${lateRun}` });
+    await connectFenced(tx);
+    try {
+      const first = await tx.transaction();
+      await first.send({ topic: lateTopic, messages: [0, 1].map((i) => ({ key: `c${i}`, value: Buffer.from(`committed ${i}`), partition: 0 })) });
+      await first.commit();
+      const open = await tx.transaction();
+      await open.send({ topic: lateTopic, messages: [0, 1, 2].map((i) => ({ key: `o${i}`, value: Buffer.from(`late ${i}`), partition: 0 })) });
+      let listedHigh: string | undefined;
+      await withAdmin(async (admin) => {
+        const committing = new Proxy(admin, {
+          get(target, prop) {
+            if (prop === 'fetchTopicOffsets')
+              return async (topic: string) => {
+                const offsets = await target.fetchTopicOffsets(topic);
+                if (topic === lateTopic && listedHigh === undefined) {
+                  listedHigh = offsets[0]?.high;
+                  await open.commit();
+                }
+                return offsets;
+              };
+            const v = Reflect.get(target, prop, target) as unknown;
+            return typeof v === 'function' ? v.bind(target) : v;
+          },
+        }) as Admin;
+        const counts = await countDataRecords(config, kafka, committing, [lateTopic], { idleMs: 1_000 });
+        assert.equal(listedHigh, '3', 'the transaction was open at the first listing');
+        assert.deepEqual(counts, [{ topic: lateTopic, partitions: 1, records: 5, complete: true }]);
+      });
+    } finally {
+      await tx.disconnect();
+      await deleteTestTopics([lateTopic]);
+    }
+  });
+
+  it('a read cut short at its idle limit: not complete, said as such, not as an open transaction', async () => {
+    // idleMs 1 (3 ms before the first batch): the throw-away group has not even joined when the read gives up.
+    const cutRun = `cut-${randomUUID().slice(0, 8)}`;
+    const cutTopic = topicSet(cutRun).ticks.name;
+    await createTestTopic(cutTopic, 1);
+    const plain = createProducer(kafka);
+    await plain.connect();
+    try {
+      await plain.send({ topic: cutTopic, messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: Buffer.from(`${i}`) })) });
+    } finally {
+      await plain.disconnect();
+    }
+    try {
+      const counts = await withAdmin((admin) => countDataRecords(config, kafka, admin, [cutTopic], { idleMs: 1 }));
+      assert.equal(counts.length, 1);
+      assert.equal(counts[0]!.complete, false);
+      assert.equal(counts[0]!.incomplete, 'read-cut-short');
+      assert.ok(counts[0]!.records < 3, `records ${counts[0]!.records}`);
+      assert.match(incompleteNote(counts[0]!), /idle limit/);
+      assert.doesNotMatch(incompleteNote(counts[0]!), /transaction/);
+    } finally {
+      await deleteTestTopics([cutTopic]);
     }
   });
 
