@@ -7,12 +7,18 @@
 // A model identical to the current one (model/registry.ts sameModel: same ONNX bytes, same metadata apart from
 // version, creation time, commit and epoch timings; a second run on the same data with the same seed) is neither
 // registered again nor promoted (model/train.ts keepIdenticalCurrent): promoting it changed nothing served yet made
-// the demo re-forecast the last 7 days with the "new" model (a fresh-clone tester's finding).
+// the demo re-forecast the last 7 days with the "new" model (a fresh-clone tester's finding). Step 7 still rewinds when
+// the stored forecasts are another version's (say `current` was set back by hand since they were issued): the forecasts
+// shown must come from the kept current model, so the line below does not say "nothing to re-forecast".
 
-/** The demo's line for a trained model identical to the current `current` (TrainResult.sameAsCurrent). */
+/**
+ * The demo's line for a trained model identical to the current `current` (TrainResult.sameAsCurrent): kept, not
+ * registered again; step 7 forecasts with it, and again over the recent windows only when the stored forecasts are
+ * another version's (cli/demo-reforecast.ts, whose lines follow). Throws RangeError when `current` is empty.
+ */
 export function sameModelLine(current: string): string {
   if (!current) throw new RangeError('sameModelLine: current must be a non-empty version name');
-  return `same model as the current ${current}: kept the current one (the identical new one was not registered again), nothing to re-forecast`;
+  return `same model as the current ${current}: kept the current one (the identical new one was not registered again); the forecaster serves it, re-forecasting the recent windows only if the stored forecasts are another version's`;
 }
 
 /** What the demo does with a model it trained: promote it or not, and the line that says why. */
