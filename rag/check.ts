@@ -40,23 +40,31 @@ export function sentences(text: string): string[] {
 
 // A sentence saying the data is missing or the question cannot be answered: "The data is not available to answer the
 // question.", "There is no data for that day.", "I don't have enough information to answer.", "I cannot answer that."
-const DATA_DENIAL = /\b(?:data|information|prices?|figures?|values?|records?)\b[^.!?]*\b(?:is|are|was|were)\s+(?:not|un)\s*available\b|\bno\s+(?:such\s+|relevant\s+|price\s+)?(?:data|information)\b|\bnot\s+enough\s+(?:data|information)\b|\b(?:do|does)\s*(?:not|n't)\s+(?:have|contain|include)\s+(?:the\s+|any\s+|enough\s+)?(?:data|information)\b|\b(?:cannot|can't|can\s+not|unable\s+to)\s+(?:be\s+)?answer\w*\b|\b(?:data|information)\s+(?:is|are)\s+(?:missing|lacking|insufficient)\b/i;
+const DATA_DENIAL = /\b(?:data|information|prices?|figures?|values?|records?)\b[^.!?]*\b(?:is|are|was|were)\s+(?:not|un)\s*available\b|\bno\s+(?:such\s+|relevant\s+|price\s+)?(?:data|information)\b(?!\s+(?:points?|intervals?|values?)\b)|\bnot\s+enough\s+(?:data|information)\b|\b(?:do|does)\s*(?:not|n't)\s+(?:have|contain|include)\s+(?:the\s+|any\s+|enough\s+)?(?:data|information)\b|\b(?:cannot|can't|can\s+not|unable\s+to)\s+(?:be\s+)?answer\w*\b|\b(?:data|information)\s+(?:is|are)\s+(?:missing|lacking|insufficient)\b/i;
 
 /**
  * The model's text without the sentences that say the data is not available (DATA_DENIAL), when the answer has facts
  * (`hasFacts`: database facts with values were found): such a sentence contradicts the facts stated above it
- * ("...no interval was negative. The data is not available to answer the question."). Without facts the text is
- * returned whole. Pure.
+ * ("...no interval was negative. The data is not available to answer the question."). Only a bare denial is dropped:
+ * a sentence is kept when it writes a number ("Prices for hours ending 20 to 24 were not available yet." - a partial
+ * day), goes on with "but" ("I cannot answer what prices will be next week, but yesterday the average was ..."), names
+ * a series id other than `covered.series` ("HB_WEST has no data for yesterday." over HB_NORTH facts; a written date is
+ * a number, so kept too); "no data points / intervals" is a count, not a denial. Without facts the
+ * text is returned whole. Pure.
+ * @param covered the series ids the facts hold values for (upper case, "HB_NORTH"); omitted: any series id written
+ *                keeps the sentence
  * @returns {text, dropped}: the text with those sentences removed (blank lines collapsed; '' when nothing is left)
  *          and the sentences removed, in order
  */
-export function dropDataDenials(text: string, hasFacts: boolean): { text: string; dropped: string[] } {
+export function dropDataDenials(text: string, hasFacts: boolean, covered: { series?: readonly string[] } = {}): { text: string; dropped: string[] } {
   if (!hasFacts) return { text, dropped: [] };
   const dropped: string[] = [];
+  const bare = (s: string) => !/\d/.test(s) && !/\bbut\b/i.test(s)
+    && seriesIdsIn(s).every((id) => covered.series?.includes(id));
   const paragraphs = text.split(/\n\s*\n/).map((p) => {
     const before = dropped.length;
     const kept = sentences(p).filter((s) => {
-      if (!DATA_DENIAL.test(s)) return true;
+      if (!DATA_DENIAL.test(s) || !bare(s)) return true;
       dropped.push(s);
       return false;
     });

@@ -94,9 +94,12 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
  * them (with the clock time's span); a period over before today began and inside one Central day ("yesterday",
  * "yesterday evening", a past date) -> {past} with that day (and the part asked when not the whole day), which
  * dispatchFact answers with the plan made for it on the forecast issued by its start; any other day -> {other} (plans
- * are made for today and tomorrow only). Other relative periods keep the old reading, tomorrow. Pure.
+ * are made for today and tomorrow only); any other period over by `now` that is not one of these ("last night",
+ * "the last 3 hours": over, but across midnight or inside today) -> {elapsed} with that span (plans look forward:
+ * dispatchFact says so and names the backtest for it), never tomorrow. Other relative periods keep the old reading,
+ * tomorrow. Pure.
  */
-export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } {
+export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } | { elapsed: { from: number; to: number; label: string } } {
   const clock = CENTRAL_CLOCK;
   const p = intent.period;
   if (!p || p.rule === 'tomorrow') return { day: 'tomorrow' };
@@ -123,6 +126,8 @@ export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 't
     if (!day) return { other: { from: p.from, to: p.to, label: p.label } };
     return p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day };
   }
+  // A period already over (to <= now) is never tomorrow's plan: a past question answered with tomorrow would mislead.
+  if (p.to <= now) return { elapsed: { from: p.from, to: p.to, label: p.label } };
   return { day: 'tomorrow' };
 }
 
@@ -135,7 +140,9 @@ export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 't
  * the one after; a forecast starting on an earlier day plans nothing (a fact says so). A past day (askedDay {past}) is
  * planned the same way on the newest forecast issued by its start (its day-ahead plan), the text saying it is what
  * was planned, not what the battery did, and naming the `sda backtest` command that settles that day; its basis is
- * that forecast's document.
+ * that forecast's document. Another period already over (askedDay {elapsed}: "last night", "the last 3 hours") gets a
+ * fact saying plans look forward, with the backtest of that span. The backtest names a configured battery by --asset,
+ * a battery the question describes by --power MW --energy MWh --series SP.
  */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
   const asked = askedDay(intent, now);
@@ -143,8 +150,10 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const day: 'today' | 'tomorrow' = 'day' in asked ? asked.day : 'tomorrow';
   const own = marketClock(market);
   if (own.zone !== CENTRAL_CLOCK.zone) {
+    // The period asked, on the market's own clock (a past one named as asked, not "tomorrow"); none -> tomorrow.
     const d = day === 'today' ? own.dateOf(now) : addCentralDays(own.dateOf(now), 1);
-    const asked = { from: own.midnightUtc(d), to: own.midnightUtc(addCentralDays(d, 1)), label: day };
+    const p = intent.period;
+    const asked = p ? { from: p.from, to: p.to, label: p.label } : { from: own.midnightUtc(d), to: own.midnightUtc(addCentralDays(d, 1)), label: day };
     return [{
       id: 'dispatch:unavailable',
       text: `I cannot schedule a battery for ${describePeriod(asked, own)}: battery plans are made for ERCOT batteries on the US Central operating day, and market ${market} keeps ${own.suffix} time (${own.zone}).`,
@@ -154,12 +163,19 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const clock = CENTRAL_CLOCK;
   const d = past ? past.date : day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
   const window = 'day' in asked ? asked.window : past?.window;
-  const period = window ?? (past ? { from: past.from, to: past.to, label: past.label } : { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day });
+  // A period over by now that is not one past day ("last night", "the last 3 hours"): no plan covers it.
+  const elapsed = 'elapsed' in asked ? asked.elapsed : undefined;
+  const period = elapsed ?? window ?? (past ? { from: past.from, to: past.to, label: past.label } : { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day });
   // A past day: plans look forward, so the answer is the day-ahead plan made for that day on the newest forecast issued
   // by its start (what the planner would have said the day before), never what the battery did; a backtest settles that.
   const issuedBy = past ? past.from : now;
-  const backtest = (id: string) => `sda backtest --from ${new Date(clock.midnightUtc(d)).toISOString().slice(0, 16)}Z --to ${new Date(clock.midnightUtc(addCentralDays(d, 1))).toISOString().slice(0, 16)}Z --asset ${id}`;
-  const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: past ? `I cannot show a battery plan for ${describePeriod(period, clock)}: ${why}.` : `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
+  // The backtest that settles a past span (UTC minutes) for a battery: a configured one by --asset, one the question
+  // describes by its size and settlement point (--power MW --energy MWh --series SP; sda backtest's ad-hoc battery).
+  const backtest = (b: { id: string; powerMw: number; energyMwh: number; settlementPoint: string }, from = clock.midnightUtc(d), to = clock.midnightUtc(addCentralDays(d, 1))) => {
+    const utc = (t: number) => `${new Date(t).toISOString().slice(0, 16)}Z`;
+    return `sda backtest --from ${utc(from)} --to ${utc(to)} ${intent.battery ? `--power ${b.powerMw} --energy ${b.energyMwh} --series ${b.settlementPoint}` : `--asset ${b.id}`}`;
+  };
+  const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: past || elapsed ? `I cannot show a battery plan for ${describePeriod(period, clock)}: ${why}.` : `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
   if ('other' in asked) {
     return [{
       id: 'dispatch:unavailable',
@@ -202,8 +218,12 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
       return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
     }
   }
+  const who = intent.battery ? 'your battery' : asset.id;
+  if (elapsed) {
+    return [cannot(`plans look forward (they are made for today and tomorrow, or shown for one past day as planned before it began), so no plan covers a period already over; to see what ${who} would have done in it settled on actual prices, run ${backtest(asset, elapsed.from, elapsed.to)}`)];
+  }
   const f = await storedForecast(pool, market, asset.settlementPoint, 'RT_PRICE', { issuedBy });
-  const replay = past ? `; to see what ${intent.battery ? 'a battery' : asset.id} would have done on ${d} settled on actual prices, run ${backtest(intent.battery ? configured.id : asset.id)}` : '';
+  const replay = past ? `; to see what ${who} would have done on ${d} settled on actual prices, run ${backtest(asset)}` : '';
   if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${clock.label(issuedBy)}${past ? ', the start of that day (plans look forward: a day is planned on the forecasts issued before it)' : ''}${replay}`)];
   const curve = {
     modelVersion: f.modelVersion, issuedAt: f.issuedAt, inputEnd: f.inputEnd, targetStart: f.targetStart, stepMs: f.stepMs,

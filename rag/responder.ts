@@ -586,7 +586,7 @@ export class Responder {
           break;
         }
         // A sentence saying the data is not available contradicts the facts found: dropped, the rest checked.
-        const denial = dropDataDenials(text, !concept && values.length > 0);
+        const denial = dropDataDenials(text, !concept && values.length > 0, { series: [...new Set(values.map((v) => v.series))] });
         if (denial.dropped.length > 0) {
           log.info({ attempt, dropped: denial.dropped }, 'model sentences saying the data is not available dropped: facts were found');
           text = denial.text;

@@ -65,11 +65,35 @@ describe('model sentences saying the data is not available, when facts were foun
 
   it('dropDataDenials removes the denials only, and only when there are facts', () => {
     for (const s of ['The data is not available to answer the question.', 'There is no data for that day.', "I don't have enough information to answer.", 'I cannot answer that question.', 'Price data was not available for HB_NORTH.', 'The context does not contain the data.']) {
-      assert.deepEqual(dropDataDenials(`Prices stayed positive. ${s}`, true), { text: 'Prices stayed positive.', dropped: [s] }, s);
+      assert.deepEqual(dropDataDenials(`Prices stayed positive. ${s}`, true, { series: ['HB_NORTH'] }), { text: 'Prices stayed positive.', dropped: [s] }, s);
     }
     for (const s of ['No, there were no negative prices at HB_NORTH yesterday.', 'No interval was negative.', 'Real-time prices are available every 15 minutes.', 'The lowest price was 14.69 $/MWh.']) {
       assert.deepEqual(dropDataDenials(s, true), { text: s, dropped: [] }, s);
     }
     assert.deepEqual(dropDataDenials('The data is not available.', false), { text: 'The data is not available.', dropped: [] });
+  });
+
+  // Reviewer (M3 on 832b4b3): true sentences were dropped as denials.
+  it('keeps a count of data points, a series the facts do not cover, a partial day and a denial going on with a fact', () => {
+    const facts = { series: ['HB_NORTH'] };
+    for (const s of [
+      'No data points were below zero at HB_NORTH yesterday.',
+      'HB_WEST has no data for yesterday.',
+      'Prices for hours ending 20 to 24 were not available yet.',
+      'I cannot answer what prices will be next week, but yesterday the average was $25.10/MWh.',
+    ]) {
+      assert.deepEqual(dropDataDenials(`Prices stayed positive. ${s}`, true, facts), { text: `Prices stayed positive. ${s}`, dropped: [] }, s);
+    }
+    // A denial naming only the series the facts cover is still dropped; with no covered series given, one naming a
+    // series is kept (nothing says the facts hold it).
+    assert.deepEqual(dropDataDenials('There is no data for HB_NORTH yesterday.', true, facts).dropped, ['There is no data for HB_NORTH yesterday.']);
+    assert.deepEqual(dropDataDenials('There is no data for HB_NORTH yesterday.', true).dropped, []);
+  });
+
+  it('keeps the model\'s sentence about another series in the answer (the responder passes the facts\' series)', async () => {
+    const said = 'No, there were no negative prices at HB_NORTH yesterday. HB_WEST has no data for yesterday.';
+    const a = await new Responder({ embedder, store: storeOf([yesterdayRt, concept]), llm: llm(said), pool, market: 'M', now: () => NOW }).answer({ question });
+    assert.equal(a.mode, 'model');
+    assert.ok(a.answer.endsWith(said), a.answer);
   });
 });

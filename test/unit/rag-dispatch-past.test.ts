@@ -11,6 +11,7 @@ import type pg from 'pg';
 import { SQL_FORECAST_ISSUED_BY } from '../../reports/forecasts.js';
 import { askedDay, dispatchFact } from '../../rag/dispatch-answer.js';
 import { type MarketCatalog, parseIntent } from '../../rag/intent.js';
+import { UK_CLOCK } from '../../market/zone-clock.js';
 
 const H = 3_600_000;
 const CLOCK = Date.UTC(2024, 5, 20, 17); // 2024-06-20 12:00 CDT: the market clock; yesterday is 2024-06-19
@@ -84,5 +85,47 @@ describe('a past day is answered with the plan made for it before it began', () 
     const [f] = await dispatchFact(none, 'ERCOT', intent('What should bess-north do yesterday?'), CLOCK);
     assert.equal(f!.id, 'dispatch:unavailable');
     assert.equal(f!.text, 'I cannot show a battery plan for yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT): there is no price forecast for HB_NORTH issued by 2024-06-19 00:00 CT, the start of that day (plans look forward: a day is planned on the forecasts issued before it); to see what bess-north would have done on 2024-06-19 settled on actual prices, run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --asset bess-north.');
+  });
+});
+
+// Reviewer (M1, M4, L8 on 832b4b3): a past period that is not one Central day fell through to tomorrow's plan; an
+// ad-hoc battery's backtest named a configured one; a market on another clock refused a past question naming tomorrow.
+describe('a period already over is never answered with tomorrow', () => {
+  const none = { query: async () => ({ rows: [] }) } as unknown as pg.Pool;
+  const cases: Array<[string, number, number, string]> = [
+    // last night: 2024-06-19 18:00 CDT to 2024-06-20 06:00 CDT (across midnight, so not one past day)
+    ['What did bess-north do last night?', Y_START + 18 * H, Y_START + 30 * H, 'last night (2024-06-19 18:00 CT to 2024-06-20 06:00 CT)'],
+    ['What did bess-north do between 10 pm and 2 am last night?', Y_START + 18 * H, Y_START + 30 * H, 'last night (2024-06-19 18:00 CT to 2024-06-20 06:00 CT)'],
+    // the last 3 hours: today 09:00 to 12:00 CDT, before the market clock
+    ['What did bess-north do in the last 3 hours?', CLOCK - 3 * H, CLOCK, 'the last 3 hours (2024-06-20 09:00 CT to 2024-06-20 12:00 CT)'],
+  ];
+  for (const [q, from, to, named] of cases) {
+    it(`"${q}" says plans look forward and names the backtest for that period`, async () => {
+      const asked = askedDay(intent(q), CLOCK);
+      assert.ok('elapsed' in asked && asked.elapsed.from === from && asked.elapsed.to === to, JSON.stringify(asked));
+      const [f] = await dispatchFact(none, 'ERCOT', intent(q), CLOCK);
+      const utc = (t: number) => `${new Date(t).toISOString().slice(0, 16)}Z`;
+      assert.equal(f!.id, 'dispatch:unavailable');
+      assert.equal(f!.text, `I cannot show a battery plan for ${named}: plans look forward (they are made for today and tomorrow, or shown for one past day as planned before it began), so no plan covers a period already over; to see what bess-north would have done in it settled on actual prices, run sda backtest --from ${utc(from)} --to ${utc(to)} --asset bess-north.`);
+      assert.doesNotMatch(f!.text, /tomorrow \(/);
+    });
+  }
+
+  it('an ad-hoc battery\'s backtest is by its size and settlement point, not a configured battery', async () => {
+    const q = 'Should I have charged my 10 MW / 20 MWh battery at HB_WEST yesterday?';
+    assert.equal(intent(q).measure, 'dispatch');
+    const [f] = await dispatchFact(none, 'ERCOT', intent(q), CLOCK);
+    assert.match(f!.text, /run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --power 10 --energy 20 --series HB_WEST\.$/, f!.text);
+    assert.doesNotMatch(f!.text, /--asset/);
+    const [g] = await dispatchFact(none, 'ERCOT', intent('Should I have charged my 10 MW / 20 MWh battery at HB_WEST last night?'), CLOCK);
+    assert.match(g!.text, /what your battery would have done in it settled on actual prices, run sda backtest --from 2024-06-19T23:00Z --to 2024-06-20T11:00Z --power 10 --energy 20 --series HB_WEST\.$/, g!.text);
+  });
+
+  it('a market on another clock names the past day asked, not tomorrow', async () => {
+    const uk = parseIntent('What did bess-north do yesterday?', CLOCK, { ...catalog, clock: UK_CLOCK });
+    const [f] = await dispatchFact(none, 'GB', uk, CLOCK);
+    assert.equal(f!.id, 'dispatch:unavailable');
+    assert.match(f!.text, /^I cannot schedule a battery for yesterday \(2024-06-19 00:00 UK to 2024-06-20 00:00 UK\): /, f!.text);
+    assert.doesNotMatch(f!.text, /tomorrow/);
   });
 });
