@@ -17,6 +17,16 @@
 import { ModelError } from './errors.js';
 import { type OnlineBandMetadata, OnlineBandSpecError, validateOnlineBandMetadata } from './online-band.js';
 
+/** The most slots metadata.lastWeekLevel may average the weekly change over (the forecaster keeps 8 days of history). */
+export const LEVEL_MAX_SLOTS = 24;
+/** The level-adjusted seasonal naive's source name (metadata.lastWeekLevel; model/last-week.ts). */
+export const LAST_WEEK_LEVEL_SOURCE = 'baseline:same_hour_last_week_level';
+
+/** The sources a step source names: itself, or the two parts of "blend:0.6 a + 0.4 b" (quantile.ts blendLabel). */
+export function sourceParts(label: string): string[] {
+  return label.startsWith('blend:') ? label.slice('blend:'.length).split(' + ').map((p) => p.replace(/^[0-9.]+ /, '')) : [label];
+}
+
 /** Name of the ONNX graph input. */
 export const ONNX_INPUT = 'input';
 /** Name of the ONNX graph output. */
@@ -122,6 +132,13 @@ export interface ModelMetadata {
    * lastWeekBand is then unused. Absent (models before 2026-12-01's band scale): lastWeekBand.
    */
   lastWeekBandFromGraph?: boolean;
+  /**
+   * The level-adjusted seasonal naive ("baseline:same_hour_last_week_level", model/last-week.ts lastWeekValue): at a
+   * step with lastWeekWeight > 0, last week's value is y(T − 7 days) + weight[h]·level, level = the mean of y(s) −
+   * y(s − 7 days) over the `slots` slots s up to the window end (target's unit). weight[h] in [0, 1] per horizon
+   * (0: plain last week). Absent (models before 2026-12-02, or none chose it): plain last week at every step.
+   */
+  lastWeekLevel?: { slots: number; weight: number[] };
   /**
    * The online P10-P90 band (model/online-band.ts): the forecaster recalibrates the band per series and step from
    * the residuals actual − served P50 of its trailing windowDays, falling back to `trained`; absent: the graph's
@@ -289,10 +306,27 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
   if (lww !== undefined && (!Array.isArray(lww) || lww.length !== a!.horizon || !lww.every((v) => typeof v === 'number' && v >= 0 && v <= 1))) {
     fail(`lastWeekWeight must hold a weight in [0, 1] for each of the ${String(a!.horizon)} horizons`);
   }
+  const lvl = o.lastWeekLevel as { slots?: unknown; weight?: unknown } | undefined;
+  if (lvl !== undefined) {
+    const lw = lvl?.weight;
+    if (typeof lvl !== 'object' || lvl === null || !Number.isInteger(lvl.slots) || (lvl.slots as number) < 1 || (lvl.slots as number) > LEVEL_MAX_SLOTS) {
+      fail(`lastWeekLevel.slots must be an integer number of slots in 1..${LEVEL_MAX_SLOTS}`);
+    }
+    if (!Array.isArray(lw) || lw.length !== a!.horizon || !lw.every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
+      fail(`lastWeekLevel.weight must hold a weight in [0, 1] for each of the ${String(a!.horizon)} horizons`);
+    }
+  }
   const src = o.stepSources;
   if (src !== undefined && (!Array.isArray(src) || src.length !== a!.horizon || !src.every((v) => typeof v === 'string' && v !== ''))) {
     fail(`stepSources must name a source for each of the ${String(a!.horizon)} horizons`);
   }
+  // A step named after the level-adjusted source must be served with a level, else the record would say so wrongly.
+  (src as string[] | undefined)?.forEach((v, h) => {
+    if (!sourceParts(v).includes(LAST_WEEK_LEVEL_SOURCE)) return;
+    const k = (lvl?.weight as number[] | undefined)?.[h] ?? 0;
+    if (!(k > 0)) fail(`stepSources[${h}] is "${v}" but lastWeekLevel.weight[${h}] is ${lvl ? String(k) : 'absent'}: that source needs a level weight > 0`);
+    if (Array.isArray(lww) && !((lww[h] as number) > 0)) fail(`stepSources[${h}] is "${v}" but lastWeekWeight[${h}] is 0`);
+  });
   if (o.onlineBand !== undefined) {
     try {
       // The checked band replaces the raw one: fields written before they existed take their defaults (centreDays 0).

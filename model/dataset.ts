@@ -23,6 +23,7 @@ import { FEATURE_COLUMNS, type FeatureMatrix } from './feature-matrix.js';
 import { SdaError } from '../platform/errors.js';
 import { seriesLabel } from '../market/format.js';
 import { ModelError } from './errors.js';
+import { LEVEL_MAX_SLOTS, weekChanges } from './last-week.js';
 
 export const DATASET_FORMAT_VERSION = 1;
 export const DATASET_FILE = 'dataset.json';
@@ -31,6 +32,8 @@ export const Y_FILE = 'y.f32';
 /** Raw (unscaled) baseline forecasts, [3, n, horizon]: naive last, same hour yesterday, same hour last week. */
 export const BASELINES_FILE = 'baselines.f32';
 export const BASELINE_KEYS = ['naive_last', 'same_hour_yesterday', 'same_hour_last_week'] as const;
+/** Optional: Dataset.weekChange, float64 little-endian [n, LEVEL_MAX_SLOTS] (absent in directories written before it). */
+export const WEEK_CHANGE_FILE = 'week-change.f64';
 export type BaselineKey = (typeof BASELINE_KEYS)[number];
 
 const DAY_MS = 86_400_000;
@@ -72,6 +75,12 @@ export interface Dataset extends DatasetHeader {
   y: Float32Array;
   /** Raw baseline forecasts per sample and horizon step ([n, horizon] each, NaN where unknown). */
   baselines: Record<BaselineKey, Float32Array>;
+  /**
+   * Per sample, the week-over-week changes known at its window end, newest first ([n, LEVEL_MAX_SLOTS], target's
+   * unit, NaN where unknown; model/last-week.ts weekChanges): the level term of the level-adjusted last week.
+   * Absent in a dataset read from files written without it (the level-adjusted source is then unknown).
+   */
+  weekChange?: Float64Array;
 }
 
 /** The feature matrix of one series (loadFeatureMatrix with values). */
@@ -107,6 +116,7 @@ interface RawSample {
   seq: Float32Array;
   y: Float64Array;
   base: Float64Array; // [3, horizon]
+  change: Float64Array; // [LEVEL_MAX_SLOTS]
 }
 
 /** A matrix row as the model contract's WindowInput. */
@@ -186,7 +196,8 @@ function rawSamples(series: SeriesMatrix[], horizon: number, stepMs: number): { 
         base[horizon + k - 1] = lookup(t - (Math.floor((k - 1) / perDay) + 1) * DAY_MS);
         base[2 * horizon + k - 1] = lookup(t - (Math.floor((k - 1) / perWeek) + 1) * WEEK_MS);
       }
-      samples.push({ seriesId, windowEnd: end, seq: windowToSequence(w, new Float32Array(W * F)), y, base });
+      const change = weekChanges((t) => hist.get(t), end, stepMs, LEVEL_MAX_SLOTS);
+      samples.push({ seriesId, windowEnd: end, seq: windowToSequence(w, new Float32Array(W * F)), y, base, change });
     });
   }
   samples.sort((a, b) => a.windowEnd - b.windowEnd || (a.seriesId < b.seriesId ? -1 : a.seriesId > b.seriesId ? 1 : 0));
@@ -277,7 +288,9 @@ export function buildDataset(series: SeriesMatrix[], opts: BuildOptions): Datase
   const X = new Float32Array(n * steps * F);
   const y = new Float32Array(n * H);
   const baselines = Object.fromEntries(BASELINE_KEYS.map((k) => [k, new Float32Array(n * H)])) as Record<BaselineKey, Float32Array>;
+  const weekChange = new Float64Array(n * LEVEL_MAX_SLOTS);
   ordered.forEach((s, i) => {
+    weekChange.set(s.change, i * LEVEL_MAX_SLOTS);
     const seq = X.subarray(i * steps * F, (i + 1) * steps * F);
     seq.set(s.seq);
     scaleSequence(seq, scaler);
@@ -307,6 +320,7 @@ export function buildDataset(series: SeriesMatrix[], opts: BuildOptions): Datase
     X,
     y,
     baselines,
+    weekChange,
   };
 }
 
@@ -320,13 +334,33 @@ export function unscaledTargets(d: Dataset, from: number, to: number): Float64Ar
 }
 
 function header(d: Dataset): DatasetHeader {
-  const { X: _x, y: _y, baselines: _b, ...h } = d;
+  const { X: _x, y: _y, baselines: _b, weekChange: _c, ...h } = d;
   return h;
 }
 
 function f32Bytes(a: Float32Array): Uint8Array {
   if (endianness() !== 'LE') throw new ModelError('DATASET_FILE_INVALID', 'dataset files are little-endian float32; this machine is big-endian');
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function leBytes(a: Float64Array): Uint8Array {
+  if (endianness() !== 'LE') throw new ModelError('DATASET_FILE_INVALID', 'dataset files are little-endian; this machine is big-endian');
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** An optional float64 file: undefined when it does not exist; throws DATASET_FILE_INVALID for a wrong size. */
+async function readF64(path: string, expected: number): Promise<Float64Array | undefined> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  if (buf.byteLength !== expected * 8) throw new ModelError('DATASET_FILE_INVALID', `${path}: ${buf.byteLength} bytes, expected ${expected * 8} (${expected} float64)`);
+  const out = new Float64Array(expected);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
 }
 
 async function readF32(path: string, expected: number): Promise<Float32Array> {
@@ -337,7 +371,7 @@ async function readF32(path: string, expected: number): Promise<Float32Array> {
   return out;
 }
 
-/** Write dataset.json, X.f32, y.f32 and baselines.f32 into dir (created if missing). */
+/** Write dataset.json, X.f32, y.f32, baselines.f32 and (when the dataset has it) week-change.f64 into dir (created if missing). */
 export async function exportDataset(dir: string, d: Dataset): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const base = new Float32Array(3 * d.n * d.horizon);
@@ -347,6 +381,7 @@ export async function exportDataset(dir: string, d: Dataset): Promise<string[]> 
     [Y_FILE, f32Bytes(d.y)],
     [BASELINES_FILE, f32Bytes(base)],
     [DATASET_FILE, `${JSON.stringify(header(d))}\n`],
+    ...(d.weekChange ? [[WEEK_CHANGE_FILE, leBytes(d.weekChange)] as [string, Uint8Array]] : []),
   ];
   for (const [name, data] of files) await writeFile(join(dir, name), data);
   return files.map(([name]) => join(dir, name));
@@ -369,7 +404,8 @@ export async function readDataset(dir: string): Promise<Dataset> {
   const base = await readF32(join(dir, BASELINES_FILE), 3 * h.n * h.horizon);
   const size = h.n * h.horizon;
   const baselines = Object.fromEntries(BASELINE_KEYS.map((k, b) => [k, base.slice(b * size, (b + 1) * size)])) as Record<BaselineKey, Float32Array>;
-  return { ...h, X, y, baselines };
+  const weekChange = await readF64(join(dir, WEEK_CHANGE_FILE), h.n * LEVEL_MAX_SLOTS);
+  return { ...h, X, y, baselines, ...(weekChange ? { weekChange } : {}) };
 }
 
 /**

@@ -1,7 +1,9 @@
 // The one rule for a step served from "same hour last week" (the seasonal naive forecast with m = a week,
 // Hyndman & Athanasopoulos, FPP3 §5.2), used by the trainer's hold-out scoring (train.ts applyLastWeek) and by the
 // forecaster (processors/forecaster/history.ts serveSteps), so both serve the same value and band.
-import { type ModelMetadata, SEQUENCE_FEATURES, inputClipBounds } from './contract.js';
+import { LEVEL_MAX_SLOTS, type ModelMetadata, SEQUENCE_FEATURES, inputClipBounds } from './contract.js';
+
+export { LAST_WEEK_LEVEL_SOURCE, LEVEL_MAX_SLOTS } from './contract.js';
 
 const VALUE = SEQUENCE_FEATURES.indexOf('value');
 
@@ -30,4 +32,62 @@ export function lastWeekStep(meta: Pick<ModelMetadata, 'lastWeekBand'> & Pick<Pa
     return { value, ...(p10 !== undefined ? { p10: value - (p50 - p10) } : {}), ...(p90 !== undefined ? { p90: value + (p90 - p50) } : {}) };
   }
   return { value, p10: value - (meta.lastWeekBand?.below[h] ?? 0), p90: value + (meta.lastWeekBand?.above[h] ?? 0) };
+}
+
+/** One week in ms: the seasonal period of "same hour last week". */
+export const WEEK_MS = 7 * 86_400_000;
+/**
+ * The level terms the trainer chooses from on its validation blocks (number of slots L the weekly change is averaged
+ * over); LEVEL_MAX_SLOTS, the largest, is how many week-over-week changes a dataset keeps per sample.
+ */
+export const LEVEL_SLOT_CHOICES = [6, 12, 24] as const;
+
+/**
+ * The week-over-week changes known at an origin (the end of a window's last slot, UTC ms): d_i = y(s_i) − y(s_i −
+ * 7 days) for the slots s_i = origin − i·stepMs, i = 0..n − 1 (i = 0: the origin slot itself), in the target's unit;
+ * NaN where either value is unknown. `value(slotEnd)` answers a slot's value or undefined (the dataset's series, the
+ * forecaster's SeriesHistory).
+ */
+export function weekChanges(value: (slotEnd: number) => number | undefined, origin: number, stepMs: number, n = LEVEL_MAX_SLOTS): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = origin - i * stepMs;
+    const a = value(s);
+    const b = value(s - WEEK_MS);
+    out[i] = a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) ? a - b : Number.NaN;
+  }
+  return out;
+}
+
+/**
+ * The level term of the level-adjusted seasonal naive: the mean of the first `slots` week-over-week changes
+ * (weekChanges, newest first), i.e. by how much the last L slots up to the origin ran above the same slots a week
+ * earlier: the seasonal naive (Hyndman & Athanasopoulos, FPP3 §5.2, m = a week) with a level term, the current mean
+ * of the seasonal differences (the naive-with-drift idea of §5.2 applied to y(t) − y(t − m)). NaN when any of those changes is unknown (the step then falls back as a missing last-week slot does).
+ * Throws RangeError for slots not an integer in 1..changes.length.
+ */
+export function weeklyLevel(changes: ArrayLike<number>, slots: number): number {
+  if (!Number.isInteger(slots) || slots < 1 || slots > changes.length) throw new RangeError(`weeklyLevel: slots must be an integer in 1..${changes.length}, got ${slots}`);
+  let sum = 0;
+  for (let i = 0; i < slots; i++) {
+    const d = changes[i]!;
+    if (!Number.isFinite(d)) return Number.NaN;
+    sum += d;
+  }
+  return sum / slots;
+}
+
+/**
+ * The last-week value step h (0-based) serves, before the blend with the graph: y(T − 7 days) + k·level, where k is
+ * metadata.lastWeekLevel.weight[h] (0, or lastWeekLevel absent as in models before it: the plain seasonal naive
+ * "baseline:same_hour_last_week"; 1: the level-adjusted "baseline:same_hour_last_week_level"; between: a blend of
+ * the two) and level = weeklyLevel(changes, lastWeekLevel.slots). NaN when last week's value is unknown, or when
+ * k > 0 and the level is (changes undefined or one of its changes unknown): the step then falls back to the graph.
+ */
+export function lastWeekValue(meta: Pick<Partial<ModelMetadata>, 'lastWeekLevel'>, h: number, lastWeek: number, changes: ArrayLike<number> | undefined): number {
+  if (!Number.isFinite(lastWeek)) return Number.NaN;
+  const k = meta.lastWeekLevel?.weight[h] ?? 0;
+  if (!(k > 0)) return lastWeek;
+  const level = changes ? weeklyLevel(changes, meta.lastWeekLevel!.slots) : Number.NaN;
+  return Number.isFinite(level) ? lastWeek + k * level : Number.NaN;
 }

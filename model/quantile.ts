@@ -2,6 +2,7 @@
 // the seasonal naive forecast's window index, and the per-horizon choice between the network and the baselines.
 // Pure functions over flat arrays, shared by the trainer (model/train.ts), the served graph (model/served-graph.ts)
 // and the tests.
+import { LAST_WEEK_LEVEL_SOURCE } from './contract.js';
 import { dieboldMariano } from './diebold-mariano.js';
 
 /**
@@ -291,7 +292,13 @@ export type ServedSource = (typeof SERVED_SOURCES)[number];
  * it has seen (processors/forecaster/history.ts) and falls back to the graph's source for a step it cannot fill.
  */
 export const LAST_WEEK_SOURCE = 'baseline:same_hour_last_week';
-export type StepSource = ServedSource | typeof LAST_WEEK_SOURCE;
+/**
+ * Same hour last week plus the current weekly change (model/last-week.ts lastWeekValue, metadata.lastWeekLevel):
+ * served like LAST_WEEK_SOURCE from the forecaster's history, which must also hold the last L slots and the same
+ * slots a week earlier.
+ */
+export { LAST_WEEK_LEVEL_SOURCE } from './contract.js';
+export type StepSource = ServedSource | typeof LAST_WEEK_SOURCE | typeof LAST_WEEK_LEVEL_SOURCE;
 
 /** A horizon's choice: source `a` with weight `w`, plus source `b` with 1 − w (b null: `a` alone, w = 1). */
 export interface Blend {
@@ -422,10 +429,10 @@ export function blendLabel(c: Pick<Blend, 'a' | 'b' | 'w'>): string {
 
 /**
  * The weight of same hour last week per horizon (0: not used), from a model's metadata: lastWeekWeight, or 1 where
- * stepSources names it alone (models written before blends).
+ * stepSources names it (or its level-adjusted form) alone (models written before blends).
  */
 export function lastWeekWeights(m: { stepSources?: string[]; lastWeekWeight?: number[]; architecture: { horizon: number } }): number[] {
   const H = m.architecture.horizon;
   if (Array.isArray(m.lastWeekWeight) && m.lastWeekWeight.length === H) return m.lastWeekWeight;
-  return Array.from({ length: H }, (_, h) => (m.stepSources?.[h] === LAST_WEEK_SOURCE ? 1 : 0));
+  return Array.from({ length: H }, (_, h) => (m.stepSources?.[h] === LAST_WEEK_SOURCE || m.stepSources?.[h] === LAST_WEEK_LEVEL_SOURCE ? 1 : 0));
 }

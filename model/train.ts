@@ -11,7 +11,7 @@ import { projectRoot } from '../platform/config.js';
 import { type BackendChoice, selectBackend } from './backend.js';
 import { MODEL_FILE, METADATA_FILE, type ModelMetadata, ONNX_INPUT, ONNX_OPSET, ONNX_OUTPUT, ONNX_QUANTILES, QUANTILES, SEQUENCE_FEATURES, type Scaler, scaleTarget, unscaleTarget } from './contract.js';
 import { chooseRidgeAlphasByBlockPaced, fitRidge, fitRidgePerHorizon } from './baselines.js';
-import { BAND_RULES, BLEND_MARGIN, type BandRule, nextBlockCoverage, LAST_WEEK_SOURCE, type QuantileScore, type RegimeBand, SERVED_SOURCES, type ServedSource, type StepSource, bandByRegime, blendLabel, chooseBlends, conformalOffsetsByBlock, lastWeekWeights, quantileScore, seasonalNaiveIndex } from './quantile.js';
+import { BAND_RULES, BLEND_MARGIN, type BandRule, nextBlockCoverage, LAST_WEEK_SOURCE, type QuantileScore, type RegimeBand, SERVED_SOURCES, type ServedSource, type StepSource, type Blend, bandByRegime, blendLabel, chooseBlends, conformalOffsetsByBlock, lastWeekWeights, quantileScore, seasonalNaiveIndex } from './quantile.js';
 import { type Fold, ROLLING_FOLDS, concatFolds, rollingOrigins } from './rolling-origin.js';
 import { type BandScale, type ServedSpec, bandScales, composeServedGraph, linearParts, servedForecast } from './served-graph.js';
 import { type Dataset, EmptyDatasetError, type SeriesMatrix, type TargetScaling, buildDataset, exportDataset, readDataset, rescaleInputs, unscaledTargets } from './dataset.js';
@@ -26,7 +26,7 @@ import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
 import { seriesLabel } from '../market/format.js';
-import { lastWeekStep } from './last-week.js';
+import { LAST_WEEK_LEVEL_SOURCE, LEVEL_MAX_SLOTS, LEVEL_SLOT_CHOICES, lastWeekStep, lastWeekValue, weeklyLevel } from './last-week.js';
 import { type Pace, onlineBandForecastsPaced, pacer } from './paced.js';
 
 export const HOUR_MS = 3_600_000;
@@ -343,7 +343,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
   const forecast = un(q.p50);
   const p10 = un(q.p10);
   const p90 = un(q.p90);
-  const lwMeta = { stepSources: served.stepSources, lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true, architecture: { horizon: H } } as Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'lastWeekBandFromGraph' | 'architecture'>;
+  const lwMeta = { stepSources: served.stepSources, lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true, ...(served.lastWeekLevel ? { lastWeekLevel: served.lastWeekLevel } : {}), architecture: { horizon: H } } as Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'lastWeekBandFromGraph' | 'lastWeekLevel' | 'architecture'>;
   // Every band calibration on the hold-out, for the record (bench forecast-quality); the served one alone otherwise.
   const bandVariants = await scoreBandVariants(dataset, spec, raw, lwMeta, o.scoreBandVariants ? served.bandVariants : served.bandVariants.filter((v) => v.cLo === spec.cLo), pace);
   applyLastWeek(dataset, lwMeta, forecast, p10, p90);
@@ -386,6 +386,7 @@ export async function runTraining(pool: pg.Pool, o: TrainOptions): Promise<Train
     architecture: { type: 'lstm', layers: o.layers, units: o.units, steps: dataset.steps, features: dataset.features, horizon: H, recurrentActivation: 'sigmoid', quantiles: [...QUANTILES] },
     stepSources: [...served.stepSources],
     ...(served.lastWeekWeight.some((w) => w > 0) ? { lastWeekWeight: served.lastWeekWeight, lastWeekBandFromGraph: true } : {}),
+    ...(served.lastWeekLevel ? { lastWeekLevel: served.lastWeekLevel } : {}),
     ...(served.online.spec ? { onlineBand: { ...served.online.spec, trained: served.online.trained } satisfies OnlineBandMetadata } : {}),
     target: dataset.target,
     featureOrder: dataset.featureOrder,
@@ -596,12 +597,14 @@ export function bandVariantTable(rows: readonly BandVariantScore[], unit: string
 
 /**
  * Hold-out forecasts as the forecaster serves them: at horizons that use same hour last week (weight w > 0), the
- * served value w·(last week) + (1 − w)·(graph P50) where last week's value is known, with its band
+ * served value w·(last week) + (1 − w)·(graph P50) where last week's value is known (with metadata.lastWeekLevel,
+ * last week's value plus its share of the level from d.weekChange, model/last-week.ts lastWeekValue; a step whose
+ * level is unknown keeps the graph's value, as the forecaster does without the history), with its band
  * (metadata.lastWeekBand, or the graph's band moved to the served value when metadata.lastWeekBandFromGraph), in
  * place. forecast/p10/p90: [samples, H] from sample `from` on (default the hold-out's first, trainCount), unscaled;
  * forecast holds the graph's P50 on entry.
  */
-export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph' | 'scaler'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array, from = d.trainCount): void {
+export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources' | 'lastWeekWeight' | 'lastWeekBand' | 'architecture'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph' | 'lastWeekLevel' | 'scaler'>, forecast: Float64Array, p10?: Float64Array, p90?: Float64Array, from = d.trainCount): void {
   const weights = lastWeekWeights(meta);
   if (!weights.some((w) => w > 0)) return;
   // Last week's value clipped as the served one is (lastWeekStep): the model's scaler, else the dataset's (training's own).
@@ -613,7 +616,8 @@ export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources
     for (let h = 0; h < H; h++) {
       const w = weights[h]!;
       if (!(w > 0)) continue;
-      const v = lw[(from + i) * H + h]!;
+      const s = from + i;
+      const v = lastWeekValue(meta, h, lw[s * H + h]!, d.weekChange?.subarray(s * LEVEL_MAX_SLOTS, (s + 1) * LEVEL_MAX_SLOTS));
       if (!Number.isFinite(v)) continue;
       const j = i * H + h;
       const served = lastWeekStep(clipMeta, h, w, v, forecast[j]!, p10?.[j], p90?.[j]);
@@ -622,6 +626,48 @@ export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources
       forecast[j] = served.value;
     }
   }
+}
+
+/**
+ * The level term of each validation sample (blocks' samples in order): weeklyLevel of its week-over-week changes
+ * over `slots` slots, target's unit, NaN where unknown (or the dataset has no weekChange).
+ */
+export function levelVal(d: Pick<Dataset, 'weekChange'>, blocks: ReadonlyArray<Pick<Fold, 'from' | 'to'>>, slots: number): Float64Array {
+  const out: number[] = [];
+  for (const b of blocks) {
+    for (let i = b.from; i < b.to; i++) out.push(d.weekChange ? weeklyLevel(d.weekChange.subarray(i * LEVEL_MAX_SLOTS, (i + 1) * LEVEL_MAX_SLOTS), slots) : Number.NaN);
+  }
+  return Float64Array.from(out);
+}
+
+/**
+ * The level-adjusted last week's L (LEVEL_SLOT_CHOICES): the one whose forecasts y(T − 7 days) + level_L have the
+ * lowest mean squared error against the validation targets over every point and horizon where all choices are known
+ * (so each is scored on the same points; ties keep the smaller L). lastWeekVal: the plain last-week values [count,
+ * H] (unscaled), yVal: the targets (scaled, as the dataset's y), both over the blocks' samples in order. Null when the
+ * dataset has no weekChange or no point has every choice known. rmse in scaled units, for the record.
+ */
+export function chooseLevelSlots(
+  d: Pick<Dataset, 'weekChange' | 'horizon' | 'scaler'>, blocks: ReadonlyArray<Pick<Fold, 'from' | 'to'>>, lastWeekVal: ArrayLike<number>, yVal: ArrayLike<number>,
+): { slots: number; scores: Array<{ slots: number; rmse: number }> } | null {
+  if (!d.weekChange) return null;
+  const H = d.horizon;
+  const levels = LEVEL_SLOT_CHOICES.map((L) => levelVal(d, blocks, L));
+  const sum = LEVEL_SLOT_CHOICES.map(() => 0);
+  let n = 0;
+  for (let j = 0; j < yVal.length; j++) {
+    const i = Math.floor(j / H);
+    const lw = lastWeekVal[j]!;
+    if (!Number.isFinite(lw) || !Number.isFinite(yVal[j]!) || !levels.every((l) => Number.isFinite(l[i]!))) continue;
+    n++;
+    levels.forEach((l, c) => {
+      sum[c]! += (scaleTarget(lw + l[i]!, d.scaler) - yVal[j]!) ** 2;
+    });
+  }
+  if (n === 0) return null;
+  const scores = LEVEL_SLOT_CHOICES.map((slots, c) => ({ slots, rmse: Math.sqrt(sum[c]! / n) }));
+  const best = scores.reduce((b, x) => (x.rmse < b.rmse ? x : b), scores[0]!);
+  return { slots: best.slots, scores };
 }
 
 /** Share of the training samples (the latest by time) kept out of fitting for validation. */
@@ -853,6 +899,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     'baseline:naive_last': vParts.naive,
     'baseline:same_hour_yesterday': vParts.seasonal,
     [LAST_WEEK_SOURCE]: new Float64Array(vCount * H),
+    [LAST_WEEK_LEVEL_SOURCE]: new Float64Array(vCount * H).fill(Number.NaN),
   };
   for (let i = 0; i < vCount; i++) {
     for (let h = 0; h < H; h++) {
@@ -861,6 +908,17 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
       const lw = lastWeekVal[j]!;
       cand[LAST_WEEK_SOURCE][j] = Number.isFinite(lw) ? scaleTarget(lw, dataset.scaler) : Number.NaN;
     }
+  }
+  // The level-adjusted last week (model/last-week.ts): its L chosen from LEVEL_SLOT_CHOICES by its own MSE over every
+  // validation point and horizon where it is known (ties keep the smaller L), then offered as one more source.
+  const levelSlots = chooseLevelSlots(dataset, outs.map((r) => r.fold), lastWeekVal, yVal);
+  if (levelSlots) {
+    const lvl = levelVal(dataset, outs.map((r) => r.fold), levelSlots.slots);
+    for (let j = 0; j < vCount * H; j++) {
+      const v = lastWeekVal[j]! + lvl[Math.floor(j / H)]!;
+      cand[LAST_WEEK_LEVEL_SOURCE][j] = Number.isFinite(v) ? scaleTarget(v, dataset.scaler) : Number.NaN;
+    }
+    print(`level-adjusted last week: L = ${levelSlots.slots} slots (validation RMSE of the source alone, scaled, per L: ${levelSlots.scores.map((x) => `${x.slots} ${x.rmse.toFixed(4)}`).join(', ')})`);
   }
   // Scored by the worst block relative to its best single source (quantile.ts chooseBlends) when there are folds.
   // A network trained for 0 epochs outputs 0: its forecast is the linear base (ridge by default), so it is not a
@@ -875,11 +933,15 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const blendRule = o.blendRule ?? TRAIN_DEFAULTS.blendRule;
   const blendOpts = { everyBlock: blendRule === 'every-block', ...(blendRule === 'diebold-mariano' ? { dmLag: (h: number) => h * seriesCount } : {}) };
   await pace();
-  const blends = chooseBlends(offered(Object.keys(cand)), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
+  const blends = chooseBlends(offered(Object.keys(cand).filter((k) => levelSlots !== null || k !== LAST_WEEK_LEVEL_SOURCE)), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
   await pace();
   const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
   const weights = SERVED_SOURCES.map(() => new Float32Array(H));
   const lastWeekWeight = new Array<number>(H).fill(0);
+  // Per horizon, the share of the level in the last-week value (metadata.lastWeekLevel.weight).
+  const levelWeight = new Array<number>(H).fill(0);
+  const isLastWeek = (k: string | null) => k === LAST_WEEK_SOURCE || k === LAST_WEEK_LEVEL_SOURCE;
+  const shareOf = (c: Blend, k: string) => (c.a === k ? c.w : 0) + (c.b === k ? 1 - c.w : 0);
   const stepSources: string[] = [];
   const graphSources: string[] = [];
   const put = (k: string, w: number, h: number) => {
@@ -887,7 +949,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   };
   blends.forEach((c, h) => {
     stepSources.push(label(c));
-    const lwIn = c.a === LAST_WEEK_SOURCE ? c.w : c.b === LAST_WEEK_SOURCE ? 1 - c.w : 0;
+    // Both parts last-week sources (plain and level-adjusted): last week alone with part of the level.
+    const lwIn = isLastWeek(c.a) && (c.b === null || isLastWeek(c.b)) ? 1 : isLastWeek(c.a) ? c.w : isLastWeek(c.b) ? 1 - c.w : 0;
+    levelWeight[h] = lwIn > 0 ? Math.min(1, shareOf(c, LAST_WEEK_LEVEL_SOURCE) / lwIn) : 0;
     if (lwIn === 0) {
       put(c.a, c.w, h);
       if (c.b) put(c.b, 1 - c.w, h);
@@ -899,7 +963,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
       if (g.b) put(g.b, 1 - g.w, h);
       graphSources.push(label(g));
     } else {
-      const other = c.a === LAST_WEEK_SOURCE ? c.b! : c.a;
+      const other = isLastWeek(c.a) ? c.b! : c.a;
       put(other, 1, h);
       graphSources.push(label({ a: other, b: null, w: 1 }));
     }
@@ -921,7 +985,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   // last-week step serves the graph's band at that step moved to the served value (metadata lastWeekBandFromGraph).
   const servedVal = Float64Array.from(uncal.p50, (v, j) => {
     const w = lastWeekWeight[j % H]!;
-    const lw = cand[LAST_WEEK_SOURCE][j]!;
+    const k = levelWeight[j % H]!;
+    // scaling is linear: scaled(last week + k·level) = (1 − k)·scaled(last week) + k·scaled(last week + level)
+    const lw = k > 0 ? (1 - k) * cand[LAST_WEEK_SOURCE][j]! + k * cand[LAST_WEEK_LEVEL_SOURCE][j]! : cand[LAST_WEEK_SOURCE][j]!;
     return w > 0 && Number.isFinite(lw) ? w * lw + (1 - w) * v : v;
   });
   // The band scales (served-graph.ts): u = 0.5 + 0.5 · term / (its median on the validation samples) for one term,
@@ -1012,7 +1078,8 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     }
     model!.dispose();
   }
-  return { model: final, spec, stepSources, graphSources, lastWeekWeight, bandVariants, bandRule, bandSides: sides, online, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds, baseAlphas };
+  const lastWeekLevel = levelSlots && levelWeight.some((k) => k > 0) ? { slots: levelSlots.slots, weight: levelWeight } : undefined;
+  return { model: final, spec, stepSources, graphSources, lastWeekWeight, ...(lastWeekLevel ? { lastWeekLevel } : {}), bandVariants, bandRule, bandSides: sides, online, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds, baseAlphas };
 }
 
 /**

@@ -2,9 +2,12 @@
 // the "same hour last week" baseline for the horizons where the model's metadata chose it
 // (metadata.stepSources[h-1] = "baseline:same_hour_last_week"). A slot it has not seen (after a restart, or in the
 // first week of a series) leaves the model's own value for that step, and the record's stepSources says so.
+// The level-adjusted form (metadata.lastWeekLevel, "baseline:same_hour_last_week_level") also reads the last L slots
+// up to the window end and the same slots a week earlier (7 days + L − 1 slots back: L ≤ 24 hourly slots fits the
+// 8 days kept); one of them not seen falls back the same way.
 import { seriesRecordKey } from '../../market/series.js';
 import type { ModelMetadata } from '../../model/contract.js';
-import { lastWeekStep } from '../../model/last-week.js';
+import { lastWeekStep, lastWeekValue, weekChanges } from '../../model/last-week.js';
 import { lastWeekWeights } from '../../model/quantile.js';
 
 const WEEK_MS = 7 * 86_400_000;
@@ -101,7 +104,10 @@ export interface ServedSteps {
  * wherever the metadata uses it and the history holds that slot, with its band (metadata.lastWeekBand, or the graph's
  * band moved to the served value when metadata.lastWeekBandFromGraph). stepSources
  * names what produced each step; a step without history falls back to the graph's own choice
- * (metadata.training.graphSources, else "lstm").
+ * (metadata.training.graphSources, else "lstm"). With metadata.lastWeekLevel, last week's value at a step with level
+ * weight k > 0 is y(T − 7 days) + k·level, level = the mean of y(s) − y(s − 7 days) over the lastWeekLevel.slots slots
+ * s up to the window end (model/last-week.ts lastWeekValue, the trainer's rule); a step whose level cannot be computed
+ * from the history (one of those 2·L slots not seen) falls back to the graph's choice as a missing last-week slot does.
  */
 export function serveSteps(w: HistoryWindow, meta: ModelMetadata, values: number[], band: { p10: number[]; p90: number[] } | undefined, history: SeriesHistory): ServedSteps {
   const sources = meta.stepSources && meta.stepSources.length === values.length ? meta.stepSources : null;
@@ -109,10 +115,13 @@ export function serveSteps(w: HistoryWindow, meta: ModelMetadata, values: number
   const weights = lastWeekWeights(meta);
   const graph = (meta.training?.graphSources as string[] | undefined) ?? [];
   const out = { values: [...values], p10: band ? [...band.p10] : null, p90: band ? [...band.p90] : null, stepSources: [...sources] };
+  const level = meta.lastWeekLevel;
+  const changes = level?.weight.some((k, i) => k > 0 && weights[i]! > 0) ? weekChanges((t) => history.get(w, t), w.windowEnd, w.stepMs, level!.slots) : undefined;
   weights.forEach((lw, i) => {
     if (!(lw > 0) || i >= values.length) return;
-    const v = history.get(w, w.windowEnd + (i + 1) * w.stepMs - WEEK_MS);
-    if (v === undefined) {
+    const seen = history.get(w, w.windowEnd + (i + 1) * w.stepMs - WEEK_MS);
+    const v = seen === undefined ? Number.NaN : lastWeekValue(meta, i, seen, changes);
+    if (!Number.isFinite(v)) {
       out.stepSources[i] = graph[i] ?? 'lstm';
       return;
     }

@@ -143,6 +143,13 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
     assert.equal(meta.onlineBand?.trained?.below.length, 36);
     for (const k of ['pinball_static', 'coverage_p10_p90_static']) assert.ok(Number.isFinite(meta.metrics[k]), k);
     assert.match(out, /the online band; the static band on the same points: pinball loss/);
+    // the level-adjusted last week is offered on the validation slice with its L; where a step serves it, the
+    // metadata carries the level (validated above) and `sda train evaluate` below serves it from week-change.f64
+    assert.match(out, /level-adjusted last week: L = (6|12|24) slots/);
+    assert.equal(meta.stepSources!.some((s) => s.includes('same_hour_last_week_level')), meta.lastWeekLevel !== undefined);
+    // this run's model blends it in at most steps (2026-12-02), so the evaluate-equals-training checks below cover it
+    assert.ok(meta.lastWeekLevel && meta.lastWeekLevel.weight.filter((k) => k > 0).length >= 10, JSON.stringify(meta.stepSources));
+    assert.ok(existsSync(join(datasetDir, 'week-change.f64')));
 
     // `current` points at it
     assert.equal(await readCurrent(registry), r.version);

@@ -1,0 +1,284 @@
+// trace: 3.4, D.forecaster
+// The level-adjusted seasonal naive ("baseline:same_hour_last_week_level"): y(T − 7 days) + the mean of the last L
+// week-over-week changes up to the origin. The formula on constructed series, the dataset's changes, the choice of
+// L and of the source on the validation blocks, the forecaster serving what the trainer's hold-out scores, and the
+// metadata's validation (older models unchanged).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, SEQUENCE_FEATURES, validateMetadata } from '../../model/contract.js';
+import { type Dataset, buildDataset } from '../../model/dataset.js';
+import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
+import { LEVEL_MAX_SLOTS, LEVEL_SLOT_CHOICES, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
+import { mulberry32 } from '../../model/lstm.js';
+import { LAST_WEEK_SOURCE, lastWeekWeights } from '../../model/quantile.js';
+import { applyLastWeek, chooseLevelSlots, trainQuantileModel } from '../../model/train.js';
+import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
+
+const HOUR = 3_600_000;
+const WEEK = 168 * HOUR;
+const T0 = Date.UTC(2024, 6, 1);
+const W = 24;
+
+/** Hourly windows of W slots ending T0 + j·h, j = 0..rows − 1; slot value f(slot end). */
+function matrixOf(rows: number, f: (slotEnd: number) => number): FeatureMatrix {
+  const columns = [...FEATURE_COLUMNS, ...Array.from({ length: W }, (_, i) => `v${i}`)];
+  const out: number[][] = [];
+  const windowEnds: number[] = [];
+  for (let j = 0; j < rows; j++) {
+    const end = T0 + j * HOUR;
+    const values = Array.from({ length: W }, (_, i) => f(end - (W - 1 - i) * HOUR));
+    const byName: Record<string, number> = { hour_of_day: new Date(end).getUTCHours(), day_of_week: new Date(end).getUTCDay(), is_holiday: 0, system_load: 40_000, wind: 5_000, solar: 1_000, net_load: 34_000, last: values[W - 1]! };
+    out.push([...FEATURE_COLUMNS.map((c) => byName[c] ?? 0), ...values]);
+    windowEnds.push(end);
+  }
+  return { columns, rows: out, windowEnds, shape: [rows, columns.length] };
+}
+
+/** A standard normal draw (Box-Muller). */
+function normal(rng: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+describe('level-adjusted same hour last week: the formula', () => {
+  // A weekly profile (hour of week k: 1000 + 10·k) on a level that is 0 until T0 + 2 weeks and 300 after: from then
+  // on every slot runs 300 above the same slot a week earlier, for a week.
+  const profile = (t: number) => 1_000 + 10 * (((t - T0) / HOUR) % 168);
+  const shifted = (t: number) => profile(t) + (t >= T0 + 2 * WEEK ? 300 : 0);
+  const get = (f: (t: number) => number) => (t: number) => (t >= T0 ? f(t) : undefined);
+
+  it('weekChanges: y(s) − y(s − 7 days) for the slots up to the origin, newest first; NaN where a value is unknown', () => {
+    const origin = T0 + 2 * WEEK + 5 * HOUR; // 6 slots (origin − 5 h .. origin) after the shift, the older before
+    const d = weekChanges(get(shifted), origin, HOUR, 12);
+    assert.deepEqual(Array.from(d), [300, 300, 300, 300, 300, 300, 0, 0, 0, 0, 0, 0]);
+    // a week earlier the slots a week before that are not in the series
+    const early = weekChanges(get(shifted), T0 + WEEK + 2 * HOUR, HOUR, 6);
+    assert.deepEqual(Array.from(early).map((v) => (Number.isNaN(v) ? 'NaN' : v)), [0, 0, 0, 'NaN', 'NaN', 'NaN']);
+  });
+
+  it('weeklyLevel: the mean of the first L changes; NaN when one of them is unknown; L out of range refused', () => {
+    const d = Float64Array.from({ length: 24 }, (_, i) => i); // newest change 0, then 1, 2, ...
+    assert.equal(weeklyLevel(d, 6), 2.5);
+    assert.equal(weeklyLevel(d, 12), 5.5);
+    assert.equal(weeklyLevel(d, 24), 11.5);
+    const gap = Float64Array.from(d);
+    gap[7] = Number.NaN;
+    assert.equal(weeklyLevel(gap, 6), 2.5, 'a gap beyond L does not matter');
+    assert.ok(Number.isNaN(weeklyLevel(gap, 12)));
+    assert.throws(() => weeklyLevel(d, 0), RangeError);
+    assert.throws(() => weeklyLevel(d, 25), RangeError);
+    assert.throws(() => weeklyLevel(d, 1.5), RangeError);
+  });
+
+  it('lastWeekValue: y(T − 7 days) + k·level; plain last week where k = 0 or the metadata has no level', () => {
+    const origin = T0 + 2 * WEEK + 11 * HOUR; // the last 12 slots all 300 above last week
+    const changes = weekChanges(get(shifted), origin, HOUR, 6);
+    const meta = { lastWeekLevel: { slots: 6, weight: [1, 0.5, 0] } };
+    for (const h of [1, 6, 12]) {
+      const T = origin + h * HOUR;
+      // the level-adjusted value is exactly the actual here; plain last week misses by the 300 shift
+      assert.equal(lastWeekValue(meta, 0, shifted(T - WEEK), changes), shifted(T));
+      assert.equal(shifted(T) - lastWeekValue({}, 0, shifted(T - WEEK), changes), 300);
+    }
+    assert.equal(lastWeekValue(meta, 1, 1_000, changes), 1_150);
+    assert.equal(lastWeekValue(meta, 2, 1_000, changes), 1_000);
+    assert.ok(Number.isNaN(lastWeekValue(meta, 0, 1_000, undefined)), "a level step without the changes is unknown");
+    assert.ok(Number.isNaN(lastWeekValue(meta, 0, Number.NaN, changes)));
+    assert.equal(lastWeekValue(meta, 2, 1_000, undefined), 1_000, 'a plain last-week step needs no level');
+  });
+
+  it('lastWeekWeights: a step named after the level-adjusted source alone counts as last week (metadata without lastWeekWeight)', () => {
+    assert.deepEqual(lastWeekWeights({ architecture: { horizon: 3 }, stepSources: ['lstm', LAST_WEEK_SOURCE, LAST_WEEK_LEVEL_SOURCE] }), [0, 1, 1]);
+  });
+});
+
+describe('level-adjusted last week in the dataset and the served forecast', () => {
+  // Hourly: a weekly profile plus a level that jumps by +400 at T0 + 15 days and −250 at T0 + 20 days, plus noise.
+  const rng = mulberry32(7);
+  const noise = new Map<number, number>();
+  const value = (t: number) => {
+    if (!noise.has(t)) noise.set(t, 5 * normal(rng));
+    const k = ((t - T0) / HOUR) % 168;
+    return 2_000 + 300 * Math.sin((2 * Math.PI * k) / 24) + 4 * k + (t >= T0 + 15 * 24 * HOUR ? 400 : 0) + (t >= T0 + 20 * 24 * HOUR ? -250 : 0) + noise.get(t)!;
+  };
+  const matrix = matrixOf(28 * 24, value);
+  const H = 4;
+  const d = buildDataset([{ seriesId: 'A', matrix }], { horizon: H, stepMs: HOUR, target: { market: 'TEST', kind: 'LOAD', unit: 'MW' } });
+
+  it('the dataset keeps each sample\'s week-over-week changes from the series, newest first', () => {
+    assert.equal(d.weekChange?.length, d.n * LEVEL_MAX_SLOTS);
+    const firstSlot = T0 - (W - 1) * HOUR;
+    d.windowEnds.forEach((end, i) => {
+      for (const k of [0, 5, 23]) {
+        const s = end - k * HOUR;
+        const got = d.weekChange![i * LEVEL_MAX_SLOTS + k]!;
+        if (s - WEEK >= firstSlot) assert.equal(got, value(s) - value(s - WEEK), `sample ${i} change ${k}`);
+        else assert.ok(Number.isNaN(got));
+      }
+    });
+  });
+
+  it('the forecaster (serveSteps, from the windows it saw) serves what applyLastWeek scores on the hold-out', () => {
+    const meta = {
+      architecture: { horizon: H },
+      stepSources: ['lstm', LAST_WEEK_LEVEL_SOURCE, `blend:0.6 ${LAST_WEEK_LEVEL_SOURCE} + 0.4 baseline:ridge`, `blend:0.5 ${LAST_WEEK_SOURCE} + 0.5 ${LAST_WEEK_LEVEL_SOURCE}`],
+      lastWeekWeight: [0, 1, 0.6, 1],
+      lastWeekLevel: { slots: 12, weight: [0, 1, 1, 0.5] },
+      lastWeekBandFromGraph: true,
+      training: { graphSources: ['lstm', 'baseline:ridge', 'baseline:ridge', 'lstm'] },
+    } as unknown as ModelMetadata;
+    const from = d.trainCount;
+    const count = d.n - from;
+    const graph = Float64Array.from({ length: count * H }, (_, j) => 1_000 + j);
+    const p10 = graph.map((v) => v - 30);
+    const p90 = graph.map((v) => v + 50);
+    const forecast = Float64Array.from(graph);
+    const q10 = Float64Array.from(p10);
+    const q90 = Float64Array.from(p90);
+    applyLastWeek(d, meta, forecast, q10, q90);
+    // The forecaster's history fed with every window up to each origin, in order.
+    const history = new SeriesHistory();
+    const rowOf = new Map(matrix.windowEnds.map((e, r) => [e, r]));
+    const first = FEATURE_COLUMNS.length;
+    let fed = 0;
+    let levelled = 0;
+    for (let i = 0; i < count; i++) {
+      const end = d.windowEnds[from + i]!;
+      for (; fed <= rowOf.get(end)!; fed++) history.add({ market: 'TEST', seriesId: 'A', kind: 'LOAD', stepMs: HOUR, windowEnd: matrix.windowEnds[fed]!, values: matrix.rows[fed]!.slice(first) });
+      const j = i * H;
+      const s = serveSteps({ market: 'TEST', seriesId: 'A', kind: 'LOAD', stepMs: HOUR, windowEnd: end, values: [] }, meta, Array.from(graph.subarray(j, j + H)), { p10: Array.from(p10.subarray(j, j + H)), p90: Array.from(p90.subarray(j, j + H)) }, history);
+      // Equal up to float32 rounding of last week's value (the dataset keeps its baselines as float32, its file format).
+      const close = (a: number, b: number) => Math.abs(a - b) <= 1.2e-7 * Math.abs(b) + 1e-9;
+      for (let h = 0; h < H; h++) {
+        assert.ok(close(s.values[h]!, forecast[j + h]!), `origin ${i} h${h + 1}: served ${s.values[h]}, evaluated ${forecast[j + h]}`);
+        assert.ok(close(s.p10![h]!, q10[j + h]!) && close(s.p90![h]!, q90[j + h]!), `origin ${i} h${h + 1} band`);
+      }
+      assert.deepEqual(s.stepSources, meta.stepSources);
+      // h2 is the level-adjusted value itself: y(T − 7 days) + the mean of the last 12 weekly changes
+      const T = end + 2 * HOUR;
+      let lvl = 0;
+      for (let k = 0; k < 12; k++) lvl += (value(end - k * HOUR) - value(end - k * HOUR - WEEK)) / 12;
+      assert.ok(Math.abs(s.values[1]! - (value(T - WEEK) + lvl)) < 1e-6);
+      if (Math.abs(lvl) > 100) levelled++;
+    }
+    assert.ok(levelled > 0, 'the hold-out holds origins a level shift moved');
+  });
+
+  it('a slot the history has not seen falls back to the graph\'s source, as a missing last-week slot does', () => {
+    const meta = {
+      architecture: { horizon: 2 }, stepSources: [LAST_WEEK_LEVEL_SOURCE, LAST_WEEK_SOURCE], lastWeekWeight: [1, 1],
+      lastWeekLevel: { slots: 6, weight: [1, 0] }, lastWeekBandFromGraph: true, training: { graphSources: ['baseline:ridge', 'lstm'] },
+    } as unknown as ModelMetadata;
+    const T = T0 + 2 * WEEK;
+    const w = (windowEnd: number, values: number[]) => ({ market: 'M', seriesId: 'S', kind: 'LOAD', stepMs: HOUR, windowEnd, values });
+    const h = new SeriesHistory();
+    // a week earlier: the two target slots' values (100, 200) and the 6 slots up to the origin (10 each)
+    h.add(w(T + 2 * HOUR - WEEK, [10, 10, 10, 10, 10, 10, 100, 200]));
+    h.add(w(T, [40, 40, 40, 40, 40]));
+    // 5 of the 6 origin slots seen: the level is unknown, h1 falls back; h2 (plain last week) is served
+    const missing = serveSteps(w(T, [40, 40, 40, 40, 40]), meta, [1, 2], undefined, h);
+    assert.deepEqual(missing, { values: [1, 200], p10: null, p90: null, stepSources: ['baseline:ridge', LAST_WEEK_SOURCE] });
+    h.add(w(T, [40, 40, 40, 40, 40, 40]));
+    const full = serveSteps(w(T, [40, 40, 40, 40, 40, 40]), meta, [1, 2], undefined, h);
+    // 100 + mean(40 − 10) = 130
+    assert.deepEqual(full, { values: [130, 200], p10: null, p90: null, stepSources: [LAST_WEEK_LEVEL_SOURCE, LAST_WEEK_SOURCE] });
+    // the trainer's hold-out: a sample whose changes are unknown keeps the graph's value there too
+    const ds = { horizon: 2, n: 1, trainCount: 0, baselines: { same_hour_last_week: Float32Array.of(100, 200) }, weekChange: Float64Array.from({ length: LEVEL_MAX_SLOTS }, (_, k) => (k === 5 ? Number.NaN : 30)) } as unknown as Dataset;
+    const f = Float64Array.of(1, 2);
+    applyLastWeek(ds, meta, f);
+    assert.deepEqual(Array.from(f), [1, 200]);
+    ds.weekChange![5] = 30;
+    const g = Float64Array.of(1, 2);
+    applyLastWeek(ds, meta, g);
+    assert.deepEqual(Array.from(g), [130, 200]);
+  });
+});
+
+describe('choosing the level-adjusted source on the validation blocks', () => {
+  it('chooseLevelSlots keeps the L with the lowest validation MSE', () => {
+    // One horizon; the actual is last week + the mean of the last 24 changes, and the changes differ by age: only L = 24 is exact.
+    const n = 40;
+    const change = Float64Array.from({ length: n * LEVEL_MAX_SLOTS }, (_, j) => (j % LEVEL_MAX_SLOTS < 12 ? 10 : 50) + (Math.floor(j / LEVEL_MAX_SLOTS) % 3));
+    const scaler = { features: [], target: { mean: 0, std: 1 } } as unknown as Dataset['scaler'];
+    const lw = Float64Array.from({ length: n }, (_, i) => 100 + i);
+    const level24 = (i: number) => change.subarray(i * LEVEL_MAX_SLOTS, (i + 1) * LEVEL_MAX_SLOTS).reduce((a, b) => a + b, 0) / 24;
+    const y = Float64Array.from({ length: n }, (_, i) => lw[i]! + level24(i));
+    const r = chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: 20 }, { from: 20, to: 40 }], lw, y);
+    assert.equal(r?.slots, 24);
+    assert.deepEqual(r?.scores.map((s) => s.slots), [...LEVEL_SLOT_CHOICES]);
+    assert.equal(r?.scores[2]?.rmse, 0);
+    // the actual at the last 6 changes' mean: L = 6
+    const y6 = Float64Array.from({ length: n }, (_, i) => lw[i]! + 10 + (i % 3));
+    assert.equal(chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: 40 }], lw, y6)?.slots, 6);
+    assert.equal(chooseLevelSlots({ horizon: 1, scaler }, [{ from: 0, to: 40 }], lw, y6), null, 'a dataset without weekChange offers no level');
+  });
+
+  it('the trainer serves it where the weekly change persists, and writes lastWeekLevel', async () => {
+    // 50 days hourly: a weekly profile (no daily pattern, so neither a 24 h window nor yesterday knows it) on a level
+    // that random-walks: the week-over-week change persists over the hours ahead, so last week plus the current
+    // change beats last week alone and every other source.
+    const rng = mulberry32(11);
+    const profile = Array.from({ length: 168 }, () => 200 * normal(rng));
+    const series = new Map<number, number>();
+    let level = 0;
+    const first = T0 - (W - 1) * HOUR;
+    const rows = 50 * 24;
+    for (let t = first; t <= T0 + (rows - 1) * HOUR; t += HOUR) {
+      level += 8 * normal(rng);
+      series.set(t, 5_000 + profile[((t - first) / HOUR) % 168]! + level + 2 * normal(rng));
+    }
+    const matrix = matrixOf(rows, (t) => series.get(t)!);
+    const d = buildDataset([{ seriesId: 'A', matrix }], { horizon: 3, stepMs: HOUR, target: { market: 'TEST', kind: 'LOAD', unit: 'MW' } });
+    const lines: string[] = [];
+    const r = await trainQuantileModel(d, { units: 4, layers: 1, epochs: 2, batchSize: 64, learningRates: [0.01], loss: 'pinball', huberDelta: 0.5, target: 'ridge', seed: 1, stepMs: HOUR, progress: false, folds: 3 }, (l) => lines.push(l));
+    try {
+      assert.match(lines.join('\n'), /level-adjusted last week: L = (6|12|24) slots/);
+      assert.ok(r.stepSources.every((s) => s.includes(LAST_WEEK_LEVEL_SOURCE)), `${r.stepSources.join(', ')}\n${lines.join('\n')}`);
+      assert.ok(r.lastWeekLevel, 'lastWeekLevel written');
+      assert.ok((LEVEL_SLOT_CHOICES as readonly number[]).includes(r.lastWeekLevel.slots));
+      assert.ok(r.lastWeekLevel.weight.every((k) => k > 0));
+      assert.ok(r.lastWeekWeight.every((w) => w > 0));
+      // The metadata the trainer writes from these passes the contract.
+      const meta = {
+        formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 4, steps: W, features: SEQUENCE_FEATURES.length, horizon: 3, recurrentActivation: 'sigmoid' },
+        featureOrder: [...SEQUENCE_FEATURES], scaler: d.scaler, target: d.target, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
+        stepSources: r.stepSources, lastWeekWeight: r.lastWeekWeight, lastWeekLevel: r.lastWeekLevel,
+      };
+      assert.equal(validateMetadata(meta, 'x').lastWeekLevel?.slots, r.lastWeekLevel.slots);
+    } finally {
+      r.model.dispose();
+    }
+  });
+});
+
+describe('metadata with lastWeekLevel', () => {
+  const meta = {
+    formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 2, steps: 3, features: SEQUENCE_FEATURES.length, horizon: 2, recurrentActivation: 'sigmoid' },
+    featureOrder: [...SEQUENCE_FEATURES],
+    scaler: { features: SEQUENCE_FEATURES.map(() => ({ mean: 0, std: 1 })), target: { mean: 0, std: 1 } },
+    target: { market: 'M', kind: 'K', seriesIds: [], stepMs: HOUR, unit: 'MW' }, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
+  };
+
+  it('older metadata (no lastWeekLevel, plain last week) loads as before', () => {
+    const old = validateMetadata({ ...meta, stepSources: ['lstm', LAST_WEEK_SOURCE], lastWeekWeight: [0, 1] }, 'x');
+    assert.equal(old.lastWeekLevel, undefined);
+    assert.equal(lastWeekValue(old, 1, 500, undefined), 500);
+  });
+
+  it('accepts the level-adjusted source with its level weight, alone or in a blend', () => {
+    const ok = validateMetadata({ ...meta, stepSources: [LAST_WEEK_LEVEL_SOURCE, `blend:0.7 lstm + 0.3 ${LAST_WEEK_LEVEL_SOURCE}`], lastWeekWeight: [1, 0.3], lastWeekLevel: { slots: 12, weight: [1, 1] } }, 'x');
+    assert.deepEqual(ok.lastWeekLevel, { slots: 12, weight: [1, 1] });
+  });
+
+  it('refuses a bad lastWeekLevel or a level-adjusted step without a level weight, naming the field', () => {
+    const v = (extra: Record<string, unknown>) => () => validateMetadata({ ...meta, ...extra }, 'x');
+    assert.throws(v({ lastWeekLevel: { slots: 0, weight: [1, 1] } }), /lastWeekLevel.slots/);
+    assert.throws(v({ lastWeekLevel: { slots: 25, weight: [1, 1] } }), /lastWeekLevel.slots/);
+    assert.throws(v({ lastWeekLevel: { slots: 6.5, weight: [1, 1] } }), /lastWeekLevel.slots/);
+    assert.throws(v({ lastWeekLevel: { slots: 6, weight: [1] } }), /lastWeekLevel.weight/);
+    assert.throws(v({ lastWeekLevel: { slots: 6, weight: [1, 1.5] } }), /lastWeekLevel.weight/);
+    assert.throws(v({ lastWeekLevel: null }), /lastWeekLevel.slots/);
+    assert.throws(v({ stepSources: ['lstm', LAST_WEEK_LEVEL_SOURCE], lastWeekWeight: [0, 1] }), /stepSources\[1\].*lastWeekLevel.weight\[1\] is absent/);
+    assert.throws(v({ stepSources: ['lstm', `blend:0.5 lstm + 0.5 ${LAST_WEEK_LEVEL_SOURCE}`], lastWeekWeight: [0, 0.5], lastWeekLevel: { slots: 6, weight: [1, 0] } }), /lastWeekLevel.weight\[1\] is 0/);
+    assert.throws(v({ stepSources: ['lstm', LAST_WEEK_LEVEL_SOURCE], lastWeekWeight: [0, 0], lastWeekLevel: { slots: 6, weight: [0, 1] } }), /lastWeekWeight\[1\] is 0/);
+  });
+});
