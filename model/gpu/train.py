@@ -7,6 +7,8 @@ Reads a dataset directory written by the TypeScript exporter (model/dataset.ts, 
   y.f32          float32 little-endian [n, horizon], scaled with scaler.target
   baselines.f32  optional, float32 [3, n, horizon] raw baseline forecasts (naive last, same hour yesterday,
                  same hour last week); NaN where unknown
+  week-change.f64 optional, float64 [n, LEVEL_MAX_SLOTS] week-over-week changes y(s) - y(s - 7 days) of the slots
+                 s = origin - i * stepMs, i = 0..23 (model/last-week.ts weekChanges), target unit, NaN where unknown
 The first trainCount samples train, the rest (time-ordered) are the hold-out.
 
 The model follows model/contract.ts and model/served-graph.ts: nn.LSTM (batch_first, U units, L layers, sigmoid
@@ -21,8 +23,9 @@ origins (--folds 3: the latest three blocks of 10% of the training samples, each
 fitted only on the samples before it; one slice of the latest 20% when a block would span under 3 days); the newest
 block picks the learning rate from --lr 0.003,0.001, every block early-stops its own network (epoch 0 = the base
 alone), the refit trains the median of the blocks' best epochs, and the pooled blocks choose the per-horizon sources
-incl. same hour last week (worst block relative to its best single source), the shrinkage and the split-conformal
-offsets (per block, the widest kept); the network learns the scaled target minus a ridge forecast (--target ridge;
+incl. same hour last week and its level-adjusted form (baseline:same_hour_last_week_level: L from 6/12/24 slots
+chosen on the pooled blocks by the source's own MSE, metadata.lastWeekLevel; model/last-week.ts) (worst block
+relative to its best single source), the shrinkage and the split-conformal offsets (per block, the widest kept); the network learns the scaled target minus a ridge forecast (--target ridge;
 with --base-penalty per-horizon, the default as in sda train, a ridge with its own penalty per step ahead from
 BASE_RIDGE_ALPHAS chosen by the worst rolling-origin block, offered as a source of its own even at 0 epochs)
 with pinball loss on P50 = m, P10 = m - softplus(a), P90 = m + softplus(b); Adam falling linearly to 0.1x at the
@@ -65,6 +68,13 @@ SEQUENCE_FEATURES = [
     "system_load", "wind", "solar", "net_load",
 ]
 BASELINE_KEYS = ["naive_last", "same_hour_yesterday", "same_hour_last_week"]
+# model/contract.ts LEVEL_MAX_SLOTS / model/last-week.ts LEVEL_SLOT_CHOICES / model/dataset.ts WEEK_CHANGE_FILE.
+LEVEL_MAX_SLOTS = 24
+LEVEL_SLOT_CHOICES = [6, 12, 24]
+WEEK_CHANGE_FILE = "week-change.f64"
+# model/contract.ts INPUT_CLIP_MARGIN: a value input (and last week's served value) is clipped to its range widened
+# by this share on each side.
+INPUT_CLIP_MARGIN = 0.25
 # model/online-band.ts ONLINE_BAND_DEFAULTS: the online P10-P90 band written into metadata.onlineBand (the same
 # contract as sda train's), with the trained fallback offsets per step computed here.
 ONLINE_BAND_DEFAULTS = {"method": "aci-interval", "windowDays": 14, "level": 0.8, "gamma": 0.02, "minResiduals": 48, "centreDays": 0}
@@ -107,6 +117,10 @@ class Dataset:
         if os.path.exists(os.path.join(directory, "baselines.f32")):
             b = self._read("baselines.f32", 3 * self.n * self.horizon).reshape(3, self.n, self.horizon)
             self.baselines = {k: b[i] for i, k in enumerate(BASELINE_KEYS)}
+        # model/dataset.ts Dataset.weekChange (absent in directories written before it: no level-adjusted source).
+        self.week_change: Optional[np.ndarray] = None
+        if os.path.exists(os.path.join(directory, WEEK_CHANGE_FILE)):
+            self.week_change = self._read(WEEK_CHANGE_FILE, self.n * LEVEL_MAX_SLOTS, "<f8").reshape(self.n, LEVEL_MAX_SLOTS)
         sc = h["scaler"]
         self.target_mean = float(sc["target"]["mean"])
         self.target_std = float(sc["target"]["std"])
@@ -114,16 +128,23 @@ class Dataset:
         self.value_index = vi
         self.value_mean = float(sc["features"][vi]["mean"])
         self.value_std = float(sc["features"][vi]["std"])
+        vmin, vmax = sc["features"][vi].get("min"), sc["features"][vi].get("max")
+        # model/contract.ts inputClipBounds of the value feature: (lo, hi) in the target unit, None without a range.
+        self.value_clip: Optional[Tuple[float, float]] = None
+        if vmin is not None and vmax is not None:
+            w = (float(vmax) - float(vmin)) * INPUT_CLIP_MARGIN
+            self.value_clip = (float(vmin) - w, float(vmax) + w)
 
-    def _read(self, name: str, count: int) -> np.ndarray:
+    def _read(self, name: str, count: int, dtype: str = "<f4") -> np.ndarray:
         path = os.path.join(self.dir, name)
         try:
-            a = np.fromfile(path, dtype="<f4")
+            a = np.fromfile(path, dtype=dtype)
         except OSError as e:
             raise DatasetError(f"{path}: {e}") from e
         if a.size != count:
-            raise DatasetError(f"{path}: {a.size} float32 values, expected {count}")
-        return a.astype(np.float32, copy=False)
+            kind = "float64" if dtype == "<f8" else "float32"
+            raise DatasetError(f"{path}: {a.size} {kind} values, expected {count}")
+        return a if dtype == "<f8" else a.astype(np.float32, copy=False)
 
     def unscale_target(self, v: np.ndarray) -> np.ndarray:
         return v.astype(np.float64) * self.target_std + self.target_mean
@@ -182,6 +203,8 @@ QUANTILES = [0.1, 0.5, 0.9]
 ONNX_QUANTILES = "quantiles"
 GRAPH_SOURCES = ["lstm", "baseline:ridge", "baseline:naive_last", "baseline:same_hour_yesterday"]
 LAST_WEEK_SOURCE = "baseline:same_hour_last_week"
+# model/contract.ts LAST_WEEK_LEVEL_SOURCE: same hour last week plus the current weekly change (metadata.lastWeekLevel).
+LAST_WEEK_LEVEL_SOURCE = "baseline:same_hour_last_week_level"
 REPORT_HORIZONS = [1, 6, 12, 24, 36]
 
 
@@ -308,6 +331,60 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
         return float("nan")
     rank = min(v.size, int(math.ceil((v.size + 1) * level)))
     return float(v[max(0, rank - 1)])
+
+
+def weekly_level(changes: np.ndarray, slots: int) -> np.ndarray:
+    """model/last-week.ts weeklyLevel, per sample: the mean of the first `slots` week-over-week changes (changes
+    [count, LEVEL_MAX_SLOTS], newest first, target unit), i.e. by how much the last L slots up to the origin ran above
+    the same slots a week earlier (the seasonal naive of FPP3 5.2 with a level term); NaN where any of them is
+    unknown. Summed in slot order as the TypeScript loop does (cumsum is sequential), so the values are bit-equal.
+    Raises ValueError for slots not an integer in 1..changes.shape[1]."""
+    if not (isinstance(slots, int) and 1 <= slots <= changes.shape[1]):
+        raise ValueError(f"weekly_level: slots must be an integer in 1..{changes.shape[1]}, got {slots!r}")
+    part = np.asarray(changes, dtype=np.float64)[:, :slots]
+    out = np.cumsum(part, axis=1)[:, -1] / slots
+    out[~np.isfinite(part).all(axis=1)] = np.nan
+    return out
+
+
+def choose_level_slots(week_change: Optional[np.ndarray], last_week: np.ndarray, y: np.ndarray, target_mean: float,
+                       target_std: float) -> Optional[Tuple[int, List[Tuple[int, float]]]]:
+    """model/train.ts chooseLevelSlots: the level-adjusted last week's L from LEVEL_SLOT_CHOICES, the one whose
+    forecasts y(T - 7 days) + level_L have the lowest mean squared error against the validation targets over every
+    point and horizon where all choices are known (each scored on the same points; ties keep the smaller L).
+    week_change: [count, LEVEL_MAX_SLOTS] of the validation samples (blocks in order), None when the dataset has none;
+    last_week: the plain last-week values [count, H] (target unit); y: the targets [count, H] (scaled). Returns
+    (L, [(L, rmse scaled) per choice]) or None (no week changes, or no point with every choice known)."""
+    if week_change is None:
+        return None
+    levels = [weekly_level(week_change, L) for L in LEVEL_SLOT_CHOICES]  # [count] each
+    ok = np.isfinite(last_week) & np.isfinite(y)
+    for lv in levels:
+        ok &= np.isfinite(lv)[:, None]
+    n = int(ok.sum())
+    if n == 0:
+        return None
+    scores: List[Tuple[int, float]] = []
+    for L, lv in zip(LEVEL_SLOT_CHOICES, levels):
+        e = ((last_week + lv[:, None] - target_mean) / target_std - y)[ok]  # row-major: the TypeScript loop's order
+        scores.append((L, math.sqrt(float(np.cumsum(e * e)[-1]) / n)))
+    best = scores[0]
+    for x in scores[1:]:
+        if x[1] < best[1]:
+            best = x
+    return best[0], scores
+
+
+def last_week_value(last_week: np.ndarray, k: float, level: Optional[np.ndarray]) -> np.ndarray:
+    """model/last-week.ts lastWeekValue at one step, per sample: y(T - 7 days) + k * level (k: the step's
+    metadata.lastWeekLevel.weight; 0 = plain last week, level unused). NaN where last week's value is unknown, or k > 0
+    and the level is (level None: unknown everywhere); such a step falls back to the graph's value."""
+    lw = np.asarray(last_week, dtype=np.float64)
+    if not k > 0:
+        return lw
+    if level is None:
+        return np.full_like(lw, np.nan)
+    return lw + k * level
 
 
 class QuantileNet(nn.Module):
@@ -954,6 +1031,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "baseline:same_hour_yesterday": seas,
         LAST_WEEK_SOURCE: (lw_raw - ds.target_mean) / ds.target_std,
     }
+    # The level-adjusted last week (model/last-week.ts, model/train.ts trainQuantileModel): its L chosen from
+    # LEVEL_SLOT_CHOICES by its own MSE over every validation point and horizon where it is known (ties keep the
+    # smaller L), then offered as one more source, after plain last week (the candidates' order is chooseBlends').
+    wc_val = ds.week_change[rows_v] if ds.week_change is not None else None
+    level_choice = choose_level_slots(wc_val, lw_raw, yv, ds.target_mean, ds.target_std)
+    level_slots = level_choice[0] if level_choice is not None else 0
+    if level_choice is not None:
+        cand[LAST_WEEK_LEVEL_SOURCE] = (lw_raw + weekly_level(wc_val, level_slots)[:, None] - ds.target_mean) / ds.target_std
+        log(f"level-adjusted last week: L = {level_slots} slots (validation RMSE of the source alone, scaled, per L: "
+            + ", ".join(f"{L} {r:.4f}" for L, r in level_choice[1]) + ")")
     # A network trained for 0 epochs is its linear base, served under the base's own name; a base with a penalty per
     # step is not the ridge baseline, so it is offered, labelled BASE_SOURCE_LABEL (model/train.ts).
     offered = [k for k in cand if best_epoch > 0 or base_alphas is not None or k != "lstm"]
@@ -968,11 +1055,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     graph_only = choose_blends({k: cand[k] for k in GRAPH_SOURCES if k in offered}, yv, block_sizes)
     weights = np.zeros((len(GRAPH_SOURCES), H))
     lw_weight = [0.0] * H
+    # Per horizon, the share of the level in the last-week value (metadata.lastWeekLevel.weight; model/train.ts).
+    level_weight = [0.0] * H
     step_sources: List[str] = []
     graph_sources: List[str] = []
+
+    def is_last_week(k: Optional[str]) -> bool:
+        return k == LAST_WEEK_SOURCE or k == LAST_WEEK_LEVEL_SOURCE
+
     for h, (ca, cb, cw) in enumerate(blends):
         step_sources.append(label(ca, cb, cw))
-        lw_in = cw if ca == LAST_WEEK_SOURCE else (1 - cw) if cb == LAST_WEEK_SOURCE else 0.0
+        # Both parts last-week sources (plain and level-adjusted): last week alone with part of the level.
+        lw_in = 1.0 if is_last_week(ca) and (cb is None or is_last_week(cb)) else cw if is_last_week(ca) else (1 - cw) if is_last_week(cb) else 0.0
+        level_share = (cw if ca == LAST_WEEK_LEVEL_SOURCE else 0.0) + ((1 - cw) if cb == LAST_WEEK_LEVEL_SOURCE else 0.0)
+        level_weight[h] = min(1.0, level_share / lw_in) if lw_in > 0 else 0.0
         if lw_in == 0:
             weights[GRAPH_SOURCES.index(ca), h] += cw
             if cb is not None:
@@ -985,7 +1081,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 weights[GRAPH_SOURCES.index(gb), h] += 1 - gw
             graph_sources.append(label(ga, gb, gw))
         else:
-            other = cb if ca == LAST_WEEK_SOURCE else ca
+            other = cb if is_last_week(ca) else ca
             weights[GRAPH_SOURCES.index(other), h] += 1.0
             graph_sources.append(label(other, None, 1.0))
         lw_weight[h] = float(lw_in)
@@ -1010,7 +1106,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         for h in range(H):
             if lw_weight[h] == 0:
                 continue
-            lwb = cand[LAST_WEEK_SOURCE][sl, h]
+            # scaling is linear: scaled(last week + k level) = (1 - k) scaled(last week) + k scaled(last week + level)
+            k_lvl = level_weight[h]
+            lwb = (1 - k_lvl) * cand[LAST_WEEK_SOURCE][sl, h] + k_lvl * cand[LAST_WEEK_LEVEL_SOURCE][sl, h] if k_lvl > 0 else cand[LAST_WEEK_SOURCE][sl, h]
             okh = np.isfinite(lwb)
             served_v = lw_weight[h] * lwb[okh] + (1 - lw_weight[h]) * p50b[okh, h]
             r = (yb[okh, h] - served_v) * ds.target_std
@@ -1063,13 +1161,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     pred = ds.unscale_target(pred_scaled)
     p10 = ds.unscale_target(q_scaled[:, 0, :])
     p90 = ds.unscale_target(q_scaled[:, 2, :])
+    last_week_level = {"slots": level_slots, "weight": level_weight} if level_choice is not None and any(k > 0 for k in level_weight) else None
     if ds.baselines is not None and any(w > 0 for w in lw_weight):
+        # As served (model/train.ts applyLastWeek, model/last-week.ts lastWeekValue and lastWeekStep): last week's value
+        # plus its share of the level, clipped into the value input's range, blended with the graph's P50.
         lw_hold = ds.baselines[BASELINE_KEYS[2]][tc:].astype(np.float64)
+        level_hold = weekly_level(ds.week_change[tc:], level_slots) if last_week_level is not None else None
         for h, w in enumerate(lw_weight):
             if w <= 0:
                 continue
-            okh = np.isfinite(lw_hold[:, h])
-            served_v = w * lw_hold[okh, h] + (1 - w) * pred[okh, h]
+            v = last_week_value(lw_hold[:, h], level_weight[h] if last_week_level is not None else 0.0, level_hold)
+            okh = np.isfinite(v)
+            seen = np.clip(v[okh], *ds.value_clip) if ds.value_clip is not None else v[okh]
+            served_v = w * seen + (1 - w) * pred[okh, h]
             pred[okh, h] = served_v
             p10[okh, h] = served_v - below[h]
             p90[okh, h] = served_v + above[h]
@@ -1135,6 +1239,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         },
         "stepSources": step_sources,
         **({"lastWeekWeight": lw_weight, "lastWeekBand": {"below": below, "above": above}} if any(w > 0 for w in lw_weight) else {}),
+        **({"lastWeekLevel": last_week_level} if last_week_level is not None else {}),
         **({} if a.no_online_band else {"onlineBand": {**ONLINE_BAND_DEFAULTS, "trained": online_trained}}),
         "target": h["target"],
         "featureOrder": h["featureOrder"],
@@ -1200,6 +1305,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         with open(a.summary, "w", encoding="utf-8") as f:
             json.dump({"version": version, "dir": final, "device": device_label(device), "target": a.target, "stepSources": step_sources,
                        "loss": loss_label, "metrics": metrics,
+                       **({"lastWeekLevelChoice": {"slots": level_choice[0], "scores": [{"slots": L, "rmse": r} for L, r in level_choice[1]]}} if level_choice is not None else {}),
+                       **({"lastWeekLevel": last_week_level} if last_week_level is not None else {}),
                        "lossPerEpoch": losses, "epochSeconds": epoch_seconds, "onnx": verify}, f, indent=2)
             f.write("\n")
     return 0

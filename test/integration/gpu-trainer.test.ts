@@ -3,7 +3,10 @@
 // from the TypeScript exporter (model/dataset.ts, robust scaling as `sda train` uses), train.py for 3 epochs with
 // its defaults (those of the tfjs trainer: delta target with the last value added back inside the model, Huber 0.5,
 // lr 0.003 decaying to 0.1x, batch 64, LSTM 32) into a temporary registry, then the version it wrote is served by
-// onnxruntime-node (OnnxModel) and reproduces the scores train.py reported; and once with --target level --loss mse.
+// onnxruntime-node (OnnxModel) and reproduces the scores train.py reported; and once with --target level --loss mse;
+// and on a series whose level moves from week to week, the level-adjusted last week (model/last-week.ts): train.py
+// chooses the L model/train.ts chooseLevelSlots chooses on the same blocks, offers the source, and writes the
+// metadata.lastWeekLevel that the TypeScript evaluation serves with train.py's reported scores.
 // Needs Debian's python3-torch, installed on first use (model/gpu/python.ts); no Kafka or PostgreSQL.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -11,10 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { METADATA_FILE, type ModelMetadata, SEQUENCE_FEATURES, unscaleTarget, validateMetadata } from '../../model/contract.js';
-import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek } from '../../model/train.js';
+import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek, chooseLevelSlots } from '../../model/train.js';
+import { LAST_WEEK_LEVEL_SOURCE } from '../../model/last-week.js';
 import { BASE_RIDGE_ALPHAS, chooseRidgeAlphasByBlock } from '../../model/baselines.js';
-import { rollingOrigins } from '../../model/rolling-origin.js';
-import { type Dataset, type SeriesMatrix, buildDataset, exportDataset, unscaledTargets } from '../../model/dataset.js';
+import { concatFolds, rollingOrigins } from '../../model/rolling-origin.js';
+import { type Dataset, type SeriesMatrix, buildDataset, exportDataset, readDataset, unscaledTargets } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 import { type TorchPython, ensureTorchPython, trainScriptPath } from '../../model/gpu/python.js';
 import { evaluateHoldout, metricsRecord } from '../../model/evaluate.js';
@@ -29,9 +33,11 @@ const HORIZON = 24;
 
 /**
  * An hourly series with a daily cycle that follows a net-load context, plus autocorrelated noise (deterministic),
- * as the feature matrix loadFeatureMatrix returns: one row per 24-step window.
+ * as the feature matrix loadFeatureMatrix returns: one row per 24-step window. With `weekly`, a weekend profile
+ * (weekday-only peaks) and a level that wanders by a random walk of `weekly.drift` per hour, so this week runs above or
+ * below last week by an amount that persists for days: the case of the level-adjusted last week.
  */
-function syntheticMatrix(hours: number, seed: number): FeatureMatrix {
+function syntheticMatrix(hours: number, seed: number, weekly?: { drift: number }): FeatureMatrix {
   let s = seed >>> 0;
   const uniform = () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -41,13 +47,20 @@ function syntheticMatrix(hours: number, seed: number): FeatureMatrix {
   const value: number[] = [];
   const ctx: Array<{ load: number; wind: number; solar: number }> = [];
   let noise = 0;
+  let level = 0;
   for (let i = 0; i < hours; i++) {
     const h = i % 24;
     const load = 50_000 + 12_000 * Math.sin((2 * Math.PI * (h - 9)) / 24) + 800 * (uniform() - 0.5);
     const wind = 15_000 + 6_000 * Math.sin((2 * Math.PI * (h + 6)) / 24);
     const solar = h >= 6 && h <= 18 ? 12_000 * Math.sin((Math.PI * (h - 6)) / 12) : 0;
     noise = 0.8 * noise + 4 * (uniform() - 0.5);
-    value.push(25 + 0.0012 * (load - wind - solar - 30_000) + noise);
+    let extra = 0;
+    if (weekly) {
+      level += weekly.drift * 2 * (uniform() - 0.5);
+      const day = Math.floor(i / 24) % 7; // 0 = Monday
+      extra = level + (day < 5 && h >= 7 && h <= 19 ? 15 * Math.sin((Math.PI * (h - 7)) / 12) : -5);
+    }
+    value.push(25 + 0.0012 * (load - wind - solar - 30_000) + noise + extra);
     ctx.push({ load, wind, solar });
   }
   const columns = [...FEATURE_COLUMNS, ...Array.from({ length: STEPS }, (_, i) => `v${i}`)];
@@ -256,6 +269,69 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
       assert.equal(meta.metrics.pinball, undefined, 'no online-band score under the served name');
       for (const k of ['pinball', 'coverage_p10_p90']) assert.ok(Math.abs(evaluated[k]! - meta.metrics[`${k}_static`]!) <= 1e-3 * Math.abs(meta.metrics[`${k}_static`]!), `${k}: ${evaluated[k]} vs ${meta.metrics[`${k}_static`]}`);
       assert.ok(Math.abs(evaluated.rmse! - meta.metrics.rmse!) / meta.metrics.rmse! < 1e-3, `onnxruntime-node ${evaluated.rmse}, train.py ${meta.metrics.rmse}`);
+    } finally {
+      await model.close();
+    }
+  });
+
+  test('the level-adjusted last week: the L of chooseLevelSlots, offered per horizon, served by TypeScript with the reported scores', { timeout: 900_000 }, async () => {
+    const levelDir = join(dir, 'dataset-level');
+    const reg = join(dir, 'registry-level-naive');
+    const summaryPath = join(dir, 'summary-level.json');
+    const built = buildDataset([{ seriesId: 'HB_WEEKLY', matrix: syntheticMatrix(24 * 60, 7, { drift: 1.5 }) }], { horizon: HORIZON, stepMs: HOUR_MS, target: { market: 'ERCOT', kind: 'RT_PRICE', unit: 'USD/MWh' }, targetScaling: 'robust' });
+    await exportDataset(levelDir, built);
+    // The dataset as train.py reads it (baselines rounded to float32 in the file), for the TypeScript side too.
+    const d = await readDataset(levelDir);
+    assert.ok(d.weekChange, 'the exported dataset carries week-change.f64');
+    const out = await run(torch.python, [
+      trainScriptPath(), '--dataset', levelDir, '--registry', reg, '--device', 'cpu',
+      '--epochs', '2', '--lr', '0.003', '--seed', '1', '--threads', '1', '--summary', summaryPath,
+    ]);
+    // The rule of model/train.ts on the same rolling-origin blocks: L and every choice's validation RMSE.
+    const folds = rollingOrigins(d.windowEnds, d.trainCount, HORIZON * HOUR_MS, { folds: TRAIN_DEFAULTS.folds, singleFraction: VALIDATION_FRACTION });
+    const lastWeekVal = concatFolds(folds.map((f) => d.baselines.same_hour_last_week.subarray(f.from * HORIZON, f.to * HORIZON)));
+    const yVal = concatFolds(folds.map((f) => d.y.subarray(f.from * HORIZON, f.to * HORIZON)));
+    const expected = chooseLevelSlots(d, folds, lastWeekVal, yVal);
+    assert.ok(expected, 'the TypeScript rule finds validation points with every L known');
+    console.log(`gpu-trainer: level-adjusted last week, TypeScript rule L = ${expected.slots} (${expected.scores.map((x) => `${x.slots} ${x.rmse.toFixed(5)}`).join(', ')})`);
+    assert.match(out, new RegExp(`level-adjusted last week: L = ${expected.slots} slots \\(validation RMSE of the source alone, scaled, per L: `));
+    const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { version: string; lastWeekLevelChoice?: { slots: number; scores: Array<{ slots: number; rmse: number }> } };
+    assert.equal(summary.lastWeekLevelChoice?.slots, expected.slots);
+    assert.deepEqual(summary.lastWeekLevelChoice?.scores.map((x) => x.slots), expected.scores.map((x) => x.slots));
+    summary.lastWeekLevelChoice?.scores.forEach((x, c) => assert.ok(Math.abs(x.rmse - expected.scores[c]!.rmse) <= 1e-12 * expected.scores[c]!.rmse, `L = ${x.slots}: train.py ${x.rmse}, TypeScript ${expected.scores[c]!.rmse}`));
+
+    // The source is offered and chosen on this series; the metadata says so as sda train's does (validateMetadata
+    // refuses a step named after the level source without a level weight).
+    const entry = await loadEntry(reg, summary.version);
+    const meta = validateMetadata(JSON.parse(await readFile(join(entry.dir, METADATA_FILE), 'utf8')), 'metadata.json');
+    const levelSteps = (meta.stepSources ?? []).flatMap((src, h) => (src.includes(LAST_WEEK_LEVEL_SOURCE) ? [h] : []));
+    console.log(`gpu-trainer: level steps ${levelSteps.map((h) => h + 1).join(',')} of ${HORIZON}; metadata.lastWeekLevel ${JSON.stringify(meta.lastWeekLevel)}`);
+    assert.ok(levelSteps.length > 0, `no step serves the level-adjusted last week: ${(meta.stepSources ?? []).join(' | ')}`);
+    assert.equal(meta.lastWeekLevel?.slots, expected.slots);
+    assert.equal(meta.lastWeekLevel?.weight.length, HORIZON);
+    meta.lastWeekLevel!.weight.forEach((k, h) => assert.equal(k > 0, levelSteps.includes(h), `h${h + 1}: level weight ${k}, source ${meta.stepSources?.[h]}`));
+    for (const h of levelSteps) assert.ok(meta.lastWeekWeight![h]! > 0, `h${h + 1}: last-week weight ${meta.lastWeekWeight![h]}`);
+
+    // Served by TypeScript (onnxruntime-node + applyLastWeek with the dataset's week changes), the hold-out scores
+    // equal train.py's, and the level changes the served value at many hold-out points (so the parity covers it).
+    const model = await OnnxModel.load(entry);
+    try {
+      const F = SEQUENCE_FEATURES.length;
+      const holdout = d.n - d.trainCount;
+      const { forecast, p10, p90 } = await servedHoldout(model, meta, d.X.subarray(d.trainCount * STEPS * F), holdout, d);
+      const { lastWeekLevel: _level, ...plain } = meta;
+      const withoutLevel = await servedHoldout(model, plain as ModelMetadata, d.X.subarray(d.trainCount * STEPS * F), holdout, d);
+      const moved = forecast.filter((v, i) => Math.abs(v - withoutLevel.forecast[i]!) > 1e-9).length;
+      console.log(`gpu-trainer: the level moves ${moved} of ${forecast.length} served hold-out points`);
+      assert.ok(moved >= holdout, `the level moved only ${moved} served points`);
+      const staticBand = new Set(['pinball', 'coverage_p10_p90', 'pinball_p10', 'pinball_p90']);
+      const evaluated = Object.fromEntries(Object.entries(metricsRecord(evaluateHoldout(d, forecast, { p10, p90 }))).map(([k, v]) => [staticBand.has(k) ? `${k}_static` : k, v]));
+      assert.deepEqual(Object.keys(meta.metrics).sort(), Object.keys(evaluated).sort());
+      const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+      for (const [key, value] of Object.entries(evaluated)) {
+        assert.ok(rel(value, meta.metrics[key]!) < 1e-3, `${key}: onnxruntime-node + applyLastWeek + evaluate.ts ${value}, train.py ${meta.metrics[key]}`);
+      }
+      console.log(`gpu-trainer: level case hold-out rmse train.py ${meta.metrics.rmse} vs TypeScript ${evaluated.rmse}; same hour last week ${meta.metrics.rmse_same_hour_last_week}`);
     } finally {
       await model.close();
     }
