@@ -17,6 +17,14 @@ export type KafkaErrorCode =
   | 'KAFKA_PRODUCE'
   /** A topic the job needs does not exist or has no partitions (`sda stack up` creates the standard ones). */
   | 'TOPIC_MISSING'
+  /**
+   * A read of a topic's history (read-topic.ts readPartitionsToEnd, readTopicToEnd) stopped at a record it could not
+   * process (the registry unreachable while decoding, the caller's batch callback throwing): the message names the
+   * topic, partition and offset, `cause` is the error, `retriable` is the cause's. The read returns nothing partial.
+   */
+  | 'TOPIC_READ_FAILED'
+  /** A processor could not read its state back from its topic (a TOPIC_READ_FAILED read) and did not start. */
+  | 'STATE_RESTORE_FAILED'
   | 'RUN_NAME_INVALID'
   | 'TOPIC_NAME_INVALID';
 

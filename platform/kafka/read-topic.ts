@@ -3,7 +3,7 @@
 import type { Writer } from './avro-serde.js';
 import { type Kafka, type KafkaMessage, createConsumer } from './client.js';
 import type { Provisioned } from './provision.js';
-import { PoisonRecordError } from './errors.js';
+import { KafkaError, PoisonRecordError } from './errors.js';
 import { logger } from '../logger.js';
 
 const log = logger('read-topic');
@@ -45,7 +45,9 @@ export interface ReadTopicOptions {
  * (tombstones; kept as `value: null` with `tombstones: true`) and poison records (PoisonRecordError: wrong wire
  * format, unknown schema, bad Avro) are skipped, the latter logged. The read is readPartitionsToEnd: a throw-away
  * consumer group (throwAwayGroupId) that commits nothing.
- * Errors: Kafka and schema-registry errors from the client and the serde.
+ * Errors: Kafka errors from the client; a record that cannot be decoded for another reason than poison (the schema
+ * registry unreachable: KafkaError REGISTRY_UNAVAILABLE) rejects the read at once with KafkaError TOPIC_READ_FAILED
+ * naming the topic, partition and offset (cause: that error; retriable as it is), never a partial topic.
  */
 export async function readTopicToEnd<T>(p: Provisioned, topic: string, reader: Writer<T>, opts?: ReadTopicOptions & { tombstones?: false }): Promise<Array<TopicRecord<T>>>;
 /** As above, with the records without a value (a compacted topic's deletes) kept in their place, as `value: null`. */
@@ -133,7 +135,10 @@ export interface ReadPartitionsOptions {
  * batch (`firstIdleMs` before the first; the clock stops while `onBatch` runs). Returns the partitions not done
  * ({ topic, partition }; [] when the read reached every end).
  * Errors: Kafka errors from the consumer (a topic that does not exist fails the subscribe); an error `onBatch` throws
- * takes kafkajs's way for a failed batch (retried, then a consumer crash) as in a processor.
+ * ends the read at once: it rejects with KafkaError TOPIC_READ_FAILED (readError: the topic, partition and the offset
+ * of the first record of the batch not marked `processed`; cause: the error) after the consumer is disconnected, and
+ * no later batch is handed over. (Before, the error took kafkajs's way for a failed batch, retries and then a consumer
+ * restart, while the idle timer ended the read with what it had: a caller restoring state got a partial topic.)
  */
 export async function readPartitionsToEnd(
   kafka: Kafka,
@@ -164,6 +169,12 @@ export async function readPartitionsToEnd(
         clearTimeout(idle);
         resolve();
       };
+      const fail = (err: unknown) => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(idle);
+        reject(err);
+      };
       let idle = setTimeout(finish, opts.firstIdleMs);
       const passed = (topic: string, partition: number, lastOffset: bigint) => {
         const k = key(topic, partition);
@@ -184,7 +195,15 @@ export async function readPartitionsToEnd(
               const last = handed.get(k) ?? -1n;
               const messages = p === undefined ? [] : batch.messages.filter((m) => BigInt(m.offset) > last && BigInt(m.offset) < p.end);
               if (messages.length > 0) {
-                await onBatch({ topic: batch.topic, partition: batch.partition, messages, processed: (offset) => handed.set(k, offset) });
+                try {
+                  await onBatch({ topic: batch.topic, partition: batch.partition, messages, processed: (offset) => handed.set(k, offset) });
+                } catch (err) {
+                  // Not rethrown: kafkajs would retry the batch and restart the consumer while the idle timer ends the
+                  // read short. The read rejects now; the finally below disconnects the consumer.
+                  const done = handed.get(k) ?? last;
+                  fail(readError(batch.topic, batch.partition, messages.find((m) => BigInt(m.offset) > done)?.offset ?? messages[0]!.offset, err));
+                  return;
+                }
                 handed.set(k, BigInt(messages[messages.length - 1]!.offset));
               }
             } finally {
@@ -192,13 +211,24 @@ export async function readPartitionsToEnd(
             }
           },
         })
-        .catch((err: unknown) => reject(err));
+        .catch((err: unknown) => fail(err));
     });
   } finally {
     await running;
     await consumer.disconnect();
   }
   return [...pending.values()].map(({ topic, partition }) => ({ topic, partition }));
+}
+
+/**
+ * The error a history read ends with when the record of `topic` `partition` at `offset` could not be processed:
+ * KafkaError TOPIC_READ_FAILED, "reading TOPIC partition P stopped at offset O: <the cause's message>", `cause` the
+ * error, retriable when the cause says it is (SdaError's or kafkajs's `retriable`).
+ */
+export function readError(topic: string, partition: number, offset: string | bigint, cause: unknown): KafkaError {
+  const retriable = typeof cause === 'object' && cause !== null && (cause as { retriable?: unknown }).retriable === true;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return new KafkaError('TOPIC_READ_FAILED', `reading ${topic} partition ${partition} stopped at offset ${offset}: ${message}`, retriable, { cause });
 }
 
 /**

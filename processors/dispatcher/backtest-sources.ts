@@ -92,7 +92,11 @@ export async function forecastsFromDb(pool: pg.Pool, market: string, seriesId: s
   return r.rows.map((x) => ({ modelVersion: x.model_version, issuedAt: x.issued_at.getTime(), inputEnd: x.input_end.getTime(), targetStart: x.target_start.getTime(), stepMs: x.step_ms, values: x.values, p10: x.p10, p90: x.p90 }));
 }
 
-/** Every value of a topic from the beginning to its current end, in (partition, offset) order (see readTopicToEnd). */
+/**
+ * Every value of a topic from the beginning to its current end, in (partition, offset) order (see readTopicToEnd).
+ * Errors: readTopicToEnd's; a record it could not decode other than poison fails the backtest with KafkaError
+ * TOPIC_READ_FAILED naming the topic, partition and offset, never settles on a partial topic.
+ */
 export async function readTopic<T>(p: Provisioned, topic: string, reader: Writer<T>, idleMs = 3_000): Promise<T[]> {
   return (await readTopicToEnd(p, topic, reader, { idleMs, groupPrefix: 'sda-backtest-read' })).map((r) => r.value);
 }

@@ -50,7 +50,8 @@ export interface DispatcherCounts {
 /**
  * Each key's last value on a topic, read_committed from the beginning. Stops when every partition is read up to
  * its end offset (less the one commit marker a transactional partition ends with), or after `idleMs` without a
- * record (a tail of aborted transactions).
+ * record (a tail of aborted transactions). Errors: readTopicToEnd's (KafkaError TOPIC_READ_FAILED for a record it
+ * could not decode other than poison; nothing partial is returned).
  */
 export async function readLatestByKey<T>(p: Provisioned, topic: string, reader: Writer<T>, idleMs = 2_000, keep: (value: T) => boolean = () => true): Promise<Map<string, T>> {
   const out = new Map<string, T>();
@@ -58,6 +59,28 @@ export async function readLatestByKey<T>(p: Provisioned, topic: string, reader: 
     if (r.key !== null && keep(r.value)) out.set(r.key, r.value);
   }
   return out;
+}
+
+/**
+ * The dispatcher's state at start-up: each asset's latest schedule of `strategy` on `topic` (readLatestByKey).
+ * Errors: a read that stopped at a record (KafkaError TOPIC_READ_FAILED: the registry unreachable, ...) becomes
+ * KafkaError STATE_RESTORE_FAILED, "dispatcher: cannot restore ..." with the read's message and what to do, retriable
+ * as the read's error, cause the read's error: the dispatcher does not start on a partial state (a battery whose
+ * latest schedule was not read back would be planned from the wrong state of charge, and a forecast already
+ * scheduled scheduled again). Other Kafka errors as the read throws them.
+ */
+export async function restoreSchedules(p: Provisioned, topic: string, reader: Writer<DispatchSchedule>, strategy: string, idleMs = 2_000): Promise<Map<string, DispatchSchedule>> {
+  try {
+    return await readLatestByKey<DispatchSchedule>(p, topic, reader, idleMs, (s) => s.strategy === strategy);
+  } catch (err) {
+    if (!(err instanceof KafkaError && err.code === 'TOPIC_READ_FAILED')) throw err;
+    throw new KafkaError(
+      'STATE_RESTORE_FAILED',
+      `dispatcher: cannot restore each asset's latest schedule from ${topic}, so it does not start (a partial state would plan from the wrong state of charge): ${err.message}. Fix that (is the stack up? sda stack status) and start the dispatcher again`,
+      err.retriable,
+      { cause: err },
+    );
+  }
 }
 
 /** The writer for a dispatch topic (created if missing): market.dispatch's own, or the schema registered under a run topic's subject. */
@@ -95,7 +118,7 @@ export async function startDispatcher(config: Config, opts: DispatcherOptions, p
   const writer = await dispatchWriter(config, p, outputTopic, dlqTopic);
   // Schedules of the other price basis on the same topic are another dispatcher's state.
   const strategy = opts.priceBasis === 'mean' ? 'forecast:mean' : 'forecast';
-  const latest = await readLatestByKey<DispatchSchedule>(p, outputTopic, writer, 2_000, (s) => s.strategy === strategy);
+  const latest = await restoreSchedules(p, outputTopic, writer, strategy);
   const counts: DispatcherCounts = { received: 0, schedules: 0, skipped: 0, deadLettered: 0, transactions: 0, restored: latest.size };
   const bySeries = new Map<string, BatteryAsset[]>();
   for (const a of opts.assets) bySeries.set(a.settlementPoint, [...(bySeries.get(a.settlementPoint) ?? []), a]);
