@@ -2,7 +2,7 @@
 // responder's battery question and the demo show.
 import type { Highs } from 'highs';
 import { HOUR_MS, addCentralDays, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
-import { formatDollars, hourEndingRanges } from '../market/format.js';
+import { formatDollars, formatPrice, hourEndingRanges } from '../market/format.js';
 import { type BatteryAsset, legEfficiency } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
@@ -119,7 +119,56 @@ function round(x: number, d: number): number {
  * are ERCOT's Central operating day).
  */
 export function describePlan(p: DayAheadPlan, asset: BatteryAsset): string {
-  const band = p.revenueAtP10 !== null && p.revenueAtP90 !== null ? ` (at the forecast's P10 prices ${formatDollars(p.revenueAtP10)}, at P90 ${formatDollars(p.revenueAtP90)})` : '';
   const partial = p.coveredHours < 23 ? ` The forecast covers only ${p.coveredHours} hours of that day.` : '';
-  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue ${formatDollars(p.expectedRevenue)}${band}, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${partial}`;
+  const idle = noTradeReason(p, asset);
+  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue ${formatDollars(p.expectedRevenue)} at the forecast's P50 prices, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${idle ? ` ${idle.text}` : bandText(p)}${partial}`;
 }
+
+/**
+ * What the plan's P10/P90 revenues mean, in one sentence, or '' without quantiles: the same schedule (optimised on the
+ * P50) valued on the forecast's P10 and P90 price curves, a sensitivity of these decisions to prices, not a quantile
+ * of revenue (per-hour quantiles say nothing of their joint behaviour: dispatch/README.md "Quantiles"). No digits
+ * beside the dollar figures, so an answer check reads only them.
+ */
+export function bandText(p: Pick<DayAheadPlan, 'revenueAtP10' | 'revenueAtP90'>): string {
+  if (p.revenueAtP10 === null || p.revenueAtP90 === null) return '';
+  return ` If prices instead follow the forecast's P10 curve (each hour's price with a one-in-ten chance of coming in lower), the same schedule earns ${formatDollars(p.revenueAtP10)}; on its P90 curve (a one-in-ten chance of coming in higher), ${formatDollars(p.revenueAtP90)}.`;
+}
+
+/**
+ * Why a plan neither charges nor discharges, from the LP's own terms (dispatch/README.md "Formulation"): 1 MWh bought
+ * at price a returns RTE MWh (round-trip efficiency), each paying the degradation cost k, so selling later at b pays
+ * only when b > a / RTE + k. The reason names the most profitable pair in the plan's prices (the hour to buy, a later
+ * hour to sell), the break-even price for its buy price, and, when the battery starts above its minimum state of
+ * charge, the day's highest price against k (stored energy sells only above k). Null when the plan trades, or covers
+ * no interval. Pure.
+ * @returns {text, buy, sell, breakEven ($/MWh), buyAt, sellAt (interval starts, ISO)} or, with fewer than two
+ *          intervals, {text} alone
+ */
+export function noTradeReason(p: DayAheadPlan, asset: BatteryAsset): { text: string; buy?: number; sell?: number; breakEven?: number; buyAt?: string; sellAt?: string } | null {
+  if (p.chargeHours !== 'none' || p.dischargeHours !== 'none' || p.intervals.length === 0) return null;
+  const rte = asset.roundTripEfficiency;
+  const k = asset.degradationCostPerMwh;
+  const rteText = `${Number((rte * 100).toFixed(2))}%`;
+  const costs = `round-trip efficiency ${rteText}, degradation cost ${formatPrice(k)}/MWh discharged`;
+  const storedMwh = p.initialSocMwh - asset.minSoc * asset.energyMwh;
+  const top = p.intervals.reduce((m, iv) => (iv.price > m.price ? iv : m));
+  const stored = storedMwh > 1e-6 ? ` The ${storedMwh.toFixed(1)} MWh stored above its minimum sells only above the degradation cost, ${formatPrice(k)}/MWh, and the highest price is ${formatPrice(top.price)}/MWh (HE ${top.hourEnding}).` : '';
+  if (p.intervals.length < 2) return { text: `No charge or discharge: the forecast covers one interval of the day, so there is nothing to buy in one hour and sell in a later one (${costs}).${stored}` };
+  // The best buy-then-sell pair: for each later hour j, the cheapest earlier hour i.
+  let best: { i: number; j: number; gain: number } | null = null;
+  let cheapest = 0;
+  for (let j = 1; j < p.intervals.length; j++) {
+    if (p.intervals[j - 1]!.price < p.intervals[cheapest]!.price) cheapest = j - 1;
+    const gain = rte * (p.intervals[j]!.price - k) - p.intervals[cheapest]!.price;
+    if (!best || gain > best.gain) best = { i: cheapest, j, gain };
+  }
+  const buy = p.intervals[best!.i]!;
+  const sell = p.intervals[best!.j]!;
+  const breakEven = Math.round((buy.price / rte + k) * 100) / 100;
+  return {
+    text: `No charge or discharge: the forecast's prices for the day never spread enough to pay for the losses and wear. The best pair is buying at ${formatPrice(buy.price)}/MWh (HE ${buy.hourEnding}) and selling at ${formatPrice(sell.price)}/MWh (HE ${sell.hourEnding}), but energy bought at ${formatPrice(buy.price)}/MWh pays only when sold above ${formatPrice(breakEven)}/MWh (the buy price / ${rte} + ${formatPrice(k)}/MWh: ${costs}).${stored}`,
+    buy: buy.price, sell: sell.price, breakEven, buyAt: buy.start, sellAt: sell.start,
+  };
+}
+

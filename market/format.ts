@@ -44,6 +44,11 @@ export function formatDollars(x: number): string {
   return `${whole < 0 ? '-' : ''}$${Math.abs(whole)}`;
 }
 
+/** A $/MWh price with cents, the sign before the dollar sign as formatDollars writes it: 31.254 -> "$31.25", -4.1 -> "-$4.10". */
+export function formatPrice(x: number): string {
+  return `${x < 0 ? '-' : ''}$${Math.abs(x).toFixed(2)}`;
+}
+
 /** A unit as a sentence writes it: "USD/MWh" -> "$/MWh"; others unchanged ("MW"). */
 export function unitText(unit: string): string {
   return unit === 'USD/MWh' ? '$/MWh' : unit;

@@ -8,7 +8,7 @@ import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimi
 import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
 import { SdaError } from '../../platform/errors.js';
 import { parseAssets } from '../../dispatch/assets-config.js';
-import { planDayAhead } from '../../dispatch/day-ahead.js';
+import { bandText, describePlan, noTradeReason, planDayAhead } from '../../dispatch/day-ahead.js';
 import { hourEndingRanges } from '../../market/format.js';
 import { backtestHtml, backtestJson, backtestTable, timeTicks } from '../../dispatch/report.js';
 import { planFromForecast, stateAt } from '../../processors/dispatcher/plan.js';
@@ -351,6 +351,40 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     near(plan.expectedRevenue, 10 * 90 - 20 * 5 + 10 * 30, 'tomorrow');
     assert.equal(hourEndingRanges([1, 2, 3, 7, 9, 10]), 'HE 1-3, HE 7, HE 9-10');
     assert.equal(planDayAhead(highs, asset, { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: [1, 2] }, 'tomorrow'), null);
+  });
+
+  it('says why a plan neither charges nor discharges: the spread is below round-trip losses and degradation', () => {
+    // Fresh-tester finding: "charge none, discharge none ... $0" with no reason. bess-north-like: 85% round trip, $2/MWh
+    // degradation, starting at its minimum. Prices $30 to $34: buying at $30 pays only above 30 / 0.85 + 2 = $37.29.
+    const flat = makeBattery({ id: 'b', powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, minSoc: 0.05, maxSoc: 0.95, initialSoc: 0.05, degradationCostPerMwh: 2 });
+    const values = Array.from({ length: 36 }, (_, h) => (h % 24 === 4 ? 30 : h % 24 === 18 ? 34 : 32));
+    const plan = planDayAhead(highs, flat, { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values, p10: values.map((v) => v - 5), p90: values.map((v) => v + 5) }, 'today')!;
+    assert.deepEqual([plan.chargeHours, plan.dischargeHours, plan.expectedRevenue], ['none', 'none', 0]);
+    const why = noTradeReason(plan, flat)!;
+    assert.deepEqual([why.buy, why.sell, why.breakEven], [30, 34, 37.29]);
+    const text = describePlan(plan, flat);
+    assert.match(text, /expected net revenue \$0 at the forecast's P50 prices, on forecast /);
+    assert.ok(text.includes('No charge or discharge: the forecast\'s prices for the day never spread enough to pay for the losses and wear. The best pair is buying at $30.00/MWh (HE 5) and selling at $34.00/MWh (HE 19), but energy bought at $30.00/MWh pays only when sold above $37.29/MWh (the buy price / 0.85 + $2.00/MWh: round-trip efficiency 85%, degradation cost $2.00/MWh discharged).'), text);
+    // A $0 plan has no band to explain.
+    assert.doesNotMatch(text, /P10 curve/);
+    // Stored energy above the minimum sells only above the degradation cost: the highest price is named too.
+    const full = makeBattery({ ...flat, initialSoc: 0.5 });
+    const low = Array.from({ length: 36 }, () => 1.5);
+    const idle = planDayAhead(highs, full, { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: low }, 'today')!;
+    assert.match(noTradeReason(idle, full)!.text, / The 9\.0 MWh stored above its minimum sells only above the degradation cost, \$2\.00\/MWh, and the highest price is \$1\.50\/MWh \(HE 1\)\.$/);
+    // A plan that trades has no reason.
+    const spread = planDayAhead(highs, flat, { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values: values.map((v, h) => (h % 24 === 18 ? 90 : v)) }, 'today')!;
+    assert.equal(noTradeReason(spread, flat), null);
+  });
+
+  it('says what the P10 and P90 revenues are: the same schedule valued on those price curves', () => {
+    const values = Array.from({ length: 36 }, (_, h) => (h % 24 === 2 ? 5 : h % 24 === 8 ? 90 : 30));
+    const plan = planDayAhead(highs, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }), { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values, p10: values.map((v) => v * 0.5), p90: values.map((v) => v * 1.5) }, 'today')!;
+    assert.ok(plan.revenueAtP10 !== null && plan.revenueAtP90 !== null);
+    const text = describePlan(plan, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }));
+    assert.ok(text.includes(` If prices instead follow the forecast's P10 curve (each hour's price with a one-in-ten chance of coming in lower), the same schedule earns $${Math.round(plan.revenueAtP10)}; on its P90 curve (a one-in-ten chance of coming in higher), $${Math.round(plan.revenueAtP90)}.`), text);
+    assert.doesNotMatch(text, /at the forecast's P10 prices \$/);
+    assert.equal(bandText({ revenueAtP10: null, revenueAtP90: null }), '');
   });
 
   it('writes a table, JSON and a self-contained HTML report', () => {
