@@ -137,8 +137,10 @@ export interface ModelMetadata {
    * step with lastWeekWeight > 0, last week's value is y(T − 7 days) + weight[h]·level, level = the mean of y(s) −
    * y(s − 7 days) over the `slots` slots s up to the window end (target's unit). weight[h] in [0, 1] per horizon
    * (0: plain last week). Absent (models before 2026-12-02, or none chose it): plain last week at every step.
+   * rule: how the changes are summarised (model/last-week.ts weeklyLevel): 'median' (written since 2026-12-02's
+   * robust level: one price spike does not move it) or 'mean'; absent (models before it): 'mean'.
    */
-  lastWeekLevel?: { slots: number; weight: number[] };
+  lastWeekLevel?: { slots: number; weight: number[]; rule?: 'mean' | 'median' };
   /**
    * The online P10-P90 band (model/online-band.ts): the forecaster recalibrates the band per series and step from
    * the residuals actual − served P50 of its trailing windowDays, falling back to `trained`; absent: the graph's
@@ -315,6 +317,8 @@ export function validateMetadata(m: unknown, where: string): ModelMetadata {
     if (!Array.isArray(lw) || lw.length !== a!.horizon || !lw.every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
       fail(`lastWeekLevel.weight must hold a weight in [0, 1] for each of the ${String(a!.horizon)} horizons`);
     }
+    const rule = (lvl as { rule?: unknown }).rule;
+    if (rule !== undefined && rule !== 'mean' && rule !== 'median') fail(`lastWeekLevel.rule must be "mean" or "median" (absent: "mean"), got ${JSON.stringify(rule)}`);
   }
   const src = o.stepSources;
   if (src !== undefined && (!Array.isArray(src) || src.length !== a!.horizon || !src.every((v) => typeof v === 'string' && v !== ''))) {

@@ -60,34 +60,61 @@ export function weekChanges(value: (slotEnd: number) => number | undefined, orig
 }
 
 /**
- * The level term of the level-adjusted seasonal naive: the mean of the first `slots` week-over-week changes
- * (weekChanges, newest first), i.e. by how much the last L slots up to the origin ran above the same slots a week
- * earlier: the seasonal naive (Hyndman & Athanasopoulos, FPP3 §5.2, m = a week) with a level term, the current mean
- * of the seasonal differences (the naive-with-drift idea of §5.2 applied to y(t) − y(t − m)). NaN when any of those changes is unknown (the step then falls back as a missing last-week slot does).
- * Throws RangeError for slots not an integer in 1..changes.length.
+ * How the level term summarises the week-over-week changes (metadata.lastWeekLevel.rule): 'mean' (models written
+ * before 2026-12-02's robust level, where the field is absent) or 'median'.
  */
-export function weeklyLevel(changes: ArrayLike<number>, slots: number): number {
+export type LevelRule = 'mean' | 'median';
+/** The level rules metadata.lastWeekLevel.rule may name. */
+export const LEVEL_RULES: readonly LevelRule[] = ['mean', 'median'];
+/**
+ * The rule the trainers (model/train.ts, model/gpu/train.py) use for new models: the median, so one price spike among
+ * the L changes (in this week's slots or last week's) does not move the level (see weeklyLevel).
+ */
+export const LEVEL_RULE: LevelRule = 'median';
+
+/**
+ * The level term of the level-adjusted seasonal naive: the `rule` ('mean' default, as models without
+ * lastWeekLevel.rule; 'median') of the first `slots` week-over-week changes (weekChanges, newest first), i.e. by how
+ * much the last L slots up to the origin ran above the same slots a week earlier: the seasonal naive (Hyndman &
+ * Athanasopoulos, FPP3 §5.2, m = a week) with a level term, the current location of the seasonal differences (the
+ * naive-with-drift idea of §5.2 applied to y(t) − y(t − m)), target's unit.
+ * The median (for even L the mean of the two middle changes, sorted ascending) is the standard robust estimator of
+ * location (breakdown point 50%; Huber & Ronchetti, Robust Statistics, 2nd ed. 2009; FPP3's robust STL, §3.6, and
+ * its "Dealing with outliers" section, ch. 13, likewise keep outliers out of the estimate): one spike of $4,988 in the week before
+ * a flat $40 week moved the mean of L = 12 changes to −412.3 (served −372.3 $/MWh; reviewer at a29d021) and leaves
+ * the median at 0. Clipping both values into the value input's inputClipBounds first was not taken: the bounds come
+ * from the training range, which holds the spikes wherever the training data had any (the simulated market), so
+ * the clip would not remove them there.
+ * NaN when any of those changes is unknown (the step then falls back as a missing last-week slot does).
+ * Throws RangeError for slots not an integer in 1..changes.length or an unknown rule.
+ */
+export function weeklyLevel(changes: ArrayLike<number>, slots: number, rule: LevelRule = 'mean'): number {
   if (!Number.isInteger(slots) || slots < 1 || slots > changes.length) throw new RangeError(`weeklyLevel: slots must be an integer in 1..${changes.length}, got ${slots}`);
+  if (rule !== 'mean' && rule !== 'median') throw new RangeError(`weeklyLevel: rule must be one of ${LEVEL_RULES.join(', ')}, got ${String(rule)}`);
   let sum = 0;
   for (let i = 0; i < slots; i++) {
     const d = changes[i]!;
     if (!Number.isFinite(d)) return Number.NaN;
     sum += d;
   }
-  return sum / slots;
+  if (rule === 'mean') return sum / slots;
+  const sorted = Float64Array.from({ length: slots }, (_, i) => changes[i]!).sort();
+  const m = slots >> 1;
+  return slots % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
 }
 
 /**
  * The last-week value step h (0-based) serves, before the blend with the graph: y(T − 7 days) + k·level, where k is
  * metadata.lastWeekLevel.weight[h] (0, or lastWeekLevel absent as in models before it: the plain seasonal naive
  * "baseline:same_hour_last_week"; 1: the level-adjusted "baseline:same_hour_last_week_level"; between: a blend of
- * the two) and level = weeklyLevel(changes, lastWeekLevel.slots). NaN when last week's value is unknown, or when
+ * the two) and level = weeklyLevel(changes, lastWeekLevel.slots, lastWeekLevel.rule ?? 'mean': models written before
+ * the rule field keep the mean, so they serve and evaluate as before). NaN when last week's value is unknown, or when
  * k > 0 and the level is (changes undefined or one of its changes unknown): the step then falls back to the graph.
  */
 export function lastWeekValue(meta: Pick<Partial<ModelMetadata>, 'lastWeekLevel'>, h: number, lastWeek: number, changes: ArrayLike<number> | undefined): number {
   if (!Number.isFinite(lastWeek)) return Number.NaN;
   const k = meta.lastWeekLevel?.weight[h] ?? 0;
   if (!(k > 0)) return lastWeek;
-  const level = changes ? weeklyLevel(changes, meta.lastWeekLevel!.slots) : Number.NaN;
+  const level = changes ? weeklyLevel(changes, meta.lastWeekLevel!.slots, meta.lastWeekLevel!.rule ?? 'mean') : Number.NaN;
   return Number.isFinite(level) ? lastWeek + k * level : Number.NaN;
 }

@@ -26,7 +26,7 @@ import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
 import { seriesLabel } from '../market/format.js';
-import { LAST_WEEK_LEVEL_SOURCE, LEVEL_MAX_SLOTS, LEVEL_SLOT_CHOICES, lastWeekStep, lastWeekValue, weeklyLevel } from './last-week.js';
+import { LAST_WEEK_LEVEL_SOURCE, LEVEL_MAX_SLOTS, LEVEL_RULE, LEVEL_SLOT_CHOICES, type LevelRule, lastWeekStep, lastWeekValue, weeklyLevel } from './last-week.js';
 import { type Pace, onlineBandForecastsPaced, pacer } from './paced.js';
 
 export const HOUR_MS = 3_600_000;
@@ -630,18 +630,20 @@ export function applyLastWeek(d: Dataset, meta: Pick<ModelMetadata, 'stepSources
 
 /**
  * The level term of each validation sample (blocks' samples in order): weeklyLevel of its week-over-week changes
- * over `slots` slots, target's unit, NaN where unknown (or the dataset has no weekChange).
+ * over `slots` slots by `rule` (default LEVEL_RULE, the one new models are written with), target's unit, NaN where
+ * unknown (or the dataset has no weekChange).
  */
-export function levelVal(d: Pick<Dataset, 'weekChange'>, blocks: ReadonlyArray<Pick<Fold, 'from' | 'to'>>, slots: number): Float64Array {
+export function levelVal(d: Pick<Dataset, 'weekChange'>, blocks: ReadonlyArray<Pick<Fold, 'from' | 'to'>>, slots: number, rule: LevelRule = LEVEL_RULE): Float64Array {
   const out: number[] = [];
   for (const b of blocks) {
-    for (let i = b.from; i < b.to; i++) out.push(d.weekChange ? weeklyLevel(d.weekChange.subarray(i * LEVEL_MAX_SLOTS, (i + 1) * LEVEL_MAX_SLOTS), slots) : Number.NaN);
+    for (let i = b.from; i < b.to; i++) out.push(d.weekChange ? weeklyLevel(d.weekChange.subarray(i * LEVEL_MAX_SLOTS, (i + 1) * LEVEL_MAX_SLOTS), slots, rule) : Number.NaN);
   }
   return Float64Array.from(out);
 }
 
 /**
- * The level-adjusted last week's L (LEVEL_SLOT_CHOICES): the one whose forecasts y(T − 7 days) + level_L have the
+ * The level-adjusted last week's L (LEVEL_SLOT_CHOICES): the one whose forecasts y(T − 7 days) + level_L (LEVEL_RULE,
+ * the median of the L week-over-week changes) have the
  * lowest mean squared error against the validation targets over every point and horizon where all choices are known
  * (so each is scored on the same points; ties keep the smaller L). lastWeekVal: the plain last-week values [count,
  * H] (unscaled), yVal: the targets (scaled, as the dataset's y), both over the blocks' samples in order. Null when the
@@ -918,7 +920,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
       const v = lastWeekVal[j]! + lvl[Math.floor(j / H)]!;
       cand[LAST_WEEK_LEVEL_SOURCE][j] = Number.isFinite(v) ? scaleTarget(v, dataset.scaler) : Number.NaN;
     }
-    print(`level-adjusted last week: L = ${levelSlots.slots} slots (validation RMSE of the source alone, scaled, per L: ${levelSlots.scores.map((x) => `${x.slots} ${x.rmse.toFixed(4)}`).join(', ')})`);
+    print(`level-adjusted last week: L = ${levelSlots.slots} slots (validation RMSE of the source alone, scaled, per L: ${levelSlots.scores.map((x) => `${x.slots} ${x.rmse.toFixed(4)}`).join(', ')}), level = the ${LEVEL_RULE} of the week-over-week changes`);
   }
   // Scored by the worst block relative to its best single source (quantile.ts chooseBlends) when there are folds.
   // A network trained for 0 epochs outputs 0: its forecast is the linear base (ridge by default), so it is not a
@@ -1078,7 +1080,7 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     }
     model!.dispose();
   }
-  const lastWeekLevel = levelSlots && levelWeight.some((k) => k > 0) ? { slots: levelSlots.slots, weight: levelWeight } : undefined;
+  const lastWeekLevel = levelSlots && levelWeight.some((k) => k > 0) ? { slots: levelSlots.slots, weight: levelWeight, rule: LEVEL_RULE } : undefined;
   return { model: final, spec, stepSources, graphSources, lastWeekWeight, ...(lastWeekLevel ? { lastWeekLevel } : {}), bandVariants, bandRule, bandSides: sides, online, epochs, chosenLr, validation, fitCount: newest.fitCount, validationCount: vCount, folds: foldInfo, refitEpochs: refitEpochCount, refitSeconds, baseAlphas };
 }
 
