@@ -86,7 +86,7 @@ export function dashboardApi(deps: DashboardApiDeps): express.Router {
 
   router.get(DASHBOARD_ROUTES.history.path, validated(DASHBOARD_ROUTES.history), async (_req: Request, res: Response) => {
     const q = res.locals.query as { series: string; market: string; kind: string; hours: number };
-    const h = await seriesHistory(deps.pool, q);
+    const h = await seriesHistory(deps.pool, { ...q, registryDir: deps.registryDir });
     if (!h) {
       res.status(404).json({ error: 'unknown_series', detail: `no market data and no forecasts for ${q.series} (${q.market}, ${q.kind})` });
       return;

@@ -3,7 +3,7 @@
 // interval, and one series' history: hourly means of its actuals and its forecasts over at most 720 hours.
 import type pg from 'pg';
 import { type ErrorSummary, forecastError } from './forecast-error.js';
-import { storedForecast } from '../reports/forecasts.js';
+import { currentModelVersion, forecastTieBreak, storedForecast } from '../reports/forecasts.js';
 import { RUN_TOPIC_PREFIX, liveMarketSql } from '../platform/kafka/topics.js';
 
 const HOUR = 3_600_000;
@@ -104,23 +104,26 @@ const SQL_ACTUAL = `SELECT date_bin('1 hour', interval_start, TIMESTAMPTZ '2000-
 
 const SQL_FORECASTS = `SELECT target_start, step_ms, "values"[1] AS h1, model_version, issued_at FROM forecasts
   WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start >= $4 AND target_start < $5
-  ORDER BY target_start, issued_at DESC, stored_at DESC, model_version DESC LIMIT ${MAX_FORECAST_ROWS}`;
+  ORDER BY target_start, issued_at DESC, ${forecastTieBreak('$6')} LIMIT ${MAX_FORECAST_ROWS}`;
 
 /**
  * The last `hours` hours of a series up to its latest actual (the data may be historical, so the window follows
- * the data, not the wall clock), with its forecasts; the newest forecast's horizon may reach past the actuals.
+ * the data, not the wall clock), with its forecasts; the newest forecast's horizon may reach past the actuals. Ties
+ * between forecasts of one first step: reports/forecasts.ts forecastTieBreak, the served version `current` read from
+ * `q.registryDir` (default the process's registry).
  */
-export async function seriesHistory(pool: pg.Pool, q: { market: string; series: string; kind: string; hours: number }): Promise<History | null> {
+export async function seriesHistory(pool: pg.Pool, q: { market: string; series: string; kind: string; hours: number; registryDir?: string }): Promise<History | null> {
   const args = [q.market, q.series, q.kind];
   const last = (await pool.query<{ actual_end: Date | null; unit: string | null; forecast_end: Date | null }>(SQL_LAST, args)).rows[0];
   if (!last || (last.actual_end === null && last.forecast_end === null)) return null;
   const anchor = (last.actual_end ?? last.forecast_end)!.getTime();
   const to = Math.ceil(anchor / HOUR) * HOUR;
   const from = to - q.hours * HOUR;
+  const current = await currentModelVersion(q.registryDir);
   const [actualRes, forecastRes, c] = await Promise.all([
     pool.query<{ t: Date; v: number }>(SQL_ACTUAL, [...args, new Date(from), new Date(to)]),
-    pool.query<{ target_start: Date; step_ms: number; h1: number | null; model_version: string; issued_at: Date }>(SQL_FORECASTS, [...args, new Date(from), new Date(to + HOUR)]),
-    storedForecast(pool, q.market, q.series, q.kind, { latest: true }),
+    pool.query<{ target_start: Date; step_ms: number; h1: number | null; model_version: string; issued_at: Date }>(SQL_FORECASTS, [...args, new Date(from), new Date(to + HOUR), current]),
+    storedForecast(pool, q.market, q.series, q.kind, { latest: true }, current),
   ]);
   const sec = (ms: number) => Math.round(ms / 1_000);
   const actual = { t: actualRes.rows.map((r) => sec(r.t.getTime())), v: actualRes.rows.map((r) => Number(r.v)) };

@@ -3,6 +3,7 @@
 // the responder's answers agree on which forecast is "the" forecast. Parameterised; each lookup is bounded by the
 // primary-key prefix (market, series_id, kind).
 import type pg from 'pg';
+import { readCurrent, registryRoot } from '../model/registry.js';
 import { FORECAST_MAX_SPAN_MS } from '../processors/forecaster/forecast.js';
 
 /**
@@ -54,22 +55,54 @@ export interface StoredForecast {
  * (`issuedBy`, UTC ms: the responder on the market clock, its dispatch answer); the newest issued whose steps contain
  * a time (`covering`, UTC ms: GET /forecast?at=; only forecasts starting within FORECAST_MAX_SPAN_MS before it are
  * read); or the one whose first step starts last, newest issued among those (`latestTarget`: GET /dispatch's price
- * curve). Ties on issue time go to the one stored last (`stored_at DESC`), then to the newer model version (versions
- * start with their UTC creation time, model/registry.ts newVersion; rows of one sink transaction share stored_at, so
- * two versions' forecasts of the same window rebuilt in one batch would otherwise tie), for every pick: for `latestTarget` that
- * tie-break is new (GET /dispatch's own query before reports/forecasts.ts ordered by target_start and issued_at only, so
- * two forecasts with the same first step and issue time, e.g. two model versions, came back in no defined order).
+ * curve). Ties on issue time are broken by forecastTieBreak, for every pick: for `latestTarget` that tie-break is new
+ * (GET /dispatch's own query before reports/forecasts.ts ordered by target_start and issued_at only, so two forecasts
+ * with the same first step and issue time, e.g. two model versions, came back in no defined order).
  */
 export type ForecastPick = { latest: true } | { issuedBy: number } | { covering: number } | { latestTarget: true };
 
+/**
+ * The tie-break of every pick of "the" stored forecast among rows that tie on the pick's own order (issue time; first
+ * step for GET /dispatch), an ORDER BY fragment; `currentParam` is the query's parameter holding the served model
+ * version (text, NULL when there is none):
+ * 1. the one stored last (`stored_at DESC`);
+ * 2. then the current model's, the version the registry's `current` names (`model_version = current`): `current`
+ *    is the served model, the operator's choice (model/registry.ts: "model_registry/current names the served
+ *    version"; `sda train promote VERSION` sets it, and promoting an older version is how a model is rolled back),
+ *    so after a rollback a tie goes to the model the system serves, not back to the withdrawn newer one (reviewer's
+ *    finding, 2026-12-02: the tie went to the newer version whatever was promoted);
+ * 3. then the newer model version (versions start with their UTC creation time, model/registry.ts newVersion).
+ * Ties on stored_at are real: rows of one sink transaction share stored_at = now(), e.g. two versions' forecasts of the
+ * same window when the forecasts table is rebuilt from market.forecasts.
+ * The one rule for storedForecast, forecastsBesideActuals (reports/stored.ts), the dashboard's rows
+ * (gateway/dashboard-store.ts) and the summarizer's snapshots (processors/summarizer/summarizer.ts).
+ */
+export function forecastTieBreak(currentParam: string): string {
+  return `stored_at DESC, (model_version = ${currentParam}::text) IS TRUE DESC, model_version DESC`;
+}
+
+/**
+ * The version the model registry's `current` names (model/registry.ts readCurrent) under `registryDir` (default
+ * registryRoot(): MODEL_REGISTRY_DIR, else ./model_registry, where the forecaster serves from), for forecastTieBreak;
+ * null when there is none or it cannot be read (then ties go to the newer version). Reads the small `current` file
+ * each call, so a promotion or rollback counts from the next pick.
+ */
+export async function currentModelVersion(registryDir?: string): Promise<string | null> {
+  return readCurrent(registryRoot(registryDir)).catch(() => null);
+}
+
 const FIELDS = 'model_version, issued_at, input_start, input_end, target_start, step_ms, "values", p10, p90, step_sources, unit';
-const NEWEST = 'ORDER BY issued_at DESC, stored_at DESC, model_version DESC LIMIT 1';
-export const SQL_FORECAST_LATEST = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 ${NEWEST}`;
-export const SQL_FORECAST_ISSUED_BY = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ${NEWEST}`;
+const newest = (currentParam: string) => `ORDER BY issued_at DESC, ${forecastTieBreak(currentParam)} LIMIT 1`;
+/** Parameters: market, series, kind, the current model version (or null). */
+export const SQL_FORECAST_LATEST = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 ${newest('$4')}`;
+/** Parameters: market, series, kind, issued at or before, the current model version (or null). */
+export const SQL_FORECAST_ISSUED_BY = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3 AND issued_at <= $4 ${newest('$5')}`;
+/** Parameters: market, series, kind, the current model version (or null). */
 export const SQL_FORECAST_LATEST_TARGET = `SELECT ${FIELDS} FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3
-  ORDER BY target_start DESC, issued_at DESC, stored_at DESC, model_version DESC LIMIT 1`;
+  ORDER BY target_start DESC, issued_at DESC, ${forecastTieBreak('$4')} LIMIT 1`;
+/** Parameters: market, series, kind, the time covered, the earliest first step read (exclusive), the current model version (or null). */
 export const SQL_FORECAST_COVERING = `SELECT ${FIELDS} FROM forecasts
-  WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start <= $4 AND target_start > $5 AND target_end > $4 ${NEWEST}`;
+  WHERE market = $1 AND series_id = $2 AND kind = $3 AND target_start <= $4 AND target_start > $5 AND target_end > $4 ${newest('$6')}`;
 
 interface Row {
   model_version: string;
@@ -86,19 +119,21 @@ interface Row {
 }
 
 /**
- * The stored forecast of (market, series, kind) that `pick` selects, or null when there is none. Errors: RangeError
- * for a time that is not finite; the pool's.
+ * The stored forecast of (market, series, kind) that `pick` selects, or null when there is none; ties as
+ * forecastTieBreak says, `current` being the served model version (default: currentModelVersion(), the process's
+ * registry; null: none, ties to the newer version). Errors: RangeError for a time that is not finite; the pool's.
  */
-export async function storedForecast(pool: pg.Pool, market: string, series: string, kind: string, pick: ForecastPick): Promise<StoredForecast | null> {
+export async function storedForecast(pool: pg.Pool, market: string, series: string, kind: string, pick: ForecastPick, current?: string | null): Promise<StoredForecast | null> {
+  const served = current === undefined ? await currentModelVersion() : current;
   let res: pg.QueryResult<Row>;
-  if ('latest' in pick) res = await pool.query<Row>(SQL_FORECAST_LATEST, [market, series, kind]);
-  else if ('latestTarget' in pick) res = await pool.query<Row>(SQL_FORECAST_LATEST_TARGET, [market, series, kind]);
+  if ('latest' in pick) res = await pool.query<Row>(SQL_FORECAST_LATEST, [market, series, kind, served]);
+  else if ('latestTarget' in pick) res = await pool.query<Row>(SQL_FORECAST_LATEST_TARGET, [market, series, kind, served]);
   else if ('issuedBy' in pick) {
     if (!Number.isFinite(pick.issuedBy)) throw new RangeError(`storedForecast: issuedBy must be UTC ms (got ${pick.issuedBy})`);
-    res = await pool.query<Row>(SQL_FORECAST_ISSUED_BY, [market, series, kind, new Date(pick.issuedBy)]);
+    res = await pool.query<Row>(SQL_FORECAST_ISSUED_BY, [market, series, kind, new Date(pick.issuedBy), served]);
   } else {
     if (!Number.isFinite(pick.covering)) throw new RangeError(`storedForecast: covering must be UTC ms (got ${pick.covering})`);
-    res = await pool.query<Row>(SQL_FORECAST_COVERING, [market, series, kind, new Date(pick.covering), new Date(pick.covering - FORECAST_MAX_SPAN_MS)]);
+    res = await pool.query<Row>(SQL_FORECAST_COVERING, [market, series, kind, new Date(pick.covering), new Date(pick.covering - FORECAST_MAX_SPAN_MS), served]);
   }
   const r = res.rows[0];
   if (!r) return null;

@@ -2,6 +2,7 @@
 // checks that the pipeline stored what it was given, and its tables. The CLI holds no SQL (it parses and prints);
 // sinks/ only write; the gateway's and the responder's reads stay beside them. Parameterised queries only.
 import type pg from 'pg';
+import { currentModelVersion, forecastTieBreak } from './forecasts.js';
 
 /** The identity and value of one stored tick, as the simulator produced it. */
 export interface TickIdentity {
@@ -116,22 +117,24 @@ export interface ForecastBesideActual {
 
 /**
  * The forecasts of one series for the `limit` latest first steps, one per first step (the newest issued there, ties
- * on issue time to the one stored last, as GET /forecast picks: two model versions issue the same window's forecast at
- * the same time), oldest first, each beside the mean of the stored actuals over its first step (null before they are).
+ * on issue time by reports/forecasts.ts forecastTieBreak as GET /forecast picks: two model versions issue the same
+ * window's forecast at the same time; `q.current` the served model version, default currentModelVersion(), null for
+ * none), oldest first, each beside the mean of the stored actuals over its first step (null before they are).
  */
 export async function forecastsBesideActuals(
   pool: pg.Pool,
-  q: { market: string; seriesId: string; kind: string; limit: number },
+  q: { market: string; seriesId: string; kind: string; limit: number; current?: string | null },
 ): Promise<ForecastBesideActual[]> {
+  const current = q.current === undefined ? await currentModelVersion() : q.current;
   const r = await pool.query<{ target_start: Date; predicted: number; actual: number | null; model_version: string }>(
     `SELECT f.target_start, f.predicted, f.model_version,
             (SELECT avg(m.value) FROM market_data m WHERE m.market = f.market AND m.series_id = f.series_id AND m.kind = f.kind
                 AND m.interval_start >= f.target_start AND m.interval_start < f.target_start + f.step_ms * interval '1 millisecond') AS actual
        FROM (SELECT DISTINCT ON (target_start) market, series_id, kind, step_ms, target_start, "values"[1] AS predicted, model_version
                FROM forecasts WHERE market = $1 AND series_id = $2 AND kind = $3
-              ORDER BY target_start DESC, issued_at DESC, stored_at DESC, model_version DESC LIMIT $4) f
+              ORDER BY target_start DESC, issued_at DESC, ${forecastTieBreak('$5')} LIMIT $4) f
       ORDER BY f.target_start DESC`,
-    [q.market, q.seriesId, q.kind, q.limit],
+    [q.market, q.seriesId, q.kind, q.limit, current],
   );
   return r.rows
     .reverse()

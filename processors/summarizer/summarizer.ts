@@ -27,6 +27,7 @@ import {
   supersededDocumentIds,
 } from './documents.js';
 import { SdaError } from '../../platform/errors.js';
+import { currentModelVersion, forecastTieBreak } from '../../reports/forecasts.js';
 
 const log = logger('summarizer');
 
@@ -49,7 +50,7 @@ export const SQL_HOURLY = `SELECT market, series_id, kind, unit,
 export const SQL_FORECASTS = `SELECT DISTINCT ON (market, series_id, kind) market, series_id, kind, model_version, unit, step_ms, target_start, "values", issued_at
   FROM forecasts
   WHERE market = $1 AND issued_at >= $2 AND issued_at < $3 AND ($4::text[] IS NULL OR series_id = ANY($4::text[]))
-  ORDER BY market, series_id, kind, issued_at DESC, stored_at DESC, model_version DESC`;
+  ORDER BY market, series_id, kind, issued_at DESC, ${forecastTieBreak('$5')}`;
 
 export interface SummarizeOptions {
   market?: string;
@@ -113,7 +114,7 @@ export async function loadHourlyStats(pool: pg.Pool, opts: Pick<SummarizeOptions
 }
 
 export async function loadForecastSnapshots(pool: pg.Pool, opts: Pick<SummarizeOptions, 'market' | 'from' | 'to' | 'series'>): Promise<ForecastSnapshot[]> {
-  const res = await pool.query<ForecastRow>(SQL_FORECASTS, [opts.market ?? 'ERCOT', new Date(opts.from), new Date(opts.to), opts.series ?? null]);
+  const res = await pool.query<ForecastRow>(SQL_FORECASTS, [opts.market ?? 'ERCOT', new Date(opts.from), new Date(opts.to), opts.series ?? null, await currentModelVersion()]);
   return res.rows
     .filter((r) => r.values.length > 0 && r.values.every((v) => Number.isFinite(v)))
     .map((r) => ({ market: r.market, seriesId: r.series_id, kind: r.kind, modelVersion: r.model_version, unit: r.unit, stepMs: Number(r.step_ms), targetStart: r.target_start.getTime(), values: r.values.map(Number), issuedAt: r.issued_at.getTime() }));

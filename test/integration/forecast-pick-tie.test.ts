@@ -3,12 +3,18 @@
 // finding, 2026-12-02: after the demo's rewind both versions forecast the same windows, and rows written by one sink
 // transaction share stored_at = now(), e.g. when the forecasts table is rebuilt from market.forecasts): every pick of
 // reports/forecasts.ts (GET /forecast, ?at=, the responder's issuedBy, GET /dispatch's latestTarget), the demo's
-// table (reports/stored.ts forecastsBesideActuals) and the dashboard's rows go to the newer model version, not to
-// whichever row the sort happens to return. Real PostgreSQL, rows under this test's own market.
+// table (reports/stored.ts forecastsBesideActuals) and the dashboard's rows go to the model the registry's `current`
+// serves (forecastTieBreak: after a rollback, the older version promoted again), else to the newer model version,
+// never to whichever row the sort happens to return. Real PostgreSQL, rows under this test's own market.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { seriesHistory } from '../../gateway/dashboard-store.js';
+import { CURRENT_FILE } from '../../model/registry.js';
 import { createPool } from '../../platform/postgres/pool.js';
-import { storedForecast } from '../../reports/forecasts.js';
+import { currentModelVersion, storedForecast } from '../../reports/forecasts.js';
 import { forecastsBesideActuals } from '../../reports/stored.js';
 import { config, uniqueName } from './harness.js';
 
@@ -17,11 +23,13 @@ const ISSUED = Date.UTC(2024, 6, 1, 12);
 const OLD = '20261201T000000000Z-tfjs-aaaa';
 const NEW = '20261202T000000000Z-tfjs-bbbb';
 
-describe('forecast picks break a tie on issue and store time by the newer model version', () => {
+describe('forecast picks break a tie on issue and store time by the current model, then the newer version', () => {
   const market = `T${uniqueName('tie').slice(-8).toUpperCase()}`;
   const pool = createPool(config, 2);
+  let registry: string;
 
   before(async () => {
+    registry = await mkdtemp(path.join(os.tmpdir(), 'sda-tie-registry-'));
     // One statement: both rows get the same stored_at (now() is the transaction's start). Each series gets the two
     // versions in the other order, so a sort that keeps insertion order fails one of them.
     for (const [series, order] of [['HB_NORTH', [NEW, OLD]], ['HB_WEST', [OLD, NEW]]] as const) {
@@ -37,18 +45,32 @@ describe('forecast picks break a tie on issue and store time by the newer model 
   after(async () => {
     await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
     await pool.end();
+    await rm(registry, { recursive: true, force: true });
   });
 
-  for (const series of ['HB_NORTH', 'HB_WEST']) {
-    it(`${series}: the stored rows tie on issued_at and stored_at; every pick returns the newer version`, async () => {
-      const r = await pool.query<{ n: string }>('SELECT count(DISTINCT stored_at) AS n FROM forecasts WHERE market = $1 AND series_id = $2', [market, series]);
-      assert.equal(Number(r.rows[0]!.n), 1, 'the two versions share stored_at (the tie this test is about)');
-      for (const pick of [{ latest: true }, { issuedBy: ISSUED }, { covering: ISSUED + H / 2 }, { latestTarget: true }] as const) {
-        const f = await storedForecast(pool, market, series, 'RT_PRICE', pick);
-        assert.equal(f?.modelVersion, NEW, `pick ${JSON.stringify(pick)}`);
-      }
-      const rows = await forecastsBesideActuals(pool, { market, seriesId: series, kind: 'RT_PRICE', limit: 5 });
-      assert.deepEqual(rows.map((x) => [x.modelVersion, x.predicted]), [[NEW, 20]]);
-    });
+  // current: the version the registry's `current` names. OLD: NEW was rolled back (OLD promoted again); null: no
+  // current model, or one that issued neither row (a third version promoted since).
+  for (const [current, winner] of [[OLD, OLD], [NEW, NEW], [null, NEW], ['20261203T000000000Z-tfjs-cccc', NEW]] as const) {
+    for (const series of ['HB_NORTH', 'HB_WEST']) {
+      it(`${series}, current ${current ?? 'none'}: the stored rows tie on issued_at and stored_at; every pick returns ${winner === OLD ? 'the current (older) version' : 'the newer version'}`, async () => {
+        const r = await pool.query<{ n: string }>('SELECT count(DISTINCT stored_at) AS n FROM forecasts WHERE market = $1 AND series_id = $2', [market, series]);
+        assert.equal(Number(r.rows[0]!.n), 1, 'the two versions share stored_at (the tie this test is about)');
+        for (const pick of [{ latest: true }, { issuedBy: ISSUED }, { covering: ISSUED + H / 2 }, { latestTarget: true }] as const) {
+          const f = await storedForecast(pool, market, series, 'RT_PRICE', pick, current);
+          assert.equal(f?.modelVersion, winner, `pick ${JSON.stringify(pick)}`);
+        }
+        const rows = await forecastsBesideActuals(pool, { market, seriesId: series, kind: 'RT_PRICE', limit: 5, current });
+        assert.deepEqual(rows.map((x) => [x.modelVersion, x.predicted]), [[winner, winner === NEW ? 20 : 10]]);
+      });
+    }
   }
+
+  it("the dashboard's rows read `current` from the registry: a rollback there changes the tie's winner", async () => {
+    for (const [current, winner] of [[OLD, OLD], [NEW, NEW]] as const) {
+      await writeFile(path.join(registry, CURRENT_FILE), `${current}\n`);
+      assert.equal(await currentModelVersion(registry), current);
+      const h = await seriesHistory(pool, { market, series: 'HB_NORTH', kind: 'RT_PRICE', hours: 6, registryDir: registry });
+      assert.deepEqual([h?.forecast.modelVersions, h?.forecast.v[0], h?.latestCurve?.modelVersion], [[winner], winner === NEW ? 20 : 10, winner], `current ${current}`);
+    }
+  });
 });
