@@ -5,20 +5,25 @@
 // question names today or a part of it ("this evening", "tonight", "at 6pm": then what the plan does in that part
 // first, askedDay) -> a fact with the charge and discharge hours and the expected revenue, and its basis (the
 // settlement point, the day and the forecast-snapshot document of the forecast read: the answer's sources). When
-// the engine, the asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why.
+// the engine, the asset file or a forecast is missing, the fact says the schedule cannot be made yet, and why. A
+// period already over is read from the stored schedules (reports/schedules.ts), never planned afresh. The asset
+// measure ("How does bess-north work?") is assetFact: the battery's configuration and how it is scheduled.
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { type PeriodRule, describePeriod } from './market-clock.js';
 import { BATTERY_SIZE_LIMITS, type BatterySize, type Intent, figure } from './intent.js';
-import { addCentralDays } from '../market/central-time.js';
-import { hourEndingRanges } from '../market/format.js';
+import { addCentralDays, ercotHourLabel } from '../market/central-time.js';
+import { formatDollars, hourEndingRanges } from '../market/format.js';
 import { CENTRAL_CLOCK, marketClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { storedForecast } from '../reports/forecasts.js';
+import { chooseStoredRun, storedSchedules } from '../reports/schedules.js';
 import { documentId } from '../processors/summarizer/documents.js';
 import type { FactValue, MeasureFact } from './tools.js';
+import type { BatteryAsset } from '../dispatch/asset.js';
 
 const log = logger('rag-dispatch');
+const HOUR_MS = 3_600_000;
 
 /**
  * The configured battery a dispatch question is about: one it names ("bess-west") first, then one at a settlement
@@ -89,14 +94,15 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
 /**
  * The Central day a dispatch question asks about, relative to the market clock `now` (UTC ms), and the part of it
  * named: no period or "tomorrow" -> tomorrow; "today" -> today; "this morning / afternoon / evening", "tonight" ->
- * today with that span (06-12, 12-18, 18-24, 18-06 of the next day) on the day of `now`; "now", "this hour", "the
- * next N hours" -> today with that span; a written date or a clock time on it -> today or tomorrow when it is one of
+ * today with that span (06-12, 12-18, 18-24, 18-06 of the next day) on the day of `now`; "now" -> the hour holding the
+ * market clock's next interval and the one after (the current and next hour of the plan); "this hour" -> that hour;
+ * "the next N hours" -> today with that span; a written date or a clock time on it -> today or tomorrow when it is one of
  * them (with the clock time's span); a period over before today began and inside one Central day ("yesterday",
  * "yesterday evening", a past date) -> {past} with that day (and the part asked when not the whole day), which
- * dispatchFact answers with the plan made for it on the forecast issued by its start; any other day -> {other} (plans
+ * dispatchFact answers from the stored schedules; any other day -> {other} (plans
  * are made for today and tomorrow only); any other period over by `now` that is not one of these ("last night",
- * "the last 3 hours": over, but across midnight or inside today) -> {elapsed} with that span (plans look forward:
- * dispatchFact says so and names the backtest for it), never tomorrow. Other relative periods keep the old reading,
+ * "the last 3 hours": over, but across midnight or inside today) -> {elapsed} with that span (dispatchFact answers it
+ * from the stored schedules too), never tomorrow. Other relative periods keep the old reading,
  * tomorrow. Pure.
  */
 export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } | { elapsed: { from: number; to: number; label: string } } {
@@ -119,7 +125,15 @@ export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 't
     const at = (h: number) => (h >= 24 ? clock.wallToUtc(addCentralDays(today, 1), (h - 24) * 60) : clock.wallToUtc(today, h * 60));
     return { day: 'today', window: { from: at(part[0]), to: at(part[1]), label: p.label } };
   }
-  if (p.rule === 'now' || p.rule === 'this-hour' || p.rule === 'next-hours') return { day: 'today', window: { from: p.from, to: p.to, label: p.label } };
+  // "now" and "this hour" are the hour the battery acts in: the one holding the market clock's next interval (its
+  // start is `now`), and for "now" the hour after it too (the current and next hour of the plan); the data measures'
+  // "now" (the latest stored interval, already over) would ask the plan for a time before it starts.
+  if (p.rule === 'now' || p.rule === 'this-hour') {
+    const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+    const to = hour + (p.rule === 'now' ? 2 : 1) * HOUR_MS;
+    return { day: clock.dateOf(hour) === today ? 'today' : 'tomorrow', window: { from: hour, to, label: p.rule === 'now' ? 'now' : 'this hour' } };
+  }
+  if (p.rule === 'next-hours') return { day: 'today', window: { from: p.from, to: p.to, label: p.label } };
   if (p.rule === 'date' || p.rule === 'clock-time') {
     const date = clock.dateOf(p.from);
     const day = date === today ? 'today' : date === addCentralDays(today, 1) ? 'tomorrow' : undefined;
@@ -137,12 +151,11 @@ export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 't
  * CENTRAL_CLOCK; a market on another clock (GB, on UK time: market/zone-clock.ts marketClock) gets a fact saying no
  * battery is planned there, read from nothing (its days and the plan's would name different days). The day planned is
  * the day the header names: the newest forecast issued by `now` plans it as its first interval's own Central day or
- * the one after; a forecast starting on an earlier day plans nothing (a fact says so). A past day (askedDay {past}) is
- * planned the same way on the newest forecast issued by its start (its day-ahead plan), the text saying it is what
- * was planned, not what the battery did, and naming the `sda backtest` command that settles that day; its basis is
- * that forecast's document. Another period already over (askedDay {elapsed}: "last night", "the last 3 hours") gets a
- * fact saying plans look forward, with the backtest of that span. The backtest names a configured battery by --asset,
- * a battery the question describes by --power MW --energy MWh --series SP.
+ * the one after; a forecast starting on an earlier day plans nothing (a fact says so). A period already over (askedDay
+ * {past}: "yesterday", "yesterday evening", a past date; {elapsed}: "last night", "the last 3 hours") is never planned
+ * afresh: it is answered from the dispatcher's stored schedules (pastFact: the live pipeline's, else a backtest run's),
+ * or says none is stored, naming the `sda backtest` command that settles that span. The backtest names a configured
+ * battery by --asset, a battery the question describes by --power MW --energy MWh --series SP.
  */
 export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent, now: number): Promise<Array<MeasureFact | null>> {
   const asked = askedDay(intent, now);
@@ -163,12 +176,10 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const clock = CENTRAL_CLOCK;
   const d = past ? past.date : day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
   const window = 'day' in asked ? asked.window : past?.window;
-  // A period over by now that is not one past day ("last night", "the last 3 hours"): no plan covers it.
+  // A period over by now that is not one past day ("last night", "the last 3 hours"): read from stored schedules too.
   const elapsed = 'elapsed' in asked ? asked.elapsed : undefined;
   const period = elapsed ?? window ?? (past ? { from: past.from, to: past.to, label: past.label } : { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day });
-  // A past day: plans look forward, so the answer is the day-ahead plan made for that day on the newest forecast issued
-  // by its start (what the planner would have said the day before), never what the battery did; a backtest settles that.
-  const issuedBy = past ? past.from : now;
+  const issuedBy = now;
   // The backtest that settles a past span (UTC minutes) for a battery: a configured one by --asset, one the question
   // describes by its size and settlement point (--power MW --energy MWh --series SP; sda backtest's ad-hoc battery).
   const backtest = (b: { id: string; powerMw: number; energyMwh: number; settlementPoint: string }, from = clock.midnightUtc(d), to = clock.midnightUtc(addCentralDays(d, 1))) => {
@@ -218,13 +229,10 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
       return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
     }
   }
-  const who = intent.battery ? 'your battery' : asset.id;
-  if (elapsed) {
-    return [cannot(`plans look forward (they are made for today and tomorrow, or shown for one past day as planned before it began), so no plan covers a period already over; to see what ${who} would have done in it settled on actual prices, run ${backtest(asset, elapsed.from, elapsed.to)}`)];
-  }
+  // A period already over: what the battery was scheduled to do, from the stored schedules (never a fresh plan).
+  if (past || elapsed) return [await pastFact(pool, market, intent.battery ? null : asset, period, backtest(asset, period.from, period.to))];
   const f = await storedForecast(pool, market, asset.settlementPoint, 'RT_PRICE', { issuedBy });
-  const replay = past ? `; to see what ${who} would have done on ${d} settled on actual prices, run ${backtest(asset)}` : '';
-  if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${clock.label(issuedBy)}${past ? ', the start of that day (plans look forward: a day is planned on the forecasts issued before it)' : ''}${replay}`)];
+  if (!f) return [cannot(`there is no price forecast for ${asset.settlementPoint} issued by ${clock.label(issuedBy)}`)];
   const curve = {
     modelVersion: f.modelVersion, issuedAt: f.issuedAt, inputEnd: f.inputEnd, targetStart: f.targetStart, stepMs: f.stepMs,
     values: f.values.map(Number), p10: f.p10?.map(Number) ?? null, p90: f.p90?.map(Number) ?? null,
@@ -232,7 +240,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   // planDayAhead counts its day from the forecast's first interval, the header from the market clock: plan the day
   // asked (d) as that interval's own day or the one after; a forecast starting earlier (stale) plans no other day.
   const planDay = (['today', 'tomorrow'] as const).find((k) => engine.plan.daySpan(curve, k).target === d);
-  if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(issuedBy)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}${replay}`)];
+  if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(issuedBy)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}`)];
   const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, planDay);
   if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
   // A part of the day asked ("this evening", "tonight", "at 6pm"): the day's plan says what to do in it, or the
@@ -264,13 +272,127 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     ...(derived && (intent.battery?.durationHours === undefined || (intent.battery.powerMw === undefined && intent.battery.energyMwh === undefined)) ? [v('basisPowerMw', configured.powerMw, 'MW'), v('basisEnergyMwh', configured.energyMwh, 'MWh')] : []),
     ...plan.intervals.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW', Date.parse(i.start))),
   ];
+  // A plan that neither charges nor discharges says why (dispatch/day-ahead.ts noTradeReason): its figures are facts too.
+  const idle = engine.plan.noTradeReason(plan, asset);
+  if (idle) {
+    values.push(v('roundTripEfficiency', Number((asset.roundTripEfficiency * 100).toFixed(2)), '%'), v('degradationCostPerMwh', asset.degradationCostPerMwh, '$/MWh'));
+    if (idle.buy !== undefined) values.push(v('buyPrice', idle.buy, '$/MWh', Date.parse(idle.buyAt!)), v('sellPrice', idle.sell!, '$/MWh', Date.parse(idle.sellAt!)), v('breakEvenPrice', idle.breakEven!, '$/MWh'));
+  }
   const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${yours(derived, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${past ? `the plan made for ${d} before it began, on the newest ${sp} forecast issued by ${clock.label(issuedBy)} (issued ${clock.label(curve.issuedAt)}); plans look forward, so this is what was planned, not what the battery did${replay}. ` : ''}${inWindow}${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${yours(derived, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
     // The plan read this forecast of this settlement point, for this day: the answer's sources are these, no others.
     basis: { series: sp, from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), documents: [{ id: documentId('forecast-snapshot', market, sp, 'RT_PRICE', f.targetStart), names: `by model ${f.modelVersion}, issued ${clock.label(f.issuedAt)},` }] },
   }];
+}
+
+/** A fraction as a percentage the answers write: 0.85 -> "85%", 0.875 -> "87.5%" (at most 2 decimals). */
+const pct = (x: number) => `${figure(Number((x * 100).toFixed(2)))}%`;
+
+/**
+ * What a configured battery is and how the dispatcher schedules it (the asset measure: "How does bess-north work?",
+ * "What is bess-west's capacity?"), from config/assets.json (dispatch/asset.ts BatteryAsset) and the dispatch engine's
+ * formulation (dispatch/README.md "Formulation"): power MW, energy MWh and the hours at full power, the settlement
+ * point whose real-time price it settles on, round-trip efficiency (and each leg's, its square root), the state of
+ * charge limits (fractions of the energy, and the MWh usable between them), the state of charge a plan starts from,
+ * the daily cycle limit (equivalent full cycles per US Central day: usable MWh out of storage), the degradation cost
+ * ($ per MWh discharged), how the dispatcher and the day-ahead plan schedule it, and the break-even rule that follows
+ * from the LP: energy bought at price p is sold only above p / round-trip efficiency + degradation cost (1 MWh bought
+ * returns RTE MWh, each paying the degradation cost). Reads no market data.
+ * @param assets the configured batteries (loadAssets); `intent.assetNames` names which (chooseAsset)
+ * @returns one fact (id `asset:<id>`) whose values carry every figure written, or a `dispatch:unavailable` fact naming
+ *          the batteries configured when the question names none of them
+ */
+export function assetFact(assets: readonly BatteryAsset[], intent: Pick<Intent, 'series' | 'assetNames'>): MeasureFact {
+  if (assets.length === 0) return { id: 'dispatch:unavailable', text: 'No battery is configured in config/assets.json, so there is none to describe.', numbers: {}, values: [] };
+  const chosen = chooseAsset(assets, intent);
+  if ('missing' in chosen) return { id: 'dispatch:unavailable', text: `No battery named ${chosen.missing.join(', ')} is configured (configured: ${assets.map((a) => a.id).join(', ')}).`, numbers: {}, values: [] };
+  const a = chosen.asset;
+  const hours = a.energyMwh / a.powerMw;
+  const usable = (a.maxSoc - a.minSoc) * a.energyMwh;
+  const leg = Math.sqrt(a.roundTripEfficiency);
+  const sp = a.settlementPoint;
+  const v = (measure: string, value: number, unit: string): FactValue => ({ series: sp, kind: 'ASSET', measure, value, unit });
+  const round = (x: number, d = 2) => Number(x.toFixed(d));
+  const values: FactValue[] = [
+    v('powerMw', a.powerMw, 'MW'), v('energyMwh', a.energyMwh, 'MWh'), v('durationHours', round(hours), 'hours'),
+    v('roundTripEfficiency', round(a.roundTripEfficiency * 100), '%'), v('legEfficiency', round(leg * 100, 1), '%'), v('lossPerMwh', round(a.roundTripEfficiency, 4), 'MWh'),
+    v('minSoc', round(a.minSoc * 100), '%'), v('maxSoc', round(a.maxSoc * 100), '%'), v('minSocMwh', round(a.minSoc * a.energyMwh, 3), 'MWh'), v('maxSocMwh', round(a.maxSoc * a.energyMwh, 3), 'MWh'),
+    v('usableEnergyMwh', round(usable, 3), 'MWh'), v('initialSoc', round(a.initialSoc * 100), '%'), v('initialSocMwh', round(a.initialSoc * a.energyMwh, 3), 'MWh'),
+    v('degradationCostPerMwh', a.degradationCostPerMwh, '$/MWh'),
+    ...(a.dailyCycleLimit !== null ? [v('dailyCycleLimit', a.dailyCycleLimit, 'cycles'), v('dailyDischargeMwh', round(a.dailyCycleLimit * usable, 3), 'MWh')] : []),
+  ];
+  const mwh = (x: number) => `${figure(round(x, 3))} MWh`;
+  const cycles = a.dailyCycleLimit === null
+    ? 'no daily cycle limit'
+    : `at most ${figure(a.dailyCycleLimit)} full cycle${a.dailyCycleLimit === 1 ? '' : 's'} a day (${mwh(a.dailyCycleLimit * usable)} out of storage per US Central day)`;
+  const text = [
+    `Battery ${a.id} (config/assets.json): ${figure(a.powerMw)} MW / ${figure(a.energyMwh)} MWh, ${figure(round(hours))} hours at full power, settled at ${sp} (market ${a.market}) on its real-time price.`,
+    `Round-trip efficiency ${pct(a.roundTripEfficiency)} (${pct(round(leg, 3))} each way): 1 MWh charged from the grid returns ${figure(round(a.roundTripEfficiency, 4))} MWh.`,
+    `State of charge kept between ${pct(a.minSoc)} and ${pct(a.maxSoc)} of ${mwh(a.energyMwh)} (${mwh(a.minSoc * a.energyMwh)} to ${mwh(a.maxSoc * a.energyMwh)}: ${mwh(usable)} usable); a plan with no earlier schedule starts at ${pct(a.initialSoc)} (${mwh(a.initialSoc * a.energyMwh)}).`,
+    `It runs ${cycles} and counts a degradation cost of $${figure(a.degradationCostPerMwh)}/MWh discharged.`,
+    `How it is scheduled: the dispatcher (sda process dispatcher) reads each new price forecast of ${sp} and solves a linear program (HiGHS) for the MW to charge and discharge in each hour that earns the most at the forecast's P50 prices less the degradation cost, within these limits, starting from where the previous schedule left the battery; the battery follows the newest schedule until the next forecast. A day's plan (GET /dispatch, or asking what ${a.id} should do tomorrow) is the same program over that US Central day on the newest forecast.`,
+    `So energy bought at a price p is sold only when the later price is above p / ${figure(round(a.roundTripEfficiency, 4))} + $${figure(a.degradationCostPerMwh)}/MWh (round-trip losses and degradation); a day whose forecast spread is smaller gets no charge or discharge.`,
+  ].join(' ');
+  return { id: `asset:${a.id}`, text, numbers: { powerMw: a.powerMw, energyMwh: a.energyMwh }, values };
+}
+
+
+/**
+ * What a battery did in a period already over (askedDay {past} or {elapsed}): the dispatcher's stored schedules
+ * (reports/schedules.ts: the live pipeline's, else a backtest run's), stitched as the battery follows them: the hours
+ * ending it charged and discharged, MWh in and out, its state of charge at the end, and what that was worth at the
+ * prices it was scheduled on; the hours no stored schedule covers are named. With none stored (or for a battery the
+ * question describes by size, which the dispatcher never schedules) the fact says so and names `backtest`, the
+ * command that settles the period on actual prices. Never a fresh plan: plans look forward.
+ * @param asset  the configured battery, or null for a battery the question describes
+ * @param period the span asked, UTC ms, and its label ("yesterday")
+ * @returns a fact with id `dispatch-stored:<asset>:<run or live>:<from ISO>`, or `dispatch:unavailable`
+ */
+async function pastFact(pool: pg.Pool, market: string, asset: BatteryAsset | null, period: { from: number; to: number; label: string }, backtest: string): Promise<MeasureFact> {
+  const clock = CENTRAL_CLOCK;
+  const asked = describePeriod(period, clock);
+  const none = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `No battery schedule is stored for ${asked}: ${why}; to see what ${asset ? asset.id : 'your battery'} would have done, settled on actual prices, run ${backtest}.`, numbers: {}, values: [] });
+  if (!asset) return none('the dispatcher schedules only the configured batteries (config/assets.json), not one described by its size');
+  const chosen = chooseStoredRun(await storedSchedules(pool, market, asset.id, period.from, period.to), period.from, period.to);
+  if (!chosen) return none(`the dispatch table (dispatch_schedules) holds no schedule of ${asset.id} from the live pipeline or a backtest run covering it`);
+  const ivs = chosen.intervals;
+  const step = ivs.length > 1 ? ivs[1]!.start - ivs[0]!.start : chosen.followed[0]!.stepMs;
+  const h = step / HOUR_MS;
+  const he = (pick: (i: (typeof ivs)[number]) => boolean) => {
+    const hours = ivs.filter(pick).map((i) => ercotHourLabel(i.start).hourEnding);
+    return hours.length > 0 ? hourEndingRanges(hours) : 'none';
+  };
+  const round = (x: number, dp: number) => Number(x.toFixed(dp));
+  const chargedMwh = round(ivs.reduce((a, i) => a + i.chargeMw * h, 0), 3);
+  const dischargedMwh = round(ivs.reduce((a, i) => a + i.dischargeMw * h, 0), 3);
+  const revenue = round(ivs.reduce((a, i) => a + (i.dischargeMw - i.chargeMw) * i.price * h, 0), 2);
+  const socEnd = round(ivs.at(-1)!.socMwh, 3);
+  const spanHours = round((period.to - period.from) / HOUR_MS, 2);
+  const coveredHours = round((ivs.length * step) / HOUR_MS, 2);
+  const issued = chosen.followed.map((s) => s.forecastIssuedAt).sort((a, b) => a - b);
+  const models = [...new Set(chosen.followed.map((s) => s.modelVersion))];
+  const n = chosen.followed.length;
+  const source = chosen.run === ''
+    ? `${n} stored schedule${n === 1 ? '' : 's'} of the live dispatcher`
+    : `${n} stored schedule${n === 1 ? '' : 's'} of backtest run ${chosen.run} (sda backtest --run ${chosen.run}; the live dispatcher stored none for it)`;
+  const forecasts = `on ${models.length === 1 ? `model ${models[0]}'s` : `models ${models.join(', ')}'`} forecasts issued ${issued.length === 1 || issued[0] === issued.at(-1) ? clock.label(issued[0]!) : `${clock.label(issued[0]!)} to ${clock.label(issued.at(-1)!)}`}`;
+  const missing = coveredHours < spanHours ? ` The stored schedules cover ${figure(coveredHours)} of its ${figure(spanHours)} hours (${clock.label(ivs[0]!.start)} to ${clock.label(ivs.at(-1)!.start + step)}); no schedule applied in the rest.` : '';
+  const sp = asset.settlementPoint;
+  const v = (measure: string, value: number, unit: string): FactValue => ({ series: sp, kind: 'DISPATCH', measure, value, unit });
+  const values: FactValue[] = [
+    v('chargedMwh', chargedMwh, 'MWh'), v('dischargedMwh', dischargedMwh, 'MWh'), v('socEndMwh', socEnd, 'MWh'), v('scheduledRevenue', revenue, '$'), v('schedules', n, 'schedules'),
+    v('coveredHours', coveredHours, 'hours'), v('spanHours', spanHours, 'hours'), v('powerMw', asset.powerMw, 'MW'), v('energyMwh', asset.energyMwh, 'MWh'),
+    ...ivs.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => ({ ...v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW'), at: i.start })),
+  ];
+  return {
+    id: `dispatch-stored:${asset.id}:${chosen.run || 'live'}:${new Date(period.from).toISOString()}`,
+    text: `Battery ${asset.id} (${figure(asset.powerMw)} MW / ${figure(asset.energyMwh)} MWh at ${sp}), ${asked}, as it was scheduled: ${source}, ${forecasts}. Charge ${he((i) => i.chargeMw > 1e-6)}, discharge ${he((i) => i.dischargeMw > 1e-6)}; ${chargedMwh.toFixed(1)} MWh in, ${dischargedMwh.toFixed(1)} MWh out, ${socEnd.toFixed(1)} MWh stored at the end; ${formatDollars(revenue)} at the forecast prices it was scheduled on.${missing} These are the schedules it was given, not metered output; to settle them on actual prices, run ${backtest}.`,
+    numbers: { scheduledRevenue: revenue },
+    values,
+    basis: { series: sp, from: period.from, to: period.to, documents: [] },
+  };
 }

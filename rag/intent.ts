@@ -29,9 +29,10 @@ export type ValueKind = (typeof VALUE_KINDS)[number];
  * relation      the price against wind, load or solar over the period: Pearson correlation of hourly means
  * forecast      the latest stored forecast for the series
  * dispatch      a battery's charge/discharge schedule (the dispatch engine)
+ * asset         what a configured battery is and how the dispatcher schedules it (config/assets.json), no data
  * concept       an explanation from the concepts corpus, no data
  */
-export type Measure = 'latest' | 'max' | 'min' | 'extremes' | 'mean' | 'summary' | 'negative' | 'capped' | 'compare' | 'rank' | 'relation' | 'forecast' | 'dispatch' | 'concept';
+export type Measure = 'latest' | 'max' | 'min' | 'extremes' | 'mean' | 'summary' | 'negative' | 'capped' | 'compare' | 'rank' | 'relation' | 'forecast' | 'dispatch' | 'asset' | 'concept';
 
 export interface Intent {
   measure: Measure;
@@ -62,7 +63,7 @@ export interface Intent {
   battery?: BatterySize;
   /** For dispatch: why the size written is not usable (not positive, too large, no unit, two of one figure, figures that disagree, a form not read), naming the figure. */
   batteryProblem?: string;
-  /** For dispatch: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
+  /** For dispatch and asset: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
   assetNames?: string[];
   /** Series the question names that another market holds (catalog.elsewhere): series id -> that market. */
   otherMarkets?: Record<string, string>;
@@ -121,6 +122,13 @@ function kindOf(q: string): ValueKind | null {
   if (/\bload\b(?!\s+zones?\b)|\bdemand\b/i.test(q)) return 'LOAD';
   return null;
 }
+
+/**
+ * A question asking what a named battery is or how it works, rather than what it does in a period: "how does/do/is X
+ * work / operate / get scheduled / charge / decide", "what is X", "tell me about X", "explain / describe X", or one of
+ * its configured figures (capacity, power, size, duration, efficiency, state of charge, cycle limit, degradation cost).
+ */
+const ASSET_EXPLAIN = /\bhow\s+(?:does|do|is|are)\b|\bwhat\s+(?:is|are)\s+(?:the\s+)?bess[-_]|\bwhat'?s\s+(?:the\s+)?bess[-_]|\btell\s+me\s+about\b|\bexplain\b|\bdescribe\b|\bspec(?:s|ification\w*)?\b|\bcapacity\b|\bhow\s+(?:big|large|much\s+(?:power|energy))\b|\bsize\b|\bduration\b|\befficien\w*\b|\bstate\s+of\s+charge\b|\bSoC\b|\bcycle\s+limit\b|\bdegradation\b|\bsettlement\s+point\b|\bconfigur\w*\b|\bparameters?\b/i;
 
 const HUB = /^HB_/;
 const ZONE = /^LZ_/;
@@ -183,8 +191,18 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // its schedule too ("What did bess-north do yesterday?", "What should bess-north do tomorrow?"): the battery has no
   // series of its own, so read as a data question it lost its settlement point and answered "no data". Not when the
   // question asks for a value ("the price at bess-north yesterday": a data question at its settlement point, assets).
+  // "What should bess-north do now?": "now", "currently", "right now", "at the moment", "this hour" with what it does
+  // ask for the current hour of its plan (rag/dispatch-answer.ts askedDay), not a value, so they are no data words here.
+  const bessName = /\bbess[-_][a-z0-9]/i.test(q);
+  const doVerb = /\b(?:do|does|did|doing|done|should|run|ran|running|operat\w*)\b/i;
   const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q)
-    || /\bbess[-_][a-z0-9]/i.test(q) && kind === null && !dataWords.test(q) && (period !== null || /\b(?:do|does|did|doing|done|should|run|ran|running|operat\w*)\b/i.test(q));
+    || bessName && kind === null && !dataWords.test(q.replace(/\b(?:right now|now|currently|current|at the moment|this hour)\b/gi, ' ')) && (period !== null || doVerb.test(q));
+  // "How does bess-north work?", "What is bess-north?", "Tell me about bess-west", "What is bess-north's capacity?": a
+  // configured battery explained from its configuration (its size, efficiency, state-of-charge limits, settlement point
+  // and how the dispatcher schedules it), not a plan (fresh-tester finding: it was answered with tomorrow's plan, or
+  // with the latest price at its settlement point). Only with no period and no value kind: "How does bess-north charge
+  // tomorrow?" is its plan, "What is the price at bess-north?" a price.
+  const assetExplain = bessName && period === null && kind === null && ASSET_EXPLAIN.test(q) && !/\b(?:do|did|doing|should|will|would)\b/i.test(q);
   // "Should I charge my battery at HB_HOUSTON tomorrow?": a charge or discharge verb with a battery that is the asker's,
   // or at a settlement point or in a period the question names (not "how does a battery charge?", a concept). The
   // asker's: "my/our battery", with only size tokens between (MY_BATTERY: "my 10 MW / 20 MWh battery", "my 10 MW
@@ -192,7 +210,8 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // charge?" nor "how do my colleagues say a battery should charge?".
   const batteryAction = /\b(?:charg\w*|discharg\w*)\b[^?]*\bbatter(?:y|ies)\b|\bbatter(?:y|ies)\b[^?]*\b(?:charg\w*|discharg\w*)\b/i.test(q)
     && (named > 0 || period !== null || MY_BATTERY.test(q));
-  if (bessNamed || batteryAction || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
+  if (assetExplain) measure = 'asset';
+  else if (bessNamed || batteryAction || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';
@@ -211,7 +230,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   }
 
   // Series the measure needs when the question names none.
-  const dataMeasure = measure !== 'concept' && measure !== 'dispatch';
+  const dataMeasure = measure !== 'concept' && measure !== 'dispatch' && measure !== 'asset';
   if (series.length === 0 && unknownSeries.length === 0 && dataMeasure) {
     if (kind === 'LOAD' || kind === 'WIND' || kind === 'SOLAR' || (measure === 'relation' && !isPrice(kind))) add(SYSTEM_SERIES_ID);
     else if (picked) add(picked);
@@ -238,6 +257,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   if (unknownPeriod) out.unknownPeriod = unknownPeriod;
   if (measure === 'relation' && driver) out.relationTo = driver;
   if ((measure === 'negative' || measure === 'capped') && /\b(average|mean|high|highest|low|lowest|peak)\b/i.test(q) && named > 0) out.withStats = true;
+  if (measure === 'asset') out.assetNames = [...new Set([...q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)].map((m) => m[0].toLowerCase().replace(/[-_]+$/, '')))];
   if (measure === 'dispatch') {
     const size = parseBatterySize(q);
     if ('problem' in size) out.batteryProblem = size.problem;

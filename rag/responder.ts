@@ -26,7 +26,8 @@ import {
   type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastReach, latestFact, latestValue,
   allMarketStates, negativeFact, notForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
 } from './tools.js';
-import { dispatchFact } from './dispatch-answer.js';
+import { assetFact, dispatchFact } from './dispatch-answer.js';
+import type { BatteryAsset } from '../dispatch/asset.js';
 import { forecastSeries } from '../reports/forecasts.js';
 import { SdaError } from '../platform/errors.js';
 
@@ -38,12 +39,17 @@ const log = logger('responder');
  * question, like the dispatch answer reads it.
  */
 async function assetPoints(): Promise<ReadonlyMap<string, string>> {
+  return new Map((await configuredAssets()).map((a) => [a.id.toLowerCase(), a.settlementPoint]));
+}
+
+/** The configured batteries (config/assets.json), [] when the dispatch engine or the asset file is not there (logged). */
+async function configuredAssets(): Promise<BatteryAsset[]> {
   try {
     const { loadAssets } = await import('../dispatch/assets-config.js');
-    return new Map(loadAssets().map((a) => [a.id.toLowerCase(), a.settlementPoint]));
+    return loadAssets();
   } catch (err) {
     log.debug({ err: (err as Error).message }, 'no configured batteries');
-    return new Map();
+    return [];
   }
 }
 
@@ -296,6 +302,8 @@ export class Responder {
         return [];
       case 'dispatch':
         return (await dispatchFact(pool, market, intent, now)).filter((f): f is MeasureFact => f !== null);
+      case 'asset':
+        return [assetFact(await configuredAssets(), intent)];
       case 'latest':
         return all((s) => (p && p.to <= now - 15 * 60_000 ? statsFact(pool, market, s, kind, p) : latestFact(pool, market, s, kind, now)));
       case 'forecast': {
@@ -431,7 +439,7 @@ export class Responder {
       const reach = intent.series[0] ? await forecastReach(this.deps.pool, market, intent.series[0], fk, state.now) : null;
       const future = intent.period && intent.period.from >= state.now ? ', which is in the future' : '';
       answer = `No stored forecast of ${intent.series.join(', ') || 'the named series'} ${kindLabel(fk)} covers ${intent.period ? `${describePeriod(intent.period, clock)}${future}` : 'the time after the market clock'}: ${reach ? `the newest forecast covers ${clock.label(reach.from)} until ${clock.label(reach.to)}` : 'no forecast was issued by the market clock'}; the market's latest stored interval ends ${clock.label(state.now)}.`;
-    } else if (intent.measure !== 'concept' && intent.measure !== 'dispatch') {
+    } else if (intent.measure !== 'concept' && intent.measure !== 'dispatch' && intent.measure !== 'asset') {
       const where = intent.series.length ? intent.series.join(', ') : 'the named series';
       const kind = intent.kind ?? 'RT_PRICE';
       // Name the period asked and what the market holds of the series, so a period without data is never silent.
@@ -536,7 +544,7 @@ export class Responder {
     // A data answer's sources are documents of the series, value kind and period its facts read (not other days' or
     // another kind's); a relation reads two kinds (the price and its driver), a concept no data: searched as before.
     const exact = intent.measure !== 'concept' && intent.measure !== 'relation';
-    const retrieved = intent.measure === 'dispatch' ? await this.dispatchDocuments(question, facts) : await this.retrieve(question, retrievalQuestion(intent), { exact });
+    const retrieved = intent.measure === 'dispatch' || intent.measure === 'asset' ? await this.dispatchDocuments(question, facts) : await this.retrieve(question, retrievalQuestion(intent), { exact });
     // Retrieved documents are data, never instructions: one that reads as instructions is quarantined.
     const { trusted, untrusted } = quarantine(retrieved, (h) => h.payload.text);
     // A concept answer is made of documents: only those near enough to the question to be about it.

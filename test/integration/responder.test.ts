@@ -22,6 +22,7 @@ import type { MarketDocument } from '../../schemas/types.js';
 import { toVectorDoc } from '../../sinks/vector/documents-sink.js';
 import { LanceDbStore } from '../../rag/store/lancedb-store.js';
 import { createPool } from '../../platform/postgres/pool.js';
+import { writeDispatchSchedules } from '../../sinks/postgres/dispatch-sink.js';
 import { config, uniqueName } from './harness.js';
 
 const H = 3_600_000;
@@ -132,27 +133,35 @@ describe('RAG responder', () => {
     assert.match(a.answer, /^Here is what the data shows: Battery bess-north, today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 10 MW \/ 20 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE 1-\d+, discharge HE \d+-24;/);
   });
 
-  it('answers what a named battery did yesterday from the plan made before the day, and a negative-price question from that day\'s real-time documents', async () => {
-    // Fresh-clone tester's finding: "What did bess-north do yesterday?" was a summary of no series ("no real-time price
-    // data for the named series"), and a negative-price answer listed other days' day-ahead documents and kept the
-    // model's "The data is not available to answer the question.".
+  it('answers what a named battery did yesterday from the stored schedules, never a fresh plan, and a negative-price question from that day\'s real-time documents', async () => {
+    // Fresh-clone tester's findings: "What did bess-north do yesterday?" was a summary of no series ("no real-time price
+    // data for the named series"), then a plan made afresh on the forecast issued before the day; a negative-price
+    // answer listed other days' day-ahead documents and kept the model's "The data is not available to answer the question.".
     const clocked = new Responder({ embedder, store, llm, pool, market, maxTokens: 96 });
-    const none = await clocked.answer({ question: 'What did bess-north do yesterday?' }, undefined, { model: 'off' });
-    assert.equal(none.intent?.measure, 'dispatch');
-    assert.deepEqual(none.intent?.series, ['HB_NORTH']);
-    // The only stored forecast was issued at the end of 2024-07-02: none was issued before yesterday began.
-    assert.equal(none.answer, 'Here is what the data shows: I cannot show a battery plan for yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT): there is no price forecast for HB_NORTH issued by 2024-07-02 00:00 CT, the start of that day (plans look forward: a day is planned on the forecasts issued before it); to see what bess-north would have done on 2024-07-02 settled on actual prices, run sda backtest --from 2024-07-02T05:00Z --to 2024-07-03T05:00Z --asset bess-north.');
+    // A forecast issued before yesterday is stored, so a plan could be made: the answer still reads only stored schedules.
     await pool.query(
       `INSERT INTO forecasts (market, series_id, kind, step_ms, model_version, target_start, target_end, "values", unit, issued_at, input_start, input_end)
        VALUES ($1, 'HB_NORTH', 'RT_PRICE', 3600000, 'test-v0', $2, $3, $4, 'USD/MWh', $5, $6, $2)`,
       [market, new Date(DAY1 + 24 * H), new Date(DAY1 + 48 * H), Array.from({ length: 24 }, (_, i) => 30 + i), new Date(DAY1 + 24 * H - 60_000), new Date(DAY1)],
     );
     try {
+      const none = await clocked.answer({ question: 'What did bess-north do yesterday?' }, undefined, { model: 'off' });
+      assert.equal(none.intent?.measure, 'dispatch');
+      assert.deepEqual(none.intent?.series, ['HB_NORTH']);
+      assert.equal(none.answer, 'Here is what the data shows: No battery schedule is stored for yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; to see what bess-north would have done, settled on actual prices, run sda backtest --from 2024-07-02T05:00Z --to 2024-07-03T05:00Z --asset bess-north.');
+      const n = 24;
+      await writeDispatchSchedules(pool, '', [{
+        market, assetId: 'bess-north', settlementPoint: 'HB_NORTH', strategy: 'forecast', modelVersion: 'test-v0', forecastIssuedAt: DAY1 + 24 * H - 60_000, forecastInputEnd: DAY1 + 24 * H, startAt: DAY1 + 24 * H, stepMs: H,
+        chargeMw: Array.from({ length: n }, (_, k) => (k < 2 ? 10 : 0)), dischargeMw: Array.from({ length: n }, (_, k) => (k >= 22 ? 10 : 0)), socMwh: Array.from({ length: n }, () => 1), prices: Array.from({ length: n }, (_, k) => 30 + k),
+        initialSocMwh: 1, cycleEnergyUsedMwh: 0, expectedRevenue: 0, revenueAtP10: null, revenueAtP90: null, powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, milp: false,
+      }]);
       const a = await clocked.answer({ question: 'What should bess-north do yesterday?' }, undefined, { model: 'off' });
-      assert.ok(a.sources.some((s) => s.id === 'dispatch:bess-north:2024-07-02:test-v0'), a.sources.map((s) => s.id).join(' '));
-      assert.match(a.answer, /^Here is what the data shows: Battery bess-north, yesterday \(2024-07-02 00:00 CT to 2024-07-03 00:00 CT\): the plan made for 2024-07-02 before it began, on the newest HB_NORTH forecast issued by 2024-07-02 00:00 CT \(issued 2024-07-01 23:59 CT\); plans look forward, so this is what was planned, not what the battery did; .*10 MW \/ 20 MWh battery at HB_NORTH on 2024-07-02 \(US Central\): charge HE 1-\d+, discharge HE \d+-24;/);
+      assert.ok(a.sources.some((s) => s.id === `dispatch-stored:bess-north:live:${new Date(DAY1 + 24 * H).toISOString()}`), a.sources.map((s) => s.id).join(' '));
+      // Charged at $30-$31 (HE 1-2), discharged at $52-$53 (HE 23-24): 10 x (52 + 53 - 30 - 31) = $440.
+      assert.match(a.answer, /^Here is what the data shows: Battery bess-north \(10 MW \/ 20 MWh at HB_NORTH\), yesterday \(2024-07-02 00:00 CT to 2024-07-03 00:00 CT\), as it was scheduled: 1 stored schedule of the live dispatcher, on model test-v0's forecasts issued 2024-07-01 23:59 CT\. Charge HE 1-2, discharge HE 23-24; 20\.0 MWh in, 20\.0 MWh out, 1\.0 MWh stored at the end; \$440 at the forecast prices it was scheduled on\./);
     } finally {
       await pool.query(`DELETE FROM forecasts WHERE market = $1 AND model_version = 'test-v0'`, [market]);
+      await pool.query('DELETE FROM dispatch_schedules WHERE market = $1', [market]);
     }
     const neg = await clocked.answer({ question: 'Were there negative prices at HB_NORTH yesterday?' });
     assert.equal(neg.intent?.measure, 'negative');

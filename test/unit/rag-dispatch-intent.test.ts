@@ -8,7 +8,7 @@ import { loadAssets } from '../../dispatch/assets-config.js';
 import { SQL_FORECAST_ISSUED_BY } from '../../reports/forecasts.js';
 import type pg from 'pg';
 import { UK_CLOCK } from '../../market/zone-clock.js';
-import { adhocSize, chooseAsset, dispatchFact } from '../../rag/dispatch-answer.js';
+import { adhocSize, askedDay, chooseAsset, dispatchFact } from '../../rag/dispatch-answer.js';
 import { type MarketCatalog, parseBatterySize, parseIntent } from '../../rag/intent.js';
 
 const NOW = Date.UTC(2024, 7, 8, 5); // 2024-08-08 00:00 CDT
@@ -151,13 +151,31 @@ describe('dispatch answer: a part of today is planned from the forecast that cov
     );
   });
 
-  it('plans tomorrow with no period, and refuses a past day no forecast issued before it plans', async () => {
+  it('plans tomorrow with no period, and answers a past day from stored schedules only (none here), never a plan', async () => {
     const [f] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', asked('Should bess-north discharge?'), CLOCK);
     assert.match(f!.id, /^dispatch:bess-north:2024-08-09:m1$/);
-    // A past date is planned on the forecast issued by its start (rag-dispatch-past.test.ts); this pool's starts later.
+    // A past date is read from the dispatch table (rag-dispatch-past.test.ts); this pool stores no schedule, though a forecast answers.
     const [g] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', asked('Should bess-north discharge on 2024-06-10?'), CLOCK);
     assert.equal(g!.id, 'dispatch:unavailable');
-    assert.match(g!.text, /^I cannot show a battery plan for 2024-06-10 \(2024-06-10 00:00 CT to 2024-06-11 00:00 CT\): .* so it plans no battery for 2024-06-10; .*run sda backtest --from 2024-06-10T05:00Z --to 2024-06-11T05:00Z --asset bess-north\.$/);
+    assert.match(g!.text, /^No battery schedule is stored for 2024-06-10 \(2024-06-10 00:00 CT to 2024-06-11 00:00 CT\): .*run sda backtest --from 2024-06-10T05:00Z --to 2024-06-11T05:00Z --asset bess-north\.$/);
+  });
+
+  it('answers "What should bess-north do now?" with the current and next hour of its plan, not the latest price', async () => {
+    // Fresh-tester finding: "now" is a data word, so the question was read as the latest price at HB_NORTH.
+    for (const q of ['What should bess-north do now?', 'What is bess-north doing right now?']) {
+      const i = asked(q);
+      assert.equal(i.measure, 'dispatch', q);
+      assert.deepEqual(i.assetNames, ['bess-north']);
+      assert.equal(i.period?.rule, 'now');
+    }
+    assert.equal(asked('What is the price at bess-north now?').measure, 'latest');
+    // The clock is 12:00 CDT: the hours the battery acts in are 12:00-14:00 (HE 13-14) of today's plan.
+    assert.deepEqual(askedDay(asked('What should bess-north do now?'), CLOCK), { day: 'today', window: { from: CLOCK, to: CLOCK + 2 * H, label: 'now' } });
+    assert.deepEqual(askedDay(asked('What should bess-north do this hour?'), CLOCK + 20 * 60_000), { day: 'today', window: { from: CLOCK, to: CLOCK + H, label: 'this hour' } });
+    const [f] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', asked('What should bess-north do now?'), CLOCK);
+    assert.match(f!.id, /^dispatch:bess-north:2024-08-08:m1$/, f!.text);
+    // Prices from 12:00 are 20 + ((i + 13) % 24) * 3: 59 and 62 $/MWh in HE 13-14, rising to HE 23: the battery charges.
+    assert.ok(f!.text.startsWith('Battery bess-north, now (2024-08-08 12:00 CT to 2024-08-08 14:00 CT): now: discharge none, charge HE 13-14. The day\'s plan: '), f!.text);
   });
 });
 

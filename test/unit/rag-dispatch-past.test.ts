@@ -2,13 +2,15 @@
 // Fresh-clone tester's finding: "What did bess-north do yesterday?" was read as a summary of no series and answered
 // "There is no real-time price data for the named series, yesterday (...)" though the day's prices were stored. A
 // question naming a configured battery about what it does or did is a dispatch question (rag/intent.ts); the battery
-// names its settlement point (MarketCatalog.assets); a past day is answered with the plan made for it on the forecast
-// issued by its start, saying it is a plan, not what the battery did, and naming the backtest that settles the day
-// (rag/dispatch-answer.ts askedDay {past}, dispatchFact).
+// names its settlement point (MarketCatalog.assets). A period already over is answered from the dispatcher's stored
+// schedules (dispatch_schedules: the live run's, else a backtest run's; reports/schedules.ts), stitched as the battery
+// followed them, never from a plan made afresh; with none stored the answer says so and names the backtest that
+// settles the period (rag/dispatch-answer.ts askedDay {past}/{elapsed}, dispatchFact, pastFact).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type pg from 'pg';
 import { SQL_FORECAST_ISSUED_BY } from '../../reports/forecasts.js';
+import { SQL_STORED_SCHEDULES } from '../../reports/schedules.js';
 import { askedDay, dispatchFact } from '../../rag/dispatch-answer.js';
 import { type MarketCatalog, parseIntent } from '../../rag/intent.js';
 import { UK_CLOCK } from '../../market/zone-clock.js';
@@ -56,35 +58,59 @@ describe('a question naming a configured battery about a day', () => {
   });
 });
 
-describe('a past day is answered with the plan made for it before it began', () => {
-  // The pool answers only the issued-by query, and only for the start of yesterday: a forecast issued at 23:00 the
-  // day before, for 36 hours from yesterday's 00:00.
-  const asks: unknown[][] = [];
-  const pool = {
+describe('a past day is answered from the stored schedules, never a fresh plan', () => {
+  // Fresh-tester finding: "What did bess-north do yesterday?" was answered with a plan made afresh on the forecast
+  // issued before the day. What a battery did is what the dispatcher scheduled it to do: the dispatch table's rows.
+  const asks: string[] = [];
+  /** One stored row as pg returns it: `hours` hourly steps from `start`, charge/discharge 10 MW at the hour offsets given, $/MWh by `price`. */
+  const row = (o: { run?: string; issued: number; start: number; hours: number; charge: number[]; discharge: number[]; price: (k: number) => number; storedAt?: number }) => ({
+    run: o.run ?? '', strategy: 'forecast', model_version: 'm1', forecast_issued_at: new Date(o.issued), forecast_input_end: new Date(o.start), start_at: new Date(o.start), step_ms: H,
+    charge_mw: Array.from({ length: o.hours }, (_, k) => (o.charge.includes(k) ? 10 : 0)), discharge_mw: Array.from({ length: o.hours }, (_, k) => (o.discharge.includes(k) ? 10 : 0)),
+    soc_mwh: Array.from({ length: o.hours }, (_, k) => 1 + k / 10), prices: Array.from({ length: o.hours }, (_, k) => o.price(k)), initial_soc_mwh: 1, stored_at: new Date(o.storedAt ?? CLOCK),
+  });
+  const poolOf = (rows: unknown[]) => ({
     query: async (sql: string, params: unknown[]) => {
-      asks.push(params);
-      if (sql !== SQL_FORECAST_ISSUED_BY) return { rows: [] };
-      if ((params[3] as Date).getTime() !== Y_START) return { rows: [] };
-      return { rows: [{ model_version: 'm1', issued_at: new Date(Y_START - H), input_start: new Date(Y_START - 24 * H), input_end: new Date(Y_START), target_start: new Date(Y_START), step_ms: H, values: Array.from({ length: 36 }, (_, i) => 20 + (i % 24) * 3), p10: null, p90: null, step_sources: null, unit: 'USD/MWh' }] };
+      asks.push(sql);
+      return sql === SQL_STORED_SCHEDULES && params[1] === 'bess-north' ? { rows } : { rows: [] };
     },
-  } as unknown as pg.Pool;
+  }) as unknown as pg.Pool;
+  // The live dispatcher: a schedule from 2024-06-19 00:00 CDT (issued 23:00 the day before) charging HE 3-4 at $20, then
+  // one from 12:00 CDT (issued 11:00) discharging at its offsets 7-8 (HE 20-21) at $60; the first one's discharge at
+  // HE 19-20 is never followed (the newer schedule took over at 12:00).
+  const a = row({ issued: Y_START - H, start: Y_START, hours: 24, charge: [2, 3], discharge: [18, 19], price: () => 20 });
+  const b = row({ issued: Y_START + 11 * H, start: Y_START + 12 * H, hours: 24, charge: [], discharge: [7, 8], price: () => 60 });
+  const backtest = 'sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --asset bess-north';
 
-  it('plans yesterday on the forecast issued by its start, says so, and names the backtest', async () => {
-    const [f] = await dispatchFact(pool, 'ERCOT', intent('What did bess-north do yesterday?'), CLOCK);
-    assert.equal(f!.id, 'dispatch:bess-north:2024-06-19:m1', f!.text);
-    assert.ok(f!.text.startsWith('Battery bess-north, yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT): the plan made for 2024-06-19 before it began, on the newest HB_NORTH forecast issued by 2024-06-19 00:00 CT (issued 2024-06-18 23:00 CT); plans look forward, so this is what was planned, not what the battery did; to see what bess-north would have done on 2024-06-19 settled on actual prices, run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --asset bess-north. '), f!.text);
-    assert.doesNotMatch(f!.text, /no (?:real-time )?price data/);
-    // Its sources: that forecast's snapshot, of HB_NORTH, for yesterday.
-    assert.deepEqual({ series: f!.basis!.series, from: f!.basis!.from, to: f!.basis!.to }, { series: 'HB_NORTH', from: Y_START, to: Y_START + 24 * H });
-    assert.equal(f!.basis!.documents[0]!.id, `forecast-snapshot:ERCOT:HB_NORTH:RT_PRICE:${new Date(Y_START).toISOString()}`);
-    assert.ok(asks.some((p) => p[1] === 'HB_NORTH' && (p[3] as Date).getTime() === Y_START));
+  it('stitches the live schedules as the battery followed them, and reads no forecast', async () => {
+    asks.length = 0;
+    const [f] = await dispatchFact(poolOf([a, b]), 'ERCOT', intent('What did bess-north do yesterday?'), CLOCK);
+    assert.equal(f!.id, `dispatch-stored:bess-north:live:${new Date(Y_START).toISOString()}`, f!.text);
+    assert.equal(f!.text, `Battery bess-north (10 MW / 20 MWh at HB_NORTH), yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT), as it was scheduled: 2 stored schedules of the live dispatcher, on model m1's forecasts issued 2024-06-18 23:00 CT to 2024-06-19 11:00 CT. Charge HE 3-4, discharge HE 20-21; 20.0 MWh in, 20.0 MWh out, 2.1 MWh stored at the end; $800 at the forecast prices it was scheduled on. These are the schedules it was given, not metered output; to settle them on actual prices, run ${backtest}.`);
+    assert.deepEqual(asks, [SQL_STORED_SCHEDULES]);
+    const v = Object.fromEntries(f!.values.filter((x) => x.at === undefined).map((x) => [x.measure, x.value]));
+    assert.deepEqual([v.chargedMwh, v.dischargedMwh, v.scheduledRevenue, v.coveredHours], [20, 20, 800, 24]);
   });
 
-  it('says plainly when no forecast was issued before the day, with the backtest', async () => {
-    const none = { query: async () => ({ rows: [] }) } as unknown as pg.Pool;
-    const [f] = await dispatchFact(none, 'ERCOT', intent('What should bess-north do yesterday?'), CLOCK);
+  it('prefers the live schedules to a backtest run\'s, and reads a backtest run when it is all there is', async () => {
+    const run = row({ run: 'june', issued: Y_START - H, start: Y_START, hours: 24, charge: [0], discharge: [23], price: () => 30 });
+    const [live] = await dispatchFact(poolOf([run, a, b]), 'ERCOT', intent('What did bess-north do yesterday?'), CLOCK);
+    assert.match(live!.id, /^dispatch-stored:bess-north:live:/);
+    const [f] = await dispatchFact(poolOf([run]), 'ERCOT', intent('What did bess-north do yesterday?'), CLOCK);
+    assert.match(f!.id, /^dispatch-stored:bess-north:june:/);
+    assert.match(f!.text, /as it was scheduled: 1 stored schedule of backtest run june \(sda backtest --run june; the live dispatcher stored none for it\), on model m1's forecasts issued 2024-06-18 23:00 CT\. Charge HE 1, discharge HE 24; /, f!.text);
+  });
+
+  it('names the hours no stored schedule covers', async () => {
+    const [f] = await dispatchFact(poolOf([b]), 'ERCOT', intent('What did bess-north do yesterday?'), CLOCK);
+    assert.match(f!.text, / The stored schedules cover 12 of its 24 hours \(2024-06-19 12:00 CT to 2024-06-20 00:00 CT\); no schedule applied in the rest\. /, f!.text);
+  });
+
+  it('says none is stored, with the backtest, when the table holds no schedule of the day', async () => {
+    asks.length = 0;
+    const [f] = await dispatchFact(poolOf([]), 'ERCOT', intent('What should bess-north do yesterday?'), CLOCK);
     assert.equal(f!.id, 'dispatch:unavailable');
-    assert.equal(f!.text, 'I cannot show a battery plan for yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT): there is no price forecast for HB_NORTH issued by 2024-06-19 00:00 CT, the start of that day (plans look forward: a day is planned on the forecasts issued before it); to see what bess-north would have done on 2024-06-19 settled on actual prices, run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --asset bess-north.');
+    assert.equal(f!.text, `No battery schedule is stored for yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; to see what bess-north would have done, settled on actual prices, run ${backtest}.`);
+    assert.ok(!asks.includes(SQL_FORECAST_ISSUED_BY), 'no plan is made for a past day');
   });
 });
 
@@ -100,13 +126,13 @@ describe('a period already over is never answered with tomorrow', () => {
     ['What did bess-north do in the last 3 hours?', CLOCK - 3 * H, CLOCK, 'the last 3 hours (2024-06-20 09:00 CT to 2024-06-20 12:00 CT)'],
   ];
   for (const [q, from, to, named] of cases) {
-    it(`"${q}" says plans look forward and names the backtest for that period`, async () => {
+    it(`"${q}" is read from the stored schedules of that period, with the backtest for it`, async () => {
       const asked = askedDay(intent(q), CLOCK);
       assert.ok('elapsed' in asked && asked.elapsed.from === from && asked.elapsed.to === to, JSON.stringify(asked));
       const [f] = await dispatchFact(none, 'ERCOT', intent(q), CLOCK);
       const utc = (t: number) => `${new Date(t).toISOString().slice(0, 16)}Z`;
       assert.equal(f!.id, 'dispatch:unavailable');
-      assert.equal(f!.text, `I cannot show a battery plan for ${named}: plans look forward (they are made for today and tomorrow, or shown for one past day as planned before it began), so no plan covers a period already over; to see what bess-north would have done in it settled on actual prices, run sda backtest --from ${utc(from)} --to ${utc(to)} --asset bess-north.`);
+      assert.equal(f!.text, `No battery schedule is stored for ${named}: the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; to see what bess-north would have done, settled on actual prices, run sda backtest --from ${utc(from)} --to ${utc(to)} --asset bess-north.`);
       assert.doesNotMatch(f!.text, /tomorrow \(/);
     });
   }
@@ -115,10 +141,10 @@ describe('a period already over is never answered with tomorrow', () => {
     const q = 'Should I have charged my 10 MW / 20 MWh battery at HB_WEST yesterday?';
     assert.equal(intent(q).measure, 'dispatch');
     const [f] = await dispatchFact(none, 'ERCOT', intent(q), CLOCK);
-    assert.match(f!.text, /run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --power 10 --energy 20 --series HB_WEST\.$/, f!.text);
+    assert.match(f!.text, /not one described by its size; .*run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --power 10 --energy 20 --series HB_WEST\.$/, f!.text);
     assert.doesNotMatch(f!.text, /--asset/);
     const [g] = await dispatchFact(none, 'ERCOT', intent('Should I have charged my 10 MW / 20 MWh battery at HB_WEST last night?'), CLOCK);
-    assert.match(g!.text, /what your battery would have done in it settled on actual prices, run sda backtest --from 2024-06-19T23:00Z --to 2024-06-20T11:00Z --power 10 --energy 20 --series HB_WEST\.$/, g!.text);
+    assert.match(g!.text, /what your battery would have done, settled on actual prices, run sda backtest --from 2024-06-19T23:00Z --to 2024-06-20T11:00Z --power 10 --energy 20 --series HB_WEST\.$/, g!.text);
   });
 
   it('a market on another clock names the past day asked, not tomorrow', async () => {
