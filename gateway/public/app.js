@@ -1,11 +1,11 @@
 // The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
 // /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { alignedData, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, priceRange } from '/chart-data.js';
+import { alignedData, curveInfoText, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, pipelineTimes, priceRange, utcText } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
-const utc = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '?');
+const utc = utcText;
 const params = new URLSearchParams(location.hash.slice(1));
 
 let plot = null;
@@ -53,8 +53,9 @@ async function loadOverview() {
     cell(tr, fmt(p.value), p.value < 0 ? 'num neg' : 'num');
     prices.appendChild(tr);
   }
-  $('#last-tick').textContent = utc(body.pipeline.lastTickIngestedAt);
-  $('#last-interval').textContent = utc(body.pipeline.lastIntervalEnd);
+  const times = pipelineTimes(body.pipeline);
+  $('#last-tick').textContent = times.tick;
+  $('#last-interval').textContent = times.interval;
   const pipe = $('#pipeline tbody');
   pipe.replaceChildren();
   for (const g of body.pipeline.consumers) {
@@ -86,7 +87,7 @@ async function loadSeries() {
 
 function renderStats() {
   const e = errorSeries(state.actual, state.forecast);
-  const info = state.curveInfo ? ` · newest forecast issued ${utc(state.curveInfo.issuedAt)} by ${state.curveInfo.modelVersion}` : '';
+  const info = curveInfoText(state.curveInfo, state.curve);
   $('#error-stats').textContent = e.n === 0
     ? `${noErrorStatus(state, selected ?? { market: '?', series: '?', kind: 'RT_PRICE' })}${info}`
     : `error (forecast − actual, horizon 1) over ${e.n} points: RMSE ${fmt(e.rmse)}, MAE ${fmt(e.mae)}, bias ${fmt(e.bias)}; RMSE of the last ${e.window}: ${fmt(e.rollingRmse)} ${state.unit ?? ''}${info}`;

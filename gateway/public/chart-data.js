@@ -242,3 +242,32 @@ export function noErrorStatus(state, series) {
   if (none) return `${series.series} (${series.market}, ${series.kind}) is not forecast: no forecast of it is stored, so there is no forecast error to show (train a model that covers ${series.series}: sda train --series)`;
   return 'no forecast has an actual yet';
 }
+
+/** An ISO time as the dashboard writes it: "2024-07-01 12:00Z"; '?' when there is none. */
+export const utcText = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '?');
+
+/**
+ * The pipeline panel's two times, each saying what it is (a fresh tester could not tell them, or the forecast panel's
+ * time, apart): `lastTickIngestedAt` is the wall-clock time the newest tick was written to PostgreSQL (ingested_at),
+ * `lastIntervalEnd` the end of the newest market interval stored, the market clock the answers use. A replay or the
+ * simulator writes today's wall-clock time for intervals of another day, so the two differ by design.
+ * @param pipeline GET /api/overview's `pipeline` ({lastTickIngestedAt, lastIntervalEnd}: ISO strings or null)
+ * @returns {tick, interval}: the two lines' text
+ */
+export function pipelineTimes(pipeline) {
+  return {
+    tick: `Newest tick written: ${utcText(pipeline.lastTickIngestedAt)} (wall clock: when the ticks sink stored it)`,
+    interval: `Market clock: ${utcText(pipeline.lastIntervalEnd)} (end of the newest market interval stored)`,
+  };
+}
+
+/**
+ * The forecast panel's note on the newest forecast curve: its issue time (when the forecaster made it: its inputs end
+ * there, so it is at or before the market clock, never the pipeline's wall-clock tick time), its model and the hour its
+ * first step starts. '' without a curve. `info`: {issuedAt ISO, modelVersion}; `curve`: {t: seconds} (its steps).
+ */
+export function curveInfoText(info, curve) {
+  if (!info) return '';
+  const first = curve && curve.t.length > 0 ? `, first hour ${utcText(new Date(curve.t[0] * 1000).toISOString())}` : '';
+  return ` · newest forecast issued ${utcText(info.issuedAt)} (forecaster's issue time) by ${info.modelVersion}${first}`;
+}

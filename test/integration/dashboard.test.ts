@@ -88,6 +88,11 @@ describe('dashboard in headless Chromium', () => {
     assert.equal(count(drawn[4]), 12, 'an error point wherever a forecast has an actual');
     assert.ok(drawn[4]!.filter((v) => v !== null).every((v) => Math.abs(v! - 2) < 1e-9), 'each error is forecast - actual = 2');
     assert.match((await page.textContent('#error-stats')) ?? '', /over 12 points: RMSE 2\.00, MAE 2\.00, bias 2\.00/);
+    // Each time the page shows says which time it is (fresh tester: the pipeline's and the forecast's "latest" differed unexplained).
+    assert.match((await page.textContent('#error-stats')) ?? '', /newest forecast issued \d{4}-\d\d-\d\d \d\d:\d\dZ \(forecaster's issue time\) by \S+, first hour /);
+    await page.waitForFunction(() => !/\?/.test(document.querySelector('#last-interval')?.textContent ?? '?'), undefined, { timeout: 10_000 });
+    assert.match((await page.textContent('#last-tick')) ?? '', /^Newest tick written: \d{4}-\d\d-\d\d \d\d:\d\dZ \(wall clock: when the ticks sink stored it\)$/);
+    assert.match((await page.textContent('#last-interval')) ?? '', /^Market clock: \d{4}-\d\d-\d\d \d\d:\d\dZ \(end of the newest market interval stored\)$/);
     assert.equal(await page.inputValue('#series'), `${market}/${series}`);
     assert.ok(Number(await page.locator('#plot canvas').count()) >= 1, 'uPlot drew a canvas');
 
