@@ -19,7 +19,7 @@ import { ONLINE_BAND_DEFAULTS } from '../../model/online-band.js';
 import { BASE_RIDGE_ALPHAS } from '../../model/baselines.js';
 import { listVersions, loadEntry, readCurrent } from '../../model/registry.js';
 import { loadTfjsModel } from '../../model/tfjs-io.js';
-import { HOUR_MS, runTraining } from '../../model/train.js';
+import { HOUR_MS, type TrainOptions, runTraining } from '../../model/train.js';
 import { startWindower } from '../../processors/windower/processor.js';
 import { startFeaturesSink } from '../../sinks/postgres/features-sink.js';
 import { createPool } from '../../platform/postgres/pool.js';
@@ -40,6 +40,31 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
   let p: Provisioned;
   let work: string;
   let version: string | undefined;
+
+  /**
+   * The training both runs share (same windows, same seed, so the same model): 5 epochs of a 1-layer, 12-unit LSTM
+   * over 36 hourly steps ahead of this test's market's RT prices, registered in `registry` and promoted, its
+   * human-readable output appended to `lines`. One validation slice (folds 1) keeps this test's training time as it
+   * was; the rolling-origin folds are covered by test/unit/model-rolling-origin.test.ts on a small dataset.
+   */
+  const trainOptions = (registry: string, lines: string[]): TrainOptions => ({
+    market,
+    kind: 'RT_PRICE',
+    stepMs: HOUR_MS,
+    epochs: 5,
+    units: 12,
+    layers: 1,
+    horizon: 36,
+    batchSize: 64,
+    learningRate: 0.003,
+    seed: 5,
+    folds: 1,
+    backend: 'auto',
+    registry,
+    promote: true,
+    print: (l) => lines.push(l),
+    progress: false,
+  });
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), 'sda-train-'));
@@ -90,27 +115,7 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
     const registry = join(work, 'registry');
     const datasetDir = join(work, 'dataset');
     const lines: string[] = [];
-    const r = await runTraining(pool, {
-      market,
-      kind: 'RT_PRICE',
-      stepMs: HOUR_MS,
-      epochs: 5,
-      units: 12,
-      layers: 1,
-      horizon: 36,
-      batchSize: 64,
-      learningRate: 0.003,
-      seed: 5,
-      // One validation slice keeps this test's training time as it was; the rolling-origin folds are covered by
-      // test/unit/model-rolling-origin.test.ts on a small dataset.
-      folds: 1,
-      backend: 'auto',
-      registry,
-      promote: true,
-      exportDatasetDir: datasetDir,
-      print: (l) => lines.push(l),
-      progress: false,
-    });
+    const r = await runTraining(pool, { ...trainOptions(registry, lines), exportDatasetDir: datasetDir });
     version = r.version;
     const out = lines.join('\n');
     assert.match(out, /^backend: tfjs-wasm/m);
@@ -227,25 +232,7 @@ describe('train: features → LSTM → registry, metrics and evaluation', () => 
     const registry = join(work, 'registry');
     const versions = await listVersions(registry);
     const lines: string[] = [];
-    const r = await runTraining(pool, {
-      market,
-      kind: 'RT_PRICE',
-      stepMs: HOUR_MS,
-      epochs: 5,
-      units: 12,
-      layers: 1,
-      horizon: 36,
-      batchSize: 64,
-      learningRate: 0.003,
-      seed: 5,
-      folds: 1,
-      backend: 'auto',
-      registry,
-      promote: true,
-      keepIdenticalCurrent: true,
-      print: (l) => lines.push(l),
-      progress: false,
-    });
+    const r = await runTraining(pool, { ...trainOptions(registry, lines), keepIdenticalCurrent: true });
     assert.equal(r.sameAsCurrent, version, lines.join('\n'));
     assert.equal(r.version, version);
     assert.equal(r.promoted, false);
