@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import { type Admin, connectFenced, createKafka, createProducer } from '../../platform/kafka/client.js';
+import { type Admin, type Producer, connectFenced, createKafka, createProducer } from '../../platform/kafka/client.js';
 import { countDataRecords } from '../../platform/kafka/count-records.js';
 import { topicSet } from '../../platform/kafka/topics.js';
 import { type RunInfo, incompleteNote } from '../../cli/run.js';
@@ -18,6 +18,60 @@ describe('sda run list record counts', () => {
   const txTopic = set.features.name;
   const plainTopic = set.ticks.name;
   const kafka = createKafka(config, `sda-test-${run}`, { quiet: true });
+  type Message = Parameters<Producer['send']>[0]['messages'][number];
+  type Transaction = Awaited<ReturnType<Producer['transaction']>>;
+
+  /** Sends `messages` to each of `topics` in turn with one plain (non-transactional) producer of its own. */
+  async function sendPlain(topics: string[], messages: Message[]): Promise<void> {
+    const plain = createProducer(kafka);
+    await plain.connect();
+    try {
+      for (const topic of topics) await plain.send({ topic, messages });
+    } finally {
+      await plain.disconnect();
+    }
+  }
+
+  /**
+   * A run topic of one partition (topicSet(`${prefix}-<8 hex>`).forecasts) holding 2 committed records (offsets 0-1,
+   * commit marker 2), then 3 records (offsets 3-5, values `${word} 0..2`) in a transaction left open. The caller
+   * commits or aborts `open`, disconnects `tx` and deletes the topic; when the set-up fails it does so itself.
+   */
+  async function withOpenTransaction(prefix: string, word: string): Promise<{ run: string; topic: string; tx: Producer; open: Transaction }> {
+    const openRun = `${prefix}-${randomUUID().slice(0, 8)}`;
+    const topic = topicSet(openRun).forecasts.name;
+    await createTestTopic(topic, 1);
+    const tx = createProducer(kafka, { transactionalId: `sda-test-${openRun}` });
+    try {
+      await connectFenced(tx);
+      const first = await tx.transaction();
+      await first.send({ topic, messages: [0, 1].map((i) => ({ key: `c${i}`, value: Buffer.from(`committed ${i}`), partition: 0 })) });
+      await first.commit();
+      const open = await tx.transaction();
+      try {
+        await open.send({ topic, messages: [0, 1, 2].map((i) => ({ key: `o${i}`, value: Buffer.from(`${word} ${i}`), partition: 0 })) });
+      } catch (e) {
+        await open.abort();
+        throw e;
+      }
+      return { run: openRun, topic, tx, open };
+    } catch (e) {
+      await tx.disconnect();
+      await deleteTestTopics([topic]);
+      throw e;
+    }
+  }
+
+  /** The real admin client with `fetchTopicOffsets` replaced by `fetch(topic, real)`; every other member is the client's own, bound to it. */
+  function withFetchTopicOffsets(admin: Admin, fetch: (topic: string, real: Admin['fetchTopicOffsets']) => ReturnType<Admin['fetchTopicOffsets']>): Admin {
+    return new Proxy(admin, {
+      get(target, prop) {
+        if (prop === 'fetchTopicOffsets') return (topic: string) => fetch(topic, (t) => target.fetchTopicOffsets(t));
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as Admin;
+  }
 
   after(async () => {
     await deleteTestTopics([txTopic, plainTopic]);
@@ -42,13 +96,7 @@ describe('sda run list record counts', () => {
     } finally {
       await tx.disconnect();
     }
-    const plain = createProducer(kafka);
-    await plain.connect();
-    try {
-      await plain.send({ topic: plainTopic, messages: Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`p${i}`), partition: i % 2 })) });
-    } finally {
-      await plain.disconnect();
-    }
+    await sendPlain([plainTopic], Array.from({ length: 7 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(`p${i}`), partition: i % 2 })));
     const offsets = await withAdmin(async (a) => (await a.fetchTopicOffsets(txTopic)).reduce((n, o) => n + Number(o.high) - Number(o.low), 0));
     assert.ok(offsets > committed, `the transactional topic's offsets (${offsets}) exceed its records: markers take offsets`);
 
@@ -73,18 +121,9 @@ describe('sda run list record counts', () => {
   it('a transaction still open: the committed records counted, the count not complete', async () => {
     // 2 committed records, then 3 in a transaction left open while `sda run list` counts: kafkajs lists offsets
     // read_committed (its end is the last stable offset, 3 here), so only the high watermark (6) shows the open one.
-    const openRun = `open-${randomUUID().slice(0, 8)}`;
-    const openTopic = topicSet(openRun).forecasts.name;
-    await createTestTopic(openTopic, 1);
-    const tx = createProducer(kafka, { transactionalId: `sda-test-${openRun}` });
-    await connectFenced(tx);
+    const { run: openRun, topic: openTopic, tx, open } = await withOpenTransaction('open', 'open');
     try {
-      const first = await tx.transaction();
-      await first.send({ topic: openTopic, messages: [0, 1].map((i) => ({ key: `c${i}`, value: Buffer.from(`committed ${i}`), partition: 0 })) });
-      await first.commit();
-      const open = await tx.transaction();
       try {
-        await open.send({ topic: openTopic, messages: [0, 1, 2].map((i) => ({ key: `o${i}`, value: Buffer.from(`open ${i}`), partition: 0 })) });
         const json = await sda(['run', 'list', '--json']);
         assert.equal(json.code, 0, json.stderr);
         const info = (JSON.parse(json.stdout) as RunInfo[]).find((r) => r.name === openRun);
@@ -110,34 +149,18 @@ describe('sda run list record counts', () => {
     // 2 committed records (offsets 0-1, marker 2), then 3 in a transaction (3-5) open when kafkajs lists the offsets
     // (its `high`, read_committed, is 3) and committed (marker 6) before the high watermarks are listed. The read's end
     // taken from that first listing stopped at 3 while the second said nothing was open: 2 records, complete.
-    const lateRun = `late-${randomUUID().slice(0, 8)}`;
-    const lateTopic = topicSet(lateRun).forecasts.name;
-    await createTestTopic(lateTopic, 1);
-    const tx = createProducer(kafka, { transactionalId: `sda-test-${lateRun}` });
-    await connectFenced(tx);
+    const { topic: lateTopic, tx, open } = await withOpenTransaction('late', 'late');
     try {
-      const first = await tx.transaction();
-      await first.send({ topic: lateTopic, messages: [0, 1].map((i) => ({ key: `c${i}`, value: Buffer.from(`committed ${i}`), partition: 0 })) });
-      await first.commit();
-      const open = await tx.transaction();
-      await open.send({ topic: lateTopic, messages: [0, 1, 2].map((i) => ({ key: `o${i}`, value: Buffer.from(`late ${i}`), partition: 0 })) });
       let listedHigh: string | undefined;
       await withAdmin(async (admin) => {
-        const committing = new Proxy(admin, {
-          get(target, prop) {
-            if (prop === 'fetchTopicOffsets')
-              return async (topic: string) => {
-                const offsets = await target.fetchTopicOffsets(topic);
-                if (topic === lateTopic && listedHigh === undefined) {
-                  listedHigh = offsets[0]?.high;
-                  await open.commit();
-                }
-                return offsets;
-              };
-            const v = Reflect.get(target, prop, target) as unknown;
-            return typeof v === 'function' ? v.bind(target) : v;
-          },
-        }) as Admin;
+        const committing = withFetchTopicOffsets(admin, async (topic, real) => {
+          const offsets = await real(topic);
+          if (topic === lateTopic && listedHigh === undefined) {
+            listedHigh = offsets[0]?.high;
+            await open.commit();
+          }
+          return offsets;
+        });
         const counts = await countDataRecords(config, kafka, committing, [lateTopic], { idleMs: 1_000 });
         assert.equal(listedHigh, '3', 'the transaction was open at the first listing');
         assert.deepEqual(counts, [{ topic: lateTopic, partitions: 1, records: 5, complete: true }]);
@@ -153,13 +176,7 @@ describe('sda run list record counts', () => {
     const cutRun = `cut-${randomUUID().slice(0, 8)}`;
     const cutTopic = topicSet(cutRun).ticks.name;
     await createTestTopic(cutTopic, 1);
-    const plain = createProducer(kafka);
-    await plain.connect();
-    try {
-      await plain.send({ topic: cutTopic, messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: Buffer.from(`${i}`) })) });
-    } finally {
-      await plain.disconnect();
-    }
+    await sendPlain([cutTopic], [0, 1, 2].map((i) => ({ key: `k${i}`, value: Buffer.from(`${i}`) })));
     try {
       const counts = await withAdmin((admin) => countDataRecords(config, kafka, admin, [cutTopic], { idleMs: 1 }));
       assert.equal(counts.length, 1);
@@ -181,13 +198,7 @@ describe('sda run list record counts', () => {
     const s = topicSet(delRun);
     const [gone1, gone2, kept] = [s.ticks.name, s.features.name, s.forecasts.name];
     for (const t of [gone1, gone2, kept]) await createTestTopic(t, 1);
-    const plain = createProducer(kafka);
-    await plain.connect();
-    try {
-      for (const t of [gone1, gone2, kept]) await plain.send({ topic: t, messages: [{ key: 'a', value: Buffer.from('1') }, { key: 'b', value: Buffer.from('2') }] });
-    } finally {
-      await plain.disconnect();
-    }
+    await sendPlain([gone1, gone2, kept], [{ key: 'a', value: Buffer.from('1') }, { key: 'b', value: Buffer.from('2') }]);
     try {
       await withAdmin(async (admin) => {
         const deleteNow = async (topic: string) => {
@@ -198,19 +209,12 @@ describe('sda run list record counts', () => {
             await new Promise((r) => setTimeout(r, 100));
           }
         };
-        const racing = new Proxy(admin, {
-          get(target, prop) {
-            if (prop === 'fetchTopicOffsets')
-              return async (topic: string) => {
-                if (topic === kept) await deleteNow(gone2);
-                const offsets = await target.fetchTopicOffsets(topic);
-                if (topic === gone1) await deleteNow(gone1);
-                return offsets;
-              };
-            const v = Reflect.get(target, prop, target) as unknown;
-            return typeof v === 'function' ? v.bind(target) : v;
-          },
-        }) as Admin;
+        const racing = withFetchTopicOffsets(admin, async (topic, real) => {
+          if (topic === kept) await deleteNow(gone2);
+          const offsets = await real(topic);
+          if (topic === gone1) await deleteNow(gone1);
+          return offsets;
+        });
         const counts = await countDataRecords(config, kafka, racing, [gone1, gone2, kept], { idleMs: 1_000 });
         assert.deepEqual(counts, [{ topic: kept, partitions: 1, records: 2, complete: true }]);
       });
