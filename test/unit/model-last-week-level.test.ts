@@ -13,6 +13,7 @@ import { mulberry32 } from '../../model/lstm.js';
 import { LAST_WEEK_SOURCE, lastWeekWeights } from '../../model/quantile.js';
 import { applyLastWeek, chooseLevelSlots, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
+import { hourlyMatrix } from './hourly-matrix.js';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;
@@ -21,17 +22,7 @@ const W = 24;
 
 /** Hourly windows of W slots ending T0 + j·h, j = 0..rows − 1; slot value f(slot end). */
 function matrixOf(rows: number, f: (slotEnd: number) => number): FeatureMatrix {
-  const columns = [...FEATURE_COLUMNS, ...Array.from({ length: W }, (_, i) => `v${i}`)];
-  const out: number[][] = [];
-  const windowEnds: number[] = [];
-  for (let j = 0; j < rows; j++) {
-    const end = T0 + j * HOUR;
-    const values = Array.from({ length: W }, (_, i) => f(end - (W - 1 - i) * HOUR));
-    const byName: Record<string, number> = { hour_of_day: new Date(end).getUTCHours(), day_of_week: new Date(end).getUTCDay(), is_holiday: 0, system_load: 40_000, wind: 5_000, solar: 1_000, net_load: 34_000, last: values[W - 1]! };
-    out.push([...FEATURE_COLUMNS.map((c) => byName[c] ?? 0), ...values]);
-    windowEnds.push(end);
-  }
-  return { columns, rows: out, windowEnds, shape: [rows, columns.length] };
+  return hourlyMatrix(T0, rows, W, f);
 }
 
 /** A standard normal draw (Box-Muller). */

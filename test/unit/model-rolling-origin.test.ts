@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SEQUENCE_FEATURES } from '../../model/contract.js';
 import { buildDataset } from '../../model/dataset.js';
-import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 import { mulberry32 } from '../../model/lstm.js';
 import { chooseBlends, conformalOffsets, conformalOffsetsByBlock } from '../../model/quantile.js';
 import { concatFolds, rollingOrigins } from '../../model/rolling-origin.js';
 import { trainQuantileModel } from '../../model/train.js';
+import { hourlyMatrix } from './hourly-matrix.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -205,17 +205,7 @@ describe('trainQuantileModel with rolling origins', () => {
       if (!series.has(t)) series.set(t, 50 + 20 * Math.sin((2 * Math.PI * (t - T0)) / DAY) + 3 * normal(rng));
       return series.get(t)!;
     };
-    const columns = [...FEATURE_COLUMNS, ...Array.from({ length: W }, (_, i) => `v${i}`)];
-    const matrixRows: number[][] = [];
-    const windowEnds: number[] = [];
-    for (let j = 0; j < rows; j++) {
-      const end = T0 + j * HOUR;
-      const values = Array.from({ length: W }, (_, i) => value(end - (W - 1 - i) * HOUR));
-      const byName: Record<string, number> = { hour_of_day: new Date(end).getUTCHours(), day_of_week: new Date(end).getUTCDay(), is_holiday: 0, system_load: 40_000, wind: 5_000, solar: 1_000, net_load: 34_000, last: values[W - 1]! };
-      matrixRows.push([...FEATURE_COLUMNS.map((c) => byName[c] ?? 0), ...values]);
-      windowEnds.push(end);
-    }
-    const matrix: FeatureMatrix = { columns, rows: matrixRows, windowEnds, shape: [rows, columns.length] };
+    const matrix = hourlyMatrix(T0, rows, W, value);
     const d = buildDataset([{ seriesId: 'A', matrix }], { horizon: 3, stepMs: HOUR, target: { market: 'TEST', kind: 'RT_PRICE', unit: 'USD/MWh' } });
     const lines: string[] = [];
     const r = await trainQuantileModel(d, { units: 4, layers: 1, epochs: 2, batchSize: 64, learningRates: [0.01], loss: 'pinball', huberDelta: 0.5, target: 'ridge', seed: 1, stepMs: HOUR, progress: false, folds: 3 }, (l) => lines.push(l));
