@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LAST_WEEK_SOURCE } from '../../model/quantile.js';
-import { BulkProducer, createConsumer } from '../../platform/kafka/client.js';
+import { BulkProducer } from '../../platform/kafka/client.js';
 import { type Provisioned, provision } from '../../platform/kafka/provision.js';
 import { readTopicToEnd } from '../../platform/kafka/read-topic.js';
 import { createPool } from '../../platform/postgres/pool.js';
@@ -26,7 +26,7 @@ import { PartitionWindower } from '../../processors/windower/windower.js';
 import type { FeatureWindow, Forecast } from '../../schemas/types.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { waitUntil } from './group-state.js';
-import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
+import { config, createTestTopic, deleteTestTopics, readCommittedRecords, uniqueName, withAdmin } from './harness.js';
 import { SdaChildren, stop } from './sda-children.js';
 
 const HOUR = 3_600_000;
@@ -59,21 +59,7 @@ type StampedForecast = Forecast & { recordTimestamp: string };
 
 /** The record timestamps of a topic's committed records (read_committed), keyed by `partition/offset`. */
 async function recordTimestamps(p: Provisioned, topic: string): Promise<Map<string, string>> {
-  const consumer = createConsumer(p.kafka, uniqueName('test-fcre-ts'), { readUncommitted: false, maxWaitTimeInMs: 200 });
-  const out = new Map<string, string>();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let quietSince = Date.now();
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      quietSince = Date.now();
-      out.set(`${partition}/${message.offset}`, message.timestamp);
-    },
-  });
-  // Transaction markers occupy offsets too, so the last record sits below the end offset: wait for quiet instead.
-  while (Date.now() - quietSince < 3_000) await new Promise((r) => setTimeout(r, 100));
-  await consumer.disconnect();
-  return out;
+  return new Map((await readCommittedRecords(p, topic, 'test-fcre-ts', 3_000)).map((r) => [`${r.partition}/${r.offset}`, r.timestamp]));
 }
 
 /**
@@ -177,10 +163,15 @@ describe('forecaster: a partition lost and regained', () => {
       'every phase has windows',
     );
     const producer = new BulkProducer(config, 'sda-test-forecaster-regained-input');
+    // Every window record gets its own timestamp (the test's start plus its index in `all`, ms: distinct, and within
+    // the broker's accepted range of now), so the record-timestamp checks below fail when a forecast carries another
+    // window's timestamp; without it a publish's records share the producer's one send time.
+    const t0 = Date.now();
+    const stampOf = new Map(all.map((w, i) => [w, String(t0 + i)]));
     const publish = (ws: FeatureWindow[]) =>
       producer.send(
         input,
-        ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })),
+        ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w), timestamp: stampOf.get(w)! })),
       );
 
     const group = uniqueName('test-fcre-x');
@@ -252,10 +243,13 @@ describe('forecaster: a partition lost and regained', () => {
       afterGap.length > 0 && fromLastWeek >= afterGap.length / 2,
       `forecasts after the gap served from last week: ${fromLastWeek} of ${afterGap.length}`,
     );
-    // Each forecast record carries its window record's timestamp (the windows here are written once each).
+    // Each forecast record carries its own window record's timestamp (the windows here are written once each, each with
+    // its own timestamp).
     const windowStamps = await recordTimestamps(p, input);
     const windowRecords = await readTopicToEnd(p, input, p.writers.features, { idleMs: 2_000, groupPrefix: 'test-fcre-read' });
     const windowStamp = new Map(windowRecords.map((r) => [`${r.value.seriesId}|${r.value.windowEnd}`, windowStamps.get(`${r.partition}/${r.offset}`)]));
+    const forecastStamps = [...expected.values()].map((f) => f.recordTimestamp);
+    assert.equal(new Set(forecastStamps).size, forecastStamps.length, 'the forecast windows carry distinct record timestamps (else the check below cannot tell them apart)');
     for (const [k, f] of expected) assert.equal(f.recordTimestamp, windowStamp.get(k), `${k}: the reference's record timestamp is its window record's`);
     assertSameForecasts(expected, got, aTail);
   });

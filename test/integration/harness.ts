@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { loadConfig, projectRoot } from '../../platform/config.js';
-import { type Admin, createKafka, createTopicsAndWait } from '../../platform/kafka/client.js';
+import { type Admin, createConsumer, createKafka, createTopicsAndWait } from '../../platform/kafka/client.js';
+import type { Provisioned } from '../../platform/kafka/provision.js';
 import { topicConfig } from '../../platform/kafka/topics.js';
 import type { MarketTick } from '../../schemas/types.js';
 
@@ -58,4 +59,36 @@ export async function until(check: () => boolean, timeoutMs: number, what: strin
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** A record as a consumer received it: key and value bytes, its Kafka record timestamp (ms since the epoch) and offset as decimal strings. */
+export interface ReceivedRecord {
+  partition: number;
+  offset: string;
+  timestamp: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/**
+ * Every committed record of `topic` (read_committed: an aborted transaction's records are never delivered), from the
+ * beginning, in the order received (offset order within a partition), through a consumer group of its own
+ * (`groupPrefix` plus a random suffix, see uniqueName). Transaction markers occupy offsets too, so the last record sits
+ * below the end offset: the read ends once `quietMs` pass without a record instead.
+ */
+export async function readCommittedRecords(p: Provisioned, topic: string, groupPrefix: string, quietMs: number): Promise<ReceivedRecord[]> {
+  const consumer = createConsumer(p.kafka, uniqueName(groupPrefix), { readUncommitted: false, maxWaitTimeInMs: 200 });
+  const out: ReceivedRecord[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let quietSince = Date.now();
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      quietSince = Date.now();
+      out.push({ partition, offset: message.offset, timestamp: message.timestamp, key: message.key, value: message.value });
+    },
+  });
+  while (Date.now() - quietSince < quietMs) await new Promise((r) => setTimeout(r, 100));
+  await consumer.disconnect();
+  return out;
 }

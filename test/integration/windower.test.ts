@@ -17,7 +17,7 @@ import { createTopicsAndWait } from '../../platform/kafka/client.js';
 import { groupCaughtUp } from '../../platform/kafka/topics.js';
 import { TickPublisher } from '../../streams/tick-publisher.js';
 import { budget, groupProgress, waitUntil } from './group-state.js';
-import { config, createTestTopic, deleteTestTopics, uniqueName, withAdmin } from './harness.js';
+import { config, createTestTopic, deleteTestTopics, readCommittedRecords, uniqueName, withAdmin } from './harness.js';
 
 /** Every windower started by this file, with its exit status and the last 2,000 characters of its stderr. */
 const started: Array<{ child: ChildProcess; group: string; tail: string }> = [];
@@ -63,23 +63,12 @@ async function waitCaughtUp(group: string, topic: string, timeoutMs: number): Pr
  * completed it, and the gateway's end-to-end latency is measured from it.
  */
 async function committedContent(p: Provisioned, topic: string): Promise<Map<number, string[]>> {
-  const { createConsumer } = await import('../../platform/kafka/client.js');
-  const consumer = createConsumer(p.kafka, uniqueName('test-reader'), { readUncommitted: false, maxWaitTimeInMs: 200 });
   const out = new Map<number, string[]>();
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let quietSince = Date.now();
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      quietSince = Date.now();
-      const list = out.get(partition) ?? [];
-      list.push(`${message.timestamp}|${message.key?.toString()}=${message.value?.toString('hex')}`);
-      out.set(partition, list);
-    },
-  });
-  // Transaction markers occupy offsets too, so the last record sits below the end offset: wait for quiet instead.
-  while (Date.now() - quietSince < 2_000) await new Promise((r) => setTimeout(r, 100));
-  await consumer.disconnect();
+  for (const r of await readCommittedRecords(p, topic, 'test-reader', 2_000)) {
+    const list = out.get(r.partition) ?? [];
+    list.push(`${r.timestamp}|${r.key?.toString()}=${r.value?.toString('hex')}`);
+    out.set(r.partition, list);
+  }
   return out;
 }
 
