@@ -6,7 +6,7 @@ import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { ASSET_LIMITS, BATTERY_DEFAULTS, type BatteryAsset, makeBattery } from '../dispatch/asset.js';
 import { assetById, loadAssets } from '../dispatch/assets-config.js';
-import { daySpan, planDayAhead } from '../dispatch/day-ahead.js';
+import { daySpan, noTradeReason, planDayAhead } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
 import { DispatchError } from '../dispatch/errors.js';
@@ -32,7 +32,7 @@ export const DISPATCH_ROUTES = {
       basis: { type: 'string', description: 'Optimise on the forecast\'s p50 or its mean (0.3 P10 + 0.4 P50 + 0.3 P90, the expected price).', enum: ['p50', 'mean'], default: 'p50', maxLength: 4 },
     },
     responses: {
-      '200': { description: 'The plan: day, intervals, expectedRevenue, revenueAtP10/P90, chargeHours, dischargeHours, forecast, and the dispatcher\'s latest stored schedule (asset= only) or null.' },
+      '200': { description: 'The plan: day, intervals, expectedRevenue (at the forecast\'s P50 prices), revenueAtP10/P90 (the same schedule valued on the forecast\'s P10 / P90 price curves), chargeHours, dischargeHours, noTradeReason (why a plan neither charges nor discharges: its best spread against round-trip losses and degradation; else null), forecast, and the dispatcher\'s latest stored schedule (asset= only) or null.' },
       '400': { description: 'Neither asset nor series+power+energy, both, or a parameter out of bounds.' },
       '404': { description: 'Unknown asset, or no forecast of the settlement point (or none covering the day).' },
       '503': { description: 'The store is unavailable.' },
@@ -160,6 +160,8 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     return res.json({
       asset: { id: asset.id, settlementPoint: asset.settlementPoint, market: asset.market, powerMw: asset.powerMw, energyMwh: asset.energyMwh, roundTripEfficiency: asset.roundTripEfficiency, minSoc: asset.minSoc, maxSoc: asset.maxSoc, dailyCycleLimit: asset.dailyCycleLimit, degradationCostPerMwh: asset.degradationCostPerMwh },
       ...plan,
+      // Why a plan neither charges nor discharges (the best spread against round-trip losses and degradation), else null.
+      noTradeReason: noTradeReason(plan, asset)?.text ?? null,
       forecastCurve: { targetStart: new Date(f.targetStart).toISOString(), stepMs: f.stepMs, p50: f.values, p10: f.p10 ?? null, p90: f.p90 ?? null },
       dispatcherSchedule: stored,
     });

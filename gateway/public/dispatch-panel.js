@@ -66,8 +66,9 @@ async function load() {
       status.textContent = `${res.status}: ${body.detail ?? body.error}`;
       return;
     }
-    const band = body.revenueAtP10 !== null ? ` (at P10 prices ${money(body.revenueAtP10)}, at P90 ${money(body.revenueAtP90)})` : '';
-    status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)}${band}; forecast ${body.forecast.modelVersion} issued ${body.forecast.issuedAt}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}.`;
+    // P10/P90: the same schedule valued on the forecast's P10 and P90 price curves (dispatch/day-ahead.ts bandText), not a revenue range.
+    const band = body.revenueAtP10 !== null && !body.noTradeReason ? ` If prices instead follow the forecast's P10 curve, this schedule earns ${money(body.revenueAtP10)}; on its P90 curve, ${money(body.revenueAtP90)}.` : '';
+    status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)} at the forecast's P50 prices; forecast ${body.forecast.modelVersion} issued ${body.forecast.issuedAt}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}.${body.noTradeReason ? ` ${body.noTradeReason}` : band}`;
     draw(body);
   } catch (err) {
     status.textContent = `dispatch unavailable: ${err.message}`;

@@ -173,6 +173,11 @@ describe('GET /dispatch', () => {
         if (iv.dischargeMw > 0) assert.ok(iv.hourEnding >= 19 && iv.hourEnding <= 21, `discharge at HE ${iv.hourEnding}`);
         if (iv.chargeMw > 0) assert.ok(iv.hourEnding <= 6, `charge at HE ${iv.hourEnding}`);
       }
+      assert.equal((body as unknown as { noTradeReason: unknown }).noTradeReason, null, 'a plan that trades has no reason to give');
+      // At 10% round trip, $15 energy sold at $120 returns $12: nothing pays, and the plan says why (fresh tester: "$0" with no reason).
+      const lossy = (await (await fetch(`${gw.url}/dispatch?series=HB_NORTH&market=${market}&power=10&energy=20&efficiency=0.1&day=today`)).json()) as { chargeHours: string; noTradeReason: string | null };
+      assert.equal(lossy.chargeHours, 'none');
+      assert.match(lossy.noTradeReason ?? '', /^No charge or discharge: .*buying at \$15\.00\/MWh \(HE \d+\) and selling at \$120\.00\/MWh \(HE (?:19|20|21)\), but energy bought at \$15\.00\/MWh pays only when sold above \$150\.00\/MWh/);
       const tomorrow = await fetch(`${gw.url}/dispatch?series=HB_NORTH&market=${market}&power=10&energy=20`);
       assert.equal(tomorrow.status, 200);
       assert.equal(((await tomorrow.json()) as { coveredHours: number }).coveredHours, 12);
