@@ -287,6 +287,8 @@ export class Responder {
   async measureFacts(intent: Intent, now: number | null, market = this.market): Promise<MeasureFact[]> {
     const pool = this.deps.pool;
     const kind = intent.kind ?? 'RT_PRICE';
+    // A battery's configuration needs no market data: answered in an empty market too.
+    if (intent.measure === 'asset') return [assetFact(await configuredAssets(), intent)];
     if (now === null) return [];
     // Periods are written on the market's own clock (US Central for ERCOT, UK time for GB).
     const clock = marketClock(market);
@@ -302,8 +304,6 @@ export class Responder {
         return [];
       case 'dispatch':
         return (await dispatchFact(pool, market, intent, now)).filter((f): f is MeasureFact => f !== null);
-      case 'asset':
-        return [assetFact(await configuredAssets(), intent)];
       case 'latest':
         return all((s) => (p && p.to <= now - 15 * 60_000 ? statsFact(pool, market, s, kind, p) : latestFact(pool, market, s, kind, now)));
       case 'forecast': {

@@ -75,5 +75,9 @@ describe('a question about what a configured battery is', () => {
     assert.match(a.answer, /Battery bess-north \(config\/assets\.json\): 10 MW \/ 20 MWh/);
     assert.doesNotMatch(a.answer, /charge HE|expected net revenue|real-time price, /);
     assert.deepEqual(a.sources.map((s) => s.id), ['asset:bess-north']);
+    // A market with no data yet (no market clock): the configuration is still the answer.
+    const empty = await new Responder({ embedder, store, llm, pool, market: 'ERCOT' }).answer({ question: 'What is bess-west?' }, undefined, { model: 'off' });
+    assert.equal(empty.marketNow, null);
+    assert.match(empty.answer, /Battery bess-west \(config\/assets\.json\): 100 MW \/ 200 MWh, 2 hours at full power, settled at HB_WEST/);
   });
 });
