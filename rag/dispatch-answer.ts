@@ -319,7 +319,7 @@ export function assetFact(assets: readonly BatteryAsset[], intent: Pick<Intent, 
   const round = (x: number, d = 2) => Number(x.toFixed(d));
   const values: FactValue[] = [
     v('powerMw', a.powerMw, 'MW'), v('energyMwh', a.energyMwh, 'MWh'), v('durationHours', round(hours), 'hours'),
-    v('roundTripEfficiency', round(a.roundTripEfficiency * 100), '%'), v('legEfficiency', round(leg * 100, 1), '%'), v('lossPerMwh', round(a.roundTripEfficiency, 4), 'MWh'),
+    v('roundTripEfficiency', round(a.roundTripEfficiency * 100), '%'), v('legEfficiency', round(leg * 100, 1), '%'), v('chargedExampleMwh', 1, 'MWh'), v('lossPerMwh', round(a.roundTripEfficiency, 4), 'MWh'),
     v('minSoc', round(a.minSoc * 100), '%'), v('maxSoc', round(a.maxSoc * 100), '%'), v('minSocMwh', round(a.minSoc * a.energyMwh, 3), 'MWh'), v('maxSocMwh', round(a.maxSoc * a.energyMwh, 3), 'MWh'),
     v('usableEnergyMwh', round(usable, 3), 'MWh'), v('initialSoc', round(a.initialSoc * 100), '%'), v('initialSocMwh', round(a.initialSoc * a.energyMwh, 3), 'MWh'),
     v('degradationCostPerMwh', a.degradationCostPerMwh, '$/MWh'),
