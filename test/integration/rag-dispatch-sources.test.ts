@@ -12,16 +12,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildDocuments } from '../../processors/summarizer/summarizer.js';
-import { type OnnxEmbedder, createEmbedder } from '../../rag/embeddings.js';
+import type { OnnxEmbedder } from '../../rag/embeddings.js';
 import { numbersIn } from '../../rag/grounding.js';
-import { type ChatModel, createChatModel } from '../../rag/llm.js';
+import type { ChatModel } from '../../rag/llm.js';
 import { Responder, type ResponderAnswer } from '../../rag/responder.js';
-import { toVectorDoc } from '../../sinks/vector/documents-sink.js';
-import { LanceDbStore } from '../../rag/store/lancedb-store.js';
+import type { LanceDbStore } from '../../rag/store/lancedb-store.js';
 import { pointId } from '../../rag/store/store.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { config, uniqueName } from './harness.js';
+import { type PricePoint, closeRagTest, insertHourlyPriceForecast, insertRtPrices, localChatModel, openDocumentStore, storeDocuments } from './rag-fixture.js';
 
 const H = 3_600_000;
 const Q = 15 * 60_000;
@@ -45,52 +44,27 @@ describe('sources of a battery answer', () => {
     // Two days of real-time prices at four settlement points (three with a configured battery: HB_NORTH, HB_WEST,
     // HB_HOUSTON; LZ_NORTH has none).
     for (const [series, base] of [['HB_NORTH', 25], ['LZ_NORTH', 27], ['HB_WEST', 20], ['HB_HOUSTON', 22]] as const) {
-      const t: Date[] = [];
-      const v: number[] = [];
-      for (let i = 0; i < 2 * 96; i++) {
-        t.push(new Date(DAY1 + i * Q));
-        v.push(Math.round((base + 15 * Math.sin(((Math.floor(i / 4) % 24) - 6) / 24 * 2 * Math.PI) + (i % 4)) * 100) / 100);
-      }
-      await pool.query(
-        `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
-         SELECT $1, $2, 'HUB', 'RT_PRICE', t, t + interval '15 minutes', v, 'USD/MWh', 'test', now() FROM unnest($3::timestamptz[], $4::float8[]) AS u(t, v)`,
-        [market, series, t, v],
-      );
+      const points: PricePoint[] = [];
+      for (let i = 0; i < 2 * 96; i++) points.push({ t: DAY1 + i * Q, v: Math.round((base + 15 * Math.sin(((Math.floor(i / 4) % 24) - 6) / 24 * 2 * Math.PI) + (i % 4)) * 100) / 100 });
+      await insertRtPrices(pool, market, series, points);
     }
     // Hourly price forecasts, 48 steps: for HB_NORTH an older one (issued on day 1, from day 2) and the newest (issued
     // on day 2, from day 3, the one every plan reads); for LZ_NORTH and HB_WEST the newest alone; HB_HOUSTON none.
-    const forecast = (series: string, version: string, issuedAt: number, base: number) => pool.query(
-      `INSERT INTO forecasts (market, series_id, kind, step_ms, model_version, target_start, target_end, "values", unit, issued_at, input_start, input_end)
-       VALUES ($1, $2, 'RT_PRICE', 3600000, $3, $4, $5, $6, 'USD/MWh', $7, $8, $7)`,
-      [market, series, version, new Date(issuedAt + 60_000), new Date(issuedAt + 60_000 + 48 * H), Array.from({ length: 48 }, (_, i) => base + (i % 24)), new Date(issuedAt), new Date(issuedAt - 24 * H)],
-    );
+    const forecast = (seriesId: string, modelVersion: string, issuedAt: number, base: number) =>
+      insertHourlyPriceForecast(pool, market, { seriesId, modelVersion, targetStart: issuedAt + 60_000, values: Array.from({ length: 48 }, (_, i) => base + (i % 24)), issuedAt, inputStart: issuedAt - 24 * H, inputEnd: issuedAt });
     await forecast('HB_NORTH', 'old-v1', DAY1 + 24 * H - 60_000, 40);
     for (const [series, base] of [['HB_NORTH', 25], ['LZ_NORTH', 27], ['HB_WEST', 20]] as const) await forecast(series, 'test-v1', DAY1 + 48 * H - 60_000, base);
-    embedder = await createEmbedder(config);
-    store = await LanceDbStore.open(dir, 'docs');
-    await store.ensureCollection(embedder.dim);
+    ({ embedder, store } = await openDocumentStore(dir));
     // The summarizer as it runs day by day: day 1's window holds the older HB_NORTH forecast, day 2's the newest ones.
-    for (const from of [DAY1, DAY1 + 24 * H]) {
-      const { docs } = await buildDocuments(pool, { market, from, to: from + 24 * H, now: from + 24 * H });
-      const vectors = await embedder.embed(docs.map((d) => d.text));
-      await store.upsert(docs.map((d, i) => toVectorDoc(d, vectors[i]!)));
-    }
+    for (const from of [DAY1, DAY1 + 24 * H]) await storeDocuments(pool, embedder, store, { market, from, to: from + 24 * H, now: from + 24 * H });
     // The snapshots a wrong source could be are in the store: the older HB_NORTH one, LZ_NORTH's and HB_WEST's.
     const wrong = [snapshot('HB_NORTH', DAY1 + 24 * H), snapshot('LZ_NORTH', DAY1 + 48 * H), snapshot('HB_NORTH', DAY1 + 48 * H), snapshot('HB_WEST', DAY1 + 48 * H)];
     assert.deepEqual((await store.get(wrong.map(pointId))).map((s) => s.payload.docId).sort(), [...wrong].sort());
-    llm = await createChatModel({ ...config, llm: { ...config.llm, baseUrl: undefined } });
+    llm = await localChatModel();
     responder = new Responder({ embedder, store, llm, pool, market, maxTokens: 48, now: () => DAY1 + 48 * H });
   });
 
-  after(async () => {
-    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
-    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
-    await pool.end();
-    await llm?.close();
-    await embedder?.close();
-    await store?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeRagTest(pool, market, dir, { llm, embedder, store }));
 
   it('a battery named without its settlement point: the sources are its own point\'s forecast, no other point\'s', async () => {
     const a = await responder.answer({ question: 'When should bess-west discharge tomorrow?' });

@@ -13,17 +13,17 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { queryRouter } from '../../gateway/query.js';
-import { buildDocuments } from '../../processors/summarizer/summarizer.js';
-import { type OnnxEmbedder, createEmbedder } from '../../rag/embeddings.js';
+import type { OnnxEmbedder } from '../../rag/embeddings.js';
 import { numbersIn } from '../../rag/grounding.js';
-import { type ChatModel, OpenAiCompatibleModel, createChatModel } from '../../rag/llm.js';
+import { type ChatModel, OpenAiCompatibleModel } from '../../rag/llm.js';
 import { Responder, type ResponderAnswer } from '../../rag/responder.js';
 import type { MarketDocument } from '../../schemas/types.js';
 import { toVectorDoc } from '../../sinks/vector/documents-sink.js';
-import { LanceDbStore } from '../../rag/store/lancedb-store.js';
+import type { LanceDbStore } from '../../rag/store/lancedb-store.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { writeDispatchSchedules } from '../../sinks/postgres/dispatch-sink.js';
 import { config, uniqueName } from './harness.js';
+import { closeRagTest, insertHourlyPriceForecast, insertRtPrices, localChatModel, openDocumentStore, storeDocuments } from './rag-fixture.js';
 
 const H = 3_600_000;
 const DAY1 = Date.UTC(2024, 6, 1, 5); // 2024-07-01 00:00 CDT
@@ -69,37 +69,15 @@ describe('RAG responder', () => {
   let responder: Responder;
 
   before(async () => {
-    const rows = prices();
-    await pool.query(
-      `INSERT INTO market_data (market, series_id, point_type, kind, interval_start, interval_end, value, unit, source, ingested_at)
-       SELECT $1, 'HB_NORTH', 'HUB', 'RT_PRICE', t, t + interval '15 minutes', v, 'USD/MWh', 'test', now()
-       FROM unnest($2::timestamptz[], $3::float8[]) AS u(t, v)`,
-      [market, rows.map((r) => new Date(r.t)), rows.map((r) => r.v)],
-    );
-    await pool.query(
-      `INSERT INTO forecasts (market, series_id, kind, step_ms, model_version, target_start, target_end, "values", unit, issued_at, input_start, input_end)
-       VALUES ($1, 'HB_NORTH', 'RT_PRICE', 3600000, 'test-v1', $2, $3, $4, 'USD/MWh', $5, $6, $5)`,
-      [market, new Date(DAY1 + 48 * H), new Date(DAY1 + 72 * H), Array.from({ length: 24 }, (_, i) => 30 + i), new Date(DAY1 + 48 * H - 60_000), new Date(DAY1 + 24 * H)],
-    );
-    embedder = await createEmbedder(config);
-    store = await LanceDbStore.open(dir, 'docs');
-    await store.ensureCollection(embedder.dim);
-    const { docs } = await buildDocuments(pool, { market, from: DAY1, to: DAY1 + 48 * H, now: DAY1 + 49 * H });
-    const vectors = await embedder.embed(docs.map((d) => d.text));
-    await store.upsert(docs.map((d, i) => toVectorDoc(d, vectors[i]!)));
-    llm = await createChatModel({ ...config, llm: { ...config.llm, baseUrl: undefined } });
+    await insertRtPrices(pool, market, 'HB_NORTH', prices());
+    await insertHourlyPriceForecast(pool, market, { seriesId: 'HB_NORTH', modelVersion: 'test-v1', targetStart: DAY1 + 48 * H, values: Array.from({ length: 24 }, (_, i) => 30 + i), issuedAt: DAY1 + 48 * H - 60_000, inputStart: DAY1 + 24 * H, inputEnd: DAY1 + 48 * H - 60_000 });
+    ({ embedder, store } = await openDocumentStore(dir));
+    await storeDocuments(pool, embedder, store, { market, from: DAY1, to: DAY1 + 48 * H, now: DAY1 + 49 * H });
+    llm = await localChatModel();
     responder = new Responder({ embedder, store, llm, pool, market, maxTokens: 96, now: () => DAY1 + 49 * H });
   });
 
-  after(async () => {
-    await pool.query('DELETE FROM market_data WHERE market = $1', [market]);
-    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
-    await pool.end();
-    await llm?.close();
-    await embedder?.close();
-    await store?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => closeRagTest(pool, market, dir, { llm, embedder, store }));
 
   it('answers from the period\'s facts and documents, every number grounded in its sources', async () => {
     const a = await responder.answer({ question: 'What was the average real-time price at HB_NORTH on 2024-07-02, and did it go negative?' });
@@ -139,11 +117,7 @@ describe('RAG responder', () => {
     // answer listed other days' day-ahead documents and kept the model's "The data is not available to answer the question.".
     const clocked = new Responder({ embedder, store, llm, pool, market, maxTokens: 96 });
     // A forecast issued before yesterday is stored, so a plan could be made: the answer still reads only stored schedules.
-    await pool.query(
-      `INSERT INTO forecasts (market, series_id, kind, step_ms, model_version, target_start, target_end, "values", unit, issued_at, input_start, input_end)
-       VALUES ($1, 'HB_NORTH', 'RT_PRICE', 3600000, 'test-v0', $2, $3, $4, 'USD/MWh', $5, $6, $2)`,
-      [market, new Date(DAY1 + 24 * H), new Date(DAY1 + 48 * H), Array.from({ length: 24 }, (_, i) => 30 + i), new Date(DAY1 + 24 * H - 60_000), new Date(DAY1)],
-    );
+    await insertHourlyPriceForecast(pool, market, { seriesId: 'HB_NORTH', modelVersion: 'test-v0', targetStart: DAY1 + 24 * H, values: Array.from({ length: 24 }, (_, i) => 30 + i), issuedAt: DAY1 + 24 * H - 60_000, inputStart: DAY1, inputEnd: DAY1 + 24 * H });
     try {
       const none = await clocked.answer({ question: 'What did bess-north do yesterday?' }, undefined, { model: 'off' });
       assert.equal(none.intent?.measure, 'dispatch');
