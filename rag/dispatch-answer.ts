@@ -100,7 +100,7 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
  * them (with the clock time's span); a period over before today began and inside one Central day ("yesterday",
  * "yesterday evening", a past date) -> {past} with that day (and the part asked when not the whole day), which
  * dispatchFact answers from the stored schedules; any other day -> {other} (plans
- * are made for today and tomorrow only); any other period over by `now` that is not one of these ("last night",
+ * are made for today and tomorrow only; dispatchFact reads one already over, "last week", from the stored schedules); any other period over by `now` that is not one of these ("last night",
  * "the last 3 hours": over, but across midnight or inside today) -> {elapsed} with that span (dispatchFact answers it
  * from the stored schedules too), never tomorrow. Other relative periods keep the old reading,
  * tomorrow. Pure.
@@ -177,7 +177,8 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const d = past ? past.date : day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
   const window = 'day' in asked ? asked.window : past?.window;
   // A period over by now that is not one past day ("last night", "the last 3 hours"): read from stored schedules too.
-  const elapsed = 'elapsed' in asked ? asked.elapsed : undefined;
+  // Several past days ("last week", "from June 1 to June 3"), over by now, are read from the stored schedules the same way.
+  const elapsed = 'elapsed' in asked ? asked.elapsed : 'other' in asked && asked.other.to <= now ? asked.other : undefined;
   const period = elapsed ?? window ?? (past ? { from: past.from, to: past.to, label: past.label } : { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day });
   const issuedBy = now;
   // The backtest that settles a past span (UTC minutes) for a battery: a configured one by --asset, one the question
@@ -187,7 +188,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     return `sda backtest --from ${utc(from)} --to ${utc(to)} ${intent.battery ? `--power ${b.powerMw} --energy ${b.energyMwh} --series ${b.settlementPoint}` : `--asset ${b.id}`}`;
   };
   const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: past || elapsed ? `I cannot show a battery plan for ${describePeriod(period, clock)}: ${why}.` : `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
-  if ('other' in asked) {
+  if ('other' in asked && !elapsed) {
     return [{
       id: 'dispatch:unavailable',
       text: `I cannot schedule a battery for ${describePeriod(asked.other, clock)}: battery plans are made for today or tomorrow (US Central operating days, from the market clock ${clock.label(now)}).`,

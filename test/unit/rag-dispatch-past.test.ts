@@ -105,6 +105,17 @@ describe('a past day is answered from the stored schedules, never a fresh plan',
     assert.match(f!.text, / The stored schedules cover 12 of its 24 hours \(2024-06-19 12:00 CT to 2024-06-20 00:00 CT\); no schedule applied in the rest\. /, f!.text);
   });
 
+  it('reads several past days ("last week") from the stored schedules too, not "plans are made for today or tomorrow"', async () => {
+    // A week later (2024-06-26 12:00 CDT), last week is 2024-06-17 to 2024-06-24: several past days, {other}.
+    const later = CLOCK + 6 * 24 * H;
+    const i = parseIntent('What did bess-north do last week?', later, catalog);
+    assert.ok('other' in askedDay(i, later));
+    const [f] = await dispatchFact(poolOf([a, b]), 'ERCOT', i, later);
+    assert.match(f!.id, /^dispatch-stored:bess-north:live:/, f!.text);
+    assert.match(f!.text, /^Battery bess-north \(10 MW \/ 20 MWh at HB_NORTH\), last week \(2024-06-17 00:00 CT to 2024-06-24 00:00 CT\), as it was scheduled: 2 stored schedules of the live dispatcher/, f!.text);
+    assert.match(f!.text, /The stored schedules cover 36 of its 168 hours \(2024-06-19 00:00 CT to 2024-06-20 12:00 CT\)/, f!.text);
+  });
+
   it('says none is stored, with the backtest, when the table holds no schedule of the day', async () => {
     asks.length = 0;
     const [f] = await dispatchFact(poolOf([]), 'ERCOT', intent('What should bess-north do yesterday?'), CLOCK);
