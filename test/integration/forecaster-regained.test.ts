@@ -163,10 +163,15 @@ describe('forecaster: a partition lost and regained', () => {
       'every phase has windows',
     );
     const producer = new BulkProducer(config, 'sda-test-forecaster-regained-input');
+    // Every window record gets its own timestamp (the test's start plus its index in `all`, ms: distinct, and within
+    // the broker's accepted range of now), so the record-timestamp checks below fail when a forecast carries another
+    // window's timestamp; without it a publish's records share the producer's one send time.
+    const t0 = Date.now();
+    const stampOf = new Map(all.map((w, i) => [w, String(t0 + i)]));
     const publish = (ws: FeatureWindow[]) =>
       producer.send(
         input,
-        ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w) })),
+        ws.map((w) => ({ key: w.seriesId, value: p.serde.encode(p.writers.features, w), timestamp: stampOf.get(w)! })),
       );
 
     const group = uniqueName('test-fcre-x');
@@ -238,10 +243,13 @@ describe('forecaster: a partition lost and regained', () => {
       afterGap.length > 0 && fromLastWeek >= afterGap.length / 2,
       `forecasts after the gap served from last week: ${fromLastWeek} of ${afterGap.length}`,
     );
-    // Each forecast record carries its window record's timestamp (the windows here are written once each).
+    // Each forecast record carries its own window record's timestamp (the windows here are written once each, each with
+    // its own timestamp).
     const windowStamps = await recordTimestamps(p, input);
     const windowRecords = await readTopicToEnd(p, input, p.writers.features, { idleMs: 2_000, groupPrefix: 'test-fcre-read' });
     const windowStamp = new Map(windowRecords.map((r) => [`${r.value.seriesId}|${r.value.windowEnd}`, windowStamps.get(`${r.partition}/${r.offset}`)]));
+    const served = [...expected.keys()].map((k) => windowStamp.get(k));
+    assert.equal(new Set(served).size, served.length, 'the forecast windows have distinct record timestamps (else the check below cannot tell them apart)');
     for (const [k, f] of expected) assert.equal(f.recordTimestamp, windowStamp.get(k), `${k}: the reference's record timestamp is its window record's`);
     assertSameForecasts(expected, got, aTail);
   });
