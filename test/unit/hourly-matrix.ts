@@ -1,5 +1,6 @@
-// A synthetic hourly feature matrix for the model's unit tests (model-last-week-level, model-rolling-origin): the
-// calendar and system columns of model/feature-matrix.ts FEATURE_COLUMNS, then the window's slot values v0..v{slots-1}.
+// Synthetic hourly data for the model's unit tests (model-last-week-level, model-last-week-robust,
+// model-rolling-origin): a feature matrix (the calendar and system columns of model/feature-matrix.ts FEATURE_COLUMNS,
+// then the window's slot values v0..v{slots-1}), standard normal draws, and a weekly series on a random-walk level.
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 
 const HOUR = 3_600_000;
@@ -23,4 +24,27 @@ export function hourlyMatrix(start: number, rows: number, slots: number, value: 
     windowEnds.push(end);
   }
   return { columns, rows: out, windowEnds, shape: [rows, columns.length] };
+}
+
+/** A standard normal draw (Box-Muller) from two uniform draws of `rng` (e.g. model/lstm.ts mulberry32). */
+export function normal(rng: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
+}
+
+/**
+ * An hourly series (ms since the epoch -> MW) at first, first + 1 h, ..., last (inclusive): 5,000 + a weekly profile
+ * (168 hourly values, 200·N(0, 1) each) + a level that random-walks (8·N(0, 1) per hour) + 2·N(0, 1) noise + spike(k)
+ * at hour k = 0, 1, ... The week-over-week change persists over the hours ahead, so last week plus the current change
+ * beats last week alone. Draws from `rng` in a fixed order: the profile, then per hour the level step and the noise.
+ */
+export function weeklyRandomWalk(rng: () => number, first: number, last: number, spike: (k: number) => number = () => 0): Map<number, number> {
+  const profile = Array.from({ length: 168 }, () => 200 * normal(rng));
+  const series = new Map<number, number>();
+  let level = 0;
+  for (let t = first; t <= last; t += HOUR) {
+    level += 8 * normal(rng);
+    const k = (t - first) / HOUR;
+    series.set(t, 5_000 + profile[k % 168]! + level + 2 * normal(rng) + spike(k));
+  }
+  return series;
 }

@@ -13,7 +13,7 @@ import { mulberry32 } from '../../model/lstm.js';
 import { LAST_WEEK_SOURCE, lastWeekWeights } from '../../model/quantile.js';
 import { applyLastWeek, chooseLevelSlots, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
-import { hourlyMatrix } from './hourly-matrix.js';
+import { hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;
@@ -25,10 +25,6 @@ function matrixOf(rows: number, f: (slotEnd: number) => number): FeatureMatrix {
   return hourlyMatrix(T0, rows, W, f);
 }
 
-/** A standard normal draw (Box-Muller). */
-function normal(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
 
 describe('level-adjusted same hour last week: the formula', () => {
   // A weekly profile (hour of week k: 1000 + 10·k) on a level that is 0 until T0 + 2 weeks and 300 after: from then
@@ -207,16 +203,8 @@ describe('choosing the level-adjusted source on the validation blocks', () => {
     // 50 days hourly: a weekly profile (no daily pattern, so neither a 24 h window nor yesterday knows it) on a level
     // that random-walks: the week-over-week change persists over the hours ahead, so last week plus the current
     // change beats last week alone and every other source.
-    const rng = mulberry32(11);
-    const profile = Array.from({ length: 168 }, () => 200 * normal(rng));
-    const series = new Map<number, number>();
-    let level = 0;
-    const first = T0 - (W - 1) * HOUR;
     const rows = 50 * 24;
-    for (let t = first; t <= T0 + (rows - 1) * HOUR; t += HOUR) {
-      level += 8 * normal(rng);
-      series.set(t, 5_000 + profile[((t - first) / HOUR) % 168]! + level + 2 * normal(rng));
-    }
+    const series = weeklyRandomWalk(mulberry32(11), T0 - (W - 1) * HOUR, T0 + (rows - 1) * HOUR);
     const matrix = matrixOf(rows, (t) => series.get(t)!);
     const d = buildDataset([{ seriesId: 'A', matrix }], { horizon: 3, stepMs: HOUR, target: { market: 'TEST', kind: 'LOAD', unit: 'MW' } });
     const lines: string[] = [];

@@ -14,6 +14,7 @@ import { LEVEL_MAX_SLOTS, LEVEL_RULE, lastWeekValue, weekChanges, weeklyLevel } 
 import { mulberry32 } from '../../model/lstm.js';
 import { applyLastWeek, chooseLevelSlots, levelVal, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
+import { hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;
@@ -22,23 +23,9 @@ const W = 24;
 
 /** Hourly windows of W slots ending T0 + j·h, j = 0..rows − 1; slot value f(slot end). */
 function matrixOf(rows: number, f: (slotEnd: number) => number): FeatureMatrix {
-  const columns = [...FEATURE_COLUMNS, ...Array.from({ length: W }, (_, i) => `v${i}`)];
-  const out: number[][] = [];
-  const windowEnds: number[] = [];
-  for (let j = 0; j < rows; j++) {
-    const end = T0 + j * HOUR;
-    const values = Array.from({ length: W }, (_, i) => f(end - (W - 1 - i) * HOUR));
-    const byName: Record<string, number> = { hour_of_day: new Date(end).getUTCHours(), day_of_week: new Date(end).getUTCDay(), is_holiday: 0, system_load: 40_000, wind: 5_000, solar: 1_000, net_load: 34_000, last: values[W - 1]! };
-    out.push([...FEATURE_COLUMNS.map((c) => byName[c] ?? 0), ...values]);
-    windowEnds.push(end);
-  }
-  return { columns, rows: out, windowEnds, shape: [rows, columns.length] };
+  return hourlyMatrix(T0, rows, W, f);
 }
 
-/** A standard normal draw (Box-Muller). */
-function normal(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
 
 /** The median of xs, computed here by sorting a copy (the middle one; for an even count the two middle ones halved). */
 function medianOf(xs: number[]): number {
@@ -192,17 +179,8 @@ describe('the trainer chooses and writes the median level', () => {
 
   it('trainQuantileModel writes lastWeekLevel.rule median, which the contract accepts', async () => {
     // 50 days hourly: a weekly profile on a random-walk level (the level source wins), with a spike every 53 hours.
-    const rng = mulberry32(11);
-    const profile = Array.from({ length: 168 }, () => 200 * normal(rng));
-    const series = new Map<number, number>();
-    let level = 0;
-    const first = T0 - (W - 1) * HOUR;
     const rows = 50 * 24;
-    for (let t = first; t <= T0 + (rows - 1) * HOUR; t += HOUR) {
-      level += 8 * normal(rng);
-      const k = (t - first) / HOUR;
-      series.set(t, 5_000 + profile[k % 168]! + level + 2 * normal(rng) + (k % 53 === 52 ? 4_000 : 0));
-    }
+    const series = weeklyRandomWalk(mulberry32(11), T0 - (W - 1) * HOUR, T0 + (rows - 1) * HOUR, (k) => (k % 53 === 52 ? 4_000 : 0));
     const d = buildDataset([{ seriesId: 'A', matrix: matrixOf(rows, (t) => series.get(t)!) }], { horizon: 3, stepMs: HOUR, target: { market: 'TEST', kind: 'LOAD', unit: 'MW' } });
     const lines: string[] = [];
     const r = await trainQuantileModel(d, { units: 4, layers: 1, epochs: 1, batchSize: 64, learningRates: [0.01], loss: 'pinball', huberDelta: 0.5, target: 'ridge', seed: 1, stepMs: HOUR, progress: false, folds: 3 }, (l) => lines.push(l));

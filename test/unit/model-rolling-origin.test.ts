@@ -12,7 +12,7 @@ import { mulberry32 } from '../../model/lstm.js';
 import { chooseBlends, conformalOffsets, conformalOffsetsByBlock } from '../../model/quantile.js';
 import { concatFolds, rollingOrigins } from '../../model/rolling-origin.js';
 import { trainQuantileModel } from '../../model/train.js';
-import { hourlyMatrix } from './hourly-matrix.js';
+import { hourlyMatrix, normal } from './hourly-matrix.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -24,10 +24,6 @@ function ends(hours: number, series = 1): number[] {
   return out;
 }
 
-/** A standard normal draw (Box-Muller) from a uniform generator. */
-function normal(rng: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-}
 
 describe('rolling origins', () => {
   it('3 blocks of 10% at the end of training, oldest first; each fits only samples whose targets end before it', () => {
