@@ -11,6 +11,7 @@ import { createPool } from '../../platform/postgres/pool.js';
 import { loadForecastSnapshots } from '../../processors/summarizer/summarizer.js';
 import { currentModelVersion } from '../../reports/forecasts.js';
 import { config, uniqueName } from './harness.js';
+import { insertTiedForecasts } from './tied-forecasts.js';
 
 const H = 3_600_000;
 const ISSUED = Date.UTC(2024, 6, 1, 12);
@@ -22,16 +23,8 @@ describe('the summarizer\'s forecast snapshot breaks a tie on issue and store ti
   const pool = createPool(config, 2);
 
   before(async () => {
-    // One statement per series: both rows get the same stored_at (now() is the transaction's start). Each series gets
-    // the two versions in the other order, so a sort that keeps insertion order fails one of them.
-    for (const [series, order] of [['HB_NORTH', [NEW, OLD]], ['HB_WEST', [OLD, NEW]]] as const) {
-      await pool.query(
-        `INSERT INTO forecasts (market, series_id, kind, step_ms, model_version, target_start, target_end, "values", unit, issued_at, input_start, input_end)
-         SELECT $1, $2, 'RT_PRICE', 3600000, v, $3, $4, ARRAY[CASE WHEN v = $7 THEN 20.0 ELSE 10.0 END, 11.0]::float8[], 'USD/MWh', $5, $6, $5
-           FROM unnest($8::text[]) AS u(v)`,
-        [market, series, new Date(ISSUED), new Date(ISSUED + 2 * H), new Date(ISSUED), new Date(ISSUED - 24 * H), NEW, order],
-      );
-    }
+    // One statement per series: both rows get the same stored_at. Each series gets the two versions in the other order.
+    await insertTiedForecasts(pool, market, ISSUED, OLD, NEW);
   });
 
   after(async () => {
