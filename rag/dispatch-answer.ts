@@ -93,24 +93,62 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
 
 /**
  * The Central day a dispatch question asks about, relative to the market clock `now` (UTC ms), and the part of it
- * named: no period or "tomorrow" -> tomorrow; "today" -> today; "this morning / afternoon / evening", "tonight" ->
- * today with that span (06-12, 12-18, 18-24, 18-06 of the next day) on the day of `now`; "now" -> the hour holding the
- * market clock's next interval and the one after (the current and next hour of the plan); "this hour" -> that hour;
- * "the next N hours" -> today with that span; a written date or a clock time on it -> today or tomorrow when it is one of
- * them (with the clock time's span); a period over before today began and inside one Central day ("yesterday",
- * "yesterday evening", a past date) -> {past} with that day (and the part asked when not the whole day), which
- * dispatchFact answers from the stored schedules; any other day -> {other} (plans
- * are made for today and tomorrow only; dispatchFact reads one already over, "last week", from the stored schedules); any other period over by `now` that is not one of these ("last night",
- * "the last 3 hours": over, but across midnight or inside today) -> {elapsed} with that span (dispatchFact answers it
- * from the stored schedules too), never tomorrow. Other relative periods keep the old reading,
- * tomorrow. Pure.
+ * named. Forward-looking rules are read first, so a span that names the present is never a past one (reviewer finding:
+ * "right now" is [clock - 15 min, clock), which at a clock of exactly 00:00 CT lies in yesterday and was read as
+ * yesterday's plan):
+ * - no period or "tomorrow" -> tomorrow; "today" -> today;
+ * - "now" -> the hour holding the market clock's next interval and the one after (the current and next hour of the
+ *   plan); "this hour" -> that hour; "the next N hours" -> today with that span;
+ * - "this morning / afternoon / evening", "tonight" -> today with that span (06-12, 12-18, 18-24, 18-06 of the next
+ *   day) on the day of `now`;
+ * - "this week", "this month" (their data period ends at the clock, but the span is not over): asked in the past
+ *   tense (`intent.pastTense`: "what did bess-north do this week?") -> {elapsed} from its start to the clock, else the
+ *   rest of it -> today with the span [now, end of the week or month) (the plan covers today of it, and says so);
+ * - a written date or a clock time on it -> today or tomorrow when it is one of them (with the clock time's span);
+ * Only rules that name a past span are past, and a period is classed by where it starts as well as where it ends:
+ * - over before today began and inside one Central day ("yesterday", "yesterday evening", a past date) -> {past}
+ *   with that day (and the part asked when not the whole day), answered from the stored schedules;
+ * - any other day -> {other} (plans are made for today and tomorrow only; dispatchFact reads one already over, "last
+ *   week", from the stored schedules);
+ * - over by `now` but not one of these ("the last 3 hours", "last night" after 06:00) -> {elapsed} with that span;
+ * - begun before `now` and not over ("last night" at 02:00 CT): the past part [start, now) -> {elapsed} when the
+ *   question is in the past tense or the rule names a past span (last night, the last N hours/days); otherwise the
+ *   rest of it [now, end) -> today or tomorrow (the day holding `now`) with that span.
+ * Other periods keep the old reading, tomorrow. Pure.
  */
-export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } | { elapsed: { from: number; to: number; label: string } } {
+export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } | { elapsed: { from: number; to: number; label: string } } {
   const clock = CENTRAL_CLOCK;
   const p = intent.period;
   if (!p || p.rule === 'tomorrow') return { day: 'tomorrow' };
   if (p.rule === 'today') return { day: 'today' };
   const today = clock.dateOf(now);
+  const dayOf = (t: number): 'today' | 'tomorrow' => (clock.dateOf(t) === today ? 'today' : 'tomorrow');
+  // "now" and "this hour" are the hour the battery acts in: the one holding the market clock's next interval (its
+  // start is `now`), and for "now" the hour after it too (the current and next hour of the plan); the data measures'
+  // "now" (the latest stored interval, already over) would ask the plan for a time before it starts.
+  if (p.rule === 'now' || p.rule === 'this-hour') {
+    const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
+    const to = hour + (p.rule === 'now' ? 2 : 1) * HOUR_MS;
+    return { day: dayOf(hour), window: { from: hour, to, label: p.rule === 'now' ? 'now' : 'this hour' } };
+  }
+  if (p.rule === 'next-hours') return { day: 'today', window: { from: p.from, to: p.to, label: p.label } };
+  const part = PARTS_OF_TODAY[p.rule];
+  if (part) {
+    const at = (h: number) => (h >= 24 ? clock.wallToUtc(addCentralDays(today, 1), (h - 24) * 60) : clock.wallToUtc(today, h * 60));
+    return { day: 'today', window: { from: at(part[0]), to: at(part[1]), label: p.label } };
+  }
+  // "this week" / "this month": the data period ends at the clock, the span itself at the end of the week / month.
+  if (p.rule === 'this-week' || p.rule === 'this-month') {
+    if (intent.pastTense) return { elapsed: { from: p.from, to: now, label: `${p.label} so far` } };
+    const start = clock.dateOf(p.from);
+    const end = p.rule === 'this-week' ? addCentralDays(start, 7) : `${addCentralDays(start, 32).slice(0, 8)}01`;
+    return { day: 'today', window: { from: now, to: clock.midnightUtc(end), label: `the rest of ${p.label}` } };
+  }
+  if (p.rule === 'date' || p.rule === 'clock-time') {
+    const date = clock.dateOf(p.from);
+    const day = date === today ? 'today' : date === addCentralDays(today, 1) ? 'tomorrow' : undefined;
+    if (day) return p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day };
+  }
   // A period over before today began, inside one Central day ("yesterday", "yesterday evening", "on 2024-06-10"):
   // that day, with the part asked when it is not the whole day. Periods over several past days stay {other}.
   if (p.to <= clock.midnightUtc(today)) {
@@ -120,30 +158,20 @@ export function askedDay(intent: Pick<Intent, 'period'>, now: number): { day: 't
     const to = clock.midnightUtc(addCentralDays(date, 1));
     return { past: { date, from, to, label: p.label, ...(p.from === from && p.to === to ? {} : { window: { from: p.from, to: p.to, label: p.label } }) } };
   }
-  const part = PARTS_OF_TODAY[p.rule];
-  if (part) {
-    const at = (h: number) => (h >= 24 ? clock.wallToUtc(addCentralDays(today, 1), (h - 24) * 60) : clock.wallToUtc(today, h * 60));
-    return { day: 'today', window: { from: at(part[0]), to: at(part[1]), label: p.label } };
-  }
-  // "now" and "this hour" are the hour the battery acts in: the one holding the market clock's next interval (its
-  // start is `now`), and for "now" the hour after it too (the current and next hour of the plan); the data measures'
-  // "now" (the latest stored interval, already over) would ask the plan for a time before it starts.
-  if (p.rule === 'now' || p.rule === 'this-hour') {
-    const hour = Math.floor(now / HOUR_MS) * HOUR_MS;
-    const to = hour + (p.rule === 'now' ? 2 : 1) * HOUR_MS;
-    return { day: clock.dateOf(hour) === today ? 'today' : 'tomorrow', window: { from: hour, to, label: p.rule === 'now' ? 'now' : 'this hour' } };
-  }
-  if (p.rule === 'next-hours') return { day: 'today', window: { from: p.from, to: p.to, label: p.label } };
-  if (p.rule === 'date' || p.rule === 'clock-time') {
-    const date = clock.dateOf(p.from);
-    const day = date === today ? 'today' : date === addCentralDays(today, 1) ? 'tomorrow' : undefined;
-    if (!day) return { other: { from: p.from, to: p.to, label: p.label } };
-    return p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day };
-  }
+  if (p.rule === 'date' || p.rule === 'clock-time') return { other: { from: p.from, to: p.to, label: p.label } };
   // A period already over (to <= now) is never tomorrow's plan: a past question answered with tomorrow would mislead.
   if (p.to <= now) return { elapsed: { from: p.from, to: p.to, label: p.label } };
+  // Begun and not over ("last night" at 02:00 CT): the part before the clock when the question asks about the past or
+  // the rule names a past span, else the rest of it.
+  if (p.from < now) {
+    if (intent.pastTense || PAST_RULES.has(p.rule)) return { elapsed: { from: p.from, to: now, label: `${p.label} up to the market clock` } };
+    return { day: dayOf(now), window: { from: now, to: p.to, label: `the rest of ${p.label}` } };
+  }
   return { day: 'tomorrow' };
 }
+
+/** Rules whose span names the past ("last night", "the last 3 hours", "the past week"): never planned forward. */
+const PAST_RULES: ReadonlySet<PeriodRule> = new Set(['yesterday', 'last-night', 'last-hours', 'last-days', 'last-week', 'last-month']);
 
 /**
  * The schedule fact for a dispatch question, or a fact saying why there is none. Day-ahead plans are for ERCOT

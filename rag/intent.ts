@@ -63,6 +63,12 @@ export interface Intent {
   battery?: BatterySize;
   /** For dispatch: why the size written is not usable (not positive, too large, no unit, two of one figure, figures that disagree, a form not read), naming the figure. */
   batteryProblem?: string;
+  /**
+   * For dispatch: the question asks about the past ("did", "was", "were", "had", "has/have been", "done", "ran"), so a
+   * span running at the market clock ("this week", "last night" at 02:00) means its part before the clock
+   * (rag/dispatch-answer.ts askedDay), not the rest of it.
+   */
+  pastTense?: boolean;
   /** For dispatch and asset: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
   assetNames?: string[];
   /** Series the question names that another market holds (catalog.elsewhere): series id -> that market. */
@@ -264,6 +270,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     else if (size.size) out.battery = size.size;
     const names = [...q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)].map((m) => m[0].toLowerCase().replace(/[-_]+$/, ''));
     if (names.length > 0) out.assetNames = [...new Set(names)];
+    if (/\b(?:did|was|were|had|ha(?:s|ve)\s+(?:been|done|charged|discharged)|done|ran)\b/i.test(q)) out.pastTense = true;
   }
   if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);

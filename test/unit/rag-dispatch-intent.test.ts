@@ -351,3 +351,39 @@ describe('a battery size given alone is planned, the other figure derived from a
     }
   });
 });
+
+describe('askedDay: the present and spans running at the clock are planned forward (reviewer HIGH 1, MEDIUM 2)', () => {
+  const H = 3_600_000;
+  // NOW is 2024-08-08 00:00 CDT exactly, the demo's default state (its simulation ends at a Central midnight).
+  const at = (q: string, now: number) => askedDay(parseIntent(q, now, catalog), now);
+
+  it('reads "right now" and "this hour" at exactly 00:00 CT as today\'s first hours, not yesterday\'s plan', () => {
+    // "now" is [clock - 15 min, clock): on the old code it lay in 2024-08-07 and became {past: 2024-08-07}.
+    assert.deepEqual(at('Should I charge my battery at HB_NORTH right now?', NOW), { day: 'today', window: { from: NOW, to: NOW + 2 * H, label: 'now' } });
+    assert.deepEqual(at('What should bess-north do this hour?', NOW), { day: 'today', window: { from: NOW, to: NOW + H, label: 'this hour' } });
+    assert.deepEqual(at('What should bess-north do in the next 3 hours?', NOW), { day: 'today', window: { from: NOW, to: NOW + 3 * H, label: 'the next 3 hours' } });
+  });
+
+  it('reads "last night" at 02:00 CT (not over) as its part before the clock, never tomorrow\'s plan', () => {
+    const two = NOW + 2 * H;
+    // last night: 2024-08-07 18:00 CDT to 2024-08-08 06:00 CDT; the clock is inside it.
+    assert.deepEqual(at('What did bess-north do last night?', two), { elapsed: { from: NOW - 6 * H, to: two, label: 'last night up to the market clock' } });
+  });
+
+  it('reads "this week" as the rest of the week when asked forward, and the week so far in the past tense', () => {
+    const noon = NOW + 12 * H; // Thursday 2024-08-08 12:00 CDT; the week began Monday 2024-08-05 00:00 CDT
+    const monday = NOW - 3 * 24 * H;
+    assert.deepEqual(at('What should bess-north do this week?', noon), { day: 'today', window: { from: noon, to: monday + 7 * 24 * H, label: 'the rest of this week' } });
+    assert.deepEqual(at('What did bess-north do this week?', noon), { elapsed: { from: monday, to: noon, label: 'this week so far' } });
+    // "this month": the rest of August, or August so far.
+    assert.deepEqual(at('What should bess-north do this month?', noon), { day: 'today', window: { from: noon, to: Date.UTC(2024, 8, 1, 5), label: 'the rest of this month' } });
+    assert.deepEqual(at('What did bess-north do this month?', noon), { elapsed: { from: Date.UTC(2024, 7, 1, 5), to: noon, label: 'this month so far' } });
+  });
+
+  it('still reads a span that names the past as past', () => {
+    const noon = NOW + 12 * H;
+    assert.deepEqual(at('What did bess-north do yesterday?', noon), { past: { date: '2024-08-07', from: NOW - 24 * H, to: NOW, label: 'yesterday' } });
+    assert.deepEqual(at('What did bess-north do in the last 3 hours?', noon), { elapsed: { from: noon - 3 * H, to: noon, label: 'the last 3 hours' } });
+    assert.deepEqual(at('What should bess-north do tonight?', noon), { day: 'today', window: { from: NOW + 18 * H, to: NOW + 30 * H, label: 'tonight' } });
+  });
+});
