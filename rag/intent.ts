@@ -297,10 +297,6 @@ export const BATTERY_SIZE_LIMITS = { maxPowerMw: ASSET_LIMITS.maxPowerMw, maxEne
 // A figure with a power or energy unit: "10 MW", "20MWh", "2.5-MW", "1,500 kWh", "0.5 GWh", "10 megawatts",
 // "20 megawatt-hours". A sign written before it ("-10 MW") is kept, so that it is refused rather than read as 10.
 const SIZE_FIGURE = /(?<![\w.]|\d,)(-?\d{1,3}(?:,\d{3})+(?:\.\d+)?|-?\d+(?:\.\d+)?)\s*-?\s*(?:([kmg])w(h)?|(kilo|mega|giga)watts?(-?\s*hours?)?)(?![a-z])/gi;
-// A number written straight before "battery" (or "BESS") with no unit: "a 10 battery", "10 MW / 20 battery" (not "2
-// batteries": a count).
-// A 4-digit year is not a size ("the 2024 battery schedule"), isYear.
-const UNITLESS_SIZE = /(?<![\w.$]|\d,)(-?\d+(?:\.\d+)?)\s*-?\s*(?:battery|bess)\b/gi;
 const SCALE: Record<string, number> = { k: 0.001, kilo: 0.001, m: 1, mega: 1, g: 1000, giga: 1000 };
 // A duration: "4-hour", "4 hours", "4 hrs", "4 h", "4h" (the "x 2h" of "10 MW x 2h" too). Counted as the battery's only
 // inside a size phrase (SIZE_PHRASE): "the next 6 hours" is a period, "charge for 3 hours" not a size.
@@ -311,6 +307,11 @@ const SIZE_TOKEN = String.raw`(?:-?\d[\d.,]*(?![\d.,])(?:e[+-]?\d+(?!\d))?(?:\s*
 // A run of size tokens; one written straight before "battery" or "BESS", or holding a power or energy figure, is where
 // a duration belongs to the battery ("a 10 MW 4-hour battery", "10 MW x 2h") (parseBatterySize checks which).
 const SIZE_PHRASE = new RegExp(String.raw`(?:${SIZE_TOKEN}\s*)+`, 'gi');
+// A number written straight before "battery" (or "BESS") with no unit, inside a size phrase: after a/an/my/our and
+// only size tokens ("a 10 battery", "my 10 MW / 20 battery"). Not a count or a rank ("the top 3 battery discharge
+// hours", "the next 2 battery cycles": reviewer finding, refused as a size "3" with no unit), nor "2 batteries".
+// A 4-digit year is not a size ("the 2024 battery schedule"), isYear.
+const UNITLESS_SIZE = new RegExp(String.raw`\b(?:a|an|my|our)\s+(?:${SIZE_TOKEN}\s*)*?(?<![\w.$]|\d,)(-?\d+(?:\.\d+)?)\s*-?\s*(?:battery|bess)\b`, 'gi');
 // "my/our ... battery" with only size tokens between, and at most one other word right before "battery".
 const MY_BATTERY = new RegExp(String.raw`\b(?:my|our)\s+(?:${SIZE_TOKEN}\s*)*(?:[a-z][\w-]*\s+)?batter(?:y|ies)\b`, 'i');
 // Figures this parser does not read, refused naming the figure rather than dropped (a battery planned at a size not

@@ -226,6 +226,16 @@ describe('a battery size given alone is planned, the other figure derived from a
     assert.deepEqual(parseBatterySize('my 1,500,000 kWh battery'), { size: { energyMwh: 1500 } });
   });
 
+  it('reads a count or rank before "battery" as no size (reviewer MEDIUM 3: "top 3" was refused as a size with no unit)', () => {
+    const i = intent('When are the top 3 battery discharge hours at HB_NORTH tomorrow?');
+    assert.equal(i.measure, 'dispatch');
+    assert.equal(i.batteryProblem, undefined);
+    assert.equal(i.battery, undefined);
+    for (const q of ['the first 2 battery cycles tomorrow', 'the next 4 battery discharge hours', 'the last 2 battery schedules', 'the best 5 battery hours']) assert.deepEqual(parseBatterySize(q), {}, q);
+    // A bare number in a size phrase is still refused: after a/an/my/our, with only size tokens between.
+    assert.match((parseBatterySize('Should I charge an 8 battery at HB_WEST?') as { problem: string }).problem, /^the battery size "8" has no unit/);
+  });
+
   it('refuses a figure written in a form it does not read, naming it (not dropped: reviewer Low 5)', () => {
     const problem = (q: string) => {
       const i = intent(q);
