@@ -1,6 +1,6 @@
 // The forecaster's state rebuild on assignment (processors/forecaster/restore.ts): per partition, the time from the
 // set-up's start (fence, committed offset) through the read-back of the trailing windows to the state replayed, and
-// the records read, for a model that serves steps from last week (the history alone: 8 days) and for one with the
+// the records read, for a model that serves steps from last week (the history alone: 8 days and 1 h) and for one with the
 // online band (ONLINE_BAND_DEFAULTS: its window and horizon too, and every served window through the model again).
 // The input is first consumed by one run (the group's offsets at the end); each round starts the forecaster on the
 // same group and times the rebuilds, then stops it.

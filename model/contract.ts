@@ -17,7 +17,7 @@
 import { ModelError } from './errors.js';
 import { type OnlineBandMetadata, OnlineBandSpecError, validateOnlineBandMetadata } from './online-band.js';
 
-/** The most slots metadata.lastWeekLevel may average the weekly change over (the forecaster keeps 8 days of history). */
+/** The most slots metadata.lastWeekLevel may average the weekly change over (the forecaster's history, processors/forecaster/history.ts HISTORY_KEEP_MS, reaches 7 days + (24 − 1 + 2) h back). */
 export const LEVEL_MAX_SLOTS = 24;
 /** The level-adjusted seasonal naive's source name (metadata.lastWeekLevel; model/last-week.ts). */
 export const LAST_WEEK_LEVEL_SOURCE = 'baseline:same_hour_last_week_level';

@@ -1,18 +1,29 @@
-// Per-series values of the slots the forecaster has seen in its input windows, kept for eight days, so it can serve
+// Per-series values of the slots the forecaster has seen in its input windows, kept for 8 days and 1 h, so it can serve
 // the "same hour last week" baseline for the horizons where the model's metadata chose it
 // (metadata.stepSources[h-1] = "baseline:same_hour_last_week"). A slot it has not seen (after a restart, or in the
 // first week of a series) leaves the model's own value for that step, and the record's stepSources says so.
 // The level-adjusted form (metadata.lastWeekLevel, "baseline:same_hour_last_week_level") also reads the last L slots
-// up to the window end and the same slots a week earlier (7 days + L − 1 slots back: L ≤ 24 hourly slots fits the
-// 8 days kept); one of them not seen falls back the same way.
+// up to the window end and the same slots a week earlier (7 days + L − 1 slots back from the window end, which may lie
+// up to the windower's allowed lateness behind the series' newest: HISTORY_KEEP_MS); one of them not seen falls back
+// the same way.
 import { seriesRecordKey } from '../../market/series.js';
 import type { ModelMetadata } from '../../model/contract.js';
-import { lastWeekStep, lastWeekValue, weekChanges } from '../../model/last-week.js';
+import { LEVEL_MAX_SLOTS, lastWeekStep, lastWeekValue, weekChanges } from '../../model/last-week.js';
 import { lastWeekWeights } from '../../model/quantile.js';
+import { DEFAULT_ALLOWED_LATENESS_STEPS, HOUR_MS } from '../windower/windower.js';
 
 const WEEK_MS = 7 * 86_400_000;
-/** How far behind a series' newest window end the history answers (8 days: a week plus a day of late windows). */
-export const HISTORY_KEEP_MS = 8 * 86_400_000;
+/**
+ * How far behind a series' newest window end the history answers (ms): 7 days + (LEVEL_MAX_SLOTS − 1 + 2) hours =
+ * 8 days and 1 hour. The oldest slot a served window reads is its level's y(s − 7 days) for the oldest of its L
+ * slots: windowEnd − 7 days − (L − 1)·step (last week's target slots, windowEnd + h·step − 7 days, are newer). A window
+ * the forecaster serves ends at most the windower's allowed lateness behind its series' newest window end (a late tick
+ * re-emits the windows that hold its slot, and only slots after the frontier, max event time − allowed lateness, take
+ * ticks: DEFAULT_ALLOWED_LATENESS_STEPS = 2 steps, processors/windower/windower.ts). So it reads back at most
+ * 7 days + (L − 1 + 2)·step; L ≤ LEVEL_MAX_SLOTS = 24 and the step is at most an hour. (Before: 8 days, which left a
+ * window 2 h late with L = 24 without its oldest slot, so it fell back to the graph where applyLastWeek serves the level.)
+ */
+export const HISTORY_KEEP_MS = WEEK_MS + (LEVEL_MAX_SLOTS - 1 + DEFAULT_ALLOWED_LATENESS_STEPS) * HOUR_MS;
 
 /** The part of a FeatureWindow the history reads. */
 export interface HistoryWindow {

@@ -11,7 +11,7 @@ import { toForecast } from './forecast.js';
 import { HISTORY_KEEP_MS, SeriesHistory, serveSteps } from './history.js';
 
 /**
- * How far behind a series' newest window end the state needs windows (ms): the history's 8 days, plus for an
+ * How far behind a series' newest window end the state needs windows (ms): the history's HISTORY_KEEP_MS (8 days and 1 h), plus for an
  * online band onlineBandSpanMs (its window and horizon, and with a centre the centre's window and horizon too: a
  * replayed origin's centred P50 needs the model's P50 that far before it).
  */

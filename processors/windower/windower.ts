@@ -12,6 +12,11 @@ export type { SeriesSnapshot } from './series-state.js';
 
 export const HOUR_MS = 3_600_000;
 export const QUARTER_MS = 900_000;
+/**
+ * How many steps behind the newest event time a tick may arrive and still count, unless WindowerOptions say otherwise
+ * (the forecaster's history keeps slots for windows re-emitted this late: processors/forecaster/history.ts).
+ */
+export const DEFAULT_ALLOWED_LATENESS_STEPS = 2;
 
 export interface WindowerOptions {
   /** Window step: hourly or 15 minutes. */
@@ -71,7 +76,7 @@ function resolve(opts: WindowerOptions): Resolved {
   const perHour = HOUR_MS / stepMs;
   const windowSteps = opts.windowSteps ?? 24 * perHour;
   if (!Number.isInteger(windowSteps) || windowSteps < 2 || windowSteps > 10_000) throw new RangeError(`windower windowSteps ${windowSteps} is not an integer in 2-10000`);
-  const allowedLatenessMs = opts.allowedLatenessMs ?? 2 * stepMs;
+  const allowedLatenessMs = opts.allowedLatenessMs ?? DEFAULT_ALLOWED_LATENESS_STEPS * stepMs;
   if (!Number.isSafeInteger(allowedLatenessMs) || allowedLatenessMs < 0) throw new RangeError(`windower allowedLatenessMs ${allowedLatenessMs} is not a non-negative integer`);
   const lag168 = 168 * perHour;
   return { stepMs, windowSteps, allowedLatenessMs, historySlots: Math.max(windowSteps, lag168 + 1), lag1: perHour, lag24: 24 * perHour, lag168, fireWhenComplete: opts.fireWhenComplete ?? true };

@@ -2,7 +2,7 @@
 // A model promoted while the forecaster's input is quiet (`sda demo`'s second run): before, the forecaster restarted
 // on the new model found no new window and issued nothing, so every stored forecast stayed the earlier model's. Against
 // the real Kafka, registry and PostgreSQL: a forecaster serves 10 simulated days with v1 and stops; v2 (same-hour-
-// last-week steps, so its answers depend on the 8 days of history before the span) becomes current;
+// last-week steps, so its answers depend on the 8 days and 1 h of history before the span) becomes current;
 // demoReforecast (cli/demo-reforecast.ts) moves the group back over the last 2 days (rewindForecaster); the
 // forecaster started again issues v2 forecasts for exactly the served windows of those 2 days, once each, equal to a
 // forecaster that read the whole topic with v2; the readers pick v2 (newest stored, one row per hour); a second

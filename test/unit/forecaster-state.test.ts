@@ -16,6 +16,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const T0 = Date.UTC(2024, 6, 1);
 const H = 4;
+/** The history's reach (processors/forecaster/history.ts HISTORY_KEEP_MS): 7 days + (24 − 1 + 2) h. */
+const KEEP = 8 * DAY + HOUR;
 
 /**
  * Hourly windows of two series over `days`, a daily and weekly shape plus a seeded wobble and, with `noise`, a
@@ -74,9 +76,9 @@ describe('forecaster partition state', () => {
   const afterCut = all.slice(cutAt);
 
   it('spans the history and, with an online band, its window and horizon, and with a centre the centre\'s window and horizon too', () => {
-    assert.equal(stateSpanMs(undefined), 8 * DAY);
-    assert.equal(span, 8 * DAY + (2 * DAY + H * HOUR) + (1 * DAY + H * HOUR));
-    assert.equal(stateSpanMs(metaOf('v0', 0)), 8 * DAY + 2 * DAY + H * HOUR);
+    assert.equal(stateSpanMs(undefined), KEEP);
+    assert.equal(span, KEEP + (2 * DAY + H * HOUR) + (1 * DAY + H * HOUR));
+    assert.equal(stateSpanMs(metaOf('v0', 0)), KEEP + 2 * DAY + H * HOUR);
   });
 
   it('with a noisy stream, a week\'s band and a week\'s centre, the state rebuilt over the span serves as the one that saw everything; over the band\'s span alone it does not', () => {
@@ -100,7 +102,7 @@ describe('forecaster partition state', () => {
     sameForecasts(rebuiltOver(stateSpanMs(m)), a, 'rebuilt over history + band + centre spans vs never stopped');
     // Teeth: the history and the longer window alone (the served P50s at the start of the band's window then miss
     // the centre's residuals before them) serve other bands.
-    assert.notDeepEqual(rebuiltOver(8 * DAY + 7 * DAY + H * HOUR), a, 'a span without the centre\'s part');
+    assert.notDeepEqual(rebuiltOver(KEEP + 7 * DAY + H * HOUR), a, 'a span without the centre\'s part');
   });
 
   it('a state rebuilt from the trailing windows serves the next windows as the one that saw everything', () => {
