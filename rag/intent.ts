@@ -199,10 +199,13 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // question asks for a value ("the price at bess-north yesterday": a data question at its settlement point, assets).
   // "What should bess-north do now?": "now", "currently", "right now", "at the moment", "this hour" with what it does
   // ask for the current hour of its plan (rag/dispatch-answer.ts askedDay), not a value, so they are no data words here.
+  // With a do-verb ("What is bess-north expected to do tomorrow?", "What should bess-north do at the peak tomorrow?")
+  // it is dispatch whatever data words appear (reviewer MEDIUM 4: expect*, peak, latest, forecast made it a price
+  // forecast); only a value kind written (price, load, wind, solar: `kind`) makes it a data question.
   const bessName = /\bbess[-_][a-z0-9]/i.test(q);
   const doVerb = /\b(?:do|does|did|doing|done|should|run|ran|running|operat\w*)\b/i;
   const bessNamed = /\bbess\b/i.test(q) && /\b(?:schedul\w*|plan\w*|charg\w*|discharg\w*|dispatch\w*|cycl\w*)\b/i.test(q)
-    || bessName && kind === null && !dataWords.test(q.replace(/\b(?:right now|now|currently|current|at the moment|this hour)\b/gi, ' ')) && (period !== null || doVerb.test(q));
+    || bessName && kind === null && (doVerb.test(q) || period !== null && !dataWords.test(q.replace(/\b(?:right now|now|currently|current|at the moment|this hour)\b/gi, ' ')));
   // "How does bess-north work?", "What is bess-north?", "Tell me about bess-west", "What is bess-north's capacity?": a
   // configured battery explained from its configuration (its size, efficiency, state-of-charge limits, settlement point
   // and how the dispatcher schedules it), not a plan (fresh-tester finding: it was answered with tomorrow's plan, or

@@ -49,6 +49,20 @@ describe('a question naming a configured battery about a day', () => {
     assert.deepEqual([bare.measure, bare.series, bare.assetNames], ['dispatch', [], ['bess-north']]);
   });
 
+  // Reviewer MEDIUM 4: data words beside a do-verb made these a price forecast at HB_NORTH.
+  for (const q of ['What is bess-north expected to do tomorrow?', 'What should bess-north do at the peak tomorrow?', 'What is the forecast for what bess-north should do tomorrow?', 'What did bess-north do at the latest peak?']) {
+    it(`reads "${q}" as bess-north's dispatch, not a data question`, () => {
+      const i = intent(q);
+      assert.equal(i.measure, 'dispatch', q);
+      assert.deepEqual(i.assetNames, ['bess-north']);
+    });
+  }
+
+  it('keeps a battery question that writes a value kind a data question', () => {
+    assert.equal(intent('What is the price bess-north should expect tomorrow?').measure, 'forecast');
+    assert.equal(intent('What was the peak load near bess-north yesterday?').measure, 'max');
+  });
+
   it('reads yesterday as that past day, not tomorrow', () => {
     assert.deepEqual(askedDay(intent('What did bess-north do yesterday?'), CLOCK), { past: { date: '2024-06-19', from: Y_START, to: Y_START + 24 * H, label: 'yesterday' } });
     const evening = askedDay(intent('What did bess-north do yesterday evening?'), CLOCK);
