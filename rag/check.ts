@@ -13,6 +13,7 @@
 import { CENTRAL_CLOCK, MARKET_CLOCKS, type ZoneClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { numbersIn } from './grounding.js';
+import { seriesNamedIn } from './intent.js';
 import type { FactValue } from './tools.js';
 
 export interface TextCheck {
@@ -42,14 +43,19 @@ export function sentences(text: string): string[] {
 // question.", "There is no data for that day.", "I don't have enough information to answer.", "I cannot answer that."
 const DATA_DENIAL = /\b(?:data|information|prices?|figures?|values?|records?)\b[^.!?]*\b(?:is|are|was|were)\s+(?:not|un)\s*available\b|\bno\s+(?:such\s+|relevant\s+|price\s+)?(?:data|information)\b(?!\s+(?:points?|intervals?|values?)\b)|\bnot\s+enough\s+(?:data|information)\b|\b(?:do|does)\s*(?:not|n't)\s+(?:have|contain|include)\s+(?:the\s+|any\s+|enough\s+)?(?:data|information)\b|\b(?:cannot|can't|can\s+not|unable\s+to)\s+(?:be\s+)?answer\w*\b|\b(?:data|information)\s+(?:is|are)\s+(?:missing|lacking|insufficient)\b/i;
 
+/** A configured battery's name as questions and answers write it ("bess-north"). */
+const BATTERY_NAME = /\bbess[-_][a-z0-9]/i;
+
 /**
  * The model's text without the sentences that say the data is not available (DATA_DENIAL), when the answer has facts
  * (`hasFacts`: database facts with values were found): such a sentence contradicts the facts stated above it
  * ("...no interval was negative. The data is not available to answer the question."). Only a bare denial is dropped:
  * a sentence is kept when it writes a number ("Prices for hours ending 20 to 24 were not available yet." - a partial
  * day), goes on with "but" ("I cannot answer what prices will be next week, but yesterday the average was ..."), names
- * a series id other than `covered.series` ("HB_WEST has no data for yesterday." over HB_NORTH facts; a written date is
- * a number, so kept too); "no data points / intervals" is a count, not a denial. Without facts the
+ * a series other than `covered.series`, as an id or by name ("HB_WEST has no data for yesterday.", "There is no data
+ * for the West hub." over HB_NORTH facts: rag/intent.ts seriesNamedIn; a written date is a number, so kept too), or
+ * names a battery ("I cannot answer what bess-north actually did.": its facts are schedules, not metered output, so
+ * the caveat is true; reviewer LOW 6); "no data points / intervals" is a count, not a denial. Without facts the
  * text is returned whole. Pure.
  * @param covered the series ids the facts hold values for (upper case, "HB_NORTH"); omitted: any series id written
  *                keeps the sentence
@@ -59,8 +65,8 @@ const DATA_DENIAL = /\b(?:data|information|prices?|figures?|values?|records?)\b[
 export function dropDataDenials(text: string, hasFacts: boolean, covered: { series?: readonly string[] } = {}): { text: string; dropped: string[] } {
   if (!hasFacts) return { text, dropped: [] };
   const dropped: string[] = [];
-  const bare = (s: string) => !/\d/.test(s) && !/\bbut\b/i.test(s)
-    && seriesIdsIn(s).every((id) => covered.series?.includes(id));
+  const bare = (s: string) => !/\d/.test(s) && !/\bbut\b/i.test(s) && !BATTERY_NAME.test(s)
+    && [...seriesIdsIn(s), ...seriesNamedIn(s)].every((id) => covered.series?.includes(id));
   const paragraphs = text.split(/\n\s*\n/).map((p) => {
     const before = dropped.length;
     const kept = sentences(p).filter((s) => {

@@ -104,6 +104,22 @@ const ALIASES: Array<[RegExp, string]> = [
   [/\bhouston\b(?!\s+load\s+zone)/i, 'HB_HOUSTON'],
 ];
 
+/**
+ * Series a text names by plain name (ALIASES: "the West hub" -> HB_WEST, "the Houston load zone" -> LZ_HOUSTON,
+ * "Houston" -> HB_HOUSTON), in ALIASES order, each once; codes written as codes are not read here (check.ts
+ * seriesIdsIn). Pure.
+ */
+export function seriesNamedIn(text: string): string[] {
+  const out: string[] = [];
+  let rest = text;
+  for (const [re, code] of ALIASES) {
+    if (!re.test(rest)) continue;
+    if (!out.includes(code)) out.push(code);
+    rest = rest.replace(re, ' ');
+  }
+  return out;
+}
+
 const CODE = /\b(?:HB|LZ|LZEW|DC|WZ)_[A-Za-z0-9_]+\b/gi;
 
 /**

@@ -90,6 +90,16 @@ describe('model sentences saying the data is not available, when facts were foun
     assert.deepEqual(dropDataDenials('There is no data for HB_NORTH yesterday.', true).dropped, []);
   });
 
+  // Reviewer LOW 6: true caveats were dropped as denials.
+  it('keeps a sentence naming a battery, or a hub or zone by name the facts do not cover', () => {
+    const facts = { series: ['HB_NORTH'] };
+    for (const s of ['I cannot answer what bess-north actually did.', 'There is no data for the West hub.', 'The Houston load zone has no data for yesterday.']) {
+      assert.deepEqual(dropDataDenials(`Prices stayed positive. ${s}`, true, facts), { text: `Prices stayed positive. ${s}`, dropped: [] }, s);
+    }
+    // A hub named in words that the facts cover is the facts' own series: its denial is still dropped.
+    assert.deepEqual(dropDataDenials('There is no data for the North hub.', true, facts).dropped, ['There is no data for the North hub.']);
+  });
+
   it('keeps the model\'s sentence about another series in the answer (the responder passes the facts\' series)', async () => {
     const said = 'No, there were no negative prices at HB_NORTH yesterday. HB_WEST has no data for yesterday.';
     const a = await new Responder({ embedder, store: storeOf([yesterdayRt, concept]), llm: llm(said), pool, market: 'M', now: () => NOW }).answer({ question });
