@@ -46,7 +46,7 @@ export type TrailingReadScan = TrailingReadOptions & Pick<ReadPartitionOptions, 
  * Errors: RangeError for a bad argument; Kafka and schema-registry errors (the caller's set-up fails and is retried).
  */
 export async function readTrailingWindows(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadScan = {}): Promise<TrailingRead> {
-  const r = await readTrailing(p, topic, partition, end, keepMs, p.writers.features, (w) => w.windowEnd, (w) => seriesRecordKey(w, w.stepMs), opts);
+  const r = await scanTrailing(p, topic, partition, end, keepMs, p.writers.features, (w) => w, (w) => w.windowEnd, (w) => seriesRecordKey(w, w.stepMs), opts);
   return { ...r, windows: r.values };
 }
 
@@ -56,16 +56,30 @@ export async function readTrailingWindows(p: Provisioned, topic: string, partiti
  * counts its misses against (state.ts). Errors: as readTrailingWindows.
  */
 export async function readTrailingForecasts(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, opts: TrailingReadScan = {}): Promise<Forecast[]> {
-  return (await readTrailing(p, topic, partition, end, keepMs, p.writers.forecasts, (f) => f.targetStart, (f) => seriesRecordKey(f, f.stepMs), opts)).values;
+  return (await scanTrailing(p, topic, partition, end, keepMs, p.writers.forecasts, (f) => f, (f) => f.targetStart, (f) => seriesRecordKey(f, f.stepMs), opts)).values;
 }
 
-/** The scan over any topic whose records carry an event time (`at`, ms) per series (`key`). */
-async function readTrailing<T>(p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, reader: Writer<T>, at: (v: T) => number, key: (v: T) => string, opts: TrailingReadScan): Promise<Omit<TrailingRead, 'windows'> & { values: T[] }> {
+/**
+ * The scan above over any topic whose records carry an event time: back from `end` (exclusive) in chunks (the tail
+ * `opts.firstChunk`, default 512 records; then what the event-time rate read so far says the rest of the span needs,
+ * plus the guard; twice the last chunk when the rate says nothing), until the earliest `opts.guard` (default 256)
+ * records read are all older than their key's newest event time − keepMs, or the log start. Each record (decoded by
+ * `reader`; poison records skipped and counted) is kept as `pick(value, offset)` (the whole value, or only what the
+ * caller needs); `at` gives its event time (UTC ms) and `key` the series whose newest it is measured against (one
+ * key for all: the partition's newest, as rewind.ts uses it). Returns the picks in offset order, the offsets read
+ * [from, to), the records read and the range reads taken. Shared by the state rebuild (readTrailingWindows,
+ * readTrailingForecasts) and the forecaster's rewind (rewind.ts).
+ * Errors: RangeError for a bad keepMs, firstChunk or guard; Kafka and schema-registry errors from the reads.
+ */
+export async function scanTrailing<T, R>(
+  p: Provisioned, topic: string, partition: number, end: bigint, keepMs: number, reader: Writer<T>, pick: (value: T, offset: bigint) => R,
+  at: (r: R) => number, key: (r: R) => string, opts: TrailingReadScan,
+): Promise<Omit<TrailingRead, 'windows'> & { values: R[] }> {
   if (!(Number.isFinite(keepMs) && keepMs > 0)) throw new RangeError(`readTrailingWindows: keepMs must be a positive number of ms, got ${keepMs}`);
   const firstChunk = BigInt(opts.firstChunk ?? 512);
   const guard = opts.guard ?? 256;
   if (firstChunk < 1n || !(Number.isInteger(guard) && guard >= 1)) throw new RangeError('readTrailingWindows: firstChunk and guard must be integers >= 1');
-  let windows: T[] = [];
+  let windows: R[] = [];
   let from = end;
   let records = 0;
   let reads = 0;
@@ -76,7 +90,7 @@ async function readTrailing<T>(p: Provisioned, topic: string, partition: number,
     const range = await readPartitionRange(p, topic, partition, want, from, reader, { admin: opts.admin });
     reads++;
     records += range.records.length + range.skipped;
-    const got = range.records.map((r) => r.value);
+    const got = range.records.map((r) => pick(r.value, r.offset));
     windows = got.concat(windows);
     const reachedStart = want === 0n || range.from > want;
     from = range.from;

@@ -13,8 +13,8 @@
 // transaction share it) by the newer model_version (reports/forecasts.ts).
 import type { Admin } from '../../platform/kafka/client.js';
 import type { Provisioned } from '../../platform/kafka/provision.js';
-import { readPartitionRange } from '../../platform/kafka/read-partition.js';
 import { groupCommittedOffsets } from '../../platform/kafka/topics.js';
+import { scanTrailing } from './restore.js';
 
 export interface PartitionRewind {
   partition: number;
@@ -45,7 +45,7 @@ export interface RewindOptions {
   inputTopic: string;
   /** How far behind the topic's newest window end the windows are read again (ms, > 0): 7 days = 604,800,000. */
   spanMs: number;
-  /** Records of the first (tail) read per partition (default 1,024; then doubled until the span is covered). */
+  /** Records of the first (tail) read per partition (default 1,024; then as restore.ts scanTrailing sizes the next chunks). */
   chunk?: number;
   /** Stale records in a row at the start of the read that end the scan (default 256), as restore.ts. */
   guard?: number;
@@ -56,8 +56,8 @@ export interface RewindOptions {
  * window whose windowEnd >= cutoff = (newest windowEnd before the committed offsets, over all partitions and series) −
  * spanMs (each call moves back from where the group is: a second call before the forecaster has caught up moves it
  * further). A series whose newest window is older than the cutoff (stopped long ago) is not read again; its older
- * windows at offsets after the first window of the span are (counted in `older`). The scan reads back from the
- * committed offset (read_committed, readPartitionRange) in chunks until the earliest `guard` windows read are all
+ * windows at offsets after the first window of the span are (counted in `older`). The scan (restore.ts scanTrailing,
+ * the state rebuild's) reads back from the committed offset (read_committed) in chunks until the earliest `guard` windows read are all
  * older than the partition's newest window end − spanMs (<= the cutoff; the windower writes a partition in
  * event-time order up to its lateness); the new offset is the smallest offset of a window within the span. A
  * partition with no window within the span, or that the group committed nothing on, is left alone; only moves back,
@@ -106,26 +106,14 @@ interface Scan {
   newest: number;
 }
 
-/** One partition's scan back from `end`, far enough to hold every window >= its newest window end − spanMs. */
+/**
+ * One partition's scan back from `end`, far enough to hold every window >= its newest window end − spanMs: restore.ts
+ * scanTrailing with one key for the whole partition (its newest, not each series'), keeping each window's offset and end.
+ */
 async function scanBack(p: Provisioned, admin: Admin, topic: string, partition: number, end: bigint, spanMs: number, chunk0: number, guard: number): Promise<Scan> {
-  let records: Array<{ offset: bigint; windowEnd: number }> = [];
-  let newest = -Infinity;
-  let from = end;
-  let chunk = BigInt(chunk0);
-  while (from > 0n) {
-    const want = from > chunk ? from - chunk : 0n;
-    const range = await readPartitionRange(p, topic, partition, want, from, p.writers.features, { admin });
-    const got = range.records.map((r) => ({ offset: r.offset, windowEnd: r.value.windowEnd }));
-    records = got.concat(records);
-    for (const w of got) newest = Math.max(newest, w.windowEnd);
-    const reachedStart = want === 0n || range.from > want;
-    from = range.from;
-    if (reachedStart) break;
-    const head = records.slice(0, guard);
-    if (head.length >= guard && head.every((w) => w.windowEnd < newest - spanMs)) break;
-    chunk *= 2n;
-  }
-  return { partition, end, records, newest };
+  const r = await scanTrailing(p, topic, partition, end, spanMs, p.writers.features, (w, offset) => ({ offset, windowEnd: w.windowEnd }), (w) => w.windowEnd, () => 'partition', { firstChunk: chunk0, guard, admin });
+  const newest = r.values.reduce((a, w) => Math.max(a, w.windowEnd), -Infinity);
+  return { partition, end, records: r.values, newest };
 }
 
 /** The rewind of one scanned partition to its first window >= cutoff (UTC ms), or null when it has none. */
