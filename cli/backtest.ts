@@ -26,6 +26,12 @@ export function registerBacktest(program: Command): void {
     .option('--assets <file>', 'battery list (JSON, default config/assets.json)')
     .option('--power <mw>', 'an ad-hoc battery instead of --asset: power, MW')
     .option('--energy <mwh>', 'an ad-hoc battery: energy, MWh (with --power)')
+    .option('--round-trip-efficiency <fraction>', 'an ad-hoc battery: round-trip efficiency, fraction in (0, 1] (default 0.85)')
+    .option('--min-soc <fraction>', 'an ad-hoc battery: lowest state of charge, fraction of --energy in [0, 1) (default 0)')
+    .option('--max-soc <fraction>', 'an ad-hoc battery: highest state of charge, fraction of --energy in (0, 1], above --min-soc (default 1)')
+    .option('--initial-soc <fraction>', 'an ad-hoc battery: state of charge at the start, fraction between --min-soc and --max-soc (default --min-soc)')
+    .option('--cycles-per-day <n>', 'an ad-hoc battery: most equivalent full cycles per US Central day, in (0, 24], or none (default none)')
+    .option('--degradation-cost <usd-per-mwh>', 'an ad-hoc battery: degradation cost, $ per MWh discharged, in [0, 10000] (default 0)')
     .option('--series <points>', 'comma-separated settlement points: run each asset at each of them instead of its own')
     .option('--strategies <list>', `comma-separated: ${STRATEGY_NAMES.join(',')}`, STRATEGY_NAMES.join(','))
     .option('--run <name>', 'a run-scoped topic set: forecasts from run.NAME.forecasts; the dispatcher and dispatch sink run on it (schedules on run.NAME.dispatch, rows in dispatch_schedules with run = NAME) and the forecast strategy settles those schedules')
@@ -54,6 +60,7 @@ or step by step (each job until caught up):
 The optimiser, strategies and settlement: dispatch/README.md.`)
     .action(async (opts: {
       from: string; to: string; asset?: string; assets?: string; power?: string; energy?: string; series?: string; strategies: string; run?: string;
+      roundTripEfficiency?: string; minSoc?: string; maxSoc?: string; initialSoc?: string; cyclesPerDay?: string; degradationCost?: string;
       pipeline?: boolean; epochs?: string; input?: string; simulate?: string; simStart: string; seed: string; priceBasis: string; model?: string; registry?: string; allowLookahead?: boolean; out?: string; json?: boolean;
     }) => {
       const fromMs = dateOption('--from', opts.from);
@@ -141,21 +148,65 @@ export function plainDateHint(from: string, to: string): string | null {
   return `note: ${read}; the ERCOT trading day is US Central time: for whole Central days give explicit times, e.g. ${plain.map(([k, v]) => `${k} ${midnight(v)}`).join(' ')}`;
 }
 
+/** The ad-hoc battery settings sda backtest takes besides --power/--energy (dispatch/asset.ts BatteryAsset fields). */
+export interface AdhocSettingsOptions {
+  roundTripEfficiency?: string;
+  minSoc?: string;
+  maxSoc?: string;
+  initialSoc?: string;
+  cyclesPerDay?: string;
+  degradationCost?: string;
+}
+
 /**
- * The batteries a backtest runs: an ad-hoc one (--power with --energy) or ids from the asset file (--asset, default the
- * first), each at every settlement point of --series (all of them, none dropped). A battery moved to another point is
- * named `ID.POINT` (the asset id rule allows `.`, not `@`). Errors: OptionError for a lone --power/--energy or bad numbers;
- * the asset loader's error for an unknown id or an invalid battery.
+ * The settings of an ad-hoc battery given as options (each optional; omitted ones take makeBattery's defaults,
+ * dispatch/asset.ts BATTERY_DEFAULTS): --round-trip-efficiency (0, 1], --min-soc [0, 1), --max-soc (0, 1],
+ * --initial-soc [0, 1], --cycles-per-day (0, 24] or "none", --degradation-cost [0, 10000] $/MWh. How they fit
+ * together (min below max, initial between) is checked by makeBattery (DispatchError ASSET_INVALID naming each rule).
+ * /query's answer about a battery described by size names these flags with the configured battery's values, so the
+ * backtest it suggests runs the battery it planned (rag/dispatch-answer.ts). Errors: OptionError naming the flag.
  */
-export function backtestAssets(opts: { asset?: string; assets?: string; power?: string; energy?: string; series?: string }): BatteryAsset[] {
+export function adhocSettings(opts: AdhocSettingsOptions): Partial<BatteryAsset> {
+  const out: Partial<BatteryAsset> = {};
+  const fraction = (name: string, raw: string, lowOpen: boolean, highOpen: boolean) => {
+    const n = numberOption(name, raw, 0, 1);
+    if ((lowOpen && n === 0) || (highOpen && n === 1)) throw new OptionError(name, `expected a fraction in ${lowOpen ? '(' : '['}0, 1${highOpen ? ')' : ']'}, got ${JSON.stringify(raw)}`);
+    return n;
+  };
+  if (opts.roundTripEfficiency !== undefined) out.roundTripEfficiency = fraction('--round-trip-efficiency', opts.roundTripEfficiency, true, false);
+  if (opts.minSoc !== undefined) out.minSoc = fraction('--min-soc', opts.minSoc, false, true);
+  if (opts.maxSoc !== undefined) out.maxSoc = fraction('--max-soc', opts.maxSoc, true, false);
+  if (opts.initialSoc !== undefined) out.initialSoc = fraction('--initial-soc', opts.initialSoc, false, false);
+  if (opts.cyclesPerDay !== undefined) {
+    if (opts.cyclesPerDay.trim().toLowerCase() === 'none') out.dailyCycleLimit = null;
+    else {
+      const n = numberOption('--cycles-per-day', opts.cyclesPerDay, 0, 24);
+      if (n === 0) throw new OptionError('--cycles-per-day', `expected a number in (0, 24] or none, got ${JSON.stringify(opts.cyclesPerDay)}`);
+      out.dailyCycleLimit = n;
+    }
+  }
+  if (opts.degradationCost !== undefined) out.degradationCostPerMwh = numberOption('--degradation-cost', opts.degradationCost, 0, 10_000);
+  return out;
+}
+
+/**
+ * The batteries a backtest runs: an ad-hoc one (--power with --energy, and its other settings, adhocSettings) or ids
+ * from the asset file (--asset, default the first), each at every settlement point of --series (all of them, none
+ * dropped). A battery moved to another point is named `ID.POINT` (the asset id rule allows `.`, not `@`). Errors:
+ * OptionError for a lone --power/--energy, bad numbers, or ad-hoc settings without --power/--energy; the asset loader's
+ * error for an unknown id, makeBattery's for an invalid battery (DispatchError ASSET_INVALID).
+ */
+export function backtestAssets(opts: { asset?: string; assets?: string; power?: string; energy?: string; series?: string } & AdhocSettingsOptions): BatteryAsset[] {
   const series = listOption(opts.series);
+  const settings = adhocSettings(opts);
   if (opts.power !== undefined || opts.energy !== undefined) {
     if (opts.power === undefined || opts.energy === undefined) throw new OptionError('--power/--energy', 'give both for an ad-hoc battery');
     const powerMw = numberOption('--power', opts.power, 0.001, 10_000);
     const energyMwh = numberOption('--energy', opts.energy, 0.001, 100_000);
     const id = `adhoc-${opts.power}mw-${opts.energy}mwh`;
-    return (series ?? ['HB_NORTH']).map((sp) => makeBattery({ id: series && series.length > 1 ? `${id}.${sp}` : id, settlementPoint: sp, powerMw, energyMwh }));
+    return (series ?? ['HB_NORTH']).map((sp) => makeBattery({ ...settings, id: series && series.length > 1 ? `${id}.${sp}` : id, settlementPoint: sp, powerMw, energyMwh }));
   }
+  if (Object.keys(settings).length > 0) throw new OptionError('--round-trip-efficiency/--min-soc/--max-soc/--initial-soc/--cycles-per-day/--degradation-cost', 'set an ad-hoc battery (with --power and --energy); a configured battery\'s settings come from --assets');
   const all = loadAssets(opts.assets);
   const chosen = (listOption(opts.asset) ?? [all[0]!.id]).map((id) => findAsset(all, id));
   if (!series) return chosen;

@@ -211,9 +211,11 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const issuedBy = now;
   // The backtest that settles a past span (UTC minutes) for a battery: a configured one by --asset, one the question
   // describes by its size and settlement point (--power MW --energy MWh --series SP; sda backtest's ad-hoc battery).
-  const backtest = (b: { id: string; powerMw: number; energyMwh: number; settlementPoint: string }, from = clock.midnightUtc(d), to = clock.midnightUtc(addCentralDays(d, 1))) => {
+  // An ad-hoc battery carries the configured battery's other settings into the command (adhocBacktestFlags), so the
+  // backtest runs the battery planned, and the answer names whose settings they are.
+  const backtest = (b: BatteryAsset, from = clock.midnightUtc(d), to = clock.midnightUtc(addCentralDays(d, 1))) => {
     const utc = (t: number) => `${new Date(t).toISOString().slice(0, 16)}Z`;
-    return `sda backtest --from ${utc(from)} --to ${utc(to)} ${intent.battery ? `--power ${b.powerMw} --energy ${b.energyMwh} --series ${b.settlementPoint}` : `--asset ${b.id}`}`;
+    return `sda backtest --from ${utc(from)} --to ${utc(to)} ${intent.battery ? `${adhocBacktestFlags(b)} (a battery with ${inheritedSettings(configured)})` : `--asset ${b.id}`}`;
   };
   const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: past || elapsed ? `I cannot show a battery plan for ${describePeriod(period, clock)}: ${why}.` : `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
   if ('other' in asked && !elapsed) {
@@ -301,21 +303,50 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     ...(derived && (intent.battery?.durationHours === undefined || (intent.battery.powerMw === undefined && intent.battery.energyMwh === undefined)) ? [v('basisPowerMw', configured.powerMw, 'MW'), v('basisEnergyMwh', configured.energyMwh, 'MWh')] : []),
     ...plan.intervals.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW', Date.parse(i.start))),
   ];
+  // A battery described by size plans with the configured battery's other settings: the figures the answer names.
+  if (intent.battery) values.push(...inheritedValues(configured).map((x) => v(x.measure, x.value, x.unit)));
   // A plan that neither charges nor discharges says why (dispatch/day-ahead.ts noTradeReason): its figures are facts too.
   const idle = engine.plan.noTradeReason(plan, asset);
   if (idle) {
-    values.push(v('roundTripEfficiency', Number((asset.roundTripEfficiency * 100).toFixed(2)), '%'), v('degradationCostPerMwh', asset.degradationCostPerMwh, '$/MWh'));
+    if (!intent.battery) values.push(v('roundTripEfficiency', Number((asset.roundTripEfficiency * 100).toFixed(2)), '%'), v('degradationCostPerMwh', asset.degradationCostPerMwh, '$/MWh'));
     if (idle.buy !== undefined) values.push(v('buyPrice', idle.buy, '$/MWh', Date.parse(idle.buyAt!)), v('sellPrice', idle.sell!, '$/MWh', Date.parse(idle.sellAt!)), v('breakEvenPrice', idle.breakEven!, '$/MWh'));
   }
   const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${yours(derived, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${yours(derived, `with ${inheritedSettings(configured)}`, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
     // The plan read this forecast of this settlement point, for this day: the answer's sources are these, no others.
     basis: { series: sp, from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), documents: [{ id: documentId('forecast-snapshot', market, sp, 'RT_PRICE', f.targetStart), names: `by model ${f.modelVersion}, issued ${clock.label(f.issuedAt)},` }] },
   }];
+}
+
+/**
+ * The `sda backtest` flags of a battery described by size (cli/backtest.ts backtestAssets: --power --energy --series and
+ * the ad-hoc settings, adhocSettings), every setting written so the backtest builds the battery /query planned (a
+ * configured battery's round-trip efficiency, SoC limits, starting SoC, cycles a day and degradation cost, not the
+ * defaults): "--power 10 --energy 40 --series HB_WEST --round-trip-efficiency 0.87 --min-soc 0.1 --max-soc 0.9
+ * --initial-soc 0.5 --cycles-per-day 1.5 --degradation-cost 4". Pure.
+ */
+export function adhocBacktestFlags(b: BatteryAsset): string {
+  return `--power ${b.powerMw} --energy ${b.energyMwh} --series ${b.settlementPoint} --round-trip-efficiency ${b.roundTripEfficiency} --min-soc ${b.minSoc} --max-soc ${b.maxSoc} --initial-soc ${b.initialSoc} --cycles-per-day ${b.dailyCycleLimit ?? 'none'} --degradation-cost ${b.degradationCostPerMwh}`;
+}
+
+/** The settings a battery described by size takes from `a` (the configured battery chosen), as the answer names them. */
+function inheritedSettings(a: BatteryAsset): string {
+  const cycles = a.dailyCycleLimit === null ? 'no daily cycle limit' : `at most ${figure(a.dailyCycleLimit)} cycle${a.dailyCycleLimit === 1 ? '' : 's'} a day`;
+  return `${a.id}'s other settings: round-trip efficiency ${pct(a.roundTripEfficiency)}, state of charge ${pct(a.minSoc)} to ${pct(a.maxSoc)}, starting at ${pct(a.initialSoc)}, ${cycles}, degradation cost $${figure(a.degradationCostPerMwh)}/MWh`;
+}
+
+/** inheritedSettings' figures as fact values (measure, value, unit: percentages as written). */
+function inheritedValues(a: BatteryAsset): Array<{ measure: string; value: number; unit: string }> {
+  const p = (x: number) => Number((x * 100).toFixed(2));
+  return [
+    { measure: 'roundTripEfficiency', value: p(a.roundTripEfficiency), unit: '%' }, { measure: 'minSoc', value: p(a.minSoc), unit: '%' }, { measure: 'maxSoc', value: p(a.maxSoc), unit: '%' },
+    { measure: 'initialSoc', value: p(a.initialSoc), unit: '%' }, { measure: 'degradationCostPerMwh', value: a.degradationCostPerMwh, unit: '$/MWh' },
+    ...(a.dailyCycleLimit !== null ? [{ measure: 'dailyCycleLimit', value: a.dailyCycleLimit, unit: 'cycles' }] : []),
+  ];
 }
 
 /** A fraction as a percentage the answers write: 0.85 -> "85%", 0.875 -> "87.5%" (at most 2 decimals). */

@@ -162,7 +162,7 @@ describe('RAG responder', () => {
   it('plans the battery the question describes, at its size', async () => {
     const a = await responder.answer({ question: 'If I have a 2 MW / 8 MWh battery at HB_NORTH, when should I charge and discharge today?' }, undefined, { model: 'off' });
     assert.equal(a.intent?.measure, 'dispatch');
-    assert.match(a.answer, /Your battery, today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 2 MW \/ 8 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE /);
+    assert.match(a.answer, /Your battery \(with bess-north's other settings: round-trip efficiency 85%, state of charge 5% to 95%, starting at 5%, at most 2 cycles a day, degradation cost \$2\/MWh\), today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 2 MW \/ 8 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE /);
     assert.doesNotMatch(a.answer, /cannot schedule/);
   });
 
@@ -170,7 +170,7 @@ describe('RAG responder', () => {
     // Finding: "a 10 MWh battery" was planned as the configured battery (bess-north, 10 MW / 20 MWh here).
     const a = await responder.answer({ question: "What's the best discharge hour for a 10 MWh battery at HB_NORTH today?" }, undefined, { model: 'off' });
     assert.equal(a.intent?.measure, 'dispatch');
-    assert.match(a.answer, /Your battery \(10 MWh as asked; 5 MW derived from bess-north's duration of 2 hours \(20 MWh \/ 10 MW\)\), today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 5 MW \/ 10 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE /);
+    assert.match(a.answer, /Your battery \(10 MWh as asked; 5 MW derived from bess-north's duration of 2 hours \(20 MWh \/ 10 MW\); with bess-north's other settings: round-trip efficiency 85%, state of charge 5% to 95%, starting at 5%, at most 2 cycles a day, degradation cost \$2\/MWh\), today \(2024-07-03 00:00 CT to 2024-07-04 00:00 CT\): 5 MW \/ 10 MWh battery at HB_NORTH on 2024-07-03 \(US Central\): charge HE /);
     assert.ok(a.sources.some((s) => s.id === 'dispatch:adhoc-5mw-10mwh-HB_NORTH:2024-07-03:test-v1'), a.sources.map((s) => s.id).join(' '));
     const bad = await responder.answer({ question: 'What is the best discharge hour for a -10 MWh battery at HB_NORTH today?' }, undefined, { model: 'off' });
     assert.match(bad.answer, /I cannot plan that battery: the battery energy "-10 MWh" is not positive/);

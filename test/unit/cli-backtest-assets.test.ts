@@ -42,6 +42,22 @@ describe('sda backtest: the batteries of --asset/--power with --series', () => {
     });
   });
 
+  it('builds an ad-hoc battery with the settings given (the flags /query writes), and refuses bad ones naming the flag', () => {
+    const [a] = backtestAssets({ power: '10', energy: '20', series: 'HB_WEST', roundTripEfficiency: '0.87', minSoc: '0.1', maxSoc: '0.9', initialSoc: '0.5', cyclesPerDay: '1.5', degradationCost: '4' });
+    assert.deepEqual([a!.roundTripEfficiency, a!.minSoc, a!.maxSoc, a!.initialSoc, a!.dailyCycleLimit, a!.degradationCostPerMwh], [0.87, 0.1, 0.9, 0.5, 1.5, 4]);
+    assert.equal(backtestAssets({ power: '10', energy: '20', cyclesPerDay: 'none' })[0]!.dailyCycleLimit, null);
+    for (const [opts, flag] of [
+      [{ roundTripEfficiency: '0' }, '--round-trip-efficiency'], [{ roundTripEfficiency: '1.2' }, '--round-trip-efficiency'], [{ minSoc: '1' }, '--min-soc'],
+      [{ maxSoc: '0' }, '--max-soc'], [{ initialSoc: 'half' }, '--initial-soc'], [{ cyclesPerDay: '0' }, '--cycles-per-day'], [{ cyclesPerDay: '30' }, '--cycles-per-day'], [{ degradationCost: '-1' }, '--degradation-cost'],
+    ] as const) {
+      assert.throws(() => backtestAssets({ power: '10', energy: '20', ...opts }), (err: Error) => err instanceof OptionError && err.message.includes(flag), JSON.stringify(opts));
+    }
+    // How they fit together is the battery's own rule: a starting SoC outside the limits.
+    assert.throws(() => backtestAssets({ power: '10', energy: '20', minSoc: '0.2', initialSoc: '0.1' }), DispatchError);
+    // A configured battery's settings come from its file.
+    assert.throws(() => backtestAssets({ asset: 'bess-north', minSoc: '0.2' }), OptionError);
+  });
+
   it('refuses --power without --energy', () => {
     assert.throws(() => backtestAssets({ power: '10' }), OptionError);
   });

@@ -14,6 +14,9 @@ import { SQL_STORED_SCHEDULES } from '../../reports/schedules.js';
 import { askedDay, dispatchFact } from '../../rag/dispatch-answer.js';
 import { type MarketCatalog, parseIntent } from '../../rag/intent.js';
 import { UK_CLOCK } from '../../market/zone-clock.js';
+import { backtestAssets } from '../../cli/backtest.js';
+import { loadAssets } from '../../dispatch/assets-config.js';
+import { makeBattery } from '../../dispatch/asset.js';
 
 const H = 3_600_000;
 const CLOCK = Date.UTC(2024, 5, 20, 17); // 2024-06-20 12:00 CDT: the market clock; yesterday is 2024-06-19
@@ -166,10 +169,27 @@ describe('a period already over is never answered with tomorrow', () => {
     const q = 'Should I have charged my 10 MW / 20 MWh battery at HB_WEST yesterday?';
     assert.equal(intent(q).measure, 'dispatch');
     const [f] = await dispatchFact(none, 'ERCOT', intent(q), CLOCK);
-    assert.match(f!.text, /not one described by its size; .*run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --power 10 --energy 20 --series HB_WEST\.$/, f!.text);
+    // bess-west (the battery at HB_WEST) lends its other settings: the command writes them, and the answer names them.
+    const flags = '--power 10 --energy 20 --series HB_WEST --round-trip-efficiency 0.87 --min-soc 0.1 --max-soc 0.9 --initial-soc 0.5 --cycles-per-day 1.5 --degradation-cost 4';
+    const settings = "(a battery with bess-west's other settings: round-trip efficiency 87%, state of charge 10% to 90%, starting at 50%, at most 1.5 cycles a day, degradation cost $4/MWh)";
+    assert.ok(f!.text.endsWith(`not one described by its size; to see what your battery would have done, settled on actual prices, run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z ${flags} ${settings}.`), f!.text);
     assert.doesNotMatch(f!.text, /--asset/);
     const [g] = await dispatchFact(none, 'ERCOT', intent('Should I have charged my 10 MW / 20 MWh battery at HB_WEST last night?'), CLOCK);
-    assert.match(g!.text, /what your battery would have done, settled on actual prices, run sda backtest --from 2024-06-19T23:00Z --to 2024-06-20T11:00Z --power 10 --energy 20 --series HB_WEST\.$/, g!.text);
+    assert.ok(g!.text.endsWith(`what your battery would have done, settled on actual prices, run sda backtest --from 2024-06-19T23:00Z --to 2024-06-20T11:00Z ${flags} ${settings}.`), g!.text);
+  });
+
+  // Reviewer MEDIUM 5: /query plans an ad-hoc battery with the configured battery's settings, but the command it
+  // suggested built one with the defaults (85%, SoC 0-100%, no cycle limit, no degradation cost): another battery.
+  it('suggests a backtest whose battery is the one planned: sda backtest builds it from the flags written', async () => {
+    const [f] = await dispatchFact(none, 'ERCOT', intent('Should I have charged my 10 MW / 20 MWh battery at HB_WEST yesterday?'), CLOCK);
+    const command = /run sda backtest (.*?) \(a battery with/.exec(f!.text)![1]!;
+    const opts: Record<string, string> = {};
+    for (const [, k, v] of command.matchAll(/--([a-z-]+) (\S+)/g)) opts[k!.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())] = v!;
+    const [built] = backtestAssets(opts);
+    const west = loadAssets().find((a) => a.id === 'bess-west')!;
+    const { id: _a, ...planned } = makeBattery({ ...west, powerMw: 10, energyMwh: 20 });
+    const { id: _b, ...fromCommand } = built!;
+    assert.deepEqual(fromCommand, planned);
   });
 
   it('a market on another clock names the past day asked, not tomorrow', async () => {
