@@ -4,23 +4,18 @@
 // pure and follows the battery's rule (processors/dispatcher/plan.ts, dispatch/strategies.ts fromSchedules): at each
 // interval the battery follows the newest schedule whose forecast input ended by then.
 import type pg from 'pg';
+import type { DispatchSchedule } from '../schemas/types.js';
 
-/** One stored schedule: interval i covers [startAt + i*stepMs, startAt + (i+1)*stepMs); MW, MWh at the interval's end, $/MWh. */
-export interface StoredSchedule {
+/**
+ * One stored schedule: the generated DispatchSchedule's fields the table keeps and the responder reads (interval i
+ * covers [startAt + i*stepMs, startAt + (i+1)*stepMs); MW, MWh at the interval's end, $/MWh: schemas/DispatchSchedule.avsc's
+ * docs), picked from the generated type so the two cannot drift, plus the table's own columns.
+ */
+export interface StoredSchedule
+  extends Pick<DispatchSchedule, 'strategy' | 'modelVersion' | 'forecastIssuedAt' | 'forecastInputEnd' | 'startAt' | 'stepMs' | 'chargeMw' | 'dischargeMw' | 'socMwh' | 'prices' | 'initialSocMwh'> {
   /** '' for the live pipeline, else the backtest run's name. */
   run: string;
-  strategy: string;
-  modelVersion: string;
-  forecastIssuedAt: number;
-  forecastInputEnd: number;
-  startAt: number;
-  stepMs: number;
-  chargeMw: number[];
-  dischargeMw: number[];
-  socMwh: number[];
-  /** The prices the schedule was optimised on (the forecast's P50, or its expected price), $/MWh. */
-  prices: number[];
-  initialSocMwh: number;
+  /** When the dispatch sink stored the row, UTC ms. */
   storedAt: number;
 }
 
