@@ -9,17 +9,19 @@ import { type Admin, type Kafka, createKafka } from '../platform/kafka/client.js
 import { type TopicRecordCount, countDataRecords } from '../platform/kafka/count-records.js';
 import { SdaError } from '../platform/errors.js';
 import { KafkaError } from '../platform/kafka/errors.js';
-import { runOfTopic, validateRunName } from '../platform/kafka/topics.js';
+import { recordsAreOffsets, runOfTopic, validateRunName } from '../platform/kafka/topics.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { deleteRunRows } from '../sinks/postgres/run-rows.js';
 
 export interface RunInfo {
   name: string;
   /**
-   * Topic -> its data records, read read_committed (platform/kafka/count-records.ts countDataRecords): transaction
-   * markers and aborted records not counted. `complete` false: records exist past the count (a transaction open
-   * when counted, or the read stopped at its idle limit), `records` is the committed records up to there;
-   * `incomplete` says which ('transaction-open', 'read-cut-short', or 'not-counted' with `count: false`).
+   * Topic -> its data records (platform/kafka/count-records.ts countDataRecords), `countedBy` how: 'read' (read
+   * read_committed: transaction markers and aborted records not counted; the transactional and compacted topics) or
+   * 'offsets' (end − start offsets, no read: the topics written without transactions, topics.ts recordsAreOffsets,
+   * i.e. run.NAME.ticks). `complete` false: records exist past the count (a transaction open when counted, or the read
+   * stopped at its idle limit), `records` is the committed records up to there; `incomplete` says which
+   * ('transaction-open', 'read-cut-short', or 'not-counted' with `count: false`).
    */
   topics: TopicRecordCount[];
   /** Consumer groups of the run (`<base>.run.NAME`, platform/kafka/topics.ts groupFor) with their state. */
@@ -49,8 +51,10 @@ async function registrySubjects(config: Config): Promise<string[]> {
 }
 
 /**
- * Every run found on the broker (topics named run.NAME.*), or only `only`; with counts, groups and subjects.
- * `opts.count` false leaves the record counts at 0 (complete false) instead of reading the topics.
+ * Every run found on the broker (topics named run.NAME.*), or only `only`; with counts, groups and subjects. The
+ * counts read only the topics whose offsets are not their records (transactional or compacted); the others are
+ * counted by their offsets (RunInfo.topics). `opts.count` false leaves the record counts at 0 (complete false)
+ * instead of counting.
  */
 export async function listRuns(config: Config, only?: string, opts: { count?: boolean } = {}): Promise<RunInfo[]> {
   if (only !== undefined) validateRunName(only);
@@ -72,7 +76,7 @@ export async function listRuns(config: Config, only?: string, opts: { count?: bo
         const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
         if (offsets) info(runOfTopic(topic)!).topics.push({ topic, partitions: offsets.length, records: 0, complete: false, incomplete: 'not-counted' });
       }
-    } else for (const t of await countDataRecords(config, kafka, admin, topics, { groupPrefix: 'sda-run-count' })) info(runOfTopic(t.topic)!).topics.push(t);
+    } else for (const t of await countDataRecords(config, kafka, admin, topics, { groupPrefix: 'sda-run-count', byOffsets: recordsAreOffsets })) info(runOfTopic(t.topic)!).topics.push(t);
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
     const runGroups = groups.map((g) => [g, /\.run\.([A-Za-z0-9_-]{1,64})$/.exec(g)?.[1]] as const).filter(([, run]) => run !== undefined && (only === undefined || run === only));
     if (runGroups.length > 0) {
@@ -183,6 +187,15 @@ export async function deleteRun(config: Config, name: string): Promise<DeletedRu
   return out;
 }
 
+/** How `sda run list` says a count was made, after the record count: '(read)', '(offsets)', or '' when not counted. */
+export function countedByTag(t: Pick<TopicRecordCount, 'countedBy'>): string {
+  return t.countedBy === undefined ? '' : ` (${t.countedBy})`;
+}
+
+/** The legend `sda run list` prints above the runs for the tags of countedByTag. */
+export const COUNTED_BY_LEGEND =
+  "record counts: (read) = read read_committed from the log start, exact (transactional or compacted topics, where markers, aborted records and compaction gaps take offsets); (offsets) = end - start offsets, no read (topics written without transactions)";
+
 /** The note `sda run list` prints after an incomplete count ('' when complete), by TopicRecordCount.incomplete. */
 export function incompleteNote(t: Pick<TopicRecordCount, 'complete' | 'incomplete'>): string {
   if (t.complete) return '';
@@ -195,7 +208,7 @@ export function registerRun(program: Command): void {
   const run = program.command('run').description('run-scoped topic sets for backtests (run.NAME.ticks, .features, .forecasts, .dispatch, .dlq, .windower.changelog): list and delete');
   run
     .command('list')
-    .description('list the runs found on the broker (topics named run.NAME.*): topics with record counts, consumer groups, registry subjects')
+    .description('list the runs found on the broker (topics named run.NAME.*): topics with record counts (transactional and compacted topics read, the others counted by their offsets; each count says which), consumer groups, registry subjects')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const runs = await listRuns(loadConfig());
@@ -207,9 +220,10 @@ export function registerRun(program: Command): void {
         process.stdout.write('no runs (start one with `sda replay FILE --run NAME` or `sda simulate --run NAME`)\n');
         return;
       }
+      process.stdout.write(`${COUNTED_BY_LEGEND}\n`);
       for (const r of runs) {
         process.stdout.write(`run ${r.name}\n`);
-        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records, ${t.partitions} partitions${incompleteNote(t)}\n`);
+        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records${countedByTag(t)}, ${t.partitions} partitions${incompleteNote(t)}\n`);
         for (const g of r.groups) process.stdout.write(`  group ${g.group} (${g.state})\n`);
         process.stdout.write(`  subjects ${r.subjects.length}\n`);
       }

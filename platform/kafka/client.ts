@@ -524,34 +524,49 @@ export interface PartitionEnds {
 }
 
 /**
- * The ends of `partitions` of `topic` (partition -> PartitionEnds), from two ListOffsets requests (latest offset),
- * read_uncommitted then read_committed: a transaction open on a partition shows as `lastStable` < `highWatermark`.
- * kafkajs cannot ask the first: its admin.fetchTopicOffsets always lists read_committed, so its `high` is the last
- * stable offset. The high watermark is asked first, so a plain record appended between the two requests never reads
- * as an open transaction (it moves the last stable offset past the high watermark taken before it).
- * Errors: KafkaError('KAFKA_UNAVAILABLE', retriable) when the broker cannot answer, or answers with an error (an
- * unknown topic or partition included), the client's message in it.
+ * The ends of `partitions` of `topic` (partition -> PartitionEnds): topicPartitionEnds for the one topic.
+ * Errors: as topicPartitionEnds.
  */
 export async function partitionEnds(config: Config, topic: string, partitions: number[]): Promise<Map<number, PartitionEnds>> {
-  const out = new Map<number, PartitionEnds>();
-  if (partitions.length === 0) return out;
+  return (await topicPartitionEnds(config, new Map([[topic, partitions]]))).get(topic) ?? new Map();
+}
+
+/**
+ * The ends of the given partitions of each topic (topic -> partition -> PartitionEnds), over one connection: two
+ * ListOffsets requests (latest offset) for all the topics together, read_uncommitted then read_committed: a
+ * transaction open on a partition shows as `lastStable` < `highWatermark`. kafkajs cannot ask the first: its
+ * admin.fetchTopicOffsets always lists read_committed, so its `high` is the last stable offset. The high watermark is
+ * asked first, so a plain record appended between the two requests never reads as an open transaction (it moves the
+ * last stable offset past the high watermark taken before it). Topics with no partitions asked are left out.
+ * Errors: KafkaError('KAFKA_UNAVAILABLE', retriable) when the broker cannot answer, or answers with an error (an
+ * unknown topic or partition included: the whole call fails), the client's message in it.
+ */
+export async function topicPartitionEnds(config: Config, partitions: ReadonlyMap<string, number[]>): Promise<Map<string, Map<number, PartitionEnds>>> {
+  const out = new Map<string, Map<number, PartitionEnds>>();
+  const asked = [...partitions].filter(([, ps]) => ps.length > 0);
+  if (asked.length === 0) return out;
+  const names = asked.map(([t]) => t).join(', ');
   const admin = new PlatformaticAdmin({ clientId: `${config.kafka.clientId}-offsets`, bootstrapBrokers: config.kafka.brokers, retries: 3, retryDelay: 250, timeout: 10_000, connectTimeout: 5_000 });
-  const latest = async (isolationLevel: (typeof FetchIsolationLevels)[keyof typeof FetchIsolationLevels]): Promise<Map<number, bigint>> => {
-    const topics = await admin.listOffsets({ topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }], isolationLevel });
-    return new Map((topics.find((t) => t.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+  const latest = async (isolationLevel: (typeof FetchIsolationLevels)[keyof typeof FetchIsolationLevels]): Promise<Map<string, Map<number, bigint>>> => {
+    const topics = await admin.listOffsets({ topics: asked.map(([name, ps]) => ({ name, partitions: ps.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) })), isolationLevel });
+    return new Map(topics.map((t) => [t.name, new Map(t.partitions.map((p) => [p.partitionIndex, p.offset]))]));
   };
   try {
     const high = await latest(FetchIsolationLevels.READ_UNCOMMITTED);
     const stable = await latest(FetchIsolationLevels.READ_COMMITTED);
-    for (const partition of partitions) {
-      const h = high.get(partition);
-      const s = stable.get(partition);
-      if (h === undefined || s === undefined) throw new Error(`no offsets answered for partition ${partition}`);
-      out.set(partition, { highWatermark: h, lastStable: s });
+    for (const [topic, ps] of asked) {
+      const ends = new Map<number, PartitionEnds>();
+      for (const partition of ps) {
+        const h = high.get(topic)?.get(partition);
+        const s = stable.get(topic)?.get(partition);
+        if (h === undefined || s === undefined) throw new Error(`no offsets answered for ${topic} partition ${partition}`);
+        ends.set(partition, { highWatermark: h, lastStable: s });
+      }
+      out.set(topic, ends);
     }
     return out;
   } catch (err) {
-    throw new KafkaError('KAFKA_UNAVAILABLE', `cannot list the end offsets of ${topic}: ${innermostMessages(err).join('; ')}`, true, { cause: err });
+    throw new KafkaError('KAFKA_UNAVAILABLE', `cannot list the end offsets of ${names}: ${innermostMessages(err).join('; ')}`, true, { cause: err });
   } finally {
     await admin.close().catch(() => undefined);
   }

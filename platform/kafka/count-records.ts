@@ -1,8 +1,9 @@
 // Counting a topic's data records: what a read_committed consumer reads from the log start to the end. The end offset
 // minus the start offset is not that count on a transactional topic (each transaction's commit or abort marker takes
-// an offset, an aborted transaction's records take offsets too) nor on a compacted one (the cleaner leaves gaps).
+// an offset, an aborted transaction's records take offsets too) nor on a compacted one (the cleaner leaves gaps); on
+// a topic written without transactions and not compacted it is (CountRecordsOptions.byOffsets: no read there).
 import type { Config } from '../config.js';
-import { type Admin, type Kafka, type PartitionEnds, partitionEnds } from './client.js';
+import { type Admin, type Kafka, type PartitionEnds, topicPartitionEnds } from './client.js';
 import { readPartitionsToEnd } from './read-topic.js';
 
 export interface TopicRecordCount {
@@ -24,6 +25,12 @@ export interface TopicRecordCount {
    * topics were not read).
    */
   incomplete?: IncompleteReason;
+  /**
+   * How `records` was found: 'read' (read read_committed from each partition's log start: exact on any topic) or
+   * 'offsets' (end − log start offsets summed over partitions, no read: CountRecordsOptions.byOffsets, exact on a
+   * topic written without transactions and not compacted). Absent when the topic was not counted ('not-counted').
+   */
+  countedBy?: 'read' | 'offsets';
 }
 
 export type IncompleteReason = 'transaction-open' | 'read-cut-short' | 'not-counted';
@@ -52,18 +59,26 @@ export interface CountRecordsOptions {
   idleMs?: number;
   /** Prefix of the throw-away consumer group (default sda-count). */
   groupPrefix?: string;
+  /**
+   * Topics counted by their offsets instead of a read: end − log start summed over partitions (kafkajs
+   * fetchTopicOffsets, whose end is the last stable offset), complete, `countedBy` 'offsets'. Only for topics where
+   * the two agree, written without transactions and not compacted (topics.ts recordsAreOffsets). Default: none,
+   * every topic read.
+   */
+  byOffsets?: (topic: string) => boolean;
 }
 
 /**
  * The data records of each of `topics`, counted by reading them, read_committed, from each partition's log start to
  * its last stable offset taken at the start (records appended later are not counted, nor those of a transaction open
- * then: `complete` false; countPlan). `config` gives the brokers for the ends (client.ts partitionEnds). Values are
- * not decoded. A topic that does not exist, or is deleted before the read subscribes to it (another run's clean-up),
+ * then: `complete` false; countPlan), `countedBy` 'read'; those `opts.byOffsets` names by their offsets instead (no
+ * read, no end listing). `config` gives the brokers for the ends of the topics read, listed together over one
+ * connection (client.ts topicPartitionEnds). Values are not decoded. A topic that does not exist, or is deleted before the read subscribes to it (another run's clean-up),
  * is left out of the answer (one deleted during the read too, when the read fails on it; otherwise it is counted up to
  * there, `complete` false). One throw-away
  * consumer group (read-topic.ts readPartitionsToEnd) for all topics; commits nothing. Answers in the order of `topics`.
- * Errors: Kafka errors from the admin client and the consumer, and KafkaError KAFKA_UNAVAILABLE from partitionEnds,
- * when the topics concerned are still there.
+ * Errors: Kafka errors from the admin client and the consumer, and KafkaError KAFKA_UNAVAILABLE from
+ * topicPartitionEnds, when the topics concerned are still there.
  */
 export async function countDataRecords(config: Config, kafka: Kafka, admin: Admin, topics: string[], opts: CountRecordsOptions = {}): Promise<TopicRecordCount[]> {
   const idleMs = opts.idleMs ?? 3_000;
@@ -84,15 +99,35 @@ export async function countDataRecords(config: Config, kafka: Kafka, admin: Admi
       throw err;
     }
   };
+  /** The topics to read: topic -> each partition's log start. */
+  const lows = new Map<string, Array<{ partition: number; low: bigint }>>();
   for (const topic of topics) {
     const offsets = await unlessGone(topic, () => admin.fetchTopicOffsets(topic));
     if (!offsets) continue;
-    // The read's end and `complete` from the same listing (countPlan), not kafkajs's `high` (also a last stable
-    // offset, but taken earlier: a transaction committed in between would stop the read below its records, complete).
-    const marks = await unlessGone(topic, () => partitionEnds(config, topic, offsets.map((o) => o.partition)));
-    if (!marks) continue;
-    const plan = countPlan(offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low) })), marks);
-    out.set(topic, { topic, partitions: offsets.length, records: 0, complete: plan.complete, ...(plan.complete ? {} : { incomplete: 'transaction-open' as const }) });
+    if (opts.byOffsets?.(topic)) {
+      const records = offsets.reduce((n, o) => n + (BigInt(o.high) - BigInt(o.low)), 0n);
+      out.set(topic, { topic, partitions: offsets.length, records: Number(records), complete: true, countedBy: 'offsets' });
+      continue;
+    }
+    lows.set(topic, offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low) })));
+  }
+  // The read's end and `complete` from the same listing (countPlan), not kafkajs's `high` (also a last stable
+  // offset, but taken earlier: a transaction committed in between would stop the read below its records, complete).
+  // All the topics' ends in one listing; when it fails because topics were deleted since, again without them.
+  let marks: Map<string, Map<number, PartitionEnds>>;
+  for (;;) {
+    try {
+      marks = await topicPartitionEnds(config, new Map([...lows].map(([t, l]) => [t, l.map((x) => x.partition)])));
+      break;
+    } catch (err) {
+      const deleted = await gone([...lows.keys()]);
+      if (deleted.length === 0) throw err;
+      for (const t of deleted) lows.delete(t);
+    }
+  }
+  for (const [topic, l] of lows) {
+    const plan = countPlan(l, marks.get(topic) ?? new Map());
+    out.set(topic, { topic, partitions: l.length, records: 0, complete: plan.complete, ...(plan.complete ? {} : { incomplete: 'transaction-open' as const }), countedBy: 'read' });
     if (plan.ends.size > 0) ends.set(topic, plan.ends);
   }
   // One fetch wait of 200 ms: a count has nothing to wait for past the ends taken above. A read that fails because a

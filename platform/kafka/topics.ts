@@ -13,18 +13,23 @@ export interface TopicSpec {
   retentionMs: number;
   partitions?: number;
   doc: string;
+  /**
+   * Written in Kafka transactions (the processors' outputs, their dead letters, the windower's changelog): its offsets
+   * then hold commit and abort markers and aborted records, so end − start offsets is not its record count.
+   */
+  transactional?: boolean;
 }
 
 const DAY = 24 * 60 * 60 * 1_000;
 
 export const TOPICS = {
   ticks: { name: 'market.ticks', schema: 'MarketTick', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Raw market ticks from every source, keyed by series id.' },
-  features: { name: 'market.features', schema: 'FeatureWindow', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Rolling 24-hour windows and their features, keyed by series id.' },
-  forecasts: { name: 'market.forecasts', schema: 'Forecast', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Model forecasts, keyed by series id.' },
-  dispatch: { name: 'market.dispatch', schema: 'DispatchSchedule', cleanupPolicy: 'delete', retentionMs: 30 * DAY, doc: 'Battery schedules from the dispatcher, one per asset and forecast issue, keyed by asset id.' },
+  features: { name: 'market.features', schema: 'FeatureWindow', cleanupPolicy: 'delete', retentionMs: 30 * DAY, transactional: true, doc: 'Rolling 24-hour windows and their features, keyed by series id.' },
+  forecasts: { name: 'market.forecasts', schema: 'Forecast', cleanupPolicy: 'delete', retentionMs: 30 * DAY, transactional: true, doc: 'Model forecasts, keyed by series id.' },
+  dispatch: { name: 'market.dispatch', schema: 'DispatchSchedule', cleanupPolicy: 'delete', retentionMs: 30 * DAY, transactional: true, doc: 'Battery schedules from the dispatcher, one per asset and forecast issue, keyed by asset id.' },
   documents: { name: 'market.documents', schema: 'MarketDocument', cleanupPolicy: 'compact', retentionMs: -1, doc: 'Text documents for retrieval, keyed by document id (latest wins).' },
-  deadLetters: { name: 'market.dlq', schema: 'DeadLetter', cleanupPolicy: 'delete', retentionMs: 30 * DAY, partitions: 1, doc: 'Records that could not be processed, with reason and raw bytes.' },
-  windowerChangelog: { name: 'sda.windower.changelog', schema: 'WindowerState', cleanupPolicy: 'compact', retentionMs: -1, doc: 'Compacted changelog of the windower state, one record per input partition, written in the windower\'s transactions.' },
+  deadLetters: { name: 'market.dlq', schema: 'DeadLetter', cleanupPolicy: 'delete', retentionMs: 30 * DAY, partitions: 1, transactional: true, doc: 'Records that could not be processed, with reason and raw bytes.' },
+  windowerChangelog: { name: 'sda.windower.changelog', schema: 'WindowerState', cleanupPolicy: 'compact', retentionMs: -1, transactional: true, doc: 'Compacted changelog of the windower state, one record per input partition, written in the windower\'s transactions.' },
 } as const satisfies Record<string, TopicSpec>;
 
 export const ALL_TOPICS: TopicSpec[] = Object.values(TOPICS);
@@ -63,6 +68,18 @@ export function topicSet(run?: string): { [K in keyof typeof TOPICS]: TopicSpec 
     out[key] = { ...spec, name: runTopicName(spec.name, run), doc: `${spec.doc} (run ${run})` };
   }
   return out as { [K in keyof typeof TOPICS]: TopicSpec };
+}
+
+/**
+ * Whether `topic` is a known topic (live, or a run's) whose data records are its end − log start offsets: one of
+ * TOPICS (or a run's copy) with cleanup policy delete that is not written in transactions (TopicSpec.transactional),
+ * so no marker, aborted record or compaction gap takes an offset. Today: market.ticks and run.NAME.ticks (written by
+ * the publishers' idempotent, non-transactional producer). False for any other name (count those by reading).
+ */
+export function recordsAreOffsets(topic: string): boolean {
+  const run = runOfTopic(topic);
+  const spec = Object.values(topicSet(run) as Record<string, TopicSpec>).find((t) => t.name === topic);
+  return spec !== undefined && spec.cleanupPolicy === 'delete' && spec.transactional !== true;
 }
 
 /** The run a topic belongs to (`run.NAME.x` -> NAME), or undefined for a live topic. */

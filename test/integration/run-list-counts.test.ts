@@ -2,14 +2,15 @@
 // `sda run list` counts a run topic's data records, not its offsets: a transactional producer's commit markers (one
 // per partition a transaction wrote) and an aborted transaction's records and marker take offsets but are no records a
 // reader gets. Against the shared broker, on a run of its own: N committed records in several transactions, one
-// aborted transaction, and a plain (non-transactional) topic beside it.
+// aborted transaction, and a plain (non-transactional) topic beside it. Only the transactional and compacted topics
+// are read; run.NAME.ticks (written without transactions) is counted by its offsets, and each count says which.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { type Admin, type Producer, connectFenced, createKafka, createProducer } from '../../platform/kafka/client.js';
 import { countDataRecords } from '../../platform/kafka/count-records.js';
 import { topicSet } from '../../platform/kafka/topics.js';
-import { type RunInfo, incompleteNote } from '../../cli/run.js';
+import { COUNTED_BY_LEGEND, type RunInfo, incompleteNote } from '../../cli/run.js';
 import { config, createTestTopic, deleteTestTopics, sda, withAdmin } from './harness.js';
 
 describe('sda run list record counts', () => {
@@ -105,17 +106,43 @@ describe('sda run list record counts', () => {
     const info = (JSON.parse(json.stdout) as RunInfo[]).find((r) => r.name === run);
     assert.ok(info, `run ${run} listed`);
     assert.deepEqual(
-      info.topics.map((t) => [t.topic, t.records, t.partitions, t.complete]),
+      info.topics.map((t) => [t.topic, t.records, t.partitions, t.complete, t.countedBy]),
       [
-        [txTopic, committed, 3, true],
-        [plainTopic, 7, 2, true],
+        [txTopic, committed, 3, true, 'read'],
+        [plainTopic, 7, 2, true, 'offsets'],
       ].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
     );
 
     const text = await sda(['run', 'list']);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, new RegExp(`topic ${txTopic.replace(/\./g, '\\.')}\\s+${committed} records, 3 partitions\\n`));
-    assert.match(text.stdout, new RegExp(`topic ${plainTopic.replace(/\./g, '\\.')}\\s+7 records, 2 partitions\\n`));
+    assert.match(text.stdout, new RegExp(`topic ${txTopic.replace(/\./g, '\\.')}\\s+${committed} records \\(read\\), 3 partitions\\n`));
+    assert.match(text.stdout, new RegExp(`topic ${plainTopic.replace(/\./g, '\\.')}\\s+7 records \\(offsets\\), 2 partitions\\n`));
+    assert.ok(text.stdout.startsWith(`${COUNTED_BY_LEGEND}\n`), 'the legend of (read) and (offsets) first');
+  });
+
+  it('run.NAME.ticks is counted by its offsets, not read: records written there in a transaction count their marker too', async () => {
+    // The ticks topic is written without transactions (topics.ts recordsAreOffsets), so `sda run list` takes its end −
+    // start offsets and does not read it. Shown with 4 records written there in one transaction: 5 offsets (the commit
+    // marker) where a read finds 4. (A count that read it, as before, says 4.)
+    const offRun = `offs-${randomUUID().slice(0, 8)}`;
+    const topic = topicSet(offRun).ticks.name;
+    await createTestTopic(topic, 1);
+    const tx = createProducer(kafka, { transactionalId: `sda-test-${offRun}` });
+    try {
+      await connectFenced(tx);
+      const trx = await tx.transaction();
+      await trx.send({ topic, messages: [0, 1, 2, 3].map((i) => ({ key: `k${i}`, value: Buffer.from(`${i}`), partition: 0 })) });
+      await trx.commit();
+      const json = await sda(['run', 'list', '--json']);
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual((JSON.parse(json.stdout) as RunInfo[]).find((r) => r.name === offRun)?.topics, [{ topic, partitions: 1, records: 5, complete: true, countedBy: 'offsets' }]);
+      // The same topic counted by reading (no byOffsets): its 4 records.
+      const read = await withAdmin((admin) => countDataRecords(config, kafka, admin, [topic], { idleMs: 1_000 }));
+      assert.deepEqual(read, [{ topic, partitions: 1, records: 4, complete: true, countedBy: 'read' }]);
+    } finally {
+      await tx.disconnect();
+      await deleteTestTopics([topic]);
+    }
   });
 
   it('a transaction still open: the committed records counted, the count not complete', async () => {
@@ -128,17 +155,17 @@ describe('sda run list record counts', () => {
         assert.equal(json.code, 0, json.stderr);
         const info = (JSON.parse(json.stdout) as RunInfo[]).find((r) => r.name === openRun);
         assert.ok(info, `run ${openRun} listed`);
-        assert.deepEqual(info.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: false, incomplete: 'transaction-open' }]);
+        assert.deepEqual(info.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: false, incomplete: 'transaction-open', countedBy: 'read' }]);
         const text = await sda(['run', 'list']);
         assert.equal(text.code, 0, text.stderr);
-        assert.match(text.stdout, new RegExp(`topic ${openTopic.replace(/\./g, '\\.')}\\s+2 records, 1 partitions \\(committed records only: a transaction is open\\)\\n`));
+        assert.match(text.stdout, new RegExp(`topic ${openTopic.replace(/\./g, '\\.')}\\s+2 records \\(read\\), 1 partitions \\(committed records only: a transaction is open\\)\\n`));
       } finally {
         await open.abort();
       }
       // Aborted: nothing open any more, the same 2 records, complete.
       const after = await sda(['run', 'list', '--json']);
       assert.equal(after.code, 0, after.stderr);
-      assert.deepEqual((JSON.parse(after.stdout) as RunInfo[]).find((r) => r.name === openRun)?.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: true }]);
+      assert.deepEqual((JSON.parse(after.stdout) as RunInfo[]).find((r) => r.name === openRun)?.topics, [{ topic: openTopic, partitions: 1, records: 2, complete: true, countedBy: 'read' }]);
     } finally {
       await tx.disconnect();
       await deleteTestTopics([openTopic]);
@@ -163,7 +190,7 @@ describe('sda run list record counts', () => {
         });
         const counts = await countDataRecords(config, kafka, committing, [lateTopic], { idleMs: 1_000 });
         assert.equal(listedHigh, '3', 'the transaction was open at the first listing');
-        assert.deepEqual(counts, [{ topic: lateTopic, partitions: 1, records: 5, complete: true }]);
+        assert.deepEqual(counts, [{ topic: lateTopic, partitions: 1, records: 5, complete: true, countedBy: 'read' }]);
       });
     } finally {
       await tx.disconnect();
@@ -216,7 +243,7 @@ describe('sda run list record counts', () => {
           return offsets;
         });
         const counts = await countDataRecords(config, kafka, racing, [gone1, gone2, kept], { idleMs: 1_000 });
-        assert.deepEqual(counts, [{ topic: kept, partitions: 1, records: 2, complete: true }]);
+        assert.deepEqual(counts, [{ topic: kept, partitions: 1, records: 2, complete: true, countedBy: 'read' }]);
       });
     } finally {
       const left = await withAdmin((admin) => admin.listTopics());
