@@ -443,8 +443,9 @@ export function registerDemo(program: Command): void {
       const config = loadConfig();
       // The processors run in this process: their JSON log lines go to a file, so the steps on stdout read cleanly;
       // warnings and errors reach the terminal (stderr) too. `sda process ...` on its own logs to stderr as before.
-      const logFile = logToFile(path.join(config.cacheDir, 'logs', 'demo.log'), 'warn');
-      process.stdout.write(`logs: ${path.relative(process.cwd(), logFile) || logFile} (JSON lines; warnings and errors are shown on this terminal too)\n`);
+      // One file per demo run: the previous run's is kept as demo.log.1.
+      const logFile = logToFile(path.join(config.cacheDir, 'logs', 'demo.log'), 'warn', { rotate: true });
+      process.stdout.write(`logs: ${path.relative(process.cwd(), logFile) || logFile} (JSON lines of this run, the previous run's in demo.log.1; warnings and errors are shown on this terminal too)\n`);
       await runDemo(config, (line) => process.stdout.write(`${line}\n`), opts);
       // Clients that keep sockets (Kafka, the local model) do not hold the process once the demo is over.
       process.exit(0);

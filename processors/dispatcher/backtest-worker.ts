@@ -7,6 +7,7 @@
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { ConfigError, type Config } from '../../platform/config.js';
 import { SdaError } from '../../platform/errors.js';
+import { WORKER_LOG_KEY, type WorkerLog, logger, workerLog } from '../../platform/logger.js';
 import { KafkaError, PoisonRecordError } from '../../platform/kafka/errors.js';
 import { CentralTimeError } from '../../market/central-time.js';
 import { DispatchError } from '../../dispatch/errors.js';
@@ -23,6 +24,8 @@ interface Request {
   mark: typeof MARK;
   config: Config;
   options: Omit<BacktestJobOptions, 'onProgress'>;
+  /** The caller's run id and log file (platform/logger.ts reads it when the worker's modules load). */
+  [WORKER_LOG_KEY]: WorkerLog;
 }
 type Reply = { ok: true; result: BacktestJobResult } | { ok: false; error: ErrorData };
 
@@ -110,9 +113,11 @@ export function errorFromData(d: ErrorData): Error {
  * ConfigError, ... as that class (so callers and the CLI can tell a bad option from a service that is down) with its
  * code, retriable, message, own fields, the worker's stack and its causes; another error as an Error with its name,
  * message and code. (Before, only a DispatchError kept its class.) A worker that exits without replying rejects.
+ * The worker's log lines carry the caller's run id and go where the caller's go (platform/logger.ts workerLog: the
+ * file of logToFile, `sda demo`'s demo.log), not to stderr under a run id of their own.
  */
 export function runBacktestJobInWorker(config: Config, options: Omit<BacktestJobOptions, 'onProgress'>): Promise<BacktestJobResult> {
-  const request: Request = { mark: MARK, config, options };
+  const request: Request = { mark: MARK, config, options, [WORKER_LOG_KEY]: workerLog() };
   return new Promise((resolve, reject) => {
     let settled = false;
     const worker = new Worker(new URL(import.meta.url), { workerData: request });
@@ -136,8 +141,17 @@ export function runBacktestJobInWorker(config: Config, options: Omit<BacktestJob
 
 if (!isMainThread && (workerData as Partial<Request> | null)?.mark === MARK) {
   const { config, options } = workerData as Request;
+  const log = logger('backtest-worker');
+  const period = { from: new Date(options.fromMs).toISOString(), to: new Date(options.toMs).toISOString() };
+  log.info({ ...period, assets: options.assets.map((a) => a.id), strategies: options.strategies }, 'backtest job started on a worker thread');
   runBacktestJob(config, options).then(
-    (result) => parentPort!.postMessage({ ok: true, result } satisfies Reply),
-    (e: unknown) => parentPort!.postMessage({ ok: false, error: errorData(e) } satisfies Reply),
+    (result) => {
+      log.info({ ...period, wallSeconds: result.wallSeconds }, 'backtest job done');
+      parentPort!.postMessage({ ok: true, result } satisfies Reply);
+    },
+    (e: unknown) => {
+      log.info({ ...period, err: (e as Error)?.message ?? String(e) }, 'backtest job failed; its error goes back to the caller');
+      parentPort!.postMessage({ ok: false, error: errorData(e) } satisfies Reply);
+    },
   );
 }
