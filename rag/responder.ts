@@ -5,6 +5,8 @@
 // Unknown series, kinds and periods are answered as unknown with the known ones listed. The language model only
 // phrases: its text is kept when every number in it matches a fact with the same series, measure and time, it does
 // not repeat itself and it ends on a full sentence (rag/check.ts); otherwise it is dropped and nothing extra is said.
+// A sentence of its saying the data is not available is dropped first when facts were found. phrasedAnswer is that
+// step as a pure function of (facts, the model's text) -> the answer; answer() hands it each completion.
 // Retrieved documents support explanations (and answer concept questions); a document that reads as instructions is
 // quarantined: left out of the prompt, never quoted, no evidence. A battery plan's sources are not searched: they are
 // the stored forecast document the plan read (its settlement point and day) and one concept (dispatchDocuments).
@@ -13,7 +15,7 @@
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { kindLabel } from '../market/format.js';
-import { marketClock } from '../market/zone-clock.js';
+import { type ZoneClock, marketClock } from '../market/zone-clock.js';
 import { type SearchHit, type VectorStore, pointId } from './store/store.js';
 import { type Embedder, cosine } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
@@ -159,6 +161,42 @@ export function composeAnswer(facts: readonly Fact[], explanation: string): stri
   const head = factsStatement(facts);
   const tail = explanation.trim();
   return head && tail ? `${head}\n\n${tail}` : head || tail;
+}
+
+/**
+ * What the responder makes of one text of the model's (the model's phrasing), given the facts it was shown: the
+ * model's words only phrase, so what is kept follows from the facts and the words alone (no service is asked).
+ *
+ * - A sentence saying the data is not available is dropped when facts with values were found (check.ts
+ *   dropDataDenials; the series it counts as covered are the facts' values' series, so a sentence about another
+ *   series stays). Never for a concept answer, which has no facts.
+ * - The rest is checked (check.ts checkModelText: every number, date and time a fact's, with the facts' texts as the
+ *   stated periods and `concept.documents` as the documents the model saw; a full last sentence; no repetition) and
+ *   must not echo the prompt's markup or read as instructions (quarantine.ts instructionSignals).
+ * - Kept: the answer is the facts as written, then the phrasing (composeAnswer); for a concept, `concept.lead` (the
+ *   documents as written) then the phrasing. Not kept: `reasons` are the check's ('empty' when nothing is left after
+ *   the drop, 'wrong-number', 'repetition', 'unfinished') plus 'instruction-echo', and `wrong` the numbers stated
+ *   that the facts do not hold (the responder asks once more when it has any), `echoes` the instruction signals
+ *   found; the caller then answers with the facts alone. `dropped` is the denial sentences dropped, either way.
+ *
+ * Source of the rule: DESIGN D.numbers-from-tools (numbers come from the tools; the model only phrases them).
+ * Shapes: `facts` as Responder.measureFacts returns them; `modelText` the completion's text, any string.
+ */
+export function phrasedAnswer(
+  facts: readonly MeasureFact[],
+  modelText: string,
+  opts: { concept?: { documents: readonly string[]; lead: string }; clock?: ZoneClock } = {},
+): { kept: true; answer: string; phrasing: string; dropped: string[] } | { kept: false; reasons: string[]; wrong: number[]; echoes: string[]; dropped: string[] } {
+  const values = facts.flatMap((f) => f.values);
+  const denial = dropDataDenials(modelText.trim(), !opts.concept && values.length > 0, { series: [...new Set(values.map((v) => v.series))] });
+  const text = denial.text;
+  const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents: opts.concept?.documents ?? [], clock: opts.clock });
+  const echoes = instructionSignals(text);
+  if (check.kept && echoes.length === 0) {
+    const answer = opts.concept ? `${opts.concept.lead}\n\n${text}` : composeAnswer(facts, text);
+    return { kept: true, answer, phrasing: text, dropped: denial.dropped };
+  }
+  return { kept: false, reasons: [...check.reasons, ...(echoes.length > 0 ? ['instruction-echo'] : [])], wrong: check.wrong, echoes, dropped: denial.dropped };
 }
 
 /** The value kinds documents are about; a document id names its kind as one segment (daily-summary:M:S:RT_PRICE:...). */
@@ -571,7 +609,6 @@ export class Responder {
     // A data question with no facts (no data for the period, no schedule): nothing for the model to phrase.
     if (!concept && facts.length === 0) return { ...factsOnlyAnswer, modelSkipped: ['no-facts'] };
     if (!this.gate.tryEnter()) return { ...factsOnlyAnswer, modelSkipped: ['busy'] };
-    const values = facts.flatMap((f) => f.values);
     // The model sees the concept documents only (for a concept question, all hits when none is a concept): a data
     // summary beside a concept invites a price the question never asked about, and the check of a concept answer
     // takes its numbers from exactly the documents the model saw.
@@ -593,25 +630,15 @@ export class Responder {
           skipped = [modelSignal.aborted && !signal?.aborted ? 'timeout' : 'failed'];
           break;
         }
-        // A sentence saying the data is not available contradicts the facts found: dropped, the rest checked.
-        const denial = dropDataDenials(text, !concept && values.length > 0, { series: [...new Set(values.map((v) => v.series))] });
-        if (denial.dropped.length > 0) {
-          log.info({ attempt, dropped: denial.dropped }, 'model sentences saying the data is not available dropped: facts were found');
-          text = denial.text;
-        }
-        const check = checkModelText(text, values, { periodTexts: facts.map((f) => f.text), documents, clock });
-        // A text that echoes the prompt's markup or reads as instructions is not an explanation.
-        const echoes = instructionSignals(text);
-        ungrounded = check.wrong;
-        if (check.kept && echoes.length === 0) {
-          // Concepts: the documents as written lead (like facts), the model's checked words follow.
-          const answer = concept ? `${docsAnswer}\n\n${text}` : composeAnswer(facts, text);
-          return { answer, sources, mode: attempt === 0 ? 'model' : 'regenerated', ungrounded: [], quarantined, ...common, phrasing: text };
-        }
-        skipped = [...check.reasons, ...(echoes.length ? ['instruction-echo'] : [])];
-        log.info({ attempt, reasons: skipped, wrong: check.wrong, echoes }, 'model text dropped by the check');
+        // The model's words only phrase: a denial of data the facts hold is dropped, the rest checked (phrasedAnswer).
+        const phrased = phrasedAnswer(facts, text, { concept: concept ? { documents, lead: docsAnswer } : undefined, clock });
+        if (phrased.dropped.length > 0) log.info({ attempt, dropped: phrased.dropped }, 'model sentences saying the data is not available dropped: facts were found');
+        if (phrased.kept) return { answer: phrased.answer, sources, mode: attempt === 0 ? 'model' : 'regenerated', ungrounded: [], quarantined, ...common, phrasing: phrased.phrasing };
+        ungrounded = phrased.wrong;
+        skipped = phrased.reasons;
+        log.info({ attempt, reasons: skipped, wrong: phrased.wrong, echoes: phrased.echoes }, 'model text dropped by the check');
         // Repetition and cut-off text come back the same at temperature 0: no second try.
-        if (modelSignal.aborted || !check.reasons.includes('wrong-number')) break;
+        if (modelSignal.aborted || !phrased.reasons.includes('wrong-number')) break;
       }
     } finally {
       this.gate.leave();
