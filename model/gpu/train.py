@@ -23,8 +23,9 @@ origins (--folds 3: the latest three blocks of 10% of the training samples, each
 fitted only on the samples before it; one slice of the latest 20% when a block would span under 3 days); the newest
 block picks the learning rate from --lr 0.003,0.001, every block early-stops its own network (epoch 0 = the base
 alone), the refit trains the median of the blocks' best epochs, and the pooled blocks choose the per-horizon sources
-incl. same hour last week and its level-adjusted form (baseline:same_hour_last_week_level: L from 6/12/24 slots
-chosen on the pooled blocks by the source's own MSE, metadata.lastWeekLevel; model/last-week.ts) (worst block
+incl. same hour last week and its level-adjusted form (baseline:same_hour_last_week_level: the median of the last
+L week-over-week changes, L from 6/12/24 slots chosen on the pooled blocks by the source's own MSE,
+metadata.lastWeekLevel with rule "median"; model/last-week.ts) (worst block
 relative to its best single source), the shrinkage and the split-conformal offsets (per block, the widest kept); the network learns the scaled target minus a ridge forecast (--target ridge;
 with --base-penalty per-horizon, the default as in sda train, a ridge with its own penalty per step ahead from
 BASE_RIDGE_ALPHAS chosen by the worst rolling-origin block, offered as a source of its own even at 0 epochs)
@@ -333,16 +334,32 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     return float(v[max(0, rank - 1)])
 
 
-def weekly_level(changes: np.ndarray, slots: int) -> np.ndarray:
-    """model/last-week.ts weeklyLevel, per sample: the mean of the first `slots` week-over-week changes (changes
-    [count, LEVEL_MAX_SLOTS], newest first, target unit), i.e. by how much the last L slots up to the origin ran above
-    the same slots a week earlier (the seasonal naive of FPP3 5.2 with a level term); NaN where any of them is
-    unknown. Summed in slot order as the TypeScript loop does (cumsum is sequential), so the values are bit-equal.
-    Raises ValueError for slots not an integer in 1..changes.shape[1]."""
+# model/last-week.ts LEVEL_RULES and LEVEL_RULE: how the level summarises the week-over-week changes
+# (metadata.lastWeekLevel.rule; absent in models before it = "mean"); new models use the median.
+LEVEL_RULES = ("mean", "median")
+LEVEL_RULE = "median"
+
+
+def weekly_level(changes: np.ndarray, slots: int, rule: str = "mean") -> np.ndarray:
+    """model/last-week.ts weeklyLevel, per sample: the `rule` ("mean" default, as models without lastWeekLevel.rule;
+    "median") of the first `slots` week-over-week changes (changes [count, LEVEL_MAX_SLOTS], newest first, target
+    unit), i.e. by how much the last L slots up to the origin ran above the same slots a week earlier (the seasonal
+    naive of FPP3 5.2 with a level term); NaN where any of them is unknown. The mean is summed in slot order as the
+    TypeScript loop does (cumsum is sequential), so the values are bit-equal; the median (the robust estimator of
+    location, breakdown point 50%: one price spike among the L changes does not move it) is the middle sorted change,
+    for even L the two middle ones added and halved, as the TypeScript does. Raises ValueError for slots not an
+    integer in 1..changes.shape[1] or an unknown rule."""
     if not (isinstance(slots, int) and 1 <= slots <= changes.shape[1]):
         raise ValueError(f"weekly_level: slots must be an integer in 1..{changes.shape[1]}, got {slots!r}")
+    if rule not in LEVEL_RULES:
+        raise ValueError(f"weekly_level: rule must be one of {', '.join(LEVEL_RULES)}, got {rule!r}")
     part = np.asarray(changes, dtype=np.float64)[:, :slots]
-    out = np.cumsum(part, axis=1)[:, -1] / slots
+    if rule == "mean":
+        out = np.cumsum(part, axis=1)[:, -1] / slots
+    else:
+        srt = np.sort(part, axis=1)
+        m = slots // 2
+        out = srt[:, m].copy() if slots % 2 == 1 else (srt[:, m - 1] + srt[:, m]) / 2
     out[~np.isfinite(part).all(axis=1)] = np.nan
     return out
 
@@ -350,14 +367,14 @@ def weekly_level(changes: np.ndarray, slots: int) -> np.ndarray:
 def choose_level_slots(week_change: Optional[np.ndarray], last_week: np.ndarray, y: np.ndarray, target_mean: float,
                        target_std: float) -> Optional[Tuple[int, List[Tuple[int, float]]]]:
     """model/train.ts chooseLevelSlots: the level-adjusted last week's L from LEVEL_SLOT_CHOICES, the one whose
-    forecasts y(T - 7 days) + level_L have the lowest mean squared error against the validation targets over every
+    forecasts y(T - 7 days) + level_L (LEVEL_RULE, the median of the L changes) have the lowest mean squared error against the validation targets over every
     point and horizon where all choices are known (each scored on the same points; ties keep the smaller L).
     week_change: [count, LEVEL_MAX_SLOTS] of the validation samples (blocks in order), None when the dataset has none;
     last_week: the plain last-week values [count, H] (target unit); y: the targets [count, H] (scaled). Returns
     (L, [(L, rmse scaled) per choice]) or None (no week changes, or no point with every choice known)."""
     if week_change is None:
         return None
-    levels = [weekly_level(week_change, L) for L in LEVEL_SLOT_CHOICES]  # [count] each
+    levels = [weekly_level(week_change, L, LEVEL_RULE) for L in LEVEL_SLOT_CHOICES]  # [count] each
     ok = np.isfinite(last_week) & np.isfinite(y)
     for lv in levels:
         ok &= np.isfinite(lv)[:, None]
@@ -1038,9 +1055,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     level_choice = choose_level_slots(wc_val, lw_raw, yv, ds.target_mean, ds.target_std)
     level_slots = level_choice[0] if level_choice is not None else 0
     if level_choice is not None:
-        cand[LAST_WEEK_LEVEL_SOURCE] = (lw_raw + weekly_level(wc_val, level_slots)[:, None] - ds.target_mean) / ds.target_std
+        cand[LAST_WEEK_LEVEL_SOURCE] = (lw_raw + weekly_level(wc_val, level_slots, LEVEL_RULE)[:, None] - ds.target_mean) / ds.target_std
         log(f"level-adjusted last week: L = {level_slots} slots (validation RMSE of the source alone, scaled, per L: "
-            + ", ".join(f"{L} {r:.4f}" for L, r in level_choice[1]) + ")")
+            + ", ".join(f"{L} {r:.4f}" for L, r in level_choice[1]) + f"), level = the {LEVEL_RULE} of the week-over-week changes")
     # A network trained for 0 epochs is its linear base, served under the base's own name; a base with a penalty per
     # step is not the ridge baseline, so it is offered, labelled BASE_SOURCE_LABEL (model/train.ts).
     offered = [k for k in cand if best_epoch > 0 or base_alphas is not None or k != "lstm"]
@@ -1161,12 +1178,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     pred = ds.unscale_target(pred_scaled)
     p10 = ds.unscale_target(q_scaled[:, 0, :])
     p90 = ds.unscale_target(q_scaled[:, 2, :])
-    last_week_level = {"slots": level_slots, "weight": level_weight} if level_choice is not None and any(k > 0 for k in level_weight) else None
+    last_week_level = {"slots": level_slots, "weight": level_weight, "rule": LEVEL_RULE} if level_choice is not None and any(k > 0 for k in level_weight) else None
     if ds.baselines is not None and any(w > 0 for w in lw_weight):
         # As served (model/train.ts applyLastWeek, model/last-week.ts lastWeekValue and lastWeekStep): last week's value
         # plus its share of the level, clipped into the value input's range, blended with the graph's P50.
         lw_hold = ds.baselines[BASELINE_KEYS[2]][tc:].astype(np.float64)
-        level_hold = weekly_level(ds.week_change[tc:], level_slots) if last_week_level is not None else None
+        level_hold = weekly_level(ds.week_change[tc:], level_slots, LEVEL_RULE) if last_week_level is not None else None
         for h, w in enumerate(lw_weight):
             if w <= 0:
                 continue

@@ -6,7 +6,9 @@
 // onnxruntime-node (OnnxModel) and reproduces the scores train.py reported; and once with --target level --loss mse;
 // and on a series whose level moves from week to week, the level-adjusted last week (model/last-week.ts): train.py
 // chooses the L model/train.ts chooseLevelSlots chooses on the same blocks, offers the source, and writes the
-// metadata.lastWeekLevel that the TypeScript evaluation serves with train.py's reported scores.
+// metadata.lastWeekLevel that the TypeScript evaluation serves with train.py's reported scores; that series has a
+// one-hour price spike every 97 hours, so the level's rule (the median of the week-over-week changes, metadata
+// lastWeekLevel.rule) must agree between Python and TypeScript where a spike falls in the last L slots.
 // Needs Debian's python3-torch, installed on first use (model/gpu/python.ts); no Kafka or PostgreSQL.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -15,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { METADATA_FILE, type ModelMetadata, SEQUENCE_FEATURES, unscaleTarget, validateMetadata } from '../../model/contract.js';
 import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek, chooseLevelSlots } from '../../model/train.js';
-import { LAST_WEEK_LEVEL_SOURCE } from '../../model/last-week.js';
+import { LAST_WEEK_LEVEL_SOURCE, LEVEL_RULE } from '../../model/last-week.js';
 import { BASE_RIDGE_ALPHAS, chooseRidgeAlphasByBlock } from '../../model/baselines.js';
 import { concatFolds, rollingOrigins } from '../../model/rolling-origin.js';
 import { type Dataset, type SeriesMatrix, buildDataset, exportDataset, readDataset, unscaledTargets } from '../../model/dataset.js';
@@ -35,9 +37,11 @@ const HORIZON = 24;
  * An hourly series with a daily cycle that follows a net-load context, plus autocorrelated noise (deterministic),
  * as the feature matrix loadFeatureMatrix returns: one row per 24-step window. With `weekly`, a weekend profile
  * (weekday-only peaks) and a level that wanders by a random walk of `weekly.drift` per hour, so this week runs above or
- * below last week by an amount that persists for days: the case of the level-adjusted last week.
+ * below last week by an amount that persists for days: the case of the level-adjusted last week. `weekly.spike`:
+ * `size` added to one hour in every `every` hours (a price spike; 97 h is no multiple of a day, so spikes fall on
+ * different hours of the week and a week-over-week change holds one wherever either week had it).
  */
-function syntheticMatrix(hours: number, seed: number, weekly?: { drift: number }): FeatureMatrix {
+function syntheticMatrix(hours: number, seed: number, weekly?: { drift: number; spike?: { every: number; size: number } }): FeatureMatrix {
   let s = seed >>> 0;
   const uniform = () => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
@@ -58,7 +62,7 @@ function syntheticMatrix(hours: number, seed: number, weekly?: { drift: number }
     if (weekly) {
       level += weekly.drift * 2 * (uniform() - 0.5);
       const day = Math.floor(i / 24) % 7; // 0 = Monday
-      extra = level + (day < 5 && h >= 7 && h <= 19 ? 15 * Math.sin((Math.PI * (h - 7)) / 12) : -5);
+      extra = level + (day < 5 && h >= 7 && h <= 19 ? 15 * Math.sin((Math.PI * (h - 7)) / 12) : -5) + (weekly.spike && i % weekly.spike.every === weekly.spike.every - 1 ? weekly.spike.size : 0);
     }
     value.push(25 + 0.0012 * (load - wind - solar - 30_000) + noise + extra);
     ctx.push({ load, wind, solar });
@@ -274,11 +278,11 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     }
   });
 
-  test('the level-adjusted last week: the L of chooseLevelSlots, offered per horizon, served by TypeScript with the reported scores', { timeout: 900_000 }, async () => {
+  test('the level-adjusted last week (price spikes in the series): the L and rule of chooseLevelSlots, offered per horizon, served by TypeScript with the reported scores', { timeout: 900_000 }, async () => {
     const levelDir = join(dir, 'dataset-level');
     const reg = join(dir, 'registry-level-naive');
     const summaryPath = join(dir, 'summary-level.json');
-    const built = buildDataset([{ seriesId: 'HB_WEEKLY', matrix: syntheticMatrix(24 * 60, 7, { drift: 1.5 }) }], { horizon: HORIZON, stepMs: HOUR_MS, target: { market: 'ERCOT', kind: 'RT_PRICE', unit: 'USD/MWh' }, targetScaling: 'robust' });
+    const built = buildDataset([{ seriesId: 'HB_WEEKLY', matrix: syntheticMatrix(24 * 60, 7, { drift: 1.5, spike: { every: 97, size: 25 } }) }], { horizon: HORIZON, stepMs: HOUR_MS, target: { market: 'ERCOT', kind: 'RT_PRICE', unit: 'USD/MWh' }, targetScaling: 'robust' });
     await exportDataset(levelDir, built);
     // The dataset as train.py reads it (baselines rounded to float32 in the file), for the TypeScript side too.
     const d = await readDataset(levelDir);
@@ -294,7 +298,7 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     const expected = chooseLevelSlots(d, folds, lastWeekVal, yVal);
     assert.ok(expected, 'the TypeScript rule finds validation points with every L known');
     console.log(`gpu-trainer: level-adjusted last week, TypeScript rule L = ${expected.slots} (${expected.scores.map((x) => `${x.slots} ${x.rmse.toFixed(5)}`).join(', ')})`);
-    assert.match(out, new RegExp(`level-adjusted last week: L = ${expected.slots} slots \\(validation RMSE of the source alone, scaled, per L: `));
+    assert.match(out, new RegExp(`level-adjusted last week: L = ${expected.slots} slots \\(validation RMSE of the source alone, scaled, per L: .*\\), level = the ${LEVEL_RULE} of the week-over-week changes`));
     const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { version: string; lastWeekLevelChoice?: { slots: number; scores: Array<{ slots: number; rmse: number }> } };
     assert.equal(summary.lastWeekLevelChoice?.slots, expected.slots);
     assert.deepEqual(summary.lastWeekLevelChoice?.scores.map((x) => x.slots), expected.scores.map((x) => x.slots));
@@ -308,6 +312,7 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     console.log(`gpu-trainer: level steps ${levelSteps.map((h) => h + 1).join(',')} of ${HORIZON}; metadata.lastWeekLevel ${JSON.stringify(meta.lastWeekLevel)}`);
     assert.ok(levelSteps.length > 0, `no step serves the level-adjusted last week: ${(meta.stepSources ?? []).join(' | ')}`);
     assert.equal(meta.lastWeekLevel?.slots, expected.slots);
+    assert.equal(meta.lastWeekLevel?.rule, 'median', 'train.py writes the rule it served with');
     assert.equal(meta.lastWeekLevel?.weight.length, HORIZON);
     meta.lastWeekLevel!.weight.forEach((k, h) => assert.equal(k > 0, levelSteps.includes(h), `h${h + 1}: level weight ${k}, source ${meta.stepSources?.[h]}`));
     for (const h of levelSteps) assert.ok(meta.lastWeekWeight![h]! > 0, `h${h + 1}: last-week weight ${meta.lastWeekWeight![h]}`);
@@ -324,6 +329,11 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
       const moved = forecast.filter((v, i) => Math.abs(v - withoutLevel.forecast[i]!) > 1e-9).length;
       console.log(`gpu-trainer: the level moves ${moved} of ${forecast.length} served hold-out points`);
       assert.ok(moved >= holdout, `the level moved only ${moved} served points`);
+      // The rule reaches the served values: the mean of the same changes (spikes among them) would serve differently.
+      const asMean = await servedHoldout(model, { ...meta, lastWeekLevel: { ...meta.lastWeekLevel!, rule: 'mean' } }, d.X.subarray(d.trainCount * STEPS * F), holdout, d);
+      const byRule = forecast.filter((v, i) => Math.abs(v - asMean.forecast[i]!) > 1e-6).length;
+      console.log(`gpu-trainer: median vs mean level differ at ${byRule} of ${forecast.length} served hold-out points`);
+      assert.ok(byRule >= holdout, `the rule changed only ${byRule} served points`);
       const staticBand = new Set(['pinball', 'coverage_p10_p90', 'pinball_p10', 'pinball_p90']);
       const evaluated = Object.fromEntries(Object.entries(metricsRecord(evaluateHoldout(d, forecast, { p10, p90 }))).map(([k, v]) => [staticBand.has(k) ? `${k}_static` : k, v]));
       assert.deepEqual(Object.keys(meta.metrics).sort(), Object.keys(evaluated).sort());
