@@ -60,17 +60,19 @@ export function weekChanges(value: (slotEnd: number) => number | undefined, orig
 }
 
 /**
- * How the level term summarises the week-over-week changes (metadata.lastWeekLevel.rule): 'mean' (models written
- * before 2026-12-02's robust level, where the field is absent) or 'median'.
+ * How the level term summarises the week-over-week changes (metadata.lastWeekLevel.rule): 'mean' or 'median', chosen
+ * per model on the validation blocks (LEVEL_RULE_ORDER); models written before 2026-12-02's robust level lack the
+ * field and serve the mean.
  */
 export type LevelRule = 'mean' | 'median';
 /** The level rules metadata.lastWeekLevel.rule may name. */
 export const LEVEL_RULES: readonly LevelRule[] = ['mean', 'median'];
 /**
- * The rule the trainers (model/train.ts, model/gpu/train.py) use for new models: the median, so one price spike among
- * the L changes (in this week's slots or last week's) does not move the level (see weeklyLevel).
+ * The order in which the trainers (model/train.ts chooseLevelSlots, model/gpu/train.py choose_level_slots) try the
+ * rules for a new model, each with every L of LEVEL_SLOT_CHOICES; a tie in validation MSE keeps the earlier, so the
+ * median, the robust one (one price spike among the L changes does not move it; see weeklyLevel), wins ties.
  */
-export const LEVEL_RULE: LevelRule = 'median';
+export const LEVEL_RULE_ORDER: readonly LevelRule[] = ['median', 'mean'];
 
 /**
  * The level term of the level-adjusted seasonal naive: the `rule` ('mean' default, as models without

@@ -23,9 +23,9 @@ origins (--folds 3: the latest three blocks of 10% of the training samples, each
 fitted only on the samples before it; one slice of the latest 20% when a block would span under 3 days); the newest
 block picks the learning rate from --lr 0.003,0.001, every block early-stops its own network (epoch 0 = the base
 alone), the refit trains the median of the blocks' best epochs, and the pooled blocks choose the per-horizon sources
-incl. same hour last week and its level-adjusted form (baseline:same_hour_last_week_level: the median of the last
-L week-over-week changes, L from 6/12/24 slots chosen on the pooled blocks by the source's own MSE,
-metadata.lastWeekLevel with rule "median"; model/last-week.ts) (worst block
+incl. same hour last week and its level-adjusted form (baseline:same_hour_last_week_level: the median or the mean of
+the last L week-over-week changes, rule and L from {median, mean} x {6, 12, 24} slots chosen jointly on the pooled
+blocks by the source's own MSE, ties to the median; metadata.lastWeekLevel with the rule; model/last-week.ts) (worst block
 relative to its best single source), the shrinkage and the split-conformal offsets (per block, the widest kept); the network learns the scaled target minus a ridge forecast (--target ridge;
 with --base-penalty per-horizon, the default as in sda train, a ridge with its own penalty per step ahead from
 BASE_RIDGE_ALPHAS chosen by the worst rolling-origin block, offered as a source of its own even at 0 epochs)
@@ -334,10 +334,11 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     return float(v[max(0, rank - 1)])
 
 
-# model/last-week.ts LEVEL_RULES and LEVEL_RULE: how the level summarises the week-over-week changes
-# (metadata.lastWeekLevel.rule; absent in models before it = "mean"); new models use the median.
+# model/last-week.ts LEVEL_RULES and LEVEL_RULE_ORDER: how the level summarises the week-over-week changes
+# (metadata.lastWeekLevel.rule; absent in models before it = "mean"); new models get the rule chosen jointly with L on
+# the validation blocks (choose_level_slots), trying the median first, so a tie keeps the median.
 LEVEL_RULES = ("mean", "median")
-LEVEL_RULE = "median"
+LEVEL_RULE_ORDER = ("median", "mean")
 
 
 def weekly_level(changes: np.ndarray, slots: int, rule: str = "mean") -> np.ndarray:
@@ -365,31 +366,37 @@ def weekly_level(changes: np.ndarray, slots: int, rule: str = "mean") -> np.ndar
 
 
 def choose_level_slots(week_change: Optional[np.ndarray], last_week: np.ndarray, y: np.ndarray, target_mean: float,
-                       target_std: float) -> Optional[Tuple[int, List[Tuple[int, float]]]]:
-    """model/train.ts chooseLevelSlots: the level-adjusted last week's L from LEVEL_SLOT_CHOICES, the one whose
-    forecasts y(T - 7 days) + level_L (LEVEL_RULE, the median of the L changes) have the lowest mean squared error against the validation targets over every
-    point and horizon where all choices are known (each scored on the same points; ties keep the smaller L).
+                       target_std: float) -> Optional[Tuple[int, str, List[Tuple[str, int, float]]]]:
+    """model/train.ts chooseLevelSlots: the level-adjusted last week's rule and L chosen jointly, of the grid
+    LEVEL_RULE_ORDER (median, mean) x LEVEL_SLOT_CHOICES (6, 12, 24) the choice whose forecasts y(T - 7 days) + level
+    (weekly_level of the last L changes by the rule) have the lowest mean squared error against the validation targets
+    over every point and horizon where all choices are known (each scored on the same points). Ties keep the earlier
+    in the grid's order: the median before the mean (the robust one: one price spike does not move it), then the
+    smaller L. The mean wins on smooth demand (taylor), the median on spiky prices; the risk, as in TypeScript: a price
+    model whose validation blocks held no spike chooses the mean and is exposed to a spike in service.
     week_change: [count, LEVEL_MAX_SLOTS] of the validation samples (blocks in order), None when the dataset has none;
     last_week: the plain last-week values [count, H] (target unit); y: the targets [count, H] (scaled). Returns
-    (L, [(L, rmse scaled) per choice]) or None (no week changes, or no point with every choice known)."""
+    (L, rule, [(rule, L, rmse scaled) per choice, rule-major]) or None (no week changes, or no point with every
+    choice known)."""
     if week_change is None:
         return None
-    levels = [weekly_level(week_change, L, LEVEL_RULE) for L in LEVEL_SLOT_CHOICES]  # [count] each
+    grid = [(rule, L) for rule in LEVEL_RULE_ORDER for L in LEVEL_SLOT_CHOICES]
+    levels = [weekly_level(week_change, L, rule) for rule, L in grid]  # [count] each
     ok = np.isfinite(last_week) & np.isfinite(y)
     for lv in levels:
         ok &= np.isfinite(lv)[:, None]
     n = int(ok.sum())
     if n == 0:
         return None
-    scores: List[Tuple[int, float]] = []
-    for L, lv in zip(LEVEL_SLOT_CHOICES, levels):
+    scores: List[Tuple[str, int, float]] = []
+    for (rule, L), lv in zip(grid, levels):
         e = ((last_week + lv[:, None] - target_mean) / target_std - y)[ok]  # row-major: the TypeScript loop's order
-        scores.append((L, math.sqrt(float(np.cumsum(e * e)[-1]) / n)))
+        scores.append((rule, L, math.sqrt(float(np.cumsum(e * e)[-1]) / n)))
     best = scores[0]
     for x in scores[1:]:
-        if x[1] < best[1]:
+        if x[2] < best[2]:
             best = x
-    return best[0], scores
+    return best[1], best[0], scores
 
 
 def last_week_value(last_week: np.ndarray, k: float, level: Optional[np.ndarray]) -> np.ndarray:
@@ -1054,10 +1061,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     wc_val = ds.week_change[rows_v] if ds.week_change is not None else None
     level_choice = choose_level_slots(wc_val, lw_raw, yv, ds.target_mean, ds.target_std)
     level_slots = level_choice[0] if level_choice is not None else 0
+    level_rule = level_choice[1] if level_choice is not None else "mean"
     if level_choice is not None:
-        cand[LAST_WEEK_LEVEL_SOURCE] = (lw_raw + weekly_level(wc_val, level_slots, LEVEL_RULE)[:, None] - ds.target_mean) / ds.target_std
-        log(f"level-adjusted last week: L = {level_slots} slots (validation RMSE of the source alone, scaled, per L: "
-            + ", ".join(f"{L} {r:.4f}" for L, r in level_choice[1]) + f"), level = the {LEVEL_RULE} of the week-over-week changes")
+        cand[LAST_WEEK_LEVEL_SOURCE] = (lw_raw + weekly_level(wc_val, level_slots, level_rule)[:, None] - ds.target_mean) / ds.target_std
+        per_rule = "; ".join(rule + " " + ", ".join(f"{L} {r:.4f}" for rr, L, r in level_choice[2] if rr == rule) for rule in LEVEL_RULE_ORDER)
+        log(f"level-adjusted last week: L = {level_slots} slots, rule {level_rule} (validation RMSE of the source alone, scaled, per rule and L: "
+            + per_rule + f"; ties keep the median), level = the {level_rule} of the week-over-week changes")
     # A network trained for 0 epochs is its linear base, served under the base's own name; a base with a penalty per
     # step is not the ridge baseline, so it is offered, labelled BASE_SOURCE_LABEL (model/train.ts).
     offered = [k for k in cand if best_epoch > 0 or base_alphas is not None or k != "lstm"]
@@ -1178,12 +1187,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     pred = ds.unscale_target(pred_scaled)
     p10 = ds.unscale_target(q_scaled[:, 0, :])
     p90 = ds.unscale_target(q_scaled[:, 2, :])
-    last_week_level = {"slots": level_slots, "weight": level_weight, "rule": LEVEL_RULE} if level_choice is not None and any(k > 0 for k in level_weight) else None
+    last_week_level = {"slots": level_slots, "weight": level_weight, "rule": level_rule} if level_choice is not None and any(k > 0 for k in level_weight) else None
     if ds.baselines is not None and any(w > 0 for w in lw_weight):
         # As served (model/train.ts applyLastWeek, model/last-week.ts lastWeekValue and lastWeekStep): last week's value
         # plus its share of the level, clipped into the value input's range, blended with the graph's P50.
         lw_hold = ds.baselines[BASELINE_KEYS[2]][tc:].astype(np.float64)
-        level_hold = weekly_level(ds.week_change[tc:], level_slots, LEVEL_RULE) if last_week_level is not None else None
+        level_hold = weekly_level(ds.week_change[tc:], level_slots, level_rule) if last_week_level is not None else None
         for h, w in enumerate(lw_weight):
             if w <= 0:
                 continue
@@ -1322,7 +1331,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         with open(a.summary, "w", encoding="utf-8") as f:
             json.dump({"version": version, "dir": final, "device": device_label(device), "target": a.target, "stepSources": step_sources,
                        "loss": loss_label, "metrics": metrics,
-                       **({"lastWeekLevelChoice": {"slots": level_choice[0], "scores": [{"slots": L, "rmse": r} for L, r in level_choice[1]]}} if level_choice is not None else {}),
+                       **({"lastWeekLevelChoice": {"slots": level_choice[0], "rule": level_choice[1], "scores": [{"rule": rule, "slots": L, "rmse": r} for rule, L, r in level_choice[2]]}} if level_choice is not None else {}),
                        **({"lastWeekLevel": last_week_level} if last_week_level is not None else {}),
                        "lossPerEpoch": losses, "epochSeconds": epoch_seconds, "onnx": verify}, f, indent=2)
             f.write("\n")

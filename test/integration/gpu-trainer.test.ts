@@ -7,8 +7,9 @@
 // and on a series whose level moves from week to week, the level-adjusted last week (model/last-week.ts): train.py
 // chooses the L model/train.ts chooseLevelSlots chooses on the same blocks, offers the source, and writes the
 // metadata.lastWeekLevel that the TypeScript evaluation serves with train.py's reported scores; that series has a
-// one-hour price spike every 97 hours, so the level's rule (the median of the week-over-week changes, metadata
-// lastWeekLevel.rule) must agree between Python and TypeScript where a spike falls in the last L slots.
+// one-hour price spike every 97 hours, so the level's rule (median or mean of the week-over-week changes, chosen
+// jointly with L; metadata lastWeekLevel.rule) must agree between Python and TypeScript, choice and served values,
+// where a spike falls in the last L slots.
 // Needs Debian's python3-torch, installed on first use (model/gpu/python.ts); no Kafka or PostgreSQL.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { METADATA_FILE, type ModelMetadata, SEQUENCE_FEATURES, unscaleTarget, validateMetadata } from '../../model/contract.js';
 import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek, chooseLevelSlots } from '../../model/train.js';
-import { LAST_WEEK_LEVEL_SOURCE, LEVEL_RULE } from '../../model/last-week.js';
+import { LAST_WEEK_LEVEL_SOURCE } from '../../model/last-week.js';
 import { BASE_RIDGE_ALPHAS, chooseRidgeAlphasByBlock } from '../../model/baselines.js';
 import { concatFolds, rollingOrigins } from '../../model/rolling-origin.js';
 import { type Dataset, type SeriesMatrix, buildDataset, exportDataset, readDataset, unscaledTargets } from '../../model/dataset.js';
@@ -297,12 +298,13 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     const yVal = concatFolds(folds.map((f) => d.y.subarray(f.from * HORIZON, f.to * HORIZON)));
     const expected = chooseLevelSlots(d, folds, lastWeekVal, yVal);
     assert.ok(expected, 'the TypeScript rule finds validation points with every L known');
-    console.log(`gpu-trainer: level-adjusted last week, TypeScript rule L = ${expected.slots} (${expected.scores.map((x) => `${x.slots} ${x.rmse.toFixed(5)}`).join(', ')})`);
-    assert.match(out, new RegExp(`level-adjusted last week: L = ${expected.slots} slots \\(validation RMSE of the source alone, scaled, per L: .*\\), level = the ${LEVEL_RULE} of the week-over-week changes`));
-    const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { version: string; lastWeekLevelChoice?: { slots: number; scores: Array<{ slots: number; rmse: number }> } };
+    console.log(`gpu-trainer: level-adjusted last week, TypeScript rule ${expected.rule} L = ${expected.slots} (${expected.scores.map((x) => `${x.rule} ${x.slots} ${x.rmse.toFixed(5)}`).join(', ')})`);
+    assert.match(out, new RegExp(`level-adjusted last week: L = ${expected.slots} slots, rule ${expected.rule} \\(validation RMSE of the source alone, scaled, per rule and L: median 6 .*; mean 6 .*; ties keep the median\\), level = the ${expected.rule} of the week-over-week changes`));
+    const summary = JSON.parse(await readFile(summaryPath, 'utf8')) as { version: string; lastWeekLevelChoice?: { slots: number; rule: string; scores: Array<{ rule: string; slots: number; rmse: number }> } };
     assert.equal(summary.lastWeekLevelChoice?.slots, expected.slots);
-    assert.deepEqual(summary.lastWeekLevelChoice?.scores.map((x) => x.slots), expected.scores.map((x) => x.slots));
-    summary.lastWeekLevelChoice?.scores.forEach((x, c) => assert.ok(Math.abs(x.rmse - expected.scores[c]!.rmse) <= 1e-12 * expected.scores[c]!.rmse, `L = ${x.slots}: train.py ${x.rmse}, TypeScript ${expected.scores[c]!.rmse}`));
+    assert.equal(summary.lastWeekLevelChoice?.rule, expected.rule, 'train.py chooses the rule chooseLevelSlots chooses');
+    assert.deepEqual(summary.lastWeekLevelChoice?.scores.map((x) => `${x.rule} ${x.slots}`), expected.scores.map((x) => `${x.rule} ${x.slots}`));
+    summary.lastWeekLevelChoice?.scores.forEach((x, c) => assert.ok(Math.abs(x.rmse - expected.scores[c]!.rmse) <= 1e-12 * expected.scores[c]!.rmse, `${x.rule} L = ${x.slots}: train.py ${x.rmse}, TypeScript ${expected.scores[c]!.rmse}`));
 
     // The source is offered and chosen on this series; the metadata says so as sda train's does (validateMetadata
     // refuses a step named after the level source without a level weight).
@@ -312,7 +314,7 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
     console.log(`gpu-trainer: level steps ${levelSteps.map((h) => h + 1).join(',')} of ${HORIZON}; metadata.lastWeekLevel ${JSON.stringify(meta.lastWeekLevel)}`);
     assert.ok(levelSteps.length > 0, `no step serves the level-adjusted last week: ${(meta.stepSources ?? []).join(' | ')}`);
     assert.equal(meta.lastWeekLevel?.slots, expected.slots);
-    assert.equal(meta.lastWeekLevel?.rule, 'median', 'train.py writes the rule it served with');
+    assert.equal(meta.lastWeekLevel?.rule, expected.rule, 'train.py writes the rule it chose and served with');
     assert.equal(meta.lastWeekLevel?.weight.length, HORIZON);
     meta.lastWeekLevel!.weight.forEach((k, h) => assert.equal(k > 0, levelSteps.includes(h), `h${h + 1}: level weight ${k}, source ${meta.stepSources?.[h]}`));
     for (const h of levelSteps) assert.ok(meta.lastWeekWeight![h]! > 0, `h${h + 1}: last-week weight ${meta.lastWeekWeight![h]}`);
@@ -329,10 +331,11 @@ describe('PyTorch trainer (model/gpu/train.py) on the CPU', () => {
       const moved = forecast.filter((v, i) => Math.abs(v - withoutLevel.forecast[i]!) > 1e-9).length;
       console.log(`gpu-trainer: the level moves ${moved} of ${forecast.length} served hold-out points`);
       assert.ok(moved >= holdout, `the level moved only ${moved} served points`);
-      // The rule reaches the served values: the mean of the same changes (spikes among them) would serve differently.
-      const asMean = await servedHoldout(model, { ...meta, lastWeekLevel: { ...meta.lastWeekLevel!, rule: 'mean' } }, d.X.subarray(d.trainCount * STEPS * F), holdout, d);
-      const byRule = forecast.filter((v, i) => Math.abs(v - asMean.forecast[i]!) > 1e-6).length;
-      console.log(`gpu-trainer: median vs mean level differ at ${byRule} of ${forecast.length} served hold-out points`);
+      // The rule reaches the served values: the other rule on the same changes (spikes among them) would serve differently.
+      const other = expected.rule === 'median' ? 'mean' : 'median';
+      const asOther = await servedHoldout(model, { ...meta, lastWeekLevel: { ...meta.lastWeekLevel!, rule: other } }, d.X.subarray(d.trainCount * STEPS * F), holdout, d);
+      const byRule = forecast.filter((v, i) => Math.abs(v - asOther.forecast[i]!) > 1e-6).length;
+      console.log(`gpu-trainer: ${expected.rule} vs ${other} level differ at ${byRule} of ${forecast.length} served hold-out points`);
       assert.ok(byRule >= holdout, `the rule changed only ${byRule} served points`);
       const staticBand = new Set(['pinball', 'coverage_p10_p90', 'pinball_p10', 'pinball_p90']);
       const evaluated = Object.fromEntries(Object.entries(metricsRecord(evaluateHoldout(d, forecast, { p10, p90 }))).map(([k, v]) => [staticBand.has(k) ? `${k}_static` : k, v]));

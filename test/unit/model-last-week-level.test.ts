@@ -191,8 +191,10 @@ describe('choosing the level-adjusted source on the validation blocks', () => {
     const y = Float64Array.from({ length: n }, (_, i) => lw[i]! + level24(i));
     const r = chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: 20 }, { from: 20, to: 40 }], lw, y);
     assert.equal(r?.slots, 24);
-    assert.deepEqual(r?.scores.map((s) => s.slots), [...LEVEL_SLOT_CHOICES]);
-    assert.equal(r?.scores[2]?.rmse, 0);
+    assert.deepEqual(r?.scores.map((s) => s.slots), [...LEVEL_SLOT_CHOICES, ...LEVEL_SLOT_CHOICES], 'median, then mean, each with every L');
+    assert.equal(r?.scores[5]?.rmse, 0);
+    assert.equal(r?.scores[2]?.rmse, 0, 'the median of 12 changes at 10 and 12 at 50 (+ the same offset) is their mean');
+    assert.equal(r?.rule, 'median', 'a tie keeps the median');
     // the actual at the last 6 changes' mean: L = 6
     const y6 = Float64Array.from({ length: n }, (_, i) => lw[i]! + 10 + (i % 3));
     assert.equal(chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: 40 }], lw, y6)?.slots, 6);

@@ -10,9 +10,10 @@ import { describe, it } from 'node:test';
 import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, SEQUENCE_FEATURES, validateMetadata } from '../../model/contract.js';
 import { type Dataset, buildDataset } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
-import { LEVEL_MAX_SLOTS, LEVEL_RULE, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
+import { LEVEL_MAX_SLOTS, LEVEL_RULE_ORDER, LEVEL_SLOT_CHOICES, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
+import { concatFolds, rollingOrigins } from '../../model/rolling-origin.js';
 import { mulberry32 } from '../../model/lstm.js';
-import { applyLastWeek, chooseLevelSlots, levelVal, trainQuantileModel } from '../../model/train.js';
+import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek, chooseLevelSlots, levelVal, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
 import { hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
 
@@ -79,7 +80,7 @@ describe('the level with a price spike: the formula', () => {
     assert.equal(lastWeekValue(levelMeta('median'), 0, 40, changes), 40);
     assert.ok(Math.abs(lastWeekValue(levelMeta(), 0, 40, changes) - -372.333_333) < 1e-5);
     assert.equal(lastWeekValue(levelMeta('mean'), 0, 40, changes), lastWeekValue(levelMeta(), 0, 40, changes));
-    assert.equal(LEVEL_RULE, 'median', 'new models are written with the median');
+    assert.deepEqual(LEVEL_RULE_ORDER, ['median', 'mean'], 'the trainers try the median first: it wins ties');
   });
 });
 
@@ -156,13 +157,13 @@ describe('the level with a price spike: forecaster and hold-out scoring', () => 
     }
     assert.ok(spiky > 0, 'the hold-out holds origins where a spike moved the mean of the changes by over $100');
     // the trainer's validation levels (levelVal) are the same rule's
-    const lv = levelVal(d, [{ from, to: from + 1 }], 12);
+    const lv = levelVal(d, [{ from, to: from + 1 }], 12, 'median');
     assert.equal(lv[0], weeklyLevel(d.weekChange!.subarray(from * LEVEL_MAX_SLOTS, (from + 1) * LEVEL_MAX_SLOTS), 12, 'median'));
   });
 });
 
-describe('the trainer chooses and writes the median level', () => {
-  it('chooseLevelSlots scores each L with the median: a series whose actual is last week + the median of 6 changes picks L = 6', () => {
+describe('the trainer chooses and writes the median level on spiky data', () => {
+  it('chooseLevelSlots scores each L with the median too: a series whose actual is last week + the median of 6 changes picks the median and L = 6', () => {
     // Per sample: the newest 6 changes are 20, 20, 20, 20, 900 (a spike), 20 (median 20, mean 166.7); older ones 50.
     const n = 30;
     const change = Float64Array.from({ length: n * LEVEL_MAX_SLOTS }, (_, j) => {
@@ -174,7 +175,9 @@ describe('the trainer chooses and writes the median level', () => {
     const y = Float64Array.from(lw, (v) => v + 20);
     const r = chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: n }], lw, y);
     assert.equal(r?.slots, 6);
-    assert.equal(r?.scores[0]?.rmse, 0, 'the median of the 6 changes is the actual\'s level exactly (the mean misses by 146.7)');
+    assert.equal(r?.rule, 'median');
+    assert.deepEqual(r?.scores[0], { rule: 'median', slots: 6, rmse: 0 }, 'the median of the 6 changes is the actual\'s level exactly (the mean misses by 146.7)');
+    assert.ok(Math.abs(r!.scores[3]!.rmse - (900 - 20) / 6) < 1e-9, `mean, L = 6: ${JSON.stringify(r!.scores[3])}`);
   });
 
   it('trainQuantileModel writes lastWeekLevel.rule median, which the contract accepts', async () => {
@@ -185,7 +188,7 @@ describe('the trainer chooses and writes the median level', () => {
     const lines: string[] = [];
     const r = await trainQuantileModel(d, { units: 4, layers: 1, epochs: 1, batchSize: 64, learningRates: [0.01], loss: 'pinball', huberDelta: 0.5, target: 'ridge', seed: 1, stepMs: HOUR, progress: false, folds: 3 }, (l) => lines.push(l));
     try {
-      assert.match(lines.join('\n'), /level-adjusted last week: L = (6|12|24) slots .*, level = the median of the week-over-week changes/);
+      assert.match(lines.join('\n'), /level-adjusted last week: L = (6|12|24) slots, rule median \(.*per rule and L: median 6 .*; mean 6 .*\), level = the median of the week-over-week changes/);
       assert.ok(r.lastWeekLevel, `lastWeekLevel written: ${r.stepSources.join(', ')}`);
       assert.equal(r.lastWeekLevel.rule, 'median');
       const meta = {
@@ -194,6 +197,77 @@ describe('the trainer chooses and writes the median level', () => {
         stepSources: r.stepSources, lastWeekWeight: r.lastWeekWeight, lastWeekLevel: r.lastWeekLevel,
       };
       assert.equal(validateMetadata(meta, 'x').lastWeekLevel?.rule, 'median');
+    } finally {
+      r.model.dispose();
+    }
+  });
+});
+
+/**
+ * An hourly smooth demand-like series (ms -> MW) on T0 - (W - 1) h .. the last window's end: 5,000 + a daily cycle
+ * (800 sin) + a weekly one (300 sin) + a trend of 0.4 MW per hour + 15·N(0, 1) noise (no spike: the week-over-week
+ * changes are 67.2 + Gaussian noise, where the mean is the efficient estimator), plus `spike(k)` at hour k.
+ */
+function smoothSeries(seed: number, rows: number, spike: (k: number) => number = () => 0): Map<number, number> {
+  const rng = mulberry32(seed);
+  const out = new Map<number, number>();
+  const first = T0 - (W - 1) * HOUR;
+  for (let t = first, k = 0; t <= T0 + (rows - 1) * HOUR; t += HOUR, k++) {
+    out.set(t, 5_000 + 800 * Math.sin((2 * Math.PI * k) / 24) + 300 * Math.sin((2 * Math.PI * k) / 168) + 0.4 * k + 15 * normal(rng) + spike(k));
+  }
+  return out;
+}
+
+/** chooseLevelSlots on `series` as trainQuantileModel calls it: the same rolling-origin blocks and validation arrays. */
+function chooseOnTrainerBlocks(series: Map<number, number>, rows: number, H = 3) {
+  const d = buildDataset([{ seriesId: 'A', matrix: matrixOf(rows, (t) => series.get(t)!) }], { horizon: H, stepMs: HOUR, target: { market: 'TEST', kind: 'LOAD', unit: 'MW' } });
+  const folds = rollingOrigins(d.windowEnds, d.trainCount, H * HOUR, { folds: TRAIN_DEFAULTS.folds, singleFraction: VALIDATION_FRACTION });
+  const lastWeekVal = concatFolds(folds.map((f) => d.baselines.same_hour_last_week.subarray(f.from * H, f.to * H)));
+  const yVal = concatFolds(folds.map((f) => d.y.subarray(f.from * H, f.to * H)));
+  return { d, r: chooseLevelSlots(d, folds, lastWeekVal, yVal) };
+}
+
+describe('the rule chosen jointly with L on the validation blocks (median or mean; ties keep the median)', () => {
+  const ROWS = 50 * 24;
+  const grid = LEVEL_RULE_ORDER.flatMap((rule) => LEVEL_SLOT_CHOICES.map((slots) => `${rule} ${slots}`));
+
+  it('a spike-free smooth series chooses the mean; the same series with a $3,000 spike every 53 hours the median', () => {
+    const smooth = chooseOnTrainerBlocks(smoothSeries(3, ROWS), ROWS).r;
+    assert.ok(smooth);
+    assert.deepEqual(smooth.scores.map((x) => `${x.rule} ${x.slots}`), grid, 'every rule with every L, rule-major, median first');
+    const best = (r: NonNullable<typeof smooth>) => r.scores.reduce((b, x) => (x.rmse < b.rmse ? x : b));
+    assert.equal(smooth.rule, 'mean', JSON.stringify(smooth.scores));
+    assert.equal(smooth.slots, best(smooth).slots);
+    assert.ok(smooth.scores.filter((x) => x.rule === 'median').every((x) => x.rmse > best(smooth).rmse), 'the mean is strictly better');
+    const spiky = chooseOnTrainerBlocks(smoothSeries(3, ROWS, (k) => (k % 53 === 52 ? 3_000 : 0)), ROWS).r;
+    assert.ok(spiky);
+    assert.equal(spiky.rule, 'median', JSON.stringify(spiky.scores));
+    assert.ok(spiky.scores.filter((x) => x.rule === 'mean').every((x) => x.rmse > best(spiky).rmse), 'the median is strictly better');
+  });
+
+  it('a tie keeps the median (then the smaller L): equal changes give the mean and the median the same level', () => {
+    const n = 20;
+    const change = Float64Array.from({ length: n * LEVEL_MAX_SLOTS }, (_, j) => 30 + Math.floor(j / LEVEL_MAX_SLOTS));
+    const scaler = { features: [], target: { mean: 0, std: 1 } } as unknown as Dataset['scaler'];
+    const lw = Float64Array.from({ length: n }, (_, i) => 100 + i);
+    const y = Float64Array.from(lw, (v, i) => v + 30 + i + 5);
+    const r = chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: n }], lw, y);
+    assert.ok(r);
+    r.scores.forEach((x) => assert.equal(x.rmse, 5, `${x.rule} ${x.slots}`));
+    assert.deepEqual({ rule: r.rule, slots: r.slots }, { rule: 'median', slots: 6 });
+  });
+
+  it('trainQuantileModel on the smooth series writes lastWeekLevel.rule mean and prints the rule it chose', async () => {
+    const series = smoothSeries(3, ROWS);
+    const { d, r: expected } = chooseOnTrainerBlocks(series, ROWS);
+    const lines: string[] = [];
+    const r = await trainQuantileModel(d, { units: 4, layers: 1, epochs: 1, batchSize: 64, learningRates: [0.01], loss: 'pinball', huberDelta: 0.5, target: 'ridge', seed: 1, stepMs: HOUR, progress: false, folds: 3 }, (l) => lines.push(l));
+    try {
+      const line = lines.find((l) => l.startsWith('level-adjusted last week:'));
+      assert.ok(line, lines.join('\n'));
+      assert.match(line, new RegExp(`^level-adjusted last week: L = ${expected!.slots} slots, rule mean \\(validation RMSE of the source alone, scaled, per rule and L: median 6 [0-9.]+, 12 [0-9.]+, 24 [0-9.]+; mean 6 [0-9.]+, 12 [0-9.]+, 24 [0-9.]+; ties keep the median\\), level = the mean of the week-over-week changes$`));
+      assert.ok(r.lastWeekLevel, `lastWeekLevel written: ${r.stepSources.join(', ')}`);
+      assert.deepEqual({ rule: r.lastWeekLevel.rule, slots: r.lastWeekLevel.slots }, { rule: 'mean', slots: expected!.slots });
     } finally {
       r.model.dispose();
     }
