@@ -73,6 +73,11 @@ export interface Intent {
   assetNames?: string[];
   /** Series the question names that another market holds (catalog.elsewhere): series id -> that market. */
   otherMarkets?: Record<string, string>;
+  /**
+   * Power markets (ISOs/RTOs) the question names by name, canonical ("PJM", "NYISO", "ERCOT"; marketsNamedIn), in the
+   * order of MARKET_NAMES. The responder refuses a market it holds no data for, naming it and listing those it holds.
+   */
+  marketsNamed?: string[];
 }
 
 /** What the market holds, for validation: its series and the kinds stored for each. */
@@ -130,6 +135,29 @@ const CODE = /\b(?:HB|LZ|LZEW|DC|WZ)_[A-Za-z0-9_]+\b/gi;
  */
 export function namesSystemSeries(question: string): boolean {
   return /\bSYSTEM\b(?!\s*:|\s+[A-Z]+\s*:)/.test(question) || /\bsystem[- ]wide\s+(?:load|demand|wind|solar)\b/i.test(question);
+}
+
+/**
+ * North American power markets (ISOs/RTOs) and how a question writes them, canonical name first. SPP (Southwest Power
+ * Pool) is also ERCOT's "settlement point price", so the bare code counts as the market only where it cannot be a
+ * price: "Southwest Power Pool", "the SPP market/RTO/region/footprint", or "in/from SPP" not followed by a price word.
+ * Source of the list: FERC's map of ISOs/RTOs (CAISO, ERCOT, ISO-NE, MISO, NYISO, PJM, SPP) and Canada's AESO and IESO.
+ */
+export const MARKET_NAMES: ReadonlyArray<readonly [string, RegExp]> = [
+  ['ERCOT', /\bERCOT\b|\bElectric Reliability Council of Texas\b/i],
+  ['PJM', /\bPJM\b/i],
+  ['NYISO', /\bNYISO\b|\bNew York ISO\b|\bNew York Independent System Operator\b/i],
+  ['CAISO', /\bCAISO\b|\bCalifornia ISO\b|\bCalifornia Independent System Operator\b/i],
+  ['MISO', /\bMISO\b|\bMidcontinent ISO\b|\bMidcontinent Independent System Operator\b/i],
+  ['SPP', /\bSouthwest Power Pool\b|\b(?:the\s+)?SPP\s+(?:market|RTO|region|footprint|ISO)\b|\b(?:in|from)\s+(?:the\s+)?SPP\b(?!\s+(?:prices?|at|of|for)\b)/],
+  ['ISO-NE', /\bISO[- ]NE\b|\bISO New England\b/i],
+  ['IESO', /\bIESO\b|\bOntario(?:'s)?\s+(?:market|ISO|IESO)\b/i],
+  ['AESO', /\bAESO\b|\bAlberta(?:'s)?\s+(?:market|pool|ISO|AESO)\b/i],
+];
+
+/** The markets a text names by name (MARKET_NAMES), canonical, each once, in MARKET_NAMES order. Pure. */
+export function marketsNamedIn(text: string): string[] {
+  return MARKET_NAMES.filter(([, re]) => re.test(text)).map(([name]) => name);
 }
 
 /** Value kinds nobody stores here, named so the answer can say so. */
@@ -292,6 +320,8 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     if (/\b(?:did|was|were|had|ha(?:s|ve)\s+(?:been|done|charged|discharged)|done|ran)\b/i.test(q)) out.pastTense = true;
   }
   if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
+  const marketsNamed = marketsNamedIn(q);
+  if (marketsNamed.length > 0) out.marketsNamed = marketsNamed;
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);
   return out;
 }

@@ -256,6 +256,17 @@ function outsideAnswer(state: MarketState, market: string): string {
   return `That question is outside what I know. I answer questions about market ${market}'s stored data${series.length > 0 ? ` (${series.join(', ')})` : ''}: real-time and day-ahead prices, load, wind and solar (latest values, highs and lows, averages, negative or capped prices, comparisons, rankings, relations to wind or load), their forecasts and battery schedules; and I explain market concepts such as settlement points, the offer cap, negative prices and the day-ahead market.`;
 }
 
+/**
+ * The answer to a question naming markets this assistant holds no data for (rag/intent.ts marketsNamedIn: "PJM",
+ * "NYISO"): names them and lists the markets held, each with its series, so the asker can pick one. Pure.
+ * @param foreign the markets named and not held, canonical names
+ * @param held    every market read (Responder allMarkets: this market first), market -> its state
+ */
+export function foreignMarketAnswer(foreign: readonly string[], held: ReadonlyMap<string, MarketState>): string {
+  const list = [...held].map(([m, st]) => `${m} (${[...st.series.keys()].sort().join(', ') || 'no data yet'})`);
+  return `I hold no data for ${foreign.join(' or ')}: the markets I answer about are ${list.join(' and ')}. Ask about a series of one of them.`;
+}
+
 /** A count of model calls running or waiting; past `1 + queue` the caller answers without the model. */
 class ModelGate {
   private active = 0;
@@ -421,6 +432,10 @@ export class Responder {
     let intent = parseIntent(question, own.now ?? (this.deps.now ?? Date.now)(), { series: own.series, elsewhere, clock: marketClock(this.market), assets }, picked);
     let state = own;
     let market = this.market;
+    // A market named that holds no data here ("the PJM West hub", "NYISO Zone J") is refused naming it, with the
+    // markets held: never answered with a series of this market that happens to share a name (fresh-tester finding).
+    const foreign = (intent.marketsNamed ?? []).filter((m) => !markets.has(m));
+    if (foreign.length > 0) return { intent, state, now: state.now, facts: [], answer: foreignMarketAnswer(foreign, markets), unknown: true, market };
     // A series of another market ("TAYLOR_EW", stored in GB) is answered in that market, on that market's clock, and
     // the answer says so; series of two markets in one question are refused with where each is.
     const other = intent.otherMarkets ?? {};

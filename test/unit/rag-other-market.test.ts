@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import type pg from 'pg';
 import type { Embedder } from '../../rag/embeddings.js';
 import { checkModelText } from '../../rag/check.js';
-import { parseIntent } from '../../rag/intent.js';
+import { marketsNamedIn, parseIntent } from '../../rag/intent.js';
 import type { ChatModel } from '../../rag/llm.js';
 import { Responder } from '../../rag/responder.js';
 import type { VectorStore } from '../../rag/store/store.js';
@@ -36,6 +36,18 @@ describe('intent: a series of another market', () => {
     const i = parseIntent('What is the forecast for TAYLOR_EW?', GB_END, { series: gb });
     assert.equal(i.measure, 'forecast');
     assert.equal(i.kind, 'LOAD');
+  });
+});
+
+describe('intent: markets named by name', () => {
+  it('reads ISO/RTO names, and SPP only where it cannot be a settlement point price', () => {
+    assert.deepEqual(marketsNamedIn('What is the forecast for the PJM West hub tomorrow?'), ['PJM']);
+    assert.deepEqual(marketsNamedIn('NYISO Zone J, ISO New England, the IESO and AESO'), ['NYISO', 'ISO-NE', 'IESO', 'AESO']);
+    assert.deepEqual(marketsNamedIn('prices in SPP yesterday'), ['SPP']);
+    assert.deepEqual(marketsNamedIn('What was the RT SPP at HB_NORTH yesterday?'), []);
+    assert.deepEqual(marketsNamedIn('the SPP at HB_WEST, in SPP prices'), []);
+    assert.deepEqual(parseIntent('What is the forecast for the PJM West hub tomorrow?', ERCOT_NOW, { series: new Map() }).marketsNamed, ['PJM']);
+    assert.equal(parseIntent('What was the HB_NORTH price yesterday?', ERCOT_NOW, { series: new Map() }).marketsNamed, undefined);
   });
 });
 
@@ -136,5 +148,25 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
   it('refuses series of two markets in one question, naming where each is', async () => {
     const a = await r.answer({ question: 'Compare TAYLOR_EW and HB_NORTH yesterday' }, undefined, { model: 'off' });
     assert.equal(a.answer, 'HB_NORTH is in market ERCOT, TAYLOR_EW is in market GB: I answer one market at a time; ask about the series of one market.');
+  });
+
+  // Fresh-tester finding (2026-12-02): "the PJM West hub" was answered with ERCOT's HB_WEST forecast, "NYISO Zone J"
+  // with "no real-time price data for the named series"; neither named the market asked nor the markets held.
+  it('refuses a market it holds no data for, naming it and listing the markets held with their series', async () => {
+    const held = 'the markets I answer about are ERCOT (HB_NORTH, SYSTEM) and GB (TAYLOR_EW). Ask about a series of one of them.';
+    for (const [question, named] of [
+      ['What is the forecast for the PJM West hub tomorrow?', 'PJM'],
+      ['What is the forecast for NYISO Zone J tomorrow?', 'NYISO'],
+      ['What was the average price in CAISO yesterday?', 'CAISO'],
+      ['How high did prices go in the Southwest Power Pool last week?', 'SPP'],
+      ['Compare ISO-NE and MISO prices yesterday', 'MISO or ISO-NE'],
+    ] as const) {
+      const a = await r.answer({ question }, undefined, { model: 'off' });
+      assert.equal(a.answer, `I hold no data for ${named}: ${held}`, question);
+      assert.deepEqual(a.modelSkipped, ['unknown'], question);
+    }
+    // A market held is no refusal: ERCOT's own series is answered as before.
+    const own = await r.answer({ question: 'What was the average ERCOT HB_NORTH price yesterday?' }, undefined, { model: 'off' });
+    assert.doesNotMatch(own.answer, /I hold no data/);
   });
 });
