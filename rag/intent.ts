@@ -263,8 +263,15 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   // charge?" nor "how do my colleagues say a battery should charge?".
   const batteryAction = /\b(?:charg\w*|discharg\w*)\b[^?]*\bbatter(?:y|ies)\b|\bbatter(?:y|ies)\b[^?]*\b(?:charg\w*|discharg\w*)\b/i.test(q)
     && (named > 0 || period !== null || MY_BATTERY.test(q));
+  // "Plan a 37 MW 111 MWh battery at HB_SOUTH for tomorrow", "What should a 37 MW / 111 MWh battery at HB_SOUTH do
+  // tomorrow?": a battery with "plan", or with a size written (SIZE_FIGURE) and a period or "should/would", is the ad-hoc
+  // battery's plan (fresh-tester finding: both got HB_SOUTH's price forecast, the 37 and 111 dropped). Not "how does a
+  // 10 MW battery work?" (no period, a concept).
+  const batteryWord = /\bbatter(?:y|ies)\b|\bBESS\b/i.test(q);
+  const sizeWritten = new RegExp(SIZE_FIGURE.source, 'i').test(q);
+  const batteryPlan = batteryWord && (/\bplan(?:s|ned|ning)?\b/i.test(q) || sizeWritten && (period !== null || /\b(?:should|would)\b/i.test(q)));
   if (assetExplain) measure = 'asset';
-  else if (bessNamed || batteryAction || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
+  else if (bessNamed || batteryAction || batteryPlan || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';

@@ -201,6 +201,22 @@ describe('a battery size given alone is planned, the other figure derived from a
     assert.equal(intent('Should my 2 batteries at HB_WEST discharge when prices pass 50 $/MWh tomorrow?').batteryProblem, undefined);
   });
 
+  // Fresh-tester finding (2026-12-02): both got HB_SOUTH's price forecast, the 37 and 111 dropped.
+  it('reads "what should a <size> battery do" and "plan a <size> battery" as the ad-hoc battery\'s plan', () => {
+    for (const q of ['What should a 37 MW / 111 MWh battery at HB_HOUSTON do tomorrow?', 'Plan a 37 MW 111 MWh battery at HB_HOUSTON for tomorrow']) {
+      const i = intent(q);
+      assert.equal(i.measure, 'dispatch', q);
+      assert.deepEqual(i.battery, { powerMw: 37, energyMwh: 111 }, q);
+      assert.deepEqual(i.series, ['HB_HOUSTON'], q);
+      assert.equal(i.period?.rule, 'tomorrow', q);
+    }
+    assert.equal(intent('Plan my battery at HB_WEST').measure, 'dispatch');
+    assert.deepEqual(intent('What would a 20 MWh battery at HB_WEST earn?').battery, { energyMwh: 20 });
+    // A size with no plan, period or should/would is not a plan: a concept, as before.
+    assert.equal(intent('How does a 10 MW battery work?').measure, 'concept');
+    assert.equal(intent('What is the forecast for HB_HOUSTON tomorrow?').measure, 'forecast');
+  });
+
   it('refuses a size that is not positive, too large, unit-less or given twice, naming the figure', () => {
     const problem = (q: string) => {
       const i = intent(q);
