@@ -31,7 +31,10 @@ export interface DayAheadPlan {
   dayBasis: string;
   /** Intervals of the day the forecast covers (24 for a whole day; fewer when the forecast ends early). */
   coveredHours: number;
+  /** State of charge at the plan's first interval, MWh. */
   initialSocMwh: number;
+  /** Where initialSocMwh came from, in words (the live dispatcher's stored schedule at that interval, or the asset's configured initial state of charge). */
+  initialSocSource: string;
   forecast: { modelVersion: string | null; issuedAt: string; targetStart: string; stepMs: number; steps: number; quantiles: boolean };
   intervals: DayAheadInterval[];
   expectedRevenue: number;
@@ -46,11 +49,6 @@ export interface DayAheadPlan {
 }
 
 /**
- * Plans the US Central day after the forecast's first interval (the market clock's "tomorrow"), or that first
- * interval's own day when `day` is 'today', on the forecast's P50 from the asset's initial state of charge.
- * Returns null when the forecast covers no interval of that day. Errors: the optimiser's coded errors.
- */
-/**
  * The forecast's steps [first, last) that fall on `day` ('tomorrow' = the US Central day after the forecast's first
  * interval, 'today' = that interval's own day) and the day's date; last <= first when the forecast covers none of it.
  */
@@ -64,12 +62,41 @@ export function daySpan(f: Pick<ForecastCurve, 'targetStart' | 'stepMs' | 'value
   return { target, first, last };
 }
 
-export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today' = 'tomorrow', initialSocMwh?: number, basis: PriceBasis = 'p50'): DayAheadPlan | null {
+/**
+ * The battery's state at a plan's first interval: state of charge (MWh), the energy already discharged out of storage
+ * on that interval's Central day (MWh, counts against the daily cycle limit), and where the two came from, in words.
+ */
+export interface PlanStartState {
+  socMwh: number;
+  cycleEnergyUsedMwh?: number;
+  source: string;
+}
+
+/** The first interval (UTC ms) planDayAhead plans for `day` on forecast `f`, or null when the forecast covers none of it. */
+export function planStartMs(f: Pick<ForecastCurve, 'targetStart' | 'stepMs' | 'values'>, day: 'tomorrow' | 'today'): number | null {
+  const { first, last } = daySpan(f, day);
+  return last <= first ? null : f.targetStart + first * f.stepMs;
+}
+
+/**
+ * Plans the US Central day after the forecast's first interval (the market clock's "tomorrow"), or that first
+ * interval's own day when `day` is 'today', on the forecast's P50 (or `basis`). Returns null when the forecast covers
+ * no interval of that day. Errors: the optimiser's coded errors (DISPATCH_INFEASIBLE for a start state outside the
+ * battery's limits).
+ * `start`: the battery's state at the plan's first interval (reports/day-plan.ts planStartState reads it from the live
+ * dispatcher's stored schedule); a number is a state of charge alone; without it the asset's configured initial state
+ * of charge. A day already begun is planned from the forecast's first interval on (the hours before it are over).
+ */
+export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today' = 'tomorrow', start?: number | PlanStartState, basis: PriceBasis = 'p50'): DayAheadPlan | null {
   const { target, first, last } = daySpan(f, day);
   if (last <= first) return null;
   const slice = <T>(a: T[] | null | undefined): T[] | null => (a && a.length === f.values.length ? a.slice(first, last) : null);
   const startMs = f.targetStart + first * f.stepMs;
-  const s: Schedule = optimiseWith(highs, asset, { startMs, stepMs: f.stepMs, prices: basisPrices(f.values, f.p10, f.p90, basis).slice(first, last), p10: slice(f.p10), p90: slice(f.p90) }, initialSocMwh === undefined ? {} : { initialSocMwh });
+  const state: PlanStartState = typeof start === 'number' ? { socMwh: start, source: 'the state of charge given' } : (start ?? { socMwh: asset.initialSoc * asset.energyMwh, source: `${asset.id}'s configured initial state of charge (${Number((asset.initialSoc * 100).toFixed(2))}%)` });
+  const s: Schedule = optimiseWith(highs, asset, { startMs, stepMs: f.stepMs, prices: basisPrices(f.values, f.p10, f.p90, basis).slice(first, last), p10: slice(f.p10), p90: slice(f.p90) }, {
+    initialSocMwh: state.socMwh,
+    ...(state.cycleEnergyUsedMwh !== undefined ? { cycleEnergyUsedMwh: state.cycleEnergyUsedMwh } : {}),
+  });
   const p10 = slice(f.p10);
   const p90 = slice(f.p90);
   const intervals = s.intervals.map((iv, k) => {
@@ -93,7 +120,8 @@ export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve
     day: target,
     dayBasis: `the US Central day ${day === 'today' ? 'of' : 'after'} the latest forecast's first interval (${new Date(f.targetStart).toISOString()}, the market clock)`,
     coveredHours: intervals.length * (f.stepMs / HOUR_MS),
-    initialSocMwh: initialSocMwh ?? asset.initialSoc * asset.energyMwh,
+    initialSocMwh: round(state.socMwh, 4),
+    initialSocSource: state.source,
     forecast: { modelVersion: f.modelVersion ?? null, issuedAt: new Date(f.issuedAt).toISOString(), targetStart: new Date(f.targetStart).toISOString(), stepMs: f.stepMs, steps: f.values.length, quantiles: p10 !== null && p90 !== null },
     intervals,
     expectedRevenue: round(s.expectedRevenue, 2),
@@ -121,7 +149,7 @@ function round(x: number, d: number): number {
 export function describePlan(p: DayAheadPlan, asset: BatteryAsset): string {
   const partial = p.coveredHours < 23 ? ` The forecast covers only ${p.coveredHours} hours of that day.` : '';
   const idle = noTradeReason(p, asset);
-  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue ${formatDollars(p.expectedRevenue)} at the forecast's P50 prices, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${idle ? ` ${idle.text}` : bandText(p)}${partial}`;
+  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue ${formatDollars(p.expectedRevenue)} at the forecast's P50 prices, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${idle ? ` ${idle.text}` : bandText(p)}${partial} It starts at ${p.initialSocMwh.toFixed(1)} MWh stored (${p.initialSocSource}).`;
 }
 
 /**

@@ -6,13 +6,14 @@ import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { ASSET_LIMITS, BATTERY_DEFAULTS, type BatteryAsset, makeBattery } from '../dispatch/asset.js';
 import { assetById, loadAssets } from '../dispatch/assets-config.js';
-import { daySpan, noTradeReason, planDayAhead } from '../dispatch/day-ahead.js';
+import { daySpan, noTradeReason } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
 import { DispatchError } from '../dispatch/errors.js';
 import { MARKET_PARAM, SERIES_PARAM } from './forecast-params.js';
 import { missingForecast } from './forecast-store.js';
 import { storedForecast } from '../reports/forecasts.js';
+import { planDay } from '../reports/day-plan.js';
 import { type RouteSchema, validated } from './validate.js';
 
 export const DISPATCH_ROUTES = {
@@ -32,7 +33,7 @@ export const DISPATCH_ROUTES = {
       basis: { type: 'string', description: 'Optimise on the forecast\'s p50 or its mean (0.3 P10 + 0.4 P50 + 0.3 P90, the expected price).', enum: ['p50', 'mean'], default: 'p50', maxLength: 4 },
     },
     responses: {
-      '200': { description: 'The plan: day, intervals, expectedRevenue (at the forecast\'s P50 prices), revenueAtP10/P90 (the same schedule valued on the forecast\'s P10 / P90 price curves), chargeHours, dischargeHours, noTradeReason (why a plan neither charges nor discharges: its best spread against round-trip losses and degradation; else null), forecast, and the dispatcher\'s latest stored schedule (asset= only) or null.' },
+      '200': { description: 'The plan: day, initialSocMwh (the state of charge at the plan\'s first interval: the live dispatcher\'s stored schedule there, else the battery\'s initial setting) and initialSocSource (which, in words), intervals, expectedRevenue (at the forecast\'s P50 prices), revenueAtP10/P90 (the same schedule valued on the forecast\'s P10 / P90 price curves), chargeHours, dischargeHours, noTradeReason (why a plan neither charges nor discharges: its best spread against round-trip losses and degradation; else null), forecast, and the dispatcher\'s latest stored schedule (asset= only) or null.' },
       '400': { description: 'Neither asset nor series+power+energy, both, or a parameter out of bounds.' },
       '404': { description: 'Unknown asset, or no forecast of the settlement point (or none covering the day).' },
       '503': { description: 'The store is unavailable.' },
@@ -154,7 +155,9 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
       return sendError(res, 404, missing.error, missing.detail);
     }
     const day = q.day;
-    const plan = planDayAhead(await loadSolver(), asset, f, day, undefined, q.basis);
+    // From the battery's real state at the plan's first interval (the live dispatcher's stored schedule; an ad-hoc
+    // battery has none: its initial state of charge), so this plan, the dashboard and /query agree (reports/day-plan.ts).
+    const plan = await planDay(deps.pool, await loadSolver(), asset, f, day, { basis: q.basis });
     if (!plan) return sendError(res, 404, 'no_forecast', `the latest forecast of ${asset.settlementPoint} (first interval ${new Date(f.targetStart).toISOString()}, ${f.values.length} steps) does not reach ${day}; try day=today`);
     const stored = q.asset !== undefined ? await latestStoredSchedule(deps.pool, asset.id) : null;
     return res.json({

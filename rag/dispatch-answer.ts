@@ -227,9 +227,9 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   }
   // A battery size written but not usable ("-10 MW", "a 10 battery", "500 GWh"): said, naming the figure, read from nothing.
   if (intent.batteryProblem) return [{ id: 'dispatch:unavailable', text: `I cannot plan that battery: ${intent.batteryProblem}.`, numbers: {}, values: [] }];
-  let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js'); asset: typeof import('../dispatch/asset.js') };
+  let engine: { assets: typeof import('../dispatch/assets-config.js'); plan: typeof import('../dispatch/day-ahead.js'); optimiser: typeof import('../dispatch/optimiser.js'); asset: typeof import('../dispatch/asset.js'); dayPlan: typeof import('../reports/day-plan.js') };
   try {
-    engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js'), asset: await import('../dispatch/asset.js') };
+    engine = { assets: await import('../dispatch/assets-config.js'), plan: await import('../dispatch/day-ahead.js'), optimiser: await import('../dispatch/optimiser.js'), asset: await import('../dispatch/asset.js'), dayPlan: await import('../reports/day-plan.js') };
   } catch (err) {
     log.info({ err: (err as Error).message }, 'dispatch engine not available');
     return [cannot(`the dispatch engine is not available (${(err as Error).message.slice(0, 120)})`)];
@@ -272,7 +272,9 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   // asked (d) as that interval's own day or the one after; a forecast starting earlier (stale) plans no other day.
   const planDay = (['today', 'tomorrow'] as const).find((k) => engine.plan.daySpan(curve, k).target === d);
   if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(issuedBy)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}`)];
-  const plan = engine.plan.planDayAhead(await engine.optimiser.loadSolver(), asset, curve, planDay);
+  // From the battery's real state at the plan's first interval, by the live dispatcher's schedules stored by the
+  // market clock (reports/day-plan.ts: the same plan GET /dispatch returns).
+  const plan = await engine.dayPlan.planDay(pool, await engine.optimiser.loadSolver(), asset, curve, planDay, { asOf: now, market });
   if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
   // A part of the day asked ("this evening", "tonight", "at 6pm"): the day's plan says what to do in it, or the
   // answer says the newest forecast does not reach it.
@@ -295,7 +297,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const v = (measure: string, value: number, unit: string, at?: number): FactValue => ({ series: sp, kind: 'DISPATCH', measure, value, unit, ...(at !== undefined ? { at } : {}) });
   const values: FactValue[] = [
     v('expectedRevenue', plan.expectedRevenue, '$'), v('powerMw', asset.powerMw, 'MW'), v('energyMwh', asset.energyMwh, 'MWh'),
-    v('chargedMwh', plan.chargedMwh, 'MWh'), v('dischargedMwh', plan.dischargedMwh, 'MWh'), v('cycles', plan.cycles, 'cycles'),
+    v('chargedMwh', plan.chargedMwh, 'MWh'), v('dischargedMwh', plan.dischargedMwh, 'MWh'), v('cycles', plan.cycles, 'cycles'), v('initialSocMwh', plan.initialSocMwh, 'MWh', Date.parse(plan.intervals[0]!.start)),
     ...(plan.revenueAtP10 !== null ? [v('revenueAtP10', plan.revenueAtP10, '$')] : []), ...(plan.revenueAtP90 !== null ? [v('revenueAtP90', plan.revenueAtP90, '$')] : []),
     // A figure derived: the duration used (the one asked, else the configured battery's) and, when the configured
     // battery's duration or power was used, that battery's size (the answer names them).

@@ -112,3 +112,36 @@ export function chooseStoredRun(schedules: readonly StoredSchedule[], from: numb
   const best = inRun.find((c) => c.strategy === 'forecast') ?? [...inRun].sort((a, b) => b.intervals.length - a.intervals.length)[0];
   return best ? { run: best.run, strategy: best.strategy, intervals: best.intervals, followed: best.followed } : null;
 }
+
+/**
+ * The newest schedule the live dispatcher (run '') stored for battery `assetId` of `market` whose forecast input ended
+ * at or before `byInputEnd` (UTC ms): newest input end first, then the later first interval, then the P50 strategy
+ * ('forecast') before 'forecast:mean'. With the cycle energy it started with, so the dispatcher's state rule
+ * (processors/dispatcher/plan.ts stateAt) can roll it forward. Null when none is stored (or the table does not exist).
+ */
+export const SQL_LIVE_SCHEDULE = `SELECT run, strategy, model_version, forecast_issued_at, forecast_input_end, start_at, step_ms, charge_mw, discharge_mw, soc_mwh, prices, initial_soc_mwh, cycle_energy_used_mwh, stored_at
+  FROM dispatch_schedules WHERE run = '' AND market = $1 AND asset_id = $2 AND forecast_input_end <= $3
+  ORDER BY forecast_input_end DESC, start_at DESC, (strategy = 'forecast') DESC LIMIT 1`;
+
+/** A stored live schedule with the cycle energy (MWh discharged out of storage on its first interval's Central day before it) it started with. */
+export type LiveSchedule = StoredSchedule & { cycleEnergyUsedMwh: number };
+
+/** See SQL_LIVE_SCHEDULE. Errors: the pool's other errors; RangeError for a non-finite `byInputEnd`. */
+export async function latestLiveSchedule(pool: pg.Pool, market: string, assetId: string, byInputEnd: number): Promise<LiveSchedule | null> {
+  if (!Number.isFinite(byInputEnd)) throw new RangeError(`latestLiveSchedule: byInputEnd must be a finite UTC ms (got ${byInputEnd})`);
+  let r: Record<string, unknown> | undefined;
+  try {
+    r = (await pool.query(SQL_LIVE_SCHEDULE, [market, assetId, new Date(byInputEnd)])).rows[0] as Record<string, unknown> | undefined;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P01') return null; // undefined_table
+    throw err;
+  }
+  if (!r) return null;
+  const ms = (d: unknown) => (d as Date).getTime();
+  const nums = (a: unknown) => (a as Array<number | string>).map(Number);
+  return {
+    run: r.run as string, strategy: r.strategy as string, modelVersion: r.model_version as string, forecastIssuedAt: ms(r.forecast_issued_at), forecastInputEnd: ms(r.forecast_input_end),
+    startAt: ms(r.start_at), stepMs: Number(r.step_ms), chargeMw: nums(r.charge_mw), dischargeMw: nums(r.discharge_mw), socMwh: nums(r.soc_mwh), prices: nums(r.prices),
+    initialSocMwh: Number(r.initial_soc_mwh), cycleEnergyUsedMwh: Number(r.cycle_energy_used_mwh), storedAt: ms(r.stored_at),
+  };
+}

@@ -20,7 +20,7 @@ export function forecastFits(asset: BatteryAsset, f: Pick<Forecast, 'market' | '
  * the energy discharged out of storage so far on atMs's market day (MWh). No previous schedule: the asset's initial
  * state. `atMs` at or before prev's start: prev's own starting state (a re-delivered or older forecast).
  */
-export function stateAt(asset: BatteryAsset, prev: DispatchSchedule | undefined, atMs: number): { socMwh: number; cycleEnergyUsedMwh: number } {
+export function stateAt(asset: BatteryAsset, prev: Pick<DispatchSchedule, 'startAt' | 'stepMs' | 'socMwh' | 'dischargeMw' | 'initialSocMwh' | 'cycleEnergyUsedMwh'> | undefined, atMs: number): { socMwh: number; cycleEnergyUsedMwh: number } {
   if (!prev) return { socMwh: asset.initialSoc * asset.energyMwh, cycleEnergyUsedMwh: 0 };
   const day = centralDateOf(atMs);
   if (atMs <= prev.startAt) return { socMwh: prev.initialSocMwh, cycleEnergyUsedMwh: centralDateOf(prev.startAt) === day ? prev.cycleEnergyUsedMwh : 0 };

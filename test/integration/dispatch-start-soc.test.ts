@@ -1,0 +1,101 @@
+// trace: 8.1, 4.3, D.dispatcher, D.numbers-from-tools, D.market-clock
+// A plan for a day already begun starts from the battery's real state of charge (fresh tester's HIGH finding: GET
+// /dispatch?asset=bess-north&day=today answered initialSocMwh 1, "charge none, discharge none", while the live
+// dispatcher's stored schedule on the same forecast started at 19 MWh; /query said "discharge none" too). GET /dispatch
+// and the responder's dispatch fact both plan through reports/day-plan.ts planDay: the state at the plan's first
+// interval by the live dispatcher's newest stored schedule (processors/dispatcher/plan.ts stateAt), and the plan says
+// where it came from. Real PostgreSQL from the shared stack, rows under this test's own market.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import express from 'express';
+import { dispatchApi } from '../../gateway/dispatch-api.js';
+import { createPool } from '../../platform/postgres/pool.js';
+import { dispatchFact } from '../../rag/dispatch-answer.js';
+import { parseIntent } from '../../rag/intent.js';
+import type { DispatchSchedule } from '../../schemas/types.js';
+import { writeDispatchSchedules } from '../../sinks/postgres/dispatch-sink.js';
+import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
+import { config, uniqueName } from './harness.js';
+
+const H = 3_600_000;
+// The forecast's first interval, 2024-07-01 23:00Z = 18:00 CDT (the market clock): HE 19-24 of the day are left.
+const T = Date.UTC(2024, 6, 1, 23);
+// Today's hours left fall (no spread to trade on from an empty battery); tomorrow: cheap night, dear HE 19-21.
+const VALUES = [120, 120, 40, 35, 30, 25, ...Array.from({ length: 30 }, (_, k) => (k < 6 ? 15 : k >= 18 && k <= 20 ? 120 : 35))];
+
+describe('a plan for a day already begun starts from the live dispatcher\'s state of charge', () => {
+  const market = `T${uniqueName('soc').slice(-8).toUpperCase()}`;
+  const pool = createPool(config, 2);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sda-soc-'));
+  const assetsFile = path.join(dir, 'assets.json');
+  let url = '';
+  let server: ReturnType<ReturnType<typeof express>['listen']> | undefined;
+  const get = async (q: string) => {
+    const r = await fetch(`${url}/dispatch?${q}`);
+    assert.equal(r.status, 200, q);
+    return (await r.json()) as { day: string; initialSocMwh: number; initialSocSource: string; chargeHours: string; dischargeHours: string; dischargedMwh: number; intervals: Array<{ start: string }>; noTradeReason: string | null };
+  };
+
+  before(async () => {
+    // bess-north as config/assets.json has it, in this test's market.
+    fs.writeFileSync(assetsFile, JSON.stringify({ assets: [{ id: 'bess-north', settlementPoint: 'HB_NORTH', market, powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, minSoc: 0.05, maxSoc: 0.95, initialSoc: 0.05, dailyCycleLimit: 2, degradationCostPerMwh: 2 }] }));
+    await writeForecasts(pool, [{ market, seriesId: 'HB_NORTH', kind: 'RT_PRICE', modelVersion: 'soc-test', issuedAt: T, targetStart: T, stepMs: H, values: VALUES, unit: '$/MWh', inputStart: T - 24 * H, inputEnd: T, p10: null, p90: null, stepSources: null }]);
+    const app = express().use(dispatchApi({ pool, assetsFile }));
+    await new Promise<void>((resolve) => {
+      server = app.listen(0, '127.0.0.1', () => resolve());
+    });
+    url = `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    await pool.query('DELETE FROM dispatch_schedules WHERE market = $1', [market]);
+    await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
+    await pool.end();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without a stored schedule: the configured initial state, and the plan says so', async () => {
+    const p = await get('asset=bess-north&day=today');
+    assert.equal(p.initialSocMwh, 1);
+    assert.match(p.initialSocSource, /^no live dispatcher schedule of bess-north is stored, so the battery's initial state of charge setting, 5%$/);
+    assert.equal(p.dischargeHours, 'none');
+  });
+
+  it('GET /dispatch today and tomorrow, and /query\'s fact, start from the stored schedule\'s state of charge', async () => {
+    // The live dispatcher's schedule on the same forecast: 19 MWh at 23:00Z, held (idle) through the 36 hours.
+    const n = VALUES.length;
+    const live: DispatchSchedule = {
+      market, assetId: 'bess-north', settlementPoint: 'HB_NORTH', strategy: 'forecast', modelVersion: 'soc-test', forecastIssuedAt: T, forecastInputEnd: T, startAt: T, stepMs: H,
+      chargeMw: Array(n).fill(0), dischargeMw: Array(n).fill(0), socMwh: Array(n).fill(19), prices: VALUES, initialSocMwh: 19, cycleEnergyUsedMwh: 0,
+      expectedRevenue: 0, revenueAtP10: null, revenueAtP90: null, powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, milp: false,
+    };
+    // A backtest run's schedule of the same battery is never the live state.
+    await writeDispatchSchedules(pool, 'bt', [{ ...live, initialSocMwh: 5, socMwh: Array(n).fill(5) }]);
+    await writeDispatchSchedules(pool, '', [live]);
+    const today = await get('asset=bess-north&day=today');
+    assert.equal(today.day, '2024-07-01');
+    assert.equal(today.intervals.length, 6, 'only the hours left of the day (HE 19-24)');
+    assert.equal(today.initialSocMwh, 19);
+    assert.match(today.initialSocSource, /^the live dispatcher's schedule on forecast soc-test issued 2024-07-01T23:00:00\.000Z, at 2024-07-01T23:00:00\.000Z$/);
+    // 18 MWh above the 1 MWh floor sell at $120 (HE 19-20): 18 x sqrt(0.85) = 16.6 MWh at the grid.
+    assert.equal(today.dischargeHours, 'HE 19-20');
+    assert.ok(Math.abs(today.dischargedMwh - 18 * Math.sqrt(0.85)) < 1e-3, String(today.dischargedMwh));
+    assert.equal(today.noTradeReason, null);
+    // Tomorrow starts where the stored schedule is at the Central midnight.
+    const tomorrow = await get('asset=bess-north');
+    assert.equal(tomorrow.day, '2024-07-02');
+    assert.equal(tomorrow.initialSocMwh, 19);
+    assert.match(tomorrow.initialSocSource, /at 2024-07-02T05:00:00\.000Z$/);
+    // /query: the same plan on the market clock 18:00 CDT.
+    const intent = parseIntent('What should bess-north do today?', T, { series: new Map([['HB_NORTH', ['RT_PRICE']]]), assets: new Map([['bess-north', 'HB_NORTH']]) });
+    const [f] = await dispatchFact(pool, market, intent, T);
+    assert.match(f!.text, /charge none, discharge HE 19-20; 0\.0 MWh in, 16\.6 MWh out/, f!.text);
+    assert.match(f!.text, /It starts at 19\.0 MWh stored \(the live dispatcher's schedule on forecast soc-test issued 2024-07-01T23:00:00\.000Z, at 2024-07-01T23:00:00\.000Z\)\.$/, f!.text);
+    assert.ok(f!.values.some((v) => v.measure === 'initialSocMwh' && v.value === 19), 'the starting state of charge is a fact value');
+  });
+});
