@@ -4,7 +4,7 @@ import { loadConfig } from '../platform/config.js';
 import { DEFAULT_MAX_GAP } from '../streams/imputation.js';
 import { ensureOutputTopics, ensureTicksTopic, provision } from '../platform/kafka/provision.js';
 import { runScope } from './process.js';
-import { replay } from '../streams/replay/replay.js';
+import { readReplayFiles, replayReads } from '../streams/replay/replay.js';
 import { REPLAY_FORMATS } from '../streams/replay/formats.js';
 import { TickPublisher } from '../streams/tick-publisher.js';
 import { intOption, speedOption } from './options.js';
@@ -23,9 +23,12 @@ export function registerReplay(program: Command): void {
     .action(async (files: string[], opts: { speed: string; maxGap: string; topic: string; run?: string }, cmd: Command) => {
       const speed = speedOption(opts.speed);
       const maxGap = intOption('--max-gap', opts.maxGap, 0, 96);
+      const set = runScope(cmd, opts.run, ['topic']);
+      // Every file is read and its header recognised before any topic or registry subject is created: a missing,
+      // unreadable or unknown file leaves nothing behind (no empty run.NAME.* for `sda run list` to show).
+      const reads = await readReplayFiles(files, REPLAY_FORMATS);
       const config = loadConfig();
       const p = await provision(config, 'sda-replay');
-      const set = runScope(cmd, opts.run, ['topic']);
       if (set) {
         opts.topic = set.ticks.name;
         await ensureOutputTopics(config, p, [set.ticks, set.deadLetters]);
@@ -33,7 +36,7 @@ export function registerReplay(program: Command): void {
       const publisher = new TickPublisher(config, p, 'replay', { topic: opts.topic, deadLetterTopic: set?.deadLetters.name });
       let progress: Progress | undefined;
       let lastDone = 0;
-      const summary = await replay(files, REPLAY_FORMATS, publisher, {
+      const summary = await replayReads(reads, publisher, {
         speed,
         maxGap,
         onProgress: (done, total, eventTime) => {

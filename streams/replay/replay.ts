@@ -31,8 +31,22 @@ export interface FileRead {
   items: Parsed[];
 }
 
+/**
+ * Every row of one replay file, parsed by the layout its header line names (`formats`, tried in order); bad rows are
+ * rejections among `items`, not errors. Throws SourceFileError for the file as a whole: FILE_MISSING (no such path),
+ * FILE_UNREADABLE (a directory, not a regular file, or no read permission), FILE_FORMAT (an unknown header line),
+ * FILE_EMPTY (no header line).
+ */
 export async function readReplayFile(file: string, formats: CsvFormat[], ingestedAt: number): Promise<FileRead> {
   if (!fs.existsSync(file)) throw new SourceFileError('FILE_MISSING', file, `replay: no such file ${file}`);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+    fs.accessSync(file, fs.constants.R_OK);
+  } catch (err) {
+    throw new SourceFileError('FILE_UNREADABLE', file, `replay: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!stat.isFile()) throw new SourceFileError('FILE_UNREADABLE', file, `replay: ${file} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}; name a CSV file`);
   const stream = fs.createReadStream(file, { encoding: 'utf8' });
   const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
   let header: string | undefined;
@@ -82,11 +96,27 @@ export function eventOrder(a: MarketTick, b: MarketTick): number {
   return a.intervalStart - b.intervalStart || a.seriesId.localeCompare(b.seriesId) || a.kind.localeCompare(b.kind);
 }
 
-export async function replay(files: string[], formats: CsvFormat[], publisher: TickPublisher, opts: ReplayOptions): Promise<ReplaySummary> {
-  const t0 = Date.now();
-  const ingestedAt = t0;
+/**
+ * Reads and parses every file (readReplayFile) before anything is published, so a caller can check them before it
+ * creates topics or registry subjects (`sda replay --run NAME` does). Throws the first file's SourceFileError.
+ */
+export async function readReplayFiles(files: string[], formats: CsvFormat[], ingestedAt = Date.now()): Promise<FileRead[]> {
   const reads: FileRead[] = [];
   for (const f of files) reads.push(await readReplayFile(f, formats, ingestedAt));
+  return reads;
+}
+
+/** Reads `files` (readReplayFiles) and publishes them (replayReads). */
+export async function replay(files: string[], formats: CsvFormat[], publisher: TickPublisher, opts: ReplayOptions): Promise<ReplaySummary> {
+  return replayReads(await readReplayFiles(files, formats), publisher, opts);
+}
+
+/**
+ * Publishes files already read (readReplayFiles): the DST-day check and gap policy over all their rows, rejections to
+ * the dead-letter topic, then the ticks in event-time order (eventOrder), paced by `opts.speed`.
+ */
+export async function replayReads(reads: FileRead[], publisher: TickPublisher, opts: ReplayOptions): Promise<ReplaySummary> {
+  const t0 = Date.now();
   // DST-change days are checked over every row of the day before anything is published (market/dst-day.ts).
   const { items } = imputeGaps(placeDstDays(reads.flatMap((r) => r.items)), opts.maxGap);
   const rejected = items.filter((i) => !i.ok);
