@@ -7,14 +7,20 @@ import { type Admin, createKafka } from '../platform/kafka/client.js';
 import { TOPICS } from '../platform/kafka/topics.js';
 
 /**
- * The pipeline's consumer groups and the topic each reads; `transactional` marks a topic written only inside Kafka
- * transactions (the windower writes market.features exactly once), whose log ends with a commit marker.
+ * The pipeline's consumer groups and the topic each reads, every consumer the pipeline runs (the defaults of
+ * sinks/postgres/*, sinks/vector/documents-sink.ts and processors/*); `transactional` marks a topic written only inside
+ * Kafka transactions (the windower writes market.features, the forecaster market.forecasts, the dispatcher
+ * market.dispatch exactly once: TOPICS' `transactional`), whose log ends with a commit marker.
  */
 export const PIPELINE_GROUPS: ReadonlyArray<{ group: string; topic: string; transactional?: boolean }> = [
   { group: 'sda-postgres-sink', topic: TOPICS.ticks.name },
   { group: 'sda-windower', topic: TOPICS.ticks.name },
   { group: 'sda-features-sink', topic: TOPICS.features.name, transactional: true },
   { group: 'sda-forecaster', topic: TOPICS.features.name, transactional: true },
+  { group: 'sda-forecasts-sink', topic: TOPICS.forecasts.name, transactional: true },
+  { group: 'sda-dispatcher', topic: TOPICS.forecasts.name, transactional: true },
+  { group: 'sda-dispatch-sink', topic: TOPICS.dispatch.name, transactional: true },
+  { group: 'sda-documents-sink', topic: TOPICS.documents.name },
 ];
 
 export interface PartitionLag {
@@ -33,6 +39,14 @@ export interface GroupLag {
   /** Sum over partitions; null when Kafka did not answer. */
   lag: number | null;
   partitions: PartitionLag[];
+  /**
+   * The group's state as Kafka's DescribeGroups gives it ('Stable', 'PreparingRebalance', 'CompletingRebalance',
+   * 'Empty': no member, 'Dead': no such group, i.e. no consumer ever joined or its offsets expired); null when Kafka did
+   * not answer.
+   */
+  state: string | null;
+  /** Consumers in the group now (0: nothing runs, so a lag of 0 only means nothing new arrived); null when unknown. */
+  members: number | null;
   error?: string;
 }
 
@@ -88,7 +102,7 @@ export class ConsumerLagReader {
     try {
       admin = await withTimeout(this.connect(), timeout, 'kafka admin connect');
     } catch (err) {
-      return this.groups.map((g) => ({ ...g, lag: null, partitions: [], error: (err as Error).message }));
+      return this.groups.map((g) => ({ ...g, lag: null, partitions: [], state: null, members: null, error: (err as Error).message }));
     }
     const topics = [...new Set(this.groups.map((g) => g.topic))];
     const ends = new Map<string, Array<{ partition: number; high: number; low: number }>>();
@@ -100,19 +114,26 @@ export class ConsumerLagReader {
       );
     } catch (err) {
       await this.drop();
-      return this.groups.map((g) => ({ ...g, lag: null, partitions: [], error: (err as Error).message }));
+      return this.groups.map((g) => ({ ...g, lag: null, partitions: [], state: null, members: null, error: (err as Error).message }));
     }
+    // Who runs: one DescribeGroups for every group (a failure leaves state and members unknown, the lag still counts).
+    const described = new Map<string, { state: string; members: number }>();
+    await withTimeout(admin.describeGroups([...new Set(this.groups.map((g) => g.group))]), timeout, 'kafka describe groups').then(
+      (r) => r.groups.forEach((g) => described.set(g.groupId, { state: g.state, members: g.members.length })),
+      () => undefined,
+    );
     return Promise.all(
       this.groups.map(async ({ group, topic, transactional }): Promise<GroupLag> => {
+        const { state, members } = described.get(group) ?? { state: null, members: null };
         try {
           const committed = (await withTimeout(admin.fetchOffsets({ groupId: group, topics: [topic] }), timeout, `offsets of ${group}`))[0]?.partitions ?? [];
           const partitions = (ends.get(topic) ?? []).map((e) => {
             const c = Number(committed.find((p) => p.partition === e.partition)?.offset ?? -1);
             return { group, topic, partition: e.partition, end: e.high, committed: c, lag: partitionLag(e.high, e.low, c, transactional) };
           });
-          return { group, topic, lag: partitions.reduce((a, p) => a + p.lag, 0), partitions };
+          return { group, topic, lag: partitions.reduce((a, p) => a + p.lag, 0), partitions, state, members };
         } catch (err) {
-          return { group, topic, lag: null, partitions: [], error: (err as Error).message };
+          return { group, topic, lag: null, partitions: [], state, members, error: (err as Error).message };
         }
       }),
     );

@@ -18,7 +18,7 @@ export const DASHBOARD_ROUTES = {
   overview: {
     method: 'get',
     path: '/api/overview',
-    summary: 'Latest real-time prices per hub and load zone, consumer lag per pipeline group, the last tick stored and the current model version.',
+    summary: 'Latest real-time prices per hub and load zone, consumer lag, state and member count of every pipeline group, when the newest tick was stored (wall clock, stored_at) and its own ingested_at, and the current model version.',
     tags: ['dashboard'],
     query: {},
     responses: { '200': { description: 'The overview.' }, '503': { description: 'PostgreSQL is unavailable.' } },
@@ -66,14 +66,18 @@ export function dashboardApi(deps: DashboardApiDeps): express.Router {
     ]);
     const prices = series.filter((s) => s.pointType === 'HUB' || s.pointType === 'LOAD_ZONE');
     const lastTick = series.reduce<string | null>((a, s) => (a === null || s.ingestedAt > a ? s.ingestedAt : a), null);
+    // The pipeline's wall clock: when the ticks sink last wrote a series' newest interval (stored_at), not the tick's
+    // own ingested_at, which the simulator and a replay set to the interval's (event) time.
+    const lastStored = series.reduce<string | null>((a, s) => (a === null || s.storedAt > a ? s.storedAt : a), null);
     const lastInterval = series.reduce<string | null>((a, s) => (a === null || s.intervalEnd > a ? s.intervalEnd : a), null);
     res.json({
       checkedAt: new Date().toISOString(),
       prices,
       pipeline: {
         lastTickIngestedAt: lastTick,
+        lastTickStoredAt: lastStored,
         lastIntervalEnd: lastInterval,
-        consumers: groups.map((g) => ({ group: g.group, topic: g.topic, lag: g.lag, partitions: g.partitions.map((p) => ({ partition: p.partition, lag: p.lag })), error: g.error ?? null })),
+        consumers: groups.map((g) => ({ group: g.group, topic: g.topic, lag: g.lag, partitions: g.partitions.map((p) => ({ partition: p.partition, lag: p.lag })), state: g.state, members: g.members, error: g.error ?? null })),
       },
       model,
     });

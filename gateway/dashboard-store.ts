@@ -21,7 +21,10 @@ export interface SeriesLatest {
   intervalEnd: string;
   value: number;
   unit: string;
+  /** The tick's own ingested_at (ISO): what its source stamped; the simulator and a replay stamp the interval's time. */
   ingestedAt: string;
+  /** When the ticks sink wrote the row to PostgreSQL (ISO, stored_at = now() at the write): the pipeline's wall clock. */
+  storedAt: string;
 }
 
 // (market, series_id) pairs by a recursive walk of the primary key, then the latest row of `kind` of each; live
@@ -33,9 +36,9 @@ const SQL_SERIES = `WITH RECURSIVE s AS (
       SELECT m.market, m.series_id FROM market_data m
       WHERE (m.market, m.series_id) > (s.market, s.series_id) ORDER BY m.market, m.series_id LIMIT 1) n
   )
-  SELECT s.market, s.series_id, l.point_type, l.interval_start, l.interval_end, l.value, l.unit, l.ingested_at
+  SELECT s.market, s.series_id, l.point_type, l.interval_start, l.interval_end, l.value, l.unit, l.ingested_at, l.stored_at
   FROM s CROSS JOIN LATERAL (
-    SELECT point_type, interval_start, interval_end, value, unit, ingested_at FROM market_data m
+    SELECT point_type, interval_start, interval_end, value, unit, ingested_at, stored_at FROM market_data m
     WHERE m.market = s.market AND m.series_id = s.series_id AND m.kind = $1 ORDER BY m.interval_start DESC LIMIT 1) l
   WHERE ${liveMarketSql('s.market', 2)}
   ORDER BY s.market, s.series_id
@@ -50,6 +53,7 @@ interface SeriesRow {
   value: number;
   unit: string;
   ingested_at: Date;
+  stored_at: Date;
 }
 
 /**
@@ -69,6 +73,7 @@ export async function latestPerSeries(pool: pg.Pool, kind: string): Promise<Seri
     value: r.value,
     unit: r.unit,
     ingestedAt: r.ingested_at.toISOString(),
+    storedAt: r.stored_at.toISOString(),
   }));
 }
 

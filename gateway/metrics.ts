@@ -93,6 +93,17 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
+      name: 'sda_consumer_group_members',
+      help: 'Consumers in a pipeline group now (Kafka DescribeGroups); 0: nothing consumes, so its lag cannot grow from a stall. Absent when Kafka did not describe the group.',
+      labelNames: ['group'] as const,
+      registers: [own],
+      async collect() {
+        this.reset();
+        if (!lag) return;
+        for (const g of await lag.read()) if (g.members !== null) this.set({ group: g.group }, g.members);
+      },
+    });
+    new Gauge({
       name: 'sda_registry_model_info',
       help: 'The model registry\'s current version as the gateway reads it (value 1 on that version; no series when there is none).',
       labelNames: ['model_version'] as const,

@@ -1,7 +1,7 @@
 // The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
 // /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { alignedData, curveInfoText, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, pipelineTimes, priceRange, utcText } from '/chart-data.js';
+import { alignedData, consumerRow, curveInfoText, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, pipelineTimes, priceRange, utcText } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -59,10 +59,12 @@ async function loadOverview() {
   const pipe = $('#pipeline tbody');
   pipe.replaceChildren();
   for (const g of body.pipeline.consumers) {
+    const row = consumerRow(g);
     const tr = document.createElement('tr');
-    cell(tr, g.group);
-    cell(tr, g.topic);
-    cell(tr, g.lag === null ? `unknown (${g.error ?? 'no answer'})` : g.lag.toLocaleString('en-US'), 'num');
+    cell(tr, row.group);
+    cell(tr, row.topic);
+    cell(tr, row.running, row.idle ? 'idle' : '');
+    cell(tr, row.lag, 'num');
     pipe.appendChild(tr);
   }
   const mv = $('#model-version');

@@ -248,17 +248,38 @@ export const utcText = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d
 
 /**
  * The pipeline panel's two times, each saying what it is (a fresh tester could not tell them, or the forecast panel's
- * time, apart): `lastTickIngestedAt` is the wall-clock time the newest tick was written to PostgreSQL (ingested_at),
- * `lastIntervalEnd` the end of the newest market interval stored, the market clock the answers use. A replay or the
- * simulator writes today's wall-clock time for intervals of another day, so the two differ by design.
- * @param pipeline GET /api/overview's `pipeline` ({lastTickIngestedAt, lastIntervalEnd}: ISO strings or null)
+ * time, apart): `lastTickStoredAt` is the wall-clock time the ticks sink wrote the newest tick to PostgreSQL
+ * (market_data.stored_at), `lastIntervalEnd` the end of the newest market interval stored, the market clock the answers
+ * use. Not the tick's ingested_at: the simulator and a replay stamp it with the interval's (event) time, so a label
+ * calling it wall clock showed 2024 while the sink wrote in 2026 (fresh tester, 2026-12-02).
+ * @param pipeline GET /api/overview's `pipeline` ({lastTickStoredAt, lastIntervalEnd}: ISO strings or null)
  * @returns {tick, interval}: the two lines' text
  */
 export function pipelineTimes(pipeline) {
   return {
-    tick: `Newest tick written: ${utcText(pipeline.lastTickIngestedAt)} (wall clock: when the ticks sink stored it)`,
+    tick: `Newest tick stored: ${utcText(pipeline.lastTickStoredAt)} (wall clock: when the ticks sink wrote it to PostgreSQL)`,
     interval: `Market clock: ${utcText(pipeline.lastIntervalEnd)} (end of the newest market interval stored)`,
   };
+}
+
+/**
+ * One row of the pipeline panel's consumer table from GET /api/overview's `pipeline.consumers[]` ({group, topic, lag,
+ * state, members, error}; state and members from Kafka's DescribeGroups): the lag, and whether anything consumes. A
+ * group with no member runs nothing, so its lag of 0 says only that nothing new arrived: `running` is
+ * 'N consumer(s) (State)', 'no consumer (Empty)' / 'no consumer (never joined)' (state 'Dead': no such group), or
+ * 'unknown' when Kafka did not say; `idle` is true when no consumer runs.
+ * @returns {group, topic, lag: text, running: text, idle: boolean}
+ */
+export function consumerRow(g) {
+  const lag = g.lag === null || g.lag === undefined ? `unknown (${g.error ?? 'no answer'})` : g.lag.toLocaleString('en-US');
+  let running = 'unknown';
+  let idle = false;
+  if (Number.isInteger(g.members) && g.members > 0) running = `${g.members} consumer${g.members === 1 ? '' : 's'} (${g.state})`;
+  else if (g.members === 0 || g.state === 'Dead' || g.state === 'Empty') {
+    idle = true;
+    running = g.state === 'Dead' ? 'no consumer (never joined)' : `no consumer (${g.state ?? 'no member'})`;
+  }
+  return { group: g.group, topic: g.topic, lag, running, idle };
 }
 
 /**

@@ -14,7 +14,8 @@ import { projectRoot } from '../../platform/config.js';
 
 interface Labels {
   utcText(iso: string | null): string;
-  pipelineTimes(p: { lastTickIngestedAt: string | null; lastIntervalEnd: string | null }): { tick: string; interval: string };
+  pipelineTimes(p: { lastTickStoredAt: string | null; lastIntervalEnd: string | null }): { tick: string; interval: string };
+  consumerRow(g: { group: string; topic: string; lag: number | null; state: string | null; members: number | null; error?: string | null }): { group: string; topic: string; lag: string; running: string; idle: boolean };
   curveInfoText(info: { issuedAt: string; modelVersion: string } | null, curve: { t: number[] } | null): string;
 }
 
@@ -24,12 +25,27 @@ describe('dashboard time labels say which time each is', () => {
     chart = (await import(pathToFileURL(path.join(projectRoot(), 'gateway', 'public', 'chart-data.js')).href)) as Labels;
   });
 
-  it('names the pipeline\'s wall-clock tick time and the market clock', () => {
+  it('names the pipeline\'s wall-clock tick time (stored_at, not the simulator\'s ingested_at) and the market clock', () => {
     // A replay of 2024-07-01 written on 2026-12-02: the two times are a long way apart, and each says what it is.
-    const t = chart.pipelineTimes({ lastTickIngestedAt: '2026-12-02T15:04:05.123Z', lastIntervalEnd: '2024-07-02T05:00:00.000Z' });
-    assert.equal(t.tick, 'Newest tick written: 2026-12-02 15:04Z (wall clock: when the ticks sink stored it)');
+    const t = chart.pipelineTimes({ lastTickStoredAt: '2026-12-02T15:04:05.123Z', lastIntervalEnd: '2024-07-02T05:00:00.000Z' });
+    assert.equal(t.tick, 'Newest tick stored: 2026-12-02 15:04Z (wall clock: when the ticks sink wrote it to PostgreSQL)');
     assert.equal(t.interval, 'Market clock: 2024-07-02 05:00Z (end of the newest market interval stored)');
-    assert.deepEqual(chart.pipelineTimes({ lastTickIngestedAt: null, lastIntervalEnd: null }), { tick: 'Newest tick written: ? (wall clock: when the ticks sink stored it)', interval: 'Market clock: ? (end of the newest market interval stored)' });
+    // The simulator's ingested_at (event time) is not the wall clock and is not shown as one.
+    const sim = chart.pipelineTimes({ lastTickStoredAt: '2026-12-02T15:37:48.000Z', lastIntervalEnd: '2024-06-23T00:00:00.000Z', lastTickIngestedAt: '2024-06-22T23:00:00.000Z' } as never);
+    assert.match(sim.tick, /2026-12-02 15:37Z/);
+    assert.doesNotMatch(sim.tick, /2024-06-22/);
+    assert.deepEqual(chart.pipelineTimes({ lastTickStoredAt: null, lastIntervalEnd: null }), { tick: 'Newest tick stored: ? (wall clock: when the ticks sink wrote it to PostgreSQL)', interval: 'Market clock: ? (end of the newest market interval stored)' });
+  });
+
+  it('says for each consumer group whether anything consumes, so a lag of 0 with nothing running is not read as healthy', () => {
+    const row = (g: Partial<Parameters<Labels['consumerRow']>[0]>) => chart.consumerRow({ group: 'sda-dispatcher', topic: 'market.forecasts', lag: 0, state: null, members: null, ...g });
+    assert.deepEqual(row({ lag: 1234, state: 'Stable', members: 2 }), { group: 'sda-dispatcher', topic: 'market.forecasts', lag: '1,234', running: '2 consumers (Stable)', idle: false });
+    assert.equal(row({ state: 'PreparingRebalance', members: 1 }).running, '1 consumer (PreparingRebalance)');
+    assert.deepEqual(row({ lag: 0, state: 'Empty', members: 0 }), { group: 'sda-dispatcher', topic: 'market.forecasts', lag: '0', running: 'no consumer (Empty)', idle: true });
+    assert.deepEqual(row({ lag: 0, state: 'Dead', members: 0 }).running, 'no consumer (never joined)');
+    assert.equal(row({ lag: 0, state: 'Dead', members: 0 }).idle, true);
+    // Kafka did not describe the group: say so, do not claim idle or running.
+    assert.deepEqual(row({ lag: null, error: 'offsets of sda-dispatcher: no answer within 2000 ms' }), { group: 'sda-dispatcher', topic: 'market.forecasts', lag: 'unknown (offsets of sda-dispatcher: no answer within 2000 ms)', running: 'unknown', idle: false });
   });
 
   it('names the newest forecast\'s issue time, model and first hour', () => {
@@ -47,6 +63,8 @@ describe('dashboard time labels say which time each is', () => {
     const app = fs.readFileSync(path.join(root, 'app.js'), 'utf8');
     assert.doesNotMatch(html, /Last tick stored|Latest interval/);
     assert.match(app, /pipelineTimes\(body\.pipeline\)/);
+    assert.match(app, /consumerRow\(g\)/);
+    assert.match(html, /<th>running<\/th>/);
     assert.match(app, /curveInfoText\(state\.curveInfo, state\.curve\)/);
   });
 });

@@ -1,8 +1,11 @@
 // trace: D.gateway
 // The gateway's request validation, OpenAPI document and forecast-error maths: pure, no server.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
-import { partitionLag } from '../../gateway/consumer-lag.js';
+import { PIPELINE_GROUPS, partitionLag } from '../../gateway/consumer-lag.js';
+import { projectRoot } from '../../platform/config.js';
 import { DASHBOARD_ROUTES } from '../../gateway/dashboard-api.js';
 import { DISPATCH_ROUTES } from '../../gateway/dispatch-api.js';
 import { forecastError } from '../../gateway/forecast-error.js';
@@ -176,5 +179,20 @@ describe('forecast error', () => {
     assert.equal(partitionLag(100, 0, 99, true), 0, 'a transactional topic: only the commit marker is left');
     assert.equal(partitionLag(100, 0, 90, true), 10);
     assert.equal(partitionLag(1, 0, -1, true), 1, 'nothing committed: still the whole partition');
+  });
+
+  it('reads the lag of every consumer group the pipeline runs (a fresh tester found 3 of 7 missing)', () => {
+    // The default group of each pipeline consumer, as its source declares it (`groupId ?? 'sda-...'`).
+    const root = projectRoot();
+    const sources = ['sinks/postgres/ticks-sink.ts', 'processors/windower/processor.ts', 'sinks/postgres/features-sink.ts', 'processors/forecaster/processor.ts', 'sinks/postgres/forecasts-sink.ts', 'processors/dispatcher/processor.ts', 'sinks/postgres/dispatch-sink.ts', 'sinks/vector/documents-sink.ts'];
+    const defaults = sources.map((f) => {
+      const m = /groupId \?\? '(sda-[a-z-]+)'/.exec(fs.readFileSync(path.join(root, f), 'utf8'));
+      assert.ok(m, `${f} declares a default group`);
+      return m[1];
+    });
+    assert.deepEqual(PIPELINE_GROUPS.map((g) => g.group), defaults);
+    assert.deepEqual(PIPELINE_GROUPS.map((g) => g.topic), ['market.ticks', 'market.ticks', 'market.features', 'market.features', 'market.forecasts', 'market.forecasts', 'market.dispatch', 'market.documents']);
+    // A topic written only in transactions ends with a commit marker (partitionLag's `transactional`).
+    assert.deepEqual(PIPELINE_GROUPS.filter((g) => g.transactional).map((g) => g.group), ['sda-features-sink', 'sda-forecaster', 'sda-forecasts-sink', 'sda-dispatcher', 'sda-dispatch-sink']);
   });
 });
