@@ -114,6 +114,7 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
  * - begun before `now` and not over ("last night" at 02:00 CT): the past part [start, now) -> {elapsed} when the
  *   question is in the past tense or the rule names a past span (last night, the last N hours/days); otherwise the
  *   rest of it [now, end) -> today or tomorrow (the day holding `now`) with that span.
+ * - a span reaching past tomorrow ("next week", "next month") -> {other} (no plan covers it).
  * Other periods keep the old reading, tomorrow. Pure.
  */
 export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } | { elapsed: { from: number; to: number; label: string } } {
@@ -167,6 +168,10 @@ export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: numb
     if (intent.pastTense || PAST_RULES.has(p.rule)) return { elapsed: { from: p.from, to: now, label: `${p.label} up to the market clock` } };
     return { day: dayOf(now), window: { from: now, to: p.to, label: `the rest of ${p.label}` } };
   }
+  // A span reaching past tomorrow ("next week", "next month", "next Tuesday" a week on): no plan covers it (plans are
+  // for today or tomorrow, on forecasts of 36 hours), so it is said, never answered with tomorrow's plan (fresh-tester
+  // finding: "What should bess-north do next week?" got tomorrow's plan).
+  if (p.to > clock.midnightUtc(addCentralDays(today, 2))) return { other: { from: p.from, to: p.to, label: p.label } };
   return { day: 'tomorrow' };
 }
 
@@ -219,9 +224,13 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   };
   const cannot = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: past || elapsed ? `I cannot show a battery plan for ${describePeriod(period, clock)}: ${why}.` : `I cannot schedule a battery for ${describePeriod(period, clock)} yet: ${why}.`, numbers: {}, values: [] });
   if ('other' in asked && !elapsed) {
+    // A future span: where the newest price forecast of the settlement point named ends (forecasts run 36 hours).
+    const sp = intent.series.find((s) => s !== SYSTEM_SERIES_ID);
+    const f = sp && asked.other.to > now ? await storedForecast(pool, market, sp, 'RT_PRICE', { issuedBy: now }) : null;
+    const reach = f ? `; the newest ${sp} price forecast (issued ${clock.label(f.issuedAt)}) ends ${clock.label(f.targetStart + f.values.length * f.stepMs)}, so ${asked.other.label} is not forecast` : '';
     return [{
       id: 'dispatch:unavailable',
-      text: `I cannot schedule a battery for ${describePeriod(asked.other, clock)}: battery plans are made for today or tomorrow (US Central operating days, from the market clock ${clock.label(now)}).`,
+      text: `I cannot schedule a battery for ${describePeriod(asked.other, clock)}: battery plans are made for today or tomorrow (US Central operating days, from the market clock ${clock.label(now)})${reach}.`,
       numbers: {}, values: [],
     }];
   }

@@ -25,6 +25,11 @@
 //   in / during / for / of YYYY, year YYYY   that local calendar year (1900-2199), Jan 1 00:00 to Jan 1 00:00
 //   next hour / next N hours / next 24 hours [N, N + n h); "the next hours" (no number) names no period
 //   YYYY-MM-DD, "August 6, 2024", "Aug 6"    that local day (the year of D when none is written)
+//   a weekday (rule 'date', that local day):  "next Tuesday" the Tuesday of next week (as "next week": the coming
+//                                            Monday-Sunday week); "this Tuesday" the Tuesday of this week; "last
+//                                            Tuesday" the latest Tuesday before D; "Tuesday" / "on Tuesday" the next
+//                                            one from D (D itself when D is one), or the latest one begun by N when
+//                                            the question is in the past tense (was, were, did, had)
 //   a clock time on a day ("6pm tomorrow", "tomorrow at 18:00", "hour ending 18 today", "HE7 on 2024-08-06"):
 //     a whole hour ("6pm", "18:00") is the clock hour [18:00, 19:00); a time within the hour ("6:30pm") is the
 //     15-minute interval holding it [18:30, 18:45); hour ending N (ERCOT's HE, 1..24) is [N-1:00, N:00). The day is
@@ -62,6 +67,7 @@ export const KNOWN_PERIODS = [
   'now', 'this hour', 'today', 'this morning', 'this afternoon', 'this evening', 'tonight', 'yesterday', 'last night',
   'the last N hours', 'the last N days', 'the past week', 'last week', 'this week', 'last month', 'this month',
   'tomorrow', 'next hour', 'the next N hours', 'next week', 'next month', 'a year written alone (in YYYY)', 'a written date (YYYY-MM-DD, or a month and day)',
+  'a weekday (Tuesday, next Tuesday, last Tuesday)',
   'a clock time on a day, or an hour ending, on a day named above',
 ] as const;
 
@@ -292,6 +298,19 @@ function resolveSpan(question: string, now: number, clock: ZoneClock): Period | 
   if (/\bthis afternoon\b/.test(q)) return { from: wallUtc(clock, today, 12 * 60), to: wallUtc(clock, today, 18 * 60), label: 'this afternoon', rule: 'this-afternoon' };
   if (/\bthis evening\b/.test(q)) return { from: wallUtc(clock, today, 18 * 60), to: clock.midnightUtc(tomorrow), label: 'this evening', rule: 'this-evening' };
   if (/\btoday\b/.test(q)) return day(clock, today, 'today', 'today');
+  // A weekday (fresh-tester finding: "at 3pm next Tuesday" was read as today 15:00): that local day, rule 'date'.
+  const wd = new RegExp(`\\b(?:(next|last|this|on)\\s+)?(${WEEKDAYS.join('|')})\\b`).exec(q);
+  if (wd) {
+    const target = WEEKDAYS.indexOf(wd[2]!);
+    const dow = parseDow(today);
+    const monday = addCentralDays(today, -((dow + 6) % 7));
+    const date = wd[1] === 'next' ? addCentralDays(monday, 7 + ((target + 6) % 7))
+      : wd[1] === 'this' ? addCentralDays(monday, (target + 6) % 7)
+        : wd[1] === 'last' ? addCentralDays(today, -((dow - target + 7) % 7 || 7))
+          : /\b(?:was|were|did|had)\b/.test(q) ? addCentralDays(today, -((dow - target + 7) % 7 || (clock.midnightUtc(today) >= now ? 7 : 0))) : addCentralDays(today, (target - dow + 7) % 7);
+    const name = `${wd[2]![0]!.toUpperCase()}${wd[2]!.slice(1)}`;
+    return day(clock, date, wd[1] && wd[1] !== 'on' ? `${wd[1]} ${name}` : name, 'date');
+  }
   if (/\bthis hour\b|\bcurrent hour\b/.test(q)) return { from: hourFloor, to: hourFloor + HOUR_MS, label: 'this hour', rule: 'this-hour' };
   if (/\blast week\b/.test(q)) {
     const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));
@@ -322,6 +341,9 @@ function resolveSpan(question: string, now: number, clock: ZoneClock): Period | 
   if (odd) return { unknown: odd[0] };
   return null;
 }
+
+/** Weekday names, lower-case, index = day of the week (0 = Sunday, as parseDow). */
+const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
 
 /** Day of the week of a date, 0 = Sunday. */
 function parseDow(date: string): number {

@@ -384,6 +384,9 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
   let steps = r.values.map((v, i) => ({ v: Number(v), at: start0 + i * step, p10: r.p10?.[i], p90: r.p90?.[i] }));
   if (p) steps = steps.filter((s) => s.at < p.to && s.at + step > p.from);
   if (steps.length === 0) return null;
+  // A period asked that runs past the forecast's last step: said, with where the forecast ends (forecasts run 36 h).
+  const end = start0 + r.values.length * step;
+  const beyond = p && p.to > end ? ` The forecast ends ${timeLabel(market, end)}: it does not cover the rest of ${p.text}.` : '';
   const u = unitText(r.unit);
   const f = (v: number) => formatValue(v, r.unit);
   if (steps.length === 1) {
@@ -392,7 +395,7 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
     const fv = (measure: string, value: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, at: s0.at });
     return {
       id: `forecast:${series}:${kind}:${r.modelVersion}:${start0}`,
-      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${timeLabel(market, s0.at)} to ${timeLabel(market, s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.`,
+      text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)})${p && p.from === s0.at && p.to === s0.at + step ? '' : ` for ${timeLabel(market, s0.at)} to ${timeLabel(market, s0.at + step)}`} is ${f(s0.v)} ${u}${band ? `, with an 80% band (P10 to P90) of ${f(band.p10)} to ${f(band.p90)} ${u}` : ''}.${beyond}`,
       numbers: { value: roundAsWritten(s0.v, r.unit), ...(band ? { p10: roundAsWritten(band.p10, r.unit), p90: roundAsWritten(band.p90, r.unit) } : {}), steps: 1 },
       values: [fv('value', s0.v), ...(band ? [fv('p10', band.p10), fv('p90', band.p90)] : [])],
     };
@@ -403,7 +406,7 @@ export async function forecastFact(pool: pg.Pool, market: string, series: string
   const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
   return {
     id: `forecast:${series}:${kind}:${r.modelVersion}:${start0}`,
-    text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)}) has ${steps.length} steps from ${timeLabel(market, steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${timeLabel(market, lo.at)}, high ${f(hi.v)} ${u} at ${timeLabel(market, hi.at)}.`,
+    text: `The forecast for ${series} ${kindLabel(kind)}${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)}) has ${steps.length} steps from ${timeLabel(market, steps[0]!.at)}: next value ${f(steps[0]!.v)} ${u}, average ${f(mean)} ${u}, low ${f(lo.v)} ${u} at ${timeLabel(market, lo.at)}, high ${f(hi.v)} ${u} at ${timeLabel(market, hi.at)}.${beyond}`,
     numbers: { next: roundAsWritten(steps[0]!.v, r.unit), mean: roundAsWritten(mean, r.unit), min: roundAsWritten(lo.v, r.unit), max: roundAsWritten(hi.v, r.unit), steps: steps.length },
     values: [v('next', steps[0]!.v, steps[0]!.at), v('mean', mean), v('min', lo.v, lo.at), v('max', hi.v, hi.at), { series, kind, measure: 'steps', value: steps.length, unit: 'steps' }],
   };

@@ -38,6 +38,21 @@ describe('market clock: years, next week, next month', () => {
   });
 });
 
+describe('market clock: weekdays (fresh-tester finding: "at 3pm next Tuesday" was today 15:00)', () => {
+  it('reads next/this/last/bare weekdays as that Central day, narrowed by a clock time', () => {
+    // NOW is Monday 2024-06-24 00:00 CDT.
+    assert.equal(describePeriod(period('What will HB_NORTH be at 3pm next Tuesday?')), 'next Tuesday 15:00-16:00 (2024-07-02 15:00 CT to 2024-07-02 16:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH on Friday')), 'Friday (2024-06-28 00:00 CT to 2024-06-29 00:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH this Sunday')), 'this Sunday (2024-06-30 00:00 CT to 2024-07-01 00:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH last Monday')), 'last Monday (2024-06-17 00:00 CT to 2024-06-18 00:00 CT)');
+    // Past tense: the latest one begun by the clock (today, Monday, has not begun at 00:00: the Monday before).
+    assert.equal(describePeriod(period('What was HB_NORTH on Monday?')), 'Monday (2024-06-17 00:00 CT to 2024-06-18 00:00 CT)');
+    assert.equal(describePeriod(period('What was HB_NORTH on Saturday?')), 'Saturday (2024-06-22 00:00 CT to 2024-06-23 00:00 CT)');
+    // A plural is a habit, not a day.
+    assert.equal(resolvePeriod('Are HB_NORTH prices low on Sundays?', NOW), null);
+  });
+});
+
 describe('responder: a period it cannot serve is named, never replaced', () => {
   const embedder = { dim: 3, modelName: 'fake', embed: async (t: readonly string[]) => t.map(() => new Float32Array(3)), close: async () => {} } as Embedder;
   const llm: ChatModel = { name: 'fake', close: async () => {}, complete: async () => ({ text: '', completionTokens: 0, seconds: 0, model: 'fake' }) };
@@ -64,5 +79,13 @@ describe('responder: a period it cannot serve is named, never replaced', () => {
     assert.equal(a.intent?.measure, 'forecast');
     assert.equal(a.period, 'next week (2024-07-01 00:00 CT to 2024-07-08 00:00 CT)');
     assert.equal(a.answer, 'No stored forecast of HB_NORTH real-time price covers next week (2024-07-01 00:00 CT to 2024-07-08 00:00 CT), which is in the future: the newest forecast covers 2024-06-24 00:00 CT until 2024-06-25 12:00 CT; the market\'s latest stored interval ends 2024-06-24 00:00 CT.');
+  });
+
+  it('a time past the forecast is said with where the forecast ends, never answered with another period', async () => {
+    const a = await r.answer({ question: 'What will HB_NORTH be at 3pm next Tuesday?' }, undefined, { model: 'off' });
+    assert.equal(a.answer, 'No stored forecast of HB_NORTH real-time price covers next Tuesday 15:00-16:00 (2024-07-02 15:00 CT to 2024-07-02 16:00 CT), which is in the future: the newest forecast covers 2024-06-24 00:00 CT until 2024-06-25 12:00 CT; the market\'s latest stored interval ends 2024-06-24 00:00 CT.');
+    // A period the forecast covers in part: its part, and where the forecast ends.
+    const t = await r.answer({ question: 'What is the HB_NORTH price forecast for tomorrow?' }, undefined, { model: 'off' });
+    assert.match(t.answer, /has 12 steps from 2024-06-25 00:00 CT: .* The forecast ends 2024-06-25 12:00 CT: it does not cover the rest of tomorrow \(2024-06-25 00:00 CT to 2024-06-26 00:00 CT\)\.$/);
   });
 });

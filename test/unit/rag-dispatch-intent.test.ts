@@ -408,6 +408,24 @@ describe('askedDay: the present and spans running at the clock are planned forwa
     assert.deepEqual(at('What did bess-north do this month?', noon), { elapsed: { from: Date.UTC(2024, 7, 1, 5), to: noon, label: 'this month so far' } });
   });
 
+  // Fresh-tester finding (2026-12-02): "next week" was answered with tomorrow's plan, not saying it is not forecast.
+  it('reads a span past tomorrow as no plan, saying where the newest forecast ends', async () => {
+    const withAssets = { ...catalog, assets: new Map([['bess-north', 'HB_NORTH']]) };
+    const nextWeek = parseIntent('What should bess-north do next week?', NOW, withAssets);
+    // Thursday 2024-08-08: next week is Monday 2024-08-12 to Monday 2024-08-19.
+    assert.deepEqual(askedDay(nextWeek, NOW), { other: { from: Date.UTC(2024, 7, 12, 5), to: Date.UTC(2024, 7, 19, 5), label: 'next week' } });
+    assert.deepEqual(askedDay(parseIntent('What should bess-north do next month?', NOW, withAssets), NOW), { other: { from: Date.UTC(2024, 8, 1, 5), to: Date.UTC(2024, 9, 1, 5), label: 'next month' } });
+    const forecast = { query: async (sql: string) => (sql === SQL_FORECAST_ISSUED_BY
+      ? { rows: [{ model_version: 'm1', issued_at: new Date(NOW), input_start: new Date(NOW - 24 * H), input_end: new Date(NOW), target_start: new Date(NOW), step_ms: H, values: Array.from({ length: 36 }, () => 30), p10: null, p90: null, step_sources: null, unit: 'USD/MWh' }] }
+      : { rows: [] }) } as unknown as pg.Pool;
+    const [f] = await dispatchFact(forecast, 'ERCOT', nextWeek, NOW);
+    assert.equal(f!.text, 'I cannot schedule a battery for next week (2024-08-12 00:00 CT to 2024-08-19 00:00 CT): battery plans are made for today or tomorrow (US Central operating days, from the market clock 2024-08-08 00:00 CT); the newest HB_NORTH price forecast (issued 2024-08-08 00:00 CT) ends 2024-08-09 12:00 CT, so next week is not forecast.');
+    // "at 3pm next Tuesday" is that Tuesday's 15:00 hour (it was today 15:00), past tomorrow: no plan either.
+    const tuesday = parseIntent('What should bess-north do at 3pm next Tuesday?', NOW, withAssets);
+    assert.deepEqual(tuesday.period && [tuesday.period.from, tuesday.period.to, tuesday.period.label], [Date.UTC(2024, 7, 13, 20), Date.UTC(2024, 7, 13, 21), 'next Tuesday 15:00-16:00']);
+    assert.ok('other' in askedDay(tuesday, NOW));
+  });
+
   it('still reads a span that names the past as past', () => {
     const noon = NOW + 12 * H;
     assert.deepEqual(at('What did bess-north do yesterday?', noon), { past: { date: '2024-08-07', from: NOW - 24 * H, to: NOW, label: 'yesterday' } });
