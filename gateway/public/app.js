@@ -279,6 +279,8 @@ function startFeed() {
   es.addEventListener('error', () => { status.textContent = 'live feed: reconnecting'; status.className = 'badge bad'; });
   es.addEventListener('forecast', (ev) => {
     const f = JSON.parse(ev.data);
+    // Every forecast goes on to the dispatch panel (dispatch-panel.js), which plans again when its plan is out of date.
+    window.dispatchEvent(new CustomEvent('sda:forecast', { detail: f }));
     if (!selected || !state || f.market !== selected.market || f.seriesId !== selected.series || f.kind !== selected.kind) return;
     mergeForecast(state, f);
     draw();

@@ -1,7 +1,10 @@
 // The dashboard's dispatch panel: tomorrow's schedule of a configured battery (GET /api/assets, GET /dispatch?asset=)
 // or an ad-hoc one (series, MW, MWh): the forecast price (P50 with its P10-P90 band) with the net power over it, and
-// the state of charge. Its own module, so the rest of the page does not depend on it.
+// the state of charge. Its own module, so the rest of the page does not depend on it. Kept live: app.js passes each
+// forecast of the live feed on as a window 'sda:forecast' event, and the panel plans again when it makes the shown
+// plan out of date (a newer forecast of its price, or the market day moved on: dispatch-refresh.js).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
+import { dispatchRefreshReason, shownPlan } from '/dispatch-refresh.js';
 
 const $ = (sel) => document.querySelector(sel);
 // Whole dollars, rounded before formatting so the sign follows the rounding (-0.4 is "$0", not "-$0"; `|| 0` turns
@@ -13,13 +16,26 @@ let socPlot = null;
 
 // The day each configured asset can be planned for (GET /api/assets), so the page never asks for a plan it cannot get.
 const plannable = new Map();
+// The plan shown (dispatch-refresh.js shownPlan) and what was asked for it: {asset} or {adhoc: query string}.
+let shown = null;
+let asked = null;
 
-function query() {
+/** The query of a request: an asset on the day it can be planned for now, or an ad-hoc battery's query as given. */
+function queryOf(req) {
+  if (req.asset !== undefined) {
+    const day = plannable.get(req.asset) ?? 'tomorrow';
+    $('#dispatch-title').textContent = `Battery dispatch: ${day}'s schedule`;
+    return `asset=${encodeURIComponent(req.asset)}&day=${day}`;
+  }
+  $('#dispatch-title').textContent = "Battery dispatch: tomorrow's schedule";
+  return req.adhoc;
+}
+
+/** The request the form describes now. */
+function formRequest() {
   const asset = $('#dispatch-asset').value;
-  const day = plannable.get(asset) ?? 'tomorrow';
-  $('#dispatch-title').textContent = `Battery dispatch: ${day}'s schedule`;
-  if (asset) return `asset=${encodeURIComponent(asset)}&day=${day}`;
-  return `series=${encodeURIComponent($('#dispatch-series').value.trim())}&power=${encodeURIComponent($('#dispatch-power').value)}&energy=${encodeURIComponent($('#dispatch-energy').value)}`;
+  if (asset) return { asset };
+  return { adhoc: `series=${encodeURIComponent($('#dispatch-series').value.trim())}&power=${encodeURIComponent($('#dispatch-power').value)}&energy=${encodeURIComponent($('#dispatch-energy').value)}` };
 }
 
 function draw(plan) {
@@ -57,10 +73,11 @@ function draw(plan) {
   window.__sdaDispatchPlot = pricePlot;
 }
 
-async function load() {
+async function load(req = formRequest()) {
   const status = $('#dispatch-summary');
+  asked = req;
   try {
-    const res = await fetch(`/dispatch?${query()}`);
+    const res = await fetch(`/dispatch?${queryOf(req)}`);
     const body = await res.json();
     if (!res.ok) {
       status.textContent = `${res.status}: ${body.detail ?? body.error}`;
@@ -70,28 +87,72 @@ async function load() {
     const band = body.revenueAtP10 !== null && !body.noTradeReason ? ` If prices instead follow the forecast's P10 curve, this schedule earns ${money(body.revenueAtP10)}; on its P90 curve, ${money(body.revenueAtP90)}.` : '';
     status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)} at the forecast's P50 prices; forecast ${body.forecast.modelVersion} issued ${body.forecast.issuedAt}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}.${body.noTradeReason ? ` ${body.noTradeReason}` : band}`;
     draw(body);
+    shown = shownPlan(body);
+    window.__sdaDispatchPlan = { day: body.day, forecastIssuedAt: body.forecast.issuedAt, forecastTargetStart: body.forecast.targetStart };
   } catch (err) {
     status.textContent = `dispatch unavailable: ${err.message}`;
   }
 }
 
-async function start() {
-  if (!$('#dispatch')) return;
+/** Reads the configured assets and the day each can be planned for now (GET /api/assets); adds the options once. */
+async function readAssets(addOptions) {
   try {
     const res = await fetch('/api/assets');
-    if (res.ok) {
-      const { assets } = await res.json();
-      for (const a of assets) {
-        if (a.plannable) plannable.set(a.id, a.plannable);
-        const o = document.createElement('option');
-        o.value = a.id;
-        o.textContent = `${a.id} (${a.settlementPoint}, ${a.powerMw} MW / ${a.energyMwh} MWh)`;
-        $('#dispatch-asset').append(o);
-      }
+    if (!res.ok) return;
+    const { assets } = await res.json();
+    plannable.clear();
+    for (const a of assets) {
+      if (a.plannable) plannable.set(a.id, a.plannable);
+      if (!addOptions) continue;
+      const o = document.createElement('option');
+      o.value = a.id;
+      o.textContent = `${a.id} (${a.settlementPoint}, ${a.powerMw} MW / ${a.energyMwh} MWh)`;
+      $('#dispatch-asset').append(o);
     }
   } catch {
     // the ad-hoc form still works
   }
+}
+
+// One refresh at a time; forecasts that arrive meanwhile ask for one more after it.
+let refreshing = false;
+let again = false;
+window.__sdaDispatchRefreshes = 0;
+
+/** Plans the shown request again on the live feed's forecast `f` when it makes the plan out of date. */
+async function onForecast(f) {
+  if (asked === null) {
+    // Nothing planned yet (no battery had a forecast): plan the first one that has one now.
+    if (shown === null && dispatchRefreshReason(null, f) === null) return;
+  } else if (dispatchRefreshReason(shown, f) === null) return;
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = true;
+  try {
+    do {
+      again = false;
+      await readAssets(false);
+      let req = asked;
+      if (req === null) {
+        const first = [...plannable.keys()][0];
+        if (first === undefined) break;
+        $('#dispatch-asset').value = first;
+        req = { asset: first };
+      }
+      await load(req);
+      window.__sdaDispatchRefreshes += 1;
+    } while (again);
+  } finally {
+    refreshing = false;
+  }
+}
+
+async function start() {
+  if (!$('#dispatch')) return;
+  window.addEventListener('sda:forecast', (ev) => void onForecast(ev.detail));
+  await readAssets(true);
   $('#dispatch-form').addEventListener('submit', (e) => {
     e.preventDefault();
     void load();
@@ -103,9 +164,10 @@ async function start() {
     return;
   }
   $('#dispatch-asset').value = first;
-  await load();
+  await load({ asset: first });
+  // A fallback for a feed that is down: plan what is shown again every minute (the plan's day from /api/assets).
   setInterval(() => {
-    if ($('#dispatch-asset').value === first) void load();
+    if (asked !== null && !refreshing) void readAssets(false).then(() => load(asked));
   }, 60_000);
 }
 
