@@ -28,16 +28,18 @@ export interface DemoPromotion {
 }
 
 /**
- * Decide whether the demo promotes `version`.
- * @param version the registered version the demo trained
+ * Decide whether a trained model is promoted: the rule of `sda demo` (step 6) and of `sda train` (its default
+ * `--promote if-better`, cli/train.ts trainPromotion).
+ * @param version the registered version just trained
  * @param metrics its overall hold-out scores as model/evaluate.ts metricsRecord writes them: rmse (the model),
  *   rmse_naive_last, rmse_ridge, in the target's unit (USD/MWh for prices)
  * @param current the version `current` names now (model/registry.ts readCurrent), null when none
+ * @param promoteCommand the command the line gives to serve a model kept out (default `./sda train promote VERSION`)
  * @returns promote: true when there is no current, or the model's RMSE is below both baselines' (strictly, the
  *   comparison model/evaluate.ts summaryLine prints as "beats"); a score that is missing or not finite counts as losing
  * @throws RangeError when version is empty
  */
-export function demoPromotion(version: string, metrics: Readonly<Record<string, number>>, current: string | null): DemoPromotion {
+export function demoPromotion(version: string, metrics: Readonly<Record<string, number>>, current: string | null, promoteCommand = `./sda train promote ${version}`): DemoPromotion {
   if (!version) throw new RangeError('demoPromotion: version must be a non-empty version name');
   const { lost, rmseText } = baselinesNotBeaten(metrics);
   if (lost.length === 0) return { promote: true, line: `model ${version} beats naive last hour and ridge on the hold-out: promoted` };
@@ -46,7 +48,7 @@ export function demoPromotion(version: string, metrics: Readonly<Record<string, 
   }
   return {
     promote: false,
-    line: `model ${version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}: NOT promoted; current stays ${current} (to serve the new one anyway: ./sda train promote ${version})`,
+    line: `model ${version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}: NOT promoted; current stays ${current} (to serve the new one anyway: ${promoteCommand})`,
   };
 }
 

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { loadConfig } from '../platform/config.js';
 import { BACKEND_CHOICES, backendChoice } from '../model/backend.js';
-import { metricsSummaryLine } from '../model/evaluate.js';
+import { type Evaluation, metricsRecord, metricsSummaryLine } from '../model/evaluate.js';
 import { exportMetricsCsv } from '../model/metrics-store.js';
-import { promoteVersion, registryRoot } from '../model/registry.js';
-import { baselinesNotBeaten } from './demo-promote.js';
+import { promoteVersion, readCurrent, registryRoot } from '../model/registry.js';
+import { baselinesNotBeaten, demoPromotion } from './demo-promote.js';
 import { BAND_SCALES, BAND_SIDES, BASE_PENALTIES, BLEND_RULES, HOUR_MS, TRAIN_DEFAULTS, type TrainOptions, runEvaluate, runTraining } from '../model/train.js';
 import { BAND_RULES } from '../model/quantile.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandSpec, OnlineBandSpecError, parseOnlineBandChoice } from '../model/online-band.js';
@@ -48,7 +48,8 @@ export interface TrainCliOptions {
   backend: string;
   registry?: string;
   run?: string;
-  promote: boolean;
+  /** --promote WHEN (if-better, always) or false from --no-promote. */
+  promote: string | boolean;
   exportDataset?: string;
   progress: boolean;
 }
@@ -120,10 +121,40 @@ export function parseTrainOptions(opts: TrainCliOptions): TrainOptions {
     onlineBand: onlineBandOption(opts.onlineBand),
     backend: backendChoice(opts.backend),
     registry: opts.registry,
-    promote: opts.promote,
+    promote: trainPromotion(opts.promote === false ? false : oneOf('--promote', String(opts.promote), PROMOTE_WHEN), opts.registry),
     exportDatasetDir: opts.exportDataset,
     progress: opts.progress,
     run: opts.run === undefined ? undefined : validateRunName(opts.run),
+  };
+}
+
+/** `sda train --promote WHEN`: if-better (the default: sda demo's rule, cli/demo-promote.ts) or always. */
+export const PROMOTE_WHEN = ['if-better', 'always'] as const;
+
+/**
+ * What `sda train` does with the model it registered (TrainOptions.promote), by --promote / --no-promote:
+ * - false (--no-promote): register only;
+ * - 'if-better' (default): sda demo's rule (demoPromotion): promote when the model's overall hold-out RMSE beats naive
+ *   last hour and ridge strictly, or when no model is current; otherwise keep `current`, print why and the
+ *   `sda train promote VERSION` command that serves it anyway;
+ * - 'always': promote, and when it loses to a baseline print a warning naming the baselines and the version it replaced.
+ * `registry` is --registry (default registryRoot()); `write` takes each line (default stdout; warnings go there too,
+ * beside the training report). The rule reads `current` when it is called, after the new version is registered.
+ */
+export function trainPromotion(when: (typeof PROMOTE_WHEN)[number] | false, registry?: string, write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): TrainOptions['promote'] {
+  if (when === false) return false;
+  const flag = registry ? ` --registry ${registry}` : '';
+  return async (version: string, evaluation: Evaluation) => {
+    const metrics = metricsRecord(evaluation);
+    const current = await readCurrent(registryRoot(registry));
+    if (when === 'always') {
+      const { lost, rmseText } = baselinesNotBeaten(metrics);
+      if (lost.length > 0) write(`warning: ${version} (hold-out RMSE ${rmseText}) does not beat ${lost.join(' and ')}; promoted all the same (--promote always)${current ? `; to go back: sda train promote ${current}${flag}` : ''}`);
+      return true;
+    }
+    const decision = demoPromotion(version, metrics, current, `sda train promote ${version}${flag}, or train with --promote always`);
+    write(decision.line);
+    return decision.promote;
   };
 }
 
@@ -169,6 +200,7 @@ export function registerTrain(program: Command): void {
     .option('--backend <name>', `TensorFlow.js backend: ${BACKEND_CHOICES.join(', ')} (auto: node-gpu, node, wasm, cpu, first that loads)`, 'auto')
     .option('--run <name>', "train on a run's stored features (market run.NAME.<market>, written by the run's features sink); the model still targets --market, so `sda process forecaster --run NAME` serves it")
     .option('--registry <dir>', 'model registry directory (default: MODEL_REGISTRY_DIR, else ./model_registry)')
+    .option('--promote <when>', "when to point `current` at the new model: if-better (it beats naive last hour and ridge on its hold-out, or no model is current; sda demo's rule; otherwise current stays and the line says how to serve it anyway) or always", 'if-better')
     .option('--no-promote', 'register the model without pointing `current` at it (promote it later: sda train promote VERSION)')
     .option('--export-dataset <dir>', 'also write the dataset (dataset.json, X.f32, y.f32, baselines.f32) for the PyTorch trainer')
     .option('--no-progress', 'no per-epoch progress bar on stderr')
@@ -179,9 +211,14 @@ Examples:
   sda train                                      # ERCOT RT_PRICE, all HB_* hubs, whole range, 36 h, P10/P50/P90
   sda train --kind LOAD --market GB --series TAYLOR_EW --epochs 20
   sda train --horizon 24 --units 64 --no-promote --export-dataset /tmp/ds
+  sda train --promote always                     # serve the new model even if it loses to naive last hour or ridge
   sda train evaluate --model current             # re-score the served model (or any version / directory)
   sda train promote VERSION                      # serve a version registered with --no-promote (or roll back)
   sda train metrics --csv metrics.csv
+
+The new model is promoted (\`current\` points at it) when its overall hold-out RMSE beats both naive last hour and
+ridge, or when no model is current (sda demo's rule); otherwise current stays and a line says why, with the
+\`sda train promote VERSION\` command that serves it anyway (--promote always: promote whatever it scores, warning).
 
 The hold-out is the last 20% of time (by window end); the scaler is fitted on training samples only. Rolling-origin
 validation (--folds 3): the latest 30% of the training samples in 3 blocks, each forecast by a ridge and a network

@@ -5,10 +5,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { OptionError } from '../../cli/options.js';
-import { type TrainCliOptions, parseTrainOptions, registerTrain } from '../../cli/train.js';
+import { type TrainCliOptions, parseTrainOptions, registerTrain, trainPromotion } from '../../cli/train.js';
+import { type Evaluation, OVERALL } from '../../model/evaluate.js';
 import { ONLINE_BAND_DEFAULTS } from '../../model/online-band.js';
 import { TRAIN_DEFAULTS } from '../../model/train.js';
 import { projectRoot } from '../../platform/config.js';
@@ -87,5 +91,67 @@ describe('sda train: band and blend options', () => {
       assert.match(entry, new RegExp(`\\(default: "${def}"\\)$`), `${flag}'s default`);
     }
     assert.match(flat, /--band-rule, --band-sides, --band-scale, --blend-rule\) are explained in model\/README\.md/);
+  });
+});
+
+// `sda train` promotes by sda demo's rule (cli/demo-promote.ts demoPromotion) unless told otherwise: a model that loses
+// to naive last hour or ridge on its hold-out while another version is current is registered but not promoted (a
+// tester's `sda train --run t1` once promoted one that did not beat ridge, 10.82, with no warning).
+describe('sda train --promote', () => {
+  const NEW = '20261202T071128498Z-tfjs-9f5a';
+  const OLD = '20261202T070447914Z-tfjs-5150';
+  /** An Evaluation with only the overall scores metricsRecord reads: the model's RMSE and the two baselines'. */
+  const evaluation = (model: number, naive: number, ridge: number) =>
+    ({ points: 100, byHorizon: [], scores: [['model', model], ['naive_last', naive], ['ridge', ridge]].map(([method, rmse]) => ({ seriesId: OVERALL, method, rmse, mae: rmse })) }) as unknown as Evaluation;
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'sda-train-promote-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /**
+   * `sda train` with `--promote when` (none: the default) in a registry whose `current` names `current` (null: none):
+   * the parsed TrainOptions.promote must be a rule; the rule trainPromotion builds for it (the same one, its lines
+   * collected instead of printed) applied to NEW with `e`, its answer and lines.
+   */
+  async function decide(when: 'if-better' | 'always' | undefined, e: Evaluation, current: string | null): Promise<{ promote: boolean; lines: string[] }> {
+    if (current === null) await rm(join(root, 'current'), { force: true });
+    else await writeFile(join(root, 'current'), `${current}\n`);
+    const parsed = parse([...(when ? ['--promote', when] : []), '--registry', root]).promote;
+    assert.equal(typeof parsed, 'function', `sda train ${when ?? '(default)'} decides by a rule, not a fixed ${String(parsed)}`);
+    const lines: string[] = [];
+    const rule = trainPromotion(when ?? 'if-better', root, (l) => {
+      lines.push(l);
+    });
+    assert.equal(typeof rule, 'function');
+    return { promote: await (rule as (v: string, e: Evaluation) => Promise<boolean>)(NEW, e), lines };
+  }
+
+  it('by default keeps the current model when the new one loses to ridge, says why and how to serve it anyway', async () => {
+    const r = await decide(undefined, evaluation(11.79, 12.5, 10.82), OLD);
+    assert.equal(r.promote, false);
+    assert.equal(r.lines.length, 1);
+    assert.match(r.lines[0]!, new RegExp(`model ${NEW} \\(hold-out RMSE 11\\.79\\) does not beat ridge \\(10\\.82\\): NOT promoted; current stays ${OLD}`));
+    assert.ok(r.lines[0]!.includes(`sda train promote ${NEW} --registry ${root}, or train with --promote always`), r.lines[0]);
+  });
+
+  it('by default promotes a model that beats both baselines, and a losing one when nothing is current', async () => {
+    assert.equal((await decide(undefined, evaluation(9.1, 12.5, 10.82), OLD)).promote, true);
+    const none = await decide(undefined, evaluation(11.79, 12.5, 10.82), null);
+    assert.equal(none.promote, true);
+    assert.match(none.lines[0]!, /no other model is current: promoted so the forecaster has one to serve/);
+  });
+
+  it('--promote always promotes a losing model with a warning naming the baseline and the way back', async () => {
+    const r = await decide('always', evaluation(11.79, 12.5, 10.82), OLD);
+    assert.equal(r.promote, true);
+    assert.deepEqual(r.lines, [`warning: ${NEW} (hold-out RMSE 11.79) does not beat ridge (10.82); promoted all the same (--promote always); to go back: sda train promote ${OLD} --registry ${root}`]);
+  });
+
+  it('--no-promote registers only; an unknown --promote value is refused', () => {
+    assert.equal(parse(['--no-promote']).promote, false);
+    rejects(['--promote', 'sometimes'], '--promote', /expected one of if-better, always, got "sometimes"/);
   });
 });
