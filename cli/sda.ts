@@ -2,7 +2,7 @@
 // sda: the Smart Dispatch Assistant command line. One subcommand per job; `sda <command> --help` for each.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { ConfigError, processSettings } from '../platform/config.js';
 import { exitQuietlyOnClosedPipe } from './closed-pipe.js';
 import { registerBacktest } from './backtest.js';
@@ -41,6 +41,15 @@ const program = new Command('sda')
   .description('Smart Dispatch Assistant: ERCOT market ticks through Kafka, features, forecasts and answers. `sda --version` prints the version.')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
+// Listed under Options of `sda --help` only (it is answered above, before commander parses): registered as a program
+// option, commander would also take a subcommand's --version (a model version) for it.
+const VERSION_OPTION = new Option('-V, --version', 'print the version and exit');
+program.configureHelp({
+  visibleOptions(cmd) {
+    const shown = Help.prototype.visibleOptions.call(this, cmd);
+    return cmd === program ? [VERSION_OPTION, ...shown] : shown;
+  },
+});
 
 registerStack(program);
 registerSimulate(program);

@@ -56,4 +56,11 @@ describe('sda --version', () => {
     const pkg = JSON.parse(execFileSync(process.execPath, ['-p', `JSON.stringify(require(${JSON.stringify(path.join(projectRoot(), 'package.json'))}))`], { encoding: 'utf8' })) as { version: string };
     assert.equal(out, pkg.version);
   });
+
+  it('is listed under Options of sda --help, and only there (a subcommand\'s --version is its own)', () => {
+    const help = execFileSync(process.execPath, [SDA, '--help'], { encoding: 'utf8' });
+    assert.match(help, /^ {2}-V, --version +print the version and exit$/m);
+    const sub = execFileSync(process.execPath, [SDA, 'stack', '--help'], { encoding: 'utf8' });
+    assert.doesNotMatch(sub, /-V, --version/);
+  });
 });
