@@ -123,10 +123,12 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
     throw new DispatchError('PRICES_INVALID', `actual prices (${new Date(grid.actual.startMs).toISOString()} + ${grid.actual.prices.length} x ${grid.actual.stepMs / 60_000} min) do not cover the backtest ${new Date(grid.fromMs).toISOString()} to ${new Date(grid.toMs).toISOString()} on whole intervals`);
   }
   const actual: PriceCurve = { startMs: grid.fromMs, stepMs: grid.actual.stepMs, prices: grid.actual.prices.slice(first, first + count) };
+  // One terminal rule for every strategy (endSocValue at this mark), perfect foresight's LP included, so it bounds them all.
+  const markPrice = endSocMarkPrice(actual);
   const runs: StrategyRun[] = [];
   const order = [...input.strategies];
   order.forEach((name, k) => {
-    if (name === 'perfect') runs.push(perfectForesight(highs, asset, grid));
+    if (name === 'perfect') runs.push(perfectForesight(highs, asset, grid, markPrice));
     else if (name === 'forecast') runs.push(input.schedules ? fromSchedules(asset, grid, input.schedules) : forecastDriven(highs, asset, grid, input.forecasts, input.onForecastDay, input.priceBasis));
     else if (name === 'persistence') runs.push(persistence(highs, asset, grid));
     else {
@@ -135,7 +137,6 @@ export function runBacktest(highs: Highs, input: BacktestInput): BacktestResult 
     }
     input.onStrategy?.(name, k + 1, order.length);
   });
-  const markPrice = endSocMarkPrice(actual);
   const settled = runs.map((r) => settle(asset, actual, r, markPrice));
   const perfect = settled.find((s) => s.name === 'perfect');
   for (const s of settled) s.pctOfPerfect = perfect && perfect.valuedRevenue > 0 ? (100 * s.valuedRevenue) / perfect.valuedRevenue : null;

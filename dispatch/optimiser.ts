@@ -38,6 +38,12 @@ export interface OptimiseOptions {
   /** Lowest SoC allowed at the end of the last interval, MWh (e.g. hand the next day what this one was given). */
   finalSocMinMwh?: number;
   /**
+   * Value of each MWh stored at the end of the last interval, $/MWh, added to the objective only (never to the reported
+   * revenue): a backtest's terminal rule (dispatch/backtest.ts endSocValue: eta * (mark price - degradation cost)) so
+   * perfect foresight may hold energy to the end when that valuation pays. Default 0. Finite.
+   */
+  terminalValuePerMwh?: number;
+  /**
    * How simultaneous charge and discharge is kept out: 'auto' (default) solves the LP and, only if an interval
    * both charges and discharges (it can pay at negative prices), re-solves as a MILP with a binary per interval;
    * 'milp' always uses the MILP; 'lp' never does (the LP relaxation; faster, may overstate negative-price revenue).
@@ -129,7 +135,8 @@ export interface BatteryModel {
  * Builds the battery arbitrage model (pure). Columns per interval t: charge c_t (MW), discharge d_t (MW), SoC s_t
  * (MWh at the end of t); with `milp`, a binary u_t (1 = may charge). Rows: the SoC balance per interval, one cycle
  * row per market day when the asset has a daily cycle limit, and the two big-M rows per interval of the MILP.
- * Objective (maximise): sum_t [price_t (d_t - c_t) - kappa d_t] * hours. Source: README "Formulation".
+ * Objective (maximise): sum_t [price_t (d_t - c_t) - kappa d_t] * hours + v s_{T-1} (v = opts.terminalValuePerMwh, default 0).
+ * Source: README "Formulation".
  */
 export function buildBatteryModel(asset: BatteryAsset, curve: PriceCurve, opts: OptimiseOptions, milp: boolean, k: SolverConstants): BatteryModel {
   const { infinity } = k;
@@ -143,6 +150,8 @@ export function buildBatteryModel(asset: BatteryAsset, curve: PriceCurve, opts: 
   if (!(Number.isFinite(s0) && s0 >= sMin - EPS && s0 <= sMax + EPS)) {
     throw new DispatchError('DISPATCH_INFEASIBLE', `initial state of charge ${s0} MWh lies outside [${sMin}, ${sMax}] MWh of battery ${asset.id}`);
   }
+  const terminal = opts.terminalValuePerMwh ?? 0;
+  if (!Number.isFinite(terminal)) throw new DispatchError('PRICES_INVALID', `the terminal value of stored energy must be a finite $/MWh (got ${terminal})`);
   const finalMin = opts.finalSocMinMwh ?? sMin;
   if (finalMin > sMax + EPS) throw new DispatchError('DISPATCH_INFEASIBLE', `final state of charge of at least ${finalMin} MWh is above the battery's maximum ${sMax} MWh`);
 
@@ -191,6 +200,7 @@ export function buildBatteryModel(asset: BatteryAsset, curve: PriceCurve, opts: 
     j = 3 * t + 2;
     starts[j] = indices.length;
     colLower[j] = t === T - 1 ? Math.max(sMin, finalMin) : sMin;
+    if (t === T - 1) colCost[j] = terminal;
     colUpper[j] = sMax;
     push(t, 1);
     if (t + 1 < T) push(t + 1, -1);

@@ -104,13 +104,17 @@ class BatteryState {
 }
 
 /**
- * Perfect foresight: the LP on the actual prices of the whole backtest at once. No other strategy can settle
- * higher on the same prices and grid (every other schedule is a feasible point of this LP), so it is the upper bound.
+ * Perfect foresight: the LP on the actual prices of the whole backtest at once, its objective the backtest's own
+ * figure: settled revenue plus the end state of charge valued by the terminal rule every strategy is settled by
+ * (dispatch/backtest.ts endSocValue: each MWh stored at the end is worth eta * (markPrice - degradation cost), so the LP
+ * holds energy to the end when that mark pays). No other strategy can earn more on that figure on the same prices and
+ * grid (every other schedule is a feasible point of this LP), so it is the upper bound (up to the LP's tie-break,
+ * $10^-6 per MWh of throughput). Without markPrice ($/MWh) the end state is not valued (the settled revenue's bound).
  */
-export function perfectForesight(highs: Highs, asset: BatteryAsset, g: BacktestGrid): StrategyRun {
+export function perfectForesight(highs: Highs, asset: BatteryAsset, g: BacktestGrid, markPrice?: number): StrategyRun {
   const { first, count } = gridSpan(g);
   const curve: PriceCurve = { startMs: g.fromMs, stepMs: g.actual.stepMs, prices: g.actual.prices.slice(first, first + count) };
-  const s = optimiseWith(highs, asset, curve);
+  const s = optimiseWith(highs, asset, curve, markPrice === undefined ? {} : { terminalValuePerMwh: legEfficiency(asset) * (markPrice - asset.degradationCostPerMwh) });
   return {
     name: 'perfect',
     charge: s.intervals.map((i) => i.chargeMw),
@@ -118,7 +122,7 @@ export function perfectForesight(highs: Highs, asset: BatteryAsset, g: BacktestG
     solves: 1,
     solveMs: s.solver.solveMs,
     noInputIntervals: 0,
-    notes: [`one ${s.solver.milp ? 'MILP' : 'LP'} over ${count} intervals`],
+    notes: [`one ${s.solver.milp ? 'MILP' : 'LP'} over ${count} intervals${markPrice === undefined ? '' : ', the end state of charge valued at the backtest\'s mark price'}`],
   };
 }
 
