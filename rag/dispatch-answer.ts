@@ -417,8 +417,10 @@ export function assetFact(assets: readonly BatteryAsset[], intent: Pick<Intent, 
  * (reports/schedules.ts: the live pipeline's, else a backtest run's), stitched as the battery follows them: the hours
  * ending it charged and discharged, MWh in and out, its state of charge at the end, and what that was worth at the
  * prices it was scheduled on; the hours no stored schedule covers are named. With none stored (or for a battery the
- * question describes by size, which the dispatcher never schedules) the fact says so and names `backtest`, the
- * command that settles the period on actual prices. Never a fresh plan: plans look forward.
+ * question describes by size, which the dispatcher never schedules) the fact says so and names `backtest`, a backtest
+ * that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices; for a backtest
+ * run's schedules, the same command with --run, which settles that run's schedules. Never a fresh plan: plans look
+ * forward.
  * @param asset  the configured battery, or null for a battery the question describes
  * @param period the span asked, UTC ms, and its label ("yesterday")
  * @returns a fact with id `dispatch-stored:<asset>:<run or live>:<from ISO>`, or `dispatch:unavailable`
@@ -426,7 +428,12 @@ export function assetFact(assets: readonly BatteryAsset[], intent: Pick<Intent, 
 async function pastFact(pool: pg.Pool, market: string, asset: BatteryAsset | null, period: { from: number; to: number; label: string }, backtest: string): Promise<MeasureFact> {
   const clock = CENTRAL_CLOCK;
   const asked = describePeriod(period, clock);
-  const none = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `No battery schedule is stored for ${asked}: ${why}; to see what ${asset ? asset.id : 'your battery'} would have done, settled on actual prices, run ${backtest}.`, numbers: {}, values: [] });
+  // What sda backtest does without --run: its forecast strategy re-plans hour by hour on the forecasts table (a rolling
+  // horizon), not the stored schedules; with --run NAME it settles that run's dispatcher schedules (cli/backtest.ts,
+  // processors/dispatcher/backtest-job.ts). No command settles the live dispatcher's stored schedules, so the
+  // suggestion says what the command does (fresh-tester finding: "to settle them on actual prices, run ..." was wrong).
+  const replan = `a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run ${backtest}`;
+  const none = (why: string): MeasureFact => ({ id: 'dispatch:unavailable', text: `No battery schedule is stored for ${asked}: ${why}; for what ${asset ? asset.id : 'your battery'} could have earned, ${replan}.`, numbers: {}, values: [] });
   if (!asset) return none('the dispatcher schedules only the configured batteries (config/assets.json), not one described by its size');
   const chosen = chooseStoredRun(await storedSchedules(pool, market, asset.id, period.from, period.to), period.from, period.to);
   if (!chosen) return none(`the dispatch table (dispatch_schedules) holds no schedule of ${asset.id} from the live pipeline or a backtest run covering it`);
@@ -461,7 +468,7 @@ async function pastFact(pool: pg.Pool, market: string, asset: BatteryAsset | nul
   ];
   return {
     id: `dispatch-stored:${asset.id}:${chosen.run || 'live'}:${new Date(period.from).toISOString()}`,
-    text: `Battery ${asset.id} (${figure(asset.powerMw)} MW / ${figure(asset.energyMwh)} MWh at ${sp}), ${asked}, as it was scheduled: ${source}, ${forecasts}. Charge ${he((i) => i.chargeMw > 1e-6)}, discharge ${he((i) => i.dischargeMw > 1e-6)}; ${chargedMwh.toFixed(1)} MWh in, ${dischargedMwh.toFixed(1)} MWh out, ${socEnd.toFixed(1)} MWh stored at the end; ${formatDollars(revenue)} at the forecast prices it was scheduled on.${missing} These are the schedules it was given, not metered output; to settle them on actual prices, run ${backtest}.`,
+    text: `Battery ${asset.id} (${figure(asset.powerMw)} MW / ${figure(asset.energyMwh)} MWh at ${sp}), ${asked}, as it was scheduled: ${source}, ${forecasts}. Charge ${he((i) => i.chargeMw > 1e-6)}, discharge ${he((i) => i.dischargeMw > 1e-6)}; ${chargedMwh.toFixed(1)} MWh in, ${dischargedMwh.toFixed(1)} MWh out, ${socEnd.toFixed(1)} MWh stored at the end; ${formatDollars(revenue)} at the forecast prices it was scheduled on.${missing} These are the schedules it was given, not metered output; ${chosen.run === '' ? `no command settles the live dispatcher's stored schedules on actual prices; for comparison, ${replan}` : `to settle them on actual prices, run ${backtest.replace(/^sda backtest /, `sda backtest --run ${chosen.run} `)} --strategies forecast (its forecast strategy settles the run's dispatcher schedules)`}.`,
     numbers: { scheduledRevenue: revenue },
     values,
     basis: { series: sp, from: period.from, to: period.to, documents: [] },

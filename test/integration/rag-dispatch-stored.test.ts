@@ -42,7 +42,7 @@ describe('a battery\'s past day from the stored schedules', () => {
   it('says none is stored, naming the backtest, before the dispatcher stored any', async () => {
     const [f] = await dispatchFact(pool, market, intent('What did bess-north do yesterday?'), CLOCK);
     assert.equal(f!.id, 'dispatch:unavailable');
-    assert.equal(f!.text, 'No battery schedule is stored for yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; to see what bess-north would have done, settled on actual prices, run sda backtest --from 2024-07-02T05:00Z --to 2024-07-03T05:00Z --asset bess-north.');
+    assert.equal(f!.text, 'No battery schedule is stored for yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; for what bess-north could have earned, a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run sda backtest --from 2024-07-02T05:00Z --to 2024-07-03T05:00Z --asset bess-north.');
   });
 
   it('reads the live schedules of yesterday, stitched, and a backtest run\'s only when the live ones are missing', async () => {

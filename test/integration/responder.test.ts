@@ -122,7 +122,7 @@ describe('RAG responder', () => {
       const none = await clocked.answer({ question: 'What did bess-north do yesterday?' }, undefined, { model: 'off' });
       assert.equal(none.intent?.measure, 'dispatch');
       assert.deepEqual(none.intent?.series, ['HB_NORTH']);
-      assert.equal(none.answer, 'Here is what the data shows: No battery schedule is stored for yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; to see what bess-north would have done, settled on actual prices, run sda backtest --from 2024-07-02T05:00Z --to 2024-07-03T05:00Z --asset bess-north.');
+      assert.equal(none.answer, 'Here is what the data shows: No battery schedule is stored for yesterday (2024-07-02 00:00 CT to 2024-07-03 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; for what bess-north could have earned, a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run sda backtest --from 2024-07-02T05:00Z --to 2024-07-03T05:00Z --asset bess-north.');
       const n = 24;
       await writeDispatchSchedules(pool, '', [{
         market, assetId: 'bess-north', settlementPoint: 'HB_NORTH', strategy: 'forecast', modelVersion: 'test-v0', forecastIssuedAt: DAY1 + 24 * H - 60_000, forecastInputEnd: DAY1 + 24 * H, startAt: DAY1 + 24 * H, stepMs: H,

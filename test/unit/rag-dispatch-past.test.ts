@@ -102,7 +102,7 @@ describe('a past day is answered from the stored schedules, never a fresh plan',
     asks.length = 0;
     const [f] = await dispatchFact(poolOf([a, b]), 'ERCOT', intent('What did bess-north do yesterday?'), CLOCK);
     assert.equal(f!.id, `dispatch-stored:bess-north:live:${new Date(Y_START).toISOString()}`, f!.text);
-    assert.equal(f!.text, `Battery bess-north (10 MW / 20 MWh at HB_NORTH), yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT), as it was scheduled: 2 stored schedules of the live dispatcher, on model m1's forecasts issued 2024-06-18 23:00 CT to 2024-06-19 11:00 CT. Charge HE 3-4, discharge HE 20-21; 20.0 MWh in, 20.0 MWh out, 2.1 MWh stored at the end; $800 at the forecast prices it was scheduled on. These are the schedules it was given, not metered output; to settle them on actual prices, run ${backtest}.`);
+    assert.equal(f!.text, `Battery bess-north (10 MW / 20 MWh at HB_NORTH), yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT), as it was scheduled: 2 stored schedules of the live dispatcher, on model m1's forecasts issued 2024-06-18 23:00 CT to 2024-06-19 11:00 CT. Charge HE 3-4, discharge HE 20-21; 20.0 MWh in, 20.0 MWh out, 2.1 MWh stored at the end; $800 at the forecast prices it was scheduled on. These are the schedules it was given, not metered output; no command settles the live dispatcher's stored schedules on actual prices; for comparison, a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run ${backtest}.`);
     assert.deepEqual(asks, [SQL_STORED_SCHEDULES]);
     const v = Object.fromEntries(f!.values.filter((x) => x.at === undefined).map((x) => [x.measure, x.value]));
     assert.deepEqual([v.chargedMwh, v.dischargedMwh, v.scheduledRevenue, v.coveredHours], [20, 20, 800, 24]);
@@ -115,6 +115,11 @@ describe('a past day is answered from the stored schedules, never a fresh plan',
     const [f] = await dispatchFact(poolOf([run]), 'ERCOT', intent('What did bess-north do yesterday?'), CLOCK);
     assert.match(f!.id, /^dispatch-stored:bess-north:june:/);
     assert.match(f!.text, /as it was scheduled: 1 stored schedule of backtest run june \(sda backtest --run june; the live dispatcher stored none for it\), on model m1's forecasts issued 2024-06-18 23:00 CT\. Charge HE 1, discharge HE 24; /, f!.text);
+    // A backtest run's schedules are settled by sda backtest --run (its forecast strategy settles the run's dispatcher
+    // schedules); the live ones by no command: the suggestion says the backtest re-plans (fresh-tester finding).
+    assert.ok(f!.text.endsWith('to settle them on actual prices, run sda backtest --run june --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z --asset bess-north --strategies forecast (its forecast strategy settles the run\'s dispatcher schedules).'), f!.text);
+    assert.doesNotMatch(live!.text, /to settle them on actual prices/);
+    assert.match(live!.text, /no command settles the live dispatcher's stored schedules on actual prices; for comparison, a backtest that re-plans the period hour by hour/);
   });
 
   it('names the hours no stored schedule covers', async () => {
@@ -137,7 +142,7 @@ describe('a past day is answered from the stored schedules, never a fresh plan',
     asks.length = 0;
     const [f] = await dispatchFact(poolOf([]), 'ERCOT', intent('What should bess-north do yesterday?'), CLOCK);
     assert.equal(f!.id, 'dispatch:unavailable');
-    assert.equal(f!.text, `No battery schedule is stored for yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; to see what bess-north would have done, settled on actual prices, run ${backtest}.`);
+    assert.equal(f!.text, `No battery schedule is stored for yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT): the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; for what bess-north could have earned, a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run ${backtest}.`);
     assert.ok(!asks.includes(SQL_FORECAST_ISSUED_BY), 'no plan is made for a past day');
   });
 });
@@ -160,7 +165,7 @@ describe('a period already over is never answered with tomorrow', () => {
       const [f] = await dispatchFact(none, 'ERCOT', intent(q), CLOCK);
       const utc = (t: number) => `${new Date(t).toISOString().slice(0, 16)}Z`;
       assert.equal(f!.id, 'dispatch:unavailable');
-      assert.equal(f!.text, `No battery schedule is stored for ${named}: the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; to see what bess-north would have done, settled on actual prices, run sda backtest --from ${utc(from)} --to ${utc(to)} --asset bess-north.`);
+      assert.equal(f!.text, `No battery schedule is stored for ${named}: the dispatch table (dispatch_schedules) holds no schedule of bess-north from the live pipeline or a backtest run covering it; for what bess-north could have earned, a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run sda backtest --from ${utc(from)} --to ${utc(to)} --asset bess-north.`);
       assert.doesNotMatch(f!.text, /tomorrow \(/);
     });
   }
@@ -172,10 +177,10 @@ describe('a period already over is never answered with tomorrow', () => {
     // bess-west (the battery at HB_WEST) lends its other settings: the command writes them, and the answer names them.
     const flags = '--power 10 --energy 20 --series HB_WEST --round-trip-efficiency 0.87 --min-soc 0.1 --max-soc 0.9 --initial-soc 0.5 --cycles-per-day 1.5 --degradation-cost 4';
     const settings = "(a battery with bess-west's other settings: round-trip efficiency 87%, state of charge 10% to 90%, starting at 50%, at most 1.5 cycles a day, degradation cost $4/MWh)";
-    assert.ok(f!.text.endsWith(`not one described by its size; to see what your battery would have done, settled on actual prices, run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z ${flags} ${settings}.`), f!.text);
+    assert.ok(f!.text.endsWith(`not one described by its size; for what your battery could have earned, a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run sda backtest --from 2024-06-19T05:00Z --to 2024-06-20T05:00Z ${flags} ${settings}.`), f!.text);
     assert.doesNotMatch(f!.text, /--asset/);
     const [g] = await dispatchFact(none, 'ERCOT', intent('Should I have charged my 10 MW / 20 MWh battery at HB_WEST last night?'), CLOCK);
-    assert.ok(g!.text.endsWith(`what your battery would have done, settled on actual prices, run sda backtest --from 2024-06-19T23:00Z --to 2024-06-20T11:00Z ${flags} ${settings}.`), g!.text);
+    assert.ok(g!.text.endsWith(`what your battery could have earned, a backtest that re-plans the period hour by hour on the forecasts then issued and settles that on actual prices (not the stored schedules): run sda backtest --from 2024-06-19T23:00Z --to 2024-06-20T11:00Z ${flags} ${settings}.`), g!.text);
   });
 
   // Reviewer MEDIUM 5: /query plans an ad-hoc battery with the configured battery's settings, but the command it
