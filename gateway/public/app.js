@@ -368,7 +368,11 @@ $('#full-range').addEventListener('change', () => {
 });
 
 await Promise.all([loadOverview(), loadSeries()]);
-startFeed();
+// #feed=0 leaves the live feed closed: a headless `chromium --screenshot --virtual-time-budget=N` waits for every open
+// request before it lets virtual time run, and the feed's EventSource never ends (DEVELOPERS.md "Screenshots").
+if (params.get('feed') === '0') {
+  $('#feed-status').textContent = 'live feed: off (#feed=0)';
+} else startFeed();
 await loadHistory();
 setInterval(loadOverview, 10_000);
 setInterval(() => void refreshHistory(), REFRESH_S * 1_000);

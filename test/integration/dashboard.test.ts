@@ -4,17 +4,19 @@
 // topic of the test's own that the gateway's live feed reads) appears without a reload, the chat shows /query's
 // answer, and a screenshot is kept under .cache/artifacts/.
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../platform/config.js';
+import { promisify } from 'node:util';
+import { loadConfig, projectRoot } from '../../platform/config.js';
 import { startGateway } from '../../gateway/server.js';
 import type { Forecast } from '../../schemas/types.js';
 import { writeForecasts } from '../../sinks/postgres/forecasts-sink.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { createProducer, sendRecords } from '../../platform/kafka/client.js';
 import { provision } from '../../platform/kafka/provision.js';
-import { type DashboardRig, openDashboard, startDashboardRig, stopDashboardRig } from './dashboard-browser.js';
+import { CHROMIUM, type DashboardRig, openDashboard, startDashboardRig, stopDashboardRig } from './dashboard-browser.js';
 import { config, createTestTopic, deleteTestTopics, uniqueName } from './harness.js';
 import { QUERY_UNAVAILABLE } from '../../gateway/query.js';
 
@@ -161,6 +163,21 @@ describe('dashboard in headless Chromium', () => {
     process.stdout.write(`dashboard screenshot: ${shot}\n`);
     assert.deepEqual([...errors.map((e) => `page error: ${e}`), ...problems], []);
     await page.close();
+  });
+
+  it('#feed=0: chromium --headless --screenshot --virtual-time-budget finishes (with the live feed open it never did)', async () => {
+    // Virtual time runs only while no request is pending, and the feed's EventSource never ends; #feed=0 leaves it closed.
+    const dir = path.join(projectRoot(), '.cache', 'artifacts');
+    await mkdir(dir, { recursive: true });
+    const shot = path.join(dir, `dashboard-cli-${Date.now()}.png`);
+    const run = promisify(execFile);
+    // The timeout only ends a hang (the bug) instead of the file's 600 s; it is no speed check.
+    const r = await run(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', `--screenshot=${shot}`, '--window-size=1280,1400', '--virtual-time-budget=5000', `${rig!.gw.url}/#market=${market}&series=${series}&feed=0`], { timeout: 120_000 }).catch((err: Error & { killed?: boolean }) => {
+      throw new Error(`chromium did not finish the screenshot${err.killed ? ' (killed after 120 s: the page held a request open)' : ''}: ${err.message.slice(0, 400)}`);
+    });
+    const png = await readFile(shot);
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG', `a PNG was written: ${r.stdout.slice(0, 200)}`);
+    console.log(`dashboard (chromium CLI, #feed=0): screenshot ${shot}`);
   });
 
   it('ends live-feed streams cleanly when the gateway shuts down', async () => {
