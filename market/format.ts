@@ -36,12 +36,13 @@ export function roundAsWritten(value: number, unit: string): number {
 }
 
 /**
- * Whole dollars as a sentence writes them, the sign before the dollar sign: 2100 -> "$2100", -43.2 -> "-$43" (never
- * "$-43", which the answer checks would read as 43); a value that rounds to 0 is "$0".
+ * Whole dollars as a sentence writes them, with thousands separators as the tables write money (one formatter for
+ * chat and tables): 10771 -> "$10,771", -43.2 -> "-$43", the sign before the dollar sign (never "$-43", which the
+ * answer checks would read as 43); a value that rounds to 0 is "$0".
  */
 export function formatDollars(x: number): string {
   const whole = Math.round(x);
-  return `${whole < 0 ? '-' : ''}$${Math.abs(whole)}`;
+  return `${whole < 0 ? '-' : ''}$${Math.abs(whole).toLocaleString('en-US')}`;
 }
 
 /** A $/MWh price with cents, the sign before the dollar sign as formatDollars writes it: 31.254 -> "$31.25", -4.1 -> "-$4.10". */

@@ -238,6 +238,17 @@ export function seriesIdsIn(text: string): string[] {
   return [...new Set([...text.matchAll(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]\b/g)].map((m) => m[0]).filter((id) => !NOT_SERIES.has(id)))];
 }
 
+/** A word of letters and digits, joined by - _ . or : ("20261202T153012345Z-tfjs-ab12", "taylor-1", "m1", "P10"). */
+const ID_TOKEN = /(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-_.:][A-Za-z0-9]+)*/g;
+
+/**
+ * The identifiers a text writes that hold both letters and digits (model versions such as "20261202T153012345Z-tfjs-
+ * ab12", "taylor-1", "m1"; band names "P10"): labels, whose digits are no figure and no date. Pure.
+ */
+export function identifiersIn(text: string): Set<string> {
+  return new Set([...text.matchAll(ID_TOKEN)].map((m) => m[0]).filter((t) => /[A-Za-z]/.test(t) && /\d/.test(t)));
+}
+
 const near = (a: number, b: number) => Math.abs(a - b) < 0.005 + 1e-9 || Math.abs(Math.abs(a) - Math.abs(b)) < 0.005 + 1e-9;
 
 /**
@@ -258,8 +269,17 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
   const allSeries = [...new Set(values.map((v) => v.series))];
   const factText = (opts.periodTexts ?? []).join(' ');
   const docNumbers = new Set((opts.documents ?? []).flatMap((d) => numbersIn(d)).map((v) => Math.round(Math.abs(v) * 100)));
-  for (const s of sentences(t)) {
-    const named = allSeries.filter((code) => new RegExp(`\\b${code}\\b`, 'i').test(s));
+  // Identifiers the facts write (the model version "20261202T153012345Z-tfjs-ab12") are labels: blanked before dates,
+  // times and numbers are read, so their digits are not checked as figures (fresh-tester finding: "ungrounded:
+  // [20261202]" dropped the model's text for naming the model). An identifier the facts do not write stays, and its
+  // digits are checked as before.
+  const factIds = identifiersIn(factText);
+  // Dates the facts write outside any period ("issued 2024-06-24 00:00 CT"): stated, so grounded where written alone.
+  const factRangesAll = rangesIn(factText);
+  const standaloneDates = new Set([...factText.matchAll(/\b\d{4}-\d{2}-\d{2}\b/g)].filter((m) => !factRangesAll.some((f) => m.index! >= f.index && m.index! < f.index + f.length)).map((m) => m[0]));
+  for (const sentence of sentences(t)) {
+    const s = sentence.replace(ID_TOKEN, (tok) => (factIds.has(tok) ? ' '.repeat(tok.length) : tok));
+    const named = allSeries.filter((code) => new RegExp(`\\b${code}\\b`, 'i').test(sentence));
     const times = timesIn(s);
     const dates = [...s.matchAll(/\b\d{4}-\d{2}-\d{2}\b/g)].map((m) => ({ date: m[0], index: m.index! }));
     // Dates and times first: each must be a fact value's time or a bound the facts state.
@@ -278,13 +298,13 @@ export function checkModelText(text: string, values: readonly FactValue[], opts:
     const factRanges = rangesIn(factText);
     for (const r of ranges) if (!factRanges.some((f) => sameBound(r.from, f.from) && sameBound(r.to, f.to))) wrong.push(Number(r.from.date.replace(/-/g, '')));
     for (const d of dates) {
-      if (ranges.some((r) => d.index >= r.index && d.index < r.index + r.length)) continue;
+      if (ranges.some((r) => d.index >= r.index && d.index < r.index + r.length) || standaloneDates.has(d.date)) continue;
       const inPeriod = factRanges.some((f) => d.date >= f.from.date && (d.date < f.to.date || (d.date === f.to.date && (f.to.time ?? '00:00') !== '00:00')));
       if (!inPeriod && factRanges.length > 0 && !values.some((v) => v.at !== undefined && clock.dateOf(v.at) === d.date)) wrong.push(Number(d.date.replace(/-/g, '')));
     }
     // A sentence that names a series the facts are not about ("The average TAYLOR_EW load is 65418 MW." over SYSTEM
     // facts) states none of the facts' numbers.
-    const foreign = seriesIdsIn(s).filter((id) => !allSeries.includes(id));
+    const foreign = seriesIdsIn(sentence).filter((id) => !allSeries.includes(id));
     // Then every other number, with its place in the sentence.
     let masked = s;
     for (const x of [...times.map((m) => ({ i: m.index, n: m.raw.length })), ...dates.map((d) => ({ i: d.index, n: 10 }))]) masked = masked.slice(0, x.i) + ' '.repeat(x.n) + masked.slice(x.i + x.n);

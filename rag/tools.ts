@@ -38,7 +38,7 @@ export async function seriesStats(pool: pg.Pool, market: string, series: string,
   if (!r || r.count === 0) return null;
   const f = (v: number) => formatValue(Number(v), r.unit);
   const u = unitText(r.unit);
-  const neg = kind.endsWith('_PRICE') ? ` ${r.negative} intervals were negative.` : '';
+  const neg = kind.endsWith('_PRICE') ? ` ${r.negative} ${Number(r.negative) === 1 ? 'interval was' : 'intervals were'} negative.` : '';
   return {
     id: `stats:${series}:${kind}:${new Date(from).toISOString()}/${new Date(to).toISOString()}`,
     text: `${series} ${kindLabel(kind)} ${label} (${timeLabel(market, from)} to ${timeLabel(market, to)}): average ${f(r.mean)} ${u}, low ${f(r.min)} at ${timeLabel(market, r.min_at.getTime())}, high ${f(r.max)} at ${timeLabel(market, r.max_at.getTime())}, ${r.count} intervals.${neg}`,
@@ -198,7 +198,7 @@ export async function statsFact(pool: pg.Pool, market: string, series: string, k
   const f = (v: number) => formatValue(Number(v), r.unit);
   const u = unitText(r.unit);
   const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: roundAsWritten(Number(value), r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
-  const neg = kind.endsWith('_PRICE') ? ` ${r.negative} of them were negative.` : '';
+  const neg = kind.endsWith('_PRICE') ? ` ${r.negative} of them ${Number(r.negative) === 1 ? 'was' : 'were'} negative.` : '';
   return {
     id: `stats:${series}:${kind}:${new Date(p.from).toISOString()}/${new Date(p.to).toISOString()}`,
     text: `${series} ${kindLabel(kind)}, ${p.text}: average ${f(r.mean)} ${u}, low ${f(r.min)} ${u} at ${timeLabel(market, r.min_at.getTime())}, high ${f(r.max)} ${u} at ${timeLabel(market, r.max_at.getTime())}, over ${r.count} intervals.${neg}`,

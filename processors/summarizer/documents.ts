@@ -63,7 +63,7 @@ export function hourlyDocument(h: HourlyStat, createdAt: number): MarketDocument
   const clock = marketClock(h.market);
   const u = unitText(h.unit);
   const f = (v: number) => formatValue(v, h.unit);
-  const negative = isPrice(h.kind) && h.negative > 0 ? ` ${h.negative} of ${h.count} intervals were negative.` : '';
+  const negative = isPrice(h.kind) && h.negative > 0 ? ` ${h.negative} of ${h.count} intervals ${h.negative === 1 ? 'was' : 'were'} negative.` : '';
   return {
     id: documentId('hourly-summary', h.market, h.seriesId, h.kind, h.hourStart),
     kind: 'hourly-summary',
@@ -128,7 +128,7 @@ export function dailyDocument(d: DailyStat, createdAt: number): MarketDocument {
   const clock = marketClock(d.market);
   const u = unitText(d.unit);
   const f = (v: number) => formatValue(v, d.unit);
-  const negative = isPrice(d.kind) ? (d.negative > 0 ? ` ${d.negative} intervals were negative.` : ' No interval was negative.') : '';
+  const negative = isPrice(d.kind) ? (d.negative > 0 ? ` ${d.negative} ${d.negative === 1 ? 'interval was' : 'intervals were'} negative.` : ' No interval was negative.') : '';
   return {
     id: documentId('daily-summary', d.market, d.seriesId, d.kind, d.dayStart),
     kind: 'daily-summary',

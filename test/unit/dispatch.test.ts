@@ -9,7 +9,7 @@ import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCu
 import { SdaError } from '../../platform/errors.js';
 import { parseAssets } from '../../dispatch/assets-config.js';
 import { bandText, describePlan, noTradeReason, planDayAhead } from '../../dispatch/day-ahead.js';
-import { hourEndingRanges } from '../../market/format.js';
+import { formatDollars, hourEndingRanges } from '../../market/format.js';
 import { backtestHtml, backtestJson, backtestTable, timeTicks } from '../../dispatch/report.js';
 import { planFromForecast, stateAt } from '../../processors/dispatcher/plan.js';
 import type { Forecast } from '../../schemas/types.js';
@@ -402,7 +402,9 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     const plan = planDayAhead(highs, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }), { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values, p10: values.map((v) => v * 0.5), p90: values.map((v) => v * 1.5) }, 'today')!;
     assert.ok(plan.revenueAtP10 !== null && plan.revenueAtP90 !== null);
     const text = describePlan(plan, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }));
-    assert.ok(text.includes(` If prices instead follow the forecast's P10 curve (each hour's price with a one-in-ten chance of coming in lower), the same schedule earns $${Math.round(plan.revenueAtP10)}; on its P90 curve (a one-in-ten chance of coming in higher), $${Math.round(plan.revenueAtP90)}.`), text);
+    assert.ok(text.includes(` If prices instead follow the forecast's P10 curve (each hour's price with a one-in-ten chance of coming in lower), the same schedule earns ${formatDollars(plan.revenueAtP10)}; on its P90 curve (a one-in-ten chance of coming in higher), ${formatDollars(plan.revenueAtP90)}.`), text);
+    // Money is written with thousands separators, as the tables write it.
+    assert.match(text, /, \$1,275\./);
     assert.doesNotMatch(text, /at the forecast's P10 prices \$/);
     assert.equal(bandText({ revenueAtP10: null, revenueAtP90: null }), '');
   });

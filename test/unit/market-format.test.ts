@@ -16,10 +16,11 @@ describe('market/format: values and times as the product writes them', () => {
   });
 
   it('writes whole dollars with the sign before the dollar sign', () => {
-    assert.equal(formatDollars(2100), '$2100');
+    assert.equal(formatDollars(2100), '$2,100');
+    assert.equal(formatDollars(10_771.4), '$10,771');
     assert.equal(formatDollars(-43.2), '-$43');
     assert.equal(formatDollars(-0.4), '$0');
-    assert.equal(formatDollars(-1_234.5), '-$1234');
+    assert.equal(formatDollars(-1_234.5), '-$1,234');
   });
 
   it('names units, kinds and series sets in words', () => {

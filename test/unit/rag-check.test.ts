@@ -3,7 +3,7 @@
 // period a sentence writes, and a sentence about a series the facts are not about (fresh-tester findings, 2026-12-01).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { boundMeasures, checkModelText, rangesIn, seriesIdsIn } from '../../rag/check.js';
+import { boundMeasures, checkModelText, identifiersIn, rangesIn, seriesIdsIn } from '../../rag/check.js';
 import type { FactValue } from '../../rag/tools.js';
 
 // "How does HB_WEST price relate to wind last week?" with the market clock at 2024-06-24 00:00 CT: relationFact's values.
@@ -77,5 +77,29 @@ describe('check: a sentence about another series', () => {
     assert.deepEqual(r.wrong, [65418]);
     assert.equal(checkModelText('The average SYSTEM load is 65418 MW.', system).kept, true);
     assert.equal(checkModelText('The average load is 65418 MW.', system).kept, true);
+  });
+});
+
+// Fresh-tester finding (2026-12-02): "ungrounded: [20261202], [20240624]": the digits of the model version and the
+// forecast's issue date, both written in the fact, were checked as figures, so most of the model's text was dropped.
+describe('check: identifiers and issue dates the facts write are not figures', () => {
+  const version = '20261202T153012345Z-tfjs-ab12';
+  const forecast: FactValue[] = [
+    { series: 'HB_WEST', kind: 'RT_PRICE', measure: 'next', value: 31.2, unit: '$/MWh', at: Date.UTC(2024, 5, 25, 5) },
+    { series: 'HB_WEST', kind: 'RT_PRICE', measure: 'mean', value: 28.4, unit: '$/MWh' },
+  ];
+  const text = `The forecast for HB_WEST real-time price, tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT) (model ${version}, issued 2024-06-24 00:00 CT) has 24 steps from 2024-06-25 00:00 CT: next value 31.20 $/MWh, average 28.40 $/MWh.`;
+  const check = (t: string) => checkModelText(t, forecast, { periodTexts: [text] });
+
+  it('keeps a sentence naming the model version and the issue time the fact states', () => {
+    assert.deepEqual(check(`Model ${version} forecast HB_WEST to average 28.40 $/MWh tomorrow.`), { kept: true, reasons: [], wrong: [] });
+    assert.deepEqual(check('The forecast was issued on 2024-06-24 at 00:00 CT; HB_WEST averages 28.40 $/MWh.'), { kept: true, reasons: [], wrong: [] });
+    assert.deepEqual([...identifiersIn(text)], [version]);
+  });
+
+  it('still drops a version or date the facts do not write, and a wrong figure beside the version', () => {
+    assert.deepEqual(check('Model 20251111T000000000Z-tfjs-ffff forecast HB_WEST to average 28.40 $/MWh.').wrong, [20251111]);
+    assert.equal(check('The forecast was issued on 2024-06-23; HB_WEST averages 28.40 $/MWh.').kept, false);
+    assert.deepEqual(check(`Model ${version} forecast HB_WEST to average 35.00 $/MWh.`).wrong, [35]);
   });
 });

@@ -10,7 +10,7 @@ import type { ChatMessage, ChatModel } from '../../rag/llm.js';
 import { instructionSignals, isInstructionLike, quarantine } from '../../rag/quarantine.js';
 import { parseQuestion } from '../../rag/question.js';
 import { MIN_RELEVANCE, Responder, buildMessages, composeAnswer, documentKindFilter, documentValueKind, factsAnswer, namesWholeDay, sanitizeData } from '../../rag/responder.js';
-import { SQL_SERIES_STATS } from '../../rag/tools.js';
+import { SQL_SERIES_STATS, seriesStats, statsFact } from '../../rag/tools.js';
 import { SQL_FORECAST_SERIES } from '../../reports/forecasts.js';
 import type { SearchFilter, SearchHit, VectorStore } from '../../rag/store/store.js';
 import { INJECTED_VALUE, buildEvalSet } from '../rag-eval/questions.js';
@@ -344,5 +344,18 @@ describe('responder: series not forecast, and questions about nothing it knows',
     // The same question with a document near enough: its documents answer it.
     const near = await make([{ ...far[1]!, score: MIN_RELEVANCE }]).answer({ question: 'Why do prices go negative?' }, undefined, { model: 'off' });
     assert.equal(near.answer, 'Here is what the data shows: Negative prices. Prices go negative when wind is high.');
+  });
+});
+
+// Fresh-tester finding (2026-12-02): "1 of them were negative".
+describe('stats facts: a count of one negative interval is singular', () => {
+  const stats = (negative: number | string) => ({
+    query: async () => ({ rows: [{ unit: 'USD/MWh', mean: 20, min: -5, max: 40, count: 96, negative, min_at: new Date(Date.UTC(2024, 5, 19, 9)), max_at: new Date(Date.UTC(2024, 5, 19, 22)) }] }),
+  }) as unknown as pg.Pool;
+  const p = { from: Date.UTC(2024, 5, 19, 5), to: Date.UTC(2024, 5, 20, 5), text: 'yesterday (2024-06-19 00:00 CT to 2024-06-20 00:00 CT)' };
+  it('writes "1 of them was negative", "2 of them were negative" (pg returns counts as strings too)', async () => {
+    assert.match((await statsFact(stats('1'), 'ERCOT', 'HB_NORTH', 'RT_PRICE', p))!.text, / 1 of them was negative\.$/);
+    assert.match((await statsFact(stats(2), 'ERCOT', 'HB_NORTH', 'RT_PRICE', p))!.text, / 2 of them were negative\.$/);
+    assert.match((await seriesStats(stats(1), 'ERCOT', 'HB_NORTH', 'RT_PRICE', p.from, p.to, 'yesterday'))!.text, / 1 interval was negative\.$/);
   });
 });

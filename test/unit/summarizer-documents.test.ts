@@ -40,7 +40,7 @@ describe('summarizer documents', () => {
     assert.equal(day!.maxAt, DAY + 23 * H + 30 * 60_000);
     assert.equal(day!.negative, 1);
     const doc = dailyDocument(day!, 1);
-    assert.match(doc.text, /on 2024-07-01 \(Central\): average 20\.00 \$\/MWh, low -5\.00 at 00:15 CT, high 400\.00 at 23:30 CT, from 12 intervals in 3 hours\. 1 intervals were negative\./);
+    assert.match(doc.text, /on 2024-07-01 \(Central\): average 20\.00 \$\/MWh, low -5\.00 at 00:15 CT, high 400\.00 at 23:30 CT, from 12 intervals in 3 hours\. 1 interval was negative\./);
   });
 
   it('reports negative prices per day and spikes per hour, and the same facts give the same ids', () => {
