@@ -267,5 +267,7 @@ describe('the demo\'s dispatch step, on stored data of its own market', () => {
     const text = lines.join('\n');
     for (const s of ['| forecast |', '| baseline |', '| persistence |', '| perfect |', '100.0%', 'in-sample', 'HE  price']) assert.ok(text.includes(s), `missing ${s} in\n${text}`);
     assert.equal(lines.filter((l) => /^ {1,2}\d{1,2} /.test(l)).length, plan!.intervals.length);
+    // The line says where the plan's starting state of charge came from (fresh tester: a plan from 1 MWh while the battery held 19).
+    assert.ok(text.includes(`from ${plan!.initialSocMwh.toFixed(1)} MWh stored (${plan!.initialSocSource}): charge `), text);
   });
 });
