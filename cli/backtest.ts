@@ -50,7 +50,7 @@ export function registerBacktest(program: Command): void {
     .addHelpText('after', `
 Forecasts come from the run's topic (--run) or the forecasts table. The whole pipeline on a run, in one command:
   sda backtest --pipeline --run NAME --simulate 120 --sim-start 2024-01-01 --from 2024-04-01 --to 2024-05-01 --asset bess-north
-or step by step (each job until caught up):
+or step by step (each sda process job until it prints "caught up (lag 0) at offsets ...", then Ctrl-C):
   sda replay FILE --run NAME                          (or sda simulate --run NAME): ticks -> run.NAME.ticks
   sda process postgres-sink --run NAME                 (the run's prices in market_data, market run.NAME.ERCOT)
   sda process windower --run NAME, sda process features-sink --run NAME

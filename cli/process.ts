@@ -12,6 +12,7 @@ import { forecasterHooks } from '../processors/forecaster/hooks.js';
 import { exposeCounts, setModelVersion, startMetricsServer } from '../platform/metrics.js';
 import { OptionError, intOption, oneOfIntOption, topicOption } from './options.js';
 import { Progress } from '../platform/progress.js';
+import { setLoopProgress } from '../platform/kafka/loop-progress.js';
 import { registerRagProcesses } from './process-rag.js';
 import { registerDispatchProcesses } from './process-dispatch.js';
 
@@ -21,6 +22,9 @@ export function untilSignal(): Promise<string> {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
   });
 }
+
+/** Ms between a `sda process` job's lag checks (platform/kafka/loop-progress.ts). */
+export const PROCESS_PROGRESS_MS = 10_000;
 
 const RUN_HELP = 'run-scoped: read and write run.NAME.* topics with run-scoped consumer groups and transactional ids (see `sda run list`); the topic and group options are then set by the run';
 
@@ -37,7 +41,11 @@ export function runScope(cmd: Command, run: string | undefined, explicit: string
 }
 
 export function registerProcess(program: Command): Command {
-  const proc = program.command('process').description('long-running stream processors and sinks (stop with Ctrl-C / SIGTERM)');
+  const proc = program
+    .command('process')
+    .description(`long-running stream processors and sinks (stop with Ctrl-C / SIGTERM); each reports its consumer lag on its input topic every ${PROCESS_PROGRESS_MS / 1_000} s while behind, and "caught up (lag 0) at offsets ..." on stderr when it reaches the end`);
+  // Every consume loop of the job reports its lag (platform/kafka/loop-progress.ts), the one place that does.
+  proc.hook('preAction', () => setLoopProgress({ everyMs: PROCESS_PROGRESS_MS }));
   proc
     .command('postgres-sink')
     .description('consume market.ticks into PostgreSQL market_data: COPY into staging + idempotent upsert per batch, offsets committed after the database commit, bad records to market.dlq')

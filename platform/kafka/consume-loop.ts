@@ -19,6 +19,7 @@ import { loadConfig } from '../config.js';
 import { logger } from '../logger.js';
 import type { AvroSerde, Writer } from './avro-serde.js';
 import {
+  type Admin,
   type Consumer,
   type EachBatchPayload,
   type Kafka,
@@ -32,6 +33,7 @@ import {
   watchCrash,
 } from './client.js';
 import { isContextCopy } from './context-series.js';
+import { LoopProgress, loopProgressSettings } from './loop-progress.js';
 import { type DeadLetterInput, DeadLetterPublisher } from './dead-letter.js';
 import { PoisonRecordError } from './errors.js';
 import { startPlatformaticConsumeLoop } from './platformatic-consumer.js';
@@ -449,15 +451,49 @@ export async function startConsumeLoop<T>(kafka: Kafka, opts: ConsumeLoopOptions
   const consumer = createConsumer(kafka, opts.groupId, { readUncommitted: false, ...opts.consumer });
   const { producer, publisher } = deadLetterSetup(opts, () => createProducer(kafka));
   const crash = watchCrash(consumer, opts.name);
+  const progress = watchProgress(kafka, consumer, opts);
   await Promise.all([consumer.connect(), producer?.connect()]);
   const loop = await runOn(consumer, opts, publisher);
+  progress?.start();
   return {
     counts: loop.counts,
     failed: crash.failed,
     crashed: crash.crashed,
     async stop() {
+      await progress?.stop();
       await consumer.disconnect();
       await producer?.disconnect();
+    },
+  };
+}
+
+/**
+ * The loop's progress reporter (loop-progress.ts) when the process turned it on (setLoopProgress), fed by the
+ * consumer's group joins (the partitions owned) and END_BATCH_PROCESS events (kafkajs emits one after each batch the
+ * handler got through, and for a batch of only a commit marker or aborted records, so a transactional topic's end is
+ * reached too). Its admin connection opens at the first check; stop ends the timer and closes it.
+ */
+function watchProgress<T>(kafka: Kafka, consumer: Consumer, opts: ConsumeLoopOptions<T>): { start(): void; stop(): Promise<void> } | undefined {
+  const s = loopProgressSettings();
+  if (!s) return undefined;
+  let admin: Promise<Admin> | undefined;
+  const connect = () =>
+    (admin ??= (async () => {
+      const a = kafka.admin();
+      await a.connect();
+      return a;
+    })());
+  const write = s.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const reporter = new LoopProgress(opts.name, opts.topic, opts.groupId, connect, write);
+  consumer.on(consumer.events.GROUP_JOIN, (e) => reporter.assigned((e.payload.memberAssignment[opts.topic] ?? []) as number[]));
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    if (e.payload.topic === opts.topic) reporter.passed(e.payload.partition, e.payload.lastOffset);
+  });
+  return {
+    start: () => reporter.start(s.everyMs),
+    async stop() {
+      reporter.stop();
+      if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined);
     },
   };
 }
