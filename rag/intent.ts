@@ -78,6 +78,8 @@ export interface Intent {
    * order of MARKET_NAMES. The responder refuses a market it holds no data for, naming it and listing those it holds.
    */
   marketsNamed?: string[];
+  /** For forecast: the question asks whether the price goes negative ("Will HB_WEST go negative tomorrow?"). */
+  forecastNegative?: boolean;
 }
 
 /** What the market holds, for validation: its series and the kinds stored for each. */
@@ -327,6 +329,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     if (/\b(?:did|was|were|had|ha(?:s|ve)\s+(?:been|done|charged|discharged)|done|ran)\b/i.test(q)) out.pastTense = true;
   }
   if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
+  if (measure === 'forecast' && /\bnegative\b|\bbelow\s+(?:zero|0)\b|\bunder\s+(?:zero|0)\b/i.test(q) && isPrice(kind)) out.forecastNegative = true;
   const marketsNamed = marketsNamedIn(q);
   if (marketsNamed.length > 0) out.marketsNamed = marketsNamed;
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);

@@ -5,7 +5,9 @@ import type pg from 'pg';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
 import { OFFER_CAP } from '../market/tick-validation.js';
 import { storedForecast } from '../reports/forecasts.js';
-import { formatValue, kindLabel, roundAsWritten, unitText } from '../market/format.js';
+import { formatValue, hourEndingRanges, kindLabel, roundAsWritten, unitText } from '../market/format.js';
+import { ercotHourLabel } from '../market/central-time.js';
+import { CENTRAL_CLOCK } from '../market/zone-clock.js';
 import { marketClock } from '../market/zone-clock.js';
 import { RUN_TOPIC_PREFIX, liveMarketSql } from '../platform/kafka/topics.js';
 import { marketScanCte } from '../platform/postgres/loose-scan.js';
@@ -358,6 +360,60 @@ export async function relationFact(pool: pg.Pool, market: string, series: string
       { series, kind, measure: 'correlation', value: corr, unit: '' }, { series, kind, measure: 'slope', value: slope, unit: '$/MWh per GW' }, { series, kind, measure: 'hours', value: r.hours, unit: 'hours' },
       { series, kind, measure: 'mean', value: roundAsWritten(Number(r.price_mean), '$'), unit: '$/MWh' }, { series: SYSTEM_SERIES_ID, kind: driver, measure: 'mean', value: Math.round(Number(r.driver_mean)), unit: 'MW' },
     ],
+  };
+}
+
+/**
+ * The hours of forecast steps as an answer names them: on US Central (ERCOT) each day's hours ending ("2024-06-25 HE
+ * 3-5, 22"), per Central day; on another market's clock the steps' start times. Pure.
+ */
+function stepHours(market: string, ats: readonly number[]): string {
+  const clock = marketClock(market);
+  if (clock.zone !== CENTRAL_CLOCK.zone) return ats.map((t) => clock.label(t)).join(', ');
+  const byDay = new Map<string, number[]>();
+  for (const t of ats) {
+    const h = ercotHourLabel(t);
+    byDay.set(h.date, [...(byDay.get(h.date) ?? []), h.hourEnding]);
+  }
+  return [...byDay].map(([d, hes]) => `${d} ${hourEndingRanges(hes)}`).join('; ');
+}
+
+/**
+ * Whether a price is forecast to go negative (the forecast measure with Intent.forecastNegative: "Will HB_WEST go
+ * negative tomorrow?"), from the newest forecast issued by the clock, over its steps within `p` when given: a yes or no
+ * on the median (P50 below 0 in which hours, else its lowest value), and the band's lower edge (P10 below 0 in which
+ * hours: each such hour has about a 1-in-10 chance of a price at or below its P10, so of a negative price; the P10 is
+ * the forecaster's 10% quantile, model/README.md) when the forecast has one. Null when no forecast step falls in `p`
+ * (the responder then says where the forecast ends).
+ */
+export async function negativeForecastFact(pool: pg.Pool, market: string, series: string, kind: string, now: number, p: FactPeriod | null): Promise<MeasureFact | null> {
+  const r = await storedForecast(pool, market, series, kind, { issuedBy: now });
+  if (!r || r.values.length === 0) return null;
+  let steps = r.values.map((v, i) => ({ v: Number(v), at: r.targetStart + i * r.stepMs, p10: r.p10?.[i] === undefined || r.p10?.[i] === null ? null : Number(r.p10[i]) }));
+  if (p) steps = steps.filter((x) => x.at < p.to && x.at + r.stepMs > p.from);
+  if (steps.length === 0) return null;
+  const u = unitText(r.unit);
+  const f = (v: number) => formatValue(v, r.unit);
+  const lo = steps.reduce((a, x) => (x.v < a.v ? x : a));
+  const p50neg = steps.filter((x) => x.v < 0);
+  const banded = steps.every((x) => x.p10 !== null);
+  const p10neg = banded ? steps.filter((x) => x.p10! < 0) : [];
+  const lo10 = banded ? steps.reduce((a, x) => (x.p10! < a.p10! ? x : a)) : null;
+  const when = p ? p.text : `the ${steps.length} forecast steps from ${timeLabel(market, steps[0]!.at)}`;
+  const end = r.targetStart + r.values.length * r.stepMs;
+  const beyond = p && p.to > end ? ` The forecast ends ${timeLabel(market, end)}: it does not cover the rest of ${p.text}.` : '';
+  const median = p50neg.length > 0
+    ? `Yes on the median: its P50 is below 0 in ${stepHours(market, p50neg.map((x) => x.at))} (lowest ${f(lo.v)} ${u} at ${timeLabel(market, lo.at)})`
+    : `Not on the median: its P50 never goes below 0 (lowest ${f(lo.v)} ${u} at ${timeLabel(market, lo.at)})`;
+  const band = !banded ? '; the forecast has no P10-P90 band, so no chance is given'
+    : p10neg.length > 0 ? `; its P10 is below 0 in ${stepHours(market, p10neg.map((x) => x.at))} (lowest ${f(lo10!.p10!)} ${u} at ${timeLabel(market, lo10!.at)}): about a 1-in-10 chance of a negative price in each of those hours`
+      : `; its P10 never goes below 0 either (lowest ${f(lo10!.p10!)} ${u} at ${timeLabel(market, lo10!.at)}): less than a 1-in-10 chance of a negative price in every hour`;
+  const v = (measure: string, value: number, at?: number): FactValue => ({ series, kind, measure, value: roundAsWritten(value, r.unit), unit: u, ...(at !== undefined ? { at } : {}) });
+  return {
+    id: `forecast-negative:${series}:${kind}:${r.modelVersion}:${r.targetStart}`,
+    text: `Will ${series} ${kindLabel(kind)} go negative, ${when}? The forecast (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)}): ${median}${band}.${beyond}`,
+    numbers: { negativeP50Steps: p50neg.length, negativeP10Steps: p10neg.length, minP50: roundAsWritten(lo.v, r.unit) },
+    values: [v('min', lo.v, lo.at), ...(lo10 ? [v('p10', lo10.p10!, lo10.at)] : []), { series, kind, measure: 'negativeP50Steps', value: p50neg.length, unit: 'steps' }, { series, kind, measure: 'negativeP10Steps', value: p10neg.length, unit: 'steps' }],
   };
 }
 

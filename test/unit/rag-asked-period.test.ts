@@ -89,3 +89,30 @@ describe('responder: a period it cannot serve is named, never replaced', () => {
     assert.match(t.answer, /has 12 steps from 2024-06-25 00:00 CT: .* The forecast ends 2024-06-25 12:00 CT: it does not cover the rest of tomorrow \(2024-06-25 00:00 CT to 2024-06-26 00:00 CT\)\.$/);
   });
 });
+
+// Fresh-tester finding (2026-12-02): "Will HB_WEST go negative tomorrow?" got the forecast's average, not a yes or no.
+describe('responder: will a price go negative, from the forecast\'s P50 and P10', () => {
+  const embedder = { dim: 3, modelName: 'fake', embed: async (t: readonly string[]) => t.map(() => new Float32Array(3)), close: async () => {} } as Embedder;
+  const llm: ChatModel = { name: 'fake', close: async () => {}, complete: async () => ({ text: '', completionTokens: 0, seconds: 0, model: 'fake' }) };
+  const store = { search: async () => [] } as unknown as VectorStore;
+  // 36 hourly steps from the clock: P50 30 $/MWh except -2 at 2024-06-25 02:00 CDT (HE 3) and 4 at 03:00 (HE 4); P10 = P50 - 8.
+  const values = Array.from({ length: 36 }, (_, i) => (i === 26 ? -2 : i === 27 ? 4 : 30));
+  const pool = {
+    query: async (sql: string) => ({
+      rows: sql === SQL_FORECAST_ISSUED_BY ? [{ model_version: 'm1', target_start: new Date(NOW), step_ms: 3_600_000, values, p10: values.map((v) => v - 8), p90: values.map((v) => v + 8), step_sources: null, unit: 'USD/MWh', issued_at: new Date(NOW), input_start: new Date(NOW - 86_400_000), input_end: new Date(NOW) }]
+        : sql === SQL_FORECAST_SERIES ? [{ series_id: 'HB_WEST' }] : [],
+    }),
+  } as unknown as pg.Pool;
+  const r = new Responder({ embedder, store, llm, pool, market: 'ERCOT', now: () => NOW });
+
+  it('answers yes on the median with the hours, and the P10 hours as a 1-in-10 chance', async () => {
+    const a = await r.answer({ question: 'Will HB_WEST go negative tomorrow?' }, undefined, { model: 'off' });
+    assert.equal(a.intent?.forecastNegative, true);
+    assert.equal(a.answer, 'Here is what the data shows: Will HB_WEST real-time price go negative, tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT)? The forecast (model m1, issued 2024-06-24 00:00 CT): Yes on the median: its P50 is below 0 in 2024-06-25 HE 3 (lowest -2.00 $/MWh at 2024-06-25 02:00 CT); its P10 is below 0 in 2024-06-25 HE 3-4 (lowest -10.00 $/MWh at 2024-06-25 02:00 CT): about a 1-in-10 chance of a negative price in each of those hours. The forecast ends 2024-06-25 12:00 CT: it does not cover the rest of tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT).');
+  });
+
+  it('answers no when neither the P50 nor the P10 goes below 0', async () => {
+    const a = await r.answer({ question: 'Will HB_WEST go negative today?' }, undefined, { model: 'off' });
+    assert.equal(a.answer, 'Here is what the data shows: Will HB_WEST real-time price go negative, today (2024-06-24 00:00 CT to 2024-06-25 00:00 CT)? The forecast (model m1, issued 2024-06-24 00:00 CT): Not on the median: its P50 never goes below 0 (lowest 30.00 $/MWh at 2024-06-24 00:00 CT); its P10 never goes below 0 either (lowest 22.00 $/MWh at 2024-06-24 00:00 CT): less than a 1-in-10 chance of a negative price in every hour.');
+  });
+});
