@@ -1,7 +1,7 @@
 // The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
 // /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { alignedData, consumerRow, curveInfoText, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, pipelineTimes, priceRange, utcText } from '/chart-data.js';
+import { alignedData, consumerRow, curveInfoText, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, pipelineTimes, priceRange, secondsText, utcText, valueText } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -180,6 +180,10 @@ function renderRangeNote() {
   note.textContent = `${parts.join(' and ')}, each marked with its value at the chart's edge: the axis is scaled to the forecast band and the 5th-95th percentile of the past values ("full range" shows every value).`;
 }
 
+/** Hover legend values as the page writes them (chart-data.js): "2024-06-21 09:00Z", "25.75 USD/MWh". */
+const hoverTime = (_u, ts) => secondsText(ts);
+const hoverValue = (_u, v) => valueText(v, state?.unit ?? '');
+
 function draw() {
   const data = alignedData(state);
   yRange = priceRange(data);
@@ -198,15 +202,15 @@ function draw() {
       scales: { x: { time: true }, y: { range: priceScale }, err: { auto: true } },
       hooks: { draw: [markClipped('price', () => yRange)] },
       series: [
-        { label: 'time (UTC)' },
-        { label: 'actual (hourly mean)', stroke: '#1f6feb', width: 2, spanGaps: true },
-        { label: 'forecast (horizon 1)', stroke: '#d9480f', width: 2, spanGaps: true, points: { show: true, size: 4 } },
-        { label: 'newest forecast', stroke: '#f59f00', width: 1.5, dash: [6, 4], spanGaps: true },
+        { label: 'time (UTC)', value: hoverTime },
+        { label: 'actual (hourly mean)', stroke: '#1f6feb', width: 2, spanGaps: true, value: hoverValue },
+        { label: 'forecast (horizon 1)', stroke: '#d9480f', width: 2, spanGaps: true, points: { show: true, size: 4 }, value: hoverValue },
+        { label: 'newest forecast', stroke: '#f59f00', width: 1.5, dash: [6, 4], spanGaps: true, value: hoverValue },
         // Drawn in the error chart below (its own scale); kept here hidden so the columns stay aligned.
-        { label: 'error (chart below)', stroke: '#7048e8', width: 1, scale: 'err', show: false },
+        { label: 'error (chart below)', stroke: '#7048e8', width: 1, scale: 'err', show: false, value: hoverValue },
         // The newest forecast's 80% band: a fan from P10 to P90 around its P50 curve.
-        { label: 'newest forecast P10', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true, points: { show: false } },
-        { label: 'newest forecast P90', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true, points: { show: false } },
+        { label: 'newest forecast P10', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true, points: { show: false }, value: hoverValue },
+        { label: 'newest forecast P90', stroke: 'rgba(245,159,0,0.55)', width: 1, spanGaps: true, points: { show: false }, value: hoverValue },
       ],
       bands: [{ series: [6, 5], fill: 'rgba(245,159,0,0.18)' }],
       axes: [{ label: 'time (UTC)' }, { label: `price (${state.unit ?? ''})`, size: 60 }],
@@ -222,7 +226,7 @@ function draw() {
       // a spike's error like the price axis (errorRange), every error under "full range".
       scales: { x: { time: true }, y: { range: errorScale } },
       hooks: { draw: [markClipped('error', () => errRange)] },
-      series: [{ label: 'time (UTC)' }, { label: `error: forecast − actual (${state.unit ?? ''})`, stroke: '#7048e8', width: 1, spanGaps: false, points: { show: true, size: 3 } }],
+      series: [{ label: 'time (UTC)', value: hoverTime }, { label: 'error: forecast − actual', stroke: '#7048e8', width: 1, spanGaps: false, points: { show: true, size: 3 }, value: hoverValue }],
       axes: [{ label: 'time (UTC)' }, { label: `error (${state.unit ?? ''})`, space: 20, size: 60 }],
     }, [data[0], data[4]], errEl);
     window.__sdaErrPlot = errPlot;

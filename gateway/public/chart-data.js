@@ -246,6 +246,20 @@ export function noErrorStatus(state, series) {
 /** An ISO time as the dashboard writes it: "2024-07-01 12:00Z"; '?' when there is none. */
 export const utcText = (iso) => (iso ? iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z') : '?');
 
+/** A chart time (seconds since the epoch, uPlot's x) as the dashboard writes times: "2024-07-01 12:00Z"; '–' without one. */
+export const secondsText = (ts) => (ts === null || ts === undefined || !Number.isFinite(ts) ? '–' : utcText(new Date(ts * 1000).toISOString()));
+
+/**
+ * A value as the dashboard's hover legends write it: `digits` decimals (default 2) with thousands separators and the
+ * unit ("25.75 USD/MWh", "-10.00 MW"); '–' for a missing value. Rounded by Intl (half away from zero), and -0 is "0".
+ */
+export function valueText(v, unit, digits = 2) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  const text = (v + 0).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const shown = /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
+  return unit ? `${shown} ${unit}` : shown;
+}
+
 /**
  * The pipeline panel's two times, each saying what it is (a fresh tester could not tell them, or the forecast panel's
  * time, apart): `lastTickStoredAt` is the wall-clock time the ticks sink wrote the newest tick to PostgreSQL

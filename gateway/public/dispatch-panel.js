@@ -5,6 +5,8 @@
 // plan out of date (a newer forecast of its price, or the market day moved on: dispatch-refresh.js).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { dispatchRefreshReason, shownPlan } from '/dispatch-refresh.js';
+import { dispatchColumns } from '/dispatch-chart.js';
+import { secondsText, utcText, valueText } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 // Whole dollars, rounded before formatting so the sign follows the rounding (-0.4 is "$0", not "-$0"; `|| 0` turns
@@ -38,27 +40,38 @@ function formRequest() {
   return { adhoc: `series=${encodeURIComponent($('#dispatch-series').value.trim())}&power=${encodeURIComponent($('#dispatch-power').value)}&energy=${encodeURIComponent($('#dispatch-energy').value)}` };
 }
 
+/** Removes the charts (a rejected or failed plan must not leave the previous one reading like its result). */
+function clearCharts() {
+  pricePlot?.destroy();
+  socPlot?.destroy();
+  pricePlot = null;
+  socPlot = null;
+  window.__sdaDispatchPlot = null;
+}
+
 function draw(plan) {
-  const xs = plan.intervals.map((i) => Date.parse(i.start) / 1000);
-  const net = plan.intervals.map((i) => i.dischargeMw - i.chargeMw);
-  const data = [xs, plan.intervals.map((i) => i.price), plan.intervals.map((i) => i.p10), plan.intervals.map((i) => i.p90), net];
-  // State of charge at each interval's end, starting from the initial state at the first interval's start.
-  const soc = [[xs[0], ...plan.intervals.map((i) => Date.parse(i.end) / 1000)], [plan.initialSocMwh, ...plan.intervals.map((i) => i.socMwh)]];
+  // dispatch-chart.js: the last hour drawn as a step to its end, both charts over the same [first start, last end].
+  const cols = dispatchColumns(plan);
+  clearCharts();
+  if (!cols) return;
+  const { price: data, soc } = cols;
   const stepped = uPlot.paths.stepped({ align: 1 });
   const width = Math.max(320, $('#dispatch-plot').clientWidth || 900);
-  if (pricePlot) pricePlot.destroy();
-  if (socPlot) socPlot.destroy();
+  const x = { time: true, range: () => cols.x };
+  // Hover values as the rest of the page writes them (chart-data.js): times "2024-06-21 09:00Z", values rounded with their unit.
+  const at = (unit, digits = 2) => (_u, v) => valueText(v, unit, digits);
+  const time = { label: 'time (UTC)', value: (_u, ts) => secondsText(ts) };
   pricePlot = new uPlot({
     width, height: 260,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { sync: { key: 'sda-dispatch' } },
-    scales: { x: { time: true }, mw: { auto: true } },
+    scales: { x, mw: { auto: true } },
     series: [
-      { label: 'time (UTC)' },
-      { label: 'forecast price P50 ($/MWh)', stroke: '#d9480f', width: 2, paths: stepped },
-      { label: 'P10', stroke: '#f59f00', width: 1, dash: [4, 4], paths: stepped },
-      { label: 'P90', stroke: '#f59f00', width: 1, dash: [4, 4], paths: stepped },
-      { label: 'net power MW (discharge +, charge -)', stroke: '#1f6feb', fill: 'rgba(31,111,235,0.15)', width: 1.5, scale: 'mw', paths: stepped },
+      time,
+      { label: 'forecast price P50', stroke: '#d9480f', width: 2, paths: stepped, value: at('$/MWh') },
+      { label: 'P10', stroke: '#f59f00', width: 1, dash: [4, 4], paths: stepped, value: at('$/MWh') },
+      { label: 'P90', stroke: '#f59f00', width: 1, dash: [4, 4], paths: stepped, value: at('$/MWh') },
+      { label: 'net power (discharge +, charge -)', stroke: '#1f6feb', fill: 'rgba(31,111,235,0.15)', width: 1.5, scale: 'mw', paths: stepped, value: at('MW', 1) },
     ],
     axes: [{ label: 'time (UTC)' }, { label: '$/MWh', size: 60 }, { scale: 'mw', side: 1, label: 'MW', size: 50, grid: { show: false } }],
   }, data, $('#dispatch-plot'));
@@ -66,9 +79,10 @@ function draw(plan) {
     width, height: 160,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { sync: { key: 'sda-dispatch' } },
-    scales: { x: { time: true }, y: { range: () => [0, plan.asset.energyMwh] } },
-    series: [{ label: 'time (UTC)' }, { label: 'state of charge (MWh)', stroke: '#2b8a3e', width: 2, fill: 'rgba(43,138,62,0.12)' }],
-    axes: [{ label: 'time (UTC)' }, { label: 'MWh', size: 60 }],
+    scales: { x, y: { range: () => [0, plan.asset.energyMwh] } },
+    series: [time, { label: 'state of charge', stroke: '#2b8a3e', width: 2, fill: 'rgba(43,138,62,0.12)', value: at('MWh', 1) }],
+    // An empty right axis as wide as the price chart's MW axis (size 50 + its label's 30), so the two plot areas (and their hours) line up.
+    axes: [{ label: 'time (UTC)' }, { label: 'MWh', size: 60 }, { side: 1, size: 80, values: () => [], ticks: { show: false }, grid: { show: false } }],
   }, soc, $('#dispatch-soc'));
   window.__sdaDispatchPlot = pricePlot;
 }
@@ -80,17 +94,25 @@ async function load(req = formRequest()) {
     const res = await fetch(`/dispatch?${queryOf(req)}`);
     const body = await res.json();
     if (!res.ok) {
-      status.textContent = `${res.status}: ${body.detail ?? body.error}`;
+      // Prominent, and the previous plan's charts go: they would read like this request's result.
+      status.textContent = `Not planned (HTTP ${res.status}): ${body.detail ?? body.error}. No plan is shown.`;
+      status.className = 'error';
+      clearCharts();
+      window.__sdaDispatchError = { status: res.status, detail: body.detail ?? body.error };
       return;
     }
+    status.className = '';
+    window.__sdaDispatchError = null;
     // P10/P90: the same schedule valued on the forecast's P10 and P90 price curves (dispatch/day-ahead.ts bandText), not a revenue range.
     const band = body.revenueAtP10 !== null && !body.noTradeReason ? ` If prices instead follow the forecast's P10 curve, this schedule earns ${money(body.revenueAtP10)}; on its P90 curve, ${money(body.revenueAtP90)}.` : '';
-    status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)} at the forecast's P50 prices; forecast ${body.forecast.modelVersion} issued ${body.forecast.issuedAt}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}.${body.noTradeReason ? ` ${body.noTradeReason}` : band}`;
+    status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)} at the forecast's P50 prices; forecast ${body.forecast.modelVersion} issued ${utcText(body.forecast.issuedAt)}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}.${body.noTradeReason ? ` ${body.noTradeReason}` : band}`;
     draw(body);
     shown = shownPlan(body);
     window.__sdaDispatchPlan = { day: body.day, forecastIssuedAt: body.forecast.issuedAt, forecastTargetStart: body.forecast.targetStart };
   } catch (err) {
-    status.textContent = `dispatch unavailable: ${err.message}`;
+    status.textContent = `dispatch unavailable: ${err.message}. No plan is shown.`;
+    status.className = 'error';
+    clearCharts();
   }
 }
 

@@ -165,6 +165,18 @@ describe('dashboard in headless Chromium', () => {
     await page.close();
   });
 
+  it('a rejected ad-hoc plan (MW = -5) is shown as an error, with no chart under it', async () => {
+    const { page } = await openDashboard(rig!.browser, rig!.gw.url, market, series);
+    await page.selectOption('#dispatch-asset', '');
+    await page.fill('#dispatch-power', '-5');
+    await page.click('#dispatch-form button');
+    await page.waitForFunction(() => (window as unknown as { __sdaDispatchError?: unknown }).__sdaDispatchError, undefined, { timeout: 10_000 });
+    assert.match((await page.textContent('#dispatch-summary')) ?? '', /^Not planned \(HTTP 400\): power must be .*got "-5"\. No plan is shown\.$/);
+    assert.equal(await page.getAttribute('#dispatch-summary', 'class'), 'error');
+    assert.equal(await page.locator('#dispatch canvas').count(), 0, 'no chart reads like the rejected request\'s result');
+    await page.close();
+  });
+
   it('#feed=0: chromium --headless --screenshot --virtual-time-budget finishes (with the live feed open it never did)', async () => {
     // Virtual time runs only while no request is pending, and the feed's EventSource never ends; #feed=0 leaves it closed.
     const dir = path.join(projectRoot(), '.cache', 'artifacts');
