@@ -80,6 +80,12 @@ export interface Intent {
   marketsNamed?: string[];
   /** For forecast: the question asks whether the price goes negative ("Will HB_WEST go negative tomorrow?"). */
   forecastNegative?: boolean;
+  /**
+   * For forecast: the question asks for the N best hours ("Top 3 hours to discharge at HB_WEST tomorrow", "the 4
+   * cheapest hours to charge"): how many (1-24) and which end of the P50 ranking (highest: discharge, most expensive;
+   * lowest: charge, cheapest).
+   */
+  topHours?: { count: number; order: 'highest' | 'lowest' };
 }
 
 /** What the market holds, for validation: its series and the kinds stored for each. */
@@ -160,6 +166,24 @@ export const MARKET_NAMES: ReadonlyArray<readonly [string, RegExp]> = [
 /** The markets a text names by name (MARKET_NAMES), canonical, each once, in MARKET_NAMES order. Pure. */
 export function marketsNamedIn(text: string): string[] {
   return MARKET_NAMES.filter(([, re]) => re.test(text)).map(([name]) => name);
+}
+
+const COUNT_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twelve: 12 };
+
+/**
+ * The N best hours a question asks for: "top 3 hours", "the 4 best hours", "3 cheapest hours", "five most expensive
+ * hours" (1-24); order lowest when it asks to charge or for the cheapest/lowest hours, else highest (discharge, top,
+ * most expensive). Null when none is asked. Pure.
+ */
+export function topHoursIn(q: string): { count: number; order: 'highest' | 'lowest' } | null {
+  const m = /\b(?:(top|best|highest|lowest|cheapest|most\s+expensive)\s+(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve)|(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(best|highest|lowest|cheapest|most\s+expensive|priciest))\s+hours?\b/i.exec(q);
+  if (!m) return null;
+  const written = (m[2] ?? m[3])!.toLowerCase();
+  const count = COUNT_WORDS[written] ?? Number(written);
+  if (!(count >= 1 && count <= 24)) return null;
+  const word = (m[1] ?? m[4])!.toLowerCase();
+  const low = /^(?:lowest|cheapest)$/.test(word) || (/^(?:top|best)$/.test(word) && /\bcharg\w*\b/i.test(q) && !/\bdischarg\w*\b/i.test(q));
+  return { count, order: low ? 'lowest' : 'highest' };
 }
 
 /** Value kinds nobody stores here, named so the answer can say so. */
@@ -272,11 +296,14 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   const batteryWord = /\bbatter(?:y|ies)\b|\bBESS\b/i.test(q);
   const sizeWritten = new RegExp(SIZE_FIGURE.source, 'i').test(q);
   const batteryPlan = batteryWord && (/\bplan(?:s|ned|ning)?\b/i.test(q) || sizeWritten && (period !== null || /\b(?:should|would)\b/i.test(q)));
+  // "Top 3 hours to discharge at HB_WEST tomorrow": the forecast's hours ranked (looking forward, so a forecast).
+  const topHours = topHoursIn(q);
   if (assetExplain) measure = 'asset';
   else if (bessNamed || batteryAction || batteryPlan || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';
+  else if (topHours && (period === null || period.to > now) && (named > 0 || kind !== null)) measure = 'forecast';
   else if (/\bforecast\w*\b|\bpredict\w*\b|\bexpect\w*\b|\boutlook\b|\bwill\b/i.test(q) && (named > 0 || kind !== null) && !/\bforecaster\b/i.test(q)) measure = 'forecast';
   // A period wholly after the market clock is a forecast, unless the question asks about it in the past tense (no data yet).
   // Day-ahead prices for a coming day are stored data (the DAM clears the day before), not a forecast.
@@ -330,6 +357,7 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   }
   if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
   if (measure === 'forecast' && /\bnegative\b|\bbelow\s+(?:zero|0)\b|\bunder\s+(?:zero|0)\b/i.test(q) && isPrice(kind)) out.forecastNegative = true;
+  if (measure === 'forecast' && topHours && isPrice(kind)) out.topHours = topHours;
   const marketsNamed = marketsNamedIn(q);
   if (marketsNamed.length > 0) out.marketsNamed = marketsNamed;
   if (measure === 'rank') out.ascending = /\b(lowest|least|cheapest|min\w*|smallest|fewest)\b/i.test(q);

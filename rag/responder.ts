@@ -26,7 +26,7 @@ import { type Intent, VALUE_KINDS as INTENT_KINDS, describeIntent, parseIntent }
 import { KNOWN_PERIODS, type Period, describePeriod } from './market-clock.js';
 import {
   type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastReach, latestFact, latestValue,
-  allMarketStates, negativeFact, negativeForecastFact, notForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
+  allMarketStates, negativeFact, negativeForecastFact, notForecastFact, topHoursForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
 } from './tools.js';
 import { assetFact, dispatchFact } from './dispatch-answer.js';
 import type { BatteryAsset } from '../dispatch/asset.js';
@@ -360,7 +360,8 @@ export class Responder {
         const window = p && p.to > now ? { ...p, from: Math.max(p.from, now) } : null;
         // A series with data that the forecaster does not predict is said to be so, with the ones it does (one query).
         let forecast: Promise<string[]> | undefined;
-        const fact = intent.forecastNegative ? negativeForecastFact : forecastFact;
+        const top = intent.topHours;
+        const fact = top ? (pl: pg.Pool, m: string, s: string, k: string, n: number, w: FactPeriod | null) => topHoursForecastFact(pl, m, s, k, n, w, top) : intent.forecastNegative ? negativeForecastFact : forecastFact;
         return all(async (s) => (await fact(pool, market, s, fk, now, window)) ?? notForecastFact(s, fk, await (forecast ??= forecastSeries(pool, market, fk)), market));
       }
       case 'negative': {

@@ -418,6 +418,32 @@ export async function negativeForecastFact(pool: pg.Pool, market: string, series
 }
 
 /**
+ * The N hours of the newest forecast with the highest (or lowest) P50 within `p` (the forecast measure with
+ * Intent.topHours: "Top 3 hours to discharge at HB_WEST tomorrow"), ranked, each with its time, hour ending and value;
+ * says where the forecast ends when `p` runs past it, and when it has fewer steps than asked. Null when no step falls
+ * in `p`.
+ */
+export async function topHoursForecastFact(pool: pg.Pool, market: string, series: string, kind: string, now: number, p: FactPeriod | null, top: { count: number; order: 'highest' | 'lowest' }): Promise<MeasureFact | null> {
+  const r = await storedForecast(pool, market, series, kind, { issuedBy: now });
+  if (!r || r.values.length === 0) return null;
+  let steps = r.values.map((v, i) => ({ v: Number(v), at: r.targetStart + i * r.stepMs }));
+  if (p) steps = steps.filter((x) => x.at < p.to && x.at + r.stepMs > p.from);
+  if (steps.length === 0) return null;
+  const ranked = [...steps].sort((a, b) => (top.order === 'highest' ? b.v - a.v : a.v - b.v) || a.at - b.at).slice(0, top.count);
+  const u = unitText(r.unit);
+  const end = r.targetStart + r.values.length * r.stepMs;
+  const beyond = p && p.to > end ? ` The forecast ends ${timeLabel(market, end)}: it does not cover the rest of ${p.text}.` : '';
+  const fewer = ranked.length < top.count ? ` (only ${ranked.length} forecast hours fall in the period)` : '';
+  const list = ranked.map((x, i) => `${i + 1}. ${stepHours(market, [x.at])} (from ${timeLabel(market, x.at)}): ${formatValue(x.v, r.unit)} ${u}`).join('; ');
+  return {
+    id: `forecast-top:${series}:${kind}:${r.modelVersion}:${r.targetStart}:${top.order}:${top.count}`,
+    text: `The ${top.count} forecast hours of ${series} ${kindLabel(kind)} with the ${top.order} P50${p ? `, ${p.text}` : ''} (model ${r.modelVersion}, issued ${timeLabel(market, r.issuedAt)}; ${top.order === 'highest' ? 'the hours to discharge in' : 'the hours to charge in'})${fewer}: ${list}.${beyond}`,
+    numbers: { hours: ranked.length },
+    values: [...ranked.map((x) => ({ series, kind, measure: 'value', value: roundAsWritten(x.v, r.unit), unit: u, at: x.at })), { series, kind, measure: 'hours', value: ranked.length, unit: 'hours' }],
+  };
+}
+
+/**
  * What a forecast question gets when forecastFact found nothing and the series is not forecast at all (it has
  * market data, the forecaster does not predict it): that it is not forecast and which series are (`forecast`, from
  * reports/forecasts.ts forecastSeries). A fact without numbers. Null when the series is forecast: then no forecast covers the time asked.

@@ -9,6 +9,7 @@ import type { Embedder } from '../../rag/embeddings.js';
 import type { ChatModel } from '../../rag/llm.js';
 import { type Period, describePeriod, isUnknownPeriod, resolvePeriod } from '../../rag/market-clock.js';
 import { Responder } from '../../rag/responder.js';
+import { topHoursIn } from '../../rag/intent.js';
 import type { VectorStore } from '../../rag/store/store.js';
 import { SQL_SERIES_SPAN } from '../../rag/tools.js';
 import { SQL_FORECAST_ISSUED_BY, SQL_FORECAST_SERIES } from '../../reports/forecasts.js';
@@ -109,6 +110,17 @@ describe('responder: will a price go negative, from the forecast\'s P50 and P10'
     const a = await r.answer({ question: 'Will HB_WEST go negative tomorrow?' }, undefined, { model: 'off' });
     assert.equal(a.intent?.forecastNegative, true);
     assert.equal(a.answer, 'Here is what the data shows: Will HB_WEST real-time price go negative, tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT)? The forecast (model m1, issued 2024-06-24 00:00 CT): Yes on the median: its P50 is below 0 in 2024-06-25 HE 3 (lowest -2.00 $/MWh at 2024-06-25 02:00 CT); its P10 is below 0 in 2024-06-25 HE 3-4 (lowest -10.00 $/MWh at 2024-06-25 02:00 CT): about a 1-in-10 chance of a negative price in each of those hours. The forecast ends 2024-06-25 12:00 CT: it does not cover the rest of tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT).');
+  });
+
+  it('ranks the forecast hours for "top 3 hours to discharge" and "the 2 cheapest hours"', async () => {
+    const a = await r.answer({ question: 'Top 3 hours to discharge at HB_WEST tomorrow' }, undefined, { model: 'off' });
+    assert.deepEqual(a.intent?.topHours, { count: 3, order: 'highest' });
+    // Ties (30.00 in every other hour) keep time order.
+    assert.equal(a.answer, 'Here is what the data shows: The 3 forecast hours of HB_WEST real-time price with the highest P50, tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT) (model m1, issued 2024-06-24 00:00 CT; the hours to discharge in): 1. 2024-06-25 HE 1 (from 2024-06-25 00:00 CT): 30.00 $/MWh; 2. 2024-06-25 HE 2 (from 2024-06-25 01:00 CT): 30.00 $/MWh; 3. 2024-06-25 HE 5 (from 2024-06-25 04:00 CT): 30.00 $/MWh. The forecast ends 2024-06-25 12:00 CT: it does not cover the rest of tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT).');
+    const c = await r.answer({ question: 'What are the 2 cheapest hours at HB_WEST tomorrow?' }, undefined, { model: 'off' });
+    assert.match(c.answer, /with the lowest P50, tomorrow .*; the hours to charge in\): 1\. 2024-06-25 HE 3 \(from 2024-06-25 02:00 CT\): -2\.00 \$\/MWh; 2\. 2024-06-25 HE 4 \(from 2024-06-25 03:00 CT\): 4\.00 \$\/MWh\./);
+    assert.deepEqual(topHoursIn('best 4 hours to charge'), { count: 4, order: 'lowest' });
+    assert.equal(topHoursIn('the top 3 battery discharge hours'), null);
   });
 
   it('answers no when neither the P50 nor the P10 goes below 0', async () => {
