@@ -112,6 +112,38 @@ export function timeTicks(x0: number, x1: number, maxTicks = 8): Array<{ ms: num
 }
 
 /** '2024-06-21 05:00Z': a UTC instant to the minute, as the report's headers write it. */
+/**
+ * Round axis ticks for the range [lo, hi] with about `n` ticks: the "nice numbers" algorithm of Heckbert ("Nice
+ * numbers for graph labels", Graphics Gems, 1990). The step is 1, 2, 5 or 10 times a power of ten (nice(range / (n -
+ * 1), rounded)); the axis is widened outward to whole steps, so both ends are ticks: -884..2,011 becomes -1,000..3,000
+ * by 1,000, and -1..45 becomes -10..50 by 10. `digits`: the decimals a label needs (max(0, -floor(log10(step)))). Throws on a non-finite end or n < 2.
+ */
+export function niceTicks(lo: number, hi: number, n = 5): { min: number; max: number; step: number; ticks: number[]; digits: number } {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) throw new Error(`niceTicks: the range must be finite, got [${lo}, ${hi}]`);
+  if (!Number.isInteger(n) || n < 2) throw new Error(`niceTicks: n must be an integer >= 2, got ${n}`);
+  if (hi < lo) [lo, hi] = [hi, lo];
+  if (hi === lo) {
+    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+    lo -= pad;
+    hi += pad;
+  }
+  const nice = (x: number, round: boolean): number => {
+    const exp = Math.floor(Math.log10(x));
+    const f = x / 10 ** exp;
+    const nf = round ? (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) : f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
+    return nf * 10 ** exp;
+  };
+  const step = nice(nice(hi - lo, false) / (n - 1), true);
+  const digits = Math.max(0, -Math.floor(Math.log10(step)));
+  // Rounded to the step's decimals, so 0.1 + 0.2 does not print as 0.30000000000000004.
+  const fix = (x: number) => Number(x.toFixed(digits)) + 0;
+  const min = fix(Math.floor(lo / step) * step);
+  const max = fix(Math.ceil(hi / step) * step);
+  const ticks: number[] = [];
+  for (let k = 0; min + k * step <= max + step / 2; k++) ticks.push(fix(min + k * step));
+  return { min, max, step, ticks, digits };
+}
+
 function utc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')}Z`;
 }
@@ -129,6 +161,10 @@ function svgChart(title: string, xs: number[], lines: Line[], unit: string, opts
   let hi = Math.max(...all, opts.zeroLine ? 0 : -Infinity);
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) { lo = 0; hi = 1; }
   if (hi === lo) { hi += 1; lo -= 1; }
+  // Round ticks (Heckbert's nice numbers), the axis widened to the outer ones.
+  const nice = niceTicks(lo, hi, 5);
+  lo = nice.min;
+  hi = nice.max;
   const x0 = xs[0] ?? 0;
   const x1 = (xs[xs.length - 1] ?? 1) + (xs.length > 1 ? xs[1]! - xs[0]! : 1);
   const sx = (x: number) => L + ((x - x0) / (x1 - x0)) * (W - L - R);
@@ -144,8 +180,7 @@ function svgChart(title: string, xs: number[], lines: Line[], unit: string, opts
     });
     return `<path d="${d}" fill="none" stroke="${l.color}" stroke-width="1.3"${l.dash ? ' stroke-dasharray="4 3"' : ''}/>`;
   });
-  const yTicks = Array.from({ length: 5 }, (_, k) => lo + ((hi - lo) * k) / 4);
-  const yAxis = yTicks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${sy(v).toFixed(1)}" y2="${sy(v).toFixed(1)}" stroke="#eee"/><text x="${L - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end">${v.toLocaleString('en-US', { maximumFractionDigits: Math.abs(hi - lo) < 10 ? 1 : 0 })}</text>`);
+  const yAxis = nice.ticks.map((v) => `<line x1="${L}" x2="${W - R}" y1="${sy(v).toFixed(1)}" y2="${sy(v).toFixed(1)}" stroke="#eee"/><text x="${L - 6}" y="${(sy(v) + 4).toFixed(1)}" text-anchor="end">${v.toLocaleString('en-US', { minimumFractionDigits: nice.digits, maximumFractionDigits: nice.digits })}</text>`);
   // A label near either end is anchored inside the plot so it is not cut off at the edge of the SVG.
   const xAxis = timeTicks(x0, x1).map(({ ms, label }) => {
     const x = sx(ms);
@@ -173,7 +208,8 @@ export function backtestHtml(results: BacktestResult[], meta: Record<string, str
     const z0 = xs.length - zoom;
     const zx = xs.slice(z0);
     const color = (s: StrategyResult) => COLORS[s.name] ?? '#000';
-    const power = r.strategies.filter((s) => s.name !== 'perfect').map((s) => ({ name: `${s.name} net MW`, color: color(s), values: s.series.dischargeMw.slice(z0).map((d, i) => d - s.series.chargeMw[z0 + i]!), step: true }));
+    // Perfect foresight too (dashed, as in the state-of-charge chart): the schedule the others are measured against.
+    const power = r.strategies.map((s) => ({ name: `${s.name} net MW`, color: color(s), values: s.series.dischargeMw.slice(z0).map((d, i) => d - s.series.chargeMw[z0 + i]!), step: true, dash: s.name === 'perfect' }));
     const days = (ms: number) => `${Number((ms / DAY_MS).toFixed(1))} day${ms === DAY_MS ? '' : 's'}`;
     const span = z0 === 0
       ? `whole period, ${utc(r.fromMs)} to ${utc(r.toMs)} (${days(r.toMs - r.fromMs)})`

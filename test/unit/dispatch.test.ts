@@ -10,7 +10,7 @@ import { SdaError } from '../../platform/errors.js';
 import { parseAssets } from '../../dispatch/assets-config.js';
 import { bandText, describePlan, noTradeReason, planDayAhead } from '../../dispatch/day-ahead.js';
 import { formatDollars, hourEndingRanges } from '../../market/format.js';
-import { backtestHtml, backtestJson, backtestTable, timeTicks } from '../../dispatch/report.js';
+import { backtestHtml, backtestJson, backtestTable, niceTicks, timeTicks } from '../../dispatch/report.js';
 import { planFromForecast, stateAt } from '../../processors/dispatcher/plan.js';
 import type { Forecast } from '../../schemas/types.js';
 
@@ -449,9 +449,45 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     const alignedHtml = backtestHtml([aligned]);
     const last = [...alignedHtml.slice(0, alignedHtml.indexOf('net power per strategy')).matchAll(/<text x="([\d.]+)" y="[\d.]+" text-anchor="(start|middle|end)">(\d\d-\d\d \d\d:\d\d)<\/text>/g)].at(-1)!;
     assert.deepEqual([last[1], last[2], last[3]], ['950.0', 'end', '01-09 00:00']);
+    // Value axes carry round labels only; the net-power chart has perfect foresight (dashed), as the SoC chart does.
+    for (const svg of html.split('<svg').slice(1)) {
+      const ys = [...svg.matchAll(/<text x="64" y="[\d.]+" text-anchor="end">([^<]+)<\/text>/g)].map((m) => Number(m[1]!.replace(/,/g, '')));
+      assert.ok(ys.length >= 3, `y labels: ${ys.join(' ')}`);
+      const step = ys[1]! - ys[0]!;
+      const mant = step / 10 ** Math.floor(Math.log10(step));
+      assert.ok([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9), `a round step between labels: ${ys.join(' ')}`);
+      for (const [k, v] of ys.entries()) {
+        assert.ok(Math.abs(v - (ys[0]! + k * step)) < 1e-9 * Math.max(1, Math.abs(v)), `evenly spaced: ${ys.join(' ')}`);
+        assert.ok(Math.abs(v / step - Math.round(v / step)) < 1e-9, `on a whole step: ${ys.join(' ')}`);
+      }
+    }
+    const powerSvg = html.slice(html.indexOf('net power per strategy'), html.indexOf('state of charge per strategy'));
+    for (const st of r.strategies) assert.ok(powerSvg.includes(`>${st.name} net MW</text>`), `${st.name} in the net-power legend`);
+    assert.ok(r.strategies.some((st) => st.name === 'perfect'), 'the backtest has perfect foresight');
+    assert.match(powerSvg, /stroke="#7f7f7f" stroke-width="1.3" stroke-dasharray="4 3"/, 'perfect foresight dashed');
     assert.ok(html.includes('mark price $'), 'the footnote is in the HTML too');
     assert.ok(html.includes('test &lt;period&gt;'), 'escaped');
     assert.doesNotMatch(html, /<script|<link|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('gives value axes round ticks (Heckbert\'s nice numbers), the axis widened to the outer ones', () => {
+    // The fresh tester's axes: -1/10/22/33/45 and -884/.../2,011.
+    assert.deepEqual(niceTicks(-1, 45), { min: -10, max: 50, step: 10, ticks: [-10, 0, 10, 20, 30, 40, 50], digits: 0 });
+    assert.deepEqual(niceTicks(-884, 2011), { min: -1000, max: 3000, step: 1000, ticks: [-1000, 0, 1000, 2000, 3000], digits: 0 });
+    assert.deepEqual(niceTicks(0, 1), { min: 0, max: 1, step: 0.2, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1], digits: 1 });
+    assert.deepEqual(niceTicks(0.12, 0.37).ticks, [0.1, 0.2, 0.3, 0.4]);
+    assert.deepEqual(niceTicks(5, 5).ticks, [4.4, 4.6, 4.8, 5, 5.2, 5.4, 5.6], 'a flat series gets a range around it (±10%)');
+    assert.deepEqual(niceTicks(0, 0).ticks, [-1, -0.5, 0, 0.5, 1]);
+    for (const [lo, hi] of [[-3.7, 812], [12, 13.4], [-5000, 5000], [0.001, 0.0093]] as const) {
+      const t = niceTicks(lo, hi);
+      assert.ok(t.min <= lo && t.max >= hi, `[${lo}, ${hi}] inside [${t.min}, ${t.max}]`);
+      const mant = t.step / 10 ** Math.floor(Math.log10(t.step));
+      assert.ok([1, 2, 5].some((m) => Math.abs(mant - m) < 1e-9), `step ${t.step} is 1, 2 or 5 x 10^k`);
+      assert.ok(t.ticks.every((v) => Math.abs(v / t.step - Math.round(v / t.step)) < 1e-9), `ticks on whole steps: ${t.ticks.join(' ')}`);
+      assert.ok(t.ticks.length >= 3 && t.ticks.length <= 11, t.ticks.join(' '));
+    }
+    assert.throws(() => niceTicks(0, Number.NaN), /finite/);
+    assert.throws(() => niceTicks(0, 1, 1), /n must be/);
   });
 
   it('labels a time axis in UTC with distinct ticks on whole hours or days', () => {
