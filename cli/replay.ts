@@ -52,6 +52,10 @@ export function registerReplay(program: Command): void {
         [
           ...summary.files.map((f) => `  ${f.file}: ${f.format}, ${f.rows.toLocaleString('en-US')} rows`),
           `replayed ${summary.accepted.toLocaleString('en-US')} ticks (${summary.imputed} imputed), ${summary.deadLettered} dead-lettered, of ${summary.read.toLocaleString('en-US')} parsed; event time ${range}; ${summary.wallSeconds.toFixed(1)} s at speed ${speed}`,
+          // What `sda run list` counts on the topic: the ticks and the SYSTEM series context copies (tick-publisher.ts).
+          ...(publisher.contextCopies > 0
+            ? [`${opts.topic}: ${(summary.accepted + publisher.contextCopies).toLocaleString('en-US')} records written = ${summary.accepted.toLocaleString('en-US')} ticks + ${publisher.contextCopies.toLocaleString('en-US')} SYSTEM series context copies (each SYSTEM load/wind/solar tick once more on every other partition, for the windower)`]
+            : []),
           '',
         ].join('\n'),
       );

@@ -9,7 +9,7 @@ import { type Admin, type Kafka, createKafka } from '../platform/kafka/client.js
 import { type TopicRecordCount, countDataRecords } from '../platform/kafka/count-records.js';
 import { SdaError } from '../platform/errors.js';
 import { KafkaError } from '../platform/kafka/errors.js';
-import { recordsAreOffsets, runOfTopic, validateRunName } from '../platform/kafka/topics.js';
+import { recordsAreOffsets, runOfTopic, topicSet, validateRunName } from '../platform/kafka/topics.js';
 import { createPool } from '../platform/postgres/pool.js';
 import { deleteRunRows } from '../sinks/postgres/run-rows.js';
 
@@ -56,7 +56,7 @@ async function registrySubjects(config: Config): Promise<string[]> {
  * counted by their offsets (RunInfo.topics). `opts.count` false leaves the record counts at 0 (complete false)
  * instead of counting.
  */
-export async function listRuns(config: Config, only?: string, opts: { count?: boolean } = {}): Promise<RunInfo[]> {
+export async function listRuns(config: Config, only?: string, opts: { count?: boolean; contextCopies?: boolean } = {}): Promise<RunInfo[]> {
   if (only !== undefined) validateRunName(only);
   const subjects = await registrySubjects(config).catch(() => [] as string[]);
   return withAdmin(config, async (admin, kafka) => {
@@ -76,7 +76,7 @@ export async function listRuns(config: Config, only?: string, opts: { count?: bo
         const offsets = await admin.fetchTopicOffsets(topic).catch(() => undefined);
         if (offsets) info(runOfTopic(topic)!).topics.push({ topic, partitions: offsets.length, records: 0, complete: false, incomplete: 'not-counted' });
       }
-    } else for (const t of await countDataRecords(config, kafka, admin, topics, { groupPrefix: 'sda-run-count', byOffsets: recordsAreOffsets })) info(runOfTopic(t.topic)!).topics.push(t);
+    } else for (const t of await countDataRecords(config, kafka, admin, topics, { groupPrefix: 'sda-run-count', byOffsets: recordsAreOffsets, ...(opts.contextCopies ? { contextCopies: isRunTicksTopic } : {}) })) info(runOfTopic(t.topic)!).topics.push(t);
     const groups = (await admin.listGroups()).groups.map((g) => g.groupId);
     const runGroups = groups.map((g) => [g, /\.run\.([A-Za-z0-9_-]{1,64})$/.exec(g)?.[1]] as const).filter(([, run]) => run !== undefined && (only === undefined || run === only));
     if (runGroups.length > 0) {
@@ -89,6 +89,24 @@ export async function listRuns(config: Config, only?: string, opts: { count?: bo
     }
     return [...byRun.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
   });
+}
+
+/** Whether `topic` is a run's ticks topic (run.NAME.ticks), the one a replay or simulator writes context copies to. */
+export function isRunTicksTopic(topic: string): boolean {
+  const run = runOfTopic(topic);
+  return run !== undefined && topicSet(run).ticks.name === topic;
+}
+
+/**
+ * What `sda run list` says after a run ticks topic's count about its SYSTEM series context copies ('' for any other
+ * topic): their number when counted (--verbose: TopicRecordCount.contextCopies) with the ticks that leaves, else what
+ * they are and how to count them. A replay's "replayed N ticks" is the ticks; the topic holds the copies too.
+ */
+export function contextCopiesNote(t: Pick<TopicRecordCount, 'topic' | 'records' | 'contextCopies'>): string {
+  if (!isRunTicksTopic(t.topic)) return '';
+  const what = 'SYSTEM load/wind/solar ticks are written once more to every other partition for the windower';
+  if (t.contextCopies === undefined) return ` (incl. SYSTEM series context copies: ${what}; --verbose counts them)`;
+  return ` (incl. ${t.contextCopies.toLocaleString('en-US')} SYSTEM series context copies, so ${(t.records - t.contextCopies).toLocaleString('en-US')} ticks: ${what})`;
 }
 
 /** A consumer group of a run that still has members: who they are (kafkajs DescribeGroups' clientId and host). */
@@ -210,8 +228,9 @@ export function registerRun(program: Command): void {
     .command('list')
     .description('list the runs found on the broker (topics named run.NAME.*): topics with record counts (transactional and compacted topics read, the others counted by their offsets; each count says which), consumer groups, registry subjects')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const runs = await listRuns(loadConfig());
+    .option('--verbose', "also count the SYSTEM series context copies in each run's ticks topic (reads that topic; JSON: contextCopies)")
+    .action(async (opts: { json?: boolean; verbose?: boolean }) => {
+      const runs = await listRuns(loadConfig(), undefined, { contextCopies: opts.verbose === true });
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(runs, null, 2)}\n`);
         return;
@@ -223,9 +242,9 @@ export function registerRun(program: Command): void {
       process.stdout.write(`${COUNTED_BY_LEGEND}\n`);
       for (const r of runs) {
         process.stdout.write(`run ${r.name}\n`);
-        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records${countedByTag(t)}, ${t.partitions} partitions${incompleteNote(t)}\n`);
+        for (const t of r.topics) process.stdout.write(`  topic ${t.topic.padEnd(40)} ${String(t.records).padStart(10)} records${countedByTag(t)}, ${t.partitions} partitions${incompleteNote(t)}${contextCopiesNote(t)}\n`);
         for (const g of r.groups) process.stdout.write(`  group ${g.group} (${g.state})\n`);
-        process.stdout.write(`  subjects ${r.subjects.length}\n`);
+        process.stdout.write(`  subjects ${r.subjects.length}${r.subjects.length > 0 ? `: ${[...r.subjects].sort().join(', ')}` : ''}\n`);
       }
     });
   run

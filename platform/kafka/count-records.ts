@@ -3,7 +3,8 @@
 // an offset, an aborted transaction's records take offsets too) nor on a compacted one (the cleaner leaves gaps); on
 // a topic written without transactions and not compacted it is (CountRecordsOptions.byOffsets: no read there).
 import type { Config } from '../config.js';
-import { type Admin, type Kafka, type PartitionEnds, topicPartitionEnds } from './client.js';
+import { type Admin, type Kafka, type PartitionEnds, headersToStrings, topicPartitionEnds } from './client.js';
+import { isContextCopy } from './context-series.js';
 import { readPartitionsToEnd } from './read-topic.js';
 
 export interface TopicRecordCount {
@@ -31,6 +32,12 @@ export interface TopicRecordCount {
    * topic written without transactions and not compacted). Absent when the topic was not counted ('not-counted').
    */
   countedBy?: 'read' | 'offsets';
+  /**
+   * Of `records`, the SYSTEM series context copies (records with the context-series.ts CONTEXT_HEADER: a publisher
+   * writes each SYSTEM load/wind/solar tick once more to every partition but its home one). Only for the topics
+   * CountRecordsOptions.contextCopies names (read, then, whatever byOffsets says).
+   */
+  contextCopies?: number;
 }
 
 export type IncompleteReason = 'transaction-open' | 'read-cut-short' | 'not-counted';
@@ -66,6 +73,11 @@ export interface CountRecordsOptions {
    * every topic read.
    */
   byOffsets?: (topic: string) => boolean;
+  /**
+   * Topics whose context copies are counted too (TopicRecordCount.contextCopies): read, never counted by offsets,
+   * each record's headers checked (context-series.ts isContextCopy). Default: none.
+   */
+  contextCopies?: (topic: string) => boolean;
 }
 
 /**
@@ -104,7 +116,7 @@ export async function countDataRecords(config: Config, kafka: Kafka, admin: Admi
   for (const topic of topics) {
     const offsets = await unlessGone(topic, () => admin.fetchTopicOffsets(topic));
     if (!offsets) continue;
-    if (opts.byOffsets?.(topic)) {
+    if (opts.byOffsets?.(topic) && !opts.contextCopies?.(topic)) {
       const records = offsets.reduce((n, o) => n + (BigInt(o.high) - BigInt(o.low)), 0n);
       out.set(topic, { topic, partitions: offsets.length, records: Number(records), complete: true, countedBy: 'offsets' });
       continue;
@@ -127,7 +139,7 @@ export async function countDataRecords(config: Config, kafka: Kafka, admin: Admi
   }
   for (const [topic, l] of lows) {
     const plan = countPlan(l, marks.get(topic) ?? new Map());
-    out.set(topic, { topic, partitions: l.length, records: 0, complete: plan.complete, ...(plan.complete ? {} : { incomplete: 'transaction-open' as const }), countedBy: 'read' });
+    out.set(topic, { topic, partitions: l.length, records: 0, complete: plan.complete, ...(plan.complete ? {} : { incomplete: 'transaction-open' as const }), countedBy: 'read', ...(opts.contextCopies?.(topic) ? { contextCopies: 0 } : {}) });
     if (plan.ends.size > 0) ends.set(topic, plan.ends);
   }
   // One fetch wait of 200 ms: a count has nothing to wait for past the ends taken above. A read that fails because a
@@ -139,7 +151,9 @@ export async function countDataRecords(config: Config, kafka: Kafka, admin: Admi
         kafka,
         ends,
         ({ topic, messages }) => {
-          out.get(topic)!.records += messages.length;
+          const count = out.get(topic)!;
+          count.records += messages.length;
+          if (count.contextCopies !== undefined) for (const m of messages) if (isContextCopy(headersToStrings(m.headers))) count.contextCopies++;
         },
         { groupPrefix: opts.groupPrefix ?? 'sda-count', idleMs, firstIdleMs: idleMs * 3, maxWaitTimeInMs: 200 },
       );
@@ -151,7 +165,11 @@ export async function countDataRecords(config: Config, kafka: Kafka, admin: Admi
         ends.delete(t);
         out.delete(t);
       }
-      for (const count of out.values()) count.records = 0;
+      for (const count of out.values()) {
+        if (count.countedBy !== 'read') continue; // counted by offsets: nothing was read
+        count.records = 0;
+        if (count.contextCopies !== undefined) count.contextCopies = 0;
+      }
     }
   }
   for (const { topic } of unfinished) Object.assign(out.get(topic)!, { complete: false, incomplete: 'read-cut-short' });
