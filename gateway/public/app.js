@@ -1,7 +1,7 @@
 // The dashboard: overview (prices, pipeline, model), the forecast chart of one series (uPlot) kept live by the
 // /events stream, and the chat box that asks /query. No inline scripts or styles (the CSP allows only this origin).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { alignedData, consumerRow, curveInfoText, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, pipelineTimes, priceRange, secondsText, utcText, valueText } from '/chart-data.js';
+import { alignedData, consumerRow, curveInfoText, errorCoverageNote, errorRange, errorSeries, layoutMarkers, mergeForecast, mergeHistory, noErrorStatus, pipelineTimes, priceRange, secondsText, utcText, valueText } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
 const fmt = (v, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -92,7 +92,8 @@ function renderStats() {
   const info = curveInfoText(state.curveInfo, state.curve);
   $('#error-stats').textContent = e.n === 0
     ? `${noErrorStatus(state, selected ?? { market: '?', series: '?', kind: 'RT_PRICE' })}${info}`
-    : `error (forecast − actual, horizon 1) over ${e.n} points: RMSE ${fmt(e.rmse)}, MAE ${fmt(e.mae)}, bias ${fmt(e.bias)}; RMSE of the last ${e.window}: ${fmt(e.rollingRmse)} ${state.unit ?? ''}${info}`;
+    : `error (forecast − actual, horizon 1; an hour with both) over ${e.n} points: RMSE ${fmt(e.rmse)}, MAE ${fmt(e.mae)}, bias ${fmt(e.bias)}; RMSE of the last ${e.window}: ${fmt(e.rollingRmse)} ${state.unit ?? ''}${info}`;
+  $('#error-coverage').textContent = errorCoverageNote(state.actual, state.forecast);
 }
 
 /** The price scale's range: the robust one, or every value with the "full range" box ticked; uPlot pads and snaps it. */

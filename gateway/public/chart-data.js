@@ -44,6 +44,28 @@ export function errorSeries(actual, forecast, window = 24) {
   };
 }
 
+/**
+ * Why the error line ends where it does (fresh tester: in the live demo it ended at 15:00 while the actual line went on
+ * to 20:00): an hour has an error only when it has both its actual and a horizon-1 forecast (errorSeries), so the
+ * error ends at the last hour that has both. When actuals run past it, says so with the hours concerned and what is
+ * missing there; '' when the errors reach the last actual, or with no actual or no error. Times: seconds (uPlot);
+ * `actual`, `forecast`: {t, v}.
+ */
+export function errorCoverageNote(actual, forecast) {
+  const err = errorSeries(actual, forecast);
+  const lastActual = actual.t.length > 0 ? Math.max(...actual.t) : null;
+  if (err.n === 0 || lastActual === null) return '';
+  const lastError = err.t.at(-1);
+  if (lastError >= lastActual) return '';
+  const hours = actual.t.filter((t) => t > lastError).length;
+  const text = (ts) => utcText(new Date(ts * 1000).toISOString());
+  const later = forecast.t.filter((t) => t > lastError);
+  const why = later.length === 0
+    ? `no horizon-1 forecast after it has been stored or received yet (forecasts to ${text(lastError)})`
+    : `those hours have no horizon-1 forecast (the next one is for ${text(Math.min(...later))})`;
+  return `The error ends at ${text(lastError)}, the actuals go on to ${text(lastActual)} (${hours} more hour${hours === 1 ? '' : 's'}): an hour has an error only where it has both its actual and a horizon-1 forecast, and ${why}.`;
+}
+
 /** Merges a live forecast (times in ms) into the state: its horizon-1 point, and it becomes the latest curve. */
 export function mergeForecast(state, f) {
   const t0 = Math.round(f.targetStart / 1000);

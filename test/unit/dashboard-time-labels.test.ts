@@ -16,6 +16,7 @@ interface Labels {
   utcText(iso: string | null): string;
   pipelineTimes(p: { lastTickStoredAt: string | null; lastIntervalEnd: string | null }): { tick: string; interval: string };
   consumerRow(g: { group: string; topic: string; lag: number | null; state: string | null; members: number | null; error?: string | null }): { group: string; topic: string; lag: string; running: string; idle: boolean };
+  errorCoverageNote(actual: { t: number[]; v: number[] }, forecast: { t: number[]; v: number[] }): string;
   curveInfoText(info: { issuedAt: string; modelVersion: string } | null, curve: { t: number[] } | null): string;
 }
 
@@ -48,6 +49,25 @@ describe('dashboard time labels say which time each is', () => {
     assert.deepEqual(row({ lag: null, error: 'offsets of sda-dispatcher: no answer within 2000 ms' }), { group: 'sda-dispatcher', topic: 'market.forecasts', lag: 'unknown (offsets of sda-dispatcher: no answer within 2000 ms)', running: 'unknown', idle: false });
   });
 
+  it('says why the error line ends before the actuals: an error needs both the actual and a horizon-1 forecast', () => {
+    const H = 3600;
+    const t0 = Date.UTC(2024, 5, 20, 0) / 1000;
+    const hours = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, k) => t0 + (a + k) * H);
+    // The live demo's picture: actuals 00:00-20:00, horizon-1 forecasts stored to 15:00 only.
+    const actual = { t: hours(0, 20), v: hours(0, 20).map(() => 30) };
+    const upTo15 = { t: hours(0, 15), v: hours(0, 15).map(() => 31) };
+    assert.equal(chart.errorCoverageNote(actual, upTo15), 'The error ends at 2024-06-20 15:00Z, the actuals go on to 2024-06-20 20:00Z (5 more hours): an hour has an error only where it has both its actual and a horizon-1 forecast, and no horizon-1 forecast after it has been stored or received yet (forecasts to 2024-06-20 15:00Z).');
+    // A gap: forecasts again from 19:00.
+    const gap = { t: [...hours(0, 15), ...hours(19, 21)], v: [...hours(0, 15), ...hours(19, 21)].map(() => 31) };
+    assert.equal(chart.errorCoverageNote(actual, gap), '');
+    const gapOnly = { t: [...hours(0, 15), t0 + 22 * H], v: [...hours(0, 15), t0 + 22 * H].map(() => 31) };
+    assert.match(chart.errorCoverageNote(actual, gapOnly), /5 more hours\): .*those hours have no horizon-1 forecast \(the next one is for 2024-06-20 22:00Z\)\.$/);
+    // Errors to the last actual (the live forecast for the next hour has no actual yet): nothing to explain.
+    assert.equal(chart.errorCoverageNote(actual, { t: hours(0, 21), v: hours(0, 21).map(() => 31) }), '');
+    assert.equal(chart.errorCoverageNote(actual, { t: [], v: [] }), '', 'no error at all: the status line says why');
+    assert.equal(chart.errorCoverageNote({ t: [], v: [] }, upTo15), '');
+  });
+
   it('names the newest forecast\'s issue time, model and first hour', () => {
     const first = Date.UTC(2024, 6, 2, 5) / 1000;
     assert.equal(
@@ -64,6 +84,8 @@ describe('dashboard time labels say which time each is', () => {
     assert.doesNotMatch(html, /Last tick stored|Latest interval/);
     assert.match(app, /pipelineTimes\(body\.pipeline\)/);
     assert.match(app, /consumerRow\(g\)/);
+    assert.match(app, /errorCoverageNote\(state\.actual, state\.forecast\)/);
+    assert.match(html, /<p id="error-coverage"><\/p>/);
     assert.match(html, /<th>running<\/th>/);
     assert.match(app, /curveInfoText\(state\.curveInfo, state\.curve\)/);
   });
