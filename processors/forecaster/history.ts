@@ -116,8 +116,8 @@ export interface ServedSteps {
  * band moved to the served value when metadata.lastWeekBandFromGraph). stepSources
  * names what produced each step; a step without history falls back to the graph's own choice
  * (metadata.training.graphSources, else "lstm"). With metadata.lastWeekLevel, last week's value at a step with level
- * weight k > 0 is y(T − 7 days) + k·level, level = the lastWeekLevel.rule (median; mean where the field is absent, as in
- * models before it) of y(s) − y(s − 7 days) over the lastWeekLevel.slots slots s up to the window end
+ * weight k > 0 is y(T − 7 days) + k·level, level = the lastWeekLevel.rule (median or mean, chosen by the trainer; mean where the
+ * field is absent, as in models before it) of y(s) − y(s − 7 days) over the lastWeekLevel.slots slots s up to the window end
  * (model/last-week.ts lastWeekValue, the trainer's rule); a step whose level cannot be computed
  * from the history (one of those 2·L slots not seen) falls back to the graph's choice as a missing last-week slot does.
  */
