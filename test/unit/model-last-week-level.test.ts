@@ -5,7 +5,7 @@
 // metadata's validation (older models unchanged).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, SEQUENCE_FEATURES, validateMetadata } from '../../model/contract.js';
+import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, validateMetadata } from '../../model/contract.js';
 import { type Dataset, buildDataset } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 import { LEVEL_MAX_SLOTS, LEVEL_SLOT_CHOICES, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
@@ -14,6 +14,7 @@ import { LAST_WEEK_SOURCE, lastWeekWeights } from '../../model/quantile.js';
 import { applyLastWeek, chooseLevelSlots, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
 import { hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
+import { lstmMetadata } from './model-metadata.js';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;
@@ -219,11 +220,7 @@ describe('choosing the level-adjusted source on the validation blocks', () => {
       assert.ok(r.lastWeekLevel.weight.every((k) => k > 0));
       assert.ok(r.lastWeekWeight.every((w) => w > 0));
       // The metadata the trainer writes from these passes the contract.
-      const meta = {
-        formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 4, steps: W, features: SEQUENCE_FEATURES.length, horizon: 3, recurrentActivation: 'sigmoid' },
-        featureOrder: [...SEQUENCE_FEATURES], scaler: d.scaler, target: d.target, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
-        stepSources: r.stepSources, lastWeekWeight: r.lastWeekWeight, lastWeekLevel: r.lastWeekLevel,
-      };
+      const meta = lstmMetadata({ units: 4, steps: W, horizon: 3, scaler: d.scaler, target: d.target }, { stepSources: r.stepSources, lastWeekWeight: r.lastWeekWeight, lastWeekLevel: r.lastWeekLevel });
       assert.equal(validateMetadata(meta, 'x').lastWeekLevel?.slots, r.lastWeekLevel.slots);
     } finally {
       r.model.dispose();
@@ -232,12 +229,7 @@ describe('choosing the level-adjusted source on the validation blocks', () => {
 });
 
 describe('metadata with lastWeekLevel', () => {
-  const meta = {
-    formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 2, steps: 3, features: SEQUENCE_FEATURES.length, horizon: 2, recurrentActivation: 'sigmoid' },
-    featureOrder: [...SEQUENCE_FEATURES],
-    scaler: { features: SEQUENCE_FEATURES.map(() => ({ mean: 0, std: 1 })), target: { mean: 0, std: 1 } },
-    target: { market: 'M', kind: 'K', seriesIds: [], stepMs: HOUR, unit: 'MW' }, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
-  };
+  const meta = lstmMetadata({ units: 2, steps: 3, horizon: 2 });
 
   it('older metadata (no lastWeekLevel, plain last week) loads as before', () => {
     const old = validateMetadata({ ...meta, stepSources: ['lstm', LAST_WEEK_SOURCE], lastWeekWeight: [0, 1] }, 'x');

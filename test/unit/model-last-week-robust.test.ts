@@ -7,7 +7,7 @@
 // the contract.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, SEQUENCE_FEATURES, validateMetadata } from '../../model/contract.js';
+import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, validateMetadata } from '../../model/contract.js';
 import { type Dataset, buildDataset } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
 import { LEVEL_MAX_SLOTS, LEVEL_RULE_ORDER, LEVEL_SLOT_CHOICES, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
@@ -16,6 +16,7 @@ import { mulberry32 } from '../../model/lstm.js';
 import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek, chooseLevelSlots, levelVal, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
 import { hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
+import { lstmMetadata } from './model-metadata.js';
 
 const HOUR = 3_600_000;
 const WEEK = 168 * HOUR;
@@ -191,11 +192,7 @@ describe('the trainer chooses and writes the median level on spiky data', () => 
       assert.match(lines.join('\n'), /level-adjusted last week: L = (6|12|24) slots, rule median \(.*per rule and L: median 6 .*; mean 6 .*\), level = the median of the week-over-week changes/);
       assert.ok(r.lastWeekLevel, `lastWeekLevel written: ${r.stepSources.join(', ')}`);
       assert.equal(r.lastWeekLevel.rule, 'median');
-      const meta = {
-        formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 4, steps: W, features: SEQUENCE_FEATURES.length, horizon: 3, recurrentActivation: 'sigmoid' },
-        featureOrder: [...SEQUENCE_FEATURES], scaler: d.scaler, target: d.target, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
-        stepSources: r.stepSources, lastWeekWeight: r.lastWeekWeight, lastWeekLevel: r.lastWeekLevel,
-      };
+      const meta = lstmMetadata({ units: 4, steps: W, horizon: 3, scaler: d.scaler, target: d.target }, { stepSources: r.stepSources, lastWeekWeight: r.lastWeekWeight, lastWeekLevel: r.lastWeekLevel });
       assert.equal(validateMetadata(meta, 'x').lastWeekLevel?.rule, 'median');
     } finally {
       r.model.dispose();
@@ -275,13 +272,7 @@ describe('the rule chosen jointly with L on the validation blocks (median or mea
 });
 
 describe('metadata lastWeekLevel.rule', () => {
-  const meta = {
-    formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 2, steps: 3, features: SEQUENCE_FEATURES.length, horizon: 2, recurrentActivation: 'sigmoid' },
-    featureOrder: [...SEQUENCE_FEATURES],
-    scaler: { features: SEQUENCE_FEATURES.map(() => ({ mean: 0, std: 1 })), target: { mean: 0, std: 1 } },
-    target: { market: 'M', kind: 'K', seriesIds: [], stepMs: HOUR, unit: 'MW' }, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
-    stepSources: [LAST_WEEK_LEVEL_SOURCE, 'lstm'], lastWeekWeight: [1, 0],
-  };
+  const meta = lstmMetadata({ units: 2, steps: 3, horizon: 2 }, { stepSources: [LAST_WEEK_LEVEL_SOURCE, 'lstm'], lastWeekWeight: [1, 0] });
 
   it('accepts median, mean or no rule (older models), and refuses another, naming the field', () => {
     for (const rule of ['median', 'mean'] as const) assert.equal(validateMetadata({ ...meta, lastWeekLevel: { slots: 6, weight: [1, 0], rule } }, 'x').lastWeekLevel?.rule, rule);

@@ -8,6 +8,7 @@ import { validateMetadata } from '../../model/contract.js';
 import {
   ONLINE_BAND_BOUNDS, ONLINE_BAND_DEFAULTS, OnlineBand, type OnlineBandSpec, OnlineBandSpecError, medianBandOffsets, onlineBandForecasts, onlineBandSpanMs, onlineBandLabel, onlineBandWarmupFrom, parseOnlineBandChoice, readsServedBands, validateOnlineBandSpec,
 } from '../../model/online-band.js';
+import { lstmMetadata } from './model-metadata.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -400,12 +401,7 @@ describe('online band: the evaluation run and the spec', () => {
     assert.throws(() => validateOnlineBandSpec({ method: 'aci', windowDays: 7, level: 0.8, minResiduals: 2.5 }), /minResiduals/);
     assert.throws(() => new OnlineBand(spec(), 2, HOUR, { below: [1], above: [1, 1] }), RangeError);
     assert.throws(() => new OnlineBand(spec(), 2, HOUR, { below: [1, Number.NaN], above: [1, 1] }), RangeError);
-    const meta = {
-      formatVersion: 1, version: 'v', architecture: { type: 'lstm', layers: 1, units: 2, steps: 3, features: 11, horizon: 2, recurrentActivation: 'sigmoid' },
-      featureOrder: ['value', 'missing', 'hour_sin', 'hour_cos', 'dow_sin', 'dow_cos', 'is_holiday', 'system_load', 'wind', 'solar', 'net_load'],
-      scaler: { features: Array.from({ length: 11 }, () => ({ mean: 0, std: 1 })), target: { mean: 0, std: 1 } },
-      target: { market: 'M', kind: 'K', seriesIds: [], stepMs: HOUR, unit: 'MW' }, onnx: { file: 'model.onnx', input: 'input', output: 'output', opset: 17 },
-    };
+    const meta = lstmMetadata({ units: 2, steps: 3, horizon: 2 });
     assert.ok(validateMetadata({ ...meta, onlineBand: { ...ONLINE_BAND_DEFAULTS, trained: { below: [1, 2], above: [1, 2] } } }, 'x'));
     // Metadata written before centreDays existed: the validated metadata carries it as 0 (not undefined, which would
     // make every span NaN downstream).
