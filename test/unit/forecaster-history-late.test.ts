@@ -10,7 +10,8 @@ import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata } from '../../model/contract
 import { LEVEL_MAX_SLOTS } from '../../model/last-week.js';
 import { HISTORY_KEEP_MS, SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
-import type { FeatureWindow, MarketTick } from '../../schemas/types.js';
+import type { MarketTick } from '../../schemas/types.js';
+import { feedTicks } from './windower-feed.js';
 
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
@@ -44,26 +45,16 @@ function quarterTicks(fromHour: number, hours: number): MarketTick[] {
   return out;
 }
 
-function feed(w: PartitionWindower, ticks: MarketTick[]): FeatureWindow[] {
-  const out: FeatureWindow[] = [];
-  for (const t of ticks) {
-    const r = w.add(t, 1);
-    assert.equal(r.late, undefined, `tick ${new Date(t.intervalStart).toISOString()} taken`);
-    out.push(...r.windows);
-  }
-  return out;
-}
-
 describe('forecaster history: late windows', () => {
   it("serves the level-adjusted last week for a window the windower re-emits at its allowed lateness (L = 24, hourly)", () => {
     const windower = new PartitionWindower({ stepMs: HOUR }); // default allowed lateness: 2 h
     const history = new SeriesHistory();
     const hours = 200;
-    for (const w of feed(windower, quarterTicks(0, hours))) history.add(w);
+    for (const w of feedTicks(windower, quarterTicks(0, hours))) history.add(w);
     const newest = T0 + hours * HOUR;
     assert.equal(history.newest({ market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', stepMs: HOUR }), newest);
     // A correction of the oldest slot that still takes ticks: its window and the later ones come out again.
-    const again = feed(windower, quarterTicks(hours - 3, 1).slice(3));
+    const again = feedTicks(windower, quarterTicks(hours - 3, 1).slice(3));
     assert.deepEqual(again.map((w) => (newest - w.windowEnd) / HOUR), [2, 1, 0], 're-emitted windows, hours behind the newest');
     for (const w of again) history.add(w);
     const late = again[0]!;

@@ -7,6 +7,7 @@ import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js
 import { centralDateOf } from '../../market/central-time.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
 import { centralCalendar } from '../../market/calendar.js';
+import { feedTicks } from './windower-feed.js';
 
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
@@ -18,15 +19,8 @@ function tick(seriesId: string, kind: TickKind, start: number, ms: number, value
   };
 }
 
-function run(w: PartitionWindower, ticks: MarketTick[]): FeatureWindow[] {
-  const out: FeatureWindow[] = [];
-  for (const t of ticks) {
-    const r = w.add(t, 0);
-    assert.equal(r.late, undefined);
-    out.push(...r.windows);
-  }
-  return out;
-}
+/** The windows of `ticks` fed in order, computed at 0. */
+const run = (w: PartitionWindower, ticks: MarketTick[]): FeatureWindow[] => feedTicks(w, ticks, 0);
 
 /** Hourly DAM prices for hours [0, hours) from start. */
 const prices = (start: number, hours: number): MarketTick[] =>

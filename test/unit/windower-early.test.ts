@@ -9,6 +9,7 @@ import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js
 import { Rng } from '../../streams/simulator/prng.js';
 import { simulateMarket } from '../../streams/simulator/market.js';
 import { PartitionWindower, type WindowerSnapshot } from '../../processors/windower/windower.js';
+import { feedTicks } from './windower-feed.js';
 
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
@@ -28,29 +29,19 @@ function quarters(hours: number, from = 0): MarketTick[] {
   return out;
 }
 
-function feed(w: PartitionWindower, ticks: MarketTick[]): FeatureWindow[] {
-  const out: FeatureWindow[] = [];
-  for (const t of ticks) {
-    const r = w.add(t, 1);
-    assert.equal(r.late, undefined, `tick ${new Date(t.intervalStart).toISOString()} taken`);
-    out.push(...r.windows);
-  }
-  return out;
-}
-
 describe('windower early firing', () => {
   it('emits an hourly window as soon as its four 15-minute ticks are in, before the watermark passes it', () => {
     const w = new PartitionWindower({ stepMs: HOUR }); // allowed lateness 2 h
-    const before = feed(w, quarters(24));
+    const before = feedTicks(w, quarters(24));
     // 24 complete hours: the window ending with hour 23 (T0 + 24 h) is out already, though the watermark is
     // at T0 + 23.75 h - 2 h
     assert.equal(before.at(-1)?.windowEnd, T0 + 24 * HOUR);
     assert.ok(w.watermarkMs! < T0 + 24 * HOUR);
     assert.ok(Math.abs(before.at(-1)!.mean! - (11.5 + 0.15)) < 1e-12); // hours 0-23, each h + 0.15
     // three quarters of hour 24: nothing; the fourth completes it and its window comes out at once
-    const three = feed(w, quarters(1, 24).slice(0, 3));
+    const three = feedTicks(w, quarters(1, 24).slice(0, 3));
     assert.deepEqual(three, []);
-    const fourth = feed(w, quarters(1, 24).slice(3));
+    const fourth = feedTicks(w, quarters(1, 24).slice(3));
     assert.equal(fourth.length, 1);
     assert.equal(fourth[0]!.windowEnd, T0 + 25 * HOUR);
     assert.equal(fourth[0]!.values.at(-1), (24 + 24.1 + 24.2 + 24.3) / 4);
@@ -61,8 +52,8 @@ describe('windower early firing', () => {
     const hourly = Array.from({ length: 26 }, (_, h) => tick('HB_NORTH', 'DAM_PRICE', T0 + h * HOUR, HOUR, h));
     const early = new PartitionWindower({ stepMs: HOUR });
     const late = new PartitionWindower({ stepMs: HOUR, fireWhenComplete: false });
-    const e = feed(early, hourly);
-    const l = feed(late, hourly);
+    const e = feedTicks(early, hourly);
+    const l = feedTicks(late, hourly);
     assert.deepEqual(e.map((x) => x.windowEnd), [T0 + 24 * HOUR, T0 + 25 * HOUR, T0 + 26 * HOUR]);
     assert.deepEqual(l.map((x) => x.windowEnd), []); // the watermark (25 h - 2 h) has passed hour 22 only
   });
@@ -70,17 +61,17 @@ describe('windower early firing', () => {
   it('holds an incomplete slot (and the complete ones after it) until the watermark passes it', () => {
     const w = new PartitionWindower({ stepMs: HOUR });
     const ticks = quarters(30).filter((t) => t.intervalStart !== T0 + 26 * HOUR + 2 * QUARTER); // hour 26 lacks a quarter
-    const ends = feed(w, ticks).map((x) => x.windowEnd);
+    const ends = feedTicks(w, ticks).map((x) => x.windowEnd);
     // hours 23-25 early; hour 26 waits for the watermark (it passes hour 26 at the tick of 29:00, 29 h - 2 h = 27 h),
     // then hours 27 and 28 (complete) follow at once, and hour 29 when its last quarter comes
     assert.deepEqual(ends, [24, 25, 26, 27, 28, 29, 30].map((h) => T0 + h * HOUR));
-    const w26 = feed(new PartitionWindower({ stepMs: HOUR }), ticks).find((x) => x.windowEnd === T0 + 27 * HOUR)!;
+    const w26 = feedTicks(new PartitionWindower({ stepMs: HOUR }), ticks).find((x) => x.windowEnd === T0 + 27 * HOUR)!;
     assert.equal(w26.values.at(-1), (26 + 26.1 + 26.3) / 3);
   });
 
   it('re-emits a window corrected by a tick within the allowed lateness, and refuses one beyond it', () => {
     const w = new PartitionWindower({ stepMs: HOUR });
-    feed(w, quarters(25));
+    feedTicks(w, quarters(25));
     // a revised price for 24:15, still within the lateness: the window ending 25 h comes out again, corrected
     const revised = w.add(tick('HB_NORTH', 'RT_PRICE', T0 + 24 * HOUR + QUARTER, QUARTER, 100), 2);
     assert.equal(revised.late, undefined);
@@ -89,7 +80,7 @@ describe('windower early firing', () => {
     assert.equal(revised.windows[0]!.values.at(-1), (24 + 100 + 24.2 + 24.3) / 4);
     assert.equal(revised.windows[0]!.max, (24 + 100 + 24.2 + 24.3) / 4);
     // when the watermark passes hour 24 the window is not emitted a third time: it has not changed
-    const on = feed(w, quarters(3, 25)).filter((x) => x.windowEnd === T0 + 25 * HOUR);
+    const on = feedTicks(w, quarters(3, 25)).filter((x) => x.windowEnd === T0 + 25 * HOUR);
     assert.deepEqual(on, []);
     // the same revision once the watermark has passed the slot: late (the caller dead-letters it), state unchanged
     const snap = JSON.stringify(w.snapshot());
@@ -102,11 +93,11 @@ describe('windower early firing', () => {
   it('re-emits an early window at the watermark when the related SYSTEM values came in after it', () => {
     const w = new PartitionWindower({ stepMs: HOUR, allowedLatenessMs: HOUR });
     const prices = Array.from({ length: 27 }, (_, h) => tick('HB_NORTH', 'DAM_PRICE', T0 + h * HOUR, HOUR, h));
-    const out = feed(w, prices.slice(0, 25)); // windows ending 24 h and 25 h early, without system load
+    const out = feedTicks(w, prices.slice(0, 25)); // windows ending 24 h and 25 h early, without system load
     assert.equal(out.at(-1)!.windowEnd, T0 + 25 * HOUR);
     assert.equal(out.at(-1)!.systemLoad, null);
     w.addRelated(tick('SYSTEM', 'LOAD', T0 + 24 * HOUR, HOUR, 50_000));
-    const later = feed(w, prices.slice(25)); // the watermark passes hour 24 (26 h - 1 h = 25 h)
+    const later = feedTicks(w, prices.slice(25)); // the watermark passes hour 24 (26 h - 1 h = 25 h)
     const again = later.filter((x) => x.windowEnd === T0 + 25 * HOUR);
     assert.equal(again.length, 1);
     assert.equal(again[0]!.systemLoad, 50_000);

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FeatureWindow, MarketTick, TickKind } from '../../schemas/types.js';
 import { PartitionWindower } from '../../processors/windower/windower.js';
+import { feedTicks } from './windower-feed.js';
 
 const HOUR = 3_600_000;
 const QUARTER = 900_000;
@@ -17,15 +18,8 @@ function tick(seriesId: string, kind: TickKind, start: number, ms: number, value
   };
 }
 
-function feed(w: PartitionWindower, ticks: MarketTick[]): FeatureWindow[] {
-  const out: FeatureWindow[] = [];
-  for (const t of ticks) {
-    const r = w.add(t, 42);
-    assert.equal(r.late, undefined);
-    out.push(...r.windows);
-  }
-  return out;
-}
+/** The windows of `ticks` fed in order, computed at 42. */
+const feed = (w: PartitionWindower, ticks: MarketTick[]): FeatureWindow[] => feedTicks(w, ticks, 42);
 
 const hourly = (n: number, value: (h: number) => number, skip: (h: number) => boolean = () => false): MarketTick[] =>
   Array.from({ length: n }, (_, h) => h)
