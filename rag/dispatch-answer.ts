@@ -96,7 +96,7 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
  * named. Forward-looking rules are read first, so a span that names the present is never a past one (reviewer finding:
  * "right now" is [clock - 15 min, clock), which at a clock of exactly 00:00 CT lies in yesterday and was read as
  * yesterday's plan):
- * - no period or "tomorrow" -> tomorrow; "today" -> today;
+ * - no period or "tomorrow" -> tomorrow; "today" -> today (in the past tense, its part before the clock, below);
  * - "now" -> the hour holding the market clock's next interval and the one after (the current and next hour of the
  *   plan); "this hour" -> that hour; "the next N hours" -> today with that span;
  * - "this morning / afternoon / evening", "tonight" -> today with that span (06-12, 12-18, 18-24, 18-06 of the next
@@ -105,6 +105,11 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
  *   tense (`intent.pastTense`: "what did bess-north do this week?") -> {elapsed} from its start to the clock, else the
  *   rest of it -> today with the span [now, end of the week or month) (the plan covers today of it, and says so);
  * - a written date or a clock time on it -> today or tomorrow when it is one of them (with the clock time's span);
+ * - "today", a part of today or a date / clock time today is first checked as below, as any period is: over by `now`
+ *   ("at 9am today" or "this morning" at 12:00 CT) -> {elapsed} with that span; begun and not over and asked in the
+ *   past tense ("what did bess-north do today?") -> {elapsed} [start, now); only else today's plan (reviewer finding:
+ *   these returned {day: today} first, and a question about the morning got "I cannot schedule a battery for today
+ *   09:00-10:00 yet" though its schedules were stored);
  * Only rules that name a past span are past, and a period is classed by where it starts as well as where it ends:
  * - over before today began and inside one Central day ("yesterday", "yesterday evening", a past date) -> {past}
  *   with that day (and the part asked when not the whole day), answered from the stored schedules;
@@ -121,8 +126,15 @@ export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: numb
   const clock = CENTRAL_CLOCK;
   const p = intent.period;
   if (!p || p.rule === 'tomorrow') return { day: 'tomorrow' };
-  if (p.rule === 'today') return { day: 'today' };
   const today = clock.dateOf(now);
+  // A span of today [from, to) (UTC ms): over by the clock -> what the battery did in it; begun and asked in the past
+  // tense -> what it did up to the clock; else `ahead`, today's plan. Both read the stored schedules (dispatchFact).
+  const sinceStart = <T>(from: number, to: number, label: string, ahead: T): T | { elapsed: { from: number; to: number; label: string } } => {
+    if (to <= now) return { elapsed: { from, to, label } };
+    if (from < now && intent.pastTense) return { elapsed: { from, to: now, label: `${label} up to the market clock` } };
+    return ahead;
+  };
+  if (p.rule === 'today') return sinceStart(p.from, p.to, p.label, { day: 'today' as const });
   const dayOf = (t: number): 'today' | 'tomorrow' => (clock.dateOf(t) === today ? 'today' : 'tomorrow');
   // "now" and "this hour" are the hour the battery acts in: the one holding the market clock's next interval (its
   // start is `now`), and for "now" the hour after it too (the current and next hour of the plan); the data measures'
@@ -136,7 +148,8 @@ export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: numb
   const part = PARTS_OF_TODAY[p.rule];
   if (part) {
     const at = (h: number) => (h >= 24 ? clock.wallToUtc(addCentralDays(today, 1), (h - 24) * 60) : clock.wallToUtc(today, h * 60));
-    return { day: 'today', window: { from: at(part[0]), to: at(part[1]), label: p.label } };
+    const window = { from: at(part[0]), to: at(part[1]), label: p.label };
+    return sinceStart(window.from, window.to, p.label, { day: 'today' as const, window });
   }
   // "this week" / "this month": the data period ends at the clock, the span itself at the end of the week / month.
   if (p.rule === 'this-week' || p.rule === 'this-month') {
@@ -148,6 +161,7 @@ export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: numb
   if (p.rule === 'date' || p.rule === 'clock-time') {
     const date = clock.dateOf(p.from);
     const day = date === today ? 'today' : date === addCentralDays(today, 1) ? 'tomorrow' : undefined;
+    if (day === 'today') return sinceStart(p.from, p.to, p.label, p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day });
     if (day) return p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day };
   }
   // A period over before today began, inside one Central day ("yesterday", "yesterday evening", "on 2024-06-10"):

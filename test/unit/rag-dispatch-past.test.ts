@@ -157,6 +157,12 @@ describe('a period already over is never answered with tomorrow', () => {
     ['What did bess-north do between 10 pm and 2 am last night?', Y_START + 18 * H, Y_START + 30 * H, 'last night (2024-06-19 18:00 CT to 2024-06-20 06:00 CT)'],
     // the last 3 hours: today 09:00 to 12:00 CDT, before the market clock
     ['What did bess-north do in the last 3 hours?', CLOCK - 3 * H, CLOCK, 'the last 3 hours (2024-06-20 09:00 CT to 2024-06-20 12:00 CT)'],
+    // Reviewer MEDIUM (parts of today): these returned {day: today} before the over-by-now check and got "I cannot
+    // schedule a battery for today 09:00-10:00 yet", or for "today" a plan for the rest of the day.
+    ['What did bess-north do at 9am today?', CLOCK - 3 * H, CLOCK - 2 * H, 'today 09:00-10:00 (2024-06-20 09:00 CT to 2024-06-20 10:00 CT)'],
+    ['What did bess-north do this morning?', CLOCK - 6 * H, CLOCK, 'this morning (2024-06-20 06:00 CT to 2024-06-20 12:00 CT)'],
+    // today, begun and not over, asked in the past tense: its part before the market clock
+    ['What did bess-north do today?', Y_START + 24 * H, CLOCK, 'today up to the market clock (2024-06-20 00:00 CT to 2024-06-20 12:00 CT)'],
   ];
   for (const [q, from, to, named] of cases) {
     it(`"${q}" is read from the stored schedules of that period, with the backtest for it`, async () => {
