@@ -64,21 +64,23 @@ export type ForecastPick = { latest: true } | { issuedBy: number } | { covering:
 /**
  * The tie-break of every pick of "the" stored forecast among rows that tie on the pick's own order (issue time; first
  * step for GET /dispatch), an ORDER BY fragment; `currentParam` is the query's parameter holding the served model
- * version (text, NULL when there is none):
- * 1. the one stored last (`stored_at DESC`);
- * 2. then the current model's, the version the registry's `current` names (`model_version = current`): `current`
- *    is the served model, the operator's choice (model/registry.ts: "model_registry/current names the served
- *    version"; `sda train promote VERSION` sets it, and promoting an older version is how a model is rolled back),
- *    so after a rollback a tie goes to the model the system serves, not back to the withdrawn newer one (reviewer's
- *    finding, 2026-12-02: the tie went to the newer version whatever was promoted);
- * 3. then the newer model version (versions start with their UTC creation time, model/registry.ts newVersion).
- * Ties on stored_at are real: rows of one sink transaction share stored_at = now(), e.g. two versions' forecasts of the
- * same window when the forecasts table is rebuilt from market.forecasts.
+ * version (text, NULL when there is none). Rows that tie there are forecasts of one window (issuedAt is the window's
+ * computedAt, processors/forecaster/forecast.ts) by different model versions (the primary key holds model_version):
+ * 1. the current model's, the version the registry's `current` names (`model_version = current`): `current` is the
+ *    served model, the operator's choice (model/registry.ts: "model_registry/current names the served version";
+ *    `sda train promote VERSION` sets it, and promoting an older version is how a model is rolled back), so after a
+ *    rollback the window's forecast is the model the system serves, not the withdrawn newer one, whenever either row
+ *    was stored (reviewer's findings, 2026-12-02: first the tie went to the newer version whatever was promoted; then
+ *    `stored_at` was compared first, so a newer version's row stored after the older one's still won after a rollback);
+ * 2. then the one stored last (`stored_at DESC`), among versions that are not current;
+ * 3. then the newer model version (versions start with their UTC creation time, model/registry.ts newVersion): ties
+ *    on stored_at are real, rows of one sink transaction share stored_at = now(), e.g. two versions' forecasts of the
+ *    same window when the forecasts table is rebuilt from market.forecasts.
  * The one rule for storedForecast, forecastsBesideActuals (reports/stored.ts), the dashboard's rows
  * (gateway/dashboard-store.ts) and the summarizer's snapshots (processors/summarizer/summarizer.ts).
  */
 export function forecastTieBreak(currentParam: string): string {
-  return `stored_at DESC, (model_version = ${currentParam}::text) IS TRUE DESC, model_version DESC`;
+  return `(model_version = ${currentParam}::text) IS TRUE DESC, stored_at DESC, model_version DESC`;
 }
 
 /**

@@ -9,8 +9,9 @@
 // exactly once per read) with the model current then. Its state is rebuilt on assignment from the windows before the rewound offset
 // (restore.ts), so the new records are what a forecaster that switched to that model at the rewound offset would have
 // served; the forecasts table keys rows by model version, so they are added beside the earlier version's, and the
-// readers that pick the newest issued break a tie on issue time by stored_at, then a stored_at tie (rows of one sink
-// transaction share it) by the newer model_version (reports/forecasts.ts).
+// readers that pick the newest issued break a tie on issue time by the current (promoted) model, then by stored_at,
+// then a stored_at tie (rows of one sink transaction share it) by the newer model_version (reports/forecasts.ts
+// forecastTieBreak).
 import type { Admin } from '../../platform/kafka/client.js';
 import type { Provisioned } from '../../platform/kafka/provision.js';
 import { groupCommittedOffsets } from '../../platform/kafka/topics.js';
