@@ -64,7 +64,8 @@ export interface Intent {
   /** For dispatch: why the size written is not usable (not positive, too large, no unit, two of one figure, figures that disagree, a form not read), naming the figure. */
   batteryProblem?: string;
   /**
-   * For dispatch: the question asks about the past ("did", "was", "were", "had", "has/have been", "done", "ran"), so a
+   * For dispatch: the question asks about the past ("did", "was", "were", "had", "has/have been", also with one word
+   * between, "has bess-north been", "has/have done/charged/discharged", "done", "ran"), so a
    * span running at the market clock ("this week", "last night" at 02:00) means its part before the clock
    * (rag/dispatch-answer.ts askedDay), not the rest of it.
    */
@@ -353,7 +354,9 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     else if (size.size) out.battery = size.size;
     const names = [...q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)].map((m) => m[0].toLowerCase().replace(/[-_]+$/, ''));
     if (names.length > 0) out.assetNames = [...new Set(names)];
-    if (/\b(?:did|was|were|had|ha(?:s|ve)\s+(?:been|done|charged|discharged)|done|ran)\b/i.test(q)) out.pastTense = true;
+    // Past tense: "did", "was", "has been", and with the battery between "has" and "been" ("Has bess-north been
+    // charging?", reviewer finding); one word only, so "have" far from "been" is not read as one verb.
+    if (/\b(?:did|was|were|had|ha(?:s|ve)\s+(?:\S+\s+)?been|ha(?:s|ve)\s+(?:done|charged|discharged)|done|ran)\b/i.test(q)) out.pastTense = true;
   }
   if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
   if (measure === 'forecast' && /\bnegative\b|\bbelow\s+(?:zero|0)\b|\bunder\s+(?:zero|0)\b/i.test(q) && isPrice(kind)) out.forecastNegative = true;

@@ -66,6 +66,17 @@ describe('a question naming a configured battery about a day', () => {
     assert.equal(intent('What was the peak load near bess-north yesterday?').measure, 'max');
   });
 
+  // Reviewer LOW: the past tense was missed with the battery's name between "has" and "been".
+  it('reads "Has bess-north been charging this afternoon?" in the past tense: the afternoon up to the clock', () => {
+    const q = 'Has bess-north been charging this afternoon?';
+    assert.equal(intent(q).pastTense, true);
+    assert.equal(intent('Have they been charging bess-north today?').pastTense, true);
+    assert.equal(intent('What should bess-north do this afternoon?').pastTense, undefined);
+    // At 14:00 CDT the afternoon (12:00-18:00) has begun: its part before the clock, from the stored schedules.
+    const two = CLOCK + 2 * H;
+    assert.deepEqual(askedDay(parseIntent(q, two, catalog), two), { elapsed: { from: CLOCK, to: two, label: 'this afternoon up to the market clock' } });
+  });
+
   it('reads yesterday as that past day, not tomorrow', () => {
     assert.deepEqual(askedDay(intent('What did bess-north do yesterday?'), CLOCK), { past: { date: '2024-06-19', from: Y_START, to: Y_START + 24 * H, label: 'yesterday' } });
     const evening = askedDay(intent('What did bess-north do yesterday evening?'), CLOCK);
