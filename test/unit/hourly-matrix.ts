@@ -1,7 +1,10 @@
 // Synthetic hourly data for the model's unit tests (model-last-week-level, model-last-week-robust,
 // model-rolling-origin): a feature matrix (the calendar and system columns of model/feature-matrix.ts FEATURE_COLUMNS,
-// then the window's slot values v0..v{slots-1}), standard normal draws, and a weekly series on a random-walk level.
+// then the window's slot values v0..v{slots-1}), standard normal draws, a weekly series on a random-walk level, and
+// the forecaster's slot history fed from such a matrix at each hold-out origin.
+import type { Dataset } from '../../model/dataset.js';
 import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
+import type { HistoryWindow, SeriesHistory } from '../../processors/forecaster/history.js';
 
 const HOUR = 3_600_000;
 
@@ -47,4 +50,29 @@ export function weeklyRandomWalk(rng: () => number, first: number, last: number,
     series.set(t, 5_000 + profile[k % 168]! + level + 2 * normal(rng) + spike(k));
   }
   return series;
+}
+
+/**
+ * The hold-out origins of `d`, a dataset built from `matrix` alone: yields { i, end } for i = 0 .. d.n − d.trainCount
+ * − 1, end = d.windowEnds[d.trainCount + i] (ms since the epoch), each once `history` holds every window of `matrix`
+ * up to and including the one ending at `end`, added in row order as the forecaster sees them. A window carries
+ * `series` and the row's slot values (the columns after FEATURE_COLUMNS). Throws RangeError for an origin whose window
+ * end is not in `matrix`.
+ */
+export function* holdoutOrigins(d: Dataset, matrix: FeatureMatrix, series: Omit<HistoryWindow, 'windowEnd' | 'values'>, history: SeriesHistory): Generator<{ i: number; end: number }> {
+  const rowOf = new Map(matrix.windowEnds.map((e, r) => [e, r]));
+  const firstValue = FEATURE_COLUMNS.length;
+  let fed = 0;
+  for (let i = 0; i < d.n - d.trainCount; i++) {
+    const end = d.windowEnds[d.trainCount + i]!;
+    const row = rowOf.get(end);
+    if (row === undefined) throw new RangeError(`holdoutOrigins: origin ${i} (${new Date(end).toISOString()}) is not a window end of the matrix`);
+    for (; fed <= row; fed++) history.add({ ...series, windowEnd: matrix.windowEnds[fed]!, values: matrix.rows[fed]!.slice(firstValue) });
+    yield { i, end };
+  }
+}
+
+/** Whether `a` equals `b` up to float32 rounding (relative 1.2e-7, plus 1e-9): the dataset keeps its baselines as float32. */
+export function closeToFloat32(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 1.2e-7 * Math.abs(b) + 1e-9;
 }

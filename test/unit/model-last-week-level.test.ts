@@ -7,13 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, validateMetadata } from '../../model/contract.js';
 import { type Dataset, buildDataset } from '../../model/dataset.js';
-import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
+import type { FeatureMatrix } from '../../model/feature-matrix.js';
 import { LEVEL_MAX_SLOTS, LEVEL_SLOT_CHOICES, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
 import { mulberry32 } from '../../model/lstm.js';
 import { LAST_WEEK_SOURCE, lastWeekWeights } from '../../model/quantile.js';
 import { applyLastWeek, chooseLevelSlots, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
-import { hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
+import { closeToFloat32, holdoutOrigins, hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
 import { lstmMetadata } from './model-metadata.js';
 
 const HOUR = 3_600_000;
@@ -125,20 +125,15 @@ describe('level-adjusted last week in the dataset and the served forecast', () =
     applyLastWeek(d, meta, forecast, q10, q90);
     // The forecaster's history fed with every window up to each origin, in order.
     const history = new SeriesHistory();
-    const rowOf = new Map(matrix.windowEnds.map((e, r) => [e, r]));
-    const first = FEATURE_COLUMNS.length;
-    let fed = 0;
+    const series = { market: 'TEST', seriesId: 'A', kind: 'LOAD', stepMs: HOUR };
     let levelled = 0;
-    for (let i = 0; i < count; i++) {
-      const end = d.windowEnds[from + i]!;
-      for (; fed <= rowOf.get(end)!; fed++) history.add({ market: 'TEST', seriesId: 'A', kind: 'LOAD', stepMs: HOUR, windowEnd: matrix.windowEnds[fed]!, values: matrix.rows[fed]!.slice(first) });
+    for (const { i, end } of holdoutOrigins(d, matrix, series, history)) {
       const j = i * H;
-      const s = serveSteps({ market: 'TEST', seriesId: 'A', kind: 'LOAD', stepMs: HOUR, windowEnd: end, values: [] }, meta, Array.from(graph.subarray(j, j + H)), { p10: Array.from(p10.subarray(j, j + H)), p90: Array.from(p90.subarray(j, j + H)) }, history);
+      const s = serveSteps({ ...series, windowEnd: end, values: [] }, meta, Array.from(graph.subarray(j, j + H)), { p10: Array.from(p10.subarray(j, j + H)), p90: Array.from(p90.subarray(j, j + H)) }, history);
       // Equal up to float32 rounding of last week's value (the dataset keeps its baselines as float32, its file format).
-      const close = (a: number, b: number) => Math.abs(a - b) <= 1.2e-7 * Math.abs(b) + 1e-9;
       for (let h = 0; h < H; h++) {
-        assert.ok(close(s.values[h]!, forecast[j + h]!), `origin ${i} h${h + 1}: served ${s.values[h]}, evaluated ${forecast[j + h]}`);
-        assert.ok(close(s.p10![h]!, q10[j + h]!) && close(s.p90![h]!, q90[j + h]!), `origin ${i} h${h + 1} band`);
+        assert.ok(closeToFloat32(s.values[h]!, forecast[j + h]!), `origin ${i} h${h + 1}: served ${s.values[h]}, evaluated ${forecast[j + h]}`);
+        assert.ok(closeToFloat32(s.p10![h]!, q10[j + h]!) && closeToFloat32(s.p90![h]!, q90[j + h]!), `origin ${i} h${h + 1} band`);
       }
       assert.deepEqual(s.stepSources, meta.stepSources);
       // h2 is the level-adjusted value itself: y(T − 7 days) + the mean of the last 12 weekly changes

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, validateMetadata } from '../../model/contract.js';
 import { type Dataset, buildDataset } from '../../model/dataset.js';
-import { FEATURE_COLUMNS, type FeatureMatrix } from '../../model/feature-matrix.js';
+import type { FeatureMatrix } from '../../model/feature-matrix.js';
 import { LEVEL_MAX_SLOTS, LEVEL_RULE_ORDER, LEVEL_SLOT_CHOICES, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
 import { concatFolds, rollingOrigins } from '../../model/rolling-origin.js';
 import { mulberry32 } from '../../model/lstm.js';
 import { TRAIN_DEFAULTS, VALIDATION_FRACTION, applyLastWeek, chooseLevelSlots, levelVal, trainQuantileModel } from '../../model/train.js';
 import { SeriesHistory, serveSteps } from '../../processors/forecaster/history.js';
-import { hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
+import { closeToFloat32, holdoutOrigins, hourlyMatrix, normal, weeklyRandomWalk } from './hourly-matrix.js';
 import { lstmMetadata } from './model-metadata.js';
 
 const HOUR = 3_600_000;
@@ -139,18 +139,13 @@ describe('the level with a price spike: forecaster and hold-out scoring', () => 
     const asMean = Float64Array.from(graph);
     applyLastWeek(d, { ...meta, lastWeekLevel: { ...meta.lastWeekLevel!, rule: 'mean' } }, asMean);
     const history = new SeriesHistory();
-    const rowOf = new Map(matrix.windowEnds.map((e, r) => [e, r]));
-    const firstValue = FEATURE_COLUMNS.length;
-    let fed = 0;
+    const series = { market: 'TEST', seriesId: 'S', kind: 'RT_PRICE', stepMs: HOUR };
     let spiky = 0;
-    for (let i = 0; i < count; i++) {
-      const end = d.windowEnds[from + i]!;
-      for (; fed <= rowOf.get(end)!; fed++) history.add({ market: 'TEST', seriesId: 'S', kind: 'RT_PRICE', stepMs: HOUR, windowEnd: matrix.windowEnds[fed]!, values: matrix.rows[fed]!.slice(firstValue) });
+    for (const { i, end } of holdoutOrigins(d, matrix, series, history)) {
       const j = i * H;
-      const s = serveSteps({ market: 'TEST', seriesId: 'S', kind: 'RT_PRICE', stepMs: HOUR, windowEnd: end, values: [] }, meta, Array.from(graph.subarray(j, j + H)), undefined, history);
+      const s = serveSteps({ ...series, windowEnd: end, values: [] }, meta, Array.from(graph.subarray(j, j + H)), undefined, history);
       // Equal up to float32 rounding of last week's value (the dataset keeps its baselines as float32).
-      const close = (a: number, b: number) => Math.abs(a - b) <= 1.2e-7 * Math.abs(b) + 1e-9;
-      for (let h = 0; h < H; h++) assert.ok(close(s.values[h]!, forecast[j + h]!), `origin ${i} h${h + 1}: served ${s.values[h]}, evaluated ${forecast[j + h]}`);
+      for (let h = 0; h < H; h++) assert.ok(closeToFloat32(s.values[h]!, forecast[j + h]!), `origin ${i} h${h + 1}: served ${s.values[h]}, evaluated ${forecast[j + h]}`);
       // h1 is last week plus the median of the last 12 changes, computed here from the series
       const changes = Array.from({ length: 12 }, (_, k) => value(end - k * HOUR) - value(end - k * HOUR - WEEK));
       assert.ok(Math.abs(s.values[0]! - (value(end + HOUR - WEEK) + medianOf(changes))) < 1e-3, `origin ${i} h1`);
