@@ -1,7 +1,7 @@
 // GET /dispatch: tomorrow's schedule of a configured battery (?asset=) or an ad-hoc one (?series=&power=&energy=),
 // optimised on the latest forecast of the settlement point's real-time price, with the expected revenue and the
-// forecast it used. A configured asset's latest stored schedule from the dispatcher (dispatch_schedules) is returned
-// beside it when there is one. Parameters validated by one schema (validate.ts), which also documents the route.
+// forecast it used. A configured asset's stored schedule from the live dispatcher (dispatch_schedules) that the plan's
+// start state was read from is returned beside it when there is one. Parameters validated by one schema (validate.ts), which also documents the route.
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { ASSET_LIMITS, BATTERY_DEFAULTS, type BatteryAsset, makeBattery } from '../dispatch/asset.js';
@@ -13,7 +13,8 @@ import { DispatchError } from '../dispatch/errors.js';
 import { MARKET_PARAM, SERIES_PARAM } from './forecast-params.js';
 import { missingForecast } from './forecast-store.js';
 import { storedForecast } from '../reports/forecasts.js';
-import { planDay } from '../reports/day-plan.js';
+import { planDayWithSchedule } from '../reports/day-plan.js';
+import type { LiveSchedule } from '../reports/schedules.js';
 import { type RouteSchema, validated } from './validate.js';
 
 export const DISPATCH_ROUTES = {
@@ -33,7 +34,7 @@ export const DISPATCH_ROUTES = {
       basis: { type: 'string', description: 'Optimise on the forecast\'s p50 or its mean (0.3 P10 + 0.4 P50 + 0.3 P90, the expected price).', enum: ['p50', 'mean'], default: 'p50', maxLength: 4 },
     },
     responses: {
-      '200': { description: 'The plan: day, initialSocMwh (the state of charge at the plan\'s first interval: the live dispatcher\'s stored schedule there, else the battery\'s initial setting) and initialSocSource (which, in words), intervals, expectedRevenue (at the forecast\'s P50 prices), revenueAtP10/P90 (the same schedule valued on the forecast\'s P10 / P90 price curves), chargeHours, dischargeHours, noTradeReason (why a plan neither charges nor discharges: its best spread against round-trip losses and degradation; else null), forecast, and the dispatcher\'s latest stored schedule (asset= only) or null.' },
+      '200': { description: 'The plan: day, initialSocMwh (the state of charge at the plan\'s first interval: the live dispatcher\'s stored schedule there, else the battery\'s initial setting) and initialSocSource (which, in words), intervals, expectedRevenue (at the forecast\'s P50 prices), revenueAtP10/P90 (the same schedule valued on the forecast\'s P10 / P90 price curves), chargeHours, dischargeHours, cycleEnergyUsedMwh (energy already discharged out of storage on the plan\'s day before its first interval) and cycleEnergyLeftMwh (what the daily cycle limit leaves for the day; null without a limit), noTradeReason (why a plan neither charges nor discharges: the daily cycle limit used up, a full battery with no price above the degradation cost, else its best spread against round-trip losses and degradation; null when it trades), forecast, and dispatcherSchedule: the live dispatcher\'s stored schedule the plan\'s start state was read from (asset= only; the newest of the battery\'s market whose forecast input ended by the plan\'s first interval, the P50 strategy first: the row initialSocSource names) or null.' },
       '400': { description: 'Neither asset nor series+power+energy, both, or a parameter out of bounds.' },
       '404': { description: 'Unknown asset, or no forecast of the settlement point (or none covering the day).' },
       '503': { description: 'The store is unavailable.' },
@@ -69,18 +70,17 @@ export async function latestPriceForecast(pool: pg.Pool, market: string, series:
   return storedForecast(pool, market, series, 'RT_PRICE', { latestTarget: true });
 }
 
-/** The dispatcher's newest stored schedule of an asset (live run), as JSON, or null. */
-async function latestStoredSchedule(pool: pg.Pool, assetId: string): Promise<Record<string, unknown> | null> {
-  const r = await pool.query(
-    `SELECT model_version, forecast_issued_at, start_at, end_at, step_ms, charge_mw, discharge_mw, soc_mwh, prices, initial_soc_mwh, expected_revenue, revenue_at_p10, revenue_at_p90
-       FROM dispatch_schedules WHERE run = '' AND asset_id = $1 ORDER BY forecast_input_end DESC, start_at DESC LIMIT 1`,
-    [assetId],
-  );
-  const x = r.rows[0] as Record<string, unknown> | undefined;
-  if (!x) return null;
+/**
+ * The live dispatcher's stored schedule a plan started from (reports/day-plan.ts planDayWithSchedule, read by
+ * reports/schedules.ts latestLiveSchedule) as GET /dispatch returns it: times ISO, power MW, state of charge MWh,
+ * prices $/MWh, revenues $ (P10/P90 null when the forecast had no quantiles).
+ */
+function scheduleJson(x: LiveSchedule): Record<string, unknown> {
   return {
-    modelVersion: x.model_version, forecastIssuedAt: (x.forecast_issued_at as Date).toISOString(), start: (x.start_at as Date).toISOString(), end: (x.end_at as Date).toISOString(), stepMs: x.step_ms,
-    chargeMw: x.charge_mw, dischargeMw: x.discharge_mw, socMwh: x.soc_mwh, prices: x.prices, initialSocMwh: x.initial_soc_mwh, expectedRevenue: x.expected_revenue, revenueAtP10: x.revenue_at_p10, revenueAtP90: x.revenue_at_p90,
+    strategy: x.strategy, modelVersion: x.modelVersion, forecastIssuedAt: new Date(x.forecastIssuedAt).toISOString(), forecastInputEnd: new Date(x.forecastInputEnd).toISOString(),
+    start: new Date(x.startAt).toISOString(), end: new Date(x.startAt + x.chargeMw.length * x.stepMs).toISOString(), stepMs: x.stepMs,
+    chargeMw: x.chargeMw, dischargeMw: x.dischargeMw, socMwh: x.socMwh, prices: x.prices, initialSocMwh: x.initialSocMwh,
+    expectedRevenue: x.expectedRevenue, revenueAtP10: x.revenueAtP10 ?? null, revenueAtP90: x.revenueAtP90 ?? null,
   };
 }
 
@@ -157,16 +157,18 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
     const day = q.day;
     // From the battery's real state at the plan's first interval (the live dispatcher's stored schedule; an ad-hoc
     // battery has none: its initial state of charge), so this plan, the dashboard and /query agree (reports/day-plan.ts).
-    const plan = await planDay(deps.pool, await loadSolver(), asset, f, day, { basis: q.basis });
-    if (!plan) return sendError(res, 404, 'no_forecast', `the latest forecast of ${asset.settlementPoint} (first interval ${new Date(f.targetStart).toISOString()}, ${f.values.length} steps) does not reach ${day}; try day=today`);
-    const stored = q.asset !== undefined ? await latestStoredSchedule(deps.pool, asset.id) : null;
+    const planned = await planDayWithSchedule(deps.pool, await loadSolver(), asset, f, day, { basis: q.basis });
+    if (!planned) return sendError(res, 404, 'no_forecast', `the latest forecast of ${asset.settlementPoint} (first interval ${new Date(f.targetStart).toISOString()}, ${f.values.length} steps) does not reach ${day}; try day=today`);
+    const { plan, schedule } = planned;
     return res.json({
       asset: { id: asset.id, settlementPoint: asset.settlementPoint, market: asset.market, powerMw: asset.powerMw, energyMwh: asset.energyMwh, roundTripEfficiency: asset.roundTripEfficiency, minSoc: asset.minSoc, maxSoc: asset.maxSoc, dailyCycleLimit: asset.dailyCycleLimit, degradationCostPerMwh: asset.degradationCostPerMwh },
       ...plan,
-      // Why a plan neither charges nor discharges (the best spread against round-trip losses and degradation), else null.
+      // Why a plan neither charges nor discharges (the cycle limit used up, a full battery, else the best spread against
+      // round-trip losses and degradation), else null.
       noTradeReason: noTradeReason(plan, asset)?.text ?? null,
       forecastCurve: { targetStart: new Date(f.targetStart).toISOString(), stepMs: f.stepMs, p50: f.values, p10: f.p10 ?? null, p90: f.p90 ?? null },
-      dispatcherSchedule: stored,
+      // The row the plan's start state came from (initialSocSource names it), not a second read of "the newest".
+      dispatcherSchedule: q.asset !== undefined && schedule ? scheduleJson(schedule) : null,
     });
   });
   return router;

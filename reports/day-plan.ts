@@ -39,9 +39,20 @@ export async function planStartState(pool: pg.Pool, asset: BatteryAsset, atMs: n
  * pool's and the optimiser's coded errors.
  */
 export async function planDay(pool: pg.Pool, highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today', opts: { basis?: PriceBasis; asOf?: number; market?: string } = {}): Promise<DayAheadPlan | null> {
+  return (await planDayWithSchedule(pool, highs, asset, f, day, opts))?.plan ?? null;
+}
+
+/**
+ * planDay, with the live dispatcher's stored schedule its start state was read from (`schedule`, null when none was,
+ * and the plan started from the asset's setting): GET /dispatch returns that row as `dispatcherSchedule`, so the
+ * response's schedule and its initialSocSource name the same row. Same options, nulls and errors as planDay.
+ */
+export async function planDayWithSchedule(
+  pool: pg.Pool, highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today', opts: { basis?: PriceBasis; asOf?: number; market?: string } = {},
+): Promise<{ plan: DayAheadPlan; schedule: LiveSchedule | null } | null> {
   const at = planStartMs(f, day);
   if (at === null) return null;
-  const { schedule: _schedule, ...start } = await planStartState(pool, asset, at, opts.asOf, opts.market);
-  const basis = opts.basis ?? 'p50';
-  return planDayAhead(highs, asset, f, day, start, basis);
+  const { schedule, ...start } = await planStartState(pool, asset, at, opts.asOf, opts.market);
+  const plan = planDayAhead(highs, asset, f, day, start, opts.basis ?? 'p50');
+  return plan ? { plan, schedule } : null;
 }

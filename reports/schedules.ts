@@ -117,14 +117,21 @@ export function chooseStoredRun(schedules: readonly StoredSchedule[], from: numb
  * The newest schedule the live dispatcher (run '') stored for battery `assetId` of `market` whose forecast input ended
  * at or before `byInputEnd` (UTC ms): newest input end first, then the later first interval, then the P50 strategy
  * ('forecast') before 'forecast:mean'. With the cycle energy it started with, so the dispatcher's state rule
- * (processors/dispatcher/plan.ts stateAt) can roll it forward. Null when none is stored (or the table does not exist).
+ * (processors/dispatcher/plan.ts stateAt) can roll it forward, and its revenues. Null when none is stored (or the
+ * table does not exist). The one read of "the dispatcher's schedule" of a battery: a plan's start state
+ * (reports/day-plan.ts) and GET /dispatch's `dispatcherSchedule` both come from it, so they name the same row.
  */
-export const SQL_LIVE_SCHEDULE = `SELECT run, strategy, model_version, forecast_issued_at, forecast_input_end, start_at, step_ms, charge_mw, discharge_mw, soc_mwh, prices, initial_soc_mwh, cycle_energy_used_mwh, stored_at
+export const SQL_LIVE_SCHEDULE = `SELECT run, strategy, model_version, forecast_issued_at, forecast_input_end, start_at, step_ms, charge_mw, discharge_mw, soc_mwh, prices, initial_soc_mwh, cycle_energy_used_mwh,
+    expected_revenue, revenue_at_p10, revenue_at_p90, stored_at
   FROM dispatch_schedules WHERE run = '' AND market = $1 AND asset_id = $2 AND forecast_input_end <= $3
   ORDER BY forecast_input_end DESC, start_at DESC, (strategy = 'forecast') DESC LIMIT 1`;
 
-/** A stored live schedule with the cycle energy (MWh discharged out of storage on its first interval's Central day before it) it started with. */
-export type LiveSchedule = StoredSchedule & { cycleEnergyUsedMwh: number };
+/**
+ * A stored live schedule with the cycle energy (MWh discharged out of storage on its first interval's Central day
+ * before it) it started with, and its expected net revenue at the forecast's P50 prices and the same schedule valued
+ * on the P10 / P90 curves ($; null where the forecast had no quantiles), as the dispatcher stored them.
+ */
+export type LiveSchedule = StoredSchedule & Pick<DispatchSchedule, 'cycleEnergyUsedMwh' | 'expectedRevenue' | 'revenueAtP10' | 'revenueAtP90'>;
 
 /** See SQL_LIVE_SCHEDULE. Errors: the pool's other errors; RangeError for a non-finite `byInputEnd`. */
 export async function latestLiveSchedule(pool: pg.Pool, market: string, assetId: string, byInputEnd: number): Promise<LiveSchedule | null> {
@@ -143,5 +150,6 @@ export async function latestLiveSchedule(pool: pg.Pool, market: string, assetId:
     run: r.run as string, strategy: r.strategy as string, modelVersion: r.model_version as string, forecastIssuedAt: ms(r.forecast_issued_at), forecastInputEnd: ms(r.forecast_input_end),
     startAt: ms(r.start_at), stepMs: Number(r.step_ms), chargeMw: nums(r.charge_mw), dischargeMw: nums(r.discharge_mw), socMwh: nums(r.soc_mwh), prices: nums(r.prices),
     initialSocMwh: Number(r.initial_soc_mwh), cycleEnergyUsedMwh: Number(r.cycle_energy_used_mwh), storedAt: ms(r.stored_at),
+    expectedRevenue: Number(r.expected_revenue), revenueAtP10: r.revenue_at_p10 === null ? null : Number(r.revenue_at_p10), revenueAtP90: r.revenue_at_p90 === null ? null : Number(r.revenue_at_p90),
   };
 }

@@ -27,8 +27,20 @@ const T = Date.UTC(2024, 6, 1, 23);
 // Today's hours left fall (no spread to trade on from an empty battery); tomorrow: cheap night, dear HE 19-21.
 const VALUES = [120, 120, 40, 35, 30, 25, ...Array.from({ length: 30 }, (_, k) => (k < 6 ? 15 : k >= 18 && k <= 20 ? 120 : 35))];
 
+/** The live dispatcher's schedule of bess-north in `market` on the forecast issued at T, idle at `soc` MWh through the 36 hours. */
+function idle(soc: number, market = ''): DispatchSchedule {
+  const n = VALUES.length;
+  return {
+    market, assetId: 'bess-north', settlementPoint: 'HB_NORTH', strategy: 'forecast', modelVersion: 'soc-test', forecastIssuedAt: T, forecastInputEnd: T, startAt: T, stepMs: H,
+    chargeMw: Array(n).fill(0), dischargeMw: Array(n).fill(0), socMwh: Array(n).fill(soc), prices: VALUES, initialSocMwh: soc, cycleEnergyUsedMwh: 0,
+    expectedRevenue: 0, revenueAtP10: null, revenueAtP90: null, powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, milp: false,
+  };
+}
+
 describe('a plan for a day already begun starts from the live dispatcher\'s state of charge', () => {
   const market = `T${uniqueName('soc').slice(-8).toUpperCase()}`;
+  // Another market with a battery of the same id (config/assets.json's ids are per deployment, not global).
+  const otherMarket = `${market}X`;
   const pool = createPool(config, 2);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sda-soc-'));
   const assetsFile = path.join(dir, 'assets.json');
@@ -37,7 +49,10 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
   const get = async (q: string) => {
     const r = await fetch(`${url}/dispatch?${q}`);
     assert.equal(r.status, 200, q);
-    return (await r.json()) as { day: string; initialSocMwh: number; initialSocSource: string; chargeHours: string; dischargeHours: string; dischargedMwh: number; intervals: Array<{ start: string }>; noTradeReason: string | null };
+    return (await r.json()) as {
+      day: string; initialSocMwh: number; initialSocSource: string; chargeHours: string; dischargeHours: string; dischargedMwh: number; intervals: Array<{ start: string }>; noTradeReason: string | null;
+      dispatcherSchedule: { strategy: string; forecastIssuedAt: string; forecastInputEnd: string; start: string; initialSocMwh: number; socMwh: number[] } | null;
+    };
   };
 
   before(async () => {
@@ -53,7 +68,7 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
 
   after(async () => {
     await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-    await pool.query('DELETE FROM dispatch_schedules WHERE market = $1', [market]);
+    await pool.query('DELETE FROM dispatch_schedules WHERE market = ANY($1::text[])', [[market, otherMarket]]);
     await pool.query('DELETE FROM forecasts WHERE market = $1', [market]);
     await pool.end();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -68,14 +83,9 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
 
   it('GET /dispatch today and tomorrow, and /query\'s fact, start from the stored schedule\'s state of charge', async () => {
     // The live dispatcher's schedule on the same forecast: 19 MWh at 23:00Z, held (idle) through the 36 hours.
-    const n = VALUES.length;
-    const live: DispatchSchedule = {
-      market, assetId: 'bess-north', settlementPoint: 'HB_NORTH', strategy: 'forecast', modelVersion: 'soc-test', forecastIssuedAt: T, forecastInputEnd: T, startAt: T, stepMs: H,
-      chargeMw: Array(n).fill(0), dischargeMw: Array(n).fill(0), socMwh: Array(n).fill(19), prices: VALUES, initialSocMwh: 19, cycleEnergyUsedMwh: 0,
-      expectedRevenue: 0, revenueAtP10: null, revenueAtP90: null, powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, milp: false,
-    };
+    const live = idle(19, market);
     // A backtest run's schedule of the same battery is never the live state.
-    await writeDispatchSchedules(pool, 'bt', [{ ...live, initialSocMwh: 5, socMwh: Array(n).fill(5) }]);
+    await writeDispatchSchedules(pool, 'bt', [{ ...live, initialSocMwh: 5, socMwh: Array(VALUES.length).fill(5) }]);
     await writeDispatchSchedules(pool, '', [live]);
     const today = await get('asset=bess-north&day=today');
     assert.equal(today.day, '2024-07-01');
@@ -97,5 +107,34 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
     assert.match(f!.text, /charge none, discharge HE 19-20; 0\.0 MWh in, 16\.6 MWh out/, f!.text);
     assert.match(f!.text, /It starts at 19\.0 MWh stored \(the live dispatcher's schedule on forecast soc-test issued 2024-07-01T23:00:00\.000Z, at 2024-07-01T23:00:00\.000Z\)\.$/, f!.text);
     assert.ok(f!.values.some((v) => v.measure === 'initialSocMwh' && v.value === 19), 'the starting state of charge is a fact value');
+  });
+
+  it("GET /dispatch's dispatcherSchedule is the row its start state came from (the battery's market, input ended by the plan's start, P50 first)", async () => {
+    // Beside the schedule of the test above (P50, input end T, 19 MWh), rows that a read of "the asset's newest
+    // schedule" without those bounds returned instead: the same asset id in another market, input ended later;
+    // the mean strategy on the same forecast and first interval; and a schedule whose input ended an hour after
+    // today's plan starts (T): today's plan cannot have followed it, tomorrow's does.
+    await writeDispatchSchedules(pool, '', [
+      { ...idle(7, otherMarket), forecastIssuedAt: T + 2 * H, forecastInputEnd: T + 2 * H, startAt: T + 2 * H },
+      { ...idle(3, market), strategy: 'forecast:mean' },
+      { ...idle(11, market), forecastIssuedAt: T + H, forecastInputEnd: T + H, startAt: T + H },
+    ]);
+    const today = await get('asset=bess-north&day=today');
+    assert.equal(today.initialSocMwh, 19);
+    assert.deepEqual(
+      [today.dispatcherSchedule?.strategy, today.dispatcherSchedule?.forecastInputEnd, today.dispatcherSchedule?.initialSocMwh],
+      ['forecast', new Date(T).toISOString(), 19],
+    );
+    assert.ok(today.initialSocSource.includes(`issued ${today.dispatcherSchedule!.forecastIssuedAt}`), today.initialSocSource);
+    const tomorrow = await get('asset=bess-north');
+    assert.equal(tomorrow.initialSocMwh, 11);
+    assert.deepEqual(
+      [tomorrow.dispatcherSchedule?.strategy, tomorrow.dispatcherSchedule?.forecastInputEnd, tomorrow.dispatcherSchedule?.start, tomorrow.dispatcherSchedule?.initialSocMwh],
+      ['forecast', new Date(T + H).toISOString(), new Date(T + H).toISOString(), 11],
+    );
+    assert.ok(tomorrow.initialSocSource.includes(`issued ${tomorrow.dispatcherSchedule!.forecastIssuedAt}`), tomorrow.initialSocSource);
+    // An ad-hoc battery has no dispatcher schedule.
+    const adHoc = await get(`series=HB_NORTH&power=10&energy=20&day=today&market=${market}`);
+    assert.equal(adHoc.dispatcherSchedule, null);
   });
 });
