@@ -3,7 +3,7 @@
 import type { Highs } from 'highs';
 import { HOUR_MS, addCentralDays, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
 import { formatDollars, formatPrice, hourEndingRanges } from '../market/format.js';
-import { type BatteryAsset, legEfficiency } from './asset.js';
+import { type BatteryAsset, legEfficiency, usableEnergyMwh } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
 
@@ -35,6 +35,16 @@ export interface DayAheadPlan {
   initialSocMwh: number;
   /** Where initialSocMwh came from, in words (the live dispatcher's stored schedule at that interval, or the asset's configured initial state of charge). */
   initialSocSource: string;
+  /**
+   * Energy already discharged out of storage on the plan's day before its first interval, MWh (storage side, as the
+   * daily cycle limit counts it: dispatch/optimiser.ts); 0 when the start state gives none (PlanStartState).
+   */
+  cycleEnergyUsedMwh: number;
+  /**
+   * Energy the daily cycle limit leaves the plan to discharge out of storage on its day, MWh: dailyCycleLimit x usable
+   * energy ((maxSoc - minSoc) x energyMwh) - cycleEnergyUsedMwh, at least 0; null when the battery has no cycle limit.
+   */
+  cycleEnergyLeftMwh: number | null;
   forecast: { modelVersion: string | null; issuedAt: string; targetStart: string; stepMs: number; steps: number; quantiles: boolean };
   intervals: DayAheadInterval[];
   expectedRevenue: number;
@@ -122,6 +132,8 @@ export function planDayAhead(highs: Highs, asset: BatteryAsset, f: ForecastCurve
     coveredHours: intervals.length * (f.stepMs / HOUR_MS),
     initialSocMwh: round(state.socMwh, 4),
     initialSocSource: state.source,
+    cycleEnergyUsedMwh: round(state.cycleEnergyUsedMwh ?? 0, 4),
+    cycleEnergyLeftMwh: asset.dailyCycleLimit === null ? null : round(Math.max(0, asset.dailyCycleLimit * usableEnergyMwh(asset) - (state.cycleEnergyUsedMwh ?? 0)), 4),
     forecast: { modelVersion: f.modelVersion ?? null, issuedAt: new Date(f.issuedAt).toISOString(), targetStart: new Date(f.targetStart).toISOString(), stepMs: f.stepMs, steps: f.values.length, quantiles: p10 !== null && p90 !== null },
     intervals,
     expectedRevenue: round(s.expectedRevenue, 2),
@@ -164,16 +176,22 @@ export function bandText(p: Pick<DayAheadPlan, 'revenueAtP10' | 'revenueAtP90'>)
 }
 
 /**
- * Why a plan neither charges nor discharges, from the LP's own terms (dispatch/README.md "Formulation"): 1 MWh bought
- * at price a returns RTE MWh (round-trip efficiency), each paying the degradation cost k, so selling later at b pays
- * only when b > a / RTE + k. The reason names the most profitable pair in the plan's prices (the hour to buy, a later
- * hour to sell), the break-even price for its buy price, and, when the battery starts above its minimum state of
- * charge, the day's highest price against k (stored energy sells only above k). Null when the plan trades, or covers
- * no interval. Pure.
- * @returns {text, buy, sell, breakEven ($/MWh), buyAt, sellAt (interval starts, ISO)} or, with fewer than two
- *          intervals, {text} alone
+ * Why a plan neither charges nor discharges, from the LP's own terms (dispatch/README.md "Formulation"), first the
+ * limits that stop any trade whatever the prices (reviewer finding: a plan with its daily cycle limit spent was told
+ * the spread was too small):
+ * - the daily cycle limit used up (p.cycleEnergyLeftMwh 0: the energy discharged out of storage on the day already
+ *   reaches dailyCycleLimit x usable energy): no discharge on the day, so no purchase pays in a plan that ends with it;
+ * - the battery starting full (at maxSoc) with no price above the degradation cost k: it can buy nothing before it
+ *   sells, and stored energy sells only above k;
+ * - else the spread: 1 MWh bought at price a returns RTE MWh (round-trip efficiency), each paying k, so selling later
+ *   at b pays only when b > a / RTE + k. The reason names the most profitable pair in the plan's prices (the hour to
+ *   buy, a later hour to sell), the break-even price for its buy price, and, when the battery starts above its minimum
+ *   state of charge, the day's highest price against k (stored energy sells only above k).
+ * Null when the plan trades, or covers no interval. Pure.
+ * @returns {text, buy, sell, breakEven ($/MWh), buyAt, sellAt (interval starts, ISO)} for the spread; {text,
+ *          cycleEnergyUsedMwh, cycleEnergyLimitMwh (MWh)} for the cycle limit; {text} alone otherwise
  */
-export function noTradeReason(p: DayAheadPlan, asset: BatteryAsset): { text: string; buy?: number; sell?: number; breakEven?: number; buyAt?: string; sellAt?: string } | null {
+export function noTradeReason(p: DayAheadPlan, asset: BatteryAsset): { text: string; buy?: number; sell?: number; breakEven?: number; buyAt?: string; sellAt?: string; cycleEnergyUsedMwh?: number; cycleEnergyLimitMwh?: number } | null {
   if (p.chargeHours !== 'none' || p.dischargeHours !== 'none' || p.intervals.length === 0) return null;
   const rte = asset.roundTripEfficiency;
   const k = asset.degradationCostPerMwh;
@@ -181,6 +199,18 @@ export function noTradeReason(p: DayAheadPlan, asset: BatteryAsset): { text: str
   const costs = `round-trip efficiency ${rteText}, degradation cost ${formatPrice(k)}/MWh discharged`;
   const storedMwh = p.initialSocMwh - asset.minSoc * asset.energyMwh;
   const top = p.intervals.reduce((m, iv) => (iv.price > m.price ? iv : m));
+  const mwh = (x: number) => Number(x.toFixed(1)).toLocaleString('en-US');
+  if (asset.dailyCycleLimit !== null && p.cycleEnergyLeftMwh !== null && p.cycleEnergyLeftMwh <= 1e-6) {
+    const usable = usableEnergyMwh(asset);
+    const limitMwh = asset.dailyCycleLimit * usable;
+    return {
+      text: `No charge or discharge: the battery's daily cycle limit is used up for ${p.day}: ${mwh(p.cycleEnergyUsedMwh)} MWh already discharged out of storage that day, and the limit allows ${mwh(limitMwh)} MWh (${asset.dailyCycleLimit} cycle${asset.dailyCycleLimit === 1 ? '' : 's'} a day x ${mwh(usable)} MWh usable between its minimum and maximum state of charge), so it cannot discharge again before the day ends, and energy bought would not be sold in this plan, which ends with the day.`,
+      cycleEnergyUsedMwh: p.cycleEnergyUsedMwh, cycleEnergyLimitMwh: round(limitMwh, 4),
+    };
+  }
+  if (asset.maxSoc * asset.energyMwh - p.initialSocMwh <= 1e-6 && top.price <= k) {
+    return { text: `No charge or discharge: the battery starts full (${mwh(p.initialSocMwh)} MWh, its maximum state of charge), so it can buy nothing before it sells, and its stored energy sells only above the degradation cost, ${formatPrice(k)}/MWh; the highest price is ${formatPrice(top.price)}/MWh (HE ${top.hourEnding}).` };
+  }
   const stored = storedMwh > 1e-6 ? ` The ${storedMwh.toFixed(1)} MWh stored above its minimum sells only above the degradation cost, ${formatPrice(k)}/MWh, and the highest price is ${formatPrice(top.price)}/MWh (HE ${top.hourEnding}).` : '';
   if (p.intervals.length < 2) return { text: `No charge or discharge: the forecast covers one interval of the day, so there is nothing to buy in one hour and sell in a later one (${costs}).${stored}` };
   // The best buy-then-sell pair: for each later hour j, the cheapest earlier hour i.

@@ -335,6 +335,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   if (idle) {
     if (!intent.battery) values.push(v('roundTripEfficiency', Number((asset.roundTripEfficiency * 100).toFixed(2)), '%'), v('degradationCostPerMwh', asset.degradationCostPerMwh, '$/MWh'));
     if (idle.buy !== undefined) values.push(v('buyPrice', idle.buy, '$/MWh', Date.parse(idle.buyAt!)), v('sellPrice', idle.sell!, '$/MWh', Date.parse(idle.sellAt!)), v('breakEvenPrice', idle.breakEven!, '$/MWh'));
+    if (idle.cycleEnergyUsedMwh !== undefined) values.push(v('cycleEnergyUsedMwh', idle.cycleEnergyUsedMwh, 'MWh'), v('cycleEnergyLimitMwh', idle.cycleEnergyLimitMwh!, 'MWh'), v('dailyCycleLimit', asset.dailyCycleLimit!, 'cycles'));
   }
   const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
   return [{

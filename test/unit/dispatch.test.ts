@@ -397,6 +397,33 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     assert.equal(noTradeReason(spread, flat), null);
   });
 
+  // Reviewer MEDIUM: plans start from the real state, incl. the energy already discharged on the day against the daily
+  // cycle limit; with the limit spent the plan does nothing, and the reason blamed the spread ("never spread enough ...
+  // buying at $10.00 (HE 11) and selling at $200.00 (HE 20)").
+  it('gives the daily cycle limit as the reason when it is used up, and a full battery with no price above the degradation cost', () => {
+    const limited = makeBattery({ id: 'b', powerMw: 10, energyMwh: 20, dailyCycleLimit: 1, degradationCostPerMwh: 2 });
+    const start = Date.UTC(2024, 5, 20, 15); // 2024-06-20 10:00 CDT: HE 11 to HE 24 of the day
+    const values = Array.from({ length: 14 }, (_, i) => (i < 4 ? 10 : i > 8 ? 200 : 50));
+    const f = { issuedAt: start, inputEnd: start, targetStart: start, stepMs: HOUR, values };
+    const fresh = planDayAhead(highs, limited, f, 'today', { socMwh: 0, cycleEnergyUsedMwh: 0, source: 'test' })!;
+    assert.notEqual(fresh.dischargeHours, 'none');
+    assert.deepEqual([fresh.cycleEnergyUsedMwh, fresh.cycleEnergyLeftMwh], [0, 20]);
+    const spent = planDayAhead(highs, limited, f, 'today', { socMwh: 0, cycleEnergyUsedMwh: 20, source: 'test' })!;
+    assert.deepEqual([spent.chargeHours, spent.dischargeHours, spent.cycleEnergyUsedMwh, spent.cycleEnergyLeftMwh], ['none', 'none', 20, 0]);
+    const why = noTradeReason(spent, limited)!;
+    assert.equal(why.text, "No charge or discharge: the battery's daily cycle limit is used up for 2024-06-20: 20 MWh already discharged out of storage that day, and the limit allows 20 MWh (1 cycle a day x 20 MWh usable between its minimum and maximum state of charge), so it cannot discharge again before the day ends, and energy bought would not be sold in this plan, which ends with the day.");
+    assert.deepEqual([why.cycleEnergyUsedMwh, why.cycleEnergyLimitMwh, why.buy], [20, 20, undefined]);
+    assert.doesNotMatch(describePlan(spent, limited), /spread|pays only when sold above/);
+    // Without a cycle limit nothing is recorded as left.
+    assert.equal(planDayAhead(highs, makeBattery({ id: 'n', powerMw: 10, energyMwh: 20 }), f, 'today')!.cycleEnergyLeftMwh, null);
+    // A full battery cannot buy first; with no price above the $2/MWh degradation cost its energy does not sell either.
+    const full = makeBattery({ id: 'f', powerMw: 10, energyMwh: 20, minSoc: 0.1, maxSoc: 0.9, initialSoc: 0.9, degradationCostPerMwh: 2 });
+    const cheap = Array.from({ length: 14 }, (_, i) => (i === 10 ? 1.5 : 1));
+    const idle = planDayAhead(highs, full, { ...f, values: cheap }, 'today')!;
+    assert.deepEqual([idle.chargeHours, idle.dischargeHours], ['none', 'none']);
+    assert.equal(noTradeReason(idle, full)!.text, 'No charge or discharge: the battery starts full (18 MWh, its maximum state of charge), so it can buy nothing before it sells, and its stored energy sells only above the degradation cost, $2.00/MWh; the highest price is $1.50/MWh (HE 21).');
+  });
+
   it('says what the P10 and P90 revenues are: the same schedule valued on those price curves', () => {
     const values = Array.from({ length: 36 }, (_, h) => (h % 24 === 2 ? 5 : h % 24 === 8 ? 90 : 30));
     const plan = planDayAhead(highs, makeBattery({ powerMw: 10, energyMwh: 20, roundTripEfficiency: 1 }), { issuedAt: T0, inputEnd: T0, targetStart: T0, stepMs: HOUR, values, p10: values.map((v) => v * 0.5), p90: values.map((v) => v * 1.5) }, 'today')!;
