@@ -2,9 +2,10 @@
 // or an ad-hoc one (series, MW, MWh): the forecast price (P50 with its P10-P90 band) with the net power over it, and
 // the state of charge. Its own module, so the rest of the page does not depend on it. Kept live: app.js passes each
 // forecast of the live feed on as a window 'sda:forecast' event, and the panel plans again when it makes the shown
-// plan out of date (a newer forecast of its price, or the market day moved on: dispatch-refresh.js).
+// plan out of date (a newer forecast of its price, the market day moved on, or a later feed event while the plan
+// started from a dispatcher schedule older than its forecast, debounced: dispatch-refresh.js).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { dispatchRefreshReason, shownPlan } from '/dispatch-refresh.js';
+import { dispatchRefreshReason, replanDelayMs, shownPlan } from '/dispatch-refresh.js';
 import { dispatchColumns } from '/dispatch-chart.js';
 import { secondsText, utcText, valueText } from '/chart-data.js';
 
@@ -107,8 +108,8 @@ async function load(req = formRequest()) {
     const band = body.revenueAtP10 !== null && !body.noTradeReason ? ` If prices instead follow the forecast's P10 curve, this schedule earns ${money(body.revenueAtP10)}; on its P90 curve, ${money(body.revenueAtP90)}.` : '';
     status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)} at the forecast's P50 prices; forecast ${body.forecast.modelVersion} issued ${utcText(body.forecast.issuedAt)}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}.${body.noTradeReason ? ` ${body.noTradeReason}` : band}`;
     draw(body);
-    shown = shownPlan(body);
-    window.__sdaDispatchPlan = { day: body.day, forecastIssuedAt: body.forecast.issuedAt, forecastTargetStart: body.forecast.targetStart };
+    shown = shownPlan(body, Date.now(), shown);
+    window.__sdaDispatchPlan = { day: body.day, forecastIssuedAt: body.forecast.issuedAt, forecastTargetStart: body.forecast.targetStart, scheduleForecastIssuedAt: body.dispatcherSchedule?.forecastIssuedAt ?? null, scheduleBehind: shown?.scheduleBehind ?? false };
   } catch (err) {
     status.textContent = `dispatch unavailable: ${err.message}. No plan is shown.`;
     status.className = 'error';
@@ -141,12 +142,34 @@ let refreshing = false;
 let again = false;
 window.__sdaDispatchRefreshes = 0;
 
+// A pending re-plan for the dispatcher's schedule (dispatch-refresh.js replanDelayMs), one at a time.
+let retryTimer = null;
+
 /** Plans the shown request again on the live feed's forecast `f` when it makes the plan out of date. */
 async function onForecast(f) {
   if (asked === null) {
     // Nothing planned yet (no battery had a forecast): plan the first one that has one now.
     if (shown === null && dispatchRefreshReason(null, f) === null) return;
-  } else if (dispatchRefreshReason(shown, f) === null) return;
+  } else {
+    const reason = dispatchRefreshReason(shown, f);
+    if (reason === null) return;
+    const wait = replanDelayMs(shown, reason, Date.now());
+    if (wait > 0) {
+      // Feed events within the wait coalesce into this one re-plan; it is skipped if a re-plan meanwhile caught up.
+      if (retryTimer === null) {
+        retryTimer = setTimeout(() => {
+          retryTimer = null;
+          if (shown?.scheduleBehind) void replan();
+        }, wait);
+      }
+      return;
+    }
+  }
+  await replan();
+}
+
+/** Plans the shown request (or, with none yet, the first plannable asset) again, one refresh at a time. */
+async function replan() {
   if (refreshing) {
     again = true;
     return;

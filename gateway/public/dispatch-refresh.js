@@ -1,6 +1,16 @@
 // When the dashboard's dispatch panel plans again on the live feed (pure, loaded by Node's unit tests as served).
 // The plan's day is counted from its forecast's first interval (dispatch/day-ahead.ts daySpan: "tomorrow" is the US
-// Central day after it), so a newer forecast of the plan's price, or the market day moving on, changes the plan.
+// Central day after it), so a newer forecast of the plan's price, or the market day moving on, changes the plan. So
+// does the live dispatcher's schedule on that forecast: the plan starts from the battery's state by the dispatcher's
+// stored schedule (reports/day-plan.ts), which the dispatch sink stores after the forecast event has reached the page.
+// The feed (GET /events) carries forecasts only, and a dispatch event would not help (the schedule is on Kafka before
+// the sink stores it), so a plan whose start state came from a schedule older than its forecast is planned again on
+// a later feed event, debounced and a bounded number of times; the panel's 60 s re-plan stays the fallback.
+
+/** The least time (ms) between a plan shown and its re-plan for the dispatcher's schedule (dispatchRefreshReason 'dispatcher schedule'). */
+export const SCHEDULE_RETRY_MS = 2_000;
+/** How many such re-plans one forecast's plan gets before only the 60 s fallback is left (a dispatcher that is down). */
+export const SCHEDULE_RETRIES = 5;
 
 const CENTRAL_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago', year: 'numeric', month: '2-digit', day: '2-digit' });
 
@@ -10,15 +20,26 @@ export function centralDate(ms) {
 }
 
 /**
- * What the panel shows, from a GET /dispatch body: the market and settlement point, and its forecast's first interval
- * and issue time (UTC ms). Null for a body without a forecast.
+ * What the panel shows, from a GET /dispatch body, shown at `nowMs` (UTC ms): the market and settlement point; its
+ * forecast's first interval and issue time (UTC ms); `scheduleBehind`, whether the plan's start state came from a
+ * live dispatcher schedule on an older forecast than the plan's (body.dispatcherSchedule.forecastIssuedAt before
+ * body.forecast.issuedAt: the dispatcher's schedule on this forecast is not stored yet; false without a dispatcher
+ * schedule, e.g. an ad-hoc battery, as there is nothing to wait for); `shownAt` = nowMs; and `scheduleTries`, how many
+ * times in a row this same plan (same market, point, first interval and issue) was shown still behind (`prev`: the
+ * plan shown before, or null). Null for a body without a forecast.
  */
-export function shownPlan(body) {
+export function shownPlan(body, nowMs = Date.now(), prev = null) {
   if (!body?.forecast || !body.asset) return null;
   const targetStart = Date.parse(body.forecast.targetStart);
   const issuedAt = Date.parse(body.forecast.issuedAt);
   if (!Number.isFinite(targetStart) || !Number.isFinite(issuedAt)) return null;
-  return { market: String(body.asset.market).toUpperCase(), settlementPoint: String(body.settlementPoint).toUpperCase(), targetStart, issuedAt };
+  const market = String(body.asset.market).toUpperCase();
+  const settlementPoint = String(body.settlementPoint).toUpperCase();
+  const scheduleIssued = body.dispatcherSchedule ? Date.parse(body.dispatcherSchedule.forecastIssuedAt) : Number.NaN;
+  const scheduleBehind = Number.isFinite(scheduleIssued) && scheduleIssued < issuedAt;
+  const same = prev !== null && prev.market === market && prev.settlementPoint === settlementPoint && prev.targetStart === targetStart && prev.issuedAt === issuedAt;
+  const scheduleTries = scheduleBehind && same && prev.scheduleBehind ? prev.scheduleTries + 1 : 0;
+  return { market, settlementPoint, targetStart, issuedAt, scheduleBehind, shownAt: nowMs, scheduleTries };
 }
 
 /**
@@ -27,7 +48,10 @@ export function shownPlan(body) {
  * - 'newer forecast': an RT_PRICE forecast of the plan's settlement point whose first interval is later than the plan's
  *   forecast's, or the same first interval issued later (GET /dispatch plans on the newest such forecast);
  * - 'market day': any forecast of the plan's market whose first interval falls on a later US Central day than the
- *   plan's forecast's first interval ("today" and "tomorrow" have moved on).
+ *   plan's forecast's first interval ("today" and "tomorrow" have moved on);
+ * - 'dispatcher schedule': any other forecast of the plan's market while the plan started from a dispatcher schedule
+ *   older than its forecast (shown.scheduleBehind) and fewer than SCHEDULE_RETRIES re-plans of it were behind too;
+ *   when to plan again is replanDelayMs's.
  * Nothing shown yet (shown null) is out of date for any forecast of any market.
  */
 export function dispatchRefreshReason(shown, f) {
@@ -36,5 +60,16 @@ export function dispatchRefreshReason(shown, f) {
   if (String(f.market).toUpperCase() !== shown.market) return null;
   if (f.kind === 'RT_PRICE' && String(f.seriesId).toUpperCase() === shown.settlementPoint && (f.targetStart > shown.targetStart || (f.targetStart === shown.targetStart && f.issuedAt > shown.issuedAt))) return 'newer forecast';
   if (f.targetStart > shown.targetStart && centralDate(f.targetStart) > centralDate(shown.targetStart)) return 'market day';
+  if (shown.scheduleBehind && shown.scheduleTries < SCHEDULE_RETRIES) return 'dispatcher schedule';
   return null;
+}
+
+/**
+ * How long (ms, >= 0) the panel waits before planning again for `reason` (dispatchRefreshReason's) at `nowMs`: 0 for
+ * a newer forecast or a new market day; for 'dispatcher schedule' the rest of SCHEDULE_RETRY_MS since the plan was
+ * shown, so a burst of feed events re-plans once, not once per event.
+ */
+export function replanDelayMs(shown, reason, nowMs = Date.now()) {
+  if (reason !== 'dispatcher schedule' || !shown) return 0;
+  return Math.max(0, shown.shownAt + SCHEDULE_RETRY_MS - nowMs);
 }

@@ -3,7 +3,9 @@
 // simulated hours it still showed "tomorrow" = 2024-06-21 from a forecast issued 04:00Z while the market clock read
 // 06-21 19:00Z). gateway/public/dispatch-refresh.js (the browser module the panel imports, loaded here as served)
 // decides on each forecast of the live feed whether the shown plan is out of date; dispatch-panel.js must use it on
-// the feed's forecasts (app.js passes them on as 'sda:forecast').
+// the feed's forecasts (app.js passes them on as 'sda:forecast'). Reviewer's finding (2026-12-02): the plan starts from
+// the dispatcher's stored schedule, which is stored after the forecast event, so a re-plan on the forecast alone read
+// the previous schedule until the 60 s fallback: a later feed event re-plans such a plan (debounced, bounded).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,11 +18,17 @@ interface Shown {
   settlementPoint: string;
   targetStart: number;
   issuedAt: number;
+  scheduleBehind: boolean;
+  shownAt: number;
+  scheduleTries: number;
 }
 interface Refresh {
+  SCHEDULE_RETRY_MS: number;
+  SCHEDULE_RETRIES: number;
   centralDate(ms: number): string;
-  shownPlan(body: unknown): Shown | null;
-  dispatchRefreshReason(shown: Shown | null, f: unknown): 'newer forecast' | 'market day' | null;
+  shownPlan(body: unknown, nowMs?: number, prev?: Shown | null): Shown | null;
+  dispatchRefreshReason(shown: Shown | null, f: unknown): 'newer forecast' | 'market day' | 'dispatcher schedule' | null;
+  replanDelayMs(shown: Shown | null, reason: string | null, nowMs?: number): number;
 }
 
 const H = 3_600_000;
@@ -28,6 +36,10 @@ const H = 3_600_000;
 // = 23:00 CDT on 06-19, so "tomorrow" = 06-20); the body as the gateway returns it, trimmed.
 const ISSUED = Date.UTC(2024, 5, 20, 4);
 const body = { day: '2024-06-20', settlementPoint: 'HB_NORTH', asset: { id: 'bess-north', market: 'ERCOT' }, forecast: { modelVersion: 'v1', issuedAt: new Date(ISSUED).toISOString(), targetStart: new Date(ISSUED).toISOString() } };
+// The wall clock when a plan is shown (the debounce is on the page's clock, not the market's).
+const NOW = Date.UTC(2026, 11, 2, 16);
+/** The body with the dispatcher's schedule its start state came from, on the forecast issued at `scheduleIssued`. */
+const withSchedule = (scheduleIssued: number) => ({ ...body, dispatcherSchedule: { strategy: 'forecast', forecastIssuedAt: new Date(scheduleIssued).toISOString() } });
 const forecast = (over: Record<string, unknown>) => ({ market: 'ERCOT', seriesId: 'HB_NORTH', kind: 'RT_PRICE', issuedAt: ISSUED, targetStart: ISSUED, ...over });
 
 describe('the dispatch panel plans again on the live feed', () => {
@@ -37,7 +49,7 @@ describe('the dispatch panel plans again on the live feed', () => {
   });
 
   it('reads what is shown from the GET /dispatch body', () => {
-    assert.deepEqual(r.shownPlan(body), { market: 'ERCOT', settlementPoint: 'HB_NORTH', targetStart: ISSUED, issuedAt: ISSUED });
+    assert.deepEqual(r.shownPlan(body, NOW), { market: 'ERCOT', settlementPoint: 'HB_NORTH', targetStart: ISSUED, issuedAt: ISSUED, scheduleBehind: false, shownAt: NOW, scheduleTries: 0 });
     assert.equal(r.shownPlan({ error: 'no_forecast' }), null);
     assert.equal(r.centralDate(ISSUED), '2024-06-19');
   });
@@ -68,5 +80,44 @@ describe('the dispatch panel plans again on the live feed', () => {
     assert.match(app, /addEventListener\('forecast',[\s\S]{0,200}window\.dispatchEvent\(new CustomEvent\('sda:forecast', \{ detail: f \}\)\)/);
     assert.match(panel, /addEventListener\('sda:forecast', \(ev\) => void onForecast\(ev\.detail\)\)/);
     assert.match(panel, /dispatchRefreshReason\(shown, f\)/);
+  });
+
+  it('a plan that started from a dispatcher schedule older than its forecast is planned again on a later feed event, debounced and bounded', () => {
+    // The dispatcher's schedule on the plan's forecast is not stored yet: the plan started from the previous hour's.
+    const behind = r.shownPlan(withSchedule(ISSUED - H), NOW)!;
+    assert.deepEqual([behind.scheduleBehind, behind.scheduleTries], [true, 0]);
+    // Any later forecast of the market (another series, same Central day) re-plans it; another market's does not.
+    const other = forecast({ seriesId: 'HB_WEST', issuedAt: ISSUED + 60_000, targetStart: ISSUED });
+    assert.equal(r.dispatchRefreshReason(behind, other), 'dispatcher schedule');
+    assert.equal(r.dispatchRefreshReason(behind, { ...other, market: 'GB' }), null);
+    // Not at once: the rest of SCHEDULE_RETRY_MS since it was shown (a burst of events makes one re-plan), then at once.
+    assert.equal(r.replanDelayMs(behind, 'dispatcher schedule', NOW + 500), r.SCHEDULE_RETRY_MS - 500);
+    assert.equal(r.replanDelayMs(behind, 'dispatcher schedule', NOW + r.SCHEDULE_RETRY_MS + 1), 0);
+    assert.equal(r.replanDelayMs(behind, 'newer forecast', NOW), 0);
+    // The schedule on the plan's forecast (or a newer one) is in: up to date, the same event does nothing.
+    for (const issued of [ISSUED, ISSUED + H]) {
+      const current = r.shownPlan(withSchedule(issued), NOW + 3_000, behind)!;
+      assert.deepEqual([current.scheduleBehind, current.scheduleTries], [false, 0]);
+      assert.equal(r.dispatchRefreshReason(current, other), null);
+    }
+    // No dispatcher schedule (an ad-hoc battery, no live dispatcher): nothing to wait for.
+    assert.equal(r.shownPlan({ ...body, dispatcherSchedule: null }, NOW)!.scheduleBehind, false);
+    // Still behind after each re-plan: SCHEDULE_RETRIES re-plans, then only the 60 s fallback.
+    let s = behind;
+    for (let k = 1; k <= r.SCHEDULE_RETRIES; k++) {
+      s = r.shownPlan(withSchedule(ISSUED - H), NOW + k * 3_000, s)!;
+      assert.equal(s.scheduleTries, k);
+      assert.equal(r.dispatchRefreshReason(s, other), k < r.SCHEDULE_RETRIES ? 'dispatcher schedule' : null, `re-plan ${k}`);
+    }
+    // A newer forecast starts the count again (and is a reason of its own).
+    const next = r.shownPlan({ ...withSchedule(ISSUED), forecast: { ...body.forecast, issuedAt: new Date(ISSUED + H).toISOString(), targetStart: new Date(ISSUED + H).toISOString() } }, NOW + 60_000, s)!;
+    assert.deepEqual([next.scheduleBehind, next.scheduleTries], [true, 0]);
+    assert.equal(r.dispatchRefreshReason(s, forecast({ issuedAt: ISSUED + H, targetStart: ISSUED + H })), 'newer forecast');
+  });
+
+  it('the panel keeps the previous plan for the count and waits replanDelayMs before a dispatcher-schedule re-plan', () => {
+    const panel = fs.readFileSync(path.join(projectRoot(), 'gateway', 'public', 'dispatch-panel.js'), 'utf8');
+    assert.match(panel, /shown = shownPlan\(body, Date\.now\(\), shown\)/);
+    assert.match(panel, /const wait = replanDelayMs\(shown, reason, Date\.now\(\)\);[\s\S]{0,80}if \(wait > 0\)[\s\S]{0,200}setTimeout\(/);
   });
 });
