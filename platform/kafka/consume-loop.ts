@@ -33,7 +33,7 @@ import {
   watchCrash,
 } from './client.js';
 import { isContextCopy } from './context-series.js';
-import { LoopProgress, loopProgressSettings } from './loop-progress.js';
+import { LoopProgress, loopProgressSettings, sharedConnection } from './loop-progress.js';
 import { type DeadLetterInput, DeadLetterPublisher } from './dead-letter.js';
 import { PoisonRecordError } from './errors.js';
 import { startPlatformaticConsumeLoop } from './platformatic-consumer.js';
@@ -471,20 +471,25 @@ export async function startConsumeLoop<T>(kafka: Kafka, opts: ConsumeLoopOptions
  * The loop's progress reporter (loop-progress.ts) when the process turned it on (setLoopProgress), fed by the
  * consumer's group joins (the partitions owned) and END_BATCH_PROCESS events (kafkajs emits one after each batch the
  * handler got through, and for a batch of only a commit marker or aborted records, so a transactional topic's end is
- * reached too). Its admin connection opens at the first check; stop ends the timer and closes it.
+ * reached too). Its admin connection opens at the first check (again at the next check when that connect failed:
+ * loop-progress.ts sharedConnection); stop ends the timer and closes it.
  */
 function watchProgress<T>(kafka: Kafka, consumer: Consumer, opts: ConsumeLoopOptions<T>): { start(): void; stop(): Promise<void> } | undefined {
   const s = loopProgressSettings();
   if (!s) return undefined;
-  let admin: Promise<Admin> | undefined;
-  const connect = () =>
-    (admin ??= (async () => {
-      const a = kafka.admin();
+  // Opened at the first check and kept; a failed connect is tried again at the next check (sharedConnection).
+  const admin = sharedConnection<Admin>(async () => {
+    const a = kafka.admin();
+    try {
       await a.connect();
-      return a;
-    })());
+    } catch (err) {
+      await a.disconnect().catch(() => undefined);
+      throw err;
+    }
+    return a;
+  });
   const write = s.write ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  const reporter = new LoopProgress(opts.name, opts.topic, opts.groupId, connect, write);
+  const reporter = new LoopProgress(opts.name, opts.topic, opts.groupId, admin.open, write);
   consumer.on(consumer.events.GROUP_JOIN, (e) => reporter.assigned((e.payload.memberAssignment[opts.topic] ?? []) as number[]));
   consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
     if (e.payload.topic === opts.topic) reporter.passed(e.payload.partition, e.payload.lastOffset);
@@ -493,7 +498,7 @@ function watchProgress<T>(kafka: Kafka, consumer: Consumer, opts: ConsumeLoopOpt
     start: () => reporter.start(s.everyMs),
     async stop() {
       reporter.stop();
-      if (admin) await (await admin.catch(() => undefined))?.disconnect().catch(() => undefined);
+      await (await admin.opened())?.disconnect().catch(() => undefined);
     },
   };
 }

@@ -27,6 +27,27 @@ export function loopProgressSettings(): LoopProgressSettings | undefined {
   return settings;
 }
 
+/**
+ * A connection opened at its first use and shared after (the progress reporter's admin client): `open()` runs `connect`
+ * once and hands every caller the same promise, while it is pending too; a connect that rejects is forgotten, so the
+ * next `open()` tries again (a broker down at the first check must not fail every later check: a kept rejected promise
+ * did, silently, as LoopProgress.check skips a failed listing). `opened()` the connection made so far, undefined when
+ * none was (never asked, or only failed), for closing it; it waits for a connect in flight.
+ */
+export function sharedConnection<A>(connect: () => Promise<A>): { open(): Promise<A>; opened(): Promise<A | undefined> } {
+  let pending: Promise<A> | undefined;
+  const open = (): Promise<A> => {
+    if (pending) return pending;
+    const attempt = connect();
+    pending = attempt;
+    attempt.catch(() => {
+      if (pending === attempt) pending = undefined;
+    });
+    return attempt;
+  };
+  return { open, opened: async () => (pending ? pending.catch(() => undefined) : undefined) };
+}
+
 /** One partition the member owns: the next offset it will read and the partition's end (last stable offset). */
 export interface PartitionLag {
   partition: number;

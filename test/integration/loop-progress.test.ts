@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AvroSerde, type Writer } from '../../platform/kafka/avro-serde.js';
-import { type Producer, connectFenced, createKafka, createProducer, sendRecords } from '../../platform/kafka/client.js';
+import { type Admin, type Producer, connectFenced, createKafka, createProducer, sendRecords } from '../../platform/kafka/client.js';
 import { type ConsumeLoop, startConsumeLoop } from '../../platform/kafka/consume-loop.js';
-import { lagLine, ownedLag, setLoopProgress } from '../../platform/kafka/loop-progress.js';
+import { LoopProgress, lagLine, ownedLag, setLoopProgress, sharedConnection } from '../../platform/kafka/loop-progress.js';
 import { loadSchema } from '../../schemas/catalog.js';
 import type { MarketTick } from '../../schemas/types.js';
 import { groupProgress, waitUntil } from './group-state.js';
@@ -86,6 +86,36 @@ describe('consume loop progress: lag and caught up', () => {
     assert.equal(await caughtUpLine('test-progress-tx', input), expected);
     await loop('test-progress-tx', input, groupId);
     await waitUntil('the caught-up line past the marker', 60_000, async () => lines.includes(expected), () => groupProgress(groupId, input).then((g) => `${g}\nlines:\n${lines.join('\n')}`));
+  });
+
+  it('a first admin connect that fails does not silence the later checks: the next check connects again and reports', async () => {
+    // The first connect goes to a port nothing listens on (refused at once, no retries), the later ones to the broker.
+    const input = await topic(1);
+    await sendRecords(producer, input, records(0, 5).map((m) => ({ ...m, partition: 0 })));
+    const down = createKafka(config, 'sda-test-loop-progress-down', { brokers: ['127.0.0.1:1'], retries: 0, quiet: true });
+    const opened: Admin[] = [];
+    let connects = 0;
+    const admin = sharedConnection<Admin>(async () => {
+      const a = (connects++ === 0 ? down : kafka).admin();
+      await a.connect();
+      opened.push(a);
+      return a;
+    });
+    const mine: string[] = [];
+    const reporter = new LoopProgress('test-progress-reconnect', input, uniqueName('test-loop-progress'), admin.open, (l) => void mine.push(l));
+    reporter.assigned([0]);
+    try {
+      assert.equal(await reporter.check(), undefined, 'the check with the refused connect is skipped');
+      assert.equal(connects, 1);
+      // Nothing read, nothing committed: the lag is the whole partition (5 records from the log start).
+      assert.equal(await reporter.check(), `test-progress-reconnect: ${input} lag 5 records (read to p0 0/5)`);
+      assert.equal(connects, 2);
+      await reporter.check();
+      assert.equal(connects, 2, 'the connection made is kept');
+    } finally {
+      for (const a of opened) await a.disconnect();
+    }
+    assert.deepEqual(mine, Array(2).fill(`test-progress-reconnect: ${input} lag 5 records (read to p0 0/5)`), 'a lag line from each check after the failed one');
   });
 
   it('ownedLag: the position read, else committed, else the log start; lagLine says the lag and where each partition is', () => {
