@@ -8,7 +8,9 @@ import { TOPICS } from '../platform/kafka/topics.js';
 
 /**
  * The pipeline's consumer groups and the topic each reads, every consumer the pipeline runs (the defaults of
- * sinks/postgres/*, sinks/vector/documents-sink.ts and processors/*); `transactional` marks a topic written only inside
+ * sinks/postgres/*, sinks/vector/documents-sink.ts and processors/*, and `sda-dispatcher-mean`, the dispatcher's group
+ * when it plans on the forecast's mean price: `sda process dispatcher --price-basis mean`, cli/process-dispatch.ts, a
+ * group of its own so the two bases can run side by side; "no consumer" where only the P50 dispatcher runs); `transactional` marks a topic written only inside
  * Kafka transactions (the windower writes market.features, the forecaster market.forecasts, the dispatcher
  * market.dispatch exactly once: TOPICS' `transactional`), whose log ends with a commit marker.
  */
@@ -19,6 +21,7 @@ export const PIPELINE_GROUPS: ReadonlyArray<{ group: string; topic: string; tran
   { group: 'sda-forecaster', topic: TOPICS.features.name, transactional: true },
   { group: 'sda-forecasts-sink', topic: TOPICS.forecasts.name, transactional: true },
   { group: 'sda-dispatcher', topic: TOPICS.forecasts.name, transactional: true },
+  { group: 'sda-dispatcher-mean', topic: TOPICS.forecasts.name, transactional: true },
   { group: 'sda-dispatch-sink', topic: TOPICS.dispatch.name, transactional: true },
   { group: 'sda-documents-sink', topic: TOPICS.documents.name },
 ];

@@ -97,7 +97,7 @@ describe('dashboard in headless Chromium', () => {
     // Every pipeline consumer group is listed with whether anything consumes it (fresh tester: 4 of 8 listed, lag 0 with nothing running).
     await page.waitForFunction(() => document.querySelectorAll('#pipeline tbody tr').length > 0, undefined, { timeout: 10_000 });
     const groups = await page.$$eval('#pipeline tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
-    assert.deepEqual(groups.map((g) => g[0]), ['sda-postgres-sink', 'sda-windower', 'sda-features-sink', 'sda-forecaster', 'sda-forecasts-sink', 'sda-dispatcher', 'sda-dispatch-sink', 'sda-documents-sink']);
+    assert.deepEqual(groups.map((g) => g[0]), ['sda-postgres-sink', 'sda-windower', 'sda-features-sink', 'sda-forecaster', 'sda-forecasts-sink', 'sda-dispatcher', 'sda-dispatcher-mean', 'sda-dispatch-sink', 'sda-documents-sink']);
     for (const g of groups) assert.match(g[2]!, /^(\d+ consumers? \(\w+\)|no consumer \((Empty|never joined)\))$/, `${g[0]} says whether anything consumes: ${g.join(' | ')}`);
     assert.match((await page.textContent('#last-interval')) ?? '', /^Market clock: \d{4}-\d\d-\d\d \d\d:\d\dZ \(end of the newest market interval stored\)$/);
     assert.equal(await page.inputValue('#series'), `${market}/${series}`);

@@ -64,7 +64,7 @@ describe('gateway monitoring and HTTP policy', () => {
     const up = await promQuery(`up{sda_test="${tag}"}`);
     assert.equal(up[0]?.value[1], '1');
     const lag = await promQuery(`sda_consumer_lag_up{sda_test="${tag}"}`);
-    const groups = ['sda-dispatch-sink', 'sda-dispatcher', 'sda-documents-sink', 'sda-features-sink', 'sda-forecaster', 'sda-forecasts-sink', 'sda-postgres-sink', 'sda-windower'];
+    const groups = ['sda-dispatch-sink', 'sda-dispatcher', 'sda-dispatcher-mean', 'sda-documents-sink', 'sda-features-sink', 'sda-forecaster', 'sda-forecasts-sink', 'sda-postgres-sink', 'sda-windower'];
     assert.deepEqual(lag.map((r) => r.metric.group).sort(), groups);
     const members = await promQuery(`sda_consumer_group_members{sda_test="${tag}"}`);
     assert.deepEqual(members.map((r) => r.metric.group).sort(), groups, 'every group says how many consumers it has');
