@@ -1,7 +1,7 @@
 // The one rule for a step served from "same hour last week" (the seasonal naive forecast with m = a week,
 // Hyndman & Athanasopoulos, FPP3 §5.2), used by the trainer's hold-out scoring (train.ts applyLastWeek) and by the
 // forecaster (processors/forecaster/history.ts serveSteps), so both serve the same value and band.
-import { LEVEL_MAX_SLOTS, type ModelMetadata, SEQUENCE_FEATURES, inputClipBounds } from './contract.js';
+import { LEVEL_MAX_SLOTS, type ModelMetadata, SEQUENCE_FEATURES, type Scaler, inputClipBounds } from './contract.js';
 
 export { LAST_WEEK_LEVEL_SOURCE, LEVEL_MAX_SLOTS } from './contract.js';
 
@@ -25,13 +25,25 @@ export interface LastWeekStep {
  */
 export function lastWeekStep(meta: Pick<ModelMetadata, 'lastWeekBand'> & Pick<Partial<ModelMetadata>, 'lastWeekBandFromGraph' | 'scaler'>, h: number, w: number, lastWeek: number, p50: number, p10?: number, p90?: number): LastWeekStep {
   if (!(w >= 0 && w <= 1)) throw new RangeError(`lastWeekStep: weight must be in [0, 1], got ${w}`);
-  const b = meta.scaler ? inputClipBounds(meta.scaler.features[VALUE]!) : null;
-  const seen = b ? Math.min(b.hi, Math.max(b.lo, lastWeek)) : lastWeek;
+  const seen = lastWeekClip(meta.scaler)(lastWeek);
   const value = w * seen + (1 - w) * p50;
   if (meta.lastWeekBandFromGraph) {
     return { value, ...(p10 !== undefined ? { p10: value - (p50 - p10) } : {}), ...(p90 !== undefined ? { p90: value + (p90 - p50) } : {}) };
   }
   return { value, p10: value - (meta.lastWeekBand?.below[h] ?? 0), p90: value + (meta.lastWeekBand?.above[h] ?? 0) };
+}
+
+/**
+ * The clip lastWeekStep applies to the last-week value it serves (plain, or plus its share of the level,
+ * lastWeekValue): into the value input's inputClipBounds when `scaler` has a value feature with a range, else none;
+ * NaN stays NaN. The
+ * trainers' validation candidates go through the same clip (model/train.ts chooseLevelSlots and its last-week sources;
+ * model/gpu/train.py clip_last_week), so the level's rule and L and the blends are chosen on the values served.
+ */
+export function lastWeekClip(scaler: Pick<Scaler, 'features'> | undefined): (v: number) => number {
+  const value = scaler?.features[VALUE];
+  const b = value ? inputClipBounds(value) : null;
+  return b ? (v) => Math.min(b.hi, Math.max(b.lo, v)) : (v) => v;
 }
 
 /** One week in ms: the seasonal period of "same hour last week". */

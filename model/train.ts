@@ -26,7 +26,7 @@ import { serializeTfjsModel } from './tfjs-io.js';
 import { runMarket } from '../platform/kafka/topics.js';
 import { ONLINE_BAND_DEFAULTS, type OnlineBandMetadata, type OnlineBandSpec, medianBandOffsets, onlineBandCandidates, onlineBandLabel, onlineBandWarmupFrom, sameOnlineBand } from './online-band.js';
 import { seriesLabel } from '../market/format.js';
-import { LAST_WEEK_LEVEL_SOURCE, LEVEL_MAX_SLOTS, LEVEL_RULE_ORDER, LEVEL_SLOT_CHOICES, type LevelRule, lastWeekStep, lastWeekValue, weeklyLevel } from './last-week.js';
+import { LAST_WEEK_LEVEL_SOURCE, LEVEL_MAX_SLOTS, LEVEL_RULE_ORDER, LEVEL_SLOT_CHOICES, type LevelRule, lastWeekClip, lastWeekStep, lastWeekValue, weeklyLevel } from './last-week.js';
 import { type Pace, onlineBandForecastsPaced, pacer } from './paced.js';
 
 export const HOUR_MS = 3_600_000;
@@ -652,7 +652,10 @@ export function levelVal(d: Pick<Dataset, 'weekChange'>, blocks: ReadonlyArray<P
  * Gaussian, the mean is the more efficient estimator (taylor: the median cost 4-6% hold-out RMSE at h1/h6;
  * bench/RESULTS.md 2026-12-02). The risk: a price model whose validation blocks held no spike chooses the mean and is
  * exposed to the reviewer's case in service; the level's share per horizon (lastWeekLevel.weight) is still chosen on
- * those blocks, and the input clip bounds the last-week value (lastWeekStep), not the level.
+ * those blocks. Each choice is scored on the value served: last week plus the level, clipped into the value input's
+ * inputClipBounds as lastWeekStep clips it (lastWeekClip, d.scaler). That clip bounds the served value, not the level:
+ * its bounds come from the training range, which holds the spikes wherever the training data had any, so it does not
+ * keep a spike out of the level (the rule does).
  * lastWeekVal: the plain last-week values [count, H] (unscaled), yVal: the targets (scaled, as the dataset's y),
  * both over the blocks' samples in order. Null when the dataset has no weekChange or no point has every choice known.
  * scores: every choice in the grid's order (rule-major), rmse in scaled units, for the record.
@@ -664,6 +667,7 @@ export function chooseLevelSlots(
   const H = d.horizon;
   const grid = LEVEL_RULE_ORDER.flatMap((rule) => LEVEL_SLOT_CHOICES.map((slots) => ({ rule, slots })));
   const levels = grid.map((c) => levelVal(d, blocks, c.slots, c.rule));
+  const clip = lastWeekClip(d.scaler);
   const sum = grid.map(() => 0);
   let n = 0;
   for (let j = 0; j < yVal.length; j++) {
@@ -672,7 +676,7 @@ export function chooseLevelSlots(
     if (!Number.isFinite(lw) || !Number.isFinite(yVal[j]!) || !levels.every((l) => Number.isFinite(l[i]!))) continue;
     n++;
     levels.forEach((l, c) => {
-      sum[c]! += (scaleTarget(lw + l[i]!, d.scaler) - yVal[j]!) ** 2;
+      sum[c]! += (scaleTarget(clip(lw + l[i]!), d.scaler) - yVal[j]!) ** 2;
     });
   }
   if (n === 0) return null;
@@ -912,23 +916,27 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
     [LAST_WEEK_SOURCE]: new Float64Array(vCount * H),
     [LAST_WEEK_LEVEL_SOURCE]: new Float64Array(vCount * H).fill(Number.NaN),
   };
+  // The last-week sources as served: clipped into the value input's range (lastWeekStep's lastWeekClip).
+  const clipLastWeek = lastWeekClip(dataset.scaler);
   for (let i = 0; i < vCount; i++) {
     for (let h = 0; h < H; h++) {
       const j = i * H + h;
       cand.lstm[j] = vParts.base[j]! + shrink[h]! * rawVal[i * 3 * H + h]!;
       const lw = lastWeekVal[j]!;
-      cand[LAST_WEEK_SOURCE][j] = Number.isFinite(lw) ? scaleTarget(lw, dataset.scaler) : Number.NaN;
+      cand[LAST_WEEK_SOURCE][j] = Number.isFinite(lw) ? scaleTarget(clipLastWeek(lw), dataset.scaler) : Number.NaN;
     }
   }
   // The level-adjusted last week (model/last-week.ts): its rule (median or mean) and L chosen jointly by its own MSE
   // over every validation point and horizon where it is known (ties keep the median, then the smaller L), then
   // offered as one more source.
   const levelSlots = chooseLevelSlots(dataset, outs.map((r) => r.fold), lastWeekVal, yVal);
+  // The level of each validation sample by the chosen rule and L (target's unit); null without a choice.
+  let lvl: Float64Array | null = null;
   if (levelSlots) {
-    const lvl = levelVal(dataset, outs.map((r) => r.fold), levelSlots.slots, levelSlots.rule);
+    lvl = levelVal(dataset, outs.map((r) => r.fold), levelSlots.slots, levelSlots.rule);
     for (let j = 0; j < vCount * H; j++) {
       const v = lastWeekVal[j]! + lvl[Math.floor(j / H)]!;
-      cand[LAST_WEEK_LEVEL_SOURCE][j] = Number.isFinite(v) ? scaleTarget(v, dataset.scaler) : Number.NaN;
+      cand[LAST_WEEK_LEVEL_SOURCE][j] = Number.isFinite(v) ? scaleTarget(clipLastWeek(v), dataset.scaler) : Number.NaN;
     }
     const perRule = LEVEL_RULE_ORDER.map((rule) => `${rule} ${levelSlots.scores.filter((x) => x.rule === rule).map((x) => `${x.slots} ${x.rmse.toFixed(4)}`).join(', ')}`);
     print(`level-adjusted last week: L = ${levelSlots.slots} slots, rule ${levelSlots.rule} (validation RMSE of the source alone, scaled, per rule and L: ${perRule.join('; ')}; ties keep the median), level = the ${levelSlots.rule} of the week-over-week changes`);
@@ -999,8 +1007,10 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const servedVal = Float64Array.from(uncal.p50, (v, j) => {
     const w = lastWeekWeight[j % H]!;
     const k = levelWeight[j % H]!;
-    // scaling is linear: scaled(last week + k·level) = (1 − k)·scaled(last week) + k·scaled(last week + level)
-    const lw = k > 0 ? (1 - k) * cand[LAST_WEEK_SOURCE][j]! + k * cand[LAST_WEEK_LEVEL_SOURCE][j]! : cand[LAST_WEEK_SOURCE][j]!;
+    // As served (lastWeekValue, then lastWeekStep's clip): last week plus k·level, clipped, then scaled (the clip
+    // breaks the mix (1 − k)·scaled(last week) + k·scaled(last week + level) where it binds).
+    const raw = k > 0 ? lastWeekVal[j]! + k * (lvl ? lvl[Math.floor(j / H)]! : Number.NaN) : lastWeekVal[j]!;
+    const lw = Number.isFinite(raw) ? scaleTarget(clipLastWeek(raw), dataset.scaler) : Number.NaN;
     return w > 0 && Number.isFinite(lw) ? w * lw + (1 - w) * v : v;
   });
   // The band scales (served-graph.ts): u = 0.5 + 0.5 · term / (its median on the validation samples) for one term,

@@ -366,7 +366,7 @@ def weekly_level(changes: np.ndarray, slots: int, rule: str = "mean") -> np.ndar
 
 
 def choose_level_slots(week_change: Optional[np.ndarray], last_week: np.ndarray, y: np.ndarray, target_mean: float,
-                       target_std: float) -> Optional[Tuple[int, str, List[Tuple[str, int, float]]]]:
+                       target_std: float, value_clip: Optional[Tuple[float, float]] = None) -> Optional[Tuple[int, str, List[Tuple[str, int, float]]]]:
     """model/train.ts chooseLevelSlots: the level-adjusted last week's rule and L chosen jointly, of the grid
     LEVEL_RULE_ORDER (median, mean) x LEVEL_SLOT_CHOICES (6, 12, 24) the choice whose forecasts y(T - 7 days) + level
     (weekly_level of the last L changes by the rule) have the lowest mean squared error against the validation targets
@@ -375,7 +375,9 @@ def choose_level_slots(week_change: Optional[np.ndarray], last_week: np.ndarray,
     smaller L. The mean wins on smooth demand (taylor), the median on spiky prices; the risk, as in TypeScript: a price
     model whose validation blocks held no spike chooses the mean and is exposed to a spike in service.
     week_change: [count, LEVEL_MAX_SLOTS] of the validation samples (blocks in order), None when the dataset has none;
-    last_week: the plain last-week values [count, H] (target unit); y: the targets [count, H] (scaled). Returns
+    last_week: the plain last-week values [count, H] (target unit); y: the targets [count, H] (scaled); value_clip:
+    the value input's clip bounds (Dataset.value_clip), each choice scored on last week plus the level clipped into
+    them as served (clip_last_week, model/last-week.ts lastWeekClip), None for no clip. Returns
     (L, rule, [(rule, L, rmse scaled) per choice, rule-major]) or None (no week changes, or no point with every
     choice known)."""
     if week_change is None:
@@ -390,13 +392,19 @@ def choose_level_slots(week_change: Optional[np.ndarray], last_week: np.ndarray,
         return None
     scores: List[Tuple[str, int, float]] = []
     for (rule, L), lv in zip(grid, levels):
-        e = ((last_week + lv[:, None] - target_mean) / target_std - y)[ok]  # row-major: the TypeScript loop's order
+        e = ((clip_last_week(last_week + lv[:, None], value_clip) - target_mean) / target_std - y)[ok]  # row-major: the TypeScript loop's order
         scores.append((rule, L, math.sqrt(float(np.cumsum(e * e)[-1]) / n)))
     best = scores[0]
     for x in scores[1:]:
         if x[2] < best[2]:
             best = x
     return best[1], best[0], scores
+
+
+def clip_last_week(v: np.ndarray, value_clip: Optional[Tuple[float, float]]) -> np.ndarray:
+    """model/last-week.ts lastWeekClip: a last-week value (plain, or plus its share of the level) clipped into the
+    value input's bounds (lo, hi) as lastWeekStep serves it; unchanged without bounds; NaN stays NaN."""
+    return np.clip(v, *value_clip) if value_clip is not None else v
 
 
 def last_week_value(last_week: np.ndarray, k: float, level: Optional[np.ndarray]) -> np.ndarray:
@@ -1053,17 +1061,20 @@ def main(argv: Optional[List[str]] = None) -> int:
         "baseline:ridge": ridge_v,
         "baseline:naive_last": np.repeat(Xv[:, (steps - 1) * F + vi][:, None], H, axis=1),
         "baseline:same_hour_yesterday": seas,
-        LAST_WEEK_SOURCE: (lw_raw - ds.target_mean) / ds.target_std,
+        # As served: clipped into the value input's range (clip_last_week, model/last-week.ts lastWeekStep).
+        LAST_WEEK_SOURCE: (clip_last_week(lw_raw, ds.value_clip) - ds.target_mean) / ds.target_std,
     }
-    # The level-adjusted last week (model/last-week.ts, model/train.ts trainQuantileModel): its L chosen from
-    # LEVEL_SLOT_CHOICES by its own MSE over every validation point and horizon where it is known (ties keep the
-    # smaller L), then offered as one more source, after plain last week (the candidates' order is chooseBlends').
+    # The level-adjusted last week (model/last-week.ts, model/train.ts trainQuantileModel): its rule (median or mean)
+    # and L chosen jointly (choose_level_slots: the grid LEVEL_RULE_ORDER x LEVEL_SLOT_CHOICES) by its own MSE over
+    # every validation point and horizon where every choice is known, clipped as served (ties keep the median, then
+    # the smaller L), then offered as one more source, after plain last week (the candidates' order is chooseBlends').
     wc_val = ds.week_change[rows_v] if ds.week_change is not None else None
-    level_choice = choose_level_slots(wc_val, lw_raw, yv, ds.target_mean, ds.target_std)
+    level_choice = choose_level_slots(wc_val, lw_raw, yv, ds.target_mean, ds.target_std, ds.value_clip)
     level_slots = level_choice[0] if level_choice is not None else 0
     level_rule = level_choice[1] if level_choice is not None else "mean"
+    level_v = weekly_level(wc_val, level_slots, level_rule) if level_choice is not None else None  # [count], target unit
     if level_choice is not None:
-        cand[LAST_WEEK_LEVEL_SOURCE] = (lw_raw + weekly_level(wc_val, level_slots, level_rule)[:, None] - ds.target_mean) / ds.target_std
+        cand[LAST_WEEK_LEVEL_SOURCE] = (clip_last_week(lw_raw + level_v[:, None], ds.value_clip) - ds.target_mean) / ds.target_std
         per_rule = "; ".join(rule + " " + ", ".join(f"{L} {r:.4f}" for rr, L, r in level_choice[2] if rr == rule) for rule in LEVEL_RULE_ORDER)
         log(f"level-adjusted last week: L = {level_slots} slots, rule {level_rule} (validation RMSE of the source alone, scaled, per rule and L: "
             + per_rule + f"; ties keep the median), level = the {level_rule} of the week-over-week changes")
@@ -1132,9 +1143,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         for h in range(H):
             if lw_weight[h] == 0:
                 continue
-            # scaling is linear: scaled(last week + k level) = (1 - k) scaled(last week) + k scaled(last week + level)
+            # As served (last_week_value, then the clip): last week plus k level, clipped, then scaled (model/train.ts
+            # servedVal; the clip breaks the mix (1 - k) scaled(last week) + k scaled(last week + level) where it binds).
             k_lvl = level_weight[h]
-            lwb = (1 - k_lvl) * cand[LAST_WEEK_SOURCE][sl, h] + k_lvl * cand[LAST_WEEK_LEVEL_SOURCE][sl, h] if k_lvl > 0 else cand[LAST_WEEK_SOURCE][sl, h]
+            raw_b = lw_raw[sl, h] + k_lvl * (level_v[sl] if level_v is not None else np.nan) if k_lvl > 0 else lw_raw[sl, h]
+            lwb = (clip_last_week(raw_b, ds.value_clip) - ds.target_mean) / ds.target_std
             okh = np.isfinite(lwb)
             served_v = lw_weight[h] * lwb[okh] + (1 - lw_weight[h]) * p50b[okh, h]
             r = (yb[okh, h] - served_v) * ds.target_std

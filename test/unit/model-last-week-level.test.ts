@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { LAST_WEEK_LEVEL_SOURCE, type ModelMetadata, validateMetadata } from '../../model/contract.js';
 import { type Dataset, buildDataset } from '../../model/dataset.js';
 import type { FeatureMatrix } from '../../model/feature-matrix.js';
-import { LEVEL_MAX_SLOTS, LEVEL_SLOT_CHOICES, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
+import { LEVEL_MAX_SLOTS, LEVEL_SLOT_CHOICES, lastWeekClip, lastWeekStep, lastWeekValue, weekChanges, weeklyLevel } from '../../model/last-week.js';
 import { mulberry32 } from '../../model/lstm.js';
 import { LAST_WEEK_SOURCE, lastWeekWeights } from '../../model/quantile.js';
 import { applyLastWeek, chooseLevelSlots, trainQuantileModel } from '../../model/train.js';
@@ -195,6 +195,29 @@ describe('choosing the level-adjusted source on the validation blocks', () => {
     const y6 = Float64Array.from({ length: n }, (_, i) => lw[i]! + 10 + (i % 3));
     assert.equal(chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: 40 }], lw, y6)?.slots, 6);
     assert.equal(chooseLevelSlots({ horizon: 1, scaler }, [{ from: 0, to: 40 }], lw, y6), null, 'a dataset without weekChange offers no level');
+  });
+
+  it('chooseLevelSlots scores each rule and L on the value served: last week plus the level, clipped as lastWeekStep clips it', () => {
+    // Reviewer (2026-12-02): the choice was scored on unclipped values, so rule and L were chosen on values that
+    // differ from those served wherever the clip binds. Last week 100; the 6 newest changes 200, the older 0: levels
+    // median/mean L = 6: 200, L = 12: 100, L = 24: 0 (median) and 50 (mean), so forecasts 300, 200, 100 / 150. The
+    // value input's range 50..130 clips at 130 + 0.25·80 = 150, where the actual is: served, every choice but the
+    // median of 24 gives 150 (a tie, kept by the median of 6); unclipped, only the mean of 24 would have.
+    const n = 10;
+    const change = Float64Array.from({ length: n * LEVEL_MAX_SLOTS }, (_, j) => (j % LEVEL_MAX_SLOTS < 6 ? 200 : 0));
+    const scaler = { features: [{ mean: 90, std: 20, min: 50, max: 130 }], target: { mean: 0, std: 1 } } as unknown as Dataset['scaler'];
+    const lw = new Float64Array(n).fill(100);
+    const y = new Float64Array(n).fill(150);
+    const clip = lastWeekClip(scaler);
+    assert.deepEqual([clip(300), clip(10), clip(100), clip(Number.NaN)], [150, 30, 100, Number.NaN]);
+    // The same clip as served: lastWeekStep with last week alone (weight 1) serves 150 for 300.
+    assert.equal(lastWeekStep({ lastWeekBand: { below: [0], above: [0] }, scaler }, 0, 1, 300, 0).value, 150);
+    const r = chooseLevelSlots({ weekChange: change, horizon: 1, scaler }, [{ from: 0, to: n }], lw, y);
+    assert.deepEqual(r?.scores.map((x) => `${x.rule} ${x.slots} ${x.rmse}`), ['median 6 0', 'median 12 0', 'median 24 50', 'mean 6 0', 'mean 12 0', 'mean 24 0']);
+    assert.deepEqual([r?.rule, r?.slots], ['median', 6]);
+    // Without a range (no clip) the same data chooses the mean of 24, the only exact one unclipped.
+    const unclipped = chooseLevelSlots({ weekChange: change, horizon: 1, scaler: { ...scaler, features: [{ mean: 90, std: 20 }] } as unknown as Dataset['scaler'] }, [{ from: 0, to: n }], lw, y);
+    assert.deepEqual([unclipped?.rule, unclipped?.slots, unclipped?.scores[0]?.rmse], ['mean', 24, 150]);
   });
 
   it('the trainer serves it where the weekly change persists, and writes lastWeekLevel', async () => {
