@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { type PeriodRule, describePeriod } from './market-clock.js';
 import { BATTERY_SIZE_LIMITS, type BatterySize, type Intent, figure } from './intent.js';
-import { addCentralDays, ercotHourLabel } from '../market/central-time.js';
+import { DAY_MS, addCentralDays, ercotHourLabel } from '../market/central-time.js';
 import { formatDollars, hourEndingRanges } from '../market/format.js';
 import { CENTRAL_CLOCK, marketClock } from '../market/zone-clock.js';
 import { SYSTEM_SERIES_ID } from '../market/series.js';
@@ -109,7 +109,9 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
  *   ("at 9am today" or "this morning" at 12:00 CT) -> {elapsed} with that span; begun and not over and asked in the
  *   past tense ("what did bess-north do today?") -> {elapsed} [start, now); only else today's plan (reviewer finding:
  *   these returned {day: today} first, and a question about the morning got "I cannot schedule a battery for today
- *   09:00-10:00 yet" though its schedules were stored);
+ *   09:00-10:00 yet" though its schedules were stored); except a bare clock time (no day written, Period.bareTime)
+ *   over by `now` in a question not in the past tense ("What will bess-north do at 9am?" at 12:00) -> tomorrow with
+ *   that time's span (its next occurrence), the label saying today's is over;
  * Only rules that name a past span are past, and a period is classed by where it starts as well as where it ends:
  * - over before today began and inside one Central day ("yesterday", "yesterday evening", a past date) -> {past}
  *   with that day (and the part asked when not the whole day), answered from the stored schedules;
@@ -161,6 +163,15 @@ export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: numb
   if (p.rule === 'date' || p.rule === 'clock-time') {
     const date = clock.dateOf(p.from);
     const day = date === today ? 'today' : date === addCentralDays(today, 1) ? 'tomorrow' : undefined;
+    // A bare clock time ("at 9am", no day written) already over, in a question not in the past tense ("What will
+    // bess-north do at 9am?" at 12:00): its next occurrence, tomorrow, and the label says so (reviewer MEDIUM: it was
+    // read as what the battery did at 09:00 today).
+    if (day === 'today' && p.bareTime && !intent.pastTense && p.to <= now) {
+      // The same wall-clock time a day later (a clock-change day between keeps the wall time, not 24 h).
+      const shift = (t: number) => clock.wallToUtc(addCentralDays(clock.dateOf(t), 1), Math.floor((((clock.wallMs(t) % DAY_MS) + DAY_MS) % DAY_MS) / 60_000));
+      const time = p.label.replace(/^today\s+/, '');
+      return { day: 'tomorrow', window: { from: shift(p.from), to: shift(p.to), label: `tomorrow ${time} (the next ${time}: today's was over by the market clock, ${clock.label(now)})` } };
+    }
     if (day === 'today') return sinceStart(p.from, p.to, p.label, p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day });
     if (day) return p.rule === 'clock-time' ? { day, window: { from: p.from, to: p.to, label: p.label } } : { day };
   }
@@ -338,9 +349,12 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     if (idle.cycleEnergyUsedMwh !== undefined) values.push(v('cycleEnergyUsedMwh', idle.cycleEnergyUsedMwh, 'MWh'), v('cycleEnergyLimitMwh', idle.cycleEnergyLimitMwh!, 'MWh'), v('dailyCycleLimit', asset.dailyCycleLimit!, 'cycles'));
   }
   const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
+  // A question in both tenses (Intent.pastAlso: "will ... charge today and has it been profitable?") is answered with
+  // the plan; the past part is said to be unanswered here, with the question that answers it.
+  const pastPart = intent.pastAlso ? ` This is the plan; the question's past part is not answered here: ask it on its own in the past tense ("What did ${intent.battery ? 'the battery' : asset.id} do ${period.label.startsWith('tomorrow') ? 'today' : 'so far today'}?") for what it was scheduled to do, from the stored schedules.` : '';
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${yours(derived, `with ${inheritedSettings(configured)}`, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}`,
+    text: `${intent.battery ? `Your battery${yours(derived, `with ${inheritedSettings(configured)}`, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}${pastPart}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
     // The plan read this forecast of this settlement point, for this day: the answer's sources are these, no others.

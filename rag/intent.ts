@@ -70,6 +70,12 @@ export interface Intent {
    * (rag/dispatch-answer.ts askedDay), not the rest of it.
    */
   pastTense?: boolean;
+  /**
+   * For dispatch: the question has a past marker (as pastTense) and a future one ("will", "shall", "won't", "'ll",
+   * "going to": FUTURE_MARKER) outside a future perfect, so it is read forward (the plan, pastTense unset) and the
+   * answer says that its past part is not answered (rag/dispatch-answer.ts dispatchFact).
+   */
+  pastAlso?: boolean;
   /** For dispatch and asset: battery energy storage system (BESS) names the question writes ("bess-west"), lower-cased. */
   assetNames?: string[];
   /** Series the question names that another market holds (catalog.elsewhere): series id -> that market. */
@@ -210,6 +216,17 @@ const ASSET_EXPLAIN = /\bhow\s+(?:does|do|is|are)\b|\bwhat\s+(?:is|are)\s+(?:the
 const HUB = /^HB_/;
 const ZONE = /^LZ_/;
 const isPrice = (k: string | null) => k === 'RT_PRICE' || k === 'DAM_PRICE';
+
+/** A past-tense marker of a dispatch question ("did", "was", "were", "had", "has/have (one word) been", "has/have done/charged/discharged", "done", "ran"): Intent.pastTense. */
+const PAST_MARKER = /\b(?:did|was|were|had|ha(?:s|ve)\s+(?:\S+\s+)?been|ha(?:s|ve)\s+(?:done|charged|discharged)|done|ran)\b/i;
+/** A future marker: "will", "shall", "won't", "'ll" ("it'll", "they'll", also with a typographic apostrophe), "going to". */
+const FUTURE_MARKER = /\b(?:will|shall|won['’]t|going\s+to)\b|\w['’]ll\b/i;
+/**
+ * A future perfect: a future marker, at most two words (the battery's name, "it"), then "have" and at most one word
+ * before "been", or "have done/charged/discharged" ("will bess-north have been fully charged", "will it have charged").
+ * Taken out of the question before PAST_MARKER is tested: it names a time to come, not the past.
+ */
+const FUTURE_PERFECT = /(?:\b(?:will|shall|won['’]t)|\w['’]ll)\s+(?:\S+\s+){0,2}?ha(?:s|ve)\s+(?:(?:\S+\s+)?been|done|charged|discharged)\b/gi;
 
 /**
  * The intent of a question. `now` is the market clock (UTC ms; see rag/market-clock.ts); `catalog` the series the
@@ -355,8 +372,13 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
     const names = [...q.matchAll(/\bbess[-_][a-z0-9][a-z0-9_-]*/gi)].map((m) => m[0].toLowerCase().replace(/[-_]+$/, ''));
     if (names.length > 0) out.assetNames = [...new Set(names)];
     // Past tense: "did", "was", "has been", and with the battery between "has" and "been" ("Has bess-north been
-    // charging?", reviewer finding); one word only, so "have" far from "been" is not read as one verb.
-    if (/\b(?:did|was|were|had|ha(?:s|ve)\s+(?:\S+\s+)?been|ha(?:s|ve)\s+(?:done|charged|discharged)|done|ran)\b/i.test(q)) out.pastTense = true;
+    // charging?", reviewer finding); one word only, so "have" far from "been" is not read as one verb. A future
+    // perfect ("will bess-north have been charged", "what will it have been doing") is not past: its "have ... been"
+    // is taken out first (reviewer MEDIUM). A question with a future marker and a past one ("How much will bess-north
+    // charge today and has it been profitable?") is read forward, the plan, and marked pastAlso so the answer says so.
+    const past = PAST_MARKER.test(q.replace(FUTURE_PERFECT, ' '));
+    if (past && !FUTURE_MARKER.test(q)) out.pastTense = true;
+    else if (past) out.pastAlso = true;
   }
   if (Object.keys(otherMarkets).length > 0) out.otherMarkets = otherMarkets;
   if (measure === 'forecast' && /\bnegative\b|\bbelow\s+(?:zero|0)\b|\bunder\s+(?:zero|0)\b/i.test(q) && isPrice(kind)) out.forecastNegative = true;

@@ -51,6 +51,12 @@ export interface Period {
   label: string;
   /** Which rule resolved it (see the table at the top of this file); 'date' for a written date. */
   rule: PeriodRule;
+  /**
+   * A clock time written with no day ("at 9am"): true, and the day is the market clock's (label "today ..."). Absent
+   * otherwise. rag/dispatch-answer.ts askedDay reads a passed bare time in a question not in the past tense as its next
+   * occurrence, tomorrow.
+   */
+  bareTime?: true;
 }
 
 export type PeriodRule =
@@ -117,7 +123,7 @@ export function resolvePeriod(question: string, now: number, clock: ZoneClock = 
     // ("from 22:00 to 02:00"); on a clock-change day the span is 1 h shorter or longer than the written one.
     const next = addCentralDays(date, 1);
     const end = time.endMinute >= 1440 ? clock.midnightUtc(next) : time.endMinute > time.minuteOfDay ? wallUtc(clock, date, time.endMinute) : wallUtc(clock, next, time.endMinute);
-    return { from, to: end, label: `${dayLabel} ${time.label}`, rule: 'clock-time' };
+    return { from, to: end, label: `${dayLabel} ${time.label}`, rule: 'clock-time', ...(p === null ? { bareTime: true as const } : {}) };
   }
   // A time in the spring-forward gap (02:30 on 2024-03-10 in Central) starts after it (03:00 CDT): the label names the
   // span the period really has, and says the written time does not exist that day.
@@ -125,7 +131,7 @@ export function resolvePeriod(question: string, now: number, clock: ZoneClock = 
   const label = shifted
     ? `${dayLabel} ${clock.clockText(from)}-${clock.clockText(from + time.lengthMs)} (${time.label} is skipped by the clock change that day)`
     : `${dayLabel} ${time.label}`;
-  return { from, to: from + time.lengthMs, label, rule: 'clock-time' };
+  return { from, to: from + time.lengthMs, label, rule: 'clock-time', ...(p === null ? { bareTime: true as const } : {}) };
 }
 
 const DAY_RULES: ReadonlySet<PeriodRule> = new Set(['today', 'yesterday', 'tomorrow', 'date']);

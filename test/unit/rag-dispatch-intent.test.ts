@@ -107,6 +107,17 @@ describe('dispatch answer: the day in the header is the day planned', () => {
     assert.match(g!.text, /^Battery bess-houston, tomorrow \(2024-08-09 00:00 CT to 2024-08-10 00:00 CT\): /);
   });
 
+  // Reviewer MEDIUM: a question in both tenses is answered with the plan, and says its past part is not answered.
+  it('answers a question with a future and a past marker with the plan, naming the past part unanswered', async () => {
+    const both = intent('How much will bess-houston charge tomorrow and has it been profitable?');
+    assert.deepEqual([both.pastTense, both.pastAlso], [undefined, true]);
+    const [f] = await dispatchFact(forecastAt(Date.UTC(2024, 7, 8, 5)), 'ERCOT', both, D_NOON);
+    assert.match(f!.id, /^dispatch:bess-houston:2024-08-09:m1$/);
+    assert.match(f!.text, / This is the plan; the question's past part is not answered here: ask it on its own in the past tense \("What did bess-houston do today\?"\) for what it was scheduled to do, from the stored schedules\.$/);
+    const [g] = await dispatchFact(forecastAt(Date.UTC(2024, 7, 8, 5)), 'ERCOT', i, D_NOON);
+    assert.doesNotMatch(g!.text, /past part/);
+  });
+
   it('says the newest forecast starts a day early instead of heading its 2024-08-08 plan with 2024-08-09', async () => {
     const [f] = await dispatchFact(forecastAt(Date.UTC(2024, 7, 7, 5)), 'ERCOT', i, D_NOON);
     assert.equal(f!.id, 'dispatch:unavailable');

@@ -77,6 +77,36 @@ describe('a question naming a configured battery about a day', () => {
     assert.deepEqual(askedDay(parseIntent(q, two, catalog), two), { elapsed: { from: CLOCK, to: two, label: 'this afternoon up to the market clock' } });
   });
 
+  // Reviewer MEDIUM: pastTense was set for the whole question, and has/have ... been matched a future perfect, so these
+  // were read as what the battery did up to the clock ({elapsed}) and the forward plan was lost.
+  it('reads a question with a future and a past marker forward: the plan, with pastAlso', () => {
+    const i = intent('How much will bess-north charge today and has it been profitable?');
+    assert.deepEqual([i.measure, i.pastTense, i.pastAlso], ['dispatch', undefined, true]);
+    assert.deepEqual(askedDay(i, CLOCK), { day: 'today' });
+    // The past marker alone keeps the past tense.
+    assert.deepEqual([intent('Has bess-north been profitable today?').pastTense, intent('Has bess-north been profitable today?').pastAlso], [true, undefined]);
+  });
+
+  for (const q of ['Will bess-north have been fully charged by the end of today?', 'What will bess-north have been doing today?', "Bess-north'll have charged by tonight, won't it?"]) {
+    it(`reads the future perfect "${q}" as not past: today's plan`, () => {
+      const i = intent(q);
+      assert.deepEqual([i.measure, i.pastTense, i.pastAlso], ['dispatch', undefined, undefined]);
+      assert.ok('day' in askedDay(i, CLOCK), JSON.stringify(askedDay(i, CLOCK)));
+    });
+  }
+
+  it('reads a passed bare clock time in a question not in the past tense as its next occurrence, tomorrow', () => {
+    const nine = Date.UTC(2024, 5, 21, 14); // 2024-06-21 09:00 CDT
+    assert.deepEqual(askedDay(intent('What will bess-north do at 9am?'), CLOCK), { day: 'tomorrow', window: { from: nine, to: nine + H, label: "tomorrow 09:00-10:00 (the next 09:00-10:00: today's was over by the market clock, 2024-06-20 12:00 CT)" } });
+    assert.equal((askedDay(intent('What should bess-north do at 9am?'), CLOCK) as { day: string }).day, 'tomorrow');
+    // In the past tense, or with the day written, it stays today's 09:00-10:00, over: what the battery did.
+    const today9 = Date.UTC(2024, 5, 20, 14);
+    assert.deepEqual(askedDay(intent('What did bess-north do at 9am?'), CLOCK), { elapsed: { from: today9, to: today9 + H, label: 'today 09:00-10:00' } });
+    assert.ok('elapsed' in askedDay(intent('What will bess-north do at 9am today?'), CLOCK));
+    // Not yet passed: today's window, unchanged.
+    assert.deepEqual(askedDay(intent('What will bess-north do at 6pm?'), CLOCK), { day: 'today', window: { from: CLOCK + 6 * H, to: CLOCK + 7 * H, label: 'today 18:00-19:00' } });
+  });
+
   it('reads yesterday as that past day, not tomorrow', () => {
     assert.deepEqual(askedDay(intent('What did bess-north do yesterday?'), CLOCK), { past: { date: '2024-06-19', from: Y_START, to: Y_START + 24 * H, label: 'yesterday' } });
     const evening = askedDay(intent('What did bess-north do yesterday evening?'), CLOCK);
