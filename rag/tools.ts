@@ -384,9 +384,9 @@ function stepHours(market: string, ats: readonly number[]): string {
  * on the median (P50 below 0 in which hours, else its lowest value), and the band's lower edge (P10 below 0 in which
  * hours) when the forecast has one. The P10 and P50 are the forecaster's 10% and 50% quantiles (model/README.md), so
  * P(price <= P10) = 10%: a P10 below 0 means P(price < 0) >= 10%, "at least a 1-in-10 chance"; a P50 below 0 means
- * P(price < 0) >= 50%, "more likely than not"; a P10 at or above 0, P(price < 0) <= 10%, "at most a 1-in-10 chance"
- * (reviewer finding: it said "about a 1-in-10 chance" for any P10 below 0). Null when no forecast step falls in `p`
- * (the responder then says where the forecast ends).
+ * P(price < 0) >= 50%, "at least even odds" (reviewer nit: it said "more likely than not", which is > 50%); a P10 at
+ * or above 0, P(price < 0) <= 10%, "at most a 1-in-10 chance" (reviewer finding: it said "about a 1-in-10 chance" for
+ * any P10 below 0). Null when no forecast step falls in `p` (the responder then says where the forecast ends).
  */
 export async function negativeForecastFact(pool: pg.Pool, market: string, series: string, kind: string, now: number, p: FactPeriod | null): Promise<MeasureFact | null> {
   const r = await storedForecast(pool, market, series, kind, { issuedBy: now });
@@ -407,9 +407,9 @@ export async function negativeForecastFact(pool: pg.Pool, market: string, series
   const median = p50neg.length > 0
     ? `Yes on the median: its P50 is below 0 in ${stepHours(market, p50neg.map((x) => x.at))} (lowest ${f(lo.v)} ${u} at ${timeLabel(market, lo.at)})`
     : `Not on the median: its P50 never goes below 0 (lowest ${f(lo.v)} ${u} at ${timeLabel(market, lo.at)})`;
-  // The hours whose P50 is below 0 as well: a negative price is more likely than not in them.
-  const likely = p50neg.length === 0 ? '' : p50neg.length === p10neg.length ? ', and more likely than not in each (its P50 is below 0 too)'
-    : `, and more likely than not in ${stepHours(market, p50neg.map((x) => x.at))} (its P50 is below 0 there)`;
+  // The hours whose P50 is below 0 as well: a negative price has at least even odds in them (P(price < 0) >= 50%).
+  const likely = p50neg.length === 0 ? '' : p50neg.length === p10neg.length ? ', and at least even odds in each (its P50 is below 0 too)'
+    : `, and at least even odds in ${stepHours(market, p50neg.map((x) => x.at))} (its P50 is below 0 there)`;
   const band = !banded ? '; the forecast has no P10-P90 band, so no chance is given'
     : p10neg.length > 0 ? `; its P10 is below 0 in ${stepHours(market, p10neg.map((x) => x.at))} (lowest ${f(lo10!.p10!)} ${u} at ${timeLabel(market, lo10!.at)}): at least a 1-in-10 chance of a negative price in each of those hours${likely}`
       : `; its P10 never goes below 0 either (lowest ${f(lo10!.p10!)} ${u} at ${timeLabel(market, lo10!.at)}): at most a 1-in-10 chance of a negative price in every hour`;
