@@ -6,22 +6,38 @@ import type { Config } from '../platform/config.js';
 import { type Admin, createKafka } from '../platform/kafka/client.js';
 import { TOPICS } from '../platform/kafka/topics.js';
 
+/** A pipeline group's entry: the topic it reads; `transactional` and `optional` as PIPELINE_GROUPS says. */
+export interface PipelineGroup {
+  group: string;
+  topic: string;
+  transactional?: boolean;
+  /**
+   * Set on a group nothing starts by default (not `sda demo`, docker-compose.yml or deploy/k8s): the command that
+   * starts it. While such a group has never joined (DescribeGroups state 'Dead') and holds no committed offset, its
+   * lag is not counted (GroupLag.notRunning).
+   */
+  optional?: string;
+}
+
 /**
  * The pipeline's consumer groups and the topic each reads, every consumer the pipeline runs (the defaults of
  * sinks/postgres/*, sinks/vector/documents-sink.ts and processors/*, and `sda-dispatcher-mean`, the dispatcher's group
  * when it plans on the forecast's mean price: `sda process dispatcher --price-basis mean`, cli/process-dispatch.ts, a
- * group of its own so the two bases can run side by side; "no consumer" where only the P50 dispatcher runs); `transactional` marks a topic written only inside
+ * group of its own so the two bases can run side by side); `transactional` marks a topic written only inside
  * Kafka transactions (the windower writes market.features, the forecaster market.forecasts, the dispatcher
- * market.dispatch exactly once: TOPICS' `transactional`), whose log ends with a commit marker.
+ * market.dispatch exactly once: TOPICS' `transactional`), whose log ends with a commit marker. `optional`: the mean
+ * dispatcher alone, as nothing starts it by default (reviewer, 2026-12-02: counted as never joined, its lag was the
+ * whole market.forecasts log and grew in Grafana's lag panel); the documents sink is not optional (`sda demo`,
+ * docker-compose.yml's and deploy/k8s's vector-sink start it).
  */
-export const PIPELINE_GROUPS: ReadonlyArray<{ group: string; topic: string; transactional?: boolean }> = [
+export const PIPELINE_GROUPS: ReadonlyArray<PipelineGroup> = [
   { group: 'sda-postgres-sink', topic: TOPICS.ticks.name },
   { group: 'sda-windower', topic: TOPICS.ticks.name },
   { group: 'sda-features-sink', topic: TOPICS.features.name, transactional: true },
   { group: 'sda-forecaster', topic: TOPICS.features.name, transactional: true },
   { group: 'sda-forecasts-sink', topic: TOPICS.forecasts.name, transactional: true },
   { group: 'sda-dispatcher', topic: TOPICS.forecasts.name, transactional: true },
-  { group: 'sda-dispatcher-mean', topic: TOPICS.forecasts.name, transactional: true },
+  { group: 'sda-dispatcher-mean', topic: TOPICS.forecasts.name, transactional: true, optional: 'sda process dispatcher --price-basis mean' },
   { group: 'sda-dispatch-sink', topic: TOPICS.dispatch.name, transactional: true },
   { group: 'sda-documents-sink', topic: TOPICS.documents.name },
 ];
@@ -39,8 +55,9 @@ export interface PartitionLag {
 export interface GroupLag {
   group: string;
   topic: string;
-  /** Sum over partitions; null when Kafka did not answer. */
+  /** Sum over partitions; null when Kafka did not answer (error) or an optional group is not running (notRunning). */
   lag: number | null;
+  /** Per partition; empty when Kafka did not answer or the group is notRunning. */
   partitions: PartitionLag[];
   /**
    * The group's state as Kafka's DescribeGroups gives it ('Stable', 'PreparingRebalance', 'CompletingRebalance',
@@ -51,6 +68,21 @@ export interface GroupLag {
   /** Consumers in the group now (0: nothing runs, so a lag of 0 only means nothing new arrived); null when unknown. */
   members: number | null;
   error?: string;
+  /**
+   * Present only for an optional group (PipelineGroup.optional) that is not running: DescribeGroups says 'Dead' (never
+   * joined, or its offsets expired) and no partition has a committed offset; the command that starts it. Its lag is
+   * not counted (lag null, no partitions): with nothing committed it would be the whole topic, growing with it, for a
+   * consumer nobody asked for. A group that ran once keeps its committed offsets and is counted as usual.
+   */
+  notRunning?: string;
+}
+
+/**
+ * Whether an optional group is not running, so its lag is left out (GroupLag.notRunning): `optional` is set, the
+ * state is 'Dead' and no committed offset is >= 0. Pure; false when the state is unknown (null).
+ */
+export function optionalNotRunning(optional: string | undefined, state: string | null, committed: readonly number[]): boolean {
+  return optional !== undefined && state === 'Dead' && committed.every((c) => c < 0);
 }
 
 /**
@@ -75,7 +107,7 @@ export class ConsumerLagReader {
 
   constructor(
     private readonly config: Config,
-    private readonly groups: ReadonlyArray<{ group: string; topic: string; transactional?: boolean }> = PIPELINE_GROUPS,
+    private readonly groups: ReadonlyArray<PipelineGroup> = PIPELINE_GROUPS,
     private readonly opts: { timeoutMs?: number; cacheMs?: number } = {},
   ) {}
 
@@ -105,7 +137,7 @@ export class ConsumerLagReader {
     try {
       admin = await withTimeout(this.connect(), timeout, 'kafka admin connect');
     } catch (err) {
-      return this.groups.map((g) => ({ ...g, lag: null, partitions: [], state: null, members: null, error: (err as Error).message }));
+      return this.groups.map((g) => ({ group: g.group, topic: g.topic, lag: null, partitions: [], state: null, members: null, error: (err as Error).message }));
     }
     const topics = [...new Set(this.groups.map((g) => g.topic))];
     const ends = new Map<string, Array<{ partition: number; high: number; low: number }>>();
@@ -117,7 +149,7 @@ export class ConsumerLagReader {
       );
     } catch (err) {
       await this.drop();
-      return this.groups.map((g) => ({ ...g, lag: null, partitions: [], state: null, members: null, error: (err as Error).message }));
+      return this.groups.map((g) => ({ group: g.group, topic: g.topic, lag: null, partitions: [], state: null, members: null, error: (err as Error).message }));
     }
     // Who runs: one DescribeGroups for every group (a failure leaves state and members unknown, the lag still counts).
     const described = new Map<string, { state: string; members: number }>();
@@ -126,7 +158,7 @@ export class ConsumerLagReader {
       () => undefined,
     );
     return Promise.all(
-      this.groups.map(async ({ group, topic, transactional }): Promise<GroupLag> => {
+      this.groups.map(async ({ group, topic, transactional, optional }): Promise<GroupLag> => {
         const { state, members } = described.get(group) ?? { state: null, members: null };
         try {
           const committed = (await withTimeout(admin.fetchOffsets({ groupId: group, topics: [topic] }), timeout, `offsets of ${group}`))[0]?.partitions ?? [];
@@ -134,6 +166,7 @@ export class ConsumerLagReader {
             const c = Number(committed.find((p) => p.partition === e.partition)?.offset ?? -1);
             return { group, topic, partition: e.partition, end: e.high, committed: c, lag: partitionLag(e.high, e.low, c, transactional) };
           });
+          if (optionalNotRunning(optional, state, partitions.map((p) => p.committed))) return { group, topic, lag: null, partitions: [], state, members, notRunning: optional! };
           return { group, topic, lag: partitions.reduce((a, p) => a + p.lag, 0), partitions, state, members };
         } catch (err) {
           return { group, topic, lag: null, partitions: [], state, members, error: (err as Error).message };

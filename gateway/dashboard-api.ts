@@ -77,7 +77,8 @@ export function dashboardApi(deps: DashboardApiDeps): express.Router {
         lastTickIngestedAt: lastTick,
         lastTickStoredAt: lastStored,
         lastIntervalEnd: lastInterval,
-        consumers: groups.map((g) => ({ group: g.group, topic: g.topic, lag: g.lag, partitions: g.partitions.map((p) => ({ partition: p.partition, lag: p.lag })), state: g.state, members: g.members, error: g.error ?? null })),
+        // notRunning: the command that starts an optional group found not running (its lag null: not counted).
+        consumers: groups.map((g) => ({ group: g.group, topic: g.topic, lag: g.lag, partitions: g.partitions.map((p) => ({ partition: p.partition, lag: p.lag })), state: g.state, members: g.members, error: g.error ?? null, notRunning: g.notRunning ?? null })),
       },
       model,
     });

@@ -72,7 +72,7 @@ export class GatewayMetrics {
     const own = this.own;
     new Gauge({
       name: 'sda_consumer_lag',
-      help: 'Records a consumer group has not committed yet, per topic partition (log end offset - committed offset), read from Kafka when scraped. On transactional topics the commit markers count too.',
+      help: 'Records a consumer group has not committed yet, per topic partition (log end offset - committed offset), read from Kafka when scraped. On transactional topics the commit markers count too. An optional group that never joined and committed nothing (the mean-basis dispatcher unless started) has no series.',
       labelNames: ['group', 'topic', 'partition'] as const,
       registers: [own],
       async collect() {
@@ -83,13 +83,13 @@ export class GatewayMetrics {
     });
     new Gauge({
       name: 'sda_consumer_lag_up',
-      help: '1 when the last lag read of a group answered, else 0.',
+      help: '1 when the last lag read of a group answered (also for an optional group found not running, which has no sda_consumer_lag series), else 0.',
       labelNames: ['group'] as const,
       registers: [own],
       async collect() {
         this.reset();
         if (!lag) return;
-        for (const g of await lag.read()) this.set({ group: g.group }, g.lag === null ? 0 : 1);
+        for (const g of await lag.read()) this.set({ group: g.group }, g.lag === null && g.notRunning === undefined ? 0 : 1);
       },
     });
     new Gauge({

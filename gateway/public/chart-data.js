@@ -300,13 +300,16 @@ export function pipelineTimes(pipeline) {
 
 /**
  * One row of the pipeline panel's consumer table from GET /api/overview's `pipeline.consumers[]` ({group, topic, lag,
- * state, members, error}; state and members from Kafka's DescribeGroups): the lag, and whether anything consumes. A
- * group with no member runs nothing, so its lag of 0 says only that nothing new arrived: `running` is
+ * state, members, error, notRunning}; state and members from Kafka's DescribeGroups): the lag, and whether anything
+ * consumes. A group with no member runs nothing, so its lag of 0 says only that nothing new arrived: `running` is
  * 'N consumer(s) (State)', 'no consumer (Empty)' / 'no consumer (never joined)' (state 'Dead': no such group), or
- * 'unknown' when Kafka did not say; `idle` is true when no consumer runs.
+ * 'unknown' when Kafka did not say; `idle` is true when no consumer runs. An optional group that never joined
+ * (`notRunning`: the command that starts it, gateway/consumer-lag.ts) is 'not running (optional: started with
+ * COMMAND)' with lag 'not counted', and not idle: nothing is wrong.
  * @returns {group, topic, lag: text, running: text, idle: boolean}
  */
 export function consumerRow(g) {
+  if (typeof g.notRunning === 'string' && g.notRunning !== '') return { group: g.group, topic: g.topic, lag: 'not counted', running: `not running (optional: started with ${g.notRunning})`, idle: false };
   const lag = g.lag === null || g.lag === undefined ? `unknown (${g.error ?? 'no answer'})` : g.lag.toLocaleString('en-US');
   let running = 'unknown';
   let idle = false;

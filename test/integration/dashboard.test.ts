@@ -98,7 +98,9 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('#pipeline tbody tr').length > 0, undefined, { timeout: 10_000 });
     const groups = await page.$$eval('#pipeline tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
     assert.deepEqual(groups.map((g) => g[0]), ['sda-postgres-sink', 'sda-windower', 'sda-features-sink', 'sda-forecaster', 'sda-forecasts-sink', 'sda-dispatcher', 'sda-dispatcher-mean', 'sda-dispatch-sink', 'sda-documents-sink']);
-    for (const g of groups) assert.match(g[2]!, /^(\d+ consumers? \(\w+\)|no consumer \((Empty|never joined)\))$/, `${g[0]} says whether anything consumes: ${g.join(' | ')}`);
+    for (const g of groups) assert.match(g[2]!, /^(\d+ consumers? \(\w+\)|no consumer \((Empty|never joined)\))$|^not running \(optional: started with sda process dispatcher --price-basis mean\)$/, `${g[0]} says whether anything consumes: ${g.join(' | ')}`);
+    // Only the optional group may be 'not running' (lag not counted); every other group is counted (reviewer, 2026-12-02).
+    for (const g of groups) if (g[2]!.startsWith('not running')) assert.deepEqual([g[0], g[3]], ['sda-dispatcher-mean', 'not counted']);
     assert.match((await page.textContent('#last-interval')) ?? '', /^Market clock: \d{4}-\d\d-\d\d \d\d:\d\dZ \(end of the newest market interval stored\)$/);
     assert.equal(await page.inputValue('#series'), `${market}/${series}`);
     assert.ok(Number(await page.locator('#plot canvas').count()) >= 1, 'uPlot drew a canvas');

@@ -15,7 +15,7 @@ import { projectRoot } from '../../platform/config.js';
 interface Labels {
   utcText(iso: string | null): string;
   pipelineTimes(p: { lastTickStoredAt: string | null; lastIntervalEnd: string | null }): { tick: string; interval: string };
-  consumerRow(g: { group: string; topic: string; lag: number | null; state: string | null; members: number | null; error?: string | null }): { group: string; topic: string; lag: string; running: string; idle: boolean };
+  consumerRow(g: { group: string; topic: string; lag: number | null; state: string | null; members: number | null; error?: string | null; notRunning?: string | null }): { group: string; topic: string; lag: string; running: string; idle: boolean };
   errorCoverageNote(actual: { t: number[]; v: number[] }, forecast: { t: number[]; v: number[] }): string;
   curveInfoText(info: { issuedAt: string; modelVersion: string } | null, curve: { t: number[] } | null): string;
 }
@@ -45,6 +45,11 @@ describe('dashboard time labels say which time each is', () => {
     assert.deepEqual(row({ lag: 0, state: 'Empty', members: 0 }), { group: 'sda-dispatcher', topic: 'market.forecasts', lag: '0', running: 'no consumer (Empty)', idle: true });
     assert.deepEqual(row({ lag: 0, state: 'Dead', members: 0 }).running, 'no consumer (never joined)');
     assert.equal(row({ lag: 0, state: 'Dead', members: 0 }).idle, true);
+    // An optional group found not running (GET /api/overview's notRunning: the command that starts it): said so, its lag not counted, not red.
+    assert.deepEqual(row({ group: 'sda-dispatcher-mean', lag: null, state: 'Dead', members: 0, notRunning: 'sda process dispatcher --price-basis mean' }), {
+      group: 'sda-dispatcher-mean', topic: 'market.forecasts', lag: 'not counted', running: 'not running (optional: started with sda process dispatcher --price-basis mean)', idle: false,
+    });
+    assert.equal(row({ lag: 5, state: 'Dead', members: 0, notRunning: null }).running, 'no consumer (never joined)', 'notRunning null: as any group');
     // Kafka did not describe the group: say so, do not claim idle or running.
     assert.deepEqual(row({ lag: null, error: 'offsets of sda-dispatcher: no answer within 2000 ms' }), { group: 'sda-dispatcher', topic: 'market.forecasts', lag: 'unknown (offsets of sda-dispatcher: no answer within 2000 ms)', running: 'unknown', idle: false });
   });

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { PIPELINE_GROUPS, partitionLag } from '../../gateway/consumer-lag.js';
+import { PIPELINE_GROUPS, optionalNotRunning, partitionLag } from '../../gateway/consumer-lag.js';
 import { projectRoot } from '../../platform/config.js';
 import { DASHBOARD_ROUTES } from '../../gateway/dashboard-api.js';
 import { DISPATCH_ROUTES } from '../../gateway/dispatch-api.js';
@@ -199,5 +199,27 @@ describe('forecast error', () => {
     assert.deepEqual(PIPELINE_GROUPS.map((g) => g.topic), ['market.ticks', 'market.ticks', 'market.features', 'market.features', 'market.forecasts', 'market.forecasts', 'market.forecasts', 'market.dispatch', 'market.documents']);
     // A topic written only in transactions ends with a commit marker (partitionLag's `transactional`).
     assert.deepEqual(PIPELINE_GROUPS.filter((g) => g.transactional).map((g) => g.group), ['sda-features-sink', 'sda-forecaster', 'sda-forecasts-sink', 'sda-dispatcher', 'sda-dispatcher-mean', 'sda-dispatch-sink']);
+  });
+
+  it('marks the mean-basis dispatcher optional, as nothing starts it by default, and leaves its lag out only while it never joined and committed nothing', () => {
+    // Reviewer (2026-12-02): counted as never joined, sda-dispatcher-mean's lag was the whole market.forecasts log,
+    // growing in Grafana's lag panel. Optional: what no default deployment starts. The demo, docker-compose.yml and
+    // deploy/k8s start the documents sink (vector-sink) and never the mean basis.
+    const root = projectRoot();
+    const read = (f: string) => fs.readFileSync(path.join(root, f), 'utf8');
+    assert.deepEqual(PIPELINE_GROUPS.filter((g) => g.optional !== undefined).map((g) => [g.group, g.optional]), [['sda-dispatcher-mean', 'sda process dispatcher --price-basis mean']]);
+    const defaults = [read('cli/demo.ts'), read('docker-compose.yml'), read('deploy/k8s/base/processors.yaml')];
+    for (const d of defaults) assert.doesNotMatch(d, /price-basis|sda-dispatcher-mean/, 'a default deployment starts the mean basis: it is not optional');
+    assert.match(defaults[0]!, /startDocumentsSink\(/, 'the demo starts the documents sink');
+    for (const d of defaults.slice(1)) assert.match(d, /process, vector-sink|"process", "vector-sink"/, 'compose and k8s start the documents sink');
+    assert.match(read('cli/process-dispatch.ts'), /\.option\('--price-basis <basis>'/, 'the command named exists');
+    // The rule: optional, never joined (Dead) and no committed offset on any partition.
+    assert.equal(optionalNotRunning('sda process dispatcher --price-basis mean', 'Dead', [-1, -1, -1]), true);
+    assert.equal(optionalNotRunning('sda process dispatcher --price-basis mean', 'Dead', []), true, 'a topic with no partition read yet');
+    assert.equal(optionalNotRunning(undefined, 'Dead', [-1, -1, -1]), false, 'a default group that never joined is counted (and shown as never joined)');
+    assert.equal(optionalNotRunning('x', 'Dead', [-1, 5, -1]), false, 'offsets committed (they outlive the members until retention): it ran, its lag counts');
+    assert.equal(optionalNotRunning('x', 'Empty', [-1, -1, -1]), false, 'joined once: counted');
+    assert.equal(optionalNotRunning('x', 'Stable', [-1, -1, -1]), false, 'running now');
+    assert.equal(optionalNotRunning('x', null, [-1, -1, -1]), false, 'Kafka did not describe it: counted as before');
   });
 });
