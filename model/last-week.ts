@@ -34,11 +34,17 @@ export function lastWeekStep(meta: Pick<ModelMetadata, 'lastWeekBand'> & Pick<Pa
 }
 
 /**
- * The clip lastWeekStep applies to the last-week value it serves (plain, or plus its share of the level,
- * lastWeekValue): into the value input's inputClipBounds when `scaler` has a value feature with a range, else none;
- * NaN stays NaN. The
- * trainers' validation candidates go through the same clip (model/train.ts chooseLevelSlots and its last-week sources;
- * model/gpu/train.py clip_last_week), so the level's rule and L and the blends are chosen on the values served.
+ * The clip lastWeekStep applies to the last-week value it serves, clip(lw + k·level) (lw: same hour last week; k: the
+ * step's share of the level, metadata.lastWeekLevel.weight, 0 for plain last week; lastWeekValue): into the value
+ * input's inputClipBounds when `scaler` has a value feature with a range, else none; NaN stays NaN.
+ * The trainers' validation candidates go through the same clip (model/train.ts chooseLevelSlots and its last-week
+ * sources; model/gpu/train.py clip_last_week): the level's rule and L are chosen on clip(lw + level), the value served
+ * at k = 1, and each last-week source is offered to the blends as served alone, clip(lw) and clip(lw + level).
+ * Known limitation: a blend of the two (weight w on plain last week) is scored as w·clip(lw) + (1 − w)·clip(lw + level)
+ * (quantile.ts chooseBlends mixes the two clipped candidates), while the forecaster serves clip(lw + k·level) with
+ * k = 1 − w; they differ where the clip binds (bounds [−25, 125], lw 90, level 40, k 0.5: scored 107.5, served 110),
+ * so such a blend is chosen on values other than the served ones there. The hold-out and validation figures after
+ * the choice (model/train.ts servedVal, the band and its scores; train.py's hold-out loop) are on the served values.
  */
 export function lastWeekClip(scaler: Pick<Scaler, 'features'> | undefined): (v: number) => number {
   const value = scaler?.features[VALUE];

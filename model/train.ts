@@ -652,10 +652,11 @@ export function levelVal(d: Pick<Dataset, 'weekChange'>, blocks: ReadonlyArray<P
  * Gaussian, the mean is the more efficient estimator (taylor: the median cost 4-6% hold-out RMSE at h1/h6;
  * bench/RESULTS.md 2026-12-02). The risk: a price model whose validation blocks held no spike chooses the mean and is
  * exposed to the reviewer's case in service; the level's share per horizon (lastWeekLevel.weight) is still chosen on
- * those blocks. Each choice is scored on the value served: last week plus the level, clipped into the value input's
- * inputClipBounds as lastWeekStep clips it (lastWeekClip, d.scaler). That clip bounds the served value, not the level:
- * its bounds come from the training range, which holds the spikes wherever the training data had any, so it does not
- * keep a spike out of the level (the rule does).
+ * those blocks. Each choice is scored on the value the level-adjusted source serves alone (its share k = 1): last
+ * week plus the level, clipped into the value input's inputClipBounds as lastWeekStep clips it (lastWeekClip,
+ * d.scaler; a blend with plain last week is scored otherwise than served, a known limitation noted there). That clip
+ * bounds the served value, not the level: its bounds come from the training range, which holds the spikes wherever
+ * the training data had any, so it does not keep a spike out of the level (the rule does).
  * lastWeekVal: the plain last-week values [count, H] (unscaled), yVal: the targets (scaled, as the dataset's y),
  * both over the blocks' samples in order. Null when the dataset has no weekChange or no point has every choice known.
  * scores: every choice in the grid's order (rule-major), rmse in scaled units, for the record.
@@ -954,6 +955,9 @@ export async function trainQuantileModel(dataset: Dataset, o: QuantileTrainOptio
   const blendRule = o.blendRule ?? TRAIN_DEFAULTS.blendRule;
   const blendOpts = { everyBlock: blendRule === 'every-block', ...(blendRule === 'diebold-mariano' ? { dmLag: (h: number) => h * seriesCount } : {}) };
   await pace();
+  // Known limitation (model/last-week.ts lastWeekClip): a blend of plain and level-adjusted last week is scored on
+  // w·clip(lw) + (1 − w)·clip(lw + level) but served as clip(lw + (1 − w)·level); they differ where the clip binds.
+  // servedVal below is the served value.
   const blends = chooseBlends(offered(Object.keys(cand).filter((k) => levelSlots !== null || k !== LAST_WEEK_LEVEL_SOURCE)), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
   await pace();
   const graphOnly = chooseBlends(offered(SERVED_SOURCES), yVal, H, BLEND_MARGIN, blockSizes, blendOpts);
