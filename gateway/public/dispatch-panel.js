@@ -3,9 +3,10 @@
 // the state of charge. Its own module, so the rest of the page does not depend on it. Kept live: app.js passes each
 // forecast of the live feed on as a window 'sda:forecast' event, and the panel plans again when it makes the shown
 // plan out of date (a newer forecast of its price, the market day moved on, or a later feed event while the plan
-// started from a dispatcher schedule older than its forecast, debounced: dispatch-refresh.js).
+// started from a dispatcher schedule older than its forecast, debounced, and then on its own timer with backoff while
+// still behind: dispatch-refresh.js).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
-import { dispatchRefreshReason, replanDelayMs, shownPlan } from '/dispatch-refresh.js';
+import { dispatchRefreshReason, replanDelayMs, scheduleRetryDelayMs, shownPlan } from '/dispatch-refresh.js';
 import { dispatchColumns } from '/dispatch-chart.js';
 import { secondsText, utcText, valueText } from '/chart-data.js';
 
@@ -144,6 +145,23 @@ window.__sdaDispatchRefreshes = 0;
 
 // A pending re-plan for the dispatcher's schedule (dispatch-refresh.js replanDelayMs), one at a time.
 let retryTimer = null;
+// The plan a timer's re-plan started from, until that re-plan is done (then scheduleRetryDelayMs says whether to re-arm).
+let retryFrom = null;
+
+/**
+ * Arms the one re-plan timer for the dispatcher's schedule (none if one is pending). When it fires on a plan still
+ * behind, it plans again; replan() then re-arms it with the backoff while the new plan is still behind and under
+ * SCHEDULE_RETRIES (scheduleRetryDelayMs), without waiting for a feed event.
+ */
+function armScheduleRetry(wait) {
+  if (retryTimer !== null) return;
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    if (!shown?.scheduleBehind) return;
+    retryFrom = shown;
+    void replan();
+  }, wait);
+}
 
 /** Plans the shown request again on the live feed's forecast `f` when it makes the plan out of date. */
 async function onForecast(f) {
@@ -156,12 +174,7 @@ async function onForecast(f) {
     const wait = replanDelayMs(shown, reason, Date.now());
     if (wait > 0) {
       // Feed events within the wait coalesce into this one re-plan; it is skipped if a re-plan meanwhile caught up.
-      if (retryTimer === null) {
-        retryTimer = setTimeout(() => {
-          retryTimer = null;
-          if (shown?.scheduleBehind) void replan();
-        }, wait);
-      }
+      armScheduleRetry(wait);
       return;
     }
   }
@@ -191,6 +204,12 @@ async function replan() {
     } while (again);
   } finally {
     refreshing = false;
+    if (retryFrom !== null) {
+      // A timer's re-plan is done: still behind, under the bound and a new plan shown: try again after the backoff.
+      const next = scheduleRetryDelayMs(shown, Date.now(), retryFrom);
+      retryFrom = null;
+      if (next !== null) armScheduleRetry(next);
+    }
   }
 }
 

@@ -5,12 +5,37 @@
 // stored schedule (reports/day-plan.ts), which the dispatch sink stores after the forecast event has reached the page.
 // The feed (GET /events) carries forecasts only, and a dispatch event would not help (the schedule is on Kafka before
 // the sink stores it), so a plan whose start state came from a schedule older than its forecast is planned again on
-// a later feed event, debounced and a bounded number of times; the panel's 60 s re-plan stays the fallback.
+// a later feed event, debounced and a bounded number of times, and again on its own timer while still behind (the
+// feed's next events are usually the next window's, a newer forecast that starts the count again, so a re-plan that
+// waited for them was tried once: reviewer, 2026-12-02); the panel's 60 s re-plan stays the fallback.
 
 /** The least time (ms) between a plan shown and its re-plan for the dispatcher's schedule (dispatchRefreshReason 'dispatcher schedule'). */
 export const SCHEDULE_RETRY_MS = 2_000;
+/** The longest wait (ms) between such re-plans: the backoff doubles from SCHEDULE_RETRY_MS up to it (2, 4, 8, 8, 8 s). */
+export const SCHEDULE_RETRY_MAX_MS = 8_000;
 /** How many such re-plans one forecast's plan gets before only the 60 s fallback is left (a dispatcher that is down). */
 export const SCHEDULE_RETRIES = 5;
+
+/**
+ * The wait (ms) after a plan is shown before its re-plan number `tries` + 1 for the dispatcher's schedule:
+ * SCHEDULE_RETRY_MS doubled per re-plan already made, at most SCHEDULE_RETRY_MAX_MS (tries 0, 1, 2, 3: 2, 4, 8, 8 s).
+ */
+export function scheduleBackoffMs(tries) {
+  return Math.min(SCHEDULE_RETRY_MS * 2 ** Math.max(0, tries), SCHEDULE_RETRY_MAX_MS);
+}
+
+/**
+ * Whether, and after how long (ms from `nowMs`, >= 0), the panel plans the shown plan again for the dispatcher's
+ * schedule without waiting for a feed event: null when `shown` (shownPlan's) is not behind, has had SCHEDULE_RETRIES
+ * such re-plans, or is `previous` itself (the plan a timer's re-plan started from came back: that re-plan showed no new
+ * plan, e.g. GET /dispatch failed, and the 60 s fallback takes over); else the rest of scheduleBackoffMs(tries) since
+ * it was shown. The panel re-arms its timer with it after each timer re-plan, and a feed event waits the same.
+ */
+export function scheduleRetryDelayMs(shown, nowMs = Date.now(), previous = undefined) {
+  if (!shown?.scheduleBehind || !(shown.scheduleTries < SCHEDULE_RETRIES)) return null;
+  if (previous !== undefined && shown === previous) return null;
+  return Math.max(0, shown.shownAt + scheduleBackoffMs(shown.scheduleTries) - nowMs);
+}
 
 const CENTRAL_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/Chicago', year: 'numeric', month: '2-digit', day: '2-digit' });
 
@@ -66,10 +91,11 @@ export function dispatchRefreshReason(shown, f) {
 
 /**
  * How long (ms, >= 0) the panel waits before planning again for `reason` (dispatchRefreshReason's) at `nowMs`: 0 for
- * a newer forecast or a new market day; for 'dispatcher schedule' the rest of SCHEDULE_RETRY_MS since the plan was
- * shown, so a burst of feed events re-plans once, not once per event.
+ * a newer forecast or a new market day; for 'dispatcher schedule' the rest of the backoff since the plan was shown
+ * (scheduleRetryDelayMs: SCHEDULE_RETRY_MS after the first showing, doubling per re-plan), so a burst of feed events
+ * re-plans once, not once per event.
  */
 export function replanDelayMs(shown, reason, nowMs = Date.now()) {
   if (reason !== 'dispatcher schedule' || !shown) return 0;
-  return Math.max(0, shown.shownAt + SCHEDULE_RETRY_MS - nowMs);
+  return scheduleRetryDelayMs(shown, nowMs) ?? 0;
 }

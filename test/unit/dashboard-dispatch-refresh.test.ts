@@ -24,7 +24,10 @@ interface Shown {
 }
 interface Refresh {
   SCHEDULE_RETRY_MS: number;
+  SCHEDULE_RETRY_MAX_MS: number;
   SCHEDULE_RETRIES: number;
+  scheduleBackoffMs(tries: number): number;
+  scheduleRetryDelayMs(shown: Shown | null, nowMs?: number, previous?: Shown): number | null;
   centralDate(ms: number): string;
   shownPlan(body: unknown, nowMs?: number, prev?: Shown | null): Shown | null;
   dispatchRefreshReason(shown: Shown | null, f: unknown): 'newer forecast' | 'market day' | 'dispatcher schedule' | null;
@@ -115,9 +118,50 @@ describe('the dispatch panel plans again on the live feed', () => {
     assert.equal(r.dispatchRefreshReason(s, forecast({ issuedAt: ISSUED + H, targetStart: ISSUED + H })), 'newer forecast');
   });
 
-  it('the panel keeps the previous plan for the count and waits replanDelayMs before a dispatcher-schedule re-plan', () => {
+  it('a timer re-plan still behind is planned again on its own timer with backoff 2/4/8/8/8 s, up to SCHEDULE_RETRIES, without a feed event', () => {
+    // Reviewer (2026-12-02): the timer's re-plan never re-armed, and the feed's next events (the next window's newer
+    // forecast) start the count again, so a plan behind was re-planned once in practice.
+    assert.deepEqual([0, 1, 2, 3, 4].map((k) => r.scheduleBackoffMs(k)), [2_000, 4_000, 8_000, 8_000, 8_000]);
+    assert.equal(r.SCHEDULE_RETRY_MAX_MS, 8_000);
+    // The panel's loop: shown behind at t, the timer fires after the delay, the re-plan is shown (still behind) 300 ms
+    // later, and the timer is armed again with scheduleRetryDelayMs.
+    let t = NOW;
+    let s = r.shownPlan(withSchedule(ISSUED - H), t)!;
+    assert.equal(r.scheduleRetryDelayMs(s, t), 2_000, 'first: SCHEDULE_RETRY_MS after it was shown');
+    assert.equal(r.replanDelayMs(s, 'dispatcher schedule', t), 2_000, 'a feed event waits the same');
+    const delays: number[] = [];
+    for (;;) {
+      const wait = r.scheduleRetryDelayMs(s, t);
+      if (wait === null) break;
+      delays.push(wait);
+      t += wait + 300;
+      const from = s;
+      s = r.shownPlan(withSchedule(ISSUED - H), t, s)!;
+      assert.notEqual(r.scheduleRetryDelayMs(s, t, from), 0, 'never at once after a re-plan');
+    }
+    assert.deepEqual(delays, [2_000, 4_000, 8_000, 8_000, 8_000], 'SCHEDULE_RETRIES re-plans, then only the 60 s fallback');
+    assert.equal(s.scheduleTries, r.SCHEDULE_RETRIES);
+    // Part-way, the rest of the backoff since the plan was shown: tries 1 shown at T waits 4 s, 1 s later 3 s.
+    const second = r.shownPlan(withSchedule(ISSUED - H), NOW + 2_300, r.shownPlan(withSchedule(ISSUED - H), NOW)!)!;
+    assert.equal(second.scheduleTries, 1);
+    assert.equal(r.scheduleRetryDelayMs(second, NOW + 3_300), 3_000);
+    assert.equal(r.scheduleRetryDelayMs(second, NOW + 60_000), 0, 'overdue: at once');
+    // Not re-armed: caught up, no dispatcher schedule, nothing shown, or the re-plan showed no new plan (GET /dispatch
+    // failed: the plan the timer started from is still the one shown; re-arming would loop at once).
+    const behind = r.shownPlan(withSchedule(ISSUED - H), NOW)!;
+    assert.equal(r.scheduleRetryDelayMs(r.shownPlan(withSchedule(ISSUED), NOW + 2_300, behind)!, NOW + 2_300, behind), null);
+    assert.equal(r.scheduleRetryDelayMs(r.shownPlan(body, NOW)!, NOW), null);
+    assert.equal(r.scheduleRetryDelayMs(null, NOW), null);
+    assert.equal(r.scheduleRetryDelayMs(behind, NOW + 2_300, behind), null);
+    assert.equal(r.scheduleRetryDelayMs(behind, NOW + 2_300), 0, 'without a previous plan only the bound and the backoff count');
+  });
+
+  it('the panel keeps the previous plan for the count, waits replanDelayMs before a dispatcher-schedule re-plan, and re-arms after a timer re-plan', () => {
     const panel = fs.readFileSync(path.join(projectRoot(), 'gateway', 'public', 'dispatch-panel.js'), 'utf8');
     assert.match(panel, /shown = shownPlan\(body, Date\.now\(\), shown\)/);
-    assert.match(panel, /const wait = replanDelayMs\(shown, reason, Date\.now\(\)\);[\s\S]{0,80}if \(wait > 0\)[\s\S]{0,200}setTimeout\(/);
+    assert.match(panel, /const wait = replanDelayMs\(shown, reason, Date\.now\(\)\);[\s\S]{0,80}if \(wait > 0\)[\s\S]{0,200}armScheduleRetry\(wait\)/);
+    // The timer's callback records the plan it re-plans from, and the re-plan's end re-arms by scheduleRetryDelayMs.
+    assert.match(panel, /function armScheduleRetry\(wait\) \{[\s\S]{0,120}setTimeout\(\(\) => \{[\s\S]{0,120}retryFrom = shown;\s*void replan\(\);/);
+    assert.match(panel, /finally \{[\s\S]{0,200}const next = scheduleRetryDelayMs\(shown, Date\.now\(\), retryFrom\);[\s\S]{0,80}if \(next !== null\) armScheduleRetry\(next\);/);
   });
 });
