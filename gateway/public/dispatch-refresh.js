@@ -45,26 +45,29 @@ export function centralDate(ms) {
 }
 
 /**
- * What the panel shows, from a GET /dispatch body, shown at `nowMs` (UTC ms): the market and settlement point; its
+ * What the panel shows, from a GET /dispatch body, shown at `nowMs` (UTC ms): the battery (`asset`: body.asset.id, 'adhoc'
+ * for an ad-hoc one), market and settlement point; its
  * forecast's first interval and issue time (UTC ms); `scheduleBehind`, whether the plan's start state came from a
  * live dispatcher schedule on an older forecast than the plan's (body.dispatcherSchedule.forecastIssuedAt before
  * body.forecast.issuedAt: the dispatcher's schedule on this forecast is not stored yet; false without a dispatcher
  * schedule, e.g. an ad-hoc battery, as there is nothing to wait for); `shownAt` = nowMs; and `scheduleTries`, how many
- * times in a row this same plan (same market, point, first interval and issue) was shown still behind (`prev`: the
- * plan shown before, or null). Null for a body without a forecast.
+ * times in a row this same plan (same battery, market, point, first interval and issue: another battery at the same
+ * point starts its own count) was shown still behind (`prev`: the plan shown before, or null). Null for a body without
+ * a forecast.
  */
 export function shownPlan(body, nowMs = Date.now(), prev = null) {
   if (!body?.forecast || !body.asset) return null;
   const targetStart = Date.parse(body.forecast.targetStart);
   const issuedAt = Date.parse(body.forecast.issuedAt);
   if (!Number.isFinite(targetStart) || !Number.isFinite(issuedAt)) return null;
+  const asset = String(body.asset.id);
   const market = String(body.asset.market).toUpperCase();
   const settlementPoint = String(body.settlementPoint).toUpperCase();
   const scheduleIssued = body.dispatcherSchedule ? Date.parse(body.dispatcherSchedule.forecastIssuedAt) : Number.NaN;
   const scheduleBehind = Number.isFinite(scheduleIssued) && scheduleIssued < issuedAt;
-  const same = prev !== null && prev.market === market && prev.settlementPoint === settlementPoint && prev.targetStart === targetStart && prev.issuedAt === issuedAt;
+  const same = prev !== null && prev.asset === asset && prev.market === market && prev.settlementPoint === settlementPoint && prev.targetStart === targetStart && prev.issuedAt === issuedAt;
   const scheduleTries = scheduleBehind && same && prev.scheduleBehind ? prev.scheduleTries + 1 : 0;
-  return { market, settlementPoint, targetStart, issuedAt, scheduleBehind, shownAt: nowMs, scheduleTries };
+  return { asset, market, settlementPoint, targetStart, issuedAt, scheduleBehind, shownAt: nowMs, scheduleTries };
 }
 
 /**

@@ -14,6 +14,7 @@ import { before, describe, it } from 'node:test';
 import { projectRoot } from '../../platform/config.js';
 
 interface Shown {
+  asset: string;
   market: string;
   settlementPoint: string;
   targetStart: number;
@@ -52,7 +53,7 @@ describe('the dispatch panel plans again on the live feed', () => {
   });
 
   it('reads what is shown from the GET /dispatch body', () => {
-    assert.deepEqual(r.shownPlan(body, NOW), { market: 'ERCOT', settlementPoint: 'HB_NORTH', targetStart: ISSUED, issuedAt: ISSUED, scheduleBehind: false, shownAt: NOW, scheduleTries: 0 });
+    assert.deepEqual(r.shownPlan(body, NOW), { asset: 'bess-north', market: 'ERCOT', settlementPoint: 'HB_NORTH', targetStart: ISSUED, issuedAt: ISSUED, scheduleBehind: false, shownAt: NOW, scheduleTries: 0 });
     assert.equal(r.shownPlan({ error: 'no_forecast' }), null);
     assert.equal(r.centralDate(ISSUED), '2024-06-19');
   });
@@ -112,6 +113,13 @@ describe('the dispatch panel plans again on the live feed', () => {
       assert.equal(s.scheduleTries, k);
       assert.equal(r.dispatchRefreshReason(s, other), k < r.SCHEDULE_RETRIES ? 'dispatcher schedule' : null, `re-plan ${k}`);
     }
+    // Another battery at the same settlement point (reviewer, 2026-12-02: the count carried on across the switch) starts
+    // its own count, as does an ad-hoc battery there; the same battery again carries on.
+    const otherAsset = (id: string) => ({ ...withSchedule(ISSUED - H), asset: { id, market: 'ERCOT' } });
+    assert.equal(r.shownPlan(otherAsset('bess-north-2'), NOW + 60_000, s)!.scheduleTries, 0);
+    assert.equal(r.shownPlan(otherAsset('adhoc'), NOW + 60_000, s)!.scheduleTries, 0);
+    assert.equal(r.shownPlan(otherAsset('bess-north'), NOW + 60_000, s)!.scheduleTries, r.SCHEDULE_RETRIES + 1);
+    assert.equal(r.shownPlan(otherAsset('bess-north-2'), NOW + 60_000, s)!.asset, 'bess-north-2');
     // A newer forecast starts the count again (and is a reason of its own).
     const next = r.shownPlan({ ...withSchedule(ISSUED), forecast: { ...body.forecast, issuedAt: new Date(ISSUED + H).toISOString(), targetStart: new Date(ISSUED + H).toISOString() } }, NOW + 60_000, s)!;
     assert.deepEqual([next.scheduleBehind, next.scheduleTries], [true, 0]);
