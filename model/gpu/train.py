@@ -1214,7 +1214,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 continue
             v = last_week_value(lw_hold[:, h], level_weight[h] if last_week_level is not None else 0.0, level_hold)
             okh = np.isfinite(v)
-            seen = np.clip(v[okh], *ds.value_clip) if ds.value_clip is not None else v[okh]
+            seen = clip_last_week(v[okh], ds.value_clip)
             served_v = w * seen + (1 - w) * pred[okh, h]
             pred[okh, h] = served_v
             p10[okh, h] = served_v - below[h]
