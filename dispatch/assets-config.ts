@@ -6,8 +6,22 @@ import { DispatchError } from './errors.js';
 import { type BatteryAsset, makeBattery } from './asset.js';
 
 /**
+ * The id of GET /dispatch's ad-hoc battery (series=, power=, energy=). Ids 'adhoc' and those beginning 'adhoc-' or
+ * 'adhoc.' (any case) are reserved for ad-hoc batteries (GET /dispatch; /query's 'adhoc-<MW>mw-<MWh>mwh-<point>';
+ * sda backtest --power/--energy's 'adhoc-<MW>mw-<MWh>mwh[.<point>]'): a configured asset of such an id would share the
+ * live dispatcher's stored schedules (dispatch_schedules.asset_id) with them (reviewer, 2026-12-02).
+ */
+export const AD_HOC_ASSET_ID = 'adhoc';
+
+/** Whether `id` is reserved for ad-hoc batteries (AD_HOC_ASSET_ID). Pure. */
+export function isReservedAssetId(id: string): boolean {
+  return /^adhoc($|[-.])/i.test(id);
+}
+
+/**
  * Parses `{ "assets": [ {BatteryAsset fields}, ... ] }` (config/assets.json) into validated batteries.
- * Throws DispatchError ASSET_INVALID naming the file, the entry and each broken rule; duplicate ids are an error.
+ * Throws DispatchError ASSET_INVALID naming the file, the entry and each broken rule; duplicate ids are an error, and
+ * so is an id reserved for ad-hoc batteries (isReservedAssetId).
  */
 export function parseAssets(json: unknown, source = 'config/assets.json'): BatteryAsset[] {
   const list = (json as { assets?: unknown })?.assets;
@@ -22,6 +36,7 @@ export function parseAssets(json: unknown, source = 'config/assets.json'): Batte
     }
     try {
       const a = makeBattery(raw as Parameters<typeof makeBattery>[0]);
+      if (isReservedAssetId(a.id)) problems.push(`assets[${i}]: id ${JSON.stringify(a.id)} is reserved for ad-hoc batteries ('adhoc', 'adhoc-...', 'adhoc....', any case: GET /dispatch?series=&power=&energy=, /query, sda backtest --power/--energy); name the battery otherwise`);
       if (ids.has(a.id)) problems.push(`assets[${i}]: duplicate id ${a.id}`);
       ids.add(a.id);
       out.push(a);

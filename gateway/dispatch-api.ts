@@ -5,7 +5,7 @@
 import express, { type Request, type Response } from 'express';
 import type pg from 'pg';
 import { ASSET_LIMITS, BATTERY_DEFAULTS, type BatteryAsset, makeBattery } from '../dispatch/asset.js';
-import { assetById, loadAssets } from '../dispatch/assets-config.js';
+import { AD_HOC_ASSET_ID, assetById, loadAssets } from '../dispatch/assets-config.js';
 import { daySpan, noTradeReason } from '../dispatch/day-ahead.js';
 import { loadSolver } from '../dispatch/optimiser.js';
 import type { ForecastCurve } from '../dispatch/strategies.js';
@@ -143,7 +143,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
         return sendError(res, 400, 'bad_request', `${name} is required for an ad-hoc battery (series=, power= and energy=, e.g. series=HB_NORTH&power=10&energy=20), or give asset= (e.g. asset=bess-north)`, name);
       }
       try {
-        asset = makeBattery({ id: 'adhoc', settlementPoint: q.series, market: q.market, powerMw: q.power, energyMwh: q.energy, ...(q.efficiency !== undefined ? { roundTripEfficiency: q.efficiency } : {}) });
+        asset = makeBattery({ id: AD_HOC_ASSET_ID, settlementPoint: q.series, market: q.market, powerMw: q.power, energyMwh: q.energy, ...(q.efficiency !== undefined ? { roundTripEfficiency: q.efficiency } : {}) });
       } catch (err) {
         if (err instanceof DispatchError) return sendError(res, 400, 'bad_request', err.message);
         throw err;
@@ -155,9 +155,10 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
       return sendError(res, 404, missing.error, missing.detail);
     }
     const day = q.day;
-    // From the battery's real state at the plan's first interval (the live dispatcher's stored schedule; an ad-hoc
-    // battery has none: its initial state of charge), so this plan, the dashboard and /query agree (reports/day-plan.ts).
-    const planned = await planDayWithSchedule(deps.pool, await loadSolver(), asset, f, day, { basis: q.basis });
+    // From the battery's real state at the plan's first interval (the live dispatcher's stored schedule), so this plan,
+    // the dashboard and /query agree (reports/day-plan.ts). An ad-hoc battery follows no schedule: its configured
+    // initial state of charge, and no stored schedule is read (reviewer, 2026-12-02: one of asset id 'adhoc' was).
+    const planned = await planDayWithSchedule(deps.pool, await loadSolver(), asset, f, day, { basis: q.basis, adHoc: q.asset === undefined });
     if (!planned) return sendError(res, 404, 'no_forecast', `the latest forecast of ${asset.settlementPoint} (first interval ${new Date(f.targetStart).toISOString()}, ${f.values.length} steps) does not reach ${day}; try day=today`);
     const { plan, schedule } = planned;
     return res.json({

@@ -33,12 +33,29 @@ export async function planStartState(pool: pg.Pool, asset: BatteryAsset, atMs: n
 }
 
 /**
+ * The start state of an ad-hoc battery (GET /dispatch's series=, power=, energy=): its configured initial state of
+ * charge, no discharge used; no stored schedule is read, as none is its own (its id is shared by every ad-hoc request
+ * and reserved in the asset list, dispatch/assets-config.ts isReservedAssetId). Pure.
+ */
+export function adHocStartState(asset: BatteryAsset): PlanStartState & { schedule: null } {
+  return { socMwh: asset.initialSoc * asset.energyMwh, cycleEnergyUsedMwh: 0, source: `an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, ${Number((asset.initialSoc * 100).toFixed(2))}%`, schedule: null };
+}
+
+/** planDay's and planDayWithSchedule's options; see planDay. */
+export interface PlanDayOptions {
+  basis?: PriceBasis;
+  asOf?: number;
+  market?: string;
+  adHoc?: boolean;
+}
+
+/**
  * planDayAhead from the battery's real state (planStartState) at the plan's first interval. opts: basis (default
  * 'p50'), asOf (the caller's market clock, UTC ms: schedules whose forecast input ended later are not read), market
- * (whose stored schedules; default the asset's). Null when the forecast covers no interval of `day`. Errors: the
- * pool's and the optimiser's coded errors.
+ * (whose stored schedules; default the asset's), adHoc (an ad-hoc battery: adHocStartState, no schedule read). Null
+ * when the forecast covers no interval of `day`. Errors: the pool's and the optimiser's coded errors.
  */
-export async function planDay(pool: pg.Pool, highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today', opts: { basis?: PriceBasis; asOf?: number; market?: string } = {}): Promise<DayAheadPlan | null> {
+export async function planDay(pool: pg.Pool, highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today', opts: PlanDayOptions = {}): Promise<DayAheadPlan | null> {
   return (await planDayWithSchedule(pool, highs, asset, f, day, opts))?.plan ?? null;
 }
 
@@ -48,11 +65,11 @@ export async function planDay(pool: pg.Pool, highs: Highs, asset: BatteryAsset, 
  * response's schedule and its initialSocSource name the same row. Same options, nulls and errors as planDay.
  */
 export async function planDayWithSchedule(
-  pool: pg.Pool, highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today', opts: { basis?: PriceBasis; asOf?: number; market?: string } = {},
+  pool: pg.Pool, highs: Highs, asset: BatteryAsset, f: ForecastCurve & { modelVersion?: string }, day: 'tomorrow' | 'today', opts: PlanDayOptions = {},
 ): Promise<{ plan: DayAheadPlan; schedule: LiveSchedule | null } | null> {
   const at = planStartMs(f, day);
   if (at === null) return null;
-  const { schedule, ...start } = await planStartState(pool, asset, at, opts.asOf, opts.market);
+  const { schedule, ...start } = opts.adHoc ? adHocStartState(asset) : await planStartState(pool, asset, at, opts.asOf, opts.market);
   const plan = planDayAhead(highs, asset, f, day, start, opts.basis ?? 'p50');
   return plan ? { plan, schedule } : null;
 }

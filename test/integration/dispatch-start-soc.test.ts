@@ -12,6 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
+import { makeBattery } from '../../dispatch/asset.js';
+import { AD_HOC_ASSET_ID } from '../../dispatch/assets-config.js';
 import { dispatchApi } from '../../gateway/dispatch-api.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { dispatchFact } from '../../rag/dispatch-answer.js';
@@ -136,5 +138,21 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
     // An ad-hoc battery has no dispatcher schedule.
     const adHoc = await get(`series=HB_NORTH&power=10&energy=20&day=today&market=${market}`);
     assert.equal(adHoc.dispatcherSchedule, null);
+  });
+
+  it('an ad-hoc battery starts from its configured state and reads no stored schedule, not even one of asset id adhoc', async () => {
+    // Reviewer (2026-12-02): the ad-hoc battery's id is 'adhoc', and the plan read the live schedules of asset_id
+    // 'adhoc'; a battery of that id (an asset file from before the id was reserved) gave it its state of charge.
+    await writeDispatchSchedules(pool, '', [{ ...idle(13, market), assetId: AD_HOC_ASSET_ID }]);
+    const configured = makeBattery({ id: AD_HOC_ASSET_ID, settlementPoint: 'HB_NORTH', powerMw: 10, energyMwh: 20 });
+    for (const day of ['today', 'tomorrow']) {
+      const adHoc = await get(`series=HB_NORTH&power=10&energy=20&day=${day}&market=${market}`);
+      assert.equal(adHoc.initialSocMwh, configured.initialSoc * 20, `${day}: the configured initial state, not the stored 13 MWh`);
+      assert.notEqual(adHoc.initialSocMwh, 13);
+      assert.equal(adHoc.initialSocSource, `an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, ${configured.initialSoc * 100}%`);
+      assert.equal(adHoc.dispatcherSchedule, null);
+    }
+    // A configured battery still starts from its own stored schedule (the 19 MWh of the test above).
+    assert.equal((await get('asset=bess-north&day=today')).initialSocMwh, 19);
   });
 });

@@ -7,7 +7,7 @@ import { END_SOC_PRICE_RULE, endSocMarkPrice, hourlyPrices, runBacktest, settle 
 import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimiser.js';
 import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
 import { SdaError } from '../../platform/errors.js';
-import { parseAssets } from '../../dispatch/assets-config.js';
+import { AD_HOC_ASSET_ID, isReservedAssetId, parseAssets } from '../../dispatch/assets-config.js';
 import { bandText, describePlan, noTradeReason, planDayAhead } from '../../dispatch/day-ahead.js';
 import { formatDollars, hourEndingRanges } from '../../market/format.js';
 import { backtestHtml, backtestJson, backtestTable, niceTicks, timeTicks } from '../../dispatch/report.js';
@@ -358,6 +358,14 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     assert.equal(ok[0]!.roundTripEfficiency, 0.85);
     assert.throws(() => parseAssets({}), coded('ASSET_INVALID'));
     assert.throws(() => parseAssets({ assets: [{ id: 'a', powerMw: 1, energyMwh: 2 }, { id: 'a', powerMw: 1, energyMwh: 2 }] }), /duplicate id a/);
+    // An ad-hoc battery's id is reserved (reviewer, 2026-12-02: GET /dispatch's ad-hoc battery 'adhoc' read the stored
+    // schedules of a configured 'adhoc'); so are /query's and sda backtest's 'adhoc-...' ids, in any case.
+    for (const id of ['adhoc', 'ADHOC', 'AdHoc', 'adhoc-10mw-20mwh', 'adhoc-10mw-20mwh.HB_WEST', 'adhoc.1']) {
+      assert.throws(() => parseAssets({ assets: [{ id, powerMw: 1, energyMwh: 2 }] }, 'assets.json'), (e: unknown) => e instanceof SdaError && (e as SdaError).code === 'ASSET_INVALID' && e.message === `assets.json: assets[0]: id ${JSON.stringify(id)} is reserved for ad-hoc batteries ('adhoc', 'adhoc-...', 'adhoc....', any case: GET /dispatch?series=&power=&energy=, /query, sda backtest --power/--energy); name the battery otherwise`, id);
+    }
+    for (const id of ['adhocs', 'adhoc2', 'bess-adhoc', 'my_adhoc']) assert.equal(parseAssets({ assets: [{ id, powerMw: 1, energyMwh: 2 }] })[0]!.id, id, `${id} is not reserved`);
+    assert.equal(AD_HOC_ASSET_ID, 'adhoc');
+    assert.equal(isReservedAssetId(AD_HOC_ASSET_ID), true);
     assert.throws(() => parseAssets({ assets: [{ id: 'x', powerMw: -1, energyMwh: 2 }, 7] }), (e: unknown) => e instanceof SdaError && /assets\[0\].*powerMw/.test(e.message) && /assets\[1\] is not an object/.test(e.message));
   });
 
