@@ -307,8 +307,10 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const planDay = (['today', 'tomorrow'] as const).find((k) => engine.plan.daySpan(curve, k).target === d);
   if (!planDay) return [cannot(`the newest ${asset.settlementPoint} forecast issued by ${clock.label(issuedBy)} starts ${clock.label(curve.targetStart)}, so it plans no battery for ${d}`)];
   // From the battery's real state at the plan's first interval, by the live dispatcher's schedules stored by the
-  // market clock (reports/day-plan.ts: the same plan GET /dispatch returns).
-  const plan = await engine.dayPlan.planDay(pool, await engine.optimiser.loadSolver(), asset, curve, planDay, { asOf: now, market });
+  // market clock (reports/day-plan.ts: the same plan GET /dispatch returns). A battery described by size follows no
+  // schedule: its configured initial state of charge, and no stored schedule is read (adHoc, as GET /dispatch's
+  // series=/power=/energy=; reviewer, 2026-12-02: one of asset id 'adhoc-10mw-20mwh-HB_NORTH' was read).
+  const plan = await engine.dayPlan.planDay(pool, await engine.optimiser.loadSolver(), asset, curve, planDay, { asOf: now, market, adHoc: intent.battery !== undefined });
   if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
   // A part of the day asked ("this evening", "tonight", "at 6pm"): the day's plan says what to do in it, or the
   // answer says the newest forecast does not reach it.

@@ -4,7 +4,8 @@
 // Central midnight for tomorrow) from the battery's state there by the live dispatcher's own rule
 // (processors/dispatcher/plan.ts stateAt: the battery follows its newest schedule until the next one), read from the
 // dispatcher's newest stored schedule (reports/schedules.ts latestLiveSchedule). No stored schedule (no live
-// dispatcher, an ad-hoc battery): the asset's configured initial state of charge, and the plan says so.
+// dispatcher): the asset's configured initial state of charge, and the plan says so. An ad-hoc battery (opts.adHoc:
+// GET /dispatch's and /query's battery given by size) reads none: its configured initial state (adHocStartState).
 import type { Highs } from 'highs';
 import type pg from 'pg';
 import type { BatteryAsset } from '../dispatch/asset.js';
@@ -33,9 +34,10 @@ export async function planStartState(pool: pg.Pool, asset: BatteryAsset, atMs: n
 }
 
 /**
- * The start state of an ad-hoc battery (GET /dispatch's series=, power=, energy=): its configured initial state of
- * charge, no discharge used; no stored schedule is read, as none is its own (its id is shared by every ad-hoc request
- * and reserved in the asset list, dispatch/assets-config.ts isReservedAssetId). Pure.
+ * The start state of an ad-hoc battery (GET /dispatch's series=, power=, energy=; /query's battery described by size,
+ * rag/dispatch-answer.ts dispatchFact): its configured initial state of charge, no discharge used; no stored schedule
+ * is read, as none is its own (its id, 'adhoc' or 'adhoc-...', is shared by every ad-hoc request of that size and
+ * reserved in the asset list, dispatch/assets-config.ts isReservedAssetId). Pure.
  */
 export function adHocStartState(asset: BatteryAsset): PlanStartState & { schedule: null } {
   return { socMwh: asset.initialSoc * asset.energyMwh, cycleEnergyUsedMwh: 0, source: `an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, ${Number((asset.initialSoc * 100).toFixed(2))}%`, schedule: null };

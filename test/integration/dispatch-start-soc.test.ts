@@ -155,4 +155,25 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
     // A configured battery still starts from its own stored schedule (the 19 MWh of the test above).
     assert.equal((await get('asset=bess-north&day=today')).initialSocMwh, 19);
   });
+
+  it("/query's battery described by size starts from its configured state and reads no stored schedule, not even one of its own id", async () => {
+    // /query's ad-hoc battery has the id adhoc-<power>mw-<energy>mwh-<point> (rag/dispatch-answer.ts dispatchFact) and
+    // planned through the live schedules of that asset id; a schedule stored under it gave the battery its state.
+    const id = 'adhoc-10mw-20mwh-HB_NORTH';
+    await writeDispatchSchedules(pool, '', [{ ...idle(13, market), assetId: id }]);
+    // config/assets.json's bess-north (the battery whose other settings a battery described by size takes): 5% of 20 MWh.
+    const source = 'an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, 5%';
+    for (const [day, when] of [['today', 'today'], ['tomorrow', 'tomorrow']] as const) {
+      const intent = parseIntent(`What should a 10 MW / 20 MWh battery at HB_NORTH do ${when}?`, T, { series: new Map([['HB_NORTH', ['RT_PRICE']]]), assets: new Map([['bess-north', 'HB_NORTH']]) });
+      assert.deepEqual(intent.battery, { powerMw: 10, energyMwh: 20 });
+      const [f] = await dispatchFact(pool, market, intent, T);
+      assert.match(f!.id, new RegExp(`^dispatch:${id}:`), `${day}: ${f!.text}`);
+      assert.ok(f!.text.endsWith(`It starts at 1.0 MWh stored (${source}).`), `${day}: ${f!.text}`);
+      const soc = f!.values.find((v) => v.measure === 'initialSocMwh');
+      assert.equal(soc?.value, 1, `${day}: the configured 1 MWh, not the stored 13 MWh`);
+    }
+    // GET /dispatch's ad-hoc battery (the asset defaults, not bess-north's settings) says so in the same words.
+    const adHoc = await get(`series=HB_NORTH&power=10&energy=20&day=today&market=${market}`);
+    assert.equal(adHoc.initialSocSource, source.replace('5%', `${makeBattery({ id: 'x', settlementPoint: 'HB_NORTH', powerMw: 10, energyMwh: 20 }).initialSoc * 100}%`));
+  });
 });
