@@ -15,6 +15,7 @@
 import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { kindLabel } from '../market/format.js';
+import { settlementPointType } from '../market/settlement-point.js';
 import { type ZoneClock, marketClock } from '../market/zone-clock.js';
 import { type SearchHit, type VectorStore, pointId } from './store/store.js';
 import { type Embedder, cosine } from './embeddings.js';
@@ -267,6 +268,20 @@ export function foreignMarketAnswer(foreign: readonly string[], held: ReadonlyMa
   return `I hold no data for ${foreign.join(' or ')}: the markets I answer about are ${list.join(' and ')}. Ask about a series of one of them.`;
 }
 
+/**
+ * The market names a question may use for the markets held: each held market's own name, and "ERCOT" for a held
+ * market whose series include ERCOT hubs (series ids HB_*, ERCOT's hub naming; market/settlement-point.ts
+ * settlementPointType), so a simulated or replayed ERCOT stored under another market name (QSIM, a test's market)
+ * still answers a question that says "ERCOT" instead of refusing it as a market not held. Pure.
+ * @param held every market read, market -> its state
+ * @returns canonical market names (as rag/intent.ts marketsNamedIn writes them) that count as held
+ */
+export function marketNamesHeld(held: ReadonlyMap<string, MarketState>): Set<string> {
+  const names = new Set(held.keys());
+  for (const st of held.values()) if ([...st.series.keys()].some((id) => settlementPointType(id) === 'HUB')) names.add('ERCOT');
+  return names;
+}
+
 /** A count of model calls running or waiting; past `1 + queue` the caller answers without the model. */
 class ModelGate {
   private active = 0;
@@ -436,7 +451,8 @@ export class Responder {
     let market = this.market;
     // A market named that holds no data here ("the PJM West hub", "NYISO Zone J") is refused naming it, with the
     // markets held: never answered with a series of this market that happens to share a name (fresh-tester finding).
-    const foreign = (intent.marketsNamed ?? []).filter((m) => !markets.has(m));
+    const heldNames = marketNamesHeld(markets);
+    const foreign = (intent.marketsNamed ?? []).filter((m) => !heldNames.has(m));
     if (foreign.length > 0) return { intent, state, now: state.now, facts: [], answer: foreignMarketAnswer(foreign, markets), unknown: true, market };
     // A series of another market ("TAYLOR_EW", stored in GB) is answered in that market, on that market's clock, and
     // the answer says so; series of two markets in one question are refused with where each is.

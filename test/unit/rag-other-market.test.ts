@@ -10,7 +10,7 @@ import type { Embedder } from '../../rag/embeddings.js';
 import { checkModelText } from '../../rag/check.js';
 import { marketsNamedIn, parseIntent } from '../../rag/intent.js';
 import type { ChatModel } from '../../rag/llm.js';
-import { Responder } from '../../rag/responder.js';
+import { Responder, marketNamesHeld } from '../../rag/responder.js';
 import type { VectorStore } from '../../rag/store/store.js';
 import { UK_CLOCK } from '../../market/zone-clock.js';
 import { SQL_MARKET_STATE, SQL_MARKETS, SQL_SERIES_STATS } from '../../rag/tools.js';
@@ -168,5 +168,17 @@ describe('responder: TAYLOR_EW answered in market GB', () => {
     // A market held is no refusal: ERCOT's own series is answered as before.
     const own = await r.answer({ question: 'What was the average ERCOT HB_NORTH price yesterday?' }, undefined, { model: 'off' });
     assert.doesNotMatch(own.answer, /I hold no data/);
+  });
+});
+
+describe('markets a question may name as held', () => {
+  it('counts a market holding ERCOT hubs as ERCOT, whatever it is stored as; a market without hubs does not', () => {
+    // The RAG evaluation set's market (RAGEVAL) is a simulated ERCOT: "the ERCOT system load" is answered there, not
+    // refused as a market not held (CI at d3b6b16: nine evaluation questions refused).
+    const sim = { now: ERCOT_NOW, series: new Map([['HB_NORTH', ['RT_PRICE']], ['SYSTEM', ['LOAD']]]) };
+    const gb = { now: GB_END, series: new Map([['TAYLOR_EW', ['LOAD']]]) };
+    assert.deepEqual([...marketNamesHeld(new Map([['RAGEVAL', sim], ['GB', gb]]))].sort(), ['ERCOT', 'GB', 'RAGEVAL']);
+    assert.deepEqual([...marketNamesHeld(new Map([['GB', gb]]))], ['GB']);
+    assert.ok(!marketNamesHeld(new Map([['RAGEVAL', sim]])).has('PJM'));
   });
 });
