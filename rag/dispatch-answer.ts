@@ -127,8 +127,14 @@ const PARTS_OF_TODAY: Partial<Record<PeriodRule, [number, number]>> = { 'this-mo
 export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: number): { day: 'today' | 'tomorrow'; window?: { from: number; to: number; label: string } } | { other: { from: number; to: number; label: string } } | { past: { date: string; from: number; to: number; label: string; window?: { from: number; to: number; label: string } } } | { elapsed: { from: number; to: number; label: string } } {
   const clock = CENTRAL_CLOCK;
   const p = intent.period;
-  if (!p || p.rule === 'tomorrow') return { day: 'tomorrow' };
+  if (!p) return { day: 'tomorrow' };
   const today = clock.dateOf(now);
+  // "tomorrow", or a part of it ("tomorrow morning", "tomorrow night": narrowed like "this evening", fresh-tester finding
+  // 2026-12-02, they got the whole of tomorrow): tomorrow's plan, with that span.
+  if (p.rule === 'tomorrow') {
+    const whole = p.from === clock.midnightUtc(clock.dateOf(p.from)) && p.to === clock.midnightUtc(addCentralDays(clock.dateOf(p.from), 1));
+    return whole ? { day: 'tomorrow' } : { day: 'tomorrow', window: { from: p.from, to: p.to, label: p.label } };
+  }
   // A span of today [from, to) (UTC ms): over by the clock -> what the battery did in it; begun and asked in the past
   // tense -> what it did up to the clock; else `ahead`, today's plan. Both read the stored schedules (dispatchFact).
   const sinceStart = <T>(from: number, to: number, label: string, ahead: T): T | { elapsed: { from: number; to: number; label: string } } => {

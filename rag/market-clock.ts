@@ -19,7 +19,14 @@
 //   last week                                the previous Monday-Sunday local week
 //   this week                                this week's Monday 00:00 to N
 //   last month / this month                  the previous calendar month / this month's 1st 00:00 to N
-//   tomorrow                                 D+1 00:00 to D+2 00:00
+//   tomorrow                                 D+1 00:00 to D+2 00:00 (tomorrow morning/afternoon/evening: its 06-12/
+//                                            12-18/18-24; tomorrow night: D+1 18:00 to D+2 06:00; rule 'tomorrow')
+//   the day after tomorrow / before yesterday  D+2 / D-2 (rule 'date')
+//   in N days, N days from now (1..92)       the local day D+N (rule 'date', so a clock time narrows it)
+//   in N hours, N hours from now (1..168)    the clock hour holding N + n h (rule 'clock-time')
+//   this / next / last weekend, the weekend  Saturday 00:00 to Monday 00:00 of this week / next week / last week ("the
+//                                            weekend": this week's, last week's in the past tense before it begins)
+//   a future phrase none of these resolves ("the week after next", "in 3 weeks"): unknown, never another period
 //   next week / next month                   the next Monday-Sunday local week / the next calendar month (after the
 //                                            clock, so a data question about it is a forecast question)
 //   in / during / for / of YYYY, year YYYY   that local calendar year (1900-2199), Jan 1 00:00 to Jan 1 00:00
@@ -62,7 +69,7 @@ export interface Period {
 export type PeriodRule =
   | 'now' | 'this-hour' | 'today' | 'this-morning' | 'this-afternoon' | 'this-evening' | 'tonight' | 'yesterday' | 'last-night'
   | 'last-hours' | 'last-days' | 'last-week' | 'this-week' | 'last-month' | 'this-month' | 'tomorrow' | 'next-hours' | 'date'
-  | 'clock-time' | 'next-week' | 'next-month' | 'year';
+  | 'clock-time' | 'next-week' | 'next-month' | 'year' | 'weekend';
 
 /** A relative-period phrase the clock does not know ("last fortnight"), so the answer can say so. */
 export interface UnknownPeriod {
@@ -72,7 +79,8 @@ export interface UnknownPeriod {
 export const KNOWN_PERIODS = [
   'now', 'this hour', 'today', 'this morning', 'this afternoon', 'this evening', 'tonight', 'yesterday', 'last night',
   'the last N hours', 'the last N days', 'the past week', 'last week', 'this week', 'last month', 'this month',
-  'tomorrow', 'next hour', 'the next N hours', 'next week', 'next month', 'a year written alone (in YYYY)', 'a written date (YYYY-MM-DD, or a month and day)',
+  'tomorrow', 'tomorrow morning / afternoon / evening / night', 'the day after tomorrow', 'in N days', 'in N hours',
+  'this weekend', 'next weekend', 'last weekend', 'next hour', 'the next N hours', 'next week', 'next month', 'a year written alone (in YYYY)', 'a written date (YYYY-MM-DD, or a month and day)',
   'a weekday (Tuesday, next Tuesday, last Tuesday)',
   'a clock time on a day, or an hour ending, on a day named above',
 ] as const;
@@ -297,7 +305,49 @@ function resolveSpan(question: string, now: number, clock: ZoneClock): Period | 
     return { from: wallUtc(clock, yesterday, a * 60), to: b === 24 ? clock.midnightUtc(today) : wallUtc(clock, yesterday, b * 60), label: `yesterday ${partOfYesterday[1]}`, rule: 'yesterday' };
   }
   if (/\blast night\b|\bovernight\b/.test(q)) return { from: wallUtc(clock, yesterday, 18 * 60), to: wallUtc(clock, today, 6 * 60), label: 'last night', rule: 'last-night' };
+  // Fresh-tester finding (2026-12-02): "the day after tomorrow", "this weekend", "in 2 days", "in 3 days" were answered
+  // as tomorrow or as no period (the whole forecast). They resolve here; a future phrase not resolved is {unknown}, never
+  // read as another period (UNRESOLVED_AHEAD).
+  const unresolved = UNRESOLVED_AHEAD.exec(q);
+  if (unresolved) return { unknown: unresolved[0] };
+  if (/\b(?:the\s+)?day\s+after\s+tomorrow\b/.test(q)) return day(clock, addCentralDays(today, 2), 'the day after tomorrow', 'date');
+  if (/\b(?:the\s+)?day\s+before\s+yesterday\b/.test(q)) return day(clock, addCentralDays(today, -2), 'the day before yesterday', 'date');
+  const inDays = new RegExp(`\\bin\\s+${num}\\s+days?\\b|\\b${num}\\s+days?\\s+from\\s+now\\b`).exec(q);
+  if (inDays) {
+    const d = n(inDays[1] ?? inDays[2]);
+    if (!(d >= 1 && d <= 92)) return { unknown: inDays[0] };
+    return day(clock, addCentralDays(today, d), `in ${d} day${d === 1 ? '' : 's'}`, 'date');
+  }
+  const inHours = new RegExp(`\\bin\\s+${num}\\s+hours?\\b|\\b${num}\\s+hours?\\s+from\\s+now\\b`).exec(q);
+  if (inHours) {
+    const h = n(inHours[1] ?? inHours[2]);
+    if (!(h >= 1 && h <= 168)) return { unknown: inHours[0] };
+    // The clock hour holding the instant h hours after the clock (at 14:00 sharp, "in 3 hours" is 17:00-18:00).
+    const from = Math.floor((now + h * HOUR_MS) / HOUR_MS) * HOUR_MS;
+    return { from, to: from + HOUR_MS, label: `in ${h} hour${h === 1 ? '' : 's'}`, rule: 'clock-time' };
+  }
+  const weekend = /\b(?:(this|next|last|coming|past)\s+(?:coming\s+)?|(?:over|on|for|at|during)\s+the\s+|the\s+)?weekend\b/.exec(q);
+  if (weekend) {
+    // Saturday 00:00 to Monday 00:00 (local): "this weekend" the one of this Monday-Sunday week, "next weekend" the one
+    // of next week, "last weekend" the one before this week; "the weekend" this week's, or last week's when the
+    // question is in the past tense and this one has not begun.
+    const monday = addCentralDays(today, -((parseDow(today) + 6) % 7));
+    const which = weekend[1] === 'coming' ? 'this' : weekend[1] === 'past' ? 'last' : weekend[1];
+    const thisSat = addCentralDays(monday, 5);
+    const pastTense = /\b(?:was|were|did|had)\b/.test(q) && clock.midnightUtc(thisSat) >= now;
+    const sat = which === 'next' ? addCentralDays(monday, 12) : which === 'last' || (which === undefined && pastTense) ? addCentralDays(monday, -2) : thisSat;
+    const label = which === 'next' ? 'next weekend' : which === 'last' || (which === undefined && pastTense) ? 'last weekend' : 'this weekend';
+    return day(clock, sat, label, 'weekend', 2);
+  }
   if (/\byesterday\b/.test(q)) return day(clock, yesterday, 'yesterday', 'yesterday');
+  const partOfTomorrow = /\btomorrow\s+(morning|afternoon|evening|night)\b|\b(morning|afternoon|evening|night)\s+tomorrow\b/.exec(q);
+  if (partOfTomorrow) {
+    // Parts of tomorrow as those of today: 06-12, 12-18, 18-24, and the night 18:00 to 06:00 of the day after.
+    const part = (partOfTomorrow[1] ?? partOfTomorrow[2])!;
+    const [a, b] = part === 'morning' ? [6, 12] : part === 'afternoon' ? [12, 18] : part === 'evening' ? [18, 24] : [18, 30];
+    const at = (h: number) => (h >= 24 ? wallUtc(clock, addCentralDays(tomorrow, 1), (h - 24) * 60) : wallUtc(clock, tomorrow, h * 60));
+    return { from: at(a), to: at(b), label: `tomorrow ${part}`, rule: 'tomorrow' };
+  }
   if (/\btomorrow\b/.test(q)) return day(clock, tomorrow, 'tomorrow', 'tomorrow');
   if (/\btonight\b/.test(q)) return { from: wallUtc(clock, today, 18 * 60), to: wallUtc(clock, tomorrow, 6 * 60), label: 'tonight', rule: 'tonight' };
   if (/\bthis morning\b/.test(q)) return { from: wallUtc(clock, today, 6 * 60), to: wallUtc(clock, today, 12 * 60), label: 'this morning', rule: 'this-morning' };
@@ -347,6 +397,13 @@ function resolveSpan(question: string, now: number, clock: ZoneClock): Period | 
   if (odd) return { unknown: odd[0] };
   return null;
 }
+
+/**
+ * Future (and past) phrases no rule above resolves, refused as {unknown} before any rule reads a word of them as
+ * another period ("the week after next" is not next week, "in 3 weeks" not the whole forecast): "the day/week/weekend/
+ * month after next", "in N weeks/months/years/minutes", "N weeks/months from now" ("last fortnight" is the catch-all below).
+ */
+const UNRESOLVED_AHEAD = /\b(?:the\s+)?(?:day|week|weekend|month|year)\s+after\s+(?:next|that)\b|\bin\s+(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few|several)\s+(?:weeks?|months?|years?|minutes?|fortnights?)\b|\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:weeks?|months?|years?)\s+from\s+now\b|\bin\s+(?:a\s+couple\s+of|a\s+few|several)\s+(?:days?|hours?)\b/;
 
 /** Weekday names, lower-case, index = day of the week (0 = Sunday, as parseDow). */
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];

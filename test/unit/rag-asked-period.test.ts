@@ -39,6 +39,21 @@ describe('market clock: years, next week, next month', () => {
   });
 });
 
+describe('market clock: weekends, the day after tomorrow, in N days / hours', () => {
+  it('reads this / next / last weekend as Saturday 00:00 to Monday 00:00, "the weekend" in the past tense as the last one', () => {
+    // NOW is Monday 2024-06-24 00:00 CDT.
+    assert.equal(describePeriod(period('HB_NORTH this weekend')), 'this weekend (2024-06-29 00:00 CT to 2024-07-01 00:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH next weekend')), 'next weekend (2024-07-06 00:00 CT to 2024-07-08 00:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH last weekend')), 'last weekend (2024-06-22 00:00 CT to 2024-06-24 00:00 CT)');
+    assert.equal(describePeriod(period('What was HB_NORTH over the weekend?')), 'last weekend (2024-06-22 00:00 CT to 2024-06-24 00:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH the day before yesterday')), 'the day before yesterday (2024-06-22 00:00 CT to 2024-06-23 00:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH 2 days from now at 3pm')), 'in 2 days 15:00-16:00 (2024-06-26 15:00 CT to 2024-06-26 16:00 CT)');
+    assert.equal(describePeriod(period('HB_NORTH tomorrow night')), 'tomorrow night (2024-06-25 18:00 CT to 2024-06-26 06:00 CT)');
+    assert.deepEqual(resolvePeriod('HB_NORTH in 200 days', NOW), { unknown: 'in 200 days' });
+    assert.deepEqual(resolvePeriod('HB_NORTH the day after next', NOW), { unknown: 'the day after next' });
+  });
+});
+
 describe('market clock: weekdays (fresh-tester finding: "at 3pm next Tuesday" was today 15:00)', () => {
   it('reads next/this/last/bare weekdays as that Central day, narrowed by a clock time', () => {
     // NOW is Monday 2024-06-24 00:00 CDT.
@@ -88,6 +103,53 @@ describe('responder: a period it cannot serve is named, never replaced', () => {
     // A period the forecast covers in part: its part, and where the forecast ends.
     const t = await r.answer({ question: 'What is the HB_NORTH price forecast for tomorrow?' }, undefined, { model: 'off' });
     assert.match(t.answer, /has 12 steps from 2024-06-25 00:00 CT: .* The forecast ends 2024-06-25 12:00 CT: it does not cover the rest of tomorrow \(2024-06-25 00:00 CT to 2024-06-26 00:00 CT\)\.$/);
+  });
+});
+
+// Fresh-tester finding (2026-12-02, second run): "the day after tomorrow" was answered as tomorrow, "this weekend" and
+// "in 2 days" with no period, "in 3 days" with the whole forecast; "the week after next" must not become next week.
+describe('responder: the day after tomorrow, in N days / hours, the weekend', () => {
+  const embedder = { dim: 3, modelName: 'fake', embed: async (t: readonly string[]) => t.map(() => new Float32Array(3)), close: async () => {} } as Embedder;
+  const llm: ChatModel = { name: 'fake', close: async () => {}, complete: async () => ({ text: '', completionTokens: 0, seconds: 0, model: 'fake' }) };
+  const store = { search: async () => [] } as unknown as VectorStore;
+  // HB_NORTH forecast: 36 hourly steps of 30 $/MWh from the clock (2024-06-24 00:00 CDT to 2024-06-25 12:00 CDT).
+  const pool = {
+    query: async (sql: string) => ({
+      rows: sql === SQL_SERIES_SPAN ? [{ first: new Date(FIRST), last: new Date(NOW) }]
+        : sql === SQL_FORECAST_ISSUED_BY ? [{ model_version: 'm1', target_start: new Date(NOW), step_ms: 3_600_000, values: Array.from({ length: 36 }, (_, i) => 30 + i), p10: null, p90: null, step_sources: null, unit: 'USD/MWh', issued_at: new Date(NOW), input_start: new Date(NOW - 86_400_000), input_end: new Date(NOW) }]
+        : sql === SQL_FORECAST_SERIES ? [{ series_id: 'HB_NORTH' }] : [],
+    }),
+  } as unknown as pg.Pool;
+  const r = new Responder({ embedder, store, llm, pool, market: 'ERCOT', now: () => NOW });
+  const beyond = (p: string) => `No stored forecast of HB_NORTH real-time price covers ${p}, which is in the future: the newest forecast covers 2024-06-24 00:00 CT until 2024-06-25 12:00 CT; the market's latest stored interval ends 2024-06-24 00:00 CT.`;
+
+  it('the day after tomorrow, in 3 days and this weekend are their own days, past the forecast: said so', async () => {
+    const cases: Array<[string, string]> = [
+      ['What is the forecast for HB_NORTH the day after tomorrow?', 'the day after tomorrow (2024-06-26 00:00 CT to 2024-06-27 00:00 CT)'],
+      ['What will HB_NORTH be in 3 days?', 'in 3 days (2024-06-27 00:00 CT to 2024-06-28 00:00 CT)'],
+      ['What is the HB_NORTH forecast for this weekend?', 'this weekend (2024-06-29 00:00 CT to 2024-07-01 00:00 CT)'],
+      ['What will HB_NORTH prices be over the weekend?', 'this weekend (2024-06-29 00:00 CT to 2024-07-01 00:00 CT)'],
+    ];
+    for (const [q, p] of cases) {
+      const a = await r.answer({ question: q }, undefined, { model: 'off' });
+      assert.equal(a.period, p, q);
+      assert.equal(a.answer, beyond(p), q);
+    }
+  });
+
+  it('in 3 hours is the clock hour 3 hours after the clock, answered from the forecast', async () => {
+    const a = await r.answer({ question: 'What will HB_NORTH be in 3 hours?' }, undefined, { model: 'off' });
+    assert.equal(a.period, 'in 3 hours (2024-06-24 03:00 CT to 2024-06-24 04:00 CT)');
+    assert.match(a.answer, /33\.00/);
+    assert.doesNotMatch(a.answer, /\b30\.00\b|\b65\.00\b/);
+  });
+
+  it('a future phrase it does not resolve is named, never answered as another period', async () => {
+    for (const [q, phrase] of [['What will HB_NORTH be the week after next?', 'the week after next'], ['What is the HB_NORTH forecast in 3 weeks?', 'in 3 weeks'], ['HB_NORTH price in a few days?', 'in a few days']]) {
+      const a = await r.answer({ question: q! }, undefined, { model: 'off' });
+      assert.equal(a.period, null, q);
+      assert.match(a.answer, new RegExp(`I cannot resolve the period "${phrase}"`), q);
+    }
   });
 });
 

@@ -437,6 +437,38 @@ describe('askedDay: the present and spans running at the clock are planned forwa
     assert.ok('other' in askedDay(tuesday, NOW));
   });
 
+  // Fresh-tester finding (2026-12-02, second run): "the day after tomorrow" was tomorrow's plan labelled "tomorrow";
+  // "this weekend", "over the weekend", "in 2 days" were tomorrow's plan with no period said.
+  it('reads the day after tomorrow, in N days and the weekend as their own days: no plan, where the forecast ends', async () => {
+    const withAssets = { ...catalog, assets: new Map([['bess-north', 'HB_NORTH']]) };
+    // Thursday 2024-08-08 00:00 CDT: the day after tomorrow and "in 2 days" are Saturday 2024-08-10; the weekend is
+    // Saturday 2024-08-10 to Monday 2024-08-12.
+    const sat = { from: Date.UTC(2024, 7, 10, 5), to: Date.UTC(2024, 7, 11, 5) };
+    assert.deepEqual(askedDay(parseIntent('What should bess-north do the day after tomorrow?', NOW, withAssets), NOW), { other: { ...sat, label: 'the day after tomorrow' } });
+    assert.deepEqual(askedDay(parseIntent('What should bess-north do in 2 days?', NOW, withAssets), NOW), { other: { ...sat, label: 'in 2 days' } });
+    const weekend = { from: sat.from, to: Date.UTC(2024, 7, 12, 5) };
+    assert.deepEqual(askedDay(parseIntent('What should bess-north do this weekend?', NOW, withAssets), NOW), { other: { ...weekend, label: 'this weekend' } });
+    assert.deepEqual(askedDay(parseIntent('What should bess-north do over the weekend?', NOW, withAssets), NOW), { other: { ...weekend, label: 'this weekend' } });
+    // "in 1 day" is tomorrow's date: tomorrow's plan.
+    assert.deepEqual(askedDay(parseIntent('What should bess-north do in 1 day?', NOW, withAssets), NOW), { day: 'tomorrow' });
+    const forecast = { query: async (sql: string) => (sql === SQL_FORECAST_ISSUED_BY
+      ? { rows: [{ model_version: 'm1', issued_at: new Date(NOW), input_start: new Date(NOW - 24 * H), input_end: new Date(NOW), target_start: new Date(NOW), step_ms: H, values: Array.from({ length: 36 }, () => 30), p10: null, p90: null, step_sources: null, unit: 'USD/MWh' }] }
+      : { rows: [] }) } as unknown as pg.Pool;
+    const [f] = await dispatchFact(forecast, 'ERCOT', parseIntent('What should bess-north do the day after tomorrow?', NOW, withAssets), NOW);
+    assert.equal(f!.text, 'I cannot schedule a battery for the day after tomorrow (2024-08-10 00:00 CT to 2024-08-11 00:00 CT): battery plans are made for today or tomorrow (US Central operating days, from the market clock 2024-08-08 00:00 CT); the newest HB_NORTH price forecast (issued 2024-08-08 00:00 CT) ends 2024-08-09 12:00 CT, so the day after tomorrow is not forecast.');
+    // A future phrase the clock does not resolve is not planned as another period.
+    const unknown = parseIntent('What should bess-north do the week after next?', NOW, withAssets);
+    assert.equal(unknown.period, null);
+    assert.equal(unknown.unknownPeriod, 'the week after next');
+  });
+
+  // Fresh-tester finding (2026-12-02): "tomorrow night" and "tomorrow morning" got the whole of tomorrow.
+  it('narrows tomorrow morning and tomorrow night to their part of tomorrow', () => {
+    assert.deepEqual(at('What should bess-north do tomorrow morning?', NOW), { day: 'tomorrow', window: { from: NOW + 30 * H, to: NOW + 36 * H, label: 'tomorrow morning' } });
+    assert.deepEqual(at('What should bess-north do tomorrow night?', NOW), { day: 'tomorrow', window: { from: NOW + 42 * H, to: NOW + 54 * H, label: 'tomorrow night' } });
+    assert.deepEqual(at('What should bess-north do tomorrow?', NOW), { day: 'tomorrow' });
+  });
+
   it('still reads a span that names the past as past', () => {
     const noon = NOW + 12 * H;
     assert.deepEqual(at('What did bess-north do yesterday?', noon), { past: { date: '2024-08-07', from: NOW - 24 * H, to: NOW, label: 'yesterday' } });
