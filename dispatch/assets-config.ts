@@ -18,6 +18,43 @@ export function isReservedAssetId(id: string): boolean {
   return /^adhoc($|[-.])/i.test(id);
 }
 
+/** The operating settings a battery described only by size takes from a configured battery (adHocBattery). */
+export const AD_HOC_INHERITED = ['roundTripEfficiency', 'minSoc', 'maxSoc', 'initialSoc', 'dailyCycleLimit', 'degradationCostPerMwh'] as const;
+
+/**
+ * The configured battery whose operating settings an ad-hoc battery at `settlementPoints` takes: the first configured
+ * at one of them, else the first configured battery (config/assets.json order). The rule /query (rag/dispatch-answer.ts
+ * chooseAsset, when no battery is named) and GET /dispatch?series=&power=&energy= share (fresh tester, 2026-12-02: the
+ * same 37 MW / 111 MWh battery at HB_SOUTH got bess-north's settings from /query and the defaults from GET /dispatch).
+ * @returns {asset, reason}: reason in words, e.g. "the configured battery at HB_NORTH" or "the first configured
+ *          battery; none is configured at HB_SOUTH"; throws DispatchError ASSET_INVALID when `assets` is empty
+ */
+export function adHocBasis<A extends Pick<BatteryAsset, 'settlementPoint'>>(assets: readonly A[], settlementPoints: readonly string[]): { asset: A; reason: string } {
+  if (assets.length === 0) throw new DispatchError('ASSET_INVALID', 'no battery is configured (config/assets.json), so an ad-hoc battery has no settings to take');
+  const at = assets.find((a) => settlementPoints.includes(a.settlementPoint));
+  if (at) return { asset: at, reason: `the configured battery at ${at.settlementPoint}` };
+  return { asset: assets[0]!, reason: `the first configured battery; none is configured at ${settlementPoints.join(' or ') || 'the settlement point asked'}` };
+}
+
+/**
+ * A battery described by size (GET /dispatch's series=/power=/energy=, /query's "a 37 MW / 111 MWh battery"): the
+ * size, settlement point and id given, and the operating settings (AD_HOC_INHERITED: round-trip efficiency, SoC
+ * limits, initial SoC, daily cycle limit, degradation cost) of `basis`, the configured battery chosen (adHocBasis or a
+ * battery the question names), so both plan the same battery. `roundTripEfficiency` given (GET /dispatch's
+ * efficiency=) replaces basis's. The market is `market`, else basis's.
+ * @param spec powerMw MW and energyMwh MWh (> 0, within ASSET_LIMITS), settlementPoint, id (a reserved ad-hoc id,
+ *             isReservedAssetId), optional market and roundTripEfficiency (a fraction in (0, 1])
+ * @returns the validated battery; throws DispatchError ASSET_INVALID (makeBattery) naming each broken field
+ */
+export function adHocBattery(basis: BatteryAsset, spec: { id: string; settlementPoint: string; powerMw: number; energyMwh: number; market?: string; roundTripEfficiency?: number }): BatteryAsset {
+  if (!isReservedAssetId(spec.id)) throw new DispatchError('ASSET_INVALID', `an ad-hoc battery's id must be reserved for ad-hoc batteries ('adhoc', 'adhoc-...'), got ${JSON.stringify(spec.id)}`);
+  const inherited = Object.fromEntries(AD_HOC_INHERITED.map((k) => [k, basis[k]])) as Pick<BatteryAsset, (typeof AD_HOC_INHERITED)[number]>;
+  return makeBattery({
+    ...inherited, id: spec.id, settlementPoint: spec.settlementPoint, market: spec.market ?? basis.market, powerMw: spec.powerMw, energyMwh: spec.energyMwh,
+    ...(spec.roundTripEfficiency !== undefined ? { roundTripEfficiency: spec.roundTripEfficiency } : {}),
+  });
+}
+
 /**
  * Parses `{ "assets": [ {BatteryAsset fields}, ... ] }` (config/assets.json) into validated batteries.
  * Throws DispatchError ASSET_INVALID naming the file, the entry and each broken rule; duplicate ids are an error, and

@@ -21,6 +21,7 @@ import { chooseStoredRun, storedSchedules } from '../reports/schedules.js';
 import { documentId } from '../processors/summarizer/documents.js';
 import type { FactValue, MeasureFact } from './tools.js';
 import type { BatteryAsset } from '../dispatch/asset.js';
+import { adHocBasis } from '../dispatch/assets-config.js';
 
 const log = logger('rag-dispatch');
 const HOUR_MS = 3_600_000;
@@ -34,7 +35,8 @@ export function chooseAsset<A extends { id: string; settlementPoint: string }>(a
   const named = intent.assetNames ?? [];
   const byName = assets.find((a) => named.includes(a.id.toLowerCase()));
   if (named.length > 0 && !byName) return { missing: named };
-  return { asset: byName ?? assets.find((a) => intent.series.includes(a.settlementPoint)) ?? assets[0]! };
+  // Unnamed: the rule GET /dispatch's ad-hoc battery takes its settings by (dispatch/assets-config.ts adHocBasis).
+  return { asset: byName ?? adHocBasis(assets, intent.series).asset };
 }
 
 /**
@@ -295,7 +297,8 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     if ('problem' in size) return [{ id: 'dispatch:unavailable', text: `I cannot plan that battery: ${size.problem}.`, numbers: {}, values: [] }];
     derived = size.derived;
     try {
-      asset = engine.asset.makeBattery({ ...configured, id: `adhoc-${size.powerMw}mw-${size.energyMwh}mwh-${sp}`.slice(0, 64), settlementPoint: sp, powerMw: size.powerMw, energyMwh: size.energyMwh });
+      // One builder for /query and GET /dispatch (adHocBattery): the configured battery's operating settings.
+      asset = engine.assets.adHocBattery(configured, { id: `adhoc-${size.powerMw}mw-${size.energyMwh}mwh-${sp}`.slice(0, 64), settlementPoint: sp, powerMw: size.powerMw, energyMwh: size.energyMwh });
     } catch (err) {
       return [cannot(`that battery is not valid: ${(err as Error).message.slice(0, 200)}`)];
     }

@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { makeBattery } from '../../dispatch/asset.js';
 import { AD_HOC_ASSET_ID } from '../../dispatch/assets-config.js';
 import { dispatchApi } from '../../gateway/dispatch-api.js';
 import { createPool } from '../../platform/postgres/pool.js';
@@ -144,12 +143,12 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
     // Reviewer (2026-12-02): the ad-hoc battery's id is 'adhoc', and the plan read the live schedules of asset_id
     // 'adhoc'; a battery of that id (an asset file from before the id was reserved) gave it its state of charge.
     await writeDispatchSchedules(pool, '', [{ ...idle(13, market), assetId: AD_HOC_ASSET_ID }]);
-    const configured = makeBattery({ id: AD_HOC_ASSET_ID, settlementPoint: 'HB_NORTH', powerMw: 10, energyMwh: 20 });
+    // Its initial setting is the configured bess-north's (at HB_NORTH), 5% of 20 MWh.
     for (const day of ['today', 'tomorrow']) {
       const adHoc = await get(`series=HB_NORTH&power=10&energy=20&day=${day}&market=${market}`);
-      assert.equal(adHoc.initialSocMwh, configured.initialSoc * 20, `${day}: the configured initial state, not the stored 13 MWh`);
+      assert.equal(adHoc.initialSocMwh, 1, `${day}: the configured initial state, not the stored 13 MWh`);
       assert.notEqual(adHoc.initialSocMwh, 13);
-      assert.equal(adHoc.initialSocSource, `an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, ${configured.initialSoc * 100}%`);
+      assert.equal(adHoc.initialSocSource, 'an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, 5%');
       assert.equal(adHoc.dispatcherSchedule, null);
     }
     // A configured battery still starts from its own stored schedule (the 19 MWh of the test above).
@@ -172,8 +171,53 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
       const soc = f!.values.find((v) => v.measure === 'initialSocMwh');
       assert.equal(soc?.value, 1, `${day}: the configured 1 MWh, not the stored 13 MWh`);
     }
-    // GET /dispatch's ad-hoc battery (the asset defaults, not bess-north's settings) says so in the same words.
+    // GET /dispatch's ad-hoc battery (bess-north's settings too, dispatch/assets-config.ts adHocBattery) says so in the same words.
     const adHoc = await get(`series=HB_NORTH&power=10&energy=20&day=today&market=${market}`);
-    assert.equal(adHoc.initialSocSource, source.replace('5%', `${makeBattery({ id: 'x', settlementPoint: 'HB_NORTH', powerMw: 10, energyMwh: 20 }).initialSoc * 100}%`));
+    assert.equal(adHoc.initialSocSource, source);
+  });
+
+  it('GET /dispatch and /query plan a battery described by size the same: the configured battery\'s settings, said where from', async () => {
+    // Fresh tester (2026-12-02): "a 37 MW / 111 MWh battery at HB_SOUTH" took bess-north's settings in /query (SoC
+    // 5-95%, starting at 5%, 2 cycles a day, $2/MWh: charge HE 8-10, $776) and the asset defaults in GET /dispatch (0-100%,
+    // no limit, $0: HE 7-10, $1,061). No battery is configured at HB_SOUTH, so both take the first one's, bess-north.
+    await writeForecasts(pool, [{ market, seriesId: 'HB_SOUTH', kind: 'RT_PRICE', modelVersion: 'soc-test', issuedAt: T, targetStart: T, stepMs: H, values: VALUES, unit: '$/MWh', inputStart: T - 24 * H, inputEnd: T, p10: null, p90: null, stepSources: null }]);
+    const body = (await (await fetch(`${url}/dispatch?series=HB_SOUTH&power=37&energy=111&market=${market}`)).json()) as {
+      day: string; initialSocMwh: number; expectedRevenue: number; chargeHours: string; dischargeHours: string; intervals: Array<{ chargeMw: number; dischargeMw: number }>;
+      asset: { minSoc: number; maxSoc: number; initialSoc: number; dailyCycleLimit: number | null; degradationCostPerMwh: number; roundTripEfficiency: number };
+      adHocSettings: { from: string; reason: string; settings: Record<string, number | null>; efficiencyGiven: boolean } | null;
+    };
+    assert.deepEqual(body.adHocSettings, {
+      from: 'bess-north', reason: 'the first configured battery; none is configured at HB_SOUTH', efficiencyGiven: false,
+      settings: { roundTripEfficiency: 0.85, minSoc: 0.05, maxSoc: 0.95, initialSoc: 0.05, dailyCycleLimit: 2, degradationCostPerMwh: 2 },
+    });
+    assert.deepEqual(
+      [body.asset.minSoc, body.asset.maxSoc, body.asset.initialSoc, body.asset.dailyCycleLimit, body.asset.degradationCostPerMwh],
+      [0.05, 0.95, 0.05, 2, 2],
+    );
+    assert.ok(Math.abs(body.initialSocMwh - 0.05 * 111) < 1e-9, String(body.initialSocMwh));
+    const intent = parseIntent('What should a 37 MW / 111 MWh battery at HB_SOUTH do tomorrow?', T, {
+      series: new Map([['HB_NORTH', ['RT_PRICE']], ['HB_SOUTH', ['RT_PRICE']]]), assets: new Map([['bess-north', 'HB_NORTH']]),
+    });
+    assert.deepEqual(intent.battery, { powerMw: 37, energyMwh: 111 });
+    const [f] = await dispatchFact(pool, market, intent, T);
+    const fact = (m: string) => f!.values.find((v) => v.measure === m)?.value;
+    assert.ok(f!.text.includes(`charge ${body.chargeHours}, discharge ${body.dischargeHours}`), `${body.chargeHours} / ${body.dischargeHours}: ${f!.text}`);
+    assert.ok(Math.abs(fact('expectedRevenue')! - body.expectedRevenue) < 1e-6, `${fact('expectedRevenue')} vs ${body.expectedRevenue}`);
+    assert.ok(Math.abs(fact('initialSocMwh')! - body.initialSocMwh) < 1e-9);
+    // Hour by hour: the charge and discharge MW /query states are GET /dispatch's.
+    const traded = body.intervals.flatMap((iv) => (iv.chargeMw > 1e-6 ? [iv.chargeMw] : iv.dischargeMw > 1e-6 ? [iv.dischargeMw] : []));
+    const facts = f!.values.filter((v) => v.measure === 'chargeMw' || v.measure === 'dischargeMw').map((v) => v.value);
+    assert.equal(facts.length, traded.length, f!.text);
+    facts.forEach((x, i) => assert.ok(Math.abs(x - traded[i]!) < 1e-6, `${i}: ${x} vs ${traded[i]}`));
+    assert.ok(traded.length > 0, 'the plan trades');
+    // efficiency= replaces only the round trip, and says so.
+    const lossless = (await (await fetch(`${url}/dispatch?series=HB_SOUTH&power=37&energy=111&efficiency=1&market=${market}`)).json()) as typeof body;
+    assert.equal(lossless.asset.roundTripEfficiency, 1);
+    assert.equal(lossless.asset.minSoc, 0.05);
+    assert.equal(lossless.adHocSettings?.efficiencyGiven, true);
+    assert.equal(lossless.adHocSettings?.settings.roundTripEfficiency, undefined);
+    // At a settlement point a battery is configured at, that battery's settings.
+    const north = (await (await fetch(`${url}/dispatch?series=HB_NORTH&power=37&energy=111&market=${market}`)).json()) as typeof body;
+    assert.equal(north.adHocSettings?.reason, 'the configured battery at HB_NORTH');
   });
 });

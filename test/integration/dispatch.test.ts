@@ -161,23 +161,36 @@ describe('GET /dispatch', () => {
     try {
       const res = await fetch(`${gw.url}/dispatch?series=HB_NORTH&market=${market}&power=10&energy=20&efficiency=1&day=today`);
       assert.equal(res.status, 200);
-      const body = (await res.json()) as { day: string; intervals: Array<{ hourEnding: number; chargeMw: number; dischargeMw: number }>; chargedMwh: number; dischargedMwh: number; expectedRevenue: number; revenueAtP10: number; forecast: { modelVersion: string } };
+      const body = (await res.json()) as {
+        day: string; intervals: Array<{ hourEnding: number; chargeMw: number; dischargeMw: number }>; chargedMwh: number; dischargedMwh: number; expectedRevenue: number; revenueAtP10: number; forecast: { modelVersion: string };
+        asset: { roundTripEfficiency: number; minSoc: number; maxSoc: number; initialSoc: number; dailyCycleLimit: number | null; degradationCostPerMwh: number }; adHocSettings: { from: string } | null;
+      };
       assert.equal(body.day, '2024-07-01');
       assert.equal(body.forecast.modelVersion, 'gw-test');
       assert.equal(body.intervals.length, 24);
-      // 20 MWh bought at $15 overnight and sold at $120 in hours ending 19-21: $2,100 net.
-      assert.ok(Math.abs(body.chargedMwh - 20) < 1e-6 && Math.abs(body.dischargedMwh - 20) < 1e-6);
-      assert.ok(Math.abs(body.expectedRevenue - (20 * 120 - 20 * 15)) < 1e-3, String(body.expectedRevenue));
-      assert.ok(Math.abs(body.revenueAtP10 - (20 * 110 - 20 * 5)) < 1e-3);
+      // The ad-hoc battery takes config/assets.json's battery at HB_NORTH's operating settings (dispatch/assets-config.ts
+      // adHocBattery), efficiency= aside: it buys from its initial state up to its highest SoC at $15 overnight and
+      // sells down to its lowest at $120 in hours ending 19-21, less the degradation cost on what it sells (bess-north:
+      // 1 -> 19 MWh, 18 MWh bought, 18 MWh sold, 18 x 120 - 18 x 15 - 18 x $2 = $1,854).
+      const a = body.asset;
+      assert.equal(body.adHocSettings?.from, 'bess-north');
+      assert.equal(a.roundTripEfficiency, 1);
+      assert.ok(a.dailyCycleLimit === null || a.dailyCycleLimit >= 1, 'one full cycle is allowed');
+      const bought = (a.maxSoc - a.initialSoc) * 20;
+      const sold = (a.maxSoc - a.minSoc) * 20;
+      assert.ok(Math.abs(body.chargedMwh - bought) < 1e-6 && Math.abs(body.dischargedMwh - sold) < 1e-6, `${body.chargedMwh} / ${body.dischargedMwh}`);
+      assert.ok(Math.abs(body.expectedRevenue - (sold * 120 - bought * 15 - sold * a.degradationCostPerMwh)) < 1e-3, String(body.expectedRevenue));
+      assert.ok(Math.abs(body.revenueAtP10 - (sold * 110 - bought * 5 - sold * a.degradationCostPerMwh)) < 1e-3, String(body.revenueAtP10));
       for (const iv of body.intervals) {
         if (iv.dischargeMw > 0) assert.ok(iv.hourEnding >= 19 && iv.hourEnding <= 21, `discharge at HE ${iv.hourEnding}`);
         if (iv.chargeMw > 0) assert.ok(iv.hourEnding <= 6, `charge at HE ${iv.hourEnding}`);
       }
       assert.equal((body as unknown as { noTradeReason: unknown }).noTradeReason, null, 'a plan that trades has no reason to give');
-      // At 10% round trip, $15 energy sold at $120 returns $12: nothing pays, and the plan says why (fresh tester: "$0" with no reason).
+      // At 10% round trip, $15 energy sold at $120 returns $12: nothing pays, and the plan says why (fresh tester: "$0" with no reason);
+      // the break-even adds the inherited degradation cost.
       const lossy = (await (await fetch(`${gw.url}/dispatch?series=HB_NORTH&market=${market}&power=10&energy=20&efficiency=0.1&day=today`)).json()) as { chargeHours: string; noTradeReason: string | null };
       assert.equal(lossy.chargeHours, 'none');
-      assert.match(lossy.noTradeReason ?? '', /^No charge or discharge: .*buying at \$15\.00\/MWh \(HE \d+\) and selling at \$120\.00\/MWh \(HE (?:19|20|21)\), but energy bought at \$15\.00\/MWh pays only when sold above \$150\.00\/MWh/);
+      assert.match(lossy.noTradeReason ?? '', /^No charge or discharge: .*buying at \$15\.00\/MWh \(HE \d+\) and selling at \$120\.00\/MWh \(HE (?:19|20|21)\), but energy bought at \$15\.00\/MWh pays only when sold above \$152\.00\/MWh \(the buy price \/ 0\.1 \+ \$2\.00\/MWh/, 'bess-north\'s $2/MWh degradation cost is inherited');
       const tomorrow = await fetch(`${gw.url}/dispatch?series=HB_NORTH&market=${market}&power=10&energy=20`);
       assert.equal(tomorrow.status, 200);
       assert.equal(((await tomorrow.json()) as { coveredHours: number }).coveredHours, 12);

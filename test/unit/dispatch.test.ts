@@ -7,7 +7,7 @@ import { END_SOC_PRICE_RULE, endSocMarkPrice, hourlyPrices, runBacktest, settle 
 import { loadSolver, optimiseWith, type PriceCurve } from '../../dispatch/optimiser.js';
 import { basisPrices, baselineBid, baselineHoursFrom, curveFrom, type ForecastCurve } from '../../dispatch/strategies.js';
 import { SdaError } from '../../platform/errors.js';
-import { AD_HOC_ASSET_ID, isReservedAssetId, parseAssets } from '../../dispatch/assets-config.js';
+import { AD_HOC_ASSET_ID, adHocBasis, adHocBattery, isReservedAssetId, parseAssets } from '../../dispatch/assets-config.js';
 import { bandText, describePlan, noTradeReason, planDayAhead } from '../../dispatch/day-ahead.js';
 import { formatDollars, hourEndingRanges } from '../../market/format.js';
 import { backtestHtml, backtestJson, backtestTable, niceTicks, timeTicks } from '../../dispatch/report.js';
@@ -532,5 +532,25 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     assert.equal(new Set(year).size, year.length, year.join(' '));
     assert.ok(year.length >= 2 && year.length <= 8, year.join(' '));
     assert.deepEqual(timeTicks(d0, d0), []);
+  });
+});
+
+describe('an ad-hoc battery (GET /dispatch series=/power=/energy=, /query by size) takes a configured battery\'s settings', () => {
+  const north = makeBattery({ id: 'bess-north', settlementPoint: 'HB_NORTH', powerMw: 10, energyMwh: 20, roundTripEfficiency: 0.85, minSoc: 0.05, maxSoc: 0.95, initialSoc: 0.05, dailyCycleLimit: 2, degradationCostPerMwh: 2 });
+  const west = makeBattery({ id: 'bess-west', settlementPoint: 'HB_WEST', market: 'M2', powerMw: 100, energyMwh: 200, roundTripEfficiency: 0.87, minSoc: 0.1, maxSoc: 0.9, initialSoc: 0.5, dailyCycleLimit: 1.5, degradationCostPerMwh: 4 });
+
+  it('adHocBasis: the battery at the settlement point, else the first, and says which', () => {
+    assert.deepEqual(adHocBasis([north, west], ['HB_WEST']), { asset: west, reason: 'the configured battery at HB_WEST' });
+    assert.deepEqual(adHocBasis([north, west], ['HB_SOUTH']), { asset: north, reason: 'the first configured battery; none is configured at HB_SOUTH' });
+    assert.throws(() => adHocBasis([], ['HB_SOUTH']), /no battery is configured/);
+  });
+
+  it('adHocBattery: size, point and id given; every operating setting the basis\'s; efficiency given replaces only the round trip', () => {
+    const a = adHocBattery(west, { id: AD_HOC_ASSET_ID, settlementPoint: 'HB_SOUTH', powerMw: 37, energyMwh: 111 });
+    assert.deepEqual(a, { id: 'adhoc', settlementPoint: 'HB_SOUTH', market: 'M2', powerMw: 37, energyMwh: 111, roundTripEfficiency: 0.87, minSoc: 0.1, maxSoc: 0.9, initialSoc: 0.5, dailyCycleLimit: 1.5, degradationCostPerMwh: 4 });
+    const b = adHocBattery(north, { id: 'adhoc-37mw-111mwh-HB_SOUTH', settlementPoint: 'HB_SOUTH', market: 'ERCOT', powerMw: 37, energyMwh: 111, roundTripEfficiency: 1 });
+    assert.deepEqual([b.market, b.roundTripEfficiency, b.minSoc, b.maxSoc, b.initialSoc, b.dailyCycleLimit, b.degradationCostPerMwh], ['ERCOT', 1, 0.05, 0.95, 0.05, 2, 2]);
+    assert.throws(() => adHocBattery(north, { id: 'bess-south', settlementPoint: 'HB_SOUTH', powerMw: 37, energyMwh: 111 }), /reserved for ad-hoc/);
+    assert.throws(() => adHocBattery(north, { id: AD_HOC_ASSET_ID, settlementPoint: 'HB_SOUTH', powerMw: -1, energyMwh: 111 }), /powerMw must be in/);
   });
 });
