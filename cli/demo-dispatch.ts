@@ -1,5 +1,6 @@
 // The demo's dispatch step: the dispatcher in the stream (market.forecasts -> market.dispatch -> dispatch_schedules),
-// the backtest table over the demo's simulated days, and tomorrow's schedule for one battery (GET /dispatch).
+// the backtest table over the demo's simulated days, and one battery's schedule for the day GET /api/assets calls
+// plannable (GET /dispatch?asset=&day=: tomorrow, or today when the forecast covers more of today).
 import type pg from 'pg';
 import type { Config } from '../platform/config.js';
 import type { BatteryAsset } from '../dispatch/asset.js';
@@ -29,7 +30,7 @@ export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: 
     lines.push(...backtestTable(job.results[0]!).split('\n'));
     lines.push(`(in-sample: the demo's model ${range.models.join(', ')} was trained on these simulated days; \`sda backtest\` with a model trained before --from gives an honest figure)`);
   }
-  if (!plan) lines.push(`tomorrow: no forecast of ${asset.settlementPoint} reaches tomorrow yet`);
+  if (!plan) lines.push(`${dayLabel}: no forecast of ${asset.settlementPoint} reaches ${dayLabel} yet`);
   else {
     lines.push(`${dayLabel} (${plan.day}, US Central, ${plan.coveredHours} h covered by the forecast) on forecast ${plan.forecast.modelVersion} issued ${plan.forecast.issuedAt}, from ${plan.initialSocMwh.toFixed(1)} MWh stored (${plan.initialSocSource}): charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue ${formatDollars(plan.expectedRevenue)} at the forecast's P50 prices.${noTradeReason(plan, asset) ? ` ${noTradeReason(plan, asset)!.text}` : bandText(plan)}`);
     lines.push('  HE  price $/MWh  charge MW  discharge MW  SoC MWh');
@@ -42,7 +43,7 @@ export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: 
 
 /**
  * The demo step: starts the dispatcher and the dispatch sink on the live topics (they keep running with the demo),
- * waits for them to go quiet, prints their counts, the backtest table and GET /dispatch?asset=<first asset>.
+ * waits for them to go quiet, prints their counts, the backtest table and GET /dispatch?asset=<first asset>&day=<plannable>.
  * Returns the jobs to stop.
  */
 export async function demoDispatch(config: Config, p: Provisioned, pool: pg.Pool, gatewayUrl: string, print: (line: string) => void): Promise<Array<{ stop(): Promise<void> }>> {
