@@ -362,10 +362,15 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   const yours = (...notes: string[]) => (notes.some(Boolean) ? ` (${notes.filter(Boolean).join('; ')})` : '');
   // A question in both tenses (Intent.pastAlso: "will ... charge today and has it been profitable?") is answered with
   // the plan; the past part is said to be unanswered here, with the question that answers it.
+  // No battery, size nor settlement point named ("What should the battery do tomorrow?") with several configured: the
+  // first configured battery is planned (chooseAsset), and the answer says so and names the others.
+  const firstOf = !intent.battery && (intent.assetNames ?? []).length === 0 && !intent.series.some((x) => x !== SYSTEM_SERIES_ID) && assets.length > 1
+    ? ` This is ${asset.id}, the first configured battery (config/assets.json: ${assets.map((a) => a.id).join(', ')}): name another to plan it.`
+    : '';
   const pastPart = intent.pastAlso ? ` This is the plan; the question's past part is not answered here: ask it on its own in the past tense ("What did ${intent.battery ? 'the battery' : asset.id} do ${period.label.startsWith('tomorrow') ? 'today' : 'so far today'}?") for what it was scheduled to do, from the stored schedules.` : '';
   return [{
     id: `dispatch:${asset.id}:${plan.day}:${f.modelVersion}`,
-    text: `${intent.battery ? `Your battery${yours(derived, `with ${inheritedSettings(configured)}`, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}${pastPart}`,
+    text: `${intent.battery ? `Your battery${yours(derived, `with ${inheritedSettings(configured)}`, intent.series.some((x) => x !== SYSTEM_SERIES_ID) ? '' : `at ${asset.settlementPoint}, the first configured battery's settlement point: name a hub or load zone to choose another`)}` : `Battery ${asset.id}`}, ${describePeriod(period, clock)}: ${inWindow}${engine.plan.describePlan(plan, asset)}${firstOf}${pastPart}`,
     numbers: { expectedRevenue: plan.expectedRevenue },
     values,
     // The plan read this forecast of this settlement point, for this day: the answer's sources are these, no others.

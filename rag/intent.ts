@@ -314,10 +314,17 @@ export function parseIntent(question: string, now: number, catalog: MarketCatalo
   const batteryWord = /\bbatter(?:y|ies)\b|\bBESS\b/i.test(q);
   const sizeWritten = new RegExp(SIZE_FIGURE.source, 'i').test(q);
   const batteryPlan = batteryWord && (/\bplan(?:s|ned|ning)?\b/i.test(q) || sizeWritten && (period !== null || /\b(?:should|would)\b/i.test(q)));
+  // "What should the battery do tomorrow?", "What will my battery do tonight?": a battery with what it does or should
+  // do, no value kind, and a period (or "the/my/our battery" with should/will) is a plan question about the configured
+  // battery (fresh-tester finding, 2026-12-02: it was a summary of no series, "no real-time price data for the named
+  // series"). Not "How does a battery work?" (no period, a concept) nor "What should a battery do when prices are
+  // negative?" (a value kind written).
+  const batteryDo = batteryWord && kind === null && doVerb.test(q)
+    && (period !== null || /\b(?:the|my|our)\s+(?:batter(?:y|ies)|bess)\b/i.test(q) && /\b(?:should|will)\b/i.test(q));
   // "Top 3 hours to discharge at HB_WEST tomorrow": the forecast's hours ranked (looking forward, so a forecast).
   const topHours = topHoursIn(q);
   if (assetExplain) measure = 'asset';
-  else if (bessNamed || batteryAction || batteryPlan || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
+  else if (bessNamed || batteryAction || batteryPlan || batteryDo || /\b(?:dispatch\s+(?:schedule|plan)|charg\w*\s+(?:schedule|plan)|schedule\b[^?]*\bbattery|battery\b[^?]*\bschedule|when\s+should\s+(?:i|we|my|the)\b[^?]*\b(?:charge|discharge|battery)|(?:charge|discharge)\s+tomorrow)\b/i.test(q)) measure = 'dispatch';
   else if (asksRelation) measure = 'relation';
   else if (/\bwhich\s+(?:hub|trading hub|load zone|zone|settlement point)s?\b/i.test(q)) measure = 'rank';
   else if (named >= 2 || /\bcompare\b|\bversus\b|\bvs\.?\s/i.test(q) && named >= 1) measure = 'compare';

@@ -352,6 +352,24 @@ describe('a battery size given alone is planned, the other figure derived from a
     assert.ok(value('dischargedMwh')[0]! <= 10, String(value('dischargedMwh')));
   });
 
+  // Fresh-tester finding (2026-12-02): "What should the battery do tomorrow?" answered "There is no real-time price
+  // data for the named series" (none named): it is the first configured battery's plan, and the answer says so.
+  it('plans "the battery" with no battery or point named as the first configured battery, saying which and naming the others', async () => {
+    for (const q of ['What should the battery do tomorrow?', 'What will my battery do tomorrow?', 'What should the battery do?']) {
+      assert.equal(parseIntent(q, CLOCK, catalog).measure, 'dispatch', q);
+      const { f } = await plan(q);
+      assert.match(f.id, /^dispatch:bess-north:2024-08-09:m1$/, q);
+      assert.ok(f.text.startsWith('Battery bess-north, tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT): '), f.text);
+      assert.ok(f.text.endsWith(' This is bess-north, the first configured battery (config/assets.json: bess-north, bess-west, bess-houston): name another to plan it.'), f.text);
+    }
+    // A battery or a point named: that one, with no such note.
+    assert.doesNotMatch((await plan('What should bess-west do tomorrow?')).f.text, /first configured battery/);
+    assert.doesNotMatch((await plan('What should the battery at HB_HOUSTON do tomorrow?')).f.text, /first configured battery/);
+    // Not a plan: how a battery works, or a value question about batteries.
+    assert.equal(parseIntent('How does a battery work?', CLOCK, catalog).measure, 'concept');
+    assert.notEqual(parseIntent('What should a battery do when prices are negative?', CLOCK, catalog).measure, 'dispatch');
+  });
+
   it('plans a 10 MW battery at HB_HOUSTON with 40 MWh (bess-houston is 4 hours), and one at no point from the first battery', async () => {
     const { f, value } = await plan('When should a 10 MW battery at HB_HOUSTON charge tomorrow?');
     assert.ok(f.text.startsWith("Your battery (10 MW as asked; 40 MWh derived from bess-houston's duration of 4 hours (200 MWh / 50 MW); with bess-houston's other settings: round-trip efficiency 85%, state of charge 0% to 100%, starting at 0%, at most 1 cycle a day, degradation cost $3/MWh), tomorrow (2024-08-09 00:00 CT to 2024-08-10 00:00 CT): 10 MW / 40 MWh battery at HB_HOUSTON"), f.text);
