@@ -6,7 +6,7 @@ import type { Config } from '../platform/config.js';
 import type { BatteryAsset } from '../dispatch/asset.js';
 import { loadAssets } from '../dispatch/assets-config.js';
 import { type DayAheadPlan, bandText, noTradeReason } from '../dispatch/day-ahead.js';
-import { formatDollars } from '../market/format.js';
+import { centralLabel, formatDollars } from '../market/format.js';
 import { exposeCounts } from '../platform/metrics.js';
 import { backtestTable } from '../dispatch/report.js';
 import { runBacktestJobInWorker } from '../processors/dispatcher/backtest-worker.js';
@@ -32,7 +32,7 @@ export async function dispatchReportLines(config: Config, pool: pg.Pool, asset: 
   }
   if (!plan) lines.push(`${dayLabel}: no forecast of ${asset.settlementPoint} reaches ${dayLabel} yet`);
   else {
-    lines.push(`${dayLabel} (${plan.day}, US Central, ${plan.coveredHours} h covered by the forecast) on forecast ${plan.forecast.modelVersion} issued ${plan.forecast.issuedAt}, from ${plan.initialSocMwh.toFixed(1)} MWh stored (${plan.initialSocSource}): charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue ${formatDollars(plan.expectedRevenue)} at the forecast's P50 prices.${noTradeReason(plan, asset) ? ` ${noTradeReason(plan, asset)!.text}` : bandText(plan)}`);
+    lines.push(`${dayLabel} (${plan.day}, US Central, ${plan.coveredHours} h covered by the forecast) on forecast ${plan.forecast.modelVersion} issued ${centralLabel(Date.parse(plan.forecast.issuedAt))}, from ${plan.initialSocMwh.toFixed(1)} MWh stored (${plan.initialSocSource}): charge ${plan.chargeHours}, discharge ${plan.dischargeHours}; expected net revenue ${formatDollars(plan.expectedRevenue)} at the forecast's P50 prices.${noTradeReason(plan, asset) ? ` ${noTradeReason(plan, asset)!.text}` : bandText(plan)}`);
     lines.push('  HE  price $/MWh  charge MW  discharge MW  SoC MWh');
     for (const iv of plan.intervals) {
       lines.push(`  ${String(iv.hourEnding).padStart(2)}  ${iv.price.toFixed(2).padStart(11)}  ${iv.chargeMw.toFixed(2).padStart(9)}  ${iv.dischargeMw.toFixed(2).padStart(12)}  ${iv.socMwh.toFixed(2).padStart(7)}`);

@@ -2,7 +2,7 @@
 // responder's battery question and the demo show.
 import type { Highs } from 'highs';
 import { HOUR_MS, addCentralDays, centralDateOf, centralMidnightUtc, ercotHourLabel } from '../market/central-time.js';
-import { formatDollars, formatPrice, hourEndingRanges } from '../market/format.js';
+import { centralLabel, formatDollars, formatPrice, hourEndingRanges } from '../market/format.js';
 import { type BatteryAsset, legEfficiency, usableEnergyMwh } from './asset.js';
 import { optimiseWith, type Schedule } from './optimiser.js';
 import { type ForecastCurve, type PriceBasis, basisPrices } from './strategies.js';
@@ -161,7 +161,7 @@ function round(x: number, d: number): number {
 export function describePlan(p: DayAheadPlan, asset: BatteryAsset): string {
   const partial = p.coveredHours < 23 ? ` The forecast covers only ${p.coveredHours} hours of that day.` : '';
   const idle = noTradeReason(p, asset);
-  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue ${formatDollars(p.expectedRevenue)} at the forecast's P50 prices, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${p.forecast.issuedAt}.${idle ? ` ${idle.text}` : bandText(p)}${partial} It starts at ${p.initialSocMwh.toFixed(1)} MWh stored (${p.initialSocSource}).`;
+  return `${asset.powerMw} MW / ${asset.energyMwh} MWh battery at ${asset.settlementPoint} on ${p.day} (US Central): charge ${p.chargeHours}, discharge ${p.dischargeHours}; ${p.chargedMwh.toFixed(1)} MWh in, ${p.dischargedMwh.toFixed(1)} MWh out, expected net revenue ${formatDollars(p.expectedRevenue)} at the forecast's P50 prices, on forecast ${p.forecast.modelVersion ?? '(unknown model)'} issued ${centralLabel(Date.parse(p.forecast.issuedAt))}.${idle ? ` ${idle.text}` : bandText(p)}${partial} It starts at ${p.initialSocMwh.toFixed(1)} MWh stored (${p.initialSocSource}).`;
 }
 
 /**

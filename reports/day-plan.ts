@@ -11,6 +11,7 @@ import type pg from 'pg';
 import type { BatteryAsset } from '../dispatch/asset.js';
 import { type DayAheadPlan, type PlanStartState, planDayAhead, planStartMs } from '../dispatch/day-ahead.js';
 import type { ForecastCurve, PriceBasis } from '../dispatch/strategies.js';
+import { centralLabel } from '../market/format.js';
 import { stateAt } from '../processors/dispatcher/plan.js';
 import { type LiveSchedule, latestLiveSchedule } from './schedules.js';
 
@@ -24,8 +25,9 @@ export function startStateFrom(asset: BatteryAsset, live: LiveSchedule | null, a
   if (!live) return { socMwh: asset.initialSoc * asset.energyMwh, cycleEnergyUsedMwh: 0, source: `no live dispatcher schedule of ${asset.id} is stored, so the battery's initial state of charge setting, ${Number((asset.initialSoc * 100).toFixed(2))}%`, schedule: null };
   const s = stateAt(asset, live, atMs);
   const end = live.startAt + live.socMwh.length * live.stepMs;
-  const where = atMs > end ? `where it ends, ${new Date(end).toISOString()}, before the plan's first interval ${new Date(atMs).toISOString()}` : `at ${new Date(atMs).toISOString()}`;
-  return { ...s, source: `the live dispatcher's schedule on forecast ${live.modelVersion} issued ${new Date(live.forecastIssuedAt).toISOString()}, ${where}`, schedule: live };
+  // Times in Central prevailing time, as the plan's day and hours ending and the answers' other times (centralLabel).
+  const where = atMs > end ? `where it ends, ${centralLabel(end)}, before the plan's first interval ${centralLabel(atMs)}` : `at ${centralLabel(atMs)}`;
+  return { ...s, source: `the live dispatcher's schedule on forecast ${live.modelVersion} issued ${centralLabel(live.forecastIssuedAt)}, ${where}`, schedule: live };
 }
 
 /** startStateFrom on the newest live schedule stored of the battery in `market` (default its own). Errors: the pool's errors. */

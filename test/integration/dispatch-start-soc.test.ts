@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { AD_HOC_ASSET_ID } from '../../dispatch/assets-config.js';
 import { dispatchApi } from '../../gateway/dispatch-api.js';
+import { centralLabel } from '../../market/format.js';
 import { createPool } from '../../platform/postgres/pool.js';
 import { dispatchFact } from '../../rag/dispatch-answer.js';
 import { parseIntent } from '../../rag/intent.js';
@@ -92,7 +93,7 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
     assert.equal(today.day, '2024-07-01');
     assert.equal(today.intervals.length, 6, 'only the hours left of the day (HE 19-24)');
     assert.equal(today.initialSocMwh, 19);
-    assert.match(today.initialSocSource, /^the live dispatcher's schedule on forecast soc-test issued 2024-07-01T23:00:00\.000Z, at 2024-07-01T23:00:00\.000Z$/);
+    assert.match(today.initialSocSource, /^the live dispatcher's schedule on forecast soc-test issued 2024-07-01 18:00 CT, at 2024-07-01 18:00 CT$/);
     // 18 MWh above the 1 MWh floor sell at $120 (HE 19-20): 18 x sqrt(0.85) = 16.6 MWh at the grid.
     assert.equal(today.dischargeHours, 'HE 19-20');
     assert.ok(Math.abs(today.dischargedMwh - 18 * Math.sqrt(0.85)) < 1e-3, String(today.dischargedMwh));
@@ -101,12 +102,12 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
     const tomorrow = await get('asset=bess-north');
     assert.equal(tomorrow.day, '2024-07-02');
     assert.equal(tomorrow.initialSocMwh, 19);
-    assert.match(tomorrow.initialSocSource, /at 2024-07-02T05:00:00\.000Z$/);
+    assert.match(tomorrow.initialSocSource, /at 2024-07-02 00:00 CT$/);
     // /query: the same plan on the market clock 18:00 CDT.
     const intent = parseIntent('What should bess-north do today?', T, { series: new Map([['HB_NORTH', ['RT_PRICE']]]), assets: new Map([['bess-north', 'HB_NORTH']]) });
     const [f] = await dispatchFact(pool, market, intent, T);
     assert.match(f!.text, /charge none, discharge HE 19-20; 0\.0 MWh in, 16\.6 MWh out/, f!.text);
-    assert.match(f!.text, /It starts at 19\.0 MWh stored \(the live dispatcher's schedule on forecast soc-test issued 2024-07-01T23:00:00\.000Z, at 2024-07-01T23:00:00\.000Z\)\.$/, f!.text);
+    assert.match(f!.text, /It starts at 19\.0 MWh stored \(the live dispatcher's schedule on forecast soc-test issued 2024-07-01 18:00 CT, at 2024-07-01 18:00 CT\)\.$/, f!.text);
     assert.ok(f!.values.some((v) => v.measure === 'initialSocMwh' && v.value === 19), 'the starting state of charge is a fact value');
   });
 
@@ -126,14 +127,14 @@ describe('a plan for a day already begun starts from the live dispatcher\'s stat
       [today.dispatcherSchedule?.strategy, today.dispatcherSchedule?.forecastInputEnd, today.dispatcherSchedule?.initialSocMwh],
       ['forecast', new Date(T).toISOString(), 19],
     );
-    assert.ok(today.initialSocSource.includes(`issued ${today.dispatcherSchedule!.forecastIssuedAt}`), today.initialSocSource);
+    assert.ok(today.initialSocSource.includes(`issued ${centralLabel(Date.parse(today.dispatcherSchedule!.forecastIssuedAt))}`), today.initialSocSource);
     const tomorrow = await get('asset=bess-north');
     assert.equal(tomorrow.initialSocMwh, 11);
     assert.deepEqual(
       [tomorrow.dispatcherSchedule?.strategy, tomorrow.dispatcherSchedule?.forecastInputEnd, tomorrow.dispatcherSchedule?.start, tomorrow.dispatcherSchedule?.initialSocMwh],
       ['forecast', new Date(T + H).toISOString(), new Date(T + H).toISOString(), 11],
     );
-    assert.ok(tomorrow.initialSocSource.includes(`issued ${tomorrow.dispatcherSchedule!.forecastIssuedAt}`), tomorrow.initialSocSource);
+    assert.ok(tomorrow.initialSocSource.includes(`issued ${centralLabel(Date.parse(tomorrow.dispatcherSchedule!.forecastIssuedAt))}`), tomorrow.initialSocSource);
     // An ad-hoc battery has no dispatcher schedule.
     const adHoc = await get(`series=HB_NORTH&power=10&energy=20&day=today&market=${market}`);
     assert.equal(adHoc.dispatcherSchedule, null);

@@ -392,6 +392,10 @@ describe('the dispatcher\'s rolling state, the asset file, day-ahead plans and r
     assert.deepEqual([why.buy, why.sell, why.breakEven], [30, 34, 37.29]);
     const text = describePlan(plan, flat);
     assert.match(text, /expected net revenue \$0 at the forecast's P50 prices, on forecast /);
+    // The forecast's issue time on the Central clock, as every other time of the answer (fresh-tester LOW, 2026-12-02:
+    // "issued 2024-06-18T18:00:00.000Z" beside CT times). T0 is 2026-01-05 06:00Z, 00:00 CST.
+    assert.match(text, / issued 2026-01-05 00:00 CT\./);
+    assert.doesNotMatch(text, /\d{2}:\d{2}:\d{2}\.\d{3}Z/);
     assert.ok(text.includes('No charge or discharge: the forecast\'s prices for the day never spread enough to pay for the losses and wear. The best pair is buying at $30.00/MWh (HE 5) and selling at $34.00/MWh (HE 19), but energy bought at $30.00/MWh pays only when sold above $37.29/MWh (the buy price / 0.85 + $2.00/MWh: round-trip efficiency 85%, degradation cost $2.00/MWh discharged).'), text);
     // A $0 plan has no band to explain.
     assert.doesNotMatch(text, /P10 curve/);
