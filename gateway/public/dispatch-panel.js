@@ -7,7 +7,7 @@
 // still behind: dispatch-refresh.js).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 import { dispatchRefreshReason, replanDelayMs, scheduleRetryDelayMs, shownPlan } from '/dispatch-refresh.js';
-import { dispatchColumns } from '/dispatch-chart.js';
+import { dispatchColumns, mwRange, startText } from '/dispatch-chart.js';
 import { secondsText, utcText, valueText } from '/chart-data.js';
 
 const $ = (sel) => document.querySelector(sel);
@@ -67,7 +67,8 @@ function draw(plan) {
     width, height: 260,
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { sync: { key: 'sda-dispatch' } },
-    scales: { x, mw: { auto: true } },
+    // +-the battery's power (mwRange), not auto: a no-trade plan's flat 0 MW otherwise scaled to 0-100.
+    scales: { x, mw: mwRange(plan) ? { range: () => mwRange(plan) } : { auto: true } },
     series: [
       time,
       { label: 'forecast price P50', stroke: '#d9480f', width: 2, paths: stepped, value: at('$/MWh') },
@@ -107,7 +108,7 @@ async function load(req = formRequest()) {
     window.__sdaDispatchError = null;
     // P10/P90: the same schedule valued on the forecast's P10 and P90 price curves (dispatch/day-ahead.ts bandText), not a revenue range.
     const band = body.revenueAtP10 !== null && !body.noTradeReason ? ` If prices instead follow the forecast's P10 curve, this schedule earns ${money(body.revenueAtP10)}; on its P90 curve, ${money(body.revenueAtP90)}.` : '';
-    status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)} at the forecast's P50 prices; forecast ${body.forecast.modelVersion} issued ${utcText(body.forecast.issuedAt)}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}.${body.noTradeReason ? ` ${body.noTradeReason}` : band}`;
+    status.textContent = `${body.asset.powerMw} MW / ${body.asset.energyMwh} MWh at ${body.settlementPoint}, ${body.day} (US Central): charge ${body.chargeHours}, discharge ${body.dischargeHours}; expected net revenue ${money(body.expectedRevenue)} at the forecast's P50 prices; forecast ${body.forecast.modelVersion} issued ${utcText(body.forecast.issuedAt)}${body.coveredHours < 23 ? `; the forecast covers ${body.coveredHours} h of the day` : ''}; ${startText(body)}.${body.noTradeReason ? ` ${body.noTradeReason}` : band}`;
     draw(body);
     shown = shownPlan(body, Date.now(), shown);
     window.__sdaDispatchPlan = { day: body.day, forecastIssuedAt: body.forecast.issuedAt, forecastTargetStart: body.forecast.targetStart, scheduleForecastIssuedAt: body.dispatcherSchedule?.forecastIssuedAt ?? null, scheduleBehind: shown?.scheduleBehind ?? false };

@@ -105,6 +105,14 @@ describe('the dispatch panel re-plans for the dispatcher schedule on its own tim
     const done = await state();
     assert.equal(done.plan?.scheduleForecastIssuedAt, new Date(T).toISOString());
     assert.ok(done.refreshes >= 4 && done.refreshes <= 5, `re-plans: ${done.refreshes} (at most SCHEDULE_RETRIES = 5)`);
+    // The summary says where the plan starts (dispatch-chart.js startText): the stored schedule's 9 MWh at tomorrow's
+    // first interval; the MW axis is +-the battery's 10 MW (mwRange), not auto-scaled.
+    assert.match((await page.textContent('#dispatch-summary')) ?? '', /; starts at 9 MWh \(the live dispatcher's schedule on forecast retry-test issued [^()]+\)\./);
+    const mw = await page.evaluate(() => {
+      const plot = (window as unknown as { __sdaDispatchPlot?: { scales: Record<string, { min?: number; max?: number }> } }).__sdaDispatchPlot;
+      return plot ? [plot.scales.mw?.min, plot.scales.mw?.max] : null;
+    });
+    assert.deepEqual(mw, [-10, 10]);
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -15,6 +15,8 @@ interface Interval { start: string; end: string; price: number; p10: number | nu
 type Columns = { price: Array<Array<number | null>>; soc: number[][]; x: [number, number] } | null;
 interface Modules {
   dispatchColumns(plan: { intervals: Interval[]; initialSocMwh: number }): Columns;
+  mwRange(plan: unknown): [number, number] | null;
+  startText(plan: unknown): string;
   valueText(v: number | null | undefined, unit?: string, digits?: number): string;
   secondsText(ts: number | null | undefined): string;
 }
@@ -38,8 +40,8 @@ describe('dashboard dispatch charts and the one value formatter', () => {
   before(async () => {
     const root = path.join(projectRoot(), 'gateway', 'public');
     m = {
-      ...((await import(pathToFileURL(path.join(root, 'dispatch-chart.js')).href)) as Pick<Modules, 'dispatchColumns'>),
-      ...((await import(pathToFileURL(path.join(root, 'chart-data.js')).href)) as Omit<Modules, 'dispatchColumns'>),
+      ...((await import(pathToFileURL(path.join(root, 'dispatch-chart.js')).href)) as Pick<Modules, 'dispatchColumns' | 'mwRange' | 'startText'>),
+      ...((await import(pathToFileURL(path.join(root, 'chart-data.js')).href)) as Omit<Modules, 'dispatchColumns' | 'mwRange' | 'startText'>),
     };
   });
 
@@ -60,6 +62,36 @@ describe('dashboard dispatch charts and the one value formatter', () => {
     assert.equal(net![2], -10, 'charging is negative net power');
     assert.deepEqual(c.soc[1]!.slice(0, 4), [5, 5, 5, 14.5], 'state of charge from the initial state at the first start');
     assert.equal(m.dispatchColumns({ intervals: [], initialSocMwh: 0 }), null);
+  });
+
+  it("scales the MW axis to +-the battery's power, a no-trade plan too (fresh tester: 0-100 for a 10 MW battery)", () => {
+    assert.deepEqual(m.mwRange({ asset: { powerMw: 10 }, intervals: [] }), [-10, 10]);
+    assert.deepEqual(m.mwRange({ asset: { powerMw: 37.5 } }), [-37.5, 37.5]);
+    for (const bad of [{}, { asset: {} }, { asset: { powerMw: 0 } }, { asset: { powerMw: Number.NaN } }, null]) assert.equal(m.mwRange(bad), null, JSON.stringify(bad));
+    const panel = fs.readFileSync(path.join(projectRoot(), 'gateway', 'public', 'dispatch-panel.js'), 'utf8');
+    assert.match(panel, /mw: mwRange\(plan\) \? \{ range: \(\) => mwRange\(plan\) \}/, 'the panel sets the MW scale from it');
+    assert.doesNotMatch(panel, /mw: \{ auto: true \} \}/);
+  });
+
+  it('states where the plan starts and, for an ad-hoc battery, whose settings it has', () => {
+    assert.equal(
+      m.startText({ initialSocMwh: 19, initialSocSource: "the live dispatcher's schedule on forecast v7 issued 2024-07-01T23:00:00.000Z, at 2024-07-02T05:00:00.000Z", adHocSettings: null }),
+      "starts at 19 MWh (the live dispatcher's schedule on forecast v7 issued 2024-07-01T23:00:00.000Z, at 2024-07-02T05:00:00.000Z)",
+    );
+    const adHoc = {
+      initialSocMwh: 5.55, initialSocSource: 'an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, 5%',
+      asset: { roundTripEfficiency: 0.85 },
+      adHocSettings: { from: 'bess-north', reason: 'the first configured battery; none is configured at HB_SOUTH', efficiencyGiven: false, settings: { roundTripEfficiency: 0.85, minSoc: 0.05, maxSoc: 0.95, initialSoc: 0.05, dailyCycleLimit: 2, degradationCostPerMwh: 2 } },
+    };
+    assert.equal(
+      m.startText(adHoc),
+      'starts at 5.6 MWh (an ad-hoc battery, which follows no live dispatcher schedule, so its initial state of charge setting, 5%); settings of bess-north (the first configured battery; none is configured at HB_SOUTH): round-trip efficiency 85%, state of charge 5% to 95%, starting at 5%, at most 2 cycles a day, degradation cost $2/MWh',
+    );
+    const given = { ...adHoc, asset: { roundTripEfficiency: 1 }, adHocSettings: { ...adHoc.adHocSettings, efficiencyGiven: true, settings: { minSoc: 0, maxSoc: 1, initialSoc: 0, dailyCycleLimit: null, degradationCostPerMwh: 0 } } };
+    assert.match(m.startText(given), /: state of charge 0% to 100%, starting at 0%, no daily cycle limit, degradation cost \$0\/MWh; round-trip efficiency 100% as given$/);
+    assert.equal(m.startText({}), '');
+    const panel = fs.readFileSync(path.join(projectRoot(), 'gateway', 'public', 'dispatch-panel.js'), 'utf8');
+    assert.match(panel, /; \$\{startText\(body\)\}\./, 'the summary says it');
   });
 
   it('writes hover values rounded with their unit and chart times as the page does', () => {
