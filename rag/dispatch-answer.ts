@@ -208,6 +208,22 @@ export function askedDay(intent: Pick<Intent, 'period' | 'pastTense'>, now: numb
   return { day: 'tomorrow' };
 }
 
+/**
+ * The span a dispatch answer on US Central answers, UTC ms [from, to) and its label: what dispatchFact names ("now" is
+ * the current and next hour of the plan, 13:00-15:00 CT at a clock of 13:00, not the latest stored interval
+ * 12:45-13:00 the data measures read; no period is tomorrow; "tonight" its window). The responder's `period` field
+ * states it, so field and text agree (fresh-tester LOW, 2026-12-02). Pure; rules: askedDay.
+ */
+export function dispatchPeriod(intent: Pick<Intent, 'period' | 'pastTense'>, now: number): { from: number; to: number; label: string } {
+  const clock = CENTRAL_CLOCK;
+  const asked = askedDay(intent, now);
+  if ('other' in asked) return asked.other;
+  if ('elapsed' in asked) return asked.elapsed;
+  if ('past' in asked) return asked.past.window ?? { from: asked.past.from, to: asked.past.to, label: asked.past.label };
+  const d = asked.day === 'today' ? clock.dateOf(now) : addCentralDays(clock.dateOf(now), 1);
+  return asked.window ?? { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: asked.day };
+}
+
 /** Rules whose span names the past ("last night", "the last 3 hours", "the past week"): never planned forward. */
 const PAST_RULES: ReadonlySet<PeriodRule> = new Set(['yesterday', 'last-night', 'last-hours', 'last-days', 'last-week', 'last-month']);
 
@@ -245,7 +261,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   // A period over by now that is not one past day ("last night", "the last 3 hours"): read from stored schedules too.
   // Several past days ("last week", "from June 1 to June 3"), over by now, are read from the stored schedules the same way.
   const elapsed = 'elapsed' in asked ? asked.elapsed : 'other' in asked && asked.other.to <= now ? asked.other : undefined;
-  const period = elapsed ?? window ?? (past ? { from: past.from, to: past.to, label: past.label } : { from: clock.midnightUtc(d), to: clock.midnightUtc(addCentralDays(d, 1)), label: day });
+  const period = dispatchPeriod(intent, now);
   const issuedBy = now;
   // The backtest that settles a past span (UTC minutes) for a battery: a configured one by --asset, one the question
   // describes by its size and settlement point (--power MW --energy MWh --series SP; sda backtest's ad-hoc battery).

@@ -16,7 +16,7 @@ import type pg from 'pg';
 import { logger } from '../platform/logger.js';
 import { kindLabel } from '../market/format.js';
 import { settlementPointType } from '../market/settlement-point.js';
-import { type ZoneClock, marketClock } from '../market/zone-clock.js';
+import { CENTRAL_CLOCK, type ZoneClock, marketClock } from '../market/zone-clock.js';
 import { type SearchHit, type VectorStore, pointId } from './store/store.js';
 import { type Embedder, cosine } from './embeddings.js';
 import type { ChatMessage, ChatModel } from './llm.js';
@@ -29,7 +29,7 @@ import {
   type Fact, type FactPeriod, type MarketState, type MeasureFact, cappedFact, currentForecast, forecastFact, forecastReach, latestFact, latestValue,
   allMarketStates, negativeFact, negativeForecastFact, notForecastFact, topHoursForecastFact, rankFact, relationFact, seriesSpan, seriesStats, statsFact,
 } from './tools.js';
-import { assetFact, dispatchFact } from './dispatch-answer.js';
+import { assetFact, dispatchFact, dispatchPeriod } from './dispatch-answer.js';
 import type { BatteryAsset } from '../dispatch/asset.js';
 import { forecastSeries } from '../reports/forecasts.js';
 import { SdaError } from '../platform/errors.js';
@@ -601,7 +601,10 @@ export class Responder {
     const base = await this.factsOnly(input);
     const { intent, facts } = base;
     const clock = marketClock(base.market);
-    const periodText = intent.period ? describePeriod(intent.period, clock) : null;
+    // A battery plan on US Central states the span it planned ("now": the current and next hour of the plan), else the
+    // period the question names.
+    const answered = intent.measure === 'dispatch' && base.now !== null && clock.zone === CENTRAL_CLOCK.zone ? dispatchPeriod(intent, base.now) : intent.period;
+    const periodText = answered ? describePeriod(answered, clock) : null;
     const common = { intent, period: periodText, marketNow: base.now === null ? null : clock.label(base.now) };
     const factSources: ResponderSource[] = facts.map((f) => ({ id: f.id, title: 'database fact', excerpt: f.text }));
     if (base.unknown) return { answer: base.answer, sources: [], mode: 'facts', ungrounded: [], quarantined: [], ...common, modelSkipped: ['unknown'], phrasing: '' };

@@ -144,6 +144,17 @@ describe('responder: the day after tomorrow, in N days / hours, the weekend', ()
     assert.doesNotMatch(a.answer, /\b30\.00\b|\b65\.00\b/);
   });
 
+  // Fresh-tester LOW (2026-12-02): for "now" the reply's period said the latest stored interval (23:45-00:00 here) while
+  // the text planned the current and next hour (00:00-02:00): the field states what was answered.
+  it('a battery plan\'s period field is the span the plan answers', async () => {
+    const now = await r.answer({ question: 'What should bess-north do now?' }, undefined, { model: 'off' });
+    assert.equal(now.intent?.measure, 'dispatch');
+    assert.equal(now.period, 'now (2024-06-24 00:00 CT to 2024-06-24 02:00 CT)');
+    assert.ok(now.answer.includes('Battery bess-north, now (2024-06-24 00:00 CT to 2024-06-24 02:00 CT): '), now.answer);
+    const plain = await r.answer({ question: 'What should bess-north do?' }, undefined, { model: 'off' });
+    assert.equal(plain.period, 'tomorrow (2024-06-25 00:00 CT to 2024-06-26 00:00 CT)');
+  });
+
   it('a future phrase it does not resolve is named, never answered as another period', async () => {
     for (const [q, phrase] of [['What will HB_NORTH be the week after next?', 'the week after next'], ['What is the HB_NORTH forecast in 3 weeks?', 'in 3 weeks'], ['HB_NORTH price in a few days?', 'in a few days']]) {
       const a = await r.answer({ question: q! }, undefined, { model: 'off' });
