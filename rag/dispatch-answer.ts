@@ -335,24 +335,47 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
   // market clock (reports/day-plan.ts: the same plan GET /dispatch returns). A battery described by size follows no
   // schedule: its configured initial state of charge, and no stored schedule is read (adHoc, as GET /dispatch's
   // series=/power=/energy=; reviewer, 2026-12-02: one of asset id 'adhoc-10mw-20mwh-HB_NORTH' was read).
-  const plan = await engine.dayPlan.planDay(pool, await engine.optimiser.loadSolver(), asset, curve, planDay, { asOf: now, market, adHoc: intent.battery !== undefined });
+  const solver = await engine.optimiser.loadSolver();
+  const planOpts = { asOf: now, market, adHoc: intent.battery !== undefined };
+  const plan = await engine.dayPlan.planDay(pool, solver, asset, curve, planDay, planOpts);
   if (!plan) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) does not cover that day`)];
   // A part of the day asked ("this evening", "tonight", "at 6pm"): the day's plan says what to do in it, or the
-  // answer says the newest forecast does not reach it.
+  // answer says the newest forecast does not reach it. A part running past the day's end ("tonight", 18:00 to 06:00)
+  // continues on the next day's plan on the same forecast (the plan GET /dispatch gives for that day), as far as the
+  // forecast reaches, and the answer says where it stops (fresh-tester LOW, 2026-12-02: "tonight" asked at 13:00 CT was
+  // planned only to 00:00 though the forecast reached 01:00).
   let inWindow = '';
+  const windowValues: FactValue[] = [];
   if (window) {
-    const ivs = plan.intervals.filter((iv) => Date.parse(iv.start) >= window.from && Date.parse(iv.start) < window.to);
     const planFrom = Date.parse(plan.intervals[0]!.start);
     const planTo = Date.parse(plan.intervals.at(-1)!.end);
+    const forecastEnd = curve.targetStart + curve.values.length * curve.stepMs;
+    const next = planDay === 'today' && window.to > planTo && forecastEnd > planTo ? await engine.dayPlan.planDay(pool, solver, asset, curve, 'tomorrow', planOpts) : null;
+    const ivs = [...plan.intervals, ...(next?.intervals ?? [])].filter((iv) => Date.parse(iv.start) >= window.from && Date.parse(iv.start) < window.to);
     if (ivs.length === 0) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) plans ${plan.day} from ${clock.label(planFrom)} to ${clock.label(planTo)}, which does not cover ${window.label}`)];
+    // Hours ending on the plan's day as before ("HE 22-23"); a window over two days gives each its date ("HE 24 on
+    // 2024-08-08, HE 1 on 2024-08-09").
+    const twoDays = ivs.some((iv) => ercotHourLabel(Date.parse(iv.start)).date !== plan.day);
     const he = (k: 'chargeMw' | 'dischargeMw') => {
-      const hours = ivs.filter((iv) => iv[k] > 1e-6).map((iv) => iv.hourEnding);
-      return hours.length > 0 ? hourEndingRanges(hours) : 'none';
+      const byDay = new Map<string, number[]>();
+      for (const iv of ivs.filter((x) => x[k] > 1e-6)) {
+        const d = ercotHourLabel(Date.parse(iv.start)).date;
+        byDay.set(d, [...(byDay.get(d) ?? []), iv.hourEnding]);
+      }
+      if (byDay.size === 0) return 'none';
+      if (!twoDays) return hourEndingRanges(byDay.get(plan.day)!);
+      return [...byDay].map(([d, hours]) => `${hourEndingRanges(hours)} on ${d}`).join(', ');
     };
     const from = Date.parse(ivs[0]!.start);
     const to = Date.parse(ivs.at(-1)!.end);
-    const partial = from > window.from || to < window.to ? ` (the plan covers ${clock.label(from)} to ${clock.label(to)} of it)` : '';
+    const joined = next && to > planTo ? `: ${plan.day}'s plan to ${clock.label(planTo)}, then ${next.day}'s plan on the same forecast` : '';
+    const stops = to < window.to && to >= forecastEnd ? `; the newest forecast ends ${clock.label(forecastEnd)}` : '';
+    const partial = from > window.from || to < window.to || joined ? ` (the plan covers ${clock.label(from)} to ${clock.label(to)} of it${joined}${stops})` : '';
     inWindow = `${window.label}${partial}: discharge ${he('dischargeMw')}, charge ${he('chargeMw')}. The day's plan: `;
+    // The next day's hours in the window are facts too (the answer names them).
+    for (const iv of next?.intervals ?? []) {
+      if (Date.parse(iv.start) < window.to && (iv.chargeMw > 1e-6 || iv.dischargeMw > 1e-6)) windowValues.push({ series: asset.settlementPoint, kind: 'DISPATCH', measure: iv.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', value: Math.max(iv.chargeMw, iv.dischargeMw), unit: 'MW', at: Date.parse(iv.start) });
+    }
   }
   const sp = asset.settlementPoint;
   const v = (measure: string, value: number, unit: string, at?: number): FactValue => ({ series: sp, kind: 'DISPATCH', measure, value, unit, ...(at !== undefined ? { at } : {}) });
@@ -365,6 +388,7 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     ...(derived ? [v('durationHours', intent.battery?.durationHours ?? configured.energyMwh / configured.powerMw, 'hours')] : []),
     ...(derived && (intent.battery?.durationHours === undefined || (intent.battery.powerMw === undefined && intent.battery.energyMwh === undefined)) ? [v('basisPowerMw', configured.powerMw, 'MW'), v('basisEnergyMwh', configured.energyMwh, 'MWh')] : []),
     ...plan.intervals.filter((i) => i.chargeMw > 1e-6 || i.dischargeMw > 1e-6).map((i) => v(i.chargeMw > 1e-6 ? 'chargeMw' : 'dischargeMw', Math.max(i.chargeMw, i.dischargeMw), 'MW', Date.parse(i.start))),
+    ...windowValues,
   ];
   // A battery described by size plans with the configured battery's other settings: the figures the answer names.
   if (intent.battery) values.push(...inheritedValues(configured).map((x) => v(x.measure, x.value, x.unit)));

@@ -145,12 +145,21 @@ describe('dispatch answer: a part of today is planned from the forecast that cov
       assert.equal(i.measure, 'dispatch');
       const [f] = await dispatchFact(pool(CLOCK, 36), 'ERCOT', i, CLOCK);
       assert.match(f!.id, /^dispatch:bess-north:2024-08-08:m1$/, f!.text);
-      // Prices rise to 23:00 (20 + 22 * 3 in HE23): the evening discharges there; tonight's hours after midnight are tomorrow's plan.
-      const covers = label === 'tonight' ? ' (the plan covers 2024-08-08 18:00 CT to 2024-08-09 00:00 CT of it)' : '';
-      assert.ok(f!.text.startsWith(`Battery bess-north, ${label} (2024-08-08 18:00 CT to ${to}): ${label}${covers}: discharge HE 22-23, charge none. The day's plan: `), f!.text);
+      // Prices rise to 23:00 (20 + 22 * 3 in HE23): the evening discharges there; tonight's hours after midnight are
+      // tomorrow's plan on the same forecast (fresh-tester LOW, 2026-12-02: they were left out), each hour with its day.
+      const rest = label === 'tonight'
+        ? ' (the plan covers 2024-08-08 18:00 CT to 2024-08-09 06:00 CT of it: 2024-08-08\'s plan to 2024-08-09 00:00 CT, then 2024-08-09\'s plan on the same forecast): discharge HE 22-23 on 2024-08-08, charge HE 1-2 on 2024-08-09'
+        : ': discharge HE 22-23, charge none';
+      assert.ok(f!.text.startsWith(`Battery bess-north, ${label} (2024-08-08 18:00 CT to ${to}): ${label}${rest}. The day's plan: `), f!.text);
       assert.match(f!.text, /The day's plan: .* on 2024-08-08 \(US Central\)/);
     });
   }
+
+  it('plans tonight to where the forecast ends past midnight, and says where it stops', async () => {
+    // A forecast from 12:00 CDT for 13 hours ends at 01:00 CDT on the 9th: tonight is planned 18:00 to 01:00.
+    const [f] = await dispatchFact(pool(CLOCK, 13), 'ERCOT', asked('Should bess-north discharge tonight?'), CLOCK);
+    assert.ok(f!.text.startsWith("Battery bess-north, tonight (2024-08-08 18:00 CT to 2024-08-09 06:00 CT): tonight (the plan covers 2024-08-08 18:00 CT to 2024-08-09 01:00 CT of it: 2024-08-08's plan to 2024-08-09 00:00 CT, then 2024-08-09's plan on the same forecast; the newest forecast ends 2024-08-09 01:00 CT): "), f!.text);
+  });
 
   it('says the newest forecast does not reach this evening instead of planning another day', async () => {
     // A forecast from 12:00 CDT for 4 hours ends at 16:00: this evening is not in it.
