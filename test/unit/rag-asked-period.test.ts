@@ -50,6 +50,9 @@ describe('market clock: weekends, the day after tomorrow, in N days / hours', ()
     assert.equal(describePeriod(period('HB_NORTH 2 days from now at 3pm')), 'in 2 days 15:00-16:00 (2024-06-26 15:00 CT to 2024-06-26 16:00 CT)');
     assert.equal(describePeriod(period('HB_NORTH tomorrow night')), 'tomorrow night (2024-06-25 18:00 CT to 2024-06-26 06:00 CT)');
     assert.deepEqual(resolvePeriod('HB_NORTH in 200 days', NOW), { unknown: 'in 200 days' });
+    // A habit, not a period.
+    assert.equal(resolvePeriod('Are HB_NORTH prices lower on weekends?', NOW), null);
+    assert.equal(resolvePeriod('What is a typical weekend price at HB_NORTH?', NOW), null);
     assert.deepEqual(resolvePeriod('HB_NORTH the day after next', NOW), { unknown: 'the day after next' });
   });
 });
