@@ -350,7 +350,14 @@ export async function dispatchFact(pool: pg.Pool, market: string, intent: Intent
     const planFrom = Date.parse(plan.intervals[0]!.start);
     const planTo = Date.parse(plan.intervals.at(-1)!.end);
     const forecastEnd = curve.targetStart + curve.values.length * curve.stepMs;
-    const next = planDay === 'today' && window.to > planTo && forecastEnd > planTo ? await engine.dayPlan.planDay(pool, solver, asset, curve, 'tomorrow', planOpts) : null;
+    // The next day's plan starts where today's plan ends (its last interval's state of charge, MWh, within the
+    // battery's bounds against rounding; no cycle energy used on the new Central day), not from the stored schedule
+    // or the initial SoC setting (reviewer HIGH, 2026-12-02: today ended at the 20 MWh minimum, tomorrow restarted at
+    // 100 MWh and discharged ~80 MWh in HE 1-2 with no charge between).
+    const endSoc = Math.min(asset.maxSoc * asset.energyMwh, Math.max(asset.minSoc * asset.energyMwh, plan.intervals.at(-1)!.socMwh));
+    const next = planDay === 'today' && window.to > planTo && forecastEnd > planTo
+      ? engine.plan.planDayAhead(solver, asset, curve, 'tomorrow', { socMwh: endSoc, cycleEnergyUsedMwh: 0, source: `${plan.day}'s plan at ${clock.label(planTo)}` })
+      : null;
     const ivs = [...plan.intervals, ...(next?.intervals ?? [])].filter((iv) => Date.parse(iv.start) >= window.from && Date.parse(iv.start) < window.to);
     if (ivs.length === 0) return [cannot(`the newest ${asset.settlementPoint} forecast (issued ${clock.label(curve.issuedAt)}) plans ${plan.day} from ${clock.label(planFrom)} to ${clock.label(planTo)}, which does not cover ${window.label}`)];
     // Hours ending on the plan's day as before ("HE 22-23"); a window over two days gives each its date ("HE 24 on

@@ -161,6 +161,29 @@ describe('dispatch answer: a part of today is planned from the forecast that cov
     assert.ok(f!.text.startsWith("Battery bess-north, tonight (2024-08-08 18:00 CT to 2024-08-09 06:00 CT): tonight (the plan covers 2024-08-08 18:00 CT to 2024-08-09 01:00 CT of it: 2024-08-08's plan to 2024-08-09 00:00 CT, then 2024-08-09's plan on the same forecast; the newest forecast ends 2024-08-09 01:00 CT): "), f!.text);
   });
 
+  // Reviewer HIGH (2026-12-02): tomorrow's part of "tonight" was planned from the initial SoC setting, not from where
+  // today's plan ends: today ended at the 20 MWh minimum, tomorrow restarted at 100 MWh and discharged in HE 1-2.
+  it('plans tonight past midnight from the state of charge today\'s plan ends at', async () => {
+    const clock = CLOCK + H; // 2024-08-08 13:00 CDT
+    // 100 $/MWh from 22:00 to 02:00 CT, else 20, hourly from 13:00 CDT for 36 hours.
+    const prices = Array.from({ length: 36 }, (_, i) => ([22, 23, 0, 1].includes((13 + i) % 24) ? 100 : 20));
+    const peak = {
+      query: async (sql: string) => (sql === SQL_FORECAST_ISSUED_BY
+        ? { rows: [{ model_version: 'm1', issued_at: new Date(clock - H), input_start: new Date(clock - 24 * H), input_end: new Date(clock), target_start: new Date(clock), step_ms: H, values: prices, p10: null, p90: null, step_sources: null, unit: 'USD/MWh' }] }
+        : { rows: [] }),
+    } as unknown as pg.Pool;
+    const [f] = await dispatchFact(peak, 'ERCOT', parseIntent('What should a 100 MW / 200 MWh battery at HB_WEST do tonight?', clock, catalog), clock);
+    assert.match(f!.id, /^dispatch:adhoc-100mw-200mwh-HB_WEST:2024-08-08:m1$/, f!.text);
+    const midnight = Date.UTC(2024, 7, 9, 5); // 2024-08-09 00:00 CDT
+    const mw = (measure: string, after: boolean) => f!.values.filter((x) => x.measure === measure && (x.at! >= midnight) === after).reduce((sum, x) => sum + x.value, 0);
+    // Today charges in the cheap afternoon and discharges 22:00-24:00 down to its minimum...
+    assert.ok(mw('dischargeMw', false) > 0, f!.text);
+    // ...so after midnight there is nothing stored above the minimum to sell: energy out of storage after midnight (MWh,
+    // hourly steps) is at most what was charged after midnight, which is nothing at 100 $/MWh.
+    assert.equal(mw('dischargeMw', true), 0, f!.text);
+    assert.doesNotMatch(f!.text, /discharge [^,]*on 2024-08-09/, f!.text);
+  });
+
   it('says the newest forecast does not reach this evening instead of planning another day', async () => {
     // A forecast from 12:00 CDT for 4 hours ends at 16:00: this evening is not in it.
     const [f] = await dispatchFact(pool(CLOCK, 4), 'ERCOT', asked('Should bess-north discharge this evening?'), CLOCK);
