@@ -326,8 +326,9 @@ function resolveSpan(question: string, now: number, clock: ZoneClock): Period | 
     const from = Math.floor((now + h * HOUR_MS) / HOUR_MS) * HOUR_MS;
     return { from, to: from + HOUR_MS, label: `in ${h} hour${h === 1 ? '' : 's'}`, rule: 'clock-time' };
   }
-  // With a determiner only: "weekend prices" or "on weekends" is a habit, not a period.
-  const weekend = /\b(?:(this|next|last|coming|past)\s+(?:coming\s+)?|the\s+)weekend\b(?!\s+(?:prices?|days?)\b)/.exec(q);
+  // With a determiner only: "weekend prices" or "on weekends" is a habit, not a period; with one, "next weekend prices"
+  // and "last weekend prices" are periods (reviewer, 2026-12-02: a lookahead on "prices" made them period null).
+  const weekend = /\b(?:(this|next|last|coming|past)\s+(?:coming\s+)?|the\s+)weekend\b/.exec(q);
   if (weekend) {
     // Saturday 00:00 to Monday 00:00 (local): "this weekend" the one of this Monday-Sunday week, "next weekend" the one
     // of next week, "last weekend" the one before this week; "the weekend" this week's, or last week's when the

@@ -55,6 +55,15 @@ describe('market clock: weekends, the day after tomorrow, in N days / hours', ()
     assert.equal(resolvePeriod('What is a typical weekend price at HB_NORTH?', NOW), null);
     assert.deepEqual(resolvePeriod('HB_NORTH the day after next', NOW), { unknown: 'the day after next' });
   });
+
+  // Reviewer (2026-12-02): a lookahead on "prices" after "weekend" made these period null (answered as the latest).
+  it('reads a weekend with a determiner followed by "prices" as that weekend', () => {
+    assert.equal(describePeriod(period('What are next weekend prices at HB_NORTH?')), 'next weekend (2024-07-06 00:00 CT to 2024-07-08 00:00 CT)');
+    assert.equal(describePeriod(period('What were last weekend prices at HB_NORTH?')), 'last weekend (2024-06-22 00:00 CT to 2024-06-24 00:00 CT)');
+    // No determiner: still a habit, not a period.
+    assert.equal(resolvePeriod('What is a typical weekend price at HB_NORTH?', NOW), null);
+    assert.equal(resolvePeriod('Show HB_NORTH weekend prices', NOW), null);
+  });
 });
 
 describe('market clock: weekdays (fresh-tester finding: "at 3pm next Tuesday" was today 15:00)', () => {
