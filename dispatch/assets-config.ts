@@ -22,18 +22,28 @@ export function isReservedAssetId(id: string): boolean {
 export const AD_HOC_INHERITED = ['roundTripEfficiency', 'minSoc', 'maxSoc', 'initialSoc', 'dailyCycleLimit', 'degradationCostPerMwh'] as const;
 
 /**
- * The configured battery whose operating settings an ad-hoc battery at `settlementPoints` takes: the first configured
- * at one of them, else the first configured battery (config/assets.json order). The rule /query (rag/dispatch-answer.ts
- * chooseAsset, when no battery is named) and GET /dispatch?series=&power=&energy= share (fresh tester, 2026-12-02: the
- * same 37 MW / 111 MWh battery at HB_SOUTH got bess-north's settings from /query and the defaults from GET /dispatch).
- * @returns {asset, reason}: reason in words, e.g. "the configured battery at HB_NORTH" or "the first configured
- *          battery; none is configured at HB_SOUTH"; throws DispatchError ASSET_INVALID when `assets` is empty
+ * The configured battery whose operating settings an ad-hoc battery at `settlementPoints` in `market` takes: the first
+ * configured at one of them in that market (BatteryAsset.market, config/assets.json "market", default ERCOT; any
+ * market when `market` is not given), else the first configured battery (config/assets.json order). The rule /query
+ * (rag/dispatch-answer.ts chooseAsset, when no battery is named) and GET /dispatch?series=&market=&power=&energy=
+ * share (fresh tester, 2026-12-02: the same 37 MW / 111 MWh battery at HB_SOUTH got bess-north's settings from /query
+ * and the defaults from GET /dispatch; reviewer, 2026-12-02: market=FOO&series=HB_NORTH took ERCOT's bess-north as
+ * "the configured battery at HB_NORTH").
+ * @param market a market id compared exactly (GET /dispatch upper-cases market=), or undefined for any market
+ * @returns {asset, reason}: reason in words, e.g. "the configured battery at HB_NORTH", "the first configured
+ *          battery; none is configured at HB_SOUTH" or "the first configured battery; none is configured at HB_NORTH
+ *          in market FOO (bess-north there is in ERCOT)"; throws DispatchError ASSET_INVALID when `assets` is empty
  */
-export function adHocBasis<A extends Pick<BatteryAsset, 'settlementPoint'>>(assets: readonly A[], settlementPoints: readonly string[]): { asset: A; reason: string } {
+export function adHocBasis<A extends { settlementPoint: string; market?: string; id?: string }>(assets: readonly A[], settlementPoints: readonly string[], market?: string): { asset: A; reason: string } {
   if (assets.length === 0) throw new DispatchError('ASSET_INVALID', 'no battery is configured (config/assets.json), so an ad-hoc battery has no settings to take');
-  const at = assets.find((a) => settlementPoints.includes(a.settlementPoint));
+  const atPoint = assets.filter((a) => settlementPoints.includes(a.settlementPoint));
+  const at = atPoint.find((a) => market === undefined || a.market === market);
   if (at) return { asset: at, reason: `the configured battery at ${at.settlementPoint}` };
-  return { asset: assets[0]!, reason: `the first configured battery; none is configured at ${settlementPoints.join(' or ') || 'the settlement point asked'}` };
+  const where = settlementPoints.join(' or ') || 'the settlement point asked';
+  // A battery at the point in another market: say so, so the reader sees why it was not taken.
+  const other = atPoint[0];
+  const why = other && market !== undefined ? ` in market ${market} (${other.id ?? 'the one'} there is in ${other.market})` : '';
+  return { asset: assets[0]!, reason: `the first configured battery; none is configured at ${where}${why}` };
 }
 
 /**

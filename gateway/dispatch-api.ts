@@ -146,7 +146,7 @@ export function dispatchApi(deps: { pool: pg.Pool; assetsFile?: string }): expre
       }
       // The configured battery's operating settings, as /query's battery described by size (adHocBattery, adHocBasis).
       if (!assets) return sendError(res, 500, 'assets_invalid', `the asset list cannot be used, and an ad-hoc battery takes its settings from it: ${assetsError}`);
-      const basis = adHocBasis(assets, [q.series]);
+      const basis = adHocBasis(assets, [q.series], q.market);
       try {
         asset = adHocBattery(basis.asset, { id: AD_HOC_ASSET_ID, settlementPoint: q.series, market: q.market, powerMw: q.power, energyMwh: q.energy, ...(q.efficiency !== undefined ? { roundTripEfficiency: q.efficiency } : {}) });
       } catch (err) {

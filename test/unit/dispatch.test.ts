@@ -549,6 +549,15 @@ describe('an ad-hoc battery (GET /dispatch series=/power=/energy=, /query by siz
     assert.throws(() => adHocBasis([], ['HB_SOUTH']), /no battery is configured/);
   });
 
+  it('adHocBasis: matches the market too, else the first configured battery, saying the one at the point is in another market', () => {
+    // west is at HB_WEST in market M2; north at HB_NORTH in ERCOT (the default).
+    assert.deepEqual(adHocBasis([north, west], ['HB_WEST'], 'M2'), { asset: west, reason: 'the configured battery at HB_WEST' });
+    assert.deepEqual(adHocBasis([west, north], ['HB_NORTH'], 'ERCOT'), { asset: north, reason: 'the configured battery at HB_NORTH' });
+    assert.deepEqual(adHocBasis([west, north], ['HB_NORTH'], 'FOO'), { asset: west, reason: 'the first configured battery; none is configured at HB_NORTH in market FOO (bess-north there is in ERCOT)' });
+    assert.deepEqual(adHocBasis([north, west], ['HB_WEST'], 'ERCOT'), { asset: north, reason: 'the first configured battery; none is configured at HB_WEST in market ERCOT (bess-west there is in M2)' });
+    assert.deepEqual(adHocBasis([north, west], ['HB_SOUTH'], 'ERCOT'), { asset: north, reason: 'the first configured battery; none is configured at HB_SOUTH' });
+  });
+
   it('adHocBattery: size, point and id given; every operating setting the basis\'s; efficiency given replaces only the round trip', () => {
     const a = adHocBattery(west, { id: AD_HOC_ASSET_ID, settlementPoint: 'HB_SOUTH', powerMw: 37, energyMwh: 111 });
     assert.deepEqual(a, { id: 'adhoc', settlementPoint: 'HB_SOUTH', market: 'M2', powerMw: 37, energyMwh: 111, roundTripEfficiency: 0.87, minSoc: 0.1, maxSoc: 0.9, initialSoc: 0.5, dailyCycleLimit: 1.5, degradationCostPerMwh: 4 });
