@@ -318,8 +318,13 @@ function resolveSpan(question: string, now: number, clock: ZoneClock): Period | 
     if (!(d >= 1 && d <= 92)) return { unknown: inDays[0] };
     return day(clock, addCentralDays(today, d), `in ${d} day${d === 1 ? '' : 's'}`, 'date');
   }
+  // "in N hours" after charge/discharge/empty/fill ("discharge in 4 hours", "fill it fully in 2 hours") is how long a
+  // battery takes, not a period, and so is any "in N hours" when the question sizes an "N-hour battery" (reviewer,
+  // 2026-12-02: "How much can a 10 MW / 40 MWh battery at HB_NORTH discharge in 4 hours?" was planned for 17:00-18:00
+  // only). "within N hours" never matches (no word boundary before its "in").
   const inHours = new RegExp(`\\bin\\s+${num}\\s+hours?\\b|\\b${num}\\s+hours?\\s+from\\s+now\\b`).exec(q);
-  if (inHours) {
+  const asDuration = inHours !== null && (BATTERY_DURATION.test(q) || (inHours[1] !== undefined && BATTERY_ACTION_BEFORE.test(q.slice(0, inHours.index))));
+  if (inHours && !asDuration) {
     const h = n(inHours[1] ?? inHours[2]);
     if (!(h >= 1 && h <= 168)) return { unknown: inHours[0] };
     // The clock hour holding the instant h hours after the clock (at 14:00 sharp, "in 3 hours" is 17:00-18:00).
@@ -406,6 +411,12 @@ function resolveSpan(question: string, now: number, clock: ZoneClock): Period | 
  * month after next", "in N weeks/months/years/minutes", "N weeks/months from now" ("last fortnight" is the catch-all below).
  */
 const UNRESOLVED_AHEAD = /\b(?:the\s+)?(?:day|week|weekend|month|year)\s+after\s+(?:next|that)\b|\bin\s+(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple\s+of|a\s+few|several)\s+(?:weeks?|months?|years?|minutes?|fortnights?)\b|\b(?:\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:weeks?|months?|years?)\s+from\s+now\b|\bin\s+(?:a\s+couple\s+of|a\s+few|several)\s+(?:days?|hours?)\b/;
+
+/** A battery sized by its duration: "a 4-hour battery", "4 hour BESS", "2h storage" (lower-case text). */
+const BATTERY_DURATION = /\b(?:\d+(?:\.\d+)?|one|two|three|four|five|six|eight|ten|twelve)[- ]?(?:hours?|hrs?|h)\s+(?:battery|batteries|bess|storage)\b/;
+
+/** Text ending in a battery action, before "in N hours": "discharge", "charge it fully", "empty the battery", "filled". */
+const BATTERY_ACTION_BEFORE = /\b(?:(?:dis)?charg(?:e|es|ed|ing)|empt(?:y|ies|ied|ying)|fill(?:s|ed|ing)?)(?:\s+(?:it|itself|fully|completely|entirely|all|the\s+battery|its\s+energy|up))*\s+$/;
 
 /** Weekday names, lower-case, index = day of the week (0 = Sunday, as parseDow). */
 const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];

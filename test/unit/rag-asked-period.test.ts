@@ -25,6 +25,19 @@ function period(q: string): Period {
 }
 
 describe('market clock: years, next week, next month', () => {
+  it('reads "in N hours" after charge/discharge/empty/fill, or with an N-hour battery, as a duration, not a period', () => {
+    for (const q of [
+      'How much can a 10 MW / 40 MWh battery at HB_NORTH discharge in 4 hours?',
+      'Can my battery at HB_WEST fully charge in 2 hours?',
+      'Could bess-north empty the battery in 3 hours?',
+      'Can a 4-hour battery at HB_NORTH earn more in 4 hours?',
+      'How much does a 2h BESS at HB_WEST discharge within 2 hours?',
+    ]) assert.equal(resolvePeriod(q, NOW), null, q);
+    // Still the clock hour N hours ahead.
+    assert.equal(describePeriod(period('What will HB_NORTH be in 3 hours?')), 'in 3 hours (2024-06-24 03:00 CT to 2024-06-24 04:00 CT)');
+    assert.equal(period('Should I charge at HB_NORTH 2 hours from now?').rule, 'clock-time');
+  });
+
   it('reads a year written alone as that Central calendar year', () => {
     assert.equal(describePeriod(period('What was the average HB_NORTH price in 1999?')), '1999 (1999-01-01 00:00 CT to 2000-01-01 00:00 CT)');
     assert.equal(period('HB_WEST high during 2024').rule, 'year');

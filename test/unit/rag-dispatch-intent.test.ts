@@ -453,6 +453,16 @@ describe('askedDay: the present and spans running at the clock are planned forwa
     assert.deepEqual(at('What should bess-north do in the next 3 hours?', NOW), { day: 'today', window: { from: NOW, to: NOW + 3 * H, label: 'the next 3 hours' } });
   });
 
+  it('reads "discharge in 4 hours" as the battery\'s duration, not the clock hour 4 hours ahead (reviewer, 2026-12-02)', () => {
+    // On the old code: { day: 'today', window: 04:00-05:00 CT, label 'in 4 hours' }, the plan cut to that hour.
+    const whole = at('What should bess-north do?', NOW);
+    assert.deepEqual(at('How much can a 10 MW / 40 MWh battery at HB_NORTH discharge in 4 hours?', NOW), whole);
+    assert.deepEqual(at('Can a 4-hour battery at HB_NORTH fill in 4 hours?', NOW), whole);
+    assert.deepEqual(at('How much can bess-north charge it fully in 2 hours?', NOW), whole);
+    // A period still: the clock hour 3 hours ahead.
+    assert.deepEqual(at('What should bess-north do in 3 hours?', NOW), { day: 'today', window: { from: NOW + 3 * H, to: NOW + 4 * H, label: 'in 3 hours' } });
+  });
+
   it('reads "last night" at 02:00 CT (not over) as its part before the clock, never tomorrow\'s plan', () => {
     const two = NOW + 2 * H;
     // last night: 2024-08-07 18:00 CDT to 2024-08-08 06:00 CDT; the clock is inside it.
