@@ -255,7 +255,8 @@ export function hoursInCentralDay(date: CivilDate | string): 23 | 24 | 25 {
   return kind === 'spring-forward' ? 23 : kind === 'fall-back' ? 25 : 24;
 }
 
-const zoneName = (offsetMs: number): string => (offsetMs === -6 * HOUR_MS ? 'CST' : offsetMs === -5 * HOUR_MS ? 'CDT' : `UTC${offsetMs / HOUR_MS}`);
+/** The Central zone abbreviation of a UTC offset (ms): -6 h 'CST', -5 h 'CDT', else 'UTC-7' and so on. */
+export const centralZoneName = (offsetMs: number): string => (offsetMs === -6 * HOUR_MS ? 'CST' : offsetMs === -5 * HOUR_MS ? 'CDT' : `UTC${offsetMs / HOUR_MS}`);
 
 /**
  * UTC epoch ms of a local wall time. `repeated` selects the second occurrence in the fall-back hour (DSTFlag Y);
@@ -274,7 +275,7 @@ export function centralWallToUtc(date: CivilDate, minuteOfDay: number, repeated:
     throw new CentralTimeError(
       'hour',
       minuteOfDay,
-      `${formatCivil(date)} local ${formatWallClock(minuteOfDay)} does not exist: on the spring-forward day clocks jump from ${formatWallClock(from)} ${zoneName(y.offsets[0])} to ${formatWallClock(to)} ${zoneName(y.offsets[1])}, so the hour ending ${formatWallClock(to)} (local ${formatWallClock(from)}-${formatWallClock(to)}) is skipped and the day has 23 hours, numbered 1, 2, 4..24`,
+      `${formatCivil(date)} local ${formatWallClock(minuteOfDay)} does not exist: on the spring-forward day clocks jump from ${formatWallClock(from)} ${centralZoneName(y.offsets[0])} to ${formatWallClock(to)} ${centralZoneName(y.offsets[1])}, so the hour ending ${formatWallClock(to)} (local ${formatWallClock(from)}-${formatWallClock(to)}) is skipped and the day has 23 hours, numbered 1, 2, 4..24`,
       'nonexistent-hour',
     );
   }

@@ -3,8 +3,8 @@
 // GB (Great Britain: the real `taylor` series, streams/taylor.ts) is UK civil time, Europe/London (GMT in winter,
 // BST = UTC+1 in summer). Offsets come from the tz database through Intl with the IANA zone, never a written offset.
 import {
-  CENTRAL_TIME_ZONE, DAY_MS, MINUTE_MS, type CivilDate, CentralTimeError, centralDateOf, centralWallToUtc, centralYear, formatCivil,
-  formatWallClock, parseErcotDate, zoneOffsetMs,
+  CENTRAL_TIME_ZONE, DAY_MS, HOUR_MS, MINUTE_MS, type CivilDate, CentralTimeError, centralDateOf, centralWallToUtc, centralYear,
+  centralZoneName, formatCivil, formatWallClock, parseErcotDate, zoneOffsetMs,
 } from './central-time.js';
 import { centralWallMs } from './calendar.js';
 import { centralClockText, centralLabel } from './format.js';
@@ -58,6 +58,23 @@ export const CENTRAL_CLOCK: ZoneClock = {
   wallToUtc: centralWallToUtcOrAfterGap,
   midnightUtc: (date) => centralWallToUtcOrAfterGap(date, 0),
 };
+
+/**
+ * clock.label, told apart where the wall clock shows a time twice (the repeated hour of a fall-back night, 1 h each
+ * side): there the zone's abbreviation replaces the suffix, "2024-11-03 01:00 CDT" and "2024-11-03 01:00 CST" on US
+ * Central (central-time.ts centralZoneName), "UTC+1"/"UTC+0" after the suffix on other clocks ("2024-10-27 01:00 UK
+ * UTC+1"); every other time as clock.label ("2024-11-03 00:30 CT"). Pure.
+ * @param utcMs UTC epoch ms; RangeError when not finite (clock.wallMs)
+ */
+export function unambiguousLabel(clock: ZoneClock, utcMs: number): string {
+  const wall = clock.wallMs(utcMs);
+  const repeated = clock.wallMs(utcMs - HOUR_MS) === wall || clock.wallMs(utcMs + HOUR_MS) === wall;
+  if (!repeated) return clock.label(utcMs);
+  const offset = wall - utcMs;
+  const base = clock.label(utcMs).slice(0, -clock.suffix.length - 1);
+  const hours = offset / HOUR_MS;
+  return clock.zone === CENTRAL_TIME_ZONE ? `${base} ${centralZoneName(offset)}` : `${base} ${clock.suffix} UTC${hours >= 0 ? '+' : ''}${hours}`;
+}
 
 /** Local midnight of a civil date written as if it were UTC, ms. */
 function civilMs(d: CivilDate): number {

@@ -48,7 +48,7 @@
 // Days are the market's local days (ERCOT's Central operating days): 23 hours on the spring-forward Sunday, 25 on the
 // fall-back Sunday.
 import { DAY_MS, HOUR_MS, MINUTE_MS, addCentralDays, formatCivil, formatWallClock, parseErcotDate } from '../market/central-time.js';
-import { CENTRAL_CLOCK, type ZoneClock } from '../market/zone-clock.js';
+import { CENTRAL_CLOCK, type ZoneClock, unambiguousLabel } from '../market/zone-clock.js';
 
 /** A resolved period: [from, to) in UTC epoch ms, with the name the question used. */
 export interface Period {
@@ -105,10 +105,12 @@ function day(clock: ZoneClock, date: string, label: string, rule: PeriodRule, da
 
 /**
  * How an answer states a period on its market's clock (default US Central): "yesterday (2024-08-06 00:00 CT to
- * 2024-08-07 00:00 CT)"; on GB's, "yesterday (2000-06-05 00:00 UK to 2000-06-06 00:00 UK)".
+ * 2024-08-07 00:00 CT)"; on GB's, "yesterday (2000-06-05 00:00 UK to 2000-06-06 00:00 UK)". A time the clock shows
+ * twice (the repeated fall-back hour) names its zone (market/zone-clock.ts unambiguousLabel): at 2024-11-03 00:30 CDT
+ * "in 1 hour (2024-11-03 01:00 CDT to 2024-11-03 01:00 CST)", not "01:00 CT to 01:00 CT" (reviewer, 2026-12-02).
  */
 export function describePeriod(p: Pick<Period, 'from' | 'to' | 'label'>, clock: ZoneClock = CENTRAL_CLOCK): string {
-  return `${p.label} (${clock.label(p.from)} to ${clock.label(p.to)})`;
+  return `${p.label} (${unambiguousLabel(clock, p.from)} to ${unambiguousLabel(clock, p.to)})`;
 }
 
 /**

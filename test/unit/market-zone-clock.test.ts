@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { centralDateOf, centralMidnightUtc } from '../../market/central-time.js';
 import { centralLabel } from '../../market/format.js';
-import { CENTRAL_CLOCK, UK_CLOCK, marketClock, zoneClock } from '../../market/zone-clock.js';
+import { CENTRAL_CLOCK, UK_CLOCK, marketClock, unambiguousLabel, zoneClock } from '../../market/zone-clock.js';
 
 describe('market clocks', () => {
   it('US Central is central-time.ts: the same labels, dates and midnights, the spring gap reading as 03:00 CDT', () => {
@@ -56,5 +56,19 @@ describe('market clocks', () => {
     assert.equal(ukMidnight('2000-06-05'), Date.UTC(2000, 5, 4, 23)); // 00:00 BST
     assert.equal(ukWall('2024-03-31', 90), Date.UTC(2024, 2, 31, 1));
     assert.deepEqual(['2024-07-01', '2024-11-03'].map(CENTRAL_CLOCK.midnightUtc), [Date.UTC(2024, 6, 1, 5), Date.UTC(2024, 10, 3, 5)]);
+  });
+
+  it('unambiguousLabel names the zone of a time the clock shows twice (the repeated fall-back hour), else is label', () => {
+    // 2024-11-03 in Central: 01:00 CDT = 06:00 UTC, 01:00 CST = 07:00 UTC; 00:30 CDT and 02:00 CST are shown once.
+    assert.equal(unambiguousLabel(CENTRAL_CLOCK, Date.UTC(2024, 10, 3, 6)), '2024-11-03 01:00 CDT');
+    assert.equal(unambiguousLabel(CENTRAL_CLOCK, Date.UTC(2024, 10, 3, 7)), '2024-11-03 01:00 CST');
+    assert.equal(unambiguousLabel(CENTRAL_CLOCK, Date.UTC(2024, 10, 3, 7, 59)), '2024-11-03 01:59 CST');
+    assert.equal(unambiguousLabel(CENTRAL_CLOCK, Date.UTC(2024, 10, 3, 5, 30)), '2024-11-03 00:30 CT');
+    assert.equal(unambiguousLabel(CENTRAL_CLOCK, Date.UTC(2024, 10, 3, 8)), '2024-11-03 02:00 CT');
+    assert.equal(unambiguousLabel(CENTRAL_CLOCK, Date.UTC(2024, 6, 1, 22)), '2024-07-01 17:00 CT');
+    // UK, 2024-10-27: 01:00 BST = 00:00 UTC, 01:00 GMT = 01:00 UTC.
+    assert.equal(unambiguousLabel(UK_CLOCK, Date.UTC(2024, 9, 27, 0)), '2024-10-27 01:00 UK UTC+1');
+    assert.equal(unambiguousLabel(UK_CLOCK, Date.UTC(2024, 9, 27, 1)), '2024-10-27 01:00 UK UTC+0');
+    assert.equal(unambiguousLabel(UK_CLOCK, Date.UTC(2024, 9, 27, 2)), '2024-10-27 02:00 UK');
   });
 });

@@ -25,6 +25,14 @@ function period(q: string): Period {
 }
 
 describe('market clock: years, next week, next month', () => {
+  it('names CDT/CST for a time of the repeated fall-back hour: "in 1 hour" at 2024-11-03 00:30 CDT (reviewer, 2026-12-02)', () => {
+    // 00:30 CDT = 05:30 UTC; the clock hour 1 hour ahead is 01:00 CDT (06:00 UTC) to 01:00 CST (07:00 UTC).
+    const p = resolvePeriod('What will HB_NORTH be in 1 hour?', Date.UTC(2024, 10, 3, 5, 30));
+    assert.ok(p && !isUnknownPeriod(p));
+    assert.deepEqual([p.from, p.to], [Date.UTC(2024, 10, 3, 6), Date.UTC(2024, 10, 3, 7)]);
+    assert.equal(describePeriod(p), 'in 1 hour (2024-11-03 01:00 CDT to 2024-11-03 01:00 CST)');
+  });
+
   it('reads "in N hours" after charge/discharge/empty/fill, or with an N-hour battery, as a duration, not a period', () => {
     for (const q of [
       'How much can a 10 MW / 40 MWh battery at HB_NORTH discharge in 4 hours?',
